@@ -1,0 +1,63 @@
+"""aioexpect: automate interactive sessions (shells, REPLs, routers) with asyncio.
+
+Everything public is importable from here (plus ``aioexpect.testing`` and
+``aioexpect.drivers``); the modules behind it are private.
+"""
+
+from __future__ import annotations
+
+from ._console_server import start_console_server
+from ._exceptions import (
+    AioexpectError,
+    AuthenticationError,
+    BufferFull,
+    BusyError,
+    ClosedError,
+    CommandError,
+    ConnectError,
+    ConnectionLostError,
+    ExpectEOF,
+    ExpectError,
+    ExpectTimeout,
+    HostKeyError,
+    SpawnError,
+)
+from ._many import Account, Host, Result, expect_any, run_many
+from ._match import EOF, FULL_BUFFER, TIMEOUT, Match
+from ._openers import connect, connect_ssh, connect_telnet, spawn
+from ._runner import run
+from ._session import Session
+from ._version import __version__
+
+__all__ = [
+    "EOF",
+    "FULL_BUFFER",
+    "TIMEOUT",
+    "Account",
+    "AioexpectError",
+    "AuthenticationError",
+    "BufferFull",
+    "BusyError",
+    "ClosedError",
+    "CommandError",
+    "ConnectError",
+    "ConnectionLostError",
+    "ExpectEOF",
+    "ExpectError",
+    "ExpectTimeout",
+    "Host",
+    "HostKeyError",
+    "Match",
+    "Result",
+    "Session",
+    "SpawnError",
+    "__version__",
+    "connect",
+    "connect_ssh",
+    "connect_telnet",
+    "expect_any",
+    "run",
+    "run_many",
+    "spawn",
+    "start_console_server",
+]

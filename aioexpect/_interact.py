@@ -1,0 +1,112 @@
+"""Connecting a person to a session: ``Session.interact`` and the console's
+``attach`` share ``bridge``.
+
+While bridged, received data goes to the person (``Session.divert``) and what
+they type goes to the session, until the escape character or end-of-file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import termios
+import tty
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["bridge", "interact_terminal"]
+
+
+async def bridge(
+    session: Session,
+    read_input: Callable[[], Awaitable[bytes]],
+    write_output: Callable[[Any], None],
+    escape_character: str | None,
+) -> None:
+    """Pump input to the session and its output back until escape or EOF.
+
+    ``read_input`` returns ``b""`` at end of input.  The session's buffered
+    data is written out first; nothing is lost when the bridge ends.
+    """
+    escape = escape_character.encode() if escape_character else None
+    with session.divert(write_output):
+        typing = asyncio.ensure_future(_forward(session, read_input, escape))
+        ended = asyncio.ensure_future(session._eof_event.wait())
+        try:
+            await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (typing, ended):
+                task.cancel()
+            await asyncio.gather(typing, ended, return_exceptions=True)
+        if typing.done() and not typing.cancelled() and typing.exception() is not None:
+            raise typing.exception()  # type: ignore[misc]
+
+
+async def _forward(
+    session: Session, read_input: Callable[[], Awaitable[bytes]], escape: bytes | None
+) -> None:
+    while True:
+        data = await read_input()
+        if not data:
+            return
+        if escape is not None and escape in data:
+            before = data.split(escape, 1)[0]
+            if before:
+                await session.send(before)
+            return
+        await session.send(data)
+
+
+async def interact_terminal(session: Session, escape_character: str | None) -> None:
+    """``Session.interact``: the process's stdin/stdout, raw mode on a tty."""
+    fd_in = sys.stdin.fileno()
+    fd_out = sys.stdout.fileno()
+    sys.stdout.flush()
+
+    def write_output(data: Any) -> None:
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+        while raw:
+            try:
+                n = os.write(fd_out, raw)
+            except BlockingIOError:
+                continue
+            raw = raw[n:]
+
+    with _raw_terminal(fd_in):
+        await bridge(session, _stdin_reader(fd_in), write_output, escape_character)
+
+
+def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
+    loop = asyncio.get_running_loop()
+
+    async def read() -> bytes:
+        ready = loop.create_future()
+        try:
+            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+        except (OSError, ValueError):  # a regular file: always readable
+            return os.read(fd, 4096)
+        try:
+            await ready
+        finally:
+            loop.remove_reader(fd)
+        return os.read(fd, 4096)
+
+    return read
+
+
+@contextlib.contextmanager
+def _raw_terminal(fd: int) -> Iterator[None]:
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, saved)

@@ -1,0 +1,86 @@
+"""Result types of the pure core: the sentinels and the frozen ``Match``.
+
+Invariant: ``before + after`` is exactly the text a match consumed, and regex
+offsets (``span()``) are relative to ``before + after``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+__all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel"]
+
+
+class Sentinel:
+    """A pattern that matches a condition instead of text."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"aioexpect.{self._name}"
+
+    def __reduce__(self) -> str:
+        return self._name
+
+
+#: Matches when the peer reached end-of-file.
+EOF: Final = Sentinel("EOF")
+#: Matches when the deadline passes.
+TIMEOUT: Final = Sentinel("TIMEOUT")
+#: Matches when ``max_buffer`` is reached without another match.
+FULL_BUFFER: Final = Sentinel("FULL_BUFFER")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What one ``expect`` found.
+
+    ``index`` is the position of the winning pattern in the list given,
+    ``pattern`` that pattern as given.  For a sentinel, ``before`` is the rest
+    of the buffer and ``after`` is empty.
+    """
+
+    index: int
+    pattern: Any
+    before: Any
+    after: Any
+    _re: re.Match[Any] | None = field(default=None, repr=False, compare=False)
+    _offset: int = field(default=0, repr=False, compare=False)
+
+    def group(self, *groups: int | str) -> Any:
+        """Like ``re.Match.group``; for exact or sentinel matches only group 0."""
+        if self._re is None:
+            if groups in ((), (0,)):
+                return self.after
+            raise IndexError("no such group: an exact or sentinel match has only group 0")
+        return self._re.group(*groups)
+
+    def groups(self, default: Any = None) -> tuple[Any, ...]:
+        """Like ``re.Match.groups``; ``()`` for exact and sentinel matches."""
+        return () if self._re is None else self._re.groups(default)
+
+    def groupdict(self, default: Any = None) -> dict[str, Any]:
+        """Like ``re.Match.groupdict``; ``{}`` for exact and sentinel matches."""
+        return {} if self._re is None else self._re.groupdict(default)
+
+    def span(self, group: int | str = 0) -> tuple[int, int]:
+        """Offsets into ``before + after``; ``span()[0] == len(before)``."""
+        if self._re is None:
+            if group != 0:
+                raise IndexError("no such group: an exact or sentinel match has only group 0")
+            return (len(self.before), len(self.before) + len(self.after))
+        start, end = self._re.span(group)
+        if start < 0:
+            return (start, end)
+        return (start - self._offset, end - self._offset)
+
+    def start(self, group: int | str = 0) -> int:
+        return self.span(group)[0]
+
+    def end(self, group: int | str = 0) -> int:
+        return self.span(group)[1]

@@ -1,0 +1,253 @@
+"""The buffer of unmatched data and the incremental pattern search.
+
+Rule 1: a search never rescans what it has already ruled out.  Each pattern
+keeps a resume offset: exact strings and bounded regexes resume ``width``
+characters (plus a margin for look-arounds) before the end of what was
+searched; unbounded regexes that cannot match a newline resume at the start of
+the last line; only unbounded regexes that can span lines rescan from where
+the expect began.  So the cost of an expect is linear in the data received.
+
+Rule 2: the earliest match in the buffer wins; ties go to the lowest index.
+Sentinels (EOF, TIMEOUT, FULL_BUFFER) match only when their condition holds
+and no text pattern matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
+from ._scan import Reach, reach_of
+
+__all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
+
+#: Characters of context kept before a resume offset, for look-behinds, ``\b``
+#: and look-aheads that failed only because data was missing.
+MARGIN = 256
+
+
+class Buffer:
+    """Unmatched data as a list of chunks, so appending is O(len(chunk)).
+
+    Offsets are relative to the start of the buffer, which moves only when
+    ``consume`` removes a prefix.
+    """
+
+    __slots__ = ("_chunks", "_empty", "_size")
+
+    def __init__(self, empty: str | bytes) -> None:
+        self._empty: Any = empty
+        self._chunks: list[Any] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, data: Any) -> None:
+        if data:
+            self._chunks.append(data)
+            self._size += len(data)
+
+    def text(self) -> Any:
+        """All buffered data (joined once, then kept as one chunk)."""
+        return self.tail_from(0)
+
+    def tail_from(self, pos: int) -> Any:
+        """Data from offset ``pos`` to the end; joins only the chunks it spans."""
+        chunks = self._chunks
+        if pos >= self._size:
+            return self._empty
+        start = self._size
+        i = len(chunks)
+        while start > pos:
+            i -= 1
+            start -= len(chunks[i])
+        if i < len(chunks) - 1:
+            joined = self._empty.join(chunks[i:])
+            del chunks[i:]
+            chunks.append(joined)
+        return chunks[i][pos - start :]
+
+    def consume(self, n: int) -> Any:
+        """Remove and return the first ``n`` characters."""
+        if n <= 0:
+            return self._empty
+        chunks = self._chunks
+        taken: list[Any] = []
+        left = n
+        while chunks and left >= len(chunks[0]):
+            left -= len(chunks[0])
+            taken.append(chunks.pop(0))
+        if left and chunks:
+            taken.append(chunks[0][:left])
+            chunks[0] = chunks[0][left:]
+        self._size -= n
+        return taken[0] if len(taken) == 1 else self._empty.join(taken)
+
+
+class Found:
+    """Where a search succeeded: pattern ``index`` over ``[start, end)``."""
+
+    __slots__ = ("end", "index", "re_match", "start", "window_base")
+
+    def __init__(
+        self, index: int, start: int, end: int, re_match: re.Match[Any] | None, base: int
+    ) -> None:
+        self.index = index
+        self.start = start
+        self.end = end
+        self.re_match = re_match
+        self.window_base = base
+
+
+class _Scan:
+    """One text pattern's search state within one expect."""
+
+    __slots__ = ("exact", "index", "reach", "regex", "resume", "width")
+
+    def __init__(self, index: int, pattern: Any) -> None:
+        self.index = index
+        self.resume = 0
+        if isinstance(pattern, re.Pattern):
+            self.regex: re.Pattern[Any] | None = pattern
+            self.exact: Any = None
+            self.reach, self.width = reach_of(pattern)
+        else:
+            self.regex = None
+            self.exact = pattern
+            self.reach, self.width = Reach.BOUNDED, len(pattern)
+
+    def search(self, buf: Buffer) -> Found | None:
+        r = self.resume
+        ctx = min(r, MARGIN)
+        base = r - ctx
+        window = buf.tail_from(base)
+        if self.regex is None:
+            i = window.find(self.exact, ctx)
+            if i >= 0:
+                return Found(self.index, base + i, base + i + self.width, None, base)
+            self.resume = max(r, len(buf) - self.width + 1)
+            return None
+        m = self.regex.search(window, ctx)
+        if m is not None:
+            return Found(self.index, base + m.start(), base + m.end(), m, base)
+        self._advance(buf, window, ctx, base)
+        return None
+
+    def _advance(self, buf: Buffer, window: Any, ctx: int, base: int) -> None:
+        n = len(buf)
+        if self.reach is Reach.BOUNDED:
+            self.resume = max(self.resume, n - self.width - MARGIN)
+        elif self.reach is Reach.LINE:
+            newline = b"\n" if isinstance(window, bytes) else "\n"
+            nl = window.rfind(newline, ctx)
+            line_start = base + nl + 1 if nl >= 0 else self.resume
+            self.resume = max(self.resume, min(line_start, n - MARGIN))
+        # Reach.ANY: the match may start anywhere, so resume stays put.
+
+
+def normalize_patterns(
+    patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
+) -> list[Any]:
+    """Turn the user's pattern argument into a list, checking every item.
+
+    ``exact``: items are plain substrings; otherwise str/bytes are regexes.
+    """
+    if isinstance(patterns, str | bytes | re.Pattern | Sentinel):
+        items: Sequence[Any] = [patterns]
+    elif isinstance(patterns, Iterable):
+        items = list(patterns)
+    else:
+        raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
+    if not items:
+        raise ValueError("expect needs at least one pattern")
+    return [_check(p, exact=exact, bytes_mode=bytes_mode, encoding=encoding) for p in items]
+
+
+def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> Any:
+    if isinstance(p, Sentinel):
+        return p
+    if isinstance(p, re.Pattern):
+        if exact:
+            raise TypeError("expect_exact takes plain strings, not compiled regexes")
+        if isinstance(p.pattern, bytes) != bytes_mode:
+            kind = "bytes" if bytes_mode else "str"
+            raise TypeError(f"this session is {kind}-mode; pattern {p.pattern!r} does not match")
+        return p
+    if isinstance(p, str | bytes):
+        if bytes_mode and isinstance(p, str):
+            raise TypeError(f"this session is bytes-mode (encoding=None): use bytes, not {p!r}")
+        if not bytes_mode and isinstance(p, bytes):
+            p = p.decode(encoding or "utf-8")
+        if not p:
+            raise ValueError("an empty pattern would match everywhere")
+        if exact:
+            return p
+        try:
+            return re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+    raise TypeError(
+        f"unsupported pattern {p!r}: use str, bytes, re.Pattern, EOF, TIMEOUT or FULL_BUFFER"
+    )
+
+
+class Searcher:
+    """The patterns of one expect, and their search state."""
+
+    __slots__ = ("_scans", "eof_index", "full_index", "patterns", "timeout_index")
+
+    def __init__(self, patterns: list[Any], originals: Sequence[Any] | None = None) -> None:
+        self.patterns = list(originals if originals is not None else patterns)
+        self._scans: list[_Scan] = []
+        self.eof_index: int | None = None
+        self.timeout_index: int | None = None
+        self.full_index: int | None = None
+        for i, p in enumerate(patterns):
+            if p is EOF:
+                self.eof_index = _first(self.eof_index, i)
+            elif p is TIMEOUT:
+                self.timeout_index = _first(self.timeout_index, i)
+            elif p is FULL_BUFFER:
+                self.full_index = _first(self.full_index, i)
+            else:
+                self._scans.append(_Scan(i, p))
+
+    def search(self, buf: Buffer) -> Found | None:
+        """The earliest match in ``buf`` (ties: lowest index), or ``None``."""
+        best: Found | None = None
+        for scan in self._scans:
+            found = scan.search(buf)
+            if found is not None and (best is None or found.start < best.start):
+                best = found
+        return best
+
+    def match(self, buf: Buffer, found: Found) -> Match:
+        """Consume the matched text from ``buf`` and describe it."""
+        data = buf.consume(found.end)
+        split = found.start
+        m = found.re_match
+        offset = 0
+        if m is not None:
+            # Offsets of ``m`` are into the search window; make them relative
+            # to ``before + after``.
+            offset = -found.window_base
+        return Match(
+            found.index,
+            self.patterns[found.index],
+            data[:split],
+            data[split:],
+            m,
+            offset,
+        )
+
+    def sentinel_match(self, buf: Buffer, index: int) -> Match:
+        """A sentinel matched: ``before`` is the whole buffer, consumed."""
+        data = buf.consume(len(buf))
+        return Match(index, self.patterns[index], data, data[:0])
+
+
+def _first(current: int | None, i: int) -> int:
+    return i if current is None else current

@@ -1,0 +1,75 @@
+"""Monitors: callbacks fired each time a pattern appears in incoming data.
+
+A monitor scans the stream on its own (the session's buffer and readers are
+not involved) and keeps only the tail that could still start a match.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ._matcher import Buffer, Searcher
+
+__all__ = ["Monitor"]
+
+#: A monitor whose pattern can span lines keeps at most this much history.
+MAX_HISTORY = 64 * 1024
+
+
+class Monitor:
+    """One ``add_monitor`` registration."""
+
+    __slots__ = ("_buffer", "_callback", "_log", "_original", "_pattern", "_tasks")
+
+    def __init__(
+        self, original: Any, pattern: Any, callback: Callable[..., Any], log: logging.Logger
+    ) -> None:
+        self._original = original
+        self._pattern = pattern
+        self._callback = callback
+        self._log = log
+        self._buffer: Buffer | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def feed(self, session: Any, text: Any) -> None:
+        if self._buffer is None:
+            self._buffer = Buffer(text[:0])
+        buf = self._buffer
+        buf.append(text)
+        searcher = Searcher([self._pattern], [self._original])
+        while (found := searcher.search(buf)) is not None:
+            match = searcher.match(buf, found)
+            self._fire(session, match)
+            searcher = Searcher([self._pattern], [self._original])
+        # Keep what a later match could still start in (the scan's resume
+        # point), bounded for patterns that may span lines.
+        keep_from = max(_resume(searcher), len(buf) - MAX_HISTORY)
+        buf.consume(keep_from)
+
+    def _fire(self, session: Any, match: Any) -> None:
+        try:
+            result = self._callback(session, match)
+        except Exception:
+            self._log.exception("monitor callback %r failed", self._callback)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._log.error("monitor callback %r failed", self._callback, exc_info=task.exception())
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _resume(searcher: Searcher) -> int:
+    return min((scan.resume for scan in searcher._scans), default=0)

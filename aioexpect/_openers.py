@@ -1,0 +1,294 @@
+"""The openers: ``spawn``, ``connect_ssh``, ``connect_telnet`` and ``connect``.
+
+Each returns an ``Opener``: awaiting it gives a ``Session``; ``async with``
+opens the session and closes it on exit (as ``asyncssh.connect`` does).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+from urllib.parse import SplitResult, unquote, urlsplit
+
+from . import _pipes, _pty, _ssh, _telnet
+from ._driver import Driver
+from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
+from ._transport import Transport
+
+__all__ = ["Opener", "connect", "connect_ssh", "connect_telnet", "spawn"]
+
+Logfile = IO[str] | IO[bytes] | str | os.PathLike[str] | None
+
+
+class Opener:
+    """An opening session: ``await`` it, or use it with ``async with``."""
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: Callable[[], Awaitable[Session]]) -> None:
+        self._factory = factory
+        self._session: Session | None = None
+
+    def __await__(self) -> Generator[Any, None, Session]:
+        return self._open().__await__()
+
+    async def _open(self) -> Session:
+        return await self._factory()
+
+    async def __aenter__(self) -> Session:
+        self._session = await self._factory()
+        return self._session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+async def _start(
+    open_transport: Callable[[], Awaitable[Transport]],
+    options: dict[str, Any],
+    *,
+    secrets: Sequence[str] = (),
+    login: tuple[str | None, str | None] | None = None,
+) -> Session:
+    """Open a transport, wrap it in a Session; close it again if that fails."""
+    transport = await open_transport()
+    try:
+        session = Session(transport, secrets=secrets, **options)
+    except BaseException:
+        await transport.close(force=True)
+        raise
+    try:
+        await session._after_open(login=login)
+    except BaseException:
+        await session.close(force=True)
+        raise
+    return session
+
+
+def _session_options(
+    timeout: float | None,
+    encoding: str | None,
+    codec_errors: str,
+    max_buffer: int | None,
+    strip_ansi: bool,
+    logfile: Logfile,
+    driver: str | Driver,
+) -> dict[str, Any]:
+    return {
+        "timeout": timeout,
+        "encoding": encoding,
+        "codec_errors": codec_errors,
+        "max_buffer": max_buffer,
+        "strip_ansi": strip_ansi,
+        "logfile": logfile,
+        "driver": driver,
+    }
+
+
+def spawn(
+    command: str | os.PathLike[str],
+    args: Sequence[str] = (),
+    *,
+    pty: bool = True,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    echo: bool = True,
+    stderr: int | IO[Any] | None = None,
+    dimensions: tuple[int, int] = (24, 80),
+    timeout: float | None = DEFAULT_TIMEOUT,
+    encoding: str | None = "utf-8",
+    codec_errors: str = "replace",
+    max_buffer: int | None = DEFAULT_MAX_BUFFER,
+    strip_ansi: bool = False,
+    logfile: Logfile = None,
+    driver: str | Driver = "generic",
+) -> Opener:
+    """Start ``command`` with ``args`` (never through a shell).
+
+    ``pty=True`` runs it in a pseudo-terminal (``echo=False`` turns the
+    terminal's echo off); ``pty=False`` over pipes, stderr merged into
+    stdout unless ``stderr`` says otherwise.  A command that cannot be
+    started raises ``SpawnError`` naming it.
+    """
+    if isinstance(args, str | bytes):
+        raise TypeError("args must be a sequence of strings, not a single string")
+    command = os.fspath(command)
+    argv = [str(a) for a in args]
+    cwd_ = None if cwd is None else os.fspath(cwd)
+    env_ = None if env is None else dict(env)
+    options = _session_options(
+        timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
+    )
+    _check_dimensions(dimensions)
+    if pty:
+        if stderr is not None:
+            raise ValueError("stderr= applies to pty=False only: a pty merges stderr")
+
+        def open_transport() -> Awaitable[Transport]:
+            return _pty.open_pty(
+                command, argv, env=env_, cwd=cwd_, echo=echo, dimensions=dimensions
+            )
+    else:
+
+        def open_transport() -> Awaitable[Transport]:
+            return _pipes.open_pipes(command, argv, env=env_, cwd=cwd_, stderr=stderr)
+
+    return Opener(lambda: _start(open_transport, options))
+
+
+def connect_ssh(
+    host: str,
+    port: int = 22,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    client_keys: Any = (),
+    known_hosts: Any = (),
+    command: str | None = None,
+    term_type: str = "xterm",
+    dimensions: tuple[int, int] = (24, 80),
+    timeout: float | None = DEFAULT_TIMEOUT,
+    encoding: str | None = "utf-8",
+    codec_errors: str = "replace",
+    max_buffer: int | None = DEFAULT_MAX_BUFFER,
+    strip_ansi: bool = False,
+    logfile: Logfile = None,
+    driver: str | Driver = "generic",
+    **asyncssh_options: Any,
+) -> Opener:
+    """Open an interactive shell channel (or ``command``) over SSH.
+
+    Host keys are checked against ``~/.ssh/known_hosts`` by default
+    (``known_hosts=()``); a missing file rejects every key and only
+    ``known_hosts=None`` turns checking off (with a warning).  Other keyword
+    arguments go to ``asyncssh.connect`` (keepalive options, for example).
+    """
+    _check_dimensions(dimensions)
+    options = _session_options(
+        timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
+    )
+
+    def open_transport() -> Awaitable[Transport]:
+        return _ssh.open_ssh(
+            host,
+            port,
+            username=username,
+            password=password,
+            client_keys=client_keys,
+            known_hosts=known_hosts,
+            command=command,
+            term_type=term_type,
+            dimensions=dimensions,
+            connect_timeout=timeout,
+            **asyncssh_options,
+        )
+
+    secrets = [password] if password else []
+    return Opener(lambda: _start(open_transport, options, secrets=secrets))
+
+
+def connect_telnet(
+    host: str,
+    port: int = 23,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    term_type: str = "xterm",
+    dimensions: tuple[int, int] = (24, 80),
+    timeout: float | None = DEFAULT_TIMEOUT,
+    encoding: str | None = "utf-8",
+    codec_errors: str = "replace",
+    max_buffer: int | None = DEFAULT_MAX_BUFFER,
+    strip_ansi: bool = False,
+    logfile: Logfile = None,
+    driver: str | Driver = "generic",
+) -> Opener:
+    """Open a telnet connection; with ``username`` it performs ``login()``.
+
+    Telnet is cleartext: use it on trusted networks and test benches only.
+    """
+    _check_dimensions(dimensions)
+    options = _session_options(
+        timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
+    )
+
+    def open_transport() -> Awaitable[Transport]:
+        return _telnet.open_telnet(
+            host, port, term_type=term_type, dimensions=dimensions, connect_timeout=timeout
+        )
+
+    login = (username, password) if username is not None or password is not None else None
+    secrets = [password] if password else []
+    return Opener(lambda: _start(open_transport, options, secrets=secrets, login=login))
+
+
+def connect(url: str, **options: Any) -> Opener:
+    """Open ``ssh://[user[:password]@]host[:port]``, ``telnet://...`` or
+    ``spawn:COMMAND`` (shell-split, never run by a shell).
+
+    Credentials in the URL are used; ``options`` go to the scheme's opener.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"url must be a str, not {type(url).__name__}")
+    scheme, _, rest = url.partition(":")
+    scheme = scheme.lower()
+    if scheme == "spawn":
+        argv = shlex.split(rest)
+        if not argv:
+            raise ValueError("spawn: URL names no command")
+        return spawn(argv[0], argv[1:], **options)
+    if scheme not in ("ssh", "telnet"):
+        raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
+    parts = parse_url(url)
+    host = parts.hostname or ""
+    if not host:
+        raise ValueError(f"URL has no host: {redact_url(url)}")
+    for key, value in (("username", parts.username), ("password", parts.password)):
+        if value is not None:
+            if key in options:
+                raise ValueError(f"{key} given both in the URL and as an argument")
+            options[key] = unquote(value)
+    if scheme == "ssh":
+        return connect_ssh(host, parts.port or 22, **options)
+    return connect_telnet(host, parts.port or 23, **options)
+
+
+def parse_url(url: str) -> SplitResult:
+    """``urlsplit`` with a clear ``ValueError`` (password redacted) for a bad port."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (validates the port)
+    except ValueError as exc:
+        raise ValueError(f"bad port in URL {redact_url(url)}: {exc}") from None
+    return parts
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ``********``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    return parts._replace(netloc=f"{user}:********@{netloc[2]}").geturl()
+
+
+def _check_dimensions(dimensions: tuple[int, int]) -> None:
+    rows, cols = dimensions
+    if not (isinstance(rows, int) and isinstance(cols, int)) or rows <= 0 or cols <= 0:
+        raise ValueError(f"dimensions must be two positive ints (rows, cols), not {dimensions!r}")
+
+
+def _logfile_path(logfile: Logfile) -> Path | None:
+    return Path(logfile) if isinstance(logfile, str | os.PathLike) else None

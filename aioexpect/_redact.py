@@ -1,0 +1,97 @@
+"""Secrets: redaction of whole texts and of streams, and escaping for logs.
+
+Invariant: a registered secret never leaves ``Redactor.redact`` or
+``RedactingStream.feed`` in clear, also when it is split across chunks (the
+stream holds back a tail that could be the start of a secret).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["MASK", "Redactor", "RedactingStream", "escape"]
+
+MASK = "********"
+
+_ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
+    0x7F: "\\x7f",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def escape(text: Any) -> str:
+    """Text for a log record or message: control characters escaped."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "backslashreplace")
+    return str(text).translate(_ESCAPES)
+
+
+class Redactor:
+    """The secrets of one session; replaces each with ``********``."""
+
+    __slots__ = ("_secrets",)
+
+    def __init__(self) -> None:
+        self._secrets: list[str] = []
+
+    def add(self, secret: str | bytes | None) -> None:
+        if isinstance(secret, bytes):
+            secret = secret.decode("utf-8", "replace")
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    @property
+    def longest(self) -> int:
+        return len(self._secrets[0]) if self._secrets else 0
+
+    def redact(self, text: Any) -> Any:
+        """``text`` (str or bytes) with every secret masked."""
+        for secret in self._secrets:
+            if isinstance(text, bytes):
+                text = text.replace(secret.encode("utf-8", "replace"), MASK.encode())
+            else:
+                text = text.replace(secret, MASK)
+        return text
+
+    def prefix_at_end(self, text: str) -> int:
+        """Length of the longest tail of ``text`` that starts some secret."""
+        best = 0
+        for secret in self._secrets:
+            for n in range(min(len(secret) - 1, len(text)), best, -1):
+                if text.endswith(secret[:n]):
+                    best = n
+                    break
+        return best
+
+
+class RedactingStream:
+    """Redacts a stream of text chunks for a transcript."""
+
+    __slots__ = ("_held", "_redactor")
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+        self._held = ""
+
+    def feed(self, chunk: str) -> str:
+        text = self._held + chunk
+        if not self._redactor:
+            self._held = ""
+            return text
+        text = self._redactor.redact(text)
+        keep = self._redactor.prefix_at_end(text)
+        if keep:
+            self._held = text[-keep:]
+            return text[:-keep]
+        self._held = ""
+        return text
+
+    def flush(self) -> str:
+        held, self._held = self._held, ""
+        return held

@@ -1,0 +1,36 @@
+"""``aioexpect.run()``: run a coroutine on uvloop when it is installed.
+
+Only this entry point (and the CLI) chooses the loop; a library user's own
+loop is never replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["run", "loop_factory"]
+
+T = TypeVar("T")
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's ``new_event_loop`` when importable, else asyncio's."""
+    try:
+        import uvloop  # noqa: PLC0415  (optional at run time: not on Windows)
+    except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+def run(coro: Coroutine[Any, Any, T], *, debug: bool | None = None) -> T:
+    """Run ``coro`` to completion in a new event loop (uvloop if available).
+
+    Like ``asyncio.run``; uses ``asyncio.Runner`` with a loop factory, never
+    the event-loop policy API.
+    """
+    if not asyncio.iscoroutine(coro):
+        raise TypeError(f"aioexpect.run() needs a coroutine, not {type(coro).__name__}")
+    with asyncio.Runner(loop_factory=loop_factory(), debug=debug) as runner:
+        return runner.run(coro)

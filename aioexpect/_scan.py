@@ -1,0 +1,130 @@
+"""How far back a regex search must look when more data arrives.
+
+``reach_of(pattern)`` classifies a compiled regex: ``BOUNDED`` (its matches
+are at most ``width`` characters long), ``LINE`` (unbounded, but a match can
+never contain a newline) or ``ANY`` (a match may span lines: rescan).  The
+analysis walks the parse tree of the standard library's ``re`` and is
+conservative: whatever it does not recognise is ``ANY``, which is always
+correct, only slower.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Any
+
+try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a future Python that moved it
+    _parser = None
+    _c = None
+
+__all__ = ["Reach", "reach_of"]
+
+#: Widths above this count as unbounded.
+MAX_WIDTH = 1 << 16
+
+_NEWLINE_CATEGORIES = frozenset(
+    {
+        "CATEGORY_SPACE",
+        "CATEGORY_NOT_DIGIT",
+        "CATEGORY_NOT_WORD",
+        "CATEGORY_LINEBREAK",
+        "CATEGORY_UNI_SPACE",
+        "CATEGORY_UNI_NOT_DIGIT",
+        "CATEGORY_UNI_NOT_WORD",
+        "CATEGORY_UNI_LINEBREAK",
+        "CATEGORY_LOC_NOT_WORD",
+    }
+)
+_SAFE_CATEGORIES = frozenset(
+    {
+        "CATEGORY_DIGIT",
+        "CATEGORY_NOT_SPACE",
+        "CATEGORY_WORD",
+        "CATEGORY_NOT_LINEBREAK",
+        "CATEGORY_UNI_DIGIT",
+        "CATEGORY_UNI_NOT_SPACE",
+        "CATEGORY_UNI_WORD",
+        "CATEGORY_UNI_NOT_LINEBREAK",
+        "CATEGORY_LOC_WORD",
+    }
+)
+
+
+class Reach(enum.Enum):
+    BOUNDED = "bounded"
+    LINE = "line"
+    ANY = "any"
+
+
+def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int]:
+    """``(reach, width)``; ``width`` is meaningful for ``BOUNDED`` only."""
+    if _parser is None:  # pragma: no cover
+        return Reach.ANY, 0
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+        _lo, hi = tree.getwidth()
+        if hi <= MAX_WIDTH:
+            return Reach.BOUNDED, int(hi)
+        dotall = bool(pattern.flags & re.DOTALL)
+        return (Reach.ANY if _may_match_newline(tree, dotall) else Reach.LINE), 0
+    except Exception:
+        return Reach.ANY, 0
+
+
+def _may_match_newline(tree: Any, dotall: bool) -> bool:
+    for op, av in tree:
+        if _op_may_match_newline(str(op), av, dotall):
+            return True
+    return False
+
+
+def _op_may_match_newline(op: str, av: Any, dotall: bool) -> bool:
+    if op == "LITERAL":
+        return bool(av == 10)
+    if op == "NOT_LITERAL":
+        return bool(av != 10)
+    if op == "ANY":
+        return dotall
+    if op == "IN":
+        return _set_has_newline(av)
+    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        return _may_match_newline(av[2], dotall)
+    if op == "SUBPATTERN":
+        _group, add_flags, del_flags, sub = av
+        if add_flags & re.DOTALL:
+            dotall = True
+        if del_flags & re.DOTALL:
+            dotall = False
+        return _may_match_newline(sub, dotall)
+    if op == "ATOMIC_GROUP":
+        return _may_match_newline(av, dotall)
+    if op == "BRANCH":
+        return any(_may_match_newline(branch, dotall) for branch in av[1])
+    # Zero-width items never put a newline inside the match.
+    return op not in ("AT", "ASSERT", "ASSERT_NOT")
+
+
+def _set_has_newline(items: Any) -> bool:
+    negate = False
+    hit = False
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            hit = hit or av == 10
+        elif name == "RANGE":
+            hit = hit or av[0] <= 10 <= av[1]
+        elif name == "CATEGORY":
+            category = str(av)
+            if category in _NEWLINE_CATEGORIES:
+                hit = True
+            elif category not in _SAFE_CATEGORIES:
+                return True
+        else:
+            return True
+    return hit != negate

@@ -1,0 +1,764 @@
+"""The Session: the only place that combines time, bytes and patterns.
+
+A background *pump* reads from the transport into the pure core (decoder,
+optional ANSI stripper, buffer) and offers each chunk to the one pending
+reader.  Invariants:
+
+- Rule 1: data is consumed only by the reading task itself, after it resumed;
+  so a cancelled or timed-out wait never loses or duplicates data.
+- Rule 2: the pump stops reading once ``max_buffer`` characters are
+  unmatched (back-pressure); consuming lets it go on.
+- Rule 3: the pump holds the session only weakly, so a dropped session is
+  collected, warns with ``ResourceWarning`` and aborts its transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import types
+import warnings
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import IO, Any
+
+from . import _prompt
+from ._ansi import AnsiStripper
+from ._decode import Decoder
+from ._driver import Driver, compile_patterns
+from ._exceptions import (
+    BufferFull,
+    BusyError,
+    ClosedError,
+    ConnectionLostError,
+    ExpectEOF,
+    ExpectError,
+    ExpectTimeout,
+)
+from ._match import EOF, Match
+from ._matcher import Buffer, Found, Searcher, normalize_patterns
+from ._monitor import Monitor
+from ._redact import MASK, RedactingStream, Redactor, escape
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
+#: Characters of received text quoted in error messages.
+EVIDENCE = 200
+
+Timeout = float | None | types.EllipsisType
+
+_log = logging.getLogger("aioexpect")
+_ids = itertools.count(1)
+_live: weakref.WeakSet[Session] = weakref.WeakSet()
+_CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}
+
+
+def live_sessions() -> list[Session]:
+    """The sessions of this process that are not closed, oldest first."""
+    return sorted((s for s in _live if not s.closed), key=lambda s: s.id)
+
+
+class _Waiter:
+    """The pending read: its searcher, its future, and its deadline scope."""
+
+    __slots__ = ("future", "scope", "searcher")
+
+    def __init__(self, searcher: Searcher, future: asyncio.Future[Found | int | None]) -> None:
+        self.searcher = searcher
+        self.future = future
+        self.scope: asyncio.Timeout | None = None
+
+
+class Session:
+    """An interactive session over one transport.  See the module docstring."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        encoding: str | None = "utf-8",
+        codec_errors: str = "replace",
+        max_buffer: int | None = DEFAULT_MAX_BUFFER,
+        strip_ansi: bool = False,
+        logfile: IO[Any] | str | os.PathLike[str] | None = None,
+        driver: str | Driver = "generic",
+        secrets: Any = (),
+    ) -> None:
+        if not isinstance(transport, Transport):
+            raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
+        self.timeout = _check_timeout(timeout)
+        if max_buffer is not None and (not isinstance(max_buffer, int) or max_buffer <= 0):
+            raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
+        self.id = next(_ids)
+        self.transport = transport
+        self.encoding = encoding
+        self.linesep: str = transport.linesep
+        self.max_buffer = max_buffer
+        self.log = _log.getChild(f"session{self.id}")
+        self._decoder = Decoder(encoding, codec_errors)
+        self._empty: Any = b"" if encoding is None else ""
+        self._ansi = AnsiStripper() if strip_ansi else None
+        self._buffer = Buffer(self._empty)
+        self._redactor = Redactor()
+        for secret in secrets:
+            self._redactor.add(secret)
+        self._driver, self._auto_driver = _resolve_driver(driver)
+        self._prompt_override: tuple[Any, ...] | None = None
+        self._error_override: tuple[Any, ...] | None = None
+        self._monitors: list[Monitor] = []
+        self._sink: Callable[[Any], None] | None = None
+        self._waiter: _Waiter | None = None
+        self._eof = False
+        self._error: BaseException | None = None
+        self._closed = False
+        self._pending_line = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self._logfile, self._own_logfile = _open_logfile(logfile)
+        self._transcript = RedactingStream(self._redactor)
+        self._space = asyncio.Event()
+        self._eof_event = asyncio.Event()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "a Session needs a running event loop (create it in a coroutine)"
+            ) from None
+        self._pump_task = loop.create_task(
+            _pump(transport, weakref.ref(self), self._space), name=f"aioexpect-pump-{self.id}"
+        )
+        _live.add(self)
+
+    @classmethod
+    def from_streams(
+        cls, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, **options: Any
+    ) -> Session:
+        """A session over any asyncio ``StreamReader``/``StreamWriter`` pair."""
+        from ._streams import streams_transport  # noqa: PLC0415  (layer 1, loaded on use)
+
+        return cls(streams_transport(reader, writer), **options)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("eof" if self._eof else "open")
+        peer = self.transport.get_extra_info("peer", "")
+        return (
+            f"<Session #{self.id} {self.transport.kind} {self._redactor.redact(str(peer))!r} "
+            f"{state}, {len(self._buffer)} buffered>"
+        )
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        warnings.warn(f"unclosed session {self!r}", ResourceWarning, source=self, stacklevel=1)
+        with contextlib.suppress(Exception):
+            self._pump_task.cancel()
+            self.transport.abort()
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def buffer(self) -> Any:
+        """Unread data received so far (not consumed by reading it here)."""
+        return self._buffer.text()
+
+    @property
+    def driver(self) -> Driver:
+        return self._driver
+
+    @driver.setter
+    def driver(self, driver: str | Driver) -> None:
+        self._driver, self._auto_driver = _resolve_driver(driver)
+
+    @property
+    def prompt_patterns(self) -> tuple[Any, ...]:
+        """``set_prompt``'s patterns if set, else the driver's."""
+        if self._prompt_override is not None:
+            return self._prompt_override
+        return self._driver.prompt_patterns
+
+    @property
+    def error_patterns(self) -> tuple[Any, ...]:
+        if self._error_override is not None:
+            return self._error_override
+        return self._driver.error_patterns
+
+    @property
+    def exit_status(self) -> int | None:
+        return self.transport.exit_status
+
+    @property
+    def signal_status(self) -> int | None:
+        return self.transport.signal_status
+
+    @property
+    def waiting_for(self) -> list[Any] | None:
+        """The patterns of the pending read, if one is pending."""
+        return None if self._waiter is None else list(self._waiter.searcher.patterns)
+
+    def info(self) -> dict[str, Any]:
+        """A snapshot for ``sessions()``: kind, peer, state, bytes in/out, waiting."""
+        state = "closed" if self._closed else ("eof" if self._eof else "open")
+        if self._sink is not None:
+            state = "attached"
+        return {
+            "id": self.id,
+            "kind": self.transport.kind,
+            "peer": self._redactor.redact(str(self.transport.get_extra_info("peer", ""))),
+            "state": state,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "buffered": len(self._buffer),
+            "waiting_for": self.waiting_for,
+        }
+
+    def add_secret(self, secret: str | bytes) -> None:
+        """Redact ``secret`` from the logfile, logs, messages and ``repr``."""
+        self._redactor.add(secret)
+
+    def redact(self, text: Any) -> Any:
+        return self._redactor.redact(text)
+
+    # -- sending ---------------------------------------------------------------
+
+    async def send(self, data: str | bytes) -> None:
+        """Write ``data``; return once the transport accepted it."""
+        await self._send(data, secret=False)
+
+    async def sendline(self, line: str | bytes = "") -> None:
+        """Send ``line`` followed by ``self.linesep``."""
+        sep: Any = self.linesep.encode() if isinstance(line, bytes) else self.linesep
+        await self._send(line + sep, secret=False)
+
+    async def send_secret(self, text: str | bytes) -> None:
+        """Like ``sendline``; the text is redacted everywhere, even if echoed."""
+        self._redactor.add(text)
+        sep: Any = self.linesep.encode() if isinstance(text, bytes) else self.linesep
+        await self._send(text + sep, secret=True)
+
+    async def sendcontrol(self, char: str) -> None:
+        """Send a control character: ``sendcontrol("c")`` sends ``\\x03``."""
+        if not isinstance(char, str) or len(char) != 1:
+            raise ValueError(f"sendcontrol takes one character, not {char!r}")
+        if char == "?":
+            code = "\x7f"
+        else:
+            code = _CONTROL.get(char.lower(), "")
+        if not code:
+            raise ValueError(f"no control character for {char!r}")
+        await self._send(code, secret=False)
+
+    async def sendeof(self) -> None:
+        """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH."""
+        self._check_open()
+        await self.transport.write_eof()
+
+    async def sendintr(self) -> None:
+        """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child."""
+        self._check_open()
+        await self.transport.send_interrupt()
+
+    async def _send(self, data: str | bytes, *, secret: bool) -> None:
+        self._check_open()
+        if isinstance(data, str):
+            raw = data.encode(self.encoding or "utf-8")
+        elif isinstance(data, bytes | bytearray | memoryview):
+            raw = bytes(data)
+        else:
+            raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
+        self._check_line_limit(raw)
+        if self.log.isEnabledFor(logging.DEBUG):
+            shown = MASK if secret else escape(self._redactor.redact(raw))
+            self.log.debug("send %s", shown)
+        await self.transport.write(raw)
+        self.bytes_out += len(raw)
+
+    def _check_line_limit(self, raw: bytes) -> None:
+        limit = self.transport.canonical_line_limit()
+        if limit is None:
+            return
+        pending = self._pending_line
+        for piece in raw.replace(b"\r", b"\n").split(b"\n")[:-1]:
+            if pending + len(piece) > limit:
+                raise ValueError(
+                    f"a line of {pending + len(piece)} bytes exceeds the terminal's canonical-mode"
+                    f" limit of {limit}: the kernel would truncate it; send it in raw mode"
+                    " (e.g. `stty raw`) or split it"
+                )
+            pending = 0
+        tail = len(raw) - max(raw.rfind(b"\n"), raw.rfind(b"\r")) - 1
+        if pending + tail > limit:
+            raise ValueError(
+                f"{pending + tail} bytes without a line end exceed the terminal's canonical-mode"
+                f" limit of {limit}: the kernel would truncate the line"
+            )
+        self._pending_line = pending + tail
+
+    # -- receiving (called by the pump) ---------------------------------------
+
+    def _on_data(self, data: bytes) -> None:
+        self.bytes_in += len(data)
+        text = self._decoder.decode(data)
+        if self._ansi is not None:
+            text = self._ansi.feed(text)
+        self._deliver(text)
+
+    def _on_eof(self, error: BaseException | None = None) -> None:
+        tail = self._decoder.flush()
+        if self._ansi is not None:
+            tail = self._ansi.feed(tail) + self._ansi.flush()
+        self._deliver(tail)
+        self._eof = True
+        self._eof_event.set()
+        self._error = error
+        if self._logfile is not None:
+            self._write_log(self._transcript.flush())
+        self._offer()
+
+    def _deliver(self, text: Any) -> None:
+        if not text:
+            return
+        if self._logfile is not None:
+            self._write_log(self._transcript.feed(_as_text(text)))
+        for monitor in self._monitors:
+            monitor.feed(self, text)
+        if self._sink is not None:
+            self._sink(text)
+            return
+        self._buffer.append(text)
+        self._offer()
+
+    def _offer(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.future.done():
+            result = self._check(waiter.searcher)
+            if result is not None:
+                waiter.future.set_result(result)
+
+    def _check(self, searcher: Searcher) -> Found | int | None:
+        """A match, a sentinel index (-1: EOF error, -2: full error), or None."""
+        found = searcher.search(self._buffer)
+        if found is not None:
+            return found
+        if self.max_buffer is not None and len(self._buffer) >= self.max_buffer:
+            return searcher.full_index if searcher.full_index is not None else -2
+        if self._eof:
+            return searcher.eof_index if searcher.eof_index is not None else -1
+        return None
+
+    def _space_freed(self) -> None:
+        if self.max_buffer is None or len(self._buffer) < self.max_buffer:
+            self._space.set()
+
+    # -- waiting ----------------------------------------------------------------
+
+    async def expect(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
+        """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
+        items = normalize_patterns(
+            patterns, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+        )
+        return await self._expect(Searcher(items, _originals(patterns)), timeout)
+
+    async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
+        """Like ``expect`` with plain substrings (no regex)."""
+        items = normalize_patterns(
+            patterns, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+        )
+        return await self._expect(Searcher(items, _originals(patterns)), timeout)
+
+    async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
+        """Everything up to and including ``text`` (telnetlib style)."""
+        m = await self.expect_exact(text, timeout=timeout)
+        return m.before + m.after
+
+    async def read_some(self, *, timeout: Timeout = ...) -> Any:
+        """At least one chunk (waits for it); empty at end-of-file."""
+        searcher = _AnyData()
+        found = await self._wait(searcher, self._timeout(timeout))
+        if isinstance(found, Found):
+            data = self._buffer.consume(len(self._buffer))
+            self._space_freed()
+            return data
+        if found == 0:
+            return self._empty
+        raise self._failure(searcher, found)
+
+    async def read_all(self, *, timeout: Timeout = ...) -> Any:
+        """Everything until end-of-file (``BufferFull`` past ``max_buffer``)."""
+        return (await self.expect(EOF, timeout=timeout)).before
+
+    async def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
+        """Each complete line (without its line ending) until end-of-file.
+
+        A last line without a line ending is yielded too.
+        """
+        newline: Any = b"\n" if self._decoder.bytes_mode else "\n"
+        cr: Any = b"\r" if self._decoder.bytes_mode else "\r"
+        while True:
+            m = await self._expect(Searcher([newline, EOF]), timeout)
+            if m.index == 1:
+                if m.before:
+                    yield m.before
+                return
+            yield m.before[:-1] if m.before.endswith(cr) else m.before
+
+    async def expect_prompt(self, *, timeout: Timeout = ...) -> Match:
+        """Wait for the prompt (``set_prompt``'s patterns or the driver's)."""
+        return await _prompt.expect_prompt(self, self._timeout(timeout))
+
+    async def execute(self, command: str, *, timeout: Timeout = ...) -> str:
+        """Run ``command`` and return its output (see the docs for the cleaning)."""
+        return await _prompt.execute(self, command, self._timeout(timeout))
+
+    async def login(
+        self, username: str | None = None, password: str | None = None, *, timeout: Timeout = ...
+    ) -> Match:
+        """Answer username/password prompts; return the first prompt's match."""
+        if password is not None:
+            self._redactor.add(password)
+        return await _prompt.login(self, username, password, self._timeout(timeout))
+
+    def set_prompt(self, patterns: Any) -> None:
+        """Override the driver's prompt patterns; ``None`` restores them."""
+        self._prompt_override = None if patterns is None else compile_patterns(patterns)
+
+    def set_error_prompt(self, patterns: Any) -> None:
+        """Override the driver's error patterns; ``None`` restores them."""
+        self._error_override = None if patterns is None else compile_patterns(patterns)
+
+    async def set_unique_prompt(self, *, timeout: Timeout = ...) -> None:
+        """Set PS1/PS2 of a POSIX shell to a unique marker (as pxssh does)."""
+        await _prompt.set_unique_prompt(self, self._timeout(timeout))
+
+    async def _after_open(self, *, login: tuple[str | None, str | None] | None) -> None:
+        await _prompt.after_open(self, login)
+
+    async def _expect(self, searcher: Searcher, timeout: Timeout, *, consume: bool = True) -> Match:
+        found = await self._wait(searcher, self._timeout(timeout))
+        if isinstance(found, Found):
+            return self._take(searcher, found, consume)
+        return self._sentinel(searcher, found, consume)
+
+    def _take(self, searcher: Searcher, found: Found, consume: bool) -> Match:
+        if not consume:
+            return searcher.match(_PeekBuffer(self._buffer), found)
+        match = searcher.match(self._buffer, found)
+        self._space_freed()
+        return match
+
+    def _consume_match(self, match: Match) -> None:
+        """Consume what a peeked (``consume=False``) match covers."""
+        self._buffer.consume(len(match.before) + len(match.after))
+        self._space_freed()
+
+    def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
+        if index is not None and index >= 0:
+            buf = self._buffer if consume else _PeekBuffer(self._buffer)
+            match = searcher.sentinel_match(buf, index)
+            self._space_freed()
+            return match
+        raise self._failure(searcher, index)
+
+    async def _wait(self, searcher: Searcher, timeout: float | None) -> Any:
+        """Wait until the searcher finds something; return a ``Found`` or a
+        sentinel index (see ``_check``), or the TIMEOUT index (maybe ``None``)
+        at the deadline.  Raises ``BusyError`` and ``ClosedError``.
+        """
+        self._check_open()
+        if self._waiter is not None:
+            raise BusyError(
+                f"session #{self.id} already has a reader waiting for {self.waiting_for!r}"
+            )
+        result = self._check(searcher)
+        if result is not None:
+            return result
+        if timeout is not None and timeout <= 0:
+            return searcher.timeout_index
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(searcher, loop.create_future())
+        self._waiter = waiter
+        deadline = None if timeout is None else loop.time() + timeout
+        try:
+            async with asyncio.timeout(deadline) as scope:
+                waiter.scope = scope
+                return await waiter.future
+        except TimeoutError:
+            if waiter.future.done() and not waiter.future.cancelled():
+                return waiter.future.result()
+            if self._closed:
+                raise ClosedError(f"session #{self.id} was closed while waiting") from None
+            return searcher.timeout_index
+        finally:
+            self._waiter = None
+            if not waiter.future.done():
+                waiter.future.cancel()
+
+    def _failure(self, searcher: Searcher, code: int | None) -> ExpectError | ConnectionLostError:
+        before = self._buffer.text()
+        tail = escape(self._redactor.redact(before[-(EVIDENCE + self._redactor.longest) :]))
+        tail = tail[-EVIDENCE:]
+        wanted = ", ".join(_describe(p) for p in searcher.patterns)
+        if code == -1:
+            if self._error is not None:
+                lost = ConnectionLostError(
+                    f"connection lost while waiting for {wanted}: {self._error}"
+                )
+                lost.__cause__ = self._error
+                return lost
+            return ExpectEOF(
+                f"end of file while waiting for {wanted}; last characters received: {tail!r}",
+                before=before,
+                patterns=searcher.patterns,
+            )
+        if code == -2:
+            return BufferFull(
+                f"max_buffer ({self.max_buffer}) reached while waiting for {wanted}; "
+                f"last characters received: {tail!r}",
+                before=before,
+                patterns=searcher.patterns,
+            )
+        return ExpectTimeout(
+            f"timed out waiting for {wanted}; last characters received: {tail!r}",
+            before=before,
+            patterns=searcher.patterns,
+        )
+
+    def _timeout(self, timeout: Timeout) -> float | None:
+        if timeout is ...:
+            return self.timeout
+        return _check_timeout(timeout)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"session #{self.id} is closed")
+
+    # -- monitors, diverting, interact --------------------------------------------
+
+    def add_monitor(self, pattern: Any, callback: Callable[..., Any]) -> Callable[[], None]:
+        """Call ``callback(session, match)`` each time ``pattern`` arrives.
+
+        Runs whether or not anyone is expecting; a coroutine function is run
+        as a task.  Returns a function that removes the monitor.
+        """
+        if not callable(callback):
+            raise TypeError("add_monitor needs a callable callback")
+        items = normalize_patterns(
+            pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+        )
+        if len(items) != 1 or not hasattr(items[0], "search"):
+            raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
+        monitor = Monitor(pattern, items[0], callback, self.log)
+        self._monitors.append(monitor)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._monitors.remove(monitor)
+            monitor.cancel()
+
+        return remove
+
+    @contextlib.contextmanager
+    def divert(self, sink: Callable[[Any], None]) -> Iterator[None]:
+        """While active, received data goes to ``sink`` instead of the buffer.
+
+        Used by ``interact`` and the console's ``attach``.  The deadline of a
+        pending read is suspended meanwhile, so the program that was waiting
+        continues where it was.
+        """
+        if self._sink is not None:
+            raise BusyError(f"session #{self.id} is already attached")
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter
+        remaining = None
+        if waiter is not None and waiter.scope is not None and waiter.scope.when() is not None:
+            remaining = max(0.0, waiter.scope.when() - loop.time())  # type: ignore[operator]
+            waiter.scope.reschedule(None)
+        self._sink = sink
+        try:
+            pending = self._buffer.consume(len(self._buffer))
+            self._space_freed()
+            if pending:
+                sink(pending)
+            yield
+        finally:
+            self._sink = None
+            if remaining is not None and waiter is self._waiter and waiter.scope is not None:
+                waiter.scope.reschedule(loop.time() + remaining)
+
+    async def interact(self, *, escape_character: str | None = "\x1d") -> None:
+        """Connect the user's terminal to the session until the escape
+        character (default Ctrl-]) or end-of-file."""
+        from ._interact import interact_terminal  # noqa: PLC0415
+
+        await interact_terminal(self, escape_character)
+
+    def set_winsize(self, rows: int, cols: int) -> None:
+        """Resize the terminal (pty and SSH sessions)."""
+        self._check_open()
+        if not (isinstance(rows, int) and isinstance(cols, int)) or rows <= 0 or cols <= 0:
+            raise ValueError(f"rows and cols must be positive ints, not {rows!r}, {cols!r}")
+        self.transport.set_winsize(rows, cols)
+
+    # -- closing -------------------------------------------------------------------
+
+    async def close(self, *, force: bool = False) -> None:
+        """Close the transport (idempotent); kills and reaps a child."""
+        if self._closed:
+            return
+        self._closed = True
+        _live.discard(self)
+        waiter = self._waiter
+        if waiter is not None and not waiter.future.done():
+            waiter.future.set_exception(ClosedError(f"session #{self.id} was closed"))
+        self._pump_task.cancel()
+        for monitor in self._monitors:
+            monitor.cancel()
+        try:
+            await self.transport.close(force=force)
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump_task
+            if self._logfile is not None:
+                self._write_log(self._transcript.flush())
+                if self._own_logfile:
+                    self._logfile.close()
+                else:
+                    with contextlib.suppress(Exception):
+                        self._logfile.flush()
+                self._logfile = None
+
+    async def wait(self) -> int | None:
+        """Wait for the child or remote command to end; return its exit status."""
+        return await self.transport.wait()
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def _write_log(self, text: str) -> None:
+        if not text or self._logfile is None:
+            return
+        try:
+            self._logfile.write(text)
+        except TypeError:
+            self._logfile.write(text.encode("utf-8"))
+
+
+class _AnyData(Searcher):
+    """read_some: any buffered data satisfies the wait; EOF is index 0."""
+
+    def __init__(self) -> None:
+        super().__init__([EOF])
+
+    def search(self, buf: Buffer) -> Found | None:
+        return Found(-1, 0, len(buf), None, 0) if len(buf) else None
+
+
+class _PeekBuffer(Buffer):
+    """A view whose ``consume`` reads without removing (for expect_any)."""
+
+    def __init__(self, real: Buffer) -> None:
+        super().__init__(real.text()[:0])
+        self._real = real
+
+    def consume(self, n: int) -> Any:
+        return self._real.text()[:n]
+
+    def __len__(self) -> int:
+        return len(self._real)
+
+
+async def _pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
+    """Read from the transport into the session until EOF, error or close."""
+    try:
+        while True:
+            session = ref()
+            if session is None:
+                return
+            room = DEFAULT_READ_SIZE
+            if session.max_buffer is not None:
+                room = min(room, session.max_buffer - len(session._buffer))
+                if room <= 0:
+                    space.clear()
+                    del session
+                    await space.wait()
+                    continue
+            del session
+            data = await transport.read(room)
+            session = ref()
+            if session is None:
+                return
+            if not data:
+                session._on_eof()
+                return
+            session._on_data(data)
+            del session
+    except ClosedError:
+        return
+    except Exception as exc:
+        if not isinstance(exc, ConnectionLostError):
+            _log.error("transport %s failed", transport.kind, exc_info=exc)
+        session = ref()
+        if session is not None and not session._closed:
+            session._on_eof(exc)
+
+
+def _resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
+    from . import drivers  # noqa: PLC0415  (data registry)
+
+    if isinstance(driver, Driver):
+        return driver, False
+    if driver == "auto":
+        return drivers.get("generic"), True
+    if isinstance(driver, str):
+        return drivers.get(driver), False
+    raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
+
+
+def _check_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if timeout < 0:
+        raise ValueError(f"timeout must not be negative, not {timeout!r}")
+    return float(timeout)
+
+
+def _originals(patterns: Any) -> list[Any]:
+    if isinstance(patterns, list | tuple):
+        return list(patterns)
+    return [patterns]
+
+
+def _describe(pattern: Any) -> str:
+    if hasattr(pattern, "pattern"):
+        return repr(pattern.pattern)
+    return repr(pattern)
+
+
+def _as_text(text: Any) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def _open_logfile(logfile: Any) -> tuple[Any, bool]:
+    if logfile is None:
+        return None, False
+    if isinstance(logfile, str | os.PathLike):
+        return open(logfile, "a", encoding="utf-8"), True
+    if not hasattr(logfile, "write"):
+        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
+    return logfile, False

@@ -1,0 +1,127 @@
+"""The one transport contract every back end implements (memory, pipes, pty,
+streams, telnet, SSH).
+
+A transport moves bytes; it knows nothing of text, patterns or time-outs (the
+session owns those).  Rules every adapter keeps, checked by
+``aioexpect.testing.check_transport``:
+
+1. ``read()`` returns ``b""`` if, and only if, the peer reached end-of-file;
+   every later ``read()`` returns ``b""`` again.  Otherwise it returns at
+   least one byte, and everything already received (up to ``max_bytes``), so
+   a slow reader gets large batches.
+2. No byte is lost or duplicated, also when a ``read()`` is cancelled.
+3. An adapter buffers a bounded amount of unread data; past that it stops
+   reading from the peer (back-pressure), so a reader that stops calling
+   ``read()`` bounds memory.
+4. After ``close()``, ``read()`` and ``write()`` raise ``ClosedError``;
+   ``close()`` is idempotent and never blocks the event loop.
+5. Errors are aioexpect's: a peer that vanishes abnormally gives
+   ``ConnectionLostError``; ``OSError`` and library exceptions never escape.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+__all__ = ["Transport", "DEFAULT_READ_SIZE"]
+
+#: The default ``max_bytes`` of ``Transport.read``.
+DEFAULT_READ_SIZE = 1 << 18
+
+
+class Transport(abc.ABC):
+    """A bidirectional byte stream to one peer: a child, a socket, a channel."""
+
+    #: Short name of the back end, e.g. ``"pty"``, ``"pipes"``, ``"ssh"``.
+    kind: str = "transport"
+    #: What ``Session.sendline`` appends by default for this back end.
+    linesep: str = "\n"
+
+    @abc.abstractmethod
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        """Wait for data and return between 1 and ``max_bytes`` bytes.
+
+        Returns ``b""`` if, and only if, the peer reached end-of-file (for a
+        child on a pty: the child side closed, reported by the kernel as
+        ``EIO``).  Cancelling a pending ``read()`` loses nothing: the data
+        stays for the next call.  Raises ``ClosedError`` after ``close()``
+        and ``ConnectionLostError`` when the connection broke abnormally.
+        """
+
+    @abc.abstractmethod
+    async def write(self, data: bytes) -> None:
+        """Write all of ``data``; return once the transport accepted it (drain).
+
+        Raises ``ClosedError`` after ``close()`` or ``write_eof()``, and
+        ``ConnectionLostError`` when the peer is gone.
+        """
+
+    @abc.abstractmethod
+    async def write_eof(self) -> None:
+        """Signal end of input the back end's own way.
+
+        Pipes close the child's stdin, a pty sends the terminal's EOF
+        character (Ctrl-D, so it may be repeated), SSH sends channel EOF,
+        streams and telnet half-close where the socket allows it.
+        """
+
+    async def send_interrupt(self) -> None:
+        """Interrupt the peer: Ctrl-C on a terminal, SIGINT to a piped child."""
+        await self.write(b"\x03")
+
+    def set_winsize(self, rows: int, cols: int) -> None:
+        """Resize the peer's terminal; only pty and SSH transports have one."""
+        raise TypeError(f"set_winsize needs a pty or SSH session, not {self.kind}")
+
+    def canonical_line_limit(self) -> int | None:
+        """Longest line the peer's terminal accepts now, or ``None`` for no limit.
+
+        A pty in canonical mode (not raw) returns 4095 on Linux; everything
+        else returns ``None``.
+        """
+        return None
+
+    @abc.abstractmethod
+    async def close(self, *, force: bool = False) -> None:
+        """Release the transport; idempotent.
+
+        For a child: SIGHUP to its process group, then SIGKILL to whatever is
+        still alive after a grace period of one second (at once with
+        ``force=True``); the child is always reaped.  Waiting is done with
+        the event loop, never by blocking it.
+        """
+
+    def abort(self) -> None:
+        """Synchronous, best-effort release for a transport that was dropped
+        unclosed (called from ``Session.__del__``): kill a child's process
+        group with SIGKILL and close descriptors without waiting.  The event
+        loop's child watcher still reaps the child.  Idempotent.
+        """
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return False
+
+    async def wait(self) -> int | None:
+        """Wait for the child or remote command to end; return its exit status.
+
+        ``None`` when the back end has no exit status (a socket) or the
+        process was killed by a signal (see ``signal_status``).
+        """
+        return None
+
+    @property
+    def exit_status(self) -> int | None:
+        """Exit status once known, else ``None``."""
+        return None
+
+    @property
+    def signal_status(self) -> int | None:
+        """Number of the signal that ended the child, if one did."""
+        return None
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Back-end facts: ``"peer"`` (str), ``"pid"``, ``"fd"``, ``"command"``."""
+        return default

@@ -1,0 +1,17 @@
+"""Helpers for testing automation and transports: ``aioexpect.testing``.
+
+- ``VirtualDevice``, ``serve_telnet``, ``serve_ssh``: emulated devices served
+  on loopback to real clients, for testing your own automation.
+- ``memory_pair``: two in-memory transports wired to each other.
+- ``check_transport``: the conformance check every transport passes; run it
+  on your own.
+"""
+
+from __future__ import annotations
+
+from .._memory import memory_pair
+from ._conformance import check_transport
+from ._device import VirtualDevice
+from ._serve import serve_ssh, serve_telnet
+
+__all__ = ["VirtualDevice", "check_transport", "memory_pair", "serve_ssh", "serve_telnet"]
