@@ -18,7 +18,7 @@ T = TypeVar("T")
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     """uvloop's ``new_event_loop`` when importable, else asyncio's."""
     try:
-        import uvloop  # noqa: PLC0415  (optional at run time: not on Windows)
+        import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
         return asyncio.new_event_loop
     return uvloop.new_event_loop

@@ -76,10 +76,7 @@ def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int]:
 
 
 def _may_match_newline(tree: Any, dotall: bool) -> bool:
-    for op, av in tree:
-        if _op_may_match_newline(str(op), av, dotall):
-            return True
-    return False
+    return any(_op_may_match_newline(str(op), av, dotall) for op, av in tree)
 
 
 def _op_may_match_newline(op: str, av: Any, dotall: bool) -> bool:

@@ -141,7 +141,7 @@ class Session:
         cls, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, **options: Any
     ) -> Session:
         """A session over any asyncio ``StreamReader``/``StreamWriter`` pair."""
-        from ._streams import streams_transport  # noqa: PLC0415  (layer 1, loaded on use)
+        from ._streams import streams_transport
 
         return cls(streams_transport(reader, writer), **options)
 
@@ -599,7 +599,7 @@ class Session:
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
         """Connect the user's terminal to the session until the escape
         character (default Ctrl-]) or end-of-file."""
-        from ._interact import interact_terminal  # noqa: PLC0415
+        from ._interact import interact_terminal
 
         await interact_terminal(self, escape_character)
 
@@ -717,7 +717,7 @@ async def _pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.
 
 
 def _resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
-    from . import drivers  # noqa: PLC0415  (data registry)
+    from . import drivers
 
     if isinstance(driver, Driver):
         return driver, False
