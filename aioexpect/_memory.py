@@ -1,9 +1,108 @@
-"""In-memory transport pair (placeholder until the local-adapters work lands)."""
+"""In-memory transports wired to each other (``aioexpect.testing.memory_pair``).
+
+What one end writes, the other reads.  Each end buffers at most ``limit``
+unread bytes; past that ``write()`` waits (back-pressure).  ``write_eof()``
+or ``close()`` on one end is end-of-file for the other; writing to an end
+whose peer closed raises ``ConnectionLostError``.
+"""
 
 from __future__ import annotations
 
-from ._transport import Transport
+import asyncio
+
+from ._exceptions import ClosedError, ConnectionLostError
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["MemoryTransport", "memory_pair"]
+
+DEFAULT_LIMIT = 1 << 20
 
 
-def memory_pair() -> tuple[Transport, Transport]:
-    raise NotImplementedError("memory transport not written yet")
+class MemoryTransport(Transport):
+    """One end of a ``memory_pair``."""
+
+    kind = "memory"
+
+    def __init__(self, name: str, limit: int = DEFAULT_LIMIT) -> None:
+        self._name = name
+        self._limit = limit
+        self._unread = bytearray()
+        self._eof = False
+        self._closed = False
+        self._wrote_eof = False
+        self._peer: MemoryTransport | None = None
+        self._changed = asyncio.Event()  # data, EOF or close arrived here
+        self._drained = asyncio.Event()  # the reader took data (for writers)
+
+    def __repr__(self) -> str:
+        return f"<MemoryTransport {self._name} unread={len(self._unread)}>"
+
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        while True:
+            if self._closed:
+                raise ClosedError(f"{self._name} is closed")
+            if self._unread:
+                data = bytes(self._unread[:max_bytes])
+                del self._unread[:max_bytes]
+                self._drained.set()
+                return data
+            if self._eof:
+                return b""
+            self._changed.clear()
+            await self._changed.wait()
+
+    async def write(self, data: bytes) -> None:
+        if self._closed or self._wrote_eof:
+            raise ClosedError(f"{self._name} is closed for writing")
+        peer = self._peer
+        if peer is None or peer._closed:
+            raise ConnectionLostError(f"the peer of {self._name} is gone")
+        peer._unread += data
+        peer._changed.set()
+        while len(peer._unread) > peer._limit and not peer._closed:
+            peer._drained.clear()
+            await peer._drained.wait()
+        if self._closed:
+            raise ClosedError(f"{self._name} was closed while writing")
+
+    async def write_eof(self) -> None:
+        if self._closed:
+            raise ClosedError(f"{self._name} is closed")
+        self._wrote_eof = True
+        if self._peer is not None:
+            self._peer._hear_eof()
+
+    def _hear_eof(self) -> None:
+        self._eof = True
+        self._changed.set()
+
+    async def close(self, *, force: bool = False) -> None:
+        self.abort()
+
+    def abort(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._unread.clear()
+        self._changed.set()
+        self._drained.set()
+        if self._peer is not None:
+            self._peer._hear_eof()
+            self._peer._drained.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"peer": f"memory:{self._name}"}.get(name, default)
+
+
+def memory_pair(limit: int = DEFAULT_LIMIT) -> tuple[MemoryTransport, MemoryTransport]:
+    """Two connected transports: ``(a, b)``; ``a.write`` is ``b.read``'s data."""
+    a = MemoryTransport("a", limit)
+    b = MemoryTransport("b", limit)
+    a._peer, b._peer = b, a
+    return a, b

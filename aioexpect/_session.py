@@ -91,6 +91,7 @@ class Session:
         driver: str | Driver = "generic",
         secrets: Any = (),
     ) -> None:
+        self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
         self.timeout = _check_timeout(timeout)
@@ -117,7 +118,6 @@ class Session:
         self._waiter: _Waiter | None = None
         self._eof = False
         self._error: BaseException | None = None
-        self._closed = False
         self._pending_line = 0
         self.bytes_in = 0
         self.bytes_out = 0
@@ -134,6 +134,7 @@ class Session:
         self._pump_task = loop.create_task(
             _pump(transport, weakref.ref(self), self._space), name=f"aioexpect-pump-{self.id}"
         )
+        self._closed = False
         _live.add(self)
 
     @classmethod
@@ -489,7 +490,7 @@ class Session:
         self._waiter = waiter
         deadline = None if timeout is None else loop.time() + timeout
         try:
-            async with asyncio.timeout(deadline) as scope:
+            async with asyncio.timeout_at(deadline) as scope:
                 waiter.scope = scope
                 return await waiter.future
         except TimeoutError:

@@ -1,0 +1,247 @@
+"""The pure matcher: earliest-match and lowest-index rules, incremental search
+equal to a naive full rescan, sentinels, and no data lost or duplicated."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+import pytest
+
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match
+from aioexpect._matcher import Buffer, Searcher, normalize_patterns
+from aioexpect._scan import Reach, reach_of
+
+from .splits import splits
+
+
+def feed(chunks: list[Any], patterns: list[Any], *, exact: bool = False) -> tuple[list[Match], Any]:
+    """Feed chunks one by one, matching (and consuming) after each, as the
+    session does with one pending expect per match."""
+    items = normalize_patterns(
+        patterns, exact=exact, bytes_mode=isinstance(chunks[0], bytes), encoding="utf-8"
+    )
+    buf = Buffer(chunks[0][:0])
+    matches: list[Match] = []
+    searcher = Searcher(items, patterns)
+    for chunk in chunks:
+        buf.append(chunk)
+        while (found := searcher.search(buf)) is not None:
+            matches.append(searcher.match(buf, found))
+            searcher = Searcher(items, patterns)
+    return matches, buf.text()
+
+
+def naive(data: str, patterns: list[str]) -> tuple[int, int, int] | None:
+    best = None
+    for i, p in enumerate(patterns):
+        m = re.search(p, data)
+        if m and (best is None or m.start() < best[1]):
+            best = (i, m.start(), m.end())
+    return best
+
+
+CASES = [
+    # (data, patterns, expected [(index, before, after)], rest)
+    ("login: ", [r"login: "], [(0, "", "login: ")], ""),
+    ("abc$ def$ ", [r"\$ "], [(0, "abc", "$ "), (0, "def", "$ ")], ""),
+    ("xx END yy", ["END", "yy"], [(0, "xx ", "END"), (1, " ", "yy")], ""),
+    ("Password: left", [r"[Pp]assword:\s"], [(0, "", "Password: ")], "left"),
+    ("a1b22c333", [r"\d{3}"], [(0, "a1b22c", "333")], ""),
+    ("héllo wörld\n", ["wörld"], [(0, "héllo ", "wörld")], "\n"),
+]
+
+
+@pytest.mark.parametrize(("data", "patterns", "expected", "rest"), CASES)
+def test_cases_fed_whole_bytewise_and_split(data, patterns, expected, rest):
+    for label, chunks in splits(data):
+        matches, left = feed(chunks, patterns)
+        got = [(m.index, m.before, m.after) for m in matches]
+        assert got == expected, label
+        assert left == rest, label
+
+
+def test_earliest_match_wins_over_lower_index():
+    matches, _ = feed(["one two three"], ["three", "two"])
+    assert (matches[0].index, matches[0].before) == (1, "one ")
+
+
+def test_ties_go_to_the_lowest_index():
+    matches, _ = feed(["prompt# "], [r"#\s", r"#"])
+    assert matches[0].index == 0
+    matches, _ = feed(["prompt# "], [r"#", r"#\s"])
+    assert matches[0].index == 0 and matches[0].after == "#"
+
+
+def test_span_and_groups_are_relative_to_before_plus_after():
+    matches, _ = feed(["junk\nuser@host:~$ "], [r"(?P<user>\w+)@(\w+):"])
+    m = matches[0]
+    assert m.span()[0] == len(m.before)
+    assert (m.before + m.after)[slice(*m.span(1))] == "user"
+    assert m.groups() == ("user", "host")
+    assert m.groupdict() == {"user": "user"}
+    assert m.group(2) == "host"
+
+
+def test_span_after_long_prefix_split_across_many_chunks():
+    data = "x" * 5000 + "\n" + "y" * 700 + "MARK-42 tail"
+    for label, chunks in splits(data, seeds=range(5)):
+        matches, left = feed(chunks, [r"MARK-(\d+) "])
+        m = matches[0]
+        assert m.span() == (len(data) - len("MARK-42 tail"), len(data) - len("tail")), label
+        assert m.group(1) == "42" and left == "tail"
+
+
+def test_exact_patterns_are_not_regexes():
+    matches, _ = feed(["a.b a+b"], ["a+b"], exact=True)
+    assert (matches[0].before, matches[0].after) == ("a.b ", "a+b")
+    assert matches[0].span() == (4, 7)
+    with pytest.raises(IndexError):
+        matches[0].group(1)
+
+
+def test_bytes_patterns_in_bytes_mode():
+    matches, left = feed([b"\x00\xffdata\r\n> "], [rb"> $"])
+    assert matches[0].before == b"\x00\xffdata\r\n" and left == b""
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ([], ValueError),
+        ([""], ValueError),
+        (["("], ValueError),
+        ([42], TypeError),
+        (42, TypeError),
+    ],
+)
+def test_bad_patterns_raise_plain_errors(bad, error):
+    with pytest.raises(error):
+        normalize_patterns(bad, exact=False, bytes_mode=False, encoding="utf-8")
+
+
+def test_mode_mismatch_is_a_type_error():
+    with pytest.raises(TypeError, match="bytes-mode"):
+        normalize_patterns(["x"], exact=False, bytes_mode=True, encoding=None)
+    with pytest.raises(TypeError):
+        normalize_patterns([re.compile(b"x")], exact=False, bytes_mode=False, encoding="utf-8")
+    with pytest.raises(TypeError):
+        normalize_patterns([re.compile("x")], exact=True, bytes_mode=False, encoding="utf-8")
+
+
+def test_text_session_accepts_bytes_patterns_decoded():
+    (item,) = normalize_patterns([b"caf\xc3\xa9"], exact=True, bytes_mode=False, encoding="utf-8")
+    assert item == "café"
+
+
+def test_sentinels_are_indexed_not_searched():
+    searcher = Searcher(
+        normalize_patterns(
+            ["x", EOF, TIMEOUT, FULL_BUFFER], exact=False, bytes_mode=False, encoding="utf-8"
+        )
+    )
+    assert (searcher.eof_index, searcher.timeout_index, searcher.full_index) == (1, 2, 3)
+    buf = Buffer("")
+    buf.append("abc")
+    assert searcher.search(buf) is None
+    m = searcher.sentinel_match(buf, 1)
+    assert (m.before, m.after, m.pattern, len(buf)) == ("abc", "", EOF, 0)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reach"),
+    [
+        (r"MARK-\d+", Reach.LINE),
+        (r"foo", Reach.BOUNDED),
+        (r"a{2,5}b", Reach.BOUNDED),
+        (r"foo.*bar", Reach.LINE),
+        (r"(?s)foo.*bar", Reach.ANY),
+        (r"foo[\s\S]*bar", Reach.ANY),
+        (r"[^\n]+\$ ", Reach.LINE),
+        (r"[^a]+", Reach.ANY),
+        (r"\s+x", Reach.ANY),
+        (r"\w+(?=\n)", Reach.LINE),
+        (r"(?m)^[\w.@-]+[#>] ?$", Reach.LINE),
+        (r"(a|b\n)+", Reach.ANY),
+    ],
+)
+def test_reach_classification(pattern, reach):
+    assert reach_of(re.compile(pattern))[0] is reach
+
+
+PROPERTY_PATTERNS = [
+    [r"ab+c"],
+    [r"a.*c", r"b\d"],
+    [r"(?s)a.*?c"],
+    [r"\n\w+\n"],
+    [r"c$", r"bb"],
+    [r"(?<=a)b{2}"],
+    [r"\bab\b", r"ca+"],
+    [r"[^c]{3,}c"],
+]
+
+
+@pytest.mark.parametrize("patterns", PROPERTY_PATTERNS, ids=str)
+def test_incremental_search_equals_naive_rescan(patterns):
+    """After every chunk, the incremental search finds exactly what a naive
+    ``re.search`` over the whole buffer finds (earliest, then lowest index)."""
+    for seed in range(60):
+        rng = random.Random(seed)
+        data = "".join(rng.choice("abbc \n1") for _ in range(rng.randint(0, 300)))
+        items = normalize_patterns(patterns, exact=False, bytes_mode=False, encoding="utf-8")
+        buf, text = Buffer(""), ""
+        searcher = Searcher(items)
+        i = 0
+        while i < len(data):
+            n = rng.randint(1, 40)
+            chunk, i = data[i : i + n], i + n
+            buf.append(chunk)
+            text += chunk
+            while True:
+                expected = naive(text, patterns)
+                found = searcher.search(buf)
+                got = None if found is None else (found.index, found.start, found.end)
+                assert got == expected, f"seed={seed} text={text!r}"
+                if found is None:
+                    break
+                m = searcher.match(buf, found)
+                text = text[found.end :]
+                assert m.before + m.after + text == (m.before + m.after) + buf.text()
+                searcher = Searcher(items)
+
+
+def test_nothing_lost_or_duplicated_across_matches():
+    data = "".join(f"line {i} $ " for i in range(300))
+    for label, chunks in splits(data, seeds=range(5)):
+        matches, left = feed(chunks, [r"\$ "])
+        assert "".join(m.before + m.after for m in matches) + left == data, label
+        assert len(matches) == 300, label
+
+
+def test_search_is_incremental_not_quadratic():
+    """32 MB would take minutes with a rescan per chunk; count the work
+    instead of timing it: each chunk's search touches only a bounded window."""
+    items = normalize_patterns([r"MARK-\d+"], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    buf = Buffer("")
+    line = "".join(chr(97 + i % 26) for i in range(79)) + "\n"
+    for _ in range(2000):
+        buf.append(line * 50)
+        assert searcher.search(buf) is None
+        scan = searcher._scans[0]
+        assert len(buf) - scan.resume <= 4096
+    buf.append("MARK-7\n")
+    found = searcher.search(buf)
+    assert found is not None and found.start == len(buf) - 7
+
+
+def test_buffer_tail_and_consume():
+    buf = Buffer("")
+    for piece in ("abc", "def", "ghi"):
+        buf.append(piece)
+    assert buf.tail_from(4) == "efghi"
+    assert buf.consume(2) == "ab"
+    assert buf.text() == "cdefghi" and len(buf) == 7
+    assert buf.consume(7) == "cdefghi" and len(buf) == 0
+    assert buf.tail_from(0) == ""

@@ -1,0 +1,393 @@
+"""Session guarantees of SPEC §2 over the in-memory transport: nothing lost or
+duplicated, cancellation safety, time-outs and EOF with evidence,
+back-pressure at max_buffer, one reader, secrets, monitors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import io
+import logging
+import random
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
+from aioexpect.testing import memory_pair
+
+
+@contextlib.asynccontextmanager
+async def opened(**options: Any) -> AsyncIterator[tuple[Session, Any]]:
+    ours, peer = memory_pair()
+    session = Session(ours, **options)
+    try:
+        yield session, peer
+    finally:
+        await session.close()
+        await peer.close()
+
+
+async def test_match_consumes_exactly_up_to_its_end():
+    async with opened() as (s, peer):
+        await peer.write(b"one $ two $ three")
+        m = await s.expect(r"\$ ")
+        assert (m.before, m.after) == ("one ", "$ ")
+        assert s.buffer == "two $ three"
+        m = await s.expect_exact("$ ")
+        assert m.before == "two "
+        assert s.buffer == "three"
+
+
+async def test_nothing_lost_or_duplicated_in_random_chunks():
+    data = "".join(f"row {i} {'x' * (i % 50)}\n" for i in range(2000)).encode()
+    rng = random.Random(7)
+    async with opened(timeout=10) as (s, peer):
+
+        async def writer() -> None:
+            i = 0
+            while i < len(data):
+                n = rng.randint(1, 3000)
+                await peer.write(data[i : i + n])
+                i += n
+            await peer.write_eof()
+
+        task = asyncio.create_task(writer())
+        got = [line async for line in s.lines()]
+        await task
+    assert got == data.decode().splitlines()
+
+
+async def test_multibyte_character_split_across_chunks():
+    async with opened() as (s, peer):
+        raw = "naïve café → ok\n".encode()
+        for i in range(len(raw)):
+            await peer.write(raw[i : i + 1])
+        assert await s.read_until("\n") == "naïve café → ok\n"
+
+
+async def test_codec_errors_are_honoured():
+    async with opened(codec_errors="backslashreplace") as (s, peer):
+        await peer.write(b"bad \xff byte\n")
+        assert await s.read_until("\n") == "bad \\xff byte\n"
+
+
+async def test_bytes_mode_session():
+    async with opened(encoding=None) as (s, peer):
+        await peer.write(b"\x00\xfe> ")
+        m = await s.expect(rb"> ")
+        assert m.before == b"\x00\xfe"
+        await s.send("text is utf-8 encoded")
+        assert await peer.read() == b"text is utf-8 encoded"
+
+
+async def test_cancelled_expect_leaves_buffer_intact():
+    async with opened() as (s, peer):
+        await peer.write(b"partial ")
+        task = asyncio.create_task(s.expect("never"))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert s.buffer == "partial "
+        await peer.write(b"done")
+        assert (await s.expect("done")).before == "partial "
+
+
+async def test_cancel_racing_a_match_consumes_nothing():
+    """The match is found by the pump, but the task is cancelled before it
+    resumes: the data must still be there."""
+    async with opened() as (s, peer):
+        task = asyncio.create_task(s.expect("hit"))
+        await asyncio.sleep(0)
+        await peer.write(b"a hit b")
+        for _ in range(5):  # let the pump deliver; the task is woken, not run
+            if s._waiter is not None and s._waiter.future.done():
+                break
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert s.buffer == "a hit b"
+        assert (await s.expect("hit")).before == "a "
+
+
+async def test_wait_for_and_asyncio_timeout_are_safe():
+    async with opened() as (s, peer):
+        await peer.write(b"abc")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.expect("zzz", timeout=None), 0.05)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await s.expect("zzz", timeout=None)
+        assert s.buffer == "abc"
+
+
+async def test_timeout_raises_with_evidence_and_keeps_data():
+    async with opened() as (s, peer):
+        await peer.write(b"x" * 300 + b"\x1b[0m tail")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect(["never", "again"], timeout=0.05)
+        err = info.value
+        assert isinstance(err, TimeoutError)
+        assert "'never'" in str(err) and "'again'" in str(err)
+        assert "\\x1b[0m tail" in str(err)
+        assert "x" * 201 not in str(err)
+        assert err.before == "x" * 300 + "\x1b[0m tail"
+        assert err.patterns == ("never", "again")
+        assert s.buffer == err.before
+
+
+async def test_timeout_sentinel_matches_instead_of_raising():
+    async with opened() as (s, peer):
+        await peer.write(b"rest")
+        m = await s.expect(["never", TIMEOUT], timeout=0.01)
+        assert (m.index, m.pattern, m.before, m.after) == (1, TIMEOUT, "rest", "")
+
+
+async def test_zero_timeout_is_a_poll():
+    async with opened() as (s, peer):
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.expect("x", timeout=0)
+        await peer.write(b"x")
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert (await s.expect("x", timeout=0)).after == "x"
+
+
+async def test_eof_is_reported_promptly_not_at_the_deadline():
+    async with opened(timeout=None) as (s, peer):
+        await peer.write(b"last words")
+        await peer.write_eof()
+        with pytest.raises(aioexpect.ExpectEOF) as info:
+            await s.expect("never")
+        assert isinstance(info.value, EOFError)
+        assert info.value.before == "last words"
+        m = await s.expect(["never", EOF])
+        assert (m.index, m.before) == (1, "last words")
+        assert await s.read_some() == ""
+        assert await s.read_all() == ""
+
+
+async def test_text_pattern_beats_eof_when_data_matches():
+    async with opened() as (s, peer):
+        await peer.write(b"bye$ ")
+        await peer.write_eof()
+        await asyncio.sleep(0)
+        m = await s.expect([EOF, r"\$ "])
+        assert m.index == 1
+
+
+async def test_buffer_full_raises_and_back_pressure_keeps_everything():
+    ours, peer = memory_pair(limit=64)
+    s = Session(ours, max_buffer=100, timeout=5)
+    data = bytes(range(97, 123)) * 20  # 520 bytes, ASCII
+    writer = asyncio.create_task(peer.write(data))
+    with pytest.raises(aioexpect.BufferFull) as info:
+        await s.expect("never")
+    assert len(info.value.before) == 100
+    assert not writer.done(), "the peer should be held back, not dropped"
+    m = await s.expect(["never", FULL_BUFFER])
+    assert (m.index, len(m.before)) == (1, 100)
+    received = m.before
+    while len(received) < len(data):
+        received += (
+            (await s.expect(FULL_BUFFER)).before
+            if len(received) + 100 <= len(data)
+            else await s.read_some()
+        )
+    await writer
+    assert received == data.decode()
+    await s.close()
+    await peer.close()
+
+
+async def test_second_reader_is_busy_but_sending_is_allowed():
+    async with opened() as (s, peer):
+        first = asyncio.create_task(s.expect("ping"))
+        await asyncio.sleep(0)
+        with pytest.raises(aioexpect.BusyError):
+            await s.expect("other")
+        with pytest.raises(aioexpect.BusyError):
+            await s.read_some()
+        await s.sendline("hello")
+        assert await peer.read() == b"hello\n"
+        await peer.write(b"ping")
+        assert (await first).after == "ping"
+
+
+async def test_closed_session_refuses_use_and_wakes_the_reader():
+    async with opened() as (s, peer):
+        task = asyncio.create_task(s.expect("x", timeout=None))
+        await asyncio.sleep(0)
+        await s.close()
+        await s.close()  # idempotent
+        with pytest.raises(aioexpect.ClosedError):
+            await task
+        with pytest.raises(aioexpect.ClosedError):
+            await s.send("x")
+        with pytest.raises(aioexpect.ClosedError):
+            await s.expect("x")
+        assert s.closed
+
+
+async def test_send_variants():
+    async with opened() as (s, peer):
+        await s.send("a")
+        await s.send(b"b")
+        await s.sendline("c")
+        await s.sendline()
+        await s.sendcontrol("c")
+        await s.sendcontrol("]")
+        assert await peer.read() == b"abc\n\n\x03\x1d"
+        with pytest.raises(ValueError):
+            await s.sendcontrol("cc")
+        with pytest.raises(TypeError):
+            await s.send(42)  # type: ignore[arg-type]
+        await s.sendeof()
+        assert await peer.read() == b""
+        assert s.bytes_out == 7
+
+
+async def test_bad_arguments_are_plain_errors_and_session_stays_usable():
+    async with opened() as (s, peer):
+        with pytest.raises(ValueError):
+            await s.expect("(unclosed")
+        with pytest.raises(TypeError):
+            await s.expect("x", timeout="soon")  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await s.expect("x", timeout=-1)
+        with pytest.raises(TypeError):
+            s.set_winsize(10, 10)
+        await peer.write(b"still fine")
+        assert (await s.expect("fine")).before == "still "
+
+
+async def test_read_helpers():
+    async with opened() as (s, peer):
+        await peer.write(b"a\r\nb\nc")
+        assert await s.read_until("\n") == "a\r\n"
+        assert await s.read_some() == "b\nc"
+        await peer.write(b"more")
+        await peer.write_eof()
+        assert await s.read_all() == "more"
+
+
+async def test_strip_ansi_option_removes_sequences_split_across_chunks():
+    async with opened(strip_ansi=True) as (s, peer):
+        for piece in (b"\x1b[1", b";32mgreen\x1b", b"[0m\x1b]0;title\x07 $ "):
+            await peer.write(piece)
+        m = await s.expect(r"\$ ")
+        assert m.before == "green "
+
+
+async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
+    log = io.StringIO()
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened(logfile=log) as (s, peer):
+        await s.send_secret("hunter2")
+        assert await peer.read() == b"hunter2\n"
+        for piece in (b"echo: hun", b"ter2\r\nPassword ok\r\n"):  # echoed, split
+            await peer.write(piece)
+        await s.expect("ok")
+        await peer.write(b"hunter2 again")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect("never", timeout=0.01)
+        assert "hunter2" not in str(info.value)
+        assert "hunter2" in info.value.before  # the data itself is kept as it arrived
+        assert "hunter2" not in repr(s)
+    assert "hunter2" not in log.getvalue()
+    assert "********" in log.getvalue()
+    assert "hunter2" not in caplog.text
+    assert "send ********" in caplog.text
+
+
+async def test_log_records_escape_control_characters(caplog):
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened() as (s, peer):
+        await s.send("ls\r\n\x1b[A")
+        await peer.read()
+    record = next(r for r in caplog.records if r.getMessage().startswith("send"))
+    assert record.name.startswith("aioexpect.session")
+    assert "\x1b" not in record.getMessage() and "\\x1b" in record.getMessage()
+
+
+async def test_logfile_path_receives_transcript(tmp_path):
+    path = tmp_path / "t.log"
+    async with opened(logfile=path) as (s, peer):
+        await peer.write(b"hello log\n")
+        await s.expect("log")
+    assert path.read_text() == "hello log\n"
+
+
+async def test_monitors_fire_whether_or_not_anyone_expects():
+    seen: list[str] = []
+    async_seen: list[str] = []
+
+    async def on_alarm(session: Session, match: aioexpect.Match) -> None:
+        async_seen.append(match.group(1))
+
+    async with opened() as (s, peer):
+        s.add_monitor(r"ALARM (\d+)", lambda session, m: seen.append(m.group(1)))
+        remove = s.add_monitor(r"ALARM (\d+)", on_alarm)
+        for piece in (b"x ALARM 1", b"1 y AL", b"ARM 22 z", b" ALARM 3 "):
+            await peer.write(piece)
+        await s.expect("ALARM 3 ")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert seen == ["11", "22", "3"]
+        assert async_seen == ["11", "22", "3"]
+        remove()
+        await peer.write(b"ALARM 4 ")
+        await s.expect("ALARM 4 ")
+        assert seen[-1] == "4" and async_seen[-1] == "3"
+
+
+async def test_dropped_session_warns_and_is_collected():
+    ours, peer = memory_pair()
+    session = Session(ours)
+    await asyncio.sleep(0)
+    with pytest.warns(ResourceWarning, match="unclosed session"):
+        del session
+        gc.collect()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert ours.closed
+    await peer.close()
+
+
+async def test_divert_suspends_a_pending_readers_deadline():
+    async with opened() as (s, peer):
+        reader = asyncio.create_task(s.expect("resume", timeout=0.2))
+        await asyncio.sleep(0)
+        got: list[str] = []
+        with s.divert(got.append):
+            await peer.write(b"for the person ")
+            await asyncio.sleep(0.3)  # longer than the reader's timeout
+            assert not reader.done()
+        assert got == ["for the person "]
+        await peer.write(b"resume")
+        assert (await reader).before == ""
+
+
+def test_session_needs_a_running_loop():
+    ours, _peer = memory_pair()
+    with pytest.raises(RuntimeError, match="running event loop"):
+        Session(ours)
+
+
+async def test_bad_options_are_plain_errors():
+    ours, peer = memory_pair()
+    with pytest.raises(ValueError):
+        Session(ours, encoding="no-such-codec")
+    with pytest.raises(ValueError):
+        Session(ours, max_buffer=0)
+    with pytest.raises(ValueError):
+        Session(ours, driver="no-such-driver")
+    with pytest.raises(TypeError):
+        Session(object())  # type: ignore[arg-type]
+    await ours.close()
+    await peer.close()
