@@ -16,7 +16,7 @@ _SEQ = (
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (title, hyperlinks)
     r"|[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC
     r"|[()*+][0-~]"  # charset designation
-    r"|[ -/]*[0-~])"  # other two-character escapes
+    r"|[ -/]*[0-OQ-WYZ\\`-~])"  # other escapes (not the CSI/OSC/DCS introducers)
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _PARTIAL = (

@@ -1,0 +1,79 @@
+"""Pure-core units: incremental decoding, ANSI stripping, redaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from aioexpect._ansi import AnsiStripper, strip_ansi
+from aioexpect._decode import Decoder
+from aioexpect._redact import MASK, RedactingStream, Redactor, escape
+
+from .splits import splits
+
+COLOURED = "\x1b]0;user@host: ~\x07\x1b[01;32muser@host\x1b[00m:\x1b[01;34m~\x1b[00m$ \x1b[?2004h"
+
+
+def test_decoder_joins_split_characters_in_every_split():
+    raw = "ascii, é, 漢字, 🙂 and a tail".encode()
+    for label, chunks in splits(raw):
+        dec = Decoder("utf-8")
+        assert "".join(dec.decode(c) for c in chunks) + dec.flush() == raw.decode(), label
+
+
+def test_decoder_flush_replaces_a_cut_character():
+    dec = Decoder("utf-8", "replace")
+    assert dec.decode("é".encode()[:1]) == ""
+    assert dec.flush() == "\ufffd"
+
+
+def test_decoder_bytes_mode_and_bad_codecs():
+    assert Decoder(None).decode(b"\xff") == b"\xff"
+    with pytest.raises(ValueError, match="encoding"):
+        Decoder("nope")
+    with pytest.raises(ValueError, match="codec_errors"):
+        Decoder("utf-8", "nope")
+
+
+def test_strip_ansi_whole():
+    assert strip_ansi(COLOURED) == "user@host:~$ "
+    assert strip_ansi(b"\x1b[31mred\x1b[0m") == b"red"
+    assert strip_ansi("a\x1b(Bb\x1b=c\x1b[2J\x1b[Hd") == "abcd"
+
+
+def test_ansi_stripper_handles_sequences_cut_anywhere():
+    for label, chunks in splits(COLOURED * 3):
+        stripper = AnsiStripper()
+        out = "".join(stripper.feed(c) for c in chunks) + stripper.flush()
+        assert out == "user@host:~$ " * 3, label
+
+
+def test_ansi_stripper_lets_a_lone_escape_through_at_flush():
+    stripper = AnsiStripper()
+    assert stripper.feed("text\x1b") == "text"
+    assert stripper.flush() == "\x1b"
+
+
+def test_redactor_masks_every_secret_longest_first():
+    r = Redactor()
+    r.add("pass")
+    r.add("password1")
+    r.add(None)
+    r.add("")
+    assert r.redact("password1 and pass") == f"{MASK} and {MASK}"
+    assert r.redact(b"pass") == MASK.encode()
+
+
+def test_redacting_stream_never_emits_a_split_secret():
+    r = Redactor()
+    r.add("s3cr3t-token")
+    data = "before s3cr3t-token middle s3cr3t-tok end s3cr3t-token"
+    for label, chunks in splits(data):
+        stream = RedactingStream(r)
+        out = "".join(stream.feed(c) for c in chunks) + stream.flush()
+        assert "s3cr3t-token" not in out, label
+        assert out == r.redact(data), label
+
+
+def test_escape_shows_control_characters():
+    assert escape("a\r\n\x1b[0m\x00") == "a\\r\\n\\x1b[0m\\x00"
+    assert escape(b"\xff") == "\\xff"
