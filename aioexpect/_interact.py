@@ -85,9 +85,14 @@ def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
     loop = asyncio.get_running_loop()
 
     async def read() -> bytes:
-        ready = loop.create_future()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def wake() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
         try:
-            loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+            loop.add_reader(fd, wake)
         except (OSError, ValueError):  # a regular file: always readable
             return os.read(fd, 4096)
         try:

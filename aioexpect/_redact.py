@@ -84,7 +84,7 @@ class RedactingStream:
         if not self._redactor:
             self._held = ""
             return text
-        text = self._redactor.redact(text)
+        text = str(self._redactor.redact(text))
         keep = self._redactor.prefix_at_end(text)
         if keep:
             self._held = text[-keep:]

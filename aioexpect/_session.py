@@ -594,7 +594,12 @@ class Session:
             yield
         finally:
             self._sink = None
-            if remaining is not None and waiter is self._waiter and waiter.scope is not None:
+            if (
+                remaining is not None
+                and waiter is not None
+                and waiter is self._waiter
+                and waiter.scope is not None
+            ):
                 waiter.scope.reschedule(loop.time() + remaining)
 
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
