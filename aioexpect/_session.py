@@ -674,17 +674,21 @@ class _AnyData(Searcher):
 
 
 class _PeekBuffer(Buffer):
-    """A view whose ``consume`` reads without removing (for expect_any)."""
+    """A read cursor over a buffer: ``consume`` reads without removing
+    (for ``expect_any``, which commits only the winner's match)."""
 
     def __init__(self, real: Buffer) -> None:
         super().__init__(real.text()[:0])
         self._real = real
+        self._pos = 0
 
     def consume(self, n: int) -> Any:
-        return self._real.text()[:n]
+        text = self._real.tail_from(self._pos)[:n]
+        self._pos += n
+        return text
 
     def __len__(self) -> int:
-        return len(self._real)
+        return len(self._real) - self._pos
 
 
 async def _pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:

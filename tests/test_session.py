@@ -391,3 +391,16 @@ async def test_bad_options_are_plain_errors():
         Session(object())  # type: ignore[arg-type]
     await ours.close()
     await peer.close()
+
+
+async def test_peeked_match_consumes_nothing_until_committed():
+    from aioexpect._matcher import Searcher, normalize_patterns
+
+    async with opened() as (s, peer):
+        await peer.write(b"abc MATCH def")
+        items = normalize_patterns(["MATCH"], exact=False, bytes_mode=False, encoding="utf-8")
+        m = await s._expect(Searcher(items, ["MATCH"]), 1, consume=False)
+        assert (m.before, m.after, m.span()) == ("abc ", "MATCH", (4, 9))
+        assert s.buffer == "abc MATCH def"
+        s._consume_match(m)
+        assert s.buffer == " def"
