@@ -110,8 +110,9 @@ def _raw_terminal(fd: int) -> Iterator[None]:
         yield
         return
     saved = termios.tcgetattr(fd)
-    tty.setraw(fd)
+    # TCSADRAIN, not the default TCSAFLUSH: input typed ahead is kept.
+    tty.setraw(fd, termios.TCSADRAIN)
     try:
         yield
     finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)

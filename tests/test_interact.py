@@ -1,0 +1,62 @@
+"""``Session.interact``: a person's terminal bridged to a session, driven for
+real — aioexpect runs a script in a pty, and the script interacts with ``cat``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import aioexpect
+
+SCRIPT = r"""
+import termios, aioexpect
+
+async def main():
+    before = termios.tcgetattr(0)
+    async with aioexpect.spawn("cat", timeout=10) as s:
+        await s.sendline("queued")
+        await s.expect_exact("queued\r\n")      # the echo; cat's copy stays queued
+        print("INTERACT-START", flush=True)
+        await s.interact()
+        print("\r\nINTERACT-END", flush=True)
+        await s.sendline("after")
+        await s.expect_exact("after\r\nafter\r\n")
+        print("PROGRAM-CONTINUES", flush=True)
+    print("TTY-RESTORED" if termios.tcgetattr(0) == before else "TTY-CHANGED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_forwards_both_ways_until_the_escape_character(tmp_path: Path):
+    script = tmp_path / "interact.py"
+    script.write_text(SCRIPT)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        # What was buffered before interact() is shown first: nothing is lost.
+        await outer.expect_exact("queued")
+        await outer.send("typed by a person\r")
+        await outer.expect_exact("typed by a person")
+        await outer.sendcontrol("]")
+        await outer.expect_exact("INTERACT-END")
+        await outer.expect_exact("PROGRAM-CONTINUES")
+        await outer.expect_exact("TTY-RESTORED")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+
+
+async def test_interact_ends_when_the_session_ends(tmp_path: Path):
+    script = tmp_path / "interact_eof.py"
+    script.write_text(
+        "import aioexpect\n"
+        "async def main():\n"
+        "    async with aioexpect.spawn('sh', ['-c', 'read x; echo got $x'], timeout=10) as s:\n"
+        "        await s.interact()\n"
+        "        print('ENDED-BY-EOF', flush=True)\n"
+        "aioexpect.run(main())\n"
+    )
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.send("hello\r")
+        await outer.expect_exact("got hello")
+        await outer.expect_exact("ENDED-BY-EOF")
+        assert await outer.wait() == 0
