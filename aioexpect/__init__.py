@@ -6,6 +6,7 @@ Everything public is importable from here (plus ``aioexpect.testing`` and
 
 from __future__ import annotations
 
+from . import drivers as drivers  # registers the shipped drivers
 from ._console_server import start_console_server
 from ._exceptions import (
     AioexpectError,

@@ -29,6 +29,7 @@ from . import _prompt
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
+from ._driver import get as get_driver
 from ._exceptions import (
     BufferFull,
     BusyError,
@@ -258,16 +259,20 @@ class Session:
         if not code:
             raise ValueError(f"no control character for {char!r}")
         await self._send(code, secret=False)
+        if code in "\x03\x04\x15\x1c":  # ^C ^D ^U ^\\ end the pending line
+            self._pending_line = 0
 
     async def sendeof(self) -> None:
         """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH."""
         self._check_open()
         await self.transport.write_eof()
+        self._pending_line = 0  # the terminal hands the partial line over
 
     async def sendintr(self) -> None:
         """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child."""
         self._check_open()
         await self.transport.send_interrupt()
+        self._pending_line = 0  # the terminal discards the partial line
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
@@ -727,14 +732,14 @@ async def _pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.
 
 
 def _resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
-    from . import drivers
-
+    # The registry lives in the pure core; ``aioexpect.drivers`` (imported by
+    # the package) fills it with the shipped drivers.
     if isinstance(driver, Driver):
         return driver, False
     if driver == "auto":
-        return drivers.get("generic"), True
+        return get_driver("generic"), True
     if isinstance(driver, str):
-        return drivers.get(driver), False
+        return get_driver(driver), False
     raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
 
 
