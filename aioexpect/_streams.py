@@ -1,11 +1,162 @@
-"""asyncio StreamReader/StreamWriter adapter (placeholder)."""
+"""Streams adapter: any asyncio ``StreamReader``/``StreamWriter`` pair as a
+Transport (``Session.from_streams``).
+
+The reader's own buffer limit provides the back-pressure; ``OSError`` from
+the stream is translated to ``ConnectionLostError`` here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
-from ._transport import Transport
+from ._exceptions import ClosedError, ConnectionLostError
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["StreamsTransport", "streams_transport"]
+
+#: Seconds ``close()`` lets the writer flush before aborting the connection.
+CLOSE_GRACE = 1.0
 
 
 def streams_transport(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Transport:
-    raise NotImplementedError("streams adapter not written yet")
+    """Wrap an asyncio stream pair (from ``open_connection``, a server
+    callback, a subprocess...) as a Transport."""
+    if not isinstance(reader, asyncio.StreamReader):
+        raise TypeError(f"reader must be an asyncio.StreamReader, not {type(reader).__name__}")
+    if not isinstance(writer, asyncio.StreamWriter):
+        raise TypeError(f"writer must be an asyncio.StreamWriter, not {type(writer).__name__}")
+    return StreamsTransport(reader, writer)
+
+
+class StreamsTransport(Transport):
+    """A stream pair.  ``write_eof()`` half-closes (``StreamWriter.write_eof``)
+    where the underlying transport can (TCP, UNIX sockets, pipes) and raises
+    ``TypeError`` where it cannot (TLS); later writes raise ``ClosedError``.
+    ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
+    ``force=True``), then aborts the connection.
+    """
+
+    kind = "streams"
+    linesep = "\n"
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._peer = _peer_name(writer)
+        self._closed = False
+        self._eof_sent = False
+        self._closing: asyncio.Future[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"<StreamsTransport {self._peer!r} {'closed' if self._closed else 'open'}>"
+
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        if not isinstance(max_bytes, int) or max_bytes <= 0:
+            raise ValueError(f"max_bytes must be a positive int, not {max_bytes!r}")
+        self._check_open()
+        try:
+            data = await self._reader.read(max_bytes)
+        except OSError as exc:
+            if self._closed:
+                raise ClosedError(f"stream {self._peer!r} was closed while reading") from None
+            raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+        if self._closed:
+            raise ClosedError(f"stream {self._peer!r} was closed while reading")
+        return data
+
+    async def write(self, data: bytes) -> None:
+        self._check_open()
+        if self._eof_sent:
+            raise ClosedError(f"stream {self._peer!r} was closed for writing by write_eof()")
+        if self._writer.transport.is_closing():
+            raise ConnectionLostError(f"the connection to {self._peer} is closed")
+        try:
+            self._writer.write(bytes(data))
+            await self._writer.drain()
+        except OSError as exc:
+            if self._closed:
+                raise ClosedError(f"stream {self._peer!r} was closed while writing") from None
+            raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+        if self._closed:  # drain() returns quietly when close() aborted the connection
+            raise ClosedError(f"stream {self._peer!r} was closed while writing")
+
+    async def write_eof(self) -> None:
+        self._check_open()
+        if self._eof_sent:
+            return
+        if not self._writer.can_write_eof():
+            raise TypeError(
+                f"the stream to {self._peer} cannot half-close (TLS?): use close() instead"
+            )
+        self._eof_sent = True
+        try:
+            self._writer.write_eof()
+        except OSError as exc:
+            raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+
+    async def close(self, *, force: bool = False) -> None:
+        if self._closing is not None:
+            if force:
+                self._writer.transport.abort()
+            await asyncio.shield(self._closing)
+            return
+        self._closing = asyncio.get_running_loop().create_future()
+        self._closed = True
+        try:
+            if force:
+                self._writer.transport.abort()
+            else:
+                self._writer.close()
+            await self._wait_closed()
+        finally:
+            self._closing.set_result(None)
+
+    async def _wait_closed(self) -> None:
+        # wait_closed() awaits the protocol's own future: never cancel it.
+        closed = asyncio.ensure_future(self._writer.wait_closed())
+        try:
+            done, _ = await asyncio.wait([closed], timeout=CLOSE_GRACE)
+            if not done:
+                # The peer does not take what is queued: give up on it.
+                self._writer.transport.abort()
+            await closed
+        except OSError:
+            pass  # the connection broke; it is closed all the same
+        except asyncio.CancelledError:
+            self._writer.transport.abort()
+            raise
+
+    def abort(self) -> None:
+        self._closed = True
+        with contextlib.suppress(RuntimeError):  # the event loop is already closed
+            self._writer.transport.abort()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``"peer"``: ``host:port`` (or the socket path); ``"fd"``: the
+        socket's descriptor; other names go to ``StreamWriter.get_extra_info``."""
+        if name == "peer":
+            return self._peer
+        if name == "fd":
+            sock = self._writer.get_extra_info("socket")
+            return default if sock is None else sock.fileno()
+        return self._writer.get_extra_info(name, default)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"stream {self._peer!r} is closed")
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        host = str(peer[0])
+        return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"
+    if peer:
+        return str(peer)
+    return "stream"

@@ -1,11 +1,337 @@
-"""``check_transport``: the transport conformance check (placeholder)."""
+"""``check_transport``: the conformance check every Transport passes (the
+rules of ``aioexpect._transport``), shipped so users can run it on theirs."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from .._transport import Transport
+from .._exceptions import ClosedError
+from .._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["check_transport"]
+
+OpenTransport = Callable[[], Awaitable[Transport]]
+#: Longest pause of the event loop that ``close()`` is allowed to cause.
+_MAX_STALL = 0.5
 
 
-async def check_transport(open_transport: Callable[[], Awaitable[Transport]]) -> None:
-    raise NotImplementedError("conformance check not written yet")
+async def check_transport(
+    open_transport: OpenTransport,
+    *,
+    payload_size: int = 300_000,
+    timeout: float = 30.0,
+    seed: int = 0,
+) -> None:
+    """Check that the transports ``open_transport`` makes keep the contract.
+
+    ``open_transport`` is an async callable returning a fresh, open
+    ``aioexpect.Transport`` connected to a *line-echo peer*: each line
+    written (ending in ``"\\n"``) comes back once, ending in ``"\\n"`` or
+    ``"\\r\\n"``; the peer sends nothing else, and it ends the stream (so
+    ``read()`` returns ``b""``) once ``write_eof()`` reached it.  ``cat``
+    over pipes, ``cat`` on a pty with echo off, or a TCP echo server are
+    such peers.  It is called once per sub-check below, and every transport
+    it returns is closed again, whatever happens.
+
+    The sub-checks, each limited to ``timeout`` seconds:
+
+    * **basics** -- ``kind`` and ``linesep`` are set, ``closed`` is false,
+      unknown ``get_extra_info`` names give the default; a line makes the
+      round trip; ``read(1)`` returns exactly one byte.
+    * **large payload** -- ``payload_size`` bytes of numbered lines, written
+      in random chunks by one task while another reads with random
+      ``max_bytes``, come back complete, in order, without duplicates.
+    * **cancelled reads** -- a pending ``read()`` cancelled before data
+      arrived, and many reads cancelled (``task.cancel()`` and
+      ``asyncio.timeout``) while data streams in, lose and duplicate nothing.
+    * **end of file** -- after ``write_eof()`` the echoed data arrives, then
+      ``read()`` returns ``b""``, and ``b""`` again.
+    * **close** -- ``close()`` ends a pending ``read()`` (``ClosedError``,
+      or ``b""``), does not stall the event loop, is idempotent (also when
+      called twice at once); afterwards ``closed`` is true and ``read()``
+      and ``write()`` raise ``ClosedError``.
+
+    Throughout, ``read()`` must return ``bytes``, between 1 and
+    ``max_bytes`` of them unless at end-of-file.  A failure raises
+    ``AssertionError`` naming the sub-check; the random choices come from
+    ``seed``, which failure messages quote.
+
+    Example, in your own tests::
+
+        async def open_mine() -> Transport:
+            return await MyTransport.connect(echo_server_address)
+
+        await aioexpect.testing.check_transport(open_mine)
+    """
+    if payload_size <= 0:
+        raise ValueError(f"payload_size must be positive, not {payload_size!r}")
+    checks: list[tuple[str, Callable[[Transport], Awaitable[None]]]] = [
+        ("basics", _check_basics),
+        ("large payload", lambda t: _check_large(t, payload_size, random.Random(seed))),
+        ("cancelled reads", lambda t: _check_cancelled_reads(t, random.Random(seed))),
+        ("end of file", _check_eof),
+        ("close", _check_close),
+    ]
+    for name, check in checks:
+        await _run(name, check, open_transport, timeout, seed)
+
+
+async def _run(
+    name: str,
+    check: Callable[[Transport], Awaitable[None]],
+    open_transport: OpenTransport,
+    timeout: float,
+    seed: int,
+) -> None:
+    transport = await open_transport()
+    if not isinstance(transport, Transport):
+        raise AssertionError(f"open_transport() returned {transport!r}, not a Transport")
+    try:
+        async with asyncio.timeout(timeout):
+            await check(transport)
+    except TimeoutError:
+        raise AssertionError(
+            f"check_transport [{name}]: no progress within {timeout} s on {transport!r}"
+            f" (seed={seed})"
+        ) from None
+    except AssertionError as exc:
+        raise AssertionError(f"check_transport [{name}] (seed={seed}): {exc}") from exc
+    finally:
+        async with asyncio.timeout(timeout):
+            await transport.close()
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+async def _read(transport: Transport, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+    data = await transport.read(max_bytes)
+    assert isinstance(data, bytes), f"read() returned {type(data).__name__}, not bytes"
+    assert len(data) <= max_bytes, f"read({max_bytes}) returned {len(data)} bytes"
+    return data
+
+
+class _Lines:
+    """Splits what was read into lines, accepting ``\\r\\n`` for ``\\n``."""
+
+    def __init__(self) -> None:
+        self.lines: list[bytes] = []
+        self.partial = b""
+
+    def feed(self, data: bytes) -> None:
+        *complete, self.partial = (self.partial + data).split(b"\n")
+        self.lines.extend(line.removesuffix(b"\r") for line in complete)
+
+
+async def _read_lines(transport: Transport, count: int, sizes: Callable[[], int]) -> list[bytes]:
+    lines = _Lines()
+    while len(lines.lines) < count:
+        data = await _read(transport, sizes())
+        assert data, (
+            f"end-of-file after {len(lines.lines)} of {count} lines"
+            f" (partial line: {lines.partial[-80:]!r})"
+        )
+        lines.feed(data)
+    assert not lines.partial, f"unexpected data after the last line: {lines.partial[:80]!r}"
+    return lines.lines
+
+
+def _payload(size: int, rng: random.Random) -> list[bytes]:
+    lines: list[bytes] = []
+    total = 0
+    while total < size:
+        filler = bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(0, 90)))
+        line = b"%07d %s" % (len(lines), filler)
+        lines.append(line)
+        total += len(line) + 1
+    return lines
+
+
+def _compare(sent: list[bytes], received: list[bytes]) -> None:
+    if received == sent:
+        return
+    for i, (want, got) in enumerate(zip(sent, received, strict=False)):
+        if want != got:
+            raise AssertionError(
+                f"line {i} of {len(sent)} differs: sent {want[:60]!r}, received {got[:60]!r}"
+            )
+    raise AssertionError(f"sent {len(sent)} lines, received {len(received)}")
+
+
+async def _write_chunks(transport: Transport, blob: bytes, rng: random.Random) -> None:
+    pos = 0
+    while pos < len(blob):
+        step = rng.randint(1, 16384)
+        await transport.write(blob[pos : pos + step])
+        pos += step
+
+
+async def _finish(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` unless done; re-raise its error if it failed."""
+    if not task.done():
+        task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+
+
+async def _expect_no_extra(transport: Transport) -> None:
+    """Send a marker; nothing may arrive before its echo."""
+    await transport.write(b"--marker--\n")
+    lines = await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE)
+    assert lines == [b"--marker--"], f"extra data arrived (duplicates?): {lines[0][:80]!r}"
+
+
+# -- the sub-checks -----------------------------------------------------------------
+
+
+async def _check_basics(transport: Transport) -> None:
+    assert isinstance(transport.kind, str), f"kind is {transport.kind!r}, not a str"
+    assert transport.kind, "kind is empty"
+    assert transport.linesep in ("\n", "\r\n"), f"linesep is {transport.linesep!r}"
+    assert not transport.closed, "a fresh transport says it is closed"
+    sentinel = object()
+    extra = transport.get_extra_info("no such key, surely", sentinel)
+    assert extra is sentinel, f"get_extra_info(unknown, default) returned {extra!r}"
+    await transport.write(b"hello, transport\n")
+    lines = await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE)
+    assert lines == [b"hello, transport"], f"round trip gave {lines!r}"
+    await transport.write(b"abc\n")
+    got = bytearray()
+    while not got.endswith(b"\n"):
+        data = await _read(transport, 1)
+        assert len(data) == 1, f"read(1) returned {data!r} before end-of-file"
+        got += data
+    assert got.replace(b"\r", b"") == b"abc\n", f"read(1) calls gave {bytes(got)!r}"
+
+
+async def _check_large(transport: Transport, size: int, rng: random.Random) -> None:
+    sent = _payload(size, rng)
+    blob = b"".join(line + b"\n" for line in sent)
+    writer = asyncio.create_task(_write_chunks(transport, blob, random.Random(rng.random())))
+    sizes = (1, 7, 512, 4096, 65536, DEFAULT_READ_SIZE)
+    try:
+        received = await _read_lines(transport, len(sent), lambda: rng.choice(sizes))
+    finally:
+        await _finish(writer)
+    _compare(sent, received)
+    await _expect_no_extra(transport)
+
+
+async def _check_cancelled_reads(transport: Transport, rng: random.Random) -> None:
+    pending = asyncio.create_task(transport.read())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not pending.done(), f"read() returned {pending.result()!r} though nothing was sent"
+    await _finish(pending)
+    await transport.write(b"after a cancelled read\n")
+    lines = await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE)
+    assert lines == [b"after a cancelled read"], f"after a cancelled read() got {lines!r}"
+
+    sent = _payload(60_000, rng)
+    blob = b"".join(line + b"\n" for line in sent)
+    writer = asyncio.create_task(_write_chunks(transport, blob, random.Random(rng.random())))
+    lines_in = _Lines()
+    try:
+        while len(lines_in.lines) < len(sent):
+            data = await _cancellable_read(transport, rng)
+            if data is None:
+                continue
+            assert data, f"end-of-file after {len(lines_in.lines)} of {len(sent)} lines"
+            lines_in.feed(data)
+    finally:
+        await _finish(writer)
+    _compare(sent, lines_in.lines)
+    await _expect_no_extra(transport)
+
+
+async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes | None:
+    """One read that may be cancelled; ``None`` if it was."""
+    max_bytes = rng.choice((1, 100, 4096, DEFAULT_READ_SIZE))
+    if rng.random() < 0.5:
+        task = asyncio.create_task(_read(transport, max_bytes))
+        for _ in range(rng.randint(0, 3)):
+            await asyncio.sleep(0)
+        task.cancel()
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            return None
+    try:
+        async with asyncio.timeout(rng.choice((0.0, 0.0005, 0.002))):
+            return await _read(transport, max_bytes)
+    except TimeoutError:
+        return None
+
+
+async def _check_eof(transport: Transport) -> None:
+    await transport.write(b"last line\n")
+    await transport.write_eof()
+    data = bytearray()
+    while chunk := await _read(transport):
+        data += chunk
+    assert data.replace(b"\r\n", b"\n") == b"last line\n", (
+        f"before end-of-file got {bytes(data)[:80]!r}, expected the echo of b'last line\\n'"
+    )
+    for attempt in (2, 3):
+        again = await _read(transport)
+        assert again == b"", f"read() number {attempt} after end-of-file returned {again!r}"
+
+
+async def _check_close(transport: Transport) -> None:
+    pending = asyncio.create_task(transport.read())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    stall = _StallMeter()
+    try:
+        await transport.close()
+    finally:
+        await _finish(stall.task)
+    assert stall.worst < _MAX_STALL, f"close() stalled the event loop for {stall.worst:.2f} s"
+    assert transport.closed, "closed is false after close()"
+    try:
+        result = await asyncio.wait_for(pending, 5.0)
+    except ClosedError:
+        pass
+    except TimeoutError:
+        raise AssertionError("a read() pending during close() never ended") from None
+    else:
+        assert result == b"", f"a read() pending during close() returned {result!r}"
+    await transport.close()
+    await asyncio.gather(transport.close(), transport.close())
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("read()", transport.read),
+        ("write()", lambda: transport.write(b"x\n")),
+    ]
+    for name, call in calls:
+        try:
+            await call()
+        except ClosedError:
+            continue
+        raise AssertionError(f"{name} after close() did not raise ClosedError")
+
+
+class _StallMeter:
+    """Measures the longest gap between event-loop turns while it runs."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.task = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            self.worst = max(self.worst, now - last - 0.005)
+            last = now

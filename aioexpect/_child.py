@@ -1,0 +1,434 @@
+"""Local child processes for the pty and pipes adapters: start one as the
+leader of its own session and process group, buffer what it sends, stop it.
+
+Invariants: the child's process-group id is its pid from the moment
+``start_child`` returns; its exit is observed through the event loop's child
+watcher, never by blocking; ``Child.stop`` always ends with the child reaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any, cast
+
+from ._exceptions import ClosedError, ConnectionLostError, SpawnError
+
+__all__ = [
+    "GRACE",
+    "HIGH_WATER",
+    "Child",
+    "ChildProtocol",
+    "Inbox",
+    "close_quietly",
+    "describe",
+    "start_child",
+]
+
+#: Seconds between SIGHUP and SIGKILL when a child is closed.
+GRACE = 1.0
+#: Unread bytes an adapter buffers before it stops reading from the child.
+HIGH_WATER = 1 << 18
+#: How often ``stop`` looks for surviving members of the group once the
+#: leader is gone (no event tells us about grandchildren).
+_POLL = 0.02
+#: How long ``stop`` waits for the reaping of a SIGKILLed child before giving
+#: up with a warning (a process stuck in uninterruptible sleep).
+_REAP_LIMIT = 10.0
+
+_log = logging.getLogger("aioexpect")
+
+
+def describe(argv: Sequence[str], limit: int = 60) -> str:
+    """The command line as a short string, for ``peer`` and messages."""
+    text = shlex.join(argv)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Inbox:
+    """Bytes received from a peer, waiting for ``read()``.
+
+    Bounded: ``pause`` is called when ``HIGH_WATER`` bytes are buffered and
+    ``resume`` once ``read()`` drained below half of that.  Cancellation-safe:
+    data leaves the buffer only inside ``read()`` after it resumed, so a
+    cancelled ``read()`` loses nothing.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+        high_water: int = HIGH_WATER,
+    ) -> None:
+        self._name = name
+        self._pause = pause
+        self._resume = resume
+        self._high = high_water
+        self._data = bytearray()
+        self._paused = False
+        self._eof = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof or self._error is not None
+
+    def feed(self, data: bytes) -> None:
+        self._data += data
+        if len(self._data) >= self._high and not self._paused:
+            self._paused = True
+            self._pause()
+        self._wake()
+
+    def feed_eof(self, error: BaseException | None = None) -> None:
+        """End of data; with ``error``, reads after the buffered data raise
+        ``ConnectionLostError``."""
+        if error is None:
+            self._eof = True
+        elif not self._eof:
+            self._error = error
+        self._wake()
+
+    def close(self) -> None:
+        """Drop the data; pending and later reads raise ``ClosedError``."""
+        self._closed = True
+        self._data.clear()
+        self._wake()
+
+    async def read(self, max_bytes: int) -> bytes:
+        if not isinstance(max_bytes, int) or max_bytes <= 0:
+            raise ValueError(f"max_bytes must be a positive int, not {max_bytes!r}")
+        while True:
+            if self._closed:
+                raise ClosedError(f"{self._name} is closed")
+            if self._data:
+                return self._take(max_bytes)
+            if self._eof:
+                return b""
+            if self._error is not None:
+                raise ConnectionLostError(
+                    f"lost the connection to {self._name}: {self._error}"
+                ) from self._error
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.remove(waiter)
+
+    def _take(self, max_bytes: int) -> bytes:
+        data = bytes(self._data[:max_bytes])
+        del self._data[:max_bytes]
+        if self._paused and len(self._data) < self._high // 2:
+            self._paused = False
+            self._resume()
+        return data
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class ChildProtocol(asyncio.SubprocessProtocol):
+    """Connects the event loop's subprocess transport to an adapter.
+
+    ``exited`` resolves when the child has been reaped.  The subprocess
+    transport is closed once the child exited and its pipes are drained, so
+    it never kills or polls the child itself.
+    """
+
+    def __init__(self) -> None:
+        self.exited: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.on_data: Callable[[int, bytes], None] | None = None
+        self.on_pipe_closed: Callable[[int, Exception | None], None] | None = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self._early: list[Callable[[], None]] = []
+
+    def attach(
+        self,
+        on_data: Callable[[int, bytes], None],
+        on_pipe_closed: Callable[[int, Exception | None], None],
+    ) -> None:
+        """Route pipe events to an adapter, replaying any that came first."""
+        self.on_data = on_data
+        self.on_pipe_closed = on_pipe_closed
+        early, self._early = self._early, []
+        for event in early:
+            event()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's process transport does not derive from SubprocessTransport.
+        self.transport = cast(asyncio.SubprocessTransport, transport)
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if not isinstance(data, bytes):
+            return
+        if self.on_data is None:
+            self._early.append(lambda: self.pipe_data_received(fd, data))
+            return
+        self.on_data(fd, data)
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if self.on_pipe_closed is None:
+            self._early.append(lambda: self.pipe_connection_lost(fd, exc))
+            return
+        self.on_pipe_closed(fd, exc)
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # The child exited and every pipe is closed: nothing left to kill.
+        if self.transport is not None:
+            self.transport.close()
+
+
+class Child:
+    """A started child that leads its own process group."""
+
+    def __init__(self, argv: Sequence[str], protocol: ChildProtocol) -> None:
+        assert protocol.transport is not None
+        self.argv = tuple(argv)
+        self.protocol = protocol
+        self.transport = protocol.transport
+        self.pid: int = self.transport.get_pid()
+
+    @property
+    def returncode(self) -> int | None:
+        """The event loop's return code: ``-N`` when killed by signal N."""
+        return self.transport.get_returncode()
+
+    @property
+    def exit_status(self) -> int | None:
+        code = self.returncode
+        return code if code is not None and code >= 0 else None
+
+    @property
+    def signal_status(self) -> int | None:
+        code = self.returncode
+        return -code if code is not None and code < 0 else None
+
+    async def wait(self) -> int | None:
+        """Wait for the child's exit; its exit status (``None``: a signal)."""
+        await asyncio.shield(self.protocol.exited)
+        return self.exit_status
+
+    def signal_group(self, sig: int) -> bool:
+        """Send ``sig`` to the child's process group; False if it is gone.
+
+        Once the child is reaped its pid may be reused, but not while our
+        group (whose id it is) still has members: so a live process with
+        that pid means our group is gone, and the signal is not sent.
+        """
+        if self.protocol.exited.done() and _pid_in_use(self.pid):
+            return False
+        try:
+            os.killpg(self.pid, sig)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            # A member changed its credentials (setuid program): still alive.
+            return True
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL the whole group now, without waiting (``abort``)."""
+        self.signal_group(signal.SIGKILL)
+
+    def release(self) -> None:
+        """Close the child's pipes (unread data is dropped), never touching
+        the process: once it exited, the whole subprocess transport."""
+        if self.protocol.exited.done():
+            self.transport.close()
+            return
+        for fd in (0, 1, 2):
+            pipe = self.transport.get_pipe_transport(fd)
+            if pipe is not None:
+                pipe.close()
+
+    async def stop(self, *, force: bool, grace: float = GRACE) -> None:
+        """SIGHUP (and SIGCONT) to the group, SIGKILL after ``grace`` seconds
+        to whatever is left (at once with ``force``), then wait for the reaping.
+
+        Cancelling ``stop`` SIGKILLs the group before the cancellation
+        propagates, so a child never outlives an interrupted close.
+        """
+        loop = asyncio.get_running_loop()
+        try:
+            if not force and self.signal_group(signal.SIGHUP):
+                self.signal_group(signal.SIGCONT)
+                await self._settle(loop.time() + grace)
+            if self._group_alive():
+                self.kill()
+            await self._reap()
+            await self._vanish(loop.time() + _REAP_LIMIT)
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+
+    async def _settle(self, deadline: float) -> None:
+        """Wait until the group is gone or ``deadline`` passed."""
+        loop = asyncio.get_running_loop()
+        exited = self.protocol.exited
+        if not exited.done():
+            await asyncio.wait([exited], timeout=max(0.0, deadline - loop.time()))
+        while exited.done() and self._group_alive() and loop.time() < deadline:
+            await asyncio.sleep(min(_POLL, max(0.0, deadline - loop.time())))
+
+    async def _reap(self) -> None:
+        exited = self.protocol.exited
+        if not exited.done():
+            await asyncio.wait([exited], timeout=_REAP_LIMIT)
+        if not exited.done():
+            _log.warning(
+                "child %d (%s) survived SIGKILL for %.0f s; leaving it to the child watcher",
+                self.pid,
+                describe(self.argv),
+                _REAP_LIMIT,
+            )
+
+    async def _vanish(self, deadline: float) -> None:
+        """Wait until SIGKILLed members of the group are gone (a signal is
+        delivered asynchronously: kill() returns before the target died)."""
+        loop = asyncio.get_running_loop()
+        while self._group_alive():
+            if loop.time() >= deadline:
+                _log.warning("process group %d survived SIGKILL", self.pid)
+                return
+            self.kill()
+            await asyncio.sleep(_POLL / 4)
+
+    def _group_alive(self) -> bool:
+        if not self.protocol.exited.done():
+            return True
+        if not self.signal_group(0):
+            return False
+        # killpg(pgid, 0) also succeeds for zombies nobody reaps (an init
+        # that does not reap orphans): on Linux, look for a live member.
+        return _live_member(self.pid) if sys.platform.startswith("linux") else True
+
+
+def _pid_in_use(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _live_member(pgid: int) -> bool:
+    """Whether /proc shows a process of group ``pgid`` that is not a zombie."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return True
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
+
+
+async def start_child(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None,
+    cwd: str | None,
+    stdin: int | IO[Any] | None,
+    stdout: int | IO[Any] | None,
+    stderr: int | IO[Any] | None,
+    controlling_tty: int | None = None,
+) -> Child:
+    """Start ``argv`` (never through a shell) in a new session.
+
+    With ``controlling_tty`` (a pty slave descriptor), that terminal becomes
+    the child's controlling terminal.  Raises ``SpawnError`` naming the
+    command when it cannot be started.
+    """
+    command = argv[0]
+    _check_cwd(command, cwd)
+    loop = asyncio.get_running_loop()
+    options: dict[str, Any] = {"start_new_session": True}
+    if controlling_tty is not None:
+        # setsid() and TIOCSCTTY must both run in the child before exec.
+        # Under uvloop preexec_fn runs straight after fork (before libuv's
+        # own setsid), so the hook does both itself.
+        options = {"preexec_fn": _acquire_tty(controlling_tty)}
+    try:
+        _, protocol = await loop.subprocess_exec(
+            ChildProtocol,
+            *argv,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+            cwd=cwd,
+            **options,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+    return Child(argv, protocol)
+
+
+def _check_cwd(command: str, cwd: str | None) -> None:
+    if cwd is not None and not os.path.isdir(cwd):
+        raise SpawnError(
+            f"cannot start {command!r}: working directory {cwd!r} does not exist",
+            command=command,
+        )
+
+
+def _acquire_tty(fd: int) -> Callable[[], None]:
+    import fcntl
+    import termios
+
+    def preexec() -> None:  # runs in the child, between fork and exec
+        if os.getsid(0) != os.getpid():
+            os.setsid()
+        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+
+    return preexec
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    cause = exc.__cause__
+    if cause is not None:
+        return f"{exc} ({cause})"
+    return str(exc) or type(exc).__name__
+
+
+def close_quietly(fd: int) -> None:
+    """Close a descriptor, ignoring one already closed."""
+    with contextlib.suppress(OSError):
+        os.close(fd)

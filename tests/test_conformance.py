@@ -1,0 +1,129 @@
+"""check_transport over every local back end: memory, pipes, pty and streams."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from aioexpect import ClosedError, ConnectionLostError
+from aioexpect._pipes import open_pipes
+from aioexpect._pty import open_pty
+from aioexpect._streams import streams_transport
+from aioexpect._transport import Transport
+from aioexpect.testing import check_transport, memory_pair
+
+
+async def _echo_peer(end: Transport) -> None:
+    """Echo everything back until end-of-file, then end our side too."""
+    try:
+        while data := await end.read():
+            await end.write(data)
+        await end.write_eof()
+    except (ClosedError, ConnectionLostError):
+        pass
+    finally:
+        await end.close()
+
+
+async def test_memory_transport_conforms() -> None:
+    peers: list[asyncio.Task[None]] = []
+
+    async def open_memory() -> Transport:
+        mine, theirs = memory_pair()
+        peers.append(asyncio.create_task(_echo_peer(theirs)))
+        return mine
+
+    await check_transport(open_memory)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+    assert len(peers) == 5
+
+
+async def test_pipes_transport_conforms() -> None:
+    async def open_cat() -> Transport:
+        return await open_pipes("cat", [], env=None, cwd=None, stderr=None)
+
+    await check_transport(open_cat)
+
+
+async def test_pty_transport_conforms() -> None:
+    async def open_cat() -> Transport:
+        return await open_pty("cat", [], env=None, cwd=None, echo=False, dimensions=(24, 80))
+
+    await check_transport(open_cat)
+
+
+@contextlib.asynccontextmanager
+async def tcp_echo_server() -> AsyncIterator[int]:
+    """An echo server on 127.0.0.1; yields its port; waits for its handlers."""
+    handlers: list[asyncio.Task[None]] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+        await asyncio.wait_for(asyncio.gather(*handlers), 5)
+
+
+async def test_streams_transport_conforms() -> None:
+    async with tcp_echo_server() as port:
+
+        async def open_tcp() -> Transport:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            return streams_transport(reader, writer)
+
+        await check_transport(open_tcp)
+
+
+async def test_check_transport_catches_a_lossy_transport() -> None:
+    """The check is not vacuous: a transport that drops bytes fails it."""
+
+    class Lossy(Transport):
+        kind = "lossy"
+
+        def __init__(self, inner: Transport) -> None:
+            self.inner = inner
+            self.count = 0
+
+        async def read(self, max_bytes: int = 1 << 18) -> bytes:
+            data = await self.inner.read(max_bytes)
+            self.count += 1
+            return data[1:] if self.count == 3 and len(data) > 1 else data
+
+        async def write(self, data: bytes) -> None:
+            await self.inner.write(data)
+
+        async def write_eof(self) -> None:
+            await self.inner.write_eof()
+
+        async def close(self, *, force: bool = False) -> None:
+            await self.inner.close(force=force)
+
+        @property
+        def closed(self) -> bool:
+            return self.inner.closed
+
+    async def open_lossy() -> Transport:
+        return Lossy(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
+
+    with pytest.raises(AssertionError, match=r"check_transport \[large payload\]"):
+        await check_transport(open_lossy)

@@ -1,0 +1,276 @@
+"""The pipes adapter on real programs: process group, stderr routing, EOF,
+interrupt, back-pressure, a vanished child, closing and start-up failures."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from aioexpect import ClosedError, ConnectionLostError, SpawnError
+from aioexpect._child import HIGH_WATER
+from aioexpect._pipes import PipesTransport, open_pipes
+from aioexpect._transport import Transport
+
+PY = sys.executable
+
+
+async def start(
+    command: str,
+    args: Sequence[str] = (),
+    *,
+    stderr: int | IO[Any] | None = None,
+    cwd: str | None = None,
+) -> Transport:
+    return await open_pipes(command, list(args), env=None, cwd=cwd, stderr=stderr)
+
+
+async def read_all(t: Transport) -> bytes:
+    data = b""
+    while chunk := await t.read():
+        data += chunk
+    return data
+
+
+async def read_until(t: Transport, token: bytes) -> bytes:
+    data = b""
+    while token not in data:
+        chunk = await t.read()
+        if not chunk:
+            raise AssertionError(f"EOF before {token!r}; got {data!r}")
+        data += chunk
+    return data
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_child_leads_its_own_session_and_process_group() -> None:
+    t = await start(PY, ["-c", "import os; print(os.getpid(), os.getpgrp(), os.getsid(0))"])
+    try:
+        pid = t.get_extra_info("pid")
+        assert (await read_all(t)).split() == [str(pid).encode()] * 3
+        assert await t.wait() == 0
+        assert t.exit_status == 0
+        assert t.signal_status is None
+    finally:
+        await t.close()
+
+
+async def test_extra_info() -> None:
+    t = await start("cat")
+    try:
+        assert (t.kind, t.linesep) == ("pipes", "\n")
+        assert t.get_extra_info("peer") == "cat"
+        assert t.get_extra_info("command") == ("cat",)
+        assert t.get_extra_info("fd", "none") == "none"
+        assert t.canonical_line_limit() is None
+        with pytest.raises(TypeError, match="pty or SSH"):
+            t.set_winsize(10, 10)
+    finally:
+        await t.close()
+
+
+async def test_stderr_is_merged_by_default() -> None:
+    t = await start("sh", ["-c", "echo out; echo err >&2"])
+    try:
+        assert sorted((await read_all(t)).split()) == [b"err", b"out"]
+    finally:
+        await t.close()
+
+
+async def test_stderr_can_go_elsewhere(tmp_path: Any) -> None:
+    t = await start("sh", ["-c", "echo out; echo err >&2"], stderr=subprocess.DEVNULL)
+    try:
+        assert await read_all(t) == b"out\n"
+    finally:
+        await t.close()
+    with open(tmp_path / "err.txt", "wb") as f:
+        t = await start("sh", ["-c", "echo out; echo err >&2"], stderr=f)
+        try:
+            assert await read_all(t) == b"out\n"
+            await t.wait()
+        finally:
+            await t.close()
+    assert (tmp_path / "err.txt").read_bytes() == b"err\n"
+
+
+async def test_bad_stderr_targets_are_refused() -> None:
+    with pytest.raises(ValueError, match="never be read"):
+        await start("true", stderr=subprocess.PIPE)
+    with pytest.raises(TypeError, match="stderr"):
+        await start("true", stderr="err.txt")  # type: ignore[arg-type]
+
+
+async def test_write_eof_closes_stdin() -> None:
+    t = await start("sort")
+    try:
+        await t.write(b"pear\napple\nfig\n")
+        await t.write_eof()
+        await t.write_eof()  # idempotent
+        assert await read_all(t) == b"apple\nfig\npear\n"
+        assert await t.read() == b""
+        with pytest.raises(ClosedError, match="write_eof"):
+            await t.write(b"more\n")
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_send_interrupt_signals_the_process_group() -> None:
+    t = await start("sh", ["-c", "echo ready; exec sleep 100"])
+    assert isinstance(t, PipesTransport)
+    try:
+        await read_until(t, b"ready")
+        await t.send_interrupt()
+        assert await asyncio.wait_for(t.wait(), 10) is None
+        assert t.signal_status == signal.SIGINT
+        await wait_until(lambda: not t._child.signal_group(0), "the group is gone")
+        with pytest.raises(ConnectionLostError, match="nothing to interrupt"):
+            await t.send_interrupt()
+    finally:
+        await t.close()
+
+
+async def test_writing_to_a_child_that_stopped_reading_fails_cleanly() -> None:
+    t = await start("true")
+    try:
+        assert await t.wait() == 0
+        assert await read_all(t) == b""
+        with pytest.raises(ConnectionLostError):
+            for _ in range(100):  # the broken pipe shows at the latest on a write
+                await t.write(b"x" * 65536)
+                await asyncio.sleep(0)
+    finally:
+        await t.close()
+
+
+async def test_a_blocked_write_fails_when_the_transport_closes() -> None:
+    t = await start("sh", ["-c", "echo ready; exec sleep 1000"])
+    await read_until(t, b"ready")
+    writer = asyncio.create_task(t.write(b"x" * (8 << 20)))
+    done, _ = await asyncio.wait([writer], timeout=0.2)
+    assert not done, "8 MB went into a pipe nobody reads"
+    await t.close()
+    with pytest.raises(ClosedError):
+        await writer
+
+
+async def test_reading_stops_at_the_high_water_mark() -> None:
+    size = 8 * HIGH_WATER
+    code = f"import sys; sys.stdout.buffer.write(b'z' * {size})"
+    t = await start(PY, ["-c", code])
+    assert isinstance(t, PipesTransport)
+    try:
+        await wait_until(lambda: t._inbox._paused, "reading pauses")
+        assert len(t._inbox._data) < 2 * HIGH_WATER
+        assert t.exit_status is None, "the child finished although nobody read"
+        received = 0
+        while chunk := await t.read(50_000):
+            received += len(chunk)
+        assert received == size
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_output_written_just_before_exit_is_not_lost() -> None:
+    t = await start(PY, ["-c", "import sys; sys.stdout.write('q' * 200000)"])
+    try:
+        assert await t.wait() == 0
+        assert await read_all(t) == b"q" * 200000
+    finally:
+        await t.close()
+
+
+async def test_close_hangs_up_the_group_and_is_idempotent() -> None:
+    t = await start("cat")
+    pending = asyncio.create_task(t.read())
+    await asyncio.sleep(0)
+    await asyncio.gather(t.close(), t.close())
+    assert t.signal_status == signal.SIGHUP
+    with pytest.raises(ClosedError):
+        await pending
+    with pytest.raises(ClosedError):
+        await t.write_eof()
+    with pytest.raises(ClosedError):
+        await t.send_interrupt()
+
+
+async def test_abort_and_a_dropped_transport() -> None:
+    t = await start("cat")
+    t.abort()
+    assert t.closed
+    assert await asyncio.wait_for(t.wait(), 5) is None
+    assert t.signal_status == signal.SIGKILL
+    await t.close()
+
+    t = await start("cat")
+    assert isinstance(t, PipesTransport)
+    child = t._child
+    with pytest.warns(ResourceWarning, match="unclosed"):
+        del t
+        gc.collect()
+    assert await asyncio.wait_for(child.wait(), 5) is None
+    assert child.signal_status == signal.SIGKILL
+
+
+def set_last_pid(path: Path, pid: int) -> None:
+    """The next process created gets ``pid + 1`` (unless another one wins)."""
+    path.write_text(str(pid))
+
+
+async def test_close_spares_a_process_that_reused_the_pid() -> None:
+    """Closing long after the child ended must not signal a new process group
+    that got the same id (pids wrap around at pid_max, often 32768)."""
+    last_pid = Path("/proc/sys/kernel/ns_last_pid")
+    if not os.access(last_pid, os.W_OK):
+        pytest.skip("choosing a pid needs a writable /proc/sys/kernel/ns_last_pid (root)")
+    t = await start("true")
+    assert await t.wait() == 0
+    pid = t.get_extra_info("pid")
+    for _ in range(20):  # other processes on the machine may take the pid first
+        set_last_pid(last_pid, pid - 1)
+        other = await asyncio.create_subprocess_exec("sleep", "1000", start_new_session=True)
+        if other.pid == pid:
+            break
+        other.kill()
+        await other.wait()
+    else:
+        await t.close()
+        pytest.skip("could not get the same pid again (busy machine)")
+    try:
+        await t.close()  # a SIGHUP to process group `pid` would hit `other`
+        await t.close(force=True)
+    finally:
+        other.terminate()
+        # SIGHUP, had it been sent, would be delivered before SIGTERM.
+        assert await other.wait() == -signal.SIGTERM
+
+
+@pytest.mark.parametrize(
+    ("command", "cwd", "reason"),
+    [
+        ("no-such-command-xyz", None, "No such file"),
+        ("/etc/passwd", None, "Permission denied"),
+        ("true", "/no/such/dir", "does not exist"),
+    ],
+)
+async def test_spawn_errors_name_the_command(command: str, cwd: str | None, reason: str) -> None:
+    with pytest.raises(SpawnError, match=reason) as info:
+        await start(command, cwd=cwd)
+    assert info.value.command == command
+    assert repr(command) in str(info.value)

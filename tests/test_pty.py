@@ -1,0 +1,302 @@
+"""The pty adapter on real programs: session and controlling terminal, window
+size, echo, EOF and interrupt characters, back-pressure, canonical-mode line
+limit, closing, aborting and start-up failures."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from aioexpect import ClosedError, ConnectionLostError, SpawnError
+from aioexpect._child import HIGH_WATER
+from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
+from aioexpect._transport import Transport
+
+PY = sys.executable
+
+
+async def start(
+    command: str,
+    args: Sequence[str] = (),
+    *,
+    echo: bool = False,
+    dimensions: tuple[int, int] = (24, 80),
+    cwd: str | None = None,
+) -> Transport:
+    return await open_pty(command, list(args), env=None, cwd=cwd, echo=echo, dimensions=dimensions)
+
+
+async def read_until(t: Transport, token: bytes) -> bytes:
+    """Read until ``token`` arrived (or end-of-file); return all of it."""
+    data = b""
+    while token not in data:
+        chunk = await t.read()
+        if not chunk:
+            raise AssertionError(f"EOF before {token!r}; got {data!r}")
+        data += chunk
+    return data
+
+
+async def read_all(t: Transport) -> bytes:
+    data = b""
+    while chunk := await t.read():
+        data += chunk
+    return data
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    """Poll ``predicate`` on the event loop (for state no event reports)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_child_leads_a_session_with_the_pty_as_controlling_terminal() -> None:
+    code = (
+        "import os; fd = os.open('/dev/tty', os.O_RDWR);"
+        "print(os.getpid(), os.getpgrp(), os.getsid(0), os.tcgetpgrp(0), os.isatty(1))"
+    )
+    t = await start(PY, ["-c", code])
+    try:
+        out = (await read_all(t)).split()
+        pid = t.get_extra_info("pid")
+        assert out == [str(pid).encode()] * 4 + [b"True"], out
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_extra_info_and_repr() -> None:
+    t = await start("cat", ["-u"])
+    try:
+        assert t.kind == "pty"
+        assert t.linesep == "\n"
+        assert t.get_extra_info("peer") == "cat -u"
+        assert t.get_extra_info("command") == ("cat", "-u")
+        assert isinstance(t.get_extra_info("pid"), int)
+        fd = t.get_extra_info("fd")
+        assert isinstance(fd, int) and os.isatty(fd)
+        assert "cat -u" in repr(t)
+        assert t.get_extra_info("nope", 5) == 5
+    finally:
+        await t.close()
+    assert t.get_extra_info("fd") is None
+
+
+async def test_dimensions_and_set_winsize_reach_the_child() -> None:
+    t = await start("sh", ["-c", "stty size; read x; stty size"], dimensions=(33, 101))
+    try:
+        assert b"33 101" in await read_until(t, b"33 101")
+        t.set_winsize(50, 132)
+        await t.write(b"\n")
+        assert b"50 132" in await read_until(t, b"50 132")
+    finally:
+        await t.close()
+
+
+async def test_echo_flag() -> None:
+    for echo, copies in ((True, 2), (False, 1)):
+        t = await start("cat", echo=echo)
+        try:
+            await t.write(b"hello\n")
+            await t.write_eof()
+            assert (await read_all(t)).count(b"hello") == copies, echo
+        finally:
+            await t.close()
+
+
+async def test_output_left_in_the_pty_at_exit_arrives_before_eof() -> None:
+    # 3000 bytes fit in the pty, so the child exits before anything is read.
+    t = await start(PY, ["-c", "import sys; sys.stdout.write('x' * 3000 + 'END')"])
+    try:
+        assert await t.wait() == 0
+        assert await read_all(t) == b"x" * 3000 + b"END"
+        assert await t.read() == b""
+        assert await t.read() == b""
+        with pytest.raises(ConnectionLostError):
+            await t.write(b"too late\n")
+    finally:
+        await t.close()
+
+
+async def test_reading_stops_at_the_high_water_mark() -> None:
+    size = 8 * HIGH_WATER
+    code = f"import sys; sys.stdout.buffer.write(b'y' * {size}); sys.stdout.flush()"
+    t = await start(PY, ["-c", code])
+    assert isinstance(t, PtyTransport)
+    try:
+        await wait_until(lambda: not t._reading, "reading pauses")
+        assert len(t._inbox._data) < HIGH_WATER + (1 << 16)
+        assert t.exit_status is None, "the child finished although nobody read"
+        received = 0
+        while chunk := await t.read(10_000):
+            assert len(chunk) <= 10_000
+            received += len(chunk)
+        assert received == size
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_a_blocked_write_fails_when_the_child_dies() -> None:
+    t = await start("sh", ["-c", "echo ready; exec sleep 1000"])
+    try:
+        await read_until(t, b"ready")
+        writer = asyncio.create_task(t.write((b"x" * 99 + b"\n") * 10_000))
+        done, _ = await asyncio.wait([writer], timeout=0.2)
+        assert not done, "1 MB went into a pty nobody reads"
+        os.killpg(t.get_extra_info("pid"), signal.SIGKILL)
+        with pytest.raises(ConnectionLostError, match="closed its terminal"):
+            await asyncio.wait_for(writer, 10)
+    finally:
+        await t.close()
+
+
+async def test_a_blocked_write_fails_when_the_transport_closes() -> None:
+    t = await start("sh", ["-c", "echo ready; exec sleep 1000"])
+    await read_until(t, b"ready")
+    writer = asyncio.create_task(t.write((b"x" * 99 + b"\n") * 10_000))
+    done, _ = await asyncio.wait([writer], timeout=0.2)
+    assert not done
+    await t.close()
+    with pytest.raises(ClosedError):
+        await writer
+
+
+async def test_write_eof_sends_the_terminals_eof_character() -> None:
+    # With VEOF moved to Ctrl-B, a Ctrl-D would not end cat's input.
+    t = await start("sh", ["-c", "stty eof ^B; echo ready; exec cat"])
+    try:
+        await read_until(t, b"ready")
+        await t.write(b"line\n")
+        await t.write_eof()
+        assert (await read_all(t)).strip() == b"line"
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_send_interrupt_sends_the_interrupt_character() -> None:
+    t = await start("sh", ["-c", "echo ready; exec sleep 100"])
+    try:
+        await read_until(t, b"ready")
+        await t.send_interrupt()
+        assert await asyncio.wait_for(t.wait(), 10) is None
+        assert t.signal_status == signal.SIGINT
+    finally:
+        await t.close()
+
+
+async def test_canonical_line_limit_follows_the_terminal_mode() -> None:
+    t = await start("sh", ["-c", "read x; stty raw; echo raw-now; read x"])
+    try:
+        assert t.canonical_line_limit() == CANONICAL_LINE_LIMIT
+        await t.write(b"\n")
+        await read_until(t, b"raw-now")
+        assert t.canonical_line_limit() is None
+    finally:
+        await t.close()
+    assert t.canonical_line_limit() is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's n_tty limit")
+@pytest.mark.parametrize(("length", "arrives"), [(4094, 4095), (4095, 4096), (4096, 4096)])
+async def test_linux_canonical_mode_truncates_past_4095_bytes(length: int, arrives: int) -> None:
+    """Why CANONICAL_LINE_LIMIT is 4095: longer lines lose bytes silently."""
+    code = "import sys; print(len(sys.stdin.buffer.readline()))"
+    t = await start(PY, ["-c", code])
+    try:
+        await t.write(b"a" * length + b"\n")
+        assert (await read_all(t)).strip() == str(arrives).encode()
+    finally:
+        await t.close()
+
+
+async def test_close_hangs_up_the_child() -> None:
+    t = await start("cat")
+    await t.close()
+    assert t.closed
+    assert t.signal_status == signal.SIGHUP
+    with pytest.raises(ClosedError):
+        await t.read()
+    with pytest.raises(ClosedError):
+        t.set_winsize(10, 10)
+
+
+async def test_cancelled_close_still_kills_the_child() -> None:
+    t = await start("sh", ["-c", "trap '' HUP; echo ready; while :; do sleep 1; done"])
+    await read_until(t, b"ready")
+    closing = asyncio.create_task(t.close())
+    await wait_until(lambda: t.closed, "close started")
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    # SIGKILL went out when the cancellation arrived, not after the grace.
+    assert await asyncio.wait_for(t.wait(), 0.9) is None
+    assert t.signal_status == signal.SIGKILL
+    await t.close()
+
+
+async def test_second_close_with_force_cuts_the_grace_short() -> None:
+    t = await start("sh", ["-c", "trap '' HUP; echo ready; while :; do sleep 1; done"])
+    await read_until(t, b"ready")
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    gentle = asyncio.create_task(t.close())
+    await wait_until(lambda: t.closed, "close started")
+    await t.close(force=True)
+    await gentle
+    assert loop.time() - began < 0.9
+    assert t.signal_status == signal.SIGKILL
+
+
+async def test_abort_kills_at_once_and_releases_the_descriptor() -> None:
+    t = await start("sh", ["-c", "trap '' HUP; echo ready; while :; do sleep 1; done"])
+    await read_until(t, b"ready")
+    fd = t.get_extra_info("fd")
+    t.abort()
+    t.abort()
+    assert t.closed
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    assert await asyncio.wait_for(t.wait(), 5) is None
+    assert t.signal_status == signal.SIGKILL
+    await t.close()
+
+
+async def test_dropped_transport_warns_and_kills_its_child() -> None:
+    t = await start("cat")
+    assert isinstance(t, PtyTransport)
+    child = t._child  # waiting through t would keep it alive
+    with pytest.warns(ResourceWarning, match="unclosed"):
+        del t
+        gc.collect()
+    assert await asyncio.wait_for(child.wait(), 5) is None
+    assert child.signal_status == signal.SIGKILL
+
+
+@pytest.mark.parametrize(
+    ("command", "cwd", "reason"),
+    [
+        ("no-such-command-xyz", None, "No such file"),
+        ("/etc/passwd", None, "Permission denied"),
+        ("/", None, "Permission denied"),
+        ("true", "/no/such/dir", "does not exist"),
+    ],
+)
+async def test_spawn_errors_name_the_command(command: str, cwd: str | None, reason: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SpawnError, match=reason) as info:
+            await start(command, cwd=cwd)
+    assert info.value.command == command
+    assert repr(command) in str(info.value)

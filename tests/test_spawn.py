@@ -1,0 +1,240 @@
+"""Sessions on local children through the public API (``aioexpect.spawn``):
+real shells and REPLs on a pty, filters over pipes, exit and signal status,
+closing (SIGHUP, grace, SIGKILL, grandchildren), the canonical line limit,
+and dropped sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+import aioexpect
+from aioexpect import EOF, ExpectEOF, SpawnError
+
+BASH_ARGS = ["--norc", "--noprofile"]
+PROMPT = r"PROMPT\$ "
+ENV = {**os.environ, "PS1": "PROMPT$ ", "TERM": "dumb"}
+HUP_IGNORING = "trap '' HUP; sleep 1000 & echo kid $!; sleep 1000 & echo kid $!; echo ready; wait"
+
+both_modes = pytest.mark.parametrize("pty", [True, False], ids=["pty", "pipes"])
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only a zombie (an init that never reaps orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat[stat.rfind(")") + 2] in "ZX"
+
+
+class StallMeter:
+    """The longest gap between event-loop turns while active."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self.task = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, loop.time() - last - 0.005)
+            last = loop.time()
+
+    async def stop(self) -> float:
+        self.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await self.task
+        return self.worst
+
+
+async def test_bash_computes_and_sees_window_size_changes() -> None:
+    async with aioexpect.spawn("bash", BASH_ARGS, env=ENV, dimensions=(30, 90), timeout=10) as s:
+        await s.expect(PROMPT)
+        await s.sendline("echo $((6 * 7)); stty size")
+        m = await s.expect(PROMPT)
+        assert "42\r\n30 90\r\n" in m.before
+        s.set_winsize(45, 132)  # bash redraws its prompt on SIGWINCH
+        await s.sendline("stty size")
+        await s.expect(r"\r\n45 132\r\n")
+        await s.expect(PROMPT)
+        await s.sendline("exit 7")
+        await s.expect(EOF)
+        assert await s.wait() == 7
+        assert s.exit_status == 7
+
+
+async def test_python_repl() -> None:
+    async with aioexpect.spawn(sys.executable, ["-i", "-q"], timeout=10) as s:
+        await s.expect(">>> ")
+        await s.sendline("sum(range(10)) * 3")
+        m = await s.expect(">>> ")
+        assert m.before.splitlines()[-1] == "135"
+        await s.sendeof()
+        await s.read_all()
+        assert await s.wait() == 0
+
+
+async def test_cat_on_a_pty_echoes_and_repeats() -> None:
+    async with aioexpect.spawn("cat", timeout=10) as s:
+        await s.sendline("hello")
+        m = await s.expect(r"hello\r\nhello\r\n")
+        assert m.before == ""
+
+
+@pytest.mark.parametrize(("echo", "copies"), [(True, 2), (False, 1)])
+async def test_echo_option(echo: bool, copies: int) -> None:
+    async with aioexpect.spawn("cat", echo=echo, timeout=10) as s:
+        await s.sendline("only once?")
+        await s.sendeof()
+        assert (await s.read_all()).count("only once?") == copies
+
+
+async def test_sort_over_pipes() -> None:
+    async with aioexpect.spawn("sort", pty=False, timeout=10) as s:
+        for word in ("pear", "apple", "fig"):
+            await s.sendline(word)
+        await s.sendeof()
+        assert await s.read_all() == "apple\nfig\npear\n"
+        assert await s.wait() == 0
+
+
+async def test_env_and_cwd(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "GREETING": "hi there"}
+    async with aioexpect.spawn(
+        "sh", ["-c", 'echo "$GREETING"; pwd'], pty=False, env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        assert await s.read_all() == f"hi there\n{tmp_path}\n"
+
+
+@both_modes
+async def test_child_exit_is_eof_not_a_timeout(pty: bool) -> None:
+    async with aioexpect.spawn("sh", ["-c", "echo bye"], pty=pty, timeout=60) as s:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        with pytest.raises(ExpectEOF) as info:
+            await s.expect("never printed")
+        assert loop.time() - began < 10
+        assert "bye" in info.value.before
+
+
+@both_modes
+async def test_exit_and_signal_status(pty: bool) -> None:
+    async with aioexpect.spawn("sh", ["-c", "exit 3"], pty=pty, timeout=10) as s:
+        assert await s.wait() == 3
+        assert (s.exit_status, s.signal_status) == (3, None)
+    async with aioexpect.spawn("sh", ["-c", "kill -TERM $$"], pty=pty, timeout=10) as s:
+        assert await s.wait() is None
+        assert (s.exit_status, s.signal_status) == (None, signal.SIGTERM)
+
+
+@both_modes
+async def test_sendintr(pty: bool) -> None:
+    async with aioexpect.spawn("sh", ["-c", "echo ready; exec sleep 100"], pty=pty) as s:
+        await s.expect("ready")
+        await s.sendintr()
+        assert await asyncio.wait_for(s.wait(), 10) is None
+        assert s.signal_status == signal.SIGINT
+
+
+@both_modes
+async def test_close_hangs_up_a_normal_child_at_once(pty: bool) -> None:
+    s = await aioexpect.spawn("cat", pty=pty)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await s.close()
+    assert loop.time() - began < 0.9
+    assert s.closed
+    assert s.signal_status == signal.SIGHUP
+
+
+@both_modes
+async def test_close_kills_a_child_that_ignores_sighup_and_its_grandchildren(pty: bool) -> None:
+    s = await aioexpect.spawn("sh", ["-c", HUP_IGNORING], pty=pty, timeout=10)
+    m = await s.expect("ready")
+    kids = [int(k) for k in re.findall(r"kid (\d+)", m.before)]
+    assert len(kids) == 2
+    pids = [s.transport.get_extra_info("pid"), *kids]
+    assert not any(gone(pid) for pid in pids)
+    loop = asyncio.get_running_loop()
+    meter = StallMeter()
+    began = loop.time()
+    await s.close()
+    took = loop.time() - began
+    assert await meter.stop() < 0.5, "close() blocked the event loop"
+    assert 0.9 <= took < 5, f"close() took {took:.2f} s; the grace is 1 s"
+    assert s.signal_status == signal.SIGKILL
+    assert [pid for pid in pids if not gone(pid)] == []
+
+
+@both_modes
+async def test_close_force_kills_at_once(pty: bool) -> None:
+    s = await aioexpect.spawn("sh", ["-c", HUP_IGNORING], pty=pty, timeout=10)
+    m = await s.expect("ready")
+    kids = [int(k) for k in re.findall(r"kid (\d+)", m.before)]
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await s.close(force=True)
+    assert loop.time() - began < 0.9
+    assert s.signal_status == signal.SIGKILL
+    assert all(gone(pid) for pid in kids)
+    await s.close()  # idempotent
+
+
+@both_modes
+async def test_a_command_that_cannot_start(pty: bool, tmp_path: Path) -> None:
+    with pytest.raises(SpawnError, match="no-such-command-xyz") as info:
+        await aioexpect.spawn("no-such-command-xyz", ["--flag"], pty=pty)
+    assert info.value.command == "no-such-command-xyz"
+    assert isinstance(info.value, ConnectionError)
+    with pytest.raises(SpawnError, match="does not exist"):
+        async with aioexpect.spawn("true", pty=pty, cwd=tmp_path / "missing"):
+            pass
+
+
+async def test_a_line_too_long_for_canonical_mode_is_refused() -> None:
+    async with aioexpect.spawn("cat", echo=False, timeout=10) as s:
+        with pytest.raises(ValueError, match="4095"):
+            await s.sendline("x" * 5000)
+        with pytest.raises(ValueError, match="4095"):
+            await s.send("x" * 5000)  # no line end: the kernel would truncate too
+        await s.sendline("y" * 4095)  # the longest line that fits
+        await s.sendline("still usable")
+        m = await s.expect("still usable\r\n")
+        assert m.before == "y" * 4095 + "\r\n", "part of the refused line was sent"
+
+
+async def test_a_long_line_is_allowed_in_raw_mode() -> None:
+    script = "stty raw -echo; echo ready; head -c 5001 | wc -c"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10) as s:
+        await s.expect("ready")
+        await s.sendline("x" * 5000)
+        await s.expect(r"\b5001\b")
+
+
+async def test_a_long_line_is_allowed_over_pipes() -> None:
+    async with aioexpect.spawn("wc", ["-c"], pty=False, timeout=10) as s:
+        await s.sendline("x" * 100_000)
+        await s.sendeof()
+        assert (await s.read_all()).strip() == "100001"
+
+
+@both_modes
+async def test_a_dropped_session_warns_and_its_child_is_killed_and_reaped(pty: bool) -> None:
+    s = await aioexpect.spawn("cat", pty=pty)
+    transport = s.transport
+    with pytest.warns(ResourceWarning, match="unclosed session"):
+        del s
+        gc.collect()
+    assert transport.closed
+    assert await asyncio.wait_for(transport.wait(), 5) is None
+    assert transport.signal_status == signal.SIGKILL

@@ -1,0 +1,167 @@
+"""The streams adapter over real sockets: extra info, half-close, a reset
+peer, a peer that never reads, and Session.from_streams."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+import aioexpect
+from aioexpect import ClosedError, ConnectionLostError
+from aioexpect._streams import CLOSE_GRACE, streams_transport
+from aioexpect._transport import Transport
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+
+
+@contextlib.asynccontextmanager
+async def serve(handler: Handler) -> AsyncIterator[int]:
+    """A server on 127.0.0.1 port 0 running ``handler`` per client; waits for
+    the handlers at the end and closes their writers."""
+    handlers: list[asyncio.Task[None]] = []
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
+        try:
+            await handler(reader, writer)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    server = await asyncio.start_server(run, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+        await asyncio.wait_for(asyncio.gather(*handlers), 5)
+
+
+async def connect(port: int) -> Transport:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    return streams_transport(reader, writer)
+
+
+async def test_extra_info() -> None:
+    async with serve(echo) as port:
+        t = await connect(port)
+        try:
+            assert (t.kind, t.linesep) == ("streams", "\n")
+            assert t.get_extra_info("peer") == f"127.0.0.1:{port}"
+            assert isinstance(t.get_extra_info("fd"), int)
+            assert t.get_extra_info("peername")[1] == port  # passed to the writer
+            assert t.get_extra_info("nope", 3) == 3
+            assert repr(t).startswith("<StreamsTransport '127.0.0.1:")
+        finally:
+            await t.close()
+
+
+async def test_half_close_keeps_reading() -> None:
+    async def shout_after_eof(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.read()  # until EOF
+        writer.write(data.upper())
+        await writer.drain()
+
+    async with serve(shout_after_eof) as port:
+        t = await connect(port)
+        try:
+            await t.write(b"quiet please")
+            await t.write_eof()
+            await t.write_eof()  # idempotent
+            with pytest.raises(ClosedError, match="write_eof"):
+                await t.write(b"more")
+            data = b""
+            while chunk := await t.read():
+                data += chunk
+            assert data == b"QUIET PLEASE"
+        finally:
+            await t.close()
+
+
+async def test_a_reset_connection_is_connection_lost() -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # closes with RST
+
+    async with serve(reset) as port:
+        t = await connect(port)
+        try:
+            await t.write(b"hello\n")
+            with pytest.raises(ConnectionLostError, match="lost the connection") as info:
+                while await t.read():
+                    pass
+            assert isinstance(info.value.__cause__, ConnectionResetError)
+            with pytest.raises(ConnectionLostError):
+                for _ in range(100):
+                    await t.write(b"x" * 1000)
+        finally:
+            await t.close()
+
+
+async def test_close_gives_up_on_a_peer_that_never_reads() -> None:
+    stop = asyncio.Event()
+
+    async def deaf(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await stop.wait()
+
+    async with serve(deaf) as port:
+        t = await connect(port)
+        writer = asyncio.create_task(t.write(b"x" * (64 << 20)))
+        done, _ = await asyncio.wait([writer], timeout=0.2)
+        assert not done, "64 MiB were accepted by a peer that does not read"
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        await t.close()
+        assert loop.time() - began < CLOSE_GRACE + 1.0
+        with pytest.raises(ClosedError):
+            await writer
+        stop.set()
+
+
+async def test_pending_read_ends_with_closed_error() -> None:
+    async with serve(echo) as port:
+        t = await connect(port)
+        pending = asyncio.create_task(t.read())
+        await asyncio.sleep(0)
+        await t.close(force=True)
+        with pytest.raises(ClosedError):
+            await pending
+        await t.close()
+
+
+async def test_type_errors() -> None:
+    reader = asyncio.StreamReader()
+    with pytest.raises(TypeError, match="writer"):
+        streams_transport(reader, object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="reader"):
+        streams_transport(object(), object())  # type: ignore[arg-type]
+
+
+async def test_session_from_streams() -> None:
+    async with serve(echo) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with aioexpect.Session.from_streams(reader, writer, timeout=10) as s:
+            await s.sendline("ping 42")
+            m = await s.expect(r"ping (\d+)\n")
+            assert m.group(1) == "42"
+            await s.sendeof()
+            assert await s.read_all() == ""
+        assert s.closed
