@@ -1,9 +1,509 @@
-"""Console server (placeholder until the console work lands)."""
+"""``start_console_server``: the console served into a running program over
+loopback TCP, a UNIX socket (mode 0600) or SSH with public-key authentication.
+
+Invariants: plain TCP never binds beyond loopback; with a token nothing is
+evaluated or shown before the client's first line matched it; every client
+has its own console and ``exit()`` ends only that one.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import codecs
+import contextlib
+import hmac
+import ipaddress
+import logging
+import os
+import socket
+import stat
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ConnectError
+
+if TYPE_CHECKING:
+    from ._console import RawMode
+
+__all__ = ["ConsoleServer", "start_console_server"]
+
+_log = logging.getLogger("aioexpect.console")
 
 
-async def start_console_server(**kwargs: Any) -> Any:
-    raise NotImplementedError("console server not written yet")
+class ConsoleServer:
+    """A served console: ``.port`` (TCP and SSH) or ``.path`` (UNIX socket),
+    ``close()``, ``await wait_closed()``, and ``async with``."""
+
+    def __init__(
+        self,
+        *,
+        shared: Mapping[str, Any],
+        token: bytes | None,
+        max_clients: int,
+        login_timeout: float | None,
+    ) -> None:
+        self.host: str | None = None
+        self.port: int | None = None
+        self.path: str | None = None
+        self.ssh = False
+        self._shared = shared
+        self._token = token
+        self._max_clients = max_clients
+        self._login_timeout = login_timeout
+        self._listener: Any = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connections: set[Any] = set()
+        self._socket_id: tuple[int, int] | None = None
+        self._closing = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closing else f"{len(self._tasks)} clients"
+        return f"<ConsoleServer {self.address} {state}>"
+
+    @property
+    def address(self) -> str:
+        """Where it listens: ``HOST:PORT``, ``unix:PATH`` or ``ssh://HOST:PORT``."""
+        if self.path is not None:
+            return f"unix:{self.path}"
+        host = f"[{self.host}]" if self.host and ":" in self.host else (self.host or "*")
+        return f"{'ssh://' if self.ssh else ''}{host}:{self.port}"
+
+    @property
+    def clients(self) -> int:
+        """Connected clients (authenticated or not)."""
+        return max(len(self._tasks), len(self._connections))
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop listening and end every client (idempotent)."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._listener is not None:
+            self._listener.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for conn in list(self._connections):
+            conn.close()
+        self._unlink_socket()
+
+    async def wait_closed(self) -> None:
+        """Wait until the listener and every client are gone."""
+        if self._listener is not None:
+            await self._listener.wait_closed()
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for conn in list(self._connections):
+            await conn.wait_closed()
+
+    async def __aenter__(self) -> ConsoleServer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+        await self.wait_closed()
+
+    # -- plain streams (TCP and UNIX) ---------------------------------------------------
+
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._spawn(self._stream_client(reader, writer)):
+            writer.close()
+
+    def _spawn(self, client: Coroutine[Any, Any, None]) -> bool:
+        """Run one client in a task of ours (``close()`` cancels it), unless
+        ``max_clients`` are connected already."""
+        if self._closing or len(self._tasks) >= self._max_clients:
+            _log.warning("console refused a client: %d clients already", len(self._tasks))
+            client.close()
+            return False
+        task = asyncio.get_running_loop().create_task(client, name="aioexpect-console-client")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _stream_client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername") or self.address
+        try:
+            if await self._authenticated(reader, peer):
+                await self._run_console(reader, writer, None, f"<console {peer}>")
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _authenticated(self, reader: asyncio.StreamReader, peer: Any) -> bool:
+        if self._token is None:
+            return True
+        try:
+            async with asyncio.timeout(self._login_timeout):
+                line = await reader.readline()
+        except TimeoutError:
+            _log.warning("console client %s sent no token within %ss", peer, self._login_timeout)
+            return False
+        except (ValueError, ConnectionError):
+            line = b""
+        if hmac.compare_digest(line.rstrip(b"\r\n"), self._token):
+            return True
+        _log.warning("console client %s sent a wrong token", peer)
+        return False
+
+    async def _run_console(
+        self, reader: Any, writer: Any, raw_mode: RawMode | None, name: str
+    ) -> int:
+        """One client's console; a client's failure never reaches the program."""
+        from ._console import Console
+
+        try:
+            console = Console(reader, writer, shared=self._shared, raw_mode=raw_mode, filename=name)
+            return await console.run()
+        except Exception as exc:
+            _log.debug("console client %s ended: %r", name, exc)
+            return 1
+
+    async def _listen_tcp(self, host: str, port: int) -> None:
+        await self._listen(asyncio.start_server(self._accept, host, port), f"{host}:{port}")
+        sockname = self._listener.sockets[0].getsockname()
+        self.host, self.port = sockname[0], sockname[1]
+
+    async def _listen_unix(self, path: str) -> None:
+        sock = _bind_unix(path)
+        try:
+            await self._listen(asyncio.start_unix_server(self._accept, sock=sock), path)
+        except BaseException:
+            sock.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        self.path = path
+        st = os.lstat(path)
+        self._socket_id = (st.st_dev, st.st_ino)
+
+    async def _listen(self, starting: Awaitable[Any], where: str) -> None:
+        try:
+            self._listener = await starting
+        except OSError as exc:
+            raise ConnectError(
+                f"cannot serve the console on {where}: {exc.strerror or exc}"
+            ) from exc
+
+    def _unlink_socket(self) -> None:
+        if self.path is None or self._socket_id is None:
+            return
+        with contextlib.suppress(OSError):
+            st = os.lstat(self.path)
+            if (st.st_dev, st.st_ino) == self._socket_id:
+                os.unlink(self.path)
+
+    # -- SSH ---------------------------------------------------------------------------
+
+    async def _listen_ssh(
+        self, host: str | None, port: int, host_keys: Any, client_keys: Any
+    ) -> None:
+        import asyncssh
+
+        server = self
+
+        class _Server(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                self.conn = conn
+                if server._closing or len(server._connections) >= server._max_clients:
+                    _log.warning("console refused an SSH client: too many clients")
+                    conn.close()
+                    return
+                server._connections.add(conn)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                server._connections.discard(self.conn)
+
+        host_keys, client_keys = _load_ssh_keys(host_keys, client_keys)
+        listening = asyncssh.listen(
+            host or "",
+            port,
+            server_factory=_Server,
+            server_host_keys=host_keys,
+            authorized_client_keys=client_keys,
+            process_factory=self._ssh_accept,
+            encoding="utf-8",
+            line_editor=True,
+            login_timeout=self._login_timeout or 0,
+            allow_scp=False,
+            agent_forwarding=False,
+            x11_forwarding=False,
+        )
+        await self._listen(listening, f"{host or '*'}:{port}")
+        self.ssh = True
+        self.host = host
+        self.port = self._listener.get_port()
+
+    def _ssh_accept(self, process: Any) -> None:
+        if not self._spawn(self._ssh_client(process)):
+            process.exit(1)
+
+    async def _ssh_client(self, process: Any) -> None:
+        status = 1
+        try:
+            if process.command is not None:
+                process.stderr.write("this console runs no commands: connect with a terminal\n")
+                return
+            status = await self._run_console(
+                _SSHInput(process.stdin, process.channel),
+                _SSHOutput(process.stdout, terminal=process.term_type is not None),
+                lambda: _ssh_raw_mode(process),
+                f"<console ssh {process.get_extra_info('peername')}>",
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                process.exit(status & 0xFF)
+
+
+# -- starting ------------------------------------------------------------------------
+
+
+async def start_console_server(
+    *,
+    host: str | None = "127.0.0.1",
+    port: int = 0,
+    path: str | os.PathLike[str] | None = None,
+    locals: Mapping[str, Any] | None = None,
+    token: str | None = None,
+    ssh_host_keys: Any = None,
+    authorized_client_keys: Any = None,
+    max_clients: int = 64,
+    login_timeout: float | None = 30.0,
+) -> ConsoleServer:
+    """Serve the aioexpect console into this program.
+
+    Plain TCP on loopback by default; ``path`` serves a UNIX socket created
+    with mode 0600; ``authorized_client_keys`` (with ``ssh_host_keys``) serves
+    it over SSH with public-key authentication, on any address.  ``token``:
+    a TCP or UNIX client must send it as its first line.  ``locals`` are
+    shared by every client (read live); ``host=None`` means every interface
+    (SSH only).  ``login_timeout=None`` waits for ever.
+    """
+    _check_limits(port, max_clients, login_timeout)
+    secret = _check_token(token)
+    ssh = authorized_client_keys is not None
+    if ssh_host_keys is not None and not ssh:
+        raise ValueError("ssh_host_keys needs authorized_client_keys (SSH serving)")
+    if ssh and ssh_host_keys is None:
+        raise ValueError("serving over SSH needs ssh_host_keys (the server's own keys)")
+    if ssh and (path is not None or secret is not None):
+        raise ValueError("SSH serving authenticates with keys: no path= and no token= with it")
+    if locals is not None and not isinstance(locals, Mapping):
+        raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
+    server = ConsoleServer(
+        shared={} if locals is None else locals,
+        token=secret,
+        max_clients=max_clients,
+        login_timeout=login_timeout,
+    )
+    if ssh:
+        await server._listen_ssh(host, port, ssh_host_keys, authorized_client_keys)
+    elif path is not None:
+        await server._listen_unix(os.fspath(path))
+    else:
+        await server._listen_tcp(await _loopback(host), port)
+    _log.info("console served on %s", server.address)
+    return server
+
+
+def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an int from 0 to 65535, not {port!r}")
+    if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+        raise ValueError(f"max_clients must be a positive int, not {max_clients!r}")
+    if login_timeout is not None and (
+        isinstance(login_timeout, bool)
+        or not isinstance(login_timeout, int | float)
+        or login_timeout <= 0
+    ):
+        raise ValueError(f"login_timeout must be a positive number or None, not {login_timeout!r}")
+
+
+def _check_token(token: str | None) -> bytes | None:
+    if token is None:
+        return None
+    if not isinstance(token, str):
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if not token or "\n" in token or "\r" in token:
+        raise ValueError("token must be a non-empty str without line breaks")
+    return token.encode("utf-8")
+
+
+async def _loopback(host: str | None) -> str:
+    """The loopback address to bind for ``host``, or ``ValueError``."""
+    refusal = (
+        "plain TCP serves the console on loopback only (anyone who reaches it runs code"
+        " in this process): use 127.0.0.1, ::1 or localhost, a UNIX socket (path=),"
+        " or SSH (authorized_client_keys=)"
+    )
+    if not host:
+        raise ValueError(f"host {host!r} means every interface; {refusal}")
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except OSError:
+            raise ValueError(f"host {host!r} does not resolve; {refusal}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses or not all(a.is_loopback for a in addresses):
+        raise ValueError(f"host {host!r} is not a loopback address; {refusal}")
+    return str(addresses[0])
+
+
+def _bind_unix(path: str) -> socket.socket:
+    """A UNIX socket bound at ``path`` with mode 0600 from the start."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise ConnectError(f"cannot serve the console on {path}: {exc.strerror}") from exc
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise ValueError(f"{path} is a symbolic link: refusing to follow it")
+        if not stat.S_ISSOCK(st.st_mode):
+            raise ValueError(f"{path} exists and is not a socket: refusing to replace it")
+        _remove_stale_socket(path)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_umask = os.umask(0o177)
+    try:
+        sock.bind(path)  # bind never follows a symlink: one created since lstat fails
+    except OSError as exc:
+        sock.close()
+        raise ConnectError(f"cannot serve the console on {path}: {exc.strerror}") from exc
+    finally:
+        os.umask(old_umask)
+    return sock
+
+
+def _remove_stale_socket(path: str) -> None:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.setblocking(False)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    raise ConnectError(f"cannot serve the console on {path}: something is listening there")
+
+
+def _load_ssh_keys(host_keys: Any, client_keys: Any) -> tuple[Any, Any]:
+    import asyncssh
+
+    try:
+        keys = asyncssh.load_keypairs(host_keys)
+        if isinstance(client_keys, str | os.PathLike):
+            client_keys = asyncssh.read_authorized_keys(os.fspath(client_keys))
+        elif isinstance(client_keys, list | tuple):
+            if not client_keys:
+                raise ValueError("authorized_client_keys is empty: nobody could log in")
+            client_keys = asyncssh.import_authorized_keys(
+                "".join(_authorized_line(k) for k in client_keys)
+            )
+    except (OSError, ValueError) as exc:  # asyncssh.KeyImportError is a ValueError
+        raise ValueError(f"cannot load the console's SSH keys: {exc}") from None
+    if not keys:
+        raise ValueError("ssh_host_keys holds no key")
+    return keys, client_keys
+
+
+def _authorized_line(key: Any) -> str:
+    if isinstance(key, str):
+        return key if key.endswith("\n") else key + "\n"
+    export = key.export_public_key("openssh")
+    return str(export.decode("ascii"))
+
+
+# -- SSH streams as aioconsole expects them (bytes) ------------------------------------
+
+
+class _SSHInput:
+    """An asyncssh reader (text, line-edited) as a bytes reader; Ctrl-C at
+    the prompt (a break) raises ``Interrupted``."""
+
+    def __init__(self, stdin: Any, channel: Any) -> None:
+        self._stdin = stdin
+        self._channel = channel
+
+    async def readline(self) -> bytes:
+        return await self._read(self._stdin.readline, interrupt=None)
+
+    async def read(self, n: int = -1) -> bytes:
+        return await self._read(lambda: self._stdin.read(n), interrupt=b"\x03")
+
+    async def _read(self, op: Callable[[], Awaitable[str]], interrupt: bytes | None) -> bytes:
+        import asyncssh
+
+        from ._console import Interrupted
+
+        while True:
+            try:
+                text = await op()
+            except asyncssh.TerminalSizeChanged:
+                continue
+            except (asyncssh.BreakReceived, asyncssh.SignalReceived):
+                if interrupt is not None:
+                    return interrupt
+                with contextlib.suppress(Exception):  # no editor without a terminal
+                    self._channel.clear_input()
+                raise Interrupted from None
+            except (ConnectionError, asyncssh.Error):
+                return b""
+            return text.encode("utf-8")
+
+
+class _SSHOutput:
+    """An asyncssh writer (text) as a bytes writer that never raises when the
+    client is gone.  With a terminal, asyncssh's line editor turns each
+    ``\n`` into ``\r\n``, so ``\r\n`` (a session's output) is written as ``\n``."""
+
+    def __init__(self, stdout: Any, *, terminal: bool) -> None:
+        self._stdout = stdout
+        self._terminal = terminal
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def write(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        if self._terminal:
+            text = text.replace("\r\n", "\n")
+        if text:
+            with contextlib.suppress(ConnectionError, OSError):
+                self._stdout.write(text)
+
+    async def drain(self) -> None:
+        import asyncssh
+
+        with contextlib.suppress(ConnectionError, asyncssh.Error):
+            await self._stdout.drain()
+
+
+@contextlib.contextmanager
+def _ssh_raw_mode(process: Any) -> Iterator[None]:
+    """Line editing off while attached (keys go to the session as typed)."""
+    channel = process.channel
+    if process.term_type is None or not hasattr(channel, "set_line_mode"):
+        yield
+        return
+    channel.set_line_mode(False)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            channel.set_line_mode(True)

@@ -1,0 +1,339 @@
+"""The console itself, whatever carries it: an aioconsole REPL with aioexpect
+preloaded, ``sessions()``, per-client ``exit()`` and ``attach(session)``.
+
+Each console has its own locals on top of the shared ones: before every
+statement it sees the shared names it has not rebound itself, as they are now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import termios
+import tty
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, NoReturn
+
+import aioconsole
+
+from ._interact import bridge
+from ._session import Session, live_sessions
+
+__all__ = ["Console", "SessionList", "run_local_console", "sessions"]
+
+PS1 = ">>> "
+PS2 = "... "
+#: Names every console defines for itself; never taken from the shared locals.
+OWN_NAMES = ("attach", "exit", "quit", "print", "help", "ainput")
+_MISSING = object()
+
+RawMode = Callable[[], AbstractContextManager[None]]
+
+
+class SessionList(list[Session]):
+    """The live sessions; its ``repr`` is a table (id, kind, peer, state,
+    bytes in and out, buffered characters, what a reader is waiting for)."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "(no live sessions)"
+        head = ("id", "kind", "peer", "state", "in", "out", "buffered", "waiting for")
+        rows = [head] + [_row(s.info()) for s in self]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(head) - 1)]
+        lines = []
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            lines.append("  ".join([*cells, row[-1]]).rstrip())
+        return "\n".join(lines)
+
+
+def sessions() -> SessionList:
+    """The live sessions of this process, oldest first (a table when shown)."""
+    return SessionList(live_sessions())
+
+
+def _row(info: Mapping[str, Any]) -> tuple[str, ...]:
+    waiting = info.get("waiting_for")
+    shown = "-" if waiting is None else ", ".join(_pattern(p) for p in waiting)
+    peer = str(info.get("peer", ""))
+    return (
+        f"#{info['id']}",
+        str(info["kind"]),
+        peer if len(peer) <= 40 else peer[:37] + "...",
+        str(info["state"]),
+        str(info["bytes_in"]),
+        str(info["bytes_out"]),
+        str(info["buffered"]),
+        shown,
+    )
+
+
+def _pattern(pattern: Any) -> str:
+    text = getattr(pattern, "pattern", pattern)
+    return repr(text) if isinstance(text, str | bytes) else str(text)
+
+
+def preloads() -> dict[str, Any]:
+    """What every console starts with, before the shared locals."""
+    import aioexpect
+
+    return {
+        "__name__": "__console__",
+        "__doc__": None,
+        "aioexpect": aioexpect,
+        "asyncio": asyncio,
+        "spawn": aioexpect.spawn,
+        "connect_ssh": aioexpect.connect_ssh,
+        "connect_telnet": aioexpect.connect_telnet,
+        "connect": aioexpect.connect,
+        "run_many": aioexpect.run_many,
+        "sessions": sessions,
+    }
+
+
+def banner() -> str:
+    from ._version import __version__
+
+    python = sys.version.split()[0]
+    return (
+        f"aioexpect {__version__} console, Python {python}: top-level await works.\n"
+        "Preloaded: spawn, connect_ssh, connect_telnet, connect, run_many, aioexpect,"
+        " asyncio.\n"
+        "sessions() lists the live sessions; await attach(session) hands one to you"
+        " until Ctrl-].\n"
+        "exit() or Ctrl-D ends this console."
+    )
+
+
+class Interrupted(Exception):
+    """Raised by a console's reader when the user interrupts the input line."""
+
+
+class _Exit:
+    """``exit``/``quit`` of one console: ends that console only (the builtins
+    would close the process's stdin)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Use {self.name}() or Ctrl-D (i.e. EOF) to exit"
+
+    def __call__(self, code: Any = None) -> NoReturn:
+        raise SystemExit(code)
+
+
+class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
+    """One REPL over one reader/writer pair (bytes in, bytes out).
+
+    ``shared`` is read live (see the module docstring); ``raw_mode`` switches
+    the client's terminal to character mode while attached; ``interrupts``
+    makes SIGINT interrupt the statement or input line (local console only).
+    """
+
+    def __init__(
+        self,
+        reader: Any,
+        writer: Any,
+        *,
+        shared: Mapping[str, Any] | None = None,
+        raw_mode: RawMode | None = None,
+        interrupts: bool = False,
+        filename: str = "<console>",
+    ) -> None:
+        self._shared: Mapping[str, Any] = {} if shared is None else shared
+        namespace = preloads()
+        namespace.update(self._shared)
+        super().__init__(streams=(reader, writer), locals=namespace, filename=filename)
+        self.reader, self.writer = reader, writer
+        self.streams = None
+        self._own: set[str] = set()
+        self._raw_mode: RawMode = raw_mode or contextlib.nullcontext
+        self._interrupts = interrupts
+        self._interrupted = False
+        self.exit_code = 0
+        self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def run(self, banner_text: str | None = None) -> int:
+        """Read, evaluate, print until EOF or ``exit()``; return the exit code."""
+        self.write((banner() if banner_text is None else banner_text) + "\n")
+        loop = asyncio.get_running_loop()
+        if self._interrupts:
+            loop.add_signal_handler(signal.SIGINT, self._on_sigint, asyncio.current_task())
+        try:
+            await self._loop()
+        finally:
+            if self._interrupts:
+                loop.remove_signal_handler(signal.SIGINT)
+        await self.flush()
+        return self.exit_code
+
+    async def _loop(self) -> None:
+        more = False
+        while True:
+            try:
+                try:
+                    line = await self.raw_input(PS2 if more else PS1)
+                except EOFError:
+                    self.write("\n")
+                    return
+                more = await self.push(line)
+                if self._interrupted:  # the statement caught the interrupt itself
+                    self._clear_interrupt()
+            except SystemExit as exc:
+                self.exit_code = _exit_code(exc, self)
+                return
+            except Interrupted:
+                self._interrupt_shown()
+                more = False
+            except asyncio.CancelledError:
+                if not self._interrupted:
+                    raise
+                self._clear_interrupt()
+                self._interrupt_shown()
+                more = False
+
+    def _clear_interrupt(self) -> None:
+        """Undo our own ``cancel()``, so later deadlines work as usual."""
+        self._interrupted = False
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            task.uncancel()
+
+    def _interrupt_shown(self) -> None:
+        self.write("\nKeyboardInterrupt\n")
+        self.resetbuffer()
+
+    def _on_sigint(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None and not self._interrupted:
+            self._interrupted = True
+            task.cancel()
+
+    async def runcode(self, code: Any) -> None:
+        """Run one statement with the shared names refreshed; a traceback for
+        anything it raises except ``SystemExit`` and a real cancellation."""
+        pulled = self._pull_shared()
+        try:
+            await aioconsole.aexec(code, local=self.locals, stream=self, filename=self.filename)
+        except SystemExit:
+            raise
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            self.showtraceback()
+        except BaseException:
+            self.showtraceback()
+        finally:
+            self._note_rebound(pulled)
+        await self.flush()
+
+    def _pull_shared(self) -> dict[str, Any]:
+        pulled = {}
+        for name, value in list(self._shared.items()):
+            if name not in self._own and name not in OWN_NAMES:
+                self.locals[name] = pulled[name] = value
+        return pulled
+
+    def _note_rebound(self, pulled: Mapping[str, Any]) -> None:
+        for name, value in pulled.items():
+            if self.locals.get(name, _MISSING) is not value:
+                self._own.add(name)
+
+    async def flush(self) -> None:
+        with contextlib.suppress(ConnectionError):
+            await self.writer.drain()
+
+    # -- attach -------------------------------------------------------------------
+
+    async def attach(self, session: Session | int, *, escape_character: str = "\x1d") -> None:
+        """Hand ``session`` (or its id) to this console's user until the escape
+        character (default Ctrl-]), then give it back to the program."""
+        target = _find_session(session)
+        if not isinstance(escape_character, str) or not escape_character:
+            raise ValueError(f"escape_character must be a non-empty str, not {escape_character!r}")
+        name = _key_name(escape_character)
+        # Character mode first, so nothing typed after the message is lost;
+        # no output processing then: line ends are written as \r\n.
+        with self._raw_mode():
+            kind = target.transport.kind
+            self.write(f"attached to session #{target.id} ({kind}); {name} detaches\r\n")
+            await self.flush()
+            await bridge(target, self._read_input, self._write_output, escape_character)
+        ended = "ended" if target.info()["state"] in ("eof", "closed") else "detached"
+        self.write(f"\nsession #{target.id} {ended}\n")
+        await self.flush()
+
+    async def _read_input(self) -> bytes:
+        data = await self.reader.read(4096)
+        return data.encode() if isinstance(data, str) else bytes(data)
+
+    def _write_output(self, data: Any) -> None:
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self.writer.write(raw)
+
+
+def _find_session(session: Session | int) -> Session:
+    if isinstance(session, Session):
+        return session
+    if isinstance(session, int) and not isinstance(session, bool):
+        for candidate in live_sessions():
+            if candidate.id == session:
+                return candidate
+        raise ValueError(f"no live session #{session}; sessions() lists them")
+    raise TypeError(f"attach takes a Session or a session id, not {type(session).__name__}")
+
+
+def _key_name(char: str) -> str:
+    if len(char) == 1 and ord(char) < 32:
+        return "Ctrl-" + chr(ord(char) + 64)
+    return repr(char)
+
+
+def _exit_code(exc: SystemExit, console: Console) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    console.write(f"{code}\n")
+    return 1
+
+
+# -- the local console (``aioexpect console``) ---------------------------------
+
+
+@contextlib.contextmanager
+def _raw_stdin() -> Iterator[None]:
+    """Character mode on the process's terminal while attached."""
+    fd = sys.stdin.fileno()
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd, termios.TCSANOW)  # keep what was typed already
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
+
+
+async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
+    """The console on this process's stdin/stdout; returns the exit code.
+
+    Sessions still open when it ends are closed.
+    """
+    reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
+    console = Console(reader, writer, shared=shared, raw_mode=_raw_stdin, interrupts=True)
+    try:
+        return await console.run()
+    finally:
+        for session in live_sessions():
+            await session.close()

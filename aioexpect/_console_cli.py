@@ -1,0 +1,284 @@
+"""The ``console`` and ``run`` subcommands of the ``aioexpect`` command line.
+
+``run`` serves the console into a program's own event loop without the
+event-loop policy API: while the program runs, ``asyncio.Runner.run`` (which
+``asyncio.run``, ``uvloop.run`` and ``aioexpect.run`` all go through) starts
+the console server next to the program's main coroutine, in the main thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import os
+import runpy
+import signal
+import sys
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._console import run_local_console
+from ._console_server import ConsoleServer, start_console_server
+from ._exceptions import ConnectError
+from ._runner import run
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["TOKEN_ENV", "register"]
+
+#: Environment variable holding the token of a served console (never an option:
+#: other users can read a process's arguments with ps).
+TOKEN_ENV = "AIOEXPECT_CONSOLE_TOKEN"
+T = TypeVar("T")
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add ``console`` and ``run``; each sets ``func`` to a handler taking the
+    parsed arguments and returning the exit status."""
+    console = subparsers.add_parser(
+        "console",
+        help="an asyncio REPL with aioexpect preloaded (or serve one)",
+        description="An asyncio Python console where top-level await works, with spawn, "
+        "connect_ssh, connect_telnet, connect, run_many, sessions() and attach() preloaded. "
+        "With --serve, --unix or --authorized-keys it is served to clients instead.",
+        allow_abbrev=False,
+    )
+    _add_serving(console)
+    console.set_defaults(func=console_command)
+    program = subparsers.add_parser(
+        "run",
+        help="run a Python program with the console served into it",
+        description="Run FILE or -m MODULE with the aioexpect console served into its event "
+        "loop (127.0.0.1, a free port, unless told otherwise; the address goes to stderr). "
+        "Everything after FILE or MODULE belongs to the program.",
+        allow_abbrev=False,
+    )
+    _add_serving(program)
+    program.add_argument(
+        "-m",
+        dest="module",
+        nargs=argparse.REMAINDER,
+        metavar="MODULE",
+        help="-m MODULE [ARGS...]: run a module, as python3 -m does",
+    )
+    program.add_argument("program", nargs=argparse.REMAINDER, metavar="FILE [ARGS...]")
+    program.set_defaults(func=run_command)
+
+
+def _add_serving(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "serving", f"A token, if any, comes from ${TOKEN_ENV} or --token-file."
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--serve", metavar="HOST:PORT", help="serve on TCP (loopback only without SSH; port 0: any)"
+    )
+    where.add_argument("--unix", metavar="PATH", help="serve on a UNIX socket (mode 0600)")
+    group.add_argument("--token-file", metavar="FILE", help="clients must send its first line")
+    group.add_argument(
+        "--ssh-host-key", action="append", metavar="FILE", help="serve over SSH with this host key"
+    )
+    group.add_argument(
+        "--authorized-keys", metavar="FILE", help="SSH public keys allowed to connect"
+    )
+    group.add_argument(
+        "--max-clients", type=int, default=64, metavar="N", help="connections at once (64)"
+    )
+    group.add_argument(
+        "--login-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time a client has to authenticate (30)",
+    )
+
+
+def _serving_options(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``start_console_server`` options from the command line; ``None`` when
+    nothing asks for serving."""
+    ssh = args.authorized_keys is not None or args.ssh_host_key
+    if args.serve is None and args.unix is None and not ssh:
+        return None
+    options: dict[str, Any] = {
+        "max_clients": args.max_clients,
+        "login_timeout": args.login_timeout,
+    }
+    if args.serve is not None:
+        options["host"], options["port"] = _host_port(args.serve)
+    if args.unix is not None:
+        options["path"] = args.unix
+    if ssh:
+        options["ssh_host_keys"] = args.ssh_host_key
+        options["authorized_client_keys"] = args.authorized_keys
+    token = _token(args.token_file)
+    if token is not None:
+        options["token"] = token
+    return options
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", text
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        return host, int(port)
+    except ValueError:
+        raise ValueError(f"--serve takes HOST:PORT, not {text!r}") from None
+
+
+def _token(path: str | None) -> str | None:
+    if path is not None:
+        with open(path, encoding="utf-8") as f:
+            return f.readline().rstrip("\r\n")
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def _fail(command: str, exc: BaseException) -> int:
+    print(f"aioexpect {command}: {exc}", file=sys.stderr)
+    return 2 if isinstance(exc, ValueError | TypeError | OSError) else 1
+
+
+# -- console -------------------------------------------------------------------------
+
+
+def console_command(args: argparse.Namespace) -> int:
+    """``aioexpect console``: the local console, or serve it until SIGINT/SIGTERM."""
+    try:
+        options = _serving_options(args)
+    except (ValueError, OSError) as exc:
+        return _fail("console", exc)
+    if options is None:
+        return run(run_local_console())
+    try:
+        return run(_serve_until_signal(options))
+    except (ValueError, TypeError, ConnectError) as exc:
+        return _fail("console", exc)
+
+
+async def _serve_until_signal(options: dict[str, Any]) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    async with await start_console_server(**options) as server:
+        _announce(server)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+    return 0
+
+
+def _announce(server: ConsoleServer) -> None:
+    print(f"aioexpect: console served on {server.address}", file=sys.stderr, flush=True)
+
+
+# -- run -------------------------------------------------------------------------------
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``aioexpect run``: the program, with the console served into its loop."""
+    try:
+        options = _serving_options(args) or {"host": "127.0.0.1", "port": 0}
+    except (ValueError, OSError) as exc:
+        return _fail("run", exc)
+    program = list(args.program)
+    if program[:1] == ["--"]:
+        program = program[1:]
+    if args.module is not None:
+        if not args.module:
+            return _fail("run", ValueError("-m needs a module name"))
+        return _run_program(options, module=args.module[0], argv=args.module[1:])
+    if not program:
+        return _fail("run", ValueError("name a FILE or -m MODULE to run"))
+    return _run_program(options, file=program[0], argv=program[1:])
+
+
+def _run_program(
+    options: dict[str, Any], *, argv: list[str], file: str | None = None, module: str | None = None
+) -> int:
+    if file is not None and not os.path.exists(file):
+        return _fail("run", ValueError(f"no such file: {file}"))
+    if module is not None and not _module_exists(module):
+        return _fail("run", ValueError(f"no module named {module!r}"))
+    saved_argv, saved_path = sys.argv[:], sys.path[:]
+    try:
+        with _console_in_runners(options):
+            if module is not None:
+                sys.argv = [module, *argv]
+                sys.path.insert(0, os.getcwd())
+                runpy.run_module(module, run_name="__main__", alter_sys=True)
+            else:
+                assert file is not None
+                sys.argv = [file, *argv]
+                sys.path.insert(0, os.path.dirname(os.path.abspath(file)))
+                runpy.run_path(file, run_name="__main__")
+    except SystemExit as exc:
+        return _exit_status(exc)
+    finally:
+        sys.argv, sys.path = saved_argv, saved_path
+    return 0
+
+
+def _module_exists(name: str) -> bool:
+    sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+    finally:
+        sys.path.pop(0)
+
+
+def _exit_status(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+@contextlib.contextmanager
+def _console_in_runners(options: dict[str, Any]) -> Iterator[None]:
+    """While active, every ``asyncio.Runner.run`` in the main thread serves
+    the console next to its coroutine, with ``__main__``'s globals shared."""
+    original = asyncio.Runner.run
+    main_thread = threading.main_thread()
+
+    def serving_run(self: asyncio.Runner, coro: Any, *, context: Any = None) -> Any:
+        if threading.current_thread() is not main_thread or not asyncio.iscoroutine(coro):
+            return original(self, coro, context=context)
+        return original(self, _with_console(coro, options), context=context)
+
+    asyncio.Runner.run = serving_run  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        asyncio.Runner.run = original  # type: ignore[method-assign]
+
+
+async def _with_console(coro: Coroutine[Any, Any, T], options: dict[str, Any]) -> T:
+    main = sys.modules.get("__main__")
+    shared = vars(main) if main is not None else {}
+    try:
+        server = await start_console_server(locals=shared, **options)
+    except (ValueError, TypeError, ConnectError) as exc:
+        coro.close()
+        print(f"aioexpect run: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    except BaseException:
+        coro.close()
+        raise
+    _announce(server)
+    try:
+        return await coro
+    finally:
+        server.close()
+        await server.wait_closed()

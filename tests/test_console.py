@@ -1,0 +1,234 @@
+"""The local console (``python3 -m aioexpect console``) driven through a pty by
+aioexpect itself, and the ``console --serve`` and ``run`` subcommands as real
+processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect._console import SessionList, sessions
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 15.0
+PY = sys.executable
+
+
+def env(**extra: str) -> dict[str, str]:
+    values = dict(os.environ)
+    values["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), values.get("PYTHONPATH")]))
+    values.pop("AIOEXPECT_CONSOLE_TOKEN", None)
+    values.update(extra)
+    return values
+
+
+def local_console() -> Any:
+    return aioexpect.spawn(
+        PY, ["-m", "aioexpect", "console"], env=env(), cwd=str(ROOT), timeout=LIMIT
+    )
+
+
+def command(args: list[str], *, cwd: Path = ROOT, **extra: str) -> Any:
+    return aioexpect.spawn(
+        PY, ["-m", "aioexpect", *args], pty=False, env=env(**extra), cwd=str(cwd), timeout=LIMIT
+    )
+
+
+async def evaluate(s: aioexpect.Session, line: str) -> str:
+    """Send a line to a console in a pty; return its output (echo removed)."""
+    await s.sendline(line)
+    out = str((await s.expect_exact(">>> ")).before)
+    return out.split("\r\n", 1)[1] if "\r\n" in out else ""
+
+
+@asynccontextmanager
+async def tcp_client(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, Any]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def served_port(s: aioexpect.Session) -> int:
+    match = await s.expect(r"console served on 127\.0\.0\.1:(\d+)")
+    return int(match.group(1))
+
+
+# -- the local console ------------------------------------------------------------------
+
+
+async def test_local_console_awaits_lists_sessions_and_exits_with_a_status() -> None:
+    async with local_console() as c:
+        await c.expect_exact("top-level await")
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "await asyncio.sleep(0, result=6 * 7)") == "42\r\n"
+        await evaluate(c, "s = await spawn('cat')")
+        table = await evaluate(c, "sessions()")
+        header, row = table.splitlines()[:2]
+        assert header.split()[:4] == ["id", "kind", "peer", "state"]
+        assert row.split()[1:4] == ["pty", "cat", "open"]
+        assert "NameError" not in await evaluate(
+            c, "connect_ssh, connect_telnet, connect, run_many"
+        )
+        await c.sendline("exit(3)")
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 3
+
+
+async def test_local_console_attach_round_trip_and_the_program_continues() -> None:
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "s = await spawn('cat')")
+        # "the program": a task in the console's process waiting on the session
+        await evaluate(c, "waiting = asyncio.ensure_future(s.expect('PING', timeout=1.0))")
+        await c.sendline("await attach(s)")
+        await c.expect_exact("Ctrl-] detaches")
+        await c.send("hello from a person\r")  # raw terminal: keys go straight to cat
+        await c.expect_exact("hello from a person\r\nhello from a person\r\n")
+        await asyncio.sleep(1.2)  # past the waiting task's deadline: suspended
+        await c.sendcontrol("]")
+        await c.expect_exact("detached")
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "waiting.done()") == "False\r\n"
+        await evaluate(c, "await s.sendline('PING')")
+        assert await evaluate(c, "(await waiting).after") == "'PING'\r\n"
+        await c.sendeof()
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 0
+
+
+async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await c.sendline("await asyncio.sleep(60)")
+        await c.expect_exact("await asyncio.sleep(60)\r\n")
+        await c.sendintr()
+        await c.expect_exact("KeyboardInterrupt")
+        await c.expect_exact(">>> ")
+        # the interrupt left no stale cancellation behind: deadlines still work
+        await evaluate(c, "s = await spawn('cat')")
+        out = await evaluate(c, "await s.expect('never', timeout=0.05)")
+        assert "ExpectTimeout" in out
+        assert await evaluate(c, "'alive'") == "'alive'\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+def test_session_list_is_a_list_with_a_table_repr() -> None:
+    assert repr(SessionList()) == "(no live sessions)"
+    assert isinstance(sessions(), list)
+
+
+# -- console --serve ---------------------------------------------------------------------
+
+
+async def test_console_serve_stops_on_sigint_with_clients_and_no_traceback() -> None:
+    async with command(["console", "--serve", "127.0.0.1:0"]) as proc:
+        port = await served_port(proc)
+        async with tcp_client(port) as (r1, w1), tcp_client(port) as (r2, w2):
+            await r1.readuntil(b">>> ")
+            await r2.readuntil(b">>> ")
+            w2.write(b"await asyncio.sleep(60)\n")
+            w1.write(b"6 * 7\n")
+            assert await r1.readuntil(b">>> ") == b"42\n>>> "
+            await proc.sendintr()
+            rest = await proc.read_all()
+            assert "Traceback" not in rest
+            assert await proc.wait() == 0
+            async with asyncio.timeout(LIMIT):
+                assert b"Traceback" not in await r1.read() + await r2.read()
+
+
+async def test_console_serve_token_from_the_environment() -> None:
+    args = ["console", "--serve", "127.0.0.1:0"]
+    async with command(args, AIOEXPECT_CONSOLE_TOKEN="env-token") as proc:
+        port = await served_port(proc)
+        async with tcp_client(port) as (reader, writer):
+            writer.write(b"wrong\n")
+            async with asyncio.timeout(LIMIT):
+                assert await reader.read() == b""
+        async with tcp_client(port) as (reader, writer):
+            writer.write(b"env-token\n6 * 7\n")
+            async with asyncio.timeout(LIMIT):
+                await reader.readuntil(b">>> ")
+                assert await reader.readuntil(b">>> ") == b"42\n>>> "
+        await proc.sendintr()
+        assert await proc.wait() == 0
+
+
+async def test_console_serve_refuses_a_public_address() -> None:
+    async with command(["console", "--serve", "0.0.0.0:0"]) as proc:
+        out = await proc.read_all()
+        assert "loopback" in out and "Traceback" not in out
+        assert await proc.wait() == 2
+
+
+# -- run ------------------------------------------------------------------------------------
+
+PROGRAM = """\
+import asyncio, sys
+
+hits = []
+stop = None
+
+async def main():
+    global stop
+    stop = asyncio.Event()
+    print("ready", sys.argv[1:], flush=True)
+    await stop.wait()
+    print("stopped", hits, flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_run_serves_the_console_into_a_program(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    args = ["run", "--serve", "127.0.0.1:0", "prog.py", "--serve", "mine", "-v"]
+    async with command(args, cwd=tmp_path) as proc:
+        port = await served_port(proc)
+        await proc.expect_exact("ready ['--serve', 'mine', '-v']")  # the program's options
+        async with tcp_client(port) as (reader, writer):
+            await reader.readuntil(b">>> ")
+            writer.write(b"hits.append(len(sessions())); stop.set()\n")
+            await proc.expect_exact("stopped [0]")
+        assert await proc.wait() == 0
+
+
+async def test_run_a_module_with_its_exit_status(tmp_path: Path) -> None:
+    (tmp_path / "mymod.py").write_text(
+        PROGRAM.replace('print("stopped", hits, flush=True)', "raise SystemExit(len(hits) + 4)")
+    )
+    async with command(["run", "-m", "mymod", "a", "b"], cwd=tmp_path) as proc:
+        port = await served_port(proc)
+        await proc.expect_exact("ready ['a', 'b']")
+        async with tcp_client(port) as (reader, writer):
+            await reader.readuntil(b">>> ")
+            writer.write(b"hits.append(1); stop.set()\n")
+            assert await proc.wait() == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "missing.py"], "no such file"),
+        (["run", "-m", "no_such_module_here"], "no module"),
+        (["run"], "FILE or -m MODULE"),
+    ],
+)
+async def test_run_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    async with command(args, cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert message in out and "Traceback" not in out
+        assert await proc.wait() == 2

@@ -1,0 +1,420 @@
+"""The console server over plain TCP and UNIX sockets, with real clients: a raw
+asyncio client, socat and OpenBSD nc.  Token, loopback-only binding, socket
+mode and symlink refusal, max_clients, login_timeout, per-client locals,
+per-client exit, attach, and shutting down with clients connected."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import stat
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import ConnectError, start_console_server
+from tests.conftest import need
+
+PROMPT = b">>> "
+LIMIT = 10.0
+
+
+class Client:
+    """A raw asyncio client of a served console."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def prompt(self) -> bytes:
+        """Everything up to the next prompt (the prompt excluded)."""
+        async with asyncio.timeout(LIMIT):
+            return (await self.reader.readuntil(PROMPT))[: -len(PROMPT)]
+
+    async def run(self, line: str) -> str:
+        """Send one line; return what it printed before the next prompt."""
+        self.writer.write(line.encode() + b"\n")
+        await self.writer.drain()
+        return (await self.prompt()).decode()
+
+    async def rest(self) -> bytes:
+        """Everything until the server closes the connection."""
+        async with asyncio.timeout(LIMIT):
+            return await self.reader.read()
+
+
+@asynccontextmanager
+async def connected(server: Any, *, token: str | None = None) -> AsyncIterator[Client]:
+    if server.path is not None:
+        reader, writer = await asyncio.open_unix_connection(server.path)
+    else:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+    client = Client(reader, writer)
+    try:
+        if token is not None:
+            writer.write(token.encode() + b"\n")
+        yield client
+    finally:
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+@asynccontextmanager
+async def console(**options: Any) -> AsyncIterator[Any]:
+    async with await start_console_server(**options) as server:
+        yield server
+
+
+# -- evaluation ---------------------------------------------------------------------
+
+
+async def test_top_level_await_and_preloaded_names() -> None:
+    async with console() as server, connected(server) as c:
+        banner = await c.prompt()
+        assert b"aioexpect" in banner and b"top-level await" in banner
+        assert await c.run("await asyncio.sleep(0, result=41) + 1") == "42\n"
+        names = "spawn, connect_ssh, connect_telnet, connect, run_many, sessions, attach"
+        assert await c.run(f"all(map(callable, [{names}]))") == "True\n"
+        assert (
+            await c.run("spawn is aioexpect.spawn and run_many is aioexpect.run_many") == "True\n"
+        )
+        assert "ZeroDivisionError" in await c.run("1/0")
+        assert await c.run("'still here'") == "'still here'\n"
+
+
+async def test_sessions_lists_live_sessions() -> None:
+    async with console() as server, connected(server) as c, aioexpect.spawn("cat") as cat:
+        await c.prompt()
+        waiting = asyncio.ensure_future(cat.expect("never-arrives"))
+        try:
+            await asyncio.sleep(0)
+            table = await c.run("sessions()")
+            header, *rows = table.splitlines()
+            assert header.split()[:4] == ["id", "kind", "peer", "state"]
+            assert header.endswith("waiting for")
+            row = next(r for r in rows if r.startswith(f"#{cat.id} "))
+            assert "pty" in row and "open" in row and "'never-arrives'" in row
+            assert await c.run(f"sessions()[-1].id == {cat.id}") == "True\n"
+        finally:
+            waiting.cancel()
+            await asyncio.gather(waiting, return_exceptions=True)
+
+
+# -- token ------------------------------------------------------------------------------
+
+
+async def test_right_token_then_banner() -> None:
+    async with console(token="s3cret-token") as server:
+        async with connected(server, token="s3cret-token") as c:
+            assert b"top-level await" in await c.prompt()
+            assert await c.run("6 * 7") == "42\n"
+        async with connected(server) as c:  # a CRLF client (telnet style) is fine too
+            c.writer.write(b"s3cret-token\r\n")
+            await c.prompt()
+
+
+@pytest.mark.parametrize("first", ["wrong", "s3cret-token-but-longer", "", "box.append(1)"])
+async def test_wrong_token_closes_before_anything_is_shown_or_run(first: str) -> None:
+    box: list[int] = []
+    async with console(token="s3cret-token", locals={"box": box}) as server:
+        async with connected(server) as c:
+            c.writer.write(f"{first}\nbox.append(2)\n".encode())
+            assert await c.rest() == b""  # no banner, no prompt, no output
+        assert box == []
+        async with connected(server, token="s3cret-token") as c:  # the server goes on
+            await c.prompt()
+            assert await c.run("box") == "[]\n"
+
+
+async def test_login_timeout_drops_a_silent_client() -> None:
+    async with console(token="t0ken", login_timeout=0.2) as server:
+        async with connected(server) as c:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            assert await c.rest() == b""
+            assert loop.time() - start < 5
+        async with connected(server, token="t0ken") as c:
+            await c.prompt()
+
+
+# -- where it listens ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "", None, "::", "192.0.2.1", "8.8.8.8"])
+async def test_non_loopback_without_ssh_is_refused_before_binding(host: str | None) -> None:
+    # 192.0.2.1 is not on this machine: binding it would fail with ConnectError,
+    # so a ValueError shows the check came first.
+    with pytest.raises(ValueError, match="loopback"):
+        await start_console_server(host=host)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost"])
+async def test_loopback_addresses_are_served(host: str) -> None:
+    async with console(host=host) as server, connected(server) as c:
+        assert server.host is not None and server.host.startswith(("127.", "::1"))
+        await c.prompt()
+        assert await c.run("1 + 1") == "2\n"
+
+
+async def test_port_in_use_is_a_connect_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConnectError, match=str(port)):
+            await start_console_server(port=port)
+
+
+async def test_unix_socket_mode_0600_and_removed_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "console.sock"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    async with console(path=path) as server:
+        assert server.path == str(path) and server.port is None
+        st = os.lstat(path)
+        assert stat.S_ISSOCK(st.st_mode)
+        assert stat.S_IMODE(st.st_mode) == 0o600
+        assert os.umask(umask) == umask  # the process umask was restored
+        async with connected(server) as c:
+            await c.prompt()
+            assert await c.run("'over unix'") == "'over unix'\n"
+    assert not path.exists()
+
+
+async def test_unix_socket_refuses_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "victim"
+    target.write_text("keep me")
+    link = tmp_path / "console.sock"
+    link.symlink_to(target)
+    with pytest.raises(ValueError, match="symbolic link"):
+        await start_console_server(path=link)
+    dangling = tmp_path / "dangling.sock"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="symbolic link"):
+        await start_console_server(path=dangling)
+    assert target.read_text() == "keep me" and link.is_symlink()
+    assert not (tmp_path / "nowhere").exists()
+
+
+async def test_unix_socket_refuses_a_file_and_a_live_socket(tmp_path: Path) -> None:
+    regular = tmp_path / "file"
+    regular.write_text("data")
+    with pytest.raises(ValueError, match="not a socket"):
+        await start_console_server(path=regular)
+    path = tmp_path / "console.sock"
+    async with console(path=path):
+        with pytest.raises(ConnectError, match="listening"):
+            await start_console_server(path=path)
+
+
+async def test_unix_socket_replaces_a_stale_socket(tmp_path: Path) -> None:
+    path = tmp_path / "console.sock"
+    with socket.socket(socket.AF_UNIX) as stale:
+        stale.bind(str(path))
+    assert path.exists()
+    async with console(path=path) as server, connected(server) as c:
+        await c.prompt()
+
+
+# -- clients ------------------------------------------------------------------------------
+
+
+async def test_max_clients() -> None:
+    async with console(max_clients=2) as server:
+        async with connected(server) as a, connected(server) as b:
+            await a.prompt()
+            await b.prompt()
+            async with connected(server) as c:
+                assert await c.rest() == b""
+            assert await a.run("'a still served'") == "'a still served'\n"
+            b.writer.write(b"exit()\n")
+            assert await b.rest() == b""
+            async with connected(server) as d:  # room again
+                await d.prompt()
+
+
+async def test_each_client_has_its_own_locals_on_top_of_the_shared_ones() -> None:
+    shared: dict[str, Any] = {"config": {"mode": "test"}, "level": 1}
+    async with console(locals=shared) as server:
+        async with connected(server) as a, connected(server) as b:
+            await a.prompt()
+            await b.prompt()
+            assert await a.run("mine = 'a'; level = 99; level") == "99\n"
+            assert "NameError" in await b.run("mine")
+            assert await b.run("level") == "1\n"  # a's rebinding stays a's
+            assert shared["level"] == 1
+            shared["level"] = 2  # the program changes a shared name: seen live
+            shared["added"] = "later"
+            assert await b.run("level, added") == "(2, 'later')\n"
+            assert await a.run("level") == "99\n"
+            await a.run("config['seen_by'] = 'a'")  # shared objects are shared
+            assert await b.run("config") == "{'mode': 'test', 'seen_by': 'a'}\n"
+
+
+@pytest.mark.parametrize(
+    "ending", ["exit()", "quit()", "raise SystemExit(3)", "import sys; sys.exit()", "EOF"]
+)
+async def test_ending_one_client_leaves_the_others_and_the_program(ending: str) -> None:
+    async with console() as server:
+        async with connected(server) as a, connected(server) as b:
+            await a.prompt()
+            await b.prompt()
+            if ending == "EOF":
+                a.writer.write_eof()
+            else:
+                a.writer.write(ending.encode() + b"\n")
+            assert PROMPT not in await a.rest()
+            assert await b.run("'b goes on'") == "'b goes on'\n"
+            assert server.clients == 1
+        async with connected(server) as c:
+            await c.prompt()
+
+
+async def test_attach_round_trip_and_the_program_continues() -> None:
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        aioexpect.spawn("cat", timeout=LIMIT) as other,
+        console(locals={"cat": cat}) as server,
+        connected(server) as c,
+    ):
+        # The program waits on `cat` with a deadline shorter than the attach.
+        program = asyncio.ensure_future(cat.expect("PROGRAM-GOES-ON", timeout=1.0))
+        await c.prompt()
+        c.writer.write(b"await attach(cat)\n")
+        async with asyncio.timeout(LIMIT):
+            await c.reader.readuntil(b"Ctrl-] detaches\r\n")
+            c.writer.write(b"typed by a person\n")
+            # the pty echoes the line and cat prints it again: both come back
+            await c.reader.readuntil(b"typed by a person\r\ntyped by a person\r\n")
+            for n in range(3):  # other sessions keep running meanwhile
+                await other.sendline(f"other {n}")
+                await other.expect(f"other {n}\r\nother {n}\r\n")
+            await asyncio.sleep(1.2)  # past the program's deadline: suspended
+            assert not program.done()
+            assert cat.info()["state"] == "attached"
+            c.writer.write(b"\x1d")
+            detached = await c.prompt()
+        assert b"detached" in detached
+        assert cat.info()["state"] == "open"
+        await cat.sendline("PROGRAM-GOES-ON")
+        match = await program
+        assert match.after == "PROGRAM-GOES-ON"
+        assert "typed by a person" not in match.before  # the person's text went to the person
+        assert await c.run("'console goes on'") == "'console goes on'\n"
+
+
+async def test_attach_refuses_a_bad_target() -> None:
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert "ValueError: no live session #9999" in await c.run("await attach(9999)")
+        assert "TypeError" in await c.run("await attach('cat')")
+
+
+async def test_close_with_clients_connected_shows_no_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
+    server = await start_console_server(token="tok")
+    async with connected(server, token="tok") as idle, connected(server, token="tok") as busy:
+        async with connected(server) as unauthenticated:
+            await idle.prompt()
+            await busy.prompt()
+            busy.writer.write(b"await asyncio.sleep(60)\n")
+            await busy.writer.drain()
+            await idle.run("'ready'")
+            assert server.clients == 3
+            server.close()
+            await server.wait_closed()
+            for c in (idle, busy, unauthenticated):
+                rest = await c.rest()
+                assert b"Traceback" not in rest
+    assert server.clients == 0
+    assert not errors
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_server_attributes_and_repeated_close() -> None:
+    server = await start_console_server()
+    assert isinstance(server.port, int) and server.port > 0
+    assert server.path is None
+    assert f"127.0.0.1:{server.port}" in repr(server)
+    server.close()
+    server.close()
+    await server.wait_closed()
+    await server.wait_closed()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", server.port)
+
+
+async def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="token"):
+        await start_console_server(token="")
+    with pytest.raises(ValueError, match="token"):
+        await start_console_server(token="two\nlines")
+    with pytest.raises(TypeError, match="token"):
+        await start_console_server(token=b"bytes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_clients"):
+        await start_console_server(max_clients=0)
+    with pytest.raises(ValueError, match="login_timeout"):
+        await start_console_server(login_timeout=-1)
+    with pytest.raises(ValueError, match="port"):
+        await start_console_server(port=70000)
+    with pytest.raises(ValueError, match="authorized_client_keys"):
+        await start_console_server(ssh_host_keys=["key"])
+    with pytest.raises(TypeError, match="locals"):
+        await start_console_server(locals=[("a", 1)])  # type: ignore[arg-type]
+
+
+# -- real clients: socat and nc -------------------------------------------------------------
+
+
+async def test_socat_client_with_token() -> None:
+    socat = need("socat", "Debian socat")
+    async with console(token="tok-socat") as server:
+        async with aioexpect.spawn(
+            socat, ["-", f"TCP:127.0.0.1:{server.port}"], pty=False, timeout=LIMIT
+        ) as s:
+            await s.sendline("tok-socat")
+            await s.expect_exact(">>> ")
+            await s.sendline("sum(range(10))")
+            await s.expect_exact("45\n>>> ")
+            await s.sendline("exit()")
+            await s.expect(aioexpect.EOF)
+            assert await s.wait() == 0
+
+
+async def test_nc_client_wrong_token_gets_nothing() -> None:
+    nc = need("nc", "Debian netcat-openbsd")
+    async with console(token="tok-nc") as server:
+        async with aioexpect.spawn(
+            nc, ["-N", "127.0.0.1", str(server.port)], pty=False, timeout=LIMIT
+        ) as s:
+            await s.sendline("not-the-token")
+            await s.sendline("print('evaluated')")
+            await s.sendeof()
+            assert await s.read_all() == ""
+            async with asyncio.timeout(LIMIT):
+                await s.wait()
+
+
+async def test_nc_client_over_unix_socket(tmp_path: Path) -> None:
+    nc = need("nc", "Debian netcat-openbsd")
+    path = tmp_path / "c.sock"
+    async with console(path=path) as server:
+        async with aioexpect.spawn(
+            nc, ["-N", "-U", str(server.path)], pty=False, timeout=LIMIT
+        ) as s:
+            await s.expect_exact(">>> ")
+            await s.sendline("'via nc -U'")
+            await s.expect_exact("'via nc -U'\n>>> ")
+            await s.sendeof()
+            await s.expect(aioexpect.EOF)
+            await s.wait()

@@ -1,0 +1,276 @@
+"""The console served over SSH, driven by the OpenSSH client in a pty (itself
+driven by aioexpect): public-key authentication, line editing, attach,
+per-client exit, max_clients, login_timeout and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+import aioexpect
+from aioexpect import start_console_server
+from tests.conftest import need
+
+LIMIT = 10.0
+
+
+@dataclass
+class Keys:
+    dir: Path
+    host_key: Path
+    host_public: str
+    client_key: Path
+    stranger_key: Path
+    authorized: Path
+
+    def known_hosts(self, port: int) -> Path:
+        path = self.dir / f"known_hosts_{port}"
+        path.write_text(f"[127.0.0.1]:{port} {self.host_public}")
+        return path
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Keys:
+    def private(name: str) -> tuple[Path, asyncssh.SSHKey]:
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        path = tmp_path / name
+        key.write_private_key(str(path))
+        os.chmod(path, 0o600)
+        return path, key
+
+    host_path, host = private("host_key")
+    client_path, client = private("client_key")
+    stranger_path, _ = private("stranger_key")
+    authorized = tmp_path / "authorized_keys"
+    authorized.write_bytes(client.export_public_key())
+    return Keys(
+        tmp_path,
+        host_path,
+        host.export_public_key().decode(),
+        client_path,
+        stranger_path,
+        authorized,
+    )
+
+
+@asynccontextmanager
+async def ssh_console(keys: Keys, **options: Any) -> AsyncIterator[Any]:
+    async with await start_console_server(
+        ssh_host_keys=[str(keys.host_key)], authorized_client_keys=str(keys.authorized), **options
+    ) as server:
+        yield server
+
+
+def ssh_args(keys: Keys, port: int, *, key: Path | None = None) -> list[str]:
+    return [
+        "-F",
+        "/dev/null",
+        "-tt",
+        "-p",
+        str(port),
+        "-i",
+        str(key or keys.client_key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        f"UserKnownHostsFile={keys.known_hosts(port)}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "console@127.0.0.1",
+    ]
+
+
+def ssh_client(keys: Keys, port: int, *, key: Path | None = None) -> Any:
+    ssh = need("ssh", "Debian openssh-client")
+    return aioexpect.spawn(ssh, ssh_args(keys, port, key=key), timeout=LIMIT)
+
+
+async def evaluate(s: aioexpect.Session, line: str) -> str:
+    await s.sendline(line)
+    out = (await s.expect_exact(">>> ")).before
+    return str(out).split("\r\n", 1)[1]  # drop the echoed line
+
+
+async def test_openssh_client_gets_a_line_edited_console(keys: Keys) -> None:
+    async with ssh_console(keys) as server, ssh_client(keys, server.port) as s:
+        await s.expect_exact("top-level await")
+        await s.expect_exact(">>> ")
+        await s.send("6 * 8\x7f7\r")  # backspace, edited by asyncssh's line editor
+        assert (await s.expect_exact(">>> ")).before.endswith("\r\n42\r\n")
+        await s.send("\x10\r")  # Ctrl-P: the line history
+        assert (await s.expect_exact(">>> ")).before.endswith("\r\n42\r\n")
+        assert await evaluate(s, "await asyncio.sleep(0, result='awaited')") == "'awaited'\r\n"
+        assert await evaluate(s, "type(sessions()).__name__") == "'SessionList'\r\n"
+        await s.sendline("exit(3)")
+        await s.expect(aioexpect.EOF)
+        assert await s.wait() == 3
+
+
+async def test_a_key_not_authorized_is_refused(keys: Keys) -> None:
+    async with (
+        ssh_console(keys) as server,
+        ssh_client(keys, server.port, key=keys.stranger_key) as s,
+    ):
+        await s.expect("Permission denied")
+        await s.expect(aioexpect.EOF)
+        assert await s.wait() == 255
+
+
+async def test_ctrl_c_at_the_prompt_and_ctrl_d_end_one_client_only(keys: Keys) -> None:
+    async with (
+        ssh_console(keys, locals={"shared": [1, 2]}) as server,
+        ssh_client(keys, server.port) as a,
+        ssh_client(keys, server.port) as b,
+    ):
+        await a.expect_exact(">>> ")
+        await b.expect_exact(">>> ")
+        await evaluate(a, "mine = 'a'")
+        await a.send("half a line\x03")
+        await a.expect_exact("KeyboardInterrupt")
+        await a.expect_exact(">>> ")
+        assert "NameError" in await evaluate(b, "mine")
+        assert await evaluate(b, "shared") == "[1, 2]\r\n"
+        await a.sendcontrol("d")
+        await a.expect(aioexpect.EOF)
+        assert await a.wait() == 0
+        assert await evaluate(b, "'b goes on'") == "'b goes on'\r\n"
+        await b.sendline("quit()")
+        await b.expect(aioexpect.EOF)
+        assert await b.wait() == 0
+
+
+async def test_attached_keys_are_raw_ctrl_c_reaches_the_session(keys: Keys) -> None:
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        ssh_console(keys, locals={"cat": cat}) as server,
+        ssh_client(keys, server.port) as s,
+    ):
+        await s.expect_exact(">>> ")
+        await s.sendline("await attach(cat)")
+        await s.expect_exact("Ctrl-] detaches")
+        await s.send("typed over ssh\r")
+        await s.expect_exact("typed over ssh\r\ntyped over ssh\r\n")
+        await s.sendcontrol("c")  # not the line editor's: cat's terminal gets it
+        await s.expect_exact(f"session #{cat.id} ended")
+        await s.expect_exact(">>> ")
+        assert await cat.wait() is None and cat.signal_status == 2
+        assert await evaluate(s, "'editing is back'") == "'editing is back'\r\n"
+
+
+async def test_attach_over_ssh_keeps_a_pending_read(keys: Keys) -> None:
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        ssh_console(keys, locals={"cat": cat}) as server,
+        ssh_client(keys, server.port) as s,
+    ):
+        program = asyncio.ensure_future(cat.expect("BACK-TO-THE-PROGRAM"))
+        await s.expect_exact(">>> ")
+        await s.sendline("await attach(cat)")
+        await s.expect_exact("Ctrl-] detaches")
+        await s.send("hello\r")
+        await s.expect_exact("hello\r\nhello\r\n")
+        await s.sendcontrol("]")
+        await s.expect_exact(">>> ")
+        await cat.sendline("BACK-TO-THE-PROGRAM")
+        match = await program
+        assert "hello" not in match.before
+
+
+async def test_max_clients_over_ssh(keys: Keys) -> None:
+    async with ssh_console(keys, max_clients=1) as server, ssh_client(keys, server.port) as a:
+        await a.expect_exact(">>> ")
+        async with ssh_client(keys, server.port) as b:
+            await b.expect(aioexpect.EOF)
+            assert await b.wait() == 255
+        assert await evaluate(a, "'a is served'") == "'a is served'\r\n"
+
+
+async def test_login_timeout_over_ssh(keys: Keys) -> None:
+    async with ssh_console(keys, login_timeout=0.3) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            async with asyncio.timeout(LIMIT):
+                data = await reader.read()
+                while chunk := await reader.read():
+                    data += chunk
+            assert data.startswith(b"SSH-2.0-")  # only the version line, then dropped
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+
+async def test_ssh_may_listen_beyond_loopback_keys_as_a_list(keys: Keys) -> None:
+    client_public = asyncssh.import_public_key(keys.authorized.read_bytes())
+    async with await start_console_server(
+        host="0.0.0.0",
+        ssh_host_keys=[str(keys.host_key)],
+        authorized_client_keys=[client_public],
+    ) as server:
+        assert server.ssh and server.port
+        async with ssh_client(keys, server.port) as s:
+            await s.expect_exact(">>> ")
+            await s.sendline("exit()")
+            await s.expect(aioexpect.EOF)
+
+
+async def test_shutdown_with_ssh_clients_connected_shows_no_traceback(
+    keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
+    server = await start_console_server(
+        ssh_host_keys=[str(keys.host_key)], authorized_client_keys=str(keys.authorized)
+    )
+    assert server.port is not None
+    async with ssh_client(keys, server.port) as a, ssh_client(keys, server.port) as b:
+        await a.expect_exact(">>> ")
+        await b.expect_exact(">>> ")
+        await b.sendline("await asyncio.sleep(60)")
+        await evaluate(a, "'ready'")
+        server.close()
+        await server.wait_closed()
+        for s in (a, b):
+            rest = await s.read_all()
+            assert "Traceback" not in rest
+            await s.wait()
+    assert not errors
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_ssh_argument_checks(keys: Keys, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ssh_host_keys"):
+        await start_console_server(authorized_client_keys=str(keys.authorized))
+    with pytest.raises(ValueError, match="path"):
+        await start_console_server(
+            ssh_host_keys=[str(keys.host_key)],
+            authorized_client_keys=str(keys.authorized),
+            path=tmp_path / "s",
+        )
+    with pytest.raises(ValueError, match="SSH keys"):
+        await start_console_server(
+            ssh_host_keys=[str(tmp_path / "missing")], authorized_client_keys=str(keys.authorized)
+        )
+    with pytest.raises(ValueError, match="SSH keys"):  # nobody could log in
+        await start_console_server(ssh_host_keys=[str(keys.host_key)], authorized_client_keys=[])
+    with pytest.raises(ValueError, match="token"):
+        await start_console_server(
+            ssh_host_keys=[str(keys.host_key)],
+            authorized_client_keys=str(keys.authorized),
+            token="no-tokens-with-ssh",
+        )
