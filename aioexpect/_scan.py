@@ -11,6 +11,7 @@ correct, only slower.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from typing import Any
 
@@ -60,6 +61,7 @@ class Reach(enum.Enum):
     ANY = "any"
 
 
+@functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int]:
     """``(reach, width)``; ``width`` is meaningful for ``BOUNDED`` only."""
     if _parser is None:  # pragma: no cover
