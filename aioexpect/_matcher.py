@@ -32,18 +32,24 @@ class Buffer:
     """Unmatched data as a list of chunks, so appending is O(len(chunk)).
 
     Offsets are relative to the start of the buffer, which moves only when
-    ``consume`` removes a prefix.
+    ``consume`` removes a prefix; ``consumed`` counts what was removed.
     """
 
-    __slots__ = ("_chunks", "_empty", "_size")
+    __slots__ = ("_chunks", "_consumed", "_empty", "_size")
 
     def __init__(self, empty: str | bytes) -> None:
         self._empty: Any = empty
         self._chunks: list[Any] = []
         self._size = 0
+        self._consumed = 0
 
     def __len__(self) -> int:
         return self._size
+
+    @property
+    def consumed(self) -> int:
+        """Characters removed by ``consume`` since the buffer was created."""
+        return self._consumed
 
     def append(self, data: Any) -> None:
         if data:
@@ -51,11 +57,15 @@ class Buffer:
             self._size += len(data)
 
     def text(self) -> Any:
-        """All buffered data (joined once, then kept as one chunk)."""
+        """All buffered data."""
         return self.tail_from(0)
 
     def tail_from(self, pos: int) -> Any:
-        """Data from offset ``pos`` to the end; joins only the chunks it spans."""
+        """Data from offset ``pos`` to the end.
+
+        Costs O(size - pos): the first chunk is sliced before joining, so a
+        search window near the end never copies the whole buffer.
+        """
         chunks = self._chunks
         if pos >= self._size:
             return self._empty
@@ -64,26 +74,28 @@ class Buffer:
         while start > pos:
             i -= 1
             start -= len(chunks[i])
-        if i < len(chunks) - 1:
-            joined = self._empty.join(chunks[i:])
-            del chunks[i:]
-            chunks.append(joined)
-        return chunks[i][pos - start :]
+        first = chunks[i][pos - start :] if pos > start else chunks[i]
+        if i == len(chunks) - 1:
+            return first
+        return first + self._empty.join(chunks[i + 1 :])
 
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""
         if n <= 0:
             return self._empty
         chunks = self._chunks
-        taken: list[Any] = []
+        whole = 0
         left = n
-        while chunks and left >= len(chunks[0]):
-            left -= len(chunks[0])
-            taken.append(chunks.pop(0))
+        while whole < len(chunks) and left >= len(chunks[whole]):
+            left -= len(chunks[whole])
+            whole += 1
+        taken = chunks[:whole]
+        del chunks[:whole]
         if left and chunks:
             taken.append(chunks[0][:left])
             chunks[0] = chunks[0][left:]
         self._size -= n
+        self._consumed += n
         return taken[0] if len(taken) == 1 else self._empty.join(taken)
 
 

@@ -759,10 +759,10 @@ def _originals(patterns: Any) -> list[Any]:
     return [patterns]
 
 
-def _describe(pattern: Any) -> str:
-    if hasattr(pattern, "pattern"):
-        return repr(pattern.pattern)
-    return repr(pattern)
+def _describe(pattern: Any, limit: int = 80) -> str:
+    """A pattern for a message: its source, cut to ``limit`` characters."""
+    text = repr(pattern.pattern if hasattr(pattern, "pattern") else pattern)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _as_text(text: Any) -> str:

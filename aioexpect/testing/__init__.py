@@ -12,6 +12,13 @@ from __future__ import annotations
 from .._memory import memory_pair
 from ._conformance import check_transport
 from ._device import VirtualDevice
-from ._serve import serve_ssh, serve_telnet
+from ._serve import DeviceServer, serve_ssh, serve_telnet
 
-__all__ = ["VirtualDevice", "check_transport", "memory_pair", "serve_ssh", "serve_telnet"]
+__all__ = [
+    "DeviceServer",
+    "VirtualDevice",
+    "check_transport",
+    "memory_pair",
+    "serve_ssh",
+    "serve_telnet",
+]
