@@ -1,24 +1,31 @@
-"""``Driver``: device knowledge as data (prompt, error and login patterns).
+"""``Driver``: device knowledge as data (prompt, error and login patterns), and
+the registry of named drivers with its guessing from a banner and a prompt.
 
 Pure data, no I/O: the session and the prompt helpers read it.  Strings given
-to the constructor are compiled, so every pattern field is a tuple of
-``re.Pattern[str]``.
+to the constructor are compiled (``re.MULTILINE``), so every pattern field is a
+tuple of ``re.Pattern[str]``.  The shipped drivers live in
+``aioexpect.drivers`` and register themselves here when it is imported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Driver", "compile_patterns"]
+__all__ = ["Driver", "compile_patterns", "get", "guess", "register", "registered"]
 
 Patterns = tuple[re.Pattern[str], ...]
 
 
 def compile_patterns(patterns: Iterable[str | re.Pattern[str]] | str | re.Pattern[str]) -> Patterns:
-    """Compile strings (as multiline regexes) and keep compiled patterns as they are."""
+    """Compile strings (as multiline regexes) and keep compiled patterns as they are.
+
+    A pattern that matches the empty string (``""``, ``x*``, ``^``) would
+    match everywhere: ``ValueError``.
+    """
     if isinstance(patterns, str | re.Pattern):
         patterns = (patterns,)
     out = []
@@ -26,51 +33,152 @@ def compile_patterns(patterns: Iterable[str | re.Pattern[str]] | str | re.Patter
         if isinstance(p, re.Pattern):
             if not isinstance(p.pattern, str):
                 raise TypeError(f"driver patterns must be str patterns, not {p.pattern!r}")
-            out.append(p)
+            compiled = p
         elif isinstance(p, str):
-            out.append(re.compile(p, re.MULTILINE))
+            try:
+                compiled = re.compile(p, re.MULTILINE)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {p!r}: {exc}") from None
         else:
             raise TypeError(f"a driver pattern must be a str or re.Pattern, not {type(p).__name__}")
+        if compiled.search("") is not None:
+            raise ValueError(f"pattern {compiled.pattern!r} matches the empty string (everywhere)")
+        out.append(compiled)
     return tuple(out)
 
 
-_PATTERN_FIELDS = (
-    "prompt_patterns",
-    "error_patterns",
-    "login_patterns",
-    "password_patterns",
-    "login_failure_patterns",
-    "guess_patterns",
-    "pager_patterns",
-)
+def _check_commands(commands: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(commands, str):
+        raise TypeError("init_commands must be a sequence of commands, not one string")
+    out = tuple(commands)
+    for command in out:
+        if not isinstance(command, str) or "\n" in command or "\r" in command:
+            raise ValueError(f"an init command must be one line of text, not {command!r}")
+    return out
 
 
-@dataclass(frozen=True)
+PatternsIn = Iterable[str | re.Pattern[str]] | str | re.Pattern[str]
+
+
+@dataclass(frozen=True, init=False)
 class Driver:
     """What one kind of device looks like.
 
-    ``pager_patterns`` map to the text sent when a pager prompt (``--More--``)
-    appears; ``pager_response`` is that text.
+    - ``prompt_patterns``: the command prompt (``execute`` and
+      ``expect_prompt`` wait for it);
+    - ``error_patterns``: searched in the output of ``execute``; a match
+      raises ``CommandError``;
+    - ``login_patterns`` / ``password_patterns``: the questions of an in-band
+      login dialog, answered by ``login()``;
+    - ``login_failure_patterns``: the dialog's way of saying no;
+    - ``guess_patterns``: evidence in a banner or first prompt that a device
+      is of this kind (``driver="auto"``); more matching patterns, more
+      confidence;
+    - ``init_commands``: sent once the first prompt was seen (by ``login``
+      and ``execute``), e.g. ``terminal length 0``;
+    - ``pager_patterns``: pager prompts (``--More--``) answered with
+      ``pager_response`` whenever they show up while waiting for the prompt.
+
+    Pattern arguments may be strings (compiled with ``re.MULTILINE``),
+    compiled patterns, or sequences of both; the fields are always tuples of
+    compiled patterns.
     """
 
     name: str
-    prompt_patterns: Patterns = ()
-    error_patterns: Patterns = ()
-    login_patterns: Patterns = ()
-    password_patterns: Patterns = ()
-    login_failure_patterns: Patterns = ()
-    guess_patterns: Patterns = ()
-    init_commands: tuple[str, ...] = ()
-    pager_patterns: Patterns = ()
-    pager_response: str = " "
-    description: str = field(default="", compare=False)
+    prompt_patterns: Patterns
+    error_patterns: Patterns
+    login_patterns: Patterns
+    password_patterns: Patterns
+    login_failure_patterns: Patterns
+    guess_patterns: Patterns
+    init_commands: tuple[str, ...]
+    pager_patterns: Patterns
+    pager_response: str
+    description: str = field(compare=False)
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
+    def __init__(
+        self,
+        name: str,
+        *,
+        prompt_patterns: PatternsIn = (),
+        error_patterns: PatternsIn = (),
+        login_patterns: PatternsIn = (),
+        password_patterns: PatternsIn = (),
+        login_failure_patterns: PatternsIn = (),
+        guess_patterns: PatternsIn = (),
+        init_commands: Iterable[str] = (),
+        pager_patterns: PatternsIn = (),
+        pager_response: str = " ",
+        description: str = "",
+    ) -> None:
+        if not isinstance(name, str) or not name:
             raise ValueError("a driver needs a non-empty name")
-        for name in _PATTERN_FIELDS:
-            value: Any = getattr(self, name)
-            object.__setattr__(self, name, compile_patterns(value))
-        if isinstance(self.init_commands, str):
-            raise TypeError("init_commands must be a sequence of commands, not one string")
-        object.__setattr__(self, "init_commands", tuple(self.init_commands))
+        setattr_ = object.__setattr__
+        setattr_(self, "name", name)
+        for key, value in (
+            ("prompt_patterns", prompt_patterns),
+            ("error_patterns", error_patterns),
+            ("login_patterns", login_patterns),
+            ("password_patterns", password_patterns),
+            ("login_failure_patterns", login_failure_patterns),
+            ("guess_patterns", guess_patterns),
+            ("pager_patterns", pager_patterns),
+        ):
+            setattr_(self, key, compile_patterns(value))
+        setattr_(self, "init_commands", _check_commands(init_commands))
+        if not isinstance(pager_response, str):
+            raise TypeError("pager_response must be a str")
+        setattr_(self, "pager_response", pager_response)
+        setattr_(self, "description", str(description))
+
+    def replace(self, **changes: Any) -> Driver:
+        """A copy with some fields changed: ``get("ios").replace(name="mine", ...)``."""
+        return dataclasses.replace(self, **changes)
+
+    def guess_score(self, text: str) -> int:
+        """How many of ``guess_patterns`` occur in ``text``."""
+        return sum(1 for p in self.guess_patterns if p.search(text))
+
+
+_REGISTRY: dict[str, Driver] = {}
+
+
+def register(driver: Driver) -> Driver:
+    """Add (or replace) a driver under its name; returns it."""
+    if not isinstance(driver, Driver):
+        raise TypeError(f"register() needs a Driver, not {type(driver).__name__}")
+    _REGISTRY[driver.name] = driver
+    return driver
+
+
+def get(name: str) -> Driver:
+    """The driver registered under ``name``; ``ValueError`` names the known ones."""
+    if not isinstance(name, str):
+        raise TypeError(f"a driver name must be a str, not {type(name).__name__}")
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise ValueError(f"unknown driver {name!r}; known drivers: {known}") from None
+
+
+def registered() -> tuple[Driver, ...]:
+    """Every registered driver, in registration order."""
+    return tuple(_REGISTRY.values())
+
+
+def guess(text: str) -> Driver | None:
+    """The registered driver whose ``guess_patterns`` best explain ``text``.
+
+    The score is the number of a driver's guess patterns found in ``text``;
+    the highest score wins, ties go to the driver registered last (so your
+    own drivers win ties with the shipped ones).  ``None`` when no pattern
+    of any driver matches.
+    """
+    best: Driver | None = None
+    best_score = 0
+    for driver in _REGISTRY.values():
+        score = driver.guess_score(text)
+        if score and score >= best_score:
+            best, best_score = driver, score
+    return best

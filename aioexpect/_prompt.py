@@ -1,11 +1,328 @@
-"""Prompt handling: expect_prompt, execute, login, set_unique_prompt (placeholder)."""
+"""Prompt handling for a Session: expect_prompt, execute, login, set_unique_prompt.
+
+Per-session state lives here (weakly keyed by the session): whether a prompt
+was seen (*synced*), for which driver the init commands ran, and the
+continuation prompt ``set_unique_prompt`` installed.  Rules:
+
+- Rule 1: nothing is read that the call does not need: ``driver="auto"`` is
+  resolved from the text these calls consume up to and including the first
+  prompt, never by reading ahead.
+- Rule 2: every call has one deadline (its ``timeout``) for all its waits.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import re
+import secrets
+import weakref
 from typing import TYPE_CHECKING, Any
+
+from . import _driver, _output
+from ._ansi import strip_ansi
+from ._driver import Driver
+from ._exceptions import (
+    AuthenticationError,
+    BufferFull,
+    CommandError,
+    ExpectEOF,
+    ExpectError,
+    ExpectTimeout,
+)
+from ._match import Match
+from ._redact import escape
 
 if TYPE_CHECKING:
     from ._session import Session
+
+__all__ = ["after_open", "execute", "expect_prompt", "login", "set_unique_prompt"]
+
+#: Characters of received text quoted in error messages.
+EVIDENCE = 200
+_END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
+#: "Press RETURN to get started": answered with a line end (a few times).
+_PRESS_ENTER = re.compile(
+    r"[Pp]ress (?:RETURN|ENTER|[Rr]eturn|[Ee]nter|any key)\b[^\r\n]{0,60}\s{0,8}\Z"
+)
+#: A yes/no question in a login dialog: the caller must answer it.
+_QUESTION = re.compile(
+    r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + _END
+)
+
+
+@dataclasses.dataclass
+class _State:
+    synced: bool = False  # a prompt was seen, or the caller read past it
+    late: bool = False  # the last execute timed out: its answer may follow
+    init_for: Driver | None = None
+    continuation: re.Pattern[str] | None = None
+
+
+_states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
+
+
+def _state(session: Session) -> _State:
+    state = _states.get(session)
+    if state is None:
+        state = _states[session] = _State()
+    return state
+
+
+class _Deadline:
+    """One deadline shared by every wait of a call (``None``: no deadline)."""
+
+    __slots__ = ("_end", "_loop")
+
+    def __init__(self, timeout: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._end = None if timeout is None else self._loop.time() + timeout
+
+    def left(self) -> float | None:
+        return None if self._end is None else max(0.0, self._end - self._loop.time())
+
+
+# -- the patterns in force -------------------------------------------------------
+
+
+def _union(field: str) -> list[re.Pattern[str]]:
+    """A pattern field of every registered driver, duplicates removed."""
+    seen: dict[tuple[str, int], re.Pattern[str]] = {}
+    for driver in _driver.registered():
+        for p in getattr(driver, field):
+            seen.setdefault((p.pattern, p.flags), p)
+    return list(seen.values())
+
+
+def _auto(session: Session) -> bool:
+    return bool(session._auto_driver)
+
+
+def _patterns(session: Session, field: str) -> list[re.Pattern[str]]:
+    """A driver field, from every registered driver while ``auto`` is undecided."""
+    if _auto(session):
+        return _union(field)
+    return list(getattr(session.driver, field))
+
+
+def _prompts(session: Session) -> list[re.Pattern[str]]:
+    if session._prompt_override is None and _auto(session):
+        return _union("prompt_patterns")
+    return list(session.prompt_patterns)
+
+
+def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
+    drivers = _driver.registered() if _auto(session) else (session.driver,)
+    out: dict[tuple[str, int], tuple[re.Pattern[str], str]] = {}
+    for driver in drivers:
+        for p in driver.pager_patterns:
+            out.setdefault((p.pattern, p.flags), (p, driver.pager_response))
+    return list(out.values())
+
+
+def _guess(session: Session, text: str) -> None:
+    """Settle ``driver="auto"`` from the text read up to the first prompt."""
+    if not _auto(session):
+        return
+    found = _driver.guess(strip_ansi(text))
+    session.driver = found if found is not None else session.driver
+    session.log.debug("driver=auto: using %s", session.driver.name)
+
+
+def _require_text(session: Session) -> None:
+    if session.encoding is None:
+        raise TypeError(
+            "prompt handling needs a text session; this one was opened with encoding=None"
+        )
+
+
+def _evidence(session: Session, text: str) -> str:
+    tail = session.redact(text[-(EVIDENCE + 64) :])
+    return repr(escape(tail)[-EVIDENCE:])
+
+
+def _what_prompt(session: Session) -> str:
+    if session._prompt_override is not None:
+        shown = ", ".join(repr(p.pattern) for p in session._prompt_override)
+        return f"the prompt set with set_prompt ({shown})"
+    if _auto(session):
+        return "the prompt of any driver (driver='auto')"
+    return f"the prompt of driver {session.driver.name!r}"
+
+
+async def _expect(
+    session: Session, patterns: list[re.Pattern[str]], deadline: _Deadline, what: str
+) -> Match:
+    """``session.expect`` with a message that names what was awaited in words
+    (the patterns themselves stay on the exception's ``.patterns``)."""
+    try:
+        return await session.expect(patterns, timeout=deadline.left())
+    except ExpectError as exc:
+        if isinstance(exc, ExpectTimeout):
+            reason = "timed out"
+        elif isinstance(exc, ExpectEOF):
+            reason = "end of file"
+        elif isinstance(exc, BufferFull):
+            reason = "max_buffer reached"
+        else:  # pragma: no cover - the tree has no other kind
+            raise
+        message = f"{reason} waiting for {what}; last characters received: "
+        error = type(exc)(
+            message + _evidence(session, exc.before), before=exc.before, patterns=exc.patterns
+        )
+        raise error from None
+
+
+# -- reading up to the prompt ------------------------------------------------------
+
+
+async def _read_to_prompt(
+    session: Session, deadline: _Deadline, extra: list[re.Pattern[str]] | None = None
+) -> tuple[str, Match, bool]:
+    """Read up to the next prompt (or one of ``extra``), answering pagers.
+
+    Returns the text before it (pager prompts left out), its match, and
+    whether it was a prompt (``False``: one of ``extra``).
+    """
+    prompts = _prompts(session)
+    extra = extra or []
+    pagers = _pagers(session)
+    patterns = [*prompts, *extra, *(p for p, _ in pagers)]
+    parts: list[str] = []
+    what = _what_prompt(session)
+    while True:
+        m = await _expect(session, patterns, deadline, what)
+        parts.append(m.before)
+        if m.index < len(prompts) + len(extra):
+            return "".join(parts), m, m.index < len(prompts)
+        response = pagers[m.index - len(prompts) - len(extra)][1]
+        session.log.debug("answering pager prompt %r", escape(m.after))
+        await session.send(response)
+
+
+def _with_before(m: Match, before: str) -> Match:
+    """``m`` with a longer ``before`` (``span()`` stays relative to before + after)."""
+    if before == m.before:
+        return m
+    shift = len(before) - len(m.before)
+    return dataclasses.replace(m, before=before, _offset=m._offset - shift)
+
+
+async def expect_prompt(session: Session, timeout: float | None) -> Match:
+    """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
+    _require_text(session)
+    before, m, _ = await _read_to_prompt(session, _Deadline(timeout))
+    _guess(session, before + m.after)
+    _state(session).synced = True
+    return _with_before(m, before)
+
+
+# -- execute -------------------------------------------------------------------------
+
+
+async def execute(session: Session, command: str, timeout: float | None) -> str:
+    """Send ``command``, read up to the prompt, return the cleaned output."""
+    if not isinstance(command, str):
+        raise TypeError(f"execute takes a str command, not {type(command).__name__}")
+    if "\n" in command or "\r" in command:
+        raise ValueError("execute runs one line; send multi-line input with sendline()")
+    _require_text(session)
+    deadline = _Deadline(timeout)
+    state = _state(session)
+    try:
+        await _sync(session, state, deadline)
+        await _run_init(session, state, deadline)
+        return await _run(session, state, command, deadline)
+    except ExpectTimeout:
+        # The device may still answer: the next execute first waits for the
+        # prompt that ends this answer (if any of it is buffered).
+        state.synced, state.late = False, True
+        raise
+
+
+async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
+    """Get to a prompt before sending anything.
+
+    Prompts already buffered (and what precedes them) belong to earlier
+    commands and are consumed.  A fresh session (no prompt seen here, nothing
+    read by the caller) first waits for its prompt, so the command is not
+    typed ahead of a starting shell; so does one whose last execute timed
+    out with part of the answer buffered.
+    """
+    prompts = _prompts(session)
+    consumed: list[str] = []
+    while any(p.search(session.buffer) for p in prompts):
+        before, m, _ = await _read_to_prompt(session, _Deadline(0))
+        consumed.append(before + m.after)
+        if not before + m.after:
+            break  # a prompt pattern that matches the empty string
+    if consumed:
+        _guess(session, "".join(consumed))
+        state.synced, state.late = True, False
+        return
+    if state.synced:
+        return
+    text = ""
+    late = state.late and bool(strip_ansi(session.buffer).strip())
+    state.late = False
+    if late or _untouched(session):
+        before, m, _ = await _read_to_prompt(session, deadline)
+        text = before + m.after
+    _guess(session, text)  # the caller consumed the first prompt: no evidence left
+    state.synced = True
+
+
+def _untouched(session: Session) -> bool:
+    """Whether the caller has read nothing from the session yet.
+
+    Exact where the buffer counts what was consumed; otherwise: nothing
+    received yet, or visible text (a banner) but no prompt.
+    """
+    consumed = getattr(session._buffer, "consumed", None)
+    if isinstance(consumed, int):
+        return consumed == 0
+    return session.bytes_in == 0 or bool(strip_ansi(session.buffer).strip())
+
+
+async def _run_init(session: Session, state: _State, deadline: _Deadline) -> None:
+    """Send the driver's init commands once per driver; failures only warn."""
+    driver = session.driver
+    if state.init_for is driver or _auto(session):
+        return
+    state.init_for = driver
+    for command in driver.init_commands:
+        try:
+            await _run(session, state, command, deadline)
+        except CommandError as exc:
+            session.log.warning(
+                "init command %r of driver %s failed: %s", command, driver.name, exc
+            )
+
+
+async def _run(session: Session, state: _State, command: str, deadline: _Deadline) -> str:
+    await session.sendline(command)
+    extra = [state.continuation] if state.continuation is not None else []
+    raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
+    echo = session.transport.kind != "pipes"
+    output = _output.clean_output(raw, command if echo else None)
+    shown = escape(session.redact(command))
+    if not is_prompt:
+        await session.sendintr()
+        await _read_to_prompt(session, deadline)
+        raise CommandError(
+            f"command {shown!r} is incomplete: the shell asked for more input (cancelled)",
+            command=command,
+            output=output,
+        )
+    for pattern in session.error_patterns:
+        found = pattern.search(output)
+        if found is not None:
+            line = escape(session.redact(found.group(0).strip()))
+            raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
+    return output
+
+
+# -- login ---------------------------------------------------------------------------
 
 
 async def after_open(session: Session, login: tuple[str | None, str | None] | None) -> None:
@@ -14,17 +331,130 @@ async def after_open(session: Session, login: tuple[str | None, str | None] | No
         await session.login(*login)
 
 
-async def expect_prompt(session: Session, timeout: Any) -> Any:
-    raise NotImplementedError("prompt handling not written yet")
+async def login(
+    session: Session, username: str | None, password: str | None, timeout: float | None
+) -> Match:
+    """Answer username/password questions until the first prompt; return its match.
+
+    Rejected credentials raise ``AuthenticationError`` as soon as the device
+    says so or asks again; a yes/no question raises it at once.
+    """
+    for name, value in (("username", username), ("password", password)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    _require_text(session)
+    deadline = _Deadline(timeout)
+    state = _state(session)
+    m, seen = await _dialog(session, username, password, deadline)
+    _guess(session, seen)
+    state.synced = True
+    await _run_init(session, state, deadline)
+    return m
 
 
-async def execute(session: Session, command: str, timeout: Any) -> str:
-    raise NotImplementedError("execute not written yet")
+async def _dialog(
+    session: Session, username: str | None, password: str | None, deadline: _Deadline
+) -> tuple[Match, str]:
+    groups: dict[str, list[re.Pattern[str]]] = {
+        "prompt": _prompts(session),
+        "user": _patterns(session, "login_patterns"),
+        "password": _patterns(session, "password_patterns"),
+        "enter": [_PRESS_ENTER],
+        "question": [_QUESTION],
+        "failure": _patterns(session, "login_failure_patterns"),
+    }
+    sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
+    seen: list[str] = []
+    while True:
+        # Failure messages count only once credentials were sent: a banner
+        # may well say "access denied" to intruders.
+        active = [k for k in groups if k != "failure" or sent["user"] + sent["password"]]
+        patterns = [p for k in active for p in groups[k]]
+        kinds = [k for k in active for _ in groups[k]]
+        what = f"a login or password question, or {_what_prompt(session)}"
+        m = await _expect(session, patterns, deadline, what)
+        seen.append(m.before + m.after)
+        kind = kinds[m.index]
+        if kind == "prompt":
+            text = "".join(seen)
+            return _with_before(m, text[: len(text) - len(m.after)]), text
+        _check_turn(session, kind, sent, username, password, "".join(seen))
+        sent[kind] += 1
+        if kind == "user":
+            await session.sendline(username or "")
+        elif kind == "password":
+            await session.send_secret(password or "")
+        else:
+            await session.sendline()
 
 
-async def login(session: Session, username: str | None, password: str | None, timeout: Any) -> Any:
-    raise NotImplementedError("login not written yet")
+def _check_turn(
+    session: Session,
+    kind: str,
+    sent: dict[str, int],
+    username: str | None,
+    password: str | None,
+    seen: str,
+) -> None:
+    """Raise ``AuthenticationError`` if the dialog cannot go on."""
+    evidence = _evidence(session, seen)
+    if kind == "failure":
+        raise AuthenticationError(f"login rejected; last characters received: {evidence}")
+    if kind == "question":
+        raise AuthenticationError(
+            f"the login dialog asked a question login() cannot answer: {evidence}"
+        )
+    if kind == "enter" and sent["enter"] >= 3:
+        raise AuthenticationError(f"the login dialog keeps asking for a key: {evidence}")
+    if kind == "user":
+        if username is None:
+            raise AuthenticationError(f"asked for a username, but none was given: {evidence}")
+        if sent["user"] or sent["password"]:
+            raise AuthenticationError(f"login rejected (asked for the username again): {evidence}")
+    if kind == "password":
+        if password is None:
+            raise AuthenticationError(f"asked for a password, but none was given: {evidence}")
+        if sent["password"]:
+            raise AuthenticationError(
+                "login rejected (asked for the password again; wrong password, or the device"
+                f" wants it changed): {evidence}"
+            )
 
 
-async def set_unique_prompt(session: Session, timeout: Any) -> None:
-    raise NotImplementedError("set_unique_prompt not written yet")
+# -- set_unique_prompt -------------------------------------------------------------------
+
+
+def unique_prompt_command(token: str) -> str:
+    """The shell line that installs the unique prompt (bash, dash/sh, zsh).
+
+    The markers are split by quotes, so their echo never looks like them.
+    It also removes what would clutter ``execute`` output: PROMPT_COMMAND,
+    PS0, zsh's precmd hooks, right prompt and partial-line marker, and the
+    line editors (readline in bash, ZLE in zsh; with them bracketed paste
+    and redrawing): the terminal echoes plainly.
+    """
+    return (
+        "unset PROMPT_COMMAND PS0 RPROMPT RPS1 2>/dev/null; "
+        f"PS1='[aioexpect-''{token}]$ '; PS2='[aioexpect-''{token}]> '; "
+        '[ -n "$BASH_VERSION" ] &&'
+        " { bind 'set enable-bracketed-paste off'; set +o emacs +o vi; } 2>/dev/null; "
+        '[ -n "$ZSH_VERSION" ] && eval \'unsetopt prompt_sp prompt_cr; precmd_functions=();'
+        " preexec_functions=(); unset zle_bracketed_paste; unsetopt zle'; true"
+    )
+
+
+async def set_unique_prompt(session: Session, timeout: float | None) -> None:
+    """Give a POSIX shell a prompt no output can be mistaken for."""
+    _require_text(session)
+    deadline = _Deadline(timeout)
+    token = secrets.token_hex(4)
+    marker = re.compile(re.escape(f"[aioexpect-{token}]$") + " ?")
+    await session.sendline(unique_prompt_command(token))
+    what = "the unique prompt (is this an interactive POSIX shell?)"
+    await _expect(session, [marker], deadline, what)
+    session.set_prompt(marker)
+    state = _state(session)
+    state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
+    state.synced = True
+    if _auto(session):
+        session.driver = _driver.get("shell")

@@ -1,32 +1,41 @@
-"""Device drivers as data: ``aioexpect.drivers``."""
+"""Device drivers as data: ``aioexpect.drivers``.
+
+A :class:`Driver` says what a kind of device looks like (prompt, errors, login
+dialog, pager, commands to run first).  Shipped: ``generic`` (the default),
+``shell``, ``ios``, ``iosxr``, ``nxos``, ``eos``, ``junos`` and ``vrp``.
+``register()`` adds your own, ``get()`` looks one up, ``guess()`` picks the
+one whose guess patterns best explain a banner and prompt (``driver="auto"``).
+"""
 
 from __future__ import annotations
 
-import re
+from .._driver import Driver, get, guess, register, registered
+from ._builtin import BUILTIN
+from ._builtin import prompt_pattern as _prompt_pattern
 
-from .._driver import Driver
-
-__all__ = ["Driver", "get", "register"]
-
-_PROMPT = re.compile(r"[\w.@:~/()\[\]\-]*[$#>%] ?$")
-
-_REGISTRY: dict[str, Driver] = {
-    "generic": Driver("generic", prompt_patterns=(_PROMPT,)),
-}
+__all__ = ["Driver", "get", "guess", "names", "prompt_pattern", "register"]
 
 
-def register(driver: Driver) -> Driver:
-    """Add (or replace) a driver under its name; returns it."""
-    if not isinstance(driver, Driver):
-        raise TypeError(f"register() needs a Driver, not {type(driver).__name__}")
-    _REGISTRY[driver.name] = driver
-    return driver
+def prompt_pattern(body: str) -> str:
+    """A prompt regex in the style of the shipped drivers, around ``body``.
+
+    ``body`` must match at the start of a line (the buffer start, or after
+    ``\\n``, ``\\r`` or backspaces) with terminal control sequences allowed
+    before it, and be followed only by up to two spaces and control
+    sequences, then the end of what was received::
+
+        Driver("acme", prompt_patterns=[prompt_pattern(r"acme-[\\w-]+[>#]")])
+    """
+    if not isinstance(body, str) or not body:
+        raise ValueError("prompt_pattern needs a non-empty regex")
+    return _prompt_pattern(body)
 
 
-def get(name: str) -> Driver:
-    """The driver registered under ``name``; ``ValueError`` names the known ones."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown driver {name!r}; known drivers: {known}") from None
+def names() -> list[str]:
+    """The names of the registered drivers, in registration order."""
+    return [driver.name for driver in registered()]
+
+
+for _driver in BUILTIN:
+    register(_driver)
+del _driver

@@ -1,10 +1,302 @@
-"""``VirtualDevice`` (placeholder until the drivers work lands)."""
+"""``VirtualDevice``: an emulated network device for testing automation.
+
+The device is data (hostname, prompt, a command table, optional login,
+banner, pager); ``converse`` plays one connection's part of the dialogue over
+a ``LineIO`` (a small terminal line discipline: echo, backspace, Ctrl-C,
+``\\r``/``\\r\\n``/``\\r\\0`` line ends), which ``serve_telnet`` and
+``serve_ssh`` build over their connections.
+"""
 
 from __future__ import annotations
 
+import hmac
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "converse"]
+
+#: A response: a fixed text, or ``fn(command, match)`` returning the text
+#: (a coroutine function may be used too).
+Handler = str | Callable[[str, re.Match[str]], str | Awaitable[str]]
+#: The command table: regex (a str or a compiled ``re.Pattern[str]``, checked
+#: when the device is made) -> response.
+Commands = Mapping[Any, Handler]
+
+_log = logging.getLogger("aioexpect.testing")
+_EXIT = re.compile(r"exit|logout|quit")
+_TERMINAL = re.compile(r"terminal (length|width) (\d+)")
+_ERASE_PAGER = "\b" * 10 + " " * 10 + "\b" * 10
 
 
 class VirtualDevice:
-    def __init__(self, hostname: str, **kwargs: Any) -> None:
-        raise NotImplementedError("VirtualDevice not written yet")
+    """An emulated device: ``VirtualDevice("r1", prompt="r1#", commands={...})``.
+
+    - ``prompt``: sent, as is, whenever the device waits for a command;
+      ``{hostname}`` in it is replaced by the hostname.  You may change
+      ``device.prompt`` (or ``hostname``) at any time, e.g. from a handler
+      that enters a configuration mode.
+    - ``commands``: ``{regex: response}``.  A command line (stripped) is
+      answered by the first regex that matches all of it (``re.fullmatch``);
+      a response is a text, or ``fn(command, match)`` returning the text.
+      A missing final line end is added.  Unknown commands answer
+      ``% Invalid input detected at '^' marker.``, as Cisco devices do.
+    - ``login``: ``(username, password)`` or ``None`` (no login).  Checked
+      by SSH password authentication over SSH, and by an in-band
+      ``Username:`` / ``Password:`` dialog over telnet (three attempts).
+    - ``banner``: shown before the login dialog (telnet) or the first prompt.
+    - ``page_length``: if set, longer output is paged with `` --More-- ``
+      (space: next page, Enter: next line, ``q``: stop), until the client
+      runs ``terminal length 0``.
+
+    Built in, unless the table says otherwise: ``exit``/``logout``/``quit``
+    end the connection; ``terminal length N`` and ``terminal width N`` are
+    accepted silently (what the drivers' init commands send).
+    """
+
+    def __init__(
+        self,
+        hostname: str,
+        *,
+        prompt: str = "{hostname}#",
+        commands: Commands | None = None,
+        login: tuple[str, str] | None = None,
+        banner: str = "",
+        page_length: int | None = None,
+    ) -> None:
+        if not isinstance(hostname, str) or not hostname:
+            raise ValueError("a VirtualDevice needs a non-empty hostname")
+        if login is not None and (
+            len(login) != 2 or not all(isinstance(x, str) and x for x in login)
+        ):
+            raise ValueError("login must be (username, password), two non-empty strings, or None")
+        if page_length is not None and (not isinstance(page_length, int) or page_length <= 0):
+            raise ValueError(f"page_length must be a positive int or None, not {page_length!r}")
+        self.hostname = hostname
+        self.prompt = prompt
+        self.login = login
+        self.banner = banner
+        self.page_length = page_length
+        self._commands: list[tuple[re.Pattern[str], Handler]] = []
+        for pattern, response in (commands or {}).items():
+            self.add_command(pattern, response)
+
+    def __repr__(self) -> str:
+        login = "login" if self.login else "no login"
+        return f"<VirtualDevice {self.hostname!r} {len(self._commands)} commands, {login}>"
+
+    def add_command(self, pattern: str | re.Pattern[str], response: Handler) -> None:
+        """Answer commands matching ``pattern`` with ``response`` (see the class)."""
+        compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        if not isinstance(compiled, re.Pattern) or not isinstance(compiled.pattern, str):
+            raise TypeError(f"a command pattern must be a str regex, not {pattern!r}")
+        if not (isinstance(response, str) or callable(response)):
+            raise TypeError(f"a response must be a str or a callable, not {response!r}")
+        self._commands.append((compiled, response))
+
+    def render_prompt(self) -> str:
+        """The prompt as sent, ``{hostname}`` filled in."""
+        return self.prompt.replace("{hostname}", self.hostname)
+
+    def check_login(self, username: str, password: str) -> bool:
+        """Whether ``username``/``password`` are this device's credentials."""
+        if self.login is None:
+            return True
+        user_ok = hmac.compare_digest(username.encode(), self.login[0].encode())
+        password_ok = hmac.compare_digest(password.encode(), self.login[1].encode())
+        return user_ok and password_ok
+
+    def lookup(self, command: str) -> tuple[Handler, re.Match[str]] | None:
+        """The table entry answering ``command`` (stripped), if any."""
+        for pattern, handler in self._commands:
+            m = pattern.fullmatch(command.strip())
+            if m is not None:
+                return handler, m
+        return None
+
+    async def respond(self, command: str) -> str:
+        """The device's answer to one command line (no echo, no prompt).
+
+        Useful to test handlers without a network.
+        """
+        command = command.strip()
+        if not command:
+            return ""
+        entry = self.lookup(command)
+        if entry is None:
+            return self.invalid_input()
+        handler, m = entry
+        if isinstance(handler, str):
+            result: Any = handler
+        else:
+            result = handler(command, m)
+            if inspect.isawaitable(result):
+                result = await result
+        if not isinstance(result, str):
+            raise TypeError(
+                f"the handler for {command!r} returned {type(result).__name__}, not str"
+            )
+        return result if not result or result.endswith("\n") else result + "\n"
+
+    def invalid_input(self) -> str:
+        """The answer to an unknown command."""
+        caret = " " * len(self.render_prompt()) + "^"
+        return f"{caret}\n% Invalid input detected at '^' marker.\n"
+
+
+class LineIO:
+    """A terminal line discipline over a connection: echo (when the client
+    expects the server to echo), backspace, Ctrl-C, escape sequences ignored.
+
+    ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[str]],
+        send: Callable[[str], Awaitable[None]],
+        echo: Callable[[], bool],
+    ) -> None:
+        self._read = read
+        self.send = send
+        self._echo = echo
+        self._pending = ""
+        self._after_cr = False
+        self._eof = False
+
+    async def _next_char(self) -> str | None:
+        while not self._pending:
+            if self._eof:
+                return None
+            data = await self._read()
+            if not data:
+                self._eof = True
+                return None
+            self._pending = data
+        ch, self._pending = self._pending[0], self._pending[1:]
+        if self._after_cr and ch in "\n\x00":
+            self._after_cr = False
+            return await self._next_char()
+        self._after_cr = ch == "\r"
+        return ch
+
+    async def _skip_escape(self) -> None:
+        """Drop the rest of an escape sequence (arrow keys and such)."""
+        ch = await self._next_char()
+        if ch not in ("[", "O"):
+            return
+        while ch is not None:
+            ch = await self._next_char()
+            if ch is not None and "@" <= ch <= "~":
+                return
+
+    async def readline(self, *, secret: bool = False) -> str | None:
+        """One line, without its line end; ``None`` at end of file."""
+        chars: list[str] = []
+        while True:
+            ch = await self._next_char()
+            if ch is None or (ch == "\x04" and not chars):
+                return None
+            echo = self._echo() and not secret
+            if ch in "\r\n":
+                if self._echo():
+                    await self.send("\r\n")
+                return "".join(chars)
+            if ch in "\x7f\b":
+                if chars:
+                    chars.pop()
+                    if echo:
+                        await self.send("\b \b")
+            elif ch == "\x03":
+                if self._echo():
+                    await self.send("^C\r\n")
+                return ""
+            elif ch == "\x1b":
+                await self._skip_escape()
+            elif ch == "\t" or ch.isprintable():
+                chars.append(ch)
+                if echo:
+                    await self.send(ch)
+
+    async def readkey(self) -> str | None:
+        """One key press; ``None`` at end of file."""
+        return await self._next_char()
+
+
+def _crlf(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+async def converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -> None:
+    """Play the device for one connection until ``exit`` or end of file."""
+    if device.banner:
+        await io.send(_crlf(device.banner.rstrip("\n") + "\n"))
+    if in_band_login and device.login is not None and not await _login(device, io):
+        return
+    page_length = device.page_length
+    while True:
+        await io.send(device.render_prompt())
+        line = await io.readline()
+        if line is None:
+            return
+        command = line.strip()
+        if device.lookup(command) is None:
+            if _EXIT.fullmatch(command):
+                return
+            m = _TERMINAL.fullmatch(command)
+            if m is not None:
+                if m.group(1) == "length":
+                    page_length = int(m.group(2)) or None
+                continue
+        try:
+            output = await device.respond(command)
+        except Exception as exc:
+            _log.exception("%r: the handler of %r failed", device, command)
+            output = f"% Error in the command handler: {exc!r}\n"
+        if not await _page(io, _crlf(output), page_length):
+            return
+
+
+async def _page(io: LineIO, output: str, page_length: int | None) -> bool:
+    """Send ``output`` a page at a time; ``False`` if the client went away."""
+    lines = output.splitlines(keepends=True)
+    if page_length is None or len(lines) <= page_length:
+        await io.send(output)
+        return True
+    i, step = 0, page_length
+    while i < len(lines):
+        await io.send("".join(lines[i : i + step]))
+        i += step
+        if i >= len(lines):
+            break
+        await io.send(" --More-- ")
+        key = await io.readkey()
+        await io.send(_ERASE_PAGER)
+        if key is None:
+            return False
+        if key in "qQ\x03":
+            break
+        step = 1 if key in "\r\n" else page_length
+    return True
+
+
+async def _login(device: VirtualDevice, io: LineIO) -> bool:
+    """The in-band login dialog (telnet): three attempts."""
+    await io.send("\r\nUser Access Verification\r\n\r\n")
+    for _attempt in range(3):
+        await io.send("Username: ")
+        username = await io.readline()
+        if username is None:
+            return False
+        await io.send("Password: ")
+        password = await io.readline(secret=True)
+        if password is None:
+            return False
+        if device.check_login(username.strip(), password):
+            await io.send("\r\n")
+            return True
+        await io.send("% Login invalid\r\n\r\n")
+    await io.send("% Bad passwords\r\n")
+    return False

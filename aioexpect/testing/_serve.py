@@ -1,13 +1,345 @@
-"""``serve_telnet`` / ``serve_ssh`` (placeholder until the drivers work lands)."""
+"""``serve_telnet`` / ``serve_ssh``: a ``VirtualDevice`` on a loopback port,
+for real clients (aioexpect, OpenSSH ``ssh``, ``telnet``).
+
+Each returns a ``DeviceServer`` (``.port``, ``close()``, ``await
+wait_closed()``, ``async with``); the call itself can be awaited or used with
+``async with``.  Closing stops listening, ends every connection and waits for
+their handlers.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from types import TracebackType
 from typing import Any
 
+import asyncssh
+import telnetlib3
 
-async def serve_telnet(device: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("serve_telnet not written yet")
+from .._exceptions import ConnectError
+from ._device import LineIO, VirtualDevice, converse
+
+__all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
+
+_log = logging.getLogger("aioexpect.testing")
+_READ = 4096
 
 
-async def serve_ssh(device: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("serve_ssh not written yet")
+class DeviceServer:
+    """A ``VirtualDevice`` being served.
+
+    ``kind`` is ``"telnet"`` or ``"ssh"``; ``host`` and ``port`` say where.
+    For SSH, ``known_hosts`` is the path of a known_hosts file that trusts
+    this server's host key (for ``connect_ssh(known_hosts=...)`` and
+    ``ssh -o UserKnownHostsFile=...``; removed on close) and
+    ``known_hosts_entry`` its one line; both are ``None`` for telnet.
+    """
+
+    def __init__(self, kind: str, device: VirtualDevice, host: str) -> None:
+        self.kind = kind
+        self.device = device
+        self.host = host
+        self.port = 0
+        self.known_hosts: str | None = None
+        self.known_hosts_entry: str | None = None
+        self._closers: list[Callable[[], None]] = []
+        self._waiters: list[Callable[[], Awaitable[None]]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "serving"
+        return f"<DeviceServer {self.kind} {self.host}:{self.port} {self.device!r} {state}>"
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _track(self) -> None:
+        """Register the running connection handler, so close() can end it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def close(self) -> None:
+        """Stop listening and end every connection (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for closer in self._closers:
+            closer()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.known_hosts is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.known_hosts)
+
+    async def wait_closed(self) -> None:
+        """Wait until the listener and every connection handler are gone."""
+        for waiter in self._waiters:
+            await waiter()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def __aenter__(self) -> DeviceServer:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+class Serving:
+    """A starting server: ``await`` it, or use it with ``async with``."""
+
+    __slots__ = ("_server", "_start")
+
+    def __init__(self, start: Callable[[], Awaitable[DeviceServer]]) -> None:
+        self._start = start
+        self._server: DeviceServer | None = None
+
+    def __await__(self) -> Generator[Any, None, DeviceServer]:
+        return self._open().__await__()
+
+    async def _open(self) -> DeviceServer:
+        return await self._start()
+
+    async def __aenter__(self) -> DeviceServer:
+        self._server = await self._start()
+        return self._server
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+
+def _check_device(device: Any) -> None:
+    if not isinstance(device, VirtualDevice):
+        raise TypeError(f"serve a VirtualDevice, not {type(device).__name__}")
+
+
+# -- telnet ----------------------------------------------------------------------------
+
+
+def serve_telnet(device: VirtualDevice, host: str = "127.0.0.1", port: int = 0) -> Serving:
+    """Serve ``device`` over telnet (telnetlib3), login by in-band dialog."""
+    _check_device(device)
+    return Serving(lambda: _start_telnet(device, host, port))
+
+
+async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceServer:
+    server = DeviceServer("telnet", device, host)
+
+    async def shell(reader: Any, writer: Any) -> None:
+        server._track()
+        try:
+            await _telnet_session(device, reader, writer)
+        except Exception as exc:
+            _log.debug("telnet connection to %r ended: %r", device, exc)
+        finally:
+            writer.close()
+
+    try:
+        listener = await telnetlib3.create_server(
+            host=host,
+            port=port,
+            shell=shell,
+            encoding="utf8",
+            encoding_errors="replace",
+            force_binary=True,
+            connect_maxwait=1.0,
+            timeout=0,
+        )
+    except OSError as exc:
+        raise ConnectError(
+            f"cannot serve telnet on {host}:{port}: {exc}", host=host, port=port
+        ) from exc
+    sockets = listener.sockets or ()
+    server.port = sockets[0].getsockname()[1]
+    server._closers.append(listener.close)
+    server._waiters.append(listener.wait_closed)
+    return server
+
+
+async def _telnet_session(device: VirtualDevice, reader: Any, writer: Any) -> None:
+    async def read() -> str:
+        data: str = await reader.read(_READ)
+        return data
+
+    async def send(text: str) -> None:
+        writer.write(text)
+        await writer.drain()
+
+    io = LineIO(read, send, echo=lambda: bool(writer.will_echo))
+    await converse(device, io, in_band_login=True)
+
+
+# -- SSH -----------------------------------------------------------------------------------
+
+
+def serve_ssh(
+    device: VirtualDevice,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    host_keys: Sequence[str | os.PathLike[str] | asyncssh.SSHKey] | None = None,
+) -> Serving:
+    """Serve ``device`` over SSH (asyncssh), login by password authentication.
+
+    ``host_keys``: private keys (paths or asyncssh keys); ``None`` generates
+    an ephemeral Ed25519 key.  The server's ``known_hosts`` attribute names
+    a file that trusts it.
+    """
+    _check_device(device)
+    keys = _load_keys(host_keys)
+    return Serving(lambda: _start_ssh(device, host, port, keys))
+
+
+def _load_keys(
+    host_keys: Sequence[str | os.PathLike[str] | asyncssh.SSHKey] | None,
+) -> list[asyncssh.SSHKey]:
+    if host_keys is None:
+        return [asyncssh.generate_private_key("ssh-ed25519")]
+    if isinstance(host_keys, str | os.PathLike):
+        raise TypeError("host_keys must be a sequence of keys or paths, not one path")
+    keys = []
+    for item in host_keys:
+        if isinstance(item, asyncssh.SSHKey):
+            keys.append(item)
+        else:
+            try:
+                keys.append(asyncssh.read_private_key(os.fspath(item)))
+            except (OSError, asyncssh.KeyImportError) as exc:
+                raise ValueError(f"cannot read host key {os.fspath(item)!r}: {exc}") from None
+    if not keys:
+        raise ValueError("host_keys is empty")
+    return keys
+
+
+def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
+    where = server.host if server.port == 22 else f"[{server.host}]:{server.port}"
+    lines = [f"{where} {key.export_public_key().decode().strip()}" for key in keys]
+    server.known_hosts_entry = lines[0]
+    fd, path = tempfile.mkstemp(prefix="aioexpect-known_hosts-")
+    try:
+        os.write(fd, ("\n".join(lines) + "\n").encode())
+    finally:
+        os.close(fd)
+    server.known_hosts = path
+
+
+class _SSHServer(asyncssh.SSHServer):
+    """One SSH connection's authentication: the device's login, if any."""
+
+    def __init__(self, device: VirtualDevice, connections: set[Any]) -> None:
+        self._device = device
+        self._connections = connections
+        self._conn: Any = None
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self._conn = conn
+        self._connections.add(conn)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self._conn)
+
+    def begin_auth(self, username: str) -> bool:
+        return self._device.login is not None
+
+    def password_auth_supported(self) -> bool:
+        return self._device.login is not None
+
+    def validate_password(self, username: str, password: str) -> bool:
+        return self._device.check_login(username, password)
+
+
+async def _start_ssh(
+    device: VirtualDevice, host: str, port: int, keys: list[asyncssh.SSHKey]
+) -> DeviceServer:
+    server = DeviceServer("ssh", device, host)
+    connections: set[asyncssh.SSHServerConnection] = set()
+
+    async def process(proc: asyncssh.SSHServerProcess[str]) -> None:
+        server._track()
+        status = 0
+        try:
+            status = await _ssh_session(device, proc)
+        except Exception as exc:
+            _log.debug("SSH connection to %r ended: %r", device, exc)
+        finally:
+            proc.exit(status)
+
+    try:
+        listener = await asyncssh.create_server(
+            lambda: _SSHServer(device, connections),
+            host,
+            port,
+            server_host_keys=keys,
+            process_factory=process,
+            line_editor=False,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except (OSError, asyncssh.Error) as exc:
+        raise ConnectError(
+            f"cannot serve SSH on {host}:{port}: {exc}", host=host, port=port
+        ) from exc
+    server.port = listener.get_port()
+
+    def close() -> None:
+        listener.close()
+        for conn in list(connections):
+            conn.close()
+
+    async def wait_closed() -> None:
+        await listener.wait_closed()
+        for conn in list(connections):
+            await conn.wait_closed()
+
+    server._closers.append(close)
+    server._waiters.append(wait_closed)
+    _write_known_hosts(server, keys)
+    return server
+
+
+async def _ssh_session(device: VirtualDevice, proc: asyncssh.SSHServerProcess[str]) -> int:
+    """One SSH channel: an exec request runs one command; a shell converses."""
+
+    async def send(text: str) -> None:
+        proc.stdout.write(text)
+        await proc.stdout.drain()
+
+    if proc.command is not None:
+        output = await device.respond(proc.command)
+        await send(output.replace("\r\n", "\n").replace("\n", "\r\n"))
+        return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
+
+    async def read() -> str:
+        while True:
+            try:
+                data: str = await proc.stdin.read(_READ)
+                return data
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+                continue
+
+    pty = proc.term_type is not None
+    await converse(device, LineIO(read, send, echo=lambda: pty), in_band_login=False)
+    return 0

@@ -1,0 +1,159 @@
+"""Cleaning what ``execute`` returns: echo removal and terminal rendering.
+
+Pure functions, no I/O.  ``clean_output(raw, command)`` drops the echoed
+command line (also when the terminal wrapped it, or the line editor redrew it
+with carriage returns, backspaces and control sequences), then renders each
+line as a terminal would show it (``\\r`` and ``\\b`` move the cursor, erase
+sequences erase, other control sequences vanish) and joins lines with ``\\n``.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean_output", "echo_end", "render"]
+
+# One token of terminal output: printable text, a control sequence, or a
+# single control character.  An unfinished sequence at the end is dropped.
+_TOKENS = re.compile(
+    r"(?P<text>[^\x00-\x1f\x7f-\x9f]+)"
+    r"|\x1b\[(?P<params>[0-?]*)[ -/]*(?P<final>[@-~])"
+    r"|(?P<seq>\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|\x1b\[[0-?]*[ -/]*"  # a CSI cut short
+    r"|\x1b[()*+][0-~]?|\x1b[ -/]*[0-~]?"  # charsets, keypad, other escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]?)"  # 8-bit CSI
+    r"|(?P<ctl>[\x00-\x1f\x7f-\x9f])"
+)
+_SPACE = re.compile(r"\s+")
+#: Any control character but the line feed.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_output(raw: str, command: str | None = None) -> str:
+    """``raw`` without the echo of ``command`` (if echoed), rendered.
+
+    With ``command=None`` nothing is taken for an echo.
+    """
+    if command is not None:
+        raw = raw[echo_end(raw, command) :]
+    return render(raw)
+
+
+def render(raw: str) -> str:
+    """Each line as a terminal shows it, lines joined with ``\\n``.
+
+    Line endings (``\\r\\n``, ``\\r\\r\\n``, ``\\n\\r``) become ``\\n``; a
+    ``\\r`` inside a line returns to its start and later text overwrites
+    (progress bars), ``\\b`` steps back, ``ESC[K`` erases to the end of the
+    line, cursor moves (``ESC[nD``/``C``/``G``) are followed; other control
+    sequences and characters are removed.  A line the cursor moved on loses
+    its trailing spaces (they are what erasing left behind).
+    """
+    text = raw.replace("\r\n", "\n")
+    if _CONTROL.search(text) is None:
+        return text  # the common case, in one pass
+    return "\n".join(_render_line(line) for line in text.split("\n"))
+
+
+def _render_line(line: str) -> str:
+    line = line.rstrip("\r")
+    if line.isprintable():
+        return line
+    cells: list[str] = []
+    col = 0
+    moved = False
+    for m in _TOKENS.finditer(line):
+        text = m.group("text")
+        if text is not None:
+            if col > len(cells):
+                cells.extend(" " * (col - len(cells)))
+            cells[col : col + len(text)] = text
+            col += len(text)
+        elif m.group("final") is not None:
+            col, moved = _csi(cells, col, m.group("params"), m.group("final"), moved)
+        elif m.group("ctl") is not None:
+            ch = m.group("ctl")
+            if ch == "\r":
+                col, moved = 0, True
+            elif ch == "\b":
+                col, moved = max(0, col - 1), True
+            elif ch == "\t":
+                cells[col : col + 1] = "\t"
+                col += 1
+    out = "".join(cells)
+    return out.rstrip(" ") if moved else out
+
+
+def _csi(cells: list[str], col: int, params: str, final: str, moved: bool) -> tuple[int, bool]:
+    """Apply the cursor and erase sequences that shape a line's text."""
+    if final not in "KDCG":
+        return col, moved
+    try:
+        n = int(params) if params else 0
+    except ValueError:
+        return col, moved
+    if final == "K":
+        if n == 0:
+            del cells[col:]
+        elif n == 1:
+            cells[: min(col + 1, len(cells))] = " " * min(col + 1, len(cells))
+        elif n == 2:
+            cells[:] = " " * len(cells)
+    elif final == "D":
+        col = max(0, col - max(n, 1))
+    elif final == "C":
+        col += max(n, 1)
+    else:
+        col = max(n, 1) - 1
+    return col, True
+
+
+def _squash(text: str, out: list[str]) -> None:
+    """Append ``text``'s visible characters to ``out``, whitespace dropped;
+    a backspace removes the last one (line editors redraw that way)."""
+    for m in _TOKENS.finditer(text):
+        chunk = m.group("text")
+        if chunk is not None:
+            out.extend(_SPACE.sub("", chunk))
+        elif m.group("ctl") == "\b" and out:
+            out.pop()
+
+
+def _redrawn(text: str) -> bool:
+    """Whether a line editor moved the cursor while echoing ``text``."""
+    return "\b" in text or "\x1b" in text or re.search(r"\r[^\r\n]", text) is not None
+
+
+def _is_subsequence(small: list[str], big: list[str]) -> bool:
+    it = iter(big)
+    return all(ch in it for ch in small)
+
+
+def echo_end(raw: str, command: str) -> int:
+    """Where the echo of ``command`` ends in ``raw`` (after its line feed), or 0.
+
+    The echo is the first lines of ``raw`` whose visible characters, spaces
+    ignored, are the command's.  Line editors that wrap the line at the
+    terminal's margin or redraw it may repeat a few characters; when the
+    text shows such redrawing, a near match (the command's characters, in
+    order, plus at most a tenth more) also counts.
+    """
+    target: list[str] = []
+    _squash(command, target)
+    slack = max(4, len(target) // 10)
+    seen: list[str] = []
+    start = 0
+    while True:
+        nl = raw.find("\n", start)
+        if nl < 0:
+            return 0
+        _squash(raw[start:nl], seen)
+        if seen == target:
+            return nl + 1
+        extra = len(seen) - len(target)
+        if 0 < extra <= slack and _redrawn(raw[:nl]) and _is_subsequence(target, seen):
+            return nl + 1
+        if extra > slack:
+            return 0
+        start = nl + 1

@@ -1,0 +1,242 @@
+"""The shipped drivers: generic, shell, ios, iosxr, nxos, eos, junos, vrp.
+
+Prompt patterns share three rules, so that output does not pass for a prompt:
+a prompt starts a line (after ``\\n``, ``\\r`` or backspaces), it is the last thing
+received (``\\Z``: a device prints its prompt, then waits), and it may be
+interleaved with terminal control sequences (colours, window titles,
+bracketed-paste switches), which ``strip_ansi=False`` sessions still see.
+"""
+
+from __future__ import annotations
+
+from .._driver import Driver
+
+__all__ = ["BUILTIN", "prompt_pattern"]
+
+# -- building blocks ---------------------------------------------------------
+#
+# Every repetition is bounded, so each pattern has a maximum width and the
+# session resumes each search just that far before the end of what it
+# already searched: linear time also on output with very long lines.
+
+#: A short control sequence: CSI (colours, modes), charset, keypad,
+#: save/restore cursor, shift in/out, bell.
+_CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x07\x0e\x0f]"
+#: Any control sequence: also OSC (a window title, up to 200 characters).
+ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,200}}(?:\x07|\x1b\\))"
+_A = f"(?:{ESC}){{0,4}}"
+_C = f"(?:{_CSI}){{0,4}}"
+#: Start of a line: the buffer start, after a line feed or a carriage return,
+#: or after backspaces (a pager prompt erased, then the prompt on its line).
+_SOL = r"(?:^|(?<=[\r\x08]))"
+#: After the prompt character: at most two spaces and control sequences, then
+#: nothing (the device waits for input).
+_END = rf"{_C}(?: {_C}){{0,2}}\Z"
+
+
+def prompt_pattern(body: str) -> str:
+    """A prompt regex that follows the three rules above, for ``body``."""
+    return rf"{_SOL}{_A}(?:{body}){_END}"
+
+
+# One piece of a Unix-style prompt: a run of name characters (possessive, so
+# a failed match never tries to re-split it), a bracketed, parenthesised or
+# braced group, or a control sequence.
+_UNIX_TOKEN = (
+    rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
+    r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
+)
+#: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
+#: ``MyHost-A1(config)# ``, coloured or titled; or a bare ``$ `` / ``# ``.
+UNIX_PROMPT = (
+    rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
+    rf"(?:(?=[A-Za-z_~/\[({{])(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|[$#]){_END}"
+)
+_HOST = r"[A-Za-z][\w.\-/:]{0,63}"
+#: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
+CISCO_PROMPT = rf"{_SOL}{_A}{_HOST}(?:\([\w.\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
+#: ``RP/0/RSP0/CPU0:router#`` (the ``RP/...:`` prefix is optional).
+_XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
+IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.\-/: ]{{1,60}}\))?[>#]{_END}"
+#: ``user@router> `` (operational), ``user@router# `` (configuration),
+#: ``root@router:RE:0% `` (the FreeBSD shell).
+JUNOS_PROMPT = rf"{_SOL}{_A}(?:[\w.\-]{{1,64}}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{{0,63}}[>#%]{_END}"
+#: ``<HUAWEI>`` (user view), ``[HUAWEI]``, ``[~HUAWEI-GigabitEthernet0/0/1]``.
+VRP_PROMPT = rf"{_SOL}{_A}(?:<[~*]?{_HOST}>|\[[~*]?{_HOST}\]){_END}"
+VRP_USER_VIEW = rf"{_SOL}{_A}<[~*]?{_HOST}>{_END}"
+
+CISCO_ERRORS = (
+    r"^[ \t]*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Unavailable|Unable"
+    r"|Not supported|Bad|Error|Failed)\b[^\r\n]*",
+)
+#: JunOS: ``syntax error, expecting <command>.``, ``unknown command.``
+JUNOS_ERRORS = (
+    r"^[ \t]*(?:syntax error\b|unknown command\.)[^\r\n]*",
+    r"^[ \t]*error: [^\r\n]*",
+)
+VRP_ERRORS = (
+    r"^[ \t]*Error: ?(?:Unrecognized command|Wrong parameter|Incomplete command|"
+    r"Too many parameters|Ambiguous command|Failed)[^\r\n]*",
+)
+SHELL_ERRORS = (
+    r"^[^\r\n]*: command not found\b[^\r\n]*",
+    r"^[^\r\n]*\bcommand not found: [^\r\n]*",
+    r"^[\w./\-]*sh: \d+: [^\r\n]*: not found$",
+    r"^[^\r\n]*: syntax error\b[^\r\n]*",
+)
+
+LOGIN = (rf"\b(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?)(?: as)? ?: ?{_END}",)
+PASSWORD = (rf"\b(?:[Pp]ass(?:word|code|phrase)|PASSWORD)(?: for [^\r\n:]{{1,64}})? ?: ?{_END}",)
+LOGIN_FAILURE = (
+    r"Login incorrect",
+    r"% ?(?:Login invalid|Authentication failed|Access denied|Bad passwords?)",
+    r"[Aa]ccess denied",
+    r"Permission denied",
+    r"[Aa]uthentication fail(?:ed|ure)",
+    r"Error: (?:Username or password error|Failed to authenticate|Authentication fail)",
+    r"[Ii]nvalid (?:login|password|username|credentials)",
+    r"[Ll]ogin (?:failed|invalid)",
+)
+#: `` --More-- `` (Cisco, Arista), ``  ---- More ----`` (Huawei),
+#: ``---(more 42%)---`` (JunOS), ``--More--(50%)`` (more(1)).
+PAGER = (rf"-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?{_END}",)
+
+# Guessing: banners, and a prompt shape as IOS's weaker evidence.
+_CISCO_SHAPE = rf"{_SOL}{_A}[A-Za-z][\w.\-]{{0,63}}(?:\(config[\w.\-]*\))?[>#]{_END}"
+
+# -- the drivers ---------------------------------------------------------------
+
+GENERIC = Driver(
+    "generic",
+    prompt_patterns=(UNIX_PROMPT, VRP_USER_VIEW),
+    error_patterns=CISCO_ERRORS + JUNOS_ERRORS[:1] + VRP_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    pager_patterns=PAGER,
+    description="Unix, Cisco, Arista, Juniper and Huawei prompts ending in $ # > %",
+)
+
+SHELL = Driver(
+    "shell",
+    prompt_patterns=(UNIX_PROMPT,),
+    error_patterns=SHELL_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(
+        rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
+        r"\[[\w.\-]+@[\w.\-]+ [^\]\r\n]*\][$#]",
+        r"\bbash-\d+\.\d+[$#]",
+        r"^Last login: ",
+        r"\b(?:GNU/Linux|Ubuntu|Debian|CentOS|Red Hat|Fedora|FreeBSD|OpenBSD|Darwin)\b",
+    ),
+    description="POSIX shells: bash, dash, zsh, ksh",
+)
+
+IOS = Driver(
+    "ios",
+    prompt_patterns=(CISCO_PROMPT,),
+    error_patterns=CISCO_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(
+        r"Cisco IOS(?: XE)? Software",
+        r"\bIOS \(tm\)",
+        r"Cisco Internetwork Operating System",
+        r"User Access Verification",
+        _CISCO_SHAPE,
+    ),
+    init_commands=("terminal length 0", "terminal width 0"),
+    pager_patterns=PAGER,
+    description="Cisco IOS and IOS-XE",
+)
+
+IOSXR = Driver(
+    "iosxr",
+    prompt_patterns=(IOSXR_PROMPT,),
+    error_patterns=CISCO_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(r"Cisco IOS XR Software", r"\bIOS XR\b", r"(?:^|\r)RP/\d+/\w+/CPU\d+:"),
+    init_commands=("terminal length 0", "terminal width 512"),
+    pager_patterns=PAGER,
+    description="Cisco IOS-XR",
+)
+
+NXOS = Driver(
+    "nxos",
+    prompt_patterns=(CISCO_PROMPT,),
+    error_patterns=CISCO_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(
+        r"Cisco Nexus Operating System",
+        r"\bNX-OS\b",
+        r"\bNexus \d+",
+        r"User Access Verification",
+    ),
+    init_commands=("terminal length 0", "terminal width 511"),
+    pager_patterns=PAGER,
+    description="Cisco NX-OS",
+)
+
+EOS = Driver(
+    "eos",
+    prompt_patterns=(CISCO_PROMPT,),
+    error_patterns=CISCO_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(r"\bArista\b", r"\bArista Networks EOS\b", r"\bEOS version\b"),
+    init_commands=("terminal length 0", "terminal width 32767"),
+    pager_patterns=PAGER,
+    description="Arista EOS",
+)
+
+JUNOS = Driver(
+    "junos",
+    prompt_patterns=(JUNOS_PROMPT,),
+    error_patterns=JUNOS_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(
+        r"\bJUNOS\b",
+        r"\bJunos\b",
+        r"\bJuniper\b",
+        r"\{(?:master|backup|primary|secondary|linecard)(?::\d+)?\}",
+        rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+[>#]{_END}",
+    ),
+    init_commands=("set cli screen-length 0", "set cli screen-width 0"),
+    pager_patterns=PAGER,
+    description="Juniper JunOS",
+)
+
+VRP = Driver(
+    "vrp",
+    prompt_patterns=(VRP_PROMPT,),
+    error_patterns=VRP_ERRORS,
+    login_patterns=LOGIN,
+    password_patterns=PASSWORD,
+    login_failure_patterns=LOGIN_FAILURE,
+    guess_patterns=(
+        r"\bHuawei\b",
+        r"\bHUAWEI\b",
+        r"Versatile Routing Platform",
+        r"\bVRP\b",
+        VRP_PROMPT,
+    ),
+    init_commands=("screen-length 0 temporary",),
+    pager_patterns=PAGER,
+    pager_response=" ",
+    description="Huawei VRP",
+)
+
+#: In registration order.  Ties in guessing go to the later one: a bare
+#: ``name#`` prompt is IOS (only IOS guesses from the prompt's shape alone),
+#: unless a banner or a shell-like prompt says more.
+BUILTIN = (GENERIC, IOS, IOSXR, NXOS, EOS, JUNOS, VRP, SHELL)

@@ -1,0 +1,387 @@
+"""Drivers: the dataclass, the registry, guessing (``driver="auto"``), init
+commands, pagers and error patterns, over emulated devices on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import CommandError, Session, drivers
+from aioexpect import _driver as driver_core
+from aioexpect.drivers import Driver
+from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
+
+SHIPPED = ["generic", "ios", "iosxr", "nxos", "eos", "junos", "vrp", "shell"]
+
+
+@pytest.fixture
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A private copy of the driver registry, so registrations do not leak."""
+    monkeypatch.setattr(driver_core, "_REGISTRY", dict(driver_core._REGISTRY))
+    yield
+
+
+@contextlib.asynccontextmanager
+async def opened(**options: Any) -> AsyncIterator[tuple[Session, Any]]:
+    ours, peer = memory_pair()
+    session = Session(ours, **options)
+    try:
+        yield session, peer
+    finally:
+        await session.close()
+        await peer.close()
+
+
+# -- the dataclass -------------------------------------------------------------------
+
+
+def test_strings_are_compiled_multiline() -> None:
+    d = Driver("x", prompt_patterns="^r1#", error_patterns=["^% ", re.compile("ERR")])
+    assert all(isinstance(p, re.Pattern) for p in d.prompt_patterns + d.error_patterns)
+    assert d.prompt_patterns[0].flags & re.MULTILINE
+    assert d.prompt_patterns[0].search("banner\nr1#")
+    assert d.error_patterns[1].pattern == "ERR"
+    assert d.login_patterns == () and d.init_commands == ()
+
+
+def test_driver_is_frozen_hashable_and_replaceable() -> None:
+    ios = drivers.get("ios")
+    with pytest.raises(AttributeError):
+        ios.name = "other"  # type: ignore[misc]
+    mine = ios.replace(name="myios", init_commands=["terminal length 0"])
+    assert mine.name == "myios" and mine.init_commands == ("terminal length 0",)
+    assert mine.prompt_patterns == ios.prompt_patterns
+    assert len({ios, mine, ios.replace()}) == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"prompt_patterns": [b"bytes"]}, TypeError),
+        ({"prompt_patterns": [re.compile(b"x")]}, TypeError),
+        ({"prompt_patterns": ["("]}, ValueError),
+        ({"prompt_patterns": [""]}, ValueError),
+        ({"init_commands": "terminal length 0"}, TypeError),
+        ({"init_commands": ["two\nlines"]}, ValueError),
+        ({"pager_response": b" "}, TypeError),
+    ],
+)
+def test_bad_driver_arguments(kwargs: dict[str, Any], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        Driver("x", **kwargs)
+
+
+def test_a_driver_needs_a_name() -> None:
+    with pytest.raises(ValueError, match="name"):
+        Driver("")
+
+
+# -- the registry --------------------------------------------------------------------
+
+
+def test_shipped_drivers_are_registered_with_their_knowledge() -> None:
+    assert drivers.names()[: len(SHIPPED)] == SHIPPED
+    for name in SHIPPED:
+        d = drivers.get(name)
+        assert d.name == name
+        assert d.prompt_patterns and d.login_patterns and d.password_patterns
+        assert d.login_failure_patterns
+    for name in SHIPPED[1:]:
+        assert drivers.get(name).guess_patterns, name
+    assert drivers.get("generic").guess_patterns == ()
+    for name in ["ios", "iosxr", "nxos", "eos", "junos", "vrp"]:
+        d = drivers.get(name)
+        assert d.error_patterns and d.pager_patterns and d.init_commands, name
+    assert "terminal length 0" in drivers.get("ios").init_commands
+    assert "set cli screen-length 0" in drivers.get("junos").init_commands
+
+
+def test_get_unknown_names_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown driver 'nope'.*generic.*ios"):
+        drivers.get("nope")
+    with pytest.raises(TypeError):
+        drivers.get(42)  # type: ignore[arg-type]
+
+
+def test_register_adds_and_replaces(registry: None) -> None:
+    mine = Driver("mine", prompt_patterns=[r"^mine> \Z"])
+    assert drivers.register(mine) is mine
+    assert drivers.get("mine") is mine and "mine" in drivers.names()
+    other = mine.replace(init_commands=["x"])
+    drivers.register(other)
+    assert drivers.get("mine") is other
+    with pytest.raises(TypeError):
+        drivers.register("mine")  # type: ignore[arg-type]
+
+
+# -- guessing ----------------------------------------------------------------------------
+
+GUESSES = [
+    ("Cisco IOS Software, C2960 Software\r\n\r\nswitch1>", "ios"),
+    ("\r\nUser Access Verification\r\n\r\nrouter1#", "ios"),
+    ("router1#", "ios"),
+    ("Cisco IOS XR Software, Version 7.3.2\r\nRP/0/RSP0/CPU0:edge1#", "iosxr"),
+    ("RP/0/RP0/CPU0:xr9k#", "iosxr"),
+    ("Cisco Nexus Operating System (NX-OS) Software\r\nnexus1# ", "nxos"),
+    ("Arista Networks EOS shell\r\n\r\nleaf1>", "eos"),
+    ("--- JUNOS 21.4R1 Kernel 64-bit\r\n{master:0}\r\nadmin@mx1> ", "junos"),
+    ("admin@srx1> ", "junos"),
+    ("Huawei Versatile Routing Platform Software\r\n<HUAWEI>", "vrp"),
+    ("<CE6850-1>", "vrp"),
+    ("Linux web1 6.1.0-18-amd64 #1 SMP Debian\r\nLast login: Mon\r\nuser@web1:~$ ", "shell"),
+    ("[root@db1 ~]# ", "shell"),
+    ("bash-5.2$ ", "shell"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GUESSES)
+def test_guess_from_banner_and_prompt(text: str, expected: str) -> None:
+    found = drivers.guess(text)
+    assert found is not None
+    assert found.name == expected
+
+
+def test_guess_finds_nothing_in_plain_text() -> None:
+    assert drivers.guess("hello world\r\n") is None
+
+
+def test_guess_prefers_more_evidence_then_the_latest_driver(registry: None) -> None:
+    assert drivers.guess("Arista\r\nleaf1>") == drivers.get("eos")  # a tie with ios
+    assert drivers.guess("bash-5.2# ") == drivers.get("shell")  # a tie with ios
+    drivers.register(Driver("late", guess_patterns=["router1#"]))
+    assert drivers.guess("router1#") == drivers.get("late")  # tie: the latest wins
+    assert drivers.guess("Cisco IOS Software\r\nrouter1#") == drivers.get("ios")
+
+
+async def test_auto_switches_the_session_driver_at_the_first_prompt() -> None:
+    async with opened(driver="auto", timeout=5) as (s, peer):
+        assert s.driver.name == "generic" and s._auto_driver
+        await peer.write(b"Arista Networks EOS\r\nleaf1>")
+        m = await s.expect_prompt()
+        assert m.after == "leaf1>" and m.before == "Arista Networks EOS\r\n"
+        assert s.driver.name == "eos" and not s._auto_driver
+
+
+async def test_auto_reads_nothing_the_caller_did_not_ask_for() -> None:
+    async with opened(driver="auto", timeout=5) as (s, peer):
+        await peer.write(b"Huawei Versatile Routing Platform\r\n<HUAWEI>")
+        m = await s.expect("Versatile")
+        assert m.before == "Huawei "
+        assert s._auto_driver and s.buffer == " Routing Platform\r\n<HUAWEI>"
+        await s.expect_prompt()
+        assert s.driver.name == "vrp" and s.buffer == ""
+
+
+async def test_auto_uses_prompts_only_a_specific_driver_knows() -> None:
+    async with opened(driver="auto", timeout=5) as (s, peer):
+        await peer.write(b"\r\n[~HUAWEI-GigabitEthernet0/0/1]")
+        m = await s.expect_prompt()
+        assert m.after == "[~HUAWEI-GigabitEthernet0/0/1]"
+        assert s.driver.name == "vrp"
+
+
+async def test_auto_without_evidence_settles_on_generic() -> None:
+    async with opened(driver="auto", timeout=5) as (s, peer):
+        await peer.write(b"hello\r\n$ ")
+        await s.expect_prompt()
+        assert s.driver.name == "generic" and not s._auto_driver
+
+
+async def test_session_driver_by_name_or_object(registry: None) -> None:
+    mine = drivers.register(Driver("acme", prompt_patterns=[r"^acme> ?\Z"]))
+    async with opened(driver="acme") as (s, _):
+        assert s.driver is mine
+        s.driver = "ios"
+        assert s.driver.name == "ios"
+        s.driver = mine
+        assert s.driver is mine
+    with pytest.raises(ValueError, match="unknown driver"):
+        async with opened(driver="nope"):
+            pass
+
+
+# -- init commands, pagers, errors, against emulated devices ---------------------------------
+
+
+def recording_device(**options: Any) -> tuple[VirtualDevice, list[str]]:
+    seen: list[str] = []
+
+    def record(command: str, match: re.Match[str]) -> str:
+        seen.append(command)
+        return ""
+
+    commands: dict[str, Any] = {
+        r"terminal (length|width) \d+": record,
+        "show version": "Cisco IOS Software, Version 15.2\nuptime is 1 day",
+        "show log": "\n".join(f"log line {i}" for i in range(40)),
+    }
+    return VirtualDevice("r1", commands=commands, **options), seen
+
+
+async def test_init_commands_run_once_before_the_first_command() -> None:
+    device, seen = recording_device()
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="ios", timeout=10) as s,
+    ):
+        assert (
+            await s.execute("show version") == "Cisco IOS Software, Version 15.2\nuptime is 1 day\n"
+        )
+        assert seen == ["terminal length 0", "terminal width 0"]
+        await s.execute("show version")
+        assert seen == ["terminal length 0", "terminal width 0"]
+
+
+async def test_auto_guess_then_init_commands_of_the_guessed_driver() -> None:
+    device, seen = recording_device(banner="Cisco Nexus Operating System (NX-OS) Software")
+    async with (
+        serve_ssh(device) as server,
+        aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, driver="auto", timeout=10
+        ) as s,
+    ):
+        await s.execute("show version")
+        assert s.driver.name == "nxos"
+        assert seen == ["terminal length 0", "terminal width 511"]
+
+
+async def test_failing_init_commands_only_warn(caplog: pytest.LogCaptureFixture) -> None:
+    refuse = "% Invalid input detected at '^' marker."
+    device = VirtualDevice(
+        "old1", commands={r"terminal width \d+": refuse, "show version": "IOS 12.1"}
+    )
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="ios", timeout=10) as s,
+    ):
+        assert await s.execute("show version") == "IOS 12.1\n"
+    assert "init command 'terminal width 0' of driver ios failed" in caplog.text
+
+
+async def test_pager_prompts_are_answered() -> None:
+    device, _ = recording_device(page_length=8)
+    expected = "".join(f"log line {i}\n" for i in range(40))
+    async with serve_telnet(device) as server:
+        # generic has no init commands, so the device pages; the pager is answered.
+        async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
+            assert await s.execute("show log") == expected
+            await s.sendline("show log")
+            m = await s.expect_prompt()
+            assert "--More--" not in m.before and m.before.count("log line") == 40
+
+
+async def test_a_driver_pager_response_is_what_is_sent(registry: None) -> None:
+    mine = Driver(
+        "pagey", prompt_patterns=[r"^dev> \Z"], pager_patterns=[r"<more> \Z"], pager_response="n"
+    )
+    async with opened(driver=mine, timeout=5) as (s, peer):
+        task = __import__("asyncio").ensure_future(s.expect_prompt())
+        await peer.write(b"one\r\n<more> ")
+        assert await peer.read() == b"n"
+        await peer.write(b"\r\ntwo\r\ndev> ")
+        m = await task
+        assert m.before == "one\r\n\r\ntwo\r\n" and m.after == "dev> "
+        assert m.span() == (len(m.before), len(m.before) + 5)
+
+
+ERRORS = [
+    ("ios", "        ^\n% Invalid input detected at '^' marker.\n"),
+    ("ios", "% Incomplete command.\n"),
+    ("ios", '% Ambiguous command:  "sh"\n'),
+    ("iosxr", "% Failed to commit one or more configuration items.\n"),
+    ("nxos", "% Invalid command at '^' marker.\n"),
+    ("eos", "% Unavailable command (not supported on this hardware platform)\n"),
+    ("junos", "                 ^\nsyntax error, expecting <command>.\n"),
+    ("junos", "unknown command.\n"),
+    ("vrp", "Error: Unrecognized command found at '^' position.\n"),
+    ("shell", "bash: frobnicate: command not found\n"),
+    ("shell", "zsh: command not found: frobnicate\n"),
+    ("shell", "sh: 1: frobnicate: not found\n"),
+    ("generic", "% Invalid input detected at '^' marker.\n"),
+    ("generic", "Error: Wrong parameter found at '^' position.\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "output"), ERRORS)
+def test_error_patterns_recognise_real_error_messages(name: str, output: str) -> None:
+    assert any(p.search(output) for p in drivers.get(name).error_patterns)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "Interface Status Protocol Description\nGi0/1 up up uplink % used\n",
+        "the error rate is low\n",
+        "ls: cannot access 'x': No such file or directory\n",
+        "Errors: 0\n",
+    ],
+)
+def test_generic_errors_leave_ordinary_output_alone(output: str) -> None:
+    assert not any(p.search(output) for p in drivers.get("generic").error_patterns)
+
+
+async def test_error_pattern_raises_command_error_with_evidence() -> None:
+    device = VirtualDevice("r1", commands={"show secret-ish": "ok"})
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="ios", timeout=10) as s,
+    ):
+        with pytest.raises(CommandError) as info:
+            await s.execute("show nothing")
+        err = info.value
+        assert err.command == "show nothing"
+        assert err.output.endswith("% Invalid input detected at '^' marker.\n")
+        assert "Invalid input" in str(err) and "show nothing" in str(err)
+        assert await s.execute("show secret-ish") == "ok\n"  # the session goes on
+        s.set_error_prompt(r"^ok$")
+        with pytest.raises(CommandError):
+            await s.execute("show secret-ish")
+        s.set_error_prompt(None)
+        assert await s.execute("show secret-ish") == "ok\n"
+
+
+def test_prompt_pattern_follows_the_shipped_rules() -> None:
+    p = re.compile(drivers.prompt_pattern(r"acme-[\w-]+[>#]"), re.MULTILINE)
+    assert p.search("banner\r\n\x1b[1macme-core-1#\x1b[0m ")
+    assert p.search("\x08\x08acme-1> ")
+    assert not p.search("acme-1# show run")  # not the end of what arrived
+    assert not p.search("see acme-1#")  # not the start of a line
+    with pytest.raises(ValueError):
+        drivers.prompt_pattern("")
+
+
+async def test_a_registered_driver_of_your_own_end_to_end(registry: None) -> None:
+    acme = drivers.register(
+        Driver(
+            "acme",
+            prompt_patterns=[drivers.prompt_pattern(r"acme-[\w-]+[>#]")],
+            error_patterns=[r"^ERROR: .*$"],
+            guess_patterns=[r"ACME OS \d"],
+            init_commands=["cli pager off"],
+        )
+    )
+    seen: list[str] = []
+
+    def pager_off(command: str, m: re.Match[str]) -> str:
+        seen.append(command)
+        return ""
+
+    device = VirtualDevice(
+        "acme-1",
+        prompt="{hostname}> ",
+        banner="ACME OS 7",
+        commands={"cli pager off": pager_off, "show x": "x", "bad": "ERROR: no"},
+    )
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="auto", timeout=10) as s,
+    ):
+        assert await s.execute("show x") == "x\n"
+        assert s.driver is acme and seen == ["cli pager off"]
+        with pytest.raises(CommandError, match="ERROR: no"):
+            await s.execute("bad")

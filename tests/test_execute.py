@@ -1,0 +1,391 @@
+"""execute() over every transport: a pty, pipes, SSH and telnet (to emulated
+devices), and a scripted in-memory peer for the corner cases.
+
+``check_shell_execute`` and ``check_device_execute`` are the reusable parts:
+the integration tier runs ``check_shell_execute`` on sessions to a real sshd
+and telnetd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import CommandError, ExpectTimeout, Session
+from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
+
+from .splits import splits
+
+# -- the reusable checks ---------------------------------------------------------------------
+
+
+async def check_shell_execute(s: Session, *, unicode: bool = True) -> None:
+    """What execute guarantees on a POSIX shell session, whatever carries it.
+
+    Leaves the session at the unique prompt with the ``shell`` driver.
+    ``unicode=False`` skips the one command that types non-ASCII text.
+    """
+    await s.set_unique_prompt()
+    assert await s.execute("echo hello") == "hello\n"
+    assert await s.execute("true") == ""
+    assert await s.execute("printf 'a\\tb\\n\\nc\\n'") == "a\tb\n\nc\n"
+    assert await s.execute("printf 'no newline'") == "no newline"
+    # Terminal line wrapping of the echo (80 columns), and long output lines.
+    long = "x" * 300
+    assert await s.execute(f"echo {long} y") == f"{long} y\n"
+    # Control sequences and carriage-return progress output are cleaned.
+    assert await s.execute("printf '\\033[1;31mred\\033[0m\\n'") == "red\n"
+    assert await s.execute("printf '10%%\\r50%%\\r100%%\\n'") == "100%\n"
+    if unicode:
+        assert await s.execute("echo 'héllo wörld ✓'") == "héllo wörld ✓\n"
+    numbers = await s.execute("seq 1 500")
+    assert numbers == "".join(f"{i}\n" for i in range(1, 501))
+    # Text that looks like a prompt does not end the output early.
+    assert await s.execute("printf 'r1#\\nuser@host:~$ \\n$ \\n'") == "r1#\nuser@host:~$ \n$ \n"
+    s.driver = "shell"
+    with pytest.raises(CommandError) as info:
+        await s.execute("frobnicate_xyz_42")
+    assert info.value.command == "frobnicate_xyz_42" and "not found" in info.value.output
+    assert await s.execute("echo still here") == "still here\n"
+
+
+DEVICE_OUTPUT = "Cisco IOS Software, Version 15.2(4)M\nrouter1 uptime is 1 day\n"
+TABLE = "\n".join(
+    [
+        "Interface  Status  Protocol Description",
+        "Lo0        up      up       Description of my router>",
+    ]
+    + [f"Gi0/{i}      up      up       port {i}" for i in range(60)]
+)
+
+
+def make_device(**options: Any) -> VirtualDevice:
+    """The emulated router the device checks expect."""
+    commands: dict[str, Any] = {
+        "show version": DEVICE_OUTPUT,
+        "show interfaces description": TABLE,
+        r"show interface (\S+)": lambda command, m: f"{m.group(1)} is up, line protocol is up",
+        r"echo (.*)": lambda command, m: m.group(1),
+    }
+    options.setdefault("prompt", "router1#")
+    return VirtualDevice("router1", commands=commands, **options)
+
+
+async def check_device_execute(s: Session) -> None:
+    """What execute guarantees against ``make_device()`` (any transport)."""
+    assert await s.execute("show version") == DEVICE_OUTPUT
+    assert await s.execute("show interface Gi0/3") == "Gi0/3 is up, line protocol is up\n"
+    s.set_prompt(r"(?m)^router1#\Z")
+    assert await s.execute("show interfaces description") == TABLE + "\n"
+    s.set_prompt(None)
+    assert await s.execute("  show version  ") == DEVICE_OUTPUT
+    long = "y" * 200
+    assert await s.execute(f"echo {long}") == long + "\n"
+    with pytest.raises(CommandError, match="Invalid input") as info:
+        await s.execute("show nonsense")
+    assert info.value.output.endswith("% Invalid input detected at '^' marker.\n")
+    assert await s.execute("") == ""
+
+
+# -- local shells: pty and pipes ----------------------------------------------------------------
+
+SHELLS = [
+    pytest.param(["bash", "--norc", "--noprofile"], id="bash"),
+    pytest.param(["dash"], id="dash"),
+    pytest.param(["zsh", "-f"], id="zsh"),
+]
+
+
+def need_shell(name: str) -> None:
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} is not installed")
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_execute_in_a_pty(argv: list[str]) -> None:
+    need_shell(argv[0])
+    async with aioexpect.spawn(argv[0], argv[1:], timeout=10, dimensions=(24, 80)) as s:
+        await check_shell_execute(s)
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_execute_over_pipes(argv: list[str]) -> None:
+    need_shell(argv[0])
+    async with aioexpect.spawn(argv[0], [*argv[1:], "-i"], pty=False, timeout=10) as s:
+        await check_shell_execute(s)
+        assert await s.execute("echo to-stderr >&2") == "to-stderr\n"
+
+
+@pytest.mark.parametrize("argv", [SHELLS[0], SHELLS[2]])
+async def test_execute_with_line_editors_and_the_generic_prompt(argv: list[str]) -> None:
+    need_shell(argv[0])
+    async with aioexpect.spawn(argv[0], argv[1:], timeout=10, dimensions=(24, 80)) as s:
+        # The first command waits for the first prompt; readline and ZLE
+        # echo with bracketed-paste switches, redraws and, past 80 columns,
+        # their own line wrapping: all of it is removed.
+        assert await s.execute("echo first") == "first\n"
+        long = "z" * 170
+        assert await s.execute(f"echo {long} end") == f"{long} end\n"
+        assert await s.execute("printf 'x\\ny\\n'") == "x\ny\n"
+
+
+async def test_execute_on_a_fresh_session_waits_for_the_first_prompt() -> None:
+    # Typed ahead, the command would be echoed twice (by the terminal, then
+    # by readline); execute waits for the prompt first.
+    for _ in range(3):
+        async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+            assert await s.execute("echo ready") == "ready\n"
+
+
+# -- emulated devices over SSH and telnet ---------------------------------------------
+
+
+async def test_execute_over_ssh() -> None:
+    async with (
+        serve_ssh(make_device(login=("admin", "pw"))) as server,
+        aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            username="admin",
+            password="pw",
+            known_hosts=server.known_hosts,
+            timeout=10,
+        ) as s,
+    ):
+        await check_device_execute(s)
+
+
+async def test_execute_over_telnet() -> None:
+    async with (
+        serve_telnet(make_device(login=("admin", "pw"), banner="Authorised use only")) as server,
+        aioexpect.connect_telnet(
+            "127.0.0.1", server.port, username="admin", password="pw", timeout=10
+        ) as s,
+    ):
+        await check_device_execute(s)
+
+
+@pytest.mark.parametrize("name", ["ios", "nxos", "eos", "auto"])
+async def test_execute_with_network_drivers_and_paging(name: str) -> None:
+    device = make_device(page_length=20, banner="Cisco IOS Software, C2960")
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver=name, timeout=10) as s,
+    ):
+        s.set_prompt(r"(?m)^router1#\Z")
+        assert await s.execute("show interfaces description") == TABLE + "\n"
+        s.set_prompt(None)
+        await check_device_execute(s)
+
+
+# -- corner cases against a scripted peer --------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def scripted(
+    reply: Callable[[str], str],
+    *,
+    greeting: str = "",
+    limit: int = 1 << 20,
+    split: Callable[[bytes], list[bytes]] = lambda data: [data],
+    **options: Any,
+) -> AsyncIterator[Session]:
+    """A session whose peer answers each line with ``reply(line)`` (echo
+    included, if wanted), after sending ``greeting``; ``split`` cuts each
+    answer into the chunks the session receives (with ``limit=0``)."""
+    ours, peer = memory_pair(limit=limit)
+    session = Session(ours, **options)
+
+    async def serve() -> None:
+        pending = b""
+        if greeting:
+            await peer.write(greeting.encode())
+        while True:
+            data = await peer.read()
+            if not data:
+                return
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                for chunk in split(reply(line.decode()).encode()):
+                    await peer.write(chunk)
+
+    task = asyncio.ensure_future(serve())
+    try:
+        yield session
+    finally:
+        await session.close()
+        await peer.close()
+        with contextlib.suppress(Exception):
+            await task
+
+
+def echo_reply(prompt: str, outputs: dict[str, str]) -> Callable[[str], str]:
+    def reply(line: str) -> str:
+        return f"{line}\r\n{outputs.get(line, '')}{prompt}"
+
+    return reply
+
+
+async def test_execute_consumes_a_stale_prompt_first() -> None:
+    reply = echo_reply("r1#", {"show clock": "12:00\r\n"})
+    async with scripted(reply, greeting="banner\r\nr1#", timeout=5) as s:
+        await s.expect("banner")  # the caller read part of it; the prompt waits
+        assert await s.execute("show clock") == "12:00\n"
+        assert s.buffer == ""
+
+
+async def test_execute_after_the_caller_consumed_the_prompt() -> None:
+    reply = echo_reply("r1#", {"show clock": "12:00\r\n"})
+    async with scripted(reply, greeting="banner\r\nr1#", timeout=5) as s:
+        await s.expect_exact("r1#")
+        assert await s.execute("show clock") == "12:00\n"
+
+
+@pytest.mark.parametrize("split", ["whole", "bytewise", "seed=0", "seed=1", "seed=2"])
+async def test_execute_in_any_chunking(split: str) -> None:
+    output = "Interface Status\r\nLo0 up up Description of my router>\r\nGi0/1 up up uplink\r\n"
+    reply = echo_reply("router1#", {"show int desc": output})
+
+    def cut(data: bytes) -> list[bytes]:
+        return dict(splits(data, seeds=range(3)))[split]
+
+    async with scripted(reply, greeting="router1#", limit=0, split=cut, timeout=5) as s:
+        s.set_prompt(r"(?m)^router1#")
+        assert await s.execute("show int desc") == output.replace("\r\n", "\n")
+
+
+async def test_execute_without_echo() -> None:
+    async with scripted(lambda line: "out\r\n$ ", greeting="$ ", timeout=5) as s:
+        assert await s.execute("cmd") == "out\n"
+
+
+async def test_execute_timeout_keeps_the_partial_output() -> None:
+    async with scripted(lambda line: f"{line}\r\nhalf an answer", greeting="$ ", timeout=5) as s:
+        with pytest.raises(ExpectTimeout) as info:
+            await s.execute("slow", timeout=0.1)
+        assert info.value.before.endswith("half an answer")
+        assert s.buffer.endswith("half an answer")
+
+
+async def test_execute_one_deadline_for_everything() -> None:
+    async with scripted(lambda line: "", timeout=5) as s:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(ExpectTimeout):
+            await s.execute("anything", timeout=0.2)  # no prompt ever
+        assert loop.time() - start < 2
+
+
+async def test_execute_rejects_bad_commands() -> None:
+    async with scripted(lambda line: "", greeting="$ ") as s:
+        with pytest.raises(ValueError, match="one line"):
+            await s.execute("echo a\necho b")
+        with pytest.raises(TypeError):
+            await s.execute(b"ls")  # type: ignore[arg-type]
+
+
+async def test_command_error_message_redacts_secrets() -> None:
+    reply = echo_reply("r1#", {"enable secret hunter2": "% Invalid input detected\r\n"})
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        s.add_secret("hunter2")
+        with pytest.raises(CommandError) as info:
+            await s.execute("enable secret hunter2")
+        assert "hunter2" not in str(info.value) and "********" in str(info.value)
+        assert info.value.command == "enable secret hunter2"
+
+
+async def test_custom_error_patterns() -> None:
+    reply = echo_reply("$ ", {"deploy": "step 1 ok\r\nFATAL: disk full\r\n"})
+    async with scripted(reply, greeting="$ ", timeout=5) as s:
+        assert await s.execute("deploy") == "step 1 ok\nFATAL: disk full\n"
+        s.set_error_prompt([r"^FATAL: .*$"])
+        with pytest.raises(CommandError, match="FATAL: disk full"):
+            await s.execute("deploy")
+
+
+async def test_execute_strip_ansi_session() -> None:
+    reply = echo_reply("\x1b[1mr1#\x1b[0m", {"show x": "\x1b[32mgreen\x1b[0m\r\n"})
+    async with scripted(reply, greeting="r1#", timeout=5, strip_ansi=True) as s:
+        assert await s.execute("show x") == "green\n"
+
+
+async def test_after_a_timeout_the_late_answer_is_skipped() -> None:
+    answers = {"slow": "part one\r\n", "next": "next output\r\n"}
+
+    def reply(line: str) -> str:
+        if line == "slow":
+            return "slow\r\npart one\r\n"  # and no prompt yet
+        if line == "":
+            return "part two\r\nr1#"  # the slow command finishes late
+        return f"{line}\r\n{answers.get(line, '')}r1#"
+
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        with pytest.raises(ExpectTimeout):
+            await s.execute("slow", timeout=0.1)
+        await s.sendline("")  # (the device finishes the slow command)
+        assert await s.execute("next") == "next output\n"
+
+
+async def test_a_prompt_pattern_matching_nothing_is_refused() -> None:
+    async with scripted(echo_reply("$ ", {}), greeting="$ ", timeout=5) as s:
+        for pattern in ("", r"x*", "^"):
+            with pytest.raises(ValueError, match="empty string"):
+                s.set_prompt(pattern)
+
+
+# -- the cleaning itself (pure functions) ------------------------------------------------
+
+BASH_WRAP = (  # bash 5.2, 80 columns, "echo " + 90 a's + " " + 20 b's
+    "echo " + "a" * 66 + "\r" + "a" * 24 + " " + "b" * 20 + "\r\n\x1b[?2004l\r"
+)
+ZSH_REDRAW = (  # zsh 5.9 with ZLE, same command
+    "e\x08echo " + "a" * 71 + " \r\x1b[Ka\r" + "a" * 19 + " " + "b" * 20 + "\x1b[?2004l\r\r\n"
+)
+LONG = "echo " + "a" * 90 + " " + "b" * 20
+
+
+@pytest.mark.parametrize(
+    ("raw", "command", "expected"),
+    [
+        ("echo hi\r\nhi\r\n", "echo hi", "hi\n"),
+        (BASH_WRAP + "out\r\n", LONG, "out\n"),
+        (ZSH_REDRAW + "out\r\n", LONG, "out\n"),
+        ("\x1b[K\x1b[?2004hls\r\nx\r\n", "ls", "x\n"),  # leftovers before the echo
+        ("hi\r\n", "echo hi", "hi\n"),  # no echo
+        ("ls.txt\r\n", "ls", "ls.txt\n"),  # output that starts like the command
+        ("show  run\r\n!\r\n", "show run", "!\n"),  # spaces do not matter
+        ("\r\n", "", ""),  # just Enter
+    ],
+)
+def test_echo_removal(raw: str, command: str, expected: str) -> None:
+    from aioexpect._output import clean_output
+
+    assert clean_output(raw, command) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a\r\nb\r\n", "a\nb\n"),
+        ("a\r\r\nb\n\rc", "a\nb\nc"),
+        ("10%\r50%\r100%\r\n", "100%\n"),
+        ("\x1b[1;31mred\x1b[0m plain\r\n", "red plain\n"),
+        ("\x1b]0;title\x07text\r\n", "text\n"),
+        ("abc\x08\x08X\r\n", "aXc\n"),
+        ("--More--" + "\b" * 8 + " " * 8 + "\b" * 8 + "ab\r\n", "ab\n"),  # erased pager
+        ("abcdef\x1b[3D\x1b[K!\r\n", "abc!\n"),
+        ("a\tb  \r\n", "a\tb  \n"),  # trailing spaces of untouched lines stay
+        ("cut \x1b[1", "cut "),
+    ],
+)
+def test_rendering(raw: str, expected: str) -> None:
+    from aioexpect._output import render
+
+    assert render(raw) == expected

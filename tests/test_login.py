@@ -1,0 +1,336 @@
+"""login(): in-band username/password dialogs over telnet (emulated devices
+and the ``telnet`` client in a pty), the OpenSSH client in a pty, pipes, and
+scripted peers for the dialogs that go wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import AuthenticationError, ExpectTimeout, Session
+from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
+
+from .conftest import need
+
+CREDENTIALS = ("admin", "s3cret-Pw")
+
+
+def device(**options: Any) -> VirtualDevice:
+    options.setdefault("login", CREDENTIALS)
+    return VirtualDevice("edge1", commands={"show version": "Cisco IOS Software"}, **options)
+
+
+# -- emulated devices -----------------------------------------------------------------------
+
+
+async def test_connect_telnet_with_credentials_logs_in() -> None:
+    async with (
+        serve_telnet(device(banner="Authorised access only")) as server,
+        aioexpect.connect_telnet(
+            "127.0.0.1", server.port, username="admin", password="s3cret-Pw", timeout=10
+        ) as s,
+    ):
+        assert s.buffer == ""  # the first prompt was consumed
+        assert await s.execute("show version") == "Cisco IOS Software\n"
+
+
+async def test_telnet_url_with_credentials_logs_in() -> None:
+    async with serve_telnet(device()) as server:
+        url = f"telnet://admin:s3cret-Pw@127.0.0.1:{server.port}"
+        async with aioexpect.connect(url, timeout=10, driver="auto") as s:
+            assert s.driver.name == "ios"  # "User Access Verification" and the prompt
+            assert await s.execute("show version") == "Cisco IOS Software\n"
+
+
+@pytest.mark.parametrize(
+    ("username", "password"), [("admin", "wrong"), ("nobody", "s3cret-Pw"), ("", "")]
+)
+async def test_wrong_credentials_fail_fast(username: str, password: str) -> None:
+    loop = asyncio.get_running_loop()
+    async with serve_telnet(device()) as server:
+        start = loop.time()
+        with pytest.raises(AuthenticationError, match="rejected") as info:
+            await aioexpect.connect_telnet(
+                "127.0.0.1", server.port, username=username, password=password, timeout=30
+            )
+        assert loop.time() - start < 5  # the answer, not the 30 s timeout
+        assert "Login invalid" in str(info.value)
+        if password:
+            assert password not in str(info.value)
+
+
+async def test_wrong_password_in_a_url_is_not_shown() -> None:
+    async with serve_telnet(device()) as server:
+        url = f"telnet://admin:Wr0ng-pw@127.0.0.1:{server.port}"
+        with pytest.raises(AuthenticationError) as info:
+            await aioexpect.connect(url, timeout=10)
+        assert "Wr0ng-pw" not in str(info.value) and "Wr0ng-pw" not in repr(info.value)
+
+
+async def test_missing_credentials_are_reported() -> None:
+    async with serve_telnet(device()) as server:
+        async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
+            with pytest.raises(AuthenticationError, match="asked for a username, but none"):
+                await s.login()
+        async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
+            with pytest.raises(AuthenticationError, match="asked for a password, but none"):
+                await s.login("admin")
+
+
+async def test_login_after_ssh_authentication_returns_the_prompt() -> None:
+    async with (
+        serve_ssh(device()) as server,
+        aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            username="admin",
+            password="s3cret-Pw",
+            known_hosts=server.known_hosts,
+            timeout=10,
+        ) as s,
+    ):
+        m = await s.login()  # nothing to answer: the prompt comes at once
+        assert m.after == "edge1#"
+        assert await s.execute("show version") == "Cisco IOS Software\n"
+
+
+async def test_init_commands_are_sent_after_login() -> None:
+    seen: list[str] = []
+    dev = device()
+
+    def record(command: str, m: object) -> str:
+        seen.append(command)
+        return ""
+
+    dev.add_command(r"terminal (length|width) 0", record)
+    async with (
+        serve_telnet(dev) as server,
+        aioexpect.connect_telnet(
+            "127.0.0.1", server.port, username="admin", password="s3cret-Pw", driver="ios"
+        ) as s,
+    ):
+        assert seen == ["terminal length 0", "terminal width 0"]
+        assert s.buffer == ""
+
+
+async def test_password_never_reaches_the_logfile(tmp_path: Path) -> None:
+    log = tmp_path / "session.log"
+    async with serve_telnet(device()) as server:
+        async with aioexpect.connect_telnet(
+            "127.0.0.1", server.port, username="admin", password="s3cret-Pw", logfile=log
+        ) as s:
+            assert "s3cret-Pw" not in repr(s)
+        with pytest.raises(AuthenticationError):
+            await aioexpect.connect_telnet(
+                "127.0.0.1", server.port, username="admin", password="0ther-Pw", logfile=log
+            )
+    text = log.read_text()
+    assert "Username: admin" in text
+    assert "s3cret-Pw" not in text and "0ther-Pw" not in text
+
+
+# -- real clients in a pty ---------------------------------------------------------------------
+
+
+async def test_login_through_the_telnet_client() -> None:
+    telnet = need("telnet", "the telnet package")
+    async with serve_telnet(device()) as server:
+        argv = ["127.0.0.1", str(server.port)]
+        async with aioexpect.spawn(telnet, argv, timeout=10, driver="auto") as s:
+            await s.login("admin", "s3cret-Pw")
+            assert s.driver.name == "ios"
+            assert await s.execute("show version") == "Cisco IOS Software\n"
+
+
+async def test_login_through_the_openssh_client() -> None:
+    ssh = need("ssh", "openssh-client")
+    async with serve_ssh(device()) as server:
+        argv = ssh_args(server, "admin")
+        async with aioexpect.spawn(ssh, argv, timeout=10) as s:
+            await s.login(password="s3cret-Pw")
+            assert await s.execute("show version") == "Cisco IOS Software\n"
+        async with aioexpect.spawn(ssh, argv, timeout=10) as s:
+            with pytest.raises(AuthenticationError, match="asked for the password again"):
+                await s.login(password="wrong")
+
+
+def ssh_args(server: Any, user: str) -> list[str]:
+    """OpenSSH options that trust only ``server``'s key and ask for a password."""
+    return [
+        "-F",
+        "/dev/null",
+        "-o",
+        f"UserKnownHostsFile={server.known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "PubkeyAuthentication=no",
+        "-o",
+        "LogLevel=ERROR",
+        "-p",
+        str(server.port),
+        f"{user}@127.0.0.1",
+    ]
+
+
+LOGIN_SCRIPT = """
+import sys
+user = input("Username: ")
+password = input("Password: ")
+if (user, password) != ("admin", "s3cret-Pw"):
+    print("Login incorrect")
+    sys.exit(1)
+while True:
+    try:
+        line = input("dev> ")
+    except EOFError:
+        break
+    print("you said", line)
+"""
+
+
+async def test_login_over_pipes() -> None:
+    argv = ["-u", "-c", LOGIN_SCRIPT]
+    async with aioexpect.spawn(sys.executable, argv, pty=False, timeout=10) as s:
+        m = await s.login("admin", "s3cret-Pw")
+        assert m.after == "dev> "
+        assert await s.execute("hello") == "you said hello\n"
+    async with aioexpect.spawn(sys.executable, argv, pty=False, timeout=10) as s:
+        with pytest.raises(AuthenticationError, match="Login incorrect"):
+            await s.login("admin", "nope")
+
+
+# -- dialogs that go wrong, from a scripted peer --------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def dialog(
+    script: list[tuple[str, str]], **options: Any
+) -> AsyncIterator[tuple[Session, list[str]]]:
+    """A peer that sends each text, then waits for a line (``expect_line``
+    empty: sends the next text at once); returns the lines it got."""
+    ours, peer = memory_pair()
+    options.setdefault("timeout", 5)
+    session = Session(ours, **options)
+    got: list[str] = []
+
+    async def play() -> None:
+        pending = b""
+        for text, wait in script:
+            await peer.write(text.encode())
+            if not wait:
+                continue
+            while b"\n" not in pending:
+                data = await peer.read()
+                if not data:
+                    return
+                pending += data
+            line, _, pending = pending.partition(b"\n")
+            got.append(line.decode())
+
+    task = asyncio.ensure_future(play())
+    try:
+        yield session, got
+    finally:
+        await session.close()
+        await peer.close()
+        with contextlib.suppress(Exception):
+            await task
+
+
+async def test_linux_style_dialog() -> None:
+    script = [
+        ("Debian GNU/Linux 12\r\n\r\nweb1 login: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nLast login: Mon Jan  1 from 10.0.0.1\r\nuser@web1:~$ ", ""),
+    ]
+    async with dialog(script, driver="auto") as (s, got):
+        m = await s.login("user", "pw")
+        assert m.after == "user@web1:~$ " and "Last login" in m.before
+        assert got == ["user", "pw"]
+        assert s.driver.name == "shell"
+
+
+async def test_press_return_is_answered() -> None:
+    script = [
+        ("\r\nPress RETURN to get started.\r\n", "line"),
+        ("\r\nUsername: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nr1>", ""),
+    ]
+    async with dialog(script) as (s, got):
+        assert (await s.login("admin", "pw")).after == "r1>"
+        assert got == ["", "admin", "pw"]
+
+
+async def test_a_question_stops_the_login_at_once() -> None:
+    script = [
+        ("Username: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nYour password has expired. Change it now? [yes/no]: ", ""),
+    ]
+    async with dialog(script, timeout=30) as (s, _):
+        with pytest.raises(AuthenticationError, match=r"cannot answer.*yes/no"):
+            await s.login("admin", "pw")
+
+
+async def test_password_asked_again_is_a_rejection() -> None:
+    script = [("Password: ", "line"), ("\r\nPassword: ", "line")]
+    async with dialog(script, timeout=30) as (s, got):
+        with pytest.raises(AuthenticationError, match="password again") as info:
+            await s.login(password="pw-123456")
+        assert got == ["pw-123456"] and "pw-123456" not in str(info.value)
+
+
+async def test_username_asked_again_is_a_rejection() -> None:
+    script = [("login: ", "line"), ("Password: ", "line"), ("\r\nSorry.\r\n\r\nlogin: ", "")]
+    async with dialog(script, timeout=30) as (s, _):
+        with pytest.raises(AuthenticationError, match="username again"):
+            await s.login("root", "pw")
+
+
+async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
+    script = [
+        ("WARNING: access denied to unauthorised persons. Permission denied otherwise.\r\n", ""),
+        ("Username: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nr1#", ""),
+    ]
+    async with dialog(script) as (s, _):
+        assert (await s.login("admin", "pw")).after == "r1#"
+
+
+async def test_a_dialog_that_never_reaches_a_prompt_times_out() -> None:
+    script = [("Username: ", "line"), ("Password: ", "line"), ("\r\nthinking...", "")]
+    async with dialog(script) as (s, _):
+        with pytest.raises(ExpectTimeout, match="thinking"):
+            await s.login("admin", "pw", timeout=0.2)
+
+
+async def test_login_rejects_non_str_credentials() -> None:
+    async with dialog([]) as (s, _):
+        with pytest.raises(TypeError):
+            await s.login(b"admin")  # type: ignore[arg-type]
+
+
+async def test_junos_dialog_with_auto_driver_sends_its_init_commands() -> None:
+    script = [
+        ("login: ", "line"),
+        ("Password: ", "line"),
+        ("\r\n--- JUNOS 21.4R1.12 Kernel 64-bit\r\nadmin@mx1> ", "line"),
+        ("set cli screen-length 0\r\nScreen length set to 0\r\n\r\nadmin@mx1> ", "line"),
+        ("set cli screen-width 0\r\nScreen width set to 0\r\n\r\nadmin@mx1> ", ""),
+    ]
+    async with dialog(script, driver="auto") as (s, got):
+        await s.login("admin", "pw")
+        assert s.driver.name == "junos"
+        assert got == ["admin", "pw", "set cli screen-length 0", "set cli screen-width 0"]

@@ -1,0 +1,275 @@
+"""Prompt recognition on realistic output, fed whole, byte by byte and in
+seeded random splits; expect_prompt, set_prompt and set_unique_prompt on real
+shells in a pty."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import ExpectTimeout, Session, drivers
+from aioexpect._ansi import strip_ansi
+from aioexpect._driver import compile_patterns
+from aioexpect._matcher import Buffer, Searcher
+from aioexpect.testing import memory_pair
+
+from .splits import splits
+
+UNIX = ("generic", "shell")
+COLOURED = "\x1b[01;32muser@host\x1b[00m:\x1b[01;34m~/dir\x1b[00m$ "
+TITLED = "\x1b]0;user@host: ~/dir\x07" + COLOURED
+LS = "ls -l\r\ntotal 4\r\n-rw-r--r-- 1 user user 3 Jan  1 00:00 notes#\r\n"
+IOS_OUT = (
+    "show interfaces description\r\n"
+    "Interface  Status  Protocol Description\r\n"
+    "Lo0        up      up       Description of my router>\r\n"
+    "Gi0/1      up      up       uplink # to core\r\n"
+)
+
+# (id, drivers that must recognise it, text before the prompt, the prompt)
+PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
+    ("debian", UNIX, LS, "user@host:~$ "),
+    ("debian-dir", UNIX, LS, "user@host:~/dir$ "),
+    ("rhel", UNIX, LS, "[user@host ~]$ "),
+    ("rhel-root", UNIX, LS, "[root@db1 /var/log]# "),
+    ("root", UNIX, LS, "root@host:~# "),
+    ("fqdn", UNIX, LS, "admin@s-x-a6.a.bc.de.fg:/$ "),
+    ("bash-default", UNIX, LS, "bash-5.2$ "),
+    ("bash-root", UNIX, LS, "bash-5.2# "),
+    ("dash", UNIX, "hi\r\n", "$ "),
+    ("sh-root", UNIX, "hi\r\n", "# "),
+    ("zsh", UNIX, LS, "host% "),
+    ("venv", UNIX, LS, "(venv) user@host:~/proj$ "),
+    ("coloured", UNIX, LS, COLOURED),
+    ("titled", UNIX, LS, TITLED),
+    ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),
+    (
+        "zsh-redraw",
+        UNIX,
+        "hi\r\n\x1b[1m\x1b[7m%\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r\r",
+        "\x1b[0m\x1b[27m\x1b[24m\x1b[Jhost% \x1b[K\x1b[?2004h",
+    ),
+    ("ios-user", ("generic", "ios", "nxos", "eos"), IOS_OUT, "Router>"),
+    ("ios-enable", ("generic", "ios", "nxos", "eos"), IOS_OUT, "Router#"),
+    ("ios-config", ("generic", "ios", "iosxr", "nxos", "eos"), IOS_OUT, "MyHost-A1(config)# "),
+    ("ios-config-if", ("generic", "ios", "nxos", "eos"), IOS_OUT, "sw-core-01(config-if)#"),
+    ("iosxr", ("generic", "iosxr"), IOS_OUT, "RP/0/RSP0/CPU0:ios#"),
+    ("iosxr-config", ("generic", "iosxr"), IOS_OUT, "RP/0/RP0/CPU0:edge-1(config)#"),
+    ("nxos", ("generic", "nxos"), IOS_OUT, "n9k-1(config-if)# "),
+    ("eos-session", ("generic", "eos"), IOS_OUT, "leaf1(s1)(config-s-s1)#"),
+    ("junos", ("generic", "junos"), "ge-0/0/0 up up\r\n\r\n{master:0}\r\n", "admin@mx1> "),
+    ("junos-edit", ("generic", "junos"), "\r\n[edit]\r\n", "admin@mx1# "),
+    ("junos-shell", ("generic", "junos"), "\r\n", "root@mx1:RE:0% "),
+    ("vrp-user", ("generic", "vrp"), "display version\r\nHuawei VRP\r\n", "<HUAWEI>"),
+    ("vrp-system", ("vrp",), "\r\n", "[HUAWEI]"),
+    ("vrp-uncommitted", ("vrp",), "\r\n", "[~HUAWEI-GigabitEthernet0/0/1]"),
+    ("vrp-ce", ("generic", "vrp"), "\r\n", "<CE6850-1>"),
+]
+
+# Output that looks a little like a prompt: no driver may take it for one,
+# however it is split.
+NOT_PROMPTS = [
+    "Lo0 up up Description of my router>\r\n",
+    "Gi0/1 up up link to core#\r\n",
+    "Progress: 50%\r\n  100%\r\n",
+    "=> done\r\n>>> \r\n",
+    "  # comment\r\n",
+    "interface Gi0/1 # shut\r\n",
+    "a -> b\r\n",
+    "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
+]
+
+
+def feed(patterns: Sequence[re.Pattern[str]], chunks: list[str]) -> tuple[str, str] | None:
+    """Offer chunks to a searcher as the session does; the first match."""
+    buf = Buffer("")
+    searcher = Searcher(list(patterns))
+    for chunk in chunks:
+        buf.append(chunk)
+        found = searcher.search(buf)
+        if found is not None:
+            m = searcher.match(buf, found)
+            return m.before, m.after
+    return None
+
+
+def visible(text: str) -> str:
+    plain: str = strip_ansi(text)
+    return plain.replace("\r", "").strip()
+
+
+CASES = [
+    (case_id, name, before, prompt) for case_id, names, before, prompt in PROMPTS for name in names
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "name", "before", "prompt"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
+def test_realistic_prompts_are_recognised(
+    case_id: str, name: str, before: str, prompt: str
+) -> None:
+    patterns = drivers.get(name).prompt_patterns
+    for label, chunks in splits(before + prompt):
+        found = feed(patterns, chunks)
+        assert found is not None, f"{case_id}/{name}: no prompt ({label})"
+        got_before, after = found
+        where = f"{case_id}/{name} ({label}): before={got_before!r} after={after!r}"
+        assert got_before == before, where
+        assert prompt.startswith(after), where
+        assert visible(after) == visible(prompt), where
+
+
+@pytest.mark.parametrize("text", NOT_PROMPTS, ids=range(len(NOT_PROMPTS)))
+@pytest.mark.parametrize("name", drivers.names())
+def test_output_lines_are_not_prompts(text: str, name: str) -> None:
+    patterns = drivers.get(name).prompt_patterns
+    for label, chunks in splits(text):
+        assert feed(patterns, chunks) is None, f"{name} took {text!r} for a prompt ({label})"
+
+
+def test_specific_drivers_do_not_take_each_others_prompts() -> None:
+    assert feed(drivers.get("ios").prompt_patterns, ["user@host:~$ "]) is None
+    assert feed(drivers.get("shell").prompt_patterns, ["<HUAWEI>"]) is None
+    assert feed(drivers.get("vrp").prompt_patterns, ["Router#"]) is None
+    assert feed(drivers.get("generic").prompt_patterns, ["[HUAWEI]"]) is None
+
+
+def test_set_prompt_patterns_ignore_lookalikes_in_output() -> None:
+    text = IOS_OUT + "router>\r\nrouter#\r\nMyRouter uptime is 1 day\r\nMyRouter#"
+    for pattern in (r"MyRouter#", r"^MyRouter[>#] ?\Z", re.compile(r"(?m)^MyRouter#$")):
+        patterns = compile_patterns(pattern)
+        for label, chunks in splits(text):
+            found = feed(patterns, chunks)
+            assert found == (text[: -len("MyRouter#")], "MyRouter#"), (pattern, label)
+
+
+# -- expect_prompt over a peer we script --------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def opened(*, limit: int = 1 << 20, **options: Any) -> AsyncIterator[tuple[Session, Any]]:
+    ours, peer = memory_pair(limit=limit)
+    session = Session(ours, **options)
+    try:
+        yield session, peer
+    finally:
+        await session.close()
+        await peer.close()
+
+
+async def test_expect_prompt_returns_the_prompt_match() -> None:
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"Welcome\r\nuser@host:~$ ")
+        m = await s.expect_prompt()
+        assert (m.before, m.after) == ("Welcome\r\n", "user@host:~$ ")
+        assert m.span() == (9, 22) and m.index == 0
+        assert s.buffer == ""
+
+
+@pytest.mark.parametrize("case", ["debian", "titled", "ios-config", "junos"])
+async def test_expect_prompt_bytewise_and_in_random_splits(case: str) -> None:
+    _, _, before, prompt = next(p for p in PROMPTS if p[0] == case)
+    data = (before + prompt).encode()
+    for label, chunks in splits(data, seeds=range(3)):
+        # limit=0: each write waits until the session read it, so the
+        # session sees exactly these chunks.
+        async with opened(limit=0, timeout=5) as (s, peer):
+            writer = asyncio.ensure_future(_write_all(peer, chunks))
+            m = await s.expect_prompt()
+            await writer
+            assert m.before == before, label
+            assert visible(m.after) == visible(prompt), label
+
+
+async def _write_all(peer: Any, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        await peer.write(chunk)
+
+
+async def test_set_prompt_overrides_and_none_restores() -> None:
+    async with opened(timeout=5) as (s, peer):
+        s.set_prompt(r"READY> ")
+        await peer.write(b"router#\r\nREADY> ")
+        m = await s.expect_prompt()
+        assert (m.before, m.after) == ("router#\r\n", "READY> ")
+        s.set_prompt(None)
+        await peer.write(b"x\r\nrouter#")
+        assert (await s.expect_prompt()).after == "router#"
+
+
+async def test_expect_prompt_timeout_carries_evidence() -> None:
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"no prompt here\r\n")
+        with pytest.raises(ExpectTimeout, match="no prompt here") as info:
+            await s.expect_prompt(timeout=0.05)
+        assert info.value.before == "no prompt here\r\n"
+        assert s.buffer == "no prompt here\r\n"
+
+
+async def test_prompt_helpers_need_a_text_session() -> None:
+    async with opened(encoding=None) as (s, _):
+        with pytest.raises(TypeError, match="text session"):
+            await s.expect_prompt()
+        with pytest.raises(TypeError, match="text session"):
+            await s.execute("ls")
+
+
+# -- set_unique_prompt on real shells ------------------------------------------------------
+
+SHELLS = [
+    pytest.param(["bash", "--norc", "--noprofile"], id="bash"),
+    pytest.param(["dash"], id="dash"),
+    pytest.param(["sh"], id="sh"),
+    pytest.param(["zsh", "-f"], id="zsh"),
+]
+NOISY_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "TERM": "xterm",
+    "PS1": r"\[\e]0;\u@\h: \w\a\]\[\e[01;32m\]\u@\h\[\e[00m\]:\w\$ ",
+    "PROMPT_COMMAND": r"printf '\033]0;busy title\007'",
+}
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_set_unique_prompt_gives_clean_output(argv: list[str], tmp_path: Any) -> None:
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    env = dict(NOISY_ENV, HOME=str(tmp_path))
+    async with aioexpect.spawn(argv[0], argv[1:], env=env, timeout=10) as s:
+        await s.set_unique_prompt()
+        assert s.prompt_patterns[0].pattern.startswith(r"\[aioexpect")
+        await s.sendline("echo one; echo two")
+        m = await s.expect_prompt()
+        assert "\x1b" not in m.before + m.after + s.buffer, m.before
+        assert m.before.endswith("one\r\ntwo\r\n")
+        assert await s.execute("printf 'a\\nb'") == "a\nb"
+        assert await s.execute("echo " + "x" * 150) == "x" * 150 + "\n"
+        assert await s.execute("true") == ""
+
+
+async def test_set_unique_prompt_then_output_that_looks_like_prompts() -> None:
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+        await s.set_unique_prompt()
+        text = "router>\nLo0 up up Description of my router>\n$ \n# \nuser@host:~$ "
+        command = "printf '" + text.replace("\n", "\\n") + "'"
+        assert await s.execute(command) == text
+
+
+@pytest.mark.parametrize("name", drivers.names())
+def test_searched_patterns_are_bounded(name: str) -> None:
+    # Bounded patterns are searched again only near the end of the buffer:
+    # linear time, also on output that is one very long line.
+    from aioexpect._scan import Reach, reach_of
+
+    d = drivers.get(name)
+    for p in d.prompt_patterns + d.pager_patterns + d.login_patterns + d.password_patterns:
+        reach, width = reach_of(p)
+        assert reach is Reach.BOUNDED and width < 4096, (name, p.pattern)

@@ -1,0 +1,291 @@
+"""VirtualDevice, serve_telnet and serve_ssh: the device's answers, the
+servers' life cycle and host keys, and real clients (aioexpect, OpenSSH
+``ssh`` and ``telnet`` in a pty) talking to them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+import aioexpect
+from aioexpect import EOF, AuthenticationError, ConnectError, HostKeyError
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+from .conftest import need
+from .test_login import ssh_args
+
+
+def exists(path: str) -> bool:
+    return os.path.exists(path)
+
+
+def read(path: str | Path) -> str:
+    return Path(path).read_text()
+
+
+def write(path: str | Path, text: str) -> None:
+    Path(path).write_text(text)
+
+
+def router(**options: Any) -> VirtualDevice:
+    async def slow(command: str, m: re.Match[str]) -> str:
+        await asyncio.sleep(0)
+        return "done"
+
+    commands: dict[Any, Any] = {
+        "show version": "Cisco IOS Software\nuptime is 1 day",
+        r"show interface (\S+)": lambda command, m: f"{m.group(1)} is up\n",
+        re.compile("async"): slow,
+        "show log": "\n".join(f"entry {i}" for i in range(25)),
+    }
+    return VirtualDevice("r1", commands=commands, **options)
+
+
+# -- the device itself ---------------------------------------------------------------------
+
+
+async def test_respond_uses_the_command_table() -> None:
+    dev = router()
+    assert await dev.respond("show version") == "Cisco IOS Software\nuptime is 1 day\n"
+    assert await dev.respond("  show interface Gi0/1 ") == "Gi0/1 is up\n"
+    assert await dev.respond("async") == "done\n"
+    assert await dev.respond("") == ""
+
+
+async def test_unknown_commands_are_invalid_input() -> None:
+    dev = router(prompt="r1#")
+    answer = await dev.respond("show versionx")  # the regex must match the whole line
+    assert answer == "   ^\n% Invalid input detected at '^' marker.\n"
+    assert dev.lookup("show versionx") is None and dev.lookup("show version") is not None
+
+
+async def test_a_handler_must_return_text() -> None:
+    dev = VirtualDevice("r1", commands={"bad": lambda c, m: 42})  # type: ignore[dict-item,return-value]
+    with pytest.raises(TypeError, match="returned int"):
+        await dev.respond("bad")
+
+
+def test_device_arguments_are_checked() -> None:
+    with pytest.raises(ValueError):
+        VirtualDevice("")
+    with pytest.raises(ValueError):
+        VirtualDevice("r1", login=("admin",))  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        VirtualDevice("r1", page_length=0)
+    with pytest.raises(TypeError):
+        VirtualDevice("r1", commands={b"x": "y"})
+    with pytest.raises(TypeError):
+        VirtualDevice("r1", commands={"x": 3})  # type: ignore[dict-item]
+
+
+def test_prompt_repr_and_login_check() -> None:
+    dev = VirtualDevice("edge9", prompt="{hostname}(config)#", login=("u", "p"))
+    assert dev.render_prompt() == "edge9(config)#"
+    assert "edge9" in repr(dev) and "p'" not in repr(dev)
+    assert dev.check_login("u", "p") and not dev.check_login("u", "x")
+    assert VirtualDevice("r2").render_prompt() == "r2#"
+
+
+async def test_serving_needs_a_device() -> None:
+    with pytest.raises(TypeError):
+        serve_telnet("r1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        serve_ssh(object())  # type: ignore[arg-type]
+
+
+# -- server life cycle -----------------------------------------------------------------------
+
+
+async def test_telnet_server_await_close_and_wait_closed() -> None:
+    server = await serve_telnet(router())
+    assert server.kind == "telnet" and server.port > 0 and server.known_hosts is None
+    assert "serving" in repr(server)
+    async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
+        await s.expect_prompt()
+        server.close()
+        server.close()  # idempotent
+        await server.wait_closed()
+        assert server.closed and "closed" in repr(server)
+        await s.expect(EOF)  # the open connection was ended
+    with pytest.raises(ConnectError):
+        await aioexpect.connect_telnet("127.0.0.1", server.port, timeout=5)
+
+
+async def test_ssh_server_known_hosts_file(tmp_path: Path) -> None:
+    async with await serve_ssh(router()) as server:
+        assert server.kind == "ssh" and server.port > 0
+        path = server.known_hosts
+        assert path is not None and exists(path)
+        entry = server.known_hosts_entry
+        assert entry is not None and entry.startswith(f"[127.0.0.1]:{server.port} ssh-ed25519 ")
+        assert read(path).strip() == entry
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=path, timeout=10
+        ) as s:
+            await s.expect_prompt()
+    assert not exists(path)
+
+
+async def test_ssh_server_with_given_host_key(tmp_path: Path) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = tmp_path / "host_key"
+    key.write_private_key(str(key_path))
+    public = key.export_public_key().decode().split()[1]
+    for host_keys in ([key], [key_path]):
+        async with serve_ssh(router(), host_keys=host_keys) as server:
+            assert server.known_hosts_entry is not None
+            assert server.known_hosts_entry.split()[2] == public
+    with pytest.raises(ValueError, match="cannot read host key"):
+        serve_ssh(router(), host_keys=[tmp_path / "missing"])
+    with pytest.raises(TypeError):
+        serve_ssh(router(), host_keys=str(key_path))
+
+
+async def test_another_servers_key_is_rejected() -> None:
+    async with serve_ssh(router()) as one, serve_ssh(router()) as two:
+        assert one.known_hosts is not None
+        write(one.known_hosts, read(one.known_hosts).replace(str(one.port), str(two.port)))
+        with pytest.raises(HostKeyError):
+            await aioexpect.connect_ssh("127.0.0.1", two.port, known_hosts=one.known_hosts)
+
+
+async def test_a_busy_port_is_a_connect_error() -> None:
+    async with serve_telnet(router()) as server:
+        with pytest.raises(ConnectError, match="cannot serve telnet"):
+            await serve_telnet(router(), port=server.port)
+
+
+# -- the dialogue over telnet and SSH -----------------------------------------------------------
+
+
+async def test_banner_prompt_and_exit_over_telnet() -> None:
+    async with (
+        serve_telnet(router(banner="Authorised use only\nline two")) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s,
+    ):
+        m = await s.expect_prompt()
+        assert "Authorised use only\r\nline two\r\n" in m.before and m.after == "r1#"
+        await s.sendline("exit")
+        await s.expect(EOF)
+
+
+async def test_line_editing_keys() -> None:
+    async with (
+        serve_telnet(router()) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s,
+    ):
+        await s.expect_prompt()
+        await s.send("show verx\x7fsion\x1b[A\r\n")  # backspace, an arrow key
+        m = await s.expect_prompt()
+        assert "Cisco IOS Software\r\n" in m.before
+        await s.send("show rubbish\x03")  # Ctrl-C abandons the line
+        m = await s.expect_prompt()
+        assert "Invalid" not in m.before
+
+
+async def test_prompt_changes_made_by_a_handler() -> None:
+    dev = VirtualDevice("r1")
+
+    def configure(command: str, m: re.Match[str]) -> str:
+        dev.prompt = "{hostname}(config)#"
+        return ""
+
+    def end(command: str, m: re.Match[str]) -> str:
+        dev.prompt = "{hostname}#"
+        return ""
+
+    dev.add_command("configure terminal", configure)
+    dev.add_command("end", end)
+    async with (
+        serve_ssh(dev) as server,
+        aioexpect.connect_ssh("127.0.0.1", server.port, known_hosts=server.known_hosts) as s,
+    ):
+        await s.expect_prompt()
+        await s.sendline("configure terminal")
+        assert (await s.expect_prompt()).after == "r1(config)#"
+        await s.sendline("end")
+        assert (await s.expect_prompt()).after == "r1#"
+
+
+async def test_paging_by_hand() -> None:
+    async with (
+        serve_telnet(router(page_length=10)) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s,
+    ):
+        await s.expect_prompt()
+        await s.sendline("show log")
+        m = await s.expect_exact(" --More-- ")
+        assert m.before.count("entry") == 10
+        await s.send("\r")  # one more line
+        m = await s.expect_exact(" --More-- ")
+        assert m.before.count("entry") == 1 and "entry 10" in m.before
+        await s.send("q")
+        m = await s.expect_prompt()
+        assert "entry 11" not in m.before
+        assert await s.execute("terminal length 0") == ""
+        await s.sendline("show log")
+        m = await s.expect_prompt()
+        assert m.before.count("entry") == 25 and "More" not in m.before
+
+
+async def test_ssh_password_authentication() -> None:
+    async with serve_ssh(router(login=("admin", "pw-1"))) as server:
+        options: dict[str, Any] = {"known_hosts": server.known_hosts, "timeout": 10}
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, username="admin", password="pw-1", **options
+        ) as s:
+            assert (await s.expect_prompt()).after == "r1#"
+        with pytest.raises(AuthenticationError):
+            await aioexpect.connect_ssh(
+                "127.0.0.1", server.port, username="admin", password="nope", **options
+            )
+
+
+async def test_ssh_exec_request_runs_one_command() -> None:
+    async with serve_ssh(router()) as server:
+        options: dict[str, Any] = {"known_hosts": server.known_hosts, "timeout": 10}
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, command="show version", **options
+        ) as s:
+            assert await s.read_all() == "Cisco IOS Software\r\nuptime is 1 day\r\n"
+            assert await s.wait() == 0
+        async with aioexpect.connect_ssh("127.0.0.1", server.port, command="nope", **options) as s:
+            assert "Invalid input" in await s.read_all()
+            assert await s.wait() == 1
+
+
+# -- real clients in a pty ------------------------------------------------------------------------
+
+
+async def test_openssh_client_runs_commands() -> None:
+    ssh = need("ssh", "openssh-client")
+    async with serve_ssh(router(banner="Welcome to r1")) as server:
+        async with aioexpect.spawn(ssh, ssh_args(server, "anyone"), timeout=10) as s:
+            m = await s.expect_prompt()
+            assert "Welcome to r1" in m.before
+            assert await s.execute("show interface Te1/1") == "Te1/1 is up\n"
+            await s.sendline("exit")
+            await s.expect(EOF)
+            assert await s.wait() == 0
+        argv = [*ssh_args(server, "anyone"), "show version"]
+        async with aioexpect.spawn(ssh, argv, pty=False, timeout=10) as s:
+            assert await s.read_all() == "Cisco IOS Software\r\nuptime is 1 day\r\n"
+
+
+async def test_telnet_client_runs_commands() -> None:
+    telnet = need("telnet", "the telnet package")
+    async with serve_telnet(router(page_length=5)) as server:
+        async with aioexpect.spawn(telnet, ["127.0.0.1", str(server.port)], timeout=10) as s:
+            m = await s.expect_prompt()
+            assert "Escape character is" in m.before
+            expected = "".join(f"entry {i}\n" for i in range(25))
+            assert await s.execute("show log") == expected
+            await s.sendline("exit")
+            m = await s.expect(EOF)
+            assert "Connection closed by foreign host" in m.before
