@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -156,7 +155,7 @@ def connect_ssh(
     client_keys: Any = (),
     known_hosts: Any = (),
     command: str | None = None,
-    term_type: str = "xterm",
+    term_type: str | None = "xterm",
     dimensions: tuple[int, int] = (24, 80),
     timeout: float | None = DEFAULT_TIMEOUT,
     encoding: str | None = "utf-8",
@@ -225,7 +224,12 @@ def connect_telnet(
 
     def open_transport() -> Awaitable[Transport]:
         return _telnet.open_telnet(
-            host, port, term_type=term_type, dimensions=dimensions, connect_timeout=timeout
+            host,
+            port,
+            term_type=term_type,
+            dimensions=dimensions,
+            connect_timeout=timeout,
+            encoding=encoding,
         )
 
     login = (username, password) if username is not None or password is not None else None
@@ -288,7 +292,3 @@ def _check_dimensions(dimensions: tuple[int, int]) -> None:
     rows, cols = dimensions
     if not (isinstance(rows, int) and isinstance(cols, int)) or rows <= 0 or cols <= 0:
         raise ValueError(f"dimensions must be two positive ints (rows, cols), not {dimensions!r}")
-
-
-def _logfile_path(logfile: Logfile) -> Path | None:
-    return Path(logfile) if isinstance(logfile, str | os.PathLike) else None

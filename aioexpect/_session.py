@@ -635,6 +635,7 @@ class Session:
         self._pump_task.cancel()
         for monitor in self._monitors:
             monitor.cancel()
+        _forget_logger(self.log)
         try:
             await self.transport.close(force=force)
         finally:
@@ -741,6 +742,15 @@ def _resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
     if isinstance(driver, str):
         return get_driver(driver), False
     raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
+
+
+def _forget_logger(log: logging.Logger) -> None:
+    """Drop a closed session's child logger from the logging registry, so a
+    long-running fleet job does not keep one Logger per session it ever
+    opened (unless someone configured it: then it stays)."""
+    if log.handlers or log.level != logging.NOTSET or log.filters:
+        return
+    logging.Logger.manager.loggerDict.pop(log.name, None)
 
 
 def _check_timeout(timeout: Any) -> float | None:

@@ -62,8 +62,10 @@ class Transport(abc.ABC):
         """Signal end of input the back end's own way.
 
         Pipes close the child's stdin, a pty sends the terminal's EOF
-        character (Ctrl-D, so it may be repeated), SSH sends channel EOF,
-        streams and telnet half-close where the socket allows it.
+        character (Ctrl-D, so it may be repeated), SSH sends Ctrl-D on a
+        channel with a pty (OpenSSH ignores channel EOF there) and channel
+        EOF without one, streams and telnet half-close where the socket
+        allows it.
         """
 
     async def send_interrupt(self) -> None:

@@ -35,6 +35,8 @@ def _warm_up_loops() -> None:
     async def spawn_once() -> None:
         proc = await asyncio.create_subprocess_exec("true")
         await proc.wait()
+        # uvloop's first name lookup opens a pipe for the process's lifetime.
+        await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 0)
 
     for factory in LOOPS.values():
         with asyncio.Runner(loop_factory=factory) as runner:
