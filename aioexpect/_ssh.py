@@ -1,10 +1,317 @@
-"""SSH adapter over asyncssh (placeholder until the SSH work lands)."""
+"""SSH adapter: one asyncssh connection carrying one session channel, as a Transport.
+
+Every asyncssh and OS exception is translated here, once: while opening,
+refused / DNS / timeout / protocol failures give ``ConnectError``, an
+unknown or changed host key ``HostKeyError`` (raised during key exchange,
+so before any credential is sent), rejected credentials
+``AuthenticationError``; afterwards a vanished peer gives
+``ConnectionLostError``.  Received bytes are buffered here up to
+``HIGH_WATER``; past that the channel stops reading, so the SSH window
+pushes back on the server.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
 from typing import Any
 
-from ._transport import Transport
+import asyncssh
+
+from ._exceptions import (
+    AuthenticationError,
+    ClosedError,
+    ConnectError,
+    ConnectionLostError,
+    HostKeyError,
+)
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
+
+_log = logging.getLogger("aioexpect")
+
+#: Unread bytes above which the channel stops reading from the server.
+HIGH_WATER = 1 << 20
+#: ... and below which it reads again.
+LOW_WATER = HIGH_WATER // 4
+#: Seconds ``close()`` lets the server acknowledge before aborting.
+CLOSE_GRACE = 1.0
+_MASK = "********"
+
+
+class _Channel(asyncssh.SSHClientSession[bytes]):
+    """asyncssh's callbacks, turned into a bounded buffer and a few flags."""
+
+    def __init__(self) -> None:
+        self.chan: asyncssh.SSHClientChannel[bytes] | None = None
+        self.buffer = bytearray()
+        self.eof = False
+        self.error: BaseException | None = None
+        self.exit_status: int | None = None
+        self.exit_signal: str | None = None
+        self.paused = False
+        self.changed = asyncio.Event()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.gone = asyncio.Event()
+
+    def connection_made(self, chan: asyncssh.SSHClientChannel[bytes]) -> None:
+        self.chan = chan
+
+    def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
+        # stdout and stderr (extended data) interleave in arrival order.
+        self.buffer += data
+        self.changed.set()
+        if not self.paused and len(self.buffer) >= HIGH_WATER and self.chan is not None:
+            self.paused = True
+            self.chan.pause_reading()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self.changed.set()
+        return True  # stay half-open: we may still send
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self.eof:
+            self.error = exc
+        self.eof = True
+        self.changed.set()
+        self.writable.set()
+        self.gone.set()
+
+    def exit_status_received(self, status: int) -> None:
+        self.exit_status = status
+
+    def exit_signal_received(self, signal: str, core_dumped: bool, msg: str, lang: str) -> None:
+        self.exit_signal = signal
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def take(self, max_bytes: int) -> bytes:
+        data = bytes(self.buffer[:max_bytes])
+        del self.buffer[:max_bytes]
+        if not self.buffer:
+            self.changed.clear()
+        if self.paused and len(self.buffer) <= LOW_WATER and self.chan is not None:
+            self.paused = False
+            self.chan.resume_reading()
+        return data
+
+
+class SSHTransport(Transport):
+    """A session channel (shell or command) over its own SSH connection."""
+
+    kind = "ssh"
+    linesep = "\n"
+
+    def __init__(
+        self,
+        conn: asyncssh.SSHClientConnection,
+        chan: asyncssh.SSHClientChannel[bytes],
+        channel: _Channel,
+        *,
+        peer: str,
+        command: str | None,
+        pty: bool,
+    ) -> None:
+        self._conn = conn
+        self._chan = chan
+        self._channel = channel
+        self._peer = peer
+        self._command = command
+        self._pty = pty
+        self._closed = False
+        self._eof_sent = False
+
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        channel = self._channel
+        while True:
+            self._check_open()
+            if channel.buffer:
+                return channel.take(max_bytes)
+            if channel.error is not None:
+                raise _lost(self._peer, channel.error)
+            if channel.eof:
+                return b""
+            await channel.changed.wait()
+
+    async def write(self, data: bytes) -> None:
+        self._check_open()
+        if self._eof_sent:
+            raise ClosedError("write after write_eof() on the SSH channel")
+        channel = self._channel
+        if channel.gone.is_set():
+            raise _lost(self._peer, channel.error)
+        try:
+            self._chan.write(data)
+        except (OSError, asyncssh.Error) as exc:
+            raise _lost(self._peer, exc) from exc
+        if not channel.writable.is_set():
+            await channel.writable.wait()
+        self._check_open()
+        if channel.error is not None:
+            raise _lost(self._peer, channel.error)
+
+    async def write_eof(self) -> None:
+        """End of input: Ctrl-D on a pty, SSH channel EOF without one.
+
+        A pty session gets the terminal's EOF character because OpenSSH
+        ignores channel EOF there (the program would never see it); like a
+        local pty, it may be repeated and the channel stays writable.
+        Without a pty, channel EOF closes the command's stdin; writing after
+        it raises ``ClosedError``.
+        """
+        if self._pty:
+            await self.write(b"\x04")
+            return
+        self._check_open()
+        if self._eof_sent or self._channel.gone.is_set():
+            return
+        self._eof_sent = True
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self._chan.write_eof()
+
+    async def send_interrupt(self) -> None:
+        """Ctrl-C on a pty; without one, an SSH ``signal`` request for SIGINT."""
+        if self._pty:
+            await self.write(b"\x03")
+            return
+        self._check_open()
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self._chan.send_signal("INT")
+
+    def set_winsize(self, rows: int, cols: int) -> None:
+        self._check_open()
+        if not self._pty:
+            raise TypeError("set_winsize needs a terminal: this SSH channel has no pty")
+        with contextlib.suppress(OSError, asyncssh.Error):
+            self._chan.change_terminal_size(cols, rows)
+
+    async def close(self, *, force: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._channel.changed.set()  # wake a pending read: it raises ClosedError
+        self._channel.writable.set()
+        if force:
+            self.abort()
+        else:
+            self._chan.close()
+            self._conn.close()
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                await self._conn.wait_closed()
+        except TimeoutError:
+            self._conn.abort()
+            await self._conn.wait_closed()
+
+    def abort(self) -> None:
+        self._closed = True
+        self._channel.changed.set()
+        self._channel.writable.set()
+        self._conn.abort()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def wait(self) -> int | None:
+        await self._channel.gone.wait()
+        return self.exit_status
+
+    @property
+    def exit_status(self) -> int | None:
+        return self._channel.exit_status
+
+    @property
+    def signal_status(self) -> int | None:
+        name = self._channel.exit_signal
+        if name is None:
+            return None
+        try:
+            return int(signal.Signals["SIG" + name.removeprefix("SIG")])
+        except KeyError:
+            return None
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "peer":
+            return self._peer
+        if name == "command":
+            return self._command
+        if name == "server_version":
+            return self._conn.get_extra_info("server_version", default)
+        return default
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"SSH session to {self._peer} is closed")
+
+
+def _lost(peer: str, exc: BaseException | None) -> ConnectionLostError:
+    error = ConnectionLostError(f"SSH connection to {peer} lost: {exc or 'closed'}")
+    error.__cause__ = exc
+    return error
+
+
+def _resolve_known_hosts(known_hosts: Any, host: str, port: int) -> Any:
+    """``()`` -> ``~/.ssh/known_hosts`` (missing file: trust nothing); ``None``
+    -> no checking, with a warning; an empty list or string -> trust nothing;
+    anything else goes to asyncssh as is."""
+    if known_hosts is None:
+        _log.warning(
+            "SSH host key checking is OFF for %s:%d (known_hosts=None): "
+            "anyone who can intercept the connection can impersonate the server",
+            host,
+            port,
+        )
+        return None
+    if isinstance(known_hosts, tuple) and not known_hosts:
+        path = Path("~", ".ssh", "known_hosts").expanduser()
+        if path.is_file():
+            return str(path)
+        known_hosts = []
+    if not known_hosts:
+        # Trust nothing.  asyncssh reads any falsy value as "use the default
+        # file", so hand it an empty (truthy) object instead.
+        return asyncssh.import_known_hosts("")
+    return known_hosts
+
+
+def _connect_options(
+    username: str | None,
+    password: str | None,
+    client_keys: Any,
+    known_hosts: Any,
+    asyncssh_options: dict[str, Any],
+) -> dict[str, Any]:
+    options: dict[str, Any] = dict(asyncssh_options)
+    options["known_hosts"] = known_hosts
+    if username is not None:
+        options["username"] = username
+    if password is not None:
+        options["password"] = password
+    if not (isinstance(client_keys, tuple) and not client_keys):
+        options["client_keys"] = client_keys
+    return options
+
+
+def _check_args(host: Any, port: Any, term_type: Any, command: Any) -> None:
+    if not isinstance(host, str) or not host:
+        raise TypeError(f"host must be a non-empty str, not {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be an int between 1 and 65535, not {port!r}")
+    if term_type is not None and not isinstance(term_type, str):
+        raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
+    if command is not None and not isinstance(command, str):
+        raise TypeError(f"command must be a str or None, not {type(command).__name__}")
 
 
 async def open_ssh(
@@ -16,9 +323,73 @@ async def open_ssh(
     client_keys: Any,
     known_hosts: Any,
     command: str | None,
-    term_type: str,
+    term_type: str | None,
     dimensions: tuple[int, int],
     connect_timeout: float | None,
     **asyncssh_options: Any,
 ) -> Transport:
-    raise NotImplementedError("SSH adapter not written yet")
+    """Connect, authenticate and open a shell (or ``command``) channel.
+
+    ``term_type=None`` asks for no pty.  The whole of it — DNS, TCP, key
+    exchange, authentication, channel — must finish within
+    ``connect_timeout`` seconds (``None``: no limit).
+    """
+    _check_args(host, port, term_type, command)
+    peer = f"{host}:{port}"
+    options = _connect_options(
+        username,
+        password,
+        client_keys,
+        _resolve_known_hosts(known_hosts, host, port),
+        asyncssh_options,
+    )
+    rows, cols = dimensions
+    channel = _Channel()
+    try:
+        async with asyncio.timeout(connect_timeout):
+            conn = await asyncssh.connect(host, port, **options)
+            try:
+                chan, _ = await conn.create_session(
+                    lambda: channel,
+                    command,
+                    term_type=term_type,
+                    term_size=(cols, rows),
+                    encoding=None,
+                )
+            except BaseException:
+                conn.abort()
+                await conn.wait_closed()
+                raise
+    except TimeoutError as exc:
+        raise ConnectError(
+            f"SSH connection to {peer} timed out after {connect_timeout} s",
+            host=host,
+            port=port,
+        ) from exc
+    except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
+        raise _translate(exc, host, port, password) from exc
+    return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
+
+
+def _translate(exc: BaseException, host: str, port: int, password: str | None) -> ConnectError:
+    """The aioexpect error for an exception raised while opening."""
+    text = str(exc) or type(exc).__name__
+    if password:
+        text = text.replace(password, _MASK)
+    peer = f"{host}:{port}"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return HostKeyError(
+            f"SSH host key of {peer} is not trusted ({text}); nothing was sent. "
+            f"If the key is right, add it to known_hosts (e.g. `ssh-keyscan -p {port} {host}`)",
+            host=host,
+            port=port,
+        )
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return AuthenticationError(
+            f"SSH authentication to {peer} failed: {text}", host=host, port=port
+        )
+    if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
+        return AuthenticationError(
+            f"SSH client key for {peer} could not be used: {text}", host=host, port=port
+        )
+    return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)

@@ -1,8 +1,459 @@
-"""Telnet adapter over telnetlib3 (placeholder until the telnet work lands)."""
+"""Telnet adapter: a TCP connection speaking telnet (RFC 854), as a Transport.
+
+Framing is done here, in bytes: in-band data goes to a bounded buffer (the
+session decodes it), complete option commands go to telnetlib3's
+``TelnetWriter``, which negotiates TTYPE, NAWS, ECHO, SGA and the rest.
+Invariants, whatever the peer sends:
+
+- Rule 1: memory is bounded.  Unread data pauses reading at ``HIGH_WATER``;
+  a sub-negotiation longer than ``MAX_SUBNEGOTIATION`` is dropped; replies
+  to negotiation are not written while the peer leaves ``REPLY_LIMIT``
+  bytes unread; option commands beyond a budget (a storm) are ignored.
+- Rule 2: nothing received is lost: data buffered before a reset or an EOF
+  is read before the error or the empty read.
+- Rule 3: outgoing text follows the NVT: ``IAC`` is doubled and a bare CR is
+  sent as CR NUL (we refuse BINARY for our direction), so the line ending
+  ``"\\r\\n"`` reaches the remote program as exactly one newline.
+"""
 
 from __future__ import annotations
 
-from ._transport import Transport
+import asyncio
+import codecs
+import contextlib
+import logging
+import re
+import struct
+from collections.abc import Callable
+from typing import Any, cast
+
+from telnetlib3 import TelnetWriter
+from telnetlib3.telopt import (
+    BINARY,
+    CHARSET,
+    LINEMODE,
+    NAWS,
+    NEW_ENVIRON,
+    TSPEED,
+    TTYPE,
+    XDISPLOC,
+)
+
+from ._exceptions import ClosedError, ConnectError, ConnectionLostError
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["HIGH_WATER", "MAX_SUBNEGOTIATION", "TelnetScanner", "TelnetTransport", "open_telnet"]
+
+_log = logging.getLogger("aioexpect")
+
+#: Unread bytes above which the socket stops being read.
+HIGH_WATER = 1 << 20
+LOW_WATER = HIGH_WATER // 4
+#: Longest sub-negotiation (IAC SB ... IAC SE) passed on; longer ones are dropped.
+MAX_SUBNEGOTIATION = 1 << 14
+#: Unsent bytes above which replies to negotiation are not written.
+REPLY_LIMIT = 1 << 16
+#: Option commands answered: a burst of this many, refilled at RATE per second.
+BURST, RATE = 4096, 256.0
+CLOSE_GRACE = 1.0
+
+IAC, SE, SB, WILL, DONT = 255, 240, 250, 251, 254
+_DATA, _IAC, _OPT, _SB, _SB_IAC = range(5)
+_BARE_CR = re.compile(rb"\r(?!\n)")
+#: One option command (3 bytes) or a two-byte command other than SB and IAC IAC.
+_COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xf9]", re.DOTALL)
+_RUN = re.compile(rb"(?:\xff[\xfb-\xfe].|\xff[\xf0-\xf9])+", re.DOTALL)
+
+
+class TelnetScanner:
+    """Splits a received telnet stream into data and commands; pure, no I/O.
+
+    ``feed(chunk)`` calls ``on_data(bytes)`` for in-band data (``IAC IAC``
+    unescaped, CR NUL turned into CR unless ``binary``) and
+    ``on_command(bytes)`` for each complete ``IAC WILL/WONT/DO/DONT opt`` or
+    ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
+    DM, ...) are dropped.  Commands may be split across chunks anywhere.
+
+    ``on_command`` returns whether it wants more: once it says no, the rest
+    of a run of back-to-back commands is skipped at C speed (a storm costs
+    a regex scan, not a Python call per command).
+    """
+
+    __slots__ = (
+        "_after_cr",
+        "_cmd",
+        "_on_command",
+        "_on_data",
+        "_sb",
+        "_state",
+        "binary",
+        "dropped",
+    )
+
+    def __init__(
+        self, on_data: Callable[[bytes], None], on_command: Callable[[bytes], bool]
+    ) -> None:
+        self._on_data = on_data
+        self._on_command = on_command
+        self._state = _DATA
+        self._cmd = 0
+        self._sb: bytearray | None = bytearray()
+        self._after_cr = False
+        #: Whether the peer sends binary (no CR NUL convention).
+        self.binary = False
+        #: Sub-negotiations dropped for being longer than MAX_SUBNEGOTIATION.
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> None:
+        i, n = 0, len(data)
+        while i < n:
+            state = self._state
+            if state in (_DATA, _SB):
+                j = data.find(b"\xff", i)
+                end = n if j < 0 else j
+                if end > i:
+                    (self._data if state == _DATA else self._sb_add)(data[i:end])
+                if j < 0:
+                    return
+                if state == _DATA and (run := _RUN.match(data, j)) is not None:
+                    i = self._run(run)
+                    continue
+                self._state = _IAC if state == _DATA else _SB_IAC
+                i = j + 1
+            elif state == _IAC:
+                i = self._after_iac(data[i], i + 1)
+            elif state == _OPT:
+                self._state = _DATA
+                self._on_command(bytes((IAC, self._cmd, data[i])))
+                i += 1
+            else:  # _SB_IAC
+                i = self._in_sb(data[i], i + 1)
+
+    def _run(self, run: re.Match[bytes]) -> int:
+        """Back-to-back complete commands: answer while wanted, skip the rest."""
+        for command in _COMMAND.finditer(run.group()):
+            if len(command.group()) == 3 and not self._on_command(command.group()):
+                break
+        return run.end()
+
+    def _after_iac(self, byte: int, i: int) -> int:
+        if byte == IAC:
+            self._state = _DATA
+            self._data(b"\xff")
+        elif WILL <= byte <= DONT:
+            self._state, self._cmd = _OPT, byte
+        elif byte == SB:
+            self._state, self._sb = _SB, bytearray()
+        else:
+            self._state = _DATA  # NOP, GA, DM, AYT, a stray SE, ...: nothing to do
+        return i
+
+    def _in_sb(self, byte: int, i: int) -> int:
+        if byte == IAC:
+            self._state = _SB
+            self._sb_add(b"\xff")
+            return i
+        if byte == SE:
+            self._state = _DATA
+            body, self._sb = self._sb, bytearray()
+            if body is None:
+                self.dropped += 1
+                _log.warning("telnet: dropped a sub-negotiation over %d bytes", MAX_SUBNEGOTIATION)
+            elif body:
+                escaped = bytes(body).replace(b"\xff", b"\xff\xff")
+                self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
+            return i
+        # IAC <cmd> inside SB breaks the RFC: abandon the SB, re-read as a command.
+        self._sb = bytearray()
+        self._state = _IAC
+        return i - 1
+
+    def _sb_add(self, chunk: bytes) -> None:
+        sb = self._sb
+        if sb is None:
+            return
+        if len(sb) + len(chunk) > MAX_SUBNEGOTIATION:
+            self._sb = None  # discard the rest, up to IAC SE
+        else:
+            sb += chunk
+
+    def _data(self, chunk: bytes) -> None:
+        if not self.binary:
+            if self._after_cr and chunk.startswith(b"\x00"):
+                chunk = chunk[1:]
+            chunk = chunk.replace(b"\r\x00", b"\r")
+            if not chunk:
+                self._after_cr = False
+                return
+            self._after_cr = chunk.endswith(b"\r")
+        self._on_data(chunk)
+
+
+class _ReplyGate(asyncio.Transport):
+    """What the TelnetWriter writes its replies to: the socket, unless the
+    peer leaves more than ``REPLY_LIMIT`` bytes unread (Rule 1)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        super().__init__()
+        self._transport = transport
+        self.dropped = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._transport.get_write_buffer_size() > REPLY_LIMIT:
+            self.dropped += 1
+            return
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def close(self) -> None:
+        """The writer never closes the connection; the Transport does."""
+
+
+class _Protocol(asyncio.Protocol):
+    """The socket's callbacks: scanner in, bounded buffer out."""
+
+    def __init__(self, term_type: str, dimensions: tuple[int, int], encoding: str | None) -> None:
+        self.term_type = term_type
+        self.encoding = encoding
+        self.rows, self.cols = dimensions
+        self.transport: asyncio.Transport | None = None
+        self.writer: TelnetWriter | None = None
+        self.scanner = TelnetScanner(self._on_data, self._on_command)
+        self.buffer = bytearray()
+        self.eof = False
+        self.error: BaseException | None = None
+        self.paused = False
+        self.changed = asyncio.Event()
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.gone = asyncio.Event()
+        self._tokens = float(BURST)
+        self._stamp = 0.0
+        self._storm_logged = False
+
+    # -- asyncio.Protocol --------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports quack like asyncio.Transport without inheriting it.
+        self.transport = cast(asyncio.Transport, transport)
+        self._stamp = asyncio.get_running_loop().time()
+        writer = TelnetWriter(_ReplyGate(self.transport), self, client=True)
+        writer.compression = False  # no MCCP: a zip bomb is one WILL away
+        writer.always_wont.update({BINARY, LINEMODE})
+        writer.set_ext_send_callback(TTYPE, lambda: self.term_type)
+        writer.set_ext_send_callback(NAWS, lambda: (self.rows, self.cols))
+        writer.set_ext_send_callback(TSPEED, lambda: (38400, 38400))
+        writer.set_ext_send_callback(XDISPLOC, lambda: "")
+        writer.set_ext_send_callback(NEW_ENVIRON, self._environ)
+        writer.set_ext_send_callback(CHARSET, self._charset)
+        self.writer = writer
+
+    def data_received(self, data: bytes) -> None:
+        self.scanner.feed(data)
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self.changed.set()
+        return True  # half-open: we may still send
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.error = exc
+        self.eof = True
+        self.changed.set()
+        self.writable.set()
+        self.gone.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Asked by the TelnetWriter."""
+        if self.transport is None:
+            return default
+        return self.transport.get_extra_info(name, default)
+
+    # -- scanner callbacks ---------------------------------------------------------
+
+    def _on_data(self, data: bytes) -> None:
+        self.buffer += data
+        self.changed.set()
+        if not self.paused and len(self.buffer) >= HIGH_WATER and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def _on_command(self, command: bytes) -> bool:
+        if not self._spend():
+            return False
+        writer = self.writer
+        if writer is None:
+            return False
+        try:
+            for byte in command:
+                writer.feed_byte(bytes((byte,)))
+        except Exception as exc:  # a hostile or broken peer: never our crash
+            _log.debug("telnet: ignored bad option command %r: %s", command[:16], exc)
+        self.scanner.binary = writer.inbinary
+        return True
+
+    def _spend(self) -> bool:
+        """Token bucket against negotiation storms."""
+        now = asyncio.get_running_loop().time()
+        self._tokens = min(float(BURST), self._tokens + (now - self._stamp) * RATE)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            self._storm_logged = False
+            return True
+        if not self._storm_logged:
+            self._storm_logged = True
+            _log.warning("telnet: negotiation storm from the peer, ignoring option commands")
+        return False
+
+    def _charset(self, offers: list[str]) -> str | None:
+        """Accept the session's own encoding if offered (CHARSET, RFC 2066)."""
+        if self.encoding is None:
+            return None
+        for offer in offers:
+            with contextlib.suppress(LookupError):
+                if codecs.lookup(offer).name == codecs.lookup(self.encoding).name:
+                    return offer
+        return None
+
+    def _environ(self, keys: list[str]) -> dict[str, str]:
+        env = {"TERM": self.term_type, "LINES": str(self.rows), "COLUMNS": str(self.cols)}
+        return {k: env[k] for k in keys if k in env} if keys else env
+
+    def take(self, max_bytes: int) -> bytes:
+        data = bytes(self.buffer[:max_bytes])
+        del self.buffer[:max_bytes]
+        if not self.buffer:
+            self.changed.clear()
+        if self.paused and len(self.buffer) <= LOW_WATER and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return data
+
+
+class TelnetTransport(Transport):
+    """A telnet connection; ``linesep`` is ``"\\r\\n"`` (the NVT's end of line)."""
+
+    kind = "telnet"
+    linesep = "\r\n"
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol, *, peer: str) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._peer = peer
+        self._closed = False
+        self._eof_sent = False
+
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        protocol = self._protocol
+        while True:
+            self._check_open()
+            if protocol.buffer:
+                return protocol.take(max_bytes)
+            if protocol.error is not None:
+                raise _lost(self._peer, protocol.error)
+            if protocol.eof:
+                return b""
+            await protocol.changed.wait()
+
+    async def write(self, data: bytes) -> None:
+        self._check_open()
+        if self._eof_sent:
+            raise ClosedError("write after write_eof() on the telnet connection")
+        protocol = self._protocol
+        if protocol.gone.is_set() or self._transport.is_closing():
+            raise _lost(self._peer, protocol.error)
+        self._transport.write(self.encode(data))
+        if not protocol.writable.is_set():
+            await protocol.writable.wait()
+        self._check_open()
+        if protocol.error is not None:
+            raise _lost(self._peer, protocol.error)
+
+    def encode(self, data: bytes) -> bytes:
+        """NVT encoding of outgoing data: IAC doubled, a bare CR as CR NUL."""
+        data = data.replace(b"\xff", b"\xff\xff")
+        writer = self._protocol.writer
+        if writer is None or not writer.outbinary:
+            data = _BARE_CR.sub(b"\r\x00", data)
+        return data
+
+    async def write_eof(self) -> None:
+        """Half-close the TCP connection (most telnet servers then hang up)."""
+        self._check_open()
+        if self._eof_sent or self._protocol.gone.is_set():
+            return
+        self._eof_sent = True
+        if self._transport.can_write_eof():
+            self._transport.write_eof()
+
+    def set_winsize(self, rows: int, cols: int) -> None:
+        """Tell the server the new size (NAWS), if it asked for NAWS."""
+        self._check_open()
+        protocol = self._protocol
+        protocol.rows, protocol.cols = rows, cols
+        writer = protocol.writer
+        if writer is not None and writer.local_option.enabled(NAWS):
+            size = struct.pack("!HH", min(cols, 65535), min(rows, 65535))
+            writer.send_iac(b"\xff\xfa" + NAWS + size.replace(b"\xff", b"\xff\xff") + b"\xff\xf0")
+
+    async def close(self, *, force: bool = False) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._protocol.changed.set()
+        self._protocol.writable.set()
+        if force:
+            self._transport.abort()
+        else:
+            self._transport.close()
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                await self._protocol.gone.wait()
+        except TimeoutError:
+            self._transport.abort()
+            await self._protocol.gone.wait()
+
+    def abort(self) -> None:
+        self._closed = True
+        self._protocol.changed.set()
+        self._protocol.writable.set()
+        self._transport.abort()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "peer":
+            return self._peer
+        if name == "term_type":
+            return self._protocol.term_type
+        if name == "sockname":
+            return self._transport.get_extra_info("sockname", default)
+        return default
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"telnet connection to {self._peer} is closed")
+
+
+def _lost(peer: str, exc: BaseException | None) -> ConnectionLostError:
+    error = ConnectionLostError(f"telnet connection to {peer} lost: {exc or 'closed'}")
+    error.__cause__ = exc
+    return error
 
 
 async def open_telnet(
@@ -12,5 +463,36 @@ async def open_telnet(
     term_type: str,
     dimensions: tuple[int, int],
     connect_timeout: float | None,
+    encoding: str | None = "utf-8",
 ) -> Transport:
-    raise NotImplementedError("telnet adapter not written yet")
+    """Open the TCP connection (within ``connect_timeout`` s; ``None``: no limit).
+
+    Negotiation is driven by the server and answered as it arrives; the
+    transport is returned as soon as the connection is up.  ``encoding`` is
+    only what we accept if the server proposes a CHARSET; the session
+    decodes.
+    """
+    if not isinstance(host, str) or not host:
+        raise TypeError(f"host must be a non-empty str, not {host!r}")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port must be an int between 1 and 65535, not {port!r}")
+    if not isinstance(term_type, str) or not term_type.isascii():
+        raise ValueError(f"term_type must be an ASCII str, not {term_type!r}")
+    peer = f"{host}:{port}"
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(connect_timeout):
+            transport, protocol = await loop.create_connection(
+                lambda: _Protocol(term_type, dimensions, encoding), host, port
+            )
+    except TimeoutError as exc:
+        raise ConnectError(
+            f"telnet connection to {peer} timed out after {connect_timeout} s",
+            host=host,
+            port=port,
+        ) from exc
+    except OSError as exc:
+        raise ConnectError(
+            f"telnet connection to {peer} failed: {exc}", host=host, port=port
+        ) from exc
+    return TelnetTransport(transport, protocol, peer=peer)

@@ -1,0 +1,203 @@
+"""connect_ssh and connect_telnet against real OpenSSH sshd and inetutils
+telnetd (serving /bin/login) on 127.0.0.1; see conftest.py for the servers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import Session
+
+from .conftest import PROMPT, SET_PROMPT, Account, Server
+
+pytestmark = pytest.mark.integration
+
+_PROMPT_RE = re.escape(PROMPT)
+
+
+async def settle(s: Session) -> None:
+    """Set a known prompt and wait until the shell shows it (once)."""
+    await s.sendline(SET_PROMPT)
+    await s.expect(f"[\r\n]{_PROMPT_RE}$", timeout=10)
+
+
+async def count_prompts(s: Session, commands: list[str]) -> tuple[int, str]:
+    """Send ``commands`` back to back, then a marker; count the prompts."""
+    for command in commands:
+        await s.sendline(command)
+    await s.sendline("echo MARK-$((40+2))")
+    m = await s.expect(f"MARK-42\r?\n{_PROMPT_RE}", timeout=10)
+    text = m.before + m.after
+    return text.count(PROMPT), text
+
+
+def ssh(sshd: Server, user: Account, **options: Any) -> aioexpect._openers.Opener:
+    options.setdefault("username", user.name)
+    options.setdefault("password", user.password)
+    options.setdefault("known_hosts", str(sshd.known_hosts))
+    options.setdefault("timeout", 20)
+    return aioexpect.connect_ssh("127.0.0.1", sshd.port, **options)
+
+
+# -- OpenSSH -------------------------------------------------------------------------------
+
+
+async def test_ssh_password_login_runs_commands(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user, client_keys=None) as s:
+        await settle(s)
+        prompts, text = await count_prompts(s, ["echo one", "echo two", "echo three"])
+        assert prompts == 4, text  # three commands and the marker: no doubled newlines
+        for word in ("one", "two", "three"):
+            assert f"\n{word}\r\n" in text
+
+
+async def test_ssh_public_key_login(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user, password=None, client_keys=[str(sshd.client_key)]) as s:
+        await settle(s)
+        await s.sendline("id -un")
+        await s.expect_exact(f"\n{it_user.name}\r\n", timeout=10)
+    assert "Accepted publickey" in sshd.logged()
+
+
+async def test_ssh_wrong_password(sshd: Server, it_user: Account) -> None:
+    with pytest.raises(aioexpect.AuthenticationError) as info:
+        await ssh(sshd, it_user, password="not-the-Password", client_keys=None)
+    assert "not-the-Password" not in str(info.value)
+
+
+async def test_ssh_unknown_host_key_sends_no_credential(
+    sshd: Server, it_user: Account, fresh_home: Path
+) -> None:
+    before = len(sshd.log)
+    with pytest.raises(aioexpect.HostKeyError):
+        await ssh(sshd, it_user, known_hosts=())  # no ~/.ssh/known_hosts in fresh_home
+    after = "".join(sshd.log[before:])
+    assert "Failed password" not in after and "Accepted" not in after, after
+
+
+async def test_ssh_terminal_type_size_and_resize(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user, term_type="vt220", dimensions=(33, 111)) as s:
+        await settle(s)
+        await s.sendline("echo term=$TERM; stty size")
+        await s.expect_exact("term=vt220\r\n33 111\r\n", timeout=10)
+        s.set_winsize(40, 120)
+        await s.sendline("stty size")
+        await s.expect_exact("\n40 120\r\n", timeout=10)
+
+
+async def test_ssh_sendintr_interrupts(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user) as s:
+        await settle(s)
+        # READY comes from the process itself: it is in the foreground by then.
+        await s.sendline("sh -c 'echo READY; exec sleep 30'")
+        await s.expect_exact("\nREADY\r\n", timeout=10)
+        await s.sendintr()
+        await s.expect_exact(PROMPT, timeout=5)
+        await s.sendline("echo status=$?")
+        await s.expect_exact("status=130", timeout=10)
+
+
+async def test_ssh_sendeof_on_a_pty_ends_cat_and_the_shell_goes_on(
+    sshd: Server, it_user: Account
+) -> None:
+    async with ssh(sshd, it_user) as s:
+        await settle(s)
+        await s.sendline("echo READY; cat")  # READY: the terminal is back in cooked mode
+        await s.expect_exact("\nREADY\r\n", timeout=10)
+        await s.sendline("some input")
+        await s.expect_exact("some input\r\nsome input\r\n", timeout=10)
+        await s.sendeof()
+        await s.expect_exact(PROMPT, timeout=5)
+        await s.sendline("echo still=$((1+1))")
+        await s.expect_exact("still=2", timeout=10)
+
+
+async def test_ssh_sendeof_ends_the_command(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user, command="wc -c", term_type=None) as s:
+        await s.send("12345")
+        await s.sendeof()
+        await s.expect(r"\b5\b", timeout=10)
+        assert await s.wait() == 0
+
+
+async def test_ssh_command_exit_status_and_utf8(sshd: Server, it_user: Account) -> None:
+    async with ssh(sshd, it_user, command="printf 'caf\\303\\251\\n'; exit 3") as s:
+        await s.expect_exact("café", timeout=10)
+        assert await s.wait() == 3
+        assert s.exit_status == 3
+
+
+async def test_ssh_url(sshd: Server, it_user: Account) -> None:
+    url = f"ssh://{it_user.name}:{it_user.password}@127.0.0.1:{sshd.port}"
+    async with aioexpect.connect(url, known_hosts=str(sshd.known_hosts), timeout=20) as s:
+        assert it_user.password not in repr(s)
+        await settle(s)
+
+
+# -- inetutils telnetd + /bin/login ----------------------------------------------------------
+
+
+async def login_by_hand(s: Session, user: Account) -> None:
+    await s.expect("login: ", timeout=15)
+    await s.sendline(user.name)
+    await s.expect("Password: ?", timeout=15)
+    await s.send_secret(user.password)
+    await s.expect(r"[$#] $", timeout=15)
+
+
+def telnet(telnetd: Server, **options: Any) -> aioexpect._openers.Opener:
+    options.setdefault("timeout", 20)
+    return aioexpect.connect_telnet("127.0.0.1", telnetd.port, **options)
+
+
+async def test_telnet_login_and_one_newline_per_line(telnetd: Server, it_user: Account) -> None:
+    async with telnet(telnetd) as s:
+        await login_by_hand(s, it_user)
+        await settle(s)
+        prompts, text = await count_prompts(s, ["echo one", "echo two", "echo three"])
+        assert prompts == 4, text  # six-plus would mean CR LF became two newlines
+        assert it_user.password not in text
+
+
+async def test_telnet_terminal_type_size_and_resize(telnetd: Server, it_user: Account) -> None:
+    async with telnet(telnetd, term_type="vt220", dimensions=(33, 111)) as s:
+        await login_by_hand(s, it_user)
+        await settle(s)
+        await s.sendline("echo term=$TERM; stty size")
+        await s.expect_exact("term=vt220\r\n33 111\r\n", timeout=10)
+        s.set_winsize(40, 120)
+        await s.sendline("stty size")
+        await s.expect_exact("\n40 120\r\n", timeout=10)
+
+
+async def test_telnet_utf8_and_sendintr(telnetd: Server, it_user: Account) -> None:
+    async with telnet(telnetd) as s:
+        await login_by_hand(s, it_user)
+        await settle(s)
+        await s.sendline("printf 'caf\\303\\251 \\342\\202\\254\\n'")
+        await s.expect_exact("café €", timeout=10)
+        # READY comes from the process itself: it is in the foreground by then.
+        await s.sendline("sh -c 'echo READY; exec sleep 30'")
+        await s.expect_exact("\nREADY\r\n", timeout=10)
+        await s.sendintr()
+        await s.expect_exact(PROMPT, timeout=5)
+
+
+async def test_telnet_url_logs_in(telnetd: Server, it_user: Account) -> None:
+    url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
+    async with aioexpect.connect(url, timeout=30) as s:
+        assert it_user.password not in repr(s)
+        await settle(s)
+        await s.sendline("id -un")
+        await s.expect_exact(f"\n{it_user.name}\r\n", timeout=10)
+
+
+async def test_telnet_url_wrong_password(telnetd: Server, it_user: Account) -> None:
+    url = f"telnet://{it_user.name}:wrong-Password@127.0.0.1:{telnetd.port}"
+    with pytest.raises(aioexpect.AuthenticationError) as info:
+        await aioexpect.connect(url, timeout=30)
+    assert "wrong-Password" not in str(info.value)

@@ -1,0 +1,599 @@
+"""The SSH adapter and connect_ssh against in-process asyncssh servers on 127.0.0.1.
+Every test has a temporary $HOME (no developer keys, config or known_hosts) and
+no agent unless the test starts one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+import uvloop
+
+import aioexpect
+from aioexpect import _ssh
+from aioexpect.testing import check_transport
+from tests.conftest import need
+
+HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
+OTHER_HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
+CLIENT_KEY = asyncssh.generate_private_key("ssh-ed25519")
+PASSWORD = "s3cr3t-Pa55"
+Handler = Callable[[asyncssh.SSHServerProcess[bytes]], Awaitable[None]]
+
+
+async def _resolve_once() -> None:
+    await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_uvloop() -> None:
+    """libuv starts its thread pool (with a pipe) on first use, once per
+    process: start it before any test takes its descriptor baseline."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_resolve_once())
+
+
+@pytest.fixture(autouse=True)
+def _isolated(fresh_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    return fresh_home
+
+
+@dataclass
+class Server:
+    """What the in-process server saw."""
+
+    port: int = 0
+    host_key: asyncssh.SSHKey = HOST_KEY
+    auth_users: list[str] = field(default_factory=list)
+    passwords_seen: int = 0
+    conns: list[asyncssh.SSHServerConnection] = field(default_factory=list)
+
+    def known_hosts(self) -> Any:
+        line = f"[127.0.0.1]:{self.port} {self.host_key.export_public_key().decode()}"
+        return asyncssh.import_known_hosts(line)
+
+
+class _Auth(asyncssh.SSHServer):
+    def __init__(self, record: Server) -> None:
+        self.record = record
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.record.conns.append(conn)
+
+    def begin_auth(self, username: str) -> bool:
+        self.record.auth_users.append(username)
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    def validate_password(self, username: str, password: str) -> bool:
+        self.record.passwords_seen += 1
+        return password == PASSWORD
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        return key.export_public_key() == CLIENT_KEY.export_public_key()
+
+
+async def line_echo(process: asyncssh.SSHServerProcess[bytes]) -> None:
+    """Echo each complete line; exit 0 at EOF."""
+    with contextlib.suppress(asyncssh.Error, OSError):
+        while line := await process.stdin.readline():
+            process.stdout.write(line)
+            await process.stdout.drain()
+    process.exit(0)
+
+
+@contextlib.asynccontextmanager
+async def ssh_server(handler: Handler = line_echo, **options: Any) -> AsyncIterator[Server]:
+    record = Server(host_key=options.pop("host_key", HOST_KEY))
+    acceptor = await asyncssh.listen(
+        "127.0.0.1", 0, server_host_keys=[record.host_key], server_factory=lambda: _Auth(record),
+        process_factory=handler, encoding=None, line_editor=False, **options,
+    )  # fmt: skip
+    record.port = acceptor.get_port()
+    try:
+        yield record
+    finally:
+        acceptor.close()
+        await acceptor.wait_closed()
+        for conn in record.conns:
+            conn.close()
+            await conn.wait_closed()
+
+
+def connect(server: Server, **options: Any) -> aioexpect._openers.Opener:
+    options.setdefault("username", "tester")
+    options.setdefault("password", PASSWORD)
+    options.setdefault("known_hosts", server.known_hosts())
+    options.setdefault("timeout", 10)
+    return aioexpect.connect_ssh("127.0.0.1", options.pop("port", server.port), **options)
+
+
+async def open_raw(server: Server) -> _ssh.SSHTransport:
+    """The adapter alone: a no-pty channel to ``server``, no Session."""
+    transport = await _ssh.open_ssh(
+        "127.0.0.1", server.port, username="u", password=PASSWORD, client_keys=None,
+        known_hosts=server.known_hosts(), command=None, term_type=None,
+        dimensions=(24, 80), connect_timeout=10,
+    )  # fmt: skip
+    assert isinstance(transport, _ssh.SSHTransport)
+    return transport
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- a shell channel ------------------------------------------------------------
+
+
+async def test_shell_channel_round_trip() -> None:
+    async with ssh_server() as server, connect(server) as s:
+        assert s.transport.kind == "ssh"
+        assert s.linesep == "\n"
+        await s.sendline("hello ssh")
+        m = await s.expect("hello (\\w+)\n")
+        assert m.group(1) == "ssh"
+        assert server.auth_users == ["tester"]
+
+
+async def test_pty_gets_term_type_and_dimensions() -> None:
+    async def report(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        cols, rows, _, _ = process.term_size
+        process.stdout.write(f"term={process.term_type} rows={rows} cols={cols}\n".encode())
+        process.exit(0)
+
+    async with (
+        ssh_server(report) as server,
+        connect(server, term_type="vt220", dimensions=(33, 111)) as s,
+    ):
+        await s.expect_exact("term=vt220 rows=33 cols=111")
+
+
+async def test_set_winsize_reaches_the_server() -> None:
+    async def sizes(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        while True:
+            try:
+                await process.stdin.read(1)
+            except asyncssh.TerminalSizeChanged as change:
+                process.stdout.write(f"size {change.height}x{change.width}\n".encode())
+                continue
+            break
+        process.exit(0)
+
+    async with ssh_server(sizes) as server, connect(server) as s:
+        s.set_winsize(50, 132)
+        await s.expect_exact("size 50x132")
+
+
+async def test_command_channel_and_exit_status() -> None:
+    async def run(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        process.stdout.write(f"ran {process.command}\n".encode())
+        process.stderr.write(b"to stderr\n")
+        process.exit(3)
+
+    async with ssh_server(run) as server, connect(server, command="do-it --now") as s:
+        assert s.transport.get_extra_info("command") == "do-it --now"
+        await s.expect_exact("ran do-it --now")
+        await s.expect_exact("to stderr")
+        assert await s.wait() == 3
+        assert s.exit_status == 3
+        assert s.signal_status is None
+        assert await s.read_all() == "\n"
+
+
+async def test_exit_signal_is_reported() -> None:
+    async def killed(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        process.exit_with_signal("TERM")
+
+    async with ssh_server(killed) as server, connect(server, command="x") as s:
+        await s.wait()
+        assert s.exit_status is None
+        assert s.signal_status == 15
+
+
+async def test_sendeof_sends_channel_eof() -> None:
+    async def until_eof(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        data = await process.stdin.read()
+        process.stdout.write(b"got %d bytes then EOF\n" % len(data))
+        process.exit(0)
+
+    async with ssh_server(until_eof) as server, connect(server, term_type=None) as s:
+        await s.send("abc")
+        await s.sendeof()
+        await s.expect_exact("got 3 bytes then EOF")
+        assert await s.wait() == 0
+        with pytest.raises(aioexpect.ClosedError):
+            await s.send("more")
+
+
+async def test_sendeof_on_a_pty_is_ctrl_d_and_repeatable() -> None:
+    async def bytes_in(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        for _ in range(2):
+            process.stdout.write(b"byte %r\n" % await process.stdin.read(1))
+        process.exit(0)
+
+    async with ssh_server(bytes_in) as server, connect(server) as s:
+        await s.sendeof()
+        await s.expect_exact("byte b'\\x04'")
+        await s.sendeof()
+        await s.expect_exact("byte b'\\x04'")
+
+
+async def test_sendintr_is_ctrl_c_on_a_pty_and_a_signal_without() -> None:
+    async def intr(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        try:
+            data = await process.stdin.read(1)
+            process.stdout.write(b"byte %r\n" % data)
+        except asyncssh.SignalReceived as sig:
+            process.stdout.write(f"signal {sig.signal}\n".encode())
+        process.exit(0)
+
+    async with ssh_server(intr) as server:
+        async with connect(server) as s:
+            await s.sendintr()
+            await s.expect_exact("byte b'\\x03'")
+        async with connect(server, term_type=None) as s:
+            await s.sendintr()
+            await s.expect_exact("signal INT")
+            with pytest.raises(TypeError, match="no pty"):
+                s.set_winsize(10, 10)
+
+
+async def test_utf8_split_across_packets_is_decoded() -> None:
+    async def split(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        for piece in (b"caf\xc3", b"\xa9 ", b"\xe2\x82", b"\xac\n"):
+            process.stdout.write(piece)
+            await process.stdout.drain()
+        process.exit(0)
+
+    async with ssh_server(split) as server, connect(server) as s:
+        m = await s.expect("caf(.) (.)\n")
+        assert m.groups() == ("é", "€")
+
+
+async def test_back_pressure_bounds_unread_data() -> None:
+    sent = asyncio.Event()
+    total = 16 * _ssh.HIGH_WATER
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            chunk = b"x" * 65536
+            for _ in range(total // len(chunk)):
+                process.stdout.write(chunk)
+                await process.stdout.drain()
+            sent.set()
+            process.stdout.write(b"END")
+            process.exit(0)
+
+    async with ssh_server(flood) as server:
+        transport = await open_raw(server)
+        try:
+            first = await transport.read()
+            assert first
+            # Nobody reads: the server must block well before it sent everything.
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(sent.wait(), 0.5)
+            received = len(first)
+            while not (data := await transport.read()).endswith(b"END"):
+                received += len(data)
+            assert received + len(data) == total + 3
+        finally:
+            await transport.close()
+
+
+# -- conformance --------------------------------------------------------------------
+
+
+async def test_ssh_transport_conformance() -> None:
+    async with ssh_server() as server:
+        await check_transport(lambda: open_raw(server))
+
+
+# -- authentication --------------------------------------------------------------------
+
+
+async def test_wrong_password_is_authentication_error_without_the_password() -> None:
+    async with ssh_server() as server:
+        with pytest.raises(aioexpect.AuthenticationError) as info:
+            await connect(server, password="wrong-Pa55word", client_keys=None)
+        assert "wrong-Pa55word" not in str(info.value)
+        assert f"127.0.0.1:{server.port}" in str(info.value)
+        assert info.value.host == "127.0.0.1" and info.value.port == server.port
+        assert server.passwords_seen >= 1
+
+
+async def test_public_key_authentication(tmp_path: Path) -> None:
+    key_file = tmp_path / "id_test"
+    key_file.write_bytes(CLIENT_KEY.export_private_key())
+    async with ssh_server() as server:
+        async with connect(server, password=None, client_keys=[str(key_file)]) as s:
+            await s.sendline("key ok")
+            await s.expect_exact("key ok")
+        assert server.passwords_seen == 0
+
+
+async def test_encrypted_key_with_passphrase(tmp_path: Path) -> None:
+    key_file = tmp_path / "id_locked"
+    key_file.write_bytes(CLIENT_KEY.export_private_key("pkcs8-pem", passphrase="open sesame"))
+    async with ssh_server() as server:
+        opts = {"password": None, "client_keys": [str(key_file)]}
+        async with connect(server, passphrase="open sesame", **opts) as s:
+            await s.sendline("unlocked")
+            await s.expect_exact("unlocked")
+        with pytest.raises(aioexpect.AuthenticationError, match="client key"):
+            await connect(server, passphrase="wrong", **opts)
+
+
+async def test_default_client_keys_come_from_home(_isolated: Path) -> None:
+    ssh_dir = _isolated / ".ssh"
+    ssh_dir.mkdir()
+    (ssh_dir / "id_ed25519").write_bytes(CLIENT_KEY.export_private_key())
+    async with ssh_server() as server, connect(server, password=None) as s:
+        await s.sendline("home key")
+        await s.expect_exact("home key")
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Iterator[str]:
+    """A real ssh-agent holding CLIENT_KEY; yields its socket path."""
+    agent, add = (need(p, "Debian openssh-client") for p in ("ssh-agent", "ssh-add"))
+    sock, key_file = str(tmp_path / "agent.sock"), tmp_path / "agent_key"
+    key_file.write_bytes(CLIENT_KEY.export_private_key())
+    key_file.chmod(0o600)
+    proc = subprocess.Popen([agent, "-D", "-a", sock], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # printed once the socket is bound
+        env = {**os.environ, "SSH_AUTH_SOCK": sock}
+        subprocess.run([add, "-q", str(key_file)], env=env, check=True, capture_output=True)
+        yield sock
+    finally:
+        proc.terminate()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def test_agent_authentication(agent: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSH_AUTH_SOCK", agent)
+    async with ssh_server() as server, connect(server, password=None) as s:
+        await s.sendline("agent ok")
+        await s.expect_exact("agent ok")
+        assert server.passwords_seen == 0
+
+
+# -- host keys -------------------------------------------------------------------------
+
+
+async def test_missing_known_hosts_file_rejects_before_any_credential() -> None:
+    async with ssh_server() as server:
+        with pytest.raises(aioexpect.HostKeyError) as info:
+            await connect(server, known_hosts=())
+        assert f"127.0.0.1:{server.port}" in str(info.value)
+        assert server.auth_users == [] and server.passwords_seen == 0
+
+
+async def test_empty_known_hosts_list_trusts_nothing(_isolated: Path) -> None:
+    async with ssh_server() as server:
+        ssh_dir = _isolated / ".ssh"
+        ssh_dir.mkdir()  # even with the key in the default file
+        line = f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        (ssh_dir / "known_hosts").write_text(line)
+        with pytest.raises(aioexpect.HostKeyError):
+            await connect(server, known_hosts=[])
+        assert server.passwords_seen == 0
+
+
+async def test_home_known_hosts_file_is_used_by_default(_isolated: Path) -> None:
+    async with ssh_server() as server:
+        ssh_dir = _isolated / ".ssh"
+        ssh_dir.mkdir()
+        line = f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        (ssh_dir / "known_hosts").write_text(line)
+        async with connect(server, known_hosts=()) as s:
+            await s.sendline("trusted")
+            await s.expect_exact("trusted")
+
+
+async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
+    async with ssh_server(host_key=OTHER_HOST_KEY) as server:
+        stale = tmp_path / "known_hosts"
+        stale.write_text(f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}")
+        with pytest.raises(aioexpect.HostKeyError, match="not trusted"):
+            await connect(server, known_hosts=str(stale))
+        assert server.auth_users == [] and server.passwords_seen == 0
+
+
+async def test_known_hosts_none_turns_checking_off_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+    async with ssh_server() as server, connect(server, known_hosts=None) as s:
+        await s.sendline("unchecked")
+        await s.expect_exact("unchecked")
+    warnings = [r for r in caplog.records if r.name == "aioexpect" and "OFF" in r.getMessage()]
+    assert len(warnings) == 1
+    assert f"127.0.0.1:{server.port}" in warnings[0].getMessage()
+
+
+# -- failures while connecting ----------------------------------------------------------
+
+
+async def test_refused_connection_is_connect_error() -> None:
+    port = free_port()
+    with pytest.raises(aioexpect.ConnectError) as info:
+        await aioexpect.connect_ssh("127.0.0.1", port, known_hosts=None, timeout=5)
+    assert not isinstance(info.value, aioexpect.AuthenticationError)
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+async def test_dns_failure_is_connect_error() -> None:
+    with pytest.raises(aioexpect.ConnectError, match=r"nonexistent\.invalid:2222"):
+        await aioexpect.connect_ssh("nonexistent.invalid", 2222, known_hosts=None, timeout=5)
+
+
+async def test_silent_server_times_out_within_the_timeout() -> None:
+    writers: list[asyncio.StreamWriter] = []
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    server = await asyncio.start_server(mute, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    loop = asyncio.get_running_loop()
+    try:
+        start = loop.time()
+        with pytest.raises(aioexpect.ConnectError, match="timed out") as info:
+            await aioexpect.connect_ssh("127.0.0.1", port, known_hosts=None, timeout=0.3)
+        assert loop.time() - start < 2.0
+        assert info.value.port == port
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_bad_arguments_are_plain_errors() -> None:
+    with pytest.raises(ValueError, match="port"):
+        await aioexpect.connect_ssh("127.0.0.1", 0, known_hosts=None)
+    with pytest.raises(TypeError, match="term_type"):
+        await aioexpect.connect_ssh("127.0.0.1", 22, known_hosts=None, term_type=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dimensions"):
+        aioexpect.connect_ssh("127.0.0.1", dimensions=(0, 80))
+
+
+# -- the peer vanishing, keepalive --------------------------------------------------------
+
+
+class Proxy:
+    """A TCP relay to the SSH server that can freeze (relay nothing) or cut."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.frozen = False
+        self.writers: list[asyncio.StreamWriter] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> Proxy:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cut()
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    def cut(self) -> None:
+        for writer in self.writers:
+            writer.transport.abort()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.writers += [writer, up_writer]
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(self._pipe(src, dst))
+            self.tasks.add(task)
+
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await src.read(65536):
+                if not self.frozen:
+                    dst.write(data)
+        dst.close()
+
+
+async def test_vanished_peer_is_connection_lost() -> None:
+    async with ssh_server() as server, Proxy(server.port) as proxy:
+        async with connect(server, port=proxy.port, known_hosts=None) as s:
+            await s.sendline("before")
+            await s.expect_exact("before")
+            proxy.cut()
+            with pytest.raises(aioexpect.ConnectionLostError, match=f"127.0.0.1:{proxy.port}"):
+                await s.expect_exact("never", timeout=10)
+            with pytest.raises(aioexpect.ConnectionLostError):
+                await s.sendline("after")
+
+
+async def test_keepalive_options_are_passed_to_asyncssh() -> None:
+    async with ssh_server() as server, Proxy(server.port) as proxy:
+        keepalive = {"keepalive_interval": 0.1, "keepalive_count_max": 2}
+        async with connect(server, port=proxy.port, known_hosts=None, **keepalive) as s:
+            await s.sendline("alive")
+            await s.expect_exact("alive")
+            proxy.frozen = True  # the server stops answering, the socket stays up
+            with pytest.raises(aioexpect.ConnectionLostError, match="keepalive"):
+                await s.expect_exact("never", timeout=10)
+
+
+# -- URLs, secrets, closing -------------------------------------------------------------------
+
+
+async def test_url_credentials_are_used() -> None:
+    async with ssh_server() as server:
+        url = f"ssh://alice:{PASSWORD}@127.0.0.1:{server.port}"
+        async with aioexpect.connect(url, known_hosts=server.known_hosts(), timeout=10) as s:
+            await s.sendline("via url")
+            await s.expect_exact("via url")
+            assert PASSWORD not in repr(s)
+        assert server.auth_users == ["alice"]
+
+
+async def test_password_is_redacted_even_when_echoed() -> None:
+    async with ssh_server() as server, connect(server) as s:
+        await s.sendline(f"echo {PASSWORD}")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect_exact("never", timeout=0.5)
+        assert PASSWORD not in str(info.value)
+        assert "********" in str(info.value)
+
+
+async def test_close_is_idempotent_and_read_after_close_fails() -> None:
+    async with ssh_server() as server:
+        s = await connect(server)
+        await s.close()
+        await s.close()
+        assert s.closed
+        with pytest.raises(aioexpect.ClosedError):
+            await s.expect_exact("x")
+        transport = s.transport
+        with pytest.raises(aioexpect.ClosedError):
+            await transport.read()
+        with pytest.raises(aioexpect.ClosedError):
+            await transport.write(b"x")
+
+
+async def test_close_wakes_a_pending_read() -> None:
+    async with ssh_server() as server:
+        transport = await open_raw(server)
+        reader = asyncio.create_task(transport.read())
+        await asyncio.sleep(0)
+        await transport.close(force=True)
+        with pytest.raises(aioexpect.ClosedError):
+            await reader

@@ -1,0 +1,507 @@
+"""The telnet adapter and connect_telnet: the pure scanner, in-process
+telnetlib3 servers, and raw TCP servers that send exactly the bytes a test
+needs (hostile ones included)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import struct
+import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import telnetlib3
+import uvloop
+
+import aioexpect
+from aioexpect import _telnet
+from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
+from aioexpect.testing import check_transport
+from tests.splits import splits
+
+Shell = Callable[[Any, Any], Awaitable[None]]
+RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _resolve_once() -> None:
+    await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_uvloop() -> None:
+    """libuv starts its thread pool (with a pipe) on first use, once per
+    process: start it before any test takes its descriptor baseline."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_resolve_once())
+
+
+# -- the scanner (pure) ----------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, want: int = 1 << 30) -> None:
+        self.data = bytearray()
+        self.commands: list[bytes] = []
+        self.want = want
+
+    def on_data(self, data: bytes) -> None:
+        self.data += data
+
+    def on_command(self, command: bytes) -> bool:
+        self.commands.append(command)
+        return len(self.commands) < self.want
+
+
+def scan(stream: bytes, pieces: list[bytes] | None = None, **kwargs: Any) -> Recorder:
+    rec = Recorder(**kwargs)
+    scanner = TelnetScanner(rec.on_data, rec.on_command)
+    for piece in pieces if pieces is not None else [stream]:
+        scanner.feed(piece)
+    return rec
+
+
+STREAM = (
+    b"Hello\r\n"
+    b"\xff\xfd\x18"  # DO TTYPE
+    b"a\xff\xffb"  # escaped IAC in data
+    b"\xff\xf1"  # NOP: dropped
+    b"\xff\xfa\x18\x01\xff\xf0"  # SB TTYPE SEND SE
+    b"x\r\x00y"  # CR NUL
+    b"\xff\xfa\x27\x00\xff\xff\x01\xff\xf0"  # SB with an escaped IAC inside
+    b"\xff\xfb\x01"  # WILL ECHO
+    b"tail\r"
+)
+EXPECTED_DATA = b"Hello\r\na\xffbx\rytail\r"
+EXPECTED_COMMANDS = [
+    b"\xff\xfd\x18",
+    b"\xff\xfa\x18\x01\xff\xf0",
+    b"\xff\xfa\x27\x00\xff\xff\x01\xff\xf0",
+    b"\xff\xfb\x01",
+]
+
+
+def test_scanner_whole_bytewise_and_random_splits() -> None:
+    for label, pieces in splits(STREAM):
+        rec = scan(STREAM, pieces)
+        assert bytes(rec.data) == EXPECTED_DATA, label
+        assert rec.commands == EXPECTED_COMMANDS, label
+
+
+def test_scanner_cr_nul_across_chunks_and_binary_mode() -> None:
+    assert bytes(scan(b"", [b"a\r", b"\x00b"]).data) == b"a\rb"
+    assert bytes(scan(b"", [b"a\r", b"\x00\x00b"]).data) == b"a\r\x00b"
+    rec = Recorder()
+    scanner = TelnetScanner(rec.on_data, rec.on_command)
+    scanner.binary = True
+    scanner.feed(b"a\r\x00b")
+    assert bytes(rec.data) == b"a\r\x00b"
+
+
+def test_scanner_drops_oversized_subnegotiation() -> None:
+    huge = b"\xff\xfa\x18" + b"A" * (MAX_SUBNEGOTIATION + 10) + b"\xff\xf0after"
+    for pieces in ([huge], [huge[i : i + 4096] for i in range(0, len(huge), 4096)]):
+        rec = scan(huge, pieces)
+        assert rec.commands == []
+        assert bytes(rec.data) == b"after"
+
+
+def test_scanner_command_inside_subnegotiation_abandons_it() -> None:
+    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01data")
+    assert rec.commands == [b"\xff\xfd\x01"]
+    assert bytes(rec.data) == b"data"
+
+
+def test_scanner_stops_asking_once_the_consumer_has_had_enough() -> None:
+    storm = b"\xff\xfd\x06" * 10_000 + b"END"
+    rec = scan(storm, want=5)
+    assert len(rec.commands) == 5
+    assert bytes(rec.data) == b"END"
+
+
+def test_scanner_survives_random_garbage() -> None:
+    for seed in range(50):
+        rng = random.Random(seed)
+        garbage = bytes(rng.choice((255, 255, 250, 240, 251, 253, 0, 13, 65)) for _ in range(2000))
+        rec = scan(garbage + b"\x00\xff\xf0MARK")
+        assert bytes(rec.data).endswith(b"MARK"), f"seed {seed}"
+
+
+# -- servers ------------------------------------------------------------------------------
+
+
+class HalfClosingServer(telnetlib3.TelnetServer):
+    """telnetlib3's server hangs up as soon as the client half-closes, dropping
+    the answers to what it read just before; this one lets the shell finish."""
+
+    def eof_received(self) -> bool:  # type: ignore[override]
+        assert self.reader is not None
+        self.reader.feed_eof()
+        return True
+
+
+@contextlib.asynccontextmanager
+async def telnet_server(shell: Shell, **options: Any) -> AsyncIterator[int]:
+    """A telnetlib3 server on 127.0.0.1 port 0; yields the port."""
+    options.setdefault("protocol_factory", HalfClosingServer)
+    options.setdefault("encoding", False)
+    options.setdefault("connect_maxwait", 0.05)
+    server = await telnetlib3.create_server("127.0.0.1", 0, shell=shell, **options)  # type: ignore[arg-type]
+    assert server.sockets
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def line_echo(reader: Any, writer: Any) -> None:
+    while line := await reader.readline():
+        writer.write(line)
+        await writer.drain()
+    writer.close()
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: RawHandler) -> AsyncIterator[int]:
+    """A plain TCP server (no telnet at all) running ``handler`` per client."""
+    tasks: set[asyncio.Task[Any]] = set()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        writers.append(writer)
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            await handler(reader, writer)
+        writer.close()
+
+    server = await asyncio.start_server(client, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        for writer in writers:
+            writer.transport.abort()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+
+
+def connect(port: int, **options: Any) -> aioexpect._openers.Opener:
+    options.setdefault("timeout", 10)
+    return aioexpect.connect_telnet("127.0.0.1", port, **options)
+
+
+# -- against telnetlib3 ------------------------------------------------------------------
+
+
+async def test_line_echo_round_trip() -> None:
+    async with telnet_server(line_echo) as port, connect(port) as s:
+        assert s.transport.kind == "telnet"
+        assert s.linesep == "\r\n"
+        assert s.transport.get_extra_info("peer") == f"127.0.0.1:{port}"
+        await s.sendline("hello telnet")
+        m = await s.expect("hello (\\w+)\r\n")
+        assert m.group(1) == "telnet"
+
+
+async def test_naws_ttype_and_set_winsize() -> None:
+    async def report(reader: Any, writer: Any) -> None:
+        info = writer.get_extra_info
+        writer.write(f"term={info('TERM')} rows={info('rows')} cols={info('cols')}\r\n")
+        while await reader.readline():
+            writer.write(f"size {info('rows')}x{info('cols')}\r\n")
+        writer.close()
+
+    async with (
+        telnet_server(report, encoding="utf8", connect_maxwait=2.0) as port,
+        connect(port, term_type="vt220", dimensions=(33, 111)) as s,
+    ):
+        await s.expect_exact("term=vt220 rows=33 cols=111")
+        s.set_winsize(50, 132)
+        await s.sendline("size?")
+        await s.expect_exact("size 50x132")
+
+
+async def test_utf8_text_from_a_charset_negotiating_server() -> None:
+    async def greet(reader: Any, writer: Any) -> None:
+        writer.write("Grüße, €uro\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with telnet_server(greet, encoding="utf8", connect_maxwait=2.0) as port:
+        async with connect(port) as s:
+            await s.expect_exact("Grüße, €uro")
+
+
+async def test_telnet_transport_conformance() -> None:
+    async with telnet_server(line_echo) as port:
+
+        async def open_transport() -> _telnet.TelnetTransport:
+            transport = await _telnet.open_telnet(
+                "127.0.0.1", port, term_type="xterm", dimensions=(24, 80), connect_timeout=10
+            )
+            assert isinstance(transport, _telnet.TelnetTransport)
+            return transport
+
+        await check_transport(open_transport)
+
+
+# -- exact bytes, against raw servers ---------------------------------------------------
+
+
+async def test_outgoing_bytes_follow_the_nvt() -> None:
+    async def collect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        got = await reader.readuntil(b"END\r\n")
+        writer.write(got.hex().encode() + b"\r\n")
+        await writer.drain()
+
+    async with raw_server(collect) as port, connect(port) as s:
+        await s.sendline("one")
+        await s.sendline("a\rb")
+        await s.send(b"\xff")
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == b"one\r\na\r\x00b\r\n\xff\xffEND\r\n"
+
+
+async def test_incoming_cr_nul_iac_iac_and_split_utf8() -> None:
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for piece in (b"a\r", b"\x00b\xff\xff", b"\r\ncaf\xc3", b"\xa9\r\n"):
+            writer.write(piece)
+            await writer.drain()
+            await reader.readuntil(b"\n")  # one TCP segment per piece
+
+    async with raw_server(send) as port:
+        async with connect(port, encoding=None) as s:
+            for _ in range(4):
+                await s.sendline("next")
+            assert await s.read_all() == b"a\rb\xff\r\ncaf\xc3\xa9\r\n"
+        async with connect(port) as s:
+            for _ in range(4):
+                await s.sendline("next")
+            assert await s.read_all() == "a\rb\ufffd\r\ncafé\r\n"
+
+
+async def test_everything_sent_before_eof_arrives() -> None:
+    size = 3 * _telnet.HIGH_WATER + 12345
+    alphabet = bytes(b"abcdefghijklmno\n"[i % 16] for i in range(256))
+    body = random.Random(1).randbytes(size).translate(alphabet).replace(b"\n", b"\r\n")
+
+    async def dump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(body)
+        await writer.drain()
+
+    async with raw_server(dump) as port, connect(port, encoding=None) as s:
+        assert await s.read_all() == body
+
+
+async def test_sendeof_half_closes() -> None:
+    async def count(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.read()
+        writer.write(b"got %d bytes\r\n" % len(data))
+        await writer.drain()
+
+    async with raw_server(count) as port, connect(port) as s:
+        await s.send("12345")
+        await s.sendeof()
+        await s.expect_exact("got 5 bytes")
+        with pytest.raises(aioexpect.ClosedError):
+            await s.send("x")
+
+
+async def test_reset_by_peer_is_connection_lost() -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"bye\r\n")
+        await writer.drain()
+        await reader.readuntil(b"ok\r\n")
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    async with raw_server(reset) as port, connect(port) as s:
+        await s.expect_exact("bye")
+        await s.sendline("ok")
+        with pytest.raises(aioexpect.ConnectionLostError, match=f"127.0.0.1:{port}"):
+            await s.expect_exact("never")
+
+
+# -- hostile peers ---------------------------------------------------------------------------
+
+
+async def test_garbage_iac_sequences_never_crash() -> None:
+    rng = random.Random(7)
+    garbage = bytes(
+        rng.choice((255, 255, 255, 250, 240, 251, 252, 253, 254, 1, 3, 24, 31, 39, 0, 13))
+        for _ in range(200_000)
+    )
+
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(garbage + b"\x00\xff\xf0MARK\r\n")
+        await writer.drain()
+        line = await reader.readuntil(b"alive\r\n")
+        writer.write(b"echo " + line.split(b"\r\n")[-2])
+        await writer.drain()
+
+    async with raw_server(hostile) as port, connect(port, encoding=None) as s:
+        await s.expect_exact(b"MARK\r\n")
+        await s.sendline("alive")
+        await s.expect_exact(b"echo alive")
+
+
+async def test_negotiation_storm_is_answered_only_within_a_budget() -> None:
+    storm = b"\xff\xfd\x06" * 300_000  # DO TIMING-MARK, each asks for a reply
+
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(storm + b"AFTER\r\n")  # and read nothing meanwhile
+        await writer.drain()
+        got = await reader.readuntil(b"REPORT\r\n")
+        writer.write(b"replies=%d\r\n" % got.count(b"\xff\xfb\x06"))
+        await writer.drain()
+
+    async with raw_server(hostile) as port, connect(port) as s:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        await s.expect_exact("AFTER")
+        await s.sendline("REPORT")
+        m = await s.expect(r"replies=(\d+)")
+        replies = int(m.group(1))
+        assert 1 <= replies <= _telnet.BURST + _telnet.RATE * (loop.time() - start) + 1
+
+
+async def test_unterminated_subnegotiation_stays_bounded() -> None:
+    flood = 8 << 20
+
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"visible\r\n\xff\xfa\x18")
+        chunk = b"A" * 65536
+        for _ in range(flood // len(chunk)):
+            writer.write(chunk)
+            await writer.drain()
+
+    tracemalloc.start()
+    try:
+        async with raw_server(hostile) as port, connect(port) as s:
+            await s.expect_exact("visible\r\n")
+            assert await s.read_all() == ""  # the SB swallows everything, bounded
+            _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < flood // 2, f"peak {peak} bytes for an {flood}-byte sub-negotiation"
+
+
+async def test_long_terminated_subnegotiation_is_dropped_and_data_follows() -> None:
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfa\x18" + b"\x01" * (4 * MAX_SUBNEGOTIATION) + b"\xff\xf0after\r\n")
+        await writer.drain()
+
+    async with raw_server(hostile) as port, connect(port) as s:
+        assert await s.read_all() == "after\r\n"
+
+
+# -- connecting ----------------------------------------------------------------------------
+
+
+async def test_refused_connection_is_connect_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(aioexpect.ConnectError) as info:
+        await connect(port)
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+
+
+async def test_connect_timeout_is_connect_error() -> None:
+    # A listener that never accepts, its queue already full: the SYN is dropped.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+                fillers.append(filler)
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            with pytest.raises(aioexpect.ConnectError, match="timed out"):
+                await connect(port, timeout=0.3)
+            assert loop.time() - start < 2.0
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+async def test_bad_arguments_are_plain_errors() -> None:
+    with pytest.raises(ValueError, match="port"):
+        await aioexpect.connect_telnet("127.0.0.1", 70000)
+    with pytest.raises(ValueError, match="term_type"):
+        await aioexpect.connect_telnet("127.0.0.1", 23, term_type="vt\u00e9")
+
+
+# -- URLs and login -------------------------------------------------------------------------
+
+
+async def login_dialog(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        writer.write(b"Username: ")
+        user = (await reader.readuntil(b"\r\n")).strip()
+        writer.write(b"Password: ")
+        password = (await reader.readuntil(b"\r\n")).strip()
+        if (user, password) == (b"admin", b"Pa55-w0rd"):
+            break
+        writer.write(b"\r\n% Login invalid\r\n\r\n")
+    writer.write(b"\r\nrouter#")
+    while line := await reader.readuntil(b"\r\n"):
+        writer.write(b"\r\nyou said " + line.strip() + b"\r\nrouter#")
+
+
+async def test_url_without_credentials() -> None:
+    async with telnet_server(line_echo) as port:
+        async with aioexpect.connect(f"telnet://127.0.0.1:{port}", timeout=10) as s:
+            await s.sendline("plain url")
+            await s.expect_exact("plain url")
+
+
+async def test_url_credentials_log_in() -> None:
+    async with raw_server(login_dialog) as port:
+        url = f"telnet://admin:Pa55-w0rd@127.0.0.1:{port}"
+        async with aioexpect.connect(url, timeout=10) as s:
+            assert "Pa55-w0rd" not in repr(s)
+            await s.sendline("show version")
+            await s.expect_exact("you said show version")
+
+
+async def test_url_with_wrong_password_is_authentication_error() -> None:
+    async with raw_server(login_dialog) as port:
+        url = f"telnet://admin:not-it@127.0.0.1:{port}"
+        with pytest.raises(aioexpect.AuthenticationError) as info:
+            await aioexpect.connect(url, timeout=10)
+        assert "not-it" not in str(info.value)
+
+
+# -- closing ----------------------------------------------------------------------------------
+
+
+async def test_close_is_idempotent_and_wakes_a_pending_read() -> None:
+    async with telnet_server(line_echo) as port:
+        transport = await _telnet.open_telnet(
+            "127.0.0.1", port, term_type="xterm", dimensions=(24, 80), connect_timeout=10
+        )
+        reader = asyncio.create_task(transport.read())
+        await asyncio.sleep(0)
+        await transport.close()
+        await transport.close()
+        assert transport.closed
+        with pytest.raises(aioexpect.ClosedError):
+            await reader
+        with pytest.raises(aioexpect.ClosedError):
+            await transport.write(b"x")
