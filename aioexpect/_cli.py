@@ -1,16 +1,468 @@
-"""The ``aioexpect`` command line (placeholder until the CLI work lands)."""
+"""The ``aioexpect`` command line: ``exec``, ``demo``, ``console``, ``run``, ``--version``.
+
+``exec`` runs commands on many hosts through ``run_many``; ``console`` and
+``run`` come from ``_console_cli`` (imported when the parser is built; if it
+is missing or broken those two subcommands fail with a clear message).
+Passwords are never taken from the command line's options.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import os
+import re
+import shutil
 import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any, NoReturn
+from urllib.parse import unquote, urlsplit
+
+from . import drivers
+from ._exceptions import CommandError
+from ._many import Account, Host, Result, run_many
+from ._openers import redact_url
+from ._runner import run
+from ._session import Session
+from ._version import __version__
+
+__all__ = ["build_parser", "main", "read_hosts"]
+
+PASSWORD_ENV = "AIOEXPECT_PASSWORD"
+NO_PASSWORD_OPTION = (
+    "passwords are not accepted as options (other users can read them with ps, and "
+    f"they stay in the shell history): set the {PASSWORD_ENV} environment variable "
+    "with --user, or put the credentials in the URLs of a --hosts file"
+)
+_COMMENT = re.compile(r"(^|\s)#.*$")
 
 
-def main(argv: list[str] | None = None) -> int:
-    from ._version import __version__
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit with status 2 and a short hint."""
 
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--version"]:
-        print(f"aioexpect {__version__}")
-        return 0
-    print("aioexpect: command line not written yet", file=sys.stderr)
-    return 2
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="aioexpect",
+        description="Automate interactive sessions (shells, REPLs, routers) with asyncio.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"aioexpect {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _add_exec(sub)
+    demo = sub.add_parser(
+        "demo",
+        help="run commands on embedded emulated devices and a local shell",
+        description="Start emulated SSH and telnet devices and a local shell inside "
+        "this process, run a few commands on all of them with run_many, print the results.",
+        allow_abbrev=False,
+    )
+    demo.add_argument("--json", action="store_true", help="print the results as JSON")
+    demo.set_defaults(func=_demo)
+    _add_console(sub)
+    return parser
+
+
+def _add_exec(sub: Any) -> None:
+    p = sub.add_parser(
+        "exec",
+        help="run commands on many hosts",
+        description="Run commands on many hosts at once and print each host's output. "
+        f"Credentials come from the URLs, or from --user and ${PASSWORD_ENV}. "
+        "Exits 1 if any host failed.",
+        allow_abbrev=False,
+    )
+    p.add_argument(
+        "targets",
+        nargs="*",
+        metavar="TARGET",
+        help="ssh://[user@]host[:port], telnet://..., spawn:COMMAND (no scheme: ssh://)",
+    )
+    p.add_argument(
+        "--hosts",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read targets from FILE (one URL per line, # comments; - for stdin)",
+    )
+    p.add_argument(
+        "-c",
+        "--command",
+        dest="commands",
+        action="append",
+        required=True,
+        metavar="COMMAND",
+        help="command to run on every host (repeat for several, run in order)",
+    )
+    p.add_argument("-u", "--user", help=f"user name (password from ${PASSWORD_ENV})")
+    p.add_argument("-i", "--key", metavar="FILE", help="SSH client private key file")
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=50,
+        metavar="N",
+        help="hosts at once (default 50)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="bound on each host's whole run (default: none)",
+    )
+    p.add_argument(
+        "--command-timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="each wait: connecting, the prompt, each command (default 30)",
+    )
+    p.add_argument("--driver", default="generic", help="device driver (default generic)")
+    p.add_argument("--logdir", metavar="DIR", help="write one transcript per host into DIR")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON list of {"host", "ok", "outputs", "error"}',
+    )
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--known-hosts", metavar="FILE", help="SSH known_hosts file (default ~/.ssh/known_hosts)"
+    )
+    keys.add_argument(
+        "--insecure-no-host-key-check",
+        action="store_true",
+        help="INSECURE: accept any SSH host key (man-in-the-middle risk; test benches only)",
+    )
+    for flag in ("--password", "--passwd", "--pass"):
+        p.add_argument(
+            flag, dest="password_option", nargs="?", const="", default=None, help=argparse.SUPPRESS
+        )
+    p.set_defaults(func=_exec)
+
+
+def _add_console(sub: Any) -> None:
+    """``console`` and ``run`` from ``_console_cli``, or stand-ins that explain."""
+    try:
+        console_cli = importlib.import_module("aioexpect._console_cli")
+        console_cli.register(sub)
+    except Exception as exc:  # missing or broken: the rest of the CLI still works
+        reason = f"{type(exc).__name__}: {exc}"
+        for name, what in (("console", "the live async console"), ("run", "a program")):
+            p = sub.add_parser(name, help=f"{what} (unavailable)", add_help=False)
+            p.set_defaults(func=_unavailable(name, reason), any_arguments=True)
+
+
+def _unavailable(name: str, reason: str) -> Callable[[argparse.Namespace], int]:
+    def fail(args: argparse.Namespace) -> int:
+        print(f"aioexpect {name}: not available in this installation ({reason})", file=sys.stderr)
+        return 2
+
+    return fail
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``aioexpect`` and ``python -m aioexpect``; returns the exit status."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
+    if extra and not getattr(args, "any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.verbose:
+        level = logging.DEBUG if args.verbose > 1 else logging.INFO
+        logging.basicConfig(level=level, format="%(name)s: %(levelname)s: %(message)s")
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        status = func(args)
+        if asyncio.iscoroutine(status):
+            status = run(status)
+    except KeyboardInterrupt:
+        print("aioexpect: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `aioexpect exec ... | head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+    return int(status or 0)
+
+
+# -- exec ----------------------------------------------------------------------------
+
+
+def read_hosts(lines: Sequence[str]) -> list[str]:
+    """Targets from a hosts file's lines: one URL per line; blank lines and
+    ``#`` comments (whole lines, or after whitespace) are skipped."""
+    targets = []
+    for line in lines:
+        url = _COMMENT.sub("", line).strip()
+        if url:
+            targets.append(url)
+    return targets
+
+
+def _load_hosts(path: str) -> list[str]:
+    if path == "-":
+        return read_hosts(sys.stdin.read().splitlines())
+    try:
+        with open(path, encoding="utf-8") as f:
+            targets = read_hosts(f.read().splitlines())
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _UsageError(f"cannot read hosts file {path!r}: {exc.strerror}") from None
+    if mode & 0o077 and any(urlsplit(t).password for t in targets if "://" in t):
+        _warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
+    return targets
+
+
+class _UsageError(Exception):
+    """A bad command line discovered after parsing (exit status 2)."""
+
+
+def _warn(message: str) -> None:
+    print(f"aioexpect: warning: {message}", file=sys.stderr)
+
+
+def _targets(args: argparse.Namespace) -> list[Host]:
+    """Hosts with the accounts --user, --key and $AIOEXPECT_PASSWORD make."""
+    urls = list(args.targets)
+    if any(_url_password(u) for u in urls):
+        _warn(
+            "a password in a URL on the command line is visible to other users (ps): "
+            f"prefer a --hosts file (chmod 600) or ${PASSWORD_ENV}"
+        )
+    for path in args.hosts:
+        urls.extend(_load_hosts(path))
+    if not urls:
+        raise _UsageError("no targets: name them as arguments or with --hosts FILE")
+    password = os.environ.get(PASSWORD_ENV) or None
+    hosts, nameless = [], 0
+    for url in urls:
+        user = args.user or _url_user(url)
+        account = None
+        if user and not url.lower().startswith("spawn:"):
+            account = Account(user, password=password, key=args.key)
+        elif not url.lower().startswith("spawn:"):
+            nameless += 1
+        hosts.append(Host(url, account))
+    if nameless and (password or args.key):
+        what = "--key" if args.key else f"${PASSWORD_ENV}"
+        _warn(f"{what} is not used for {nameless} target(s) that name no user: add --user")
+    return hosts
+
+
+def _url_user(url: str) -> str | None:
+    if url.lower().startswith("spawn:"):
+        return None
+    user = urlsplit(url if "://" in url else "ssh://" + url).username
+    return None if user is None else unquote(user)
+
+
+def _url_password(url: str) -> bool:
+    return "://" in url and urlsplit(url).password is not None
+
+
+def _exec(args: argparse.Namespace) -> Any:
+    if args.password_option is not None:
+        print(f"aioexpect exec: error: {NO_PASSWORD_OPTION}", file=sys.stderr)
+        return 2
+    try:
+        if args.driver != "auto":
+            drivers.get(args.driver)
+        hosts = _targets(args)
+    except (_UsageError, ValueError) as exc:
+        print(f"aioexpect exec: error: {exc}", file=sys.stderr)
+        return 2
+    return _exec_async(args, hosts)
+
+
+async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
+    commands: list[str] = args.commands
+    outputs: dict[int, list[str]] = {id(h): [] for h in hosts}
+
+    async def job(session: Session, host: Host) -> list[str]:
+        out = outputs[id(host)]
+        for command in commands:
+            try:
+                out.append(await session.execute(command))
+            except CommandError as exc:
+                out.append(exc.output)
+                raise
+        return out
+
+    known_hosts: Any = args.known_hosts or ()
+    if args.insecure_no_host_key_check:
+        known_hosts = None
+        _warn("SSH host keys are not checked (--insecure-no-host-key-check)")
+        logging.getLogger("aioexpect").addFilter(_said_once)
+    progress = _Progress(len(hosts), sys.stderr) if _interactive() else None
+    printer = _Printer(hosts, outputs, commands, sys.stdout, progress, as_json=args.json)
+    try:
+        results = await run_many(
+            hosts,
+            job,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            session_timeout=args.command_timeout,
+            driver=args.driver,
+            logdir=args.logdir,
+            known_hosts=known_hosts,
+            on_result=printer.add,
+        )
+    except ValueError as exc:
+        print(f"aioexpect exec: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if progress is not None:
+            progress.clear()
+    printer.finish(results)
+    failed = sum(not r.ok for r in results)
+    plural = "" if len(results) == 1 else "s"
+    print(
+        f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
+def _said_once(record: logging.LogRecord) -> bool:
+    """Drop the per-connection "host key checking is OFF" warnings: said once."""
+    return not str(record.msg).startswith("SSH host key checking is OFF")
+
+
+def _interactive() -> bool:
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+def host_label(host: Host | str) -> str:
+    """How a target is shown: its URL with any password masked."""
+    return redact_url(host.url if isinstance(host, Host) else host)
+
+
+def error_text(error: BaseException | None) -> str | None:
+    return None if error is None else f"{type(error).__name__}: {error}"
+
+
+class _Printer:
+    """Prints each host's block in input order as soon as its turn comes."""
+
+    def __init__(
+        self,
+        hosts: list[Host],
+        outputs: dict[int, list[str]],
+        commands: list[str],
+        out: IO[str],
+        progress: _Progress | None,
+        *,
+        as_json: bool,
+    ) -> None:
+        self.hosts, self.outputs, self.commands = hosts, outputs, commands
+        self.out, self.progress, self.as_json = out, progress, as_json
+        self.index = {id(h): i for i, h in enumerate(hosts)}
+        self.done: dict[int, Result] = {}
+        self.next = 0
+
+    def add(self, result: Result) -> None:
+        self.done[self.index[id(result.host)]] = result
+        if self.progress is not None:
+            self.progress.count(result)
+        if self.as_json:
+            return
+        if self.progress is not None and self.next in self.done:
+            self.progress.clear()
+        while self.next in self.done:
+            self._block(self.done[self.next])
+            self.next += 1
+        self.out.flush()
+        if self.progress is not None:
+            self.progress.draw()
+
+    def _block(self, result: Result) -> None:
+        host = result.host
+        status = "ok" if result.ok else "FAILED"
+        print(f"=== {host_label(host)}  {status}  ({result.duration:.2f}s)", file=self.out)
+        outputs = self.outputs.get(id(host), [])
+        for command, output in zip(self.commands, outputs, strict=False):
+            print(f"--- {command}", file=self.out)
+            if output:
+                print(output.rstrip("\n"), file=self.out)
+        if result.error is not None:
+            print(f"!!! {error_text(result.error)}", file=self.out)
+
+    def finish(self, results: list[Result]) -> None:
+        if not self.as_json:
+            return
+        data = [
+            {
+                "host": host_label(r.host),
+                "ok": r.ok,
+                "outputs": self.outputs.get(id(r.host), []),
+                "error": error_text(r.error),
+            }
+            for r in results
+        ]
+        json.dump(data, self.out, indent=2)
+        self.out.write("\n")
+        self.out.flush()
+
+
+class _Progress:
+    """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``."""
+
+    def __init__(self, total: int, out: IO[str]) -> None:
+        self.total, self.out = total, out
+        self.ok = self.failed = 0
+        self.draw()
+
+    def count(self, result: Result) -> None:
+        if result.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+        self.draw()
+
+    def draw(self) -> None:
+        done = self.ok + self.failed
+        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 40))
+        filled = width * done // max(1, self.total)
+        bar = "#" * filled + "." * (width - filled)
+        self.out.write(f"\r\x1b[K[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
+        self.out.flush()
+
+    def clear(self) -> None:
+        self.out.write("\r\x1b[K")
+        self.out.flush()
+
+
+# -- demo ----------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> Any:
+    from ._demo import demo
+
+    return demo(as_json=args.json)

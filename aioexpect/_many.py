@@ -1,36 +1,464 @@
-"""Many hosts at once (placeholder until the many-hosts work lands)."""
+"""Many hosts at once: ``run_many`` (a bounded pool of workers over an inventory)
+and ``expect_any`` (the first of many sessions to match).
+
+Invariants: at most ``concurrency`` sessions are open or opening at any time;
+results come back in input order; one host's failure is its own ``Result`` and
+never stops another; in ``expect_any`` only the winner's buffer is consumed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import inspect
+import logging
+import os
+import re
+import shlex
+import types
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
+from ._match import Match
+from ._matcher import Searcher, normalize_patterns
+from ._openers import Opener, connect_ssh, connect_telnet, parse_url, redact_url, spawn
+from ._redact import MASK, escape
+from ._session import EVIDENCE, Session
+
+__all__ = ["Account", "Host", "Result", "expect_any", "run_many"]
+
+_log = logging.getLogger("aioexpect.many")
+
+Job = Callable[[Session, Any], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
 class Account:
+    """Credentials: ``username``, ``password`` and ``key`` (an SSH client key:
+    a path or an ``asyncssh`` key object).  The password never shows in ``repr``."""
+
     username: str
-    password: str | None = None
-    key: Any = None
+    password: str | None = field(default=None, repr=False)
+    key: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.username, str) or not self.username:
+            raise TypeError("Account needs a non-empty username string")
+        if self.password is not None and not isinstance(self.password, str):
+            raise TypeError("Account password must be a str or None")
+
+    def __repr__(self) -> str:
+        secret = ", password=" + repr(MASK) if self.password is not None else ""
+        key = ", key=..." if self.key is not None else ""
+        return f"Account(username={self.username!r}{secret}{key})"
 
 
 @dataclass(frozen=True)
 class Host:
+    """A target: a URL (``ssh://``, ``telnet://``, ``spawn:``; no scheme means
+    ``ssh://``) and an ``Account`` for the credentials the URL does not carry."""
+
     url: str
     account: Account | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str):
+            raise TypeError(f"Host url must be a str, not {type(self.url).__name__}")
+        if self.account is not None and not isinstance(self.account, Account):
+            raise TypeError("Host account must be an Account or None")
+
+    def __repr__(self) -> str:
+        return f"Host(url={redact_url(self.url)!r}, account={self.account!r})"
 
 
 @dataclass(frozen=True)
 class Result:
-    host: Any
+    """What happened on one target: ``host`` (the target as given), ``ok``,
+    ``value`` (what the job returned), ``error`` and ``duration`` (seconds)."""
+
+    host: str | Host
     ok: bool
     value: Any = None
     error: BaseException | None = None
     duration: float = 0.0
 
+    def __repr__(self) -> str:
+        host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
+        outcome = f"value={self.value!r}" if self.ok else f"error={self.error!r}"
+        return f"Result(host={host!r}, ok={self.ok}, {outcome}, duration={self.duration:.3f})"
 
-async def run_many(*args: Any, **kwargs: Any) -> list[Result]:
-    raise NotImplementedError("run_many not written yet")
+
+# -- planning: targets -> what to open -------------------------------------------
 
 
-async def expect_any(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("expect_any not written yet")
+def _params(fn: Callable[..., Any]) -> frozenset[str]:
+    named = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return frozenset(p.name for p in inspect.signature(fn).parameters.values() if p.kind in named)
+
+
+_CREDENTIALS = frozenset({"host", "port", "username", "password"})
+_SPAWN_OPTIONS = _params(spawn) - {"command", "args"}
+_TELNET_OPTIONS = _params(connect_telnet) - _CREDENTIALS
+_SSH_NAMED = _params(connect_ssh) - _CREDENTIALS
+#: Options for spawn only; everything else an SSH target takes (asyncssh options too).
+_NOT_SSH = _SPAWN_OPTIONS - _SSH_NAMED
+_RESERVED = {
+    "username": "give credentials in the URL or as Host(url, Account(...))",
+    "password": "give credentials in the URL or as Host(url, Account(...))",
+    "logfile": "use logdir= for one transcript per host",
+    "timeout": "run_many's timeout= bounds a host's whole run; session_timeout= sets the "
+    "session's default wait",
+}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to open one target, with the options its opener takes."""
+
+    kind: str  # "ssh", "telnet" or "spawn"
+    host: str  # host name, or the command for spawn
+    port: int | None
+    argv: tuple[str, ...]
+    username: str | None
+    password: str | None = field(repr=False)
+    key: Any = field(repr=False)
+    label: str  # for messages and file names: "host:port" or "spawn:command"
+
+    @property
+    def logs_in(self) -> bool:
+        """Whether opening answers an in-band login dialog (telnet credentials)."""
+        return self.kind == "telnet" and (self.username is not None or self.password is not None)
+
+
+def _plan(target: Any) -> _Plan:
+    if isinstance(target, Host):
+        url, account = target.url, target.account
+    elif isinstance(target, str):
+        url, account = target, None
+    else:
+        raise TypeError(f"a target must be a URL string or a Host, not {type(target).__name__}")
+    if url[:6].lower() == "spawn:":
+        argv = tuple(shlex.split(url[6:]))
+        if not argv:
+            raise ValueError(f"spawn: target names no command: {url!r}")
+        return _Plan("spawn", argv[0], None, argv, None, None, None, "spawn:" + shlex.join(argv))
+    if "://" not in url:
+        url = "ssh://" + url
+    scheme = url.partition("://")[0].lower()
+    if scheme not in ("ssh", "telnet"):
+        raise ValueError(
+            f"unsupported URL scheme in {redact_url(url)!r}: use ssh://, telnet:// or spawn:"
+        )
+    parts = parse_url(url)
+    if not parts.hostname:
+        raise ValueError(f"URL has no host: {redact_url(url)!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"a target URL has no path, query or fragment: {redact_url(url)!r}")
+    port = parts.port or (22 if scheme == "ssh" else 23)
+    username = _unquote(parts.username)
+    password = _unquote(parts.password)
+    key = None
+    if account is not None and username in (None, account.username):
+        username = account.username
+        if password is None:
+            password = account.password
+        key = account.key
+    label = (
+        f"{parts.hostname}:{port}" if ":" not in parts.hostname else f"[{parts.hostname}]:{port}"
+    )
+    return _Plan(scheme, parts.hostname, port, (), username, password, key, label)
+
+
+def _unquote(value: str | None) -> str | None:
+    from urllib.parse import unquote
+
+    return None if value is None else unquote(value)
+
+
+def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) -> Opener:
+    """The opener for ``plan``, given only the options that opener takes."""
+    extra: dict[str, Any] = {"logfile": logfile}
+    if plan.kind == "spawn":
+        opts = {k: v for k, v in options.items() if k in _SPAWN_OPTIONS}
+        return spawn(plan.argv[0], plan.argv[1:], **opts, **extra)
+    assert plan.port is not None
+    if plan.kind == "telnet":
+        opts = {k: v for k, v in options.items() if k in _TELNET_OPTIONS}
+        return connect_telnet(
+            plan.host, plan.port, username=plan.username, password=plan.password, **opts, **extra
+        )
+    opts = {k: v for k, v in options.items() if k not in _NOT_SSH}
+    if plan.key is not None:
+        opts["client_keys"] = [plan.key]
+    return connect_ssh(
+        plan.host, plan.port, username=plan.username, password=plan.password, **opts, **extra
+    )
+
+
+def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    for name, why in _RESERVED.items():
+        if name in options:
+            raise ValueError(f"run_many does not take {name}=: {why}")
+    if "session_timeout" in options:
+        options["timeout"] = options.pop("session_timeout")
+    return options
+
+
+# -- transcripts -----------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def log_names(plans: Iterable[_Plan]) -> list[str]:
+    """One file name per plan: ``host_port.log`` (``spawn_command.log``), made
+    unique with ``-2``, ``-3``... when two targets share host and port."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for plan in plans:
+        if plan.kind == "spawn":
+            stem = "spawn_" + _UNSAFE.sub("_", " ".join(plan.argv))[:80]
+        else:
+            stem = f"{_UNSAFE.sub('_', plan.host)}_{plan.port}"
+        count = seen[stem] = seen.get(stem, 0) + 1
+        names.append(f"{stem}.log" if count == 1 else f"{stem}-{count}.log")
+    return names
+
+
+def _prepare_logdir(logdir: str | os.PathLike[str] | None) -> Path | None:
+    if logdir is None:
+        return None
+    path = Path(logdir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot use logdir {str(path)!r}: {exc}") from exc
+    return path
+
+
+# -- running ---------------------------------------------------------------------
+
+
+async def run_many(
+    targets: Iterable[str | Host],
+    job: Job,
+    *,
+    concurrency: int = 50,
+    timeout: float | None = None,
+    logdir: str | os.PathLike[str] | None = None,
+    on_result: Callable[[Result], object] | None = None,
+    **options: Any,
+) -> list[Result]:
+    """Run ``await job(session, host)`` on every target, ``concurrency`` at a time.
+
+    Each session is opened (logging in where the target has credentials) and
+    its first prompt consumed before the job starts; it is closed afterwards.
+    Returns one ``Result`` per target, in input order.  ``timeout`` bounds a
+    host's whole run (``None``: no bound beyond the session's own waits);
+    ``session_timeout`` sets the session's default wait (the openers'
+    ``timeout``); ``logdir`` receives one transcript per host; ``on_result``
+    is called with each ``Result`` as it completes (an exception it raises
+    cancels the run).  Other ``options`` go to each opener that takes them
+    (see the docs for mixed inventories).
+    """
+    if not callable(job):
+        raise TypeError(f"job must be an async function (session, host), not {job!r}")
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive int, not {concurrency!r}")
+    _check_timeout(timeout)
+    if isinstance(targets, str | Host):
+        raise TypeError("targets must be a list of URLs or Hosts, not a single one")
+    given = list(targets)
+    plans = [_plan(t) for t in given]
+    opts = _check_options(dict(options))
+    directory = _prepare_logdir(logdir)
+    logpaths: list[Path | None] = [None] * len(plans)
+    if directory is not None:
+        logpaths = [directory / name for name in log_names(plans)]
+    results: list[Result | None] = [None] * len(given)
+    queue = iter(range(len(given)))
+
+    async def worker() -> None:
+        for i in queue:
+            result = await _run_one(given[i], plans[i], job, timeout, logpaths[i], opts)
+            results[i] = result
+            if on_result is not None:
+                on_result(result)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(given))):
+            group.create_task(worker())
+    return [r for r in results if r is not None]
+
+
+async def _run_one(
+    target: str | Host,
+    plan: _Plan,
+    job: Job,
+    timeout: float | None,
+    logpath: Path | None,
+    options: Mapping[str, Any],
+) -> Result:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    session: Session | None = None
+    logfile: IO[str] | None = None
+    error: BaseException | None = None
+    value: Any = None
+    try:
+        async with asyncio.timeout(timeout) as scope:
+            if logpath is not None:
+                logfile = open(logpath, "w", encoding="utf-8")  # noqa: SIM115, ASYNC230
+            session = await _opener(plan, options, logfile)
+            if not plan.logs_in:
+                await session.expect_prompt()
+            value = job(session, target)
+            if inspect.isawaitable(value):
+                value = await value
+    except TimeoutError as exc:
+        error = _expired(plan, session, timeout) if scope.expired() else exc
+    except asyncio.CancelledError as exc:
+        task = asyncio.current_task()
+        if task is None or task.cancelling():
+            await _close(session, logfile, force=True)
+            raise
+        error = exc  # raised by the job itself, not a cancellation of run_many
+    except Exception as exc:
+        error = exc
+    await _close(session, logfile, force=error is not None)
+    duration = loop.time() - start
+    if error is not None:
+        _log.info("%s failed after %.2f s: %s", plan.label, duration, _summary(error))
+        return Result(target, False, None, error, duration)
+    _log.debug("%s done in %.2f s", plan.label, duration)
+    return Result(target, True, value, None, duration)
+
+
+async def _close(session: Session | None, logfile: IO[str] | None, *, force: bool) -> None:
+    try:
+        if session is not None:
+            await session.close(force=force)
+    except Exception as exc:  # the job's outcome stands; closing is best effort
+        _log.warning("closing %r failed: %s", session, exc)
+    finally:
+        if logfile is not None:
+            logfile.close()
+
+
+def _expired(plan: _Plan, session: Session | None, timeout: float | None) -> AioexpectError:
+    if session is None:
+        return ConnectError(
+            f"{plan.label}: not connected within {timeout:g} s",
+            host=None if plan.kind == "spawn" else plan.host,
+            port=plan.port,
+        )
+    before = session.buffer
+    text = before if isinstance(before, str) else before.decode("utf-8", "replace")
+    tail = escape(session.redact(text))
+    return ExpectTimeout(
+        f"{plan.label}: did not finish within {timeout:g} s; "
+        f"last characters received: {tail[-EVIDENCE:]!r}",
+        before=before,
+    )
+
+
+def _summary(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _check_timeout(timeout: Any) -> None:
+    if timeout is None:
+        return
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if timeout <= 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")
+
+
+# -- expect_any ----------------------------------------------------------------------
+
+
+async def expect_any(
+    patterns_by_session: Mapping[Session, Any],
+    *,
+    timeout: float | types.EllipsisType | None = ...,
+) -> tuple[Session, Match]:
+    """Wait on many sessions at once; return ``(session, match)`` for the first
+    that matches.  Only the winner's buffer is consumed; the others keep theirs.
+
+    ``timeout`` is one deadline for all (default: the smallest of the sessions'
+    own timeouts; ``None`` waits for ever).  At the deadline a ``TIMEOUT``
+    pattern of any session matches; if none has one, the first session's
+    ``ExpectTimeout`` is raised.  Any other error of one wait (``ExpectEOF``,
+    ``ClosedError``...) is raised at once.  Raised errors carry a note naming
+    the session; the other waits are cancelled, their buffers intact.
+    """
+    searchers = _searchers(patterns_by_session)
+    loop = asyncio.get_running_loop()
+    delay = _common_timeout(timeout, [s for s, _ in searchers])
+    end = None if delay is None else loop.time() + delay
+    outcome: asyncio.Future[tuple[Session, Match]] = loop.create_future()
+    timeouts: list[ExpectTimeout | None] = [None] * len(searchers)
+    pending = len(searchers)
+
+    async def watch(i: int, session: Session, searcher: Searcher) -> None:
+        nonlocal pending
+        try:
+            left = None if end is None else max(0.0, end - loop.time())
+            match = await session._expect(searcher, left, consume=False)
+        except Exception as exc:
+            exc.add_note(f"(raised by expect_any for {session!r})")
+            if isinstance(exc, ExpectTimeout):
+                timeouts[i] = exc  # a TIMEOUT pattern elsewhere may still match
+            elif not outcome.done():
+                outcome.set_exception(exc)
+        else:
+            if not outcome.done():  # no await since the match: nobody consumed meanwhile
+                session._consume_match(match)
+                outcome.set_result((session, match))
+        finally:
+            pending -= 1
+            first = next((t for t in timeouts if t is not None), None)
+            if pending == 0 and first is not None and not outcome.done():
+                outcome.set_exception(first)
+
+    tasks = [loop.create_task(watch(i, s, searcher)) for i, (s, searcher) in enumerate(searchers)]
+    try:
+        return await outcome
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if outcome.done() and not outcome.cancelled():
+            outcome.exception()  # retrieved: no "never retrieved" warning
+
+
+def _searchers(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, Searcher]]:
+    if not isinstance(patterns_by_session, Mapping):
+        raise TypeError("expect_any takes a mapping {session: patterns}")
+    if not patterns_by_session:
+        raise ValueError("expect_any needs at least one session")
+    searchers = []
+    for session, patterns in patterns_by_session.items():
+        if not isinstance(session, Session):
+            raise TypeError(f"expect_any keys must be Sessions, not {type(session).__name__}")
+        items = normalize_patterns(
+            patterns, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
+        )
+        originals = list(patterns) if isinstance(patterns, list | tuple) else [patterns]
+        searchers.append((session, Searcher(items, originals)))
+    return searchers
+
+
+def _common_timeout(
+    timeout: float | types.EllipsisType | None, sessions: list[Session]
+) -> float | None:
+    if timeout is not ...:
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0
+        ):
+            raise ValueError(f"timeout must be a non-negative number or None, not {timeout!r}")
+        return timeout
+    finite = [s.timeout for s in sessions if s.timeout is not None]
+    return min(finite) if finite else None

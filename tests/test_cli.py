@@ -1,0 +1,284 @@
+"""The ``aioexpect`` command line, run as a real subprocess (``python3 -m aioexpect``)
+against local shells and emulated devices served in this process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import _cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "AIOEXPECT_PASSWORD"}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def cli(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aioexpect", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+async def acli(*args: str, **env: str) -> tuple[int, str, str]:
+    """The CLI as a subprocess, awaited (so servers in this loop keep serving)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aioexpect", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=_env(**env), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_version() -> None:
+    done = cli("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"aioexpect {aioexpect.__version__}"
+
+
+def test_no_subcommand_prints_help_and_fails() -> None:
+    done = cli()
+    assert done.returncode == 2
+    assert "exec" in done.stderr and "demo" in done.stderr
+
+
+def test_exec_runs_commands_in_order_and_prints_each_hosts_output() -> None:
+    done = cli("exec", "spawn:sh", "spawn:sh -c 'exec sh'",
+               "-c", "echo one-$((0 + 1))", "-c", "echo two-$((1 + 1))")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.count("=== spawn:sh") == 2 and "ok" in out
+    assert out.index("one-1") < out.index("two-2")
+    assert out.count("one-1") == 2 and out.count("two-2") == 2
+    assert "\r" not in out and "\x1b" not in done.stderr  # no progress bar off a terminal
+    assert "2 hosts, 2 ok, 0 failed" in done.stderr
+
+
+def test_exec_json_reports_failures_and_exits_1() -> None:
+    done = cli("exec", "--json", "spawn:sh", "spawn:/no/such/program", "-c", "echo json-ok")
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert [sorted(d) for d in data] == [["error", "host", "ok", "outputs"]] * 2
+    ok, bad = data
+    assert ok["host"] == "spawn:sh" and ok["ok"] is True and ok["error"] is None
+    assert [o.strip() for o in ok["outputs"]] == ["json-ok"]
+    assert bad["ok"] is False and bad["outputs"] == []
+    assert "SpawnError" in bad["error"] and "/no/such/program" in bad["error"]
+
+
+def test_exec_command_error_fails_the_host_and_keeps_its_output() -> None:
+    done = cli("exec", "--json", "--driver", "shell", "spawn:sh",
+               "-c", "echo first", "-c", "no_such_command_xyz")  # fmt: skip
+    data = json.loads(done.stdout)
+    assert done.returncode == 1
+    [host] = data
+    assert host["ok"] is False and "CommandError" in host["error"]
+    assert host["outputs"][0].strip() == "first"
+    assert "no_such_command_xyz" in host["outputs"][1]
+
+
+def test_exec_reads_hosts_files_with_comments(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("# the inventory\n\nspawn:sh   # a local shell\n  \nspawn:sh -c 'exec sh'\n")
+    done = cli("exec", "--json", "--hosts", str(hosts), "-c", "echo from-file")
+    assert done.returncode == 0, done.stderr
+    assert [d["host"] for d in json.loads(done.stdout)] == ["spawn:sh", "spawn:sh -c 'exec sh'"]
+    done = cli("exec", "--json", "--hosts", "-", "-c", "echo x", stdin="spawn:sh\n# no\n")
+    assert [d["host"] for d in json.loads(done.stdout)] == ["spawn:sh"]
+    assert _cli.read_hosts(["a # c", "#x", " b", "ssh://u:p#w@h"]) == ["a", "b", "ssh://u:p#w@h"]
+
+
+def test_exec_refuses_passwords_as_options() -> None:
+    for args in (["--password", "hunter2"], ["--password=hunter2"], ["--passwd", "hunter2"]):
+        done = cli("exec", "spawn:sh", "-c", "true", *args)
+        assert done.returncode == 2
+        assert "AIOEXPECT_PASSWORD" in done.stderr and "ps" in done.stderr
+        assert "hunter2" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["exec", "-c", "true"], "no targets"),
+        (["exec", "spawn:sh"], "-c"),
+        (["exec", "gopher://h", "-c", "true"], "unsupported URL scheme"),
+        (["exec", "spawn:sh", "-c", "x", "--concurrency", "0"], "at least 1"),
+        (["exec", "spawn:sh", "-c", "x", "--hosts", "/no/such/file"], "cannot read hosts"),
+        (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
+        (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
+    ],
+)
+def test_exec_usage_errors_exit_2(args: list[str], text: str) -> None:
+    done = cli(*args)
+    assert done.returncode == 2
+    assert text in done.stderr
+
+
+def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
+    done = cli("exec", "spawn:sh", "--logdir", str(tmp_path / "logs"), "-c", "echo logged-$((3*3))")
+    assert done.returncode == 0, done.stderr
+    [log] = (tmp_path / "logs").iterdir()
+    assert log.name == "spawn_sh.log" and "logged-9" in log.read_text()
+
+
+def test_exec_warns_about_a_password_in_a_command_line_url() -> None:
+    done = cli("exec", "ssh://u:hunter2@127.0.0.1:1", "-c", "true", "--command-timeout", "5")
+    assert done.returncode == 1
+    assert "visible to other users" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
+    assert "u:********@127.0.0.1:1" in done.stdout
+
+
+async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
+    async with aioexpect.spawn(
+        sys.executable,
+        ["-m", "aioexpect", "exec", "spawn:sh", "spawn:sh", "-c", "echo bar-done"],
+        env=_env(),
+        cwd=ROOT,
+        timeout=60,
+    ) as session:
+        m = await session.expect(r"\] (\d)/2  ok \d  failed 0")
+        assert m.group(1) in "012"
+        rest = await session.read_all()
+        assert "\r\x1b[K" in m.before + m.after + rest  # the bar is erased before output
+        assert rest.count("bar-done") >= 2 and "2 ok, 0 failed" in rest
+        assert await session.wait() == 0
+
+
+def test_console_and_run_explain_when_the_console_module_is_broken(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = _cli.importlib.import_module
+
+    def broken(name: str, package: str | None = None) -> Any:
+        if name == "aioexpect._console_cli":
+            raise ImportError("simulated breakage")
+        return real(name, package)
+
+    monkeypatch.setattr(_cli.importlib, "import_module", broken)
+    for command in ("console", "run"):
+        assert _cli.main([command, "--serve", "x"]) == 2
+        err = capsys.readouterr().err
+        assert f"aioexpect {command}: not available" in err and "simulated breakage" in err
+
+
+# -- exec against emulated devices served by this process ---------------------------------
+
+USER, PASSWORD = "netops", "pa55-w0rd-x"
+
+
+@contextlib.asynccontextmanager
+async def devices(*kinds: str) -> AsyncIterator[list[Any]]:
+    """One emulated router per kind ("ssh" or "telnet") on 127.0.0.1."""
+    from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+    async with contextlib.AsyncExitStack() as stack:
+        servers = []
+        for i, kind in enumerate(kinds):
+            device = VirtualDevice(
+                f"r{i}",
+                prompt=f"r{i}#",
+                commands={r"show version": f"r{i} version 1.0", r"show secret": "secret 42"},
+                login=(USER, PASSWORD),
+            )
+            serve = serve_ssh if kind == "ssh" else serve_telnet
+            servers.append(await stack.enter_async_context(serve(device)))
+        yield servers
+
+
+def _url(server: Any) -> str:
+    return f"{server.kind}://127.0.0.1:{server.port}"
+
+
+async def test_exec_with_user_and_password_from_the_environment(tmp_path: Path) -> None:
+    logdir = tmp_path / "logs"
+    async with devices("ssh", "telnet") as (ssh, telnet):
+        status, out, err = await acli(
+            "exec", _url(ssh), _url(telnet), "--user", USER, "--known-hosts", ssh.known_hosts,
+            "--logdir", str(logdir), "--json", "-c", "show version", "-c", "show secret",
+            AIOEXPECT_PASSWORD=PASSWORD,
+        )  # fmt: skip
+    assert status == 0, err
+    data = json.loads(out)
+    assert [d["host"] for d in data] == [_url(ssh), _url(telnet)]
+    assert all(d["ok"] and d["error"] is None for d in data)
+    assert [[o.strip() for o in d["outputs"]] for d in data] == [
+        ["r0 version 1.0", "secret 42"],
+        ["r1 version 1.0", "secret 42"],
+    ]
+    logs = sorted(os.listdir(logdir))
+    assert logs == sorted([f"127.0.0.1_{ssh.port}.log", f"127.0.0.1_{telnet.port}.log"])
+    for name in logs:
+        text = (logdir / name).read_text()
+        assert "secret 42" in text and PASSWORD not in text
+    assert PASSWORD not in out + err
+
+
+async def test_exec_failed_hosts_exit_1_and_passwords_stay_hidden(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    async with devices("ssh", "telnet", "ssh") as (ssh0, telnet1, ssh2):
+        hosts.write_text(
+            f"ssh://{USER}:{PASSWORD}@127.0.0.1:{ssh0.port}\n"
+            f"telnet://{USER}:wr0ng-pw@127.0.0.1:{telnet1.port}  # wrong password\n"
+            f"ssh://{USER}:{PASSWORD}@127.0.0.1:{ssh2.port}   # key not in known_hosts\n"
+        )
+        hosts.chmod(0o600)
+        status, out, err = await acli(
+            "exec", "--hosts", str(hosts), "--known-hosts", ssh0.known_hosts, "-c", "show version"
+        )
+    assert status == 1
+    assert "r0 version 1.0" in out
+    assert "AuthenticationError" in out and "HostKeyError" in out
+    assert out.count("FAILED") == 2 and "3 hosts, 1 ok, 2 failed" in err
+    assert PASSWORD not in out + err and "wr0ng-pw" not in out + err
+    assert f"{USER}:********@127.0.0.1:{ssh0.port}" in out
+    assert "warning" not in err  # the file is private
+
+
+async def test_exec_insecure_flag_warns_once(tmp_path: Path) -> None:
+    async with devices("ssh", "ssh") as servers:
+        status, out, err = await acli(
+            "exec", *map(_url, servers), "--user", USER, "--insecure-no-host-key-check",
+            "-c", "show version", AIOEXPECT_PASSWORD=PASSWORD, HOME=str(tmp_path),
+        )  # fmt: skip
+    assert status == 0, err
+    assert err.count("not checked") == 1 and "OFF" not in err
+    assert "r0 version 1.0" in out and "r1 version 1.0" in out
+
+
+async def test_exec_checks_host_keys_by_default(tmp_path: Path) -> None:
+    async with devices("ssh") as [server]:
+        status, out, err = await acli(
+            "exec", _url(server), "--user", USER, "-c", "show version",
+            AIOEXPECT_PASSWORD=PASSWORD, HOME=str(tmp_path),
+        )  # fmt: skip
+    assert status == 1
+    assert "HostKeyError" in out and PASSWORD not in out + err

@@ -1,0 +1,611 @@
+"""run_many, Host/Account/Result and expect_any.
+
+expect_any runs over in-memory transports (a peer we write to); run_many over
+real children in a pty and emulated devices on 127.0.0.1 (port 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import (
+    EOF,
+    TIMEOUT,
+    Account,
+    BusyError,
+    ConnectError,
+    ExpectEOF,
+    ExpectTimeout,
+    Host,
+    Result,
+    Session,
+    SpawnError,
+    expect_any,
+    run_many,
+)
+from aioexpect._many import _plan, log_names
+from aioexpect._session import live_sessions
+from aioexpect.testing import memory_pair
+
+SHELL = "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
+
+
+# -- the value types -------------------------------------------------------------------
+
+
+def test_account_and_host_repr_hide_the_password() -> None:
+    account = Account("admin", "s3cret-pw")
+    host = Host("ssh://bob:url-pw@10.0.0.1:2222", account)
+    assert "s3cret-pw" not in repr(account) and "********" in repr(account)
+    assert "url-pw" not in repr(host) and "s3cret-pw" not in repr(host)
+    result = Result("telnet://u:other-pw@h", ok=False, error=ValueError("x"))
+    assert "other-pw" not in repr(result)
+    assert "bob" in repr(host) and "admin" in repr(account)
+
+
+def test_value_types_are_frozen_and_checked() -> None:
+    with pytest.raises(AttributeError):
+        Host("h").url = "x"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        Result("h", True).ok = False  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Account("")
+    with pytest.raises(TypeError):
+        Host(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Host("h", ("u", "p"))  # type: ignore[arg-type]
+
+
+def test_plan_merges_url_and_account_credentials() -> None:
+    plan = _plan(Host("ssh://10.0.0.1:2222", Account("admin", "pw", key="id_ed25519")))
+    assert (plan.kind, plan.host, plan.port) == ("ssh", "10.0.0.1", 2222)
+    assert (plan.username, plan.password, plan.key) == ("admin", "pw", "id_ed25519")
+    # The URL's credentials win; the account applies only to the user it names.
+    plan = _plan(Host("telnet://bob:b%40b@h", Account("admin", "pw")))
+    assert (plan.username, plan.password, plan.key, plan.port) == ("bob", "b@b", None, 23)
+    plan = _plan(Host("ssh://admin@h", Account("admin", "pw")))
+    assert (plan.username, plan.password) == ("admin", "pw")
+    assert plan.logs_in is False and _plan("telnet://u:p@h").logs_in is True
+    assert _plan("telnet://h").logs_in is False
+
+
+def test_plan_accepts_bare_hosts_and_spawn_urls() -> None:
+    assert _plan("router1").label == "router1:22"
+    assert _plan("router1:2200").port == 2200
+    assert _plan("ssh://[::1]:2222").label == "[::1]:2222"
+    plan = _plan("spawn:python3 -c 'print(1)'")
+    assert plan.kind == "spawn" and plan.argv == ("python3", "-c", "print(1)")
+
+
+@pytest.mark.parametrize(
+    ("target", "error", "text"),
+    [
+        ("ftp://u:hidden@h", ValueError, "unsupported URL scheme"),
+        ("ssh://h:99999", ValueError, "bad port"),
+        ("ssh://h/path", ValueError, "no path"),
+        ("spawn:", ValueError, "no command"),
+        (("h",), TypeError, "URL string or a Host"),
+    ],
+)
+def test_plan_rejects_bad_targets(target: Any, error: type[Exception], text: str) -> None:
+    with pytest.raises(error, match=text) as info:
+        _plan(target)
+    assert "hidden" not in str(info.value)
+
+
+def test_log_names_follow_host_and_port_and_stay_unique() -> None:
+    plans = [_plan(t) for t in ("ssh://127.0.0.1:2222", "telnet://u:p@127.0.0.1:2222",
+                                "ssh://[::1]:22", "spawn:bash --norc")]  # fmt: skip
+    assert log_names(plans) == [
+        "127.0.0.1_2222.log",
+        "127.0.0.1_2222-2.log",
+        "_1_22.log",
+        "spawn_bash_--norc.log",
+    ]
+
+
+# -- run_many: arguments ----------------------------------------------------------------
+
+
+async def _noop(session: Session, host: Any) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"concurrency": 0}, ValueError, "concurrency"),
+        ({"concurrency": 1.5}, ValueError, "concurrency"),
+        ({"timeout": -1}, ValueError, "timeout"),
+        ({"timeout": "5"}, TypeError, "timeout"),
+        ({"username": "u"}, ValueError, "Account"),
+        ({"password": "p"}, ValueError, "Account"),
+        ({"logfile": "x.log"}, ValueError, "logdir"),
+    ],
+)
+async def test_run_many_rejects_misuse_before_opening(
+    kwargs: dict[str, Any], error: type[Exception], text: str
+) -> None:
+    with pytest.raises(error, match=text):
+        await run_many(["spawn:true"], _noop, **kwargs)
+
+
+async def test_run_many_checks_every_target_first() -> None:
+    with pytest.raises(ValueError, match="unsupported URL scheme"):
+        await run_many([SHELL, "gopher://h"], _noop)
+    with pytest.raises(TypeError, match="list of URLs"):
+        await run_many("ssh://h", _noop)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="job"):
+        await run_many([SHELL], None)  # type: ignore[arg-type]
+    assert await run_many([], _noop) == []
+
+
+# -- expect_any -------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def memory_sessions(n: int, **options: Any) -> AsyncIterator[list[tuple[Session, Any]]]:
+    """``n`` sessions over in-memory transports, each with the peer to write to."""
+    pairs = [memory_pair() for _ in range(n)]
+    sessions = [Session(a, **options) for a, _ in pairs]
+    try:
+        yield [(s, peer) for s, (_, peer) in zip(sessions, pairs, strict=True)]
+    finally:
+        for s in sessions:
+            await s.close()
+        for _, peer in pairs:
+            await peer.close()
+
+
+async def _leave(session: Session, peer: Any, text: str) -> None:
+    """Make ``session`` hold exactly ``text`` unread (sent after a marker)."""
+    await peer.write(f"<mark>{text}".encode())
+    await session.expect_exact("<mark>")
+    assert session.buffer == text
+
+
+async def test_expect_any_returns_the_first_to_match_and_leaves_the_others_alone() -> None:
+    async with memory_sessions(3) as pairs:
+        (a, pa), (b, pb), (c, pc) = pairs
+        await _leave(a, pa, "almost rea")
+        await _leave(c, pc, "nothing here")
+        waiting = asyncio.create_task(
+            expect_any({a: r"ready\n", b: [r"ok (\d+)", "never"], c: "ready"}, timeout=10)
+        )
+        while b.waiting_for is None:  # all three are waiting now
+            await asyncio.sleep(0)
+        await pb.write(b"status: ok 42\nrest")
+        session, match = await waiting
+        assert session is b
+        assert (match.index, match.group(1), match.before) == (0, "42", "status: ")
+        assert b.buffer == "\nrest"
+        assert a.buffer == "almost rea" and c.buffer == "nothing here"
+        assert a.waiting_for is None and c.waiting_for is None
+        # The losers can be read as usual afterwards: nothing lost, nothing busy.
+        await pa.write(b"dy\n")
+        assert (await a.expect(r"ready\n")).before == "almost "
+
+
+async def test_expect_any_tie_goes_to_the_first_session_only_it_is_consumed() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, pb) = pairs
+        await _leave(a, pa, "go A")
+        await _leave(b, pb, "go B")
+        session, match = await expect_any({a: "go", b: "go"}, timeout=5)
+        assert session is a and match.after == "go"
+        assert a.buffer == " A" and b.buffer == "go B"
+
+
+async def test_expect_any_timeout_keeps_every_buffer() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        await _leave(a, pa, "partial")
+        with pytest.raises(ExpectTimeout) as info:
+            await expect_any({a: "never", b: "nope"}, timeout=0.05)
+        assert any("expect_any" in note for note in info.value.__notes__)
+        assert a.buffer == "partial" and b.buffer == ""
+
+
+async def test_expect_any_timeout_pattern_matches_at_the_deadline() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, _pa), (b, pb) = pairs
+        await _leave(b, pb, "idle")
+        session, match = await expect_any({a: "x", b: ["y", TIMEOUT]}, timeout=0.05)
+        assert session is b and match.pattern is TIMEOUT and match.before == "idle"
+        assert a.buffer == ""
+
+
+async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
+    async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(ExpectTimeout):
+            await expect_any({long[0][0]: "x", short[0][0]: "y"})
+        assert loop.time() - start < 5
+
+
+async def test_expect_any_eof_is_reported_at_once_or_matched() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        await pa.write(b"bye")
+        await pa.close()
+        with pytest.raises(ExpectEOF) as info:
+            await expect_any({b: "x", a: "never"}, timeout=30)
+        assert info.value.before == "bye" and a.buffer == "bye"
+        session, match = await expect_any({b: "x", a: ["never", EOF]}, timeout=30)
+        assert session is a and match.pattern is EOF and match.before == "bye"
+        assert a.buffer == ""
+
+
+async def test_expect_any_cancelled_leaves_sessions_usable() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, pb) = pairs
+        await _leave(a, pa, "keep me")
+        task = asyncio.create_task(expect_any({a: "x", b: "y"}, timeout=None))
+        while b.waiting_for is None:
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert a.buffer == "keep me" and a.waiting_for is None and b.waiting_for is None
+        await pb.write(b"y")
+        assert (await b.expect("y", timeout=5)).after == "y"
+
+
+async def test_expect_any_busy_session_and_bad_arguments() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, _), (b, _) = pairs
+        reader = asyncio.create_task(a.expect("z", timeout=None))
+        while a.waiting_for is None:
+            await asyncio.sleep(0)
+        with pytest.raises(BusyError):
+            await expect_any({b: "y", a: "x"}, timeout=5)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        with pytest.raises(ValueError):
+            await expect_any({})
+        with pytest.raises(TypeError):
+            await expect_any({"not a session": "x"})  # type: ignore[dict-item]
+        with pytest.raises(TypeError):
+            await expect_any([(a, "x")])  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            await expect_any({a: "x"}, timeout=-1)
+
+
+# -- run_many over local shells ------------------------------------------------------------
+
+
+async def test_run_many_returns_results_in_input_order_and_isolates_failures() -> None:
+    async def job(session: Session, host: Any) -> str:
+        if isinstance(host, Host) and host.url.endswith("sh"):
+            raise RuntimeError("the job broke")
+        return await session.execute("echo $((6 * 7))")
+
+    targets: list[Any] = [SHELL, "spawn:/nonexistent/program", Host("spawn:sh"), SHELL]
+    results = await run_many(targets, job, concurrency=2, session_timeout=10)
+    assert [r.host for r in results] == targets
+    assert [r.ok for r in results] == [True, False, False, True]
+    assert results[0].value.strip() == "42" and results[3].value.strip() == "42"
+    assert isinstance(results[1].error, SpawnError) and results[1].value is None
+    assert isinstance(results[2].error, RuntimeError)
+    assert all(r.duration > 0 for r in results)
+    assert live_sessions() == []
+
+
+async def test_run_many_consumes_the_first_prompt_before_the_job() -> None:
+    async def job(session: Session, host: Any) -> tuple[str, str]:
+        buffered = session.buffer
+        await session.sendline("echo marker-$((1 + 1))")
+        m = await session.expect(r"marker-(\d)")
+        return buffered, m.group(1)
+
+    [result] = await run_many([SHELL], job, session_timeout=10)
+    assert result.ok, result.error
+    buffered, digit = result.value
+    assert not re.search(r"[$#] ?$", buffered)  # the prompt is gone
+    assert digit == "2"
+
+
+async def test_run_many_concurrency_is_a_hard_cap() -> None:
+    peak = 0
+    active = 0
+    full = asyncio.Event()
+
+    async def job(session: Session, host: Any) -> int:
+        nonlocal peak, active
+        active += 1
+        peak = max(peak, len(live_sessions()))
+        if active == 3:
+            full.set()
+        await asyncio.wait_for(full.wait(), 10)  # hold until the cap is reached
+        await session.execute("true")
+        active -= 1
+        return peak
+
+    results = await run_many(["spawn:sh"] * 9, job, concurrency=3, session_timeout=10)
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert peak == 3
+
+
+async def test_run_many_timeout_bounds_each_hosts_whole_run() -> None:
+    async def job(session: Session, host: Any) -> None:
+        if host == "spawn:sh":
+            await session.expect("never printed", timeout=None)
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    slow, fast = await run_many(["spawn:sh", SHELL], job, timeout=0.5)
+    assert loop.time() - start < 5
+    assert fast.ok and not slow.ok
+    assert isinstance(slow.error, ExpectTimeout)
+    assert "did not finish within 0.5 s" in str(slow.error)
+    assert 0.4 < slow.duration < 5
+
+
+async def test_run_many_silent_peers_and_refusals_fail_within_bounds() -> None:
+    import socket
+
+    with socket.socket() as listener:  # accepts into the backlog, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        ssh, telnet = await run_many(
+            [f"ssh://127.0.0.1:{port}", f"telnet://127.0.0.1:{port}"], _noop, timeout=0.3
+        )
+    # SSH waits for the server's banner: not connected.  Telnet is connected
+    # and waits for a prompt that never comes.
+    assert isinstance(ssh.error, ConnectError) and "not connected within 0.3 s" in str(ssh.error)
+    assert isinstance(telnet.error, ExpectTimeout)
+    assert "did not finish within 0.3 s" in str(telnet.error)
+    assert ssh.duration < 5 and telnet.duration < 5
+    [refused] = await run_many([f"ssh://127.0.0.1:{port}"], _noop, timeout=5)
+    assert isinstance(refused.error, ConnectError) and str(port) in str(refused.error)
+
+
+async def test_run_many_job_cancelling_itself_is_that_hosts_failure() -> None:
+    async def job(session: Session, host: Any) -> None:
+        raise asyncio.CancelledError
+
+    results = await run_many(["spawn:sh", "spawn:sh"], job)
+    assert [type(r.error) for r in results] == [asyncio.CancelledError] * 2
+
+
+async def test_run_many_cancelled_closes_every_session() -> None:
+    started = asyncio.Event()
+
+    async def job(session: Session, host: Any) -> None:
+        started.set()
+        await session.expect("never", timeout=None)
+
+    task = asyncio.create_task(run_many(["spawn:sh"] * 4, job, concurrency=2))
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert live_sessions() == []
+
+
+async def test_run_many_on_result_and_plain_function_jobs() -> None:
+    seen: list[Result] = []
+
+    def job(session: Session, host: Any) -> str:
+        return f"sync job for {host}"
+
+    results = await run_many(["spawn:sh", "spawn:/no/such"], job, on_result=seen.append)
+    assert sorted(map(id, seen)) == sorted(map(id, results))
+    assert results[0].value == "sync job for spawn:sh"
+
+
+async def test_run_many_logdir_writes_one_transcript_per_host(tmp_path: Path) -> None:
+    async def job(session: Session, host: Any) -> str:
+        return await session.execute("echo transcript-$((2 + 3))")
+
+    logdir = tmp_path / "logs"
+    results = await run_many(["spawn:sh", "spawn:sh"], job, logdir=logdir)
+    assert all(r.ok for r in results)
+    names = sorted(os.listdir(logdir))
+    assert names == ["spawn_sh-2.log", "spawn_sh.log"]
+    for name in names:
+        assert "transcript-5" in (logdir / name).read_text()
+
+
+async def test_run_many_passes_each_opener_only_its_options() -> None:
+    """known_hosts (SSH only) and env (spawn only) in one mixed call."""
+
+    async def job(session: Session, host: Any) -> str:
+        return await session.execute("echo $AIOEXPECT_TEST_VAR")
+
+    [shell, ssh] = await run_many(
+        ["spawn:sh", "ssh://127.0.0.1:1"],
+        job,
+        env={"AIOEXPECT_TEST_VAR": "from-env", "PATH": "/usr/bin:/bin"},
+        known_hosts=None,
+        keepalive_interval=30,
+        session_timeout=10,
+    )
+    assert shell.ok and shell.value.strip() == "from-env", shell.error
+    assert isinstance(ssh.error, ConnectError)  # refused, not a TypeError about env=
+
+
+# -- run_many over emulated devices (SSH and telnet on 127.0.0.1) ------------------------
+
+USER, PASSWORD = "netops", "pa55-w0rd-x"
+
+
+def _router(name: str, *, login: tuple[str, str] | None = (USER, PASSWORD)) -> Any:
+    from aioexpect.testing import VirtualDevice
+
+    return VirtualDevice(
+        name,
+        prompt=f"{name}#",
+        commands={r"show version": f"{name} version 1.0", r"show secret": "the secret is 42"},
+        login=login,
+        banner=f"{name} banner: authorised access only",
+    )
+
+
+@contextlib.asynccontextmanager
+async def fleet(*kinds: str, **device: Any) -> AsyncIterator[list[Any]]:
+    """Serve one emulated router per kind ("ssh" or "telnet"); yield the servers."""
+    from aioexpect.testing import serve_ssh, serve_telnet
+
+    async with contextlib.AsyncExitStack() as stack:
+        servers = []
+        for i, kind in enumerate(kinds):
+            serve = serve_ssh if kind == "ssh" else serve_telnet
+            servers.append(await stack.enter_async_context(serve(_router(f"r{i}", **device))))
+        yield servers
+
+
+def _url(server: Any) -> str:
+    return f"{server.kind}://127.0.0.1:{server.port}"
+
+
+async def _show_version(session: Session, host: Any) -> str:
+    return await session.execute("show version")
+
+
+async def test_run_many_logs_in_over_ssh_and_telnet_with_accounts() -> None:
+    async with fleet("ssh", "telnet", "ssh") as servers:
+        ssh0, telnet1, ssh2 = servers
+        account = Account(USER, PASSWORD)
+        targets: list[Any] = [
+            Host(_url(ssh0), account),
+            Host(_url(telnet1), account),
+            f"ssh://{USER}:{PASSWORD}@127.0.0.1:{ssh2.port}",  # credentials in the URL
+        ]
+        results = await run_many(
+            targets, _show_version, known_hosts=[ssh0.known_hosts, ssh2.known_hosts]
+        )
+    assert [r.error for r in results] == [None, None, None]
+    assert [r.value.strip() for r in results] == ["r0 version 1.0", "r1 version 1.0",
+                                                 "r2 version 1.0"]  # fmt: skip
+    assert [r.host for r in results] == targets
+
+
+async def test_run_many_reports_bad_credentials_and_host_keys_per_host(fresh_home: Path) -> None:
+    async with fleet("ssh", "telnet", "ssh") as servers:
+        ssh0, telnet1, ssh2 = servers
+        wrong = Account(USER, "wrong-password")
+        results = await run_many(
+            [Host(_url(ssh0), wrong), Host(_url(telnet1), wrong), Host(_url(ssh2), wrong)],
+            _show_version,
+            known_hosts=ssh0.known_hosts,  # does not know ssh2's key
+            session_timeout=10,
+        )
+    bad_ssh, bad_telnet, unknown_key = results
+    assert isinstance(bad_ssh.error, aioexpect.AuthenticationError)
+    assert isinstance(bad_telnet.error, aioexpect.AuthenticationError)
+    assert isinstance(unknown_key.error, aioexpect.HostKeyError)
+    for r in results:
+        assert "wrong-password" not in str(r.error) + repr(r)
+
+
+async def test_run_many_telnet_without_credentials_waits_for_the_prompt() -> None:
+    async with fleet("telnet", login=None) as [server]:
+
+        async def job(session: Session, host: Any) -> tuple[str, str]:
+            return session.buffer, await session.execute("show version")
+
+        [result] = await run_many([_url(server)], job, session_timeout=10)
+    assert result.ok, result.error
+    buffered, output = result.value
+    assert "banner" not in buffered and "r0#" not in buffered
+    assert output.strip() == "r0 version 1.0"
+
+
+async def test_run_many_mixed_inventory_gets_each_opener_its_options(tmp_path: Path) -> None:
+    async with fleet("ssh", "telnet") as servers:
+        ssh0, telnet1 = servers
+        account = Account(USER, PASSWORD)
+        results = await run_many(
+            [Host(_url(ssh0), account), Host(_url(telnet1), account), SHELL],
+            _show_version,
+            known_hosts=ssh0.known_hosts,  # SSH only
+            keepalive_interval=15,  # an asyncssh option: SSH only
+            env={"PATH": "/usr/bin:/bin", "TERM": "dumb"},  # spawn only
+            cwd=str(tmp_path),  # spawn only
+            dimensions=(30, 100),  # every opener
+            driver="generic",
+            session_timeout=10,
+        )
+    ssh_result, telnet_result, shell_result = results
+    assert ssh_result.ok and telnet_result.ok, (ssh_result.error, telnet_result.error)
+    # The shell ran too (show is not a command there: the output says so).
+    assert shell_result.ok and "show" in shell_result.value
+
+
+async def test_run_many_transcripts_are_named_after_host_and_port_and_redacted(
+    tmp_path: Path,
+) -> None:
+    async with fleet("ssh", "telnet") as servers:
+        ssh0, telnet1 = servers
+
+        async def job(session: Session, host: Any) -> str:
+            return await session.execute("show secret")
+
+        account = Account(USER, PASSWORD)
+        results = await run_many(
+            [Host(_url(s), account) for s in servers],
+            job,
+            logdir=tmp_path,
+            known_hosts=ssh0.known_hosts,
+        )
+    assert all(r.ok for r in results), [r.error for r in results]
+    names = sorted(os.listdir(tmp_path))
+    assert names == sorted([f"127.0.0.1_{ssh0.port}.log", f"127.0.0.1_{telnet1.port}.log"])
+    for name in names:
+        text = (tmp_path / name).read_text()
+        assert "the secret is 42" in text
+        assert PASSWORD not in text
+
+
+async def test_run_many_account_key_authenticates_over_ssh(tmp_path: Path) -> None:
+    import asyncssh
+
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = tmp_path / "id_ed25519"
+    client_key.write_private_key(str(key_path))
+    authorized = asyncssh.import_authorized_keys(client_key.export_public_key().decode())
+
+    async def shell(process: asyncssh.SSHServerProcess[str]) -> None:
+        process.stdout.write(f"hello {process.get_extra_info('username')}\r\nkeyhost# ")
+        await process.stdin.readline()
+        process.stdout.write("\r\nkeyed\r\nkeyhost# ")
+        await process.stdin.read()
+        process.exit(0)
+
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await asyncssh.create_server(
+        asyncssh.SSHServer, "127.0.0.1", 0, server_host_keys=[host_key],
+        authorized_client_keys=authorized, process_factory=shell,
+    )  # fmt: skip
+    try:
+        port = server.get_port()
+
+        async def job(session: Session, host: Any) -> str:
+            await session.sendline("anything")
+            return (await session.expect(r"keyed")).after
+
+        results = await run_many(
+            [Host(f"ssh://127.0.0.1:{port}", Account("keyuser", key=str(key_path))),
+             Host(f"ssh://127.0.0.1:{port}", Account("keyuser"))],
+            job, known_hosts=None, client_keys=None, session_timeout=10,
+        )  # fmt: skip
+    finally:
+        server.close()
+        await server.wait_closed()
+    with_key, without = results
+    assert with_key.ok and with_key.value == "keyed", with_key.error
+    assert isinstance(without.error, aioexpect.AuthenticationError)
