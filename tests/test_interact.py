@@ -36,7 +36,8 @@ async def test_interact_forwards_both_ways_until_the_escape_character(tmp_path: 
         # What was buffered before interact() is shown first: nothing is lost.
         await outer.expect_exact("queued")
         await outer.send("typed by a person\r")
-        await outer.expect_exact("typed by a person")
+        await outer.expect_exact("typed by a person")  # the terminal's echo
+        await outer.expect_exact("typed by a person")  # cat's copy
         await outer.sendcontrol("]")
         await outer.expect_exact("INTERACT-END")
         await outer.expect_exact("PROGRAM-CONTINUES")
