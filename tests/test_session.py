@@ -220,7 +220,7 @@ async def test_second_reader_is_busy_but_sending_is_allowed():
 
 
 async def test_closed_session_refuses_use_and_wakes_the_reader():
-    async with opened() as (s, peer):
+    async with opened() as (s, _peer):
         task = asyncio.create_task(s.expect("x", timeout=None))
         await asyncio.sleep(0)
         await s.close()
