@@ -18,10 +18,10 @@ import os
 import socket
 import stat
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConnectError
+from ._opening import AsyncClosing
 
 if TYPE_CHECKING:
     from ._console import RawMode
@@ -31,7 +31,7 @@ __all__ = ["ConsoleServer", "start_console_server"]
 _log = logging.getLogger("aioexpect.console")
 
 
-class ConsoleServer:
+class ConsoleServer(AsyncClosing):
     """A served console: ``.port`` (TCP and SSH) or ``.path`` (UNIX socket),
     ``close()``, ``await wait_closed()``, and ``async with``."""
 
@@ -97,18 +97,6 @@ class ConsoleServer:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for conn in list(self._connections):
             await conn.wait_closed()
-
-    async def __aenter__(self) -> ConsoleServer:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-        await self.wait_closed()
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from . import _pipes, _pty, _ssh, _telnet
 from ._driver import Driver
+from ._opening import Opening
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
 
@@ -23,34 +23,17 @@ __all__ = ["Opener", "connect", "connect_ssh", "connect_telnet", "spawn"]
 Logfile = IO[str] | IO[bytes] | str | os.PathLike[str] | None
 
 
-class Opener:
+class Opener(Opening[Session]):
     """An opening session: ``await`` it, or use it with ``async with``."""
 
-    __slots__ = ("_factory", "_session")
+    __slots__ = ()
 
     def __init__(self, factory: Callable[[], Awaitable[Session]]) -> None:
-        self._factory = factory
-        self._session: Session | None = None
+        super().__init__(factory, _close_session)
 
-    def __await__(self) -> Generator[Any, None, Session]:
-        return self._open().__await__()
 
-    async def _open(self) -> Session:
-        return await self._factory()
-
-    async def __aenter__(self) -> Session:
-        self._session = await self._factory()
-        return self._session
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+async def _close_session(session: Session) -> None:
+    await session.close()
 
 
 async def _start(

@@ -14,14 +14,14 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, Generator, Sequence
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncssh
 import telnetlib3
 
 from .._exceptions import ConnectError
+from .._opening import AsyncClosing, Opening, close_server
 from ._device import LineIO, VirtualDevice, converse
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
@@ -30,7 +30,7 @@ _log = logging.getLogger("aioexpect.testing")
 _READ = 4096
 
 
-class DeviceServer:
+class DeviceServer(AsyncClosing):
     """A ``VirtualDevice`` being served.
 
     ``kind`` is ``"telnet"`` or ``"ssh"``; ``host`` and ``port`` say where.
@@ -87,48 +87,14 @@ class DeviceServer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def __aenter__(self) -> DeviceServer:
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-        await self.wait_closed()
-
-
-class Serving:
+class Serving(Opening[DeviceServer]):
     """A starting server: ``await`` it, or use it with ``async with``."""
 
-    __slots__ = ("_server", "_start")
+    __slots__ = ()
 
     def __init__(self, start: Callable[[], Awaitable[DeviceServer]]) -> None:
-        self._start = start
-        self._server: DeviceServer | None = None
-
-    def __await__(self) -> Generator[Any, None, DeviceServer]:
-        return self._open().__await__()
-
-    async def _open(self) -> DeviceServer:
-        return await self._start()
-
-    async def __aenter__(self) -> DeviceServer:
-        self._server = await self._start()
-        return self._server
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            await server.wait_closed()
+        super().__init__(start, close_server)
 
 
 def _check_device(device: Any) -> None:
