@@ -9,6 +9,8 @@ bracketed-paste switches), which ``strip_ansi=False`` sessions still see.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._driver import Driver
 
 __all__ = ["BUILTIN", "prompt_pattern"]
@@ -106,24 +108,31 @@ _CISCO_SHAPE = rf"{_SOL}{_A}[A-Za-z][\w.\-]{{0,63}}(?:\(config[\w.\-]*\))?[>#]{_
 
 # -- the drivers ---------------------------------------------------------------
 
-GENERIC = Driver(
+
+def _driver(name: str, **fields: Any) -> Driver:
+    """A shipped driver: the usual login dialog and pager unless ``fields``
+    say otherwise."""
+    dialog: dict[str, Any] = {
+        "login_patterns": LOGIN,
+        "password_patterns": PASSWORD,
+        "login_failure_patterns": LOGIN_FAILURE,
+        "pager_patterns": PAGER,
+    }
+    return Driver(name, **(dialog | fields))
+
+
+GENERIC = _driver(
     "generic",
     prompt_patterns=(UNIX_PROMPT, VRP_USER_VIEW),
     error_patterns=CISCO_ERRORS + JUNOS_ERRORS[:1] + VRP_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
-    pager_patterns=PAGER,
     description="Unix, Cisco, Arista, Juniper and Huawei prompts ending in $ # > %",
 )
 
-SHELL = Driver(
+SHELL = _driver(
     "shell",
     prompt_patterns=(UNIX_PROMPT,),
     error_patterns=SHELL_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
+    pager_patterns=(),  # a shell's pagers (less, more) are not answered blindly
     guess_patterns=(
         rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
         r"\[[\w.\-]+@[\w.\-]+ [^\]\r\n]*\][$#]",
@@ -134,13 +143,10 @@ SHELL = Driver(
     description="POSIX shells: bash, dash, zsh, ksh",
 )
 
-IOS = Driver(
+IOS = _driver(
     "ios",
     prompt_patterns=(CISCO_PROMPT,),
     error_patterns=CISCO_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(
         r"Cisco IOS(?: XE)? Software",
         r"\bIOS \(tm\)",
@@ -149,30 +155,22 @@ IOS = Driver(
         _CISCO_SHAPE,
     ),
     init_commands=("terminal length 0", "terminal width 0"),
-    pager_patterns=PAGER,
     description="Cisco IOS and IOS-XE",
 )
 
-IOSXR = Driver(
+IOSXR = _driver(
     "iosxr",
     prompt_patterns=(IOSXR_PROMPT,),
     error_patterns=CISCO_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(r"Cisco IOS XR Software", r"\bIOS XR\b", r"(?:^|\r)RP/\d+/\w+/CPU\d+:"),
     init_commands=("terminal length 0", "terminal width 512"),
-    pager_patterns=PAGER,
     description="Cisco IOS-XR",
 )
 
-NXOS = Driver(
+NXOS = _driver(
     "nxos",
     prompt_patterns=(CISCO_PROMPT,),
     error_patterns=CISCO_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(
         r"Cisco Nexus Operating System",
         r"\bNX-OS\b",
@@ -180,30 +178,22 @@ NXOS = Driver(
         r"User Access Verification",
     ),
     init_commands=("terminal length 0", "terminal width 511"),
-    pager_patterns=PAGER,
     description="Cisco NX-OS",
 )
 
-EOS = Driver(
+EOS = _driver(
     "eos",
     prompt_patterns=(CISCO_PROMPT,),
     error_patterns=CISCO_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(r"\bArista\b", r"\bArista Networks EOS\b", r"\bEOS version\b"),
     init_commands=("terminal length 0", "terminal width 32767"),
-    pager_patterns=PAGER,
     description="Arista EOS",
 )
 
-JUNOS = Driver(
+JUNOS = _driver(
     "junos",
     prompt_patterns=(JUNOS_PROMPT,),
     error_patterns=JUNOS_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(
         r"\bJUNOS\b",
         r"\bJunos\b",
@@ -212,17 +202,13 @@ JUNOS = Driver(
         rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+[>#]{_END}",
     ),
     init_commands=("set cli screen-length 0", "set cli screen-width 0"),
-    pager_patterns=PAGER,
     description="Juniper JunOS",
 )
 
-VRP = Driver(
+VRP = _driver(
     "vrp",
     prompt_patterns=(VRP_PROMPT,),
     error_patterns=VRP_ERRORS,
-    login_patterns=LOGIN,
-    password_patterns=PASSWORD,
-    login_failure_patterns=LOGIN_FAILURE,
     guess_patterns=(
         r"\bHuawei\b",
         r"\bHUAWEI\b",
@@ -231,7 +217,6 @@ VRP = Driver(
         VRP_PROMPT,
     ),
     init_commands=("screen-length 0 temporary",),
-    pager_patterns=PAGER,
     pager_response=" ",
     description="Huawei VRP",
 )
