@@ -1,0 +1,344 @@
+"""Flood: ``cat`` writes SIZE of varied lines through a pty (and pipes), then a
+marker; how long until an expect sees the marker (regex and exact)?
+
+Contenders, in one run: the raw limit (a blocking ``os.read`` loop, and an
+``add_reader`` callback that drains the descriptor on asyncio and on uvloop,
+bytes only, keeping every chunk), aioexpect on both loops (``max_buffer=None``), and pexpect
+(sync and ``async_=True``), whose regex search rescans the whole buffer on
+every read and is therefore capped in time and measured at a smaller size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from _common import (
+    LOOPS,
+    RssPeak,
+    Table,
+    best_of,
+    mb,
+    parse_args,
+    pty_child,
+    reap,
+    run_on,
+)
+
+import aioexpect
+
+MARKER = "END-OF-FLOOD 20240917"
+REGEX = r"END-OF-FLOOD (\d+)"
+READ = 1 << 18
+
+
+def make_data(size: int) -> str:
+    """A file of ``size`` bytes of varied log-like lines, then the marker line."""
+    fd, path = tempfile.mkstemp(prefix="aioexpect-flood-", suffix=".txt")
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    lines = [
+        f"{i:08d} {words[i % 8]:<8} status={i * 7919 % 100003:05x} "
+        f"{'.' * (i % 37)}{words[(i * 3) % 8]}\n"
+        for i in range(20000)
+    ]
+    block = "".join(lines).encode()
+    with os.fdopen(fd, "wb") as f:
+        written = 0
+        while written < size:
+            piece = block[: size - written]
+            f.write(piece)
+            written += len(piece)
+        f.write(f"\n{MARKER}\n".encode())
+    return path
+
+
+def open_child(path: str, pipes: bool) -> tuple[subprocess.Popen[bytes], int]:
+    if not pipes:
+        return pty_child(["cat", path])
+    proc = subprocess.Popen(["cat", path], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    return proc, os.dup(proc.stdout.fileno())
+
+
+def close_child(proc: subprocess.Popen[bytes], fd: int) -> None:
+    os.close(fd)
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
+# -- the raw limit -----------------------------------------------------------------
+
+
+def raw_blocking(path: str, pipes: bool) -> int:
+    marker = MARKER.encode()
+    proc, fd = open_child(path, pipes)
+    chunks, tail = [], b""
+    try:
+        while True:
+            data = os.read(fd, READ)
+            if not data:
+                raise EOFError("marker not seen")
+            chunks.append(data)
+            window = tail + data
+            if marker in window:
+                break
+            tail = window[-len(marker) :]
+    finally:
+        close_child(proc, fd)
+        proc.wait()
+    return sum(map(len, chunks))
+
+
+async def raw_async(path: str, pipes: bool) -> int:
+    """An ``add_reader`` callback that reads until ``EAGAIN`` (a pty hands out
+    about 4 KiB per read; draining takes several per wake-up): no coroutine
+    per chunk."""
+    loop = asyncio.get_running_loop()
+    marker = MARKER.encode()
+    proc, fd = open_child(path, pipes)
+    os.set_blocking(fd, False)
+    done: asyncio.Future[None] = loop.create_future()
+    chunks: list[bytes] = []
+    tail = [b""]
+
+    def readable() -> None:
+        while True:
+            try:
+                data = os.read(fd, READ)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                done.set_exception(EOFError("marker not seen"))
+                return
+            chunks.append(data)
+            window = tail[0] + data
+            if marker in window:
+                loop.remove_reader(fd)
+                done.set_result(None)
+                return
+            tail[0] = window[-len(marker) :]
+
+    loop.add_reader(fd, readable)
+    try:
+        await done
+    finally:
+        loop.remove_reader(fd)
+        close_child(proc, fd)
+        await reap(proc)
+    return sum(map(len, chunks))
+
+
+# -- aioexpect -----------------------------------------------------------------------
+
+
+async def aio_flood(
+    path: str, pipes: bool, regex: bool, encoding: str | None = "utf-8", cap: float = 300
+) -> int:
+    """Expect the marker; ``ExpectTimeout`` (a ``TimeoutError``) after ``cap`` s."""
+    opener = aioexpect.spawn(
+        "cat", [path], pty=not pipes, max_buffer=None, timeout=cap, encoding=encoding
+    )
+    async with opener as s:
+        if encoding is None:
+            m = await (s.expect(REGEX.encode()) if regex else s.expect_exact(MARKER.encode()))
+        else:
+            m = await (s.expect(REGEX) if regex else s.expect_exact(MARKER))
+        return len(m.before)
+
+
+# -- pexpect -------------------------------------------------------------------------
+
+
+def pexpect_child(path: str, pipes: bool, cap: float) -> Any:
+    """pexpect, tuned in its favour: 64 KiB reads, no sleeps after reads or close."""
+    import pexpect
+    from pexpect.popen_spawn import PopenSpawn  # type: ignore[import-untyped]
+
+    if pipes:
+        child = PopenSpawn(["cat", path], encoding="utf-8", maxread=1 << 16, timeout=cap)
+    else:
+        child = pexpect.spawn("cat", [path], encoding="utf-8", maxread=1 << 16, timeout=cap)
+        child.delayafterclose = child.ptyproc.delayafterclose = 0
+    child.delayafterread = None
+    return child
+
+
+def pexpect_close(child: Any) -> None:
+    if hasattr(child, "close"):
+        child.close(force=True)
+    else:  # PopenSpawn
+        child.kill(9)
+        child.wait()
+
+
+def pexpect_sync(path: str, pipes: bool, regex: bool, cap: float, window: int | None) -> None:
+    child = pexpect_child(path, pipes, cap)
+    try:
+        if regex:
+            child.expect(REGEX, searchwindowsize=window)
+        else:
+            child.expect_exact(MARKER)
+    finally:
+        pexpect_close(child)
+
+
+async def pexpect_async(path: str, regex: bool, cap: float) -> None:
+    child = pexpect_child(path, False, cap)
+    try:
+        if regex:
+            await child.expect(REGEX, async_=True)
+        else:
+            await child.expect_exact(MARKER, async_=True)
+    finally:
+        pexpect_close(child)
+
+
+def capped(fn: Callable[[], Any], cap: float) -> tuple[float | None, str]:
+    """Run once; ``(None, note)`` when pexpect gave up at its timeout ``cap``."""
+    import pexpect
+
+    start = time.perf_counter()
+    try:
+        fn()
+    except pexpect.TIMEOUT:
+        return None, f"did not finish within {cap:.0f}s (pexpect timeout)"
+    return time.perf_counter() - start, ""
+
+
+# -- memory probe (a fresh interpreter per measurement) ---------------------------------
+
+
+def memory_probe(path: str, loop: str, regex: bool, cap: float) -> None:
+    """In a fresh interpreter: the peak RSS growth of one aioexpect flood."""
+    retained = None
+    with RssPeak() as peak, contextlib.suppress(TimeoutError):
+        retained = run_on(loop, partial(aio_flood, path, False, regex, cap=cap))
+    print(json.dumps({"delta": peak.delta, "retained": retained}))
+
+
+def probe(path: str, loop: str, regex: bool, cap: float) -> dict[str, Any]:
+    argv = [sys.executable, __file__, "--probe", path, loop, "regex" if regex else "exact"]
+    argv.append(str(cap))
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=cap + 60, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def contenders(table: Table, path: str, cap: float) -> None:
+    """The raw limit and aioexpect, over a pty and over pipes, on every loop."""
+    for pipes in (False, True):
+        kind = "pipes" if pipes else "pty"
+        table.contend(f"raw {kind} blocking", partial(raw_blocking, path, pipes))
+        for loop in LOOPS:
+            raw = f"raw {kind} {loop}"
+            table.contend(raw, partial(raw_async, path, pipes), loop, vs=f"raw {kind} blocking")
+            for regex in (True, False):
+                name = f"aioexpect {kind} {loop} {'regex' if regex else 'exact'}"
+                fn = partial(aio_flood, path, pipes, regex, cap=cap)
+                table.contend(name, fn, loop, vs=raw)
+            if not pipes:
+                fn = partial(aio_flood, path, False, False, None, cap=cap)
+                name = f"aioexpect pty {loop} exact bytes-mode"
+                table.contend(name, fn, loop, "(encoding=None)", vs=raw)
+
+
+def targets(table: Table) -> None:
+    for kind in ("pty", "pipes"):
+        for loop in LOOPS:
+            for what in ("regex", "exact"):
+                table.target(f"aioexpect {kind} {loop} {what}", 1.10)
+
+
+def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
+    rows: list[tuple[str, Callable[[], Any], str]] = [
+        ("pexpect pty sync exact", lambda: pexpect_sync(path, False, False, cap, None), ""),
+        ("pexpect pty sync regex", lambda: pexpect_sync(path, False, True, cap, None), ""),
+        (
+            "pexpect pty sync regex window=4096",
+            lambda: pexpect_sync(path, False, True, cap, 4096),
+            "(searchwindowsize=4096)",
+        ),
+        ("pexpect pipes sync exact", lambda: pexpect_sync(path, True, False, cap, None), ""),
+        (
+            "pexpect pty async exact",
+            lambda: run_on("asyncio", lambda: pexpect_async(path, False, cap)),
+            "(async_=True, asyncio)",
+        ),
+        (
+            "pexpect pty async regex",
+            lambda: run_on("asyncio", lambda: pexpect_async(path, True, cap)),
+            "(async_=True, asyncio)",
+        ),
+    ]
+    for name, fn, note in rows:
+        seconds, why = capped(fn, cap)
+        vs = "raw pipes blocking" if "pipes" in name else "raw pty blocking"
+        table.add(name, seconds, f"{note} {why}".strip(), vs=vs)
+    # The quadratic rescan, shown at a size where it finishes.
+    seconds, why = capped(lambda: pexpect_sync(small, False, True, cap, None), cap)
+    raw_small = best_of(lambda: raw_blocking(small, False), 1)
+    table.add("raw pty blocking (small)", raw_small, f"size={mb(os.path.getsize(small))}")
+    table.add(
+        "pexpect pty sync regex (small)",
+        seconds,
+        f"size={mb(os.path.getsize(small))} {why}".strip(),
+        vs="raw pty blocking (small)",
+    )
+
+
+def memory_rows(table: Table, path: str, cap: float) -> None:
+    """Peak memory: no more than the retained text plus 32 MB."""
+    for loop, regex in (("asyncio", True), ("uvloop", False)):
+        got = probe(path, loop, regex, cap)
+        what = f"memory aioexpect pty {loop} {'regex' if regex else 'exact'}"
+        if got["retained"] is None:
+            table.check(what, False, f"did not finish within {cap:.0f}s")
+            continue
+        limit = got["retained"] + 32 * 2**20
+        detail = f"peak RSS +{mb(got['delta'])} <= {mb(got['retained'])} retained + 32MB"
+        table.check(what, got["delta"] <= limit, detail, delta=got["delta"], limit=limit)
+
+
+def main() -> None:
+    args = parse_args(__doc__ or "")
+    size = (4 if args.quick else 32) * 2**20
+    repeat = args.repeat or (1 if args.quick else 3)
+    cap = 10.0 if args.quick else 20.0
+    path, small = make_data(size), make_data(size // 16)
+    table = Table("flood", baseline="raw pty blocking")
+    table.params = {"size": mb(size), "best_of": repeat, "cap": f"{cap:.0f}s"}
+    try:
+        contenders(table, path, cap)
+        table.run(repeat)
+        targets(table)
+        pexpect_rows(table, path, small, cap)
+        try:
+            memory_rows(table, path, cap)
+        except subprocess.CalledProcessError as exc:
+            table.add("memory aioexpect", None, f"probe failed: {exc.stderr.strip()[-200:]}")
+    finally:
+        os.unlink(path)
+        os.unlink(small)
+    sys.exit(table.report(args.json))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "--probe":
+        memory_probe(sys.argv[2], sys.argv[3], sys.argv[4] == "regex", float(sys.argv[5]))
+    else:
+        main()
