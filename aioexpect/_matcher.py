@@ -14,6 +14,7 @@ and no text pattern matched.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -77,7 +78,7 @@ class Buffer:
         first = chunks[i][pos - start :] if pos > start else chunks[i]
         if i == len(chunks) - 1:
             return first
-        return first + self._empty.join(chunks[i + 1 :])
+        return self._empty.join([first, *chunks[i + 1 :]])
 
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""
@@ -117,7 +118,7 @@ class Found:
 class _Scan:
     """One text pattern's search state within one expect."""
 
-    __slots__ = ("exact", "index", "reach", "regex", "resume", "width")
+    __slots__ = ("exact", "index", "post", "pre", "reach", "regex", "resume", "width")
 
     def __init__(self, index: int, pattern: Any) -> None:
         self.index = index
@@ -125,11 +126,11 @@ class _Scan:
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
             self.exact: Any = None
-            self.reach, self.width = reach_of(pattern)
+            self.reach, self.width, self.pre, self.post = reach_of(pattern)
         else:
             self.regex = None
             self.exact = pattern
-            self.reach, self.width = Reach.BOUNDED, len(pattern)
+            self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
 
     def search(self, buf: Buffer) -> Found | None:
         r = self.resume
@@ -153,10 +154,14 @@ class _Scan:
         if self.reach is Reach.BOUNDED:
             self.resume = max(self.resume, n - self.width - MARGIN)
         elif self.reach is Reach.LINE:
+            # A pending match ends past the data; its newline-free middle ends
+            # after n - post, so starts after the last newline before that,
+            # and the match at most ``pre`` characters earlier.
             newline = b"\n" if isinstance(window, bytes) else "\n"
-            nl = window.rfind(newline, ctx)
-            line_start = base + nl + 1 if nl >= 0 else self.resume
-            self.resume = max(self.resume, min(line_start, n - MARGIN))
+            nl = window.rfind(newline, ctx, max(ctx, n - self.post - base))
+            line_start = base + nl + 1 if nl >= 0 else self.resume + self.pre
+            lookback = n - MARGIN - self.pre - self.post
+            self.resume = max(self.resume, min(line_start - self.pre, lookback))
         # Reach.ANY: the match may start anywhere, so resume stays put.
 
 
@@ -166,16 +171,29 @@ def normalize_patterns(
     """Turn the user's pattern argument into a list, checking every item.
 
     ``exact``: items are plain substrings; otherwise str/bytes are regexes.
+    Results are cached: the same prompt list is normalised once, not per expect.
     """
     if isinstance(patterns, str | bytes | re.Pattern | Sentinel):
-        items: Sequence[Any] = [patterns]
+        key: Any = (patterns,)
     elif isinstance(patterns, Iterable):
-        items = list(patterns)
+        key = tuple(patterns)
     else:
         raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
+    try:
+        return list(_normalize(key, exact, bytes_mode, encoding))
+    except TypeError as exc:
+        if "unhashable" not in str(exc):
+            raise
+        return list(_normalize.__wrapped__(key, exact, bytes_mode, encoding))
+
+
+@functools.lru_cache(maxsize=512)
+def _normalize(
+    items: tuple[Any, ...], exact: bool, bytes_mode: bool, encoding: str | None
+) -> tuple[Any, ...]:
     if not items:
         raise ValueError("expect needs at least one pattern")
-    return [_check(p, exact=exact, bytes_mode=bytes_mode, encoding=encoding) for p in items]
+    return tuple(_check(p, exact=exact, bytes_mode=bytes_mode, encoding=encoding) for p in items)
 
 
 def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> Any:

@@ -1,8 +1,10 @@
-"""How far back a regex search must look when more data arrives.
+r"""How far back a regex search must look when more data arrives.
 
 ``reach_of(pattern)`` classifies a compiled regex: ``BOUNDED`` (its matches
-are at most ``width`` characters long), ``LINE`` (unbounded, but a match can
-never contain a newline) or ``ANY`` (a match may span lines: rescan).  The
+are at most ``width`` characters long), ``LINE`` (unbounded, but the
+unbounded middle of a match can never contain a newline: only a bounded
+prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
+``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).  The
 analysis walks the parse tree of the standard library's ``re`` and is
 conservative: whatever it does not recognise is ``ANY``, which is always
 correct, only slower.
@@ -62,19 +64,40 @@ class Reach(enum.Enum):
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
-def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int]:
-    """``(reach, width)``; ``width`` is meaningful for ``BOUNDED`` only."""
+def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
+    """``(reach, width, pre, post)``; ``width`` is meaningful for ``BOUNDED``,
+    ``pre`` and ``post`` for ``LINE``."""
     if _parser is None:  # pragma: no cover
-        return Reach.ANY, 0
+        return Reach.ANY, 0, 0, 0
     try:
         tree = _parser.parse(pattern.pattern, pattern.flags)
         _lo, hi = tree.getwidth()
         if hi <= MAX_WIDTH:
-            return Reach.BOUNDED, int(hi)
+            return Reach.BOUNDED, int(hi), 0, 0
         dotall = bool(pattern.flags & re.DOTALL)
-        return (Reach.ANY if _may_match_newline(tree, dotall) else Reach.LINE), 0
-    except Exception:
-        return Reach.ANY, 0
+        if not _may_match_newline(tree, dotall):
+            return Reach.LINE, 0, 0, 0
+        edges = _edges(tree, dotall)
+        if edges is not None:
+            return Reach.LINE, 0, *edges
+        return Reach.ANY, 0, 0, 0
+    except Exception:  # analysis is an optimisation: fall back safely
+        return Reach.ANY, 0, 0, 0
+
+
+def _edges(tree: Any, dotall: bool) -> tuple[int, int] | None:
+    """``(pre, post)`` when the pattern is a bounded prefix, a newline-free
+    middle (from its first to its last unbounded item) and a bounded suffix."""
+    items = list(tree)
+    widths = [_parser.SubPattern(tree.state, [item]).getwidth()[1] for item in items]
+    unbounded = [i for i, w in enumerate(widths) if w > MAX_WIDTH]
+    first, last = unbounded[0], unbounded[-1] + 1
+    if any(_op_may_match_newline(str(op), av, dotall) for op, av in items[first:last]):
+        return None
+    pre, post = sum(widths[:first]), sum(widths[last:])
+    if pre > MAX_WIDTH or post > MAX_WIDTH:
+        return None
+    return int(pre), int(post)
 
 
 def _may_match_newline(tree: Any, dotall: bool) -> bool:

@@ -51,6 +51,9 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
 #: Characters of received text quoted in error messages.
 EVIDENCE = 200
+#: POSIX's smallest canonical-mode line limit (MAX_CANON): shorter lines
+#: need no check against the terminal.
+MIN_CANON = 255
 
 Timeout = float | None | types.EllipsisType
 
@@ -66,14 +69,33 @@ def live_sessions() -> list[Session]:
 
 
 class _Waiter:
-    """The pending read: its searcher, its future, and its deadline scope."""
+    """The pending read: its searcher, its future, and its deadline timer."""
 
-    __slots__ = ("future", "scope", "searcher")
+    __slots__ = ("future", "searcher", "timer")
 
-    def __init__(self, searcher: Searcher, future: asyncio.Future[Found | int | None]) -> None:
+    def __init__(self, searcher: Searcher, future: asyncio.Future[Any]) -> None:
         self.searcher = searcher
         self.future = future
-        self.scope: asyncio.Timeout | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def arm(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        self.timer = loop.call_later(delay, self.expire)
+
+    def expire(self) -> None:
+        if not self.future.done():
+            self.future.set_result(_EXPIRED)
+
+    def disarm(self) -> float | None:
+        """Stop the timer; return the seconds it had left (None: no timer)."""
+        timer, self.timer = self.timer, None
+        if timer is None:
+            return None
+        timer.cancel()
+        return max(0.0, timer.when() - asyncio.get_running_loop().time())
+
+
+#: What a waiter's future holds when its deadline passed.
+_EXPIRED = object()
 
 
 class Session:
@@ -290,8 +312,14 @@ class Session:
         self.bytes_out += len(raw)
 
     def _check_line_limit(self, raw: bytes) -> None:
+        end = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
+        if self._pending_line + len(raw) <= MIN_CANON:
+            # No line can exceed any terminal's limit: skip asking the terminal.
+            self._pending_line = self._pending_line + len(raw) if end < 0 else len(raw) - end - 1
+            return
         limit = self.transport.canonical_line_limit()
         if limit is None:
+            self._pending_line = 0 if end < 0 else len(raw) - end - 1
             return
         pending = self._pending_line
         for piece in raw.replace(b"\r", b"\n").split(b"\n")[:-1]:
@@ -302,7 +330,7 @@ class Session:
                     " (e.g. `stty raw`) or split it"
                 )
             pending = 0
-        tail = len(raw) - max(raw.rfind(b"\n"), raw.rfind(b"\r")) - 1
+        tail = len(raw) - end - 1
         if pending + tail > limit:
             raise ValueError(
                 f"{pending + tail} bytes without a line end exceed the terminal's canonical-mode"
@@ -493,21 +521,21 @@ class Session:
         loop = asyncio.get_running_loop()
         waiter = _Waiter(searcher, loop.create_future())
         self._waiter = waiter
-        deadline = None if timeout is None else loop.time() + timeout
+        # The one place that times a wait: a timer that resolves the future
+        # (cheaper per expect than an asyncio.timeout() scope, and it can be
+        # suspended by divert()).
+        if timeout is not None:
+            waiter.arm(loop, timeout)
         try:
-            async with asyncio.timeout_at(deadline) as scope:
-                waiter.scope = scope
-                return await waiter.future
-        except TimeoutError:
-            if waiter.future.done() and not waiter.future.cancelled():
-                return waiter.future.result()
-            if self._closed:
-                raise ClosedError(f"session #{self.id} was closed while waiting") from None
-            return searcher.timeout_index
+            result = await waiter.future
         finally:
             self._waiter = None
+            waiter.disarm()
             if not waiter.future.done():
                 waiter.future.cancel()
+        if result is _EXPIRED:
+            return searcher.timeout_index
+        return result
 
     def _failure(self, searcher: Searcher, code: int | None) -> ExpectError | ConnectionLostError:
         before = self._buffer.text()
@@ -584,12 +612,8 @@ class Session:
         if self._sink is not None:
             raise BusyError(f"session #{self.id} is already attached")
         self._check_open()
-        loop = asyncio.get_running_loop()
         waiter = self._waiter
-        remaining = None
-        if waiter is not None and waiter.scope is not None and waiter.scope.when() is not None:
-            remaining = max(0.0, waiter.scope.when() - loop.time())  # type: ignore[operator]
-            waiter.scope.reschedule(None)
+        remaining = waiter.disarm() if waiter is not None else None
         self._sink = sink
         try:
             pending = self._buffer.consume(len(self._buffer))
@@ -599,13 +623,8 @@ class Session:
             yield
         finally:
             self._sink = None
-            if (
-                remaining is not None
-                and waiter is not None
-                and waiter is self._waiter
-                and waiter.scope is not None
-            ):
-                waiter.scope.reschedule(loop.time() + remaining)
+            if remaining is not None and waiter is not None and waiter is self._waiter:
+                waiter.arm(asyncio.get_running_loop(), remaining)
 
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
         """Connect the user's terminal to the session until the escape

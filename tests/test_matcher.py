@@ -164,6 +164,9 @@ def test_sentinels_are_indexed_not_searched():
         (r"\w+(?=\n)", Reach.LINE),
         (r"(?m)^[\w.@-]+[#>] ?$", Reach.LINE),
         (r"(a|b\n)+", Reach.ANY),
+        (r"(\d+)\r?\n", Reach.LINE),
+        (r"\n(\d+)\r\nEND", Reach.LINE),
+        (r"(\d+\r\n)", Reach.ANY),
     ],
 )
 def test_reach_classification(pattern, reach):
@@ -179,6 +182,10 @@ PROPERTY_PATTERNS = [
     [r"(?<=a)b{2}"],
     [r"\bab\b", r"ca+"],
     [r"[^c]{3,}c"],
+    [r"(\d+)\r?\n", r"c c"],
+    [r"\n(\w+)\n"],
+    [r"a\nb+c\n"],
+    [r"1 (.*)\n"],
 ]
 
 
@@ -217,6 +224,22 @@ def test_nothing_lost_or_duplicated_across_matches():
         matches, left = feed(chunks, [r"\$ "])
         assert "".join(m.before + m.after for m in matches) + left == data, label
         assert len(matches) == 300, label
+
+
+def test_line_suffix_patterns_resume_near_the_end():
+    r"""``(\d+)\r?\n`` may match a newline, but only in its bounded suffix:
+    it must not rescan the buffer on every chunk."""
+    items = normalize_patterns([r"END (\d+)\r?\n"], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    buf = Buffer("")
+    for _ in range(500):
+        buf.append("0123456789 the quick brown fox\r\n" * 40)
+        assert searcher.search(buf) is None
+        assert len(buf) - searcher._scans[0].resume <= 2048
+    buf.append("END 42\r\n")
+    found = searcher.search(buf)
+    assert found is not None and found.re_match is not None
+    assert found.re_match.group(1) == "42"
 
 
 def test_search_is_incremental_not_quadratic():

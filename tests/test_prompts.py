@@ -271,5 +271,5 @@ def test_searched_patterns_are_bounded(name: str) -> None:
 
     d = drivers.get(name)
     for p in d.prompt_patterns + d.pager_patterns + d.login_patterns + d.password_patterns:
-        reach, width = reach_of(p)
+        reach, width, _pre, _post = reach_of(p)
         assert reach is Reach.BOUNDED and width < 4096, (name, p.pattern)
