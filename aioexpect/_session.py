@@ -99,7 +99,21 @@ _EXPIRED = object()
 
 
 class Session:
-    """An interactive session over one transport.  See the module docstring."""
+    """An interactive session over one transport (pty, pipes, SSH, telnet,
+    streams or memory).
+
+    Usually made by an opener (``spawn``, ``connect_ssh``, ``connect_telnet``,
+    ``connect``) or ``Session.from_streams``; ``Session(transport, ...)``
+    wraps any ``Transport``.  Every call that waits is a coroutine and takes
+    ``timeout=`` (``...``: the session's default; ``None``: for ever).
+
+    Guarantees: nothing received is lost or duplicated, also across chunk
+    boundaries, cancellations and time-outs; at most ``max_buffer``
+    characters are held (then reading pauses: back-pressure); one reader at
+    a time (``BusyError``), while sending stays allowed; end-of-file is
+    reported when it happens; secrets never reach the logfile, logs,
+    messages or ``repr``.
+    """
 
     def __init__(
         self,
