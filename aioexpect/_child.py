@@ -2,14 +2,17 @@
 leader of its own session and process group, buffer what it sends, stop it.
 
 Invariants: the child's process-group id is its pid from the moment
-``start_child`` returns; its exit is observed through the event loop's child
-watcher, never by blocking; ``Child.stop`` always ends with the child reaped.
+``start_child`` returns; its exit is observed through the event loop (its
+child watcher, or a pidfd for a pty child on asyncio's loop on Linux),
+never by blocking; ``Child.stop`` always ends with the child reaped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import functools
 import logging
 import os
 import shlex
@@ -58,7 +61,8 @@ class Inbox:
     Bounded: ``pause`` is called when ``HIGH_WATER`` bytes are buffered and
     ``resume`` once ``read()`` drained below half of that.  Cancellation-safe:
     data leaves the buffer only inside ``read()`` after it resumed, so a
-    cancelled ``read()`` loses nothing.
+    cancelled ``read()`` loses nothing.  The chunks are kept as received:
+    a read that takes one whole chunk returns it without copying.
     """
 
     def __init__(
@@ -72,7 +76,9 @@ class Inbox:
         self._pause = pause
         self._resume = resume
         self._high = high_water
-        self._data = bytearray()
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0  # unread bytes in _chunks
+        self._offset = 0  # bytes of _chunks[0] already read
         self._paused = False
         self._eof = False
         self._closed = False
@@ -80,12 +86,21 @@ class Inbox:
         self._waiters: list[asyncio.Future[None]] = []
 
     @property
+    def buffered(self) -> int:
+        """How many unread bytes are held."""
+        return self._size
+
+    @property
     def at_eof(self) -> bool:
         return self._eof or self._error is not None
 
     def feed(self, data: bytes) -> None:
-        self._data += data
-        if len(self._data) >= self._high and not self._paused:
+        """Queue ``data``, which must not change afterwards (``bytes``)."""
+        if not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size >= self._high and not self._paused:
             self._paused = True
             self._pause()
         self._wake()
@@ -102,7 +117,8 @@ class Inbox:
     def close(self) -> None:
         """Drop the data; pending and later reads raise ``ClosedError``."""
         self._closed = True
-        self._data.clear()
+        self._chunks.clear()
+        self._size = self._offset = 0
         self._wake()
 
     async def read(self, max_bytes: int) -> bytes:
@@ -111,7 +127,7 @@ class Inbox:
         while True:
             if self._closed:
                 raise ClosedError(f"{self._name} is closed")
-            if self._data:
+            if self._size:
                 return self._take(max_bytes)
             if self._eof:
                 return b""
@@ -127,9 +143,29 @@ class Inbox:
                 self._waiters.remove(waiter)
 
     def _take(self, max_bytes: int) -> bytes:
-        data = bytes(self._data[:max_bytes])
-        del self._data[:max_bytes]
-        if self._paused and len(self._data) < self._high // 2:
+        chunks, offset = self._chunks, self._offset
+        if self._size <= max_bytes:  # everything: at most one copy
+            if offset:
+                chunks[0] = chunks[0][offset:]
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            self._size = self._offset = 0
+        else:
+            parts, need = [], max_bytes
+            while need:
+                chunk = chunks[0]
+                if len(chunk) - offset > need:
+                    parts.append(chunk[offset : offset + need])
+                    offset += need
+                    break
+                parts.append(chunk[offset:] if offset else chunk)
+                need -= len(chunk) - offset
+                chunks.popleft()
+                offset = 0
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            self._size -= max_bytes
+            self._offset = offset
+        if self._paused and self._size < self._high // 2:
             self._paused = False
             self._resume()
         return data
@@ -156,6 +192,7 @@ class ChildProtocol(asyncio.SubprocessProtocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self._early: list[Callable[[], None]] = []
+        self._early_size = 0
 
     def attach(
         self,
@@ -178,6 +215,13 @@ class ChildProtocol(asyncio.SubprocessProtocol):
             return
         if self.on_data is None:
             self._early.append(lambda: self.pipe_data_received(fd, data))
+            self._early_size += len(data)
+            if self._early_size >= HIGH_WATER and self.transport is not None:
+                # Bounded before attach too; the adapter's Inbox, fed all
+                # of this on attach, pauses as well and resumes when drained.
+                pipe = cast(asyncio.ReadTransport | None, self.transport.get_pipe_transport(fd))
+                if pipe is not None and not pipe.is_closing():
+                    pipe.pause_reading()
             return
         self.on_data(fd, data)
 
@@ -383,6 +427,16 @@ async def start_child(
         # Under uvloop preexec_fn runs straight after fork (before libuv's
         # own setsid), so the hook does both itself.
         options = {"preexec_fn": _acquire_tty(controlling_tty)}
+    if (
+        isinstance(loop, asyncio.BaseEventLoop)
+        and subprocess.PIPE not in (stdin, stdout, stderr)
+        and _pidfd_works()
+    ):
+        # No pipes to wire up, and the loop would run Popen too: do that
+        # here and reap through a pidfd, not a watcher thread per child
+        # (Python 3.11).  uvloop's own spawn and reaping are faster.
+        popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
+        return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
     try:
         _, protocol = await loop.subprocess_exec(
             ChildProtocol,
@@ -397,6 +451,96 @@ async def start_child(
     except (OSError, subprocess.SubprocessError) as exc:
         raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
     return Child(argv, protocol)
+
+
+def _start_reaped(
+    argv: Sequence[str], *, env: dict[str, str] | None, cwd: str | None, options: dict[str, Any]
+) -> ChildProtocol:
+    command = argv[0]
+    try:
+        popen = subprocess.Popen(argv, env=env, cwd=cwd, **options)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+    protocol = ChildProtocol()
+    try:
+        PidfdProcess(popen, protocol)
+    except OSError as exc:  # out of descriptors: do not leave it unreaped
+        with contextlib.suppress(OSError):
+            os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait()
+        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+    return protocol
+
+
+class PidfdProcess(asyncio.SubprocessTransport):
+    """A child without pipes, reaped as soon as its pidfd (Linux) turns
+    readable: the loop's child watcher is not involved.  It never signals
+    the child by itself, not even in ``close()``."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], protocol: ChildProtocol) -> None:
+        super().__init__()
+        self._loop = asyncio.get_running_loop()
+        self._popen = popen
+        self._protocol = protocol
+        self._closed = False
+        self._pidfd: int | None = None
+        self._pidfd = os.pidfd_open(popen.pid)
+        self._loop.add_reader(self._pidfd, self._on_exit)
+        protocol.connection_made(self)
+
+    def _on_exit(self) -> None:
+        if self._popen.poll() is None:
+            return
+        self._forget()
+        self._protocol.process_exited()
+
+    def _forget(self) -> None:
+        fd, self._pidfd = self._pidfd, None
+        if fd is not None:
+            if not self._loop.is_closed():
+                self._loop.remove_reader(fd)
+            close_quietly(fd)
+
+    def __del__(self) -> None:
+        # Only when its loop was closed before the child exited: Popen
+        # warns about the running child and reaps it later.
+        self._forget()
+
+    def get_pid(self) -> int:
+        return self._popen.pid
+
+    def get_returncode(self) -> int | None:
+        return self._popen.returncode
+
+    def get_pipe_transport(self, fd: int) -> None:
+        return None
+
+    def send_signal(self, signal: int) -> None:
+        self._popen.send_signal(signal)
+
+    def terminate(self) -> None:
+        self._popen.terminate()
+
+    def kill(self) -> None:
+        self._popen.kill()
+
+    def is_closing(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+
+
+@functools.cache
+def _pidfd_works() -> bool:
+    """Whether this kernel has pidfds (Linux 5.3+, not blocked by seccomp)."""
+    if not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        close_quietly(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
 
 
 def _check_cwd(command: str, cwd: str | None) -> None:

@@ -34,6 +34,9 @@ __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]
 #: "\n" (the excess is silently dropped).
 CANONICAL_LINE_LIMIT = 4095
 _CHUNK = 1 << 16
+#: A read shorter than this most likely emptied the master (a full one
+#: returns about 4 KiB): stop draining there rather than pay for the EAGAIN.
+_SHORT_READ = 1024
 _DEFAULT_CONTROL = {termios.VEOF: b"\x04", termios.VINTR: b"\x03"}
 
 
@@ -109,6 +112,7 @@ class PtyTransport(Transport):
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
         self._write_lock = asyncio.Lock()
+        self._writers = 0  # writes queued on, or holding, the lock
         self._write_waiter: asyncio.Future[None] | None = None
         self._start_reading()
 
@@ -139,20 +143,24 @@ class PtyTransport(Transport):
         self._reading = False
 
     def _on_readable(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            data = os.read(self._fd, _CHUNK)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            # EIO: the child side of the terminal is closed (end-of-file).
-            self._end(None if exc.errno == errno.EIO else exc)
-            return
-        if not data:
-            self._end(None)
-            return
-        self._inbox.feed(data)
+        # Drain the master in one wake-up (a pty hands out about 4 KiB per
+        # read), chunk by chunk so the inbox can pause us at its high water.
+        fd, feed = self._fd, self._inbox.feed
+        while fd is not None and self._reading:
+            try:
+                data = os.read(fd, _CHUNK)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # EIO: the child side of the terminal is closed (end-of-file).
+                self._end(None if exc.errno == errno.EIO else exc)
+                return
+            if not data:
+                self._end(None)
+                return
+            feed(data)
+            if len(data) < _SHORT_READ:
+                return  # most likely drained: spare the EAGAIN (epoll re-arms anyway)
 
     def _end(self, error: OSError | None) -> None:
         self._stop_reading()
@@ -163,22 +171,32 @@ class PtyTransport(Transport):
     # -- writing -------------------------------------------------------------
 
     async def write(self, data: bytes) -> None:
-        view = memoryview(bytes(data))
-        self._check_writable()
-        async with self._write_lock:
-            while view:
-                fd = self._check_writable()
-                try:
-                    n = os.write(fd, view)
-                except (BlockingIOError, InterruptedError):
-                    n = 0
-                except OSError as exc:
-                    raise ConnectionLostError(
-                        f"cannot write to {self._peer!r}: {exc.strerror}"
-                    ) from exc
-                view = view[n:]
-                if view:
-                    await self._writable(fd)
+        if type(data) is not bytes:
+            data = bytes(data)  # a snapshot of a mutable buffer
+        fd = self._check_writable()
+        n = 0
+        if not self._writers:
+            # Nobody queued before us: write now, wait only for the rest.
+            n = self._write_some(fd, data)
+            if n == len(data):
+                return
+        view = memoryview(data)[n:]
+        self._writers += 1
+        try:
+            async with self._write_lock:  # free at once if nobody queued
+                while view:
+                    await self._writable(self._check_writable())
+                    view = view[self._write_some(self._check_writable(), view) :]
+        finally:
+            self._writers -= 1
+
+    def _write_some(self, fd: int, data: bytes | memoryview) -> int:
+        try:
+            return os.write(fd, data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except OSError as exc:
+            raise ConnectionLostError(f"cannot write to {self._peer!r}: {exc.strerror}") from exc
 
     async def _writable(self, fd: int) -> None:
         waiter: asyncio.Future[None] = self._loop.create_future()

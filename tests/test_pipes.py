@@ -11,12 +11,12 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pytest
 
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
-from aioexpect._child import HIGH_WATER
+from aioexpect._child import HIGH_WATER, start_child
 from aioexpect._pipes import PipesTransport, open_pipes
 from aioexpect._transport import Transport
 
@@ -176,12 +176,40 @@ async def test_reading_stops_at_the_high_water_mark() -> None:
     assert isinstance(t, PipesTransport)
     try:
         await wait_until(lambda: t._inbox._paused, "reading pauses")
-        assert len(t._inbox._data) < 2 * HIGH_WATER
+        assert t._inbox.buffered < 2 * HIGH_WATER
         assert t.exit_status is None, "the child finished although nobody read"
         received = 0
         while chunk := await t.read(50_000):
             received += len(chunk)
         assert received == size
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_output_before_the_adapter_attaches_is_bounded_too() -> None:
+    size = 8 * HIGH_WATER
+    code = f"import sys; sys.stdout.buffer.write(b'w' * {size})"
+    child = await start_child(
+        [PY, "-c", code],
+        env=None,
+        cwd=None,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    stdout = cast(asyncio.ReadTransport, child.transport.get_pipe_transport(1))
+    try:
+        # Nobody reads yet: the output piles up in the protocol, up to a point.
+        await wait_until(lambda: not stdout.is_reading(), "reading pauses before attach", 5)
+        assert HIGH_WATER <= child.protocol._early_size < 2 * HIGH_WATER
+        assert child.exit_status is None, "the child finished although nobody read"
+    except BaseException:
+        await PipesTransport(child).close(force=True)
+        raise
+    t = PipesTransport(child)
+    try:
+        assert await read_all(t) == b"w" * size
         assert await t.wait() == 0
     finally:
         await t.close()

@@ -9,6 +9,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -135,7 +136,7 @@ async def test_reading_stops_at_the_high_water_mark() -> None:
     assert isinstance(t, PtyTransport)
     try:
         await wait_until(lambda: not t._reading, "reading pauses")
-        assert len(t._inbox._data) < HIGH_WATER + (1 << 16)
+        assert t._inbox.buffered < HIGH_WATER + (1 << 16)
         assert t.exit_status is None, "the child finished although nobody read"
         received = 0
         while chunk := await t.read(10_000):
@@ -143,6 +144,33 @@ async def test_reading_stops_at_the_high_water_mark() -> None:
             received += len(chunk)
         assert received == size
         assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+_RAW_COUNTER = """
+import os, sys, tty
+tty.setraw(0)
+os.write(1, b"ready\\n")
+total, got = int(sys.argv[1]), bytearray()
+while len(got) < total:
+    got += os.read(0, 1 << 16)
+os.write(1, b"%d %d %d\\n" % (got.index(b"b"), got.count(b"a"), len(got)))
+"""
+
+
+async def test_a_write_queued_behind_a_blocked_one_follows_it() -> None:
+    big, small = 1 << 20, 1000
+    t = await start(PY, ["-c", _RAW_COUNTER, str(big + small)])
+    try:
+        await read_until(t, b"ready\n")
+        first = asyncio.create_task(t.write(b"a" * big))
+        await asyncio.sleep(0)  # it wrote what fit and now waits for the rest
+        assert not first.done(), "1 MB fit into the pty at once"
+        await t.write(b"b" * small)
+        await first
+        report = await read_until(t, b"\n")
+        assert report.split()[-3:] == [str(big).encode(), str(big).encode(), b"%d" % (big + small)]
     finally:
         await t.close()
 
@@ -271,6 +299,21 @@ async def test_abort_kills_at_once_and_releases_the_descriptor() -> None:
     assert await asyncio.wait_for(t.wait(), 5) is None
     assert t.signal_status == signal.SIGKILL
     await t.close()
+
+
+@pytest.mark.loop("asyncio")  # uvloop reaps through libuv
+async def test_on_asyncio_linux_a_child_is_reaped_without_a_watcher_thread() -> None:
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("no pidfd here: the loop's child watcher reaps")
+    threads = threading.active_count()
+    t = await start("sh", ["-c", "read line; exit 7"])
+    try:
+        assert threading.active_count() == threads
+        await t.write(b"go\n")
+        assert await asyncio.wait_for(t.wait(), 10) == 7
+        assert t.signal_status is None
+    finally:
+        await t.close()
 
 
 async def test_dropped_transport_warns_and_kills_its_child() -> None:
