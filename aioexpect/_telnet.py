@@ -11,9 +11,15 @@ Invariants, whatever the peer sends:
   bytes unread; option commands beyond a budget (a storm) are ignored.
 - Rule 2: nothing received is lost: data buffered before a reset or an EOF
   is read before the error or the empty read.
-- Rule 3: outgoing text follows the NVT: ``IAC`` is doubled and a bare CR is
-  sent as CR NUL (we refuse BINARY for our direction), so the line ending
-  ``"\\r\\n"`` reaches the remote program as exactly one newline.
+- Rule 3: what the user sends reaches the remote program as sent.  Unless
+  the encoding is ASCII, we offer BINARY (RFC 856) for our direction once
+  the peer shows it speaks telnet, and ``open_telnet`` waits briefly for
+  the answer.  Agreed: bytes go as they are (``IAC`` doubled), except that
+  the telnet end of line CR LF goes out as CR, a terminal's Enter key.
+  Refused, or a peer that does not negotiate: the NVT rules (``IAC``
+  doubled, a bare CR sent as CR NUL), and 8-bit data may not survive.
+  Either way ``linesep`` is CR LF and a line ending is exactly one newline
+  for a program on the server's terminal.
 """
 
 from __future__ import annotations
@@ -22,22 +28,16 @@ import asyncio
 import codecs
 import contextlib
 import logging
+import math
 import re
 import struct
 from collections.abc import Callable
 from typing import Any, cast
 
 from telnetlib3 import TelnetWriter
-from telnetlib3.telopt import (
-    BINARY,
-    CHARSET,
-    LINEMODE,
-    NAWS,
-    NEW_ENVIRON,
-    TSPEED,
-    TTYPE,
-    XDISPLOC,
-)
+from telnetlib3.telopt import BINARY, CHARSET, LINEMODE, NAWS, NEW_ENVIRON, TSPEED, TTYPE, XDISPLOC
+from telnetlib3.telopt import WILL as SEND_WILL
+from telnetlib3.telopt import WONT as SEND_WONT
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._transport import DEFAULT_READ_SIZE, Transport
@@ -56,6 +56,9 @@ REPLY_LIMIT = 1 << 16
 #: Option commands answered: a burst of this many, refilled at RATE per second.
 BURST, RATE = 4096, 256.0
 CLOSE_GRACE = 1.0
+#: How long ``open_telnet`` waits for the peer's first telnet command, then
+#: for its answer to our WILL BINARY, before it settles for the NVT.
+FIRST_WORD_WAIT, BINARY_ANSWER_WAIT = 0.5, 1.0
 
 IAC, SE, SB, WILL, DONT = 255, 240, 250, 251, 254
 _DATA, _IAC, _OPT, _SB, _SB_IAC = range(5)
@@ -69,7 +72,8 @@ class TelnetScanner:
     """Splits a received telnet stream into data and commands; pure, no I/O.
 
     ``feed(chunk)`` calls ``on_data(bytes)`` for in-band data (``IAC IAC``
-    unescaped, CR NUL turned into CR unless ``binary``) and
+    unescaped; NUL, the NVT's no-operation, dropped unless ``binary``, so CR
+    NUL becomes CR) and
     ``on_command(bytes)`` for each complete ``IAC WILL/WONT/DO/DONT opt`` or
     ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
     DM, ...) are dropped.  Commands may be split across chunks anywhere.
@@ -80,7 +84,6 @@ class TelnetScanner:
     """
 
     __slots__ = (
-        "_after_cr",
         "_cmd",
         "_on_command",
         "_on_data",
@@ -98,8 +101,7 @@ class TelnetScanner:
         self._state = _DATA
         self._cmd = 0
         self._sb: bytearray | None = bytearray()
-        self._after_cr = False
-        #: Whether the peer sends binary (no CR NUL convention).
+        #: Whether the peer sends binary (NUL is data, not a no-operation).
         self.binary = False
         #: Sub-negotiations dropped for being longer than MAX_SUBNEGOTIATION.
         self.dropped = 0
@@ -178,14 +180,11 @@ class TelnetScanner:
             sb += chunk
 
     def _data(self, chunk: bytes) -> None:
-        if not self.binary:
-            if self._after_cr and chunk.startswith(b"\x00"):
-                chunk = chunk[1:]
-            chunk = chunk.replace(b"\r\x00", b"\r")
+        if not self.binary and b"\x00" in chunk:
+            # e.g. inetutils telnetd sends a stray NUL during negotiation
+            chunk = chunk.replace(b"\x00", b"")
             if not chunk:
-                self._after_cr = False
                 return
-            self._after_cr = chunk.endswith(b"\r")
         self._on_data(chunk)
 
 
@@ -214,6 +213,77 @@ class _ReplyGate(asyncio.Transport):
         """The writer never closes the connection; the Transport does."""
 
 
+class _BinaryOffer:
+    """Our sending half of BINARY (RFC 856), see Rule 3.
+
+    Offered with the reply to the peer's first option command; settled by
+    the peer's answer (DO or DONT), by in-band data before any command (a
+    peer that does not negotiate), by the end of the connection, or by
+    ``finish()`` after ``open_telnet``'s bounded wait.
+    """
+
+    def __init__(self, wanted: bool) -> None:
+        self.wanted = wanted
+        self.offered = False
+        self.moved = asyncio.Event()  # offered or settled
+        self.settled = asyncio.Event()
+        if not wanted:
+            self.settle()
+
+    def settle(self) -> None:
+        self.settled.set()
+        self.moved.set()
+
+    def on_data(self) -> None:
+        if not self.offered:
+            self.settle()
+
+    def on_command(self, writer: TelnetWriter) -> None:
+        if self.settled.is_set():
+            return
+        if not self.offered:
+            self.offered = True
+            self.moved.set()
+            writer.iac(SEND_WILL, BINARY)  # skipped if the peer said DO first
+        if writer.outbinary or not writer.pending_option.enabled(SEND_WILL + BINARY):
+            self.settle()
+
+    async def wait(self, connect_timeout: float | None) -> None:
+        """Wait for the first option command, then for the answer to ours;
+        each wait bounded, and by a quarter of ``connect_timeout``."""
+        cap = math.inf if connect_timeout is None else connect_timeout / 4
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(min(FIRST_WORD_WAIT, cap)):
+                await self.moved.wait()
+            if self.offered:
+                async with asyncio.timeout(min(BINARY_ANSWER_WAIT, cap)):
+                    await self.settled.wait()
+
+    def finish(self, writer: TelnetWriter | None) -> None:
+        """Settle for good: binary if agreed, else the NVT for the rest of the
+        connection."""
+        self.settle()
+        if writer is None or writer.outbinary:
+            return
+        # The NVT from now on: refuse a later DO BINARY, and withdraw an offer
+        # still unanswered, so that what follows is NVT to the peer whenever
+        # its answer comes (the stream is ordered).
+        writer.always_wont.add(BINARY)
+        if writer.pending_option.enabled(SEND_WILL + BINARY):
+            writer.pending_option[SEND_WILL + BINARY] = False
+            writer.iac(SEND_WONT, BINARY)
+
+
+def _wants_binary(encoding: str | None) -> bool:
+    """Whether the session sends 8-bit data: any encoding but ASCII, or bytes."""
+    if encoding is None:
+        return True
+    try:
+        return codecs.lookup(encoding).name != "ascii"
+    except LookupError:
+        return True  # the session rejects it with a clear message
+
+
 class _Protocol(asyncio.Protocol):
     """The socket's callbacks: scanner in, bounded buffer out."""
 
@@ -232,6 +302,7 @@ class _Protocol(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = asyncio.Event()
+        self.binary = _BinaryOffer(_wants_binary(encoding))
         self._tokens = float(BURST)
         self._stamp = 0.0
         self._storm_logged = False
@@ -244,7 +315,9 @@ class _Protocol(asyncio.Protocol):
         self._stamp = asyncio.get_running_loop().time()
         writer = TelnetWriter(_ReplyGate(self.transport), self, client=True)
         writer.compression = False  # no MCCP: a zip bomb is one WILL away
-        writer.always_wont.update({BINARY, LINEMODE})
+        writer.always_wont.add(LINEMODE)
+        if not self.binary.wanted:
+            writer.always_wont.add(BINARY)
         writer.set_ext_send_callback(TTYPE, lambda: self.term_type)
         writer.set_ext_send_callback(NAWS, lambda: (self.rows, self.cols))
         writer.set_ext_send_callback(TSPEED, lambda: (38400, 38400))
@@ -259,6 +332,7 @@ class _Protocol(asyncio.Protocol):
     def eof_received(self) -> bool:
         self.eof = True
         self.changed.set()
+        self.binary.settle()
         return True  # half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -268,6 +342,7 @@ class _Protocol(asyncio.Protocol):
         self.changed.set()
         self.writable.set()
         self.gone.set()
+        self.binary.settle()
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -284,6 +359,7 @@ class _Protocol(asyncio.Protocol):
     # -- scanner callbacks ---------------------------------------------------------
 
     def _on_data(self, data: bytes) -> None:
+        self.binary.on_data()
         self.buffer += data
         self.changed.set()
         if not self.paused and len(self.buffer) >= HIGH_WATER and self.transport is not None:
@@ -302,6 +378,7 @@ class _Protocol(asyncio.Protocol):
         except Exception as exc:  # a hostile or broken peer: never our crash
             _log.debug("telnet: ignored bad option command %r: %s", command[:16], exc)
         self.scanner.binary = writer.inbinary
+        self.binary.on_command(writer)
         return True
 
     def _spend(self) -> bool:
@@ -344,12 +421,22 @@ class _Protocol(asyncio.Protocol):
 
 
 class TelnetTransport(Transport):
-    """A telnet connection; ``linesep`` is ``"\\r\\n"`` (the NVT's end of line)."""
+    """A telnet connection; ``linesep`` is the NVT's end of line, CR LF,
+    sent as CR when BINARY is agreed (see Rule 3)."""
 
     kind = "telnet"
     linesep = "\r\n"
 
-    def __init__(self, transport: asyncio.Transport, protocol: _Protocol, *, peer: str) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        protocol: _Protocol,
+        *,
+        peer: str,
+        linesep: str = "\r\n",
+    ) -> None:
+        self.linesep = linesep
+        self._after_cr = False  # the last byte sent in binary mode was CR
         self._transport = transport
         self._protocol = protocol
         self._peer = peer
@@ -383,11 +470,19 @@ class TelnetTransport(Transport):
             raise _lost(self._peer, protocol.error)
 
     def encode(self, data: bytes) -> bytes:
-        """NVT encoding of outgoing data: IAC doubled, a bare CR as CR NUL."""
+        """Outgoing data on the wire: IAC doubled; in binary mode the end of
+        line CR LF as CR (also when split across writes); otherwise the NVT's
+        bare CR as CR NUL."""
         data = data.replace(b"\xff", b"\xff\xff")
         writer = self._protocol.writer
         if writer is None or not writer.outbinary:
-            data = _BARE_CR.sub(b"\r\x00", data)
+            self._after_cr = False
+            return _BARE_CR.sub(b"\r\x00", data)
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]
+        data = data.replace(b"\r\n", b"\r")
+        if data:
+            self._after_cr = data.endswith(b"\r")
         return data
 
     async def write_eof(self) -> None:
@@ -467,10 +562,12 @@ async def open_telnet(
 ) -> Transport:
     """Open the TCP connection (within ``connect_timeout`` s; ``None``: no limit).
 
-    Negotiation is driven by the server and answered as it arrives; the
-    transport is returned as soon as the connection is up.  ``encoding`` is
-    only what we accept if the server proposes a CHARSET; the session
-    decodes.
+    Negotiation is driven by the server and answered as it arrives.  Unless
+    ``encoding`` is ASCII, BINARY is offered for our direction and the
+    transport returned once the answer is in (or after a short bounded
+    wait, see Rule 3), with ``linesep`` to match.  Otherwise the transport
+    is returned as soon as the connection is up.  ``encoding`` is also what
+    we accept if the server proposes a CHARSET; the session decodes.
     """
     if not isinstance(host, str) or not host:
         raise TypeError(f"host must be a non-empty str, not {host!r}")
@@ -495,4 +592,10 @@ async def open_telnet(
         raise ConnectError(
             f"telnet connection to {peer} failed: {exc}", host=host, port=port
         ) from exc
+    try:
+        await protocol.binary.wait(connect_timeout)
+    except BaseException:
+        transport.abort()
+        raise
+    protocol.binary.finish(protocol.writer)
     return TelnetTransport(transport, protocol, peer=peer)

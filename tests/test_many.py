@@ -363,11 +363,11 @@ async def test_run_many_silent_peers_and_refusals_fail_within_bounds() -> None:
         ssh, telnet = await run_many(
             [f"ssh://127.0.0.1:{port}", f"telnet://127.0.0.1:{port}"], _noop, timeout=0.3
         )
-    # SSH waits for the server's banner: not connected.  Telnet is connected
-    # and waits for a prompt that never comes.
-    assert isinstance(ssh.error, ConnectError) and "not connected within 0.3 s" in str(ssh.error)
-    assert isinstance(telnet.error, ExpectTimeout)
-    assert "did not finish within 0.3 s" in str(telnet.error)
+    # SSH waits for the server's banner, telnet for its first option command
+    # (up to _telnet.FIRST_WORD_WAIT, to negotiate BINARY): not connected.
+    for silent in (ssh, telnet):
+        assert isinstance(silent.error, ConnectError), silent
+        assert "not connected within 0.3 s" in str(silent.error)
     assert ssh.duration < 5 and telnet.duration < 5
     [refused] = await run_many([f"ssh://127.0.0.1:{port}"], _noop, timeout=5)
     assert isinstance(refused.error, ConnectError) and str(port) in str(refused.error)

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import telnetlib3
 import uvloop
+from telnetlib3.telopt import BINARY, CHARSET
 
 import aioexpect
 from aioexpect import _telnet
 from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
-from aioexpect.testing import check_transport
+from aioexpect.testing import VirtualDevice, check_transport, serve_telnet
 from tests.splits import splits
 
 Shell = Callable[[Any, Any], Awaitable[None]]
@@ -91,9 +92,9 @@ def test_scanner_whole_bytewise_and_random_splits() -> None:
         assert rec.commands == EXPECTED_COMMANDS, label
 
 
-def test_scanner_cr_nul_across_chunks_and_binary_mode() -> None:
+def test_scanner_drops_nul_across_chunks_unless_binary() -> None:
     assert bytes(scan(b"", [b"a\r", b"\x00b"]).data) == b"a\rb"
-    assert bytes(scan(b"", [b"a\r", b"\x00\x00b"]).data) == b"a\r\x00b"
+    assert bytes(scan(b"", [b"a\r", b"\x00\x00b", b"\x00", b"login: \x00"]).data) == b"a\rblogin: "
     rec = Recorder()
     scanner = TelnetScanner(rec.on_data, rec.on_command)
     scanner.binary = True
@@ -141,6 +142,15 @@ class HalfClosingServer(telnetlib3.TelnetServer):
         assert self.reader is not None
         self.reader.feed_eof()
         return True
+
+
+class RefusesBinary(HalfClosingServer):
+    """Answers the client's WILL BINARY with DONT: the client stays an NVT."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert self.writer is not None
+        self.writer.always_dont.add(BINARY)
 
 
 @contextlib.asynccontextmanager
@@ -202,11 +212,104 @@ def connect(port: int, **options: Any) -> aioexpect._openers.Opener:
 async def test_line_echo_round_trip() -> None:
     async with telnet_server(line_echo) as port, connect(port) as s:
         assert s.transport.kind == "telnet"
-        assert s.linesep == "\r\n"
+        assert s.linesep == "\r\n"  # BINARY agreed: sent as CR, the Enter key
         assert s.transport.get_extra_info("peer") == f"127.0.0.1:{port}"
         await s.sendline("hello telnet")
-        m = await s.expect("hello (\\w+)\r\n")
+        m = await s.expect("hello (\\w+)\r")
         assert m.group(1) == "telnet"
+
+
+async def test_binary_agreed_8bit_text_and_iac_arrive_exactly() -> None:
+    async def report(reader: Any, writer: Any) -> None:
+        got = bytearray()
+        while not got.endswith(b"END\r") and (chunk := await reader.read(4096)):
+            got += chunk
+        writer.write(got.hex().encode() + b"\r\n")
+        await writer.drain()
+        writer.close()
+
+    for encoding in ("utf-8", None):
+        async with telnet_server(report) as port, connect(port, encoding=encoding) as s:
+            assert s.linesep == "\r\n"
+            await s.sendline("héllo ✓ 漢字" if encoding else "héllo ✓ 漢字".encode())
+            await s.send(b"\xff\r\x00\x13\n")
+            await s.sendline("END" if encoding else b"END")
+            m = await s.expect("([0-9a-f]+)\r\n" if encoding else rb"([0-9a-f]+)\r\n")
+            sent = "héllo ✓ 漢字\r".encode() + b"\xff\r\x00\x13\nEND\r"
+            assert bytes.fromhex(m.group(1).decode() if not encoding else m.group(1)) == sent
+
+
+async def test_binary_mode_sends_the_end_of_line_as_cr_even_split_across_writes() -> None:
+    """linesep stays CR LF (the telnet end of line, and the telnetlib habit
+    ``send("cmd\\r\\n")`` works); in binary mode it goes out as CR."""
+
+    async def report(reader: Any, writer: Any) -> None:
+        got = bytearray()
+        while not got.endswith(b"END\r") and (chunk := await reader.read(4096)):
+            got += chunk
+        writer.write(got.hex().encode() + b"\r\n")
+        await writer.drain()
+        writer.close()
+
+    async with telnet_server(report) as port, connect(port) as s:
+        await s.send("telnetlib habit\r\n")
+        await s.send("split\r")
+        await s.send("\nlone\n")
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == b"telnetlib habit\rsplit\rlone\nEND\r"
+
+
+async def test_a_telnetlib3_server_refusing_binary_gets_the_nvt() -> None:
+    async with (
+        telnet_server(line_echo, protocol_factory=RefusesBinary) as port,
+        connect(port) as s,
+    ):
+        assert s.linesep == "\r\n"
+        await s.sendline("hello ascii")
+        await s.sendline("and again")
+        await s.expect_exact("hello ascii\r\nand again\r\n")
+
+
+class NoCharset(HalfClosingServer):
+    """Declines CHARSET, which would otherwise make telnetlib3 use its
+    encoding in both directions whatever BINARY says."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert self.writer is not None
+        self.writer.always_dont.add(CHARSET)
+        self.writer.always_wont.add(CHARSET)
+
+
+async def test_utf8_shell_of_a_plain_telnetlib3_server() -> None:
+    """Without CHARSET, telnetlib3 decodes what it reads as ASCII unless the
+    client sends BINARY."""
+
+    async def shout(reader: Any, writer: Any) -> None:
+        while line := await reader.readline():
+            writer.write(f"[{line.strip().upper()}]\r\n")
+            await writer.drain()
+        writer.close()
+
+    options = {"encoding": "utf8", "connect_maxwait": 0.5, "protocol_factory": NoCharset}
+    async with telnet_server(shout, **options) as port:
+        async with connect(port) as s:
+            await s.sendline("grüße ✓")
+            await s.expect_exact("[GRÜSSE ✓]\r\n")
+
+
+async def test_virtual_device_8bit_round_trip_one_prompt_per_line() -> None:
+    device = VirtualDevice("r1", commands={r"say (.*)": lambda command, m: m.group(1)})
+    async with serve_telnet(device) as server, connect(server.port) as s:
+        await s.expect_prompt()
+        assert s.linesep == "\r\n"
+        assert await s.execute("say héllo ✓ 漢字") == "héllo ✓ 漢字\n"
+        for word in ("one", "two", "three"):
+            await s.sendline(f"say {word}")
+        await s.sendline("say MARK")
+        m = await s.expect("MARK\r\nr1#")
+        assert (m.before + m.after).count("r1#") == 4, m.before
 
 
 async def test_naws_ttype_and_set_winsize() -> None:
@@ -238,14 +341,21 @@ async def test_utf8_text_from_a_charset_negotiating_server() -> None:
             await s.expect_exact("Grüße, €uro")
 
 
-async def test_telnet_transport_conformance() -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])  # BINARY agreed, and the NVT
+async def test_telnet_transport_conformance(encoding: str) -> None:
     async with telnet_server(line_echo) as port:
 
         async def open_transport() -> _telnet.TelnetTransport:
             transport = await _telnet.open_telnet(
-                "127.0.0.1", port, term_type="xterm", dimensions=(24, 80), connect_timeout=10
+                "127.0.0.1",
+                port,
+                term_type="xterm",
+                dimensions=(24, 80),
+                connect_timeout=10,
+                encoding=encoding,
             )
             assert isinstance(transport, _telnet.TelnetTransport)
+            assert transport.linesep == "\r\n"
             return transport
 
         await check_transport(open_transport)
@@ -254,19 +364,97 @@ async def test_telnet_transport_conformance() -> None:
 # -- exact bytes, against raw servers ---------------------------------------------------
 
 
-async def test_outgoing_bytes_follow_the_nvt() -> None:
-    async def collect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        got = await reader.readuntil(b"END\r\n")
-        writer.write(got.hex().encode() + b"\r\n")
-        await writer.drain()
+async def collect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    got = await reader.readuntil(b"END\r\n")
+    writer.write(got.hex().encode() + b"\r\n")
+    await writer.drain()
 
+
+async def test_outgoing_bytes_follow_the_nvt() -> None:
+    # A silent peer that never speaks telnet: no option is offered to it.
     async with raw_server(collect) as port, connect(port) as s:
+        assert s.linesep == "\r\n"
         await s.sendline("one")
         await s.sendline("a\rb")
         await s.send(b"\xff")
         await s.sendline("END")
         m = await s.expect("([0-9a-f]+)\r\n")
         assert bytes.fromhex(m.group(1)) == b"one\r\na\r\x00b\r\n\xff\xffEND\r\n"
+
+
+async def test_binary_on_the_wire_and_a_later_dont_binary() -> None:
+    async def agree(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01")  # WILL ECHO: a telnet peer
+        assert await reader.readexactly(6) == b"\xff\xfd\x01\xff\xfb\x00"  # DO ECHO, WILL BINARY
+        writer.write(b"\xff\xfd\x00")  # DO BINARY
+        got = await reader.readuntil(b"END\r")
+        writer.write(b"\xff\xfe\x00" + got.hex().encode() + b"\r\n")  # DONT BINARY
+        writer.write((await reader.readuntil(b"END\r\x00\r\n")).hex().encode() + b"\r\n")
+        await writer.drain()
+
+    async with raw_server(agree) as port, connect(port) as s:
+        assert s.linesep == "\r\n"
+        await s.sendline("a\rb\xe9")
+        await s.send(b"\xff")
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == "a\rb\xe9\r".encode() + b"\xff\xffEND\r"
+        await s.sendline("END\r")  # the NVT again: CR LF as it is, a bare CR as CR NUL
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == b"END\r\x00\r\n"
+
+
+async def test_unanswered_binary_offer_is_withdrawn_before_any_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_telnet, "BINARY_ANSWER_WAIT", 0.05)
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01")  # WILL ECHO, then no answer to anything
+        await collect(reader, writer)
+        writer.write(b"\xff\xfd\x00")  # a late DO BINARY: refused, the NVT stays
+        await collect(reader, writer)
+
+    async with raw_server(mute) as port, connect(port) as s:
+        assert s.linesep == "\r\n"
+        await s.sendline("one")
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        # DO ECHO, WILL BINARY, WONT BINARY: all before the first data byte.
+        assert bytes.fromhex(m.group(1)) == b"\xff\xfd\x01\xff\xfb\x00\xff\xfc\x00one\r\nEND\r\n"
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == b"\xff\xfc\x00END\r\n"
+
+
+async def test_a_silent_peer_delays_the_session_within_bounds() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    loop = asyncio.get_running_loop()
+    async with raw_server(silent) as port:
+        for timeout, bound in ((10, _telnet.FIRST_WORD_WAIT), (0.2, 0.05)):
+            start = loop.time()
+            async with connect(port, timeout=timeout) as s:
+                waited = loop.time() - start
+                assert bound * 0.9 <= waited < bound + 0.4, (timeout, waited)
+                assert s.linesep == "\r\n"
+
+
+async def test_ascii_sessions_never_offer_binary_nor_wait() -> None:
+    async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x00")  # DO BINARY: refused
+        await collect(reader, writer)
+
+    loop = asyncio.get_running_loop()
+    async with raw_server(ask) as port:
+        start = loop.time()
+        async with connect(port, encoding="ascii") as s:
+            assert loop.time() - start < _telnet.FIRST_WORD_WAIT
+            assert s.linesep == "\r\n"
+            await s.sendline("END")
+            m = await s.expect("([0-9a-f]+)\r\n")
+            assert bytes.fromhex(m.group(1)) in (b"END\r\n", b"\xff\xfc\x00END\r\n")
 
 
 async def test_incoming_cr_nul_iac_iac_and_split_utf8() -> None:
@@ -343,8 +531,8 @@ async def test_garbage_iac_sequences_never_crash() -> None:
     async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(garbage + b"\x00\xff\xf0MARK\r\n")
         await writer.drain()
-        line = await reader.readuntil(b"alive\r\n")
-        writer.write(b"echo " + line.split(b"\r\n")[-2])
+        await reader.readuntil(b"alive")  # CR LF or CR: the garbage may agree BINARY
+        writer.write(b"echo alive")
         await writer.drain()
 
     async with raw_server(hostile) as port, connect(port, encoding=None) as s:
@@ -363,9 +551,9 @@ async def test_negotiation_storm_is_answered_only_within_a_budget() -> None:
         writer.write(b"replies=%d\r\n" % got.count(b"\xff\xfb\x06"))
         await writer.drain()
 
+    loop = asyncio.get_running_loop()
+    start = loop.time()
     async with raw_server(hostile) as port, connect(port) as s:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
         await s.expect_exact("AFTER")
         await s.sendline("REPORT")
         m = await s.expect(r"replies=(\d+)")

@@ -194,7 +194,7 @@ async def _expect_no_extra(transport: Transport) -> None:
 async def _check_basics(transport: Transport) -> None:
     assert isinstance(transport.kind, str), f"kind is {transport.kind!r}, not a str"
     assert transport.kind, "kind is empty"
-    assert transport.linesep in ("\n", "\r\n"), f"linesep is {transport.linesep!r}"
+    assert transport.linesep in ("\n", "\r\n", "\r"), f"linesep is {transport.linesep!r}"
     assert not transport.closed, "a fresh transport says it is closed"
     sentinel = object()
     extra = transport.get_extra_info("no such key, surely", sentinel)

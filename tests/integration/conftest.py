@@ -33,7 +33,9 @@ import pytest
 from tests.conftest import REQUIRE_INTEGRATION, need
 
 #: The account the servers log in; created for the session, removed after.
-USER = "aioexpect-it"
+#: One per test process: concurrent runs must not reset each other's
+#: password or delete the account under each other's feet.
+USER = f"aioexpect-it-{os.getpid()}"
 #: A prompt the tests set (PS1), built so that the echoed command differs.
 PROMPT = "IT-PROMPT> "
 SET_PROMPT = (

@@ -154,8 +154,12 @@ def telnet(telnetd: Server, **options: Any) -> aioexpect._openers.Opener:
     return aioexpect.connect_telnet("127.0.0.1", telnetd.port, **options)
 
 
-async def test_telnet_login_and_one_newline_per_line(telnetd: Server, it_user: Account) -> None:
-    async with telnet(telnetd) as s:
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii"])  # BINARY (CR), and the NVT (CR LF)
+async def test_telnet_login_and_one_newline_per_line(
+    telnetd: Server, it_user: Account, encoding: str
+) -> None:
+    async with telnet(telnetd, encoding=encoding) as s:
+        assert s.linesep == "\r\n"  # sent as CR when BINARY is agreed
         await login_by_hand(s, it_user)
         await settle(s)
         prompts, text = await count_prompts(s, ["echo one", "echo two", "echo three"])
@@ -185,6 +189,30 @@ async def test_telnet_utf8_and_sendintr(telnetd: Server, it_user: Account) -> No
         await s.expect_exact("\nREADY\r\n", timeout=10)
         await s.sendintr()
         await s.expect_exact(PROMPT, timeout=5)
+
+
+TEXT = "héllo ✓ 漢字"  # ✓ is E2 9C 93: with the eighth bit stripped, 93 is XOFF
+
+
+async def test_telnet_8bit_text_reaches_the_program_byte_exact(
+    telnetd: Server, it_user: Account
+) -> None:
+    async with telnet(telnetd) as s:
+        await login_by_hand(s, it_user)
+        await settle(s)
+        # od reads the terminal itself (no readline): every byte as received.
+        await s.sendline("head -n 1 | od -An -tx1")
+        await s.expect_exact("od -An -tx1\r\n", timeout=10)
+        await s.sendline(TEXT)
+        await s.expect_exact(f"{TEXT}\r\n", timeout=10)  # the terminal's echo
+        m = await s.expect(f"\n{_PROMPT_RE}", timeout=10)
+        assert bytes.fromhex("".join(re.findall(r"\b[0-9a-f]{2}\b", m.before))) == (
+            f"{TEXT}\n".encode()
+        ), m.before
+        await s.sendline(f"printf '%s\\n' '{TEXT}'; echo '{TEXT}' | wc -c")
+        await s.expect(f"\n{re.escape(TEXT)}\r\n *18\r\n{_PROMPT_RE}", timeout=10)
+        prompts, text = await count_prompts(s, ["echo one", "echo two", "echo three"])
+        assert prompts == 4, text
 
 
 async def test_telnet_url_logs_in(telnetd: Server, it_user: Account) -> None:
