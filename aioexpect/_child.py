@@ -29,6 +29,7 @@ __all__ = [
     "HIGH_WATER",
     "Child",
     "ChildProtocol",
+    "ChildStatus",
     "Inbox",
     "close_quietly",
     "describe",
@@ -245,6 +246,29 @@ class ChildProtocol(asyncio.SubprocessProtocol):
         # The child exited and every pipe is closed: nothing left to kill.
         if self.transport is not None:
             self.transport.close()
+
+
+class ChildStatus:
+    """What the pty and pipes transports report about their child; they set
+    ``_child`` and ``_closed``."""
+
+    _child: Child
+    _closed: bool
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def wait(self) -> int | None:
+        return await self._child.wait()
+
+    @property
+    def exit_status(self) -> int | None:
+        return self._child.exit_status
+
+    @property
+    def signal_status(self) -> int | None:
+        return self._child.signal_status
 
 
 class Child:

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
-from ._child import Child, Inbox, describe, start_child
+from ._child import Child, ChildStatus, Inbox, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -63,7 +63,7 @@ def _is_target(stderr: object) -> bool:
     return isinstance(stderr, int) or hasattr(stderr, "fileno")
 
 
-class PipesTransport(Transport):
+class PipesTransport(ChildStatus, Transport):
     """A child over pipes.  See the module docstring.
 
     ``write_eof()`` closes the child's stdin (after sending what is queued);
@@ -198,21 +198,6 @@ class PipesTransport(Transport):
             self._released = True
             if not self._loop.is_closed():
                 self._child.release()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def wait(self) -> int | None:
-        return await self._child.wait()
-
-    @property
-    def exit_status(self) -> int | None:
-        return self._child.exit_status
-
-    @property
-    def signal_status(self) -> int | None:
-        return self._child.signal_status
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``"peer"``: the command line (shortened); ``"pid"``; ``"command"``:

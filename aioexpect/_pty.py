@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ._child import Child, Inbox, close_quietly, describe, start_child
+from ._child import Child, ChildStatus, Inbox, close_quietly, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -89,7 +89,7 @@ def _configure(slave: int, command: str, *, echo: bool, dimensions: tuple[int, i
         ) from exc
 
 
-class PtyTransport(Transport):
+class PtyTransport(ChildStatus, Transport):
     """A child on a pseudo-terminal.  See the module docstring.
 
     ``write_eof()`` sends the terminal's EOF character (normally Ctrl-D): it
@@ -300,21 +300,6 @@ class PtyTransport(Transport):
             self._loop.remove_writer(fd)
         close_quietly(fd)
         self._child.release()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    async def wait(self) -> int | None:
-        return await self._child.wait()
-
-    @property
-    def exit_status(self) -> int | None:
-        return self._child.exit_status
-
-    @property
-    def signal_status(self) -> int | None:
-        return self._child.signal_status
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``"peer"``: the command line (shortened); ``"pid"``; ``"fd"``: the

@@ -17,6 +17,7 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, ExpectEOF, SpawnError
+from aioexpect.testing._conformance import _finish, _StallMeter
 
 BASH_ARGS = ["--norc", "--noprofile"]
 PROMPT = r"PROMPT\$ "
@@ -35,25 +36,12 @@ def gone(pid: int) -> bool:
     return stat[stat.rfind(")") + 2] in "ZX"
 
 
-class StallMeter:
-    """The longest gap between event-loop turns while active."""
-
-    def __init__(self) -> None:
-        self.worst = 0.0
-        self.task = asyncio.create_task(self._tick())
-
-    async def _tick(self) -> None:
-        loop = asyncio.get_running_loop()
-        last = loop.time()
-        while True:
-            await asyncio.sleep(0.005)
-            self.worst = max(self.worst, loop.time() - last - 0.005)
-            last = loop.time()
+class StallMeter(_StallMeter):
+    """The longest gap between event-loop turns while active (the meter the
+    conformance check uses for close())."""
 
     async def stop(self) -> float:
-        self.task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await self.task
+        await _finish(self.task)
         return self.worst
 
 
