@@ -217,9 +217,10 @@ class _BinaryOffer:
     """Our sending half of BINARY (RFC 856), see Rule 3.
 
     Offered with the reply to the peer's first option command; settled by
-    the peer's answer (DO or DONT), by in-band data before any command (a
-    peer that does not negotiate), by the end of the connection, or by
-    ``finish()`` after ``open_telnet``'s bounded wait.
+    the peer's answer (DO or DONT), by in-band data before the answer (a
+    peer that does not negotiate, or talks without answering: many device
+    shells send their options and prompt and never answer), by the end of
+    the connection, or by ``finish()`` after ``open_telnet``'s bounded wait.
     """
 
     def __init__(self, wanted: bool) -> None:
@@ -235,8 +236,7 @@ class _BinaryOffer:
         self.moved.set()
 
     def on_data(self) -> None:
-        if not self.offered:
-            self.settle()
+        self.settle()
 
     def on_command(self, writer: TelnetWriter) -> None:
         if self.settled.is_set():

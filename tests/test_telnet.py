@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import socket
 import struct
@@ -402,6 +403,28 @@ async def test_binary_on_the_wire_and_a_later_dont_binary() -> None:
         await s.sendline("END\r")  # the NVT again: CR LF as it is, a bare CR as CR NUL
         m = await s.expect("([0-9a-f]+)\r\n")
         assert bytes.fromhex(m.group(1)) == b"END\r\x00\r\n"
+
+
+async def test_a_server_that_talks_without_answering_binary_is_not_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Device shells often send their options and prompt and never answer
+    WILL BINARY: in-band data ends the wait (made unbounded here, so waiting
+    would hang the test) and the connection stays on the NVT."""
+    monkeypatch.setattr(_telnet, "BINARY_ANSWER_WAIT", math.inf)
+
+    async def shell(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01\xff\xfb\x03Username: ")  # WILL ECHO, WILL SGA
+        await collect(reader, writer)
+
+    async with raw_server(shell) as port, connect(port, timeout=None) as s:
+        await s.expect_exact("Username: ")
+        await s.sendline("admin")
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        wire = bytes.fromhex(m.group(1))
+        # DO ECHO, DO SGA, WILL BINARY, then WONT BINARY before any data.
+        assert wire.endswith(b"\xff\xfc\x00admin\r\nEND\r\n"), wire
 
 
 async def test_unanswered_binary_offer_is_withdrawn_before_any_data(
