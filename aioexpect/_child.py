@@ -10,7 +10,6 @@ never by blocking; ``Child.stop`` always ends with the child reaped.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import logging
@@ -22,7 +21,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
-from ._exceptions import ClosedError, ConnectionLostError, SpawnError
+from ._exceptions import SpawnError
+from ._inbox import HIGH_WATER
 
 __all__ = [
     "GRACE",
@@ -30,7 +30,6 @@ __all__ = [
     "Child",
     "ChildProtocol",
     "ChildStatus",
-    "Inbox",
     "close_quietly",
     "describe",
     "start_child",
@@ -38,8 +37,6 @@ __all__ = [
 
 #: Seconds between SIGHUP and SIGKILL when a child is closed.
 GRACE = 1.0
-#: Unread bytes an adapter buffers before it stops reading from the child.
-HIGH_WATER = 1 << 18
 #: How often ``stop`` looks for surviving members of the group once the
 #: leader is gone (no event tells us about grandchildren).
 _POLL = 0.02
@@ -54,127 +51,6 @@ def describe(argv: Sequence[str], limit: int = 60) -> str:
     """The command line as a short string, for ``peer`` and messages."""
     text = shlex.join(argv)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class Inbox:
-    """Bytes received from a peer, waiting for ``read()``.
-
-    Bounded: ``pause`` is called when ``HIGH_WATER`` bytes are buffered and
-    ``resume`` once ``read()`` drained below half of that.  Cancellation-safe:
-    data leaves the buffer only inside ``read()`` after it resumed, so a
-    cancelled ``read()`` loses nothing.  The chunks are kept as received:
-    a read that takes one whole chunk returns it without copying.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        pause: Callable[[], None],
-        resume: Callable[[], None],
-        high_water: int = HIGH_WATER,
-    ) -> None:
-        self._name = name
-        self._pause = pause
-        self._resume = resume
-        self._high = high_water
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._size = 0  # unread bytes in _chunks
-        self._offset = 0  # bytes of _chunks[0] already read
-        self._paused = False
-        self._eof = False
-        self._closed = False
-        self._error: BaseException | None = None
-        self._waiters: list[asyncio.Future[None]] = []
-
-    @property
-    def buffered(self) -> int:
-        """How many unread bytes are held."""
-        return self._size
-
-    @property
-    def at_eof(self) -> bool:
-        return self._eof or self._error is not None
-
-    def feed(self, data: bytes) -> None:
-        """Queue ``data``, which must not change afterwards (``bytes``)."""
-        if not data:
-            return
-        self._chunks.append(data)
-        self._size += len(data)
-        if self._size >= self._high and not self._paused:
-            self._paused = True
-            self._pause()
-        self._wake()
-
-    def feed_eof(self, error: BaseException | None = None) -> None:
-        """End of data; with ``error``, reads after the buffered data raise
-        ``ConnectionLostError``."""
-        if error is None:
-            self._eof = True
-        elif not self._eof:
-            self._error = error
-        self._wake()
-
-    def close(self) -> None:
-        """Drop the data; pending and later reads raise ``ClosedError``."""
-        self._closed = True
-        self._chunks.clear()
-        self._size = self._offset = 0
-        self._wake()
-
-    async def read(self, max_bytes: int) -> bytes:
-        if not isinstance(max_bytes, int) or max_bytes <= 0:
-            raise ValueError(f"max_bytes must be a positive int, not {max_bytes!r}")
-        while True:
-            if self._closed:
-                raise ClosedError(f"{self._name} is closed")
-            if self._size:
-                return self._take(max_bytes)
-            if self._eof:
-                return b""
-            if self._error is not None:
-                raise ConnectionLostError(
-                    f"lost the connection to {self._name}: {self._error}"
-                ) from self._error
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                self._waiters.remove(waiter)
-
-    def _take(self, max_bytes: int) -> bytes:
-        chunks, offset = self._chunks, self._offset
-        if self._size <= max_bytes:  # everything: at most one copy
-            if offset:
-                chunks[0] = chunks[0][offset:]
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            self._size = self._offset = 0
-        else:
-            parts, need = [], max_bytes
-            while need:
-                chunk = chunks[0]
-                if len(chunk) - offset > need:
-                    parts.append(chunk[offset : offset + need])
-                    offset += need
-                    break
-                parts.append(chunk[offset:] if offset else chunk)
-                need -= len(chunk) - offset
-                chunks.popleft()
-                offset = 0
-            data = parts[0] if len(parts) == 1 else b"".join(parts)
-            self._size -= max_bytes
-            self._offset = offset
-        if self._paused and self._size < self._high // 2:
-            self._paused = False
-            self._resume()
-        return data
-
-    def _wake(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
 
 
 class ChildProtocol(asyncio.SubprocessProtocol):

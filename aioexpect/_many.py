@@ -24,8 +24,9 @@ from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._openers import Opener, connect_ssh, connect_telnet, parse_url, redact_url, spawn
+from ._reading import EVIDENCE
 from ._redact import MASK, escape
-from ._session import EVIDENCE, Session
+from ._session import Session
 
 __all__ = ["Account", "Host", "Result", "expect_any", "run_many"]
 

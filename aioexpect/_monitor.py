@@ -7,6 +7,7 @@ not involved) and keeps only the tail that could still start a match.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any
 
 from ._matcher import Buffer, Searcher
 
-__all__ = ["Monitor"]
+__all__ = ["Monitor", "add_monitor"]
 
 #: A monitor whose pattern can span lines keeps at most this much history.
 MAX_HISTORY = 64 * 1024
@@ -69,6 +70,29 @@ class Monitor:
     def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+
+def add_monitor(
+    monitors: list[Monitor],
+    original: Any,
+    items: list[Any],
+    callback: Callable[..., Any],
+    log: logging.Logger,
+) -> Callable[[], None]:
+    """Register a monitor for ``Session.add_monitor``; return its remover."""
+    if not callable(callback):
+        raise TypeError("add_monitor needs a callable callback")
+    if len(items) != 1 or not hasattr(items[0], "search"):
+        raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
+    monitor = Monitor(original, items[0], callback, log)
+    monitors.append(monitor)
+
+    def remove() -> None:
+        with contextlib.suppress(ValueError):
+            monitors.remove(monitor)
+        monitor.cancel()
+
+    return remove
 
 
 def _resume(searcher: Searcher) -> int:

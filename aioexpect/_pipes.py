@@ -16,8 +16,9 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
-from ._child import Child, ChildStatus, Inbox, describe, start_child
+from ._child import Child, ChildStatus, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError
+from ._inbox import Inbox
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["PipesTransport", "open_pipes"]

@@ -31,6 +31,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
+from ._reading import EVIDENCE
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["after_open", "execute", "expect_prompt", "login", "set_unique_prompt"]
 
-#: Characters of received text quoted in error messages.
-EVIDENCE = 200
 _END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
 #: "Press RETURN to get started": answered with a line end (a few times).
 _PRESS_ENTER = re.compile(

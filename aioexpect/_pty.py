@@ -21,8 +21,9 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from ._child import Child, ChildStatus, Inbox, close_quietly, describe, start_child
+from ._child import Child, ChildStatus, close_quietly, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
+from ._inbox import Inbox
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]

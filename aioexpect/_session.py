@@ -1,8 +1,7 @@
 """The Session: the only place that combines time, bytes and patterns.
 
-A background *pump* reads from the transport into the pure core (decoder,
-optional ANSI stripper, buffer) and offers each chunk to the one pending
-reader.  Invariants:
+A background *pump* (``_reading``) feeds the pure core (decoder, optional
+ANSI stripper, buffer) and offers each chunk to the one pending reader:
 
 - Rule 1: data is consumed only by the reading task itself, after it resumed;
   so a cancelled or timed-out wait never loses or duplicates data.
@@ -22,38 +21,39 @@ import os
 import types
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
 from . import _prompt
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
-from ._driver import get as get_driver
 from ._exceptions import (
-    BufferFull,
     BusyError,
     ClosedError,
     ConnectionLostError,
-    ExpectEOF,
     ExpectError,
-    ExpectTimeout,
 )
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
-from ._monitor import Monitor
+from ._monitor import Monitor, add_monitor
+from ._options import (
+    as_text,
+    check_line_limit,
+    check_timeout,
+    forget_logger,
+    open_logfile,
+    originals,
+    resolve_driver,
+)
+from ._reading import EXPIRED, AnyData, PeekBuffer, Waiter, divert, failure, pump
 from ._redact import MASK, RedactingStream, Redactor, escape
-from ._transport import DEFAULT_READ_SIZE, Transport
+from ._transport import Transport
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
-#: Characters of received text quoted in error messages.
-EVIDENCE = 200
-#: POSIX's smallest canonical-mode line limit (MAX_CANON): shorter lines
-#: need no check against the terminal.
-MIN_CANON = 255
 
 Timeout = float | None | types.EllipsisType
 
@@ -66,36 +66,6 @@ _CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")
 def live_sessions() -> list[Session]:
     """The sessions of this process that are not closed, oldest first."""
     return sorted((s for s in _live if not s.closed), key=lambda s: s.id)
-
-
-class _Waiter:
-    """The pending read: its searcher, its future, and its deadline timer."""
-
-    __slots__ = ("future", "searcher", "timer")
-
-    def __init__(self, searcher: Searcher, future: asyncio.Future[Any]) -> None:
-        self.searcher = searcher
-        self.future = future
-        self.timer: asyncio.TimerHandle | None = None
-
-    def arm(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
-        self.timer = loop.call_later(delay, self.expire)
-
-    def expire(self) -> None:
-        if not self.future.done():
-            self.future.set_result(_EXPIRED)
-
-    def disarm(self) -> float | None:
-        """Stop the timer; return the seconds it had left (None: no timer)."""
-        timer, self.timer = self.timer, None
-        if timer is None:
-            return None
-        timer.cancel()
-        return max(0.0, timer.when() - asyncio.get_running_loop().time())
-
-
-#: What a waiter's future holds when its deadline passed.
-_EXPIRED = object()
 
 
 class Session:
@@ -131,7 +101,7 @@ class Session:
         self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
-        self.timeout = _check_timeout(timeout)
+        self.timeout = check_timeout(timeout)
         if max_buffer is not None and (not isinstance(max_buffer, int) or max_buffer <= 0):
             raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
         self.id = next(_ids)
@@ -147,18 +117,18 @@ class Session:
         self._redactor = Redactor()
         for secret in secrets:
             self._redactor.add(secret)
-        self._driver, self._auto_driver = _resolve_driver(driver)
+        self._driver, self._auto_driver = resolve_driver(driver)
         self._prompt_override: tuple[Any, ...] | None = None
         self._error_override: tuple[Any, ...] | None = None
         self._monitors: list[Monitor] = []
         self._sink: Callable[[Any], None] | None = None
-        self._waiter: _Waiter | None = None
+        self._waiter: Waiter | None = None
         self._eof = False
         self._error: BaseException | None = None
         self._pending_line = 0
         self.bytes_in = 0
         self.bytes_out = 0
-        self._logfile, self._own_logfile = _open_logfile(logfile)
+        self._logfile, self._own_logfile = open_logfile(logfile)
         self._transcript = RedactingStream(self._redactor)
         self._space = asyncio.Event()
         self._eof_event = asyncio.Event()
@@ -169,7 +139,7 @@ class Session:
                 "a Session needs a running event loop (create it in a coroutine)"
             ) from None
         self._pump_task = loop.create_task(
-            _pump(transport, weakref.ref(self), self._space), name=f"aioexpect-pump-{self.id}"
+            pump(transport, weakref.ref(self), self._space), name=f"aioexpect-pump-{self.id}"
         )
         self._closed = False
         _live.add(self)
@@ -216,7 +186,7 @@ class Session:
 
     @driver.setter
     def driver(self, driver: str | Driver) -> None:
-        self._driver, self._auto_driver = _resolve_driver(driver)
+        self._driver, self._auto_driver = resolve_driver(driver)
 
     @property
     def prompt_patterns(self) -> tuple[Any, ...]:
@@ -318,39 +288,14 @@ class Session:
             raw = bytes(data)
         else:
             raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
-        self._check_line_limit(raw)
+        self._pending_line = check_line_limit(
+            self._pending_line, raw, self.transport.canonical_line_limit
+        )
         if self.log.isEnabledFor(logging.DEBUG):
             shown = MASK if secret else escape(self._redactor.redact(raw))
             self.log.debug("send %s", shown)
         await self.transport.write(raw)
         self.bytes_out += len(raw)
-
-    def _check_line_limit(self, raw: bytes) -> None:
-        end = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
-        if self._pending_line + len(raw) <= MIN_CANON:
-            # No line can exceed any terminal's limit: skip asking the terminal.
-            self._pending_line = self._pending_line + len(raw) if end < 0 else len(raw) - end - 1
-            return
-        limit = self.transport.canonical_line_limit()
-        if limit is None:
-            self._pending_line = 0 if end < 0 else len(raw) - end - 1
-            return
-        pending = self._pending_line
-        for piece in raw.replace(b"\r", b"\n").split(b"\n")[:-1]:
-            if pending + len(piece) > limit:
-                raise ValueError(
-                    f"a line of {pending + len(piece)} bytes exceeds the terminal's canonical-mode"
-                    f" limit of {limit}: the kernel would truncate it; send it in raw mode"
-                    " (e.g. `stty raw`) or split it"
-                )
-            pending = 0
-        tail = len(raw) - end - 1
-        if pending + tail > limit:
-            raise ValueError(
-                f"{pending + tail} bytes without a line end exceed the terminal's canonical-mode"
-                f" limit of {limit}: the kernel would truncate the line"
-            )
-        self._pending_line = pending + tail
 
     # -- receiving (called by the pump) ---------------------------------------
 
@@ -377,7 +322,7 @@ class Session:
         if not text:
             return
         if self._logfile is not None:
-            self._write_log(self._transcript.feed(_as_text(text)))
+            self._write_log(self._transcript.feed(as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)
         if self._sink is not None:
@@ -415,14 +360,14 @@ class Session:
         items = normalize_patterns(
             patterns, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, _originals(patterns)), timeout)
+        return await self._expect(Searcher(items, originals(patterns)), timeout)
 
     async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         items = normalize_patterns(
             patterns, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, _originals(patterns)), timeout)
+        return await self._expect(Searcher(items, originals(patterns)), timeout)
 
     async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
@@ -431,7 +376,7 @@ class Session:
 
     async def read_some(self, *, timeout: Timeout = ...) -> Any:
         """At least one chunk (waits for it); empty at end-of-file."""
-        searcher = _AnyData()
+        searcher = AnyData()
         found = await self._wait(searcher, self._timeout(timeout))
         if isinstance(found, Found):
             data = self._buffer.consume(len(self._buffer))
@@ -499,7 +444,7 @@ class Session:
 
     def _take(self, searcher: Searcher, found: Found, consume: bool) -> Match:
         if not consume:
-            return searcher.match(_PeekBuffer(self._buffer), found)
+            return searcher.match(PeekBuffer(self._buffer), found)
         match = searcher.match(self._buffer, found)
         self._space_freed()
         return match
@@ -511,7 +456,7 @@ class Session:
 
     def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
         if index is not None and index >= 0:
-            buf = self._buffer if consume else _PeekBuffer(self._buffer)
+            buf = self._buffer if consume else PeekBuffer(self._buffer)
             match = searcher.sentinel_match(buf, index)
             self._space_freed()
             return match
@@ -533,7 +478,7 @@ class Session:
         if timeout is not None and timeout <= 0:
             return searcher.timeout_index
         loop = asyncio.get_running_loop()
-        waiter = _Waiter(searcher, loop.create_future())
+        waiter = Waiter(searcher, loop.create_future())
         self._waiter = waiter
         # The one place that times a wait: a timer that resolves the future
         # (cheaper per expect than an asyncio.timeout() scope, and it can be
@@ -547,44 +492,24 @@ class Session:
             waiter.disarm()
             if not waiter.future.done():
                 waiter.future.cancel()
-        if result is _EXPIRED:
+        if result is EXPIRED:
             return searcher.timeout_index
         return result
 
     def _failure(self, searcher: Searcher, code: int | None) -> ExpectError | ConnectionLostError:
-        before = self._buffer.text()
-        tail = escape(self._redactor.redact(before[-(EVIDENCE + self._redactor.longest) :]))
-        tail = tail[-EVIDENCE:]
-        wanted = ", ".join(_describe(p) for p in searcher.patterns)
-        if code == -1:
-            if self._error is not None:
-                lost = ConnectionLostError(
-                    f"connection lost while waiting for {wanted}: {self._error}"
-                )
-                lost.__cause__ = self._error
-                return lost
-            return ExpectEOF(
-                f"end of file while waiting for {wanted}; last characters received: {tail!r}",
-                before=before,
-                patterns=searcher.patterns,
-            )
-        if code == -2:
-            return BufferFull(
-                f"max_buffer ({self.max_buffer}) reached while waiting for {wanted}; "
-                f"last characters received: {tail!r}",
-                before=before,
-                patterns=searcher.patterns,
-            )
-        return ExpectTimeout(
-            f"timed out waiting for {wanted}; last characters received: {tail!r}",
-            before=before,
-            patterns=searcher.patterns,
+        return failure(
+            searcher,
+            self._buffer,
+            self._redactor,
+            code,
+            error=self._error,
+            max_buffer=self.max_buffer,
         )
 
     def _timeout(self, timeout: Timeout) -> float | None:
         if timeout is ...:
             return self.timeout
-        return _check_timeout(timeout)
+        return check_timeout(timeout)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -598,47 +523,20 @@ class Session:
         Runs whether or not anyone is expecting; a coroutine function is run
         as a task.  Returns a function that removes the monitor.
         """
-        if not callable(callback):
-            raise TypeError("add_monitor needs a callable callback")
         items = normalize_patterns(
             pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        if len(items) != 1 or not hasattr(items[0], "search"):
-            raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
-        monitor = Monitor(pattern, items[0], callback, self.log)
-        self._monitors.append(monitor)
+        return add_monitor(self._monitors, pattern, items, callback, self.log)
 
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._monitors.remove(monitor)
-            monitor.cancel()
-
-        return remove
-
-    @contextlib.contextmanager
-    def divert(self, sink: Callable[[Any], None]) -> Iterator[None]:
+    def divert(self, sink: Callable[[Any], None]) -> contextlib.AbstractContextManager[None]:
         """While active, received data goes to ``sink`` instead of the buffer.
 
         Used by ``interact`` and the console's ``attach``.  The deadline of a
         pending read is suspended meanwhile, so the program that was waiting
         continues where it was.
         """
-        if self._sink is not None:
-            raise BusyError(f"session #{self.id} is already attached")
         self._check_open()
-        waiter = self._waiter
-        remaining = waiter.disarm() if waiter is not None else None
-        self._sink = sink
-        try:
-            pending = self._buffer.consume(len(self._buffer))
-            self._space_freed()
-            if pending:
-                sink(pending)
-            yield
-        finally:
-            self._sink = None
-            if remaining is not None and waiter is not None and waiter is self._waiter:
-                waiter.arm(asyncio.get_running_loop(), remaining)
+        return divert(self, sink)
 
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
         """Connect the user's terminal to the session until the escape
@@ -668,7 +566,7 @@ class Session:
         self._pump_task.cancel()
         for monitor in self._monitors:
             monitor.cancel()
-        _forget_logger(self.log)
+        forget_logger(self.log)
         try:
             await self.transport.close(force=force)
         finally:
@@ -700,123 +598,3 @@ class Session:
             self._logfile.write(text)
         except TypeError:
             self._logfile.write(text.encode("utf-8"))
-
-
-class _AnyData(Searcher):
-    """read_some: any buffered data satisfies the wait; EOF is index 0."""
-
-    def __init__(self) -> None:
-        super().__init__([EOF])
-
-    def search(self, buf: Buffer) -> Found | None:
-        return Found(-1, 0, len(buf), None, 0) if len(buf) else None
-
-
-class _PeekBuffer(Buffer):
-    """A read cursor over a buffer: ``consume`` reads without removing
-    (for ``expect_any``, which commits only the winner's match)."""
-
-    def __init__(self, real: Buffer) -> None:
-        super().__init__(real.text()[:0])
-        self._real = real
-        self._pos = 0
-
-    def consume(self, n: int) -> Any:
-        text = self._real.tail_from(self._pos)[:n]
-        self._pos += n
-        return text
-
-    def __len__(self) -> int:
-        return len(self._real) - self._pos
-
-
-async def _pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
-    """Read from the transport into the session until EOF, error or close."""
-    try:
-        while True:
-            session = ref()
-            if session is None:
-                return
-            room = DEFAULT_READ_SIZE
-            if session.max_buffer is not None:
-                room = min(room, session.max_buffer - len(session._buffer))
-                if room <= 0:
-                    space.clear()
-                    del session
-                    await space.wait()
-                    continue
-            del session
-            data = await transport.read(room)
-            session = ref()
-            if session is None:
-                return
-            if not data:
-                session._on_eof()
-                return
-            session._on_data(data)
-            del session
-    except ClosedError:
-        return
-    except Exception as exc:
-        if not isinstance(exc, ConnectionLostError):
-            _log.error("transport %s failed", transport.kind, exc_info=exc)
-        session = ref()
-        if session is not None and not session._closed:
-            session._on_eof(exc)
-
-
-def _resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
-    # The registry lives in the pure core; ``aioexpect.drivers`` (imported by
-    # the package) fills it with the shipped drivers.
-    if isinstance(driver, Driver):
-        return driver, False
-    if driver == "auto":
-        return get_driver("generic"), True
-    if isinstance(driver, str):
-        return get_driver(driver), False
-    raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
-
-
-def _forget_logger(log: logging.Logger) -> None:
-    """Drop a closed session's child logger from the logging registry, so a
-    long-running fleet job does not keep one Logger per session it ever
-    opened (unless someone configured it: then it stays)."""
-    if log.handlers or log.level != logging.NOTSET or log.filters:
-        return
-    logging.Logger.manager.loggerDict.pop(log.name, None)
-
-
-def _check_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if timeout < 0:
-        raise ValueError(f"timeout must not be negative, not {timeout!r}")
-    return float(timeout)
-
-
-def _originals(patterns: Any) -> list[Any]:
-    if isinstance(patterns, list | tuple):
-        return list(patterns)
-    return [patterns]
-
-
-def _describe(pattern: Any, limit: int = 80) -> str:
-    """A pattern for a message: its source, cut to ``limit`` characters."""
-    text = repr(pattern.pattern if hasattr(pattern, "pattern") else pattern)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _as_text(text: Any) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-
-
-def _open_logfile(logfile: Any) -> tuple[Any, bool]:
-    if logfile is None:
-        return None, False
-    if isinstance(logfile, str | os.PathLike):
-        return open(logfile, "a", encoding="utf-8"), True
-    if not hasattr(logfile, "write"):
-        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
-    return logfile, False

@@ -1,0 +1,140 @@
+"""The bounded, cancellation-safe receive buffer of the local adapters.
+
+Invariant: data leaves it only inside ``read()``, after the reader resumed,
+so a cancelled read loses nothing; past ``high_water`` bytes it asks its
+adapter to stop reading (back-pressure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Callable
+
+from ._exceptions import ClosedError, ConnectionLostError
+
+__all__ = ["HIGH_WATER", "Inbox"]
+
+#: Unread bytes an adapter buffers before it stops reading from the child.
+HIGH_WATER = 1 << 18
+
+
+class Inbox:
+    """Bytes received from a peer, waiting for ``read()``.
+
+    Bounded: ``pause`` is called when ``HIGH_WATER`` bytes are buffered and
+    ``resume`` once ``read()`` drained below half of that.  Cancellation-safe:
+    data leaves the buffer only inside ``read()`` after it resumed, so a
+    cancelled ``read()`` loses nothing.  The chunks are kept as received:
+    a read that takes one whole chunk returns it without copying.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        pause: Callable[[], None],
+        resume: Callable[[], None],
+        high_water: int = HIGH_WATER,
+    ) -> None:
+        self._name = name
+        self._pause = pause
+        self._resume = resume
+        self._high = high_water
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0  # unread bytes in _chunks
+        self._offset = 0  # bytes of _chunks[0] already read
+        self._paused = False
+        self._eof = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def buffered(self) -> int:
+        """How many unread bytes are held."""
+        return self._size
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof or self._error is not None
+
+    def feed(self, data: bytes) -> None:
+        """Queue ``data``, which must not change afterwards (``bytes``)."""
+        if not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size >= self._high and not self._paused:
+            self._paused = True
+            self._pause()
+        self._wake()
+
+    def feed_eof(self, error: BaseException | None = None) -> None:
+        """End of data; with ``error``, reads after the buffered data raise
+        ``ConnectionLostError``."""
+        if error is None:
+            self._eof = True
+        elif not self._eof:
+            self._error = error
+        self._wake()
+
+    def close(self) -> None:
+        """Drop the data; pending and later reads raise ``ClosedError``."""
+        self._closed = True
+        self._chunks.clear()
+        self._size = self._offset = 0
+        self._wake()
+
+    async def read(self, max_bytes: int) -> bytes:
+        if not isinstance(max_bytes, int) or max_bytes <= 0:
+            raise ValueError(f"max_bytes must be a positive int, not {max_bytes!r}")
+        while True:
+            if self._closed:
+                raise ClosedError(f"{self._name} is closed")
+            if self._size:
+                return self._take(max_bytes)
+            if self._eof:
+                return b""
+            if self._error is not None:
+                raise ConnectionLostError(
+                    f"lost the connection to {self._name}: {self._error}"
+                ) from self._error
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.remove(waiter)
+
+    def _take(self, max_bytes: int) -> bytes:
+        chunks, offset = self._chunks, self._offset
+        if self._size <= max_bytes:  # everything: at most one copy
+            if offset:
+                chunks[0] = chunks[0][offset:]
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            self._size = self._offset = 0
+        else:
+            parts, need = [], max_bytes
+            while need:
+                chunk = chunks[0]
+                if len(chunk) - offset > need:
+                    parts.append(chunk[offset : offset + need])
+                    offset += need
+                    break
+                parts.append(chunk[offset:] if offset else chunk)
+                need -= len(chunk) - offset
+                chunks.popleft()
+                offset = 0
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
+            self._size -= max_bytes
+            self._offset = offset
+        if self._paused and self._size < self._high // 2:
+            self._paused = False
+            self._resume()
+        return data
+
+    def _wake(self) -> None:
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)

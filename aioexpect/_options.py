@@ -1,0 +1,106 @@
+"""The Session's option checks and small pure helpers: time-outs, drivers,
+logfiles, loggers, and the canonical-line check done before sending."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ._driver import Driver
+from ._driver import get as get_driver
+
+__all__ = [
+    "MIN_CANON",
+    "as_text",
+    "check_line_limit",
+    "check_timeout",
+    "forget_logger",
+    "open_logfile",
+    "originals",
+    "resolve_driver",
+]
+
+#: POSIX's smallest canonical-mode line limit (MAX_CANON): shorter lines
+#: need no check against the terminal.
+MIN_CANON = 255
+
+
+def check_line_limit(pending: int, raw: bytes, limit: Callable[[], int | None]) -> int:
+    """The bytes of an unfinished line after sending ``raw`` to a terminal
+    that has ``pending`` already; ``ValueError`` if a line would exceed the
+    canonical-mode ``limit()`` (asked only when a line could, so the common
+    short send costs no system call)."""
+    end = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
+    if pending + len(raw) <= MIN_CANON:
+        return pending + len(raw) if end < 0 else len(raw) - end - 1
+    most = limit()
+    if most is None:
+        return 0 if end < 0 else len(raw) - end - 1
+    for piece in raw.replace(b"\r", b"\n").split(b"\n")[:-1]:
+        if pending + len(piece) > most:
+            raise ValueError(
+                f"a line of {pending + len(piece)} bytes exceeds the terminal's canonical-mode"
+                f" limit of {most}: the kernel would truncate it; send it in raw mode"
+                " (e.g. `stty raw`) or split it"
+            )
+        pending = 0
+    tail = len(raw) - end - 1
+    if pending + tail > most:
+        raise ValueError(
+            f"{pending + tail} bytes without a line end exceed the terminal's canonical-mode"
+            f" limit of {most}: the kernel would truncate the line"
+        )
+    return pending + tail
+
+
+def resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
+    # The registry lives in the pure core; ``aioexpect.drivers`` (imported by
+    # the package) fills it with the shipped drivers.
+    if isinstance(driver, Driver):
+        return driver, False
+    if driver == "auto":
+        return get_driver("generic"), True
+    if isinstance(driver, str):
+        return get_driver(driver), False
+    raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
+
+
+def forget_logger(log: logging.Logger) -> None:
+    """Drop a closed session's child logger from the logging registry, so a
+    long-running fleet job does not keep one Logger per session it ever
+    opened (unless someone configured it: then it stays)."""
+    if log.handlers or log.level != logging.NOTSET or log.filters:
+        return
+    logging.Logger.manager.loggerDict.pop(log.name, None)
+
+
+def check_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if timeout < 0:
+        raise ValueError(f"timeout must not be negative, not {timeout!r}")
+    return float(timeout)
+
+
+def originals(patterns: Any) -> list[Any]:
+    if isinstance(patterns, list | tuple):
+        return list(patterns)
+    return [patterns]
+
+
+def as_text(text: Any) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def open_logfile(logfile: Any) -> tuple[Any, bool]:
+    if logfile is None:
+        return None, False
+    if isinstance(logfile, str | os.PathLike):
+        return open(logfile, "a", encoding="utf-8"), True
+    if not hasattr(logfile, "write"):
+        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
+    return logfile, False

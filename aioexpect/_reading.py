@@ -1,0 +1,197 @@
+"""The reading side of a Session: the pending reader (``Waiter``), the
+*pump* that feeds the session from its transport, the searchers for
+``read_some`` and ``expect_any``, and the errors a failed wait raises.
+
+Rule: the pump holds the session only weakly (a dropped session is
+collected, warns and aborts its transport); data is consumed by the reading
+task itself, never here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import (
+    BufferFull,
+    BusyError,
+    ClosedError,
+    ConnectionLostError,
+    ExpectEOF,
+    ExpectError,
+    ExpectTimeout,
+)
+from ._match import EOF
+from ._matcher import Buffer, Found, Searcher
+from ._redact import Redactor, escape
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["EXPIRED", "AnyData", "PeekBuffer", "Waiter", "divert", "failure", "pump"]
+
+#: Characters of received text quoted in error messages.
+EVIDENCE = 200
+
+_log = logging.getLogger("aioexpect")
+
+
+class Waiter:
+    """The pending read: its searcher, its future, and its deadline timer."""
+
+    __slots__ = ("future", "searcher", "timer")
+
+    def __init__(self, searcher: Searcher, future: asyncio.Future[Any]) -> None:
+        self.searcher = searcher
+        self.future = future
+        self.timer: asyncio.TimerHandle | None = None
+
+    def arm(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
+        self.timer = loop.call_later(delay, self.expire)
+
+    def expire(self) -> None:
+        if not self.future.done():
+            self.future.set_result(EXPIRED)
+
+    def disarm(self) -> float | None:
+        """Stop the timer; return the seconds it had left (None: no timer)."""
+        timer, self.timer = self.timer, None
+        if timer is None:
+            return None
+        timer.cancel()
+        return max(0.0, timer.when() - asyncio.get_running_loop().time())
+
+
+#: What a waiter's future holds when its deadline passed.
+EXPIRED = object()
+
+
+class AnyData(Searcher):
+    """read_some: any buffered data satisfies the wait; EOF is index 0."""
+
+    def __init__(self) -> None:
+        super().__init__([EOF])
+
+    def search(self, buf: Buffer) -> Found | None:
+        return Found(-1, 0, len(buf), None, 0) if len(buf) else None
+
+
+class PeekBuffer(Buffer):
+    """A read cursor over a buffer: ``consume`` reads without removing
+    (for ``expect_any``, which commits only the winner's match)."""
+
+    def __init__(self, real: Buffer) -> None:
+        super().__init__(real.text()[:0])
+        self._real = real
+        self._pos = 0
+
+    def consume(self, n: int) -> Any:
+        text = self._real.tail_from(self._pos)[:n]
+        self._pos += n
+        return text
+
+    def __len__(self) -> int:
+        return len(self._real) - self._pos
+
+
+async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
+    """Read from the transport into the session until EOF, error or close."""
+    try:
+        while True:
+            session = ref()
+            if session is None:
+                return
+            room = DEFAULT_READ_SIZE
+            if session.max_buffer is not None:
+                room = min(room, session.max_buffer - len(session._buffer))
+                if room <= 0:
+                    space.clear()
+                    del session
+                    await space.wait()
+                    continue
+            del session
+            data = await transport.read(room)
+            session = ref()
+            if session is None:
+                return
+            if not data:
+                session._on_eof()
+                return
+            session._on_data(data)
+            del session
+    except ClosedError:
+        return
+    except Exception as exc:
+        if not isinstance(exc, ConnectionLostError):
+            _log.error("transport %s failed", transport.kind, exc_info=exc)
+        session = ref()
+        if session is not None and not session._closed:
+            session._on_eof(exc)
+
+
+def failure(
+    searcher: Searcher,
+    buffer: Buffer,
+    redactor: Redactor,
+    code: int | None,
+    *,
+    error: BaseException | None,
+    max_buffer: int | None,
+) -> ExpectError | ConnectionLostError:
+    """The error for a wait that gave up: ``code`` -1 is end-of-file (or the
+    lost connection ``error``), -2 a full buffer, anything else the deadline.
+    Messages quote the patterns and the last characters received, redacted;
+    ``.before`` keeps the data as it arrived."""
+    before = buffer.text()
+    tail = escape(redactor.redact(before[-(EVIDENCE + redactor.longest) :]))[-EVIDENCE:]
+    wanted = ", ".join(describe(p) for p in searcher.patterns)
+    if code == -1 and error is not None:
+        lost = ConnectionLostError(f"connection lost while waiting for {wanted}: {error}")
+        lost.__cause__ = error
+        return lost
+    if code == -1:
+        kind: type[ExpectError] = ExpectEOF
+        message = f"end of file while waiting for {wanted}"
+    elif code == -2:
+        kind = BufferFull
+        message = f"max_buffer ({max_buffer}) reached while waiting for {wanted}"
+    else:
+        kind = ExpectTimeout
+        message = f"timed out waiting for {wanted}"
+    return kind(
+        f"{message}; last characters received: {tail!r}",
+        before=before,
+        patterns=searcher.patterns,
+    )
+
+
+@contextlib.contextmanager
+def divert(session: Session, sink: Callable[[Any], None]) -> Iterator[None]:
+    """``Session.divert``: the buffered data, then everything received, goes
+    to ``sink``; a pending reader's deadline is suspended meanwhile."""
+    if session._sink is not None:
+        raise BusyError(f"session #{session.id} is already attached")
+    waiter = session._waiter
+    remaining = waiter.disarm() if waiter is not None else None
+    session._sink = sink
+    try:
+        pending = session._buffer.consume(len(session._buffer))
+        session._space_freed()
+        if pending:
+            sink(pending)
+        yield
+    finally:
+        session._sink = None
+        if remaining is not None and waiter is not None and waiter is session._waiter:
+            waiter.arm(asyncio.get_running_loop(), remaining)
+
+
+def describe(pattern: Any, limit: int = 80) -> str:
+    """A pattern for a message: its source, cut to ``limit`` characters."""
+    text = repr(pattern.pattern if hasattr(pattern, "pattern") else pattern)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

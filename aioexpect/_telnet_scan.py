@@ -1,0 +1,145 @@
+"""Telnet framing (RFC 854), pure: a received byte stream split into in-band
+data and complete commands, with bounded memory whatever the peer sends.
+
+The telnet adapter feeds it; telnetlib3 only ever sees complete option
+commands and sub-negotiations.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+__all__ = ["MAX_SUBNEGOTIATION", "TelnetScanner"]
+
+_log = logging.getLogger("aioexpect")
+
+#: Longest sub-negotiation (IAC SB ... IAC SE) passed on; longer ones are dropped.
+MAX_SUBNEGOTIATION = 1 << 14
+
+IAC, SE, SB, WILL, DONT = 255, 240, 250, 251, 254
+_DATA, _IAC, _OPT, _SB, _SB_IAC = range(5)
+#: One option command (3 bytes) or a two-byte command other than SB and IAC IAC.
+_COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xf9]", re.DOTALL)
+_RUN = re.compile(rb"(?:\xff[\xfb-\xfe].|\xff[\xf0-\xf9])+", re.DOTALL)
+
+
+class TelnetScanner:
+    """Splits a received telnet stream into data and commands; pure, no I/O.
+
+    ``feed(chunk)`` calls ``on_data(bytes)`` for in-band data (``IAC IAC``
+    unescaped; NUL, the NVT's no-operation, dropped unless ``binary``, so CR
+    NUL becomes CR) and
+    ``on_command(bytes)`` for each complete ``IAC WILL/WONT/DO/DONT opt`` or
+    ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
+    DM, ...) are dropped.  Commands may be split across chunks anywhere.
+
+    ``on_command`` returns whether it wants more: once it says no, the rest
+    of a run of back-to-back commands is skipped at C speed (a storm costs
+    a regex scan, not a Python call per command).
+    """
+
+    __slots__ = (
+        "_cmd",
+        "_on_command",
+        "_on_data",
+        "_sb",
+        "_state",
+        "binary",
+        "dropped",
+    )
+
+    def __init__(
+        self, on_data: Callable[[bytes], None], on_command: Callable[[bytes], bool]
+    ) -> None:
+        self._on_data = on_data
+        self._on_command = on_command
+        self._state = _DATA
+        self._cmd = 0
+        self._sb: bytearray | None = bytearray()
+        #: Whether the peer sends binary (NUL is data, not a no-operation).
+        self.binary = False
+        #: Sub-negotiations dropped for being longer than MAX_SUBNEGOTIATION.
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> None:
+        i, n = 0, len(data)
+        while i < n:
+            state = self._state
+            if state in (_DATA, _SB):
+                j = data.find(b"\xff", i)
+                end = n if j < 0 else j
+                if end > i:
+                    (self._data if state == _DATA else self._sb_add)(data[i:end])
+                if j < 0:
+                    return
+                if state == _DATA and (run := _RUN.match(data, j)) is not None:
+                    i = self._run(run)
+                    continue
+                self._state = _IAC if state == _DATA else _SB_IAC
+                i = j + 1
+            elif state == _IAC:
+                i = self._after_iac(data[i], i + 1)
+            elif state == _OPT:
+                self._state = _DATA
+                self._on_command(bytes((IAC, self._cmd, data[i])))
+                i += 1
+            else:  # _SB_IAC
+                i = self._in_sb(data[i], i + 1)
+
+    def _run(self, run: re.Match[bytes]) -> int:
+        """Back-to-back complete commands: answer while wanted, skip the rest."""
+        for command in _COMMAND.finditer(run.group()):
+            if len(command.group()) == 3 and not self._on_command(command.group()):
+                break
+        return run.end()
+
+    def _after_iac(self, byte: int, i: int) -> int:
+        if byte == IAC:
+            self._state = _DATA
+            self._data(b"\xff")
+        elif WILL <= byte <= DONT:
+            self._state, self._cmd = _OPT, byte
+        elif byte == SB:
+            self._state, self._sb = _SB, bytearray()
+        else:
+            self._state = _DATA  # NOP, GA, DM, AYT, a stray SE, ...: nothing to do
+        return i
+
+    def _in_sb(self, byte: int, i: int) -> int:
+        if byte == IAC:
+            self._state = _SB
+            self._sb_add(b"\xff")
+            return i
+        if byte == SE:
+            self._state = _DATA
+            body, self._sb = self._sb, bytearray()
+            if body is None:
+                self.dropped += 1
+                _log.warning("telnet: dropped a sub-negotiation over %d bytes", MAX_SUBNEGOTIATION)
+            elif body:
+                escaped = bytes(body).replace(b"\xff", b"\xff\xff")
+                self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
+            return i
+        # IAC <cmd> inside SB breaks the RFC: abandon the SB, re-read as a command.
+        self._sb = bytearray()
+        self._state = _IAC
+        return i - 1
+
+    def _sb_add(self, chunk: bytes) -> None:
+        sb = self._sb
+        if sb is None:
+            return
+        if len(sb) + len(chunk) > MAX_SUBNEGOTIATION:
+            self._sb = None  # discard the rest, up to IAC SE
+        else:
+            sb += chunk
+
+    def _data(self, chunk: bytes) -> None:
+        if not self.binary and b"\x00" in chunk:
+            # e.g. inetutils telnetd sends a stray NUL during negotiation
+            chunk = chunk.replace(b"\x00", b"")
+            if not chunk:
+                return
+        self._on_data(chunk)
