@@ -19,7 +19,10 @@ SPEC_NAMES = {
     *("ExpectTimeout", "ExpectEOF", "BufferFull", "CommandError", "ClosedError", "BusyError"),
 }
 
-CORE = ["_exceptions", "_match", "_matcher", "_scan", "_decode", "_ansi", "_redact", "_driver"]
+CORE = [
+    *("_exceptions", "_match", "_matcher", "_scan", "_decode", "_ansi", "_redact"),
+    *("_driver", "_options", "_output", "_telnet_scan", "_opening"),
+]
 
 
 def test_all_is_explicit_and_complete():
