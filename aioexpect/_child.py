@@ -125,11 +125,36 @@ class ChildProtocol(asyncio.SubprocessProtocol):
 
 
 class ChildStatus:
-    """What the pty and pipes transports report about their child; they set
-    ``_child`` and ``_closed``."""
+    """What the pty and pipes transports share about their child: status and
+    ``close()``.  They set the attributes below and provide ``_shut`` (stop
+    I/O, wake readers) and ``_release`` (close descriptors)."""
 
     _child: Child
     _closed: bool
+    _closing: asyncio.Future[None] | None
+    _loop: asyncio.AbstractEventLoop
+
+    def _shut(self) -> None:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    async def close(self, *, force: bool = False) -> None:
+        """SIGHUP, grace, SIGKILL and reaping (``Child.stop``); idempotent, and
+        a second ``close(force=True)`` during the first kills at once."""
+        if self._closing is not None:
+            if force:
+                self._child.kill()
+            await asyncio.shield(self._closing)
+            return
+        self._closing = self._loop.create_future()
+        self._shut()
+        try:
+            await self._child.stop(force=force)
+        finally:
+            self._release()
+            self._closing.set_result(None)
 
     @property
     def closed(self) -> bool:

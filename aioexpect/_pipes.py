@@ -168,20 +168,6 @@ class PipesTransport(ChildStatus, Transport):
 
     # -- the child -------------------------------------------------------------------
 
-    async def close(self, *, force: bool = False) -> None:
-        if self._closing is not None:
-            if force:
-                self._child.kill()
-            await asyncio.shield(self._closing)
-            return
-        self._closing = self._loop.create_future()
-        self._shut()
-        try:
-            await self._child.stop(force=force)
-        finally:
-            self._release()
-            self._closing.set_result(None)
-
     def abort(self) -> None:
         if self._released:
             return
