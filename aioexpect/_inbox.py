@@ -106,6 +106,12 @@ class Inbox:
             finally:
                 self._waiters.remove(waiter)
 
+    def take_all(self) -> tuple[bytes, bool, BaseException | None]:
+        """Hand everything over at once (switching to push delivery):
+        ``(data, at end-of-file, error)``; the inbox is empty afterwards."""
+        data = self._take(self._size) if self._size else b""
+        return data, self._eof, self._error
+
     def _take(self, max_bytes: int) -> bytes:
         chunks, offset = self._chunks, self._offset
         if self._size <= max_bytes:  # everything: at most one copy

@@ -33,7 +33,17 @@ from ._transport import DEFAULT_READ_SIZE, Transport
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["EXPIRED", "AnyData", "PeekBuffer", "Waiter", "divert", "failure", "pump"]
+__all__ = [
+    "EXPIRED",
+    "AnyData",
+    "PeekBuffer",
+    "Waiter",
+    "divert",
+    "failure",
+    "pump",
+    "feed_held",
+    "receivers",
+]
 
 #: Characters of received text quoted in error messages.
 EVIDENCE = 200
@@ -167,6 +177,55 @@ def failure(
         f"{message}; last characters received: {tail!r}",
         before=before,
         patterns=searcher.patterns,
+    )
+
+
+def receivers(
+    ref: weakref.ref[Session],
+) -> tuple[Callable[[bytes], bool], Callable[[BaseException | None], None]]:
+    """``on_data`` and ``on_end`` for push delivery (``start_receiving``): the
+    work of ``pump`` without a task switch per chunk, holding the session
+    weakly too.  ``max_buffer`` stays exact: what does not fit is held back
+    undecoded (``Session._held``) until the reader consumes, and end-of-file
+    waits behind it.  ``on_data`` answers whether there is room for more."""
+
+    def on_data(data: bytes) -> bool:
+        session = ref()
+        if session is None or session._closed:
+            return False
+        try:
+            session._held += data
+            return feed_held(session)
+        except Exception as exc:  # reported to the reader, never lost
+            _log.error("session #%d could not take data", session.id, exc_info=exc)
+            session._on_eof(exc)
+            return False
+
+    def on_end(error: BaseException | None) -> None:
+        session = ref()
+        if session is not None and not session._closed:
+            session._end = (error,)
+            feed_held(session)
+
+    return on_data, on_end
+
+
+def feed_held(session: Session) -> bool:
+    """Decode what fits of the held-back data (a byte decodes to at most one
+    character); report end-of-file once nothing is held.  Returns whether
+    the transport may go on reading."""
+    held = session._held
+    if held:
+        room = (
+            len(held) if session.max_buffer is None else session.max_buffer - len(session._buffer)
+        )
+        if room > 0:
+            session._held = held[room:]
+            session._on_data(held[:room])
+    if not session._held and session._end is not None and not session._eof:
+        session._on_eof(session._end[0])
+    return not session._held and (
+        session.max_buffer is None or len(session._buffer) < session.max_buffer
     )
 
 

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _prompt
+from . import _options, _prompt, _reading
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
@@ -37,16 +37,6 @@ from ._exceptions import (
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor
-from ._options import (
-    as_text,
-    check_line_limit,
-    check_timeout,
-    forget_logger,
-    open_logfile,
-    originals,
-    resolve_driver,
-)
-from ._reading import EXPIRED, AnyData, PeekBuffer, Waiter, divert, failure, pump
 from ._redact import MASK, RedactingStream, Redactor, escape
 from ._transport import Transport
 
@@ -77,12 +67,10 @@ class Session:
     wraps any ``Transport``.  Every call that waits is a coroutine and takes
     ``timeout=`` (``...``: the session's default; ``None``: for ever).
 
-    Guarantees: nothing received is lost or duplicated, also across chunk
-    boundaries, cancellations and time-outs; at most ``max_buffer``
-    characters are held (then reading pauses: back-pressure); one reader at
-    a time (``BusyError``), while sending stays allowed; end-of-file is
-    reported when it happens; secrets never reach the logfile, logs,
-    messages or ``repr``.
+    Guarantees: nothing received is lost or duplicated (chunk boundaries,
+    cancellations, time-outs); at most ``max_buffer`` characters are held,
+    then reading pauses; one reader at a time (``BusyError``); end-of-file is
+    reported when it happens; secrets never reach logs, messages or ``repr``.
     """
 
     def __init__(
@@ -101,7 +89,7 @@ class Session:
         self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
-        self.timeout = check_timeout(timeout)
+        self.timeout = _options.check_timeout(timeout)
         if max_buffer is not None and (not isinstance(max_buffer, int) or max_buffer <= 0):
             raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
         self.id = next(_ids)
@@ -117,18 +105,18 @@ class Session:
         self._redactor = Redactor()
         for secret in secrets:
             self._redactor.add(secret)
-        self._driver, self._auto_driver = resolve_driver(driver)
+        self._driver, self._auto_driver = _options.resolve_driver(driver)
         self._prompt_override: tuple[Any, ...] | None = None
         self._error_override: tuple[Any, ...] | None = None
         self._monitors: list[Monitor] = []
         self._sink: Callable[[Any], None] | None = None
-        self._waiter: Waiter | None = None
+        self._waiter: _reading.Waiter | None = None
         self._eof = False
         self._error: BaseException | None = None
         self._pending_line = 0
         self.bytes_in = 0
         self.bytes_out = 0
-        self._logfile, self._own_logfile = open_logfile(logfile)
+        self._logfile, self._own_logfile = _options.open_logfile(logfile)
         self._transcript = RedactingStream(self._redactor)
         self._space = asyncio.Event()
         self._eof_event = asyncio.Event()
@@ -138,9 +126,14 @@ class Session:
             raise RuntimeError(
                 "a Session needs a running event loop (create it in a coroutine)"
             ) from None
-        self._pump_task = loop.create_task(
-            pump(transport, weakref.ref(self), self._space), name=f"aioexpect-pump-{self.id}"
-        )
+        self._held = b""  # push delivery: received, not yet decoded (no room)
+        self._end: tuple[BaseException | None] | None = None  # push: EOF behind _held
+        self._pump_task: asyncio.Task[None] | None = None
+        if not transport.start_receiving(*_reading.receivers(weakref.ref(self))):
+            self._pump_task = loop.create_task(
+                _reading.pump(transport, weakref.ref(self), self._space),
+                name=f"aioexpect-pump-{self.id}",
+            )
         self._closed = False
         _live.add(self)
 
@@ -166,7 +159,8 @@ class Session:
             return
         warnings.warn(f"unclosed session {self!r}", ResourceWarning, source=self, stacklevel=1)
         with contextlib.suppress(Exception):
-            self._pump_task.cancel()
+            if self._pump_task is not None:
+                self._pump_task.cancel()
             self.transport.abort()
 
     # -- state ---------------------------------------------------------------
@@ -186,7 +180,7 @@ class Session:
 
     @driver.setter
     def driver(self, driver: str | Driver) -> None:
-        self._driver, self._auto_driver = resolve_driver(driver)
+        self._driver, self._auto_driver = _options.resolve_driver(driver)
 
     @property
     def prompt_patterns(self) -> tuple[Any, ...]:
@@ -288,7 +282,7 @@ class Session:
             raw = bytes(data)
         else:
             raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
-        self._pending_line = check_line_limit(
+        self._pending_line = _options.check_line_limit(
             self._pending_line, raw, self.transport.canonical_line_limit
         )
         if self.log.isEnabledFor(logging.DEBUG):
@@ -297,7 +291,7 @@ class Session:
         await self.transport.write(raw)
         self.bytes_out += len(raw)
 
-    # -- receiving (called by the pump) ---------------------------------------
+    # -- receiving (called by the pump or by push delivery) -----------------------
 
     def _on_data(self, data: bytes) -> None:
         self.bytes_in += len(data)
@@ -322,7 +316,7 @@ class Session:
         if not text:
             return
         if self._logfile is not None:
-            self._write_log(self._transcript.feed(as_text(text)))
+            self._write_log(self._transcript.feed(_options.as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)
         if self._sink is not None:
@@ -352,6 +346,8 @@ class Session:
     def _space_freed(self) -> None:
         if self.max_buffer is None or len(self._buffer) < self.max_buffer:
             self._space.set()
+            if self._pump_task is None and not self._closed and _reading.feed_held(self):
+                self.transport.resume_receiving()
 
     # -- waiting ----------------------------------------------------------------
 
@@ -360,14 +356,14 @@ class Session:
         items = normalize_patterns(
             patterns, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, originals(patterns)), timeout)
+        return await self._expect(Searcher(items, _options.originals(patterns)), timeout)
 
     async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         items = normalize_patterns(
             patterns, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, originals(patterns)), timeout)
+        return await self._expect(Searcher(items, _options.originals(patterns)), timeout)
 
     async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
@@ -376,7 +372,7 @@ class Session:
 
     async def read_some(self, *, timeout: Timeout = ...) -> Any:
         """At least one chunk (waits for it); empty at end-of-file."""
-        searcher = AnyData()
+        searcher = _reading.AnyData()
         found = await self._wait(searcher, self._timeout(timeout))
         if isinstance(found, Found):
             data = self._buffer.consume(len(self._buffer))
@@ -444,7 +440,7 @@ class Session:
 
     def _take(self, searcher: Searcher, found: Found, consume: bool) -> Match:
         if not consume:
-            return searcher.match(PeekBuffer(self._buffer), found)
+            return searcher.match(_reading.PeekBuffer(self._buffer), found)
         match = searcher.match(self._buffer, found)
         self._space_freed()
         return match
@@ -456,7 +452,7 @@ class Session:
 
     def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
         if index is not None and index >= 0:
-            buf = self._buffer if consume else PeekBuffer(self._buffer)
+            buf = self._buffer if consume else _reading.PeekBuffer(self._buffer)
             match = searcher.sentinel_match(buf, index)
             self._space_freed()
             return match
@@ -478,7 +474,7 @@ class Session:
         if timeout is not None and timeout <= 0:
             return searcher.timeout_index
         loop = asyncio.get_running_loop()
-        waiter = Waiter(searcher, loop.create_future())
+        waiter = _reading.Waiter(searcher, loop.create_future())
         self._waiter = waiter
         # The one place that times a wait: a timer that resolves the future
         # (cheaper per expect than an asyncio.timeout() scope, and it can be
@@ -492,12 +488,12 @@ class Session:
             waiter.disarm()
             if not waiter.future.done():
                 waiter.future.cancel()
-        if result is EXPIRED:
+        if result is _reading.EXPIRED:
             return searcher.timeout_index
         return result
 
     def _failure(self, searcher: Searcher, code: int | None) -> ExpectError | ConnectionLostError:
-        return failure(
+        return _reading.failure(
             searcher,
             self._buffer,
             self._redactor,
@@ -509,7 +505,7 @@ class Session:
     def _timeout(self, timeout: Timeout) -> float | None:
         if timeout is ...:
             return self.timeout
-        return check_timeout(timeout)
+        return _options.check_timeout(timeout)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -536,7 +532,7 @@ class Session:
         continues where it was.
         """
         self._check_open()
-        return divert(self, sink)
+        return _reading.divert(self, sink)
 
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
         """Connect the user's terminal to the session until the escape
@@ -563,15 +559,17 @@ class Session:
         waiter = self._waiter
         if waiter is not None and not waiter.future.done():
             waiter.future.set_exception(ClosedError(f"session #{self.id} was closed"))
-        self._pump_task.cancel()
+        if self._pump_task is not None:
+            self._pump_task.cancel()
         for monitor in self._monitors:
             monitor.cancel()
-        forget_logger(self.log)
+        _options.forget_logger(self.log)
         try:
             await self.transport.close(force=force)
         finally:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
+            if self._pump_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pump_task
             if self._logfile is not None:
                 self._write_log(self._transcript.flush())
                 if self._own_logfile:

@@ -22,6 +22,7 @@ session owns those).  Rules every adapter keeps, checked by
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Transport", "DEFAULT_READ_SIZE"]
@@ -67,6 +68,28 @@ class Transport(abc.ABC):
         EOF without one, streams and telnet half-close where the socket
         allows it.
         """
+
+    def start_receiving(
+        self,
+        on_data: Callable[[bytes], bool],
+        on_end: Callable[[BaseException | None], None],
+    ) -> bool:
+        """Optional fast path: deliver received data by calling ``on_data``
+        from the event loop instead of through ``read()``.
+
+        Returns ``False`` when the adapter does not offer it (the default);
+        the caller then uses ``read()``.  After ``True``, ``read()`` must not
+        be called.  Data already buffered is delivered first (soon, not
+        during this call).  ``on_data(data)`` gets at least one byte and
+        returns whether to go on reading; after ``False`` the adapter stops
+        reading from the peer until ``resume_receiving()``.  ``on_end(None)``
+        reports end-of-file, ``on_end(error)`` a ``ConnectionLostError``,
+        each once, after all data.  Nothing is delivered after ``close()``.
+        """
+        return False
+
+    def resume_receiving(self) -> None:
+        """Go on reading after ``on_data`` returned ``False``."""
 
     async def send_interrupt(self) -> None:
         """Interrupt the peer: Ctrl-C on a terminal, SIGINT to a piped child."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
 from aioexpect._child import HIGH_WATER
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
@@ -343,3 +344,22 @@ async def test_spawn_errors_name_the_command(command: str, cwd: str | None, reas
             await start(command, cwd=cwd)
     assert info.value.command == command
     assert repr(command) in str(info.value)
+
+
+async def test_push_delivery_holds_back_at_max_buffer_and_loses_nothing() -> None:
+    """Over a pty the session is fed by push delivery: when max_buffer is
+    reached the adapter stops reading (the child blocks) and resumes as the
+    reader consumes; every line arrives once, in order."""
+    count = 20_000
+    async with aioexpect.spawn("seq", ["1", str(count)], max_buffer=4096, timeout=30) as s:
+        assert s._pump_task is None, "the pty adapter should push"
+        with pytest.raises(aioexpect.BufferFull):
+            await s.expect("never")
+        assert len(s.buffer) == 4096
+        text = ""
+        while True:
+            m = await s.expect([aioexpect.FULL_BUFFER, aioexpect.EOF])
+            text += m.before
+            if m.index == 1:
+                break
+    assert text.split() == [str(i) for i in range(1, count + 1)]
