@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,6 +12,8 @@ from aioexpect._pty import open_pty
 from aioexpect._streams import streams_transport
 from aioexpect._transport import Transport
 from aioexpect.testing import check_transport, memory_pair
+
+from .helpers import echo, serve
 
 
 async def _echo_peer(end: Transport) -> None:
@@ -55,37 +55,8 @@ async def test_pty_transport_conforms() -> None:
     await check_transport(open_cat)
 
 
-@contextlib.asynccontextmanager
-async def tcp_echo_server() -> AsyncIterator[int]:
-    """An echo server on 127.0.0.1; yields its port; waits for its handlers."""
-    handlers: list[asyncio.Task[None]] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.append(task)
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        await server.wait_closed()
-        await asyncio.wait_for(asyncio.gather(*handlers), 5)
-
-
 async def test_streams_transport_conforms() -> None:
-    async with tcp_echo_server() as port:
+    async with serve(echo) as port:
 
         async def open_tcp() -> Transport:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)

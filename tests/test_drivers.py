@@ -3,18 +3,19 @@ commands, pagers and error patterns, over emulated devices on 127.0.0.1."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import aioexpect
-from aioexpect import CommandError, Session, drivers
+from aioexpect import CommandError, drivers
 from aioexpect import _driver as driver_core
 from aioexpect.drivers import Driver
-from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+from .helpers import opened
 
 SHIPPED = ["generic", "ios", "iosxr", "nxos", "eos", "junos", "vrp", "shell"]
 
@@ -24,17 +25,6 @@ def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A private copy of the driver registry, so registrations do not leak."""
     monkeypatch.setattr(driver_core, "_REGISTRY", dict(driver_core._REGISTRY))
     yield
-
-
-@contextlib.asynccontextmanager
-async def opened(**options: Any) -> AsyncIterator[tuple[Session, Any]]:
-    ours, peer = memory_pair()
-    session = Session(ours, **options)
-    try:
-        yield session, peer
-    finally:
-        await session.close()
-        await peer.close()
 
 
 # -- the dataclass -------------------------------------------------------------------

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -19,6 +19,8 @@ from aioexpect import ClosedError, ConnectionLostError, SpawnError
 from aioexpect._child import HIGH_WATER, start_child
 from aioexpect._pipes import PipesTransport, open_pipes
 from aioexpect._transport import Transport
+
+from .helpers import wait_until
 
 PY = sys.executable
 
@@ -48,14 +50,6 @@ async def read_until(t: Transport, token: bytes) -> bytes:
             raise AssertionError(f"EOF before {token!r}; got {data!r}")
         data += chunk
     return data
-
-
-async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.01)
 
 
 async def test_child_leads_its_own_session_and_process_group() -> None:

@@ -5,21 +5,20 @@ shells in a pty."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import shutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 import aioexpect
-from aioexpect import ExpectTimeout, Session, drivers
+from aioexpect import ExpectTimeout, drivers
 from aioexpect._ansi import strip_ansi
 from aioexpect._driver import compile_patterns
 from aioexpect._matcher import Buffer, Searcher
-from aioexpect.testing import memory_pair
 
+from .helpers import opened
 from .splits import splits
 
 UNIX = ("generic", "shell")
@@ -152,17 +151,6 @@ def test_set_prompt_patterns_ignore_lookalikes_in_output() -> None:
 
 
 # -- expect_prompt over a peer we script --------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def opened(*, limit: int = 1 << 20, **options: Any) -> AsyncIterator[tuple[Session, Any]]:
-    ours, peer = memory_pair(limit=limit)
-    session = Session(ours, **options)
-    try:
-        yield session, peer
-    finally:
-        await session.close()
-        await peer.close()
 
 
 async def test_expect_prompt_returns_the_prompt_match() -> None:

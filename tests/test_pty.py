@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -20,6 +20,8 @@ from aioexpect import ClosedError, ConnectionLostError, SpawnError
 from aioexpect._child import HIGH_WATER
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
+
+from .helpers import wait_until
 
 PY = sys.executable
 
@@ -51,15 +53,6 @@ async def read_all(t: Transport) -> bytes:
     while chunk := await t.read():
         data += chunk
     return data
-
-
-async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
-    """Poll ``predicate`` on the event loop (for state no event reports)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        assert loop.time() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.01)
 
 
 async def test_child_leads_a_session_with_the_pty_as_controlling_terminal() -> None:

@@ -5,13 +5,10 @@ back-pressure at max_buffer, one reader, secrets, monitors."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import io
 import logging
 import random
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -19,16 +16,7 @@ import aioexpect
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
 from aioexpect.testing import memory_pair
 
-
-@contextlib.asynccontextmanager
-async def opened(**options: Any) -> AsyncIterator[tuple[Session, Any]]:
-    ours, peer = memory_pair()
-    session = Session(ours, **options)
-    try:
-        yield session, peer
-    finally:
-        await session.close()
-        await peer.close()
+from .helpers import opened
 
 
 async def test_match_consumes_exactly_up_to_its_end():

@@ -17,7 +17,6 @@ from typing import Any
 
 import asyncssh
 import pytest
-import uvloop
 
 import aioexpect
 from aioexpect import _ssh
@@ -29,18 +28,6 @@ OTHER_HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
 CLIENT_KEY = asyncssh.generate_private_key("ssh-ed25519")
 PASSWORD = "s3cr3t-Pa55"
 Handler = Callable[[asyncssh.SSHServerProcess[bytes]], Awaitable[None]]
-
-
-async def _resolve_once() -> None:
-    await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 0)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm_uvloop() -> None:
-    """libuv starts its thread pool (with a pipe) on first use, once per
-    process: start it before any test takes its descriptor baseline."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_resolve_once())
 
 
 @pytest.fixture(autouse=True)

@@ -4,10 +4,9 @@ peer, a peer that never reads, and Session.from_streams."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -16,6 +15,8 @@ from aioexpect import ClosedError, ConnectionLostError
 from aioexpect._streams import CLOSE_GRACE, streams_transport
 from aioexpect._transport import Transport
 
+from .helpers import serve
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -23,34 +24,6 @@ async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
     while data := await reader.read(65536):
         writer.write(data)
         await writer.drain()
-
-
-@contextlib.asynccontextmanager
-async def serve(handler: Handler) -> AsyncIterator[int]:
-    """A server on 127.0.0.1 port 0 running ``handler`` per client; waits for
-    the handlers at the end and closes their writers."""
-    handlers: list[asyncio.Task[None]] = []
-
-    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        handlers.append(task)
-        try:
-            await handler(reader, writer)
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    server = await asyncio.start_server(run, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        server.close()
-        await server.wait_closed()
-        await asyncio.wait_for(asyncio.gather(*handlers), 5)
 
 
 async def connect(port: int) -> Transport:

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import telnetlib3
-import uvloop
 from telnetlib3.telopt import BINARY, CHARSET
 
 import aioexpect
@@ -27,18 +26,6 @@ from tests.splits import splits
 
 Shell = Callable[[Any, Any], Awaitable[None]]
 RawHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def _resolve_once() -> None:
-    await asyncio.get_running_loop().getaddrinfo("127.0.0.1", 0)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _warm_uvloop() -> None:
-    """libuv starts its thread pool (with a pipe) on first use, once per
-    process: start it before any test takes its descriptor baseline."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_resolve_once())
 
 
 # -- the scanner (pure) ----------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""Helpers shared by the test files: a session over the memory transport, a
+loopback TCP server, and polling for state that no event reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aioexpect import Session
+from aioexpect.testing import memory_pair
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def opened(*, limit: int = 1 << 20, **options: Any) -> AsyncIterator[tuple[Session, Any]]:
+    """A Session over one end of a memory pair, and the other end (the peer)."""
+    ours, peer = memory_pair(limit)
+    session = Session(ours, **options)
+    try:
+        yield session, peer
+    finally:
+        await session.close()
+        await peer.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(handler: Handler) -> AsyncIterator[int]:
+    """A server on 127.0.0.1 port 0 running ``handler`` per client; yields its
+    port, then closes the writers and waits for the handlers."""
+    handlers: list[asyncio.Task[Any]] = []
+
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.append(task)
+        try:
+            await handler(reader, writer)
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    server = await asyncio.start_server(run, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+        await server.wait_closed()
+        await asyncio.wait_for(asyncio.gather(*handlers), 5)
+
+
+async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A ``serve`` handler that sends back what it receives, until EOF."""
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    """Poll ``predicate`` on the event loop (for state no event reports)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        assert loop.time() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.01)
