@@ -48,6 +48,11 @@ class Buffer:
         return self._size
 
     @property
+    def empty(self) -> Any:
+        """``""`` or ``b""``: what this buffer holds."""
+        return self._empty
+
+    @property
     def consumed(self) -> int:
         """Characters removed by ``consume`` since the buffer was created."""
         return self._consumed

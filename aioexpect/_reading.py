@@ -96,7 +96,7 @@ class PeekBuffer(Buffer):
     (for ``expect_any``, which commits only the winner's match)."""
 
     def __init__(self, real: Buffer) -> None:
-        super().__init__(real.text()[:0])
+        super().__init__(real.empty)
         self._real = real
         self._pos = 0
 
