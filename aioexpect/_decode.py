@@ -27,24 +27,41 @@ def check_codec(encoding: str | None, errors: str) -> None:
 
 
 class Decoder:
-    """Bytes in, text out (or bytes out when ``encoding`` is ``None``)."""
+    """Bytes in, text out (or bytes out when ``encoding`` is ``None``).
 
-    __slots__ = ("_decode", "bytes_mode")
+    ``decode`` takes any bytes-like object and keeps no reference to it, so
+    an adapter may pass a view of a buffer it reuses.
+    """
+
+    __slots__ = ("_errors", "_generic", "_pending", "bytes_mode")
 
     def __init__(self, encoding: str | None, errors: str = "replace") -> None:
         check_codec(encoding, errors)
         self.bytes_mode = encoding is None
-        self._decode: Any = (
-            None if encoding is None else codecs.getincrementaldecoder(encoding)(errors).decode
-        )
+        self._errors = errors
+        self._pending = b""  # UTF-8: the start of a character split across chunks
+        self._generic: Any = None
+        if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+            self._generic = codecs.getincrementaldecoder(encoding)(errors).decode
 
-    def decode(self, data: bytes) -> Any:
-        if self._decode is None:
+    def decode(self, data: bytes | memoryview) -> Any:
+        if self.bytes_mode:
             return bytes(data)
-        return self._decode(data)
+        if self._generic is not None:
+            return self._generic(data if type(data) is bytes else bytes(data))
+        # UTF-8 (the common case): decode straight from the caller's buffer;
+        # only an incomplete last character is copied and held back.
+        if self._pending:
+            data = self._pending + data
+        text, used = codecs.utf_8_decode(data, self._errors, False)
+        self._pending = bytes(data[used:]) if used < len(data) else b""
+        return text
 
     def flush(self) -> Any:
         """End of input: whatever an incomplete sequence decodes to."""
-        if self._decode is None:
+        if self.bytes_mode:
             return b""
-        return self._decode(b"", True)
+        if self._generic is not None:
+            return self._generic(b"", True)
+        pending, self._pending = self._pending, b""
+        return codecs.utf_8_decode(pending, self._errors, True)[0]

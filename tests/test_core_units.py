@@ -26,6 +26,36 @@ def test_decoder_flush_replaces_a_cut_character():
     assert dec.flush() == "\ufffd"
 
 
+def test_decoder_takes_views_of_a_reused_buffer_and_keeps_no_reference():
+    raw = "ascii, é, 漢字, 🙂 and a tail".encode()
+    for label, chunks in splits(raw):
+        dec, out = Decoder("utf-8"), []
+        scratch = bytearray(len(raw))
+        for chunk in chunks:
+            scratch[: len(chunk)] = chunk
+            out.append(dec.decode(memoryview(scratch)[: len(chunk)]))
+            scratch[:] = b"\xff" * len(scratch)  # the adapter reuses its buffer
+        assert "".join(out) + dec.flush() == raw.decode(), label
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1", "shift_jis", "UTF8"])
+def test_decoder_other_codecs_split_anywhere(encoding: str) -> None:
+    text = "plain é ü ñ" if encoding == "latin-1" else "plain 漢字 ok"
+    raw = text.encode(encoding)
+    for label, chunks in splits(raw):
+        dec = Decoder(encoding)
+        got = "".join(dec.decode(memoryview(c)) for c in chunks) + dec.flush()
+        assert got == text, (encoding, label)
+
+
+def test_decoder_strict_errors_raise_and_replace_marks_each_bad_byte():
+    with pytest.raises(UnicodeDecodeError):
+        Decoder("utf-8", "strict").decode(b"ok \xff")
+    dec = Decoder("utf-8", "replace")
+    assert dec.decode(b"a\xffb\xe2\x82") == "a\ufffdb"  # the cut euro sign waits
+    assert dec.decode(b"\xac") == "\u20ac"
+
+
 def test_decoder_bytes_mode_and_bad_codecs():
     assert Decoder(None).decode(b"\xff") == b"\xff"
     with pytest.raises(ValueError, match="encoding"):
