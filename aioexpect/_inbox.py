@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import Callable
+from typing import Any
 
 from ._exceptions import ClosedError, ConnectionLostError
 
-__all__ = ["HIGH_WATER", "Inbox"]
+__all__ = ["HIGH_WATER", "Inbox", "Pusher"]
 
 #: Unread bytes an adapter buffers before it stops reading from the child.
 HIGH_WATER = 1 << 18
@@ -144,3 +145,71 @@ class Inbox:
         for waiter in self._waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+
+OnData = Callable[[bytes | memoryview], bool]
+OnEnd = Callable[[BaseException | None], None]
+
+
+class Pusher:
+    """Push delivery (``Transport.start_receiving``) for an adapter with an
+    :class:`Inbox`: what the inbox holds is handed over first, on the next
+    loop iteration; until then new data and the end queue behind it in the
+    inbox, so nothing is reordered.  ``stop`` is called when the receiver
+    wants no more for now; ``lost`` turns an error into the receiver's
+    ``ConnectionLostError``.  The end is reported once, after all data.
+    """
+
+    __slots__ = ("_inbox", "_lost", "_on_data", "_on_end", "_stop", "ready")
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        on_data: OnData,
+        on_end: OnEnd,
+        stop: Callable[[], None],
+        lost: Callable[[BaseException], BaseException],
+    ) -> None:
+        self._inbox = inbox
+        self._on_data = on_data
+        self._on_end = on_end
+        self._stop = stop
+        self._lost = lost
+        self.ready = False  # the inbox's backlog was handed over
+        asyncio.get_running_loop().call_soon(self._hand_over)
+
+    def _hand_over(self) -> None:
+        data, eof, error = self._inbox.take_all()
+        self.ready = True
+        if data:
+            self.data(data)
+        if eof or error is not None:
+            self.end(error)
+
+    def data(self, data: bytes | memoryview) -> None:
+        """Deliver ``data`` (a view is copied if it has to wait)."""
+        if not self.ready:
+            self._inbox.feed(data if type(data) is bytes else bytes(data))
+        elif not self._on_data(data):
+            self._stop()
+
+    def end(self, error: BaseException | None) -> None:
+        """End of data: ``error`` is ``None`` at end-of-file."""
+        if not self.ready:
+            self._inbox.feed_eof(error)
+            return
+        on_end = self._on_end
+        self.cancel()
+        on_end(self._lost(error) if error is not None else None)
+
+    def cancel(self) -> None:
+        """Deliver nothing more (the transport was closed or ended)."""
+        self._on_data, self._on_end = _refuse, _ignore
+
+
+def _refuse(data: Any) -> bool:
+    return False
+
+
+def _ignore(error: Any) -> None:
+    return None

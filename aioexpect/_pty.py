@@ -18,12 +18,12 @@ import sys
 import termios
 import warnings
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ._child import Child, ChildStatus, close_quietly, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
-from ._inbox import Inbox
+from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]
@@ -35,6 +35,8 @@ __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]
 #: "\n" (the excess is silently dropped).
 CANONICAL_LINE_LIMIT = 4095
 _CHUNK = 1 << 16
+#: Push delivery reads each wake-up into one reused buffer of this size.
+_PUSH_BUFFER = 1 << 18
 #: A read shorter than this most likely emptied the master (a full one
 #: returns about 4 KiB): stop draining there rather than pay for the EAGAIN.
 _SHORT_READ = 1024
@@ -115,8 +117,8 @@ class PtyTransport(ChildStatus, Transport):
         self._write_lock = asyncio.Lock()
         self._writers = 0  # writes queued on, or holding, the lock
         self._write_waiter: asyncio.Future[None] | None = None
-        # Push delivery (start_receiving): (on_data, on_end), or None to use read().
-        self._receiver: tuple[Callable[[bytes], bool], Callable[[Any], None]] | None = None
+        self._pusher: Pusher | None = None  # push delivery (start_receiving)
+        self._scratch = memoryview(b"")  # push delivery reads into this, reused
         self._start_reading()
 
     def __repr__(self) -> str:
@@ -132,34 +134,22 @@ class PtyTransport(ChildStatus, Transport):
     # -- reading -------------------------------------------------------------
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
-        if self._receiver is not None:
+        if self._pusher is not None:
             raise RuntimeError("read() after start_receiving(): data is pushed")
         return await self._inbox.read(max_bytes)
 
-    def start_receiving(
-        self, on_data: Callable[[bytes], bool], on_end: Callable[[Any], None]
-    ) -> bool:
+    def start_receiving(self, on_data: OnData, on_end: OnEnd) -> bool:
         """Push delivery: each wake-up's data goes straight to ``on_data``
         (no task switch per chunk: the reader wakes only when it matched)."""
-        if self._closed or self._receiver is not None:
+        if self._closed or self._pusher is not None:
             return False
-        self._receiver = (on_data, on_end)
-        self._loop.call_soon(self._hand_over)
+        self._scratch = memoryview(bytearray(_PUSH_BUFFER))
+        self._pusher = Pusher(self._inbox, on_data, on_end, self._stop_reading, self._lost)
         return True
 
     def resume_receiving(self) -> None:
-        if self._receiver is not None and not self._closed:
+        if self._pusher is not None and not self._closed:
             self._start_reading()
-
-    def _hand_over(self) -> None:
-        """Deliver what the inbox held before push delivery started."""
-        data, eof, error = self._inbox.take_all()
-        if self._receiver is None or self._closed:
-            return
-        if data and not self._receiver[0](data):
-            self._stop_reading()
-        if (eof or error is not None) and self._receiver is not None:
-            self._receiver[1](self._lost(error) if error is not None else None)
 
     def _start_reading(self) -> None:
         if not self._reading and self._fd is not None and not self._hangup:
@@ -173,7 +163,7 @@ class PtyTransport(ChildStatus, Transport):
         self._reading = False
 
     def _on_readable(self) -> None:
-        if self._receiver is not None:
+        if self._pusher is not None and self._pusher.ready:
             self._push()
             return
         # Drain the master in one wake-up (a pty hands out about 4 KiB per
@@ -196,27 +186,26 @@ class PtyTransport(ChildStatus, Transport):
                 return  # most likely drained: spare the EAGAIN (epoll re-arms anyway)
 
     def _push(self) -> None:
-        """Drain the master and hand the whole wake-up to the receiver."""
-        fd, chunks, ended, error = self._fd, [], False, None
-        while fd is not None:
+        """Drain the master into the scratch buffer and hand the whole
+        wake-up to the receiver, as a view it must copy what it keeps of:
+        no allocation per read and no join."""
+        fd, scratch, n, ended, error = self._fd, self._scratch, 0, False, None
+        while fd is not None and n < len(scratch):
             try:
-                data = os.read(fd, _CHUNK)
+                got = os.readv(fd, [scratch[n:]])
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
                 ended, error = True, (None if exc.errno == errno.EIO else exc)
                 break
-            if not data:
+            if not got:
                 ended = True
                 break
-            chunks.append(data)
-            if len(data) < _SHORT_READ:
+            n += got
+            if got < _SHORT_READ:
                 break
-        receiver = self._receiver
-        if chunks and receiver is not None:
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            if not receiver[0](data):
-                self._stop_reading()
+        if n and self._pusher is not None:
+            self._pusher.data(scratch[:n])
         if ended:
             self._end(error)
 
@@ -224,12 +213,10 @@ class PtyTransport(ChildStatus, Transport):
         self._stop_reading()
         self._hangup = True
         self._wake_writer()
-        receiver, self._receiver = self._receiver, None
-        if receiver is None:
+        if self._pusher is None:
             self._inbox.feed_eof(error)
-            return
-        self._receiver = (_refuse, _ignore)  # read() stays refused after the end
-        receiver[1](self._lost(error) if error is not None else None)
+        else:
+            self._pusher.end(error)  # read() stays refused after the end
 
     def _lost(self, error: BaseException) -> ConnectionLostError:
         lost = ConnectionLostError(f"lost the connection to pty {self._peer!r}: {error}")
@@ -341,8 +328,8 @@ class PtyTransport(ChildStatus, Transport):
 
     def _shut(self) -> None:
         self._closed = True
-        if self._receiver is not None:
-            self._receiver = (_refuse, _ignore)  # nothing is delivered after close()
+        if self._pusher is not None:
+            self._pusher.cancel()  # nothing is delivered after close()
         self._inbox.close()
         self._stop_reading()
         self._wake_writer()
@@ -387,11 +374,3 @@ def _line_limit(fd: int) -> int:
         return os.fpathconf(fd, "PC_MAX_CANON") - 1
     except (OSError, ValueError):
         return 254
-
-
-def _refuse(data: bytes) -> bool:
-    return False
-
-
-def _ignore(error: Any) -> None:
-    return None

@@ -182,19 +182,28 @@ def failure(
 
 def receivers(
     ref: weakref.ref[Session],
-) -> tuple[Callable[[bytes], bool], Callable[[BaseException | None], None]]:
+) -> tuple[Callable[[bytes | memoryview], bool], Callable[[BaseException | None], None]]:
     """``on_data`` and ``on_end`` for push delivery (``start_receiving``): the
     work of ``pump`` without a task switch per chunk, holding the session
     weakly too.  ``max_buffer`` stays exact: what does not fit is held back
     undecoded (``Session._held``) until the reader consumes, and end-of-file
     waits behind it.  ``on_data`` answers whether there is room for more."""
 
-    def on_data(data: bytes) -> bool:
+    def on_data(data: bytes | memoryview) -> bool:
         session = ref()
         if session is None or session._closed:
             return False
         try:
-            session._held += data
+            if session._held:
+                session._held += data
+            else:  # decode straight from ``data``; copy only what must wait
+                room = len(data)
+                if session.max_buffer is not None:
+                    room = max(0, session.max_buffer - len(session._buffer))
+                if room:
+                    session._on_data(data[:room] if room < len(data) else data)
+                if room < len(data):
+                    session._held = bytes(data[room:])
             return feed_held(session)
         except Exception as exc:  # reported to the reader, never lost
             _log.error("session #%d could not take data", session.id, exc_info=exc)

@@ -293,7 +293,7 @@ class Session:
 
     # -- receiving (called by the pump or by push delivery) -----------------------
 
-    def _on_data(self, data: bytes) -> None:
+    def _on_data(self, data: bytes | memoryview) -> None:
         self.bytes_in += len(data)
         text = self._decoder.decode(data)
         if self._ansi is not None:

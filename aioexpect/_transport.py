@@ -71,7 +71,7 @@ class Transport(abc.ABC):
 
     def start_receiving(
         self,
-        on_data: Callable[[bytes], bool],
+        on_data: Callable[[bytes | memoryview], bool],
         on_end: Callable[[BaseException | None], None],
     ) -> bool:
         """Optional fast path: deliver received data by calling ``on_data``
@@ -80,8 +80,10 @@ class Transport(abc.ABC):
         Returns ``False`` when the adapter does not offer it (the default);
         the caller then uses ``read()``.  After ``True``, ``read()`` must not
         be called.  Data already buffered is delivered first (soon, not
-        during this call).  ``on_data(data)`` gets at least one byte and
-        returns whether to go on reading; after ``False`` the adapter stops
+        during this call).  ``on_data(data)`` gets at least one byte, as
+        ``bytes`` or as a ``memoryview`` of a buffer the adapter reuses (so
+        the receiver copies what it keeps), and returns whether to go on
+        reading; after ``False`` the adapter stops
         reading from the peer until ``resume_receiving()``.  ``on_end(None)``
         reports end-of-file, ``on_end(error)`` a ``ConnectionLostError``,
         each once, after all data.  Nothing is delivered after ``close()``.
