@@ -18,10 +18,13 @@ from typing import IO, Any, cast
 
 from ._child import Child, ChildStatus, describe, start_child
 from ._exceptions import ClosedError, ConnectionLostError
-from ._inbox import Inbox
+from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["PipesTransport", "open_pipes"]
+
+#: Bytes asyncio's pipe transport reads at a time (a Linux pipe holds 64 KiB).
+_PIPE_READ = 1 << 16
 
 
 async def open_pipes(
@@ -83,12 +86,18 @@ class PipesTransport(ChildStatus, Transport):
         # uvloop's pipe transports do not derive from asyncio's classes.
         self._stdin = cast(asyncio.WriteTransport, child.transport.get_pipe_transport(0))
         self._stdout = cast(asyncio.ReadTransport, child.transport.get_pipe_transport(1))
+        if isinstance(getattr(self._stdout, "max_size", None), int):
+            # asyncio reads 256 KiB at a time from a pipe that holds 64 KiB:
+            # each read allocates (and faults in) fresh memory it then
+            # shrinks.  64 KiB reads reuse the allocator's memory instead.
+            self._stdout.max_size = _PIPE_READ  # type: ignore[attr-defined]
         self._inbox = Inbox(f"pipes {self._peer!r}", self._pause, self._resume)
         self._stdin_lost = False
         self._eof_sent = False
         self._closed = False
         self._released = False
         self._closing: asyncio.Future[None] | None = None
+        self._pusher: Pusher | None = None  # push delivery (start_receiving)
         # Weak references: a dropped transport can be collected (and warn).
         ref = weakref.ref(self)
         self._protocol.attach(
@@ -109,12 +118,19 @@ class PipesTransport(ChildStatus, Transport):
     # -- pipe events -----------------------------------------------------------
 
     def _on_data(self, fd: int, data: bytes) -> None:
-        if fd == 1:
+        if fd != 1:
+            return
+        if self._pusher is not None:
+            self._pusher.data(data)
+        else:
             self._inbox.feed(data)
 
     def _on_pipe_closed(self, fd: int, exc: Exception | None) -> None:
         if fd == 1:
-            self._inbox.feed_eof(exc)
+            if self._pusher is not None:
+                self._pusher.end(exc)
+            else:
+                self._inbox.feed_eof(exc)
         elif fd == 0:
             self._stdin_lost = True
             self._protocol.writable.set()  # wake a writer waiting to drain
@@ -130,7 +146,26 @@ class PipesTransport(ChildStatus, Transport):
     # -- reading and writing -----------------------------------------------------
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        if self._pusher is not None:
+            raise RuntimeError("read() after start_receiving(): data is pushed")
         return await self._inbox.read(max_bytes)
+
+    def start_receiving(self, on_data: OnData, on_end: OnEnd) -> bool:
+        """Push delivery: each chunk the loop reads from stdout goes straight
+        to ``on_data`` (no task switch per chunk)."""
+        if self._closed or self._pusher is not None:
+            return False
+        self._pusher = Pusher(self._inbox, on_data, on_end, self._pause, self._lost)
+        return True
+
+    def resume_receiving(self) -> None:
+        if self._pusher is not None and not self._closed:
+            self._resume()
+
+    def _lost(self, error: BaseException) -> ConnectionLostError:
+        lost = ConnectionLostError(f"lost the connection to pipes {self._peer!r}: {error}")
+        lost.__cause__ = error
+        return lost
 
     async def write(self, data: bytes) -> None:
         self._check_writable()
@@ -177,6 +212,8 @@ class PipesTransport(ChildStatus, Transport):
 
     def _shut(self) -> None:
         self._closed = True
+        if self._pusher is not None:
+            self._pusher.cancel()  # nothing is delivered after close()
         self._inbox.close()
         self._protocol.writable.set()
 
