@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from typing import Any
 
 import pytest
 
@@ -38,7 +40,7 @@ async def test_memory_transport_conforms() -> None:
 
     await check_transport(open_memory)
     await asyncio.wait_for(asyncio.gather(*peers), 5)
-    assert len(peers) == 5
+    assert len(peers) == 7  # one fresh transport per sub-check
 
 
 async def test_pipes_transport_conforms() -> None:
@@ -98,3 +100,64 @@ async def test_check_transport_catches_a_lossy_transport() -> None:
 
     with pytest.raises(AssertionError, match=r"check_transport \[large payload\]"):
         await check_transport(open_lossy)
+
+
+@pytest.mark.parametrize("pty", [False, True], ids=["pipes", "pty"])
+async def test_local_adapters_offer_push_delivery(pty: bool) -> None:
+    """So the push sub-checks above really ran over pipes and the pty."""
+    opener = open_pty if pty else open_pipes
+    kwargs: dict[str, Any] = {"echo": False, "dimensions": (24, 80)} if pty else {"stderr": None}
+    transport = await opener("cat", [], env=None, cwd=None, **kwargs)
+    try:
+        got: list[bytes] = []
+        assert transport.start_receiving(lambda d: not got.append(bytes(d)), print)
+        with pytest.raises(RuntimeError, match="pushed"):
+            await transport.read()
+    finally:
+        await transport.close()
+
+
+async def test_check_transport_catches_push_that_ignores_back_pressure() -> None:
+    """A push path that goes on delivering after ``on_data`` said no fails."""
+
+    class Deaf(Transport):
+        kind = "deaf"
+
+        def __init__(self, inner: Transport) -> None:
+            self.inner = inner
+            self.task: asyncio.Task[None] | None = None
+
+        async def read(self, max_bytes: int = 1 << 18) -> bytes:
+            return await self.inner.read(max_bytes)
+
+        def start_receiving(self, on_data, on_end) -> bool:  # type: ignore[no-untyped-def]
+            async def forward() -> None:
+                with contextlib.suppress(ClosedError):
+                    while data := await self.inner.read():
+                        on_data(data)  # the answer is ignored
+                    on_end(None)
+
+            self.task = asyncio.create_task(forward())
+            return True
+
+        async def write(self, data: bytes) -> None:
+            await self.inner.write(data)
+
+        async def write_eof(self) -> None:
+            await self.inner.write_eof()
+
+        async def close(self, *, force: bool = False) -> None:
+            await self.inner.close(force=force)
+            if self.task is not None:
+                await self.task
+
+        @property
+        def closed(self) -> bool:
+            return self.inner.closed
+
+    async def open_deaf() -> Transport:
+        return Deaf(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
+
+    missed = r"check_transport \[push delivery\].*after it returned False"
+    with pytest.raises(AssertionError, match=missed):
+        await check_transport(open_deaf)

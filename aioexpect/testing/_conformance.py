@@ -16,6 +16,10 @@ __all__ = ["check_transport"]
 OpenTransport = Callable[[], Awaitable[Transport]]
 #: Longest pause of the event loop that ``close()`` is allowed to cause.
 _MAX_STALL = 0.5
+#: Bytes streamed while push delivery is paused: more than fits in the
+#: kernel's and the adapter's buffers, so a transport that ignores the pause
+#: goes on delivering.
+_PUSH_PAYLOAD = 1 << 20
 
 
 async def check_transport(
@@ -53,6 +57,12 @@ async def check_transport(
       or ``b""``), does not stall the event loop, is idempotent (also when
       called twice at once); afterwards ``closed`` is true and ``read()``
       and ``write()`` raise ``ClosedError``.
+    * **push delivery** (only if ``start_receiving`` returns true) -- data
+      received before the call is delivered first, in order; after
+      ``on_data`` returned false nothing more arrives until
+      ``resume_receiving()``, then the rest does, complete; after
+      ``write_eof()`` ``on_end(None)`` comes once, after all data.
+    * **push, then close** -- after ``close()`` nothing is delivered.
 
     Throughout, ``read()`` must return ``bytes``, between 1 and
     ``max_bytes`` of them unless at end-of-file.  A failure raises
@@ -74,6 +84,8 @@ async def check_transport(
         ("cancelled reads", lambda t: _check_cancelled_reads(t, random.Random(seed))),
         ("end of file", _check_eof),
         ("close", _check_close),
+        ("push delivery", lambda t: _check_push(t, random.Random(seed))),
+        ("push, then close", _check_push_close),
     ]
     for name, check in checks:
         await _run(name, check, open_transport, timeout, seed)
@@ -335,3 +347,100 @@ class _StallMeter:
             now = loop.time()
             self.worst = max(self.worst, now - last - 0.005)
             last = now
+
+
+class _Receiver:
+    """Records what push delivery hands over; violations are kept, not
+    raised, since they happen inside the transport's callbacks."""
+
+    def __init__(self) -> None:
+        self.lines = _Lines()
+        self.calls = 0
+        self.refuse = False
+        self.errors: list[str] = []
+        self.ended: asyncio.Future[BaseException | None] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    def on_data(self, data: bytes | memoryview) -> bool:
+        self.calls += 1
+        if not isinstance(data, bytes | memoryview) or not len(data):
+            self.errors.append(f"on_data got {data!r}, not at least one byte")
+        elif self.ended.done():
+            self.errors.append(f"on_data after on_end: {bytes(data)[:80]!r}")
+        else:
+            self.lines.feed(bytes(data))  # a view is only valid during the call
+        return not self.refuse
+
+    def on_end(self, error: BaseException | None) -> None:
+        if self.ended.done():
+            self.errors.append(f"on_end called twice (now with {error!r})")
+        else:
+            self.ended.set_result(error)
+
+    def check(self) -> None:
+        assert not self.errors, "; ".join(self.errors)
+
+    async def until(self, count: int) -> None:
+        while len(self.lines.lines) < count:
+            self.check()
+            await asyncio.sleep(0.001)
+
+
+async def _check_push(transport: Transport, rng: random.Random) -> None:
+    await transport.write(b"read\n")
+    assert await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE) == [b"read"]
+    await transport.write(b"buffered\n")
+    await asyncio.sleep(0.05)  # most likely waiting in the transport by now
+    got = _Receiver()
+    if not transport.start_receiving(got.on_data, got.on_end):
+        return  # the optional fast path is not offered
+    await got.until(1)
+    assert got.lines.lines == [b"buffered"], f"first delivered {got.lines.lines[:2]!r}"
+
+    got.refuse = True
+    sent = _payload(_PUSH_PAYLOAD, rng)  # more than any adapter buffers
+    blob = b"".join(line + b"\n" for line in sent)
+    writer = asyncio.create_task(_write_chunks(transport, blob, random.Random(rng.random())))
+    try:
+        while got.calls == 1:
+            got.check()
+            await asyncio.sleep(0.001)
+        stopped_at = got.calls
+        for _ in range(20):
+            await asyncio.sleep(0.005)
+        assert got.calls == stopped_at, (
+            f"on_data was called {got.calls - stopped_at} more times after it returned False"
+        )
+        got.refuse = False
+        transport.resume_receiving()
+        await got.until(1 + len(sent))
+    finally:
+        await _finish(writer)
+    _compare(sent, got.lines.lines[1:])
+
+    await transport.write(b"last line\n")
+    await transport.write_eof()
+    error = await got.ended
+    assert error is None, f"on_end got {error!r} at a clean end-of-file"
+    for _ in range(5):
+        await asyncio.sleep(0)
+    got.check()
+    assert got.lines.lines[-1] == b"last line", f"ended after {got.lines.lines[-1][:80]!r}"
+    assert not got.lines.partial, f"a partial line at the end: {got.lines.partial[:80]!r}"
+
+
+async def _check_push_close(transport: Transport) -> None:
+    got = _Receiver()
+    if not transport.start_receiving(got.on_data, got.on_end):
+        return
+    await transport.write(b"one\n")
+    await got.until(1)
+    await transport.write(b"two\n")
+    await transport.close()
+    calls = got.calls
+    for _ in range(20):
+        await asyncio.sleep(0.005)
+    got.check()
+    assert got.calls == calls, "on_data was called after close()"
+    assert not got.ended.done(), f"on_end({got.ended.result()!r}) was called after close()"
