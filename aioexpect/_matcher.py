@@ -85,6 +85,52 @@ class Buffer:
             return first
         return self._empty.join([first, *chunks[i + 1 :]])
 
+    def find(self, sub: Any, start: int) -> int:
+        """Offset of the first ``sub`` at or after ``start``, or -1.
+
+        Searches each chunk in place and joins only the few characters around
+        each chunk boundary, so finding costs no copy of the data.
+        """
+        chunks, edge = self._chunks, len(sub) - 1
+        if start + len(sub) > self._size:
+            return -1
+        offset = self._size  # of chunks[first], found walking back from the end
+        first = len(chunks)
+        while offset > start:
+            first -= 1
+            offset -= len(chunks[first])
+        for i in range(first, len(chunks)):
+            chunk = chunks[i]
+            if edge and offset > start:  # a match across the boundary at ``offset``
+                before = min(edge, offset - start)
+                at: int = self._around(i, before, edge).find(sub)
+                if 0 <= at < before:
+                    return offset - before + at
+            at = chunk.find(sub, max(0, start - offset))
+            if at >= 0:
+                return offset + at
+            offset += len(chunk)
+        return -1
+
+    def _around(self, i: int, before: int, after: int) -> Any:
+        """Up to ``before`` characters before chunk ``i`` and ``after`` from
+        its start on: a short stretch, joined from the chunks it covers."""
+        chunks = self._chunks
+        head, need, j = [], before, i - 1
+        while need > 0 and j >= 0:
+            chunk = chunks[j]
+            head.append(chunk[-need:] if need < len(chunk) else chunk)
+            need -= len(chunk)
+            j -= 1
+        head.reverse()
+        need, j = after, i
+        while need > 0 and j < len(chunks):
+            chunk = chunks[j]
+            head.append(chunk[:need] if need < len(chunk) else chunk)
+            need -= len(chunk)
+            j += 1
+        return self._empty.join(head)
+
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""
         if n <= 0:
@@ -139,15 +185,15 @@ class _Scan:
 
     def search(self, buf: Buffer) -> Found | None:
         r = self.resume
+        if self.regex is None:  # in place: no window to copy
+            i = buf.find(self.exact, r)
+            if i >= 0:
+                return Found(self.index, i, i + self.width, None, r)
+            self.resume = max(r, len(buf) - self.width + 1)
+            return None
         ctx = min(r, MARGIN)
         base = r - ctx
         window = buf.tail_from(base)
-        if self.regex is None:
-            i = window.find(self.exact, ctx)
-            if i >= 0:
-                return Found(self.index, base + i, base + i + self.width, None, base)
-            self.resume = max(r, len(buf) - self.width + 1)
-            return None
         m = self.regex.search(window, ctx)
         if m is not None:
             return Found(self.index, base + m.start(), base + m.end(), m, base)

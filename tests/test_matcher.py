@@ -268,3 +268,37 @@ def test_buffer_tail_and_consume():
     assert buf.text() == "cdefghi" and len(buf) == 7
     assert buf.consume(7) == "cdefghi" and len(buf) == 0
     assert buf.tail_from(0) == ""
+
+
+def test_buffer_find_equals_str_find_over_any_chunking():
+    """``find`` searches chunks in place and only joins around boundaries:
+    checked against ``str.find`` on the joined text, for patterns shorter
+    and longer than the chunks, from every start, after a consume too."""
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 40)))
+        buf, at = Buffer(""), 0
+        while at < len(text):
+            step = rng.choice((1, 1, 2, 3, 7, 20))
+            buf.append(text[at : at + step])
+            at += step
+        if text and rng.random() < 0.3:
+            cut = rng.randint(0, len(text))
+            assert buf.consume(cut) == text[:cut]
+            text = text[cut:]
+        for sub in ("a", "ab", "aba", "b\nb", "abab", "a" * 5, text[3:12] or "zz"):
+            for start in range(len(text) + 2):
+                assert buf.find(sub, start) == text.find(sub, start), (text, sub, start)
+
+
+def test_buffer_find_across_a_seam_and_inside_a_large_chunk():
+    buf = Buffer("")
+    buf.append("x" * 100 + "EN")
+    buf.append("D" + "y" * 1_000_000 + "END")
+    assert buf.find("END", 0) == 100
+    assert buf.find("END", 101) == 100 + 3 + 1_000_000
+    assert buf.find("END", 100 + 3 + 1_000_000 + 1) == -1
+    data = Buffer(b"")
+    for piece in (b"ab", b"c", b"\x00d"):
+        data.append(piece)
+    assert data.find(b"c\x00", 0) == 2 and data.find(b"bc\x00d", 1) == 1
