@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import termios
@@ -198,14 +199,17 @@ class Row:
     note: str = ""
     vs: str | None = None  # the row it is compared with (default: the table's)
     extra: dict[str, Any] = field(default_factory=dict)
+    median: float | None = None  # of the rounds of ``Table.run``
 
 
 @dataclass
 class Table:
-    """Results of one benchmark; ratios are ``seconds / baseline.seconds``."""
+    """Results of one benchmark; ratios are ``seconds / baseline.seconds``,
+    or of the medians with ``statistic="median"``."""
 
     title: str
     baseline: str
+    statistic: str = "best"
     rows: list[Row] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     targets: list[dict[str, Any]] = field(default_factory=list)
@@ -238,6 +242,7 @@ class Table:
         a shared machine evenly over the contenders.  One that took more than
         ``slow`` seconds is not repeated (it is far off anyway)."""
         best: dict[str, float] = {}
+        times: dict[str, list[float]] = {}
         cpu: dict[str, float] = {}  # this process's CPU time (not the child's)
         errors: dict[str, Exception] = {}
         for _ in range(repeat):
@@ -252,12 +257,16 @@ class Table:
                     continue
                 used = time.process_time() - start
                 best[name] = min(t, best.get(name, t))
+                times.setdefault(name, []).append(t)
                 cpu[name] = min(used, cpu.get(name, used))
         for name, _fn, _loop, note, vs in self.pending:
             if name in errors:
                 self.measure(name, partial(_raise, errors[name]), vs=vs)
             else:
-                self.add(name, best[name], note, vs=vs).extra["cpu"] = f"{cpu[name]:.3f}s"
+                row = self.add(name, best[name], note, vs=vs)
+                row.median = statistics.median(times[name])
+                row.extra["cpu"] = f"{cpu[name]:.3f}s"
+                row.extra["median"] = f"{row.median:.4f}s"
         self.pending.clear()
 
     def measure(
@@ -274,13 +283,16 @@ class Table:
             return self.add(name, None, f"FAILED: {type(exc).__name__}: {exc}"[:300], vs=vs)
         return self.add(name, seconds, note, vs=vs)
 
-    def ratio(self, name: str, baseline: str | None = None) -> float | None:
+    def ratio(
+        self, name: str, baseline: str | None = None, statistic: str | None = None
+    ) -> float | None:
         """``name``'s time over ``baseline``'s (default: the row's ``vs``, else
-        the table's baseline)."""
+        the table's baseline), of the table's ``statistic`` unless given."""
         rows = {r.name: r for r in self.rows}
         row = rows.get(name)
         den_row = rows.get(baseline or (row.vs if row and row.vs else self.baseline))
-        num, den = row and row.seconds, den_row and den_row.seconds
+        how = statistic or self.statistic
+        num, den = _time(row, how), _time(den_row, how)
         return None if not num or not den else num / den
 
     def target(self, name: str, limit: float, what: str = "") -> None:
@@ -290,6 +302,8 @@ class Table:
         row = next((r for r in self.rows if r.name == name), None)
         if ratio is not None:
             detail = f"{ratio:.2f}x <= {limit:.2f}x"
+            if self.statistic == "median":
+                detail += f" (medians; best times: {self.ratio(name, statistic='best'):.2f}x)"
         else:
             detail = f"{(row.note if row else '') or 'not run'} (target <= {limit:.2f}x)"
         self.check(what or name, ok, detail, ratio=ratio, limit=limit)
@@ -304,6 +318,7 @@ class Table:
             data = {
                 "title": self.title,
                 "baseline": self.baseline,
+                "statistic": self.statistic,
                 "params": self.params,
                 "machine": machine(),
                 "rows": [asdict(r) | {"ratio": self.ratio(r.name)} for r in self.rows],
@@ -312,7 +327,8 @@ class Table:
             print(json.dumps(data, indent=2))
             return 1 if self.failed else 0
         width = max([len(r.name) for r in self.rows] + [10])
-        print(f"\n== {self.title} ==  (baseline: {self.baseline})")
+        shown = "medians" if self.statistic == "median" else "best times"
+        print(f"\n== {self.title} ==  (baseline: {self.baseline}; ratios of {shown})")
         if self.params:
             print("   " + ", ".join(f"{k}={v}" for k, v in self.params.items()))
         for r in self.rows:
@@ -342,3 +358,11 @@ def machine() -> str:
 
 def mb(nbytes: int) -> str:
     return f"{nbytes / 2**20:.1f}MB"
+
+
+def _time(row: Row | None, statistic: str) -> float | None:
+    if row is None:
+        return None
+    if statistic == "median" and row.median is not None:
+        return row.median
+    return row.seconds
