@@ -16,6 +16,7 @@ import os
 import struct
 import sys
 import termios
+import threading
 import warnings
 import weakref
 from collections.abc import Sequence
@@ -35,8 +36,10 @@ __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]
 #: "\n" (the excess is silently dropped).
 CANONICAL_LINE_LIMIT = 4095
 _CHUNK = 1 << 16
-#: Push delivery reads each wake-up into one reused buffer of this size.
+#: Push delivery reads each wake-up into one buffer of this size, shared by
+#: the transports of a thread (receivers copy what they keep, at once).
 _PUSH_BUFFER = 1 << 18
+_scratch = threading.local()
 #: A read shorter than this most likely emptied the master (a full one
 #: returns about 4 KiB): stop draining there rather than pay for the EAGAIN.
 _SHORT_READ = 1024
@@ -118,7 +121,6 @@ class PtyTransport(ChildStatus, Transport):
         self._writers = 0  # writes queued on, or holding, the lock
         self._write_waiter: asyncio.Future[None] | None = None
         self._pusher: Pusher | None = None  # push delivery (start_receiving)
-        self._scratch = memoryview(b"")  # push delivery reads into this, reused
         self._start_reading()
 
     def __repr__(self) -> str:
@@ -143,7 +145,6 @@ class PtyTransport(ChildStatus, Transport):
         (no task switch per chunk: the reader wakes only when it matched)."""
         if self._closed or self._pusher is not None:
             return False
-        self._scratch = memoryview(bytearray(_PUSH_BUFFER))
         self._pusher = Pusher(self._inbox, on_data, on_end, self._stop_reading, self._lost)
         return True
 
@@ -189,7 +190,7 @@ class PtyTransport(ChildStatus, Transport):
         """Drain the master into the scratch buffer and hand the whole
         wake-up to the receiver, as a view it must copy what it keeps of:
         no allocation per read and no join."""
-        fd, scratch, n, ended, error = self._fd, self._scratch, 0, False, None
+        fd, scratch, n, ended, error = self._fd, _scratch_buffer(), 0, False, None
         while fd is not None and n < len(scratch):
             try:
                 got = os.readv(fd, [scratch[n:]])
@@ -374,3 +375,11 @@ def _line_limit(fd: int) -> int:
         return os.fpathconf(fd, "PC_MAX_CANON") - 1
     except (OSError, ValueError):
         return 254
+
+
+def _scratch_buffer() -> memoryview:
+    """This thread's buffer for push delivery."""
+    view: memoryview | None = getattr(_scratch, "view", None)
+    if view is None:
+        view = _scratch.view = memoryview(bytearray(_PUSH_BUFFER))
+    return view

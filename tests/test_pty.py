@@ -356,3 +356,39 @@ async def test_push_delivery_holds_back_at_max_buffer_and_loses_nothing() -> Non
             if m.index == 1:
                 break
     assert text.split() == [str(i) for i in range(1, count + 1)]
+
+
+async def _cat_exactly(path: str, expected: str) -> None:
+    async with aioexpect.spawn("cat", [path], max_buffer=None, timeout=30) as s:
+        got = (await s.read_all()).replace("\r\n", "\n")
+    assert got == expected
+
+
+async def test_concurrent_floods_keep_their_own_data(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The push read buffer is shared by the transports of a thread (and
+    each thread has its own): floods at once on one loop, and on loops in
+    two threads, each arrive byte for byte."""
+    texts = {}
+    for name in "abcd":
+        lines = [f"{name}-{i:06d} {'x' * (i % 50)}" for i in range(20_000)]
+        texts[name] = "\n".join(lines) + "\n"
+        (tmp_path / name).write_text(texts[name])
+    paths = {name: str(tmp_path / name) for name in texts}
+    await asyncio.gather(*(_cat_exactly(paths[n], texts[n]) for n in "ab"))
+
+    errors: list[BaseException] = []
+
+    def other_thread() -> None:
+        async def both() -> None:
+            await asyncio.gather(*(_cat_exactly(paths[n], texts[n]) for n in "cd"))
+
+        try:
+            asyncio.run(both())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    await asyncio.gather(*(_cat_exactly(paths[n], texts[n]) for n in "ab"))
+    await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    assert not errors, errors
