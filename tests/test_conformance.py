@@ -67,33 +67,40 @@ async def test_streams_transport_conforms() -> None:
         await check_transport(open_tcp)
 
 
+class Wrapper(Transport):
+    """A transport over another one, for faulty variants of it."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        return await self.inner.read(max_bytes)
+
+    async def write(self, data: bytes) -> None:
+        await self.inner.write(data)
+
+    async def write_eof(self) -> None:
+        await self.inner.write_eof()
+
+    async def close(self, *, force: bool = False) -> None:
+        await self.inner.close(force=force)
+
+    @property
+    def closed(self) -> bool:
+        return self.inner.closed
+
+
 async def test_check_transport_catches_a_lossy_transport() -> None:
     """The check is not vacuous: a transport that drops bytes fails it."""
 
-    class Lossy(Transport):
+    class Lossy(Wrapper):
         kind = "lossy"
-
-        def __init__(self, inner: Transport) -> None:
-            self.inner = inner
-            self.count = 0
+        count = 0
 
         async def read(self, max_bytes: int = 1 << 18) -> bytes:
             data = await self.inner.read(max_bytes)
             self.count += 1
             return data[1:] if self.count == 3 and len(data) > 1 else data
-
-        async def write(self, data: bytes) -> None:
-            await self.inner.write(data)
-
-        async def write_eof(self) -> None:
-            await self.inner.write_eof()
-
-        async def close(self, *, force: bool = False) -> None:
-            await self.inner.close(force=force)
-
-        @property
-        def closed(self) -> bool:
-            return self.inner.closed
 
     async def open_lossy() -> Transport:
         return Lossy(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
@@ -120,15 +127,9 @@ async def test_local_adapters_offer_push_delivery(pty: bool) -> None:
 async def test_check_transport_catches_push_that_ignores_back_pressure() -> None:
     """A push path that goes on delivering after ``on_data`` said no fails."""
 
-    class Deaf(Transport):
+    class Deaf(Wrapper):
         kind = "deaf"
-
-        def __init__(self, inner: Transport) -> None:
-            self.inner = inner
-            self.task: asyncio.Task[None] | None = None
-
-        async def read(self, max_bytes: int = 1 << 18) -> bytes:
-            return await self.inner.read(max_bytes)
+        task: asyncio.Task[None] | None = None
 
         def start_receiving(self, on_data, on_end) -> bool:  # type: ignore[no-untyped-def]
             async def forward() -> None:
@@ -140,20 +141,10 @@ async def test_check_transport_catches_push_that_ignores_back_pressure() -> None
             self.task = asyncio.create_task(forward())
             return True
 
-        async def write(self, data: bytes) -> None:
-            await self.inner.write(data)
-
-        async def write_eof(self) -> None:
-            await self.inner.write_eof()
-
         async def close(self, *, force: bool = False) -> None:
             await self.inner.close(force=force)
             if self.task is not None:
                 await self.task
-
-        @property
-        def closed(self) -> bool:
-            return self.inner.closed
 
     async def open_deaf() -> Transport:
         return Deaf(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
