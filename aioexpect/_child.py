@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
 from ._exceptions import SpawnError
-from ._inbox import HIGH_WATER
+from ._inbox import HIGH_WATER, Inbox, Pusher
 
 __all__ = [
     "GRACE",
@@ -125,20 +125,40 @@ class ChildProtocol(asyncio.SubprocessProtocol):
 
 
 class ChildStatus:
-    """What the pty and pipes transports share about their child: status and
-    ``close()``.  They set the attributes below and provide ``_shut`` (stop
-    I/O, wake readers) and ``_release`` (close descriptors)."""
+    """What the pty and pipes transports share about their child: status,
+    ``close()`` and ``abort()``.  They set the attributes below and provide
+    ``_shut`` (stop I/O, wake readers; it calls ``_stop_delivery``),
+    ``_release`` (close descriptors; idempotent) and ``_is_released``."""
 
     _child: Child
     _closed: bool
     _closing: asyncio.Future[None] | None
     _loop: asyncio.AbstractEventLoop
+    _inbox: Inbox
+    _pusher: Pusher | None
 
     def _shut(self) -> None:
         raise NotImplementedError
 
     def _release(self) -> None:
         raise NotImplementedError
+
+    def _is_released(self) -> bool:
+        raise NotImplementedError
+
+    def _stop_delivery(self) -> None:
+        """Closed: drop buffered data, wake readers, push nothing more."""
+        self._closed = True
+        if self._pusher is not None:
+            self._pusher.cancel()
+        self._inbox.close()
+
+    def abort(self) -> None:
+        if self._is_released():
+            return
+        self._shut()
+        self._child.kill()
+        self._release()
 
     async def close(self, *, force: bool = False) -> None:
         """SIGHUP, grace, SIGKILL and reaping (``Child.stop``); idempotent, and

@@ -203,19 +203,12 @@ class PipesTransport(ChildStatus, Transport):
 
     # -- the child -------------------------------------------------------------------
 
-    def abort(self) -> None:
-        if self._released:
-            return
-        self._shut()
-        self._child.kill()
-        self._release()
-
     def _shut(self) -> None:
-        self._closed = True
-        if self._pusher is not None:
-            self._pusher.cancel()  # nothing is delivered after close()
-        self._inbox.close()
+        self._stop_delivery()
         self._protocol.writable.set()
+
+    def _is_released(self) -> bool:
+        return self._released
 
     def _release(self) -> None:
         if not self._released:

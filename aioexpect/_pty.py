@@ -320,20 +320,13 @@ class PtyTransport(ChildStatus, Transport):
 
     # -- the child -----------------------------------------------------------
 
-    def abort(self) -> None:
-        if self._fd is None:
-            return
-        self._shut()
-        self._child.kill()
-        self._release()
-
     def _shut(self) -> None:
-        self._closed = True
-        if self._pusher is not None:
-            self._pusher.cancel()  # nothing is delivered after close()
-        self._inbox.close()
+        self._stop_delivery()
         self._stop_reading()
         self._wake_writer()
+
+    def _is_released(self) -> bool:
+        return self._fd is None
 
     def _release(self) -> None:
         fd, self._fd = self._fd, None
