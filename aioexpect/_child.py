@@ -22,11 +22,10 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
 from ._exceptions import SpawnError
-from ._inbox import HIGH_WATER, Inbox, Pusher
+from ._inbox import Inbox, Pusher
 
 __all__ = [
     "GRACE",
-    "HIGH_WATER",
     "Child",
     "ChildProtocol",
     "ChildStatus",
@@ -54,72 +53,26 @@ def describe(argv: Sequence[str], limit: int = 60) -> str:
 
 
 class ChildProtocol(asyncio.SubprocessProtocol):
-    """Connects the event loop's subprocess transport to an adapter.
-
-    ``exited`` resolves when the child has been reaped.  The subprocess
-    transport is closed once the child exited and its pipes are drained, so
-    it never kills or polls the child itself.
+    """Tells when the event loop reaped the child (``exited``).  The child
+    has no pipes of the loop's (the adapters own their descriptors), so the
+    loop's transport is closed once the child exited: it never kills or
+    polls the child itself.
     """
 
     def __init__(self) -> None:
         self.exited: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.transport: asyncio.SubprocessTransport | None = None
-        self.on_data: Callable[[int, bytes], None] | None = None
-        self.on_pipe_closed: Callable[[int, Exception | None], None] | None = None
-        self.writable = asyncio.Event()
-        self.writable.set()
-        self._early: list[Callable[[], None]] = []
-        self._early_size = 0
-
-    def attach(
-        self,
-        on_data: Callable[[int, bytes], None],
-        on_pipe_closed: Callable[[int, Exception | None], None],
-    ) -> None:
-        """Route pipe events to an adapter, replaying any that came first."""
-        self.on_data = on_data
-        self.on_pipe_closed = on_pipe_closed
-        early, self._early = self._early, []
-        for event in early:
-            event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's process transport does not derive from SubprocessTransport.
         self.transport = cast(asyncio.SubprocessTransport, transport)
-
-    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        if not isinstance(data, bytes):
-            return
-        if self.on_data is None:
-            self._early.append(lambda: self.pipe_data_received(fd, data))
-            self._early_size += len(data)
-            if self._early_size >= HIGH_WATER and self.transport is not None:
-                # Bounded before attach too; the adapter's Inbox, fed all
-                # of this on attach, pauses as well and resumes when drained.
-                pipe = cast(asyncio.ReadTransport | None, self.transport.get_pipe_transport(fd))
-                if pipe is not None and not pipe.is_closing():
-                    pipe.pause_reading()
-            return
-        self.on_data(fd, data)
-
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
-        if self.on_pipe_closed is None:
-            self._early.append(lambda: self.pipe_connection_lost(fd, exc))
-            return
-        self.on_pipe_closed(fd, exc)
-
-    def pause_writing(self) -> None:
-        self.writable.clear()
-
-    def resume_writing(self) -> None:
-        self.writable.set()
 
     def process_exited(self) -> None:
         if not self.exited.done():
             self.exited.set_result(None)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        # The child exited and every pipe is closed: nothing left to kill.
+        # The child exited: nothing left to kill.
         if self.transport is not None:
             self.transport.close()
 
@@ -245,15 +198,10 @@ class Child:
         self.signal_group(signal.SIGKILL)
 
     def release(self) -> None:
-        """Close the child's pipes (unread data is dropped), never touching
-        the process: once it exited, the whole subprocess transport."""
+        """Close the loop's process transport once the child exited, never
+        touching the process (``connection_lost`` closes it otherwise)."""
         if self.protocol.exited.done():
             self.transport.close()
-            return
-        for fd in (0, 1, 2):
-            pipe = self.transport.get_pipe_transport(fd)
-            if pipe is not None:
-                pipe.close()
 
     async def stop(self, *, force: bool, grace: float = GRACE) -> None:
         """SIGHUP (and SIGCONT) to the group, SIGKILL after ``grace`` seconds
@@ -357,7 +305,9 @@ async def start_child(
     stderr: int | IO[Any] | None,
     controlling_tty: int | None = None,
 ) -> Child:
-    """Start ``argv`` (never through a shell) in a new session.
+    """Start ``argv`` (never through a shell) in a new session, its
+    standard streams on the given descriptors or files (not
+    ``subprocess.PIPE``: the adapters own their descriptors).
 
     With ``controlling_tty`` (a pty slave descriptor), that terminal becomes
     the child's controlling terminal.  Raises ``SpawnError`` naming the
@@ -372,14 +322,12 @@ async def start_child(
         # Under uvloop preexec_fn runs straight after fork (before libuv's
         # own setsid), so the hook does both itself.
         options = {"preexec_fn": _acquire_tty(controlling_tty)}
-    if (
-        isinstance(loop, asyncio.BaseEventLoop)
-        and subprocess.PIPE not in (stdin, stdout, stderr)
-        and _pidfd_works()
-    ):
-        # No pipes to wire up, and the loop would run Popen too: do that
-        # here and reap through a pidfd, not a watcher thread per child
-        # (Python 3.11).  uvloop's own spawn and reaping are faster.
+    if subprocess.PIPE in (stdin, stdout, stderr):
+        raise ValueError("start_child: the adapters own the descriptors, not the loop")
+    if isinstance(loop, asyncio.BaseEventLoop) and _pidfd_works():
+        # asyncio's loop would run Popen too: do that here and reap through
+        # a pidfd, not a watcher thread per child (Python 3.11).  uvloop's
+        # own spawn and reaping are faster.
         popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
         return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
     try:

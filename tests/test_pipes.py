@@ -11,12 +11,12 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 
 import pytest
 
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
-from aioexpect._child import HIGH_WATER, start_child
+from aioexpect._inbox import HIGH_WATER
 from aioexpect._pipes import PipesTransport, open_pipes
 from aioexpect._transport import Transport
 
@@ -181,30 +181,42 @@ async def test_reading_stops_at_the_high_water_mark() -> None:
         await t.close()
 
 
-async def test_output_before_the_adapter_attaches_is_bounded_too() -> None:
-    size = 8 * HIGH_WATER
-    code = f"import sys; sys.stdout.buffer.write(b'w' * {size})"
-    child = await start_child(
-        [PY, "-c", code],
-        env=None,
-        cwd=None,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    stdout = cast(asyncio.ReadTransport, child.transport.get_pipe_transport(1))
+LIST_PIPE_ENDS = """
+import fcntl, os
+ends = set()
+for name in os.listdir("/proc/self/fd"):
     try:
-        # Nobody reads yet: the output piles up in the protocol, up to a point.
-        await wait_until(lambda: not stdout.is_reading(), "reading pauses before attach", 5)
-        assert HIGH_WATER <= child.protocol._early_size < 2 * HIGH_WATER
-        assert child.exit_status is None, "the child finished although nobody read"
-    except BaseException:
-        await PipesTransport(child).close(force=True)
-        raise
-    t = PipesTransport(child)
+        st, mode = os.fstat(int(name)), fcntl.fcntl(int(name), fcntl.F_GETFL) & os.O_ACCMODE
+    except OSError:
+        continue  # the descriptor listdir itself used
+    if st.st_ino == os.fstat(0).st_ino:
+        ends.add("stdin:" + ("read" if mode == os.O_RDONLY else "write"))
+    elif st.st_ino == os.fstat(1).st_ino:
+        ends.add("stdout:" + ("read" if mode == os.O_RDONLY else "write"))
+print(sorted(ends))
+"""
+
+
+async def test_the_child_holds_only_its_own_ends_of_the_pipes() -> None:
+    """Our read end of stdout and write end of stdin stay ours: a child that
+    held them would never see EOF on its stdin, nor we on its stdout."""
+    t = await start(PY, ["-c", LIST_PIPE_ENDS])
     try:
-        assert await read_all(t) == b"w" * size
+        assert (await read_all(t)).strip() == b"['stdin:read', 'stdout:write']"
         assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
+async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
+    t = await start("wc", ["-c"])
+    try:
+        size = 4 << 20  # far more than a pipe holds: the writes must queue
+        writes = [asyncio.create_task(t.write(b"x" * size)) for _ in range(3)]
+        await asyncio.sleep(0)
+        await t.write_eof()
+        await asyncio.gather(*writes)
+        assert int(await read_all(t)) == 3 * size
     finally:
         await t.close()
 

@@ -17,7 +17,7 @@ import pytest
 
 import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
-from aioexpect._child import HIGH_WATER
+from aioexpect._inbox import HIGH_WATER
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
 

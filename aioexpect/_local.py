@@ -1,0 +1,285 @@
+"""What the pty and pipes adapters share: a local child reached through
+non-blocking descriptors we own, one to read its output from and one to
+write its input to (the same descriptor for a pty master).
+
+Reading drains each wake-up of the loop.  Pulled (``read()``), the data goes
+through a bounded ``Inbox`` that stops reading at its high water.  Pushed
+(``start_receiving``), each wake-up is read into one buffer per thread and
+handed over as a view: no allocation per read.  Writing goes straight to
+the descriptor and waits for it to turn writable only when the kernel's
+buffer is full.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import threading
+import warnings
+import weakref
+from typing import Any
+
+from ._child import Child, ChildStatus, close_quietly
+from ._exceptions import ConnectionLostError
+from ._inbox import Inbox, OnData, OnEnd, Pusher
+from ._transport import DEFAULT_READ_SIZE, Transport
+
+__all__ = ["LocalTransport"]
+
+#: Bytes one pulled read asks for.
+_CHUNK = 1 << 16
+#: Push delivery reads each wake-up into one buffer of this size, shared by
+#: the transports of a thread (receivers copy what they keep, at once).
+_PUSH_BUFFER = 1 << 18
+_scratch = threading.local()
+#: A read shorter than this most likely emptied the descriptor (a pty hands
+#: out about 4 KiB per read): stop draining there rather than pay for the
+#: EAGAIN (epoll re-arms anyway).
+_SHORT_READ = 1024
+
+
+class LocalTransport(ChildStatus, Transport):
+    """A local child over descriptors: see the module docstring.
+
+    Subclasses call ``_open`` from their ``__init__`` and provide
+    ``_check_writable`` (may ``write()`` start now?) and, if a write under
+    way obeys other rules, ``_writer_fd``.  EOF is an empty read or ``EIO``
+    (a pty whose child side is closed).
+    """
+
+    _rfd: int | None
+    _wfd: int | None
+    _ended: bool  # the read side reached its end
+    _input_lost: bool  # a write found the child's end of the input closed
+
+    def _open(self, child: Child, peer: str, rfd: int, wfd: int) -> None:
+        self._child = child
+        self._peer = peer
+        self._rfd, self._wfd = rfd, wfd
+        self._loop = asyncio.get_running_loop()
+        self._inbox = Inbox(f"{self.kind} {peer!r}", self._stop_reading, self._start_reading)
+        self._pusher = None
+        self._closed = False
+        self._closing = None
+        self._reading = False
+        self._ended = False
+        self._input_lost = False
+        self._write_lock = asyncio.Lock()
+        self._writers = 0  # writes queued on, or holding, the lock
+        self._write_waiter: asyncio.Future[None] | None = None
+        self._start_reading()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("eof" if self._ended else "open")
+        return f"<{type(self).__name__} pid={self._child.pid} {self._peer!r} {state}>"
+
+    def __del__(self) -> None:
+        if getattr(self, "_rfd", None) is None or self._closed:
+            return
+        warnings.warn(f"unclosed {self!r}", ResourceWarning, source=self, stacklevel=1)
+        self.abort()
+
+    # -- reading -------------------------------------------------------------
+
+    async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        if self._pusher is not None:
+            raise RuntimeError("read() after start_receiving(): data is pushed")
+        return await self._inbox.read(max_bytes)
+
+    def start_receiving(self, on_data: OnData, on_end: OnEnd) -> bool:
+        """Push delivery: each wake-up's data goes straight to ``on_data``
+        (no task switch per chunk: the reader wakes only when it matched)."""
+        if self._closed or self._pusher is not None:
+            return False
+        self._pusher = Pusher(self._inbox, on_data, on_end, self._stop_reading, self._lost)
+        return True
+
+    def resume_receiving(self) -> None:
+        if self._pusher is not None and not self._closed:
+            self._start_reading()
+
+    def _start_reading(self) -> None:
+        if not self._reading and self._rfd is not None and not self._ended:
+            # A weak reference: a dropped transport can be collected (and warn).
+            self._loop.add_reader(self._rfd, _on_readable, weakref.ref(self))
+            self._reading = True
+
+    def _stop_reading(self) -> None:
+        if self._reading and self._rfd is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._rfd)
+        self._reading = False
+
+    def _on_readable(self) -> None:
+        if self._pusher is not None and self._pusher.ready:
+            self._push()
+            return
+        # Drain in one wake-up, chunk by chunk so the inbox can pause us at
+        # its high water.
+        fd, feed = self._rfd, self._inbox.feed
+        while fd is not None and self._reading:
+            try:
+                data = os.read(fd, _CHUNK)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self._end(exc)
+                return
+            if not data:
+                self._end(None)
+                return
+            feed(data)
+            if len(data) < _SHORT_READ:
+                return
+
+    def _push(self) -> None:
+        """Drain into the scratch buffer and hand the whole wake-up to the
+        receiver, as a view it must copy what it keeps of: no allocation per
+        read and no join."""
+        fd, scratch, n, ended, error = self._rfd, _scratch_buffer(), 0, False, None
+        while fd is not None and n < len(scratch):
+            try:
+                got = os.readv(fd, [scratch[n:]])
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                ended, error = True, exc
+                break
+            if not got:
+                ended = True
+                break
+            n += got
+            if got < _SHORT_READ:
+                break
+        if n and self._pusher is not None:
+            self._pusher.data(scratch[:n])
+        if ended:
+            self._end(error)
+
+    def _end(self, error: OSError | None) -> None:
+        if error is not None and error.errno == errno.EIO:
+            error = None  # a pty: every descriptor of the child side is closed
+        self._stop_reading()
+        self._ended = True
+        self._wake_writer()
+        if self._pusher is None:
+            self._inbox.feed_eof(error)
+        else:
+            self._pusher.end(error)  # read() stays refused after the end
+
+    def _lost(self, error: BaseException) -> ConnectionLostError:
+        lost = ConnectionLostError(f"lost the connection to {self.kind} {self._peer!r}: {error}")
+        lost.__cause__ = error
+        return lost
+
+    # -- writing -------------------------------------------------------------
+
+    def _check_writable(self) -> int:
+        """The write descriptor, if a ``write()`` may start now."""
+        raise NotImplementedError
+
+    def _writer_fd(self) -> int:
+        """The write descriptor, if a ``write()`` under way may go on."""
+        return self._check_writable()
+
+    async def write(self, data: bytes) -> None:
+        if type(data) is not bytes:
+            data = bytes(data)  # a snapshot of a mutable buffer
+        fd = self._check_writable()
+        n = 0
+        if not self._writers:
+            # Nobody queued before us: write now, wait only for the rest.
+            n = self._write_some(fd, data)
+            if n == len(data):
+                return
+        view = memoryview(data)[n:]
+        self._writers += 1
+        try:
+            async with self._write_lock:  # free at once if nobody queued
+                while view:
+                    await self._writable(self._writer_fd())
+                    view = view[self._write_some(self._writer_fd(), view) :]
+        finally:
+            self._writers -= 1
+
+    def _write_some(self, fd: int, data: bytes | memoryview) -> int:
+        try:
+            return os.write(fd, data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except BrokenPipeError as exc:
+            self._input_lost = True
+            raise ConnectionLostError(
+                f"{self._peer!r} closed its input (it may have exited)"
+            ) from exc
+        except OSError as exc:
+            raise ConnectionLostError(f"cannot write to {self._peer!r}: {exc.strerror}") from exc
+
+    async def _writable(self, fd: int) -> None:
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._write_waiter = waiter
+        self._loop.add_writer(fd, self._wake_writer)
+        try:
+            await waiter
+        finally:
+            self._write_waiter = None
+            if self._wfd is not None:
+                self._loop.remove_writer(self._wfd)
+
+    def _wake_writer(self) -> None:
+        if self._write_waiter is not None and not self._write_waiter.done():
+            self._write_waiter.set_result(None)
+
+    async def _close_input(self) -> None:
+        """Close the write descriptor once the writes queued before are done."""
+        async with self._write_lock:
+            fd, self._wfd = self._wfd, None
+            if fd is not None and fd != self._rfd:
+                close_quietly(fd)
+
+    # -- the child -----------------------------------------------------------
+
+    def _shut(self) -> None:
+        self._stop_delivery()
+        self._stop_reading()
+        self._wake_writer()
+
+    def _is_released(self) -> bool:
+        return self._rfd is None
+
+    def _release(self) -> None:
+        rfd, wfd = self._rfd, self._wfd
+        self._rfd = self._wfd = None
+        if rfd is None:
+            return
+        for fd in {rfd} if wfd is None else {rfd, wfd}:
+            if not self._loop.is_closed():
+                self._loop.remove_reader(fd)
+                self._loop.remove_writer(fd)
+            close_quietly(fd)
+        self._child.release()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``"peer"``: the command line (shortened); ``"pid"``; ``"command"``:
+        the argv tuple."""
+        if name == "peer":
+            return self._peer
+        if name == "pid":
+            return self._child.pid
+        if name == "command":
+            return self._child.argv
+        return default
+
+
+def _on_readable(ref: weakref.ref[LocalTransport]) -> None:
+    transport = ref()
+    if transport is not None:
+        transport._on_readable()
+
+
+def _scratch_buffer() -> memoryview:
+    """This thread's buffer for push delivery."""
+    view: memoryview | None = getattr(_scratch, "view", None)
+    if view is None:
+        view = _scratch.view = memoryview(bytearray(_PUSH_BUFFER))
+    return view
