@@ -208,6 +208,18 @@ async def test_the_child_holds_only_its_own_ends_of_the_pipes() -> None:
         await t.close()
 
 
+async def test_the_child_gets_real_pipes_on_every_loop() -> None:
+    """FIFOs, not sockets (libuv's choice for uvloop's own pipes): a script
+    that writes to /dev/stdout fails on a socket ("No such device")."""
+    script = "echo hi > /dev/stdout && [ -p /dev/stdin ] && [ -p /proc/self/fd/1 ] && echo fifos"
+    t = await start("sh", ["-c", script])
+    try:
+        assert await read_all(t) == b"hi\nfifos\n"
+        assert await t.wait() == 0
+    finally:
+        await t.close()
+
+
 async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
     t = await start("wc", ["-c"])
     try:
