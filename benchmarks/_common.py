@@ -35,12 +35,25 @@ if ROOT not in sys.path:  # run from a checkout: benchmark the source next to us
 
 
 def parse_args(description: str) -> argparse.Namespace:
-    """``--quick`` (small sizes, a few seconds) and ``--json`` (machine-readable)."""
+    """``--quick`` (small sizes, a few seconds), ``--json`` (machine-readable)
+    and ``--pin`` (this process and its children on one CPU: on a multi-core
+    machine, where the kernel places the child, its terminal's worker and
+    the reader changes each run's time by 25%)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--json", action="store_true", help="print JSON, not a table")
     parser.add_argument("--repeat", type=int, default=None, help="best of N runs")
-    return parser.parse_args()
+    parser.add_argument("--pin", action="store_true", help="run on one CPU, children too")
+    args = parser.parse_args()
+    if args.pin:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    return args
+
+
+def pinned() -> int | None:
+    """The one CPU this process may run on, on a machine with more."""
+    cpus = os.sched_getaffinity(0)
+    return next(iter(cpus)) if len(cpus) == 1 and (os.cpu_count() or 1) > 1 else None
 
 
 def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
@@ -331,6 +344,8 @@ class Table:
         print(f"\n== {self.title} ==  (baseline: {self.baseline}; ratios of {shown})")
         if self.params:
             print("   " + ", ".join(f"{k}={v}" for k, v in self.params.items()))
+        if pinned() is not None:
+            print(f"   pinned to CPU {pinned()} (--pin), with the children it starts")
         for r in self.rows:
             ratio = self.ratio(r.name)
             secs = "      -   " if r.seconds is None else f"{r.seconds:9.4f}s"
@@ -350,8 +365,10 @@ def _raise(exc: Exception) -> float:
 
 def machine() -> str:
     """One line describing the machine and interpreter, for the docs."""
+    cpu = pinned()
     return (
-        f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} CPUs, "
+        f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} CPUs"
+        f"{'' if cpu is None else f' (pinned to CPU {cpu})'}, "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
     )
 

@@ -1,6 +1,6 @@
 """Run every ``benchmarks/bench_*.py`` as a subprocess (``nox -s bench``).
 
-``--quick`` and ``--json`` are passed through.  Each benchmark runs in its own
+``--quick``, ``--json`` and ``--pin`` are passed through.  Each benchmark runs in its own
 interpreter, with a time limit, so one that misbehaves cannot hang the run.
 Exits 1 if a benchmark failed (a missed performance target is reported, not
 a failure: timings on a shared machine are noisy).
@@ -22,13 +22,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--json", action="store_true", help="one JSON list of all results")
+    parser.add_argument("--pin", action="store_true", help="run on one CPU, children too")
     parser.add_argument("only", nargs="*", help="names of benchmarks to run (e.g. flood)")
     args = parser.parse_args()
     limit = 120 if args.quick else 900
     scripts = sorted(HERE.glob("bench_*.py"))
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
-    passthrough = [f for f, on in (("--quick", args.quick), ("--json", args.json)) if on]
+    flags = (("--quick", args.quick), ("--json", args.json), ("--pin", args.pin))
+    passthrough = [f for f, on in flags if on]
     results, failed = [], []
     for script in scripts:
         start = time.perf_counter()
