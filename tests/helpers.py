@@ -1,5 +1,6 @@
 """Helpers shared by the test files: a session over the memory transport, a
-loopback TCP server, and polling for state that no event reports."""
+loopback TCP server, reading a transport to a token or to its end, and
+polling for state that no event reports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aioexpect import Session
+from aioexpect._transport import Transport
 from aioexpect.testing import memory_pair
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -68,3 +70,22 @@ async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10
     while not predicate():
         assert loop.time() < deadline, f"timed out waiting until {what}"
         await asyncio.sleep(0.01)
+
+
+async def read_until(t: Transport, token: bytes) -> bytes:
+    """Read until ``token`` arrived; return all of it (AssertionError at EOF)."""
+    data = b""
+    while token not in data:
+        chunk = await t.read()
+        if not chunk:
+            raise AssertionError(f"EOF before {token!r}; got {data!r}")
+        data += chunk
+    return data
+
+
+async def read_all(t: Transport) -> bytes:
+    """Read until end-of-file; return all of it."""
+    data = b""
+    while chunk := await t.read():
+        data += chunk
+    return data

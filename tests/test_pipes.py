@@ -20,7 +20,7 @@ from aioexpect._inbox import HIGH_WATER
 from aioexpect._pipes import PipesTransport, open_pipes
 from aioexpect._transport import Transport
 
-from .helpers import wait_until
+from .helpers import read_all, read_until, wait_until
 
 PY = sys.executable
 
@@ -33,23 +33,6 @@ async def start(
     cwd: str | None = None,
 ) -> Transport:
     return await open_pipes(command, list(args), env=None, cwd=cwd, stderr=stderr)
-
-
-async def read_all(t: Transport) -> bytes:
-    data = b""
-    while chunk := await t.read():
-        data += chunk
-    return data
-
-
-async def read_until(t: Transport, token: bytes) -> bytes:
-    data = b""
-    while token not in data:
-        chunk = await t.read()
-        if not chunk:
-            raise AssertionError(f"EOF before {token!r}; got {data!r}")
-        data += chunk
-    return data
 
 
 async def test_child_leads_its_own_session_and_process_group() -> None:

@@ -21,7 +21,7 @@ from aioexpect._inbox import HIGH_WATER
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
 
-from .helpers import wait_until
+from .helpers import read_all, read_until, wait_until
 
 PY = sys.executable
 
@@ -35,24 +35,6 @@ async def start(
     cwd: str | None = None,
 ) -> Transport:
     return await open_pty(command, list(args), env=None, cwd=cwd, echo=echo, dimensions=dimensions)
-
-
-async def read_until(t: Transport, token: bytes) -> bytes:
-    """Read until ``token`` arrived (or end-of-file); return all of it."""
-    data = b""
-    while token not in data:
-        chunk = await t.read()
-        if not chunk:
-            raise AssertionError(f"EOF before {token!r}; got {data!r}")
-        data += chunk
-    return data
-
-
-async def read_all(t: Transport) -> bytes:
-    data = b""
-    while chunk := await t.read():
-        data += chunk
-    return data
 
 
 async def test_child_leads_a_session_with_the_pty_as_controlling_terminal() -> None:
