@@ -344,8 +344,9 @@ class Table:
         print(f"\n== {self.title} ==  (baseline: {self.baseline}; ratios of {shown})")
         if self.params:
             print("   " + ", ".join(f"{k}={v}" for k, v in self.params.items()))
-        if pinned() is not None:
-            print(f"   pinned to CPU {pinned()} (--pin), with the children it starts")
+        cpu = pinned()
+        if cpu is not None:
+            print(f"   pinned to CPU {cpu} (--pin), with the children it starts")
         for r in self.rows:
             ratio = self.ratio(r.name)
             secs = "      -   " if r.seconds is None else f"{r.seconds:9.4f}s"

@@ -207,17 +207,19 @@ async def test_line_echo_round_trip() -> None:
         assert m.group(1) == "telnet"
 
 
-async def test_binary_agreed_8bit_text_and_iac_arrive_exactly() -> None:
-    async def report(reader: Any, writer: Any) -> None:
-        got = bytearray()
-        while not got.endswith(b"END\r") and (chunk := await reader.read(4096)):
-            got += chunk
-        writer.write(got.hex().encode() + b"\r\n")
-        await writer.drain()
-        writer.close()
+async def report_hex(reader: Any, writer: Any) -> None:
+    """Server side: answer everything received up to ``END\\r`` in hex."""
+    got = bytearray()
+    while not got.endswith(b"END\r") and (chunk := await reader.read(4096)):
+        got += chunk
+    writer.write(got.hex().encode() + b"\r\n")
+    await writer.drain()
+    writer.close()
 
+
+async def test_binary_agreed_8bit_text_and_iac_arrive_exactly() -> None:
     for encoding in ("utf-8", None):
-        async with telnet_server(report) as port, connect(port, encoding=encoding) as s:
+        async with telnet_server(report_hex) as port, connect(port, encoding=encoding) as s:
             assert s.linesep == "\r\n"
             await s.sendline("héllo ✓ 漢字" if encoding else "héllo ✓ 漢字".encode())
             await s.send(b"\xff\r\x00\x13\n")
@@ -231,15 +233,7 @@ async def test_binary_mode_sends_the_end_of_line_as_cr_even_split_across_writes(
     """linesep stays CR LF (the telnet end of line, and the telnetlib habit
     ``send("cmd\\r\\n")`` works); in binary mode it goes out as CR."""
 
-    async def report(reader: Any, writer: Any) -> None:
-        got = bytearray()
-        while not got.endswith(b"END\r") and (chunk := await reader.read(4096)):
-            got += chunk
-        writer.write(got.hex().encode() + b"\r\n")
-        await writer.drain()
-        writer.close()
-
-    async with telnet_server(report) as port, connect(port) as s:
+    async with telnet_server(report_hex) as port, connect(port) as s:
         await s.send("telnetlib habit\r\n")
         await s.send("split\r")
         await s.send("\nlone\n")

@@ -79,14 +79,20 @@ async def test_ssh_unknown_host_key_sends_no_credential(
     assert "Failed password" not in after and "Accepted" not in after, after
 
 
+async def check_term_and_resize(s: Session) -> None:
+    """The session was opened as a vt220 of 33x111: the shell sees that, and
+    then a resize to 40x120."""
+    await s.sendline("echo term=$TERM; stty size")
+    await s.expect_exact("term=vt220\r\n33 111\r\n", timeout=10)
+    s.set_winsize(40, 120)
+    await s.sendline("stty size")
+    await s.expect_exact("\n40 120\r\n", timeout=10)
+
+
 async def test_ssh_terminal_type_size_and_resize(sshd: Server, it_user: Account) -> None:
     async with ssh(sshd, it_user, term_type="vt220", dimensions=(33, 111)) as s:
         await settle(s)
-        await s.sendline("echo term=$TERM; stty size")
-        await s.expect_exact("term=vt220\r\n33 111\r\n", timeout=10)
-        s.set_winsize(40, 120)
-        await s.sendline("stty size")
-        await s.expect_exact("\n40 120\r\n", timeout=10)
+        await check_term_and_resize(s)
 
 
 async def test_ssh_sendintr_interrupts(sshd: Server, it_user: Account) -> None:
@@ -171,11 +177,7 @@ async def test_telnet_terminal_type_size_and_resize(telnetd: Server, it_user: Ac
     async with telnet(telnetd, term_type="vt220", dimensions=(33, 111)) as s:
         await login_by_hand(s, it_user)
         await settle(s)
-        await s.sendline("echo term=$TERM; stty size")
-        await s.expect_exact("term=vt220\r\n33 111\r\n", timeout=10)
-        s.set_winsize(40, 120)
-        await s.sendline("stty size")
-        await s.expect_exact("\n40 120\r\n", timeout=10)
+        await check_term_and_resize(s)
 
 
 async def test_telnet_utf8_and_sendintr(telnetd: Server, it_user: Account) -> None:
