@@ -1,4 +1,4 @@
-"""The buffer of unmatched data and the incremental pattern search.
+"""The incremental pattern search over the buffer of unmatched data.
 
 Rule 1: a search never rescans what it has already ruled out.  Each pattern
 keeps a resume offset: exact strings and bounded regexes resume ``width``
@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
 from ._scan import Reach, reach_of
 
@@ -27,128 +28,6 @@ __all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
 #: Characters of context kept before a resume offset, for look-behinds, ``\b``
 #: and look-aheads that failed only because data was missing.
 MARGIN = 256
-
-
-class Buffer:
-    """Unmatched data as a list of chunks, so appending is O(len(chunk)).
-
-    Offsets are relative to the start of the buffer, which moves only when
-    ``consume`` removes a prefix; ``consumed`` counts what was removed.
-    """
-
-    __slots__ = ("_chunks", "_consumed", "_empty", "_size")
-
-    def __init__(self, empty: str | bytes) -> None:
-        self._empty: Any = empty
-        self._chunks: list[Any] = []
-        self._size = 0
-        self._consumed = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    @property
-    def empty(self) -> Any:
-        """``""`` or ``b""``: what this buffer holds."""
-        return self._empty
-
-    @property
-    def consumed(self) -> int:
-        """Characters removed by ``consume`` since the buffer was created."""
-        return self._consumed
-
-    def append(self, data: Any) -> None:
-        if data:
-            self._chunks.append(data)
-            self._size += len(data)
-
-    def text(self) -> Any:
-        """All buffered data."""
-        return self.tail_from(0)
-
-    def tail_from(self, pos: int) -> Any:
-        """Data from offset ``pos`` to the end.
-
-        Costs O(size - pos): the first chunk is sliced before joining, so a
-        search window near the end never copies the whole buffer.
-        """
-        chunks = self._chunks
-        if pos >= self._size:
-            return self._empty
-        start = self._size
-        i = len(chunks)
-        while start > pos:
-            i -= 1
-            start -= len(chunks[i])
-        first = chunks[i][pos - start :] if pos > start else chunks[i]
-        if i == len(chunks) - 1:
-            return first
-        return self._empty.join([first, *chunks[i + 1 :]])
-
-    def find(self, sub: Any, start: int) -> int:
-        """Offset of the first ``sub`` at or after ``start``, or -1.
-
-        Searches each chunk in place and joins only the few characters around
-        each chunk boundary, so finding costs no copy of the data.
-        """
-        chunks, edge = self._chunks, len(sub) - 1
-        if start + len(sub) > self._size:
-            return -1
-        offset = self._size  # of chunks[first], found walking back from the end
-        first = len(chunks)
-        while offset > start:
-            first -= 1
-            offset -= len(chunks[first])
-        for i in range(first, len(chunks)):
-            chunk = chunks[i]
-            if edge and offset > start:  # a match across the boundary at ``offset``
-                before = min(edge, offset - start)
-                at: int = self._around(i, before, edge).find(sub)
-                if 0 <= at < before:
-                    return offset - before + at
-            at = chunk.find(sub, max(0, start - offset))
-            if at >= 0:
-                return offset + at
-            offset += len(chunk)
-        return -1
-
-    def _around(self, i: int, before: int, after: int) -> Any:
-        """Up to ``before`` characters before chunk ``i`` and ``after`` from
-        its start on: a short stretch, joined from the chunks it covers."""
-        chunks = self._chunks
-        head, need, j = [], before, i - 1
-        while need > 0 and j >= 0:
-            chunk = chunks[j]
-            head.append(chunk[-need:] if need < len(chunk) else chunk)
-            need -= len(chunk)
-            j -= 1
-        head.reverse()
-        need, j = after, i
-        while need > 0 and j < len(chunks):
-            chunk = chunks[j]
-            head.append(chunk[:need] if need < len(chunk) else chunk)
-            need -= len(chunk)
-            j += 1
-        return self._empty.join(head)
-
-    def consume(self, n: int) -> Any:
-        """Remove and return the first ``n`` characters."""
-        if n <= 0:
-            return self._empty
-        chunks = self._chunks
-        whole = 0
-        left = n
-        while whole < len(chunks) and left >= len(chunks[whole]):
-            left -= len(chunks[whole])
-            whole += 1
-        taken = chunks[:whole]
-        del chunks[:whole]
-        if left and chunks:
-            taken.append(chunks[0][:left])
-            chunks[0] = chunks[0][left:]
-        self._size -= n
-        self._consumed += n
-        return taken[0] if len(taken) == 1 else self._empty.join(taken)
 
 
 class Found:
@@ -307,8 +186,8 @@ class Searcher:
 
     def match(self, buf: Buffer, found: Found) -> Match:
         """Consume the matched text from ``buf`` and describe it."""
-        # Two consumes, not one and a slice: a large ``before`` is joined
-        # once and never copied again (peak memory: retained text + one copy).
+        # Two consumes, not one and a slice: a large ``before`` is the
+        # buffer's head, handed out (or joined once), never copied again.
         before = buf.consume(found.start)
         after = buf.consume(found.end - found.start)
         m = found.re_match

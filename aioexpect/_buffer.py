@@ -1,0 +1,251 @@
+"""The buffer of unmatched data: a *head* that grows in place, then the
+latest chunks.
+
+Rule 1: every character is copied into the buffer once.  The head is one
+long string; chunks wait behind it until ``batch`` characters (or ``pending``
+chunks) have gathered behind the last two, and then move into the head in
+one piece.  On CPython a ``str`` referenced only once grows in place, so the
+head is extended without copying what it already holds, and a match that
+starts in the last two chunks hands the head out as ``Match.before`` without
+copying it again: peak memory is the retained text plus a few chunks, not
+twice the retained text.
+
+Rule 2: where growing in place is not what happens (bytes, which never grow in
+place, or an interpreter that copies), the moved batches stay separate
+chunks, and taking a long prefix joins them once, as a plain list would.
+Each buffer checks its head: if it moved more often than growing in place
+allows, that buffer stops growing it.
+
+Consuming a prefix of the head only advances an offset (``skip``), which is
+cut off once it is more than half of the head, so a long run of small
+consumes (``lines()`` over a large output) costs no copies of what follows.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+__all__ = ["Buffer"]
+
+#: Characters gathered behind the last two chunks before they join the head.
+BATCH = 1 << 16
+#: ... or this many waiting chunks, whatever their size.
+PENDING = 32
+#: Whether a uniquely referenced ``str`` may grow in place here.
+GROWS_IN_PLACE = sys.implementation.name == "cpython"
+
+
+def _extend(chunks: list[Any], piece: str) -> bool:
+    """``chunks[0] += piece``, holding the only reference while it grows, so
+    that CPython can resize it in place.  Returns whether it moved (then it
+    may have been copied)."""
+    head = chunks[0]
+    chunks[0] = None
+    was = id(head)
+    head += piece
+    chunks[0] = head
+    return id(head) != was
+
+
+class Buffer:
+    """Unmatched data.  Offsets are relative to the start of the buffer,
+    which moves only when ``consume`` removes a prefix; ``consumed`` counts
+    what was removed.  ``chunks[0]`` is the head (maybe empty), of which the
+    first ``skip`` characters are consumed; the last ``pending`` chunks wait
+    to join it."""
+
+    __slots__ = (
+        "_batch",
+        "_chunks",
+        "_consumed",
+        "_empty",
+        "_grow",
+        "_moved",
+        "_pending",
+        "_pending_max",
+        "_size",
+        "_skip",
+        "_waiting",
+    )
+
+    def __init__(self, empty: str | bytes, *, batch: int = BATCH, pending: int = PENDING) -> None:
+        self._empty: Any = empty
+        self._chunks: list[Any] = [empty]
+        self._skip = 0
+        self._pending = 0  # chunks at the end that have not joined the head
+        self._waiting = 0  # their characters
+        self._size = 0
+        self._consumed = 0
+        self._batch = batch
+        self._pending_max = max(3, pending)
+        self._grow = GROWS_IN_PLACE and isinstance(empty, str)
+        self._moved = 0  # characters of head that moved while growing
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def empty(self) -> Any:
+        """``""`` or ``b""``: what this buffer holds."""
+        return self._empty
+
+    @property
+    def consumed(self) -> int:
+        """Characters removed by ``consume`` since the buffer was created."""
+        return self._consumed
+
+    def append(self, data: Any) -> None:
+        if not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        self._pending += 1
+        self._waiting += len(data)
+        if self._pending > 2:
+            last_two = len(self._chunks[-1]) + len(self._chunks[-2])
+            if self._waiting - last_two >= self._batch or self._pending >= self._pending_max:
+                self._settle()
+
+    def _settle(self) -> None:
+        """Move the waiting chunks, except the last two, into the head."""
+        chunks, n = self._chunks, self._pending
+        batch = chunks[-n:-2]
+        del chunks[-n:-2]
+        piece = batch[0] if len(batch) == 1 else self._empty.join(batch)
+        del batch
+        self._pending = 2
+        self._waiting -= len(piece)
+        if not self._grow:  # a chunk of its own, behind the head
+            chunks.insert(len(chunks) - 2, piece)
+            return
+        head = chunks[0]
+        if self._skip and self._skip >= len(head) // 2:
+            chunks[0] = head = head[self._skip :]  # costs at most what was consumed
+            self._skip = 0
+        size = len(head)
+        del head
+        if _extend(chunks, piece):
+            self._moved += size
+            # Resizing in place moves a block now and then (at doublings);
+            # a copy on every growth would move it every time.
+            if self._moved > 4 * (self._consumed + self._size) + (1 << 20):
+                self._grow = False
+
+    def text(self) -> Any:
+        """All buffered data."""
+        return self.tail_from(0)
+
+    def _locate(self, pos: int) -> tuple[int, int]:
+        """``(i, start)``: chunk ``i`` holds offset ``0 <= pos < len(self)``
+        and its first character is at offset ``start`` (the head's may be
+        consumed: negative).  Walks from the nearer end."""
+        chunks = self._chunks
+        if pos < self._size // 2:
+            i, start = 0, -self._skip
+            while start + len(chunks[i]) <= pos:
+                start += len(chunks[i])
+                i += 1
+        else:
+            i, start = len(chunks), self._size
+            while start > pos:
+                i -= 1
+                start -= len(chunks[i])
+        return i, start
+
+    def tail_from(self, pos: int) -> Any:
+        """Data from offset ``pos`` to the end.
+
+        Costs O(size - pos): the first chunk is sliced before joining, so a
+        search window near the end never copies the whole buffer.
+        """
+        pos = max(pos, 0)
+        if pos >= self._size:
+            return self._empty
+        chunks = self._chunks
+        i, start = self._locate(pos)
+        first = chunks[i][pos - start :] if pos > start else chunks[i]
+        if i == len(chunks) - 1:
+            return first
+        return self._empty.join([first, *chunks[i + 1 :]])
+
+    def find(self, sub: Any, start: int) -> int:
+        """Offset of the first ``sub`` at or after ``start``, or -1.
+
+        Searches each chunk in place and joins only the few characters around
+        each chunk boundary, so finding costs no copy of the data.
+        """
+        start = max(start, 0)
+        if start + len(sub) > self._size:
+            return -1
+        chunks, edge = self._chunks, len(sub) - 1
+        first, offset = self._locate(start)
+        for i in range(first, len(chunks)):
+            chunk = chunks[i]
+            if edge and offset > start:  # a match across the boundary at ``offset``
+                before = min(edge, offset - start)
+                at: int = self._around(i, before, edge).find(sub)
+                if 0 <= at < before:
+                    return offset - before + at
+            at = chunk.find(sub, start - offset if start > offset else 0)
+            if at >= 0:
+                return offset + at
+            offset += len(chunk)
+        return -1
+
+    def _around(self, i: int, before: int, after: int) -> Any:
+        """Up to ``before`` characters before chunk ``i`` and ``after`` from
+        its start on: a short stretch, joined from the chunks it covers."""
+        chunks = self._chunks
+        head, need, j = [], before, i - 1
+        while need > 0 and j >= 0:
+            chunk = chunks[j]
+            head.append(chunk[-need:] if need < len(chunk) else chunk)
+            need -= len(chunk)
+            j -= 1
+        head.reverse()
+        need, j = after, i
+        while need > 0 and j < len(chunks):
+            chunk = chunks[j]
+            head.append(chunk[:need] if need < len(chunk) else chunk)
+            need -= len(chunk)
+            j += 1
+        return self._empty.join(head)
+
+    def consume(self, n: int) -> Any:
+        """Remove and return the first ``n`` characters."""
+        n = min(n, self._size)
+        if n <= 0:
+            return self._empty
+        chunks, skip = self._chunks, self._skip
+        self._size -= n
+        self._consumed += n
+        in_head = len(chunks[0]) - skip
+        if n < in_head:  # a prefix of the head: no copy of the rest
+            self._skip = skip + n
+            return chunks[0][skip : skip + n]
+        # The rest of the head, whole chunks, then maybe part of one more.
+        left, j = n - in_head, 1
+        while left and left >= len(chunks[j]):
+            left -= len(chunks[j])
+            j += 1
+        parts = chunks[1:j]
+        rest = chunks[j:]
+        if left:
+            parts.append(rest[0][:left])
+            rest[0] = rest[0][left:]
+        if self._grow and not skip:  # grow the head and hand it out
+            piece = parts[0] if len(parts) == 1 else self._empty.join(parts)
+            del parts
+            _extend(chunks, piece)
+            taken = chunks[0]
+        else:
+            parts.insert(0, chunks[0][skip:] if skip else chunks[0])
+            taken = parts[0] if len(parts) == 1 else self._empty.join(parts)
+        del chunks[:]
+        chunks.append(rest.pop(0) if rest and not self._grow else self._empty)
+        chunks.extend(rest)
+        self._skip = 0
+        self._pending = min(self._pending, len(chunks) - 1)
+        self._waiting = sum(map(len, chunks[len(chunks) - self._pending :]))
+        return taken

@@ -1,0 +1,124 @@
+"""The buffer of unmatched data against a plain string model: every append,
+consume, find and tail agrees with it, whether the head grows in place,
+batches stay separate chunks (bytes, or a head that stopped growing), or
+the head is partly consumed; and a long ``before`` is handed out, not copied."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from aioexpect._buffer import GROWS_IN_PLACE, Buffer
+
+
+def check_against_model(buf: Buffer, empty: Any, rng: random.Random, steps: int) -> None:
+    model = empty
+    alphabet = [
+        empty[:0] + c for c in (("a", "b", "\n") if isinstance(empty, str) else (b"a", b"b", b"\n"))
+    ]
+    for _ in range(steps):
+        action = rng.random()
+        if action < 0.55:
+            n = rng.choice((1, 1, 2, 5, 17, 40))
+            piece = empty.join(rng.choice(alphabet) for _ in range(n))
+            buf.append(piece)
+            model += piece
+        elif action < 0.75:
+            cut = rng.choice((0, 1, 3, rng.randint(0, len(model) + 2)))
+            assert buf.consume(cut) == model[:cut]
+            model = model[cut:]
+        else:
+            start = rng.randint(-1, len(model) + 1)
+            sub = model[rng.randint(0, len(model)) :][: rng.choice((1, 2, 3, 6))] or alphabet[0]
+            assert buf.find(sub, start) == model.find(sub, max(start, 0)), (model, sub, start)
+            assert buf.tail_from(start) == model[max(start, 0) :]
+        assert len(buf) == len(model)
+    assert buf.text() == model
+
+
+@pytest.mark.parametrize("grow", [True, False], ids=["grow", "chunks"])
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_text_buffer_agrees_with_a_string(grow, batch):
+    for seed in range(40):
+        buf = Buffer("", batch=batch, pending=5)
+        buf._grow = grow and buf._grow
+        check_against_model(buf, "", random.Random(seed), 300)
+
+
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_bytes_buffer_agrees_with_bytes(batch):
+    for seed in range(40):
+        check_against_model(Buffer(b"", batch=batch, pending=5), b"", random.Random(seed), 300)
+
+
+def test_consumed_counts_everything_removed():
+    buf = Buffer("", batch=4, pending=3)
+    for i in range(50):
+        buf.append(f"{i:03d}|")
+    assert buf.consume(7) == "000|001"
+    assert buf.consume(190) == "".join(f"{i:03d}|" for i in range(50))[7:197]
+    assert buf.consumed == 197 and len(buf) == 3 and buf.text() == "49|"
+
+
+def test_lines_from_a_long_head_leave_the_rest_intact():
+    """Many small consumes from a head of many settled chunks: each returns
+    its line, and what follows is untouched (the head is cut lazily)."""
+    buf = Buffer("", batch=64, pending=4)
+    lines = [f"line {i}\n" for i in range(2000)]
+    for line in lines:
+        buf.append(line)
+    for i, line in enumerate(lines):
+        at = buf.find("\n", 0)
+        assert buf.consume(at + 1) == line, i
+    assert len(buf) == 0 and buf.text() == ""
+
+
+#: Run in a fresh interpreter: how much a long process has allocated and
+#: freed decides where glibc places a growing block (see the module docs).
+PEAK_PROBE = """
+import tracemalloc
+from aioexpect._buffer import Buffer
+size = 8 << 20
+chunks = [chr(97 + i % 26).encode() * (1 << 16) for i in range(size >> 16)]
+buf = Buffer("")
+tracemalloc.start()
+for chunk in chunks:
+    buf.append(chunk.decode())
+before = buf.consume(size - 10)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+assert before == "".join(c.decode() for c in chunks)[:-10], "data differs"
+assert buf.text() == chunks[-1][-10:].decode(), "rest differs"
+print(peak / size)
+"""
+
+
+@pytest.mark.skipif(not GROWS_IN_PLACE, reason="CPython grows a unique str in place")
+def test_a_long_before_is_handed_out_not_copied():
+    """8 MiB in 64 KiB chunks, then everything but the last few characters
+    is consumed at once: the peak of allocations stays near one copy of the
+    text, where joining the chunks would need two."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_PROBE], capture_output=True, text=True, check=True, timeout=60
+    )
+    peak = float(out.stdout)
+    assert peak < 1.3, f"peak {peak:.2f}x the text"
+
+
+def test_a_head_that_keeps_moving_stops_growing():
+    """The guard for interpreters that copy instead of growing: charging a
+    move per growth soon turns growing off, and the data stays intact."""
+    buf = Buffer("", batch=1, pending=3)
+    model = ""
+    for i in range(400):
+        piece = f"{i:04d}" * 300
+        buf.append(piece)
+        model += piece
+        buf._moved += len(model) * 2  # as if every growth had been a copy
+    assert buf._grow is False
+    assert buf.text() == model
+    assert buf.consume(len(model) - 5) == model[:-5] and buf.text() == model[-5:]
