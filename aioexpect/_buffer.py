@@ -11,10 +11,10 @@ copying it again: peak memory is the retained text plus a few chunks, not
 twice the retained text.
 
 Rule 2: where growing in place is not what happens (bytes, which never grow in
-place, or an interpreter that copies), the moved batches stay separate
-chunks, and taking a long prefix joins them once, as a plain list would.
-Each buffer checks its head: if it moved more often than growing in place
-allows, that buffer stops growing it.
+place, a free-threaded build, or Python 3.11 while tracing or profiling), the
+moved batches stay separate chunks, and taking a long prefix joins them once,
+as a plain list would.  Each buffer also watches its head: if it moved far
+more often than the kernel moves a growing block, it stops growing it.
 
 Consuming a prefix of the head only advances an offset (``skip``), which is
 cut off once it is more than half of the head, so a long run of small
@@ -32,8 +32,16 @@ __all__ = ["Buffer"]
 BATCH = 1 << 16
 #: ... or this many waiting chunks, whatever their size.
 PENDING = 32
-#: Whether a uniquely referenced ``str`` may grow in place here.
-GROWS_IN_PLACE = sys.implementation.name == "cpython"
+#: Whether a uniquely referenced ``str`` grows in place here: CPython's
+#: specialised ``+=`` does, except in a free-threaded build.
+GROWS_IN_PLACE = sys.implementation.name == "cpython" and (
+    getattr(sys, "_is_gil_enabled", lambda: True)()
+)
+#: ... but before 3.12 not while a trace or profile function is set.
+TRACING_COPIES = sys.version_info < (3, 12)
+#: A head that moved more than this many times the text it holds (the
+#: allowance for the kernel's moves) stops growing.
+MOVES = 64
 
 
 def _extend(chunks: list[Any], piece: str) -> bool:
@@ -109,6 +117,8 @@ class Buffer:
 
     def _settle(self) -> None:
         """Move the waiting chunks, except the last two, into the head."""
+        if self._grow and TRACING_COPIES and (sys.gettrace() or sys.getprofile()):
+            self._grow = False  # each growth would copy the head
         chunks, n = self._chunks, self._pending
         batch = chunks[-n:-2]
         del chunks[-n:-2]
@@ -127,10 +137,11 @@ class Buffer:
         del head
         if _extend(chunks, piece):
             self._moved += size
-            # Resizing in place moves a block now and then (at doublings);
-            # a copy on every growth would move it every time.
-            if self._moved > 4 * (self._consumed + self._size) + (1 << 20):
-                self._grow = False
+        # The kernel moves a growing block's pages now and then, without
+        # copying (seen: up to 17x the text in all, early in a flood); a
+        # copy on every growth adds up to the text times half the growths.
+        if self._moved > MOVES * (self._consumed + self._size) + (MOVES << 20):
+            self._grow = False
 
     def text(self) -> Any:
         """All buffered data."""

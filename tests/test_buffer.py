@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aioexpect._buffer import GROWS_IN_PLACE, Buffer
+from aioexpect._buffer import GROWS_IN_PLACE, TRACING_COPIES, Buffer
 
 
 def check_against_model(buf: Buffer, empty: Any, rng: random.Random, steps: int) -> None:
@@ -115,10 +115,27 @@ def test_a_head_that_keeps_moving_stops_growing():
     buf = Buffer("", batch=1, pending=3)
     model = ""
     for i in range(400):
-        piece = f"{i:04d}" * 300
+        piece = f"{i:04d}" * 3000
         buf.append(piece)
         model += piece
-        buf._moved += len(model) * 2  # as if every growth had been a copy
+        buf._moved += len(model)  # as if every growth had been a copy
     assert buf._grow is False
     assert buf.text() == model
     assert buf.consume(len(model) - 5) == model[:-5] and buf.text() == model[-5:]
+
+
+@pytest.mark.skipif(not (GROWS_IN_PLACE and TRACING_COPIES), reason="3.11 copies when profiled")
+def test_a_profiled_python_3_11_keeps_chunks_apart():
+    """Python 3.11 does not specialise ``+=`` while a profile function is
+    set, so growing would copy the head each time: chunks stay apart."""
+    buf, model = Buffer("", batch=1, pending=3), ""
+    old = sys.getprofile()
+    sys.setprofile(lambda *args: None)
+    try:
+        for i in range(50):
+            buf.append(f"{i:03d}\n")
+            model += f"{i:03d}\n"
+    finally:
+        sys.setprofile(old)
+    assert buf._grow is False
+    assert buf.consume(len(model) - 4) == model[:-4] and buf.text() == "049\n"
