@@ -235,17 +235,18 @@ class Buffer:
         if n < in_head:  # a prefix of the head: no copy of the rest
             self._skip = skip + n
             return chunks[0][skip : skip + n]
-        # The rest of the head, whole chunks, then maybe part of one more.
+        # The rest of the head, whole chunks, then maybe part of one more,
+        # which becomes the head (the part taken is skipped, not cut off).
         left, j = n - in_head, 1
         while left and left >= len(chunks[j]):
             left -= len(chunks[j])
             j += 1
         parts = chunks[1:j]
-        rest = chunks[j:]
         if left:
-            parts.append(rest[0][:left])
-            rest[0] = rest[0][left:]
-        if self._grow and not skip:  # grow the head and hand it out
+            parts.append(chunks[j][:left])
+        if not in_head:
+            taken = parts[0] if len(parts) == 1 else self._empty.join(parts)
+        elif self._grow and not skip:  # grow the head and hand it out
             piece = parts[0] if len(parts) == 1 else self._empty.join(parts)
             del parts
             _extend(chunks, piece)
@@ -253,10 +254,11 @@ class Buffer:
         else:
             parts.insert(0, chunks[0][skip:] if skip else chunks[0])
             taken = parts[0] if len(parts) == 1 else self._empty.join(parts)
-        del chunks[:]
-        chunks.append(rest.pop(0) if rest and not self._grow else self._empty)
-        chunks.extend(rest)
-        self._skip = 0
-        self._pending = min(self._pending, len(chunks) - 1)
-        self._waiting = sum(map(len, chunks[len(chunks) - self._pending :]))
+        del chunks[:j]
+        if not chunks:
+            chunks.append(self._empty)
+        self._skip = left
+        if self._pending >= len(chunks):  # the new head waits no more
+            self._pending = len(chunks) - 1
+            self._waiting = sum(map(len, chunks[1:]))
         return taken

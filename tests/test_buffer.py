@@ -64,17 +64,21 @@ def test_consumed_counts_everything_removed():
     assert buf.consumed == 197 and len(buf) == 3 and buf.text() == "49|"
 
 
-def test_lines_from_a_long_head_leave_the_rest_intact():
-    """Many small consumes from a head of many settled chunks: each returns
-    its line, and what follows is untouched (the head is cut lazily)."""
-    buf = Buffer("", batch=64, pending=4)
-    lines = [f"line {i}\n" for i in range(2000)]
-    for line in lines:
-        buf.append(line)
+@pytest.mark.parametrize("empty", ["", b""], ids=["text", "bytes"])
+def test_lines_from_a_long_buffer(empty):
+    """Many small consumes from a buffer of many settled chunks, as
+    ``lines()`` over a large output: each returns its line, in order."""
+    buf = Buffer(empty, batch=64, pending=4)
+    lines = [f"line {i}\n" for i in range(3000)]
+    if isinstance(empty, bytes):
+        lines = [line.encode() for line in lines]  # type: ignore[misc]
+    for i in range(0, len(lines), 3):
+        buf.append(empty.join(lines[i : i + 3]))
+    newline = lines[0][-1:]
     for i, line in enumerate(lines):
-        at = buf.find("\n", 0)
+        at = buf.find(newline, 0)
         assert buf.consume(at + 1) == line, i
-    assert len(buf) == 0 and buf.text() == ""
+    assert len(buf) == 0 and buf.text() == empty
 
 
 #: Run in a fresh interpreter: how much a long process has allocated and
