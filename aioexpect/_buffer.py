@@ -11,10 +11,11 @@ copying it again: peak memory is the retained text plus a few chunks, not
 twice the retained text.
 
 Rule 2: where growing in place is not what happens (bytes, which never grow in
-place, a free-threaded build, or Python 3.11 while tracing or profiling), the
-moved batches stay separate chunks, and taking a long prefix joins them once,
-as a plain list would.  Each buffer also watches its head: if it moved far
-more often than the kernel moves a growing block, it stops growing it.
+place, an interpreter that does not specialise ``+=`` that way, or Python
+3.11 while tracing or profiling), the moved batches stay separate chunks, and
+taking a long prefix joins them once, as a plain list would.  Growing in
+place leaves the allocator to extend the block: a large one is remapped,
+never copied, though the kernel may move its pages to another address.
 
 Consuming a prefix of the head only advances an offset (``skip``), which is
 cut off once it is more than half of the head, so a long run of small
@@ -23,6 +24,8 @@ consumes (``lines()`` over a large output) costs no copies of what follows.
 
 from __future__ import annotations
 
+import dis
+import functools
 import sys
 from typing import Any
 
@@ -32,28 +35,36 @@ __all__ = ["Buffer"]
 BATCH = 1 << 16
 #: ... or this many waiting chunks, whatever their size.
 PENDING = 32
-#: Whether a uniquely referenced ``str`` grows in place here: CPython's
-#: specialised ``+=`` does, except in a free-threaded build.
-GROWS_IN_PLACE = sys.implementation.name == "cpython" and (
-    getattr(sys, "_is_gil_enabled", lambda: True)()
-)
-#: ... but before 3.12 not while a trace or profile function is set.
+#: Python 3.11 does not use a specialised instruction while a trace or
+#: profile function is set: then each growth would copy.
 TRACING_COPIES = sys.version_info < (3, 12)
-#: A head that moved more than this many times the text it holds (the
-#: allowance for the kernel's moves) stops growing.
-MOVES = 64
 
 
-def _extend(chunks: list[Any], piece: str) -> bool:
+def _extend(chunks: list[Any], piece: str) -> None:
     """``chunks[0] += piece``, holding the only reference while it grows, so
-    that CPython can resize it in place.  Returns whether it moved (then it
-    may have been copied)."""
+    that CPython can resize it in place."""
     head = chunks[0]
     chunks[0] = None
-    was = id(head)
     head += piece
     chunks[0] = head
-    return id(head) != was
+
+
+@functools.cache
+def grows_in_place() -> bool:
+    """Whether ``_extend`` grows the head in place here: CPython (not a
+    free-threaded build) specialises its ``+=`` into an in-place append once
+    warm.  Checked, not assumed: after a few calls the instruction must have
+    been specialised; anything else keeps chunks apart, which is only slower."""
+    if sys.implementation.name != "cpython" or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return False
+    chunks: list[Any] = [""]
+    for _ in range(16):
+        _extend(chunks, "x")
+    try:
+        ops = dis.get_instructions(_extend, adaptive=True)
+        return any(op.opname == "BINARY_OP_INPLACE_ADD_UNICODE" for op in ops)
+    except (TypeError, ValueError):  # pragma: no cover - an interpreter without it
+        return False
 
 
 class Buffer:
@@ -69,7 +80,6 @@ class Buffer:
         "_consumed",
         "_empty",
         "_grow",
-        "_moved",
         "_pending",
         "_pending_max",
         "_size",
@@ -87,8 +97,7 @@ class Buffer:
         self._consumed = 0
         self._batch = batch
         self._pending_max = max(3, pending)
-        self._grow = GROWS_IN_PLACE and isinstance(empty, str)
-        self._moved = 0  # characters of head that moved while growing
+        self._grow = isinstance(empty, str) and grows_in_place()
 
     def __len__(self) -> int:
         return self._size
@@ -133,15 +142,8 @@ class Buffer:
         if self._skip and self._skip >= len(head) // 2:
             chunks[0] = head = head[self._skip :]  # costs at most what was consumed
             self._skip = 0
-        size = len(head)
         del head
-        if _extend(chunks, piece):
-            self._moved += size
-        # The kernel moves a growing block's pages now and then, without
-        # copying (seen: up to 17x the text in all, early in a flood); a
-        # copy on every growth adds up to the text times half the growths.
-        if self._moved > MOVES * (self._consumed + self._size) + (MOVES << 20):
-            self._grow = False
+        _extend(chunks, piece)
 
     def text(self) -> Any:
         """All buffered data."""
