@@ -17,9 +17,10 @@ taking a long prefix joins them once, as a plain list would.  Growing in
 place leaves the allocator to extend the block: a large one is remapped,
 never copied, though the kernel may move its pages to another address.
 
-Consuming a prefix of the head only advances an offset (``skip``), which is
-cut off once it is more than half of the head, so a long run of small
-consumes (``lines()`` over a large output) costs no copies of what follows.
+Consuming a prefix of the head only advances an offset (``skip``); the
+consumed part is cut off when more data joins a head that is more than half
+consumed, so a long run of small consumes (``lines()`` over a large output)
+costs no copies of what follows.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ class Buffer:
         chunks, n = self._chunks, self._pending
         batch = chunks[-n:-2]
         del chunks[-n:-2]
-        piece = batch[0] if len(batch) == 1 else self._empty.join(batch)
+        piece = _joined(self._empty, batch)
         del batch
         self._pending = 2
         self._waiting -= len(piece)
@@ -192,7 +193,7 @@ class Buffer:
         if start + len(sub) > self._size:
             return -1
         chunks, edge = self._chunks, len(sub) - 1
-        first, offset = self._locate(start)
+        first, offset = self._locate(start) if start else (0, -self._skip)
         for i in range(first, len(chunks)):
             chunk = chunks[i]
             if edge and offset > start:  # a match across the boundary at ``offset``
@@ -227,40 +228,48 @@ class Buffer:
 
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""
-        n = min(n, self._size)
         if n <= 0:
             return self._empty
         chunks, skip = self._chunks, self._skip
-        self._size -= n
-        self._consumed += n
         in_head = len(chunks[0]) - skip
         if n < in_head:  # a prefix of the head: no copy of the rest
+            self._size -= n
+            self._consumed += n
             self._skip = skip + n
             return chunks[0][skip : skip + n]
         # The rest of the head, whole chunks, then maybe part of one more,
         # which becomes the head (the part taken is skipped, not cut off).
-        left, j = n - in_head, 1
-        while left and left >= len(chunks[j]):
-            left -= len(chunks[j])
-            j += 1
+        if n >= self._size:  # everything, as most matches end at the end
+            n, left, j = self._size, 0, len(chunks)
+        else:
+            left, j = n - in_head, 1
+            while left >= len(chunks[j]):
+                left -= len(chunks[j])
+                j += 1
+        self._size -= n
+        self._consumed += n
         parts = chunks[1:j]
         if left:
             parts.append(chunks[j][:left])
-        if not in_head:
-            taken = parts[0] if len(parts) == 1 else self._empty.join(parts)
-        elif self._grow and not skip:  # grow the head and hand it out
-            piece = parts[0] if len(parts) == 1 else self._empty.join(parts)
-            del parts
-            _extend(chunks, piece)
+        if in_head and self._grow and not skip:  # grow the head and hand it out
+            _extend(chunks, _joined(self._empty, parts))
             taken = chunks[0]
         else:
-            parts.insert(0, chunks[0][skip:] if skip else chunks[0])
-            taken = parts[0] if len(parts) == 1 else self._empty.join(parts)
-        del chunks[:j]
-        if not chunks:
-            chunks.append(self._empty)
+            if in_head:
+                parts.insert(0, chunks[0][skip:])
+            taken = _joined(self._empty, parts)
+        if j == len(chunks):
+            self._chunks = [self._empty]
+            self._pending = self._waiting = 0
+        else:
+            del chunks[:j]
+            if self._pending >= len(chunks):  # the new head waits no more
+                self._pending = len(chunks) - 1
+                self._waiting = sum(map(len, chunks[1:]))
         self._skip = left
-        if self._pending >= len(chunks):  # the new head waits no more
-            self._pending = len(chunks) - 1
-            self._waiting = sum(map(len, chunks[1:]))
         return taken
+
+
+def _joined(empty: Any, parts: list[Any]) -> Any:
+    """The parts as one string; a single part as it is."""
+    return parts[0] if len(parts) == 1 else empty.join(parts)
