@@ -18,6 +18,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import IO, Any, cast
 
@@ -448,10 +449,21 @@ def _acquire_tty(fd: int) -> Callable[[], None]:
     import fcntl
     import termios
 
+    spawner = threading.get_ident()
+
     def preexec() -> None:  # runs in the child, between fork and exec
-        if os.getsid(0) != os.getpid():
-            os.setsid()
-        fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+        # uvloop calls this from a process-wide fork hook, which also fires
+        # when another thread forks meanwhile (uvloop runs Python code before
+        # its own fork).  Only the spawning thread lives on in our child:
+        # elsewhere this must not take our terminal.
+        if threading.get_ident() != spawner:
+            return
+        try:
+            if os.getsid(0) != os.getpid():
+                os.setsid()
+            fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+        except OSError as exc:
+            raise OSError(f"cannot take the pseudo-terminal as its terminal: {exc}") from None
 
     return preexec
 

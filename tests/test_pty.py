@@ -8,6 +8,7 @@ import asyncio
 import gc
 import os
 import signal
+import subprocess
 import sys
 import threading
 import warnings
@@ -374,3 +375,54 @@ async def test_concurrent_floods_keep_their_own_data(tmp_path) -> None:  # type:
     await asyncio.gather(*(_cat_exactly(paths[n], texts[n]) for n in "ab"))
     await asyncio.get_running_loop().run_in_executor(None, thread.join)
     assert not errors, errors
+
+
+# Forks that other threads make while a spawn in this thread is under way
+# (os.register_at_fork hooks cannot be removed, so one hook serves every run).
+_fork_in_other_thread: list[tuple[threading.Event, threading.Event]] = []
+
+
+def _before_fork() -> None:
+    if _fork_in_other_thread and threading.current_thread() is threading.main_thread():
+        go, forked = _fork_in_other_thread.pop()
+        go.set()
+        forked.wait(10)
+
+
+os.register_at_fork(before=_before_fork)
+
+
+async def test_a_fork_in_another_thread_during_a_spawn_leaves_its_terminal_alone() -> None:
+    """uvloop runs a spawn's pre-exec step from a process-wide fork hook,
+    which also fires in a child that another thread forks meanwhile (uvloop
+    runs Python fork hooks after arming it).  That stray child must not take
+    the new pty as its controlling terminal: while it lived, the real child
+    failed to take it (EPERM, seen in CI)."""
+    go, forked = threading.Event(), threading.Event()
+    stray: list[subprocess.Popen[bytes]] = []
+
+    def other_thread() -> None:
+        if go.wait(10):
+            # a real fork() (a preexec_fn rules out vfork), still alive while
+            # the spawn goes on
+            stray.append(subprocess.Popen(["sleep", "30"], preexec_fn=lambda: None))  # noqa: PLW1509
+        forked.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    _fork_in_other_thread.append((go, forked))
+    try:
+        code = "import os; os.open('/dev/tty', os.O_RDWR); print(os.getsid(0))"
+        t = await start(PY, ["-c", code])
+        try:
+            assert (await read_all(t)).split() == [str(t.get_extra_info("pid")).encode()]
+            assert await t.wait() == 0
+        finally:
+            await t.close()
+    finally:
+        _fork_in_other_thread.clear()
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+        for proc in stray:
+            proc.kill()
+            proc.wait()
+    assert go.is_set() and stray, "the other thread did not fork during the spawn"
