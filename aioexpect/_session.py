@@ -111,6 +111,7 @@ class Session:
         self._monitors: list[Monitor] = []
         self._sink: Callable[[Any], None] | None = None
         self._waiter: _reading.Waiter | None = None
+        self._alarm = _reading.Alarm()
         self._eof = False
         self._error: BaseException | None = None
         self._pending_line = 0
@@ -476,16 +477,16 @@ class Session:
         loop = asyncio.get_running_loop()
         waiter = _reading.Waiter(searcher, loop.create_future())
         self._waiter = waiter
-        # The one place that times a wait: a timer that resolves the future
-        # (cheaper per expect than an asyncio.timeout() scope, and it can be
-        # suspended by divert()).
+        # The one place that times a wait: the session's alarm resolves the
+        # future (cheaper per expect than an asyncio.timeout() scope, and
+        # divert() can suspend it).
         if timeout is not None:
-            waiter.arm(loop, timeout)
+            self._alarm.set(loop, loop.time() + timeout, waiter)
         try:
             result = await waiter.future
         finally:
             self._waiter = None
-            waiter.disarm()
+            self._alarm.clear()
             if not waiter.future.done():
                 waiter.future.cancel()
         if result is _reading.EXPIRED:
@@ -556,6 +557,7 @@ class Session:
             return
         self._closed = True
         _live.discard(self)
+        self._alarm.cancel()
         waiter = self._waiter
         if waiter is not None and not waiter.future.done():
             waiter.future.set_exception(ClosedError(f"session #{self.id} was closed"))

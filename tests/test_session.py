@@ -146,6 +146,33 @@ async def test_zero_timeout_is_a_poll():
         assert (await s.expect("x", timeout=0)).after == "x"
 
 
+async def test_each_wait_keeps_its_own_deadline():
+    """The session keeps one timer from wait to wait and moves it only when a
+    deadline comes sooner: a short timeout after a long one still expires on
+    time, and a long one after a short one, or a wait with no timeout, is not
+    cut short when the timer goes off at the earlier time."""
+    async with opened() as (s, peer):
+        await peer.write(b"a")
+        await s.expect("a", timeout=30)  # leaves the timer 30 s ahead
+        with pytest.raises(aioexpect.ExpectTimeout):
+            async with asyncio.timeout(5):  # a TimeoutError here: not moved
+                await s.expect("never", timeout=0.05)
+        await peer.write(b"b")
+        await s.expect("b", timeout=0.1)  # leaves the timer 0.1 s ahead
+        waiting = asyncio.create_task(s.expect("c", timeout=1))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await peer.write(b"c")
+        assert (await waiting).after == "c"
+        await peer.write(b"d")
+        await s.expect("d", timeout=0.1)
+        waiting = asyncio.create_task(s.expect("e", timeout=None))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await peer.write(b"e")
+        assert (await waiting).after == "e"
+
+
 async def test_eof_is_reported_promptly_not_at_the_deadline():
     async with opened(timeout=None) as (s, peer):
         await peer.write(b"last words")
@@ -337,7 +364,8 @@ async def test_monitors_fire_whether_or_not_anyone_expects():
 async def test_dropped_session_warns_and_is_collected():
     ours, peer = memory_pair()
     session = Session(ours)
-    await asyncio.sleep(0)
+    await peer.write(b"x")
+    await session.expect("x", timeout=30)  # its deadline timer is still set
     with pytest.warns(ResourceWarning, match="unclosed session"):
         del session
         gc.collect()
