@@ -1,8 +1,10 @@
 """The Session's option checks and small pure helpers: time-outs, drivers,
-logfiles, loggers, and the canonical-line check done before sending."""
+logfiles, loggers, control characters, and the canonical-line check done
+before sending."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -16,10 +18,13 @@ __all__ = [
     "as_text",
     "check_line_limit",
     "check_timeout",
+    "close_logfile",
+    "control_code",
     "forget_logger",
     "open_logfile",
     "originals",
     "resolve_driver",
+    "write_log",
 ]
 
 #: POSIX's smallest canonical-mode line limit (MAX_CANON): shorter lines
@@ -104,3 +109,35 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
     if not hasattr(logfile, "write"):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     return logfile, False
+
+
+def write_log(logfile: Any, text: str) -> None:
+    """Append ``text`` to a text or binary logfile."""
+    if not text:
+        return
+    try:
+        logfile.write(text)
+    except TypeError:
+        logfile.write(text.encode("utf-8"))
+
+
+def close_logfile(logfile: Any, own: bool) -> None:
+    """Close a logfile the session opened; flush one the user passed."""
+    if own:
+        logfile.close()
+    else:
+        with contextlib.suppress(Exception):
+            logfile.flush()
+
+
+_CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}
+
+
+def control_code(char: Any) -> str:
+    """The control character for ``char`` (``"c"``: ``"\\x03"``, ``"?"``: DEL)."""
+    if not isinstance(char, str) or len(char) != 1:
+        raise ValueError(f"sendcontrol takes one character, not {char!r}")
+    code = "\x7f" if char == "?" else _CONTROL.get(char.lower(), "")
+    if not code:
+        raise ValueError(f"no control character for {char!r}")
+    return code

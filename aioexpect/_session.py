@@ -50,7 +50,6 @@ Timeout = float | None | types.EllipsisType
 _log = logging.getLogger("aioexpect")
 _ids = itertools.count(1)
 _live: weakref.WeakSet[Session] = weakref.WeakSet()
-_CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}
 
 
 def live_sessions() -> list[Session]:
@@ -251,14 +250,7 @@ class Session:
 
     async def sendcontrol(self, char: str) -> None:
         """Send a control character: ``sendcontrol("c")`` sends ``\\x03``."""
-        if not isinstance(char, str) or len(char) != 1:
-            raise ValueError(f"sendcontrol takes one character, not {char!r}")
-        if char == "?":
-            code = "\x7f"
-        else:
-            code = _CONTROL.get(char.lower(), "")
-        if not code:
-            raise ValueError(f"no control character for {char!r}")
+        code = _options.control_code(char)
         await self._send(code, secret=False)
         if code in "\x03\x04\x15\x1c":  # ^C ^D ^U ^\\ end the pending line
             self._pending_line = 0
@@ -310,14 +302,14 @@ class Session:
         self._eof_event.set()
         self._error = error
         if self._logfile is not None:
-            self._write_log(self._transcript.flush())
+            _options.write_log(self._logfile, self._transcript.flush())
         self._offer()
 
     def _deliver(self, text: Any) -> None:
         if not text:
             return
         if self._logfile is not None:
-            self._write_log(self._transcript.feed(_options.as_text(text)))
+            _options.write_log(self._logfile, self._transcript.feed(_options.as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)
         if self._sink is not None:
@@ -573,12 +565,8 @@ class Session:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._pump_task
             if self._logfile is not None:
-                self._write_log(self._transcript.flush())
-                if self._own_logfile:
-                    self._logfile.close()
-                else:
-                    with contextlib.suppress(Exception):
-                        self._logfile.flush()
+                _options.write_log(self._logfile, self._transcript.flush())
+                _options.close_logfile(self._logfile, self._own_logfile)
                 self._logfile = None
 
     async def wait(self) -> int | None:
@@ -590,11 +578,3 @@ class Session:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def _write_log(self, text: str) -> None:
-        if not text or self._logfile is None:
-            return
-        try:
-            self._logfile.write(text)
-        except TypeError:
-            self._logfile.write(text.encode("utf-8"))
