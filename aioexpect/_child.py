@@ -463,7 +463,7 @@ def _acquire_tty(fd: int) -> Callable[[], None]:
                 os.setsid()
             fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
         except OSError as exc:
-            raise OSError(f"cannot take the pseudo-terminal as its terminal: {exc}") from None
+            raise OSError(f"cannot make the pty its controlling terminal: {exc}") from None
 
     return preexec
 
