@@ -18,11 +18,11 @@ import shlex
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any, cast
 
 from ._exceptions import SpawnError
+from ._forking import acquire_tty, spawn_turn
 from ._inbox import Inbox, Pusher
 
 __all__ = [
@@ -322,28 +322,38 @@ async def start_child(
         # setsid() and TIOCSCTTY must both run in the child before exec.
         # Under uvloop preexec_fn runs straight after fork (before libuv's
         # own setsid), so the hook does both itself.
-        options = {"preexec_fn": _acquire_tty(controlling_tty)}
+        options = {"preexec_fn": acquire_tty(controlling_tty)}
     if subprocess.PIPE in (stdin, stdout, stderr):
         raise ValueError("start_child: the adapters own the descriptors, not the loop")
-    if isinstance(loop, asyncio.BaseEventLoop) and _pidfd_works():
-        # asyncio's loop would run Popen too: do that here and reap through
-        # a pidfd, not a watcher thread per child (Python 3.11).  uvloop's
-        # own spawn and reaping are faster.
-        popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
-        return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
-    try:
-        _, protocol = await loop.subprocess_exec(
-            ChildProtocol,
-            *argv,
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            env=env,
-            cwd=cwd,
-            **options,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+    async with spawn_turn():
+        if isinstance(loop, asyncio.BaseEventLoop) and _pidfd_works():
+            # asyncio's loop would run Popen too: do that here and reap
+            # through a pidfd, not a watcher thread per child (Python 3.11).
+            # uvloop's own spawn and reaping are faster.
+            popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
+            return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
+        try:
+            _, protocol = await loop.subprocess_exec(
+                ChildProtocol,
+                *argv,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                env=env,
+                cwd=cwd,
+                **options,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+        except RuntimeError as exc:
+            if "Racing" not in str(exc):
+                raise
+            # uvloop, while a spawn outside aioexpect forks in another thread
+            raise SpawnError(
+                f"cannot start {command!r}: an event loop in another thread was starting"
+                " a process at the same moment (uvloop starts one at a time); try again",
+                command=command,
+            ) from exc
     return Child(argv, protocol)
 
 
@@ -443,29 +453,6 @@ def _check_cwd(command: str, cwd: str | None) -> None:
             f"cannot start {command!r}: working directory {cwd!r} does not exist",
             command=command,
         )
-
-
-def _acquire_tty(fd: int) -> Callable[[], None]:
-    import fcntl
-    import termios
-
-    spawner = threading.get_ident()
-
-    def preexec() -> None:  # runs in the child, between fork and exec
-        # uvloop calls this from a process-wide fork hook, which also fires
-        # when another thread forks meanwhile (uvloop runs Python code before
-        # its own fork).  Only the spawning thread lives on in our child:
-        # elsewhere this must not take our terminal.
-        if threading.get_ident() != spawner:
-            return
-        try:
-            if os.getsid(0) != os.getpid():
-                os.setsid()
-            fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
-        except OSError as exc:
-            raise OSError(f"cannot make the pty its controlling terminal: {exc}") from None
-
-    return preexec
 
 
 def _reason(exc: BaseException) -> str:

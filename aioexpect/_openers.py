@@ -101,7 +101,9 @@ def spawn(
     ``pty=True`` runs it in a pseudo-terminal (``echo=False`` turns the
     terminal's echo off); ``pty=False`` over pipes, stderr merged into
     stdout unless ``stderr`` says otherwise.  A command that cannot be
-    started raises ``SpawnError`` naming it.
+    started raises ``SpawnError`` naming it.  Event loops in several threads
+    may spawn at once: aioexpect's spawns take turns for the moment of the
+    fork, as uvloop starts one process at a time.
     """
     if isinstance(args, str | bytes):
         raise TypeError("args must be a sequence of strings, not a single string")

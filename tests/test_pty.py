@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Sequence
 
 import pytest
+import uvloop
 
 import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
@@ -377,16 +378,17 @@ async def test_concurrent_floods_keep_their_own_data(tmp_path) -> None:  # type:
     assert not errors, errors
 
 
-# Forks that other threads make while a spawn in this thread is under way
-# (os.register_at_fork hooks cannot be removed, so one hook serves every run).
-_fork_in_other_thread: list[tuple[threading.Event, threading.Event]] = []
+# What another thread does while a spawn in the main thread forks: ``go`` is
+# set, then the fork waits for ``done`` (at most ``wait`` seconds).  Hooks of
+# os.register_at_fork cannot be removed, so one hook serves every test.
+_during_fork: list[tuple[threading.Event, threading.Event, float]] = []
 
 
 def _before_fork() -> None:
-    if _fork_in_other_thread and threading.current_thread() is threading.main_thread():
-        go, forked = _fork_in_other_thread.pop()
+    if _during_fork and threading.current_thread() is threading.main_thread():
+        go, done, wait = _during_fork.pop()
         go.set()
-        forked.wait(10)
+        done.wait(wait)
 
 
 os.register_at_fork(before=_before_fork)
@@ -410,7 +412,7 @@ async def test_a_fork_in_another_thread_during_a_spawn_leaves_its_terminal_alone
 
     thread = threading.Thread(target=other_thread)
     thread.start()
-    _fork_in_other_thread.append((go, forked))
+    _during_fork.append((go, forked, 10))
     try:
         code = "import os; os.open('/dev/tty', os.O_RDWR); print(os.getsid(0))"
         t = await start(PY, ["-c", code])
@@ -420,9 +422,43 @@ async def test_a_fork_in_another_thread_during_a_spawn_leaves_its_terminal_alone
         finally:
             await t.close()
     finally:
-        _fork_in_other_thread.clear()
+        _during_fork.clear()
         await asyncio.get_running_loop().run_in_executor(None, thread.join)
         for proc in stray:
             proc.kill()
             proc.wait()
     assert go.is_set() and stray, "the other thread did not fork during the spawn"
+
+
+async def test_spawns_in_two_threads_take_turns() -> None:
+    """uvloop refuses to start a process while a loop in another thread is
+    forking ("Racing with another loop", leaking three descriptors).  A spawn
+    that another thread's uvloop loop makes while this one forks waits for
+    its turn and succeeds."""
+    go, done = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    async def spawn_one(word: str) -> str:
+        async with aioexpect.spawn("echo", [word], timeout=10) as s:
+            return str(await s.read_all()).strip()
+
+    def other_thread() -> None:
+        if go.wait(10):
+            try:
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    outcome.append(runner.run(spawn_one("other")))
+            except Exception as exc:  # reported below
+                outcome.append(exc)
+        done.set()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    # Taking turns, the other spawn waits for this fork: the hook's wait ends
+    # by its bound; without turns the other spawn fails at once.
+    _during_fork.append((go, done, 0.5))
+    try:
+        assert await spawn_one("main") == "main"
+    finally:
+        _during_fork.clear()
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    assert go.is_set() and outcome == ["other"], outcome
