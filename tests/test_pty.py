@@ -5,6 +5,7 @@ limit, closing, aborting and start-up failures."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import signal
@@ -378,15 +379,15 @@ async def test_concurrent_floods_keep_their_own_data(tmp_path) -> None:  # type:
     assert not errors, errors
 
 
-# What another thread does while a spawn in the main thread forks: ``go`` is
-# set, then the fork waits for ``done`` (at most ``wait`` seconds).  Hooks of
-# os.register_at_fork cannot be removed, so one hook serves every test.
-_during_fork: list[tuple[threading.Event, threading.Event, float]] = []
+# What another thread does while a spawn in thread ``forker`` forks: ``go``
+# is set, then the fork waits for ``done`` (at most ``wait`` seconds).  Hooks
+# of os.register_at_fork cannot be removed, so one hook serves every test.
+_during_fork: list[tuple[int, threading.Event, threading.Event, float]] = []
 
 
 def _before_fork() -> None:
-    if _during_fork and threading.current_thread() is threading.main_thread():
-        go, done, wait = _during_fork.pop()
+    if _during_fork and _during_fork[-1][0] == threading.get_ident():
+        _, go, done, wait = _during_fork.pop()
         go.set()
         done.wait(wait)
 
@@ -412,7 +413,7 @@ async def test_a_fork_in_another_thread_during_a_spawn_leaves_its_terminal_alone
 
     thread = threading.Thread(target=other_thread)
     thread.start()
-    _during_fork.append((go, forked, 10))
+    _during_fork.append((threading.get_ident(), go, forked, 10))
     try:
         code = "import os; os.open('/dev/tty', os.O_RDWR); print(os.getsid(0))"
         t = await start(PY, ["-c", code])
@@ -455,10 +456,59 @@ async def test_spawns_in_two_threads_take_turns() -> None:
     thread.start()
     # Taking turns, the other spawn waits for this fork: the hook's wait ends
     # by its bound; without turns the other spawn fails at once.
-    _during_fork.append((go, done, 0.5))
+    _during_fork.append((threading.get_ident(), go, done, 0.5))
     try:
         assert await spawn_one("main") == "main"
     finally:
         _during_fork.clear()
         await asyncio.get_running_loop().run_in_executor(None, thread.join)
     assert go.is_set() and outcome == ["other"], outcome
+
+
+def _ttys() -> set[int]:
+    fds = set()
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{name}").startswith("/dev/pts/"):
+                fds.add(int(name))
+    return fds
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists descriptors in /proc")
+async def test_a_race_with_a_foreign_uvloop_spawn_is_a_spawn_error() -> None:
+    """A uvloop loop in another thread that starts a process by itself (not
+    through aioexpect) at the moment a spawn begins makes uvloop refuse the
+    spawn: a SpawnError that says so, not uvloop's RuntimeError."""
+    go, done = threading.Event(), threading.Event()
+    before = _ttys()
+    errors: list[BaseException] = []
+
+    def foreign() -> None:
+        async def start_true() -> None:
+            proc = await asyncio.create_subprocess_exec("true")
+            await proc.wait()
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            _during_fork.append((threading.get_ident(), go, done, 10))
+            runner.run(start_true())
+
+    def ours() -> None:
+        try:
+            if go.wait(10):
+                with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                    runner.run(_cat_exactly("/dev/null", ""))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threads = [threading.Thread(target=foreign), threading.Thread(target=ours)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        await asyncio.get_running_loop().run_in_executor(None, thread.join)
+    _during_fork.clear()
+    for fd in _ttys() - before:  # uvloop leaves its copies of the pty open when it refuses
+        os.close(fd)
+    assert len(errors) == 1 and isinstance(errors[0], SpawnError), errors
+    assert "another thread" in str(errors[0]) and errors[0].command == "cat"
