@@ -19,36 +19,52 @@ import asyncio
 import contextlib
 import os
 import threading
-import weakref
 from collections.abc import AsyncIterator, Callable
 
 __all__ = ["acquire_tty", "spawn_turn"]
 
 #: Held while an aioexpect spawn forks (and until the loop has the child).
 _FORKING = threading.Lock()
-_loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
 #: Seconds between looks at a turn another thread holds (doubling to the cap).
 FIRST_PAUSE, MAX_PAUSE = 0.0002, 0.005
+
+
+class _Queue:
+    """The spawns of one loop waiting for their turn.  Dropped when the last
+    one is done: a contended asyncio.Lock keeps its loop alive."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
+_queues: dict[asyncio.AbstractEventLoop, _Queue] = {}
 
 
 @contextlib.asynccontextmanager
 async def spawn_turn() -> AsyncIterator[None]:
     """Wait until no other aioexpect spawn is forking, then hold the turn."""
     loop = asyncio.get_running_loop()
-    lock = _loop_locks.get(loop)
-    if lock is None:
-        lock = _loop_locks[loop] = asyncio.Lock()
-    async with lock:
-        pause = FIRST_PAUSE
-        while not _FORKING.acquire(blocking=False):  # another thread's spawn: ms at most
-            await asyncio.sleep(pause)
-            pause = min(2 * pause, MAX_PAUSE)
-        try:
-            yield
-        finally:
-            _FORKING.release()
+    queue = _queues.get(loop)
+    if queue is None:
+        queue = _queues[loop] = _Queue()
+    queue.users += 1
+    try:
+        async with queue.lock:
+            pause = FIRST_PAUSE
+            while not _FORKING.acquire(blocking=False):  # another thread's: ms at most
+                await asyncio.sleep(pause)
+                pause = min(2 * pause, MAX_PAUSE)
+            try:
+                yield
+            finally:
+                _FORKING.release()
+    finally:
+        queue.users -= 1
+        if not queue.users:
+            del _queues[loop]
 
 
 def acquire_tty(fd: int) -> Callable[[], None]:

@@ -226,3 +226,27 @@ async def test_a_dropped_session_warns_and_its_child_is_killed_and_reaped(pty: b
     assert transport.closed
     assert await asyncio.wait_for(transport.wait(), 5) is None
     assert transport.signal_status == signal.SIGKILL
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_spawns_at_once_on_a_loop_take_turns_and_let_the_loop_go(loop_name: str) -> None:
+    """Spawns started together on one loop wait for each other's fork in
+    turn (on a lock of that loop), and nothing keeps the loop alive after."""
+    import weakref
+
+    import uvloop
+
+    async def spawn_together() -> list[str]:
+        async def one(word: str) -> str:
+            async with aioexpect.spawn("echo", [word], timeout=10) as s:
+                return str(await s.read_all()).strip()
+
+        return list(await asyncio.gather(*(one(str(i)) for i in range(4))))
+
+    factory = uvloop.new_event_loop if loop_name == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        assert runner.run(spawn_together()) == ["0", "1", "2", "3"]
+        loop = weakref.ref(runner.get_loop())
+    del runner
+    gc.collect()
+    assert loop() is None, "a spawn kept its closed loop alive"
