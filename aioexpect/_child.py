@@ -332,29 +332,28 @@ async def start_child(
             # uvloop's own spawn and reaping are faster.
             popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
             return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
-        try:
-            _, protocol = await loop.subprocess_exec(
-                ChildProtocol,
-                *argv,
-                stdin=stdin,
-                stdout=stdout,
-                stderr=stderr,
-                env=env,
-                cwd=cwd,
-                **options,
-            )
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
-        except RuntimeError as exc:
-            if "Racing" not in str(exc):
-                raise
-            # uvloop, while a spawn outside aioexpect forks in another thread
-            raise SpawnError(
-                f"cannot start {command!r}: an event loop in another thread was starting"
-                " a process at the same moment (uvloop starts one at a time); try again",
-                command=command,
-            ) from exc
-    return Child(argv, protocol)
+        options.update(stdin=stdin, stdout=stdout, stderr=stderr, env=env, cwd=cwd)
+        return Child(argv, await _start_on_loop(loop, argv, options))
+
+
+async def _start_on_loop(
+    loop: asyncio.AbstractEventLoop, argv: Sequence[str], options: dict[str, Any]
+) -> ChildProtocol:
+    command = argv[0]
+    try:
+        _, protocol = await loop.subprocess_exec(ChildProtocol, *argv, **options)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+    except RuntimeError as exc:
+        if "Racing" not in str(exc):
+            raise
+        # uvloop, while a spawn outside aioexpect forks in another thread
+        raise SpawnError(
+            f"cannot start {command!r}: an event loop in another thread was starting"
+            " a process at the same moment (uvloop starts one at a time); try again",
+            command=command,
+        ) from exc
+    return protocol
 
 
 def _start_reaped(
