@@ -55,10 +55,6 @@ class Inbox:
         """How many unread bytes are held."""
         return self._size
 
-    @property
-    def at_eof(self) -> bool:
-        return self._eof or self._error is not None
-
     def feed(self, data: bytes) -> None:
         """Queue ``data``, which must not change afterwards (``bytes``)."""
         if not data:

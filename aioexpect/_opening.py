@@ -67,8 +67,7 @@ class AsyncClosing:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
-        await self.wait_closed()
+        await close_server(self)
 
 
 async def close_server(server: AsyncClosing) -> None:
