@@ -5,15 +5,19 @@ write its input to (the same descriptor for a pty master).
 Reading drains each wake-up of the loop.  Pulled (``read()``), the data goes
 through a bounded ``Inbox`` that stops reading at its high water.  Pushed
 (``start_receiving``), each wake-up is read into one buffer per thread and
-handed over as a view: no allocation per read.  Writing goes straight to
-the descriptor and waits for it to turn writable only when the kernel's
-buffer is full.
+handed over as a view: no allocation per read.  A pipe that brought a
+whole default pipe's worth in one wake-up is widened once (Linux), so that
+a child writing faster than we take lets it write ahead while we work.
+Writing goes straight to the descriptor and waits for it to turn writable
+only when the kernel's buffer is full.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import fcntl
 import os
 import threading
 import warnings
@@ -37,6 +41,9 @@ _scratch = threading.local()
 #: out about 4 KiB per read): stop draining there rather than pay for the
 #: EAGAIN (epoll re-arms anyway).
 _SHORT_READ = 1024
+#: Linux's default pipe size: a wake-up that brings this much found the
+#: pipe full, the child blocked on us.
+_FULL_PIPE = 1 << 16
 
 
 class LocalTransport(ChildStatus, Transport):
@@ -52,6 +59,8 @@ class LocalTransport(ChildStatus, Transport):
     _wfd: int | None
     _ended: bool  # the read side reached its end
     _input_lost: bool  # a write found the child's end of the input closed
+    #: What a read pipe found full is widened to, once (0: never).
+    _widen_to = 0
 
     def _open(self, child: Child, peer: str, rfd: int, wfd: int) -> None:
         self._child = child
@@ -151,10 +160,25 @@ class LocalTransport(ChildStatus, Transport):
             n += got
             if got < _SHORT_READ:
                 break
+        if n >= _FULL_PIPE and self._widen_to:
+            self._widen()
         if n and self._pusher is not None:
             self._pusher.data(scratch[:n])
         if ended:
             self._end(error)
+
+    def _widen(self) -> None:
+        """Give a pipe the child keeps full room to write ahead, once, where
+        the kernel allows (not past ``/proc/sys/fs/pipe-max-size`` or the
+        user's pipe quota); never shrink it."""
+        size, self._widen_to = self._widen_to, 0
+        get = getattr(fcntl, "F_GETPIPE_SZ", None)
+        set_ = getattr(fcntl, "F_SETPIPE_SZ", None)
+        if self._rfd is None or get is None or set_ is None:
+            return
+        with contextlib.suppress(OSError):
+            if fcntl.fcntl(self._rfd, get) < size:
+                fcntl.fcntl(self._rfd, set_, size)
 
     def _end(self, error: OSError | None) -> None:
         if error is not None and error.errno == errno.EIO:

@@ -3,18 +3,22 @@ interrupt, back-pressure, a vanished child, closing and start-up failures."""
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import gc
 import os
 import signal
 import subprocess
 import sys
+import termios
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
+import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
 from aioexpect._inbox import HIGH_WATER
 from aioexpect._pipes import PipesTransport, open_pipes
@@ -303,3 +307,55 @@ async def test_spawn_errors_name_the_command(command: str, cwd: str | None, reas
         await start(command, cwd=cwd)
     assert info.value.command == command
     assert repr(command) in str(info.value)
+
+
+def pipe_size(fd: int) -> int:
+    return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+
+
+def pipe_fill(fd: int) -> int:
+    buf = array.array("i", [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
+    return buf[0]
+
+
+WIDENED = 1 << 18
+can_widen = pytest.mark.skipif(
+    not hasattr(fcntl, "F_SETPIPE_SZ")
+    or int(Path("/proc/sys/fs/pipe-max-size").read_text()) < WIDENED,
+    reason="pipes cannot be widened here",
+)
+
+
+@can_widen
+async def test_a_pipe_the_child_keeps_full_is_widened_and_nothing_is_lost() -> None:
+    """Once a wake-up finds a whole default pipe waiting, the child is
+    writing faster than we take: its pipe gets room to write ahead."""
+    size = 1 << 20
+    code = (
+        "import sys; sys.stdin.readline();"
+        f" sys.stdout.buffer.write(bytes(range(256)) * {size // 256}); sys.stdin.read()"
+    )
+    async with aioexpect.spawn(PY, ["-c", code], pty=False, encoding=None, max_buffer=4096) as s:
+        fd = s.transport._rfd
+        assert fd is not None and pipe_size(fd) == 1 << 16
+        await s.sendline(b"go")
+        # The session's buffer fills up and it stops reading; the child
+        # fills the pipe and waits.
+        await wait_until(lambda: pipe_fill(fd) == pipe_size(fd), "the pipe is full")
+        received = b""
+        while len(received) < size:
+            received += await s.read_some()
+        assert pipe_size(fd) == WIDENED
+        assert received == bytes(range(256)) * (size // 256)
+        await s.sendeof()
+        assert await s.wait() == 0
+
+
+@can_widen
+async def test_a_child_we_keep_up_with_keeps_its_pipe_size() -> None:
+    async with aioexpect.spawn("cat", pty=False) as s:
+        for i in range(50):
+            await s.sendline(f"line {i} " + "x" * 1000)
+            await s.expect_exact(f"line {i} ")
+        assert pipe_size(s.transport._rfd) == 1 << 16
