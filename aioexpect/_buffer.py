@@ -173,15 +173,28 @@ class Buffer:
         Costs O(size - pos): the first chunk is sliced before joining, so a
         search window near the end never copies the whole buffer.
         """
+        return self.slice(pos, self._size)
+
+    def slice(self, pos: int, end: int) -> Any:
+        """Data from offset ``pos`` to ``end`` (at most ``len(self)``),
+        copying only that stretch."""
         pos = max(pos, 0)
-        if pos >= self._size:
+        if pos >= end:
             return self._empty
         chunks = self._chunks
         i, start = self._locate(pos)
-        first = chunks[i][pos - start :] if pos > start else chunks[i]
-        if i == len(chunks) - 1:
-            return first
-        return self._empty.join([first, *chunks[i + 1 :]])
+        chunk = chunks[i]
+        if end - start <= len(chunk):
+            return chunk[pos - start : end - start]  # the chunk itself if whole
+        parts = [chunk[pos - start :]]
+        start += len(chunk)
+        for chunk in chunks[i + 1 :]:
+            if end - start <= len(chunk):
+                parts.append(chunk[: end - start])
+                break
+            parts.append(chunk)
+            start += len(chunk)
+        return self._empty.join(parts)
 
     def find(self, sub: Any, start: int) -> int:
         """Offset of the first ``sub`` at or after ``start``, or -1.

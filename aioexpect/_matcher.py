@@ -21,13 +21,15 @@ from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
-from ._scan import Reach, reach_of
+from ._scan import Reach, literal_prefix, reach_of
 
 __all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
 
 #: Characters of context kept before a resume offset, for look-behinds, ``\b``
 #: and look-aheads that failed only because data was missing.
 MARGIN = 256
+#: New characters a regex searches per window when much arrived at once.
+STEP = 1 << 15
 
 
 class Found:
@@ -48,39 +50,67 @@ class Found:
 class _Scan:
     """One text pattern's search state within one expect."""
 
-    __slots__ = ("exact", "index", "post", "pre", "reach", "regex", "resume", "width")
+    __slots__ = ("index", "post", "pre", "prefix", "reach", "regex", "resume", "width")
 
     def __init__(self, index: int, pattern: Any) -> None:
         self.index = index
         self.resume = 0
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
-            self.exact: Any = None
             self.reach, self.width, self.pre, self.post = reach_of(pattern)
+            self.prefix = literal_prefix(pattern)
         else:
             self.regex = None
-            self.exact = pattern
             self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
+            self.prefix = pattern
 
     def search(self, buf: Buffer) -> Found | None:
-        r = self.resume
-        if self.regex is None:  # in place: no window to copy
-            i = buf.find(self.exact, r)
-            if i >= 0:
-                return Found(self.index, i, i + self.width, None, r)
-            self.resume = max(r, len(buf) - self.width + 1)
+        r, n = self.resume, len(buf)
+        if self.prefix:  # every match starts with it: find that in place
+            at = buf.find(self.prefix, r)
+            if at < 0:
+                self.resume = max(r, n - len(self.prefix) + 1)
+                return None
+            if self.regex is None:
+                return Found(self.index, at, at + self.width, None, r)
+            self.resume = r = at  # no match starts before it
+        regex = self.regex
+        if regex is None:  # an exact pattern: its prefix is all of it
             return None
+        if n - r > STEP and self.reach is not Reach.ANY:
+            r = self._step(buf, regex, r, n)
         ctx = min(r, MARGIN)
         base = r - ctx
         window = buf.tail_from(base)
-        m = self.regex.search(window, ctx)
+        m = regex.search(window, ctx)
         if m is not None:
             return Found(self.index, base + m.start(), base + m.end(), m, base)
-        self._advance(buf, window, ctx, base)
+        self._advance(n, window, ctx, base)
         return None
 
-    def _advance(self, buf: Buffer, window: Any, ctx: int, base: int) -> None:
-        n = len(buf)
+    def _step(self, buf: Buffer, regex: re.Pattern[Any], r: int, n: int) -> int:
+        """Rule out a long stretch of new data in windows of ``STEP``
+        characters, where that keeps ruling out (a window of a few pages is
+        reused by the allocator; one as long as a wake-up's data may be
+        mapped afresh every time).  Stops before the last window, or at a
+        window that has a match, which then is searched again with all the
+        data after it (a look-ahead may see more there).  Returns where to
+        search from."""
+        while n - r > STEP:
+            ctx = min(r, MARGIN)
+            base, end = r - ctx, r + STEP
+            window = buf.slice(base, end)
+            if regex.search(window, ctx) is not None:
+                break
+            self._advance(end, window, ctx, base)
+            if self.resume <= r:  # a long line, or a wide pattern
+                break
+            r = self.resume
+        return r
+
+    def _advance(self, n: int, window: Any, ctx: int, base: int) -> None:
+        """Move ``resume`` past what the search of ``window`` (offset
+        ``base``, data up to ``n``) ruled out."""
         if self.reach is Reach.BOUNDED:
             self.resume = max(self.resume, n - self.width - MARGIN)
         elif self.reach is Reach.LINE:

@@ -4,10 +4,12 @@ r"""How far back a regex search must look when more data arrives.
 are at most ``width`` characters long), ``LINE`` (unbounded, but the
 unbounded middle of a match can never contain a newline: only a bounded
 prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
-``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).  The
-analysis walks the parse tree of the standard library's ``re`` and is
-conservative: whatever it does not recognise is ``ANY``, which is always
-correct, only slower.
+``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).
+``literal_prefix(pattern)`` is the text every match starts with, which a
+plain substring search can look for first.  The analysis walks the parse
+tree of the standard library's ``re`` and is conservative: whatever it does
+not recognise is ``ANY`` (or no prefix), which is always correct, only
+slower.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ except ImportError:  # pragma: no cover - a future Python that moved it
     _parser = None
     _c = None
 
-__all__ = ["Reach", "reach_of"]
+__all__ = ["Reach", "literal_prefix", "reach_of"]
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
@@ -83,6 +85,33 @@ def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
         return Reach.ANY, 0, 0, 0
     except Exception:  # analysis is an optimisation: fall back safely
         return Reach.ANY, 0, 0, 0
+
+
+@functools.lru_cache(maxsize=1024)
+def literal_prefix(pattern: re.Pattern[Any]) -> Any:
+    """The characters every match of ``pattern`` starts with: its leading
+    literals, after any zero-width assertions (``\b``, ``^``, look-arounds),
+    which consume nothing.  Empty (``""`` or ``b""``) when there are none or
+    case does not matter."""
+    empty = pattern.pattern[:0]
+    if _parser is None or pattern.flags & (re.IGNORECASE | re.LOCALE):  # pragma: no cover
+        return empty
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+        if tree.state.flags & (re.IGNORECASE | re.LOCALE):
+            return empty
+        codes: list[int] = []
+        for op, av in tree:
+            name = str(op)
+            if name == "LITERAL":
+                codes.append(av)
+            elif codes or name not in ("AT", "ASSERT", "ASSERT_NOT"):
+                break
+    except Exception:  # analysis is an optimisation: fall back safely
+        return empty
+    if isinstance(empty, bytes):
+        return bytes(codes)
+    return "".join(map(chr, codes))
 
 
 def _edges(tree: Any, dotall: bool) -> tuple[int, int] | None:

@@ -1,5 +1,5 @@
 """The buffer of unmatched data against a plain string model: every append,
-consume, find and tail agrees with it, whether the head grows in place,
+consume, find, slice and tail agrees with it, whether the head grows in place,
 batches stay separate chunks (bytes, or where growing is off), or
 the head is partly consumed; and a long ``before`` is handed out, not copied."""
 
@@ -41,6 +41,8 @@ def check_against_model(buf: Buffer, empty: Any, rng: random.Random, steps: int)
             sub = model[rng.randint(0, len(model)) :][: rng.choice((1, 2, 3, 6))] or alphabet[0]
             assert buf.find(sub, start) == model.find(sub, max(start, 0)), (model, sub, start)
             assert buf.tail_from(start) == model[max(start, 0) :]
+            end = rng.randint(0, len(model))
+            assert buf.slice(start, end) == model[max(start, 0) : end], (model, start, end)
         assert len(buf) == len(model)
     assert buf.text() == model
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _matcher
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
-from aioexpect._scan import Reach, reach_of
+from aioexpect._scan import Reach, literal_prefix, reach_of
 
 from .splits import splits
 
@@ -186,13 +186,22 @@ PROPERTY_PATTERNS = [
     [r"\n(\w+)\n"],
     [r"a\nb+c\n"],
     [r"1 (.*)\n"],
+    [r"ab(?!b)", r"[bc](?!\n)c"],
+    [r"c(?=1 a)", r"\bb b"],
+    [r"b[\s\S]*1"],
 ]
 
 
+@pytest.mark.parametrize("step", [None, 2, 9], ids=["step=default", "step=2", "step=9"])
 @pytest.mark.parametrize("patterns", PROPERTY_PATTERNS, ids=str)
-def test_incremental_search_equals_naive_rescan(patterns):
+def test_incremental_search_equals_naive_rescan(patterns, step, monkeypatch):
     """After every chunk, the incremental search finds exactly what a naive
-    ``re.search`` over the whole buffer finds (earliest, then lowest index)."""
+    ``re.search`` over the whole buffer finds (earliest, then lowest index).
+    With a tiny ``STEP``, every chunk is also searched in windows first (as
+    a large wake-up is), so a window that ends just before a look-ahead's
+    evidence is exercised on every seed."""
+    if step is not None:
+        monkeypatch.setattr(_matcher, "STEP", step)
     for seed in range(60):
         rng = random.Random(seed)
         data = "".join(rng.choice("abbc \n1") for _ in range(rng.randint(0, 300)))
@@ -257,6 +266,73 @@ def test_search_is_incremental_not_quadratic():
     buf.append("MARK-7\n")
     found = searcher.search(buf)
     assert found is not None and found.start == len(buf) - 7
+
+
+@pytest.mark.parametrize(
+    ("pattern", "prefix"),
+    [
+        (r"END-OF-FLOOD (\d+)", "END-OF-FLOOD "),
+        (r"\bEND\b", "END"),
+        (r"^ab", "ab"),
+        (r"(?<=x)ab(?!c)", "ab"),
+        (r"a\nb+", "a\n"),
+        (r"ab*", "a"),
+        (r"a|b", ""),
+        (r"[ab]c", ""),
+        (r"(?i)abc", ""),
+        (r"(?i:a)bc", ""),
+        (r"(ab)c", ""),
+        (rb"\x00ok\d", b"\x00ok"),
+    ],
+)
+def test_literal_prefix(pattern, prefix):
+    assert literal_prefix(re.compile(pattern)) == prefix
+
+
+def test_a_literal_prefix_keeps_even_a_multiline_pattern_incremental():
+    r"""``foo[\s\S]*bar`` may span any number of lines, so without its prefix
+    every chunk would rescan from where the expect began; until ``foo``
+    arrives there is nothing to rescan."""
+    items = normalize_patterns([r"foo[\s\S]*bar"], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    buf = Buffer("")
+    for _ in range(500):
+        buf.append("the quick brown fox jumps over the lazy dog\n" * 40)
+        assert searcher.search(buf) is None
+        assert len(buf) - searcher._scans[0].resume < 3
+    buf.append("fo")
+    assert searcher.search(buf) is None
+    buf.append("o\nand then bar!")
+    found = searcher.search(buf)
+    assert found is not None and found.re_match is not None
+    assert found.re_match.group() == "foo\nand then bar"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"[xz](?!y)",  # a window ending at "x" would take it; "y" follows
+        r"[xz]\w*!",  # a line longer than a window
+        r"[xz].{0,40000}!",  # bounded, wider than a window
+        r"(?<=a)[xz]",
+    ],
+)
+def test_a_large_arrival_is_searched_in_windows_with_the_same_result(pattern):
+    """Data far longer than ``STEP`` arriving at once is ruled out window by
+    window; a window's tentative match is confirmed against all the data."""
+    step = _matcher.STEP
+    text = "a" * (step - 1) + "xy" + "a" * (2 * step) + "\n" + "b" * step + "z!" + "c" * 50
+    expected = re.search(pattern, text)
+    assert expected is not None
+    for first in (0, 100, step // 2):
+        items = normalize_patterns([pattern], exact=False, bytes_mode=False, encoding="utf-8")
+        searcher, buf = Searcher(items), Buffer("")
+        buf.append(text[:first])
+        searcher.search(buf)
+        buf.append(text[first:])
+        found = searcher.search(buf)
+        assert found is not None, (pattern, first)
+        assert (found.start, found.end) == expected.span(), (pattern, first)
 
 
 def test_buffer_tail_and_consume():
