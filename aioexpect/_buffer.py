@@ -173,7 +173,15 @@ class Buffer:
         Costs O(size - pos): the first chunk is sliced before joining, so a
         search window near the end never copies the whole buffer.
         """
-        return self.slice(pos, self._size)
+        pos = max(pos, 0)
+        if pos >= self._size:
+            return self._empty
+        chunks = self._chunks
+        i, start = self._locate(pos)
+        first = chunks[i][pos - start :] if pos > start else chunks[i]
+        if i == len(chunks) - 1:
+            return first
+        return self._empty.join([first, *chunks[i + 1 :]])
 
     def slice(self, pos: int, end: int) -> Any:
         """Data from offset ``pos`` to ``end`` (at most ``len(self)``),

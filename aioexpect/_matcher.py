@@ -21,7 +21,7 @@ from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
-from ._scan import Reach, literal_prefix, reach_of
+from ._scan import Reach, analyse
 
 __all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
 
@@ -30,6 +30,9 @@ __all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
 MARGIN = 256
 #: New characters a regex searches per window when much arrived at once.
 STEP = 1 << 15
+#: New characters past which a regex looks for its literal prefix first;
+#: in less, one regex search costs less than the extra step.
+PREFILTER = 1 << 10
 
 
 class Found:
@@ -57,8 +60,7 @@ class _Scan:
         self.resume = 0
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
-            self.reach, self.width, self.pre, self.post = reach_of(pattern)
-            self.prefix = literal_prefix(pattern)
+            self.reach, self.width, self.pre, self.post, self.prefix = analyse(pattern)
         else:
             self.regex = None
             self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
@@ -66,14 +68,18 @@ class _Scan:
 
     def search(self, buf: Buffer) -> Found | None:
         r, n = self.resume, len(buf)
-        if self.prefix:  # every match starts with it: find that in place
-            at = buf.find(self.prefix, r)
-            if at < 0:
-                self.resume = max(r, n - len(self.prefix) + 1)
+        prefix = self.prefix
+        if prefix:  # every match starts with it
+            if n - r < len(prefix):
                 return None
-            if self.regex is None:
-                return Found(self.index, at, at + self.width, None, r)
-            self.resume = r = at  # no match starts before it
+            if self.regex is None or n - r > PREFILTER:  # find it in place
+                at = buf.find(prefix, r)
+                if at < 0:
+                    self.resume = max(r, n - len(prefix) + 1)
+                    return None
+                if self.regex is None:
+                    return Found(self.index, at, at + self.width, None, r)
+                self.resume = r = at  # no match starts before it
         regex = self.regex
         if regex is None:  # an exact pattern: its prefix is all of it
             return None

@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - a future Python that moved it
     _parser = None
     _c = None
 
-__all__ = ["Reach", "literal_prefix", "reach_of"]
+__all__ = ["Reach", "analyse", "literal_prefix", "reach_of"]
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
@@ -66,6 +66,13 @@ class Reach(enum.Enum):
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
+def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any]:
+    """``reach_of(pattern)`` and then ``literal_prefix(pattern)``, in one
+    lookup (hashing a compiled pattern hashes its code)."""
+    return (*reach_of(pattern), literal_prefix(pattern))
+
+
+@functools.lru_cache(maxsize=1024)
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
     """``(reach, width, pre, post)``; ``width`` is meaningful for ``BOUNDED``,
     ``pre`` and ``post`` for ``LINE``."""

@@ -192,16 +192,21 @@ PROPERTY_PATTERNS = [
 ]
 
 
-@pytest.mark.parametrize("step", [None, 2, 9], ids=["step=default", "step=2", "step=9"])
+@pytest.mark.parametrize(
+    "tuning",
+    [{}, {"PREFILTER": 0}, {"STEP": 2, "PREFILTER": 0}, {"STEP": 9}],
+    ids=["default", "prefilter=0", "step=2,prefilter=0", "step=9"],
+)
 @pytest.mark.parametrize("patterns", PROPERTY_PATTERNS, ids=str)
-def test_incremental_search_equals_naive_rescan(patterns, step, monkeypatch):
+def test_incremental_search_equals_naive_rescan(patterns, tuning, monkeypatch):
     """After every chunk, the incremental search finds exactly what a naive
     ``re.search`` over the whole buffer finds (earliest, then lowest index).
-    With a tiny ``STEP``, every chunk is also searched in windows first (as
-    a large wake-up is), so a window that ends just before a look-ahead's
-    evidence is exercised on every seed."""
-    if step is not None:
-        monkeypatch.setattr(_matcher, "STEP", step)
+    Tuned down, what only large arrivals do runs on every chunk: a regex's
+    literal prefix is looked for first (``PREFILTER``), and the data is
+    searched in windows first (``STEP``), so a window that ends just before
+    a look-ahead's evidence is exercised on every seed."""
+    for name, value in tuning.items():
+        monkeypatch.setattr(_matcher, name, value)
     for seed in range(60):
         rng = random.Random(seed)
         data = "".join(rng.choice("abbc \n1") for _ in range(rng.randint(0, 300)))
