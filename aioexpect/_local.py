@@ -15,7 +15,6 @@ only when the kernel's buffer is full.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import fcntl
 import os
@@ -44,6 +43,35 @@ _SHORT_READ = 1024
 #: Linux's default pipe size: a wake-up that brings this much found the
 #: pipe full, the child blocked on us.
 _FULL_PIPE = 1 << 16
+#: At most this many widened pipes at a time in the process.  The user's
+#: pipe quota (``/proc/sys/fs/pipe-user-pages-soft``, 64 MiB by default) is
+#: shared by all of the user's programs, and once it is used up their new
+#: pipes get a page or two: 16 pipes of 256 KiB take 3 MiB more of it than
+#: 16 default ones.
+WIDE_PIPES = 16
+
+
+class _Quota:
+    """A count of what is taken, for event loops in several threads."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.taken = 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            if self.taken >= self.limit:
+                return False
+            self.taken += 1
+            return True
+
+    def give(self) -> None:
+        with self._lock:
+            self.taken -= 1
+
+
+_wide = _Quota(WIDE_PIPES)
 
 
 class LocalTransport(ChildStatus, Transport):
@@ -61,6 +89,7 @@ class LocalTransport(ChildStatus, Transport):
     _input_lost: bool  # a write found the child's end of the input closed
     #: What a read pipe found full is widened to, once (0: never).
     _widen_to = 0
+    _wide = False  # holds one of the process's ``WIDE_PIPES``
 
     def _open(self, child: Child, peer: str, rfd: int, wfd: int) -> None:
         self._child = child
@@ -170,15 +199,21 @@ class LocalTransport(ChildStatus, Transport):
     def _widen(self) -> None:
         """Give a pipe the child keeps full room to write ahead, once, where
         the kernel allows (not past ``/proc/sys/fs/pipe-max-size`` or the
-        user's pipe quota); never shrink it."""
+        user's pipe quota) and fewer than ``WIDE_PIPES`` pipes of this
+        process are wide already; never shrink it."""
         size, self._widen_to = self._widen_to, 0
         get = getattr(fcntl, "F_GETPIPE_SZ", None)
         set_ = getattr(fcntl, "F_SETPIPE_SZ", None)
-        if self._rfd is None or get is None or set_ is None:
+        if self._rfd is None or get is None or set_ is None or not _wide.take():
             return
-        with contextlib.suppress(OSError):
+        try:
             if fcntl.fcntl(self._rfd, get) < size:
                 fcntl.fcntl(self._rfd, set_, size)
+                self._wide = True
+                return
+        except OSError:
+            pass
+        _wide.give()
 
     def _end(self, error: OSError | None) -> None:
         if error is not None and error.errno == errno.EIO:
@@ -276,6 +311,9 @@ class LocalTransport(ChildStatus, Transport):
         self._rfd = self._wfd = None
         if rfd is None:
             return
+        if self._wide:
+            self._wide = False
+            _wide.give()
         for fd in {rfd} if wfd is None else {rfd, wfd}:
             if not self._loop.is_closed():
                 self._loop.remove_reader(fd)

@@ -7,7 +7,8 @@ unless the caller sends it elsewhere.  Unread output is buffered up to
 pipe that a wake-up finds full is widened to 256 KiB (Linux), so a child
 that writes faster than the session takes can write ahead: a 32 MB flood
 takes about a fifth less time.  Pipes we keep up with keep their size and
-their share of the user's pipe quota.
+their share of the user's pipe quota, and at most ``WIDE_PIPES`` (16) are
+wide at a time in the process.
 """
 
 from __future__ import annotations

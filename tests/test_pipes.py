@@ -19,8 +19,9 @@ from typing import IO, Any
 import pytest
 
 import aioexpect
-from aioexpect import ClosedError, ConnectionLostError, SpawnError
+from aioexpect import ClosedError, ConnectionLostError, SpawnError, _local
 from aioexpect._inbox import HIGH_WATER
+from aioexpect._openers import Opener
 from aioexpect._pipes import PipesTransport, open_pipes
 from aioexpect._transport import Transport
 
@@ -325,29 +326,42 @@ can_widen = pytest.mark.skipif(
     or int(Path("/proc/sys/fs/pipe-max-size").read_text()) < WIDENED,
     reason="pipes cannot be widened here",
 )
+FLOOD = 1 << 20
+FLOODER = (
+    "import sys; sys.stdin.readline();"
+    f" sys.stdout.buffer.write(bytes(range(256)) * {FLOOD // 256}); sys.stdin.read()"
+)
+
+
+def flooder() -> Opener:
+    """A child that, when told, writes 1 MiB as fast as it can, then waits
+    for the end of its input; the session takes 4 KiB at a time."""
+    return aioexpect.spawn(PY, ["-c", FLOODER], pty=False, encoding=None, max_buffer=4096)
+
+
+async def take_flood(s: aioexpect.Session) -> int:
+    """Start the flood, let the child fill its pipe, read it all, and return
+    the pipe's size then."""
+    assert isinstance(s.transport, PipesTransport)
+    fd = s.transport._rfd
+    assert fd is not None and pipe_size(fd) == 1 << 16
+    await s.sendline(b"go")
+    # The session's buffer fills up and it stops reading; the child fills
+    # the pipe and waits.
+    await wait_until(lambda: pipe_fill(fd) == pipe_size(fd), "the pipe is full")
+    received = b""
+    while len(received) < FLOOD:
+        received += await s.read_some()
+    assert received == bytes(range(256)) * (FLOOD // 256)
+    return pipe_size(fd)
 
 
 @can_widen
 async def test_a_pipe_the_child_keeps_full_is_widened_and_nothing_is_lost() -> None:
     """Once a wake-up finds a whole default pipe waiting, the child is
     writing faster than we take: its pipe gets room to write ahead."""
-    size = 1 << 20
-    code = (
-        "import sys; sys.stdin.readline();"
-        f" sys.stdout.buffer.write(bytes(range(256)) * {size // 256}); sys.stdin.read()"
-    )
-    async with aioexpect.spawn(PY, ["-c", code], pty=False, encoding=None, max_buffer=4096) as s:
-        fd = s.transport._rfd
-        assert fd is not None and pipe_size(fd) == 1 << 16
-        await s.sendline(b"go")
-        # The session's buffer fills up and it stops reading; the child
-        # fills the pipe and waits.
-        await wait_until(lambda: pipe_fill(fd) == pipe_size(fd), "the pipe is full")
-        received = b""
-        while len(received) < size:
-            received += await s.read_some()
-        assert pipe_size(fd) == WIDENED
-        assert received == bytes(range(256)) * (size // 256)
+    async with flooder() as s:
+        assert await take_flood(s) == WIDENED
         await s.sendeof()
         assert await s.wait() == 0
 
@@ -358,4 +372,20 @@ async def test_a_child_we_keep_up_with_keeps_its_pipe_size() -> None:
         for i in range(50):
             await s.sendline(f"line {i} " + "x" * 1000)
             await s.expect_exact(f"line {i} ")
+        assert isinstance(s.transport, PipesTransport) and s.transport._rfd is not None
         assert pipe_size(s.transport._rfd) == 1 << 16
+
+
+@can_widen
+async def test_only_so_many_pipes_are_wide_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's pipe quota is shared with every other program: past the
+    process's limit a flood keeps its default pipe, and closing a session
+    gives its wide pipe back."""
+    monkeypatch.setattr(_local._wide, "limit", 1)
+    async with flooder() as first:
+        assert await take_flood(first) == WIDENED
+        async with flooder() as second:
+            assert await take_flood(second) == 1 << 16
+    async with flooder() as third:
+        assert await take_flood(third) == WIDENED
+    assert _local._wide.taken == 0
