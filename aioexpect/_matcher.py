@@ -67,22 +67,20 @@ class _Scan:
             self.prefix = pattern
 
     def search(self, buf: Buffer) -> Found | None:
-        r, n = self.resume, len(buf)
-        prefix = self.prefix
-        if prefix:  # every match starts with it
-            if n - r < len(prefix):
-                return None
-            if self.regex is None or n - r > PREFILTER:  # find it in place
-                at = buf.find(prefix, r)
-                if at < 0:
-                    self.resume = max(r, n - len(prefix) + 1)
-                    return None
-                if self.regex is None:
-                    return Found(self.index, at, at + self.width, None, r)
-                self.resume = r = at  # no match starts before it
-        regex = self.regex
-        if regex is None:  # an exact pattern: its prefix is all of it
+        r, regex = self.resume, self.regex
+        if regex is None:  # an exact string (its own prefix): in place
+            i = buf.find(self.prefix, r)
+            if i >= 0:
+                return Found(self.index, i, i + self.width, None, r)
+            self.resume = max(r, len(buf) - self.width + 1)
             return None
+        n, prefix = len(buf), self.prefix
+        if prefix and n - r > PREFILTER:  # every match starts with it
+            at = buf.find(prefix, r)
+            if at < 0:
+                self.resume = max(r, n - len(prefix) + 1)
+                return None
+            self.resume = r = at  # no match starts before it
         if n - r > STEP and self.reach is not Reach.ANY:
             r = self._step(buf, regex, r, n)
         ctx = min(r, MARGIN)
