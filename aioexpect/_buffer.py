@@ -228,6 +228,21 @@ class Buffer:
             offset += len(chunk)
         return -1
 
+    def rfind(self, char: Any, start: int) -> int:
+        """Offset of the last ``char`` (one character) at or after
+        ``start``, or -1; searches the chunks in place, from the end."""
+        chunks, end = self._chunks, self._size
+        for i in range(len(chunks) - 1, -1, -1):
+            if end <= start:
+                break
+            chunk = chunks[i]
+            begin = end - len(chunk)  # the head's may be consumed: negative
+            at: int = chunk.rfind(char, max(start - begin, 0))
+            if at >= 0:
+                return begin + at
+            end = begin
+        return -1
+
     def _around(self, i: int, before: int, after: int) -> Any:
         """Up to ``before`` characters before chunk ``i`` and ``after`` from
         its start on: a short stretch, joined from the chunks it covers."""

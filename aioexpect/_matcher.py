@@ -53,18 +53,33 @@ class Found:
 class _Scan:
     """One text pattern's search state within one expect."""
 
-    __slots__ = ("index", "post", "pre", "prefix", "reach", "regex", "resume", "width")
+    __slots__ = (
+        "index",
+        "last_line",
+        "newline",
+        "post",
+        "pre",
+        "prefix",
+        "reach",
+        "regex",
+        "resume",
+        "width",
+    )
 
     def __init__(self, index: int, pattern: Any) -> None:
         self.index = index
         self.resume = 0
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
-            self.reach, self.width, self.pre, self.post, self.prefix = analyse(pattern)
+            self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analyse(
+                pattern
+            )
+            self.newline: Any = b"\n" if isinstance(pattern.pattern, bytes) else "\n"
         else:
             self.regex = None
             self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
+            self.last_line, self.newline = False, None
 
     def search(self, buf: Buffer) -> Found | None:
         r, regex = self.resume, self.regex
@@ -75,6 +90,10 @@ class _Scan:
             self.resume = max(r, len(buf) - self.width + 1)
             return None
         n, prefix = len(buf), self.prefix
+        if self.last_line:  # a prompt: it starts after the last newline
+            nl = buf.rfind(self.newline, r)
+            if nl >= 0:
+                self.resume = r = nl + 1
         if prefix and n - r > PREFILTER:  # every match starts with it
             at = buf.find(prefix, r)
             if at < 0:

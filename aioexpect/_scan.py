@@ -6,7 +6,8 @@ unbounded middle of a match can never contain a newline: only a bounded
 prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
 ``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).
 ``literal_prefix(pattern)`` is the text every match starts with, which a
-plain substring search can look for first.  The analysis walks the parse
+plain substring search can look for first; ``in_last_line(pattern)`` says
+whether every match lies in the buffer's last line (a prompt).  The analysis walks the parse
 tree of the standard library's ``re`` and is conservative: whatever it does
 not recognise is ``ANY`` (or no prefix), which is always correct, only
 slower.
@@ -26,7 +27,7 @@ except ImportError:  # pragma: no cover - a future Python that moved it
     _parser = None
     _c = None
 
-__all__ = ["Reach", "analyse", "literal_prefix", "reach_of"]
+__all__ = ["Reach", "analyse", "in_last_line", "literal_prefix", "reach_of"]
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
@@ -66,10 +67,28 @@ class Reach(enum.Enum):
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
-def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any]:
-    """``reach_of(pattern)`` and then ``literal_prefix(pattern)``, in one
-    lookup (hashing a compiled pattern hashes its code)."""
-    return (*reach_of(pattern), literal_prefix(pattern))
+def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any, bool]:
+    """``reach_of(pattern)``, then ``literal_prefix(pattern)`` and
+    ``in_last_line(pattern)``, in one lookup (hashing a compiled pattern
+    hashes its code)."""
+    return (*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern))
+
+
+def in_last_line(pattern: re.Pattern[Any]) -> bool:
+    r"""Whether every match lies in the buffer's last line: the pattern ends
+    with ``\Z`` (the end of the buffer) and can never match a newline, as a
+    driver's prompt pattern does.  Such a match starts after the last
+    newline, so nothing before it need be searched."""
+    if _parser is None:  # pragma: no cover
+        return False
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+        items = list(tree)
+        if not items or str(items[-1][0]) != "AT" or str(items[-1][1]) != "AT_END_STRING":
+            return False
+        return not _may_match_newline(tree, bool(pattern.flags & re.DOTALL))
+    except Exception:  # analysis is an optimisation: fall back safely
+        return False
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,5 +1,5 @@
 """The buffer of unmatched data against a plain string model: every append,
-consume, find, slice and tail agrees with it, whether the head grows in place,
+consume, find, rfind, slice and tail agrees with it, whether the head grows in place,
 batches stay separate chunks (bytes, or where growing is off), or
 the head is partly consumed; and a long ``before`` is handed out, not copied."""
 
@@ -43,6 +43,8 @@ def check_against_model(buf: Buffer, empty: Any, rng: random.Random, steps: int)
             assert buf.tail_from(start) == model[max(start, 0) :]
             end = rng.randint(0, len(model))
             assert buf.slice(start, end) == model[max(start, 0) : end], (model, start, end)
+            char = alphabet[rng.randrange(len(alphabet))]
+            assert buf.rfind(char, start) == model.rfind(char, max(start, 0)), (model, start)
         assert len(buf) == len(model)
     assert buf.text() == model
 

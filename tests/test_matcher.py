@@ -11,7 +11,7 @@ import pytest
 
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _matcher
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
-from aioexpect._scan import Reach, literal_prefix, reach_of
+from aioexpect._scan import Reach, in_last_line, literal_prefix, reach_of
 
 from .splits import splits
 
@@ -189,6 +189,8 @@ PROPERTY_PATTERNS = [
     [r"ab(?!b)", r"[bc](?!\n)c"],
     [r"c(?=1 a)", r"\bb b"],
     [r"b[\s\S]*1"],
+    [r"b+ ?\Z", r"(?<=\n)c\Z"],
+    [r"1 a\Z", r"\n1\Z"],
 ]
 
 
@@ -292,6 +294,40 @@ def test_search_is_incremental_not_quadratic():
 )
 def test_literal_prefix(pattern, prefix):
     assert literal_prefix(re.compile(pattern)) == prefix
+
+
+@pytest.mark.parametrize(
+    ("pattern", "last_line"),
+    [
+        (r"router#\Z", True),
+        (r"[\w.-]+[#>] ?\Z", True),
+        (r"(?<=\n)\w+\$ \Z", True),
+        (r"(?:^|(?<=\r))\S+# ?\Z", True),
+        (r"router#$", False),  # $ also matches before a final newline
+        (r"\n\w+#\Z", False),  # matches a newline
+        (r"\s*#\Z", False),
+        (r"(?s).#\Z", False),
+        (r"a\Z|b", False),
+    ],
+)
+def test_in_last_line(pattern, last_line):
+    assert in_last_line(re.compile(pattern)) is last_line
+
+
+def test_a_prompt_pattern_searches_only_the_last_line():
+    """A driver's prompt ends at the end of the buffer and holds no newline:
+    however much output precedes it, only the last line is searched (a
+    bounded pattern would otherwise keep its width and a margin)."""
+    pattern = r"[\w.-]{1,64}# ?\Z"
+    items = normalize_patterns([pattern], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    buf = Buffer("")
+    buf.append("router# show version\r\n" + "uptime is 3 weeks, router# is up\r\n" * 2000)
+    assert searcher.search(buf) is None
+    assert len(buf) - searcher._scans[0].resume < 40
+    buf.append("router# ")
+    found = searcher.search(buf)
+    assert found is not None and buf.text()[found.start : found.end] == "router# "
 
 
 def test_a_literal_prefix_keeps_even_a_multiline_pattern_incremental():
