@@ -242,16 +242,24 @@ def test_nothing_lost_or_duplicated_across_matches():
         assert len(matches) == 300, label
 
 
+def fed_far(pattern: str, chunk: str, rounds: int, near: int) -> tuple[Searcher, Buffer]:
+    """Feed ``chunk`` ``rounds`` times, searching after each: nothing may
+    match, and the search must resume within ``near`` characters of the end
+    (the work per chunk stays bounded, however long the buffer grows)."""
+    items = normalize_patterns([pattern], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    buf = Buffer("")
+    for _ in range(rounds):
+        buf.append(chunk)
+        assert searcher.search(buf) is None
+        assert len(buf) - searcher._scans[0].resume <= near
+    return searcher, buf
+
+
 def test_line_suffix_patterns_resume_near_the_end():
     r"""``(\d+)\r?\n`` may match a newline, but only in its bounded suffix:
     it must not rescan the buffer on every chunk."""
-    items = normalize_patterns([r"END (\d+)\r?\n"], exact=False, bytes_mode=False, encoding="utf-8")
-    searcher = Searcher(items)
-    buf = Buffer("")
-    for _ in range(500):
-        buf.append("0123456789 the quick brown fox\r\n" * 40)
-        assert searcher.search(buf) is None
-        assert len(buf) - searcher._scans[0].resume <= 2048
+    searcher, buf = fed_far(r"END (\d+)\r?\n", "0123456789 the quick brown fox\r\n" * 40, 500, 2048)
     buf.append("END 42\r\n")
     found = searcher.search(buf)
     assert found is not None and found.re_match is not None
@@ -261,15 +269,8 @@ def test_line_suffix_patterns_resume_near_the_end():
 def test_search_is_incremental_not_quadratic():
     """32 MB would take minutes with a rescan per chunk; count the work
     instead of timing it: each chunk's search touches only a bounded window."""
-    items = normalize_patterns([r"MARK-\d+"], exact=False, bytes_mode=False, encoding="utf-8")
-    searcher = Searcher(items)
-    buf = Buffer("")
     line = "".join(chr(97 + i % 26) for i in range(79)) + "\n"
-    for _ in range(2000):
-        buf.append(line * 50)
-        assert searcher.search(buf) is None
-        scan = searcher._scans[0]
-        assert len(buf) - scan.resume <= 4096
+    searcher, buf = fed_far(r"MARK-\d+", line * 50, 2000, 4096)
     buf.append("MARK-7\n")
     found = searcher.search(buf)
     assert found is not None and found.start == len(buf) - 7
@@ -318,13 +319,8 @@ def test_a_prompt_pattern_searches_only_the_last_line():
     """A driver's prompt ends at the end of the buffer and holds no newline:
     however much output precedes it, only the last line is searched (a
     bounded pattern would otherwise keep its width and a margin)."""
-    pattern = r"[\w.-]{1,64}# ?\Z"
-    items = normalize_patterns([pattern], exact=False, bytes_mode=False, encoding="utf-8")
-    searcher = Searcher(items)
-    buf = Buffer("")
-    buf.append("router# show version\r\n" + "uptime is 3 weeks, router# is up\r\n" * 2000)
-    assert searcher.search(buf) is None
-    assert len(buf) - searcher._scans[0].resume < 40
+    chunk = "router# show version\r\n" + "uptime is 3 weeks, router# is up\r\n" * 50
+    searcher, buf = fed_far(r"[\w.-]{1,64}# ?\Z", chunk, 40, 40)
     buf.append("router# ")
     found = searcher.search(buf)
     assert found is not None and buf.text()[found.start : found.end] == "router# "
@@ -334,13 +330,8 @@ def test_a_literal_prefix_keeps_even_a_multiline_pattern_incremental():
     r"""``foo[\s\S]*bar`` may span any number of lines, so without its prefix
     every chunk would rescan from where the expect began; until ``foo``
     arrives there is nothing to rescan."""
-    items = normalize_patterns([r"foo[\s\S]*bar"], exact=False, bytes_mode=False, encoding="utf-8")
-    searcher = Searcher(items)
-    buf = Buffer("")
-    for _ in range(500):
-        buf.append("the quick brown fox jumps over the lazy dog\n" * 40)
-        assert searcher.search(buf) is None
-        assert len(buf) - searcher._scans[0].resume < 3
+    chunk = "the quick brown fox jumps over the lazy dog\n" * 40
+    searcher, buf = fed_far(r"foo[\s\S]*bar", chunk, 500, 2)
     buf.append("fo")
     assert searcher.search(buf) is None
     buf.append("o\nand then bar!")
