@@ -7,10 +7,10 @@ prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
 ``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).
 ``literal_prefix(pattern)`` is the text every match starts with, which a
 plain substring search can look for first; ``in_last_line(pattern)`` says
-whether every match lies in the buffer's last line (a prompt).  The analysis walks the parse
-tree of the standard library's ``re`` and is conservative: whatever it does
-not recognise is ``ANY`` (or no prefix), which is always correct, only
-slower.
+whether every match lies in the buffer's last line (a prompt).  The
+analysis walks the parse tree of the standard library's ``re`` and is
+conservative: whatever it does not recognise is ``ANY`` (or no prefix, or
+not the last line), which is always correct, only slower.
 """
 
 from __future__ import annotations
@@ -115,17 +115,17 @@ def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
 
 @functools.lru_cache(maxsize=1024)
 def literal_prefix(pattern: re.Pattern[Any]) -> Any:
-    """The characters every match of ``pattern`` starts with: its leading
+    r"""The characters every match of ``pattern`` starts with: its leading
     literals, after any zero-width assertions (``\b``, ``^``, look-arounds),
     which consume nothing.  Empty (``""`` or ``b""``) when there are none or
-    case does not matter."""
+    case does not matter (a compiled pattern's flags include inline ones)."""
     empty = pattern.pattern[:0]
-    if _parser is None or pattern.flags & (re.IGNORECASE | re.LOCALE):  # pragma: no cover
+    if _parser is None:  # pragma: no cover
+        return empty
+    if pattern.flags & (re.IGNORECASE | re.LOCALE):
         return empty
     try:
         tree = _parser.parse(pattern.pattern, pattern.flags)
-        if tree.state.flags & (re.IGNORECASE | re.LOCALE):
-            return empty
         codes: list[int] = []
         for op, av in tree:
             name = str(op)
