@@ -307,7 +307,8 @@ def pipes_alone_rows(table: Table, path: str, cap: float, repeat: int) -> None:
         vs = got["vs"] and got["vs"] + ALONE
         row = table.add(got["name"] + ALONE, got["seconds"], got["note"], vs=vs)
         row.median = got["median"]
-        row.extra["median"] = f"{got['median']:.4f}s"
+        if row.median is not None:  # None: it failed (see its note)
+            row.extra["median"] = f"{row.median:.4f}s"
 
 
 def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
@@ -375,8 +376,9 @@ def main() -> None:
         table.run(repeat)
         try:
             pipes_alone_rows(table, path, cap, repeat)
-        except subprocess.CalledProcessError as exc:
-            table.add("pipes alone", None, f"probe failed: {exc.stderr.strip()[-200:]}")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            why = exc.stderr.strip()[-200:] if isinstance(exc.stderr, str) else str(exc)
+            table.add("pipes alone", None, f"probe failed: {why}")
         targets(table)
         pexpect_rows(table, path, small, cap)
         try:
