@@ -1,7 +1,8 @@
 """Monitors: callbacks fired each time a pattern appears in incoming data.
 
 A monitor scans the stream on its own (the session's buffer and readers are
-not involved) and keeps only the tail that could still start a match.
+not involved) and keeps only the tail that could still start a match, with
+the margin before it that look-behinds read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ._matcher import Buffer, Searcher
+from ._matcher import MARGIN, Buffer, Searcher
 
 __all__ = ["Monitor", "add_monitor"]
 
@@ -47,8 +48,9 @@ class Monitor:
             self._fire(session, match)
             searcher = Searcher([self._pattern], [self._original])
         # Keep what a later match could still start in (the scan's resume
-        # point), bounded for patterns that may span lines.
-        keep_from = max(_resume(searcher), len(buf) - MAX_HISTORY)
+        # point) and the margin before it that look-behinds read, as the
+        # session's buffer does; bounded for patterns that may span lines.
+        keep_from = max(_resume(searcher) - MARGIN, len(buf) - MAX_HISTORY)
         buf.consume(keep_from)
 
     def _fire(self, session: Any, match: Any) -> None:

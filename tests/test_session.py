@@ -9,14 +9,20 @@ import gc
 import io
 import logging
 import random
+import re
 
 import pytest
 
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
+from aioexpect._matcher import normalize_patterns
+from aioexpect._monitor import Monitor
 from aioexpect.testing import memory_pair
 
 from .helpers import opened
+from .splits import splits
+
+log = logging.getLogger("test")
 
 
 async def test_match_consumes_exactly_up_to_its_end():
@@ -359,6 +365,45 @@ async def test_monitors_fire_whether_or_not_anyone_expects():
         await peer.write(b"ALARM 4 ")
         await s.expect("ALARM 4 ")
         assert seen[-1] == "4" and async_seen[-1] == "3"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "pieces"),
+    [
+        (r"(?<=\n)ok\Z", [b"status\n", b"ok"]),  # a prompt-like pattern: last line only
+        (r"(?<=xy)ab", [b"z" * 2000 + b"xy", b"ab"]),  # a literal prefix found in place
+        (r"(?<=\n)\w+: ok", [b"x\n" + b"y" * 300, b": ok"]),  # a line longer than the margin
+    ],
+)
+async def test_monitors_keep_the_context_a_look_behind_needs(pattern, pieces):
+    """A monitor keeps only what a later match could start in, plus the
+    characters before it that a look-behind reads."""
+    seen: list[str] = []
+    async with opened() as (s, peer):
+        s.add_monitor(pattern, lambda session, m: seen.append(m.group(0)))
+        for piece in pieces:
+            await peer.write(piece)
+            await s.expect_exact(piece.decode()[-2:])
+        assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"ALARM (\d+)\n", r"(?<=x\n)ALARM (\d+)\n", r"(?<=\n)ALARM (\d+)\r?\n", r"ALARM (\d+)(?=\n)"],
+)
+def test_a_monitor_fires_once_per_match_over_any_chunking(pattern):
+    """What a monitor keeps for look-behinds is never matched twice.  (The
+    patterns end where the data says so: an unbounded ``\\d+`` at the end
+    matches what has arrived, so chunking would change it.)"""
+    data = "".join(f"{'x' * (i * 37 % 300)}\nALARM {i}\n" for i in range(60))
+    expected = [m.group(1) for m in re.finditer(pattern, data)]
+    for label, chunks in splits(data, seeds=range(8)):
+        seen: list[str] = []
+        items = normalize_patterns(pattern, exact=False, bytes_mode=False, encoding="utf-8")
+        monitor = Monitor(pattern, items[0], lambda s, m, seen=seen: seen.append(m.group(1)), log)
+        for chunk in chunks:
+            monitor.feed(None, chunk)
+        assert seen == expected, label
 
 
 async def test_dropped_session_warns_and_is_collected():
