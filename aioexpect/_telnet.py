@@ -10,7 +10,7 @@ Invariants, whatever the peer sends:
   to negotiation are not written while the peer leaves ``REPLY_LIMIT``
   bytes unread; option commands beyond a budget (a storm) are ignored.
 - Rule 2: nothing received is lost: data buffered before a reset or an EOF
-  is read before the error or the empty read.
+  is read (or pushed, see ``start_receiving``) before the error or the end.
 - Rule 3: what the user sends reaches the remote program as sent.  Unless
   the encoding is ASCII, we offer BINARY (RFC 856) for our direction once
   the peer shows it speaks telnet, and ``open_telnet`` waits briefly for
@@ -39,6 +39,7 @@ from telnetlib3.telopt import WILL as SEND_WILL
 from telnetlib3.telopt import WONT as SEND_WONT
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
+from ._inbox import OnData, OnEnd
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -157,12 +158,27 @@ def _wants_binary(encoding: str | None) -> bool:
         return True  # the session rejects it with a clear message
 
 
+class _Push:
+    """A receiver of push delivery (``start_receiving``)."""
+
+    __slots__ = ("ended", "on_data", "on_end", "ready", "stopped")
+
+    def __init__(self, on_data: OnData, on_end: OnEnd) -> None:
+        self.on_data = on_data
+        self.on_end = on_end
+        self.ready = False  # what was buffered before has been handed over
+        self.stopped = False  # on_data said no more, until resume_receiving
+        self.ended = False
+
+
 class _Protocol(asyncio.Protocol):
-    """The socket's callbacks: scanner in, bounded buffer out."""
+    """The socket's callbacks: scanner in; bounded buffer out, or straight
+    to a push receiver when it is ready and nothing waits in the buffer."""
 
     def __init__(self, term_type: str, dimensions: tuple[int, int], encoding: str | None) -> None:
         self.term_type = term_type
         self.encoding = encoding
+        self.peer = ""  # host:port, for errors
         self.rows, self.cols = dimensions
         self.transport: asyncio.Transport | None = None
         self.writer: TelnetWriter | None = None
@@ -176,6 +192,7 @@ class _Protocol(asyncio.Protocol):
         self.writable.set()
         self.gone = asyncio.Event()
         self.binary = _BinaryOffer(_wants_binary(encoding))
+        self.push: _Push | None = None
         self._tokens = float(BURST)
         self._stamp = 0.0
         self._storm_logged = False
@@ -206,6 +223,7 @@ class _Protocol(asyncio.Protocol):
         self.eof = True
         self.changed.set()
         self.binary.settle()
+        self._end_push()
         return True  # half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -216,6 +234,7 @@ class _Protocol(asyncio.Protocol):
         self.writable.set()
         self.gone.set()
         self.binary.settle()
+        self._end_push()
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -233,11 +252,56 @@ class _Protocol(asyncio.Protocol):
 
     def _on_data(self, data: bytes) -> None:
         self.binary.on_data()
+        push = self.push
+        if push is not None and push.ready and not push.stopped and not self.buffer:
+            if not push.on_data(data):
+                push.stopped = True
+                self._pause()
+            return
         self.buffer += data
         self.changed.set()
-        if not self.paused and len(self.buffer) >= HIGH_WATER and self.transport is not None:
+        if len(self.buffer) >= HIGH_WATER or (push is not None and push.stopped):
+            self._pause()
+
+    def _pause(self) -> None:
+        if not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
+
+    # -- push delivery ---------------------------------------------------------------
+
+    def hand_over(self) -> None:
+        """Start push delivery: the buffered data first, then what arrives."""
+        if self.push is not None:
+            self.push.ready = True
+            self.drain()
+
+    def drain(self) -> None:
+        """Push what the buffer holds while the receiver takes it; then read
+        on, or report the end."""
+        push = self.push
+        if push is None or not push.ready or push.ended:
+            return
+        while self.buffer and not push.stopped:
+            data = bytes(self.buffer)
+            self.buffer.clear()
+            push.stopped = not push.on_data(data)
+        if push.stopped:
+            self._pause()
+            return
+        self.changed.clear()
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        self._end_push()
+
+    def _end_push(self) -> None:
+        """Report the end to the push receiver, once, after all data."""
+        push = self.push
+        if push is None or not push.ready or push.ended or self.buffer or not self.eof:
+            return
+        push.ended = True
+        push.on_end(None if self.error is None else _lost(self.peer, self.error))
 
     def _on_command(self, command: bytes) -> bool:
         if not self._spend():
@@ -315,9 +379,12 @@ class TelnetTransport(Transport):
         self._peer = peer
         self._closed = False
         self._eof_sent = False
+        protocol.peer = peer
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
         protocol = self._protocol
+        if protocol.push is not None:
+            raise RuntimeError("read() after start_receiving(): data is pushed")
         while True:
             self._check_open()
             if protocol.buffer:
@@ -327,6 +394,22 @@ class TelnetTransport(Transport):
             if protocol.eof:
                 return b""
             await protocol.changed.wait()
+
+    def start_receiving(self, on_data: OnData, on_end: OnEnd) -> bool:
+        """Push delivery: data goes to ``on_data`` as the socket delivers it,
+        without a read (and a task switch) per chunk."""
+        protocol = self._protocol
+        if self._closed or protocol.push is not None:
+            return False
+        protocol.push = _Push(on_data, on_end)
+        asyncio.get_running_loop().call_soon(protocol.hand_over)
+        return True
+
+    def resume_receiving(self) -> None:
+        push = self._protocol.push
+        if push is not None and push.stopped and not self._closed:
+            push.stopped = False
+            asyncio.get_running_loop().call_soon(self._protocol.drain)
 
     async def write(self, data: bytes) -> None:
         self._check_open()
@@ -381,6 +464,7 @@ class TelnetTransport(Transport):
         if self._closed:
             return
         self._closed = True
+        self._protocol.push = None  # nothing is delivered after close()
         self._protocol.changed.set()
         self._protocol.writable.set()
         if force:
@@ -396,6 +480,7 @@ class TelnetTransport(Transport):
 
     def abort(self) -> None:
         self._closed = True
+        self._protocol.push = None
         self._protocol.changed.set()
         self._protocol.writable.set()
         self._transport.abort()
