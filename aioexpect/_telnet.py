@@ -175,10 +175,12 @@ class _Protocol(asyncio.Protocol):
     """The socket's callbacks: scanner in; bounded buffer out, or straight
     to a push receiver when it is ready and nothing waits in the buffer."""
 
-    def __init__(self, term_type: str, dimensions: tuple[int, int], encoding: str | None) -> None:
+    def __init__(
+        self, term_type: str, dimensions: tuple[int, int], encoding: str | None, peer: str
+    ) -> None:
         self.term_type = term_type
         self.encoding = encoding
-        self.peer = ""  # host:port, for errors
+        self.peer = peer  # host:port, for errors
         self.rows, self.cols = dimensions
         self.transport: asyncio.Transport | None = None
         self.writer: TelnetWriter | None = None
@@ -379,7 +381,6 @@ class TelnetTransport(Transport):
         self._peer = peer
         self._closed = False
         self._eof_sent = False
-        protocol.peer = peer
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
         protocol = self._protocol
@@ -538,7 +539,7 @@ async def open_telnet(
     try:
         async with asyncio.timeout(connect_timeout):
             transport, protocol = await loop.create_connection(
-                lambda: _Protocol(term_type, dimensions, encoding), host, port
+                lambda: _Protocol(term_type, dimensions, encoding, peer), host, port
             )
     except TimeoutError as exc:
         raise ConnectError(
