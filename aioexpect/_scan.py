@@ -68,10 +68,33 @@ class Reach(enum.Enum):
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
 def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any, bool]:
-    """``reach_of(pattern)``, then ``literal_prefix(pattern)`` and
-    ``in_last_line(pattern)``, in one lookup (hashing a compiled pattern
-    hashes its code)."""
-    return (*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern))
+    """``(*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern))``
+    from one parse, in one cached lookup (hashing a compiled pattern hashes
+    its code)."""
+    empty = pattern.pattern[:0]
+    if _parser is None:  # pragma: no cover
+        return Reach.ANY, 0, 0, 0, empty, False
+    try:
+        tree = _parser.parse(pattern.pattern, pattern.flags)
+    except Exception:  # analysis is an optimisation: fall back safely
+        return Reach.ANY, 0, 0, 0, empty, False
+    dotall = bool(pattern.flags & re.DOTALL)
+    return (*_reach(tree, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
+
+
+def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
+    """``(reach, width, pre, post)``; ``width`` is meaningful for ``BOUNDED``,
+    ``pre`` and ``post`` for ``LINE``."""
+    reach, width, pre, post, _prefix, _last = analyse(pattern)
+    return reach, width, pre, post
+
+
+def literal_prefix(pattern: re.Pattern[Any]) -> Any:
+    r"""The characters every match of ``pattern`` starts with: its leading
+    literals, after any zero-width assertions (``\b``, ``^``, look-arounds),
+    which consume nothing.  Empty (``""`` or ``b""``) when there are none or
+    case does not matter (a compiled pattern's flags include inline ones)."""
+    return analyse(pattern)[4]
 
 
 def in_last_line(pattern: re.Pattern[Any]) -> bool:
@@ -79,65 +102,46 @@ def in_last_line(pattern: re.Pattern[Any]) -> bool:
     with ``\Z`` (the end of the buffer) and can never match a newline, as a
     driver's prompt pattern does.  Such a match starts after the last
     newline, so nothing before it need be searched."""
-    if _parser is None:  # pragma: no cover
-        return False
-    try:
-        tree = _parser.parse(pattern.pattern, pattern.flags)
-        items = list(tree)
-        if not items or str(items[-1][0]) != "AT" or str(items[-1][1]) != "AT_END_STRING":
-            return False
-        return not _may_match_newline(tree, bool(pattern.flags & re.DOTALL))
-    except Exception:  # analysis is an optimisation: fall back safely
-        return False
+    return bool(analyse(pattern)[5])
 
 
-@functools.lru_cache(maxsize=1024)
-def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
-    """``(reach, width, pre, post)``; ``width`` is meaningful for ``BOUNDED``,
-    ``pre`` and ``post`` for ``LINE``."""
-    if _parser is None:  # pragma: no cover
-        return Reach.ANY, 0, 0, 0
+def _reach(tree: Any, dotall: bool) -> tuple[Reach, int, int, int]:
     try:
-        tree = _parser.parse(pattern.pattern, pattern.flags)
         _lo, hi = tree.getwidth()
         if hi <= MAX_WIDTH:
             return Reach.BOUNDED, int(hi), 0, 0
-        dotall = bool(pattern.flags & re.DOTALL)
         if not _may_match_newline(tree, dotall):
             return Reach.LINE, 0, 0, 0
         edges = _edges(tree, dotall)
         if edges is not None:
             return Reach.LINE, 0, *edges
-        return Reach.ANY, 0, 0, 0
     except Exception:  # analysis is an optimisation: fall back safely
-        return Reach.ANY, 0, 0, 0
+        pass
+    return Reach.ANY, 0, 0, 0
 
 
-@functools.lru_cache(maxsize=1024)
-def literal_prefix(pattern: re.Pattern[Any]) -> Any:
-    r"""The characters every match of ``pattern`` starts with: its leading
-    literals, after any zero-width assertions (``\b``, ``^``, look-arounds),
-    which consume nothing.  Empty (``""`` or ``b""``) when there are none or
-    case does not matter (a compiled pattern's flags include inline ones)."""
+def _prefix(tree: Any, pattern: re.Pattern[Any]) -> Any:
     empty = pattern.pattern[:0]
-    if _parser is None:  # pragma: no cover
-        return empty
     if pattern.flags & (re.IGNORECASE | re.LOCALE):
         return empty
+    codes: list[int] = []
+    for op, av in tree:
+        name = str(op)
+        if name == "LITERAL":
+            codes.append(av)
+        elif codes or name not in ("AT", "ASSERT", "ASSERT_NOT"):
+            break
+    return bytes(codes) if isinstance(empty, bytes) else "".join(map(chr, codes))
+
+
+def _last_line(tree: Any, dotall: bool) -> bool:
     try:
-        tree = _parser.parse(pattern.pattern, pattern.flags)
-        codes: list[int] = []
-        for op, av in tree:
-            name = str(op)
-            if name == "LITERAL":
-                codes.append(av)
-            elif codes or name not in ("AT", "ASSERT", "ASSERT_NOT"):
-                break
+        items = list(tree)
+        if not items or str(items[-1][0]) != "AT" or str(items[-1][1]) != "AT_END_STRING":
+            return False
+        return not _may_match_newline(tree, dotall)
     except Exception:  # analysis is an optimisation: fall back safely
-        return empty
-    if isinstance(empty, bytes):
-        return bytes(codes)
-    return "".join(map(chr, codes))
+        return False
 
 
 def _edges(tree: Any, dotall: bool) -> tuple[int, int] | None:
