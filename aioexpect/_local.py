@@ -121,7 +121,7 @@ class LocalTransport(ChildStatus, Transport):
     # -- reading -------------------------------------------------------------
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
-        if self._pusher is not None:
+        if self._pusher is not None and not self._closed:  # closed: ClosedError
             raise RuntimeError("read() after start_receiving(): data is pushed")
         return await self._inbox.read(max_bytes)
 

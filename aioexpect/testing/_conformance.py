@@ -62,7 +62,8 @@ async def check_transport(
       ``on_data`` returned false nothing more arrives until
       ``resume_receiving()``, then the rest does, complete; after
       ``write_eof()`` ``on_end(None)`` comes once, after all data.
-    * **push, then close** -- after ``close()`` nothing is delivered.
+    * **push, then close** -- after ``close()`` nothing is delivered, and
+      ``read()`` raises ``ClosedError``.
 
     Throughout, ``read()`` must return ``bytes``, between 1 and
     ``max_bytes`` of them unless at end-of-file.  A failure raises
@@ -444,3 +445,9 @@ async def _check_push_close(transport: Transport) -> None:
     got.check()
     assert got.calls == calls, "on_data was called after close()"
     assert not got.ended.done(), f"on_end({got.ended.result()!r}) was called after close()"
+    try:
+        await transport.read()
+    except ClosedError:
+        pass
+    else:
+        raise AssertionError("read() after close() did not raise ClosedError")
