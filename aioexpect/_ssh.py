@@ -5,9 +5,10 @@ refused / DNS / timeout / protocol failures give ``ConnectError``, an
 unknown or changed host key ``HostKeyError`` (raised during key exchange,
 so before any credential is sent), rejected credentials
 ``AuthenticationError``; afterwards a vanished peer gives
-``ConnectionLostError``.  Received bytes are buffered here up to
-``HIGH_WATER``; past that the channel stops reading, so the SSH window
-pushes back on the server.
+``ConnectionLostError``.  Received bytes wait in an ``Inbox`` of up to
+``HIGH_WATER`` bytes, or go straight to the session once it asked for push
+delivery; when either is full, asyncssh holds what arrives and stops
+widening the SSH window, which pushes back on the server.
 """
 
 from __future__ import annotations
@@ -28,33 +29,36 @@ from ._exceptions import (
     ConnectionLostError,
     HostKeyError,
 )
+from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
 
 _log = logging.getLogger("aioexpect")
 
-#: Unread bytes above which the channel stops reading from the server.
+#: Unread bytes above which the channel stops reading from the server (it
+#: reads again below half of that).
 HIGH_WATER = 1 << 20
-#: ... and below which it reads again.
-LOW_WATER = HIGH_WATER // 4
 #: Seconds ``close()`` lets the server acknowledge before aborting.
 CLOSE_GRACE = 1.0
 _MASK = "********"
 
 
 class _Channel(asyncssh.SSHClientSession[bytes]):
-    """asyncssh's callbacks, turned into a bounded buffer and a few flags."""
+    """asyncssh's callbacks, turned into an ``Inbox`` (or a ``Pusher`` once
+    data is pushed) and a few flags.  Pausing asks asyncssh to hold what
+    arrives; it stops widening the SSH window, which pushes back on the
+    server."""
 
-    def __init__(self) -> None:
+    def __init__(self, peer: str) -> None:
         self.chan: asyncssh.SSHClientChannel[bytes] | None = None
-        self.buffer = bytearray()
+        self.inbox = Inbox(f"SSH {peer}", self.pause, self.resume, HIGH_WATER)
+        self.pusher: Pusher | None = None
+        self.peer = peer
         self.eof = False
         self.error: BaseException | None = None
         self.exit_status: int | None = None
         self.exit_signal: str | None = None
-        self.paused = False
-        self.changed = asyncio.Event()
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = asyncio.Event()
@@ -64,24 +68,31 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
 
     def data_received(self, data: bytes, datatype: asyncssh.DataType) -> None:
         # stdout and stderr (extended data) interleave in arrival order.
-        self.buffer += data
-        self.changed.set()
-        if not self.paused and len(self.buffer) >= HIGH_WATER and self.chan is not None:
-            self.paused = True
-            self.chan.pause_reading()
+        if self.pusher is None:
+            self.inbox.feed(data)
+        else:
+            self.pusher.data(data)
 
     def eof_received(self) -> bool:
-        self.eof = True
-        self.changed.set()
+        self._end(None)
         return True  # stay half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if exc is not None and not self.eof:
-            self.error = exc
-        self.eof = True
-        self.changed.set()
+        self._end(exc)
         self.writable.set()
         self.gone.set()
+
+    def _end(self, exc: BaseException | None) -> None:
+        """End of data, reported once: asyncssh calls ``eof_received`` only
+        after all data, and ``connection_lost`` after that or instead."""
+        if self.eof:
+            return
+        self.eof = True
+        self.error = exc
+        if self.pusher is None:
+            self.inbox.feed_eof(exc)
+        else:
+            self.pusher.end(exc)
 
     def exit_status_received(self, status: int) -> None:
         self.exit_status = status
@@ -95,15 +106,17 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
     def resume_writing(self) -> None:
         self.writable.set()
 
-    def take(self, max_bytes: int) -> bytes:
-        data = bytes(self.buffer[:max_bytes])
-        del self.buffer[:max_bytes]
-        if not self.buffer:
-            self.changed.clear()
-        if self.paused and len(self.buffer) <= LOW_WATER and self.chan is not None:
-            self.paused = False
+    def pause(self) -> None:
+        if self.chan is not None:
+            self.chan.pause_reading()
+
+    def resume(self) -> None:
+        """Delivers what asyncssh held, at once (re-entrantly)."""
+        if self.chan is not None:
             self.chan.resume_reading()
-        return data
+
+    def lost(self, error: BaseException) -> ConnectionLostError:
+        return _lost(self.peer, error)
 
 
 class SSHTransport(Transport):
@@ -132,16 +145,25 @@ class SSHTransport(Transport):
         self._eof_sent = False
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
+        self._check_open()
+        if self._channel.pusher is not None:
+            raise RuntimeError("read() after start_receiving(): data is pushed")
+        return await self._channel.inbox.read(max_bytes)
+
+    def start_receiving(self, on_data: OnData, on_end: OnEnd) -> bool:
+        """Push delivery: data goes to ``on_data`` as asyncssh delivers it,
+        without a read (and a task switch) per chunk."""
         channel = self._channel
-        while True:
-            self._check_open()
-            if channel.buffer:
-                return channel.take(max_bytes)
-            if channel.error is not None:
-                raise _lost(self._peer, channel.error)
-            if channel.eof:
-                return b""
-            await channel.changed.wait()
+        if self._closed or channel.pusher is not None:
+            return False
+        channel.pusher = Pusher(channel.inbox, on_data, on_end, channel.pause, channel.lost)
+        return True
+
+    def resume_receiving(self) -> None:
+        # On the next loop iteration: asyncssh delivers what it held at once,
+        # which must not happen inside the receiver's own call.
+        if self._channel.pusher is not None and not self._closed:
+            asyncio.get_running_loop().call_soon(self._channel.resume)
 
     async def write(self, data: bytes) -> None:
         self._check_open()
@@ -198,9 +220,7 @@ class SSHTransport(Transport):
     async def close(self, *, force: bool = False) -> None:
         if self._closed:
             return
-        self._closed = True
-        self._channel.changed.set()  # wake a pending read: it raises ClosedError
-        self._channel.writable.set()
+        self._release()
         if force:
             self.abort()
         else:
@@ -214,10 +234,18 @@ class SSHTransport(Transport):
             await self._conn.wait_closed()
 
     def abort(self) -> None:
-        self._closed = True
-        self._channel.changed.set()
-        self._channel.writable.set()
+        self._release()
         self._conn.abort()
+
+    def _release(self) -> None:
+        """Closed: a pending read raises ``ClosedError``, a pending write
+        returns, and nothing more is pushed."""
+        self._closed = True
+        channel = self._channel
+        channel.inbox.close()
+        channel.writable.set()
+        if channel.pusher is not None:
+            channel.pusher.cancel()
 
     @property
     def closed(self) -> bool:
@@ -344,7 +372,7 @@ async def open_ssh(
         asyncssh_options,
     )
     rows, cols = dimensions
-    channel = _Channel()
+    channel = _Channel(peer)
     try:
         async with asyncio.timeout(connect_timeout):
             conn = await asyncssh.connect(host, port, **options)

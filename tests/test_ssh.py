@@ -286,6 +286,35 @@ async def test_back_pressure_bounds_unread_data() -> None:
             await transport.close()
 
 
+async def test_a_full_session_pushes_back_on_the_server_and_loses_nothing() -> None:
+    """The session takes pushed data up to ``max_buffer``; then asyncssh
+    holds what arrives and the SSH window closes, until the reader drains."""
+    sent = asyncio.Event()
+    block = b"".join(b"%07d\n" % i for i in range(8192))  # 64 KiB of numbered lines
+    rounds = 4 * _ssh.HIGH_WATER // len(block)  # twice asyncssh's 2 MiB window
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            for _ in range(rounds):
+                process.stdout.write(block)
+                await process.stdout.drain()
+            sent.set()
+            process.exit(0)
+
+    async with (
+        ssh_server(flood) as server,
+        connect(server, term_type=None, max_buffer=len(block) // 4, encoding=None) as s,
+    ):
+        await s.expect_exact(b"0000000\n")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(sent.wait(), 0.5)
+        received = [b"0000000\n"]
+        while data := await s.read_some():
+            received.append(data)
+        assert b"".join(received) == block * rounds
+        assert sent.is_set()
+
+
 # -- conformance --------------------------------------------------------------------
 
 
