@@ -254,7 +254,15 @@ def connect(url: str, **options: Any) -> Opener:
 
 
 def parse_url(url: str) -> SplitResult:
-    """``urlsplit`` with a clear ``ValueError`` (password redacted) for a bad port."""
+    """``urlsplit``, with a clear ``ValueError`` (password masked) for a bad
+    port, and for a user name or password holding an unencoded ``/``, ``?``
+    or ``#``, which ``urlsplit`` would take for the end of the host."""
+    _, sep, rest = url.partition("://")
+    if sep and any(c in rest.rpartition("@")[0] for c in "/?#"):
+        raise ValueError(
+            f"the user name or password in {redact_url(url)!r} holds '/', '?' or '#': "
+            "percent-encode it (%2F, %3F, %23) or pass it as an argument"
+        )
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018  (validates the port)
@@ -264,13 +272,19 @@ def parse_url(url: str) -> SplitResult:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ``********``."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """The URL with any password replaced by ``********``: whatever follows
+    the user name's ``:`` up to the last ``@``.  Read from the text, not
+    parsed, so that a URL that does not parse (a password holding ``#``, a
+    mistyped scheme) is masked too.  ``spawn:`` commands are left as they are."""
+    if url[:6].lower() == "spawn:":
         return url
-    netloc = parts.netloc.rpartition("@")
-    user = netloc[0].partition(":")[0]
-    return parts._replace(netloc=f"{user}:********@{netloc[2]}").geturl()
+    at = url.rfind("@")
+    start = url.find("://")
+    start = start + 3 if 0 <= start < at else 0
+    colon = url.find(":", start, at)
+    if at < 0 or colon < 0:
+        return url
+    return f"{url[: colon + 1]}********{url[at:]}"
 
 
 def _check_dimensions(dimensions: tuple[int, int]) -> None:

@@ -95,12 +95,15 @@ def test_plan_accepts_bare_hosts_and_spawn_urls() -> None:
         ("ssh://h/path", ValueError, "no path"),
         ("spawn:", ValueError, "no command"),
         (("h",), TypeError, "URL string or a Host"),
+        ("ssh://u:hid#den@h", ValueError, "percent-encode"),
+        ("\ufefftelnet://u:hidden@h", ValueError, "unsupported URL scheme"),
+        ("telnet//u:hidden@h", ValueError, "percent-encode"),
     ],
 )
 def test_plan_rejects_bad_targets(target: Any, error: type[Exception], text: str) -> None:
     with pytest.raises(error, match=text) as info:
         _plan(target)
-    assert "hidden" not in str(info.value)
+    assert "hidden" not in str(info.value) and "hid#den" not in str(info.value)
 
 
 def test_log_names_follow_host_and_port_and_stay_unique() -> None:

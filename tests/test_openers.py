@@ -35,6 +35,11 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("ssh://", ValueError, "no host"),
         ("spawn:", ValueError, "names no command"),
         ("ssh://u:s3cret@host:notaport", ValueError, "bad port"),
+        # A password with a URL delimiter, unencoded: urlsplit would end the
+        # host there (and quote the password in its own message).
+        ("ssh://u:s3cret#x@host", ValueError, "percent-encode"),
+        ("telnet://u:s3/cret@host:23", ValueError, "percent-encode"),
+        ("ssh://u:s3cret?@host", ValueError, "percent-encode"),
     ],
 )
 def test_bad_urls_are_value_errors(url, error, text):
@@ -53,6 +58,13 @@ def test_url_credentials_conflicting_with_arguments():
 def test_redact_url():
     assert redact_url("ssh://u:p%40ss@h:22/x") == "ssh://u:********@h:22/x"
     assert redact_url("telnet://h") == "telnet://h"
+    assert redact_url("ssh://u@h:22") == "ssh://u@h:22"
+    # Masked from the text, also where the URL does not parse.
+    assert redact_url("ssh://u:p#a/s?s@w@h:22") == "ssh://u:********@h:22"
+    assert redact_url("\ufefftelnet://u:pass@h") == "\ufefftelnet://u:********@h"
+    assert redact_url("ssh:/u:pass@h") == "ssh:********@h"
+    assert redact_url("u:pass@h") == "u:********@h"
+    assert redact_url("spawn:ssh u@h") == "spawn:ssh u@h"
 
 
 def test_spawn_argument_checks():
