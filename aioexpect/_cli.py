@@ -170,6 +170,23 @@ def _unavailable(name: str, reason: str) -> Callable[[argparse.Namespace], int]:
     return fail
 
 
+def _unrecognized(extra: Sequence[str]) -> str:
+    """The options the parser did not know, without their values: a
+    mistyped ``-p hunter2``, ``-phunter2`` or ``--pwd=hunter2`` must not
+    print the password."""
+    shown = []
+    for arg in extra:
+        if arg.startswith("--"):
+            name, eq, _ = arg.partition("=")
+            shown.append(name + ("=..." if eq else ""))
+        elif arg.startswith("-"):
+            shown.append(arg[:2] + ("..." if len(arg) > 2 else ""))
+    hidden = len(extra) - len(shown)
+    if hidden:
+        shown.append(f"and {hidden} more argument{'s' if hidden > 1 else ''} (not shown)")
+    return " ".join(shown)
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -189,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
     if extra and not getattr(args, "any_arguments", False):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(f"unrecognized arguments: {_unrecognized(extra)}")
     if args.verbose:
         level = logging.DEBUG if args.verbose > 1 else logging.INFO
         logging.basicConfig(level=level, format="%(name)s: %(levelname)s: %(message)s")
@@ -228,9 +245,9 @@ def read_hosts(lines: Sequence[str]) -> list[str]:
 
 def _load_hosts(path: str) -> list[str]:
     if path == "-":
-        return read_hosts(sys.stdin.read().splitlines())
+        return read_hosts(sys.stdin.read().removeprefix("\ufeff").splitlines())
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # a BOM, as some editors write, is no URL
             targets = read_hosts(f.read().splitlines())
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -261,9 +278,11 @@ def _targets(args: argparse.Namespace) -> list[Host]:
     if not urls:
         raise _UsageError("no targets: name them as arguments or with --hosts FILE")
     password = os.environ.get(PASSWORD_ENV) or None
-    hosts, nameless = [], 0
+    hosts, nameless, named = [], 0, 0
     for url in urls:
         user = args.user or _url_user(url)
+        if args.user and _url_user(url) not in (None, args.user):
+            named += 1  # the URL's user wins, without the account
         account = None
         if user and not url.lower().startswith("spawn:"):
             account = Account(user, password=password, key=args.key)
@@ -273,6 +292,11 @@ def _targets(args: argparse.Namespace) -> list[Host]:
     if nameless and (password or args.key):
         what = "--key" if args.key else f"${PASSWORD_ENV}"
         _warn(f"{what} is not used for {nameless} target(s) that name no user: add --user")
+    if named:
+        _warn(
+            f"--user and its credentials are not used for {named} target(s) "
+            "whose URL names another user"
+        )
     return hosts
 
 

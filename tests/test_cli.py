@@ -124,6 +124,26 @@ def test_exec_refuses_passwords_as_options() -> None:
         assert "hunter2" not in done.stderr + done.stdout
 
 
+def test_a_mistyped_option_is_named_without_its_value() -> None:
+    for args in (["-p", "hunter2"], ["-phunter2"], ["--pwd=hunter2"], ["--passw", "hunter2"]):
+        done = cli("exec", "spawn:sh", "-c", "true", *args)
+        assert done.returncode == 2
+        assert "unrecognized arguments: " + args[0][:2] in done.stderr
+        assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes("spawn:sh\r\n".encode("utf-8-sig"))
+    done = cli("exec", "--hosts", str(hosts), "-c", "echo from-bom-file")
+    assert done.returncode == 0, done.stderr
+    assert "from-bom-file" in done.stdout
+    done = cli("exec", "telnet://alice@127.0.0.1:1", "--user", "u", "-c", "true",
+               "--command-timeout", "5")  # fmt: skip
+    assert done.returncode == 1
+    assert "--user and its credentials are not used for 1 target(s)" in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "text"),
     [
