@@ -25,7 +25,7 @@ from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._openers import Opener, connect_ssh, connect_telnet, parse_url, redact_url, spawn
 from ._reading import EVIDENCE
-from ._redact import MASK, escape
+from ._redact import MASK
 from ._session import Session
 
 __all__ = ["Account", "Host", "Result", "expect_any", "run_many"]
@@ -356,7 +356,7 @@ def _expired(plan: _Plan, session: Session | None, timeout: float | None) -> Aio
         )
     before = session.buffer
     text = before if isinstance(before, str) else before.decode("utf-8", "replace")
-    tail = escape(session.redact(text))
+    tail = session.redact(text)
     return ExpectTimeout(
         f"{plan.label}: did not finish within {timeout:g} s; "
         f"last characters received: {tail[-EVIDENCE:]!r}",

@@ -137,7 +137,7 @@ def _require_text(session: Session) -> None:
 
 def _evidence(session: Session, text: str) -> str:
     tail = session.redact(text[-(EVIDENCE + 64) :])
-    return repr(escape(tail)[-EVIDENCE:])
+    return repr(tail[-EVIDENCE:])  # repr escapes control characters, once
 
 
 def _what_prompt(session: Session) -> str:

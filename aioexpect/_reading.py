@@ -27,7 +27,7 @@ from ._exceptions import (
 )
 from ._match import EOF
 from ._matcher import Buffer, Found, Searcher
-from ._redact import Redactor, escape
+from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def failure(
     Messages quote the patterns and the last characters received, redacted;
     ``.before`` keeps the data as it arrived."""
     before = buffer.text()
-    tail = escape(redactor.redact(before[-(EVIDENCE + redactor.longest) :]))[-EVIDENCE:]
+    tail = redactor.redact(before[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
     wanted = ", ".join(describe(p) for p in searcher.patterns)
     if code == -1 and error is not None:
         lost = ConnectionLostError(f"connection lost while waiting for {wanted}: {error}")

@@ -122,15 +122,15 @@ async def test_wait_for_and_asyncio_timeout_are_safe():
 
 async def test_timeout_raises_with_evidence_and_keeps_data():
     async with opened() as (s, peer):
-        await peer.write(b"x" * 300 + b"\x1b[0m tail")
+        await peer.write(b"x" * 300 + b"\x1b[0m\r\n tail")
         with pytest.raises(aioexpect.ExpectTimeout) as info:
             await s.expect(["never", "again"], timeout=0.05)
         err = info.value
         assert isinstance(err, TimeoutError)
         assert "'never'" in str(err) and "'again'" in str(err)
-        assert "\\x1b[0m tail" in str(err)
+        assert "\\x1b[0m\\r\\n tail'" in str(err)  # escaped once, as repr does
         assert "x" * 201 not in str(err)
-        assert err.before == "x" * 300 + "\x1b[0m tail"
+        assert err.before == "x" * 300 + "\x1b[0m\r\n tail"
         assert err.patterns == ("never", "again")
         assert s.buffer == err.before
 
