@@ -56,6 +56,10 @@ class _State:
     late: bool = False  # the last execute timed out: its answer may follow
     init_for: Driver | None = None
     continuation: re.Pattern[str] | None = None
+    #: The last prompt, as text: found also where output without a final
+    #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
+    #: the drivers' patterns, anchored at a line start, do not match.
+    seen: re.Pattern[str] | None = None
 
 
 _states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
@@ -105,9 +109,22 @@ def _patterns(session: Session, field: str) -> list[re.Pattern[str]]:
 
 
 def _prompts(session: Session) -> list[re.Pattern[str]]:
-    if session._prompt_override is None and _auto(session):
-        return _union("prompt_patterns")
-    return list(session.prompt_patterns)
+    if session._prompt_override is not None:
+        return list(session._prompt_override)
+    prompts = _union("prompt_patterns") if _auto(session) else list(session.prompt_patterns)
+    seen = _state(session).seen
+    return prompts if seen is None else [*prompts, seen]
+
+
+def _learn(session: Session, prompt: str) -> None:
+    """Remember a prompt the patterns found, if it is distinctive enough
+    (three visible characters or more: not a bare ``$ ``) to be found
+    anywhere at the end of the output."""
+    state = _state(session)
+    if session._prompt_override is None and len(strip_ansi(prompt).strip()) >= 3:
+        text = re.escape(prompt) + r"\Z"
+        if state.seen is None or state.seen.pattern != text:
+            state.seen = re.compile(text)
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
@@ -192,6 +209,8 @@ async def _read_to_prompt(
     while True:
         m = await _expect(session, patterns, deadline, what)
         parts.append(m.before)
+        if m.index < len(prompts):
+            _learn(session, m.after)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)
         response = pagers[m.index - len(prompts) - len(extra)][1]
@@ -230,6 +249,16 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state = _state(session)
     try:
         await _sync(session, state, deadline)
+    except ExpectTimeout:
+        # No prompt came.  The next execute does not wait for it again, or
+        # one unrecognised prompt would fail every later command; what
+        # was received goes with this error (its ``before``), not into
+        # the next command's output.
+        state.synced, state.late = True, False
+        session._buffer.consume(len(session._buffer))
+        session._space_freed()
+        raise
+    try:
         await _run_init(session, state, deadline)
         return await _run(session, state, command, deadline)
     except ExpectTimeout:

@@ -333,6 +333,33 @@ async def test_after_a_timeout_the_late_answer_is_skipped() -> None:
         assert await s.execute("next") == "next output\n"
 
 
+async def test_output_without_a_final_line_end_runs_into_the_prompt() -> None:
+    reply = echo_reply("r1#", {"show bare": "no line end", "show x": "x\r\n"})
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        assert await s.execute("show x") == "x\n"
+        assert await s.execute("show bare") == "no line end"  # "no line endr1#"
+        assert await s.execute("show x") == "x\n"
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+        assert await s.execute("printf 'no newline'") == "no newline"
+        assert await s.execute("echo next") == "next\n"
+
+
+async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
+    def reply(line: str) -> str:
+        if line == "odd":
+            return "odd\r\nodd output\r\n>>> "  # a prompt no pattern knows
+        return f"{line}\r\n{line} output\r\nr1#"
+
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        with pytest.raises(ExpectTimeout):
+            await s.execute("odd", timeout=0.1)
+        with pytest.raises(ExpectTimeout) as info:  # waiting for the late prompt
+            await s.execute("next", timeout=0.1)
+        assert info.value.before.endswith("odd output\r\n>>> ")
+        assert await s.execute("next") == "next output\n"
+        assert await s.execute("again") == "again output\n"
+
+
 async def test_a_prompt_pattern_matching_nothing_is_refused() -> None:
     async with scripted(echo_reply("$ ", {}), greeting="$ ", timeout=5) as s:
         for pattern in ("", r"x*", "^"):
