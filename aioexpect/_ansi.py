@@ -38,9 +38,10 @@ def strip_ansi(text: Any) -> Any:
 class AnsiStripper:
     """Strips control sequences from a stream of chunks."""
 
-    __slots__ = ("_held",)
+    __slots__ = ("_empty", "_held")
 
-    def __init__(self) -> None:
+    def __init__(self, empty: str | bytes = "") -> None:
+        self._empty = empty  # what the chunks are: str, or bytes in bytes mode
         self._held: Any = None
 
     def feed(self, chunk: Any) -> Any:
@@ -57,4 +58,4 @@ class AnsiStripper:
 
     def flush(self) -> Any:
         held, self._held = self._held, None
-        return held or ""
+        return held or self._empty

@@ -99,7 +99,7 @@ class Session:
         self.log = _log.getChild(f"session{self.id}")
         self._decoder = Decoder(encoding, codec_errors)
         self._empty: Any = b"" if encoding is None else ""
-        self._ansi = AnsiStripper() if strip_ansi else None
+        self._ansi = AnsiStripper(self._empty) if strip_ansi else None
         self._buffer = Buffer(self._empty)
         self._redactor = Redactor()
         for secret in secrets:

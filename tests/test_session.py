@@ -305,6 +305,26 @@ async def test_strip_ansi_option_removes_sequences_split_across_chunks():
         assert m.before == "green "
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", None])
+@pytest.mark.parametrize("early", [True, False], ids=["eof-first", "eof-while-waiting"])
+@pytest.mark.parametrize("cut", ["", "\x1b[1"], ids=["whole", "cut-sequence"])
+async def test_strip_ansi_end_of_file_in_text_and_bytes_mode(encoding, early, cut):
+    async with opened(strip_ansi=True, encoding=encoding, timeout=5) as (s, peer):
+        await peer.write(b"\x1b[31mred\x1b[0m done\r\n" + cut.encode())
+
+        async def end() -> None:
+            await asyncio.sleep(0 if early else 0.05)
+            await peer.write_eof()
+
+        ending = asyncio.create_task(end())
+        if early:
+            await ending
+        m = await s.expect(aioexpect.EOF)
+        await ending
+        text = "red done\r\n" + cut  # a sequence that never completed is let through
+        assert m.before == (text if encoding else text.encode())
+
+
 async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
     log = io.StringIO()
     caplog.set_level(logging.DEBUG, logger="aioexpect")
