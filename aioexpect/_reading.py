@@ -273,14 +273,17 @@ def feed_held(session: Session) -> bool:
     """Decode what fits of the held-back data (a byte decodes to at most one
     character); report end-of-file once nothing is held.  Returns whether
     the transport may go on reading."""
-    held = session._held
-    if held:
+    # Room is counted in characters and taken in bytes: multi-byte text
+    # fills less than it takes, so go on until the buffer is full.
+    while session._held and not session._closed:
+        held = session._held
         room = (
             len(held) if session.max_buffer is None else session.max_buffer - len(session._buffer)
         )
-        if room > 0:
-            session._held = held[room:]
-            session._on_data(held[:room])
+        if room <= 0:
+            break
+        session._held = held[room:]
+        session._on_data(held[:room])
     if not session._held and session._end is not None and not session._eof:
         session._on_eof(session._end[0])
     return not session._held and (

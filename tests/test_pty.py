@@ -343,6 +343,26 @@ async def test_push_delivery_holds_back_at_max_buffer_and_loses_nothing() -> Non
     assert text.split() == [str(i) for i in range(1, count + 1)]
 
 
+@pytest.mark.parametrize("pty", [True, False], ids=["pty", "pipes"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+async def test_push_delivery_fills_max_buffer_with_multibyte_text(pty, encoding) -> None:
+    """Room is counted in characters: text of two or more bytes a character
+    still fills the buffer to max_buffer (FULL_BUFFER), never stalls short."""
+    text = "é" * 300 + "END"
+    code = f"import sys; sys.stdout.buffer.write({text.encode(encoding)!r})"
+    async with aioexpect.spawn(
+        sys.executable, ["-c", code], pty=pty, max_buffer=100, encoding=encoding, timeout=10
+    ) as s:
+        got = ""
+        while True:
+            m = await s.expect(["END", aioexpect.FULL_BUFFER])
+            got += m.before + m.after
+            if m.index == 0:
+                break
+            assert len(m.before) == 100
+    assert got == text
+
+
 async def _cat_exactly(path: str, expected: str) -> None:
     async with aioexpect.spawn("cat", [path], max_buffer=None, timeout=30) as s:
         got = (await s.read_all()).replace("\r\n", "\n")
