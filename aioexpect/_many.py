@@ -24,6 +24,7 @@ from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._openers import Opener, connect_ssh, connect_telnet, parse_url, redact_url, spawn
+from ._options import originals
 from ._reading import EVIDENCE
 from ._redact import MASK
 from ._session import Session
@@ -444,11 +445,11 @@ def _searchers(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session
     for session, patterns in patterns_by_session.items():
         if not isinstance(session, Session):
             raise TypeError(f"expect_any keys must be Sessions, not {type(session).__name__}")
+        given = originals(patterns)
         items = normalize_patterns(
-            patterns, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
+            given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
         )
-        originals = list(patterns) if isinstance(patterns, list | tuple) else [patterns]
-        searchers.append((session, Searcher(items, originals)))
+        searchers.append((session, Searcher(items, given)))
     return searchers
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._driver import Driver
@@ -92,9 +93,13 @@ def check_timeout(timeout: Any) -> float | None:
 
 
 def originals(patterns: Any) -> list[Any]:
+    """The patterns as given, as a list: one pattern, or any iterable of
+    them (a generator is read once, here)."""
     if isinstance(patterns, list | tuple):
         return list(patterns)
-    return [patterns]
+    if isinstance(patterns, str | bytes | re.Pattern) or not isinstance(patterns, Iterable):
+        return [patterns]
+    return list(patterns)
 
 
 def as_text(text: Any) -> str:

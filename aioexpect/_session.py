@@ -346,17 +346,19 @@ class Session:
 
     async def expect(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
+        given = _options.originals(patterns)
         items = normalize_patterns(
-            patterns, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+            given, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, _options.originals(patterns)), timeout)
+        return await self._expect(Searcher(items, given), timeout)
 
     async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
+        given = _options.originals(patterns)
         items = normalize_patterns(
-            patterns, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+            given, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, _options.originals(patterns)), timeout)
+        return await self._expect(Searcher(items, given), timeout)
 
     async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""

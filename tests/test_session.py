@@ -305,6 +305,17 @@ async def test_strip_ansi_option_removes_sequences_split_across_chunks():
         assert m.before == "green "
 
 
+async def test_patterns_from_any_iterable():
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"before MATCH after EXACT end")
+        m = await s.expect(p for p in ["nomatch", "MATCH"])
+        assert (m.index, m.pattern, m.before) == (1, "MATCH", "before ")
+        m = await s.expect_exact({"nomatch": 1, "EXACT": 2}.keys())
+        assert (m.index, m.pattern, m.before) == (1, "EXACT", " after ")
+        m = await aioexpect.expect_any({s: iter(["x", "end"])})
+        assert m[1].index == 1 and s.buffer == ""
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", None])
 @pytest.mark.parametrize("early", [True, False], ids=["eof-first", "eof-while-waiting"])
 @pytest.mark.parametrize("cut", ["", "\x1b[1"], ids=["whole", "cut-sequence"])
