@@ -79,7 +79,11 @@ def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any, bool]:
     except Exception:  # analysis is an optimisation: fall back safely
         return Reach.ANY, 0, 0, 0, empty, False
     dotall = bool(pattern.flags & re.DOTALL)
-    return (*_reach(tree, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
+    try:
+        extent = _extent(tree)
+    except Exception:  # analysis is an optimisation: fall back safely
+        return Reach.ANY, 0, 0, 0, _prefix(tree, pattern), _last_line(tree, dotall)
+    return (*_reach(extent, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
@@ -118,6 +122,30 @@ def _reach(tree: Any, dotall: bool) -> tuple[Reach, int, int, int]:
     except Exception:  # analysis is an optimisation: fall back safely
         pass
     return Reach.ANY, 0, 0, 0
+
+
+def _extent(tree: Any) -> Any:
+    """The tree with every look-ahead and look-behind made to consume what
+    it looks at: the stretch of text a match depends on, which is what the
+    search must keep in view (``foo(?=.*Q)`` depends on the line up to
+    ``Q``, not on three characters)."""
+    items = []
+    for op, av in tree:
+        name = str(op)
+        if name in ("ASSERT", "ASSERT_NOT"):
+            op, av = _c.SUBPATTERN, (None, 0, 0, _extent(av[1]))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            av = (av[0], av[1], _extent(av[2]))
+        elif name == "SUBPATTERN":
+            av = (*av[:3], _extent(av[3]))
+        elif name == "ATOMIC_GROUP":
+            av = _extent(av)
+        elif name == "BRANCH":
+            av = (av[0], [_extent(branch) for branch in av[1]])
+        elif name == "GROUPREF_EXISTS":
+            av = (av[0], _extent(av[1]), None if av[2] is None else _extent(av[2]))
+        items.append((op, av))
+    return _parser.SubPattern(tree.state, items)
 
 
 def _prefix(tree: Any, pattern: re.Pattern[Any]) -> Any:

@@ -167,6 +167,10 @@ def test_sentinels_are_indexed_not_searched():
         (r"(\d+)\r?\n", Reach.LINE),
         (r"\n(\d+)\r\nEND", Reach.LINE),
         (r"(\d+\r\n)", Reach.ANY),
+        # What a look-around looks at counts: the search must keep it in view.
+        (r"foo(?=.*Q)", Reach.LINE),
+        (r"foo(?=[\s\S]*Q)", Reach.ANY),
+        (r"(?<=x{300})foo", Reach.BOUNDED),
     ],
 )
 def test_reach_classification(pattern, reach):
@@ -191,13 +195,17 @@ PROPERTY_PATTERNS = [
     [r"b[\s\S]*1"],
     [r"b+ ?\Z", r"(?<=\n)c\Z"],
     [r"1 a\Z", r"\n1\Z"],
+    # Look-arounds wider than the margin (tuned down to 2 below).
+    [r"c(?=.*1)", r"b(?=[^c]{3}a)"],
+    [r"(?<=a b)c", r"a(?![^1]{0,6}1)c"],
+    [r"c(?=[\s\S]*1 1)"],
 ]
 
 
 @pytest.mark.parametrize(
     "tuning",
-    [{}, {"PREFILTER": 0}, {"STEP": 2, "PREFILTER": 0}, {"STEP": 9}],
-    ids=["default", "prefilter=0", "step=2,prefilter=0", "step=9"],
+    [{}, {"PREFILTER": 0}, {"STEP": 2, "PREFILTER": 0}, {"STEP": 9}, {"MARGIN": 2}],
+    ids=["default", "prefilter=0", "step=2,prefilter=0", "step=9", "margin=2"],
 )
 @pytest.mark.parametrize("patterns", PROPERTY_PATTERNS, ids=str)
 def test_incremental_search_equals_naive_rescan(patterns, tuning, monkeypatch):
@@ -232,6 +240,21 @@ def test_incremental_search_equals_naive_rescan(patterns, tuning, monkeypatch):
                 text = text[found.end :]
                 assert m.before + m.after + text == (m.before + m.after) + buf.text()
                 searcher = Searcher(items)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "n"),
+    [
+        (r"foo(?=.*Q)", 300),
+        (r"foo(?=[\s\S]*Q)", 300),
+        (r"foo(?=.{300}Q)", 300),
+        (r"(?<=o.{700})Q", 700),
+    ],
+)
+def test_look_arounds_reaching_past_the_margin_match_across_chunks(pattern, n):
+    [m], left = feed(["foo", "y" * n, "Q", "rest"], [pattern])
+    assert m.after == ("Q" if pattern.startswith("(?<=") else "foo")
+    assert m.before + m.after + left == "foo" + "y" * n + "Qrest"
 
 
 def test_nothing_lost_or_duplicated_across_matches():
