@@ -251,15 +251,28 @@ class LocalTransport(ChildStatus, Transport):
             n = self._write_some(fd, data)
             if n == len(data):
                 return
-        view = memoryview(data)[n:]
+        # The rest is written by a task of its own, which a cancelled caller
+        # leaves running: the peer never gets half a command, and writes
+        # queued behind it (the lock) keep their order.
         self._writers += 1
         try:
-            async with self._write_lock:  # free at once if nobody queued
-                while view:
-                    await self._writable(self._writer_fd())
-                    view = view[self._write_some(self._writer_fd(), view) :]
+            await self._write_lock.acquire()  # at once if nobody queued
+        except BaseException:
+            self._writers -= 1
+            raise
+        rest = self._loop.create_task(self._write_rest(memoryview(data)[n:]))
+        rest.add_done_callback(_retrieve)
+        await asyncio.shield(rest)
+
+    async def _write_rest(self, view: memoryview) -> None:
+        """Write ``view``; holds the write lock ``write`` took for it."""
+        try:
+            while view:
+                await self._writable(self._writer_fd())
+                view = view[self._write_some(self._writer_fd(), view) :]
         finally:
             self._writers -= 1
+            self._write_lock.release()
 
     def _write_some(self, fd: int, data: bytes | memoryview) -> int:
         try:
@@ -345,3 +358,10 @@ def _scratch_buffer() -> memoryview:
     if view is None:
         view = _scratch.view = memoryview(bytearray(_PUSH_BUFFER))
     return view
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    """Take a background write's error (its caller was cancelled, or gets
+    it through ``shield``): it must not be logged as never retrieved."""
+    if not task.cancelled():
+        task.exception()

@@ -54,6 +54,9 @@ class Transport(abc.ABC):
     async def write(self, data: bytes) -> None:
         """Write all of ``data``; return once the transport accepted it (drain).
 
+        Cancelling the call does not cut ``data``: what was not written yet
+        still is, before anything written later.
+
         Raises ``ClosedError`` after ``close()`` or ``write_eof()``, and
         ``ConnectionLostError`` when the peer is gone.
         """

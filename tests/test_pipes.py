@@ -221,6 +221,29 @@ async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
         await t.close()
 
 
+async def test_a_cancelled_write_still_writes_all_of_it_in_order() -> None:
+    """The peer never gets half of a write: cancelled while the pipe is
+    full, the rest is still written, before what is written next."""
+    t = await start("sh", ["-c", "echo ready; sleep 0.5; exec wc -c"])
+    try:
+        await read_until(t, b"ready")
+        size = 4 << 20
+        with pytest.raises(TimeoutError):  # nobody reads for half a second
+            await asyncio.wait_for(t.write(b"x" * size), 0.05)
+        await t.write(b"y")
+        await t.write_eof()
+        assert int(await read_all(t)) == size + 1
+    finally:
+        await t.close()
+    t = await start("sh", ["-c", "echo ready; exec sleep 1000"])
+    await read_until(t, b"ready")
+    with pytest.raises(TimeoutError):  # nobody reads: it waits until the close
+        await asyncio.wait_for(t.write(b"x" * (8 << 20)), 0.05)
+    await t.close()
+    with pytest.raises(ClosedError):
+        await t.write(b"x")
+
+
 async def test_output_written_just_before_exit_is_not_lost() -> None:
     t = await start(PY, ["-c", "import sys; sys.stdout.write('q' * 200000)"])
     try:
