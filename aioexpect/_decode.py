@@ -33,11 +33,12 @@ class Decoder:
     an adapter may pass a view of a buffer it reuses.
     """
 
-    __slots__ = ("_errors", "_generic", "_pending", "bytes_mode")
+    __slots__ = ("_encoding", "_errors", "_generic", "_pending", "bytes_mode")
 
     def __init__(self, encoding: str | None, errors: str = "replace") -> None:
         check_codec(encoding, errors)
         self.bytes_mode = encoding is None
+        self._encoding = encoding
         self._errors = errors
         self._pending = b""  # UTF-8: the start of a character split across chunks
         self._generic: Any = None
@@ -45,6 +46,16 @@ class Decoder:
             self._generic = codecs.getincrementaldecoder(encoding)(errors).decode
 
     def decode(self, data: bytes | memoryview) -> Any:
+        """The text ``data`` completes.  With ``errors="strict"``, a
+        ``UnicodeDecodeError`` whose ``valid`` attribute is the text before
+        the bad bytes (which must not be lost with them)."""
+        try:
+            return self._decode(data)
+        except UnicodeDecodeError as exc:
+            exc.valid = codecs.decode(exc.object[: exc.start], exc.encoding)  # type: ignore[attr-defined]
+            raise
+
+    def _decode(self, data: bytes | memoryview) -> Any:
         if self.bytes_mode:
             return bytes(data)
         if self._generic is not None:

@@ -188,10 +188,19 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
         return
     except Exception as exc:
         if not isinstance(exc, ConnectionLostError):
-            _log.error("transport %s failed", transport.kind, exc_info=exc)
+            _log_failure(f"transport {transport.kind} failed", exc)
         session = ref()
         if session is not None and not session._closed:
             session._on_eof(exc)
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    """Bytes that do not decode under ``codec_errors="strict"`` are the
+    peer's doing, not a bug: one warning line, no traceback."""
+    if isinstance(exc, UnicodeDecodeError):
+        _log.warning("%s: %s (codec_errors='strict'): reading stopped", what, exc)
+    else:
+        _log.error("%s", what, exc_info=exc)
 
 
 def failure(
@@ -210,6 +219,13 @@ def failure(
     before = buffer.text()
     tail = redactor.redact(before[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
     wanted = ", ".join(describe(p) for p in searcher.patterns)
+    if code == -1 and isinstance(error, UnicodeDecodeError):
+        lost = ConnectionLostError(
+            f"reading stopped at bytes that do not decode (codec_errors='strict') "
+            f"while waiting for {wanted}: {error}; last characters received: {tail!r}"
+        )
+        lost.__cause__ = error
+        return lost
     if code == -1 and error is not None:
         lost = ConnectionLostError(f"connection lost while waiting for {wanted}: {error}")
         lost.__cause__ = error
@@ -256,7 +272,7 @@ def receivers(
                     session._held = bytes(data[room:])
             return feed_held(session)
         except Exception as exc:  # reported to the reader, never lost
-            _log.error("session #%d could not take data", session.id, exc_info=exc)
+            _log_failure(f"session #{session.id} could not take data", exc)
             session._on_eof(exc)
             return False
 

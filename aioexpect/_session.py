@@ -288,10 +288,16 @@ class Session:
 
     def _on_data(self, data: bytes | memoryview) -> None:
         self.bytes_in += len(data)
-        text = self._decoder.decode(data)
+        error = None
+        try:
+            text = self._decoder.decode(data)
+        except UnicodeDecodeError as exc:  # codec_errors="strict": the end of reading
+            text, error = exc.valid, exc  # type: ignore[attr-defined]
         if self._ansi is not None:
             text = self._ansi.feed(text)
         self._deliver(text)
+        if error is not None:
+            raise error
 
     def _on_eof(self, error: BaseException | None = None) -> None:
         tail = self._decoder.flush()

@@ -10,6 +10,7 @@ import io
 import logging
 import random
 import re
+import sys
 
 import pytest
 
@@ -67,6 +68,25 @@ async def test_codec_errors_are_honoured():
     async with opened(codec_errors="backslashreplace") as (s, peer):
         await peer.write(b"bad \xff byte\n")
         assert await s.read_until("\n") == "bad \\xff byte\n"
+
+
+async def test_strict_decoding_keeps_the_valid_text_and_says_why_it_stopped(caplog):
+    async def check(s):
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'") as info:
+            await s.expect("end")
+        assert "ok caf\u00e9 " in str(info.value)  # the evidence: what did decode
+        assert s.buffer == "ok café "
+        assert isinstance(info.value.__cause__, UnicodeDecodeError)
+
+    async with opened(codec_errors="strict", timeout=5) as (s, peer):  # read() delivery
+        await peer.write("ok café ".encode() + b"\xff more end")
+        await check(s)
+    script = "import sys; sys.stdout.buffer.write('ok café '.encode() + b'\\xff more end')"
+    async with aioexpect.spawn(  # push delivery
+        sys.executable, ["-c", script], pty=False, codec_errors="strict", timeout=5
+    ) as s:
+        await check(s)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_bytes_mode_session():
