@@ -23,7 +23,15 @@ from typing import IO, Any
 from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
-from ._openers import Opener, connect_ssh, connect_telnet, parse_url, redact_url, spawn
+from ._openers import (
+    Opener,
+    connect_ssh,
+    connect_telnet,
+    parse_url,
+    redact_url,
+    spawn,
+    split_command,
+)
 from ._options import originals
 from ._reading import EVIDENCE
 from ._redact import MASK
@@ -142,7 +150,7 @@ def _plan(target: Any) -> _Plan:
     else:
         raise TypeError(f"a target must be a URL string or a Host, not {type(target).__name__}")
     if url[:6].lower() == "spawn:":
-        argv = tuple(shlex.split(url[6:]))
+        argv = tuple(split_command(url[6:]))
         if not argv:
             raise ValueError(f"spawn: target names no command: {url!r}")
         return _Plan("spawn", argv[0], None, argv, None, None, None, "spawn:" + shlex.join(argv))

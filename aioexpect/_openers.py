@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from . import _pipes, _pty, _ssh, _telnet
+from . import _options, _pipes, _pty, _ssh, _telnet
 from ._driver import Driver
 from ._opening import Opening
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
@@ -107,10 +107,14 @@ def spawn(
     """
     if isinstance(args, str | bytes):
         raise TypeError("args must be a sequence of strings, not a single string")
+    if not isinstance(args, Iterable):
+        raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
     command = os.fspath(command)
     argv = [str(a) for a in args]
     cwd_ = None if cwd is None else os.fspath(cwd)
     env_ = None if env is None else dict(env)
+    if env_ is not None and not all(isinstance(x, str) for kv in env_.items() for x in kv):
+        raise TypeError(f"env must map str to str, not {env!r}")
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
@@ -233,7 +237,7 @@ def connect(url: str, **options: Any) -> Opener:
     scheme, _, rest = url.partition(":")
     scheme = scheme.lower()
     if scheme == "spawn":
-        argv = shlex.split(rest)
+        argv = split_command(rest)
         if not argv:
             raise ValueError("spawn: URL names no command")
         return spawn(argv[0], argv[1:], **options)
@@ -251,6 +255,14 @@ def connect(url: str, **options: Any) -> Opener:
     if scheme == "ssh":
         return connect_ssh(host, parts.port or 22, **options)
     return connect_telnet(host, parts.port or 23, **options)
+
+
+def split_command(line: str) -> list[str]:
+    """A ``spawn:`` URL's command, split as a shell would (but never run by one)."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise ValueError(f"spawn: command {line!r} does not split as a shell line: {exc}") from None
 
 
 def parse_url(url: str) -> SplitResult:
@@ -287,7 +299,11 @@ def redact_url(url: str) -> str:
     return f"{url[: colon + 1]}********{url[at:]}"
 
 
-def _check_dimensions(dimensions: tuple[int, int]) -> None:
-    rows, cols = dimensions
-    if not (isinstance(rows, int) and isinstance(cols, int)) or rows <= 0 or cols <= 0:
-        raise ValueError(f"dimensions must be two positive ints (rows, cols), not {dimensions!r}")
+def _check_dimensions(dimensions: Any) -> None:
+    try:
+        if not isinstance(dimensions, tuple | list) or len(dimensions) != 2:
+            raise ValueError
+        _options.check_size(*dimensions)
+    except ValueError:
+        message = f"dimensions must be (rows, cols), ints from 1 to 65535, not {dimensions!r}"
+        raise ValueError(message) from None

@@ -82,6 +82,24 @@ def forget_logger(log: logging.Logger) -> None:
     logging.Logger.manager.loggerDict.pop(log.name, None)
 
 
+def line_type(line: Any) -> type:
+    """``str`` or ``bytes``: what a line to send is (``TypeError`` otherwise)."""
+    if isinstance(line, str):
+        return str
+    if isinstance(line, bytes):
+        return bytes
+    raise TypeError(f"a line to send is str or bytes, not {type(line).__name__}")
+
+
+def check_size(rows: Any, cols: Any) -> None:
+    """``ValueError`` unless both are ints a terminal takes (1 to 65535)."""
+    for n in (rows, cols):
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < 65536:
+            raise ValueError(
+                f"rows and cols must be ints from 1 to 65535, not {rows!r} and {cols!r}"
+            )
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None

@@ -218,7 +218,8 @@ def failure(
     ``.before`` keeps the data as it arrived."""
     before = buffer.text()
     tail = redactor.redact(before[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
-    wanted = ", ".join(describe(p) for p in searcher.patterns)
+    described = ", ".join(map(describe, searcher.patterns))
+    wanted = "any data" if isinstance(searcher, AnyData) else redactor.redact(described)
     if code == -1 and isinstance(error, UnicodeDecodeError):
         lost = ConnectionLostError(
             f"reading stopped at bytes that do not decode (codec_errors='strict') "

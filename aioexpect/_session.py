@@ -89,8 +89,12 @@ class Session:
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
         self.timeout = _options.check_timeout(timeout)
-        if max_buffer is not None and (not isinstance(max_buffer, int) or max_buffer <= 0):
+        if max_buffer is not None and (
+            isinstance(max_buffer, bool) or not isinstance(max_buffer, int) or max_buffer <= 0
+        ):
             raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
+        if not isinstance(strip_ansi, bool):
+            raise TypeError(f"strip_ansi must be True or False, not {strip_ansi!r}")
         self.id = next(_ids)
         self.transport = transport
         self.encoding = encoding
@@ -239,13 +243,13 @@ class Session:
 
     async def sendline(self, line: str | bytes = "") -> None:
         """Send ``line`` followed by ``self.linesep``."""
-        sep: Any = self.linesep.encode() if isinstance(line, bytes) else self.linesep
+        sep: Any = self.linesep.encode() if _options.line_type(line) is bytes else self.linesep
         await self._send(line + sep, secret=False)
 
     async def send_secret(self, text: str | bytes) -> None:
         """Like ``sendline``; the text is redacted everywhere, even if echoed."""
+        sep: Any = self.linesep.encode() if _options.line_type(text) is bytes else self.linesep
         self._redactor.add(text)
-        sep: Any = self.linesep.encode() if isinstance(text, bytes) else self.linesep
         await self._send(text + sep, secret=True)
 
     async def sendcontrol(self, char: str) -> None:
@@ -545,15 +549,16 @@ class Session:
     def set_winsize(self, rows: int, cols: int) -> None:
         """Resize the terminal (pty and SSH sessions)."""
         self._check_open()
-        if not (isinstance(rows, int) and isinstance(cols, int)) or rows <= 0 or cols <= 0:
-            raise ValueError(f"rows and cols must be positive ints, not {rows!r}, {cols!r}")
+        _options.check_size(rows, cols)
         self.transport.set_winsize(rows, cols)
 
     # -- closing -------------------------------------------------------------------
 
     async def close(self, *, force: bool = False) -> None:
-        """Close the transport (idempotent); kills and reaps a child."""
+        """Close the transport (idempotent); kills and reaps a child.  A
+        second call waits for the first to finish (``force=True`` kills at once)."""
         if self._closed:
+            await self.transport.close(force=force)
             return
         self._closed = True
         _live.discard(self)

@@ -70,6 +70,15 @@ def test_redact_url():
 def test_spawn_argument_checks():
     with pytest.raises(TypeError, match="sequence of strings"):
         aioexpect.spawn("ls", "-l")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="sequence of strings, not NoneType"):
+        aioexpect.spawn("ls", None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="env must map str to str"):
+        aioexpect.spawn("ls", env={"A": 1})  # type: ignore[dict-item]
+    for dimensions in ("24x80", (True, 80), (70000, 80), (24,)):
+        with pytest.raises(ValueError, match="dimensions"):
+            aioexpect.spawn("ls", dimensions=dimensions)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="does not split as a shell line"):
+        aioexpect.connect("spawn:echo 'a")
     with pytest.raises(ValueError, match="dimensions"):
         aioexpect.spawn("ls", dimensions=(0, 80))
     with pytest.raises(ValueError, match="stderr"):

@@ -325,6 +325,43 @@ async def test_strip_ansi_option_removes_sequences_split_across_chunks():
         assert m.before == "green "
 
 
+async def test_bad_values_are_plain_errors_and_messages_say_what_was_awaited():
+    ours, peer = memory_pair()
+    with pytest.raises(TypeError, match="strip_ansi"):
+        aioexpect.Session(ours, strip_ansi="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_buffer"):
+        aioexpect.Session(ours, max_buffer=True)
+    await ours.close()
+    await peer.close()
+    async with opened(timeout=5) as (s, peer):
+        for line in (3, None):
+            with pytest.raises(TypeError, match="str or bytes, not"):
+                await s.sendline(line)  # type: ignore[arg-type]
+            with pytest.raises(TypeError, match="str or bytes, not"):
+                await s.send_secret(line)  # type: ignore[arg-type]
+        with pytest.raises(aioexpect.ExpectTimeout, match="waiting for any data"):
+            await s.read_some(timeout=0.01)
+        await s.send_secret("hunter2pass")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect("wrong password for hunter2pass", timeout=0.01)
+        assert "hunter2pass" not in str(info.value) and "********" in str(info.value)
+
+
+async def test_a_second_close_waits_for_the_first():
+    s = await aioexpect.spawn("sh", ["-c", "trap '' HUP; echo ready; exec sleep 30"], pty=False)
+    await s.expect_exact("ready")
+    first = asyncio.create_task(s.close())
+    await asyncio.sleep(0)
+    await s.close()  # returns once the child (which ignores SIGHUP) is gone
+    assert s.transport.signal_status == 9
+    await first
+    async with aioexpect.spawn("cat") as s:
+        for rows, cols in ((70000, 80), (True, 80), (0, 80)):
+            with pytest.raises(ValueError, match="rows and cols"):
+                s.set_winsize(rows, cols)
+        s.set_winsize(30, 100)  # still usable
+
+
 async def test_patterns_from_any_iterable():
     async with opened(timeout=5) as (s, peer):
         await peer.write(b"before MATCH after EXACT end")
