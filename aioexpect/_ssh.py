@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import asyncssh
@@ -304,13 +304,30 @@ def _resolve_known_hosts(known_hosts: Any, host: str, port: int) -> Any:
     if isinstance(known_hosts, tuple) and not known_hosts:
         path = Path("~", ".ssh", "known_hosts").expanduser()
         if path.is_file():
-            return str(path)
+            return _read_known_hosts(str(path), host, port)
         known_hosts = []
+    if isinstance(known_hosts, str | PurePath) and known_hosts:
+        return _read_known_hosts(str(known_hosts), host, port)
     if not known_hosts:
         # Trust nothing.  asyncssh reads any falsy value as "use the default
         # file", so hand it an empty (truthy) object instead.
         return asyncssh.import_known_hosts("")
     return known_hosts
+
+
+def _read_known_hosts(path: str, host: str, port: int) -> Any:
+    """The file, parsed here, so that a line asyncssh cannot read is a
+    ``HostKeyError`` naming the file, not a bare ``ValueError``."""
+    try:
+        return asyncssh.read_known_hosts(path)
+    except ValueError as exc:
+        raise HostKeyError(
+            f"cannot check the SSH host key of {host}:{port}: {path}: {exc}", host=host, port=port
+        ) from None
+    except OSError as exc:
+        raise ConnectError(
+            f"cannot read the known hosts file {path}: {exc.strerror}", host=host, port=port
+        ) from None
 
 
 def _connect_options(
@@ -396,6 +413,8 @@ async def open_ssh(
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
         raise _translate(exc, host, port, password) from exc
+    except (UnicodeError, asyncssh.config.ConfigParseError) as exc:  # a bad name; ~/.ssh/config
+        raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
 
 

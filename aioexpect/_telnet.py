@@ -547,7 +547,7 @@ async def open_telnet(
             host=host,
             port=port,
         ) from exc
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
         raise ConnectError(
             f"telnet connection to {peer} failed: {exc}", host=host, port=port
         ) from exc

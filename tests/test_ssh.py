@@ -429,6 +429,30 @@ async def test_home_known_hosts_file_is_used_by_default(_isolated: Path) -> None
             await s.expect_exact("trusted")
 
 
+async def test_an_unreadable_known_hosts_line_is_host_key_error_naming_the_file(
+    _isolated: Path,
+) -> None:
+    async with ssh_server() as server:
+        ssh_dir = _isolated / ".ssh"
+        ssh_dir.mkdir()
+        line = f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        (ssh_dir / "known_hosts").write_text(f"{line}\nbadline-without-key\n")
+        with pytest.raises(aioexpect.HostKeyError, match="known_hosts") as info:
+            await connect(server, known_hosts=())
+        assert "Invalid known hosts entry" in str(info.value)
+        with pytest.raises(aioexpect.HostKeyError, match="known_hosts"):
+            await connect(server, known_hosts=str(ssh_dir / "known_hosts"))
+        assert server.passwords_seen == 0
+
+
+async def test_a_host_name_idna_cannot_encode_is_connect_error() -> None:
+    bad = "a" * 70 + ".example"
+    with pytest.raises(aioexpect.ConnectError, match=f"{bad}:22"):
+        await aioexpect.connect_ssh(bad, known_hosts=None, timeout=5)
+    with pytest.raises(aioexpect.ConnectError, match=f"{bad}:23"):
+        await aioexpect.connect_telnet(bad, timeout=5)
+
+
 async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
     async with ssh_server(host_key=OTHER_HOST_KEY) as server:
         stale = tmp_path / "known_hosts"
