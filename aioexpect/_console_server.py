@@ -122,7 +122,7 @@ class ConsoleServer(AsyncClosing):
         peer = writer.get_extra_info("peername") or self.address
         try:
             if await self._authenticated(reader, peer):
-                await self._run_console(reader, writer, None, f"<console {peer}>")
+                await self._run_console(_Lines(reader, writer), writer, None, f"<console {peer}>")
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -221,6 +221,7 @@ class ConsoleServer(AsyncClosing):
             authorized_client_keys=client_keys,
             process_factory=self._ssh_accept,
             encoding="utf-8",
+            errors="replace",  # a stray Latin-1 byte must not drop the connection
             line_editor=True,
             login_timeout=self._login_timeout or 0,
             allow_scp=False,
@@ -417,6 +418,41 @@ def _authorized_line(key: Any) -> str:
         return key if key.endswith("\n") else key + "\n"
     export = key.export_public_key("openssh")
     return str(export.decode("ascii"))
+
+
+class _Lines:
+    """A TCP or UNIX client's input as the console reads it: bytes that are
+    not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
+    than the stream's limit is skipped with a note, where either would end
+    the client."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def readline(self) -> bytes:
+        try:
+            line = await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # the end, maybe after a last line
+            line = exc.partial
+        except asyncio.LimitOverrunError:
+            await self._skip_line()
+            self._writer.write(b"aioexpect console: line too long, ignored\n")
+            return b"\n"
+        return line.decode("utf-8", "replace").encode("utf-8")
+
+    async def _skip_line(self) -> None:
+        while True:
+            try:
+                await self._reader.readuntil(b"\n")
+                return
+            except asyncio.LimitOverrunError as exc:
+                await self._reader.readexactly(exc.consumed)
+            except asyncio.IncompleteReadError:
+                return
+
+    async def read(self, n: int = -1) -> bytes:
+        return await self._reader.read(n)
 
 
 # -- SSH streams as aioconsole expects them (bytes) ------------------------------------

@@ -88,6 +88,17 @@ async def test_top_level_await_and_preloaded_names() -> None:
         assert await c.run("'still here'") == "'still here'\n"
 
 
+async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"'caf\xc3' + '!'\n")  # a cut character: replaced
+        assert (await c.prompt()).decode() == "'caf\ufffd!'\n"
+        c.writer.write(b"x = '" + b"y" * 100_000 + b"'\n")  # over the stream's 64 KiB limit
+        assert b"line too long, ignored" in await c.prompt()
+        assert "NameError" in await c.run("x")  # the long line did not run, nor its tail
+        assert await c.run("40 + 2") == "42\n"
+
+
 async def test_sessions_lists_live_sessions() -> None:
     async with console() as server, connected(server) as c, aioexpect.spawn("cat") as cat:
         await c.prompt()

@@ -154,6 +154,14 @@ async def test_ctrl_c_at_the_prompt_and_ctrl_d_end_one_client_only(keys: Keys) -
         assert await b.wait() == 0
 
 
+async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:
+    async with ssh_console(keys) as server, ssh_client(keys, server.port) as s:
+        await s.expect_exact(">>> ")
+        await s.send(b"'caf\xe9' + '!'\r")  # Latin-1, as a misconfigured terminal sends
+        await s.expect_exact("'caf\ufffd!'\r\n>>> ")
+        assert await evaluate(s, "'still connected'") == "'still connected'\r\n"
+
+
 async def test_attached_keys_are_raw_ctrl_c_reaches_the_session(keys: Keys) -> None:
     async with (
         aioexpect.spawn("cat", timeout=LIMIT) as cat,
