@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from . import _ssh
+from ._driver import Driver
+from ._driver import get as get_driver
 from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
@@ -208,11 +211,20 @@ def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) ->
 
 
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Mistakes that would fail every host, raised once, before any opens."""
     for name, why in _RESERVED.items():
         if name in options:
             raise ValueError(f"run_many does not take {name}=: {why}")
     if "session_timeout" in options:
         options["timeout"] = options.pop("session_timeout")
+    known = _SPAWN_OPTIONS | _TELNET_OPTIONS | _SSH_NAMED | _ssh.option_names()
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
+    if "driver" in options and not isinstance(options["driver"], Driver):
+        get_driver(options["driver"])  # ValueError naming the known ones
+    if "encoding" in options and options["encoding"] is None:
+        raise ValueError("run_many waits for prompts, which needs text: encoding=None is refused")
     return options
 
 

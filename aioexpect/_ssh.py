@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import signal
 from pathlib import Path, PurePath
@@ -328,6 +329,12 @@ def _read_known_hosts(path: str, host: str, port: int) -> Any:
         raise ConnectError(
             f"cannot read the known hosts file {path}: {exc.strerror}", host=host, port=port
         ) from None
+
+
+def option_names() -> frozenset[str]:
+    """The options ``asyncssh.connect`` takes (``connect_ssh`` passes them on)."""
+    prepare = asyncssh.SSHClientConnectionOptions.prepare
+    return frozenset(inspect.signature(prepare).parameters) - {"self", "last_config"}
 
 
 def _connect_options(

@@ -134,6 +134,9 @@ async def _noop(session: Session, host: Any) -> None:
         ({"username": "u"}, ValueError, "Account"),
         ({"password": "p"}, ValueError, "Account"),
         ({"logfile": "x.log"}, ValueError, "logdir"),
+        ({"session_timout": 1}, TypeError, "unknown option.*session_timout"),
+        ({"driver": "iso"}, ValueError, "unknown driver 'iso'"),
+        ({"encoding": None}, ValueError, "encoding=None"),
     ],
 )
 async def test_run_many_rejects_misuse_before_opening(
