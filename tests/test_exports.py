@@ -39,6 +39,8 @@ def test_subpackages_export_what_spec_names():
     assert {"VirtualDevice", "serve_telnet", "serve_ssh", "check_transport", "memory_pair"} <= set(
         aioexpect.testing.__all__
     )
+    # What check_transport checks, to subclass for a transport of one's own.
+    assert aioexpect.testing.Transport.__module__ == "aioexpect._transport"
 
 
 def test_exception_tree():

@@ -4,18 +4,20 @@
   on loopback to real clients, for testing your own automation.
 - ``memory_pair``: two in-memory transports wired to each other.
 - ``check_transport``: the conformance check every transport passes; run it
-  on your own.
+  on your own, a subclass of ``Transport`` (the contract, with its rules).
 """
 
 from __future__ import annotations
 
 from .._memory import memory_pair
+from .._transport import Transport
 from ._conformance import check_transport
 from ._device import VirtualDevice
 from ._serve import DeviceServer, serve_ssh, serve_telnet
 
 __all__ = [
     "DeviceServer",
+    "Transport",
     "VirtualDevice",
     "check_transport",
     "memory_pair",
