@@ -82,6 +82,8 @@ def test_device_arguments_are_checked() -> None:
         VirtualDevice("r1", commands={b"x": "y"})
     with pytest.raises(TypeError):
         VirtualDevice("r1", commands={"x": 3})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="bad command pattern 'show ip\\('"):
+        VirtualDevice("r1", commands={"show ip(": "y"})
 
 
 def test_prompt_repr_and_login_check() -> None:

@@ -89,7 +89,10 @@ class VirtualDevice:
 
     def add_command(self, pattern: str | re.Pattern[str], response: Handler) -> None:
         """Answer commands matching ``pattern`` with ``response`` (see the class)."""
-        compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        try:
+            compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        except re.error as exc:
+            raise ValueError(f"bad command pattern {pattern!r}: {exc}") from None
         if not isinstance(compiled, re.Pattern) or not isinstance(compiled.pattern, str):
             raise TypeError(f"a command pattern must be a str regex, not {pattern!r}")
         if not (isinstance(response, str) or callable(response)):
