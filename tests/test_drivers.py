@@ -117,6 +117,7 @@ GUESSES = [
     ("router1#", "ios"),
     ("Cisco IOS XR Software, Version 7.3.2\r\nRP/0/RSP0/CPU0:edge1#", "iosxr"),
     ("RP/0/RP0/CPU0:xr9k#", "iosxr"),
+    ("\r\nUser Access Verification\r\n\r\nUsername: u\r\nPassword: \r\nRP/0/RP0/CPU0:xr#", "iosxr"),
     ("Cisco Nexus Operating System (NX-OS) Software\r\nnexus1# ", "nxos"),
     ("Arista Networks EOS shell\r\n\r\nleaf1>", "eos"),
     ("--- JUNOS 21.4R1 Kernel 64-bit\r\n{master:0}\r\nadmin@mx1> ", "junos"),

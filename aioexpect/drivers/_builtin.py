@@ -175,8 +175,7 @@ NXOS = _driver(
         r"Cisco Nexus Operating System",
         r"\bNX-OS\b",
         r"\bNexus \d+",
-        r"User Access Verification",
-    ),
+    ),  # (not "User Access Verification": every Cisco OS says it)
     init_commands=("terminal length 0", "terminal width 511"),
     description="Cisco NX-OS",
 )
