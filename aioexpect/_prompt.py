@@ -335,8 +335,7 @@ async def _run(session: Session, state: _State, command: str, deadline: _Deadlin
     output = _output.clean_output(raw, command if echo else None)
     shown = escape(session.redact(command))
     if not is_prompt:
-        await session.sendintr()
-        await _read_to_prompt(session, deadline)
+        await _interrupt(session, deadline)
         raise CommandError(
             f"command {shown!r} is incomplete: the shell asked for more input (cancelled)",
             command=command,
@@ -348,6 +347,20 @@ async def _run(session: Session, state: _State, command: str, deadline: _Deadlin
             line = escape(session.redact(found.group(0).strip()))
             raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
     return output
+
+
+async def _interrupt(session: Session, deadline: _Deadline) -> None:
+    """Ctrl-C, then the prompt.  A shell reading without a line editor (zsh
+    with ZLE off, as ``set_unique_prompt`` leaves it) drops the line but
+    prints no prompt until the next one: an empty line is sent if none came
+    within a second."""
+    await session.sendintr()
+    left = deadline.left()
+    try:
+        await _read_to_prompt(session, _Deadline(1.0 if left is None else min(1.0, left)))
+    except ExpectTimeout:
+        await session.sendline("")
+        await _read_to_prompt(session, deadline)
 
 
 # -- login ---------------------------------------------------------------------------

@@ -48,6 +48,10 @@ async def check_shell_execute(s: Session, *, unicode: bool = True) -> None:
     assert numbers == "".join(f"{i}\n" for i in range(1, 501))
     # Text that looks like a prompt does not end the output early.
     assert await s.execute("printf 'r1#\\nuser@host:~$ \\n$ \\n'") == "r1#\nuser@host:~$ \n$ \n"
+    # An incomplete command (the shell asks for more) is interrupted.
+    with pytest.raises(CommandError, match="incomplete"):
+        await s.execute("echo 'unterminated")
+    assert await s.execute("echo after") == "after\n"
     s.driver = "shell"
     with pytest.raises(CommandError) as info:
         await s.execute("frobnicate_xyz_42")
