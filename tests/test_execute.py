@@ -139,6 +139,14 @@ async def test_execute_with_line_editors_and_the_generic_prompt(argv: list[str])
         assert await s.execute("printf 'x\\ny\\n'") == "x\ny\n"
 
 
+@pytest.mark.parametrize("ps1", [r"\h:\W \u\$ ", r"\u@\h \W \$ "], ids=["macos", "gentoo"])
+async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
+    env = {"PS1": ps1, "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "xterm"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        assert await s.execute("echo spaced") == "spaced\n"
+        assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
+
+
 async def test_execute_on_a_fresh_session_waits_for_the_first_prompt() -> None:
     # Typed ahead, the command would be echoed twice (by the terminal, then
     # by readline); execute waits for the prompt first.

@@ -48,11 +48,20 @@ _UNIX_TOKEN = (
     rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
     r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
 )
+#: The two usual prompts with spaces, a directory after the host name:
+#: ``host:dir user$ `` (bash on macOS) and ``user@host dir % `` (zsh on
+#: macOS, Gentoo's ``$``).  Only these shapes: a run of words before ``%``
+#: or ``>`` is as likely a progress line (``Downloading 45%``).
+_SPACED = (
+    r"[\w.\-]{1,64}(?::[^\s\x1b]{1,64} [\w.\-]{1,32}[$#]"
+    r"|@[\w.\-]{1,64} [^\s\x1b]{1,64} [$#%])"
+)
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
-#: ``MyHost-A1(config)# ``, coloured or titled; or a bare ``$ `` / ``# ``.
+#: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
+#: above; or a bare ``$ `` / ``# ``.
 UNIX_PROMPT = (
     rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{])(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|[$#]){_END}"
+    rf"(?:(?=[A-Za-z_~/\[({{])(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
