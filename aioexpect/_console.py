@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
+from ._exceptions import BusyError
 from ._interact import bridge
 from ._session import Session, live_sessions
 
@@ -258,6 +259,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         target = _find_session(session)
         if not isinstance(escape_character, str) or not escape_character:
             raise ValueError(f"escape_character must be a non-empty str, not {escape_character!r}")
+        if target._sink is not None:
+            raise BusyError(f"session #{target.id} is already attached")
         name = _key_name(escape_character)
         # Character mode first, so nothing typed after the message is lost;
         # no output processing then: line ends are written as \r\n.
@@ -265,7 +268,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             kind = target.transport.kind
             self.write(f"attached to session #{target.id} ({kind}); {name} detaches\r\n")
             await self.flush()
-            await bridge(target, self._read_input, self._write_output, escape_character)
+            # What the program has buffered is shown, and stays its own.
+            await bridge(target, self._read_input, self._write_output, escape_character, keep=True)
         ended = "ended" if target.info()["state"] in ("eof", "closed") else "detached"
         self.write(f"\nsession #{target.id} {ended}\n")
         await self.flush()

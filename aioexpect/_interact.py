@@ -27,14 +27,17 @@ async def bridge(
     read_input: Callable[[], Awaitable[bytes]],
     write_output: Callable[[Any], None],
     escape_character: str | None,
+    *,
+    keep: bool = False,
 ) -> None:
     """Pump input to the session and its output back until escape or EOF.
 
     ``read_input`` returns ``b""`` at end of input.  The session's buffered
-    data is written out first; nothing is lost when the bridge ends.
+    data is written out first (with ``keep``, a copy: the program still
+    finds it); nothing is lost when the bridge ends.
     """
     escape = escape_character.encode() if escape_character else None
-    with session.divert(write_output):
+    with session.divert(write_output, keep=keep):
         typing = asyncio.ensure_future(_forward(session, read_input, escape))
         ended = asyncio.ensure_future(session._eof_event.wait())
         try:

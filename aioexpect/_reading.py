@@ -309,17 +309,21 @@ def feed_held(session: Session) -> bool:
 
 
 @contextlib.contextmanager
-def divert(session: Session, sink: Callable[[Any], None]) -> Iterator[None]:
-    """``Session.divert``: the buffered data, then everything received, goes
-    to ``sink``; a pending reader's deadline is suspended meanwhile."""
+def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterator[None]:
+    """``Session.divert``: the buffered data (consumed, or a copy with
+    ``keep``), then everything received, goes to ``sink``; a pending
+    reader's deadline is suspended meanwhile."""
     if session._sink is not None:
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter
     remaining = session._alarm.suspend()
     session._sink = sink
     try:
-        pending = session._buffer.consume(len(session._buffer))
-        session._space_freed()
+        if keep:
+            pending = session._buffer.text()
+        else:
+            pending = session._buffer.consume(len(session._buffer))
+            session._space_freed()
         if pending:
             sink(pending)
         yield

@@ -529,15 +529,18 @@ class Session:
         )
         return add_monitor(self._monitors, pattern, items, callback, self.log)
 
-    def divert(self, sink: Callable[[Any], None]) -> contextlib.AbstractContextManager[None]:
+    def divert(
+        self, sink: Callable[[Any], None], *, keep: bool = False
+    ) -> contextlib.AbstractContextManager[None]:
         """While active, received data goes to ``sink`` instead of the buffer.
 
-        Used by ``interact`` and the console's ``attach``.  The deadline of a
-        pending read is suspended meanwhile, so the program that was waiting
-        continues where it was.
+        Used by ``interact`` and the console's ``attach``.  What is buffered
+        goes to ``sink`` first: consumed, or with ``keep`` a copy, left for
+        the program.  The deadline of a pending read is suspended meanwhile,
+        so the program that was waiting continues where it was.
         """
         self._check_open()
-        return _reading.divert(self, sink)
+        return _reading.divert(self, sink, keep)
 
     async def interact(self, *, escape_character: str | None = "\x1d") -> None:
         """Connect the user's terminal to the session until the escape

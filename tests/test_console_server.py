@@ -20,6 +20,7 @@ import pytest
 import aioexpect
 from aioexpect import ConnectError, start_console_server
 from tests.conftest import need
+from tests.helpers import wait_until
 
 PROMPT = b">>> "
 LIMIT = 10.0
@@ -318,6 +319,27 @@ async def test_attach_round_trip_and_the_program_continues() -> None:
         assert match.after == "PROGRAM-GOES-ON"
         assert "typed by a person" not in match.before  # the person's text went to the person
         assert await c.run("'console goes on'") == "'console goes on'\n"
+
+
+async def test_attach_shows_what_the_program_buffered_and_leaves_it_there() -> None:
+    async with (
+        aioexpect.spawn("sh", ["-c", "printf 'READY> '; exec cat"], timeout=LIMIT) as s,
+        console(locals={"s": s}) as server,
+        connected(server) as c,
+        connected(server) as d,
+    ):
+        await wait_until(lambda: s.buffer == "READY> ", "the program's prompt is buffered")
+        await c.prompt()
+        await d.prompt()
+        c.writer.write(b"await attach(s)\n")
+        async with asyncio.timeout(LIMIT):
+            await c.reader.readuntil(b"Ctrl-] detaches\r\nREADY> ")
+            # A second attach is refused before it says anything.
+            out = await d.run("await attach(s)")
+            assert "BusyError" in out and "attached to" not in out
+            c.writer.write(b"\x1d")
+            assert b"detached" in await c.prompt()
+        assert (await s.expect_exact("READY> ", timeout=1)).before == ""
 
 
 async def test_attach_refuses_a_bad_target() -> None:
