@@ -33,12 +33,11 @@ class Decoder:
     an adapter may pass a view of a buffer it reuses.
     """
 
-    __slots__ = ("_encoding", "_errors", "_generic", "_pending", "bytes_mode")
+    __slots__ = ("_errors", "_generic", "_pending", "bytes_mode")
 
     def __init__(self, encoding: str | None, errors: str = "replace") -> None:
         check_codec(encoding, errors)
         self.bytes_mode = encoding is None
-        self._encoding = encoding
         self._errors = errors
         self._pending = b""  # UTF-8: the start of a character split across chunks
         self._generic: Any = None
