@@ -300,10 +300,7 @@ def redact_url(url: str) -> str:
 
 
 def _check_dimensions(dimensions: Any) -> None:
-    try:
-        if not isinstance(dimensions, tuple | list) or len(dimensions) != 2:
-            raise ValueError
-        _options.check_size(*dimensions)
-    except ValueError:
+    pair = isinstance(dimensions, tuple | list) and len(dimensions) == 2
+    if not pair or not _options.valid_size(*dimensions):
         message = f"dimensions must be (rows, cols), ints from 1 to 65535, not {dimensions!r}"
-        raise ValueError(message) from None
+        raise ValueError(message)

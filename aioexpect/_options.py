@@ -93,11 +93,13 @@ def line_type(line: Any) -> type:
 
 def check_size(rows: Any, cols: Any) -> None:
     """``ValueError`` unless both are ints a terminal takes (1 to 65535)."""
-    for n in (rows, cols):
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n < 65536:
-            raise ValueError(
-                f"rows and cols must be ints from 1 to 65535, not {rows!r} and {cols!r}"
-            )
+    if not valid_size(rows, cols):
+        raise ValueError(f"rows and cols must be ints from 1 to 65535, not {rows!r} and {cols!r}")
+
+
+def valid_size(*sizes: Any) -> bool:
+    """Whether each is an int (not a bool) a terminal takes, 1 to 65535."""
+    return all(type(n) is int and 0 < n < 65536 for n in sizes)
 
 
 def check_timeout(timeout: Any) -> float | None:

@@ -31,7 +31,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._reading import EVIDENCE
+from ._reading import EVIDENCE, take_all
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -120,11 +120,8 @@ def _learn(session: Session, prompt: str) -> None:
     """Remember a prompt the patterns found, if it is distinctive enough
     (three visible characters or more: not a bare ``$ ``) to be found
     anywhere at the end of the output."""
-    state = _state(session)
     if session._prompt_override is None and len(strip_ansi(prompt).strip()) >= 3:
-        text = re.escape(prompt) + r"\Z"
-        if state.seen is None or state.seen.pattern != text:
-            state.seen = re.compile(text)
+        _state(session).seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
@@ -255,8 +252,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         # was received goes with this error (its ``before``), not into
         # the next command's output.
         state.synced, state.late = True, False
-        session._buffer.consume(len(session._buffer))
-        session._space_freed()
+        take_all(session)
         raise
     try:
         await _run_init(session, state, deadline)

@@ -194,6 +194,13 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             session._on_eof(exc)
 
 
+def take_all(session: Session) -> Any:
+    """Remove and return everything buffered, and read on if that made room."""
+    data = session._buffer.consume(len(session._buffer))
+    session._space_freed()
+    return data
+
+
 def _log_failure(what: str, exc: Exception) -> None:
     """Bytes that do not decode under ``codec_errors="strict"`` are the
     peer's doing, not a bug: one warning line, no traceback."""
@@ -220,15 +227,15 @@ def failure(
     tail = redactor.redact(before[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
     described = ", ".join(map(describe, searcher.patterns))
     wanted = "any data" if isinstance(searcher, AnyData) else redactor.redact(described)
-    if code == -1 and isinstance(error, UnicodeDecodeError):
-        lost = ConnectionLostError(
-            f"reading stopped at bytes that do not decode (codec_errors='strict') "
-            f"while waiting for {wanted}: {error}; last characters received: {tail!r}"
-        )
-        lost.__cause__ = error
-        return lost
     if code == -1 and error is not None:
-        lost = ConnectionLostError(f"connection lost while waiting for {wanted}: {error}")
+        if isinstance(error, UnicodeDecodeError):
+            message = (
+                "reading stopped at bytes that do not decode (codec_errors='strict') "
+                f"while waiting for {wanted}: {error}; last characters received: {tail!r}"
+            )
+        else:
+            message = f"connection lost while waiting for {wanted}: {error}"
+        lost = ConnectionLostError(message)
         lost.__cause__ = error
         return lost
     if code == -1:
@@ -319,11 +326,7 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
     remaining = session._alarm.suspend()
     session._sink = sink
     try:
-        if keep:
-            pending = session._buffer.text()
-        else:
-            pending = session._buffer.consume(len(session._buffer))
-            session._space_freed()
+        pending = session._buffer.text() if keep else take_all(session)
         if pending:
             sink(pending)
         yield

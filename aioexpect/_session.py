@@ -380,9 +380,7 @@ class Session:
         searcher = _reading.AnyData()
         found = await self._wait(searcher, self._timeout(timeout))
         if isinstance(found, Found):
-            data = self._buffer.consume(len(self._buffer))
-            self._space_freed()
-            return data
+            return _reading.take_all(self)
         if found == 0:
             return self._empty
         raise self._failure(searcher, found)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import signal
@@ -331,6 +332,7 @@ def _read_known_hosts(path: str, host: str, port: int) -> Any:
         ) from None
 
 
+@functools.cache
 def option_names() -> frozenset[str]:
     """The options ``asyncssh.connect`` takes (``connect_ssh`` passes them on)."""
     prepare = asyncssh.SSHClientConnectionOptions.prepare
