@@ -40,7 +40,7 @@ async def test_memory_transport_conforms() -> None:
 
     await check_transport(open_memory)
     await asyncio.wait_for(asyncio.gather(*peers), 5)
-    assert len(peers) == 7  # one fresh transport per sub-check
+    assert len(peers) == 8  # one fresh transport per sub-check
 
 
 async def test_pipes_transport_conforms() -> None:
@@ -152,3 +152,49 @@ async def test_check_transport_catches_push_that_ignores_back_pressure() -> None
     missed = r"check_transport \[push delivery\].*after it returned False"
     with pytest.raises(AssertionError, match=missed):
         await check_transport(open_deaf)
+
+
+async def test_check_transport_catches_unbounded_buffering() -> None:
+    """A transport that reads ahead into an unbounded buffer fails (rule 3)."""
+
+    class Greedy(Wrapper):
+        kind = "greedy"
+
+        def __init__(self, inner: Transport) -> None:
+            super().__init__(inner)
+            self.unread = bytearray()
+            self.eof = False
+            self.arrived = asyncio.Event()
+            self.task = asyncio.create_task(self._pump())
+
+        async def _pump(self) -> None:
+            with contextlib.suppress(ClosedError):
+                while data := await self.inner.read():
+                    self.unread += data
+                    self.arrived.set()
+            self.eof = True
+            self.arrived.set()
+
+        async def read(self, max_bytes: int = 1 << 18) -> bytes:
+            while not self.unread and not self.eof:
+                if self.closed:
+                    raise ClosedError("closed")
+                self.arrived.clear()
+                await self.arrived.wait()
+            if self.closed:
+                raise ClosedError("closed")
+            data = bytes(self.unread[:max_bytes])
+            del self.unread[:max_bytes]
+            return data
+
+        async def close(self, *, force: bool = False) -> None:
+            await self.inner.close(force=force)
+            self.arrived.set()
+            await self.task
+
+    async def open_greedy() -> Transport:
+        return Greedy(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
+
+    unbounded = r"check_transport \[back-pressure\].*buffered without bound"
+    with pytest.raises(AssertionError, match=unbounded):
+        await check_transport(open_greedy)

@@ -124,7 +124,14 @@ def test_scanner_survives_random_garbage() -> None:
 
 class HalfClosingServer(telnetlib3.TelnetServer):
     """telnetlib3's server hangs up as soon as the client half-closes, dropping
-    the answers to what it read just before; this one lets the shell finish."""
+    the answers to what it read just before; this one lets the shell finish.
+    It also stops reading while its reader is full: telnetlib3 gives the
+    reader no transport, so it would buffer whatever the client sends."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        assert self.reader is not None
+        self.reader.set_transport(transport)
 
     def eof_received(self) -> bool:  # type: ignore[override]
         assert self.reader is not None
@@ -156,9 +163,11 @@ async def telnet_server(shell: Shell, **options: Any) -> AsyncIterator[int]:
         await server.wait_closed()
 
 
-async def line_echo(reader: Any, writer: Any) -> None:
-    while line := await reader.readline():
-        writer.write(line)
+async def echo(reader: Any, writer: Any) -> None:
+    """Send back what arrives, as it arrives (telnetlib3's ``readline``
+    rescans its whole buffer per line: slow once megabytes wait)."""
+    while data := await reader.read(1 << 16):
+        writer.write(data)
         await writer.drain()
     writer.close()
 
@@ -197,8 +206,8 @@ def connect(port: int, **options: Any) -> aioexpect._openers.Opener:
 # -- against telnetlib3 ------------------------------------------------------------------
 
 
-async def test_line_echo_round_trip() -> None:
-    async with telnet_server(line_echo) as port, connect(port) as s:
+async def test_echo_round_trip() -> None:
+    async with telnet_server(echo) as port, connect(port) as s:
         assert s.transport.kind == "telnet"
         assert s.linesep == "\r\n"  # BINARY agreed: sent as CR, the Enter key
         assert s.transport.get_extra_info("peer") == f"127.0.0.1:{port}"
@@ -244,7 +253,7 @@ async def test_binary_mode_sends_the_end_of_line_as_cr_even_split_across_writes(
 
 async def test_a_telnetlib3_server_refusing_binary_gets_the_nvt() -> None:
     async with (
-        telnet_server(line_echo, protocol_factory=RefusesBinary) as port,
+        telnet_server(echo, protocol_factory=RefusesBinary) as port,
         connect(port) as s,
     ):
         assert s.linesep == "\r\n"
@@ -325,7 +334,7 @@ async def test_utf8_text_from_a_charset_negotiating_server() -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8", "ascii"])  # BINARY agreed, and the NVT
 async def test_telnet_transport_conformance(encoding: str) -> None:
-    async with telnet_server(line_echo) as port:
+    async with telnet_server(echo) as port:
 
         async def open_transport() -> _telnet.TelnetTransport:
             transport = await _telnet.open_telnet(
@@ -657,7 +666,7 @@ async def login_dialog(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
 
 
 async def test_url_without_credentials() -> None:
-    async with telnet_server(line_echo) as port:
+    async with telnet_server(echo) as port:
         async with aioexpect.connect(f"telnet://127.0.0.1:{port}", timeout=10) as s:
             await s.sendline("plain url")
             await s.expect_exact("plain url")
@@ -684,7 +693,7 @@ async def test_url_with_wrong_password_is_authentication_error() -> None:
 
 
 async def test_close_is_idempotent_and_wakes_a_pending_read() -> None:
-    async with telnet_server(line_echo) as port:
+    async with telnet_server(echo) as port:
         transport = await _telnet.open_telnet(
             "127.0.0.1", port, term_type="xterm", dimensions=(24, 80), connect_timeout=10
         )

@@ -20,6 +20,16 @@ _MAX_STALL = 0.5
 #: kernel's and the adapter's buffers, so a transport that ignores the pause
 #: goes on delivering.
 _PUSH_PAYLOAD = 1 << 20
+#: Bytes written while nobody reads before the check calls a transport's
+#: buffering unbounded: far more than kernels, SSH windows and adapters hold
+#: (a few MiB), far less than an unbounded buffer swallows in a second.
+_UNBOUNDED = 64 << 20
+#: How long writes must make no progress to count as held back.
+_STALLED = 0.5
+#: Bytes read back after writes stalled: past a 1 MiB buffer's worth, so
+#: reading has resumed from the peer, without echoing everything the
+#: kernel's socket buffers held (slow through a telnet server).
+_READ_BACK = 2 << 20
 
 
 async def check_transport(
@@ -35,10 +45,11 @@ async def check_transport(
     ``aioexpect.Transport`` connected to a *line-echo peer*: each line
     written (ending in ``"\\n"``) comes back once, ending in ``"\\n"`` or
     ``"\\r\\n"``; the peer sends nothing else, and it ends the stream (so
-    ``read()`` returns ``b""``) once ``write_eof()`` reached it.  ``cat``
-    over pipes, ``cat`` on a pty with echo off, or a TCP echo server are
-    such peers.  It is called once per sub-check below, and every transport
-    it returns is closed again, whatever happens.
+    ``read()`` returns ``b""``) once ``write_eof()`` reached it; and it
+    stops reading while it cannot write.  ``cat`` over pipes, ``cat`` on a
+    pty with echo off, or an asyncio-streams TCP echo server are such
+    peers.  It is called once per sub-check below, and every transport it
+    returns is closed again, whatever happens.
 
     The sub-checks, each limited to ``timeout`` seconds:
 
@@ -51,6 +62,9 @@ async def check_transport(
     * **cancelled reads** -- a pending ``read()`` cancelled before data
       arrived, and many reads cancelled (``task.cancel()`` and
       ``asyncio.timeout``) while data streams in, lose and duplicate nothing.
+    * **back-pressure** -- while nobody reads, writes stall before 64 MiB
+      are written (the transport and the peer stop taking data); once
+      reading starts, the first 2 MiB come back complete and in order.
     * **end of file** -- after ``write_eof()`` the echoed data arrives, then
       ``read()`` returns ``b""``, and ``b""`` again.
     * **close** -- ``close()`` ends a pending ``read()`` (``ClosedError``,
@@ -83,6 +97,7 @@ async def check_transport(
         ("basics", _check_basics),
         ("large payload", lambda t: _check_large(t, payload_size, random.Random(seed))),
         ("cancelled reads", lambda t: _check_cancelled_reads(t, random.Random(seed))),
+        ("back-pressure", _check_back_pressure),
         ("end of file", _check_eof),
         ("close", _check_close),
         ("push delivery", lambda t: _check_push(t, random.Random(seed))),
@@ -139,7 +154,11 @@ class _Lines:
         self.lines.extend(line.removesuffix(b"\r") for line in complete)
 
 
-async def _read_lines(transport: Transport, count: int, sizes: Callable[[], int]) -> list[bytes]:
+async def _read_lines(
+    transport: Transport, count: int, sizes: Callable[[], int], *, partial: bool = False
+) -> list[bytes]:
+    """At least ``count`` lines; exactly that many, and no partial line
+    after them, unless ``partial`` (more is on its way)."""
     lines = _Lines()
     while len(lines.lines) < count:
         data = await _read(transport, sizes())
@@ -148,6 +167,8 @@ async def _read_lines(transport: Transport, count: int, sizes: Callable[[], int]
             f" (partial line: {lines.partial[-80:]!r})"
         )
         lines.feed(data)
+    if partial:
+        return lines.lines
     assert not lines.partial, f"unexpected data after the last line: {lines.partial[:80]!r}"
     return lines.lines
 
@@ -284,6 +305,39 @@ async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes |
             return await _read(transport, max_bytes)
     except TimeoutError:
         return None
+
+
+async def _check_back_pressure(transport: Transport) -> None:
+    line_size = 1024  # long lines: a peer echoing line by line keeps up
+    sent: list[bytes] = []
+    progress = [0]  # bytes accepted by write()
+
+    async def write() -> None:
+        while progress[0] < _UNBOUNDED:
+            lines = [b"%09d %s" % (len(sent) + i, b"x" * (line_size - 11)) for i in range(64)]
+            sent.extend(lines)
+            await transport.write(b"\n".join(lines) + b"\n")
+            progress[0] += len(lines) * line_size
+
+    writer = asyncio.create_task(write())
+    try:
+        loop = asyncio.get_running_loop()
+        seen, since = -1, loop.time()
+        while loop.time() - since < _STALLED:
+            if writer.done():
+                writer.result()  # its error, if it failed
+                raise AssertionError(
+                    f"wrote {progress[0] >> 20} MiB while nobody read, and write() never"
+                    " waited: unread data is buffered without bound"
+                )
+            if progress[0] != seen:
+                seen, since = progress[0], loop.time()
+            await asyncio.sleep(0.02)
+        count = min(len(sent), _READ_BACK // line_size)
+        received = await _read_lines(transport, count, lambda: DEFAULT_READ_SIZE, partial=True)
+    finally:
+        await _finish(writer)
+    _compare(sent[: len(received)], received)
 
 
 async def _check_eof(transport: Transport) -> None:
