@@ -124,6 +124,21 @@ def _learn(session: Session, prompt: str) -> None:
         _state(session).seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
 
 
+def _unglue(session: Session, m: Match, seen_index: int) -> Match:
+    """A prompt match that ends with the learned prompt but is longer holds
+    output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
+    pattern takes it all): that part goes back to ``before``."""
+    seen = _state(session).seen
+    if seen is None or m.pattern is seen or session._prompt_override is not None:
+        return m
+    found = seen.search(m.after)
+    if found is None or not found.start():
+        return m
+    before = m.before + m.after[: found.start()]
+    # span() offsets: found's positions count from the start of m.after
+    return Match(seen_index, seen, before, found.group(), found, -len(m.before))
+
+
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
     drivers = _driver.registered() if _auto(session) else (session.driver,)
     out: dict[tuple[str, int], tuple[re.Pattern[str], str]] = {}
@@ -205,9 +220,10 @@ async def _read_to_prompt(
     what = _what_prompt(session)
     while True:
         m = await _expect(session, patterns, deadline, what)
-        parts.append(m.before)
         if m.index < len(prompts):
+            m = _unglue(session, m, len(prompts) - 1)
             _learn(session, m.after)
+        parts.append(m.before)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)
         response = pagers[m.index - len(prompts) - len(extra)][1]

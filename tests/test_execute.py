@@ -356,6 +356,26 @@ async def test_output_without_a_final_line_end_runs_into_the_prompt() -> None:
         assert await s.execute("echo next") == "next\n"
 
 
+async def test_one_word_glued_to_the_prompt_stays_output() -> None:
+    """``printf x`` gives ``xbash-5.2# ``, which the generic pattern takes
+    whole for a prompt; the learned prompt splits the word off again."""
+    reply = echo_reply("r1#", {"show w": "word", "show ip": "10.0.0.1"})
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        assert await s.execute("show w") == "word"  # "wordr1#"
+        assert await s.execute("show ip") == "10.0.0.1"
+        assert await s.execute("show w") == "word"
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+        first = await s.expect_prompt()
+        for command, output in [("printf x", "x"), ("echo -n value", "value")]:
+            assert await s.execute(command) == output
+        assert await s.execute("echo -n 10.0.0.1") == "10.0.0.1"
+        assert await s.execute("echo after") == "after\n"
+        await s.sendline("printf x")
+        m = await s.expect_prompt()
+        assert m.after == first.after and m.group() == m.after
+        assert m.before.endswith("x") and m.span() == (len(m.before), len(m.before + m.after))
+
+
 async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
     def reply(line: str) -> str:
         if line == "odd":
