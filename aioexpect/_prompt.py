@@ -13,6 +13,7 @@ continuation prompt ``set_unique_prompt`` installed.  Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import re
 import secrets
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["after_open", "execute", "expect_prompt", "login", "set_unique_prompt"]
 
+#: How long ``execute`` waits for the prompt a line editor redraws after
+#: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
+REDRAW_WAIT = 0.2
 _END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
 #: "Press RETURN to get started": answered with a line end (a few times).
 _PRESS_ENTER = re.compile(
@@ -60,6 +64,8 @@ class _State:
     #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
     #: the drivers' patterns, anchored at a line start, do not match.
     seen: re.Pattern[str] | None = None
+    #: The terminal was resized: a line editor may redraw its prompt.
+    resized: bool = False
 
 
 _states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
@@ -291,6 +297,13 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     """
     prompts = _prompts(session)
     consumed: list[str] = []
+    if state.resized:
+        state.resized = False
+        left = deadline.left()
+        wait = REDRAW_WAIT if left is None else min(REDRAW_WAIT, left)
+        with contextlib.suppress(ExpectTimeout):  # a shell that does not redraw
+            before, m, _ = await _read_to_prompt(session, _Deadline(wait))
+            consumed.append(before + m.after)
     while any(p.search(session.buffer) for p in prompts):
         before, m, _ = await _read_to_prompt(session, _Deadline(0))
         consumed.append(before + m.after)
@@ -310,6 +323,14 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
         text = before + m.after
     _guess(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced = True
+
+
+def resized(session: Session) -> None:
+    """Called by ``set_winsize``: bash's readline and zsh's ZLE redraw their
+    prompt on SIGWINCH, a few milliseconds later; the next ``execute``
+    waits for that prompt (``REDRAW_WAIT`` at most) before it sends, or the
+    redraw could pass for the end of the command's output."""
+    _state(session).resized = True
 
 
 def _untouched(session: Session) -> bool:

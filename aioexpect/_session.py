@@ -552,6 +552,7 @@ class Session:
         self._check_open()
         _options.check_size(rows, cols)
         self.transport.set_winsize(rows, cols)
+        _prompt.resized(self)
 
     # -- closing -------------------------------------------------------------------
 

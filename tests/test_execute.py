@@ -376,6 +376,24 @@ async def test_one_word_glued_to_the_prompt_stays_output() -> None:
         assert m.before.endswith("x") and m.span() == (len(m.before), len(m.before + m.after))
 
 
+@pytest.mark.parametrize(
+    "shell",
+    [["bash", "--norc", "--noprofile"], ["zsh", "-f"], ["dash"]],
+    ids=["bash", "zsh", "dash"],
+)
+async def test_execute_after_set_winsize(shell: list[str]) -> None:
+    """bash and zsh redraw their prompt on SIGWINCH, a few ms after the
+    resize: that prompt is not taken for the end of the next command."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
+        await s.expect_prompt()
+        for rows, cols in [(40, 120), (30, 100), (50, 132), (24, 80)]:
+            s.set_winsize(rows, cols)
+            assert await s.execute("stty size") == f"{rows} {cols}\n"
+            assert await s.execute("echo ONE") == "ONE\n"
+
+
 async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
     def reply(line: str) -> str:
         if line == "odd":
