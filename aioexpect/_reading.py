@@ -231,11 +231,12 @@ def failure(
         if isinstance(error, UnicodeDecodeError):
             message = (
                 "reading stopped at bytes that do not decode (codec_errors='strict') "
-                f"while waiting for {wanted}: {error}; last characters received: {tail!r}"
+                f"while waiting for {wanted}: {error}"
             )
         else:
             message = f"connection lost while waiting for {wanted}: {error}"
-        lost = ConnectionLostError(message)
+        # (what was received stays in the buffer: ``session.buffer``)
+        lost = ConnectionLostError(f"{message}; last characters received: {tail!r}")
         lost.__cause__ = error
         return lost
     if code == -1:

@@ -89,6 +89,27 @@ async def test_a_reset_connection_is_connection_lost() -> None:
             await t.close()
 
 
+async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"router1# partial output")
+        await writer.drain()
+        await reader.readline()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # closes with RST
+
+    async with serve(reset) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with aioexpect.Session.from_streams(reader, writer, timeout=5) as s:
+            await s.expect_exact("router1#")
+            await s.sendline("go")
+            with pytest.raises(ConnectionLostError) as info:
+                await s.expect_exact("NEVER")
+            message = str(info.value)
+            assert "'NEVER'" in message and "last characters received: ' partial output'" in message
+            assert s.buffer == " partial output"
+
+
 async def test_close_gives_up_on_a_peer_that_never_reads() -> None:
     stop = asyncio.Event()
 
