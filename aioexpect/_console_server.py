@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing
+from ._options import check_port
 
 if TYPE_CHECKING:
     from ._console import RawMode
@@ -306,8 +307,7 @@ async def start_console_server(
 
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"port must be an int from 0 to 65535, not {port!r}")
+    check_port(port, lowest=0)
     if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
         raise ValueError(f"max_clients must be a positive int, not {max_clients!r}")
     if login_timeout is not None and (

@@ -67,6 +67,12 @@ async def _forward(
 
 async def interact_terminal(session: Session, escape_character: str | None) -> None:
     """``Session.interact``: the process's stdin/stdout, raw mode on a tty."""
+    if escape_character is not None:
+        if not isinstance(escape_character, str):
+            kind = type(escape_character).__name__
+            raise TypeError(f"escape_character must be a str or None, not {kind}")
+        if not escape_character:
+            raise ValueError("escape_character must not be empty (None: no escape character)")
     fd_in = sys.stdin.fileno()
     fd_out = sys.stdout.fileno()
     sys.stdout.flush()

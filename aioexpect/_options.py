@@ -18,6 +18,7 @@ __all__ = [
     "MIN_CANON",
     "as_text",
     "check_line_limit",
+    "check_port",
     "check_timeout",
     "close_logfile",
     "control_code",
@@ -102,6 +103,13 @@ def valid_size(*sizes: Any) -> bool:
     return all(type(n) is int and 0 < n < 65536 for n in sizes)
 
 
+def check_port(port: Any, lowest: int = 1) -> None:
+    """``ValueError`` unless ``port`` is an int from ``lowest`` to 65535
+    (a listener takes 0: any free port)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not lowest <= port <= 65535:
+        raise ValueError(f"port must be an int from {lowest} to 65535, not {port!r}")
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None
@@ -130,7 +138,10 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
     if logfile is None:
         return None, False
     if isinstance(logfile, str | os.PathLike):
-        return open(logfile, "a", encoding="utf-8"), True
+        try:
+            return open(logfile, "a", encoding="utf-8"), True
+        except OSError as exc:
+            raise ValueError(f"cannot open logfile {os.fspath(logfile)!r}: {exc.strerror}") from exc
     if not hasattr(logfile, "write"):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     return logfile, False

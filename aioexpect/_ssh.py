@@ -32,6 +32,7 @@ from ._exceptions import (
     HostKeyError,
 )
 from ._inbox import Inbox, OnData, OnEnd, Pusher
+from ._options import check_port
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -360,8 +361,7 @@ def _connect_options(
 def _check_args(host: Any, port: Any, term_type: Any, command: Any) -> None:
     if not isinstance(host, str) or not host:
         raise TypeError(f"host must be a non-empty str, not {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"port must be an int between 1 and 65535, not {port!r}")
+    check_port(port)
     if term_type is not None and not isinstance(term_type, str):
         raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
     if command is not None and not isinstance(command, str):

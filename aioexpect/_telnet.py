@@ -40,6 +40,7 @@ from telnetlib3.telopt import WONT as SEND_WONT
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
+from ._options import check_port
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -530,8 +531,7 @@ async def open_telnet(
     """
     if not isinstance(host, str) or not host:
         raise TypeError(f"host must be a non-empty str, not {host!r}")
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"port must be an int between 1 and 65535, not {port!r}")
+    check_port(port)
     if not isinstance(term_type, str) or not term_type.isascii():
         raise ValueError(f"term_type must be an ASCII str, not {term_type!r}")
     peer = f"{host}:{port}"

@@ -303,6 +303,10 @@ async def test_bad_arguments_are_plain_errors_and_session_stays_usable():
             await s.expect("x", timeout=-1)
         with pytest.raises(TypeError):
             s.set_winsize(10, 10)
+        with pytest.raises(TypeError, match="escape_character"):
+            await s.interact(escape_character=5)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="escape_character"):
+            await s.interact(escape_character="")
         await peer.write(b"still fine")
         assert (await s.expect("fine")).before == "still "
 
@@ -430,6 +434,13 @@ async def test_logfile_path_receives_transcript(tmp_path):
         await peer.write(b"hello log\n")
         await s.expect("log")
     assert path.read_text() == "hello log\n"
+
+
+async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
+    """Before the child starts (the baseline fixture sees no child left)."""
+    path = tmp_path / "missing" / "t.log"
+    with pytest.raises(ValueError, match=r"cannot open logfile .*missing/t\.log'"):
+        await aioexpect.spawn("cat", logfile=path)
 
 
 async def test_monitors_fire_whether_or_not_anyone_expects():

@@ -126,12 +126,17 @@ class HalfClosingServer(telnetlib3.TelnetServer):
     """telnetlib3's server hangs up as soon as the client half-closes, dropping
     the answers to what it read just before; this one lets the shell finish.
     It also stops reading while its reader is full: telnetlib3 gives the
-    reader no transport, so it would buffer whatever the client sends."""
+    reader no transport, so it would buffer whatever the client sends; and a
+    shell waiting in ``drain()`` is woken when the connection is lost."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         assert self.reader is not None
         self.reader.set_transport(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        asyncio.streams.FlowControlMixin.connection_lost(self, exc)
 
     def eof_received(self) -> bool:  # type: ignore[override]
         assert self.reader is not None
@@ -166,9 +171,10 @@ async def telnet_server(shell: Shell, **options: Any) -> AsyncIterator[int]:
 async def echo(reader: Any, writer: Any) -> None:
     """Send back what arrives, as it arrives (telnetlib3's ``readline``
     rescans its whole buffer per line: slow once megabytes wait)."""
-    while data := await reader.read(1 << 16):
-        writer.write(data)
-        await writer.drain()
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(1 << 16):
+            writer.write(data)
+            await writer.drain()
     writer.close()
 
 

@@ -99,6 +99,10 @@ async def test_serving_needs_a_device() -> None:
         serve_telnet("r1")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         serve_ssh(object())  # type: ignore[arg-type]
+    for port in (-1, 65536, True, "22"):
+        for serve in (serve_telnet, serve_ssh):
+            with pytest.raises(ValueError, match="port must be an int from 0 to 65535"):
+                serve(VirtualDevice("r1"), port=port)  # type: ignore[arg-type]
 
 
 # -- server life cycle -----------------------------------------------------------------------

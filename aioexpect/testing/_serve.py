@@ -22,6 +22,7 @@ import telnetlib3
 
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
+from .._options import check_port
 from ._device import LineIO, VirtualDevice, converse
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
@@ -97,9 +98,10 @@ class Serving(Opening[DeviceServer]):
         super().__init__(start, close_server)
 
 
-def _check_device(device: Any) -> None:
+def _check(device: Any, port: Any) -> None:
     if not isinstance(device, VirtualDevice):
         raise TypeError(f"serve a VirtualDevice, not {type(device).__name__}")
+    check_port(port, lowest=0)
 
 
 # -- telnet ----------------------------------------------------------------------------
@@ -107,7 +109,7 @@ def _check_device(device: Any) -> None:
 
 def serve_telnet(device: VirtualDevice, host: str = "127.0.0.1", port: int = 0) -> Serving:
     """Serve ``device`` over telnet (telnetlib3), login by in-band dialog."""
-    _check_device(device)
+    _check(device, port)
     return Serving(lambda: _start_telnet(device, host, port))
 
 
@@ -174,7 +176,7 @@ def serve_ssh(
     an ephemeral Ed25519 key.  The server's ``known_hosts`` attribute names
     a file that trusts it.
     """
-    _check_device(device)
+    _check(device, port)
     keys = _load_keys(host_keys)
     return Serving(lambda: _start_ssh(device, host, port, keys))
 
