@@ -65,7 +65,7 @@ async def _forward(
         await session.send(data)
 
 
-async def interact_terminal(session: Session, escape_character: str | None) -> None:
+async def interact_terminal(session: Session, escape_character: Any) -> None:
     """``Session.interact``: the process's stdin/stdout, raw mode on a tty."""
     if escape_character is not None:
         if not isinstance(escape_character, str):
