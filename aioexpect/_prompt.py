@@ -364,8 +364,11 @@ async def _run(session: Session, state: _State, command: str, deadline: _Deadlin
     await session.sendline(command)
     extra = [state.continuation] if state.continuation is not None else []
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
-    echo = session.transport.kind != "pipes"
-    output = _output.clean_output(raw, command if echo else None)
+    if session.transport.kind == "pipes":
+        # No terminal echoes; bash -i does, on its stderr: the exact line.
+        output = _output.clean_output(raw.removeprefix(command + "\n"))
+    else:
+        output = _output.clean_output(raw, command)
     shown = escape(session.redact(command))
     if not is_prompt:
         await _interrupt(session, deadline)

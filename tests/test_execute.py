@@ -394,6 +394,12 @@ async def test_execute_after_set_winsize(shell: list[str]) -> None:
             assert await s.execute("echo ONE") == "ONE\n"
 
 
+async def test_bash_i_over_pipes_echoes_on_stderr_and_execute_drops_it() -> None:
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile", "-i"], pty=False) as s:
+        assert await s.execute("echo piped") == "piped\n"
+        assert await s.execute("echo 'echo piped'") == "echo piped\n"  # output, not echo
+
+
 async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
     def reply(line: str) -> str:
         if line == "odd":
