@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._driver import Driver
+from ._redact import escape
 from ._driver import get as get_driver
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "forget_logger",
     "open_logfile",
     "originals",
+    "record",
     "resolve_driver",
     "write_log",
 ]
@@ -145,6 +147,17 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
     if not hasattr(logfile, "write"):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     return logfile, False
+
+
+def record(log: logging.Logger, logfile: Any, text: str) -> None:
+    """Received text, redacted already: to the logfile, and to the session's
+    logger at DEBUG (``recv ...``, escaped like ``send ...``)."""
+    if not text:
+        return
+    if logfile is not None:
+        write_log(logfile, text)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("recv %s", escape(text))
 
 
 def write_log(logfile: Any, text: str) -> None:

@@ -311,15 +311,14 @@ class Session:
         self._eof = True
         self._eof_event.set()
         self._error = error
-        if self._logfile is not None:
-            _options.write_log(self._logfile, self._transcript.flush())
+        _options.record(self.log, self._logfile, self._transcript.flush())
         self._offer()
 
     def _deliver(self, text: Any) -> None:
         if not text:
             return
-        if self._logfile is not None:
-            _options.write_log(self._logfile, self._transcript.feed(_options.as_text(text)))
+        if self._logfile is not None or self.log.isEnabledFor(logging.DEBUG):
+            _options.record(self.log, self._logfile, self._transcript.feed(_options.as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)
         if self._sink is not None:
@@ -579,8 +578,8 @@ class Session:
             if self._pump_task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._pump_task
+            _options.record(self.log, self._logfile, self._transcript.flush())
             if self._logfile is not None:
-                _options.write_log(self._logfile, self._transcript.flush())
                 _options.close_logfile(self._logfile, self._own_logfile)
                 self._logfile = None
 

@@ -416,6 +416,18 @@ async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
     assert "********" in log.getvalue()
     assert "hunter2" not in caplog.text
     assert "send ********" in caplog.text
+    assert "recv echo: ********\\r\\nPassword ok\\r\\n" in caplog.text  # received, redacted
+
+
+async def test_debug_log_says_what_was_received_without_a_logfile(caplog):
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened() as (s, peer):
+        await peer.write(b"Router1#\x1b[K")
+        await s.expect_exact("#")
+        await peer.write_eof()
+        await s.expect(aioexpect.EOF)
+    received = [r.getMessage() for r in caplog.records if r.getMessage().startswith("recv")]
+    assert "".join(m.removeprefix("recv ") for m in received) == "Router1#\\x1b[K"
 
 
 async def test_log_records_escape_control_characters(caplog):
