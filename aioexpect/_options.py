@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._driver import Driver
-from ._redact import escape
 from ._driver import get as get_driver
+from ._redact import escape
 
 __all__ = [
     "MIN_CANON",
