@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from . import _options, _pipes, _pty, _ssh, _telnet
 from ._driver import Driver
+from ._exceptions import ConnectError, ConnectionLostError, ExpectError
 from ._opening import Opening
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
@@ -204,6 +205,10 @@ def connect_telnet(
 ) -> Opener:
     """Open a telnet connection; with ``username`` it performs ``login()``.
 
+    A login that does not reach a prompt (a time-out, the peer closing) is
+    a ``ConnectError`` naming host and port, caused by the ``ExpectError``;
+    rejected credentials are an ``AuthenticationError``.
+
     Telnet is cleartext: use it on trusted networks and test benches only.
     """
     _check_dimensions(dimensions)
@@ -223,7 +228,17 @@ def connect_telnet(
 
     login = (username, password) if username is not None or password is not None else None
     secrets = [password] if password else []
-    return Opener(lambda: _start(open_transport, options, secrets=secrets, login=login))
+
+    async def start() -> Session:
+        try:
+            return await _start(open_transport, options, secrets=secrets, login=login)
+        except (ExpectError, ConnectionLostError) as exc:
+            # The login dialog is part of connecting: a peer that never asks,
+            # or leaves, fails the connection (AuthenticationError already is one).
+            message = f"telnet login to {host}:{port} did not reach a prompt: {exc}"
+            raise ConnectError(message, host=host, port=port) from exc
+
+    return Opener(start)
 
 
 def connect(url: str, **options: Any) -> Opener:

@@ -18,6 +18,7 @@ from aioexpect import AuthenticationError, ExpectTimeout, Session
 from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
 
 from .conftest import need
+from .helpers import serve
 
 CREDENTIALS = ("admin", "s3cret-Pw")
 
@@ -72,6 +73,26 @@ async def test_wrong_password_in_a_url_is_not_shown() -> None:
         with pytest.raises(AuthenticationError) as info:
             await aioexpect.connect(url, timeout=10)
         assert "Wr0ng-pw" not in str(info.value) and "Wr0ng-pw" not in repr(info.value)
+
+
+async def test_a_telnet_login_that_never_reaches_a_prompt_is_a_connect_error() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # says nothing; waits for the client to leave
+
+    async def leaves(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Username: ")
+        await reader.readline()
+        writer.close()
+
+    for handler, cause in [(silent, aioexpect.ExpectTimeout), (leaves, aioexpect.ExpectEOF)]:
+        async with serve(handler) as port:
+            opener = aioexpect.connect(f"telnet://admin:s3cret-Pw@127.0.0.1:{port}", timeout=1)
+            with pytest.raises(aioexpect.ConnectError) as info:
+                await opener
+            assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+            assert f"telnet login to 127.0.0.1:{port}" in str(info.value)
+            assert isinstance(info.value.__cause__, cause)
+            assert "s3cret-Pw" not in str(info.value)
 
 
 async def test_missing_credentials_are_reported() -> None:
