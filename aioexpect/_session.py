@@ -171,6 +171,7 @@ class Session:
 
     @property
     def closed(self) -> bool:
+        """Whether ``close()`` was called."""
         return self._closed
 
     @property
@@ -195,16 +196,19 @@ class Session:
 
     @property
     def error_patterns(self) -> tuple[Any, ...]:
+        """``set_error_prompt``'s patterns if set, else the driver's."""
         if self._error_override is not None:
             return self._error_override
         return self._driver.error_patterns
 
     @property
     def exit_status(self) -> int | None:
+        """The child's or remote command's exit status once known, else ``None``."""
         return self.transport.exit_status
 
     @property
     def signal_status(self) -> int | None:
+        """The number of the signal that ended the child, if one did."""
         return self.transport.signal_status
 
     @property
@@ -233,6 +237,7 @@ class Session:
         self._redactor.add(secret)
 
     def redact(self, text: Any) -> Any:
+        """``text`` (str or bytes) with the session's secrets as ``********``."""
         return self._redactor.redact(text)
 
     # -- sending ---------------------------------------------------------------
@@ -547,7 +552,7 @@ class Session:
         await interact_terminal(self, escape_character)
 
     def set_winsize(self, rows: int, cols: int) -> None:
-        """Resize the terminal (pty and SSH sessions)."""
+        """Resize the terminal (pty, SSH and telnet sessions)."""
         self._check_open()
         _options.check_size(rows, cols)
         self.transport.set_winsize(rows, cols)
