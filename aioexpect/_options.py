@@ -28,7 +28,6 @@ __all__ = [
     "originals",
     "record",
     "resolve_driver",
-    "write_log",
 ]
 
 #: POSIX's smallest canonical-mode line limit (MAX_CANON): shorter lines
@@ -162,8 +161,6 @@ def record(log: logging.Logger, logfile: Any, text: str) -> None:
 
 def write_log(logfile: Any, text: str) -> None:
     """Append ``text`` to a text or binary logfile."""
-    if not text:
-        return
     try:
         logfile.write(text)
     except TypeError:

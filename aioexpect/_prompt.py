@@ -90,6 +90,11 @@ class _Deadline:
     def left(self) -> float | None:
         return None if self._end is None else max(0.0, self._end - self._loop.time())
 
+    def within(self, seconds: float) -> _Deadline:
+        """A deadline ``seconds`` from now, or this one if it comes first."""
+        left = self.left()
+        return _Deadline(seconds if left is None else min(seconds, left))
+
 
 # -- the patterns in force -------------------------------------------------------
 
@@ -299,10 +304,8 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     consumed: list[str] = []
     if state.resized:
         state.resized = False
-        left = deadline.left()
-        wait = REDRAW_WAIT if left is None else min(REDRAW_WAIT, left)
         with contextlib.suppress(ExpectTimeout):  # a shell that does not redraw
-            before, m, _ = await _read_to_prompt(session, _Deadline(wait))
+            before, m, _ = await _read_to_prompt(session, deadline.within(REDRAW_WAIT))
             consumed.append(before + m.after)
     while any(p.search(session.buffer) for p in prompts):
         before, m, _ = await _read_to_prompt(session, _Deadline(0))
@@ -364,11 +367,9 @@ async def _run(session: Session, state: _State, command: str, deadline: _Deadlin
     await session.sendline(command)
     extra = [state.continuation] if state.continuation is not None else []
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
-    if session.transport.kind == "pipes":
-        # No terminal echoes; bash -i does, on its stderr: the exact line.
-        output = _output.clean_output(raw.removeprefix(command + "\n"))
-    else:
-        output = _output.clean_output(raw, command)
+    # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
+    # same echo rule serves both.
+    output = _output.clean_output(raw, command)
     shown = escape(session.redact(command))
     if not is_prompt:
         await _interrupt(session, deadline)
@@ -391,9 +392,8 @@ async def _interrupt(session: Session, deadline: _Deadline) -> None:
     prints no prompt until the next one: an empty line is sent if none came
     within a second."""
     await session.sendintr()
-    left = deadline.left()
     try:
-        await _read_to_prompt(session, _Deadline(1.0 if left is None else min(1.0, left)))
+        await _read_to_prompt(session, deadline.within(1.0))
     except ExpectTimeout:
         await session.sendline("")
         await _read_to_prompt(session, deadline)

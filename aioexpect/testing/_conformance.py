@@ -310,14 +310,15 @@ async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes |
 async def _check_back_pressure(transport: Transport) -> None:
     line_size = 1024  # long lines: a peer echoing line by line keeps up
     sent: list[bytes] = []
-    progress = [0]  # bytes accepted by write()
+    accepted = 0  # bytes write() took
 
     async def write() -> None:
-        while progress[0] < _UNBOUNDED:
+        nonlocal accepted
+        while accepted < _UNBOUNDED:
             lines = [b"%09d %s" % (len(sent) + i, b"x" * (line_size - 11)) for i in range(64)]
             sent.extend(lines)
             await transport.write(b"\n".join(lines) + b"\n")
-            progress[0] += len(lines) * line_size
+            accepted += len(lines) * line_size
 
     writer = asyncio.create_task(write())
     try:
@@ -327,11 +328,11 @@ async def _check_back_pressure(transport: Transport) -> None:
             if writer.done():
                 writer.result()  # its error, if it failed
                 raise AssertionError(
-                    f"wrote {progress[0] >> 20} MiB while nobody read, and write() never"
+                    f"wrote {accepted >> 20} MiB while nobody read, and write() never"
                     " waited: unread data is buffered without bound"
                 )
-            if progress[0] != seen:
-                seen, since = progress[0], loop.time()
+            if accepted != seen:
+                seen, since = accepted, loop.time()
             await asyncio.sleep(0.02)
         count = min(len(sent), _READ_BACK // line_size)
         received = await _read_lines(transport, count, lambda: DEFAULT_READ_SIZE, partial=True)
