@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -20,6 +21,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
+from ._console_streams import Interrupted
 from ._exceptions import BusyError
 from ._interact import bridge
 from ._session import Session, live_sessions
@@ -110,10 +112,6 @@ def banner() -> str:
     )
 
 
-class Interrupted(Exception):
-    """Raised by a console's reader when the user interrupts the input line."""
-
-
 class _Exit:
     """``exit``/``quit`` of one console: ends that console only (the builtins
     would close the process's stdin)."""
@@ -166,7 +164,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self.write((banner() if banner_text is None else banner_text) + "\n")
         loop = asyncio.get_running_loop()
         if self._interrupts:
-            loop.add_signal_handler(signal.SIGINT, self._on_sigint, asyncio.current_task())
+            loop.add_signal_handler(signal.SIGINT, self._interrupt, asyncio.current_task())
         try:
             await self._loop()
         finally:
@@ -211,7 +209,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self.write("\nKeyboardInterrupt\n")
         self.resetbuffer()
 
-    def _on_sigint(self, task: asyncio.Task[Any] | None) -> None:
+    def _interrupt(self, task: asyncio.Task[Any] | None) -> None:
+        """Ctrl-C: SIGINT on the local console; over SSH, the client's Ctrl-C
+        while a statement runs, or the client gone."""
         if task is not None and not self._interrupted:
             self._interrupted = True
             task.cancel()
@@ -221,7 +221,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         anything it raises except ``SystemExit`` and a real cancellation."""
         pulled = self._pull_shared()
         try:
-            await aioconsole.aexec(code, local=self.locals, stream=self, filename=self.filename)
+            with self._watching(functools.partial(self._interrupt, asyncio.current_task())):
+                await aioconsole.aexec(code, local=self.locals, stream=self, filename=self.filename)
         except SystemExit:
             raise
         except asyncio.CancelledError:
@@ -234,6 +235,12 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         finally:
             self._note_rebound(pulled)
         await self.flush()
+
+    def _watching(self, callback: Callable[[], None] | None) -> AbstractContextManager[None]:
+        """Interrupts and the client's end call ``callback`` meanwhile, where
+        the client's reader can tell (see ``SSHInput``)."""
+        watching = getattr(self.reader, "watching", None)
+        return contextlib.nullcontext() if watching is None else watching(callback)
 
     def _pull_shared(self) -> dict[str, Any]:
         pulled = {}
@@ -268,8 +275,12 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             kind = target.transport.kind
             self.write(f"attached to session #{target.id} ({kind}); {name} detaches\r\n")
             await self.flush()
-            # What the program has buffered is shown, and stays its own.
-            await bridge(target, self._read_input, self._write_output, escape_character, keep=True)
+            # What the program has buffered is shown, and stays its own.  An
+            # interrupt is the session's meanwhile (read() gives it as ^C).
+            with self._watching(None):
+                await bridge(
+                    target, self._read_input, self._write_output, escape_character, keep=True
+                )
         ended = "ended" if target.info()["state"] in ("eof", "closed") else "detached"
         self.write(f"\nsession #{target.id} {ended}\n")
         await self.flush()

@@ -9,7 +9,6 @@ has its own console and ``exit()`` ends only that one.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import hmac
 import ipaddress
@@ -17,9 +16,10 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing
 from ._options import check_port
@@ -123,7 +123,7 @@ class ConsoleServer(AsyncClosing):
         peer = writer.get_extra_info("peername") or self.address
         try:
             if await self._authenticated(reader, peer):
-                await self._run_console(_Lines(reader, writer), writer, None, f"<console {peer}>")
+                await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -244,12 +244,16 @@ class ConsoleServer(AsyncClosing):
             if process.command is not None:
                 process.stderr.write("this console runs no commands: connect with a terminal\n")
                 return
-            status = await self._run_console(
-                _SSHInput(process.stdin, process.channel),
-                _SSHOutput(process.stdout, terminal=process.term_type is not None),
-                lambda: _ssh_raw_mode(process),
-                f"<console ssh {process.get_extra_info('peername')}>",
-            )
+            stdin = SSHInput(process)
+            try:
+                status = await self._run_console(
+                    stdin,
+                    SSHOutput(process.stdout, terminal=process.term_type is not None),
+                    lambda: ssh_raw_mode(process),
+                    f"<console ssh {process.get_extra_info('peername')}>",
+                )
+            finally:
+                await stdin.close()
         finally:
             with contextlib.suppress(Exception):
                 process.exit(status & 0xFF)
@@ -418,116 +422,3 @@ def _authorized_line(key: Any) -> str:
         return key if key.endswith("\n") else key + "\n"
     export = key.export_public_key("openssh")
     return str(export.decode("ascii"))
-
-
-class _Lines:
-    """A TCP or UNIX client's input as the console reads it: bytes that are
-    not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
-    than the stream's limit is skipped with a note, where either would end
-    the client."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    async def readline(self) -> bytes:
-        try:
-            line = await self._reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:  # the end, maybe after a last line
-            line = exc.partial
-        except asyncio.LimitOverrunError:
-            await self._skip_line()
-            self._writer.write(b"aioexpect console: line too long, ignored\n")
-            return b"\n"
-        return line.decode("utf-8", "replace").encode("utf-8")
-
-    async def _skip_line(self) -> None:
-        while True:
-            try:
-                await self._reader.readuntil(b"\n")
-                return
-            except asyncio.LimitOverrunError as exc:
-                await self._reader.readexactly(exc.consumed)
-            except asyncio.IncompleteReadError:
-                return
-
-    async def read(self, n: int = -1) -> bytes:
-        return await self._reader.read(n)
-
-
-# -- SSH streams as aioconsole expects them (bytes) ------------------------------------
-
-
-class _SSHInput:
-    """An asyncssh reader (text, line-edited) as a bytes reader; Ctrl-C at
-    the prompt (a break) raises ``Interrupted``."""
-
-    def __init__(self, stdin: Any, channel: Any) -> None:
-        self._stdin = stdin
-        self._channel = channel
-
-    async def readline(self) -> bytes:
-        return await self._read(self._stdin.readline, interrupt=None)
-
-    async def read(self, n: int = -1) -> bytes:
-        return await self._read(lambda: self._stdin.read(n), interrupt=b"\x03")
-
-    async def _read(self, op: Callable[[], Awaitable[str]], interrupt: bytes | None) -> bytes:
-        import asyncssh
-
-        from ._console import Interrupted
-
-        while True:
-            try:
-                text = await op()
-            except asyncssh.TerminalSizeChanged:
-                continue
-            except (asyncssh.BreakReceived, asyncssh.SignalReceived):
-                if interrupt is not None:
-                    return interrupt
-                with contextlib.suppress(Exception):  # no editor without a terminal
-                    self._channel.clear_input()
-                raise Interrupted from None
-            except (ConnectionError, asyncssh.Error):
-                return b""
-            return text.encode("utf-8")
-
-
-class _SSHOutput:
-    """An asyncssh writer (text) as a bytes writer that never raises when the
-    client is gone.  With a terminal, asyncssh's line editor turns each
-    ``\n`` into ``\r\n``, so ``\r\n`` (a session's output) is written as ``\n``."""
-
-    def __init__(self, stdout: Any, *, terminal: bool) -> None:
-        self._stdout = stdout
-        self._terminal = terminal
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-
-    def write(self, data: bytes) -> None:
-        text = self._decoder.decode(data)
-        if self._terminal:
-            text = text.replace("\r\n", "\n")
-        if text:
-            with contextlib.suppress(ConnectionError, OSError):
-                self._stdout.write(text)
-
-    async def drain(self) -> None:
-        import asyncssh
-
-        with contextlib.suppress(ConnectionError, asyncssh.Error):
-            await self._stdout.drain()
-
-
-@contextlib.contextmanager
-def _ssh_raw_mode(process: Any) -> Iterator[None]:
-    """Line editing off while attached (keys go to the session as typed)."""
-    channel = process.channel
-    if process.term_type is None or not hasattr(channel, "set_line_mode"):
-        yield
-        return
-    channel.set_line_mode(False)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            channel.set_line_mode(True)

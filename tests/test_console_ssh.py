@@ -19,6 +19,7 @@ import pytest
 import aioexpect
 from aioexpect import start_console_server
 from tests.conftest import need
+from tests.helpers import wait_until
 
 LIMIT = 10.0
 
@@ -152,6 +153,60 @@ async def test_ctrl_c_at_the_prompt_and_ctrl_d_end_one_client_only(keys: Keys) -
         await b.sendline("quit()")
         await b.expect(aioexpect.EOF)
         assert await b.wait() == 0
+
+
+async def test_ctrl_c_interrupts_a_running_statement(keys: Keys) -> None:
+    box: list[str] = []
+    async with ssh_console(keys, locals={"box": box}) as server, ssh_client(keys, server.port) as s:
+        await s.expect_exact(">>> ")
+        await s.sendline("box.append('started'); await asyncio.sleep(60); box.append('slept')")
+        await wait_until(lambda: box == ["started"], "the statement runs")
+        await s.sendcontrol("c")
+        await s.expect_exact("KeyboardInterrupt")
+        await s.expect_exact(">>> ")
+        assert box == ["started"]
+        assert await evaluate(s, "'still served'") == "'still served'\r\n"
+
+
+async def test_lines_typed_while_a_statement_runs_wait_in_order(keys: Keys) -> None:
+    gate = asyncio.Event()
+    async with (
+        ssh_console(keys, locals={"gate": gate}) as server,
+        ssh_client(keys, server.port) as s,
+    ):
+        await s.expect_exact(">>> ")
+        await s.sendline("await gate.wait()")
+        for n in (1, 2, 3):
+            await s.sendline(f"{n} * 11")
+            await s.expect_exact(f"{n} * 11\r\n")  # the line editor has it
+        gate.set()
+        for n in (1, 2, 3):
+            await s.expect_exact(f"{n * 11}\r\n")
+        await s.expect_exact(">>> ")
+
+
+async def test_a_client_that_leaves_cancels_its_statement(keys: Keys) -> None:
+    box: list[str] = []
+    async with ssh_console(keys, locals={"box": box}) as server:
+        async with ssh_client(keys, server.port) as s:
+            await s.expect_exact(">>> ")
+            await s.sendline("box.append('started'); await asyncio.sleep(60)")
+            await wait_until(lambda: box == ["started"], "the statement runs")
+            await s.close(force=True)  # the ssh client is killed
+        await wait_until(lambda: server.clients == 0, "the client's console ended")
+        assert box == ["started"]
+
+
+async def test_input_that_ends_lets_the_last_statement_finish(keys: Keys) -> None:
+    ssh = need("ssh", "Debian openssh-client")
+    async with ssh_console(keys) as server:
+        args = ["-T" if a == "-tt" else a for a in ssh_args(keys, server.port)]
+        async with aioexpect.spawn(ssh, args, pty=False, timeout=LIMIT) as s:
+            await s.sendline("await asyncio.sleep(0.5); print('finished')")
+            await s.sendeof()  # ssh host < script: the end of input, not of the client
+            out = await s.read_all()
+            assert "finished" in out and "KeyboardInterrupt" not in out
+            assert await s.wait() == 0
 
 
 async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:

@@ -1,0 +1,222 @@
+"""What carries a served console's client: TCP or UNIX lines, or an SSH
+process's streams, as the bytes reader and writer aioconsole expects.
+
+Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
+that while a statement runs, Ctrl-C interrupts it and a client that is gone
+cancels it; typed-ahead lines wait, in order, for the next prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import collections
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["Interrupted", "Lines", "SSHInput", "SSHOutput", "ssh_raw_mode"]
+
+#: How much an SSH client may type ahead of the console before it is paused.
+READ_AHEAD = 64 * 1024
+_BREAK = object()  # Ctrl-C from the line editor, or an SSH break or signal
+
+
+class Interrupted(Exception):
+    """Raised by a console's reader when the user interrupts the input line."""
+
+
+class Lines:
+    """A TCP or UNIX client's input as the console reads it: bytes that are
+    not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
+    than the stream's limit is skipped with a note, where either would end
+    the client."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def readline(self) -> bytes:
+        try:
+            line = await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # the end, maybe after a last line
+            line = exc.partial
+        except asyncio.LimitOverrunError:
+            await self._skip_line()
+            self._writer.write(b"aioexpect console: line too long, ignored\n")
+            return b"\n"
+        return line.decode("utf-8", "replace").encode("utf-8")
+
+    async def _skip_line(self) -> None:
+        while True:
+            try:
+                await self._reader.readuntil(b"\n")
+                return
+            except asyncio.LimitOverrunError as exc:
+                await self._reader.readexactly(exc.consumed)
+            except asyncio.IncompleteReadError:
+                return
+
+    async def read(self, n: int = -1) -> bytes:
+        return await self._reader.read(n)
+
+
+class SSHInput:
+    """An asyncssh process's input (text, line-edited) as a bytes reader.
+
+    Ctrl-C (an SSH break or signal) raises ``Interrupted`` at the prompt, is
+    ``b"\\x03"`` to ``read()`` (an attached session gets it), and calls the
+    callback of ``watching()`` while one is set.  So does the client's end:
+    its channel closed, not merely its input ended (``ssh host < script``
+    waits for the output of its last statement).
+    """
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        self._items: collections.deque[Any] = collections.deque()  # bytes, _BREAK; b"": the end
+        self._ready = asyncio.Event()  # items arrived
+        self._room = asyncio.Event()  # read-ahead below READ_AHEAD
+        self._room.set()
+        self._ahead = 0
+        self._watcher: Callable[[], None] | None = None
+        self._gone = False
+        self._pump = asyncio.get_running_loop().create_task(
+            self._read_ahead(), name="aioexpect-console-input"
+        )
+
+    @contextlib.contextmanager
+    def watching(self, callback: Callable[[], None] | None) -> Iterator[None]:
+        """While inside, an interrupt or the client's end calls ``callback``
+        instead of waiting for a reader (``None``: they wait again)."""
+        outer, self._watcher = self._watcher, callback
+        try:
+            if callback is not None and self._gone:
+                callback()
+            yield
+        finally:
+            self._watcher = outer
+
+    async def readline(self) -> bytes:
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            item = await self._next(limit=None)
+            if item is _BREAK:
+                with contextlib.suppress(Exception):  # no editor without a terminal
+                    self._process.channel.clear_input()
+                raise Interrupted
+            if not item:
+                break
+            line += item
+            if b"\n" in line[:-1]:  # more than one line arrived: keep the rest
+                line, rest = line.split(b"\n", 1)
+                line += b"\n"
+                self._push_back(bytes(rest))
+        return bytes(line)
+
+    async def read(self, n: int = -1) -> bytes:
+        item = await self._next(limit=None if n < 0 else n)
+        return b"\x03" if item is _BREAK else bytes(item)
+
+    async def close(self) -> None:
+        self._pump.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump
+
+    async def _next(self, limit: int | None) -> Any:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items[0]
+        if item is _BREAK or not item:
+            if item is _BREAK:
+                self._items.popleft()
+            return item  # the end stays, for every later read
+        if limit is not None and len(item) > limit:
+            item, self._items[0] = item[:limit], item[limit:]
+        else:
+            self._items.popleft()
+        self._ahead -= len(item)
+        if self._ahead < READ_AHEAD:
+            self._room.set()
+        return item
+
+    def _push_back(self, data: bytes) -> None:
+        if data:
+            self._items.appendleft(data)
+            self._ahead += len(data)
+
+    def _put(self, item: Any) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    async def _read_ahead(self) -> None:
+        import asyncssh
+
+        stdin = self._process.stdin
+        while True:
+            await self._room.wait()
+            try:
+                text = await stdin.read(READ_AHEAD)
+            except asyncssh.TerminalSizeChanged:
+                continue
+            except (asyncssh.BreakReceived, asyncssh.SignalReceived):
+                if self._watcher is not None:
+                    self._watcher()
+                else:
+                    self._put(_BREAK)
+                continue
+            except (ConnectionError, asyncssh.Error):
+                text = ""
+            if not text:
+                break
+            data = text.encode("utf-8")
+            self._ahead += len(data)
+            if self._ahead >= READ_AHEAD:
+                self._room.clear()
+            self._put(data)
+        self._put(b"")
+        with contextlib.suppress(Exception):
+            await self._process.wait_closed()
+        self._gone = True
+        if self._watcher is not None:
+            self._watcher()
+
+
+class SSHOutput:
+    """An asyncssh writer (text) as a bytes writer that never raises when the
+    client is gone.  With a terminal, asyncssh's line editor turns each
+    ``\n`` into ``\r\n``, so ``\r\n`` (a session's output) is written as ``\n``."""
+
+    def __init__(self, stdout: Any, *, terminal: bool) -> None:
+        self._stdout = stdout
+        self._terminal = terminal
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def write(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        if self._terminal:
+            text = text.replace("\r\n", "\n")
+        if text:
+            with contextlib.suppress(ConnectionError, OSError):
+                self._stdout.write(text)
+
+    async def drain(self) -> None:
+        import asyncssh
+
+        with contextlib.suppress(ConnectionError, asyncssh.Error):
+            await self._stdout.drain()
+
+
+@contextlib.contextmanager
+def ssh_raw_mode(process: Any) -> Iterator[None]:
+    """Line editing off while attached (keys go to the session as typed)."""
+    channel = process.channel
+    if process.term_type is None or not hasattr(channel, "set_line_mode"):
+        yield
+        return
+    channel.set_line_mode(False)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            channel.set_line_mode(True)
