@@ -318,11 +318,22 @@ def _exec(args: argparse.Namespace) -> Any:
     try:
         if args.driver != "auto":
             drivers.get(args.driver)
+        _check_commands(args.commands)
         hosts = _targets(args)
     except (_UsageError, ValueError) as exc:
         print(f"aioexpect exec: error: {exc}", file=sys.stderr)
         return 2
     return _exec_async(args, hosts)
+
+
+def _check_commands(commands: list[str]) -> None:
+    """Each ``-c`` is one line (``execute`` runs one): refused before any host
+    is contacted, rather than failing on every host."""
+    for command in commands:
+        if "\n" in command or "\r" in command:
+            raise _UsageError(
+                f"-c {command!r} holds a line break: give each line its own -c, in order"
+            )
 
 
 async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:

@@ -154,6 +154,7 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
         (["exec", "spawn:sh", "-c", "x", "--hosts", "/no/such/file"], "cannot read hosts"),
         (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
         (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
+        (["exec", "spawn:sh", "-c", "true", "-c", "echo a\necho b"], "give each line its own -c"),
     ],
 )
 def test_exec_usage_errors_exit_2(args: list[str], text: str) -> None:
