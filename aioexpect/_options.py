@@ -84,13 +84,33 @@ def forget_logger(log: logging.Logger) -> None:
     logging.Logger.manager.loggerDict.pop(log.name, None)
 
 
-def line_type(line: Any) -> type:
-    """``str`` or ``bytes``: what a line to send is (``TypeError`` otherwise)."""
+def with_linesep(line: Any, linesep: str) -> Any:
+    """``line`` (str or bytes) followed by ``linesep`` of the same type."""
     if isinstance(line, str):
-        return str
+        return line + linesep
     if isinstance(line, bytes):
-        return bytes
+        return line + linesep.encode()
     raise TypeError(f"a line to send is str or bytes, not {type(line).__name__}")
+
+
+def secret_line(text: Any, linesep: str) -> Any:
+    """``with_linesep`` for ``send_secret``, which takes one line: a line
+    break would come back as ``\r\n`` in the echo, where redaction cannot
+    find the secret."""
+    line = with_linesep(text, linesep)
+    breaks: tuple[Any, ...] = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
+    if any(b in text for b in breaks):
+        raise ValueError("send_secret takes one line (no line break), so that its echo is redacted")
+    return line
+
+
+def to_bytes(data: Any, encoding: str | None) -> bytes:
+    """What ``send`` writes for ``data``: a str encoded, bytes-like copied."""
+    if isinstance(data, str):
+        return data.encode(encoding or "utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
 
 
 def check_size(rows: Any, cols: Any) -> None:

@@ -248,14 +248,13 @@ class Session:
 
     async def sendline(self, line: str | bytes = "") -> None:
         """Send ``line`` followed by ``self.linesep``."""
-        sep: Any = self.linesep.encode() if _options.line_type(line) is bytes else self.linesep
-        await self._send(line + sep, secret=False)
+        await self._send(_options.with_linesep(line, self.linesep), secret=False)
 
     async def send_secret(self, text: str | bytes) -> None:
         """Like ``sendline``; the text is redacted everywhere, even if echoed."""
-        sep: Any = self.linesep.encode() if _options.line_type(text) is bytes else self.linesep
+        line = _options.secret_line(text, self.linesep)
         self._redactor.add(text)
-        await self._send(text + sep, secret=True)
+        await self._send(line, secret=True)
 
     async def sendcontrol(self, char: str) -> None:
         """Send a control character: ``sendcontrol("c")`` sends ``\\x03``."""
@@ -278,12 +277,7 @@ class Session:
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
-        if isinstance(data, str):
-            raw = data.encode(self.encoding or "utf-8")
-        elif isinstance(data, bytes | bytearray | memoryview):
-            raw = bytes(data)
-        else:
-            raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
+        raw = _options.to_bytes(data, self.encoding)
         self._pending_line = _options.check_line_limit(
             self._pending_line, raw, self.transport.canonical_line_limit
         )
@@ -346,8 +340,9 @@ class Session:
             return found
         if self.max_buffer is not None and len(self._buffer) >= self.max_buffer:
             return searcher.full_index if searcher.full_index is not None else -2
-        if self._eof:
-            return searcher.eof_index if searcher.eof_index is not None else -1
+        if self._eof:  # an end caused by an error is not EOF: ConnectionLostError
+            eof = searcher.eof_index
+            return eof if eof is not None and self._error is None else -1
         return None
 
     def _space_freed(self) -> None:

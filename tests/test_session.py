@@ -89,6 +89,29 @@ async def test_strict_decoding_keeps_the_valid_text_and_says_why_it_stopped(capl
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize("reader", ["read_all", "read_some", "lines", "expect_eof"])
+async def test_strict_decoding_is_never_taken_for_the_end(reader):
+    """The child goes on after the bad byte: a reader must not return as if
+    the output had ended."""
+    async with opened(codec_errors="strict", timeout=5) as (s, peer):
+        await peer.write(b"one\nok \xff more\n")
+        got = []
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
+            if reader == "read_all":
+                got.append(await s.read_all())
+            elif reader == "read_some":
+                for _ in range(10):  # the text before the bad byte, then the error
+                    got.append(await s.read_some())
+            elif reader == "lines":
+                async for line in s.lines():
+                    got.append(line)
+            else:
+                got.append(await s.expect(["never", aioexpect.EOF]))
+        seen = "".join(line + "\n" for line in got) if reader == "lines" else "".join(got)
+        assert seen + s.buffer == "one\nok "  # nothing lost, nothing twice
+        assert s.exit_status is None
+
+
 async def test_bytes_mode_session():
     async with opened(encoding=None) as (s, peer):
         await peer.write(b"\x00\xfe> ")

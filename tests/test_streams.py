@@ -108,6 +108,9 @@ async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
             message = str(info.value)
             assert "'NEVER'" in message and "last characters received: ' partial output'" in message
             assert s.buffer == " partial output"
+            with pytest.raises(ConnectionLostError):  # a reset is not EOF either
+                await s.read_all()
+            assert s.buffer == " partial output"
 
 
 async def test_close_gives_up_on_a_peer_that_never_reads() -> None:
