@@ -7,6 +7,7 @@ offsets (``span()``) are relative to ``before + after``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -36,21 +37,35 @@ TIMEOUT: Final = Sentinel("TIMEOUT")
 FULL_BUFFER: Final = Sentinel("FULL_BUFFER")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Match:
     """What one ``expect`` found.
 
     ``index`` is the position of the winning pattern in the list given,
     ``pattern`` that pattern as given.  For a sentinel, ``before`` is the rest
-    of the buffer and ``after`` is empty.
+    of the buffer and ``after`` is empty.  The attributes hold the data as it
+    arrived; ``repr`` shows the session's secrets as ``********``.
     """
 
     index: int
     pattern: Any
     before: Any
     after: Any
-    _re: re.Match[Any] | None = field(default=None, repr=False, compare=False)
-    _offset: int = field(default=0, repr=False, compare=False)
+    _re: re.Match[Any] | None = field(default=None, compare=False)
+    _offset: int = field(default=0, compare=False)
+    _redact: Callable[[Any], Any] | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        shown = self._redact or _same
+        pattern = self.pattern
+        if isinstance(pattern, re.Pattern):
+            pattern = re.compile(shown(pattern.pattern), pattern.flags)
+        elif isinstance(pattern, str | bytes):
+            pattern = shown(pattern)
+        return (
+            f"Match(index={self.index!r}, pattern={pattern!r}, "
+            f"before={shown(self.before)!r}, after={shown(self.after)!r})"
+        )
 
     def group(self, *groups: int | str) -> Any:
         """Like ``re.Match.group``; for exact or sentinel matches only group 0."""
@@ -84,3 +99,7 @@ class Match:
 
     def end(self, group: int | str = 0) -> int:
         return self.span(group)[1]
+
+
+def _same(text: Any) -> Any:
+    return text

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._buffer import Buffer
@@ -237,8 +237,9 @@ class Searcher:
                 best = found
         return best
 
-    def match(self, buf: Buffer, found: Found) -> Match:
-        """Consume the matched text from ``buf`` and describe it."""
+    def match(self, buf: Buffer, found: Found, redact: Callable[[Any], Any] | None = None) -> Match:
+        """Consume the matched text from ``buf`` and describe it (``redact``:
+        what the match's ``repr`` passes its text through)."""
         # Two consumes, not one and a slice: a large ``before`` is the
         # buffer's head, handed out (or joined once), never copied again.
         before = buf.consume(found.start)
@@ -247,12 +248,14 @@ class Searcher:
         # Offsets of ``m`` are into the search window; ``Match.span`` makes
         # them relative to ``before + after``.
         offset = -found.window_base if m is not None else 0
-        return Match(found.index, self.patterns[found.index], before, after, m, offset)
+        return Match(found.index, self.patterns[found.index], before, after, m, offset, redact)
 
-    def sentinel_match(self, buf: Buffer, index: int) -> Match:
+    def sentinel_match(
+        self, buf: Buffer, index: int, redact: Callable[[Any], Any] | None = None
+    ) -> Match:
         """A sentinel matched: ``before`` is the whole buffer, consumed."""
         data = buf.consume(len(buf))
-        return Match(index, self.patterns[index], data, data[:0])
+        return Match(index, self.patterns[index], data, data[:0], None, 0, redact)
 
 
 def _first(current: int | None, i: int) -> int:

@@ -147,7 +147,7 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
         return m
     before = m.before + m.after[: found.start()]
     # span() offsets: found's positions count from the start of m.after
-    return Match(seen_index, seen, before, found.group(), found, -len(m.before))
+    return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:

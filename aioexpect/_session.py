@@ -441,9 +441,10 @@ class Session:
         return self._sentinel(searcher, found, consume)
 
     def _take(self, searcher: Searcher, found: Found, consume: bool) -> Match:
+        redact = self._redactor.redact
         if not consume:
-            return searcher.match(_reading.PeekBuffer(self._buffer), found)
-        match = searcher.match(self._buffer, found)
+            return searcher.match(_reading.PeekBuffer(self._buffer), found, redact)
+        match = searcher.match(self._buffer, found, redact)
         self._space_freed()
         return match
 
@@ -455,7 +456,7 @@ class Session:
     def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
         if index is not None and index >= 0:
             buf = self._buffer if consume else _reading.PeekBuffer(self._buffer)
-            match = searcher.sentinel_match(buf, index)
+            match = searcher.sentinel_match(buf, index, self._redactor.redact)
             self._space_freed()
             return match
         raise self._failure(searcher, index)

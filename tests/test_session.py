@@ -428,7 +428,14 @@ async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
         assert await peer.read() == b"hunter2\n"
         for piece in (b"echo: hun", b"ter2\r\nPassword ok\r\n"):  # echoed, split
             await peer.write(piece)
-        await s.expect("ok")
+        m = await s.expect("ok")
+        assert "hunter2" in m.before and "hunter2" not in repr(m) and "********" in repr(m)
+        await peer.write(b"code hunter2 end")
+        m = await s.expect(["hunter2", aioexpect.EOF])  # the secret as the pattern too
+        assert "hunter2" not in repr(m) and m.after == "hunter2"
+        for bad in ("two\nlines", "cr\rhere", b"two\nlines"):
+            with pytest.raises(ValueError, match="one line"):
+                await s.send_secret(bad)
         await peer.write(b"hunter2 again")
         with pytest.raises(aioexpect.ExpectTimeout) as info:
             await s.expect("never", timeout=0.01)
