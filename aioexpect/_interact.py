@@ -16,6 +16,9 @@ import tty
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import _prompt
+from ._reading import EVIDENCE
+
 if TYPE_CHECKING:
     from ._session import Session
 
@@ -37,31 +40,62 @@ async def bridge(
     finds it); nothing is lost when the bridge ends.
     """
     escape = escape_character.encode() if escape_character else None
-    with session.divert(write_output, keep=keep):
-        typing = asyncio.ensure_future(_forward(session, read_input, escape))
-        ended = asyncio.ensure_future(session._eof_event.wait())
-        try:
-            await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (typing, ended):
-                task.cancel()
-            await asyncio.gather(typing, ended, return_exceptions=True)
-        if typing.done() and not typing.cancelled() and typing.exception() is not None:
-            raise typing.exception()  # type: ignore[misc]
+    seen = _Seen(session._empty)
+
+    def show(data: Any) -> None:
+        seen.output(data)
+        write_output(data)
+
+    try:
+        with session.divert(show, keep=keep):
+            typing = asyncio.ensure_future(_forward(session, read_input, escape, seen))
+            ended = asyncio.ensure_future(session._eof_event.wait())
+            try:
+                await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (typing, ended):
+                    task.cancel()
+                await asyncio.gather(typing, ended, return_exceptions=True)
+            if typing.done() and not typing.cancelled() and typing.exception() is not None:
+                raise typing.exception()  # type: ignore[misc]
+    finally:
+        # A command the person started may still answer: execute() knows.
+        _prompt.interacted(session, seen.tail, seen.typed)
+
+
+class _Seen:
+    """What a bridge showed last (``tail``), and whether a line was typed
+    after it (``typed``)."""
+
+    def __init__(self, empty: Any) -> None:
+        self.tail: Any = empty
+        self.typed = False
+
+    def output(self, data: Any) -> None:
+        self.tail = (self.tail + data)[-EVIDENCE:]
+        self.typed = False
+
+    def input(self, data: bytes) -> None:
+        self.typed = self.typed or b"\r" in data or b"\n" in data
 
 
 async def _forward(
-    session: Session, read_input: Callable[[], Awaitable[bytes]], escape: bytes | None
+    session: Session,
+    read_input: Callable[[], Awaitable[bytes]],
+    escape: bytes | None,
+    seen: _Seen,
 ) -> None:
     while True:
         data = await read_input()
         if not data:
             return
         if escape is not None and escape in data:
-            before = data.split(escape, 1)[0]
-            if before:
-                await session.send(before)
+            data = data.split(escape, 1)[0]
+            if data:
+                seen.input(data)
+                await session.send(data)
             return
+        seen.input(data)
         await session.send(data)
 
 

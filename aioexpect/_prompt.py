@@ -58,6 +58,10 @@ _QUESTION = re.compile(
 class _State:
     synced: bool = False  # a prompt was seen, or the caller read past it
     late: bool = False  # the last execute timed out: its answer may follow
+    #: A prompt is owed (an execute was cancelled or overflowed, or a person
+    #: typed a line in ``interact``): how much had been consumed then.  It
+    #: holds while nobody reads: a caller who reads on takes it over.
+    owed: int | None = None
     init_for: Driver | None = None
     continuation: re.Pattern[str] | None = None
     #: The last prompt, as text: found also where output without a final
@@ -289,6 +293,29 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         # prompt that ends this answer (if any of it is buffered).
         state.synced, state.late = False, True
         raise
+    except CommandError:
+        raise  # the prompt came: in step
+    except BaseException:
+        # Cancelled, or more output than max_buffer: the answer is still on
+        # its way, and the next execute first reads to its prompt.
+        owe(session)
+        raise
+
+
+def owe(session: Session) -> None:
+    """The prompt that ends an answer is still to come: the next ``execute``
+    reads to it before sending, unless the caller reads on meanwhile."""
+    state = _state(session)
+    state.synced, state.owed = False, session._buffer.consumed
+
+
+def interacted(session: Session, tail: Any, typed: bool) -> None:
+    """After ``interact``/``attach``: a line typed after the last output, or
+    output that did not end at a prompt, means a command may still answer."""
+    if not isinstance(tail, str):
+        return  # bytes mode: no execute
+    if typed or (tail and not any(p.search(tail) for p in _prompts(session))):
+        owe(session)
 
 
 async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
@@ -319,13 +346,30 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     if state.synced:
         return
     text = ""
-    late = state.late and bool(strip_ansi(session.buffer).strip())
-    state.late = False
+    owed = state.owed is not None and state.owed == session._buffer.consumed
+    late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
+    state.late, state.owed = False, None
     if late or _untouched(session):
-        before, m, _ = await _read_to_prompt(session, deadline)
-        text = before + m.after
+        text = await _catch_up(session, deadline)
     _guess(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced = True
+
+
+async def _catch_up(session: Session, deadline: _Deadline) -> str:
+    """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
+    ``BufferFull`` for this output already) what arrives is dropped, but for
+    the last ``EVIDENCE`` characters, where the prompt may begin."""
+    while True:
+        try:
+            before, m, _ = await _read_to_prompt(session, deadline)
+            return str(before + m.after)
+        except BufferFull:
+            dropped = len(session._buffer) - EVIDENCE
+            if dropped <= 0:  # a max_buffer too small for any prompt
+                raise
+            session._buffer.consume(dropped)
+            session._space_freed()
+            session.log.debug("dropped %d characters of an earlier command's output", dropped)
 
 
 def resized(session: Session) -> None:

@@ -20,6 +20,7 @@ import aioexpect
 from aioexpect import CommandError, ExpectTimeout, Session
 from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
 
+from .helpers import wait_until
 from .splits import splits
 
 # -- the reusable checks ---------------------------------------------------------------------
@@ -472,3 +473,36 @@ def test_rendering(raw: str, expected: str) -> None:
     from aioexpect._output import render
 
     assert render(raw) == expected
+
+
+async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None:
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+        await s.set_unique_prompt()
+        for pty_echo in (True, False):
+            if not pty_echo:
+                assert await s.execute("stty -echo") == ""
+            running = asyncio.ensure_future(s.execute("read x; echo LATE-$x"))
+            await wait_until(lambda: s.waiting_for is not None, "the command is sent")
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            await s.sendline("go")  # what `read` waits for: the answer comes now
+            assert await s.execute("echo NEXT") == "NEXT\n"
+            assert await s.execute("echo AGAIN") == "AGAIN\n"
+
+
+async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None:
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], timeout=10, max_buffer=50_000
+    ) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("seq 1 100000")  # 588,895 characters
+        assert await s.execute("echo AFTER") == "AFTER\n"
+        assert await s.execute("seq 1 3") == "1\n2\n3\n"
+        # A caller who reads on takes over: execute does not wait again.
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("seq 1 100000")
+        while (await s.expect([s.prompt_patterns[0], aioexpect.FULL_BUFFER])).index == 1:
+            pass
+        assert await s.execute("echo MINE") == "MINE\n"

@@ -61,3 +61,33 @@ async def test_interact_ends_when_the_session_ends(tmp_path: Path):
         await outer.expect_exact("got hello")
         await outer.expect_exact("ENDED-BY-EOF")
         assert await outer.wait() == 0
+
+
+EXECUTE_AFTER = r"""
+import aioexpect
+
+async def main():
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as sh:
+        await sh.set_unique_prompt()
+        print("INTERACT-START", flush=True)
+        await sh.interact()
+        print("\r\nPWD=" + repr(await sh.execute("pwd")), flush=True)
+        print("NEXT=" + repr(await sh.execute("echo next")), flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_execute_after_interact_waits_for_what_the_person_started(tmp_path: Path):
+    """The person types a command and leaves at once: its answer is still to
+    come, and is not taken for the next execute's output."""
+    script = tmp_path / "interact_execute.py"
+    script.write_text(EXECUTE_AFTER)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15, cwd=tmp_path) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.send("sleep 0.3; echo TYPED\r\x1d")
+        await outer.expect_exact("PWD=")
+        assert (await outer.expect_exact("\r\n")).before == repr(f"{tmp_path}\n")
+        await outer.expect_exact("NEXT='next\\n'")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
