@@ -156,6 +156,9 @@ class Child:
         self.protocol = protocol
         self.transport = protocol.transport
         self.pid: int = self.transport.get_pid()
+        #: Process groups of the child's jobs (an interactive shell gives each
+        #: job one), found when ``stop`` begins: signalled with the child's.
+        self._jobs: list[int] = []
 
     @property
     def returncode(self) -> int | None:
@@ -186,17 +189,21 @@ class Child:
         """
         if self.protocol.exited.done() and _pid_in_use(self.pid):
             return False
-        try:
-            os.killpg(self.pid, sig)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            # A member changed its credentials (setuid program): still alive.
-            return True
-        return True
+        alive = _killpg(self.pid, sig)
+        for pgid in list(self._jobs):
+            # Only while it is still a group of the child's session: a group
+            # id is free for reuse once its members are gone.
+            if _session_of(pgid) == self.pid and _killpg(pgid, sig):
+                alive = True
+            else:
+                self._jobs.remove(pgid)
+        return alive
 
     def kill(self) -> None:
-        """SIGKILL the whole group now, without waiting (``abort``)."""
+        """SIGKILL the whole group, and the child's jobs, now, without
+        waiting (``abort``)."""
+        if not self._jobs and not self.protocol.exited.done():
+            self._jobs = _job_groups(self.pid)
         self.signal_group(signal.SIGKILL)
 
     def release(self) -> None:
@@ -213,6 +220,8 @@ class Child:
         propagates, so a child never outlives an interrupted close.
         """
         loop = asyncio.get_running_loop()
+        if not self.protocol.exited.done():
+            self._jobs = _job_groups(self.pid)
         try:
             if not force and self.signal_group(signal.SIGHUP):
                 self.signal_group(signal.SIGCONT)
@@ -264,7 +273,50 @@ class Child:
             return False
         # killpg(pgid, 0) also succeeds for zombies nobody reaps (an init
         # that does not reap orphans): on Linux, look for a live member.
-        return _live_member(self.pid) if sys.platform.startswith("linux") else True
+        if not sys.platform.startswith("linux"):
+            return True
+        return any(_live_member(pgid) for pgid in (self.pid, *self._jobs))
+
+
+def _killpg(pgid: int, sig: int) -> bool:
+    """``killpg``; False if the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a member changed its credentials (setuid program): alive
+    return True
+
+
+def _session_of(pid: int) -> int | None:
+    try:
+        return os.getsid(pid)
+    except OSError:
+        return None
+
+
+def _job_groups(pid: int) -> list[int]:
+    """The process groups, other than its own, of ``pid``'s children that
+    are still in its session: an interactive shell's background jobs, which
+    a signal to the shell's group misses (Linux; elsewhere none)."""
+    groups: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return groups
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                children = f.read().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            with contextlib.suppress(OSError):
+                pgid = os.getpgid(child)
+                if pgid not in (pid, *groups) and os.getsid(child) == pid:
+                    groups.append(pgid)
+    return groups
 
 
 def _pid_in_use(pid: int) -> bool:

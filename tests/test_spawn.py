@@ -9,6 +9,7 @@ import asyncio
 import gc
 import os
 import re
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 import aioexpect
 from aioexpect import EOF, ExpectEOF, SpawnError
 from aioexpect.testing._conformance import _finish, _StallMeter
+from tests.helpers import wait_until
 
 BASH_ARGS = ["--norc", "--noprofile"]
 PROMPT = r"PROMPT\$ "
@@ -162,6 +164,35 @@ async def test_close_kills_a_child_that_ignores_sighup_and_its_grandchildren(pty
     assert 0.9 <= took < 5, f"close() took {took:.2f} s; the grace is 1 s"
     assert s.signal_status == signal.SIGKILL
     assert [pid for pid in pids if not gone(pid)] == []
+
+
+@pytest.mark.parametrize(
+    "shell",
+    [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
+    ids=["bash", "dash", "zsh"],
+)
+async def test_close_ends_an_interactive_shells_background_jobs(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """Job control gives each background job a process group of its own,
+    which a signal to the shell's group misses; a program started in a
+    session of its own (setsid) is left running, as its starter meant."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
+        await s.set_unique_prompt()
+        jobs = [await s.execute(f"{trap}sleep 1000 & echo $!") for trap in ("", "trap '' HUP; ")]
+        pidfile = tmp_path / "daemon.pid"
+        await s.execute(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 1000' &")
+        await wait_until(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), "pid")
+        pids = [int(out.split()[-1]) for out in jobs]  # after "[1] 6452"
+        pids.append(int(pidfile.read_text()))
+        assert all(os.getpgid(pid) != s.transport.get_extra_info("pid") for pid in pids)
+    try:
+        assert [pid for pid in pids[:2] if not gone(pid)] == []
+        assert not gone(pids[2])  # setsid: not the shell's to end
+    finally:
+        os.kill(pids[2], signal.SIGKILL)
 
 
 @both_modes
