@@ -26,6 +26,14 @@ _TOKENS = re.compile(
     r"|(?P<ctl>[\x00-\x1f\x7f-\x9f])"
 )
 _SPACE = re.compile(r"\s+")
+#: zsh's PROMPT_SP at the end of the output: its end-of-line mark (``%`` or
+#: ``#``, in bold inverse) and spaces to the margin, ``\r \r``, then the
+#: control sequences that open its prompt.  After output without a final
+#: line end the spaces wrap, so the rest would be drawn on a line of its own
+#: and the ``\r`` not return to the output's line: it is removed whole.
+_EOL_MARK = re.compile(
+    r"(?:\x1b\[[0-9;]*m)*[%#](?:\x1b\[[0-9;]*m)* {2,}\r \r(?:\r|\x1b\[[0-?]*[ -/]*[@-~])*\Z"
+)
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -37,7 +45,7 @@ def clean_output(raw: str, command: str | None = None) -> str:
     """
     if command is not None:
         raw = raw[echo_end(raw, command) :]
-    return render(raw)
+    return render(_EOL_MARK.sub("", raw))
 
 
 def render(raw: str) -> str:

@@ -355,6 +355,11 @@ async def test_output_without_a_final_line_end_runs_into_the_prompt() -> None:
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
         assert await s.execute("printf 'no newline'") == "no newline"
         assert await s.execute("echo next") == "next\n"
+    if shutil.which("zsh") is not None:  # zsh marks the partial line (PROMPT_SP)
+        async with aioexpect.spawn("zsh", ["-f"], timeout=10) as s:
+            assert await s.execute("printf x") == "x"
+            assert await s.execute("printf 'no newline'") == "no newline"
+            assert await s.execute("echo next") == "next\n"
 
 
 async def test_one_word_glued_to_the_prompt_stays_output() -> None:
@@ -433,6 +438,9 @@ ZSH_REDRAW = (  # zsh 5.9 with ZLE, same command
     "e\x08echo " + "a" * 71 + " \r\x1b[Ka\r" + "a" * 19 + " " + "b" * 20 + "\x1b[?2004l\r\r\n"
 )
 LONG = "echo " + "a" * 90 + " " + "b" * 20
+ZSH_MARK = (
+    "\x1b[1m\x1b[7m%\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r\r\x1b[0m\x1b[27m\x1b[24m\x1b[J"
+)
 
 
 @pytest.mark.parametrize(
@@ -446,6 +454,9 @@ LONG = "echo " + "a" * 90 + " " + "b" * 20
         ("ls.txt\r\n", "ls", "ls.txt\n"),  # output that starts like the command
         ("show  run\r\n!\r\n", "show run", "!\n"),  # spaces do not matter
         ("\r\n", "", ""),  # just Enter
+        # zsh's PROMPT_SP after output without a line end, and after one with
+        ("printf x\r\r\nx" + ZSH_MARK, "printf x", "x"),
+        ("echo x\r\r\nx\r\n" + ZSH_MARK, "echo x", "x\n"),
     ],
 )
 def test_echo_removal(raw: str, command: str, expected: str) -> None:
