@@ -277,14 +277,19 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state = _state(session)
     try:
         await _sync(session, state, deadline)
-    except ExpectTimeout:
+    except ExpectTimeout as exc:
         # No prompt came.  The next execute does not wait for it again, or
         # one unrecognised prompt would fail every later command; what
         # was received goes with this error (its ``before``), not into
         # the next command's output.
         state.synced, state.late = True, False
         take_all(session)
-        raise
+        shown = escape(session.redact(command))
+        raise ExpectTimeout(
+            f"command {shown!r} not sent: {exc}",
+            before=exc.before,
+            patterns=exc.patterns,
+        ) from None
     try:
         await _run_init(session, state, deadline)
         return await _run(session, state, command, deadline)

@@ -418,6 +418,7 @@ async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
         with pytest.raises(ExpectTimeout) as info:  # waiting for the late prompt
             await s.execute("next", timeout=0.1)
         assert info.value.before.endswith("odd output\r\n>>> ")
+        assert str(info.value).startswith("command 'next' not sent: timed out waiting for")
         assert await s.execute("next") == "next output\n"
         assert await s.execute("again") == "again output\n"
 
