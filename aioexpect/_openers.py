@@ -120,6 +120,9 @@ def spawn(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
     _check_dimensions(dimensions)
+    for name, flag in (("pty", pty), ("echo", echo)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, not {flag!r}")
     if pty:
         if stderr is not None:
             raise ValueError("stderr= applies to pty=False only: a pty merges stderr")

@@ -401,7 +401,7 @@ class Session:
                 if m.before:
                     yield m.before
                 return
-            yield m.before[:-1] if m.before.endswith(cr) else m.before
+            yield m.before.rstrip(cr)  # a pty's \r\n, or \r\r\n for a child's own \r\n
 
     async def expect_prompt(self, *, timeout: Timeout = ...) -> Match:
         """Wait for the prompt (``set_prompt``'s patterns or the driver's)."""
@@ -585,7 +585,8 @@ class Session:
                 self._logfile = None
 
     async def wait(self) -> int | None:
-        """Wait for the child or remote command to end; return its exit status."""
+        """Wait for the child or remote command to end; return its exit
+        status (``None`` if a signal ended it: see ``signal_status``)."""
         return await self.transport.wait()
 
     async def __aenter__(self) -> Session:

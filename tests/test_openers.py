@@ -74,6 +74,10 @@ def test_spawn_argument_checks():
         aioexpect.spawn("ls", None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="env must map str to str"):
         aioexpect.spawn("ls", env={"A": 1})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="echo must be True or False, not 'no'"):
+        aioexpect.spawn("ls", echo="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="pty must be True or False, not 0"):
+        aioexpect.spawn("ls", pty=0)  # type: ignore[arg-type]
     for dimensions in ("24x80", (True, 80), (70000, 80), (24,)):
         with pytest.raises(ValueError, match="dimensions"):
             aioexpect.spawn("ls", dimensions=dimensions)  # type: ignore[arg-type]

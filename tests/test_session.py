@@ -56,6 +56,14 @@ async def test_nothing_lost_or_duplicated_in_random_chunks():
     assert got == data.decode().splitlines()
 
 
+async def test_lines_in_a_pty_drop_every_line_end() -> None:
+    """A pty turns ``\n`` into ``\r\n``; a child's own ``\r\n`` arrives as
+    ``\r\r\n``."""
+    script = "printf 'unix\\nwindows\\r\\nlast'"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10) as s:
+        assert [line async for line in s.lines()] == ["unix", "windows", "last"]
+
+
 async def test_multibyte_character_split_across_chunks():
     async with opened() as (s, peer):
         raw = "naïve café → ok\n".encode()
