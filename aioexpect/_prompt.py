@@ -353,11 +353,10 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     text = ""
     owed = state.owed is not None and state.owed == session._buffer.consumed
     late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
-    state.late, state.owed = False, None
     if late or _untouched(session):
-        text = await _catch_up(session, deadline)
+        text = await _catch_up(session, deadline)  # (cancelled: still owed)
     _guess(session, text)  # the caller consumed the first prompt: no evidence left
-    state.synced = True
+    state.synced, state.late, state.owed = True, False, None
 
 
 async def _catch_up(session: Session, deadline: _Deadline) -> str:
