@@ -379,11 +379,13 @@ async def start_child(
     if subprocess.PIPE in (stdin, stdout, stderr):
         raise ValueError("start_child: the adapters own the descriptors, not the loop")
     async with spawn_turn():
-        if _pidfd_works() and (controlling_tty is None or isinstance(loop, asyncio.BaseEventLoop)):
+        if _pidfd_works():
             # Popen, reaped through a pidfd: no watcher thread per child on
             # asyncio's loop (Python 3.11), and without a pre-exec step Popen
             # can vfork where uvloop forks (0.9 ms a pipes child, not 3.6).
-            # A pty child forks either way; uvloop's spawn is no slower then.
+            # A pty child forks either way, but uvloop's spawn leaves it extra
+            # copies of the terminal and of uvloop's own descriptors, so the
+            # terminal never reports the end while the child lives.
             popen_options = {**options, "stdin": stdin, "stdout": stdout, "stderr": stderr}
             return Child(argv, _start_reaped(argv, env=env, cwd=cwd, options=popen_options))
         options.update(stdin=stdin, stdout=stdout, stderr=stderr, env=env, cwd=cwd)

@@ -20,6 +20,7 @@ import uvloop
 
 import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
+from aioexpect._child import _pidfd_works
 from aioexpect._inbox import HIGH_WATER
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
@@ -106,6 +107,21 @@ async def test_output_left_in_the_pty_at_exit_arrives_before_eof() -> None:
             await t.write(b"too late\n")
     finally:
         await t.close()
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "echo bye; exec >&- 2>&- <&-; sleep 30",  # closes its terminal, lives on
+        "sleep 30 >/dev/null 2>&1 </dev/null & echo bye; exit 0",  # leaves a daemon
+    ],
+    ids=["closes", "daemon"],
+)
+async def test_eof_comes_when_no_process_holds_the_terminal(script: str) -> None:
+    """The child holds its terminal on 0, 1 and 2 only (no stray copies, on
+    either loop), so closing them, or exiting, is EOF at once."""
+    async with aioexpect.spawn("sh", ["-c", script], timeout=5) as s:
+        assert (await s.expect(aioexpect.EOF)).before == "bye\r\n"
 
 
 async def test_reading_stops_at_the_high_water_mark() -> None:
@@ -495,10 +511,12 @@ def _ttys() -> set[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists descriptors in /proc")
-async def test_a_race_with_a_foreign_uvloop_spawn_is_a_spawn_error() -> None:
+async def test_a_race_with_a_foreign_uvloop_spawn() -> None:
     """A uvloop loop in another thread that starts a process by itself (not
-    through aioexpect) at the moment a spawn begins makes uvloop refuse the
-    spawn: a SpawnError that says so, not uvloop's RuntimeError."""
+    through aioexpect) at the moment a spawn begins: with pidfds aioexpect
+    starts the child itself and is not disturbed; without, uvloop refuses
+    the spawn, and that is a SpawnError that says so, not uvloop's
+    RuntimeError."""
     go, done = threading.Event(), threading.Event()
     before = _ttys()
     errors: list[BaseException] = []
@@ -530,5 +548,8 @@ async def test_a_race_with_a_foreign_uvloop_spawn_is_a_spawn_error() -> None:
     _during_fork.clear()
     for fd in _ttys() - before:  # uvloop leaves its copies of the pty open when it refuses
         os.close(fd)
+    if _pidfd_works():
+        assert errors == []
+        return
     assert len(errors) == 1 and isinstance(errors[0], SpawnError), errors
     assert "another thread" in str(errors[0]) and errors[0].command == "cat"
