@@ -576,13 +576,15 @@ class Session:
         try:
             await self.transport.close(force=force)
         finally:
-            if self._pump_task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._pump_task
             _options.record(self.log, self._logfile, self._transcript.flush())
             if self._logfile is not None:
                 _options.close_logfile(self._logfile, self._own_logfile)
                 self._logfile = None
+            pump = self._pump_task
+            if pump is not None:
+                await asyncio.wait([pump])  # (a cancellation of close() itself propagates)
+                if not pump.cancelled():
+                    pump.result()
 
     async def wait(self) -> int | None:
         """Wait for the child or remote command to end; return its exit

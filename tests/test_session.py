@@ -397,6 +397,27 @@ async def test_a_second_close_waits_for_the_first():
         s.set_winsize(30, 100)  # still usable
 
 
+@pytest.mark.parametrize("turns", [0, 1, 2])
+async def test_a_cancelled_close_is_cancelled_and_still_closes(turns, tmp_path):
+    """However far ``close()`` got, cancelling the task that runs it raises
+    CancelledError there (it is never swallowed), and the session is closed,
+    its logfile too."""
+    a, b = memory_pair()
+    s = Session(a, logfile=tmp_path / "t.log")
+    closing = asyncio.create_task(s.close())
+    while not s.closed:  # close() has begun
+        await asyncio.sleep(0)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    assert not closing.done()
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert s._logfile is None
+    await s.close()  # idempotent, and finishes what was cut short
+    b.abort()
+
+
 async def test_patterns_from_any_iterable():
     async with opened(timeout=5) as (s, peer):
         await peer.write(b"before MATCH after EXACT end")
