@@ -16,6 +16,7 @@ import pytest
 import aioexpect
 from aioexpect import EOF, AuthenticationError, ConnectError, HostKeyError
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+from tests.helpers import wait_until
 
 from .conftest import need
 from .test_login import ssh_args
@@ -295,3 +296,23 @@ async def test_telnet_client_runs_commands() -> None:
             await s.sendline("exit")
             m = await s.expect(EOF)
             assert "Connection closed by foreign host" in m.before
+
+
+async def test_serve_telnet_keeps_nothing_of_past_connections() -> None:
+    """telnetlib3 queues each client for ``wait_for_client()``; the server
+    takes them, so a long test run does not keep every connection it made."""
+    import gc
+
+    from telnetlib3.server import TelnetServer
+
+    def alive() -> int:
+        gc.collect()
+        return sum(isinstance(o, TelnetServer) for o in gc.get_objects())
+
+    device = VirtualDevice("r1", prompt="r1#")
+    async with serve_telnet(device) as server:
+        for _ in range(5):
+            async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
+                await s.expect_exact("r1#")
+        # (telnetlib3's list of clients holds the last one until the next)
+        await wait_until(lambda: alive() <= 1, "past connections are let go", limit=5)

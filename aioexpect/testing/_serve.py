@@ -142,8 +142,25 @@ async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceSe
         ) from exc
     sockets = listener.sockets or ()
     server.port = sockets[0].getsockname()[1]
-    server._closers.append(listener.close)
-    server._waiters.append(listener.wait_closed)
+
+    async def forget_clients() -> None:
+        # telnetlib3 queues every client for wait_for_client() (up to 1000):
+        # nobody asks here, so each past connection would be kept.
+        while True:
+            await listener.wait_for_client()
+
+    forgetting = asyncio.get_running_loop().create_task(forget_clients())
+
+    def close() -> None:
+        listener.close()
+        forgetting.cancel()
+
+    async def wait_closed() -> None:
+        await listener.wait_closed()
+        await asyncio.wait([forgetting])
+
+    server._closers.append(close)
+    server._waiters.append(wait_closed)
     return server
 
 
