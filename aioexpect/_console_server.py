@@ -292,6 +292,8 @@ async def start_console_server(
         raise ValueError("serving over SSH needs ssh_host_keys (the server's own keys)")
     if ssh and (path is not None or secret is not None):
         raise ValueError("SSH serving authenticates with keys: no path= and no token= with it")
+    if path is not None and (port != 0 or host != "127.0.0.1"):
+        raise ValueError("path= serves a UNIX socket: host= and port= do not apply to it")
     if locals is not None and not isinstance(locals, Mapping):
         raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
     server = ConsoleServer(

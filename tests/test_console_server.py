@@ -404,6 +404,9 @@ async def test_bad_arguments() -> None:
         await start_console_server(ssh_host_keys=["key"])
     with pytest.raises(TypeError, match="locals"):
         await start_console_server(locals=[("a", 1)])  # type: ignore[arg-type]
+    for where in ({"port": 8888}, {"host": "::1"}):
+        with pytest.raises(ValueError, match="do not apply"):
+            await start_console_server(path="/tmp/never-made.sock", **where)
 
 
 # -- real clients: socat and nc -------------------------------------------------------------
