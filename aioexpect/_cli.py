@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from . import drivers
 from ._exceptions import CommandError
 from ._many import Account, Host, Result, run_many
 from ._openers import redact_url
+from ._options import resolve_driver
 from ._runner import run
 from ._session import Session
 from ._version import __version__
@@ -316,8 +316,7 @@ def _exec(args: argparse.Namespace) -> Any:
         print(f"aioexpect exec: error: {NO_PASSWORD_OPTION}", file=sys.stderr)
         return 2
     try:
-        if args.driver != "auto":
-            drivers.get(args.driver)
+        resolve_driver(args.driver)  # "auto", or a ValueError naming the known ones
         _check_commands(args.commands)
         hosts = _targets(args)
     except (_UsageError, ValueError) as exc:

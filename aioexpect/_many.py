@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import _ssh
-from ._driver import Driver
-from ._driver import get as get_driver
 from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
@@ -35,7 +33,7 @@ from ._openers import (
     spawn,
     split_command,
 )
-from ._options import originals
+from ._options import originals, resolve_driver
 from ._reading import EVIDENCE
 from ._redact import MASK
 from ._session import Session
@@ -221,8 +219,8 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
-    if "driver" in options and not isinstance(options["driver"], Driver):
-        get_driver(options["driver"])  # ValueError naming the known ones
+    if "driver" in options:
+        resolve_driver(options["driver"])  # "auto", or a ValueError naming the known ones
     if "encoding" in options and options["encoding"] is None:
         raise ValueError("run_many waits for prompts, which needs text: encoding=None is refused")
     return options

@@ -82,6 +82,13 @@ def test_exec_runs_commands_in_order_and_prints_each_hosts_output() -> None:
     assert "2 hosts, 2 ok, 0 failed" in done.stderr
 
 
+def test_exec_driver_auto_guesses() -> None:
+    """--driver auto, as docs/cli.rst offers: the shell's prompt settles it."""
+    done = cli("exec", "spawn:bash --norc --noprofile", "-c", "echo auto-ok", "--driver", "auto")
+    assert done.returncode == 0, done.stderr
+    assert "auto-ok" in done.stdout
+
+
 def test_exec_json_reports_failures_and_exits_1() -> None:
     done = cli("exec", "--json", "spawn:sh", "spawn:/no/such/program", "-c", "echo json-ok")
     assert done.returncode == 1, done.stderr

@@ -146,6 +146,14 @@ async def test_run_many_rejects_misuse_before_opening(
         await run_many(["spawn:true"], _noop, **kwargs)
 
 
+async def test_run_many_driver_auto() -> None:
+    async def job(s: Session, host: Any) -> str:
+        return await s.execute("echo auto")
+
+    (result,) = await run_many(["spawn:bash --norc --noprofile"], job, driver="auto", timeout=10)
+    assert result.ok and result.value == "auto\n", result.error
+
+
 async def test_run_many_checks_every_target_first() -> None:
     with pytest.raises(ValueError, match="unsupported URL scheme"):
         await run_many([SHELL, "gopher://h"], _noop)
