@@ -30,6 +30,7 @@ import contextlib
 import logging
 import math
 import re
+import socket
 import struct
 from typing import Any, cast
 
@@ -206,6 +207,12 @@ class _Protocol(asyncio.Protocol):
         # uvloop's transports quack like asyncio.Transport without inheriting it.
         self.transport = cast(asyncio.Transport, transport)
         self._stamp = asyncio.get_running_loop().time()
+        # Telnet servers send the DM of a "synch" (after an interrupt) as TCP
+        # urgent data: inline, or the IAC before it is left in the stream.
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         writer = TelnetWriter(_ReplyGate(self.transport), self, client=True)
         writer.compression = False  # no MCCP: a zip bomb is one WILL away
         writer.always_wont.add(LINEMODE)

@@ -190,7 +190,13 @@ async def test_telnet_utf8_and_sendintr(telnetd: Server, it_user: Account) -> No
         await s.sendline("sh -c 'echo READY; exec sleep 30'")
         await s.expect_exact("\nREADY\r\n", timeout=10)
         await s.sendintr()
-        await s.expect_exact(PROMPT, timeout=5)
+        m = await s.expect_exact(PROMPT, timeout=5)
+        # telnetd's "synch" after the interrupt (IAC DM, the DM urgent) is
+        # read inline and parsed: no stray byte in the text.
+        assert "\ufffd" not in m.before and "\xf2" not in m.before
+        await s.sendintr()  # at an idle prompt too
+        m = await s.expect_exact(PROMPT, timeout=5)
+        assert "\ufffd" not in m.before and "\xf2" not in m.before
 
 
 TEXT = "héllo ✓ 漢字"  # ✓ is E2 9C 93: with the eighth bit stripped, 93 is XOFF
