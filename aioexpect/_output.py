@@ -82,10 +82,10 @@ def _render_line(line: str) -> str:
             col, moved = _csi(cells, col, m.group("params"), m.group("final"), moved)
         elif m.group("ctl") is not None:
             ch = m.group("ctl")
-            if ch == "\r":
-                col, moved = 0, True
+            if ch == "\r":  # at the line start already, nothing moves
+                col, moved = 0, moved or col > 0
             elif ch == "\b":
-                col, moved = max(0, col - 1), True
+                col, moved = max(0, col - 1), moved or col > 0
             elif ch == "\t":
                 cells[col : col + 1] = "\t"
                 col += 1

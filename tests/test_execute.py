@@ -478,6 +478,7 @@ def test_echo_removal(raw: str, command: str, expected: str) -> None:
         ("--More--" + "\b" * 8 + " " * 8 + "\b" * 8 + "ab\r\n", "ab\n"),  # erased pager
         ("abcdef\x1b[3D\x1b[K!\r\n", "abc!\n"),
         ("a\tb  \r\n", "a\tb  \n"),  # trailing spaces of untouched lines stay
+        ("\x1b[?2004l\ra  \r\nb  \r\n", "a  \nb  \n"),  # a \r at the line start moves nothing
         ("cut \x1b[1", "cut "),
     ],
 )
