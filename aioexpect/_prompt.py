@@ -32,7 +32,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._reading import EVIDENCE, take_all
+from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -290,21 +290,8 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
-    try:
-        await _run_init(session, state, deadline)
-        return await _run(session, state, command, deadline)
-    except ExpectTimeout:
-        # The device may still answer: the next execute first waits for the
-        # prompt that ends this answer (if any of it is buffered).
-        state.synced, state.late = False, True
-        raise
-    except CommandError:
-        raise  # the prompt came: in step
-    except BaseException:
-        # Cancelled, or more output than max_buffer: the answer is still on
-        # its way, and the next execute first reads to its prompt.
-        owe(session)
-        raise
+    await _run_init(session, state, deadline)
+    return await _run(session, state, command, deadline)
 
 
 def owe(session: Session) -> None:
@@ -354,12 +341,12 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     owed = state.owed is not None and state.owed == session._buffer.consumed
     late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
     if late or _untouched(session):
-        text = await _catch_up(session, deadline)  # (cancelled: still owed)
+        text = await _catch_up(session, state, deadline)  # (cancelled: still owed)
     _guess(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced, state.late, state.owed = True, False, None
 
 
-async def _catch_up(session: Session, deadline: _Deadline) -> str:
+async def _catch_up(session: Session, state: _State, deadline: _Deadline) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
     the last ``EVIDENCE`` characters, where the prompt may begin."""
@@ -368,12 +355,10 @@ async def _catch_up(session: Session, deadline: _Deadline) -> str:
             before, m, _ = await _read_to_prompt(session, deadline)
             return str(before + m.after)
         except BufferFull:
-            dropped = len(session._buffer) - EVIDENCE
-            if dropped <= 0:  # a max_buffer too small for any prompt
+            if not drop(session, keep=EVIDENCE):  # a max_buffer too small for any prompt
                 raise
-            session._buffer.consume(dropped)
-            session._space_freed()
-            session.log.debug("dropped %d characters of an earlier command's output", dropped)
+            if state.owed is not None:
+                state.owed = session._buffer.consumed  # still owed, if cancelled now
 
 
 def resized(session: Session) -> None:
@@ -412,7 +397,29 @@ async def _run_init(session: Session, state: _State, deadline: _Deadline) -> Non
 
 
 async def _run(session: Session, state: _State, command: str, deadline: _Deadline) -> str:
-    await session.sendline(command)
+    try:
+        await session.sendline(command)  # refused (ValueError...): nothing was sent
+    except asyncio.CancelledError:
+        owe(session)  # the rest of the line is written all the same
+        raise
+    try:
+        return await _answer(session, state, command, deadline)
+    except ExpectTimeout:
+        # The device may still answer: the next execute first waits for the
+        # prompt that ends this answer (if any of it is buffered).
+        state.synced, state.late = False, True
+        raise
+    except CommandError:
+        raise  # the prompt came: in step
+    except BaseException:
+        # Cancelled, or more output than max_buffer: the answer is still on
+        # its way, and the next execute first reads to its prompt.
+        owe(session)
+        raise
+
+
+async def _answer(session: Session, state: _State, command: str, deadline: _Deadline) -> str:
+    """Read the answer to ``command`` (sent) up to the prompt; clean it."""
     extra = [state.continuation] if state.continuation is not None else []
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the

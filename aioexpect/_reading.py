@@ -194,6 +194,18 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             session._on_eof(exc)
 
 
+def drop(session: Session, *, keep: int) -> int:
+    """Discard all but the last ``keep`` buffered characters (logged at
+    DEBUG), and read on if that made room; how many went."""
+    dropped = len(session._buffer) - keep
+    if dropped <= 0:
+        return 0
+    session._buffer.consume(dropped)
+    session._space_freed()
+    session.log.debug("dropped %d characters of an earlier command's output", dropped)
+    return dropped
+
+
 def take_all(session: Session) -> Any:
     """Remove and return everything buffered, and read on if that made room."""
     data = session._buffer.consume(len(session._buffer))

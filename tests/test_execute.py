@@ -519,3 +519,28 @@ async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None
         while (await s.expect([s.prompt_patterns[0], aioexpect.FULL_BUFFER])).index == 1:
             pass
         assert await s.execute("echo MINE") == "MINE\n"
+
+
+async def test_a_cancelled_catch_up_keeps_the_prompt_owed() -> None:
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], timeout=10, max_buffer=50_000
+    ) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("seq 1 100000; read x; echo OLD-DONE-$x")
+        catching = asyncio.ensure_future(s.execute("echo NEXT"))
+        # It drops what does not fit, up to the end of seq's output, then waits.
+        await wait_until(lambda: s.buffer.endswith("100000\r\n"), "seq's output was dropped")
+        catching.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await catching
+        await s.sendline("go")  # what `read` waits for
+        assert await s.execute("echo AFTER") == "AFTER\n"
+
+
+async def test_a_command_refused_before_sending_owes_nothing() -> None:
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=5) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(ValueError, match="canonical-mode limit"):
+            await s.execute("echo " + "a" * 5000)
+        assert await s.execute("echo ok") == "ok\n"
