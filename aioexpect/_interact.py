@@ -40,7 +40,7 @@ async def bridge(
     finds it); nothing is lost when the bridge ends.
     """
     escape = escape_character.encode() if escape_character else None
-    seen = _Seen(session._empty)
+    seen = _Seen(session._empty, lambda tail: _prompt.at_prompt(session, tail))
 
     def show(data: Any) -> None:
         seen.output(data)
@@ -65,15 +65,17 @@ async def bridge(
 
 class _Seen:
     """What a bridge showed last (``tail``), and whether a line was typed
-    after it (``typed``)."""
+    since the output last ended at a prompt (``typed``)."""
 
-    def __init__(self, empty: Any) -> None:
+    def __init__(self, empty: Any, at_prompt: Callable[[Any], bool]) -> None:
         self.tail: Any = empty
         self.typed = False
+        self._at_prompt = at_prompt
 
     def output(self, data: Any) -> None:
         self.tail = (self.tail + data)[-EVIDENCE:]
-        self.typed = False
+        if self.typed and self._at_prompt(self.tail):
+            self.typed = False  # what was typed has been answered
 
     def input(self, data: bytes) -> None:
         self.typed = self.typed or b"\r" in data or b"\n" in data

@@ -302,12 +302,23 @@ def owe(session: Session) -> None:
 
 
 def interacted(session: Session, tail: Any, typed: bool) -> None:
-    """After ``interact``/``attach``: a line typed after the last output, or
-    output that did not end at a prompt, means a command may still answer."""
-    if not isinstance(tail, str):
-        return  # bytes mode: no execute
-    if typed or (tail and not any(p.search(tail) for p in _prompts(session))):
+    """After ``interact``/``attach``: a line typed since the output last
+    ended at a prompt, or output that does not end at one, means a command
+    may still answer."""
+    if isinstance(tail, str) and (typed or (tail and not at_prompt(session, tail))):
         owe(session)
+
+
+def at_prompt(session: Session, text: Any) -> bool:
+    """Whether ``text`` (str: bytes mode has no prompts) ends with a prompt,
+    nothing visible after it."""
+    if not isinstance(text, str):
+        return False
+    for p in _prompts(session):
+        found = list(p.finditer(text))  # (a tail: a few hundred characters)
+        if found and not strip_ansi(text[found[-1].end() :]).strip():
+            return True
+    return False
 
 
 async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:

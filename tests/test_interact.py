@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 import aioexpect
 
 SCRIPT = r"""
@@ -78,14 +80,26 @@ aioexpect.run(main())
 """
 
 
-async def test_execute_after_interact_waits_for_what_the_person_started(tmp_path: Path):
-    """The person types a command and leaves at once: its answer is still to
-    come, and is not taken for the next execute's output."""
+@pytest.mark.parametrize("leaves", ["at-once", "after-the-echo"])
+async def test_execute_after_interact_waits_for_what_the_person_started(
+    tmp_path: Path, leaves: str
+):
+    """The person types a command and leaves before it answered (at once, or
+    once its echo is on the screen): the answer is still to come, and is not
+    taken for the next execute's output."""
     script = tmp_path / "interact_execute.py"
     script.write_text(EXECUTE_AFTER)
     async with aioexpect.spawn(sys.executable, [str(script)], timeout=15, cwd=tmp_path) as outer:
         await outer.expect_exact("INTERACT-START")
-        await outer.send("sleep 0.3; echo TYPED\r\x1d")
+        if leaves == "at-once":
+            await outer.send("sleep 0.3; echo TYPED\r\x1d")
+        else:
+            await outer.send("echo HI\r")  # a prompt in what the person has seen
+            await outer.expect_exact("HI\r\n")
+            await outer.expect_exact("$ ")
+            await outer.send("sleep 0.5; echo TYPED\r")
+            await outer.expect_exact("sleep 0.5; echo TYPED\r\n")  # the echo, shown
+            await outer.send("\x1d")
         await outer.expect_exact("PWD=")
         assert (await outer.expect_exact("\r\n")).before == repr(f"{tmp_path}\n")
         await outer.expect_exact("NEXT='next\\n'")
