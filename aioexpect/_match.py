@@ -58,12 +58,12 @@ class Match:
     def __repr__(self) -> str:
         shown = self._redact or _same
         pattern = self.pattern
-        if isinstance(pattern, re.Pattern):
-            pattern = re.compile(shown(pattern.pattern), pattern.flags)
-        elif isinstance(pattern, str | bytes):
-            pattern = shown(pattern)
+        if isinstance(pattern, re.Pattern):  # masked as text: "***" is no regex
+            text = repr(pattern).replace(repr(pattern.pattern), repr(shown(pattern.pattern)), 1)
+        else:
+            text = repr(shown(pattern) if isinstance(pattern, str | bytes) else pattern)
         return (
-            f"Match(index={self.index!r}, pattern={pattern!r}, "
+            f"Match(index={self.index!r}, pattern={text}, "
             f"before={shown(self.before)!r}, after={shown(self.after)!r})"
         )
 

@@ -462,6 +462,9 @@ async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
         await peer.write(b"code hunter2 end")
         m = await s.expect(["hunter2", aioexpect.EOF])  # the secret as the pattern too
         assert "hunter2" not in repr(m) and m.after == "hunter2"
+        await peer.write(b"code hunter2 end")
+        m = await s.expect(re.compile("hunter2", re.I))  # compiled: masked as text
+        assert "hunter2" not in repr(m) and "re.compile('********', re.IGNORECASE)" in repr(m)
         for bad in ("two\nlines", "cr\rhere", b"two\nlines"):
             with pytest.raises(ValueError, match="one line"):
                 await s.send_secret(bad)
