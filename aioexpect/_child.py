@@ -157,8 +157,9 @@ class Child:
         self.transport = protocol.transport
         self.pid: int = self.transport.get_pid()
         #: Process groups of the child's jobs (an interactive shell gives each
-        #: job one), found when ``stop`` begins: signalled with the child's.
-        self._jobs: list[int] = []
+        #: job one), with the members seen, found when ``stop`` begins:
+        #: signalled with the child's.
+        self._jobs: dict[int, list[int]] = {}
 
     @property
     def returncode(self) -> int | None:
@@ -190,13 +191,15 @@ class Child:
         if self.protocol.exited.done() and _pid_in_use(self.pid):
             return False
         alive = _killpg(self.pid, sig)
-        for pgid in list(self._jobs):
-            # Only while it is still a group of the child's session: a group
-            # id is free for reuse once its members are gone.
-            if _session_of(pgid) == self.pid and _killpg(pgid, sig):
+        for pgid, members in list(self._jobs.items()):
+            # Only while a member seen is still in the child's session: a
+            # group id (a process id) is free for reuse once its members are
+            # gone, and its leader may be gone before them (a pipeline's).
+            members[:] = [pid for pid in members if _session_of(pid) == self.pid]
+            if members and _killpg(pgid, sig):
                 alive = True
             else:
-                self._jobs.remove(pgid)
+                del self._jobs[pgid]
         return alive
 
     def kill(self) -> None:
@@ -296,11 +299,12 @@ def _session_of(pid: int) -> int | None:
         return None
 
 
-def _job_groups(pid: int) -> list[int]:
+def _job_groups(pid: int) -> dict[int, list[int]]:
     """The process groups, other than its own, of ``pid``'s children that
-    are still in its session: an interactive shell's background jobs, which
-    a signal to the shell's group misses (Linux; elsewhere none)."""
-    groups: list[int] = []
+    are still in its session, with those children: an interactive shell's
+    background jobs, which a signal to the shell's group misses (Linux;
+    elsewhere none)."""
+    groups: dict[int, list[int]] = {}
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -314,8 +318,8 @@ def _job_groups(pid: int) -> list[int]:
         for child in map(int, children):
             with contextlib.suppress(OSError):
                 pgid = os.getpgid(child)
-                if pgid not in (pid, *groups) and os.getsid(child) == pid:
-                    groups.append(pgid)
+                if pgid != pid and os.getsid(child) == pid:
+                    groups.setdefault(pgid, []).append(child)
     return groups
 
 

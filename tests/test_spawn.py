@@ -6,6 +6,7 @@ and dropped sessions."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import re
@@ -179,20 +180,38 @@ async def test_close_ends_an_interactive_shells_background_jobs(
     session of its own (setsid) is left running, as its starter meant."""
     if shutil.which(shell[0]) is None:
         pytest.skip(f"{shell[0]} is not installed")
-    async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
-        await s.set_unique_prompt()
-        jobs = [await s.execute(f"{trap}sleep 1000 & echo $!") for trap in ("", "trap '' HUP; ")]
-        pidfile = tmp_path / "daemon.pid"
-        await s.execute(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 1000' &")
-        await wait_until(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), "pid")
-        pids = [int(out.split()[-1]) for out in jobs]  # after "[1] 6452"
-        pids.append(int(pidfile.read_text()))
-        assert all(os.getpgid(pid) != s.transport.get_extra_info("pid") for pid in pids)
+    daemon = tmp_path / "daemon.pid"
+    jobs = [
+        "sleep 1000 & echo $!",
+        "trap '' HUP; sleep 1000 & echo $!",
+        "true | (trap '' HUP; sleep 1000) & echo $!",  # the group's leader exits first
+    ]
+    pids: list[int] = []
     try:
-        assert [pid for pid in pids[:2] if not gone(pid)] == []
-        assert not gone(pids[2])  # setsid: not the shell's to end
+        async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
+            await s.set_unique_prompt()
+            for job in jobs:
+                out = await s.execute(job)
+                pids.append(int(out.split()[-1]))  # after "[1] 6452"
+            pgids = {os.getpgid(pid) for pid in pids[:2]}
+            assert s.transport.get_extra_info("pid") not in pgids
+            await s.execute(f"setsid sh -c 'echo $$ > {daemon}; exec sleep 1000' &")
+            await wait_until(lambda: daemon.exists() and daemon.read_text().endswith("\n"), "pid")
+            members = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+            pipeline = [p for p in members if _group_of(p) == os.getpgid(pids[2]) or p == pids[2]]
+        assert [pid for pid in pids + pipeline if not gone(pid)] == []
+        assert not gone(int(daemon.read_text()))  # setsid: not the shell's to end
     finally:
-        os.kill(pids[2], signal.SIGKILL)
+        if daemon.exists() and daemon.read_text().strip():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(daemon.read_text()), signal.SIGKILL)
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 @both_modes
