@@ -95,6 +95,8 @@ class SSHInput:
             yield
         finally:
             self._watcher = outer
+            if outer is not None and self._gone and callback is None:
+                outer()  # the client left meanwhile (attached, say)
 
     async def readline(self) -> bytes:
         line = bytearray()
@@ -119,8 +121,7 @@ class SSHInput:
 
     async def close(self) -> None:
         self._pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
+        await asyncio.wait([self._pump])  # (a cancellation of close() itself propagates)
 
     async def _next(self, limit: int | None) -> Any:
         while not self._items:

@@ -197,6 +197,21 @@ async def test_a_client_that_leaves_cancels_its_statement(keys: Keys) -> None:
         assert box == ["started"]
 
 
+async def test_a_client_that_leaves_while_attached_ends_its_statement(keys: Keys) -> None:
+    box: list[str] = []
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        ssh_console(keys, locals={"cat": cat, "box": box}) as server,
+    ):
+        async with ssh_client(keys, server.port) as s:
+            await s.expect_exact(">>> ")
+            await s.sendline("await attach(cat); box.append('after'); await asyncio.sleep(60)")
+            await s.expect_exact("Ctrl-] detaches")
+            await s.close(force=True)  # the ssh client is killed while attached
+        await wait_until(lambda: server.clients == 0, "the client's console ended")
+        assert box == ["after"]  # interrupted at the sleep that followed
+
+
 async def test_input_that_ends_lets_the_last_statement_finish(keys: Keys) -> None:
     ssh = need("ssh", "Debian openssh-client")
     async with ssh_console(keys) as server:
