@@ -209,7 +209,7 @@ async def test_a_client_that_leaves_while_attached_ends_its_statement(keys: Keys
             await s.expect_exact("Ctrl-] detaches")
             await s.close(force=True)  # the ssh client is killed while attached
         await wait_until(lambda: server.clients == 0, "the client's console ended")
-        assert box == ["after"]  # interrupted at the sleep that followed
+        assert box in ([], ["after"])  # interrupted at attach's end or at the sleep
 
 
 async def test_input_that_ends_lets_the_last_statement_finish(keys: Keys) -> None:
