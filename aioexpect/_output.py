@@ -26,14 +26,16 @@ _TOKENS = re.compile(
     r"|(?P<ctl>[\x00-\x1f\x7f-\x9f])"
 )
 _SPACE = re.compile(r"\s+")
-#: zsh's PROMPT_SP at the end of the output: its end-of-line mark (``%`` or
-#: ``#``, in bold inverse) and spaces to the margin, ``\r \r``, then the
-#: control sequences that open its prompt.  After output without a final
-#: line end the spaces wrap, so the rest would be drawn on a line of its own
-#: and the ``\r`` not return to the output's line: it is removed whole.
-_EOL_MARK = re.compile(
-    r"(?:\x1b\[[0-9;]*m)*[%#](?:\x1b\[[0-9;]*m)* {2,}\r \r(?:\r|\x1b\[[0-?]*[ -/]*[@-~])*\Z"
-)
+#: zsh's PROMPT_SP at the end of the output: its end-of-line mark (by
+#: default ``%`` or ``#`` in bold inverse; PROMPT_EOL_MARK may change or
+#: empty it), spaces to the margin, ``\r``, as many spaces as the mark has
+#: characters, ``\r``, then the control sequences that open its prompt.
+#: After output without a final line end the spaces wrap, so the rest would
+#: be drawn on a line of its own and the ``\r`` not return to the output's
+#: line: it is removed whole.  (The tail: terminals of up to 2,000 columns.)
+_EOL_TAIL = re.compile(r" {2,}\r( {0,16})\r(?:\r|\x1b\[[0-?]*[ -/]*[@-~])*\Z")
+_SGR = r"(?:\x1b\[[0-9;]*m)*"
+_EOL_REACH = 2048
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
@@ -45,7 +47,21 @@ def clean_output(raw: str, command: str | None = None) -> str:
     """
     if command is not None:
         raw = raw[echo_end(raw, command) :]
-    return render(_EOL_MARK.sub("", raw))
+    return render(_drop_eol_mark(raw))
+
+
+def _drop_eol_mark(raw: str) -> str:
+    """``raw`` without zsh's PROMPT_SP at its end (see ``_EOL_TAIL``)."""
+    base = max(0, len(raw) - _EOL_REACH)
+    tail = _EOL_TAIL.search(raw, base)
+    if tail is None:
+        return raw
+    width = len(tail.group(1))  # the mark's, which the second run of spaces erased
+    if not width:
+        return raw[: tail.start()]
+    mark = re.compile(f"{_SGR}[^\\s\\x1b]{{{width}}}{_SGR}\\Z")  # (re caches it)
+    found = mark.search(raw, base, tail.start())
+    return raw if found is None else raw[: found.start()]
 
 
 def render(raw: str) -> str:

@@ -360,6 +360,10 @@ async def test_output_without_a_final_line_end_runs_into_the_prompt() -> None:
             assert await s.execute("printf x") == "x"
             assert await s.execute("printf 'no newline'") == "no newline"
             assert await s.execute("echo next") == "next\n"
+            for mark in ("", "<no-eol>"):  # PROMPT_EOL_MARK, as users set it
+                await s.execute(f"PROMPT_EOL_MARK='{mark}'")
+                assert await s.execute("printf x") == "x"
+                assert await s.execute("printf 'no newline'") == "no newline"
 
 
 async def test_one_word_glued_to_the_prompt_stays_output() -> None:
