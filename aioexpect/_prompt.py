@@ -328,8 +328,13 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     commands and are consumed.  A fresh session (no prompt seen here, nothing
     read by the caller) first waits for its prompt, so the command is not
     typed ahead of a starting shell; so does one whose last execute timed
-    out with part of the answer buffered.
+    out with part of the answer buffered, and one owed a prompt: after a
+    cancelled execute, an ``interact``, or anything the caller sent and has
+    not read the answer of (``sendintr`` at a prompt, ``send_secret`` to
+    ``su``).
     """
+    if session._sent_at == session._buffer.consumed and state.owed is None:
+        owe(session)  # the caller sent, and read nothing since
     prompts = _prompts(session)
     consumed: list[str] = []
     if state.resized:

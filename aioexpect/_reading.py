@@ -194,6 +194,23 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             session._on_eof(exc)
 
 
+def info(session: Session) -> dict[str, Any]:
+    """``Session.info()``: kind, peer, state, bytes in and out, waiting."""
+    state = "closed" if session.closed else ("eof" if session._eof else "open")
+    if session._sink is not None:
+        state = "attached"
+    return {
+        "id": session.id,
+        "kind": session.transport.kind,
+        "peer": session.redact(str(session.transport.get_extra_info("peer", ""))),
+        "state": state,
+        "bytes_in": session.bytes_in,
+        "bytes_out": session.bytes_out,
+        "buffered": len(session._buffer),
+        "waiting_for": session.waiting_for,
+    }
+
+
 def drop(session: Session, *, keep: int) -> int:
     """Discard all but the last ``keep`` buffered characters (logged at
     DEBUG), and read on if that made room; how many went."""

@@ -118,6 +118,7 @@ class Session:
         self._eof = False
         self._error: BaseException | None = None
         self._pending_line = 0
+        self._sent_at: int | None = None  # what was consumed at the last send
         self.bytes_in = 0
         self.bytes_out = 0
         self._logfile, self._own_logfile = _options.open_logfile(logfile)
@@ -218,19 +219,7 @@ class Session:
 
     def info(self) -> dict[str, Any]:
         """A snapshot for ``sessions()``: kind, peer, state, bytes in/out, waiting."""
-        state = "closed" if self._closed else ("eof" if self._eof else "open")
-        if self._sink is not None:
-            state = "attached"
-        return {
-            "id": self.id,
-            "kind": self.transport.kind,
-            "peer": self._redactor.redact(str(self.transport.get_extra_info("peer", ""))),
-            "state": state,
-            "bytes_in": self.bytes_in,
-            "bytes_out": self.bytes_out,
-            "buffered": len(self._buffer),
-            "waiting_for": self.waiting_for,
-        }
+        return _reading.info(self)
 
     def add_secret(self, secret: str | bytes) -> None:
         """Redact ``secret`` from the logfile, logs, messages and ``repr``."""
@@ -267,13 +256,13 @@ class Session:
         """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH."""
         self._check_open()
         await self.transport.write_eof()
-        self._pending_line = 0  # the terminal hands the partial line over
+        self._pending_line, self._sent_at = 0, self._buffer.consumed  # (line handed over)
 
     async def sendintr(self) -> None:
         """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child."""
         self._check_open()
         await self.transport.send_interrupt()
-        self._pending_line = 0  # the terminal discards the partial line
+        self._pending_line, self._sent_at = 0, self._buffer.consumed  # (line discarded)
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
@@ -286,6 +275,7 @@ class Session:
             self.log.debug("send %s", shown)
         await self.transport.write(raw)
         self.bytes_out += len(raw)
+        self._sent_at = self._buffer.consumed
 
     # -- receiving (called by the pump or by push delivery) -----------------------
 

@@ -548,3 +548,17 @@ async def test_a_command_refused_before_sending_owes_nothing() -> None:
         with pytest.raises(ValueError, match="canonical-mode limit"):
             await s.execute("echo " + "a" * 5000)
         assert await s.execute("echo ok") == "ok\n"
+
+
+async def test_execute_after_the_caller_sent_something_reads_its_answer_first() -> None:
+    """Ctrl-C at an idle prompt (the command to stop had just ended), or a
+    password typed to su: the shell answers with a prompt, which is not the
+    next command's."""
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+        await s.set_unique_prompt()
+        await s.sendintr()
+        assert [await s.execute(f"echo {n}") for n in ("one", "two")] == ["one\n", "two\n"]
+        await s.sendline("read -s secret; sleep 0.2; echo done")  # a su-like dialog
+        await s.send_secret("hunter2")
+        assert await s.execute("echo three") == "three\n"
+        assert await s.execute("echo four") == "four\n"
