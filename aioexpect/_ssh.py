@@ -390,13 +390,8 @@ async def open_ssh(
     """
     _check_args(host, port, term_type, command)
     peer = f"{host}:{port}"
-    options = _connect_options(
-        username,
-        password,
-        client_keys,
-        _resolve_known_hosts(known_hosts, host, port),
-        asyncssh_options,
-    )
+    trusted = _resolve_known_hosts(known_hosts, host, port)
+    options = _connect_options(username, password, client_keys, trusted, asyncssh_options)
     rows, cols = dimensions
     channel = _Channel(peer)
     try:
@@ -421,18 +416,43 @@ async def open_ssh(
             port=port,
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
-        raise _translate(exc, host, port, password) from exc
+        raise _translate(exc, host, port, password, _knows(trusted, host, port)) from exc
     except (UnicodeError, asyncssh.config.ConfigParseError) as exc:  # a bad name; ~/.ssh/config
         raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
 
 
-def _translate(exc: BaseException, host: str, port: int, password: str | None) -> ConnectError:
-    """The aioexpect error for an exception raised while opening."""
+def _knows(trusted: Any, host: str, port: int) -> bool:
+    """Whether ``trusted`` (known hosts, as asyncssh takes them) holds a key
+    for ``host``: then a key it does not accept is a *changed* one."""
+    if trusted is None or isinstance(trusted, str | PurePath):
+        return False
+    try:
+        host_keys, ca_keys, *_ = asyncssh.match_known_hosts(trusted, host, host, port)
+    except (ValueError, OSError, TypeError):
+        return False
+    return bool(host_keys or ca_keys)
+
+
+def _translate(
+    exc: BaseException, host: str, port: int, password: str | None, known: bool = False
+) -> ConnectError:
+    """The aioexpect error for an exception raised while opening (``known``:
+    known_hosts has a key for the host)."""
     text = str(exc) or type(exc).__name__
     if password:
         text = text.replace(password, _MASK)
     peer = f"{host}:{port}"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
+        return HostKeyError(
+            f"SSH host key of {peer} has CHANGED: it is not the one known_hosts holds for it"
+            f" ({text}); nothing was sent.  Someone may be impersonating the server.  If"
+            " its key was really replaced, check the new one out of band, then replace"
+            f" the old line (`ssh-keygen -R '[{host}]:{port}'`, or `ssh-keygen -R {host}`"
+            " for port 22)",
+            host=host,
+            port=port,
+        )
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
         return HostKeyError(
             f"SSH host key of {peer} is not trusted ({text}); nothing was sent. "

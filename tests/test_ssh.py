@@ -457,9 +457,14 @@ async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
     async with ssh_server(host_key=OTHER_HOST_KEY) as server:
         stale = tmp_path / "known_hosts"
         stale.write_text(f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}")
-        with pytest.raises(aioexpect.HostKeyError, match="not trusted"):
+        with pytest.raises(aioexpect.HostKeyError, match="has CHANGED") as info:
             await connect(server, known_hosts=str(stale))
+        assert "impersonating" in str(info.value) and "ssh-keygen -R" in str(info.value)
         assert server.auth_users == [] and server.passwords_seen == 0
+        other = tmp_path / "other_hosts"  # a key for another host only: unknown, not changed
+        other.write_text(f"[127.0.0.2]:{server.port} {HOST_KEY.export_public_key().decode()}")
+        with pytest.raises(aioexpect.HostKeyError, match="not trusted"):
+            await connect(server, known_hosts=str(other))
 
 
 async def test_known_hosts_none_turns_checking_off_with_a_warning(
