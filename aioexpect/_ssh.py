@@ -468,4 +468,10 @@ def _translate(
         return AuthenticationError(
             f"SSH client key for {peer} could not be used: {text}", host=host, port=port
         )
+    if isinstance(exc, asyncssh.ConnectionLost | ConnectionResetError):
+        text += (
+            ": the server hung up before the session was open.  OpenSSH does so past"
+            " MaxStartups (by default it starts dropping connections beyond 10 still"
+            " authenticating): with many sessions to one server, open fewer at once"
+        )
     return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)

@@ -642,3 +642,23 @@ async def test_close_wakes_a_pending_read() -> None:
         await transport.close(force=True)
         with pytest.raises(aioexpect.ClosedError):
             await reader
+
+
+async def test_a_server_that_hangs_up_during_the_handshake_is_explained() -> None:
+    """OpenSSH past MaxStartups sends its version line and hangs up: the
+    error says what that usually means."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(aioexpect.ConnectError, match="MaxStartups") as info:
+            await aioexpect.connect_ssh("127.0.0.1", port, known_hosts=[], timeout=5)
+        assert f"127.0.0.1:{port}" in str(info.value)
+    finally:
+        server.close()
+        await server.wait_closed()
