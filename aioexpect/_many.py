@@ -33,7 +33,7 @@ from ._openers import (
     spawn,
     split_command,
 )
-from ._options import originals, resolve_driver
+from ._options import open_private, originals, resolve_driver
 from ._reading import EVIDENCE
 from ._redact import MASK
 from ._session import Session
@@ -329,7 +329,7 @@ async def _run_one(
     try:
         async with asyncio.timeout(timeout) as scope:
             if logpath is not None:
-                logfile = open(logpath, "w", encoding="utf-8")  # noqa: SIM115, ASYNC230
+                logfile = open_private(logpath, os.O_TRUNC)
             session = await _opener(plan, options, logfile)
             if not plan.logs_in:
                 await session.expect_prompt()

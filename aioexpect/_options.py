@@ -160,12 +160,20 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
         return None, False
     if isinstance(logfile, str | os.PathLike):
         try:
-            return open(logfile, "a", encoding="utf-8"), True
+            return open_private(logfile, os.O_APPEND), True
         except OSError as exc:
             raise ValueError(f"cannot open logfile {os.fspath(logfile)!r}: {exc.strerror}") from exc
     if not hasattr(logfile, "write"):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     return logfile, False
+
+
+def open_private(path: str | os.PathLike[str], flag: int) -> Any:
+    """A transcript file for writing (``flag``: ``os.O_APPEND`` or
+    ``os.O_TRUNC``), created readable by the user alone (mode 0600): it holds
+    what devices said."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, 0o600)
+    return open(fd, "a" if flag == os.O_APPEND else "w", encoding="utf-8")
 
 
 def record(log: logging.Logger, logfile: Any, text: str) -> None:

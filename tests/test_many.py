@@ -432,6 +432,10 @@ async def test_run_many_logdir_writes_one_transcript_per_host(tmp_path: Path) ->
     assert names == ["spawn_sh-2.log", "spawn_sh.log"]
     for name in names:
         assert "transcript-5" in (logdir / name).read_text()
+        assert (logdir / name).stat().st_mode & 0o777 == 0o600
+    (logdir / names[0]).write_text("stale, from an earlier run")
+    await run_many(["spawn:sh", "spawn:sh"], job, logdir=logdir)  # fresh for each run
+    assert "stale" not in (logdir / names[0]).read_text()
 
 
 async def test_run_many_passes_each_opener_only_its_options() -> None:

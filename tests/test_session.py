@@ -508,6 +508,11 @@ async def test_logfile_path_receives_transcript(tmp_path):
         await peer.write(b"hello log\n")
         await s.expect("log")
     assert path.read_text() == "hello log\n"
+    assert path.stat().st_mode & 0o777 == 0o600  # what devices said is the user's alone
+    async with opened(logfile=path) as (s, peer):  # appended to
+        await peer.write(b"again\n")
+        await s.expect("again")
+    assert path.read_text() == "hello log\nagain\n"
 
 
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
