@@ -14,7 +14,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from . import _options, _pipes, _pty, _ssh, _telnet
 from ._driver import Driver
-from ._exceptions import ConnectError, ConnectionLostError, ExpectError
+from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
 from ._opening import Opening
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
@@ -230,14 +230,21 @@ def connect_telnet(
         )
 
     login = (username, password) if username is not None or password is not None else None
+    if login is not None and encoding is None:
+        raise TypeError(
+            "a telnet login needs a text session: username= and password= need an encoding"
+        )
     secrets = [password] if password else []
 
     async def start() -> Session:
         try:
             return await _start(open_transport, options, secrets=secrets, login=login)
+        except AuthenticationError as exc:  # named like the SSH opener's
+            message = f"telnet login to {host}:{port} failed: {exc}"
+            raise AuthenticationError(message, host=host, port=port) from exc
         except (ExpectError, ConnectionLostError) as exc:
             # The login dialog is part of connecting: a peer that never asks,
-            # or leaves, fails the connection (AuthenticationError already is one).
+            # or leaves, fails the connection.
             message = f"telnet login to {host}:{port} did not reach a prompt: {exc}"
             raise ConnectError(message, host=host, port=port) from exc
 

@@ -184,6 +184,19 @@ async def test_execute_over_telnet() -> None:
         await check_device_execute(s)
 
 
+async def test_telnet_login_errors_name_the_server() -> None:
+    async with serve_telnet(make_device(login=("admin", "pw"))) as server:
+        where = f"127.0.0.1:{server.port}"
+        with pytest.raises(aioexpect.AuthenticationError, match=f"telnet login to {where}") as e:
+            await aioexpect.connect_telnet(
+                "127.0.0.1", server.port, username="admin", password="wrong-pw", timeout=10
+            )
+        assert (e.value.host, e.value.port) == ("127.0.0.1", server.port)
+        assert "wrong-pw" not in str(e.value)
+    with pytest.raises(TypeError, match="text session"):  # before connecting anywhere
+        aioexpect.connect_telnet("127.0.0.1", 1, username="admin", encoding=None)
+
+
 @pytest.mark.parametrize("name", ["ios", "nxos", "eos", "auto"])
 async def test_execute_with_network_drivers_and_paging(name: str) -> None:
     device = make_device(page_length=20, banner="Cisco IOS Software, C2960")
