@@ -371,6 +371,9 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
     except ValueError as exc:
         print(f"aioexpect exec: error: {exc}", file=sys.stderr)
         return 2
+    except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown in JSON too
+        printer.finish([printer.done[i] for i in sorted(printer.done)])
+        raise
     finally:
         if progress is not None:
             progress.clear()

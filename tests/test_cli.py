@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ import pytest
 
 import aioexpect
 from aioexpect import _cli
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,6 +101,28 @@ def test_exec_json_reports_failures_and_exits_1() -> None:
     assert [o.strip() for o in ok["outputs"]] == ["json-ok"]
     assert bad["ok"] is False and bad["outputs"] == []
     assert "SpawnError" in bad["error"] and "/no/such/program" in bad["error"]
+
+
+async def test_exec_json_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aioexpect", "exec", "--json", "--concurrency", "1",
+        "--logdir", str(tmp_path), "spawn:sh", "spawn:sh -c 'read never'", "-c", "echo first",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        # One worker: the second host starts once the first one's result is in.
+        await wait_until(lambda: len(list(tmp_path.iterdir())) == 2, "the second host started")
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 130, err
+    data = json.loads(out)
+    assert [(d["host"], d["ok"]) for d in data] == [("spawn:sh", True)]
+    assert "first" in data[0]["outputs"][0]
 
 
 def test_exec_command_error_fails_the_host_and_keeps_its_output() -> None:
