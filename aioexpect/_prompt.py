@@ -1,4 +1,5 @@
-"""Prompt handling for a Session: expect_prompt, execute, login, set_unique_prompt.
+"""Prompt handling for a Session: expect_prompt, execute, set_unique_prompt
+(the login dialog, built on these, is ``_login``).
 
 Per-session state lives here (weakly keyed by the session): whether a prompt
 was seen (*synced*), for which driver the init commands ran, and the
@@ -24,7 +25,6 @@ from . import _driver, _output
 from ._ansi import strip_ansi
 from ._driver import Driver
 from ._exceptions import (
-    AuthenticationError,
     BufferFull,
     CommandError,
     ExpectEOF,
@@ -38,20 +38,12 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["after_open", "execute", "expect_prompt", "login", "set_unique_prompt"]
+__all__ = ["execute", "expect_prompt", "set_unique_prompt"]
 
 #: How long ``execute`` waits for the prompt a line editor redraws after
 #: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
 REDRAW_WAIT = 0.2
-_END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
-#: "Press RETURN to get started": answered with a line end (a few times).
-_PRESS_ENTER = re.compile(
-    r"[Pp]ress (?:RETURN|ENTER|[Rr]eturn|[Ee]nter|any key)\b[^\r\n]{0,60}\s{0,8}\Z"
-)
-#: A yes/no question in a login dialog: the caller must answer it.
-_QUESTION = re.compile(
-    r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + _END
-)
+END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
 
 
 @dataclasses.dataclass
@@ -75,14 +67,14 @@ class _State:
 _states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
 
 
-def _state(session: Session) -> _State:
+def state_of(session: Session) -> _State:
     state = _states.get(session)
     if state is None:
         state = _states[session] = _State()
     return state
 
 
-class _Deadline:
+class Deadline:
     """One deadline shared by every wait of a call (``None``: no deadline)."""
 
     __slots__ = ("_end", "_loop")
@@ -94,10 +86,10 @@ class _Deadline:
     def left(self) -> float | None:
         return None if self._end is None else max(0.0, self._end - self._loop.time())
 
-    def within(self, seconds: float) -> _Deadline:
+    def within(self, seconds: float) -> Deadline:
         """A deadline ``seconds`` from now, or this one if it comes first."""
         left = self.left()
-        return _Deadline(seconds if left is None else min(seconds, left))
+        return Deadline(seconds if left is None else min(seconds, left))
 
 
 # -- the patterns in force -------------------------------------------------------
@@ -116,18 +108,18 @@ def _auto(session: Session) -> bool:
     return bool(session._auto_driver)
 
 
-def _patterns(session: Session, field: str) -> list[re.Pattern[str]]:
+def patterns_of(session: Session, field: str) -> list[re.Pattern[str]]:
     """A driver field, from every registered driver while ``auto`` is undecided."""
     if _auto(session):
         return _union(field)
     return list(getattr(session.driver, field))
 
 
-def _prompts(session: Session) -> list[re.Pattern[str]]:
+def prompts_of(session: Session) -> list[re.Pattern[str]]:
     if session._prompt_override is not None:
         return list(session._prompt_override)
     prompts = _union("prompt_patterns") if _auto(session) else list(session.prompt_patterns)
-    seen = _state(session).seen
+    seen = state_of(session).seen
     return prompts if seen is None else [*prompts, seen]
 
 
@@ -136,14 +128,14 @@ def _learn(session: Session, prompt: str) -> None:
     (three visible characters or more: not a bare ``$ ``) to be found
     anywhere at the end of the output."""
     if session._prompt_override is None and len(strip_ansi(prompt).strip()) >= 3:
-        _state(session).seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
+        state_of(session).seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
 
 
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
     """A prompt match that ends with the learned prompt but is longer holds
     output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
     pattern takes it all): that part goes back to ``before``."""
-    seen = _state(session).seen
+    seen = state_of(session).seen
     if seen is None or m.pattern is seen or session._prompt_override is not None:
         return m
     found = seen.search(m.after)
@@ -163,7 +155,7 @@ def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
     return list(out.values())
 
 
-def _guess(session: Session, text: str) -> None:
+def guess_driver(session: Session, text: str) -> None:
     """Settle ``driver="auto"`` from the text read up to the first prompt."""
     if not _auto(session):
         return
@@ -172,19 +164,19 @@ def _guess(session: Session, text: str) -> None:
     session.log.debug("driver=auto: using %s", session.driver.name)
 
 
-def _require_text(session: Session) -> None:
+def require_text(session: Session) -> None:
     if session.encoding is None:
         raise TypeError(
             "prompt handling needs a text session; this one was opened with encoding=None"
         )
 
 
-def _evidence(session: Session, text: str) -> str:
+def evidence_of(session: Session, text: str) -> str:
     tail = session.redact(text[-(EVIDENCE + 64) :])
     return repr(tail[-EVIDENCE:])  # repr escapes control characters, once
 
 
-def _what_prompt(session: Session) -> str:
+def what_prompt(session: Session) -> str:
     if session._prompt_override is not None:
         shown = ", ".join(repr(p.pattern) for p in session._prompt_override)
         return f"the prompt set with set_prompt ({shown})"
@@ -193,8 +185,8 @@ def _what_prompt(session: Session) -> str:
     return f"the prompt of driver {session.driver.name!r}"
 
 
-async def _expect(
-    session: Session, patterns: list[re.Pattern[str]], deadline: _Deadline, what: str
+async def expect_named(
+    session: Session, patterns: list[re.Pattern[str]], deadline: Deadline, what: str
 ) -> Match:
     """``session.expect`` with a message that names what was awaited in words
     (the patterns themselves stay on the exception's ``.patterns``)."""
@@ -211,7 +203,7 @@ async def _expect(
             raise
         message = f"{reason} waiting for {what}; last characters received: "
         error = type(exc)(
-            message + _evidence(session, exc.before), before=exc.before, patterns=exc.patterns
+            message + evidence_of(session, exc.before), before=exc.before, patterns=exc.patterns
         )
         raise error from None
 
@@ -220,21 +212,21 @@ async def _expect(
 
 
 async def _read_to_prompt(
-    session: Session, deadline: _Deadline, extra: list[re.Pattern[str]] | None = None
+    session: Session, deadline: Deadline, extra: list[re.Pattern[str]] | None = None
 ) -> tuple[str, Match, bool]:
     """Read up to the next prompt (or one of ``extra``), answering pagers.
 
     Returns the text before it (pager prompts left out), its match, and
     whether it was a prompt (``False``: one of ``extra``).
     """
-    prompts = _prompts(session)
+    prompts = prompts_of(session)
     extra = extra or []
     pagers = _pagers(session)
     patterns = [*prompts, *extra, *(p for p, _ in pagers)]
     parts: list[str] = []
-    what = _what_prompt(session)
+    what = what_prompt(session)
     while True:
-        m = await _expect(session, patterns, deadline, what)
+        m = await expect_named(session, patterns, deadline, what)
         if m.index < len(prompts):
             m = _unglue(session, m, len(prompts) - 1)
             _learn(session, m.after)
@@ -246,7 +238,7 @@ async def _read_to_prompt(
         await session.send(response)
 
 
-def _with_before(m: Match, before: str) -> Match:
+def with_before(m: Match, before: str) -> Match:
     """``m`` with a longer ``before`` (``span()`` stays relative to before + after)."""
     if before == m.before:
         return m
@@ -256,11 +248,11 @@ def _with_before(m: Match, before: str) -> Match:
 
 async def expect_prompt(session: Session, timeout: float | None) -> Match:
     """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
-    _require_text(session)
-    before, m, _ = await _read_to_prompt(session, _Deadline(timeout))
-    _guess(session, before + m.after)
-    _state(session).synced = True
-    return _with_before(m, before)
+    require_text(session)
+    before, m, _ = await _read_to_prompt(session, Deadline(timeout))
+    guess_driver(session, before + m.after)
+    state_of(session).synced = True
+    return with_before(m, before)
 
 
 # -- execute -------------------------------------------------------------------------
@@ -272,9 +264,9 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         raise TypeError(f"execute takes a str command, not {type(command).__name__}")
     if "\n" in command or "\r" in command:
         raise ValueError("execute runs one line; send multi-line input with sendline()")
-    _require_text(session)
-    deadline = _Deadline(timeout)
-    state = _state(session)
+    require_text(session)
+    deadline = Deadline(timeout)
+    state = state_of(session)
     try:
         await _sync(session, state, deadline)
     except ExpectTimeout as exc:
@@ -290,14 +282,14 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
-    await _run_init(session, state, deadline)
+    await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
 
 
 def owe(session: Session) -> None:
     """The prompt that ends an answer is still to come: the next ``execute``
     reads to it before sending, unless the caller reads on meanwhile."""
-    state = _state(session)
+    state = state_of(session)
     state.synced, state.owed = False, session._buffer.consumed
 
 
@@ -314,14 +306,14 @@ def at_prompt(session: Session, text: Any) -> bool:
     nothing visible after it."""
     if not isinstance(text, str):
         return False
-    for p in _prompts(session):
+    for p in prompts_of(session):
         found = list(p.finditer(text))  # (a tail: a few hundred characters)
         if found and not strip_ansi(text[found[-1].end() :]).strip():
             return True
     return False
 
 
-async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
+async def _sync(session: Session, state: _State, deadline: Deadline) -> None:
     """Get to a prompt before sending anything.
 
     Prompts already buffered (and what precedes them) belong to earlier
@@ -335,7 +327,7 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     """
     if session._sent_at == session._buffer.consumed and state.owed is None:
         owe(session)  # the caller sent, and read nothing since
-    prompts = _prompts(session)
+    prompts = prompts_of(session)
     consumed: list[str] = []
     if state.resized:
         state.resized = False
@@ -343,12 +335,12 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
             before, m, _ = await _read_to_prompt(session, deadline.within(REDRAW_WAIT))
             consumed.append(before + m.after)
     while any(p.search(session.buffer) for p in prompts):
-        before, m, _ = await _read_to_prompt(session, _Deadline(0))
+        before, m, _ = await _read_to_prompt(session, Deadline(0))
         consumed.append(before + m.after)
         if not before + m.after:
             break  # a prompt pattern that matches the empty string
     if consumed:
-        _guess(session, "".join(consumed))
+        guess_driver(session, "".join(consumed))
         state.synced, state.late = True, False
         return
     if state.synced:
@@ -358,11 +350,11 @@ async def _sync(session: Session, state: _State, deadline: _Deadline) -> None:
     late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
     if late or _untouched(session):
         text = await _catch_up(session, state, deadline)  # (cancelled: still owed)
-    _guess(session, text)  # the caller consumed the first prompt: no evidence left
+    guess_driver(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced, state.late, state.owed = True, False, None
 
 
-async def _catch_up(session: Session, state: _State, deadline: _Deadline) -> str:
+async def _catch_up(session: Session, state: _State, deadline: Deadline) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
     the last ``EVIDENCE`` characters, where the prompt may begin."""
@@ -382,7 +374,7 @@ def resized(session: Session) -> None:
     prompt on SIGWINCH, a few milliseconds later; the next ``execute``
     waits for that prompt (``REDRAW_WAIT`` at most) before it sends, or the
     redraw could pass for the end of the command's output."""
-    _state(session).resized = True
+    state_of(session).resized = True
 
 
 def _untouched(session: Session) -> bool:
@@ -397,7 +389,7 @@ def _untouched(session: Session) -> bool:
     return session.bytes_in == 0 or bool(strip_ansi(session.buffer).strip())
 
 
-async def _run_init(session: Session, state: _State, deadline: _Deadline) -> None:
+async def run_init(session: Session, state: _State, deadline: Deadline) -> None:
     """Send the driver's init commands once per driver; failures only warn."""
     driver = session.driver
     if state.init_for is driver or _auto(session):
@@ -412,7 +404,7 @@ async def _run_init(session: Session, state: _State, deadline: _Deadline) -> Non
             )
 
 
-async def _run(session: Session, state: _State, command: str, deadline: _Deadline) -> str:
+async def _run(session: Session, state: _State, command: str, deadline: Deadline) -> str:
     try:
         await session.sendline(command)  # refused (ValueError...): nothing was sent
     except asyncio.CancelledError:
@@ -434,7 +426,7 @@ async def _run(session: Session, state: _State, command: str, deadline: _Deadlin
         raise
 
 
-async def _answer(session: Session, state: _State, command: str, deadline: _Deadline) -> str:
+async def _answer(session: Session, state: _State, command: str, deadline: Deadline) -> str:
     """Read the answer to ``command`` (sent) up to the prompt; clean it."""
     extra = [state.continuation] if state.continuation is not None else []
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
@@ -457,7 +449,7 @@ async def _answer(session: Session, state: _State, command: str, deadline: _Dead
     return output
 
 
-async def _interrupt(session: Session, deadline: _Deadline) -> None:
+async def _interrupt(session: Session, deadline: Deadline) -> None:
     """Ctrl-C, then the prompt.  A shell reading without a line editor (zsh
     with ZLE off, as ``set_unique_prompt`` leaves it) drops the line but
     prints no prompt until the next one: an empty line is sent if none came
@@ -468,105 +460,6 @@ async def _interrupt(session: Session, deadline: _Deadline) -> None:
     except ExpectTimeout:
         await session.sendline("")
         await _read_to_prompt(session, deadline)
-
-
-# -- login ---------------------------------------------------------------------------
-
-
-async def after_open(session: Session, login: tuple[str | None, str | None] | None) -> None:
-    """Called once by the openers after the session is built."""
-    if login is not None:
-        await session.login(*login)
-
-
-async def login(
-    session: Session, username: str | None, password: str | None, timeout: float | None
-) -> Match:
-    """Answer username/password questions until the first prompt; return its match.
-
-    Rejected credentials raise ``AuthenticationError`` as soon as the device
-    says so or asks again; a yes/no question raises it at once.
-    """
-    for name, value in (("username", username), ("password", password)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
-    _require_text(session)
-    deadline = _Deadline(timeout)
-    state = _state(session)
-    m, seen = await _dialog(session, username, password, deadline)
-    _guess(session, seen)
-    state.synced = True
-    await _run_init(session, state, deadline)
-    return m
-
-
-async def _dialog(
-    session: Session, username: str | None, password: str | None, deadline: _Deadline
-) -> tuple[Match, str]:
-    groups: dict[str, list[re.Pattern[str]]] = {
-        "prompt": _prompts(session),
-        "user": _patterns(session, "login_patterns"),
-        "password": _patterns(session, "password_patterns"),
-        "enter": [_PRESS_ENTER],
-        "question": [_QUESTION],
-        "failure": _patterns(session, "login_failure_patterns"),
-    }
-    sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
-    seen: list[str] = []
-    while True:
-        # Failure messages count only once credentials were sent: a banner
-        # may well say "access denied" to intruders.
-        active = [k for k in groups if k != "failure" or sent["user"] + sent["password"]]
-        patterns = [p for k in active for p in groups[k]]
-        kinds = [k for k in active for _ in groups[k]]
-        what = f"a login or password question, or {_what_prompt(session)}"
-        m = await _expect(session, patterns, deadline, what)
-        seen.append(m.before + m.after)
-        kind = kinds[m.index]
-        if kind == "prompt":
-            text = "".join(seen)
-            return _with_before(m, text[: len(text) - len(m.after)]), text
-        _check_turn(session, kind, sent, username, password, "".join(seen))
-        sent[kind] += 1
-        if kind == "user":
-            await session.sendline(username or "")
-        elif kind == "password":
-            await session.send_secret(password or "")
-        else:
-            await session.sendline()
-
-
-def _check_turn(
-    session: Session,
-    kind: str,
-    sent: dict[str, int],
-    username: str | None,
-    password: str | None,
-    seen: str,
-) -> None:
-    """Raise ``AuthenticationError`` if the dialog cannot go on."""
-    evidence = _evidence(session, seen)
-    if kind == "failure":
-        raise AuthenticationError(f"login rejected; last characters received: {evidence}")
-    if kind == "question":
-        raise AuthenticationError(
-            f"the login dialog asked a question login() cannot answer: {evidence}"
-        )
-    if kind == "enter" and sent["enter"] >= 3:
-        raise AuthenticationError(f"the login dialog keeps asking for a key: {evidence}")
-    if kind == "user":
-        if username is None:
-            raise AuthenticationError(f"asked for a username, but none was given: {evidence}")
-        if sent["user"] or sent["password"]:
-            raise AuthenticationError(f"login rejected (asked for the username again): {evidence}")
-    if kind == "password":
-        if password is None:
-            raise AuthenticationError(f"asked for a password, but none was given: {evidence}")
-        if sent["password"]:
-            raise AuthenticationError(
-                "login rejected (asked for the password again; wrong password, or the device"
-                f" wants it changed): {evidence}"
-            )
 
 
 # -- set_unique_prompt -------------------------------------------------------------------
@@ -593,15 +486,15 @@ def unique_prompt_command(token: str) -> str:
 
 async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     """Give a POSIX shell a prompt no output can be mistaken for."""
-    _require_text(session)
-    deadline = _Deadline(timeout)
+    require_text(session)
+    deadline = Deadline(timeout)
     token = secrets.token_hex(4)
     marker = re.compile(re.escape(f"[aioexpect-{token}]$") + " ?")
     await session.sendline(unique_prompt_command(token))
     what = "the unique prompt (is this an interactive POSIX shell?)"
-    await _expect(session, [marker], deadline, what)
+    await expect_named(session, [marker], deadline, what)
     session.set_prompt(marker)
-    state = _state(session)
+    state = state_of(session)
     state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
     state.synced = True
     if _auto(session):

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _options, _prompt, _reading
+from . import _login, _options, _prompt, _reading
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
@@ -407,7 +407,7 @@ class Session:
         """Answer username/password prompts; return the first prompt's match."""
         if password is not None:
             self._redactor.add(password)
-        return await _prompt.login(self, username, password, self._timeout(timeout))
+        return await _login.login(self, username, password, self._timeout(timeout))
 
     def set_prompt(self, patterns: Any) -> None:
         """Override the driver's prompt patterns; ``None`` restores them."""
@@ -422,7 +422,7 @@ class Session:
         await _prompt.set_unique_prompt(self, self._timeout(timeout))
 
     async def _after_open(self, *, login: tuple[str | None, str | None] | None) -> None:
-        await _prompt.after_open(self, login)
+        await _login.after_open(self, login)
 
     async def _expect(self, searcher: Searcher, timeout: Timeout, *, consume: bool = True) -> Match:
         found = await self._wait(searcher, self._timeout(timeout))

@@ -1,0 +1,139 @@
+"""The login dialog of ``Session.login`` (and of the openers given
+credentials): answer username and password questions until the first prompt.
+
+Rule: credentials are sent only when asked for, each once; a second request,
+a failure message after sending, or a question it cannot answer raises
+``AuthenticationError`` at once (with the last characters received, redacted).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ._exceptions import AuthenticationError
+from ._match import Match
+from ._prompt import (
+    END,
+    Deadline,
+    evidence_of,
+    expect_named,
+    guess_driver,
+    patterns_of,
+    prompts_of,
+    require_text,
+    run_init,
+    state_of,
+    what_prompt,
+    with_before,
+)
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["after_open", "login"]
+
+#: "Press RETURN to get started": answered with a line end (a few times).
+_PRESS_ENTER = re.compile(
+    r"[Pp]ress (?:RETURN|ENTER|[Rr]eturn|[Ee]nter|any key)\b[^\r\n]{0,60}\s{0,8}\Z"
+)
+#: A yes/no question in a login dialog: the caller must answer it.
+_QUESTION = re.compile(
+    r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + END
+)
+
+
+async def after_open(session: Session, login: tuple[str | None, str | None] | None) -> None:
+    """Called once by the openers after the session is built."""
+    if login is not None:
+        await session.login(*login)
+
+
+async def login(
+    session: Session, username: str | None, password: str | None, timeout: float | None
+) -> Match:
+    """Answer username/password questions until the first prompt; return its match.
+
+    Rejected credentials raise ``AuthenticationError`` as soon as the device
+    says so or asks again; a yes/no question raises it at once.
+    """
+    for name, value in (("username", username), ("password", password)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    require_text(session)
+    deadline = Deadline(timeout)
+    state = state_of(session)
+    m, seen = await _dialog(session, username, password, deadline)
+    guess_driver(session, seen)
+    state.synced = True
+    await run_init(session, state, deadline)
+    return m
+
+
+async def _dialog(
+    session: Session, username: str | None, password: str | None, deadline: Deadline
+) -> tuple[Match, str]:
+    groups: dict[str, list[re.Pattern[str]]] = {
+        "prompt": prompts_of(session),
+        "user": patterns_of(session, "login_patterns"),
+        "password": patterns_of(session, "password_patterns"),
+        "enter": [_PRESS_ENTER],
+        "question": [_QUESTION],
+        "failure": patterns_of(session, "login_failure_patterns"),
+    }
+    sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
+    seen: list[str] = []
+    while True:
+        # Failure messages count only once credentials were sent: a banner
+        # may well say "access denied" to intruders.
+        active = [k for k in groups if k != "failure" or sent["user"] + sent["password"]]
+        patterns = [p for k in active for p in groups[k]]
+        kinds = [k for k in active for _ in groups[k]]
+        what = f"a login or password question, or {what_prompt(session)}"
+        m = await expect_named(session, patterns, deadline, what)
+        seen.append(m.before + m.after)
+        kind = kinds[m.index]
+        if kind == "prompt":
+            text = "".join(seen)
+            return with_before(m, text[: len(text) - len(m.after)]), text
+        _check_turn(session, kind, sent, username, password, "".join(seen))
+        sent[kind] += 1
+        if kind == "user":
+            await session.sendline(username or "")
+        elif kind == "password":
+            await session.send_secret(password or "")
+        else:
+            await session.sendline()
+
+
+def _check_turn(
+    session: Session,
+    kind: str,
+    sent: dict[str, int],
+    username: str | None,
+    password: str | None,
+    seen: str,
+) -> None:
+    """Raise ``AuthenticationError`` if the dialog cannot go on."""
+    evidence = evidence_of(session, seen)
+    if kind == "failure":
+        raise AuthenticationError(f"login rejected; last characters received: {evidence}")
+    if kind == "question":
+        raise AuthenticationError(
+            f"the login dialog asked a question login() cannot answer: {evidence}"
+        )
+    if kind == "enter" and sent["enter"] >= 3:
+        raise AuthenticationError(f"the login dialog keeps asking for a key: {evidence}")
+    if kind == "user":
+        if username is None:
+            raise AuthenticationError(f"asked for a username, but none was given: {evidence}")
+        if sent["user"] or sent["password"]:
+            raise AuthenticationError(f"login rejected (asked for the username again): {evidence}")
+    if kind == "password":
+        if password is None:
+            raise AuthenticationError(f"asked for a password, but none was given: {evidence}")
+        if sent["password"]:
+            raise AuthenticationError(
+                "login rejected (asked for the password again; wrong password, or the device"
+                f" wants it changed): {evidence}"
+            )
