@@ -154,6 +154,8 @@ class LineIO:
     expects the server to echo), backspace, Ctrl-C, escape sequences ignored.
 
     ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it.
+    The echo of what one read brought is written at once, as a terminal's
+    line discipline does, not a packet per character.
     """
 
     def __init__(
@@ -168,11 +170,21 @@ class LineIO:
         self._pending = ""
         self._after_cr = False
         self._eof = False
+        self._echoing: list[str] = []
+
+    def _echo_later(self, text: str) -> None:
+        self._echoing.append(text)
+
+    async def _flush_echo(self) -> None:
+        if self._echoing:
+            text, self._echoing = "".join(self._echoing), []
+            await self.send(text)
 
     async def _next_char(self) -> str | None:
         while not self._pending:
             if self._eof:
                 return None
+            await self._flush_echo()  # all of the last read's echo, in one write
             data = await self._read()
             if not data:
                 self._eof = True
@@ -205,23 +217,25 @@ class LineIO:
             echo = self._echo() and not secret
             if ch in "\r\n":
                 if self._echo():
-                    await self.send("\r\n")
+                    self._echo_later("\r\n")
+                await self._flush_echo()
                 return "".join(chars)
             if ch in "\x7f\b":
                 if chars:
                     chars.pop()
                     if echo:
-                        await self.send("\b \b")
+                        self._echo_later("\b \b")
             elif ch == "\x03":
                 if self._echo():
-                    await self.send("^C\r\n")
+                    self._echo_later("^C\r\n")
+                await self._flush_echo()
                 return ""
             elif ch == "\x1b":
                 await self._skip_escape()
             elif ch == "\t" or ch.isprintable():
                 chars.append(ch)
                 if echo:
-                    await self.send(ch)
+                    self._echo_later(ch)
 
     async def readkey(self) -> str | None:
         """One key press; ``None`` at end of file."""
