@@ -441,6 +441,9 @@ async def expect_any(
             pending -= 1
             first = next((t for t in timeouts if t is not None), None)
             if pending == 0 and first is not None and not outcome.done():
+                for other in timeouts:  # what each of the others awaited, and got
+                    if other is not None and other is not first:
+                        first.add_note(f"also: {other} {' '.join(other.__notes__)}")
                 outcome.set_exception(first)
 
     tasks = [loop.create_task(watch(i, s, searcher)) for i, (s, searcher) in enumerate(searchers)]

@@ -228,6 +228,10 @@ async def test_expect_any_timeout_keeps_every_buffer() -> None:
             await expect_any({a: "never", b: "nope"}, timeout=0.05)
         assert any("expect_any" in note for note in info.value.__notes__)
         assert a.buffer == "partial" and b.buffer == ""
+        # Every session's wait is told, not the first one's alone.
+        assert "'never'" in str(info.value) and "'partial'" in str(info.value)
+        also = [note for note in info.value.__notes__ if note.startswith("also:")]
+        assert len(also) == 1 and "'nope'" in also[0] and repr(b) in also[0]
 
 
 async def test_expect_any_timeout_pattern_matches_at_the_deadline() -> None:
