@@ -152,11 +152,10 @@ class Session:
         return cls(streams_transport(reader, writer), **options)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("eof" if self._eof else "open")
-        peer = self.transport.get_extra_info("peer", "")
+        info = _reading.info(self)  # (peer redacted)
         return (
-            f"<Session #{self.id} {self.transport.kind} {self._redactor.redact(str(peer))!r} "
-            f"{state}, {len(self._buffer)} buffered>"
+            f"<Session #{self.id} {info['kind']} {info['peer']!r} "
+            f"{info['state']}, {info['buffered']} buffered>"
         )
 
     def __del__(self) -> None:

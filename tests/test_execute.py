@@ -505,9 +505,17 @@ def test_rendering(raw: str, expected: str) -> None:
     assert render(raw) == expected
 
 
-async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None:
-    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
+@contextlib.asynccontextmanager
+async def unique_bash(**options: Any) -> AsyncIterator[Session]:
+    """bash in a pty at its unique prompt (``set_unique_prompt``)."""
+    options.setdefault("timeout", 10)
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], **options) as s:
         await s.set_unique_prompt()
+        yield s
+
+
+async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None:
+    async with unique_bash() as s:
         for pty_echo in (True, False):
             if not pty_echo:
                 assert await s.execute("stty -echo") == ""
@@ -522,10 +530,7 @@ async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None
 
 
 async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None:
-    async with aioexpect.spawn(
-        "bash", ["--norc", "--noprofile"], timeout=10, max_buffer=50_000
-    ) as s:
-        await s.set_unique_prompt()
+    async with unique_bash(max_buffer=50_000) as s:
         with pytest.raises(aioexpect.BufferFull):
             await s.execute("seq 1 100000")  # 588,895 characters
         assert await s.execute("echo AFTER") == "AFTER\n"
@@ -539,10 +544,7 @@ async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None
 
 
 async def test_a_cancelled_catch_up_keeps_the_prompt_owed() -> None:
-    async with aioexpect.spawn(
-        "bash", ["--norc", "--noprofile"], timeout=10, max_buffer=50_000
-    ) as s:
-        await s.set_unique_prompt()
+    async with unique_bash(max_buffer=50_000) as s:
         with pytest.raises(aioexpect.BufferFull):
             await s.execute("seq 1 100000; read x; echo OLD-DONE-$x")
         catching = asyncio.ensure_future(s.execute("echo NEXT"))
@@ -556,8 +558,7 @@ async def test_a_cancelled_catch_up_keeps_the_prompt_owed() -> None:
 
 
 async def test_a_command_refused_before_sending_owes_nothing() -> None:
-    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=5) as s:
-        await s.set_unique_prompt()
+    async with unique_bash(timeout=5) as s:
         with pytest.raises(ValueError, match="canonical-mode limit"):
             await s.execute("echo " + "a" * 5000)
         assert await s.execute("echo ok") == "ok\n"
@@ -567,8 +568,7 @@ async def test_execute_after_the_caller_sent_something_reads_its_answer_first() 
     """Ctrl-C at an idle prompt (the command to stop had just ended), or a
     password typed to su: the shell answers with a prompt, which is not the
     next command's."""
-    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
-        await s.set_unique_prompt()
+    async with unique_bash() as s:
         await s.sendintr()
         assert [await s.execute(f"echo {n}") for n in ("one", "two")] == ["one\n", "two\n"]
         await s.sendline("read -s secret; sleep 0.2; echo done")  # a su-like dialog
