@@ -14,16 +14,15 @@ and no text pattern matched.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
-from ._scan import Reach, analyse
+from ._scan import Analysis, Reach, analyse
 
-__all__ = ["Buffer", "Found", "Searcher", "normalize_patterns"]
+__all__ = ["Buffer", "Found", "Searcher", "alternation", "normalize_patterns"]
 
 #: Characters of context kept before a resume offset, for look-behinds, ``\b``
 #: and look-aheads that failed only because data was missing.
@@ -66,13 +65,13 @@ class _Scan:
         "width",
     )
 
-    def __init__(self, index: int, pattern: Any) -> None:
+    def __init__(self, index: int, pattern: Any, analysis: Analysis | None = None) -> None:
         self.index = index
         self.resume = 0
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
-            self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analyse(
-                pattern
+            self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = (
+                analysis or analyse(pattern)
             )
             self.newline: Any = b"\n" if isinstance(pattern.pattern, bytes) else "\n"
         else:
@@ -148,6 +147,34 @@ class _Scan:
         # Reach.ANY: the match may start anywhere, so resume stays put.
 
 
+class _IdentityCache:
+    """A bounded cache keyed by the identity of some items (and a few plain
+    values): hashing a compiled pattern hashes its code, most of a
+    microsecond for a driver's prompt, and an expect needs several lookups.
+    An entry holds its items, so their ids are not reused while it lives."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+        self._size = size
+
+    def get(self, items: Sequence[Any], options: Any, make: Callable[[], Any]) -> Any:
+        key = (options, *map(id, items))
+        hit = self._entries.get(key)
+        if hit is None:
+            value = make()  # (an error caches nothing)
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            hit = self._entries[key] = (tuple(items), value)
+        return hit[1]
+
+
+_NORMALIZED = _IdentityCache(512)
+_PLANS = _IdentityCache()
+_ALTERNATIONS = _IdentityCache()
+
+
 def normalize_patterns(
     patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
 ) -> list[Any]:
@@ -157,20 +184,15 @@ def normalize_patterns(
     Results are cached: the same prompt list is normalised once, not per expect.
     """
     if isinstance(patterns, str | bytes | re.Pattern | Sentinel):
-        key: Any = (patterns,)
+        items: tuple[Any, ...] = (patterns,)
     elif isinstance(patterns, Iterable):
-        key = tuple(patterns)
+        items = tuple(patterns)
     else:
         raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
-    try:
-        return list(_normalize(key, exact, bytes_mode, encoding))
-    except TypeError as exc:
-        if "unhashable" not in str(exc):
-            raise
-        return list(_normalize.__wrapped__(key, exact, bytes_mode, encoding))
+    options = (exact, bytes_mode, encoding)
+    return list(_NORMALIZED.get(items, options, lambda: _normalize(items, *options)))
 
 
-@functools.lru_cache(maxsize=512)
 def _normalize(
     items: tuple[Any, ...], exact: bool, bytes_mode: bool, encoding: str | None
 ) -> tuple[Any, ...]:
@@ -207,17 +229,26 @@ def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> An
     )
 
 
-class Searcher:
-    """The patterns of one expect, and their search state."""
+class _Plan:
+    """What a pattern list needs at every expect and is the same each time:
+    the sentinels' indexes, each regex's analysis, the last-line alternation
+    (``_LastLine``), and whether any pattern can match an empty buffer."""
 
-    __slots__ = ("_scans", "eof_index", "full_index", "patterns", "timeout_index")
+    __slots__ = (
+        "eof_index",
+        "full_index",
+        "fused",
+        "group",
+        "may_match_empty",
+        "texts",
+        "timeout_index",
+    )
 
-    def __init__(self, patterns: list[Any], originals: Sequence[Any] | None = None) -> None:
-        self.patterns = list(originals if originals is not None else patterns)
-        self._scans: list[_Scan] = []
+    def __init__(self, patterns: Sequence[Any]) -> None:
         self.eof_index: int | None = None
         self.timeout_index: int | None = None
         self.full_index: int | None = None
+        self.texts: list[tuple[int, Any, Analysis | None]] = []
         for i, p in enumerate(patterns):
             if p is EOF:
                 self.eof_index = _first(self.eof_index, i)
@@ -226,16 +257,58 @@ class Searcher:
             elif p is FULL_BUFFER:
                 self.full_index = _first(self.full_index, i)
             else:
-                self._scans.append(_Scan(i, p))
+                analysis = analyse(p) if isinstance(p, re.Pattern) else None
+                self.texts.append((i, p, analysis))
+        self.may_match_empty = any(
+            isinstance(p, re.Pattern) and p.search(p.pattern[:0]) is not None
+            for _, p, _ in self.texts
+        )
+        # Last-line regexes of one type, without groups (the alternation
+        # would renumber them), searched as one: see ``_LastLine``.
+        self.group = [
+            k for k, (_, p, a) in enumerate(self.texts)
+            if a is not None and a[5] and not p.groups
+        ]  # fmt: skip
+        self.fused = None
+        if len(self.group) > 1 and len({type(self.texts[k][1].pattern) for k in self.group}) == 1:
+            self.fused = alternation([self.texts[k][1] for k in self.group])
+
+    def scans(self) -> list[_Scan | _LastLine]:
+        """Fresh search states."""
+        if self.fused is None:
+            return [_Scan(*text) for text in self.texts]
+        rest: list[_Scan | _LastLine] = [
+            _Scan(*text) for k, text in enumerate(self.texts) if k not in self.group
+        ]
+        return [*rest, _LastLine([self.texts[k] for k in self.group], self.fused)]
+
+
+class Searcher:
+    """The patterns of one expect, and their search state."""
+
+    __slots__ = (
+        "_scans",
+        "_skip_empty",
+        "eof_index",
+        "full_index",
+        "patterns",
+        "timeout_index",
+    )
+
+    def __init__(self, patterns: list[Any], originals: Sequence[Any] | None = None) -> None:
+        self.patterns = list(originals if originals is not None else patterns)
+        plan: _Plan = _PLANS.get(patterns, None, lambda: _Plan(patterns))
+        self.eof_index = plan.eof_index
+        self.timeout_index = plan.timeout_index
+        self.full_index = plan.full_index
+        self._scans = plan.scans()
+        self._skip_empty = not plan.may_match_empty
 
     def search(self, buf: Buffer) -> Found | None:
         """The earliest match in ``buf`` (ties: lowest index), or ``None``."""
-        best: Found | None = None
-        for scan in self._scans:
-            found = scan.search(buf)
-            if found is not None and (best is None or found.start < best.start):
-                best = found
-        return best
+        if self._skip_empty and not len(buf):
+            return None
+        return _earliest(self._scans, buf)
 
     def match(self, buf: Buffer, found: Found, redact: Callable[[Any], Any] | None = None) -> Match:
         """Consume the matched text from ``buf`` and describe it (``redact``:
@@ -256,6 +329,115 @@ class Searcher:
         """A sentinel matched: ``before`` is the whole buffer, consumed."""
         data = buf.consume(len(buf))
         return Match(index, self.patterns[index], data, data[:0], None, 0, redact)
+
+
+def _earliest(scans: Sequence[_Scan | _LastLine], buf: Buffer) -> Found | None:
+    best: Found | None = None
+    for scan in scans:
+        found = scan.search(buf)
+        if found is not None and (
+            best is None
+            or found.start < best.start
+            or (found.start == best.start and found.index < best.index)
+        ):
+            best = found  # (ties: a _LastLine comes after patterns of lower index)
+    return best
+
+
+class _LastLine:
+    """Patterns whose matches all lie in the buffer's last line (a driver's
+    prompts and pagers), searched as one alternation: one regex call per
+    chunk instead of one per pattern.
+
+    The alternation finds the earliest start, and there the first
+    alternative that matches: rule 2 itself.  Which pattern that is, and its
+    own match object, come from matching each in index order at that start.
+    A last line longer than ``PREFILTER`` goes to each pattern's own
+    incremental search (rescanning a long line per chunk would not be linear).
+    """
+
+    __slots__ = ("fused", "members", "newline", "resume", "scans")
+
+    def __init__(self, members: list[tuple[int, Any, Analysis | None]], fused: Any) -> None:
+        self.members = members
+        self.fused = fused
+        self.newline = b"\n" if isinstance(fused.pattern, bytes) else "\n"
+        self.resume = 0
+        self.scans: list[_Scan] | None = None  # made when first needed
+
+    def search(self, buf: Buffer) -> Found | None:
+        r, n = self.resume, len(buf)
+        nl = buf.rfind(self.newline, r)
+        if nl >= 0:
+            self.resume = r = nl + 1
+        if n - r > PREFILTER:
+            if self.scans is None:
+                self.scans = [_Scan(*member) for member in self.members]
+            return _earliest(self.scans, buf)
+        ctx = min(r, MARGIN)
+        base = r - ctx
+        window = buf.tail_from(base)
+        m = self.fused.search(window, ctx)
+        if m is None:
+            return None
+        at = m.start()
+        for index, regex, _ in self.members:
+            hit = regex.match(window, at)
+            if hit is not None:
+                return Found(index, base + at, base + hit.end(), hit, base)
+        raise AssertionError("the alternation matched where none of its patterns does")
+
+
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
+
+
+def alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
+    """``_alternation``, cached."""
+    return _ALTERNATIONS.get(regexes, None, lambda: _alternation(regexes))  # type: ignore[no-any-return]
+
+
+def _alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
+    """One regex: each of ``regexes`` an alternative, in order, with its own
+    flags; ``None`` where that cannot be written (inline global flags, a flag
+    a group cannot scope, groups after the first pattern).  Flags all share
+    are the whole regex's: the engine's shortcuts (line starts, literal
+    prefixes) then still work; scoped in each group they cost up to four
+    times as much."""
+    if any(regex.groups for regex in regexes[1:]):
+        return None  # their numbers would shift: a back-reference would change
+    common = regexes[0].flags
+    if any(regex.flags != common for regex in regexes):
+        if any(regex.flags & (re.VERBOSE | re.LOCALE) for regex in regexes):
+            return None
+        parts = [f"(?{_letters(r.flags)}:{_body(r)})" for r in regexes]
+        common = 0
+    else:
+        end = "\n" if common & re.VERBOSE else ""  # a trailing comment would hide ")"
+        parts = [f"(?:{_body(r)}{end})" for r in regexes]
+    joined = "|".join(parts)
+    try:
+        if isinstance(regexes[0].pattern, bytes):
+            return re.compile(joined.encode("latin-1"), common)
+        return re.compile(joined, common)
+    except re.error:
+        return None
+
+
+def _letters(flags: int) -> str:
+    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+
+
+#: Inline global flags, which must open a pattern: ``flags`` holds them.
+_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
+
+
+def _body(regex: re.Pattern[Any]) -> str:
+    """``regex``'s pattern as text (bytes: one character a byte), without
+    its inline global flags, so that it can stand in a group."""
+    pattern = regex.pattern
+    text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
+    opening = _GLOBAL_FLAGS.match(text)
+    return text[opening.end() :] if opening else text
 
 
 def _first(current: int | None, i: int) -> int:

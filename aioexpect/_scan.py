@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - a future Python that moved it
     _parser = None
     _c = None
 
-__all__ = ["Reach", "analyse", "in_last_line", "literal_prefix", "reach_of"]
+__all__ = ["Analysis", "Reach", "analyse", "in_last_line", "literal_prefix", "reach_of"]
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
@@ -66,8 +66,12 @@ class Reach(enum.Enum):
     ANY = "any"
 
 
+#: ``analyse``'s answer: reach, width, pre, post, literal prefix, in last line.
+Analysis = tuple[Reach, int, int, int, Any, bool]
+
+
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
-def analyse(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int, Any, bool]:
+def analyse(pattern: re.Pattern[Any]) -> Analysis:
     """``(*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern))``
     from one parse, in one cached lookup (hashing a compiled pattern hashes
     its code)."""

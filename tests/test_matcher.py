@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _matcher
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
 from aioexpect._scan import Reach, in_last_line, literal_prefix, reach_of
 
@@ -194,6 +194,12 @@ PROPERTY_PATTERNS = [
     [r"c(?=1 a)", r"\bb b"],
     [r"b[\s\S]*1"],
     [r"b+ ?\Z", r"(?<=\n)c\Z"],
+    # Last-line patterns, searched as one alternation: mixed flags, a group
+    # (left out of it), ties, a verbose pattern with a trailing comment.
+    [r"b ?\Z", r"(?i)B\s?\Z", r"(?<=c)1\Z"],
+    [r"c ?\Z", r"(b)\1\Z", r"b\Z"],
+    [r"\w+\Z", r"[abc]+\Z", r"b\Z"],
+    [r"(?x) b \  ? \Z  # a comment", r"1\Z"],
     [r"1 a\Z", r"\n1\Z"],
     # Look-arounds wider than the margin (tuned down to 2 below).
     [r"c(?=.*1)", r"b(?=[^c]{3}a)"],
@@ -433,3 +439,86 @@ def test_buffer_find_across_a_seam_and_inside_a_large_chunk():
     for piece in (b"ab", b"c", b"\x00d"):
         data.append(piece)
     assert data.find(b"c\x00", 0) == 2 and data.find(b"bc\x00d", 1) == 1
+
+
+def test_a_drivers_prompts_and_pagers_are_one_search_with_the_same_result():
+    """A driver's prompt and pager patterns all match in the last line only:
+    one alternation searches for them all, once per chunk, and finds what
+    a naive search of each finds (earliest, then lowest index)."""
+    generic = _driver.get("generic")
+    patterns = [*generic.prompt_patterns, re.compile(r"core-1# \Z"), *generic.pager_patterns]
+    assert [type(scan).__name__ for scan in Searcher(patterns)._scans] == ["_LastLine"]
+    transcript = (
+        "show version\r\nuptime 3 weeks\r\n --More-- \r\x1b[K more\r\n"
+        "core-1# show clock\r\n<core-2>\r\n12:00\r\ncore-1# "
+    )
+    for label, chunks in splits(transcript):
+        searcher, buf, text, got = Searcher(patterns), Buffer(""), "", []
+        for chunk in chunks:
+            buf.append(chunk)
+            text += chunk
+            while True:
+                expected = naive(text, patterns)
+                found = searcher.search(buf)
+                assert (found and (found.index, found.start, found.end)) == expected, label
+                if found is None:
+                    break
+                got.append(searcher.match(buf, found).index)
+                text = text[found.end :]
+                searcher = Searcher(patterns)
+        assert got[-1] == 0, label  # the generic prompt, before the learned one (a tie)
+
+
+def test_last_line_patterns_stay_incremental_on_a_long_line():
+    """A last line longer than ``PREFILTER`` is not searched whole per chunk:
+    each pattern's own search takes over and resumes near the end."""
+    patterns = [r"[\w.-]{1,64}# ?\Z", r"[\w.-]{1,64}> ?\Z", r"--More--\Z"]
+    items = normalize_patterns(patterns, exact=False, bytes_mode=False, encoding="utf-8")
+    searcher, buf = Searcher(items), Buffer("")
+    [together] = searcher._scans
+    for _ in range(300):
+        buf.append("y" * 997 + " = ")
+        assert searcher.search(buf) is None
+        if len(buf) > _matcher.PREFILTER:
+            assert together.scans is not None
+            assert all(len(buf) - scan.resume <= 1024 for scan in together.scans)
+    buf.append("router# ")
+    found = searcher.search(buf)
+    assert found is not None and (found.index, found.start) == (0, len(buf) - 8)
+
+
+@pytest.mark.parametrize(
+    ("patterns", "text", "expected"),
+    [
+        ([r"(?i)AB\Z", r"c\Z"], "xab", "ab"),  # inline flags, other flags
+        ([r"(?i)(?m)^ab\Z", r"(?i)C\Z"], "x\nAB", "AB"),  # the same flags
+        ([r"a  # a comment", r"b # another"], "xb", "b"),  # verbose, all of them
+        ([r"(a)\1", r"b"], "xaa", "aa"),  # a group in the first pattern keeps its number
+    ],
+    ids=["mixed-flags", "same-flags", "verbose", "first-group"],
+)
+def test_alternation_matches_where_its_patterns_do(patterns, text, expected):
+    flags = re.VERBOSE if "comment" in patterns[0] else 0
+    regexes = [re.compile(p, flags) for p in patterns]
+    fused = _matcher.alternation(regexes)
+    assert fused is not None
+    m = fused.search(text)
+    assert m is not None and m.group() == expected
+    assert _matcher.alternation(regexes) is fused  # cached
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        [re.compile(r"a"), re.compile(r"(b)\1")],  # the group's number would change
+        [re.compile(r"a", re.VERBOSE), re.compile(r"b")],  # verbose, not in every one
+    ],
+    ids=["later-group", "mixed-verbose"],
+)
+def test_alternation_refuses_what_it_cannot_write(patterns):
+    assert _matcher.alternation(patterns) is None
+
+
+def test_alternation_of_bytes_patterns():
+    fused = _matcher.alternation([re.compile(rb"\xffok\Z"), re.compile(rb"# \Z")])
+    assert fused is not None and fused.search(b"x\xffok") is not None
