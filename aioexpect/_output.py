@@ -53,6 +53,8 @@ def clean_output(raw: str, command: str | None = None) -> str:
 def _drop_eol_mark(raw: str) -> str:
     """``raw`` without zsh's PROMPT_SP at its end (see ``_EOL_TAIL``)."""
     base = max(0, len(raw) - _EOL_REACH)
+    if " \r" not in raw[base:]:
+        return raw  # (the mark's spaces end with a \r: most output has none)
     tail = _EOL_TAIL.search(raw, base)
     if tail is None:
         return raw
@@ -163,6 +165,9 @@ def echo_end(raw: str, command: str) -> int:
     text shows such redrawing, a near match (the command's characters, in
     order, plus at most a tenth more) also counts.
     """
+    nl = raw.find("\n")
+    if nl >= 0 and raw[:nl].rstrip("\r") == command:
+        return nl + 1  # the common case: echoed as typed
     target: list[str] = []
     _squash(command, target)
     slack = max(4, len(target) // 10)

@@ -32,6 +32,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
+from ._matcher import alternation
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
 
@@ -60,6 +61,7 @@ class _State:
     #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
     #: the drivers' patterns, anchored at a line start, do not match.
     seen: re.Pattern[str] | None = None
+    seen_text: str = ""  # what ``seen`` finds
     #: The terminal was resized: a line editor may redraw its prompt.
     resized: bool = False
 
@@ -127,8 +129,12 @@ def _learn(session: Session, prompt: str) -> None:
     """Remember a prompt the patterns found, if it is distinctive enough
     (three visible characters or more: not a bare ``$ ``) to be found
     anywhere at the end of the output."""
-    if session._prompt_override is None and len(strip_ansi(prompt).strip()) >= 3:
-        state_of(session).seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
+    state = state_of(session)
+    if prompt == state.seen_text or session._prompt_override is not None:
+        return  # (the same prompt, every command)
+    if len(strip_ansi(prompt).strip()) >= 3:
+        state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
+        state.seen_text = prompt
 
 
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
@@ -334,7 +340,7 @@ async def _sync(session: Session, state: _State, deadline: Deadline) -> None:
         with contextlib.suppress(ExpectTimeout):  # a shell that does not redraw
             before, m, _ = await _read_to_prompt(session, deadline.within(REDRAW_WAIT))
             consumed.append(before + m.after)
-    while any(p.search(session.buffer) for p in prompts):
+    while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
         before, m, _ = await _read_to_prompt(session, Deadline(0))
         consumed.append(before + m.after)
         if not before + m.after:
@@ -441,12 +447,24 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
             command=command,
             output=output,
         )
-    for pattern in session.error_patterns:
-        found = pattern.search(output)
-        if found is not None:
-            line = escape(session.redact(found.group(0).strip()))
-            raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
+    errors = session.error_patterns
+    if errors and _any_error(errors).search(output) is not None:
+        for pattern in errors:  # the first pattern that matches names the error
+            found = pattern.search(output)
+            if found is not None:
+                line = escape(session.redact(found.group(0).strip()))
+                raise CommandError(
+                    f"command {shown!r} failed: {line}", command=command, output=output
+                )
     return output
+
+
+def _any_error(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
+    """One regex that matches where any of ``patterns`` does: most output
+    has no error, and one pass over it costs a third of three."""
+    if len(patterns) == 1:
+        return patterns[0]
+    return alternation(patterns) or _ANYTHING
 
 
 async def _interrupt(session: Session, deadline: Deadline) -> None:
@@ -460,6 +478,9 @@ async def _interrupt(session: Session, deadline: Deadline) -> None:
     except ExpectTimeout:
         await session.sendline("")
         await _read_to_prompt(session, deadline)
+
+
+_ANYTHING = re.compile("")  # (no alternation: each pattern is tried)
 
 
 # -- set_unique_prompt -------------------------------------------------------------------

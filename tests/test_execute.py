@@ -336,6 +336,24 @@ async def test_custom_error_patterns() -> None:
             await s.execute("deploy")
 
 
+async def test_error_patterns_are_checked_together_and_named_in_order() -> None:
+    """The error patterns are looked for in one pass, but the error named is
+    the first pattern's that matches, wherever it is; a later pattern with a
+    group of its own (which one pass would renumber) is still found."""
+    replies = {
+        "deploy": "warning: slow\r\nFATAL: disk full\r\n",
+        "sync": "ok\r\nbb\r\n",
+        "true": "fine\r\n",
+    }
+    async with scripted(echo_reply("$ ", replies), greeting="$ ", timeout=5) as s:
+        s.set_error_prompt([r"^(FATAL): .*$", r"^warning: .*$", r"^(b)\1$"])
+        with pytest.raises(CommandError, match="FATAL: disk full"):
+            await s.execute("deploy")
+        with pytest.raises(CommandError, match="failed: bb"):
+            await s.execute("sync")
+        assert await s.execute("true") == "fine\n"
+
+
 async def test_execute_strip_ansi_session() -> None:
     reply = echo_reply("\x1b[1mr1#\x1b[0m", {"show x": "\x1b[32mgreen\x1b[0m\r\n"})
     async with scripted(reply, greeting="r1#", timeout=5, strip_ansi=True) as s:
@@ -472,6 +490,8 @@ ZSH_MARK = (
         ("ls.txt\r\n", "ls", "ls.txt\n"),  # output that starts like the command
         ("show  run\r\n!\r\n", "show run", "!\n"),  # spaces do not matter
         ("\r\n", "", ""),  # just Enter
+        ("ls\r\r\nx\r\n", "ls", "x\n"),  # echoed as typed (a quick path), \r\r\n
+        ("echo  hi\nhi\n", "echo  hi", "hi\n"),  # as typed, spaces and all, over pipes
         # zsh's PROMPT_SP after output without a line end, and after one with
         ("printf x\r\r\nx" + ZSH_MARK, "printf x", "x"),
         ("echo x\r\r\nx\r\n" + ZSH_MARK, "echo x", "x\n"),
