@@ -65,6 +65,7 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = asyncio.Event()
+        self.paused = False  # asyncssh holds what arrives
 
     def connection_made(self, chan: asyncssh.SSHClientChannel[bytes]) -> None:
         self.chan = chan
@@ -110,11 +111,13 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.writable.set()
 
     def pause(self) -> None:
+        self.paused = True
         if self.chan is not None:
             self.chan.pause_reading()
 
     def resume(self) -> None:
         """Delivers what asyncssh held, at once (re-entrantly)."""
+        self.paused = False
         if self.chan is not None:
             self.chan.resume_reading()
 
@@ -165,8 +168,10 @@ class SSHTransport(Transport):
     def resume_receiving(self) -> None:
         # On the next loop iteration: asyncssh delivers what it held at once,
         # which must not happen inside the receiver's own call.
-        if self._channel.pusher is not None and not self._closed:
-            asyncio.get_running_loop().call_soon(self._channel.resume)
+        # Only if paused: the reader calls this after every match.
+        channel = self._channel
+        if channel.pusher is not None and channel.paused and not self._closed:
+            asyncio.get_running_loop().call_soon(channel.resume)
 
     async def write(self, data: bytes) -> None:
         self._check_open()
