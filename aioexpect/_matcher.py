@@ -264,10 +264,13 @@ class _Plan:
             for _, p, _ in self.texts
         )
         # Last-line regexes of one type, without groups (the alternation
-        # would renumber them), searched as one: see ``_LastLine``.
+        # would renumber them), searched as one: see ``_LastLine``.  Not a
+        # literal (``re.escape(prompt) + r"\Z"``, the prompt execute learns):
+        # alone it is found as cheaply, and in the alternation it would make
+        # one per session of a run over many hosts, each compiled anew.
         self.group = [
             k for k, (_, p, a) in enumerate(self.texts)
-            if a is not None and a[5] and not p.groups
+            if a is not None and a[5] and not p.groups and not _literal(a)
         ]  # fmt: skip
         self.fused = None
         if len(self.group) > 1 and len({type(self.texts[k][1].pattern) for k in self.group}) == 1:
@@ -281,6 +284,13 @@ class _Plan:
             _Scan(*text) for k, text in enumerate(self.texts) if k not in self.group
         ]
         return [*rest, _LastLine([self.texts[k] for k in self.group], self.fused)]
+
+
+def _literal(analysis: Analysis) -> bool:
+    """Whether every match is the pattern's literal prefix (then zero-width
+    assertions only)."""
+    reach, width, _pre, _post, prefix, _last_line = analysis
+    return reach is Reach.BOUNDED and bool(prefix) and len(prefix) == width
 
 
 class Searcher:
