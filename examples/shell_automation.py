@@ -18,7 +18,10 @@ async def main() -> None:
     # TERM=dumb: no colours and no bracketed-paste escape codes in the output.
     env = dict(os.environ, TERM="dumb")
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as shell:
-        # A prompt of our own: the first one is bash's, so wait for ours.
+        # Wait for bash's own prompt first: a line typed before bash reads
+        # is echoed by the terminal and then again by bash's line editor.
+        await shell.expect(r"[$#] ")
+        # A prompt of our own, which no output can be mistaken for.
         await shell.sendline(f"PS1='{PROMPT}'; PS2=''")
         await shell.expect_exact(PROMPT)  # the echoed command line ends with it...
         await shell.expect_exact(PROMPT)  # ...and then bash prints the new prompt
