@@ -170,8 +170,11 @@ class _IdentityCache:
         return hit[1]
 
 
-_NORMALIZED = _IdentityCache(512)
-_PLANS = _IdentityCache()
+# Sized for runs over many hosts: each session's prompt list ends with its
+# own learned prompt, so 200 sessions at once keep about 400 lists in use,
+# and a cache that overflows is cleared whole.
+_NORMALIZED = _IdentityCache(4096)
+_PLANS = _IdentityCache(4096)
 _ALTERNATIONS = _IdentityCache()
 
 
@@ -395,7 +398,9 @@ class _LastLine:
             hit = regex.match(window, at)
             if hit is not None:
                 return Found(index, base + at, base + hit.end(), hit, base)
-        raise AssertionError("the alternation matched where none of its patterns does")
+        # Never seen; should it happen, each pattern's own search decides.
+        self.scans = self.scans or [_Scan(*member) for member in self.members]  # pragma: no cover
+        return _earliest(self.scans, buf)  # pragma: no cover
 
 
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
@@ -429,7 +434,7 @@ def _alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
         if isinstance(regexes[0].pattern, bytes):
             return re.compile(joined.encode("latin-1"), common)
         return re.compile(joined, common)
-    except re.error:
+    except (re.error, RecursionError, OverflowError):  # too deep or too big together
         return None
 
 

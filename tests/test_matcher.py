@@ -524,3 +524,51 @@ def test_alternation_refuses_what_it_cannot_write(patterns):
 def test_alternation_of_bytes_patterns():
     fused = _matcher.alternation([re.compile(rb"\xffok\Z"), re.compile(rb"# \Z")])
     assert fused is not None and fused.search(b"x\xffok") is not None
+
+
+def test_plans_of_a_run_over_many_hosts_stay_cached():
+    """Each host's prompt list ends with its own learned prompt.  A run of
+    1,000 hosts, 200 at a time, 11 expects each, analyses each host's list
+    once: the plan cache (cleared whole when full) holds every session in
+    flight."""
+    generic = _driver.get("generic")
+    built = []
+    real_plan = _matcher._Plan
+
+    def counting(patterns: Any) -> Any:
+        built.append(1)
+        return real_plan(patterns)
+
+    _matcher._PLANS._entries.clear()
+    _matcher._Plan = counting  # type: ignore[misc]
+    try:
+        for batch in range(0, 1000, 200):
+            lists = [
+                [*generic.prompt_patterns, re.compile(re.escape(f"host-{h}#") + r"\Z")]
+                for h in range(batch, batch + 200)
+            ]
+            for _ in range(11):
+                for patterns in lists:
+                    Searcher(patterns)
+    finally:
+        _matcher._Plan = real_plan  # type: ignore[misc]
+    assert len(built) == 1000
+
+
+def test_an_alternation_too_deep_to_compile_is_refused_not_raised():
+    """Each pattern compiles alone; together they exceed the parser's depth.
+    The error patterns are then tried one by one."""
+
+    def nested(depth: int) -> re.Pattern[str] | None:
+        try:
+            return re.compile("(?:" * depth + "a" + ")" * depth, re.M)
+        except RecursionError:
+            return None
+
+    low, high = 1, 5000  # the deepest nesting this stack compiles: low
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if nested(middle) is not None else (low, middle)
+    deep = nested(low)
+    assert deep is not None
+    assert _matcher.alternation([re.compile("error", re.M), deep]) is None
