@@ -234,17 +234,19 @@ def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> An
 
 class _Plan:
     """What a pattern list needs at every expect and is the same each time:
-    the sentinels' indexes, each regex's analysis, the last-line alternation
-    (``_LastLine``), and whether any pattern can match an empty buffer."""
+    the sentinels' indexes, each text pattern with its analysis (``texts``),
+    which of them are searched together (``together``: indexes into
+    ``texts``) and their alternation, and whether any pattern can match an
+    empty buffer."""
 
     __slots__ = (
         "eof_index",
         "full_index",
         "fused",
-        "group",
         "may_match_empty",
         "texts",
         "timeout_index",
+        "together",
     )
 
     def __init__(self, patterns: Sequence[Any]) -> None:
@@ -266,34 +268,34 @@ class _Plan:
             isinstance(p, re.Pattern) and p.search(p.pattern[:0]) is not None
             for _, p, _ in self.texts
         )
-        # Last-line regexes of one type, without groups (the alternation
-        # would renumber them), searched as one: see ``_LastLine``.  Not a
-        # literal (``re.escape(prompt) + r"\Z"``, the prompt execute learns):
-        # alone it is found as cheaply, and in the alternation it would make
-        # one per session of a run over many hosts, each compiled anew.
-        self.group = [
-            k for k, (_, p, a) in enumerate(self.texts)
-            if a is not None and a[5] and not p.groups and not _literal(a)
-        ]  # fmt: skip
+        self.together = [k for k, text in enumerate(self.texts) if _fusable(text)]
         self.fused = None
-        if len(self.group) > 1 and len({type(self.texts[k][1].pattern) for k in self.group}) == 1:
-            self.fused = alternation([self.texts[k][1] for k in self.group])
+        kinds = {type(self.texts[k][1].pattern) for k in self.together}
+        if len(self.together) > 1 and len(kinds) == 1:
+            self.fused = alternation([self.texts[k][1] for k in self.together])
 
     def scans(self) -> list[_Scan | _LastLine]:
         """Fresh search states."""
         if self.fused is None:
             return [_Scan(*text) for text in self.texts]
         rest: list[_Scan | _LastLine] = [
-            _Scan(*text) for k, text in enumerate(self.texts) if k not in self.group
+            _Scan(*text) for k, text in enumerate(self.texts) if k not in self.together
         ]
-        return [*rest, _LastLine([self.texts[k] for k in self.group], self.fused)]
+        return [*rest, _LastLine([self.texts[k] for k in self.together], self.fused)]
 
 
-def _literal(analysis: Analysis) -> bool:
-    """Whether every match is the pattern's literal prefix (then zero-width
-    assertions only)."""
-    reach, width, _pre, _post, prefix, _last_line = analysis
-    return reach is Reach.BOUNDED and bool(prefix) and len(prefix) == width
+def _fusable(text: tuple[int, Any, Analysis | None]) -> bool:
+    r"""Whether a pattern joins the last-line alternation (``_LastLine``): a
+    regex whose matches lie in the last line, without groups (the
+    alternation would renumber them), and not a literal: the prompt execute
+    learns (``re.escape(prompt) + r"\Z"``) is found as cheaply alone, and in
+    the alternation it would make one per host of a run over many."""
+    _index, pattern, analysis = text
+    if analysis is None or not analysis.last_line or pattern.groups:
+        return False
+    prefix = analysis.prefix
+    literal = analysis.reach is Reach.BOUNDED and bool(prefix) and len(prefix) == analysis.width
+    return not literal
 
 
 class Searcher:
@@ -345,6 +347,9 @@ class Searcher:
 
 
 def _earliest(scans: Sequence[_Scan | _LastLine], buf: Buffer) -> Found | None:
+    """The earliest of the scans' matches; at one start, the lowest pattern
+    index (a ``_LastLine`` is listed after the patterns searched alone,
+    whatever their indexes)."""
     best: Found | None = None
     for scan in scans:
         found = scan.search(buf)
@@ -353,7 +358,7 @@ def _earliest(scans: Sequence[_Scan | _LastLine], buf: Buffer) -> Found | None:
             or found.start < best.start
             or (found.start == best.start and found.index < best.index)
         ):
-            best = found  # (ties: a _LastLine comes after patterns of lower index)
+            best = found
     return best
 
 
@@ -413,11 +418,12 @@ def alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
 
 def _alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
     """One regex: each of ``regexes`` an alternative, in order, with its own
-    flags; ``None`` where that cannot be written (inline global flags, a flag
-    a group cannot scope, groups after the first pattern).  Flags all share
-    are the whole regex's: the engine's shortcuts (line starts, literal
-    prefixes) then still work; scoped in each group they cost up to four
-    times as much."""
+    flags (inline global flags lifted into them).  ``None`` where that cannot
+    be written: groups after the first pattern, VERBOSE or LOCALE in a mix
+    of flags (a group cannot scope them), or a whole ``re`` refuses.  Flags
+    all share are the whole regex's: the engine's shortcuts (line starts,
+    literal prefixes) then still work; scoped in each group they cost up to
+    four times as much."""
     if any(regex.groups for regex in regexes[1:]):
         return None  # their numbers would shift: a back-reference would change
     common = regexes[0].flags

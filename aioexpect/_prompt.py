@@ -130,8 +130,10 @@ def _learn(session: Session, prompt: str) -> None:
     (three visible characters or more: not a bare ``$ ``) to be found
     anywhere at the end of the output."""
     state = state_of(session)
-    if prompt == state.seen_text or session._prompt_override is not None:
-        return  # (the same prompt, every command)
+    if session._prompt_override is not None:
+        return
+    if prompt == state.seen_text:
+        return  # known already (the same prompt comes after every command)
     if len(strip_ansi(prompt).strip()) >= 3:
         state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
         state.seen_text = prompt
@@ -447,24 +449,26 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
             command=command,
             output=output,
         )
-    errors = session.error_patterns
-    if errors and _any_error(errors).search(output) is not None:
-        for pattern in errors:  # the first pattern that matches names the error
-            found = pattern.search(output)
-            if found is not None:
-                line = escape(session.redact(found.group(0).strip()))
-                raise CommandError(
-                    f"command {shown!r} failed: {line}", command=command, output=output
-                )
+    found = _first_error(session.error_patterns, output)
+    if found is not None:
+        line = escape(session.redact(found.group(0).strip()))
+        raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
     return output
 
 
-def _any_error(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str]:
-    """One regex that matches where any of ``patterns`` does: most output
-    has no error, and one pass over it costs a third of three."""
-    if len(patterns) == 1:
-        return patterns[0]
-    return alternation(patterns) or _ANYTHING
+def _first_error(patterns: tuple[re.Pattern[str], ...], output: str) -> re.Match[str] | None:
+    """The match of the first of ``patterns``, in their order, that matches
+    ``output``.  Most output has no error: one pass of their alternation
+    says so, at a third of the cost of three."""
+    if len(patterns) > 1:
+        together = alternation(patterns)
+        if together is not None and together.search(output) is None:
+            return None
+    for pattern in patterns:
+        found = pattern.search(output)
+        if found is not None:
+            return found
+    return None
 
 
 async def _interrupt(session: Session, deadline: Deadline) -> None:
@@ -478,9 +482,6 @@ async def _interrupt(session: Session, deadline: Deadline) -> None:
     except ExpectTimeout:
         await session.sendline("")
         await _read_to_prompt(session, deadline)
-
-
-_ANYTHING = re.compile("")  # (no alternation: each pattern is tried)
 
 
 # -- set_unique_prompt -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -66,8 +66,15 @@ class Reach(enum.Enum):
     ANY = "any"
 
 
-#: ``analyse``'s answer: reach, width, pre, post, literal prefix, in last line.
-Analysis = tuple[Reach, int, int, int, Any, bool]
+class Analysis(NamedTuple):
+    """``analyse``'s answer (see ``reach_of``, ``literal_prefix``, ``in_last_line``)."""
+
+    reach: Reach
+    width: int
+    pre: int
+    post: int
+    prefix: Any
+    last_line: bool
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
@@ -77,17 +84,17 @@ def analyse(pattern: re.Pattern[Any]) -> Analysis:
     its code)."""
     empty = pattern.pattern[:0]
     if _parser is None:  # pragma: no cover
-        return Reach.ANY, 0, 0, 0, empty, False
+        return Analysis(Reach.ANY, 0, 0, 0, empty, False)
     try:
         tree = _parser.parse(pattern.pattern, pattern.flags)
     except Exception:  # analysis is an optimisation: fall back safely
-        return Reach.ANY, 0, 0, 0, empty, False
+        return Analysis(Reach.ANY, 0, 0, 0, empty, False)
     dotall = bool(pattern.flags & re.DOTALL)
     try:
         extent = _extent(tree)
     except Exception:  # analysis is an optimisation: fall back safely
-        return Reach.ANY, 0, 0, 0, _prefix(tree, pattern), _last_line(tree, dotall)
-    return (*_reach(extent, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
+        return Analysis(Reach.ANY, 0, 0, 0, _prefix(tree, pattern), _last_line(tree, dotall))
+    return Analysis(*_reach(extent, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
@@ -102,7 +109,7 @@ def literal_prefix(pattern: re.Pattern[Any]) -> Any:
     literals, after any zero-width assertions (``\b``, ``^``, look-arounds),
     which consume nothing.  Empty (``""`` or ``b""``) when there are none or
     case does not matter (a compiled pattern's flags include inline ones)."""
-    return analyse(pattern)[4]
+    return analyse(pattern).prefix
 
 
 def in_last_line(pattern: re.Pattern[Any]) -> bool:
@@ -110,7 +117,7 @@ def in_last_line(pattern: re.Pattern[Any]) -> bool:
     with ``\Z`` (the end of the buffer) and can never match a newline, as a
     driver's prompt pattern does.  Such a match starts after the last
     newline, so nothing before it need be searched."""
-    return bool(analyse(pattern)[5])
+    return analyse(pattern).last_line
 
 
 def _reach(tree: Any, dotall: bool) -> tuple[Reach, int, int, int]:
