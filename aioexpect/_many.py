@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from . import _ssh
 from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
@@ -215,8 +214,11 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"run_many does not take {name}=: {why}")
     if "session_timeout" in options:
         options["timeout"] = options.pop("session_timeout")
-    known = _SPAWN_OPTIONS | _TELNET_OPTIONS | _SSH_NAMED | _ssh.option_names()
-    unknown = sorted(set(options) - known)
+    unknown = sorted(set(options) - _SPAWN_OPTIONS - _TELNET_OPTIONS - _SSH_NAMED)
+    if unknown:  # asyncssh's own options: only then load it
+        from . import _ssh
+
+        unknown = sorted(set(unknown) - _ssh.option_names())
     if unknown:
         raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
     if "driver" in options:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from . import _options, _pipes, _pty, _ssh, _telnet
+from . import _options, _pipes, _pty
 from ._driver import Driver
 from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
 from ._opening import Opening
@@ -172,6 +172,8 @@ def connect_ssh(
     )
 
     def open_transport() -> Awaitable[Transport]:
+        from . import _ssh  # asyncssh loads on first use: local programs never need it
+
         return _ssh.open_ssh(
             host,
             port,
@@ -220,6 +222,8 @@ def connect_telnet(
     )
 
     def open_transport() -> Awaitable[Transport]:
+        from . import _telnet  # telnetlib3 loads on first use, as asyncssh does
+
         return _telnet.open_telnet(
             host,
             port,

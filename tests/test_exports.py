@@ -87,3 +87,19 @@ def test_pure_core_never_imports_asyncio_or_dependencies():
 
 def test_version_is_exposed():
     assert aioexpect.__version__.count(".") >= 2
+
+
+LAZY_PROBE = """
+import sys
+import aioexpect
+print(",".join(m for m in ("asyncssh", "telnetlib3", "aioconsole") if m in sys.modules))
+"""
+
+
+def test_importing_the_package_leaves_network_and_console_libraries_unloaded():
+    # Scripts that only spawn local programs should not pay for asyncssh
+    # (with cryptography), telnetlib3 and aioconsole: most of a cold import.
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "", f"import aioexpect loaded {out.stdout.strip()}"
