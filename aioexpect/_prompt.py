@@ -14,7 +14,6 @@ continuation prompt ``set_unique_prompt`` installed.  Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import re
 import secrets
@@ -64,6 +63,10 @@ class _State:
     seen_text: str = ""  # what ``seen`` finds
     #: The terminal was resized: a line editor may redraw its prompt.
     resized: bool = False
+    #: ... and no redraw came within ``REDRAW_WAIT``: it may still come, in
+    #: front of the next command's echo.
+    redraw_due: bool = False
+    prompt_text: str = ""  # the last prompt read, as received
 
 
 _states: weakref.WeakKeyDictionary[Any, _State] = weakref.WeakKeyDictionary()
@@ -238,6 +241,7 @@ async def _read_to_prompt(
         if m.index < len(prompts):
             m = _unglue(session, m, len(prompts) - 1)
             _learn(session, m.after)
+            state_of(session).prompt_text = m.after
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)
@@ -338,10 +342,12 @@ async def _sync(session: Session, state: _State, deadline: Deadline) -> None:
     prompts = prompts_of(session)
     consumed: list[str] = []
     if state.resized:
-        state.resized = False
-        with contextlib.suppress(ExpectTimeout):  # a shell that does not redraw
+        state.resized, state.redraw_due = False, False
+        try:
             before, m, _ = await _read_to_prompt(session, deadline.within(REDRAW_WAIT))
             consumed.append(before + m.after)
+        except ExpectTimeout:  # a shell that does not redraw, or a late redraw
+            state.redraw_due = True
     while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
         before, m, _ = await _read_to_prompt(session, Deadline(0))
         consumed.append(before + m.after)
@@ -381,7 +387,8 @@ def resized(session: Session) -> None:
     """Called by ``set_winsize``: bash's readline and zsh's ZLE redraw their
     prompt on SIGWINCH, a few milliseconds later; the next ``execute``
     waits for that prompt (``REDRAW_WAIT`` at most) before it sends, or the
-    redraw could pass for the end of the command's output."""
+    redraw could pass for the end of the command's output; a later redraw is
+    taken out of the answer (``_past_redraw``)."""
     state_of(session).resized = True
 
 
@@ -438,6 +445,9 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
     """Read the answer to ``command`` (sent) up to the prompt; clean it."""
     extra = [state.continuation] if state.continuation is not None else []
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
+    if state.redraw_due:
+        state.redraw_due = False
+        raw, is_prompt = await _past_redraw(session, (raw, is_prompt), command, deadline, extra)
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
     output = _output.clean_output(raw, command)
@@ -454,6 +464,47 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
         line = escape(session.redact(found.group(0).strip()))
         raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
     return output
+
+
+async def _past_redraw(
+    session: Session,
+    answer: tuple[str, bool],
+    command: str,
+    deadline: Deadline,
+    extra: list[re.Pattern[str]],
+) -> tuple[str, bool]:
+    """The answer without a prompt redrawn late (after ``REDRAW_WAIT``, on a
+    busy machine) in front of the echo: alone (a prompt with nothing visible
+    before it, and more data behind it), or on the echo's line
+    (``\\r\\x1b[K<prompt><command>``, which is not an echo by itself)."""
+    raw, is_prompt = answer
+    if is_prompt and not strip_ansi(raw).strip() and await _more(session, deadline):
+        raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
+    line_end = raw.find("\n")
+    prompt = state_of(session).prompt_text
+    # As received, or as redrawn: without the modes set in front of it (bash's
+    # bracketed paste), or without any control sequence.
+    for text in dict.fromkeys((prompt, _LEADING_CSI.sub("", prompt), strip_ansi(prompt))):
+        at = raw.rfind(text, 0, line_end) if text and line_end > 0 else -1
+        if at >= 0 and not strip_ansi(raw[:at]).strip():
+            rest = raw[at + len(text) :]
+            return (rest, is_prompt) if _output.echo_end(rest, command) else (raw, is_prompt)
+    return raw, is_prompt
+
+
+_LEADING_CSI = re.compile(r"\A(?:\x1b\[[0-?]*[ -/]*[@-~])+")
+
+
+_ANY = re.compile(r"(?=[\s\S])")  # matches (empty) once anything is buffered
+
+
+async def _more(session: Session, deadline: Deadline) -> bool:
+    """Whether more data arrives within ``REDRAW_WAIT`` (nothing is consumed)."""
+    try:
+        await session.expect(_ANY, timeout=deadline.within(REDRAW_WAIT).left())
+    except ExpectError:
+        return False
+    return True
 
 
 def _first_error(patterns: tuple[re.Pattern[str], ...], output: str) -> re.Match[str] | None:

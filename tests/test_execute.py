@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -433,6 +434,60 @@ async def test_execute_after_set_winsize(shell: list[str]) -> None:
             s.set_winsize(rows, cols)
             assert await s.execute("stty size") == f"{rows} {cols}\n"
             assert await s.execute("echo ONE") == "ONE\n"
+
+
+# A line editor that redraws its prompt after a resize only when it next reads
+# (as bash does on a machine too busy to answer within REDRAW_WAIT): the
+# redraw comes in front of the echo, alone or on the echo's line.
+LATE_REDRAW = r"""
+import os, signal, sys, termios, time
+mode = sys.argv[1]
+attrs = termios.tcgetattr(0)
+attrs[3] &= ~(termios.ECHO | termios.ICANON)
+termios.tcsetattr(0, termios.TCSANOW, attrs)
+resized = []
+signal.signal(signal.SIGWINCH, lambda *_: resized.append(1))
+modes, prompt = "\x1b[?2004h", "dev1> "
+def out(text):
+    os.write(1, text.encode())
+out(modes + prompt)
+line = b""
+while True:
+    ch = os.read(0, 1)
+    if not ch:
+        break
+    if ch != b"\n":
+        line += ch
+        continue
+    command, line = line.decode(), b""
+    redraw = "\r\x1b[K\r" + prompt if resized and mode in ("alone", "glued") else ""
+    resized.clear()
+    if mode == "alone" and redraw:
+        out(redraw)
+        time.sleep(0.05)
+        redraw = ""
+    answer = "".join(f"{x}\r\n" for x in os.popen(command).read().splitlines())
+    echo = "" if mode == "silent" else command + "\r\n"
+    out(redraw + echo + answer + modes + prompt)
+"""
+
+
+@pytest.mark.parametrize("mode", ["alone", "glued", "none", "silent"])
+async def test_execute_after_a_redraw_later_than_the_wait(mode: str) -> None:
+    """A redraw that comes after the command was sent is not taken for its
+    answer (alone) nor left in it (on the echo's line); a peer that does not
+    redraw still gets its empty answers, also without an echo."""
+    async with aioexpect.spawn(sys.executable, ["-c", LATE_REDRAW, mode], timeout=10) as s:
+        s.set_prompt(r"dev1> \Z")
+        await s.expect_prompt()
+        for rows, cols in [(40, 120), (30, 100)]:
+            s.set_winsize(rows, cols)
+            assert await s.execute("stty size") == f"{rows} {cols}\n"
+            assert await s.execute("echo ONE") == "ONE\n"
+        s.set_winsize(50, 132)
+        assert await s.execute("true") == ""
+        assert await s.execute("echo TWO") == "TWO\n"
+        assert s.buffer == ""
 
 
 async def test_bash_i_over_pipes_echoes_on_stderr_and_execute_drops_it() -> None:
