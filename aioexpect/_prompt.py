@@ -486,9 +486,9 @@ async def _past_redraw(
     # bracketed paste), or without any control sequence.
     for text in dict.fromkeys((prompt, _LEADING_CSI.sub("", prompt), strip_ansi(prompt))):
         at = raw.rfind(text, 0, line_end) if text and line_end > 0 else -1
-        if at >= 0 and not strip_ansi(raw[:at]).strip():
-            rest = raw[at + len(text) :]
-            return (rest, is_prompt) if _output.echo_end(rest, command) else (raw, is_prompt)
+        rest = raw[at + len(text) :]
+        if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command):
+            return rest, is_prompt
     return raw, is_prompt
 
 
