@@ -355,7 +355,7 @@ async def _sync(session: Session, state: _State, deadline: Deadline) -> None:
             break  # a prompt pattern that matches the empty string
     if consumed:
         guess_driver(session, "".join(consumed))
-        state.synced, state.late = True, False
+        state.synced, state.late, state.redraw_due = True, False, False
         return
     if state.synced:
         return
@@ -444,10 +444,13 @@ async def _run(session: Session, state: _State, command: str, deadline: Deadline
 async def _answer(session: Session, state: _State, command: str, deadline: Deadline) -> str:
     """Read the answer to ``command`` (sent) up to the prompt; clean it."""
     extra = [state.continuation] if state.continuation is not None else []
+    last_prompt = state.prompt_text  # what a late redraw repeats (the answer may change it)
     raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
     if state.redraw_due:
         state.redraw_due = False
-        raw, is_prompt = await _past_redraw(session, (raw, is_prompt), command, deadline, extra)
+        prompts = (last_prompt, state.prompt_text)
+        answer = await _past_redraw(session, (raw, is_prompt), prompts, command, deadline, extra)
+        raw, is_prompt = answer
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
     output = _output.clean_output(raw, command)
@@ -469,23 +472,28 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
 async def _past_redraw(
     session: Session,
     answer: tuple[str, bool],
+    prompts: tuple[str, str],
     command: str,
     deadline: Deadline,
     extra: list[re.Pattern[str]],
 ) -> tuple[str, bool]:
     """The answer without a prompt redrawn late (after ``REDRAW_WAIT``, on a
-    busy machine) in front of the echo: alone (a prompt with nothing visible
-    before it, and more data behind it), or on the echo's line
-    (``\\r\\x1b[K<prompt><command>``, which is not an echo by itself)."""
+    busy machine) in front of the echo: alone (a prompt after nothing but
+    the redraw's carriage return and erasing, with more data behind it), or
+    on the echo's line (``\\r\\x1b[K<prompt><command>``, which is not an
+    echo by itself).  ``prompts``: the one shown before the command, which
+    the redraw repeats, and the one that ended the answer."""
     raw, is_prompt = answer
-    if is_prompt and not strip_ansi(raw).strip() and await _more(session, deadline):
+    redrawn = is_prompt and "\r" in raw and "\n" not in raw and not strip_ansi(raw).strip()
+    if redrawn and await _more(session, deadline):
         raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
     line_end = raw.find("\n")
-    prompt = state_of(session).prompt_text
     # As received, or as redrawn: without the modes set in front of it (bash's
     # bracketed paste), or without any control sequence.
-    for text in dict.fromkeys((prompt, _LEADING_CSI.sub("", prompt), strip_ansi(prompt))):
-        at = raw.rfind(text, 0, line_end) if text and line_end > 0 else -1
+    forms = (form for p in prompts for form in (p, _LEADING_CSI.sub("", p), strip_ansi(p)))
+    for text in dict.fromkeys(forms):
+        # The first one: nothing visible may come before it.
+        at = raw.find(text, 0, line_end) if text and line_end > 0 else -1
         rest = raw[at + len(text) :]
         if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command):
             return rest, is_prompt

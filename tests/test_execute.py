@@ -466,19 +466,29 @@ while True:
         out(redraw)
         time.sleep(0.05)
         redraw = ""
-    answer = "".join(f"{x}\r\n" for x in os.popen(command).read().splitlines())
+    if command.startswith("enter "):  # a mode of the device: its prompt changes
+        answer, prompt = "", f"dev1({command[6:]})> "
+    elif command == "notify":  # a message of its own, after the prompt
+        answer = ""
+    else:
+        answer = "".join(f"{x}\r\n" for x in os.popen(command).read().splitlines())
     echo = "" if mode == "silent" else command + "\r\n"
     out(redraw + echo + answer + modes + prompt)
+    if command == "notify":
+        time.sleep(0.05)
+        out("\r\n%LINK-3-UPDOWN: changed state to up\r\n")
 """
 
 
 @pytest.mark.parametrize("mode", ["alone", "glued", "none", "silent"])
 async def test_execute_after_a_redraw_later_than_the_wait(mode: str) -> None:
     """A redraw that comes after the command was sent is not taken for its
-    answer (alone) nor left in it (on the echo's line); a peer that does not
-    redraw still gets its empty answers, also without an echo."""
+    answer (alone) nor left in it (on the echo's line), also when the
+    command contains the prompt or changes it; a peer that does not redraw
+    still gets its empty answers, also without an echo and with a message
+    of its own right after the prompt."""
     async with aioexpect.spawn(sys.executable, ["-c", LATE_REDRAW, mode], timeout=10) as s:
-        s.set_prompt(r"dev1> \Z")
+        s.set_prompt(r"dev1(?:\(\w+\))?> \Z")
         await s.expect_prompt()
         for rows, cols in [(40, 120), (30, 100)]:
             s.set_winsize(rows, cols)
@@ -486,8 +496,16 @@ async def test_execute_after_a_redraw_later_than_the_wait(mode: str) -> None:
             assert await s.execute("echo ONE") == "ONE\n"
         s.set_winsize(50, 132)
         assert await s.execute("true") == ""
+        s.set_winsize(50, 133)
+        assert await s.execute("echo 'dev1> x'") == "dev1> x\n"
+        s.set_winsize(50, 134)
+        assert await s.execute("enter config") == ""
         assert await s.execute("echo TWO") == "TWO\n"
         assert s.buffer == ""
+        s.set_winsize(50, 135)
+        assert await s.execute("notify", timeout=3) == ""
+        # The message is the next command's: it came after this prompt.
+        assert "%LINK-3-UPDOWN" in await s.execute("echo THREE")
 
 
 async def test_bash_i_over_pipes_echoes_on_stderr_and_execute_drops_it() -> None:
