@@ -55,6 +55,7 @@ class ConsoleServer(AsyncClosing):
         self._listener: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections: set[Any] = set()
+        self._refused: set[Any] = set()  # SSH clients to be told why, after key exchange
         self._socket_id: tuple[int, int] | None = None
         self._closing = False
 
@@ -86,7 +87,7 @@ class ConsoleServer(AsyncClosing):
             self._listener.close()
         for task in list(self._tasks):
             task.cancel()
-        for conn in list(self._connections):
+        for conn in [*self._connections, *self._refused]:
             conn.close()
         self._unlink_socket()
 
@@ -96,20 +97,26 @@ class ConsoleServer(AsyncClosing):
             await self._listener.wait_closed()
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        for conn in list(self._connections):
+        for conn in [*self._connections, *self._refused]:
             await conn.wait_closed()
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if not self._spawn(self._stream_client(reader, writer)):
-            writer.close()
+            writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
+            writer.close()  # after the line: TCP serves loopback only, UNIX sockets local
+
+    def _refusal(self) -> str:
+        if self._closing:
+            return "the console is closing"
+        return f"max_clients={self._max_clients} reached"
 
     def _spawn(self, client: Coroutine[Any, Any, None]) -> bool:
         """Run one client in a task of ours (``close()`` cancels it), unless
         ``max_clients`` are connected already."""
         if self._closing or len(self._tasks) >= self._max_clients:
-            _log.warning("console refused a client: %d clients already", len(self._tasks))
+            _log.warning("console refused a client: %s", self._refusal())
             client.close()
             return False
         task = asyncio.get_running_loop().create_task(client, name="aioexpect-console-client")
@@ -122,14 +129,18 @@ class ConsoleServer(AsyncClosing):
     ) -> None:
         peer = writer.get_extra_info("peername") or self.address
         try:
-            if await self._authenticated(reader, peer):
+            if await self._authenticated(reader, writer, peer):
                 await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
 
-    async def _authenticated(self, reader: asyncio.StreamReader, peer: Any) -> bool:
+    async def _authenticated(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any
+    ) -> bool:
+        """Whether the client sent the token (if one is needed); if not, it is
+        told why, in one line, before it is dropped."""
         if self._token is None:
             return True
         try:
@@ -137,12 +148,14 @@ class ConsoleServer(AsyncClosing):
                 line = await reader.readline()
         except TimeoutError:
             _log.warning("console client %s sent no token within %ss", peer, self._login_timeout)
+            writer.write(b"aioexpect console: no token within the login time-out\r\n")
             return False
         except (ValueError, ConnectionError):
             line = b""
         if hmac.compare_digest(line.rstrip(b"\r\n"), self._token):
             return True
         _log.warning("console client %s sent a wrong token", peer)
+        writer.write(b"aioexpect console: wrong token\r\n")
         return False
 
     async def _run_console(
@@ -204,14 +217,23 @@ class ConsoleServer(AsyncClosing):
         class _Server(asyncssh.SSHServer):
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
                 self.conn = conn
-                if server._closing or len(server._connections) >= server._max_clients:
-                    _log.warning("console refused an SSH client: too many clients")
+                if server._closing:
                     conn.close()
-                    return
-                server._connections.add(conn)
+                elif len(server._connections) >= server._max_clients:
+                    _log.warning("console refused an SSH client: %s", server._refusal())
+                    server._refused.add(conn)
+                else:
+                    server._connections.add(conn)
+
+            def begin_auth(self, username: str) -> bool:
+                if self.conn in server._refused:  # after the key exchange: clients show it
+                    why = f"refused: {server._refusal()}"
+                    self.conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, why)
+                return True
 
             def connection_lost(self, exc: Exception | None) -> None:
                 server._connections.discard(self.conn)
+                server._refused.discard(self.conn)
 
         host_keys, client_keys = _load_ssh_keys(host_keys, client_keys)
         listening = asyncssh.listen(

@@ -157,7 +157,7 @@ async def test_console_serve_token_from_the_environment() -> None:
         async with tcp_client(port) as (reader, writer):
             writer.write(b"wrong\n")
             async with asyncio.timeout(LIMIT):
-                assert await reader.read() == b""
+                assert await reader.read() == b"aioexpect console: wrong token\r\n"
         async with tcp_client(port) as (reader, writer):
             writer.write(b"env-token\n6 * 7\n")
             async with asyncio.timeout(LIMIT):

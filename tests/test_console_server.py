@@ -132,12 +132,13 @@ async def test_right_token_then_banner() -> None:
 
 
 @pytest.mark.parametrize("first", ["wrong", "s3cret-token-but-longer", "", "box.append(1)"])
-async def test_wrong_token_closes_before_anything_is_shown_or_run(first: str) -> None:
+async def test_wrong_token_is_told_and_closes_before_anything_is_shown_or_run(first: str) -> None:
     box: list[int] = []
     async with console(token="s3cret-token", locals={"box": box}) as server:
         async with connected(server) as c:
             c.writer.write(f"{first}\nbox.append(2)\n".encode())
-            assert await c.rest() == b""  # no banner, no prompt, no output
+            # Why, and nothing else: no banner, no prompt, no output.
+            assert await c.rest() == b"aioexpect console: wrong token\r\n"
         assert box == []
         async with connected(server, token="s3cret-token") as c:  # the server goes on
             await c.prompt()
@@ -149,7 +150,7 @@ async def test_login_timeout_drops_a_silent_client() -> None:
         async with connected(server) as c:
             loop = asyncio.get_running_loop()
             start = loop.time()
-            assert await c.rest() == b""
+            assert await c.rest() == b"aioexpect console: no token within the login time-out\r\n"
             assert loop.time() - start < 5
         async with connected(server, token="t0ken") as c:
             await c.prompt()
@@ -243,7 +244,8 @@ async def test_max_clients() -> None:
             await a.prompt()
             await b.prompt()
             async with connected(server) as c:
-                assert await c.rest() == b""
+                c.writer.write(b"typed ahead\n" * 1000)  # unread, it must not cost the reason
+                assert await c.rest() == b"aioexpect console: refused: max_clients=2 reached\r\n"
             assert await a.run("'a still served'") == "'a still served'\n"
             b.writer.write(b"exit()\n")
             assert await b.rest() == b""
@@ -427,7 +429,7 @@ async def test_socat_client_with_token() -> None:
             assert await s.wait() == 0
 
 
-async def test_nc_client_wrong_token_gets_nothing() -> None:
+async def test_nc_client_wrong_token_is_told_and_nothing_runs() -> None:
     nc = need("nc", "Debian netcat-openbsd")
     async with console(token="tok-nc") as server:
         async with aioexpect.spawn(
@@ -436,7 +438,7 @@ async def test_nc_client_wrong_token_gets_nothing() -> None:
             await s.sendline("not-the-token")
             await s.sendline("print('evaluated')")
             await s.sendeof()
-            assert await s.read_all() == ""
+            assert await s.read_all() == "aioexpect console: wrong token\r\n"
             async with asyncio.timeout(LIMIT):
                 await s.wait()
 

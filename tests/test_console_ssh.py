@@ -273,7 +273,8 @@ async def test_max_clients_over_ssh(keys: Keys) -> None:
     async with ssh_console(keys, max_clients=1) as server, ssh_client(keys, server.port) as a:
         await a.expect_exact(">>> ")
         async with ssh_client(keys, server.port) as b:
-            await b.expect(aioexpect.EOF)
+            said = await b.expect(aioexpect.EOF)
+            assert "refused: max_clients=1 reached" in said.before
             assert await b.wait() == 255
         assert await evaluate(a, "'a is served'") == "'a is served'\r\n"
 
