@@ -508,6 +508,23 @@ async def test_execute_after_a_redraw_later_than_the_wait(mode: str) -> None:
         assert "%LINK-3-UPDOWN" in await s.execute("echo THREE")
 
 
+@pytest.mark.parametrize(
+    "shell",
+    [["bash", "--norc", "--noprofile"], ["zsh", "-f"], ["dash"]],
+    ids=["bash", "zsh", "dash"],
+)
+async def test_execute_with_the_terminal_echo_off(shell: list[str]) -> None:
+    """``echo=False`` (the tip for less traffic): what execute returns is the
+    output alone, also where it begins with an empty line."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    async with aioexpect.spawn(shell[0], shell[1:], echo=False, timeout=10) as s:
+        await s.expect_prompt()
+        assert await s.execute("echo ONE") == "ONE\n"
+        assert await s.execute("echo; echo x") == "\nx\n"
+        assert await s.execute("true") == ""
+
+
 async def test_bash_i_over_pipes_echoes_on_stderr_and_execute_drops_it() -> None:
     async with aioexpect.spawn("bash", ["--norc", "--noprofile", "-i"], pty=False) as s:
         assert await s.execute("echo piped") == "piped\n"
@@ -568,6 +585,11 @@ ZSH_MARK = (
         # zsh's PROMPT_SP after output without a line end, and after one with
         ("printf x\r\r\nx" + ZSH_MARK, "printf x", "x"),
         ("echo x\r\r\nx\r\n" + ZSH_MARK, "echo x", "x\n"),
+        # bash with the terminal's echo off: only readline's own line end
+        ("\x1b[?2004l\r\r\nhi\r\n", "echo hi", "hi\n"),
+        ("\x1b[?2004l\r\r\n\r\nx\r\n", "echo; echo x", "\nx\n"),
+        ("\r\nx\r\n", "echo; echo x", "\nx\n"),  # dash, echo off: output's own
+        ("x\r\r\nx\r\n", "echo hi", "x\nx\n"),  # a visible line is output
     ],
 )
 def test_echo_removal(raw: str, command: str, expected: str) -> None:
