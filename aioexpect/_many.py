@@ -207,6 +207,16 @@ def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) ->
     )
 
 
+def _ssh_option_names() -> frozenset[str]:
+    """asyncssh's connection options; none where asyncssh does not import
+    (a broken install: its own error comes with the first SSH host)."""
+    try:
+        from . import _ssh
+    except ImportError:
+        return frozenset()
+    return _ssh.option_names()
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     """Mistakes that would fail every host, raised once, before any opens."""
     for name, why in _RESERVED.items():
@@ -216,9 +226,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         options["timeout"] = options.pop("session_timeout")
     unknown = sorted(set(options) - _SPAWN_OPTIONS - _TELNET_OPTIONS - _SSH_NAMED)
     if unknown:  # asyncssh's own options: only then load it
-        from . import _ssh
-
-        unknown = sorted(set(unknown) - _ssh.option_names())
+        unknown = sorted(set(unknown) - _ssh_option_names())
     if unknown:
         raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
     if "driver" in options:

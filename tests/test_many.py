@@ -146,6 +146,42 @@ async def test_run_many_rejects_misuse_before_opening(
         await run_many(["spawn:true"], _noop, **kwargs)
 
 
+WITHOUT_ASYNCSSH = """
+import asyncio, sys
+sys.modules["asyncssh"] = None  # what a broken install looks like to import
+import aioexpect
+
+async def main():
+    async def job(s, host):
+        return await s.execute("echo local")
+    try:
+        await aioexpect.run_many(["spawn:sh"], job, sesion_timeout=1)
+    except TypeError as exc:
+        print("TypeError:", exc)
+    [result] = await aioexpect.run_many(["spawn:sh"], job)
+    print("local:", str(result.value or result.error).strip())
+
+asyncio.run(main())
+"""
+
+
+def test_run_many_without_asyncssh_still_names_a_mistyped_option() -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", WITHOUT_ASYNCSSH],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.stdout.splitlines() == [
+        "TypeError: run_many got unknown option(s): sesion_timeout",
+        "local: local",
+    ], out.stdout + out.stderr[-2000:]
+
+
 async def test_run_many_driver_auto() -> None:
     async def job(s: Session, host: Any) -> str:
         return await s.execute("echo auto")
