@@ -31,6 +31,14 @@ __all__ = ["ConsoleServer", "start_console_server"]
 
 _log = logging.getLogger("aioexpect.console")
 
+#: Refused clients being told why at once (each holds its connection until
+#: then); past that, refused ones are closed without a word.
+TELLING = 8
+#: Seconds a refused client is given to read why (plain: while it still
+#: sends, since closing with its input unread would reset the connection
+#: and lose the line; SSH: to reach authentication, where it is told).
+TELLING_TIME = 10.0
+
 
 class ConsoleServer(AsyncClosing):
     """A served console: ``.port`` (TCP and SSH) or ``.path`` (UNIX socket),
@@ -56,6 +64,7 @@ class ConsoleServer(AsyncClosing):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections: set[Any] = set()
         self._refused: set[Any] = set()  # SSH clients to be told why, after key exchange
+        self._telling: set[asyncio.Task[Any]] = set()  # plain clients being told why
         self._socket_id: tuple[int, int] | None = None
         self._closing = False
 
@@ -85,7 +94,7 @@ class ConsoleServer(AsyncClosing):
         self._closing = True
         if self._listener is not None:
             self._listener.close()
-        for task in list(self._tasks):
+        for task in [*self._tasks, *self._telling]:
             task.cancel()
         for conn in [*self._connections, *self._refused]:
             conn.close()
@@ -95,17 +104,23 @@ class ConsoleServer(AsyncClosing):
         """Wait until the listener and every client are gone."""
         if self._listener is not None:
             await self._listener.wait_closed()
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks or self._telling:
+            await asyncio.gather(*self._tasks, *self._telling, return_exceptions=True)
         for conn in [*self._connections, *self._refused]:
             await conn.wait_closed()
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if not self._spawn(self._stream_client(reader, writer)):
-            writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
-            writer.close()  # after the line: TCP serves loopback only, UNIX sockets local
+        if self._spawn(self._stream_client(reader, writer)):
+            return
+        if len(self._telling) >= TELLING:
+            writer.close()
+            return
+        writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
+        task = asyncio.get_running_loop().create_task(_told(reader, writer))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
 
     def _refusal(self) -> str:
         if self._closing:
@@ -131,6 +146,8 @@ class ConsoleServer(AsyncClosing):
         try:
             if await self._authenticated(reader, writer, peer):
                 await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
+            else:
+                await _told(reader, writer)
         finally:
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -215,23 +232,32 @@ class ConsoleServer(AsyncClosing):
         server = self
 
         class _Server(asyncssh.SSHServer):
+            timer: asyncio.TimerHandle | None = None
+
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
                 self.conn = conn
                 if server._closing:
                     conn.close()
-                elif len(server._connections) >= server._max_clients:
-                    _log.warning("console refused an SSH client: %s", server._refusal())
-                    server._refused.add(conn)
-                else:
+                elif len(server._connections) < server._max_clients:
                     server._connections.add(conn)
+                else:
+                    _log.warning("console refused an SSH client: %s", server._refusal())
+                    if len(server._refused) >= TELLING:
+                        conn.close()
+                        return
+                    server._refused.add(conn)  # told after the key exchange (ssh shows it)
+                    loop = asyncio.get_running_loop()
+                    self.timer = loop.call_later(TELLING_TIME, conn.close)
 
             def begin_auth(self, username: str) -> bool:
-                if self.conn in server._refused:  # after the key exchange: clients show it
+                if self.conn in server._refused:
                     why = f"refused: {server._refusal()}"
-                    self.conn.disconnect(asyncssh.DISC_TOO_MANY_CONNECTIONS, why)
+                    raise asyncssh.DisconnectError(asyncssh.DISC_TOO_MANY_CONNECTIONS, why)
                 return True
 
             def connection_lost(self, exc: Exception | None) -> None:
+                if self.timer is not None:
+                    self.timer.cancel()
                 server._connections.discard(self.conn)
                 server._refused.discard(self.conn)
 
@@ -258,6 +284,7 @@ class ConsoleServer(AsyncClosing):
 
     def _ssh_accept(self, process: Any) -> None:
         if not self._spawn(self._ssh_client(process)):
+            process.stderr.write(f"aioexpect console: refused: {self._refusal()}\r\n")
             process.exit(1)
 
     async def _ssh_client(self, process: Any) -> None:
@@ -332,6 +359,22 @@ async def start_console_server(
         await server._listen_tcp(await _loopback(host), port)
     _log.info("console served on %s", server.address)
     return server
+
+
+async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Close a refused client's connection after the line that says why,
+    once the client stops sending (``TELLING_TIME`` at most): closed with
+    input unread, the connection would be reset, and the line could be lost."""
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(TELLING_TIME):
+            while await reader.read(1 << 16):
+                pass
+    except (OSError, TimeoutError):
+        pass
+    finally:
+        writer.close()
 
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:

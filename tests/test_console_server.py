@@ -253,6 +253,18 @@ async def test_max_clients() -> None:
                 await d.prompt()
 
 
+async def test_a_refused_client_that_typed_ahead_still_reads_why(tmp_path: Path) -> None:
+    # Closed with that input unread, the connection would be reset, and the
+    # reset can destroy the line before the client reads it.
+    async with console(path=tmp_path / "c.sock", max_clients=1) as server:
+        async with connected(server) as a:
+            await a.prompt()
+            async with connected(server) as c:
+                c.writer.write(b"6 * 7\n" * 20)
+                await asyncio.sleep(0.3)  # the server has refused and written meanwhile
+                assert await c.rest() == b"aioexpect console: refused: max_clients=1 reached\r\n"
+
+
 async def test_each_client_has_its_own_locals_on_top_of_the_shared_ones() -> None:
     shared: dict[str, Any] = {"config": {"mode": "test"}, "level": 1}
     async with console(locals=shared) as server:

@@ -279,6 +279,58 @@ async def test_max_clients_over_ssh(keys: Keys) -> None:
         assert await evaluate(a, "'a is served'") == "'a is served'\r\n"
 
 
+async def test_a_session_over_max_clients_is_told_on_stderr(keys: Keys) -> None:
+    # max_clients counts consoles: a second session channel on one connection counts too.
+    client_key = asyncssh.read_private_key(str(keys.client_key))
+    async with (
+        ssh_console(keys, max_clients=1) as server,
+        asyncssh.connect(
+            "127.0.0.1",
+            server.port,
+            username="console",
+            client_keys=[client_key],
+            known_hosts=str(keys.known_hosts(server.port)),
+        ) as conn,
+    ):
+        first = await conn.create_process(term_type="xterm")
+        async with asyncio.timeout(LIMIT):
+            await first.stdout.readuntil(">>> ")
+            second = await conn.create_process(term_type="xterm")
+            said = await second.stderr.read()
+            assert said == "aioexpect console: refused: max_clients=1 reached\r\n"
+            await second.wait_closed()
+        assert second.exit_status == 1
+        first.close()
+
+
+async def test_refused_ssh_clients_held_to_be_told_are_bounded(keys: Keys) -> None:
+    """Each refused SSH client is kept until authentication to be told why:
+    at most TELLING of them at once; the others are closed at once."""
+    from aioexpect._console_server import TELLING
+
+    async with ssh_console(keys, max_clients=1, login_timeout=None) as server:
+        opened = [await asyncio.open_connection("127.0.0.1", server.port)]
+        await wait_until(lambda: server.clients == 1, "the first client holds the slot")
+        for _ in range(TELLING + 4):  # never say a word: no key exchange, no authentication
+            opened.append(await asyncio.open_connection("127.0.0.1", server.port))
+        try:
+
+            async def closed(reader: asyncio.StreamReader) -> bool:
+                try:
+                    async with asyncio.timeout(1.0):
+                        while await reader.read(4096):
+                            pass
+                    return True
+                except TimeoutError:
+                    return False
+
+            ends = await asyncio.gather(*(closed(reader) for reader, _ in opened[1:]))
+            assert sum(ends) == 4
+        finally:
+            for _, writer in opened:
+                writer.close()
+
+
 async def test_login_timeout_over_ssh(keys: Keys) -> None:
     async with ssh_console(keys, login_timeout=0.3) as server:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
