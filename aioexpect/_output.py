@@ -164,26 +164,20 @@ def echo_end(raw: str, command: str) -> int:
     terminal's margin or redraw it may repeat a few characters; when the
     text shows such redrawing, a near match (the command's characters, in
     order, plus at most a tenth more) also counts.  Without an echo (the
-    terminal's echo off), the line end a line editor writes all the same
-    (see ``_editor_line_end``) counts as the echo.
+    terminal's echo off), the line end bash's readline writes all the same
+    (``_READLINE_LINE_END``) is taken for it, and nothing after it is.
     """
     nl = raw.find("\n")
     if nl >= 0 and raw[:nl].rstrip("\r") == command:
         return nl + 1  # the common case: echoed as typed
-    return _typed_line_end(raw, command) or _editor_line_end(raw, nl)
+    end = _READLINE_LINE_END.match(raw)
+    return end.end() if end else _typed_line_end(raw, command)
 
 
-def _editor_line_end(raw: str, nl: int) -> int:
-    """After the line ``nl`` ends, if that line shows nothing and ends with
-    ``\\r\\r\\n``: what bash's readline writes when the user presses
-    Enter with the terminal's echo off (``ESC[?2004l\\r``, then its line
-    feed, which the terminal turns into ``\\r\\n``).  A program's empty
-    line on a terminal is ``\\r\\n``.  Else 0."""
-    if nl < 2 or raw[nl - 2 : nl] != "\r\r":
-        return 0
-    visible: list[str] = []
-    _squash(raw[:nl], visible)
-    return 0 if visible else nl + 1
+#: What bash's readline writes for Enter when the terminal's echo is off:
+#: bracketed paste off, ``\r``, its line feed (``\r\n`` on the terminal).
+#: Only this exact form: a blank first line of output looks alike otherwise.
+_READLINE_LINE_END = re.compile(r"\A\x1b\[\?2004l\r\r\n")
 
 
 def _typed_line_end(raw: str, command: str) -> int:

@@ -513,15 +513,19 @@ async def test_execute_after_a_redraw_later_than_the_wait(mode: str) -> None:
     [["bash", "--norc", "--noprofile"], ["zsh", "-f"], ["dash"]],
     ids=["bash", "zsh", "dash"],
 )
-async def test_execute_with_the_terminal_echo_off(shell: list[str]) -> None:
+async def test_execute_with_the_terminal_echo_off(shell: list[str], tmp_path: Any) -> None:
     """``echo=False`` (the tip for less traffic): what execute returns is the
-    output alone, also where it begins with an empty line."""
+    output alone, also where it begins with an empty line, or with one
+    ending in ``\\r\\r\\n``, or is much like the command."""
     if shutil.which(shell[0]) is None:
         pytest.skip(f"{shell[0]} is not installed")
-    async with aioexpect.spawn(shell[0], shell[1:], echo=False, timeout=10) as s:
+    (tmp_path / "ls.sh").write_text("")
+    async with aioexpect.spawn(shell[0], shell[1:], echo=False, cwd=tmp_path, timeout=10) as s:
         await s.expect_prompt()
         assert await s.execute("echo ONE") == "ONE\n"
         assert await s.execute("echo; echo x") == "\nx\n"
+        assert await s.execute("printf '\\r\\nX\\n'") == "\nX\n"
+        assert await s.execute("ls") == "ls.sh\n"
         assert await s.execute("true") == ""
 
 
@@ -590,6 +594,9 @@ ZSH_MARK = (
         ("\x1b[?2004l\r\r\n\r\nx\r\n", "echo; echo x", "\nx\n"),
         ("\r\nx\r\n", "echo; echo x", "\nx\n"),  # dash, echo off: output's own
         ("x\r\r\nx\r\n", "echo hi", "x\nx\n"),  # a visible line is output
+        ("\r\r\nX\r\n", "printf x", "\nX\n"),  # a blank line of output, \r\r\n and all
+        ("\x1b[0m\r\r\nY\r\n", "printf y", "\nY\n"),
+        ("\x1b[?2004l\r\r\nls.sh\r\n", "ls", "ls.sh\n"),  # no echo: no near match either
     ],
 )
 def test_echo_removal(raw: str, command: str, expected: str) -> None:
