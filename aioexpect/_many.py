@@ -207,16 +207,6 @@ def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) ->
     )
 
 
-def _ssh_option_names() -> frozenset[str]:
-    """asyncssh's connection options; none where asyncssh does not import
-    (a broken install: its own error comes with the first SSH host)."""
-    try:
-        from . import _ssh
-    except ImportError:
-        return frozenset()
-    return _ssh.option_names()
-
-
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     """Mistakes that would fail every host, raised once, before any opens."""
     for name, why in _RESERVED.items():
@@ -226,7 +216,14 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         options["timeout"] = options.pop("session_timeout")
     unknown = sorted(set(options) - _SPAWN_OPTIONS - _TELNET_OPTIONS - _SSH_NAMED)
     if unknown:  # asyncssh's own options: only then load it
-        unknown = sorted(set(unknown) - _ssh_option_names())
+        what = f"run_many got unknown option(s): {', '.join(unknown)}"
+        try:
+            from . import _ssh
+        except ImportError as exc:  # a broken install: say so, but name the options
+            raise TypeError(
+                f"{what} (asyncssh, which has options of its own, fails to import: {exc})"
+            ) from exc
+        unknown = sorted(set(unknown) - _ssh.option_names())
     if unknown:
         raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
     if "driver" in options:
