@@ -114,8 +114,8 @@ class ConsoleServer(AsyncClosing):
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._spawn(self._stream_client(reader, writer)):
             return
-        if len(self._telling) >= TELLING:
-            writer.close()
+        if self._closing or len(self._telling) >= TELLING:
+            writer.close()  # (closing: nothing may hold wait_closed() up)
             return
         writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
         task = asyncio.get_running_loop().create_task(_told(reader, writer))
