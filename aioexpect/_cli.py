@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from ._exceptions import CommandError
+from ._exceptions import CommandError, ExpectError
 from ._many import Account, Host, Result, run_many
 from ._openers import redact_url
 from ._options import resolve_driver
+from ._output import clean_output
 from ._runner import run
 from ._session import Session
 from ._version import __version__
@@ -45,7 +46,18 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {masked(message)}\n")
+
+
+#: A URL's password, or a ``user:password@host`` target's, in free text: up
+#: to the last ``@`` of the word, as ``redact_url`` reads a URL.
+_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]+:)(?!//)[^\s'\"]*(@)")
+
+
+def masked(text: str) -> str:
+    """``text`` with every password of a URL in it replaced by ``********``:
+    a URL given where an option value belongs ends up in messages."""
+    return _SECRET.sub(r"\1********\2", text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,14 +200,20 @@ def _unrecognized(extra: Sequence[str]) -> str:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value
@@ -214,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    _occupy_standard_fds()
     try:
         status = func(args)
         if asyncio.iscoroutine(status):
@@ -221,12 +240,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aioexpect: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `aioexpect exec ... | head`: stop quietly
+    except (BrokenPipeError, _OutputError) as exc:
+        if isinstance(exc, _OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
+            print(f"aioexpect: cannot write the output: {exc}", file=sys.stderr)
+        # `aioexpect exec ... | head`: stop quietly, and let nothing more be written
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return 1
     return int(status or 0)
+
+
+class _OutputError(Exception):
+    """Writing the results to stdout failed (a closed pipe, a full disk)."""
+
+
+def _occupy_standard_fds() -> None:
+    """Open /dev/null on any of descriptors 0 to 2 that is closed
+    (``aioexpect exec ... >&-``): a socket or pipe opened later would take
+    its number, and output meant for stdout would go there (uvloop aborts)."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:  # (the lowest free number: fd itself)
+                os.dup2(opened, fd)
+                os.close(opened)
+        if getattr(sys, name) is None:  # Python found it closed at start
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
 
 
 # -- exec ----------------------------------------------------------------------------
@@ -251,7 +293,7 @@ def _load_hosts(path: str) -> list[str]:
             targets = read_hosts(f.read().splitlines())
         mode = os.stat(path).st_mode
     except OSError as exc:
-        raise _UsageError(f"cannot read hosts file {path!r}: {exc.strerror}") from None
+        raise _UsageError(f"cannot read hosts file {masked(repr(path))}: {exc.strerror}") from None
     if mode & 0o077 and any(urlsplit(t).password for t in targets if "://" in t):
         _warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
     return targets
@@ -320,7 +362,7 @@ def _exec(args: argparse.Namespace) -> Any:
         _check_commands(args.commands)
         hosts = _targets(args)
     except (_UsageError, ValueError) as exc:
-        print(f"aioexpect exec: error: {exc}", file=sys.stderr)
+        print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
         return 2
     return _exec_async(args, hosts)
 
@@ -347,6 +389,10 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
             except CommandError as exc:
                 out.append(exc.output)
                 raise
+            except ExpectError as exc:  # timed out, end of file: what came is its output
+                out.append(clean_output(exc.before, command) if isinstance(exc.before, str) else "")
+                exc.add_note(f"command {command!r}")
+                raise
         return out
 
     known_hosts: Any = args.known_hosts or ()
@@ -369,15 +415,18 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
             on_result=printer.add,
         )
     except ValueError as exc:
-        print(f"aioexpect exec: error: {exc}", file=sys.stderr)
+        print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
         return 2
-    except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown in JSON too
-        printer.finish([printer.done[i] for i in sorted(printer.done)])
+    except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown all the same
+        if progress is not None:
+            progress.clear()
+        printer.interrupted()
         raise
     finally:
         if progress is not None:
             progress.clear()
     printer.finish(results)
+    printer.check()
     failed = sum(not r.ok for r in results)
     plural = "" if len(results) == 1 else "s"
     print(
@@ -402,7 +451,11 @@ def host_label(host: Host | str) -> str:
 
 
 def error_text(error: BaseException | None) -> str | None:
-    return None if error is None else f"{type(error).__name__}: {error}"
+    """``"ErrorType: message"`` (and what was being done, its notes), masked."""
+    if error is None:
+        return None
+    notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
+    return masked(f"{type(error).__name__}: {error}{notes}")
 
 
 class _Printer:
@@ -423,13 +476,17 @@ class _Printer:
         self.index = {id(h): i for i, h in enumerate(hosts)}
         self.done: dict[int, Result] = {}
         self.next = 0
+        self.failed: _OutputError | None = None
 
     def add(self, result: Result) -> None:
         self.done[self.index[id(result.host)]] = result
         if self.progress is not None:
             self.progress.count(result)
-        if self.as_json:
-            return
+        if not self.as_json:
+            self._safely(self._show_ready)
+
+    def _show_ready(self) -> None:
+        """The blocks whose turn has come."""
         if self.progress is not None and self.next in self.done:
             self.progress.clear()
         while self.next in self.done:
@@ -438,6 +495,37 @@ class _Printer:
         self.out.flush()
         if self.progress is not None:
             self.progress.draw()
+
+    def interrupted(self) -> None:
+        """After Ctrl-C: the hosts that finished (text: those not shown yet,
+        in order, though hosts before them did not finish)."""
+        if self.as_json:
+            self.finish([self.done[i] for i in sorted(self.done)])
+            return
+
+        def rest() -> None:
+            for i in sorted(i for i in self.done if i >= self.next):
+                self._block(self.done[i])
+            self.out.flush()
+
+        self._safely(rest)
+
+    def _safely(self, write: Callable[[], None]) -> None:
+        """``write()``, unless writing failed before.  An OSError is kept for
+        ``check``: raised in run_many's callback, it would come out of its
+        task group wrapped in an exception group."""
+        if self.failed is not None:
+            return
+        try:
+            write()
+        except OSError as exc:
+            self.failed = _OutputError(exc.strerror or str(exc))
+            self.failed.__cause__ = exc
+
+    def check(self) -> None:
+        """Raise ``_OutputError`` if writing the output failed."""
+        if self.failed is not None:
+            raise self.failed
 
     def _block(self, result: Result) -> None:
         host = result.host
@@ -463,9 +551,13 @@ class _Printer:
             }
             for r in results
         ]
-        json.dump(data, self.out, indent=2)
-        self.out.write("\n")
-        self.out.flush()
+
+        def dump() -> None:
+            json.dump(data, self.out, indent=2)
+            self.out.write("\n")
+            self.out.flush()
+
+        self._safely(dump)
 
 
 class _Progress:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -125,6 +126,88 @@ async def test_exec_json_interrupted_shows_the_hosts_that_finished(tmp_path: Pat
     assert "first" in data[0]["outputs"][0]
 
 
+async def test_exec_text_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
+    # The second host never finishes; the third does: its output is shown all the same.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "aioexpect", "exec", "--logdir", str(tmp_path),
+        "spawn:sh", "spawn:sh -c 'read never'", "spawn:sh", "-c", "echo done-$((6*7))",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
+    )  # fmt: skip
+    try:
+        logs = [tmp_path / "spawn_sh.log", tmp_path / "spawn_sh-2.log"]
+
+        def both_answered() -> bool:  # the output, then the prompt after it
+            texts = [log.read_text() if log.exists() else "" for log in logs]
+            return all(re.search(r"done-42\r?\n.*[$#] ", text) for text in texts)
+
+        await wait_until(both_answered, "both shells answered")
+        await asyncio.sleep(0.5)  # (their sessions close; their results reach the printer)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 130, err
+    assert out.decode().count("=== spawn:sh  ok") == 2
+    assert out.decode().count("\ndone-42\n") == 2
+    assert "read never" not in out.decode()
+
+
+def test_exec_a_failed_command_keeps_its_output_and_is_named() -> None:
+    done = cli("exec", "spawn:sh", "-c", "echo first", "-c", "echo partial; sleep 5",
+               "--command-timeout", "1")  # fmt: skip
+    assert done.returncode == 1
+    assert "--- echo partial; sleep 5\npartial\n!!! ExpectTimeout" in done.stdout
+    assert done.stdout.rstrip().endswith("(command 'echo partial; sleep 5')")
+    done = cli("exec", "--json", "spawn:sh", "-c", "echo first", "-c", "exit")
+    [host] = json.loads(done.stdout)
+    assert host["outputs"] == ["first\n", ""]
+    assert host["error"].startswith("ExpectEOF") and host["error"].endswith("(command 'exit')")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ssh://admin:hunter2@h", "exec", "-c", "x"],  # a URL for the subcommand
+        ["exec", "--hosts", "ssh://admin:hunter2@h", "-c", "x"],  # ... for a file name
+        ["exec", "--timeout", "ssh://admin:hunter2@h", "-c", "x"],
+        ["exec", "--concurrency", "admin:hunter2@h", "-c", "x"],
+        ["exec", "--driver", "ssh://admin:hunter2@h", "-c", "x"],
+        ["exec", "-c", "x", "--key", "ssh://admin:hunter2@127.0.0.1:1", "ssh://u@127.0.0.1:1"],
+    ],
+)
+def test_a_url_where_an_option_value_belongs_is_shown_masked(args: list[str]) -> None:
+    done = cli(*args)
+    assert done.returncode in (1, 2)
+    assert "hunter2" not in done.stdout + done.stderr
+    assert ":********@" in done.stdout + done.stderr
+
+
+def test_exec_output_that_cannot_be_written() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", "exec", "spawn:sh", "-c", "echo x"],
+            stdout=full, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("aioexpect: cannot write the output: No space left on device")
+    # A reader that stops early (`| head -1`): quiet, whatever the number of hosts.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aioexpect", "exec", *["spawn:sh"] * 3, "-c", "seq 1 20000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in err and "Error" not in err, err
+
+
 def test_exec_command_error_fails_the_host_and_keeps_its_output() -> None:
     done = cli("exec", "--json", "--driver", "shell", "spawn:sh",
                "-c", "echo first", "-c", "no_such_command_xyz")  # fmt: skip
@@ -182,6 +265,8 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
         (["exec", "spawn:sh"], "-c"),
         (["exec", "gopher://h", "-c", "true"], "unsupported URL scheme"),
         (["exec", "spawn:sh", "-c", "x", "--concurrency", "0"], "at least 1"),
+        (["exec", "spawn:sh", "-c", "x", "--timeout", "abc"], "not a number of seconds: 'abc'"),
+        (["exec", "spawn:sh", "-c", "x", "--concurrency", "x"], "not a whole number: 'x'"),
         (["exec", "spawn:sh", "-c", "x", "--hosts", "/no/such/file"], "cannot read hosts"),
         (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
         (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
