@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import json
 import logging
 import os
 import re
-import shutil
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
+from ._cli_output import OutputError, Printer, Progress, masked
 from ._exceptions import CommandError, ExpectError
-from ._many import Account, Host, Result, run_many
-from ._openers import redact_url
+from ._many import Account, Host, run_many
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import run
@@ -47,17 +45,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {masked(message)}\n")
-
-
-#: A URL's password, or a ``user:password@host`` target's, in free text: up
-#: to the last ``@`` of the word, as ``redact_url`` reads a URL.
-_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]+:)(?!//)[^\s'\"]*(@)")
-
-
-def masked(text: str) -> str:
-    """``text`` with every password of a URL in it replaced by ``********``:
-    a URL given where an option value belongs ends up in messages."""
-    return _SECRET.sub(r"\1********\2", text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,8 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aioexpect: interrupted", file=sys.stderr)
         return 130
-    except (BrokenPipeError, _OutputError) as exc:
-        if isinstance(exc, _OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
+    except (BrokenPipeError, OutputError) as exc:
+        if isinstance(exc, OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
             print(f"aioexpect: cannot write the output: {exc}", file=sys.stderr)
         # `aioexpect exec ... | head`: stop quietly, and let nothing more be written
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -249,10 +236,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.close(devnull)
         return 1
     return int(status or 0)
-
-
-class _OutputError(Exception):
-    """Writing the results to stdout failed (a closed pipe, a full disk)."""
 
 
 def _occupy_standard_fds() -> None:
@@ -400,8 +383,8 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         known_hosts = None
         _warn("SSH host keys are not checked (--insecure-no-host-key-check)")
         logging.getLogger("aioexpect").addFilter(_said_once)
-    progress = _Progress(len(hosts), sys.stderr) if _interactive() else None
-    printer = _Printer(hosts, outputs, commands, sys.stdout, progress, as_json=args.json)
+    progress = Progress(len(hosts), sys.stderr) if _interactive() else None
+    printer = Printer(hosts, outputs, commands, sys.stdout, progress, as_json=args.json)
     try:
         results = await run_many(
             hosts,
@@ -443,152 +426,6 @@ def _said_once(record: logging.LogRecord) -> bool:
 
 def _interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
-
-
-def host_label(host: Host | str) -> str:
-    """How a target is shown: its URL with any password masked."""
-    return redact_url(host.url if isinstance(host, Host) else host)
-
-
-def error_text(error: BaseException | None) -> str | None:
-    """``"ErrorType: message"`` (and what was being done, its notes), masked."""
-    if error is None:
-        return None
-    notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
-    return masked(f"{type(error).__name__}: {error}{notes}")
-
-
-class _Printer:
-    """Prints each host's block in input order as soon as its turn comes."""
-
-    def __init__(
-        self,
-        hosts: list[Host],
-        outputs: dict[int, list[str]],
-        commands: list[str],
-        out: IO[str],
-        progress: _Progress | None,
-        *,
-        as_json: bool,
-    ) -> None:
-        self.hosts, self.outputs, self.commands = hosts, outputs, commands
-        self.out, self.progress, self.as_json = out, progress, as_json
-        self.index = {id(h): i for i, h in enumerate(hosts)}
-        self.done: dict[int, Result] = {}
-        self.next = 0
-        self.failed: _OutputError | None = None
-
-    def add(self, result: Result) -> None:
-        self.done[self.index[id(result.host)]] = result
-        if self.progress is not None:
-            self.progress.count(result)
-        if not self.as_json:
-            self._safely(self._show_ready)
-
-    def _show_ready(self) -> None:
-        """The blocks whose turn has come."""
-        if self.progress is not None and self.next in self.done:
-            self.progress.clear()
-        while self.next in self.done:
-            self._block(self.done[self.next])
-            self.next += 1
-        self.out.flush()
-        if self.progress is not None:
-            self.progress.draw()
-
-    def interrupted(self) -> None:
-        """After Ctrl-C: the hosts that finished (text: those not shown yet,
-        in order, though hosts before them did not finish)."""
-        if self.as_json:
-            self.finish([self.done[i] for i in sorted(self.done)])
-            return
-
-        def rest() -> None:
-            for i in sorted(i for i in self.done if i >= self.next):
-                self._block(self.done[i])
-            self.out.flush()
-
-        self._safely(rest)
-
-    def _safely(self, write: Callable[[], None]) -> None:
-        """``write()``, unless writing failed before.  An OSError is kept for
-        ``check``: raised in run_many's callback, it would come out of its
-        task group wrapped in an exception group."""
-        if self.failed is not None:
-            return
-        try:
-            write()
-        except OSError as exc:
-            self.failed = _OutputError(exc.strerror or str(exc))
-            self.failed.__cause__ = exc
-
-    def check(self) -> None:
-        """Raise ``_OutputError`` if writing the output failed."""
-        if self.failed is not None:
-            raise self.failed
-
-    def _block(self, result: Result) -> None:
-        host = result.host
-        status = "ok" if result.ok else "FAILED"
-        print(f"=== {host_label(host)}  {status}  ({result.duration:.2f}s)", file=self.out)
-        outputs = self.outputs.get(id(host), [])
-        for command, output in zip(self.commands, outputs, strict=False):
-            print(f"--- {command}", file=self.out)
-            if output:
-                print(output.rstrip("\n"), file=self.out)
-        if result.error is not None:
-            print(f"!!! {error_text(result.error)}", file=self.out)
-
-    def finish(self, results: list[Result]) -> None:
-        if not self.as_json:
-            return
-        data = [
-            {
-                "host": host_label(r.host),
-                "ok": r.ok,
-                "outputs": self.outputs.get(id(r.host), []),
-                "error": error_text(r.error),
-            }
-            for r in results
-        ]
-
-        def dump() -> None:
-            json.dump(data, self.out, indent=2)
-            self.out.write("\n")
-            self.out.flush()
-
-        self._safely(dump)
-
-
-class _Progress:
-    """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``."""
-
-    def __init__(self, total: int, out: IO[str]) -> None:
-        self.total, self.out = total, out
-        self.ok = self.failed = 0
-        self.draw()
-
-    def count(self, result: Result) -> None:
-        if result.ok:
-            self.ok += 1
-        else:
-            self.failed += 1
-        self.draw()
-
-    def draw(self) -> None:
-        done = self.ok + self.failed
-        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 40))
-        filled = width * done // max(1, self.total)
-        bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r\x1b[K[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
-        self.out.flush()
-
-    def clear(self) -> None:
-        self.out.write("\r\x1b[K")
-        self.out.flush()
-
-
-# -- demo ----------------------------------------------------------------------------
 
 
 def _demo(args: argparse.Namespace) -> Any:

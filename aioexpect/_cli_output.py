@@ -1,0 +1,176 @@
+"""What ``aioexpect exec`` prints: each host's block in the order of the
+targets, or JSON; a progress bar on a terminal; every message with URL
+passwords masked."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from typing import IO
+
+from ._many import Host, Result
+from ._openers import redact_url
+
+__all__ = ["OutputError", "Printer", "Progress", "error_text", "host_label", "masked"]
+
+#: A URL's password, or a ``user:password@host`` target's, in free text: up
+#: to the last ``@`` of the word, as ``redact_url`` reads a URL.
+_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]+:)(?!//)[^\s'\"]*(@)")
+
+
+def masked(text: str) -> str:
+    """``text`` with every password of a URL in it replaced by ``********``:
+    a URL given where an option value belongs ends up in messages."""
+    return _SECRET.sub(r"\1********\2", text)
+
+
+class OutputError(Exception):
+    """Writing the results to stdout failed (a closed pipe, a full disk)."""
+
+
+def host_label(host: Host | str) -> str:
+    """How a target is shown: its URL with any password masked."""
+    return redact_url(host.url if isinstance(host, Host) else host)
+
+
+def error_text(error: BaseException | None) -> str | None:
+    """``"ErrorType: message"`` (and what was being done, its notes), masked."""
+    if error is None:
+        return None
+    notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))
+    return masked(f"{type(error).__name__}: {error}{notes}")
+
+
+class Printer:
+    """Prints each host's block in input order as soon as its turn comes."""
+
+    def __init__(
+        self,
+        hosts: list[Host],
+        outputs: dict[int, list[str]],
+        commands: list[str],
+        out: IO[str],
+        progress: Progress | None,
+        *,
+        as_json: bool,
+    ) -> None:
+        self.hosts, self.outputs, self.commands = hosts, outputs, commands
+        self.out, self.progress, self.as_json = out, progress, as_json
+        self.index = {id(h): i for i, h in enumerate(hosts)}
+        self.done: dict[int, Result] = {}
+        self.next = 0
+        self.failed: OutputError | None = None
+
+    def add(self, result: Result) -> None:
+        self.done[self.index[id(result.host)]] = result
+        if self.progress is not None:
+            self.progress.count(result)
+        if not self.as_json:
+            self._safely(self._show_ready)
+
+    def _show_ready(self) -> None:
+        """The blocks whose turn has come."""
+        if self.progress is not None and self.next in self.done:
+            self.progress.clear()
+        while self.next in self.done:
+            self._block(self.done[self.next])
+            self.next += 1
+        self.out.flush()
+        if self.progress is not None:
+            self.progress.draw()
+
+    def interrupted(self) -> None:
+        """After Ctrl-C: the hosts that finished (text: those not shown yet,
+        in order, though hosts before them did not finish)."""
+        if self.as_json:
+            self.finish([self.done[i] for i in sorted(self.done)])
+            return
+
+        def rest() -> None:
+            for i in sorted(i for i in self.done if i >= self.next):
+                self._block(self.done[i])
+            self.out.flush()
+
+        self._safely(rest)
+
+    def _safely(self, write: Callable[[], None]) -> None:
+        """``write()``, unless writing failed before.  An OSError is kept for
+        ``check``: raised in run_many's callback, it would come out of its
+        task group wrapped in an exception group."""
+        if self.failed is not None:
+            return
+        try:
+            write()
+        except OSError as exc:
+            self.failed = OutputError(exc.strerror or str(exc))
+            self.failed.__cause__ = exc
+
+    def check(self) -> None:
+        """Raise ``OutputError`` if writing the output failed."""
+        if self.failed is not None:
+            raise self.failed
+
+    def _block(self, result: Result) -> None:
+        host = result.host
+        status = "ok" if result.ok else "FAILED"
+        print(f"=== {host_label(host)}  {status}  ({result.duration:.2f}s)", file=self.out)
+        outputs = self.outputs.get(id(host), [])
+        for command, output in zip(self.commands, outputs, strict=False):
+            print(f"--- {command}", file=self.out)
+            if output:
+                print(output.rstrip("\n"), file=self.out)
+        if result.error is not None:
+            print(f"!!! {error_text(result.error)}", file=self.out)
+
+    def finish(self, results: list[Result]) -> None:
+        if not self.as_json:
+            return
+        data = [
+            {
+                "host": host_label(r.host),
+                "ok": r.ok,
+                "outputs": self.outputs.get(id(r.host), []),
+                "error": error_text(r.error),
+            }
+            for r in results
+        ]
+
+        def dump() -> None:
+            json.dump(data, self.out, indent=2)
+            self.out.write("\n")
+            self.out.flush()
+
+        self._safely(dump)
+
+
+class Progress:
+    """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``."""
+
+    def __init__(self, total: int, out: IO[str]) -> None:
+        self.total, self.out = total, out
+        self.ok = self.failed = 0
+        self.draw()
+
+    def count(self, result: Result) -> None:
+        if result.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+        self.draw()
+
+    def draw(self) -> None:
+        done = self.ok + self.failed
+        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 40))
+        filled = width * done // max(1, self.total)
+        bar = "#" * filled + "." * (width - filled)
+        self.out.write(f"\r\x1b[K[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
+        self.out.flush()
+
+    def clear(self) -> None:
+        self.out.write("\r\x1b[K")
+        self.out.flush()
+
+
+# -- demo ----------------------------------------------------------------------------
