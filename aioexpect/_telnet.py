@@ -329,13 +329,16 @@ class _Protocol(asyncio.Protocol):
         return True
 
     def _spend(self) -> bool:
-        """Token bucket against negotiation storms."""
+        """Token bucket against negotiation storms (said once a storm: a
+        steady one would refill a token, and re-arm the warning, 256 times a
+        second)."""
         now = asyncio.get_running_loop().time()
         self._tokens = min(float(BURST), self._tokens + (now - self._stamp) * RATE)
         self._stamp = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0
-            self._storm_logged = False
+            if self._tokens >= BURST - 1:  # refilled: a storm, if any, is over
+                self._storm_logged = False
             return True
         if not self._storm_logged:
             self._storm_logged = True

@@ -560,7 +560,9 @@ async def test_garbage_iac_sequences_never_crash() -> None:
         await s.expect_exact(b"echo alive")
 
 
-async def test_negotiation_storm_is_answered_only_within_a_budget() -> None:
+async def test_negotiation_storm_is_answered_only_within_a_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     storm = b"\xff\xfd\x06" * 300_000  # DO TIMING-MARK, each asks for a reply
 
     async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -578,6 +580,8 @@ async def test_negotiation_storm_is_answered_only_within_a_budget() -> None:
         m = await s.expect(r"replies=(\d+)")
         replies = int(m.group(1))
         assert 1 <= replies <= _telnet.BURST + _telnet.RATE * (loop.time() - start) + 1
+    storms = [r for r in caplog.records if "negotiation storm" in r.getMessage()]
+    assert len(storms) == 1  # said once, not each time a token comes back
 
 
 async def test_unterminated_subnegotiation_stays_bounded() -> None:
