@@ -1,5 +1,5 @@
-"""Prompt handling for a Session: expect_prompt, execute, set_unique_prompt
-(the login dialog, built on these, is ``_login``).
+"""Prompt handling for a Session: expect_prompt, execute (the login dialog,
+built on these, is ``_login``; ``set_unique_prompt`` is ``_unique_prompt``).
 
 Per-session state lives here (weakly keyed by the session): whether a prompt
 was seen (*synced*), for which driver the init commands ran, and the
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-import secrets
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from . import _driver, _output
 from ._ansi import strip_ansi
 from ._driver import Driver
 from ._exceptions import (
+    AuthenticationError,
     BufferFull,
     CommandError,
     ExpectEOF,
@@ -38,7 +38,7 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["execute", "expect_prompt", "set_unique_prompt"]
+__all__ = ["execute", "expect_prompt"]
 
 #: How long ``execute`` waits for the prompt a line editor redraws after
 #: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
@@ -109,13 +109,13 @@ def _union(field: str) -> list[re.Pattern[str]]:
     return list(seen.values())
 
 
-def _auto(session: Session) -> bool:
+def auto_driver(session: Session) -> bool:
     return bool(session._auto_driver)
 
 
 def patterns_of(session: Session, field: str) -> list[re.Pattern[str]]:
     """A driver field, from every registered driver while ``auto`` is undecided."""
-    if _auto(session):
+    if auto_driver(session):
         return _union(field)
     return list(getattr(session.driver, field))
 
@@ -123,7 +123,7 @@ def patterns_of(session: Session, field: str) -> list[re.Pattern[str]]:
 def prompts_of(session: Session) -> list[re.Pattern[str]]:
     if session._prompt_override is not None:
         return list(session._prompt_override)
-    prompts = _union("prompt_patterns") if _auto(session) else list(session.prompt_patterns)
+    prompts = _union("prompt_patterns") if auto_driver(session) else list(session.prompt_patterns)
     seen = state_of(session).seen
     return prompts if seen is None else [*prompts, seen]
 
@@ -158,7 +158,7 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
-    drivers = _driver.registered() if _auto(session) else (session.driver,)
+    drivers = _driver.registered() if auto_driver(session) else (session.driver,)
     out: dict[tuple[str, int], tuple[re.Pattern[str], str]] = {}
     for driver in drivers:
         for p in driver.pager_patterns:
@@ -168,7 +168,7 @@ def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
 
 def guess_driver(session: Session, text: str) -> None:
     """Settle ``driver="auto"`` from the text read up to the first prompt."""
-    if not _auto(session):
+    if not auto_driver(session):
         return
     found = _driver.guess(strip_ansi(text))
     session.driver = found if found is not None else session.driver
@@ -191,7 +191,7 @@ def what_prompt(session: Session) -> str:
     if session._prompt_override is not None:
         shown = ", ".join(repr(p.pattern) for p in session._prompt_override)
         return f"the prompt set with set_prompt ({shown})"
-    if _auto(session):
+    if auto_driver(session):
         return "the prompt of any driver (driver='auto')"
     return f"the prompt of driver {session.driver.name!r}"
 
@@ -371,16 +371,35 @@ async def _sync(session: Session, state: _State, deadline: Deadline) -> None:
 async def _catch_up(session: Session, state: _State, deadline: Deadline) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
-    the last ``EVIDENCE`` characters, where the prompt may begin."""
+    the last ``EVIDENCE`` characters, where the prompt may begin.  A login
+    question instead (a device not logged in, ``sudo`` asking) is an
+    ``AuthenticationError`` at once rather than a time-out."""
     while True:
         try:
-            before, m, _ = await _read_to_prompt(session, deadline)
-            return str(before + m.after)
+            before, m, is_prompt = await _read_to_prompt(session, deadline, _questions(session))
         except BufferFull:
             if not drop(session, keep=EVIDENCE):  # a max_buffer too small for any prompt
                 raise
             if state.owed is not None:
                 state.owed = session._buffer.consumed  # still owed, if cancelled now
+            continue
+        if not is_prompt:  # (the question stays buffered: login() can answer it)
+            asked = escape(session.redact(session.buffer.strip()))
+            raise AuthenticationError(
+                f"the peer asks {asked!r} instead of showing a prompt: log in (login(), or"
+                " a user name: connect_telnet's, run_many's Account, the CLI's --user)"
+                " or answer it (send_secret())"
+            )
+        return str(before + m.after)
+
+
+def _questions(session: Session) -> list[re.Pattern[str]]:
+    """The driver's login and password questions, found without consuming them."""
+    asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
+    together = alternation(asks) if asks else None
+    if together is None:
+        return []
+    return [re.compile(f"(?={together.pattern})", together.flags)]  # (re caches it)
 
 
 def resized(session: Session) -> None:
@@ -407,7 +426,7 @@ def _untouched(session: Session) -> bool:
 async def run_init(session: Session, state: _State, deadline: Deadline) -> None:
     """Send the driver's init commands once per driver; failures only warn."""
     driver = session.driver
-    if state.init_for is driver or _auto(session):
+    if state.init_for is driver or auto_driver(session):
         return
     state.init_for = driver
     for command in driver.init_commands:
@@ -541,42 +560,3 @@ async def _interrupt(session: Session, deadline: Deadline) -> None:
     except ExpectTimeout:
         await session.sendline("")
         await _read_to_prompt(session, deadline)
-
-
-# -- set_unique_prompt -------------------------------------------------------------------
-
-
-def unique_prompt_command(token: str) -> str:
-    """The shell line that installs the unique prompt (bash, dash/sh, zsh).
-
-    The markers are split by quotes, so their echo never looks like them.
-    It also removes what would clutter ``execute`` output: PROMPT_COMMAND,
-    PS0, zsh's precmd hooks, right prompt and partial-line marker, and the
-    line editors (readline in bash, ZLE in zsh; with them bracketed paste
-    and redrawing): the terminal echoes plainly.
-    """
-    return (
-        "unset PROMPT_COMMAND PS0 RPROMPT RPS1 2>/dev/null; "
-        f"PS1='[aioexpect-''{token}]$ '; PS2='[aioexpect-''{token}]> '; "
-        '[ -n "$BASH_VERSION" ] &&'
-        " { bind 'set enable-bracketed-paste off'; set +o emacs +o vi; } 2>/dev/null; "
-        '[ -n "$ZSH_VERSION" ] && eval \'unsetopt prompt_sp prompt_cr; precmd_functions=();'
-        " preexec_functions=(); unset zle_bracketed_paste; unsetopt zle'; true"
-    )
-
-
-async def set_unique_prompt(session: Session, timeout: float | None) -> None:
-    """Give a POSIX shell a prompt no output can be mistaken for."""
-    require_text(session)
-    deadline = Deadline(timeout)
-    token = secrets.token_hex(4)
-    marker = re.compile(re.escape(f"[aioexpect-{token}]$") + " ?")
-    await session.sendline(unique_prompt_command(token))
-    what = "the unique prompt (is this an interactive POSIX shell?)"
-    await expect_named(session, [marker], deadline, what)
-    session.set_prompt(marker)
-    state = state_of(session)
-    state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
-    state.synced = True
-    if _auto(session):
-        session.driver = _driver.get("shell")

@@ -24,7 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _login, _options, _prompt, _reading
+from . import _login, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
@@ -418,7 +418,7 @@ class Session:
 
     async def set_unique_prompt(self, *, timeout: Timeout = ...) -> None:
         """Set PS1/PS2 of a POSIX shell to a unique marker (as pxssh does)."""
-        await _prompt.set_unique_prompt(self, self._timeout(timeout))
+        await _unique_prompt.set_unique_prompt(self, self._timeout(timeout))
 
     async def _after_open(self, *, login: tuple[str | None, str | None] | None) -> None:
         await _login.after_open(self, login)

@@ -185,6 +185,28 @@ async def test_execute_over_telnet() -> None:
         await check_device_execute(s)
 
 
+async def test_execute_before_logging_in_says_so_instead_of_timing_out() -> None:
+    async with (
+        serve_telnet(make_device(login=("admin", "pw"))) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=30) as s,
+    ):
+        with pytest.raises(aioexpect.AuthenticationError, match=r"asks 'Username:'.*log in"):
+            await s.execute("show version")
+        await s.login("admin", "pw")  # the question was taken: the dialog goes on from there
+        assert "Version" in await s.execute("show version")
+
+
+async def test_a_password_question_after_a_command_is_named_by_the_next_execute() -> None:
+    script = "printf 'ok\\n$ '; read -r _; printf 'Password: '; read -r _; printf '$ '; cat"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30) as s:
+        with pytest.raises(ExpectTimeout):
+            await s.execute("sudo true", timeout=0.5)  # the question is no prompt
+        with pytest.raises(aioexpect.AuthenticationError, match="asks 'Password:'"):
+            await s.execute("echo next")
+        await s.send_secret("s3cret")
+        await s.expect_exact("$ ")
+
+
 async def test_telnet_login_errors_name_the_server() -> None:
     async with serve_telnet(make_device(login=("admin", "pw"))) as server:
         where = f"127.0.0.1:{server.port}"
