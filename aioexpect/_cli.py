@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -409,13 +410,14 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         if progress is not None:
             progress.clear()
     printer.finish(results)
-    printer.check()
     failed = sum(not r.ok for r in results)
     plural = "" if len(results) == 1 else "s"
-    print(
-        f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed",
-        file=sys.stderr,
-    )
+    with contextlib.suppress(OSError):  # standard error may be gone too: the status says it
+        print(
+            f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed",
+            file=sys.stderr,
+        )
+    printer.check()
     return 1 if failed else 0
 
 

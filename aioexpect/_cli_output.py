@@ -17,7 +17,7 @@ __all__ = ["OutputError", "Printer", "Progress", "error_text", "host_label", "ma
 
 #: A URL's password, or a ``user:password@host`` target's, in free text: up
 #: to the last ``@`` of the word, as ``redact_url`` reads a URL.
-_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]+:)(?!//)[^\s'\"]*(@)")
+_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]*:)(?!//)\S*?(@)(?!\S*@)")
 
 
 def masked(text: str) -> str:
@@ -96,15 +96,15 @@ class Printer:
         self._safely(rest)
 
     def _safely(self, write: Callable[[], None]) -> None:
-        """``write()``, unless writing failed before.  An OSError is kept for
+        """``write()``, unless writing failed before.  Its failure is kept for
         ``check``: raised in run_many's callback, it would come out of its
         task group wrapped in an exception group."""
         if self.failed is not None:
             return
         try:
             write()
-        except OSError as exc:
-            self.failed = OutputError(exc.strerror or str(exc))
+        except (OSError, UnicodeError) as exc:  # a closed pipe, a full disk, an ASCII-only stdout
+            self.failed = OutputError(getattr(exc, "strerror", None) or str(exc))
             self.failed.__cause__ = exc
 
     def check(self) -> None:

@@ -430,11 +430,11 @@ def _alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
     if any(regex.flags != common for regex in regexes):
         if any(regex.flags & (re.VERBOSE | re.LOCALE) for regex in regexes):
             return None
-        parts = [f"(?{_letters(r.flags)}:{_body(r)})" for r in regexes]
+        parts = [f"(?{_letters(r.flags)}:{pattern_body(r)})" for r in regexes]
         common = 0
     else:
         end = "\n" if common & re.VERBOSE else ""  # a trailing comment would hide ")"
-        parts = [f"(?:{_body(r)}{end})" for r in regexes]
+        parts = [f"(?:{pattern_body(r)}{end})" for r in regexes]
     joined = "|".join(parts)
     try:
         if isinstance(regexes[0].pattern, bytes):
@@ -452,7 +452,7 @@ def _letters(flags: int) -> str:
 _GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
 
 
-def _body(regex: re.Pattern[Any]) -> str:
+def pattern_body(regex: re.Pattern[Any]) -> str:
     """``regex``'s pattern as text (bytes: one character a byte), without
     its inline global flags, so that it can stand in a group."""
     pattern = regex.pattern

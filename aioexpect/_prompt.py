@@ -31,7 +31,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._matcher import alternation
+from ._matcher import alternation, pattern_body
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
 
@@ -43,6 +43,9 @@ __all__ = ["execute", "expect_prompt"]
 #: How long ``execute`` waits for the prompt a line editor redraws after
 #: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
 REDRAW_WAIT = 0.2
+#: How long a login question must stand, nothing after it, before execute
+#: says the peer asks it (output may pause at a line like ``user:``).
+QUESTION_WAIT = 2.0
 END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
 
 
@@ -372,34 +375,39 @@ async def _catch_up(session: Session, state: _State, deadline: Deadline) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
     the last ``EVIDENCE`` characters, where the prompt may begin.  A login
-    question instead (a device not logged in, ``sudo`` asking) is an
-    ``AuthenticationError`` at once rather than a time-out."""
+    question instead (a device not logged in, ``sudo`` asking), with nothing
+    after it for ``QUESTION_WAIT``, is an ``AuthenticationError`` rather than
+    a time-out; the question stays buffered, and the prompt still owed."""
+    questions = _questions(session)
     while True:
         try:
-            before, m, is_prompt = await _read_to_prompt(session, deadline, _questions(session))
+            before, m, is_prompt = await _read_to_prompt(session, deadline, questions)
         except BufferFull:
             if not drop(session, keep=EVIDENCE):  # a max_buffer too small for any prompt
                 raise
             if state.owed is not None:
                 state.owed = session._buffer.consumed  # still owed, if cancelled now
             continue
-        if not is_prompt:  # (the question stays buffered: login() can answer it)
-            asked = escape(session.redact(session.buffer.strip()))
-            raise AuthenticationError(
-                f"the peer asks {asked!r} instead of showing a prompt: log in (login(), or"
-                " a user name: connect_telnet's, run_many's Account, the CLI's --user)"
-                " or answer it (send_secret())"
-            )
-        return str(before + m.after)
+        if is_prompt:
+            return str(before + m.after)
+        if await _more(session, deadline, QUESTION_WAIT, beyond=len(session._buffer)):
+            continue  # output that only paused there ("user:"): read on
+        state.owed = session._buffer.consumed  # a retry must not type into the dialog
+        asked = escape(session.redact(session.buffer.strip()))
+        raise AuthenticationError(
+            f"the peer asks {asked!r} instead of showing a prompt: log in (login(), or"
+            " a user name: connect_telnet's, run_many's Account, the CLI's --user)"
+            " or answer it (send_secret())"
+        )
 
 
 def _questions(session: Session) -> list[re.Pattern[str]]:
-    """The driver's login and password questions, found without consuming them."""
-    asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
-    together = alternation(asks) if asks else None
-    if together is None:
+    """The driver's login and password questions, each found without
+    consuming it; none under ``set_prompt`` (the caller's prompt decides)."""
+    if session._prompt_override is not None:
         return []
-    return [re.compile(f"(?={together.pattern})", together.flags)]  # (re caches it)
+    asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
+    return [re.compile(f"(?=(?:{pattern_body(p)}))", p.flags) for p in asks]  # (re caches)
 
 
 def resized(session: Session) -> None:
@@ -504,7 +512,7 @@ async def _past_redraw(
     the redraw repeats, and the one that ended the answer."""
     raw, is_prompt = answer
     redrawn = is_prompt and "\r" in raw and "\n" not in raw and not strip_ansi(raw).strip()
-    if redrawn and await _more(session, deadline):
+    if redrawn and await _more(session, deadline, REDRAW_WAIT):
         raw, _m, is_prompt = await _read_to_prompt(session, deadline, extra)
     line_end = raw.find("\n")
     # As received, or as redrawn: without the modes set in front of it (bash's
@@ -525,10 +533,12 @@ _LEADING_CSI = re.compile(r"\A(?:\x1b\[[0-?]*[ -/]*[@-~])+")
 _ANY = re.compile(r"(?=[\s\S])")  # matches (empty) once anything is buffered
 
 
-async def _more(session: Session, deadline: Deadline) -> bool:
-    """Whether more data arrives within ``REDRAW_WAIT`` (nothing is consumed)."""
+async def _more(session: Session, deadline: Deadline, wait: float, beyond: int = 0) -> bool:
+    """Whether more than ``beyond`` characters are buffered within ``wait``
+    seconds (nothing is consumed)."""
+    more = _ANY if not beyond else re.compile(f"(?=[\\s\\S]{{{beyond + 1}}})")
     try:
-        await session.expect(_ANY, timeout=deadline.within(REDRAW_WAIT).left())
+        await session.expect(more, timeout=deadline.within(wait).left())
     except ExpectError:
         return False
     return True

@@ -185,6 +185,23 @@ def test_a_url_where_an_option_value_belongs_is_shown_masked(args: list[str]) ->
     assert ":********@" in done.stdout + done.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("invalid choice: 'ssh://admin:hunter2@h'", "invalid choice: 'ssh://admin:********@h'"),
+        ("admin:hunter2@host", "admin:********@host"),  # no scheme
+        ("telnet://u:p@ss@h:23 and x", "telnet://u:********@h:23 and x"),  # '@' in it
+        ("ssh://:hunter2@h", "ssh://:********@h"),  # no user name
+        ("'ssh://admin:hunter2'x@h'", "'ssh://admin:********@h'"),  # a quote in it
+        ("ssh://u@h:22 at 12:30 @home, value 10:20", "ssh://u@h:22 at 12:30 @home, value 10:20"),
+    ],
+)
+def test_messages_mask_passwords(text: str, shown: str) -> None:
+    from aioexpect._cli_output import masked
+
+    assert masked(text) == shown
+
+
 def test_exec_output_that_cannot_be_written() -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run(
@@ -193,7 +210,17 @@ def test_exec_output_that_cannot_be_written() -> None:
             timeout=60, check=False,
         )  # fmt: skip
     assert done.returncode == 1
-    assert done.stderr.startswith("aioexpect: cannot write the output: No space left on device")
+    assert done.stderr.splitlines() == [
+        "aioexpect: 1 host, 1 ok, 0 failed",
+        "aioexpect: cannot write the output: No space left on device",
+    ]
+    with open("/dev/full", "w") as full:  # standard error full: the status still says it
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", "exec", "spawn:sh", "-c", "echo x"],
+            stdout=subprocess.PIPE, stderr=full, text=True, env=_env(), cwd=ROOT,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0 and "\nx\n" in done.stdout
     # A reader that stops early (`| head -1`): quiet, whatever the number of hosts.
     proc = subprocess.Popen(
         [sys.executable, "-m", "aioexpect", "exec", *["spawn:sh"] * 3, "-c", "seq 1 20000"],

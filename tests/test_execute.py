@@ -192,7 +192,10 @@ async def test_execute_before_logging_in_says_so_instead_of_timing_out() -> None
     ):
         with pytest.raises(aioexpect.AuthenticationError, match=r"asks 'Username:'.*log in"):
             await s.execute("show version")
-        await s.login("admin", "pw")  # the question was taken: the dialog goes on from there
+        with pytest.raises(aioexpect.AuthenticationError):  # a retry types nothing into it
+            await s.execute("show version")
+        assert s.buffer.endswith("Username: ")
+        await s.login("admin", "pw")  # the question waits: the dialog goes on from there
         assert "Version" in await s.execute("show version")
 
 
@@ -205,6 +208,19 @@ async def test_a_password_question_after_a_command_is_named_by_the_next_execute(
             await s.execute("echo next")
         await s.send_secret("s3cret")
         await s.expect_exact("$ ")
+
+
+async def test_late_output_that_pauses_like_a_question_is_read_on() -> None:
+    # After a time-out, the answer goes on: "user:" at the end of a chunk, and
+    # the rest a second later, is output, not a login question.
+    script = (
+        "printf '$ '; read -r _; printf 'name: web\\nuser:'; sleep 1; "
+        "printf ' root\\n$ '; read -r _; printf 'next\\n$ '; cat"
+    )
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10, driver="shell") as s:
+        with pytest.raises(ExpectTimeout):
+            await s.execute("cat app.yml", timeout=0.5)
+        assert await s.execute("echo next") == "next\n"
 
 
 async def test_telnet_login_errors_name_the_server() -> None:
