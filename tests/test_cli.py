@@ -11,7 +11,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,21 @@ def test_exec_json_reports_failures_and_exits_1() -> None:
     assert "SpawnError" in bad["error"] and "/no/such/program" in bad["error"]
 
 
+async def interrupted(
+    proc: asyncio.subprocess.Process, ready: Awaitable[None]
+) -> tuple[bytes, bytes]:
+    """Ctrl-C (SIGINT) to the CLI once ``ready`` is done; what it printed
+    (it is killed if it does not end)."""
+    try:
+        await ready
+        proc.send_signal(signal.SIGINT)
+        return await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
 async def test_exec_json_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aioexpect", "exec", "--json", "--concurrency", "1",
@@ -111,15 +126,9 @@ async def test_exec_json_interrupted_shows_the_hosts_that_finished(tmp_path: Pat
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
     )  # fmt: skip
-    try:
-        # One worker: the second host starts once the first one's result is in.
-        await wait_until(lambda: len(list(tmp_path.iterdir())) == 2, "the second host started")
-        proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+    # One worker: the second host starts once the first one's result is in.
+    started = wait_until(lambda: len(list(tmp_path.iterdir())) == 2, "the second host started")
+    out, err = await interrupted(proc, started)
     assert proc.returncode == 130, err
     data = json.loads(out)
     assert [(d["host"], d["ok"]) for d in data] == [("spawn:sh", True)]
@@ -134,21 +143,17 @@ async def test_exec_text_interrupted_shows_the_hosts_that_finished(tmp_path: Pat
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
     )  # fmt: skip
-    try:
-        logs = [tmp_path / "spawn_sh.log", tmp_path / "spawn_sh-2.log"]
+    logs = [tmp_path / "spawn_sh.log", tmp_path / "spawn_sh-2.log"]
 
-        def both_answered() -> bool:  # the output, then the prompt after it
-            texts = [log.read_text() if log.exists() else "" for log in logs]
-            return all(re.search(r"done-42\r?\n.*[$#] ", text) for text in texts)
+    def both_answered() -> bool:  # the output, then the prompt after it
+        texts = [log.read_text() if log.exists() else "" for log in logs]
+        return all(re.search(r"done-42\r?\n.*[$#] ", text) for text in texts)
 
+    async def finished() -> None:
         await wait_until(both_answered, "both shells answered")
         await asyncio.sleep(0.5)  # (their sessions close; their results reach the printer)
-        proc.send_signal(signal.SIGINT)
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+
+    out, err = await interrupted(proc, finished())
     assert proc.returncode == 130, err
     assert out.decode().count("=== spawn:sh  ok") == 2
     assert out.decode().count("\ndone-42\n") == 2
