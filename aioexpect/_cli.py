@@ -272,13 +272,16 @@ def read_hosts(lines: Sequence[str]) -> list[str]:
 def _load_hosts(path: str) -> list[str]:
     if path == "-":
         return read_hosts(sys.stdin.read().removeprefix("\ufeff").splitlines())
+    shown = masked(repr(path))
     try:
         with open(path, encoding="utf-8-sig") as f:  # a BOM, as some editors write, is no URL
             targets = read_hosts(f.read().splitlines())
         mode = os.stat(path).st_mode
     except OSError as exc:
-        raise _UsageError(f"cannot read hosts file {masked(repr(path))}: {exc.strerror}") from None
-    if mode & 0o077 and any(urlsplit(t).password for t in targets if "://" in t):
+        raise _UsageError(f"cannot read hosts file {shown}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise _UsageError(f"hosts file {shown} is not UTF-8 text ({exc.reason})") from None
+    if mode & 0o077 and any(_url_password(t) for t in targets):
         _warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
     return targets
 
@@ -334,7 +337,13 @@ def _url_user(url: str) -> str | None:
 
 
 def _url_password(url: str) -> bool:
-    return "://" in url and urlsplit(url).password is not None
+    """Whether a target holds a password (``ssh://u:pw@h``, or ``u:pw@h``)."""
+    if url.lower().startswith("spawn:"):
+        return False
+    try:
+        return urlsplit(url if "://" in url else "ssh://" + url).password is not None
+    except ValueError:  # it does not parse: its own error comes when it is opened
+        return False
 
 
 def _exec(args: argparse.Namespace) -> Any:
@@ -344,11 +353,21 @@ def _exec(args: argparse.Namespace) -> Any:
     try:
         resolve_driver(args.driver)  # "auto", or a ValueError naming the known ones
         _check_commands(args.commands)
+        _check_files(args)
         hosts = _targets(args)
     except (_UsageError, ValueError) as exc:
         print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
         return 2
     return _exec_async(args, hosts)
+
+
+def _check_files(args: argparse.Namespace) -> None:
+    """A --key or --known-hosts file that cannot be read is one usage error,
+    before any host is contacted, rather than the same failure on each."""
+    for option, path in (("--key", args.key), ("--known-hosts", args.known_hosts)):
+        if path is not None and not os.access(path, os.R_OK):
+            why = "no such file" if not os.path.exists(path) else "not readable"
+            raise _UsageError(f"{option} {masked(repr(path))}: {why}")
 
 
 def _check_commands(commands: list[str]) -> None:

@@ -300,6 +300,8 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
         (["exec", "spawn:sh", "-c", "x", "--timeout", "abc"], "not a number of seconds: 'abc'"),
         (["exec", "spawn:sh", "-c", "x", "--concurrency", "x"], "not a whole number: 'x'"),
         (["exec", "spawn:sh", "-c", "x", "--hosts", "/no/such/file"], "cannot read hosts"),
+        (["exec", "h", "-c", "x", "--key", "/no/such/key"], "--key '/no/such/key': no such file"),
+        (["exec", "h", "-c", "x", "--known-hosts", "/no/kh"], "--known-hosts '/no/kh': no such"),
         (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
         (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
         (["exec", "spawn:sh", "-c", "true", "-c", "echo a\necho b"], "give each line its own -c"),
@@ -318,12 +320,21 @@ def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
     assert log.name == "spawn_sh.log" and "logged-9" in log.read_text()
 
 
-def test_exec_warns_about_a_password_in_a_command_line_url() -> None:
-    done = cli("exec", "ssh://u:hunter2@127.0.0.1:1", "-c", "true", "--command-timeout", "5")
+@pytest.mark.parametrize("url", ["ssh://u:hunter2@127.0.0.1:1", "u:hunter2@127.0.0.1:1"])
+def test_exec_warns_about_a_password_in_a_command_line_url(url: str) -> None:
+    done = cli("exec", url, "-c", "true", "--command-timeout", "5")
     assert done.returncode == 1
     assert "visible to other users" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
     assert "u:********@127.0.0.1:1" in done.stdout
+
+
+def test_a_hosts_file_that_is_not_text_is_named(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes(b"spawn:sh\n\xff\xfe\n")
+    done = cli("exec", "--hosts", str(hosts), "-c", "true")
+    assert done.returncode == 2
+    assert f"hosts file {str(hosts)!r} is not UTF-8 text" in done.stderr
 
 
 async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
