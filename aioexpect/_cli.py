@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._cli_output import OutputError, Printer, Progress, masked
 from ._exceptions import CommandError, ExpectError
@@ -329,21 +329,28 @@ def _targets(args: argparse.Namespace) -> list[Host]:
     return hosts
 
 
-def _url_user(url: str) -> str | None:
+def _split_target(url: str) -> SplitResult | None:
+    """A network target's parts (``ssh://`` if it names no scheme); ``None``
+    for ``spawn:`` and for what does not parse (its own error comes when it
+    is opened)."""
     if url.lower().startswith("spawn:"):
         return None
-    user = urlsplit(url if "://" in url else "ssh://" + url).username
+    try:
+        return urlsplit(url if "://" in url else "ssh://" + url)
+    except ValueError:
+        return None
+
+
+def _url_user(url: str) -> str | None:
+    parts = _split_target(url)
+    user = None if parts is None else parts.username
     return None if user is None else unquote(user)
 
 
 def _url_password(url: str) -> bool:
     """Whether a target holds a password (``ssh://u:pw@h``, or ``u:pw@h``)."""
-    if url.lower().startswith("spawn:"):
-        return False
-    try:
-        return urlsplit(url if "://" in url else "ssh://" + url).password is not None
-    except ValueError:  # it does not parse: its own error comes when it is opened
-        return False
+    parts = _split_target(url)
+    return parts is not None and parts.password is not None
 
 
 def _exec(args: argparse.Namespace) -> Any:
@@ -421,8 +428,6 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
         return 2
     except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown all the same
-        if progress is not None:
-            progress.clear()
         printer.interrupted()
         raise
     finally:

@@ -84,6 +84,8 @@ class Printer:
     def interrupted(self) -> None:
         """After Ctrl-C: the hosts that finished (text: those not shown yet,
         in order, though hosts before them did not finish)."""
+        if self.progress is not None:
+            self.progress.clear()
         if self.as_json:
             self.finish([self.done[i] for i in sorted(self.done)])
             return

@@ -215,17 +215,16 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     if "session_timeout" in options:
         options["timeout"] = options.pop("session_timeout")
     unknown = sorted(set(options) - _SPAWN_OPTIONS - _TELNET_OPTIONS - _SSH_NAMED)
+    why = ""
     if unknown:  # asyncssh's own options: only then load it
-        what = f"run_many got unknown option(s): {', '.join(unknown)}"
         try:
             from . import _ssh
+
+            unknown = sorted(set(unknown) - _ssh.option_names())
         except ImportError as exc:  # a broken install: say so, but name the options
-            raise TypeError(
-                f"{what} (asyncssh, which has options of its own, fails to import: {exc})"
-            ) from exc
-        unknown = sorted(set(unknown) - _ssh.option_names())
+            why = f" (asyncssh, which has options of its own, fails to import: {exc})"
     if unknown:
-        raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}")
+        raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}{why}")
     if "driver" in options:
         resolve_driver(options["driver"])  # "auto", or a ValueError naming the known ones
     if "encoding" in options and options["encoding"] is None:

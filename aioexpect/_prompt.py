@@ -136,6 +136,7 @@ def _learn(session: Session, prompt: str) -> None:
     (three visible characters or more: not a bare ``$ ``) to be found
     anywhere at the end of the output."""
     state = state_of(session)
+    state.prompt_text = prompt  # (for a late redraw, whatever the patterns)
     if session._prompt_override is not None:
         return
     if prompt == state.seen_text:
@@ -244,7 +245,6 @@ async def _read_to_prompt(
         if m.index < len(prompts):
             m = _unglue(session, m, len(prompts) - 1)
             _learn(session, m.after)
-            state_of(session).prompt_text = m.after
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)
@@ -476,8 +476,9 @@ async def _answer(session: Session, state: _State, command: str, deadline: Deadl
     if state.redraw_due:
         state.redraw_due = False
         prompts = (last_prompt, state.prompt_text)
-        answer = await _past_redraw(session, (raw, is_prompt), prompts, command, deadline, extra)
-        raw, is_prompt = answer
+        raw, is_prompt = await _past_redraw(
+            session, (raw, is_prompt), prompts, command, deadline, extra
+        )
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
     output = _output.clean_output(raw, command)
@@ -530,13 +531,10 @@ async def _past_redraw(
 _LEADING_CSI = re.compile(r"\A(?:\x1b\[[0-?]*[ -/]*[@-~])+")
 
 
-_ANY = re.compile(r"(?=[\s\S])")  # matches (empty) once anything is buffered
-
-
 async def _more(session: Session, deadline: Deadline, wait: float, beyond: int = 0) -> bool:
     """Whether more than ``beyond`` characters are buffered within ``wait``
     seconds (nothing is consumed)."""
-    more = _ANY if not beyond else re.compile(f"(?=[\\s\\S]{{{beyond + 1}}})")
+    more = re.compile(f"(?=[\\s\\S]{{{beyond + 1}}})")  # (empty) once enough is buffered
     try:
         await session.expect(more, timeout=deadline.within(wait).left())
     except ExpectError:
