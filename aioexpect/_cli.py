@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     demo.add_argument("--json", action="store_true", help="print the results as JSON")
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=_demo, parser=demo)
     _add_console(sub)
     return parser
 
@@ -147,7 +147,7 @@ def _add_exec(sub: Any) -> None:
         p.add_argument(
             flag, dest="password_option", nargs="?", const="", default=None, help=argparse.SUPPRESS
         )
-    p.set_defaults(func=_exec)
+    p.set_defaults(func=_exec, parser=p)
 
 
 def _add_console(sub: Any) -> None:
@@ -212,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
     if extra and not getattr(args, "any_arguments", False):
-        parser.error(f"unrecognized arguments: {_unrecognized(extra)}")
+        # the subcommand's usage, not the top level's: that is where the option belongs
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {_unrecognized(extra)}")
     if args.verbose:
         level = logging.DEBUG if args.verbose > 1 else logging.INFO
         logging.basicConfig(level=level, format="%(name)s: %(levelname)s: %(message)s")

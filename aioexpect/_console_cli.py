@@ -48,7 +48,7 @@ def register(subparsers: Subparsers) -> None:
         allow_abbrev=False,
     )
     _add_serving(console)
-    console.set_defaults(func=console_command)
+    console.set_defaults(func=console_command, parser=console)
     program = subparsers.add_parser(
         "run",
         help="run a Python program with the console served into it",
@@ -66,7 +66,7 @@ def register(subparsers: Subparsers) -> None:
         help="-m MODULE [ARGS...]: run a module, as python3 -m does",
     )
     program.add_argument("program", nargs=argparse.REMAINDER, metavar="FILE [ARGS...]")
-    program.set_defaults(func=run_command)
+    program.set_defaults(func=run_command, parser=program)
 
 
 def _add_serving(parser: argparse.ArgumentParser) -> None:

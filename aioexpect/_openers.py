@@ -304,7 +304,10 @@ def parse_url(url: str) -> SplitResult:
             f"the user name or password in {redact_url(url)!r} holds '/', '?' or '#': "
             "percent-encode it (%2F, %3F, %23) or pass it as an argument"
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL", and the like: name the URL
+        raise ValueError(f"bad URL {redact_url(url)!r}: {exc}") from None
     try:
         parts.port  # noqa: B018  (validates the port)
     except ValueError as exc:

@@ -276,6 +276,7 @@ def test_a_mistyped_option_is_named_without_its_value() -> None:
         assert done.returncode == 2
         assert "unrecognized arguments: " + args[0][:2] in done.stderr
         assert "hunter2" not in done.stderr + done.stdout
+        assert done.stderr.startswith("usage: aioexpect exec ")  # exec's options, not the top's
 
 
 def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("ssh://", ValueError, "no host"),
         ("spawn:", ValueError, "names no command"),
         ("ssh://u:s3cret@host:notaport", ValueError, "bad port"),
+        ("ssh://u:s3cret@[::1", ValueError, r"bad URL 'ssh://u:\*+@\[::1': Invalid IPv6"),
         # A password with a URL delimiter, unencoded: urlsplit would end the
         # host there (and quote the password in its own message).
         ("ssh://u:s3cret#x@host", ValueError, "percent-encode"),
