@@ -27,6 +27,7 @@ MARKERS: dict[str, str] = {
     "ssh_shell.py": "refused: HostKeyError",
     "telnetlib_style.py": "logged in",
     "virtual_router.py": "driver guessed: ios",
+    "watch_processes.py": "warnings seen by the monitors: 3",
 }
 
 
