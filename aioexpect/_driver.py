@@ -112,7 +112,7 @@ class Driver:
         description: str = "",
     ) -> None:
         if not isinstance(name, str) or not name:
-            raise ValueError("a driver needs a non-empty name")
+            raise (ValueError if name == "" else TypeError)("a driver needs a non-empty name")
         setattr_ = object.__setattr__
         setattr_(self, "name", name)
         for key, value in (

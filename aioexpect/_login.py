@@ -8,6 +8,7 @@ a failure message after sending, or a question it cannot answer raises
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -43,10 +44,16 @@ _QUESTION = re.compile(
 )
 
 
-async def after_open(session: Session, login: tuple[str | None, str | None] | None) -> None:
-    """Called once by the openers after the session is built."""
+async def after_open(
+    session: Session, login: tuple[str | None, str | None] | None, started: float
+) -> None:
+    """Called once by the openers after the session is built; ``started``:
+    the loop time the opening began, whose time-out the login shares."""
     if login is not None:
-        await session.login(*login)
+        timeout = session.timeout
+        if timeout is not None:
+            timeout = max(0.0, timeout - (asyncio.get_running_loop().time() - started))
+        await session.login(*login, timeout=timeout)
 
 
 async def login(
@@ -57,9 +64,6 @@ async def login(
     Rejected credentials raise ``AuthenticationError`` as soon as the device
     says so or asks again; a yes/no question raises it at once.
     """
-    for name, value in (("username", username), ("password", password)):
-        if value is not None and not isinstance(value, str):
-            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
     require_text(session)
     deadline = Deadline(timeout)
     state = state_of(session)

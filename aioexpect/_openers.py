@@ -6,6 +6,7 @@ opens the session and closes it on exit (as ``asyncssh.connect`` does).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -44,7 +45,9 @@ async def _start(
     secrets: Sequence[str] = (),
     login: tuple[str | None, str | None] | None = None,
 ) -> Session:
-    """Open a transport, wrap it in a Session; close it again if that fails."""
+    """Open a transport, wrap it in a Session; close it again if that fails.
+    Opening and logging in share one deadline: the session's time-out."""
+    started = asyncio.get_running_loop().time()
     transport = await open_transport()
     try:
         session = Session(transport, secrets=secrets, **options)
@@ -52,7 +55,7 @@ async def _start(
         await transport.close(force=True)
         raise
     try:
-        await session._after_open(login=login)
+        await session._after_open(login=login, started=started)
     except BaseException:
         await session.close(force=True)
         raise
@@ -68,6 +71,11 @@ def _session_options(
     logfile: Logfile,
     driver: str | Driver,
 ) -> dict[str, Any]:
+    """The Session's options, checked now: before anything is started or
+    any connection (and login) is made."""
+    _options.check_session_options(
+        timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
+    )
     return {
         "timeout": timeout,
         "encoding": encoding,
@@ -166,6 +174,14 @@ def connect_ssh(
     ``known_hosts=None`` turns checking off (with a warning).  Other keyword
     arguments go to ``asyncssh.connect`` (keepalive options, for example).
     """
+    _options.check_peer(host, port)
+    _options.check_credentials(username, password)
+    if term_type is not None and not isinstance(term_type, str):
+        raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
+    if command is not None and not isinstance(command, str):
+        raise TypeError(f"command must be a str or None, not {type(command).__name__}")
+    if asyncssh_options:
+        _check_asyncssh_options(asyncssh_options)
     _check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -216,6 +232,10 @@ def connect_telnet(
 
     Telnet is cleartext: use it on trusted networks and test benches only.
     """
+    _options.check_peer(host, port)
+    _options.check_credentials(username, password)
+    if not isinstance(term_type, str) or not term_type.isascii():
+        raise ValueError(f"term_type must be an ASCII str, not {term_type!r}")
     _check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -244,15 +264,31 @@ def connect_telnet(
         try:
             return await _start(open_transport, options, secrets=secrets, login=login)
         except AuthenticationError as exc:  # named like the SSH opener's
-            message = f"telnet login to {host}:{port} failed: {exc}"
+            message = f"telnet login to {_options.peer_name(host, port)} failed: {exc}"
             raise AuthenticationError(message, host=host, port=port) from exc
         except (ExpectError, ConnectionLostError) as exc:
             # The login dialog is part of connecting: a peer that never asks,
             # or leaves, fails the connection.
-            message = f"telnet login to {host}:{port} did not reach a prompt: {exc}"
+            message = (
+                f"telnet login to {_options.peer_name(host, port)} did not reach a prompt: {exc}"
+            )
             raise ConnectError(message, host=host, port=port) from exc
 
     return Opener(start)
+
+
+def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
+    """A keyword neither ``connect_ssh`` nor ``asyncssh.connect`` takes is a
+    ``TypeError`` now, naming ``connect_ssh``, rather than asyncssh's own
+    when the opener is awaited."""
+    from . import _ssh  # the options are asyncssh's: it loads here, not at import
+
+    unknown = sorted(set(options) - _ssh.option_names())
+    if unknown:
+        raise TypeError(
+            f"connect_ssh() got unexpected keyword argument(s): {', '.join(unknown)} "
+            "(neither aioexpect's nor asyncssh.connect's)"
+        )
 
 
 def connect(url: str, **options: Any) -> Opener:
@@ -273,17 +309,24 @@ def connect(url: str, **options: Any) -> Opener:
     if scheme not in ("ssh", "telnet"):
         raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
     parts = parse_url(url)
-    host = parts.hostname or ""
+    host = unquote(parts.hostname or "")  # an IPv6 zone: [fe80::1%25eth0]
     if not host:
         raise ValueError(f"URL has no host: {redact_url(url)}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(
+            f"{scheme}:// URLs take no path, query or fragment: {redact_url(url)!r} "
+            "(options are keyword arguments)"
+        )
     for key, value in (("username", parts.username), ("password", parts.password)):
         if value is not None:
             if key in options:
                 raise ValueError(f"{key} given both in the URL and as an argument")
             options[key] = unquote(value)
+    default = 22 if scheme == "ssh" else 23
+    port = default if parts.port is None else parts.port
     if scheme == "ssh":
-        return connect_ssh(host, parts.port or 22, **options)
-    return connect_telnet(host, parts.port or 23, **options)
+        return connect_ssh(host, port, **options)
+    return connect_telnet(host, port, **options)
 
 
 def split_command(line: str) -> list[str]:
@@ -309,7 +352,8 @@ def parse_url(url: str) -> SplitResult:
     except ValueError as exc:  # "Invalid IPv6 URL", and the like: name the URL
         raise ValueError(f"bad URL {redact_url(url)!r}: {exc}") from None
     try:
-        parts.port  # noqa: B018  (validates the port)
+        if parts.port == 0:
+            raise ValueError("port 0 names no service")
     except ValueError as exc:
         raise ValueError(f"bad port in URL {redact_url(url)}: {exc}") from None
     return parts

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._decode import check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
 from ._redact import escape
@@ -19,13 +20,17 @@ __all__ = [
     "MIN_CANON",
     "as_text",
     "check_line_limit",
+    "check_credentials",
+    "check_peer",
     "check_port",
+    "check_session_options",
     "check_timeout",
     "close_logfile",
     "control_code",
     "forget_logger",
     "open_logfile",
     "originals",
+    "peer_name",
     "record",
     "resolve_driver",
 ]
@@ -131,14 +136,62 @@ def check_port(port: Any, lowest: int = 1) -> None:
         raise ValueError(f"port must be an int from {lowest} to 65535, not {port!r}")
 
 
+def check_peer(host: Any, port: Any) -> None:
+    """``TypeError``/``ValueError`` unless ``host`` names a host and ``port``
+    a TCP port to connect to."""
+    if not isinstance(host, str) or not host:
+        raise TypeError(f"host must be a non-empty str, not {host!r}")
+    check_port(port)
+
+
+def peer_name(host: str, port: int) -> str:
+    """``host:port`` for messages; ``[host]:port`` for an IPv6 address."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def check_credentials(username: Any, password: Any) -> None:
+    for name, value in (("username", username), ("password", password)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if timeout < 0:
-        raise ValueError(f"timeout must not be negative, not {timeout!r}")
+    if not timeout >= 0:  # negative, or NaN (which no deadline compares with)
+        raise ValueError(f"timeout must be a number of seconds from 0 up, not {timeout!r}")
     return float(timeout)
+
+
+def check_session_options(
+    timeout: Any,
+    encoding: Any,
+    codec_errors: Any,
+    max_buffer: Any,
+    strip_ansi: Any,
+    logfile: Any,
+    driver: Any,
+) -> None:
+    """``TypeError``/``ValueError`` for a bad session option.  The openers
+    call it before connecting, so that a typo is not found only after the
+    device has seen (and logged) a login."""
+    check_timeout(timeout)
+    if encoding is not None and not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a codec name or None, not {encoding!r}")
+    if not isinstance(codec_errors, str):
+        raise TypeError(f"codec_errors must be an error handler's name, not {codec_errors!r}")
+    check_codec(encoding, codec_errors)
+    if max_buffer is not None and (
+        isinstance(max_buffer, bool) or not isinstance(max_buffer, int) or max_buffer <= 0
+    ):
+        raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
+    if not isinstance(strip_ansi, bool):
+        raise TypeError(f"strip_ansi must be True or False, not {strip_ansi!r}")
+    if not (logfile is None or isinstance(logfile, str | os.PathLike) or hasattr(logfile, "write")):
+        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
+    resolve_driver(driver)
 
 
 def originals(patterns: Any) -> list[Any]:
@@ -163,8 +216,6 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
             return open_private(logfile, os.O_APPEND), True
         except OSError as exc:
             raise ValueError(f"cannot open logfile {os.fspath(logfile)!r}: {exc.strerror}") from exc
-    if not hasattr(logfile, "write"):
-        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     return logfile, False
 
 

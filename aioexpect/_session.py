@@ -88,13 +88,10 @@ class Session:
         self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
+        _options.check_session_options(
+            timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
+        )
         self.timeout = _options.check_timeout(timeout)
-        if max_buffer is not None and (
-            isinstance(max_buffer, bool) or not isinstance(max_buffer, int) or max_buffer <= 0
-        ):
-            raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
-        if not isinstance(strip_ansi, bool):
-            raise TypeError(f"strip_ansi must be True or False, not {strip_ansi!r}")
         self.id = next(_ids)
         self.transport = transport
         self.encoding = encoding
@@ -404,6 +401,7 @@ class Session:
         self, username: str | None = None, password: str | None = None, *, timeout: Timeout = ...
     ) -> Match:
         """Answer username/password prompts; return the first prompt's match."""
+        _options.check_credentials(username, password)
         if password is not None:
             self._redactor.add(password)
         return await _login.login(self, username, password, self._timeout(timeout))
@@ -420,8 +418,10 @@ class Session:
         """Set PS1/PS2 of a POSIX shell to a unique marker (as pxssh does)."""
         await _unique_prompt.set_unique_prompt(self, self._timeout(timeout))
 
-    async def _after_open(self, *, login: tuple[str | None, str | None] | None) -> None:
-        await _login.after_open(self, login)
+    async def _after_open(
+        self, *, login: tuple[str | None, str | None] | None, started: float
+    ) -> None:
+        await _login.after_open(self, login, started)
 
     async def _expect(self, searcher: Searcher, timeout: Timeout, *, consume: bool = True) -> Match:
         found = await self._wait(searcher, self._timeout(timeout))

@@ -32,7 +32,7 @@ from ._exceptions import (
     HostKeyError,
 )
 from ._inbox import Inbox, OnData, OnEnd, Pusher
-from ._options import check_port
+from ._options import peer_name
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -330,7 +330,9 @@ def _read_known_hosts(path: str, host: str, port: int) -> Any:
         return asyncssh.read_known_hosts(path)
     except ValueError as exc:
         raise HostKeyError(
-            f"cannot check the SSH host key of {host}:{port}: {path}: {exc}", host=host, port=port
+            f"cannot check the SSH host key of {peer_name(host, port)}: {path}: {exc}",
+            host=host,
+            port=port,
         ) from None
     except OSError as exc:
         raise ConnectError(
@@ -363,16 +365,6 @@ def _connect_options(
     return options
 
 
-def _check_args(host: Any, port: Any, term_type: Any, command: Any) -> None:
-    if not isinstance(host, str) or not host:
-        raise TypeError(f"host must be a non-empty str, not {host!r}")
-    check_port(port)
-    if term_type is not None and not isinstance(term_type, str):
-        raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
-    if command is not None and not isinstance(command, str):
-        raise TypeError(f"command must be a str or None, not {type(command).__name__}")
-
-
 async def open_ssh(
     host: str,
     port: int,
@@ -389,12 +381,12 @@ async def open_ssh(
 ) -> Transport:
     """Connect, authenticate and open a shell (or ``command``) channel.
 
-    ``term_type=None`` asks for no pty.  The whole of it — DNS, TCP, key
+    ``term_type=None`` asks for no pty.  The arguments are checked by
+    ``connect_ssh``.  The whole of it — DNS, TCP, key
     exchange, authentication, channel — must finish within
     ``connect_timeout`` seconds (``None``: no limit).
     """
-    _check_args(host, port, term_type, command)
-    peer = f"{host}:{port}"
+    peer = peer_name(host, port)
     trusted = _resolve_known_hosts(known_hosts, host, port)
     options = _connect_options(username, password, client_keys, trusted, asyncssh_options)
     rows, cols = dimensions
@@ -447,7 +439,7 @@ def _translate(
     text = str(exc) or type(exc).__name__
     if password:
         text = text.replace(password, _MASK)
-    peer = f"{host}:{port}"
+    peer = peer_name(host, port)
     if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
         return HostKeyError(
             f"SSH host key of {peer} has CHANGED: it is not the one known_hosts holds for it"

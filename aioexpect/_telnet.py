@@ -41,7 +41,7 @@ from telnetlib3.telopt import WONT as SEND_WONT
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
-from ._options import check_port
+from ._options import peer_name
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -124,16 +124,18 @@ class _BinaryOffer:
         if writer.outbinary or not writer.pending_option.enabled(SEND_WILL + BINARY):
             self.settle()
 
-    async def wait(self, connect_timeout: float | None) -> None:
+    async def wait(self, connect_timeout: float | None, until: float | None) -> None:
         """Wait for the first option command, then for the answer to ours;
-        each wait bounded, and by a quarter of ``connect_timeout``."""
+        each wait bounded, and by a quarter of ``connect_timeout``; all of
+        it ends at the loop time ``until`` (the opening's deadline)."""
         cap = math.inf if connect_timeout is None else connect_timeout / 4
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(min(FIRST_WORD_WAIT, cap)):
-                await self.moved.wait()
-            if self.offered:
-                async with asyncio.timeout(min(BINARY_ANSWER_WAIT, cap)):
-                    await self.settled.wait()
+            async with asyncio.timeout_at(until):
+                async with asyncio.timeout(min(FIRST_WORD_WAIT, cap)):
+                    await self.moved.wait()
+                if self.offered:
+                    async with asyncio.timeout(min(BINARY_ANSWER_WAIT, cap)):
+                        await self.settled.wait()
 
     def finish(self, writer: TelnetWriter | None) -> None:
         """Settle for good: binary if agreed, else the NVT for the rest of the
@@ -539,13 +541,9 @@ async def open_telnet(
     is returned as soon as the connection is up.  ``encoding`` is also what
     we accept if the server proposes a CHARSET; the session decodes.
     """
-    if not isinstance(host, str) or not host:
-        raise TypeError(f"host must be a non-empty str, not {host!r}")
-    check_port(port)
-    if not isinstance(term_type, str) or not term_type.isascii():
-        raise ValueError(f"term_type must be an ASCII str, not {term_type!r}")
-    peer = f"{host}:{port}"
+    peer = peer_name(host, port)
     loop = asyncio.get_running_loop()
+    until = None if connect_timeout is None else loop.time() + connect_timeout
     try:
         async with asyncio.timeout(connect_timeout):
             transport, protocol = await loop.create_connection(
@@ -562,7 +560,7 @@ async def open_telnet(
             f"telnet connection to {peer} failed: {exc}", host=host, port=port
         ) from exc
     try:
-        await protocol.binary.wait(connect_timeout)
+        await protocol.binary.wait(connect_timeout, until)
     except BaseException:
         transport.abort()
         raise

@@ -69,6 +69,8 @@ def test_bad_driver_arguments(kwargs: dict[str, Any], error: type[Exception]) ->
 def test_a_driver_needs_a_name() -> None:
     with pytest.raises(ValueError, match="name"):
         Driver("")
+    with pytest.raises(TypeError, match="name"):
+        Driver(5)  # type: ignore[arg-type]
 
 
 # -- the registry --------------------------------------------------------------------

@@ -4,6 +4,7 @@ argument checking, and ``aioexpect.run``."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 import uvloop
@@ -36,6 +37,12 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("spawn:", ValueError, "names no command"),
         ("ssh://u:s3cret@host:notaport", ValueError, "bad port"),
         ("ssh://u:s3cret@[::1", ValueError, r"bad URL 'ssh://u:\*+@\[::1': Invalid IPv6"),
+        # Port 0 is no service, not "the default port" (where the password would go).
+        ("ssh://u:s3cret@host:0", ValueError, "bad port.*port 0"),
+        ("telnet://u:s3cret@host:0", ValueError, "bad port"),
+        # Options are arguments: a query or path would be silently ignored.
+        ("ssh://u:s3cret@host:22?timeout=5", ValueError, "no path, query or fragment"),
+        ("telnet://u:s3cret@host/config", ValueError, "no path, query or fragment"),
         # A password with a URL delimiter, unencoded: urlsplit would end the
         # host there (and quote the password in its own message).
         ("ssh://u:s3cret#x@host", ValueError, "percent-encode"),
@@ -47,6 +54,62 @@ def test_bad_urls_are_value_errors(url, error, text):
     with pytest.raises(error, match=text) as info:
         aioexpect.connect(url)
     assert "s3cret" not in str(info.value)
+
+
+async def test_a_url_may_end_with_a_slash_and_name_an_ipv6_zone():
+    # The zone is percent-encoded in a URL (%25) and dialled decoded; the
+    # error names the peer in brackets (refused, unresolvable, or timed out).
+    with pytest.raises(aioexpect.ConnectError) as info:
+        await aioexpect.connect("telnet://[fe80::1%25nosuchif0]:1/", timeout=0.5)
+    assert "[fe80::1%nosuchif0]:1" in str(info.value)
+    with pytest.raises(ValueError, match="bad port"):
+        aioexpect.connect("ssh://h:70000")
+
+
+def test_network_openers_check_their_arguments_before_connecting():
+    # Raised by the call itself: nothing is dialled, no device sees a login
+    # before a typo in a session option is found.  Port 1 has no server.
+    for opener in (aioexpect.connect_ssh, aioexpect.connect_telnet):
+        bad: list[tuple[dict[str, object], type[Exception], str]] = [
+            ({"timeout": -1}, ValueError, "timeout must be"),
+            ({"timeout": float("nan")}, ValueError, "timeout must be"),
+            ({"timeout": "3"}, TypeError, "timeout must be"),
+            ({"max_buffer": 0}, ValueError, "max_buffer"),
+            ({"driver": "bogus"}, ValueError, "bogus"),
+            ({"encoding": "bogus"}, ValueError, "unknown encoding"),
+            ({"codec_errors": "bogus"}, ValueError, "codec_errors"),
+            ({"logfile": 123}, TypeError, "logfile"),
+            ({"strip_ansi": "yes"}, TypeError, "strip_ansi"),
+            ({"username": 5}, TypeError, "username must be a str"),
+            ({"password": 5}, TypeError, "password must be a str"),
+        ]
+        for kwargs, error, text in bad:
+            with pytest.raises(error, match=text):
+                opener("127.0.0.1", 1, **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="port must be"):
+            opener("127.0.0.1", 0)
+        with pytest.raises(TypeError, match="host must be"):
+            opener("", 22)
+    with pytest.raises(TypeError, match=r"connect_ssh\(\) got unexpected .*timout"):
+        aioexpect.connect_ssh("127.0.0.1", 1, timout=3)
+    aioexpect.connect_ssh("127.0.0.1", 1, keepalive_interval=5)  # asyncssh's own: taken
+    with pytest.raises(ValueError, match="term_type"):
+        aioexpect.connect_telnet("127.0.0.1", 1, term_type="vté")
+
+
+async def test_network_errors_show_an_ipv6_peer_in_brackets():
+    with socket.socket(socket.AF_INET6) if socket.has_ipv6 else socket.socket() as probe:
+        host = "::1" if socket.has_ipv6 else None
+        if host is None:
+            pytest.skip("no IPv6 here")
+        try:
+            probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback here")
+        port = probe.getsockname()[1]  # bound, not listening: refused
+        with pytest.raises(aioexpect.ConnectError) as info:
+            await aioexpect.connect_telnet("::1", port, timeout=5)
+    assert f"[::1]:{port}" in str(info.value)
 
 
 def test_url_credentials_conflicting_with_arguments():

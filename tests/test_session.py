@@ -332,6 +332,8 @@ async def test_bad_arguments_are_plain_errors_and_session_stays_usable():
             await s.expect("x", timeout="soon")  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             await s.expect("x", timeout=-1)
+        with pytest.raises(ValueError, match="timeout"):  # no deadline compares with NaN
+            await s.expect("x", timeout=float("nan"))
         with pytest.raises(TypeError):
             s.set_winsize(10, 10)
         with pytest.raises(TypeError, match="escape_character"):

@@ -460,6 +460,20 @@ async def test_a_silent_peer_delays_the_session_within_bounds() -> None:
                 assert s.linesep == "\r\n"
 
 
+async def test_opening_and_logging_in_share_one_deadline() -> None:
+    # A silent peer and a login to do: the short wait for telnet options
+    # comes out of the time-out, not on top of it (it once added 0.5 s).
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    loop = asyncio.get_running_loop()
+    async with raw_server(silent) as port:
+        start = loop.time()
+        with pytest.raises(aioexpect.ConnectError, match="did not reach a prompt"):
+            await connect(port, timeout=1.0, username="u", password="p")
+        assert 1.0 <= loop.time() - start < 1.25
+
+
 async def test_ascii_sessions_never_offer_binary_nor_wait() -> None:
     async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"\xff\xfd\x00")  # DO BINARY: refused
