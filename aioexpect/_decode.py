@@ -68,10 +68,16 @@ class Decoder:
         return text
 
     def flush(self) -> Any:
-        """End of input: whatever an incomplete sequence decodes to."""
+        """End of input: whatever an incomplete sequence decodes to.  With
+        ``errors="strict"``, an incomplete one is a ``UnicodeDecodeError``
+        whose ``valid`` attribute is the (empty) text before it."""
         if self.bytes_mode:
             return b""
-        if self._generic is not None:
-            return self._generic(b"", True)
-        pending, self._pending = self._pending, b""
-        return codecs.utf_8_decode(pending, self._errors, True)[0]
+        try:
+            if self._generic is not None:
+                return self._generic(b"", True)
+            pending, self._pending = self._pending, b""
+            return codecs.utf_8_decode(pending, self._errors, True)[0]
+        except UnicodeDecodeError as exc:
+            exc.valid = ""  # type: ignore[attr-defined]
+            raise

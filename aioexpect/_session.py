@@ -289,7 +289,10 @@ class Session:
             raise error
 
     def _on_eof(self, error: BaseException | None = None) -> None:
-        tail = self._decoder.flush()
+        try:
+            tail = self._decoder.flush()
+        except UnicodeDecodeError as exc:  # strict: an incomplete character at the end
+            tail, error = exc.valid, error or exc  # type: ignore[attr-defined]
         if self._ansi is not None:
             tail = self._ansi.feed(tail) + self._ansi.flush()
         self._deliver(tail)

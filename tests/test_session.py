@@ -97,6 +97,41 @@ async def test_strict_decoding_keeps_the_valid_text_and_says_why_it_stopped(capl
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "pieces", "stay"),
+    [
+        ("utf-8", [b"ok \xe2\x82", b"X rest\n"], True),  # a character cut, then a bad byte
+        ("utf-8", [b"ok \xe2\x82", b"X rest\n"], False),  # ... and the program ends
+        ("utf-8", [b"ok \xe2\x82"], False),  # a character cut by the end of the output
+        ("utf-16-le", [b"o\x00k\x00 \x00!"], False),  # an odd byte at the end
+    ],
+)
+async def test_strict_decoding_split_across_reads_is_reported(caplog, encoding, pieces, stay):
+    # A bad sequence that starts at the end of one read failed again while
+    # the first failure was handled: the error escaped into the event loop,
+    # the wait hung (or saw a clean end of file, the rest dropped).
+    script = (
+        "import sys, time\n"
+        f"for piece in {pieces!r}:\n"
+        "    sys.stdout.buffer.write(piece); sys.stdout.flush(); time.sleep(0.2)\n"
+        + ("time.sleep(30)\n" if stay else "")
+    )
+    async with aioexpect.spawn(
+        sys.executable,
+        ["-c", script],
+        pty=False,
+        encoding=encoding,
+        codec_errors="strict",
+        timeout=10,
+    ) as s:
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
+            await s.expect(["rest", aioexpect.EOF])
+        assert s.buffer == "ok "
+        with pytest.raises(aioexpect.ConnectionLostError):  # every wait, not a clean end
+            await s.read_all()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 @pytest.mark.parametrize("reader", ["read_all", "read_some", "lines", "expect_eof"])
 async def test_strict_decoding_is_never_taken_for_the_end(reader):
     """The child goes on after the bad byte: a reader must not return as if
