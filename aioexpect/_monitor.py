@@ -44,7 +44,7 @@ class Monitor:
         buf.append(text)
         searcher = Searcher([self._pattern], [self._original])
         while (found := searcher.search(buf)) is not None:
-            match = searcher.match(buf, found)
+            match = searcher.match(buf, found, session.redact)  # its repr masks secrets
             self._fire(session, match)
             searcher = Searcher([self._pattern], [self._original])
         # Keep what a later match could still start in (the scan's resume

@@ -207,8 +207,18 @@ def info(session: Session) -> dict[str, Any]:
         "bytes_in": session.bytes_in,
         "bytes_out": session.bytes_out,
         "buffered": len(session._buffer),
-        "waiting_for": session.waiting_for,
+        "waiting_for": _shown_patterns(session),
     }
+
+
+def _shown_patterns(session: Session) -> list[Any] | None:
+    """The pending read's patterns for display: each one's source, secrets
+    masked (``waiting_for`` itself keeps the patterns as given)."""
+    waiting = session.waiting_for
+    if waiting is None:
+        return None
+    sources = (getattr(p, "pattern", p) for p in waiting)
+    return [session.redact(p) if isinstance(p, str | bytes) else p for p in sources]
 
 
 def drop(session: Session, *, keep: int) -> int:

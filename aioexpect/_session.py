@@ -461,7 +461,8 @@ class Session:
         self._check_open()
         if self._waiter is not None:
             raise BusyError(
-                f"session #{self.id} already has a reader waiting for {self.waiting_for!r}"
+                f"session #{self.id} already has a reader waiting for "
+                + self._redactor.redact(repr(self.waiting_for))
             )
         result = self._check(searcher)
         if result is not None:

@@ -5,6 +5,7 @@ back-pressure at max_buffer, one reader, secrets, monitors."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import io
 import logging
@@ -20,7 +21,7 @@ from aioexpect._matcher import normalize_patterns
 from aioexpect._monitor import Monitor
 from aioexpect.testing import memory_pair
 
-from .helpers import opened
+from .helpers import opened, wait_until
 from .splits import splits
 
 log = logging.getLogger("test")
@@ -516,6 +517,32 @@ async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
     assert "hunter2" not in caplog.text
     assert "send ********" in caplog.text
     assert "recv echo: ********\\r\\nPassword ok\\r\\n" in caplog.text  # received, redacted
+
+
+async def test_secret_in_a_monitor_match_a_busy_error_and_info_is_masked(caplog):
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    seen: list[str] = []
+
+    def failing(session, match):
+        seen.append(repr(match))
+        raise RuntimeError(f"callback failed on {match!r}")
+
+    async with opened() as (s, peer):
+        await s.send_secret("hunter2")
+        s.add_monitor(r"token=(\S+)", failing)
+        await peer.write(b"token=hunter2\n")
+        waiting = asyncio.ensure_future(s.expect("hunter2-zz"))  # the secret in the pattern
+        await wait_until(lambda: s.waiting_for is not None, "the first reader waits")
+        with pytest.raises(aioexpect.BusyError) as info:
+            await s.expect("x")
+        assert "hunter2" not in str(info.value) and "********-zz" in str(info.value)
+        assert s.info()["waiting_for"] == ["********-zz"]
+        assert s.waiting_for == ["hunter2-zz"]  # the patterns as given
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+    assert seen and "hunter2" not in seen[0] and "token=********" in seen[0]
+    assert "hunter2" not in caplog.text and "callback failed on" in caplog.text
 
 
 async def test_debug_log_says_what_was_received_without_a_logfile(caplog):
