@@ -25,12 +25,18 @@ MAX_HISTORY = 64 * 1024
 class Monitor:
     """One ``add_monitor`` registration."""
 
-    __slots__ = ("_buffer", "_callback", "_log", "_original", "_pattern", "_tasks")
+    __slots__ = ("_buffer", "_callback", "_log", "_original", "_pattern", "_redact", "_tasks")
 
     def __init__(
-        self, original: Any, pattern: Any, callback: Callable[..., Any], log: logging.Logger
+        self,
+        original: Any,
+        pattern: Any,
+        callback: Callable[..., Any],
+        log: logging.Logger,
+        redact: Callable[[Any], Any] | None = None,
     ) -> None:
         self._original = original
+        self._redact = redact  # the session's: a Match's repr masks its secrets
         self._pattern = pattern
         self._callback = callback
         self._log = log
@@ -44,7 +50,7 @@ class Monitor:
         buf.append(text)
         searcher = Searcher([self._pattern], [self._original])
         while (found := searcher.search(buf)) is not None:
-            match = searcher.match(buf, found, session.redact)  # its repr masks secrets
+            match = searcher.match(buf, found, self._redact)
             self._fire(session, match)
             searcher = Searcher([self._pattern], [self._original])
         # Keep what a later match could still start in (the scan's resume
@@ -80,13 +86,14 @@ def add_monitor(
     items: list[Any],
     callback: Callable[..., Any],
     log: logging.Logger,
+    redact: Callable[[Any], Any],
 ) -> Callable[[], None]:
     """Register a monitor for ``Session.add_monitor``; return its remover."""
     if not callable(callback):
         raise TypeError("add_monitor needs a callable callback")
     if len(items) != 1 or not hasattr(items[0], "search"):
         raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
-    monitor = Monitor(original, items[0], callback, log)
+    monitor = Monitor(original, items[0], callback, log, redact)
     monitors.append(monitor)
 
     def remove() -> None:

@@ -518,7 +518,7 @@ class Session:
         items = normalize_patterns(
             pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return add_monitor(self._monitors, pattern, items, callback, self.log)
+        return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact)
 
     def divert(
         self, sink: Callable[[Any], None], *, keep: bool = False
