@@ -60,16 +60,18 @@ async def bridge(
                 raise typing.exception()  # type: ignore[misc]
     finally:
         # A command the person started may still answer: execute() knows.
-        _prompt.interacted(session, seen.tail, seen.typed)
+        _prompt.interacted(session, seen.tail, seen.typed, seen.sent)
 
 
 class _Seen:
-    """What a bridge showed last (``tail``), and whether a line was typed
-    since the output last ended at a prompt (``typed``)."""
+    """What a bridge showed last (``tail``), whether a line was typed since
+    the output last ended at a prompt (``typed``), and whether anything was
+    typed at all (``sent``)."""
 
     def __init__(self, empty: Any, at_prompt: Callable[[Any], bool]) -> None:
         self.tail: Any = empty
         self.typed = False
+        self.sent = False
         self._at_prompt = at_prompt
 
     def output(self, data: Any) -> None:
@@ -78,6 +80,7 @@ class _Seen:
             self.typed = False  # what was typed has been answered
 
     def input(self, data: bytes) -> None:
+        self.sent = self.sent or bool(data)
         self.typed = self.typed or b"\r" in data or b"\n" in data
 
 

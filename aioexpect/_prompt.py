@@ -308,12 +308,15 @@ def owe(session: Session) -> None:
     state.synced, state.owed = False, session._buffer.consumed
 
 
-def interacted(session: Session, tail: Any, typed: bool) -> None:
+def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
     """After ``interact``/``attach``: a line typed since the output last
     ended at a prompt, or output that does not end at one, means a command
-    may still answer."""
+    may still answer.  Otherwise what the person typed (``sent``) was
+    answered, and is not taken for the caller's unanswered send."""
     if isinstance(tail, str) and (typed or (tail and not at_prompt(session, tail))):
         owe(session)
+    elif sent:
+        session._sent_at = None
 
 
 def at_prompt(session: Session, text: Any) -> bool:

@@ -80,19 +80,26 @@ aioexpect.run(main())
 """
 
 
-@pytest.mark.parametrize("leaves", ["at-once", "after-the-echo"])
+@pytest.mark.parametrize("leaves", ["at-once", "after-the-echo", "answered"])
 async def test_execute_after_interact_waits_for_what_the_person_started(
     tmp_path: Path, leaves: str
 ):
     """The person types a command and leaves before it answered (at once, or
     once its echo is on the screen): the answer is still to come, and is not
-    taken for the next execute's output."""
+    taken for the next execute's output.  Leaving after the answer and its
+    prompt came, nothing is owed: what the person typed is not taken for a
+    send of the program's still waiting for its answer."""
     script = tmp_path / "interact_execute.py"
     script.write_text(EXECUTE_AFTER)
     async with aioexpect.spawn(sys.executable, [str(script)], timeout=15, cwd=tmp_path) as outer:
         await outer.expect_exact("INTERACT-START")
         if leaves == "at-once":
             await outer.send("sleep 0.3; echo TYPED\r\x1d")
+        elif leaves == "answered":
+            await outer.send("echo HI\r")
+            await outer.expect_exact("HI\r\n")
+            await outer.expect_exact("$ ")
+            await outer.send("\x1d")
         else:
             await outer.send("echo HI\r")  # a prompt in what the person has seen
             await outer.expect_exact("HI\r\n")
