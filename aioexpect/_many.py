@@ -284,9 +284,10 @@ async def run_many(
     host's whole run (``None``: no bound beyond the session's own waits);
     ``session_timeout`` sets the session's default wait (the openers'
     ``timeout``); ``logdir`` receives one transcript per host; ``on_result``
-    is called with each ``Result`` as it completes (an exception it raises
-    cancels the run).  Other ``options`` go to each opener that takes them
-    (see the docs for mixed inventories).
+    (a function or coroutine function) is called with each ``Result`` as it
+    completes (an exception it raises cancels the run and is raised here).
+    Other ``options`` go to each opener that takes them (see the docs for
+    mixed inventories).
     """
     if not callable(job):
         raise TypeError(f"job must be an async function (session, host), not {job!r}")
@@ -310,12 +311,29 @@ async def run_many(
             result = await _run_one(given[i], plans[i], job, timeout, logpaths[i], opts)
             results[i] = result
             if on_result is not None:
-                on_result(result)
+                told = on_result(result)
+                if inspect.isawaitable(told):  # an async callback is awaited, as a job is
+                    await told
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(given))):
-            group.create_task(worker())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, len(given))):
+                group.create_task(worker())
+    except BaseExceptionGroup as failed:  # on_result's error, or one a job let out
+        raise _first(failed) from None
     return [r for r in results if r is not None]
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped the run, as raised (not wrapped in the task
+    group's exception group); any others are noted on it."""
+    first, *others = group.exceptions
+    while isinstance(first, BaseExceptionGroup):
+        first, *more = first.exceptions
+        others = more + others
+    for other in others:
+        first.add_note(f"also raised meanwhile: {type(other).__name__}: {other}")
+    return first
 
 
 async def _run_one(
@@ -352,6 +370,9 @@ async def _run_one(
         error = exc  # raised by the job itself, not a cancellation of run_many
     except Exception as exc:
         error = exc
+    except BaseException:  # KeyboardInterrupt, SystemExit, a job's own: let out, closed
+        await _close(session, logfile, force=True)
+        raise
     await _close(session, logfile, force=error is not None)
     duration = loop.time() - start
     if error is not None:

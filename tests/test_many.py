@@ -465,6 +465,45 @@ async def test_run_many_on_result_and_plain_function_jobs() -> None:
     assert results[0].value == "sync job for spawn:sh"
 
 
+async def test_run_many_awaits_an_async_on_result_and_raises_its_error_as_itself() -> None:
+    seen: list[Any] = []
+
+    async def record(result: Result) -> None:
+        await asyncio.sleep(0)
+        seen.append(result.host)
+
+    async def job(session: Session, host: Any) -> None:
+        pass
+
+    await run_many(["spawn:sh", "spawn:sh"], job, on_result=record)
+    assert seen == ["spawn:sh", "spawn:sh"]
+
+    def boom(result: Result) -> None:
+        raise RuntimeError("on_result boom")
+
+    with pytest.raises(RuntimeError, match="on_result boom"):  # not an ExceptionGroup
+        await run_many(["spawn:sh"], job, on_result=boom)
+    assert live_sessions() == []
+
+
+async def test_a_job_raising_a_base_exception_gets_its_session_closed() -> None:
+    class Abort(BaseException):
+        pass
+
+    children: list[int] = []
+
+    async def job(session: Session, host: Any) -> None:
+        children.append(session.transport.get_extra_info("pid"))
+        raise Abort("stop everything")
+
+    with pytest.raises(Abort, match="stop everything"):
+        await run_many(["spawn:sh"], job)
+    assert live_sessions() == []
+    assert children and children[0] is not None
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left to the GC
+        os.kill(children[0], 0)
+
+
 async def test_run_many_logdir_writes_one_transcript_per_host(tmp_path: Path) -> None:
     async def job(session: Session, host: Any) -> str:
         return await session.execute("echo transcript-$((2 + 3))")
