@@ -25,7 +25,7 @@ __all__ = [
     "check_port",
     "check_session_options",
     "check_timeout",
-    "close_logfile",
+    "Logfile",
     "control_code",
     "forget_logger",
     "open_logfile",
@@ -227,13 +227,62 @@ def open_private(path: str | os.PathLike[str], flag: int) -> Any:
     return open(fd, "a" if flag == os.O_APPEND else "w", encoding="utf-8")
 
 
-def record(log: logging.Logger, logfile: Any, text: str) -> None:
+class Logfile:
+    """A session's transcript file.  Each piece is written and flushed as it
+    comes (``tail -f`` follows the session; a killed process loses nothing
+    written).  A write that fails (a full disk, a read-only or closed file,
+    an encoding that cannot hold the text) is one warning, and the
+    transcript stops there: the session goes on, its data kept."""
+
+    __slots__ = ("_file", "_log", "_name", "_own")
+
+    def __init__(self, logfile: Any, log: logging.Logger) -> None:
+        self._file, self._own = open_logfile(logfile)
+        self._log = log
+        name = os.fspath(logfile) if self._own else getattr(logfile, "name", None)
+        self._name = repr(name) if isinstance(name, str) else type(logfile).__name__
+
+    @property
+    def active(self) -> bool:
+        return self._file is not None
+
+    def write(self, text: str) -> None:
+        if self._file is None or not text:
+            return
+        try:
+            write_log(self._file, text)
+            self._file.flush()
+        except Exception as exc:
+            self._fail("cannot be written", exc)
+
+    def close(self) -> None:
+        """Close a logfile the session opened; flush one the user passed."""
+        file, self._file = self._file, None
+        if file is None:
+            return
+        try:
+            if self._own:
+                file.close()
+            else:
+                file.flush()
+        except Exception as exc:
+            self._file = file
+            self._fail("cannot be closed", exc)
+
+    def _fail(self, what: str, exc: Exception) -> None:
+        file, self._file = self._file, None
+        self._log.warning("logfile %s %s (%s): the transcript stops here", self._name, what, exc)
+        if self._own:
+            with contextlib.suppress(Exception):  # (the descriptor is closed all the same)
+                file.close()
+
+
+def record(log: logging.Logger, logfile: Logfile, text: str) -> None:
     """Received text, redacted already: to the logfile, and to the session's
     logger at DEBUG (``recv ...``, escaped like ``send ...``)."""
     if not text:
         return
-    if logfile is not None:
-        write_log(logfile, text)
+    logfile.write(text)
     if log.isEnabledFor(logging.DEBUG):
         log.debug("recv %s", escape(text))
 
@@ -244,15 +293,6 @@ def write_log(logfile: Any, text: str) -> None:
         logfile.write(text)
     except TypeError:
         logfile.write(text.encode("utf-8"))
-
-
-def close_logfile(logfile: Any, own: bool) -> None:
-    """Close a logfile the session opened; flush one the user passed."""
-    if own:
-        logfile.close()
-    else:
-        with contextlib.suppress(Exception):
-            logfile.flush()
 
 
 _CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}

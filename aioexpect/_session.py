@@ -118,7 +118,7 @@ class Session:
         self._sent_at: int | None = None  # what was consumed at the last send
         self.bytes_in = 0
         self.bytes_out = 0
-        self._logfile, self._own_logfile = _options.open_logfile(logfile)
+        self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
         self._space = asyncio.Event()
         self._eof_event = asyncio.Event()
@@ -305,7 +305,7 @@ class Session:
     def _deliver(self, text: Any) -> None:
         if not text:
             return
-        if self._logfile is not None or self.log.isEnabledFor(logging.DEBUG):
+        if self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
             _options.record(self.log, self._logfile, self._transcript.feed(_options.as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)
@@ -570,9 +570,7 @@ class Session:
             await self.transport.close(force=force)
         finally:
             _options.record(self.log, self._logfile, self._transcript.flush())
-            if self._logfile is not None:
-                _options.close_logfile(self._logfile, self._own_logfile)
-                self._logfile = None
+            self._logfile.close()
             pump = self._pump_task
             if pump is not None:
                 await asyncio.wait([pump])  # (a cancellation of close() itself propagates)

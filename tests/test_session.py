@@ -451,7 +451,7 @@ async def test_a_cancelled_close_is_cancelled_and_still_closes(turns, tmp_path):
     closing.cancel()
     with pytest.raises(asyncio.CancelledError):
         await closing
-    assert s._logfile is None
+    assert not s._logfile.active
     await s.close()  # idempotent, and finishes what was cut short
     b.abort()
 
@@ -571,12 +571,40 @@ async def test_logfile_path_receives_transcript(tmp_path):
     async with opened(logfile=path) as (s, peer):
         await peer.write(b"hello log\n")
         await s.expect("log")
+        assert path.read_text() == "hello log\n"  # on disk as it comes (tail -f)
     assert path.read_text() == "hello log\n"
     assert path.stat().st_mode & 0o777 == 0o600  # what devices said is the user's alone
     async with opened(logfile=path) as (s, peer):  # appended to
         await peer.write(b"again\n")
         await s.expect("again")
     assert path.read_text() == "hello log\nagain\n"
+
+
+@pytest.mark.parametrize("kind", ["read-only", "closed", "ascii", "full-disk"])
+async def test_a_logfile_that_fails_stops_the_transcript_not_the_session(tmp_path, caplog, kind):
+    # The failure once killed reading: the chunk was dropped and every wait
+    # raised ConnectionLostError; a full disk raised OSError from close().
+    path = tmp_path / "t.log"
+    path.write_text("")
+    logfile: object = {
+        "read-only": lambda: open(path),  # noqa: SIM115
+        "closed": io.StringIO,
+        "ascii": lambda: open(path, "w", encoding="ascii"),  # noqa: SIM115
+        "full-disk": lambda: "/dev/full",
+    }[kind]()
+    if kind == "closed":
+        logfile.close()  # type: ignore[attr-defined]
+    try:
+        async with opened(logfile=logfile) as (s, peer):
+            await peer.write("caf\u00e9 data 1\n".encode())
+            assert (await s.expect("data 1")).before == "caf\u00e9 "
+            await peer.write(b"data 2\n")
+            assert (await s.expect("data 2")).before == "\n"
+    finally:
+        if hasattr(logfile, "close"):
+            logfile.close()
+    warnings = [r.getMessage() for r in caplog.records if "transcript stops" in r.getMessage()]
+    assert len(warnings) == 1, warnings
 
 
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
