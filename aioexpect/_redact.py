@@ -7,9 +7,11 @@ stream holds back a tail that could be the start of a secret).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MASK", "Redactor", "RedactingStream", "escape"]
+__all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 
 MASK = "********"
 
@@ -26,6 +28,20 @@ def escape(text: Any) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "backslashreplace")
     return str(text).translate(_ESCAPES)
+
+
+def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> str:
+    """``text`` with ``secret`` masked, except inside the ``shown`` strings
+    (the host, the user name, a key's path: what the caller gave, not
+    secret): a short password that is also part of ``127.0.0.1`` or the
+    user name must not mark where it stands in them."""
+    if not secret:
+        return text
+    keep = sorted({s for s in shown if s and secret in s}, key=len, reverse=True)
+    if not keep:
+        return text.replace(secret, MASK)
+    pieces = re.split(f"({'|'.join(map(re.escape, keep))})", text)
+    return "".join(p if i % 2 else p.replace(secret, MASK) for i, p in enumerate(pieces))
 
 
 class Redactor:

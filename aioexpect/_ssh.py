@@ -18,7 +18,9 @@ import contextlib
 import functools
 import inspect
 import logging
+import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -33,6 +35,7 @@ from ._exceptions import (
 )
 from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._options import peer_name
+from ._redact import mask_around
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -44,7 +47,6 @@ _log = logging.getLogger("aioexpect")
 HIGH_WATER = 1 << 20
 #: Seconds ``close()`` lets the server acknowledge before aborting.
 CLOSE_GRACE = 1.0
-_MASK = "********"
 
 
 class _Channel(asyncssh.SSHClientSession[bytes]):
@@ -413,10 +415,17 @@ async def open_ssh(
             port=port,
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
-        raise _translate(exc, host, port, password, _knows(trusted, host, port)) from exc
+        shown = [username, *_paths(client_keys), *_paths(known_hosts)]
+        raise _translate(exc, host, port, password, _knows(trusted, host, port), shown) from exc
     except (UnicodeError, asyncssh.config.ConfigParseError) as exc:  # a bad name; ~/.ssh/config
         raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
+
+
+def _paths(option: Any) -> list[str]:
+    """The file names in a ``client_keys``/``known_hosts`` option."""
+    items = option if isinstance(option, list | tuple) else [option]
+    return [os.fspath(p) for p in items if isinstance(p, str | PurePath)]
 
 
 def _knows(trusted: Any, host: str, port: int) -> bool:
@@ -432,13 +441,17 @@ def _knows(trusted: Any, host: str, port: int) -> bool:
 
 
 def _translate(
-    exc: BaseException, host: str, port: int, password: str | None, known: bool = False
+    exc: BaseException,
+    host: str,
+    port: int,
+    password: str | None,
+    known: bool = False,
+    shown: Sequence[str | None] = (),
 ) -> ConnectError:
     """The aioexpect error for an exception raised while opening (``known``:
-    known_hosts has a key for the host)."""
-    text = str(exc) or type(exc).__name__
-    if password:
-        text = text.replace(password, _MASK)
+    known_hosts has a key for the host; ``shown``: the user name, key paths
+    and the like, never masked inside)."""
+    text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
     peer = peer_name(host, port)
     if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
         return HostKeyError(

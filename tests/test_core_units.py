@@ -6,7 +6,7 @@ import pytest
 
 from aioexpect._ansi import AnsiStripper, strip_ansi
 from aioexpect._decode import Decoder
-from aioexpect._redact import MASK, RedactingStream, Redactor, escape
+from aioexpect._redact import MASK, RedactingStream, Redactor, escape, mask_around
 
 from .splits import splits
 
@@ -91,6 +91,21 @@ def test_redactor_masks_every_secret_longest_first():
     r.add("")
     assert r.redact("password1 and pass") == f"{MASK} and {MASK}"
     assert r.redact(b"pass") == MASK.encode()
+
+
+def test_mask_around_keeps_what_the_caller_gave_whole():
+    # A short or reused password must not mark where it stands in the host
+    # or the user name (that would tell the reader the password).
+    text = "Permission denied for user admin on host 127.0.0.1 (admin said: 1)"
+    assert mask_around(text, "1", ["127.0.0.1", "admin"]) == (
+        f"Permission denied for user admin on host 127.0.0.1 (admin said: {MASK})"
+    )
+    assert mask_around(text, "admin", ["127.0.0.1", "admin"]) == text
+    assert (
+        mask_around("key /home/x/id: bad x", "x", ["/home/x/id"]) == f"key /home/x/id: bad {MASK}"
+    )
+    assert mask_around("pw s3cret!", "s3cret", ["host"]) == f"pw {MASK}!"
+    assert mask_around("no secret", None, ["host"]) == "no secret"
 
 
 def test_redacting_stream_never_emits_a_split_secret():

@@ -334,6 +334,12 @@ async def test_wrong_password_is_authentication_error_without_the_password() -> 
         assert f"127.0.0.1:{server.port}" in str(info.value)
         assert info.value.host == "127.0.0.1" and info.value.port == server.port
         assert server.passwords_seen >= 1
+        # A password that is also the user name (or part of the address) is
+        # not masked there: that would tell the reader what it is.
+        with pytest.raises(aioexpect.AuthenticationError) as info:
+            await connect(server, username="tester", password="tester", client_keys=None)
+        assert "for user tester on host 127.0.0.1" in str(info.value)
+        assert "********" not in str(info.value)
 
 
 async def test_public_key_authentication(tmp_path: Path) -> None:
