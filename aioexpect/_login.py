@@ -94,7 +94,7 @@ async def _dialog(
         patterns = [p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
         what = f"a login or password question, or {what_prompt(session)}"
-        m = await expect_named(session, patterns, deadline, what)
+        m = await expect_named(session, patterns, deadline, what, "".join(seen))
         seen.append(m.before + m.after)
         kind = kinds[m.index]
         if kind == "prompt":

@@ -26,13 +26,14 @@ from ._exceptions import (
     AuthenticationError,
     BufferFull,
     CommandError,
+    ConnectionLostError,
     ExpectEOF,
     ExpectError,
     ExpectTimeout,
 )
 from ._match import Match
 from ._matcher import alternation, pattern_body
-from ._reading import EVIDENCE, drop, take_all
+from ._reading import EVIDENCE, drop, lost, take_all
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -201,12 +202,20 @@ def what_prompt(session: Session) -> str:
 
 
 async def expect_named(
-    session: Session, patterns: list[re.Pattern[str]], deadline: Deadline, what: str
+    session: Session,
+    patterns: list[re.Pattern[str]],
+    deadline: Deadline,
+    what: str,
+    earlier: str = "",
 ) -> Match:
     """``session.expect`` with a message that names what was awaited in words
-    (the patterns themselves stay on the exception's ``.patterns``)."""
+    (the patterns themselves stay on the exception's ``.patterns``); its
+    evidence starts with ``earlier``, text this dialog already consumed."""
     try:
         return await session.expect(patterns, timeout=deadline.left())
+    except ConnectionLostError as exc:
+        cause = exc.__cause__ or exc
+        raise lost(what, cause, evidence_of(session, earlier + session.buffer)) from cause
     except ExpectError as exc:
         if isinstance(exc, ExpectTimeout):
             reason = "timed out"
@@ -217,9 +226,8 @@ async def expect_named(
         else:  # pragma: no cover - the tree has no other kind
             raise
         message = f"{reason} waiting for {what}; last characters received: "
-        error = type(exc)(
-            message + evidence_of(session, exc.before), before=exc.before, patterns=exc.patterns
-        )
+        evidence = evidence_of(session, earlier + exc.before)
+        error = type(exc)(message + evidence, before=exc.before, patterns=exc.patterns)
         raise error from None
 
 
@@ -447,6 +455,12 @@ async def run_init(session: Session, state: _State, deadline: Deadline) -> None:
             session.log.warning(
                 "init command %r of driver %s failed: %s", command, driver.name, exc
             )
+        except ExpectError as exc:  # no prompt after it: say which command that was
+            raise type(exc)(
+                f"init command {command!r} of driver {driver.name}: {exc}",
+                before=exc.before,
+                patterns=exc.patterns,
+            ) from None
 
 
 async def _run(session: Session, state: _State, command: str, deadline: Deadline) -> str:

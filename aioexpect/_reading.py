@@ -249,6 +249,21 @@ def _log_failure(what: str, exc: Exception) -> None:
         _log.error("%s", what, exc_info=exc)
 
 
+def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostError:
+    """The error for a wait that ended with the connection (or, under
+    ``codec_errors="strict"``, with bytes that do not decode)."""
+    if isinstance(error, UnicodeDecodeError):
+        message = (
+            "reading stopped at bytes that do not decode (codec_errors='strict') "
+            f"while waiting for {wanted}: {error}"
+        )
+    else:
+        message = f"connection lost while waiting for {wanted}: {error}"
+    lost = ConnectionLostError(f"{message}; last characters received: {evidence}")
+    lost.__cause__ = error
+    return lost
+
+
 def failure(
     searcher: Searcher,
     buffer: Buffer,
@@ -267,17 +282,8 @@ def failure(
     described = ", ".join(map(describe, searcher.patterns))
     wanted = "any data" if isinstance(searcher, AnyData) else redactor.redact(described)
     if code == -1 and error is not None:
-        if isinstance(error, UnicodeDecodeError):
-            message = (
-                "reading stopped at bytes that do not decode (codec_errors='strict') "
-                f"while waiting for {wanted}: {error}"
-            )
-        else:
-            message = f"connection lost while waiting for {wanted}: {error}"
         # (what was received stays in the buffer: ``session.buffer``)
-        lost = ConnectionLostError(f"{message}; last characters received: {tail!r}")
-        lost.__cause__ = error
-        return lost
+        return lost(wanted, error, repr(tail))
     if code == -1:
         kind: type[ExpectError] = ExpectEOF
         message = f"end of file while waiting for {wanted}"

@@ -337,6 +337,27 @@ async def test_a_dialog_that_never_reaches_a_prompt_times_out() -> None:
             await s.login("admin", "pw", timeout=0.2)
 
 
+async def test_a_hang_up_in_the_dialog_shows_what_the_dialog_said() -> None:
+    # "Username: " was consumed by the dialog: the evidence once read ''.
+    ours, peer = memory_pair()
+    async with Session(ours, timeout=5) as s:
+        await peer.write(b"\r\nUsername: ")
+        login = asyncio.ensure_future(s.login("admin", "pw"))
+        assert await peer.read() == b"admin\n"
+        await peer.close()
+        with pytest.raises(aioexpect.ExpectEOF) as info:
+            await login
+        assert str(info.value).endswith(r"last characters received: '\r\nUsername: '")
+
+
+async def test_an_init_command_without_a_prompt_after_it_is_named() -> None:
+    script = [("r1#", "line"), ("\r\nr1#", "line"), ("\r\n", "")]
+    async with dialog(script, driver="ios") as (s, got):
+        with pytest.raises(ExpectTimeout, match="init command 'terminal width 0' of driver ios"):
+            await s.login(timeout=0.5)
+        assert got == ["terminal length 0", "terminal width 0"]
+
+
 async def test_login_rejects_non_str_credentials() -> None:
     async with dialog([]) as (s, _):
         with pytest.raises(TypeError):

@@ -549,6 +549,16 @@ async def test_reset_by_peer_is_connection_lost() -> None:
         await s.sendline("ok")
         with pytest.raises(aioexpect.ConnectionLostError, match=f"127.0.0.1:{port}"):
             await s.expect_exact("never")
+    # Waiting for a prompt: named in words, as a time-out or end of file
+    # would be, not by the driver's whole prompt regex.
+    async with raw_server(reset) as port, connect(port) as s:
+        await s.expect_exact("bye")
+        await s.sendline("ok")
+        with pytest.raises(aioexpect.ConnectionLostError) as info:
+            await s.execute("show clock")
+        message = str(info.value)
+        assert "waiting for the prompt of driver 'generic'" in message, message
+        assert "\\x1b" not in message and f"127.0.0.1:{port}" in message
 
 
 # -- hostile peers ---------------------------------------------------------------------------
