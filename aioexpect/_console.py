@@ -340,15 +340,40 @@ def _raw_stdin() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
 
 
+#: Signals that end the local console as its end of input does (its
+#: terminal closed, ``kill``): its sessions are closed on the way out.
+ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+
+
 async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
-    """The console on this process's stdin/stdout; returns the exit code.
+    """The console on this process's stdin/stdout; returns the exit code
+    (128 + the signal's number when SIGHUP or SIGTERM ended it).
 
     Sessions still open when it ends are closed.
     """
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
     console = Console(reader, writer, shared=shared, raw_mode=_raw_stdin, interrupts=True)
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    ended_by: list[int] = []
+
+    def end(signum: int) -> None:
+        if not ended_by:
+            ended_by.append(signum)
+            task.cancel()
+
+    for signum in ENDING_SIGNALS:
+        loop.add_signal_handler(signum, end, signum)
     try:
         return await console.run()
+    except asyncio.CancelledError:
+        if not ended_by:
+            raise
+        task.uncancel()
+        return 128 + ended_by[0]
     finally:
+        for signum in ENDING_SIGNALS:
+            loop.remove_signal_handler(signum)
         for session in live_sessions():
             await session.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -123,6 +124,20 @@ async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
         assert await evaluate(c, "'alive'") == "'alive'\r\n"
         await c.sendeof()
         assert await c.wait() == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+async def test_local_console_ended_by_a_signal_closes_its_sessions(signum: int) -> None:
+    # A child that ignores SIGHUP outlived a console whose terminal closed.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "s = await spawn('sh', ['-c', 'trap \"\" HUP; exec sleep 1002'])")
+        pid = int(await evaluate(c, "s.transport.get_extra_info('pid')"))
+        os.kill(c.transport.get_extra_info("pid"), signum)
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 128 + signum
+    with pytest.raises(ProcessLookupError):  # killed (after the grace period) and reaped
+        os.kill(pid, 0)
 
 
 def test_session_list_is_a_list_with_a_table_repr() -> None:
