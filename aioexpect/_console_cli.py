@@ -17,6 +17,8 @@ import runpy
 import signal
 import sys
 import threading
+import traceback
+import types
 from collections.abc import Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -221,9 +223,27 @@ def _run_program(
                 runpy.run_path(file, run_name="__main__")
     except SystemExit as exc:
         return _exit_status(exc)
+    except Exception as exc:  # the program's own: its traceback, as python3 shows it
+        traceback.print_exception(exc.with_traceback(_program_frames(exc.__traceback__)))
+        return 1
     finally:
         sys.argv, sys.path = saved_argv, saved_path
     return 0
+
+
+def _program_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without the frames of ``aioexpect run`` itself and of runpy
+    (as ``python3 FILE`` shows no frame of its own)."""
+    kept = []
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name not in (__file__, runpy.__file__) and not name.startswith("<frozen runpy"):
+            kept.append(tb)
+        tb = tb.tb_next
+    trimmed = None
+    for frame in reversed(kept):
+        trimmed = types.TracebackType(trimmed, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return trimmed
 
 
 def _module_exists(name: str) -> bool:

@@ -234,6 +234,21 @@ async def test_run_a_module_with_its_exit_status(tmp_path: Path) -> None:
             assert await proc.wait() == 5
 
 
+async def test_run_shows_a_failing_program_s_traceback_as_python_does(tmp_path: Path) -> None:
+    (tmp_path / "failing.py").write_text(
+        "import asyncio\n\nasync def main():\n    raise RuntimeError('on purpose')\n\n"
+        "asyncio.run(main())\n"
+    )
+    async with command(["run", "failing.py"], cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 1
+    trace = out[out.index("Traceback") :]
+    assert trace.endswith("RuntimeError: on purpose\n")
+    files = [line.split('"')[1] for line in trace.splitlines() if line.startswith('  File "')]
+    assert files[0] == "failing.py" and files[-1] == "failing.py"
+    assert not [f for f in files if "aioexpect" in f or "runpy" in f], files
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
