@@ -114,13 +114,21 @@ class ConsoleServer(AsyncClosing):
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._spawn(self._stream_client(reader, writer)):
             return
-        if self._closing or len(self._telling) >= TELLING:
-            writer.close()  # (closing: nothing may hold wait_closed() up)
-            return
         writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
+        if not self._tell(reader, writer):
+            writer.close()
+
+    def _tell(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Close a refused client once it has read why (``_told``), in a task
+        of its own that holds no ``max_clients`` slot; ``False`` if there is
+        no room for one more (or the server is closing: nothing may hold
+        ``wait_closed()`` up), and the caller closes it at once."""
+        if self._closing or len(self._telling) >= TELLING:
+            return False
         task = asyncio.get_running_loop().create_task(_told(reader, writer))
         self._telling.add(task)
         task.add_done_callback(self._telling.discard)
+        return True
 
     def _refusal(self) -> str:
         if self._closing:
@@ -143,15 +151,17 @@ class ConsoleServer(AsyncClosing):
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         peer = writer.get_extra_info("peername") or self.address
+        handed_over = False
         try:
             if await self._authenticated(reader, writer, peer):
                 await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
-            else:
-                await _told(reader, writer)
+            else:  # refused: its slot is free for the next client at once
+                handed_over = self._tell(reader, writer)
         finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+            if not handed_over:
+                writer.close()
+                with contextlib.suppress(ConnectionError):
+                    await writer.wait_closed()
 
     async def _authenticated(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any

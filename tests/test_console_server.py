@@ -238,6 +238,20 @@ async def test_unix_socket_replaces_a_stale_socket(tmp_path: Path) -> None:
 # -- clients ------------------------------------------------------------------------------
 
 
+async def test_a_client_refused_for_its_token_frees_its_slot_at_once() -> None:
+    # Told why and half-closed, it once kept its max_clients slot for as long
+    # as it kept its end open (up to 10 s): the right client was refused.
+    async with console(token="s3cret-token", max_clients=1) as server:
+        async with connected(server) as wrong:
+            wrong.writer.write(b"wrong\n")
+            assert await wrong.reader.readline() == b"aioexpect console: wrong token\r\n"
+            await wait_until(lambda: server.clients == 0, "the slot is free", limit=2.0)
+            async with connected(server, token="s3cret-token") as right:
+                assert b"top-level await" in await right.prompt()
+            wrong.writer.write_eof()
+            assert await wrong.rest() == b""  # closed once it stopped sending
+
+
 async def test_max_clients() -> None:
     async with console(max_clients=2) as server:
         async with connected(server) as a, connected(server) as b:
