@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode
 from ._exceptions import ConnectError
-from ._opening import AsyncClosing
+from ._opening import AsyncClosing, Opening, close_server
 from ._options import check_port
 
 if TYPE_CHECKING:
@@ -321,7 +321,7 @@ class ConsoleServer(AsyncClosing):
 # -- starting ------------------------------------------------------------------------
 
 
-async def start_console_server(
+def start_console_server(
     *,
     host: str | None = "127.0.0.1",
     port: int = 0,
@@ -332,8 +332,9 @@ async def start_console_server(
     authorized_client_keys: Any = None,
     max_clients: int = 64,
     login_timeout: float | None = 30.0,
-) -> ConsoleServer:
-    """Serve the aioexpect console into this program.
+) -> Opening[ConsoleServer]:
+    """Serve the aioexpect console into this program: ``await`` it for the
+    server, or use it with ``async with`` (closed on exit), as the openers.
 
     Plain TCP on loopback by default; ``path`` serves a UNIX socket created
     with mode 0600; ``authorized_client_keys`` (with ``ssh_host_keys``) serves
@@ -355,20 +356,35 @@ async def start_console_server(
         raise ValueError("path= serves a UNIX socket: host= and port= do not apply to it")
     if locals is not None and not isinstance(locals, Mapping):
         raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
-    server = ConsoleServer(
-        shared={} if locals is None else locals,
-        token=secret,
-        max_clients=max_clients,
-        login_timeout=login_timeout,
-    )
-    if ssh:
+
+    async def start() -> ConsoleServer:
+        server = ConsoleServer(
+            shared={} if locals is None else locals,
+            token=secret,
+            max_clients=max_clients,
+            login_timeout=login_timeout,
+        )
+        await _listen(server, host, port, path, ssh_host_keys, authorized_client_keys)
+        return server
+
+    return Opening(start, close_server)
+
+
+async def _listen(
+    server: ConsoleServer,
+    host: str | None,
+    port: int,
+    path: str | os.PathLike[str] | None,
+    ssh_host_keys: Any,
+    authorized_client_keys: Any,
+) -> None:
+    if authorized_client_keys is not None:
         await server._listen_ssh(host, port, ssh_host_keys, authorized_client_keys)
     elif path is not None:
         await server._listen_unix(os.fspath(path))
     else:
         await server._listen_tcp(await _loopback(host), port)
     _log.info("console served on %s", server.address)
-    return server
 
 
 async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -72,6 +72,17 @@ async def console(**options: Any) -> AsyncIterator[Any]:
         yield server
 
 
+async def test_the_server_opens_as_the_openers_do_awaited_or_with_async_with() -> None:
+    async with start_console_server() as server:  # no await: like connect_ssh
+        async with connected(server) as c:
+            await c.prompt()
+            assert await c.run("6 * 7") == "42\n"
+    with pytest.raises(OSError):  # closed on exit
+        await asyncio.open_connection(server.host, server.port)
+    with pytest.raises(ValueError, match="max_clients"):  # checked when called
+        start_console_server(max_clients=0)
+
+
 # -- evaluation ---------------------------------------------------------------------
 
 
