@@ -300,7 +300,9 @@ _CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")
 
 def control_code(char: Any) -> str:
     """The control character for ``char`` (``"c"``: ``"\\x03"``, ``"?"``: DEL)."""
-    if not isinstance(char, str) or len(char) != 1:
+    if not isinstance(char, str):
+        raise TypeError(f"sendcontrol takes a one-character str, not {type(char).__name__}")
+    if len(char) != 1:
         raise ValueError(f"sendcontrol takes one character, not {char!r}")
     code = "\x7f" if char == "?" else _CONTROL.get(char.lower(), "")
     if not code:

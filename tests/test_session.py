@@ -353,6 +353,8 @@ async def test_send_variants():
         assert await peer.read() == b"abc\n\n\x03\x1d"
         with pytest.raises(ValueError):
             await s.sendcontrol("cc")
+        with pytest.raises(TypeError, match="one-character str, not bytes"):
+            await s.sendcontrol(b"c")  # type: ignore[arg-type]
         with pytest.raises(TypeError):
             await s.send(42)  # type: ignore[arg-type]
         await s.sendeof()
