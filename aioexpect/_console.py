@@ -154,6 +154,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._raw_mode: RawMode = raw_mode or contextlib.nullcontext
         self._interrupts = interrupts
         self._interrupted = False
+        self._stopping = False
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 
@@ -192,7 +193,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
                 self._interrupt_shown()
                 more = False
             except asyncio.CancelledError:
-                if not self._interrupted:
+                if not self._interrupted or self._stopping:
                     raise
                 self._clear_interrupt()
                 self._interrupt_shown()
@@ -208,6 +209,12 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
     def _interrupt_shown(self) -> None:
         self.write("\nKeyboardInterrupt\n")
         self.resetbuffer()
+
+    def stop(self, task: asyncio.Task[Any]) -> None:
+        """End the console (``task`` runs it) as if its input ended: the
+        cancellation is not taken for a Ctrl-C, even one that came with it."""
+        self._stopping = True
+        task.cancel()
 
     def _interrupt(self, task: asyncio.Task[Any] | None) -> None:
         """Ctrl-C: SIGINT on the local console; over SSH, the client's Ctrl-C
@@ -359,9 +366,9 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     ended_by: list[int] = []
 
     def end(signum: int) -> None:
-        if not ended_by:
+        if not ended_by:  # (a second one, while the sessions close, is ignored)
             ended_by.append(signum)
-            task.cancel()
+            console.stop(task)
 
     for signum in ENDING_SIGNALS:
         loop.add_signal_handler(signum, end, signum)
@@ -370,10 +377,13 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     except asyncio.CancelledError:
         if not ended_by:
             raise
-        task.uncancel()
+        while task.uncancel():  # (a Ctrl-C that came with the signal as well)
+            pass
         return 128 + ended_by[0]
     finally:
-        for signum in ENDING_SIGNALS:
-            loop.remove_signal_handler(signum)
-        for session in live_sessions():
-            await session.close()
+        try:
+            for session in live_sessions():
+                await session.close()
+        finally:
+            for signum in ENDING_SIGNALS:
+                loop.remove_signal_handler(signum)

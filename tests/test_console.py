@@ -126,14 +126,25 @@ async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
         assert await c.wait() == 0
 
 
-@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
-async def test_local_console_ended_by_a_signal_closes_its_sessions(signum: int) -> None:
-    # A child that ignores SIGHUP outlived a console whose terminal closed.
+@pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM", "SIGTERM twice", "SIGINT with SIGTERM"])
+async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> None:
+    # A child that ignores SIGHUP outlived a console whose terminal closed;
+    # a second signal while the sessions closed killed the console first; a
+    # Ctrl-C arriving with SIGTERM was taken for a Ctrl-C alone.
+    signum = signal.SIGHUP if how == "SIGHUP" else signal.SIGTERM
     async with local_console() as c:
         await c.expect_exact(">>> ")
         await evaluate(c, "s = await spawn('sh', ['-c', 'trap \"\" HUP; exec sleep 1002'])")
         pid = int(await evaluate(c, "s.transport.get_extra_info('pid')"))
-        os.kill(c.transport.get_extra_info("pid"), signum)
+        console_pid = c.transport.get_extra_info("pid")
+        if how == "SIGINT with SIGTERM":
+            await c.sendline("await asyncio.sleep(30)")
+            await c.expect_exact("await asyncio.sleep(30)\r\n")
+            os.kill(console_pid, signal.SIGINT)
+        os.kill(console_pid, signum)
+        if how == "SIGTERM twice":
+            await asyncio.sleep(0.3)  # the sessions are closing (a 1 s grace)
+            os.kill(console_pid, signum)
         await c.expect(aioexpect.EOF)
         assert await c.wait() == 128 + signum
     with pytest.raises(ProcessLookupError):  # killed (after the grace period) and reaped
