@@ -33,7 +33,7 @@ from ._openers import (
     split_command,
 )
 from ._options import open_private, originals, resolve_driver
-from ._reading import EVIDENCE
+from ._reading import tail_of
 from ._redact import MASK
 from ._session import Session
 
@@ -402,10 +402,9 @@ def _expired(plan: _Plan, session: Session | None, timeout: float | None) -> Aio
         )
     before = session.buffer
     text = before if isinstance(before, str) else before.decode("utf-8", "replace")
-    tail = session.redact(text)
     return ExpectTimeout(
         f"{plan.label}: did not finish within {timeout:g} s; "
-        f"last characters received: {tail[-EVIDENCE:]!r}",
+        f"last characters received: {tail_of(session._redactor, text)!r}",
         before=before,
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-__all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel"]
+__all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel", "shown_pattern"]
 
 
 class Sentinel:
@@ -57,13 +57,8 @@ class Match:
 
     def __repr__(self) -> str:
         shown = self._redact or _same
-        pattern = self.pattern
-        if isinstance(pattern, re.Pattern):  # masked as text: "***" is no regex
-            text = repr(pattern).replace(repr(pattern.pattern), repr(shown(pattern.pattern)), 1)
-        else:
-            text = repr(shown(pattern) if isinstance(pattern, str | bytes) else pattern)
         return (
-            f"Match(index={self.index!r}, pattern={text}, "
+            f"Match(index={self.index!r}, pattern={shown_pattern(self.pattern, shown)}, "
             f"before={shown(self.before)!r}, after={shown(self.after)!r})"
         )
 
@@ -103,3 +98,16 @@ class Match:
 
 def _same(text: Any) -> Any:
     return text
+
+
+def shown_pattern(pattern: Any, redact: Callable[[Any], Any] = _same) -> str:
+    """``repr(pattern)`` with secrets masked in its source, before ``repr``
+    escapes it (a secret holding a quote or a backslash would not be found
+    after) and without the cut ``re.Pattern``'s own repr makes at 200
+    characters.  A compiled pattern is shown with its source as text:
+    ``********`` is no regex."""
+    if isinstance(pattern, re.Pattern):
+        flags = pattern.flags & ~re.UNICODE if isinstance(pattern.pattern, str) else pattern.flags
+        text = f"re.compile({redact(pattern.pattern)!r}"
+        return text + (f", {re.RegexFlag(flags)!r})" if flags else ")")
+    return repr(redact(pattern) if isinstance(pattern, str | bytes) else pattern)

@@ -33,7 +33,7 @@ from ._exceptions import (
 )
 from ._match import Match
 from ._matcher import alternation, pattern_body
-from ._reading import EVIDENCE, drop, lost, take_all
+from ._reading import EVIDENCE, drop, lost, tail_of, take_all
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -188,8 +188,7 @@ def require_text(session: Session) -> None:
 
 
 def evidence_of(session: Session, text: str) -> str:
-    tail = session.redact(text[-(EVIDENCE + 64) :])
-    return repr(tail[-EVIDENCE:])  # repr escapes control characters, once
+    return repr(tail_of(session._redactor, text))  # repr escapes control characters, once
 
 
 def what_prompt(session: Session) -> str:
@@ -319,11 +318,12 @@ def owe(session: Session) -> None:
 def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
     """After ``interact``/``attach``: a line typed since the output last
     ended at a prompt, or output that does not end at one, means a command
-    may still answer.  Otherwise what the person typed (``sent``) was
-    answered, and is not taken for the caller's unanswered send."""
+    may still answer.  Otherwise what was sent before, by the person
+    (``sent``) or by the program, was answered if the output shown ended at
+    a prompt: it is not taken for the caller's unanswered send."""
     if isinstance(tail, str) and (typed or (tail and not at_prompt(session, tail))):
         owe(session)
-    elif sent:
+    elif sent or tail:
         session._sent_at = None
 
 

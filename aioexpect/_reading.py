@@ -249,6 +249,13 @@ def _log_failure(what: str, exc: Exception) -> None:
         _log.error("%s", what, exc_info=exc)
 
 
+def tail_of(redactor: Redactor, text: Any) -> Any:
+    """The last ``EVIDENCE`` characters of ``text``, secrets masked: masked
+    before the cut, with room for the longest secret, so that no part of
+    one is left where the cut went through it."""
+    return redactor.redact(text[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
+
+
 def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostError:
     """The error for a wait that ended with the connection (or, under
     ``codec_errors="strict"``, with bytes that do not decode)."""
@@ -278,9 +285,11 @@ def failure(
     Messages quote the patterns and the last characters received, redacted;
     ``.before`` keeps the data as it arrived."""
     before = buffer.text()
-    tail = redactor.redact(before[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
-    described = ", ".join(map(describe, searcher.patterns))
-    wanted = "any data" if isinstance(searcher, AnyData) else redactor.redact(described)
+    tail = tail_of(redactor, before)
+    if isinstance(searcher, AnyData):
+        wanted = "any data"
+    else:
+        wanted = describe(searcher.patterns, redactor.redact)
     if code == -1 and error is not None:
         # (what was received stays in the buffer: ``session.buffer``)
         return lost(wanted, error, repr(tail))
@@ -383,7 +392,12 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
             session._alarm.set(loop, loop.time() + remaining, waiter)
 
 
-def describe(pattern: Any, limit: int = 80) -> str:
-    """A pattern for a message: its source, cut to ``limit`` characters."""
-    text = repr(pattern.pattern if hasattr(pattern, "pattern") else pattern)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def describe(patterns: Any, redact: Callable[[Any], Any], limit: int = 80) -> str:
+    """Patterns for a message: each one's source, secrets masked (before
+    ``repr`` escapes them), cut to ``limit`` characters."""
+    shown = []
+    for pattern in patterns:
+        source = getattr(pattern, "pattern", pattern)
+        text = repr(redact(source) if isinstance(source, str | bytes) else source)
+        shown.append(text if len(text) <= limit else text[: limit - 3] + "...")
+    return ", ".join(shown)

@@ -462,7 +462,7 @@ class Session:
         if self._waiter is not None:
             raise BusyError(
                 f"session #{self.id} already has a reader waiting for "
-                + self._redactor.redact(repr(self.waiting_for))
+                + _reading.describe(self._waiter.searcher.patterns, self._redactor.redact)
             )
         result = self._check(searcher)
         if result is not None:

@@ -66,11 +66,15 @@ async def test_interact_ends_when_the_session_ends(tmp_path: Path):
 
 
 EXECUTE_AFTER = r"""
+import sys
+
 import aioexpect
 
 async def main():
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as sh:
         await sh.set_unique_prompt()
+        if "unread" in sys.argv:  # the program's own command, its answer not read
+            await sh.sendline("sleep 0.3; echo PRE")
         print("INTERACT-START", flush=True)
         await sh.interact()
         print("\r\nPWD=" + repr(await sh.execute("pwd")), flush=True)
@@ -80,7 +84,7 @@ aioexpect.run(main())
 """
 
 
-@pytest.mark.parametrize("leaves", ["at-once", "after-the-echo", "answered"])
+@pytest.mark.parametrize("leaves", ["at-once", "after-the-echo", "answered", "watched"])
 async def test_execute_after_interact_waits_for_what_the_person_started(
     tmp_path: Path, leaves: str
 ):
@@ -88,12 +92,19 @@ async def test_execute_after_interact_waits_for_what_the_person_started(
     once its echo is on the screen): the answer is still to come, and is not
     taken for the next execute's output.  Leaving after the answer and its
     prompt came, nothing is owed: what the person typed is not taken for a
-    send of the program's still waiting for its answer."""
+    send of the program's still waiting for its answer; nor is the
+    program's own command whose answer and prompt the person watched
+    come."""
     script = tmp_path / "interact_execute.py"
     script.write_text(EXECUTE_AFTER)
-    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15, cwd=tmp_path) as outer:
+    args = [str(script), "unread"] if leaves == "watched" else [str(script)]
+    async with aioexpect.spawn(sys.executable, args, timeout=15, cwd=tmp_path) as outer:
         await outer.expect_exact("INTERACT-START")
-        if leaves == "at-once":
+        if leaves == "watched":
+            await outer.expect_exact("PRE\r\n")
+            await outer.expect_exact("$ ")
+            await outer.send("\x1d")
+        elif leaves == "at-once":
             await outer.send("sleep 0.3; echo TYPED\r\x1d")
         elif leaves == "answered":
             await outer.send("echo HI\r")

@@ -547,6 +547,38 @@ async def test_secret_in_a_monitor_match_a_busy_error_and_info_is_masked(caplog)
     assert "hunter2" not in caplog.text and "callback failed on" in caplog.text
 
 
+async def test_secrets_with_quotes_backslashes_or_length_stay_masked(caplog):
+    # Masked after repr() had escaped them, they were not found any more;
+    # Python's repr of a compiled pattern cuts it at 200 characters; and the
+    # evidence was cut before masking, leaving part of a long secret.
+    secret = 'it\'s "q\\uoted"'
+    long_secret = "L" * 50 + "-long-secret-" + "M" * 50
+    async with opened(timeout=5) as (s, peer):
+        s.add_secret(secret)
+        s.add_secret(long_secret)
+        waiting = asyncio.ensure_future(s.expect_exact([secret + "zz"]))
+        await wait_until(lambda: s.waiting_for is not None, "the first reader waits")
+        with pytest.raises(aioexpect.BusyError) as busy:
+            await s.expect("x")
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        long_pattern = re.compile("x" * 250 + long_secret)  # repr of re.Pattern cuts at 200
+        await peer.write(("x" * 250 + long_secret).encode())
+        m = await s.expect(long_pattern)
+        await peer.write(f"echo {long_secret} and {secret}".encode())
+        with pytest.raises(aioexpect.ExpectTimeout) as timed_out:
+            await s.expect_exact(secret + "!", timeout=0.05)
+        await peer.write(f" {long_secret} then".encode())
+        with pytest.raises(aioexpect.ExpectTimeout) as prompt_timed_out:
+            await s.expect_prompt(timeout=0.05)
+    shown = [str(busy.value), repr(m), str(timed_out.value), str(prompt_timed_out.value)]
+    for text in shown:
+        assert "q\\\\uoted" not in text and "quoted" not in text, text
+        assert "-long-secret-" not in text and "LLLLLLLLL" not in text, text
+    assert "********" in shown[0] and "********" in shown[1]
+
+
 async def test_debug_log_says_what_was_received_without_a_logfile(caplog):
     caplog.set_level(logging.DEBUG, logger="aioexpect")
     async with opened() as (s, peer):
