@@ -326,11 +326,9 @@ async def run_many(
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The error that stopped the run, as raised (not wrapped in the task
-    group's exception group); any others are noted on it."""
+    group's exception group, but a group of its own stays one); any others
+    are noted on it."""
     first, *others = group.exceptions
-    while isinstance(first, BaseExceptionGroup):
-        first, *more = first.exceptions
-        others = more + others
     for other in others:
         first.add_note(f"also raised meanwhile: {type(other).__name__}: {other}")
     return first

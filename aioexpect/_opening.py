@@ -7,19 +7,24 @@ resource finished on exit (as ``asyncssh.connect`` does).  ``AsyncClosing``:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 __all__ = ["AsyncClosing", "Opening"]
 
 T = TypeVar("T")
 
 
-class Opening(Generic[T]):
-    """A resource being opened; nothing starts until awaited or entered."""
+class Opening(Coroutine[Any, Any, T]):
+    """A resource being opened; nothing starts until awaited or entered.
 
-    __slots__ = ("_finish", "_start", "_value")
+    It is also a coroutine (``send``/``throw``/``close``, started on first
+    use), so that ``asyncio.create_task()`` and ``asyncio.run()`` take it
+    as they take an ``async def`` function's result.
+    """
+
+    __slots__ = ("_coro", "_finish", "_start", "_value")
 
     def __init__(
         self, start: Callable[[], Awaitable[T]], finish: Callable[[T], Awaitable[None]]
@@ -27,12 +32,28 @@ class Opening(Generic[T]):
         self._start = start
         self._finish = finish
         self._value: T | None = None
+        self._coro: Coroutine[Any, Any, T] | None = None
 
     def __await__(self) -> Generator[Any, None, T]:
         return self._open().__await__()
 
     async def _open(self) -> T:
         return await self._start()
+
+    def _running(self) -> Coroutine[Any, Any, T]:
+        if self._coro is None:
+            self._coro = self._open()
+        return self._coro
+
+    def send(self, value: Any) -> Any:
+        return self._running().send(value)
+
+    def throw(self, *args: Any) -> Any:
+        return self._running().throw(*args)
+
+    def close(self) -> None:
+        if self._coro is not None:
+            self._coro.close()
 
     async def __aenter__(self) -> T:
         self._value = await self._start()

@@ -234,10 +234,11 @@ class Logfile:
     an encoding that cannot hold the text) is one warning, and the
     transcript stops there: the session goes on, its data kept."""
 
-    __slots__ = ("_file", "_log", "_name", "_own")
+    __slots__ = ("_file", "_flush", "_log", "_name", "_own")
 
     def __init__(self, logfile: Any, log: logging.Logger) -> None:
         self._file, self._own = open_logfile(logfile)
+        self._flush = getattr(self._file, "flush", None)  # (a file-like may have none)
         self._log = log
         name = os.fspath(logfile) if self._own else getattr(logfile, "name", None)
         self._name = repr(name) if isinstance(name, str) else type(logfile).__name__
@@ -251,7 +252,8 @@ class Logfile:
             return
         try:
             write_log(self._file, text)
-            self._file.flush()
+            if self._flush is not None:
+                self._flush()
         except Exception as exc:
             self._fail("cannot be written", exc)
 
@@ -263,8 +265,8 @@ class Logfile:
         try:
             if self._own:
                 file.close()
-            else:
-                file.flush()
+            elif self._flush is not None:
+                self._flush()
         except Exception as exc:
             self._file = file
             self._fail("cannot be closed", exc)

@@ -485,6 +485,13 @@ async def test_run_many_awaits_an_async_on_result_and_raises_its_error_as_itself
         await run_many(["spawn:sh"], job, on_result=boom)
     assert live_sessions() == []
 
+    def group(result: Result) -> None:  # its own group stays one
+        raise ExceptionGroup("mine", [KeyError("a"), KeyError("b")])
+
+    with pytest.raises(ExceptionGroup, match="mine") as info:
+        await run_many(["spawn:sh"], job, on_result=group)
+    assert len(info.value.exceptions) == 2
+
 
 async def test_a_job_raising_a_base_exception_gets_its_session_closed() -> None:
     class Abort(BaseException):

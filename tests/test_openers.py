@@ -24,6 +24,18 @@ async def test_opener_is_awaitable_and_an_async_context_manager():
     assert s.closed
 
 
+async def test_an_opener_is_a_coroutine_for_create_task():
+    task = asyncio.create_task(aioexpect.spawn("echo", ["tasked"], pty=False))
+    session = await task
+    try:
+        assert await session.read_all() == "tasked\n"
+    finally:
+        await session.close()
+    server = await asyncio.create_task(aioexpect.start_console_server())
+    async with server:
+        assert server.port > 0
+
+
 async def test_spawn_url_is_shell_split_not_run_by_a_shell():
     async with aioexpect.connect("spawn:echo 'two words' $HOME", pty=False) as s:
         assert await s.read_all() == "two words $HOME\n"

@@ -641,6 +641,23 @@ async def test_a_logfile_that_fails_stops_the_transcript_not_the_session(tmp_pat
     assert len(warnings) == 1, warnings
 
 
+async def test_a_logfile_with_write_alone_gets_the_whole_transcript(caplog):
+    class Lines:  # a file-like object with no flush()
+        def __init__(self) -> None:
+            self.text = ""
+
+        def write(self, text: str) -> None:
+            self.text += text
+
+    log = Lines()
+    async with opened(logfile=log) as (s, peer):
+        for piece in (b"one\n", b"two\n"):
+            await peer.write(piece)
+            await s.expect_exact(piece.decode())
+    assert log.text == "one\ntwo\n"
+    assert "transcript stops" not in caplog.text
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
