@@ -362,7 +362,13 @@ def feed_held(session: Session) -> bool:
         if room <= 0:
             break
         session._held = held[room:]
-        session._on_data(held[:room])
+        try:
+            session._on_data(held[:room])
+        except Exception as exc:  # (strict decoding) reported to the reader, never lost
+            _log_failure(f"session #{session.id} could not take data", exc)
+            session._held = b""
+            session._on_eof(exc)
+            return False
     if not session._held and session._end is not None and not session._eof:
         session._on_eof(session._end[0])
     return not session._held and (

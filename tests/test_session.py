@@ -133,6 +133,20 @@ async def test_strict_decoding_split_across_reads_is_reported(caplog, encoding, 
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+async def test_strict_decoding_of_held_back_data_is_reported_with_nothing_lost():
+    # Past max_buffer the bytes wait undecoded; a read that made room decoded
+    # them and raised the raw UnicodeDecodeError, losing what it had taken.
+    script = "import sys; sys.stdout.buffer.write(b'a' * 20 + b'\\xff' + b'bbbbb')"
+    async with aioexpect.spawn(
+        sys.executable, ["-c", script], pty=False, codec_errors="strict", max_buffer=10, timeout=5
+    ) as s:
+        await wait_until(lambda: len(s.buffer) == 10, "the buffer is full")
+        got = [await s.read_some(), await s.read_some()]
+        assert got == ["a" * 10, "a" * 10]
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
+            await s.read_some()
+
+
 @pytest.mark.parametrize("reader", ["read_all", "read_some", "lines", "expect_eof"])
 async def test_strict_decoding_is_never_taken_for_the_end(reader):
     """The child goes on after the bad byte: a reader must not return as if
