@@ -283,6 +283,10 @@ def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
     when the opener is awaited."""
     from . import _ssh  # the options are asyncssh's: it loads here, not at import
 
+    if "connect_timeout" in options:
+        raise TypeError(
+            "connect_ssh() takes timeout= (it bounds the whole opening), not connect_timeout="
+        )
     unknown = sorted(set(options) - _ssh.option_names())
     if unknown:
         raise TypeError(

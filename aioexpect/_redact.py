@@ -33,11 +33,13 @@ def escape(text: Any) -> str:
 def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> str:
     """``text`` with ``secret`` masked, except inside the ``shown`` strings
     (the host, the user name, a key's path: what the caller gave, not
-    secret): a short password that is also part of ``127.0.0.1`` or the
-    user name must not mark where it stands in them."""
+    secret) that hold more than it: a short password that is also part of
+    ``127.0.0.1`` or the user name must not mark where it stands in them.
+    A shown string equal to the secret is masked (nothing tells which
+    occurrence is which)."""
     if not secret:
         return text
-    keep = sorted({s for s in shown if s and secret in s}, key=len, reverse=True)
+    keep = sorted({s for s in shown if s and secret in s and s != secret}, key=len, reverse=True)
     if not keep:
         return text.replace(secret, MASK)
     pieces = re.split(f"({'|'.join(map(re.escape, keep))})", text)

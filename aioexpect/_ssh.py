@@ -344,9 +344,15 @@ def _read_known_hosts(path: str, host: str, port: int) -> Any:
 
 @functools.cache
 def option_names() -> frozenset[str]:
-    """The options ``asyncssh.connect`` takes (``connect_ssh`` passes them on)."""
+    """The options ``asyncssh.connect`` takes (``connect_ssh`` passes them
+    on): its own keywords (``sock``, ``options``...) and its connection
+    options.  ``connect_timeout`` is left out: ``timeout`` bounds the
+    whole opening."""
     prepare = asyncssh.SSHClientConnectionOptions.prepare
-    return frozenset(inspect.signature(prepare).parameters) - {"self", "last_config"}
+    names = set(inspect.signature(prepare).parameters) - {"self", "last_config"}
+    connect = inspect.signature(asyncssh.connect).parameters.values()
+    names |= {p.name for p in connect if p.kind is p.KEYWORD_ONLY}
+    return frozenset(names - {"connect_timeout"})
 
 
 def _connect_options(
@@ -416,7 +422,10 @@ async def open_ssh(
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
         shown = [username, *_paths(client_keys), *_paths(known_hosts)]
-        raise _translate(exc, host, port, password, _knows(trusted, host, port), shown) from exc
+        error = _translate(exc, host, port, password, _knows(trusted, host, port), shown)
+        if password and password in str(exc):  # the server said it: not in a traceback
+            raise error from None
+        raise error from exc
     except (UnicodeError, asyncssh.config.ConfigParseError) as exc:  # a bad name; ~/.ssh/config
         raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)

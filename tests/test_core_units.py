@@ -100,7 +100,11 @@ def test_mask_around_keeps_what_the_caller_gave_whole():
     assert mask_around(text, "1", ["127.0.0.1", "admin"]) == (
         f"Permission denied for user admin on host 127.0.0.1 (admin said: {MASK})"
     )
-    assert mask_around(text, "admin", ["127.0.0.1", "admin"]) == text
+    assert mask_around(text, "adm", ["127.0.0.1", "admin"]) == text
+    # Equal to the user name: masked everywhere (which one is the password?)
+    assert mask_around("bad password 'admin' for user admin", "admin", ["admin"]) == (
+        f"bad password '{MASK}' for user {MASK}"
+    )
     assert (
         mask_around("key /home/x/id: bad x", "x", ["/home/x/id"]) == f"key /home/x/id: bad {MASK}"
     )

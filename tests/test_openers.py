@@ -105,6 +105,9 @@ def test_network_openers_check_their_arguments_before_connecting():
     with pytest.raises(TypeError, match=r"connect_ssh\(\) got unexpected .*timout"):
         aioexpect.connect_ssh("127.0.0.1", 1, timout=3)
     aioexpect.connect_ssh("127.0.0.1", 1, keepalive_interval=5)  # asyncssh's own: taken
+    aioexpect.connect_ssh("127.0.0.1", 1, flags=0, sock=None, options=None)  # connect()'s own
+    with pytest.raises(TypeError, match="takes timeout="):
+        aioexpect.connect_ssh("127.0.0.1", 1, connect_timeout=5)
     with pytest.raises(ValueError, match="term_type"):
         aioexpect.connect_telnet("127.0.0.1", 1, term_type="vté")
 

@@ -67,6 +67,10 @@ class _Auth(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         self.record.passwords_seen += 1
+        if password.startswith("tell-"):  # a server that says what it was sent
+            self.record.conns[-1].disconnect(
+                asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, f"bad password {password!r}"
+            )
         return password == PASSWORD
 
     def public_key_auth_supported(self) -> bool:
@@ -334,12 +338,18 @@ async def test_wrong_password_is_authentication_error_without_the_password() -> 
         assert f"127.0.0.1:{server.port}" in str(info.value)
         assert info.value.host == "127.0.0.1" and info.value.port == server.port
         assert server.passwords_seen >= 1
-        # A password that is also the user name (or part of the address) is
+        # A password that is part of the user name (or of the address) is
         # not masked there: that would tell the reader what it is.
         with pytest.raises(aioexpect.AuthenticationError) as info:
-            await connect(server, username="tester", password="tester", client_keys=None)
+            await connect(server, username="tester", password="test", client_keys=None)
         assert "for user tester on host 127.0.0.1" in str(info.value)
         assert "********" not in str(info.value)
+        # A server that quotes the password: masked in the message, and the
+        # asyncssh error holding it is not chained (a traceback shows causes).
+        with pytest.raises(aioexpect.AuthenticationError) as info:
+            await connect(server, password="tell-Pa55", client_keys=None)
+        assert str(info.value).endswith("bad password '********'")
+        assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
 async def test_public_key_authentication(tmp_path: Path) -> None:
