@@ -17,9 +17,11 @@ def check_codec(encoding: str | None, errors: str) -> None:
     """``ValueError`` for an unknown encoding or error handler."""
     if encoding is not None:
         try:
-            codecs.lookup(encoding)
+            info = codecs.lookup(encoding)
         except LookupError:
             raise ValueError(f"unknown encoding {encoding!r}") from None
+        if not getattr(info, "_is_text_encoding", True):  # rot13, hex, base64, zlib...
+            raise ValueError(f"{encoding!r} is not a text encoding (bytes to str)")
     try:
         codecs.lookup_error(errors)
     except LookupError:

@@ -32,7 +32,13 @@ from ._openers import (
     spawn,
     split_command,
 )
-from ._options import open_private, originals, resolve_driver
+from ._options import (
+    check_session_options,
+    check_timeout,
+    open_private,
+    originals,
+    peer_name,
+)
 from ._reading import tail_of
 from ._redact import MASK
 from ._session import Session
@@ -162,11 +168,12 @@ def _plan(target: Any) -> _Plan:
             f"unsupported URL scheme in {redact_url(url)!r}: use ssh://, telnet:// or spawn:"
         )
     parts = parse_url(url)
-    if not parts.hostname:
+    host = _unquote(parts.hostname) or ""  # an IPv6 zone: [fe80::1%25eth0]
+    if not host:
         raise ValueError(f"URL has no host: {redact_url(url)!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"a target URL has no path, query or fragment: {redact_url(url)!r}")
-    port = parts.port or (22 if scheme == "ssh" else 23)
+    port = (22 if scheme == "ssh" else 23) if parts.port is None else parts.port
     username = _unquote(parts.username)
     password = _unquote(parts.password)
     key = None
@@ -175,10 +182,7 @@ def _plan(target: Any) -> _Plan:
         if password is None:
             password = account.password
         key = account.key
-    label = (
-        f"{parts.hostname}:{port}" if ":" not in parts.hostname else f"[{parts.hostname}]:{port}"
-    )
-    return _Plan(scheme, parts.hostname, port, (), username, password, key, label)
+    return _Plan(scheme, host, port, (), username, password, key, peer_name(host, port))
 
 
 def _unquote(value: str | None) -> str | None:
@@ -207,6 +211,19 @@ def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) ->
     )
 
 
+#: The Session's options, in ``check_session_options``'s order, with
+#: values that pass its checks (what is not given is not checked here).
+_SESSION_DEFAULTS: dict[str, Any] = {
+    "timeout": None,
+    "encoding": "utf-8",
+    "codec_errors": "replace",
+    "max_buffer": None,
+    "strip_ansi": False,
+    "logfile": None,
+    "driver": "generic",
+}
+
+
 def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     """Mistakes that would fail every host, raised once, before any opens."""
     for name, why in _RESERVED.items():
@@ -225,10 +242,10 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
             why = f" (asyncssh, which has options of its own, fails to import: {exc})"
     if unknown:
         raise TypeError(f"run_many got unknown option(s): {', '.join(unknown)}{why}")
-    if "driver" in options:
-        resolve_driver(options["driver"])  # "auto", or a ValueError naming the known ones
     if "encoding" in options and options["encoding"] is None:
         raise ValueError("run_many waits for prompts, which needs text: encoding=None is refused")
+    given = {**_SESSION_DEFAULTS, **options}
+    check_session_options(*(given[name] for name in _SESSION_DEFAULTS))
     return options
 
 
@@ -416,7 +433,7 @@ def _check_timeout(timeout: Any) -> None:
         return
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if timeout <= 0:
+    if not timeout > 0:  # (NaN too)
         raise ValueError(f"timeout must be positive, not {timeout!r}")
 
 
@@ -502,10 +519,6 @@ def _common_timeout(
     timeout: float | types.EllipsisType | None, sessions: list[Session]
 ) -> float | None:
     if timeout is not ...:
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout < 0
-        ):
-            raise ValueError(f"timeout must be a non-negative number or None, not {timeout!r}")
-        return timeout
+        return check_timeout(timeout)
     finite = [s.timeout for s in sessions if s.timeout is not None]
     return min(finite) if finite else None

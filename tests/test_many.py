@@ -137,6 +137,10 @@ async def _noop(session: Session, host: Any) -> None:
         ({"session_timout": 1}, TypeError, "unknown option.*session_timout"),
         ({"driver": "iso"}, ValueError, "unknown driver 'iso'"),
         ({"encoding": None}, ValueError, "encoding=None"),
+        ({"timeout": float("nan")}, ValueError, "timeout must be positive"),
+        ({"session_timeout": float("nan")}, ValueError, "timeout must be"),
+        ({"max_buffer": 0}, ValueError, "max_buffer"),
+        ({"encoding": "rot13"}, ValueError, "not a text encoding"),
     ],
 )
 async def test_run_many_rejects_misuse_before_opening(
@@ -266,6 +270,8 @@ async def test_expect_any_timeout_keeps_every_buffer() -> None:
         await _leave(a, pa, "partial")
         with pytest.raises(ExpectTimeout) as info:
             await expect_any({a: "never", b: "nope"}, timeout=0.05)
+        with pytest.raises(ValueError, match="timeout"):  # NaN: no deadline compares with it
+            await expect_any({a: "never"}, timeout=float("nan"))
         assert any("expect_any" in note for note in info.value.__notes__)
         assert a.buffer == "partial" and b.buffer == ""
         # Every session's wait is told, not the first one's alone.

@@ -89,6 +89,8 @@ def test_network_openers_check_their_arguments_before_connecting():
             ({"max_buffer": 0}, ValueError, "max_buffer"),
             ({"driver": "bogus"}, ValueError, "bogus"),
             ({"encoding": "bogus"}, ValueError, "unknown encoding"),
+            ({"encoding": "rot13"}, ValueError, "not a text encoding"),
+            ({"encoding": "zlib"}, ValueError, "not a text encoding"),
             ({"codec_errors": "bogus"}, ValueError, "codec_errors"),
             ({"logfile": 123}, TypeError, "logfile"),
             ({"strip_ansi": "yes"}, TypeError, "strip_ansi"),
