@@ -101,8 +101,8 @@ class Transport(abc.ABC):
         await self.write(b"\x03")
 
     def set_winsize(self, rows: int, cols: int) -> None:
-        """Resize the peer's terminal; only pty and SSH transports have one."""
-        raise TypeError(f"set_winsize needs a pty or SSH session, not {self.kind}")
+        """Resize the peer's terminal; only pty, SSH and telnet transports have one."""
+        raise TypeError(f"set_winsize needs a pty, SSH or telnet session, not {self.kind}")
 
     def canonical_line_limit(self) -> int | None:
         """Longest line the peer's terminal accepts now, or ``None`` for no limit.
