@@ -292,13 +292,24 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     try:
         await _sync(session, state, deadline)
     except ExpectTimeout as exc:
-        # No prompt came.  The next execute does not wait for it again, or
-        # one unrecognised prompt would fail every later command; what
-        # was received goes with this error (its ``before``), not into
-        # the next command's output.
-        state.synced, state.late = True, False
-        take_all(session)
         shown = escape(session.redact(command))
+        if _may_still_run(exc.before):
+            # Nothing, or whole lines: the last command may still be running.
+            # The next execute waits for its prompt again rather than type
+            # into it (a pager, a password question, a command reading input).
+            state.synced, state.owed = False, session._buffer.consumed
+            raise ExpectTimeout(
+                f"command {shown!r} not sent: {exc} (the command before may still be"
+                " running: wait, or stop it with sendintr())",
+                before=exc.before,
+                patterns=exc.patterns,
+            ) from None
+        # Text that ends in the middle of a line: a prompt no pattern knows.
+        # The next execute does not wait for it again, or one unrecognised
+        # prompt would fail every later command; what was received goes
+        # with this error (its ``before``), not into the next command's output.
+        state.synced, state.late, state.owed = True, False, None
+        take_all(session)
         raise ExpectTimeout(
             f"command {shown!r} not sent: {exc}",
             before=exc.before,
@@ -306,6 +317,14 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         ) from None
     await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
+
+
+def _may_still_run(text: str) -> bool:
+    """Whether what came since the last prompt (``text``) leaves the command
+    before possibly still running: nothing visible, or whole lines only.  A
+    last line without its end is rather a prompt no pattern knows."""
+    shown = strip_ansi(text).rstrip(" \t")
+    return not shown.strip() or shown.endswith(("\n", "\r"))
 
 
 def owe(session: Session) -> None:
@@ -414,9 +433,8 @@ async def _catch_up(session: Session, state: _State, deadline: Deadline) -> str:
 
 def _questions(session: Session) -> list[re.Pattern[str]]:
     """The driver's login and password questions, each found without
-    consuming it; none under ``set_prompt`` (the caller's prompt decides)."""
-    if session._prompt_override is not None:
-        return []
+    consuming it (also under ``set_prompt``: a question is never a prompt to
+    type the next command at; a prompt that looks like one matches first)."""
     asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
     return [re.compile(f"(?=(?:{pattern_body(p)}))", p.flags) for p in asks]  # (re caches)
 

@@ -674,6 +674,34 @@ async def unique_bash(**options: Any) -> AsyncIterator[Session]:
         yield s
 
 
+async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:
+    # The second time-out ("not sent") once gave up on the late answer: the
+    # third execute was typed into the running command and returned its
+    # late output, 'LATE'.
+    async with unique_bash() as s:
+        with pytest.raises(ExpectTimeout):
+            await s.execute("sleep 1.5; echo LATE", timeout=0.2)
+        with pytest.raises(ExpectTimeout, match=r"not sent.*may still be running"):
+            await s.execute("echo NEXT1", timeout=0.2)
+        assert await s.execute("echo NEXT2", timeout=10) == "NEXT2\n"
+        assert await s.execute("echo NEXT3") == "NEXT3\n"
+
+
+async def test_a_password_question_after_a_time_out_is_never_typed_into() -> None:
+    # Under set_prompt (set_unique_prompt) the question went unnoticed, and
+    # the third execute was sent as the password.
+    async with unique_bash() as s:
+        asking = "sleep 0.5; read -s -p 'Password: ' q; echo; echo got-$q"
+        with pytest.raises(ExpectTimeout):
+            await s.execute(asking, timeout=0.2)
+        for _ in range(2):
+            with pytest.raises(aioexpect.AuthenticationError, match="Password:"):
+                await s.execute("echo second", timeout=10)
+        await s.send_secret("s3cret")
+        assert (await s.expect_prompt()).before.endswith("got-s3cret\r\n")
+        assert await s.execute("echo third") == "third\n"
+
+
 async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None:
     async with unique_bash() as s:
         for pty_echo in (True, False):
