@@ -295,6 +295,9 @@ ERRORS = [
     ("shell", "bash: frobnicate: command not found\n"),
     ("shell", "zsh: command not found: frobnicate\n"),
     ("shell", "sh: 1: frobnicate: not found\n"),
+    ("shell", "bash: syntax error near unexpected token `)'\n"),
+    ("shell", 'dash: 2: Syntax error: "then" unexpected\n'),
+    ("shell", "zsh: parse error near `)'\n"),
     ("generic", "% Invalid input detected at '^' marker.\n"),
     ("generic", "Error: Wrong parameter found at '^' position.\n"),
 ]

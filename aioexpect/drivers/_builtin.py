@@ -93,7 +93,8 @@ SHELL_ERRORS = (
     r"^[^\r\n]*: command not found\b[^\r\n]*",
     r"^[^\r\n]*\bcommand not found: [^\r\n]*",
     r"^[\w./\-]*sh: \d+: [^\r\n]*: not found$",
-    r"^[^\r\n]*: syntax error\b[^\r\n]*",
+    r"^[^\r\n]*: [Ss]yntax error\b[^\r\n]*",  # bash, dash ("Syntax error")
+    r"^[^\r\n]*: parse error\b[^\r\n]*",  # zsh
 )
 
 LOGIN = (rf"\b(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?)(?: as)? ?: ?{_END}",)
