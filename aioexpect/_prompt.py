@@ -150,16 +150,50 @@ def _learn(session: Session, prompt: str) -> None:
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
     """A prompt match that ends with the learned prompt but is longer holds
     output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
-    pattern takes it all): that part goes back to ``before``."""
-    seen = state_of(session).seen
+    pattern takes it all): that part goes back to ``before``.  So does the
+    part before a prompt that begins as the learned one and then differs
+    (``cd /tmp && printf w`` gives ``wroot@vm:/tmp# `` after ``root@vm:~# ``)."""
+    state = state_of(session)
+    seen = state.seen
     if seen is None or m.pattern is seen or session._prompt_override is not None:
         return m
     found = seen.search(m.after)
-    if found is None or not found.start():
+    if found is not None:
+        if not found.start():
+            return m
+        # span() offsets: found's positions count from the start of m.after
+        before = m.before + m.after[: found.start()]
+        return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
+    start = _changed_prompt_start(state.seen_text, m.after)
+    rest = m.after[start:]
+    again = m.pattern.match(rest) if start else None  # (``^`` matches at its start)
+    if again is None or again.end() != len(rest):
         return m
-    before = m.before + m.after[: found.start()]
-    # span() offsets: found's positions count from the start of m.after
-    return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
+    before = m.before + m.after[:start]
+    return Match(m.index, m.pattern, before, rest, again, -len(before), m._redact)
+
+
+def _changed_prompt_start(learned: str, text: str) -> int:
+    """Where in ``text`` (a prompt match) a prompt starts that begins as the
+    ``learned`` one (its user and host, say, before a directory that
+    changed), if not at 0: a good part of it alike, and more than at 0."""
+    need = max(3, min(8, len(learned) // 2))
+    if _alike(learned, text) >= need:
+        return 0  # the prompt itself, changed further on
+    for start in range(1, len(text) - need + 1):
+        if _alike(learned, text[start:]) >= need:
+            return start
+    return 0
+
+
+def _alike(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b``."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:

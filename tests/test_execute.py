@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -672,6 +674,21 @@ async def unique_bash(**options: Any) -> AsyncIterator[Session]:
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], **options) as s:
         await s.set_unique_prompt()
         yield s
+
+
+async def test_output_glued_to_a_prompt_that_changed_with_the_directory(tmp_path: Path) -> None:
+    # 'wroot@vm:/tmp/sub$ ' after 'root@vm:/tmp$ ': the generic pattern takes
+    # it all for the prompt, and the learned one is not found (it changed).
+    (tmp_path / "sub").mkdir()
+    env = dict(os.environ, PS1=r"\u@\h:\w\$ ", TERM="xterm")
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        await s.expect_prompt()
+        assert await s.execute("printf x") == "x"
+        assert await s.execute("cd sub && printf w") == "w"
+        assert await s.execute("cd .. && printf abc") == "abc"
+        assert await s.execute("echo done") == "done\n"
 
 
 async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:
