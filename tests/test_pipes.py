@@ -60,7 +60,7 @@ async def test_extra_info() -> None:
         assert t.get_extra_info("command") == ("cat",)
         assert t.get_extra_info("fd", "none") == "none"
         assert t.canonical_line_limit() is None
-        with pytest.raises(TypeError, match="pty or SSH"):
+        with pytest.raises(TypeError, match="pty, SSH or telnet"):
             t.set_winsize(10, 10)
     finally:
         await t.close()
