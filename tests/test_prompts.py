@@ -88,6 +88,11 @@ NOT_PROMPTS = [
     "interface Gi0/1 # shut\r\n",
     "a -> b\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
+    # zsh's continuation prompts: the shell waits for the rest of a command
+    "% echo 'abc\r\nquote> ",
+    "% if true\r\nthen> ",
+    "% echo $(ls\r\ncmdsubst> ",
+    "e\x08echo 'abc\x1b[?2004l\r\r\n\r\x1b[0m\x1b[27m\x1b[24m\x1b[Jquote> \x1b[K\x1b[?2004h",
 ]
 
 

@@ -26,7 +26,6 @@ __all__ = ["BUILTIN", "prompt_pattern"]
 _CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x07\x0e\x0f]"
 #: Any control sequence: also OSC (a window title, up to 200 characters).
 ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,200}}(?:\x07|\x1b\\))"
-_A = f"(?:{ESC}){{0,4}}"
 _C = f"(?:{_CSI}){{0,4}}"
 #: Start of a line: the buffer start, after a line feed or a carriage return,
 #: or after backspaces (a pager prompt erased, then the prompt on its line).
@@ -34,6 +33,16 @@ _SOL = r"(?:^|(?<=[\r\x08]))"
 #: After the prompt character: at most two spaces and control sequences, then
 #: nothing (the device waits for input).
 _END = rf"{_C}(?: {_C}){{0,2}}\Z"
+#: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
+#: are shaped like ``router>``, but the shell waits for the rest of a command.
+_ZSH_PS2 = (
+    r"(?!(?:for|foreach|while|until|repeat|select|if|then|else|elif|case|function|subsh"
+    r"|cursh|array|quote|dquote|bquote|cmdsubst|mathsubst|math|cond|cmdor|cmdand|pipe"
+    rf"|errpipe|heredoc|heredocd|brace|braceparam|always)>{_END})"
+)
+#: The control sequences a prompt may begin with (colours, a window title),
+#: then anything but a zsh continuation prompt.
+_A = f"(?:{ESC}){{0,4}}{_ZSH_PS2}"
 
 
 def prompt_pattern(body: str) -> str:
