@@ -323,11 +323,12 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     require_text(session)
     deadline = Deadline(timeout)
     state = state_of(session)
+    answer_due = state.late or state.owed is not None  # an execute's, an interact's
     try:
         await _sync(session, state, deadline)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
-        if _may_still_run(exc.before):
+        if answer_due and _may_still_run(exc.before):
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
             # into it (a pager, a password question, a command reading input).

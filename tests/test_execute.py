@@ -592,6 +592,16 @@ async def test_an_unrecognised_late_prompt_fails_one_execute_not_all() -> None:
         assert await s.execute("again") == "again output\n"
 
 
+async def test_a_silent_fresh_session_fails_one_execute_not_all() -> None:
+    # A console that shows nothing until it is sent a line: nothing was sent
+    # that could still be running, so only the first execute waits and fails.
+    async with scripted(lambda line: f"{line}\r\n{line} output\r\nr1#", timeout=5) as s:
+        with pytest.raises(ExpectTimeout, match="not sent") as info:
+            await s.execute("first", timeout=0.1)
+        assert "may still be running" not in str(info.value)
+        assert await s.execute("second") == "second output\n"
+
+
 async def test_a_prompt_pattern_matching_nothing_is_refused() -> None:
     async with scripted(echo_reply("$ ", {}), greeting="$ ", timeout=5) as s:
         for pattern in ("", r"x*", "^"):
