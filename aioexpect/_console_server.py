@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
-from ._options import check_port
+from ._options import check_port, peer_name
 
 if TYPE_CHECKING:
     from ._console import RawMode
@@ -77,8 +77,7 @@ class ConsoleServer(AsyncClosing):
         """Where it listens: ``HOST:PORT``, ``unix:PATH`` or ``ssh://HOST:PORT``."""
         if self.path is not None:
             return f"unix:{self.path}"
-        host = f"[{self.host}]" if self.host and ":" in self.host else (self.host or "*")
-        return f"{'ssh://' if self.ssh else ''}{host}:{self.port}"
+        return f"{'ssh://' if self.ssh else ''}{peer_name(self.host or '*', self.port)}"
 
     @property
     def clients(self) -> int:

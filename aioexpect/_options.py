@@ -144,7 +144,7 @@ def check_peer(host: Any, port: Any) -> None:
     check_port(port)
 
 
-def peer_name(host: str, port: int) -> str:
+def peer_name(host: str, port: int | None) -> str:
     """``host:port`` for messages; ``[host]:port`` for an IPv6 address."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
@@ -173,11 +173,11 @@ def check_session_options(
     strip_ansi: Any,
     logfile: Any,
     driver: Any,
-) -> None:
-    """``TypeError``/``ValueError`` for a bad session option.  The openers
-    call it before connecting, so that a typo is not found only after the
-    device has seen (and logged) a login."""
-    check_timeout(timeout)
+) -> float | None:
+    """``TypeError``/``ValueError`` for a bad session option; returns the
+    time-out as a float.  The openers call it before connecting, so that a
+    typo is not found only after the device has seen (and logged) a login."""
+    seconds = check_timeout(timeout)
     if encoding is not None and not isinstance(encoding, str):
         raise TypeError(f"encoding must be a codec name or None, not {encoding!r}")
     if not isinstance(codec_errors, str):
@@ -192,6 +192,7 @@ def check_session_options(
     if not (logfile is None or isinstance(logfile, str | os.PathLike) or hasattr(logfile, "write")):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
     resolve_driver(driver)
+    return seconds
 
 
 def originals(patterns: Any) -> list[Any]:

@@ -212,13 +212,17 @@ def info(session: Session) -> dict[str, Any]:
 
 
 def _shown_patterns(session: Session) -> list[Any] | None:
-    """The pending read's patterns for display: each one's source, secrets
-    masked (``waiting_for`` itself keeps the patterns as given)."""
+    """The pending read's patterns for display (``waiting_for`` itself
+    keeps the patterns as given)."""
     waiting = session.waiting_for
-    if waiting is None:
-        return None
-    sources = (getattr(p, "pattern", p) for p in waiting)
-    return [session.redact(p) if isinstance(p, str | bytes) else p for p in sources]
+    return None if waiting is None else masked_sources(waiting, session.redact)
+
+
+def masked_sources(patterns: Any, redact: Callable[[Any], Any]) -> list[Any]:
+    """Each pattern's source (a compiled one's text), secrets masked: before
+    any ``repr`` escapes them."""
+    sources = (getattr(p, "pattern", p) for p in patterns)
+    return [redact(s) if isinstance(s, str | bytes) else s for s in sources]
 
 
 def drop(session: Session, *, keep: int) -> int:
@@ -401,9 +405,5 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
 def describe(patterns: Any, redact: Callable[[Any], Any], limit: int = 80) -> str:
     """Patterns for a message: each one's source, secrets masked (before
     ``repr`` escapes them), cut to ``limit`` characters."""
-    shown = []
-    for pattern in patterns:
-        source = getattr(pattern, "pattern", pattern)
-        text = repr(redact(source) if isinstance(source, str | bytes) else source)
-        shown.append(text if len(text) <= limit else text[: limit - 3] + "...")
-    return ", ".join(shown)
+    shown = map(repr, masked_sources(patterns, redact))
+    return ", ".join(t if len(t) <= limit else t[: limit - 3] + "..." for t in shown)

@@ -88,10 +88,9 @@ class Session:
         self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
-        _options.check_session_options(
+        self.timeout = _options.check_session_options(
             timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
         )
-        self.timeout = _options.check_timeout(timeout)
         self.id = next(_ids)
         self.transport = transport
         self.encoding = encoding
