@@ -16,7 +16,7 @@ import tty
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import _prompt
+from . import _prompt, _prompt_read
 from ._reading import EVIDENCE
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ async def bridge(
     finds it); nothing is lost when the bridge ends.
     """
     escape = escape_character.encode() if escape_character else None
-    seen = _Seen(session._empty, lambda tail: _prompt.at_prompt(session, tail))
+    seen = _Seen(session._empty, lambda tail: _prompt_read.at_prompt(session, tail))
 
     def show(data: Any) -> None:
         seen.output(data)

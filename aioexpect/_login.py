@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import AuthenticationError
 from ._match import Match
-from ._prompt import (
+from ._prompt import run_init
+from ._prompt_read import (
     END,
     Deadline,
     evidence_of,
@@ -23,7 +24,6 @@ from ._prompt import (
     patterns_of,
     prompts_of,
     require_text,
-    run_init,
     state_of,
     what_prompt,
     with_before,

@@ -8,7 +8,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from . import _driver
-from ._prompt import Deadline, auto_driver, expect_named, require_text, state_of
+from ._prompt_read import Deadline, auto_driver, expect_named, require_text, state_of
 
 if TYPE_CHECKING:
     from ._session import Session

@@ -1,0 +1,312 @@
+"""Reading to a prompt, for ``_prompt`` (execute), ``_login`` and
+``_unique_prompt``: the per-session prompt state (weakly keyed by the
+session), the patterns in force (every registered driver's while
+``driver="auto"`` is undecided), recognising a prompt (also one that output
+without a final line end runs into), answering pagers on the way, and
+naming what was awaited in the messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from . import _driver
+from ._ansi import strip_ansi
+from ._driver import Driver
+from ._exceptions import BufferFull, ConnectionLostError, ExpectEOF, ExpectError, ExpectTimeout
+from ._match import Match
+from ._matcher import pattern_body
+from ._reading import lost, tail_of
+from ._redact import escape
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
+
+
+@dataclasses.dataclass
+class PromptState:
+    synced: bool = False  # a prompt was seen, or the caller read past it
+    late: bool = False  # the last execute timed out: its answer may follow
+    #: A prompt is owed (an execute was cancelled or overflowed, or a person
+    #: typed a line in ``interact``): how much had been consumed then.  It
+    #: holds while nobody reads: a caller who reads on takes it over.
+    owed: int | None = None
+    init_for: Driver | None = None
+    continuation: re.Pattern[str] | None = None
+    #: The last prompt, as text: found also where output without a final
+    #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
+    #: the drivers' patterns, anchored at a line start, do not match.
+    seen: re.Pattern[str] | None = None
+    seen_text: str = ""  # what ``seen`` finds
+    #: The terminal was resized: a line editor may redraw its prompt.
+    resized: bool = False
+    #: ... and no redraw came within ``REDRAW_WAIT``: it may still come, in
+    #: front of the next command's echo.
+    redraw_due: bool = False
+    prompt_text: str = ""  # the last prompt read, as received
+
+
+_states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()
+
+
+def state_of(session: Session) -> PromptState:
+    state = _states.get(session)
+    if state is None:
+        state = _states[session] = PromptState()
+    return state
+
+
+class Deadline:
+    """One deadline shared by every wait of a call (``None``: no deadline)."""
+
+    __slots__ = ("_end", "_loop")
+
+    def __init__(self, timeout: float | None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._end = None if timeout is None else self._loop.time() + timeout
+
+    def left(self) -> float | None:
+        return None if self._end is None else max(0.0, self._end - self._loop.time())
+
+    def within(self, seconds: float) -> Deadline:
+        """A deadline ``seconds`` from now, or this one if it comes first."""
+        left = self.left()
+        return Deadline(seconds if left is None else min(seconds, left))
+
+
+# -- the patterns in force -------------------------------------------------------
+
+
+def _union(field: str) -> list[re.Pattern[str]]:
+    """A pattern field of every registered driver, duplicates removed."""
+    seen: dict[tuple[str, int], re.Pattern[str]] = {}
+    for driver in _driver.registered():
+        for p in getattr(driver, field):
+            seen.setdefault((p.pattern, p.flags), p)
+    return list(seen.values())
+
+
+def auto_driver(session: Session) -> bool:
+    return bool(session._auto_driver)
+
+
+def patterns_of(session: Session, field: str) -> list[re.Pattern[str]]:
+    """A driver field, from every registered driver while ``auto`` is undecided."""
+    if auto_driver(session):
+        return _union(field)
+    return list(getattr(session.driver, field))
+
+
+def prompts_of(session: Session) -> list[re.Pattern[str]]:
+    if session._prompt_override is not None:
+        return list(session._prompt_override)
+    prompts = _union("prompt_patterns") if auto_driver(session) else list(session.prompt_patterns)
+    seen = state_of(session).seen
+    return prompts if seen is None else [*prompts, seen]
+
+
+def _learn(session: Session, prompt: str) -> None:
+    """Remember a prompt the patterns found, if it is distinctive enough
+    (three visible characters or more: not a bare ``$ ``) to be found
+    anywhere at the end of the output."""
+    state = state_of(session)
+    state.prompt_text = prompt  # (for a late redraw, whatever the patterns)
+    if session._prompt_override is not None:
+        return
+    if prompt == state.seen_text:
+        return  # known already (the same prompt comes after every command)
+    if len(strip_ansi(prompt).strip()) >= 3:
+        state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
+        state.seen_text = prompt
+
+
+def _unglue(session: Session, m: Match, seen_index: int) -> Match:
+    """A prompt match that ends with the learned prompt but is longer holds
+    output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
+    pattern takes it all): that part goes back to ``before``.  So does the
+    part before a prompt that begins as the learned one and then differs
+    (``cd /tmp && printf w`` gives ``wroot@vm:/tmp# `` after ``root@vm:~# ``)."""
+    state = state_of(session)
+    seen = state.seen
+    if seen is None or m.pattern is seen or session._prompt_override is not None:
+        return m
+    found = seen.search(m.after)
+    if found is not None:
+        if not found.start():
+            return m
+        # span() offsets: found's positions count from the start of m.after
+        before = m.before + m.after[: found.start()]
+        return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
+    start = _changed_prompt_start(state.seen_text, m.after)
+    rest = m.after[start:]
+    again = m.pattern.match(rest) if start else None  # (``^`` matches at its start)
+    if again is None or again.end() != len(rest):
+        return m
+    before = m.before + m.after[:start]
+    return Match(m.index, m.pattern, before, rest, again, -len(before), m._redact)
+
+
+def _changed_prompt_start(learned: str, text: str) -> int:
+    """Where in ``text`` (a prompt match) a prompt starts that begins as the
+    ``learned`` one (its user and host, say, before a directory that
+    changed), if not at 0: a good part of it alike, and more than at 0."""
+    need = max(3, min(8, len(learned) // 2))
+    if _alike(learned, text) >= need:
+        return 0  # the prompt itself, changed further on
+    for start in range(1, len(text) - need + 1):
+        if _alike(learned, text[start:]) >= need:
+            return start
+    return 0
+
+
+def _alike(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b``."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
+    drivers = _driver.registered() if auto_driver(session) else (session.driver,)
+    out: dict[tuple[str, int], tuple[re.Pattern[str], str]] = {}
+    for driver in drivers:
+        for p in driver.pager_patterns:
+            out.setdefault((p.pattern, p.flags), (p, driver.pager_response))
+    return list(out.values())
+
+
+def guess_driver(session: Session, text: str) -> None:
+    """Settle ``driver="auto"`` from the text read up to the first prompt."""
+    if not auto_driver(session):
+        return
+    found = _driver.guess(strip_ansi(text))
+    session.driver = found if found is not None else session.driver
+    session.log.debug("driver=auto: using %s", session.driver.name)
+
+
+def require_text(session: Session) -> None:
+    if session.encoding is None:
+        raise TypeError(
+            "prompt handling needs a text session; this one was opened with encoding=None"
+        )
+
+
+def evidence_of(session: Session, text: str) -> str:
+    return repr(tail_of(session._redactor, text))  # repr escapes control characters, once
+
+
+def what_prompt(session: Session) -> str:
+    if session._prompt_override is not None:
+        shown = ", ".join(repr(p.pattern) for p in session._prompt_override)
+        return f"the prompt set with set_prompt ({shown})"
+    if auto_driver(session):
+        return "the prompt of any driver (driver='auto')"
+    return f"the prompt of driver {session.driver.name!r}"
+
+
+async def expect_named(
+    session: Session,
+    patterns: list[re.Pattern[str]],
+    deadline: Deadline,
+    what: str,
+    earlier: str = "",
+) -> Match:
+    """``session.expect`` with a message that names what was awaited in words
+    (the patterns themselves stay on the exception's ``.patterns``); its
+    evidence starts with ``earlier``, text this dialog already consumed."""
+    try:
+        return await session.expect(patterns, timeout=deadline.left())
+    except ConnectionLostError as exc:
+        cause = exc.__cause__ or exc
+        raise lost(what, cause, evidence_of(session, earlier + session.buffer)) from cause
+    except ExpectError as exc:
+        if isinstance(exc, ExpectTimeout):
+            reason = "timed out"
+        elif isinstance(exc, ExpectEOF):
+            reason = "end of file"
+        elif isinstance(exc, BufferFull):
+            reason = "max_buffer reached"
+        else:  # pragma: no cover - the tree has no other kind
+            raise
+        message = f"{reason} waiting for {what}; last characters received: "
+        evidence = evidence_of(session, earlier + exc.before)
+        error = type(exc)(message + evidence, before=exc.before, patterns=exc.patterns)
+        raise error from None
+
+
+# -- reading up to the prompt ------------------------------------------------------
+
+
+async def read_to_prompt(
+    session: Session, deadline: Deadline, extra: list[re.Pattern[str]] | None = None
+) -> tuple[str, Match, bool]:
+    """Read up to the next prompt (or one of ``extra``), answering pagers.
+
+    Returns the text before it (pager prompts left out), its match, and
+    whether it was a prompt (``False``: one of ``extra``).
+    """
+    prompts = prompts_of(session)
+    extra = extra or []
+    pagers = _pagers(session)
+    patterns = [*prompts, *extra, *(p for p, _ in pagers)]
+    parts: list[str] = []
+    what = what_prompt(session)
+    while True:
+        m = await expect_named(session, patterns, deadline, what)
+        if m.index < len(prompts):
+            m = _unglue(session, m, len(prompts) - 1)
+            _learn(session, m.after)
+        parts.append(m.before)
+        if m.index < len(prompts) + len(extra):
+            return "".join(parts), m, m.index < len(prompts)
+        response = pagers[m.index - len(prompts) - len(extra)][1]
+        session.log.debug("answering pager prompt %r", escape(m.after))
+        await session.send(response)
+
+
+def with_before(m: Match, before: str) -> Match:
+    """``m`` with a longer ``before`` (``span()`` stays relative to before + after)."""
+    if before == m.before:
+        return m
+    shift = len(before) - len(m.before)
+    return dataclasses.replace(m, before=before, _offset=m._offset - shift)
+
+
+def at_prompt(session: Session, text: Any) -> bool:
+    """Whether ``text`` (str: bytes mode has no prompts) ends with a prompt,
+    nothing visible after it."""
+    if not isinstance(text, str):
+        return False
+    for p in prompts_of(session):
+        found = list(p.finditer(text))  # (a tail: a few hundred characters)
+        if found and not strip_ansi(text[found[-1].end() :]).strip():
+            return True
+    return False
+
+
+def questions(session: Session) -> list[re.Pattern[str]]:
+    """The driver's login and password questions, each found without
+    consuming it (also under ``set_prompt``: a question is never a prompt to
+    type the next command at; a prompt that looks like one matches first)."""
+    asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
+    return [re.compile(f"(?=(?:{pattern_body(p)}))", p.flags) for p in asks]  # (re caches)
+
+
+async def more_within(session: Session, deadline: Deadline, wait: float, beyond: int = 0) -> bool:
+    """Whether more than ``beyond`` characters are buffered within ``wait``
+    seconds (nothing is consumed)."""
+    more = re.compile(f"(?=[\\s\\S]{{{beyond + 1}}})")  # (empty) once enough is buffered
+    try:
+        await session.expect(more, timeout=deadline.within(wait).left())
+    except ExpectError:
+        return False
+    return True
