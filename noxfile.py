@@ -18,11 +18,14 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (check and format) and the import-linter layer contracts."""
+    """ruff (check and format), the import-linter layer contracts and the
+    house size limits (.ci/sizes.py)."""
     session.install("-e", ".[lint]")
-    session.run("ruff", "check", "aioexpect", "tests", "examples", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "aioexpect", "tests", "examples", "benchmarks")
+    sources = ("aioexpect", "tests", "examples", "benchmarks", ".ci")
+    session.run("ruff", "check", *sources, "noxfile.py")
+    session.run("ruff", "format", "--check", *sources)
     session.run("lint-imports")
+    session.run("python", ".ci/sizes.py", "aioexpect")
 
 
 @nox.session
