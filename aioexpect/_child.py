@@ -19,7 +19,7 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, cast
 
 from ._exceptions import SpawnError
@@ -87,6 +87,7 @@ class ChildStatus:
 
     _child: Child
     _closed: bool
+    _ended: bool  # the child's output reached its end
     _closing: asyncio.Future[None] | None
     _loop: asyncio.AbstractEventLoop
     _inbox: Inbox
@@ -112,7 +113,7 @@ class ChildStatus:
         if self._is_released():
             return
         self._shut()
-        self._child.kill()
+        self._child.kill(orphans=not self._ended)
         self._release()
 
     async def close(self, *, force: bool = False) -> None:
@@ -126,7 +127,7 @@ class ChildStatus:
         self._closing = self._loop.create_future()
         self._shut()
         try:
-            await self._child.stop(force=force)
+            await self._child.stop(force=force, orphans=not self._ended)
         finally:
             self._release()
             self._closing.set_result(None)
@@ -202,12 +203,24 @@ class Child:
                 del self._jobs[pgid]
         return alive
 
-    def kill(self) -> None:
+    def kill(self, *, orphans: bool = False) -> None:
         """SIGKILL the whole group, and the child's jobs, now, without
         waiting (``abort``)."""
-        if not self._jobs and not self.protocol.exited.done():
-            self._jobs = _job_groups(self.pid)
+        if not self._jobs:
+            self._find_jobs(orphans)
         self.signal_group(signal.SIGKILL)
+
+    def _find_jobs(self, orphans: bool) -> None:
+        """Find the child's jobs: its children in process groups of their
+        own, or, once it exited, with ``orphans`` (its output has not ended:
+        somebody still holds it open), the rest of its session: the jobs an
+        interactive shell left running when it exited, now init's children.
+        While any of them lives, the child's pid (their session's id) is not
+        given to another process: one that has it means they are gone."""
+        if not self.protocol.exited.done():
+            self._jobs = _job_groups(self.pid)
+        elif orphans and not _pid_in_use(self.pid):
+            self._jobs = _session_groups(self.pid)
 
     def release(self) -> None:
         """Close the loop's process transport once the child exited, never
@@ -215,7 +228,7 @@ class Child:
         if self.protocol.exited.done():
             self.transport.close()
 
-    async def stop(self, *, force: bool, grace: float = GRACE) -> None:
+    async def stop(self, *, force: bool, orphans: bool = False, grace: float = GRACE) -> None:
         """SIGHUP (and SIGCONT) to the group, SIGKILL after ``grace`` seconds
         to whatever is left (at once with ``force``), then wait for the reaping.
 
@@ -223,8 +236,7 @@ class Child:
         propagates, so a child never outlives an interrupted close.
         """
         loop = asyncio.get_running_loop()
-        if not self.protocol.exited.done():
-            self._jobs = _job_groups(self.pid)
+        self._find_jobs(orphans)
         try:
             if not force and self.signal_group(signal.SIGHUP):
                 self.signal_group(signal.SIGCONT)
@@ -323,6 +335,34 @@ def _job_groups(pid: int) -> dict[int, list[int]]:
     return groups
 
 
+def _session_groups(sid: int) -> dict[int, list[int]]:
+    """The process groups of session ``sid`` but its leader's, with their
+    members, from /proc (Linux; elsewhere none)."""
+    groups: dict[int, list[int]] = {}
+    for pid, fields in _stats():
+        if len(fields) > 3 and int(fields[3]) == sid and int(fields[2]) != sid:
+            groups.setdefault(int(fields[2]), []).append(pid)
+    return groups
+
+
+def _stats() -> Iterator[tuple[int, list[bytes]]]:
+    """Each process in /proc with the fields of its ``stat`` after the
+    command name (state, ppid, pgrp, session, ...)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        yield int(name), stat[stat.rfind(b")") + 2 :].split()
+
+
 def _pid_in_use(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -335,22 +375,12 @@ def _pid_in_use(pid: int) -> bool:
 
 def _live_member(pgid: int) -> bool:
     """Whether /proc shows a process of group ``pgid`` that is not a zombie."""
-    try:
-        names = os.listdir("/proc")
-    except OSError:
+    if not os.path.isdir("/proc"):
         return True
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
+    return any(
+        len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X")
+        for _, fields in _stats()
+    )
 
 
 async def start_child(

@@ -207,6 +207,40 @@ async def test_close_ends_an_interactive_shells_background_jobs(
                 os.kill(int(daemon.read_text()), signal.SIGKILL)
 
 
+@pytest.mark.parametrize(
+    "shell",
+    [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
+    ids=["bash", "dash", "zsh"],
+)
+async def test_close_ends_the_jobs_a_shell_left_running_when_it_exited(shell: list[str]) -> None:
+    """The shell exited (its jobs, init's children now, still hold the
+    terminal open): close() finds them in the shell's session."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    pids: list[int] = []
+    try:
+        async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
+            await s.set_unique_prompt()
+            for job in ("sleep 1000 & echo $!", "sh -c \"trap '' HUP; exec sleep 1000\" & echo $!"):
+                out = await s.execute(job)
+                pids.append(int(out.split()[-1]))
+            await wait_until(lambda: _ignores_sighup(pids[1]), "the job ignores SIGHUP")
+            await s.sendline("exit")
+            await s.sendline("exit")  # (zsh: "you have running jobs" the first time)
+            assert await asyncio.wait_for(s.wait(), 10) is not None
+            assert not gone(pids[1])  # (zsh sends SIGHUP to its jobs as it exits)
+        assert [pid for pid in pids if not gone(pid)] == []
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _ignores_sighup(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return bool(int(re.search(r"SigIgn:\s*([0-9a-f]+)", status)[1], 16) & 1 << signal.SIGHUP - 1)
+
+
 def _group_of(pid: int) -> int | None:
     try:
         return os.getpgid(pid)
