@@ -147,6 +147,8 @@ def register(driver: Driver) -> Driver:
     """Add (or replace) a driver under its name; returns it."""
     if not isinstance(driver, Driver):
         raise TypeError(f"register() needs a Driver, not {type(driver).__name__}")
+    if driver.name == "auto":
+        raise ValueError('"auto" is not a driver name: driver="auto" means guess the driver')
     _REGISTRY[driver.name] = driver
     return driver
 

@@ -23,7 +23,7 @@ from ._prompt_read import (
     guess_driver,
     patterns_of,
     prompts_of,
-    require_text,
+    require_prompts,
     state_of,
     what_prompt,
     with_before,
@@ -64,7 +64,7 @@ async def login(
     Rejected credentials raise ``AuthenticationError`` as soon as the device
     says so or asks again; a yes/no question raises it at once.
     """
-    require_text(session)
+    require_prompts(session)
     deadline = Deadline(timeout)
     state = state_of(session)
     m, seen = await _dialog(session, username, password, deadline)

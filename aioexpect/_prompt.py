@@ -32,7 +32,7 @@ from ._prompt_read import (
     prompts_of,
     questions,
     read_to_prompt,
-    require_text,
+    require_prompts,
     state_of,
     with_before,
 )
@@ -54,7 +54,7 @@ QUESTION_WAIT = 2.0
 
 async def expect_prompt(session: Session, timeout: float | None) -> Match:
     """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
-    require_text(session)
+    require_prompts(session)
     before, m, _ = await read_to_prompt(session, Deadline(timeout))
     guess_driver(session, before + m.after)
     state_of(session).synced = True
@@ -70,7 +70,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         raise TypeError(f"execute takes a str command, not {type(command).__name__}")
     if "\n" in command or "\r" in command:
         raise ValueError("execute runs one line; send multi-line input with sendline()")
-    require_text(session)
+    require_prompts(session)
     deadline = Deadline(timeout)
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
@@ -228,9 +228,9 @@ def _untouched(session: Session) -> bool:
 async def run_init(session: Session, state: PromptState, deadline: Deadline) -> None:
     """Send the driver's init commands once per driver; failures only warn."""
     driver = session.driver
-    if state.init_for is driver or auto_driver(session):
+    if any(done is driver for done in state.init_done) or auto_driver(session):
         return
-    state.init_for = driver
+    state.init_done.append(driver)
     for command in driver.init_commands:
         try:
             await _run(session, state, command, deadline)

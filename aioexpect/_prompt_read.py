@@ -37,7 +37,7 @@ class PromptState:
     #: typed a line in ``interact``): how much had been consumed then.  It
     #: holds while nobody reads: a caller who reads on takes it over.
     owed: int | None = None
-    init_for: Driver | None = None
+    init_done: list[Driver] = dataclasses.field(default_factory=list)  # (once each)
     continuation: re.Pattern[str] | None = None
     #: The last prompt, as text: found also where output without a final
     #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
@@ -197,6 +197,16 @@ def require_text(session: Session) -> None:
     if session.encoding is None:
         raise TypeError(
             "prompt handling needs a text session; this one was opened with encoding=None"
+        )
+
+
+def require_prompts(session: Session) -> None:
+    """Refuse waiting for a prompt where it cannot work: bytes, no pattern."""
+    require_text(session)
+    if not prompts_of(session):
+        raise ValueError(
+            f"driver {session.driver.name!r} has no prompt_patterns: execute, expect_prompt"
+            " and login need them (give it some, or call set_prompt())"
         )
 
 

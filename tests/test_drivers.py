@@ -109,6 +109,9 @@ def test_register_adds_and_replaces(registry: None) -> None:
     assert drivers.get("mine") is other
     with pytest.raises(TypeError):
         drivers.register("mine")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="guess the driver"):
+        drivers.register(Driver("auto", prompt_patterns=[r"^x> \Z"]))
+    assert "auto" not in drivers.names()
 
 
 # -- guessing ----------------------------------------------------------------------------
@@ -347,6 +350,8 @@ def test_prompt_pattern_follows_the_shipped_rules() -> None:
     assert p.search("\x08\x08acme-1> ")
     assert not p.search("acme-1# show run")  # not the end of what arrived
     assert not p.search("see acme-1#")  # not the start of a line
+    with pytest.raises(ValueError, match=r"bad prompt regex 'acme\(\[': unterminated"):
+        drivers.prompt_pattern("acme([")
     with pytest.raises(ValueError):
         drivers.prompt_pattern("")
 
@@ -379,5 +384,66 @@ async def test_a_registered_driver_of_your_own_end_to_end(registry: None) -> Non
     ):
         assert await s.execute("show x") == "x\n"
         assert s.driver is acme and seen == ["cli pager off"]
+        with pytest.raises(CommandError, match="ERROR: no"):
+            await s.execute("bad")
+
+
+async def test_a_driver_without_prompt_patterns_is_named_when_used() -> None:
+    async with aioexpect.spawn("cat", timeout=5) as s:
+        s.driver = Driver("bare")
+        for call in (s.execute("ls"), s.expect_prompt(), s.login("u", "p")):
+            with pytest.raises(ValueError, match="driver 'bare' has no prompt_patterns"):
+                await call
+        await s.sendline("still usable")
+        await s.expect_exact("still usable")
+
+
+async def test_init_commands_run_once_per_driver_also_after_a_switch_back(registry: None) -> None:
+    sent: list[str] = []
+
+    def note(command: str, m: re.Match[str]) -> str:
+        sent.append(command)
+        return ""
+
+    acme = Driver("acme", prompt_patterns=[drivers.prompt_pattern(r"r1#")], init_commands=["a"])
+    other = acme.replace(name="other", init_commands=["b"])
+    device = VirtualDevice("r1", commands={"a": note, "b": note, "x": "y"})
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver=acme, timeout=10) as s,
+    ):
+        for driver in (acme, other, acme, other):
+            s.driver = driver
+            assert await s.execute("x") == "y\n"
+    assert sent == ["a", "b"]
+
+
+@pytest.mark.parametrize("header", ["", "ACME login"])
+async def test_auto_picks_your_driver_behind_an_emulated_telnet_login(
+    registry: None, header: str
+) -> None:
+    """The emulated login dialog says IOS's "User Access Verification",
+    which counts for ios, unless the device says otherwise."""
+    acme = drivers.register(
+        Driver(
+            "acme",
+            prompt_patterns=[drivers.prompt_pattern(r"acme-\w+>")],
+            error_patterns=[r"^ERROR: .*$"],
+            guess_patterns=[r"ACME OS \d"],
+        )
+    )
+    device = VirtualDevice(
+        "acme-1",
+        prompt="{hostname}>",
+        banner="ACME OS 7.1",
+        login=("u", "pw"),
+        login_header=header,
+        commands={"bad": "ERROR: no"},
+    )
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect(f"telnet://u:pw@127.0.0.1:{server.port}", driver="auto", timeout=10) as s,
+    ):
+        assert s.driver is acme
         with pytest.raises(CommandError, match="ERROR: no"):
             await s.execute("bad")

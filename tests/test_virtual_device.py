@@ -85,6 +85,43 @@ def test_device_arguments_are_checked() -> None:
         VirtualDevice("r1", commands={"x": 3})  # type: ignore[dict-item]
     with pytest.raises(ValueError, match="bad command pattern 'show ip\\('"):
         VirtualDevice("r1", commands={"show ip(": "y"})
+    with pytest.raises(TypeError, match="prompt must be a str"):
+        VirtualDevice("r1", prompt=5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="login must be"):
+        VirtualDevice("r1", login="ab")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="commands must be a mapping"):
+        VirtualDevice("r1", commands=["show version"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="page_length"):
+        VirtualDevice("r1", page_length=True)
+    with pytest.raises(TypeError, match="banner must be a str"):
+        VirtualDevice("r1", banner=None)  # type: ignore[arg-type]
+    dev = VirtualDevice("r1")
+    with pytest.raises(TypeError):
+        dev.prompt = 5  # type: ignore[assignment]
+    with pytest.raises(ValueError):
+        dev.hostname = ""
+    assert dev.render_prompt() == "r1#"
+
+
+async def test_an_empty_line_reaches_a_handler_that_answers_it() -> None:
+    """Enter alone (a ``[confirm]`` question's default) goes to the table;
+    without an entry for it, the device shows its prompt again."""
+    asked: list[str] = []
+
+    def confirm(command: str, m: re.Match[str]) -> str:
+        asked.append(command)
+        return "confirmed"
+
+    dev = VirtualDevice("r1", commands={"": confirm})
+    assert await dev.respond("  ") == "confirmed\n" and asked == [""]
+    assert await VirtualDevice("r2").respond("") == ""
+    async with (
+        serve_telnet(dev) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s,
+    ):
+        await s.expect_prompt()
+        await s.sendline("")
+        assert (await s.expect_prompt()).before == "\r\nconfirmed\r\n"
 
 
 def test_prompt_repr_and_login_check() -> None:
@@ -218,6 +255,39 @@ async def test_prompt_changes_made_by_a_handler() -> None:
         assert (await s.expect_prompt()).after == "r1(config)#"
         await s.sendline("end")
         assert (await s.expect_prompt()).after == "r1#"
+
+
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_a_mode_entered_on_one_connection_is_that_connections_only(serve: Any) -> None:
+    dev = VirtualDevice("r1", prompt="{hostname}>")
+
+    def configure(command: str, m: re.Match[str]) -> str:
+        dev.prompt = "{hostname}(config)#"
+        dev.hostname = "renamed"
+        return ""
+
+    dev.add_command("configure terminal", configure)
+    dev.add_command("show prompt", lambda command, m: dev.render_prompt())
+
+    async with serve(dev) as server:
+        options = {"known_hosts": server.known_hosts} if serve is serve_ssh else {}
+
+        def connect() -> Any:
+            opener = aioexpect.connect_ssh if serve is serve_ssh else aioexpect.connect_telnet
+            return opener("127.0.0.1", server.port, driver="ios", timeout=10, **options)
+
+        async with connect() as a, connect() as b:
+            await a.execute("configure terminal")
+            assert await a.execute("show prompt") == "renamed(config)#\n"
+            assert await b.execute("show prompt") == "r1>\n"
+            await b.sendline("")
+            assert (await b.expect_prompt()).after == "r1>"
+            async with connect() as c:  # a new connection: the device's own
+                assert await c.execute("show prompt") == "r1>\n"
+        dev.prompt = "{hostname}(x)#"  # not from a handler: the device's, for every connection
+        async with connect() as d:
+            assert await d.execute("show prompt") == "r1(x)#\n"
+    assert dev.render_prompt() == "r1(x)#"
 
 
 async def test_paging_by_hand() -> None:

@@ -9,6 +9,8 @@ one whose guess patterns best explain a banner and prompt (``driver="auto"``).
 
 from __future__ import annotations
 
+import re
+
 from .._driver import Driver, get, guess, register, registered
 from ._builtin import BUILTIN
 from ._builtin import prompt_pattern as _prompt_pattern
@@ -28,6 +30,10 @@ def prompt_pattern(body: str) -> str:
     """
     if not isinstance(body, str) or not body:
         raise ValueError("prompt_pattern needs a non-empty regex")
+    try:
+        re.compile(body)  # (its own error, not one deep inside the wrapped regex)
+    except re.error as exc:
+        raise ValueError(f"bad prompt regex {body!r}: {exc}") from None
     return _prompt_pattern(body)
 
 

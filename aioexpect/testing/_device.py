@@ -9,14 +9,16 @@ a ``LineIO`` (a small terminal line discipline: echo, backspace, Ctrl-C,
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hmac
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "converse"]
+__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "converse", "serving"]
 
 #: A response: a fixed text, or ``fn(command, match)`` returning the text
 #: (a coroutine function may be used too).
@@ -29,15 +31,20 @@ _log = logging.getLogger("aioexpect.testing")
 _EXIT = re.compile(r"exit|logout|quit")
 _TERMINAL = re.compile(r"terminal (length|width) (\d+)")
 _ERASE_PAGER = "\b" * 10 + " " * 10 + "\b" * 10
+#: The connection being served in this task: its device, and the settings
+#: its handlers changed (``prompt``, ``hostname``), which hold for it alone.
+_connection: contextvars.ContextVar[tuple[VirtualDevice, dict[str, str]] | None]
+_connection = contextvars.ContextVar("aioexpect_virtual_connection", default=None)
 
 
 class VirtualDevice:
     """An emulated device: ``VirtualDevice("r1", prompt="r1#", commands={...})``.
 
     - ``prompt``: sent, as is, whenever the device waits for a command;
-      ``{hostname}`` in it is replaced by the hostname.  You may change
-      ``device.prompt`` (or ``hostname``) at any time, e.g. from a handler
-      that enters a configuration mode.
+      ``{hostname}`` in it is replaced by the hostname.  A handler that sets
+      ``device.prompt`` (or ``hostname``), e.g. to enter a configuration
+      mode, changes it for its own connection only; set elsewhere, it
+      changes the device's, for every connection that has not changed its own.
     - ``commands``: ``{regex: response}``.  A command line (stripped) is
       answered by the first regex that matches all of it (``re.fullmatch``);
       a response is a text, or ``fn(command, match)`` returning the text.
@@ -47,6 +54,9 @@ class VirtualDevice:
       by SSH password authentication over SSH, and by an in-band
       ``Username:`` / ``Password:`` dialog over telnet (three attempts).
     - ``banner``: shown before the login dialog (telnet) or the first prompt.
+    - ``login_header``: the first line of the telnet login dialog (IOS's
+      ``User Access Verification``, which ``driver="auto"`` counts for
+      ``ios``; ``""``: none).
     - ``page_length``: if set, longer output is paged with `` --More-- ``
       (space: next page, Enter: next line, ``q``: stop), until the client
       runs ``terminal length 0``.
@@ -65,23 +75,68 @@ class VirtualDevice:
         login: tuple[str, str] | None = None,
         banner: str = "",
         page_length: int | None = None,
+        login_header: str = "User Access Verification",
     ) -> None:
-        if not isinstance(hostname, str) or not hostname:
-            raise ValueError("a VirtualDevice needs a non-empty hostname")
-        if login is not None and (
-            len(login) != 2 or not all(isinstance(x, str) and x for x in login)
+        for name, value in (("banner", banner), ("login_header", login_header)):
+            if not isinstance(value, str):
+                raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+        if not isinstance(login, tuple | list | type(None)) or (
+            login is not None
+            and (len(login) != 2 or not all(isinstance(x, str) and x for x in login))
         ):
             raise ValueError("login must be (username, password), two non-empty strings, or None")
-        if page_length is not None and (not isinstance(page_length, int) or page_length <= 0):
+        if page_length is not None and (
+            type(page_length) is not int or page_length <= 0  # (not a bool)
+        ):
             raise ValueError(f"page_length must be a positive int or None, not {page_length!r}")
+        if commands is not None and not isinstance(commands, Mapping):
+            raise TypeError(f"commands must be a mapping {{regex: response}}, not {commands!r}")
+        self._hostname = self._prompt = ""
         self.hostname = hostname
         self.prompt = prompt
-        self.login = login
+        self.login = None if login is None else (login[0], login[1])
         self.banner = banner
+        self.login_header = login_header
         self.page_length = page_length
         self._commands: list[tuple[re.Pattern[str], Handler]] = []
         for pattern, response in (commands or {}).items():
             self.add_command(pattern, response)
+
+    @property
+    def hostname(self) -> str:
+        return self._setting("hostname")
+
+    @hostname.setter
+    def hostname(self, value: str) -> None:
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"a VirtualDevice needs a non-empty str hostname, not {value!r}")
+        self._change("hostname", value)
+
+    @property
+    def prompt(self) -> str:
+        return self._setting("prompt")
+
+    @prompt.setter
+    def prompt(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"a prompt must be a str, not {type(value).__name__}")
+        self._change("prompt", value)
+
+    def _own(self) -> dict[str, str] | None:
+        """The settings of the connection being served, if it is this device's."""
+        current = _connection.get()
+        return current[1] if current is not None and current[0] is self else None
+
+    def _setting(self, name: str) -> str:
+        own = self._own()
+        return own[name] if own is not None and name in own else str(getattr(self, "_" + name))
+
+    def _change(self, name: str, value: str) -> None:
+        own = self._own()
+        if own is not None:
+            own[name] = value
+        else:
+            setattr(self, "_" + name, value)
 
     def __repr__(self) -> str:
         login = "login" if self.login else "no login"
@@ -125,11 +180,9 @@ class VirtualDevice:
         Useful to test handlers without a network.
         """
         command = command.strip()
-        if not command:
-            return ""
         entry = self.lookup(command)
         if entry is None:
-            return self.invalid_input()
+            return self.invalid_input() if command else ""
         handler, m = entry
         if isinstance(handler, str):
             result: Any = handler
@@ -247,7 +300,23 @@ def _crlf(text: str) -> str:
 
 
 async def converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -> None:
-    """Play the device for one connection until ``exit`` or end of file."""
+    """Play the device for one connection until ``exit`` or end of file
+    (what its handlers change of the device holds for it alone)."""
+    with serving(device):
+        await _converse(device, io, in_band_login=in_band_login)
+
+
+@contextlib.contextmanager
+def serving(device: VirtualDevice) -> Iterator[None]:
+    """Within: one connection of ``device`` is served (see ``converse``)."""
+    token = _connection.set((device, {}))
+    try:
+        yield
+    finally:
+        _connection.reset(token)
+
+
+async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -> None:
     if device.banner:
         await io.send(_crlf(device.banner.rstrip("\n") + "\n"))
     if in_band_login and device.login is not None and not await _login(device, io):
@@ -301,7 +370,8 @@ async def _page(io: LineIO, output: str, page_length: int | None) -> bool:
 
 async def _login(device: VirtualDevice, io: LineIO) -> bool:
     """The in-band login dialog (telnet): three attempts."""
-    await io.send("\r\nUser Access Verification\r\n\r\n")
+    if device.login_header:
+        await io.send(f"\r\n{device.login_header}\r\n\r\n")
     for _attempt in range(3):
         await io.send("Username: ")
         username = await io.readline()

@@ -23,7 +23,7 @@ import telnetlib3
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
-from ._device import LineIO, VirtualDevice, converse
+from ._device import LineIO, VirtualDevice, converse, serving
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
@@ -313,7 +313,8 @@ async def _ssh_session(device: VirtualDevice, proc: asyncssh.SSHServerProcess[st
         await proc.stdout.drain()
 
     if proc.command is not None:
-        output = await device.respond(proc.command)
+        with serving(device):
+            output = await device.respond(proc.command)
         await send(output.replace("\r\n", "\n").replace("\n", "\r\n"))
         return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
 
