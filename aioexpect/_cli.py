@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import re
@@ -127,13 +128,28 @@ def _add_exec(sub: Any) -> None:
         metavar="SECONDS",
         help="each wait: connecting, the prompt, each command (default 30)",
     )
-    p.add_argument("--driver", default="generic", help="device driver (default generic)")
+    p.add_argument(
+        "--driver", default="generic", help="device driver: a name, or auto (default generic)"
+    )
+    p.add_argument(
+        "--drivers-from",
+        action="append",
+        default=[],
+        metavar="FILE|MODULE",
+        help="load your own drivers first: a .py file or a module that registers them",
+    )
     p.add_argument("--logdir", metavar="DIR", help="write one transcript per host into DIR")
     p.add_argument(
         "--json",
         action="store_true",
         help='print a JSON list of {"host", "ok", "outputs", "error"}',
     )
+    _add_host_key_options(p)
+    p.set_defaults(func=_exec, parser=p)
+
+
+def _add_host_key_options(p: Any) -> None:
+    """--known-hosts or none; and the password options refused with a reason."""
     keys = p.add_mutually_exclusive_group()
     keys.add_argument(
         "--known-hosts", metavar="FILE", help="SSH known_hosts file (default ~/.ssh/known_hosts)"
@@ -147,7 +163,6 @@ def _add_exec(sub: Any) -> None:
         p.add_argument(
             flag, dest="password_option", nargs="?", const="", default=None, help=argparse.SUPPRESS
         )
-    p.set_defaults(func=_exec, parser=p)
 
 
 def _add_console(sub: Any) -> None:
@@ -359,6 +374,8 @@ def _exec(args: argparse.Namespace) -> Any:
         print(f"aioexpect exec: error: {NO_PASSWORD_OPTION}", file=sys.stderr)
         return 2
     try:
+        for source in args.drivers_from:
+            _load_drivers(source)
         resolve_driver(args.driver)  # "auto", or a ValueError naming the known ones
         _check_commands(args.commands)
         _check_files(args)
@@ -367,6 +384,27 @@ def _exec(args: argparse.Namespace) -> Any:
         print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
         return 2
     return _exec_async(args, hosts)
+
+
+def _load_drivers(source: str) -> None:
+    """Run a Python file, or import a module, that registers drivers."""
+    try:
+        if source.endswith(".py") or os.sep in source:
+            spec = importlib.util.spec_from_file_location(_module_name(source), source)
+            if spec is None or spec.loader is None:
+                raise ImportError("not a Python file")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(source)
+    except Exception as exc:  # its own code, any error: one usage error that names it
+        raise _UsageError(f"--drivers-from {source!r}: {type(exc).__name__}: {exc}") from None
+
+
+def _module_name(path: str) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return "aioexpect_drivers_" + "".join(c if c.isalnum() else "_" for c in stem)
 
 
 def _check_files(args: argparse.Namespace) -> None:

@@ -305,6 +305,8 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
         (["exec", "h", "-c", "x", "--known-hosts", "/no/kh"], "--known-hosts '/no/kh': no such"),
         (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
         (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
+        (["exec", "spawn:sh", "-c", "x", "--drivers-from", "/no/d.py"], "'/no/d.py': FileNotF"),
+        (["exec", "spawn:sh", "-c", "x", "--drivers-from", "no_such_mod"], "ModuleNotFoundError"),
         (["exec", "spawn:sh", "-c", "true", "-c", "echo a\necho b"], "give each line its own -c"),
     ],
 )
@@ -463,3 +465,36 @@ async def test_exec_checks_host_keys_by_default(tmp_path: Path) -> None:
         )  # fmt: skip
     assert status == 1
     assert "HostKeyError" in out and PASSWORD not in out + err
+
+
+ACME_DRIVER = """
+from aioexpect import drivers
+drivers.register(drivers.Driver(
+    "acme",
+    prompt_patterns=[drivers.prompt_pattern(r"acme-\\w+>")],
+    error_patterns=[r"^ERROR: .*$"],
+    guess_patterns=[r"ACME OS \\d"],
+))
+"""
+
+
+@pytest.mark.parametrize("driver", ["acme", "auto"])
+async def test_exec_uses_your_own_driver_from_a_file(tmp_path: Path, driver: str) -> None:
+    from aioexpect.testing import VirtualDevice, serve_telnet
+
+    (tmp_path / "acme_driver.py").write_text(ACME_DRIVER)
+    device = VirtualDevice(
+        "acme-1",
+        prompt="{hostname}>",
+        banner="ACME OS 7.1",
+        commands={"show x": "x is fine", "bad": "ERROR: no such thing"},
+    )
+    async with serve_telnet(device) as server:
+        status, out, err = await acli(
+            "exec", _url(server), "--drivers-from", str(tmp_path / "acme_driver.py"),
+            "--driver", driver, "--json", "-c", "show x", "-c", "bad",
+        )  # fmt: skip
+    assert status == 1, err
+    [result] = json.loads(out)
+    assert result["outputs"][0] == "x is fine\n"
+    assert "ERROR: no such thing" in result["error"]
