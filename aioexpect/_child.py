@@ -433,7 +433,7 @@ async def _start_on_loop(
     try:
         _, protocol = await loop.subprocess_exec(ChildProtocol, *argv, **options)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+        raise _cannot_start(argv, exc) from exc
     except RuntimeError as exc:
         if "Racing" not in str(exc):
             raise
@@ -453,7 +453,7 @@ def _start_reaped(
     try:
         popen = subprocess.Popen(argv, env=env, cwd=cwd, **options)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise SpawnError(f"cannot start {command!r}: {_reason(exc)}", command=command) from exc
+        raise _cannot_start(argv, exc) from exc
     protocol = ChildProtocol()
     try:
         PidfdProcess(popen, protocol)
@@ -542,6 +542,22 @@ def _check_cwd(command: str, cwd: str | None) -> None:
             f"cannot start {command!r}: working directory {cwd!r} does not exist",
             command=command,
         )
+
+
+def _cannot_start(argv: Sequence[str], exc: BaseException) -> SpawnError:
+    """The error for a command that did not start; a whole command line
+    given as the program (as pexpect takes it) gets told how to split it."""
+    command, reason = argv[0], _reason(exc)
+    if isinstance(exc, FileNotFoundError) and len(argv) == 1 and " " in command.strip():
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            words = command.split()
+        reason += (
+            f" (spawn runs one program, not a command line: spawn({words[0]!r}, {words[1:]!r}),"
+            f" or connect({'spawn:' + command!r}))"
+        )
+    return SpawnError(f"cannot start {command!r}: {reason}", command=command)
 
 
 def _reason(exc: BaseException) -> str:

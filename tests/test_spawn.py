@@ -271,6 +271,18 @@ async def test_a_command_that_cannot_start(pty: bool, tmp_path: Path) -> None:
     with pytest.raises(SpawnError, match="does not exist"):
         async with aioexpect.spawn("true", pty=pty, cwd=tmp_path / "missing"):
             pass
+    assert "not a command line" not in str(info.value)
+
+
+@both_modes
+async def test_a_command_line_given_as_the_program_is_told_how_to_split(pty: bool) -> None:
+    """pexpect.spawn("bash --norc") splits; spawn never runs a shell line."""
+    with pytest.raises(SpawnError) as info:
+        await aioexpect.spawn("bash --norc -i", pty=pty)
+    assert str(info.value).endswith(
+        "No such file or directory (spawn runs one program, not a command line:"
+        " spawn('bash', ['--norc', '-i']), or connect('spawn:bash --norc -i'))"
+    )
 
 
 async def test_a_line_too_long_for_canonical_mode_is_refused() -> None:
