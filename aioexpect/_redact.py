@@ -57,9 +57,12 @@ class Redactor:
     def add(self, secret: str | bytes | None) -> None:
         if isinstance(secret, bytes):
             secret = secret.decode("utf-8", "replace")
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)
+        # Also as re.escape writes it: a pattern built from the secret
+        # (``re.escape(password)``) shows it so in messages and ``repr``.
+        for form in (secret, re.escape(secret)) if secret else ():
+            if form not in self._secrets:
+                self._secrets.append(form)
+        self._secrets.sort(key=len, reverse=True)
 
     def __bool__(self) -> bool:
         return bool(self._secrets)

@@ -593,6 +593,19 @@ async def test_secrets_with_quotes_backslashes_or_length_stay_masked(caplog):
     assert "********" in shown[0] and "********" in shown[1]
 
 
+async def test_a_pattern_built_with_re_escape_of_a_secret_is_masked():
+    secret = "p.a(ss+w0rd"
+    async with opened(timeout=5) as (s, peer):
+        s.add_secret(secret)
+        with pytest.raises(aioexpect.ExpectTimeout) as timed_out:
+            await s.expect(re.escape(secret) + r"\Z", timeout=0.05)
+        await peer.write(b"ok")
+        m = await s.expect(re.compile("ok|" + re.escape(secret)))
+    for text in (str(timed_out.value), repr(m)):  # (.patterns: the caller's own objects)
+        assert "ss\\\\+w0rd" not in text and "w0rd" not in text, text
+    assert "'********\\\\Z'" in str(timed_out.value)
+
+
 async def test_debug_log_says_what_was_received_without_a_logfile(caplog):
     caplog.set_level(logging.DEBUG, logger="aioexpect")
     async with opened() as (s, peer):
