@@ -274,7 +274,9 @@ class Logfile:
 
     def _fail(self, what: str, exc: Exception) -> None:
         file, self._file = self._file, None
-        self._log.warning("logfile %s %s (%s): the transcript stops here", self._name, what, exc)
+        # (not the exception's text: an encoding error quotes what it could not write)
+        why = f"its encoding {exc.encoding!r}" if isinstance(exc, UnicodeEncodeError) else exc
+        self._log.warning("logfile %s %s (%s): the transcript stops here", self._name, what, why)
         if self._own:
             with contextlib.suppress(Exception):  # (the descriptor is closed all the same)
                 file.close()

@@ -666,6 +666,9 @@ async def test_a_logfile_that_fails_stops_the_transcript_not_the_session(tmp_pat
             logfile.close()
     warnings = [r.getMessage() for r in caplog.records if "transcript stops" in r.getMessage()]
     assert len(warnings) == 1, warnings
+    assert "\u00e9" not in warnings[0] and "\\xe9" not in warnings[0]  # (no device text)
+    if kind == "ascii":
+        assert "cannot be written (its encoding 'ascii')" in warnings[0]
 
 
 async def test_a_logfile_with_write_alone_gets_the_whole_transcript(caplog):
