@@ -196,7 +196,8 @@ async def _catch_up(session: Session, state: PromptState, deadline: Deadline) ->
         if await more_within(session, deadline, QUESTION_WAIT, beyond=len(session._buffer)):
             continue  # output that only paused there ("user:"): read on
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
-        asked = escape(session.redact(session.buffer.strip()))
+        line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
+        asked = escape(session.redact((line + session.buffer).strip()))
         raise AuthenticationError(
             f"the peer asks {asked!r} instead of showing a prompt: log in (login(), or"
             " a user name: connect_telnet's, run_many's Account, the CLI's --user)"
