@@ -33,6 +33,7 @@ from ._openers import (
     split_command,
 )
 from ._options import (
+    check_key_files,
     check_session_options,
     check_timeout,
     open_private,
@@ -246,6 +247,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("run_many waits for prompts, which needs text: encoding=None is refused")
     given = {**_SESSION_DEFAULTS, **options}
     check_session_options(*(given[name] for name in _SESSION_DEFAULTS))
+    check_key_files(options.get("client_keys", ()), options.get("known_hosts", ()))
     return options
 
 

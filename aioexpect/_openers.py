@@ -176,6 +176,7 @@ def connect_ssh(
     """
     _options.check_peer(host, port)
     _options.check_credentials(username, password)
+    _options.check_key_files(client_keys, known_hosts)
     if term_type is not None and not isinstance(term_type, str):
         raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
     if command is not None and not isinstance(command, str):

@@ -155,6 +155,20 @@ def check_credentials(username: Any, password: Any) -> None:
             raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
 
 
+def check_key_files(client_keys: Any, known_hosts: Any) -> None:
+    """SSH key and known_hosts files given by path must be readable: a
+    ``ValueError`` now, not a ``ConnectError`` after dialling (which a retry
+    would repeat).  Keys given as objects or data are asyncssh's to judge."""
+    for option, value in (("client_keys", client_keys), ("known_hosts", known_hosts)):
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            # (a (key, certificate) pair in client_keys: the key's path)
+            path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
+            if isinstance(path, str | os.PathLike) and not os.access(path, os.R_OK):
+                why = "no such file" if not os.path.exists(path) else "not readable"
+                raise ValueError(f"{option}: {os.fspath(path)!r}: {why}")
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None

@@ -140,6 +140,7 @@ async def _noop(session: Session, host: Any) -> None:
         ({"timeout": float("nan")}, ValueError, "timeout must be positive"),
         ({"session_timeout": float("nan")}, ValueError, "timeout must be"),
         ({"max_buffer": 0}, ValueError, "max_buffer"),
+        ({"known_hosts": "/no/kh"}, ValueError, "known_hosts: ./no/kh.: no such file"),
         ({"encoding": "rot13"}, ValueError, "not a text encoding"),
     ],
 )

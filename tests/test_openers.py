@@ -114,6 +114,25 @@ def test_network_openers_check_their_arguments_before_connecting():
         aioexpect.connect_telnet("127.0.0.1", 1, term_type="vté")
 
 
+def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
+    # A ConnectError after dialling, which a retry would repeat, before.
+    key = tmp_path / "id_test"
+    key.write_text("not checked here: asyncssh reads it")
+    for kwargs, text in [
+        ({"client_keys": ["/no/key"]}, "client_keys: '/no/key': no such file"),
+        ({"client_keys": "/no/key"}, "client_keys: '/no/key': no such file"),
+        ({"client_keys": [(str(tmp_path / "k2"), str(key))]}, "k2': no such file"),
+        ({"known_hosts": str(tmp_path / "kh")}, "known_hosts: .*kh': no such file"),
+        ({"known_hosts": [str(key), tmp_path / "kh2"]}, "kh2': no such file"),
+    ]:
+        with pytest.raises(ValueError, match=text):
+            aioexpect.connect_ssh("127.0.0.1", 1, **kwargs)
+        with pytest.raises(ValueError, match=text):
+            aioexpect.connect("ssh://127.0.0.1:1", **kwargs)
+    aioexpect.connect_ssh("127.0.0.1", 1, client_keys=[str(key)], known_hosts=key)  # readable
+    aioexpect.connect_ssh("127.0.0.1", 1, client_keys=None, known_hosts=None)
+
+
 async def test_network_errors_show_an_ipv6_peer_in_brackets():
     with socket.socket(socket.AF_INET6) if socket.has_ipv6 else socket.socket() as probe:
         host = "::1" if socket.has_ipv6 else None
