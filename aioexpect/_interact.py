@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import termios
 import tty
@@ -17,12 +18,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _prompt, _prompt_read
+from ._exceptions import ClosedError
 from ._reading import EVIDENCE
 
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["bridge", "interact_terminal"]
+__all__ = ["bridge", "following_size", "interact_terminal"]
 
 
 async def bridge(
@@ -49,7 +51,7 @@ async def bridge(
     try:
         with session.divert(show, keep=keep):
             typing = asyncio.ensure_future(_forward(session, read_input, escape, seen))
-            ended = asyncio.ensure_future(session._eof_event.wait())
+            ended = asyncio.ensure_future(session._ended.wait())
             try:
                 await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -98,10 +100,23 @@ async def _forward(
             data = data.split(escape, 1)[0]
             if data:
                 seen.input(data)
-                await session.send(data)
+                await _send(session, data)
             return
         seen.input(data)
+        if not await _send(session, data):
+            return
+
+
+async def _send(session: Session, data: bytes) -> bool:
+    """Send what was typed; ``False`` if the session was closed meanwhile
+    (the bridge ends, as at end of file)."""
+    try:
         await session.send(data)
+    except ClosedError:
+        if not session.closed:
+            raise
+        return False
+    return True
 
 
 async def interact_terminal(session: Session, escape_character: Any) -> None:
@@ -112,21 +127,178 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
             raise TypeError(f"escape_character must be a str or None, not {kind}")
         if not escape_character:
             raise ValueError("escape_character must not be empty (None: no escape character)")
-    fd_in = sys.stdin.fileno()
-    fd_out = sys.stdout.fileno()
+        if len(escape_character) != 1:
+            raise ValueError(
+                f"escape_character must be one character (a key), not {escape_character!r}"
+            )
+    fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
     sys.stdout.flush()
+    output = _Output(session, fd_out)
+    read = _stdin_reader(fd_in)
+    if _terminal_of(session):
+        mode = _raw_terminal(fd_in)
+    else:
+        mode, read = _line_terminal(fd_in, escape_character), _interrupting(session, read)
+    try:
+        with mode, following_size(session, lambda: _terminal_size(fd_in)):
+            await bridge(session, read, output.write, escape_character)
+            await output.drain()
+    finally:
+        output.close()
 
-    def write_output(data: Any) -> None:
-        raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
-        while raw:
+
+def _terminal_of(session: Session) -> bool:
+    """Whether the peer has a terminal of its own (a pty; SSH with one; telnet
+    and streams: taken to): it echoes and edits, and gets every key raw."""
+    transport = session.transport
+    if transport.kind == "pipes":
+        return False
+    return transport.kind != "ssh" or bool(transport.get_extra_info("pty", True))
+
+
+def _interrupting(
+    session: Session, read: Callable[[], Awaitable[bytes]]
+) -> Callable[[], Awaitable[bytes]]:
+    """Input in line mode: a line ended by Ctrl-C is dropped and the peer
+    interrupted (``sendintr``: SIGINT to a piped child)."""
+
+    async def read_line() -> bytes:
+        while True:
+            data = await read()
+            if not data.endswith(_CTRL_C):
+                return data
+            await session.sendintr()
+
+    return read_line
+
+
+_CTRL_C = b"\x03"
+
+
+def _terminal_size(fd: int) -> tuple[int, int] | None:
+    try:
+        size = os.get_terminal_size(fd)
+    except OSError:  # not a terminal
+        return None
+    return (size.lines, size.columns) if size.lines > 0 and size.columns > 0 else None
+
+
+@contextlib.contextmanager
+def following_size(session: Session, size: Callable[[], tuple[int, int] | None]) -> Iterator[None]:
+    """The session's terminal takes the person's size (``size()``: rows,
+    columns, or ``None``), now and whenever it changes (SIGWINCH; polled
+    where another handler has that signal, or off the main thread), and keeps
+    it afterwards.  Nothing happens for a session without a terminal."""
+    last: tuple[int, int] | None = None
+
+    def follow() -> None:
+        nonlocal last
+        now = size()
+        if now is not None and now != last and not session.closed:
+            with contextlib.suppress(TypeError, ValueError):  # no terminal (pipes)
+                session.set_winsize(*now)
+                last = now
+
+    follow()
+    if last is None:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    before = signal.getsignal(signal.SIGWINCH)
+    watched = before in (signal.SIG_DFL, signal.SIG_IGN)
+    if watched:
+        try:
+            loop.add_signal_handler(signal.SIGWINCH, follow)
+        except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
+            watched = False
+    polling: list[asyncio.TimerHandle] = []
+
+    def poll() -> None:
+        follow()
+        polling[:] = [loop.call_later(_POLL_SIZE, poll)]
+
+    if not watched:
+        polling.append(loop.call_later(_POLL_SIZE, poll))
+    try:
+        yield
+    finally:
+        if polling:
+            polling[0].cancel()
+        else:
+            loop.remove_signal_handler(signal.SIGWINCH)
+            signal.signal(signal.SIGWINCH, before)
+
+
+_POLL_SIZE = 0.25  # seconds between looks at the size, where SIGWINCH is not ours
+
+
+def _standard_fd(stream: Any, what: str) -> int:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, ValueError, OSError):  # None (closed at start), closed, StringIO
+        raise ValueError(f"interact needs the process's standard {what}; it is not open") from None
+
+
+class _Output:
+    """The person's terminal, written without blocking the event loop: what
+    it cannot take yet waits here, and past ``HIGH`` bytes waiting the session
+    stops reading (back-pressure, as at ``max_buffer``) until it caught up.
+    The descriptor is non-blocking meanwhile (restored by ``close``)."""
+
+    HIGH = 1 << 20
+    LOW = 1 << 16
+
+    def __init__(self, session: Session, fd: int) -> None:
+        self._session, self._fd = session, fd
+        self._loop = asyncio.get_running_loop()
+        self._pending = bytearray()
+        self._drained: asyncio.Future[None] | None = None
+        self._blocking = os.get_blocking(fd)
+        os.set_blocking(fd, False)
+
+    def write(self, data: Any) -> None:
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+        if not self._pending:
+            raw = raw[self._write_some(raw) :]
+            if not raw:
+                return
             try:
-                n = os.write(fd_out, raw)
-            except BlockingIOError:
-                continue
-            raw = raw[n:]
+                self._loop.add_writer(self._fd, self._on_writable)
+            except (OSError, ValueError):  # (a regular file, which never blocks)
+                os.set_blocking(self._fd, True)
+                raw = raw[self._write_some(raw) :]
+        self._pending += raw
+        if len(self._pending) >= self.HIGH:
+            self._session._sink_full = True
 
-    with _raw_terminal(fd_in):
-        await bridge(session, _stdin_reader(fd_in), write_output, escape_character)
+    def _write_some(self, data: bytes | bytearray) -> int:
+        try:
+            return os.write(self._fd, data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+        except OSError:  # the terminal is gone: nobody to show it to
+            return len(data)
+
+    def _on_writable(self) -> None:
+        del self._pending[: self._write_some(self._pending)]
+        if len(self._pending) < self.LOW and self._session._sink_full:
+            self._session._sink_full = False
+            self._session._space_freed()
+        if not self._pending:
+            self._loop.remove_writer(self._fd)
+            if self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
+
+    async def drain(self) -> None:
+        """Until everything shown was written."""
+        if self._pending:
+            self._drained = self._loop.create_future()
+            await self._drained
+
+    def close(self) -> None:
+        if self._pending:
+            self._loop.remove_writer(self._fd)
+        os.set_blocking(self._fd, self._blocking)
 
 
 def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
@@ -150,6 +322,29 @@ def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
         return os.read(fd, 4096)
 
     return read
+
+
+@contextlib.contextmanager
+def _line_terminal(fd: int, escape_character: str | None) -> Iterator[None]:
+    """For a peer without a terminal: the person's terminal edits and echoes
+    lines (Enter sends ``\\n``, output ``\\n`` shows as a line end); no
+    signals for this process: Ctrl-C (and the escape character) end the line
+    at once, to be acted on."""
+    if not os.isatty(fd):
+        yield
+        return
+    saved = termios.tcgetattr(fd)
+    mode = termios.tcgetattr(fd)
+    mode[3] &= ~termios.ISIG  # lflag
+    mode[6][termios.VEOL2] = _CTRL_C
+    key = escape_character.encode() if escape_character is not None else b""
+    if len(key) == 1:  # (a key of more bytes ends nothing: it waits for Enter)
+        mode[6][termios.VEOL] = key
+    termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 @contextlib.contextmanager

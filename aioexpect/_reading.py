@@ -167,13 +167,15 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             if session is None:
                 return
             room = DEFAULT_READ_SIZE
-            if session.max_buffer is not None:
+            if session._sink_full:
+                room = 0
+            elif session.max_buffer is not None:
                 room = min(room, session.max_buffer - len(session._buffer))
-                if room <= 0:
-                    space.clear()
-                    del session
-                    await space.wait()
-                    continue
+            if room <= 0:
+                space.clear()
+                del session
+                await space.wait()
+                continue
             del session
             data = await transport.read(room)
             session = ref()
@@ -375,8 +377,10 @@ def feed_held(session: Session) -> bool:
             return False
     if not session._held and session._end is not None and not session._eof:
         session._on_eof(session._end[0])
-    return not session._held and (
-        session.max_buffer is None or len(session._buffer) < session.max_buffer
+    return (
+        not session._held
+        and not session._sink_full
+        and (session.max_buffer is None or len(session._buffer) < session.max_buffer)
     )
 
 
@@ -397,6 +401,9 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         yield
     finally:
         session._sink = None
+        if session._sink_full:
+            session._sink_full = False
+            session._space_freed()  # reading goes on, into the buffer
         if remaining is not None and waiter is not None and waiter is session._waiter:
             loop = asyncio.get_running_loop()
             session._alarm.set(loop, loop.time() + remaining, waiter)

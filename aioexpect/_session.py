@@ -109,6 +109,7 @@ class Session:
         self._error_override: tuple[Any, ...] | None = None
         self._monitors: list[Monitor] = []
         self._sink: Callable[[Any], None] | None = None
+        self._sink_full = False  # the sink (interact's terminal) is behind: reading pauses
         self._waiter: _reading.Waiter | None = None
         self._alarm = _reading.Alarm()
         self._eof = False
@@ -120,7 +121,7 @@ class Session:
         self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
         self._space = asyncio.Event()
-        self._eof_event = asyncio.Event()
+        self._ended = asyncio.Event()  # end of file, or closed: ends a bridge (interact)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -296,7 +297,7 @@ class Session:
             tail = self._ansi.feed(tail) + self._ansi.flush()
         self._deliver(tail)
         self._eof = True
-        self._eof_event.set()
+        self._ended.set()
         self._error = error
         _options.record(self.log, self._logfile, self._transcript.flush())
         self._offer()
@@ -334,6 +335,8 @@ class Session:
         return None
 
     def _space_freed(self) -> None:
+        if self._sink_full:
+            return
         if self.max_buffer is None or len(self._buffer) < self.max_buffer:
             self._space.set()
             if self._pump_task is None and not self._closed and _reading.feed_held(self):
@@ -555,6 +558,7 @@ class Session:
             await self.transport.close(force=force)
             return
         self._closed = True
+        self._ended.set()
         _live.discard(self)
         self._alarm.cancel()
         waiter = self._waiter

@@ -284,6 +284,8 @@ class SSHTransport(Transport):
             return self._peer
         if name == "command":
             return self._command
+        if name == "pty":  # whether the channel has a terminal
+            return self._pty
         if name == "server_version":
             return self._conn.get_extra_info("server_version", default)
         return default

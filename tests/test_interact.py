@@ -123,3 +123,159 @@ async def test_execute_after_interact_waits_for_what_the_person_started(
         await outer.expect_exact("NEXT='next\\n'")
         await outer.expect(aioexpect.EOF)
         assert await outer.wait() == 0
+
+
+CLOSED_MEANWHILE = r"""
+import asyncio, termios, aioexpect
+
+async def main():
+    before = termios.tcgetattr(0)
+    async with aioexpect.spawn("cat", timeout=10) as s:
+        async def close_soon():
+            await asyncio.sleep(0.3)
+            await s.close()
+        closing = asyncio.ensure_future(close_soon())
+        print("INTERACT-START", flush=True)
+        await s.interact()
+        await closing
+        print("\r\nRETURNED closed=" + str(s.closed), flush=True)
+    print("TTY-RESTORED" if termios.tcgetattr(0) == before else "TTY-CHANGED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_returns_when_the_program_closes_the_session(tmp_path: Path):
+    """It waited for the person's next key, the terminal raw meanwhile, and
+    that key raised ClosedError."""
+    script = tmp_path / "closed.py"
+    script.write_text(CLOSED_MEANWHILE)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.expect_exact("RETURNED closed=True")  # no key typed
+        await outer.expect_exact("TTY-RESTORED")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+
+
+SIZES = r"""
+import sys, aioexpect
+
+async def main():
+    async with aioexpect.spawn("sh", timeout=10, dimensions=(24, 80)) as sh:
+        print("INTERACT-START", flush=True)
+        await sh.interact()
+        await sh.sendline("stty size")
+        m = await sh.expect(r"\n(\d+ \d+)\r")
+        print("\r\nKEPT " + m.group(1), flush=True)
+
+aioexpect.run(main()) if sys.argv[1] == "uvloop" else __import__("asyncio").run(main())
+"""
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_the_session_takes_the_persons_terminal_size_and_its_changes(
+    tmp_path: Path, loop: str
+):
+    script = tmp_path / "sizes.py"
+    script.write_text(SIZES)
+    async with aioexpect.spawn(
+        sys.executable, [str(script), loop], timeout=15, dimensions=(30, 100)
+    ) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.sendline("stty size")
+        await outer.expect_exact("30 100")
+        outer.set_winsize(40, 120)  # the person resizes their window
+        for _ in range(50):  # (SIGWINCH reaches the program, which passes it on)
+            await outer.sendline("stty size")
+            m = await outer.expect(r"\n(\d+ \d+)\r")
+            if m.group(1) == "40 120":
+                break
+        assert m.group(1) == "40 120"
+        await outer.send("\x1d")
+        await outer.expect_exact("KEPT 40 120")
+        assert await outer.wait() == 0
+
+
+PIPES = r"""
+import termios, aioexpect
+
+async def main():
+    before = termios.tcgetattr(0)
+    async with aioexpect.spawn("sh", ["-i"], pty=False, timeout=10) as sh:
+        print("INTERACT-START", flush=True)
+        await sh.interact()
+        print("\r\nRETURNED", flush=True)
+    print("TTY-RESTORED" if termios.tcgetattr(0) == before else "TTY-CHANGED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_with_a_piped_child_edits_lines_and_interrupts(tmp_path: Path):
+    """Over pipes nothing echoes or ends lines but the person's terminal: it
+    works in lines there (Enter sends a line end, output lines end well),
+    Ctrl-C interrupts the child and Ctrl-] still leaves at once."""
+    script = tmp_path / "pipes.py"
+    script.write_text(PIPES)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.send("echo one; echo twx\x7fo\r")  # a typo mended with backspace
+        await outer.expect_exact("one\r\ntwo\r\n")  # (\n shown as a line end)
+        await outer.send("sleep 30; echo NOT-$((1+1))-INTERRUPTED\r")
+        await outer.send("\x03")
+        await outer.expect(r"\^C[\s\S]*# ")  # the shell's prompt again: sleep ended
+        await outer.send("echo after-$((6*7))\r")
+        m = await outer.expect(["after-42", "NOT-2-INTERRUPTED"])
+        assert m.index == 0
+        await outer.send("\x1d")  # no Enter needed
+        await outer.expect_exact("RETURNED")
+        await outer.expect_exact("TTY-RESTORED")
+        assert await outer.wait() == 0
+
+
+SLOW_TERMINAL = r"""
+import asyncio, sys, time, aioexpect
+
+async def main():
+    gaps = []
+    async def ticker():
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+    ticking = asyncio.ensure_future(ticker())
+    async with aioexpect.spawn("sh", ["-c", "head -c 3000000 /dev/zero | tr '\\0' x"]) as s:
+        await s.interact()  # ends at the child's end of file
+    ticking.cancel()
+    print(f"{max(gaps):.3f}", file=sys.stderr)
+
+aioexpect.run(main())
+"""
+
+
+async def test_a_terminal_that_does_not_keep_up_does_not_stop_the_event_loop(tmp_path: Path):
+    """Output waits (and the session reads no further than a bounded amount
+    ahead) while the terminal is full; the program's other tasks go on."""
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_TERMINAL)
+    async with aioexpect.spawn(
+        "sh", ["-c", f"sleep 5 | {sys.executable} {script} | (sleep 1; wc -c)"], timeout=30
+    ) as outer:
+        m = await outer.expect(r"(\d+\.\d+)\r\n")
+        assert float(m.group(1)) < 0.5, f"the loop stood still {m.group(1)} s"
+        await outer.expect_exact("3000000")  # every byte reached the terminal
+        assert await outer.wait() == 0
+
+
+async def test_interact_refuses_what_it_cannot_use(monkeypatch: pytest.MonkeyPatch):
+    async with aioexpect.spawn("cat", timeout=5) as s:
+        with pytest.raises(ValueError, match="one character"):
+            await s.interact(escape_character="~.")
+        monkeypatch.setattr(sys, "stdin", None)
+        with pytest.raises(ValueError, match="standard input; it is not open"):
+            await s.interact()
+        await s.sendline("usable")
+        await s.expect_exact("usable\r\nusable")
