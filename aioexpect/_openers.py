@@ -179,6 +179,8 @@ def connect_ssh(
     _options.check_key_files(client_keys, known_hosts)
     if term_type is not None and not isinstance(term_type, str):
         raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
+    if term_type == "":  # (asyncssh would open the channel without a pty)
+        raise ValueError("term_type must not be empty: a terminal type, or None for no pty")
     if command is not None and not isinstance(command, str):
         raise TypeError(f"command must be a str or None, not {type(command).__name__}")
     if asyncssh_options:

@@ -153,6 +153,9 @@ def check_credentials(username: Any, password: Any) -> None:
     for name, value in (("username", username), ("password", password)):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+        # (a line end would answer two questions of a login dialog; SSH refuses them)
+        if value and any(c < " " or c == "\x7f" for c in value):
+            raise ValueError(f"{name} must not hold control characters (line ends, NUL, ...)")
 
 
 def check_key_files(client_keys: Any, known_hosts: Any) -> None:
@@ -164,9 +167,17 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
         for item in items:
             # (a (key, certificate) pair in client_keys: the key's path)
             path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
-            if isinstance(path, str | os.PathLike) and not os.access(path, os.R_OK):
-                why = "no such file" if not os.path.exists(path) else "not readable"
-                raise ValueError(f"{option}: {os.fspath(path)!r}: {why}")
+            if not isinstance(path, str | os.PathLike):
+                continue
+            if not os.path.exists(path):
+                why = "no such file"
+            elif os.path.isdir(path):
+                why = "a directory, not a file"
+            elif not os.access(path, os.R_OK):
+                why = "not readable"
+            else:
+                continue
+            raise ValueError(f"{option}: {os.fspath(path)!r}: {why}")
 
 
 def check_timeout(timeout: Any) -> float | None:

@@ -491,8 +491,8 @@ def _translate(
         )
     if isinstance(exc, asyncssh.ConnectionLost | ConnectionResetError):
         text += (
-            ": the server hung up before the session was open.  OpenSSH does so past"
-            " MaxStartups (by default it starts dropping connections beyond 10 still"
-            " authenticating): with many sessions to one server, open fewer at once"
+            ": the server hung up before the session was open (is it an SSH server?"
+            "  OpenSSH hangs up past MaxStartups, by default beyond 10 connections still"
+            " authenticating: with many sessions to one server, open fewer at once)"
         )
     return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)

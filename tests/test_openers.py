@@ -96,6 +96,8 @@ def test_network_openers_check_their_arguments_before_connecting():
             ({"strip_ansi": "yes"}, TypeError, "strip_ansi"),
             ({"username": 5}, TypeError, "username must be a str"),
             ({"password": 5}, TypeError, "password must be a str"),
+            ({"username": "a\nb"}, ValueError, "username must not hold control"),
+            ({"password": "pw\x00"}, ValueError, "password must not hold control"),
         ]
         for kwargs, error, text in bad:
             with pytest.raises(error, match=text):
@@ -112,6 +114,8 @@ def test_network_openers_check_their_arguments_before_connecting():
         aioexpect.connect_ssh("127.0.0.1", 1, connect_timeout=5)
     with pytest.raises(ValueError, match="term_type"):
         aioexpect.connect_telnet("127.0.0.1", 1, term_type="vté")
+    with pytest.raises(ValueError, match="term_type must not be empty"):
+        aioexpect.connect_ssh("127.0.0.1", 1, term_type="")
 
 
 def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
@@ -124,6 +128,8 @@ def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
         ({"client_keys": [(str(tmp_path / "k2"), str(key))]}, "k2': no such file"),
         ({"known_hosts": str(tmp_path / "kh")}, "known_hosts: .*kh': no such file"),
         ({"known_hosts": [str(key), tmp_path / "kh2"]}, "kh2': no such file"),
+        ({"known_hosts": str(tmp_path)}, "a directory, not a file"),
+        ({"client_keys": [tmp_path]}, "a directory, not a file"),
     ]:
         with pytest.raises(ValueError, match=text):
             aioexpect.connect_ssh("127.0.0.1", 1, **kwargs)
