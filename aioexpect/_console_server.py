@@ -113,7 +113,7 @@ class ConsoleServer(AsyncClosing):
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._spawn(self._stream_client(reader, writer)):
             return
-        writer.write(f"aioexpect console: refused: {self._refusal()}\r\n".encode())
+        _say(writer, f"aioexpect console: refused: {self._refusal()}\r\n".encode())
         if not self._tell(reader, writer):
             writer.close()
 
@@ -174,14 +174,19 @@ class ConsoleServer(AsyncClosing):
                 line = await reader.readline()
         except TimeoutError:
             _log.warning("console client %s sent no token within %ss", peer, self._login_timeout)
-            writer.write(b"aioexpect console: no token within the login time-out\r\n")
+            _say(writer, b"aioexpect console: no token within the login time-out\r\n")
             return False
-        except (ValueError, ConnectionError):
+        except ValueError:  # a line longer than the stream's limit: not the token
+            line = b"?"
+        except ConnectionError:  # reset: gone
             line = b""
         if hmac.compare_digest(line.rstrip(b"\r\n"), self._token):
             return True
+        if not line:
+            _log.info("console client %s left without sending a token", peer)
+            return False
         _log.warning("console client %s sent a wrong token", peer)
-        writer.write(b"aioexpect console: wrong token\r\n")
+        _say(writer, b"aioexpect console: wrong token\r\n")
         return False
 
     async def _run_console(
@@ -396,10 +401,16 @@ async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         async with asyncio.timeout(TELLING_TIME):
             while await reader.read(1 << 16):
                 pass
-    except (OSError, TimeoutError):
+    except (OSError, RuntimeError, TimeoutError):  # (uvloop: RuntimeError once reset)
         pass
     finally:
         writer.close()
+
+
+def _say(writer: asyncio.StreamWriter, line: bytes) -> None:
+    """Tell a client why it is dropped, if it is still there to be told."""
+    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+        writer.write(line)
 
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:

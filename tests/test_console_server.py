@@ -263,6 +263,25 @@ async def test_a_client_refused_for_its_token_frees_its_slot_at_once() -> None:
             assert await wrong.rest() == b""  # closed once it stopped sending
 
 
+async def test_clients_that_reset_before_sending_a_token_leave_no_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On uvloop, telling them why raised RuntimeError in a task nobody
+    awaited: a traceback on the program's stderr per connection."""
+    caplog.set_level(logging.INFO)
+    async with console(token="s3cret-token", max_clients=1) as server:
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            await asyncio.sleep(0.05)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+            sock.close()  # a reset
+            await wait_until(lambda: server.clients == 0, "the slot is free", limit=2.0)
+        async with connected(server, token="s3cret-token") as right:
+            assert b"top-level await" in await right.prompt()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert caplog.text.count("left without sending a token") == 5
+
+
 async def test_max_clients() -> None:
     async with console(max_clients=2) as server:
         async with connected(server) as a, connected(server) as b:
