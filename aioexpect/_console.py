@@ -23,7 +23,7 @@ import aioconsole
 
 from ._console_streams import Interrupted
 from ._exceptions import BusyError
-from ._interact import bridge
+from ._interact import bridge, following_size, terminal_size
 from ._session import Session, live_sessions
 
 __all__ = ["Console", "SessionList", "run_local_console", "sessions"]
@@ -130,8 +130,11 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
     """One REPL over one reader/writer pair (bytes in, bytes out).
 
     ``shared`` is read live (see the module docstring); ``raw_mode`` switches
-    the client's terminal to character mode while attached; ``interrupts``
-    makes SIGINT interrupt the statement or input line (local console only).
+    the client's terminal to character mode while attached; ``size`` gives
+    its size (rows, columns; ``None``: unknown), which an attached session
+    takes and follows (``local``: this process's terminal, on SIGWINCH);
+    ``interrupts`` makes SIGINT interrupt the statement or input line (local
+    console only).
     """
 
     def __init__(
@@ -141,6 +144,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         *,
         shared: Mapping[str, Any] | None = None,
         raw_mode: RawMode | None = None,
+        size: Callable[[], tuple[int, int] | None] | None = None,
+        local: bool = False,
         interrupts: bool = False,
         filename: str = "<console>",
     ) -> None:
@@ -152,6 +157,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self.streams = None
         self._own: set[str] = set()
         self._raw_mode: RawMode = raw_mode or contextlib.nullcontext
+        self._size, self._local = size, local
         self._interrupts = interrupts
         self._interrupted = False
         self._stopping = False
@@ -284,7 +290,12 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             await self.flush()
             # What the program has buffered is shown, and stays its own.  An
             # interrupt is the session's meanwhile (read() gives it as ^C).
-            with self._watching(None):
+            following = (
+                following_size(target, self._size, local=self._local)
+                if self._size is not None
+                else contextlib.nullcontext()
+            )
+            with self._watching(None), following:
                 await bridge(
                     target, self._read_input, self._write_output, escape_character, keep=True
                 )
@@ -359,7 +370,15 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     Sessions still open when it ends are closed.
     """
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
-    console = Console(reader, writer, shared=shared, raw_mode=_raw_stdin, interrupts=True)
+    console = Console(
+        reader,
+        writer,
+        shared=shared,
+        raw_mode=_raw_stdin,
+        size=lambda: terminal_size(sys.stdin.fileno()),
+        local=True,
+        interrupts=True,
+    )
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None

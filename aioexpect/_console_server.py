@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Awaitable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode
@@ -190,13 +190,20 @@ class ConsoleServer(AsyncClosing):
         return False
 
     async def _run_console(
-        self, reader: Any, writer: Any, raw_mode: RawMode | None, name: str
+        self,
+        reader: Any,
+        writer: Any,
+        raw_mode: RawMode | None,
+        name: str,
+        size: Callable[[], tuple[int, int] | None] | None = None,
     ) -> int:
         """One client's console; a client's failure never reaches the program."""
         from ._console import Console
 
         try:
-            console = Console(reader, writer, shared=self._shared, raw_mode=raw_mode, filename=name)
+            console = Console(
+                reader, writer, shared=self._shared, raw_mode=raw_mode, size=size, filename=name
+            )
             return await console.run()
         except Exception as exc:
             _log.debug("console client %s ended: %r", name, exc)
@@ -314,6 +321,7 @@ class ConsoleServer(AsyncClosing):
                     SSHOutput(process.stdout, terminal=process.term_type is not None),
                     lambda: ssh_raw_mode(process),
                     f"<console ssh {process.get_extra_info('peername')}>",
+                    lambda: _ssh_size(process),
                 )
             finally:
                 await stdin.close()
@@ -405,6 +413,14 @@ async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
     finally:
         writer.close()
+
+
+def _ssh_size(process: Any) -> tuple[int, int] | None:
+    """An SSH client's terminal size (rows, columns), as it last told it."""
+    if process.term_type is None:
+        return None
+    cols, rows = process.get_terminal_size()[:2]
+    return (rows, cols) if rows > 0 and cols > 0 else None
 
 
 def _say(writer: asyncio.StreamWriter, line: bytes) -> None:

@@ -24,7 +24,7 @@ from ._reading import EVIDENCE
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["bridge", "following_size", "interact_terminal"]
+__all__ = ["bridge", "following_size", "interact_terminal", "terminal_size"]
 
 
 async def bridge(
@@ -140,7 +140,7 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     else:
         mode, read = _line_terminal(fd_in, escape_character), _interrupting(session, read)
     try:
-        with mode, following_size(session, lambda: _terminal_size(fd_in)):
+        with mode, following_size(session, lambda: terminal_size(fd_in)):
             await bridge(session, read, output.write, escape_character)
             await output.drain()
     finally:
@@ -175,7 +175,7 @@ def _interrupting(
 _CTRL_C = b"\x03"
 
 
-def _terminal_size(fd: int) -> tuple[int, int] | None:
+def terminal_size(fd: int) -> tuple[int, int] | None:
     try:
         size = os.get_terminal_size(fd)
     except OSError:  # not a terminal
@@ -184,11 +184,14 @@ def _terminal_size(fd: int) -> tuple[int, int] | None:
 
 
 @contextlib.contextmanager
-def following_size(session: Session, size: Callable[[], tuple[int, int] | None]) -> Iterator[None]:
+def following_size(
+    session: Session, size: Callable[[], tuple[int, int] | None], *, local: bool = True
+) -> Iterator[None]:
     """The session's terminal takes the person's size (``size()``: rows,
-    columns, or ``None``), now and whenever it changes (SIGWINCH; polled
-    where another handler has that signal, or off the main thread), and keeps
-    it afterwards.  Nothing happens for a session without a terminal."""
+    columns, or ``None``), now and whenever it changes (``local``, this
+    process's terminal: on SIGWINCH; polled where another handler has that
+    signal, off the main thread, or for a remote person), and keeps it
+    afterwards.  Nothing happens for a session without a terminal."""
     last: tuple[int, int] | None = None
 
     def follow() -> None:
@@ -205,7 +208,7 @@ def following_size(session: Session, size: Callable[[], tuple[int, int] | None])
         return
     loop = asyncio.get_running_loop()
     before = signal.getsignal(signal.SIGWINCH)
-    watched = before in (signal.SIG_DFL, signal.SIG_IGN)
+    watched = local and before in (signal.SIG_DFL, signal.SIG_IGN)
     if watched:
         try:
             loop.add_signal_handler(signal.SIGWINCH, follow)

@@ -250,6 +250,32 @@ async def test_attached_keys_are_raw_ctrl_c_reaches_the_session(keys: Keys) -> N
         assert await evaluate(s, "'editing is back'") == "'editing is back'\r\n"
 
 
+async def test_an_attached_session_takes_the_ssh_clients_size_and_its_changes(
+    keys: Keys,
+) -> None:
+    ssh = need("ssh", "Debian openssh-client")
+    async with (
+        aioexpect.spawn("sh", timeout=LIMIT, dimensions=(24, 80)) as sh,
+        ssh_console(keys, locals={"sh": sh}) as server,
+        aioexpect.spawn(ssh, ssh_args(keys, server.port), timeout=LIMIT, dimensions=(30, 100)) as s,
+    ):
+        await s.expect_exact(">>> ")
+        await s.sendline("await attach(sh)")
+        await s.expect_exact("Ctrl-] detaches")
+        await s.sendline("stty size")
+        await s.expect_exact("30 100\r\n")
+        s.set_winsize(40, 120)  # the person resizes: ssh tells the server
+        for _ in range(50):  # (the server looks at the size four times a second)
+            await asyncio.sleep(0.1)
+            await s.sendline("stty size")
+            m = await s.expect(r"\n(\d+ \d+)\r\n")
+            if m.group(1) == "40 120":
+                break
+        assert m.group(1) == "40 120"
+        await s.send("\x1d")
+        await s.expect_exact(">>> ")
+
+
 async def test_attach_over_ssh_keeps_a_pending_read(keys: Keys) -> None:
     async with (
         aioexpect.spawn("cat", timeout=LIMIT) as cat,
