@@ -89,3 +89,18 @@ async def read_all(t: Transport) -> bytes:
     while chunk := await t.read():
         data += chunk
     return data
+
+
+async def resize_seen(person: Any, rows: int, cols: int) -> None:
+    """``person`` (a session running a terminal client bridged to a shell)
+    resizes its window; assert the shell's ``stty size`` shows it within
+    five seconds (the size may be looked at only four times a second)."""
+    person.set_winsize(rows, cols)
+    want, seen = f"{rows} {cols}", ""
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        await person.sendline("stty size")
+        seen = (await person.expect(r"\n(\d+ \d+)\r")).group(1)
+        if seen == want:
+            return
+    assert seen == want

@@ -19,7 +19,7 @@ import pytest
 import aioexpect
 from aioexpect import start_console_server
 from tests.conftest import need
-from tests.helpers import wait_until
+from tests.helpers import resize_seen, wait_until
 
 LIMIT = 10.0
 
@@ -264,14 +264,7 @@ async def test_an_attached_session_takes_the_ssh_clients_size_and_its_changes(
         await s.expect_exact("Ctrl-] detaches")
         await s.sendline("stty size")
         await s.expect_exact("30 100\r\n")
-        s.set_winsize(40, 120)  # the person resizes: ssh tells the server
-        for _ in range(50):  # (the server looks at the size four times a second)
-            await asyncio.sleep(0.1)
-            await s.sendline("stty size")
-            m = await s.expect(r"\n(\d+ \d+)\r\n")
-            if m.group(1) == "40 120":
-                break
-        assert m.group(1) == "40 120"
+        await resize_seen(s, 40, 120)  # ssh tells the server, which looks
         await s.send("\x1d")
         await s.expect_exact(">>> ")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import aioexpect
+from tests.helpers import resize_seen
 
 SCRIPT = r"""
 import termios, aioexpect
@@ -185,13 +186,7 @@ async def test_the_session_takes_the_persons_terminal_size_and_its_changes(
         await outer.expect_exact("INTERACT-START")
         await outer.sendline("stty size")
         await outer.expect_exact("30 100")
-        outer.set_winsize(40, 120)  # the person resizes their window
-        for _ in range(50):  # (SIGWINCH reaches the program, which passes it on)
-            await outer.sendline("stty size")
-            m = await outer.expect(r"\n(\d+ \d+)\r")
-            if m.group(1) == "40 120":
-                break
-        assert m.group(1) == "40 120"
+        await resize_seen(outer, 40, 120)  # SIGWINCH reaches the program, which passes it on
         await outer.send("\x1d")
         await outer.expect_exact("KEPT 40 120")
         assert await outer.wait() == 0
