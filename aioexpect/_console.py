@@ -157,7 +157,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self.streams = None
         self._own: set[str] = set()
         self._raw_mode: RawMode = raw_mode or contextlib.nullcontext
-        self._size, self._local = size, local
+        self._size = size or (lambda: None)  # (None: a size nobody knows, nothing followed)
+        self._local = local
         self._interrupts = interrupts
         self._interrupted = False
         self._stopping = False
@@ -290,11 +291,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             await self.flush()
             # What the program has buffered is shown, and stays its own.  An
             # interrupt is the session's meanwhile (read() gives it as ^C).
-            following = (
-                following_size(target, self._size, local=self._local)
-                if self._size is not None
-                else contextlib.nullcontext()
-            )
+            following = following_size(target, self._size, local=self._local)
             with self._watching(None), following:
                 await bridge(
                     target, self._read_input, self._write_output, escape_character, keep=True

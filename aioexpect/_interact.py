@@ -15,6 +15,7 @@ import sys
 import termios
 import tty
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from . import _prompt, _prompt_read
@@ -327,37 +328,37 @@ def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
     return read
 
 
-@contextlib.contextmanager
-def _line_terminal(fd: int, escape_character: str | None) -> Iterator[None]:
+def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextManager[None]:
     """For a peer without a terminal: the person's terminal edits and echoes
     lines (Enter sends ``\\n``, output ``\\n`` shows as a line end); no
     signals for this process: Ctrl-C (and the escape character) end the line
     at once, to be acted on."""
-    if not os.isatty(fd):
-        yield
-        return
-    saved = termios.tcgetattr(fd)
-    mode = termios.tcgetattr(fd)
-    mode[3] &= ~termios.ISIG  # lflag
-    mode[6][termios.VEOL2] = _CTRL_C
-    key = escape_character.encode() if escape_character is not None else b""
-    if len(key) == 1:  # (a key of more bytes ends nothing: it waits for Enter)
-        mode[6][termios.VEOL] = key
-    termios.tcsetattr(fd, termios.TCSADRAIN, mode)
-    try:
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+    def line_mode() -> None:
+        mode = termios.tcgetattr(fd)
+        mode[3] &= ~termios.ISIG  # lflag
+        mode[6][termios.VEOL2] = _CTRL_C
+        key = escape_character.encode() if escape_character is not None else b""
+        if len(key) == 1:  # (a key of more bytes ends nothing: it waits for Enter)
+            mode[6][termios.VEOL] = key
+        termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+
+    return _terminal_mode(fd, line_mode)
+
+
+def _raw_terminal(fd: int) -> AbstractContextManager[None]:
+    # TCSADRAIN, not the default TCSAFLUSH: input typed ahead is kept.
+    return _terminal_mode(fd, lambda: tty.setraw(fd, termios.TCSADRAIN))
 
 
 @contextlib.contextmanager
-def _raw_terminal(fd: int) -> Iterator[None]:
+def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[None]:
+    """``change()`` the mode of ``fd`` if it is a terminal; restored after."""
     if not os.isatty(fd):
         yield
         return
     saved = termios.tcgetattr(fd)
-    # TCSADRAIN, not the default TCSAFLUSH: input typed ahead is kept.
-    tty.setraw(fd, termios.TCSADRAIN)
+    change()
     try:
         yield
     finally:

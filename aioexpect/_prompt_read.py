@@ -203,7 +203,11 @@ def require_text(session: Session) -> None:
 def require_prompts(session: Session) -> None:
     """Refuse waiting for a prompt where it cannot work: bytes, no pattern."""
     require_text(session)
-    if not prompts_of(session):
+    if (
+        session._prompt_override is None
+        and not auto_driver(session)  # (every driver's prompts, then)
+        and not session.driver.prompt_patterns
+    ):
         raise ValueError(
             f"driver {session.driver.name!r} has no prompt_patterns: execute, expect_prompt"
             " and login need them (give it some, or call set_prompt())"
