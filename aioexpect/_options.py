@@ -231,7 +231,10 @@ def originals(patterns: Any) -> list[Any]:
 
 
 def as_text(text: Any) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    """A bytes session's data as text for the transcript and the logs: bytes
+    that are not UTF-8 become lone surrogates (``surrogateescape``), so the
+    transcript file gets them back as they came (see ``write_log``)."""
+    return text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
 
 
 def open_logfile(logfile: Any) -> tuple[Any, bool]:
@@ -250,7 +253,8 @@ def open_private(path: str | os.PathLike[str], flag: int) -> Any:
     ``os.O_TRUNC``), created readable by the user alone (mode 0600): it holds
     what devices said."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, 0o600)
-    return open(fd, "a" if flag == os.O_APPEND else "w", encoding="utf-8")
+    mode = "a" if flag == os.O_APPEND else "w"
+    return open(fd, mode, encoding="utf-8", errors="surrogateescape")
 
 
 class Logfile:
@@ -318,11 +322,20 @@ def record(log: logging.Logger, logfile: Logfile, text: str) -> None:
 
 
 def write_log(logfile: Any, text: str) -> None:
-    """Append ``text`` to a text or binary logfile."""
+    """Append ``text`` to a text or binary logfile: a binary one (or one
+    opened with ``errors="surrogateescape"``, as ``open_private`` does) gets
+    the bytes a bytes session received (see ``as_text``) as they came, a text
+    one gets U+FFFD for those that are not UTF-8."""
     try:
-        logfile.write(text)
+        if _LONE.search(text) and getattr(logfile, "errors", None) != "surrogateescape":
+            logfile.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        else:
+            logfile.write(text)
     except TypeError:
-        logfile.write(text.encode("utf-8"))
+        logfile.write(text.encode("utf-8", "surrogateescape"))
+
+
+_LONE = re.compile("[\udc80-\udcff]")
 
 
 _CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}

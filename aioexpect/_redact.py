@@ -16,6 +16,8 @@ __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 MASK = "********"
 
 _ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
+    # the bytes of a bytes session that are not UTF-8 (``surrogateescape``)
+    **{0xDC00 + i: f"\\x{i:02x}" for i in range(0x80, 0x100)},
     0x7F: "\\x7f",
     ord("\n"): "\\n",
     ord("\r"): "\\r",
@@ -56,7 +58,7 @@ class Redactor:
 
     def add(self, secret: str | bytes | None) -> None:
         if isinstance(secret, bytes):
-            secret = secret.decode("utf-8", "replace")
+            secret = secret.decode("utf-8", "surrogateescape")
         # Also as re.escape writes it: a pattern built from the secret
         # (``re.escape(password)``) shows it so in messages and ``repr``.
         for form in (secret, re.escape(secret)) if secret else ():
@@ -75,7 +77,7 @@ class Redactor:
         """``text`` (str or bytes) with every secret masked."""
         for secret in self._secrets:
             if isinstance(text, bytes):
-                text = text.replace(secret.encode("utf-8", "replace"), MASK.encode())
+                text = text.replace(_as_bytes(secret), MASK.encode())
             else:
                 text = text.replace(secret, MASK)
         return text
@@ -89,6 +91,15 @@ class Redactor:
                     best = n
                     break
         return best
+
+
+def _as_bytes(secret: str) -> bytes:
+    """A secret as a bytes session sees it (``Redactor.add`` keeps a bytes
+    secret's non-UTF-8 bytes as lone surrogates)."""
+    try:
+        return secret.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # (another lone surrogate, in a str secret)
+        return secret.encode("utf-8", "replace")
 
 
 class RedactingStream:

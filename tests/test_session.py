@@ -688,6 +688,24 @@ async def test_a_logfile_with_write_alone_gets_the_whole_transcript(caplog):
     assert "transcript stops" not in caplog.text
 
 
+async def test_a_bytes_sessions_transcript_keeps_every_byte(tmp_path, caplog):
+    # It was decoded as UTF-8 with replacement: binary data came out as U+FFFD.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    path, text = tmp_path / "t.log", io.StringIO()
+    data = bytes(range(256)) + b"\xc3"  # (a character cut at the end, too)
+    for logfile in (path, text):
+        async with opened(encoding=None, logfile=logfile) as (s, peer):
+            await s.send_secret(b"pw\xff")
+            await peer.write(data[:100])
+            await peer.write(data[100:] + b" pw\xff!")
+            await s.expect_exact(b"!")
+    assert path.read_bytes() == data + b" ********!"
+    assert text.getvalue() == (data + b" ********!").decode("utf-8", "replace")
+    messages = [r.getMessage() for r in caplog.records]
+    received = "".join(m.removeprefix("recv ") for m in messages if m.startswith("recv"))
+    assert "\\xff\\xc3 ********!" in received and "transcript stops" not in caplog.text
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
