@@ -44,6 +44,9 @@ class PromptState:
     #: the drivers' patterns, anchored at a line start, do not match.
     seen: re.Pattern[str] | None = None
     seen_text: str = ""  # what ``seen`` finds
+    #: ... and with its middle changed (a new directory), also where output
+    #: ending in a space runs into it (``w root@vm:/tmp# ``): see ``_changed``.
+    changed: re.Pattern[str] | None = None
     #: The terminal was resized: a line editor may redraw its prompt.
     resized: bool = False
     #: ... and no redraw came within ``REDRAW_WAIT``: it may still come, in
@@ -107,8 +110,11 @@ def prompts_of(session: Session) -> list[re.Pattern[str]]:
     if session._prompt_override is not None:
         return list(session._prompt_override)
     prompts = _union("prompt_patterns") if auto_driver(session) else list(session.prompt_patterns)
-    seen = state_of(session).seen
-    return prompts if seen is None else [*prompts, seen]
+    state = state_of(session)
+    if state.seen is None:
+        return prompts
+    # (``seen`` last: ``read_to_prompt`` and ``_unglue`` count on it)
+    return [*prompts, state.changed, state.seen] if state.changed else [*prompts, state.seen]
 
 
 def _learn(session: Session, prompt: str) -> None:
@@ -124,6 +130,23 @@ def _learn(session: Session, prompt: str) -> None:
     if len(strip_ansi(prompt).strip()) >= 3:
         state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
         state.seen_text = prompt
+        state.changed = _changed(prompt)
+
+
+def _changed(prompt: str) -> re.Pattern[str] | None:
+    """The learned ``prompt`` with its middle free: its first characters
+    (``root@vm:``, as ``_changed_prompt_start`` counts them) and its last
+    (``#``, then spaces and control sequences, as a line editor may add: a
+    ``\x1b[K``), at the end of the last line, the last such start in it.  It
+    finds the prompt of a new directory after output that ends in a space
+    (``cd /tmp && printf 'w '``), which no driver pattern, anchored at a
+    line start, can."""
+    need = _need(prompt)
+    end = re.search(r"[^ \x1b](?:\x1b\[[0-?]*[ -/]*[@-~]| )*\Z", prompt)
+    if end is None or end.start() < need:
+        return None
+    head = re.escape(prompt[:need])
+    return re.compile(rf"{head}(?:(?!{head})[^\r\n]){{0,200}}{re.escape(prompt[end.start()])}{END}")
 
 
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
@@ -134,7 +157,7 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
     (``cd /tmp && printf w`` gives ``wroot@vm:/tmp# `` after ``root@vm:~# ``)."""
     state = state_of(session)
     seen = state.seen
-    if seen is None or m.pattern is seen or session._prompt_override is not None:
+    if seen is None or m.pattern in (seen, state.changed) or session._prompt_override is not None:
         return m
     found = seen.search(m.after)
     if found is not None:
@@ -156,13 +179,18 @@ def _changed_prompt_start(learned: str, text: str) -> int:
     """Where in ``text`` (a prompt match) a prompt starts that begins as the
     ``learned`` one (its user and host, say, before a directory that
     changed), if not at 0: a good part of it alike, and more than at 0."""
-    need = max(3, min(8, len(learned) // 2))
+    need = _need(learned)
     if _alike(learned, text) >= need:
         return 0  # the prompt itself, changed further on
     for start in range(1, len(text) - need + 1):
         if _alike(learned, text[start:]) >= need:
             return start
     return 0
+
+
+def _need(learned: str) -> int:
+    """How many first characters of the ``learned`` prompt a changed one shares."""
+    return max(3, min(8, len(learned) // 2))
 
 
 def _alike(a: str, b: str) -> int:

@@ -705,6 +705,30 @@ async def test_output_glued_to_a_prompt_that_changed_with_the_directory(tmp_path
         assert await s.execute("echo done") == "done\n"
 
 
+@pytest.mark.parametrize(
+    "ps1",
+    [
+        r"\u@\h:\w\$ ",
+        r"[\u@\h \W]\$ ",
+        r"\[\e[01;32m\]\u@\h\[\e[00m\]:\[\e[01;34m\]\w\[\e[00m\]\$ ",
+    ],
+)
+async def test_output_ending_in_a_space_glued_to_a_changed_prompt(tmp_path: Path, ps1: str) -> None:
+    # 'w root@vm:/tmp/sub$ ': no pattern (anchored at a line start) found the
+    # prompt, so this execute timed out and every later one too ("not sent").
+    # The coloured prompt comes with a line editor's '\x1b[K' after two spaces.
+    (tmp_path / "sub").mkdir()
+    env = dict(os.environ, PS1=ps1, TERM="xterm")
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        await s.expect_prompt()
+        assert await s.execute("cd sub && printf 'w '") == "w "
+        assert await s.execute("cd .. && printf 'a b  '") == "a b  "
+        assert await s.execute("printf 'x '") == "x "
+        assert await s.execute("echo done") == "done\n"
+
+
 async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:
     # The second time-out ("not sent") once gave up on the late answer: the
     # third execute was typed into the running command and returned its
