@@ -724,6 +724,8 @@ async def test_output_ending_in_a_space_glued_to_a_changed_prompt(tmp_path: Path
     ) as s:
         await s.expect_prompt()
         assert await s.execute("cd sub && printf 'w '") == "w "
+        assert await s.execute("cd .. && printf 'a b'") == "a b"
+        assert await s.execute("cd sub && printf 'w '") == "w "
         assert await s.execute("cd .. && printf 'a b  '") == "a b  "
         assert await s.execute("printf 'x '") == "x "
         assert await s.execute("echo done") == "done\n"
