@@ -478,7 +478,8 @@ async def expect_any(
                 outcome.set_exception(exc)
         else:
             if not outcome.done():  # no await since the match: nobody consumed meanwhile
-                session._consume_match(match)
+                if match.index != searcher.timeout_index:  # (TIMEOUT consumes nothing)
+                    session._consume_match(match)
                 outcome.set_result((session, match))
         finally:
             pending -= 1

@@ -341,7 +341,8 @@ class Searcher:
     def sentinel_match(
         self, buf: Buffer, index: int, redact: Callable[[Any], Any] | None = None
     ) -> Match:
-        """A sentinel matched: ``before`` is the whole buffer, consumed."""
+        """A sentinel matched: ``before`` is the whole buffer, consumed
+        (unless ``buf`` is a ``PeekBuffer``)."""
         data = buf.consume(len(buf))
         return Match(index, self.patterns[index], data, data[:0], None, 0, redact)
 

@@ -190,6 +190,17 @@ def check_timeout(timeout: Any) -> float | None:
     return float(timeout)
 
 
+def check_read_size(size: Any) -> int | None:
+    """``read_some``'s ``size``: ``None`` or a whole number from 1 up."""
+    if size is None:
+        return None
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise TypeError(f"size must be a whole number or None, not {size!r}")
+    if size < 1:
+        raise ValueError(f"size must be 1 or more, not {size!r}")
+    return size
+
+
 def check_session_options(
     timeout: Any,
     encoding: Any,

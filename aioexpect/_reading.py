@@ -239,9 +239,11 @@ def drop(session: Session, *, keep: int) -> int:
     return dropped
 
 
-def take_all(session: Session) -> Any:
-    """Remove and return everything buffered, and read on if that made room."""
-    data = session._buffer.consume(len(session._buffer))
+def take_all(session: Session, limit: int | None = None) -> Any:
+    """Remove and return everything buffered (at most ``limit``), and read
+    on if that made room."""
+    n = len(session._buffer)
+    data = session._buffer.consume(n if limit is None else min(n, limit))
     session._space_freed()
     return data
 

@@ -365,12 +365,15 @@ class Session:
         m = await self.expect_exact(text, timeout=timeout)
         return m.before + m.after
 
-    async def read_some(self, *, timeout: Timeout = ...) -> Any:
-        """At least one chunk (waits for it); empty at end-of-file."""
+    async def read_some(self, size: int | None = None, *, timeout: Timeout = ...) -> Any:
+        """What is buffered, at least one chunk (waits for it); empty at
+        end-of-file.  ``size``: at most that many characters (bytes in a
+        bytes session), the rest staying buffered."""
+        limit = _options.check_read_size(size)
         searcher = _reading.AnyData()
         found = await self._wait(searcher, self._timeout(timeout))
         if isinstance(found, Found):
-            return _reading.take_all(self)
+            return _reading.take_all(self, limit)
         if found == 0:
             return self._empty
         raise self._failure(searcher, found)
@@ -449,6 +452,9 @@ class Session:
 
     def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
         if index is not None and index >= 0:
+            # TIMEOUT leaves the buffer as it is (as pexpect does): a pattern
+            # half arrived at the deadline still matches in the next expect.
+            consume = consume and index != searcher.timeout_index
             buf = self._buffer if consume else _reading.PeekBuffer(self._buffer)
             match = searcher.sentinel_match(buf, index, self._redactor.redact)
             self._space_freed()

@@ -287,6 +287,7 @@ async def test_expect_any_timeout_pattern_matches_at_the_deadline() -> None:
         await _leave(b, pb, "idle")
         session, match = await expect_any({a: "x", b: ["y", TIMEOUT]}, timeout=0.05)
         assert session is b and match.pattern is TIMEOUT and match.before == "idle"
+        assert b.buffer == "idle"  # (a TIMEOUT match consumes nothing)
         assert a.buffer == ""
 
 

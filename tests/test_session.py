@@ -241,6 +241,22 @@ async def test_timeout_sentinel_matches_instead_of_raising():
         await peer.write(b"rest")
         m = await s.expect(["never", TIMEOUT], timeout=0.01)
         assert (m.index, m.pattern, m.before, m.after) == (1, TIMEOUT, "rest", "")
+        assert s.buffer == "rest"  # kept, as pexpect keeps it
+
+
+async def test_a_pattern_half_arrived_at_a_timeout_sentinel_still_matches():
+    # pexpect's polling loop: the TIMEOUT match consumed 'working DO', so
+    # 'DONE' never matched and the loop ran into end of file.
+    async with opened() as (s, peer):
+        await peer.write(b"working DO")
+        polls = 0
+        while (m := await s.expect(["DONE", TIMEOUT, EOF], timeout=0.02)).index == 1:
+            polls += 1
+            assert m.before.startswith("working DO")
+            if polls == 2:
+                await peer.write(b"NE\n")
+        assert (m.index, m.before, polls) == (0, "working ", 2)
+        assert s.buffer == "\n"
 
 
 async def test_zero_timeout_is_a_poll():
@@ -292,6 +308,24 @@ async def test_eof_is_reported_promptly_not_at_the_deadline():
         assert (m.index, m.before) == (1, "last words")
         assert await s.read_some() == ""
         assert await s.read_all() == ""
+
+
+async def test_read_some_takes_at_most_size_and_leaves_the_rest():
+    # pexpect's read_nonblocking(size): one character at a time, say, so as
+    # not to read past a prompt.
+    async with opened() as (s, peer), opened(encoding=None) as (b, bpeer):
+        await peer.write("h\u00e9llo".encode())
+        await peer.write_eof()
+        assert await s.read_some(2) == "h\u00e9"  # characters
+        assert s.buffer == "llo"
+        assert await s.read_some(size=10) == "llo"
+        assert await s.read_some(1) == ""  # end of file
+        await bpeer.write("\u00e9".encode())
+        assert await b.read_some(1) == b"\xc3"  # bytes
+        for bad, error in ((0, ValueError), (True, TypeError), (1.5, TypeError)):
+            with pytest.raises(error, match="size"):
+                await b.read_some(bad)
+        assert await b.read_some() == b"\xa9"  # (nothing lost to the bad calls)
 
 
 async def test_text_pattern_beats_eof_when_data_matches():
