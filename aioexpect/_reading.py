@@ -204,13 +204,17 @@ def info(session: Session) -> dict[str, Any]:
     return {
         "id": session.id,
         "kind": session.transport.kind,
-        "peer": session.redact(str(session.transport.get_extra_info("peer", ""))),
+        "peer": _peer(session),
         "state": state,
         "bytes_in": session.bytes_in,
         "bytes_out": session.bytes_out,
         "buffered": len(session._buffer),
         "waiting_for": _shown_patterns(session),
     }
+
+
+def _peer(session: Session) -> str:
+    return str(session.redact(str(session.transport.get_extra_info("peer", ""))))
 
 
 def _shown_patterns(session: Session) -> list[Any] | None:
@@ -314,6 +318,32 @@ def failure(
         f"{message}; last characters received: {tail!r}",
         before=before,
         patterns=searcher.patterns,
+    )
+
+
+async def wait_for_end(session: Session, timeout: float | None) -> int | None:
+    """``Session.wait``: the transport's, bounded.  The time-out says when
+    the output not read yet filled ``max_buffer``: reading then paused, and
+    a child blocked writing the rest never ends (as a pipe's reader that
+    never reads deadlocks ``subprocess``)."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await session.transport.wait()
+    except TimeoutError:
+        pass
+    before = session._buffer.text()
+    why = ""
+    if session.max_buffer is not None and len(before) >= session.max_buffer:
+        why = (
+            f" (its output not read yet filled max_buffer, {len(before)} characters:"
+            " reading paused, and a child blocked writing the rest never ends; read it"
+            " first, with read_all() or expect(EOF))"
+        )
+    tail = tail_of(session._redactor, before)
+    raise ExpectTimeout(
+        f"timed out waiting for {session.transport.kind} {_peer(session)!r} to end{why};"
+        f" last characters received: {tail!r}",
+        before=before,
     )
 
 

@@ -586,10 +586,11 @@ class Session:
                 if not pump.cancelled():
                     pump.result()
 
-    async def wait(self) -> int | None:
+    async def wait(self, *, timeout: Timeout = ...) -> int | None:
         """Wait for the child or remote command to end; return its exit
-        status (``None`` if a signal ended it: see ``signal_status``)."""
-        return await self.transport.wait()
+        status (``None`` if a signal ended it: see ``signal_status``).
+        ``ExpectTimeout`` at the deadline (default: the session's)."""
+        return await _reading.wait_for_end(self, self._timeout(timeout))
 
     async def __aenter__(self) -> Session:
         return self

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import aioexpect
-from aioexpect import EOF, ExpectEOF, SpawnError
+from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError
 from aioexpect.testing._conformance import _finish, _StallMeter
 from tests.helpers import wait_until
 
@@ -126,6 +126,28 @@ async def test_exit_and_signal_status(pty: bool) -> None:
     async with aioexpect.spawn("sh", ["-c", "kill -TERM $$"], pty=pty, timeout=10) as s:
         assert await s.wait() is None
         assert (s.exit_status, s.signal_status) == (None, signal.SIGTERM)
+
+
+@both_modes
+async def test_wait_has_a_deadline_and_says_when_unread_output_blocks_the_child(pty: bool) -> None:
+    # wait() had none: it waited for ever, also for a child blocked writing
+    # output nobody read (reading pauses at max_buffer): a deadlock.
+    async with aioexpect.spawn("sh", ["-c", "sleep 0.5; exit 4"], pty=pty, timeout=0.05) as s:
+        with pytest.raises(aioexpect.ExpectTimeout, match=r"timed out waiting for .* to end;"):
+            await s.wait()
+        assert await s.wait(timeout=None) == 4
+    script = "import sys; sys.stdout.write('x' * 3000000); sys.stdout.flush()"
+    async with aioexpect.spawn(
+        sys.executable, ["-c", script], pty=pty, max_buffer=10000, timeout=0.5
+    ) as s:
+        with pytest.raises(aioexpect.ExpectTimeout, match="filled max_buffer") as info:
+            await s.wait()
+        assert info.value.before == "x" * 10000 == s.buffer  # (nothing taken)
+        got = 0
+        while (m := await s.expect([FULL_BUFFER, EOF], timeout=10)).index == 0:
+            got += len(m.before)
+        assert got + len(m.before) == 3000000
+        assert await s.wait() == 0
 
 
 @both_modes
