@@ -220,6 +220,11 @@ class _Protocol(asyncio.Protocol):
         writer.always_wont.add(LINEMODE)
         if not self.binary.wanted:
             writer.always_wont.add(BINARY)
+        if self.encoding is None:
+            # A bytes session has no character set to agree on: declined at
+            # DO, not REJECTED after the server's offer (which telnetlib3's
+            # server logs as a warning).
+            writer.always_wont.add(CHARSET)
         writer.set_ext_send_callback(TTYPE, lambda: self.term_type)
         writer.set_ext_send_callback(NAWS, lambda: (self.rows, self.cols))
         writer.set_ext_send_callback(TSPEED, lambda: (38400, 38400))

@@ -309,6 +309,21 @@ async def test_virtual_device_8bit_round_trip_one_prompt_per_line() -> None:
         assert (m.before + m.after).count("r1#") == 4, m.before
 
 
+async def test_a_bytes_session_declines_charset_instead_of_rejecting_the_offer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # It said WILL CHARSET, then REJECTED the offer: telnetlib3's server
+    # logged a warning (on stderr without logging set up) for every client.
+    device = VirtualDevice("r1", commands={r"say (.*)": lambda command, m: m.group(1)})
+    async with serve_telnet(device) as server:
+        for encoding in (None, "utf-8"):
+            async with connect(server.port, encoding=encoding) as s:
+                await s.expect_prompt() if encoding else await s.expect_exact(b"r1#")
+                await s.sendline(b"say \xc3\xa9" if encoding is None else "say \u00e9")
+                await s.expect_exact(b"\xc3\xa9\r\n" if encoding is None else "\u00e9\r\n")
+    assert "CHARSET" not in caplog.text and not [r for r in caplog.records if r.levelno >= 30]
+
+
 async def test_naws_ttype_and_set_winsize() -> None:
     async def report(reader: Any, writer: Any) -> None:
         info = writer.get_extra_info
