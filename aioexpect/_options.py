@@ -169,6 +169,7 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
             path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
             if not isinstance(path, str | os.PathLike):
                 continue
+            given, path = path, os.path.expanduser(path)  # (as asyncssh reads it)
             if not os.path.exists(path):
                 why = "no such file"
             elif os.path.isdir(path):
@@ -177,7 +178,7 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
                 why = "not readable"
             else:
                 continue
-            raise ValueError(f"{option}: {os.fspath(path)!r}: {why}")
+            raise ValueError(f"{option}: {os.fspath(given)!r}: {why}")
 
 
 def check_timeout(timeout: Any) -> float | None:

@@ -445,6 +445,21 @@ async def test_home_known_hosts_file_is_used_by_default(_isolated: Path) -> None
             await s.expect_exact("trusted")
 
 
+async def test_key_and_known_hosts_paths_starting_with_a_tilde(_isolated: Path) -> None:
+    # The check by the call (a ValueError for a missing file) looked for a
+    # file literally named '~/kh', which asyncssh would have read as $HOME/kh.
+    async with ssh_server() as server:
+        line = f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        (_isolated / "kh").write_text(line)
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        key.write_private_key(_isolated / "id_test")
+        async with connect(server, known_hosts="~/kh", client_keys=["~/id_test"]) as s:
+            await s.sendline("trusted")
+            await s.expect_exact("trusted")
+        with pytest.raises(ValueError, match="'~/nokey': no such file"):
+            await connect(server, known_hosts="~/kh", client_keys=["~/nokey"])
+
+
 async def test_an_unreadable_known_hosts_line_is_host_key_error_naming_the_file(
     _isolated: Path,
 ) -> None:
