@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from . import _prompt, _prompt_read
-from ._exceptions import ClosedError
+from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE
 
 if TYPE_CHECKING:
@@ -35,12 +35,16 @@ async def bridge(
     escape_character: str | None,
     *,
     keep: bool = False,
+    output: _Output | None = None,
 ) -> None:
     """Pump input to the session and its output back until escape or EOF.
 
     ``read_input`` returns ``b""`` at end of input.  The session's buffered
     data is written out first (with ``keep``, a copy: the program still
-    finds it); nothing is lost when the bridge ends.
+    finds it); nothing is lost when the bridge ends.  ``output``, the
+    ``_Output`` behind ``write_output``: still in the bridge, the terminal
+    gets what waits for it, or, if the bridge fails or is cancelled, the
+    session's buffer does.
     """
     escape = escape_character.encode() if escape_character else None
     seen = _Seen(session._empty, lambda tail: _prompt_read.at_prompt(session, tail))
@@ -51,19 +55,32 @@ async def bridge(
 
     try:
         with session.divert(show, keep=keep):
-            typing = asyncio.ensure_future(_forward(session, read_input, escape, seen))
-            ended = asyncio.ensure_future(session._ended.wait())
             try:
-                await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
+                await _until_done(session, read_input, escape, seen)
+                if output is not None:
+                    await output.drain()
             finally:
-                for task in (typing, ended):
-                    task.cancel()
-                await asyncio.gather(typing, ended, return_exceptions=True)
-            if typing.done() and not typing.cancelled() and typing.exception() is not None:
-                raise typing.exception()  # type: ignore[misc]
+                if output is not None:
+                    output.give_back()
     finally:
         # A command the person started may still answer: execute() knows.
         _prompt.interacted(session, seen.tail, seen.typed, seen.sent)
+
+
+async def _until_done(
+    session: Session, read_input: Callable[[], Awaitable[bytes]], escape: bytes | None, seen: _Seen
+) -> None:
+    """Forward what is typed until escape or end of input, or the session's end."""
+    typing = asyncio.ensure_future(_forward(session, read_input, escape, seen))
+    ended = asyncio.ensure_future(session._ended.wait())
+    try:
+        await asyncio.wait({typing, ended}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (typing, ended):
+            task.cancel()
+        await asyncio.gather(typing, ended, return_exceptions=True)
+    if typing.done() and not typing.cancelled() and typing.exception() is not None:
+        raise typing.exception()  # type: ignore[misc]
 
 
 class _Seen:
@@ -133,6 +150,9 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
                 f"escape_character must be one character (a key), not {escape_character!r}"
             )
     fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
+    busy = _in_interact.get(fd_in)
+    if busy is not None:
+        raise BusyError(f"this process's terminal is already in interact() with session #{busy}")
     sys.stdout.flush()
     output = _Output(session, fd_out)
     read = _stdin_reader(fd_in)
@@ -140,12 +160,19 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
         mode = _raw_terminal(fd_in)
     else:
         mode, read = _line_terminal(fd_in, escape_character), _interrupting(session, read)
+    _in_interact[fd_in] = session.id
     try:
         with mode, following_size(session, lambda: terminal_size(fd_in)):
-            await bridge(session, read, output.write, escape_character)
-            await output.drain()
+            await bridge(session, read, output.write, escape_character, output=output)
     finally:
+        del _in_interact[fd_in]
         output.close()
+
+
+#: The standard input descriptors in an ``interact`` (its session's id): a
+#: second one on the same terminal would take the keys (the event loop has
+#: one reader per descriptor) and leave the first waiting for ever.
+_in_interact: dict[int, int] = {}
 
 
 def _terminal_of(session: Session) -> bool:
@@ -204,7 +231,7 @@ def following_size(
                 last = now
 
     follow()
-    if last is None:
+    if last is None and size() is not None:  # a size it did not take: no terminal
         yield
         return
     loop = asyncio.get_running_loop()
@@ -257,6 +284,7 @@ class _Output:
         self._loop = asyncio.get_running_loop()
         self._pending = bytearray()
         self._drained: asyncio.Future[None] | None = None
+        self._draining = False
         self._blocking = os.get_blocking(fd)
         os.set_blocking(fd, False)
 
@@ -285,7 +313,7 @@ class _Output:
 
     def _on_writable(self) -> None:
         del self._pending[: self._write_some(self._pending)]
-        if len(self._pending) < self.LOW and self._session._sink_full:
+        if len(self._pending) < self.LOW and self._session._sink_full and not self._draining:
             self._session._sink_full = False
             self._session._space_freed()
         if not self._pending:
@@ -294,14 +322,30 @@ class _Output:
                 self._drained.set_result(None)
 
     async def drain(self) -> None:
-        """Until everything shown was written."""
+        """Until everything shown was written; the session does not read
+        meanwhile (what it would read is for after the bridge)."""
         if self._pending:
+            self._draining = self._session._sink_full = True
             self._drained = self._loop.create_future()
             await self._drained
 
+    def give_back(self) -> None:
+        """What the terminal has not taken (the bridge failed or was
+        cancelled) goes to the session's buffer, where the program finds it:
+        the bridge ends in a moment (``divert`` gave it the buffer, empty:
+        this text comes before anything read after it)."""
+        if not self._pending:
+            return
+        self._loop.remove_writer(self._fd)
+        raw, self._pending = bytes(self._pending), bytearray()
+        # (written as UTF-8: see ``write``; the rest of a character the
+        # terminal got the start of comes back as U+FFFD)
+        data = raw if self._session.encoding is None else raw.decode("utf-8", "replace")
+        self._session._buffer.append(data)
+        self._session._offer()
+
     def close(self) -> None:
-        if self._pending:
-            self._loop.remove_writer(self._fd)
+        self.give_back()
         os.set_blocking(self._fd, self._blocking)
 
 

@@ -100,7 +100,7 @@ async def resize_seen(person: Any, rows: int, cols: int) -> None:
     for _ in range(50):
         await asyncio.sleep(0.1)
         await person.sendline("stty size")
-        seen = (await person.expect(r"\n(\d+ \d+)\r")).group(1)
+        seen = (await person.expect(r"(\d+ \d+)\r\n")).group(1)  # (a late prompt: after the echo)
         if seen == want:
             return
     assert seen == want

@@ -167,7 +167,7 @@ async def main():
         print("INTERACT-START", flush=True)
         await sh.interact()
         await sh.sendline("stty size")
-        m = await sh.expect(r"\n(\d+ \d+)\r")
+        m = await sh.expect(r"(\d+ \d+)\r\n")  # (the last prompt may come after the echo)
         print("\r\nKEPT " + m.group(1), flush=True)
 
 aioexpect.run(main()) if sys.argv[1] == "uvloop" else __import__("asyncio").run(main())
@@ -274,3 +274,105 @@ async def test_interact_refuses_what_it_cannot_use(monkeypatch: pytest.MonkeyPat
             await s.interact()
         await s.sendline("usable")
         await s.expect_exact("usable\r\nusable")
+
+
+CANCELLED = r"""
+import asyncio, sys, aioexpect
+
+async def main():
+    async with aioexpect.spawn("seq", ["1", "200000"], timeout=30) as s:
+        try:
+            await asyncio.wait_for(s.interact(), 0.5)  # the terminal takes nothing meanwhile
+        except TimeoutError:
+            pass
+        rest = await s.read_all()
+    with open(sys.argv[1], "w", newline="") as f:
+        f.write(rest)
+
+aioexpect.run(main())
+"""
+
+
+async def test_output_the_terminal_had_not_taken_when_interact_is_cancelled_is_kept(
+    tmp_path: Path,
+):
+    # It was dropped: up to 1 MiB waiting for the terminal vanished, the
+    # program's next read went on ~100,000 lines later.
+    script, shown, rest = tmp_path / "cancel.py", tmp_path / "shown", tmp_path / "rest"
+    script.write_text(CANCELLED)
+    line = f"sleep 5 | {sys.executable} {script} {rest} | (sleep 2; cat > {shown})"
+    async with aioexpect.spawn("sh", ["-c", line], timeout=30) as outer:
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+    expected = "".join(f"{i}\r\n" for i in range(1, 200001))
+    got = shown.read_bytes().decode() + rest.read_bytes().decode()
+    assert len(shown.read_bytes()) < len(expected) // 2  # (the terminal did fall behind)
+    assert got == expected
+
+
+TWO = r"""
+import asyncio, aioexpect
+
+async def main():
+    async with aioexpect.spawn("cat", timeout=10) as a, aioexpect.spawn("cat", timeout=10) as b:
+        first = asyncio.ensure_future(a.interact())
+        await asyncio.sleep(0.2)
+        try:
+            await b.interact()
+        except aioexpect.BusyError as exc:
+            print("\r\nSECOND:", exc, flush=True)
+        await first
+        print("\r\nFIRST-RETURNED", flush=True)
+        await b.interact()  # the terminal is free again
+        print("\r\nTHEN-B-RETURNED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_a_second_interact_on_the_same_terminal_is_busy(tmp_path: Path):
+    # Both took stdin: the second's end removed the only reader, and the
+    # first never saw its escape key.
+    script = tmp_path / "two.py"
+    script.write_text(TWO)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("SECOND: this process's terminal is already in interact()")
+        await outer.send("to a\r")
+        await outer.expect_exact("to a\r\nto a")  # the terminal's echo by a's pty, cat's copy
+        await outer.send("\x1d")
+        await outer.expect_exact("FIRST-RETURNED")
+        await outer.send("\x1d")
+        await outer.expect_exact("THEN-B-RETURNED")
+        assert await outer.wait() == 0
+
+
+NO_SIZE = r"""
+import fcntl, struct, sys, termios, aioexpect
+
+async def main():
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 0, 0, 0, 0))  # as docker exec -t
+    async with aioexpect.spawn("sh", timeout=10, dimensions=(24, 80)) as sh:
+        size = __import__("os").get_terminal_size(0)
+        print(f"INTERACT-START {size.lines}x{size.columns}", flush=True)
+        await sh.interact()
+
+aioexpect.run(main()) if sys.argv[1] == "uvloop" else __import__("asyncio").run(main())
+"""
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_a_terminal_without_a_size_at_first_is_followed_once_it_has_one(
+    tmp_path: Path, loop: str
+):
+    # Nothing watched the size when it was 0x0 at the start.
+    script = tmp_path / "nosize.py"
+    script.write_text(NO_SIZE)
+    async with aioexpect.spawn(
+        sys.executable, [str(script), loop], timeout=15, dimensions=(30, 100)
+    ) as outer:
+        await outer.expect_exact("INTERACT-START 0x0")
+        await outer.sendline("stty size")  # (interact runs: the shell answers)
+        await outer.expect(r"\n24 80\r")
+        await resize_seen(outer, 40, 120)
+        await outer.send("\x1d")
+        assert await outer.wait() == 0
