@@ -22,8 +22,8 @@ from typing import Any, NoReturn
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._cli_output import OutputError, Printer, Progress, masked
-from ._exceptions import CommandError, ExpectError
-from ._many import Account, Host, run_many
+from ._exceptions import CommandError, ExpectError, ExpectTimeout
+from ._many import Account, Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import run
@@ -426,31 +426,63 @@ def _check_commands(commands: list[str]) -> None:
             )
 
 
-async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
-    commands: list[str] = args.commands
-    outputs: dict[int, list[str]] = {id(h): [] for h in hosts}
+class _Commands:
+    """The exec job: the commands, in order, on one host's session.
 
-    async def job(session: Session, host: Host) -> list[str]:
-        out = outputs[id(host)]
-        for command in commands:
+    Each command's output is kept as it ends (a failed one's too: what it
+    printed until then), and the error names the command.  When run_many's
+    ``timeout`` (``--timeout``) cancels the job, its error is made after the
+    job has gone: the job keeps what the running command printed so far and
+    its name, and ``named`` adds that name to the error.
+    """
+
+    def __init__(self, hosts: list[Host], commands: list[str]) -> None:
+        self.commands = commands
+        self.outputs: dict[int, list[str]] = {id(h): [] for h in hosts}
+        self.cancelled: dict[int, str] = {}  # host -> the command running when cancelled
+
+    async def __call__(self, session: Session, host: Host) -> list[str]:
+        out = self.outputs[id(host)]
+        for command in self.commands:
             try:
                 out.append(await session.execute(command))
             except CommandError as exc:
                 out.append(exc.output)
                 raise
             except ExpectError as exc:  # timed out, end of file: what came is its output
-                out.append(clean_output(exc.before, command) if isinstance(exc.before, str) else "")
+                out.append(_so_far(exc.before, command))
                 exc.add_note(f"command {command!r}")
+                raise
+            except asyncio.CancelledError:  # --timeout (or Ctrl-C): the same, kept here
+                out.append(_so_far(session.buffer, command))
+                self.cancelled[id(host)] = command
                 raise
         return out
 
+    def named(self, result: Result) -> Result:
+        """``result``, its error naming the command the job was cancelled in."""
+        command = self.cancelled.get(id(result.host))
+        if command is not None and isinstance(result.error, ExpectTimeout):
+            result.error.add_note(f"command {command!r}")
+        return result
+
+
+def _so_far(received: Any, command: str) -> str:
+    """What a command that did not finish printed: ``received`` (since it
+    was sent) without its echo."""
+    return clean_output(received, command) if isinstance(received, str) else ""
+
+
+async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
+    commands: list[str] = args.commands
+    job = _Commands(hosts, commands)
     known_hosts: Any = args.known_hosts or ()
     if args.insecure_no_host_key_check:
         known_hosts = None
         _warn("SSH host keys are not checked (--insecure-no-host-key-check)")
         logging.getLogger("aioexpect").addFilter(_said_once)
     progress = Progress(len(hosts), sys.stderr) if _interactive() else None
-    printer = Printer(hosts, outputs, commands, sys.stdout, progress, as_json=args.json)
+    printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
     try:
         results = await run_many(
             hosts,
@@ -461,7 +493,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
             driver=args.driver,
             logdir=args.logdir,
             known_hosts=known_hosts,
-            on_result=printer.add,
+            on_result=lambda result: printer.add(job.named(result)),
         )
     except ValueError as exc:
         print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)

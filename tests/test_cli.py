@@ -172,6 +172,34 @@ def test_exec_a_failed_command_keeps_its_output_and_is_named() -> None:
     assert host["error"].startswith("ExpectEOF") and host["error"].endswith("(command 'exit')")
 
 
+def test_exec_timeout_keeps_the_running_commands_output_and_names_it() -> None:
+    """--timeout (the whole run) cuts a command short as --command-timeout
+    does: what it printed is its output, and the error names it."""
+    command = "echo partial; exec sleep 60"
+    args = ["exec", "spawn:sh", "-c", "echo first", "-c", command, "--timeout", "5"]
+
+    def start(*extra: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "aioexpect", *args, *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            text=True, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+
+    text, as_json = start(), start("--json")  # both at once: each waits out its --timeout
+    with text, as_json:
+        out, err = text.communicate(timeout=60)
+        assert text.returncode == 1, err
+        assert f"--- {command}\npartial\n!!! ExpectTimeout" in out
+        assert "did not finish within 5 s" in out
+        assert out.rstrip().endswith(f"(command {command!r})")
+        out, err = as_json.communicate(timeout=60)
+        assert as_json.returncode == 1, err
+        [host] = json.loads(out)
+        assert host["outputs"] == ["first\n", "partial\n"]
+        assert host["error"].startswith("ExpectTimeout")
+        assert host["error"].endswith(f"(command {command!r})")
+
+
 @pytest.mark.parametrize(
     "args",
     [
