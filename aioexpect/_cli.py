@@ -16,6 +16,7 @@ import importlib.util
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -481,7 +482,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         known_hosts = None
         _warn("SSH host keys are not checked (--insecure-no-host-key-check)")
         logging.getLogger("aioexpect").addFilter(_said_once)
-    progress = Progress(len(hosts), sys.stderr) if _interactive() else None
+    progress = Progress(len(hosts), sys.stderr) if _draws_progress() else None
     printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
     try:
         results = await run_many(
@@ -521,8 +522,19 @@ def _said_once(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("SSH host key checking is OFF")
 
 
-def _interactive() -> bool:
-    return sys.stdout.isatty() and sys.stderr.isatty()
+def _draws_progress() -> bool:
+    """Whether to draw the progress bar (on stderr): when stderr is a
+    terminal, whatever stdout is (a terminal: the bar is erased before each
+    block and drawn again after it; a file: unseen meanwhile), except a pipe
+    or a socket, whose reader (``| grep``, ``| tee``, ``| less``) may print
+    its lines onto the same terminal while the bar is on it."""
+    try:
+        if not sys.stderr.isatty():
+            return False
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (OSError, ValueError):  # no descriptor behind it (replaced, closed)
+        return False
+    return not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode))
 
 
 def _demo(args: argparse.Namespace) -> Any:

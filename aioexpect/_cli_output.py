@@ -5,6 +5,7 @@ passwords masked."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -164,11 +165,19 @@ class Progress:
 
     def draw(self) -> None:
         done = self.ok + self.failed
-        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 40))
+        width = max(10, min(40, self._columns() - 40))
         filled = width * done // max(1, self.total)
         bar = "#" * filled + "." * (width - filled)
         self.out.write(f"\r\x1b[K[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
         self.out.flush()
+
+    def _columns(self) -> int:
+        """The width of the terminal the bar is drawn on (stdout may be a file)."""
+        try:
+            columns = os.get_terminal_size(self.out.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0  # (0 too from a terminal whose size was never set)
+        return columns or shutil.get_terminal_size((80, 24)).columns
 
     def clear(self) -> None:
         self.out.write("\r\x1b[K")

@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -382,6 +383,61 @@ async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
         assert "\r\x1b[K" in m.before + m.after + rest  # the bar is erased before output
         assert rest.count("bar-done") >= 2 and "2 ok, 0 failed" in rest
         assert await session.wait() == 0
+
+
+def _stderr_on_a_terminal(args: list[str], stdout: Any) -> tuple[int, str]:
+    """The CLI with its stderr on a pty (and ``stdout`` as given): its exit
+    status and what it wrote on the terminal."""
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aioexpect", *args],
+            stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+    finally:
+        os.close(slave)
+    shown = b""
+    try:
+        while select.select([master], [], [], 60)[0]:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the CLI has closed the terminal
+                break
+            if not data:
+                break
+            shown += data
+        return proc.wait(timeout=60), shown.decode()
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_exec_draws_the_progress_bar_on_stderr_with_stdout_in_a_file(tmp_path: Path) -> None:
+    args = ["exec", "--json", "spawn:sh", "spawn:sh", "-c", "echo bar-done"]
+    with open(tmp_path / "out.json", "w") as out:
+        status, shown = _stderr_on_a_terminal(args, out)
+    assert status == 0, shown
+    assert "] 2/2  ok 2  failed 0" in shown and "\r\x1b[K" in shown
+    assert "2 hosts, 2 ok, 0 failed" in shown
+    text = (tmp_path / "out.json").read_text()
+    assert [d["outputs"] for d in json.loads(text)] == [["bar-done\n"]] * 2
+    assert "\x1b" not in text and "\r" not in text  # nothing of the bar in the JSON
+
+
+def test_exec_draws_no_progress_bar_with_stdout_into_a_pipe() -> None:
+    """A pipe's reader (grep, less) may print on the same terminal: no bar in its lines."""
+    args = ["exec", "spawn:sh", "-c", "echo piped"]
+    read_end, write_end = os.pipe()
+    with open(read_end) as piped:
+        try:
+            status, shown = _stderr_on_a_terminal(args, write_end)
+        finally:
+            os.close(write_end)
+        assert "piped" in piped.read()
+    assert status == 0, shown
+    assert "\x1b" not in shown and "1 host, 1 ok, 0 failed" in shown
 
 
 def test_console_and_run_explain_when_the_console_module_is_broken(
