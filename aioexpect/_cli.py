@@ -400,7 +400,20 @@ def _load_drivers(source: str) -> None:
         else:
             importlib.import_module(source)
     except Exception as exc:  # its own code, any error: one usage error that names it
-        raise _UsageError(f"--drivers-from {source!r}: {type(exc).__name__}: {exc}") from None
+        why = f"{type(exc).__name__}: {exc}{_not_found_hint(exc, source)}"
+        raise _UsageError(f"--drivers-from {source!r}: {why}") from None
+
+
+def _not_found_hint(exc: Exception, module: str) -> str:
+    """Where to put a module that was not found: modules are imported from
+    sys.path, which for the installed ``aioexpect`` script does not hold the
+    current directory.  Nothing for a module that ``module`` itself imports."""
+    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    if missing is None or not (module + ".").startswith(missing + "."):
+        return ""
+    if "." in module:
+        return f" (put the directory holding {missing.partition('.')[0]} on PYTHONPATH)"
+    return f" (give a file path ({module}.py), or put its directory on PYTHONPATH)"
 
 
 def _module_name(path: str) -> str:

@@ -335,7 +335,15 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
         (["exec", "h", "-c", "x", "--known-hosts", "f", "--insecure-no-host-key-check"], "not"),
         (["exec", "spawn:sh", "-c", "x", "--driver", "nosuch"], "unknown driver 'nosuch'"),
         (["exec", "spawn:sh", "-c", "x", "--drivers-from", "/no/d.py"], "'/no/d.py': FileNotF"),
-        (["exec", "spawn:sh", "-c", "x", "--drivers-from", "no_such_mod"], "ModuleNotFoundError"),
+        (
+            ["exec", "spawn:sh", "-c", "x", "--drivers-from", "no_such_mod"],
+            "'no_such_mod': ModuleNotFoundError: No module named 'no_such_mod' "
+            "(give a file path (no_such_mod.py), or put its directory on PYTHONPATH)",
+        ),
+        (
+            ["exec", "spawn:sh", "-c", "x", "--drivers-from", "no_such_pkg.drivers"],
+            "(put the directory holding no_such_pkg on PYTHONPATH)",
+        ),
         (["exec", "spawn:sh", "-c", "true", "-c", "echo a\necho b"], "give each line its own -c"),
     ],
 )
@@ -343,6 +351,18 @@ def test_exec_usage_errors_exit_2(args: list[str], text: str) -> None:
     done = cli(*args)
     assert done.returncode == 2
     assert text in done.stderr
+
+
+def test_drivers_from_a_module_name_is_imported_from_pythonpath(tmp_path: Path) -> None:
+    (tmp_path / "acme_drivers.py").write_text(ACME_DRIVER)
+    (tmp_path / "broken_drivers.py").write_text("import no_such_dependency\n")
+    path = os.pathsep.join([str(ROOT), str(tmp_path)])
+    done = cli("exec", "spawn:sh", "-c", "true", "--drivers-from", "acme_drivers", PYTHONPATH=path)
+    assert done.returncode == 0, done.stderr
+    done = cli("exec", "spawn:sh", "-c", "x", "--drivers-from", "broken_drivers", PYTHONPATH=path)
+    assert done.returncode == 2
+    assert "No module named 'no_such_dependency'" in done.stderr
+    assert "PYTHONPATH" not in done.stderr  # found: what it imports is the matter
 
 
 def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
