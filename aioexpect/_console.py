@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_streams import Interrupted
+from ._console_streams import Interrupted, unsent
 from ._exceptions import BusyError
 from ._interact import bridge, following_size, terminal_size
 from ._session import Session, live_sessions
@@ -292,10 +292,14 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             # What the program has buffered is shown, and stays its own.  An
             # interrupt is the session's meanwhile (read() gives it as ^C).
             following = following_size(target, self._size, local=self._local)
-            with self._watching(None), following:
-                await bridge(
-                    target, self._read_input, self._write_output, escape_character, keep=True
-                )
+            output = _AttachedOutput(target, self.writer)
+            try:
+                with self._watching(None), following:
+                    await bridge(
+                        target, self._read_input, output.write, escape_character, keep=True
+                    )
+            finally:
+                await output.close()
         ended = "ended" if target.info()["state"] in ("eof", "closed") else "detached"
         self.write(f"\nsession #{target.id} {ended}\n")
         await self.flush()
@@ -304,10 +308,56 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         data = await self.reader.read(4096)
         return data.encode() if isinstance(data, str) else bytes(data)
 
-    def _write_output(self, data: Any) -> None:
+
+#: Bytes waiting to be written to an attached client past which its session
+#: stops reading, as for ``interact``'s terminal.
+OUTPUT_HIGH = 1 << 20
+
+
+class _AttachedOutput:
+    """An attached session's output on its way to the client, with
+    back-pressure: past ``OUTPUT_HIGH`` bytes waiting for the client, the
+    session stops reading from its peer until the writer has drained.  What
+    it has not read waits at the peer, in order, for the client or, once the
+    attach ends, for the program.
+
+    A client that is gone keeps the session paused until the attach ends
+    (its input has ended too); then the program reads on.  What was written
+    to the gone client's connection is lost with it.
+    """
+
+    def __init__(self, session: Session, writer: Any) -> None:
+        self._session, self._writer = session, writer
+        self._draining: asyncio.Task[None] | None = None
+
+    def write(self, data: Any) -> None:
         raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
         with contextlib.suppress(ConnectionError, RuntimeError):
-            self.writer.write(raw)
+            self._writer.write(raw)
+        if self._draining is None and unsent(self._writer) >= OUTPUT_HIGH:
+            self._session._sink_full = True
+            self._draining = asyncio.get_running_loop().create_task(
+                self._drain(), name="aioexpect-console-output"
+            )
+
+    async def _drain(self) -> None:
+        try:
+            await self._writer.drain()
+        except (OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+            return  # gone: paused until the attach ends
+        if self._writer.is_closing():
+            return
+        self._draining = None
+        if self._session._sink_full:
+            self._session._sink_full = False
+            self._session._space_freed()
+
+    async def close(self) -> None:
+        """Stop waiting for the client (the attach has ended: its ``divert``
+        let the session read on already)."""
+        if self._draining is not None:
+            self._draining.cancel()
+            await asyncio.wait([self._draining])
 
 
 def _find_session(session: Session | int) -> Session:

@@ -1,5 +1,6 @@
 """What carries a served console's client: TCP or UNIX lines, or an SSH
-process's streams, as the bytes reader and writer aioconsole expects.
+process's streams, as the bytes reader and writer aioconsole expects, and
+how much written output waits for the client (``unsent``).
 
 Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
 that while a statement runs, Ctrl-C interrupts it and a client that is gone
@@ -15,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["Interrupted", "Lines", "SSHInput", "SSHOutput", "ssh_raw_mode"]
+__all__ = ["Interrupted", "Lines", "SSHInput", "SSHOutput", "ssh_raw_mode", "unsent"]
 
 #: How much an SSH client may type ahead of the console before it is paused.
 READ_AHEAD = 64 * 1024
@@ -206,6 +207,22 @@ class SSHOutput:
 
         with contextlib.suppress(ConnectionError, asyncssh.Error):
             await self._stdout.drain()
+
+    def get_write_buffer_size(self) -> int:
+        """What the channel holds until the client's window lets it go."""
+        return int(self._stdout.channel.get_write_buffer_size())
+
+    def is_closing(self) -> bool:
+        return bool(self._stdout.is_closing())
+
+
+def unsent(writer: Any) -> int:
+    """How many bytes written to a console's ``writer`` wait for its client:
+    a stream's transport buffer, an SSH channel's (0 for a writer that
+    holds nothing back, such as aioconsole's for a regular file)."""
+    holder = getattr(writer, "transport", writer)
+    size = getattr(holder, "get_write_buffer_size", None)
+    return 0 if size is None else int(size())
 
 
 @contextlib.contextmanager

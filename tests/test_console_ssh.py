@@ -20,6 +20,7 @@ import aioexpect
 from aioexpect import start_console_server
 from tests.conftest import need
 from tests.helpers import resize_seen, wait_until
+from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 
 LIMIT = 10.0
 
@@ -286,6 +287,31 @@ async def test_attach_over_ssh_keeps_a_pending_read(keys: Keys) -> None:
         await cat.sendline("BACK-TO-THE-PROGRAM")
         match = await program
         assert "hello" not in match.before
+
+
+async def test_an_ssh_client_that_does_not_read_holds_an_attached_flood_back(keys: Keys) -> None:
+    async with (
+        flooding() as s,
+        ssh_console(keys, locals={"s": s}) as server,
+        asyncssh.connect(
+            "127.0.0.1",
+            server.port,
+            username="console",
+            client_keys=[str(keys.client_key)],
+            known_hosts=str(keys.known_hosts(server.port)),
+        ) as conn,
+    ):
+        process = await conn.create_process(term_type="xterm", encoding=None)
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(b"await attach(s)\r")
+            await read_to(process.stdout, b"Ctrl-] detaches\r\n")
+            process.stdin.write(b"go\n")
+            await until_held_back(s)
+            got = await read_to(process.stdout, f"\r\nsession #{s.id} ended".encode())
+        finally:
+            process.close()
+    assert got.replace(b"\r\n", b"\n").decode() == EXPECTED  # all of it, in order
 
 
 async def test_max_clients_over_ssh(keys: Keys) -> None:
