@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ._exceptions import AioexpectError, ConnectError, ExpectTimeout
+from . import _prompt
+from ._exceptions import (
+    AioexpectError,
+    AuthenticationError,
+    ConnectError,
+    ConnectionLostError,
+    ExpectEOF,
+    ExpectTimeout,
+)
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._openers import (
@@ -299,6 +307,9 @@ async def run_many(
 
     Each session is opened (logging in where the target has credentials) and
     its first prompt consumed before the job starts; it is closed afterwards.
+    A failure before the job is a ``ConnectError`` (or a subclass, e.g.
+    ``AuthenticationError`` for a login question the target has no
+    credentials for); the job's own errors keep their classes.
     Returns one ``Result`` per target, in input order.  ``timeout`` bounds a
     host's whole run (``None``: no bound beyond the session's own waits);
     ``session_timeout`` sets the session's default wait (the openers'
@@ -371,9 +382,10 @@ async def _run_one(
         async with asyncio.timeout(timeout) as scope:
             if logpath is not None:
                 logfile = open_private(logpath, os.O_TRUNC)
+            opened = loop.time()
             session = await _opener(plan, options, logfile)
             if not plan.logs_in:
-                await session.expect_prompt()
+                await _first_prompt(session, plan, opened)
             value = job(session, target)
             if inspect.isawaitable(value):
                 value = await value
@@ -408,6 +420,28 @@ async def _close(session: Session | None, logfile: IO[str] | None, *, force: boo
     finally:
         if logfile is not None:
             logfile.close()
+
+
+async def _first_prompt(session: Session, plan: _Plan, opened: float) -> None:
+    """Step 2: read to the first prompt and consume it, within what is left of
+    the session's timeout since the opening began (as a telnet login does).
+
+    Like the opening and the login, this is part of connecting: no answer, or
+    the peer leaving, is a ``ConnectError`` (caused by the ``ExpectError``,
+    whose message says what was awaited and what came); a login question,
+    which only credentials would answer, an ``AuthenticationError``.
+    """
+    timeout = session.timeout
+    if timeout is not None:
+        timeout = max(0.0, timeout - (asyncio.get_running_loop().time() - opened))
+    host = None if plan.kind == "spawn" else plan.host
+    try:
+        await _prompt.first_prompt(session, timeout)
+    except AuthenticationError as exc:
+        raise AuthenticationError(f"{plan.label}: {exc}", host=host, port=plan.port) from exc
+    except (ExpectTimeout, ExpectEOF, ConnectionLostError) as exc:
+        message = f"{plan.label} did not reach a prompt: {exc}"
+        raise ConnectError(message, host=host, port=plan.port) from exc
 
 
 def _expired(plan: _Plan, session: Session | None, timeout: float | None) -> AioexpectError:

@@ -42,7 +42,7 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["execute", "expect_prompt"]
+__all__ = ["execute", "expect_prompt", "first_prompt"]
 
 #: How long ``execute`` waits for the prompt a line editor redraws after
 #: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
@@ -59,6 +59,15 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     guess_driver(session, before + m.after)
     state_of(session).synced = True
     return with_before(m, before)
+
+
+async def first_prompt(session: Session, timeout: float | None) -> None:
+    """Read a fresh session to its first prompt and consume it, as ``execute``
+    does before its first command (``run_many`` before the job): a login
+    question with nothing after it is an ``AuthenticationError``, not a wait
+    for the whole ``timeout``."""
+    require_prompts(session)
+    await _sync(session, state_of(session), Deadline(timeout))
 
 
 # -- execute -------------------------------------------------------------------------

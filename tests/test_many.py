@@ -725,3 +725,77 @@ async def test_run_many_account_key_authenticates_over_ssh(tmp_path: Path) -> No
     with_key, without = results
     assert with_key.ok and with_key.value == "keyed", with_key.error
     assert isinstance(without.error, aioexpect.AuthenticationError)
+
+
+# -- before the job: opening, login and first prompt are all "connecting" -----------------
+
+
+def _no_prompt(result: Result, port: int | None, *causes: type[BaseException]) -> None:
+    """``result`` failed with a plain ConnectError naming the peer, what was
+    awaited and what came, caused by one of ``causes``."""
+    error = result.error
+    assert type(error) is ConnectError, result  # not an AuthenticationError either
+    assert (error.host, error.port) == (None if port is None else "127.0.0.1", port)
+    assert "waiting for" in str(error) and "prompt" in str(error)
+    assert "last characters received" in str(error)
+    assert isinstance(error.__cause__, causes), repr(error.__cause__)
+
+
+async def _silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read()  # until the client leaves
+
+
+async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    return None  # (serve closes the connection)
+
+
+async def test_run_many_silent_telnet_is_a_connect_error_with_or_without_credentials() -> None:
+    from tests.helpers import serve
+
+    async with serve(_silent) as port:
+        url = f"telnet://127.0.0.1:{port}"
+        targets: list[Any] = [url, Host(url, Account(USER, PASSWORD))]
+        results = await run_many(targets, _noop, session_timeout=1.5)
+    for result in results:
+        _no_prompt(result, port, ExpectTimeout)
+
+
+async def test_run_many_device_never_prompting_is_a_connect_error_over_ssh_and_telnet() -> None:
+    from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+    mute = VirtualDevice("mute", prompt="", login=(USER, PASSWORD), login_header="")
+    async with serve_ssh(mute) as ssh, serve_telnet(mute) as telnet:
+        account = Account(USER, PASSWORD)  # accepted: only the prompt is missing
+        targets = [Host(_url(ssh), account), Host(_url(telnet), account)]
+        results = await run_many(targets, _noop, session_timeout=1.5, known_hosts=ssh.known_hosts)
+    _no_prompt(results[0], ssh.port, ExpectTimeout)
+    _no_prompt(results[1], telnet.port, ExpectTimeout)
+
+
+async def test_run_many_hang_up_before_the_prompt_is_a_connect_error_in_the_job_not() -> None:
+    from tests.helpers import serve
+
+    async def job(session: Session, host: Any) -> str:
+        return await session.execute("exit")
+
+    lost = (ExpectEOF, aioexpect.ConnectionLostError)
+    async with serve(_hang_up) as port:
+        url = f"telnet://127.0.0.1:{port}"
+        targets: list[Any] = [url, Host(url, Account(USER, PASSWORD)), "spawn:true", SHELL]
+        results = await run_many(targets, job, session_timeout=10)
+    nocreds, creds, exited, in_job = results
+    _no_prompt(nocreds, port, *lost)
+    _no_prompt(creds, port, *lost)
+    _no_prompt(exited, None, *lost)  # a program that ends before its first prompt
+    assert isinstance(in_job.error, ExpectEOF), in_job  # the job's own failure keeps its class
+
+
+async def test_run_many_login_question_without_credentials_is_an_authentication_error() -> None:
+    async with fleet("telnet") as [server]:
+        # No session_timeout: only seeing the question can end the wait before
+        # run_many's timeout.
+        [result] = await run_many([_url(server)], _show_version, session_timeout=None, timeout=30)
+    error = result.error
+    assert isinstance(error, aioexpect.AuthenticationError), result
+    assert (error.host, error.port) == ("127.0.0.1", server.port)
+    assert "Username:" in str(error) and str(server.port) in str(error)
