@@ -378,6 +378,7 @@ async def _run_one(
     logfile: IO[str] | None = None
     error: BaseException | None = None
     value: Any = None
+    in_job = False
     try:
         async with asyncio.timeout(timeout) as scope:
             if logpath is not None:
@@ -386,11 +387,12 @@ async def _run_one(
             session = await _opener(plan, options, logfile)
             if not plan.logs_in:
                 await _first_prompt(session, plan, opened)
+            in_job = True
             value = job(session, target)
             if inspect.isawaitable(value):
                 value = await value
     except TimeoutError as exc:
-        error = _expired(plan, session, timeout) if scope.expired() else exc
+        error = _expired(plan, session, timeout, in_job) if scope.expired() else exc
     except asyncio.CancelledError as exc:
         task = asyncio.current_task()
         if task is None or task.cancelling():
@@ -444,19 +446,24 @@ async def _first_prompt(session: Session, plan: _Plan, opened: float) -> None:
         raise ConnectError(message, host=host, port=plan.port) from exc
 
 
-def _expired(plan: _Plan, session: Session | None, timeout: float | None) -> AioexpectError:
+def _expired(
+    plan: _Plan, session: Session | None, timeout: float | None, in_job: bool
+) -> AioexpectError:
+    """The error for run_many's ``timeout``: a ``ConnectError`` before the job
+    started (opening, login, first prompt), an ``ExpectTimeout`` in it."""
+    host = None if plan.kind == "spawn" else plan.host
     if session is None:
         return ConnectError(
-            f"{plan.label}: not connected within {timeout:g} s",
-            host=None if plan.kind == "spawn" else plan.host,
-            port=plan.port,
+            f"{plan.label}: not connected within {timeout:g} s", host=host, port=plan.port
         )
     before = session.buffer
     text = before if isinstance(before, str) else before.decode("utf-8", "replace")
+    evidence = f"last characters received: {tail_of(session._redactor, text)!r}"
+    if not in_job:
+        message = f"{plan.label}: no prompt within {timeout:g} s; {evidence}"
+        return ConnectError(message, host=host, port=plan.port)
     return ExpectTimeout(
-        f"{plan.label}: did not finish within {timeout:g} s; "
-        f"last characters received: {tail_of(session._redactor, text)!r}",
-        before=before,
+        f"{plan.label}: did not finish within {timeout:g} s; {evidence}", before=before
     )
 
 

@@ -799,3 +799,10 @@ async def test_run_many_login_question_without_credentials_is_an_authentication_
     assert isinstance(error, aioexpect.AuthenticationError), result
     assert (error.host, error.port) == ("127.0.0.1", server.port)
     assert "Username:" in str(error) and str(server.port) in str(error)
+
+
+async def test_run_many_timeout_before_the_first_prompt_is_a_connect_error() -> None:
+    [result] = await run_many(["spawn:cat"], _noop, timeout=0.5, session_timeout=30)
+    error = result.error
+    assert type(error) is ConnectError, result
+    assert "spawn:cat: no prompt within 0.5 s; last characters received:" in str(error)
