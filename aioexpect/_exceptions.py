@@ -119,3 +119,10 @@ class ClosedError(AioexpectError):
 
 class BusyError(AioexpectError):
     """A second task tried to wait on a session that already has a reader."""
+
+
+# Tracebacks and reprs name them as users import them: aioexpect.ExpectTimeout,
+# not aioexpect._exceptions.ExpectTimeout (pickle finds them there too).
+for _name in __all__:
+    globals()[_name].__module__ = "aioexpect"
+del _name

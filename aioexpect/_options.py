@@ -226,10 +226,14 @@ def check_session_options(
         raise ValueError(f"max_buffer must be a positive int or None, not {max_buffer!r}")
     if not isinstance(strip_ansi, bool):
         raise TypeError(f"strip_ansi must be True or False, not {strip_ansi!r}")
-    if not (logfile is None or isinstance(logfile, str | os.PathLike) or hasattr(logfile, "write")):
-        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
+    check_logfile(logfile)
     resolve_driver(driver)
     return seconds
+
+
+def check_logfile(logfile: Any) -> None:
+    if not (logfile is None or isinstance(logfile, str | os.PathLike) or hasattr(logfile, "write")):
+        raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
 
 
 def originals(patterns: Any) -> list[Any]:
@@ -276,9 +280,10 @@ class Logfile:
     an encoding that cannot hold the text) is one warning, and the
     transcript stops there: the session goes on, its data kept."""
 
-    __slots__ = ("_file", "_flush", "_log", "_name", "_own")
+    __slots__ = ("_file", "_flush", "_log", "_name", "_own", "given")
 
     def __init__(self, logfile: Any, log: logging.Logger) -> None:
+        self.given = logfile
         self._file, self._own = open_logfile(logfile)
         self._flush = getattr(self._file, "flush", None)  # (a file-like may have none)
         self._log = log
@@ -323,6 +328,23 @@ class Logfile:
                 file.close()
 
 
+class LogfileAttribute:
+    """``Session.logfile``: the transcript's file as given (a path, a file
+    object, or ``None``).  Setting it (pexpect's ``child.logfile =
+    sys.stdout``) sends the transcript there from then on: the file the
+    session had opened from a path is closed, one you gave is flushed."""
+
+    def __get__(self, session: Any, owner: Any = None) -> Any:
+        return self if session is None else session._logfile.given
+
+    def __set__(self, session: Any, logfile: Any) -> None:
+        session._check_open()
+        check_logfile(logfile)
+        new = Logfile(logfile, session.log)  # (a path that cannot be opened: ValueError)
+        session._logfile.close()
+        session._logfile = new
+
+
 def record(log: logging.Logger, logfile: Logfile, text: str) -> None:
     """Received text, redacted already: to the logfile, and to the session's
     logger at DEBUG (``recv ...``, escaped like ``send ...``)."""
@@ -350,7 +372,11 @@ def write_log(logfile: Any, text: str) -> None:
 _LONE = re.compile("[\udc80-\udcff]")
 
 
-_CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")}
+_CONTROL = {c: chr(i) for i, c in enumerate("@abcdefghijklmnopqrstuvwxyz[\\]^_")} | {
+    # the other keys that give them on a terminal, as pexpect takes them
+    k: chr(i)
+    for i, k in zip((0, 27, 28, 29, 30), "`{|}~", strict=True)
+}
 
 
 def control_code(char: Any) -> str:

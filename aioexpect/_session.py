@@ -72,6 +72,8 @@ class Session:
     reported when it happens; secrets never reach logs, messages or ``repr``.
     """
 
+    logfile = _options.LogfileAttribute()  # (settable: ``s.logfile = sys.stdout``)
+
     def __init__(
         self,
         transport: Transport,
@@ -383,10 +385,8 @@ class Session:
         return (await self.expect(EOF, timeout=timeout)).before
 
     async def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
-        """Each complete line (without its line ending) until end-of-file.
-
-        A last line without a line ending is yielded too.
-        """
+        """Each line (without its line ending) until end-of-file, the last one
+        also without a line ending."""
         newline: Any = b"\n" if self._decoder.bytes_mode else "\n"
         cr: Any = b"\r" if self._decoder.bytes_mode else "\r"
         while True:

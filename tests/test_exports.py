@@ -3,11 +3,14 @@ behind it, and the pure core importing nothing but the standard library."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import aioexpect
+import aioexpect._exceptions
 import aioexpect.drivers
 import aioexpect.testing
 
@@ -58,6 +61,15 @@ def test_exception_tree():
         assert issubclass(cls, e.AioexpectError)
 
 
+def test_exceptions_are_named_as_they_are_imported():
+    # A traceback said aioexpect._exceptions.ExpectTimeout, a private path.
+    for name in aioexpect._exceptions.__all__:
+        assert getattr(aioexpect, name).__module__ == "aioexpect", name
+    line = traceback.format_exception_only(aioexpect.ExpectTimeout("gave up"))[-1]
+    assert line == "aioexpect.ExpectTimeout: gave up\n"
+    assert type(pickle.loads(pickle.dumps(aioexpect.ClosedError("x")))) is aioexpect.ClosedError
+
+
 def test_modules_behind_the_namespace_are_private():
     for name in aioexpect.__all__:
         module = getattr(getattr(aioexpect, name), "__module__", "aioexpect")
@@ -91,6 +103,7 @@ def test_version_is_exposed():
 
 LAZY_PROBE = """
 import sys
+import traceback
 import aioexpect
 print(",".join(m for m in ("asyncssh", "telnetlib3", "aioconsole") if m in sys.modules))
 """

@@ -399,6 +399,9 @@ async def test_send_variants():
         await s.sendcontrol("c")
         await s.sendcontrol("]")
         assert await peer.read() == b"abc\n\n\x03\x1d"
+        for key in "`{|}~?@[\\^_":  # (pexpect's aliases too: ` { | } ~)
+            await s.sendcontrol(key)
+        assert await peer.read() == b"\x00\x1b\x1c\x1d\x1e\x7f\x00\x1b\x1c\x1e\x1f"
         with pytest.raises(ValueError):
             await s.sendcontrol("cc")
         with pytest.raises(TypeError, match="one-character str, not bytes"):
@@ -407,7 +410,7 @@ async def test_send_variants():
             await s.send(42)  # type: ignore[arg-type]
         await s.sendeof()
         assert await peer.read() == b""
-        assert s.bytes_out == 7
+        assert s.bytes_out == 18
 
 
 async def test_bad_arguments_are_plain_errors_and_session_stays_usable():
@@ -738,6 +741,30 @@ async def test_a_bytes_sessions_transcript_keeps_every_byte(tmp_path, caplog):
     messages = [r.getMessage() for r in caplog.records]
     received = "".join(m.removeprefix("recv ") for m in messages if m.startswith("recv"))
     assert "\\xff\\xc3 ********!" in received and "transcript stops" not in caplog.text
+
+
+async def test_logfile_set_on_the_session_as_pexpect_does(tmp_path):
+    # 's.logfile = sys.stdout' (pexpect's idiom) was taken silently and
+    # nothing reached the file.
+    path, later = tmp_path / "t.log", io.StringIO()
+    async with opened(logfile=path) as (s, peer):
+        assert s.logfile == path
+        await peer.write(b"one\n")
+        await s.expect_exact("one\n")
+        s.logfile = later  # the path's file is closed, the transcript goes on here
+        await peer.write(b"two\n")
+        await s.expect_exact("two\n")
+        with pytest.raises(TypeError, match="logfile must be a path or a file object"):
+            s.logfile = 5
+        with pytest.raises(ValueError, match="cannot open logfile"):
+            s.logfile = tmp_path / "missing" / "t.log"
+        assert s.logfile is later  # (unchanged by the refusals)
+        s.logfile = None
+        await peer.write(b"three\n")
+        await s.expect_exact("three\n")
+    assert (path.read_text(), later.getvalue()) == ("one\n", "two\n")
+    with pytest.raises(aioexpect.ClosedError):
+        s.logfile = later
 
 
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
