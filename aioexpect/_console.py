@@ -24,6 +24,7 @@ import aioconsole
 from ._console_streams import Interrupted, unsent
 from ._exceptions import BusyError
 from ._interact import bridge, following_size, terminal_size
+from ._reading import SINK_HIGH, sink_caught_up
 from ._session import Session, live_sessions
 
 __all__ = ["Console", "SessionList", "run_local_console", "sessions"]
@@ -309,14 +310,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         return data.encode() if isinstance(data, str) else bytes(data)
 
 
-#: Bytes waiting to be written to an attached client past which its session
-#: stops reading, as for ``interact``'s terminal.
-OUTPUT_HIGH = 1 << 20
-
-
 class _AttachedOutput:
     """An attached session's output on its way to the client, with
-    back-pressure: past ``OUTPUT_HIGH`` bytes waiting for the client, the
+    back-pressure: past ``SINK_HIGH`` bytes waiting for the client, the
     session stops reading from its peer until the writer has drained.  What
     it has not read waits at the peer, in order, for the client or, once the
     attach ends, for the program.
@@ -334,7 +330,7 @@ class _AttachedOutput:
         raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
         with contextlib.suppress(ConnectionError, RuntimeError):
             self._writer.write(raw)
-        if self._draining is None and unsent(self._writer) >= OUTPUT_HIGH:
+        if self._draining is None and unsent(self._writer) >= SINK_HIGH:
             self._session._sink_full = True
             self._draining = asyncio.get_running_loop().create_task(
                 self._drain(), name="aioexpect-console-output"
@@ -348,9 +344,7 @@ class _AttachedOutput:
         if self._writer.is_closing():
             return
         self._draining = None
-        if self._session._sink_full:
-            self._session._sink_full = False
-            self._session._space_freed()
+        sink_caught_up(self._session)
 
     async def close(self) -> None:
         """Stop waiting for the client (the attach has ended: its ``divert``

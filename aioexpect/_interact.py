@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _prompt, _prompt_read
 from ._exceptions import BusyError, ClosedError
-from ._reading import EVIDENCE
+from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -272,11 +272,10 @@ def _standard_fd(stream: Any, what: str) -> int:
 
 class _Output:
     """The person's terminal, written without blocking the event loop: what
-    it cannot take yet waits here, and past ``HIGH`` bytes waiting the session
+    it cannot take yet waits here, and past ``SINK_HIGH`` bytes waiting the session
     stops reading (back-pressure, as at ``max_buffer``) until it caught up.
     The descriptor is non-blocking meanwhile (restored by ``close``)."""
 
-    HIGH = 1 << 20
     LOW = 1 << 16
 
     def __init__(self, session: Session, fd: int) -> None:
@@ -300,7 +299,7 @@ class _Output:
                 os.set_blocking(self._fd, True)
                 raw = raw[self._write_some(raw) :]
         self._pending += raw
-        if len(self._pending) >= self.HIGH:
+        if len(self._pending) >= SINK_HIGH:
             self._session._sink_full = True
 
     def _write_some(self, data: bytes | bytearray) -> int:
@@ -313,9 +312,8 @@ class _Output:
 
     def _on_writable(self) -> None:
         del self._pending[: self._write_some(self._pending)]
-        if len(self._pending) < self.LOW and self._session._sink_full and not self._draining:
-            self._session._sink_full = False
-            self._session._space_freed()
+        if len(self._pending) < self.LOW and not self._draining:
+            sink_caught_up(self._session)
         if not self._pending:
             self._loop.remove_writer(self._fd)
             if self._drained is not None and not self._drained.done():
@@ -345,7 +343,9 @@ class _Output:
         self._session._offer()
 
     def close(self) -> None:
-        self.give_back()
+        """Restore the descriptor (``bridge`` gave back what waited)."""
+        if self._pending:
+            self._loop.remove_writer(self._fd)
         os.set_blocking(self._fd, self._blocking)
 
 

@@ -433,12 +433,22 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         yield
     finally:
         session._sink = None
-        if session._sink_full:
-            session._sink_full = False
-            session._space_freed()  # reading goes on, into the buffer
+        sink_caught_up(session)  # reading goes on, into the buffer
         if remaining is not None and waiter is not None and waiter is session._waiter:
             loop = asyncio.get_running_loop()
             session._alarm.set(loop, loop.time() + remaining, waiter)
+
+
+#: Bytes waiting for a person's terminal (``interact``) or a console client
+#: (``attach``) past which the session stops reading (``_sink_full``).
+SINK_HIGH = 1 << 20
+
+
+def sink_caught_up(session: Session) -> None:
+    """The sink of ``divert`` took what waited (or is gone): reading goes on."""
+    if session._sink_full:
+        session._sink_full = False
+        session._space_freed()
 
 
 def describe(patterns: Any, redact: Callable[[Any], Any], limit: int = 80) -> str:
