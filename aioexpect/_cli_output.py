@@ -172,12 +172,17 @@ class Progress:
         self.out.flush()
 
     def _columns(self) -> int:
-        """The width of the terminal the bar is drawn on (stdout may be a file)."""
+        """``$COLUMNS`` when set (as :func:`shutil.get_terminal_size` has it),
+        else the width of the terminal the bar is drawn on (stdout may be a
+        file), else stdout's, else 80."""
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdecimal() and int(columns) > 0:
+            return int(columns)
         try:
-            columns = os.get_terminal_size(self.out.fileno()).columns
+            drawn_on = os.get_terminal_size(self.out.fileno()).columns
         except (OSError, ValueError):
-            columns = 0  # (0 too from a terminal whose size was never set)
-        return columns or shutil.get_terminal_size((80, 24)).columns
+            drawn_on = 0  # (0 too from a terminal whose size was never set)
+        return drawn_on or shutil.get_terminal_size((80, 24)).columns
 
     def clear(self) -> None:
         self.out.write("\r\x1b[K")

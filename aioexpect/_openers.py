@@ -237,8 +237,10 @@ def connect_telnet(
     """
     _options.check_peer(host, port)
     _options.check_credentials(username, password)
-    if not isinstance(term_type, str) or not term_type.isascii():
-        raise ValueError(f"term_type must be an ASCII str, not {term_type!r}")
+    if not isinstance(term_type, str) or not (term_type.isascii() and term_type.isprintable()):
+        raise ValueError(f"term_type must be a printable ASCII str, not {term_type!r}")
+    if not term_type.strip():  # (the server would be told no terminal type at all)
+        raise ValueError("term_type must not be empty: a terminal type such as 'xterm'")
     _check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import re
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
@@ -405,14 +408,18 @@ async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
         assert await session.wait() == 0
 
 
-def _stderr_on_a_terminal(args: list[str], stdout: Any) -> tuple[int, str]:
-    """The CLI with its stderr on a pty (and ``stdout`` as given): its exit
-    status and what it wrote on the terminal."""
+def _stderr_on_a_terminal(
+    args: list[str], stdout: Any, columns: int = 0, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """The CLI with its stderr on a pty ``columns`` wide (0: size never set)
+    and ``stdout`` as given: its exit status and what it wrote on the terminal."""
     master, slave = os.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "aioexpect", *args],
-            stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave, env=_env(), cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave, env=env or _env(), cwd=ROOT,
         )  # fmt: skip
     finally:
         os.close(slave)
@@ -444,6 +451,19 @@ def test_exec_draws_the_progress_bar_on_stderr_with_stdout_in_a_file(tmp_path: P
     text = (tmp_path / "out.json").read_text()
     assert [d["outputs"] for d in json.loads(text)] == [["bar-done\n"]] * 2
     assert "\x1b" not in text and "\r" not in text  # nothing of the bar in the JSON
+
+
+def test_exec_progress_bar_fits_columns_or_the_terminal(tmp_path: Path) -> None:
+    """$COLUMNS first (as shutil has it), then the width of the bar's terminal."""
+    no_columns = {k: v for k, v in _env().items() if k != "COLUMNS"}
+    for columns, terminal, width in [("55", 120, 15), ("", 120, 40), ("", 48, 10)]:
+        env = {**no_columns, "COLUMNS": columns} if columns else no_columns
+        with open(tmp_path / "out", "w") as out:
+            status, shown = _stderr_on_a_terminal(
+                ["exec", "spawn:sh", "-c", "true"], out, terminal, env
+            )
+        assert status == 0, shown
+        assert f"[{'#' * width}] 1/1  ok 1" in shown, (columns, terminal, shown)
 
 
 def test_exec_draws_no_progress_bar_with_stdout_into_a_pipe() -> None:

@@ -116,6 +116,11 @@ def test_network_openers_check_their_arguments_before_connecting():
         aioexpect.connect_telnet("127.0.0.1", 1, term_type="vté")
     with pytest.raises(ValueError, match="term_type must not be empty"):
         aioexpect.connect_ssh("127.0.0.1", 1, term_type="")
+    with pytest.raises(ValueError, match="printable ASCII"):
+        aioexpect.connect_telnet("127.0.0.1", 1, term_type="xterm\r\n")
+    for blank in ("", " "):
+        with pytest.raises(ValueError, match="term_type must not be empty"):
+            aioexpect.connect_telnet("127.0.0.1", 1, term_type=blank)
 
 
 def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
