@@ -4,8 +4,10 @@ Rule 1: a search never rescans what it has already ruled out.  Each pattern
 keeps a resume offset: exact strings and bounded regexes resume ``width``
 characters (plus a margin for look-arounds) before the end of what was
 searched; unbounded regexes that cannot match a newline resume at the start of
-the last line; only unbounded regexes that can span lines rescan from where
-the expect began.  So the cost of an expect is linear in the data received.
+the last line, and bounded ones that end at the end of the buffer and hold a
+few newlines at the start of their last lines; only unbounded regexes that
+can span lines rescan from where the expect began.  So the cost of an expect
+is linear in the data received.
 
 Rule 2: the earliest match in the buffer wins; ties go to the lowest index.
 Sentinels (EOF, TIMEOUT, FULL_BUFFER) match only when their condition holds
@@ -55,6 +57,7 @@ class _Scan:
     __slots__ = (
         "index",
         "last_line",
+        "lines",
         "newline",
         "post",
         "pre",
@@ -70,15 +73,17 @@ class _Scan:
         self.resume = 0
         if isinstance(pattern, re.Pattern):
             self.regex: re.Pattern[Any] | None = pattern
-            self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = (
-                analysis or analyse(pattern)
-            )
+            analysis = analysis or analyse(pattern)
+            self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analysis[:6]
+            # In the last few lines, and bounded: see ``_last_lines``.
+            bounded = analysis.lines > 1 and self.reach is Reach.BOUNDED
+            self.lines = analysis.lines if bounded else 0
             self.newline: Any = b"\n" if isinstance(pattern.pattern, bytes) else "\n"
         else:
             self.regex = None
             self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
-            self.last_line, self.newline = False, None
+            self.last_line, self.newline, self.lines = False, None, 0
 
     def search(self, buf: Buffer) -> Found | None:
         r, regex = self.resume, self.regex
@@ -93,6 +98,8 @@ class _Scan:
             nl = buf.rfind(self.newline, r)
             if nl >= 0:
                 self.resume = r = nl + 1
+        elif self.lines:
+            self.resume = r = self._last_lines(buf, max(r, n - self.width))
         if prefix and n - r > PREFILTER:  # every match starts with it
             at = buf.find(prefix, r)
             if at < 0:
@@ -109,6 +116,20 @@ class _Scan:
             return Found(self.index, base + m.start(), base + m.end(), m, base)
         self._advance(n, window, ctx, base)
         return None
+
+    def _last_lines(self, buf: Buffer, r: int) -> int:
+        """Where the last ``lines`` lines of ``buf`` start, at or after ``r``:
+        a match ends at the end of the buffer and holds fewer than ``lines``
+        newlines (a JunOS prompt with its context line above it), so it
+        starts there at the earliest, and ``width`` characters back at most
+        (``r``: no copy of a long line)."""
+        tail = buf.tail_from(r)
+        at = len(tail)
+        for _ in range(self.lines):
+            at = tail.rfind(self.newline, 0, at)
+            if at < 0:
+                return r
+        return r + at + 1
 
     def _step(self, buf: Buffer, regex: re.Pattern[Any], r: int, n: int) -> int:
         """Rule out a long stretch of new data in windows of ``STEP``

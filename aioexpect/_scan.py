@@ -7,7 +7,9 @@ prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
 ``(\d+)\r?\n``) or ``ANY`` (a match may span lines: rescan).
 ``literal_prefix(pattern)`` is the text every match starts with, which a
 plain substring search can look for first; ``in_last_line(pattern)`` says
-whether every match lies in the buffer's last line (a prompt).  The
+whether every match lies in the buffer's last line (a prompt), and
+``analyse(pattern).lines`` in how many last lines at most (a prompt with a
+context line above it, as JunOS prints).  The
 analysis walks the parse tree of the standard library's ``re`` and is
 conservative: whatever it does not recognise is ``ANY`` (or no prefix, or
 not the last line), which is always correct, only slower.
@@ -31,6 +33,8 @@ __all__ = ["Analysis", "Reach", "analyse", "in_last_line", "literal_prefix", "re
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
+#: ``Analysis.lines`` above this count as no bound.
+MAX_LINES = 8
 
 _NEWLINE_CATEGORIES = frozenset(
     {
@@ -75,13 +79,17 @@ class Analysis(NamedTuple):
     post: int
     prefix: Any
     last_line: bool
+    #: Every match lies in the buffer's last ``lines`` lines (it ends with
+    #: ``\Z`` and holds at most ``lines - 1`` newlines); 0: no such bound
+    #: (or more than ``MAX_LINES``).
+    lines: int = 0
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
 def analyse(pattern: re.Pattern[Any]) -> Analysis:
-    """``(*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern))``
-    from one parse, in one cached lookup (hashing a compiled pattern hashes
-    its code)."""
+    """``(*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern),
+    lines)`` from one parse, in one cached lookup (hashing a compiled
+    pattern hashes its code)."""
     empty = pattern.pattern[:0]
     if _parser is None:  # pragma: no cover
         return Analysis(Reach.ANY, 0, 0, 0, empty, False)
@@ -90,17 +98,18 @@ def analyse(pattern: re.Pattern[Any]) -> Analysis:
     except Exception:  # analysis is an optimisation: fall back safely
         return Analysis(Reach.ANY, 0, 0, 0, empty, False)
     dotall = bool(pattern.flags & re.DOTALL)
+    found = _prefix(tree, pattern), _last_line(tree, dotall), _lines(tree, dotall)
     try:
         extent = _extent(tree)
     except Exception:  # analysis is an optimisation: fall back safely
-        return Analysis(Reach.ANY, 0, 0, 0, _prefix(tree, pattern), _last_line(tree, dotall))
-    return Analysis(*_reach(extent, dotall), _prefix(tree, pattern), _last_line(tree, dotall))
+        return Analysis(Reach.ANY, 0, 0, 0, *found)
+    return Analysis(*_reach(extent, dotall), *found)
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
     """``(reach, width, pre, post)``; ``width`` is meaningful for ``BOUNDED``,
     ``pre`` and ``post`` for ``LINE``."""
-    reach, width, pre, post, _prefix, _last = analyse(pattern)
+    reach, width, pre, post = analyse(pattern)[:4]
     return reach, width, pre, post
 
 
@@ -175,12 +184,50 @@ def _prefix(tree: Any, pattern: re.Pattern[Any]) -> Any:
 
 def _last_line(tree: Any, dotall: bool) -> bool:
     try:
-        items = list(tree)
-        if not items or str(items[-1][0]) != "AT" or str(items[-1][1]) != "AT_END_STRING":
-            return False
-        return not _may_match_newline(tree, dotall)
+        return _at_end(tree) and not _may_match_newline(tree, dotall)
     except Exception:  # analysis is an optimisation: fall back safely
         return False
+
+
+def _at_end(tree: Any) -> bool:
+    items = list(tree)
+    return bool(items) and str(items[-1][0]) == "AT" and str(items[-1][1]) == "AT_END_STRING"
+
+
+def _lines(tree: Any, dotall: bool) -> int:
+    r"""``Analysis.lines``: 1 + the most newlines a match ending at ``\Z`` holds."""
+    try:
+        newlines = _newlines(tree, dotall) if _at_end(tree) else MAX_LINES
+    except Exception:  # analysis is an optimisation: fall back safely
+        return 0
+    return newlines + 1 if newlines < MAX_LINES else 0
+
+
+def _newlines(tree: Any, dotall: bool) -> int:
+    """The most newlines a match of ``tree`` holds (``MAX_LINES`` or more:
+    too many, unbounded, or not known).  Look-arounds hold none: they
+    consume nothing."""
+    total = 0
+    for op, av in tree:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            inner = _newlines(av[2], dotall)
+            total += inner * min(av[1], MAX_LINES) if inner else 0
+        elif name == "SUBPATTERN":
+            _group, add_flags, del_flags, sub = av
+            sub_dotall = bool(add_flags & re.DOTALL) or (dotall and not del_flags & re.DOTALL)
+            total += _newlines(sub, sub_dotall)
+        elif name == "ATOMIC_GROUP":
+            total += _newlines(av, dotall)
+        elif name == "BRANCH":
+            total += max(_newlines(branch, dotall) for branch in av[1])
+        elif name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
+            total += _op_may_match_newline(name, av, dotall)
+        elif name not in ("AT", "ASSERT", "ASSERT_NOT"):
+            return MAX_LINES  # (a back-reference, ...: not known)
+        if total >= MAX_LINES:
+            return MAX_LINES
+    return total
 
 
 def _edges(tree: Any, dotall: bool) -> tuple[int, int] | None:

@@ -11,7 +11,7 @@ import pytest
 
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
-from aioexpect._scan import Reach, in_last_line, literal_prefix, reach_of
+from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
 
 from .splits import splits
 
@@ -342,6 +342,38 @@ def test_literal_prefix(pattern, prefix):
 )
 def test_in_last_line(pattern, last_line):
     assert in_last_line(re.compile(pattern)) is last_line
+
+
+@pytest.mark.parametrize(
+    ("pattern", "lines"),
+    [
+        (r"router#\Z", 1),
+        (r"\[edit\]\r?\n\w+# ?\Z", 2),
+        (r"(?m)(?:^(?:\r?\n)?|(?<=\r))\[edit\]\r?\n\w+# ?\Z", 3),
+        (r"(?s)\w.{0,3}#\Z", 4),
+        (r"x(?=\n\n\n)\n\Z", 2),  # (a look-ahead consumes nothing)
+        (r"x\Z|\n\Z", 0),  # (a \Z in a branch: not known)
+        (r"\s+#\Z", 0),  # any number of newlines
+        (r"\[edit\]\n\w+#$", 0),  # not at the end of the buffer
+        (r"(\n)\1#\Z", 0),  # a back-reference: not known
+    ],
+)
+def test_lines_a_match_lies_in(pattern, lines):
+    assert analyse(re.compile(pattern)).lines == lines
+
+
+def test_a_prompt_of_a_few_lines_searches_only_its_last_lines():
+    """JunOS prints a context line (and a blank line) above its prompt; its
+    pattern, bounded and ending at the end of the buffer, holds two
+    newlines: only the last three lines are searched, however far its width
+    (the context line may be long) would reach back."""
+    line = "ge-0/0/0.0   up   up   inet   10.0.0.1/30\r\n"
+    pattern = r"(?m)(?:^(?:\r?\n)?|(?<=\r))\[edit[^\]\r\n]{0,500}\]\r?\n[\w@.-]{1,64}# ?\Z"
+    searcher, buf = fed_far(pattern, line * 50, 40, 3 * len(line))
+    prompt = "\r\n[edit interfaces ge-0/0/0]\r\nadmin@r1# "
+    buf.append(prompt)
+    found = searcher.search(buf)
+    assert found is not None and buf.text()[found.start : found.end] == prompt
 
 
 def test_a_prompt_pattern_searches_only_the_last_line():
