@@ -140,7 +140,10 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     ``\x1b[K``), at the end of the last line, the last such start in it.  It
     finds the prompt of a new directory after output that ends in a space
     (``cd /tmp && printf 'w '``), which no driver pattern, anchored at a
-    line start, can."""
+    line start, can.  Not for a prompt of several lines (JunOS's context
+    line above it): the driver's patterns find it changed."""
+    if "\n" in prompt:
+        return None
     need = _need(prompt)
     end = re.search(r"[^ \x1b](?:\x1b\[[0-?]*[ -/]*[@-~]| )*\Z", prompt)
     if end is None or end.start() < need:
@@ -154,21 +157,24 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
     output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
     pattern takes it all): that part goes back to ``before``.  So does the
     part before a prompt that begins as the learned one and then differs
-    (``cd /tmp && printf w`` gives ``wroot@vm:/tmp# `` after ``root@vm:~# ``)."""
+    (``cd /tmp && printf w`` gives ``wroot@vm:/tmp# `` after ``root@vm:~# ``).
+    Output is glued to the prompt's own line only: lines a pattern matched
+    above it (JunOS's ``{master:0}``, ``[edit]``) are the prompt's."""
     state = state_of(session)
     seen = state.seen
     if seen is None or m.pattern in (seen, state.changed) or session._prompt_override is not None:
         return m
     found = seen.search(m.after)
     if found is not None:
-        if not found.start():
+        if not found.start() or "\n" in m.after[: found.start()]:
             return m
         # span() offsets: found's positions count from the start of m.after
         before = m.before + m.after[: found.start()]
         return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
     start = _changed_prompt_start(state.seen_text, m.after)
     rest = m.after[start:]
-    again = m.pattern.match(rest) if start else None  # (``^`` matches at its start)
+    glued = start and "\n" not in m.after[:start]
+    again = m.pattern.match(rest) if glued else None  # (``^`` matches at its start)
     if again is None or again.end() != len(rest):
         return m
     before = m.before + m.after[:start]

@@ -66,8 +66,18 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("iosxr-config", ("generic", "iosxr"), IOS_OUT, "RP/0/RP0/CPU0:edge-1(config)#"),
     ("nxos", ("generic", "nxos"), IOS_OUT, "n9k-1(config-if)# "),
     ("eos-session", ("generic", "eos"), IOS_OUT, "leaf1(s1)(config-s-s1)#"),
-    ("junos", ("generic", "junos"), "ge-0/0/0 up up\r\n\r\n{master:0}\r\n", "admin@mx1> "),
-    ("junos-edit", ("generic", "junos"), "\r\n[edit]\r\n", "admin@mx1# "),
+    # junos: the context line above the prompt (and the blank line before
+    # it) is the prompt's; generic knows the prompt line only.
+    ("junos", ("junos",), "ge-0/0/0 up up\r\n", "\r\n{master:0}\r\nadmin@mx1> "),
+    ("junos-generic", ("generic",), "ge-0/0/0 up up\r\n\r\n{master:0}\r\n", "admin@mx1> "),
+    ("junos-edit", ("junos",), "set x\r\n", "\r\n[edit]\r\nadmin@mx1# "),
+    ("junos-edit-generic", ("generic",), "\r\n[edit]\r\n", "admin@mx1# "),
+    ("junos-level", ("junos",), "top\r\n", "\r\n[edit interfaces ge-0/0/0 unit 0]\r\nu@r1# "),
+    ("junos-both", ("junos",), "\r\n", "\r\n{backup:1}[edit]\r\nadmin@mx1# "),
+    ("junos-srx", ("junos",), "x\r\n", "\r\n{secondary-hold:node1}\r\nroot@srx> "),
+    ("junos-no-blank", ("junos",), "--- JUNOS 21.4R1 Kernel\r\n", "{master:0}\r\nadmin@mx1> "),
+    ("junos-lf", ("junos",), "ge-0/0/0 up up\n", "\n{linecard:2}\nadmin@ex1> "),
+    ("junos-compare", ("junos",), "[edit]\r\n+  x;\r\n", "\r\n[edit]\r\nadmin@mx1# "),
     ("junos-shell", ("generic", "junos"), "\r\n", "root@mx1:RE:0% "),
     ("vrp-user", ("generic", "vrp"), "display version\r\nHuawei VRP\r\n", "<HUAWEI>"),
     ("vrp-system", ("vrp",), "\r\n", "[HUAWEI]"),
@@ -88,6 +98,9 @@ NOT_PROMPTS = [
     "interface Gi0/1 # shut\r\n",
     "a -> b\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
+    # JunOS's context lines, without a prompt after them
+    "\r\n{master:0}\r\n",
+    "[edit interfaces]\r\n+   ge-0/0/1 {\r\n\r\n{master:0}[edit system]\r\n",
     # zsh's continuation prompts: the shell waits for the rest of a command
     "% echo 'abc\r\nquote> ",
     "% if true\r\nthen> ",
@@ -172,14 +185,14 @@ async def test_expect_prompt_returns_the_prompt_match() -> None:
         assert s.buffer == ""
 
 
-@pytest.mark.parametrize("case", ["debian", "titled", "ios-config", "junos"])
+@pytest.mark.parametrize("case", ["debian", "titled", "ios-config", "junos", "junos-generic"])
 async def test_expect_prompt_bytewise_and_in_random_splits(case: str) -> None:
-    _, _, before, prompt = next(p for p in PROMPTS if p[0] == case)
+    _, names, before, prompt = next(p for p in PROMPTS if p[0] == case)
     data = (before + prompt).encode()
     for label, chunks in splits(data, seeds=range(3)):
         # limit=0: each write waits until the session read it, so the
         # session sees exactly these chunks.
-        async with opened(limit=0, timeout=5) as (s, peer):
+        async with opened(limit=0, timeout=5, driver=names[0]) as (s, peer):
             writer = asyncio.ensure_future(_write_all(peer, chunks))
             m = await s.expect_prompt()
             await writer

@@ -80,7 +80,26 @@ _XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
 IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.\-/: ]{{1,60}}\))?[>#]{_END}"
 #: ``user@router> `` (operational), ``user@router# `` (configuration),
 #: ``root@router:RE:0% `` (the FreeBSD shell).
-JUNOS_PROMPT = rf"{_SOL}{_A}(?:[\w.\-]{{1,64}}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{{0,63}}[>#%]{_END}"
+_JUNOS_BODY = r"(?:[\w.\-]{1,64}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{0,63}[>#%]"
+JUNOS_PROMPT = rf"{_SOL}{_A}{_JUNOS_BODY}{_END}"
+#: The context line JunOS prints above its prompt: the chassis role
+#: (``{master:0}``, ``{backup}``, ``{linecard:2}``, ``{primary:node0}`` in an
+#: SRX cluster), the configuration level (``[edit]``, ``[edit interfaces
+#: ge-0/0/0]``), or both (``{master:0}[edit]``).
+_JUNOS_EDIT = r"\[edit(?: [^\]\r\n]{1,200})?\]"
+_JUNOS_ROLE = (
+    r"\{(?:master|backup|linecard|primary|secondary|secondary-hold|hold|ineligible|disabled"
+    r"|lost)(?::[\w\-]{1,32})?\}"
+)
+JUNOS_CONTEXT = rf"(?:{_JUNOS_ROLE}(?:{_JUNOS_EDIT})?|{_JUNOS_EDIT})"
+#: The prompt with its context line, and the blank line JunOS puts between
+#: output and context (which starts a line of its own: after ``\n``, or at
+#: the buffer start): they belong to the prompt, not to the output.  The
+#: match spans three lines, so it is searched in the last ones only (it is
+#: bounded and ends at ``\Z``: see ``_scan``).
+JUNOS_CONTEXT_PROMPT = (
+    rf"(?:^(?:\r{{0,2}}\n)?|{_SOL}){JUNOS_CONTEXT}[ \t]{{0,8}}\r{{0,2}}\n{_A}{_JUNOS_BODY}{_END}"
+)
 #: ``<HUAWEI>`` (user view), ``[HUAWEI]``, ``[~HUAWEI-GigabitEthernet0/0/1]``.
 VRP_PROMPT = rf"{_SOL}{_A}(?:<[~*]?{_HOST}>|\[[~*]?{_HOST}\]){_END}"
 VRP_USER_VIEW = rf"{_SOL}{_A}<[~*]?{_HOST}>{_END}"
@@ -210,7 +229,7 @@ EOS = _driver(
 
 JUNOS = _driver(
     "junos",
-    prompt_patterns=(JUNOS_PROMPT,),
+    prompt_patterns=(JUNOS_CONTEXT_PROMPT, JUNOS_PROMPT),
     error_patterns=JUNOS_ERRORS,
     guess_patterns=(
         r"\bJUNOS\b",

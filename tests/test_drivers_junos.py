@@ -1,0 +1,123 @@
+"""The junos driver against an emulated JunOS router, over telnet and SSH on
+127.0.0.1: the context line JunOS prints above its prompt (``{master:0}``,
+``[edit]``, ``[edit interfaces ge-0/0/0]``) belongs to the prompt, not to
+the output ``execute`` returns."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import Session
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+VERSION = "Hostname: r1\nModel: mx960\nJunos: 21.4R1.12\n"
+#: ``show | compare`` output: its own ``[edit ...]`` lines are output.
+COMPARE = "[edit interfaces]\n+   ge-0/0/1 {\n+       description uplink;\n+   }\n[edit]\n+  foo;\n"
+BANNER = "--- JUNOS 21.4R1.12 Kernel 64-bit  JNPR-12.1-20211030.8d5e5e4_buil"
+
+
+def junos_router(role: str) -> VirtualDevice:
+    """A JunOS router whose answers end with the blank line and the context
+    line JunOS puts before its prompt: ``role`` (``{master:0}``, or ``""``
+    on a router with one routing engine) in operational mode, ``role`` and
+    ``[edit ...]`` in configuration mode.  One connection at a time."""
+    level: list[str] = []  # [the configuration level] in configuration mode
+
+    def context() -> str:
+        if not level:
+            return f"\n{role}\n" if role else ""
+        where = f"[edit {level[-1]}]" if level[-1] else "[edit]"
+        return f"\n{role}{where}\n"
+
+    def answer(text: str) -> Any:
+        return lambda command, m: text + context()
+
+    def configure(command: str, m: re.Match[str]) -> str:
+        level[:] = [""]
+        device.prompt = "admin@{hostname}# "
+        return "Entering configuration mode\n" + context()
+
+    def edit(command: str, m: re.Match[str]) -> str:
+        level[:] = [m[1] or ""]
+        return context()
+
+    def leave(command: str, m: re.Match[str]) -> str:
+        level.clear()
+        device.prompt = "admin@{hostname}> "
+        return "Exiting configuration mode\n" + context()
+
+    device = VirtualDevice(
+        "r1",
+        prompt="admin@{hostname}> ",
+        banner=BANNER + (f"\n{role}" if role else ""),
+        commands={
+            r"set cli screen-(?:length|width) 0": answer("Screen set to 0\n"),
+            "show version": answer(VERSION),
+            "configure": configure,
+            r"set .+": answer(""),
+            r"edit (.+)|top()": edit,
+            r"show \| compare": answer(COMPARE),
+            "exit configuration-mode": leave,
+        },
+    )
+    return device
+
+
+@contextlib.asynccontextmanager
+async def connected(transport: str, device: VirtualDevice, driver: str) -> AsyncIterator[Session]:
+    if transport == "telnet":
+        async with (
+            serve_telnet(device) as server,
+            aioexpect.connect_telnet("127.0.0.1", server.port, driver=driver, timeout=10) as s,
+        ):
+            yield s
+    else:
+        async with (
+            serve_ssh(device) as server,
+            aioexpect.connect_ssh(
+                "127.0.0.1", server.port, known_hosts=server.known_hosts, driver=driver, timeout=10
+            ) as s,
+        ):
+            yield s
+
+
+#: (command, its output without the context line)
+DIALOG = [
+    ("show version", VERSION),
+    ("configure", "Entering configuration mode\n"),
+    ("set system host-name r1", ""),
+    ("edit interfaces ge-0/0/0", ""),
+    ("set description uplink", ""),
+    ("top", ""),
+    ("show | compare", COMPARE),
+    ("exit configuration-mode", "Exiting configuration mode\n"),
+    ("show version", VERSION),
+]
+
+
+@pytest.mark.parametrize("role", ["{master:0}", "{primary:node0}", ""])
+@pytest.mark.parametrize("driver", ["junos", "auto"])
+@pytest.mark.parametrize("transport", ["telnet", "ssh"])
+async def test_execute_leaves_the_context_line_to_the_prompt(
+    transport: str, driver: str, role: str
+) -> None:
+    async with connected(transport, junos_router(role), driver) as s:
+        for command, output in DIALOG:
+            assert await s.execute(command) == output, command
+        assert s.driver.name == "junos" and s.buffer == ""
+
+
+@pytest.mark.parametrize("transport", ["telnet", "ssh"])
+async def test_generic_still_runs_junos_commands_context_line_and_all(transport: str) -> None:
+    """``generic`` knows JunOS prompts, not their context lines: those stay
+    in the output (the junos driver takes them)."""
+    async with connected(transport, junos_router("{master:0}"), "generic") as s:
+        assert await s.execute("show version") == VERSION + "\n{master:0}\n"
+        assert await s.execute("configure") == "Entering configuration mode\n\n{master:0}[edit]\n"
+        assert await s.execute("show | compare") == COMPARE + "\n{master:0}[edit]\n"
