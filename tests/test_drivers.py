@@ -142,6 +142,15 @@ def test_guess_from_banner_and_prompt(text: str, expected: str) -> None:
     assert found.name == expected
 
 
+@pytest.mark.parametrize(
+    "role", ["{master:0}", "{backup}", "{linecard:3}", "{primary:node0}", "{secondary-hold:node1}"]
+)
+def test_a_junos_context_line_is_evidence(role: str) -> None:
+    """The routing-engine or cluster role JunOS prints above its prompt
+    counts for junos as much as the prompt itself."""
+    assert drivers.get("junos").guess_score(f"{role}\r\nadmin@r1> ") == 2
+
+
 def test_guess_finds_nothing_in_plain_text() -> None:
     assert drivers.guess("hello world\r\n") is None
 

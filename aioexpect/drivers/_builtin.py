@@ -235,7 +235,7 @@ JUNOS = _driver(
         r"\bJUNOS\b",
         r"\bJunos\b",
         r"\bJuniper\b",
-        r"\{(?:master|backup|primary|secondary|linecard)(?::\d+)?\}",
+        _JUNOS_ROLE,
         rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+[>#]{_END}",
     ),
     init_commands=("set cli screen-length 0", "set cli screen-width 0"),
