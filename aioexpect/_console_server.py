@@ -19,7 +19,7 @@ import stat
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode
+from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
 from ._options import check_port, peer_name
@@ -38,6 +38,10 @@ TELLING = 8
 #: sends, since closing with its input unread would reset the connection
 #: and lose the line; SSH: to reach authentication, where it is told).
 TELLING_TIME = 10.0
+#: Seconds that closing the server gives its TCP and UNIX clients, all
+#: together, to take what was written to them; then the connections of
+#: those that do not read are dropped (a shutdown never waits on a client).
+CLOSE_GRACE = 1.0
 
 
 class ConsoleServer(AsyncClosing):
@@ -63,10 +67,12 @@ class ConsoleServer(AsyncClosing):
         self._listener: Any = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections: set[Any] = set()
+        self._writers: set[asyncio.StreamWriter] = set()  # plain clients' connections, until gone
         self._refused: set[Any] = set()  # SSH clients to be told why, after key exchange
         self._telling: set[asyncio.Task[Any]] = set()  # plain clients being told why
         self._socket_id: tuple[int, int] | None = None
         self._closing = False
+        self._closed = asyncio.Event()  # close() was called
 
     def __repr__(self) -> str:
         state = "closed" if self._closing else f"{len(self._tasks)} clients"
@@ -91,6 +97,7 @@ class ConsoleServer(AsyncClosing):
         if self._closing:
             return
         self._closing = True
+        self._closed.set()
         if self._listener is not None:
             self._listener.close()
         for task in [*self._tasks, *self._telling]:
@@ -100,13 +107,33 @@ class ConsoleServer(AsyncClosing):
         self._unlink_socket()
 
     async def wait_closed(self) -> None:
-        """Wait until the listener and every client are gone."""
-        if self._listener is not None:
-            await self._listener.wait_closed()
+        """Wait until ``close()`` was called and the listener and every client
+        are gone: a client that does not take its output is given
+        ``CLOSE_GRACE`` seconds, then its connection is dropped."""
+        await self._closed.wait()
         while self._tasks or self._telling:
             await asyncio.gather(*self._tasks, *self._telling, return_exceptions=True)
+        await self._drop_unread()
+        if self._listener is not None:  # (from Python 3.12, it waits for the connections)
+            await self._listener.wait_closed()
         for conn in [*self._connections, *self._refused]:
             await conn.wait_closed()
+
+    async def _drop_unread(self) -> None:
+        """Once the clients' tasks have ended, wait ``CLOSE_GRACE`` seconds at
+        most for their connections to have sent what was written to them, and
+        abort those that still hold some (their clients do not read)."""
+        writers = list(self._writers)
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                for writer in writers:
+                    await _gone(writer)
+        except TimeoutError:
+            for writer in writers:
+                writer.transport.abort()  # (one that is gone already: nothing happens)
+            for writer in writers:
+                await _gone(writer)
+        self._writers.difference_update(writers)  # (not before: a cancelled wait comes back)
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
 
@@ -151,16 +178,31 @@ class ConsoleServer(AsyncClosing):
     ) -> None:
         peer = writer.get_extra_info("peername") or self.address
         handed_over = False
+        self._writers.add(writer)
         try:
             if await self._authenticated(reader, writer, peer):
                 await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
             else:  # refused: its slot is free for the next client at once
                 handed_over = self._tell(reader, writer)
         finally:
-            if not handed_over:
-                writer.close()
-                with contextlib.suppress(ConnectionError):
-                    await writer.wait_closed()
+            if handed_over:
+                self._writers.discard(writer)
+            else:
+                await self._hang_up(writer)
+
+    async def _hang_up(self, writer: asyncio.StreamWriter) -> None:
+        """Close a client's connection once what was written to it has gone
+        out (its slot is held until then; with nothing left to send, that is
+        at once).  Once the server is closing, ``wait_closed()`` waits for it
+        instead, for a bounded time: this returns at once, or when
+        ``close()`` cancels the wait."""
+        pending = unsent(writer)
+        writer.close()
+        if not pending:
+            self._writers.discard(writer)
+        elif not self._closing:
+            await _gone(writer)
+            self._writers.discard(writer)
 
     async def _authenticated(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: Any
@@ -413,6 +455,14 @@ async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         pass
     finally:
         writer.close()
+
+
+async def _gone(writer: asyncio.StreamWriter) -> None:
+    """Until a closed connection is gone (whatever ended it).  Cancelling
+    this leaves the stream's own waiter alone: cancelled, it would end every
+    later wait for the same connection at once, with ``CancelledError``."""
+    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+        await asyncio.shield(writer.wait_closed())
 
 
 def _ssh_size(process: Any) -> tuple[int, int] | None:
