@@ -309,7 +309,13 @@ async def read_to_prompt(
     parts: list[str] = []
     what = what_prompt(session)
     while True:
-        m = await expect_named(session, patterns, deadline, what)
+        try:
+            m = await expect_named(session, patterns, deadline, what)
+        except (ExpectTimeout, ExpectEOF) as exc:
+            named = _question_named(session, exc)
+            if named is None:
+                raise
+            raise named from None
         if m.index < len(prompts):
             m = _unglue(session, m, len(prompts) - 1)
             _learn(session, m.after)
@@ -319,6 +325,44 @@ async def read_to_prompt(
         response = pagers[m.index - len(prompts) - len(extra)][1]
         session.log.debug("answering pager prompt %r", escape(m.after))
         await session.send(response)
+
+
+def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
+    """``exc`` (a time-out or end of file waiting for a prompt) saying what
+    to do about the login question its text ends with; ``None`` if it ends
+    with none.  The question is quoted from its line's start, redacted."""
+    text = exc.before
+    if not isinstance(text, str):
+        return None
+    tail = text[-_QUESTION_TAIL:]
+    kind = next(
+        (kind for kind in ("password", "login") if _asks(session, f"{kind}_patterns", tail)),
+        None,
+    )
+    if kind is None:
+        return None
+    line = re.split(r"[\r\n]", tail)[-1].strip()
+    asked = escape(session.redact(line))
+    if isinstance(exc, ExpectEOF):
+        why = f"the peer asked {asked!r} (a login question) and then ended"
+    elif kind == "password":
+        why = (
+            f"the peer asks {asked!r}, which is no prompt: answer it with"
+            " send_secret(password), then expect_prompt() (or call login(password=...),"
+            " which does both and stops at a rejection)"
+        )
+    else:
+        why = f"the peer asks {asked!r}, which is no prompt: log in with login(username, password)"
+    return type(exc)(f"{exc}; {why}", before=exc.before, patterns=exc.patterns)
+
+
+#: How much of the text's end a login question is looked for in (a question
+#: is one short line: the shipped ones are at most about 100 characters).
+_QUESTION_TAIL = 300
+
+
+def _asks(session: Session, field: str, tail: str) -> bool:
+    return any(p.search(tail) for p in patterns_of(session, field))
 
 
 def with_before(m: Match, before: str) -> Match:

@@ -216,6 +216,86 @@ async def test_a_password_question_after_a_command_is_named_by_the_next_execute(
         await s.expect_exact("$ ")
 
 
+#: An IOS-like device in a pty: ``enable`` asks ``Password:`` (echo off, as
+#: getpass does) and raises the privilege level that ``show privilege`` reports.
+ENABLE_DEVICE = """
+import getpass, sys
+prompt = "router1>"
+while True:
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        break
+    line = line.strip()
+    if line == "enable":
+        tries = 0
+        while getpass.getpass("Password: ") != "s3cret":
+            tries += 1
+            if tries == 3:
+                print("% Bad secrets")
+                break
+        else:
+            prompt = "router1#"
+    elif line == "show privilege":
+        print("Current privilege level is", 15 if prompt.endswith("#") else 1)
+    elif line and not line.startswith("terminal "):
+        print("% Invalid input detected at '^' marker.")
+"""
+
+
+def enable_device(**options: Any) -> Any:
+    return aioexpect.spawn(sys.executable, ["-c", ENABLE_DEVICE], driver="ios", **options)
+
+
+async def test_execute_facing_a_password_question_says_how_to_answer_it() -> None:
+    async with enable_device(timeout=30) as s:
+        assert await s.execute("show privilege") == "Current privilege level is 1\n"
+        with pytest.raises(ExpectTimeout) as info:
+            await s.execute("enable", timeout=1)
+        message = str(info.value)
+        assert "waiting for the prompt of driver 'ios'" in message  # the evidence stays
+        assert "last characters received: 'enable\\r\\nPassword: '" in message
+        assert "asks 'Password:'" in message
+        assert "send_secret(password), then expect_prompt()" in message
+        assert info.value.before.endswith("Password: ")
+        await s.send_secret("s3cret")  # the way out it names
+        await s.expect_prompt()
+        assert await s.execute("show privilege") == "Current privilege level is 15\n"
+
+
+async def test_expect_prompt_facing_a_login_question_says_to_log_in() -> None:
+    async with (
+        serve_telnet(make_device(login=("admin", "pw"))) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, timeout=30) as s,
+    ):
+        with pytest.raises(ExpectTimeout) as info:
+            await s.expect_prompt(timeout=1)
+        message = str(info.value)
+        assert "last characters received:" in message and "Username: " in message
+        assert "asks 'Username:'" in message and "login(username, password)" in message
+        await s.login("admin", "pw")
+        assert "Version" in await s.execute("show version")
+
+
+async def test_a_question_named_in_a_time_out_or_end_of_file_is_redacted() -> None:
+    # The peer shows a secret sent before on the question's line; then,
+    # asked again, it ends.
+    ask = "printf '%s Password: ' $pw"
+    script = f"printf '$ '; read -r pw; {ask}; read -r _; {ask}"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30) as s:
+        await s.expect_prompt()
+        await s.send_secret("hunter2")
+        with pytest.raises(ExpectTimeout, match=r"asks '\*{8} Password:'") as timed_out:
+            await s.expect_prompt(timeout=1)
+        await s.sendline("again")
+        with pytest.raises(aioexpect.ExpectEOF) as ended:
+            await s.expect_prompt()
+    assert "asked '******** Password:' (a login question) and then ended" in str(ended.value)
+    for error in (timed_out.value, ended.value):
+        assert "hunter2" not in str(error)
+
+
 async def test_late_output_that_pauses_like_a_question_is_read_on() -> None:
     # After a time-out, the answer goes on: "user:" at the end of a chunk, and
     # the rest a second later, is output, not a login question.
