@@ -4,6 +4,8 @@ credentials): answer username and password questions until the first prompt.
 Rule: credentials are sent only when asked for, each once; a second request,
 a failure message after sending, or a question it cannot answer raises
 ``AuthenticationError`` at once (with the last characters received, redacted).
+A username or password question it cannot answer stays buffered, and the
+prompt owed: the next ``execute`` names it instead of typing into it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import AuthenticationError
 from ._match import Match
-from ._prompt import run_init
+from ._prompt import owe, run_init
 from ._prompt_read import (
     END,
     Deadline,
@@ -22,6 +24,7 @@ from ._prompt_read import (
     expect_named,
     guess_driver,
     patterns_of,
+    peek,
     prompts_of,
     require_prompts,
     state_of,
@@ -67,7 +70,14 @@ async def login(
     require_prompts(session)
     deadline = Deadline(timeout)
     state = state_of(session)
-    m, seen = await _dialog(session, username, password, deadline)
+    try:
+        m, seen = await _dialog(session, username, password, deadline)
+    except BaseException:
+        # No prompt came (rejected, timed out, cancelled): the next execute
+        # must not type its command into the question still asked (an
+        # ``enable`` asking ``Password:`` again), but read to a prompt first.
+        owe(session)
+        raise
     guess_driver(session, seen)
     state.synced = True
     await run_init(session, state, deadline)
@@ -91,7 +101,11 @@ async def _dialog(
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
         active = [k for k in groups if k != "failure" or sent["user"] + sent["password"]]
-        patterns = [p for k in active for p in groups[k]]
+        # A question it cannot answer (again, or without the credential) is
+        # left buffered: after the error, the next execute names it rather
+        # than type into it, and send_secret() can still answer it.
+        stuck = {k for k in ("user", "password") if _refusal(k, sent, username, password)}
+        patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
         what = f"a login or password question, or {what_prompt(session)}"
         m = await expect_named(session, patterns, deadline, what, "".join(seen))
@@ -100,7 +114,8 @@ async def _dialog(
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)]), text
-        _check_turn(session, kind, sent, username, password, "".join(seen))
+        asked = session.buffer if kind in stuck else ""
+        _check_turn(session, kind, sent, username, password, "".join(seen) + asked)
         sent[kind] += 1
         if kind == "user":
             await session.sendline(username or "")
@@ -128,16 +143,26 @@ def _check_turn(
         )
     if kind == "enter" and sent["enter"] >= 3:
         raise AuthenticationError(f"the login dialog keeps asking for a key: {evidence}")
+    refusal = _refusal(kind, sent, username, password)
+    if refusal is not None:
+        raise AuthenticationError(f"{refusal}: {evidence}")
+
+
+def _refusal(
+    kind: str, sent: dict[str, int], username: str | None, password: str | None
+) -> str | None:
+    """Why a ``kind`` question ("user", "password") cannot be answered now, if so."""
     if kind == "user":
         if username is None:
-            raise AuthenticationError(f"asked for a username, but none was given: {evidence}")
+            return "asked for a username, but none was given"
         if sent["user"] or sent["password"]:
-            raise AuthenticationError(f"login rejected (asked for the username again): {evidence}")
+            return "login rejected (asked for the username again)"
     if kind == "password":
         if password is None:
-            raise AuthenticationError(f"asked for a password, but none was given: {evidence}")
+            return "asked for a password, but none was given"
         if sent["password"]:
-            raise AuthenticationError(
+            return (
                 "login rejected (asked for the password again; wrong password, or the device"
-                f" wants it changed): {evidence}"
+                " wants it changed)"
             )
+    return None

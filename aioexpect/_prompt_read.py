@@ -390,7 +390,13 @@ def questions(session: Session) -> list[re.Pattern[str]]:
     consuming it (also under ``set_prompt``: a question is never a prompt to
     type the next command at; a prompt that looks like one matches first)."""
     asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
-    return [re.compile(f"(?=(?:{pattern_body(p)}))", p.flags) for p in asks]  # (re caches)
+    return [peek(p) for p in asks]
+
+
+def peek(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` found without consuming it: its match is empty, where it
+    starts (re caches the compiled lookahead)."""
+    return re.compile(f"(?=(?:{pattern_body(pattern)}))", pattern.flags)
 
 
 async def more_within(session: Session, deadline: Deadline, wait: float, beyond: int = 0) -> bool:

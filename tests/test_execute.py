@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import sys
+import textwrap
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -261,6 +263,45 @@ async def test_execute_facing_a_password_question_says_how_to_answer_it() -> Non
         assert info.value.before.endswith("Password: ")
         await s.send_secret("s3cret")  # the way out it names
         await s.expect_prompt()
+        assert await s.execute("show privilege") == "Current privilege level is 15\n"
+
+
+def _docs_recipe() -> dict[str, Any]:
+    """The privilege escalation recipe of docs/drivers.rst, as ``recipe(s, enable_password)``."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "drivers.rst").read_text()
+    found = re.search(
+        r"\nPrivilege escalation\n-+\n(?:.*\n)*?\.\. code-block:: python\n\n((?:    .*\n|\n)+)",
+        text,
+    )
+    assert found, "drivers.rst has no privilege escalation recipe"
+    code = textwrap.indent(textwrap.dedent(found.group(1)), "    ")
+    namespace: dict[str, Any] = {}
+    exec(f"async def recipe(s, enable_password):\n{code}", namespace)
+    return namespace
+
+
+async def test_the_privilege_escalation_recipe_in_the_docs_works() -> None:
+    # VirtualDevice's handlers return text: they cannot ask a question and
+    # read its answer, so the recipe runs against ENABLE_DEVICE in a pty.
+    namespace = _docs_recipe()
+    async with enable_device(timeout=30) as s:
+        assert await s.execute("show privilege") == "Current privilege level is 1\n"
+        await namespace["recipe"](s, "s3cret")
+        assert await s.execute("show privilege") == "Current privilege level is 15\n"
+        assert "s3cret" not in s.buffer
+
+
+async def test_login_answers_enable_and_a_rejection_leaves_the_question_asked() -> None:
+    async with enable_device(timeout=30) as s:
+        await s.execute("show privilege")
+        await s.sendline("enable")
+        with pytest.raises(aioexpect.AuthenticationError, match="asked for the password again"):
+            await s.login(password="wr0ng")  # the device asks again: at once
+        assert s.buffer.endswith("Password: ")  # still asked, not taken away
+        # The next execute names it instead of typing its command into it.
+        with pytest.raises(aioexpect.AuthenticationError, match="asks 'Password:'"):
+            await s.execute("show privilege")
+        await s.login(password="s3cret")  # the question waits: login answers it
         assert await s.execute("show privilege") == "Current privilege level is 15\n"
 
 
