@@ -438,12 +438,34 @@ async def _first_prompt(session: Session, plan: _Plan, opened: float) -> None:
         timeout = max(0.0, timeout - (asyncio.get_running_loop().time() - opened))
     host = None if plan.kind == "spawn" else plan.host
     try:
-        await _prompt.first_prompt(session, timeout)
+        await _prompt.first_prompt(session, timeout, _way_out(plan))
     except AuthenticationError as exc:
         raise AuthenticationError(f"{plan.label}: {exc}", host=host, port=plan.port) from exc
     except (ExpectTimeout, ExpectEOF, ConnectionLostError) as exc:
         message = f"{plan.label} did not reach a prompt: {exc}"
         raise ConnectError(message, host=host, port=plan.port) from exc
+
+
+def _way_out(plan: _Plan) -> str:
+    """What to do about a login question before the first prompt, for ``plan``
+    (a telnet target with credentials has had ``login()`` answer it)."""
+    where = "the URL's user:password, a Host's Account; for aioexpect exec, --user with"
+    where += " $AIOEXPECT_PASSWORD"
+    if plan.kind == "telnet":
+        return (
+            f"this telnet target has no credentials: give it a user name and password ({where})"
+            " and the login dialog is answered before the job"
+        )
+    if plan.kind == "ssh":
+        return (
+            f"over SSH, a target's credentials ({where}) serve the SSH login, and this question"
+            " came after it; run_many and aioexpect exec answer a login dialog on telnet"
+            " targets only: open this host with connect_ssh() and call login()"
+        )
+    return (
+        "spawn: targets take no credentials: run a command that asks for none, or"
+        " open it with spawn() and answer it with login() or send_secret()"
+    )
 
 
 def _expired(

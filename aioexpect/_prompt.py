@@ -61,13 +61,20 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     return with_before(m, before)
 
 
-async def first_prompt(session: Session, timeout: float | None) -> None:
+#: What ``execute``'s ``AuthenticationError`` for a login question says to do.
+WAY_OUT = (
+    "log in with login(username, password) (connect_telnet() does on opening, given"
+    " username= and password=), or answer it with send_secret()"
+)
+
+
+async def first_prompt(session: Session, timeout: float | None, way_out: str = WAY_OUT) -> None:
     """Read a fresh session to its first prompt and consume it, as ``execute``
     does before its first command (``run_many`` before the job): a login
-    question with nothing after it is an ``AuthenticationError``, not a wait
-    for the whole ``timeout``."""
+    question with nothing after it is an ``AuthenticationError`` whose
+    message ends with ``way_out``, not a wait for the whole ``timeout``."""
     require_prompts(session)
-    await _sync(session, state_of(session), Deadline(timeout))
+    await _sync(session, state_of(session), Deadline(timeout), way_out)
 
 
 # -- execute -------------------------------------------------------------------------
@@ -140,7 +147,9 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
         session._sent_at = None
 
 
-async def _sync(session: Session, state: PromptState, deadline: Deadline) -> None:
+async def _sync(
+    session: Session, state: PromptState, deadline: Deadline, way_out: str = WAY_OUT
+) -> None:
     """Get to a prompt before sending anything.
 
     Prompts already buffered (and what precedes them) belong to earlier
@@ -178,18 +187,19 @@ async def _sync(session: Session, state: PromptState, deadline: Deadline) -> Non
     owed = state.owed is not None and state.owed == session._buffer.consumed
     late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
     if late or _untouched(session):
-        text = await _catch_up(session, state, deadline)  # (cancelled: still owed)
+        text = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
     guess_driver(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced, state.late, state.owed = True, False, None
 
 
-async def _catch_up(session: Session, state: PromptState, deadline: Deadline) -> str:
+async def _catch_up(session: Session, state: PromptState, deadline: Deadline, way_out: str) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
     the last ``EVIDENCE`` characters, where the prompt may begin.  A login
     question instead (a device not logged in, ``sudo`` asking), with nothing
     after it for ``QUESTION_WAIT``, is an ``AuthenticationError`` rather than
-    a time-out; the question stays buffered, and the prompt still owed."""
+    a time-out, saying ``way_out``; the question stays buffered, and the
+    prompt still owed."""
     asks = questions(session)
     while True:
         try:
@@ -207,11 +217,7 @@ async def _catch_up(session: Session, state: PromptState, deadline: Deadline) ->
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
         line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
         asked = escape(session.redact((line + session.buffer).strip()))
-        raise AuthenticationError(
-            f"the peer asks {asked!r} instead of showing a prompt: log in (login(), or"
-            " a user name: connect_telnet's, run_many's Account, the CLI's --user)"
-            " or answer it (send_secret())"
-        )
+        raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 
 def resized(session: Session) -> None:

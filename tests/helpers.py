@@ -56,6 +56,43 @@ async def serve(handler: Handler) -> AsyncIterator[int]:
         await asyncio.wait_for(asyncio.gather(*handlers), 5)
 
 
+@contextlib.asynccontextmanager
+async def serve_ssh_asking(
+    username: str, password: str, question: str = "Username: "
+) -> AsyncIterator[int]:
+    """An SSH server on 127.0.0.1 port 0 (any host key: connect with
+    ``known_hosts=None``) that takes ``username``/``password`` by password
+    authentication, then asks ``question`` in-band, as a console server's
+    port does with the device behind it; yields its port."""
+    import asyncssh
+
+    class Server(asyncssh.SSHServer):
+        def begin_auth(self, user: str) -> bool:
+            return True
+
+        def password_auth_supported(self) -> bool:
+            return True
+
+        def validate_password(self, user: str, given: str) -> bool:
+            return (user, given) == (username, password)
+
+    async def shell(process: asyncssh.SSHServerProcess[str]) -> None:
+        process.stdout.write(f"console port 7\r\n{question}")
+        with contextlib.suppress(asyncssh.Error, ConnectionError):
+            await process.stdin.read()  # until the client leaves
+        process.exit(0)
+
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await asyncssh.create_server(
+        Server, "127.0.0.1", 0, server_host_keys=[host_key], process_factory=shell
+    )
+    try:
+        yield server.get_port()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """A ``serve`` handler that sends back what it receives, until EOF."""
     while data := await reader.read(65536):

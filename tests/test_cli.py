@@ -570,6 +570,29 @@ async def test_exec_failed_hosts_exit_1_and_passwords_stay_hidden(tmp_path: Path
     assert "warning" not in err  # the file is private
 
 
+async def test_exec_login_question_hint_fits_the_transport(tmp_path: Path) -> None:
+    from tests.helpers import serve_ssh_asking
+
+    # Over SSH the user and $AIOEXPECT_PASSWORD served the SSH login, and the
+    # device asks again after it; the telnet target names no user.
+    async with serve_ssh_asking(USER, PASSWORD) as port, devices("telnet") as [telnet]:
+        status, out, err = await acli(
+            "exec", f"ssh://{USER}@127.0.0.1:{port}", _url(telnet),
+            "--insecure-no-host-key-check", "-c", "show version",
+            AIOEXPECT_PASSWORD=PASSWORD, HOME=str(tmp_path),
+        )  # fmt: skip
+    assert status == 1, err
+    errors = [line for line in out.splitlines() if line.startswith("!!! ")]
+    assert len(errors) == 2, out
+    ssh_error, telnet_error = sorted(errors, key=lambda line: str(port) not in line)
+    for line in errors:
+        assert "AuthenticationError" in line and "asks 'Username:'" in line
+    assert "serve the SSH login, and this question came after it" in ssh_error
+    assert "no credentials" not in ssh_error and "--user" in ssh_error
+    assert "this telnet target has no credentials" in telnet_error and "--user" in telnet_error
+    assert PASSWORD not in out + err
+
+
 async def test_exec_insecure_flag_warns_once(tmp_path: Path) -> None:
     async with devices("ssh", "ssh") as servers:
         status, out, err = await acli(

@@ -799,6 +799,39 @@ async def test_run_many_login_question_without_credentials_is_an_authentication_
     assert isinstance(error, aioexpect.AuthenticationError), result
     assert (error.host, error.port) == ("127.0.0.1", server.port)
     assert "Username:" in str(error) and str(server.port) in str(error)
+    # The way out, for telnet: credentials, which log in before the job.
+    assert "this telnet target has no credentials" in str(error)
+    assert "the URL's user:password" in str(error) and "--user" in str(error)
+
+
+async def test_run_many_login_question_after_ssh_authentication_names_the_way_out() -> None:
+    from tests.helpers import serve_ssh_asking
+
+    async with serve_ssh_asking(USER, PASSWORD) as port:
+        url = f"ssh://127.0.0.1:{port}"
+        # Credentials (which serve the SSH login) from an Account, and from the URL.
+        targets = [Host(url, Account(USER, PASSWORD)), f"ssh://{USER}:{PASSWORD}@127.0.0.1:{port}"]
+        results = await run_many(
+            targets, _show_version, known_hosts=None, session_timeout=None, timeout=30
+        )
+    for result in results:
+        error = result.error
+        assert isinstance(error, aioexpect.AuthenticationError), result
+        assert (error.host, error.port) == ("127.0.0.1", port)
+        message = str(error)
+        assert "asks 'Username:'" in message and PASSWORD not in message
+        # Not "give it credentials": it has them, and they served the SSH login.
+        assert "no credentials" not in message
+        assert "serve the SSH login, and this question came after it" in message
+        assert "telnet targets only" in message and "connect_ssh() and call login()" in message
+
+
+async def test_run_many_login_question_of_a_spawned_program_names_the_way_out() -> None:
+    script = "printf 'Password: '; read -r _"
+    [result] = await run_many([f"spawn:sh -c {script!r}"], _noop, timeout=30)
+    error = result.error
+    assert isinstance(error, aioexpect.AuthenticationError), result
+    assert "asks 'Password:'" in str(error) and "spawn: targets take no credentials" in str(error)
 
 
 async def test_run_many_timeout_before_the_first_prompt_is_a_connect_error() -> None:
