@@ -135,21 +135,39 @@ def _learn(session: Session, prompt: str) -> None:
 
 def _changed(prompt: str) -> re.Pattern[str] | None:
     """The learned ``prompt`` with its middle free: its first characters
-    (``root@vm:``, as ``_changed_prompt_start`` counts them) and its last
-    (``#``, then spaces and control sequences, as a line editor may add: a
-    ``\x1b[K``), at the end of the last line, the last such start in it.  It
-    finds the prompt of a new directory after output that ends in a space
-    (``cd /tmp && printf 'w '``), which no driver pattern, anchored at a
-    line start, can.  Not for a prompt of several lines (JunOS's context
-    line above it): the driver's patterns find it changed."""
+    (``root@vm:``, as ``_changed_prompt_start`` counts them, control
+    sequences not counted) and its last (``#``, then spaces and control
+    sequences, as a line editor may add: a ``\x1b[K``), at the end of the
+    last line, the last such start in it.  It finds the prompt of a new
+    directory after output that ends in a space (``cd /tmp && printf 'w '``),
+    which no driver pattern, anchored at a line start, can.  The middle holds
+    no more spaces than the learned one's (a directory, not ``root@vm:/srv
+    50% #`` in a command's output).  Not for a prompt of several lines
+    (JunOS's context line above it): the driver's patterns find it changed."""
     if "\n" in prompt:
         return None
-    need = _need(prompt)
+    head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
     end = re.search(r"[^ \x1b](?:\x1b\[[0-?]*[ -/]*[@-~]| )*\Z", prompt)
-    if end is None or end.start() < need:
+    if head_end is None or end is None or end.start() < head_end:
         return None
-    head = re.escape(prompt[:need])
-    return re.compile(rf"{head}(?:(?!{head})[^\r\n]){{0,200}}{re.escape(prompt[end.start()])}{END}")
+    head = re.escape(prompt[:head_end])
+    spaces = min(3, prompt.count(" ", head_end, end.start()))
+    word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
+    middle = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
+    return re.compile(rf"{head}{middle}{re.escape(prompt[end.start()])}{END}")
+
+
+def _visible_end(text: str, count: int) -> int | None:
+    """Where in ``text`` its first ``count`` characters that are not part
+    of a control sequence end (``None``: it has fewer)."""
+    at = 0
+    for m in re.finditer(r"\x1b\[[0-?]*[ -/]*[@-~]|.", text, re.DOTALL):
+        if len(m.group()) == 1:
+            count -= 1
+            at = m.end()
+            if not count:
+                return at
+    return None
 
 
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:

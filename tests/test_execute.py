@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import re
 import shutil
@@ -850,6 +851,36 @@ async def test_output_ending_in_a_space_glued_to_a_changed_prompt(tmp_path: Path
         assert await s.execute("cd .. && printf 'a b  '") == "a b  "
         assert await s.execute("printf 'x '") == "x "
         assert await s.execute("echo done") == "done\n"
+
+
+@pytest.mark.parametrize(
+    "ps1", [r"\u@vmhost:\w\$ ", r"\[\e[01;32m\]\u@vmhost\[\e[00m\]:\[\e[01;34m\]\w\[\e[00m\]\$ "]
+)
+async def test_output_that_only_resembles_a_changed_prompt_is_output(
+    tmp_path: Path, ps1: str
+) -> None:
+    # A chunk ending in 'root@vmhost:/srv 50% #' (or, under the coloured
+    # prompt, in its colour code and '[####') was taken for the prompt of a
+    # new directory: execute returned early, and every later one returned
+    # the one before's output.
+    user, sign = getpass.getuser(), "#" if os.geteuid() == 0 else "$"
+    (tmp_path / "inputrc").write_text("set enable-bracketed-paste off\n")
+    env = dict(os.environ, PS1=ps1, TERM="xterm", INPUTRC=str(tmp_path / "inputrc"))
+    cases = [
+        (f"copy to {user}@vmhost:/srv 50%% {sign}", f"copy to {user}@vmhost:/srv 50% {sign}"),
+        (f"{user}@vmhost: build {sign}", f"{user}@vmhost: build {sign}"),
+        (f"\\033[01;32m[{sign * 5}", f"[{sign * 5}"),  # (execute drops control sequences)
+    ]
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        await s.expect_prompt()
+        for printed, shown in cases:
+            # (the pause ends a chunk where the look-alike ends)
+            out = await s.execute(f"printf '{printed}'; sleep 0.3; printf ' done\\n'")
+            assert out == f"{shown} done\n"
+            assert await s.execute("echo in-step") == "in-step\n"
+        assert await s.execute("cd / && printf 'w '") == "w "  # (the change still found)
 
 
 async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:
