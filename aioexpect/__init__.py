@@ -7,6 +7,7 @@ Everything public is importable from here (plus ``aioexpect.testing`` and
 from __future__ import annotations
 
 from . import drivers as drivers  # registers the shipped drivers
+from ._any import expect_any
 from ._console_server import start_console_server
 from ._exceptions import (
     AioexpectError,
@@ -23,7 +24,7 @@ from ._exceptions import (
     HostKeyError,
     SpawnError,
 )
-from ._many import Account, Host, Result, expect_any, run_many
+from ._many import Account, Host, Result, run_many
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match
 from ._openers import connect, connect_ssh, connect_telnet, spawn
 from ._runner import run
