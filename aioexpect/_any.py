@@ -1,6 +1,8 @@
 """``expect_any``: the first of many sessions to match.
 
-Invariant: only the winner's buffer is consumed.
+Invariants: only the winner's buffer is consumed; when several sessions match
+at once (at the call, or their ``TIMEOUT`` patterns at the one deadline), the
+first in the mapping wins.
 """
 
 from __future__ import annotations
@@ -28,54 +30,87 @@ async def expect_any(
     that matches.  Only the winner's buffer is consumed; the others keep theirs.
 
     ``timeout`` is one deadline for all (default: the smallest of the sessions'
-    own timeouts; ``None`` waits for ever).  At the deadline a ``TIMEOUT``
-    pattern of any session matches; if none has one, the first session's
-    ``ExpectTimeout`` is raised.  Any other error of one wait (``ExpectEOF``,
-    ``ClosedError``...) is raised at once.  Raised errors carry a note naming
-    the session; the other waits are cancelled, their buffers intact.
+    own timeouts; ``None`` waits for ever).  When several sessions match at
+    once (at the call, or ``TIMEOUT`` patterns at the deadline), the first in
+    the mapping wins.  At the deadline, if no session has a ``TIMEOUT``
+    pattern, the first session's ``ExpectTimeout`` is raised.  Any other error
+    of one wait (``ExpectEOF``, ``ClosedError``...) is raised at once.  Raised
+    errors carry a note naming the session; the other waits are cancelled,
+    their buffers intact.
     """
     searchers = _searchers(patterns_by_session)
     loop = asyncio.get_running_loop()
     delay = _common_timeout(timeout, [s for s, _ in searchers])
-    end = None if delay is None else loop.time() + delay
     outcome: asyncio.Future[tuple[Session, Match]] = loop.create_future()
-    timeouts: list[ExpectTimeout | None] = [None] * len(searchers)
-    pending = len(searchers)
 
-    async def watch(i: int, session: Session, searcher: Searcher) -> None:
-        nonlocal pending
+    async def watch(session: Session, searcher: Searcher) -> None:
+        # No deadline here: one timer for all (below), so that sessions whose
+        # TIMEOUT falls due together are not ordered by their timers' luck.
         try:
-            left = None if end is None else max(0.0, end - loop.time())
-            match = await session._expect(searcher, left, consume=False)
+            match = await session._expect(searcher, None, consume=False)
         except Exception as exc:
-            exc.add_note(f"(raised by expect_any for {session!r})")
-            if isinstance(exc, ExpectTimeout):
-                timeouts[i] = exc  # a TIMEOUT pattern elsewhere may still match
-            elif not outcome.done():
-                outcome.set_exception(exc)
+            if not outcome.done():
+                outcome.set_exception(_noted(exc, session))
         else:
             if not outcome.done():  # no await since the match: nobody consumed meanwhile
-                if match.index != searcher.timeout_index:  # (TIMEOUT consumes nothing)
-                    session._consume_match(match)
+                _commit(session, searcher, match)
                 outcome.set_result((session, match))
-        finally:
-            pending -= 1
-            first = next((t for t in timeouts if t is not None), None)
-            if pending == 0 and first is not None and not outcome.done():
-                for other in timeouts:  # what each of the others awaited, and got
-                    if other is not None and other is not first:
-                        first.add_note(f"also: {other} {' '.join(other.__notes__)}")
-                outcome.set_exception(first)
 
-    tasks = [loop.create_task(watch(i, s, searcher)) for i, (s, searcher) in enumerate(searchers)]
+    # Started in mapping order, each checks its buffer before it waits: of
+    # matches already there at the call, the first session's wins.
+    tasks = [loop.create_task(watch(s, searcher)) for s, searcher in searchers]
     try:
-        return await outcome
+        await asyncio.wait([outcome], timeout=delay)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if outcome.done() and not outcome.cancelled():
             outcome.exception()  # retrieved: no "never retrieved" warning
+    if outcome.done():
+        return outcome.result()
+    return await _at_deadline(searchers)
+
+
+async def _at_deadline(searchers: list[tuple[Session, Searcher]]) -> tuple[Session, Match]:
+    """The deadline passed with no winner: look at every session once more,
+    in mapping order, without waiting (no await suspends here).  As at the
+    call, the first session with a match (or an error) that arrived in time
+    wins; then the first with a ``TIMEOUT`` pattern; else the first
+    session's ``ExpectTimeout`` is raised, with a note for each other."""
+    timed_out: list[tuple[Session, Match]] = []
+    errors: list[Exception] = []
+    for session, searcher in searchers:
+        try:
+            match = await session._expect(searcher, 0, consume=False)
+        except ExpectTimeout as exc:
+            errors.append(_noted(exc, session))
+        except Exception as exc:
+            _noted(exc, session)
+            raise
+        else:
+            if match.index == searcher.timeout_index:
+                timed_out.append((session, match))
+            else:
+                _commit(session, searcher, match)
+                return session, match
+    if timed_out:
+        return timed_out[0]
+    first = errors[0]
+    for other in errors[1:]:  # what each of the others awaited, and got
+        first.add_note(f"also: {other} {' '.join(other.__notes__)}")
+    raise first
+
+
+def _noted(exc: Exception, session: Session) -> Exception:
+    exc.add_note(f"(raised by expect_any for {session!r})")
+    return exc
+
+
+def _commit(session: Session, searcher: Searcher, match: Match) -> None:
+    """Consume the winner's match (a TIMEOUT match consumes nothing)."""
+    if match.index != searcher.timeout_index:
+        session._consume_match(match)
 
 
 def _searchers(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, Searcher]]:

@@ -291,6 +291,40 @@ async def test_expect_any_timeout_pattern_matches_at_the_deadline() -> None:
         assert a.buffer == ""
 
 
+async def test_expect_any_timeout_tie_goes_to_the_first_session_every_time() -> None:
+    # Both TIMEOUT patterns fall due at the one deadline: the first in the
+    # mapping wins, whichever that is, on every round (not by the timers' luck).
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, pb) = pairs
+        await _leave(a, pa, "idle A")
+        await _leave(b, pb, "idle B")
+        for first, second in [(a, b), (b, a)]:
+            winners = []
+            for _ in range(20):
+                session, match = await expect_any(
+                    {first: ["zz", TIMEOUT], second: ["yy", TIMEOUT]}, timeout=0.02
+                )
+                assert match.pattern is TIMEOUT
+                winners.append(session)
+            assert winners == [first] * 20
+        assert a.buffer == "idle A" and b.buffer == "idle B"
+
+
+async def test_expect_any_ties_at_the_call_go_to_the_first_session_sentinels_too() -> None:
+    # Everything is there before the call: a real match in one session, an
+    # end of file met by an EOF pattern in the other.  The first wins.
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, pb) = pairs
+        await pb.close()
+        for _ in range(20):
+            await _leave(a, pa, "go A")
+            session, match = await expect_any({b: ["x", EOF], a: ["go", TIMEOUT]}, timeout=5)
+            assert session is b and match.pattern is EOF
+            assert a.buffer == "go A"
+            session, match = await expect_any({a: ["go", TIMEOUT], b: ["x", EOF]}, timeout=5)
+            assert session is a and match.after == "go" and a.buffer == " A"
+
+
 async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
     async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
         loop = asyncio.get_running_loop()
