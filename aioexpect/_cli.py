@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -389,8 +390,9 @@ def _exec(args: argparse.Namespace) -> Any:
 
 def _load_drivers(source: str) -> None:
     """Run a Python file, or import a module, that registers drivers."""
+    is_file = source.endswith(".py") or os.sep in source
     try:
-        if source.endswith(".py") or os.sep in source:
+        if is_file:
             spec = importlib.util.spec_from_file_location(_module_name(source), source)
             if spec is None or spec.loader is None:
                 raise ImportError("not a Python file")
@@ -400,20 +402,41 @@ def _load_drivers(source: str) -> None:
         else:
             importlib.import_module(source)
     except Exception as exc:  # its own code, any error: one usage error that names it
-        why = f"{type(exc).__name__}: {exc}{_not_found_hint(exc, source)}"
+        why = f"{type(exc).__name__}: {exc}{_import_hint(exc, source, is_file)}"
         raise _UsageError(f"--drivers-from {source!r}: {why}") from None
 
 
-def _not_found_hint(exc: Exception, module: str) -> str:
-    """Where to put a module that was not found: modules are imported from
+def _import_hint(exc: Exception, module: str, is_file: bool) -> str:
+    """What was not found of ``module``: a top-level name is looked for on
     sys.path, which for the installed ``aioexpect`` script does not hold the
-    current directory.  Nothing for a module that ``module`` itself imports."""
-    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
-    if missing is None or not (module + ".").startswith(missing + "."):
+    current directory; a submodule in its package, which was found.  For a
+    file, or a module that was found and fails on an import of its own:
+    where that import is."""
+    if not isinstance(exc, ModuleNotFoundError) or exc.name is None:
         return ""
+    missing = exc.name
+    if is_file or not (module + ".").startswith(missing + "."):
+        return _raised_at(exc)
+    parent, _, child = missing.rpartition(".")
+    if parent:  # imported (the import got this far): it lacks the submodule
+        where = getattr(sys.modules.get(parent), "__path__", None)
+        if where is None:  # a plain module: Python's message says it is not a package
+            return ""
+        return f" (module {parent!r} has no submodule {child!r}; looked in {', '.join(where)})"
     if "." in module:
-        return f" (put the directory holding {missing.partition('.')[0]} on PYTHONPATH)"
+        return f" (put the directory holding {missing} on PYTHONPATH)"
     return f" (give a file path ({module}.py), or put its directory on PYTHONPATH)"
+
+
+def _raised_at(exc: Exception) -> str:
+    """Where the drivers' own code (or its package's) made the failing
+    import: the last frame outside Python's import machinery."""
+    machinery = os.path.dirname(importlib.__file__ or "") + os.sep
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if not f.filename.startswith(("<frozen ", machinery))]
+    if not own or own[-1].filename == __file__:
+        return ""
+    return f" (imported by {own[-1].filename}, line {own[-1].lineno})"
 
 
 def _module_name(path: str) -> str:

@@ -368,6 +368,43 @@ def test_drivers_from_a_module_name_is_imported_from_pythonpath(tmp_path: Path) 
     assert "PYTHONPATH" not in done.stderr  # found: what it imports is the matter
 
 
+def test_drivers_from_a_missing_submodule_of_a_package_that_is_found(tmp_path: Path) -> None:
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "broken.py").write_text("import mypkg.gone\n")
+    path = os.pathsep.join([str(ROOT), str(tmp_path)])
+
+    def error(module: str) -> str:
+        done = cli("exec", "spawn:sh", "-c", "x", "--drivers-from", module, PYTHONPATH=path)
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"aioexpect exec: error: --drivers-from {module!r}: ")
+        return done.stderr
+
+    # The package is importable: what is missing is the submodule, not a path.
+    submodules = [
+        ("aioexpect.nosuch", "aioexpect", "nosuch"),
+        ("mypkg.nosub", "mypkg", "nosub"),
+        ("mypkg.nosub.deeper", "mypkg", "nosub"),
+    ]
+    for module, parent, child in submodules:
+        stderr = error(module)
+        assert f"module {parent!r} has no submodule {child!r}" in stderr
+        assert "PYTHONPATH" not in stderr
+    assert str(package) in error("mypkg.nosub")  # where it was looked for
+    # Found, and failing on an import of its own: its error, not "not found".
+    stderr = error("mypkg.broken")
+    assert "No module named 'mypkg.gone'" in stderr
+    assert f"(imported by {package / 'broken.py'}, line 1)" in stderr
+    assert f"(imported by {package / 'broken.py'}, line 1)" in error(str(package / "broken.py"))
+    assert "has no submodule" not in stderr and "PYTHONPATH" not in stderr
+    # A plain module has no submodules (Python's message says so).
+    stderr = error("os.nosuch")
+    assert "'os' is not a package" in stderr and "PYTHONPATH" not in stderr
+    # The top-level package itself not found: that is when PYTHONPATH helps.
+    assert "(put the directory holding nopkg on PYTHONPATH)" in error("nopkg.sub")
+
+
 def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
     done = cli("exec", "spawn:sh", "--logdir", str(tmp_path / "logs"), "-c", "echo logged-$((3*3))")
     assert done.returncode == 0, done.stderr
