@@ -280,19 +280,18 @@ class Logfile:
     an encoding that cannot hold the text) is one warning, and the
     transcript stops there: the session goes on, its data kept."""
 
-    __slots__ = ("_file", "_flush", "_log", "_name", "_own", "given")
+    __slots__ = ("_file", "_flush", "_log", "_name", "_own", "active", "given")
 
     def __init__(self, logfile: Any, log: logging.Logger) -> None:
         self.given = logfile
         self._file, self._own = open_logfile(logfile)
+        #: Whether the transcript goes to a file (a plain attribute, kept with
+        #: ``_file``: the session reads it for every chunk it receives).
+        self.active = self._file is not None
         self._flush = getattr(self._file, "flush", None)  # (a file-like may have none)
         self._log = log
         name = os.fspath(logfile) if self._own else getattr(logfile, "name", None)
         self._name = repr(name) if isinstance(name, str) else type(logfile).__name__
-
-    @property
-    def active(self) -> bool:
-        return self._file is not None
 
     def write(self, text: str) -> None:
         if self._file is None or not text:
@@ -306,7 +305,7 @@ class Logfile:
 
     def close(self) -> None:
         """Close a logfile the session opened; flush one the user passed."""
-        file, self._file = self._file, None
+        file, self._file, self.active = self._file, None, False
         if file is None:
             return
         try:
@@ -319,7 +318,7 @@ class Logfile:
             self._fail("cannot be closed", exc)
 
     def _fail(self, what: str, exc: Exception) -> None:
-        file, self._file = self._file, None
+        file, self._file, self.active = self._file, None, False
         # (not the exception's text: an encoding error quotes what it could not write)
         why = f"its encoding {exc.encoding!r}" if isinstance(exc, UnicodeEncodeError) else exc
         self._log.warning("logfile %s %s (%s): the transcript stops here", self._name, what, why)

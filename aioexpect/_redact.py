@@ -51,10 +51,13 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_secrets", "armed")
 
     def __init__(self) -> None:
         self._secrets: list[str] = []
+        #: Whether it holds a secret (``bool(redactor)``, as a plain attribute:
+        #: the session reads it for every chunk it receives).
+        self.armed = False
 
     def add(self, secret: str | bytes | None) -> None:
         if isinstance(secret, bytes):
@@ -65,9 +68,10 @@ class Redactor:
             if form not in self._secrets:
                 self._secrets.append(form)
         self._secrets.sort(key=len, reverse=True)
+        self.armed = bool(self._secrets)
 
     def __bool__(self) -> bool:
-        return bool(self._secrets)
+        return self.armed
 
     @property
     def longest(self) -> int:
@@ -103,7 +107,10 @@ def _as_bytes(secret: str) -> bytes:
 
 
 class RedactingStream:
-    """Redacts a stream of text chunks for a transcript."""
+    """Redacts a stream of text chunks for a transcript.  A session feeds it
+    everything it receives while it has a secret, whether or not anything
+    logs then: a logfile attached (or DEBUG turned on) between two parts of
+    an echoed secret must get neither part."""
 
     __slots__ = ("_held", "_redactor")
 

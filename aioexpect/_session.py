@@ -307,7 +307,7 @@ class Session:
     def _deliver(self, text: Any) -> None:
         if not text:
             return
-        if self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
+        if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
             _options.record(self.log, self._logfile, self._transcript.feed(_options.as_text(text)))
         for monitor in self._monitors:
             monitor.feed(self, text)

@@ -767,6 +767,28 @@ async def test_logfile_set_on_the_session_as_pexpect_does(tmp_path):
         s.logfile = later
 
 
+@pytest.mark.parametrize("attach", ["logfile", "debug"])
+async def test_a_transcript_attached_mid_secret_gets_none_of_it(caplog, attach):
+    # Received text went through the redacting stream only while something
+    # logged, so the first half of an echo split across reads was never held
+    # back: a logfile set (or DEBUG turned on) between the halves got the
+    # second half in clear ('ter2').
+    later = io.StringIO()
+    async with opened() as (s, peer):
+        await s.send_secret("hunter2")
+        await peer.write(b"echo: hun")
+        await wait_until(lambda: s.buffer.endswith("hun"), "the first half arrived")
+        if attach == "logfile":
+            s.logfile = later
+        else:
+            caplog.set_level(logging.DEBUG, logger="aioexpect")
+        await peer.write(b"ter2\r\nok\r\n")
+        m = await s.expect_exact("ok\r\n")
+        assert "hunter2" in m.before  # (the data itself is kept as it arrived)
+    transcript = later.getvalue() if attach == "logfile" else caplog.text
+    assert "ter2" not in transcript and "********" in transcript
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
