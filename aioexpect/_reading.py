@@ -322,10 +322,13 @@ def failure(
 
 
 async def wait_for_end(session: Session, timeout: float | None) -> int | None:
-    """``Session.wait``: the transport's, bounded.  The time-out says when
-    the output not read yet filled ``max_buffer``: reading then paused, and
-    a child blocked writing the rest never ends (as a pipe's reader that
-    never reads deadlocks ``subprocess``)."""
+    """``Session.wait``: the transport's, bounded.
+
+    The time-out says when the output not read yet filled ``max_buffer``:
+    reading then paused, and a child blocked writing the rest never ends (as
+    a pipe's reader that never reads deadlocks ``subprocess``).  Its advice
+    reads in pieces: ``read_all()`` and ``expect(EOF)`` need room for all of
+    it, and raise ``BufferFull`` at once then."""
     try:
         async with asyncio.timeout(timeout):
             return await session.transport.wait()
@@ -337,7 +340,9 @@ async def wait_for_end(session: Session, timeout: float | None) -> int | None:
         why = (
             f" (its output not read yet filled max_buffer, {len(before)} characters:"
             " reading paused, and a child blocked writing the rest never ends; read it"
-            " first, with read_all() or expect(EOF))"
+            " in pieces, with read_some(), lines() or expect([FULL_BUFFER, EOF]) in a"
+            " loop, or open the session with a larger max_buffer (max_buffer=None:"
+            " unbounded))"
         )
     tail = tail_of(session._redactor, before)
     raise ExpectTimeout(

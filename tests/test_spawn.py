@@ -150,6 +150,51 @@ async def test_wait_has_a_deadline_and_says_when_unread_output_blocks_the_child(
         assert await s.wait() == 0
 
 
+ROWS = 10000
+
+
+async def read_as_advised(s: aioexpect.Session, advice: str) -> str:
+    """All of a session's output, read the way the ``wait()`` hint says."""
+    if advice == "read_some":
+        chunks = []
+        while chunk := await s.read_some():
+            chunks.append(chunk)
+        return "".join(chunks)
+    if advice == "lines":
+        return "".join([f"{line}\n" async for line in s.lines()])
+    pieces = []
+    while (m := await s.expect([FULL_BUFFER, EOF])).index == 0:
+        pieces.append(m.before)
+    return "".join(pieces) + m.before
+
+
+@both_modes
+@pytest.mark.parametrize("advice", ["read_some", "lines", "FULL_BUFFER", "max_buffer=None"])
+async def test_the_wait_hint_at_max_buffer_gives_advice_that_works(pty: bool, advice: str) -> None:
+    # The hint said to read the output first "with read_all() or
+    # expect(EOF)": with the buffer full, both raise BufferFull at once.  It
+    # now names ways that work, and each is followed here to the exit status.
+    script = f"import sys; sys.stdout.write(('x' * 99 + '\\n') * {ROWS}); sys.exit(7)"
+    argv = ["-c", script]
+    async with aioexpect.spawn(sys.executable, argv, pty=pty, max_buffer=2000, timeout=10) as s:
+        await wait_until(lambda: len(s.buffer) >= 2000, "the output filled max_buffer")
+        with pytest.raises(aioexpect.ExpectTimeout, match="filled max_buffer") as info:
+            await s.wait(timeout=0.1)
+        hint = str(info.value)
+        for advised in ("read_some()", "lines()", "FULL_BUFFER", "max_buffer=None"):
+            assert advised in hint, hint
+        assert "read_all()" not in hint and "expect(EOF)" not in hint, hint
+        with pytest.raises(aioexpect.BufferFull):  # (why they are not advised)
+            await s.read_all()
+        if advice != "max_buffer=None":
+            assert (await read_as_advised(s, advice)).split() == ["x" * 99] * ROWS
+            assert await s.wait() == 7
+    if advice == "max_buffer=None":
+        async with aioexpect.spawn(sys.executable, argv, pty=pty, max_buffer=None, timeout=10) as s:
+            assert await s.wait() == 7
+            assert (await s.read_all()).split() == ["x" * 99] * ROWS
+
+
 @both_modes
 async def test_sendintr(pty: bool) -> None:
     async with aioexpect.spawn("sh", ["-c", "echo ready; exec sleep 100"], pty=pty) as s:
