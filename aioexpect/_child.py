@@ -85,6 +85,7 @@ class ChildStatus:
     ``_shut`` (stop I/O, wake readers; it calls ``_stop_delivery``),
     ``_release`` (close descriptors; idempotent) and ``_is_released``."""
 
+    has_exit_status = True
     _child: Child
     _closed: bool
     _ended: bool  # the child's output reached its end

@@ -322,27 +322,34 @@ def failure(
 
 
 async def wait_for_end(session: Session, timeout: float | None) -> int | None:
-    """``Session.wait``: the transport's, bounded.
+    """``Session.wait``: the transport's, bounded.  A transport with no exit
+    status (telnet, streams) ends with its connection: the session's end of
+    file (after all output before it), a reset or ``close()``.
 
     The time-out says when the output not read yet filled ``max_buffer``:
     reading then paused, and a child blocked writing the rest never ends (as
     a pipe's reader that never reads deadlocks ``subprocess``).  Its advice
     reads in pieces: ``read_all()`` and ``expect(EOF)`` need room for all of
     it, and raise ``BufferFull`` at once then."""
+    transport = session.transport
     try:
         async with asyncio.timeout(timeout):
-            return await session.transport.wait()
+            if not transport.has_exit_status:
+                await session._ended.wait()
+            return await transport.wait()
     except TimeoutError:
         pass
     before = session._buffer.text()
     why = ""
     if session.max_buffer is not None and len(before) >= session.max_buffer:
+        stuck = "a child blocked writing the rest never ends"
+        if not transport.has_exit_status:
+            stuck = "the end of the connection is not seen before the rest is read"
         why = (
             f" (its output not read yet filled max_buffer, {len(before)} characters:"
-            " reading paused, and a child blocked writing the rest never ends; read it"
-            " in pieces, with read_some(), lines() or expect([FULL_BUFFER, EOF]) in a"
-            " loop, or open the session with a larger max_buffer (max_buffer=None:"
-            " unbounded))"
+            f" reading paused, and {stuck}; read it in pieces, with read_some(), lines()"
+            " or expect([FULL_BUFFER, EOF]) in a loop, or open the session with a larger"
+            " max_buffer (max_buffer=None: unbounded))"
         )
     tail = tail_of(session._redactor, before)
     raise ExpectTimeout(

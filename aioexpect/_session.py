@@ -587,9 +587,9 @@ class Session:
                     pump.result()
 
     async def wait(self, *, timeout: Timeout = ...) -> int | None:
-        """Wait for the child or remote command to end; return its exit
-        status (``None`` if a signal ended it: see ``signal_status``).
-        ``ExpectTimeout`` at the deadline (default: the session's)."""
+        """Wait for the child or remote command to end and return its exit status
+        (``None``: a signal ended it, see ``signal_status``); telnet and streams:
+        for the connection's end, then ``None``.  ``ExpectTimeout`` at the deadline."""
         return await _reading.wait_for_end(self, self._timeout(timeout))
 
     async def __aenter__(self) -> Session:

@@ -132,6 +132,7 @@ class SSHTransport(Transport):
 
     kind = "ssh"
     linesep = "\n"
+    has_exit_status = True
 
     def __init__(
         self,

@@ -38,6 +38,10 @@ class Transport(abc.ABC):
     kind: str = "transport"
     #: What ``Session.sendline`` appends by default for this back end.
     linesep: str = "\n"
+    #: Whether the peer is a process whose end ``wait()`` waits for (a child,
+    #: a remote command).  Without one (a socket) ``Session.wait`` waits for
+    #: the end of the connection instead: the session's end of file.
+    has_exit_status: bool = False
 
     @abc.abstractmethod
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
@@ -137,8 +141,9 @@ class Transport(abc.ABC):
     async def wait(self) -> int | None:
         """Wait for the child or remote command to end; return its exit status.
 
-        ``None`` when the back end has no exit status (a socket) or the
-        process was killed by a signal (see ``signal_status``).
+        ``None`` when the process was killed by a signal (see
+        ``signal_status``), and at once when the back end has no exit status
+        (``has_exit_status`` false: a socket).
         """
         return None
 

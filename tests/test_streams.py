@@ -15,7 +15,7 @@ from aioexpect import ClosedError, ConnectionLostError
 from aioexpect._streams import CLOSE_GRACE, streams_transport
 from aioexpect._transport import Transport
 
-from .helpers import serve
+from .helpers import serve, wait_until
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -111,6 +111,45 @@ async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
             with pytest.raises(ConnectionLostError):  # a reset is not EOF either
                 await s.read_all()
             assert s.buffer == " partial output"
+
+
+async def test_from_streams_wait_waits_for_the_peer_to_close() -> None:
+    # wait() returned None at once on a live stream session; it now waits for
+    # the connection's end (end of file, or a reset), with the same deadline.
+    async def closes_on_bye(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"hello\n")
+        await reader.readuntil(b"bye\n")
+        writer.write(b"last words\n")
+
+    async with serve(closes_on_bye) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with aioexpect.Session.from_streams(reader, writer, timeout=0.2) as s:
+            await s.expect_exact("hello\n")
+            with pytest.raises(aioexpect.ExpectTimeout, match=r"timed out waiting for streams"):
+                await s.wait()
+            await s.sendline("bye")
+            assert await s.wait(timeout=10) is None
+            assert await s.read_all() == "last words\n"  # (wait() takes nothing)
+            assert await s.wait() is None  # at once, ended
+
+
+async def test_from_streams_wait_sees_the_end_only_after_the_output_before_it() -> None:
+    async def flood_and_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"y" * 1_000_000)
+        await writer.drain()
+
+    async with serve(flood_and_close) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with aioexpect.Session.from_streams(reader, writer, max_buffer=2000) as s:
+            await wait_until(lambda: len(s.buffer) >= 2000, "the output filled max_buffer")
+            with pytest.raises(aioexpect.ExpectTimeout, match="filled max_buffer") as info:
+                await s.wait(timeout=0.1)
+            assert "end of the connection is not seen" in str(info.value)
+            got = 0
+            while chunk := await s.read_some():  # as the message advises
+                got += len(chunk)
+            assert got == 1_000_000
+            assert await s.wait(timeout=10) is None
 
 
 async def test_close_gives_up_on_a_peer_that_never_reads() -> None:

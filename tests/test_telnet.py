@@ -309,6 +309,21 @@ async def test_virtual_device_8bit_round_trip_one_prompt_per_line() -> None:
         assert (m.before + m.after).count("r1#") == 4, m.before
 
 
+async def test_wait_waits_for_the_connection_to_end() -> None:
+    # wait() on a live telnet session returned None at once, and never timed
+    # out: a telnet session has no exit status, so wait() now waits for the
+    # connection's end (the session's end of file), with the same deadline.
+    device = VirtualDevice("r1", commands={"show x": "x\n"})
+    async with serve_telnet(device) as server, connect(server.port, timeout=0.2) as s:
+        await s.expect_prompt(timeout=10)
+        with pytest.raises(aioexpect.ExpectTimeout, match=r"timed out waiting for telnet .* end"):
+            await s.wait()
+        assert await s.execute("show x", timeout=10) == "x\n"  # (still usable)
+        await s.sendline("exit")  # the device closes the connection
+        assert await s.wait(timeout=10) is None
+        assert (s.exit_status, s.signal_status) == (None, None)
+
+
 async def test_a_bytes_session_declines_charset_instead_of_rejecting_the_offer(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
