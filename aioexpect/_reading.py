@@ -439,9 +439,11 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
     remaining = session._alarm.suspend()
     session._sink = sink
     try:
-        pending = session._buffer.text() if keep else take_all(session)
+        buffer = session._buffer
+        pending = buffer.text() if keep else buffer.consume(len(buffer))
         if pending:
             sink(pending)
+        session._space_freed()  # (what was held back follows it: to the sink)
         yield
     finally:
         session._sink = None

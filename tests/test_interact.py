@@ -376,3 +376,37 @@ async def test_a_terminal_without_a_size_at_first_is_followed_once_it_has_one(
         await resize_seen(outer, 40, 120)
         await outer.send("\x1d")
         assert await outer.wait() == 0
+
+
+FULL = r"""
+import asyncio, sys, aioexpect
+
+async def main():
+    shell = "seq 1 1000; read x; echo GOT$x; exec cat"
+    async with aioexpect.spawn("sh", ["-c", shell], timeout=10, max_buffer=1000) as s:
+        while len(s.buffer) < 1000:  # the program reads nothing: reading pauses
+            await asyncio.sleep(0.01)
+        print("INTERACT-START", flush=True)
+        await s.interact()
+        await s.sendline("after")
+        m = await s.expect_exact("after\r\nafter\r\n")
+        print("\r\nPROGRAM-READ", repr(m.before), flush=True)
+
+aioexpect.run(main()) if sys.argv[1] == "uvloop" else asyncio.run(main())
+"""
+
+
+async def test_interact_with_a_full_buffer_shows_everything_in_order(tmp_path: Path, aio_loop: str):
+    # The output held back behind the full buffer was shown first, and the
+    # buffered text after it, out of order.
+    script = tmp_path / "full.py"
+    script.write_text(FULL)
+    async with aioexpect.spawn(sys.executable, [str(script), aio_loop], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START\r\n")
+        shown = (await outer.expect_exact("1000\r\n")).before
+        assert shown + "1000\r\n" == "".join(f"{n}\r\n" for n in range(1, 1001))
+        await outer.send("zz\r")
+        await outer.expect_exact("GOTzz\r\n")
+        await outer.send("\x1d")
+        await outer.expect_exact("PROGRAM-READ ''")  # nothing shown comes again
+        assert await outer.wait() == 0
