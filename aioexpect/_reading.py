@@ -160,31 +160,41 @@ class PeekBuffer(Buffer):
 
 
 async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
-    """Read from the transport into the session until EOF, error or close."""
+    """Read from the transport into the session until EOF, error or close.
+    What a read brought that no longer fits (a ``divert`` ended while it
+    was under way) waits here, before anything read later."""
+    rest = b""
     try:
         while True:
             session = ref()
             if session is None:
                 return
-            room = DEFAULT_READ_SIZE
-            if session._sink_full:
-                room = 0
-            elif session.max_buffer is not None:
-                room = min(room, session.max_buffer - len(session._buffer))
-            if room <= 0:
+            free = room(session)
+            if free == 0:
                 space.clear()
                 del session
                 await space.wait()
                 continue
+            if rest:
+                data, rest = (rest, b"") if free is None else (rest[:free], rest[free:])
+                session._on_data(data)
+                del session
+                continue
             del session
-            data = await transport.read(room)
+            data = await transport.read(
+                DEFAULT_READ_SIZE if free is None else min(free, DEFAULT_READ_SIZE)
+            )
             session = ref()
             if session is None:
                 return
             if not data:
                 session._on_eof()
                 return
-            session._on_data(data)
+            free = room(session)
+            if free is not None and free < len(data):
+                data, rest = data[:free], data[free:]
+            if data:
+                session._on_data(data)
             del session
     except ClosedError:
         return
@@ -194,6 +204,18 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
         session = ref()
         if session is not None and not session._closed:
             session._on_eof(exc)
+
+
+def room(session: Session) -> int | None:
+    """How many more characters the session takes now (``None``: no bound):
+    0 while its sink is behind (``_sink_full``); while diverted, what
+    arrives goes to the sink, not the buffer, so ``max_buffer`` does not
+    count (an ``attach`` leaves the program's buffer full)."""
+    if session._sink_full:
+        return 0
+    if session._sink is not None or session.max_buffer is None:
+        return None
+    return max(0, session.max_buffer - len(session._buffer))
 
 
 def info(session: Session) -> dict[str, Any]:
@@ -376,13 +398,12 @@ def receivers(
             if session._held:
                 session._held += data
             else:  # decode straight from ``data``; copy only what must wait
-                room = len(data)
-                if session.max_buffer is not None:
-                    room = max(0, session.max_buffer - len(session._buffer))
-                if room:
-                    session._on_data(data[:room] if room < len(data) else data)
-                if room < len(data):
-                    session._held = bytes(data[room:])
+                free = room(session)
+                fits = len(data) if free is None else min(free, len(data))
+                if fits:
+                    session._on_data(data[:fits] if fits < len(data) else data)
+                if fits < len(data):
+                    session._held = bytes(data[fits:])
             return feed_held(session)
         except Exception as exc:  # reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
@@ -405,15 +426,13 @@ def feed_held(session: Session) -> bool:
     # Room is counted in characters and taken in bytes: multi-byte text
     # fills less than it takes, so go on until the buffer is full.
     while session._held and not session._closed:
-        held = session._held
-        room = (
-            len(held) if session.max_buffer is None else session.max_buffer - len(session._buffer)
-        )
-        if room <= 0:
+        held, free = session._held, room(session)
+        if free == 0:
             break
-        session._held = held[room:]
+        fits = len(held) if free is None else free
+        session._held = held[fits:]
         try:
-            session._on_data(held[:room])
+            session._on_data(held[:fits])
         except Exception as exc:  # (strict decoding) reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
             session._held = b""
@@ -421,18 +440,15 @@ def feed_held(session: Session) -> bool:
             return False
     if not session._held and session._end is not None and not session._eof:
         session._on_eof(session._end[0])
-    return (
-        not session._held
-        and not session._sink_full
-        and (session.max_buffer is None or len(session._buffer) < session.max_buffer)
-    )
+    return not session._held and room(session) != 0
 
 
 @contextlib.contextmanager
 def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterator[None]:
     """``Session.divert``: the buffered data (consumed, or a copy with
     ``keep``), then everything received, goes to ``sink``; a pending
-    reader's deadline is suspended meanwhile."""
+    reader's deadline is suspended meanwhile.  Reading goes on whatever
+    the buffer holds (``room``): the sink takes it, after the buffered data."""
     if session._sink is not None:
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter

@@ -337,9 +337,7 @@ class Session:
         return None
 
     def _space_freed(self) -> None:
-        if self._sink_full:
-            return
-        if self.max_buffer is None or len(self._buffer) < self.max_buffer:
+        if _reading.room(self) != 0:
             self._space.set()
             if self._pump_task is None and not self._closed and _reading.feed_held(self):
                 self.transport.resume_receiving()
@@ -535,8 +533,10 @@ class Session:
 
         Used by ``interact`` and the console's ``attach``.  What is buffered
         goes to ``sink`` first: consumed, or with ``keep`` a copy, left for
-        the program.  The deadline of a pending read is suspended meanwhile,
-        so the program that was waiting continues where it was.
+        the program (reading goes on even when that copy fills
+        ``max_buffer``: the sink takes what comes).  The deadline of a
+        pending read is suspended meanwhile, so the program that was
+        waiting continues where it was.
         """
         self._check_open()
         return _reading.divert(self, sink, keep)

@@ -1,7 +1,9 @@
 """An attached session that floods a console client which does not read: the
 session stops reading (back-pressure) instead of filling the program's
 memory, the client gets everything in order once it reads, and what it did
-not get is the program's again after a detach, a disconnect or a shutdown."""
+not get is the program's again after a detach, a disconnect or a shutdown.
+And the other way round: a program's full buffer does not hold back the
+client attached to it."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pytest
 
 import aioexpect
 from aioexpect import start_console_server
-from tests.helpers import wait_until
+from tests.helpers import opened, read_until, wait_until
 
 LINES = 200_000  # 100 bytes each: 20 MB
 WIDTH = 100
@@ -162,3 +164,68 @@ async def test_closing_the_session_while_held_back_ends_the_attach(tmp_path: Any
             assert EXPECTED.startswith(got.decode())  # as far as it was read, in order
             writer.write(b"'console goes on'\n")
             assert await read_to(reader, b">>> ") == b"'console goes on'\n"
+
+
+#: What a program that reads nothing has buffered when it is attached to.
+FULL = 1000
+NUMBERS = "".join(f"{n}\r\n" for n in range(1, 1001))  # 4,893 characters through a pty
+
+
+async def upto(reader: asyncio.StreamReader, marker: bytes) -> bytes:
+    """Everything up to ``marker`` (excluded); what follows stays unread."""
+    async with asyncio.timeout(LIMIT):
+        return (await reader.readuntil(marker))[: -len(marker)]
+
+
+async def test_attaching_to_a_program_s_full_buffer_shows_the_session_live(tmp_path: Any) -> None:
+    # Reading stayed paused for the program's full buffer: the client saw
+    # the buffered text, and then nothing, not even the answer to its input.
+    shell = "seq 1 1000; read x; echo GOT$x; exec cat"
+    spawned = aioexpect.spawn("sh", ["-c", shell], timeout=LIMIT, max_buffer=FULL)
+    async with spawned as s, served("tcp", s, tmp_path) as server:
+        await wait_until(lambda: len(s.buffer) == FULL, "the program's buffer is full")
+        async with slow_client(server) as (reader, writer):
+            writer.write(b"await attach(s)\n")
+            await upto(reader, b"Ctrl-] detaches\r\n")
+            shown = await upto(reader, b"1000\r\n")
+            assert shown.decode() + "1000\r\n" == NUMBERS
+            writer.write(b"zz\n")
+            await upto(reader, b"GOTzz\r\n")
+            writer.write(b"\x1d")
+            await upto(reader, f"\nsession #{s.id} detached\n>>> ".encode())
+        # What it had buffered is still the program's (console.rst); what the
+        # client was shown afterwards is not.
+        assert s.buffer == NUMBERS[:FULL]
+        assert (await s.expect(aioexpect.FULL_BUFFER)).before == NUMBERS[:FULL]
+        await s.sendline("after")
+        assert (await s.expect_exact("after\r\nafter\r\n")).before == ""
+
+
+async def test_a_full_buffer_attached_over_a_pump_stays_within_max_buffer_after(
+    tmp_path: Any,
+) -> None:
+    # A transport that is read (not pushed): the same freeze; and a read
+    # started while attached must not overfill the buffer once detached.
+    first = "".join(f"{n:05d}\n" for n in range(1000)).encode()  # 6,000 bytes
+    later = "".join(f"L{n:04d}\n" for n in range(500)).encode()  # 3,000 bytes
+    async with opened(limit=64, max_buffer=FULL, timeout=LIMIT) as (s, peer):
+        writing = asyncio.ensure_future(peer.write(first))
+        await wait_until(lambda: len(s.buffer) == FULL, "the program's buffer is full")
+        async with served("tcp", s, tmp_path) as server, slow_client(server) as (reader, writer):
+            writer.write(b"await attach(s)\n")
+            await upto(reader, b"Ctrl-] detaches\r\n")
+            assert await upto(reader, b"00999\n") + b"00999\n" == first
+            await writing
+            writer.write(b"zz\n")
+            assert await read_until(peer, b"zz\n") == b"zz\n"
+            await peer.write(b"GOTzz\n")
+            await upto(reader, b"GOTzz\n")
+            writer.write(b"\x1d")
+            await upto(reader, f"\nsession #{s.id} detached\n>>> ".encode())
+        await peer.write(later)  # the session's read was under way: it took it
+        assert s.buffer == first[:FULL].decode()  # max_buffer holds
+        got = (await s.expect(aioexpect.FULL_BUFFER)).before
+        assert got == first[:FULL].decode()
+        while len(got) < FULL + len(later):
+            got += await s.read_some()
+        assert got == (first[:FULL] + later).decode()
