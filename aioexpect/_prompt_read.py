@@ -26,7 +26,9 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}\Z"
+#: After a prompt's last character: spaces and control sequences, and
+#: readline's wrap after a prompt as wide as the terminal (`` \r``).
+END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}(?:(?<= )\r)?\Z"
 
 
 @dataclasses.dataclass
@@ -140,10 +142,12 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     sequences, as a line editor may add: a ``\x1b[K``), at the end of the
     last line, the last such start in it.  It finds the prompt of a new
     directory after output that ends in a space (``cd /tmp && printf 'w '``),
-    which no driver pattern, anchored at a line start, can.  The middle holds
-    no more spaces than the learned one's (a directory, not ``root@vm:/srv
-    50% #`` in a command's output).  Not for a prompt of several lines
-    (JunOS's context line above it): the driver's patterns find it changed."""
+    which no driver pattern, anchored at a line start, can.  Its middle is
+    free at a line's start (a directory with spaces: no driver pattern takes
+    it); glued to output it holds no more spaces than the learned one's (a
+    directory, not ``copy to root@vm:/srv 50% #`` in a command's output).
+    Not for a prompt of several lines (JunOS's context line above it): the
+    driver's patterns find it changed."""
     if "\n" in prompt:
         return None
     head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
@@ -151,10 +155,18 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     if head_end is None or end is None or end.start() < head_end:
         return None
     head = re.escape(prompt[:head_end])
+    free = rf"(?:(?!{head})[^\r\n]){{0,200}}"  # (the last such start)
     spaces = min(3, prompt.count(" ", head_end, end.start()))
     word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
-    middle = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
-    return re.compile(rf"{head}{middle}{re.escape(prompt[end.start()])}{END}")
+    glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
+    return re.compile(
+        rf"(?:{_LINE_START}{head}{free}|{head}{glued}){re.escape(prompt[end.start()])}{END}"
+    )
+
+
+#: A line's start, and the control sequences a line editor may put there
+#: (bash's bracketed paste mode: ``\x1b[?2004h``).
+_LINE_START = r"(?:\A|(?<=[\r\n]))(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]){0,4}"
 
 
 def _visible_end(text: str, count: int) -> int | None:

@@ -868,7 +868,7 @@ async def test_output_that_only_resembles_a_changed_prompt_is_output(
     env = dict(os.environ, PS1=ps1, TERM="xterm", INPUTRC=str(tmp_path / "inputrc"))
     cases = [
         (f"copy to {user}@vmhost:/srv 50%% {sign}", f"copy to {user}@vmhost:/srv 50% {sign}"),
-        (f"{user}@vmhost: build {sign}", f"{user}@vmhost: build {sign}"),
+        (f"see {user}@vmhost: build {sign}", f"see {user}@vmhost: build {sign}"),
         (f"\\033[01;32m[{sign * 5}", f"[{sign * 5}"),  # (execute drops control sequences)
     ]
     async with aioexpect.spawn(
@@ -881,6 +881,21 @@ async def test_output_that_only_resembles_a_changed_prompt_is_output(
             assert out == f"{shown} done\n"
             assert await s.execute("echo in-step") == "in-step\n"
         assert await s.execute("cd / && printf 'w '") == "w "  # (the change still found)
+        (tmp_path / "a b").mkdir()  # and on a line of its own, with a space
+        assert await s.execute(f"cd '{tmp_path}/a b'") == ""
+        assert await s.execute("echo in-step") == "in-step\n"
+
+
+async def test_a_prompt_as_wide_as_the_terminal(tmp_path: Path) -> None:
+    # readline moves past the right margin with ' \r' after the prompt:
+    # execute timed out, and every later one too.
+    env = dict(os.environ, PS1="p" * 78 + "# ", TERM="xterm")
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, dimensions=(24, 80), timeout=10
+    ) as s:
+        await s.expect_prompt()
+        assert await s.execute("echo one") == "one\n"
+        assert await s.execute("echo two") == "two\n"
 
 
 async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:

@@ -52,6 +52,8 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),
+    # as wide as the terminal: readline moves to the next line with ' \r'
+    ("wrapped", UNIX, LS, "root@host:/srv/" + "d" * 63 + "#  \r"),
     (
         "zsh-redraw",
         UNIX,
@@ -93,6 +95,8 @@ NOT_PROMPTS = [
     "Progress: 50%\r\n  100%\r\n",
     "Downloading file.iso 45%\r\n",
     "copied to /tmp/x 100%\r\n",
+    "fetch\r\n45%\r",
+    "fetch\r\n45% \r\r\n",
     "=> done\r\n>>> \r\n",
     "  # comment\r\n",
     "interface Gi0/1 # shut\r\n",

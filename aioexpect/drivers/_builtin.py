@@ -21,6 +21,8 @@ __all__ = ["BUILTIN", "prompt_pattern"]
 # session resumes each search just that far before the end of what it
 # already searched: linear time also on output with very long lines.
 
+#: readline's wrap after a prompt as wide as the terminal: `` \r``.
+_WRAP = r"(?:(?<= )\r)?"
 #: A short control sequence: CSI (colours, modes), charset, keypad,
 #: save/restore cursor, shift in/out, bell.
 _CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x07\x0e\x0f]"
@@ -31,8 +33,10 @@ _C = f"(?:{_CSI}){{0,4}}"
 #: or after backspaces (a pager prompt erased, then the prompt on its line).
 _SOL = r"(?:^|(?<=[\r\x08]))"
 #: After the prompt character: at most two spaces and control sequences, then
-#: nothing (the device waits for input).
-_END = rf"{_C}(?: {_C}){{0,2}}\Z"
+#: nothing (the device waits for input) -- but for the space and carriage
+#: return with which readline moves to the next line a prompt that ends
+#: exactly at the terminal's right margin.
+_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
 #: are shaped like ``router>``, but the shell waits for the rest of a command.
 _ZSH_PS2 = (
