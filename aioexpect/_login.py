@@ -70,23 +70,32 @@ async def login(
     require_prompts(session)
     deadline = Deadline(timeout)
     state = state_of(session)
+    seen: list[str] = []  # what each step of the dialog consumed
+    sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
     try:
-        m, seen = await _dialog(session, username, password, deadline)
+        m = await _dialog(session, username, password, deadline, seen, sent)
     except BaseException:
-        # No prompt came (rejected, timed out, cancelled): the next execute
-        # must not type its command into the question still asked (an
-        # ``enable`` asking ``Password:`` again), but read to a prompt first.
-        owe(session)
+        # No prompt came (rejected, timed out, cancelled) after the dialog
+        # began: the next execute must not type its command into the
+        # question still asked (an ``enable`` asking ``Password:`` again),
+        # but read to a prompt first.  Nothing asked nor sent: nothing owed.
+        if seen or any(sent.values()):
+            owe(session)
         raise
-    guess_driver(session, seen)
+    guess_driver(session, "".join(seen))
     state.synced = True
     await run_init(session, state, deadline)
     return m
 
 
 async def _dialog(
-    session: Session, username: str | None, password: str | None, deadline: Deadline
-) -> tuple[Match, str]:
+    session: Session,
+    username: str | None,
+    password: str | None,
+    deadline: Deadline,
+    seen: list[str],
+    sent: dict[str, int],
+) -> Match:
     groups: dict[str, list[re.Pattern[str]]] = {
         "prompt": prompts_of(session),
         "user": patterns_of(session, "login_patterns"),
@@ -95,8 +104,6 @@ async def _dialog(
         "question": [_QUESTION],
         "failure": patterns_of(session, "login_failure_patterns"),
     }
-    sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
-    seen: list[str] = []
     while True:
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
@@ -113,7 +120,7 @@ async def _dialog(
         kind = kinds[m.index]
         if kind == "prompt":
             text = "".join(seen)
-            return with_before(m, text[: len(text) - len(m.after)]), text
+            return with_before(m, text[: len(text) - len(m.after)])
         asked = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + asked)
         sent[kind] += 1

@@ -292,6 +292,17 @@ async def test_the_privilege_escalation_recipe_in_the_docs_works() -> None:
         assert "s3cret" not in s.buffer
 
 
+async def test_a_login_that_times_out_with_nothing_asked_owes_no_prompt() -> None:
+    # The prompt was read already and nothing asks: every later execute
+    # said "not sent ... may still be running" until something was sent.
+    async with unique_bash() as s:
+        assert await s.execute("echo ready") == "ready\n"
+        with pytest.raises(ExpectTimeout):
+            await s.login(password="x", timeout=0.3)
+        assert await s.execute("echo after") == "after\n"
+        assert await s.execute("echo again") == "again\n"
+
+
 async def test_login_answers_enable_and_a_rejection_leaves_the_question_asked() -> None:
     async with enable_device(timeout=30) as s:
         await s.execute("show privilege")
