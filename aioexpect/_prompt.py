@@ -23,6 +23,7 @@ from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectEr
 from ._match import Match
 from ._matcher import alternation
 from ._prompt_read import (
+    WAYS_OUT,
     Deadline,
     PromptState,
     at_prompt,
@@ -30,6 +31,7 @@ from ._prompt_read import (
     guess_driver,
     more_within,
     prompts_of,
+    question_kind,
     questions,
     read_to_prompt,
     require_prompts,
@@ -61,14 +63,11 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     return with_before(m, before)
 
 
-#: What ``execute``'s ``AuthenticationError`` for a login question says to do.
-WAY_OUT = (
-    "log in with login(username, password) (connect_telnet() does on opening, given"
-    " username= and password=), or answer it with send_secret()"
-)
+#: ``first_prompt``'s default: what fits the question asked (``WAYS_OUT``).
+BY_QUESTION = ""
 
 
-async def first_prompt(session: Session, timeout: float | None, way_out: str = WAY_OUT) -> None:
+async def first_prompt(session: Session, timeout: float | None, way_out: str = BY_QUESTION) -> None:
     """Read a fresh session to its first prompt and consume it, as ``execute``
     does before its first command (``run_many`` before the job): a login
     question with nothing after it is an ``AuthenticationError`` whose
@@ -148,7 +147,7 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
 
 
 async def _sync(
-    session: Session, state: PromptState, deadline: Deadline, way_out: str = WAY_OUT
+    session: Session, state: PromptState, deadline: Deadline, way_out: str = BY_QUESTION
 ) -> None:
     """Get to a prompt before sending anything.
 
@@ -216,7 +215,12 @@ async def _catch_up(session: Session, state: PromptState, deadline: Deadline, wa
             continue  # output that only paused there ("user:"): read on
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
         line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
-        asked = escape(session.redact((line + session.buffer).strip()))
+        question = line + session.buffer
+        asked = escape(session.redact(question.strip()))
+        if not way_out:  # (BY_QUESTION)
+            way_out = WAYS_OUT[question_kind(session, question) or "login"]
+            if way_out is WAYS_OUT["login"]:
+                way_out += ", or answer it with send_secret()"
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 

@@ -365,24 +365,15 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
     if not isinstance(text, str):
         return None
     tail = text[-_QUESTION_TAIL:]
-    kind = next(
-        (kind for kind in ("password", "login") if _asks(session, f"{kind}_patterns", tail)),
-        None,
-    )
+    kind = question_kind(session, tail)
     if kind is None:
         return None
     line = re.split(r"[\r\n]", tail)[-1].strip()
     asked = escape(session.redact(line))
     if isinstance(exc, ExpectEOF):
         why = f"the peer asked {asked!r} (a login question) and then ended"
-    elif kind == "password":
-        why = (
-            f"the peer asks {asked!r}, which is no prompt: answer it with"
-            " send_secret(password), then expect_prompt() (or call login(password=...),"
-            " which does both and stops at a rejection)"
-        )
     else:
-        why = f"the peer asks {asked!r}, which is no prompt: log in with login(username, password)"
+        why = f"the peer asks {asked!r}, which is no prompt: {WAYS_OUT[kind]}"
     return type(exc)(f"{exc}; {why}", before=exc.before, patterns=exc.patterns)
 
 
@@ -390,9 +381,27 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
 #: is one short line: the shipped ones are at most about 100 characters).
 _QUESTION_TAIL = 300
 
+#: What to do about a question (by ``question_kind``) that is no prompt.
+WAYS_OUT = {
+    "password": (
+        "answer it with send_secret(password), then expect_prompt() (or call"
+        " login(password=...), which does both and stops at a rejection)"
+    ),
+    "login": (
+        "log in with login(username, password) (connect_telnet() does on opening,"
+        " given username= and password=)"
+    ),
+}
 
-def _asks(session: Session, field: str, tail: str) -> bool:
-    return any(p.search(tail) for p in patterns_of(session, field))
+
+def question_kind(session: Session, text: str) -> str | None:
+    """``"password"`` or ``"login"`` if ``text`` ends with such a question of
+    the session's driver (its colours aside: ``\x1b[1mPassword:``), else ``None``."""
+    plain = strip_ansi(text)
+    for kind in ("password", "login"):
+        if any(p.search(plain) for p in patterns_of(session, f"{kind}_patterns")):
+            return kind
+    return None
 
 
 def with_before(m: Match, before: str) -> Match:

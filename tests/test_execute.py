@@ -267,6 +267,15 @@ async def test_execute_facing_a_password_question_says_how_to_answer_it() -> Non
         assert await s.execute("show privilege") == "Current privilege level is 15\n"
 
 
+async def test_a_coloured_password_question_is_named_too() -> None:
+    async with unique_bash() as s:
+        asking = "printf '\\033[1;31mPassword:\\033[0m '; read -s q; echo got-$q"
+        with pytest.raises(ExpectTimeout, match=r"asks .*Password:.*send_secret\(password\)"):
+            await s.execute(asking, timeout=0.5)
+        await s.send_secret("pw")
+        assert (await s.expect_prompt()).before.endswith("got-pw\r\n")
+
+
 def _docs_recipe() -> dict[str, Any]:
     """The privilege escalation recipe of docs/drivers.rst, as ``recipe(s, enable_password)``."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "drivers.rst").read_text()
@@ -930,8 +939,11 @@ async def test_a_password_question_after_a_time_out_is_never_typed_into() -> Non
         with pytest.raises(ExpectTimeout):
             await s.execute(asking, timeout=0.2)
         for _ in range(2):
-            with pytest.raises(aioexpect.AuthenticationError, match="Password:"):
+            with pytest.raises(aioexpect.AuthenticationError, match="Password:") as info:
                 await s.execute("echo second", timeout=10)
+            # the way out of a password question (sudo, enable), not a login's
+            assert "send_secret(password), then expect_prompt()" in str(info.value)
+            assert "connect_telnet" not in str(info.value)
         await s.send_secret("s3cret")
         assert (await s.expect_prompt()).before.endswith("got-s3cret\r\n")
         assert await s.execute("echo third") == "third\n"

@@ -312,6 +312,16 @@ async def test_password_asked_again_is_a_rejection() -> None:
         assert got == ["pw-123456"] and "pw-123456" not in str(info.value)
 
 
+async def test_ios_bad_secrets_after_enable_is_a_rejection() -> None:
+    # IOS gives up on enable with '% Bad secrets' and shows the unprivileged
+    # prompt again: login() returned there, as if enable had worked.
+    script = [("Password: ", "line"), ("\r\n% Bad secrets\r\n\r\nr1>", "")]
+    async with dialog(script, driver="ios", timeout=30) as (s, got):
+        with pytest.raises(AuthenticationError, match="Bad secrets"):
+            await s.login(password="wrong-secret")
+        assert got == ["wrong-secret"]
+
+
 async def test_username_asked_again_is_a_rejection() -> None:
     script = [("login: ", "line"), ("Password: ", "line"), ("\r\nSorry.\r\n\r\nlogin: ", "")]
     async with dialog(script, timeout=30) as (s, _):

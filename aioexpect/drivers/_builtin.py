@@ -133,7 +133,7 @@ LOGIN = (rf"\b(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?)(?: as)? ?: ?{
 PASSWORD = (rf"\b(?:[Pp]ass(?:word|code|phrase)|PASSWORD)(?: for [^\r\n:]{{1,64}})? ?: ?{_END}",)
 LOGIN_FAILURE = (
     r"Login incorrect",
-    r"% ?(?:Login invalid|Authentication failed|Access denied|Bad passwords?)",
+    r"% ?(?:Login invalid|Authentication failed|Access denied|Bad (?:passwords?|secrets?))",
     r"[Aa]ccess denied",
     r"Permission denied",
     r"[Aa]uthentication fail(?:ed|ure)",
