@@ -357,11 +357,12 @@ class ConsoleServer(AsyncClosing):
                 process.stderr.write("this console runs no commands: connect with a terminal\n")
                 return
             stdin = SSHInput(process)
+            stdout = SSHOutput(process.stdout, terminal=process.term_type is not None)
             try:
                 status = await self._run_console(
                     stdin,
-                    SSHOutput(process.stdout, terminal=process.term_type is not None),
-                    lambda: ssh_raw_mode(process),
+                    stdout,
+                    lambda: ssh_raw_mode(process, stdout),
                     f"<console ssh {process.get_extra_info('peername')}>",
                     lambda: _ssh_size(process),
                 )

@@ -19,7 +19,7 @@ import pytest
 import aioexpect
 from aioexpect import start_console_server
 from tests.conftest import need
-from tests.helpers import resize_seen, wait_until
+from tests.helpers import opened, resize_seen, wait_until
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 
 LIMIT = 10.0
@@ -312,6 +312,57 @@ async def test_an_ssh_client_that_does_not_read_holds_an_attached_flood_back(key
         finally:
             process.close()
     assert got.replace(b"\r\n", b"\n").decode() == EXPECTED  # all of it, in order
+
+
+#: A session's output in the pieces it arrives in, and what an SSH terminal
+#: must get: the same, a pipe's lone ``\n`` as ``\r\n`` (as a pty would).
+PIECES = [
+    (b"a\r", b"a\r"),  # a line end split between two reads
+    (b"\nb\n", b"\nb\r\n"),
+    (b"x" * 80, b"x" * 80),  # ends at the terminal's last column
+    (b"y" * 10 + b"\r\n", b"y" * 10 + b"\r\n"),
+    (b"z" * 160, b"z" * 160),  # two rows, at the last column
+]
+
+
+async def test_an_attached_session_s_output_reaches_an_ssh_terminal_as_written(
+    keys: Keys,
+) -> None:
+    # asyncssh's line editor put " \b" after a write that ended at a multiple
+    # of the width, and made a split "\r" "\n" "\r\r\n": bytes the program
+    # never wrote (in a flood, depending on where reads ended).
+    async with (
+        opened(timeout=LIMIT) as (s, peer),
+        ssh_console(keys, locals={"s": s}) as server,
+        asyncssh.connect(
+            "127.0.0.1",
+            server.port,
+            username="console",
+            client_keys=[str(keys.client_key)],
+            known_hosts=str(keys.known_hosts(server.port)),
+        ) as conn,
+    ):
+        process = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(b"await attach(s)\r")
+            await read_to(process.stdout, b"Ctrl-] detaches\r\n")
+            got, expected = bytearray(), b""
+            async with asyncio.timeout(LIMIT):
+                for piece, shown in PIECES:
+                    await peer.write(piece)
+                    expected += shown
+                    while len(got) < len(expected):  # that piece came as one write
+                        got += await process.stdout.read(1 << 16)
+                await peer.write_eof()
+                end = f"\r\nsession #{s.id} ended".encode()
+                while end not in got:
+                    chunk = await process.stdout.read(1 << 16)
+                    assert chunk, f"the end before {end!r}: {bytes(got)!r}"
+                    got += chunk
+        finally:
+            process.close()
+    assert bytes(got[: got.index(end)]) == expected
 
 
 async def test_max_clients_over_ssh(keys: Keys) -> None:
