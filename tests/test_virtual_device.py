@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, AuthenticationError, ConnectError, HostKeyError
-from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+from aioexpect.testing import VirtualDevice, ask, serve_ssh, serve_telnet
 from tests.helpers import wait_until
 
 from .conftest import need
@@ -335,6 +336,223 @@ async def test_ssh_exec_request_runs_one_command() -> None:
         async with aioexpect.connect_ssh("127.0.0.1", server.port, command="nope", **options) as s:
             assert "Invalid input" in await s.read_all()
             assert await s.wait() == 1
+
+
+# -- dialogs: handlers that ask ---------------------------------------------------------------
+
+
+def enable_router(**options: Any) -> VirtualDevice:
+    """An IOS-like device: ``enable`` asks ``Password:`` (not echoed, three
+    tries), ``copy running-config startup-config`` asks for a file name and
+    ``reload`` for ``[confirm]``, then hangs up; ``show privilege`` says 1 or 15."""
+    dev = VirtualDevice("router1", prompt="{hostname}>", **options)
+
+    async def enable(command: str, m: re.Match[str]) -> str:
+        for _attempt in range(3):
+            if await ask("Password: ", secret=True) == "s3cret":
+                dev.prompt = "{hostname}#"
+                return ""
+        return "% Bad secrets"
+
+    async def copy(command: str, m: re.Match[str]) -> str:
+        name = await ask("Destination filename [startup-config]? ") or "startup-config"
+        return f"Building configuration...\n[OK] {name}"
+
+    async def reload(command: str, m: re.Match[str]) -> str:
+        if (await ask("Proceed with reload? [confirm]")).strip() not in ("", "y"):
+            return ""
+        raise EOFError("reloading")  # the device restarts: the connection ends
+
+    def privilege(command: str, m: re.Match[str]) -> str:
+        return f"Current privilege level is {15 if dev.render_prompt().endswith('#') else 1}"
+
+    dev.add_command("enable", enable)
+    dev.add_command("copy running-config startup-config", copy)
+    dev.add_command("reload", reload)
+    dev.add_command("show privilege", privilege)
+    return dev
+
+
+def connect(serve: Any, server: Any, **options: Any) -> Any:
+    """A session to ``server`` (started by ``serve``), ``driver="ios"``."""
+    if serve is serve_ssh:
+        options["known_hosts"] = server.known_hosts
+    opener = aioexpect.connect_ssh if serve is serve_ssh else aioexpect.connect_telnet
+    return opener("127.0.0.1", server.port, driver="ios", timeout=10, **options)
+
+
+both = pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+
+
+async def test_respond_gives_a_dialogs_answers_and_shows_it() -> None:
+    dev = enable_router()
+    answer = await dev.respond("copy running-config startup-config", answers=["backup"])
+    assert answer == "Destination filename [startup-config]? backup\n" + (
+        "Building configuration...\n[OK] backup\n"
+    )
+    answer = await dev.respond("enable", answers=["wr0ng", "s3cret"])
+    assert answer == "Password: \nPassword: \n"  # secret: the answers are not shown
+    assert await dev.respond("show privilege") == "Current privilege level is 15\n"
+    dev = enable_router()
+    with pytest.raises(EOFError, match="no answer left for 'Password: '"):
+        await dev.respond("enable", answers=["wr0ng"])
+    with pytest.raises(RuntimeError, match=r"respond\(command, answers="):
+        await dev.respond("enable")  # no one to ask
+    with pytest.raises(TypeError):
+        await dev.respond("enable", answers="s3cret")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await ask(b"Password: ")  # type: ignore[arg-type]
+    assert await dev.respond("show privilege", answers=[]) == "Current privilege level is 1\n"
+
+
+@both
+async def test_enable_asks_a_password_that_is_not_echoed_and_asks_again(serve: Any) -> None:
+    async with serve(enable_router()) as server, connect(serve, server) as s:
+        assert await s.execute("show privilege") == "Current privilege level is 1\n"
+        await s.sendline("enable")
+        m = await s.expect(s.driver.password_patterns)
+        assert (m.before, m.after) == ("enable\r\n", "Password: ")
+        await s.send_secret("wr0ng")
+        m = await s.expect(s.driver.password_patterns)
+        assert (m.before, m.after) == ("\r\n", "Password: ")  # no echo, asked again
+        await s.send_secret("s3cret")
+        m = await s.expect_prompt()
+        assert (m.before, m.after) == ("\r\n", "router1#")  # the new prompt, privileged
+        assert await s.execute("show privilege") == "Current privilege level is 15\n"
+        await s.sendline("enable")
+        for password in ("a", "b", "c"):
+            await s.expect(s.driver.password_patterns)
+            await s.send_secret(password)
+        m = await s.expect_prompt()
+        assert m.before == "\r\n% Bad secrets\r\n" and m.after == "router1#"
+
+
+@both
+async def test_login_answers_enable_and_stops_at_the_second_question(serve: Any) -> None:
+    async with serve(enable_router()) as server, connect(serve, server) as s:
+        await s.execute("show privilege")
+        await s.sendline("enable")
+        with pytest.raises(AuthenticationError, match="asked for the password again"):
+            await s.login(password="wr0ng")
+        assert s.buffer.endswith("Password: ")  # still asked
+        assert (await s.login(password="s3cret")).after == "router1#"
+        assert await s.execute("show privilege") == "Current privilege level is 15\n"
+
+
+@both
+async def test_a_question_answered_with_text_or_enter_and_a_confirm_that_hangs_up(
+    serve: Any,
+) -> None:
+    async with serve(enable_router()) as server, connect(serve, server) as s:
+        await s.execute("show privilege")
+        await s.sendline("copy running-config startup-config")
+        await s.expect_exact("Destination filename [startup-config]? ")
+        await s.sendline("backup-config")
+        m = await s.expect_prompt()
+        assert m.before == "backup-config\r\nBuilding configuration...\r\n[OK] backup-config\r\n"
+        await s.sendline("copy running-config startup-config")
+        await s.expect_exact("? ")
+        await s.sendline("")  # Enter: the default
+        assert "[OK] startup-config\r\n" in (await s.expect_prompt()).before
+        await s.sendline("reload")
+        await s.expect_exact("Proceed with reload? [confirm]")
+        await s.sendline("n")
+        assert (await s.expect_prompt()).before == "n\r\n"  # not confirmed: still there
+        await s.sendline("reload")
+        await s.expect_exact("[confirm]")
+        await s.sendcontrol("c")  # Ctrl-C: not confirmed either
+        assert (await s.expect_prompt()).before == "^C\r\n"
+        await s.sendline("reload")
+        await s.expect_exact("[confirm]")
+        await s.sendline("")
+        m = await s.expect(EOF)
+        assert m.before == "\r\n"  # confirmed: the device went away
+
+
+@both
+async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: Any) -> None:
+    dev = VirtualDevice("r1")
+    asked, ended = asyncio.Event(), asyncio.Event()
+
+    async def hold(command: str, m: re.Match[str]) -> str:
+        asked.set()
+        try:
+            return await ask("Really? ")
+        except EOFError:
+            ended.set()
+            raise
+
+    dev.add_command("hold", hold)
+    async with serve(dev) as server:
+        async with connect(serve, server) as s:
+            await s.expect_prompt()
+            await s.sendline("hold")
+            await s.expect_exact("Really? ")
+            async with asyncio.timeout(10):
+                await asked.wait()
+            assert not ended.is_set()
+        async with asyncio.timeout(10):  # the client closed: the handler ends
+            await ended.wait()
+        async with connect(serve, server) as s:  # and the device serves on
+            await s.sendline("hold")
+            await s.expect_exact("Really? ")
+        # The server closing while a handler waits ends it too (no task left).
+
+
+def _docs_dialog() -> dict[str, Any]:
+    """The two examples of the Dialogs section of docs/testing.rst, run."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "testing.rst").read_text()
+    section = text.split("\nDialogs\n-------\n", 1)[1].split("\n- ", 1)[0]
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)
+    assert len(blocks) == 2, "the Dialogs section has a device and a test"
+    namespace: dict[str, Any] = {"aioexpect": aioexpect, "serve_telnet": serve_telnet}
+    for block in blocks:
+        exec(textwrap.dedent(block), namespace)
+    return namespace
+
+
+async def test_the_dialog_examples_in_the_docs_work() -> None:
+    namespace = _docs_dialog()
+    await namespace["test_reload_is_confirmed"]()
+    router = namespace["router"]
+    async with serve_ssh(router) as server, connect(serve_ssh, server) as s:
+        await s.expect_prompt()
+        await s.sendline("reload")
+        await s.expect_exact("[confirm]")
+        await s.sendline("n")
+        await s.expect_prompt()
+        await s.sendline("enable")
+        assert (await s.login(password="s3cret")).after == "edge1#"
+    assert await router.respond("enable", answers=["wr0ng", "s3cret"]) == "Password: \n" * 2
+
+
+async def test_an_ssh_exec_request_reads_its_answers_from_stdin() -> None:
+    async with serve_ssh(enable_router()) as server:
+        async with aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            command="copy running-config startup-config",
+            known_hosts=server.known_hosts,
+            timeout=10,
+        ) as s:
+            await s.expect_exact("Destination filename [startup-config]? ")
+            await s.sendline("backup")
+            rest = await s.read_all()
+            assert rest == "backup\r\nBuilding configuration...\r\n[OK] backup\r\n"  # a pty: echo
+            assert await s.wait() == 0
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+        ) as conn:  # no pty: no echo
+            done = await conn.run("copy running-config startup-config", input="backup\n")
+            assert done.stdout == (
+                "Destination filename [startup-config]? "
+                "Building configuration...\r\n[OK] backup\r\n"
+            )
+            proc = await conn.create_process("enable")
+            assert await proc.stdout.readexactly(10) == "Password: "
+            proc.stdin.write_eof()  # stdin ends unanswered: so does the handler
+            done = await proc.wait()
+            assert (done.stdout, done.exit_status) == ("", 0)
 
 
 # -- real clients in a pty ------------------------------------------------------------------------

@@ -4,7 +4,9 @@ The device is data (hostname, prompt, a command table, optional login,
 banner, pager); ``converse`` plays one connection's part of the dialogue over
 a ``LineIO`` (a small terminal line discipline: echo, backspace, Ctrl-C,
 ``\\r``/``\\r\\n``/``\\r\\0`` line ends), which ``serve_telnet`` and
-``serve_ssh`` build over their connections.
+``serve_ssh`` build over their connections.  A handler holds a dialog with
+``ask``, which talks to the connection being served in its task (or to the
+answers given to ``respond``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import hmac
 import inspect
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "converse", "serving"]
+__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "ask", "converse", "serving"]
 
 #: A response: a fixed text, or ``fn(command, match)`` returning the text
 #: (a coroutine function may be used too).
@@ -35,6 +37,52 @@ _ERASE_PAGER = "\b" * 10 + " " * 10 + "\b" * 10
 #: its handlers changed (``prompt``, ``hostname``), which hold for it alone.
 _connection: contextvars.ContextVar[tuple[VirtualDevice, dict[str, str]] | None]
 _connection = contextvars.ContextVar("aioexpect_virtual_connection", default=None)
+#: Whom ``ask`` asks in this task: ``fn(question, secret) -> answer``.
+_Asker = Callable[[str, bool], Awaitable[str]]
+_asker: contextvars.ContextVar[_Asker | None]
+_asker = contextvars.ContextVar("aioexpect_virtual_asker", default=None)
+
+
+async def ask(question: str, *, secret: bool = False) -> str:
+    """Within a command handler (a coroutine function): send ``question``
+    and return the line the client answers, without its line end and
+    unstripped (Enter alone: ``""``; Ctrl-C: ``"\\x03"``).
+
+    ``secret=True``: the answer is not echoed, as a device asking for a
+    password does.  It waits as long as the client takes; if the connection
+    ends first (or ``respond`` has no answer left), it raises ``EOFError``,
+    which, left to propagate, ends the handler and the connection quietly.
+    """
+    if not isinstance(question, str):
+        raise TypeError(f"a question must be a str, not {type(question).__name__}")
+    asker = _asker.get()
+    if asker is None:
+        raise RuntimeError(
+            "ask() is for the command handlers of a served VirtualDevice, "
+            "or of respond(command, answers=[...])"
+        )
+    return await asker(question, secret)
+
+
+class _Script:
+    """The answers given to ``respond``, and the dialog as a terminal shows it."""
+
+    def __init__(self, answers: Iterable[str]) -> None:
+        if isinstance(answers, str) or not isinstance(answers, Iterable):
+            raise TypeError(f"answers must be an iterable of str, not {answers!r}")
+        self._answers = list(answers)
+        if not all(isinstance(answer, str) for answer in self._answers):
+            raise TypeError(f"answers must be str, not {self._answers!r}")
+        self._answers.reverse()
+        self.transcript: list[str] = []
+
+    async def __call__(self, question: str, secret: bool) -> str:
+        self.transcript.append(question)
+        if not self._answers:
+            raise EOFError(f"no answer left for {question!r}")
+        answer = self._answers.pop()
+        self.transcript.append(("" if secret else answer) + "\n")
+        return answer
 
 
 class VirtualDevice:
@@ -47,9 +95,11 @@ class VirtualDevice:
       changes the device's, for every connection that has not changed its own.
     - ``commands``: ``{regex: response}``.  A command line (stripped) is
       answered by the first regex that matches all of it (``re.fullmatch``);
-      a response is a text, or ``fn(command, match)`` returning the text.
-      A missing final line end is added.  Unknown commands answer
-      ``% Invalid input detected at '^' marker.``, as Cisco devices do.
+      a response is a text, or ``fn(command, match)`` returning the text; a
+      coroutine function may also ``await ask(question, secret=...)`` and
+      read the answer, to hold a dialog.  A missing final line end is added.
+      Unknown commands answer ``% Invalid input detected at '^' marker.``,
+      as Cisco devices do.
     - ``login``: ``(username, password)`` or ``None`` (no login).  Checked
       by SSH password authentication over SSH, and by an in-band
       ``Username:`` / ``Password:`` dialog over telnet (three attempts).
@@ -174,11 +224,26 @@ class VirtualDevice:
                 return handler, m
         return None
 
-    async def respond(self, command: str) -> str:
+    async def respond(self, command: str, *, answers: Iterable[str] | None = None) -> str:
         """The device's answer to one command line (no echo, no prompt).
 
-        Useful to test handlers without a network.
+        Useful to test handlers without a network.  ``answers``: the lines
+        that answer the handler's ``ask`` questions, in order; the result
+        then starts with the dialog as a terminal shows it (each question,
+        its answer unless secret, a line end).  A question beyond them
+        raises ``EOFError``, as from a client that went away.
         """
+        if answers is None:
+            return await self._respond(command)
+        script = _Script(answers)
+        token = _asker.set(script)
+        try:
+            result = await self._respond(command)
+        finally:
+            _asker.reset(token)
+        return "".join(script.transcript) + result
+
+    async def _respond(self, command: str) -> str:
         command = command.strip()
         entry = self.lookup(command)
         if entry is None:
@@ -260,8 +325,9 @@ class LineIO:
             if ch is not None and "@" <= ch <= "~":
                 return
 
-    async def readline(self, *, secret: bool = False) -> str | None:
-        """One line, without its line end; ``None`` at end of file."""
+    async def readline(self, *, secret: bool = False, interrupt: str = "") -> str | None:
+        """One line, without its line end; ``None`` at end of file;
+        ``interrupt`` if Ctrl-C abandons it."""
         chars: list[str] = []
         while True:
             ch = await self._next_char()
@@ -282,7 +348,7 @@ class LineIO:
                 if self._echo():
                     self._echo_later("^C\r\n")
                 await self._flush_echo()
-                return ""
+                return interrupt
             elif ch == "\x1b":
                 await self._skip_escape()
             elif ch == "\t" or ch.isprintable():
@@ -302,17 +368,28 @@ def _crlf(text: str) -> str:
 async def converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -> None:
     """Play the device for one connection until ``exit`` or end of file
     (what its handlers change of the device holds for it alone)."""
-    with serving(device):
+    with serving(device, io):
         await _converse(device, io, in_band_login=in_band_login)
 
 
 @contextlib.contextmanager
-def serving(device: VirtualDevice) -> Iterator[None]:
-    """Within: one connection of ``device`` is served (see ``converse``)."""
+def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
+    """Within: one connection of ``device`` is served over ``io`` (see
+    ``converse``); its handlers' ``ask`` questions go to it."""
+
+    async def asker(question: str, secret: bool) -> str:
+        await io.send(_crlf(question))
+        answer = await io.readline(secret=secret, interrupt="\x03")
+        if answer is None:
+            raise EOFError(f"the client went away without answering {question!r}")
+        return answer
+
     token = _connection.set((device, {}))
+    asking = _asker.set(asker)
     try:
         yield
     finally:
+        _asker.reset(asking)
         _connection.reset(token)
 
 
@@ -338,6 +415,8 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
                 continue
         try:
             output = await device.respond(command)
+        except EOFError:  # from ask(): the client went away (or the handler hung up)
+            return
         except Exception as exc:
             _log.exception("%r: the handler of %r failed", device, command)
             output = f"% Error in the command handler: {exc!r}\n"

@@ -306,17 +306,12 @@ async def _start_ssh(
 
 
 async def _ssh_session(device: VirtualDevice, proc: asyncssh.SSHServerProcess[str]) -> int:
-    """One SSH channel: an exec request runs one command; a shell converses."""
+    """One SSH channel: an exec request runs one command (its handler's
+    questions read stdin); a shell converses."""
 
     async def send(text: str) -> None:
         proc.stdout.write(text)
         await proc.stdout.drain()
-
-    if proc.command is not None:
-        with serving(device):
-            output = await device.respond(proc.command)
-        await send(output.replace("\r\n", "\n").replace("\n", "\r\n"))
-        return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
 
     async def read() -> str:
         while True:
@@ -327,5 +322,14 @@ async def _ssh_session(device: VirtualDevice, proc: asyncssh.SSHServerProcess[st
                 continue
 
     pty = proc.term_type is not None
-    await converse(device, LineIO(read, send, echo=lambda: pty), in_band_login=False)
-    return 0
+    io = LineIO(read, send, echo=lambda: pty)
+    if proc.command is None:
+        await converse(device, io, in_band_login=False)
+        return 0
+    with serving(device, io):
+        try:
+            output = await device.respond(proc.command)
+        except EOFError:  # from ask(): stdin ended (or the handler hung up)
+            return 0
+    await send(output.replace("\r\n", "\n").replace("\n", "\r\n"))
+    return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
