@@ -28,6 +28,8 @@ from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telne
 
 from .helpers import wait_until
 from .splits import splits
+from .test_virtual_device import connect as connect_to
+from .test_virtual_device import enable_router
 
 # -- the reusable checks ---------------------------------------------------------------------
 
@@ -290,11 +292,24 @@ def _docs_recipe() -> dict[str, Any]:
     return namespace
 
 
-async def test_the_privilege_escalation_recipe_in_the_docs_works() -> None:
-    # VirtualDevice's handlers return text: they cannot ask a question and
-    # read its answer, so the recipe runs against ENABLE_DEVICE in a pty.
+@contextlib.asynccontextmanager
+async def enable_session(where: str) -> AsyncIterator[Session]:
+    """A session to a device whose ``enable`` asks a password: ENABLE_DEVICE
+    in a pty (a real program, echo off by getpass), or a VirtualDevice with
+    an ``enable`` dialog served over telnet or SSH."""
+    if where == "pty":
+        async with enable_device(timeout=30) as s:
+            yield s
+        return
+    serve = serve_ssh if where == "ssh" else serve_telnet
+    async with serve(enable_router()) as server, connect_to(serve, server) as s:
+        yield s
+
+
+@pytest.mark.parametrize("where", ["pty", "telnet", "ssh"])
+async def test_the_privilege_escalation_recipe_in_the_docs_works(where: str) -> None:
     namespace = _docs_recipe()
-    async with enable_device(timeout=30) as s:
+    async with enable_session(where) as s:
         assert await s.execute("show privilege") == "Current privilege level is 1\n"
         await namespace["recipe"](s, "s3cret")
         assert await s.execute("show privilege") == "Current privilege level is 15\n"
