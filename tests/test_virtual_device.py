@@ -400,6 +400,9 @@ async def test_respond_gives_a_dialogs_answers_and_shows_it() -> None:
         await dev.respond("enable")  # no one to ask
     with pytest.raises(TypeError):
         await dev.respond("enable", answers="s3cret")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not bytes") as bad:
+        await dev.respond("enable", answers=["s3cret", b"x"])  # type: ignore[list-item]
+    assert "s3cret" not in str(bad.value)
     with pytest.raises(TypeError):
         await ask(b"Password: ")  # type: ignore[arg-type]
     assert await dev.respond("show privilege", answers=[]) == "Current privilege level is 1\n"

@@ -71,8 +71,9 @@ class _Script:
         if isinstance(answers, str) or not isinstance(answers, Iterable):
             raise TypeError(f"answers must be an iterable of str, not {answers!r}")
         self._answers = list(answers)
-        if not all(isinstance(answer, str) for answer in self._answers):
-            raise TypeError(f"answers must be str, not {self._answers!r}")
+        for answer in self._answers:  # (not shown: an answer may be a password)
+            if not isinstance(answer, str):
+                raise TypeError(f"answers must be str, not {type(answer).__name__}")
         self._answers.reverse()
         self.transcript: list[str] = []
 
