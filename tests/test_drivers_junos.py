@@ -25,13 +25,14 @@ BANNER = "--- JUNOS 21.4R1.12 Kernel 64-bit  JNPR-12.1-20211030.8d5e5e4_buil"
 def junos_router(role: str) -> VirtualDevice:
     """A JunOS router whose answers end with the blank line and the context
     line JunOS puts before its prompt: ``role`` (``{master:0}``, or ``""``
-    on a router with one routing engine) in operational mode, ``role`` and
-    ``[edit ...]`` in configuration mode.  One connection at a time."""
+    on a router with one routing engine: the blank line alone) in
+    operational mode, ``role`` and ``[edit ...]`` in configuration mode.
+    One connection at a time."""
     level: list[str] = []  # [the configuration level] in configuration mode
 
     def context() -> str:
         if not level:
-            return f"\n{role}\n" if role else ""
+            return f"\n{role}\n" if role else "\n"  # (a blank line, then the prompt)
         where = f"[edit {level[-1]}]" if level[-1] else "[edit]"
         return f"\n{role}{where}\n"
 

@@ -80,7 +80,9 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("junos-no-blank", ("junos",), "--- JUNOS 21.4R1 Kernel\r\n", "{master:0}\r\nadmin@mx1> "),
     ("junos-lf", ("junos",), "ge-0/0/0 up up\n", "\n{linecard:2}\nadmin@ex1> "),
     ("junos-compare", ("junos",), "[edit]\r\n+  x;\r\n", "\r\n[edit]\r\nadmin@mx1# "),
-    ("junos-shell", ("generic", "junos"), "\r\n", "root@mx1:RE:0% "),
+    ("junos-shell", ("generic", "junos"), "uptime\r\n 1:00AM up 1 day\r\n", "root@mx1:RE:0% "),
+    # one routing engine, operational mode: the blank line alone
+    ("junos-no-context", ("junos",), "ge-0/0/0 up up\r\n", "\r\nadmin@mx1> "),
     ("vrp-user", ("generic", "vrp"), "display version\r\nHuawei VRP\r\n", "<HUAWEI>"),
     ("vrp-system", ("vrp",), "\r\n", "[HUAWEI]"),
     ("vrp-uncommitted", ("vrp",), "\r\n", "[~HUAWEI-GigabitEthernet0/0/1]"),

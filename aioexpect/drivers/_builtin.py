@@ -96,13 +96,15 @@ _JUNOS_ROLE = (
     r"|lost)(?::[\w\-]{1,32})?\}"
 )
 JUNOS_CONTEXT = rf"(?:{_JUNOS_ROLE}(?:{_JUNOS_EDIT})?|{_JUNOS_EDIT})"
-#: The prompt with its context line, and the blank line JunOS puts between
-#: output and context (which starts a line of its own: after ``\n``, or at
-#: the buffer start): they belong to the prompt, not to the output.  The
-#: match spans three lines, so it is searched in the last ones only (it is
-#: bounded and ends at ``\Z``: see ``_scan``).
+#: The prompt with its context line, if any, and the blank line JunOS puts
+#: between output and context (or prompt, with no context: a router with one
+#: routing engine, in operational mode); the blank line starts a line of its
+#: own (after ``\n``, or at the buffer start).  They belong to the prompt, not
+#: to the output.  The match spans three lines, so it is searched in the last
+#: ones only (it is bounded and ends at ``\Z``: see ``_scan``).
 JUNOS_CONTEXT_PROMPT = (
-    rf"(?:^(?:\r{{0,2}}\n)?|{_SOL}){JUNOS_CONTEXT}[ \t]{{0,8}}\r{{0,2}}\n{_A}{_JUNOS_BODY}{_END}"
+    rf"(?:^(?:\r{{0,2}}\n)?|{_SOL})(?:{JUNOS_CONTEXT}[ \t]{{0,8}}\r{{0,2}}\n)?"
+    rf"{_A}{_JUNOS_BODY}{_END}"
 )
 #: ``<HUAWEI>`` (user view), ``[HUAWEI]``, ``[~HUAWEI-GigabitEthernet0/0/1]``.
 VRP_PROMPT = rf"{_SOL}{_A}(?:<[~*]?{_HOST}>|\[[~*]?{_HOST}\]){_END}"
