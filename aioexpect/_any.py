@@ -41,7 +41,10 @@ async def expect_any(
     searchers = _searchers(patterns_by_session)
     loop = asyncio.get_running_loop()
     delay = _common_timeout(timeout, [s for s, _ in searchers])
-    outcome: asyncio.Future[tuple[Session, Match]] = loop.create_future()
+    end = None if delay is None else loop.time() + delay
+    #: The winner: its session, searcher, match, and how much of its buffer
+    #: had been consumed then (the match is consumed by the caller, below).
+    outcome: asyncio.Future[tuple[Session, Searcher, Match, int]] = loop.create_future()
 
     async def watch(session: Session, searcher: Searcher) -> None:
         # No deadline here: one timer for all (below), so that sessions whose
@@ -52,9 +55,8 @@ async def expect_any(
             if not outcome.done():
                 outcome.set_exception(_noted(exc, session))
         else:
-            if not outcome.done():  # no await since the match: nobody consumed meanwhile
-                _commit(session, searcher, match)
-                outcome.set_result((session, match))
+            if not outcome.done():
+                outcome.set_result((session, searcher, match, session._buffer.consumed))
 
     # Started in mapping order, each checks its buffer before it waits: of
     # matches already there at the call, the first session's wins.
@@ -67,9 +69,16 @@ async def expect_any(
         await asyncio.gather(*tasks, return_exceptions=True)
         if outcome.done() and not outcome.cancelled():
             outcome.exception()  # retrieved: no "never retrieved" warning
-    if outcome.done():
-        return outcome.result()
-    return await _at_deadline(searchers)
+    if not outcome.done():
+        return await _at_deadline(searchers)
+    session, searcher, match, consumed = outcome.result()
+    if session._buffer.consumed != consumed:  # another reader took from it meanwhile
+        left = None if end is None else max(0.0, end - loop.time())
+        return await expect_any(patterns_by_session, timeout=left)
+    # Consumed here, with no await until the return: a cancellation of
+    # expect_any up to now has left every buffer as it was.
+    _commit(session, searcher, match)
+    return session, match
 
 
 async def _at_deadline(searchers: list[tuple[Session, Searcher]]) -> tuple[Session, Match]:

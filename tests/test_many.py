@@ -291,6 +291,33 @@ async def test_expect_any_timeout_pattern_matches_at_the_deadline() -> None:
         assert a.buffer == ""
 
 
+async def test_expect_any_cancelled_at_any_step_loses_no_match() -> None:
+    # The winner's match was consumed before the caller had it: cancelled
+    # in between, 'xx ready\n' was gone from the buffer and from the result.
+    for steps in range(16):
+        (a_end, a_peer), (b_end, b_peer) = memory_pair(), memory_pair()
+        a, b = Session(a_end), Session(b_end)
+        try:
+            waiting = asyncio.ensure_future(expect_any({a: r"ready\n", b: "never"}, timeout=10))
+            while b.waiting_for is None:
+                await asyncio.sleep(0)
+            await a_peer.write(b"xx ready\nrest")
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            waiting.cancel()
+            try:
+                session, m = await waiting
+            except asyncio.CancelledError:
+                assert a.buffer == "xx ready\nrest", steps  # all of it still there
+            else:
+                assert (session, m.before + m.after, a.buffer) == (a, "xx ready\n", "rest")
+        finally:
+            for s in (a, b):
+                await s.close()
+            for peer in (a_peer, b_peer):
+                await peer.close()
+
+
 async def test_expect_any_timeout_tie_goes_to_the_first_session_every_time() -> None:
     # Both TIMEOUT patterns fall due at the one deadline: the first in the
     # mapping wins, whichever that is, on every round (not by the timers' luck).
