@@ -150,6 +150,8 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     driver's patterns find it changed."""
     if "\n" in prompt:
         return None
+    if prompt.endswith(" \r"):  # readline's wrap (see ``END``) is no part of it
+        prompt = prompt[:-1]
     head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
     end = re.search(r"[^ \x1b](?:\x1b\[[0-?]*[ -/]*[@-~]| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:

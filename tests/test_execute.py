@@ -924,13 +924,19 @@ async def test_output_that_only_resembles_a_changed_prompt_is_output(
 async def test_a_prompt_as_wide_as_the_terminal(tmp_path: Path) -> None:
     # readline moves past the right margin with ' \r' after the prompt:
     # execute timed out, and every later one too.
-    env = dict(os.environ, PS1="p" * 78 + "# ", TERM="xterm")
+    (tmp_path / "d" / "x y").mkdir(parents=True)
+    env = dict(os.environ, PS1="p" * 77 + r"\W# ", TERM="xterm")  # 80 wide in 'd'
     async with aioexpect.spawn(
-        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, dimensions=(24, 80), timeout=10
-    ) as s:
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path / "d", dimensions=(24, 80),
+        timeout=10,
+    ) as s:  # fmt: skip
         await s.expect_prompt()
         assert await s.execute("echo one") == "one\n"
         assert await s.execute("echo two") == "two\n"
+        # ... and then a new directory, with a space (the wrap is no part of
+        # the prompt learned before, whose middle is free on its own line)
+        assert await s.execute("cd 'x y'") == ""
+        assert await s.execute("echo three") == "three\n"
 
 
 async def test_a_command_still_running_after_two_time_outs_is_not_typed_into() -> None:
