@@ -312,6 +312,19 @@ async def test_password_asked_again_is_a_rejection() -> None:
         assert got == ["pw-123456"] and "pw-123456" not in str(info.value)
 
 
+async def test_coloured_questions_are_answered() -> None:
+    # '\x1b[1mPassword:': no word boundary between the colour's 'm' and 'P',
+    # so login() waited out its time-out.
+    script = [
+        ("\x1b[32mUsername:\x1b[0m ", "line"),
+        ("\x1b[1;31mPassword:\x1b[m ", "line"),
+        ("\r\nr1#", ""),
+    ]
+    async with dialog(script, timeout=30) as (s, got):
+        assert (await s.login("admin", "pw")).after == "r1#"
+        assert got == ["admin", "pw"]
+
+
 async def test_ios_bad_secrets_after_enable_is_a_rejection() -> None:
     # IOS gives up on enable with '% Bad secrets' and shows the unprivileged
     # prompt again: login() returned there, as if enable had worked.
