@@ -38,10 +38,15 @@ class Transport(abc.ABC):
     kind: str = "transport"
     #: What ``Session.sendline`` appends by default for this back end.
     linesep: str = "\n"
-    #: Whether the peer is a process whose end ``wait()`` waits for (a child,
-    #: a remote command).  Without one (a socket) ``Session.wait`` waits for
-    #: the end of the connection instead: the session's end of file.
-    has_exit_status: bool = False
+
+    @property
+    def has_exit_status(self) -> bool:
+        """Whether the peer is a process whose end ``wait()`` waits for (a
+        child, a remote command).  Without one (a socket) ``Session.wait``
+        waits for the end of the connection instead: the session's end of
+        file.  By default, whether the class overrides ``wait()``; a class
+        may say it outright (``has_exit_status = True``)."""
+        return type(self).wait is not Transport.wait
 
     @abc.abstractmethod
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:

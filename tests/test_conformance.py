@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aioexpect import ClosedError, ConnectionLostError
+from aioexpect import ClosedError, ConnectionLostError, ExpectTimeout, Session
 from aioexpect._pipes import open_pipes
 from aioexpect._pty import open_pty
 from aioexpect._streams import streams_transport
@@ -88,6 +88,21 @@ class Wrapper(Transport):
     @property
     def closed(self) -> bool:
         return self.inner.closed
+
+
+async def test_a_transport_of_ones_own_with_an_exit_status_is_waited_for() -> None:
+    # One that overrides wait() (a process of its own) but knew nothing of
+    # has_exit_status had wait() wait for its end of file first: a time-out.
+    class Process(Wrapper):
+        async def wait(self) -> int | None:
+            return 3
+
+    ours, peer = memory_pair()
+    async with Session(Process(ours), timeout=5) as s, Session(Wrapper(peer)) as t:
+        assert s.transport.has_exit_status and not t.transport.has_exit_status
+        assert await s.wait(timeout=1) == 3
+        with pytest.raises(ExpectTimeout):  # a connection: until its end
+            await t.wait(timeout=0.2)
 
 
 async def test_check_transport_catches_a_lossy_transport() -> None:
