@@ -111,8 +111,9 @@ class ConsoleServer(AsyncClosing):
         are gone: a client that does not take its output is given
         ``CLOSE_GRACE`` seconds, then its connection is dropped."""
         await self._closed.wait()
-        while self._tasks or self._telling:
-            await asyncio.gather(*self._tasks, *self._telling, return_exceptions=True)
+        me = asyncio.current_task()  # (a client's statement closing the server)
+        while others := [t for t in (*self._tasks, *self._telling) if t is not me]:
+            await asyncio.gather(*others, return_exceptions=True)
         await self._drop_unread()
         if self._listener is not None:  # (from Python 3.12, it waits for the connections)
             await self._listener.wait_closed()

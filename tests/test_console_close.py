@@ -127,3 +127,25 @@ async def test_close_over_ssh_does_not_wait_for_a_client_that_does_not_read(
             assert server.clients == 0
     finally:
         server.close()
+
+
+async def test_a_client_that_closes_the_server_and_waits_for_it() -> None:
+    # wait_closed() from a client's own statement gathered that client's
+    # task too: a RecursionError in cancelling, and both ends hung.
+    shared: dict[str, Any] = {}
+    server = await start_console_server(locals=shared)
+    shared["srv"] = server
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        await read_to(reader, b">>> ")
+        writer.write(b"srv.close(); await srv.wait_closed()\n")
+        await writer.drain()
+        await until_gone(reader)  # the statement ended that client's console too
+        async with asyncio.timeout(LIMIT):
+            await server.wait_closed()
+        assert server.clients == 0
+    finally:
+        server.close()
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()
