@@ -135,7 +135,9 @@ SHELL_ERRORS = (
 #: (``\x1b[1mPassword:``, where ``m`` and ``P`` are both word characters).
 _WORD = r"(?:\b|(?<=[0-9;\[]m))"
 LOGIN = (rf"{_WORD}(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?)(?: as)? ?: ?{_END}",)
-PASSWORD = (rf"{_WORD}(?:[Pp]ass(?:word|code|phrase)|PASSWORD)(?: for [^\r\n:]{{1,64}})? ?: ?{_END}",)
+PASSWORD = (
+    rf"{_WORD}(?:[Pp]ass(?:word|code|phrase)|PASSWORD)(?: for [^\r\n:]{{1,64}})? ?: ?{_END}",
+)
 LOGIN_FAILURE = (
     r"Login incorrect",
     r"% ?(?:Login invalid|Authentication failed|Access denied|Bad (?:passwords?|secrets?))",
