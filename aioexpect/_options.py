@@ -18,7 +18,6 @@ from ._redact import escape
 
 __all__ = [
     "MIN_CANON",
-    "as_text",
     "check_line_limit",
     "check_credentials",
     "check_peer",
@@ -246,13 +245,6 @@ def originals(patterns: Any) -> list[Any]:
     return list(patterns)
 
 
-def as_text(text: Any) -> str:
-    """A bytes session's data as text for the transcript and the logs: bytes
-    that are not UTF-8 become lone surrogates (``surrogateescape``), so the
-    transcript file gets them back as they came (see ``write_log``)."""
-    return text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
-
-
 def open_logfile(logfile: Any) -> tuple[Any, bool]:
     if logfile is None:
         return None, False
@@ -357,8 +349,9 @@ def record(log: logging.Logger, logfile: Logfile, text: str) -> None:
 def write_log(logfile: Any, text: str) -> None:
     """Append ``text`` to a text or binary logfile: a binary one (or one
     opened with ``errors="surrogateescape"``, as ``open_private`` does) gets
-    the bytes a bytes session received (see ``as_text``) as they came, a text
-    one gets U+FFFD for those that are not UTF-8."""
+    the bytes a bytes session received (decoded as UTF-8 with
+    ``surrogateescape``) as they came, a text one gets U+FFFD for those that
+    are not UTF-8."""
     try:
         if _LONE.search(text) and getattr(logfile, "errors", None) != "surrogateescape":
             logfile.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))

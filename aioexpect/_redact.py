@@ -7,6 +7,7 @@ stream holds back a tail that could be the start of a secret).
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -78,13 +79,28 @@ class Redactor:
         return len(self._secrets[0]) if self._secrets else 0
 
     def redact(self, text: Any) -> Any:
-        """``text`` (str or bytes) with every secret masked."""
+        """``text`` (str or bytes) with every secret masked: where secrets
+        overlap (``secret12`` and ``t12more`` in ``secret12more``), the
+        whole stretch they cover is one mask, so no part of either shows."""
+        spans: list[tuple[int, int]] = []
         for secret in self._secrets:
-            if isinstance(text, bytes):
-                text = text.replace(_as_bytes(secret), MASK.encode())
-            else:
-                text = text.replace(secret, MASK)
-        return text
+            needle = _as_bytes(secret) if isinstance(text, bytes) else secret
+            at = text.find(needle)
+            while at >= 0:
+                spans.append((at, at + len(needle)))
+                at = text.find(needle, at + 1)
+        if not spans:
+            return text
+        mask = MASK.encode() if isinstance(text, bytes) else MASK
+        parts, done = [], 0
+        for start, end in sorted(spans):
+            if start > done:
+                parts += [text[done:start], mask]
+            elif not parts:
+                parts.append(mask)  # (a span at 0)
+            done = max(done, end)
+        parts.append(text[done:])
+        return text[:0].join(parts)
 
     def prefix_at_end(self, text: str) -> int:
         """Length of the longest tail of ``text`` that starts some secret."""
@@ -112,13 +128,22 @@ class RedactingStream:
     logs then: a logfile attached (or DEBUG turned on) between two parts of
     an echoed secret must get neither part."""
 
-    __slots__ = ("_held", "_redactor")
+    __slots__ = ("_decoder", "_held", "_redactor")
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
         self._held = ""
+        #: A bytes session's chunks are decoded as one stream (bytes that are
+        #: not UTF-8 as lone surrogates, which ``_options.write_log`` turns back): a
+        #: character split between two chunks, within a secret, must not
+        #: keep the secret from being found.
+        self._decoder: codecs.IncrementalDecoder | None = None
 
-    def feed(self, chunk: str) -> str:
+    def feed(self, chunk: str | bytes) -> str:
+        if isinstance(chunk, bytes):
+            if self._decoder is None:
+                self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+            chunk = self._decoder.decode(chunk)
         text = self._held + chunk
         if not self._redactor:
             self._held = ""
@@ -133,4 +158,7 @@ class RedactingStream:
 
     def flush(self) -> str:
         held, self._held = self._held, ""
+        if self._decoder is not None:  # (the end: a character cut short)
+            held += self._decoder.decode(b"", final=True)
+            held = str(self._redactor.redact(held))
         return held

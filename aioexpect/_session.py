@@ -308,7 +308,7 @@ class Session:
         if not text:
             return
         if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
-            _options.record(self.log, self._logfile, self._transcript.feed(_options.as_text(text)))
+            _options.record(self.log, self._logfile, self._transcript.feed(text))
         for monitor in self._monitors:
             monitor.feed(self, text)
         if self._sink is not None:

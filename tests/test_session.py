@@ -789,6 +789,35 @@ async def test_a_transcript_attached_mid_secret_gets_none_of_it(caplog, attach):
     assert "ter2" not in transcript and "********" in transcript
 
 
+async def test_a_bytes_session_s_secret_split_inside_a_character_is_masked(tmp_path, caplog):
+    # Each chunk was decoded on its own for the transcript: 'p\xc3' and
+    # '\xa4ssw\xc3\xb6rt12' never made the secret, and both went out in clear.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    path = tmp_path / "t.log"
+    secret = "p\u00e4ssw\u00f6rt12"
+    async with opened(encoding=None, logfile=path) as (s, peer):
+        await s.send_secret(secret)
+        echo = secret.encode() + b"\r\nok\r\n"
+        for cut in (2, 7, len(echo)):  # (the first two inside '\u00e4' and '\u00f6')
+            await peer.write(echo[len(s.buffer) : cut])
+            await wait_until(lambda n=cut: len(s.buffer) == n, "a chunk of its own")
+        await s.expect_exact(b"ok\r\n")
+    logged = path.read_bytes()
+    assert logged == b"********\r\nok\r\n"  # (what was received: the echo masked)
+    assert "ssw" not in caplog.text and "rt12" not in caplog.text
+
+
+async def test_overlapping_secrets_show_no_part_of_either():
+    later = io.StringIO()
+    async with opened(logfile=later) as (s, peer):
+        await s.send_secret("secret12")
+        await s.send_secret("t12moresecret")
+        await peer.write(b"xxsecret12moresecret yy\r\n")
+        await s.expect_exact("yy\r\n")
+        assert "secre" not in repr(s) and "more" not in repr(s)
+    assert "xx******** yy" in later.getvalue() and "secre" not in later.getvalue()
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
