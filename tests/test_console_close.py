@@ -5,7 +5,6 @@ short grace, then drop its connection, instead of waiting for it for ever."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
@@ -15,7 +14,7 @@ import asyncssh
 import pytest
 
 from aioexpect import _console_server, start_console_server
-from tests.test_console_flood import read_to
+from tests.test_console_flood import read_to, slow_client
 from tests.test_console_ssh import Keys, keys  # noqa: F401  (the fixture)
 
 #: More than the (shortened) grace and any loop's slack, far less than "for ever".
@@ -37,30 +36,10 @@ def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
 async def not_reading(server: Any, line: str) -> AsyncIterator[asyncio.StreamReader]:
     """A client, at the prompt, that sends ``line`` and then reads nothing
     (its receive buffer small, so that the server's output backs up)."""
-    family = socket.AF_UNIX if server.path is not None else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    try:
-        await asyncio.get_running_loop().sock_connect(
-            sock, server.path or (server.host, server.port)
-        )
-    except BaseException:
-        sock.close()
-        raise
-    if server.path is not None:
-        reader, writer = await asyncio.open_unix_connection(sock=sock)
-    else:
-        reader, writer = await asyncio.open_connection(sock=sock)
-    try:
-        await read_to(reader, b">>> ")
+    async with slow_client(server) as (reader, writer):
         writer.write(line.encode() + b"\n")
         await writer.drain()
         yield reader
-    finally:
-        writer.close()
-        with suppress(ConnectionError):
-            await writer.wait_closed()
 
 
 async def until_gone(reader: asyncio.StreamReader) -> None:

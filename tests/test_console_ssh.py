@@ -289,17 +289,22 @@ async def test_attach_over_ssh_keeps_a_pending_read(keys: Keys) -> None:
         assert "hello" not in match.before
 
 
+def console_connection(keys: Keys, port: int) -> Any:
+    """An asyncssh connection to the console served on ``port``, as ``console``."""
+    return asyncssh.connect(
+        "127.0.0.1",
+        port,
+        username="console",
+        client_keys=[str(keys.client_key)],
+        known_hosts=str(keys.known_hosts(port)),
+    )
+
+
 async def test_an_ssh_client_that_does_not_read_holds_an_attached_flood_back(keys: Keys) -> None:
     async with (
         flooding() as s,
         ssh_console(keys, locals={"s": s}) as server,
-        asyncssh.connect(
-            "127.0.0.1",
-            server.port,
-            username="console",
-            client_keys=[str(keys.client_key)],
-            known_hosts=str(keys.known_hosts(server.port)),
-        ) as conn,
+        console_connection(keys, server.port) as conn,
     ):
         process = await conn.create_process(term_type="xterm", encoding=None)
         try:
@@ -334,13 +339,7 @@ async def test_an_attached_session_s_output_reaches_an_ssh_terminal_as_written(
     async with (
         opened(timeout=LIMIT) as (s, peer),
         ssh_console(keys, locals={"s": s}) as server,
-        asyncssh.connect(
-            "127.0.0.1",
-            server.port,
-            username="console",
-            client_keys=[str(keys.client_key)],
-            known_hosts=str(keys.known_hosts(server.port)),
-        ) as conn,
+        console_connection(keys, server.port) as conn,
     ):
         process = await conn.create_process(term_type="xterm", term_size=(80, 24), encoding=None)
         try:
