@@ -63,15 +63,12 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     return with_before(m, before)
 
 
-#: ``first_prompt``'s default: what fits the question asked (``WAYS_OUT``).
-BY_QUESTION = ""
-
-
-async def first_prompt(session: Session, timeout: float | None, way_out: str = BY_QUESTION) -> None:
+async def first_prompt(session: Session, timeout: float | None, way_out: str | None = None) -> None:
     """Read a fresh session to its first prompt and consume it, as ``execute``
     does before its first command (``run_many`` before the job): a login
     question with nothing after it is an ``AuthenticationError`` whose
-    message ends with ``way_out``, not a wait for the whole ``timeout``."""
+    message ends with ``way_out`` (``None``: what fits the question asked,
+    from ``WAYS_OUT``), not a wait for the whole ``timeout``."""
     require_prompts(session)
     await _sync(session, state_of(session), Deadline(timeout), way_out)
 
@@ -147,7 +144,7 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
 
 
 async def _sync(
-    session: Session, state: PromptState, deadline: Deadline, way_out: str = BY_QUESTION
+    session: Session, state: PromptState, deadline: Deadline, way_out: str | None = None
 ) -> None:
     """Get to a prompt before sending anything.
 
@@ -191,7 +188,9 @@ async def _sync(
     state.synced, state.late, state.owed = True, False, None
 
 
-async def _catch_up(session: Session, state: PromptState, deadline: Deadline, way_out: str) -> str:
+async def _catch_up(
+    session: Session, state: PromptState, deadline: Deadline, way_out: str | None
+) -> str:
     """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
     ``BufferFull`` for this output already) what arrives is dropped, but for
     the last ``EVIDENCE`` characters, where the prompt may begin.  A login
@@ -217,10 +216,10 @@ async def _catch_up(session: Session, state: PromptState, deadline: Deadline, wa
         line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
         question = line + session.buffer
         asked = escape(session.redact(question.strip()))
-        if not way_out:  # (BY_QUESTION)
-            way_out = WAYS_OUT[question_kind(session, question) or "login"]
-            if way_out is WAYS_OUT["login"]:
-                way_out += ", or answer it with send_secret()"
+        if way_out is None:
+            kind = question_kind(session, question) or "login"
+            also = ", or answer it with send_secret()" if kind == "login" else ""
+            way_out = WAYS_OUT[kind] + also
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 

@@ -26,9 +26,11 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
+#: A control sequence (CSI: colours, modes, erasing).
+CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
 #: After a prompt's last character: spaces and control sequences, and
 #: readline's wrap after a prompt as wide as the terminal (`` \r``).
-END = r"(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]| ){0,8}(?:(?<= )\r)?\Z"
+END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r)?\Z"
 
 
 @dataclasses.dataclass
@@ -153,7 +155,7 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     if prompt.endswith(" \r"):  # readline's wrap (see ``END``) is no part of it
         prompt = prompt[:-1]
     head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
-    end = re.search(r"[^ \x1b](?:\x1b\[[0-?]*[ -/]*[@-~]| )*\Z", prompt)
+    end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:
         return None
     head = re.escape(prompt[:head_end])
@@ -168,14 +170,14 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
 
 #: A line's start, and the control sequences a line editor may put there
 #: (bash's bracketed paste mode: ``\x1b[?2004h``).
-_LINE_START = r"(?:\A|(?<=[\r\n]))(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]){0,4}"
+_LINE_START = rf"(?:\A|(?<=[\r\n]))(?:{CSI}){{0,4}}"
 
 
 def _visible_end(text: str, count: int) -> int | None:
     """Where in ``text`` its first ``count`` characters that are not part
     of a control sequence end (``None``: it has fewer)."""
     at = 0
-    for m in re.finditer(r"\x1b\[[0-?]*[ -/]*[@-~]|.", text, re.DOTALL):
+    for m in re.finditer(rf"{CSI}|.", text, re.DOTALL):
         if len(m.group()) == 1:
             count -= 1
             at = m.end()
