@@ -40,6 +40,7 @@ from ._prompt_read import (
 )
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
+from ._stale import own_answer, unrelated
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -291,13 +292,19 @@ async def _answer(session: Session, state: PromptState, command: str, deadline: 
     """Read the answer to ``command`` (sent) up to the prompt; clean it."""
     extra = [state.continuation] if state.continuation is not None else []
     last_prompt = state.prompt_text  # what a late redraw repeats (the answer may change it)
-    raw, _m, is_prompt = await read_to_prompt(session, deadline, extra)
+    raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
     if state.redraw_due:
         state.redraw_due = False
         prompts = (last_prompt, state.prompt_text)
         raw, is_prompt = await _past_redraw(
             session, (raw, is_prompt), prompts, command, deadline, extra
         )
+    else:
+        raw, is_prompt = await own_answer(
+            session, state, (raw, m, is_prompt), command, deadline, extra
+        )
+    state.moved = unrelated(last_prompt, state.prompt_text)
+    state.echoes = bool(_output.echo_end(raw, command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
     output = _output.clean_output(raw, command)

@@ -57,6 +57,12 @@ class PromptState:
     #: front of the next command's echo.
     redraw_due: bool = False
     prompt_text: str = ""  # the last prompt read, as received
+    #: The last execute's prompt was unlike the one before it: a command
+    #: changed it, or a line of output shaped like a prompt ended the answer
+    #: early (the next answer may begin with the rest: see ``_stale``).
+    moved: bool = False
+    #: The last execute's answer began with its command's echo.
+    echoes: bool = False
 
 
 _states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()

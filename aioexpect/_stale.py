@@ -1,0 +1,139 @@
+"""An answer that begins with the end of the one before.
+
+A line of output shaped like a prompt (``router>``) that happens to end a
+chunk ends ``execute`` early: the rest of that answer, and the real prompt,
+arrive after it returned.  The next ``execute`` reads them first.  Its own
+answer begins at its command's echo after a prompt; what comes before it is
+the end of the earlier answer, which is dropped with a warning naming it
+(the logfile has it as received).  The echo may have been written twice,
+too: by the terminal, as the command was typed while the earlier one still
+ran, and again by the line editor after the prompt.
+
+Looked for only where the cascade can happen, so answers that cannot pay
+nothing: after an answer that ended at a prompt unlike the one before it
+(``PromptState.moved``: the earlier execute stopped at a line shaped like a
+prompt, or a command changed the prompt), in a session whose answers begin
+with their echo (``PromptState.echoes``), and for a command with visible
+characters.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ._ansi import strip_ansi
+from ._match import Match
+from ._prompt_read import (
+    CSI,
+    Deadline,
+    PromptState,
+    _alike,
+    _need,
+    evidence_of,
+    more_within,
+    prompts_of,
+    read_to_prompt,
+)
+from ._redact import escape
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["STALE_WAIT", "own_answer", "unrelated"]
+
+#: How long an answer with no echo at all, in a session that echoes, waits
+#: for more after its prompt: more means that prompt ended the earlier
+#: answer, and the echo follows it.
+STALE_WAIT = 0.2
+#: Prompts ahead of the echo that one answer reads past (each a line of the
+#: earlier output shaped like a prompt, and the real one).
+_MAX_STALE = 8
+#: How far before an echo its prompt is looked for (JunOS's has two lines).
+_REACH = 1000
+#: What may follow an echoed command on its line.
+_ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
+
+
+def unrelated(before: str, after: str) -> bool:
+    """Whether prompt ``after`` is unlike ``before`` (as received): not the
+    same first characters, as a new directory or mode keeps them
+    (``r1#``, ``r1(config)#``)."""
+    old, new = str(strip_ansi(before)).strip(), str(strip_ansi(after)).strip()
+    return _alike(old, new) < min(_need(old), len(old) - 1)
+
+
+async def own_answer(
+    session: Session,
+    state: PromptState,
+    answer: tuple[str, Match, bool],
+    command: str,
+    deadline: Deadline,
+    extra: list[re.Pattern[str]],
+) -> tuple[str, bool]:
+    """``answer`` (the text read up to a prompt, the prompt's match, whether
+    it was a prompt) without the end of an earlier answer in front of its
+    echo; read on past a prompt that the echo comes after."""
+    raw, m, is_prompt = answer
+    if not (state.moved and state.echoes and is_prompt and command.strip()):
+        return raw, is_prompt
+    dropped: list[str] = []
+    for _ in range(_MAX_STALE):
+        at = _echo_after_prompt(session, raw, command)
+        if at:
+            dropped.append(raw[:at])
+            raw = raw[at:]
+            break
+        if not await _echo_follows(session, command, deadline):
+            break  # the prompt that ends this answer
+        dropped.append(raw + m.after)
+        raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
+        if not is_prompt:
+            break
+    if dropped:
+        text = "".join(dropped)
+        session.log.warning(
+            "execute(%r): %d characters before its echo, the end of the answer before,"
+            " were dropped (that execute returned early, at a line of its output shaped"
+            " like a prompt; set_prompt() or set_unique_prompt() avoids it): %s",
+            escape(session.redact(command)),
+            len(text),
+            evidence_of(session, text),
+        )
+    return raw, is_prompt
+
+
+async def _echo_follows(session: Session, command: str, deadline: Deadline) -> bool:
+    """Whether ``command``'s echo follows the prompt just read, within
+    ``STALE_WAIT`` (nothing is consumed)."""
+    wait = deadline.within(STALE_WAIT)
+    while True:
+        text = _LEADING_CSI.sub("", session.buffer)
+        if text.startswith(command):
+            return True
+        if text and not command.startswith(text):
+            return False  # other output: a message after the prompt, say
+        if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
+            return False
+
+
+_LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
+
+
+def _echo_after_prompt(session: Session, raw: str, command: str) -> int:
+    """Where in ``raw`` (past its start) ``command`` is echoed right after a
+    prompt, on a line of its own; 0 if nowhere."""
+    prompts = prompts_of(session)
+    start = 1
+    while True:
+        at = raw.find(command, start)
+        if at < 0:
+            return 0
+        start = at + 1
+        if _ECHO_LINE_END.match(raw, at + len(command)) is None:
+            continue
+        reach = max(0, at - _REACH)
+        for p in prompts:
+            found = p.search(raw, reach, at)
+            if found is not None and found.end() == at:
+                return at

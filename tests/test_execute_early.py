@@ -1,0 +1,130 @@
+"""execute() after an answer that ended early.
+
+A line of output shaped like a prompt that ends a chunk ends ``execute``
+early; the rest of that answer comes later.  The next ``execute`` must
+return its own answer, not that rest (and the one after it the answer
+before), whether the rest comes before its echo, with it, or the echo
+twice (typed ahead while the earlier command ran, and again after the
+prompt).  What it drops is named in a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+
+import aioexpect
+from aioexpect import Session
+from aioexpect.testing import memory_pair
+
+EARLY = "printf 'one\\nrouter>'; sleep 0.3; printf '\\ntwo\\n'"
+
+
+def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "were dropped" in r.getMessage()]
+
+
+@pytest.mark.parametrize("term", ["dumb", "xterm"])
+async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
+    term: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The terminal echoes the next command as it is typed, while the first
+    # still runs; readline echoes it again after the real prompt.
+    env = {**os.environ, "PS1": "user@host:~$ ", "TERM": term}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute(EARLY) == "one\n"  # ended early, at 'router>'
+        assert await s.execute("echo three") == "three\n"
+        assert await s.execute("echo four") == "four\n"
+    (message,) = dropped(caplog)
+    assert "execute('echo three')" in message and "two" in message
+
+
+@contextlib.asynccontextmanager
+async def router(hold: int) -> AsyncIterator[Session]:
+    """A session to a peer that echoes a line only when it reads it (as a
+    router does, not a terminal): ``show early`` answers up to a line shaped
+    like a prompt, and the rest (the real prompt) follows once the next
+    command has arrived.  Its echo is held back ``hold`` loop turns behind
+    that prompt (0: in the same write)."""
+    ours, peer = memory_pair(limit=0)
+    session = Session(ours, timeout=5)
+    outputs = {"show clock": "12:00\r\n", "show users": "admin vty0\r\n"}
+
+    async def serve() -> None:
+        pending = b""
+        rest = ""
+        await peer.write(b"r1#")
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command = line.decode().strip()
+                if rest:  # the earlier answer's end, the prompt, then this echo
+                    if hold:
+                        await peer.write(rest.encode())
+                        for _ in range(hold):
+                            await asyncio.sleep(0)
+                        rest = ""
+                    else:
+                        command = rest + command
+                        rest = ""
+                if command == "show early":
+                    await peer.write(b"show early\r\nline one\r\nswitch>")
+                    rest = "\r\nline two\r\nr1#"
+                    continue
+                answer = outputs.get(command.rpartition("r1#")[2], "")
+                await peer.write(f"{command}\r\n{answer}r1#".encode())
+
+    task = asyncio.ensure_future(serve())
+    try:
+        yield session
+    finally:
+        await session.close()
+        await peer.close()
+        with contextlib.suppress(Exception):
+            await task
+
+
+@pytest.mark.parametrize("hold", [0, 1, 3, 10])
+async def test_the_answer_after_one_that_ended_early_is_its_own_from_a_router(
+    hold: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with router(hold) as s:
+        assert await s.execute("show clock") == "12:00\n"
+        assert await s.execute("show early") == "line one\n"  # ended early, at 'switch>'
+        assert await s.execute("show users") == "admin vty0\n"
+        assert await s.execute("show clock") == "12:00\n"
+    (message,) = dropped(caplog)
+    assert "execute('show users')" in message and "line two" in message
+
+
+async def test_commands_that_change_the_prompt_drop_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    env = {**os.environ, "PS1": r"user@host:\w\$ ", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        for directory in ("/", "/tmp", "/"):
+            assert await s.execute(f"cd {directory}") == ""
+            assert await s.execute("echo user@host:/tmp$ pwd") == "user@host:/tmp$ pwd\n"
+            assert await s.execute("pwd") == f"{directory}\n"
+    assert dropped(caplog) == []
+
+
+async def test_a_peer_that_does_not_echo_is_read_as_before() -> None:
+    ours, peer = memory_pair()
+    async with Session(ours, timeout=5) as s:
+        await peer.write(b"r1#")
+        await s.expect_exact("r1#")
+        for prompt in ("r1(config)#", "r1#"):
+            send = asyncio.ensure_future(s.execute("x"))
+            assert await peer.read() == b"x\n"
+            await peer.write(f"out\r\n{prompt}".encode())
+            assert await send == "out\n"
+    await peer.close()
