@@ -56,10 +56,10 @@ _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 
 
 def unrelated(before: str, after: str) -> bool:
-    """Whether prompt ``after`` is unlike ``before`` (as received): not the
-    same first characters, as a new directory or mode keeps them
-    (``r1#``, ``r1(config)#``)."""
-    old, new = str(strip_ansi(before)).strip(), str(strip_ansi(after)).strip()
+    """Whether prompt ``after`` is unlike ``before`` (as received): its
+    line (JunOS's context line above it aside) does not start as the other
+    does, as it does in a new directory or mode (``r1#``, ``r1(config)#``)."""
+    old, new = (str(strip_ansi(p)).strip().rpartition("\n")[2] for p in (before, after))
     return _alike(old, new) < min(_need(old), len(old) - 1)
 
 
