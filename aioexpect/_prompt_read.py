@@ -135,6 +135,9 @@ def _learn(session: Session, prompt: str) -> None:
     state.prompt_text = prompt  # (for a late redraw, whatever the patterns)
     if session._prompt_override is not None:
         return
+    # Not the blank line a pattern may take before it (JunOS's): as text of
+    # its own, its line end would be any output's last one.
+    prompt = prompt.lstrip("\r\n")
     if prompt == state.seen_text:
         return  # known already (the same prompt comes after every command)
     if len(strip_ansi(prompt).strip()) >= 3:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,6 +54,14 @@ def junos_router(role: str) -> VirtualDevice:
         device.prompt = "admin@{hostname}> "
         return "Exiting configuration mode\n" + context()
 
+    def shell(command: str, m: re.Match[str]) -> str:
+        device.prompt = "root@{hostname}:RE:0% "  # (no blank line, no context)
+        return ""
+
+    def cli(command: str, m: re.Match[str]) -> str:
+        device.prompt = "admin@{hostname}> "
+        return context()
+
     device = VirtualDevice(
         "r1",
         prompt="admin@{hostname}> ",
@@ -65,6 +74,10 @@ def junos_router(role: str) -> VirtualDevice:
             r"edit (.+)|top()": edit,
             r"show \| compare": answer(COMPARE),
             "exit configuration-mode": leave,
+            "start shell": shell,
+            "exit": cli,
+            "printf two": lambda command, m: "a\nb\n",
+            "printf blank": lambda command, m: "a\n\n",
         },
     )
     return device
@@ -99,6 +112,14 @@ DIALOG = [
     ("show | compare", COMPARE),
     ("exit configuration-mode", "Exiting configuration mode\n"),
     ("show version", VERSION),
+    # The FreeBSD shell: its prompt has no blank line before it, and its
+    # output's last line end (or blank line) is output.
+    ("start shell", ""),
+    ("printf two", "a\nb\n"),
+    ("printf blank", "a\n\n"),
+    ("printf two", "a\nb\n"),
+    ("exit", ""),
+    ("show version", VERSION),
 ]
 
 
@@ -122,3 +143,26 @@ async def test_generic_still_runs_junos_commands_context_line_and_all(transport:
         assert await s.execute("show version") == VERSION + "\n{master:0}\n"
         assert await s.execute("configure") == "Entering configuration mode\n\n{master:0}[edit]\n"
         assert await s.execute("show | compare") == COMPARE + "\n{master:0}[edit]\n"
+
+
+#: An IOS-like device whose banner ends with a blank line before its prompt.
+FAKE_IOS = """
+import sys
+OUT = {"show clock": "12:00:00.000 UTC\\n", "show users": "admin vty0\\n"}
+sys.stdout.write("Cisco IOS Software, C2900 Software\\n\\nrouter#")
+sys.stdout.flush()
+for line in sys.stdin:
+    sys.stdout.write(OUT.get(line.strip(), "") + "router#")
+    sys.stdout.flush()
+"""
+
+
+async def test_a_blank_line_before_an_ios_prompt_is_not_learned_with_it() -> None:
+    """While ``auto`` is undecided the junos patterns are in force, and one
+    takes a blank line before any prompt shaped like JunOS's (``router#``);
+    the prompt learned from it is the prompt's line alone, or every later
+    output's last line end would pass for that blank line."""
+    async with aioexpect.spawn(sys.executable, ["-c", FAKE_IOS], driver="auto", timeout=10) as s:
+        assert await s.execute("show clock") == "12:00:00.000 UTC\n"
+        assert await s.execute("show users") == "admin vty0\n"
+        assert s.driver.name == "ios"

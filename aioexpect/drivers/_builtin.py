@@ -84,7 +84,8 @@ _XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
 IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.\-/: ]{{1,60}}\))?[>#]{_END}"
 #: ``user@router> `` (operational), ``user@router# `` (configuration),
 #: ``root@router:RE:0% `` (the FreeBSD shell).
-_JUNOS_BODY = r"(?:[\w.\-]{1,64}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{0,63}[>#%]"
+_JUNOS_NAME = r"(?:[\w.\-]{1,64}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{0,63}"
+_JUNOS_BODY = rf"{_JUNOS_NAME}[>#%]"
 JUNOS_PROMPT = rf"{_SOL}{_A}{_JUNOS_BODY}{_END}"
 #: The context line JunOS prints above its prompt: the chassis role
 #: (``{master:0}``, ``{backup}``, ``{linecard:2}``, ``{primary:node0}`` in an
@@ -101,10 +102,11 @@ JUNOS_CONTEXT = rf"(?:{_JUNOS_ROLE}(?:{_JUNOS_EDIT})?|{_JUNOS_EDIT})"
 #: routing engine, in operational mode); the blank line starts a line of its
 #: own (after ``\n``, or at the buffer start).  They belong to the prompt, not
 #: to the output.  The match spans three lines, so it is searched in the last
-#: ones only (it is bounded and ends at ``\Z``: see ``_scan``).
+#: ones only (it is bounded and ends at ``\Z``: see ``_scan``).  The CLI's
+#: prompts only (``>``, ``#``): the FreeBSD shell's (``%``) has no blank line.
 JUNOS_CONTEXT_PROMPT = (
     rf"(?:^(?:\r{{0,2}}\n)?|{_SOL})(?:{JUNOS_CONTEXT}[ \t]{{0,8}}\r{{0,2}}\n)?"
-    rf"{_A}{_JUNOS_BODY}{_END}"
+    rf"{_A}{_JUNOS_NAME}[>#]{_END}"
 )
 #: ``<HUAWEI>`` (user view), ``[HUAWEI]``, ``[~HUAWEI-GigabitEthernet0/0/1]``.
 VRP_PROMPT = rf"{_SOL}{_A}(?:<[~*]?{_HOST}>|\[[~*]?{_HOST}\]){_END}"
