@@ -156,6 +156,16 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
+async def test_a_zsh_prompt_coloured_with_percent_f_is_found() -> None:
+    # zsh writes five control sequences after the \r of PROMPT_SP before
+    # the user name: %F{green}'s colour among them.
+    need_shell("zsh")
+    env = {"PS1": "%F{green}%n@%m%f:%F{blue}%~%f%# ", "PATH": "/usr/bin:/bin", "TERM": "xterm"}
+    async with aioexpect.spawn("zsh", ["-f"], env=env, cwd="/tmp", timeout=10) as s:
+        assert await s.execute("echo coloured") == "coloured\n"
+        assert await s.execute("cd /usr; echo moved") == "moved\n"
+
+
 async def test_execute_on_a_fresh_session_waits_for_the_first_prompt() -> None:
     # Typed ahead, the command would be echoed twice (by the terminal, then
     # by readline); execute waits for the prompt first.

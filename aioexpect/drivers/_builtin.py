@@ -46,7 +46,7 @@ _ZSH_PS2 = (
 )
 #: The control sequences a prompt may begin with (colours, a window title),
 #: then anything but a zsh continuation prompt.
-_A = f"(?:{ESC}){{0,4}}{_ZSH_PS2}"
+_A = f"(?:{ESC}){{0,8}}{_ZSH_PS2}"
 
 
 def prompt_pattern(body: str) -> str:
