@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: A control sequence (CSI: colours, modes, erasing).
 CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
+#: A window title (OSC), which a prompt may begin with.
+OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 #: After a prompt's last character: spaces and control sequences, and
 #: readline's wrap after a prompt as wide as the terminal (`` \r``).
 END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r)?\Z"
@@ -162,7 +164,10 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     if "\n" in prompt:
         return None
     if prompt.endswith(" \r"):  # readline's wrap (see ``END``) is no part of it
-        prompt = prompt[:-1]
+        prompt = prompt[:-2]
+    # A window title (and the modes before it) is found anywhere: it holds
+    # the directory, which changes.
+    prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
     head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
     end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:
@@ -172,9 +177,11 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     spaces = min(3, prompt.count(" ", head_end, end.start()))
     word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
     glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
-    return re.compile(
-        rf"(?:{_LINE_START}{head}{free}|{head}{glued}){re.escape(prompt[end.start()])}{END}"
-    )
+    # Its last character, and at least as many spaces after it as the
+    # learned one has: output ending in ``50% #`` is not ``... # ``.
+    last = re.escape(prompt[end.start()]) + f"(?:{CSI}){{0,4}} " * prompt.count(" ", end.start())
+    title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
+    return re.compile(rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}")
 
 
 #: A line's start, and the control sequences a line editor may put there

@@ -914,6 +914,13 @@ async def test_output_that_only_resembles_a_changed_prompt_is_output(
     cases = [
         (f"copy to {user}@vmhost:/srv 50%% {sign}", f"copy to {user}@vmhost:/srv 50% {sign}"),
         (f"see {user}@vmhost: build {sign}", f"see {user}@vmhost: build {sign}"),
+        # at a line's start, where a new directory may have spaces: the
+        # prompt's space after its sign is missing
+        (f"{user}@vmhost:/srv 50%% {sign}", f"{user}@vmhost:/srv 50% {sign}"),
+        (
+            f"start\\n{user}@vmhost: building 50%% {sign}",
+            f"start\n{user}@vmhost: building 50% {sign}",
+        ),
         (f"\\033[01;32m[{sign * 5}", f"[{sign * 5}"),  # (execute drops control sequences)
     ]
     async with aioexpect.spawn(
@@ -929,6 +936,24 @@ async def test_output_that_only_resembles_a_changed_prompt_is_output(
         (tmp_path / "a b").mkdir()  # and on a line of its own, with a space
         assert await s.execute(f"cd '{tmp_path}/a b'") == ""
         assert await s.execute("echo in-step") == "in-step\n"
+
+
+async def test_a_new_directory_under_a_prompt_with_a_window_title(tmp_path: Path) -> None:
+    # Ubuntu's PS1 starts with a window title that holds the directory: the
+    # changed prompt's start was taken from the title, and a long new
+    # directory with a space in it was never found (time-out, then "not sent").
+    ps1 = r"\[\e]0;\u@\h: \w\a\]\[\e[01;32m\]\u@vmhost\[\e[00m\]:\[\e[01;34m\]\w\[\e[00m\]\$ "
+    env = dict(os.environ, PS1=ps1, TERM="xterm")
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        await s.expect_prompt()
+        for n in (10, 100):
+            directory = tmp_path / ("a b" + "c" * n)
+            directory.mkdir()
+            assert await s.execute(f"cd '{directory}'") == ""
+            assert await s.execute("echo in-step") == "in-step\n"
+            assert await s.execute("cd ..") == ""
 
 
 async def test_a_prompt_as_wide_as_the_terminal(tmp_path: Path) -> None:
