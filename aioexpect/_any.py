@@ -16,6 +16,7 @@ from ._exceptions import ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._options import check_timeout, originals
+from ._reading import SharedDeadline, Watched
 from ._session import Session
 
 __all__ = ["expect_any"]
@@ -30,7 +31,8 @@ async def expect_any(
     that matches.  Only the winner's buffer is consumed; the others keep theirs.
 
     ``timeout`` is one deadline for all (default: the smallest of the sessions'
-    own timeouts; ``None`` waits for ever).  When several sessions match at
+    own timeouts; ``None`` waits for ever), suspended while one of the
+    sessions is attached (``divert``).  When several sessions match at
     once (at the call, or ``TIMEOUT`` patterns at the deadline), the first in
     the mapping wins.  At the deadline, if no session has a ``TIMEOUT``
     pattern, the first session's ``ExpectTimeout`` is raised.  Any other error
@@ -38,10 +40,12 @@ async def expect_any(
     errors carry a note naming the session; the other waits are cancelled,
     their buffers intact.
     """
-    searchers = _searchers(patterns_by_session)
     loop = asyncio.get_running_loop()
+    # Held by ``divert`` while one of the sessions is attached, as a
+    # session's own deadline is.
+    deadline = SharedDeadline(loop)
+    searchers = _searchers(patterns_by_session, deadline)
     delay = _common_timeout(timeout, [s for s, _ in searchers])
-    end = None if delay is None else loop.time() + delay
     #: The winner: its session, searcher, match, and how much of its buffer
     #: had been consumed then (the match is consumed by the caller, below).
     outcome: asyncio.Future[tuple[Session, Searcher, Match, int]] = loop.create_future()
@@ -61,9 +65,12 @@ async def expect_any(
     # Started in mapping order, each checks its buffer before it waits: of
     # matches already there at the call, the first session's wins.
     tasks = [loop.create_task(watch(s, searcher)) for s, searcher in searchers]
+    deadline.start(delay)
     try:
-        await asyncio.wait([outcome], timeout=delay)
+        ends: list[asyncio.Future[Any]] = [outcome, deadline.expired]
+        await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        deadline.cancel()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -73,8 +80,7 @@ async def expect_any(
         return await _at_deadline(searchers)
     session, searcher, match, consumed = outcome.result()
     if session._buffer.consumed != consumed:  # another reader took from it meanwhile
-        left = None if end is None else max(0.0, end - loop.time())
-        return await expect_any(patterns_by_session, timeout=left)
+        return await expect_any(patterns_by_session, timeout=deadline.left())
     # Consumed here, with no await until the return: a cancellation of
     # expect_any up to now has left every buffer as it was.
     _commit(session, searcher, match)
@@ -122,12 +128,14 @@ def _commit(session: Session, searcher: Searcher, match: Match) -> None:
         session._consume_match(match)
 
 
-def _searchers(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, Searcher]]:
+def _searchers(
+    patterns_by_session: Mapping[Session, Any], deadline: SharedDeadline
+) -> list[tuple[Session, Searcher]]:
     if not isinstance(patterns_by_session, Mapping):
         raise TypeError("expect_any takes a mapping {session: patterns}")
     if not patterns_by_session:
         raise ValueError("expect_any needs at least one session")
-    searchers = []
+    searchers: list[tuple[Session, Searcher]] = []
     for session, patterns in patterns_by_session.items():
         if not isinstance(session, Session):
             raise TypeError(f"expect_any keys must be Sessions, not {type(session).__name__}")
@@ -135,7 +143,7 @@ def _searchers(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session
         items = normalize_patterns(
             given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
         )
-        searchers.append((session, Searcher(items, given)))
+        searchers.append((session, Watched(items, given, deadline)))
     return searchers
 
 

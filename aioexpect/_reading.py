@@ -38,7 +38,9 @@ __all__ = [
     "Alarm",
     "AnyData",
     "PeekBuffer",
+    "SharedDeadline",
     "Waiter",
+    "Watched",
     "divert",
     "failure",
     "pump",
@@ -131,6 +133,61 @@ class Alarm:
 EXPIRED = object()
 
 
+class SharedDeadline:
+    """``expect_any``'s one deadline for the waits of several sessions:
+    ``expired`` is resolved when it passes.  ``divert`` (an ``attach``) holds
+    it while one of those sessions is diverted, as it suspends a session's
+    own deadline: the clock stops until the last hold is released."""
+
+    __slots__ = ("_handle", "_holds", "_left", "_loop", "_when", "expired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.expired: asyncio.Future[None] = loop.create_future()
+        self._handle: asyncio.TimerHandle | None = None
+        self._left: float | None = None  # seconds to go while stopped (None: no deadline)
+        self._when = 0.0  # the timer's loop time, while it runs
+        self._holds = 0
+
+    def start(self, delay: float | None) -> None:
+        """Run the clock with ``delay`` seconds to go (``None``: no deadline)."""
+        self._left = delay
+        if delay is not None and not self._holds and not self.expired.done():
+            self._when = self._loop.time() + delay
+            self._handle = self._loop.call_later(delay, self._expire)
+
+    def left(self) -> float | None:
+        """Seconds to the deadline (``None``: none)."""
+        if self._handle is None:
+            return self._left
+        return max(0.0, self._when - self._loop.time())
+
+    def hold(self) -> None:
+        self._holds += 1
+        self._stop()
+
+    def release(self) -> None:
+        self._holds -= 1
+        if not self._holds:
+            self.start(self._left)
+
+    def cancel(self) -> None:
+        """Stop for good (the wait is over); ``left()`` stays as it was."""
+        self._stop()
+        self.expired.cancel()
+
+    def _stop(self) -> None:
+        if self._handle is not None:
+            self._left = self.left()
+            self._handle.cancel()
+            self._handle = None
+
+    def _expire(self) -> None:
+        self._handle, self._left = None, 0.0
+        if not self.expired.done():
+            self.expired.set_result(None)
+
+
 class AnyData(Searcher):
     """read_some: any buffered data satisfies the wait; EOF is index 0."""
 
@@ -139,6 +196,17 @@ class AnyData(Searcher):
 
     def search(self, buf: Buffer) -> Found | None:
         return Found(-1, 0, len(buf), None, 0) if len(buf) else None
+
+
+class Watched(Searcher):
+    """The patterns of one session's wait in ``expect_any``, with the
+    deadline it shares with the others (held by ``divert``)."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self, patterns: list[Any], originals: list[Any], deadline: SharedDeadline) -> None:
+        super().__init__(patterns, originals)
+        self.deadline = deadline
 
 
 class PeekBuffer(Buffer):
@@ -447,12 +515,17 @@ def feed_held(session: Session) -> bool:
 def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterator[None]:
     """``Session.divert``: the buffered data (consumed, or a copy with
     ``keep``), then everything received, goes to ``sink``; a pending
-    reader's deadline is suspended meanwhile.  Reading goes on whatever
-    the buffer holds (``room``): the sink takes it, after the buffered data."""
+    reader's deadline is suspended meanwhile (``expect_any``'s: the one all
+    its sessions share).  Reading goes on whatever the buffer holds
+    (``room``): the sink takes it, after the buffered data."""
     if session._sink is not None:
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter
     remaining = session._alarm.suspend()
+    shared = None
+    if waiter is not None and isinstance(waiter.searcher, Watched):
+        shared = waiter.searcher.deadline
+        shared.hold()
     session._sink = sink
     try:
         buffer = session._buffer
@@ -467,6 +540,8 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         if remaining is not None and waiter is not None and waiter is session._waiter:
             loop = asyncio.get_running_loop()
             session._alarm.set(loop, loop.time() + remaining, waiter)
+        if shared is not None:
+            shared.release()
 
 
 #: Bytes waiting for a person's terminal (``interact``) or a console client

@@ -352,6 +352,31 @@ async def test_expect_any_ties_at_the_call_go_to_the_first_session_sentinels_too
             assert session is a and match.after == "go" and a.buffer == " A"
 
 
+async def test_expect_any_deadline_is_suspended_while_one_of_its_sessions_is_attached() -> None:
+    # As a single read's is (console attach diverts the session): the
+    # deadline ran on, and b's TIMEOUT won while a person was attached to a.
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        for attached in (a, b):
+            waiting = asyncio.create_task(
+                expect_any({a: "resume", b: ["never", TIMEOUT]}, timeout=0.1)
+            )
+            while b.waiting_for is None:
+                await asyncio.sleep(0)
+            got: list[str] = []
+            with attached.divert(got.append, keep=True):
+                await asyncio.sleep(0.4)  # longer than the deadline
+                assert not waiting.done()
+            if attached is a:  # after the attach, the program's read goes on
+                await pa.write(b"resume")
+                session, match = await waiting
+                assert session is a and match.after == "resume"
+            else:  # and its deadline with it
+                session, match = await waiting
+                assert session is b and match.pattern is TIMEOUT
+        assert a.buffer == "" and b.buffer == ""
+
+
 async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
     async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
         loop = asyncio.get_running_loop()
