@@ -1,8 +1,9 @@
 """Secrets: redaction of whole texts and of streams, and escaping for logs.
 
 Invariant: a registered secret never leaves ``Redactor.redact`` or
-``RedactingStream.feed`` in clear, also when it is split across chunks (the
-stream holds back a tail that could be the start of a secret).
+``RedactingStream.feed`` in clear, also when it is split across chunks: the
+stream holds back a tail that could be the start of a secret, with the
+secrets it overlaps or touches, so any split gives what one chunk gives.
 """
 
 from __future__ import annotations
@@ -74,33 +75,39 @@ class Redactor:
     def __bool__(self) -> bool:
         return self.armed
 
-    @property
-    def longest(self) -> int:
-        return len(self._secrets[0]) if self._secrets else 0
-
     def redact(self, text: Any) -> Any:
         """``text`` (str or bytes) with every secret masked: where secrets
         overlap (``secret12`` and ``t12more`` in ``secret12more``), the
         whole stretch they cover is one mask, so no part of either shows."""
+        stretches = self.stretches(text)
+        return _masked(text, stretches) if stretches else text
+
+    def stretches(self, text: Any) -> list[tuple[int, int]]:
+        """Where secrets stand in ``text``: ``(start, end)`` of each stretch
+        they cover, in order; overlapping or touching ones are one stretch
+        (one mask)."""
         spans: list[tuple[int, int]] = []
-        for secret in self._secrets:
-            needle = _as_bytes(secret) if isinstance(text, bytes) else secret
+        for needle in self._needles(text):
             at = text.find(needle)
             while at >= 0:
                 spans.append((at, at + len(needle)))
                 at = text.find(needle, at + 1)
-        if not spans:
-            return text
-        mask = MASK.encode() if isinstance(text, bytes) else MASK
-        parts, done = [], 0
-        for start, end in sorted(spans):
-            if start > done:
-                parts += [text[done:start], mask]
-            elif not parts:
-                parts.append(mask)  # (a span at 0)
-            done = max(done, end)
-        parts.append(text[done:])
-        return text[:0].join(parts)
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
+
+    @property
+    def longest(self) -> int:
+        return len(self._secrets[0]) if self._secrets else 0
+
+    def _needles(self, text: Any) -> list[Any]:
+        """The secrets as ``text`` would hold them (str or bytes)."""
+        return list(map(_as_bytes, self._secrets)) if isinstance(text, bytes) else self._secrets
 
     def prefix_at_end(self, text: str) -> int:
         """Length of the longest tail of ``text`` that starts some secret."""
@@ -111,6 +118,17 @@ class Redactor:
                     best = n
                     break
         return best
+
+
+def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
+    """``text`` with each of ``stretches`` (in order, apart) one mask."""
+    mask = MASK.encode() if isinstance(text, bytes) else MASK
+    parts, done = [], 0
+    for start, end in stretches:
+        parts += [text[done:start], mask]
+        done = end
+    parts.append(text[done:])
+    return text[:0].join(parts)
 
 
 def _as_bytes(secret: str) -> bytes:
@@ -148,17 +166,21 @@ class RedactingStream:
         if not self._redactor:
             self._held = ""
             return text
-        text = str(self._redactor.redact(text))
-        keep = self._redactor.prefix_at_end(text)
-        if keep:
-            self._held = text[-keep:]
-            return text[:-keep]
-        self._held = ""
-        return text
+        # Held back, as received: a tail that could start a secret, with any
+        # secret it overlaps or touches (a longer secret that starts with a
+        # shorter one, ``cisco`` and ``cisco123``; one that overlaps another,
+        # ``abc`` and ``cdef``: masked now, the next chunk's rest would show),
+        # so that every split gives what the text in one chunk gives.
+        stretches = self._redactor.stretches(text)
+        cut = len(text) - self._redactor.prefix_at_end(text)
+        for start, end in stretches:
+            if start < cut <= end:
+                cut = start
+        self._held = text[cut:]
+        return str(_masked(text[:cut], [(b, e) for b, e in stretches if e < cut]))
 
     def flush(self) -> str:
         held, self._held = self._held, ""
         if self._decoder is not None:  # (the end: a character cut short)
             held += self._decoder.decode(b"", final=True)
-            held = str(self._redactor.redact(held))
-        return held
+        return str(self._redactor.redact(held))

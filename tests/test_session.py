@@ -818,6 +818,37 @@ async def test_overlapping_secrets_show_no_part_of_either():
     assert "xx******** yy" in later.getvalue() and "secre" not in later.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("secrets", "text", "masked"),
+    [  # a login password and an enable secret; two pairs that overlap
+        (["cisco", "cisco123"], "pw cisco123 end\r\n", "pw ******** end\r\n"),
+        (["secret12", "t12more"], "x secret12more y\r\n", "x ******** y\r\n"),
+        (["abc", "cdef"], "x abcdef y\r\n", "x ******** y\r\n"),
+    ],
+)
+async def test_a_secret_that_starts_with_or_overlaps_another_is_masked_at_any_split(
+    caplog, secrets, text, masked
+):
+    # Masked first and held back after: a chunk ending inside the longer
+    # secret ('pw cisco', 'pw cisco1') let its rest through ('********123').
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    for cut in range(1, len(text)):
+        caplog.clear()
+        transcript = io.StringIO()
+        async with opened(logfile=transcript, secrets=secrets) as (s, peer):
+            for chunk in (text[:cut], text[cut:]):  # each one read on its own
+                await peer.write(chunk.encode())
+                await wait_until(lambda c=chunk: s.buffer.endswith(c), "the chunk arrived")
+            await s.expect_exact(text)
+        received = "".join(
+            r.getMessage().removeprefix("recv ")
+            for r in caplog.records
+            if r.getMessage().startswith("recv ")
+        )
+        assert transcript.getvalue() == masked, cut  # what one chunk gives
+        assert received == masked.replace("\r\n", "\\r\\n"), cut
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
