@@ -352,10 +352,10 @@ def _log_failure(what: str, exc: Exception) -> None:
 
 
 def tail_of(redactor: Redactor, text: Any) -> Any:
-    """The last ``EVIDENCE`` characters of ``text``, secrets masked: masked
-    before the cut, with room for the longest secret, so that no part of
-    one is left where the cut went through it."""
-    return redactor.redact(text[-(EVIDENCE + redactor.longest) :])[-EVIDENCE:]
+    """The last ``EVIDENCE`` characters of ``text`` as masked (``redact``
+    of all of it): no part of a secret is shown, also where masks shortened
+    the text or the cut went through one."""
+    return redactor.tail(text, EVIDENCE)
 
 
 def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostError:

@@ -101,9 +101,29 @@ class Redactor:
                 merged.append((start, end))
         return merged
 
-    @property
-    def longest(self) -> int:
-        return len(self._secrets[0]) if self._secrets else 0
+    def tail(self, text: Any, n: int) -> Any:
+        """The last ``n`` characters of ``redact(text)``, masked from a
+        window at the end of ``text`` (which may be long).  A secret that
+        the window's start cuts through lies within the window's first
+        ``len(secret) - 1`` characters: what is shown starts past them (and
+        past any mask there), and the window grows until that is ``n``
+        characters or it holds all of ``text``."""
+        needles = self._needles(text)
+        if not needles:
+            return text[-n:]
+        longest = max(map(len, needles))
+        width = n + longest
+        while True:
+            start = max(0, len(text) - width)
+            window = text[start:]
+            skip = longest if start else 0
+            for begin, end in self.stretches(window):
+                if begin < skip < end:
+                    skip = end
+            shown = self.redact(window[skip:])
+            if len(shown) >= n or not start:
+                return shown[-n:]
+            width *= 2
 
     def _needles(self, text: Any) -> list[Any]:
         """The secrets as ``text`` would hold them (str or bytes)."""

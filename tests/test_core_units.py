@@ -140,6 +140,18 @@ def test_redacting_stream_splits_give_what_one_chunk_gives_with_secrets_that_mee
         assert out == r.redact(data), label
 
 
+def test_tail_is_the_end_of_the_masked_text_with_no_part_of_a_secret():
+    r = Redactor()
+    r.add("correct-horse-battery-staple-42")
+    r.add("cdef")
+    for data in [
+        "zz" + "correct-horse-battery-staple-42" * 3 + "." * n + "cdefcd" for n in range(40)
+    ]:
+        for size in (1, 10, 30, 60):
+            assert r.tail(data, size) == r.redact(data)[-size:], (data, size)
+            assert r.tail(data.encode(), size) == r.redact(data.encode())[-size:]
+
+
 def test_escape_shows_control_characters():
     assert escape("a\r\n\x1b[0m\x00") == "a\\r\\n\\x1b[0m\\x00"
     assert escape(b"\xff") == "\\xff"

@@ -849,6 +849,22 @@ async def test_a_secret_that_starts_with_or_overlaps_another_is_masked_at_any_sp
         assert received == masked.replace("\r\n", "\\r\\n"), cut
 
 
+@pytest.mark.parametrize("filler", [169, 183, 200])
+async def test_evidence_shows_no_part_of_a_long_secret_where_masks_shortened_it(filler):
+    # Masked from 200 + len(secret) characters, then cut to 200: the masks
+    # made the text shorter, and the cut reached back into the secret that
+    # the window's start went through ('e-42', with 183 dots).
+    secret = "correct-horse-battery-staple-42"
+    async with opened(secrets=[secret]) as (s, peer):
+        await peer.write(f"zz{secret}{'.' * filler}{secret}.....".encode())
+        with pytest.raises(aioexpect.ExpectTimeout) as timed_out:
+            await s.expect("never", timeout=0.05)
+    shown = str(timed_out.value).split("last characters received: ")[1]
+    # The last 200 characters of it all, masked:
+    assert shown == repr(f"zz********{'.' * filler}********....."[-200:])
+    assert not any(secret[i:] in shown for i in range(len(secret) - 3))
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
