@@ -45,8 +45,15 @@ class Transport(abc.ABC):
         child, a remote command).  Without one (a socket) ``Session.wait``
         waits for the end of the connection instead: the session's end of
         file.  By default, whether the class overrides ``wait()``; a class
-        may say it outright (``has_exit_status = True``)."""
-        return type(self).wait is not Transport.wait
+        may say it outright (``has_exit_status = True``), and an instance
+        too (``self.has_exit_status = inner.has_exit_status``: a wrapper
+        whose ``wait()`` is its inner transport's)."""
+        said: bool | None = getattr(self, "_has_exit_status", None)
+        return type(self).wait is not Transport.wait if said is None else said
+
+    @has_exit_status.setter
+    def has_exit_status(self, value: bool) -> None:
+        self._has_exit_status = bool(value)
 
     @abc.abstractmethod
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:

@@ -105,6 +105,38 @@ async def test_a_transport_of_ones_own_with_an_exit_status_is_waited_for() -> No
             await t.wait(timeout=0.2)
 
 
+async def test_has_exit_status_can_be_said_per_instance_and_per_class() -> None:
+    # A wrapper whose wait() is its inner transport's overrides wait(), so
+    # it was taken for a process; saying otherwise in __init__, as the docs
+    # tell, raised AttributeError (a property with no setter).
+    class Mirror(Wrapper):
+        def __init__(self, inner: Transport) -> None:
+            super().__init__(inner)
+            self.has_exit_status = inner.has_exit_status
+
+        async def wait(self) -> int | None:
+            return await self.inner.wait()
+
+    class Process(Wrapper):
+        has_exit_status = True  # (without overriding wait())
+
+    ours, peer = memory_pair()
+    async with Session(Mirror(ours), timeout=5) as s:
+        assert not s.transport.has_exit_status
+        with pytest.raises(ExpectTimeout):  # a connection: until its end
+            await s.wait(timeout=0.2)
+        await peer.close()
+        assert await s.wait(timeout=5) is None
+    ours, peer = memory_pair()
+    async with Session(Process(ours), timeout=5) as s:
+        assert s.transport.has_exit_status
+        assert await s.wait(timeout=5) is None  # its wait(), at once
+        s.transport.has_exit_status = False  # and an instance of it otherwise
+        with pytest.raises(ExpectTimeout):
+            await s.wait(timeout=0.2)
+    await peer.close()
+
+
 async def test_check_transport_catches_a_lossy_transport() -> None:
     """The check is not vacuous: a transport that drops bytes fails it."""
 
