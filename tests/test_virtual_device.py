@@ -398,8 +398,12 @@ async def test_respond_gives_a_dialogs_answers_and_shows_it() -> None:
         await dev.respond("enable", answers=["wr0ng"])
     with pytest.raises(RuntimeError, match=r"respond\(command, answers="):
         await dev.respond("enable")  # no one to ask
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="not a str: put it in a list") as bad:
         await dev.respond("enable", answers="s3cret")  # type: ignore[arg-type]
+    assert "s3cret" not in str(bad.value)  # (an answer is often a password)
+    with pytest.raises(TypeError, match="not int") as bad:
+        await dev.respond("enable", answers=31337)  # type: ignore[arg-type]
+    assert "31337" not in str(bad.value)
     with pytest.raises(TypeError, match="not bytes") as bad:
         await dev.respond("enable", answers=["s3cret", b"x"])  # type: ignore[list-item]
     assert "s3cret" not in str(bad.value)

@@ -68,8 +68,11 @@ class _Script:
     """The answers given to ``respond``, and the dialog as a terminal shows it."""
 
     def __init__(self, answers: Iterable[str]) -> None:
-        if isinstance(answers, str) or not isinstance(answers, Iterable):
-            raise TypeError(f"answers must be an iterable of str, not {answers!r}")
+        # (the type only, never the value: an answer is often a password)
+        if isinstance(answers, str):
+            raise TypeError("answers must be an iterable of str, not a str: put it in a list")
+        if not isinstance(answers, Iterable):
+            raise TypeError(f"answers must be an iterable of str, not {type(answers).__name__}")
         self._answers = list(answers)
         for answer in self._answers:  # (not shown: an answer may be a password)
             if not isinstance(answer, str):
