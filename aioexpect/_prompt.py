@@ -32,6 +32,7 @@ from ._prompt_read import (
     more_within,
     prompts_of,
     question_kind,
+    question_line,
     questions,
     read_to_prompt,
     require_prompts,
@@ -216,7 +217,7 @@ async def _catch_up(
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
         line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
         question = line + session.buffer
-        asked = escape(session.redact(question.strip()))
+        asked = question_line(session, before + session.buffer)
         if way_out is None:
             kind = question_kind(session, question) or "login"
             also = ", or answer it with send_secret()" if kind == "login" else ""

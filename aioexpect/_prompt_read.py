@@ -384,12 +384,10 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
     text = exc.before
     if not isinstance(text, str):
         return None
-    tail = text[-_QUESTION_TAIL:]
-    kind = question_kind(session, tail)
+    kind = question_kind(session, text[-_QUESTION_TAIL:])
     if kind is None:
         return None
-    line = re.split(r"[\r\n]", tail)[-1].strip()
-    asked = escape(session.redact(line))
+    asked = question_line(session, text)
     if isinstance(exc, ExpectEOF):
         why = f"the peer asked {asked!r} (a login question) and then ended"
     else:
@@ -400,6 +398,17 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
 #: How much of the text's end a login question is looked for in (a question
 #: is one short line: the shipped ones are at most about 100 characters).
 _QUESTION_TAIL = 300
+
+
+def question_line(session: Session, text: str) -> str:
+    """The last line of ``text`` (a question, from its line's start: ``[sudo]
+    password for ann:``), at most ``_QUESTION_TAIL`` characters, stripped and
+    escaped for a message.  Secrets are masked before anything is cut away
+    (the text's start, the lines above, spaces), so that no part of one a
+    cut goes through is left in clear."""
+    tail = tail_of(session._redactor, text, _QUESTION_TAIL)
+    return escape(re.split(r"[\r\n]", tail)[-1].strip())
+
 
 #: What to do about a question (by ``question_kind``) that is no prompt.
 WAYS_OUT = {

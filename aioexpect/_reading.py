@@ -351,11 +351,11 @@ def _log_failure(what: str, exc: Exception) -> None:
         _log.error("%s", what, exc_info=exc)
 
 
-def tail_of(redactor: Redactor, text: Any) -> Any:
-    """The last ``EVIDENCE`` characters of ``text`` as masked (``redact``
-    of all of it): no part of a secret is shown, also where masks shortened
-    the text or the cut went through one."""
-    return redactor.tail(text, EVIDENCE)
+def tail_of(redactor: Redactor, text: Any, size: int = EVIDENCE) -> Any:
+    """The last ``size`` characters of ``text`` as masked (``redact`` of all
+    of it): no part of a secret is shown, also where masks shortened the
+    text or the cut went through one."""
+    return redactor.tail(text, size)
 
 
 def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostError:

@@ -383,6 +383,30 @@ async def test_a_question_named_in_a_time_out_or_end_of_file_is_redacted() -> No
         assert "hunter2" not in str(error)
 
 
+async def test_a_question_quoted_from_a_cut_line_shows_no_part_of_a_secret() -> None:
+    # The question's line was cut to its last 300 characters, and stripped,
+    # before the secret on it was masked: where the cut went through it (its
+    # last 10 characters left), or it began with a space, part of it showed.
+    secret = " Hunter2-SecretXYZ"
+    pad = "x" * (300 - len(" Password: ") - 10)
+    cut = f"printf '%s{pad} Password: ' \"$pw\""
+    spaced = "printf '%s Password: ' \"$pw\""
+    script = f"printf '$ '; IFS= read -r pw; {cut}; read -r _; {spaced}; read -r _; {cut}"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30) as s:
+        await s.expect_prompt()
+        await s.send_secret(secret)
+        with pytest.raises(ExpectTimeout, match=r"asks '\*{8}x+ Password:'") as timed_out:
+            await s.expect_prompt(timeout=1)
+        await s.sendline("on")
+        with pytest.raises(aioexpect.AuthenticationError, match=r"asks '\*{8} Password:'") as asks:
+            await s.execute("echo hi")  # (after the question stood a while)
+        await s.sendline("on")
+        with pytest.raises(aioexpect.ExpectEOF, match=r"asked '\*{8}x+ Password:'") as ended:
+            await s.expect_prompt()
+    for error in (timed_out.value, asks.value, ended.value):
+        assert "SecretXYZ"[-4:] not in str(error)
+
+
 async def test_late_output_that_pauses_like_a_question_is_read_on() -> None:
     # After a time-out, the answer goes on: "user:" at the end of a chunk, and
     # the rest a second later, is output, not a login question.
