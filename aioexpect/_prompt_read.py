@@ -425,10 +425,12 @@ WAYS_OUT = {
 
 def question_kind(session: Session, text: str) -> str | None:
     """``"password"`` or ``"login"`` if ``text`` ends with such a question of
-    the session's driver (its colours aside: ``\x1b[1mPassword:``), else ``None``."""
-    plain = strip_ansi(text)
+    the session's driver, else ``None``.  Its patterns are searched in the
+    text as received, as ``login`` searches them: a question is named as one
+    ``login`` answers only if it does (the shipped patterns allow colours
+    around the word: ``\x1b[1mPassword\x1b[0m:``)."""
     for kind in ("password", "login"):
-        if any(p.search(plain) for p in patterns_of(session, f"{kind}_patterns")):
+        if any(p.search(text) for p in patterns_of(session, f"{kind}_patterns")):
             return kind
     return None
 

@@ -323,6 +323,31 @@ async def test_coloured_questions_are_answered() -> None:
     async with dialog(script, timeout=30) as (s, got):
         assert (await s.login("admin", "pw")).after == "r1#"
         assert got == ["admin", "pw"]
+    # The colour ending before the colon: login() waited out its time-out.
+    script = [
+        ("\x1b[32mlogin\x1b[0m: ", "line"),
+        ("\x1b[1;31mPassword\x1b[m: ", "line"),
+        ("\r\nr1#", ""),
+    ]
+    async with dialog(script, timeout=30) as (s, got):
+        assert (await s.login("admin", "pw")).after == "r1#"
+        assert got == ["admin", "pw"]
+
+
+async def test_a_question_a_time_out_names_for_login_is_one_login_answers() -> None:
+    # The hint named '\x1b[1mPassword\x1b[0m: ' as a question login() answers,
+    # and login() waited out its time-out in front of it; a colour inside the
+    # word, which login() does not answer, was named too.
+    script = [("\x1b[1mPassword\x1b[0m: ", "line"), ("\r\nr1#", "")]
+    async with dialog(script, timeout=30) as (s, got):
+        with pytest.raises(ExpectTimeout, match=r"login\(password=\.\.\.\)"):
+            await s.expect_prompt(timeout=0.3)
+        assert (await s.login(password="pw")).after == "r1#"
+        assert got == ["pw"]
+    async with dialog([("\x1b[1mPass\x1b[0mword: ", "line")], timeout=30) as (s, got):
+        with pytest.raises(ExpectTimeout) as info:
+            await s.expect_prompt(timeout=0.3)
+        assert "login(" not in str(info.value)
 
 
 async def test_ios_bad_secrets_after_enable_is_a_rejection() -> None:

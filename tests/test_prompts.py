@@ -179,6 +179,45 @@ def test_set_prompt_patterns_ignore_lookalikes_in_output() -> None:
             assert found == (text[: -len("MyRouter#")], "MyRouter#"), (pattern, label)
 
 
+# Login and password questions, coloured as some devices show them (the colour
+# may end before the colon): every driver's question patterns find them,
+# however they are split; the same words in output are no question.
+QUESTIONS = [
+    ("password", "Password: "),
+    ("password", "\x1b[1mPassword:\x1b[0m "),
+    ("password", "\x1b[1mPassword\x1b[0m: "),
+    ("password", "\x1b[1;31mPassword\x1b[m\x1b[37m : "),
+    ("password", "[sudo] password for \x1b[1mann\x1b[0m: "),
+    ("password", "\x1b[1mPassword\x1b[0m for ann: "),
+    ("login", "\r\nweb1 \x1b[32mlogin\x1b[0m: "),
+    ("login", "\x1b[32mUsername\x1b[0m \x1b[1m: "),
+    ("login", "\x1b[1mlogin as\x1b[m: "),
+]
+NOT_QUESTIONS = [
+    "\x1b[1mPassword\x1b[0m: changed\r\n",
+    "Last \x1b[1mlogin\x1b[0m: Mon Jan  1 00:00:00 2024\r\n",
+    "\x1b[1mPasswords\x1b[0m: ",
+    "\x1b[1mPass\x1b[0mword: ",  # (a colour inside the word: not taken, nor named)
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), QUESTIONS, ids=range(len(QUESTIONS)))
+@pytest.mark.parametrize("name", drivers.names())
+def test_coloured_questions_are_found(kind: str, text: str, name: str) -> None:
+    patterns = getattr(drivers.get(name), f"{kind}_patterns")
+    for label, chunks in splits(text):
+        found = feed(patterns, chunks)
+        assert found is not None, f"{name}: no {kind} question in {text!r} ({label})"
+        assert visible(found[1]).endswith(":"), (name, label, found)
+
+
+@pytest.mark.parametrize("text", NOT_QUESTIONS, ids=range(len(NOT_QUESTIONS)))
+@pytest.mark.parametrize("name", drivers.names())
+def test_question_words_in_output_are_no_question(text: str, name: str) -> None:
+    d = drivers.get(name)
+    assert feed(d.login_patterns + d.password_patterns, [text]) is None, (name, text)
+
+
 # -- expect_prompt over a peer we script --------------------------------------------------
 
 

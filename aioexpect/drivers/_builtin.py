@@ -136,9 +136,16 @@ SHELL_ERRORS = (
 #: Where a question's word starts: a word boundary, or right after a colour
 #: (``\x1b[1mPassword:``, where ``m`` and ``P`` are both word characters).
 _WORD = r"(?:\b|(?<=[0-9;\[]m))"
-LOGIN = (rf"{_WORD}(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?)(?: as)? ?: ?{_END}",)
+#: Between a question's word and its colon: a colour may end there
+#: (``\x1b[1mPassword\x1b[0m: ``), before or after a space.
+_Q = rf"(?:{_CSI}){{0,2}}"
+_COLON = rf" ?{_Q}:"
+LOGIN = (
+    rf"{_WORD}(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?){_Q}(?: as)?{_COLON} ?{_END}",
+)
 PASSWORD = (
-    rf"{_WORD}(?:[Pp]ass(?:word|code|phrase)|PASSWORD)(?: for [^\r\n:]{{1,64}})? ?: ?{_END}",
+    rf"{_WORD}(?:[Pp]ass(?:word|code|phrase)|PASSWORD){_Q}(?: for [^\r\n:]{{1,64}})?"
+    rf"{_COLON} ?{_END}",
 )
 LOGIN_FAILURE = (
     r"Login incorrect",
