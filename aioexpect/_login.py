@@ -1,9 +1,11 @@
 """The login dialog of ``Session.login`` (and of the openers given
 credentials): answer username and password questions until the first prompt.
 
-Rule: credentials are sent only when asked for, each once; a second request,
-a failure message after sending, or a question it cannot answer raises
-``AuthenticationError`` at once (with the last characters received, redacted).
+Rule: credentials are sent only when asked for, each once; a failure message
+after sending, or a question it cannot answer, raises ``AuthenticationError``
+at once (with the last characters received, redacted); so does a second
+request, once nothing has followed it for ``QUESTION_WAIT`` (output may
+pause at ``Last login: ``), within the call's deadline.
 A username or password question it cannot answer stays buffered, and the
 prompt owed: the next ``execute`` names it instead of typing into it.
 """
@@ -16,13 +18,14 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import AuthenticationError
 from ._match import Match
-from ._prompt import owe, run_init
+from ._prompt import QUESTION_WAIT, owe, run_init
 from ._prompt_read import (
     END,
     Deadline,
     evidence_of,
     expect_named,
     guess_driver,
+    more_within,
     patterns_of,
     peek,
     prompts_of,
@@ -65,7 +68,8 @@ async def login(
     """Answer username/password questions until the first prompt; return its match.
 
     Rejected credentials raise ``AuthenticationError`` as soon as the device
-    says so or asks again; a yes/no question raises it at once.
+    says so, or once a question asked again has stood ``QUESTION_WAIT``; a
+    yes/no question raises it at once.
     """
     require_prompts(session)
     deadline = Deadline(timeout)
@@ -121,6 +125,8 @@ async def _dialog(
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
+        if kind in stuck and sent["user"] + sent["password"] and await _read_on(session, deadline):
+            continue  # output that only paused there ("Last login: "): read on
         asked = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + asked)
         sent[kind] += 1
@@ -130,6 +136,14 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
+
+
+async def _read_on(session: Session, deadline: Deadline) -> bool:
+    """Whether more comes after a question (buffered, not consumed) within
+    ``QUESTION_WAIT``: after a credential was sent, output may pause at
+    ``Last login: `` (a chunk's end), which only looks like the username
+    question asked again.  A question nothing follows is one."""
+    return await more_within(session, deadline, QUESTION_WAIT, beyond=len(session._buffer))
 
 
 def _check_turn(

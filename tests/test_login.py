@@ -365,6 +365,27 @@ async def test_username_asked_again_is_a_rejection() -> None:
     async with dialog(script, timeout=30) as (s, _):
         with pytest.raises(AuthenticationError, match="username again"):
             await s.login("root", "pw")
+    # Nothing after it, up to the deadline: a rejection still, not a time-out.
+    async with dialog(script, timeout=30) as (s, _):
+        with pytest.raises(AuthenticationError, match="username again"):
+            await s.login("root", "pw", timeout=0.5)
+
+
+@pytest.mark.parametrize("username", ["user", None])
+async def test_output_that_pauses_at_last_login_is_no_rejection(username: str | None) -> None:
+    # "Last login: " at a chunk's end after the password, the date a moment
+    # later, passed for the username question asked again: a login that
+    # worked raised AuthenticationError.
+    script = (
+        "printf 'web1 login: '; read -r _; printf 'Password: '; read -r _; "
+        "printf '\\r\\nLast login: '; sleep 1; "
+        "printf 'Mon Jan  1 10:00:00 from 10.0.0.1\\r\\nuser@web1:~$ '; read -r _"
+    )
+    if username is None:  # (only the password asked)
+        script = script.replace("printf 'web1 login: '; read -r _; ", "")
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30, driver="shell") as s:
+        m = await s.login(username, "pw-SeCrEt")
+        assert m.after == "user@web1:~$ " and "Last login: Mon Jan  1" in m.before
 
 
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
