@@ -479,17 +479,20 @@ async def test_a_question_answered_with_text_or_enter_and_a_confirm_that_hangs_u
 @both
 async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: Any) -> None:
     dev = VirtualDevice("r1")
-    asked, ended = asyncio.Event(), asyncio.Event()
+    asked = asyncio.Event()
+    ended: list[str] = []
 
     async def hold(command: str, m: re.Match[str]) -> str:
         asked.set()
         try:
             return await ask("Really? ")
         except EOFError:
-            ended.set()
+            ended.append(command)
+            if command == "shrug":
+                return "never mind"  # (goes on: the connection ends all the same)
             raise
 
-    dev.add_command("hold", hold)
+    dev.add_command("hold|shrug", hold)
     async with serve(dev) as server:
         async with connect(serve, server) as s:
             await s.expect_prompt()
@@ -497,13 +500,20 @@ async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: 
             await s.expect_exact("Really? ")
             async with asyncio.timeout(10):
                 await asked.wait()
-            assert not ended.is_set()
-        async with asyncio.timeout(10):  # the client closed: the handler ends
-            await ended.wait()
-        async with connect(serve, server) as s:  # and the device serves on
+            assert not ended
+        # The client closed: the handler ends.
+        await wait_until(lambda: ended == ["hold"], "the handler got EOFError")
+        async with connect(serve, server) as s, connect(serve, server) as t:
             await s.sendline("hold")
+            await t.sendline("shrug")
             await s.expect_exact("Really? ")
-        # The server closing while a handler waits ends it too (no task left).
+            await t.expect_exact("Really? ")
+            # The server closing while they ask: EOFError in their handlers
+            # too (not CancelledError: their clean-up runs), and no task left.
+            server.close()
+            async with asyncio.timeout(10):
+                await server.wait_closed()
+        assert sorted(ended) == ["hold", "hold", "shrug"]
 
 
 def _docs_dialog() -> dict[str, Any]:

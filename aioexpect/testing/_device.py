@@ -11,6 +11,7 @@ answers given to ``respond``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import hmac
@@ -20,7 +21,16 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-__all__ = ["Commands", "Handler", "LineIO", "VirtualDevice", "ask", "converse", "serving"]
+__all__ = [
+    "CLOSING",
+    "Commands",
+    "Handler",
+    "LineIO",
+    "VirtualDevice",
+    "ask",
+    "converse",
+    "serving",
+]
 
 #: A response: a fixed text, or ``fn(command, match)`` returning the text
 #: (a coroutine function may be used too).
@@ -41,6 +51,9 @@ _connection = contextvars.ContextVar("aioexpect_virtual_connection", default=Non
 _Asker = Callable[[str, bool], Awaitable[str]]
 _asker: contextvars.ContextVar[_Asker | None]
 _asker = contextvars.ContextVar("aioexpect_virtual_asker", default=None)
+#: The message with which a closing server cancels its connections' tasks:
+#: a question being asked then raises ``EOFError`` instead (see ``serving``).
+CLOSING = "aioexpect.testing: the server closes"
 
 
 async def ask(question: str, *, secret: bool = False) -> str:
@@ -50,8 +63,9 @@ async def ask(question: str, *, secret: bool = False) -> str:
 
     ``secret=True``: the answer is not echoed, as a device asking for a
     password does.  It waits as long as the client takes; if the connection
-    ends first (or ``respond`` has no answer left), it raises ``EOFError``,
-    which, left to propagate, ends the handler and the connection quietly.
+    ends first, or the server closes (or ``respond`` has no answer left), it
+    raises ``EOFError``, which, left to propagate, ends the handler and the
+    connection quietly.
     """
     if not isinstance(question, str):
         raise TypeError(f"a question must be a str, not {type(question).__name__}")
@@ -382,8 +396,13 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
     ``converse``); its handlers' ``ask`` questions go to it."""
 
     async def asker(question: str, secret: bool) -> str:
-        await io.send(_crlf(question))
-        answer = await io.readline(secret=secret, interrupt="\x03")
+        try:
+            await io.send(_crlf(question))
+            answer = await io.readline(secret=secret, interrupt="\x03")
+        except asyncio.CancelledError as exc:
+            if not _closing(exc):
+                raise
+            raise EOFError(f"the server closed while {question!r} was asked") from None
         if answer is None:
             raise EOFError(f"the client went away without answering {question!r}")
         return answer
@@ -395,6 +414,17 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
     finally:
         _asker.reset(asking)
         _connection.reset(token)
+
+
+def _closing(exc: asyncio.CancelledError) -> bool:
+    """Whether ``exc`` is the server closing, and nothing else cancelling this
+    task: then it is no longer cancelled, and ``ask`` raises ``EOFError``,
+    so that a handler's ``except EOFError:`` clean-up runs as when the client
+    goes away (the connection's reads end at once after the close)."""
+    task = asyncio.current_task()
+    if task is None or exc.args != (CLOSING,):
+        return False
+    return task.uncancel() == 0
 
 
 async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -> None:

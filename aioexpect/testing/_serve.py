@@ -23,7 +23,7 @@ import telnetlib3
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
-from ._device import LineIO, VirtualDevice, converse, serving
+from ._device import CLOSING, LineIO, VirtualDevice, converse, serving
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
@@ -76,7 +76,7 @@ class DeviceServer(AsyncClosing):
         for closer in self._closers:
             closer()
         for task in list(self._tasks):
-            task.cancel()
+            task.cancel(CLOSING)  # (a question being asked: EOFError, see ``serving``)
         if self.known_hosts is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.known_hosts)
@@ -119,7 +119,7 @@ async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceSe
     async def shell(reader: Any, writer: Any) -> None:
         server._track()
         try:
-            await _telnet_session(device, reader, writer)
+            await _telnet_session(server, reader, writer)
         except Exception as exc:
             _log.debug("telnet connection to %r ended: %r", device, exc)
         finally:
@@ -164,8 +164,10 @@ async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceSe
     return server
 
 
-async def _telnet_session(device: VirtualDevice, reader: Any, writer: Any) -> None:
+async def _telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None:
     async def read() -> str:
+        if server.closed:  # (a handler that went on after EOFError)
+            return ""
         data: str = await reader.read(_READ)
         return data
 
@@ -174,7 +176,7 @@ async def _telnet_session(device: VirtualDevice, reader: Any, writer: Any) -> No
         await writer.drain()
 
     io = LineIO(read, send, echo=lambda: bool(writer.will_echo))
-    await converse(device, io, in_band_login=True)
+    await converse(server.device, io, in_band_login=True)
 
 
 # -- SSH -----------------------------------------------------------------------------------
@@ -266,7 +268,7 @@ async def _start_ssh(
         server._track()
         status = 0
         try:
-            status = await _ssh_session(device, proc)
+            status = await _ssh_session(server, proc)
         except Exception as exc:
             _log.debug("SSH connection to %r ended: %r", device, exc)
         finally:
@@ -305,21 +307,23 @@ async def _start_ssh(
     return server
 
 
-async def _ssh_session(device: VirtualDevice, proc: asyncssh.SSHServerProcess[str]) -> int:
+async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> int:
     """One SSH channel: an exec request runs one command (its handler's
     questions read stdin); a shell converses."""
+    device = server.device
 
     async def send(text: str) -> None:
         proc.stdout.write(text)
         await proc.stdout.drain()
 
     async def read() -> str:
-        while True:
+        while not server.closed:  # (closed: a handler that went on after EOFError)
             try:
                 data: str = await proc.stdin.read(_READ)
                 return data
             except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
                 continue
+        return ""
 
     pty = proc.term_type is not None
     io = LineIO(read, send, echo=lambda: pty)
