@@ -622,3 +622,31 @@ async def test_serve_telnet_keeps_nothing_of_past_connections() -> None:
                 await s.expect_exact("r1#")
         # (telnetlib3's list of clients holds the last one until the next)
         await wait_until(lambda: alive() <= earlier + 1, "past connections are let go", limit=5)
+
+
+async def test_a_failing_handler_is_shown_and_logged_over_a_shell_and_an_exec_request(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Over an exec request it exited 0, its error logged at DEBUG only.
+    dev = VirtualDevice("r1")
+
+    async def boom(command: str, m: re.Match[str]) -> str:
+        await ask("Name? ")
+        raise ValueError("handler bug")
+
+    dev.add_command("boom", boom)
+    shown = "% Error in the command handler: ValueError('handler bug')\r\n"
+    async with serve_ssh(dev) as server:
+        async with connect(serve_ssh, server) as s:
+            await s.expect_prompt()
+            await s.sendline("boom")
+            await s.expect_exact("Name? ")
+            await s.sendline("x")
+            assert (await s.expect_prompt()).before == "x\r\n" + shown
+        async with asyncssh.connect(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+        ) as conn:
+            done = await conn.run("boom", input="x\n")
+            assert (done.stdout, done.stderr, done.exit_status) == ("Name? ", shown, 1)
+    failed = [r for r in caplog.records if "the handler of 'boom' failed" in r.getMessage()]
+    assert [r.levelname for r in failed] == ["ERROR", "ERROR"]

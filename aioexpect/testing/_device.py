@@ -29,6 +29,7 @@ __all__ = [
     "VirtualDevice",
     "ask",
     "converse",
+    "handler_failed",
     "serving",
 ]
 
@@ -452,10 +453,16 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
         except EOFError:  # from ask(): the client went away (or the handler hung up)
             return
         except Exception as exc:
-            _log.exception("%r: the handler of %r failed", device, command)
-            output = f"% Error in the command handler: {exc!r}\n"
+            output = handler_failed(device, command, exc)
         if not await _page(io, _crlf(output), page_length):
             return
+
+
+def handler_failed(device: VirtualDevice, command: str, exc: Exception) -> str:
+    """Log the exception a command handler raised (called where it is
+    caught); return what the client is shown instead of an answer."""
+    _log.exception("%r: the handler of %r failed", device, command)
+    return f"% Error in the command handler: {exc!r}\n"
 
 
 async def _page(io: LineIO, output: str, page_length: int | None) -> bool:

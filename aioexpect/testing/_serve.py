@@ -23,7 +23,7 @@ import telnetlib3
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
-from ._device import CLOSING, LineIO, VirtualDevice, converse, serving
+from ._device import CLOSING, LineIO, VirtualDevice, _crlf, converse, handler_failed, serving
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
@@ -335,5 +335,8 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
             output = await device.respond(proc.command)
         except EOFError:  # from ask(): stdin ended (or the handler hung up)
             return 0
-    await send(output.replace("\r\n", "\n").replace("\n", "\r\n"))
+        except Exception as exc:  # as over a shell, on stderr, and a failure
+            proc.stderr.write(_crlf(handler_failed(device, proc.command, exc)))
+            return 1
+    await send(_crlf(output))
     return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
