@@ -476,6 +476,46 @@ async def test_a_question_answered_with_text_or_enter_and_a_confirm_that_hangs_u
         assert m.before == "\r\n"  # confirmed: the device went away
 
 
+def confirming_router() -> VirtualDevice:
+    """``reload`` asks ``[confirm]`` and takes one key, as IOS does: ``y``
+    or Enter confirms (the device hangs up), any other key declines."""
+    dev = VirtualDevice("router1")
+
+    async def reload(command: str, m: re.Match[str]) -> str:
+        if await ask("Proceed with reload? [confirm]", key=True) not in ("", "y"):
+            return "declined"
+        raise EOFError("reloading")
+
+    dev.add_command("reload", reload)
+    return dev
+
+
+@both
+async def test_a_confirm_question_takes_one_key(serve: Any) -> None:
+    async with serve(confirming_router()) as server:
+        async with connect(serve, server) as s:
+            await s.expect_prompt()
+            for key in ("n", "\x03"):  # no line end: the key alone answers
+                await s.sendline("reload")
+                await s.expect_exact("[confirm]")
+                await s.send(key)
+                m = await s.expect_prompt()
+                assert m.before == "\r\ndeclined\r\n"  # (the key is not echoed)
+            await s.sendline("reload")
+            await s.expect_exact("[confirm]")
+            await s.send("y")
+            assert (await s.expect(EOF)).before == "\r\n"
+        async with connect(serve, server) as s:
+            await s.expect_prompt()
+            await s.sendline("reload")
+            await s.expect_exact("[confirm]")
+            await s.sendline("")  # Enter (a whole line end: one key)
+            assert (await s.expect(EOF)).before == "\r\n"
+    assert await confirming_router().respond("reload", answers=["n"]) == (
+        "Proceed with reload? [confirm]\ndeclined\n"
+    )
+
+
 @both
 async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: Any) -> None:
     dev = VirtualDevice("r1")

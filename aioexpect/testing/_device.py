@@ -48,8 +48,8 @@ _ERASE_PAGER = "\b" * 10 + " " * 10 + "\b" * 10
 #: its handlers changed (``prompt``, ``hostname``), which hold for it alone.
 _connection: contextvars.ContextVar[tuple[VirtualDevice, dict[str, str]] | None]
 _connection = contextvars.ContextVar("aioexpect_virtual_connection", default=None)
-#: Whom ``ask`` asks in this task: ``fn(question, secret) -> answer``.
-_Asker = Callable[[str, bool], Awaitable[str]]
+#: Whom ``ask`` asks in this task: ``fn(question, secret, key) -> answer``.
+_Asker = Callable[[str, bool, bool], Awaitable[str]]
 _asker: contextvars.ContextVar[_Asker | None]
 _asker = contextvars.ContextVar("aioexpect_virtual_asker", default=None)
 #: The message with which a closing server cancels its connections' tasks:
@@ -57,15 +57,18 @@ _asker = contextvars.ContextVar("aioexpect_virtual_asker", default=None)
 CLOSING = "aioexpect.testing: the server closes"
 
 
-async def ask(question: str, *, secret: bool = False) -> str:
+async def ask(question: str, *, secret: bool = False, key: bool = False) -> str:
     """Within a command handler (a coroutine function): send ``question``
     and return the line the client answers, without its line end and
     unstripped (Enter alone: ``""``; Ctrl-C: ``"\\x03"``).
 
     ``secret=True``: the answer is not echoed, as a device asking for a
-    password does.  It waits as long as the client takes; if the connection
-    ends first, or the server closes (or ``respond`` has no answer left), it
-    raises ``EOFError``, which, left to propagate, ends the handler and the
+    password does.  ``key=True``: the answer is the first key the client
+    presses, not a line (``"y"``; Enter: ``""``), as IOS's ``[confirm]``
+    takes it; it is not echoed, the line end that follows the question is.
+    It waits as long as the client takes; if the connection ends first, or
+    the server closes (or ``respond`` has no answer left), it raises
+    ``EOFError``, which, left to propagate, ends the handler and the
     connection quietly.
     """
     if not isinstance(question, str):
@@ -76,7 +79,7 @@ async def ask(question: str, *, secret: bool = False) -> str:
             "ask() is for the command handlers of a served VirtualDevice, "
             "or of respond(command, answers=[...])"
         )
-    return await asker(question, secret)
+    return await asker(question, secret, key)
 
 
 class _Script:
@@ -95,12 +98,12 @@ class _Script:
         self._answers.reverse()
         self.transcript: list[str] = []
 
-    async def __call__(self, question: str, secret: bool) -> str:
+    async def __call__(self, question: str, secret: bool, key: bool) -> str:
         self.transcript.append(question)
         if not self._answers:
             raise EOFError(f"no answer left for {question!r}")
         answer = self._answers.pop()
-        self.transcript.append(("" if secret else answer) + "\n")
+        self.transcript.append(("" if secret or key else answer) + "\n")
         return answer
 
 
@@ -344,6 +347,22 @@ class LineIO:
             if ch is not None and "@" <= ch <= "~":
                 return
 
+    async def answer_key(self) -> str | None:
+        """One key, not echoed (Enter: ``""``; Ctrl-C: ``"\\x03"``; an
+        arrow key or such is skipped); then the line end is echoed.
+        ``None`` at end of file."""
+        while True:
+            ch = await self._next_char()
+            if ch is None or ch == "\x04":
+                return None
+            if ch == "\x1b":
+                await self._skip_escape()
+                continue
+            if self._echo():
+                self._echo_later("\r\n")
+            await self._flush_echo()
+            return "" if ch in "\r\n" else ch
+
     async def readline(self, *, secret: bool = False, interrupt: str = "") -> str | None:
         """One line, without its line end; ``None`` at end of file;
         ``interrupt`` if Ctrl-C abandons it."""
@@ -396,10 +415,13 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
     """Within: one connection of ``device`` is served over ``io`` (see
     ``converse``); its handlers' ``ask`` questions go to it."""
 
-    async def asker(question: str, secret: bool) -> str:
+    async def asker(question: str, secret: bool, key: bool) -> str:
         try:
             await io.send(_crlf(question))
-            answer = await io.readline(secret=secret, interrupt="\x03")
+            if key:
+                answer = await io.answer_key()
+            else:
+                answer = await io.readline(secret=secret, interrupt="\x03")
         except asyncio.CancelledError as exc:
             if not _closing(exc):
                 raise
