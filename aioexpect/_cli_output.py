@@ -148,6 +148,10 @@ class Printer:
         self._safely(dump)
 
 
+#: The narrowest progress bar worth drawing (cells); narrower, only the counts are.
+_MIN_BAR = 5
+
+
 class Progress:
     """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``."""
 
@@ -164,12 +168,23 @@ class Progress:
         self.draw()
 
     def draw(self) -> None:
-        done = self.ok + self.failed
-        width = max(10, min(40, self._columns() - 40))
-        filled = width * done // max(1, self.total)
-        bar = "#" * filled + "." * (width - filled)
-        self.out.write(f"\r\x1b[K[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
+        self.out.write("\r\x1b[K" + self._line(self._columns()))
         self.out.flush()
+
+    def _line(self, columns: int) -> str:
+        """The bar and the counts in fewer than ``columns`` columns (the last
+        is left free: some terminals wrap as soon as it is written, and a line
+        that wraps is only erased in part): the bar is 10 to 40 cells as the
+        width allows, then shorter, then gone; then only ``done/total``
+        is left, then nothing."""
+        done = self.ok + self.failed
+        counts = f"{done}/{self.total}  ok {self.ok}  failed {self.failed}"
+        room = columns - 1
+        width = min(max(10, min(40, columns - 40)), room - len(counts) - 3)
+        if width >= _MIN_BAR:
+            filled = width * done // max(1, self.total)
+            return f"[{'#' * filled}{'.' * (width - filled)}] {counts}"
+        return next((text for text in (counts, f"{done}/{self.total}") if len(text) <= room), "")
 
     def _columns(self) -> int:
         """``$COLUMNS`` when set (as :func:`shutil.get_terminal_size` has it),

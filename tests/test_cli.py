@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import io
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pytest
 
 import aioexpect
 from aioexpect import _cli
+from aioexpect._cli_output import Progress
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -501,6 +503,29 @@ def test_exec_progress_bar_fits_columns_or_the_terminal(tmp_path: Path) -> None:
             )
         assert status == 0, shown
         assert f"[{'#' * width}] 1/1  ok 1" in shown, (columns, terminal, shown)
+
+
+@pytest.mark.parametrize("columns", [120, 80, 45, 41, 40, 35, 30, 20, 12, 9, 4, 1])
+@pytest.mark.parametrize(("total", "ok", "failed"), [(3, 0, 0), (1000, 999, 1), (1000, 0, 1000)])
+def test_the_progress_bar_fits_a_narrow_columns(
+    columns: int, total: int, ok: int, failed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line wider than the terminal wraps, and ``\\r\\x1b[K`` then clears only
+    its last row: the bar shrinks, then the counts, then nothing is drawn."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    out = io.StringIO()
+    progress = Progress(total, out)
+    progress.ok, progress.failed = ok, failed
+    progress.draw()
+    drawn = out.getvalue().split("\r\x1b[K")
+    assert drawn[0] == "" and len(drawn) == 3
+    line = drawn[-1]
+    assert len(line) < columns, line  # (the last column free: some terminals wrap there)
+    counts = f"{ok + failed}/{total}  ok {ok}  failed {failed}"
+    if columns >= 40:
+        assert line.startswith("[") and line.endswith(f"] {counts}")
+    elif line:
+        assert f"{ok + failed}/{total}" in line
 
 
 def test_exec_draws_no_progress_bar_with_stdout_into_a_pipe() -> None:
