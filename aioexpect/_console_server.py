@@ -19,7 +19,7 @@ import stat
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._console_streams import Lines, SSHInput, SSHOutput, ssh_raw_mode, unsent
+from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
 from ._options import check_port, peer_name
@@ -128,12 +128,12 @@ class ConsoleServer(AsyncClosing):
         try:
             async with asyncio.timeout(CLOSE_GRACE):
                 for writer in writers:
-                    await _gone(writer)
+                    await gone(writer)
         except TimeoutError:
             for writer in writers:
                 writer.transport.abort()  # (one that is gone already: nothing happens)
             for writer in writers:
-                await _gone(writer)
+                await gone(writer)
         self._writers.difference_update(writers)  # (not before: a cancelled wait comes back)
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
@@ -141,18 +141,18 @@ class ConsoleServer(AsyncClosing):
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._spawn(self._stream_client(reader, writer)):
             return
-        _say(writer, f"aioexpect console: refused: {self._refusal()}\r\n".encode())
+        say(writer, f"aioexpect console: refused: {self._refusal()}\r\n".encode())
         if not self._tell(reader, writer):
             writer.close()
 
     def _tell(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Close a refused client once it has read why (``_told``), in a task
+        """Close a refused client once it has read why (``told``), in a task
         of its own that holds no ``max_clients`` slot; ``False`` if there is
         no room for one more (or the server is closing: nothing may hold
         ``wait_closed()`` up), and the caller closes it at once."""
         if self._closing or len(self._telling) >= TELLING:
             return False
-        task = asyncio.get_running_loop().create_task(_told(reader, writer))
+        task = asyncio.get_running_loop().create_task(told(reader, writer, TELLING_TIME))
         self._telling.add(task)
         task.add_done_callback(self._telling.discard)
         return True
@@ -202,7 +202,7 @@ class ConsoleServer(AsyncClosing):
         if not pending:
             self._writers.discard(writer)
         elif not self._closing:
-            await _gone(writer)
+            await gone(writer)
             self._writers.discard(writer)
 
     async def _authenticated(
@@ -217,7 +217,7 @@ class ConsoleServer(AsyncClosing):
                 line = await reader.readline()
         except TimeoutError:
             _log.warning("console client %s sent no token within %ss", peer, self._login_timeout)
-            _say(writer, b"aioexpect console: no token within the login time-out\r\n")
+            say(writer, b"aioexpect console: no token within the login time-out\r\n")
             return False
         except ValueError:  # a line longer than the stream's limit: not the token
             line = b"?"
@@ -229,7 +229,7 @@ class ConsoleServer(AsyncClosing):
             _log.info("console client %s left without sending a token", peer)
             return False
         _log.warning("console client %s sent a wrong token", peer)
-        _say(writer, b"aioexpect console: wrong token\r\n")
+        say(writer, b"aioexpect console: wrong token\r\n")
         return False
 
     async def _run_console(
@@ -443,42 +443,12 @@ async def _listen(
     _log.info("console served on %s", server.address)
 
 
-async def _told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Close a refused client's connection after the line that says why,
-    once the client stops sending (``TELLING_TIME`` at most): closed with
-    input unread, the connection would be reset, and the line could be lost."""
-    try:
-        if writer.can_write_eof():
-            writer.write_eof()
-        async with asyncio.timeout(TELLING_TIME):
-            while await reader.read(1 << 16):
-                pass
-    except (OSError, RuntimeError, TimeoutError):  # (uvloop: RuntimeError once reset)
-        pass
-    finally:
-        writer.close()
-
-
-async def _gone(writer: asyncio.StreamWriter) -> None:
-    """Until a closed connection is gone (whatever ended it).  Cancelling
-    this leaves the stream's own waiter alone: cancelled, it would end every
-    later wait for the same connection at once, with ``CancelledError``."""
-    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
-        await asyncio.shield(writer.wait_closed())
-
-
 def _ssh_size(process: Any) -> tuple[int, int] | None:
     """An SSH client's terminal size (rows, columns), as it last told it."""
     if process.term_type is None:
         return None
     cols, rows = process.get_terminal_size()[:2]
     return (rows, cols) if rows > 0 and cols > 0 else None
-
-
-def _say(writer: asyncio.StreamWriter, line: bytes) -> None:
-    """Tell a client why it is dropped, if it is still there to be told."""
-    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
-        writer.write(line)
 
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:

@@ -1,6 +1,8 @@
 """What carries a served console's client: TCP or UNIX lines, or an SSH
 process's streams, as the bytes reader and writer aioconsole expects, and
-how much written output waits for the client (``unsent``).
+how much written output waits for the client (``unsent``); a TCP or UNIX
+connection told why it is dropped (``say``, ``told``) and waited for until
+it is gone (``gone``).
 
 Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
 that while a statement runs, Ctrl-C interrupts it and a client that is gone
@@ -17,7 +19,17 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["Interrupted", "Lines", "SSHInput", "SSHOutput", "ssh_raw_mode", "unsent"]
+__all__ = [
+    "Interrupted",
+    "Lines",
+    "SSHInput",
+    "SSHOutput",
+    "gone",
+    "say",
+    "ssh_raw_mode",
+    "told",
+    "unsent",
+]
 
 #: How much an SSH client may type ahead of the console before it is paused.
 READ_AHEAD = 64 * 1024
@@ -274,3 +286,33 @@ def ssh_raw_mode(process: Any, output: SSHOutput) -> Iterator[None]:
     finally:
         with contextlib.suppress(Exception):
             channel.set_line_mode(True)
+
+
+async def told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: float) -> None:
+    """Close a refused client's connection after the line that says why,
+    once the client stops sending (``limit`` seconds at most): closed with
+    input unread, the connection would be reset, and the line could be lost."""
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+        async with asyncio.timeout(limit):
+            while await reader.read(1 << 16):
+                pass
+    except (OSError, RuntimeError, TimeoutError):  # (uvloop: RuntimeError once reset)
+        pass
+    finally:
+        writer.close()
+
+
+async def gone(writer: asyncio.StreamWriter) -> None:
+    """Until a closed connection is gone (whatever ended it).  Cancelling
+    this leaves the stream's own waiter alone: cancelled, it would end every
+    later wait for the same connection at once, with ``CancelledError``."""
+    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+        await asyncio.shield(writer.wait_closed())
+
+
+def say(writer: asyncio.StreamWriter, line: bytes) -> None:
+    """Tell a client why it is dropped, if it is still there to be told."""
+    with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+        writer.write(line)
