@@ -307,9 +307,18 @@ async def told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit
 async def gone(writer: asyncio.StreamWriter) -> None:
     """Until a closed connection is gone (whatever ended it).  Cancelling
     this leaves the stream's own waiter alone: cancelled, it would end every
-    later wait for the same connection at once, with ``CancelledError``."""
+    later wait for the same connection at once, with ``CancelledError``.
+    The wait left running then has its error (a reset) taken, unlogged."""
+    waiting = asyncio.ensure_future(writer.wait_closed())
+    waiting.add_done_callback(_taken)
     with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
-        await asyncio.shield(writer.wait_closed())
+        await asyncio.shield(waiting)
+
+
+def _taken(done: asyncio.Future[None]) -> None:
+    """Take a finished wait's error: nobody else may."""
+    if not done.cancelled():
+        done.exception()
 
 
 def say(writer: asyncio.StreamWriter, line: bytes) -> None:

@@ -5,6 +5,7 @@ short grace, then drop its connection, instead of waiting for it for ever."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
@@ -24,6 +25,8 @@ FLOOD = "print('x' * 20_000_000)"
 #: Over SSH, more than the channel's window (2 MiB) will do: the server's line
 #: editor makes each byte dear.
 SSH_FLOOD = "print('x' * 3_000_000)"
+#: How long a shutdown under a time limit of its own waits (less than the grace).
+CLOSE_WAIT = 0.05
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +131,34 @@ async def test_a_client_that_closes_the_server_and_waits_for_it() -> None:
         writer.close()
         with suppress(ConnectionError):
             await writer.wait_closed()
+
+
+@pytest.mark.parametrize("line", [FLOOD, f"{FLOOD}; exit()"])
+async def test_a_client_that_resets_while_the_server_closes_leaves_no_traceback(
+    line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A wait for the connection's end, left running by a cancelled wait
+    # (wait_closed() under a time limit, or close() ending a client that was
+    # handing over its last output), failed with ConnectionResetError and
+    # nobody took it: asyncio logged "Task exception was never retrieved".
+    monkeypatch.setattr(_console_server, "CLOSE_GRACE", LIMIT / 2)  # the client leaves first
+    errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: errors.append(ctx))
+    server = await start_console_server()
+    try:
+        async with slow_client(server) as (reader, writer):
+            writer.write(line.encode() + b"\n")
+            await writer.drain()
+            await read_to(reader, b"xxxx")
+            server.close()
+            with suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_WAIT):
+                    await server.wait_closed()
+            writer.transport.abort()  # the client resets its connection
+            async with asyncio.timeout(LIMIT):
+                await server.wait_closed()
+    finally:
+        server.close()
+    gc.collect()
+    await asyncio.sleep(0)
+    assert not errors
