@@ -43,6 +43,9 @@ TELLING_TIME = 10.0
 #: those that do not read are dropped (a shutdown never waits on a client).
 CLOSE_GRACE = 1.0
 
+#: The tasks ending closed servers' clients (the loop holds tasks weakly).
+_ending: set[asyncio.Task[None]] = set()
+
 
 class ConsoleServer(AsyncClosing):
     """A served console: ``.port`` (TCP and SSH) or ``.path`` (UNIX socket),
@@ -68,6 +71,7 @@ class ConsoleServer(AsyncClosing):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._connections: set[Any] = set()
         self._writers: set[asyncio.StreamWriter] = set()  # plain clients' connections, until gone
+        self._end: asyncio.Task[None] | None = None  # started by close(): every client gone
         self._refused: set[Any] = set()  # SSH clients to be told why, after key exchange
         self._telling: set[asyncio.Task[Any]] = set()  # plain clients being told why
         self._socket_id: tuple[int, int] | None = None
@@ -87,13 +91,16 @@ class ConsoleServer(AsyncClosing):
 
     @property
     def clients(self) -> int:
-        """Connected clients (authenticated or not)."""
-        return max(len(self._tasks), len(self._connections))
+        """Connected clients (authenticated or not), and, once the server
+        is closing, those whose connection is not gone yet."""
+        return max(len(self._tasks), len(self._writers), len(self._connections))
 
     # -- lifecycle ------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop listening and end every client (idempotent)."""
+        """Stop listening and end every client (idempotent); a TCP or UNIX
+        client that does not take its output is dropped ``CLOSE_GRACE``
+        seconds later, in the background, whether anything waits or not."""
         if self._closing:
             return
         self._closing = True
@@ -105,26 +112,42 @@ class ConsoleServer(AsyncClosing):
         for conn in [*self._connections, *self._refused]:
             conn.close()
         self._unlink_socket()
+        with contextlib.suppress(RuntimeError):  # (no loop running: wait_closed() starts it)
+            self._start_ending()
 
     async def wait_closed(self) -> None:
         """Wait until ``close()`` was called and the listener and every client
-        are gone: a client that does not take its output is given
-        ``CLOSE_GRACE`` seconds, then its connection is dropped."""
+        are gone (``close()`` drops a client that does not take its output
+        ``CLOSE_GRACE`` seconds after: this never waits on a client).
+        Cancelling this wait leaves that under way."""
         await self._closed.wait()
-        me = asyncio.current_task()  # (a client's statement closing the server)
-        while others := [t for t in (*self._tasks, *self._telling) if t is not me]:
-            await asyncio.gather(*others, return_exceptions=True)
-        await self._drop_unread()
+        await asyncio.shield(self._start_ending())
         if self._listener is not None:  # (from Python 3.12, it waits for the connections)
             await self._listener.wait_closed()
         for conn in [*self._connections, *self._refused]:
             await conn.wait_closed()
 
-    async def _drop_unread(self) -> None:
-        """Once the clients' tasks have ended, wait ``CLOSE_GRACE`` seconds at
-        most for their connections to have sent what was written to them, and
-        abort those that still hold some (their clients do not read)."""
+    def _start_ending(self) -> asyncio.Task[None]:
+        """The task that ends the clients, started once (in the running loop)."""
+        if self._end is None:
+            self._end = asyncio.get_running_loop().create_task(
+                self._end_clients(), name="aioexpect-console-close"
+            )
+            _ending.add(self._end)
+            self._end.add_done_callback(_ending.discard)
+        return self._end
+
+    async def _end_clients(self) -> None:
+        """Once the clients' tasks have ended, close their connections (one
+        whose task was cancelled before it ran was never closed), wait
+        ``CLOSE_GRACE`` seconds at most for them to have sent what was
+        written to them, and abort those that still hold some (their clients
+        do not read)."""
+        while tasks := [*self._tasks, *self._telling]:
+            await asyncio.gather(*tasks, return_exceptions=True)
         writers = list(self._writers)
+        for writer in writers:
+            writer.close()  # (one that is closed already: nothing happens)
         try:
             async with asyncio.timeout(CLOSE_GRACE):
                 for writer in writers:
@@ -134,12 +157,13 @@ class ConsoleServer(AsyncClosing):
                 writer.transport.abort()  # (one that is gone already: nothing happens)
             for writer in writers:
                 await gone(writer)
-        self._writers.difference_update(writers)  # (not before: a cancelled wait comes back)
+        self._writers.difference_update(writers)
 
     # -- plain streams (TCP and UNIX) ---------------------------------------------------
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._spawn(self._stream_client(reader, writer)):
+            self._writers.add(writer)  # (here: close() may cancel the task before it runs)
             return
         say(writer, f"aioexpect console: refused: {self._refusal()}\r\n".encode())
         if not self._tell(reader, writer):
@@ -155,6 +179,7 @@ class ConsoleServer(AsyncClosing):
         task = asyncio.get_running_loop().create_task(told(reader, writer, TELLING_TIME))
         self._telling.add(task)
         task.add_done_callback(self._telling.discard)
+        task.add_done_callback(lambda _: writer.close())  # (cancelled before it ran, too)
         return True
 
     def _refusal(self) -> str:
@@ -179,7 +204,6 @@ class ConsoleServer(AsyncClosing):
     ) -> None:
         peer = writer.get_extra_info("peername") or self.address
         handed_over = False
-        self._writers.add(writer)
         try:
             if await self._authenticated(reader, writer, peer):
                 await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
@@ -194,9 +218,9 @@ class ConsoleServer(AsyncClosing):
     async def _hang_up(self, writer: asyncio.StreamWriter) -> None:
         """Close a client's connection once what was written to it has gone
         out (its slot is held until then; with nothing left to send, that is
-        at once).  Once the server is closing, ``wait_closed()`` waits for it
-        instead, for a bounded time: this returns at once, or when
-        ``close()`` cancels the wait."""
+        at once).  Once the server is closing, ``close()``'s ending of the
+        clients waits for it instead, for a bounded time: this returns at
+        once, or when ``close()`` cancels the wait."""
         pending = unsent(writer)
         writer.close()
         if not pending:

@@ -1,11 +1,16 @@
 """Closing a served console while a client does not read what it was sent:
-``close()`` and ``wait_closed()`` (and ``async with``) give such a client a
-short grace, then drop its connection, instead of waiting for it for ever."""
+``close()`` gives such a client a short grace, then drops its connection,
+whether or not anything waits (``wait_closed()``, ``async with``) for it,
+instead of keeping it for ever; and closing ends every client, whenever it
+connected."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
+import inspect
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
@@ -16,6 +21,7 @@ import pytest
 
 from aioexpect import _console_server, start_console_server
 from tests.test_console_flood import read_to, slow_client
+from tests.test_console_server import Client, connected
 from tests.test_console_ssh import Keys, keys  # noqa: F401  (the fixture)
 
 #: More than the (shortened) grace and any loop's slack, far less than "for ever".
@@ -25,6 +31,7 @@ FLOOD = "print('x' * 20_000_000)"
 #: Over SSH, more than the channel's window (2 MiB) will do: the server's line
 #: editor makes each byte dear.
 SSH_FLOOD = "print('x' * 3_000_000)"
+FLOOD_OUTPUT = 20_000_000
 #: How long a shutdown under a time limit of its own waits (less than the grace).
 CLOSE_WAIT = 0.05
 
@@ -45,12 +52,15 @@ async def not_reading(server: Any, line: str) -> AsyncIterator[asyncio.StreamRea
         yield reader
 
 
-async def until_gone(reader: asyncio.StreamReader) -> None:
-    """Read to the end the server left the connection with (EOF or reset)."""
+async def until_gone(reader: asyncio.StreamReader) -> int:
+    """Read to the end the server left the connection with (EOF or reset):
+    how many bytes came until then."""
+    received = 0
     async with asyncio.timeout(LIMIT):
         with suppress(ConnectionError):
-            while await reader.read(1 << 16):
-                pass
+            while chunk := await reader.read(1 << 16):
+                received += len(chunk)
+    return received
 
 
 def options(how: str, tmp_path: Path) -> dict[str, Any]:
@@ -131,6 +141,87 @@ async def test_a_client_that_closes_the_server_and_waits_for_it() -> None:
         writer.close()
         with suppress(ConnectionError):
             await writer.wait_closed()
+
+
+def dial(server: Any) -> socket.socket:
+    """A socket connecting to ``server`` without waiting: the test looks on
+    while the server accepts it."""
+    sock = socket.socket(socket.AF_UNIX if server.path else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    if sock.connect_ex(server.path or (server.host, server.port)) not in (0, errno.EINPROGRESS):
+        sock.close()
+        raise ConnectionError(f"cannot connect to {server.address}")
+    return sock
+
+
+@pytest.mark.parametrize("how", ["tcp", "unix"])
+@pytest.mark.parametrize("refused", [False, True], ids=["served", "refused"])
+async def test_close_ends_a_client_whose_task_has_not_run_yet(
+    how: str, refused: bool, tmp_path: Path
+) -> None:
+    # close() cancelled the task of a client accepted a moment before, before
+    # that task ever ran: nothing closed its connection, and the client was
+    # never given the end.
+    server = await start_console_server(max_clients=1, **options(how, tmp_path))
+    try:
+        async with AsyncExitStack() as clients:
+            if refused:  # (the one slot is taken: the next client is told why)
+                first = await clients.enter_async_context(connected(server))
+                await first.prompt()
+            sock = dial(server)
+            tasks = server._telling if refused else server._tasks
+            async with asyncio.timeout(LIMIT):
+                while not tasks:  # looked at on every step: the task runs a step later
+                    await asyncio.sleep(0)
+            assert [inspect.getcoroutinestate(t.get_coro()) for t in tasks] == ["CORO_CREATED"]
+            server.close()
+            async with asyncio.timeout(LIMIT):
+                await server.wait_closed()
+            if server.path is not None:
+                reader, writer = await asyncio.open_unix_connection(sock=sock)
+            else:
+                reader, writer = await asyncio.open_connection(sock=sock)
+            clients.callback(writer.close)
+            why = b"aioexpect console: refused: max_clients=1 reached\r\n" if refused else b""
+            assert await Client(reader, writer).rest() == why  # (it hung: no end ever came)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("how", ["tcp", "unix"])
+@pytest.mark.parametrize("waiting", ["nothing", "cancelled", "own statement"])
+async def test_close_alone_drops_a_client_that_does_not_read(
+    how: str, waiting: str, tmp_path: Path
+) -> None:
+    # Only a wait_closed() that ran to its end dropped such a client: after
+    # close() alone, a cancelled wait (a shutdown under its own time limit),
+    # or a client's own `srv.close(); await srv.wait_closed()` (that wait is
+    # cancelled with the client), its connection and output were kept for ever.
+    shared: dict[str, Any] = {}
+    server = await start_console_server(locals=shared, **options(how, tmp_path))
+    shared["srv"] = server
+    try:
+        async with not_reading(server, FLOOD) as reader:
+            await read_to(reader, b"xxxx")
+            if waiting == "own statement":
+                async with connected(server) as closing:
+                    await closing.prompt()
+                    closing.writer.write(b"srv.close(); await srv.wait_closed()\n")
+                    await closing.rest()
+            else:
+                server.close()
+            if waiting == "cancelled":
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(CLOSE_WAIT):
+                        await server.wait_closed()
+            async with asyncio.timeout(LIMIT):
+                while server.clients:  # its connection is held until it is dropped
+                    await asyncio.sleep(0.01)
+            assert await until_gone(reader) < FLOOD_OUTPUT // 2  # the rest was dropped
+        async with asyncio.timeout(LIMIT):
+            await server.wait_closed()
+    finally:
+        server.close()
 
 
 @pytest.mark.parametrize("line", [FLOOD, f"{FLOOD}; exit()"])
