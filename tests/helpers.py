@@ -29,6 +29,23 @@ async def opened(*, limit: int = 1 << 20, **options: Any) -> AsyncIterator[tuple
 
 
 @contextlib.asynccontextmanager
+async def played(
+    play: Callable[[Any], Awaitable[None]], *, limit: int = 1 << 20, **options: Any
+) -> AsyncIterator[Session]:
+    """A Session over a memory pair whose other end ``play(peer)`` plays, in
+    a task that is waited for once both ends are closed."""
+    async with opened(limit=limit, **options) as (session, peer):
+        task = asyncio.ensure_future(play(peer))
+        try:
+            yield session
+        finally:
+            await session.close()
+            await peer.close()
+            with contextlib.suppress(Exception):
+                await task
+
+
+@contextlib.asynccontextmanager
 async def serve(handler: Handler) -> AsyncIterator[int]:
     """A server on 127.0.0.1 port 0 running ``handler`` per client; yields its
     port, then closes the writers and waits for the handlers."""

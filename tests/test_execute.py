@@ -24,9 +24,9 @@ import pytest
 
 import aioexpect
 from aioexpect import CommandError, ExpectTimeout, Session
-from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import wait_until
+from .helpers import played, wait_until
 from .splits import splits
 from .test_virtual_device import connect as connect_to
 from .test_virtual_device import enable_router
@@ -461,10 +461,8 @@ async def scripted(
     """A session whose peer answers each line with ``reply(line)`` (echo
     included, if wanted), after sending ``greeting``; ``split`` cuts each
     answer into the chunks the session receives (with ``limit=0``)."""
-    ours, peer = memory_pair(limit=limit)
-    session = Session(ours, **options)
 
-    async def serve() -> None:
+    async def serve(peer: Any) -> None:
         pending = b""
         if greeting:
             await peer.write(greeting.encode())
@@ -478,14 +476,8 @@ async def scripted(
                 for chunk in split(reply(line.decode()).encode()):
                     await peer.write(chunk)
 
-    task = asyncio.ensure_future(serve())
-    try:
+    async with played(serve, limit=limit, **options) as session:
         yield session
-    finally:
-        await session.close()
-        await peer.close()
-        with contextlib.suppress(Exception):
-            await task
 
 
 def echo_reply(prompt: str, outputs: dict[str, str]) -> Callable[[str], str]:

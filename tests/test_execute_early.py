@@ -15,12 +15,15 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 import aioexpect
 from aioexpect import Session
 from aioexpect.testing import memory_pair
+
+from .helpers import played
 
 EARLY = "printf 'one\\nrouter>'; sleep 0.3; printf '\\ntwo\\n'"
 
@@ -52,11 +55,9 @@ async def router(hold: int) -> AsyncIterator[Session]:
     like a prompt, and the rest (the real prompt) follows once the next
     command has arrived.  Its echo is held back ``hold`` loop turns behind
     that prompt (0: in the same write)."""
-    ours, peer = memory_pair(limit=0)
-    session = Session(ours, timeout=5)
     outputs = {"show clock": "12:00\r\n", "show users": "admin vty0\r\n"}
 
-    async def serve() -> None:
+    async def serve(peer: Any) -> None:
         pending = b""
         rest = ""
         await peer.write(b"r1#")
@@ -81,14 +82,8 @@ async def router(hold: int) -> AsyncIterator[Session]:
                 answer = outputs.get(command.rpartition("r1#")[2], "")
                 await peer.write(f"{command}\r\n{answer}r1#".encode())
 
-    task = asyncio.ensure_future(serve())
-    try:
+    async with played(serve, limit=0, timeout=5) as session:
         yield session
-    finally:
-        await session.close()
-        await peer.close()
-        with contextlib.suppress(Exception):
-            await task
 
 
 @pytest.mark.parametrize("hold", [0, 1, 3, 10])
