@@ -16,7 +16,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from ._exceptions import AuthenticationError
+from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
 from ._match import Match
 from ._prompt import QUESTION_WAIT, owe, run_init
 from ._prompt_read import (
@@ -108,6 +108,7 @@ async def _dialog(
         "question": [_QUESTION],
         "failure": patterns_of(session, "login_failure_patterns"),
     }
+    doubted: str | None = None  # a question asked again, with more after it
     while True:
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
@@ -119,13 +120,21 @@ async def _dialog(
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
         what = f"a login or password question, or {what_prompt(session)}"
-        m = await expect_named(session, patterns, deadline, what, "".join(seen))
+        try:
+            m = await expect_named(session, patterns, deadline, what, "".join(seen))
+        except (ExpectTimeout, ExpectEOF) as exc:
+            if doubted is None:
+                raise
+            # Asked again, then output, but no prompt: the rejection it looked like.
+            evidence = evidence_of(session, "".join(seen) + exc.before)
+            raise AuthenticationError(f"{doubted}, then no prompt came: {evidence}") from None
         seen.append(m.before + m.after)
         kind = kinds[m.index]
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
         if kind in stuck and sent["user"] + sent["password"] and await _read_on(session, deadline):
+            doubted = _refusal(kind, sent, username, password)
             continue  # output that only paused there ("Last login: "): read on
         asked = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + asked)

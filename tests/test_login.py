@@ -388,6 +388,18 @@ async def test_output_that_pauses_at_last_login_is_no_rejection(username: str | 
         assert m.after == "user@web1:~$ " and "Last login: Mon Jan  1" in m.before
 
 
+async def test_a_question_asked_again_then_output_but_no_prompt_is_a_rejection() -> None:
+    # More after the question asked again (so it was not taken for one at
+    # once), then nothing: login() timed out instead of saying it was rejected.
+    script = (
+        "printf 'login: '; read -r _; printf 'Password: '; read -r _; "
+        "printf '\\r\\nPassword: '; sleep 0.3; printf 'x'; sleep 20"
+    )
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30, driver="shell") as s:
+        with pytest.raises(AuthenticationError, match=r"password again.*then no prompt came"):
+            await s.login("root", "pw-SeCrEt", timeout=3)
+
+
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
     script = [
         ("WARNING: access denied to unauthorised persons. Permission denied otherwise.\r\n", ""),
