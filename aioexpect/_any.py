@@ -42,10 +42,32 @@ async def expect_any(
     """
     loop = asyncio.get_running_loop()
     # Held by ``divert`` while one of the sessions is attached, as a
-    # session's own deadline is.
+    # session's own deadline is; one for every round (see ``_round``).
     deadline = SharedDeadline(loop)
     searchers = _searchers(patterns_by_session, deadline)
     delay = _common_timeout(timeout, [s for s, _ in searchers])
+    start: float | types.EllipsisType | None = delay
+    try:
+        while True:
+            won = await _round(loop, searchers, deadline, start)
+            if won is not None:
+                return won
+            # Another reader took the winner's match meanwhile: again, with
+            # fresh searches and the same deadline (a ``divert`` holds it).
+            searchers, start = _searchers(patterns_by_session, deadline), ...
+    finally:
+        deadline.cancel()
+
+
+async def _round(
+    loop: asyncio.AbstractEventLoop,
+    searchers: list[tuple[Session, Searcher]],
+    deadline: SharedDeadline,
+    start: float | types.EllipsisType | None,
+) -> tuple[Session, Match] | None:
+    """One wait on every session: the winner (consumed), or ``None`` if
+    another reader took its match before it could be.  ``start``: the
+    deadline's delay, to start it with; ``...``: it runs already."""
     #: The winner: its session, searcher, match, and how much of its buffer
     #: had been consumed then (the match is consumed by the caller, below).
     outcome: asyncio.Future[tuple[Session, Searcher, Match, int]] = loop.create_future()
@@ -65,12 +87,12 @@ async def expect_any(
     # Started in mapping order, each checks its buffer before it waits: of
     # matches already there at the call, the first session's wins.
     tasks = [loop.create_task(watch(s, searcher)) for s, searcher in searchers]
-    deadline.start(delay)
+    if start is not ...:
+        deadline.start(start)
     try:
         ends: list[asyncio.Future[Any]] = [outcome, deadline.expired]
         await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        deadline.cancel()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -80,7 +102,7 @@ async def expect_any(
         return await _at_deadline(searchers)
     session, searcher, match, consumed = outcome.result()
     if session._buffer.consumed != consumed:  # another reader took from it meanwhile
-        return await expect_any(patterns_by_session, timeout=deadline.left())
+        return None
     # Consumed here, with no await until the return: a cancellation of
     # expect_any up to now has left every buffer as it was.
     _commit(session, searcher, match)

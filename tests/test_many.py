@@ -377,6 +377,26 @@ async def test_expect_any_deadline_is_suspended_while_one_of_its_sessions_is_att
         assert a.buffer == "" and b.buffer == ""
 
 
+async def test_expect_any_retried_after_another_reader_is_still_suspended_by_an_attach() -> None:
+    # Another reader took the winner's match: expect_any waited again with a
+    # deadline of its own, which the attach to b (begun before) did not hold.
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        waiting = asyncio.create_task(expect_any({a: "go", b: ["never", TIMEOUT]}, timeout=0.1))
+        while b.waiting_for is None:
+            await asyncio.sleep(0)
+        got: list[str] = []
+        with b.divert(got.append, keep=True):
+            await pa.write(b"go")
+            while not (a.waiting_for is None and "go" in a.buffer):  # a won
+                await asyncio.sleep(0)
+            assert (await a.expect_exact("go", timeout=0)).after == "go"  # ... and lost it
+            await asyncio.sleep(0.4)  # longer than the deadline
+            assert not waiting.done()
+        session, match = await waiting
+        assert session is b and match.pattern is TIMEOUT
+
+
 async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
     async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
         loop = asyncio.get_running_loop()
