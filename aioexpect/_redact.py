@@ -82,10 +82,8 @@ class Redactor:
         stretches = self.stretches(text)
         return _masked(text, stretches) if stretches else text
 
-    def stretches(self, text: Any) -> list[tuple[int, int]]:
-        """Where secrets stand in ``text``: ``(start, end)`` of each stretch
-        they cover, in order; overlapping or touching ones are one stretch
-        (one mask)."""
+    def spans(self, text: Any) -> list[tuple[int, int]]:
+        """Where each secret stands in ``text``: ``(start, end)``, in order."""
         spans: list[tuple[int, int]] = []
         for needle in self._needles(text):
             at = text.find(needle)
@@ -93,8 +91,14 @@ class Redactor:
                 spans.append((at, at + len(needle)))
                 at = text.find(needle, at + 1)
         spans.sort()
+        return spans
+
+    def stretches(self, text: Any) -> list[tuple[int, int]]:
+        """Where secrets stand in ``text``: ``(start, end)`` of each stretch
+        they cover, in order; overlapping or touching ones are one stretch
+        (one mask)."""
         merged: list[tuple[int, int]] = []
-        for start, end in spans:
+        for start, end in self.spans(text):
             if merged and start <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], end))
             else:
@@ -121,7 +125,9 @@ class Redactor:
                 if begin < skip < end:
                     skip = end
             shown = self.redact(window[skip:])
-            if len(shown) >= n or not start:
+            # (not past _TAIL_REACH: a long run of secrets masks to one mask,
+            # and a shorter tail beats searching all of a long text)
+            if len(shown) >= n or not start or width > _TAIL_REACH:
                 return shown[-n:]
             width *= 2
 
@@ -138,6 +144,14 @@ class Redactor:
                     best = n
                     break
         return best
+
+
+#: How far back ``Redactor.tail`` looks, at most, for its characters.
+_TAIL_REACH = 1 << 16
+#: How much a ``RedactingStream`` holds back at most beyond a secret's
+#: length: a run of secrets (``pw`` typed over and over) goes out masked
+#: in parts, rather than being held, and searched again, whole.
+_HOLD_REACH = 1 << 12
 
 
 def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
@@ -166,11 +180,14 @@ class RedactingStream:
     logs then: a logfile attached (or DEBUG turned on) between two parts of
     an echoed secret must get neither part."""
 
-    __slots__ = ("_decoder", "_held", "_redactor")
+    __slots__ = ("_covered", "_decoder", "_held", "_redactor")
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
         self._held = ""
+        #: How many of the first characters held belong to a stretch of
+        #: secrets whose start went out masked already.
+        self._covered = 0
         #: A bytes session's chunks are decoded as one stream (bytes that are
         #: not UTF-8 as lone surrogates, which ``_options.write_log`` turns back): a
         #: character split between two chunks, within a secret, must not
@@ -191,16 +208,38 @@ class RedactingStream:
         # shorter one, ``cisco`` and ``cisco123``; one that overlaps another,
         # ``abc`` and ``cdef``: masked now, the next chunk's rest would show),
         # so that every split gives what the text in one chunk gives.
-        stretches = self._redactor.stretches(text)
+        stretches = self._stretches(text)
         cut = len(text) - self._redactor.prefix_at_end(text)
         for start, end in stretches:
             if start < cut <= end:
                 cut = start
+        if cut:  # (else the stretch begun before is held still: it goes on)
+            self._covered = 0
+        if len(text) - cut > _HOLD_REACH:
+            # A long stretch of secrets (one typed over and over) goes out
+            # masked up to a secret's length from the end; what is held
+            # starts with the rest of the stretch there, masked with it later.
+            cut = max(cut, len(text) - len(self._redactor._secrets[0]))
+            for start, end in stretches:
+                if start < cut < end:
+                    self._covered = end - cut
         self._held = text[cut:]
-        return str(_masked(text[:cut], [(b, e) for b, e in stretches if e < cut]))
+        return str(_masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut]))
+
+    def _stretches(self, text: str) -> list[tuple[int, int]]:
+        """``Redactor.stretches``, with the start of a stretch that was cut
+        (``_covered``) one of them."""
+        stretches = self._redactor.stretches(text)
+        if not self._covered:
+            return stretches
+        end = self._covered
+        while stretches and stretches[0][0] <= end:
+            end = max(end, stretches.pop(0)[1])
+        return [(0, end), *stretches]
 
     def flush(self) -> str:
         held, self._held = self._held, ""
         if self._decoder is not None:  # (the end: a character cut short)
             held += self._decoder.decode(b"", final=True)
-        return str(self._redactor.redact(held))
+        stretches, self._covered = self._stretches(held), 0
+        return str(_masked(held, stretches)) if stretches else held
