@@ -5,9 +5,13 @@ servers' life cycle and host keys, and real clients (aioexpect, OpenSSH
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import os
 import re
 import textwrap
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -690,3 +694,78 @@ async def test_a_failing_handler_is_shown_and_logged_over_a_shell_and_an_exec_re
             assert (done.stdout, done.stderr, done.exit_status) == ("Name? ", shown, 1)
     failed = [r for r in caplog.records if "the handler of 'boom' failed" in r.getMessage()]
     assert [r.levelname for r in failed] == ["ERROR", "ERROR"]
+
+
+@contextlib.asynccontextmanager
+async def raw_client(serve: Any, server: Any) -> AsyncIterator[Any]:
+    """A client writing bytes as given, packet by packet: ``write(data)``,
+    ``synced()`` (returns once the server has taken in what came before,
+    by a request it answers: telnet ``IAC DO 99``, a refused SSH channel),
+    ``read_until(text)`` (what came until ``text``, which it takes)."""
+    got = bytearray()
+    if serve is serve_telnet:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        chunks: Callable[[], Awaitable[bytes]] = functools.partial(reader.read, 4096)
+        write: Callable[[bytes], None] = writer.write
+
+        async def synced() -> None:
+            writer.write(b"\xff\xfd\x63")
+            await read_until(b"\xff\xfc\x63")  # (IAC WONT 99)
+
+        closing: Callable[[], Any] = writer.close
+    else:
+        conn = await asyncssh.connect(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+        )
+        stdin, stdout, _ = await conn.open_session(term_type="vt100", encoding=None)
+        chunks, write = functools.partial(stdout.read, 4096), stdin.write
+
+        async def synced() -> None:
+            with pytest.raises(asyncssh.ChannelOpenError):
+                await conn.open_connection("127.0.0.1", 9)  # (no forwarding)
+
+        closing = conn.close
+
+    async def read_until(text: bytes) -> bytes:
+        async with asyncio.timeout(10):
+            while text not in got:
+                chunk = await chunks()
+                assert chunk, f"the server hung up; got {bytes(got)!r}"
+                got.extend(chunk)
+        before, _, after = bytes(got).partition(text)
+        got[:] = after
+        return before
+
+    client = types.SimpleNamespace(write=write, synced=synced, read_until=read_until)
+    try:
+        yield client
+    finally:
+        closing()
+
+
+@both
+async def test_a_character_split_between_packets_arrives_whole(serve: Any) -> None:
+    # A packet holding only the first byte of "é" (c3 a9) read as "": the
+    # server took it for the end of file and hung up.
+    got: list[str] = []
+
+    async def name(command: str, m: re.Match[str]) -> str:
+        got.append(await ask("Name? "))
+        got.append(await ask("Sure? [confirm]", key=True))
+        return "ok"
+
+    dev = VirtualDevice("r1", commands={"name": name, "x.*": lambda c, m: f"cmd={c!r}"})
+    async with serve(dev) as server, raw_client(serve, server) as client:
+        await client.read_until(b"r1#")
+        for first, rest, answered in (
+            (b"x\xc3", b"\xa9\r", b"cmd='x\xc3\xa9'"),  # (with a byte before it: it worked)
+            (b"\xc3", b"\xa9x\r", b"Invalid input"),  # a command: 'éx'
+            (b"name\r", b"", b"Name? "),
+            (b"\xc3", b"\xa9\r", b"Sure? [confirm]"),  # an answer
+            (b"\xc3", b"\xa9", b"ok\r\n"),  # a key
+        ):
+            client.write(first)
+            await client.synced()  # (the server read it alone)
+            client.write(rest)
+            await client.read_until(answered)
+    assert got == ["é", "é"]

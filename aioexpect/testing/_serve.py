@@ -166,9 +166,11 @@ async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceSe
 
 async def _telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None:
     async def read() -> str:
-        if server.closed:  # (a handler that went on after EOFError)
-            return ""
-        data: str = await reader.read(_READ)
+        data = ""
+        # (a packet holding only the first bytes of a character decodes to
+        # "": not the end of file, which is "" at EOF only)
+        while not data and not server.closed and not reader.at_eof():
+            data = await reader.read(_READ)
         return data
 
     async def send(text: str) -> None:
@@ -317,13 +319,14 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
         await proc.stdout.drain()
 
     async def read() -> str:
-        while not server.closed:  # (closed: a handler that went on after EOFError)
-            try:
-                data: str = await proc.stdin.read(_READ)
-                return data
-            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
-                continue
-        return ""
+        data = ""
+        # (as over telnet, a packet holding only part of a character reads "")
+        while not data and not server.closed and not proc.stdin.at_eof():
+            with contextlib.suppress(
+                asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived
+            ):
+                data = await proc.stdin.read(_READ)
+        return data
 
     pty = proc.term_type is not None
     io = LineIO(read, send, echo=lambda: pty)
