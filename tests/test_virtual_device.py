@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import re
 import textwrap
@@ -558,6 +559,38 @@ async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: 
             async with asyncio.timeout(10):
                 await server.wait_closed()
         assert sorted(ended) == ["hold", "hold", "shrug"]
+
+
+@both
+async def test_every_ask_after_the_end_raises_eof_error(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Over SSH, the second ask wrote its question to the closed channel: it
+    # raised BrokenPipeError, logged at ERROR as a handler's failure.
+    seen: list[str] = []
+
+    async def asks_on(command: str, m: re.Match[str]) -> str:
+        for question in ("Q1? ", "Q2? ", "Q3? "):
+            try:
+                await ask(question)
+            except EOFError:
+                seen.append(command)
+        return "gone"
+
+    dev = VirtualDevice("r1", commands={"left|closed": asks_on})
+    async with serve(dev) as server:
+        async with connect(serve, server) as s:
+            await s.sendline("left")
+            await s.expect_exact("Q1? ")
+        await wait_until(lambda: seen == ["left"] * 3, "the asks after the client left ended")
+        async with connect(serve, server) as s:
+            await s.sendline("closed")
+            await s.expect_exact("Q1? ")
+            server.close()
+            async with asyncio.timeout(10):
+                await server.wait_closed()
+    assert seen == ["left"] * 3 + ["closed"] * 3
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def _docs_dialog() -> dict[str, Any]:

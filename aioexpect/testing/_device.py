@@ -293,7 +293,8 @@ class LineIO:
     """A terminal line discipline over a connection: echo (when the client
     expects the server to echo), backspace, Ctrl-C, escape sequences ignored.
 
-    ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it.
+    ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it,
+    or raises ``ConnectionError`` if the connection is gone.
     The echo of what one read brought is written at once, as a terminal's
     line discipline does, not a packet per character.
     """
@@ -415,20 +416,21 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
     """Within: one connection of ``device`` is served over ``io`` (see
     ``converse``); its handlers' ``ask`` questions go to it."""
 
+    ended = False  # (an ask raised EOFError: so does every later one)
+
     async def asker(question: str, secret: bool, key: bool) -> str:
-        try:
-            await io.send(_crlf(question))
-            if key:
-                answer = await io.answer_key()
-            else:
-                answer = await io.readline(secret=secret, interrupt="\x03")
-        except asyncio.CancelledError as exc:
-            if not _closing(exc):
+        nonlocal ended
+        if not ended:
+            try:
+                return await _ask(io, question, secret, key)
+            except EOFError:
+                ended = True
                 raise
-            raise EOFError(f"the server closed while {question!r} was asked") from None
-        if answer is None:
-            raise EOFError(f"the client went away without answering {question!r}")
-        return answer
+        # Not sent (over SSH, a write to the closed channel raised
+        # BrokenPipeError); the loop runs first, so that a handler asking on
+        # in a loop does not hold it, and the server's close ends it.
+        await asyncio.sleep(0)
+        raise EOFError(f"the connection had ended when {question!r} was asked")
 
     token = _connection.set((device, {}))
     asking = _asker.set(asker)
@@ -437,6 +439,26 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
     finally:
         _asker.reset(asking)
         _connection.reset(token)
+
+
+async def _ask(io: LineIO, question: str, secret: bool, key: bool) -> str:
+    """Ask ``question`` over ``io``: the answer, or ``EOFError`` if the
+    client goes away or the server closes (see ``_closing``)."""
+    try:
+        await io.send(_crlf(question))
+        if key:
+            answer = await io.answer_key()
+        else:
+            answer = await io.readline(secret=secret, interrupt="\x03")
+    except asyncio.CancelledError as exc:
+        if not _closing(exc):
+            raise
+        raise EOFError(f"the server closed while {question!r} was asked") from None
+    except ConnectionError:
+        raise EOFError(f"the client went away before {question!r} was asked") from None
+    if answer is None:
+        raise EOFError(f"the client went away without answering {question!r}")
+    return answer
 
 
 def _closing(exc: asyncio.CancelledError) -> bool:

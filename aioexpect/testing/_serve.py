@@ -315,8 +315,11 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
     device = server.device
 
     async def send(text: str) -> None:
-        proc.stdout.write(text)
-        await proc.stdout.drain()
+        try:
+            proc.stdout.write(text)  # (BrokenPipeError once the channel closed)
+            await proc.stdout.drain()
+        except asyncssh.Error as exc:  # (the connection lost: as the contract says)
+            raise ConnectionResetError(str(exc)) from exc
 
     async def read() -> str:
         data = ""
