@@ -593,6 +593,50 @@ async def test_every_ask_after_the_end_raises_eof_error(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
+@both
+async def test_a_handler_that_goes_on_after_eof_error_is_cancelled_at_close(serve: Any) -> None:
+    # Since the close's cancellation became an EOFError in ask(), a handler
+    # that caught it and went on (waiting elsewhere, or asking in a loop) was
+    # never stopped: wait_closed() hung.
+    seen: list[str] = []
+    stop = asyncio.Event()  # (ends them if nothing else does: before the fix)
+
+    async def goes_on(command: str, m: re.Match[str]) -> str:
+        try:
+            await ask("Waits? ")
+        except EOFError:
+            seen.append(f"{command}: EOFError")  # (its clean-up runs first)
+        try:
+            while command == "spin" and not stop.is_set():
+                with contextlib.suppress(EOFError):
+                    await ask("Again? ")
+            await stop.wait()
+        except asyncio.CancelledError:
+            seen.append(f"{command}: cancelled")
+            raise
+        return "never"
+
+    dev = VirtualDevice("r1", commands={"spin|wait": goes_on})
+    async with serve(dev) as server:
+        async with connect(serve, server) as s, connect(serve, server) as t:
+            await s.sendline("spin")
+            await t.sendline("wait")
+            await s.expect_exact("Waits? ")
+            await t.expect_exact("Waits? ")
+            server.close()
+            try:
+                async with asyncio.timeout(10):
+                    await server.wait_closed()
+            finally:
+                stop.set()
+    assert sorted(seen) == [
+        "spin: EOFError",
+        "spin: cancelled",
+        "wait: EOFError",
+        "wait: cancelled",
+    ]
+
+
 def _docs_dialog() -> dict[str, Any]:
     """The two examples of the Dialogs section of docs/testing.rst, run."""
     text = (Path(__file__).resolve().parent.parent / "docs" / "testing.rst").read_text()

@@ -4,7 +4,7 @@ for real clients (aioexpect, OpenSSH ``ssh``, ``telnet``).
 Each returns a ``DeviceServer`` (``.port``, ``close()``, ``await
 wait_closed()``, ``async with``); the call itself can be awaited or used with
 ``async with``.  Closing stops listening, ends every connection and waits for
-their handlers.
+their handlers (cancelling those still running ``CLOSE_GRACE`` seconds later).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
 _log = logging.getLogger("aioexpect.testing")
 _READ = 4096
+#: Seconds a closing server gives its connections' handlers to end (a
+#: clean-up after ``EOFError``); then it cancels those left, for good.
+CLOSE_GRACE = 1.0
 
 
 class DeviceServer(AsyncClosing):
@@ -51,6 +54,7 @@ class DeviceServer(AsyncClosing):
         self._closers: list[Callable[[], None]] = []
         self._waiters: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._grace: asyncio.TimerHandle | None = None
         self._closed = False
 
     def __repr__(self) -> str:
@@ -66,10 +70,19 @@ class DeviceServer(AsyncClosing):
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and self._grace is not None:
+            self._grace.cancel()  # (all ended in time)
+            self._grace = None
 
     def close(self) -> None:
-        """Stop listening and end every connection (idempotent)."""
+        """Stop listening and end every connection (idempotent): a question
+        being asked raises ``EOFError``; a handler still running
+        ``CLOSE_GRACE`` seconds later (its clean-up, or one that went on) is
+        cancelled."""
         if self._closed:
             return
         self._closed = True
@@ -77,9 +90,19 @@ class DeviceServer(AsyncClosing):
             closer()
         for task in list(self._tasks):
             task.cancel(CLOSING)  # (a question being asked: EOFError, see ``serving``)
+        if self._tasks:
+            loop = next(iter(self._tasks)).get_loop()
+            self._grace = loop.call_later(CLOSE_GRACE, self._cancel_late)
         if self.known_hosts is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.known_hosts)
+
+    def _cancel_late(self) -> None:
+        """The grace is over: cancel the handlers still running (a message
+        other than ``CLOSING``: not turned into ``EOFError`` again)."""
+        self._grace = None
+        for task in list(self._tasks):
+            task.cancel("aioexpect.testing: the server closed, and the handler ran on")
 
     async def wait_closed(self) -> None:
         """Wait until the listener and every connection handler are gone."""
