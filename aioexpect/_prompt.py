@@ -284,8 +284,13 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
         raise  # the prompt came: in step
     except BaseException:
         # Cancelled, or more output than max_buffer: the answer is still on
-        # its way, and the next execute first reads to its prompt.
-        owe(session)
+        # its way, and the next execute first reads to its prompt; unless
+        # that prompt was read (cancelled in the moment after it).
+        if state.waiting:
+            state.waiting = False
+            state.synced, state.late, state.owed = True, False, None
+        else:
+            owe(session)
         raise
 
 
@@ -301,10 +306,14 @@ async def _answer(session: Session, state: PromptState, command: str, deadline: 
             session, (raw, is_prompt), prompts, command, deadline, extra
         )
     else:
-        raw, is_prompt = await own_answer(
+        raw, is_prompt, dropped = await own_answer(
             session, state, (raw, m, is_prompt), command, deadline, extra
         )
+        if dropped:  # this answer came after the prompt the early one missed
+            last_prompt = state.previous
     state.moved = unrelated(last_prompt, state.prompt_text)
+    if state.moved:
+        state.previous = last_prompt
     state.echoes = bool(_output.echo_end(raw, command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.

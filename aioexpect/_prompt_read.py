@@ -65,6 +65,11 @@ class PromptState:
     moved: bool = False
     #: The last execute's answer began with its command's echo.
     echoes: bool = False
+    #: The prompt before the last unlike one (see ``moved``), as received.
+    previous: str = ""
+    #: ``execute`` has read its answer's prompt and waits a moment for what
+    #: may follow it (``_stale``): cancelled now, it owes no prompt.
+    waiting: bool = False
 
 
 _states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()

@@ -3,18 +3,18 @@
 A line of output shaped like a prompt (``router>``) that happens to end a
 chunk ends ``execute`` early: the rest of that answer, and the real prompt,
 arrive after it returned.  The next ``execute`` reads them first.  Its own
-answer begins at its command's echo after a prompt; what comes before it is
-the end of the earlier answer, which is dropped with a warning naming it
-(the logfile has it as received).  The echo may have been written twice,
-too: by the terminal, as the command was typed while the earlier one still
-ran, and again by the line editor after the prompt.
+answer begins at its command's echo after that real prompt; what comes
+before it is the end of the earlier answer, which is dropped with a warning
+naming it (the logfile has it as received).  The echo may have been written
+twice, too: by the terminal, as the command was typed while the earlier one
+still ran, and again by the line editor after the prompt.
 
-Looked for only where the cascade can happen, so answers that cannot pay
+Looked for only where the cascade can happen, so that other answers pay
 nothing: after an answer that ended at a prompt unlike the one before it
-(``PromptState.moved``: the earlier execute stopped at a line shaped like a
-prompt, or a command changed the prompt), in a session whose answers begin
-with their echo (``PromptState.echoes``), and for a command with visible
-characters.
+(``PromptState.moved``), in a session whose answers begin with their echo
+(``PromptState.echoes``), for a command with visible characters; and the
+prompt in front of the echo must be the one before the unlike one
+(``PromptState.previous``), the prompt the early answer should have ended at.
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from ._prompt_read import (
     Deadline,
     PromptState,
     _alike,
-    _need,
     evidence_of,
     more_within,
-    prompts_of,
     read_to_prompt,
 )
 from ._redact import escape
@@ -49,18 +47,21 @@ STALE_WAIT = 0.2
 #: Prompts ahead of the echo that one answer reads past (each a line of the
 #: earlier output shaped like a prompt, and the real one).
 _MAX_STALE = 8
-#: How far before an echo its prompt is looked for (JunOS's has two lines).
-_REACH = 1000
 #: What may follow an echoed command on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 
 
 def unrelated(before: str, after: str) -> bool:
-    """Whether prompt ``after`` is unlike ``before`` (as received): its
-    line (JunOS's context line above it aside) does not start as the other
-    does, as it does in a new directory or mode (``r1#``, ``r1(config)#``)."""
-    old, new = (str(strip_ansi(p)).strip().rpartition("\n")[2] for p in (before, after))
-    return _alike(old, new) < min(_need(old), len(old) - 1)
+    """Whether prompt ``after`` is unlike ``before`` (as received): the two
+    lines (JunOS's context line above aside) do not start alike, as they do
+    in a new directory or mode (``r1#``, ``r1(config-if)#``)."""
+    old, new = _line(before), _line(after)
+    return _alike(old, new) < min(3, len(old) - 1, len(new) - 1)
+
+
+def _line(prompt: str) -> str:
+    """A prompt's own line, as shown (no control sequences, no spaces around)."""
+    return str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
 
 
 async def own_answer(
@@ -70,21 +71,23 @@ async def own_answer(
     command: str,
     deadline: Deadline,
     extra: list[re.Pattern[str]],
-) -> tuple[str, bool]:
+) -> tuple[str, bool, bool]:
     """``answer`` (the text read up to a prompt, the prompt's match, whether
     it was a prompt) without the end of an earlier answer in front of its
-    echo; read on past a prompt that the echo comes after."""
+    echo, reading on past a prompt that the echo comes after; and whether
+    there was such an end."""
     raw, m, is_prompt = answer
     if not (state.moved and state.echoes and is_prompt and command.strip()):
-        return raw, is_prompt
+        return raw, is_prompt, False
+    previous = _line(state.previous)
     dropped: list[str] = []
     for _ in range(_MAX_STALE):
-        at = _echo_after_prompt(session, raw, command)
+        at = _echo_after(raw, command, previous)
         if at:
             dropped.append(raw[:at])
             raw = raw[at:]
             break
-        if not await _echo_follows(session, command, deadline):
+        if _line(m.after) != previous or not await _echo_follows(session, state, command, deadline):
             break  # the prompt that ends this answer
         dropped.append(raw + m.after)
         raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
@@ -100,30 +103,33 @@ async def own_answer(
             len(text),
             evidence_of(session, text),
         )
-    return raw, is_prompt
+    return raw, is_prompt, bool(dropped)
 
 
-async def _echo_follows(session: Session, command: str, deadline: Deadline) -> bool:
+async def _echo_follows(
+    session: Session, state: PromptState, command: str, deadline: Deadline
+) -> bool:
     """Whether ``command``'s echo follows the prompt just read, within
-    ``STALE_WAIT`` (nothing is consumed)."""
+    ``STALE_WAIT`` (nothing is consumed).  Cancelled meanwhile, the
+    session is at that prompt (``PromptState.waiting``): none is owed."""
     wait = deadline.within(STALE_WAIT)
+    state.waiting = True  # (left so if cancelled: ``_prompt._run`` reads it)
     while True:
-        text = _LEADING_CSI.sub("", session.buffer)
-        if text.startswith(command):
-            return True
-        if text and not command.startswith(text):
-            return False  # other output: a message after the prompt, say
+        text = _LEADING_CSI.sub("", session.buffer[: len(command) + 64])
+        if text.startswith(command) or (text and not command.startswith(text)):
+            break  # the echo; or other output (a message after the prompt, say)
         if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
-            return False
+            break
+    state.waiting = False
+    return text.startswith(command)
 
 
 _LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 
 
-def _echo_after_prompt(session: Session, raw: str, command: str) -> int:
-    """Where in ``raw`` (past its start) ``command`` is echoed right after a
-    prompt, on a line of its own; 0 if nowhere."""
-    prompts = prompts_of(session)
+def _echo_after(raw: str, command: str, previous: str) -> int:
+    """Where in ``raw`` (past its start) ``command`` is echoed right after
+    the ``previous`` prompt, on a line of its own; 0 if nowhere."""
     start = 1
     while True:
         at = raw.find(command, start)
@@ -132,8 +138,6 @@ def _echo_after_prompt(session: Session, raw: str, command: str) -> int:
         start = at + 1
         if _ECHO_LINE_END.match(raw, at + len(command)) is None:
             continue
-        reach = max(0, at - _REACH)
-        for p in prompts:
-            found = p.search(raw, reach, at)
-            if found is not None and found.end() == at:
-                return at
+        line_start = max(raw.rfind("\n", 0, at), raw.rfind("\r", 0, at)) + 1
+        if _line(raw[line_start:at]) == previous:
+            return at

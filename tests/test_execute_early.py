@@ -15,15 +15,17 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import aioexpect
 from aioexpect import Session
+from aioexpect._prompt_read import state_of
 from aioexpect.testing import memory_pair
 
-from .helpers import played
+from .helpers import played, wait_until
 
 EARLY = "printf 'one\\nrouter>'; sleep 0.3; printf '\\ntwo\\n'"
 
@@ -66,21 +68,18 @@ async def router(hold: int) -> AsyncIterator[Session]:
             while b"\n" in pending:
                 line, _, pending = pending.partition(b"\n")
                 command = line.decode().strip()
-                if rest:  # the earlier answer's end, the prompt, then this echo
-                    if hold:
-                        await peer.write(rest.encode())
-                        for _ in range(hold):
-                            await asyncio.sleep(0)
-                        rest = ""
-                    else:
-                        command = rest + command
-                        rest = ""
+                ahead, rest = rest, ""  # the earlier answer's end and prompt
+                if ahead and hold:
+                    await peer.write(ahead.encode())
+                    for _ in range(hold):
+                        await asyncio.sleep(0)
+                    ahead = ""
                 if command == "show early":
-                    await peer.write(b"show early\r\nline one\r\nswitch>")
+                    await peer.write(f"{ahead}show early\r\nline one\r\nswitch>".encode())
                     rest = "\r\nline two\r\nr1#"
                     continue
-                answer = outputs.get(command.rpartition("r1#")[2], "")
-                await peer.write(f"{command}\r\n{answer}r1#".encode())
+                answer = outputs.get(command, "")
+                await peer.write(f"{ahead}{command}\r\n{answer}r1#".encode())
 
     async with played(serve, limit=0, timeout=5) as session:
         yield session
@@ -95,8 +94,15 @@ async def test_the_answer_after_one_that_ended_early_is_its_own_from_a_router(
         assert await s.execute("show early") == "line one\n"  # ended early, at 'switch>'
         assert await s.execute("show users") == "admin vty0\n"
         assert await s.execute("show clock") == "12:00\n"
-    (message,) = dropped(caplog)
-    assert "execute('show users')" in message and "line two" in message
+        # Twice in a row (a polling loop): the second ends at the same
+        # 'switch>', after the prompt the first missed.
+        assert await s.execute("show early") == "line one\n"
+        assert await s.execute("show early") == "line one\n"
+        assert await s.execute("show users") == "admin vty0\n"
+        assert await s.execute("show clock") == "12:00\n"
+    first, *others = dropped(caplog)
+    assert "execute('show users')" in first and "line two" in first
+    assert [m.split(":")[0] for m in others] == ["execute('show early')", "execute('show users')"]
 
 
 async def test_commands_that_change_the_prompt_drop_nothing(
@@ -123,3 +129,35 @@ async def test_a_peer_that_does_not_echo_is_read_as_before() -> None:
             await peer.write(f"out\r\n{prompt}".encode())
             assert await send == "out\n"
     await peer.close()
+
+
+async def test_output_with_a_prompt_and_the_command_in_it_is_not_dropped(tmp_path: Path) -> None:
+    # Every prompt unlike the one before (the history number in it): an
+    # output line '<a prompt><the command>' passed for the rest of an early
+    # answer, and every line above it was dropped.
+    notes = "Setup notes\nstep 1: install\nrun it like this:\n$ cat notes.txt\nthat's all\n"
+    (tmp_path / "notes.txt").write_text(notes)
+    env = {**os.environ, "PS1": r"[\!]\u@\h:\W\$ ", "TERM": "dumb"}
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=tmp_path, timeout=10
+    ) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("true") == ""
+        assert await s.execute("cat notes.txt") == notes
+
+
+async def test_cancelled_in_the_moment_after_its_prompt_execute_owes_none() -> None:
+    # Back at the prompt before an unlike one, execute waits a moment for an
+    # echo after it; cancelled then, it owed a prompt that never came, and
+    # every later execute timed out ("not sent").
+    env = {**os.environ, "PS1": "user@host:~$ ", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("PS1='other> ' bash --norc --noprofile") == ""
+        exiting = asyncio.ensure_future(s.execute("exit"))
+        await wait_until(lambda: state_of(s).waiting, "execute waits after its prompt")
+        exiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await exiting
+        assert await s.execute("echo a") == "a\n"
+        assert await s.execute("echo b") == "b\n"
