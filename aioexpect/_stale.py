@@ -40,9 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = ["STALE_WAIT", "own_answer", "unrelated"]
 
-#: How long an answer with no echo at all, in a session that echoes, waits
-#: for more after its prompt: more means that prompt ended the earlier
-#: answer, and the echo follows it.
+#: How long an answer that ended at the prompt before the unlike one waits
+#: for its echo after it: the echo there means that prompt ended the earlier
+#: answer (the rest of which came first).
 STALE_WAIT = 0.2
 #: Prompts ahead of the echo that one answer reads past (each a line of the
 #: earlier output shaped like a prompt, and the real one).
