@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
 from ._match import Match
-from ._prompt import QUESTION_WAIT, owe, run_init
+from ._prompt import more_after_question, owe, run_init
 from ._prompt_read import (
     END,
     Deadline,
     evidence_of,
     expect_named,
     guess_driver,
-    more_within,
     patterns_of,
     peek,
     prompts_of,
@@ -133,7 +132,8 @@ async def _dialog(
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
-        if kind in stuck and sent["user"] + sent["password"] and await _read_on(session, deadline):
+        again = kind in stuck and sent["user"] + sent["password"]
+        if again and await more_after_question(session, deadline):
             doubted = _refusal(kind, sent, username, password)
             continue  # output that only paused there ("Last login: "): read on
         asked = session.buffer if kind in stuck else ""
@@ -145,14 +145,6 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
-
-
-async def _read_on(session: Session, deadline: Deadline) -> bool:
-    """Whether more comes after a question (buffered, not consumed) within
-    ``QUESTION_WAIT``: after a credential was sent, output may pause at
-    ``Last login: `` (a chunk's end), which only looks like the username
-    question asked again.  A question nothing follows is one."""
-    return await more_within(session, deadline, QUESTION_WAIT, beyond=len(session._buffer))
 
 
 def _check_turn(

@@ -23,6 +23,7 @@ from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectEr
 from ._match import Match
 from ._matcher import alternation
 from ._prompt_read import (
+    LEADING_CSI,
     WAYS_OUT,
     Deadline,
     PromptState,
@@ -212,7 +213,7 @@ async def _catch_up(
             continue
         if is_prompt:
             return str(before + m.after)
-        if await more_within(session, deadline, QUESTION_WAIT, beyond=len(session._buffer)):
+        if await more_after_question(session, deadline):
             continue  # output that only paused there ("user:"): read on
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
         line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
@@ -223,6 +224,13 @@ async def _catch_up(
             also = ", or answer it with send_secret()" if kind == "login" else ""
             way_out = WAYS_OUT[kind] + also
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
+
+
+async def more_after_question(session: Session, deadline: Deadline) -> bool:
+    """Whether more comes within ``QUESTION_WAIT`` after a login question
+    (buffered, not consumed): output may pause at a line that only looks
+    like one (``user:``, or ``Last login:`` before its date)."""
+    return await more_within(session, deadline, QUESTION_WAIT, beyond=len(session._buffer))
 
 
 def resized(session: Session) -> None:
@@ -354,7 +362,7 @@ async def _past_redraw(
     line_end = raw.find("\n")
     # As received, or as redrawn: without the modes set in front of it (bash's
     # bracketed paste), or without any control sequence.
-    forms = (form for p in prompts for form in (p, _LEADING_CSI.sub("", p), strip_ansi(p)))
+    forms = (form for p in prompts for form in (p, LEADING_CSI.sub("", p), strip_ansi(p)))
     for text in dict.fromkeys(forms):
         # The first one: nothing visible may come before it.
         at = raw.find(text, 0, line_end) if text and line_end > 0 else -1
@@ -362,9 +370,6 @@ async def _past_redraw(
         if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command):
             return rest, is_prompt
     return raw, is_prompt
-
-
-_LEADING_CSI = re.compile(r"\A(?:\x1b\[[0-?]*[ -/]*[@-~])+")
 
 
 def _first_error(patterns: tuple[re.Pattern[str], ...], output: str) -> re.Match[str] | None:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: A control sequence (CSI: colours, modes, erasing).
 CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
+#: Control sequences at a text's start (a line editor's modes before a prompt).
+LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 #: A window title (OSC), which a prompt may begin with.
 OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 #: After a prompt's last character: spaces and control sequences, and

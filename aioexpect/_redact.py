@@ -82,8 +82,10 @@ class Redactor:
         stretches = self.stretches(text)
         return _masked(text, stretches) if stretches else text
 
-    def spans(self, text: Any) -> list[tuple[int, int]]:
-        """Where each secret stands in ``text``: ``(start, end)``, in order."""
+    def stretches(self, text: Any) -> list[tuple[int, int]]:
+        """Where secrets stand in ``text``: ``(start, end)`` of each stretch
+        they cover, in order; overlapping or touching ones are one stretch
+        (one mask)."""
         spans: list[tuple[int, int]] = []
         for needle in self._needles(text):
             at = text.find(needle)
@@ -91,14 +93,8 @@ class Redactor:
                 spans.append((at, at + len(needle)))
                 at = text.find(needle, at + 1)
         spans.sort()
-        return spans
-
-    def stretches(self, text: Any) -> list[tuple[int, int]]:
-        """Where secrets stand in ``text``: ``(start, end)`` of each stretch
-        they cover, in order; overlapping or touching ones are one stretch
-        (one mask)."""
         merged: list[tuple[int, int]] = []
-        for start, end in self.spans(text):
+        for start, end in spans:
             if merged and start <= merged[-1][1]:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], end))
             else:
@@ -121,10 +117,13 @@ class Redactor:
             start = max(0, len(text) - width)
             window = text[start:]
             skip = longest if start else 0
-            for begin, end in self.stretches(window):
+            stretches = self.stretches(window)
+            for begin, end in stretches:
                 if begin < skip < end:
                     skip = end
-            shown = self.redact(window[skip:])
+            # (the stretches past ``skip`` are those of ``window[skip:]``)
+            kept = [(b - skip, e - skip) for b, e in stretches if b >= skip]
+            shown = _masked(window[skip:], kept)
             # (not past _TAIL_REACH: a long run of secrets masks to one mask,
             # and a shorter tail beats searching all of a long text)
             if len(shown) >= n or not start or width > _TAIL_REACH:

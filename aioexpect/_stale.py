@@ -26,6 +26,7 @@ from ._ansi import strip_ansi
 from ._match import Match
 from ._prompt_read import (
     CSI,
+    LEADING_CSI,
     Deadline,
     PromptState,
     _alike,
@@ -115,16 +116,13 @@ async def _echo_follows(
     wait = deadline.within(STALE_WAIT)
     state.waiting = True  # (left so if cancelled: ``_prompt._run`` reads it)
     while True:
-        text = _LEADING_CSI.sub("", session.buffer[: len(command) + 64])
+        text = LEADING_CSI.sub("", session.buffer[: len(command) + 64])
         if text.startswith(command) or (text and not command.startswith(text)):
             break  # the echo; or other output (a message after the prompt, say)
         if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
             break
     state.waiting = False
     return text.startswith(command)
-
-
-_LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 
 
 def _echo_after(raw: str, command: str, previous: str) -> int:
