@@ -7,6 +7,7 @@ opens the session and closes it on exit (as ``asyncssh.connect`` does).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -304,7 +305,8 @@ def connect(url: str, **options: Any) -> Opener:
     """Open ``ssh://[user[:password]@]host[:port]``, ``telnet://...`` or
     ``spawn:COMMAND`` (shell-split, never run by a shell).
 
-    Credentials in the URL are used; ``options`` go to the scheme's opener.
+    Credentials in the URL are used; ``options`` go to the scheme's opener,
+    and one it does not take is a ``TypeError`` naming the scheme.
     """
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
@@ -314,6 +316,7 @@ def connect(url: str, **options: Any) -> Opener:
         argv = split_command(rest)
         if not argv:
             raise ValueError("spawn: URL names no command")
+        _check_options(spawn, "spawn:", options)
         return spawn(argv[0], argv[1:], **options)
     if scheme not in ("ssh", "telnet"):
         raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
@@ -335,7 +338,25 @@ def connect(url: str, **options: Any) -> Opener:
     port = default if parts.port is None else parts.port
     if scheme == "ssh":
         return connect_ssh(host, port, **options)
+    _check_options(connect_telnet, "telnet://", options)
     return connect_telnet(host, port, **options)
+
+
+_SSH_ONLY = frozenset(inspect.signature(connect_ssh).parameters) - {"asyncssh_options"}
+
+
+def _check_options(opener: Callable[..., Opener], scheme: str, options: Mapping[str, Any]) -> None:
+    """A keyword the scheme's opener does not take is a ``TypeError`` naming
+    the URL's scheme (the user called ``connect``, not the opener), and
+    saying when it is an ``ssh://`` option."""
+    unknown = sorted(set(options) - set(inspect.signature(opener).parameters))
+    if unknown:
+        ssh = [name for name in unknown if name in _SSH_ONLY]
+        hint = f" ({', '.join(ssh)}: ssh:// only)" if ssh else ""
+        raise TypeError(
+            f"connect() got keyword argument(s) a {scheme} URL does not take: "
+            f"{', '.join(unknown)}{hint}; see {opener.__name__}()"
+        )
 
 
 def split_command(line: str) -> list[str]:

@@ -123,6 +123,21 @@ def test_network_openers_check_their_arguments_before_connecting():
             aioexpect.connect_telnet("127.0.0.1", 1, term_type=blank)
 
 
+def test_connect_names_the_url_scheme_for_an_option_its_opener_does_not_take():
+    # An SSH option given with a telnet:// or spawn: URL said
+    # "connect_telnet() got an unexpected keyword argument", naming a
+    # function the user never called.
+    with pytest.raises(
+        TypeError, match=r"telnet:// URL does not take: known_hosts \(known_hosts: ssh:// only\)"
+    ):
+        aioexpect.connect("telnet://127.0.0.1:1", known_hosts=None)
+    with pytest.raises(
+        TypeError, match=r"spawn: URL does not take: client_keys, pty_size .*see spawn\(\)"
+    ):
+        aioexpect.connect("spawn:cat", pty_size=(1, 2), client_keys=())
+    aioexpect.connect("telnet://127.0.0.1:1", term_type="vt100")  # its own: taken
+
+
 def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
     # A ConnectError after dialling, which a retry would repeat, before.
     key = tmp_path / "id_test"
