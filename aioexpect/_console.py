@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import termios
+import traceback
 import tty
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -22,6 +23,7 @@ from typing import Any, NoReturn
 import aioconsole
 
 from ._console_streams import Interrupted, unsent
+from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
 from ._interact import bridge, following_size, terminal_size
 from ._reading import SINK_HIGH, sink_caught_up
@@ -163,6 +165,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._interrupts = interrupts
         self._interrupted = False
         self._stopping = False
+        self._source = ""
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 
@@ -250,6 +253,30 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         finally:
             self._note_rebound(pulled)
         await self.flush()
+
+    async def runsource(
+        self, source: str, filename: str = "<console>", symbol: str = "single"
+    ) -> bool:
+        self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
+        return bool(await super().runsource(source, filename, symbol))
+
+    def showtraceback(self) -> None:
+        """The statement's traceback as Python's REPL shows it (see
+        ``_console_trace``), never through ``sys.excepthook``."""
+        kind, error, tb = sys.exc_info()
+        if error is None:
+            return
+        sys.last_type, sys.last_value, sys.last_traceback = kind, error, tb
+        self.write(statement_traceback(error, tb, self.filename))
+
+    def showsyntaxerror(self, filename: str | None = None) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, SyntaxError):
+            super().showsyntaxerror(filename)
+            return
+        typed = typed_syntax_error(self._source, self.filename, error)
+        sys.last_type, sys.last_value, sys.last_traceback = SyntaxError, typed, None
+        self.write("".join(traceback.format_exception_only(SyntaxError, typed)))
 
     def _watching(self, callback: Callable[[], None] | None) -> AbstractContextManager[None]:
         """Interrupts and the client's end call ``callback`` meanwhile, where

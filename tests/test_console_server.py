@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import socket
 import stat
 from collections.abc import AsyncIterator
@@ -98,6 +99,40 @@ async def test_top_level_await_and_preloaded_names() -> None:
         )
         assert "ZeroDivisionError" in await c.run("1/0")
         assert await c.run("'still here'") == "'still here'\n"
+
+
+async def typed(c: Client, line: str) -> str:
+    """What ``line`` printed, the served console's file name (which names
+    the client) shown as ``<console>``."""
+    return re.sub(r'"<console [^"]*>"', '"<console>"', await c.run(line))
+
+
+async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
+    # aioconsole wraps each statement in a function of its own: tracebacks
+    # began in its aexec, named the statement __corofn and counted every
+    # line (syntax errors too) one too many.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await typed(c, "1/0") == (
+            "Traceback (most recent call last):\n"
+            '  File "<console>", line 1, in <module>\n'
+            "ZeroDivisionError: division by zero\n"
+        )
+        await c.run("def f():\n    return {}[3]\n")
+        out = await typed(c, "try:\n  f()\nexcept KeyError as e:\n  raise ValueError(7) from e\n")
+        files = [line for line in out.splitlines() if line.startswith("  File")]
+        assert files == [
+            '  File "<console>", line 2, in <module>',
+            '  File "<console>", line 2, in f',
+            '  File "<console>", line 4, in <module>',
+        ], out
+        assert "aioconsole" not in out and out.endswith("ValueError: 7\n")
+        out = await typed(c, "x = [1,\n 2,,]")
+        assert out.startswith("... " + '  File "<console>", line 2\n') and "SyntaxError" in out
+        assert await typed(c, "return 3") == (
+            "  File \"<console>\", line 1\nSyntaxError: 'return' outside function\n"
+        )
+        assert await typed(c, "await asyncio.sleep(0, result=5)") == "5\n"
 
 
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
