@@ -267,6 +267,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if error is None:
             return
         sys.last_type, sys.last_value, sys.last_traceback = kind, error, tb
+        if sys.version_info >= (3, 12):  # what pdb.pm() looks at first there
+            sys.last_exc = error
         self.write(statement_traceback(error, tb, self.filename))
 
     def showsyntaxerror(self, filename: str | None = None) -> None:
@@ -276,6 +278,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             return
         typed = typed_syntax_error(self._source, self.filename, error)
         sys.last_type, sys.last_value, sys.last_traceback = SyntaxError, typed, None
+        if sys.version_info >= (3, 12):
+            sys.last_exc = typed
         self.write("".join(traceback.format_exception_only(SyntaxError, typed)))
 
     def _watching(self, callback: Callable[[], None] | None) -> AbstractContextManager[None]:
