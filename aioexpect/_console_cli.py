@@ -223,12 +223,25 @@ def _run_program(
                 runpy.run_path(file, run_name="__main__")
     except SystemExit as exc:
         return _exit_status(exc)
-    except Exception as exc:  # the program's own: its traceback, as python3 shows it
-        traceback.print_exception(exc.with_traceback(_program_frames(exc.__traceback__)))
+    except Exception as exc:  # the program's own: to its sys.excepthook, as python3 does
+        _report(exc.with_traceback(_program_frames(exc.__traceback__)))
         return 1
     finally:
         sys.argv, sys.path = saved_argv, saved_path
     return 0
+
+
+def _report(exc: Exception) -> None:
+    """``exc`` through ``sys.excepthook`` (the program may have set its own);
+    a hook that fails has its own error shown, then ``exc``, as python3 does."""
+    try:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    except Exception as failure:
+        print("Error in sys.excepthook:", file=sys.stderr)
+        hook_tb = failure.__traceback__.tb_next if failure.__traceback__ else None
+        traceback.print_exception(type(failure), failure, hook_tb, chain=False)
+        print("\nOriginal exception was:", file=sys.stderr)
+        traceback.print_exception(exc)
 
 
 def _program_frames(tb: types.TracebackType | None) -> types.TracebackType | None:

@@ -245,6 +245,20 @@ async def test_run_a_module_with_its_exit_status(tmp_path: Path) -> None:
             assert await proc.wait() == 5
 
 
+async def test_run_hands_a_failing_program_s_error_to_its_own_excepthook(tmp_path: Path) -> None:
+    # python3 FILE calls sys.excepthook (a program's error reporter may be
+    # there); aioexpect run printed the traceback itself.
+    (tmp_path / "hooked.py").write_text(
+        "import sys\n\ndef hook(kind, value, tb):\n"
+        "    print('hooked', kind.__name__, value, tb.tb_frame.f_code.co_filename)\n\n"
+        "sys.excepthook = hook\nraise RuntimeError('on purpose')\n"
+    )
+    async with command(["run", "hooked.py"], cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 1
+    assert "hooked RuntimeError on purpose hooked.py" in out and "Traceback" not in out
+
+
 async def test_run_shows_a_failing_program_s_traceback_as_python_does(tmp_path: Path) -> None:
     (tmp_path / "failing.py").write_text(
         "import asyncio\n\nasync def main():\n    raise RuntimeError('on purpose')\n\n"
