@@ -465,6 +465,14 @@ def _translate(
     and the like, never masked inside)."""
     text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
     peer = peer_name(host, port)
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and "revoked" in text:
+        return HostKeyError(
+            f"SSH host key of {peer} is REVOKED: known_hosts marks it (or its CA, or its"
+            f" certificate's subject) @revoked ({text}); nothing was sent.  A revoked key"
+            " was judged compromised: do not add it back unless whoever revoked it says so",
+            host=host,
+            port=port,
+        )
     if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
         return HostKeyError(
             f"SSH host key of {peer} has CHANGED: it is not the one known_hosts holds for it"

@@ -498,6 +498,21 @@ async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
             await connect(server, known_hosts=str(other))
 
 
+async def test_a_revoked_host_key_is_named_revoked_not_unknown(tmp_path: Path) -> None:
+    # It was "not trusted ... add it to known_hosts": the one advice a
+    # revoked (compromised) key must not get.
+    async with ssh_server() as server:
+        revoked = tmp_path / "known_hosts"
+        revoked.write_text(
+            f"@revoked [127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+            f"[127.0.0.1]:{server.port} {OTHER_HOST_KEY.export_public_key().decode()}"
+        )
+        with pytest.raises(aioexpect.HostKeyError, match="is REVOKED") as info:
+            await connect(server, known_hosts=str(revoked))
+        assert "add it to known_hosts" not in str(info.value)
+        assert server.auth_users == [] and server.passwords_seen == 0
+
+
 async def test_known_hosts_none_turns_checking_off_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
