@@ -465,7 +465,8 @@ def _translate(
     and the like, never masked inside)."""
     text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
     peer = peer_name(host, port)
-    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and "revoked" in text:
+    reason = str(exc).partition(" for host ")[0]  # asyncssh's "Host key is revoked for host h"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and reason.endswith(" is revoked"):
         return HostKeyError(
             f"SSH host key of {peer} is REVOKED: known_hosts marks it (or its CA, or its"
             f" certificate's subject) @revoked ({text}); nothing was sent.  A revoked key"
