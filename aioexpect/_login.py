@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
 from ._match import Match
-from ._prompt import more_after_question, owe, run_init
+from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
 from ._prompt_read import (
+    CSI,
     END,
     Deadline,
     evidence_of,
@@ -119,8 +120,12 @@ async def _dialog(
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
         what = f"a login or password question, or {what_prompt(session)}"
+        # Once a question was asked again, a prompt may follow (the output
+        # went on), but not after QUESTION_WAIT without a step: no hang
+        # without a time-out.
+        wait = deadline if doubted is None else deadline.within(QUESTION_WAIT)
         try:
-            m = await expect_named(session, patterns, deadline, what, "".join(seen))
+            m = await expect_named(session, patterns, wait, what, "".join(seen))
         except (ExpectTimeout, ExpectEOF) as exc:
             if doubted is None:
                 raise
@@ -133,11 +138,18 @@ async def _dialog(
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
         again = kind in stuck and sent["user"] + sent["password"]
+        asked = len(session._buffer)  # the question, left buffered, ends it
         if again and await more_after_question(session, deadline):
-            doubted = _refusal(kind, sent, username, password)
-            continue  # output that only paused there ("Last login: "): read on
-        asked = session.buffer if kind in stuck else ""
-        _check_turn(session, kind, sent, username, password, "".join(seen) + asked)
+            # Output that went on after it: on its line, no question at all
+            # ("Last login: " and the date); after it, the question was asked
+            # again, then more (a message), so a rejection unless a prompt comes.
+            question = await session.expect(re.compile(f"[\\s\\S]{{{asked}}}"), timeout=0)
+            seen.append(question.after)
+            if _LINE_START.match(session.buffer):
+                doubted = _refusal(kind, sent, username, password)
+            continue
+        shown = session.buffer if kind in stuck else ""
+        _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
         if kind == "user":
             await session.sendline(username or "")
@@ -145,6 +157,10 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
+
+
+#: Output that starts a line of its own (after control sequences).
+_LINE_START = re.compile(rf"(?:{CSI})*[\r\n]")
 
 
 def _check_turn(

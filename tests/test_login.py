@@ -393,11 +393,29 @@ async def test_a_question_asked_again_then_output_but_no_prompt_is_a_rejection()
     # once), then nothing: login() timed out instead of saying it was rejected.
     script = (
         "printf 'login: '; read -r _; printf 'Password: '; read -r _; "
-        "printf '\\r\\nPassword: '; sleep 0.3; printf 'x'; sleep 20"
+        "printf '\\r\\nPassword: '; sleep 0.3; printf '\\r\\nx'; sleep 20"
     )
     async with aioexpect.spawn("sh", ["-c", script], timeout=30, driver="shell") as s:
         with pytest.raises(AuthenticationError, match=r"password again.*then no prompt came"):
             await s.login("root", "pw-SeCrEt", timeout=3)
+    # Without a time-out, it waited for ever.
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30, driver="shell") as s:
+        with pytest.raises(AuthenticationError, match=r"password again.*then no prompt came"):
+            async with asyncio.timeout(20):
+                await s.login("root", "pw-SeCrEt", timeout=None)
+
+
+async def test_output_going_on_at_a_question_s_line_is_no_question_asked_again() -> None:
+    # "Last login: " then its date, then a prompt no pattern knows: the
+    # time-out said the login was rejected (a login that worked).
+    script = (
+        "printf 'login: '; read -r _; printf 'Password: '; read -r _; "
+        "printf '\\r\\nLast login: '; sleep 0.3; printf 'Mon Jan  1\\r\\n~ '; sleep 20"
+    )
+    async with aioexpect.spawn("sh", ["-c", script], timeout=30, driver="shell") as s:
+        with pytest.raises(ExpectTimeout, match=r"a login or password question, or") as info:
+            await s.login("root", "pw-SeCrEt", timeout=1.5)
+        assert "Last login: Mon Jan  1" in str(info.value)
 
 
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
