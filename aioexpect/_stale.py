@@ -30,6 +30,7 @@ from ._prompt_read import (
     Deadline,
     PromptState,
     _alike,
+    _need,
     evidence_of,
     more_within,
     read_to_prompt,
@@ -55,14 +56,25 @@ _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 def unrelated(before: str, after: str) -> bool:
     """Whether prompt ``after`` is unlike ``before`` (as received): the two
     lines (JunOS's context line above aside) do not start alike, as they do
-    in a new directory or mode (``r1#``, ``r1(config-if)#``)."""
+    in a new mode (``r1#``, ``r1(config-if)#``) or directory (the same
+    ``user@host:``).  Taken for unlike when in doubt: that costs a look for
+    an echo, the other way an answer shifted by one."""
     old, new = _line(before), _line(after)
-    return _alike(old, new) < min(3, len(old) - 1, len(new) - 1)
+    alike = _alike(old, new)
+    if old == new or _USER_HOST.search(old, 0, alike):
+        return False
+    return alike < min(_need(old), len(old) - 1, len(new) - 1)
+
+
+#: ``user@host:`` (a new directory follows it).
+_USER_HOST = re.compile(r"[^\s@]@[^\s@:]+:")
+_NUMBER = re.compile(r"\d+")
 
 
 def _line(prompt: str) -> str:
-    """A prompt's own line, as shown (no control sequences, no spaces around)."""
-    return str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
+    """A prompt's own line, as shown (no control sequences, no spaces
+    around), any number in it alike (a history number, the last status)."""
+    return _NUMBER.sub("0", str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip())
 
 
 async def own_answer(

@@ -34,16 +34,29 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if "were dropped" in r.getMessage()]
 
 
-@pytest.mark.parametrize("term", ["dumb", "xterm"])
+@pytest.mark.parametrize(
+    ("term", "ps1", "first", "early"),
+    [
+        ("dumb", "user@host:~$ ", "echo hi", EARLY),
+        ("xterm", "user@host:~$ ", "echo hi", EARLY),
+        # A number that changes with every command (a history number, the
+        # last status): the answers were shifted by one.
+        ("dumb", "[\\!]u@h:\\W\\$ ", "echo hi", EARLY),
+        ("dumb", "[$?]u@h:~\\$ ", "echo hi; false", EARLY),
+        # An output line alike in its first few characters (root@): the same.
+        ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@db1:~# ")),
+    ],
+    ids=["dumb", "xterm", "history-number", "status", "alike-line"],
+)
 async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
-    term: str, caplog: pytest.LogCaptureFixture
+    term: str, ps1: str, first: str, early: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The terminal echoes the next command as it is typed, while the first
     # still runs; readline echoes it again after the real prompt.
-    env = {**os.environ, "PS1": "user@host:~$ ", "TERM": term}
+    env = {**os.environ, "PS1": ps1, "TERM": term}
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
-        assert await s.execute("echo hi") == "hi\n"
-        assert await s.execute(EARLY) == "one\n"  # ended early, at 'router>'
+        assert await s.execute(first) == "hi\n"
+        assert await s.execute(early) == "one\n"  # ended early, at the line shaped like one
         assert await s.execute("echo three") == "three\n"
         assert await s.execute("echo four") == "four\n"
     (message,) = dropped(caplog)
