@@ -42,7 +42,7 @@ from ._prompt_read import (
 )
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
-from ._stale import own_answer, unrelated
+from ._stale import own_answer, report_dropped, unrelated
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -90,7 +90,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
     try:
-        await _sync(session, state, deadline)
+        await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
         if answer_due and _may_still_run(exc.before):
@@ -147,7 +147,11 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
 
 
 async def _sync(
-    session: Session, state: PromptState, deadline: Deadline, way_out: str | None = None
+    session: Session,
+    state: PromptState,
+    deadline: Deadline,
+    way_out: str | None = None,
+    command: str | None = None,
 ) -> None:
     """Get to a prompt before sending anything.
 
@@ -171,12 +175,17 @@ async def _sync(
             consumed.append(before + m.after)
         except ExpectTimeout:  # a shell that does not redraw, or a late redraw
             state.redraw_due = True
+    output = False  # (other than prompts)
     while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
         before, m, _ = await read_to_prompt(session, Deadline(0))
         consumed.append(before + m.after)
+        output = output or bool(strip_ansi(before).strip())
         if not before + m.after:
             break  # a prompt pattern that matches the empty string
     if consumed:
+        if state.moved and command is not None and output:
+            # The rest of an answer that ended early (see ``_stale``), come whole.
+            report_dropped(session, command, "".join(consumed), "buffered before it")
         guess_driver(session, "".join(consumed))
         state.synced, state.late, state.redraw_due = True, False, False
         return

@@ -40,7 +40,7 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["STALE_WAIT", "own_answer", "unrelated"]
+__all__ = ["STALE_WAIT", "own_answer", "report_dropped", "unrelated"]
 
 #: How long an answer that ended at the prompt before the unlike one waits
 #: for its echo after it: the echo there means that prompt ended the earlier
@@ -94,29 +94,39 @@ async def own_answer(
         return raw, is_prompt, False
     previous = _line(state.previous)
     dropped: list[str] = []
-    for _ in range(_MAX_STALE):
-        at = _echo_after(raw, command, previous)
-        if at:
-            dropped.append(raw[:at])
-            raw = raw[at:]
-            break
-        if _line(m.after) != previous or not await _echo_follows(session, state, command, deadline):
-            break  # the prompt that ends this answer
-        dropped.append(raw + m.after)
-        raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
-        if not is_prompt:
-            break
-    if dropped:
-        text = "".join(dropped)
-        session.log.warning(
-            "execute(%r): %d characters before its echo, the end of the answer before,"
-            " were dropped (that execute returned early, at a line of its output shaped"
-            " like a prompt; set_prompt() or set_unique_prompt() avoids it): %s",
-            escape(session.redact(command)),
-            len(text),
-            evidence_of(session, text),
-        )
+    try:
+        for _ in range(_MAX_STALE):
+            at = _echo_after(raw, command, previous)
+            if at:
+                dropped.append(raw[:at])
+                raw = raw[at:]
+                break
+            if _line(m.after) != previous or not await _echo_follows(
+                session, state, command, deadline
+            ):
+                break  # the prompt that ends this answer
+            dropped.append(raw + m.after)
+            raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
+            if not is_prompt:
+                break
+    finally:  # (timed out or cancelled after a drop, too)
+        if dropped:
+            report_dropped(session, command, "".join(dropped), "before its echo")
     return raw, is_prompt, bool(dropped)
+
+
+def report_dropped(session: Session, command: str, text: str, where: str) -> None:
+    """A WARNING naming ``text``, the end of an earlier answer that
+    ``execute(command)`` dropped (found ``where``)."""
+    session.log.warning(
+        "execute(%r): %d characters %s, the end of the answer before, were dropped"
+        " (that execute returned early, at a line of its output shaped like a"
+        " prompt; set_prompt() or set_unique_prompt() avoids it): %s",
+        escape(session.redact(command)),
+        len(text),
+        where,
+        evidence_of(session, text),
+    )
 
 
 async def _echo_follows(

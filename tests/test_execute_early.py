@@ -118,6 +118,56 @@ async def test_the_answer_after_one_that_ended_early_is_its_own_from_a_router(
     assert [m.split(":")[0] for m in others] == ["execute('show early')", "execute('show users')"]
 
 
+async def test_the_rest_of_an_early_answer_come_before_the_next_execute_is_named(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Buffered whole (the real prompt too) before the next execute, it was
+    # consumed with no word.
+    env = {**os.environ, "PS1": "user@host:~$ ", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute(EARLY) == "one\n"
+        await wait_until(lambda: s.buffer.endswith("user@host:~$ "), "the rest came")
+        assert await s.execute("echo three") == "three\n"
+    (message,) = dropped(caplog)
+    assert "execute('echo three'): " in message and "buffered before it" in message
+    assert "two" in message
+
+
+async def test_the_rest_of_an_early_answer_is_named_when_the_next_times_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The next command's echo came after the rest, then its answer outlasted
+    # its time-out: the rest was dropped with no word.
+    async def serve(peer: Any) -> None:
+        pending, rest = b"", ""
+        await peer.write(b"r1#")
+        while data := await peer.read():
+            pending += data
+            if b"\n" not in pending:
+                continue
+            line, _, pending = pending.partition(b"\n")
+            command, ahead, rest = line.decode().strip(), rest, ""
+            if command == "show early":
+                await peer.write(b"show early\r\nline one\r\nswitch>")
+                rest = "\r\nline two\r\nr1#"
+            elif command == "show slow":  # its echo after the rest, then nothing for now
+                await peer.write(ahead.encode())
+                for _ in range(10):
+                    await asyncio.sleep(0)
+                await peer.write(b"show slow\r\n")
+            else:
+                await peer.write(f"{ahead}{command}\r\nok\r\nr1#".encode())
+
+    async with played(serve, limit=0, timeout=5) as s:
+        assert await s.execute("show clock") == "ok\n"
+        assert await s.execute("show early") == "line one\n"
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.execute("show slow", timeout=0.5)
+    (message,) = dropped(caplog)
+    assert "execute('show slow')" in message and "line two" in message
+
+
 async def test_commands_that_change_the_prompt_drop_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
