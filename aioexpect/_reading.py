@@ -304,7 +304,7 @@ def info(session: Session) -> dict[str, Any]:
 
 
 def _peer(session: Session) -> str:
-    return str(session.redact(str(session.transport.get_extra_info("peer", ""))))
+    return session._redactor.given(str(session.transport.get_extra_info("peer", "")))
 
 
 def _shown_patterns(session: Session) -> list[Any] | None:

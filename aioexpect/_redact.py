@@ -75,6 +75,13 @@ class Redactor:
     def __bool__(self) -> bool:
         return self.armed
 
+    def given(self, text: str) -> str:
+        """``text`` that the caller gave (a peer's host and port, a program's
+        name), shown whole: a secret that is part of it is not pointed at
+        (the password ``1`` in ``127.0.0.1:2210``); one that is all of it
+        is masked."""
+        return MASK if text in self._secrets else text
+
     def redact(self, text: Any) -> Any:
         """``text`` (str or bytes) with every secret masked: where secrets
         overlap (``secret12`` and ``t12more`` in ``secret12more``), the

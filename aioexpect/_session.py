@@ -151,7 +151,7 @@ class Session:
         return cls(streams_transport(reader, writer), **options)
 
     def __repr__(self) -> str:
-        info = _reading.info(self)  # (peer redacted)
+        info = _reading.info(self)  # (a secret equal to the peer masked)
         return (
             f"<Session #{self.id} {info['kind']} {info['peer']!r} "
             f"{info['state']}, {info['buffered']} buffered>"

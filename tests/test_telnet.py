@@ -745,6 +745,19 @@ async def test_url_credentials_log_in() -> None:
             await s.expect_exact("you said show version")
 
 
+async def test_a_secret_inside_the_peer_the_caller_gave_is_not_pointed_at() -> None:
+    # The password 1 showed the peer as '********27.0.0.********:PORT' in
+    # repr, info() and sessions(): where the password stands in the address.
+    async with telnet_server(echo) as port:
+        async with aioexpect.connect_telnet("127.0.0.1", port, timeout=10) as s:
+            s.add_secret("1")
+            peer = f"127.0.0.1:{port}"
+            assert repr(s).startswith(f"<Session #{s.id} telnet {peer!r} ")
+            assert s.info()["peer"] == peer
+            s.add_secret(peer)  # all of it: masked
+            assert s.info()["peer"] == "********" and peer not in repr(s)
+
+
 async def test_url_with_wrong_password_is_authentication_error() -> None:
     async with raw_server(login_dialog) as port:
         url = f"telnet://admin:not-it@127.0.0.1:{port}"
