@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from ._cli_output import OutputError, Printer, Progress, masked
+from ._cli_output import CheckedOutput, OutputError, Printer, Progress, masked
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Account, Host, Result, run_many
 from ._options import resolve_driver
@@ -576,4 +576,4 @@ def _draws_progress() -> bool:
 def _demo(args: argparse.Namespace) -> Any:
     from ._demo import demo
 
-    return demo(as_json=args.json)
+    return demo(as_json=args.json, out=CheckedOutput(sys.stdout))

@@ -31,6 +31,26 @@ class OutputError(Exception):
     """Writing the results to stdout failed (a closed pipe, a full disk)."""
 
 
+class CheckedOutput:
+    """A text stream whose failed write or flush is an ``OutputError``
+    (the command line then says so in one line, not in a traceback)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str, /) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise OutputError(exc.strerror or str(exc)) from exc
+
+
 def host_label(host: Host | str) -> str:
     """How a target is shown: its URL with any password masked."""
     return redact_url(host.url if isinstance(host, Host) else host)

@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import AsyncIterator
-from typing import IO, Any
+from typing import Any, Protocol
 
 import asyncssh
 
@@ -103,8 +103,15 @@ async def _job(session: Session, host: Host) -> list[tuple[str, str]]:
     return [(command, await session.execute(command)) for command in commands]
 
 
+class Output(Protocol):
+    """Where the demo prints (``sys.stdout``, or any text stream)."""
+
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+
+
 async def demo(
-    *, as_json: bool = False, out: IO[str] | None = None, password: str | None = None
+    *, as_json: bool = False, out: Output | None = None, password: str | None = None
 ) -> int:
     """Run the demo; print the results; return 0 if every target worked.
 
@@ -160,7 +167,7 @@ def _as_dict(result: Result, names: dict[Host, str]) -> dict[str, Any]:
     }
 
 
-def _print_result(result: Result, names: dict[Host, str], out: IO[str]) -> None:
+def _print_result(result: Result, names: dict[Host, str], out: Output) -> None:
     assert isinstance(result.host, Host)
     status = "ok" if result.ok else "FAILED"
     print(f"=== {names[result.host]}  {status}  ({result.duration:.2f}s)", file=out)

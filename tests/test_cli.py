@@ -241,6 +241,19 @@ def test_messages_mask_passwords(text: str, shown: str) -> None:
     assert masked(text) == shown
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_demo_output_that_cannot_be_written(as_json: bool) -> None:
+    # It ended in a traceback (OSError: No space left on device).
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", "demo", *(["--json"] if as_json else [])],
+            stdout=full, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == "aioexpect: cannot write the output: No space left on device\n"
+
+
 def test_exec_output_that_cannot_be_written() -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run(
