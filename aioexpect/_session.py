@@ -180,6 +180,7 @@ class Session:
 
     @property
     def driver(self) -> Driver:
+        """The session's ``Driver``; assign one, or a name such as ``"ios"``, to change it."""
         return self._driver
 
     @driver.setter
