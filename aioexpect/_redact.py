@@ -53,22 +53,34 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_secrets", "armed")
+    __slots__ = ("_encoding", "_secrets", "armed")
 
-    def __init__(self) -> None:
+    def __init__(self, encoding: str | None = None) -> None:
         self._secrets: list[str] = []
+        #: The text session's encoding: a bytes secret is found in its text
+        #: as that decodes it.
+        self._encoding = encoding
         #: Whether it holds a secret (``bool(redactor)``, as a plain attribute:
         #: the session reads it for every chunk it receives).
         self.armed = False
 
     def add(self, secret: str | bytes | None) -> None:
+        if not secret:
+            return
         if isinstance(secret, bytes):
-            secret = secret.decode("utf-8", "surrogateescape")
-        # Also as re.escape writes it: a pattern built from the secret
-        # (``re.escape(password)``) shows it so in messages and ``repr``.
-        for form in (secret, re.escape(secret)) if secret else ():
-            if form not in self._secrets:
-                self._secrets.append(form)
+            # As a bytes session's transcript decodes it (UTF-8, the rest as
+            # lone surrogates); and as a text session's encoding does.
+            forms = [secret.decode("utf-8", "surrogateescape")]
+            if self._encoding is not None:
+                forms.append(secret.decode(self._encoding, "replace"))
+        else:
+            forms = [secret]
+        for text in forms:
+            # Also as re.escape writes it: a pattern built from the secret
+            # (``re.escape(password)``) shows it so in messages and ``repr``.
+            for form in (text, re.escape(text)):
+                if form not in self._secrets:
+                    self._secrets.append(form)
         self._secrets.sort(key=len, reverse=True)
         self.armed = bool(self._secrets)
 

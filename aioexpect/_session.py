@@ -103,7 +103,7 @@ class Session:
         self._empty: Any = b"" if encoding is None else ""
         self._ansi = AnsiStripper(self._empty) if strip_ansi else None
         self._buffer = Buffer(self._empty)
-        self._redactor = Redactor()
+        self._redactor = Redactor(encoding)
         for secret in secrets:
             self._redactor.add(secret)
         self._driver, self._auto_driver = _options.resolve_driver(driver)

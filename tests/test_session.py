@@ -807,6 +807,24 @@ async def test_a_bytes_session_s_secret_split_inside_a_character_is_masked(tmp_p
     assert "ssw" not in caplog.text and "rt12" not in caplog.text
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8"])
+async def test_a_bytes_secret_is_masked_as_the_session_s_encoding_reads_it(caplog, encoding):
+    # A bytes secret was looked for as UTF-8 only: in a latin-1 session its
+    # echo reached the logfile, the DEBUG records and the evidence in clear.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    secret = b"p\xe4ss-w\xf6rd" if encoding != "utf-8" else "päss-wörd".encode()
+    later = io.StringIO()
+    async with opened(encoding=encoding, logfile=later, timeout=0.2) as (s, peer):
+        await s.send_secret(secret)
+        await peer.write(secret + b"\r\n")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect_exact("never")
+        assert "********" in str(info.value)
+    clear = secret.decode(encoding)
+    for text in (later.getvalue(), caplog.text, str(info.value), repr(s)):
+        assert clear not in text and "ss-w" not in text, text
+
+
 async def test_overlapping_secrets_show_no_part_of_either():
     later = io.StringIO()
     async with opened(logfile=later) as (s, peer):
