@@ -137,15 +137,18 @@ class Redactor:
             window = text[start:]
             skip = longest if start else 0
             stretches = self.stretches(window)
+            crossed = False  # a stretch of secrets ends past ``skip``
             for begin, end in stretches:
                 if begin < skip < end:
-                    skip = end
+                    skip, crossed = end, True
             # (the stretches past ``skip`` are those of ``window[skip:]``)
             kept = [(b - skip, e - skip) for b, e in stretches if b >= skip]
             shown = _masked(window[skip:], kept)
             # (not past _TAIL_REACH: a long run of secrets masks to one mask,
             # and a shorter tail beats searching all of a long text)
             if len(shown) >= n or not start or width > _TAIL_REACH:
+                if crossed and len(shown) < n:  # (its end is a secret's: not nothing)
+                    shown = (MASK.encode() if isinstance(text, bytes) else MASK) + shown
                 return shown[-n:]
             width *= 2
 

@@ -93,6 +93,17 @@ def test_redactor_masks_every_secret_longest_first():
     assert r.redact(b"pass") == MASK.encode()
 
 
+def test_the_tail_after_a_long_run_of_secrets_is_a_mask_not_nothing():
+    # Past the 64 KiB it looks back, the evidence was '': "nothing received".
+    r = Redactor()
+    r.add("hunter2")
+    for run in (10, 16_000, 200_000):
+        text = "login ok\n" + "hunter2" * run
+        assert r.tail(text, 200).endswith(MASK), run
+        assert r.tail(text.encode(), 200).endswith(MASK.encode()), run
+    assert r.tail("x" * 300 + "hunter2" * 20_000 + " end", 200).endswith(f"{MASK} end")
+
+
 def test_mask_around_keeps_what_the_caller_gave_whole():
     # A short or reused password must not mark where it stands in the host
     # or the user name (that would tell the reader the password).
