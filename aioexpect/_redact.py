@@ -171,8 +171,9 @@ class Redactor:
 _TAIL_REACH = 1 << 16
 #: How much a ``RedactingStream`` holds back at most beyond a secret's
 #: length: a run of secrets (``pw`` typed over and over) goes out masked
-#: in parts, rather than being held, and searched again, whole.
-_HOLD_REACH = 1 << 12
+#: in parts, rather than being held, and searched again, whole.  Every feed
+#: searches what is held again, so this bounds the cost of a small read.
+_HOLD_REACH = 1 << 9
 
 
 def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
