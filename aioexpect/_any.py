@@ -16,7 +16,7 @@ from ._exceptions import ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._options import check_timeout, originals
-from ._reading import SharedDeadline, Watched
+from ._reading import SharedDeadline, shared_deadline
 from ._session import Session
 
 __all__ = ["expect_any"]
@@ -41,72 +41,88 @@ async def expect_any(
     their buffers intact.
     """
     loop = asyncio.get_running_loop()
+    searchers = dict(_searcher(session, p) for session, p in _items(patterns_by_session))
+    delay = _common_timeout(timeout, list(searchers))
     # Held by ``divert`` while one of the sessions is attached, as a
-    # session's own deadline is; one for every round (see ``_round``).
+    # session's own deadline is, from the call to the return (a session
+    # between two of its waits too).
     deadline = SharedDeadline(loop)
-    searchers = _searchers(patterns_by_session, deadline)
-    delay = _common_timeout(timeout, [s for s, _ in searchers])
-    start: float | types.EllipsisType | None = delay
-    try:
-        while True:
-            won = await _round(loop, searchers, deadline, start)
-            if won is not None:
-                return won
-            # Another reader took the winner's match meanwhile: again, with
-            # fresh searches and the same deadline (a ``divert`` holds it).
-            searchers, start = _searchers(patterns_by_session, deadline), ...
-    finally:
-        deadline.cancel()
+    with shared_deadline(list(searchers), deadline):
+        deadline.start(delay)
+        try:
+            while True:
+                won = await _round(loop, searchers, deadline, patterns_by_session)
+                if won is not None:
+                    return won
+                # Taken by another reader while the others were stopped: again.
+                searchers = {s: _searcher(s, patterns_by_session[s])[1] for s in searchers}
+        finally:
+            deadline.cancel()
 
 
 async def _round(
     loop: asyncio.AbstractEventLoop,
-    searchers: list[tuple[Session, Searcher]],
+    searchers: dict[Session, Searcher],
     deadline: SharedDeadline,
-    start: float | types.EllipsisType | None,
+    patterns_by_session: Mapping[Session, Any],
 ) -> tuple[Session, Match] | None:
-    """One wait on every session: the winner (consumed), or ``None`` if
-    another reader took its match before it could be.  ``start``: the
-    deadline's delay, to start it with; ``...``: it runs already."""
-    #: The winner: its session, searcher, match, and how much of its buffer
-    #: had been consumed then (the match is consumed by the caller, below).
-    outcome: asyncio.Future[tuple[Session, Searcher, Match, int]] = loop.create_future()
+    """Wait on every session: the winner (consumed), or ``None`` if another
+    reader took its match while the other waits were being stopped.  A
+    match another reader takes before that is waited for again on that
+    session alone: the others go on waiting (no moment without a reader)."""
 
-    async def watch(session: Session, searcher: Searcher) -> None:
+    async def watch(session: Session, searcher: Searcher) -> tuple[Match, int]:
         # No deadline here: one timer for all (below), so that sessions whose
         # TIMEOUT falls due together are not ordered by their timers' luck.
-        try:
-            match = await session._expect(searcher, None, consume=False)
-        except Exception as exc:
-            if not outcome.done():
-                outcome.set_exception(_noted(exc, session))
-        else:
-            if not outcome.done():
-                outcome.set_result((session, searcher, match, session._buffer.consumed))
+        match = await session._expect(searcher, None, consume=False)
+        return match, session._buffer.consumed  # (consumed by the caller, below)
 
     # Started in mapping order, each checks its buffer before it waits: of
     # matches already there at the call, the first session's wins.
-    tasks = [loop.create_task(watch(s, searcher)) for s, searcher in searchers]
-    if start is not ...:
-        deadline.start(start)
+    tasks = {s: loop.create_task(watch(s, searcher)) for s, searcher in searchers.items()}
+    winner: tuple[Session, Match, int] | None = None
     try:
-        ends: list[asyncio.Future[Any]] = [outcome, deadline.expired]
-        await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+        while winner is None and not deadline.expired.done():
+            ends: list[asyncio.Future[Any]] = [*tasks.values(), deadline.expired]
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            winner = _first_done(tasks, searchers, patterns_by_session, loop, watch)
     finally:
-        for task in tasks:
+        for task in tasks.values():
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if outcome.done() and not outcome.cancelled():
-            outcome.exception()  # retrieved: no "never retrieved" warning
-    if not outcome.done():
-        return await _at_deadline(searchers)
-    session, searcher, match, consumed = outcome.result()
-    if session._buffer.consumed != consumed:  # another reader took from it meanwhile
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    if winner is None:
+        return await _at_deadline(list(searchers.items()))
+    session, match, consumed = winner
+    if session._buffer.consumed != consumed:  # taken by another reader meanwhile
         return None
     # Consumed here, with no await until the return: a cancellation of
     # expect_any up to now has left every buffer as it was.
-    _commit(session, searcher, match)
+    _commit(session, searchers[session], match)
     return session, match
+
+
+def _first_done(
+    tasks: dict[Session, asyncio.Task[tuple[Match, int]]],
+    searchers: dict[Session, Searcher],
+    patterns_by_session: Mapping[Session, Any],
+    loop: asyncio.AbstractEventLoop,
+    watch: Any,
+) -> tuple[Session, Match, int] | None:
+    """The first session in mapping order whose wait ended with a match still
+    there (a wait that failed raises its error, noted); one whose match was
+    taken by another reader waits again."""
+    for session, task in tasks.items():
+        if not task.done():
+            continue
+        error = task.exception()
+        if error is not None:
+            raise _noted(error, session)  # type: ignore[arg-type]
+        match, consumed = task.result()
+        if session._buffer.consumed == consumed:
+            return session, match, consumed
+        searchers[session] = _searcher(session, patterns_by_session[session])[1]
+        tasks[session] = loop.create_task(watch(session, searchers[session]))
+    return None
 
 
 async def _at_deadline(searchers: list[tuple[Session, Searcher]]) -> tuple[Session, Match]:
@@ -150,23 +166,23 @@ def _commit(session: Session, searcher: Searcher, match: Match) -> None:
         session._consume_match(match)
 
 
-def _searchers(
-    patterns_by_session: Mapping[Session, Any], deadline: SharedDeadline
-) -> list[tuple[Session, Searcher]]:
+def _items(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, Any]]:
     if not isinstance(patterns_by_session, Mapping):
         raise TypeError("expect_any takes a mapping {session: patterns}")
     if not patterns_by_session:
         raise ValueError("expect_any needs at least one session")
-    searchers: list[tuple[Session, Searcher]] = []
-    for session, patterns in patterns_by_session.items():
+    for session in patterns_by_session:
         if not isinstance(session, Session):
             raise TypeError(f"expect_any keys must be Sessions, not {type(session).__name__}")
-        given = originals(patterns)
-        items = normalize_patterns(
-            given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
-        )
-        searchers.append((session, Watched(items, given, deadline)))
-    return searchers
+    return list(patterns_by_session.items())
+
+
+def _searcher(session: Session, patterns: Any) -> tuple[Session, Searcher]:
+    given = originals(patterns)
+    items = normalize_patterns(
+        given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
+    )
+    return session, Searcher(items, given)
 
 
 def _common_timeout(

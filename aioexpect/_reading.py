@@ -40,7 +40,7 @@ __all__ = [
     "PeekBuffer",
     "SharedDeadline",
     "Waiter",
-    "Watched",
+    "shared_deadline",
     "divert",
     "failure",
     "pump",
@@ -198,15 +198,27 @@ class AnyData(Searcher):
         return Found(-1, 0, len(buf), None, 0) if len(buf) else None
 
 
-class Watched(Searcher):
-    """The patterns of one session's wait in ``expect_any``, with the
-    deadline it shares with the others (held by ``divert``)."""
+#: The deadlines of the ``expect_any`` calls waiting on each session, for
+#: ``divert`` to hold (see ``shared_deadline``).
+_shared: weakref.WeakKeyDictionary[Session, list[SharedDeadline]] = weakref.WeakKeyDictionary()
 
-    __slots__ = ("deadline",)
 
-    def __init__(self, patterns: list[Any], originals: list[Any], deadline: SharedDeadline) -> None:
-        super().__init__(patterns, originals)
-        self.deadline = deadline
+@contextlib.contextmanager
+def shared_deadline(sessions: list[Session], deadline: SharedDeadline) -> Iterator[None]:
+    """While active, a ``divert`` of any of ``sessions`` holds ``deadline``
+    (``expect_any``'s: from its call to its return, between two of its
+    waits on a session too)."""
+    for session in sessions:
+        _shared.setdefault(session, []).append(deadline)
+    try:
+        yield
+    finally:
+        for session in sessions:
+            held = _shared.get(session, [])
+            if deadline in held:
+                held.remove(deadline)
+            if not held:
+                _shared.pop(session, None)
 
 
 class PeekBuffer(Buffer):
@@ -522,10 +534,9 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter
     remaining = session._alarm.suspend()
-    shared = None
-    if waiter is not None and isinstance(waiter.searcher, Watched):
-        shared = waiter.searcher.deadline
-        shared.hold()
+    shared = list(_shared.get(session, ()))
+    for deadline in shared:
+        deadline.hold()
     session._sink = sink
     try:
         buffer = session._buffer
@@ -540,8 +551,8 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         if remaining is not None and waiter is not None and waiter is session._waiter:
             loop = asyncio.get_running_loop()
             session._alarm.set(loop, loop.time() + remaining, waiter)
-        if shared is not None:
-            shared.release()
+        for deadline in shared:
+            deadline.release()
 
 
 #: Bytes waiting for a person's terminal (``interact``) or a console client

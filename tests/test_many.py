@@ -397,6 +397,34 @@ async def test_expect_any_retried_after_another_reader_is_still_suspended_by_an_
         assert session is b and match.pattern is TIMEOUT
 
 
+async def test_expect_any_keeps_waiting_on_the_others_while_the_winner_s_match_is_taken() -> None:
+    # Between two rounds the other sessions had no reader for a few loop
+    # turns: an attach to b begun then did not hold the deadline (b's
+    # TIMEOUT won while a person was attached), and a second reader could
+    # take b's slot and make expect_any raise BusyError.
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        waiting = asyncio.create_task(expect_any({a: "go", b: ["never", TIMEOUT]}, timeout=0.3))
+        while b.waiting_for is None:
+            await asyncio.sleep(0)
+        await pa.write(b"go")
+        while not (a.waiting_for is None and "go" in a.buffer):  # a won
+            await asyncio.sleep(0)
+        assert (await a.expect_exact("go", timeout=0)).after == "go"  # ... and lost it
+        for _ in range(20):  # b is waited on all along
+            assert b.waiting_for == ["never", TIMEOUT]
+            await asyncio.sleep(0)
+        with pytest.raises(BusyError):
+            await b.expect("x", timeout=0)
+        got: list[str] = []
+        with b.divert(got.append, keep=True):
+            await asyncio.sleep(0.6)  # longer than the deadline
+            assert not waiting.done()
+        await pa.write(b"go")  # a wins again, and keeps it
+        session, match = await waiting
+        assert session is a and match.after == "go"
+
+
 async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
     async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
         loop = asyncio.get_running_loop()
