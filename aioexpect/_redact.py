@@ -147,10 +147,26 @@ class Redactor:
             # (not past _TAIL_REACH: a long run of secrets masks to one mask,
             # and a shorter tail beats searching all of a long text)
             if len(shown) >= n or not start or width > _TAIL_REACH:
+                mask = MASK.encode() if isinstance(text, bytes) else MASK
                 if crossed and len(shown) < n:  # (its end is a secret's: not nothing)
-                    shown = (MASK.encode() if isinstance(text, bytes) else MASK) + shown
+                    shown = mask + shown
+                # A secret's start, the rest still to come (an echo cut by a
+                # time-out): masked too, from three characters on.
+                partial = self._partial_at_end(shown)
+                if partial >= 3:
+                    shown = shown[:-partial] + mask
                 return shown[-n:]
             width *= 2
+
+    def _partial_at_end(self, text: Any) -> int:
+        """Length of the longest tail of ``text`` that starts a secret."""
+        best = 0
+        for needle in self._needles(text):
+            for k in range(min(len(needle) - 1, len(text)), best, -1):
+                if text.endswith(needle[:k]):
+                    best = k
+                    break
+        return best
 
     def _needles(self, text: Any) -> list[Any]:
         """The secrets as ``text`` would hold them (str or bytes)."""

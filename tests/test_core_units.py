@@ -104,6 +104,16 @@ def test_the_tail_after_a_long_run_of_secrets_is_a_mask_not_nothing():
     assert r.tail("x" * 300 + "hunter2" * 20_000 + " end", 200).endswith(f"{MASK} end")
 
 
+def test_the_tail_masks_the_start_of_a_secret_whose_rest_is_still_to_come():
+    # A time-out in the middle of an echoed secret quoted its start
+    # ('...tail abc12'); the transcript holds it back, messages did not.
+    r = Redactor()
+    r.add("abc123XYZ")
+    assert r.tail("output tail abc12", 200) == f"output tail {MASK}"
+    assert r.tail(b"output tail abc12", 200) == f"output tail {MASK}".encode()
+    assert r.tail("output tail ab", 200) == "output tail ab"  # (two: any text ends so)
+
+
 def test_mask_around_keeps_what_the_caller_gave_whole():
     # A short or reused password must not mark where it stands in the host
     # or the user name (that would tell the reader the password).
