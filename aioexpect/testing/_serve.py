@@ -348,10 +348,12 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
         data = ""
         # (as over telnet, a packet holding only part of a character reads "")
         while not data and not server.closed and not proc.stdin.at_eof():
-            with contextlib.suppress(
-                asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived
-            ):
+            try:
                 data = await proc.stdin.read(_READ)
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+                pass
+            except asyncssh.Error:  # (ConnectionLost: the client is gone, as at its end of file)
+                return ""
         return data
 
     pty = proc.term_type is not None
