@@ -4,7 +4,8 @@ for real clients (aioexpect, OpenSSH ``ssh``, ``telnet``).
 Each returns a ``DeviceServer`` (``.port``, ``close()``, ``await
 wait_closed()``, ``async with``); the call itself can be awaited or used with
 ``async with``.  Closing stops listening, ends every connection and waits for
-their handlers (cancelling those still running ``CLOSE_GRACE`` seconds later).
+their handlers (cancelling those still running ``CLOSE_GRACE`` seconds later,
+and dropping the connections whose clients have not taken their output).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import asyncssh
@@ -32,6 +33,10 @@ _READ = 4096
 #: Seconds a closing server gives its connections' handlers to end (a
 #: clean-up after ``EOFError``); then it cancels those left, for good.
 CLOSE_GRACE = 1.0
+#: Seconds between looks at whether closing connections have sent their output.
+_POLL = 0.05
+#: The tasks ending closed servers' connections (the loop holds tasks weakly).
+_ending: set[asyncio.Task[None]] = set()
 
 
 class DeviceServer(AsyncClosing):
@@ -54,8 +59,10 @@ class DeviceServer(AsyncClosing):
         self._closers: list[Callable[[], None]] = []
         self._waiters: list[Callable[[], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._grace: asyncio.TimerHandle | None = None
+        self._transports = _Transports()
+        self._end: asyncio.Task[None] | None = None  # started by close(): every connection gone
         self._closed = False
+        self._closing = asyncio.Event()  # close() was called
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "serving"
@@ -65,51 +72,115 @@ class DeviceServer(AsyncClosing):
     def closed(self) -> bool:
         return self._closed
 
-    def _track(self) -> None:
-        """Register the running connection handler, so close() can end it."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-            task.add_done_callback(self._forget)
+    def _spawn(self, handler: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run one SSH channel's handler in a task that close() ends, known
+        from its creation on (one that close() cancels before its first
+        step never runs: its channel ends with the connection close() closes)."""
+        task = asyncio.get_running_loop().create_task(handler)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if self._closed:  # (closing: perhaps while the task was being created)
+            task.cancel(CLOSING)
+        return task
 
-    def _forget(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not self._tasks and self._grace is not None:
-            self._grace.cancel()  # (all ended in time)
-            self._grace = None
+    def _track(self, transport: asyncio.BaseTransport | None) -> bool:
+        """Make the running task (telnetlib3's, for one connection) known to
+        close(), and its connection, which a close may drop; ``False`` if
+        the server is closed already (the task then ends at once)."""
+        task = asyncio.current_task()
+        if self._closed or task is None:
+            return False
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._transports.add(transport)
+        return True
 
     def close(self) -> None:
         """Stop listening and end every connection (idempotent): a question
         being asked raises ``EOFError``; a handler still running
         ``CLOSE_GRACE`` seconds later (its clean-up, or one that went on) is
-        cancelled."""
+        cancelled, and a connection whose client has not taken its output
+        by then is dropped, whether anything waits or not."""
         if self._closed:
             return
         self._closed = True
+        self._closing.set()
         for closer in self._closers:
             closer()
         for task in list(self._tasks):
             task.cancel(CLOSING)  # (a question being asked: EOFError, see ``serving``)
-        if self._tasks:
-            loop = next(iter(self._tasks)).get_loop()
-            self._grace = loop.call_later(CLOSE_GRACE, self._cancel_late)
         if self.known_hosts is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.known_hosts)
-
-    def _cancel_late(self) -> None:
-        """The grace is over: cancel the handlers still running (a message
-        other than ``CLOSING``: not turned into ``EOFError`` again)."""
-        self._grace = None
-        for task in list(self._tasks):
-            task.cancel("aioexpect.testing: the server closed, and the handler ran on")
+        with contextlib.suppress(RuntimeError):  # (no loop running: wait_closed() starts it)
+            self._start_ending()
 
     async def wait_closed(self) -> None:
-        """Wait until the listener and every connection handler are gone."""
+        """Wait until ``close()`` was called and the listener and every
+        connection and its handler are gone.  Cancelling this wait leaves
+        that under way, the handlers' grace included."""
+        await self._closing.wait()
+        await asyncio.shield(self._start_ending())
         for waiter in self._waiters:
             await waiter()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _start_ending(self) -> asyncio.Task[None]:
+        """The task that ends the connections, started once (in the running loop)."""
+        if self._end is None:
+            self._end = asyncio.get_running_loop().create_task(
+                self._end_connections(), name="aioexpect-testing-close"
+            )
+            _ending.add(self._end)
+            self._end.add_done_callback(_ending.discard)
+        return self._end
+
+    async def _end_connections(self) -> None:
+        """Give the handlers (cancelled with ``CLOSING``) and the connections
+        ``CLOSE_GRACE`` seconds to end and to hand their clients what was
+        written to them; then cancel the handlers left, for good (a message
+        other than ``CLOSING``: not turned into ``EOFError`` again), and drop
+        the connections left."""
+        try:
+            async with asyncio.timeout(CLOSE_GRACE):
+                while self._tasks:
+                    await asyncio.wait(list(self._tasks))
+                while self._transports.holding():  # (nothing tells when it is all sent)
+                    await asyncio.sleep(_POLL)
+        except TimeoutError:
+            for task in list(self._tasks):
+                task.cancel("aioexpect.testing: the server closed, and the handler ran on")
+            self._transports.abort()
+            while self._tasks:
+                await asyncio.wait(list(self._tasks))
+            self._transports.abort()  # (those the cancelled handlers closed since)
+
+
+class _Transports:
+    """The telnet connections' transports, from their handler's start until
+    they are gone (closed, with nothing left to send)."""
+
+    def __init__(self) -> None:
+        self._held: set[Any] = set()  # (asyncio.Transport, or uvloop's, which is none)
+
+    def add(self, transport: asyncio.BaseTransport | None) -> None:
+        self._prune()
+        if transport is not None:
+            self._held.add(transport)
+
+    def holding(self) -> bool:
+        """Whether a connection is still open, or closing with output left."""
+        self._prune()
+        return bool(self._held)
+
+    def abort(self) -> None:
+        """Drop every connection left, and what it has not sent."""
+        for transport in self._held:
+            transport.abort()
+        self._held.clear()
+
+    def _prune(self) -> None:
+        gone = {t for t in self._held if t.is_closing() and not t.get_write_buffer_size()}
+        self._held -= gone
 
 
 class Serving(Opening[DeviceServer]):
@@ -140,7 +211,9 @@ async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceSe
     server = DeviceServer("telnet", device, host)
 
     async def shell(reader: Any, writer: Any) -> None:
-        server._track()
+        if not server._track(writer.transport):  # (closed before this task's first step)
+            writer.close()
+            return
         try:
             await _telnet_session(server, reader, writer)
         except Exception as exc:
@@ -289,15 +362,8 @@ async def _start_ssh(
     server = DeviceServer("ssh", device, host)
     connections: set[asyncssh.SSHServerConnection] = set()
 
-    async def process(proc: asyncssh.SSHServerProcess[str]) -> None:
-        server._track()
-        status = 0
-        try:
-            status = await _ssh_session(server, proc)
-        except Exception as exc:
-            _log.debug("SSH connection to %r ended: %r", device, exc)
-        finally:
-            proc.exit(status)
+    def process(proc: asyncssh.SSHServerProcess[str]) -> None:
+        server._spawn(_ssh_process(server, proc))  # (not asyncssh's task: close() sees it)
 
     try:
         listener = await asyncssh.create_server(
@@ -330,6 +396,16 @@ async def _start_ssh(
     server._waiters.append(wait_closed)
     _write_known_hosts(server, keys)
     return server
+
+
+async def _ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> None:
+    status = 0
+    try:
+        status = await _ssh_session(server, proc)
+    except Exception as exc:
+        _log.debug("SSH connection to %r ended: %r", server.device, exc)
+    finally:
+        proc.exit(status)
 
 
 async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> int:
