@@ -138,23 +138,30 @@ class ConsoleServer(AsyncClosing):
         return self._end
 
     async def _end_clients(self) -> None:
-        """Once the clients' tasks have ended, close their connections (one
-        whose task was cancelled before it ran was never closed), wait
-        ``CLOSE_GRACE`` seconds at most for them to have sent what was
-        written to them, and abort those that still hold some (their clients
-        do not read)."""
-        while tasks := [*self._tasks, *self._telling]:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        writers = list(self._writers)
-        for writer in writers:
-            writer.close()  # (one that is closed already: nothing happens)
+        """Give the clients ``CLOSE_GRACE`` seconds, all together, for their
+        tasks to end and for their connections, closed then (one whose task
+        was cancelled before it ran was never closed), to hand over what was
+        written to them; then drop the connections left (clients that do not
+        read, or whose running statement swallowed the cancellation: cancelled
+        once more, and no longer waited for)."""
+        writers: list[asyncio.StreamWriter] = []
         try:
             async with asyncio.timeout(CLOSE_GRACE):
+                while tasks := [*self._tasks, *self._telling]:
+                    await asyncio.wait(tasks)
+                writers = list(self._writers)
+                for writer in writers:
+                    writer.close()  # (one that is closed already: nothing happens)
                 for writer in writers:
                     await gone(writer)
         except TimeoutError:
+            for task in [*self._tasks, *self._telling]:
+                task.cancel()
+            writers = list(self._writers)
             for writer in writers:
                 writer.transport.abort()  # (one that is gone already: nothing happens)
+            for conn in self._connections:
+                conn.abort()
             for writer in writers:
                 await gone(writer)
         self._writers.difference_update(writers)

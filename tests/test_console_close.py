@@ -253,3 +253,42 @@ async def test_a_client_that_resets_while_the_server_closes_leaves_no_traceback(
     gc.collect()
     await asyncio.sleep(0)
     assert not errors
+
+
+@pytest.mark.parametrize("how", ["tcp", "unix"])
+async def test_close_does_not_wait_for_a_client_whose_statement_swallows_the_cancellation(
+    how: str, tmp_path: Path
+) -> None:
+    # The clients' tasks were waited for with no limit: one whose running
+    # statement caught CancelledError outlived close(), its console still
+    # running statements, and wait_closed() hung.
+    started = asyncio.Event()
+
+    async def stubborn() -> str:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            return "swallowed"
+        return "never"
+
+    server = await start_console_server(locals={"stubborn": stubborn}, **options(how, tmp_path))
+    try:
+        async with connected(server) as client:
+            await client.prompt()
+            client.writer.write(b"await stubborn()\n")
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+            server.close()
+            async with asyncio.timeout(LIMIT):
+                await server.wait_closed()  # (it hung here)
+            client.writer.write(b"print(6 * 7)\n")  # too late: its console is gone
+            rest = b""
+            with suppress(ConnectionError):
+                rest = await client.rest()
+            assert b"42" not in rest
+        async with asyncio.timeout(LIMIT):
+            while server.clients:
+                await asyncio.sleep(0.01)
+    finally:
+        server.close()
