@@ -521,6 +521,20 @@ async def test_a_confirm_question_takes_one_key(serve: Any) -> None:
     )
 
 
+async def test_respond_answers_a_key_question_with_one_key() -> None:
+    # respond() returned a whole answer ("yes") as the key: over the network
+    # the same typing answers "y", and the rest is the next command line.
+    dev = confirming_router()
+    declined = await dev.respond("reload", answers=["n"])
+    assert declined == "Proceed with reload? [confirm]\ndeclined\n"
+    for enter in ("", "\r", "\r\n"):  # Enter, as a client may send it: confirms
+        with pytest.raises(EOFError, match="reloading"):
+            await dev.respond("reload", answers=[enter])
+    for answer in ("yes", "y\r", "no"):  # never one key on the wire: refused
+        with pytest.raises(ValueError, match=r"asked with key=True, is one key .* not \d char"):
+            await dev.respond("reload", answers=[answer])
+
+
 @both
 async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: Any) -> None:
     dev = VirtualDevice("r1")

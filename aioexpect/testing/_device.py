@@ -103,6 +103,15 @@ class _Script:
         if not self._answers:
             raise EOFError(f"no answer left for {question!r}")
         answer = self._answers.pop()
+        if key:
+            # One key, as over the network, where the rest of what was typed
+            # would go on as the next command line: "yes" cannot answer.
+            if len(answer) > 1 and answer != "\r\n":
+                raise ValueError(
+                    f"an answer to {question!r}, asked with key=True, is one key"
+                    f" (a character, or '' for Enter), not {len(answer)} characters"
+                )
+            answer = "" if answer in ("\r", "\n", "\r\n") else answer
         self.transcript.append(("" if secret or key else answer) + "\n")
         return answer
 
@@ -250,10 +259,12 @@ class VirtualDevice:
         """The device's answer to one command line (no echo, no prompt).
 
         Useful to test handlers without a network.  ``answers``: the lines
-        that answer the handler's ``ask`` questions, in order; the result
-        then starts with the dialog as a terminal shows it (each question,
-        its answer unless secret, a line end).  A question beyond them
-        raises ``EOFError``, as from a client that went away.
+        that answer the handler's ``ask`` questions, in order (for a
+        ``key=True`` question, one key: a character, or ``""`` for Enter;
+        a longer answer raises ``ValueError``); the result then starts with
+        the dialog as a terminal shows it (each question, its answer unless
+        secret or a key, a line end).  A question beyond them raises
+        ``EOFError``, as from a client that went away.
         """
         if answers is None:
             return await self._respond(command)
