@@ -377,6 +377,15 @@ async def test_expect_any_deadline_is_suspended_while_one_of_its_sessions_is_att
         assert a.buffer == "" and b.buffer == ""
 
 
+async def won_and_taken(a: Session, pa: Any) -> None:
+    """``a`` wins a pending ``expect_any`` on ``"go"``, and another reader
+    takes its match before expect_any can."""
+    await pa.write(b"go")
+    while not (a.waiting_for is None and "go" in a.buffer):  # a won
+        await asyncio.sleep(0)
+    assert (await a.expect_exact("go", timeout=0)).after == "go"  # ... and lost it
+
+
 async def test_expect_any_retried_after_another_reader_is_still_suspended_by_an_attach() -> None:
     # Another reader took the winner's match: expect_any waited again with a
     # deadline of its own, which the attach to b (begun before) did not hold.
@@ -387,10 +396,7 @@ async def test_expect_any_retried_after_another_reader_is_still_suspended_by_an_
             await asyncio.sleep(0)
         got: list[str] = []
         with b.divert(got.append, keep=True):
-            await pa.write(b"go")
-            while not (a.waiting_for is None and "go" in a.buffer):  # a won
-                await asyncio.sleep(0)
-            assert (await a.expect_exact("go", timeout=0)).after == "go"  # ... and lost it
+            await won_and_taken(a, pa)
             await asyncio.sleep(0.4)  # longer than the deadline
             assert not waiting.done()
         session, match = await waiting
@@ -407,10 +413,7 @@ async def test_expect_any_keeps_waiting_on_the_others_while_the_winner_s_match_i
         waiting = asyncio.create_task(expect_any({a: "go", b: ["never", TIMEOUT]}, timeout=0.3))
         while b.waiting_for is None:
             await asyncio.sleep(0)
-        await pa.write(b"go")
-        while not (a.waiting_for is None and "go" in a.buffer):  # a won
-            await asyncio.sleep(0)
-        assert (await a.expect_exact("go", timeout=0)).after == "go"  # ... and lost it
+        await won_and_taken(a, pa)
         for _ in range(20):  # b is waited on all along
             assert b.waiting_for == ["never", TIMEOUT]
             await asyncio.sleep(0)
