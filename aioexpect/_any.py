@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from ._exceptions import ExpectTimeout
@@ -41,7 +41,7 @@ async def expect_any(
     their buffers intact.
     """
     loop = asyncio.get_running_loop()
-    searchers = dict(_searcher(session, p) for session, p in _items(patterns_by_session))
+    searchers = {s: _searcher(s, patterns) for s, patterns in _items(patterns_by_session)}
     delay = _common_timeout(timeout, list(searchers))
     # Held by ``divert`` while one of the sessions is attached, as a
     # session's own deadline is, from the call to the return (a session
@@ -55,7 +55,7 @@ async def expect_any(
                 if won is not None:
                     return won
                 # Taken by another reader while the others were stopped: again.
-                searchers = {s: _searcher(s, patterns_by_session[s])[1] for s in searchers}
+                searchers = {s: _searcher(s, patterns_by_session[s]) for s in searchers}
         finally:
             deadline.cancel()
 
@@ -106,7 +106,7 @@ def _first_done(
     searchers: dict[Session, Searcher],
     patterns_by_session: Mapping[Session, Any],
     loop: asyncio.AbstractEventLoop,
-    watch: Any,
+    watch: Callable[[Session, Searcher], Coroutine[Any, Any, tuple[Match, int]]],
 ) -> tuple[Session, Match, int] | None:
     """The first session in mapping order whose wait ended with a match still
     there (a wait that failed raises its error, noted); one whose match was
@@ -116,11 +116,11 @@ def _first_done(
             continue
         error = task.exception()
         if error is not None:
-            raise _noted(error, session)  # type: ignore[arg-type]
+            raise _noted(error, session) if isinstance(error, Exception) else error
         match, consumed = task.result()
         if session._buffer.consumed == consumed:
             return session, match, consumed
-        searchers[session] = _searcher(session, patterns_by_session[session])[1]
+        searchers[session] = _searcher(session, patterns_by_session[session])
         tasks[session] = loop.create_task(watch(session, searchers[session]))
     return None
 
@@ -177,12 +177,12 @@ def _items(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, An
     return list(patterns_by_session.items())
 
 
-def _searcher(session: Session, patterns: Any) -> tuple[Session, Searcher]:
+def _searcher(session: Session, patterns: Any) -> Searcher:
     given = originals(patterns)
     items = normalize_patterns(
         given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
     )
-    return session, Searcher(items, given)
+    return Searcher(items, given)
 
 
 def _common_timeout(
