@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
-from ._opening import AsyncClosing, Opening, close_server
+from ._opening import AsyncClosing, Opening, close_server, in_background
 from ._options import check_port, peer_name
 
 if TYPE_CHECKING:
@@ -42,9 +42,6 @@ TELLING_TIME = 10.0
 #: together, to take what was written to them; then the connections of
 #: those that do not read are dropped (a shutdown never waits on a client).
 CLOSE_GRACE = 1.0
-
-#: The tasks ending closed servers' clients (the loop holds tasks weakly).
-_ending: set[asyncio.Task[None]] = set()
 
 
 class ConsoleServer(AsyncClosing):
@@ -130,11 +127,7 @@ class ConsoleServer(AsyncClosing):
     def _start_ending(self) -> asyncio.Task[None]:
         """The task that ends the clients, started once (in the running loop)."""
         if self._end is None:
-            self._end = asyncio.get_running_loop().create_task(
-                self._end_clients(), name="aioexpect-console-close"
-            )
-            _ending.add(self._end)
-            self._end.add_done_callback(_ending.discard)
+            self._end = in_background(self._end_clients(), "aioexpect-console-close")
         return self._end
 
     async def _end_clients(self) -> None:

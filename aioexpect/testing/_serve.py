@@ -22,7 +22,7 @@ import asyncssh
 import telnetlib3
 
 from .._exceptions import ConnectError
-from .._opening import AsyncClosing, Opening, close_server
+from .._opening import AsyncClosing, Opening, close_server, in_background
 from .._options import check_port
 from ._device import CLOSING, LineIO, VirtualDevice, _crlf, converse, handler_failed, serving
 
@@ -35,8 +35,6 @@ _READ = 4096
 CLOSE_GRACE = 1.0
 #: Seconds between looks at whether closing connections have sent their output.
 _POLL = 0.05
-#: The tasks ending closed servers' connections (the loop holds tasks weakly).
-_ending: set[asyncio.Task[None]] = set()
 
 
 class DeviceServer(AsyncClosing):
@@ -127,11 +125,7 @@ class DeviceServer(AsyncClosing):
     def _start_ending(self) -> asyncio.Task[None]:
         """The task that ends the connections, started once (in the running loop)."""
         if self._end is None:
-            self._end = asyncio.get_running_loop().create_task(
-                self._end_connections(), name="aioexpect-testing-close"
-            )
-            _ending.add(self._end)
-            self._end.add_done_callback(_ending.discard)
+            self._end = in_background(self._end_connections(), "aioexpect-testing-close")
         return self._end
 
     async def _end_connections(self) -> None:
