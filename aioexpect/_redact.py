@@ -152,30 +152,21 @@ class Redactor:
                     shown = mask + shown
                 # A secret's start, the rest still to come (an echo cut by a
                 # time-out): masked too, from three characters on.
-                partial = self._partial_at_end(shown)
+                partial = self.prefix_at_end(shown)
                 if partial >= 3:
                     shown = shown[:-partial] + mask
                 return shown[-n:]
             width *= 2
 
-    def _partial_at_end(self, text: Any) -> int:
-        """Length of the longest tail of ``text`` that starts a secret."""
-        best = 0
-        for needle in self._needles(text):
-            for k in range(min(len(needle) - 1, len(text)), best, -1):
-                if text.endswith(needle[:k]):
-                    best = k
-                    break
-        return best
-
     def _needles(self, text: Any) -> list[Any]:
         """The secrets as ``text`` would hold them (str or bytes)."""
         return list(map(_as_bytes, self._secrets)) if isinstance(text, bytes) else self._secrets
 
-    def prefix_at_end(self, text: str) -> int:
-        """Length of the longest tail of ``text`` that starts some secret."""
+    def prefix_at_end(self, text: Any) -> int:
+        """Length of the longest tail of ``text`` (str or bytes) that starts
+        some secret."""
         best = 0
-        for secret in self._secrets:
+        for secret in self._needles(text):
             for n in range(min(len(secret) - 1, len(text)), best, -1):
                 if text.endswith(secret[:n]):
                     best = n
