@@ -183,10 +183,11 @@ async def _sync(
         if not before + m.after:
             break  # a prompt pattern that matches the empty string
     if consumed:
+        text = "".join(consumed)
         if state.moved and command is not None and output:
             # The rest of an answer that ended early (see ``_stale``), come whole.
-            report_dropped(session, command, "".join(consumed), "buffered before it")
-        guess_driver(session, "".join(consumed))
+            report_dropped(session, command, text, "buffered before it")
+        guess_driver(session, text)
         state.synced, state.late, state.redraw_due = True, False, False
         return
     if state.synced:
