@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
-from ._opening import AsyncClosing, Opening, close_server, in_background
+from ._opening import AsyncClosing, Opening, close_server
 from ._options import check_port, peer_name
+from ._runner import in_background
 
 if TYPE_CHECKING:
     from ._console import RawMode

@@ -7,12 +7,11 @@ resource finished on exit (as ``asyncssh.connect`` does).  ``AsyncClosing``:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-__all__ = ["AsyncClosing", "Opening", "close_server", "in_background"]
+__all__ = ["AsyncClosing", "Opening", "close_server"]
 
 T = TypeVar("T")
 
@@ -96,16 +95,3 @@ async def close_server(server: AsyncClosing) -> None:
     """``finish`` for an ``Opening`` of a server."""
     server.close()
     await server.wait_closed()
-
-
-#: Tasks started by ``in_background``, until they end (the loop holds tasks weakly).
-_background: set[asyncio.Task[Any]] = set()
-
-
-def in_background(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-    """Run ``coro`` in a task of the running loop that lives until it ends,
-    whether anything waits for it or not (a server's closing)."""
-    task = asyncio.get_running_loop().create_task(coro, name=name)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
-    return task

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["run", "loop_factory"]
+__all__ = ["in_background", "loop_factory", "run"]
 
 T = TypeVar("T")
 
@@ -34,3 +34,16 @@ def run(coro: Coroutine[Any, Any, T], *, debug: bool | None = None) -> T:
         raise TypeError(f"aioexpect.run() needs a coroutine, not {type(coro).__name__}")
     with asyncio.Runner(loop_factory=loop_factory(), debug=debug) as runner:
         return runner.run(coro)
+
+
+#: Tasks started by ``in_background``, until they end (the loop holds tasks weakly).
+_background: set[asyncio.Task[Any]] = set()
+
+
+def in_background(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """Run ``coro`` in a task of the running loop that lives until it ends,
+    whether anything waits for it or not (a server's closing)."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task

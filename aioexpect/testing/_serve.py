@@ -22,8 +22,9 @@ import asyncssh
 import telnetlib3
 
 from .._exceptions import ConnectError
-from .._opening import AsyncClosing, Opening, close_server, in_background
+from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
+from .._runner import in_background
 from ._device import CLOSING, LineIO, VirtualDevice, _crlf, converse, handler_failed, serving
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
