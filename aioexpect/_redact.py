@@ -9,6 +9,7 @@ secrets it overlaps or touches, so any split gives what one chunk gives.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -53,10 +54,13 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_encoding", "_secrets", "armed")
+    __slots__ = ("_bytes", "_encoding", "_secrets", "armed")
 
     def __init__(self, encoding: str | None = None) -> None:
         self._secrets: list[str] = []
+        #: The secrets as bytes hold them: as UTF-8 (a bytes session's), and
+        #: as the text session's encoding writes them (what it sends).
+        self._bytes: list[bytes] = []
         #: The text session's encoding: a bytes secret is found in its text
         #: as that decodes it.
         self._encoding = encoding
@@ -81,8 +85,21 @@ class Redactor:
             for form in (text, re.escape(text)):
                 if form not in self._secrets:
                     self._secrets.append(form)
+                for raw in self._encoded(form):
+                    if raw not in self._bytes:
+                        self._bytes.append(raw)
         self._secrets.sort(key=len, reverse=True)
+        self._bytes.sort(key=len, reverse=True)
         self.armed = bool(self._secrets)
+
+    def _encoded(self, form: str) -> list[bytes]:
+        """``form`` as bytes: UTF-8, and in the session's encoding where it
+        writes it (``pässwörd`` is ``p\\xe4ssw\\xf6rd`` in latin-1)."""
+        forms = [_as_bytes(form)]
+        if self._encoding is not None:
+            with contextlib.suppress(UnicodeError):  # (else never sent in it)
+                forms.append(form.encode(self._encoding))
+        return forms
 
     def __bool__(self) -> bool:
         return self.armed
@@ -160,7 +177,7 @@ class Redactor:
 
     def _needles(self, text: Any) -> list[Any]:
         """The secrets as ``text`` would hold them (str or bytes)."""
-        return list(map(_as_bytes, self._secrets)) if isinstance(text, bytes) else self._secrets
+        return self._bytes if isinstance(text, bytes) else self._secrets
 
     def prefix_at_end(self, text: Any) -> int:
         """Length of the longest tail of ``text`` (str or bytes) that starts

@@ -825,6 +825,26 @@ async def test_a_bytes_secret_is_masked_as_the_session_s_encoding_reads_it(caplo
         assert clear not in text and "ss-w" not in text, text
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+async def test_a_str_secret_is_masked_in_the_bytes_the_session_s_encoding_sends(caplog, encoding):
+    # The bytes form of a str secret was UTF-8 only: in a latin-1 session
+    # the DEBUG 'send' record (of the encoded bytes), a bytes pattern's
+    # description and redact(bytes) showed it (escaped, readable).
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened(encoding=encoding, timeout=0.2) as (s, _):
+        s.add_secret("pässwörd")
+        await s.sendline("token pässwörd")
+        pattern = "login pässwörd ok".encode(encoding)
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect_exact(pattern)
+        seen = [caplog.text, str(info.value), repr(s.info()["waiting_for"])]
+        seen.append(repr(s.redact("token pässwörd".encode(encoding))))
+    for text in seen:
+        assert "p\\xe4ssw" not in text and "pässw" not in text, text
+    assert "send token ********" in caplog.text
+    assert b"********" in s.redact(pattern)
+
+
 async def test_overlapping_secrets_show_no_part_of_either():
     later = io.StringIO()
     async with opened(logfile=later) as (s, peer):
