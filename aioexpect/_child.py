@@ -25,6 +25,7 @@ from typing import IO, Any, cast
 from ._exceptions import SpawnError
 from ._forking import acquire_tty, spawn_turn
 from ._inbox import Inbox, Pusher
+from ._redact import Redactor
 
 __all__ = [
     "GRACE",
@@ -48,9 +49,13 @@ _REAP_LIMIT = 10.0
 _log = logging.getLogger("aioexpect")
 
 
-def describe(argv: Sequence[str], limit: int = 60) -> str:
-    """The command line as a short string, for ``peer`` and messages."""
+def describe(argv: Sequence[str], limit: int = 60, redactor: Redactor | None = None) -> str:
+    """The command line as a short string, for ``peer`` and messages; with
+    ``redactor``'s secrets masked (``mysql -p********``), before it is cut
+    short (a cut must not leave part of a secret)."""
     text = shlex.join(argv)
+    if redactor is not None and redactor.armed:
+        text = redactor.redact(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -155,6 +160,9 @@ class Child:
     def __init__(self, argv: Sequence[str], protocol: ChildProtocol) -> None:
         assert protocol.transport is not None
         self.argv = tuple(argv)
+        #: The session's secrets, masked wherever the command line shows
+        #: (``LocalTransport.hide``).
+        self.redactor: Redactor | None = None
         self.protocol = protocol
         self.transport = protocol.transport
         self.pid: int = self.transport.get_pid()
@@ -267,7 +275,7 @@ class Child:
             _log.warning(
                 "child %d (%s) survived SIGKILL for %.0f s; leaving it to the child watcher",
                 self.pid,
-                describe(self.argv),
+                describe(self.argv, redactor=self.redactor),
                 _REAP_LIMIT,
             )
 

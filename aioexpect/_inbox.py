@@ -32,11 +32,13 @@ class Inbox:
 
     def __init__(
         self,
-        name: str,
+        name: str | Callable[[], str],
         pause: Callable[[], None],
         resume: Callable[[], None],
         high_water: int = HIGH_WATER,
     ) -> None:
+        #: For messages (a callable: what it names may change, as secrets
+        #: are added to a session whose command line shows one).
         self._name = name
         self._pause = pause
         self._resume = resume
@@ -75,6 +77,9 @@ class Inbox:
             self._error = error
         self._wake()
 
+    def _label(self) -> str:
+        return self._name if isinstance(self._name, str) else self._name()
+
     def close(self) -> None:
         """Drop the data; pending and later reads raise ``ClosedError``."""
         self._closed = True
@@ -87,14 +92,14 @@ class Inbox:
             raise ValueError(f"max_bytes must be a positive int, not {max_bytes!r}")
         while True:
             if self._closed:
-                raise ClosedError(f"{self._name} is closed")
+                raise ClosedError(f"{self._label()} is closed")
             if self._size:
                 return self._take(max_bytes)
             if self._eof:
                 return b""
             if self._error is not None:
                 raise ConnectionLostError(
-                    f"lost the connection to {self._name}: {self._error}"
+                    f"lost the connection to {self._label()}: {self._error}"
                 ) from self._error
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)

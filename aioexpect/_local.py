@@ -23,9 +23,10 @@ import warnings
 import weakref
 from typing import Any
 
-from ._child import Child, ChildStatus, close_quietly
+from ._child import Child, ChildStatus, close_quietly, describe
 from ._exceptions import ConnectionLostError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
+from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["LocalTransport"]
@@ -91,12 +92,13 @@ class LocalTransport(ChildStatus, Transport):
     _widen_to = 0
     _wide = False  # holds one of the process's ``WIDE_PIPES``
 
-    def _open(self, child: Child, peer: str, rfd: int, wfd: int) -> None:
+    def _open(self, child: Child, rfd: int, wfd: int) -> None:
         self._child = child
-        self._peer = peer
         self._rfd, self._wfd = rfd, wfd
         self._loop = asyncio.get_running_loop()
-        self._inbox = Inbox(f"{self.kind} {peer!r}", self._stop_reading, self._start_reading)
+        self._inbox = Inbox(
+            lambda: f"{self.kind} {self._peer!r}", self._stop_reading, self._start_reading
+        )
         self._pusher = None
         self._closed = False
         self._closing = None
@@ -107,6 +109,16 @@ class LocalTransport(ChildStatus, Transport):
         self._writers = 0  # writes queued on, or holding, the lock
         self._write_waiter: asyncio.Future[None] | None = None
         self._start_reading()
+
+    @property
+    def _peer(self) -> str:
+        """The command line, shortened, its secrets masked."""
+        return describe(self._child.argv, redactor=self._child.redactor)
+
+    def hide(self, redactor: Redactor) -> None:
+        """Mask ``redactor``'s secrets (the session's, as they are added)
+        wherever the command line shows: ``peer``, messages, logs."""
+        self._child.redactor = redactor
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("eof" if self._ended else "open")

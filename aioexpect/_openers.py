@@ -17,6 +17,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 from . import _options, _pipes, _pty
 from ._driver import Driver
 from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
+from ._local import LocalTransport
 from ._opening import Opening
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
@@ -52,6 +53,8 @@ async def _start(
     transport = await open_transport()
     try:
         session = Session(transport, secrets=secrets, **options)
+        if isinstance(transport, LocalTransport):  # (a command line may hold a secret)
+            transport.hide(session._redactor)
     except BaseException:
         await transport.close(force=True)
         raise

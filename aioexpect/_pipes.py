@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Sequence
 from typing import IO, Any
 
-from ._child import Child, close_quietly, describe, start_child
+from ._child import Child, close_quietly, start_child
 from ._exceptions import ClosedError, ConnectionLostError
 from ._local import LocalTransport
 from ._transport import Transport
@@ -99,7 +99,7 @@ class PipesTransport(LocalTransport):
         """Takes over ``stdout`` (read end) and ``stdin`` (write end), both
         non-blocking."""
         self._eof_sent = False
-        self._open(child, describe(child.argv), stdout, stdin)
+        self._open(child, stdout, stdin)
 
     def _check_writable(self) -> int:
         if self._eof_sent and not self._closed:

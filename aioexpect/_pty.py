@@ -17,7 +17,7 @@ import termios
 from collections.abc import Sequence
 from typing import Any
 
-from ._child import Child, close_quietly, describe, start_child
+from ._child import Child, close_quietly, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._local import LocalTransport
 from ._transport import Transport
@@ -95,7 +95,7 @@ class PtyTransport(LocalTransport):
     linesep = "\n"
 
     def __init__(self, child: Child, master: int) -> None:
-        self._open(child, describe(child.argv), master, master)
+        self._open(child, master, master)
 
     def _check_writable(self) -> int:
         if self._closed or self._wfd is None:

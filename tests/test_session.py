@@ -17,8 +17,11 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
+from aioexpect._child import describe
+from aioexpect._console import sessions
 from aioexpect._matcher import normalize_patterns
 from aioexpect._monitor import Monitor
+from aioexpect._redact import Redactor
 from aioexpect.testing import memory_pair
 
 from .helpers import opened, wait_until
@@ -843,6 +846,39 @@ async def test_a_str_secret_is_masked_in_the_bytes_the_session_s_encoding_sends(
         assert "p\\xe4ssw" not in text and "pässw" not in text, text
     assert "send token ********" in caplog.text
     assert b"********" in s.redact(pattern)
+
+
+@pytest.mark.parametrize("pty", [False, True])
+async def test_a_secret_on_the_command_line_is_masked_where_it_shows(caplog, pty):
+    # A password among a program's arguments (mysql -pSECRET, sshpass -p
+    # SECRET) showed in repr, info(), sessions() and wait()'s time-out once
+    # the peer was shown whole; transport errors quoted it too, and where
+    # the command line is cut short, a part of it.
+    secret = "Tr0ub4dor&3"
+    script = "exec 0<&- 1>&- 2>&-; sleep 5"
+    async with aioexpect.spawn("sh", ["-c", script, f"--password={secret}"], pty=pty) as s:
+        s.add_secret(secret)
+        shown = [repr(s), s.info()["peer"], repr(sessions())]
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.wait(timeout=0.1)
+        shown.append(str(info.value))
+        with pytest.raises(aioexpect.ConnectionLostError) as lost:
+            for _ in range(1000):  # (a pty takes some before it finds no reader)
+                await s.sendline("x" * 100)
+        shown.append(str(lost.value))
+    assert "--password=********" in shown[0]
+    for text in shown:
+        assert "Tr0" not in text, text
+
+
+def test_a_command_line_cut_short_shows_no_part_of_a_secret():
+    redactor = Redactor()
+    redactor.add("Tr0ub4dor&3")
+    for filler in range(40, 60):
+        shown = describe(["sshpass", "-p", "Tr0ub4dor&3", "x" * filler], redactor=redactor)
+        assert shown.startswith("sshpass -p '********' ") and "Tr0" not in shown
+        shown = describe(["x" * filler, "-pTr0ub4dor&3"], redactor=redactor)
+        assert "Tr0" not in shown and (len(shown) <= 60 or shown.endswith("..."))
 
 
 async def test_overlapping_secrets_show_no_part_of_either():
