@@ -105,10 +105,10 @@ class Redactor:
         return self.armed
 
     def given(self, text: str) -> str:
-        """``text`` that the caller gave (a peer's host and port, a program's
-        name), shown whole: a secret that is part of it is not pointed at
-        (the password ``1`` in ``127.0.0.1:2210``); one that is all of it
-        is masked."""
+        """``text`` that the caller gave (a peer's host and port), shown
+        whole: a secret that is part of it is not pointed at (the password
+        ``1`` in ``127.0.0.1:2210``); one that is all of it is masked.  (A
+        command line is no such text: the local transports mask it.)"""
         return MASK if text in self._secrets else text
 
     def redact(self, text: Any) -> Any:
