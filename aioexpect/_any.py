@@ -41,7 +41,10 @@ async def expect_any(
     their buffers intact.
     """
     loop = asyncio.get_running_loop()
-    searchers = {s: _searcher(s, patterns) for s, patterns in _items(patterns_by_session)}
+    # Read once (a generator of patterns gives them once): each wait again
+    # builds its searcher from these.
+    given = {s: originals(patterns) for s, patterns in _items(patterns_by_session)}
+    searchers = {s: _searcher(s, patterns) for s, patterns in given.items()}
     delay = _common_timeout(timeout, list(searchers))
     # Held by ``divert`` while one of the sessions is attached, as a
     # session's own deadline is, from the call to the return (a session
@@ -51,11 +54,11 @@ async def expect_any(
         deadline.start(delay)
         try:
             while True:
-                won = await _round(loop, searchers, deadline, patterns_by_session)
+                won = await _round(loop, searchers, deadline, given)
                 if won is not None:
                     return won
                 # Taken by another reader while the others were stopped: again.
-                searchers = {s: _searcher(s, patterns_by_session[s]) for s in searchers}
+                searchers = {s: _searcher(s, patterns) for s, patterns in given.items()}
         finally:
             deadline.cancel()
 
@@ -64,12 +67,15 @@ async def _round(
     loop: asyncio.AbstractEventLoop,
     searchers: dict[Session, Searcher],
     deadline: SharedDeadline,
-    patterns_by_session: Mapping[Session, Any],
+    given: dict[Session, list[Any]],
 ) -> tuple[Session, Match] | None:
     """Wait on every session: the winner (consumed), or ``None`` if another
-    reader took its match while the other waits were being stopped.  A
-    match another reader takes before that is waited for again on that
-    session alone: the others go on waiting (no moment without a reader)."""
+    reader took its match while the other waits were being stopped (the
+    winner is consumed only once they are: a cancellation up to then loses
+    nothing; a reader that begins on one of them meanwhile is a second
+    reader when the next round starts, ``BusyError``).  A match another
+    reader takes before the winner is picked is waited for again on that
+    session alone: the others go on waiting."""
 
     async def watch(session: Session, searcher: Searcher) -> tuple[Match, int]:
         # No deadline here: one timer for all (below), so that sessions whose
@@ -85,7 +91,7 @@ async def _round(
         while winner is None and not deadline.expired.done():
             ends: list[asyncio.Future[Any]] = [*tasks.values(), deadline.expired]
             await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
-            winner = _first_done(tasks, searchers, patterns_by_session, loop, watch)
+            winner = _first_done(tasks, searchers, given, loop, watch)
     finally:
         for task in tasks.values():
             task.cancel()
@@ -104,7 +110,7 @@ async def _round(
 def _first_done(
     tasks: dict[Session, asyncio.Task[tuple[Match, int]]],
     searchers: dict[Session, Searcher],
-    patterns_by_session: Mapping[Session, Any],
+    given: dict[Session, list[Any]],
     loop: asyncio.AbstractEventLoop,
     watch: Callable[[Session, Searcher], Coroutine[Any, Any, tuple[Match, int]]],
 ) -> tuple[Session, Match, int] | None:
@@ -120,7 +126,7 @@ def _first_done(
         match, consumed = task.result()
         if session._buffer.consumed == consumed:
             return session, match, consumed
-        searchers[session] = _searcher(session, patterns_by_session[session])
+        searchers[session] = _searcher(session, given[session])
         tasks[session] = loop.create_task(watch(session, searchers[session]))
     return None
 
@@ -177,12 +183,11 @@ def _items(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, An
     return list(patterns_by_session.items())
 
 
-def _searcher(session: Session, patterns: Any) -> Searcher:
-    given = originals(patterns)
+def _searcher(session: Session, patterns: list[Any]) -> Searcher:
     items = normalize_patterns(
-        given, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
+        patterns, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
     )
-    return Searcher(items, given)
+    return Searcher(items, patterns)
 
 
 def _common_timeout(

@@ -428,6 +428,22 @@ async def test_expect_any_keeps_waiting_on_the_others_while_the_winner_s_match_i
         assert session is a and match.after == "go"
 
 
+async def test_expect_any_waits_again_with_patterns_given_as_a_generator() -> None:
+    # A wait again (the winner's match taken by another reader) read the
+    # caller's patterns again: a generator, read once, gave none, and a
+    # valid call raised 'expect needs at least one pattern'.
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        patterns = {a: (p for p in ["go", "later"]), b: ["never", TIMEOUT]}
+        waiting = asyncio.create_task(expect_any(patterns, timeout=5))
+        while b.waiting_for is None:
+            await asyncio.sleep(0)
+        await won_and_taken(a, pa)
+        await pa.write(b"later")
+        session, match = await waiting
+        assert session is a and match.after == "later"
+
+
 async def test_expect_any_default_timeout_is_the_smallest_session_timeout() -> None:
     async with memory_sessions(1, timeout=0.05) as short, memory_sessions(1) as long:
         loop = asyncio.get_running_loop()
