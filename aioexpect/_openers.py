@@ -309,7 +309,8 @@ def connect(url: str, **options: Any) -> Opener:
     ``spawn:COMMAND`` (shell-split, never run by a shell).
 
     Credentials in the URL are used; ``options`` go to the scheme's opener,
-    and one it does not take is a ``TypeError`` naming the scheme.
+    and one it does not take, or one the URL gives (``port=``: the port is
+    the URL's), is a ``TypeError`` naming the scheme.
     """
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
@@ -319,7 +320,7 @@ def connect(url: str, **options: Any) -> Opener:
         argv = split_command(rest)
         if not argv:
             raise ValueError("spawn: URL names no command")
-        _check_options(spawn, "spawn:", options)
+        _check_options("spawn:", options)
         return spawn(argv[0], argv[1:], **options)
     if scheme not in ("ssh", "telnet"):
         raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
@@ -339,25 +340,55 @@ def connect(url: str, **options: Any) -> Opener:
             options[key] = unquote(value)
     default = 22 if scheme == "ssh" else 23
     port = default if parts.port is None else parts.port
+    _check_options(f"{scheme}://", options)
     if scheme == "ssh":
         return connect_ssh(host, port, **options)
-    _check_options(connect_telnet, "telnet://", options)
     return connect_telnet(host, port, **options)
 
 
-_SSH_ONLY = frozenset(inspect.signature(connect_ssh).parameters) - {"asyncssh_options"}
+#: Each scheme's opener, and what its URL gives (an option giving it again
+#: is refused), as the URL writes it.
+_SCHEMES: dict[str, tuple[Callable[..., Opener], frozenset[str], str]] = {
+    "spawn:": (spawn, frozenset({"command", "args"}), "spawn:COMMAND ARGS"),
+    "telnet://": (connect_telnet, frozenset({"host", "port"}), "telnet://HOST:PORT"),
+    "ssh://": (connect_ssh, frozenset({"host", "port"}), "ssh://HOST:PORT"),
+}
 
 
-def _check_options(opener: Callable[..., Opener], scheme: str, options: Mapping[str, Any]) -> None:
-    """A keyword the scheme's opener does not take is a ``TypeError`` naming
-    the URL's scheme (the user called ``connect``, not the opener), and
-    saying when it is an ``ssh://`` option."""
-    unknown = sorted(set(options) - set(inspect.signature(opener).parameters))
+def _takes(scheme: str, name: str) -> bool:
+    """Whether a ``scheme`` URL takes the option ``name``; ``ssh://`` takes
+    ``asyncssh.connect``'s options too."""
+    opener, from_url, _ = _SCHEMES[scheme]
+    if name in from_url or name == "asyncssh_options":
+        return False
+    if name in inspect.signature(opener).parameters:
+        return True
+    if scheme != "ssh://":
+        return False
+    from . import _ssh  # (asyncssh loads on first use, here for a name no other takes)
+
+    return name in _ssh.option_names()
+
+
+def _check_options(scheme: str, options: Mapping[str, Any]) -> None:
+    """An option the URL gives already, or one the scheme does not take, is a
+    ``TypeError`` naming the URL's scheme (the user called ``connect``, not
+    the opener), and saying which schemes take it, if any."""
+    opener, from_url, form = _SCHEMES[scheme]
+    again = sorted(set(options) & from_url)
+    if again:
+        named = ", ".join(f"{name}=" for name in again)
+        raise TypeError(f"connect() got {named}, which the {scheme} URL gives ({form})")
+    unknown = sorted(name for name in options if not _takes(scheme, name))
     if unknown:
-        ssh = [name for name in unknown if name in _SSH_ONLY]
-        hint = f" ({', '.join(ssh)}: ssh:// only)" if ssh else ""
+        hints = []
+        for name in unknown:
+            others = [other for other in _SCHEMES if other != scheme and _takes(other, name)]
+            if others:
+                hints.append(f"{name}: {' and '.join(others)} only")
+        hint = f" ({'; '.join(hints)})" if hints else ""
         raise TypeError(
-            f"connect() got keyword argument(s) a {scheme} URL does not take: "
+            f"connect() got keyword argument(s) that {scheme} URLs do not take: "
             f"{', '.join(unknown)}{hint}; see {opener.__name__}()"
         )
 

@@ -128,14 +128,46 @@ def test_connect_names_the_url_scheme_for_an_option_its_opener_does_not_take():
     # "connect_telnet() got an unexpected keyword argument", naming a
     # function the user never called.
     with pytest.raises(
-        TypeError, match=r"telnet:// URL does not take: known_hosts \(known_hosts: ssh:// only\)"
+        TypeError, match=r"telnet:// URLs do not take: known_hosts \(known_hosts: ssh:// only\)"
     ):
         aioexpect.connect("telnet://127.0.0.1:1", known_hosts=None)
     with pytest.raises(
-        TypeError, match=r"spawn: URL does not take: client_keys, pty_size .*see spawn\(\)"
+        TypeError, match=r"spawn: URLs do not take: client_keys, pty_size .*see spawn\(\)"
     ):
         aioexpect.connect("spawn:cat", pty_size=(1, 2), client_keys=())
     aioexpect.connect("telnet://127.0.0.1:1", term_type="vt100")  # its own: taken
+
+
+@pytest.mark.parametrize(
+    ("url", "options", "message"),
+    [
+        # What the URL gives, given again: Python's 'spawn() got multiple
+        # values for argument', naming a function the user never called.
+        ("spawn:ls -l", {"command": "ls"}, r"got command=, which the spawn: URL gives"),
+        ("spawn:ls -l", {"args": ["-a"]}, r"got args=, which the spawn: URL gives"),
+        ("telnet://127.0.0.1", {"port": 2323}, r"got port=, which the telnet:// URL gives"),
+        ("ssh://127.0.0.1", {"host": "h"}, r"got host=, which the ssh:// URL gives"),
+        # ssh:// was not checked by scheme: 'connect_ssh() got unexpected...'
+        ("ssh://127.0.0.1", {"pty": False}, r"ssh:// URLs do not take: pty \(pty: spawn: only\)"),
+        ("ssh://127.0.0.1", {"timout": 3}, r"ssh:// URLs do not take: timout; see connect_ssh"),
+        # The hints named ssh:// alone for what telnet:// takes too, and no
+        # scheme for asyncssh's own options.
+        (
+            "spawn:ls",
+            {"password": "x"},
+            r"do not take: password \(password: telnet:// and ssh:// only\)",
+        ),
+        (
+            "telnet://127.0.0.1",
+            {"keepalive_interval": 30},
+            r"\(keepalive_interval: ssh:// only\)",
+        ),
+    ],
+)
+def test_connect_names_what_the_url_gives_and_which_schemes_take_an_option(url, options, message):
+    with pytest.raises(TypeError, match=message):
+        aioexpect.connect(url, **options)
+    aioexpect.connect("ssh://127.0.0.1", keepalive_interval=30)  # asyncssh's: taken
 
 
 def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
