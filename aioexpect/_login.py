@@ -5,7 +5,8 @@ Rule: credentials are sent only when asked for, each once; a failure message
 after sending, or a question it cannot answer, raises ``AuthenticationError``
 at once (with the last characters received, redacted); so does a second
 request, once nothing has followed it for ``QUESTION_WAIT`` (output may
-pause at ``Last login: ``), within the call's deadline.
+pause at ``Last login: ``) but what may end a question (its space, a colour
+reset), within the call's deadline.
 A username or password question it cannot answer stays buffered, and the
 prompt owed: the next ``execute`` names it instead of typing into it.
 """
@@ -137,17 +138,18 @@ async def _dialog(
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
-        again = kind in stuck and sent["user"] + sent["password"]
-        asked = len(session._buffer)  # the question, left buffered, ends it
-        if again and await more_after_question(session, deadline):
-            # Output that went on after it: on its line, no question at all
-            # ("Last login: " and the date); after it, the question was asked
-            # again, then more (a message), so a rejection unless a prompt comes.
-            question = await session.expect(re.compile(f"[\\s\\S]{{{asked}}}"), timeout=0)
-            seen.append(question.after)
-            if _LINE_START.match(session.buffer):
-                doubted = _refusal(kind, sent, username, password)
-            continue
+        if kind in stuck and sent["user"] + sent["password"]:  # asked again?
+            asked = len(session._buffer)  # the question, left buffered, ends it
+            on_a_new_line = await _output_after(session, deadline, asked)
+            if on_a_new_line is not None:
+                # A question asked again, then a message, is a rejection
+                # unless a prompt comes; output along its line shows it was
+                # no question ("Last login: " and the date).
+                question = await session.expect(re.compile(f"[\\s\\S]{{{asked}}}"), timeout=0)
+                seen.append(question.after)
+                if on_a_new_line:
+                    doubted = _refusal(kind, sent, username, password)
+                continue
         shown = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
@@ -159,8 +161,26 @@ async def _dialog(
             await session.sendline()
 
 
-#: Output that starts a line of its own (after control sequences).
-_LINE_START = re.compile(rf"(?:{CSI})*[\r\n]")
+async def _output_after(session: Session, deadline: Deadline, asked: int) -> bool | None:
+    """Where output goes on after a question (buffered, not consumed, at the
+    end of ``asked`` characters): on a line after it (``True``) or along its
+    line (``False``); ``None`` once nothing has come for ``QUESTION_WAIT``
+    (or at the deadline) but what may end a question, which a chunk's end
+    may have cut off (a space, a colour reset): the question stands."""
+    while await more_after_question(session, deadline):
+        buffer = session.buffer
+        if _STILL_ASKED.match(buffer, asked) is None:
+            return _NEXT_LINE.match(buffer, asked) is not None
+    return None
+
+
+#: What a question's pattern allows after it (``END``, but in any number):
+#: spaces and control sequences, the last one maybe cut short by a chunk's
+#: end, and readline's `` \r`` at the end.  Output that is only this leaves
+#: the question standing: only a visible character goes on along its line.
+_STILL_ASKED = re.compile(rf"(?:{CSI}|[^\S\r\n])*(?:\x1b(?:\[[0-?]*[ -/]*)?|(?<= )\r)?\Z")
+#: ... and a line end after it: output on a line of its own.
+_NEXT_LINE = re.compile(rf"(?:{CSI}|[^\S\r\n])*[\r\n]")
 
 
 def _check_turn(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -416,6 +417,52 @@ async def test_output_going_on_at_a_question_s_line_is_no_question_asked_again()
         with pytest.raises(ExpectTimeout, match=r"a login or password question, or") as info:
             await s.login("root", "pw-SeCrEt", timeout=1.5)
         assert "Last login: Mon Jan  1" in str(info.value)
+
+
+async def asked_again_in_chunks(chunks: list[str], timeout: float | None) -> BaseException:
+    """What login() raises when, after the password, the question comes
+    again in ``chunks`` (the device pausing between them), then nothing."""
+    ours, peer = memory_pair()
+
+    async def play() -> None:
+        for question in (b"Username: ", b"Password: "):
+            await peer.write(question)
+            await peer.read()
+        for chunk in chunks:
+            await asyncio.sleep(0.3)  # (the device's pause)
+            await peer.write(chunk.encode())
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(play())
+    try:
+        async with Session(ours, timeout=30, driver="ios") as s, asyncio.timeout(20):
+            await s.login("admin", "pw-SeCrEt", timeout=timeout)
+    except (AuthenticationError, ExpectTimeout, TimeoutError) as exc:
+        return exc
+    finally:
+        task.cancel()
+        await peer.close()
+    raise AssertionError("logged in")
+
+
+async def test_a_question_asked_again_whose_end_comes_apart_is_a_rejection() -> None:
+    # The question's trailing space, or colour reset, in a chunk of its own
+    # passed for output going on along its line: login() waited for ever
+    # with timeout=None (TimeoutError here), or raised ExpectTimeout.
+    standing = r"asked for the (password|username) again[^)]*\): '"  # (nothing after it)
+    cases = [
+        (["\r\nPassword:", " "], standing),
+        (["\r\n\x1b[1mPassword:", "\x1b[0m "], standing),
+        (["\r\n\r\nUsername:", " "], standing),
+        (["\r\nPassword:", " ", "\x1b[", "0m"], standing),
+        (["\r\nPassword:", " \r\nSorry, try again.\r\n"], r"password again.*, then no prompt"),
+    ]
+    runs = [(chunks, timeout, match) for chunks, match in cases for timeout in (None, 10)]
+    got = await asyncio.gather(*(asked_again_in_chunks(chunks, t) for chunks, t, _ in runs))
+    for (chunks, timeout, match), exc in zip(runs, got, strict=True):
+        assert isinstance(exc, AuthenticationError), (chunks, timeout, exc)
+        assert re.search(match, str(exc)), (chunks, timeout, exc)
+        assert "pw-SeCrEt" not in str(exc)
 
 
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
