@@ -6,7 +6,8 @@ after sending, or a question it cannot answer, raises ``AuthenticationError``
 at once (with the last characters received, redacted); so does a second
 request, once nothing has followed it for ``QUESTION_WAIT`` (output may
 pause at ``Last login: ``) but what may end a question (its space, a colour
-reset), within the call's deadline.
+reset), within the call's deadline; after a message, once no output (and
+no prompt) came for ``QUESTION_WAIT``.
 A username or password question it cannot answer stays buffered, and the
 prompt owed: the next ``execute`` names it instead of typing into it.
 """
@@ -121,12 +122,11 @@ async def _dialog(
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
         what = f"a login or password question, or {what_prompt(session)}"
-        # Once a question was asked again, a prompt may follow (the output
-        # went on), but not after QUESTION_WAIT without a step: no hang
-        # without a time-out.
-        wait = deadline if doubted is None else deadline.within(QUESTION_WAIT)
         try:
-            m = await expect_named(session, patterns, wait, what, "".join(seen))
+            if doubted is None:
+                m = await expect_named(session, patterns, deadline, what, "".join(seen))
+            else:
+                m = await _expect_while_output(session, patterns, deadline, what, "".join(seen))
         except (ExpectTimeout, ExpectEOF) as exc:
             if doubted is None:
                 raise
@@ -172,6 +172,21 @@ async def _output_after(session: Session, deadline: Deadline, asked: int) -> boo
         if _STILL_ASKED.match(buffer, asked) is None:
             return _NEXT_LINE.match(buffer, asked) is not None
     return None
+
+
+async def _expect_while_output(
+    session: Session, patterns: list[re.Pattern[str]], deadline: Deadline, what: str, earlier: str
+) -> Match:
+    """``expect_named``, but ``ExpectTimeout`` once no output has come for
+    ``QUESTION_WAIT``, not only at the deadline: after a question asked again
+    and a message, a prompt may follow (a long message of the day on a slow
+    line), but a silent peer must not hold a call without a time-out."""
+    while True:
+        more = re.compile(f"(?=[\\s\\S]{{{len(session._buffer) + 1}}})")
+        wait = deadline.within(QUESTION_WAIT)
+        m = await expect_named(session, [*patterns, more], wait, what, earlier)
+        if m.index < len(patterns):
+            return m
 
 
 #: What a question's pattern allows after it (``END``, but in any number):

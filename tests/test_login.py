@@ -465,6 +465,35 @@ async def test_a_question_asked_again_whose_end_comes_apart_is_a_rejection() -> 
         assert "pw-SeCrEt" not in str(exc)
 
 
+async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection() -> None:
+    # A MOTD line ending in 'password:' at a chunk's end, then more of it, on
+    # a slow line, and the prompt more than two seconds later: the login was
+    # rejected two seconds after that line, output coming all the while.
+    ours, peer = memory_pair()
+
+    async def play() -> None:
+        for question in (b"web1 login: ", b"Password: "):
+            await peer.write(question)
+            await peer.read()
+        await peer.write(b"\r\nLast login: Mon Jan  1 10:00\r\nForgot your password:")
+        await asyncio.sleep(0.3)  # (the device's pauses)
+        await peer.write(b"\r\n  call the helpdesk\r\n")
+        for rule in range(6):
+            await asyncio.sleep(0.5)
+            await peer.write(b"  rule %d: be nice\r\n" % rule)
+        await peer.write(b"user@web1:~$ ")
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(play())
+    try:
+        async with Session(ours, timeout=30, driver="shell") as s:
+            m = await s.login("user", "pw-SeCrEt", timeout=None)
+            assert m.after == "user@web1:~$ " and "rule 5: be nice" in m.before
+    finally:
+        task.cancel()
+        await peer.close()
+
+
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
     script = [
         ("WARNING: access denied to unauthorised persons. Permission denied otherwise.\r\n", ""),
