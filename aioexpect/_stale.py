@@ -60,21 +60,31 @@ def unrelated(before: str, after: str) -> bool:
     ``user@host:``).  Taken for unlike when in doubt: that costs a look for
     an echo, the other way an answer shifted by one."""
     old, new = _line(before), _line(after)
-    alike = _alike(old, new)
-    if old == new or _USER_HOST.search(old, 0, alike):
+    if old == new:
         return False
-    return alike < min(_need(old), len(old) - 1, len(new) - 1)
+    hosts = _USER_HOST.search(old), _USER_HOST.search(new)
+    if hosts[0] is not None and hosts[1] is not None:
+        # The same user@host: a new directory; another: another host (a
+        # line of output naming it), however alike their names.
+        return hosts[0].group() != hosts[1].group()
+    return _alike(old, new) < min(_need(old), len(old) - 1, len(new) - 1)
 
 
-#: ``user@host:`` (a new directory follows it).
-_USER_HOST = re.compile(r"[^\s@]@[^\s@:]+:")
+#: ``user@host`` (a directory may follow it: ``:~``, `` /etc]``).
+_USER_HOST = re.compile(r"[\w.-]+@[\w.-]+")
 _NUMBER = re.compile(r"\d+")
 
 
 def _line(prompt: str) -> str:
     """A prompt's own line, as shown (no control sequences, no spaces
-    around), any number in it alike (a history number, the last status)."""
-    return _NUMBER.sub("0", str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip())
+    around), any number in it alike (a history number, the last status) but
+    in its ``user@host``, where it tells hosts apart (``web1``, ``web2``)."""
+    line = str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
+    host = _USER_HOST.search(line)
+    if host is None:
+        return _NUMBER.sub("0", line)
+    start, end = host.span()
+    return _NUMBER.sub("0", line[:start]) + line[start:end] + _NUMBER.sub("0", line[end:])
 
 
 async def own_answer(

@@ -45,8 +45,11 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         ("dumb", "[$?]u@h:~\\$ ", "echo hi; false", EARLY),
         # An output line alike in its first few characters (root@): the same.
         ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@db1:~# ")),
+        # ... or the prompt of another host with a number in its name: the
+        # numbers alike, it passed for the same prompt (no warning either).
+        ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@web2:~# ")),
     ],
-    ids=["dumb", "xterm", "history-number", "status", "alike-line"],
+    ids=["dumb", "xterm", "history-number", "status", "alike-line", "other-host-line"],
 )
 async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
     term: str, ps1: str, first: str, early: str, caplog: pytest.LogCaptureFixture
