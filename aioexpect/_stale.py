@@ -67,6 +67,8 @@ def unrelated(before: str, after: str) -> bool:
         # The same user@host: a new directory; another: another host (a
         # line of output naming it), however alike their names.
         return hosts[0].group() != hosts[1].group()
+    if min(len(old), len(new)) <= 1:
+        return True  # a bare ``$``: no start to share with another
     return _alike(old, new) < min(_need(old), len(old) - 1, len(new) - 1)
 
 

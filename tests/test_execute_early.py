@@ -48,8 +48,11 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         # ... or the prompt of another host with a number in its name: the
         # numbers alike, it passed for the same prompt (no warning either).
         ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@web2:~# ")),
+        # A bare '$ ' (one character: it shares no start with any other):
+        # the answers were shifted by one, with no warning.
+        ("dumb", "$ ", "echo hi", EARLY),
     ],
-    ids=["dumb", "xterm", "history-number", "status", "alike-line", "other-host-line"],
+    ids=["dumb", "xterm", "history-number", "status", "alike-line", "other-host-line", "bare"],
 )
 async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
     term: str, ps1: str, first: str, early: str, caplog: pytest.LogCaptureFixture
