@@ -14,7 +14,8 @@ nothing: after an answer that ended at a prompt unlike the one before it
 (``PromptState.moved``), in a session whose answers begin with their echo
 (``PromptState.echoes``), for a command with visible characters; and the
 prompt in front of the echo must be the one before the unlike one
-(``PromptState.previous``), the prompt the early answer should have ended at.
+(``PromptState.previous``), the prompt the early answer should have ended at,
+or one like it (the early command may have changed directory).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ async def own_answer(
     raw, m, is_prompt = answer
     if not (state.moved and state.echoes and is_prompt and command.strip()):
         return raw, is_prompt, False
-    previous = _line(state.previous)
+    previous = state.previous
     dropped: list[str] = []
     try:
         for _ in range(_MAX_STALE):
@@ -113,7 +114,7 @@ async def own_answer(
                 dropped.append(raw[:at])
                 raw = raw[at:]
                 break
-            if _line(m.after) != previous or not await _echo_follows(
+            if unrelated(previous, m.after) or not await _echo_follows(
                 session, state, command, deadline
             ):
                 break  # the prompt that ends this answer
@@ -161,7 +162,8 @@ async def _echo_follows(
 
 def _echo_after(raw: str, command: str, previous: str) -> int:
     """Where in ``raw`` (past its start) ``command`` is echoed right after
-    the ``previous`` prompt, on a line of its own; 0 if nowhere."""
+    the ``previous`` prompt (or one like it: the early command may have
+    changed directory), on a line of its own; 0 if nowhere."""
     start = 1
     while True:
         at = raw.find(command, start)
@@ -171,5 +173,5 @@ def _echo_after(raw: str, command: str, previous: str) -> int:
         if _ECHO_LINE_END.match(raw, at + len(command)) is None:
             continue
         line_start = max(raw.rfind("\n", 0, at), raw.rfind("\r", 0, at)) + 1
-        if _line(raw[line_start:at]) == previous:
+        if not unrelated(previous, raw[line_start:at]):
             return at

@@ -51,8 +51,20 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         # A bare '$ ' (one character: it shares no start with any other):
         # the answers were shifted by one, with no warning.
         ("dumb", "$ ", "echo hi", EARLY),
+        # The early command changed directory: the real prompt after its
+        # rest was not the one before it, which the echo had to follow.
+        ("dumb", "user@host:\\w$ ", "echo hi", f"cd /tmp; {EARLY}"),
     ],
-    ids=["dumb", "xterm", "history-number", "status", "alike-line", "other-host-line", "bare"],
+    ids=[
+        "dumb",
+        "xterm",
+        "history-number",
+        "status",
+        "alike-line",
+        "other-host-line",
+        "bare",
+        "early-cd",
+    ],
 )
 async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
     term: str, ps1: str, first: str, early: str, caplog: pytest.LogCaptureFixture
@@ -60,7 +72,8 @@ async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
     # The terminal echoes the next command as it is typed, while the first
     # still runs; readline echoes it again after the real prompt.
     env = {**os.environ, "PS1": ps1, "TERM": term}
-    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+    bash = ["--norc", "--noprofile"]
+    async with aioexpect.spawn("bash", bash, env=env, cwd="/", timeout=10) as s:
         assert await s.execute(first) == "hi\n"
         assert await s.execute(early) == "one\n"  # ended early, at the line shaped like one
         assert await s.execute("echo three") == "three\n"
