@@ -7,7 +7,10 @@ answer begins at its command's echo after that real prompt; what comes
 before it is the end of the earlier answer, which is dropped with a warning
 naming it (the logfile has it as received).  The echo may have been written
 twice, too: by the terminal, as the command was typed while the earlier one
-still ran, and again by the line editor after the prompt.
+still ran, and again by the line editor after the prompt.  Without an echo
+after that prompt (a shell with no line editor), which output is whose
+cannot be told: a warning says the answer may be mixed, and nothing is
+dropped.
 
 Looked for only where the cascade can happen, so that other answers pay
 nothing: after an answer that ended at a prompt unlike the one before it
@@ -107,6 +110,7 @@ async def own_answer(
         return raw, is_prompt, False
     previous = state.previous
     dropped: list[str] = []
+    after = ""  # what followed a prompt like ``previous``, if not the echo
     try:
         for _ in range(_MAX_STALE):
             at = _echo_after(raw, command, previous)
@@ -114,10 +118,11 @@ async def own_answer(
                 dropped.append(raw[:at])
                 raw = raw[at:]
                 break
-            if unrelated(previous, m.after) or not await _echo_follows(
-                session, state, command, deadline
-            ):
+            if unrelated(previous, m.after):
                 break  # the prompt that ends this answer
+            after = await _after_prompt(session, state, command, deadline)
+            if not after.startswith(command):
+                break  # (the same)
             dropped.append(raw + m.after)
             raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
             if not is_prompt:
@@ -125,6 +130,13 @@ async def own_answer(
     finally:  # (timed out or cancelled after a drop, too)
         if dropped:
             report_dropped(session, command, "".join(dropped), "before its echo")
+    # No echo after the prompt the early answer missed (dash, zsh, which
+    # redraw no echo or another one), but output after that prompt, in the
+    # answer or right after it: the answer may be the early one's rest.
+    # Which output is whose, only the echo could tell.
+    mixed = _output_in(command, after) or _prompt_then_output(raw, previous)
+    if mixed and not dropped and not unrelated(previous, m.after):
+        _report_mixed(session, command, raw + m.after + after)
     return raw, is_prompt, bool(dropped)
 
 
@@ -142,22 +154,53 @@ def report_dropped(session: Session, command: str, text: str, where: str) -> Non
     )
 
 
-async def _echo_follows(
+async def _after_prompt(
     session: Session, state: PromptState, command: str, deadline: Deadline
-) -> bool:
-    """Whether ``command``'s echo follows the prompt just read, within
-    ``STALE_WAIT`` (nothing is consumed).  Cancelled meanwhile, the
-    session is at that prompt (``PromptState.waiting``): none is owed."""
+) -> str:
+    """What follows the prompt just read within ``STALE_WAIT``, control
+    sequences at its start left out (nothing is consumed): ``command``'s
+    echo, other output (a message, say), or nothing.  Cancelled meanwhile,
+    the session is at that prompt (``PromptState.waiting``): none is owed."""
     wait = deadline.within(STALE_WAIT)
     state.waiting = True  # (left so if cancelled: ``_prompt._run`` reads it)
     while True:
         text = LEADING_CSI.sub("", session.buffer[: len(command) + 64])
         if text.startswith(command) or (text and not command.startswith(text)):
-            break  # the echo; or other output (a message after the prompt, say)
+            break  # the echo; or other output
         if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
             break
     state.waiting = False
-    return text.startswith(command)
+    return text
+
+
+def _output_in(command: str, text: str) -> bool:
+    """Whether ``text`` (after a prompt) shows output: not the start of
+    ``command``'s echo, nor only spaces and control sequences."""
+    return not command.startswith(text) and bool(strip_ansi(text).strip())
+
+
+def _prompt_then_output(raw: str, previous: str) -> bool:
+    """Whether a line of ``raw`` past its first is the ``previous`` prompt
+    (as shown, any number in it alike) followed by output."""
+    prompt = str(strip_ansi(previous)).rpartition("\n")[2].lstrip("\r")
+    if not prompt.strip():
+        return False
+    line = re.compile(r"[\r\n]" + re.escape(_NUMBER.sub("0", prompt)) + r"[^\S\r\n]*\S")
+    return line.search(_NUMBER.sub("0", str(strip_ansi(raw)))) is not None
+
+
+def _report_mixed(session: Session, command: str, text: str) -> None:
+    """A WARNING that ``execute(command)``'s answer (``text``, with the
+    prompt and what followed it) may hold the end of an earlier one."""
+    session.log.warning(
+        "execute(%r): its answer may be, or begin with, the end of the answer before"
+        " (that execute returned early, at a line of its output shaped like a prompt):"
+        " output came after the prompt before that one, with no echo of the command"
+        " to tell which output is whose, so the next answer may hold the rest of this"
+        " one; set_prompt() or set_unique_prompt() avoids it: %s",
+        escape(session.redact(command)),
+        evidence_of(session, text),
+    )
 
 
 def _echo_after(raw: str, command: str, previous: str) -> int:

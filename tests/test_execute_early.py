@@ -25,6 +25,7 @@ from aioexpect import Session
 from aioexpect._prompt_read import state_of
 from aioexpect.testing import memory_pair
 
+from .conftest import need
 from .helpers import played, wait_until
 
 EARLY = "printf 'one\\nrouter>'; sleep 0.3; printf '\\ntwo\\n'"
@@ -80,6 +81,23 @@ async def test_the_answer_after_one_that_ended_early_is_its_own_in_a_pty(
         assert await s.execute("echo four") == "four\n"
     (message,) = dropped(caplog)
     assert "execute('echo three')" in message and "two" in message
+
+
+async def test_an_answer_mixed_with_an_early_one_s_rest_in_a_shell_without_echo_is_named(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # dash has no line editor: the one echo is the terminal's, as the
+    # command is typed while the early one still runs, before the rest.
+    # Which output is whose cannot be told, but it went by with no word.
+    need("dash", "dash")
+    env = {**os.environ, "PS1": "$ ", "TERM": "dumb"}
+    async with aioexpect.spawn("dash", [], env=env, cwd="/", timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute(EARLY) == "one\n"
+        await s.execute("echo three")  # (three, or the rest before it)
+        assert await s.execute("echo four") == "four\n"  # (in step again)
+    (message,) = [r.getMessage() for r in caplog.records if "answer may be" in r.getMessage()]
+    assert message.startswith("execute('echo three'): ") and "two" in message
 
 
 @contextlib.asynccontextmanager
