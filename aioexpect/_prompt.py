@@ -164,8 +164,12 @@ async def _sync(
     not read the answer of (``sendintr`` at a prompt, ``send_secret`` to
     ``su``).
     """
-    if session._sent_at == session._buffer.consumed and state.owed is None:
-        owe(session)  # the caller sent, and read nothing since
+    if session._sent_at == session._buffer.consumed:
+        # The caller sent, and read nothing since: what is buffered answers
+        # that, not an execute that returned early (see ``_stale``).
+        state.moved = False
+        if state.owed is None:
+            owe(session)
     prompts = prompts_of(session)
     consumed: list[str] = []
     if state.resized:

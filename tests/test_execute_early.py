@@ -22,6 +22,7 @@ import pytest
 
 import aioexpect
 from aioexpect import Session
+from aioexpect._interact import bridge
 from aioexpect._prompt_read import state_of
 from aioexpect.testing import memory_pair
 
@@ -215,6 +216,30 @@ async def test_commands_that_change_the_prompt_drop_nothing(
             assert await s.execute(f"cd {directory}") == ""
             assert await s.execute("echo user@host:/tmp$ pwd") == "user@host:/tmp$ pwd\n"
             assert await s.execute("pwd") == f"{directory}\n"
+    assert dropped(caplog) == []
+
+
+@pytest.mark.parametrize("how", ["sendline", "interact"])
+async def test_the_answer_to_a_line_sent_otherwise_is_not_named_as_an_early_one(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # After a command that changed the prompt (cd, with PS1='\W> '), the
+    # answer to the caller's own sendline, or to a line a person typed in
+    # interact, found buffered by the next execute, was named in a WARNING
+    # as the end of an execute that returned early, which none did.
+    caplog.set_level(logging.WARNING)
+    env = {**os.environ, "PS1": r"\W> ", "TERM": "dumb"}
+    bash = ["--norc", "--noprofile"]
+    async with aioexpect.spawn("bash", bash, env=env, cwd="/", timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("cd /tmp") == ""
+        if how == "sendline":
+            await s.sendline("sleep 0.3; echo sent")
+        else:  # (the answer comes once the person has left)
+            typed = iter([b"sleep 0.3; echo typed\r\x1d"])
+            await bridge(s, lambda: asyncio.sleep(0, next(typed)), lambda _: None, "\x1d")
+        await wait_until(lambda: s.buffer.endswith("tmp> "), "the answer came")
+        assert await s.execute("echo x") == "x\n"
     assert dropped(caplog) == []
 
 
