@@ -134,8 +134,11 @@ async def own_answer(
     # redraw no echo or another one), but output after that prompt, in the
     # answer or right after it: the answer may be the early one's rest.
     # Which output is whose, only the echo could tell.
-    mixed = _output_in(command, after) or _prompt_then_output(raw, previous)
-    if mixed and not dropped and not unrelated(previous, m.after):
+    if (
+        not dropped
+        and not unrelated(previous, m.after)
+        and (_output_in(command, after) or _prompt_then_output(raw, previous))
+    ):
         _report_mixed(session, command, raw + m.after + after)
     return raw, is_prompt, bool(dropped)
 
