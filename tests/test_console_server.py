@@ -44,6 +44,20 @@ class Client:
         await self.writer.drain()
         return (await self.prompt()).decode()
 
+    async def run_long(self, line: str) -> str:
+        """``run`` for output past the stream's 64 KiB line limit; ``""`` if
+        the server closed the connection."""
+        self.writer.write(line.encode() + b"\n")
+        await self.writer.drain()
+        out = b""
+        async with asyncio.timeout(LIMIT):
+            while not out.endswith(PROMPT):
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    return ""
+                out += chunk
+        return out[: -len(PROMPT)].decode()
+
     async def rest(self) -> bytes:
         """Everything until the server closes the connection."""
         async with asyncio.timeout(LIMIT):
@@ -133,6 +147,40 @@ async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
             "  File \"<console>\", line 1\nSyntaxError: 'return' outside function\n"
         )
         assert await typed(c, "await asyncio.sleep(0, result=5)") == "5\n"
+
+
+async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
+    # Rewriting the frames recursed once per chained error: a retry written
+    # as recursion in an except block chains about a thousand, and showing
+    # them raised RecursionError, which dropped the client and its names.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("kept = 42")
+        await c.run(
+            "def retry():\n    try:\n        1/0\n    except ZeroDivisionError:\n        retry()\n"
+        )
+        out = await c.run_long("retry()")
+        assert out.count("ZeroDivisionError: division by zero\n") > 100, out[-500:]
+        assert "\nRecursionError: maximum recursion depth exceeded" in out
+        assert "in __corofn" not in out and '", line 5, in retry\n' in out
+        await c.run("e = None")
+        await c.run(
+            "for i in range(3000):\n    try:\n        raise ValueError(i) from e\n"
+            "    except ValueError as x:\n        e = x\n"
+        )
+        out = await c.run_long("raise e")
+        assert out.startswith("Traceback") and "ValueError: 0\n" in out, out[-500:]
+        assert out.endswith("ValueError: 2999\n")
+        await c.run("g = ValueError(7)")
+        await c.run("for i in range(3000):\n    g = ExceptionGroup('g', [g])\n")
+        out = await c.run_long("raise g")
+        assert "ExceptionGroup: g (1 sub-exception)" in out and "max_group_depth" in out, out
+        # An error the traceback module cannot show at all: the console goes on.
+        await c.run("class Odd(Exception):\n    @property\n    def __notes__(self):\n        1/0\n")
+        assert (await c.run("raise Odd()")).endswith(
+            "Odd: its traceback could not be shown (ZeroDivisionError('division by zero'))\n"
+        )
+        assert await c.run("kept") == "42\n"
 
 
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
