@@ -4,12 +4,15 @@ aioconsole runs each statement as the body of a coroutine function it
 writes around it (``async def __corofn():`` on the line before), so a
 traceback starts in aioconsole's ``aexec``, every line of the console's
 code is counted one too many, and the statement is ``in __corofn``; a
-syntax error is one line off too.  These functions take that back.
+syntax error is one line off too (and four columns: aioconsole indents the
+statement).  These functions take that back.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 import traceback
 from types import TracebackType
 
@@ -18,6 +21,10 @@ __all__ = ["statement_traceback", "typed_syntax_error"]
 #: The function aioconsole wraps a statement in, and the lines it adds before it.
 WRAPPER = "__corofn"
 WRAPPER_LINES = 1
+#: What aioconsole puts before each line of the statement (see ``_indented``).
+INDENT = 4
+#: Said under an error the typed text does not have: Python's REPL accepts it.
+IN_A_FUNCTION = "the console runs each statement inside a function, where this is not allowed"
 
 
 def statement_traceback(error: BaseException, tb: TracebackType | None, filename: str) -> str:
@@ -72,12 +79,52 @@ def _plain(error: BaseException, tb: TracebackType | None) -> str:
 
 def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> SyntaxError:
     """The syntax error in ``source`` as Python finds it in the text typed
-    (lines and columns as typed; top-level ``await`` allowed); ``error``,
-    found in aioconsole's wrapped text, when the typed text compiles."""
+    (lines and columns as typed; top-level ``await`` allowed); if the typed
+    text compiles, ``error`` (found in aioconsole's wrapped text: ``from os
+    import *``, a ``__future__`` import) moved back to the lines typed, with
+    a note saying why the console refuses it."""
     try:
         compile(source, filename, "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as typed:
         return typed
     except (ValueError, OverflowError):  # a NUL in the text, and the like: keep aioconsole's
         return error
-    return error
+    return _moved_back(source, error)
+
+
+def _moved_back(source: str, error: SyntaxError) -> SyntaxError:
+    if error.lineno is None or error.lineno <= WRAPPER_LINES:
+        return error  # nothing of the typed text to point at
+    lineno, offset = _typed_place(source, error.lineno, error.offset)
+    end_lineno, end_offset = error.end_lineno, error.end_offset
+    if end_lineno is not None and end_lineno > WRAPPER_LINES:
+        end_lineno, end_offset = _typed_place(source, end_lineno, end_offset)
+    lines = source.split("\n")
+    text = None if error.text is None or lineno > len(lines) else lines[lineno - 1]
+    place = (error.filename, lineno, offset, text, end_lineno, end_offset)
+    moved = type(error)(error.msg, place)  # IndentationError stays one
+    moved.add_note(IN_A_FUNCTION)
+    return moved
+
+
+def _typed_place(source: str, lineno: int, offset: int | None) -> tuple[int, int | None]:
+    """Line and column in ``source`` of ``lineno``/``offset`` in aioconsole's text."""
+    lineno -= WRAPPER_LINES
+    if offset is not None and offset > INDENT and _indented(source, lineno):
+        offset -= INDENT
+    return lineno, offset
+
+
+def _indented(source: str, lineno: int) -> bool:
+    """Whether aioconsole indented line ``lineno`` of ``source``: all lines
+    but empty ones and those that go on a multi-line string."""
+    lines = source.split("\n")
+    if not 0 < lineno <= len(lines) or not lines[lineno - 1]:
+        return False
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING and token.start[0] < lineno <= token.end[0]:
+                return False
+    except (tokenize.TokenError, SyntaxError):  # as aioconsole: the lines seen so far
+        pass
+    return True

@@ -147,6 +147,26 @@ async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
             "  File \"<console>\", line 1\nSyntaxError: 'return' outside function\n"
         )
         assert await typed(c, "await asyncio.sleep(0, result=5)") == "5\n"
+        # Errors only in aioconsole's text (the statement in a function): the
+        # lines as typed too, where they kept aioconsole's numbering.
+        note = "the console runs each statement inside a function, where this is not allowed\n"
+        assert await typed(c, "from os import *") == (
+            '  File "<console>", line 1\n'
+            "SyntaxError: import * only allowed at module level\n" + note
+        )
+        assert await typed(c, "from __future__ import annotations") == (
+            '  File "<console>", line 1\n'
+            "SyntaxError: from __future__ imports must occur at the beginning of the file\n" + note
+        )
+        out = await typed(c, 's = """\nabc\n"""; from os import *')
+        assert out.endswith(
+            '  File "<console>", line 3\nSyntaxError: import * only allowed at module level\n'
+            + note
+        ), out
+        # Under the star: aioconsole indented no line inside the string.
+        assert await c.run("import sys; sys.last_value.offset") == "21\n"
+        await c.run("x = 1; from os import *")
+        assert await c.run("sys.last_value.lineno, sys.last_value.offset") == "(1, 23)\n"
 
 
 async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
