@@ -244,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if asyncio.iscoroutine(status):
             status = run(status)
     except KeyboardInterrupt:
+        if getattr(args, "program_interrupts", False):
+            raise  # `run`: the program's Ctrl-C, shown; Python exits as after python3 FILE
         print("aioexpect: interrupted", file=sys.stderr)
         return 130
     except (BrokenPipeError, OutputError) as exc:

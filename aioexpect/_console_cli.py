@@ -19,7 +19,7 @@ import sys
 import threading
 import traceback
 import types
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._console import run_local_console
@@ -40,7 +40,9 @@ T = TypeVar("T")
 
 def register(subparsers: Subparsers) -> None:
     """Add ``console`` and ``run``; each sets ``func`` to a handler taking the
-    parsed arguments and returning the exit status."""
+    parsed arguments and returning the exit status.  ``run`` also sets
+    ``program_interrupts``: a ``KeyboardInterrupt`` out of its handler is the
+    program's, shown already, to be let out of ``main`` (see ``_run_program``)."""
     console = subparsers.add_parser(
         "console",
         help="an asyncio REPL with aioexpect preloaded (or serve one)",
@@ -68,7 +70,7 @@ def register(subparsers: Subparsers) -> None:
         help="-m MODULE [ARGS...]: run a module, as python3 -m does",
     )
     program.add_argument("program", nargs=argparse.REMAINDER, metavar="FILE [ARGS...]")
-    program.set_defaults(func=run_command, parser=program)
+    program.set_defaults(func=run_command, parser=program, program_interrupts=True)
 
 
 def _add_serving(parser: argparse.ArgumentParser) -> None:
@@ -224,14 +226,31 @@ def _run_program(
     except SystemExit as exc:
         return _exit_status(exc)
     except Exception as exc:  # the program's own: to its sys.excepthook, as python3 does
-        _report(exc.with_traceback(_program_frames(exc.__traceback__)))
+        _report(_without_our_frames(exc))
         return 1
+    except KeyboardInterrupt as exc:
+        # Ctrl-C in the program: shown as above, then out through main, for
+        # Python to end the process as after ``python3 FILE`` (atexit
+        # handlers run, then it dies of SIGINT, which a calling shell sees).
+        _report(_without_our_frames(exc))
+        sys.excepthook = _skipping(exc, sys.excepthook)
+        raise
     finally:
         sys.argv, sys.path = saved_argv, saved_path
     return 0
 
 
-def _report(exc: Exception) -> None:
+def _skipping(shown: BaseException, hook: Callable[..., Any]) -> Callable[..., Any]:
+    """``hook``, except for ``shown``, which Python hands it once more as it leaves."""
+
+    def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if value is not shown:
+            hook(kind, value, tb)
+
+    return excepthook
+
+
+def _report(exc: BaseException) -> None:
     """``exc`` through ``sys.excepthook`` (the program may have set its own);
     a hook that fails has its own error shown, then ``exc``, as python3 does."""
     try:
@@ -242,6 +261,21 @@ def _report(exc: Exception) -> None:
         traceback.print_exception(type(failure), failure, hook_tb, chain=False)
         print("\nOriginal exception was:", file=sys.stderr)
         traceback.print_exception(exc)
+
+
+def _without_our_frames(exc: BaseException) -> BaseException:
+    """``exc`` and the errors chained to it (a ``CancelledError`` before
+    ``asyncio.run``'s ``KeyboardInterrupt``) without our frames."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:  # a walk: a chain can be as long as the recursion limit
+        one = todo.pop()
+        if id(one) not in seen:
+            seen.add(id(one))
+            one.with_traceback(_program_frames(one.__traceback__))
+            inner = one.exceptions if isinstance(one, BaseExceptionGroup) else ()
+            todo.extend(e for e in (one.__cause__, one.__context__, *inner) if e is not None)
+    return exc
 
 
 def _program_frames(tb: types.TracebackType | None) -> types.TracebackType | None:

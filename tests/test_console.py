@@ -274,6 +274,47 @@ async def test_run_shows_a_failing_program_s_traceback_as_python_does(tmp_path: 
     assert not [f for f in files if "aioexpect" in f or "runpy" in f], files
 
 
+INTERRUPTED = """\
+import asyncio, atexit, sys
+
+def hook(kind, value, tb):
+    files = set()
+    for error in (value, value.__context__):
+        tb = error.__traceback__
+        while tb is not None:
+            files.add(tb.tb_frame.f_code.co_filename)
+            tb = tb.tb_next
+    ours = sorted(f for f in files if "aioexpect" in f or "runpy" in f)
+    print("hooked", kind.__name__, "interrupted.py" in files, ours, flush=True)
+
+async def main():
+    print("ready", flush=True)
+    await asyncio.sleep(60)
+
+sys.excepthook = hook
+atexit.register(print, "atexit ran")
+asyncio.run(main())
+"""
+
+
+async def test_run_ctrl_c_goes_to_the_program_s_excepthook_and_ends_as_python_does(
+    tmp_path: Path,
+) -> None:
+    # Ctrl-C in the program printed only "aioexpect: interrupted" (status
+    # 130): no hook, no traceback.  python3 FILE calls the hook, runs the
+    # atexit handlers, then dies of SIGINT (which tells a calling shell).
+    (tmp_path / "interrupted.py").write_text(INTERRUPTED)
+    async with command(["run", "interrupted.py"], cwd=tmp_path) as proc:
+        await proc.expect_exact("ready")
+        await proc.sendintr()
+        out = await proc.read_all()
+        assert await proc.wait() is None and proc.signal_status == signal.SIGINT, out
+    assert "aioexpect: interrupted" not in out and "Traceback" not in out
+    hooked = [line for line in out.splitlines() if line.startswith("hooked")]
+    assert hooked == ["hooked KeyboardInterrupt True []"], out  # once, our frames left out
+    assert out.rstrip().endswith("atexit ran")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
