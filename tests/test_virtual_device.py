@@ -535,6 +535,49 @@ async def test_respond_answers_a_key_question_with_one_key() -> None:
             await dev.respond("reload", answers=[answer])
 
 
+def repeating_router() -> VirtualDevice:
+    """``line`` and ``key`` ask a question and show the answer they got."""
+
+    async def question(command: str, m: re.Match[str]) -> str:
+        return repr(await ask("Q? ", secret=True, key=command == "key"))
+
+    return VirtualDevice("r1", commands={"line|key": question})
+
+
+@pytest.mark.parametrize(
+    ("command", "typed", "read"),
+    [
+        ("line", "\r", "''"),  # Enter
+        ("line", "a\r\n", "'a'"),
+        ("line", "ab\x7f", "'a'"),  # backspace deletes
+        ("line", "a\x03", "'\\x03'"),  # Ctrl-C abandons the line
+        ("line", "a\x1b[Db", "'ab'"),  # an arrow key is skipped
+        ("line", "\x04", EOFError),  # Ctrl-D first: the client went away
+        ("line", "a\nb", ValueError),  # typed: b would be the next command
+        ("line", "a\x03b", ValueError),
+        ("line", "a\r\r", ValueError),
+        ("key", "\x04", EOFError),
+        ("key", "\x1b[Ay", "'y'"),
+        ("key", "\x1b", ValueError),  # the device waits for the rest of the sequence
+    ],
+)
+async def test_respond_reads_answers_as_the_device_reads_what_is_typed(
+    command: str, typed: str, read: Any
+) -> None:
+    # respond() took answers no client can type as they were: '\r' for ''
+    # (Enter), 'a\nb' (over the network: 'a', then b as the next command),
+    # 'ab\x7f' (over the network: 'a'), '\x04' (the client went away).
+    dev = repeating_router()
+    if isinstance(read, str):
+        assert await dev.respond(command, answers=[typed]) == f"Q? \n{read}\n"
+        return
+    if command == "line" and read is ValueError:
+        typed = "s3cret" + typed  # (never in the error: an answer may be a password)
+    with pytest.raises(read) as error:
+        await dev.respond(command, answers=[typed])
+    assert "'Q? '" in str(error.value) and "s3cret" not in str(error.value)
+
+
 @both
 async def test_a_question_nobody_answers_waits_until_the_connection_ends(serve: Any) -> None:
     dev = VirtualDevice("r1")

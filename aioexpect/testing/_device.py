@@ -102,18 +102,42 @@ class _Script:
         self.transcript.append(question)
         if not self._answers:
             raise EOFError(f"no answer left for {question!r}")
-        answer = self._answers.pop()
-        if key:
-            # One key, as over the network, where the rest of what was typed
-            # would go on as the next command line: "yes" cannot answer.
-            if len(answer) > 1 and answer != "\r\n":
-                raise ValueError(
-                    f"an answer to {question!r}, asked with key=True, is one key"
-                    f" (a character, or '' for Enter), not {len(answer)} characters"
-                )
-            answer = "" if answer in ("\r", "\n", "\r\n") else answer
+        answer = await _read_as_typed(question, self._answers.pop(), key)
         self.transcript.append(("" if secret or key else answer) + "\n")
         return answer
+
+
+async def _read_as_typed(question: str, typed: str, key: bool) -> str:
+    """``typed`` read by the reader that reads it over the network (``LineIO``).
+    ``ValueError`` where no typing gives that answer: some of it would be
+    left for the next command line, or it ends in an escape sequence (which
+    the reader skips, waiting for its end).  (Errors name the question,
+    never the answer: it may be a password.)"""
+    if not key and not typed.endswith(("\r", "\n", "\x03")):
+        typed += "\r"  # the Enter that ends a line answer (not one Ctrl-C ended)
+    given = [typed or "\r"]  # a key: "" is Enter
+
+    async def read() -> str:
+        if not given:
+            raise ValueError(f"an answer to {question!r} ends inside an escape sequence")
+        return given.pop()
+
+    async def send(text: str) -> None:  # (nothing is echoed)
+        pass
+
+    io = LineIO(read, send, echo=lambda: False)
+    answer = await (io.answer_key() if key else io.readline(interrupt="\x03"))
+    if answer is None:
+        raise EOFError(f"Ctrl-D answered {question!r}, as from a client that went away")
+    if io.unread():
+        raise ValueError(
+            f"an answer to {question!r}, asked with key=True, is one key (a character,"
+            f" or '' for Enter), not {len(typed)} characters"
+            if key
+            else f"an answer to {question!r} goes on after its end (a line end or Ctrl-C):"
+            " typed, the rest would be the next command line"
+        )
+    return answer
 
 
 class VirtualDevice:
@@ -259,12 +283,18 @@ class VirtualDevice:
         """The device's answer to one command line (no echo, no prompt).
 
         Useful to test handlers without a network.  ``answers``: the lines
-        that answer the handler's ``ask`` questions, in order (for a
-        ``key=True`` question, one key: a character, or ``""`` for Enter;
-        a longer answer raises ``ValueError``); the result then starts with
-        the dialog as a terminal shows it (each question, its answer unless
-        secret or a key, a line end).  A question beyond them raises
-        ``EOFError``, as from a client that went away.
+        that answer the handler's ``ask`` questions, in order, each read as
+        the device reads what a client types: a line may end in one line
+        end (``"\\r"`` alone is Enter: ``""``), backspace deletes, Ctrl-C
+        ends it (the answer is ``"\\x03"``), Ctrl-D first is ``EOFError``
+        (a client that went away); a ``key=True`` question takes one key (a
+        character, or ``""`` for Enter).  An answer no typing gives raises
+        ``ValueError``: more after its end (``"a\\nb"``, ``"yes"`` to a key
+        question: typed, the rest would be the next command line), or an
+        escape sequence left open.  The result then starts with the dialog
+        as a terminal shows it (each question, its answer unless secret or a
+        key, a line end).  A question beyond them raises ``EOFError``, as
+        from a client that went away.
         """
         if answers is None:
             return await self._respond(command)
@@ -405,6 +435,12 @@ class LineIO:
                 chars.append(ch)
                 if echo:
                     self._echo_later(ch)
+
+    def unread(self) -> str:
+        """What came but was not read yet (a ``\\n`` after a ``\\r`` just read aside)."""
+        if self._after_cr and self._pending[:1] in ("\n", "\x00"):
+            return self._pending[1:]
+        return self._pending
 
     async def readkey(self) -> str | None:
         """One key press; ``None`` at end of file."""
