@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import re
+import tempfile
 import textwrap
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -165,6 +166,19 @@ async def test_telnet_server_await_close_and_wait_closed() -> None:
         await s.expect(EOF)  # the open connection was ended
     with pytest.raises(ConnectError):
         await aioexpect.connect_telnet("127.0.0.1", server.port, timeout=5)
+
+
+async def test_serve_ssh_where_its_known_hosts_file_cannot_be_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The file was made after the listener opened: a temporary directory
+    # that could not take it raised a bare FileNotFoundError and left the
+    # port listening, out of reach (the descriptor check below each test
+    # sees it).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(ConnectError, match=r"known_hosts file in '.*/gone'") as error:
+        await serve_ssh(VirtualDevice("r1"))
+    assert isinstance(error.value.__cause__, FileNotFoundError)
 
 
 async def test_ssh_server_known_hosts_file(tmp_path: Path) -> None:

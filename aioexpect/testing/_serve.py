@@ -314,16 +314,36 @@ def _load_keys(
     return keys
 
 
+def _known_hosts_file(host: str, port: int) -> str:
+    """A new, empty file for the known_hosts entry: made before listening, so
+    that a temporary directory that cannot take it leaves nothing behind."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="aioexpect-known_hosts-")
+    except OSError as exc:
+        raise ConnectError(
+            f"cannot serve SSH on {host}:{port}: cannot create its known_hosts file"
+            f" in {tempfile.gettempdir()!r}: {exc}",
+            host=host,
+            port=port,
+        ) from exc
+    os.close(fd)
+    return path
+
+
 def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
+    assert server.known_hosts is not None
     where = server.host if server.port == 22 else f"[{server.host}]:{server.port}"
     lines = [f"{where} {key.export_public_key().decode().strip()}" for key in keys]
-    server.known_hosts_entry = lines[0]
-    fd, path = tempfile.mkstemp(prefix="aioexpect-known_hosts-")
     try:
-        os.write(fd, ("\n".join(lines) + "\n").encode())
-    finally:
-        os.close(fd)
-    server.known_hosts = path
+        with open(server.known_hosts, "w", encoding="utf-8") as file:
+            file.write("\n".join(lines) + "\n")
+    except OSError as exc:  # (a full disk)
+        raise ConnectError(
+            f"cannot write the known_hosts file {server.known_hosts!r}: {exc}",
+            host=server.host,
+            port=server.port,
+        ) from exc
+    server.known_hosts_entry = lines[0]
 
 
 class _SSHServer(asyncssh.SSHServer):
@@ -355,6 +375,20 @@ async def _start_ssh(
     device: VirtualDevice, host: str, port: int, keys: list[asyncssh.SSHKey]
 ) -> DeviceServer:
     server = DeviceServer("ssh", device, host)
+    server.known_hosts = _known_hosts_file(host, port)
+    try:
+        await _listen_ssh(server, host, port, keys)
+        _write_known_hosts(server, keys)
+    except BaseException:  # (cancelled too) the listener and the file go: nothing left
+        server.close()
+        await server.wait_closed()
+        raise
+    return server
+
+
+async def _listen_ssh(
+    server: DeviceServer, host: str, port: int, keys: list[asyncssh.SSHKey]
+) -> None:
     connections: set[asyncssh.SSHServerConnection] = set()
 
     def process(proc: asyncssh.SSHServerProcess[str]) -> None:
@@ -362,7 +396,7 @@ async def _start_ssh(
 
     try:
         listener = await asyncssh.create_server(
-            lambda: _SSHServer(device, connections),
+            lambda: _SSHServer(server.device, connections),
             host,
             port,
             server_host_keys=keys,
@@ -389,8 +423,6 @@ async def _start_ssh(
 
     server._closers.append(close)
     server._waiters.append(wait_closed)
-    _write_known_hosts(server, keys)
-    return server
 
 
 async def _ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> None:
