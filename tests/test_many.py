@@ -377,6 +377,15 @@ async def test_expect_any_deadline_is_suspended_while_one_of_its_sessions_is_att
         assert a.buffer == "" and b.buffer == ""
 
 
+async def waiting_on(last: Session, patterns: Any, timeout: float | None) -> asyncio.Task[Any]:
+    """``expect_any(patterns)`` started, once it waits on ``last`` (the last
+    session of ``patterns``: on all of them)."""
+    waiting = asyncio.create_task(expect_any(patterns, timeout=timeout))
+    while last.waiting_for is None:
+        await asyncio.sleep(0)
+    return waiting
+
+
 async def won_and_taken(a: Session, pa: Any) -> None:
     """``a`` wins a pending ``expect_any`` on ``"go"``, and another reader
     takes its match before expect_any can."""
@@ -391,9 +400,7 @@ async def test_expect_any_retried_after_another_reader_is_still_suspended_by_an_
     # deadline of its own, which the attach to b (begun before) did not hold.
     async with memory_sessions(2) as pairs:
         (a, pa), (b, _pb) = pairs
-        waiting = asyncio.create_task(expect_any({a: "go", b: ["never", TIMEOUT]}, timeout=0.1))
-        while b.waiting_for is None:
-            await asyncio.sleep(0)
+        waiting = await waiting_on(b, {a: "go", b: ["never", TIMEOUT]}, timeout=0.1)
         got: list[str] = []
         with b.divert(got.append, keep=True):
             await won_and_taken(a, pa)
@@ -410,9 +417,7 @@ async def test_expect_any_keeps_waiting_on_the_others_while_the_winner_s_match_i
     # take b's slot and make expect_any raise BusyError.
     async with memory_sessions(2) as pairs:
         (a, pa), (b, _pb) = pairs
-        waiting = asyncio.create_task(expect_any({a: "go", b: ["never", TIMEOUT]}, timeout=0.3))
-        while b.waiting_for is None:
-            await asyncio.sleep(0)
+        waiting = await waiting_on(b, {a: "go", b: ["never", TIMEOUT]}, timeout=0.3)
         await won_and_taken(a, pa)
         for _ in range(20):  # b is waited on all along
             assert b.waiting_for == ["never", TIMEOUT]
@@ -435,9 +440,7 @@ async def test_expect_any_waits_again_with_patterns_given_as_a_generator() -> No
     async with memory_sessions(2) as pairs:
         (a, pa), (b, _pb) = pairs
         patterns = {a: (p for p in ["go", "later"]), b: ["never", TIMEOUT]}
-        waiting = asyncio.create_task(expect_any(patterns, timeout=5))
-        while b.waiting_for is None:
-            await asyncio.sleep(0)
+        waiting = await waiting_on(b, patterns, timeout=5)
         await won_and_taken(a, pa)
         await pa.write(b"later")
         session, match = await waiting
