@@ -217,7 +217,9 @@ async def test_interact_with_a_piped_child_edits_lines_and_interrupts(tmp_path: 
         await outer.expect_exact("INTERACT-START")
         await outer.send("echo one; echo twx\x7fo\r")  # a typo mended with backspace
         await outer.expect_exact("one\r\ntwo\r\n")  # (\n shown as a line end)
-        await outer.send("sleep 30; echo NOT-$((1+1))-INTERRUPTED\r")
+        await outer.send("echo SLEEP-$((2+3)); sleep 30; echo NOT-$((1+1))-INTERRUPTED\r")
+        # (Ctrl-C before the shell read the line would leave it to run after)
+        await outer.expect_exact("SLEEP-5")
         await outer.send("\x03")
         await outer.expect(r"\^C[\s\S]*# ")  # the shell's prompt again: sleep ended
         await outer.send("echo after-$((6*7))\r")
