@@ -189,13 +189,15 @@ async def _expect_while_output(
             return m
 
 
+#: Spaces and control sequences on a line, as many as there are.
+_BLANKS = rf"(?:{CSI}|[^\S\r\n])*"
 #: What a question's pattern allows after it (``END``, but in any number):
 #: spaces and control sequences, the last one maybe cut short by a chunk's
 #: end, and readline's `` \r`` at the end.  Output that is only this leaves
 #: the question standing: only a visible character goes on along its line.
-_STILL_ASKED = re.compile(rf"(?:{CSI}|[^\S\r\n])*(?:\x1b(?:\[[0-?]*[ -/]*)?|(?<= )\r)?\Z")
+_STILL_ASKED = re.compile(rf"{_BLANKS}(?:\x1b(?:\[[0-?]*[ -/]*)?|(?<= )\r)?\Z")
 #: ... and a line end after it: output on a line of its own.
-_NEXT_LINE = re.compile(rf"(?:{CSI}|[^\S\r\n])*[\r\n]")
+_NEXT_LINE = re.compile(rf"{_BLANKS}[\r\n]")
 
 
 def _check_turn(
