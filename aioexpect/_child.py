@@ -52,10 +52,13 @@ _log = logging.getLogger("aioexpect")
 def describe(argv: Sequence[str], limit: int = 60, redactor: Redactor | None = None) -> str:
     """The command line as a short string, for ``peer`` and messages; with
     ``redactor``'s secrets masked (``mysql -p********``), before it is cut
-    short (a cut must not leave part of a secret)."""
-    text = shlex.join(argv)
+    short (a cut must not leave part of a secret).  Each argument is masked
+    before it is quoted, since quoting splits a secret holding ``'``; the
+    joined line again, for a secret spanning two arguments."""
     if redactor is not None and redactor.armed:
-        text = redactor.redact(text)
+        text = redactor.redact(shlex.join(redactor.redact(arg) for arg in argv))
+    else:
+        text = shlex.join(argv)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -881,6 +881,17 @@ def test_a_command_line_cut_short_shows_no_part_of_a_secret():
         assert "Tr0" not in shown and (len(shown) <= 60 or shown.endswith("..."))
 
 
+def test_a_secret_holding_a_quote_is_masked_on_the_command_line():
+    # Quoting splits it ('-pit'"'"'sS3cret!'), and the joined line no longer
+    # held it as one run: repr, info() and errors showed it whole.
+    redactor = Redactor()
+    redactor.add("it'sS3cret!")
+    redactor.add("two words")
+    assert describe(["mysql", "-pit'sS3cret!"], redactor=redactor) == "mysql '-p********'"
+    assert "S3cret" not in describe(["x", "it'sS3cret!", "y"], redactor=redactor)
+    assert describe(["say", "two", "words"], redactor=redactor) == "say ********"
+
+
 async def test_overlapping_secrets_show_no_part_of_either():
     later = io.StringIO()
     async with opened(logfile=later) as (s, peer):
