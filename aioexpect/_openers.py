@@ -286,6 +286,9 @@ def connect_telnet(
     return Opener(start)
 
 
+_TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeout="
+
+
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
     """A keyword neither ``connect_ssh`` nor ``asyncssh.connect`` takes is a
     ``TypeError`` now, naming ``connect_ssh``, rather than asyncssh's own
@@ -293,9 +296,7 @@ def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
     from . import _ssh  # the options are asyncssh's: it loads here, not at import
 
     if "connect_timeout" in options:
-        raise TypeError(
-            "connect_ssh() takes timeout= (it bounds the whole opening), not connect_timeout="
-        )
+        raise TypeError(f"connect_ssh() {_TIMEOUT_HINT}")
     unknown = sorted(set(options) - _ssh.option_names())
     if unknown:
         raise TypeError(
@@ -375,6 +376,8 @@ def _check_options(scheme: str, options: Mapping[str, Any]) -> None:
     ``TypeError`` naming the URL's scheme (the user called ``connect``, not
     the opener), and saying which schemes take it, if any."""
     opener, from_url, form = _SCHEMES[scheme]
+    if "connect_timeout" in options:
+        raise TypeError(f"connect() {_TIMEOUT_HINT}")
     again = sorted(set(options) & from_url)
     if again:
         named = ", ".join(f"{name}=" for name in again)

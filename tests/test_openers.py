@@ -162,6 +162,9 @@ def test_connect_names_the_url_scheme_for_an_option_its_opener_does_not_take():
             {"keepalive_interval": 30},
             r"\(keepalive_interval: ssh:// only\)",
         ),
+        # The scheme check came first and lost connect_ssh()'s own hint.
+        ("ssh://127.0.0.1", {"connect_timeout": 5}, r"connect\(\) takes timeout= \(it bounds"),
+        ("telnet://127.0.0.1", {"connect_timeout": 5}, r"connect\(\) takes timeout="),
     ],
 )
 def test_connect_names_what_the_url_gives_and_which_schemes_take_an_option(url, options, message):
