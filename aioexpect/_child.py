@@ -56,7 +56,7 @@ def describe(argv: Sequence[str], limit: int = 60, redactor: Redactor | None = N
     before it is quoted, since quoting splits a secret holding ``'``; the
     joined line again, for a secret spanning two arguments."""
     if redactor is not None and redactor.armed:
-        text = redactor.redact(shlex.join(redactor.redact(arg) for arg in argv))
+        text: str = redactor.redact(shlex.join(redactor.redact(arg) for arg in argv))
     else:
         text = shlex.join(argv)
     return text if len(text) <= limit else text[: limit - 3] + "..."
