@@ -99,7 +99,15 @@ class Redactor:
         if self._encoding is not None:
             with contextlib.suppress(UnicodeError):  # (else never sent in it)
                 forms.append(form.encode(self._encoding))
-        return forms
+                # As it stands inside a longer text: without the byte order
+                # mark that utf-16 and utf-32 put first, and, in a stateful
+                # encoding (iso2022_jp), after ASCII or after its own kind
+                # of character, with no shift back at its end.
+                for context in ("a", form[0]):
+                    encoder = codecs.getincrementalencoder(self._encoding)()
+                    encoder.encode(context)
+                    forms.append(encoder.encode(form))
+        return list(dict.fromkeys(forms))
 
     def __bool__(self) -> bool:
         return self.armed

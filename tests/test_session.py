@@ -5,6 +5,7 @@ back-pressure at max_buffer, one reader, secrets, monitors."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import gc
 import io
@@ -21,7 +22,7 @@ from aioexpect._child import describe
 from aioexpect._console import sessions
 from aioexpect._matcher import normalize_patterns
 from aioexpect._monitor import Monitor
-from aioexpect._redact import Redactor
+from aioexpect._redact import Redactor, escape
 from aioexpect.testing import memory_pair
 
 from .helpers import opened, wait_until
@@ -846,6 +847,34 @@ async def test_a_str_secret_is_masked_in_the_bytes_the_session_s_encoding_sends(
         assert "p\\xe4ssw" not in text and "pässw" not in text, text
     assert "send token ********" in caplog.text
     assert b"********" in s.redact(pattern)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "secret", "text"),
+    [
+        ("utf-16", "hunter2", "login hunter2 now"),
+        ("utf-32", "hunter2", "login hunter2 now"),
+        ("iso2022_jp", "秘密鍵", "私の秘密鍵です"),
+        ("iso2022_jp", "鍵2", "秘密鍵2です"),
+    ],
+)
+async def test_a_str_secret_is_masked_inside_a_longer_text_of_a_bom_or_stateful_encoding(
+    caplog, encoding, secret, text
+):
+    # The secret was encoded alone: with utf-16's byte order mark first, or
+    # iso2022_jp's shift sequences around it, neither of which stands inside
+    # a longer text, so the DEBUG 'send' record and redact(bytes) showed it.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    encoder = codecs.getincrementalencoder(encoding)()
+    encoder.encode(secret[0])
+    inside = encoder.encode(secret)  # its bytes as they stand within the text
+    assert inside in text.encode(encoding)
+    async with opened(encoding=encoding, timeout=0.2) as (s, _):
+        s.add_secret(secret)
+        await s.send(text)
+        shown = s.redact(text.encode(encoding))
+    assert inside not in shown and b"********" in shown
+    assert escape(inside) not in caplog.text and "********" in caplog.text
 
 
 @pytest.mark.parametrize("pty", [False, True])
