@@ -563,6 +563,9 @@ def repeating_router() -> VirtualDevice:
     [
         ("line", "\r", "''"),  # Enter
         ("line", "a\r\n", "'a'"),
+        ("line", "a\r\x00", "'a'"),  # telnet's CR NUL (refused: an Enter was added to it)
+        ("line", "a", "'a'"),
+        ("line", "", "''"),
         ("line", "ab\x7f", "'a'"),  # backspace deletes
         ("line", "a\x03", "'\\x03'"),  # Ctrl-C abandons the line
         ("line", "a\x1b[Db", "'ab'"),  # an arrow key is skipped
@@ -580,7 +583,8 @@ async def test_respond_reads_answers_as_the_device_reads_what_is_typed(
 ) -> None:
     # respond() took answers no client can type as they were: '\r' for ''
     # (Enter), 'a\nb' (over the network: 'a', then b as the next command),
-    # 'ab\x7f' (over the network: 'a'), '\x04' (the client went away).
+    # 'ab\x7f' (over the network: 'a'), '\x04' (the client went away); and
+    # refused 'a\r\x00', which telnet and SSH clients' typing reads as 'a'.
     dev = repeating_router()
     if isinstance(read, str):
         assert await dev.respond(command, answers=[typed]) == f"Q? \n{read}\n"

@@ -113,9 +113,9 @@ async def _read_as_typed(question: str, typed: str, key: bool) -> str:
     left for the next command line, or it ends in an escape sequence (which
     the reader skips, waiting for its end).  (Errors name the question,
     never the answer: it may be a password.)"""
-    if not key and not typed.endswith(("\r", "\n", "\x03")):
-        typed += "\r"  # the Enter that ends a line answer (not one Ctrl-C ended)
-    given = [typed or "\r"]  # a key: "" is Enter
+    # Last, read only if needed: the Enter of a line answer that no line end
+    # (``\r``, telnet's ``\r\x00``) or Ctrl-C ended.  A key: "" is Enter.
+    given = ["\r", typed] if typed and not key else [typed or "\r"]
 
     async def read() -> str:
         if not given:
