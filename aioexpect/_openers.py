@@ -123,7 +123,7 @@ def spawn(
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
     command = os.fspath(command)
-    argv = [str(a) for a in args]
+    argv = [_argument(i, a) for i, a in enumerate(args)]
     cwd_ = None if cwd is None else os.fspath(cwd)
     env_ = None if env is None else dict(env)
     if env_ is not None and not all(isinstance(x, str) for kv in env_.items() for x in kv):
@@ -287,6 +287,20 @@ def connect_telnet(
 
 
 _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeout="
+
+
+def _argument(index: int, arg: object) -> str:
+    """One of ``spawn``'s ``args``: a str, or a path.  Anything else was
+    turned into its ``str`` (``b'hi'`` reached the program as ``"b'hi'"``);
+    a NUL was Python's bare "embedded null byte".  (The value is not shown:
+    an argument may be a password.)"""
+    if isinstance(arg, os.PathLike):
+        arg = os.fspath(arg)
+    if not isinstance(arg, str):
+        raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
+    if "\0" in arg:
+        raise ValueError(f"args[{index}] holds a NUL character, which no program can be given")
+    return arg
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:

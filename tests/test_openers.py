@@ -233,6 +233,15 @@ def test_spawn_argument_checks():
         aioexpect.spawn("ls", "-l")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="sequence of strings, not NoneType"):
         aioexpect.spawn("ls", None)  # type: ignore[arg-type]
+    # Each argument went through str(): b'hi' reached the program as "b'hi'";
+    # a NUL gave Python's bare 'embedded null byte' when awaited.
+    with pytest.raises(TypeError, match=r"strings or paths, not bytes \(args\[1\]\)"):
+        aioexpect.spawn("echo", ["-n", b"hi"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"not int \(args\[0\]\)"):
+        aioexpect.spawn("sleep", [5])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"args\[0\] holds a NUL") as nul:
+        aioexpect.spawn("echo", ["pass\0word"])
+    assert "pass" not in str(nul.value)
     with pytest.raises(TypeError, match="env must map str to str"):
         aioexpect.spawn("ls", env={"A": 1})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="echo must be True or False, not 'no'"):
