@@ -1,7 +1,7 @@
 """Secrets: redaction of whole texts and of streams, and escaping for logs.
 
 Invariant: a registered secret never leaves ``Redactor.redact`` or
-``RedactingStream.feed`` in clear, also when it is split across chunks: the
+``RedactingStream`` in clear, also when it is split across chunks: the
 stream holds back a tail that could be the start of a secret, with the
 secrets it overlaps or touches, so any split gives what one chunk gives.
 """
@@ -229,16 +229,23 @@ def _as_bytes(secret: str) -> bytes:
 
 
 class RedactingStream:
-    """Redacts a stream of text chunks for a transcript.  A session feeds it
-    everything it receives while it has a secret, whether or not anything
-    logs then: a logfile attached (or DEBUG turned on) between two parts of
-    an echoed secret must get neither part."""
+    """Redacts a stream of chunks: the text a session receives, for its
+    transcript; or, with ``sent``, the bytes it sends, for its ``send``
+    records (a secret typed key by key, as ``interact`` forwards it).  A
+    session feeds it everything while it has a secret, whether or not
+    anything logs then: a logfile attached (or DEBUG turned on) between two
+    parts of a secret must get neither part."""
 
-    __slots__ = ("_covered", "_decoder", "_held", "_redactor")
+    __slots__ = ("_covered", "_decoder", "_held", "_redactor", "_sent")
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, *, sent: bool = False) -> None:
         self._redactor = redactor
-        self._held = ""
+        #: Sent bytes stay bytes, searched for the secrets' bytes (UTF-8 and
+        #: the session's encoding, ``latin-1`` say): what the ``send``
+        #: records show of what is not secret is as before, and a character
+        #: cut between two sends is cut in a secret's bytes alike.
+        self._sent = sent
+        self._held: Any = b"" if sent else ""
         #: How many of the first characters held belong to a stretch of
         #: secrets whose start went out masked already.
         self._covered = 0
@@ -248,14 +255,15 @@ class RedactingStream:
         #: keep the secret from being found.
         self._decoder: codecs.IncrementalDecoder | None = None
 
-    def feed(self, chunk: str | bytes) -> str:
-        if isinstance(chunk, bytes):
+    def feed(self, chunk: str | bytes) -> Any:
+        """What may go out now, masked (str; bytes with ``sent``)."""
+        if isinstance(chunk, bytes) and not self._sent:
             if self._decoder is None:
                 self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
             chunk = self._decoder.decode(chunk)
         text = self._held + chunk
         if not self._redactor:
-            self._held = ""
+            self._held = text[:0]
             return text
         # Held back, as received: a tail that could start a secret, with any
         # secret it overlaps or touches (a longer secret that starts with a
@@ -273,14 +281,14 @@ class RedactingStream:
             # A long stretch of secrets (one typed over and over) goes out
             # masked up to a secret's length from the end; what is held
             # starts with the rest of the stretch there, masked with it later.
-            cut = max(cut, len(text) - len(self._redactor._secrets[0]))
+            cut = max(cut, len(text) - len(self._redactor._needles(text)[0]))
             for start, end in stretches:
                 if start < cut < end:
                     self._covered = end - cut
         self._held = text[cut:]
-        return str(_masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut]))
+        return _masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut])
 
-    def _stretches(self, text: str) -> list[tuple[int, int]]:
+    def _stretches(self, text: Any) -> list[tuple[int, int]]:
         """``Redactor.stretches``, with the start of a stretch that was cut
         (``_covered``) one of them."""
         stretches = self._redactor.stretches(text)
@@ -291,9 +299,15 @@ class RedactingStream:
             end = max(end, stretches.pop(0)[1])
         return [(0, end), *stretches]
 
-    def flush(self) -> str:
-        held, self._held = self._held, ""
+    def flush(self, before: Any = None) -> Any:
+        """What is held, let out: at the end, or (sent bytes) ``before`` a
+        secret sent whole (``send_secret``, whose record is one mask), masked
+        where the two hold a secret together (``hun`` before ``ter2``, with
+        the secret ``hunter2``)."""
+        held, self._held = self._held, self._held[:0]
         if self._decoder is not None:  # (the end: a character cut short)
             held += self._decoder.decode(b"", final=True)
-        stretches, self._covered = self._stretches(held), 0
-        return str(_masked(held, stretches)) if stretches else held
+        text = held if before is None else held + before
+        stretches, self._covered = self._stretches(text), 0
+        kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
+        return _masked(held, kept) if kept else held

@@ -177,6 +177,23 @@ def test_a_long_run_of_secrets_goes_out_masked_as_it_comes(secret):
     assert shown.endswith(" end") and set(shown[:-4]) <= {"*"}
 
 
+@pytest.mark.parametrize("encoding", [None, "utf-8", "latin-1"])
+def test_a_redacting_stream_of_sent_bytes_gives_what_one_send_gives(encoding):
+    # The 'send' records were redacted one send at a time: a secret sent in
+    # pieces (key by key, or cut inside a character) showed in them.
+    r = Redactor(encoding)
+    for secret in ("pässwörd", "cisco", "cisco123"):
+        r.add(secret)
+    data = "x pässwörd cisco123 ciscopässwörd cisc y".encode(encoding or "utf-8")
+    for label, chunks in splits(data):
+        stream = RedactingStream(r, sent=True)
+        out = b"".join(stream.feed(c) for c in chunks) + stream.flush()
+        assert out == r.redact(data), label
+    stream = RedactingStream(r, sent=True)
+    out = [stream.feed(b"cisco123" * 1000) for _ in range(5)]  # a long run: out as it comes
+    assert all(part and set(part) == {ord("*")} for part in out)
+
+
 def test_a_long_stretch_of_overlapping_secrets_cut_anywhere_shows_nothing():
     # Sent out masked in parts, the rest of the stretch is masked with it
     # later: a part of it held over two feeds once went out in clear ('b').
