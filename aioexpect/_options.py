@@ -14,7 +14,7 @@ from typing import Any
 from ._decode import check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
-from ._redact import escape
+from ._redact import MASK, RedactingStream, escape
 
 __all__ = [
     "MIN_CANON",
@@ -31,6 +31,7 @@ __all__ = [
     "originals",
     "peer_name",
     "record",
+    "record_sent",
     "resolve_driver",
 ]
 
@@ -344,6 +345,26 @@ def record(log: logging.Logger, logfile: Logfile, text: str) -> None:
     logfile.write(text)
     if log.isEnabledFor(logging.DEBUG):
         log.debug("recv %s", escape(text))
+
+
+def record_sent(
+    log: logging.Logger, sent: RedactingStream, raw: bytes | None, *, secret: bool = False
+) -> None:
+    """What a session that holds a secret sends (``None``: it closes), to
+    its logger at DEBUG (``send ...``).  Through ``sent``, which holds back
+    a tail that may start a secret (typed key by key) until the next send
+    or the close, fed whether or not DEBUG is on: it may be turned on
+    between two parts of a secret.  A secret sent whole (``send_secret``)
+    is one mask, after what was held."""
+    if raw is None or secret:
+        shown = sent.flush(raw)
+    else:
+        shown = sent.feed(raw)
+    if log.isEnabledFor(logging.DEBUG):
+        if shown:
+            log.debug("send %s", escape(shown))
+        if secret:
+            log.debug("send %s", MASK)
 
 
 def write_log(logfile: Any, text: str) -> None:

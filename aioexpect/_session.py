@@ -28,12 +28,7 @@ from . import _login, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._decode import Decoder
 from ._driver import Driver, compile_patterns
-from ._exceptions import (
-    BusyError,
-    ClosedError,
-    ConnectionLostError,
-    ExpectError,
-)
+from ._exceptions import BusyError, ClosedError, ConnectionLostError, ExpectError
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor
@@ -122,6 +117,7 @@ class Session:
         self.bytes_out = 0
         self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
+        self._sent_log = RedactingStream(self._redactor, sent=True)  # the send records
         self._space = asyncio.Event()
         self._ended = asyncio.Event()  # end of file, or closed: ends a bridge (interact)
         try:
@@ -269,9 +265,10 @@ class Session:
         self._pending_line = _options.check_line_limit(
             self._pending_line, raw, self.transport.canonical_line_limit
         )
-        if self.log.isEnabledFor(logging.DEBUG):
-            shown = MASK if secret else escape(self._redactor.redact(raw))
-            self.log.debug("send %s", shown)
+        if self._redactor.armed:  # (the records, joined, must not show a secret either)
+            _options.record_sent(self.log, self._sent_log, raw, secret=secret)
+        elif self.log.isEnabledFor(logging.DEBUG):
+            self.log.debug("send %s", MASK if secret else escape(raw))
         await self.transport.write(raw)
         self.bytes_out += len(raw)
         self._sent_at = self._buffer.consumed
@@ -579,6 +576,7 @@ class Session:
         try:
             await self.transport.close(force=force)
         finally:
+            _options.record_sent(self.log, self._sent_log, None)  # (what was held back)
             _options.record(self.log, self._logfile, self._transcript.flush())
             self._logfile.close()
             pump = self._pump_task

@@ -877,6 +877,65 @@ async def test_a_str_secret_is_masked_inside_a_longer_text_of_a_bom_or_stateful_
     assert escape(inside) not in caplog.text and "********" in caplog.text
 
 
+def sent_records(caplog) -> list[str]:
+    """The DEBUG 'send' records, without their 'send '."""
+    messages = [r.getMessage() for r in caplog.records]
+    return [m.removeprefix("send ") for m in messages if m.startswith("send ")]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "secret", "typed"),
+    [
+        ("utf-8", "hunter2", "pw hunter2\r"),  # key by key, as interact forwards them
+        ("utf-8", "pässwörd", "pw pässwörd\r".encode()),  # bytes: cut inside a character
+        ("latin-1", "pässwörd", "pw pässwörd\r"),
+        (None, b"p\xe4ss-w\xf6rd", b"pw p\xe4ss-w\xf6rd\r"),  # a bytes session, not UTF-8
+    ],
+)
+async def test_a_secret_sent_in_pieces_is_masked_in_the_send_records(
+    caplog, encoding, secret, typed
+):
+    # Each 'send' record was redacted on its own: typed one key at a time,
+    # a known secret showed whole once the records were read one after
+    # another ('send h', 'send u', ...), and escaped in a latin-1 session.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    for label, pieces in splits(typed, seeds=range(8)):
+        caplog.clear()
+        async with opened(encoding=encoding) as (s, _):
+            s.add_secret(secret)
+            for piece in pieces:
+                await s.send(piece)
+        assert "".join(sent_records(caplog)) == "pw ********\\r", label
+
+
+async def test_what_is_held_of_a_secret_goes_out_at_the_next_send_or_at_close(caplog):
+    # Held back while it may start a secret, whether or not DEBUG is on then
+    # (it may be turned on between two parts of a secret); let out, masked
+    # where it is one, with the next send, before send_secret's mask, and
+    # at the latest when the session closes.
+    async with opened() as (s, _):
+        s.add_secret("hunter2")
+        await s.send("hun")  # not logged, but held back all the same
+        caplog.set_level(logging.DEBUG, logger="aioexpect")
+        await s.send("ter2 hun")
+        await s.sendcontrol("c")
+        await s.send("hun")
+        await s.send_secret("ter2")  # (hun + ter2: the known secret, masked as one)
+        await s.send("x hu")
+        await s.send_secret("pw")
+        await s.send("hunt")
+        assert sent_records(caplog) == [
+            "******** ",
+            "hun\\x03",
+            "********",
+            "********",
+            "x ",
+            "hu",  # (let out before the secret: hupw is none)
+            "********",
+        ]
+    assert sent_records(caplog)[-1] == "hunt"
+
+
 @pytest.mark.parametrize("pty", [False, True])
 async def test_a_secret_on_the_command_line_is_masked_where_it_shows(caplog, pty):
     # A password among a program's arguments (mysql -pSECRET, sshpass -p
