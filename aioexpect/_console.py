@@ -18,6 +18,7 @@ import traceback
 import tty
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Any, NoReturn
 
 import aioconsole
@@ -257,30 +258,41 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
     async def runsource(
         self, source: str, filename: str = "<console>", symbol: str = "single"
     ) -> bool:
+        """Run ``source`` if it is a whole statement; ``True`` if it needs
+        more lines.  Whatever stops it compiling is shown as Python's REPL
+        shows it, and the console goes on."""
         self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
-        return bool(await super().runsource(source, filename, symbol))
+        try:
+            code = self.compile(source, filename, symbol)
+        # A SyntaxError, and what else compiling raises: a NUL in the text
+        # (ValueError), a statement too deeply nested (RecursionError,
+        # MemoryError; also where aioconsole's own check of the tree recurses).
+        except Exception:
+            self.showsyntaxerror(filename)
+            return False
+        if code is None:
+            return True
+        await self.runcode(code)
+        return False
 
     def showtraceback(self) -> None:
         """The statement's traceback as Python's REPL shows it (see
         ``_console_trace``), never through ``sys.excepthook``."""
         kind, error, tb = sys.exc_info()
-        if error is None:
+        if kind is None or error is None:
             return
-        sys.last_type, sys.last_value, sys.last_traceback = kind, error, tb
-        if sys.version_info >= (3, 12):  # what pdb.pm() looks at first there
-            sys.last_exc = error
+        _remember(kind, error, tb)
         self.write(statement_traceback(error, tb, self.filename))
 
     def showsyntaxerror(self, filename: str | None = None) -> None:
-        error = sys.exc_info()[1]
-        if not isinstance(error, SyntaxError):
-            super().showsyntaxerror(filename)
+        """Why the statement does not compile, without a traceback."""
+        kind, error, _ = sys.exc_info()
+        if kind is None or error is None:
             return
-        typed = typed_syntax_error(self._source, self.filename, error)
-        sys.last_type, sys.last_value, sys.last_traceback = SyntaxError, typed, None
-        if sys.version_info >= (3, 12):
-            sys.last_exc = typed
-        self.write("".join(traceback.format_exception_only(SyntaxError, typed)))
+        if isinstance(error, SyntaxError):
+            kind, error = SyntaxError, typed_syntax_error(self._source, self.filename, error)
+        _remember(kind, error, None)
+        self.write("".join(traceback.format_exception_only(kind, error)))
 
     def _watching(self, callback: Callable[[], None] | None) -> AbstractContextManager[None]:
         """Interrupts and the client's end call ``callback`` meanwhile, where
@@ -383,6 +395,13 @@ class _AttachedOutput:
         if self._draining is not None:
             self._draining.cancel()
             await asyncio.wait([self._draining])
+
+
+def _remember(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """Where Python's REPL leaves the last error shown (``pdb.pm()`` looks there)."""
+    sys.last_type, sys.last_value, sys.last_traceback = kind, error, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = error
 
 
 def _find_session(session: Session | int) -> Session:

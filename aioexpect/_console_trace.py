@@ -87,7 +87,7 @@ def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> Syntax
         compile(source, filename, "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as typed:
         return typed
-    except (ValueError, OverflowError):  # a NUL in the text, and the like: keep aioconsole's
+    except Exception:  # a NUL in the text, too deep to compile: keep aioconsole's
         return error
     return _moved_back(source, error)
 

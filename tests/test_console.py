@@ -17,6 +17,7 @@ import pytest
 
 import aioexpect
 from aioexpect._console import SessionList, sessions
+from aioexpect._console_trace import typed_syntax_error
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 15.0
@@ -149,6 +150,14 @@ async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> 
         assert await c.wait() == 128 + signum
     with pytest.raises(ProcessLookupError):  # killed (after the grace period) and reaped
         os.kill(pid, 0)
+
+
+def test_a_syntax_error_s_typed_text_too_deep_to_compile_keeps_the_error() -> None:
+    # Recompiling the typed text could raise RecursionError or MemoryError
+    # (only ValueError and OverflowError were caught) inside showsyntaxerror.
+    error = SyntaxError("'yield' outside function", ("<console>", 2, 5, None))
+    source = "x = " + "-" * 10000 + "1"
+    assert typed_syntax_error(source, "<console>", error) is error
 
 
 def test_session_list_is_a_list_with_a_table_repr() -> None:

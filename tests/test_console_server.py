@@ -203,6 +203,20 @@ async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
         assert await c.run("kept") == "42\n"
 
 
+async def test_a_statement_too_deep_to_compile_is_an_error_and_the_client_stays() -> None:
+    # Only a SyntaxError (and ValueError, OverflowError) from compiling was
+    # shown: a RecursionError or MemoryError ended the client with its names.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("kept = 42")
+        out = await c.run("-" * 3000 + "1")
+        assert out.startswith("RecursionError: maximum recursion depth exceeded"), out
+        assert out.count("\n") == 1, out  # no traceback, as python3 -i
+        out = await c.run("-" * 10000 + "1")
+        assert out.count("\n") == 1 and "Error" in out, out
+        assert await c.run("kept") == "42\n"
+
+
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
