@@ -7,7 +7,9 @@ statement it sees the shared names it has not rebound itself, as they are now.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import codeop
 import contextlib
 import functools
 import os
@@ -16,6 +18,7 @@ import sys
 import termios
 import traceback
 import tty
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
@@ -262,6 +265,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         more lines.  Whatever stops it compiling is shown as Python's REPL
         shows it, and the console goes on."""
         self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
+        if _goes_on(source, filename, symbol):
+            return True
         try:
             code = self.compile(source, filename, symbol)
         # A SyntaxError, and what else compiling raises: a NUL in the text
@@ -395,6 +400,21 @@ class _AttachedOutput:
         if self._draining is not None:
             self._draining.cancel()
             await asyncio.wait([self._draining])
+
+
+def _goes_on(source: str, filename: str, symbol: str) -> bool:
+    """Whether Python's REPL waits for more lines after ``source`` (with
+    top-level ``await``).  aioconsole, which compiles the statement inside
+    its function, takes some such for errors: after ``x = 1 + \\`` it
+    refused the line, and the next ran on its own."""
+    check = codeop.CommandCompiler()
+    check.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    try:
+        with warnings.catch_warnings():  # (aioconsole's compile gives them)
+            warnings.simplefilter("ignore")
+            return check(source, filename, symbol) is None
+    except Exception:  # an error, which aioconsole's compile finds and shows as ours
+        return False
 
 
 def _remember(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

@@ -217,6 +217,22 @@ async def test_a_statement_too_deep_to_compile_is_an_error_and_the_client_stays(
         assert await c.run("kept") == "42\n"
 
 
+async def test_a_backslash_after_an_unfinished_expression_continues_the_statement() -> None:
+    # aioconsole took 'x = 1 + \\' for a syntax error (its wrapped text ends
+    # differently); the next line then ran as a statement of its own.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"total = 40 + \\\n2\n")
+        assert await c.prompt() == b"... "
+        assert await c.run("total") == "42\n"
+        c.writer.write(b"await asyncio.sleep(0, result=40) + \\\n2\n")
+        assert await c.prompt() == b"... 42\n"
+        c.writer.write(b"x = 1 + \\\n\n")  # an empty line: as python3 -i, an error
+        out = (await c.prompt()).decode()
+        assert out.startswith("... ") and "\nSyntaxError: " in out, out
+        assert await c.run("'still here'") == "'still here'\n"
+
+
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
