@@ -287,7 +287,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if kind is None or error is None:
             return
         _remember(kind, error, tb)
-        self.write(statement_traceback(error, tb, self.filename))
+        self.write(statement_traceback(error, tb, self.filename, RUNNERS))
 
     def showsyntaxerror(self, filename: str | None = None) -> None:
         """Why the statement does not compile, without a traceback."""
@@ -356,6 +356,17 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
     async def _read_input(self) -> bytes:
         data = await self.reader.read(4096)
         return data.encode() if isinstance(data, str) else bytes(data)
+
+
+#: The frames that run each statement (file, function), never shown in its
+#: tracebacks: ours, and aioconsole's (``aexec``, and the printing of a result).
+RUNNERS = frozenset(
+    {
+        (Console.runcode.__code__.co_filename, "runcode"),
+        (aioconsole.aexec.__code__.co_filename, "aexec"),
+        (aioconsole.aexec.__code__.co_filename, "exec_single_result"),
+    }
+)
 
 
 class _AttachedOutput:

@@ -14,6 +14,7 @@ import ast
 import io
 import tokenize
 import traceback
+from collections.abc import Collection
 from types import TracebackType
 
 __all__ = ["statement_traceback", "typed_syntax_error"]
@@ -27,23 +28,32 @@ INDENT = 4
 IN_A_FUNCTION = "the console runs each statement inside a function, where this is not allowed"
 
 
-def statement_traceback(error: BaseException, tb: TracebackType | None, filename: str) -> str:
-    """``error``'s traceback from the first frame of the console's own code
-    (``filename``) on, its lines counted as typed, the statement ``in
-    <module>``; chained errors alike.  Shown plainly if that fails: showing
-    an error must never end the console."""
-    start = tb
-    while start is not None and start.tb_frame.f_code.co_filename != filename:
-        start = start.tb_next
+def statement_traceback(
+    error: BaseException,
+    tb: TracebackType | None,
+    filename: str,
+    runners: Collection[tuple[str, str]],
+) -> str:
+    """``error``'s traceback as the console's code (``filename``) raised
+    it: its lines counted as typed, the statement ``in <module>``, without
+    the frames that run a statement (``runners``: file and function names),
+    wherever they are: an error raised again, or chained to one, in a later
+    statement carries those of the statement that first raised it.  Chained
+    errors and those of a group alike.
+
+    Shown plainly if that fails: showing an error must never end the
+    console."""
     try:
-        shown = traceback.TracebackException(type(error), error, start or tb, compact=True)
-        _as_typed(shown, filename)
+        shown = traceback.TracebackException(type(error), error, tb, compact=True)
+        _as_typed(shown, filename, runners)
         return "".join(shown.format())
     except Exception:  # a bug of ours, or one the traceback module hits
-        return _plain(error, start or tb)
+        return _plain(error, tb)
 
 
-def _as_typed(shown: traceback.TracebackException, filename: str) -> None:
+def _as_typed(
+    shown: traceback.TracebackException, filename: str, runners: Collection[tuple[str, str]]
+) -> None:
     """Rewrite the frames of ``shown`` and of every error chained to it.  A
     walk, not a recursion: a retry written as recursion in an ``except``
     block chains about as many errors as the recursion limit allows."""
@@ -54,6 +64,7 @@ def _as_typed(shown: traceback.TracebackException, filename: str) -> None:
         if id(one) in seen:
             continue
         seen.add(id(one))
+        one.stack[:] = [f for f in one.stack if (f.filename, f.name) not in runners]
         for frame in one.stack:
             if frame.filename != filename:
                 continue

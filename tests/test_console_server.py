@@ -203,6 +203,37 @@ async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
         assert await c.run("kept") == "42\n"
 
 
+async def test_errors_raised_again_show_no_frames_of_the_console() -> None:
+    # Only the leading frames of the error shown were left out: an error
+    # raised again, or chained to one, in a later statement still showed the
+    # frames that ran the first statement (our runcode, aioconsole's aexec).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("1/0")
+        assert await typed(c, "import sys; raise sys.last_value") == (
+            "Traceback (most recent call last):\n"
+            '  File "<console>", line 1, in <module>\n'
+            '  File "<console>", line 1, in <module>\n'
+            "ZeroDivisionError: division by zero\n"
+        )
+        out = await typed(c, "raise RuntimeError('again') from sys.last_value")
+        assert out.startswith(
+            "Traceback (most recent call last):\n"
+            '  File "<console>", line 1, in <module>\n'
+            '  File "<console>", line 1, in <module>\n'
+            "ZeroDivisionError: division by zero\n"
+        ), out
+        assert out.endswith("RuntimeError: again\n"), out
+        await c.run("old = sys.last_value.__cause__")
+        out = await typed(c, "raise ExceptionGroup('g', [old, ValueError(1)])")
+        assert "ZeroDivisionError: division by zero" in out, out
+        assert "aioconsole" not in out and "_console.py" not in out, out
+        await c.run("class Shown:\n    def __repr__(self):\n        return 1/0\n")
+        out = await typed(c, "Shown()")
+        assert '  File "<console>", line 3, in __repr__\n' in out, out
+        assert "aioconsole" not in out and "_console.py" not in out, out
+
+
 async def test_a_statement_too_deep_to_compile_is_an_error_and_the_client_stays() -> None:
     # Only a SyntaxError (and ValueError, OverflowError) from compiling was
     # shown: a RecursionError or MemoryError ended the client with its names.
