@@ -47,7 +47,10 @@ def statement_traceback(
         shown = traceback.TracebackException(type(error), error, tb, compact=True)
         _as_typed(shown, filename, runners)
         return "".join(shown.format())
-    except Exception:  # a bug of ours, or one the traceback module hits
+    # Anything, even SystemExit or CancelledError: nothing here awaits, so
+    # what is raised comes from the error's own code (a __notes__ property)
+    # or the traceback module, never from a cancellation of the console.
+    except BaseException:
         return _plain(error, tb)
 
 
@@ -81,11 +84,14 @@ def _as_typed(
 def _plain(error: BaseException, tb: TracebackType | None) -> str:
     """``error`` as the traceback module shows it (lines as aioconsole
     numbered them); if even that fails (an error whose ``__notes__`` raises),
-    its type and why."""
+    its type and why; if that fails too, words that touch nothing of it."""
     try:
         return "".join(traceback.format_exception(type(error), error, tb))
-    except Exception as failure:
-        return f"{type(error).__qualname__}: its traceback could not be shown ({failure!r})\n"
+    except BaseException as failure:  # (see statement_traceback)
+        try:
+            return f"{type(error).__qualname__}: its traceback could not be shown ({failure!r})\n"
+        except BaseException:
+            return "<an error whose traceback could not be shown>\n"
 
 
 def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> SyntaxError:

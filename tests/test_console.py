@@ -152,6 +152,23 @@ async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> 
         os.kill(pid, 0)
 
 
+async def test_local_console_goes_on_when_showing_an_error_raises_keyboard_interrupt() -> None:
+    # Showing an error caught only an Exception: a KeyboardInterrupt from
+    # the error's __notes__ ended the console (and a served console's
+    # program) with status 130.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await c.sendline("def notes(self): raise KeyboardInterrupt")
+        await c.expect_exact("... ")
+        await evaluate(c, "")
+        await evaluate(c, "Odd = type('Odd', (Exception,), {'__notes__': property(notes)})")
+        out = await evaluate(c, "raise Odd()")
+        assert "its traceback could not be shown (KeyboardInterrupt())" in out
+        assert await evaluate(c, "'alive'") == "'alive'\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
 def test_a_syntax_error_s_typed_text_too_deep_to_compile_keeps_the_error() -> None:
     # Recompiling the typed text could raise RecursionError or MemoryError
     # (only ValueError and OverflowError were caught) inside showsyntaxerror.

@@ -264,6 +264,35 @@ async def test_a_backslash_after_an_unfinished_expression_continues_the_statemen
         assert await c.run("'still here'") == "'still here'\n"
 
 
+@pytest.mark.parametrize(
+    ("raised", "why"),
+    [
+        ("SystemExit(3)", "SystemExit(3)"),
+        ("asyncio.CancelledError()", "CancelledError()"),
+        ("Unshowable()", None),
+    ],
+)
+async def test_an_error_whose_display_raises_anything_keeps_the_client(
+    raised: str, why: str | None
+) -> None:
+    # Showing an error caught only an Exception: a __notes__ that raised
+    # SystemExit or CancelledError ended the client and its names.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("kept = 42")
+        await c.run("class Unshowable(SystemExit):\n    def __repr__(self):\n        raise self\n")
+        await c.run(
+            f"class Odd(Exception):\n    @property\n    def __notes__(self):\n"
+            f"        raise {raised}\n"
+        )
+        out = await c.run("raise Odd()")
+        if why is None:  # why it failed cannot be shown either
+            assert out == "<an error whose traceback could not be shown>\n"
+        else:
+            assert out.endswith(f"Odd: its traceback could not be shown ({why})\n"), out
+        assert await c.run("kept") == "42\n"
+
+
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
