@@ -24,8 +24,16 @@ WRAPPER = "__corofn"
 WRAPPER_LINES = 1
 #: What aioconsole puts before each line of the statement (see ``_indented``).
 INDENT = 4
-#: Said under an error the typed text does not have: Python's REPL accepts it.
+#: Said under an error the typed text does not have (Python's REPL accepts
+#: it) when it is one of what Python allows only at a module's top level,
+#: which the function around the statement refuses.
 IN_A_FUNCTION = "the console runs each statement inside a function, where this is not allowed"
+TOP_LEVEL_ONLY = ("import * only allowed at module level", "from __future__ imports must occur")
+#: Said under any other: aioconsole refuses more than its function does.
+NOT_HERE = "Python's REPL accepts this; aioconsole, which runs the console's statements, does not"
+#: aioconsole's check for ``return`` and ``yield`` outside a ``def`` counts
+#: a lambda as outside: typed text that compiles has its yield in a lambda.
+YIELD_REFUSED = ("'yield' outside function", "'yield' in a lambda")
 
 
 def statement_traceback(
@@ -98,8 +106,8 @@ def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> Syntax
     """The syntax error in ``source`` as Python finds it in the text typed
     (lines and columns as typed; top-level ``await`` allowed); if the typed
     text compiles, ``error`` (found in aioconsole's wrapped text: ``from os
-    import *``, a ``__future__`` import) moved back to the lines typed, with
-    a note saying why the console refuses it."""
+    import *``, a ``__future__`` import, ``yield`` in a lambda) moved back
+    to the lines typed, with a note saying why the console refuses it."""
     try:
         compile(source, filename, "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as typed:
@@ -119,8 +127,13 @@ def _moved_back(source: str, error: SyntaxError) -> SyntaxError:
     lines = source.split("\n")
     text = None if error.text is None or lineno > len(lines) else lines[lineno - 1]
     place = (error.filename, lineno, offset, text, end_lineno, end_offset)
-    moved = type(error)(error.msg, place)  # IndentationError stays one
-    moved.add_note(IN_A_FUNCTION)
+    message, note = error.msg, NOT_HERE
+    if message.startswith(TOP_LEVEL_ONLY):
+        note = IN_A_FUNCTION
+    elif message == YIELD_REFUSED[0]:
+        message = YIELD_REFUSED[1]
+    moved = type(error)(message, place)  # IndentationError stays one
+    moved.add_note(note)
     return moved
 
 

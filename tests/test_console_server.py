@@ -264,6 +264,20 @@ async def test_a_backslash_after_an_unfinished_expression_continues_the_statemen
         assert await c.run("'still here'") == "'still here'\n"
 
 
+async def test_yield_in_a_lambda_is_refused_with_words_that_are_true() -> None:
+    # aioconsole refuses a yield in a lambda (python3 -i takes it); the note
+    # said the statement ran inside a function, where a yield is allowed.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await typed(c, "f = lambda: (yield)") == (
+            '  File "<console>", line 1\n'
+            "SyntaxError: 'yield' in a lambda\n"
+            "Python's REPL accepts this; aioconsole, which runs the console's statements,"
+            " does not\n"
+        )
+        assert await c.run("import sys; sys.last_value.offset") == "14\n"
+
+
 @pytest.mark.parametrize(
     ("raised", "why"),
     [
