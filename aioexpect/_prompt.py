@@ -42,7 +42,7 @@ from ._prompt_read import (
 )
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
-from ._stale import own_answer, report_dropped, unrelated
+from ._stale import late_answer, note_prompt, own_answer, report_dropped
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -127,6 +127,15 @@ def _may_still_run(text: str) -> bool:
     return not shown.strip() or shown.endswith(("\n", "\r"))
 
 
+def _unread(session: Session, state: PromptState) -> str | None:
+    """The command of the last ``execute``, if nothing was read nor sent
+    since it sent it: timed out or cancelled before any of its answer came."""
+    sent = state.sent
+    if sent is None or session._sent_at != session._buffer.consumed:
+        return None
+    return sent[0] if (session._sent_at, session.bytes_out) == sent[1:] else None
+
+
 def owe(session: Session) -> None:
     """The prompt that ends an answer is still to come: the next ``execute``
     reads to it before sending, unless the caller reads on meanwhile."""
@@ -162,14 +171,19 @@ async def _sync(
     out with part of the answer buffered, and one owed a prompt: after a
     cancelled execute, an ``interact``, or anything the caller sent and has
     not read the answer of (``sendintr`` at a prompt, ``send_secret`` to
-    ``su``).
+    ``su``).  The answer of an execute that gave up before any of it came
+    may begin with the rest of an early one (``_stale.late_answer``); what
+    answers a line the caller sent is not taken for such a rest.
     """
+    late = _unread(session, state)  # execute's own line, if the last thing sent
     if session._sent_at == session._buffer.consumed:
-        # The caller sent, and read nothing since: what is buffered answers
-        # that, not an execute that returned early (see ``_stale``).
-        state.moved = False
+        if late is None:
+            # The caller sent, and read nothing since: what is buffered answers
+            # that, not an execute that returned early (see ``_stale``).
+            state.moved = False
         if state.owed is None:
             owe(session)
+    shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
     consumed: list[str] = []
     if state.resized:
@@ -182,6 +196,10 @@ async def _sync(
     output = False  # (other than prompts)
     while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
         before, m, _ = await read_to_prompt(session, Deadline(0))
+        if late is not None:  # its answer, maybe after an early one's rest
+            consumed.append(await late_answer(session, state, late, (before, m), shown, deadline))
+            late = None
+            continue
         consumed.append(before + m.after)
         output = output or bool(strip_ansi(before).strip())
         if not before + m.after:
@@ -198,19 +216,23 @@ async def _sync(
         return
     text = ""
     owed = state.owed is not None and state.owed == session._buffer.consumed
-    late = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
-    if late or _untouched(session):
-        text = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
+    due = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
+    if due or _untouched(session):
+        before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
+        text = before + m.after
+        if late is not None:
+            text = await late_answer(session, state, late, (before, m), shown, deadline)
     guess_driver(session, text)  # the caller consumed the first prompt: no evidence left
     state.synced, state.late, state.owed = True, False, None
 
 
 async def _catch_up(
     session: Session, state: PromptState, deadline: Deadline, way_out: str | None
-) -> str:
-    """Read to the next prompt.  Past ``max_buffer`` (an earlier execute raised
-    ``BufferFull`` for this output already) what arrives is dropped, but for
-    the last ``EVIDENCE`` characters, where the prompt may begin.  A login
+) -> tuple[str, Match]:
+    """Read to the next prompt; return the text before it and its match.
+    Past ``max_buffer`` (an earlier execute raised ``BufferFull`` for this
+    output already) what arrives is dropped, but for the last ``EVIDENCE``
+    characters, where the prompt may begin.  A login
     question instead (a device not logged in, ``sudo`` asking), with nothing
     after it for ``QUESTION_WAIT``, is an ``AuthenticationError`` rather than
     a time-out, saying ``way_out``; the question stays buffered, and the
@@ -226,7 +248,7 @@ async def _catch_up(
                 state.owed = session._buffer.consumed  # still owed, if cancelled now
             continue
         if is_prompt:
-            return str(before + m.after)
+            return before, m
         if await more_after_question(session, deadline):
             continue  # output that only paused there ("user:"): read on
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
@@ -295,6 +317,7 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
     except asyncio.CancelledError:
         owe(session)  # the rest of the line is written all the same
         raise
+    state.sent = (command, session._buffer.consumed, session.bytes_out)
     try:
         return await _answer(session, state, command, deadline)
     except ExpectTimeout:
@@ -333,9 +356,7 @@ async def _answer(session: Session, state: PromptState, command: str, deadline: 
         )
         if dropped:  # this answer came after the prompt the early one missed
             last_prompt = state.previous
-    state.moved = unrelated(last_prompt, state.prompt_text)
-    if state.moved:
-        state.previous = last_prompt
+    note_prompt(state, last_prompt)
     state.echoes = bool(_output.echo_end(raw, command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.

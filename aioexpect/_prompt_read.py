@@ -72,6 +72,10 @@ class PromptState:
     #: ``execute`` has read its answer's prompt and waits a moment for what
     #: may follow it (``_stale``): cancelled now, it owes no prompt.
     waiting: bool = False
+    #: The last line ``execute`` sent (its command), with ``Session._sent_at``
+    #: and ``bytes_out`` after it: while both stand, nothing was read or sent
+    #: since (it timed out or was cancelled before any of its answer came).
+    sent: tuple[str, int, int] | None = None
 
 
 _states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()

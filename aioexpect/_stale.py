@@ -10,7 +10,9 @@ twice, too: by the terminal, as the command was typed while the earlier one
 still ran, and again by the line editor after the prompt.  Without an echo
 after that prompt (a shell with no line editor), which output is whose
 cannot be told: a warning says the answer may be mixed, and nothing is
-dropped.
+dropped.  An execute that gave up (timed out, cancelled) before any of its
+answer came leaves that answer to the next one, which catches up with it
+the same way (``late_answer``).
 
 Looked for only where the cascade can happen, so that other answers pay
 nothing: after an answer that ended at a prompt unlike the one before it
@@ -44,7 +46,7 @@ from ._redact import escape
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["STALE_WAIT", "own_answer", "report_dropped", "unrelated"]
+__all__ = ["STALE_WAIT", "late_answer", "note_prompt", "own_answer", "report_dropped", "unrelated"]
 
 #: How long an answer that ended at the prompt before the unlike one waits
 #: for its echo after it: the echo there means that prompt ended the earlier
@@ -141,6 +143,41 @@ async def own_answer(
     ):
         _report_mixed(session, command, raw + m.after + after)
     return raw, is_prompt, bool(dropped)
+
+
+async def late_answer(
+    session: Session,
+    state: PromptState,
+    command: str,
+    answer: tuple[str, Match],
+    shown: str,
+    deadline: Deadline,
+) -> str:
+    """Catch up with the answer to ``command``, which an ``execute`` sent
+    at prompt ``shown`` and gave up on (timed out, cancelled) before any of
+    it was read; ``answer``: the text up to the first prompt since, and its
+    match.  After an early answer, that prompt may be the one the early
+    answer missed, after its rest: the rest is dropped with a warning, as
+    from an answer read in time (``own_answer``), and the late answer read
+    on to its own prompt.  Returns all that was read."""
+    before, m = answer
+    try:
+        raw, _, dropped = await own_answer(session, state, (before, m, True), command, deadline, [])
+    except BaseException:
+        if not state.waiting:  # (cancelled, timed out) inside the answer: still owed
+            state.synced, state.owed = False, session._buffer.consumed
+        state.waiting = False
+        raise
+    note_prompt(state, state.previous if dropped else shown)
+    return raw + state.prompt_text
+
+
+def note_prompt(state: PromptState, before: str) -> None:
+    """After an answer: whether its prompt is unlike ``before``, the one in
+    front of it (``PromptState.moved``)."""
+    state.moved = unrelated(before, state.prompt_text)
+    if state.moved:
+        state.previous = before
 
 
 def report_dropped(session: Session, command: str, text: str, where: str) -> None:

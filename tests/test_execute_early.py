@@ -206,6 +206,59 @@ async def test_the_rest_of_an_early_answer_is_named_when_the_next_times_out(
     assert "execute('show slow')" in message and "line two" in message
 
 
+@pytest.mark.parametrize("how", ["timeout", "cancel"])
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "arriving"])
+async def test_the_rest_of_an_early_answer_is_named_after_an_execute_that_got_nothing(
+    how: str, buffered: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Between the early answer and the next execute, one gave up (timed out,
+    # cancelled) before any of its answer came: its line looked like one the
+    # caller sent, the look for the rest was dropped, and the rest went by
+    # with no word; arriving after the next execute began, the answers that
+    # followed were shifted by one.
+    asked, go = asyncio.Event(), asyncio.Event()
+
+    async def serve(peer: Any) -> None:
+        pending, rest = b"", ""
+        await peer.write(b"r1#")
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command, ahead, rest = line.decode().strip(), rest, ""
+                if command == "show early":
+                    await peer.write(b"show early\r\nline one\r\nswitch>")
+                    rest = "\r\nline two\r\nr1#"
+                    continue
+                if command == "show slow":  # nothing until the caller gave up
+                    asked.set()
+                    await go.wait()
+                await peer.write(ahead.encode())  # (the rest, then the echo)
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                await peer.write(f"{command}\r\n{command[5:]}\r\nr1#".encode())
+
+    async with played(serve, limit=0, timeout=5) as s:
+        assert await s.execute("show clock") == "clock\n"
+        assert await s.execute("show early") == "line one\n"
+        if how == "timeout":
+            with pytest.raises(aioexpect.ExpectTimeout):
+                await s.execute("show slow", timeout=0.1)
+        else:
+            slow = asyncio.ensure_future(s.execute("show slow"))
+            await asked.wait()
+            slow.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await slow
+        go.set()
+        if buffered:
+            await wait_until(lambda: s.buffer.endswith("slow\r\nr1#"), "the answer came")
+        assert await s.execute("show users") == "users\n"
+        assert await s.execute("show clock") == "clock\n"
+    (message,) = dropped(caplog)
+    assert "execute('show slow')" in message and "line two" in message
+
+
 async def test_commands_that_change_the_prompt_drop_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
