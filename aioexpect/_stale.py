@@ -73,26 +73,41 @@ def unrelated(before: str, after: str) -> bool:
         # The same user@host: a new directory; another: another host (a
         # line of output naming it), however alike their names.
         return hosts[0].group() != hosts[1].group()
+    names = _NAME.match(old), _NAME.match(new)
+    if names[0] is not None and names[1] is not None and names[0].group() != names[1].group():
+        return True  # another host (``core2#`` under ``core1#``), however alike
     if min(len(old), len(new)) <= 1:
         return True  # a bare ``$``: no start to share with another
     return _alike(old, new) < min(_need(old), len(old) - 1, len(new) - 1)
 
 
-#: ``user@host`` (a directory may follow it: ``:~``, `` /etc]``).
-_USER_HOST = re.compile(r"[\w.-]+@[\w.-]+")
+#: ``user@host``, the host after the last ``@`` (the user may be
+#: ``alice@corp.example.com``, or hold a ``+``); a directory may follow it
+#: (``:~``, `` /etc]``).
+_USER_HOST = re.compile(r"(?:[^\s@:\[\](){}<>#$%]{1,64}@){1,4}[\w.-]{1,64}")
+#: A prompt's leading word, where devices and shells put the host's name
+#: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``alice@web1:~$``): from a
+#: letter at the line's start to the first of ``#>$%(:]`` or a space, and
+#: to its last letter or digit (psql's ``db=>`` and ``db->``: ``db``).  A
+#: prompt that starts with a number or a bracket (``[501] $``, ``0 $``,
+#: ``12:05 $``) starts with a count, not a name.
+_NAME = re.compile(r"[^\W\d_](?:[^\s#>$%(:\]]{0,63}[^\W_])?")
 _NUMBER = re.compile(r"\d+")
 
 
 def _line(prompt: str) -> str:
     """A prompt's own line, as shown (no control sequences, no spaces
-    around), any number in it alike (a history number, the last status) but
-    in its ``user@host``, where it tells hosts apart (``web1``, ``web2``)."""
+    around), any number in it alike (a history number, the last status, a
+    mode's ``config-if-1``) but in its leading name and its ``user@host``,
+    where it tells hosts apart (``web1``, ``web2``)."""
     line = str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
-    host = _USER_HOST.search(line)
-    if host is None:
-        return _NUMBER.sub("0", line)
-    start, end = host.span()
-    return _NUMBER.sub("0", line[:start]) + line[start:end] + _NUMBER.sub("0", line[end:])
+    kept = [m.span() for m in (_NAME.match(line), _USER_HOST.search(line)) if m is not None]
+    shown, at = [], 0
+    for start, end in sorted(kept):
+        start = max(start, at)  # (the two may overlap: ``alice@web1``)
+        shown += [_NUMBER.sub("0", line[at:start]), line[start:end]]
+        at = max(at, end)
+    return "".join(shown) + _NUMBER.sub("0", line[at:])
 
 
 async def own_answer(

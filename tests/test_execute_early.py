@@ -50,6 +50,11 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         # ... or the prompt of another host with a number in its name: the
         # numbers alike, it passed for the same prompt (no warning either).
         ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@web2:~# ")),
+        # ... without user@host (the host's name leads the prompt), or
+        # after a user with a '+' or an '@' in it: the same.
+        ("dumb", "host1$ ", "echo hi", EARLY.replace("router>", "host2$ ")),
+        ("dumb", "a+b@c:~$ ", "echo hi", EARLY.replace("router>", "x+b@c:~$ ")),
+        ("dumb", "a@b.c@web1:~$ ", "echo hi", EARLY.replace("router>", "a@b.c@web2:~$ ")),
         # A bare '$ ' (one character: it shares no start with any other):
         # the answers were shifted by one, with no warning.
         ("dumb", "$ ", "echo hi", EARLY),
@@ -64,6 +69,9 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         "status",
         "alike-line",
         "other-host-line",
+        "other-host-name",
+        "other-user-plus",
+        "other-host-qualified-user",
         "bare",
         "early-cd",
     ],
@@ -102,18 +110,18 @@ async def test_an_answer_mixed_with_an_early_one_s_rest_in_a_shell_without_echo_
 
 
 @contextlib.asynccontextmanager
-async def router(hold: int) -> AsyncIterator[Session]:
+async def router(hold: int, prompt: str = "r1#", early: str = "switch>") -> AsyncIterator[Session]:
     """A session to a peer that echoes a line only when it reads it (as a
     router does, not a terminal): ``show early`` answers up to a line shaped
-    like a prompt, and the rest (the real prompt) follows once the next
-    command has arrived.  Its echo is held back ``hold`` loop turns behind
-    that prompt (0: in the same write)."""
+    like a prompt (``early``), and the rest (the real ``prompt``) follows
+    once the next command has arrived.  Its echo is held back ``hold`` loop
+    turns behind that prompt (0: in the same write)."""
     outputs = {"show clock": "12:00\r\n", "show users": "admin vty0\r\n"}
 
     async def serve(peer: Any) -> None:
         pending = b""
         rest = ""
-        await peer.write(b"r1#")
+        await peer.write(prompt.encode())
         while data := await peer.read():
             pending += data
             while b"\n" in pending:
@@ -126,11 +134,11 @@ async def router(hold: int) -> AsyncIterator[Session]:
                         await asyncio.sleep(0)
                     ahead = ""
                 if command == "show early":
-                    await peer.write(f"{ahead}show early\r\nline one\r\nswitch>".encode())
-                    rest = "\r\nline two\r\nr1#"
+                    await peer.write(f"{ahead}show early\r\nline one\r\n{early}".encode())
+                    rest = f"\r\nline two\r\n{prompt}"
                     continue
                 answer = outputs.get(command, "")
-                await peer.write(f"{ahead}{command}\r\n{answer}r1#".encode())
+                await peer.write(f"{ahead}{command}\r\n{answer}{prompt}".encode())
 
     async with played(serve, limit=0, timeout=5) as session:
         yield session
@@ -154,6 +162,24 @@ async def test_the_answer_after_one_that_ended_early_is_its_own_from_a_router(
     first, *others = dropped(caplog)
     assert "execute('show users')" in first and "line two" in first
     assert [m.split(":")[0] for m in others] == ["execute('show early')", "execute('show users')"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "early"), [("core1#", "core2#"), ("r1#", "r2#"), ("core1>", "core2>")]
+)
+async def test_another_router_s_prompt_differing_by_a_number_ends_an_answer_early(
+    prompt: str, early: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A number in a host's name without user@host counted as alike: the
+    # early line passed for the same prompt, and the next answer held the
+    # rest, the prompt and the echo, with no warning.
+    async with router(0, prompt, early) as s:
+        assert await s.execute("show clock") == "12:00\n"
+        assert await s.execute("show early") == "line one\n"
+        assert await s.execute("show users") == "admin vty0\n"
+        assert await s.execute("show clock") == "12:00\n"
+    (message,) = dropped(caplog)
+    assert "execute('show users')" in message and "line two" in message
 
 
 async def test_the_rest_of_an_early_answer_come_before_the_next_execute_is_named(
