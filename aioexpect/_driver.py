@@ -15,9 +15,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Driver", "compile_patterns", "get", "guess", "register", "registered"]
+__all__ = [
+    "SHORT_CONTROL",
+    "SHORT_CONTROL_CUT",
+    "Driver",
+    "compile_patterns",
+    "get",
+    "guess",
+    "register",
+    "registered",
+]
 
 Patterns = tuple[re.Pattern[str], ...]
+
+#: A short control sequence, as the shipped drivers' prompts and questions
+#: may hold them: CSI (colours, modes), charset (``tput sgr0``'s
+#: ``\x1b(B``), keypad, save/restore cursor, shift in/out, bell.  One
+#: definition: the login dialog must take for the question's end what the
+#: drivers' question patterns allow after it.
+SHORT_CONTROL = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x07\x0e\x0f]"
+#: ... the start of one, cut short by a chunk's end.
+SHORT_CONTROL_CUT = r"\x1b(?:\[[0-?]{0,24}[ -/]{0,2}|[()])?"
 
 
 def compile_patterns(patterns: Iterable[str | re.Pattern[str]] | str | re.Pattern[str]) -> Patterns:

@@ -18,11 +18,11 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
+from ._driver import SHORT_CONTROL, SHORT_CONTROL_CUT
 from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
 from ._match import Match
 from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
 from ._prompt_read import (
-    CSI,
     END,
     Deadline,
     evidence_of,
@@ -189,13 +189,15 @@ async def _expect_while_output(
             return m
 
 
-#: Spaces and control sequences on a line, as many as there are.
-_BLANKS = rf"(?:{CSI}|[^\S\r\n])*"
-#: What a question's pattern allows after it (``END``, but in any number):
-#: spaces and control sequences, the last one maybe cut short by a chunk's
-#: end, and readline's `` \r`` at the end.  Output that is only this leaves
-#: the question standing: only a visible character goes on along its line.
-_STILL_ASKED = re.compile(rf"{_BLANKS}(?:\x1b(?:\[[0-?]*[ -/]*)?|(?<= )\r)?\Z")
+#: Spaces and control sequences on a line, as many as there are: those the
+#: drivers' question patterns allow after a question (a bell, ``tput
+#: sgr0``'s charset reset), not only colours.
+_BLANKS = rf"(?:{SHORT_CONTROL}|[^\S\r\n])*"
+#: What a question's pattern allows after it, but in any number: spaces
+#: and control sequences, the last one maybe cut short by a chunk's end,
+#: and readline's `` \r`` at the end.  Output that is only this leaves the
+#: question standing: only a visible character goes on along its line.
+_STILL_ASKED = re.compile(rf"{_BLANKS}(?:{SHORT_CONTROL_CUT}|(?<= )\r)?\Z")
 #: ... and a line end after it: output on a line of its own.
 _NEXT_LINE = re.compile(rf"{_BLANKS}[\r\n]")
 

@@ -465,6 +465,20 @@ async def test_a_question_asked_again_whose_end_comes_apart_is_a_rejection() -> 
         assert "pw-SeCrEt" not in str(exc)
 
 
+async def test_a_question_asked_again_whose_control_sequence_comes_apart_is_a_rejection() -> None:
+    # The drivers' questions may end in a bell, a charset reset (tput
+    # sgr0's '\x1b(B'), a keypad or cursor-saving sequence, a shift-in; in
+    # a chunk of its own, such a sequence passed for output going on along
+    # the question's line: login() waited for ever with timeout=None
+    # (TimeoutError here), or raised ExpectTimeout.
+    tails = [["\x1b(B\x1b[m "], ["\x07 "], ["\x1b> "], ["\x1b7 "], ["\x0f "], ["\x1b(", "B "]]
+    runs = [(["\r\n\x1b[1mPassword:", *tail], t) for tail in tails for t in (None, 10)]
+    got = await asyncio.gather(*(asked_again_in_chunks(chunks, t) for chunks, t in runs))
+    for (chunks, timeout), exc in zip(runs, got, strict=True):
+        assert isinstance(exc, AuthenticationError), (chunks, timeout, exc)
+        assert "asked for the password again" in str(exc), (chunks, timeout, exc)
+
+
 async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection() -> None:
     # A MOTD line ending in 'password:' at a chunk's end, then more of it, on
     # a slow line, and the prompt more than two seconds later: the login was

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._driver import Driver
+from .._driver import SHORT_CONTROL, Driver
 
 __all__ = ["BUILTIN", "prompt_pattern"]
 
@@ -25,7 +25,7 @@ __all__ = ["BUILTIN", "prompt_pattern"]
 _WRAP = r"(?:(?<= )\r)?"
 #: A short control sequence: CSI (colours, modes), charset, keypad,
 #: save/restore cursor, shift in/out, bell.
-_CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x07\x0e\x0f]"
+_CSI = SHORT_CONTROL
 #: Any control sequence: also OSC (a window title, up to 200 characters).
 ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,200}}(?:\x07|\x1b\\))"
 _C = f"(?:{_CSI}){{0,4}}"
