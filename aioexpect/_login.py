@@ -7,7 +7,8 @@ at once (with the last characters received, redacted); so does a second
 request, once nothing has followed it for ``QUESTION_WAIT`` (output may
 pause at ``Last login: ``) but what may end a question (its space, a colour
 reset), within the call's deadline; after a message, once no output (and
-no prompt) came for ``QUESTION_WAIT``.
+no prompt) came for ``QUESTION_WAIT``, or more than a message of the day
+has (``DOUBT_LINES``).
 A username or password question it cannot answer stays buffered, and the
 prompt owed: the next ``execute`` names it instead of typing into it.
 """
@@ -111,6 +112,7 @@ async def _dialog(
         "failure": patterns_of(session, "login_failure_patterns"),
     }
     doubted: str | None = None  # a question asked again, with more after it
+    since = 0  # (how much of ``seen`` came before that)
     while True:
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
@@ -126,7 +128,8 @@ async def _dialog(
             if doubted is None:
                 m = await expect_named(session, patterns, deadline, what, "".join(seen))
             else:
-                m = await _expect_while_output(session, patterns, deadline, what, "".join(seen))
+                earlier = "".join(seen)
+                m = await _expect_while_output(session, patterns, deadline, what, earlier, since)
         except (ExpectTimeout, ExpectEOF) as exc:
             if doubted is None:
                 raise
@@ -147,8 +150,9 @@ async def _dialog(
                 # no question ("Last login: " and the date).
                 question = await session.expect(re.compile(f"[\\s\\S]{{{asked}}}"), timeout=0)
                 seen.append(question.after)
-                if on_a_new_line:
+                if on_a_new_line and doubted is None:
                     doubted = _refusal(kind, sent, username, password)
+                    since = sum(map(len, seen))
                 continue
         shown = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
@@ -174,14 +178,42 @@ async def _output_after(session: Session, deadline: Deadline, asked: int) -> boo
     return None
 
 
+#: After a question asked again and a message, how much more output
+#: ``login`` reads waiting for a prompt, at most: far more than any message
+#: of the day, however slow its line (lines: colours may make a line of
+#: art long); but a peer that keeps talking (a console printing its log)
+#: must not hold a call without a time-out.
+DOUBT_LINES = 200
+DOUBT_CHARS = 262_144
+
+
 async def _expect_while_output(
-    session: Session, patterns: list[re.Pattern[str]], deadline: Deadline, what: str, earlier: str
+    session: Session,
+    patterns: list[re.Pattern[str]],
+    deadline: Deadline,
+    what: str,
+    earlier: str,
+    since: int,
 ) -> Match:
     """``expect_named``, but ``ExpectTimeout`` once no output has come for
     ``QUESTION_WAIT``, not only at the deadline: after a question asked again
     and a message, a prompt may follow (a long message of the day on a slow
-    line), but a silent peer must not hold a call without a time-out."""
+    line), but a silent peer must not hold a call without a time-out; nor
+    one that goes on talking: past ``DOUBT_LINES`` lines or ``DOUBT_CHARS``
+    characters since the question (``earlier[since:]`` and what is
+    buffered), the same."""
+    lines, chars = earlier.count("\n", since), len(earlier) - since
+    counted = 0  # (of the buffer, which only grows here)
     while True:
+        new = session._buffer.tail_from(counted)
+        counted += len(new)
+        lines, chars = lines + new.count("\n"), chars + len(new)
+        if lines > DOUBT_LINES or chars > DOUBT_CHARS:
+            raise ExpectTimeout(
+                f"no prompt in {DOUBT_LINES} lines or {DOUBT_CHARS} characters",
+                before=session.buffer,
+                patterns=patterns,
+            )
         more = re.compile(f"(?=[\\s\\S]{{{len(session._buffer) + 1}}})")
         wait = deadline.within(QUESTION_WAIT)
         m = await expect_named(session, [*patterns, more], wait, what, earlier)

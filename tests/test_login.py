@@ -508,6 +508,37 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection()
         await peer.close()
 
 
+@pytest.mark.parametrize(
+    "line", ["%LINK-3-UPDOWN: Gi0/1 up\r\n", "." * 16384], ids=["log-lines", "no-line-end"]
+)
+async def test_a_question_asked_again_then_endless_output_is_a_rejection(line: str) -> None:
+    # After the password asked again and a message, a console that goes on
+    # printing (its log lines, or a line with no end) with no pause of two
+    # seconds held login(timeout=None) for ever.
+    ours, peer = memory_pair()
+
+    async def play() -> None:
+        for question in (b"Username: ", b"Password: "):
+            await peer.write(question)
+            await peer.read()
+        await peer.write(b"\r\nPassword: ")
+        await asyncio.sleep(0.3)  # (the device's pause)
+        await peer.write(b"\r\n% Password: timeout expired!\r\n")
+        while True:
+            await peer.write(line.encode())
+            await asyncio.sleep(0)
+
+    task = asyncio.ensure_future(play())
+    try:
+        async with Session(ours, timeout=30, driver="ios") as s:
+            with pytest.raises(AuthenticationError, match=r"password again.*then no prompt came"):
+                async with asyncio.timeout(20):
+                    await s.login("admin", "pw-SeCrEt", timeout=None)
+    finally:
+        task.cancel()
+        await peer.close()
+
+
 async def test_a_banner_that_says_access_denied_is_not_a_failure() -> None:
     script = [
         ("WARNING: access denied to unauthorised persons. Permission denied otherwise.\r\n", ""),
