@@ -10,9 +10,11 @@ twice, too: by the terminal, as the command was typed while the earlier one
 still ran, and again by the line editor after the prompt.  Without an echo
 after that prompt (a shell with no line editor), which output is whose
 cannot be told: a warning says the answer may be mixed, and nothing is
-dropped.  An execute that gave up (timed out, cancelled) before any of its
-answer came leaves that answer to the next one, which catches up with it
-the same way (``late_answer``).
+dropped; with no output after that prompt yet (the command slower than
+``STALE_WAIT``), the next answer is looked at the same way, once.  An
+execute that gave up (timed out, cancelled) before any of its answer came
+leaves that answer to the next one, which catches up with it the same way
+(``late_answer``).
 
 Looked for only where the cascade can happen, so that other answers pay
 nothing: after an answer that ended at a prompt unlike the one before it
@@ -28,6 +30,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from . import _output
 from ._ansi import strip_ansi
 from ._match import Match
 from ._prompt_read import (
@@ -147,17 +150,32 @@ async def own_answer(
     finally:  # (timed out or cancelled after a drop, too)
         if dropped:
             report_dropped(session, command, "".join(dropped), "before its echo")
-    # No echo after the prompt the early answer missed (dash, zsh, which
-    # redraw no echo or another one), but output after that prompt, in the
-    # answer or right after it: the answer may be the early one's rest.
-    # Which output is whose, only the echo could tell.
-    if (
-        not dropped
-        and not unrelated(previous, m.after)
-        and (_output_in(command, after) or _prompt_then_output(raw, previous))
-    ):
-        _report_mixed(session, command, raw + m.after + after)
+    if not dropped and not unrelated(previous, m.after):
+        _no_echo(session, state, command, (raw, m.after, after))
     return raw, is_prompt, bool(dropped)
+
+
+def _no_echo(
+    session: Session, state: PromptState, command: str, seen: tuple[str, str, str]
+) -> None:
+    """After an answer that ended at the prompt the early answer missed (or
+    one like it) with no echo after it (dash, zsh, which redraw no echo or
+    another one): ``seen`` is the answer, that prompt, and what followed it
+    within ``STALE_WAIT``.  Output after that prompt, in the answer or right
+    after it, means the answer may be the early one's rest: a warning, and
+    the next ``execute`` reads to the prompt after that output first.  Which
+    output is whose, only the echo could tell.  Output in the answer alone
+    (the next command slower than ``STALE_WAIT``) may be that rest too: the
+    look is kept for the next answer, once, where that output shows."""
+    raw, prompt, after = seen
+    previous = state.previous
+    if _output_in(command, after):
+        _report_mixed(session, command, raw + prompt + after)
+        state.synced, state.late = False, True
+    elif _prompt_then_output(raw, previous):
+        _report_mixed(session, command, raw + prompt + after)
+    elif not state.doubted and strip_ansi(raw[_output.echo_end(raw, command) :]).strip():
+        state.doubt = True
 
 
 async def late_answer(
@@ -189,7 +207,11 @@ async def late_answer(
 
 def note_prompt(state: PromptState, before: str) -> None:
     """After an answer: whether its prompt is unlike ``before``, the one in
-    front of it (``PromptState.moved``)."""
+    front of it (``PromptState.moved``); unless the answer left a doubt
+    (``_no_echo``): then the next answer is looked at as this one was."""
+    state.doubted, state.doubt = state.doubt, False
+    if state.doubted:
+        return
     state.moved = unrelated(before, state.prompt_text)
     if state.moved:
         state.previous = before

@@ -109,6 +109,81 @@ async def test_an_answer_mixed_with_an_early_one_s_rest_in_a_shell_without_echo_
     assert message.startswith("execute('echo three'): ") and "two" in message
 
 
+async def test_after_a_mixed_answer_the_next_reads_to_the_prompt_after_its_output(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As dash in a terminal, the output after the prompt (named in the
+    # warning) came before its own prompt, which took a moment: the next
+    # execute, finding no prompt buffered, sent at once, and its answer was
+    # that output and its echo (the one after it held its own).
+    async def serve(peer: Any) -> None:
+        pending, rest = b"", ""
+        await peer.write(b"$ ")
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command = line.decode().strip()
+                await peer.write(f"{command}\r\n".encode())  # (the terminal's echo)
+                ahead, rest = rest, ""
+                if command == "show early":
+                    await peer.write(b"line one\r\nswitch>")
+                    rest = "\r\nline two\r\n$ "
+                    continue
+                await peer.write(ahead.encode())  # (the rest and its prompt, then the output)
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                await peer.write(f"{command[5:]}\r\n".encode())
+                await asyncio.sleep(0.3)  # (the shell's pause before its prompt)
+                await peer.write(b"$ ")
+
+    async with played(serve, limit=0, timeout=5) as s:
+        assert await s.execute("show clock") == "clock\n"
+        assert await s.execute("show early") == "line one\n"
+        await s.execute("show users")  # (the rest)
+        assert await s.execute("show clock") == "clock\n"
+        assert await s.execute("show users") == "users\n"
+    (message,) = [r.getMessage() for r in caplog.records if "answer may be" in r.getMessage()]
+    assert message.startswith("execute('show users'): ") and "users" in message
+
+
+async def test_a_slow_answer_after_an_early_one_in_a_shell_without_echo_is_named(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As dash in a terminal: the terminal echoes a line as it is typed; the
+    # shell echoes nothing after its prompt.  The command after the early
+    # one was slower than the look after its prompt: that answer was the
+    # early one's rest, the next held the slow output and a prompt, and no
+    # warning said so.
+    async def serve(peer: Any) -> None:
+        pending, rest, slow = b"", "", ""
+        await peer.write(b"$ ")
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command = line.decode().strip()
+                await peer.write(f"{command}\r\n".encode())  # (the terminal's echo)
+                ahead, rest, late, slow = rest, "", slow, ""
+                if command == "show early":
+                    await peer.write(b"line one\r\nswitch>")
+                    rest = "\r\nline two\r\n$ "
+                elif command == "show slow":  # (its output comes with the next line)
+                    await peer.write(ahead.encode())
+                    slow = "slow\r\n$ "
+                else:
+                    await peer.write(f"{ahead}{late}{command[5:]}\r\n$ ".encode())
+
+    async with played(serve, limit=0, timeout=5) as s:
+        assert await s.execute("show clock") == "clock\n"
+        assert await s.execute("show early") == "line one\n"
+        await s.execute("show slow")  # (the rest)
+        await s.execute("show users")  # (the slow output, then its own)
+        assert await s.execute("show clock") == "clock\n"
+    (message,) = [r.getMessage() for r in caplog.records if "answer may be" in r.getMessage()]
+    assert message.startswith("execute('show users'): ") and "slow" in message
+
+
 @contextlib.asynccontextmanager
 async def router(hold: int, prompt: str = "r1#", early: str = "switch>") -> AsyncIterator[Session]:
     """A session to a peer that echoes a line only when it reads it (as a
