@@ -109,6 +109,21 @@ async def test_an_answer_mixed_with_an_early_one_s_rest_in_a_shell_without_echo_
     assert message.startswith("execute('echo three'): ") and "two" in message
 
 
+async def typed_lines(peer: Any) -> AsyncIterator[str]:
+    """The command lines a shell with no line editor reads (dash in a
+    terminal), from its first prompt ``$ `` on; each echoed as the terminal
+    echoes it, as it is typed."""
+    pending = b""
+    await peer.write(b"$ ")
+    while data := await peer.read():
+        pending += data
+        while b"\n" in pending:
+            line, _, pending = pending.partition(b"\n")
+            command = line.decode().strip()
+            await peer.write(f"{command}\r\n".encode())  # (the terminal's echo)
+            yield command
+
+
 async def test_after_a_mixed_answer_the_next_reads_to_the_prompt_after_its_output(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -117,25 +132,19 @@ async def test_after_a_mixed_answer_the_next_reads_to_the_prompt_after_its_outpu
     # execute, finding no prompt buffered, sent at once, and its answer was
     # that output and its echo (the one after it held its own).
     async def serve(peer: Any) -> None:
-        pending, rest = b"", ""
-        await peer.write(b"$ ")
-        while data := await peer.read():
-            pending += data
-            while b"\n" in pending:
-                line, _, pending = pending.partition(b"\n")
-                command = line.decode().strip()
-                await peer.write(f"{command}\r\n".encode())  # (the terminal's echo)
-                ahead, rest = rest, ""
-                if command == "show early":
-                    await peer.write(b"line one\r\nswitch>")
-                    rest = "\r\nline two\r\n$ "
-                    continue
-                await peer.write(ahead.encode())  # (the rest and its prompt, then the output)
-                for _ in range(3):
-                    await asyncio.sleep(0)
-                await peer.write(f"{command[5:]}\r\n".encode())
-                await asyncio.sleep(0.3)  # (the shell's pause before its prompt)
-                await peer.write(b"$ ")
+        rest = ""
+        async for command in typed_lines(peer):
+            ahead, rest = rest, ""
+            if command == "show early":
+                await peer.write(b"line one\r\nswitch>")
+                rest = "\r\nline two\r\n$ "
+                continue
+            await peer.write(ahead.encode())  # (the rest and its prompt, then the output)
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await peer.write(f"{command[5:]}\r\n".encode())
+            await asyncio.sleep(0.3)  # (the shell's pause before its prompt)
+            await peer.write(b"$ ")
 
     async with played(serve, limit=0, timeout=5) as s:
         assert await s.execute("show clock") == "clock\n"
@@ -156,23 +165,17 @@ async def test_a_slow_answer_after_an_early_one_in_a_shell_without_echo_is_named
     # early one's rest, the next held the slow output and a prompt, and no
     # warning said so.
     async def serve(peer: Any) -> None:
-        pending, rest, slow = b"", "", ""
-        await peer.write(b"$ ")
-        while data := await peer.read():
-            pending += data
-            while b"\n" in pending:
-                line, _, pending = pending.partition(b"\n")
-                command = line.decode().strip()
-                await peer.write(f"{command}\r\n".encode())  # (the terminal's echo)
-                ahead, rest, late, slow = rest, "", slow, ""
-                if command == "show early":
-                    await peer.write(b"line one\r\nswitch>")
-                    rest = "\r\nline two\r\n$ "
-                elif command == "show slow":  # (its output comes with the next line)
-                    await peer.write(ahead.encode())
-                    slow = "slow\r\n$ "
-                else:
-                    await peer.write(f"{ahead}{late}{command[5:]}\r\n$ ".encode())
+        rest, slow = "", ""
+        async for command in typed_lines(peer):
+            ahead, rest, late, slow = rest, "", slow, ""
+            if command == "show early":
+                await peer.write(b"line one\r\nswitch>")
+                rest = "\r\nline two\r\n$ "
+            elif command == "show slow":  # (its output comes with the next line)
+                await peer.write(ahead.encode())
+                slow = "slow\r\n$ "
+            else:
+                await peer.write(f"{ahead}{late}{command[5:]}\r\n$ ".encode())
 
     async with played(serve, limit=0, timeout=5) as s:
         assert await s.execute("show clock") == "clock\n"
