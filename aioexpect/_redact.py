@@ -99,14 +99,12 @@ class Redactor:
         if self._encoding is not None:
             with contextlib.suppress(UnicodeError):  # (else never sent in it)
                 forms.append(form.encode(self._encoding))
-                # As it stands inside a longer text: without the byte order
-                # mark that utf-16 and utf-32 put first, and, in a stateful
-                # encoding (iso2022_jp), after ASCII or after its own kind
-                # of character, with no shift back at its end.
-                for context in ("a", form[0]):
-                    encoder = codecs.getincrementalencoder(self._encoding)()
-                    encoder.encode(context)
-                    forms.append(encoder.encode(form))
+            # As it stands inside a longer text: without the byte order mark
+            # that utf-16 and utf-32 put first, and, in a stateful encoding
+            # (iso2022_jp), after ASCII or after its own kind of character,
+            # with no shift back at its end.
+            encoding = self._encoding
+            forms += [raw for c in ("a", form[0]) if (raw := _inside(encoding, c, form))]
         return list(dict.fromkeys(forms))
 
     def __bool__(self) -> bool:
@@ -217,6 +215,23 @@ def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
         done = end
     parts.append(text[done:])
     return text[:0].join(parts)
+
+
+def _inside(encoding: str, context: str, form: str) -> bytes | None:
+    """``form``'s bytes after ``context`` in the session's encoding, if
+    they are all of it: an encoder may hold back a character that a
+    combining mark could follow (``shift_jis_2004``), or everything up to
+    a dot (``idna``); a form short of the secret would mask what is not.
+    (``None`` too for a codec that cannot encode it, or step by step.)"""
+    try:
+        encoder = codecs.getincrementalencoder(encoding)()
+        decoder = codecs.getincrementaldecoder(encoding)()
+        head = encoder.encode(context)
+        raw = encoder.encode(form)
+        whole = decoder.decode(head + raw) == context + form
+    except (LookupError, UnicodeError):
+        return None
+    return raw if raw and whole else None
 
 
 def _as_bytes(secret: str) -> bytes:

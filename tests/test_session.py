@@ -877,6 +877,49 @@ async def test_a_str_secret_is_masked_inside_a_longer_text_of_a_bom_or_stateful_
     assert escape(inside) not in caplog.text and "********" in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("encoding", "secret", "text"),
+    [
+        ("shift_jis_2004", "s3cretト", "cat s3cret.txt"),
+        ("euc_jis_2004", "aか", "cat data"),
+        ("big5hkscs", "passÊ", "passwd alice"),
+    ],
+)
+async def test_a_secret_s_bytes_forms_are_all_of_it(caplog, encoding, secret, text):
+    # These encoders hold back a last character that a combining mark could
+    # follow: the secret's form was short of it ('s3cret', even 'a'), and
+    # what was sent was masked where it only began like the secret.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened(encoding=encoding, timeout=0.2) as (s, _):
+        s.add_secret(secret)
+        await s.sendline(text)
+        assert s.redact(text.encode(encoding)) == text.encode(encoding)
+        assert s.redact(f"{text} {secret}".encode(encoding)).endswith(b" ********")
+    assert f"send {text}\\n" in caplog.text and "********" not in caplog.text
+
+
+def _plain_latin(name: str) -> codecs.CodecInfo | None:
+    # A text codec that reads step by step (all a session needs) but has no
+    # incremental encoder.
+    if name != "plainlatin_noinc":
+        return None
+    codec = codecs.lookup("latin-1")
+    return codecs.CodecInfo(
+        codec.encode, codec.decode, name=name, incrementaldecoder=codec.incrementaldecoder
+    )
+
+
+async def test_a_secret_in_a_codec_without_an_incremental_encoder_is_still_added():
+    # add_secret raised a bare LookupError from the search for its forms.
+    codecs.register(_plain_latin)
+    try:
+        async with opened(encoding="plainlatin_noinc", timeout=0.2) as (s, _):
+            s.add_secret("hunter2")
+            assert s.redact(b"pw hunter2") == b"pw ********"
+    finally:
+        codecs.unregister(_plain_latin)
+
+
 def sent_records(caplog) -> list[str]:
     """The DEBUG 'send' records, without their 'send '."""
     messages = [r.getMessage() for r in caplog.records]
