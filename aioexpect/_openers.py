@@ -287,6 +287,8 @@ def connect_telnet(
 
 
 _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeout="
+#: ... where there is no connection to time (a spawned program).
+_SPAWN_TIMEOUT_HINT = "takes timeout= (for every wait), not connect_timeout="
 
 
 def _argument(index: int, arg: object) -> str:
@@ -391,7 +393,8 @@ def _check_options(scheme: str, options: Mapping[str, Any]) -> None:
     the opener), and saying which schemes take it, if any."""
     opener, from_url, form = _SCHEMES[scheme]
     if "connect_timeout" in options:
-        raise TypeError(f"connect() {_TIMEOUT_HINT}")
+        hint = _SPAWN_TIMEOUT_HINT if scheme == "spawn:" else _TIMEOUT_HINT
+        raise TypeError(f"connect() {hint}")
     again = sorted(set(options) & from_url)
     if again:
         named = ", ".join(f"{name}=" for name in again)

@@ -165,6 +165,7 @@ def test_connect_names_the_url_scheme_for_an_option_its_opener_does_not_take():
         # The scheme check came first and lost connect_ssh()'s own hint.
         ("ssh://127.0.0.1", {"connect_timeout": 5}, r"connect\(\) takes timeout= \(it bounds"),
         ("telnet://127.0.0.1", {"connect_timeout": 5}, r"connect\(\) takes timeout="),
+        ("spawn:ls", {"connect_timeout": 5}, r"connect\(\) takes timeout= \(for every wait\)"),
     ],
 )
 def test_connect_names_what_the_url_gives_and_which_schemes_take_an_option(url, options, message):
