@@ -26,6 +26,21 @@ def check_codec(encoding: str | None, errors: str) -> None:
         codecs.lookup_error(errors)
     except LookupError:
         raise ValueError(f"unknown codec_errors handler {errors!r}") from None
+    if encoding is not None and not _decodes_as_it_comes(encoding, errors):
+        # (idna holds all up to a dot, and takes no handler but "strict": the
+        # session's output never came, and close() raised a bare UnicodeError)
+        raise ValueError(
+            f"{encoding!r} with codec_errors={errors!r} cannot decode output as it arrives"
+        )
+
+
+def _decodes_as_it_comes(encoding: str, errors: str) -> bool:
+    """Whether a line in ``encoding`` decodes as soon as it has arrived."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors)
+        return bool(decoder.decode("a\n".encode(encoding)) == "a\n")
+    except (LookupError, UnicodeError):
+        return False
 
 
 class Decoder:

@@ -91,6 +91,8 @@ def test_network_openers_check_their_arguments_before_connecting():
             ({"encoding": "bogus"}, ValueError, "unknown encoding"),
             ({"encoding": "rot13"}, ValueError, "not a text encoding"),
             ({"encoding": "zlib"}, ValueError, "not a text encoding"),
+            # (output never came, and close() raised a bare UnicodeError)
+            ({"encoding": "idna"}, ValueError, "cannot decode output as it arrives"),
             ({"codec_errors": "bogus"}, ValueError, "codec_errors"),
             ({"logfile": 123}, TypeError, "logfile"),
             ({"strip_ansi": "yes"}, TypeError, "strip_ansi"),
