@@ -109,7 +109,9 @@ def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> Syntax
     import *``, a ``__future__`` import, ``yield`` in a lambda) moved back
     to the lines typed, with a note saying why the console refuses it."""
     try:
-        compile(source, filename, "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        # One statement, as Python's REPL compiles it: a block pasted with no
+        # blank line before the next statement is its error, at that line.
+        compile(source, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as typed:
         return typed
     except Exception:  # a NUL in the text, too deep to compile: keep aioconsole's

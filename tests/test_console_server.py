@@ -264,6 +264,18 @@ async def test_a_backslash_after_an_unfinished_expression_continues_the_statemen
         assert await c.run("'still here'") == "'still here'\n"
 
 
+async def test_a_block_pasted_with_the_next_statement_is_its_error_at_that_line() -> None:
+    # As python3 -i: 'invalid syntax' at the line after the block.  The
+    # typed text was checked as a module (where it compiles), and the
+    # wrapped text's error was shown at line 2 with a note blaming aioconsole.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"def h():\n    return 1\nh()\n")
+        out = re.sub(r'"<console [^"]*>"', '"<console>"', (await c.prompt()).decode())
+        assert out.startswith('... ...   File "<console>", line 3\n    h()\n'), out
+        assert out.endswith("SyntaxError: invalid syntax\n") and "aioconsole" not in out, out
+
+
 async def test_yield_in_a_lambda_is_refused_with_words_that_are_true() -> None:
     # aioconsole refuses a yield in a lambda (python3 -i takes it); the note
     # said the statement ran inside a function, where a yield is allowed.
