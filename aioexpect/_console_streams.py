@@ -45,7 +45,8 @@ class Lines:
     """A TCP or UNIX client's input as the console reads it: bytes that are
     not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
     than the stream's limit is skipped with a note, where either would end
-    the client."""
+    the client.  A line ending in CR LF ends in LF: a ``\r`` left at the end
+    of a block's line made aioconsole take the block for complete."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
@@ -60,6 +61,8 @@ class Lines:
             await self._skip_line()
             self._writer.write(b"aioexpect console: line too long, ignored\n")
             return b"\n"
+        if line.endswith(b"\r\n"):  # (telnet, nc -C: a block's lines end so too)
+            line = line[:-2] + b"\n"
         return line.decode("utf-8", "replace").encode("utf-8")
 
     async def _skip_line(self) -> None:

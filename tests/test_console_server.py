@@ -264,6 +264,16 @@ async def test_a_backslash_after_an_unfinished_expression_continues_the_statemen
         assert await c.run("'still here'") == "'still here'\n"
 
 
+async def test_a_block_typed_with_crlf_line_ends_goes_on_to_its_end() -> None:
+    # A client that ends lines in CR LF (telnet, nc -C): the block ran after
+    # its first body line, and the next was an IndentationError.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"if True:\r\n    y = 5\r\n    z = 6\r\n\r\n")
+        assert await c.prompt() == b"... ... ... "
+        assert await c.run("y, z") == "(5, 6)\n"
+
+
 async def test_a_block_pasted_with_the_next_statement_is_its_error_at_that_line() -> None:
     # As python3 -i: 'invalid syntax' at the line after the block.  The
     # typed text was checked as a module (where it compiles), and the
