@@ -185,6 +185,9 @@ async def _output_after(session: Session, deadline: Deadline, asked: int) -> boo
 #: must not hold a call without a time-out.
 DOUBT_LINES = 200
 DOUBT_CHARS = 262_144
+#: ... and only once it has gone on for so many seconds: a list of hundreds
+#: of pending updates comes in a moment, before its prompt.
+DOUBT_TIME = 5.0
 
 
 async def _expect_while_output(
@@ -201,14 +204,16 @@ async def _expect_while_output(
     line), but a silent peer must not hold a call without a time-out; nor
     one that goes on talking: past ``DOUBT_LINES`` lines or ``DOUBT_CHARS``
     characters since the question (``earlier[since:]`` and what is
-    buffered), the same."""
+    buffered), after ``DOUBT_TIME`` seconds, the same."""
     lines, chars = earlier.count("\n", since), len(earlier) - since
     counted = 0  # (of the buffer, which only grows here)
+    clock = asyncio.get_running_loop().time
+    end = clock() + DOUBT_TIME
     while True:
         new = session._buffer.tail_from(counted)
         counted += len(new)
         lines, chars = lines + new.count("\n"), chars + len(new)
-        if lines > DOUBT_LINES or chars > DOUBT_CHARS:
+        if (lines > DOUBT_LINES or chars > DOUBT_CHARS) and clock() >= end:
             raise ExpectTimeout(
                 f"no prompt in {DOUBT_LINES} lines or {DOUBT_CHARS} characters",
                 before=session.buffer,

@@ -508,6 +508,35 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection()
         await peer.close()
 
 
+async def test_a_message_of_the_day_of_hundreds_of_lines_after_a_password_line_logs_in() -> None:
+    # The cap on output after what looks like the question asked again was
+    # 200 lines: a list of 300 pending updates after 'Forgot your
+    # password:' made a good login an AuthenticationError.
+    ours, peer = memory_pair()
+
+    async def play() -> None:
+        for question in (b"web1 login: ", b"Password: "):
+            await peer.write(question)
+            await peer.read()
+        await peer.write(b"\r\nForgot your password:")
+        await asyncio.sleep(0.05)
+        await peer.write(b"\r\n  call the helpdesk\r\n")
+        for update in range(300):
+            await peer.write(b"  update %d pending\r\n" % update)
+            await asyncio.sleep(0)
+        await peer.write(b"user@web1:~$ ")
+        await asyncio.Event().wait()
+
+    task = asyncio.ensure_future(play())
+    try:
+        async with Session(ours, timeout=30, driver="shell") as s:
+            m = await s.login("user", "pw-SeCrEt", timeout=None)
+            assert m.after == "user@web1:~$ " and "update 299 pending" in m.before
+    finally:
+        task.cancel()
+        await peer.close()
+
+
 @pytest.mark.parametrize(
     "line", ["%LINK-3-UPDOWN: Gi0/1 up\r\n", "." * 16384], ids=["log-lines", "no-line-end"]
 )
