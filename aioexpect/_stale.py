@@ -76,8 +76,8 @@ def unrelated(before: str, after: str) -> bool:
         # The same user@host: a new directory; another: another host (a
         # line of output naming it), however alike their names.
         return hosts[0].group() != hosts[1].group()
-    names = _NAME.match(old), _NAME.match(new)
-    if names[0] is not None and names[1] is not None and names[0].group() != names[1].group():
+    names = _name(old), _name(new)
+    if names[0] is not None and names[1] is not None and names[0] != names[1]:
         return True  # another host (``core2#`` under ``core1#``), however alike
     if min(len(old), len(new)) <= 1:
         return True  # a bare ``$``: no start to share with another
@@ -93,9 +93,26 @@ _USER_HOST = re.compile(r"(?:[^\s@:\[\](){}<>#$%]{1,64}@){1,4}[\w.-]{1,64}")
 #: letter at the line's start to the first of ``#>$%(:]`` or a space, and
 #: to its last letter or digit (psql's ``db=>`` and ``db->``: ``db``).  A
 #: prompt that starts with a number or a bracket (``[501] $``, ``0 $``,
-#: ``12:05 $``) starts with a count, not a name.
-_NAME = re.compile(r"[^\W\d_](?:[^\s#>$%(:\]]{0,63}[^\W_])?")
+#: ``12:05 $``) starts with a count, not a name; so does what follows the
+#: name in brackets or after a dot (``web1[1]$``, ``sw1.3>``: a status, a
+#: command counter).
+_NAME = re.compile(r"[^\W\d_](?:[^\s#>$%(:\]\[{]{0,63}[^\W_])?")
+_COUNTER = re.compile(r"\.\d+\Z")
 _NUMBER = re.compile(r"\d+")
+
+
+def _name_span(line: str) -> tuple[int, int] | None:
+    """Where the leading name of a prompt's ``line`` stands (``_NAME``)."""
+    m = _NAME.match(line)
+    if m is None:
+        return None
+    counter = _COUNTER.search(m.group())
+    return m.start(), m.end() - (len(counter.group()) if counter else 0)
+
+
+def _name(line: str) -> str | None:
+    span = _name_span(line)
+    return None if span is None else line[span[0] : span[1]]
 
 
 def _line(prompt: str) -> str:
@@ -104,7 +121,8 @@ def _line(prompt: str) -> str:
     mode's ``config-if-1``) but in its leading name and its ``user@host``,
     where it tells hosts apart (``web1``, ``web2``)."""
     line = str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
-    kept = [m.span() for m in (_NAME.match(line), _USER_HOST.search(line)) if m is not None]
+    host = _USER_HOST.search(line)
+    kept = [span for span in (_name_span(line), host and host.span()) if span is not None]
     shown, at = [], 0
     for start, end in sorted(kept):
         start = max(start, at)  # (the two may overlap: ``alice@web1``)

@@ -45,6 +45,10 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         # last status): the answers were shifted by one.
         ("dumb", "[\\!]u@h:\\W\\$ ", "echo hi", EARLY),
         ("dumb", "[$?]u@h:~\\$ ", "echo hi; false", EARLY),
+        # ... after the host's name, in brackets or after a dot (bash's
+        # command counter): it counted as part of the name, another host.
+        ("dumb", "web1[$?]\\$ ", "echo hi; false", EARLY),
+        ("dumb", "sw1.\\#> ", "echo hi", EARLY),
         # An output line alike in its first few characters (root@): the same.
         ("dumb", "root@web1:~# ", "echo hi", EARLY.replace("router>", "root@db1:~# ")),
         # ... or the prompt of another host with a number in its name: the
@@ -67,6 +71,8 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         "xterm",
         "history-number",
         "status",
+        "status-after-name",
+        "counter-after-name",
         "alike-line",
         "other-host-line",
         "other-host-name",
