@@ -69,11 +69,6 @@ class PromptState:
     echoes: bool = False
     #: The prompt before the last unlike one (see ``moved``), as received.
     previous: str = ""
-    #: The answer being read may hold the rest of an early one, which no echo
-    #: told apart: ``moved`` is kept for the next answer (``_stale``) ...
-    doubt: bool = False
-    #: ... which it was kept for (and is kept no longer).
-    doubted: bool = False
     #: ``execute`` has read its answer's prompt and waits a moment for what
     #: may follow it (``_stale``): cancelled now, it owes no prompt.
     waiting: bool = False

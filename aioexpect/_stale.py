@@ -10,8 +10,8 @@ twice, too: by the terminal, as the command was typed while the earlier one
 still ran, and again by the line editor after the prompt.  Without an echo
 after that prompt (a shell with no line editor), which output is whose
 cannot be told: a warning says the answer may be mixed, and nothing is
-dropped; with no output after that prompt yet (the command slower than
-``STALE_WAIT``), the next answer is looked at the same way, once.  An
+dropped (nor is anything said if the output after that prompt comes
+later than ``STALE_WAIT``: a slow command).  An
 execute that gave up (timed out, cancelled) before any of its answer came
 leaves that answer to the next one, which catches up with it the same way
 (``late_answer``).
@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from . import _output
 from ._ansi import strip_ansi
 from ._match import Match
 from ._prompt_read import (
@@ -182,9 +181,10 @@ def _no_echo(
     within ``STALE_WAIT``.  Output after that prompt, in the answer or right
     after it, means the answer may be the early one's rest: a warning, and
     the next ``execute`` reads to the prompt after that output first.  Which
-    output is whose, only the echo could tell.  Output in the answer alone
-    (the next command slower than ``STALE_WAIT``) may be that rest too: the
-    look is kept for the next answer, once, where that output shows."""
+    output is whose, only the echo could tell.  (Output in the answer alone
+    may be that rest too, the next command slower than ``STALE_WAIT``; but
+    it is also what a return to a first shell with a message looks like,
+    ``echo logout; exit``: no warning.)"""
     raw, prompt, after = seen
     previous = state.previous
     if _output_in(command, after):
@@ -192,8 +192,6 @@ def _no_echo(
         state.synced, state.late = False, True
     elif _prompt_then_output(raw, previous):
         _report_mixed(session, command, raw + prompt + after)
-    elif not state.doubted and strip_ansi(raw[_output.echo_end(raw, command) :]).strip():
-        state.doubt = True
 
 
 async def late_answer(
@@ -225,11 +223,7 @@ async def late_answer(
 
 def note_prompt(state: PromptState, before: str) -> None:
     """After an answer: whether its prompt is unlike ``before``, the one in
-    front of it (``PromptState.moved``); unless the answer left a doubt
-    (``_no_echo``): then the next answer is looked at as this one was."""
-    state.doubted, state.doubt = state.doubt, False
-    if state.doubted:
-        return
+    front of it (``PromptState.moved``)."""
     state.moved = unrelated(before, state.prompt_text)
     if state.moved:
         state.previous = before
