@@ -89,7 +89,7 @@ def unrelated(before: str, after: str) -> bool:
 _USER_HOST = re.compile(r"(?:[^\s@:\[\](){}<>#$%]{1,64}@){1,4}[\w.-]{1,64}")
 #: A prompt's leading word, where devices and shells put the host's name
 #: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``alice@web1:~$``): from a
-#: letter at the line's start to the first of ``#>$%(:]`` or a space, and
+#: letter at the line's start to the first of ``#>$%(:[]{`` or a space, and
 #: to its last letter or digit (psql's ``db=>`` and ``db->``: ``db``).  A
 #: prompt that starts with a number or a bracket (``[501] $``, ``0 $``,
 #: ``12:05 $``) starts with a count, not a name; so does what follows the
