@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 from typing import Any
 
-__all__ = ["Decoder", "check_codec"]
+__all__ = ["Decoder", "Encoder", "check_codec"]
 
 
 def check_codec(encoding: str | None, errors: str) -> None:
@@ -41,6 +41,30 @@ def _decodes_as_it_comes(encoding: str, errors: str) -> bool:
         return bool(decoder.decode("a\n".encode(encoding)) == "a\n")
     except (LookupError, UnicodeError):
         return False
+
+
+class Encoder:
+    """What ``send`` writes for ``data``: str encoded, bytes-like copied.
+
+    One incremental encoder serves the session's life, so that a codec that
+    starts its text with a byte order mark (utf-16, utf-32, utf-8-sig) writes
+    it once, before the first text sent, where the peer's decoder looks for
+    it; encoding each send alone put one before every send, which the peer
+    read as a U+FEFF in its input.  Each send still ends the codec's shift
+    state (iso2022), as encoding it alone did.
+    """
+
+    __slots__ = ("_encode",)
+
+    def __init__(self, encoding: str | None) -> None:
+        self._encode: Any = codecs.getincrementalencoder(encoding or "utf-8")().encode
+
+    def encode(self, data: Any) -> bytes:
+        if isinstance(data, str):
+            return bytes(self._encode(data, True))
+        if isinstance(data, bytes | bytearray | memoryview):
+            return bytes(data)
+        raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
 
 
 class Decoder:

@@ -109,15 +109,6 @@ def secret_line(text: Any, linesep: str) -> Any:
     return line
 
 
-def to_bytes(data: Any, encoding: str | None) -> bytes:
-    """What ``send`` writes for ``data``: a str encoded, bytes-like copied."""
-    if isinstance(data, str):
-        return data.encode(encoding or "utf-8")
-    if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
-    raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
-
-
 def check_size(rows: Any, cols: Any) -> None:
     """``ValueError`` unless both are ints a terminal takes (1 to 65535)."""
     if not valid_size(rows, cols):

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from . import _login, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
-from ._decode import Decoder
+from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError, ConnectionLostError, ExpectError
 from ._match import EOF, Match
@@ -95,6 +95,7 @@ class Session:
         self.max_buffer = max_buffer
         self.log = _log.getChild(f"session{self.id}")
         self._decoder = Decoder(encoding, codec_errors)
+        self._encoder = Encoder(encoding)  # (one for the session: a BOM once)
         self._empty: Any = b"" if encoding is None else ""
         self._ansi = AnsiStripper(self._empty) if strip_ansi else None
         self._buffer = Buffer(self._empty)
@@ -261,7 +262,7 @@ class Session:
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
-        raw = _options.to_bytes(data, self.encoding)
+        raw = self._encoder.encode(data)
         self._pending_line = _options.check_line_limit(
             self._pending_line, raw, self.transport.canonical_line_limit
         )

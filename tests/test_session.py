@@ -877,6 +877,35 @@ async def test_a_str_secret_is_masked_inside_a_longer_text_of_a_bom_or_stateful_
     assert escape(inside) not in caplog.text and "********" in caplog.text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig", "iso2022_jp"])
+async def test_a_codec_s_byte_order_mark_is_written_once_not_before_every_send(encoding):
+    # Each send was encoded alone: utf-16, utf-32 and utf-8-sig put a byte
+    # order mark before every one, which the peer read as a U+FEFF inside
+    # its input ('ab\ufeffcd\n').  The mark now comes once, first; a
+    # stateful codec still ends each send in its initial state.
+    pieces = ["ab", "日本", "cd"]
+    async with opened(encoding=encoding, timeout=2) as (s, peer):
+        await s.send(pieces[0])
+        await s.send(pieces[1])
+        await s.sendline(pieces[2])
+        await s.sendeof()
+        wire = b""
+        while chunk := await peer.read():
+            wire += chunk
+    assert wire.decode(encoding) == "ab日本cd\n"
+    script = (
+        "import sys; data = sys.stdin.buffer.read(); "
+        f"sys.stdout.buffer.write(ascii(data.decode({encoding!r})).encode({encoding!r}))"
+    )
+    async with aioexpect.spawn(
+        sys.executable, ["-c", script], pty=False, encoding=encoding, timeout=10
+    ) as s:
+        for piece in pieces:
+            await s.send(piece)
+        await s.sendeof()
+        assert await s.read_all() == ascii("ab日本cd")
+
+
 @pytest.mark.parametrize(
     ("encoding", "secret", "text"),
     [
