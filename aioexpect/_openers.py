@@ -122,12 +122,10 @@ def spawn(
         raise TypeError("args must be a sequence of strings, not a single string")
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
-    command = os.fspath(command)
+    command = _no_nul("command", os.fspath(command))
     argv = [_argument(i, a) for i, a in enumerate(args)]
-    cwd_ = None if cwd is None else os.fspath(cwd)
-    env_ = None if env is None else dict(env)
-    if env_ is not None and not all(isinstance(x, str) for kv in env_.items() for x in kv):
-        raise TypeError(f"env must map str to str, not {env!r}")
+    cwd_ = None if cwd is None else _no_nul("cwd", os.fspath(cwd))
+    env_ = None if env is None else _environment(env)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
@@ -291,6 +289,29 @@ _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeo
 _SPAWN_TIMEOUT_HINT = "takes timeout= (for every wait), not connect_timeout="
 
 
+def _no_nul(what: str, text: Any) -> Any:
+    """``text``, unless it holds a NUL: a ``ValueError`` naming ``what`` now
+    (it was Python's bare "embedded null byte" when the opener was awaited).
+    The value is not shown: it may be a password."""
+    if isinstance(text, str | bytes) and ("\0" if isinstance(text, str) else b"\0") in text:
+        raise ValueError(f"{what} holds a NUL character, which no program can be given")
+    return text
+
+
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    """``spawn``'s ``env``, checked now rather than when the opener is
+    awaited (Python's bare "embedded null byte" or "illegal environment
+    variable name")."""
+    env_ = dict(env)
+    if not all(isinstance(x, str) for kv in env_.items() for x in kv):
+        raise TypeError(f"env must map str to str, not {env!r}")
+    for name, value in env_.items():
+        if "=" in name or "\0" in name:
+            raise ValueError(f"env name {name!r} holds '=' or a NUL, which no name can hold")
+        _no_nul(f"env[{name!r}]", value)
+    return env_
+
+
 def _argument(index: int, arg: object) -> str:
     """One of ``spawn``'s ``args``: a str, or a path.  Anything else was
     turned into its ``str`` (``b'hi'`` reached the program as ``"b'hi'"``);
@@ -300,9 +321,7 @@ def _argument(index: int, arg: object) -> str:
         arg = os.fspath(arg)
     if not isinstance(arg, str):
         raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
-    if "\0" in arg:
-        raise ValueError(f"args[{index}] holds a NUL character, which no program can be given")
-    return arg
+    return str(_no_nul(f"args[{index}]", arg))
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:

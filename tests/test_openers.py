@@ -245,6 +245,19 @@ def test_spawn_argument_checks():
     with pytest.raises(ValueError, match=r"args\[0\] holds a NUL") as nul:
         aioexpect.spawn("echo", ["pass\0word"])
     assert "pass" not in str(nul.value)
+    # ... and so did one in the command, the directory or the environment
+    # (a '=' in a name: 'illegal environment variable name'), when awaited.
+    for opener, named in [
+        (lambda: aioexpect.spawn("ec\0ho"), "command holds a NUL"),
+        (lambda: aioexpect.spawn("pwd", cwd="/t\0mp"), "cwd holds a NUL"),
+        (lambda: aioexpect.spawn("env", env={"PW": "pass\0word"}), r"env\['PW'\] holds a NUL"),
+        (lambda: aioexpect.spawn("env", env={"A=B": "x"}), "env name 'A=B' holds '='"),
+        (lambda: aioexpect.spawn("env", env={"A\0": "x"}), "env name 'A.x00' holds"),
+        (lambda: aioexpect.connect("spawn:env", env={"PW": "pass\0word"}), "env.'PW'. holds"),
+    ]:
+        with pytest.raises(ValueError, match=named) as nul:
+            opener()
+        assert "pass" not in str(nul.value)
     with pytest.raises(TypeError, match="env must map str to str"):
         aioexpect.spawn("ls", env={"A": 1})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="echo must be True or False, not 'no'"):
