@@ -122,9 +122,9 @@ def spawn(
         raise TypeError("args must be a sequence of strings, not a single string")
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
-    command = _no_nul("command", os.fspath(command))
+    command = _no_nul("command", os.fsdecode(command))
     argv = [_argument(i, a) for i, a in enumerate(args)]
-    cwd_ = None if cwd is None else _no_nul("cwd", os.fspath(cwd))
+    cwd_ = None if cwd is None else _no_nul("cwd", os.fsdecode(cwd))
     env_ = None if env is None else _environment(env)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -289,11 +289,11 @@ _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeo
 _SPAWN_TIMEOUT_HINT = "takes timeout= (for every wait), not connect_timeout="
 
 
-def _no_nul(what: str, text: Any) -> Any:
+def _no_nul(what: str, text: str) -> str:
     """``text``, unless it holds a NUL: a ``ValueError`` naming ``what`` now
     (it was Python's bare "embedded null byte" when the opener was awaited).
     The value is not shown: it may be a password."""
-    if isinstance(text, str | bytes) and ("\0" if isinstance(text, str) else b"\0") in text:
+    if "\0" in text:
         raise ValueError(f"{what} holds a NUL character, which no program can be given")
     return text
 
@@ -321,7 +321,7 @@ def _argument(index: int, arg: object) -> str:
         arg = os.fspath(arg)
     if not isinstance(arg, str):
         raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
-    return str(_no_nul(f"args[{index}]", arg))
+    return _no_nul(f"args[{index}]", arg)
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:

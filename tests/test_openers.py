@@ -275,6 +275,12 @@ def test_spawn_argument_checks():
         aioexpect.spawn("ls", stderr=-3)
 
 
+async def test_a_command_and_cwd_given_as_bytes_still_run():
+    # Checking them for a NUL must not refuse the bytes form os.fspath takes.
+    async with aioexpect.spawn(b"pwd", cwd=b"/", pty=False, timeout=10) as s:  # type: ignore[arg-type]
+        assert await s.read_all() == "/\n"
+
+
 def test_an_opener_never_awaited_creates_no_coroutine():
     # Nothing runs and nothing warns ("coroutine was never awaited") until used.
     aioexpect.spawn("true")
