@@ -112,7 +112,7 @@ async def _dialog(
         "failure": patterns_of(session, "login_failure_patterns"),
     }
     doubted: str | None = None  # a question asked again, with more after it
-    since = 0  # (how much of ``seen`` came before that)
+    since, doubt_end = 0, 0.0  # (how much of ``seen`` came before; see DOUBT_TIME)
     while True:
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
@@ -129,7 +129,9 @@ async def _dialog(
                 m = await expect_named(session, patterns, deadline, what, "".join(seen))
             else:
                 earlier = "".join(seen)
-                m = await _expect_while_output(session, patterns, deadline, what, earlier, since)
+                m = await _expect_while_output(
+                    session, patterns, deadline, what, earlier, since, doubt_end
+                )
         except (ExpectTimeout, ExpectEOF) as exc:
             if doubted is None:
                 raise
@@ -153,6 +155,9 @@ async def _dialog(
                 if on_a_new_line and doubted is None:
                     doubted = _refusal(kind, sent, username, password)
                     since = sum(map(len, seen))
+                    # (from the first time: a question asked again and again
+                    # must not start the count of seconds again each time)
+                    doubt_end = asyncio.get_running_loop().time() + DOUBT_TIME
                 continue
         shown = session.buffer if kind in stuck else ""
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
@@ -197,6 +202,7 @@ async def _expect_while_output(
     what: str,
     earlier: str,
     since: int,
+    end: float,
 ) -> Match:
     """``expect_named``, but ``ExpectTimeout`` once no output has come for
     ``QUESTION_WAIT``, not only at the deadline: after a question asked again
@@ -204,11 +210,10 @@ async def _expect_while_output(
     line), but a silent peer must not hold a call without a time-out; nor
     one that goes on talking: past ``DOUBT_LINES`` lines or ``DOUBT_CHARS``
     characters since the question (``earlier[since:]`` and what is
-    buffered), after ``DOUBT_TIME`` seconds, the same."""
+    buffered), once the loop's clock has passed ``end``, the same."""
     lines, chars = earlier.count("\n", since), len(earlier) - since
     counted = 0  # (of the buffer, which only grows here)
     clock = asyncio.get_running_loop().time
-    end = clock() + DOUBT_TIME
     while True:
         new = session._buffer.tail_from(counted)
         counted += len(new)

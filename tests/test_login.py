@@ -516,12 +516,22 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
 
 
 @pytest.mark.parametrize(
-    "line", ["%LINK-3-UPDOWN: Gi0/1 up\r\n", "." * 16384], ids=["log-lines", "no-line-end"]
+    ("line", "pause"),
+    [
+        ("%LINK-3-UPDOWN: Gi0/1 up\r\n", 0),
+        ("." * 16384, 0),
+        ("%LINK-3-UPDOWN: Gi0/1 up\r\n" * 20 + "Password: ", 0.3),
+    ],
+    ids=["log-lines", "no-line-end", "asked-again-and-again"],
 )
-async def test_a_question_asked_again_then_endless_output_is_a_rejection(line: str) -> None:
+async def test_a_question_asked_again_then_endless_output_is_a_rejection(
+    line: str, pause: float
+) -> None:
     # After the password asked again and a message, a console that goes on
     # printing (its log lines, or a line with no end) with no pause of two
-    # seconds held login(timeout=None) for ever.
+    # seconds held login(timeout=None) for ever; and so did one that asks
+    # the question again now and then, which started the count of five
+    # seconds before the cap (DOUBT_TIME) again each time.
     ours, peer = memory_pair()
 
     async def play() -> None:
@@ -533,7 +543,7 @@ async def test_a_question_asked_again_then_endless_output_is_a_rejection(line: s
         await peer.write(b"\r\n% Password: timeout expired!\r\n")
         while True:
             await peer.write(line.encode())
-            await asyncio.sleep(0)
+            await asyncio.sleep(pause)
 
     task = asyncio.ensure_future(play())
     try:
