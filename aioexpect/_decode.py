@@ -8,6 +8,8 @@ arrives; ``flush()`` at end-of-file releases (or replaces, per
 from __future__ import annotations
 
 import codecs
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["Decoder", "Encoder", "check_codec"]
@@ -51,20 +53,38 @@ class Encoder:
     it once, before the first text sent, where the peer's decoder looks for
     it; encoding each send alone put one before every send, which the peer
     read as a U+FEFF in its input.  Each send still ends the codec's shift
-    state (iso2022), as encoding it alone did.
+    state (iso2022), as encoding it alone did.  A codec with no incremental
+    encoder encodes each send alone, as before.
     """
 
-    __slots__ = ("_encode",)
+    __slots__ = ("_encoder", "_encoding")
 
     def __init__(self, encoding: str | None) -> None:
-        self._encode: Any = codecs.getincrementalencoder(encoding or "utf-8")().encode
+        self._encoding = encoding or "utf-8"
+        factory = codecs.lookup(self._encoding).incrementalencoder
+        self._encoder: Any = None if factory is None else factory()
 
-    def encode(self, data: Any) -> bytes:
-        if isinstance(data, str):
-            return bytes(self._encode(data, True))
+    @contextlib.contextmanager
+    def encoding(self, data: Any) -> Iterator[bytes]:
+        """The bytes for ``data``; a send refused (a character the codec
+        cannot encode, or what the ``with`` block raises: a line too long)
+        leaves the encoder as it was: an iso2022 send refused halfway left
+        it shifted, and the next send's first characters were garbled; a
+        first utf-16 send refused took the byte order mark with it."""
         if isinstance(data, bytes | bytearray | memoryview):
-            return bytes(data)
-        raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
+            yield bytes(data)
+            return
+        if not isinstance(data, str):
+            raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
+        if self._encoder is None:
+            yield data.encode(self._encoding)
+            return
+        state = self._encoder.getstate()
+        try:
+            yield bytes(self._encoder.encode(data, True))
+        except BaseException:
+            self._encoder.setstate(state)
+            raise
 
 
 class Decoder:

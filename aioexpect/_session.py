@@ -262,10 +262,9 @@ class Session:
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
-        raw = self._encoder.encode(data)
-        self._pending_line = _options.check_line_limit(
-            self._pending_line, raw, self.transport.canonical_line_limit
-        )
+        with self._encoder.encoding(data) as raw:  # (what is refused leaves no trace)
+            limit = self.transport.canonical_line_limit
+            self._pending_line = _options.check_line_limit(self._pending_line, raw, limit)
         if self._redactor.armed:  # (the records, joined, must not show a secret either)
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):

@@ -906,6 +906,24 @@ async def test_a_codec_s_byte_order_mark_is_written_once_not_before_every_send(e
         assert await s.read_all() == ascii("ab日本cd")
 
 
+@pytest.mark.parametrize("encoding", ["iso2022_jp", "hz", "utf-16"])
+async def test_a_send_refused_by_its_codec_leaves_the_next_send_whole(encoding):
+    # One encoder serves the session (68ed937): a send refused halfway left
+    # iso2022_jp or hz shifted, and the next send lost its shift sequence
+    # (the peer read 'K\\' for '本'); a first utf-16 send refused took the
+    # byte order mark with it.
+    async with opened(encoding=encoding, timeout=2) as (s, peer):
+        with pytest.raises(UnicodeEncodeError):
+            await s.send("日本\udcff")
+        await s.sendline("本")
+        await s.sendeof()
+        wire = b""
+        while chunk := await peer.read():
+            wire += chunk
+    assert wire.decode(encoding) == "本\n"
+    assert wire == "本\n".encode(encoding)
+
+
 @pytest.mark.parametrize(
     ("encoding", "secret", "text"),
     [
