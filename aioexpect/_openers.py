@@ -122,9 +122,9 @@ def spawn(
         raise TypeError("args must be a sequence of strings, not a single string")
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
-    command = _no_nul("command", os.fsdecode(command))
+    command = _passable("command", os.fsdecode(command))
     argv = [_argument(i, a) for i, a in enumerate(args)]
-    cwd_ = None if cwd is None else _no_nul("cwd", os.fsdecode(cwd))
+    cwd_ = None if cwd is None else _passable("cwd", os.fsdecode(cwd))
     env_ = None if env is None else _environment(env)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -289,12 +289,18 @@ _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeo
 _SPAWN_TIMEOUT_HINT = "takes timeout= (for every wait), not connect_timeout="
 
 
-def _no_nul(what: str, text: str) -> str:
-    """``text``, unless it holds a NUL: a ``ValueError`` naming ``what`` now
-    (it was Python's bare "embedded null byte" when the opener was awaited).
-    The value is not shown: it may be a password."""
+def _passable(what: str, text: str) -> str:
+    """``text``, unless no program can be given it (a NUL, or a lone
+    surrogate the file system encoding cannot take): a ``ValueError`` naming
+    ``what`` now, where Python's bare "embedded null byte" or
+    ``UnicodeEncodeError`` came when the opener was awaited.  The value is
+    not shown: it may be a password."""
     if "\0" in text:
         raise ValueError(f"{what} holds a NUL character, which no program can be given")
+    try:  # (a lone surrogate: a bare UnicodeEncodeError, holding the value, when awaited)
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} cannot be encoded for the file system") from None
     return text
 
 
@@ -303,12 +309,15 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
     awaited (Python's bare "embedded null byte" or "illegal environment
     variable name")."""
     env_ = dict(env)
-    if not all(isinstance(x, str) for kv in env_.items() for x in kv):
-        raise TypeError(f"env must map str to str, not {env!r}")
     for name, value in env_.items():
+        if not isinstance(name, str):  # (never the mapping: it may hold passwords)
+            raise TypeError(f"env must map str to str, not {type(name).__name__} names")
+        if not isinstance(value, str):
+            raise TypeError(f"env must map str to str: env[{name!r}] is {type(value).__name__}")
         if "=" in name or "\0" in name:
             raise ValueError(f"env name {name!r} holds '=' or a NUL, which no name can hold")
-        _no_nul(f"env[{name!r}]", value)
+        _passable(f"env name {name!r}", name)
+        _passable(f"env[{name!r}]", value)
     return env_
 
 
@@ -321,7 +330,7 @@ def _argument(index: int, arg: object) -> str:
         arg = os.fspath(arg)
     if not isinstance(arg, str):
         raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
-    return _no_nul(f"args[{index}]", arg)
+    return _passable(f"args[{index}]", arg)
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:

@@ -254,12 +254,23 @@ def test_spawn_argument_checks():
         (lambda: aioexpect.spawn("env", env={"A=B": "x"}), "env name 'A=B' holds '='"),
         (lambda: aioexpect.spawn("env", env={"A\0": "x"}), "env name 'A.x00' holds"),
         (lambda: aioexpect.connect("spawn:env", env={"PW": "pass\0word"}), "env.'PW'. holds"),
+        # A lone surrogate: a bare UnicodeEncodeError holding the value, when awaited.
+        (lambda: aioexpect.spawn("echo", ["-n", "pass\ud800"]), r"args\[1\] cannot be encoded"),
+        (lambda: aioexpect.spawn("env", env={"PW": "pass\ud800"}), r"env\['PW'\] cannot be"),
+        (lambda: aioexpect.spawn("ec\ud800ho"), "command cannot be encoded"),
     ]:
         with pytest.raises(ValueError, match=named) as nul:
             opener()
         assert "pass" not in str(nul.value)
     with pytest.raises(TypeError, match="env must map str to str"):
         aioexpect.spawn("ls", env={"A": 1})  # type: ignore[dict-item]
+    # The message showed the whole mapping, the other values with it.
+    with pytest.raises(TypeError, match=r"env\['PGPORT'\] is int") as wrong:
+        aioexpect.spawn("psql", env={"PGPASSWORD": "hunter2", "PGPORT": 5432})  # type: ignore[dict-item]
+    assert "hunter2" not in str(wrong.value)
+    with pytest.raises(TypeError, match="not bytes names") as wrong:
+        aioexpect.spawn("psql", env={"PGPASSWORD": "hunter2", b"X": "y"})  # type: ignore[dict-item]
+    assert "hunter2" not in str(wrong.value)
     with pytest.raises(TypeError, match="echo must be True or False, not 'no'"):
         aioexpect.spawn("ls", echo="no")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="pty must be True or False, not 0"):
