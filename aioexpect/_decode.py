@@ -25,15 +25,32 @@ def check_codec(encoding: str | None, errors: str) -> None:
         if not getattr(info, "_is_text_encoding", True):  # rot13, hex, base64, zlib...
             raise ValueError(f"{encoding!r} is not a text encoding (bytes to str)")
     try:
-        codecs.lookup_error(errors)
+        handler = codecs.lookup_error(errors)
     except LookupError:
         raise ValueError(f"unknown codec_errors handler {errors!r}") from None
+    if not _handles_decoding(handler):
+        # (xmlcharrefreplace, namereplace: the first byte that did not
+        # decode ended the session with a TypeError from inside the codec)
+        raise ValueError(f"codec_errors={errors!r} is for encoding only, not for decoding")
     if encoding is not None and not _decodes_as_it_comes(encoding, errors):
         # (idna holds all up to a dot, and takes no handler but "strict": the
         # session's output never came, and close() raised a bare UnicodeError)
         raise ValueError(
             f"{encoding!r} with codec_errors={errors!r} cannot decode output as it arrives"
         )
+
+
+def _handles_decoding(handler: Any) -> bool:
+    """Whether an error handler takes a byte that does not decode: it
+    replaces it, or gives up (as ``strict`` does, which stops reading)."""
+    error = UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+    try:
+        result = handler(error)
+    except UnicodeDecodeError:
+        return True
+    except Exception:
+        return False
+    return isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], str)
 
 
 def _decodes_as_it_comes(encoding: str, errors: str) -> bool:
@@ -106,14 +123,28 @@ class Decoder:
             self._generic = codecs.getincrementaldecoder(encoding)(errors).decode
 
     def decode(self, data: bytes | memoryview) -> Any:
-        """The text ``data`` completes.  With ``errors="strict"``, a
-        ``UnicodeDecodeError`` whose ``valid`` attribute is the text before
-        the bad bytes (which must not be lost with them)."""
+        """The text ``data`` completes.  With ``errors="strict"`` (or a
+        handler that gives up), a ``UnicodeDecodeError`` whose ``valid``
+        attribute is the text before the bad bytes (which must not be lost
+        with them), and ``handler`` the handler's name."""
         try:
             return self._decode(data)
         except UnicodeDecodeError as exc:
-            exc.valid = codecs.decode(exc.object[: exc.start], exc.encoding)  # type: ignore[attr-defined]
+            exc.valid = self._before(exc)  # type: ignore[attr-defined]
+            exc.handler = self._errors  # type: ignore[attr-defined]
             raise
+
+    def _before(self, exc: UnicodeDecodeError) -> str:
+        """The text of the bytes before ``exc``'s, decoded as the session
+        decodes (a handler that gave up, such as surrogateescape in the
+        middle of a utf-32 unit, may have handled bytes before them; decoded
+        strictly, those raised again, and the line before was lost)."""
+        data = exc.object[: exc.start]
+        while True:
+            try:
+                return codecs.decode(data, exc.encoding, self._errors)
+            except UnicodeDecodeError as again:  # (the unit cut at the end)
+                data = data[: min(again.start, len(data) - 1)]
 
     def _decode(self, data: bytes | memoryview) -> Any:
         if self.bytes_mode:

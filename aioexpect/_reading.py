@@ -358,7 +358,8 @@ def _log_failure(what: str, exc: Exception) -> None:
     """Bytes that do not decode under ``codec_errors="strict"`` are the
     peer's doing, not a bug: one warning line, no traceback."""
     if isinstance(exc, UnicodeDecodeError):
-        _log.warning("%s: %s (codec_errors='strict'): reading stopped", what, exc)
+        handler = getattr(exc, "handler", "strict")
+        _log.warning("%s: %s (codec_errors=%r): reading stopped", what, exc, handler)
     else:
         _log.error("%s", what, exc_info=exc)
 
@@ -374,8 +375,9 @@ def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostErro
     """The error for a wait that ended with the connection (or, under
     ``codec_errors="strict"``, with bytes that do not decode)."""
     if isinstance(error, UnicodeDecodeError):
+        handler = getattr(error, "handler", "strict")
         message = (
-            "reading stopped at bytes that do not decode (codec_errors='strict') "
+            f"reading stopped at bytes that do not decode (codec_errors={handler!r}) "
             f"while waiting for {wanted}: {error}"
         )
     else:

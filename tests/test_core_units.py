@@ -62,6 +62,11 @@ def test_decoder_bytes_mode_and_bad_codecs():
         Decoder("nope")
     with pytest.raises(ValueError, match="codec_errors"):
         Decoder("utf-8", "nope")
+    # Handlers for encoding only: the first byte that did not decode ended
+    # the session with a TypeError from inside the codec.
+    for handler in ("xmlcharrefreplace", "namereplace"):
+        with pytest.raises(ValueError, match=f"codec_errors='{handler}' is for encoding only"):
+            Decoder("utf-8", handler)
 
 
 def test_strip_ansi_whole():

@@ -151,6 +151,20 @@ async def test_strict_decoding_of_held_back_data_is_reported_with_nothing_lost()
             await s.read_some()
 
 
+async def test_a_handler_that_gives_up_keeps_the_text_before_and_is_named():
+    # surrogateescape in a utf-32 unit whose bytes are not all >= 0x80 gives
+    # up part-way: the text before was decoded strictly again, which raised
+    # a second error; an AttributeError ended reading, the line before was
+    # lost, and the message said codec_errors='strict'.
+    async with opened(encoding="utf-32", codec_errors="surrogateescape", timeout=5) as (s, peer):
+        await peer.write("one\n".encode("utf-32"))
+        assert (await s.expect("one\n")).before == ""
+        await peer.write("line kept\n".encode("utf-32-le") + b"\xff\xfe\x80 bad\n")
+        assert (await s.expect("line kept\n")).before == ""
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='surrogateescape'"):
+            await s.expect("bad")
+
+
 @pytest.mark.parametrize("reader", ["read_all", "read_some", "lines", "expect_eof"])
 async def test_strict_decoding_is_never_taken_for_the_end(reader):
     """The child goes on after the bad byte: a reader must not return as if
