@@ -111,7 +111,10 @@ def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> Syntax
     try:
         # One statement, as Python's REPL compiles it: a block pasted with no
         # blank line before the next statement is its error, at that line.
-        compile(source, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        # Ended by a line end, as typed: without one, an error at the very
+        # end of the text ('1 +', 'lambda') is at column 0, and has no caret.
+        single = source + "\n"
+        compile(single, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as typed:
         return typed
     except Exception:  # a NUL in the text, too deep to compile: keep aioconsole's

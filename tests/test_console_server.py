@@ -286,6 +286,29 @@ async def test_a_block_pasted_with_the_next_statement_is_its_error_at_that_line(
         assert out.endswith("SyntaxError: invalid syntax\n") and "aioconsole" not in out, out
 
 
+@pytest.mark.parametrize(
+    ("lines", "shown", "offset"),
+    [
+        ("1 +", "line 1\n    1 +\n       ^\n", 4),
+        ("lambda", "line 1\n    lambda\n          ^\n", 7),
+        ("def f(x):\n    return x +", "line 2\n    return x +\n              ^\n", 15),
+        ("if 1:\n  pass\nelif", "line 3\n    elif\n        ^\n", 5),
+    ],
+)
+async def test_an_error_at_the_end_of_what_was_typed_has_its_caret(
+    lines: str, shown: str, offset: int
+) -> None:
+    # As python3 -i: the caret after the text.  The typed text was compiled
+    # with no line end after it, which put such an error at column 0, with
+    # no caret (and sys.last_value.offset 0).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(lines.encode() + b"\n")
+        out = re.sub(r'"<console [^"]*>"', '"<console>"', (await c.prompt()).decode())
+        assert out.endswith(f'File "<console>", {shown}SyntaxError: invalid syntax\n'), out
+        assert await c.run("import sys; sys.last_value.offset") == f"{offset}\n"
+
+
 async def test_yield_in_a_lambda_is_refused_with_words_that_are_true() -> None:
     # aioconsole refuses a yield in a lambda (python3 -i takes it); the note
     # said the statement ran inside a function, where a yield is allowed.
