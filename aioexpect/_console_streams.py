@@ -45,8 +45,7 @@ class Lines:
     """A TCP or UNIX client's input as the console reads it: bytes that are
     not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
     than the stream's limit is skipped with a note, where either would end
-    the client.  A line ending in CR LF ends in LF: a ``\r`` left at the end
-    of a block's line made aioconsole take the block for complete."""
+    the client.  A line ending in CR LF ends in LF (see ``_lf_ended``)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
@@ -61,9 +60,7 @@ class Lines:
             await self._skip_line()
             self._writer.write(b"aioexpect console: line too long, ignored\n")
             return b"\n"
-        if line.endswith(b"\r\n"):  # (telnet, nc -C: a block's lines end so too)
-            line = line[:-2] + b"\n"
-        return line.decode("utf-8", "replace").encode("utf-8")
+        return _lf_ended(line).decode("utf-8", "replace").encode("utf-8")
 
     async def _skip_line(self) -> None:
         while True:
@@ -79,6 +76,15 @@ class Lines:
         return await self._reader.read(n)
 
 
+def _lf_ended(line: bytes) -> bytes:
+    """``line`` with its CR LF end as LF.  Clients that end lines so (telnet,
+    nc -C, a script written on Windows sent by ``ssh -T``) could not type a
+    block: the ``\r`` left at the end of its first body line made aioconsole
+    take the block for complete, and the next body line was an
+    IndentationError."""
+    return line[:-2] + b"\n" if line.endswith(b"\r\n") else line
+
+
 class SSHInput:
     """An asyncssh process's input (text, line-edited) as a bytes reader.
 
@@ -87,10 +93,15 @@ class SSHInput:
     callback of ``watching()`` while one is set.  So does the client's end:
     its channel closed, not merely its input ended (``ssh host < script``
     waits for the output of its last statement).
+
+    Without a terminal (``ssh -T``), a line ending in CR LF ends in LF, as
+    over TCP (see ``_lf_ended``).  With one, asyncssh's line editor makes
+    the lines, and takes CR and LF alike for Enter, as a pty does.
     """
 
     def __init__(self, process: Any) -> None:
         self._process = process
+        self._raw_lines = process.term_type is None  # no line editor: lines as sent
         self._items: collections.deque[Any] = collections.deque()  # bytes, _BREAK; b"": the end
         self._ready = asyncio.Event()  # items arrived
         self._room = asyncio.Event()  # read-ahead below READ_AHEAD
@@ -131,7 +142,7 @@ class SSHInput:
                 line, rest = line.split(b"\n", 1)
                 line += b"\n"
                 self._push_back(bytes(rest))
-        return bytes(line)
+        return _lf_ended(bytes(line)) if self._raw_lines else bytes(line)
 
     async def read(self, n: int = -1) -> bytes:
         item = await self._next(limit=None if n < 0 else n)

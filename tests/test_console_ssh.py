@@ -225,6 +225,21 @@ async def test_input_that_ends_lets_the_last_statement_finish(keys: Keys) -> Non
             assert await s.wait() == 0
 
 
+async def test_a_block_sent_with_crlf_line_ends_without_a_terminal_goes_on_to_its_end(
+    keys: Keys,
+) -> None:
+    # ssh -T host < a script written on Windows: as over TCP before 76fc3f1,
+    # the block ran after its first body line (its \r left at its end), and
+    # the next was an IndentationError.
+    async with ssh_console(keys) as server, console_connection(keys, server.port) as conn:
+        process = await conn.create_process(encoding=None)  # no term_type: no terminal
+        process.stdin.write(b"if True:\r\n    y = 5\r\n    z = 6\r\n\r\ny, z\r\n")
+        process.stdin.write_eof()
+        async with asyncio.timeout(LIMIT):
+            out = await process.stdout.read()
+    assert out.endswith(b">>> ... ... ... >>> (5, 6)\n>>> \n"), out  # (\n: input ended)
+
+
 async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:
     async with ssh_console(keys) as server, ssh_client(keys, server.port) as s:
         await s.expect_exact(">>> ")
