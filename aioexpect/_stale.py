@@ -88,15 +88,24 @@ def unrelated(before: str, after: str) -> bool:
 #: (``:~``, `` /etc]``).
 _USER_HOST = re.compile(r"(?:[^\s@:\[\](){}<>#$%]{1,64}@){1,4}[\w.-]{1,64}")
 #: A prompt's leading word, where devices and shells put the host's name
-#: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``alice@web1:~$``): from a
-#: letter at the line's start to the first of ``#>$%(:[]{`` or a space, and
+#: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``admin[web1]$``,
+#: ``alice@web1:~$``): from a letter at the line's start to the first of
+#: ``#>$%(:``, a closing bracket or a space, or to a number in brackets, and
 #: to its last letter or digit (psql's ``db=>`` and ``db->``: ``db``).  A
 #: prompt that starts with a number or a bracket (``[501] $``, ``0 $``,
 #: ``12:05 $``) starts with a count, not a name; so does what follows the
-#: name in brackets or after a dot (``web1[1]$``, ``sw1.3>``: a status, a
-#: command counter).
-_NAME = re.compile(r"[^\W\d_](?:[^\s#>$%(:\]\[{]{0,63}[^\W_])?")
+#: name in brackets holding no letter (``web1[1]$``, ``web1{0}$``,
+#: ``web1[12:05]$``: a status, a time) or after a dot (``sw1.3>``: a command
+#: counter, ``_COUNTER``).  Brackets holding letters (or a dot:
+#: ``admin[10.0.0.5]``) are part of the name: another host's there is
+#: another host.
+_STATUS = r"\[[\d :/,-]+\]|\{[\d :/,-]+\}|<[\d :/,-]+>"
+_NAME = re.compile(rf"[^\W\d_](?:(?:(?!{_STATUS})[^\s#>$%(:)\]}}]){{0,63}}[^\W_])?")
+#: A command counter at the end of a name (``sw1.3``), unless the name ends
+#: in dotted numbers (``vm-10.0.0.5``: an address, whose last number tells
+#: hosts apart).
 _COUNTER = re.compile(r"\.\d+\Z")
+_ADDRESS = re.compile(r"\d\.\d+\.\d+\Z")
 _NUMBER = re.compile(r"\d+")
 
 
@@ -106,7 +115,9 @@ def _name_span(line: str) -> tuple[int, int] | None:
     if m is None:
         return None
     counter = _COUNTER.search(m.group())
-    return m.start(), m.end() - (len(counter.group()) if counter else 0)
+    if counter is None or _ADDRESS.search(m.group()):
+        return m.span()
+    return m.start(), m.end() - len(counter.group())
 
 
 def _name(line: str) -> str | None:
