@@ -88,19 +88,18 @@ def unrelated(before: str, after: str) -> bool:
 #: (``:~``, `` /etc]``).
 _USER_HOST = re.compile(r"(?:[^\s@:\[\](){}<>#$%]{1,64}@){1,4}[\w.-]{1,64}")
 #: A prompt's leading word, where devices and shells put the host's name
-#: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``admin[web1]$``,
-#: ``alice@web1:~$``): from a letter at the line's start to the first of
-#: ``#>$%(:``, a closing bracket or a space, or to a number in brackets, and
-#: to its last letter or digit (psql's ``db=>`` and ``db->``: ``db``).  A
-#: prompt that starts with a number or a bracket (``[501] $``, ``0 $``,
-#: ``12:05 $``) starts with a count, not a name; so does what follows the
-#: name in brackets holding no letter (``web1[1]$``, ``web1{0}$``,
-#: ``web1[12:05]$``: a status, a time) or after a dot (``sw1.3>``: a command
-#: counter, ``_COUNTER``).  Brackets holding letters (or a dot:
-#: ``admin[10.0.0.5]``) are part of the name: another host's there is
-#: another host.
-_STATUS = r"\[[\d :/,-]+\]|\{[\d :/,-]+\}|<[\d :/,-]+>"
-_NAME = re.compile(rf"[^\W\d_](?:(?:(?!{_STATUS})[^\s#>$%(:)\]}}]){{0,63}}[^\W_])?")
+#: (``core1#``, ``r1(config-if-1)#``, ``web1$``, ``alice@web1:~$``): from a
+#: letter at the line's start to the first of ``#>$%:``, a bracket or a
+#: space, and to its last letter or digit (psql's ``db=>`` and ``db->``:
+#: ``db``).  A prompt that starts with a number or a bracket (``[501] $``,
+#: ``0 $``, ``12:05 $``) starts with a count, not a name; so does what
+#: follows the name after a dot (``sw1.3>``: a command counter,
+#: ``_COUNTER``).  What follows it in brackets may be a status, a time, a
+#: history number or a directory (``web1[1]$``, ``web1[!42]$``,
+#: ``web1[tmp]$``), which change on the same host; a host there
+#: (``admin[web1]$``) cannot be told from them, and counts as the same
+#: (a silent shift there costs less than one everywhere else).
+_NAME = re.compile(r"[^\W\d_](?:[^\s#>$%(:)\]\[{}<]{0,63}[^\W_])?")
 #: A command counter at the end of a name (``sw1.3``), unless the name ends
 #: in dotted numbers (``vm-10.0.0.5``: an address, whose last number tells
 #: hosts apart).

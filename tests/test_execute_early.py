@@ -59,11 +59,14 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         ("dumb", "host1$ ", "echo hi", EARLY.replace("router>", "host2$ ")),
         ("dumb", "a+b@c:~$ ", "echo hi", EARLY.replace("router>", "x+b@c:~$ ")),
         ("dumb", "a@b.c@web1:~$ ", "echo hi", EARLY.replace("router>", "a@b.c@web2:~$ ")),
-        # ... whose name differs inside brackets after a name, or in a last
-        # number of an address (e66e61b took a bracket and a final .N for a
-        # status and a counter): the same.
-        ("dumb", "admin[web1]\\$ ", "echo hi", EARLY.replace("router>", "admin[web2]$ ")),
+        # ... whose name differs in a last number of an address (e66e61b
+        # took a final .N for a counter): the same.
         ("dumb", "vm-10.0.0.5\\$ ", "echo hi", EARLY.replace("router>", "vm-10.0.0.6$ ")),
+        # A directory or a marked history number in brackets after the name
+        # (f3ac086 took brackets holding letters for part of the name): our
+        # prompt after the rest looked like another host's, no warning.
+        ("dumb", "web1[\\W]\\$ ", "echo hi", f"cd /tmp; {EARLY}"),
+        ("dumb", "web1[!\\!]\\$ ", "echo hi", EARLY),
         # A bare '$ ' (one character: it shares no start with any other):
         # the answers were shifted by one, with no warning.
         ("dumb", "$ ", "echo hi", EARLY),
@@ -83,8 +86,9 @@ def dropped(caplog: pytest.LogCaptureFixture) -> list[str]:
         "other-host-name",
         "other-user-plus",
         "other-host-qualified-user",
-        "other-host-in-brackets",
         "other-host-address-in-name",
+        "directory-in-brackets",
+        "history-number-in-brackets",
         "bare",
         "early-cd",
     ],
