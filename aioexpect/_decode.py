@@ -120,37 +120,51 @@ class Decoder:
         self._pending = b""  # UTF-8: the start of a character split across chunks
         self._generic: Any = None
         if encoding is not None and codecs.lookup(encoding).name != "utf-8":
-            self._generic = codecs.getincrementaldecoder(encoding)(errors).decode
+            self._generic = codecs.getincrementaldecoder(encoding)(errors)
 
     def decode(self, data: bytes | memoryview) -> Any:
         """The text ``data`` completes.  With ``errors="strict"`` (or a
         handler that gives up), a ``UnicodeDecodeError`` whose ``valid``
         attribute is the text before the bad bytes (which must not be lost
         with them), and ``handler`` the handler's name."""
+        if self._generic is not None:
+            chunk = data if type(data) is bytes else bytes(data)
+            state = self._generic.getstate()
+            try:
+                return self._generic.decode(chunk)
+            except UnicodeDecodeError as exc:
+                self._stopped(exc, self._before(state, chunk))
+                raise
         try:
             return self._decode(data)
         except UnicodeDecodeError as exc:
-            exc.valid = self._before(exc)  # type: ignore[attr-defined]
-            exc.handler = self._errors  # type: ignore[attr-defined]
+            self._stopped(exc, codecs.utf_8_decode(exc.object[: exc.start], self._errors)[0])
             raise
 
-    def _before(self, exc: UnicodeDecodeError) -> str:
-        """The text of the bytes before ``exc``'s, decoded as the session
-        decodes (a handler that gave up, such as surrogateescape in the
-        middle of a utf-32 unit, may have handled bytes before them; decoded
-        strictly, those raised again, and the line before was lost)."""
-        data = exc.object[: exc.start]
-        while True:
+    def _stopped(self, exc: UnicodeDecodeError, valid: Any) -> None:
+        exc.valid = valid  # type: ignore[attr-defined]
+        exc.handler = self._errors  # type: ignore[attr-defined]
+
+    def _before(self, state: Any, chunk: bytes) -> str:
+        """The text of ``chunk`` before the bytes that stopped decoding, as
+        the session's decoder makes it from ``state``, a byte at a time:
+        decoding the bytes again alone lost its state (the byte order mark
+        seen, an iso2022 shift), and the codec's own name for the error
+        (cp1252's is charmap: latin-1) garbled the text, or was no name at
+        all (unicodeescape: a LookupError)."""
+        decoder = type(self._generic)(self._errors)
+        decoder.setstate(state)
+        text = []
+        for at in range(len(chunk)):
             try:
-                return codecs.decode(data, exc.encoding, self._errors)
-            except UnicodeDecodeError as again:  # (the unit cut at the end)
-                data = data[: min(again.start, len(data) - 1)]
+                text.append(decoder.decode(chunk[at : at + 1]))
+            except UnicodeDecodeError:
+                break
+        return "".join(text)
 
     def _decode(self, data: bytes | memoryview) -> Any:
         if self.bytes_mode:
             return bytes(data)
-        if self._generic is not None:
-            return self._generic(data if type(data) is bytes else bytes(data))
         # UTF-8 (the common case): decode straight from the caller's buffer;
         # only an incomplete last character is copied and held back.
         if self._pending:
@@ -167,9 +181,9 @@ class Decoder:
             return b""
         try:
             if self._generic is not None:
-                return self._generic(b"", True)
+                return self._generic.decode(b"", True)
             pending, self._pending = self._pending, b""
             return codecs.utf_8_decode(pending, self._errors, True)[0]
         except UnicodeDecodeError as exc:
-            exc.valid = ""  # type: ignore[attr-defined]
+            self._stopped(exc, "")
             raise

@@ -165,6 +165,43 @@ async def test_a_handler_that_gives_up_keeps_the_text_before_and_is_named():
             await s.expect("bad")
 
 
+@pytest.mark.parametrize(
+    ("encoding", "pieces", "kept"),
+    [
+        ("cp1252", ["price: 5 € \u2013 ok\n".encode("cp1252") + b"\x81"], "price: 5 € \u2013 ok\n"),
+        ("iso2022_jp", [b"x\x1b$B", b"K\\\x1b(B\n\xff"], "x本\n"),  # shifted a chunk before
+        (
+            "utf-16",
+            ["ok\n".encode("utf-16") + b"\x00\xdc!\x00"],
+            "ok\n",
+        ),  # the mark, then a bad unit
+        ("unicode_escape", [b"line kept\\n then \\x4g"], "line kept\n then "),
+    ],
+    ids=["cp1252", "iso2022_jp", "utf-16", "unicode_escape"],
+)
+async def test_the_text_before_a_bad_byte_is_kept_as_the_session_decodes_it(encoding, pieces, kept):
+    # It was decoded again alone, by the codec's name for the error: cp1252's
+    # is charmap (latin-1: '€' became '\x80'), the shift of an earlier chunk
+    # and the byte order mark seen were lost ('xK\\', '\ufeffok'), and
+    # 'unicodeescape' is no name at all (a LookupError lost the line).
+    async with opened(encoding=encoding, codec_errors="strict", timeout=5) as (s, peer):
+        for piece in pieces:
+            await peer.write(piece)
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
+            await s.expect("never")
+        assert s.buffer == kept
+
+
+async def test_a_handler_that_gives_up_at_the_end_of_the_output_is_named():
+    # The stop at the end of the output (an odd last byte) said 'strict'.
+    async with opened(encoding="utf-16", codec_errors="surrogateescape", timeout=5) as (s, peer):
+        await peer.write("ok\n".encode("utf-16") + b"A")
+        await peer.close()
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='surrogateescape'"):
+            await s.expect("never")
+        assert s.buffer == "ok\n"
+
+
 @pytest.mark.parametrize("reader", ["read_all", "read_some", "lines", "expect_eof"])
 async def test_strict_decoding_is_never_taken_for_the_end(reader):
     """The child goes on after the bad byte: a reader must not return as if
