@@ -55,7 +55,7 @@ class Lines:
         try:
             line = await self._reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as exc:  # the end, maybe after a last line
-            line = exc.partial
+            line = _ended(exc.partial)
         except asyncio.LimitOverrunError:
             await self._skip_line()
             self._writer.write(b"aioexpect console: line too long, ignored\n")
@@ -74,6 +74,13 @@ class Lines:
 
     async def read(self, n: int = -1) -> bytes:
         return await self._reader.read(n)
+
+
+def _ended(partial: bytes) -> bytes:
+    """The last line of a client's input, which its end cut short, with a
+    line end: without one, aioconsole dropped it (``python3 -i`` runs it;
+    ``printf 'y = 5\ny' | python3 -i`` shows 5)."""
+    return partial + b"\n" if partial and not partial.endswith(b"\n") else partial
 
 
 def _lf_ended(line: bytes) -> bytes:
@@ -136,6 +143,7 @@ class SSHInput:
                     self._process.channel.clear_input()
                 raise Interrupted
             if not item:
+                line = bytearray(_ended(bytes(line)))
                 break
             line += item
             if b"\n" in line[:-1]:  # more than one line arrived: keep the rest

@@ -274,6 +274,16 @@ async def test_a_block_typed_with_crlf_line_ends_goes_on_to_its_end() -> None:
         assert await c.run("y, z") == "(5, 6)\n"
 
 
+async def test_a_last_line_with_no_line_end_runs() -> None:
+    # The input ended with no line end after its last statement: it was
+    # dropped, where python3 -i runs it (printf 'y = 5\ny' | python3 -i).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"y = 5\r\nprint('last', y)")
+        c.writer.write_eof()
+        assert "last 5\n" in (await c.rest()).decode()
+
+
 async def test_a_block_pasted_with_the_next_statement_is_its_error_at_that_line() -> None:
     # As python3 -i: 'invalid syntax' at the line after the block.  The
     # typed text was checked as a module (where it compiles), and the

@@ -240,6 +240,19 @@ async def test_a_block_sent_with_crlf_line_ends_without_a_terminal_goes_on_to_it
     assert out.endswith(b">>> ... ... ... >>> (5, 6)\n>>> \n"), out  # (\n: input ended)
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\n"])
+async def test_a_last_line_with_no_line_end_runs_without_a_terminal(keys: Keys, end: str) -> None:
+    # The input ended with no line end after its last statement: it was
+    # dropped, where python3 -i runs it.
+    async with ssh_console(keys) as server, console_connection(keys, server.port) as conn:
+        process = await conn.create_process(encoding=None)
+        process.stdin.write(f"y = 5{end}print('last', y)".encode())
+        process.stdin.write_eof()
+        async with asyncio.timeout(LIMIT):
+            out = await process.stdout.read()
+    assert b"last 5\n" in out, out
+
+
 async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:
     async with ssh_console(keys) as server, ssh_client(keys, server.port) as s:
         await s.expect_exact(">>> ")
