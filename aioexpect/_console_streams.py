@@ -143,14 +143,14 @@ class SSHInput:
                     self._process.channel.clear_input()
                 raise Interrupted
             if not item:
-                line = bytearray(_ended(bytes(line)))
                 break
             line += item
             if b"\n" in line[:-1]:  # more than one line arrived: keep the rest
                 line, rest = line.split(b"\n", 1)
                 line += b"\n"
                 self._push_back(bytes(rest))
-        return _lf_ended(bytes(line)) if self._raw_lines else bytes(line)
+        data = _ended(bytes(line))  # (the end may have cut the last line short)
+        return _lf_ended(data) if self._raw_lines else data
 
     async def read(self, n: int = -1) -> bytes:
         item = await self._next(limit=None if n < 0 else n)

@@ -314,8 +314,8 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
             raise TypeError(f"env must map str to str, not {type(name).__name__} names")
         if not isinstance(value, str):
             raise TypeError(f"env must map str to str: env[{name!r}] is {type(value).__name__}")
-        if "=" in name or "\0" in name:
-            raise ValueError(f"env name {name!r} holds '=' or a NUL, which no name can hold")
+        if "=" in name:
+            raise ValueError(f"env name {name!r} holds '=', which no name can hold")
         _passable(f"env name {name!r}", name)
         _passable(f"env[{name!r}]", value)
     return env_
