@@ -132,8 +132,11 @@ class Redactor:
         for needle in self._needles(text):
             at = text.find(needle)
             while at >= 0:
-                spans.append((at, at + len(needle)))
-                at = text.find(needle, at + 1)
+                end = _run_end(text, needle, at)
+                spans.append((at, end))
+                # (the next one that starts before the run's last one ends
+                # inside the run: it adds nothing)
+                at = text.find(needle, max(at + 1, end - len(needle) + 1))
         spans.sort()
         merged: list[tuple[int, int]] = []
         for start, end in spans:
@@ -204,6 +207,34 @@ _TAIL_REACH = 1 << 16
 #: in parts, rather than being held, and searched again, whole.  Every feed
 #: searches what is held again, so this bounds the cost of a small read.
 _HOLD_REACH = 1 << 9
+
+
+def _period(needle: Any) -> int:
+    """The smallest shift at which ``needle`` occurs again in itself
+    (``len(needle)`` if none does)."""
+    for shift in range(1, len(needle)):
+        if needle.startswith(needle[shift:]):
+            return shift
+    return len(needle)
+
+
+def _run_end(text: Any, needle: Any, at: int) -> int:
+    """The end of the run of ``needle`` found at ``at``, each one a period
+    after the one before (``xxxx`` in a long run of ``x``; ``hunter2``
+    over and over): found in long strides, as one stretch, rather than
+    one occurrence at a time, which cost ``len(needle)`` per character in
+    a run of a periodic secret."""
+    size = len(needle)
+    period = _period(needle)
+    unit = needle[size - period :]  # (what each next occurrence adds)
+    end, stride, growing = at + size, 1, True
+    while stride:  # (strides doubling while they fit, then halving)
+        fits = text.startswith(unit * stride, end)
+        if fits:
+            end += period * stride
+        growing = growing and fits
+        stride = stride * 2 if growing else stride // 2
+    return end
 
 
 def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:

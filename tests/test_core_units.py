@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from aioexpect._ansi import AnsiStripper, strip_ansi
@@ -180,6 +182,40 @@ def test_a_long_run_of_secrets_goes_out_masked_as_it_comes(secret):
     run = secret * 20_000 + " end"
     shown = r.tail(run, 200)  # (looked for within a bounded reach: a shorter tail)
     assert shown.endswith(" end") and set(shown[:-4]) <= {"*"}
+
+
+def _every_occurrence(text, needles):
+    """The stretches secrets cover, found the plain way: every occurrence."""
+    spans = sorted(
+        (at, at + len(needle))
+        for needle in needles
+        for at in range(len(text) - len(needle) + 1)
+        if text.startswith(needle, at)
+    )
+    merged = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def test_runs_of_periodic_secrets_cover_what_every_occurrence_covers():
+    # A run of a periodic secret ('x' * 300 in a run of x) is found in long
+    # strides, not one occurrence at a time; seeded random secrets built
+    # from repeats, and texts from the same letters, cover alike.
+    rng = random.Random(1)
+    for _ in range(3000):
+        letters = rng.choice(["ab", "abc", "a", "xy1"])
+        r = Redactor()
+        for _ in range(rng.randint(1, 3)):
+            unit = "".join(rng.choice(letters) for _ in range(rng.randint(1, 4)))
+            r.add((unit * 4)[: rng.randint(1, 12)])
+        text = "".join(rng.choice(letters + "z") for _ in range(rng.randint(0, 60)))
+        for form in (text, text.encode()):
+            want = _every_occurrence(form, r._needles(form))
+            assert r.stretches(form) == want, (r._secrets, text)
 
 
 @pytest.mark.parametrize("encoding", [None, "utf-8", "latin-1"])
