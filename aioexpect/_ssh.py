@@ -328,12 +328,34 @@ def _resolve_known_hosts(known_hosts: Any, host: str, port: int) -> Any:
     return known_hosts
 
 
+class _KnownHosts(asyncssh.SSHKnownHosts):
+    """A known hosts file that also honours an ``@revoked [host]:port``
+    line when no trusted key is named for that port.  asyncssh then looks
+    the host up without its port and keeps only what that finds: the key
+    revoked for the port came back "not trusted", with the advice to add
+    it."""
+
+    def match(self, host: str, addr: str, port: int | None) -> Any:
+        found = super().match(host, addr, port)
+        exact = getattr(self, "_match", None)  # (asyncssh's lookup for one port)
+        if not port or exact is None:
+            return found
+        for_port = exact(host, addr, port)
+        # (revoked keys, certificates and subjects: the 3rd, 5th and 7th)
+        return tuple(
+            [*mine, *(x for x in theirs if x not in mine)] if i in (2, 4, 6) else mine
+            for i, (mine, theirs) in enumerate(zip(found, for_port, strict=False))
+        )
+
+
 def _read_known_hosts(path: str, host: str, port: int) -> Any:
     """The file, parsed here, so that a line asyncssh cannot read is a
     ``HostKeyError`` naming the file, not a bare ``ValueError``."""
     try:
-        return asyncssh.read_known_hosts(path)
-    except ValueError as exc:
+        known = _KnownHosts()
+        known.load(Path(path).expanduser().read_text(encoding="utf-8"))
+        return known
+    except ValueError as exc:  # (a line it cannot read; also bytes not UTF-8)
         raise HostKeyError(
             f"cannot check the SSH host key of {peer_name(host, port)}: {path}: {exc}",
             host=host,

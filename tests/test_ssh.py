@@ -513,6 +513,24 @@ async def test_a_revoked_host_key_is_named_revoked_not_unknown(tmp_path: Path) -
         assert server.auth_users == [] and server.passwords_seen == 0
 
 
+async def test_a_key_revoked_for_its_port_alone_is_named_revoked(tmp_path: Path) -> None:
+    # With no trusted key named for the port, asyncssh looked the host up
+    # without its port, and the @revoked line for the port was lost: the
+    # compromised key came back "not trusted ... add it to known_hosts".
+    async with ssh_server() as server:
+        revoked = tmp_path / "known_hosts"
+        revoked.write_text(
+            f"@revoked [127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+            f"127.0.0.1 {OTHER_HOST_KEY.export_public_key().decode()}"
+        )
+        for lines in (revoked.read_text(), revoked.read_text().splitlines()[0]):
+            revoked.write_text(lines)
+            with pytest.raises(aioexpect.HostKeyError, match="is REVOKED") as info:
+                await connect(server, known_hosts=str(revoked))
+            assert "add it to known_hosts" not in str(info.value)
+        assert server.auth_users == [] and server.passwords_seen == 0
+
+
 async def test_known_hosts_none_turns_checking_off_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
