@@ -178,6 +178,10 @@ def connect_ssh(
     """
     _options.check_peer(host, port)
     _options.check_credentials(username, password)
+    if username and not username.isascii():  # (an ASCII one always passes)
+        from . import _ssh
+
+        _ssh.check_username(username)
     _options.check_key_files(client_keys, known_hosts)
     if term_type is not None and not isinstance(term_type, str):
         raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
@@ -451,8 +455,15 @@ def split_command(line: str) -> list[str]:
 
 def parse_url(url: str) -> SplitResult:
     """``urlsplit``, with a clear ``ValueError`` (password masked) for a bad
-    port, and for a user name or password holding an unencoded ``/``, ``?``
+    port, a control character, and for a user name or password holding an unencoded ``/``, ``?``
     or ``#``, which ``urlsplit`` would take for the end of the host."""
+    if any(c < " " or c == "\x7f" for c in url):
+        # (urlsplit deletes a tab or line end anywhere: another password
+        # than the one given would be tried, or another host dialled)
+        raise ValueError(
+            f"URL {redact_url(url)!r} holds a control character (a tab, a line end...): "
+            "no host, user name or password can hold one"
+        )
     _, sep, rest = url.partition("://")
     if sep and any(c in rest.rpartition("@")[0] for c in "/?#"):
         raise ValueError(

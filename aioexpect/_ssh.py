@@ -398,6 +398,19 @@ def _connect_options(
     return options
 
 
+def check_username(username: str) -> None:
+    """``ValueError`` for a user name that SSH cannot send: asyncssh prepares
+    it as SASLprep (RFC 4013) says, and refused one (a private-use
+    character, right-to-left letters mixed with others) from inside
+    ``asyncssh.connect``, with its own exception."""
+    try:
+        asyncssh.saslprep.saslprep(username)
+    except asyncssh.saslprep.SASLPrepError as exc:
+        raise ValueError(
+            f"username {username!r} cannot be sent over SSH: {exc} (SASLprep, RFC 4013)"
+        ) from None
+
+
 async def open_ssh(
     host: str,
     port: int,
@@ -451,7 +464,8 @@ async def open_ssh(
         if password and password in str(exc):  # the server said it: not in a traceback
             raise error from None
         raise error from exc
-    except (UnicodeError, asyncssh.config.ConfigParseError) as exc:  # a bad name; ~/.ssh/config
+    # (a bad name; ~/.ssh/config, and a User there that SSH cannot send)
+    except (UnicodeError, asyncssh.config.ConfigParseError, asyncssh.saslprep.SASLPrepError) as exc:
         raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
 

@@ -60,6 +60,11 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("ssh://u:s3cret#x@host", ValueError, "percent-encode"),
         ("telnet://u:s3/cret@host:23", ValueError, "percent-encode"),
         ("ssh://u:s3cret?@host", ValueError, "percent-encode"),
+        # urlsplit deletes a tab or line end anywhere: another password than
+        # the one given was tried, or another host dialled.
+        ("ssh://u:s3c\tret@127.0.0.1:22", ValueError, "holds a control character"),
+        ("telnet://u:s3cret@127.0.\n0.1", ValueError, "holds a control character"),
+        ("ssh://u:s3cret@host\r", ValueError, "holds a control character"),
     ],
 )
 def test_bad_urls_are_value_errors(url, error, text):
@@ -108,6 +113,19 @@ def test_network_openers_check_their_arguments_before_connecting():
             opener("127.0.0.1", 0)
         with pytest.raises(TypeError, match="host must be"):
             opener("", 22)
+        # (a NUL was the resolver's bare ValueError, once awaited)
+        for host in ("h\x00st", "127.0.0.1\n", "h\tst"):
+            with pytest.raises(ValueError, match="host must not hold control"):
+                opener(host, 22)
+    with pytest.raises(ValueError, match="host must not hold control"):
+        aioexpect.connect("telnet://h%00st:2323")
+    # SSH sends a user name as SASLprep (RFC 4013) prepares it: one it
+    # refuses was asyncssh's own exception, from inside connect, once awaited.
+    for name in ("admin\u05d0", "u\ue000", "u\udc80"):
+        with pytest.raises(ValueError, match=r"cannot be sent over SSH.*SASLprep"):
+            aioexpect.connect_ssh("127.0.0.1", 1, username=name)
+    aioexpect.connect_ssh("127.0.0.1", 1, username="jos\u00e9")  # (prepared: taken)
+    aioexpect.connect_telnet("127.0.0.1", 1, username="admin\u05d0")  # (telnet: bytes)
     with pytest.raises(TypeError, match=r"connect_ssh\(\) got unexpected .*timout"):
         aioexpect.connect_ssh("127.0.0.1", 1, timout=3)
     aioexpect.connect_ssh("127.0.0.1", 1, keepalive_interval=5)  # asyncssh's own: taken

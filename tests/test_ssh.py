@@ -726,3 +726,17 @@ async def test_a_server_that_hangs_up_during_the_handshake_is_explained() -> Non
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_user_name_from_ssh_config_that_ssh_cannot_send_is_a_connect_error(
+    tmp_path: Path,
+) -> None:
+    # Checked when connect_ssh() is called if given; one from ~/.ssh/config
+    # (or config=) reached asyncssh's SASLprep and came out as its own error.
+    config = tmp_path / "config"
+    config.write_text("Host 127.0.0.1\n    User admin\ue000\n", encoding="utf-8")
+    async with ssh_server() as server:
+        with pytest.raises(aioexpect.ConnectError, match="Prohibited character") as info:
+            await connect(server, username=None, config=[str(config)])
+        assert info.value.port == server.port
+        assert server.auth_users == []
