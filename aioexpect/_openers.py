@@ -474,6 +474,10 @@ def parse_url(url: str) -> SplitResult:
         parts = urlsplit(url)
     except ValueError as exc:  # "Invalid IPv6 URL", and the like: name the URL
         raise ValueError(f"bad URL {redact_url(url)!r}: {exc}") from None
+    before, bracket, rest = parts.netloc.rpartition("@")[2].partition("[")
+    if bracket and (before or rest.partition("]")[2][:1] not in ("", ":")):
+        # (urlsplit dials the address in brackets and drops what is around it)
+        raise ValueError(f"bad URL {redact_url(url)!r}: text around the [address] is not :port")
     try:
         if parts.port == 0:
             raise ValueError("port 0 names no service")

@@ -65,6 +65,10 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("ssh://u:s3c\tret@127.0.0.1:22", ValueError, "holds a control character"),
         ("telnet://u:s3cret@127.0.\n0.1", ValueError, "holds a control character"),
         ("ssh://u:s3cret@host\r", ValueError, "holds a control character"),
+        # urlsplit dials the address in brackets and drops what is around it
+        ("ssh://u:s3cret@[::1]x", ValueError, r"text around the \[address\]"),
+        ("ssh://u:s3cret@x[::1]:22", ValueError, r"text around the \[address\]"),
+        ("telnet://u:s3cret@[::1]x:23", ValueError, r"text around the \[address\]"),
     ],
 )
 def test_bad_urls_are_value_errors(url, error, text):
