@@ -29,7 +29,7 @@ import aioconsole
 from ._console_streams import Interrupted, unsent
 from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
-from ._interact import bridge, following_size, terminal_size
+from ._interact import bridge, check_escape, following_size, terminal_size
 from ._reading import SINK_HIGH, sink_caught_up
 from ._session import Session, live_sessions
 
@@ -327,8 +327,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         """Hand ``session`` (or its id) to this console's user until the escape
         character (default Ctrl-]), then give it back to the program."""
         target = _find_session(session)
-        if not isinstance(escape_character, str) or not escape_character:
-            raise ValueError(f"escape_character must be a non-empty str, not {escape_character!r}")
+        if escape_character is None:  # (the console's user would have no way back)
+            raise TypeError("escape_character must be one character (a key) for attach()")
+        check_escape(escape_character)
         if target._sink is not None:
             raise BusyError(f"session #{target.id} is already attached")
         name = _key_name(escape_character)

@@ -137,18 +137,25 @@ async def _send(session: Session, data: bytes) -> bool:
     return True
 
 
+def check_escape(escape_character: Any) -> None:
+    """``TypeError``/``ValueError`` unless ``escape_character`` is one
+    character: a key, which the bridge finds in any one read (several would
+    be found only when they come in one)."""
+    if not isinstance(escape_character, str):
+        kind = type(escape_character).__name__
+        raise TypeError(f"escape_character must be a str or None, not {kind}")
+    if not escape_character:
+        raise ValueError("escape_character must not be empty (None: no escape character)")
+    if len(escape_character) != 1:
+        raise ValueError(
+            f"escape_character must be one character (a key), not {escape_character!r}"
+        )
+
+
 async def interact_terminal(session: Session, escape_character: Any) -> None:
     """``Session.interact``: the process's stdin/stdout, raw mode on a tty."""
     if escape_character is not None:
-        if not isinstance(escape_character, str):
-            kind = type(escape_character).__name__
-            raise TypeError(f"escape_character must be a str or None, not {kind}")
-        if not escape_character:
-            raise ValueError("escape_character must not be empty (None: no escape character)")
-        if len(escape_character) != 1:
-            raise ValueError(
-                f"escape_character must be one character (a key), not {escape_character!r}"
-            )
+        check_escape(escape_character)
     fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
     busy = _in_interact.get(fd_in)
     if busy is not None:

@@ -669,6 +669,23 @@ async def test_attach_refuses_a_bad_target() -> None:
         assert "TypeError" in await c.run("await attach('cat')")
 
 
+async def test_attach_takes_one_key_to_detach_as_interact_does() -> None:
+    # 'ab' was taken, and typing a then b never detached (the escape was
+    # found only within one read): the console's user had no way back.
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        console(locals={"cat": cat}) as server,
+        connected(server) as c,
+    ):
+        await c.prompt()
+        out = await c.run("await attach(cat, escape_character='ab')")
+        assert "ValueError: escape_character must be one character (a key), not 'ab'" in out
+        assert "TypeError" in await c.run("await attach(cat, escape_character=None)")
+        assert cat.info()["state"] == "open"
+        await cat.sendline("still mine")
+        await cat.expect_exact("still mine\r\nstill mine\r\n")
+
+
 async def test_close_with_clients_connected_shows_no_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
