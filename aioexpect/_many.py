@@ -260,17 +260,37 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def log_names(plans: Iterable[_Plan]) -> list[str]:
     """One file name per plan: ``host_port.log`` (``spawn_command.log``), made
-    unique with ``-2``, ``-3``... when two targets share host and port."""
-    names: list[str] = []
-    seen: dict[str, int] = {}
-    for plan in plans:
-        if plan.kind == "spawn":
-            stem = "spawn_" + _UNSAFE.sub("_", " ".join(plan.argv))[:80]
-        else:
-            stem = f"{_UNSAFE.sub('_', plan.host)}_{plan.port}"
-        count = seen[stem] = seen.get(stem, 0) + 1
-        names.append(f"{stem}.log" if count == 1 else f"{stem}-{count}.log")
+    unique with ``-2``, ``-3``... when two targets share host and port.
+
+    Unique as a file system that ignores case compares them (macOS, Windows):
+    the first target to have a name keeps it, and a suffix skips any name
+    another target has of its own or was given (``sh``, ``sh``, ``sh-2`` give
+    ``sh``, ``sh-3``, ``sh-2``): two hosts writing one file lose a transcript.
+    """
+    stems = [_log_stem(plan) for plan in plans]
+    taken = {stem.casefold() for stem in stems}  # own names, each kept by its first
+    owned: set[str] = set()
+    counts: dict[str, int] = {}  # the last suffix tried for a stem, not to retry them all
+    names = []
+    for stem in stems:
+        key = stem.casefold()
+        if key not in owned:
+            owned.add(key)
+            names.append(f"{stem}.log")
+            continue
+        count = counts.get(key, 1) + 1
+        while f"{key}-{count}" in taken:
+            count += 1
+        counts[key] = count
+        taken.add(f"{key}-{count}")
+        names.append(f"{stem}-{count}.log")
     return names
+
+
+def _log_stem(plan: _Plan) -> str:
+    if plan.kind == "spawn":
+        return "spawn_" + _UNSAFE.sub("_", " ".join(plan.argv))[:80]
+    return f"{_UNSAFE.sub('_', plan.host)}_{plan.port}"
 
 
 def _prepare_logdir(logdir: str | os.PathLike[str] | None) -> Path | None:

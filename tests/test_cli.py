@@ -427,6 +427,23 @@ def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
     assert log.name == "spawn_sh.log" and "logged-9" in log.read_text()
 
 
+def test_exec_logdir_gives_each_host_its_own_transcript_when_names_look_alike(
+    tmp_path: Path,
+) -> None:
+    """The second ``sh``'s ``-2`` would be the name of the program ``sh-2``'s."""
+    for name in ("sh", "sh-2"):
+        (tmp_path / name).symlink_to("/bin/sh")
+    targets = [f"spawn:{tmp_path}/sh", f"spawn:{tmp_path}/sh", f"spawn:{tmp_path}/sh-2"]
+    logdir = tmp_path / "logs"
+    done = cli("exec", *targets, "--logdir", str(logdir), "--json", "-c", "echo marker-$$")
+    assert done.returncode == 0, done.stderr
+    markers = [host["outputs"][0].strip() for host in json.loads(done.stdout)]
+    logs = [(logdir / name).read_text() for name in os.listdir(logdir)]
+    # each host's transcript holds its own output, alone
+    assert len(set(markers)) == 3
+    assert sorted(re.findall(r"marker-\d+", log) for log in logs) == sorted([m] for m in markers)
+
+
 @pytest.mark.parametrize("url", ["ssh://u:hunter2@127.0.0.1:1", "u:hunter2@127.0.0.1:1"])
 def test_exec_warns_about_a_password_in_a_command_line_url(url: str) -> None:
     done = cli("exec", url, "-c", "true", "--command-timeout", "5")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -115,6 +116,41 @@ def test_log_names_follow_host_and_port_and_stay_unique() -> None:
         "_1_22.log",
         "spawn_bash_--norc.log",
     ]
+
+
+@pytest.mark.parametrize(
+    ("targets", "names"),
+    [
+        # a suffix is never another target's own name, wherever that target comes
+        (["spawn:sh", "spawn:sh", "spawn:sh-2"], ["spawn_sh", "spawn_sh-3", "spawn_sh-2"]),
+        (["spawn:sh-2", "spawn:sh", "spawn:sh"], ["spawn_sh-2", "spawn_sh", "spawn_sh-3"]),
+        (["spawn:sh", "spawn:sh", "spawn:sh-2", "spawn:sh-2"],
+         ["spawn_sh", "spawn_sh-3", "spawn_sh-2", "spawn_sh-2-2"]),
+        # nor one chosen earlier
+        (["spawn:sh", "spawn:sh-2", "spawn:sh-2", "spawn:sh", "spawn:sh"],
+         ["spawn_sh", "spawn_sh-2", "spawn_sh-2-2", "spawn_sh-3", "spawn_sh-4"]),
+        # one file on a file system that ignores case (macOS, Windows)
+        (["spawn:Sh", "spawn:sh", "spawn:sh-2", "spawn:SH-3"],
+         ["spawn_Sh", "spawn_sh-4", "spawn_sh-2", "spawn_SH-3"]),
+    ],
+)  # fmt: skip
+def test_log_names_never_collide(targets: list[str], names: list[str]) -> None:
+    assert log_names([_plan(t) for t in targets]) == [name + ".log" for name in names]
+
+
+def test_log_names_are_unique_ignoring_case_in_seeded_random_inventories() -> None:
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    words = ["sh", "Sh", "sh-2", "SH-2", "sh-3", "sh-2-2", "sh-1", "sh-02"]
+    for _ in range(200):
+        targets = [f"spawn:{rng.choice(words)}" for _ in range(rng.randrange(1, 12))]
+        names = log_names([_plan(t) for t in targets])
+        assert len({n.casefold() for n in names}) == len(names), (seed, targets, names)
+        seen = set()
+        for target, name in zip(targets, names, strict=True):  # the first keeps its own name
+            if target.casefold() not in seen:
+                assert name == f"spawn_{target.removeprefix('spawn:')}.log", (seed, targets)
+            seen.add(target.casefold())
 
 
 # -- run_many: arguments ----------------------------------------------------------------
