@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib
 import importlib.util
 import logging
@@ -23,7 +22,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from ._cli_output import CheckedOutput, OutputError, Printer, Progress, masked
+from ._cli_output import (
+    CheckedOutput,
+    OutputError,
+    Printer,
+    Progress,
+    drop_what_stderr_kept,
+    masked,
+    say,
+    to_devnull,
+)
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Account, Host, Result, run_many
 from ._options import resolve_driver
@@ -181,7 +189,7 @@ def _add_console(sub: Any) -> None:
 
 def _unavailable(name: str, reason: str) -> Callable[[argparse.Namespace], int]:
     def fail(args: argparse.Namespace) -> int:
-        print(f"aioexpect {name}: not available in this installation ({reason})", file=sys.stderr)
+        say(f"aioexpect {name}: not available in this installation ({reason})")
         return 2
 
     return fail
@@ -226,6 +234,13 @@ def _positive_float(text: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``aioexpect`` and ``python -m aioexpect``; returns the exit status."""
+    try:
+        return _main(argv)
+    finally:
+        drop_what_stderr_kept()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(sys.argv[1:] if argv is None else list(argv))
     if extra and not getattr(args, "any_arguments", False):
@@ -246,15 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         if getattr(args, "program_interrupts", False):
             raise  # `run`: the program's Ctrl-C, shown; Python exits as after python3 FILE
-        print("aioexpect: interrupted", file=sys.stderr)
+        say("aioexpect: interrupted")
         return 130
     except (BrokenPipeError, OutputError) as exc:
         if isinstance(exc, OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
-            print(f"aioexpect: cannot write the output: {exc}", file=sys.stderr)
+            say(f"aioexpect: cannot write the output: {exc}")
         # `aioexpect exec ... | head`: stop quietly, and let nothing more be written
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        to_devnull(sys.stdout.fileno())
         return 1
     return int(status or 0)
 
@@ -311,7 +324,7 @@ class _UsageError(Exception):
 
 
 def _warn(message: str) -> None:
-    print(f"aioexpect: warning: {message}", file=sys.stderr)
+    say(f"aioexpect: warning: {message}")
 
 
 def _targets(args: argparse.Namespace) -> list[Host]:
@@ -375,7 +388,7 @@ def _url_password(url: str) -> bool:
 
 def _exec(args: argparse.Namespace) -> Any:
     if args.password_option is not None:
-        print(f"aioexpect exec: error: {NO_PASSWORD_OPTION}", file=sys.stderr)
+        say(f"aioexpect exec: error: {NO_PASSWORD_OPTION}")
         return 2
     try:
         for source in args.drivers_from:
@@ -385,7 +398,7 @@ def _exec(args: argparse.Namespace) -> Any:
         _check_files(args)
         hosts = _targets(args)
     except (_UsageError, ValueError) as exc:
-        print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
+        say(f"aioexpect exec: error: {masked(str(exc))}")
         return 2
     return _exec_async(args, hosts)
 
@@ -535,7 +548,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
             on_result=lambda result: printer.add(job.named(result)),
         )
     except ValueError as exc:
-        print(f"aioexpect exec: error: {masked(str(exc))}", file=sys.stderr)
+        say(f"aioexpect exec: error: {masked(str(exc))}")
         return 2
     except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown all the same
         printer.interrupted()
@@ -546,11 +559,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
     printer.finish(results)
     failed = sum(not r.ok for r in results)
     plural = "" if len(results) == 1 else "s"
-    with contextlib.suppress(OSError):  # standard error may be gone too: the status says it
-        print(
-            f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed",
-            file=sys.stderr,
-        )
+    say(f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed")
     printer.check()
     return 1 if failed else 0
 

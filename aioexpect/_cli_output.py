@@ -1,20 +1,33 @@
 """What ``aioexpect exec`` prints: each host's block in the order of the
 targets, or JSON; a progress bar on a terminal; every message with URL
-passwords masked."""
+passwords masked.  A stderr that can no longer be written (its terminal
+closed) is given up, and nothing else changes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from typing import IO
 
 from ._many import Host, Result
 from ._openers import redact_url
 
-__all__ = ["OutputError", "Printer", "Progress", "error_text", "host_label", "masked"]
+__all__ = [
+    "OutputError",
+    "Printer",
+    "Progress",
+    "drop_what_stderr_kept",
+    "error_text",
+    "host_label",
+    "masked",
+    "say",
+    "to_devnull",
+]
 
 #: A URL's password, or a ``user:password@host`` target's, in free text: up
 #: to the last ``@`` of the word, as ``redact_url`` reads a URL.
@@ -25,6 +38,36 @@ def masked(text: str) -> str:
     """``text`` with every password of a URL in it replaced by ``********``:
     a URL given where an option value belongs ends up in messages."""
     return _SECRET.sub(r"\1********\2", text)
+
+
+def say(message: str) -> None:
+    """``message`` as a line on stderr, if it can still be written there: a
+    terminal closed on a disowned job must not end the run (the results go
+    to stdout; the exit status tells the rest)."""
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr)
+
+
+def drop_what_stderr_kept() -> None:
+    """What a stderr that is gone (its terminal closed) still holds goes to
+    /dev/null, and so does what comes after: Python flushes it at exit and,
+    when that fails, exits 120 in place of our status, which says how the
+    hosts did (each write to it gave up on its own: the bar, ``say``, logging)."""
+    try:
+        sys.stderr.flush()
+    except OSError:
+        with contextlib.suppress(OSError, ValueError):  # (no descriptor behind it)
+            to_devnull(sys.stderr.fileno())
+            sys.stderr.flush()
+
+
+def to_devnull(fd: int) -> None:
+    """Descriptor ``fd`` opened on /dev/null: what is written to it is dropped."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 class OutputError(Exception):
@@ -119,9 +162,10 @@ class Printer:
         self._safely(rest)
 
     def _safely(self, write: Callable[[], None]) -> None:
-        """``write()``, unless writing failed before.  Its failure is kept for
-        ``check``: raised in run_many's callback, it would come out of its
-        task group wrapped in an exception group."""
+        """``write()`` to stdout, unless writing failed before.  Its failure
+        is kept for ``check``: raised in run_many's callback, it would come
+        out of its task group wrapped in an exception group.  (The bar on
+        stderr never fails here: it gives up drawing by itself.)"""
         if self.failed is not None:
             return
         try:
@@ -173,11 +217,16 @@ _MIN_BAR = 5
 
 
 class Progress:
-    """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``."""
+    """A one-line progress bar on a terminal: ``[####....] 3/10  ok 2  failed 1``.
+
+    A bar that can no longer be drawn (its terminal closed on a disowned job)
+    is no longer drawn, and that is all: raised, the error would end the run
+    and lose the results, which go to stdout, not here."""
 
     def __init__(self, total: int, out: IO[str]) -> None:
         self.total, self.out = total, out
         self.ok = self.failed = 0
+        self.gone = False
         self.draw()
 
     def count(self, result: Result) -> None:
@@ -188,8 +237,8 @@ class Progress:
         self.draw()
 
     def draw(self) -> None:
-        self.out.write("\r\x1b[K" + self._line(self._columns()))
-        self.out.flush()
+        if not self.gone:
+            self._write("\r\x1b[K" + self._line(self._columns()))
 
     def _line(self, columns: int) -> str:
         """The bar and the counts in fewer than ``columns`` columns (the last
@@ -220,8 +269,16 @@ class Progress:
         return drawn_on or shutil.get_terminal_size((80, 24)).columns
 
     def clear(self) -> None:
-        self.out.write("\r\x1b[K")
-        self.out.flush()
+        self._write("\r\x1b[K")
+
+    def _write(self, text: str) -> None:
+        if self.gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except OSError:  # EIO from a closed terminal, EPIPE: it will not come back
+            self.gone = True
 
 
 # -- demo ----------------------------------------------------------------------------

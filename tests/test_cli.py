@@ -522,6 +522,72 @@ def test_exec_draws_the_progress_bar_on_stderr_with_stdout_in_a_file(tmp_path: P
     assert "\x1b" not in text and "\r" not in text  # nothing of the bar in the JSON
 
 
+@pytest.mark.parametrize("mode", ["--json", "-v"])
+def test_exec_goes_on_when_the_terminal_of_its_stderr_goes_away(tmp_path: Path, mode: str) -> None:
+    """A terminal window closed on a disowned job, with the results going to
+    a file: the progress bar that can no longer be drawn stops, and the run
+    goes on; every host's result is on stdout, the status is the hosts'.
+    (-v: each log line fails too.)  Standard error is buffered, as outside
+    the tests: Python flushes it again at exit, and exits 120 if that fails."""
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    gate = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # (Linux: opening read-write never blocks)
+    later = f"spawn:sh -c 'read go < {fifo}; exec sh'"  # starts once the terminal is gone
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+    args = ["exec", "spawn:sh", later, later, "--concurrency", "1", "-c", "echo done-$$"]
+    args = [*args, "--json"] if mode == "--json" else ["-v", *args]
+    master, slave = os.openpty()
+    with open(tmp_path / "out", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aioexpect", *args], stdin=subprocess.DEVNULL, stdout=out,
+            stderr=slave, env=env, cwd=ROOT, start_new_session=True,
+        )  # fmt: skip
+    os.close(slave)
+    try:
+        shown = b""
+        while b"1/3" not in shown and select.select([master], [], [], 60)[0]:
+            try:
+                shown += os.read(master, 4096)  # until the first host is counted
+            except OSError:  # EIO: the CLI has ended
+                break
+        assert b"1/3" in shown, (shown, proc.wait(timeout=60), (tmp_path / "out").read_text())
+        os.close(master)
+        master = -1
+        os.write(gate, b"go\ngo\n")  # (sh reads a pipe a byte at a time: a line each)
+        status = proc.wait(timeout=60)
+    finally:
+        os.close(gate)
+        if master != -1:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = (tmp_path / "out").read_text()
+    if mode == "--json":
+        assert [host["ok"] for host in json.loads(text)] == [True] * 3, text
+    else:
+        assert text.count("  ok  (") == 3, text
+    assert len(set(re.findall(r"done-\d+", text))) == 3, text
+    assert status == 0, text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_exec_results_and_status_do_not_depend_on_stderr() -> None:
+    """Every write to stderr failing (ENOSPC): its warning, log lines and
+    last line are lost, and that is all."""
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}  # (as above)
+    args = ["-v", "exec", "spawn:sh", "spawn:sh -c 'exit 3'", "--json", "-c", "echo fine"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", *args, "--insecure-no-host-key-check"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=full, text=True,
+            env=env, cwd=ROOT, timeout=60, check=False,
+        )  # fmt: skip
+    hosts = json.loads(done.stdout)
+    assert [(h["ok"], h["outputs"]) for h in hosts] == [(True, ["fine\n"]), (False, [])]
+    assert done.returncode == 1  # a host failed
+
+
 def test_exec_progress_bar_fits_columns_or_the_terminal(tmp_path: Path) -> None:
     """$COLUMNS first (as shutil has it), then the width of the bar's terminal."""
     no_columns = {k: v for k, v in _env().items() if k != "COLUMNS"}
