@@ -10,7 +10,9 @@ reset), within the call's deadline; after a message, once no output (and
 no prompt) came for ``QUESTION_WAIT``, or more than a message of the day
 has (``DOUBT_LINES``).
 A username or password question it cannot answer stays buffered, and the
-prompt owed: the next ``execute`` names it instead of typing into it.
+prompt owed: the next ``execute`` names it instead of typing into it.  A
+yes/no question stays buffered too, from its line's start, for the caller
+to expect and answer.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ _PRESS_ENTER = re.compile(
 #: A yes/no question in a login dialog: the caller must answer it.
 _QUESTION = re.compile(
     r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + END
+)
+#: ... found without consuming it, from its line's start: after the error
+#: the caller expects it as the error quotes it (``Continue connecting?
+#: [yes/no]: ``), not only from its bracket.  Past ``_QUESTION_BEFORE``
+#: characters of its line (a bound: a search of the whole line made each
+#: chunk of a long line cost all of it), from its bracket.
+_QUESTION_BEFORE = 256
+_QUESTION_LINE = re.compile(
+    rf"(?:(?<![^\r\n])(?=[^\r\n]{{0,{_QUESTION_BEFORE}}}?{_QUESTION.pattern})"
+    rf"|(?={_QUESTION.pattern}))"
 )
 
 
@@ -108,7 +120,7 @@ async def _dialog(
         "user": patterns_of(session, "login_patterns"),
         "password": patterns_of(session, "password_patterns"),
         "enter": [_PRESS_ENTER],
-        "question": [_QUESTION],
+        "question": [_QUESTION_LINE],
         "failure": patterns_of(session, "login_failure_patterns"),
     }
     doubted: str | None = None  # a question asked again, with more after it
@@ -119,7 +131,8 @@ async def _dialog(
         active = [k for k in groups if k != "failure" or sent["user"] + sent["password"]]
         # A question it cannot answer (again, or without the credential) is
         # left buffered: after the error, the next execute names it rather
-        # than type into it, and send_secret() can still answer it.
+        # than type into it, and send_secret() can still answer it.  (So is
+        # a yes/no question, always: see _QUESTION_LINE.)
         stuck = {k for k in ("user", "password") if _refusal(k, sent, username, password)}
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
@@ -159,7 +172,7 @@ async def _dialog(
                     # must not start the count of seconds again each time)
                     doubt_end = asyncio.get_running_loop().time() + DOUBT_TIME
                 continue
-        shown = session.buffer if kind in stuck else ""
+        shown = session.buffer if kind in stuck or kind == "question" else ""  # (buffered)
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
         if kind == "user":

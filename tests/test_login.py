@@ -305,6 +305,57 @@ async def test_a_question_stops_the_login_at_once() -> None:
             await s.login("admin", "pw")
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [("Continue connecting? [yes/no]: ", "yes"), ("Proceed with login? [confirm]", "")],
+)
+async def test_a_question_login_cannot_answer_can_be_answered_as_the_docs_say(
+    question: str, answer: str
+) -> None:
+    # drivers.rst, Troubleshooting: "Answer it yourself (expect the question,
+    # sendline the answer), then call login again".  login() had consumed the
+    # question: the expect waited out its time-out.
+    script = [
+        (f"\r\n{question}", "line"),
+        ("\r\nUsername: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nr1#", ""),
+    ]
+    async with dialog(script) as (s, got):
+        with pytest.raises(AuthenticationError, match="cannot answer") as info:
+            await s.login("admin", "pw")
+        assert str(info.value).endswith(f"\\r\\n{question}'")  # (quoted)
+        await s.expect_exact(question)
+        await s.sendline(answer)
+        assert (await s.login("admin", "pw")).after == "r1#"
+        assert got == [answer, "admin", "pw"]
+
+
+async def test_a_question_far_along_a_long_line_is_still_one() -> None:
+    # Kept from its bracket only, past 256 characters of its line.
+    script = [(f"\r\n{'x' * 300} Continue connecting? [yes/no]: ", "line")]
+    async with dialog(script) as (s, _):
+        with pytest.raises(AuthenticationError, match="cannot answer"):
+            await s.login("admin", "pw")
+        assert s.buffer == "[yes/no]: "
+
+
+async def test_an_execute_after_a_question_login_cannot_answer_quotes_it() -> None:
+    # The question consumed, execute said nothing had come and that the
+    # command before might still be running.
+    script = [("\r\nDelete all files? [yes/no]: ", "line"), ("\r\nr1#", "")]
+    async with dialog(script) as (s, got):
+        with pytest.raises(AuthenticationError, match="cannot answer"):
+            await s.login("admin", "pw")
+        sent = s.bytes_out
+        with pytest.raises(ExpectTimeout) as info:
+            await s.execute("show version", timeout=0.5)
+        message = str(info.value)
+        assert message.endswith("last characters received: 'Delete all files? [yes/no]: '")
+        assert "may still be running" not in message
+        assert s.bytes_out == sent and got == []  # nothing typed into the question
+
+
 async def test_password_asked_again_is_a_rejection() -> None:
     script = [("Password: ", "line"), ("\r\nPassword: ", "line")]
     async with dialog(script, timeout=30) as (s, got):
