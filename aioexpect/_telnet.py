@@ -398,6 +398,7 @@ class TelnetTransport(Transport):
         self._protocol = protocol
         self._peer = peer
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
         self._eof_sent = False
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
@@ -480,29 +481,45 @@ class TelnetTransport(Transport):
             writer.send_iac(b"\xff\xfa" + NAWS + size.replace(b"\xff", b"\xff\xff") + b"\xff\xf0")
 
     async def close(self, *, force: bool = False) -> None:
-        if self._closed:
+        """Let the peer take what is queued for up to ``CLOSE_GRACE`` seconds
+        (none with ``force=True``), then abort.  A later call waits for the
+        first (``force=True`` aborts at once); a close cancelled on the way
+        aborts, so that the socket never outlives it."""
+        if self._closing is not None:
+            if force:
+                self._transport.abort()
+            await asyncio.shield(self._closing)
             return
-        self._closed = True
-        self._protocol.push = None  # nothing is delivered after close()
-        self._protocol.changed.set()
-        self._protocol.writable.set()
-        if force:
-            self._transport.abort()
-        else:
-            self._transport.close()
+        self._closing = asyncio.get_running_loop().create_future()
+        self._shut()
         try:
+            if force:
+                self._transport.abort()
+            else:
+                self._transport.close()
             async with asyncio.timeout(CLOSE_GRACE):
                 await self._protocol.gone.wait()
         except TimeoutError:
+            # The peer does not take what is queued: give up on it.
             self._transport.abort()
             await self._protocol.gone.wait()
+        except asyncio.CancelledError:
+            self._transport.abort()
+            raise
+        finally:
+            self._closing.set_result(None)
 
     def abort(self) -> None:
+        self._shut()
+        self._transport.abort()
+
+    def _shut(self) -> None:
+        """Closed: a pending read or write raises ``ClosedError``, and
+        nothing more is delivered."""
         self._closed = True
         self._protocol.push = None
         self._protocol.changed.set()
         self._protocol.writable.set()
-        self._transport.abort()
 
     @property
     def closed(self) -> bool:

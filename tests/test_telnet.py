@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import random
 import socket
 import struct
@@ -783,3 +784,55 @@ async def test_close_is_idempotent_and_wakes_a_pending_read() -> None:
             await reader
         with pytest.raises(aioexpect.ClosedError):
             await transport.write(b"x")
+
+
+@contextlib.asynccontextmanager
+async def stuffed(port: int) -> AsyncIterator[aioexpect.Session]:
+    """A session to a peer that never reads, with megabytes still queued in
+    our write buffer: a gentle close would wait the whole grace."""
+    async with connect(port, encoding="ascii") as s:
+        writer = asyncio.create_task(s.transport.write(b"x" * (16 << 20)))
+        await asyncio.sleep(0)
+        try:
+            assert not writer.done(), "16 MiB were taken by a peer that does not read"
+            yield s
+        finally:
+            s.transport.abort()  # (a failed test has not closed it)
+            with contextlib.suppress(aioexpect.ClosedError):
+                await writer
+
+
+async def deaf(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Reads nothing, until the connection ends (raw_server aborts it)."""
+    writer.transport.pause_reading()
+    await reader.read()
+
+
+async def test_a_second_close_during_the_first_waits_for_it_and_force_aborts() -> None:
+    # The second returned at once, with the socket still open, and the first
+    # went on for its whole grace.
+    async with raw_server(deaf) as port, stuffed(port) as s:
+        first = asyncio.create_task(s.close())
+        await asyncio.sleep(0)
+        assert not first.done()  # waiting for the peer to take what is queued
+        await s.close(force=True)
+        assert first.done()
+        await first
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_a_cancelled_close_leaves_nothing_open() -> None:
+    # The socket stayed open for as long as the peer did: every later
+    # close() returned at once.
+    async with raw_server(deaf) as port, stuffed(port) as s:
+        before = open_fds()
+        first = asyncio.create_task(s.close())
+        await asyncio.sleep(0)
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await s.close()
+        assert open_fds() == before - 1
