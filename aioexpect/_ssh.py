@@ -151,6 +151,7 @@ class SSHTransport(Transport):
         self._command = command
         self._pty = pty
         self._closed = False
+        self._closing: asyncio.Future[None] | None = None
         self._eof_sent = False
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
@@ -229,20 +230,33 @@ class SSHTransport(Transport):
             self._chan.change_terminal_size(cols, rows)
 
     async def close(self, *, force: bool = False) -> None:
-        if self._closed:
+        """Close the channel and the connection, waiting up to
+        ``CLOSE_GRACE`` seconds for its end, then abort.  A later call waits
+        for the first (``force=True`` aborts at once); a close cancelled on
+        the way aborts."""
+        if self._closing is not None:
+            if force:
+                self._conn.abort()
+            await asyncio.shield(self._closing)
             return
+        self._closing = asyncio.get_running_loop().create_future()
         self._release()
-        if force:
-            self.abort()
-        else:
-            self._chan.close()
-            self._conn.close()
         try:
+            if force:
+                self._conn.abort()
+            else:
+                self._chan.close()
+                self._conn.close()
             async with asyncio.timeout(CLOSE_GRACE):
                 await self._conn.wait_closed()
         except TimeoutError:
             self._conn.abort()
             await self._conn.wait_closed()
+        except asyncio.CancelledError:
+            self._conn.abort()
+            raise
+        finally:
+            self._closing.set_result(None)
 
     def abort(self) -> None:
         self._release()

@@ -130,12 +130,17 @@ class Transport(abc.ABC):
 
     @abc.abstractmethod
     async def close(self, *, force: bool = False) -> None:
-        """Release the transport; idempotent.
+        """Release the transport; idempotent: a later call waits for the
+        first to finish (and with ``force=True`` releases at once).  A close
+        that is cancelled releases at once, as ``abort`` does, before the
+        cancellation propagates: nothing outlives it.
 
         For a child: SIGHUP to its process group, then SIGKILL to whatever is
         still alive after a grace period of one second (at once with
-        ``force=True``); the child is always reaped.  Waiting is done with
-        the event loop, never by blocking it.
+        ``force=True``); the child is always reaped.  For a socket: what is
+        queued may go out for up to a second (not with ``force=True``), then
+        the connection is aborted.  Waiting is done with the event loop,
+        never by blocking it.
         """
 
     def abort(self) -> None:

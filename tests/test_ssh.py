@@ -708,6 +708,18 @@ async def test_close_wakes_a_pending_read() -> None:
             await reader
 
 
+async def test_a_second_close_during_the_first_waits_for_it() -> None:
+    # The second returned at once, the first still waiting for the end.
+    async with ssh_server() as server:
+        s = await connect(server)
+        first = asyncio.create_task(s.close())
+        await asyncio.sleep(0)
+        assert not first.done()  # waiting for the connection to end
+        await s.close(force=True)
+        assert first.done()
+        await first
+
+
 async def test_a_server_that_hangs_up_during_the_handshake_is_explained() -> None:
     """OpenSSH past MaxStartups sends its version line and hangs up: the
     error says what that usually means."""
