@@ -185,7 +185,8 @@ def _plan(target: Any) -> _Plan:
         if password is None:
             password = account.password
         key = account.key
-    return _Plan(scheme, host, port, (), username, password, key, peer_name(host, port))
+    label = peer_name(host, port, password)  # (a password equal to either: masked)
+    return _Plan(scheme, host, port, (), username, password, key, label)
 
 
 def _unquote(value: str | None) -> str | None:

@@ -262,6 +262,7 @@ def connect_telnet(
             dimensions=dimensions,
             connect_timeout=timeout,
             encoding=encoding,
+            secret=password,
         )
 
     login = (username, password) if username is not None or password is not None else None
@@ -271,18 +272,18 @@ def connect_telnet(
         )
     secrets = [password] if password else []
 
+    peer = _options.peer_name(host, port, password)
+
     async def start() -> Session:
         try:
             return await _start(open_transport, options, secrets=secrets, login=login)
         except AuthenticationError as exc:  # named like the SSH opener's
-            message = f"telnet login to {_options.peer_name(host, port)} failed: {exc}"
+            message = f"telnet login to {peer} failed: {exc}"
             raise AuthenticationError(message, host=host, port=port) from exc
         except (ExpectError, ConnectionLostError) as exc:
             # The login dialog is part of connecting: a peer that never asks,
             # or leaves, fails the connection.
-            message = (
-                f"telnet login to {_options.peer_name(host, port)} did not reach a prompt: {exc}"
-            )
+            message = f"telnet login to {peer} did not reach a prompt: {exc}"
             raise ConnectError(message, host=host, port=port) from exc
 
     return Opener(start)

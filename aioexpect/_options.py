@@ -127,6 +127,10 @@ def check_port(port: Any, lowest: int = 1) -> None:
         raise ValueError(f"port must be an int from {lowest} to 65535, not {port!r}")
 
 
+#: ``_redact.MASK`` (a module of this layer that this one does not import).
+_MASK = "********"
+
+
 def check_peer(host: Any, port: Any) -> None:
     """``TypeError``/``ValueError`` unless ``host`` names a host and ``port``
     a TCP port to connect to."""
@@ -141,9 +145,13 @@ def _has_control(text: str) -> bool:
     return any(c < " " or c == "\x7f" for c in text)
 
 
-def peer_name(host: str, port: int | None) -> str:
-    """``host:port`` for messages; ``[host]:port`` for an IPv6 address."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+def peer_name(host: str, port: int | None, secret: str | None = None) -> str:
+    """``host:port`` for messages; ``[host]:port`` for an IPv6 address.  A
+    ``secret`` (the password) equal to the host or to the port masks it:
+    shown, it would point at the password (one that is only part of them
+    does not: ``127.0.0.1`` stays whole with the password ``1``)."""
+    shown = [_MASK if secret and str(v) == secret else v for v in (host, port)]
+    return f"[{shown[0]}]:{shown[1]}" if ":" in host else f"{shown[0]}:{shown[1]}"
 
 
 def check_credentials(username: Any, password: Any) -> None:

@@ -316,25 +316,24 @@ def _lost(peer: str, exc: BaseException | None) -> ConnectionLostError:
     return error
 
 
-def _resolve_known_hosts(known_hosts: Any, host: str, port: int) -> Any:
+def _resolve_known_hosts(known_hosts: Any, host: str, port: int, peer: str) -> Any:
     """``()`` -> ``~/.ssh/known_hosts`` (missing file: trust nothing); ``None``
     -> no checking, with a warning; an empty list or string -> trust nothing;
     anything else goes to asyncssh as is."""
     if known_hosts is None:
         _log.warning(
-            "SSH host key checking is OFF for %s:%d (known_hosts=None): "
+            "SSH host key checking is OFF for %s (known_hosts=None): "
             "anyone who can intercept the connection can impersonate the server",
-            host,
-            port,
+            peer,
         )
         return None
     if isinstance(known_hosts, tuple) and not known_hosts:
         path = Path("~", ".ssh", "known_hosts").expanduser()
         if path.is_file():
-            return _read_known_hosts(str(path), host, port)
+            return _read_known_hosts(str(path), host, port, peer)
         known_hosts = []
     if isinstance(known_hosts, str | PurePath) and known_hosts:
-        return _read_known_hosts(str(known_hosts), host, port)
+        return _read_known_hosts(str(known_hosts), host, port, peer)
     if not known_hosts:
         # Trust nothing.  asyncssh reads any falsy value as "use the default
         # file", so hand it an empty (truthy) object instead.
@@ -362,7 +361,7 @@ class _KnownHosts(asyncssh.SSHKnownHosts):
         )
 
 
-def _read_known_hosts(path: str, host: str, port: int) -> Any:
+def _read_known_hosts(path: str, host: str, port: int, peer: str) -> Any:
     """The file, parsed here, so that a line asyncssh cannot read is a
     ``HostKeyError`` naming the file, not a bare ``ValueError``."""
     try:
@@ -371,7 +370,7 @@ def _read_known_hosts(path: str, host: str, port: int) -> Any:
         return known
     except ValueError as exc:  # (a line it cannot read; also bytes not UTF-8)
         raise HostKeyError(
-            f"cannot check the SSH host key of {peer_name(host, port)}: {path}: {exc}",
+            f"cannot check the SSH host key of {peer}: {path}: {exc}",
             host=host,
             port=port,
         ) from None
@@ -446,8 +445,8 @@ async def open_ssh(
     exchange, authentication, channel — must finish within
     ``connect_timeout`` seconds (``None``: no limit).
     """
-    peer = peer_name(host, port)
-    trusted = _resolve_known_hosts(known_hosts, host, port)
+    peer = peer_name(host, port, password)
+    trusted = _resolve_known_hosts(known_hosts, host, port, peer)
     options = _connect_options(username, password, client_keys, trusted, asyncssh_options)
     rows, cols = dimensions
     channel = _Channel(peer)
@@ -514,7 +513,7 @@ def _translate(
     known_hosts has a key for the host; ``shown``: the user name, key paths
     and the like, never masked inside)."""
     text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
-    peer = peer_name(host, port)
+    peer = peer_name(host, port, password)
     reason = str(exc).partition(" for host ")[0]  # asyncssh's "Host key is revoked for host h"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable) and reason.endswith(" is revoked"):
         return HostKeyError(

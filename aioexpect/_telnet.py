@@ -42,6 +42,7 @@ from telnetlib3.telopt import WONT as SEND_WONT
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
 from ._options import peer_name
+from ._redact import mask_around
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -553,6 +554,7 @@ async def open_telnet(
     dimensions: tuple[int, int],
     connect_timeout: float | None,
     encoding: str | None = "utf-8",
+    secret: str | None = None,
 ) -> Transport:
     """Open the TCP connection (within ``connect_timeout`` s; ``None``: no limit).
 
@@ -563,7 +565,7 @@ async def open_telnet(
     is returned as soon as the connection is up.  ``encoding`` is also what
     we accept if the server proposes a CHARSET; the session decodes.
     """
-    peer = peer_name(host, port)
+    peer = peer_name(host, port, secret)  # (the password: masked, if equal to either)
     loop = asyncio.get_running_loop()
     until = None if connect_timeout is None else loop.time() + connect_timeout
     try:
@@ -578,9 +580,10 @@ async def open_telnet(
             port=port,
         ) from exc
     except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
-        raise ConnectError(
-            f"telnet connection to {peer} failed: {exc}", host=host, port=port
-        ) from exc
+        # (the OS's words name the address: ``('127.0.0.1', 2323)``)
+        text = mask_around(str(exc), secret, [host, str(port)])
+        error = ConnectError(f"telnet connection to {peer} failed: {text}", host=host, port=port)
+        raise error from (None if secret and secret in str(exc) else exc)
     try:
         await protocol.binary.wait(connect_timeout, until)
     except BaseException:

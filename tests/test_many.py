@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import random
 import re
@@ -36,7 +37,7 @@ from aioexpect import (
 )
 from aioexpect._many import _plan, log_names
 from aioexpect._session import live_sessions
-from aioexpect.testing import memory_pair
+from aioexpect.testing import VirtualDevice, memory_pair, serve_telnet
 
 SHELL = "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
 
@@ -1031,3 +1032,19 @@ async def test_run_many_timeout_before_the_first_prompt_is_a_connect_error() -> 
     error = result.error
     assert type(error) is ConnectError, result
     assert "spawn:cat: no prompt within 0.5 s; last characters received:" in str(error)
+
+
+async def test_a_password_equal_to_the_host_is_masked_in_what_run_many_says(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A host's label ("127.0.0.1:PORT failed after ...") showed a host equal
+    # to its password, where every other message masks it.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    device = VirtualDevice("r1", login=("admin", "right"))
+    async with serve_telnet(device) as server:
+        url = f"telnet://admin:127.0.0.1@127.0.0.1:{server.port}"
+        [result] = await run_many([url], lambda s: s.execute("show version"), timeout=5)
+    assert isinstance(result.error, aioexpect.AuthenticationError)
+    assert "127.0.0.1" not in str(result.error)
+    said = [r.getMessage() for r in caplog.records if "failed after" in r.getMessage()]
+    assert said and not [m for m in said if "127.0.0.1" in m]

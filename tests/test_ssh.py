@@ -752,3 +752,20 @@ async def test_a_user_name_from_ssh_config_that_ssh_cannot_send_is_a_connect_err
             await connect(server, username=None, config=[str(config)])
         assert info.value.port == server.port
         assert server.auth_users == []
+
+
+async def test_a_password_equal_to_the_host_or_port_is_masked_where_they_show(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The opener's own words ("SSH authentication to HOST:PORT failed") and
+    # the known_hosts=None warning showed what asyncssh's text had masked,
+    # pointing at the password (security.rst: one equal to them is masked).
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+    async with ssh_server() as server:
+        for password in ("127.0.0.1", str(server.port)):
+            caplog.clear()
+            with pytest.raises(aioexpect.AuthenticationError) as info:
+                await connect(server, password=password, known_hosts=None)
+            assert password not in str(info.value) and "********" in str(info.value)
+            shown = [r.getMessage() for r in caplog.records]
+            assert shown and not [m for m in shown if password in m]

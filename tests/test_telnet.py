@@ -836,3 +836,31 @@ async def test_a_cancelled_close_leaves_nothing_open() -> None:
             await first
         await s.close()
         assert open_fds() == before - 1
+
+
+async def test_a_password_equal_to_the_host_or_port_is_masked_where_they_show() -> None:
+    # security.rst: a password *equal* to the host or the port is masked
+    # where aioexpect shows them.  The telnet opener's own words ("telnet
+    # login to HOST:PORT failed") and the session's repr showed it whole.
+    device = VirtualDevice("r1", login=("admin", "127.0.0.1"))
+    async with serve_telnet(device) as server:
+        port = str(server.port)
+        for password in ("127.0.0.1", port):
+            wrong = aioexpect.connect_telnet(
+                "127.0.0.1", server.port, username="nobody", password=password, timeout=5
+            )
+            with pytest.raises(aioexpect.AuthenticationError) as info:
+                await wrong
+            assert password not in str(info.value) and "********" in str(info.value)
+        async with aioexpect.connect_telnet(
+            "127.0.0.1", server.port, username="admin", password="127.0.0.1", timeout=5
+        ) as s:
+            assert "127.0.0.1" not in repr(s) and port in repr(s)
+            assert "127.0.0.1" not in str(s.info())
+    with socket.socket() as probe:  # a port nothing listens on, refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    refused = aioexpect.connect_telnet("127.0.0.1", closed, password=str(closed), timeout=5)
+    with pytest.raises(aioexpect.ConnectError) as info:
+        await refused
+    assert str(closed) not in str(info.value) and "127.0.0.1:********" in str(info.value)
