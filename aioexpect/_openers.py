@@ -458,7 +458,7 @@ def parse_url(url: str) -> SplitResult:
     """``urlsplit``, with a clear ``ValueError`` (password masked) for a bad
     port, a control character, and for a user name or password holding an unencoded ``/``, ``?``
     or ``#``, which ``urlsplit`` would take for the end of the host."""
-    if any(c < " " or c == "\x7f" for c in url):
+    if _options.has_control(url):
         # (urlsplit deletes a tab or line end anywhere: another password
         # than the one given would be tried, or another host dialled)
         raise ValueError(

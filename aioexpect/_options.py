@@ -21,6 +21,7 @@ __all__ = [
     "check_line_limit",
     "check_credentials",
     "check_peer",
+    "has_control",
     "check_port",
     "check_session_options",
     "check_timeout",
@@ -136,12 +137,13 @@ def check_peer(host: Any, port: Any) -> None:
     a TCP port to connect to."""
     if not isinstance(host, str) or not host:
         raise TypeError(f"host must be a non-empty str, not {host!r}")
-    if _has_control(host):  # (a NUL was the resolver's bare ValueError, when awaited)
+    if has_control(host):  # (a NUL was the resolver's bare ValueError, when awaited)
         raise ValueError(f"host must not hold control characters (NUL, line ends...): {host!r}")
     check_port(port)
 
 
-def _has_control(text: str) -> bool:
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character (NUL, a tab, a line end...)."""
     return any(c < " " or c == "\x7f" for c in text)
 
 
@@ -159,7 +161,7 @@ def check_credentials(username: Any, password: Any) -> None:
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
         # (a line end would answer two questions of a login dialog; SSH refuses them)
-        if value and _has_control(value):
+        if value and has_control(value):
             raise ValueError(f"{name} must not hold control characters (line ends, NUL, ...)")
 
 

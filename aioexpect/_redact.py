@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -209,6 +210,7 @@ _TAIL_REACH = 1 << 16
 _HOLD_REACH = 1 << 9
 
 
+@functools.lru_cache(maxsize=64)  # (a secret's, found again and again)
 def _period(needle: Any) -> int:
     """The smallest shift at which ``needle`` occurs again in itself
     (``len(needle)`` if none does)."""
