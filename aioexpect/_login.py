@@ -153,6 +153,9 @@ async def _dialog(
             raise AuthenticationError(f"{doubted}, then no prompt came: {evidence}") from None
         seen.append(m.before + m.after)
         kind = kinds[m.index]
+        held = kind == "question"  # (left buffered from its line's start: see _QUESTION_LINE)
+        if held and "failure" in active and _rejects(session, groups["failure"]):
+            kind = "failure"  # ("% Login invalid. Retry? [y/n]": the rejection is the news)
         if kind == "prompt":
             text = "".join(seen)
             return with_before(m, text[: len(text) - len(m.after)])
@@ -172,7 +175,7 @@ async def _dialog(
                     # must not start the count of seconds again each time)
                     doubt_end = asyncio.get_running_loop().time() + DOUBT_TIME
                 continue
-        shown = session.buffer if kind in stuck or kind == "question" else ""  # (buffered)
+        shown = session.buffer if kind in stuck or held else ""  # (buffered)
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
         if kind == "user":
@@ -181,6 +184,18 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
+
+
+def _rejects(session: Session, failures: list[re.Pattern[str]]) -> bool:
+    """Whether the question's line, buffered from its start, says that the
+    login was rejected (``Login incorrect. Try again? [yes/no]``): asked
+    after credentials, that is what to report, not a question to answer
+    by hand with the same wrong password."""
+    line = _LINE.match(session.buffer)
+    return line is not None and any(p.search(line.group()) for p in failures)
+
+
+_LINE = re.compile(r"[^\r\n]*")
 
 
 async def _output_after(session: Session, deadline: Deadline, asked: int) -> bool | None:

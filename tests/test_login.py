@@ -331,6 +331,23 @@ async def test_a_question_login_cannot_answer_can_be_answered_as_the_docs_say(
         assert got == [answer, "admin", "pw"]
 
 
+@pytest.mark.parametrize(
+    "rejection", ["% Login invalid. Retry? [y/n]: ", "Login incorrect. Try again? [yes/no]: "]
+)
+async def test_a_rejection_that_asks_to_retry_is_named_a_rejection(rejection: str) -> None:
+    # Kept from its line's start, the question began where the rejection
+    # did, and won the tie: a wrong password was "a question login() cannot
+    # answer", whose remedy (answer it, login again) retries the same
+    # password toward a lockout.
+    script = [("Username: ", "line"), ("Password: ", "line"), (f"\r\n{rejection}", "")]
+    async with dialog(script) as (s, got):
+        with pytest.raises(AuthenticationError, match="login rejected") as info:
+            await s.login("admin", "pw")
+        assert "cannot answer" not in str(info.value)
+        assert str(info.value).endswith(f"\\r\\n{rejection}'")  # (what it said, quoted)
+        assert got == ["admin", "pw"]
+
+
 async def test_a_question_far_along_a_long_line_is_still_one() -> None:
     # Kept from its bracket only, past 256 characters of its line.
     script = [(f"\r\n{'x' * 300} Continue connecting? [yes/no]: ", "line")]
