@@ -498,36 +498,31 @@ async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
             await connect(server, known_hosts=str(other))
 
 
-async def test_a_revoked_host_key_is_named_revoked_not_unknown(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "trusted",
+    [
+        "[127.0.0.1]:{port}",  # another key trusted for the port
+        # With no trusted key named for the port, asyncssh looked the host
+        # up without its port, and the @revoked line for the port was lost.
+        "127.0.0.1",  # another key trusted for the host on any port
+        None,  # nothing trusted at all
+    ],
+)
+async def test_a_revoked_host_key_is_named_revoked_not_unknown(
+    tmp_path: Path, trusted: str | None
+) -> None:
     # It was "not trusted ... add it to known_hosts": the one advice a
     # revoked (compromised) key must not get.
     async with ssh_server() as server:
+        lines = f"@revoked [127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        if trusted is not None:
+            other = OTHER_HOST_KEY.export_public_key().decode()
+            lines += f"{trusted.format(port=server.port)} {other}"
         revoked = tmp_path / "known_hosts"
-        revoked.write_text(
-            f"@revoked [127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
-            f"[127.0.0.1]:{server.port} {OTHER_HOST_KEY.export_public_key().decode()}"
-        )
+        revoked.write_text(lines)
         with pytest.raises(aioexpect.HostKeyError, match="is REVOKED") as info:
             await connect(server, known_hosts=str(revoked))
         assert "add it to known_hosts" not in str(info.value)
-        assert server.auth_users == [] and server.passwords_seen == 0
-
-
-async def test_a_key_revoked_for_its_port_alone_is_named_revoked(tmp_path: Path) -> None:
-    # With no trusted key named for the port, asyncssh looked the host up
-    # without its port, and the @revoked line for the port was lost: the
-    # compromised key came back "not trusted ... add it to known_hosts".
-    async with ssh_server() as server:
-        revoked = tmp_path / "known_hosts"
-        revoked.write_text(
-            f"@revoked [127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}"
-            f"127.0.0.1 {OTHER_HOST_KEY.export_public_key().decode()}"
-        )
-        for lines in (revoked.read_text(), revoked.read_text().splitlines()[0]):
-            revoked.write_text(lines)
-            with pytest.raises(aioexpect.HostKeyError, match="is REVOKED") as info:
-                await connect(server, known_hosts=str(revoked))
-            assert "add it to known_hosts" not in str(info.value)
         assert server.auth_users == [] and server.passwords_seen == 0
 
 
