@@ -17,6 +17,7 @@ and no text pattern matched.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -198,6 +199,20 @@ _NORMALIZED = _IdentityCache(4096)
 _PLANS = _IdentityCache(4096)
 _ALTERNATIONS = _IdentityCache()
 
+#: Regexes searched alone, never in a last-line alternation (see
+#: ``search_alone``).
+_ALONE: weakref.WeakSet[re.Pattern[Any]] = weakref.WeakSet()
+
+
+def search_alone(pattern: re.Pattern[Any]) -> re.Pattern[Any]:
+    """Keep ``pattern`` out of every last-line alternation, and return it:
+    for a pattern of one host (the changed prompt ``execute`` learns), which
+    would make the alternation one per host in a run over many.  Compiling
+    one with a driver's prompts in it takes about 5 ms, more than searching
+    the pattern alone costs over hundreds of commands."""
+    _ALONE.add(pattern)
+    return pattern
+
 
 def normalize_patterns(
     patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
@@ -310,9 +325,10 @@ def _fusable(text: tuple[int, Any, Analysis | None]) -> bool:
     regex whose matches lie in the last line, without groups (the
     alternation would renumber them), and not a literal: the prompt execute
     learns (``re.escape(prompt) + r"\Z"``) is found as cheaply alone, and in
-    the alternation it would make one per host of a run over many."""
+    the alternation it would make one per host of a run over many (so would
+    a pattern marked ``search_alone``)."""
     _index, pattern, analysis = text
-    if analysis is None or not analysis.last_line or pattern.groups:
+    if analysis is None or not analysis.last_line or pattern.groups or pattern in _ALONE:
         return False
     prefix = analysis.prefix
     literal = analysis.reach is Reach.BOUNDED and bool(prefix) and len(prefix) == analysis.width

@@ -19,7 +19,7 @@ from ._ansi import strip_ansi
 from ._driver import Driver
 from ._exceptions import BufferFull, ConnectionLostError, ExpectEOF, ExpectError, ExpectTimeout
 from ._match import Match
-from ._matcher import pattern_body
+from ._matcher import pattern_body, search_alone
 from ._reading import lost, tail_of
 from ._redact import escape
 
@@ -192,7 +192,8 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     # learned one has: output ending in ``50% #`` is not ``... # ``.
     last = re.escape(prompt[end.start()]) + f"(?:{CSI}){{0,4}} " * prompt.count(" ", end.start())
     title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
-    return re.compile(rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}")
+    changed = rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
+    return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
 
 
 #: A line's start, and the control sequences a line editor may put there

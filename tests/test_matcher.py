@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher, _prompt_read
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
 
@@ -478,10 +478,14 @@ def test_a_drivers_prompts_and_pagers_are_one_search_with_the_same_result():
     one alternation searches for them all, once per chunk, and finds what
     a naive search of each finds (earliest, then lowest index)."""
     generic = _driver.get("generic")
-    patterns = [*generic.prompt_patterns, re.compile(r"core-1# \Z"), *generic.pager_patterns]
-    # The learned prompt, a literal, is searched alone: in the alternation it
-    # would make one per prompt (per host, in a run over many).
-    assert [type(scan).__name__ for scan in Searcher(patterns)._scans] == ["_Scan", "_LastLine"]
+    changed = _prompt_read._changed("core-1# ")
+    learned = re.compile(r"core-1# \Z")
+    patterns = [*generic.prompt_patterns, changed, learned, *generic.pager_patterns]
+    # The learned prompt, a literal, and the same prompt with its middle
+    # free (a new directory) are one host's and searched alone: in the
+    # alternation they would make one per host in a run over many.
+    kinds = ["_Scan", "_Scan", "_LastLine"]
+    assert [type(scan).__name__ for scan in Searcher(patterns)._scans] == kinds
     transcript = (
         "show version\r\nuptime 3 weeks\r\n --More-- \r\x1b[K more\r\n"
         "core-1# show clock\r\n<core-2>\r\n12:00\r\ncore-1# "
@@ -501,6 +505,23 @@ def test_a_drivers_prompts_and_pagers_are_one_search_with_the_same_result():
                 text = text[found.end :]
                 searcher = Searcher(patterns)
         assert got[-1] == 0, label  # the generic prompt, before the learned one (a tie)
+
+
+def test_every_host_of_a_run_shares_one_alternation_of_the_drivers_patterns():
+    """Compiling the alternation of a driver's prompts and pagers takes
+    milliseconds: a host's own prompt patterns are kept out of it, so that
+    a run over many hosts compiles it once, not once per host."""
+    generic = _driver.get("generic")
+
+    def fused(prompt: str) -> Any:
+        learned = re.compile(re.escape(prompt) + r"\Z")
+        own = [_prompt_read._changed(prompt), learned]
+        patterns = [*generic.prompt_patterns, *own, *generic.pager_patterns]
+        *alone, together = Searcher(patterns)._scans
+        assert [scan.search(Buffer(f"x\r\n{prompt}")) is not None for scan in alone] == [True, True]
+        return together.fused
+
+    assert fused("core-1# ") is fused("edge-7# ") is fused("d44#")
 
 
 def test_last_line_patterns_stay_incremental_on_a_long_line():
