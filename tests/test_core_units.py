@@ -213,6 +213,24 @@ def test_runs_of_periodic_secrets_cover_what_every_occurrence_covers():
             assert r.stretches(form) == want, (r._secrets, text)
 
 
+def test_prefix_at_end_is_the_longest_tail_that_starts_a_secret():
+    # Checked against every tail, longest first, on seeded texts and
+    # secrets that repeat their letters (where a tail may start a secret at
+    # several places): str and bytes.
+    rng = random.Random(2)
+    for _ in range(5000):
+        r = Redactor()
+        for _ in range(rng.randint(1, 3)):
+            r.add("".join(rng.choice("ab.") for _ in range(rng.randint(1, 7))))
+        text = "".join(rng.choice("ab.\\z") for _ in range(rng.randint(0, 14)))
+        for form in (text, text.encode()):
+            want = max(
+                (n for s in r._needles(form) for n in range(1, len(s)) if form.endswith(s[:n])),
+                default=0,
+            )
+            assert r.prefix_at_end(form) == want, (r._secrets, form)
+
+
 @pytest.mark.parametrize("encoding", [None, "utf-8", "latin-1"])
 def test_a_redacting_stream_of_sent_bytes_gives_what_one_send_gives(encoding):
     # The 'send' records were redacted one send at a time: a secret sent in
