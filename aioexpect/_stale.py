@@ -67,6 +67,8 @@ def unrelated(before: str, after: str) -> bool:
     in a new mode (``r1#``, ``r1(config-if)#``) or directory (the same
     ``user@host:``).  Taken for unlike when in doubt: that costs a look for
     an echo, the other way an answer shifted by one."""
+    if before == after:
+        return False  # (the usual case: the same prompt after every command)
     old, new = _line(before), _line(after)
     if old == new:
         return False
