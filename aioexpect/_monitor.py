@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._matcher import MARGIN, Buffer, Searcher
+from ._scan import may_match_empty
 
 __all__ = ["Monitor", "add_monitor"]
 
@@ -25,7 +26,17 @@ MAX_HISTORY = 64 * 1024
 class Monitor:
     """One ``add_monitor`` registration."""
 
-    __slots__ = ("_buffer", "_callback", "_log", "_original", "_pattern", "_redact", "_tasks")
+    __slots__ = (
+        "_buffer",
+        "_callback",
+        "_log",
+        "_original",
+        "_pattern",
+        "_redact",
+        "_registry",
+        "_tasks",
+        "removed",
+    )
 
     def __init__(
         self,
@@ -34,6 +45,7 @@ class Monitor:
         callback: Callable[..., Any],
         log: logging.Logger,
         redact: Callable[[Any], Any] | None = None,
+        registry: list[Monitor] | None = None,
     ) -> None:
         self._original = original
         self._redact = redact  # the session's: a Match's repr masks its secrets
@@ -42,8 +54,18 @@ class Monitor:
         self._log = log
         self._buffer: Buffer | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: The session's monitors: it leaves them when removed and idle.
+        self._registry = registry
+        #: Its remover was called: it fires no more, not even for the rest
+        #: of the chunk in hand.
+        self.removed = False
+
+    def _active(self) -> bool:
+        return not self.removed  # (a callback may have removed it)
 
     def feed(self, session: Any, text: Any) -> None:
+        if not self._active():
+            return
         if self._buffer is None:
             self._buffer = Buffer(text[:0])
         buf = self._buffer
@@ -52,6 +74,8 @@ class Monitor:
         while (found := searcher.search(buf)) is not None:
             match = searcher.match(buf, found, self._redact)
             self._fire(session, match)
+            if not self._active():
+                return
             searcher = Searcher([self._pattern], [self._original])
         # Keep what a later match could still start in (the scan's resume
         # point) and the margin before it that look-behinds read, as the
@@ -72,12 +96,23 @@ class Monitor:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        if self.removed and not self._tasks:
+            self.leave()
         if not task.cancelled() and task.exception() is not None:
             self._log.error("monitor callback %r failed", self._callback, exc_info=task.exception())
 
-    def cancel(self) -> None:
+    def cancel(self, *, spare: asyncio.Task[Any] | None = None) -> None:
+        """Cancel its callbacks' tasks, but ``spare``."""
         for task in list(self._tasks):
-            task.cancel()
+            if task is not spare:
+                task.cancel()
+
+    def leave(self) -> None:
+        """Out of the session's monitors, unless a callback of its own runs
+        on (the session's close cancels it, then ``_done`` calls this)."""
+        if self._registry is not None and not self._tasks:
+            with contextlib.suppress(ValueError):
+                self._registry.remove(self)
 
 
 def add_monitor(
@@ -87,19 +122,33 @@ def add_monitor(
     callback: Callable[..., Any],
     log: logging.Logger,
     redact: Callable[[Any], Any],
+    describe: Callable[[Any], str],
 ) -> Callable[[], None]:
-    """Register a monitor for ``Session.add_monitor``; return its remover."""
+    """Register a monitor for ``Session.add_monitor``; return its remover
+    (``describe``: patterns for a message, their secrets masked)."""
     if not callable(callback):
         raise TypeError("add_monitor needs a callable callback")
     if len(items) != 1 or not hasattr(items[0], "search"):
         raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
-    monitor = Monitor(original, items[0], callback, log, redact)
+    if may_match_empty(items[0]):
+        raise ValueError(
+            f"add_monitor: {describe([original])} can match empty text, so it would match at"
+            " every position of the data, over and over"
+        )
+    monitor = Monitor(original, items[0], callback, log, redact, monitors)
     monitors.append(monitor)
 
     def remove() -> None:
-        with contextlib.suppress(ValueError):
-            monitors.remove(monitor)
-        monitor.cancel()
+        """No more matches, from now (the rest of the chunk in hand too).
+        Its callbacks' tasks are cancelled, but the one calling this (a
+        one-shot answer removes its monitor, then sends the answer)."""
+        monitor.removed = True
+        try:
+            current = asyncio.current_task()
+        except RuntimeError:  # (called outside the event loop)
+            current = None
+        monitor.cancel(spare=current)
+        monitor.leave()
 
     return remove
 

@@ -29,7 +29,15 @@ except ImportError:  # pragma: no cover - a future Python that moved it
     _parser = None
     _c = None
 
-__all__ = ["Analysis", "Reach", "analyse", "in_last_line", "literal_prefix", "reach_of"]
+__all__ = [
+    "Analysis",
+    "Reach",
+    "analyse",
+    "in_last_line",
+    "literal_prefix",
+    "may_match_empty",
+    "reach_of",
+]
 
 #: Widths above this count as unbounded.
 MAX_WIDTH = 1 << 16
@@ -127,6 +135,17 @@ def in_last_line(pattern: re.Pattern[Any]) -> bool:
     driver's prompt pattern does.  Such a match starts after the last
     newline, so nothing before it need be searched."""
     return analyse(pattern).last_line
+
+
+def may_match_empty(pattern: re.Pattern[Any]) -> bool:
+    r"""Whether some match of ``pattern`` can be empty, somewhere in some
+    text (``x*``, ``\b``, ``(?=a)``), not only in an empty one."""
+    if _parser is not None:
+        try:
+            return bool(_parser.parse(pattern.pattern, pattern.flags).getwidth()[0] == 0)
+        except Exception:  # pragma: no cover - then as an empty text says
+            pass
+    return pattern.search(pattern.pattern[:0]) is not None  # pragma: no cover
 
 
 def _reach(tree: Any, dotall: bool) -> tuple[Reach, int, int, int]:

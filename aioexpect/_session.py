@@ -307,7 +307,7 @@ class Session:
             return
         if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
             _options.record(self.log, self._logfile, self._transcript.feed(text))
-        for monitor in self._monitors:
+        for monitor in tuple(self._monitors):  # (a callback may add or remove one)
             monitor.feed(self, text)
         if self._sink is not None:
             self._sink(text)
@@ -517,12 +517,14 @@ class Session:
         """Call ``callback(session, match)`` each time ``pattern`` arrives.
 
         Runs whether or not anyone is expecting; a coroutine function is run
-        as a task.  Returns a function that removes the monitor.
+        as a task.  Returns its remover.  A pattern that can match empty
+        text would match everywhere: ``ValueError``.
         """
         items = normalize_patterns(
             pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact)
+        shown = lambda patterns: _reading.describe(patterns, self._redactor.redact)  # noqa: E731
+        return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact, shown)
 
     def divert(
         self, sink: Callable[[Any], None], *, keep: bool = False

@@ -1209,6 +1209,58 @@ async def test_monitors_fire_whether_or_not_anyone_expects():
         assert seen[-1] == "4" and async_seen[-1] == "3"
 
 
+@pytest.mark.parametrize("pattern", [r"\d*", r"(error)?", r"\b", r"(?=ALARM)", "", r"x|"])
+async def test_a_monitor_pattern_that_can_match_empty_text_is_refused(pattern):
+    # It would match at one place over and over: the loop stuck for good.
+    async with opened() as (s, peer):
+        with pytest.raises(ValueError, match="empty"):
+            s.add_monitor(pattern, lambda session, m: None)
+        await peer.write(b"ALARM 1\n")
+        assert (await s.expect_exact("1\n")).before == "ALARM "  # still usable
+
+
+async def test_every_monitor_sees_the_chunk_that_one_removes_or_adds_a_monitor_in():
+    """A one-shot monitor that removes itself leaves the next one its chunk;
+    one added by a callback sees only what arrives after it; one removed by
+    another's callback fires no more, not even for the rest of the chunk."""
+    seen: list[str] = []
+    async with opened() as (s, peer):
+
+        def once(session: Session, m: aioexpect.Match) -> None:
+            seen.append("once")
+            remove_once()
+            session.add_monitor("login", lambda session, m: seen.append("late"))
+            remove_third()
+
+        remove_once = s.add_monitor("login", once)
+        s.add_monitor("login", lambda session, m: seen.append("counter"))
+        remove_third = s.add_monitor("login", lambda session, m: seen.append("removed"))
+        await peer.write(b"login: login: ")
+        await s.expect_exact("login: login: ")
+        assert seen == ["once", "counter", "counter"]
+        await peer.write(b"login: ")
+        await s.expect_exact("login: ")
+        assert seen[3:] == ["counter", "late"]
+
+
+async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
+    async with opened() as (s, peer):
+
+        async def answer(session: Session, m: aioexpect.Match) -> None:
+            remove()  # one-shot: stop watching first
+            await asyncio.sleep(0.01)
+            await session.sendline("yes")
+
+        remove = s.add_monitor(r"Continue\? ", answer)
+        await peer.write(b"Continue? ")
+        assert await asyncio.wait_for(peer.read(), 5) == b"yes\n"
+        await peer.write(b"Continue? ")  # removed: nothing more is sent
+        await s.expect_exact("Continue? Continue? ")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert s._monitors == []
+
+
 @pytest.mark.parametrize(
     ("pattern", "pieces"),
     [
