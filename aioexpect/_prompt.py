@@ -181,8 +181,9 @@ async def _sync(
             # The caller sent, and read nothing since: what is buffered answers
             # that, not an execute that returned early (see ``_stale``).
             state.moved = False
-        if state.owed is None:
-            owe(session)
+        # Owed here, whatever an execute cancelled before left owed at a
+        # place the caller has read past since.
+        owe(session)
     shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
     consumed: list[str] = []

@@ -1036,6 +1036,26 @@ async def test_execute_after_a_cancelled_execute_skips_its_late_answer() -> None
             assert await s.execute("echo AGAIN") == "AGAIN\n"
 
 
+async def test_a_line_the_caller_sends_after_reading_a_cancelled_execute_is_answered_first():
+    # The cancelled execute left its prompt owed at an old place: once the
+    # caller had read past it, a line it sent was not waited for, and the
+    # next execute was typed ahead and returned that line's answer.
+    async with unique_bash() as s:
+        running = asyncio.ensure_future(s.execute("sleep 0.3; echo slept"))
+        await wait_until(lambda: s.waiting_for is not None, "the command is sent")
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await s.expect("slept")  # the caller reads that answer itself
+        await s.expect_prompt()
+        await s.sendline("sleep 0.3; echo MINE")  # then sends a line of its own
+        assert [await s.execute(f"echo answer{i}") for i in range(3)] == [
+            "answer0\n",
+            "answer1\n",
+            "answer2\n",
+        ]
+
+
 async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None:
     async with unique_bash(max_buffer=50_000) as s:
         with pytest.raises(aioexpect.BufferFull):
