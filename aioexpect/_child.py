@@ -174,6 +174,18 @@ class Child:
         #: signalled with the child's.
         self._jobs: dict[int, list[int]] = {}
 
+    def reaped(self) -> bool:
+        """Reap the child if it ended, without the event loop (closed):
+        through the ``Popen`` that tracks it, where there is one (so it does
+        not warn of a running child later), else ``waitpid``."""
+        popen = getattr(self.transport, "_popen", None) or getattr(self.transport, "_proc", None)
+        if popen is not None:
+            return popen.poll() is not None
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] != 0
+        except ChildProcessError:
+            return True
+
     @property
     def returncode(self) -> int | None:
         """The event loop's return code: ``-N`` when killed by signal N."""

@@ -348,13 +348,16 @@ class LocalTransport(ChildStatus, Transport):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``"peer"``: the command line (shortened); ``"pid"``; ``"command"``:
-        the argv tuple."""
+        the argv tuple; ``"reaped"``: reaps the child if it ended, without the
+        event loop (whose loop closed: ``Session.close``)."""
         if name == "peer":
             return self._peer
         if name == "pid":
             return self._child.pid
         if name == "command":
             return self._child.argv
+        if name == "reaped":
+            return self._child.reaped
         return default
 
 

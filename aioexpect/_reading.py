@@ -388,19 +388,14 @@ def lost(wanted: str, error: BaseException, evidence: str) -> ConnectionLostErro
 
 
 def failure(
-    searcher: Searcher,
-    buffer: Buffer,
-    redactor: Redactor,
-    code: int | None,
-    *,
-    error: BaseException | None,
-    max_buffer: int | None,
+    session: Session, searcher: Searcher, code: int | None
 ) -> ExpectError | ConnectionLostError:
     """The error for a wait that gave up: ``code`` -1 is end-of-file (or the
     lost connection ``error``), -2 a full buffer, anything else the deadline.
     Messages quote the patterns and the last characters received, redacted;
     ``.before`` keeps the data as it arrived."""
-    before = buffer.text()
+    redactor, error = session._redactor, session._error
+    before = session._buffer.text()
     tail = tail_of(redactor, before)
     if isinstance(searcher, AnyData):
         wanted = "any data"
@@ -414,7 +409,7 @@ def failure(
         message = f"end of file while waiting for {wanted}"
     elif code == -2:
         kind = BufferFull
-        message = f"max_buffer ({max_buffer}) reached while waiting for {wanted}"
+        message = f"max_buffer ({session.max_buffer}) reached while waiting for {wanted}"
     else:
         kind = ExpectTimeout
         message = f"timed out waiting for {wanted}"

@@ -24,11 +24,11 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _login, _options, _prompt, _reading, _unique_prompt
+from . import _login, _loops, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
-from ._exceptions import BusyError, ClosedError, ConnectionLostError, ExpectError
+from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor
@@ -122,7 +122,7 @@ class Session:
         self._space = asyncio.Event()
         self._ended = asyncio.Event()  # end of file, or closed: ends a bridge (interact)
         try:
-            loop = asyncio.get_running_loop()
+            self._loop = loop = asyncio.get_running_loop()
         except RuntimeError:
             raise RuntimeError(
                 "a Session needs a running event loop (create it in a coroutine)"
@@ -158,6 +158,11 @@ class Session:
         if getattr(self, "_closed", True):
             return
         warnings.warn(f"unclosed session {self!r}", ResourceWarning, source=self, stacklevel=1)
+        self._abandon()
+
+    def _abandon(self) -> None:  # without its loop (dropped, or the loop closed): abort
+        self._closed = True
+        _live.discard(self)
         with contextlib.suppress(Exception):
             if self._pump_task is not None:
                 self._pump_task.cancel()
@@ -374,7 +379,7 @@ class Session:
             return _reading.take_all(self, limit)
         if found == 0:
             return self._empty
-        raise self._failure(searcher, found)
+        raise _reading.failure(self, searcher, found)
 
     async def read_all(self, *, timeout: Timeout = ...) -> Any:
         """Everything until end-of-file (``BufferFull`` past ``max_buffer``)."""
@@ -455,7 +460,7 @@ class Session:
             match = searcher.sentinel_match(buf, index, self._redactor.redact)
             self._space_freed()
             return match
-        raise self._failure(searcher, index)
+        raise _reading.failure(self, searcher, index)
 
     async def _wait(self, searcher: Searcher, timeout: float | None) -> Any:
         """Wait until the searcher finds something; return a ``Found`` or a
@@ -492,16 +497,6 @@ class Session:
             return searcher.timeout_index
         return result
 
-    def _failure(self, searcher: Searcher, code: int | None) -> ExpectError | ConnectionLostError:
-        return _reading.failure(
-            searcher,
-            self._buffer,
-            self._redactor,
-            code,
-            error=self._error,
-            max_buffer=self.max_buffer,
-        )
-
     def _timeout(self, timeout: Timeout) -> float | None:
         if timeout is ...:
             return self.timeout
@@ -510,6 +505,7 @@ class Session:
     def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"session #{self.id} is closed")
+        _loops.check_loop(self._loop, self.id)
 
     # -- monitors, diverting, interact --------------------------------------------
 
@@ -560,6 +556,10 @@ class Session:
     async def close(self, *, force: bool = False) -> None:
         """Close the transport (idempotent); kills and reaps a child.  A
         second call waits for the first to finish (``force=True`` kills at once)."""
+        if self._loop.is_closed():  # (nothing there can be awaited)
+            await _loops.kill_orphan(self.transport)
+            self._abandon()
+            return
         if self._closed:
             await self.transport.close(force=force)
             return

@@ -391,6 +391,37 @@ async def test_a_dropped_session_warns_and_its_child_is_killed_and_reaped(pty: b
     assert transport.signal_status == signal.SIGKILL
 
 
+@pytest.mark.parametrize("pty", [True, False], ids=["pty", "pipes"])
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_a_session_used_after_its_event_loop_closed_says_so(loop_name: str, pty: bool) -> None:
+    """Opened under one ``asyncio.run()`` and used under the next: its
+    output is read in the first loop only.  An expect waited its whole
+    timeout, blaming the child, and close() took 21 s (waiting in the dead
+    loop for the reaping).  Now each says so at once, and close() kills."""
+    import psutil  # type: ignore[import-untyped]
+    import uvloop
+
+    factory = uvloop.new_event_loop if loop_name == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        s = runner.run(aioexpect.spawn("cat", pty=pty, timeout=30))
+    pid = s.transport.get_extra_info("pid")
+
+    async def later() -> None:
+        for call in (s.sendline("hello"), s.expect("hello")):
+            with pytest.raises(aioexpect.ClosedError, match="event loop that is closed since"):
+                await call
+        await asyncio.wait_for(s.close(), 5)
+        assert s.closed
+        await s.close()  # (idempotent)
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(later())
+    # SIGKILLed and reaped by close() itself, in the loop at hand.
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).ppid() != os.getpid()
+
+
 @pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
 def test_spawns_at_once_on_a_loop_take_turns_and_let_the_loop_go(loop_name: str) -> None:
     """Spawns started together on one loop wait for each other's fork in
