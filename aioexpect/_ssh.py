@@ -25,6 +25,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import asyncssh
+from asyncssh import public_key as pk
 
 from ._exceptions import (
     AuthenticationError,
@@ -47,6 +48,9 @@ _log = logging.getLogger("aioexpect")
 HIGH_WATER = 1 << 20
 #: Seconds ``close()`` lets the server acknowledge before aborting.
 CLOSE_GRACE = 1.0
+#: Options by which the caller (or an ``SSHClientConnectionOptions``) chooses
+#: the host key algorithms, or the name known_hosts is searched for.
+_CHOOSERS = ("server_host_key_algs", "host_key_alias", "options")
 
 
 class _Channel(asyncssh.SSHClientSession[bytes]):
@@ -448,6 +452,9 @@ async def open_ssh(
     peer = peer_name(host, port, password)
     trusted = _resolve_known_hosts(known_hosts, host, port, peer)
     options = _connect_options(username, password, client_keys, trusted, asyncssh_options)
+    keys, ca_keys = _trusted(trusted, host, port)
+    if algs := _host_key_algs(keys, ca_keys, options):
+        options["server_host_key_algs"] = algs
     rows, cols = dimensions
     channel = _Channel(peer)
     try:
@@ -473,7 +480,7 @@ async def open_ssh(
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
         shown = [username, *_paths(client_keys), *_paths(known_hosts)]
-        error = _translate(exc, host, port, password, _knows(trusted, host, port), shown)
+        error = _translate(exc, host, port, password, bool(keys or ca_keys), shown)
         if password and password in str(exc):  # the server said it: not in a traceback
             raise error from None
         raise error from exc
@@ -489,16 +496,42 @@ def _paths(option: Any) -> list[str]:
     return [os.fspath(p) for p in items if isinstance(p, str | PurePath)]
 
 
-def _knows(trusted: Any, host: str, port: int) -> bool:
-    """Whether ``trusted`` (known hosts, as asyncssh takes them) holds a key
-    for ``host``: then a key it does not accept is a *changed* one."""
+def _trusted(trusted: Any, host: str, port: int) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The host keys and CA keys that ``trusted`` (known hosts, as asyncssh
+    takes them) holds for ``host``: if any, a key it does not accept is a
+    *changed* one."""
     if trusted is None or isinstance(trusted, str | PurePath):
-        return False
+        return (), ()
     try:
         host_keys, ca_keys, *_ = asyncssh.match_known_hosts(trusted, host, host, port)
     except (ValueError, OSError, TypeError):
-        return False
-    return bool(host_keys or ca_keys)
+        return (), ()
+    return host_keys, ca_keys
+
+
+def _host_key_algs(
+    keys: Sequence[Any], ca_keys: Sequence[Any], options: dict[str, Any]
+) -> list[str]:
+    """The trusted keys' algorithms first, then asyncssh's other defaults, as
+    OpenSSH orders them.  asyncssh offers the trusted ones alone: a server
+    re-keyed with another type hung up ("no matching host key type"), a
+    ConnectError, where its new key must be seen to be named CHANGED.
+    Empty (asyncssh chooses, as before): nothing trusted, or a choice made by
+    the caller or by an ssh config that may name algorithms or an alias."""
+    if not (keys or ca_keys) or any(options.get(k, ()) != () for k in _CHOOSERS):
+        return []
+    config = options.get("config", ())
+    paths = [Path("~", ".ssh", "config")] if config == () else config or []
+    for path in [paths] if isinstance(paths, str | PurePath) else paths:
+        with contextlib.suppress(OSError):  # (asyncssh reports it)
+            text = Path(path).expanduser().read_text("utf-8", "replace").lower()
+            if any(word in text for word in ("hostkeyalg", "hostkeyalias", "include")):
+                return []
+    known = pk.get_default_certificate_algs() if ca_keys else []
+    known += [alg for key in keys for alg in key.sig_algorithms]
+    rest = pk.get_default_certificate_algs() + pk.get_default_public_key_algs()
+    possible = set(pk.get_certificate_algs() + pk.get_public_key_algs())
+    return [alg.decode() for alg in dict.fromkeys(known + rest) if alg in possible]
 
 
 def _translate(

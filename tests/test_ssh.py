@@ -92,8 +92,9 @@ async def line_echo(process: asyncssh.SSHServerProcess[bytes]) -> None:
 @contextlib.asynccontextmanager
 async def ssh_server(handler: Handler = line_echo, **options: Any) -> AsyncIterator[Server]:
     record = Server(host_key=options.pop("host_key", HOST_KEY))
+    keys = [record.host_key, *options.pop("more_host_keys", ())]
     acceptor = await asyncssh.listen(
-        "127.0.0.1", 0, server_host_keys=[record.host_key], server_factory=lambda: _Auth(record),
+        "127.0.0.1", 0, server_host_keys=keys, server_factory=lambda: _Auth(record),
         process_factory=handler, encoding=None, line_editor=False, **options,
     )  # fmt: skip
     record.port = acceptor.get_port()
@@ -496,6 +497,57 @@ async def test_changed_host_key_is_host_key_error(tmp_path: Path) -> None:
         other.write_text(f"[127.0.0.2]:{server.port} {HOST_KEY.export_public_key().decode()}")
         with pytest.raises(aioexpect.HostKeyError, match="not trusted"):
             await connect(server, known_hosts=str(other))
+
+
+async def test_a_changed_host_key_of_another_type_is_host_key_error(tmp_path: Path) -> None:
+    # known_hosts holds an RSA key, the (re-keyed) server an ed25519 one.
+    # asyncssh offered the trusted key's algorithms alone, the server found
+    # none it could use and hung up: a ConnectError blaming MaxStartups.
+    rsa = asyncssh.generate_private_key("ssh-rsa").export_public_key().decode()
+    async with ssh_server() as server:
+        stale = tmp_path / "known_hosts"
+        stale.write_text(f"[127.0.0.1]:{server.port} {rsa}")
+        with pytest.raises(aioexpect.HostKeyError, match="has CHANGED") as info:
+            await connect(server, known_hosts=str(stale))
+        assert "ssh-keygen -R" in str(info.value) and "MaxStartups" not in str(info.value)
+        assert server.auth_users == [] and server.passwords_seen == 0
+        with pytest.raises(aioexpect.HostKeyError, match="has CHANGED"):
+            await connect(server, known_hosts=asyncssh.import_known_hosts(stale.read_text()))
+
+
+async def test_the_trusted_key_type_is_offered_first() -> None:
+    # The server holds the trusted RSA key and an ed25519 one, which it
+    # would pick were asyncssh's default order offered: trusted types first.
+    rsa = asyncssh.generate_private_key("ssh-rsa")
+    async with ssh_server(host_key=rsa, more_host_keys=[HOST_KEY]) as server:
+        async with connect(server) as s:
+            await s.sendline("trusted")
+            await s.expect_exact("trusted")
+        # Unknown host, no checking, or algorithms given: as asyncssh decides.
+        unknown = asyncssh.import_known_hosts(
+            f"[127.0.0.2]:{server.port} {HOST_KEY.export_public_key().decode()}"
+        )
+        with pytest.raises(aioexpect.HostKeyError, match="not trusted"):
+            await connect(server, known_hosts=unknown)
+        async with connect(server, known_hosts=None) as s:
+            await s.sendline("unchecked")
+            await s.expect_exact("unchecked")
+        with pytest.raises(aioexpect.ConnectError) as info:
+            await connect(server, server_host_key_algs=["ecdsa-sha2-nistp256"])
+        assert not isinstance(info.value, aioexpect.HostKeyError)
+
+
+async def test_host_key_algorithms_in_the_ssh_config_are_kept(_isolated: Path) -> None:
+    # The trusted type first must not undo a HostKeyAlgorithms the user set.
+    rsa = asyncssh.generate_private_key("ssh-rsa")
+    (_isolated / ".ssh").mkdir()
+    (_isolated / ".ssh" / "config").write_text("Host *\n  HostKeyAlgorithms ssh-ed25519\n")
+    async with ssh_server(host_key=rsa, more_host_keys=[HOST_KEY]) as server:
+        with pytest.raises(aioexpect.HostKeyError, match="has CHANGED"):
+            await connect(server)
+        async with connect(server, config=[]) as s:
+            await s.sendline("trusted")
+            await s.expect_exact("trusted")
 
 
 @pytest.mark.parametrize(
