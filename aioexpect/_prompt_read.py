@@ -33,8 +33,9 @@ LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 #: A window title (OSC), which a prompt may begin with.
 OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 #: After a prompt's last character: spaces and control sequences, and
-#: readline's wrap after a prompt as wide as the terminal (`` \r``).
-END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r)?\Z"
+#: readline's wrap at the margin: `` \r`` after a prompt as wide as the
+#: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``unwrap``).
+END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 
 
 @dataclasses.dataclass
@@ -174,8 +175,7 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     driver's patterns find it changed."""
     if "\n" in prompt:
         return None
-    if prompt.endswith(" \r"):  # readline's wrap (see ``END``) is no part of it
-        prompt = prompt[:-2]
+    prompt = unwrap(prompt)
     # A window title (and the modes before it) is found anywhere: it holds
     # the directory, which changes.
     prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
@@ -194,6 +194,41 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
     changed = rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
     return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
+
+
+def unwrap(prompt: str) -> str:
+    """A prompt (learned) as one row: without readline's wraps at the
+    margin.  readline ends a full row with the next row's first character
+    and ``\r``, then writes that character again (``...d\rdd# ``), or, with
+    no row after it, with `` \r`` (see ``END``)."""
+    prompt = re.sub(r"(.)\r(?=\1)", "", prompt)
+    return prompt[:-2] if prompt.endswith(" \r") else prompt
+
+
+def _rows_above(session: Session, m: Match) -> Match:
+    """``m`` (a prompt) with the rows of the same prompt above it, which a
+    terminal narrower than the prompt wrapped (``user@vm:/tmp/dd...`` at
+    80 columns, then ``dd# ``).  The patterns find its last row only: the
+    rows above would be taken for the output's last line, and the prompt
+    learned would be that row.  A row above is as wide as the terminal, and
+    ends with readline's wrap: the next row's first character, ``\r``, and
+    that character again.  Without a known width (no terminal) nothing is
+    taken: output ending in ``\r`` is output.  ``group(0)`` is then the
+    whole prompt (the pattern's own groups are dropped with its match)."""
+    columns = session.transport.get_extra_info("columns")
+    before = m.before
+    if not isinstance(columns, int) or not isinstance(before, str):
+        return m
+    start, following = len(before), strip_ansi(m.after)
+    while start >= 2 and before[start - 1] == "\r" and before[start - 2] == following[:1]:
+        row_start = max(before.rfind("\r", 0, start - 2), before.rfind("\n", 0, start - 2)) + 1
+        row = strip_ansi(before[row_start : start - 2])
+        if len(row) != columns:
+            break
+        start, following = row_start, row
+    if start == len(before):
+        return m
+    return Match(m.index, m.pattern, before[:start], before[start:] + m.after, None, 0, m._redact)
 
 
 #: A line's start, and the control sequences a line editor may put there
@@ -379,7 +414,7 @@ async def read_to_prompt(
                 raise
             raise named from None
         if m.index < len(prompts):
-            m = _unglue(session, m, len(prompts) - 1)
+            m = _rows_above(session, _unglue(session, m, len(prompts) - 1))
             _learn(session, m.after)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):

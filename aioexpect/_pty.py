@@ -141,6 +141,16 @@ class PtyTransport(LocalTransport):
             return None
         return _line_limit(self._rfd) if canonical else None
 
+    def _columns(self, default: Any) -> Any:
+        # Asked of the pty itself: the program (stty cols) may have resized it.
+        if self._closed or self._rfd is None:
+            return default
+        try:
+            size = fcntl.ioctl(self._rfd, termios.TIOCGWINSZ, b"\0" * 8)
+        except OSError:
+            return default
+        return struct.unpack("HHHH", size)[1] or default
+
     def _check_open_fd(self) -> int:
         if self._closed or self._rfd is None:
             raise ClosedError(f"pty {self._peer!r} is closed")
@@ -148,9 +158,12 @@ class PtyTransport(LocalTransport):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         """``"peer"``: the command line (shortened); ``"pid"``; ``"fd"``: the
-        master descriptor (``None`` once closed); ``"command"``: the argv tuple."""
+        master descriptor (``None`` once closed); ``"command"``: the argv tuple;
+        ``"columns"``: the terminal's width (``default`` once closed)."""
         if name == "fd":
             return self._rfd
+        if name == "columns":
+            return self._columns(default)
         return super().get_extra_info(name, default)
 
 

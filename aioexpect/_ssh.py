@@ -147,6 +147,7 @@ class SSHTransport(Transport):
         peer: str,
         command: str | None,
         pty: bool,
+        columns: int | None = None,
     ) -> None:
         self._conn = conn
         self._chan = chan
@@ -154,6 +155,7 @@ class SSHTransport(Transport):
         self._peer = peer
         self._command = command
         self._pty = pty
+        self._columns = columns if pty else None  # (the last width asked for)
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
         self._eof_sent = False
@@ -230,6 +232,7 @@ class SSHTransport(Transport):
         self._check_open()
         if not self._pty:
             raise TypeError("set_winsize needs a terminal: this SSH channel has no pty")
+        self._columns = cols
         with contextlib.suppress(OSError, asyncssh.Error):
             self._chan.change_terminal_size(cols, rows)
 
@@ -305,6 +308,8 @@ class SSHTransport(Transport):
             return self._command
         if name == "pty":  # whether the channel has a terminal
             return self._pty
+        if name == "columns":
+            return default if self._columns is None else self._columns
         if name == "server_version":
             return self._conn.get_extra_info("server_version", default)
         return default
@@ -487,7 +492,8 @@ async def open_ssh(
     # (a bad name; ~/.ssh/config, and a User there that SSH cannot send)
     except (UnicodeError, asyncssh.config.ConfigParseError, asyncssh.saslprep.SASLPrepError) as exc:
         raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
-    return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=term_type is not None)
+    pty = term_type is not None
+    return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=pty, columns=cols)
 
 
 def _paths(option: Any) -> list[str]:

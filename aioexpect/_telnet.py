@@ -531,6 +531,8 @@ class TelnetTransport(Transport):
             return self._peer
         if name == "term_type":
             return self._protocol.term_type
+        if name == "columns":  # (what NAWS says, or would say if asked)
+            return self._protocol.cols
         if name == "sockname":
             return self._transport.get_extra_info("sockname", default)
         return default

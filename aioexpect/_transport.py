@@ -175,5 +175,6 @@ class Transport(abc.ABC):
         return None
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """Back-end facts: ``"peer"`` (str), ``"pid"``, ``"fd"``, ``"command"``."""
+        """Back-end facts: ``"peer"`` (str), ``"pid"``, ``"fd"``, ``"command"``,
+        ``"columns"`` (the terminal's width, where there is a terminal)."""
         return default

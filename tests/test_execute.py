@@ -156,6 +156,25 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
+@pytest.mark.parametrize("width", [80, 81, 82, 170])
+async def test_a_prompt_wider_than_the_terminal_is_one_prompt(tmp_path: Path, width: int) -> None:
+    # readline wraps it at 80 columns: its rows above the last are no output
+    # line, and the prompt learned is the whole one, so that a narrower one
+    # (a directory with a space, which the generic pattern does not take)
+    # is still found after it.  81: its '$' ends the first row.
+    env = {"PS1": r"user@vm:\w$ ", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
+    wide = "d" * (width - len("user@vm:~/$ "))
+    (tmp_path / wide).mkdir()
+    (tmp_path / "with space").mkdir()
+    argv = ["--norc", "--noprofile"]
+    async with aioexpect.spawn("bash", argv, env=env, timeout=10, dimensions=(24, 80)) as s:
+        assert await s.execute(f"cd ~/{wide}") == ""
+        assert await s.execute("echo hello") == "hello\n"
+        assert await s.execute("cd ~/'with space'") == ""
+        assert await s.execute("echo back") == "back\n"
+        assert await s.execute(f"cd ~/{wide}; printf 'x\\r'") == "x"  # output, not a wrap
+
+
 async def test_a_zsh_prompt_coloured_with_percent_f_is_found() -> None:
     # zsh writes five control sequences after the \r of PROMPT_SP before
     # the user name: %F{green}'s colour among them.
