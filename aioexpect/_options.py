@@ -5,6 +5,7 @@ before sending."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -18,6 +19,9 @@ from ._redact import MASK, RedactingStream, escape
 
 __all__ = [
     "MIN_CANON",
+    "NO_LINE",
+    "CanonicalLine",
+    "PendingLine",
     "check_line_limit",
     "check_credentials",
     "check_peer",
@@ -41,32 +45,67 @@ __all__ = [
 MIN_CANON = 255
 
 
-def check_line_limit(pending: int, raw: bytes, limit: Callable[[], int | None]) -> int:
-    """The bytes of an unfinished line after sending ``raw`` to a terminal
-    that has ``pending`` already; ``ValueError`` if a line would exceed the
-    canonical-mode ``limit()`` (asked only when a line could, so the common
-    short send costs no system call)."""
-    end = max(raw.rfind(b"\n"), raw.rfind(b"\r"))
-    if pending + len(raw) <= MIN_CANON:
-        return pending + len(raw) if end < 0 else len(raw) - end - 1
-    most = limit()
-    if most is None:
-        return 0 if end < 0 else len(raw) - end - 1
-    for piece in raw.replace(b"\r", b"\n").split(b"\n")[:-1]:
-        if pending + len(piece) > most:
+@dataclasses.dataclass(frozen=True)
+class CanonicalLine:
+    """How a terminal in canonical mode reads a line: at most ``limit``
+    bytes; after each byte of ``ends`` a new line starts (one was handed
+    over, as by ``\\n``, or discarded, as by the kill character); each byte
+    of ``dropped`` is thrown away uncounted (``\\r`` under IGNCR); the byte
+    after ``literal`` (VLNEXT) is an ordinary one.  Unsure, a terminal is
+    described as ending fewer lines: a line refused is better than one cut."""
+
+    limit: int
+    ends: bytes = b"\n"
+    dropped: bytes = b""
+    literal: bytes = b""
+
+
+#: What a session knows of the terminal's unfinished line: its length when
+#: last worked out from the terminal's rules, and the bytes sent since then
+#: (at most MIN_CANON), not yet read by those rules.
+PendingLine = tuple[int, bytes]
+NO_LINE: PendingLine = (0, b"")
+
+
+def check_line_limit(
+    pending: PendingLine, raw: bytes, rules: Callable[[], CanonicalLine | None]
+) -> PendingLine:
+    """The terminal's unfinished line after sending ``raw`` to it with
+    ``pending`` already; ``ValueError`` if a line would exceed the
+    canonical-mode limit.  The ``rules()`` are asked only when a line could
+    (so the common short send costs no system call); until then the bytes
+    are kept, as which of them end a line only the rules tell."""
+    known, unread = pending
+    if known + len(unread) + len(raw) <= MIN_CANON:
+        return known, unread + raw
+    line = rules()
+    if line is None:  # raw mode: the peer reads bytes, not lines
+        return NO_LINE
+    # Each byte becomes its role: "\n" ends a line, D is dropped, L escapes
+    # the next byte, O is an ordinary one.
+    table = bytearray(b"O" * 256)
+    for role, chars in ((b"L", line.literal), (b"D", line.dropped), (b"\n", line.ends)):
+        for char in chars:
+            table[char] = role[0]
+    roles = (unread + raw).translate(table)
+    if b"L" in roles:  # (an escaped byte is stored, its escape is not)
+        roles = re.sub(rb"L[\s\S]", b"O", roles)
+    escaping = roles.endswith(b"L")  # (the next send's first byte is escaped)
+    *lines, tail = roles[: len(roles) - escaping].replace(b"D", b"").split(b"\n")
+    for piece in lines:
+        if known + len(piece) > line.limit:
             raise ValueError(
-                f"a line of {pending + len(piece)} bytes exceeds the terminal's canonical-mode"
-                f" limit of {most}: the kernel would truncate it; send it in raw mode"
+                f"a line of {known + len(piece)} bytes exceeds the terminal's canonical-mode"
+                f" limit of {line.limit}: the kernel would truncate it; send it in raw mode"
                 " (e.g. `stty raw`) or split it"
             )
-        pending = 0
-    tail = len(raw) - end - 1
-    if pending + tail > most:
+        known = 0
+    if known + len(tail) > line.limit:
         raise ValueError(
-            f"{pending + tail} bytes without a line end exceed the terminal's canonical-mode"
-            f" limit of {most}: the kernel would truncate the line"
+            f"{known + len(tail)} bytes without a line end exceed the terminal's canonical-mode"
+            f" limit of {line.limit}: the kernel would truncate the line"
         )
-    return pending + tail
+    return known + len(tail), line.literal if escaping else b""
 
 
 def resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:

@@ -20,6 +20,7 @@ from typing import Any
 from ._child import Child, close_quietly, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._local import LocalTransport
+from ._options import CanonicalLine
 from ._transport import Transport
 
 __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]
@@ -133,13 +134,20 @@ class PtyTransport(LocalTransport):
     def canonical_line_limit(self) -> int | None:
         """``CANONICAL_LINE_LIMIT`` while the terminal is in canonical mode
         (ICANON set, as a shell's ``stty cooked``), ``None`` in raw mode."""
+        line = self.canonical_line()
+        return None if line is None else line.limit
+
+    def canonical_line(self) -> CanonicalLine | None:
+        """The limit and the line ends the terminal's flags give now."""
         if self._closed or self._rfd is None:
             return None
         try:
-            canonical = termios.tcgetattr(self._rfd)[3] & termios.ICANON
+            iflag, _, _, lflag, _, _, chars = termios.tcgetattr(self._rfd)
         except termios.error:
             return None
-        return _line_limit(self._rfd) if canonical else None
+        if not lflag & termios.ICANON:
+            return None
+        return _line_rules(_line_limit(self._rfd), iflag, lflag, chars)
 
     def _columns(self, default: Any) -> Any:
         # Asked of the pty itself: the program (stty cols) may have resized it.
@@ -177,3 +185,60 @@ def _line_limit(fd: int) -> int:
         return os.fpathconf(fd, "PC_MAX_CANON") - 1
     except (OSError, ValueError):
         return 254
+
+
+_CR, _NL = 13, 10
+#: Special characters whose effect is no line end; several are BSD's only.
+_OTHERS = tuple(
+    getattr(termios, name)
+    for name in ("VDISCARD", "VDSUSP", "VSTATUS", "VERASE", "VREPRINT", "VWERASE")
+    if hasattr(termios, name)
+)
+
+
+def _line_rules(limit: int, iflag: int, lflag: int, chars: list[Any]) -> CanonicalLine:
+    """Which bytes end, drop or escape a line, read in the line discipline's
+    order: IXON's stop and start, ISIG's signals (which discard the line
+    unless NOFLSH), then ``\\r`` dropped (IGNCR) or made ``\\n`` (ICRNL),
+    or ``\\n`` made ``\\r`` (INLCR); then the kill character discards the
+    line, VLNEXT escapes the next byte, and ``\\n``, VEOF, VEOL, VEOL2 end
+    it.  A character at 0 or 0xff is disabled.  Where unsure (a byte that is
+    two special characters, one no line end), a byte ends no line: a line is
+    counted long, never short."""
+    extended = bool(lflag & termios.IEXTEN)
+
+    def char(name: str, active: object = True) -> int | None:
+        value = chars[getattr(termios, name)] if active else 0
+        code = value if isinstance(value, int) else value[0] if value else 0
+        return None if code in (0, 0xFF) else code
+
+    others = {chars[i][0] for i in _OTHERS if isinstance(chars[i], bytes) and chars[i]}
+    others |= {char("VSTART", iflag & termios.IXON), char("VSTOP", iflag & termios.IXON)}
+    signals = {char(n, lflag & termios.ISIG) for n in ("VINTR", "VQUIT", "VSUSP")} - {None}
+    enders = {_NL, char("VEOF"), char("VEOL"), char("VEOL2", extended), char("VKILL")}
+    literal = char("VLNEXT", extended)
+    ends, dropped = bytearray(), bytearray()
+    for byte in {_CR, _NL, *enders, *signals}:
+        if byte is None or byte in others or (byte in signals and lflag & termios.NOFLSH):
+            continue  # consumed, or a signal that keeps the line
+        if byte in signals:
+            ends.append(byte)
+        elif byte == _CR and iflag & termios.IGNCR:
+            dropped.append(byte)
+        elif (mapped := _mapped(byte, iflag)) in enders and mapped not in others | {literal}:
+            ends.append(byte)
+    if iflag & termios.ISTRIP:  # (a byte loses its top bit first: 0x8a is no VEOL of 0x8a)
+        ends = bytearray(byte for byte in ends if byte < 0x80)
+    if iflag & getattr(termios, "IUCLC", 0):  # (and A is a before it is compared)
+        ends = bytearray(byte for byte in ends if not 65 <= byte <= 90)
+    if literal is None or literal in others | signals | {_CR, _NL}:
+        return CanonicalLine(limit, bytes(ends), bytes(dropped))
+    return CanonicalLine(limit, bytes(ends), bytes(dropped), bytes([literal]))
+
+
+def _mapped(byte: int, iflag: int) -> int:
+    if byte == _CR and iflag & termios.ICRNL:
+        return _NL
+    if byte == _NL and iflag & termios.INLCR:
+        return _CR
+    return byte

@@ -32,6 +32,7 @@ from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor
+from ._options import NO_LINE
 from ._redact import MASK, RedactingStream, Redactor, escape
 from ._transport import Transport
 
@@ -112,7 +113,7 @@ class Session:
         self._alarm = _reading.Alarm()
         self._eof = False
         self._error: BaseException | None = None
-        self._pending_line = 0
+        self._pending_line = NO_LINE
         self._sent_at: int | None = None  # what was consumed at the last send
         self.bytes_in = 0
         self.bytes_out = 0
@@ -249,27 +250,25 @@ class Session:
     async def sendcontrol(self, char: str) -> None:
         """Send a control character: ``sendcontrol("c")`` sends ``\\x03``."""
         code = _options.control_code(char)
-        await self._send(code, secret=False)
-        if code in "\x03\x04\x15\x1c":  # ^C ^D ^U ^\\ end the pending line
-            self._pending_line = 0
+        await self._send(code, secret=False)  # (the terminal's rules say if it ends a line)
 
     async def sendeof(self) -> None:
         """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH."""
         self._check_open()
         await self.transport.write_eof()
-        self._pending_line, self._sent_at = 0, self._buffer.consumed  # (line handed over)
+        self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line handed over)
 
     async def sendintr(self) -> None:
         """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child."""
         self._check_open()
         await self.transport.send_interrupt()
-        self._pending_line, self._sent_at = 0, self._buffer.consumed  # (line discarded)
+        self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line discarded)
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
         with self._encoder.encoding(data) as raw:  # (what is refused leaves no trace)
-            limit = self.transport.canonical_line_limit
-            self._pending_line = _options.check_line_limit(self._pending_line, raw, limit)
+            rules = self.transport.canonical_line
+            self._pending_line = _options.check_line_limit(self._pending_line, raw, rules)
         if self._redactor.armed:  # (the records, joined, must not show a secret either)
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):

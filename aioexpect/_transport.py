@@ -25,6 +25,8 @@ import abc
 from collections.abc import Callable
 from typing import Any
 
+from ._options import CanonicalLine
+
 __all__ = ["Transport", "DEFAULT_READ_SIZE"]
 
 #: The default ``max_bytes`` of ``Transport.read``.
@@ -127,6 +129,16 @@ class Transport(abc.ABC):
         else returns ``None``.
         """
         return None
+
+    def canonical_line(self) -> CanonicalLine | None:
+        """How the peer's terminal reads a line now (its limit and the bytes
+        that end a line), or ``None`` for no limit; what the session checks
+        before sending.  By default ``canonical_line_limit()`` with only
+        ``\\n`` ending a line (a line then counts long, never short); the pty
+        reads its terminal's flags (``stty -icrnl``: ``\\r`` ends no line).
+        """
+        limit = self.canonical_line_limit()
+        return None if limit is None else CanonicalLine(limit)
 
     @abc.abstractmethod
     async def close(self, *, force: bool = False) -> None:

@@ -231,6 +231,46 @@ async def test_canonical_line_limit_follows_the_terminal_mode() -> None:
     assert t.canonical_line_limit() is None
 
 
+A, B = "a" * 3000, "b" * 3000
+
+
+@pytest.mark.parametrize(
+    ("stty", "sends", "refused", "arrives"),
+    [
+        ("-icrnl", [A + "\r" + B + "\n"], True, 0),  # \r is one byte of the line
+        ("-icrnl", ["a" * 200 + "\r", "b" * 3950 + "\n"], True, 201),  # short sends too
+        ("igncr", [A + "\r" + B + "\n"], True, 0),  # \r is thrown away
+        ("igncr", ["a" * 4095 + "\r\n"], False, 4096),  # ... and not counted
+        ("inlcr", [A + "\n" + B + "\n"], True, 0),  # \n becomes \r, no line end
+        ("-icrnl eol ^B", [A + "\x02" + B + "\n"], False, 6002),
+        ("sane", [A + "\x16\n" + B + "\n"], True, 0),  # ^V: the next byte is data
+        ("sane", [A + "\x15" + B + "\n"], False, 3001),  # ^U: the line so far is gone
+        ("kill ^B", [A, "^U", B + "\n"], True, 3001),  # ^U is data then
+        ("-isig", [A, "^C", B + "\n"], True, 3001),  # ^C too
+    ],
+)
+async def test_a_line_is_counted_by_the_line_ends_of_the_terminal(
+    stty: str, sends: list[str], refused: bool, arrives: int
+) -> None:
+    """The canonical-mode limit applies to the lines the terminal makes: what
+    the child reads is whole, or the send is refused before anything of it
+    goes (a line cut short in the kernel loses bytes silently)."""
+    script = f"stty {stty} -echo; echo ready; exec wc -c"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10) as s:
+        await s.expect("ready")
+        for data in sends[:-1]:
+            await (s.sendcontrol(data[1]) if data.startswith("^") else s.send(data))
+        if refused:
+            with pytest.raises(ValueError, match="canonical-mode limit of 4095"):
+                await s.send(sends[-1])
+            if arrives:  # (hands over the line the refused send found)
+                await s.sendeof()
+        else:
+            await s.send(sends[-1])
+        await s.sendeof()
+        assert (await s.read_all()).split() == [str(arrives)]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's n_tty limit")
 @pytest.mark.parametrize(("length", "arrives"), [(4094, 4095), (4095, 4096), (4096, 4096)])
 async def test_linux_canonical_mode_truncates_past_4095_bytes(length: int, arrives: int) -> None:
