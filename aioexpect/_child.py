@@ -96,7 +96,6 @@ class ChildStatus:
     has_exit_status = True
     _child: Child
     _closed: bool
-    _ended: bool  # the child's output reached its end
     _closing: asyncio.Future[None] | None
     _loop: asyncio.AbstractEventLoop
     _inbox: Inbox
@@ -122,7 +121,7 @@ class ChildStatus:
         if self._is_released():
             return
         self._shut()
-        self._child.kill(orphans=not self._ended)
+        self._child.kill()
         self._release()
 
     async def close(self, *, force: bool = False) -> None:
@@ -136,7 +135,7 @@ class ChildStatus:
         self._closing = self._loop.create_future()
         self._shut()
         try:
-            await self._child.stop(force=force, orphans=not self._ended)
+            await self._child.stop(force=force)
         finally:
             self._release()
             self._closing.set_result(None)
@@ -227,23 +226,25 @@ class Child:
                 del self._jobs[pgid]
         return alive
 
-    def kill(self, *, orphans: bool = False) -> None:
+    def kill(self) -> None:
         """SIGKILL the whole group, and the child's jobs, now, without
         waiting (``abort``)."""
         if not self._jobs:
-            self._find_jobs(orphans)
+            self._find_jobs()
         self.signal_group(signal.SIGKILL)
 
-    def _find_jobs(self, orphans: bool) -> None:
+    def _find_jobs(self) -> None:
         """Find the child's jobs: its children in process groups of their
-        own, or, once it exited, with ``orphans`` (its output has not ended:
-        somebody still holds it open), the rest of its session: the jobs an
-        interactive shell left running when it exited, now init's children.
-        While any of them lives, the child's pid (their session's id) is not
-        given to another process: one that has it means they are gone."""
+        own, or, once it exited, the rest of its session: the jobs an
+        interactive shell left running when it exited, now init's children,
+        whether or not they still hold its terminal or pipes (``nohup cmd
+        >log 2>&1 </dev/null &`` does not).  While any of them lives, the
+        child's pid (their session's id) is not given to another process:
+        one that has it means they are gone.  A program that started a
+        session of its own (``setsid``, a daemon) is not in it: left alone."""
         if not self.protocol.exited.done():
             self._jobs = _job_groups(self.pid)
-        elif orphans and not _pid_in_use(self.pid):
+        elif not _pid_in_use(self.pid):
             self._jobs = _session_groups(self.pid)
 
     def release(self) -> None:
@@ -252,7 +253,7 @@ class Child:
         if self.protocol.exited.done():
             self.transport.close()
 
-    async def stop(self, *, force: bool, orphans: bool = False, grace: float = GRACE) -> None:
+    async def stop(self, *, force: bool, grace: float = GRACE) -> None:
         """SIGHUP (and SIGCONT) to the group, SIGKILL after ``grace`` seconds
         to whatever is left (at once with ``force``), then wait for the reaping.
 
@@ -260,7 +261,7 @@ class Child:
         propagates, so a child never outlives an interrupted close.
         """
         loop = asyncio.get_running_loop()
-        self._find_jobs(orphans)
+        self._find_jobs()
         try:
             if not force and self.signal_group(signal.SIGHUP):
                 self.signal_group(signal.SIGCONT)

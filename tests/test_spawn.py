@@ -303,6 +303,46 @@ async def test_close_ends_the_jobs_a_shell_left_running_when_it_exited(shell: li
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.parametrize(
+    "shell",
+    [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
+    ids=["bash", "dash", "zsh"],
+)
+async def test_close_ends_the_jobs_a_shell_left_with_their_output_elsewhere(
+    shell: list[str], tmp_path: Path
+) -> None:
+    """Jobs that hold neither the terminal nor the shell's output (redirected,
+    nohup'd) are still in the shell's session after it exited: close() ends
+    them too.  One that started a session of its own is not the shell's."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    daemon = tmp_path / "daemon.pid"
+    away = ">/dev/null 2>&1 </dev/null &"
+    pids: list[int] = []
+    try:
+        async with aioexpect.spawn(shell[0], shell[1:], timeout=10) as s:
+            await s.set_unique_prompt()
+            for job in (f"sleep 1000 {away} echo $!", f"nohup sleep 1000 {away} echo $!"):
+                pids.append(int((await s.execute(job)).split()[-1]))
+            await s.execute(f"setsid sh -c 'echo $$ > {daemon}; exec sleep 1000' {away}")
+            await wait_until(lambda: daemon.exists() and daemon.read_text().endswith("\n"), "pid")
+            await wait_until(lambda: _ignores_sighup(pids[1]), "nohup ignores SIGHUP")
+            await s.sendline("exit")
+            await s.sendline("exit")  # (zsh: "you have running jobs" the first time)
+            assert await asyncio.wait_for(s.wait(), 10) is not None
+            await s.expect(EOF)  # nobody holds the terminal any more
+            assert not gone(pids[1])
+        assert [pid for pid in pids if not gone(pid)] == []
+        assert not gone(int(daemon.read_text()))  # setsid: not the shell's to end
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if daemon.exists() and daemon.read_text().strip():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(daemon.read_text()), signal.SIGKILL)
+
+
 def _ignores_sighup(pid: int) -> bool:
     status = Path(f"/proc/{pid}/status").read_text()
     return bool(int(re.search(r"SigIgn:\s*([0-9a-f]+)", status)[1], 16) & 1 << signal.SIGHUP - 1)
