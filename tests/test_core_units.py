@@ -1,4 +1,5 @@
-"""Pure-core units: incremental decoding, ANSI stripping, redaction."""
+"""Pure-core units: incremental decoding, ANSI stripping, redaction, the
+canonical-mode line count."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from aioexpect._ansi import AnsiStripper, strip_ansi
 from aioexpect._decode import Decoder
+from aioexpect._options import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
 from aioexpect._redact import MASK, RedactingStream, Redactor, escape, mask_around
 
 from .splits import splits
@@ -276,3 +278,58 @@ def test_tail_is_the_end_of_the_masked_text_with_no_part_of_a_secret():
 def test_escape_shows_control_characters():
     assert escape("a\r\n\x1b[0m\x00") == "a\\r\\n\\x1b[0m\\x00"
     assert escape(b"\xff") == "\\xff"
+
+
+# A terminal where \n and ^U end a line, \r is dropped and ^V escapes.
+RULES = CanonicalLine(600, ends=b"\n\x15", dropped=b"\r", literal=b"\x16")
+
+
+@pytest.mark.parametrize(
+    ("data", "pending"),
+    [
+        (b"a" * 590 + b"\r" * 50 + b"\n" + b"b" * 600, 600),  # \r: not counted
+        (b"a" * 500 + b"\x15" + b"b" * 580 + b"\x16", 580),  # ^U ends, a last ^V waits
+        (b"a" * 300 + b"\x16\n" + b"b" * 200 + b"\x16\x16\n" + b"c" * 7, 7),
+    ],
+)
+def test_a_line_is_counted_alike_however_the_sends_cut_it(data: bytes, pending: int) -> None:
+    """The bytes short sends keep are read by the terminal's rules later,
+    escapes and all: any split gives the count one send gives, and no more
+    than MIN_CANON bytes go by without them."""
+    for label, chunks in splits(data):
+        state, asked, since = NO_LINE, 0, 0
+
+        def rules() -> CanonicalLine:
+            nonlocal asked
+            asked += 1
+            return RULES
+
+        for chunk in chunks:
+            before = asked
+            state = check_line_limit(state, chunk, rules)
+            since = 0 if asked > before else since + len(chunk)
+            assert since <= MIN_CANON, label
+        check_line_limit(state, b"z" * (600 - pending), rules)  # (the line fills up)
+        with pytest.raises(ValueError, match="limit of 600"):
+            check_line_limit(state, b"z" * (601 - pending), rules)
+
+
+def test_a_line_over_the_limit_is_refused_wherever_the_send_is_cut() -> None:
+    data = b"a" * 300 + b"\x16\n" + b"b" * 300 + b"\n"  # one line of 601 bytes
+    for _, chunks in splits(data):
+        state = NO_LINE
+        with pytest.raises(ValueError, match="limit of 600"):
+            for chunk in chunks:
+                state = check_line_limit(state, chunk, lambda: RULES)
+
+
+def test_short_sends_ask_the_terminal_nothing() -> None:
+    """Up to MIN_CANON bytes no line can be too long: no system call."""
+
+    def rules() -> CanonicalLine:
+        raise AssertionError("the terminal was asked")
+
+    state = NO_LINE
+    for _ in range(MIN_CANON // 3):
+        state = check_line_limit(state, b"ls\n", rules)
+    assert check_line_limit(state, b"ls\n", lambda: RULES) == (0, b"")
