@@ -60,12 +60,9 @@ class Monitor:
         #: of the chunk in hand.
         self.removed = False
 
-    def _active(self) -> bool:
-        return not self.removed  # (a callback may have removed it)
-
     def feed(self, session: Any, text: Any) -> None:
-        if not self._active():
-            return
+        """Fire for each match in ``text`` (the session skips one removed
+        before its chunk came)."""
         if self._buffer is None:
             self._buffer = Buffer(text[:0])
         buf = self._buffer
@@ -74,7 +71,7 @@ class Monitor:
         while (found := searcher.search(buf)) is not None:
             match = searcher.match(buf, found, self._redact)
             self._fire(session, match)
-            if not self._active():
+            if self.removed:  # (by its own callback)
                 return
             searcher = Searcher([self._pattern], [self._original])
         # Keep what a later match could still start in (the scan's resume

@@ -215,9 +215,11 @@ def _rows_above(session: Session, m: Match) -> Match:
     that character again.  Without a known width (no terminal) nothing is
     taken: output ending in ``\r`` is output.  ``group(0)`` is then the
     whole prompt (the pattern's own groups are dropped with its match)."""
-    columns = session.transport.get_extra_info("columns")
     before = m.before
-    if not isinstance(columns, int) or not isinstance(before, str):
+    if not isinstance(before, str) or not before.endswith("\r"):
+        return m  # (the usual case: no wrap, no need to ask the terminal)
+    columns = session.transport.get_extra_info("columns")
+    if not isinstance(columns, int):
         return m
     start, following = len(before), strip_ansi(m.after)
     while start >= 2 and before[start - 1] == "\r" and before[start - 2] == following[:1]:

@@ -312,7 +312,8 @@ class Session:
         if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
             _options.record(self.log, self._logfile, self._transcript.feed(text))
         for monitor in tuple(self._monitors):  # (a callback may add or remove one)
-            monitor.feed(self, text)
+            if not monitor.removed:
+                monitor.feed(self, text)
         if self._sink is not None:
             self._sink(text)
             return
