@@ -234,11 +234,15 @@ async def test_close_kills_a_child_that_ignores_sighup_and_its_grandchildren(pty
     assert [pid for pid in pids if not gone(pid)] == []
 
 
-@pytest.mark.parametrize(
+#: The interactive shells whose jobs close() must end.
+interactive_shells = pytest.mark.parametrize(
     "shell",
     [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
     ids=["bash", "dash", "zsh"],
 )
+
+
+@interactive_shells
 async def test_close_ends_an_interactive_shells_background_jobs(
     shell: list[str], tmp_path: Path
 ) -> None:
@@ -274,11 +278,7 @@ async def test_close_ends_an_interactive_shells_background_jobs(
                 os.kill(int(daemon.read_text()), signal.SIGKILL)
 
 
-@pytest.mark.parametrize(
-    "shell",
-    [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
-    ids=["bash", "dash", "zsh"],
-)
+@interactive_shells
 async def test_close_ends_the_jobs_a_shell_left_running_when_it_exited(shell: list[str]) -> None:
     """The shell exited (its jobs, init's children now, still hold the
     terminal open): close() finds them in the shell's session."""
@@ -303,11 +303,7 @@ async def test_close_ends_the_jobs_a_shell_left_running_when_it_exited(shell: li
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize(
-    "shell",
-    [["bash", "--norc", "--noprofile", "-i"], ["dash", "-i"], ["zsh", "-f", "-i"]],
-    ids=["bash", "dash", "zsh"],
-)
+@interactive_shells
 async def test_close_ends_the_jobs_a_shell_left_with_their_output_elsewhere(
     shell: list[str], tmp_path: Path
 ) -> None:
