@@ -8,8 +8,6 @@ arrives; ``flush()`` at end-of-file releases (or replaces, per
 from __future__ import annotations
 
 import codecs
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["Decoder", "Encoder", "check_codec"]
@@ -62,6 +60,12 @@ def _decodes_as_it_comes(encoding: str, errors: str) -> bool:
         return False
 
 
+#: Codecs (by their canonical names) whose encoder keeps no state between
+#: sends: each send is encoded alone, without an incremental encoder's
+#: state to save and restore.
+_STATELESS = frozenset({"utf-8", "ascii", "iso8859-1"})
+
+
 class Encoder:
     """What ``send`` writes for ``data``: str encoded, bytes-like copied.
 
@@ -78,30 +82,36 @@ class Encoder:
 
     def __init__(self, encoding: str | None) -> None:
         self._encoding = encoding or "utf-8"
-        factory = codecs.lookup(self._encoding).incrementalencoder
+        codec = codecs.lookup(self._encoding)
+        factory = None if codec.name in _STATELESS else codec.incrementalencoder
         self._encoder: Any = None if factory is None else factory()
 
-    @contextlib.contextmanager
-    def encoding(self, data: Any) -> Iterator[bytes]:
-        """The bytes for ``data``; a send refused (a character the codec
-        cannot encode, or what the ``with`` block raises: a line too long)
-        leaves the encoder as it was: an iso2022 send refused halfway left
-        it shifted, and the next send's first characters were garbled; a
-        first utf-16 send refused took the byte order mark with it."""
+    def encode(self, data: Any) -> tuple[bytes, Any]:
+        """The bytes for ``data``, and what ``undo`` takes to leave the
+        encoder as it was before them: a send refused (a character the
+        codec cannot encode, or a line too long) must leave no trace: an
+        iso2022 send refused halfway left it shifted, and the next send's
+        first characters were garbled; a first utf-16 send refused took the
+        byte order mark with it."""
+        if type(data) is str and self._encoder is None:  # (the common case)
+            return data.encode(self._encoding), None
         if isinstance(data, bytes | bytearray | memoryview):
-            yield bytes(data)
-            return
+            return bytes(data), None
         if not isinstance(data, str):
             raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
         if self._encoder is None:
-            yield data.encode(self._encoding)
-            return
+            return data.encode(self._encoding), None
         state = self._encoder.getstate()
         try:
-            yield bytes(self._encoder.encode(data, True))
+            return bytes(self._encoder.encode(data, True)), state
         except BaseException:
             self._encoder.setstate(state)
             raise
+
+    def undo(self, state: Any) -> None:
+        """Back to the state ``encode`` returned (``None``: nothing to undo)."""
+        if state is not None:
+            self._encoder.setstate(state)
 
 
 class Decoder:

@@ -222,13 +222,17 @@ def normalize_patterns(
     ``exact``: items are plain substrings; otherwise str/bytes are regexes.
     Results are cached: the same prompt list is normalised once, not per expect.
     """
-    if isinstance(patterns, str | bytes | re.Pattern | Sentinel):
-        items: tuple[Any, ...] = (patterns,)
+    if type(patterns) is list:  # (what the session passes: no ABC check)
+        items: tuple[Any, ...] = tuple(patterns)
+    elif isinstance(patterns, str | bytes | re.Pattern | Sentinel):
+        items = (patterns,)
     elif isinstance(patterns, Iterable):
         items = tuple(patterns)
     else:
         raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
     options = (exact, bytes_mode, encoding)
+    if exact:  # (a new string each time, as a line sent is looked for: nothing to cache)
+        return list(_normalize(items, *options))
     return list(_NORMALIZED.get(items, options, lambda: _normalize(items, *options)))
 
 
@@ -290,6 +294,10 @@ class _Plan:
         self.timeout_index: int | None = None
         self.full_index: int | None = None
         self.texts: list[tuple[int, Any, Analysis | None]] = []
+        self.may_match_empty = False
+        self.together: list[int] = []
+        self.fused: re.Pattern[Any] | None = None
+        regexes = False
         for i, p in enumerate(patterns):
             if p is EOF:
                 self.eof_index = _first(self.eof_index, i)
@@ -297,15 +305,20 @@ class _Plan:
                 self.timeout_index = _first(self.timeout_index, i)
             elif p is FULL_BUFFER:
                 self.full_index = _first(self.full_index, i)
+            elif isinstance(p, re.Pattern):
+                self.texts.append((i, p, analyse(p)))
+                regexes = True
             else:
-                analysis = analyse(p) if isinstance(p, re.Pattern) else None
-                self.texts.append((i, p, analysis))
+                self.texts.append((i, p, None))
+        if regexes:  # (plain strings: none of this applies)
+            self._plan_regexes()
+
+    def _plan_regexes(self) -> None:
         self.may_match_empty = any(
             isinstance(p, re.Pattern) and p.search(p.pattern[:0]) is not None
             for _, p, _ in self.texts
         )
         self.together = [k for k, text in enumerate(self.texts) if _fusable(text)]
-        self.fused = None
         kinds = {type(self.texts[k][1].pattern) for k in self.together}
         if len(self.together) > 1 and len(kinds) == 1:
             self.fused = alternation([self.texts[k][1] for k in self.together])
@@ -347,9 +360,12 @@ class Searcher:
         "timeout_index",
     )
 
-    def __init__(self, patterns: list[Any], originals: Sequence[Any] | None = None) -> None:
+    def __init__(
+        self, patterns: list[Any], originals: Sequence[Any] | None = None, *, exact: bool = False
+    ) -> None:
         self.patterns = list(originals if originals is not None else patterns)
-        plan: _Plan = _PLANS.get(patterns, None, lambda: _Plan(patterns))
+        # (``exact``: no regex to analyse, so a plan costs less than a lookup)
+        plan = _Plan(patterns) if exact else _PLANS.get(patterns, None, lambda: _Plan(patterns))
         self.eof_index = plan.eof_index
         self.timeout_index = plan.timeout_index
         self.full_index = plan.full_index

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._decode import check_codec
+from ._decode import Encoder, check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
 from ._redact import MASK, RedactingStream, escape
@@ -65,6 +65,20 @@ class CanonicalLine:
 #: (at most MIN_CANON), not yet read by those rules.
 PendingLine = tuple[int, bytes]
 NO_LINE: PendingLine = (0, b"")
+
+
+def encode_send(
+    encoder: Encoder, pending: PendingLine, data: Any, rules: Callable[[], CanonicalLine | None]
+) -> tuple[bytes, PendingLine]:
+    """The bytes a send of ``data`` writes, and the terminal's unfinished
+    line after them (see ``check_line_limit``); a send refused leaves the
+    encoder as it was (``Encoder.encode``)."""
+    raw, state = encoder.encode(data)
+    try:
+        return raw, check_line_limit(pending, raw, rules)
+    except BaseException:
+        encoder.undo(state)
+        raise
 
 
 def check_line_limit(

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
@@ -237,6 +237,19 @@ class PeekBuffer(Buffer):
 
     def __len__(self) -> int:
         return len(self._real) - self._pos
+
+
+async def lines(session: Session, timeout: Any) -> AsyncIterator[Any]:
+    """``Session.lines``."""
+    newline: Any = b"\n" if session._decoder.bytes_mode else "\n"
+    cr: Any = b"\r" if session._decoder.bytes_mode else "\r"
+    while True:
+        m = await session._expect(Searcher([newline, EOF]), timeout)
+        if m.index == 1:
+            if m.before:
+                yield m.before
+            return
+        yield m.before.rstrip(cr)  # a pty's \r\n, or \r\r\n for a child's own \r\n
 
 
 async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
@@ -481,7 +494,9 @@ def receivers(
                     session._on_data(data[:fits] if fits < len(data) else data)
                 if fits < len(data):
                     session._held = bytes(data[fits:])
-            return feed_held(session)
+            more = feed_held(session)
+            session._paused = not more
+            return more
         except Exception as exc:  # reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
             session._on_eof(exc)

@@ -38,6 +38,8 @@ from ._transport import Transport
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
 
+_get_running_loop = asyncio._get_running_loop  # (no error where none runs)
+
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
 
@@ -129,6 +131,7 @@ class Session:
                 "a Session needs a running event loop (create it in a coroutine)"
             ) from None
         self._held = b""  # push delivery: received, not yet decoded (no room)
+        self._paused = False  # push delivery: the transport was told to stop (no room)
         self._end: tuple[BaseException | None] | None = None  # push: EOF behind _held
         self._pump_task: asyncio.Task[None] | None = None
         if not transport.start_receiving(*_reading.receivers(weakref.ref(self))):
@@ -266,9 +269,10 @@ class Session:
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
-        with self._encoder.encoding(data) as raw:  # (what is refused leaves no trace)
-            rules = self.transport.canonical_line
-            self._pending_line = _options.check_line_limit(self._pending_line, raw, rules)
+        rules = self.transport.canonical_line
+        raw, self._pending_line = _options.encode_send(
+            self._encoder, self._pending_line, data, rules
+        )
         if self._redactor.armed:  # (the records, joined, must not show a secret either)
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):
@@ -340,10 +344,12 @@ class Session:
         return None
 
     def _space_freed(self) -> None:
-        if _reading.room(self) != 0:
-            self._space.set()
-            if self._pump_task is None and not self._closed and _reading.feed_held(self):
-                self.transport.resume_receiving()
+        if self._pump_task is not None:
+            if _reading.room(self) != 0:
+                self._space.set()
+        elif (self._paused or self._held) and not self._closed and _reading.feed_held(self):
+            self._paused = False
+            self.transport.resume_receiving()
 
     # -- waiting ----------------------------------------------------------------
 
@@ -361,7 +367,7 @@ class Session:
         items = normalize_patterns(
             given, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
         )
-        return await self._expect(Searcher(items, given), timeout)
+        return await self._expect(Searcher(items, given, exact=True), timeout)
 
     async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
@@ -385,18 +391,10 @@ class Session:
         """Everything until end-of-file (``BufferFull`` past ``max_buffer``)."""
         return (await self.expect(EOF, timeout=timeout)).before
 
-    async def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
+    def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
         """Each line (without its line ending) until end-of-file, the last one
         also without a line ending."""
-        newline: Any = b"\n" if self._decoder.bytes_mode else "\n"
-        cr: Any = b"\r" if self._decoder.bytes_mode else "\r"
-        while True:
-            m = await self._expect(Searcher([newline, EOF]), timeout)
-            if m.index == 1:
-                if m.before:
-                    yield m.before
-                return
-            yield m.before.rstrip(cr)  # a pty's \r\n, or \r\r\n for a child's own \r\n
+        return _reading.lines(self, timeout)
 
     async def expect_prompt(self, *, timeout: Timeout = ...) -> Match:
         """Wait for the prompt (``set_prompt``'s patterns or the driver's)."""
@@ -478,7 +476,7 @@ class Session:
             return result
         if timeout is not None and timeout <= 0:
             return searcher.timeout_index
-        loop = asyncio.get_running_loop()
+        loop = self._loop  # (the running one: ``_check_open`` saw to it)
         waiter = _reading.Waiter(searcher, loop.create_future())
         self._waiter = waiter
         # The one place that times a wait: the session's alarm resolves the
@@ -505,7 +503,8 @@ class Session:
     def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"session #{self.id} is closed")
-        _loops.check_loop(self._loop, self.id)
+        if _get_running_loop() is not self._loop:  # (a running loop is not closed)
+            _loops.check_loop(self._loop, self.id)
 
     # -- monitors, diverting, interact --------------------------------------------
 
