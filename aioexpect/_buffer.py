@@ -73,7 +73,8 @@ class Buffer:
     which moves only when ``consume`` removes a prefix; ``consumed`` counts
     what was removed.  ``chunks[0]`` is the head (maybe empty), of which the
     first ``skip`` characters are consumed; the last ``pending`` chunks wait
-    to join it."""
+    to join it.  ``size`` is ``len()`` without a call (read it, never set
+    it: a search reads it several times a chunk)."""
 
     __slots__ = (
         "_batch",
@@ -83,9 +84,9 @@ class Buffer:
         "_grow",
         "_pending",
         "_pending_max",
-        "_size",
         "_skip",
         "_waiting",
+        "size",
     )
 
     def __init__(self, empty: str | bytes, *, batch: int = BATCH, pending: int = PENDING) -> None:
@@ -94,14 +95,14 @@ class Buffer:
         self._skip = 0
         self._pending = 0  # chunks at the end that have not joined the head
         self._waiting = 0  # their characters
-        self._size = 0
+        self.size = 0
         self._consumed = 0
         self._batch = batch
         self._pending_max = max(3, pending)
         self._grow = isinstance(empty, str) and grows_in_place()
 
     def __len__(self) -> int:
-        return self._size
+        return self.size
 
     @property
     def empty(self) -> Any:
@@ -117,7 +118,7 @@ class Buffer:
         if not data:
             return
         self._chunks.append(data)
-        self._size += len(data)
+        self.size += len(data)
         self._pending += 1
         self._waiting += len(data)
         if self._pending > 2:
@@ -155,13 +156,13 @@ class Buffer:
         and its first character is at offset ``start`` (the head's may be
         consumed: negative).  Walks from the nearer end."""
         chunks = self._chunks
-        if pos < self._size // 2:
+        if pos < self.size // 2:
             i, start = 0, -self._skip
             while start + len(chunks[i]) <= pos:
                 start += len(chunks[i])
                 i += 1
         else:
-            i, start = len(chunks), self._size
+            i, start = len(chunks), self.size
             while start > pos:
                 i -= 1
                 start -= len(chunks[i])
@@ -176,7 +177,7 @@ class Buffer:
         the call through ``slice`` cost 0.14 µs there.)
         """
         pos = max(pos, 0)
-        if pos >= self._size:
+        if pos >= self.size:
             return self._empty
         chunks = self._chunks
         i, start = self._locate(pos)
@@ -213,7 +214,7 @@ class Buffer:
         each chunk boundary, so finding costs no copy of the data.
         """
         start = max(start, 0)
-        if start + len(sub) > self._size:
+        if start + len(sub) > self.size:
             return -1
         chunks, edge = self._chunks, len(sub) - 1
         first, offset = self._locate(start) if start else (0, -self._skip)
@@ -233,7 +234,7 @@ class Buffer:
     def rfind(self, char: Any, start: int) -> int:
         """Offset of the last ``char`` (one character) at or after
         ``start``, or -1; searches the chunks in place, from the end."""
-        chunks, end = self._chunks, self._size
+        chunks, end = self._chunks, self.size
         for i in range(len(chunks) - 1, -1, -1):
             if end <= start:
                 break
@@ -271,20 +272,20 @@ class Buffer:
         chunks, skip = self._chunks, self._skip
         in_head = len(chunks[0]) - skip
         if n < in_head:  # a prefix of the head: no copy of the rest
-            self._size -= n
+            self.size -= n
             self._consumed += n
             self._skip = skip + n
             return chunks[0][skip : skip + n]
         # The rest of the head, whole chunks, then maybe part of one more,
         # which becomes the head (the part taken is skipped, not cut off).
-        if n >= self._size:  # everything, as most matches end at the end
-            n, left, j = self._size, 0, len(chunks)
+        if n >= self.size:  # everything, as most matches end at the end
+            n, left, j = self.size, 0, len(chunks)
         else:
             left, j = n - in_head, 1
             while left >= len(chunks[j]):
                 left -= len(chunks[j])
                 j += 1
-        self._size -= n
+        self.size -= n
         self._consumed += n
         parts = chunks[1:j]
         if left:

@@ -92,9 +92,9 @@ class _Scan:
             i = buf.find(self.prefix, r)
             if i >= 0:
                 return Found(self.index, i, i + self.width, None, r)
-            self.resume = max(r, len(buf) - self.width + 1)
+            self.resume = max(r, buf.size - self.width + 1)
             return None
-        n, prefix = len(buf), self.prefix
+        n, prefix = buf.size, self.prefix
         if self.last_line:  # a prompt: it starts after the last newline
             nl = buf.rfind(self.newline, r)
             if nl >= 0:
@@ -198,6 +198,7 @@ class _IdentityCache:
 _NORMALIZED = _IdentityCache(4096)
 _PLANS = _IdentityCache(4096)
 _ALTERNATIONS = _IdentityCache()
+_GIVEN_PLANS = _IdentityCache(4096)  # (by the patterns as given to expect)
 
 #: Regexes searched alone, never in a last-line alternation (see
 #: ``search_alone``).
@@ -363,9 +364,26 @@ class Searcher:
     def __init__(
         self, patterns: list[Any], originals: Sequence[Any] | None = None, *, exact: bool = False
     ) -> None:
-        self.patterns = list(originals if originals is not None else patterns)
         # (``exact``: no regex to analyse, so a plan costs less than a lookup)
         plan = _Plan(patterns) if exact else _PLANS.get(patterns, None, lambda: _Plan(patterns))
+        self._start(plan, originals if originals is not None else patterns)
+
+    @classmethod
+    def of(cls, given: list[Any], exact: bool, bytes_mode: bool, encoding: str | None) -> Searcher:
+        """The searcher for an expect's patterns as given (a list): checked
+        as ``normalize_patterns`` does, its plan found with one lookup."""
+        options = (exact, bytes_mode, encoding)
+        if exact:
+            plan = _Plan(_normalize(tuple(given), *options))
+        else:
+            make = lambda: _Plan(_normalize(tuple(given), *options))  # noqa: E731
+            plan = _GIVEN_PLANS.get(given, options, make)
+        searcher = cls.__new__(cls)
+        searcher._start(plan, given)
+        return searcher
+
+    def _start(self, plan: _Plan, patterns: Sequence[Any]) -> None:
+        self.patterns = list(patterns)
         self.eof_index = plan.eof_index
         self.timeout_index = plan.timeout_index
         self.full_index = plan.full_index
@@ -374,7 +392,7 @@ class Searcher:
 
     def search(self, buf: Buffer) -> Found | None:
         """The earliest match in ``buf`` (ties: lowest index), or ``None``."""
-        if self._skip_empty and not len(buf):
+        if self._skip_empty and not buf.size:
             return None
         return _earliest(self._scans, buf)
 
@@ -438,7 +456,7 @@ class _LastLine:
         self.scans: list[_Scan] | None = None  # made when first needed
 
     def search(self, buf: Buffer) -> Found | None:
-        r, n = self.resume, len(buf)
+        r, n = self.resume, buf.size
         nl = buf.rfind(self.newline, r)
         if nl >= 0:
             self.resume = r = nl + 1

@@ -308,7 +308,7 @@ def room(session: Session) -> int | None:
         return 0
     if session._sink is not None or session.max_buffer is None:
         return None
-    return max(0, session.max_buffer - len(session._buffer))
+    return max(0, session.max_buffer - session._buffer.size)
 
 
 def info(session: Session) -> dict[str, Any]:

@@ -336,7 +336,7 @@ class Session:
         found = searcher.search(self._buffer)
         if found is not None:
             return found
-        if self.max_buffer is not None and len(self._buffer) >= self.max_buffer:
+        if self.max_buffer is not None and self._buffer.size >= self.max_buffer:
             return searcher.full_index if searcher.full_index is not None else -2
         if self._eof:  # an end caused by an error is not EOF: ConnectionLostError
             eof = searcher.eof_index
@@ -356,18 +356,14 @@ class Session:
     async def expect(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
         given = _options.originals(patterns)
-        items = normalize_patterns(
-            given, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
-        )
-        return await self._expect(Searcher(items, given), timeout)
+        kind = self._decoder.bytes_mode, self.encoding
+        return await self._expect(Searcher.of(given, False, *kind), timeout)
 
     async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         given = _options.originals(patterns)
-        items = normalize_patterns(
-            given, exact=True, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
-        )
-        return await self._expect(Searcher(items, given, exact=True), timeout)
+        kind = self._decoder.bytes_mode, self.encoding
+        return await self._expect(Searcher.of(given, True, *kind), timeout)
 
     async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
