@@ -12,11 +12,11 @@ import types
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from ._deadlines import SharedDeadline, shared_deadline
 from ._exceptions import ExpectTimeout
 from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._options import check_timeout, originals
-from ._reading import SharedDeadline, shared_deadline
 from ._session import Session
 
 __all__ = ["expect_any"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import shlex
@@ -25,6 +24,7 @@ from typing import IO, Any, cast
 from ._exceptions import SpawnError
 from ._forking import acquire_tty, spawn_turn
 from ._inbox import Inbox, Pusher
+from ._pidfd import PidfdProcess, close_quietly, pidfd_works
 from ._redact import Redactor
 
 __all__ = [
@@ -179,7 +179,11 @@ class Child:
         not warn of a running child later), else ``waitpid``."""
         popen = getattr(self.transport, "_popen", None) or getattr(self.transport, "_proc", None)
         if popen is not None:
-            return popen.poll() is not None
+            if popen.poll() is None:
+                return False
+            if isinstance(self.transport, PidfdProcess):
+                self.transport.forget()  # (its loop, which would have, is closed)
+            return True
         try:
             return os.waitpid(self.pid, os.WNOHANG)[0] != 0
         except ChildProcessError:
@@ -438,7 +442,7 @@ async def start_child(
     if subprocess.PIPE in (stdin, stdout, stderr):
         raise ValueError("start_child: the adapters own the descriptors, not the loop")
     async with spawn_turn():
-        if _pidfd_works():
+        if pidfd_works():
             # Popen, reaped through a pidfd: no watcher thread per child on
             # asyncio's loop (Python 3.11), and without a pre-exec step Popen
             # can vfork where uvloop forks (0.9 ms a pipes child, not 3.6).
@@ -490,77 +494,6 @@ def _start_reaped(
     return protocol
 
 
-class PidfdProcess(asyncio.SubprocessTransport):
-    """A child without pipes, reaped as soon as its pidfd (Linux) turns
-    readable: the loop's child watcher is not involved.  It never signals
-    the child by itself, not even in ``close()``."""
-
-    def __init__(self, popen: subprocess.Popen[bytes], protocol: ChildProtocol) -> None:
-        super().__init__()
-        self._loop = asyncio.get_running_loop()
-        self._popen = popen
-        self._protocol = protocol
-        self._closed = False
-        self._pidfd: int | None = None
-        self._pidfd = os.pidfd_open(popen.pid)
-        self._loop.add_reader(self._pidfd, self._on_exit)
-        protocol.connection_made(self)
-
-    def _on_exit(self) -> None:
-        if self._popen.poll() is None:
-            return
-        self._forget()
-        self._protocol.process_exited()
-
-    def _forget(self) -> None:
-        fd, self._pidfd = self._pidfd, None
-        if fd is not None:
-            if not self._loop.is_closed():
-                self._loop.remove_reader(fd)
-            close_quietly(fd)
-
-    def __del__(self) -> None:
-        # Only when its loop was closed before the child exited: Popen
-        # warns about the running child and reaps it later.
-        self._forget()
-
-    def get_pid(self) -> int:
-        return self._popen.pid
-
-    def get_returncode(self) -> int | None:
-        return self._popen.returncode
-
-    def get_pipe_transport(self, fd: int) -> None:
-        return None
-
-    def send_signal(self, signal: int) -> None:
-        self._popen.send_signal(signal)
-
-    def terminate(self) -> None:
-        self._popen.terminate()
-
-    def kill(self) -> None:
-        self._popen.kill()
-
-    def is_closing(self) -> bool:
-        return self._closed
-
-    def close(self) -> None:
-        self._closed = True
-
-
-@functools.cache
-def _pidfd_works() -> bool:
-    """Whether this kernel has pidfds (Linux 5.3+, not blocked by seccomp)."""
-    if not hasattr(os, "pidfd_open"):
-        return False
-    try:
-        close_quietly(os.pidfd_open(os.getpid()))
-    except OSError:
-        return False
-    return True
-
-
 def _check_cwd(command: str, cwd: str | None) -> None:
     if cwd is not None and not os.path.isdir(cwd):
         raise SpawnError(
@@ -592,9 +525,3 @@ def _reason(exc: BaseException) -> str:
     if cause is not None:
         return f"{exc} ({cause})"
     return str(exc) or type(exc).__name__
-
-
-def close_quietly(fd: int) -> None:
-    """Close a descriptor, ignoring one already closed."""
-    with contextlib.suppress(OSError):
-        os.close(fd)

@@ -23,9 +23,10 @@ import warnings
 import weakref
 from typing import Any
 
-from ._child import Child, ChildStatus, close_quietly, describe
+from ._child import Child, ChildStatus, describe
 from ._exceptions import ConnectionLostError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
+from ._pidfd import close_quietly
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 

@@ -19,9 +19,10 @@ import subprocess
 from collections.abc import Sequence
 from typing import IO, Any
 
-from ._child import Child, close_quietly, start_child
+from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError
 from ._local import LocalTransport
+from ._pidfd import close_quietly
 from ._transport import Transport
 
 __all__ = ["PipesTransport", "open_pipes"]

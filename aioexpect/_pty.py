@@ -17,10 +17,11 @@ import termios
 from collections.abc import Sequence
 from typing import Any
 
-from ._child import Child, close_quietly, start_child
+from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._local import LocalTransport
 from ._options import CanonicalLine
+from ._pidfd import close_quietly
 from ._transport import Transport
 
 __all__ = ["CANONICAL_LINE_LIMIT", "PtyTransport", "open_pty"]

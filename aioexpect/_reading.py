@@ -1,5 +1,5 @@
-"""The reading side of a Session: the pending reader (``Waiter``), the
-*pump* that feeds the session from its transport, the searchers for
+"""The reading side of a Session: the *pump* that feeds the session from
+its transport (or push delivery's receivers), the searchers for
 ``read_some`` and ``expect_any``, and the errors a failed wait raises.
 
 Rule: the pump holds the session only weakly (a dropped session is
@@ -16,6 +16,8 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import _options
+from ._deadlines import held_deadlines
 from ._exceptions import (
     BufferFull,
     BusyError,
@@ -25,6 +27,7 @@ from ._exceptions import (
     ExpectError,
     ExpectTimeout,
 )
+from ._loops import check_loop
 from ._match import EOF
 from ._matcher import Buffer, Found, Searcher
 from ._redact import Redactor
@@ -34,13 +37,8 @@ if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = [
-    "EXPIRED",
-    "Alarm",
     "AnyData",
     "PeekBuffer",
-    "SharedDeadline",
-    "Waiter",
-    "shared_deadline",
     "divert",
     "failure",
     "pump",
@@ -54,140 +52,6 @@ EVIDENCE = 200
 _log = logging.getLogger("aioexpect")
 
 
-class Waiter:
-    """The pending read: its searcher and its future."""
-
-    __slots__ = ("future", "searcher")
-
-    def __init__(self, searcher: Searcher, future: asyncio.Future[Any]) -> None:
-        self.searcher = searcher
-        self.future = future
-
-    def expire(self) -> None:
-        if not self.future.done():
-            self.future.set_result(EXPIRED)
-
-
-class Alarm:
-    """A session's deadline timer, kept from one wait to the next.
-
-    A wait sets a deadline; the timer moves only when that deadline is
-    earlier than the time it is set for.  When it goes off before the current
-    deadline (a later wait moved it) it is set again; with no wait under way
-    it lapses.  So a run of expects with the same timeout costs no timer
-    each, where a timer per wait cost about a tenth of a round trip's CPU.
-    Holds no reference to the session.
-    """
-
-    __slots__ = ("_deadline", "_handle", "_loop", "_waiter", "_when")
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._handle: asyncio.TimerHandle | None = None
-        self._when = 0.0  # the handle's time
-        self._deadline = 0.0
-        self._waiter: Waiter | None = None  # None: no deadline
-
-    def set(self, loop: asyncio.AbstractEventLoop, deadline: float, waiter: Waiter) -> None:
-        """Expire ``waiter`` at loop time ``deadline`` unless cleared first."""
-        self._deadline, self._waiter = deadline, waiter
-        if self._handle is not None:
-            if self._when <= deadline and loop is self._loop:
-                return  # it goes off first, and then moves on to the deadline
-            self._handle.cancel()
-        self._loop, self._when = loop, deadline
-        self._handle = loop.call_at(deadline, self._ring)
-
-    def clear(self) -> None:
-        """End the current wait's deadline."""
-        self._waiter = None
-
-    def suspend(self) -> float | None:
-        """End the current wait's deadline; return the seconds it had left
-        (None: it had none)."""
-        if self._waiter is None or self._loop is None:
-            return None
-        self._waiter = None
-        return max(0.0, self._deadline - self._loop.time())
-
-    def cancel(self) -> None:
-        """Stop the timer (the session is closed)."""
-        handle, self._handle, self._waiter = self._handle, None, None
-        if handle is not None:
-            handle.cancel()
-
-    def _ring(self) -> None:
-        self._handle = None
-        waiter, loop = self._waiter, self._loop
-        if waiter is None or loop is None:
-            return
-        if self._deadline > self._when:  # moved on: go off then
-            self._when = self._deadline
-            self._handle = loop.call_at(self._deadline, self._ring)
-            return
-        self._waiter = None
-        waiter.expire()
-
-
-#: What a waiter's future holds when its deadline passed.
-EXPIRED = object()
-
-
-class SharedDeadline:
-    """``expect_any``'s one deadline for the waits of several sessions:
-    ``expired`` is resolved when it passes.  ``divert`` (an ``attach``) holds
-    it while one of those sessions is diverted, as it suspends a session's
-    own deadline: the clock stops until the last hold is released."""
-
-    __slots__ = ("_handle", "_holds", "_left", "_loop", "_when", "expired")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self.expired: asyncio.Future[None] = loop.create_future()
-        self._handle: asyncio.TimerHandle | None = None
-        self._left: float | None = None  # seconds to go while stopped (None: no deadline)
-        self._when = 0.0  # the timer's loop time, while it runs
-        self._holds = 0
-
-    def start(self, delay: float | None) -> None:
-        """Run the clock with ``delay`` seconds to go (``None``: no deadline)."""
-        self._left = delay
-        if delay is not None and not self._holds and not self.expired.done():
-            self._when = self._loop.time() + delay
-            self._handle = self._loop.call_later(delay, self._expire)
-
-    def left(self) -> float | None:
-        """Seconds to the deadline (``None``: none)."""
-        if self._handle is None:
-            return self._left
-        return max(0.0, self._when - self._loop.time())
-
-    def hold(self) -> None:
-        self._holds += 1
-        self._stop()
-
-    def release(self) -> None:
-        self._holds -= 1
-        if not self._holds:
-            self.start(self._left)
-
-    def cancel(self) -> None:
-        """Stop for good (the wait is over); ``left()`` stays as it was."""
-        self._stop()
-        self.expired.cancel()
-
-    def _stop(self) -> None:
-        if self._handle is not None:
-            self._left = self.left()
-            self._handle.cancel()
-            self._handle = None
-
-    def _expire(self) -> None:
-        self._handle, self._left = None, 0.0
-        if not self.expired.done():
-            self.expired.set_result(None)
-
-
 class AnyData(Searcher):
     """read_some: any buffered data satisfies the wait; EOF is index 0."""
 
@@ -196,29 +60,6 @@ class AnyData(Searcher):
 
     def search(self, buf: Buffer) -> Found | None:
         return Found(-1, 0, len(buf), None, 0) if len(buf) else None
-
-
-#: The deadlines of the ``expect_any`` calls waiting on each session, for
-#: ``divert`` to hold (see ``shared_deadline``).
-_shared: weakref.WeakKeyDictionary[Session, list[SharedDeadline]] = weakref.WeakKeyDictionary()
-
-
-@contextlib.contextmanager
-def shared_deadline(sessions: list[Session], deadline: SharedDeadline) -> Iterator[None]:
-    """While active, a ``divert`` of any of ``sessions`` holds ``deadline``
-    (``expect_any``'s: from its call to its return, between two of its
-    waits on a session too)."""
-    for session in sessions:
-        _shared.setdefault(session, []).append(deadline)
-    try:
-        yield
-    finally:
-        for session in sessions:
-            held = _shared.get(session, [])
-            if deadline in held:
-                held.remove(deadline)
-            if not held:
-                _shared.pop(session, None)
 
 
 class PeekBuffer(Buffer):
@@ -433,6 +274,14 @@ def failure(
     )
 
 
+def flush_logs(session: Session) -> None:
+    """Closing: the send records held back, the transcript's tail, and the
+    logfile closed."""
+    _options.record_sent(session.log, session._sent_log, None)
+    _options.record(session.log, session._logfile, session._transcript.flush())
+    session._logfile.close()
+
+
 async def wait_for_end(session: Session, timeout: float | None) -> int | None:
     """``Session.wait``: the transport's, bounded.  A transport with no exit
     status (telnet, streams) ends with its connection: the session's end of
@@ -444,6 +293,10 @@ async def wait_for_end(session: Session, timeout: float | None) -> int | None:
     reads in pieces: ``read_all()`` and ``expect(EOF)`` need room for all of
     it, and raise ``BufferFull`` at once then."""
     transport = session.transport
+    if session._loop is not asyncio._get_running_loop():
+        if transport.exit_status is not None or transport.signal_status is not None:
+            return transport.exit_status  # (known: nothing to wait for, in any loop)
+        check_loop(session._loop, session.id)
     try:
         async with asyncio.timeout(timeout):
             if not transport.has_exit_status:
@@ -546,7 +399,7 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter
     remaining = session._alarm.suspend()
-    shared = list(_shared.get(session, ()))
+    shared = held_deadlines(session)
     for deadline in shared:
         deadline.hold()
     session._sink = sink

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from . import _login, _loops, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
+from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
@@ -111,8 +112,8 @@ class Session:
         self._monitors: list[Monitor] = []
         self._sink: Callable[[Any], None] | None = None
         self._sink_full = False  # the sink (interact's terminal) is behind: reading pauses
-        self._waiter: _reading.Waiter | None = None
-        self._alarm = _reading.Alarm()
+        self._waiter: Waiter | None = None
+        self._alarm = Alarm()
         self._eof = False
         self._error: BaseException | None = None
         self._pending_line = NO_LINE
@@ -134,12 +135,17 @@ class Session:
         self._paused = False  # push delivery: the transport was told to stop (no room)
         self._end: tuple[BaseException | None] | None = None  # push: EOF behind _held
         self._pump_task: asyncio.Task[None] | None = None
-        if not transport.start_receiving(*_reading.receivers(weakref.ref(self))):
+        self._closed = False  # (open before receiving: data may come at once)
+        try:
+            pushed = transport.start_receiving(*_reading.receivers(weakref.ref(self)))
+        except BaseException:
+            self._closed = True
+            raise
+        if not pushed:
             self._pump_task = loop.create_task(
                 _reading.pump(transport, weakref.ref(self), self._space),
                 name=f"aioexpect-pump-{self.id}",
             )
-        self._closed = False
         _live.add(self)
 
     @classmethod
@@ -473,7 +479,7 @@ class Session:
         if timeout is not None and timeout <= 0:
             return searcher.timeout_index
         loop = self._loop  # (the running one: ``_check_open`` saw to it)
-        waiter = _reading.Waiter(searcher, loop.create_future())
+        waiter = Waiter(searcher, loop.create_future())
         self._waiter = waiter
         # The one place that times a wait: the session's alarm resolves the
         # future (cheaper per expect than an asyncio.timeout() scope, and
@@ -487,7 +493,7 @@ class Session:
             self._alarm.clear()
             if not waiter.future.done():
                 waiter.future.cancel()
-        if result is _reading.EXPIRED:
+        if result is EXPIRED:
             return searcher.timeout_index
         return result
 
@@ -554,6 +560,7 @@ class Session:
         if self._loop.is_closed():  # (nothing there can be awaited)
             await _loops.kill_orphan(self.transport)
             self._abandon()
+            _reading.flush_logs(self)
             return
         if self._closed:
             await self.transport.close(force=force)
@@ -573,9 +580,7 @@ class Session:
         try:
             await self.transport.close(force=force)
         finally:
-            _options.record_sent(self.log, self._sent_log, None)  # (what was held back)
-            _options.record(self.log, self._logfile, self._transcript.flush())
-            self._logfile.close()
+            _reading.flush_logs(self)
             pump = self._pump_task
             if pump is not None:
                 await asyncio.wait([pump])  # (a cancellation of close() itself propagates)

@@ -20,8 +20,8 @@ import uvloop
 
 import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, SpawnError
-from aioexpect._child import _pidfd_works
 from aioexpect._inbox import HIGH_WATER
+from aioexpect._pidfd import pidfd_works
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
 
@@ -588,7 +588,7 @@ async def test_a_race_with_a_foreign_uvloop_spawn() -> None:
     _during_fork.clear()
     for fd in _ttys() - before:  # uvloop leaves its copies of the pty open when it refuses
         os.close(fd)
-    if _pidfd_works():
+    if pidfd_works():
         assert errors == []
         return
     assert len(errors) == 1 and isinstance(errors[0], SpawnError), errors

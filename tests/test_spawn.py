@@ -429,21 +429,34 @@ async def test_a_dropped_session_warns_and_its_child_is_killed_and_reaped(pty: b
 
 @pytest.mark.parametrize("pty", [True, False], ids=["pty", "pipes"])
 @pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
-def test_a_session_used_after_its_event_loop_closed_says_so(loop_name: str, pty: bool) -> None:
+def test_a_session_used_after_its_event_loop_closed_says_so(
+    loop_name: str, pty: bool, tmp_path: Path
+) -> None:
     """Opened under one ``asyncio.run()`` and used under the next: its
     output is read in the first loop only.  An expect waited its whole
     timeout, blaming the child, and close() took 21 s (waiting in the dead
-    loop for the reaping).  Now each says so at once, and close() kills."""
+    loop for the reaping).  Now each says so at once, and close() kills.
+    ``wait()`` raised asyncio's "attached to a different loop", and such a
+    close() left the logfile and the child's pidfd open."""
     import psutil  # type: ignore[import-untyped]
     import uvloop
 
+    def descriptors() -> dict[int, str]:
+        found = {}
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                found[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        return found
+
+    log = tmp_path / "session.log"
+    before = descriptors()
     factory = uvloop.new_event_loop if loop_name == "uvloop" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
-        s = runner.run(aioexpect.spawn("cat", pty=pty, timeout=30))
+        s = runner.run(aioexpect.spawn("cat", pty=pty, timeout=30, logfile=str(log)))
     pid = s.transport.get_extra_info("pid")
 
     async def later() -> None:
-        for call in (s.sendline("hello"), s.expect("hello")):
+        for call in (s.sendline("hello"), s.expect("hello"), s.wait(timeout=1)):
             with pytest.raises(aioexpect.ClosedError, match="event loop that is closed since"):
                 await call
         await asyncio.wait_for(s.close(), 5)
@@ -456,6 +469,8 @@ def test_a_session_used_after_its_event_loop_closed_says_so(loop_name: str, pty:
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     assert not psutil.pid_exists(pid) or psutil.Process(pid).ppid() != os.getpid()
+    left = {fd: target for fd, target in descriptors().items() if before.get(fd) != target}
+    assert not [t for t in left.values() if t == str(log) or "pidfd" in t], left
 
 
 @pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
