@@ -36,25 +36,29 @@ from typing import Any, cast
 
 from telnetlib3 import TelnetWriter
 from telnetlib3.telopt import BINARY, CHARSET, LINEMODE, NAWS, NEW_ENVIRON, TSPEED, TTYPE, XDISPLOC
-from telnetlib3.telopt import WILL as SEND_WILL
-from telnetlib3.telopt import WONT as SEND_WONT
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
 from ._options import peer_name
 from ._redact import mask_around
+from ._telnet_options import REPLY_LIMIT, BinaryOffer, ReplyGate, wants_binary
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
-__all__ = ["HIGH_WATER", "MAX_SUBNEGOTIATION", "TelnetScanner", "TelnetTransport", "open_telnet"]
+__all__ = [
+    "HIGH_WATER",
+    "MAX_SUBNEGOTIATION",
+    "REPLY_LIMIT",
+    "TelnetScanner",
+    "TelnetTransport",
+    "open_telnet",
+]
 
 _log = logging.getLogger("aioexpect")
 
 #: Unread bytes above which the socket stops being read.
 HIGH_WATER = 1 << 20
 LOW_WATER = HIGH_WATER // 4
-#: Unsent bytes above which replies to negotiation are not written.
-REPLY_LIMIT = 1 << 16
 #: Option commands answered: a burst of this many, refilled at RATE per second.
 BURST, RATE = 4096, 256.0
 CLOSE_GRACE = 1.0
@@ -63,104 +67,6 @@ CLOSE_GRACE = 1.0
 FIRST_WORD_WAIT, BINARY_ANSWER_WAIT = 0.5, 1.0
 
 _BARE_CR = re.compile(rb"\r(?!\n)")
-
-
-class _ReplyGate(asyncio.Transport):
-    """What the TelnetWriter writes its replies to: the socket, unless the
-    peer leaves more than ``REPLY_LIMIT`` bytes unread (Rule 1)."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        super().__init__()
-        self._transport = transport
-        self.dropped = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._transport.get_write_buffer_size() > REPLY_LIMIT:
-            self.dropped += 1
-            return
-        self._transport.write(data)
-
-    def is_closing(self) -> bool:
-        return self._transport.is_closing()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._transport.get_extra_info(name, default)
-
-    def close(self) -> None:
-        """The writer never closes the connection; the Transport does."""
-
-
-class _BinaryOffer:
-    """Our sending half of BINARY (RFC 856), see Rule 3.
-
-    Offered with the reply to the peer's first option command; settled by
-    the peer's answer (DO or DONT), by in-band data before the answer (a
-    peer that does not negotiate, or talks without answering: many device
-    shells send their options and prompt and never answer), by the end of
-    the connection, or by ``finish()`` after ``open_telnet``'s bounded wait.
-    """
-
-    def __init__(self, wanted: bool) -> None:
-        self.wanted = wanted
-        self.offered = False
-        self.moved = asyncio.Event()  # offered or settled
-        self.settled = asyncio.Event()
-        if not wanted:
-            self.settle()
-
-    def settle(self) -> None:
-        self.settled.set()
-        self.moved.set()
-
-    def on_data(self) -> None:
-        self.settle()
-
-    def on_command(self, writer: TelnetWriter) -> None:
-        if self.settled.is_set():
-            return
-        if not self.offered:
-            self.offered = True
-            self.moved.set()
-            writer.iac(SEND_WILL, BINARY)  # skipped if the peer said DO first
-        if writer.outbinary or not writer.pending_option.enabled(SEND_WILL + BINARY):
-            self.settle()
-
-    async def wait(self, connect_timeout: float | None, until: float | None) -> None:
-        """Wait for the first option command, then for the answer to ours;
-        each wait bounded, and by a quarter of ``connect_timeout``; all of
-        it ends at the loop time ``until`` (the opening's deadline)."""
-        cap = math.inf if connect_timeout is None else connect_timeout / 4
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(until):
-                async with asyncio.timeout(min(FIRST_WORD_WAIT, cap)):
-                    await self.moved.wait()
-                if self.offered:
-                    async with asyncio.timeout(min(BINARY_ANSWER_WAIT, cap)):
-                        await self.settled.wait()
-
-    def finish(self, writer: TelnetWriter | None) -> None:
-        """Settle for good: binary if agreed, else the NVT for the rest of the
-        connection."""
-        self.settle()
-        if writer is None or writer.outbinary:
-            return
-        # The NVT from now on: refuse a later DO BINARY, and withdraw an offer
-        # still unanswered, so that what follows is NVT to the peer whenever
-        # its answer comes (the stream is ordered).
-        writer.always_wont.add(BINARY)
-        if writer.pending_option.enabled(SEND_WILL + BINARY):
-            writer.pending_option[SEND_WILL + BINARY] = False
-            writer.iac(SEND_WONT, BINARY)
-
-
-def _wants_binary(encoding: str | None) -> bool:
-    """Whether the session sends 8-bit data: any encoding but ASCII, or bytes."""
-    if encoding is None:
-        return True
-    try:
-        return codecs.lookup(encoding).name != "ascii"
-    except LookupError:
-        return True  # the session rejects it with a clear message
 
 
 class _Push:
@@ -198,7 +104,7 @@ class _Protocol(asyncio.Protocol):
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = asyncio.Event()
-        self.binary = _BinaryOffer(_wants_binary(encoding))
+        self.binary = BinaryOffer(wants_binary(encoding))
         self.push: _Push | None = None
         self._tokens = float(BURST)
         self._stamp = 0.0
@@ -216,7 +122,7 @@ class _Protocol(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
-        writer = TelnetWriter(_ReplyGate(self.transport), self, client=True)
+        writer = TelnetWriter(ReplyGate(self.transport), self, client=True)
         writer.compression = False  # no MCCP: a zip bomb is one WILL away
         writer.always_wont.add(LINEMODE)
         if not self.binary.wanted:
@@ -587,7 +493,8 @@ async def open_telnet(
         error = ConnectError(f"telnet connection to {peer} failed: {text}", host=host, port=port)
         raise error from (None if secret and secret in str(exc) else exc)
     try:
-        await protocol.binary.wait(connect_timeout, until)
+        cap = math.inf if connect_timeout is None else connect_timeout / 4  # each wait
+        await protocol.binary.wait(min(FIRST_WORD_WAIT, cap), min(BINARY_ANSWER_WAIT, cap), until)
     except BaseException:
         transport.abort()
         raise
