@@ -6,9 +6,10 @@ session decodes it), complete option commands go to telnetlib3's
 Invariants, whatever the peer sends:
 
 - Rule 1: memory is bounded.  Unread data pauses reading at ``HIGH_WATER``;
-  a sub-negotiation longer than ``MAX_SUBNEGOTIATION`` is dropped; replies
-  to negotiation are not written while the peer leaves ``REPLY_LIMIT``
-  bytes unread; option commands beyond a budget (a storm) are ignored.
+  a sub-negotiation longer than ``MAX_SUBNEGOTIATION`` is dropped; the
+  peer's requests are ignored while it leaves more than ``REPLY_LIMIT``
+  bytes of our replies unread (never answered by halves: see
+  ``ReplyGate``); option commands beyond a budget (a storm) are ignored.
 - Rule 2: nothing received is lost: data buffered before a reset or an EOF
   is read (or pushed, see ``start_receiving``) before the error or the end.
 - Rule 3: what the user sends reaches the remote program as sent.  Unless
@@ -95,6 +96,7 @@ class _Protocol(asyncio.Protocol):
         self.rows, self.cols = dimensions
         self.transport: asyncio.Transport | None = None
         self.writer: TelnetWriter | None = None
+        self.gate: ReplyGate  # (made with the connection, as the writer is)
         self.scanner = TelnetScanner(self._on_data, self._on_command)
         self.buffer = bytearray()
         self.eof = False
@@ -122,7 +124,8 @@ class _Protocol(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
-        writer = TelnetWriter(ReplyGate(self.transport), self, client=True)
+        self.gate = ReplyGate(self.transport)
+        writer = TelnetWriter(self.gate, self, client=True)
         writer.compression = False  # no MCCP: a zip bomb is one WILL away
         writer.always_wont.add(LINEMODE)
         if not self.binary.wanted:
@@ -233,6 +236,8 @@ class _Protocol(asyncio.Protocol):
         writer = self.writer
         if writer is None:
             return False
+        if self.gate.ignores(command):
+            return True
         try:
             for byte in command:
                 writer.feed_byte(bytes((byte,)))
@@ -303,6 +308,7 @@ class TelnetTransport(Transport):
         self._after_cr = False  # the last byte sent in binary mode was CR
         self._transport = transport
         self._protocol = protocol
+        self._gate = protocol.gate  # (everything we send goes through it)
         self._peer = peer
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
@@ -345,7 +351,7 @@ class TelnetTransport(Transport):
         protocol = self._protocol
         if protocol.gone.is_set() or self._transport.is_closing():
             raise _lost(self._peer, protocol.error)
-        self._transport.write(self.encode(data))
+        self._gate.send(self.encode(data))
         if not protocol.writable.is_set():
             await protocol.writable.wait()
         self._check_open()
@@ -383,9 +389,14 @@ class TelnetTransport(Transport):
         protocol = self._protocol
         protocol.rows, protocol.cols = rows, cols
         writer = protocol.writer
-        if writer is not None and writer.local_option.enabled(NAWS):
-            size = struct.pack("!HH", min(cols, 65535), min(rows, 65535))
-            writer.send_iac(b"\xff\xfa" + NAWS + size.replace(b"\xff", b"\xff\xff") + b"\xff\xf0")
+        if writer is None or not writer.local_option.enabled(NAWS):
+            return
+        if protocol.gone.is_set() or self._transport.is_closing():
+            return
+        size = struct.pack("!HH", min(cols, 65535), min(rows, 65535))
+        # Sent as our data is, not as a reply: however much of a long send
+        # still waits, the server is told the latest size.
+        self._gate.send(b"\xff\xfa" + NAWS + size.replace(b"\xff", b"\xff\xff") + b"\xff\xf0")
 
     async def close(self, *, force: bool = False) -> None:
         """Let the peer take what is queued for up to ``CLOSE_GRACE`` seconds

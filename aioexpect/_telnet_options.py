@@ -5,34 +5,69 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
 import contextlib
 from typing import Any
 
 from telnetlib3 import TelnetWriter
-from telnetlib3.telopt import BINARY
-from telnetlib3.telopt import WILL as SEND_WILL
-from telnetlib3.telopt import WONT as SEND_WONT
+from telnetlib3.telopt import BINARY, DONT, WILL, WONT
 
 __all__ = ["REPLY_LIMIT", "BinaryOffer", "ReplyGate", "wants_binary"]
 
-#: Unsent bytes above which replies to negotiation are not written.
+#: Bytes of our replies to negotiation left unread by the peer above which
+#: its requests are ignored.
 REPLY_LIMIT = 1 << 16
 
 
 class ReplyGate(asyncio.Transport):
-    """What the TelnetWriter writes its replies to: the socket, unless the
-    peer leaves more than ``REPLY_LIMIT`` bytes unread (Rule 1)."""
+    """Every byte we send passes here: the user's data and sizes (``send``)
+    and the TelnetWriter's replies to negotiation (``write``: the gate is
+    the writer's transport).
+
+    Replies are counted until the socket has taken them (what the user
+    sends is not), so that the adapter can ignore the peer's requests while
+    more than ``REPLY_LIMIT`` bytes of replies wait (Rule 1 of ``_telnet``)
+    instead of letting telnetlib3 take an option on while its answer is
+    lost.
+    """
 
     def __init__(self, transport: asyncio.Transport) -> None:
         super().__init__()
         self._transport = transport
-        self.dropped = 0
+        self._written = 0  # bytes handed to the transport, ever
+        # [end (in _written), size] of runs of replies perhaps still unsent
+        self._replies: collections.deque[list[int]] = collections.deque()
+        self._unsent = 0  # their sizes, summed
+
+    def send(self, data: bytes) -> None:
+        """Our own data: written whatever waits before it."""
+        self._transport.write(data)
+        self._written += len(data)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._transport.get_write_buffer_size() > REPLY_LIMIT:
-            self.dropped += 1
-            return
-        self._transport.write(data)
+        """A reply (telnetlib3 checks ``is_closing`` first)."""
+        start = self._written
+        self.send(bytes(data))
+        if self._replies and self._replies[-1][0] == start:  # one run: one entry
+            self._replies[-1][0] = self._written
+            self._replies[-1][1] += len(data)
+        else:
+            self._replies.append([self._written, len(data)])
+        self._unsent += len(data)
+
+    def ignores(self, command: bytes) -> bool:
+        """Whether the peer's option ``command`` is to be ignored: a request
+        (DO, WILL, SB) whose answer could not be written now, while more
+        than ``REPLY_LIMIT`` bytes of replies wait (a run partly sent counts
+        whole).  Ignored whole, rather than taken on by telnetlib3 with the
+        answer lost and the peer none the wiser.  DONT and WONT need no
+        answer, and the peer acts on them whatever we say."""
+        if command[1:2] in (DONT, WONT):
+            return False
+        sent = self._written - self._transport.get_write_buffer_size()
+        while self._replies and self._replies[0][0] <= sent:
+            self._unsent -= self._replies.popleft()[1]
+        return self._unsent > REPLY_LIMIT
 
     def is_closing(self) -> bool:
         return self._transport.is_closing()
@@ -75,8 +110,8 @@ class BinaryOffer:
         if not self.offered:
             self.offered = True
             self.moved.set()
-            writer.iac(SEND_WILL, BINARY)  # skipped if the peer said DO first
-        if writer.outbinary or not writer.pending_option.enabled(SEND_WILL + BINARY):
+            writer.iac(WILL, BINARY)  # skipped if the peer said DO first
+        if writer.outbinary or not writer.pending_option.enabled(WILL + BINARY):
             self.settle()
 
     async def wait(self, first_word: float, answer: float, until: float | None) -> None:
@@ -101,9 +136,9 @@ class BinaryOffer:
         # still unanswered, so that what follows is NVT to the peer whenever
         # its answer comes (the stream is ordered).
         writer.always_wont.add(BINARY)
-        if writer.pending_option.enabled(SEND_WILL + BINARY):
-            writer.pending_option[SEND_WILL + BINARY] = False
-            writer.iac(SEND_WONT, BINARY)
+        if writer.pending_option.enabled(WILL + BINARY):
+            writer.pending_option[WILL + BINARY] = False
+            writer.iac(WONT, BINARY)
 
 
 def wants_binary(encoding: str | None) -> bool:

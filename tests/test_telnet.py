@@ -23,6 +23,7 @@ import aioexpect
 from aioexpect import _telnet
 from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
 from aioexpect.testing import VirtualDevice, check_transport, serve_telnet
+from tests.helpers import wait_until
 from tests.splits import splits
 
 Shell = Callable[[Any, Any], Awaitable[None]]
@@ -590,6 +591,105 @@ async def test_reset_by_peer_is_connection_lost() -> None:
         message = str(info.value)
         assert "waiting for the prompt of driver 'generic'" in message, message
         assert "\\x1b" not in message and f"127.0.0.1:{port}" in message
+
+
+# -- negotiation while our own data waits to be sent ------------------------------------------
+
+LONG_SEND = 16 << 20  # more than the kernel takes while the server reads nothing
+
+
+@contextlib.asynccontextmanager
+async def long_send(s: aioexpect.Session) -> AsyncIterator[asyncio.Task[None]]:
+    """``s`` sends LONG_SEND bytes of ``x``; yields once most of them wait
+    in the transport's buffer (the server does not read yet)."""
+    sending = asyncio.create_task(s.send("x" * LONG_SEND))
+    try:
+        # (the asyncio transport under the adapter: no event reports its buffer)
+        buffered = s.transport._transport.get_write_buffer_size  # type: ignore[attr-defined]
+        await wait_until(lambda: buffered() > 4 * _telnet.REPLY_LIMIT, "the send waits")
+        yield sending
+    finally:
+        if not sending.done():
+            sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+
+
+async def read_past_the_send(reader: asyncio.StreamReader) -> bytes:
+    """Server side: read up to ``END\r`` (binary mode), all but the ``x`` sent."""
+    got = bytearray()
+    while not got.endswith(b"END\r") and (chunk := await reader.read(1 << 20)):
+        got += chunk.replace(b"x", b"")
+    return bytes(got)
+
+
+async def test_replies_and_a_new_size_go_out_while_a_long_send_waits() -> None:
+    """The replies to negotiation were held back while more than 64 KiB of
+    the user's own data waited: DO BINARY, in answer to the server's WILL,
+    was dropped while telnetlib3 took binary on anyway, so the server's NVT
+    CR NUL reached the text as a NUL; a new size (NAWS) was lost too."""
+    queued, reading = asyncio.Event(), asyncio.Event()
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x1f\xff\xfd\x00\xff\xfb\x01")  # DO NAWS, DO BINARY, WILL ECHO
+        await queued.wait()
+        writer.write(b"\xff\xfb\x00mark\r\n")  # WILL BINARY, reading nothing yet
+        await reading.wait()
+        got = await read_past_the_send(reader)
+        do_binary = b"\xff\xfd\x00" in got
+        *_, naws = got.split(b"\xff\xfa\x1f")
+        cols, rows = struct.unpack("!HH", naws[:4])
+        writer.write(b"do-binary=%d naws=%dx%d\r\n" % (do_binary, rows, cols))
+        # Binary if the client said DO; else the NVT, whose CR NUL is a CR.
+        writer.write(b"one\r" + (b"" if do_binary else b"\x00") + b"two\r\n")
+        await writer.drain()
+
+    async with raw_server(server) as port, connect(port) as s:
+        async with long_send(s) as sending:
+            s.set_winsize(50, 132)
+            queued.set()
+            await s.expect_exact("mark\r\n")
+            reading.set()
+            await sending
+        await s.sendline("END")
+        m = await s.expect(r"do-binary=(\d) naws=(\d+x\d+)\r\n")
+        assert m.groups() == ("1", "50x132")
+        m = await s.expect_exact("two\r\n")
+        assert m.before == "one\r"
+
+
+async def test_requests_beyond_the_unread_replies_are_ignored_whole() -> None:
+    """A peer that leaves more than 64 KiB of our replies unread has its
+    requests ignored: neither answered nor taken on (a WILL BINARY taken
+    on unanswered would keep the NUL of the NVT's CR NUL as text)."""
+    term_type = "t" * 1000
+    reply = len(term_type) + 6  # IAC SB TTYPE IS ... IAC SE
+    queued, reading = asyncio.Event(), asyncio.Event()
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x18\xff\xfd\x00")  # DO TTYPE, DO BINARY
+        await queued.wait()
+        writer.write(b"\xff\xfa\x18\x01\xff\xf0" * 100)  # SB TTYPE SEND, unread
+        writer.write(b"\xff\xfb\x00mark\r\n")  # WILL BINARY
+        await reading.wait()
+        got = await read_past_the_send(reader)
+        report = b"ttype=%d do-binary=%d\r\n"
+        writer.write(report % (got.count(b"\xff\xfa\x18\x00"), b"\xff\xfd\x00" in got))
+        writer.write(b"one\r\x00two\r\n")  # the NVT: no DO BINARY came
+        await writer.drain()
+
+    async with raw_server(server) as port, connect(port, term_type=term_type) as s:
+        async with long_send(s) as sending:
+            queued.set()
+            await s.expect_exact("mark\r\n")
+            reading.set()
+            await sending
+        await s.sendline("END")
+        m = await s.expect(r"ttype=(\d+) do-binary=(\d)\r\n")
+        answered = int(m.group(1))
+        assert _telnet.REPLY_LIMIT // reply <= answered <= _telnet.REPLY_LIMIT // reply + 1
+        assert m.group(2) == "0"
+        m = await s.expect_exact("two\r\n")
+        assert m.before == "one\r"
 
 
 # -- hostile peers ---------------------------------------------------------------------------
