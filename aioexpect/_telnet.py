@@ -312,7 +312,6 @@ class TelnetTransport(Transport):
         self._peer = peer
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
-        self._eof_sent = False
 
     async def read(self, max_bytes: int = DEFAULT_READ_SIZE) -> bytes:
         protocol = self._protocol
@@ -346,7 +345,7 @@ class TelnetTransport(Transport):
 
     async def write(self, data: bytes) -> None:
         self._check_open()
-        if self._eof_sent:
+        if self._gate.eof_sent:
             raise ClosedError("write after write_eof() on the telnet connection")
         protocol = self._protocol
         if protocol.gone.is_set() or self._transport.is_closing():
@@ -377,21 +376,23 @@ class TelnetTransport(Transport):
     async def write_eof(self) -> None:
         """Half-close the TCP connection (most telnet servers then hang up)."""
         self._check_open()
-        if self._eof_sent or self._protocol.gone.is_set():
+        if self._gate.eof_sent or self._protocol.gone.is_set():
             return
-        self._eof_sent = True
+        self._gate.eof_sent = True
         if self._transport.can_write_eof():
             self._transport.write_eof()
 
     def set_winsize(self, rows: int, cols: int) -> None:
-        """Tell the server the new size (NAWS), if it asked for NAWS."""
+        """Tell the server the new size (NAWS), if it asked for NAWS; once
+        nothing more can be sent (after ``write_eof()``, or the connection's
+        end) the size is only recorded, as a pty's would be."""
         self._check_open()
         protocol = self._protocol
         protocol.rows, protocol.cols = rows, cols
         writer = protocol.writer
         if writer is None or not writer.local_option.enabled(NAWS):
             return
-        if protocol.gone.is_set() or self._transport.is_closing():
+        if self._gate.eof_sent or protocol.gone.is_set() or self._transport.is_closing():
             return
         size = struct.pack("!HH", min(cols, 65535), min(rows, 65535))
         # Sent as our data is, not as a reply: however much of a long send

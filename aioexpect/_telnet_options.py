@@ -28,7 +28,7 @@ class ReplyGate(asyncio.Transport):
     sends is not), so that the adapter can ignore the peer's requests while
     more than ``REPLY_LIMIT`` bytes of replies wait (Rule 1 of ``_telnet``)
     instead of letting telnetlib3 take an option on while its answer is
-    lost.
+    lost.  After our EOF nothing more can go out: replies are dropped.
     """
 
     def __init__(self, transport: asyncio.Transport) -> None:
@@ -38,6 +38,7 @@ class ReplyGate(asyncio.Transport):
         # [end (in _written), size] of runs of replies perhaps still unsent
         self._replies: collections.deque[list[int]] = collections.deque()
         self._unsent = 0  # their sizes, summed
+        self.eof_sent = False
 
     def send(self, data: bytes) -> None:
         """Our own data: written whatever waits before it."""
@@ -46,6 +47,8 @@ class ReplyGate(asyncio.Transport):
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """A reply (telnetlib3 checks ``is_closing`` first)."""
+        if self.eof_sent:
+            return  # (asyncio would raise; the adapter ignores requests by now)
         start = self._written
         self.send(bytes(data))
         if self._replies and self._replies[-1][0] == start:  # one run: one entry
@@ -57,13 +60,15 @@ class ReplyGate(asyncio.Transport):
 
     def ignores(self, command: bytes) -> bool:
         """Whether the peer's option ``command`` is to be ignored: a request
-        (DO, WILL, SB) whose answer could not be written now, while more
-        than ``REPLY_LIMIT`` bytes of replies wait (a run partly sent counts
-        whole).  Ignored whole, rather than taken on by telnetlib3 with the
-        answer lost and the peer none the wiser.  DONT and WONT need no
-        answer, and the peer acts on them whatever we say."""
+        (DO, WILL, SB) whose answer could not be written now, after our EOF
+        or while more than ``REPLY_LIMIT`` bytes of replies wait (a run
+        partly sent counts whole).  Ignored whole, rather than taken on by
+        telnetlib3 with the answer lost and the peer none the wiser.  DONT
+        and WONT need no answer, and the peer acts on them whatever we say."""
         if command[1:2] in (DONT, WONT):
             return False
+        if self.eof_sent:
+            return True
         sent = self._written - self._transport.get_write_buffer_size()
         while self._replies and self._replies[0][0] <= sent:
             self._unsent -= self._replies.popleft()[1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import os
 import random
@@ -21,6 +22,7 @@ from telnetlib3.telopt import BINARY, CHARSET
 
 import aioexpect
 from aioexpect import _telnet
+from aioexpect._interact import following_size
 from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
 from aioexpect.testing import VirtualDevice, check_transport, serve_telnet
 from tests.helpers import wait_until
@@ -565,6 +567,37 @@ async def test_sendeof_half_closes() -> None:
         await s.expect_exact("got 5 bytes")
         with pytest.raises(aioexpect.ClosedError):
             await s.send("x")
+
+
+async def test_after_sendeof_a_new_size_is_recorded_and_requests_are_ignored(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """set_winsize() after sendeof() raised asyncio's bare RuntimeError
+    (write after write_eof), and so did the size-following of interact()
+    and the console's attach, from a timer callback.  Nothing can be sent
+    now: the size is recorded (as a pty's), and a request from the server,
+    which could not be answered, is not taken on (telnetlib3's answer
+    failed inside it with the same RuntimeError)."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x1fhello\r\n")  # DO NAWS
+        got = await reader.read()  # up to the client's EOF
+        writer.write(b"sizes=%d\r\n" % got.count(b"\xff\xfa\x1f"))
+        writer.write(b"\xff\xfb\x00one\r\x00two\r\n")  # WILL BINARY, then the NVT
+        await writer.drain()
+
+    async with raw_server(server) as port, connect(port) as s:
+        await s.expect_exact("hello")
+        await s.sendeof()
+        s.set_winsize(40, 100)
+        assert s.transport.get_extra_info("columns") == 100
+        with following_size(s, lambda: (50, 120), local=False):
+            assert s.transport.get_extra_info("columns") == 120
+        await s.expect_exact("sizes=1\r\n")  # the first, before the EOF
+        m = await s.expect_exact("two\r\n")
+        assert m.before == "one\r"
+    assert "bad option command" not in caplog.text
 
 
 async def test_reset_by_peer_is_connection_lost() -> None:
