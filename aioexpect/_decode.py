@@ -8,9 +8,13 @@ arrives; ``flush()`` at end-of-file releases (or replaces, per
 from __future__ import annotations
 
 import codecs
+import string
 from typing import Any
 
-__all__ = ["Decoder", "Encoder", "check_codec"]
+__all__ = ["Decoder", "Encoder", "ascii_compatible", "check_codec"]
+
+#: Line ends, letters and digits: what an ASCII-compatible codec writes as ASCII.
+_ASCII_SAMPLE = "\r\n" + string.ascii_letters + string.digits
 
 
 def check_codec(encoding: str | None, errors: str) -> None:
@@ -112,6 +116,19 @@ class Encoder:
         """Back to the state ``encode`` returned (``None``: nothing to undo)."""
         if state is not None:
             self._encoder.setstate(state)
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` (a known codec) writes line ends, letters and
+    digits as ASCII does, after what the session's encoder writes once at
+    the start (a byte order mark): UTF-8, Latin-1, Shift-JIS and GB18030 do;
+    UTF-16, UTF-32 and the EBCDIC code pages do not."""
+    encoder = Encoder(encoding)
+    try:
+        encoder.encode("a")
+        return encoder.encode(_ASCII_SAMPLE)[0] == _ASCII_SAMPLE.encode()
+    except UnicodeError:
+        return False
 
 
 class Decoder:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from . import _options, _pipes, _pty
+from ._decode import ascii_compatible
 from ._driver import Driver
 from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
 from ._local import LocalTransport
@@ -251,6 +252,15 @@ def connect_telnet(
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
+    if encoding is not None and not ascii_compatible(encoding):
+        # Telnet's CR, LF, NUL and IAC are bytes in the stream, rewritten
+        # both ways (CR LF as CR, CR as CR NUL, NUL dropped): in UTF-16 they
+        # are halves of characters, which the rewriting cut apart.
+        raise ValueError(
+            f"encoding {encoding!r} cannot be used over telnet: it does not write"
+            " line ends and letters as ASCII bytes (use an ASCII-compatible one,"
+            " such as 'utf-8')"
+        )
 
     def open_transport() -> Awaitable[Transport]:
         from . import _telnet  # telnetlib3 loads on first use, as asyncssh does

@@ -846,6 +846,28 @@ async def test_bad_arguments_are_plain_errors() -> None:
         await aioexpect.connect_telnet("127.0.0.1", 23, term_type="vt\u00e9")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32", "cp500"])
+async def test_encodings_that_do_not_write_ascii_as_ascii_are_refused(encoding: str) -> None:
+    """Telnet rewrites the CR, LF and NUL bytes it sends and receives: in
+    UTF-16 they are halves of characters (send("\u0d41\\nmore") lost a
+    byte on the wire).  Refused before connecting, by URL too."""
+    async with raw_server(collect) as port:
+        with pytest.raises(ValueError, match=f"{encoding!r} cannot be used over telnet"):
+            await connect(port, encoding=encoding)
+        with pytest.raises(ValueError, match="utf-8"):
+            await aioexpect.connect(f"telnet://127.0.0.1:{port}", encoding=encoding)
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "gb18030", "utf-8-sig"])
+async def test_ascii_compatible_multibyte_encodings_go_out_as_encoded(encoding: str) -> None:
+    async with raw_server(collect) as port, connect(port, encoding=encoding) as s:
+        await s.sendline("\u8868\u793a \u5341")  # Shift-JIS: 0x5c (a backslash) second
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        sent = "\u8868\u793a \u5341\r\nEND\r\n".encode(encoding)
+        assert bytes.fromhex(m.group(1)) == sent
+
+
 # -- URLs and login -------------------------------------------------------------------------
 
 
