@@ -73,19 +73,19 @@ class Buffer:
     which moves only when ``consume`` removes a prefix; ``consumed`` counts
     what was removed.  ``chunks[0]`` is the head (maybe empty), of which the
     first ``skip`` characters are consumed; the last ``pending`` chunks wait
-    to join it.  ``size`` is ``len()`` without a call (read it, never set
-    it: a search reads it several times a chunk)."""
+    to join it.  ``size`` is ``len()`` without a call (a search reads it
+    several times a chunk); read it and ``consumed``, never set them."""
 
     __slots__ = (
         "_batch",
         "_chunks",
-        "_consumed",
         "_empty",
         "_grow",
         "_pending",
         "_pending_max",
         "_skip",
         "_waiting",
+        "consumed",
         "size",
     )
 
@@ -96,7 +96,7 @@ class Buffer:
         self._pending = 0  # chunks at the end that have not joined the head
         self._waiting = 0  # their characters
         self.size = 0
-        self._consumed = 0
+        self.consumed = 0
         self._batch = batch
         self._pending_max = max(3, pending)
         self._grow = isinstance(empty, str) and grows_in_place()
@@ -108,11 +108,6 @@ class Buffer:
     def empty(self) -> Any:
         """``""`` or ``b""``: what this buffer holds."""
         return self._empty
-
-    @property
-    def consumed(self) -> int:
-        """Characters removed by ``consume`` since the buffer was created."""
-        return self._consumed
 
     def append(self, data: Any) -> None:
         if not data:
@@ -273,7 +268,7 @@ class Buffer:
         in_head = len(chunks[0]) - skip
         if n < in_head:  # a prefix of the head: no copy of the rest
             self.size -= n
-            self._consumed += n
+            self.consumed += n
             self._skip = skip + n
             return chunks[0][skip : skip + n]
         # The rest of the head, whole chunks, then maybe part of one more,
@@ -286,7 +281,7 @@ class Buffer:
                 left -= len(chunks[j])
                 j += 1
         self.size -= n
-        self._consumed += n
+        self.consumed += n
         parts = chunks[1:j]
         if left:
             parts.append(chunks[j][:left])

@@ -162,11 +162,19 @@ class Decoder:
             except UnicodeDecodeError as exc:
                 self._stopped(exc, self._before(state, chunk))
                 raise
+        if self.bytes_mode:
+            return bytes(data)
+        # UTF-8 (the common case): decode straight from the caller's buffer;
+        # only an incomplete last character is copied and held back.
+        if self._pending:
+            data = self._pending + data
         try:
-            return self._decode(data)
+            text, used = codecs.utf_8_decode(data, self._errors, False)
         except UnicodeDecodeError as exc:
             self._stopped(exc, codecs.utf_8_decode(exc.object[: exc.start], self._errors)[0])
             raise
+        self._pending = bytes(data[used:]) if used < len(data) else b""
+        return text
 
     def _stopped(self, exc: UnicodeDecodeError, valid: Any) -> None:
         exc.valid = valid  # type: ignore[attr-defined]
@@ -188,17 +196,6 @@ class Decoder:
             except UnicodeDecodeError:
                 break
         return "".join(text)
-
-    def _decode(self, data: bytes | memoryview) -> Any:
-        if self.bytes_mode:
-            return bytes(data)
-        # UTF-8 (the common case): decode straight from the caller's buffer;
-        # only an incomplete last character is copied and held back.
-        if self._pending:
-            data = self._pending + data
-        text, used = codecs.utf_8_decode(data, self._errors, False)
-        self._pending = bytes(data[used:]) if used < len(data) else b""
-        return text
 
     def flush(self) -> Any:
         """End of input: whatever an incomplete sequence decodes to.  With

@@ -394,7 +394,8 @@ class Searcher:
         """The earliest match in ``buf`` (ties: lowest index), or ``None``."""
         if self._skip_empty and not buf.size:
             return None
-        return _earliest(self._scans, buf)
+        scans = self._scans
+        return scans[0].search(buf) if len(scans) == 1 else _earliest(scans, buf)
 
     def match(self, buf: Buffer, found: Found, redact: Callable[[Any], Any] | None = None) -> Match:
         """Consume the matched text from ``buf`` and describe it (``redact``:

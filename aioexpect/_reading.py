@@ -70,14 +70,13 @@ class PeekBuffer(Buffer):
         super().__init__(real.empty)
         self._real = real
         self._pos = 0
+        self.size = real.size
 
     def consume(self, n: int) -> Any:
         text = self._real.tail_from(self._pos)[:n]
-        self._pos += n
+        self._pos += len(text)
+        self.size -= len(text)
         return text
-
-    def __len__(self) -> int:
-        return len(self._real) - self._pos
 
 
 async def lines(session: Session, timeout: Any) -> AsyncIterator[Any]:
