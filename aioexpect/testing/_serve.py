@@ -25,7 +25,8 @@ from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
 from .._runner import in_background
-from ._device import CLOSING, LineIO, VirtualDevice, _crlf, converse, handler_failed, serving
+from ._device import CLOSING, VirtualDevice, _crlf, converse, handler_failed, serving
+from ._lineio import LineIO
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 

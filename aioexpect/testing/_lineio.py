@@ -1,0 +1,126 @@
+"""``LineIO``: the line discipline of a served ``VirtualDevice``, over any
+connection that reads and writes text (telnet, an SSH channel, the answers
+given to ``respond``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+__all__ = ["LineIO"]
+
+
+class LineIO:
+    """A terminal line discipline over a connection: echo (when the client
+    expects the server to echo), backspace, Ctrl-C, escape sequences ignored.
+
+    ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it,
+    or raises ``ConnectionError`` if the connection is gone.
+    The echo of what one read brought is written at once, as a terminal's
+    line discipline does, not a packet per character.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[str]],
+        send: Callable[[str], Awaitable[None]],
+        echo: Callable[[], bool],
+    ) -> None:
+        self._read = read
+        self.send = send
+        self._echo = echo
+        self._pending = ""
+        self._after_cr = False
+        self._eof = False
+        self._echoing: list[str] = []
+
+    def _echo_later(self, text: str) -> None:
+        self._echoing.append(text)
+
+    async def _flush_echo(self) -> None:
+        if self._echoing:
+            text, self._echoing = "".join(self._echoing), []
+            await self.send(text)
+
+    async def _next_char(self) -> str | None:
+        while not self._pending:
+            if self._eof:
+                return None
+            await self._flush_echo()  # all of the last read's echo, in one write
+            data = await self._read()
+            if not data:
+                self._eof = True
+                return None
+            self._pending = data
+        ch, self._pending = self._pending[0], self._pending[1:]
+        if self._after_cr and ch in "\n\x00":
+            self._after_cr = False
+            return await self._next_char()
+        self._after_cr = ch == "\r"
+        return ch
+
+    async def _skip_escape(self) -> None:
+        """Drop the rest of an escape sequence (arrow keys and such)."""
+        ch = await self._next_char()
+        if ch not in ("[", "O"):
+            return
+        while ch is not None:
+            ch = await self._next_char()
+            if ch is not None and "@" <= ch <= "~":
+                return
+
+    async def answer_key(self) -> str | None:
+        """One key, not echoed (Enter: ``""``; Ctrl-C: ``"\\x03"``; an
+        arrow key or such is skipped); then the line end is echoed.
+        ``None`` at end of file."""
+        while True:
+            ch = await self._next_char()
+            if ch is None or ch == "\x04":
+                return None
+            if ch == "\x1b":
+                await self._skip_escape()
+                continue
+            if self._echo():
+                self._echo_later("\r\n")
+            await self._flush_echo()
+            return "" if ch in "\r\n" else ch
+
+    async def readline(self, *, secret: bool = False, interrupt: str = "") -> str | None:
+        """One line, without its line end; ``None`` at end of file;
+        ``interrupt`` if Ctrl-C abandons it."""
+        chars: list[str] = []
+        while True:
+            ch = await self._next_char()
+            if ch is None or (ch == "\x04" and not chars):
+                return None
+            echo = self._echo() and not secret
+            if ch in "\r\n":
+                if self._echo():
+                    self._echo_later("\r\n")
+                await self._flush_echo()
+                return "".join(chars)
+            if ch in "\x7f\b":
+                if chars:
+                    chars.pop()
+                    if echo:
+                        self._echo_later("\b \b")
+            elif ch == "\x03":
+                if self._echo():
+                    self._echo_later("^C\r\n")
+                await self._flush_echo()
+                return interrupt
+            elif ch == "\x1b":
+                await self._skip_escape()
+            elif ch == "\t" or ch.isprintable():
+                chars.append(ch)
+                if echo:
+                    self._echo_later(ch)
+
+    def unread(self) -> str:
+        """What came but was not read yet (a ``\\n`` after a ``\\r`` just read aside)."""
+        if self._after_cr and self._pending[:1] in ("\n", "\x00"):
+            return self._pending[1:]
+        return self._pending
+
+    async def readkey(self) -> str | None:
+        """One key press; ``None`` at end of file."""
+        return await self._next_char()
