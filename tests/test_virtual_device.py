@@ -432,6 +432,29 @@ async def test_respond_gives_a_dialogs_answers_and_shows_it() -> None:
 
 
 @both
+async def test_text_that_python_calls_unprintable_is_typed_text(serve: Any) -> None:
+    # The line discipline kept only what str.isprintable() accepts: a no-break
+    # space, U+3000, the ZWJ inside an emoji and a soft hyphen vanished from
+    # the command line, and from its echo (execute then returned the echoed
+    # line as output), and a telnet password holding one was refused.
+    typed = [
+        "B\u00fcro\u00a0West",
+        "\u6771\u4eac\u3000\u672c\u793e",
+        "dev \U0001f469\u200d\U0001f4bb",
+        "a\u00adb",
+    ]
+    password = "correct\u00a0horse\u3000battery\u200dstaple\u00ad"
+    echo = {r"echo (.*)": lambda c, m: m.group(1)}
+    dev = VirtualDevice("r1", commands=echo, login=("admin", password))
+    async with (
+        serve(dev) as server,
+        connect(serve, server, username="admin", password=password) as s,
+    ):
+        for text in typed:
+            assert await s.execute(f"echo {text}") == text + "\n"
+
+
+@both
 async def test_enable_asks_a_password_that_is_not_echoed_and_asks_again(serve: Any) -> None:
     async with serve(enable_router()) as server, connect(serve, server) as s:
         assert await s.execute("show privilege") == "Current privilege level is 1\n"

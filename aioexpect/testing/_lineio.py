@@ -4,6 +4,7 @@ given to ``respond``)."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 
 __all__ = ["LineIO"]
@@ -110,7 +111,11 @@ class LineIO:
                 return interrupt
             elif ch == "\x1b":
                 await self._skip_escape()
-            elif ch == "\t" or ch.isprintable():
+            elif ch == "\t" or unicodedata.category(ch) != "Cc":
+                # Not isprintable(): every character but a C0 or C1 control
+                # is typed text, so are the spaces and format characters a
+                # terminal passes on (no-break space, U+3000, the ZWJ inside
+                # an emoji, a soft hyphen).
                 chars.append(ch)
                 if echo:
                     self._echo_later(ch)
