@@ -357,6 +357,29 @@ async def test_ssh_exec_request_runs_one_command() -> None:
             assert await s.wait() == 1
 
 
+async def test_ssh_exec_requests_take_the_built_ins_and_show_no_prompt() -> None:
+    # An exec request went straight to the command table: the built-ins that
+    # drivers and scripts send ('terminal length 0', 'exit') answered
+    # '% Invalid input' with exit status 1, and the caret of an unknown
+    # command stood a prompt's width in, under a prompt never shown.
+    dev = router()
+    dev.add_command("logout", "bye")  # (the table comes first, as over a shell)
+    async with (
+        serve_ssh(dev) as server,
+        asyncssh.connect(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+        ) as conn,
+    ):
+        for command in ("terminal length 0", "terminal width 132", "exit", " quit "):
+            done = await conn.run(command)
+            assert (done.stdout, done.stderr, done.exit_status) == ("", "", 0), command
+        done = await conn.run("logout")
+        assert (done.stdout, done.exit_status) == ("bye\r\n", 0)
+        done = await conn.run("terminal length")
+        invalid = "^\r\n% Invalid input detected at '^' marker.\r\n"
+        assert (done.stdout, done.exit_status) == (invalid, 1)
+
+
 # -- dialogs: handlers that ask ---------------------------------------------------------------
 
 

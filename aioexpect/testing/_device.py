@@ -29,6 +29,7 @@ __all__ = [
     "Handler",
     "VirtualDevice",
     "ask",
+    "builtin",
     "converse",
     "handler_failed",
     "serving",
@@ -325,9 +326,12 @@ class VirtualDevice:
             )
         return result if not result or result.endswith("\n") else result + "\n"
 
-    def invalid_input(self) -> str:
-        """The answer to an unknown command."""
-        caret = " " * len(self.render_prompt()) + "^"
+    def invalid_input(self, *, after_prompt: bool = True) -> str:
+        """The answer to an unknown command, its caret under the command's
+        start: past the prompt, unless ``after_prompt=False`` (an SSH exec
+        request, where no prompt was shown)."""
+        width = len(self.render_prompt()) if after_prompt else 0
+        caret = " " * width + "^"
         return f"{caret}\n% Invalid input detected at '^' marker.\n"
 
 
@@ -415,14 +419,13 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
         if line is None:
             return
         command = line.strip()
-        if device.lookup(command) is None:
-            if _EXIT.fullmatch(command):
+        m = builtin(device, command)
+        if m is not None:
+            if m.re is _EXIT:
                 return
-            m = _TERMINAL.fullmatch(command)
-            if m is not None:
-                if m.group(1) == "length":
-                    page_length = int(m.group(2)) or None
-                continue
+            if m.group(1) == "length":
+                page_length = int(m.group(2)) or None
+            continue
         try:
             output = await device.respond(command)
         except EOFError:  # from ask(): the client went away (or the handler hung up)
@@ -431,6 +434,15 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
             output = handler_failed(device, command, exc)
         if not await _page(io, _crlf(output), page_length):
             return
+
+
+def builtin(device: VirtualDevice, command: str) -> re.Match[str] | None:
+    """``command`` (stripped) as a built-in, unless the device's table
+    answers it: ``exit``/``logout``/``quit``, or ``terminal length|width N``
+    (groups: which, N).  Over a shell and an exec request alike."""
+    if device.lookup(command) is not None:
+        return None
+    return _EXIT.fullmatch(command) or _TERMINAL.fullmatch(command)
 
 
 def handler_failed(device: VirtualDevice, command: str, exc: Exception) -> str:

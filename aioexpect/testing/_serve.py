@@ -25,7 +25,15 @@ from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
 from .._runner import in_background
-from ._device import CLOSING, VirtualDevice, _crlf, converse, handler_failed, serving
+from ._device import (
+    CLOSING,
+    VirtualDevice,
+    _crlf,
+    builtin,
+    converse,
+    handler_failed,
+    serving,
+)
 from ._lineio import LineIO
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
@@ -465,13 +473,19 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
     if proc.command is None:
         await converse(device, io, in_band_login=False)
         return 0
+    command = proc.command.strip()
+    if builtin(device, command) is not None:
+        return 0  # (exit: the request ends anyway; terminal length: nothing is paged here)
+    if device.lookup(command) is None and command:
+        await send(_crlf(device.invalid_input(after_prompt=False)))
+        return 1
     with serving(device, io):
         try:
-            output = await device.respond(proc.command)
+            output = await device.respond(command)
         except EOFError:  # from ask(): stdin ended (or the handler hung up)
             return 0
         except Exception as exc:  # as over a shell, on stderr, and a failure
-            proc.stderr.write(_crlf(handler_failed(device, proc.command, exc)))
+            proc.stderr.write(_crlf(handler_failed(device, command, exc)))
             return 1
     await send(_crlf(output))
-    return 1 if device.lookup(proc.command) is None and proc.command.strip() else 0
+    return 0
