@@ -245,3 +245,113 @@ async def test_check_transport_catches_unbounded_buffering() -> None:
     unbounded = r"check_transport \[back-pressure\].*buffered without bound"
     with pytest.raises(AssertionError, match=unbounded):
         await check_transport(open_greedy)
+
+
+def memory_opener(kind: type[Wrapper], peers: list[asyncio.Task[None]]) -> Any:
+    """Opens ``kind`` over a memory transport whose peer echoes (its task in ``peers``)."""
+
+    async def open_() -> Transport:
+        mine, theirs = memory_pair()
+        peers.append(asyncio.create_task(_echo_peer(theirs)))
+        return kind(mine)
+
+    return open_
+
+
+class HangingClose(Wrapper):
+    kind = "hanging close"
+
+    async def close(self, *, force: bool = False) -> None:
+        await self.inner.close(force=force)
+        await asyncio.Event().wait()  # never returns
+
+
+class LossyAndHangingClose(HangingClose):
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        return (await self.inner.read(max_bytes)).replace(b"hello", b"HELLO")
+
+
+def failing_read(exc: Exception, at: int) -> type[Wrapper]:
+    """A transport whose read number ``at`` raises ``exc``."""
+
+    class FailingRead(Wrapper):
+        kind = "failing read"
+        reads = 0
+
+        async def read(self, max_bytes: int = 1 << 18) -> bytes:
+            self.reads += 1
+            if self.reads == at:
+                raise exc
+            return await self.inner.read(max_bytes)
+
+    return FailingRead
+
+
+class PendingReadLost(Wrapper):
+    kind = "pending read lost"
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        try:
+            return await self.inner.read(max_bytes)
+        except ClosedError as exc:
+            raise ConnectionLostError("gone") from exc
+
+
+@pytest.mark.parametrize(
+    ("kind", "failure"),
+    [
+        (HangingClose, r"\[basics\] \(seed=0\): close\(\) did not return within 1.0 s$"),
+        (
+            LossyAndHangingClose,
+            r"\[basics\] \(seed=0\): round trip gave \[b'HELLO, transport'\];"
+            r" then close\(\) did not return within 1.0 s$",
+        ),
+        (
+            failing_read(ConnectionResetError(104, "Connection reset by peer"), at=2),
+            r"\[basics\] \(seed=0\): ConnectionResetError\(104, .*not an aioexpect error",
+        ),
+        (
+            failing_read(TimeoutError("timed out"), at=2),
+            r"\[basics\] \(seed=0\): TimeoutError\('timed out'\) escaped",
+        ),
+        (
+            PendingReadLost,
+            r"\[close\] \(seed=0\): a read\(\) pending during close\(\) raised"
+            r" ConnectionLostError\('gone'\), not ClosedError",
+        ),
+    ],
+    ids=["close hangs", "fails, then close hangs", "OSError", "TimeoutError", "lost at close"],
+)
+async def test_check_transport_names_the_sub_check_of_every_failure(
+    kind: type[Wrapper], failure: str
+) -> None:
+    # A close() that never returned raised a bare TimeoutError, naming no
+    # sub-check, in place of the sub-check's own failure; a read()'s
+    # ConnectionResetError, or a pending read's ConnectionLostError at the
+    # close, escaped as it was; a TimeoutError of the transport's own was
+    # told as 'no progress within 5.0 s', though it came at once.
+    peers: list[asyncio.Task[None]] = []
+    with pytest.raises(AssertionError, match=r"^check_transport " + failure):
+        await check_transport(memory_opener(kind, peers), timeout=1.0, payload_size=2000)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+async def test_check_transport_lets_aioexpect_errors_through_naming_the_sub_check() -> None:
+    peers: list[asyncio.Task[None]] = []
+    lost = failing_read(ConnectionLostError("the peer vanished"), at=2)
+    with pytest.raises(ConnectionLostError, match="the peer vanished") as raised:
+        await check_transport(memory_opener(lost, peers), timeout=1.0)
+    assert raised.value.__notes__ == ["(raised during check_transport [basics] (seed=0))"]
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+async def test_check_transport_bounds_open_transport() -> None:
+    # An open_transport() that never returned held check_transport for ever,
+    # whatever its timeout.
+    async def never() -> Transport:
+        await asyncio.Event().wait()
+        raise AssertionError("not reached")
+
+    opened = r"\[basics\] \(seed=0\): open_transport\(\) did not return within 1.0 s$"
+    with pytest.raises(AssertionError, match=r"^check_transport " + opened):
+        await check_transport(never, timeout=1.0)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from .._exceptions import AioexpectError
 from .._transport import Transport
 from ._subchecks import (
     check_back_pressure,
@@ -17,11 +19,13 @@ from ._subchecks import (
     check_large,
     check_push,
     check_push_close,
+    standing,
 )
 
 __all__ = ["check_transport"]
 
 OpenTransport = Callable[[], Awaitable[Transport]]
+_T = TypeVar("_T")
 
 
 async def check_transport(
@@ -41,9 +45,10 @@ async def check_transport(
     stops reading while it cannot write.  ``cat`` over pipes, ``cat`` on a
     pty with echo off, or an asyncio-streams TCP echo server are such
     peers.  It is called once per sub-check below, and every transport it
-    returns is closed again, whatever happens.
+    returns is closed again, whatever happens.  The call, each sub-check
+    and that close are each limited to ``timeout`` seconds.
 
-    The sub-checks, each limited to ``timeout`` seconds:
+    The sub-checks:
 
     * **basics** -- ``kind`` and ``linesep`` are set, ``closed`` is false,
       unknown ``get_extra_info`` names give the default; a line makes the
@@ -73,8 +78,13 @@ async def check_transport(
 
     Throughout, ``read()`` must return ``bytes``, between 1 and
     ``max_bytes`` of them unless at end-of-file.  A failure raises
-    ``AssertionError`` naming the sub-check; the random choices come from
-    ``seed``, which failure messages quote.
+    ``AssertionError`` naming the sub-check: a broken rule, no progress
+    within ``timeout``, a call that does not return (``open_transport``,
+    ``close``: after a failure, both are told), or an exception that is not
+    aioexpect's (an ``OSError``, a ``TimeoutError`` of the transport's
+    own).  One of aioexpect's errors (a ``ConnectionLostError`` when the
+    peer goes away) propagates as it is, with a note naming the sub-check.
+    The random choices come from ``seed``, which failure messages quote.
 
     Example, in your own tests::
 
@@ -106,19 +116,56 @@ async def _run(
     timeout: float,
     seed: int,
 ) -> None:
-    transport = await open_transport()
+    """One sub-check on a fresh transport, which is closed again; opening,
+    the sub-check and the close each within ``timeout``."""
+    where = f"check_transport [{name}] (seed={seed})"
+    opened = f"open_transport() did not return within {timeout} s"
+    transport = await _bounded(open_transport, where, opened, timeout)
     if not isinstance(transport, Transport):
-        raise AssertionError(f"open_transport() returned {transport!r}, not a Transport")
+        raise AssertionError(f"{where}: open_transport() returned {transport!r}, not a Transport")
+    stuck = f"no progress within {timeout} s on {transport!r}"
+    closed = f"close() did not return within {timeout} s"
     try:
-        async with asyncio.timeout(timeout):
-            await check(transport)
-    except TimeoutError:
-        raise AssertionError(
-            f"check_transport [{name}]: no progress within {timeout} s on {transport!r}"
-            f" (seed={seed})"
-        ) from None
+        await _bounded(lambda: check(transport), where, stuck, timeout)
+    except BaseException as failure:  # (re-raised: a cancellation too, once closed)
+        try:
+            await _bounded(transport.close, where, closed, timeout)
+        except Exception as exc:
+            if not isinstance(failure, Exception):
+                raise failure from None  # (what stopped the run goes on, not the close's)
+            # Both told, the sub-check's failure first: the close's must not hide it.
+            first = str(failure) if isinstance(failure, AssertionError) else f"{where}: {failure!r}"
+            then = str(exc).removeprefix(f"{where}: ")
+            raise AssertionError(f"{first}; then {then}") from failure
+        raise
+    await _bounded(transport.close, where, closed, timeout)
+
+
+async def _bounded(step: Callable[[], Awaitable[_T]], where: str, stuck: str, timeout: float) -> _T:
+    """``step()`` within ``timeout``, its failure told as the sub-check's
+    ``where``: an ``AssertionError`` (``stuck`` if the time ran out, adding
+    where the sub-check stood if it said), or one of aioexpect's errors as
+    it is, with a note naming the sub-check."""
+    limit = asyncio.timeout(timeout)
+    token = standing.set(None)
+    try:
+        async with limit:
+            return await step()
     except AssertionError as exc:
-        raise AssertionError(f"check_transport [{name}] (seed={seed}): {exc}") from exc
+        raise AssertionError(f"{where}: {exc}") from exc
+    except Exception as exc:
+        if limit.expired():  # (ours, whatever the transport made of the cancellation)
+            said = standing.get()
+            stood = f"; {said()}" if said is not None else ""
+            raise AssertionError(f"{where}: {stuck}{stood}") from exc
+        if isinstance(exc, AioexpectError):
+            exc.add_note(f"(raised during {where})")
+            raise
+        # A TimeoutError of the transport's own lands here too, not as ours.
+        raise AssertionError(
+            f"{where}: {exc!r} escaped, which is not an aioexpect error (a transport"
+            " raises ClosedError or ConnectionLostError; OSError and library"
+            " exceptions never escape it)"
+        ) from exc
     finally:
-        async with asyncio.timeout(timeout):
-            await transport.close()
+        standing.reset(token)
