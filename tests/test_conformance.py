@@ -355,3 +355,74 @@ async def test_check_transport_bounds_open_transport() -> None:
     opened = r"\[basics\] \(seed=0\): open_transport\(\) did not return within 1.0 s$"
     with pytest.raises(AssertionError, match=r"^check_transport " + opened):
         await check_transport(never, timeout=1.0)
+
+
+class Prefetching(Wrapper):
+    """Reads through the inner transport's push path into a buffer of its
+    own (bounded), and hands what it holds to ``start_receiving``'s receiver
+    during that call: right but for that."""
+
+    kind = "prefetching"
+    LIMIT = 1 << 16
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self.unread = bytearray()
+        self.ended: list[BaseException | None] = []
+        self.arrived = asyncio.Event()
+        self.receiver: tuple[Any, Any] | None = None
+        assert inner.start_receiving(self._data, self._end)
+
+    def _data(self, data: bytes | memoryview) -> bool:
+        if self.receiver is not None:
+            return bool(self.receiver[0](data))
+        self.unread += data
+        self.arrived.set()
+        return len(self.unread) < self.LIMIT
+
+    def _end(self, error: BaseException | None) -> None:
+        if self.receiver is not None:
+            self.receiver[1](error)
+        self.ended.append(error)
+        self.arrived.set()
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        while not self.unread and not self.ended and not self.closed:
+            self.arrived.clear()
+            await self.arrived.wait()
+        if self.closed:
+            raise ClosedError("closed")
+        if not self.unread and self.ended[0] is not None:
+            raise self.ended[0]
+        data = bytes(self.unread[:max_bytes])
+        del self.unread[:max_bytes]
+        self.inner.resume_receiving()
+        return data
+
+    def start_receiving(self, on_data, on_end) -> bool:  # type: ignore[no-untyped-def]
+        self.receiver = (on_data, on_end)
+        if self.unread:
+            data, self.unread = bytes(self.unread), bytearray()
+            if not on_data(data):  # (during the call: the fault)
+                return True
+        self.inner.resume_receiving()
+        return True
+
+    def resume_receiving(self) -> None:
+        self.inner.resume_receiving()
+
+    async def close(self, *, force: bool = False) -> None:
+        await self.inner.close(force=force)
+        self.arrived.set()
+
+
+async def test_check_transport_catches_delivery_during_start_receiving() -> None:
+    # Data already buffered is delivered soon, not during start_receiving():
+    # a transport that handed it over during the call passed, though a
+    # Session over it lost that data and stalled.
+    async def open_prefetching() -> Transport:
+        return Prefetching(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
+
+    during = r"check_transport \[push delivery\].*on_data called during start_receiving\(\)"
+    with pytest.raises(AssertionError, match=during):
+        await check_transport(open_prefetching)

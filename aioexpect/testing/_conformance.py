@@ -72,7 +72,8 @@ async def check_transport(
       received before the call is delivered first, in order; after
       ``on_data`` returned false nothing more arrives until
       ``resume_receiving()``, then the rest does, complete; after
-      ``write_eof()`` ``on_end(None)`` comes once, after all data.
+      ``write_eof()`` ``on_end(None)`` comes once, after all data.  Nothing
+      comes during the ``start_receiving`` call itself.
     * **push, then close** -- after ``close()`` nothing is delivered, and
       ``read()`` raises ``ClosedError``.
 
