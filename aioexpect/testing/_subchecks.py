@@ -41,6 +41,9 @@ _PUSH_PAYLOAD = 1 << 20
 #: buffering unbounded: far more than kernels, SSH windows and adapters hold
 #: (a few MiB), far less than an unbounded buffer swallows in a second.
 _UNBOUNDED = 64 << 20
+#: Loop turns a read runs, data waiting for it, before it is cancelled:
+#: each of 1 to this many (a transport's own awaits in a read are few).
+_TURNS = 8
 #: How long writes must make no progress to count as held back.
 _STALLED = 0.5
 #: Bytes read back after writes stalled: past a 1 MiB buffer's worth, so
@@ -184,11 +187,21 @@ async def check_cancelled_reads(transport: Transport, rng: random.Random) -> Non
     await transport.write(b"after a cancelled read\n")
     lines = await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE)
     assert lines == [b"after a cancelled read"], f"after a cancelled read() got {lines!r}"
+    for turns in range(1, _TURNS + 1):
+        await _cancel_with_data_waiting(transport, turns)
 
     sent = _payload(60_000, rng)
     blob = b"".join(line + b"\n" for line in sent)
     writer = asyncio.create_task(_write_chunks(transport, blob, random.Random(rng.random())))
     lines_in = _Lines()
+
+    def stood() -> str:  # (told if the time runs out: lost data stalls the loop below)
+        return (
+            f"{len(lines_in.lines)} of {len(sent)} lines had come back, through reads"
+            " cancelled on the way (data lost?)"
+        )
+
+    standing.set(stood)
     try:
         while len(lines_in.lines) < len(sent):
             data = await _cancellable_read(transport, rng)
@@ -202,6 +215,46 @@ async def check_cancelled_reads(transport: Transport, rng: random.Random) -> Non
     await _expect_no_extra(transport)
 
 
+async def _cancel_with_data_waiting(transport: Transport, turns: int) -> None:
+    """A read cancelled ``turns`` loop turns after it started, the rest of a
+    line waiting for it in the transport: that rest is read afterwards,
+    whole.  Certain to meet a transport that loses what a cancelled read
+    took at some step, where the random cancellations meet it by chance."""
+    line = b"a read cancelled after %d turn(s) of the loop" % turns
+    await transport.write(line + b"\n")
+    got = await _read(transport, 1)  # (the rest of the echo waits in the transport)
+    assert got, "end-of-file before the echo of a line"
+    task = asyncio.create_task(_read(transport))
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    got += await _cancel(task) or b""
+    await transport.write(b"--next--\n")  # (so that the wait ends, whatever was lost)
+    lines = _Lines()
+    lines.feed(got)
+    while not lines.lines or not lines.lines[-1].endswith(b"--next--"):
+        data = await _read(transport)
+        assert data, f"end-of-file after {lines.lines!r}"
+        lines.feed(data)
+    whole = [x for x in lines.lines if x in (line, b"--next--")]
+    assert lines.lines == [line, b"--next--"] and not lines.partial, (
+        f"a read() cancelled {turns} turn(s) of the event loop after it started, data"
+        f" waiting for it: {len(whole)} of 2 lines came back whole, {lines.lines!r}"
+        " (data lost?)"
+    )
+
+
+async def _cancel(task: asyncio.Task[bytes]) -> bytes | None:
+    """Cancel ``task``, a read: what it read if it returned first, else ``None``."""
+    task.cancel()
+    try:
+        return await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+        return None
+
+
 async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes | None:
     """One read that may be cancelled; ``None`` if it was."""
     max_bytes = rng.choice((1, 100, 4096, DEFAULT_READ_SIZE))
@@ -209,14 +262,7 @@ async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes |
         task = asyncio.create_task(_read(transport, max_bytes))
         for _ in range(rng.randint(0, 3)):
             await asyncio.sleep(0)
-        task.cancel()
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            return None
+        return await _cancel(task)
     limit = asyncio.timeout(rng.choice((0.0, 0.0005, 0.002)))
     try:
         async with limit:
