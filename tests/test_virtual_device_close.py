@@ -15,6 +15,7 @@ from typing import Any
 import asyncssh
 import pytest
 
+from aioexpect import EOF
 from aioexpect.testing import VirtualDevice, _serve, ask, serve_ssh, serve_telnet
 from tests.helpers import wait_until
 
@@ -202,3 +203,39 @@ async def test_a_cancelled_wait_closed_leaves_the_handlers_their_grace(serve: An
         async with asyncio.timeout(LIMIT):
             await server.wait_closed()
     assert seen == ["clean-up done"]
+
+
+@pytest.mark.parametrize("prompted", [False, True], ids=["at once", "after the prompt"])
+async def test_a_telnet_client_gets_an_end_of_file_when_the_server_closes(
+    prompted: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A close right after a client connected reset its connection: the
+    # client's answers to the negotiation reached a socket already closed,
+    # and the client got ConnectionLostError (ECONNRESET), what it had not
+    # read lost with it, instead of the end of file SSH gives.
+    for _ in range(3):
+        async with (
+            serve_telnet(VirtualDevice("r1")) as server,
+            connect(serve_telnet, server) as s,
+        ):
+            if prompted:
+                await s.expect_prompt()
+            server.close()
+            await s.expect(EOF)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_telnet_client_that_types_on_after_the_close_is_not_reset() -> None:
+    # What a client sends after the server's end of file is read and
+    # dropped until the client ends too: it was answered with a reset.
+    async with serve_telnet(VirtualDevice("r1")) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            async with asyncio.timeout(LIMIT):
+                await reader.readuntil(b"r1#")  # (the negotiation, unanswered)
+                server.close()
+                for _ in range(100):
+                    writer.write(b"typed ahead\r\n")
+                assert await reader.read() == b""  # the end of file, not ECONNRESET
+        finally:
+            writer.close()

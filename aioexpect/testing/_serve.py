@@ -5,7 +5,8 @@ Each returns a ``DeviceServer`` (``.port``, ``close()``, ``await
 wait_closed()``, ``async with``); the call itself can be awaited or used with
 ``async with``.  Closing stops listening, ends every connection and waits for
 their handlers (cancelling those still running ``CLOSE_GRACE`` seconds later,
-and dropping the connections whose clients have not taken their output).
+and dropping the connections whose clients have not taken their output).  A
+telnet connection ends gracefully (see ``_TelnetConnection.hang_up``).
 """
 
 from __future__ import annotations
@@ -91,24 +92,24 @@ class DeviceServer(AsyncClosing):
             task.cancel(CLOSING)
         return task
 
-    def _track(self, transport: asyncio.BaseTransport | None) -> bool:
-        """Make the running task (telnetlib3's, for one connection) known to
-        close(), and its connection, which a close may drop; ``False`` if
-        the server is closed already (the task then ends at once)."""
+    def _track(self) -> bool:
+        """Make the running task (a telnet connection's shell) known to
+        close(); ``False`` if the server is closed already (the task then
+        ends at once)."""
         task = asyncio.current_task()
         if self._closed or task is None:
             return False
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        self._transports.add(transport)
         return True
 
     def close(self) -> None:
         """Stop listening and end every connection (idempotent): a question
         being asked raises ``EOFError``; a handler still running
         ``CLOSE_GRACE`` seconds later (its clean-up, or one that went on) is
-        cancelled, and a connection whose client has not taken its output
-        by then is dropped, whether anything waits or not."""
+        cancelled, and a connection whose client has not taken its output,
+        or (telnet) not ended its side, by then is dropped, whether anything
+        waits or not."""
         if self._closed:
             return
         self._closed = True
@@ -160,8 +161,8 @@ class DeviceServer(AsyncClosing):
 
 
 class _Transports:
-    """The telnet connections' transports, from their handler's start until
-    they are gone (closed, with nothing left to send)."""
+    """The telnet connections' transports, from their start until they are
+    gone (closed, with nothing left to send)."""
 
     def __init__(self) -> None:
         self._held: set[Any] = set()  # (asyncio.Transport, or uvloop's, which is none)
@@ -213,55 +214,108 @@ def serve_telnet(device: VirtualDevice, host: str = "127.0.0.1", port: int = 0) 
 
 async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceServer:
     server = DeviceServer("telnet", device, host)
-
-    async def shell(reader: Any, writer: Any) -> None:
-        if not server._track(writer.transport):  # (closed before this task's first step)
-            writer.close()
-            return
-        try:
-            await _telnet_session(server, reader, writer)
-        except Exception as exc:
-            _log.debug("telnet connection to %r ended: %r", device, exc)
-        finally:
-            writer.close()
-
+    connections: set[_TelnetConnection] = set()
     try:
-        listener = await telnetlib3.create_server(
-            host=host,
-            port=port,
-            shell=shell,
+        listener = await asyncio.get_running_loop().create_server(
+            lambda: _TelnetConnection(server, connections), host, port
+        )
+    except OSError as exc:
+        raise ConnectError(
+            f"cannot serve telnet on {host}:{port}: {exc}", host=host, port=port
+        ) from exc
+    server.port = listener.sockets[0].getsockname()[1]
+
+    def close() -> None:
+        listener.close()  # (asyncio's: the connections stay, to be hung up)
+        for connection in list(connections):
+            if not connection.serving:  # (a shell hangs up when it ends)
+                connection.hang_up()
+
+    server._closers.append(close)
+    server._waiters.append(listener.wait_closed)
+    return server
+
+
+class _TelnetConnection(telnetlib3.TelnetServer):
+    """One telnet connection (telnetlib3's server side), known to its
+    server from the start, and hung up gracefully (see ``hang_up``)."""
+
+    def __init__(self, server: DeviceServer, connections: set[_TelnetConnection]) -> None:
+        super().__init__(
+            shell=self._shell,
             encoding="utf8",
             encoding_errors="replace",
             force_binary=True,
             connect_maxwait=1.0,
             timeout=0,
         )
-    except OSError as exc:
-        raise ConnectError(
-            f"cannot serve telnet on {host}:{port}: {exc}", host=host, port=port
-        ) from exc
-    sockets = listener.sockets or ()
-    server.port = sockets[0].getsockname()[1]
+        self._server = server
+        self._connections = connections
+        self._tcp: Any = None  # (an asyncio.Transport, or uvloop's, which is none)
+        self._hung_up = False
+        self._cut: asyncio.TimerHandle | None = None
+        self.serving = False  # its shell runs (and hangs up as it ends)
 
-    async def forget_clients() -> None:
-        # telnetlib3 queues every client for wait_for_client() (up to 1000):
-        # nobody asks here, so each past connection would be kept.
-        while True:
-            await listener.wait_for_client()
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._tcp = transport
+        self._connections.add(self)
+        self._server._transports.add(transport)
+        if self._server.closed:  # (accepted as the listener closed)
+            self.hang_up()
 
-    forgetting = asyncio.get_running_loop().create_task(forget_clients())
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._connections.discard(self)
+        if self._cut is not None:
+            self._cut.cancel()
+        super().connection_lost(exc)
 
-    def close() -> None:
-        listener.close()
-        forgetting.cancel()
+    def hang_up(self) -> None:
+        """End the connection gracefully: an end of file after the output,
+        then what the client still sends (its answers to the negotiation,
+        keys typed ahead) is read and dropped until its own end of file
+        closes the connection, or ``CLOSE_GRACE`` seconds.  Closed at once,
+        the socket would answer the first byte that arrived with a reset,
+        and the client could lose output it had not read yet (ECONNRESET
+        instead of an end of file).  From then on telnetlib3 writes nothing
+        (after the end of file, a write raises)."""
+        transport = self._tcp
+        if self._hung_up or transport is None or transport.is_closing():
+            return
+        self._hung_up = True
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self._cut = asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.close)
 
-    async def wait_closed() -> None:
-        await listener.wait_closed()
-        await asyncio.wait([forgetting])
+    def data_received(self, data: bytes) -> None:
+        if not self._hung_up:  # (dropped after: its answers could not be sent)
+            super().data_received(data)
 
-    server._closers.append(close)
-    server._waiters.append(wait_closed)
-    return server
+    def begin_negotiation(self) -> None:
+        if not self._hung_up:
+            super().begin_negotiation()
+
+    def begin_advanced_negotiation(self) -> None:
+        if not self._hung_up:
+            super().begin_advanced_negotiation()
+
+    def check_negotiation(self, final: bool = False) -> bool:
+        # (True: over, with nothing more sent; the shell then ends at once)
+        return self._hung_up or super().check_negotiation(final)
+
+    async def _shell(self, reader: Any, writer: Any) -> None:
+        self.serving = not self._hung_up and self._server._track()
+        if not self.serving:  # (closed before this task's first step)
+            self.hang_up()
+            return
+        try:
+            await _telnet_session(self._server, reader, writer)
+        except Exception as exc:
+            _log.debug("telnet connection to %r ended: %r", self._server.device, exc)
+        finally:
+            self.hang_up()
 
 
 async def _telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None:
