@@ -156,18 +156,21 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
-@pytest.mark.parametrize("width", [80, 81, 82, 170])
+@pytest.mark.parametrize("width", [80, 81, 82, 160, 161, 170])
 async def test_a_prompt_wider_than_the_terminal_is_one_prompt(tmp_path: Path, width: int) -> None:
     # readline wraps it at 80 columns: its rows above the last are no output
     # line, and the prompt learned is the whole one, so that a narrower one
     # (a directory with a space, which the generic pattern does not take)
-    # is still found after it.  81: its '$' ends the first row.
+    # is still found after it.  81: its '$' ends the first row; 161: the
+    # second, which no pattern found (only a prompt of one row, learned).
     env = {"PS1": r"user@vm:\w$ ", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
     wide = "d" * (width - len("user@vm:~/$ "))
     (tmp_path / wide).mkdir()
     (tmp_path / "with space").mkdir()
     argv = ["--norc", "--noprofile"]
-    async with aioexpect.spawn("bash", argv, env=env, timeout=10, dimensions=(24, 80)) as s:
+    options: dict[str, Any] = {"cwd": tmp_path, "timeout": 10, "dimensions": (24, 80)}
+    async with aioexpect.spawn("bash", argv, env=env, **options) as s:
+        assert await s.execute("echo first") == "first\n"
         assert await s.execute(f"cd ~/{wide}") == ""
         assert await s.execute("echo hello") == "hello\n"
         assert await s.execute("cd ~/'with space'") == ""

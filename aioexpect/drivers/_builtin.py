@@ -21,8 +21,10 @@ __all__ = ["BUILTIN", "prompt_pattern"]
 # session resumes each search just that far before the end of what it
 # already searched: linear time also on output with very long lines.
 
-#: readline's wrap after a prompt as wide as the terminal: `` \r``.
-_WRAP = r"(?:(?<= )\r)?"
+#: readline's wrap after a prompt as wide as the terminal: `` \r``; where
+#: its last character ends a row, the space after it starts the next row
+#: (`` \r ``: the space, ``\r``, the space again).
+_WRAP = r"(?:(?<= )\r ?)?"
 #: A short control sequence: CSI (colours, modes), charset, keypad,
 #: save/restore cursor, shift in/out, bell.
 _CSI = SHORT_CONTROL
