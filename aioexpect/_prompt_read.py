@@ -22,6 +22,7 @@ from ._match import Match
 from ._matcher import pattern_body, search_alone
 from ._reading import lost, tail_of
 from ._redact import escape
+from ._wrap import WRAP, rows_start, unwrap
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -34,8 +35,13 @@ LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 #: After a prompt's last character: spaces and control sequences, and
 #: readline's wrap at the margin: `` \r`` after a prompt as wide as the
-#: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``unwrap``).
+#: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``_wrap``).
 END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
+#: The end of a prompt with invisible parts whose last character or space
+#: ends a row: readline's ``WRAP`` (its ``\r\n`` looked behind: a pattern of
+#: the last line, searched with the driver's), then at most that space.
+#: Output may end so too: ``_at_margin`` decides.
+MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
 
 
 @dataclasses.dataclass
@@ -73,6 +79,9 @@ class PromptState:
     #: ``execute`` has read its answer's prompt and waits a moment for what
     #: may follow it (``_stale``): cancelled now, it owes no prompt.
     waiting: bool = False
+    #: The transport told a terminal's width (asked until it does): a prompt
+    #: may be wrapped at its margin.
+    terminal: bool = False
     #: The last line ``execute`` sent (its command), with ``Session._sent_at``
     #: and ``bytes_out`` after it: while both stand, nothing was read or sent
     #: since (it timed out or was cancelled before any of its answer came).
@@ -157,10 +166,16 @@ def _learn(session: Session, prompt: str) -> None:
     if len(strip_ansi(prompt).strip()) >= 3:
         state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
         state.seen_text = prompt
-        state.changed = _changed(prompt)
+        state.changed = _changed(prompt, _columns(session) if WRAP in prompt else None)
 
 
-def _changed(prompt: str) -> re.Pattern[str] | None:
+def _columns(session: Session) -> int | None:
+    """The terminal's width (``None``: no terminal)."""
+    columns = session.transport.get_extra_info("columns")
+    return columns if isinstance(columns, int) else None
+
+
+def _changed(prompt: str, columns: int | None = None) -> re.Pattern[str] | None:
     """The learned ``prompt`` with its middle free: its first characters
     (``root@vm:``, as ``_changed_prompt_start`` counts them, control
     sequences not counted) and its last (``#``, then spaces and control
@@ -172,10 +187,11 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     it); glued to output it holds no more spaces than the learned one's (a
     directory, not ``copy to root@vm:/srv 50% #`` in a command's output).
     Not for a prompt of several lines (JunOS's context line above it): the
-    driver's patterns find it changed."""
+    driver's patterns find it changed.  ``columns``: the terminal's width
+    (a prompt that readline wrapped is one row: see ``unwrap``)."""
+    prompt = unwrap(prompt, columns)
     if "\n" in prompt:
         return None
-    prompt = unwrap(prompt)
     # A window title (and the modes before it) is found anywhere: it holds
     # the directory, which changes.
     prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
@@ -196,41 +212,47 @@ def _changed(prompt: str) -> re.Pattern[str] | None:
     return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
 
 
-def unwrap(prompt: str) -> str:
-    """A prompt (learned) as one row: without readline's wraps at the
-    margin.  readline ends a full row with the next row's first character
-    and ``\r``, then writes that character again (``...d\rdd# ``), or, with
-    no row after it, with `` \r`` (see ``END``)."""
-    prompt = re.sub(r"(.)\r(?=\1)", "", prompt)
-    return prompt[:-2] if prompt.endswith(" \r") else prompt
-
-
-def _rows_above(session: Session, m: Match) -> Match:
+def _rows_above(session: Session, earlier: str, m: Match) -> Match:
     """``m`` (a prompt) with the rows of the same prompt above it, which a
-    terminal narrower than the prompt wrapped (``user@vm:/tmp/dd...`` at
-    80 columns, then ``dd# ``).  The patterns find its last row only: the
-    rows above would be taken for the output's last line, and the prompt
-    learned would be that row.  A row above is as wide as the terminal, and
-    ends with readline's wrap: the next row's first character, ``\r``, and
-    that character again.  Without a known width (no terminal) nothing is
-    taken: output ending in ``\r`` is output.  ``group(0)`` is then the
-    whole prompt (the pattern's own groups are dropped with its match)."""
-    before = m.before
-    if not isinstance(before, str) or not before.endswith("\r"):
-        return m  # (the usual case: no wrap, no need to ask the terminal)
-    columns = session.transport.get_extra_info("columns")
-    if not isinstance(columns, int):
-        return m
-    start, following = len(before), strip_ansi(m.after)
-    while start >= 2 and before[start - 1] == "\r" and before[start - 2] == following[:1]:
-        row_start = max(before.rfind("\r", 0, start - 2), before.rfind("\n", 0, start - 2)) + 1
-        row = strip_ansi(before[row_start : start - 2])
-        if len(row) != columns:
-            break
-        start, following = row_start, row
-    if start == len(before):
-        return m
-    return Match(m.index, m.pattern, before[:start], before[start:] + m.after, None, 0, m._redact)
+    terminal narrower than the prompt wrapped (``user@vm:/tmp/dd...`` at 80
+    columns, then ``dd# ``), and its ``before`` after ``earlier`` (what this
+    read consumed before it).  The patterns find the last row only: the rows
+    above would be taken for the output's last line, and the prompt learned
+    would be that row.  They are the prompt's where ``rows_start`` says so,
+    which needs the terminal's width: without one (no terminal) output
+    ending in ``\r`` is output.  ``group(0)`` is then the whole prompt (the
+    pattern's own groups are dropped with its match)."""
+    if not (m.before or earlier).endswith("\r"):
+        return with_before(m, earlier + m.before)  # (no wrap: no need to ask the terminal)
+    text, columns = earlier + m.before, _columns(session)
+    if columns is None:
+        return with_before(m, text)
+    start = rows_start(text, len(text), strip_ansi(m.after), columns)
+    if start == len(text):
+        return with_before(m, text)
+    return Match(m.index, m.pattern, text[:start], text[start:] + m.after, None, 0, m._redact)
+
+
+def _at_margin(
+    session: Session, earlier: str, m: Match, prompts: list[re.Pattern[str]]
+) -> Match | None:
+    """The prompt that ``MARGIN`` (``m``) ends, with ``before`` after
+    ``earlier``, if its rows above are wrapped ones and, as one row, a
+    prompt that ``prompts`` find (the first that does is its pattern);
+    ``None`` if not (output)."""
+    columns = _columns(session)
+    if columns is None:
+        return None
+    text = earlier + m.before + m.after
+    at = len(text) - len(m.after) + 1  # (after the wrap's \r)
+    start = rows_start(text, at, strip_ansi(m.after[1:]), columns)
+    if start == at:
+        return None
+    whole = unwrap(text[start:], columns)
+    index = next((i for i, p in enumerate(prompts) if p.search(whole)), None)
+    if index is None:
+        return None
+    return Match(index, prompts[index], text[:start], text[start:], None, 0, m._redact)
 
 
 #: A line's start, and the control sequences a line editor may put there
@@ -404,7 +426,10 @@ async def read_to_prompt(
     prompts = prompts_of(session)
     extra = extra or []
     pagers = _pagers(session)
-    patterns = [*prompts, *extra, *(p for p, _ in pagers)]
+    state = state_of(session)
+    state.terminal = state.terminal or _columns(session) is not None
+    margin = [MARGIN] if state.terminal else []  # (a terminal's only: see ``_at_margin``)
+    patterns = [*prompts, *extra, *(p for p, _ in pagers), *margin]
     parts: list[str] = []
     what = what_prompt(session)
     while True:
@@ -415,8 +440,16 @@ async def read_to_prompt(
             if named is None:
                 raise
             raise named from None
+        if m.pattern is MARGIN:
+            found = _at_margin(session, "".join(parts), m, prompts)
+            if found is None:  # output after all: read on
+                parts.append(m.before + m.after)
+                continue
+            m, parts = found, []  # (its before holds what was read before it)
+        elif m.index < len(prompts):
+            m = _rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
+            parts = []
         if m.index < len(prompts):
-            m = _rows_above(session, _unglue(session, m, len(prompts) - 1))
             _learn(session, m.after)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):

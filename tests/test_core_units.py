@@ -12,6 +12,7 @@ from aioexpect._ansi import AnsiStripper, strip_ansi
 from aioexpect._decode import Decoder
 from aioexpect._options import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
 from aioexpect._redact import MASK, RedactingStream, Redactor, escape, mask_around
+from aioexpect._wrap import rows_start, unwrap
 
 from .splits import splits
 
@@ -333,3 +334,40 @@ def test_short_sends_ask_the_terminal_nothing() -> None:
     for _ in range(MIN_CANON // 3):
         state = check_line_limit(state, b"ls\n", rules)
     assert check_line_limit(state, b"ls\n", lambda: RULES) == (0, b"")
+
+
+# -- readline's wraps at the margin (a prompt wider than the terminal) -----------------
+
+#: Ubuntu's colour prompt at 20 columns: wrapped with \r\n\r, then c\rc.
+COLOUR_ROWS = (
+    "\x1b[01;32muser@vm\x1b[00m:\x1b[01;34m~/dddddddddd\r\n\r"
+    "ddddddddddddddddddddd\rdddddddddddddddddddd\x1b[00m\r\n\r# "
+)
+
+
+def test_the_rows_of_a_wrapped_prompt_are_found_above_its_last() -> None:
+    text = "\x1b[?2004l\rout\r\n" + COLOUR_ROWS[:-2]
+    start = rows_start(text, len(text), "# ", 20)
+    assert text[start:].startswith("\x1b[01;32muser@vm")
+    assert unwrap(COLOUR_ROWS, 20) == (
+        "\x1b[01;32muser@vm\x1b[00m:\x1b[01;34m~/" + "d" * 50 + "\x1b[00m# "
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0" * 20 + "\r\n",  # output as wide as the terminal: a line end alone
+        "0" * 20 + "\r\n\x1b[?2004h",  # ... then the prompt's modes
+        "0" * 19 + "\r\n\r",  # a line end and \r after a row narrower
+        "0" * 21 + "\r\n\r",  # ... or wider
+    ],
+)
+def test_output_is_no_row_of_a_prompt(text: str) -> None:
+    assert rows_start(text, len(text), "# ", 20) == len(text)
+
+
+def test_a_line_end_and_return_in_a_prompt_is_a_wrap_only_after_a_full_row() -> None:
+    several = "{master:0}\r\n\ruser@r1> "  # (a device that ends lines so)
+    assert unwrap(several, 80) == several
+    assert unwrap(COLOUR_ROWS) == COLOUR_ROWS.replace("d\rd", "d")  # (no width: no \r\n\r)

@@ -156,19 +156,39 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
-@pytest.mark.parametrize("width", [80, 81, 82, 160, 161, 170])
-async def test_a_prompt_wider_than_the_terminal_is_one_prompt(tmp_path: Path, width: int) -> None:
-    # readline wraps it at 80 columns: its rows above the last are no output
+#: Ubuntu's colour PS1, with a user and host of fixed width (``\u@\h`` would
+#: make the widths below each machine's own).  Its invisible parts
+#: (``\[...\]``) make readline wrap with ``\r\n\r``, not ``c\rc``.
+UBUNTU_PS1 = r"\[\033[01;32m\]user@vm\[\033[00m\]:\[\033[01;34m\]\w\[\033[00m\]\$ "
+#: Prompt widths at 80 columns: a row, one more (its '$' ends the row), a
+#: row and two, two rows, one more, and two rows and ten.
+WIDE_AT_80 = (80, 81, 82, 160, 161, 170)
+
+
+@pytest.mark.parametrize(
+    ("ps1", "columns", "width"),
+    [
+        *(pytest.param(r"user@vm:\w$ ", 80, w, id=f"plain-80-{w}") for w in WIDE_AT_80),
+        *(pytest.param(UBUNTU_PS1, 80, w, id=f"colour-80-{w}") for w in WIDE_AT_80),
+        *(pytest.param(UBUNTU_PS1, 20, w, id=f"colour-20-{w}") for w in (20, 21, 40, 41, 85)),
+    ],
+)
+async def test_a_prompt_wider_than_the_terminal_is_one_prompt(
+    tmp_path: Path, ps1: str, columns: int, width: int
+) -> None:
+    # readline wraps it at the margin: its rows above the last are no output
     # line, and the prompt learned is the whole one, so that a narrower one
     # (a directory with a space, which the generic pattern does not take)
-    # is still found after it.  81: its '$' ends the first row; 161: the
-    # second, which no pattern found (only a prompt of one row, learned).
-    env = {"PS1": r"user@vm:\w$ ", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
+    # is still found after it.  The coloured one leaked its rows into every
+    # output, and then timed out; as wide as a row or two, or its '$' ending
+    # one, it was found by nothing.  (No command line here ends at the
+    # margin: readline redraws such a line, and its echo is not all removed.)
+    env = {"PS1": ps1, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
     wide = "d" * (width - len("user@vm:~/$ "))
     (tmp_path / wide).mkdir()
     (tmp_path / "with space").mkdir()
     argv = ["--norc", "--noprofile"]
-    options: dict[str, Any] = {"cwd": tmp_path, "timeout": 10, "dimensions": (24, 80)}
+    options: dict[str, Any] = {"cwd": tmp_path, "timeout": 10, "dimensions": (24, columns)}
     async with aioexpect.spawn("bash", argv, env=env, **options) as s:
         assert await s.execute("echo first") == "first\n"
         assert await s.execute(f"cd ~/{wide}") == ""
@@ -176,6 +196,22 @@ async def test_a_prompt_wider_than_the_terminal_is_one_prompt(tmp_path: Path, wi
         assert await s.execute("cd ~/'with space'") == ""
         assert await s.execute("echo back") == "back\n"
         assert await s.execute(f"cd ~/{wide}; printf 'x\\r'") == "x"  # output, not a wrap
+        # A line of output as wide as the terminal is output.
+        assert await s.execute(f"printf '%0{columns}d\\n' 0") == "0" * columns + "\n"
+
+
+@pytest.mark.parametrize("width", [80, 81, 161])
+async def test_a_coloured_prompt_at_the_margin_is_found_first(tmp_path: Path, width: int) -> None:
+    # Its last row is no more than readline's wrap (and the space after
+    # '$'): no prompt pattern sees the prompt, nor, on a fresh session, a
+    # prompt learned before it.  It timed out.
+    wide = tmp_path / ("d" * (width - len("user@vm:~/$ ")))
+    wide.mkdir()
+    env = {"PS1": UBUNTU_PS1, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
+    options: dict[str, Any] = {"cwd": wide, "timeout": 10, "dimensions": (24, 80)}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, **options) as s:
+        assert await s.execute("echo first") == "first\n"
+        assert await s.execute("echo second") == "second\n"
 
 
 async def test_a_zsh_prompt_coloured_with_percent_f_is_found() -> None:

@@ -24,7 +24,7 @@ SPEC_NAMES = {
 
 CORE = [
     *("_exceptions", "_match", "_matcher", "_scan", "_decode", "_ansi", "_redact"),
-    *("_driver", "_options", "_output", "_telnet_scan", "_opening"),
+    *("_driver", "_options", "_output", "_telnet_scan", "_opening", "_wrap"),
 ]
 
 

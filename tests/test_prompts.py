@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import ExpectTimeout, drivers
+from aioexpect import ExpectTimeout, Session, drivers
 from aioexpect._ansi import strip_ansi
 from aioexpect._driver import compile_patterns
 from aioexpect._matcher import Buffer, Searcher
+from aioexpect._transport import Transport
+from aioexpect.testing import memory_pair
 
 from .helpers import opened
 from .splits import splits
@@ -248,6 +250,82 @@ async def test_expect_prompt_bytewise_and_in_random_splits(case: str) -> None:
 async def _write_all(peer: Any, chunks: list[bytes]) -> None:
     for chunk in chunks:
         await peer.write(chunk)
+
+
+class Terminal(Transport):
+    """A memory pair's end that tells a terminal's width, as a pty, SSH or
+    telnet session does."""
+
+    def __init__(self, end: Transport, columns: int) -> None:
+        self._end, self._columns = end, columns
+
+    async def read(self, max_bytes: int = 65536) -> bytes:
+        return await self._end.read(max_bytes)
+
+    async def write(self, data: bytes) -> None:
+        await self._end.write(data)
+
+    async def write_eof(self) -> None:
+        await self._end.write_eof()
+
+    async def close(self, *, force: bool = False) -> None:
+        await self._end.close(force=force)
+
+    def abort(self) -> None:
+        self._end.abort()
+
+    @property
+    def closed(self) -> bool:
+        return self._end.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._columns if name == "columns" else self._end.get_extra_info(name, default)
+
+
+#: bash at 20 columns after ``echo out``, Ubuntu's colour PS1 (``user@vm``),
+#: in a directory of 68, 69 and 70 characters: prompts of 80 characters
+#: (the space ends the fourth row), 81 (the '#' does: the space alone on the
+#: fifth) and 82.  readline wraps its rows with ``\r\n\r`` or ``c\rc``.
+WRAPPED_OUT = "\x1b[?2004l\rout\r\n"
+WRAPPED_HEAD = (
+    "\x1b[?2004h\x1b[01;32muser@vm\x1b[00m:\x1b[01;34m~/dddddddddd\r\n\r"
+    "ddddddddddddddddddddd\rddddddddddddddddddddd\r"
+)
+WRAPPED = {
+    80: WRAPPED_HEAD + "dddddddddddddddddd\x1b[00m# \r\n\r",
+    81: WRAPPED_HEAD + "ddddddddddddddddddd\x1b[00m#\r\n\r ",
+    82: WRAPPED_HEAD + "dddddddddddddddddddd\x1b[00m\r\n\r# ",
+}
+
+
+@pytest.mark.parametrize("width", sorted(WRAPPED))
+async def test_a_prompt_wrapped_with_line_ends_in_any_split(width: int) -> None:
+    # Its rows above the last were output, and where the '#' or the space
+    # after it ended a row no pattern found it.  Split at a wrap that is
+    # not its end, it is read on; split after a '#' at the margin, the
+    # prompt is found (as readline, which waits there, would have it).
+    prompt = WRAPPED[width]
+    data = (WRAPPED_OUT + prompt).encode()
+    for label, chunks in splits(data, seeds=range(5)):
+        ours, peer = memory_pair(0)
+        async with Session(Terminal(ours, 20), timeout=5) as s:
+            writer = asyncio.ensure_future(_write_all(peer, chunks))
+            m = await s.expect_prompt()
+            await writer
+            assert m.before == WRAPPED_OUT, label
+            assert visible(m.after) == visible(prompt), label
+        await peer.close()
+
+
+async def test_output_as_wide_as_the_terminal_is_no_row_of_the_prompt() -> None:
+    prompt = "\x1b[?2004h\x1b[01;32muser@vm\x1b[00m:\x1b[01;34m~\x1b[00m# "
+    before = "\x1b[?2004l\r" + "0" * 20 + "\r\n"
+    ours, peer = memory_pair()
+    async with Session(Terminal(ours, 20), timeout=5) as s:
+        await peer.write((before + prompt).encode())
+        m = await s.expect_prompt()
+        assert (m.before, m.after) == (before, prompt)
+    await peer.close()
 
 
 async def test_set_prompt_overrides_and_none_restores() -> None:
