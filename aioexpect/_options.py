@@ -51,13 +51,15 @@ class CanonicalLine:
     bytes; after each byte of ``ends`` a new line starts (one was handed
     over, as by ``\\n``, or discarded, as by the kill character); each byte
     of ``dropped`` is thrown away uncounted (``\\r`` under IGNCR); the byte
-    after ``literal`` (VLNEXT) is an ordinary one.  Unsure, a terminal is
+    after ``literal`` (VLNEXT) is an ordinary one; each byte of ``doubled``
+    takes two (0xff under PARMRK, which marks it so).  Unsure, a terminal is
     described as ending fewer lines: a line refused is better than one cut."""
 
     limit: int
     ends: bytes = b"\n"
     dropped: bytes = b""
     literal: bytes = b""
+    doubled: bytes = b""
 
 
 #: What a session knows of the terminal's unfinished line: its length when
@@ -99,30 +101,42 @@ def check_line_limit(
     if line is None:  # raw mode: the peer reads bytes, not lines
         return NO_LINE
     # Each byte becomes its role: "\n" ends a line, D is dropped, L escapes
-    # the next byte, O is an ordinary one.
+    # the next byte, W is stored twice, O is an ordinary one.
     table = bytearray(b"O" * 256)
-    for role, chars in ((b"L", line.literal), (b"D", line.dropped), (b"\n", line.ends)):
+    roles_of = (b"W", line.doubled), (b"L", line.literal), (b"D", line.dropped), (b"\n", line.ends)
+    for role, chars in roles_of:
         for char in chars:
             table[char] = role[0]
     roles = (unread + raw).translate(table)
-    if b"L" in roles:  # (an escaped byte is stored, its escape is not)
-        roles = re.sub(rb"L[\s\S]", b"O", roles)
+    if b"L" in roles:  # (an escaped byte is stored, as it is: its escape is not)
+        roles = re.sub(rb"L([\s\S])", _escaped, roles)
     escaping = roles.endswith(b"L")  # (the next send's first byte is escaped)
     *lines, tail = roles[: len(roles) - escaping].replace(b"D", b"").split(b"\n")
     for piece in lines:
-        if known + len(piece) > line.limit:
+        if known + _stored(piece) > line.limit:
             raise ValueError(
-                f"a line of {known + len(piece)} bytes exceeds the terminal's canonical-mode"
+                f"a line of {known + _stored(piece)} bytes exceeds the terminal's canonical-mode"
                 f" limit of {line.limit}: the kernel would truncate it; send it in raw mode"
                 " (e.g. `stty raw`) or split it"
             )
         known = 0
-    if known + len(tail) > line.limit:
+    if known + _stored(tail) > line.limit:
+        # (under ``stty extproc`` no byte ends a line: "\n" is none)
+        none = " (the terminal takes none: stty extproc)" if not line.ends else ""
         raise ValueError(
-            f"{known + len(tail)} bytes without a line end exceed the terminal's canonical-mode"
-            f" limit of {line.limit}: the kernel would truncate the line"
+            f"{known + _stored(tail)} bytes without a line end{none} exceed the terminal's"
+            f" canonical-mode limit of {line.limit}: the kernel would truncate the line"
         )
-    return known + len(tail), line.literal if escaping else b""
+    return known + _stored(tail), line.literal if escaping else b""
+
+
+def _escaped(m: re.Match[bytes]) -> bytes:
+    return b"W" if m[1] == b"W" else b"O"  # (an escaped 0xff is marked all the same)
+
+
+def _stored(roles: bytes) -> int:
+    """How many bytes of the terminal's line buffer a line's ``roles`` take."""
+    return len(roles) + roles.count(b"W")
 
 
 def resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:

@@ -177,6 +177,10 @@ class PtyTransport(LocalTransport):
 
 
 _LINUX = sys.platform.startswith("linux")
+#: ``stty extproc`` (an external program edits the line: telnetd's
+#: LINEMODE): Python's termios lacks it; Linux's value on most machines, the
+#: BSDs' and macOS's elsewhere.
+_EXTPROC = getattr(termios, "EXTPROC", 0o200000 if _LINUX else 0x800)
 
 
 def _line_limit(fd: int) -> int:
@@ -203,9 +207,14 @@ def _line_rules(limit: int, iflag: int, lflag: int, chars: list[Any]) -> Canonic
     unless NOFLSH), then ``\\r`` dropped (IGNCR) or made ``\\n`` (ICRNL),
     or ``\\n`` made ``\\r`` (INLCR); then the kill character discards the
     line, VLNEXT escapes the next byte, and ``\\n``, VEOF, VEOL, VEOL2 end
-    it.  A character at 0 or 0xff is disabled.  Where unsure (a byte that is
-    two special characters, one no line end), a byte ends no line: a line is
-    counted long, never short."""
+    it.  A character at 0 or 0xff is disabled.  PARMRK stores a 0xff twice
+    (ISTRIP makes it 0x7f first).  Under EXTPROC the line discipline does
+    none of this (Linux: it stores every byte as it comes, and drops what
+    exceeds its buffer until the program first reads): everything sent is
+    one line.  Where unsure (a byte that is two special characters, one no
+    line end), a byte ends no line: a line is counted long, never short."""
+    if lflag & _EXTPROC:
+        return CanonicalLine(limit, ends=b"")
     extended = bool(lflag & termios.IEXTEN)
 
     def char(name: str, active: object = True) -> int | None:
@@ -232,9 +241,12 @@ def _line_rules(limit: int, iflag: int, lflag: int, chars: list[Any]) -> Canonic
         ends = bytearray(byte for byte in ends if byte < 0x80)
     if iflag & getattr(termios, "IUCLC", 0):  # (and A is a before it is compared)
         ends = bytearray(byte for byte in ends if not 65 <= byte <= 90)
+    doubled = b"\xff" if iflag & termios.PARMRK and not iflag & termios.ISTRIP else b""
+    if doubled:  # (an end at 0xff, stored twice too, is counted as none: long, not short)
+        ends = bytearray(byte for byte in ends if byte != 0xFF)
     if literal is None or literal in others | signals | {_CR, _NL}:
-        return CanonicalLine(limit, bytes(ends), bytes(dropped))
-    return CanonicalLine(limit, bytes(ends), bytes(dropped), bytes([literal]))
+        return CanonicalLine(limit, bytes(ends), bytes(dropped), doubled=doubled)
+    return CanonicalLine(limit, bytes(ends), bytes(dropped), bytes([literal]), doubled)
 
 
 def _mapped(byte: int, iflag: int) -> int:

@@ -315,6 +315,22 @@ def test_a_line_is_counted_alike_however_the_sends_cut_it(data: bytes, pending: 
             check_line_limit(state, b"z" * (601 - pending), rules)
 
 
+#: A terminal that marks 0xff (PARMRK): it stores it twice, also escaped.
+MARKED = CanonicalLine(600, doubled=b"\xff", literal=b"\x16")
+
+
+def test_a_marked_byte_counts_twice_wherever_the_send_is_cut() -> None:
+    data = b"\xff" * 200 + b"\x16\xff" * 50 + b"\x16a" * 99  # 400 + 100 + 99 bytes
+    for label, chunks in splits(data):
+        state = NO_LINE
+        for chunk in chunks:
+            state = check_line_limit(state, chunk, lambda: MARKED)
+        check_line_limit(state, b"z\n", lambda: MARKED)  # (the line fills up)
+        with pytest.raises(ValueError, match="a line of 601 bytes"):
+            check_line_limit(state, b"\xff\n", lambda: MARKED)
+        assert check_line_limit(state, b"z", lambda: MARKED)[0] == 600, label
+
+
 def test_a_line_over_the_limit_is_refused_wherever_the_send_is_cut() -> None:
     data = b"a" * 300 + b"\x16\n" + b"b" * 300 + b"\n"  # one line of 601 bytes
     for _, chunks in splits(data):

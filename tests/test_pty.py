@@ -271,6 +271,41 @@ async def test_a_line_is_counted_by_the_line_ends_of_the_terminal(
         assert (await s.read_all()).split() == [str(arrives)]
 
 
+#: A child that says how many bytes it has read, after each read.
+COUNTER = (
+    "import os\nn = 0\nwhile True:\n    n += len(os.read(0, 65536))\n    print(n, flush=True)\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's n_tty rules")
+@pytest.mark.parametrize(
+    ("stty", "encoding", "refused", "sent", "arrives"),
+    [
+        # No byte ends a line: the kernel keeps 4096 bytes of what comes
+        # before the program first reads, and drops the rest.
+        ("extproc", "utf-8", A + "\n" + B + "\n", "a" * 4000 + "\n", 4001),
+        # 0xff is stored twice (\377\377): 2048 of them and the line end
+        # would need 4097 bytes, the last 0xff lost its pair.
+        ("parmrk -istrip", "latin-1", "\xff" * 2048 + "\n", "\xff" * 2047 + "\n", 4095),
+    ],
+    ids=["extproc", "parmrk"],
+)
+async def test_a_line_is_counted_as_the_terminal_stores_it(
+    stty: str, encoding: str, refused: str, sent: str, arrives: int
+) -> None:
+    """Under ``stty extproc`` and ``parmrk`` the line a send makes took more
+    of the kernel's buffer than its bytes counted as lines: it was accepted
+    and reached the child cut."""
+    script = f'stty {stty} -echo; echo ready; exec "$PY" -c "$COUNTER"'
+    env = {"PY": PY, "COUNTER": COUNTER, "PATH": os.environ["PATH"]}
+    async with aioexpect.spawn("sh", ["-c", script], env=env, encoding=encoding, timeout=10) as s:
+        await s.expect("ready")
+        with pytest.raises(ValueError, match="canonical-mode limit of 4095"):
+            await s.send(refused)
+        await s.send(sent)  # (nothing of the refused one went before it)
+        await s.expect(f"(?m)^{arrives}\r$")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's n_tty limit")
 @pytest.mark.parametrize(("length", "arrives"), [(4094, 4095), (4095, 4096), (4096, 4096)])
 async def test_linux_canonical_mode_truncates_past_4095_bytes(length: int, arrives: int) -> None:
