@@ -158,3 +158,26 @@ async def resize_seen(person: Any, rows: int, cols: int) -> None:
         if seen == want:
             return
     assert seen == want
+
+
+class Wrapper(Transport):
+    """A transport over another one, for variants of it (faulty ones, or one that tells more)."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        return await self.inner.read(max_bytes)
+
+    async def write(self, data: bytes) -> None:
+        await self.inner.write(data)
+
+    async def write_eof(self) -> None:
+        await self.inner.write_eof()
+
+    async def close(self, *, force: bool = False) -> None:
+        await self.inner.close(force=force)
+
+    @property
+    def closed(self) -> bool:
+        return self.inner.closed

@@ -15,7 +15,7 @@ from aioexpect._streams import streams_transport
 from aioexpect._transport import Transport
 from aioexpect.testing import check_transport, memory_pair
 
-from .helpers import echo, serve
+from .helpers import Wrapper, echo, serve
 
 
 async def _echo_peer(end: Transport) -> None:
@@ -65,29 +65,6 @@ async def test_streams_transport_conforms() -> None:
             return streams_transport(reader, writer)
 
         await check_transport(open_tcp)
-
-
-class Wrapper(Transport):
-    """A transport over another one, for faulty variants of it."""
-
-    def __init__(self, inner: Transport) -> None:
-        self.inner = inner
-
-    async def read(self, max_bytes: int = 1 << 18) -> bytes:
-        return await self.inner.read(max_bytes)
-
-    async def write(self, data: bytes) -> None:
-        await self.inner.write(data)
-
-    async def write_eof(self) -> None:
-        await self.inner.write_eof()
-
-    async def close(self, *, force: bool = False) -> None:
-        await self.inner.close(force=force)
-
-    @property
-    def closed(self) -> bool:
-        return self.inner.closed
 
 
 async def test_a_transport_of_ones_own_with_an_exit_status_is_waited_for() -> None:

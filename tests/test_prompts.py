@@ -20,7 +20,7 @@ from aioexpect._matcher import Buffer, Searcher
 from aioexpect._transport import Transport
 from aioexpect.testing import memory_pair
 
-from .helpers import opened
+from .helpers import Wrapper, opened
 from .splits import splits
 
 UNIX = ("generic", "shell")
@@ -252,34 +252,19 @@ async def _write_all(peer: Any, chunks: list[bytes]) -> None:
         await peer.write(chunk)
 
 
-class Terminal(Transport):
+class Terminal(Wrapper):
     """A memory pair's end that tells a terminal's width, as a pty, SSH or
     telnet session does."""
 
     def __init__(self, end: Transport, columns: int) -> None:
-        self._end, self._columns = end, columns
-
-    async def read(self, max_bytes: int = 65536) -> bytes:
-        return await self._end.read(max_bytes)
-
-    async def write(self, data: bytes) -> None:
-        await self._end.write(data)
-
-    async def write_eof(self) -> None:
-        await self._end.write_eof()
-
-    async def close(self, *, force: bool = False) -> None:
-        await self._end.close(force=force)
+        super().__init__(end)
+        self._columns = columns
 
     def abort(self) -> None:
-        self._end.abort()
-
-    @property
-    def closed(self) -> bool:
-        return self._end.closed
+        self.inner.abort()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self._columns if name == "columns" else self._end.get_extra_info(name, default)
+        return self._columns if name == "columns" else self.inner.get_extra_info(name, default)
 
 
 #: bash at 20 columns after ``echo out``, Ubuntu's colour PS1 (``user@vm``),

@@ -25,7 +25,7 @@ from aioexpect._monitor import Monitor
 from aioexpect._redact import Redactor, escape
 from aioexpect.testing import memory_pair
 
-from .helpers import opened, wait_until
+from .helpers import Wrapper, opened, wait_until
 from .splits import splits
 
 log = logging.getLogger("test")
@@ -1366,14 +1366,10 @@ async def test_data_pushed_while_receiving_starts_is_kept() -> None:
     during ``start_receiving()`` (the contract says soon after; a session
     must still not lose it): the session took it for closed, dropped the
     greeting and was never resumed, so nothing later arrived either."""
-    from aioexpect._transport import Transport
 
-    class Eager(Transport):
+    class Eager(Wrapper):
         kind = "eager"
-
-        def __init__(self, inner: Transport) -> None:
-            self.inner = inner
-            self.task: asyncio.Task[None] | None = None
+        task: asyncio.Task[None] | None = None
 
         def start_receiving(self, on_data, on_end) -> bool:  # type: ignore[no-untyped-def]
             on_data(b"login: ")  # (what it held already, handed over at once)
@@ -1386,24 +1382,11 @@ async def test_data_pushed_while_receiving_starts_is_kept() -> None:
             self.task = asyncio.create_task(forward())
             return True
 
-        async def read(self, max_bytes: int = 1 << 18) -> bytes:
-            raise RuntimeError("pushed")
-
-        async def write(self, data: bytes) -> None:
-            await self.inner.write(data)
-
-        async def write_eof(self) -> None:
-            await self.inner.write_eof()
-
         async def close(self, *, force: bool = False) -> None:
             await self.inner.close(force=force)
             if self.task is not None:
                 self.task.cancel()
                 await asyncio.gather(self.task, return_exceptions=True)
-
-        @property
-        def closed(self) -> bool:
-            return self.inner.closed
 
     ours, peer = memory_pair()
     async with Session(Eager(ours), timeout=2) as s:
