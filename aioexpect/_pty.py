@@ -121,7 +121,7 @@ class PtyTransport(LocalTransport):
             return _DEFAULT_CONTROL[index]
         if isinstance(char, int):
             char = bytes([char])
-        return char if char not in (b"", b"\x00", b"\xff") else _DEFAULT_CONTROL[index]
+        return _DEFAULT_CONTROL[index] if not char or char[0] in _DISABLED else char
 
     # -- terminal ------------------------------------------------------------
 
@@ -177,6 +177,10 @@ class PtyTransport(LocalTransport):
 
 
 _LINUX = sys.platform.startswith("linux")
+#: A special character at one of these values is disabled: Linux's
+#: ``_POSIX_VDISABLE`` is 0, the BSDs' and macOS's 0xff (their 0 is taken
+#: for disabled too: a line end fewer, a line counted long).
+_DISABLED = (0,) if _LINUX else (0, 0xFF)
 #: ``stty extproc`` (an external program edits the line: telnetd's
 #: LINEMODE): Python's termios lacks it; Linux's value on most machines, the
 #: BSDs' and macOS's elsewhere.
@@ -207,12 +211,12 @@ def _line_rules(limit: int, iflag: int, lflag: int, chars: list[Any]) -> Canonic
     unless NOFLSH), then ``\\r`` dropped (IGNCR) or made ``\\n`` (ICRNL),
     or ``\\n`` made ``\\r`` (INLCR); then the kill character discards the
     line, VLNEXT escapes the next byte, and ``\\n``, VEOF, VEOL, VEOL2 end
-    it.  A character at 0 or 0xff is disabled.  PARMRK stores a 0xff twice
-    (ISTRIP makes it 0x7f first).  Under EXTPROC the line discipline does
-    none of this (Linux: it stores every byte as it comes, and drops what
-    exceeds its buffer until the program first reads): everything sent is
-    one line.  Where unsure (a byte that is two special characters, one no
-    line end), a byte ends no line: a line is counted long, never short."""
+    it; a character at a ``_DISABLED`` value is none.  PARMRK stores a 0xff
+    twice (ISTRIP makes it 0x7f first).  Under EXTPROC the line discipline
+    does none of this (Linux: it stores every byte as it comes, and drops
+    what exceeds its buffer until the program first reads): everything sent
+    is one line.  Where unsure (a byte that is two special characters, one
+    no line end), a byte ends no line: a line is counted long, never short."""
     if lflag & _EXTPROC:
         return CanonicalLine(limit, ends=b"")
     extended = bool(lflag & termios.IEXTEN)
@@ -220,7 +224,7 @@ def _line_rules(limit: int, iflag: int, lflag: int, chars: list[Any]) -> Canonic
     def char(name: str, active: object = True) -> int | None:
         value = chars[getattr(termios, name)] if active else 0
         code = value if isinstance(value, int) else value[0] if value else 0
-        return None if code in (0, 0xFF) else code
+        return None if code in _DISABLED else code
 
     others = {chars[i][0] for i in _OTHERS if isinstance(chars[i], bytes) and chars[i]}
     others |= {char("VSTART", iflag & termios.IXON), char("VSTOP", iflag & termios.IXON)}

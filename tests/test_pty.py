@@ -195,9 +195,20 @@ async def test_a_blocked_write_fails_when_the_transport_closes() -> None:
         await writer
 
 
-async def test_write_eof_sends_the_terminals_eof_character() -> None:
+@pytest.mark.parametrize(
+    "eof",
+    [
+        "^B",
+        # Linux disables a character at 0 only: 0xff is one (^D was sent).
+        pytest.param(
+            "\"$(printf '\\377')\"",
+            marks=pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's only"),
+        ),
+    ],
+)
+async def test_write_eof_sends_the_terminals_eof_character(eof: str) -> None:
     # With VEOF moved to Ctrl-B, a Ctrl-D would not end cat's input.
-    t = await start("sh", ["-c", "stty eof ^B; echo ready; exec cat"])
+    t = await start("sh", ["-c", f"stty eof {eof}; echo ready; exec cat"])
     try:
         await read_until(t, b"ready")
         await t.write(b"line\n")
@@ -304,6 +315,19 @@ async def test_a_line_is_counted_as_the_terminal_stores_it(
             await s.send(refused)
         await s.send(sent)  # (nothing of the refused one went before it)
         await s.expect(f"(?m)^{arrives}\r$")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's disabled character")
+async def test_a_line_end_at_0xff_ends_a_line_on_linux() -> None:
+    """Linux disables a special character at 0 only (the BSDs at 0xff): an
+    end of line at 0xff was taken for none, and the line it ended was
+    refused as too long."""
+    script = """stty eol "$(printf '\\377')" -echo; echo ready; exec wc -c"""
+    async with aioexpect.spawn("sh", ["-c", script], encoding="latin-1", timeout=10) as s:
+        await s.expect("ready")
+        await s.send(A + "\xff" + B + "\n")
+        await s.sendeof()
+        assert (await s.read_all()).split() == ["6002"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's n_tty limit")
