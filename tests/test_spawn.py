@@ -19,7 +19,7 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError
-from aioexpect.testing._conformance import _finish, _StallMeter
+from aioexpect.testing._subchecks import _finish, _StallMeter
 from tests.helpers import wait_until
 
 BASH_ARGS = ["--norc", "--noprofile"]
