@@ -361,11 +361,8 @@ class Searcher:
         "timeout_index",
     )
 
-    def __init__(
-        self, patterns: list[Any], originals: Sequence[Any] | None = None, *, exact: bool = False
-    ) -> None:
-        # (``exact``: no regex to analyse, so a plan costs less than a lookup)
-        plan = _Plan(patterns) if exact else _PLANS.get(patterns, None, lambda: _Plan(patterns))
+    def __init__(self, patterns: list[Any], originals: Sequence[Any] | None = None) -> None:
+        plan: _Plan = _PLANS.get(patterns, None, lambda: _Plan(patterns))
         self._start(plan, originals if originals is not None else patterns)
 
     @classmethod
@@ -373,7 +370,7 @@ class Searcher:
         """The searcher for an expect's patterns as given (a list): checked
         as ``normalize_patterns`` does, its plan found with one lookup."""
         options = (exact, bytes_mode, encoding)
-        if exact:
+        if exact:  # (no regex to analyse: a plan costs less than a lookup)
             plan = _Plan(_normalize(tuple(given), *options))
         else:
             make = lambda: _Plan(_normalize(tuple(given), *options))  # noqa: E731

@@ -76,9 +76,6 @@ def encode_send(
     line after them (see ``check_line_limit``); a send refused leaves the
     encoder as it was (``Encoder.encode``)."""
     raw, state = encoder.encode(data)
-    known, unread = pending
-    if known + len(unread) + len(raw) <= MIN_CANON:  # (as check_line_limit: most sends)
-        return raw, (known, unread + raw)
     try:
         return raw, check_line_limit(pending, raw, rules)
     except BaseException:
