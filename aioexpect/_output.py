@@ -180,9 +180,17 @@ def echo_end(raw: str, command: str) -> int:
 _READLINE_LINE_END = re.compile(r"\A\x1b\[\?2004l\r\r\n")
 
 
+#: readline's redraw of the rows of a line that ends at the terminal's
+#: margin: back to a row's start and up (``\r\x1b[A``), then the row(s)
+#: again, the first with the prompt; what comes after it up to the line
+#: end repeats what was echoed.
+_ROW_REDRAW = re.compile(r"\r\x1b\[[0-9]*A")
+
+
 def _typed_line_end(raw: str, command: str) -> int:
     """``echo_end`` past its common case: the command's characters over one
-    or more lines, maybe redrawn."""
+    or more lines, maybe redrawn (a redraw of rows, ``_ROW_REDRAW``, only
+    repeats them: it is not counted)."""
     target: list[str] = []
     _squash(command, target)
     slack = max(4, len(target) // 10)
@@ -192,7 +200,8 @@ def _typed_line_end(raw: str, command: str) -> int:
         nl = raw.find("\n", start)
         if nl < 0:
             return 0
-        _squash(raw[start:nl], seen)
+        up = _ROW_REDRAW.search(raw, start, nl)
+        _squash(raw[start : nl if up is None else up.start()], seen)
         if seen == target:
             return nl + 1
         extra = len(seen) - len(target)

@@ -182,7 +182,7 @@ async def test_a_prompt_wider_than_the_terminal_is_one_prompt(
     # is still found after it.  The coloured one leaked its rows into every
     # output, and then timed out; as wide as a row or two, or its '$' ending
     # one, it was found by nothing.  (No command line here ends at the
-    # margin: readline redraws such a line, and its echo is not all removed.)
+    # margin: see the next test.)
     env = {"PS1": ps1, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
     wide = "d" * (width - len("user@vm:~/$ "))
     (tmp_path / wide).mkdir()
@@ -198,6 +198,28 @@ async def test_a_prompt_wider_than_the_terminal_is_one_prompt(
         assert await s.execute(f"cd ~/{wide}; printf 'x\\r'") == "x"  # output, not a wrap
         # A line of output as wide as the terminal is output.
         assert await s.execute(f"printf '%0{columns}d\\n' 0") == "0" * columns + "\n"
+
+
+@pytest.mark.parametrize(
+    ("ps1", "prompt"), [(r"me\$ ", 4), (UBUNTU_PS1, len("user@vm:~$ "))], ids=["plain", "colour"]
+)
+async def test_a_command_line_ending_at_the_margin_leaves_no_echo(
+    tmp_path: Path, ps1: str, prompt: int
+) -> None:
+    # readline redraws the last row of such a line (``\r\x1b[A``, then the
+    # row again, the first one with the prompt): execute returned that row,
+    # prompt and all, or the rows above it, as output.  One column short,
+    # at the margin and one past it, on the first three rows.
+    columns = 40
+    env = {"PS1": ps1, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm"}
+    options: dict[str, Any] = {"cwd": tmp_path, "timeout": 10, "dimensions": (24, columns)}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, **options) as s:
+        for rows in (1, 2, 3):
+            for end in (-1, 0, 1):
+                for head in ("echo ", "echo 'a  b' "):
+                    command = head + "x" * (rows * columns + end - prompt - len(head))
+                    expected = command[5:].replace("'", "") + "\n"
+                    assert await s.execute(command) == expected, (rows, end, head)
 
 
 @pytest.mark.parametrize("width", [80, 81, 161])
@@ -863,6 +885,13 @@ ZSH_REDRAW = (  # zsh 5.9 with ZLE, same command
     "e\x08echo " + "a" * 71 + " \r\x1b[Ka\r" + "a" * 19 + " " + "b" * 20 + "\x1b[?2004l\r\r\n"
 )
 LONG = "echo " + "a" * 90 + " " + "b" * 20
+#: bash 5 at 40 columns, prompt ``me$ ``: a command line ending at the
+#: margin, then readline's redraw of its last row (the first: with the
+#: prompt; a later one: alone), back up from the next row.
+BASH_AT_MARGIN = "echo " + "x" * 31 + " \r\x1b[Ame$ echo " + "x" * 30 + "\x1b[Kx\r\n"
+BASH_AT_MARGIN_2 = (
+    "echo " + "x" * 32 + "\r" + "x" * 40 + " \r\x1b[A" + "x" * 39 + "\x1b[Kx\r\n\x1b[?2004l\r"
+)
 ZSH_MARK = (
     "\x1b[1m\x1b[7m%\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r\r\x1b[0m\x1b[27m\x1b[24m\x1b[J"
 )
@@ -874,6 +903,8 @@ ZSH_MARK = (
         ("echo hi\r\nhi\r\n", "echo hi", "hi\n"),
         (BASH_WRAP + "out\r\n", LONG, "out\n"),
         (ZSH_REDRAW + "out\r\n", LONG, "out\n"),
+        (BASH_AT_MARGIN + "out\r\n", "echo " + "x" * 31, "out\n"),
+        (BASH_AT_MARGIN_2 + "out\r\n", "echo " + "x" * 71, "out\n"),
         ("\x1b[K\x1b[?2004hls\r\nx\r\n", "ls", "x\n"),  # leftovers before the echo
         ("hi\r\n", "echo hi", "hi\n"),  # no echo
         ("ls.txt\r\n", "ls", "ls.txt\n"),  # output that starts like the command
