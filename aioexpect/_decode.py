@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import string
+import sys
 from typing import Any
 
 __all__ = ["Decoder", "Encoder", "ascii_compatible", "check_codec"]
@@ -131,6 +132,80 @@ def ascii_compatible(encoding: str) -> bool:
         return False
 
 
+class _ByteOrderDecoder:
+    """utf-16 or utf-32 as ``bytes.decode`` reads them: a byte order mark at
+    the start says the order (and is no text); without one, the machine's
+    order holds.  Python's own incremental decoders raise a plain
+    ``UnicodeError`` there, whatever the error handler: a peer that writes
+    no mark ended the session, its text lost, under ``codec_errors="replace"``
+    too.  The state is ``(bytes held, order)``: 0 not known yet, 1 little
+    endian, 2 big endian."""
+
+    width = 2
+    name = "utf-16"
+
+    def __init__(self, errors: str = "strict") -> None:
+        self.errors = errors
+        self._head = b""  # the first bytes, until a mark can be looked for
+        self._order = 0
+        self._inner: Any = None  # the codec of the order found
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        if self._inner is None:
+            self._head += data
+            if len(self._head) < self.width and not final:
+                return ""
+            data, self._head = self._head, b""
+            self._order = _order_of(data[: self.width], self.width)
+            if self._order:
+                data = data[self.width :]
+            else:
+                self._order = 1 if sys.byteorder == "little" else 2
+            self._start(self._order)
+        return str(self._inner.decode(data, final))
+
+    def _start(self, order: int) -> None:
+        suffix = "-le" if order == 1 else "-be"
+        self._inner = codecs.getincrementaldecoder(self.name + suffix)(self.errors)
+
+    def reset(self) -> None:
+        self._head, self._order, self._inner = b"", 0, None
+
+    def getstate(self) -> tuple[bytes, int]:
+        if self._inner is None:
+            return self._head, 0
+        return self._inner.getstate()[0], self._order
+
+    def setstate(self, state: tuple[bytes, int]) -> None:
+        held, order = state
+        self.reset()
+        if not order:
+            self._head = held
+            return
+        self._order = order
+        self._start(order)
+        self._inner.setstate((held, 0))
+
+
+class _Utf32Decoder(_ByteOrderDecoder):
+    width = 4
+    name = "utf-32"
+
+
+def _order_of(mark: bytes, width: int) -> int:
+    """1 or 2: the byte order a mark says (little, big endian); 0: no mark."""
+    if width == 2:
+        return {codecs.BOM_UTF16_LE: 1, codecs.BOM_UTF16_BE: 2}.get(mark, 0)
+    return {codecs.BOM_UTF32_LE: 1, codecs.BOM_UTF32_BE: 2}.get(mark, 0)
+
+
+#: The codecs (by their canonical names) that read a byte order mark.
+_BYTE_ORDER_DECODERS: dict[str, type[_ByteOrderDecoder]] = {
+    "utf-16": _ByteOrderDecoder,
+    "utf-32": _Utf32Decoder,
+}
+
+
 class Decoder:
     """Bytes in, text out (or bytes out when ``encoding`` is ``None``).
 
@@ -146,7 +221,10 @@ class Decoder:
         self._errors = errors
         self._pending = b""  # UTF-8: the start of a character split across chunks
         self._generic: Any = None
-        if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+        name = None if encoding is None else codecs.lookup(encoding).name
+        if name in _BYTE_ORDER_DECODERS:
+            self._generic = _BYTE_ORDER_DECODERS[name](errors)
+        elif encoding is not None and name != "utf-8":
             self._generic = codecs.getincrementaldecoder(encoding)(errors)
 
     def decode(self, data: bytes | memoryview) -> Any:

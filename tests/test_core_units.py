@@ -3,8 +3,10 @@ canonical-mode line count."""
 
 from __future__ import annotations
 
+import codecs
 import random
 import re
+import sys
 
 import pytest
 
@@ -52,6 +54,28 @@ def test_decoder_other_codecs_split_anywhere(encoding: str) -> None:
         dec = Decoder(encoding)
         got = "".join(dec.decode(memoryview(c)) for c in chunks) + dec.flush()
         assert got == text, (encoding, label)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "raw"),
+    [
+        ("utf-16", "plain 漢字 🙂".encode("utf-16-" + sys.byteorder[0] + "e")),  # no mark
+        ("utf-16", codecs.BOM_UTF16_BE + "plain 漢字 🙂".encode("utf-16-be")),
+        ("utf-32", "plain 漢字 🙂".encode("utf-32-" + sys.byteorder[0] + "e")),
+        ("UTF32", codecs.BOM_UTF32_BE + "plain 漢字 🙂".encode("utf-32-be")),
+    ],
+    ids=["utf-16-no-mark", "utf-16-be-mark", "utf-32-no-mark", "utf-32-be-mark"],
+)
+def test_decoder_reads_utf_16_and_32_with_or_without_a_byte_order_mark(encoding, raw):
+    # Without a mark, the machine's order, as bytes.decode reads it: Python's
+    # incremental decoder raised a bare UnicodeError there, whatever the
+    # handler, and the session ended with its text lost.
+    assert raw.decode(encoding) == "plain 漢字 🙂"
+    for label, chunks in splits(raw):
+        for errors in ("strict", "replace"):
+            dec = Decoder(encoding, errors)
+            got = "".join(dec.decode(memoryview(c)) for c in chunks) + dec.flush()
+            assert got == "plain 漢字 🙂", (label, errors)
 
 
 def test_decoder_strict_errors_raise_and_replace_marks_each_bad_byte():

@@ -176,8 +176,9 @@ async def test_a_handler_that_gives_up_keeps_the_text_before_and_is_named():
             "ok\n",
         ),  # the mark, then a bad unit
         ("unicode_escape", [b"line kept\\n then \\x4g"], "line kept\n then "),
+        ("utf-16", [b"o", b"\x00k\x00\n\x00\x00\xdc!\x00"], "ok\n"),  # no mark: little endian
     ],
-    ids=["cp1252", "iso2022_jp", "utf-16", "unicode_escape"],
+    ids=["cp1252", "iso2022_jp", "utf-16", "unicode_escape", "utf-16-no-mark"],
 )
 async def test_the_text_before_a_bad_byte_is_kept_as_the_session_decodes_it(encoding, pieces, kept):
     # It was decoded again alone, by the codec's name for the error: cp1252's
@@ -190,6 +191,20 @@ async def test_the_text_before_a_bad_byte_is_kept_as_the_session_decodes_it(enco
         with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
             await s.expect("never")
         assert s.buffer == kept
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+async def test_a_peer_writing_no_byte_order_mark_is_read(encoding):
+    # Python's incremental decoders raise a bare UnicodeError for a stream
+    # without a mark, whatever the handler: under the default "replace" the
+    # session ended at its first byte (ConnectionLostError), its text lost.
+    native = f"{encoding}-{sys.byteorder[0]}e"
+    async with opened(encoding=encoding, timeout=5) as (s, peer):
+        await peer.write("hello\n".encode(native) + b"\x00\xdc"[: 2 if encoding == "utf-16" else 0])
+        assert (await s.expect("hello\n")).before == ""
+        await peer.write("still here\n".encode(native))
+        m = await s.expect("still here\n")
+        assert m.before == ("\ufffd" if encoding == "utf-16" else "")
 
 
 async def test_a_handler_that_gives_up_at_the_end_of_the_output_is_named():
