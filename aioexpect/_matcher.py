@@ -259,7 +259,12 @@ def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> An
         if bytes_mode and isinstance(p, str):
             raise TypeError(f"this session is bytes-mode (encoding=None): use bytes, not {p!r}")
         if not bytes_mode and isinstance(p, bytes):
-            p = p.decode(encoding or "utf-8")
+            try:
+                p = p.decode(encoding or "utf-8")
+            except UnicodeDecodeError as exc:  # (a bare codec error named no pattern)
+                raise ValueError(
+                    f"pattern {p!r} is not {encoding or 'utf-8'} text, the session's: {exc}"
+                ) from None
         if not p:
             raise ValueError("an empty pattern would match everywhere")
         if exact:

@@ -207,6 +207,16 @@ async def test_a_peer_writing_no_byte_order_mark_is_read(encoding):
         assert m.before == ("\ufffd" if encoding == "utf-16" else "")
 
 
+async def test_a_bytes_pattern_that_is_not_the_sessions_text_is_named():
+    # A bare UnicodeDecodeError from the codec named no pattern.
+    async with opened(encoding="ascii", timeout=1) as (s, peer):
+        for call in (s.expect, s.expect_exact):
+            with pytest.raises(ValueError, match=r"pattern b'caf\\xc3\\xa9' is not ascii text"):
+                await call([b"ok", b"caf\xc3\xa9"])
+        await peer.write(b"ok")
+        assert (await s.expect_exact(b"ok")).after == "ok"  # the session is still usable
+
+
 async def test_a_handler_that_gives_up_at_the_end_of_the_output_is_named():
     # The stop at the end of the output (an odd last byte) said 'strict'.
     async with opened(encoding="utf-16", codec_errors="surrogateescape", timeout=5) as (s, peer):
