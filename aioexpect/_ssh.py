@@ -225,6 +225,8 @@ class SSHTransport(Transport):
             await self.write(b"\x03")
             return
         self._check_open()
+        if self._channel.gone.is_set():  # (as a piped child that exited: nothing to interrupt)
+            raise _lost(self._peer, self._channel.error)
         with contextlib.suppress(OSError, asyncssh.Error):
             self._chan.send_signal("INT")
 

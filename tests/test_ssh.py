@@ -247,6 +247,12 @@ async def test_sendintr_is_ctrl_c_on_a_pty_and_a_signal_without() -> None:
             await s.expect_exact("signal INT")
             with pytest.raises(TypeError, match="no pty"):
                 s.set_winsize(10, 10)
+            # Once the command ended there is nothing to interrupt, as with a
+            # piped child that exited (and with a pty here: Ctrl-C is written).
+            # It returned as if the signal went somewhere.
+            assert await s.wait() == 0
+            with pytest.raises(aioexpect.ConnectionLostError, match="lost"):
+                await s.sendintr()
 
 
 async def test_utf8_split_across_packets_is_decoded() -> None:
