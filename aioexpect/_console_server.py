@@ -278,14 +278,16 @@ class ConsoleServer(AsyncClosing):
             return 1
 
     async def _listen_tcp(self, host: str, port: int) -> None:
-        await self._listen(asyncio.start_server(self._accept, host, port), f"{host}:{port}")
+        starting = asyncio.start_server(self._accept, host, port, limit=Lines.LIMIT)
+        await self._listen(starting, f"{host}:{port}")
         sockname = self._listener.sockets[0].getsockname()
         self.host, self.port = sockname[0], sockname[1]
 
     async def _listen_unix(self, path: str) -> None:
         sock = _bind_unix(path)
         try:
-            await self._listen(asyncio.start_unix_server(self._accept, sock=sock), path)
+            starting = asyncio.start_unix_server(self._accept, sock=sock, limit=Lines.LIMIT)
+            await self._listen(starting, path)
         except BaseException:
             sock.close()
             with contextlib.suppress(OSError):
@@ -361,6 +363,7 @@ class ConsoleServer(AsyncClosing):
             encoding="utf-8",
             errors="replace",  # a stray Latin-1 byte must not drop the connection
             line_editor=True,
+            max_line_length=SSHInput.EDITOR_LIMIT,  # (by default 1024: longer lines ran cut)
             login_timeout=self._login_timeout or 0,
             allow_scp=False,
             agent_forwarding=False,

@@ -33,6 +33,11 @@ __all__ = [
 
 #: How much an SSH client may type ahead of the console before it is paused.
 READ_AHEAD = 64 * 1024
+#: The longest line a served console takes, in bytes before its line end,
+#: over TCP, UNIX sockets and SSH alike: a longer one is refused whole, with
+#: a message (``TOO_LONG``), and the console goes on.
+LINE_LIMIT = 64 * 1024
+TOO_LONG = f"aioexpect console: line too long (over {LINE_LIMIT} bytes), ignored\n"
 _BREAK = object()  # Ctrl-C from the line editor, or an SSH break or signal
 _LONE_LF = re.compile(r"(?<!\r)\n")
 
@@ -47,6 +52,9 @@ class Lines:
     than the stream's limit is skipped with a note, where either would end
     the client.  A line ending in CR LF ends in LF (see ``_lf_ended``)."""
 
+    #: The limit of the streams it reads (the server makes them so).
+    LIMIT = LINE_LIMIT
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
@@ -58,7 +66,7 @@ class Lines:
             line = _ended(exc.partial)
         except asyncio.LimitOverrunError:
             await self._skip_line()
-            self._writer.write(b"aioexpect console: line too long, ignored\n")
+            self._writer.write(TOO_LONG.encode())
             return b"\n"
         return _lf_ended(line).decode("utf-8", "replace").encode("utf-8")
 
@@ -103,8 +111,14 @@ class SSHInput:
 
     Without a terminal (``ssh -T``), a line ending in CR LF ends in LF, as
     over TCP (see ``_lf_ended``).  With one, asyncssh's line editor makes
-    the lines, and takes CR and LF alike for Enter, as a pty does.
+    the lines, and takes CR and LF alike for Enter, as a pty does.  A line
+    longer than ``LINE_LIMIT`` is refused, as over TCP.
     """
+
+    #: The ``max_line_length`` of asyncssh's line editor (the server sets it):
+    #: the editor drops what goes past it and ends the line cut, so it is one
+    #: character past ``LINE_LIMIT``, and a line it may have cut is refused.
+    EDITOR_LIMIT = LINE_LIMIT + 1
 
     def __init__(self, process: Any) -> None:
         self._process = process
@@ -136,6 +150,7 @@ class SSHInput:
 
     async def readline(self) -> bytes:
         line = bytearray()
+        too_long = False  # past LINE_LIMIT: read to its end (kept nowhere), then refused
         while not line.endswith(b"\n"):
             item = await self._next(limit=None)
             if item is _BREAK:
@@ -149,6 +164,13 @@ class SSHInput:
                 line, rest = line.split(b"\n", 1)
                 line += b"\n"
                 self._push_back(bytes(rest))
+            if len(line) - line.endswith(b"\n") > LINE_LIMIT:
+                too_long = True
+                line = line[-1:] if line.endswith(b"\n") else bytearray()
+        if too_long:
+            with contextlib.suppress(ConnectionError, OSError):
+                self._process.stdout.write(TOO_LONG)
+            return b"\n"
         data = _ended(bytes(line))  # (the end may have cut the last line short)
         return _lf_ended(data) if self._raw_lines else data
 

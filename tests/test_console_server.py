@@ -368,7 +368,7 @@ async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -
         c.writer.write(b"'caf\xc3' + '!'\n")  # a cut character: replaced
         assert (await c.prompt()).decode() == "'caf\ufffd!'\n"
         c.writer.write(b"x = '" + b"y" * 100_000 + b"'\n")  # over the stream's 64 KiB limit
-        assert b"line too long, ignored" in await c.prompt()
+        assert b"line too long (over 65536 bytes), ignored" in await c.prompt()
         assert "NameError" in await c.run("x")  # the long line did not run, nor its tail
         assert await c.run("40 + 2") == "42\n"
 

@@ -23,6 +23,8 @@ from tests.helpers import opened, resize_seen, wait_until
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 
 LIMIT = 10.0
+#: The longest line a console takes, in bytes (docs/console.rst), as over TCP.
+LINE_LIMIT = 64 * 1024
 
 
 @dataclass
@@ -259,6 +261,42 @@ async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:
         await s.send(b"'caf\xe9' + '!'\r")  # Latin-1, as a misconfigured terminal sends
         await s.expect_exact("'caf\ufffd!'\r\n>>> ")
         assert await evaluate(s, "'still connected'") == "'still connected'\r\n"
+
+
+@pytest.mark.parametrize("terminal", ["xterm", None])
+async def test_a_long_line_runs_whole_and_one_past_the_limit_is_refused(
+    keys: Keys, terminal: str | None
+) -> None:
+    # asyncssh's line editor cut every line at its default of 1024 characters
+    # and ran what was left: a pasted number of 2000 digits was stored with
+    # 1013, a long string literal was a SyntaxError.
+    box: dict[str, Any] = {}
+    enter = b"\r" if terminal else b"\n"
+    async with (
+        ssh_console(keys, locals={"box": box}) as server,
+        console_connection(keys, server.port) as conn,
+    ):
+        process = await conn.create_process(term_type=terminal, term_size=(80, 24), encoding=None)
+        try:
+            await read_to(process.stdout, b">>> ")
+            digits = "1234567890" * 200
+            process.stdin.write(f"box['n'] = {digits}".encode() + enter)
+            await read_to(process.stdout, b">>> ")
+            assert box["n"] == int(digits)
+            at_limit = "box['s'] = '" + "s" * (LINE_LIMIT - 13) + "'"
+            assert len(at_limit) == LINE_LIMIT
+            process.stdin.write(at_limit.encode() + enter)
+            await read_to(process.stdout, b">>> ")
+            assert box["s"] == "s" * (LINE_LIMIT - 13)
+            past = "box['t'] = '" + "t" * LINE_LIMIT + "'"  # (the editor keeps one more)
+            process.stdin.write(past.encode() + enter)
+            said = await read_to(process.stdout, b">>> ")
+            refused = b"aioexpect console: line too long (over 65536 bytes), ignored"
+            assert said.rstrip(b"\r\n").endswith(refused)
+            process.stdin.write(b"'t' in box, 6 * 7" + enter)
+            assert (await read_to(process.stdout, b">>> ")).rstrip(b"\r\n").endswith(b"(False, 42)")
+        finally:
+            process.close()
 
 
 async def test_attached_keys_are_raw_ctrl_c_reaches_the_session(keys: Keys) -> None:
