@@ -385,6 +385,10 @@ class ConsoleServer(AsyncClosing):
             if process.command is not None:
                 process.stderr.write("this console runs no commands: connect with a terminal\n")
                 return
+            if process.subsystem is not None:  # (sftp, netconf...: a program's, not a person's)
+                asked = f"this console runs no subsystems ({process.subsystem!r} asked for)"
+                process.stderr.write(f"{asked}: connect with a terminal\n")
+                return
             stdin = SSHInput(process)
             stdout = SSHOutput(process.stdout, terminal=process.term_type is not None)
             try:

@@ -5,6 +5,7 @@ per-client exit, max_clients, login_timeout and shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -428,6 +429,30 @@ async def test_an_attached_session_s_output_reaches_an_ssh_terminal_as_written(
         finally:
             process.close()
     assert bytes(got[: got.index(end)]) == expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "refusal"),
+    [
+        ({"command": "6 * 7"}, "this console runs no commands: connect with a terminal\n"),
+        (  # netconf: a program's channel; it was served a console, and ran 6 * 7
+            {"subsystem": "netconf"},
+            "this console runs no subsystems ('netconf' asked for): connect with a terminal\n",
+        ),
+    ],
+)
+async def test_a_command_or_a_subsystem_is_refused(
+    keys: Keys, asked: dict[str, str], refusal: str
+) -> None:
+    async with ssh_console(keys) as server, console_connection(keys, server.port) as conn:
+        process = await conn.create_process(**asked)
+        with contextlib.suppress(BrokenPipeError):  # (refused already)
+            process.stdin.write("6 * 7\n")
+            process.stdin.write_eof()
+        async with asyncio.timeout(LIMIT):
+            out, err = await process.stdout.read(), await process.stderr.read()
+            await process.wait_closed()
+    assert (out, err, process.exit_status) == ("", refusal, 1)
 
 
 async def test_max_clients_over_ssh(keys: Keys) -> None:
