@@ -100,6 +100,49 @@ def _lf_ended(line: bytes) -> bytes:
     return line[:-2] + b"\n" if line.endswith(b"\r\n") else line
 
 
+class _ReadAhead:
+    """Input read ahead of the console, in order, at most ``READ_AHEAD``
+    bytes of it (``room`` is clear past that): bytes, ``_BREAK``, and
+    ``b""`` for the end, which stays, for every later read."""
+
+    def __init__(self) -> None:
+        self._items: collections.deque[Any] = collections.deque()
+        self._ready = asyncio.Event()  # items arrived
+        self.room = asyncio.Event()  # read-ahead below READ_AHEAD
+        self.room.set()
+        self._ahead = 0
+
+    def put(self, item: Any) -> None:
+        if isinstance(item, bytes):
+            self._ahead += len(item)
+            if self._ahead >= READ_AHEAD:
+                self.room.clear()
+        self._items.append(item)
+        self._ready.set()
+
+    async def next(self, *, limit: int | None = None, line: bool = False) -> Any:
+        """The next item: bytes, ``limit`` at most, and with ``line`` up to
+        the first line end at most (the rest waits, first)."""
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        item = self._items[0]
+        if item is _BREAK or not item:
+            if item is _BREAK:
+                self._items.popleft()
+            return item
+        if line:
+            limit = item.find(b"\n") + 1 or None
+        if limit is not None and len(item) > limit:
+            item, self._items[0] = item[:limit], item[limit:]
+        else:
+            self._items.popleft()
+        self._ahead -= len(item)
+        if self._ahead < READ_AHEAD:
+            self.room.set()
+        return item
+
+
 class SSHInput:
     """An asyncssh process's input (text, line-edited) as a bytes reader.
 
@@ -123,11 +166,7 @@ class SSHInput:
     def __init__(self, process: Any) -> None:
         self._process = process
         self._raw_lines = process.term_type is None  # no line editor: lines as sent
-        self._items: collections.deque[Any] = collections.deque()  # bytes, _BREAK; b"": the end
-        self._ready = asyncio.Event()  # items arrived
-        self._room = asyncio.Event()  # read-ahead below READ_AHEAD
-        self._room.set()
-        self._ahead = 0
+        self._queue = _ReadAhead()
         self._watcher: Callable[[], None] | None = None
         self._gone = False
         self._pump = asyncio.get_running_loop().create_task(
@@ -152,7 +191,7 @@ class SSHInput:
         line = bytearray()
         too_long = False  # past LINE_LIMIT: read to its end (kept nowhere), then refused
         while not line.endswith(b"\n"):
-            item = await self._next(limit=None)
+            item = await self._queue.next(line=True)
             if item is _BREAK:
                 with contextlib.suppress(Exception):  # no editor without a terminal
                     self._process.channel.clear_input()
@@ -160,10 +199,6 @@ class SSHInput:
             if not item:
                 break
             line += item
-            if b"\n" in line[:-1]:  # more than one line arrived: keep the rest
-                line, rest = line.split(b"\n", 1)
-                line += b"\n"
-                self._push_back(bytes(rest))
             if len(line) - line.endswith(b"\n") > LINE_LIMIT:
                 too_long = True
                 line = line[-1:] if line.endswith(b"\n") else bytearray()
@@ -175,46 +210,19 @@ class SSHInput:
         return _lf_ended(data) if self._raw_lines else data
 
     async def read(self, n: int = -1) -> bytes:
-        item = await self._next(limit=None if n < 0 else n)
+        item = await self._queue.next(limit=None if n < 0 else n)
         return b"\x03" if item is _BREAK else bytes(item)
 
     async def close(self) -> None:
         self._pump.cancel()
         await asyncio.wait([self._pump])  # (a cancellation of close() itself propagates)
 
-    async def _next(self, limit: int | None) -> Any:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        item = self._items[0]
-        if item is _BREAK or not item:
-            if item is _BREAK:
-                self._items.popleft()
-            return item  # the end stays, for every later read
-        if limit is not None and len(item) > limit:
-            item, self._items[0] = item[:limit], item[limit:]
-        else:
-            self._items.popleft()
-        self._ahead -= len(item)
-        if self._ahead < READ_AHEAD:
-            self._room.set()
-        return item
-
-    def _push_back(self, data: bytes) -> None:
-        if data:
-            self._items.appendleft(data)
-            self._ahead += len(data)
-
-    def _put(self, item: Any) -> None:
-        self._items.append(item)
-        self._ready.set()
-
     async def _read_ahead(self) -> None:
         import asyncssh
 
         stdin = self._process.stdin
         while True:
-            await self._room.wait()
+            await self._queue.room.wait()
             try:
                 text = await stdin.read(READ_AHEAD)
             except asyncssh.TerminalSizeChanged:
@@ -223,18 +231,14 @@ class SSHInput:
                 if self._watcher is not None:
                     self._watcher()
                 else:
-                    self._put(_BREAK)
+                    self._queue.put(_BREAK)
                 continue
             except (ConnectionError, asyncssh.Error):
                 text = ""
             if not text:
                 break
-            data = text.encode("utf-8")
-            self._ahead += len(data)
-            if self._ahead >= READ_AHEAD:
-                self._room.clear()
-            self._put(data)
-        self._put(b"")
+            self._queue.put(text.encode("utf-8"))
+        self._queue.put(b"")
         with contextlib.suppress(Exception):
             await self._process.wait_closed()
         self._gone = True
