@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_streams import Interrupted, unsent
+from ._console_streams import Interrupted, TerminalInput, unsent
 from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size
@@ -233,7 +233,11 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
 
     def _interrupt(self, task: asyncio.Task[Any] | None) -> None:
         """Ctrl-C: SIGINT on the local console; over SSH, the client's Ctrl-C
-        while a statement runs, or the client gone."""
+        while a statement runs, or the client gone.  What was typed ahead
+        goes, where the reader can tell (see ``drop_typed_ahead``)."""
+        drop = getattr(self.reader, "drop_typed_ahead", None)
+        if drop is not None:
+            drop()
         if task is not None and not self._interrupted:
             self._interrupted = True
             task.cancel()
@@ -493,6 +497,8 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     Sessions still open when it ends are closed.
     """
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
+    if _is_terminal(sys.stdin):  # (from a pipe, as for python3 -i < script: nothing dropped)
+        reader = TerminalInput(reader)
     console = Console(
         reader,
         writer,
@@ -529,3 +535,12 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         finally:
             for signum in ENDING_SIGNALS:
                 loop.remove_signal_handler(signum)
+            if isinstance(reader, TerminalInput):
+                await reader.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # (None, closed, or no descriptor)
+        return False

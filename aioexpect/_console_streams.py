@@ -1,12 +1,14 @@
-"""What carries a served console's client: TCP or UNIX lines, or an SSH
-process's streams, as the bytes reader and writer aioconsole expects, and
-how much written output waits for the client (``unsent``); a TCP or UNIX
-connection told why it is dropped (``say``, ``told``) and waited for until
-it is gone (``gone``).
+"""What carries a console's client: TCP or UNIX lines, an SSH process's
+streams, or the local console's terminal, as the bytes reader and writer
+aioconsole expects, and how much written output waits for the client
+(``unsent``); a TCP or UNIX connection told why it is dropped (``say``,
+``told``) and waited for until it is gone (``gone``).
 
 Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
 that while a statement runs, Ctrl-C interrupts it and a client that is gone
-cancels it; typed-ahead lines wait, in order, for the next prompt.
+cancels it; typed-ahead lines wait, in order, for the next prompt, but with
+a terminal an interrupt drops them, as a terminal's Ctrl-C does (and so
+does the local console's, whose terminal input is read ahead the same way).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "Lines",
     "SSHInput",
     "SSHOutput",
+    "TerminalInput",
     "gone",
     "say",
     "ssh_raw_mode",
@@ -142,6 +145,15 @@ class _ReadAhead:
             self.room.set()
         return item
 
+    def drop(self) -> None:
+        """Drop what waits, but the end if it came."""
+        ended = bool(self._items) and self._items[-1] == b""
+        self._items.clear()
+        if ended:
+            self._items.append(b"")
+        self._ahead = 0
+        self.room.set()
+
 
 class SSHInput:
     """An asyncssh process's input (text, line-edited) as a bytes reader.
@@ -186,6 +198,17 @@ class SSHInput:
             self._watcher = outer
             if outer is not None and self._gone and callback is None:
                 outer()  # the client left meanwhile (attached, say)
+
+    def drop_typed_ahead(self) -> None:
+        """With a terminal, what waits (lines typed ahead of the statement an
+        interrupt ends, and the line being typed) goes, as a terminal's
+        Ctrl-C flushes its input: ``python3 -i`` in a pty runs none of it.
+        Without one, it stays, as for ``python3 -i < script``."""
+        if self._raw_lines:
+            return
+        self._queue.drop()
+        with contextlib.suppress(Exception):  # (an asyncssh without it: the line stays)
+            self._process.channel.clear_input()
 
     async def readline(self) -> bytes:
         line = bytearray()
@@ -244,6 +267,55 @@ class SSHInput:
         self._gone = True
         if self._watcher is not None:
             self._watcher()
+
+
+class TerminalInput:
+    """The local console's input from its terminal (aioconsole's reader,
+    which takes it as it comes) through a read-ahead of ours, so that an
+    interrupt drops what was typed ahead of the statement it ends: a
+    terminal's Ctrl-C flushes its input, but those lines had left it for
+    the reader already, and ran after the ``KeyboardInterrupt``."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self._queue = _ReadAhead()
+        self._pump = asyncio.get_running_loop().create_task(
+            self._read_ahead(), name="aioexpect-console-input"
+        )
+
+    def drop_typed_ahead(self) -> None:
+        """What waits here goes (the terminal flushes what it still holds).
+        A line the reader took before the Ctrl-C is here by then: the read
+        that took it woke this read-ahead before the signal's handler ran
+        (unless ``READ_AHEAD`` bytes were waiting already)."""
+        self._queue.drop()
+
+    async def readline(self) -> bytes:
+        line = bytearray()
+        while not line.endswith(b"\n"):
+            item = await self._queue.next(line=True)
+            if not item:
+                break
+            line += item
+        return bytes(line)
+
+    async def read(self, n: int = -1) -> bytes:
+        return bytes(await self._queue.next(limit=None if n < 0 else n))
+
+    async def close(self) -> None:
+        self._pump.cancel()
+        await asyncio.wait([self._pump])  # (a cancellation of close() itself propagates)
+
+    async def _read_ahead(self) -> None:
+        while True:
+            await self._queue.room.wait()
+            try:
+                data = await self._reader.read(READ_AHEAD)
+            except OSError:  # the terminal is gone (EIO): the end, not a console waiting
+                data = b""
+            self._queue.put(data)
+            if not data:
+                return
 
 
 class SSHOutput:

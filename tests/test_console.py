@@ -4,10 +4,13 @@ processes."""
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import os
 import signal
 import sys
+import termios
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -18,6 +21,7 @@ import pytest
 import aioexpect
 from aioexpect._console import SessionList, sessions
 from aioexpect._console_trace import typed_syntax_error
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 15.0
@@ -123,6 +127,38 @@ async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
         out = await evaluate(c, "await s.expect('never', timeout=0.05)")
         assert "ExpectTimeout" in out
         assert await evaluate(c, "'alive'") == "'alive'\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+async def test_local_console_ctrl_c_drops_a_line_typed_ahead() -> None:
+    # A terminal's Ctrl-C flushes its input, and python3 -i runs none of what
+    # was typed ahead; the console had read the line out of the terminal
+    # already (aioconsole's reader takes input as it comes), and ran it
+    # after the KeyboardInterrupt.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        terminal = (await evaluate(c, "import os; os.ttyname(0)")).strip().strip("'")
+        await c.sendline("await asyncio.sleep(60)")
+        await c.expect_exact("await asyncio.sleep(60)\r\n")
+        await c.sendline("print('TYPED' + '-AHEAD')")
+        await c.expect_exact("print('TYPED' + '-AHEAD')\r\n")  # echoed: in the terminal
+        fd = os.open(terminal, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:  # what the console has not read yet, in the terminal's input queue
+            waiting = array.array("i", [0])
+
+            def read_by_the_console() -> bool:
+                fcntl.ioctl(fd, termios.FIONREAD, waiting)
+                return waiting[0] == 0
+
+            await wait_until(read_by_the_console, "the console read the line typed ahead")
+        finally:
+            os.close(fd)
+        await c.sendintr()
+        await c.expect_exact("KeyboardInterrupt")
+        await c.expect_exact(">>> ")
+        await c.sendline("print('E' + 'ND')")
+        assert "TYPED-AHEAD" not in (await c.expect_exact("END\r\n")).before
         await c.sendeof()
         assert await c.wait() == 0
 

@@ -172,6 +172,46 @@ async def test_ctrl_c_interrupts_a_running_statement(keys: Keys) -> None:
         assert await evaluate(s, "'still served'") == "'still served'\r\n"
 
 
+async def test_ctrl_c_drops_what_was_typed_ahead_of_the_statement_it_interrupts(
+    keys: Keys,
+) -> None:
+    # The lines typed ahead ran after the KeyboardInterrupt, where python3 -i
+    # in a pty runs none of them (a terminal's Ctrl-C flushes its input).
+    box: list[str] = []
+    async with ssh_console(keys, locals={"box": box}) as server, ssh_client(keys, server.port) as s:
+        await s.expect_exact(">>> ")
+        await s.sendline("box.append('started'); await asyncio.sleep(60)")
+        await wait_until(lambda: box == ["started"], "the statement runs")
+        await s.sendline("box.append('typed ahead')")
+        await s.expect_exact("box.append('typed ahead')\r\n")  # the line editor has it
+        await s.send("box.append('half a line')")
+        await s.expect_exact("box.append('half a line')")
+        await s.sendcontrol("c")
+        await s.expect_exact("KeyboardInterrupt")
+        await s.send("\r")  # the line being typed, if it were left, would run now
+        await s.sendline("print('E' + 'ND', box)")
+        assert (await s.expect(r"END (.*)\r\n")).group(1) == "['started']"
+
+
+async def test_without_a_terminal_lines_sent_ahead_of_an_interrupt_run(keys: Keys) -> None:
+    # As for python3 -i < script: a pipe keeps what follows, a terminal's
+    # flush has no part in it.
+    box: list[str] = []
+    async with (
+        ssh_console(keys, locals={"box": box}) as server,
+        console_connection(keys, server.port) as conn,
+    ):
+        process = await conn.create_process()  # no term_type: no terminal
+        try:
+            process.stdin.write("box.append('started'); await asyncio.sleep(60)\n")
+            await wait_until(lambda: box == ["started"], "the statement runs")
+            process.stdin.write("box.append('sent ahead')\n")
+            process.send_signal("INT")
+            await wait_until(lambda: box == ["started", "sent ahead"], "the next line runs")
+        finally:
+            process.close()
+
+
 async def test_lines_typed_while_a_statement_runs_wait_in_order(keys: Keys) -> None:
     gate = asyncio.Event()
     async with (
