@@ -397,7 +397,7 @@ async def _run_one(
     try:
         async with asyncio.timeout(timeout) as scope:
             if logpath is not None:
-                logfile = open_private(logpath, os.O_TRUNC)
+                logfile = _open_transcript(plan, logpath)
             opened = loop.time()
             session = await _opener(plan, options, logfile)
             if not plan.logs_in:
@@ -426,6 +426,17 @@ async def _run_one(
         return Result(target, False, None, error, duration)
     _log.debug("%s done in %.2f s", plan.label, duration)
     return Result(target, True, value, None, duration)
+
+
+def _open_transcript(plan: _Plan, path: Path) -> IO[str]:
+    """A host's transcript, fresh (``open_private``); one that cannot be
+    opened fails the host before its session opens, as a ``ConnectError``."""
+    try:
+        file: IO[str] = open_private(path, fresh=True, what="transcript")
+    except ValueError as exc:
+        host = None if plan.kind == "spawn" else plan.host
+        raise ConnectError(f"{plan.label}: {exc}", host=host, port=plan.port) from exc
+    return file
 
 
 async def _close(session: Session | None, logfile: IO[str] | None, *, force: bool) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -324,20 +326,85 @@ def open_logfile(logfile: Any) -> tuple[Any, bool]:
     if logfile is None:
         return None, False
     if isinstance(logfile, str | os.PathLike):
-        try:
-            return open_private(logfile, os.O_APPEND), True
-        except OSError as exc:
-            raise ValueError(f"cannot open logfile {os.fspath(logfile)!r}: {exc.strerror}") from exc
+        return open_private(logfile, fresh=False), True
     return logfile, False
 
 
-def open_private(path: str | os.PathLike[str], flag: int) -> Any:
-    """A transcript file for writing (``flag``: ``os.O_APPEND`` or
-    ``os.O_TRUNC``), created readable by the user alone (mode 0600): it holds
-    what devices said."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, 0o600)
-    mode = "a" if flag == os.O_APPEND else "w"
-    return open(fd, mode, encoding="utf-8", errors="surrogateescape")
+def open_private(path: str | os.PathLike[str], *, fresh: bool, what: str = "logfile") -> Any:
+    """A transcript file for writing, readable by its owner alone (mode 0600):
+    it holds what devices said.  ``fresh``: a new file, which replaces a
+    regular file of that name (removed, not truncated: it may be a hard link
+    to another); otherwise appended to, an existing file's permissions for
+    group and others taken away.
+
+    Never written through a symbolic link (one planted at the name would
+    send the transcript elsewhere), nor to a file of another user (who could
+    read it, whatever its mode), nor to what is not a regular file, but for
+    a character device appended to (``/dev/null``, a terminal: made by the
+    system, not by whoever can write to a directory): a ``ValueError``
+    naming ``what`` and the path, as for any file that cannot be opened."""
+    name = os.fspath(path)
+    try:
+        fd = _create(name) if fresh else _append(name)
+    except OSError as exc:
+        why = _refusal(name, exc, fresh)
+        raise ValueError(f"cannot open {what} {name!r}: {why}") from exc
+    return open(fd, "w" if fresh else "a", encoding="utf-8", errors="surrogateescape")
+
+
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+#: O_NONBLOCK: opening a FIFO for writing would wait for a reader (it is
+#: cleared once the file is known); O_NOCTTY: a terminal given must not
+#: become the process's controlling terminal.
+_OLD = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+_OLD |= os.O_NONBLOCK | os.O_NOCTTY
+
+
+def _create(name: str) -> int:
+    try:
+        return os.open(name, _NEW, 0o600)
+    except FileExistsError:
+        if not stat.S_ISREG(os.lstat(name).st_mode):
+            raise
+    os.unlink(name)
+    return os.open(name, _NEW, 0o600)  # (one created meanwhile: EEXIST, refused)
+
+
+def _append(name: str) -> int:
+    fd = os.open(name, _OLD, 0o600)
+    try:
+        found = os.fstat(fd)
+        if stat.S_ISREG(found.st_mode):
+            if found.st_uid != os.geteuid():
+                why = f"it belongs to another user (uid {found.st_uid}), who can read it"
+                raise OSError(errno.EPERM, why)
+            if found.st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        elif not stat.S_ISCHR(found.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refusal(name: str, exc: OSError, fresh: bool) -> str:
+    """Why ``name`` was refused: what it is, where that is the reason (the
+    errors of O_NOFOLLOW and O_NONBLOCK do not say it: ELOOP, ENXIO)."""
+    try:
+        found = os.lstat(name).st_mode
+    except OSError:
+        found = stat.S_IFREG
+    if stat.S_ISLNK(found):
+        why = "it is a symbolic link, and a transcript is never written through one"
+        return why if fresh else why + " (to write elsewhere, give an open file object)"
+    if stat.S_ISDIR(found):
+        return "it is a directory"
+    if stat.S_ISREG(found) or (stat.S_ISCHR(found) and not fresh):
+        return exc.strerror or str(exc)
+    why = "it is not a regular file"
+    return why if fresh else why + " (give a pipe or socket as an open file object)"
 
 
 class Logfile:

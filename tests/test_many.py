@@ -729,6 +729,43 @@ async def test_run_many_logdir_writes_one_transcript_per_host(tmp_path: Path) ->
     assert "stale" not in (logdir / names[0]).read_text()
 
 
+async def test_run_many_transcripts_replace_what_is_there_and_never_follow_a_link(
+    tmp_path: Path,
+) -> None:
+    """A transcript's name already taken: a regular file (world-readable, and
+    a hard link to another file) is replaced by a new one of mode 0600, the
+    other file untouched; a symbolic link (planted in a shared directory) or
+    a directory fails that host alone, with a ConnectError naming the path.
+    Transcripts were opened with O_TRUNC: the link's target was truncated and
+    got the transcript, the old file kept its mode 0644 (its other name was
+    emptied), and a directory failed the host with a bare IsADirectoryError."""
+
+    async def job(session: Session, host: Any) -> str:
+        return await session.execute("echo secret-$((2 + 3))")
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's own\n")
+    other = tmp_path / "other.txt"
+    other.write_text("another name of the same file\n")
+    other.chmod(0o644)
+    os.link(other, tmp_path / "spawn_sh.log")
+    (tmp_path / "spawn_sh-2.log").symlink_to(victim)
+    (tmp_path / "spawn_sh-3.log").mkdir()
+    results = await run_many(["spawn:sh"] * 3, job, logdir=tmp_path)
+    assert results[0].ok
+    fresh = tmp_path / "spawn_sh.log"
+    assert "secret-5" in fresh.read_text() and fresh.stat().st_mode & 0o777 == 0o600
+    assert other.read_text() == "another name of the same file\n"
+    refused = {"spawn_sh-2.log": "symbolic link", "spawn_sh-3.log": "a directory"}
+    for result, (name, why) in zip(results[1:], refused.items(), strict=True):
+        assert not result.ok and isinstance(result.error, ConnectError)
+        message = str(result.error)
+        assert message.startswith("spawn:sh: cannot open transcript ")
+        assert repr(str(tmp_path / name)) in message and why in message
+    assert victim.read_text() == "the user's own\n"
+    assert (tmp_path / "spawn_sh-2.log").is_symlink()
+
+
 async def test_run_many_passes_each_opener_only_its_options() -> None:
     """known_hosts (SSH only) and env (spawn only) in one mixed call."""
 

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import io
 import logging
+import os
 import random
 import re
 import sys
@@ -756,6 +757,67 @@ async def test_logfile_path_receives_transcript(tmp_path):
         await peer.write(b"again\n")
         await s.expect("again")
     assert path.read_text() == "hello log\nagain\n"
+
+
+@pytest.mark.parametrize("kind", ["link", "dangling link", "fifo", "fifo being read", "directory"])
+async def test_a_logfile_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    """A symbolic link at the path (planted in a shared directory) had the
+    transcript appended to its target, a file of the user's, or created where
+    it pointed; a FIFO nobody read blocked the event loop for ever in open(),
+    and one being read got the transcript.  Now each is a ValueError naming
+    the path, before the child starts, and nothing is written anywhere."""
+    path = tmp_path / "t.log"
+    target = tmp_path / "target.txt"
+    target.write_text("the user's own\n")
+    why = "not a regular file"
+    with contextlib.ExitStack() as cleanup:
+        if kind == "link":
+            path.symlink_to(target)
+            why = "symbolic link"
+        elif kind == "dangling link":
+            path.symlink_to(tmp_path / "nowhere")
+            why = "symbolic link"
+        elif kind == "directory":
+            path.mkdir()
+            why = "it is a directory"
+        else:
+            os.mkfifo(path)
+            if kind == "fifo being read":
+                reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                cleanup.callback(os.close, reader)
+        with pytest.raises(ValueError, match=why) as refused:
+            await aioexpect.spawn("cat", logfile=path)
+        assert f"cannot open logfile {str(path)!r}: " in str(refused.value)
+        if kind == "fifo being read":
+            with contextlib.suppress(BlockingIOError):  # (no writer left: end of file)
+                assert os.read(reader, 100) == b""  # nothing came
+    assert target.read_text() == "the user's own\n"
+    assert not (tmp_path / "nowhere").exists()
+
+
+async def test_a_logfile_path_reused_is_made_private_and_one_of_another_user_refused(tmp_path):
+    """The file appended to kept its mode: 0644 left the transcript readable
+    by everyone.  One owned by another user (who can read it whatever its
+    mode, and set it back) is refused."""
+    path = tmp_path / "t.log"
+    path.write_text("earlier\n")
+    path.chmod(0o644)
+    async with opened(logfile=path) as (s, peer):
+        await peer.write(b"later\n")
+        await s.expect("later")
+    assert path.read_text() == "earlier\nlater\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    device = os.stat(os.devnull).st_mode
+    async with opened(logfile=os.devnull):  # a character device: taken, as it is
+        pass
+    assert os.stat(os.devnull).st_mode == device
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file to another user")
+    os.chown(path, 65534, 65534)
+    with pytest.raises(ValueError, match="belongs to another user") as refused:
+        await aioexpect.spawn("cat", logfile=path)
+    assert repr(str(path)) in str(refused.value)
+    assert path.read_text() == "earlier\nlater\n"
 
 
 @pytest.mark.parametrize("kind", ["read-only", "closed", "ascii", "full-disk"])
