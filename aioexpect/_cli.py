@@ -36,7 +36,7 @@ from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Account, Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
-from ._runner import run
+from ._runner import Terminated, run, terminations
 from ._session import Session
 from ._version import __version__
 
@@ -263,6 +263,9 @@ def _main(argv: Sequence[str] | None) -> int:
             raise  # `run`: the program's Ctrl-C, shown; Python exits as after python3 FILE
         say("aioexpect: interrupted")
         return 130
+    except Terminated as exc:  # `exec`: SIGTERM, SIGHUP, handled as Ctrl-C is
+        say(f"aioexpect: terminated ({exc})")
+        return 128 + exc.signum
     except (BrokenPipeError, OutputError) as exc:
         if isinstance(exc, OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
             say(f"aioexpect: cannot write the output: {exc}")
@@ -535,33 +538,34 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         logging.getLogger("aioexpect").addFilter(_said_once)
     progress = Progress(len(hosts), sys.stderr) if _draws_progress() else None
     printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
-    try:
-        results = await run_many(
-            hosts,
-            job,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            session_timeout=args.command_timeout,
-            driver=args.driver,
-            logdir=args.logdir,
-            known_hosts=known_hosts,
-            on_result=lambda result: printer.add(job.named(result)),
-        )
-    except ValueError as exc:
-        say(f"aioexpect exec: error: {masked(str(exc))}")
-        return 2
-    except asyncio.CancelledError:  # Ctrl-C: the hosts that finished are shown all the same
-        printer.interrupted()
-        raise
-    finally:
-        if progress is not None:
-            progress.clear()
-    printer.finish(results)
-    failed = sum(not r.ok for r in results)
-    plural = "" if len(results) == 1 else "s"
-    say(f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed")
-    printer.check()
-    return 1 if failed else 0
+    with terminations():  # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
+        try:
+            results = await run_many(
+                hosts,
+                job,
+                concurrency=args.concurrency,
+                timeout=args.timeout,
+                session_timeout=args.command_timeout,
+                driver=args.driver,
+                logdir=args.logdir,
+                known_hosts=known_hosts,
+                on_result=lambda result: printer.add(job.named(result)),
+            )
+        except ValueError as exc:
+            say(f"aioexpect exec: error: {masked(str(exc))}")
+            return 2
+        except asyncio.CancelledError:  # Ctrl-C, SIGTERM, SIGHUP: the hosts that finished
+            printer.interrupted()  # are shown all the same
+            raise
+        finally:
+            if progress is not None:
+                progress.clear()
+        printer.finish(results)
+        failed = sum(not r.ok for r in results)
+        plural = "" if len(results) == 1 else "s"
+        say(f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed")
+        printer.check()
+        return 1 if failed else 0
 
 
 def _said_once(record: logging.LogRecord) -> bool:

@@ -146,8 +146,8 @@ class Printer:
             self.progress.draw()
 
     def interrupted(self) -> None:
-        """After Ctrl-C: the hosts that finished (text: those not shown yet,
-        in order, though hosts before them did not finish)."""
+        """After Ctrl-C (or SIGTERM, SIGHUP): the hosts that finished (text:
+        those not shown yet, in order, though hosts before them did not finish)."""
         if self.progress is not None:
             self.progress.clear()
         if self.as_json:

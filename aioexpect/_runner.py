@@ -1,16 +1,20 @@
-"""``aioexpect.run()``: run a coroutine on uvloop when it is installed.
+"""``aioexpect.run()``: run a coroutine on uvloop when it is installed; and,
+for the CLI, termination signals taken as Ctrl-C.
 
-Only this entry point (and the CLI) chooses the loop; a library user's own
-loop is never replaced.
+Only this entry point (and the CLI) chooses the loop or handles signals; a
+library user's own loop and signal handlers are never replaced.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["in_background", "loop_factory", "run"]
+__all__ = ["Terminated", "in_background", "loop_factory", "run", "terminations"]
 
 T = TypeVar("T")
 
@@ -47,3 +51,47 @@ def in_background(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[No
     _background.add(task)
     task.add_done_callback(_background.discard)
     return task
+
+
+class Terminated(Exception):
+    """``terminations()``: a signal ended the block (``.signum``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def terminations() -> Iterator[None]:
+    """While in the block, SIGTERM and SIGHUP (what ``timeout``, systemd, a
+    CI runner or a closed terminal send) cancel the current task, as Ctrl-C
+    does under ``run()``: the program closes what it opened and says what
+    it finished, where the default action would end it at once, silent.
+    The cancellation, once out of the block, is ``Terminated`` (one that
+    came from elsewhere too stays a cancellation).  A second signal does
+    not cut the closing short; one ignored when the block starts (``nohup``)
+    stays ignored; off the main thread nothing is installed."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    received: list[int] = []
+    installed: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        if len(received) == 1 and task is not None:
+            task.cancel()
+
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) == signal.SIG_DFL:
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
+    try:
+        yield
+    except asyncio.CancelledError:
+        if not received or task is None or task.uncancel():
+            raise
+        raise Terminated(received[0]) from None
+    finally:
+        for number in installed:  # (back to the default action)
+            loop.remove_signal_handler(number)

@@ -25,6 +25,7 @@ import pytest
 import aioexpect
 from aioexpect import _cli
 from aioexpect._cli_output import Progress
+from aioexpect._runner import Terminated, terminations
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,13 +112,13 @@ def test_exec_json_reports_failures_and_exits_1() -> None:
 
 
 async def interrupted(
-    proc: asyncio.subprocess.Process, ready: Awaitable[None]
+    proc: asyncio.subprocess.Process, ready: Awaitable[None], signum: int = signal.SIGINT
 ) -> tuple[bytes, bytes]:
-    """Ctrl-C (SIGINT) to the CLI once ``ready`` is done; what it printed
-    (it is killed if it does not end)."""
+    """Ctrl-C (SIGINT, or ``signum``) to the CLI once ``ready`` is done; what
+    it printed (it is killed if it does not end)."""
     try:
         await ready
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         return await asyncio.wait_for(proc.communicate(), 30)
     finally:
         if proc.returncode is None:
@@ -125,20 +126,60 @@ async def interrupted(
             await proc.wait()
 
 
-async def test_exec_json_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "status", "said"),
+    [
+        (signal.SIGINT, 130, "aioexpect: interrupted"),
+        (signal.SIGTERM, 143, "aioexpect: terminated (SIGTERM)"),
+        (signal.SIGHUP, 129, "aioexpect: terminated (SIGHUP)"),
+    ],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+async def test_exec_json_interrupted_shows_the_hosts_that_finished(
+    tmp_path: Path, signum: int, status: int, said: str
+) -> None:
+    """SIGTERM (timeout(1), systemd, a CI runner) and SIGHUP killed the CLI
+    at once: exit -15 or -1, nothing on stdout, not even the hosts that had
+    finished, and nothing said.  They now end it as Ctrl-C does, sessions
+    closed (the waiting shell is gone), with 128 + the signal's number."""
+    pidfile = tmp_path / "shell.pid"
+    waiting = f"spawn:sh -c 'echo $$ > {pidfile}; read never'"
+    logdir = tmp_path / "logs"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aioexpect", "exec", "--json", "--concurrency", "1",
-        "--logdir", str(tmp_path), "spawn:sh", "spawn:sh -c 'read never'", "-c", "echo first",
+        "--logdir", str(logdir), "spawn:sh", waiting, "-c", "echo first",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
     )  # fmt: skip
     # One worker: the second host starts once the first one's result is in.
-    started = wait_until(lambda: len(list(tmp_path.iterdir())) == 2, "the second host started")
-    out, err = await interrupted(proc, started)
-    assert proc.returncode == 130, err
+    started = wait_until(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), "2nd")
+    out, err = await interrupted(proc, started, signum)
+    assert proc.returncode == status, err
+    assert err.decode().strip().splitlines()[-1] == said
     data = json.loads(out)
     assert [(d["host"], d["ok"]) for d in data] == [("spawn:sh", True)]
     assert "first" in data[0]["outputs"][0]
+    with pytest.raises(ProcessLookupError):  # closed and reaped before the CLI ended
+        os.kill(int(pidfile.read_text()), 0)
+
+
+async def test_terminations_leave_a_signal_ignored_as_under_nohup_ignored() -> None:
+    """The SIGHUP nohup ignores stays ignored: the SIGTERM sent after it
+    (both read from the loop's wake-up descriptor in order) ends the block;
+    the default action is back after it."""
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        pytest.skip("SIGTERM is handled by the test runner")
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        async with asyncio.timeout(30):
+            with pytest.raises(Terminated) as ended, terminations():
+                os.kill(os.getpid(), signal.SIGHUP)
+                os.kill(os.getpid(), signal.SIGTERM)
+                await asyncio.Event().wait()
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert ended.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 async def test_exec_text_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
