@@ -1,10 +1,10 @@
 """SSH adapter: one asyncssh connection carrying one session channel, as a Transport.
 
-Every asyncssh and OS exception is translated here, once: while opening,
-refused / DNS / timeout / protocol failures give ``ConnectError``, an
-unknown or changed host key ``HostKeyError`` (raised during key exchange,
-so before any credential is sent), rejected credentials
-``AuthenticationError``; afterwards a vanished peer gives
+Every asyncssh and OS exception is translated here, once (while opening,
+by ``_ssh_errors``): refused / DNS / timeout / protocol failures give
+``ConnectError``, an unknown or changed host key ``HostKeyError`` (raised
+during key exchange, so before any credential is sent), rejected
+credentials ``AuthenticationError``; afterwards a vanished peer gives
 ``ConnectionLostError``.  Received bytes wait in an ``Inbox`` of up to
 ``HIGH_WATER`` bytes, or go straight to the session once it asked for push
 delivery; when either is full, asyncssh holds what arrives and stops
@@ -27,16 +27,10 @@ from typing import Any
 import asyncssh
 from asyncssh import public_key as pk
 
-from ._exceptions import (
-    AuthenticationError,
-    ClosedError,
-    ConnectError,
-    ConnectionLostError,
-    HostKeyError,
-)
+from ._exceptions import ClosedError, ConnectError, ConnectionLostError, HostKeyError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._options import peer_name
-from ._redact import mask_around
+from ._ssh_errors import translate
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -487,7 +481,7 @@ async def open_ssh(
         ) from exc
     except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
         shown = [username, *_paths(client_keys), *_paths(known_hosts)]
-        error = _translate(exc, host, port, password, bool(keys or ca_keys), shown)
+        error = translate(exc, host, port, password, bool(keys or ca_keys), shown)
         if password and password in str(exc):  # the server said it: not in a traceback
             raise error from None
         raise error from exc
@@ -540,59 +534,3 @@ def _host_key_algs(
     rest = pk.get_default_certificate_algs() + pk.get_default_public_key_algs()
     possible = set(pk.get_certificate_algs() + pk.get_public_key_algs())
     return [alg.decode() for alg in dict.fromkeys(known + rest) if alg in possible]
-
-
-def _translate(
-    exc: BaseException,
-    host: str,
-    port: int,
-    password: str | None,
-    known: bool = False,
-    shown: Sequence[str | None] = (),
-) -> ConnectError:
-    """The aioexpect error for an exception raised while opening (``known``:
-    known_hosts has a key for the host; ``shown``: the user name, key paths
-    and the like, never masked inside)."""
-    text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
-    peer = peer_name(host, port, password)
-    reason = str(exc).partition(" for host ")[0]  # asyncssh's "Host key is revoked for host h"
-    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and reason.endswith(" is revoked"):
-        return HostKeyError(
-            f"SSH host key of {peer} is REVOKED: known_hosts marks it (or its CA, or its"
-            f" certificate's subject) @revoked ({text}); nothing was sent.  A revoked key"
-            " was judged compromised: do not add it back unless whoever revoked it says so",
-            host=host,
-            port=port,
-        )
-    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
-        return HostKeyError(
-            f"SSH host key of {peer} has CHANGED: it is not the one known_hosts holds for it"
-            f" ({text}); nothing was sent.  Someone may be impersonating the server.  If"
-            " its key was really replaced, check the new one out of band, then replace"
-            f" the old line (`ssh-keygen -R '[{host}]:{port}'`, or `ssh-keygen -R {host}`"
-            " for port 22)",
-            host=host,
-            port=port,
-        )
-    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        return HostKeyError(
-            f"SSH host key of {peer} is not trusted ({text}); nothing was sent. "
-            f"If the key is right, add it to known_hosts (e.g. `ssh-keyscan -p {port} {host}`)",
-            host=host,
-            port=port,
-        )
-    if isinstance(exc, asyncssh.PermissionDenied):
-        return AuthenticationError(
-            f"SSH authentication to {peer} failed: {text}", host=host, port=port
-        )
-    if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
-        return AuthenticationError(
-            f"SSH client key for {peer} could not be used: {text}", host=host, port=port
-        )
-    if isinstance(exc, asyncssh.ConnectionLost | ConnectionResetError):
-        text += (
-            ": the server hung up before the session was open (is it an SSH server?"
-            "  OpenSSH hangs up past MaxStartups, by default beyond 10 connections still"
-            " authenticating: with many sessions to one server, open fewer at once)"
-        )
-    return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)

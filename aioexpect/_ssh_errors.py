@@ -1,0 +1,72 @@
+"""How the SSH adapter's exceptions while opening become aioexpect's: refused /
+DNS / protocol failures ``ConnectError``, an unknown, changed or revoked host
+key ``HostKeyError``, rejected credentials or an unusable client key
+``AuthenticationError``; the password masked in every message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncssh
+
+from ._exceptions import AuthenticationError, ConnectError, HostKeyError
+from ._options import peer_name
+from ._redact import mask_around
+
+__all__ = ["translate"]
+
+
+def translate(
+    exc: BaseException,
+    host: str,
+    port: int,
+    password: str | None,
+    known: bool = False,
+    shown: Sequence[str | None] = (),
+) -> ConnectError:
+    """The aioexpect error for an exception raised while opening (``known``:
+    known_hosts has a key for the host; ``shown``: the user name, key paths
+    and the like, never masked inside)."""
+    text = mask_around(str(exc) or type(exc).__name__, password, [host, str(port), *shown])
+    peer = peer_name(host, port, password)
+    reason = str(exc).partition(" for host ")[0]  # asyncssh's "Host key is revoked for host h"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and reason.endswith(" is revoked"):
+        return HostKeyError(
+            f"SSH host key of {peer} is REVOKED: known_hosts marks it (or its CA, or its"
+            f" certificate's subject) @revoked ({text}); nothing was sent.  A revoked key"
+            " was judged compromised: do not add it back unless whoever revoked it says so",
+            host=host,
+            port=port,
+        )
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable) and known:
+        return HostKeyError(
+            f"SSH host key of {peer} has CHANGED: it is not the one known_hosts holds for it"
+            f" ({text}); nothing was sent.  Someone may be impersonating the server.  If"
+            " its key was really replaced, check the new one out of band, then replace"
+            f" the old line (`ssh-keygen -R '[{host}]:{port}'`, or `ssh-keygen -R {host}`"
+            " for port 22)",
+            host=host,
+            port=port,
+        )
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return HostKeyError(
+            f"SSH host key of {peer} is not trusted ({text}); nothing was sent. "
+            f"If the key is right, add it to known_hosts (e.g. `ssh-keyscan -p {port} {host}`)",
+            host=host,
+            port=port,
+        )
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return AuthenticationError(
+            f"SSH authentication to {peer} failed: {text}", host=host, port=port
+        )
+    if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
+        return AuthenticationError(
+            f"SSH client key for {peer} could not be used: {text}", host=host, port=port
+        )
+    if isinstance(exc, asyncssh.ConnectionLost | ConnectionResetError):
+        text += (
+            ": the server hung up before the session was open (is it an SSH server?"
+            "  OpenSSH hangs up past MaxStartups, by default beyond 10 connections still"
+            " authenticating: with many sessions to one server, open fewer at once)"
+        )
+    return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)
