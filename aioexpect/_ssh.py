@@ -479,15 +479,15 @@ async def open_ssh(
             host=host,
             port=port,
         ) from exc
-    except (asyncssh.Error, asyncssh.KeyImportError, asyncssh.KeyEncryptionError, OSError) as exc:
+    # (ValueErrors: a client key that cannot be read, a bad name, ~/.ssh/config
+    # and a User there that SSH cannot send, an asyncssh option's value, and no
+    # local user name, which asyncssh looks up: the arguments were checked before)
+    except (asyncssh.Error, ValueError, OSError) as exc:
         shown = [username, *_paths(client_keys), *_paths(known_hosts)]
         error = translate(exc, host, port, password, bool(keys or ca_keys), shown)
         if password and password in str(exc):  # the server said it: not in a traceback
             raise error from None
         raise error from exc
-    # (a bad name; ~/.ssh/config, and a User there that SSH cannot send)
-    except (UnicodeError, asyncssh.config.ConfigParseError, asyncssh.saslprep.SASLPrepError) as exc:
-        raise ConnectError(f"SSH connection to {peer} failed: {exc}", host=host, port=port) from exc
     pty = term_type is not None
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=pty, columns=cols)
 

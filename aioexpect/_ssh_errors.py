@@ -1,10 +1,13 @@
 """How the SSH adapter's exceptions while opening become aioexpect's: refused /
 DNS / protocol failures ``ConnectError``, an unknown, changed or revoked host
 key ``HostKeyError``, rejected credentials or an unusable client key
-``AuthenticationError``; the password masked in every message."""
+``AuthenticationError``, a local user name that cannot be found (asyncssh
+needs it) ``ConnectError`` saying so; the password masked in every message."""
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Sequence
 
 import asyncssh
@@ -69,4 +72,23 @@ def translate(
             "  OpenSSH hangs up past MaxStartups, by default beyond 10 connections still"
             " authenticating: with many sessions to one server, open fewer at once)"
         )
+    if isinstance(exc, ValueError) or type(exc) is OSError:  # (getuser(): OSError from 3.13)
+        text += _no_local_user()
     return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)
+
+
+def _no_local_user() -> str:
+    """What to add when the local user has no name to be found: asyncssh
+    looks it up (``getpass.getuser()``) for every connection, ``username=``
+    given or not, and fails for a uid that the user database does not name
+    (a container run as ``--user 12345``, without ``$USER``), or when that
+    database cannot be read (no descriptor left to open /etc/passwd)."""
+    try:
+        getpass.getuser()
+    except (KeyError, OSError):
+        return (
+            f" (this is the local user's name, which asyncssh needs even when a username"
+            f" is given: uid {os.getuid()} has none in the environment, and the user"
+            " database names none for it or could not be read)"
+        )
+    return ""

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import pwd
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -805,6 +806,42 @@ async def test_a_user_name_from_ssh_config_that_ssh_cannot_send_is_a_connect_err
             await connect(server, username=None, config=[str(config)])
         assert info.value.port == server.port
         assert server.auth_users == []
+
+
+async def test_a_local_user_without_a_name_is_a_connect_error_that_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # asyncssh looks the local user's name up for every connection, username=
+    # given or not.  A uid the user database does not name, without $USER or
+    # $LOGNAME (a container run as --user 12345, a cron job), or a database
+    # that cannot be read (no descriptor left), let asyncssh's ValueError out
+    # of connect_ssh, and out of run_many as a failure before the job that is
+    # no ConnectError.
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def unnamed(uid: int) -> Any:  # what the C library's getpwuid() answers for it
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", unnamed)
+    async with ssh_server() as server:
+        with pytest.raises(aioexpect.ConnectError, match="local user's name") as info:
+            await connect(server)
+        assert f"SSH connection to 127.0.0.1:{server.port} failed: " in str(info.value)
+        assert "set one of LOGNAME, USER" in str(info.value)  # (asyncssh's hint)
+        assert info.value.port == server.port and server.auth_users == []
+        target = aioexpect.Host(
+            f"ssh://127.0.0.1:{server.port}", aioexpect.Account("tester", PASSWORD)
+        )
+        [result] = await aioexpect.run_many(
+            [target], _never_run, known_hosts=server.known_hosts(), timeout=20
+        )
+        assert isinstance(result.error, aioexpect.ConnectError), result.error
+        assert "local user's name" in str(result.error)
+
+
+async def _never_run(session: aioexpect.Session, host: Any) -> None:
+    raise AssertionError("the job ran")
 
 
 async def test_a_password_equal_to_the_host_or_port_is_masked_where_they_show(
