@@ -30,7 +30,7 @@ from asyncssh import public_key as pk
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError, HostKeyError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._options import peer_name
-from ._ssh_errors import translate
+from ._ssh_errors import of_the_connection, translate
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -479,10 +479,9 @@ async def open_ssh(
             host=host,
             port=port,
         ) from exc
-    # (ValueErrors: a client key that cannot be read, a bad name, ~/.ssh/config
-    # and a User there that SSH cannot send, an asyncssh option's value, and no
-    # local user name, which asyncssh looks up: the arguments were checked before)
     except (asyncssh.Error, ValueError, OSError) as exc:
+        if isinstance(exc, ValueError) and not of_the_connection(exc):
+            raise  # a bad value of an asyncssh option: the caller's, a plain ValueError
         shown = [username, *_paths(client_keys), *_paths(known_hosts)]
         error = translate(exc, host, port, password, bool(keys or ca_keys), shown)
         if password and password in str(exc):  # the server said it: not in a traceback

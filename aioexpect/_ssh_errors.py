@@ -16,7 +16,7 @@ from ._exceptions import AuthenticationError, ConnectError, HostKeyError
 from ._options import peer_name
 from ._redact import mask_around
 
-__all__ = ["translate"]
+__all__ = ["of_the_connection", "translate"]
 
 
 def translate(
@@ -75,6 +75,21 @@ def translate(
     if isinstance(exc, ValueError) or type(exc) is OSError:  # (getuser(): OSError from 3.13)
         text += _no_local_user()
     return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)
+
+
+def of_the_connection(exc: ValueError) -> bool:
+    """Whether a ``ValueError`` from ``asyncssh.connect`` is the connection's
+    (a client key that cannot be read, a name that does not encode, an ssh
+    config and a User there that SSH cannot send, no local user name),
+    not a bad value of an asyncssh option, which is the caller's."""
+    connection = (
+        asyncssh.KeyImportError,
+        asyncssh.KeyEncryptionError,
+        UnicodeError,
+        asyncssh.config.ConfigParseError,
+        asyncssh.saslprep.SASLPrepError,
+    )
+    return isinstance(exc, connection) or bool(_no_local_user())
 
 
 def _no_local_user() -> str:

@@ -840,6 +840,15 @@ async def test_a_local_user_without_a_name_is_a_connect_error_that_says_so(
         assert "local user's name" in str(result.error)
 
 
+async def test_a_bad_value_of_an_asyncssh_option_stays_a_value_error() -> None:
+    # A bad argument is the caller's (SPEC: a plain ValueError), not the
+    # connection's: translating every ValueError made it a ConnectError.
+    async with ssh_server() as server:
+        with pytest.raises(ValueError, match="not a valid key exchange algorithm") as info:
+            await connect(server, kex_algs=["no-such-kex"])
+        assert not isinstance(info.value, aioexpect.ConnectError)
+
+
 async def _never_run(session: aioexpect.Session, host: Any) -> None:
     raise AssertionError("the job ran")
 
