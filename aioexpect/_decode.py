@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import string
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["Decoder", "Encoder", "ascii_compatible", "check_codec"]
 
@@ -138,11 +138,12 @@ class _ByteOrderDecoder:
     order holds.  Python's own incremental decoders raise a plain
     ``UnicodeError`` there, whatever the error handler: a peer that writes
     no mark ended the session, its text lost, under ``codec_errors="replace"``
-    too.  The state is ``(bytes held, order)``: 0 not known yet, 1 little
-    endian, 2 big endian."""
+    too.  ``marks``: the order each mark says.  The state is ``(bytes held,
+    order)``: 0 not known yet, 1 little endian, 2 big endian."""
 
     width = 2
     name = "utf-16"
+    marks: ClassVar[dict[bytes, int]] = {codecs.BOM_UTF16_LE: 1, codecs.BOM_UTF16_BE: 2}
 
     def __init__(self, errors: str = "strict") -> None:
         self.errors = errors
@@ -156,7 +157,7 @@ class _ByteOrderDecoder:
             if len(self._head) < self.width and not final:
                 return ""
             data, self._head = self._head, b""
-            self._order = _order_of(data[: self.width], self.width)
+            self._order = self.marks.get(data[: self.width], 0)
             if self._order:
                 data = data[self.width :]
             else:
@@ -190,13 +191,7 @@ class _ByteOrderDecoder:
 class _Utf32Decoder(_ByteOrderDecoder):
     width = 4
     name = "utf-32"
-
-
-def _order_of(mark: bytes, width: int) -> int:
-    """1 or 2: the byte order a mark says (little, big endian); 0: no mark."""
-    if width == 2:
-        return {codecs.BOM_UTF16_LE: 1, codecs.BOM_UTF16_BE: 2}.get(mark, 0)
-    return {codecs.BOM_UTF32_LE: 1, codecs.BOM_UTF32_BE: 2}.get(mark, 0)
+    marks: ClassVar[dict[bytes, int]] = {codecs.BOM_UTF32_LE: 1, codecs.BOM_UTF32_BE: 2}
 
 
 #: The codecs (by their canonical names) that read a byte order mark.
