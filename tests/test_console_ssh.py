@@ -111,6 +111,13 @@ async def evaluate(s: aioexpect.Session, line: str) -> str:
     return str(out).split("\r\n", 1)[1]  # drop the echoed line
 
 
+async def start_sleeping(s: aioexpect.Session, box: list[str]) -> None:
+    """Start a statement that appends 'started' to box, then sleeps for a minute."""
+    await s.expect_exact(">>> ")
+    await s.sendline("box.append('started'); await asyncio.sleep(60); box.append('slept')")
+    await wait_until(lambda: box == ["started"], "the statement runs")
+
+
 async def test_openssh_client_gets_a_line_edited_console(keys: Keys) -> None:
     async with ssh_console(keys) as server, ssh_client(keys, server.port) as s:
         await s.expect_exact("top-level await")
@@ -162,9 +169,7 @@ async def test_ctrl_c_at_the_prompt_and_ctrl_d_end_one_client_only(keys: Keys) -
 async def test_ctrl_c_interrupts_a_running_statement(keys: Keys) -> None:
     box: list[str] = []
     async with ssh_console(keys, locals={"box": box}) as server, ssh_client(keys, server.port) as s:
-        await s.expect_exact(">>> ")
-        await s.sendline("box.append('started'); await asyncio.sleep(60); box.append('slept')")
-        await wait_until(lambda: box == ["started"], "the statement runs")
+        await start_sleeping(s, box)
         await s.sendcontrol("c")
         await s.expect_exact("KeyboardInterrupt")
         await s.expect_exact(">>> ")
@@ -179,9 +184,7 @@ async def test_ctrl_c_drops_what_was_typed_ahead_of_the_statement_it_interrupts(
     # in a pty runs none of them (a terminal's Ctrl-C flushes its input).
     box: list[str] = []
     async with ssh_console(keys, locals={"box": box}) as server, ssh_client(keys, server.port) as s:
-        await s.expect_exact(">>> ")
-        await s.sendline("box.append('started'); await asyncio.sleep(60)")
-        await wait_until(lambda: box == ["started"], "the statement runs")
+        await start_sleeping(s, box)
         await s.sendline("box.append('typed ahead')")
         await s.expect_exact("box.append('typed ahead')\r\n")  # the line editor has it
         await s.send("box.append('half a line')")
