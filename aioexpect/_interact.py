@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import logging
 import os
 import signal
 import sys
@@ -16,7 +18,7 @@ import termios
 import tty
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _prompt, _prompt_read
 from ._exceptions import BusyError, ClosedError
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = ["bridge", "following_size", "interact_terminal", "terminal_size"]
+
+_log = logging.getLogger("aioexpect")
 
 
 async def bridge(
@@ -169,8 +173,11 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
         mode, read = _line_terminal(fd_in, escape_character), _interrupting(session, read)
     _in_interact[fd_in] = session.id
     try:
-        with mode, following_size(session, lambda: terminal_size(fd_in)):
-            await bridge(session, read, output.write, escape_character, output=output)
+        with mode as usable:
+            if not usable:  # (it hung up: its input has ended, and nothing was shown)
+                return
+            with following_size(session, lambda: terminal_size(fd_in)):
+                await bridge(session, read, output.write, escape_character, output=output)
     finally:
         del _in_interact[fd_in]
         output.close()
@@ -379,7 +386,7 @@ def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
     return read
 
 
-def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextManager[None]:
+def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextManager[bool]:
     """For a peer without a terminal: the person's terminal edits and echoes
     lines (Enter sends ``\\n``, output ``\\n`` shows as a line end); no
     signals for this process: Ctrl-C (and the escape character) end the line
@@ -397,20 +404,48 @@ def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextMana
     return _terminal_mode(fd, line_mode)
 
 
-def _raw_terminal(fd: int) -> AbstractContextManager[None]:
+def _raw_terminal(fd: int) -> AbstractContextManager[bool]:
     # TCSADRAIN, not the default TCSAFLUSH: input typed ahead is kept.
     return _terminal_mode(fd, lambda: tty.setraw(fd, termios.TCSADRAIN))
 
 
 @contextlib.contextmanager
-def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[None]:
-    """``change()`` the mode of ``fd`` if it is a terminal; restored after."""
+def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[bool]:
+    """``change()`` the mode of ``fd`` if it is a terminal; restored after.
+
+    A terminal that hangs up (its window closed, the connection to it
+    dropped) has ended its input, and has no mode left to change or
+    restore: ``False`` if it hung up before the change (between ``isatty``
+    and here), and nothing to restore if it hung up meanwhile.
+    """
     if not os.isatty(fd):
-        yield
+        yield True
         return
-    saved = termios.tcgetattr(fd)
-    change()
     try:
-        yield
+        saved = _retrying(lambda: termios.tcgetattr(fd))
+        _retrying(change)
+    except termios.error as exc:
+        _log.debug("interact: the terminal hung up (%s): its input has ended", exc.args[-1])
+        yield False
+        return
+    try:
+        yield True
     finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        try:
+            _retrying(lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved))
+        except termios.error as exc:
+            _log.debug("interact: the terminal hung up (%s): no mode to restore", exc.args[-1])
+
+
+_T = TypeVar("_T")
+
+
+def _retrying(call: Callable[[], _T]) -> _T:
+    """``call()`` again when a signal interrupted it (``TCSADRAIN`` waits for
+    the output to drain: ``termios`` does not retry on ``EINTR`` itself)."""
+    while True:
+        try:
+            return call()
+        except termios.error as exc:
+            if exc.args[0] != errno.EINTR:
+                raise

@@ -3,6 +3,8 @@ real — aioexpect runs a script in a pty, and the script interacts with ``cat``
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -412,3 +414,75 @@ async def test_interact_with_a_full_buffer_shows_everything_in_order(tmp_path: P
         await outer.send("\x1d")
         await outer.expect_exact("PROGRAM-READ ''")  # nothing shown comes again
         assert await outer.wait() == 0
+
+
+HUNG_UP = r"""
+import contextlib, fcntl, logging, os, signal, sys, termios, aioexpect
+
+signal.signal(signal.SIGHUP, signal.SIG_IGN)  # (nohup, or a program that saves its state first)
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the terminal is this program's own, as a login's is
+logging.basicConfig(filename=sys.argv[1] + ".log", level=logging.DEBUG)
+
+def note(line):  # (nothing can be printed to a terminal that is gone)
+    with open(sys.argv[1], "a") as f:
+        f.write(line + "\n")
+
+async def main():
+    async with aioexpect.spawn("sh", ["-c", "echo HELLO; exec cat"], timeout=10) as s:
+        await s.expect_exact("HELLO\r\n")
+        await s.sendline("READY")  # (its echo and cat's copy wait in the buffer)
+        if sys.argv[2] == "before":
+            print("READY", flush=True)
+            with contextlib.suppress(OSError):  # (EIO, or end of file)
+                while os.read(0, 1024):  # until the terminal hangs up
+                    pass
+            os.isatty = lambda fd: True  # (it was a terminal when interact looked)
+        # (else READY is shown by interact, its terminal mode set)
+        try:
+            await s.interact()
+            note("RETURNED")
+        except BaseException as exc:
+            note(f"RAISED {type(exc).__module__}.{type(exc).__name__}: {exc}")
+        await s.sendline("after")
+        m = await s.expect_exact("after\r\nafter\r\n")
+        note("PROGRAM-READ " + repr(m.before))
+
+aioexpect.run(main())
+"""
+
+
+async def _hung_up(script: Path, result: Path, when: str) -> int | None:
+    """Run ``script`` in a terminal of its own, hang that terminal up (close
+    its master side) once the script said READY, and return its exit status."""
+    master, slave = os.openpty()
+    try:
+        args = [str(script), str(result), when]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdin=slave, stdout=slave, stderr=slave, start_new_session=True
+        )
+    finally:
+        os.close(slave)
+    reader = asyncio.StreamReader()
+    transport, _ = await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(master, "rb", buffering=0)
+    )
+    try:
+        await reader.readuntil(b"READY\r\n")  # (all of the line: print is done)
+    finally:
+        transport.close()  # the terminal hangs up
+    return await proc.wait()
+
+
+@pytest.mark.parametrize("when", ["meanwhile", "before"])
+async def test_interact_returns_when_the_persons_terminal_hangs_up(tmp_path: Path, when: str):
+    """The window closed, or the SSH connection to it dropped, in a program
+    that outlives SIGHUP: that is the end of the person's input.  Restoring
+    the terminal's mode (and, when it hung up before interact set it, setting
+    it) raised termios.error EIO out of interact().  A terminal gone before
+    the bridge began took nothing from the program's buffer."""
+    script, result = tmp_path / "hung_up.py", tmp_path / "result"
+    script.write_text(HUNG_UP)
+    assert await _hung_up(script, result, when) == 0
+    before = "READY\r\nREADY\r\n" if when == "before" else ""  # (else shown, and gone)
+    assert result.read_text() == f"RETURNED\nPROGRAM-READ {before!r}\n"
+    assert "the terminal hung up" in (tmp_path / "result.log").read_text()
