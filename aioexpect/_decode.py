@@ -91,27 +91,31 @@ class Encoder:
         factory = None if codec.name in _STATELESS else codec.incrementalencoder
         self._encoder: Any = None if factory is None else factory()
 
-    def encode(self, data: Any) -> tuple[bytes, Any]:
+    def encode(self, data: Any, errors: str = "strict") -> tuple[bytes, Any]:
         """The bytes for ``data``, and what ``undo`` takes to leave the
         encoder as it was before them: a send refused (a character the
         codec cannot encode, or a line too long) must leave no trace: an
         iso2022 send refused halfway left it shifted, and the next send's
         first characters were garbled; a first utf-16 send refused took the
-        byte order mark with it."""
+        byte order mark with it.  ``errors``: what a character the codec
+        has none for becomes (``interact`` sends keys with ``codec_errors``)."""
         if type(data) is str and self._encoder is None:  # (the common case)
-            return data.encode(self._encoding), None
+            return data.encode(self._encoding, errors), None
         if isinstance(data, bytes | bytearray | memoryview):
             return bytes(data), None
         if not isinstance(data, str):
             raise TypeError(f"send takes str or bytes, not {type(data).__name__}")
         if self._encoder is None:
-            return data.encode(self._encoding), None
+            return data.encode(self._encoding, errors), None
         state = self._encoder.getstate()
+        self._encoder.errors = errors
         try:
             return bytes(self._encoder.encode(data, True)), state
         except BaseException:
             self._encoder.setstate(state)
             raise
+        finally:
+            self._encoder.errors = "strict"
 
     def undo(self, state: Any) -> None:
         """Back to the state ``encode`` returned (``None``: nothing to undo)."""
@@ -221,6 +225,11 @@ class Decoder:
             self._generic = _BYTE_ORDER_DECODERS[name](errors)
         elif encoding is not None and name != "utf-8":
             self._generic = codecs.getincrementaldecoder(encoding)(errors)
+
+    @property
+    def errors(self) -> str:
+        """The ``codec_errors`` handler's name."""
+        return self._errors
 
     def decode(self, data: bytes | memoryview) -> Any:
         """The text ``data`` completes.  With ``errors="strict"`` (or a

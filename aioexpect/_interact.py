@@ -8,6 +8,7 @@ they type goes to the session, until the escape character or end-of-file.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import errno
 import logging
@@ -114,31 +115,73 @@ async def _forward(
     escape: bytes | None,
     seen: _Seen,
 ) -> None:
+    keys = _Keys(session)
     while True:
         data = await read_input()
         if not data:
             return
-        if escape is not None and escape in data:
+        if escape is not None and escape in data:  # (the bytes as typed: before converting)
             data = data.split(escape, 1)[0]
             if data:
                 seen.input(data)
-                await _send(session, data)
+                await keys.send(data)
             return
         seen.input(data)
-        if not await _send(session, data):
+        if not await keys.send(data):
             return
 
 
-async def _send(session: Session, data: bytes) -> bool:
-    """Send what was typed; ``False`` if the session was closed meanwhile
-    (the bridge ends, as at end of file)."""
-    try:
-        await session.send(data)
-    except ClosedError:
-        if not session.closed:
+class _Keys:
+    """What the person types, as their terminal sends it (UTF-8, as the
+    session's output is shown to them), sent in the session's encoding: a
+    character split across reads is held until its last byte; ``codec_errors``
+    says what one that does not convert becomes, ``"replace"`` where that
+    handler gives up (``"strict"``: a key must not end the bridge).  A bytes
+    session, and a UTF-8 one, take the bytes as they come."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._errors = session._decoder.errors
+        encoding = session.encoding
+        plain = encoding is None or codecs.lookup(encoding).name == "utf-8"
+        self._utf8 = None if plain else codecs.getincrementaldecoder("utf-8")(self._errors)
+
+    async def send(self, data: bytes) -> bool:
+        """Send what was typed; ``False`` if the session was closed meanwhile
+        (the bridge ends, as at end of file)."""
+        state = None
+        if self._utf8 is not None:
+            data, state = self._encode(_decode(self._utf8, data))
+            if not data:  # (the start of a character, or dropped by the handler)
+                return True
+        try:
+            await self._session.send(data)
+        except Exception as exc:
+            self._session._encoder.undo(state)  # (refused: as if never encoded)
+            if isinstance(exc, ClosedError) and self._session.closed:
+                return False
             raise
-        return False
-    return True
+        return True
+
+    def _encode(self, text: str) -> tuple[bytes, Any]:
+        encoder = self._session._encoder  # (the session's: a byte order mark once)
+        try:
+            return encoder.encode(text, self._errors)
+        except UnicodeEncodeError:
+            return encoder.encode(text, "replace")
+
+
+def _decode(decoder: codecs.IncrementalDecoder, data: bytes) -> str:
+    """``decoder.decode(data)``, with ``"replace"`` where its handler gives up
+    (the decoder keeps what it held when it raised: it decodes again)."""
+    try:
+        return decoder.decode(data)
+    except UnicodeDecodeError:
+        errors, decoder.errors = decoder.errors, "replace"
+        try:
+            return decoder.decode(data)
+        finally:
+            decoder.errors = errors
 
 
 def check_escape(escape_character: Any) -> None:

@@ -686,6 +686,26 @@ async def test_attach_takes_one_key_to_detach_as_interact_does() -> None:
         await cat.expect_exact("still mine\r\nstill mine\r\n")
 
 
+async def test_attach_types_in_the_sessions_encoding() -> None:
+    """As ``interact`` does (they share the bridge): a Latin-1 device's
+    output reaches the client in UTF-8, and the client's UTF-8 reaches the
+    device in Latin-1.  Typing é sent c3 a9, the UTF-8 bytes as they came."""
+    shell = "stty -echo; printf 'READY\\351> '; head -c 2 | od -An -tx1; exec cat"
+    async with (
+        aioexpect.spawn("sh", ["-c", shell], encoding="latin-1", timeout=LIMIT) as s,
+        console(locals={"s": s}) as server,
+        connected(server) as c,
+    ):
+        await c.prompt()
+        c.writer.write(b"await attach(s)\n")
+        async with asyncio.timeout(LIMIT):
+            await c.reader.readuntil("READY\xe9> ".encode())
+            c.writer.write("\xe9\n".encode())
+            await c.reader.readuntil(b" e9 0a\r\n")
+            c.writer.write(b"\x1d")
+            assert b"detached" in await c.prompt()
+
+
 async def test_close_with_clients_connected_shows_no_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

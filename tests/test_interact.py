@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 import aioexpect
-from tests.helpers import resize_seen
+from aioexpect._interact import bridge
+from tests.helpers import opened, read_all, resize_seen
 
 SCRIPT = r"""
 import termios, aioexpect
@@ -486,3 +488,96 @@ async def test_interact_returns_when_the_persons_terminal_hangs_up(tmp_path: Pat
     before = "READY\r\nREADY\r\n" if when == "before" else ""  # (else shown, and gone)
     assert result.read_text() == f"RETURNED\nPROGRAM-READ {before!r}\n"
     assert "the terminal hung up" in (tmp_path / "result.log").read_text()
+
+
+ENCODING = r"""
+import aioexpect
+
+async def main():
+    shell = "stty -echo; printf 'READY\\351\\n'; head -c 2 | od -An -tx1; exec cat"
+    async with aioexpect.spawn("sh", ["-c", shell], encoding="latin-1", timeout=10) as s:
+        await s.interact()
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_types_in_the_sessions_encoding(tmp_path: Path):
+    """An old device in Latin-1: what it prints is shown in UTF-8, and what
+    the person types (UTF-8, from their terminal) reaches it in Latin-1.
+    Typing é sent c3 a9, the UTF-8 bytes as they came."""
+    script = tmp_path / "encoding.py"
+    script.write_text(ENCODING)
+    async with aioexpect.spawn(sys.executable, [str(script)], encoding=None, timeout=15) as outer:
+        await outer.expect_exact("READY\xe9\r\n".encode())  # (é, from Latin-1 \351)
+        await outer.send("\xe9\r".encode())  # the person types é, then Enter
+        await outer.expect_exact(b" e9 0a\r\n")  # (Enter is \n to the device: \r, mapped)
+        await outer.send(b"\x1d")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+
+
+def _typing(*keys: bytes) -> Callable[[], Awaitable[bytes]]:
+    """A person who types ``keys``, one read each, then ends their input."""
+    reads = iter([*keys, b""])
+
+    async def read_input() -> bytes:
+        return next(reads)
+
+    return read_input
+
+
+@pytest.mark.parametrize(
+    ("options", "typed", "sent"),
+    [
+        pytest.param(
+            {"encoding": "latin-1"},
+            [b"caf\xc3", b"\xa9 \xe2\x82", b"\xac!"],
+            b"caf\xe9 ?!",
+            id="split-across-reads",
+        ),
+        pytest.param({"encoding": "cp1252"}, [b"\xe2\x82\xac \xc3\xa9"], b"\x80 \xe9", id="cp1252"),
+        pytest.param(
+            {"encoding": "latin-1", "codec_errors": "strict"},
+            [b"\xe2\x82\xac\xff!"],
+            b"??!",
+            id="strict",
+        ),
+        pytest.param(
+            {"encoding": "latin-1", "codec_errors": "backslashreplace"},
+            [b"\xe2\x82\xac"],
+            b"\\u20ac",
+            id="backslashreplace",
+        ),
+        pytest.param(
+            {"encoding": "latin-1", "codec_errors": "surrogateescape"},
+            [b"\xe9\xc3\xa9"],
+            b"\xe9\xe9",
+            id="surrogateescape",
+        ),
+        pytest.param({"encoding": "latin-1"}, [b"\xc3", b"\xa9\x1dnot sent"], b"\xe9", id="escape"),
+        pytest.param({"encoding": "utf-16-le"}, [b"\xc3", b"\xa9a"], b"\xe9\x00a\x00", id="utf-16"),
+        pytest.param({"encoding": "utf-8"}, [b"\xc3", b"\xa9\xff"], b"\xc3\xa9\xff", id="utf-8"),
+        pytest.param({"encoding": None}, [b"\xc3", b"\xa9\xff"], b"\xc3\xa9\xff", id="bytes"),
+    ],
+)
+async def test_what_is_typed_into_a_bridge_is_sent_in_the_sessions_encoding(
+    options: dict[str, str | None], typed: list[bytes], sent: bytes
+):
+    """A character split across reads arrives whole; ``codec_errors`` says
+    what one the encoding has none for becomes (``"strict"``: as
+    ``"replace"``, a key must not end the bridge); the escape character is
+    found in the bytes as typed; UTF-8 and bytes sessions take those bytes
+    as they come."""
+    async with opened(**options) as (session, peer):
+        await bridge(session, _typing(*typed), lambda shown: None, "\x1d")
+        await session.close()
+        assert await read_all(peer) == sent
+
+
+async def test_keys_sent_after_the_programs_text_take_no_second_byte_order_mark():
+    async with opened(encoding="utf-16") as (session, peer):
+        await session.send("a")
+        await bridge(session, _typing(b"\xc3\xa9"), lambda shown: None, None)
+        await session.close()
+        assert await read_all(peer) == "a\xe9".encode("utf-16")
