@@ -574,8 +574,8 @@ class Session:
             waiter.future.set_exception(ClosedError(f"session #{self.id} was closed"))
         if self._pump_task is not None:
             self._pump_task.cancel()
-        for monitor in self._monitors:
-            monitor.cancel()
+        for monitor in self._monitors:  # (one whose callback closes its session goes on)
+            monitor.cancel(spare=asyncio.current_task())
         _options.forget_logger(self.log)
         try:
             await self.transport.close(force=force)

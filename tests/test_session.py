@@ -1348,6 +1348,40 @@ async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
         assert s._monitors == []
 
 
+async def test_a_coroutine_monitor_that_closes_its_session_goes_on_after_close():
+    """An "on FATAL, hang up and report" monitor: close() cancelled every
+    callback's task, the one calling it too, so the code after ``await
+    session.close()`` never ran (and a cancelled callback is not logged).
+    The other monitors' callbacks are still cancelled."""
+    outcome: list[str] = []
+    reported, other_ended = asyncio.Event(), asyncio.Event()
+
+    async def on_fatal(session: Session, m: aioexpect.Match) -> None:
+        try:
+            await session.close()
+        except asyncio.CancelledError:
+            outcome.append("cancelled in close()")
+            raise
+        finally:
+            reported.set()
+        outcome.append(f"reported, closed={session.closed}")
+
+    async def waiting(session: Session, m: aioexpect.Match) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            other_ended.set()
+
+    async with opened() as (s, peer):
+        s.add_monitor("FATAL", waiting)
+        s.add_monitor("FATAL", on_fatal)
+        await peer.write(b"FATAL\n")
+        async with asyncio.timeout(5):
+            await reported.wait()
+            await other_ended.wait()
+        assert outcome == ["reported, closed=True"]
+
+
 @pytest.mark.parametrize(
     ("pattern", "pieces"),
     [
