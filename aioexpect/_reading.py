@@ -86,8 +86,8 @@ async def lines(session: Session, timeout: Any) -> AsyncIterator[Any]:
     while True:
         m = await session._expect(Searcher([newline, EOF]), timeout)
         if m.index == 1:
-            if m.before:
-                yield m.before
+            if m.before:  # (a lone line end left: an empty line, and its end too)
+                yield m.before.rstrip(cr)
             return
         yield m.before.rstrip(cr)  # a pty's \r\n, or \r\r\n for a child's own \r\n
 

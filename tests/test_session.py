@@ -70,6 +70,27 @@ async def test_lines_in_a_pty_drop_every_line_end() -> None:
         assert [line async for line in s.lines()] == ["unix", "windows", "last"]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "sent", "lines"),
+    [
+        ("utf-8", b"a\r\nb\r\nc\r", ["a", "b", "c"]),
+        ("utf-8", b"a\r\n\r", ["a", ""]),
+        ("utf-8", b"a\r\n", ["a"]),
+        (None, b"a\r\nb\r", [b"a", b"b"]),
+    ],
+)
+async def test_the_last_line_at_end_of_file_drops_its_line_end_too(
+    encoding: str | None, sent: bytes, lines: list[str | bytes]
+) -> None:
+    """A last line ended by a lone ``\r`` (a device's line end, cut by
+    its ``\n`` never coming) kept it, unlike every line before; a lone line
+    end left is an empty line, nothing left no line at all."""
+    async with opened(encoding=encoding) as (s, peer):
+        await peer.write(sent)
+        await peer.write_eof()
+        assert [line async for line in s.lines()] == lines
+
+
 async def test_multibyte_character_split_across_chunks():
     async with opened() as (s, peer):
         raw = "naïve café → ok\n".encode()
