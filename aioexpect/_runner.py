@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import select
 import signal
 import threading
 from collections.abc import Callable, Coroutine, Iterator
+from types import FrameType
 from typing import Any, TypeVar
 
 __all__ = ["Terminated", "in_background", "loop_factory", "run", "terminations"]
@@ -67,31 +70,64 @@ def terminations() -> Iterator[None]:
     CI runner or a closed terminal send) cancel the current task, as Ctrl-C
     does under ``run()``: the program closes what it opened and says what
     it finished, where the default action would end it at once, silent.
-    The cancellation, once out of the block, is ``Terminated`` (one that
-    came from elsewhere too stays a cancellation).  A second signal does
-    not cut the closing short; one ignored when the block starts (``nohup``)
-    stays ignored; off the main thread nothing is installed."""
+    The cancellation, once out of the block, is ``Terminated``, as is a
+    signal that came while the block's last synchronous work ran (one
+    cancellation that came from elsewhere stays one).  A second signal, or
+    one that comes while standard output or error is full (the loop's
+    thread blocked writing to a pipe nobody reads), ends the process at
+    once, as the default action does.  A signal ignored when the block
+    starts (``nohup``) stays ignored; off the main thread nothing is
+    installed."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     received: list[int] = []
+    cancelled: list[int] = []
     installed: list[int] = []
+    inside = True
 
-    def on_signal(signum: int) -> None:
-        received.append(signum)
-        if len(received) == 1 and task is not None:
+    def on_signal(signum: int) -> None:  # by the loop, once it can act
+        if not received:  # (on_delivery has run before, but in case)
+            received.append(signum)
+        if inside and not cancelled and task is not None:
+            cancelled.append(signum)
             task.cancel()
+
+    def on_delivery(signum: int, frame: FrameType | None) -> None:
+        # Python runs this in the main thread at the next bytecode, even
+        # inside a blocked write() (interrupted, then restarted: PEP 475),
+        # where the loop, whose callback does the rest, cannot act.
+        received.append(signum)
+        if len(received) > 1 or _output_full():
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
 
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGHUP):
             if signal.getsignal(signum) == signal.SIG_DFL:
+                # The loop's handler: its wake-up descriptor leaves no
+                # window where a signal waits for the next event; then
+                # ours in place of its no-op, with EINTR back on.
                 loop.add_signal_handler(signum, on_signal, signum)
+                signal.signal(signum, on_delivery)
                 installed.append(signum)
     try:
         yield
     except asyncio.CancelledError:
-        if not received or task is None or task.uncancel():
+        if not cancelled or task is None or task.uncancel():
             raise
-        raise Terminated(received[0]) from None
     finally:
-        for number in installed:  # (back to the default action)
-            loop.remove_signal_handler(number)
+        inside = False
+        for number in installed:  # (back to the default action, a signal
+            loop.remove_signal_handler(number)  # pending handled before)
+    if received:
+        raise Terminated(received[0])
+
+
+def _output_full() -> bool:
+    """Whether a write to descriptor 1 or 2 (standard output, error) would
+    block: a pipe whose reader stopped reading, a terminal stopped (^S).
+    One closed or broken is not full: a write to it fails at once."""
+    poller = select.poll()
+    for fd in (1, 2):
+        poller.register(fd, select.POLLOUT)
+    return len(poller.poll(0)) < 2

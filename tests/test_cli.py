@@ -16,7 +16,7 @@ import struct
 import subprocess
 import sys
 import termios
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,87 @@ async def test_terminations_leave_a_signal_ignored_as_under_nohup_ignored() -> N
         signal.signal(signal.SIGHUP, previous)
     assert ended.value.signum == signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+async def test_terminations_a_signal_during_the_last_synchronous_work_ends_the_block() -> None:
+    """A SIGTERM that came while the block's last synchronous work ran (the
+    printing of the results) was lost: no await took the cancellation, and
+    the CLI went on to exit 0.  The block now ends with ``Terminated``, and
+    the loop's callback, run after it, cancels nothing."""
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        pytest.skip("SIGTERM is handled by the test runner")
+    with pytest.raises(Terminated) as ended, terminations():
+        await asyncio.sleep(0)
+        os.kill(os.getpid(), signal.SIGTERM)  # (delivered before kill() returns)
+    assert ended.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    for _ in range(3):
+        await asyncio.sleep(0)  # (a cancellation would be raised here)
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+
+
+def _full(fd: int) -> bool:
+    """Whether a write to the pipe end ``fd`` would block (nobody reads it)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return not poller.poll(0)
+
+
+@contextlib.contextmanager
+def _unread_pipe() -> Iterator[int]:
+    """The write end of a pipe nobody reads: standard output that fills up."""
+    r, w = os.pipe()
+    try:
+        yield w
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+@pytest.mark.loop("asyncio")  # (the CLI's loop is its own)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+async def test_exec_blocked_on_a_full_stdout_ends_at_the_signal(signum: int) -> None:
+    """The loop's signal handler acts only when the loop polls; with the CLI
+    blocked writing to a pipe nobody reads (the write restarted after the
+    signal), SIGTERM and SIGHUP were swallowed, and it ran on until SIGKILL.
+    It now ends at once, as the default action ends it."""
+    with _unread_pipe() as stdout:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "aioexpect", "exec", "spawn:sh", "-c", "seq 1 60000",
+            stdout=stdout, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+        _, err = await interrupted(proc, wait_until(lambda: _full(stdout), "stdout full"), signum)
+    assert proc.returncode == -signum, err
+
+
+@pytest.mark.loop("asyncio")  # (the CLI's loop is its own)
+async def test_exec_a_second_sigterm_ends_the_closing_at_once(tmp_path: Path) -> None:
+    """The first SIGTERM closes the sessions, then prints the hosts that
+    finished; to a pipe nobody reads, that printing blocks, and the second
+    SIGTERM was swallowed as the first would have been: the CLI never
+    ended.  The second one now ends it at once (as a second Ctrl-C does)."""
+    pidfile = tmp_path / "shell.pid"
+    waiting = f"spawn:sh -c 'echo $$ > {pidfile}; read never'"
+    with _unread_pipe() as stdout:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "aioexpect", "exec", "--json", "--concurrency", "1",
+            "spawn:sh", waiting, "-c", "seq 1 60000",
+            stdout=stdout, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+
+        async def closing_blocked() -> None:  # the JSON (over 64 KiB) comes at the end
+            await wait_until(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), "2nd")
+            assert not _full(stdout)
+            proc.send_signal(signal.SIGTERM)
+            await wait_until(lambda: _full(stdout), "the JSON fills stdout")
+
+        _, err = await interrupted(proc, closing_blocked(), signal.SIGTERM)
+    assert proc.returncode == -signal.SIGTERM, err
+    with pytest.raises(ProcessLookupError):  # closed by the first SIGTERM
+        os.kill(int(pidfile.read_text()), 0)
 
 
 async def test_exec_text_interrupted_shows_the_hosts_that_finished(tmp_path: Path) -> None:
