@@ -497,7 +497,9 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     Sessions still open when it ends are closed.
     """
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
-    if _is_terminal(sys.stdin):  # (from a pipe, as for python3 -i < script: nothing dropped)
+    # From a pipe, as for python3 -i < script, nothing is dropped; nor need
+    # it be when aioconsole reads only when asked (stdout a file: a thread).
+    if _is_terminal(sys.stdin) and isinstance(reader, asyncio.StreamReader):
         reader = TerminalInput(reader)
     console = Console(
         reader,
@@ -535,8 +537,6 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         finally:
             for signum in ENDING_SIGNALS:
                 loop.remove_signal_handler(signum)
-            if isinstance(reader, TerminalInput):
-                await reader.close()
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -8,7 +8,8 @@ Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
 that while a statement runs, Ctrl-C interrupts it and a client that is gone
 cancels it; typed-ahead lines wait, in order, for the next prompt, but with
 a terminal an interrupt drops them, as a terminal's Ctrl-C does (and so
-does the local console's, whose terminal input is read ahead the same way).
+does the local console's, from what aioconsole's reader took out of its
+terminal).
 """
 
 from __future__ import annotations
@@ -270,52 +271,51 @@ class SSHInput:
 
 
 class TerminalInput:
-    """The local console's input from its terminal (aioconsole's reader,
-    which takes it as it comes) through a read-ahead of ours, so that an
-    interrupt drops what was typed ahead of the statement it ends: a
-    terminal's Ctrl-C flushes its input, but those lines had left it for
-    the reader already, and ran after the ``KeyboardInterrupt``."""
+    """The local console's input from its terminal: aioconsole's standard
+    input reader, which ``aioconsole.ainput()`` in a statement reads too, so
+    nothing here reads ahead of it.  That reader takes lines out of the
+    terminal as they come: an interrupt drops what it holds, the lines typed
+    ahead of the statement it ends, as a terminal's Ctrl-C flushes its input
+    (they had left it, and ran after the ``KeyboardInterrupt``).  A terminal
+    that fails (EIO) is the end of input."""
 
     def __init__(self, reader: Any) -> None:
         self._reader = reader
-        self._queue = _ReadAhead()
-        self._pump = asyncio.get_running_loop().create_task(
-            self._read_ahead(), name="aioexpect-console-input"
-        )
 
     def drop_typed_ahead(self) -> None:
-        """What waits here goes (the terminal flushes what it still holds).
-        A line the reader took before the Ctrl-C is here by then: the read
-        that took it woke this read-ahead before the signal's handler ran
-        (unless ``READ_AHEAD`` bytes were waiting already)."""
-        self._queue.drop()
+        """What the reader holds goes (the terminal flushes what it still
+        holds; an end of input that came stays).  A line it took before the
+        Ctrl-C is in it by then: the loop reads the terminal as soon as a
+        line is there, and the signal's handler runs later."""
+        while self._take_held():
+            pass
+
+    def _take_held(self) -> bool:
+        """Whether something held was taken, without waiting: the reader's
+        ``read()`` returns at its first step when it holds something, and
+        where it would wait instead it is closed there, having taken nothing
+        (an asyncio StreamReader has no other public way)."""
+        step = self._reader.read(READ_AHEAD)  # (any size: taken until none is left)
+        try:
+            step.send(None)
+        except StopIteration as taken:
+            return bool(taken.value)  # (b"": the end of input)
+        except (RuntimeError, OSError):  # a statement's ainput() waits: none held; or EIO
+            return False
+        step.close()
+        return False
 
     async def readline(self) -> bytes:
-        line = bytearray()
-        while not line.endswith(b"\n"):
-            item = await self._queue.next(line=True)
-            if not item:
-                break
-            line += item
-        return bytes(line)
+        try:
+            return bytes(await self._reader.readline())
+        except OSError:  # the terminal is gone (EIO): the end, not a traceback
+            return b""
 
     async def read(self, n: int = -1) -> bytes:
-        return bytes(await self._queue.next(limit=None if n < 0 else n))
-
-    async def close(self) -> None:
-        self._pump.cancel()
-        await asyncio.wait([self._pump])  # (a cancellation of close() itself propagates)
-
-    async def _read_ahead(self) -> None:
-        while True:
-            await self._queue.room.wait()
-            try:
-                data = await self._reader.read(READ_AHEAD)
-            except OSError:  # the terminal is gone (EIO): the end, not a console waiting
-                data = b""
-            self._queue.put(data)
-            if not data:
-                return
+        try:
+            return bytes(await self._reader.read(n))
+        except OSError:
+            return b""
 
 
 class SSHOutput:

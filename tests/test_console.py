@@ -163,6 +163,28 @@ async def test_local_console_ctrl_c_drops_a_line_typed_ahead() -> None:
         assert await c.wait() == 0
 
 
+async def test_local_console_statement_reads_a_line_with_aioconsoles_ainput() -> None:
+    # The console's read-ahead kept a read pending on aioconsole's standard
+    # input reader, the one aioconsole.ainput() reads: the statement failed
+    # (RuntimeError: readuntil() called while another coroutine is already
+    # waiting), and the line meant for it then ran as a statement.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import aioconsole")
+        await c.sendline("x = await aioconsole.ainput('name? ')")
+        await c.expect_exact("name? ")
+        await c.sendline("hello")
+        assert "Error" not in (await c.expect_exact(">>> ")).before
+        assert await evaluate(c, "x") == "'hello'\r\n"
+        await c.sendline("y = await ainput('again? ')")  # the console's own
+        await c.expect_exact("again? ")
+        await c.sendline("there")
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "y") == "'there'\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
 @pytest.mark.parametrize("how", ["SIGHUP", "SIGTERM", "SIGTERM twice", "SIGINT with SIGTERM"])
 async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> None:
     # A child that ignores SIGHUP outlived a console whose terminal closed;
