@@ -162,11 +162,17 @@ _REGISTRY: dict[str, Driver] = {}
 
 
 def register(driver: Driver) -> Driver:
-    """Add (or replace) a driver under its name; returns it."""
+    """Add (or replace) a driver under its name; returns it.
+
+    A replacement counts as registered last, as a new driver does: it wins
+    the guessing ties the one it replaces lost, and ``names()`` lists it last.
+    """
     if not isinstance(driver, Driver):
         raise TypeError(f"register() needs a Driver, not {type(driver).__name__}")
     if driver.name == "auto":
         raise ValueError('"auto" is not a driver name: driver="auto" means guess the driver')
+    # (a dict keeps a replaced key's slot: taken out first, it goes to the end)
+    _REGISTRY.pop(driver.name, None)
     _REGISTRY[driver.name] = driver
     return driver
 

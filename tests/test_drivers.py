@@ -114,6 +114,18 @@ def test_register_adds_and_replaces(registry: None) -> None:
     assert "auto" not in drivers.names()
 
 
+def test_a_replaced_driver_counts_as_registered_last(registry: None) -> None:
+    # A dict keeps a replaced key's slot: the user's own ios stayed second,
+    # behind a driver registered after the shipped ios, and lost the tie the
+    # docs say the driver registered last wins.
+    drivers.register(Driver("acme", guess_patterns=[r"\bACME\b"]))
+    text = "Welcome to ACME core\r\nsw1# "
+    assert drivers.guess(text) == drivers.get("acme")  # (a tie with ios's prompt shape)
+    mine = drivers.register(drivers.get("ios").replace(guess_patterns=[r"\bACME core\b"]))
+    assert drivers.names()[-2:] == ["acme", "ios"]
+    assert drivers.guess(text) is mine  # a tie again: ios was registered last
+
+
 # -- guessing ----------------------------------------------------------------------------
 
 GUESSES = [
