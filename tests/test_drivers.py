@@ -144,6 +144,9 @@ GUESSES = [
     ("Linux web1 6.1.0-18-amd64 #1 SMP Debian\r\nLast login: Mon\r\nuser@web1:~$ ", "shell"),
     ("[root@db1 ~]# ", "shell"),
     ("bash-5.2$ ", "shell"),
+    # "Last login:" is no evidence (Linux-based network OSes print it too):
+    # the prompt's shape is (Arista EOS over SSH).
+    ("Last login: Wed Apr  5 14:44:15 2017 from 10.0.0.5\r\nleaf1>", "ios"),
 ]
 
 
@@ -165,6 +168,7 @@ def test_a_junos_context_line_is_evidence(role: str) -> None:
 
 def test_guess_finds_nothing_in_plain_text() -> None:
     assert drivers.guess("hello world\r\n") is None
+    assert drivers.guess("Last login: Mon Jan  1 10:00:00 2024 from 10.0.0.5\r\n") is None
 
 
 def test_guess_prefers_more_evidence_then_the_latest_driver(registry: None) -> None:
@@ -265,6 +269,31 @@ async def test_auto_guess_then_init_commands_of_the_guessed_driver() -> None:
         await s.execute("show version")
         assert s.driver.name == "nxos"
         assert seen == ["terminal length 0", "terminal width 511"]
+
+
+async def test_auto_behind_only_a_last_login_line_takes_a_cisco_prompt_for_one() -> None:
+    # Arista EOS over SSH says "Last login: ..." and "leaf1>": the line
+    # counted for shell, which won the tie with ios's prompt shape; then
+    # "% Invalid input" was no CommandError and a paged command timed out
+    # at " --More-- " (a shell's pagers are not answered).
+    lines = "".join(f"Et{i}  connected  1  full  10G\n" for i in range(40))
+    device = VirtualDevice(
+        "leaf1",
+        prompt="leaf1>",
+        banner="Last login: Wed Apr  5 14:44:15 2017 from 10.0.0.5",
+        page_length=20,
+        commands={"show interfaces status": lines},
+    )
+    async with (
+        serve_ssh(device) as server,
+        aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, driver="auto", timeout=10
+        ) as s,
+    ):
+        with pytest.raises(CommandError, match="Invalid input"):
+            await s.execute("show nonsense")
+        assert s.driver.name == "ios"
+        assert await s.execute("show interfaces status") == lines
 
 
 async def test_failing_init_commands_only_warn(caplog: pytest.LogCaptureFixture) -> None:

@@ -197,7 +197,8 @@ SHELL = _driver(
         rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
         r"\[[\w.\-]+@[\w.\-]+ [^\]\r\n]*\][$#]",
         r"\bbash-\d+\.\d+[$#]",
-        r"^Last login: ",
+        # (not "Last login:": every Linux-based network OS prints it too,
+        # Arista EOS over SSH, say, before its "leaf1>")
         r"\b(?:GNU/Linux|Ubuntu|Debian|CentOS|Red Hat|Fedora|FreeBSD|OpenBSD|Darwin)\b",
     ),
     description="POSIX shells: bash, dash, zsh, ksh",
