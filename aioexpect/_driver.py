@@ -193,17 +193,27 @@ def registered() -> tuple[Driver, ...]:
     return tuple(_REGISTRY.values())
 
 
-def guess(text: str) -> Driver | None:
+def guess(text: str, *, prompt: str | None = None) -> Driver | None:
     """The registered driver whose ``guess_patterns`` best explain ``text``.
 
     The score is the number of a driver's guess patterns found in ``text``;
     the highest score wins, ties go to the driver registered last (so your
     own drivers win ties with the shipped ones).  ``None`` when no pattern
     of any driver matches.
+
+    ``prompt``: the prompt that ended ``text`` (as one row).  Given, only
+    drivers with a prompt pattern that finds it are candidates: a driver
+    that does not know the prompt the device shows would wait for it in
+    vain after every command (and type its init commands into whatever
+    shows it), whatever the banner says.  ``None`` when no candidate scores.
     """
+    if prompt is not None and not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str or None, not {type(prompt).__name__}")
     best: Driver | None = None
     best_score = 0
     for driver in _REGISTRY.values():
+        if prompt is not None and not any(p.search(prompt) for p in driver.prompt_patterns):
+            continue
         score = driver.guess_score(text)
         if score and score >= best_score:
             best, best_score = driver, score

@@ -101,7 +101,7 @@ async def login(
         if seen or any(sent.values()):
             owe(session)
         raise
-    guess_driver(session, "".join(seen))
+    guess_driver(session, "".join(seen), m.after)
     state.synced = True
     await run_init(session, state, deadline)
     return m

@@ -61,7 +61,7 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
     require_prompts(session)
     before, m, _ = await read_to_prompt(session, Deadline(timeout))
-    guess_driver(session, before + m.after)
+    guess_driver(session, before + m.after, m.after)
     state_of(session).synced = True
     return with_before(m, before)
 
@@ -210,7 +210,7 @@ async def _sync(
         if state.moved and command is not None and output:
             # The rest of an answer that ended early (see ``_stale``), come whole.
             report_dropped(session, command, text, "buffered before it")
-        guess_driver(session, text)
+        guess_driver(session, text, state.prompt_text)  # (the last prompt read)
         state.synced, state.late, state.redraw_due = True, False, False
         return
     if state.synced:
@@ -223,7 +223,8 @@ async def _sync(
         text = before + m.after
         if late is not None:
             text = await late_answer(session, state, late, (before, m), shown, deadline)
-    guess_driver(session, text)  # the caller consumed the first prompt: no evidence left
+    # (text empty: the caller consumed the first prompt, no evidence left)
+    guess_driver(session, text, state.prompt_text if text else None)
     state.synced, state.late, state.owed = True, False, None
 
 

@@ -339,11 +339,18 @@ def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:
     return list(out.values())
 
 
-def guess_driver(session: Session, text: str) -> None:
-    """Settle ``driver="auto"`` from the text read up to the first prompt."""
+def guess_driver(session: Session, text: str, prompt: str | None) -> None:
+    """Settle ``driver="auto"`` from the text read up to the first prompt,
+    ``prompt`` (as received; ``None``: unknown): only a driver that knows
+    that prompt may be chosen.  A prompt of ``set_prompt``'s, which no
+    driver need know, leaves the banner alone to decide."""
     if not auto_driver(session):
         return
-    found = _driver.guess(strip_ansi(text))
+    if prompt is not None and session._prompt_override is None:
+        prompt = unwrap(prompt, _columns(session))  # (as a pattern finds it: one row)
+    else:
+        prompt = None
+    found = _driver.guess(strip_ansi(text), prompt=prompt)
     session.driver = found if found is not None else session.driver
     session.log.debug("driver=auto: using %s", session.driver.name)
 

@@ -3,6 +3,7 @@ commands, pagers and error patterns, over emulated devices on 127.0.0.1."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -177,6 +178,44 @@ def test_guess_prefers_more_evidence_then_the_latest_driver(registry: None) -> N
     drivers.register(Driver("late", guess_patterns=["router1#"]))
     assert drivers.guess("router1#") == drivers.get("late")  # tie: the latest wins
     assert drivers.guess("Cisco IOS Software\r\nrouter1#") == drivers.get("ios")
+
+
+def test_guess_with_the_prompt_seen_takes_only_drivers_that_know_it() -> None:
+    # Arista's bash says "Arista Networks EOS shell": eos won on the banner
+    # alone, though none of its prompt patterns knows a bash prompt.
+    text = "Arista Networks EOS shell\r\n[admin@switch ~]$ "
+    assert drivers.guess(text) == drivers.get("eos")  # (the banner alone, as before)
+    assert drivers.guess(text, prompt="[admin@switch ~]$ ") == drivers.get("shell")
+    text = "Arista Networks EOS shell\r\n\r\nleaf1>"
+    assert drivers.guess(text, prompt="leaf1>") == drivers.get("eos")
+    # The drivers that know the prompt have no evidence: None (generic).
+    assert drivers.guess("Arista Networks EOS\r\n$ ", prompt="$ ") is None
+    assert drivers.guess("Huawei VRP\r\nuser@host:~$ ", prompt="user@host:~$ ") == (
+        drivers.get("shell")
+    )
+    with pytest.raises(TypeError, match="prompt must be a str"):
+        drivers.guess(text, prompt=b"leaf1>")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("first", ["expect_prompt", "execute"])
+async def test_auto_picks_a_driver_that_knows_the_prompt_seen_on_a_real_bash(first: str) -> None:
+    # eos was chosen for its banner, though it does not know the prompt:
+    # its init commands were typed into bash ("terminal: command not
+    # found", not even warned about) and a shell error was no CommandError.
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": "/tmp"}
+    start = "echo 'Arista Networks EOS shell'; echo; PS1='[admin@vm tmp]$ ' exec bash --norc"
+    log = io.StringIO()
+    async with aioexpect.spawn(
+        "bash", ["-c", start], env=env, driver="auto", timeout=10, logfile=log
+    ) as s:
+        if first == "expect_prompt":
+            m = await s.expect_prompt()
+            assert m.after == "[admin@vm tmp]$ " and "Arista Networks EOS shell" in m.before
+        assert await s.execute("echo hi") == "hi\n"
+        assert s.driver.name == "shell"
+        with pytest.raises(CommandError, match="nosuchcommand_x"):
+            await s.execute("nosuchcommand_x")
+    assert "terminal" not in log.getvalue()
 
 
 async def test_auto_switches_the_session_driver_at_the_first_prompt() -> None:

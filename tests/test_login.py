@@ -282,6 +282,22 @@ async def test_linux_style_dialog() -> None:
         assert s.driver.name == "shell"
 
 
+async def test_auto_after_a_login_takes_only_a_driver_that_knows_the_prompt() -> None:
+    # The banner names Arista EOS, the prompt is bash's: eos was chosen, its
+    # init commands typed into bash, and login() timed out waiting for the
+    # prompt it does not know after "terminal length 0".
+    script = [
+        ("login: ", "line"),
+        ("Password: ", "line"),
+        ("\r\nArista Networks EOS shell\r\n[admin@switch ~]$ ", ""),
+    ]
+    async with dialog(script, driver="auto") as (s, got):
+        m = await s.login("admin", "pw")
+        assert m.after == "[admin@switch ~]$ "
+        assert s.driver.name == "shell"
+        assert got == ["admin", "pw"]  # (no init commands)
+
+
 async def test_press_return_is_answered() -> None:
     script = [
         ("\r\nPress RETURN to get started.\r\n", "line"),

@@ -4,7 +4,8 @@ A :class:`Driver` says what a kind of device looks like (prompt, errors, login
 dialog, pager, commands to run first).  Shipped: ``generic`` (the default),
 ``shell``, ``ios``, ``iosxr``, ``nxos``, ``eos``, ``junos`` and ``vrp``.
 ``register()`` adds your own, ``get()`` looks one up, ``guess()`` picks the
-one whose guess patterns best explain a banner and prompt (``driver="auto"``).
+one whose guess patterns best explain a banner and prompt, among those that
+know the prompt (``driver="auto"``).
 """
 
 from __future__ import annotations
