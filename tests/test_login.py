@@ -310,6 +310,31 @@ async def test_press_return_is_answered() -> None:
         assert got == ["", "admin", "pw"]
 
 
+@pytest.mark.parametrize(
+    ("user_question", "password_question"),
+    [
+        ("Username: ", "Password: "),
+        ("USERNAME: ", "PASSWORD: "),
+        ("LOGIN: ", "Password: "),
+        ("User Name : ", "password: "),
+        ("Login Name: ", "Passwd: "),
+        ("Enter username: ", "Enter password: "),
+        ("Username (admin): ", "PASSWD: "),
+        ("User ID: ", "Passcode: "),
+    ],
+)
+async def test_questions_in_any_case_named_or_with_a_default_are_answered(
+    user_question: str, password_question: str
+) -> None:
+    # All capitals (USERNAME:, LOGIN:), "Login Name:", a default offered in
+    # parentheses and "Passwd:" were no question: login() waited out its
+    # time-out, though "PASSWORD:" was one.
+    script = [(user_question, "line"), (password_question, "line"), ("\r\nr1#", "")]
+    async with dialog(script, timeout=30) as (s, got):
+        assert (await s.login("admin", "pw", timeout=3)).after == "r1#"
+        assert got == ["admin", "pw"]
+
+
 async def test_a_question_stops_the_login_at_once() -> None:
     script = [
         ("Username: ", "line"),

@@ -194,11 +194,25 @@ QUESTIONS = [
     ("login", "\r\nweb1 \x1b[32mlogin\x1b[0m: "),
     ("login", "\x1b[32mUsername\x1b[0m \x1b[1m: "),
     ("login", "\x1b[1mlogin as\x1b[m: "),
+    # Any case, the username's and the password's alike; a default offered.
+    ("login", "USERNAME: "),
+    ("login", "LOGIN: "),
+    ("login", "User Name : "),
+    ("login", "Login Name: "),
+    ("login", "Username (admin): "),
+    ("password", "PASSWORD: "),
+    ("password", "Passwd: "),
+    ("password", "\x1b[1mPASSWD\x1b[0m: "),
 ]
 NOT_QUESTIONS = [
     "\x1b[1mPassword\x1b[0m: changed\r\n",
     "Last \x1b[1mlogin\x1b[0m: Mon Jan  1 00:00:00 2024\r\n",
+    "LAST LOGIN: Mon Jan  1 00:00:00 2024\r\n",
+    "Username (admin): alice\r\n",
+    "USERS: ",
+    "superuser: ",
     "\x1b[1mPasswords\x1b[0m: ",
+    "\x1b[1mPASSWDS\x1b[0m: ",
     "\x1b[1mPass\x1b[0mword: ",  # (a colour inside the word: not taken, nor named)
 ]
 

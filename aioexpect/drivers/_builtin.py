@@ -142,13 +142,14 @@ _WORD = r"(?:\b|(?<=[0-9;\[]m))"
 #: (``\x1b[1mPassword\x1b[0m: ``), before or after a space.
 _Q = rf"(?:{_CSI}){{0,2}}"
 _COLON = rf" ?{_Q}:"
-LOGIN = (
-    rf"{_WORD}(?:[Uu]ser ?[Nn]ame|[Ll]ogin|[Uu]ser(?: ?[Ii][Dd])?){_Q}(?: as)?{_COLON} ?{_END}",
-)
-PASSWORD = (
-    rf"{_WORD}(?:[Pp]ass(?:word|code|phrase)|PASSWORD){_Q}(?: for [^\r\n:]{{1,64}})?"
-    rf"{_COLON} ?{_END}",
-)
+#: The questions' words, in any case (``Username``, ``USERNAME``, ``LOGIN``),
+#: the username's and the password's alike.
+_USER_WORD = r"(?i:(?:user|login)(?: ?(?:name|id))?)"
+_PASSWORD_WORD = r"(?i:pass(?:word|wd|code|phrase))"
+#: A default offered in parentheses: ``Username (admin): ``.
+_DEFAULT = r"(?: \([^()\r\n\x1b]{1,32}\))?"
+LOGIN = (rf"{_WORD}{_USER_WORD}{_Q}(?: as)?{_DEFAULT}{_COLON} ?{_END}",)
+PASSWORD = (rf"{_WORD}{_PASSWORD_WORD}{_Q}(?: for [^\r\n:]{{1,64}})?{_COLON} ?{_END}",)
 LOGIN_FAILURE = (
     r"Login incorrect",
     r"% ?(?:Login invalid|Authentication failed|Access denied|Bad (?:passwords?|secrets?))",
