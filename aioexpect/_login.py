@@ -2,7 +2,8 @@
 credentials): answer username and password questions until the first prompt.
 
 Rule: credentials are sent only when asked for, each once; a failure message
-after sending, or a question it cannot answer, raises ``AuthenticationError``
+after sending, the end of the connection after the password (before any
+prompt), or a question it cannot answer, raises ``AuthenticationError``
 at once (with the last characters received, redacted); so does a second
 request, once nothing has followed it for ``QUESTION_WAIT`` (output may
 pause at ``Last login: ``) but what may end a question (its space, a colour
@@ -146,11 +147,8 @@ async def _dialog(
                     session, patterns, deadline, what, earlier, since, doubt_end
                 )
         except (ExpectTimeout, ExpectEOF) as exc:
-            if doubted is None:
-                raise
-            # Asked again, then output, but no prompt: the rejection it looked like.
-            evidence = evidence_of(session, "".join(seen) + exc.before)
-            raise AuthenticationError(f"{doubted}, then no prompt came: {evidence}") from None
+            _check_no_prompt(session, exc, "".join(seen), sent, doubted)
+            raise
         seen.append(m.before + m.after)
         kind = kinds[m.index]
         held = kind == "question"  # (left buffered from its line's start: see _QUESTION_LINE)
@@ -184,6 +182,30 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
+
+
+def _check_no_prompt(
+    session: Session,
+    exc: ExpectTimeout | ExpectEOF,
+    seen: str,
+    sent: dict[str, int],
+    doubted: str | None,
+) -> None:
+    """Raise ``AuthenticationError`` if the dialog's end without a prompt
+    (``exc``, after ``seen``) is a rejection; the time-out or end of file
+    it is otherwise."""
+    evidence = evidence_of(session, seen + exc.before)
+    if doubted is not None:
+        # Asked again, then output, but no prompt: the rejection it looked like.
+        raise AuthenticationError(f"{doubted}, then no prompt came: {evidence}") from None
+    if isinstance(exc, ExpectEOF) and sent["password"]:
+        # A peer that hangs up without a word (a terminal server, PAM with
+        # no message) says no so: the error a caller handles for rejected
+        # credentials, not an end of file.
+        raise AuthenticationError(
+            "the peer ended the connection after the password, before any prompt"
+            f" (rejected credentials, or a lost connection); last characters received: {evidence}"
+        ) from exc
 
 
 def _rejects(session: Session, failures: list[re.Pattern[str]]) -> bool:

@@ -238,7 +238,8 @@ def connect_telnet(
 
     A login that does not reach a prompt (a time-out, the peer closing) is
     a ``ConnectError`` naming host and port, caused by the ``ExpectError``;
-    rejected credentials are an ``AuthenticationError``.
+    rejected credentials are an ``AuthenticationError`` (so is the peer
+    closing after the password, before any prompt).
 
     Telnet is cleartext: use it on trusted networks and test benches only.
     """

@@ -96,6 +96,26 @@ async def test_a_telnet_login_that_never_reaches_a_prompt_is_a_connect_error() -
             assert "s3cret-Pw" not in str(info.value)
 
 
+async def test_a_telnet_peer_that_hangs_up_after_the_password_rejected_it() -> None:
+    # A terminal server that drops the line at a wrong password, saying
+    # nothing: a ConnectError "did not reach a prompt", caused by ExpectEOF.
+    async def drops(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for question in (b"Username: ", b"Password: "):
+            writer.write(question)
+            await reader.readline()
+
+    async with serve(drops) as port:
+        opener = aioexpect.connect(f"telnet://admin:s3cret-Pw@127.0.0.1:{port}", timeout=5)
+        with pytest.raises(AuthenticationError) as info:
+            await opener
+        assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+        message = str(info.value)
+        assert f"telnet login to 127.0.0.1:{port} failed: the peer ended" in message
+        assert "after the password" in message and "s3cret-Pw" not in message
+        assert isinstance(info.value.__cause__, AuthenticationError)
+        assert isinstance(info.value.__cause__.__cause__, aioexpect.ExpectEOF)
+
+
 async def test_missing_credentials_are_reported() -> None:
     async with serve_telnet(device()) as server:
         async with aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10) as s:
@@ -694,6 +714,29 @@ async def test_a_hang_up_in_the_dialog_shows_what_the_dialog_said() -> None:
         with pytest.raises(aioexpect.ExpectEOF) as info:
             await login
         assert str(info.value).endswith(r"last characters received: '\r\nUsername: '")
+
+
+async def test_a_hang_up_right_after_the_password_is_a_rejection() -> None:
+    # A peer that ends the connection at a wrong password without a word (a
+    # terminal server, PAM with no message): ExpectEOF, not the error a
+    # caller handles for rejected credentials.
+    ours, peer = memory_pair()
+    async with Session(ours, timeout=5) as s:
+        await peer.write(b"Username: ")
+        login = asyncio.ensure_future(s.login("admin", "pw-SeCrEt"))
+        assert await peer.read() == b"admin\n"
+        await peer.write(b"Password: ")
+        assert await peer.read() == b"pw-SeCrEt\n"
+        await peer.write(b"\r\n")
+        await peer.close()
+        with pytest.raises(AuthenticationError) as info:
+            await login
+        message = str(info.value)
+        assert message.startswith("the peer ended the connection after the password")
+        assert "(rejected credentials, or a lost connection)" in message
+        assert message.endswith(r"last characters received: 'Username: Password: \r\n'")
+        assert "pw-SeCrEt" not in message
+        assert isinstance(info.value.__cause__, aioexpect.ExpectEOF)
 
 
 async def test_an_init_command_without_a_prompt_after_it_is_named() -> None:
