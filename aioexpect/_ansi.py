@@ -1,7 +1,8 @@
 """ANSI/VT100 control sequences: stripping, whole or incrementally.
 
 ``AnsiStripper`` holds back an escape sequence that is cut at the end of a
-chunk, so a sequence split across chunks is still removed.
+chunk, so that for any chunking its output is ``strip_ansi`` of the whole
+stream (a cut sequence longer than ``MAX_HOLD`` aside).
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ def strip_ansi(text: Any) -> Any:
 
 
 class AnsiStripper:
-    """Strips control sequences from a stream of chunks."""
+    """Strips control sequences from a stream of chunks.
+
+    What is held back is the earliest start of a sequence that the end of
+    the chunk cuts, not the last ESC: an OSC or DCS cut right after its
+    terminator's ESC has two, and holding only that ESC let the sequence's
+    body through and stripped its ``ESC \\`` alone.  A cut sequence never
+    contains a complete one, so the earliest is where ``strip_ansi`` of the
+    whole stream would next look.
+    """
 
     __slots__ = ("_empty", "_held")
 
@@ -49,13 +58,15 @@ class AnsiStripper:
             chunk = self._held + chunk
             self._held = None
         seq, partial = _BYTES if isinstance(chunk, bytes) else _TEXT
-        escape = b"\x1b" if isinstance(chunk, bytes) else "\x1b"
-        last = chunk.rfind(escape, max(0, len(chunk) - MAX_HOLD))
-        if last >= 0 and partial.match(chunk, last) and not seq.match(chunk, last):
-            self._held = chunk[last:]
-            chunk = chunk[:last]
+        cut = partial.search(chunk, max(0, len(chunk) - MAX_HOLD))
+        if cut is not None:  # never empty: it starts with ESC (or U+009B)
+            self._held = chunk[cut.start() :]
+            chunk = chunk[: cut.start()]
         return seq.sub(chunk[:0], chunk)
 
     def flush(self) -> Any:
+        """What is held, at the end of the stream: the cut sequence stays,
+        a complete one inside it (an OSC never ended holds an 8-bit CSI) goes,
+        as ``strip_ansi`` of the whole stream does."""
         held, self._held = self._held, None
-        return held or self._empty
+        return strip_ansi(held) if held else self._empty

@@ -118,6 +118,38 @@ def test_ansi_stripper_lets_a_lone_escape_through_at_flush():
     assert stripper.flush() == "\x1b"
 
 
+# One of each kind of sequence, each followed by text, and a lone ESC at the end.
+EVERY_KIND = (
+    "a\x1b[1;31mb"  # CSI
+    "\x1b]0;title\x07c"  # OSC ended by BEL
+    "\x1b]0;user@host: ~\x1b\\$ "  # OSC ended by ST
+    "\x1bP1$r0m\x1b\\d"  # DCS
+    "\x1b_app\x1b\\e\x1bXsos\x1b\\f\x1b^pm\x1b\\g"  # APC, SOS, PM
+    "see \x1b]8;;http://example.com/\x1b\\here\x1b]8;;\x1b\\ ok"  # hyperlink
+    "\x1b(Bh\x1b7i\x9b2Kj\x1b"  # charset, other escape, 8-bit CSI, lone ESC
+)
+
+
+def test_ansi_stripper_gives_strip_ansi_of_the_whole_for_every_cut():
+    # A chunk ending right after an ST's ESC held back only that ESC: the
+    # OSC/DCS before it went out raw and the ESC \ was stripped alone.
+    whole = EVERY_KIND
+    expected = strip_ansi(whole)
+    assert expected == "abc$ defgsee here okhij\x1b"
+    cuts = [(f"cut={i}", [whole[:i], whole[i:]]) for i in range(len(whole) + 1)]
+    for label, chunks in [*cuts, *splits(whole, seeds=range(200))]:
+        stripper = AnsiStripper()
+        out = "".join(stripper.feed(c) for c in chunks) + stripper.flush()
+        assert out == expected, label
+
+
+def test_ansi_stripper_holds_back_what_it_strips_as_a_whole_at_the_end():
+    # An OSC that never ends is text, so an 8-bit CSI inside it is a sequence.
+    stripper = AnsiStripper()
+    assert stripper.feed("x\x1b]0;a\x9b1mb") == "x"
+    assert stripper.flush() == strip_ansi("\x1b]0;a\x9b1mb") == "\x1b]0;ab"
+
+
 def test_redactor_masks_every_secret_longest_first():
     r = Redactor()
     r.add("pass")

@@ -553,6 +553,15 @@ async def test_strip_ansi_option_removes_sequences_split_across_chunks():
         assert m.before == "green "
 
 
+async def test_strip_ansi_title_cut_after_its_terminators_escape_leaves_the_prompt_first():
+    # limit=0: each write waits until the session has read it, one chunk each.
+    async with opened(strip_ansi=True, limit=0, timeout=5) as (s, peer):
+        waiting = asyncio.create_task(s.expect(r"^\$ "))
+        for piece in (b"\x1b]0;user@host: ~\x1b", b"\\$ "):
+            await peer.write(piece)
+        assert (await waiting).before == ""
+
+
 async def test_bad_values_are_plain_errors_and_messages_say_what_was_awaited():
     ours, peer = memory_pair()
     with pytest.raises(TypeError, match="strip_ansi"):
