@@ -12,20 +12,22 @@ from typing import Any
 
 __all__ = ["AnsiStripper", "strip_ansi"]
 
-_SEQ = (
+_ESC_SEQ = (
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (title, hyperlinks)
     r"|[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC
     r"|[()*+][0-~]"  # charset designation
     r"|[ -/]*[0-OQ-WYZ\\`-~])"  # other escapes (not the CSI/OSC/DCS introducers)
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_PARTIAL = (
-    r"(?:\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[()*+]|[ -/]*)?"
-    r"|\x9b[0-?]*[ -/]*)\Z"
-)
-_TEXT = (re.compile(_SEQ), re.compile(_PARTIAL))
-_BYTES = (re.compile(_SEQ.encode()), re.compile(_PARTIAL.encode()))
+#: What an escape sequence cut at the end of a chunk can look like.
+_ESC_PARTIAL = r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[()*+]|[ -/]*)?"
+# The 8-bit CSI is a character, U+009B, in text only: in bytes of unknown
+# encoding 0x9b is far more often part of a UTF-8 character (ě is c4 9b,
+# Л is d0 9b) than a CSI, and taking it for one ate the text after it.
+_C1_SEQ = r"|\x9b[0-?]*[ -/]*[@-~]"
+_C1_PARTIAL = r"|\x9b[0-?]*[ -/]*"
+_TEXT = (re.compile(_ESC_SEQ + _C1_SEQ), re.compile(f"(?:{_ESC_PARTIAL}{_C1_PARTIAL})\\Z"))
+_BYTES = (re.compile(_ESC_SEQ.encode()), re.compile(f"(?:{_ESC_PARTIAL})\\Z".encode()))
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
 

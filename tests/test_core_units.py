@@ -130,16 +130,21 @@ EVERY_KIND = (
 )
 
 
-def test_ansi_stripper_gives_strip_ansi_of_the_whole_for_every_cut():
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_ansi_stripper_gives_strip_ansi_of_the_whole_for_every_cut(kind):
     # A chunk ending right after an ST's ESC held back only that ESC: the
     # OSC/DCS before it went out raw and the ESC \ was stripped alone.
-    whole = EVERY_KIND
+    whole = EVERY_KIND if kind is str else EVERY_KIND.encode()
     expected = strip_ansi(whole)
-    assert expected == "abc$ defgsee here okhij\x1b"
+    visible = "abc$ defgsee here okhij\x1b"
+    if kind is str:
+        assert expected == visible
+    else:  # 0x9b is no CSI in bytes: its character stays (see below)
+        assert expected == visible.replace("j", "\x9b2Kj").encode()
     cuts = [(f"cut={i}", [whole[:i], whole[i:]]) for i in range(len(whole) + 1)]
     for label, chunks in [*cuts, *splits(whole, seeds=range(200))]:
-        stripper = AnsiStripper()
-        out = "".join(stripper.feed(c) for c in chunks) + stripper.flush()
+        stripper = AnsiStripper(whole[:0])
+        out = whole[:0].join(stripper.feed(c) for c in chunks) + stripper.flush()
         assert out == expected, label
 
 
@@ -148,6 +153,21 @@ def test_ansi_stripper_holds_back_what_it_strips_as_a_whole_at_the_end():
     stripper = AnsiStripper()
     assert stripper.feed("x\x1b]0;a\x9b1mb") == "x"
     assert stripper.flush() == strip_ansi("\x1b]0;a\x9b1mb") == "\x1b]0;ab"
+
+
+def test_strip_ansi_in_bytes_keeps_utf8_text_with_0x9b_bytes():
+    # 0x9b in bytes was taken for an 8-bit CSI: "ě" (c4 9b) lost its second
+    # byte and the text up to the next letter in @-~ with it.
+    text = "děkuji, věc, Û:Ûm, Лm, tě12 kB\n".encode()
+    assert b"\x9b" in text
+    coloured = b"\x1b[1m" + text + b"\x1b[0m"
+    assert strip_ansi(coloured) == text
+    for label, chunks in splits(coloured):
+        stripper = AnsiStripper(b"")
+        assert b"".join(stripper.feed(c) for c in chunks) + stripper.flush() == text, label
+    # In text, U+009B is the 8-bit CSI, stripped even when a chunk cuts it.
+    stripper = AnsiStripper()
+    assert stripper.feed("a\x9b3") + stripper.feed("1mb") + stripper.flush() == "ab"
 
 
 def test_redactor_masks_every_secret_longest_first():

@@ -562,6 +562,14 @@ async def test_strip_ansi_title_cut_after_its_terminators_escape_leaves_the_prom
         assert (await waiting).before == ""
 
 
+async def test_strip_ansi_in_a_bytes_session_keeps_utf8_text():
+    text = "děkuji, věc, Лm, tě12 kB\n".encode()  # ě is c4 9b, Л is d0 9b
+    async with opened(strip_ansi=True, encoding=None, timeout=5) as (s, peer):
+        await peer.write(b"\x1b[1m" + text + b"\x1b[0m")
+        await peer.write_eof()
+        assert await s.read_all() == text
+
+
 async def test_bad_values_are_plain_errors_and_messages_say_what_was_awaited():
     ours, peer = memory_pair()
     with pytest.raises(TypeError, match="strip_ansi"):
