@@ -60,7 +60,8 @@ class AnsiStripper:
             chunk = self._held + chunk
             self._held = None
         seq, partial = _BYTES if isinstance(chunk, bytes) else _TEXT
-        cut = partial.search(chunk, max(0, len(chunk) - MAX_HOLD))
+        start = _search_start(chunk, max(0, len(chunk) - MAX_HOLD))
+        cut = None if start < 0 else partial.search(chunk, start)
         if cut is not None:  # never empty: it starts with ESC (or U+009B)
             self._held = chunk[cut.start() :]
             chunk = chunk[: cut.start()]
@@ -72,3 +73,22 @@ class AnsiStripper:
         as ``strip_ansi`` of the whole stream does."""
         held, self._held = self._held, None
         return strip_ansi(held) if held else self._empty
+
+
+def _search_start(chunk: Any, start: int) -> int:
+    """Where a sequence cut at the end of ``chunk`` can start, from
+    ``start`` on (``-1``: nowhere), so that a chunk of plain text is not
+    searched whole.  No cut sequence has an ESC inside but the last
+    character (an OSC's or DCS's ``ESC \\`` cut in two): it starts at the
+    last ESC or at the one before it, or at a U+009B after those in text."""
+    if isinstance(chunk, bytes):
+        last = chunk.rfind(b"\x1b", start)
+        if last < 0:
+            return -1
+        before = chunk.rfind(b"\x1b", start, last)
+    else:
+        last = chunk.rfind("\x1b", start)
+        if last < 0:
+            return chunk.rfind("\x9b", start)
+        before = chunk.rfind("\x1b", start, last)
+    return before if before >= 0 else last
