@@ -108,7 +108,10 @@ class _Scan:
                 return None
             self.resume = r = at  # no match starts before it
         if n - r > STEP and self.reach is not Reach.ANY:
-            r = self._step(buf, regex, r, n)
+            stop = self._step(buf, regex, r, n)
+            if not isinstance(stop, int):
+                return stop
+            r = stop
         ctx = min(r, MARGIN)
         base = r - ctx
         window = buf.tail_from(base)
@@ -132,25 +135,65 @@ class _Scan:
                 return r
         return r + at + 1
 
-    def _step(self, buf: Buffer, regex: re.Pattern[Any], r: int, n: int) -> int:
+    def _step(self, buf: Buffer, regex: re.Pattern[Any], r: int, n: int) -> int | Found | None:
         """Rule out a long stretch of new data in windows of ``STEP``
         characters, where that keeps ruling out (a window of a few pages is
         reused by the allocator; one as long as a wake-up's data may be
-        mapped afresh every time).  Stops before the last window, or at a
-        window that has a match, which then is searched again with all the
-        data after it (a look-ahead may see more there).  Returns where to
-        search from."""
+        mapped afresh every time).  Stops before the last window, and
+        returns where to search from; or at a window that has a match, or
+        that rules nothing out (a long line, or a wide pattern), and returns
+        what ``_widen`` makes of it."""
         while n - r > STEP:
             ctx = min(r, MARGIN)
             base, end = r - ctx, r + STEP
             window = buf.slice(base, end)
-            if regex.search(window, ctx) is not None:
-                break
+            m = regex.search(window, ctx)
+            if m is not None:
+                return self._widen(buf, regex, window, m, ctx, base, n)
             self._advance(end, window, ctx, base)
-            if self.resume <= r:  # a long line, or a wide pattern
-                break
+            if self.resume <= r:
+                return self._widen(buf, regex, window, None, ctx, base, n)
             r = self.resume
         return r
+
+    def _widen(
+        self, buf: Buffer, regex: re.Pattern[Any], window: Any, m: Any, ctx: int, base: int, n: int
+    ) -> Found | None:
+        """The earliest match from ``base + ctx`` on, given the search of a
+        ``window`` of the buffer from ``base`` (not to its end) and its match
+        ``m`` (maybe ``None``): the window doubles until its match is one
+        the data after it cannot change (``_settled``) or it holds the rest
+        of the buffer.  A look-ahead, a greedy repeat or an earlier match
+        may need more than the window, or ``$`` take its end for the
+        buffer's: only a settled match is the whole buffer's too.  So an
+        expect whose match lies early in a large buffer copies and searches
+        a few windows, not all the data after its match."""
+        while m is None or not self._settled(window, m.start()):
+            end = base + 2 * len(window)
+            if end >= n:
+                window = buf.tail_from(base)
+                m = regex.search(window, ctx)
+                break
+            window = buf.slice(base, end)
+            m = regex.search(window, ctx)
+        if m is None:
+            self._advance(n, window, ctx, base)
+            return None
+        return Found(self.index, base + m.start(), base + m.end(), m, base)
+
+    def _settled(self, window: Any, start: int) -> bool:
+        """Whether every try of the regex at ``start`` or before in
+        ``window`` (a stretch that stops short of the buffer's end) looks
+        only at what the window holds, with ``MARGIN`` to spare for the
+        zero-width checks and look-arounds at its end (as ``_advance``
+        assumes): then the data after it changes no match there."""
+        if self.reach is Reach.BOUNDED:
+            return start + self.width + MARGIN <= len(window)
+        # Reach.LINE: a try's newline-free middle begins within ``pre``
+        # characters of it and ends at the first newline after, at the
+        # latest; its suffix is at most ``post`` more.
+        nl: int = window.find(self.newline, start + self.pre)
+        return nl >= 0 and nl + self.post + MARGIN <= len(window)
 
     def _advance(self, n: int, window: Any, ctx: int, base: int) -> None:
         """Move ``resume`` past what the search of ``window`` (offset

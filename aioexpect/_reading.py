@@ -73,7 +73,8 @@ class PeekBuffer(Buffer):
         self.size = real.size
 
     def consume(self, n: int) -> Any:
-        text = self._real.tail_from(self._pos)[:n]
+        # (a slice, not the rest of the buffer cut: each match would copy it)
+        text = self._real.slice(self._pos, self._pos + min(n, self.size))
         self._pos += len(text)
         self.size -= len(text)
         return text

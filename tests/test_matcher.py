@@ -11,6 +11,7 @@ import pytest
 
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher, _prompt_read
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
+from aioexpect._reading import PeekBuffer
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
 
 from .splits import splits
@@ -210,8 +211,15 @@ PROPERTY_PATTERNS = [
 
 @pytest.mark.parametrize(
     "tuning",
-    [{}, {"PREFILTER": 0}, {"STEP": 2, "PREFILTER": 0}, {"STEP": 9}, {"MARGIN": 2}],
-    ids=["default", "prefilter=0", "step=2,prefilter=0", "step=9", "margin=2"],
+    [
+        {},
+        {"PREFILTER": 0},
+        {"STEP": 2, "PREFILTER": 0},
+        {"STEP": 9},
+        {"MARGIN": 2},
+        {"STEP": 4, "MARGIN": 3, "PREFILTER": 0},
+    ],
+    ids=["default", "prefilter=0", "step=2,prefilter=0", "step=9", "margin=2", "step=4,margin=3"],
 )
 @pytest.mark.parametrize("patterns", PROPERTY_PATTERNS, ids=str)
 def test_incremental_search_equals_naive_rescan(patterns, tuning, monkeypatch):
@@ -426,6 +434,77 @@ def test_a_large_arrival_is_searched_in_windows_with_the_same_result(pattern):
         found = searcher.search(buf)
         assert found is not None, (pattern, first)
         assert (found.start, found.end) == expected.span(), (pattern, first)
+
+
+class CountingBuffer(Buffer):
+    """A buffer that counts the characters its copies hand out: what a
+    search copies (and then searches) of it."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.copied = 0
+
+    def tail_from(self, pos: int) -> Any:
+        text = super().tail_from(pos)
+        self.copied += len(text)
+        return text
+
+    def slice(self, pos: int, end: int) -> Any:
+        text = super().slice(pos, end)
+        self.copied += len(text)
+        return text
+
+
+#: Lines after the match: far more than any window.
+FAR = ("x" * 19 + "\n") * (8 << 20 >> 4)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "head"),
+    [
+        (r"\r?\n", "x" * 19),  # one line of many: what expect in a loop reads
+        (r"x+\n", "x" * 19),  # unbounded within its line
+        (r"a(?=[^\n]*!)", "a" + "x" * 40000 + "!"),  # a look-ahead past a window
+        (r"ab|a[^\n]*c", "a" + "y" * 9 + "ab" + "y" * 70000 + "c"),  # a window's match is not it
+        (r"x+", "x" * 100000 + "\n"),  # a greedy match over several windows
+        (r"q\d{0,9}(?!\d)", "q" + "0" * 5 + "!"),
+    ],
+    ids=lambda value: value if len(value) < 20 else f"{value[:10]}...({len(value)})",
+)
+def test_a_match_early_in_a_large_buffer_copies_only_what_decides_it(pattern, head):
+    """An expect in a large buffered output (reading it line by line) finds
+    what a search of all of it finds, copying and searching a few windows
+    around its match, not all the data after it: each expect would cost
+    the size of the buffer, and reading the buffer quadratic time."""
+    text = head + FAR
+    expected = re.search(pattern, text)
+    assert expected is not None
+    for before in ("", "z" * (_matcher.STEP + 100)):  # found at once, or after a window
+        buf = CountingBuffer()
+        buf.append(before)
+        buf.append(text)
+        items = normalize_patterns([pattern, EOF], exact=False, bytes_mode=False, encoding="utf-8")
+        found = Searcher(items).search(buf)
+        assert found is not None
+        span = (found.start - len(before), found.end - len(before))
+        assert span == expected.span(), pattern
+        assert buf.copied <= 4 * (found.end + _matcher.STEP + _matcher.MARGIN), buf.copied
+
+
+def test_a_peeked_match_copies_only_what_it_covers():
+    """``expect_any`` reads its winner's match through a ``PeekBuffer``,
+    consuming nothing: reading it copies the match, not all that follows."""
+    buf = CountingBuffer()
+    buf.append("x" * 19 + "\n" + FAR)
+    items = normalize_patterns([r"\n"], exact=False, bytes_mode=False, encoding="utf-8")
+    searcher = Searcher(items)
+    found = searcher.search(buf)
+    assert found is not None
+    buf.copied = 0
+    m = searcher.match(PeekBuffer(buf), found)
+    assert (m.before, m.after) == ("x" * 19, "\n")
+    assert buf.copied == 20
+    assert len(buf) == 20 + len(FAR)  # (nothing consumed)
 
 
 def test_buffer_tail_and_consume():
