@@ -142,14 +142,44 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
 
 def room(session: Session) -> int | None:
     """How many more characters the session takes now (``None``: no bound):
-    0 while its sink is behind (``_sink_full``); while diverted, what
-    arrives goes to the sink, not the buffer, so ``max_buffer`` does not
-    count (an ``attach`` leaves the program's buffer full)."""
-    if session._sink_full:
+    0 while its sink is behind (``_sink_full``) or text decoded past
+    ``max_buffer`` still waits (``store``; moved on here first, as far as
+    it fits); while diverted, what arrives goes to the sink, not the
+    buffer, so ``max_buffer`` does not count (an ``attach`` leaves the
+    program's buffer full)."""
+    if session._sink_full or (session._surplus and not _release(session)):
         return 0
     if session._sink is not None or session.max_buffer is None:
         return None
     return max(0, session.max_buffer - session._buffer.size)
+
+
+def store(session: Session, text: Any) -> bool:
+    """Put decoded text in the buffer, or give it to the sink of ``divert``
+    (then ``False``: no reader to offer it to).  What goes past
+    ``max_buffer`` waits in ``Session._surplus``, ahead of all received
+    later, until ``room`` moves it on: bytes are taken as the room in
+    characters allows, but a ``codec_errors`` handler may write several
+    characters for one byte (``backslashreplace`` writes 4)."""
+    if session._sink is not None:
+        session._sink(text)
+        return False
+    buffer, limit = session._buffer, session.max_buffer
+    if session._surplus or (limit is not None and buffer.size + len(text) > limit):
+        text = session._surplus + text
+        fits = len(text) if limit is None else max(0, limit - buffer.size)
+        text, session._surplus = text[:fits], text[fits:]
+    buffer.append(text)
+    return True
+
+
+def _release(session: Session) -> bool:
+    """Move the text waiting past ``max_buffer`` on, as far as it fits;
+    whether none is left."""
+    surplus, session._surplus = session._surplus, session._surplus[:0]
+    if store(session, surplus):
+        session._offer()  # (a reader waiting now sees it, as any data)
+    return not session._surplus
 
 
 def info(session: Session) -> dict[str, Any]:
@@ -365,8 +395,9 @@ def receivers(
 
 
 def feed_held(session: Session) -> bool:
-    """Decode what fits of the held-back data (a byte decodes to at most one
-    character); report end-of-file once nothing is held.  Returns whether
+    """Decode what fits of the held-back data (a byte that decodes to
+    several characters leaves the rest in ``Session._surplus``: see
+    ``store``); report end-of-file once nothing is held.  Returns whether
     the transport may go on reading."""
     # Room is counted in characters and taken in bytes: multi-byte text
     # fills less than it takes, so go on until the buffer is full.

@@ -132,6 +132,7 @@ class Session:
                 "a Session needs a running event loop (create it in a coroutine)"
             ) from None
         self._held = b""  # push delivery: received, not yet decoded (no room)
+        self._surplus: Any = self._empty  # decoded past max_buffer: ahead of _held
         self._paused = False  # push delivery: the transport was told to stop (no room)
         self._end: tuple[BaseException | None] | None = None  # push: EOF behind _held
         self._pump_task: asyncio.Task[None] | None = None
@@ -324,11 +325,8 @@ class Session:
         for monitor in tuple(self._monitors):  # (a callback may add or remove one)
             if not monitor.removed:
                 monitor.feed(self, text)
-        if self._sink is not None:
-            self._sink(text)
-            return
-        self._buffer.append(text)
-        self._offer()
+        if _reading.store(self, text):
+            self._offer()
 
     def _offer(self) -> None:
         waiter = self._waiter

@@ -463,6 +463,42 @@ async def test_buffer_full_raises_and_back_pressure_keeps_everything():
     await peer.close()
 
 
+codecs.register_error("aioexpect_test_long", lambda error: ("<?>" * 100, error.end))
+
+
+@pytest.mark.parametrize("errors", ["backslashreplace", "aioexpect_test_long"])
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_max_buffer_holds_when_a_byte_decodes_to_several_characters(errors, delivery):
+    # Bytes were taken as the room in characters allowed, as if each decoded
+    # to one: max_buffer=64 buffered 256 characters with backslashreplace,
+    # 19,200 with a handler that writes 300 for a byte.
+    data = b"ok " + b"\xff" * 200 + b" end"
+    expected = data.decode("utf-8", errors)
+    async with contextlib.AsyncExitStack() as stack:
+        if delivery == "pump":
+            s, peer = await stack.enter_async_context(
+                opened(max_buffer=64, codec_errors=errors, timeout=5)
+            )
+            await peer.write(data)
+            await peer.write_eof()
+        else:
+            script = f"import sys; sys.stdout.buffer.write({data!r})"
+            s = await stack.enter_async_context(
+                aioexpect.spawn(
+                    sys.executable, ["-c", script], pty=False, max_buffer=64, codec_errors=errors
+                )
+            )
+        pieces = []
+        while True:
+            m = await s.expect([FULL_BUFFER, EOF], timeout=5)
+            assert len(m.before) <= 64
+            pieces.append(m.before)
+            if m.index == 1:
+                break
+        assert "".join(pieces) == expected  # (in order, nothing lost)
+        assert all(len(piece) == 64 for piece in pieces[:-1])
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
