@@ -89,6 +89,7 @@ def _search_start(chunk: Any, start: int) -> int:
     else:
         last = chunk.rfind("\x1b", start)
         if last < 0:
-            return chunk.rfind("\x9b", start)
+            c1: int = chunk.rfind("\x9b", start)  # (chunk is Any: say what rfind gives)
+            return c1
         before = chunk.rfind("\x1b", start, last)
     return before if before >= 0 else last
