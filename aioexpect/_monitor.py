@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 from collections.abc import Callable
@@ -17,10 +18,28 @@ from typing import Any
 from ._matcher import MARGIN, Buffer, Searcher
 from ._scan import may_match_empty
 
-__all__ = ["Monitor", "add_monitor"]
+__all__ = ["Monitor", "add_monitor", "calling"]
 
 #: A monitor whose pattern can span lines keeps at most this much history.
 MAX_HISTORY = 64 * 1024
+
+#: The callback's task, in its context and in that of the tasks it starts:
+#: ``asyncio.wait_for`` (on 3.11) and ``asyncio.shield`` run what they are
+#: given in a task of their own, where ``current_task()`` is not the callback.
+_CALLBACK: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
+    "aioexpect_monitor_callback", default=None
+)
+
+
+def calling() -> tuple[asyncio.Task[Any] | None, ...]:
+    """The tasks a cancellation from here must spare: the current one, and
+    the monitor callback it runs for (``session.close()`` in a callback,
+    bounded by ``wait_for``, runs in a task of its own)."""
+    try:
+        current = asyncio.current_task()
+    except RuntimeError:  # (called outside the event loop)
+        current = None
+    return current, _CALLBACK.get()
 
 
 class Monitor:
@@ -86,10 +105,16 @@ class Monitor:
         except Exception:
             self._log.exception("monitor callback %r failed", self._callback)
             return
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            context = contextvars.copy_context()
+            task = asyncio.get_running_loop().create_task(result, context=context)
+            context.run(_CALLBACK.set, task)
+        elif inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
-            self._tasks.add(task)
-            task.add_done_callback(self._done)
+        else:
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -98,10 +123,10 @@ class Monitor:
         if not task.cancelled() and task.exception() is not None:
             self._log.error("monitor callback %r failed", self._callback, exc_info=task.exception())
 
-    def cancel(self, *, spare: asyncio.Task[Any] | None = None) -> None:
-        """Cancel its callbacks' tasks, but ``spare``."""
+    def cancel(self, *, spare: tuple[asyncio.Task[Any] | None, ...] = ()) -> None:
+        """Cancel its callbacks' tasks, but those in ``spare`` (``calling()``)."""
         for task in list(self._tasks):
-            if task is not spare:
+            if task not in spare:
                 task.cancel()
 
     def leave(self) -> None:
@@ -140,11 +165,7 @@ def add_monitor(
         Its callbacks' tasks are cancelled, but the one calling this (a
         one-shot answer removes its monitor, then sends the answer)."""
         monitor.removed = True
-        try:
-            current = asyncio.current_task()
-        except RuntimeError:  # (called outside the event loop)
-            current = None
-        monitor.cancel(spare=current)
+        monitor.cancel(spare=calling())
         monitor.leave()
 
     return remove

@@ -32,7 +32,7 @@ from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Match
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
-from ._monitor import Monitor, add_monitor
+from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
 from ._redact import MASK, RedactingStream, Redactor, escape
 from ._transport import Transport
@@ -573,7 +573,7 @@ class Session:
         if self._pump_task is not None:
             self._pump_task.cancel()
         for monitor in self._monitors:  # (one whose callback closes its session goes on)
-            monitor.cancel(spare=asyncio.current_task())
+            monitor.cancel(spare=calling())
         _options.forget_logger(self.log)
         try:
             await self.transport.close(force=force)

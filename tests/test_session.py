@@ -14,6 +14,7 @@ import os
 import random
 import re
 import sys
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -1422,17 +1423,30 @@ async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
         assert s._monitors == []
 
 
-async def test_a_coroutine_monitor_that_closes_its_session_goes_on_after_close():
+@pytest.mark.parametrize(
+    "bound",
+    [
+        lambda close: close,
+        # (on 3.11 both run close() in a task of their own, not the callback's)
+        lambda close: asyncio.wait_for(close, 5),
+        asyncio.shield,
+    ],
+    ids=["plain", "wait_for", "shield"],
+)
+async def test_a_coroutine_monitor_that_closes_its_session_goes_on_after_close(
+    bound: Callable[[Awaitable[None]], Awaitable[None]],
+):
     """An "on FATAL, hang up and report" monitor: close() cancelled every
     callback's task, the one calling it too, so the code after ``await
-    session.close()`` never ran (and a cancelled callback is not logged).
-    The other monitors' callbacks are still cancelled."""
+    session.close()`` never ran (and a cancelled callback is not logged),
+    also when the close is bounded as usual.  The other monitors' callbacks
+    are still cancelled."""
     outcome: list[str] = []
     reported, other_ended = asyncio.Event(), asyncio.Event()
 
     async def on_fatal(session: Session, m: aioexpect.Match) -> None:
         try:
-            await session.close()
+            await bound(session.close())
         except asyncio.CancelledError:
             outcome.append("cancelled in close()")
             raise
