@@ -46,6 +46,21 @@ __all__ = [
 class AioexpectError(Exception):
     """Base class of every error raised by aioexpect."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own rebuilds as cls(*args), which drops the keyword-only
+        # evidence and fails where it is required (CommandError): pickle (a
+        # ProcessPoolExecutor worker's error came back as BrokenProcessPool),
+        # copy and deepcopy.  Made without __init__, its attributes restored.
+        return _rebuilt, (type(self), self.args), vars(self)
+
+
+def _rebuilt(cls: type[AioexpectError], args: tuple[Any, ...]) -> AioexpectError:
+    exc = cls.__new__(cls, *args)
+    # (OSError's __new__, under ConnectError and ExpectTimeout, leaves .args
+    # to the __init__ that is not called here)
+    exc.args = args
+    return exc
+
 
 class ConnectError(AioexpectError, ConnectionError):
     """A session could not be opened; ``.host`` and ``.port`` name the peer."""

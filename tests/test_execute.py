@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import getpass
 import os
+import pickle
 import re
 import shutil
 import sys
@@ -280,6 +282,22 @@ async def test_execute_over_telnet() -> None:
         ) as s,
     ):
         await check_device_execute(s)
+
+
+async def test_a_command_error_from_a_device_survives_pickle_and_copy() -> None:
+    # Its required keyword-only evidence made it impossible to rebuild: a
+    # ProcessPoolExecutor job that let it out broke the pool.
+    async with (
+        serve_telnet(make_device()) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="ios", timeout=10) as s,
+    ):
+        with pytest.raises(CommandError) as info:
+            await s.execute("show nonsense")
+    error = info.value
+    assert error.command == "show nonsense" and "Invalid input" in error.output
+    for back in (pickle.loads(pickle.dumps(error)), copy.copy(error), copy.deepcopy(error)):
+        assert type(back) is CommandError and str(back) == str(error)
+        assert (back.command, back.output) == (error.command, error.output)
 
 
 async def test_execute_before_logging_in_says_so_instead_of_timing_out() -> None:

@@ -3,11 +3,15 @@ behind it, and the pure core importing nothing but the standard library."""
 
 from __future__ import annotations
 
+import copy
 import pickle
 import subprocess
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import aioexpect
 import aioexpect._exceptions
@@ -68,6 +72,42 @@ def test_exceptions_are_named_as_they_are_imported():
     line = traceback.format_exception_only(aioexpect.ExpectTimeout("gave up"))[-1]
     assert line == "aioexpect.ExpectTimeout: gave up\n"
     assert type(pickle.loads(pickle.dumps(aioexpect.ClosedError("x")))) is aioexpect.ClosedError
+
+
+EXCEPTIONS = [
+    n
+    for n in aioexpect.__all__
+    if isinstance(v := getattr(aioexpect, n), type) and issubclass(v, BaseException)
+]
+EVIDENCE: dict[str, dict[str, Any]] = {
+    "ConnectError": {"host": "r1", "port": 22},
+    "HostKeyError": {"host": "r1", "port": 22},
+    "AuthenticationError": {"host": "r1", "port": 23},
+    "SpawnError": {"command": "nosuch -x"},
+    "CommandError": {"command": "show x", "output": "% Invalid input\n"},
+    **{
+        n: {"before": "tail of it", "patterns": ["r1#", aioexpect.EOF]}
+        for n in ("ExpectError", "ExpectTimeout", "ExpectEOF", "BufferFull")
+    },
+}
+COPIES = {
+    "pickle": lambda e: pickle.loads(pickle.dumps(e)),
+    "copy": copy.copy,
+    "deepcopy": copy.deepcopy,
+}
+
+
+@pytest.mark.parametrize("how", COPIES)
+@pytest.mark.parametrize("name", EXCEPTIONS)
+def test_every_exception_survives_pickle_and_copy_with_its_evidence(name: str, how: str) -> None:
+    # CommandError, whose evidence is required, could not be rebuilt at all:
+    # a ProcessPoolExecutor worker raising it broke the pool.
+    exc = getattr(aioexpect, name)(f"{name} happened", **EVIDENCE.get(name, {}))
+    back = COPIES[how](exc)
+    assert type(back) is type(exc) and back.args == exc.args and str(back) == str(exc)
+    assert vars(back) == vars(exc)
+    for attribute, value in EVIDENCE.get(name, {}).items():
+        assert getattr(back, attribute) == (tuple(value) if attribute == "patterns" else value)
 
 
 def test_modules_behind_the_namespace_are_private():
