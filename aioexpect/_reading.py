@@ -312,6 +312,20 @@ def flush_logs(session: Session) -> None:
     session._logfile.close()
 
 
+async def end_of_close(session: Session) -> None:
+    """``Session.close``, after the transport's: the logs flushed, and the
+    pump awaited also when the flush fails (a user's logging filter that
+    raises, say), so that close() never returns with it running."""
+    try:
+        flush_logs(session)
+    finally:
+        pump = session._pump_task
+        if pump is not None:
+            await asyncio.wait([pump])  # (a cancellation of close() itself propagates)
+            if not pump.cancelled():
+                pump.result()
+
+
 async def wait_for_end(session: Session, timeout: float | None) -> int | None:
     """``Session.wait``: the transport's, bounded.  A transport with no exit
     status (telnet, streams) ends with its connection: the session's end of

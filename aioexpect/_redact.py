@@ -69,29 +69,43 @@ class Redactor:
         #: the session reads it for every chunk it receives).
         self.armed = False
 
-    def add(self, secret: str | bytes | None) -> None:
+    def add(self, secret: Any) -> None:
+        """Add ``secret``: str, or bytes (a bytearray or memoryview as its
+        bytes); empty or ``None``, nothing.  Anything else is a ``TypeError``
+        that leaves the secrets as they were (one half added broke every
+        later ``redact``)."""
+        if isinstance(secret, bytearray | memoryview):
+            secret = bytes(secret)
+        if not isinstance(secret, str | bytes | None):
+            raise TypeError(f"a secret is str or bytes, not {type(secret).__name__}")
         if not secret:
             return
         if isinstance(secret, bytes):
             # As a bytes session's transcript decodes it (UTF-8, the rest as
             # lone surrogates); and as a text session's encoding does.
-            forms = [secret.decode("utf-8", "surrogateescape")]
+            texts = [secret.decode("utf-8", "surrogateescape")]
             if self._encoding is not None:
-                forms.append(secret.decode(self._encoding, "replace"))
+                texts.append(secret.decode(self._encoding, "replace"))
         else:
-            forms = [secret]
-        for text in forms:
-            # Also as re.escape writes it: a pattern built from the secret
-            # (``re.escape(password)``) shows it so in messages and ``repr``.
-            for form in (text, re.escape(text)):
-                if form not in self._secrets:
-                    self._secrets.append(form)
-                for raw in self._encoded(form):
-                    if raw not in self._bytes:
-                        self._bytes.append(raw)
-        self._secrets.sort(key=len, reverse=True)
-        self._bytes.sort(key=len, reverse=True)
+            texts = [secret]
+        # Also as re.escape writes it: a pattern built from the secret
+        # (``re.escape(password)``) shows it so in messages and ``repr``.
+        forms = [form for text in texts for form in (text, re.escape(text))]
+        raws = [raw for form in forms for raw in self._encoded(form)]
+        self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
+        self._bytes = sorted(dict.fromkeys(self._bytes + raws), key=len, reverse=True)
         self.armed = bool(self._secrets)
+
+    def add_all(self, secrets: Any) -> None:
+        """``Session(secrets=...)``: an iterable of secrets.  A single str or
+        bytes is refused, as spawn refuses it for ``args``: taken as an
+        iterable, each of its characters would be a secret."""
+        if isinstance(secrets, str | bytes | bytearray | memoryview):
+            raise TypeError("secrets must be a list of secrets, not a single one")
+        if not isinstance(secrets, Iterable):
+            raise TypeError(f"secrets must be a list of secrets, not {type(secrets).__name__}")
+        for secret in secrets:
+            self.add(secret)
 
     def _encoded(self, form: str) -> list[bytes]:
         """``form`` as bytes: UTF-8, and in the session's encoding where it

@@ -104,8 +104,7 @@ class Session:
         self._ansi = AnsiStripper(self._empty) if strip_ansi else None
         self._buffer = Buffer(self._empty)
         self._redactor = Redactor(encoding)
-        for secret in secrets:
-            self._redactor.add(secret)
+        self._redactor.add_all(secrets)
         self._driver, self._auto_driver = _options.resolve_driver(driver)
         self._prompt_override: tuple[Any, ...] | None = None
         self._error_override: tuple[Any, ...] | None = None
@@ -234,7 +233,8 @@ class Session:
         return _reading.info(self)
 
     def add_secret(self, secret: str | bytes) -> None:
-        """Redact ``secret`` from the logfile, logs, messages and ``repr``."""
+        """Redact ``secret`` from the logfile, logs, messages and ``repr``
+        (bytes, also a bytearray or memoryview; else ``TypeError``)."""
         self._redactor.add(secret)
 
     def redact(self, text: Any) -> Any:
@@ -578,12 +578,7 @@ class Session:
         try:
             await self.transport.close(force=force)
         finally:
-            _reading.flush_logs(self)
-            pump = self._pump_task
-            if pump is not None:
-                await asyncio.wait([pump])  # (a cancellation of close() itself propagates)
-                if not pump.cancelled():
-                    pump.result()
+            await _reading.end_of_close(self)
 
     async def wait(self, *, timeout: Timeout = ...) -> int | None:
         """Wait for the child or remote command to end and return its exit status
