@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
-from ._options import check_port, peer_name
+from ._options import check_port, check_timeout, peer_name
 from ._runner import in_background
 
 if TYPE_CHECKING:
@@ -431,7 +431,7 @@ def start_console_server(
     shared by every client (read live); ``host=None`` means every interface
     (SSH only).  ``login_timeout=None`` waits for ever.
     """
-    _check_limits(port, max_clients, login_timeout)
+    login_timeout = _check_limits(port, max_clients, login_timeout)
     secret = _check_token(token)
     ssh = authorized_client_keys is not None
     if ssh_host_keys is not None and not ssh:
@@ -483,16 +483,17 @@ def _ssh_size(process: Any) -> tuple[int, int] | None:
     return (rows, cols) if rows > 0 and cols > 0 else None
 
 
-def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:
+def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> float | None:
     check_port(port, lowest=0)
     if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
         raise ValueError(f"max_clients must be a positive int, not {max_clients!r}")
     if login_timeout is not None and (
         isinstance(login_timeout, bool)
         or not isinstance(login_timeout, int | float)
-        or login_timeout <= 0
+        or not login_timeout > 0  # (NaN too)
     ):
         raise ValueError(f"login_timeout must be a positive number or None, not {login_timeout!r}")
+    return check_timeout(login_timeout)  # (an int past a float's range: for ever)
 
 
 def _check_token(token: str | None) -> bytes | None:

@@ -39,6 +39,7 @@ from ._openers import (
 from ._options import (
     check_key_files,
     check_session_options,
+    check_timeout,
     open_private,
     peer_name,
 )
@@ -338,7 +339,7 @@ async def run_many(
         raise TypeError(f"job must be an async function (session, host), not {job!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive int, not {concurrency!r}")
-    _check_timeout(timeout)
+    timeout = _check_timeout(timeout)
     if isinstance(targets, str | Host):
         raise TypeError("targets must be a list of URLs or Hosts, not a single one")
     given = list(targets)
@@ -519,10 +520,9 @@ def _summary(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _check_timeout(timeout: Any) -> None:
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    if not timeout > 0:  # (NaN too)
-        raise ValueError(f"timeout must be positive, not {timeout!r}")
+def _check_timeout(timeout: Any) -> float | None:
+    """A session's (an int past a float's range is for ever, as ``inf``),
+    but more than 0: a run that must end at once would not start."""
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool) and not timeout > 0:
+        raise ValueError(f"timeout must be positive, not {timeout!r}")  # (NaN too)
+    return check_timeout(timeout)

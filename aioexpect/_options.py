@@ -8,6 +8,7 @@ import contextlib
 import dataclasses
 import errno
 import logging
+import math
 import os
 import re
 import stat
@@ -258,13 +259,17 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
 
 
 def check_timeout(timeout: Any) -> float | None:
+    """A timeout in seconds as a float (``None``: for ever, and so is ``math.inf``)."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
     if not timeout >= 0:  # negative, or NaN (which no deadline compares with)
         raise ValueError(f"timeout must be a number of seconds from 0 up, not {timeout!r}")
-    return float(timeout)
+    try:
+        return float(timeout)
+    except OverflowError:  # an int past a float's range: longer than 1e308 s, for ever
+        return math.inf
 
 
 def check_read_size(size: Any) -> int | None:

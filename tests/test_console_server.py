@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import re
 import socket
@@ -427,6 +428,18 @@ async def test_login_timeout_drops_a_silent_client() -> None:
             assert loop.time() - start < 5
         async with connected(server, token="t0ken") as c:
             await c.prompt()
+
+
+@pytest.mark.parametrize("forever", [10**400, math.inf], ids=["10**400", "inf"])
+async def test_a_login_timeout_past_a_float_waits_for_ever(forever: Any) -> None:
+    # 10**400 passed the check, then asyncio.timeout raised OverflowError in
+    # each client's handler; NaN passed it too.
+    async with console(token="t0ken", login_timeout=forever) as server:
+        async with connected(server, token="t0ken") as c:
+            await c.prompt()
+            assert await c.run("6 * 7") == "42\n"
+    with pytest.raises(ValueError, match="login_timeout"):
+        await start_console_server(login_timeout=math.nan)
 
 
 # -- where it listens ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import re
@@ -38,6 +39,8 @@ from aioexpect import (
 from aioexpect._many import _plan, log_names
 from aioexpect._session import live_sessions
 from aioexpect.testing import VirtualDevice, memory_pair, serve_telnet
+
+from .helpers import wait_until
 
 SHELL = "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
 
@@ -610,6 +613,28 @@ async def test_run_many_timeout_bounds_each_hosts_whole_run() -> None:
     assert isinstance(slow.error, ExpectTimeout)
     assert "did not finish within 0.5 s" in str(slow.error)
     assert 0.4 < slow.duration < 5
+
+
+@pytest.mark.parametrize("forever", [10**400, math.inf, None], ids=["10**400", "inf", "None"])
+async def test_run_many_with_an_int_timeout_past_a_float_waits_for_ever(forever: Any) -> None:
+    # Its check passed, then every host failed with OverflowError (from
+    # asyncio.timeout), as expect and expect_any raised it.
+    async def job(session: Session, host: Any) -> str:
+        return await session.execute("echo $((6 * 7))", timeout=forever)
+
+    [result] = await run_many([SHELL], job, timeout=forever, session_timeout=forever)
+    assert result.ok, result.error
+    assert result.value.strip() == "42"
+
+
+async def test_expect_any_with_an_int_timeout_past_a_float_waits_for_ever() -> None:
+    async with memory_sessions(2) as pairs:
+        (a, pa), (b, _pb) = pairs
+        waiting = asyncio.ensure_future(expect_any({a: "go", b: "go"}, timeout=10**400))
+        await wait_until(lambda: a.waiting_for is not None, "expect_any is waiting")
+        await pa.write(b"go")
+        session, match = await waiting
+        assert session is a and match.after == "go"
 
 
 async def test_run_many_silent_peers_and_refusals_fail_within_bounds() -> None:

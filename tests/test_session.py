@@ -10,6 +10,7 @@ import contextlib
 import gc
 import io
 import logging
+import math
 import os
 import random
 import re
@@ -1403,6 +1404,23 @@ async def test_close_awaits_the_pump_also_when_flushing_the_logs_fails():
     me = asyncio.current_task()
     assert [t for t in asyncio.all_tasks() if t is not me and not t.done()] == []
     await peer.close()
+
+
+async def test_an_int_timeout_past_a_float_waits_for_ever():
+    # float(10**400) raised OverflowError out of expect, spawn and the
+    # Session itself; 1e300 and inf waited for ever.
+    async with opened(timeout=10**400) as (s, peer):
+        assert s.timeout == math.inf
+        waiting = asyncio.ensure_future(s.expect("go", timeout=10**400))
+        await wait_until(lambda: s.waiting_for is not None, "expect is waiting")
+        await peer.write(b"go")
+        assert (await waiting).after == "go"
+        waiting = asyncio.ensure_future(s.expect("on"))  # (the session's default)
+        await wait_until(lambda: s.waiting_for is not None, "expect is waiting")
+        await peer.write(b"on")
+        assert (await waiting).after == "on"
+    async with aioexpect.spawn("echo", ["spawned"], timeout=10**400) as s:
+        assert (await s.expect(EOF, timeout=10**400)).before == "spawned\r\n"
 
 
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
