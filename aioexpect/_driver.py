@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._matcher import check_ordered
+
 __all__ = [
     "SHORT_CONTROL",
     "SHORT_CONTROL_CUT",
@@ -46,6 +48,8 @@ def compile_patterns(patterns: Iterable[str | re.Pattern[str]] | str | re.Patter
     """
     if isinstance(patterns, str | re.Pattern):
         patterns = (patterns,)
+    else:
+        check_ordered(patterns)
     out = []
     for p in patterns:
         if isinstance(p, re.Pattern):

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence, Set
 from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
 from ._scan import Analysis, Reach, analyse
 
-__all__ = ["Buffer", "Found", "Searcher", "alternation", "normalize_patterns"]
+__all__ = ["Buffer", "Found", "Searcher", "alternation", "check_ordered", "normalize_patterns"]
 
 #: Characters of context kept before a resume offset, for look-behinds, ``\b``
 #: and look-aheads that failed only because data was missing.
@@ -258,6 +258,18 @@ def search_alone(pattern: re.Pattern[Any]) -> re.Pattern[Any]:
     return pattern
 
 
+def check_ordered(patterns: Any) -> None:
+    """``TypeError`` for a set or a mapping of patterns: their order counts
+    (``Match.index``, the first error pattern that matches), and a set's
+    changes from run to run (``PYTHONHASHSEED``).  A dict's ``keys()`` is
+    a set that keeps the dict's order: taken, as a generator is."""
+    if isinstance(patterns, Mapping) or (
+        isinstance(patterns, Set) and not isinstance(patterns, KeysView)
+    ):
+        kind = type(patterns).__name__
+        raise TypeError(f"patterns must be a list or tuple, not a {kind}: their order counts")
+
+
 def normalize_patterns(
     patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
 ) -> list[Any]:
@@ -271,6 +283,7 @@ def normalize_patterns(
     elif isinstance(patterns, str | bytes | re.Pattern | Sentinel):
         items = (patterns,)
     elif isinstance(patterns, Iterable):
+        check_ordered(patterns)
         items = tuple(patterns)
     else:
         raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")

@@ -18,6 +18,7 @@ from typing import Any
 from ._decode import Encoder, check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
+from ._matcher import check_ordered
 from ._redact import MASK, RedactingStream, escape
 
 __all__ = [
@@ -324,6 +325,7 @@ def originals(patterns: Any) -> list[Any]:
         return list(patterns)
     if isinstance(patterns, str | bytes | re.Pattern) or not isinstance(patterns, Iterable):
         return [patterns]
+    check_ordered(patterns)
     return list(patterns)
 
 

@@ -60,6 +60,8 @@ def test_driver_is_frozen_hashable_and_replaceable() -> None:
         ({"init_commands": "terminal length 0"}, TypeError),
         ({"init_commands": ["two\nlines"]}, ValueError),
         ({"pager_response": b" "}, TypeError),
+        ({"prompt_patterns": {"^r1#", "^r1>"}}, TypeError),  # (an order from run to run)
+        ({"error_patterns": {"^% ": "ios"}}, TypeError),
     ],
 )
 def test_bad_driver_arguments(kwargs: dict[str, Any], error: type[Exception]) -> None:

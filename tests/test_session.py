@@ -1423,6 +1423,38 @@ async def test_an_int_timeout_past_a_float_waits_for_ever():
         assert (await s.expect(EOF, timeout=10**400)).before == "spawned\r\n"
 
 
+UNORDERED = [
+    {"beta", "alpha", "gamma"},
+    frozenset({"beta", "alpha"}),
+    {"beta": 1, "alpha": 2},
+    {"beta": 1, "alpha": 2}.items(),
+]
+
+
+@pytest.mark.parametrize("patterns", UNORDERED, ids=lambda p: type(p).__name__)
+async def test_a_set_or_mapping_of_patterns_is_a_type_error(patterns):
+    # A set was taken in its hash order: Match.index (and which error pattern
+    # execute named) changed with PYTHONHASHSEED.  Ordered iterables still do
+    # (a dict's keys() too, in the dict's order).
+    kind = type(patterns).__name__
+    async with opened(timeout=5) as (s, peer):
+        for call in (s.expect, s.expect_exact):
+            with pytest.raises(TypeError, match=f"list or tuple, not a {kind}: their order"):
+                await call(patterns)
+        with pytest.raises(TypeError, match="list or tuple"):
+            await aioexpect.expect_any({s: patterns})
+        for set_patterns in (s.set_prompt, s.set_error_prompt):
+            with pytest.raises(TypeError, match="list or tuple"):
+                set_patterns(patterns)
+        with pytest.raises(TypeError, match="list or tuple"):
+            s.add_monitor(patterns, lambda session, match: None)
+        await peer.write(b"xx alpha beta gamma delta epsilon\n")
+        assert (await s.expect(["beta", "alpha"])).index == 1
+        assert (await s.expect_exact(p for p in ["zeta", "beta"])).index == 1
+        assert (await s.expect({1: "epsilon", 2: "delta"}.values())).index == 1
+        assert (await s.expect({"zeta": 1, "epsilon": 2}.keys())).index == 1
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
