@@ -35,6 +35,7 @@ from ._prompt_read import (
     patterns_of,
     peek,
     prompts_of,
+    require_idle,
     require_prompts,
     state_of,
     what_prompt,
@@ -88,6 +89,7 @@ async def login(
     yes/no question raises it at once.
     """
     require_prompts(session)
+    require_idle(session)
     deadline = Deadline(timeout)
     state = state_of(session)
     seen: list[str] = []  # what each step of the dialog consumed

@@ -36,6 +36,7 @@ from ._prompt_read import (
     question_line,
     questions,
     read_to_prompt,
+    require_idle,
     require_prompts,
     state_of,
     with_before,
@@ -86,6 +87,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     if "\n" in command or "\r" in command:
         raise ValueError("execute runs one line; send multi-line input with sendline()")
     require_prompts(session)
+    require_idle(session)  # (a synced session would send before reading)
     deadline = Deadline(timeout)
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's

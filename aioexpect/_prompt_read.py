@@ -17,10 +17,17 @@ from typing import TYPE_CHECKING, Any
 from . import _driver
 from ._ansi import strip_ansi
 from ._driver import Driver
-from ._exceptions import BufferFull, ConnectionLostError, ExpectEOF, ExpectError, ExpectTimeout
+from ._exceptions import (
+    BufferFull,
+    BusyError,
+    ConnectionLostError,
+    ExpectEOF,
+    ExpectError,
+    ExpectTimeout,
+)
 from ._match import Match
 from ._matcher import pattern_body, search_alone
-from ._reading import lost, tail_of
+from ._reading import describe, lost, tail_of
 from ._redact import escape
 from ._wrap import WRAP, rows_start, unwrap
 
@@ -360,6 +367,17 @@ def require_text(session: Session) -> None:
         raise TypeError(
             "prompt handling needs a text session; this one was opened with encoding=None"
         )
+
+
+def require_idle(session: Session) -> None:
+    """Refuse a call that sends, then reads, while another task reads (one
+    reader per session): its line sent first would change the peer (a
+    prompt set, a command run) while the other reader took the answer, and
+    only the read after it would be refused.  Nothing is sent."""
+    waiter = session._waiter
+    if waiter is not None:
+        shown = describe(waiter.searcher.patterns, session._redactor.redact)
+        raise BusyError(f"session #{session.id} already has a reader waiting for {shown}")
 
 
 def require_prompts(session: Session) -> None:

@@ -8,7 +8,14 @@ import secrets
 from typing import TYPE_CHECKING
 
 from . import _driver
-from ._prompt_read import Deadline, auto_driver, expect_named, require_text, state_of
+from ._prompt_read import (
+    Deadline,
+    auto_driver,
+    expect_named,
+    require_idle,
+    require_text,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -38,6 +45,7 @@ def unique_prompt_command(token: str) -> str:
 async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     """Give a POSIX shell a prompt no output can be mistaken for."""
     require_text(session)
+    require_idle(session)  # (sent first, the shell's prompt would change, not ours)
     deadline = Deadline(timeout)
     token = secrets.token_hex(4)
     marker = re.compile(re.escape(f"[aioexpect-{token}]$") + " ?")

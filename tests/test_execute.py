@@ -28,7 +28,7 @@ import aioexpect
 from aioexpect import CommandError, ExpectTimeout, Session
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import played, wait_until
+from .helpers import opened, played, read_until, wait_until
 from .splits import splits
 from .test_virtual_device import connect as connect_to
 from .test_virtual_device import enable_router
@@ -1209,3 +1209,29 @@ async def test_execute_after_the_caller_sent_something_reads_its_answer_first() 
         await s.send_secret("hunter2")
         assert await s.execute("echo three") == "three\n"
         assert await s.execute("echo four") == "four\n"
+
+
+@pytest.mark.parametrize("call", ["execute", "login", "set_unique_prompt"])
+async def test_calls_that_send_then_read_refuse_a_busy_session_before_sending(call: str) -> None:
+    """One reader per session: with another task waiting in expect, these
+    sent their line first (a synced execute its command, set_unique_prompt
+    the PS1 line: the shell's prompt changed, the session's not) and only
+    their read raised BusyError, the answer left to the other reader."""
+    async with opened(timeout=5) as (s, peer):
+        s.set_prompt(r"\$ ")
+        await peer.write(b"$ ")
+        await s.expect_prompt()  # synced: execute would send at once
+        watcher = asyncio.ensure_future(s.expect("ALARM"))
+        await wait_until(lambda: s.waiting_for is not None, "the other task reads")
+        refused = {
+            "execute": lambda: s.execute("reload"),
+            "login": lambda: s.login("admin", "pw"),
+            "set_unique_prompt": s.set_unique_prompt,
+        }[call]
+        with pytest.raises(aioexpect.BusyError, match="ALARM"):
+            await refused()
+        await s.sendline("marker")
+        assert await read_until(peer, b"\n") == b"marker\n"  # nothing before it
+        await peer.write(b"ALARM")
+        assert (await watcher).before == ""
+        assert [p.pattern for p in s.prompt_patterns] == [r"\$ "]
