@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._matcher import check_ordered
+from ._scan import may_match_empty
 
 __all__ = [
     "SHORT_CONTROL",
@@ -40,33 +41,50 @@ SHORT_CONTROL = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x0
 SHORT_CONTROL_CUT = r"\x1b(?:\[[0-?]{0,24}[ -/]{0,2}|[()])?"
 
 
-def compile_patterns(patterns: Iterable[str | re.Pattern[str]] | str | re.Pattern[str]) -> Patterns:
-    """Compile strings (as multiline regexes) and keep compiled patterns as they are.
+def compile_patterns(patterns: Any, *, empty_ok: bool = False) -> Patterns:
+    r"""Compile strings (as multiline regexes) and keep compiled patterns as they are.
 
-    A pattern that matches the empty string (``""``, ``x*``, ``^``) would
-    match everywhere: ``ValueError``.
+    A pattern that can match empty text, alone or in context (``""``,
+    ``x*``, ``^``, ``\b``, ``(?=\$ )``), would match at once wherever the
+    search starts: ``ValueError``, as an empty collection is unless
+    ``empty_ok`` (a driver's field may be empty; ``set_prompt([])`` would
+    wait for a prompt nothing can match).  Bytes: ``TypeError``, not a
+    sequence of ints.
     """
     if isinstance(patterns, str | re.Pattern):
         patterns = (patterns,)
+    elif isinstance(patterns, bytes | bytearray):  # (else taken for a sequence of ints)
+        raise TypeError(f"str patterns only, not bytes: {bytes(patterns)!r}")
+    elif not isinstance(patterns, Iterable):
+        kind = type(patterns).__name__
+        raise TypeError(f"patterns must be a str, re.Pattern or a sequence of them, not {kind}")
+    check_ordered(patterns)
+    out = tuple(map(_compile, patterns))
+    if not out and not empty_ok:
+        raise ValueError("no patterns given (an empty collection): nothing could ever match")
+    return out
+
+
+def _compile(p: Any) -> re.Pattern[str]:
+    if isinstance(p, re.Pattern):
+        if not isinstance(p.pattern, str):
+            raise TypeError(f"str patterns only, not bytes: {p.pattern!r}")
+        compiled = p
+    elif isinstance(p, str):
+        try:
+            compiled = re.compile(p, re.MULTILINE)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+    elif isinstance(p, bytes | bytearray):
+        raise TypeError(f"str patterns only, not bytes: {bytes(p)!r}")
     else:
-        check_ordered(patterns)
-    out = []
-    for p in patterns:
-        if isinstance(p, re.Pattern):
-            if not isinstance(p.pattern, str):
-                raise TypeError(f"driver patterns must be str patterns, not {p.pattern!r}")
-            compiled = p
-        elif isinstance(p, str):
-            try:
-                compiled = re.compile(p, re.MULTILINE)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {p!r}: {exc}") from None
-        else:
-            raise TypeError(f"a driver pattern must be a str or re.Pattern, not {type(p).__name__}")
-        if compiled.search("") is not None:
-            raise ValueError(f"pattern {compiled.pattern!r} matches the empty string (everywhere)")
-        out.append(compiled)
-    return tuple(out)
+        raise TypeError(f"a driver pattern must be a str or re.Pattern, not {type(p).__name__}")
+    if may_match_empty(compiled):
+        raise ValueError(
+            f"pattern {compiled.pattern!r} can match empty text, so it would match at once,"
+            " anywhere"
+        )
+    return compiled
 
 
 def _check_commands(commands: Iterable[str]) -> tuple[str, ...]:
@@ -146,7 +164,7 @@ class Driver:
             ("guess_patterns", guess_patterns),
             ("pager_patterns", pager_patterns),
         ):
-            setattr_(self, key, compile_patterns(value))
+            setattr_(self, key, compile_patterns(value, empty_ok=True))
         setattr_(self, "init_commands", _check_commands(init_commands))
         if not isinstance(pager_response, str):
             raise TypeError("pager_response must be a str")

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import CommandError, ExpectTimeout, Session
+from aioexpect import CommandError, ExpectTimeout, Session, drivers
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
 from .helpers import opened, played, read_until, wait_until
@@ -888,10 +888,34 @@ async def test_a_silent_fresh_session_fails_one_execute_not_all() -> None:
 
 
 async def test_a_prompt_pattern_matching_nothing_is_refused() -> None:
-    async with scripted(echo_reply("$ ", {}), greeting="$ ", timeout=5) as s:
-        for pattern in ("", r"x*", "^"):
-            with pytest.raises(ValueError, match="empty string"):
-                s.set_prompt(pattern)
+    """Only ``pattern.search("")`` was tried: ``\\b`` or a look-ahead, empty
+    in context, was taken, and execute returned '' at once, the output left
+    buffered; ``[]`` made every execute wait out its time-out; bytes were
+    read as a sequence of ints ("not int")."""
+    async with scripted(echo_reply("$ ", {"echo hi": "hi\r\n"}), greeting="$ ", timeout=5) as s:
+        s.set_prompt(r"\$ ")
+        for pattern in ("", r"x*", "^", r"\b", r"(?=\$ )", [r"\$ ", r"(?<=x)"], r"\Z"):
+            for refuse in (s.set_prompt, s.set_error_prompt):
+                with pytest.raises(ValueError, match="empty"):
+                    refuse(pattern)
+        for empty in ([], ()):
+            with pytest.raises(ValueError, match="no patterns given"):
+                s.set_prompt(empty)
+        for given in (b"\\$ ", [b"\\$ "], re.compile(b"\\$ ")):
+            with pytest.raises(TypeError, match="str patterns only, not bytes"):
+                s.set_prompt(given)
+        assert [p.pattern for p in s.prompt_patterns] == [r"\$ "]  # (each refused whole)
+        assert await s.execute("echo hi") == "hi\n"
+        assert s.buffer == ""
+
+
+def test_a_driver_refuses_patterns_matching_nothing_but_may_leave_fields_empty() -> None:
+    for field in ("prompt_patterns", "error_patterns", "pager_patterns", "guess_patterns"):
+        with pytest.raises(ValueError, match="can match empty text"):
+            drivers.Driver("mine", **{field: [r"(?=-- more --)"]})
+    with pytest.raises(TypeError, match="not bytes"):
+        drivers.Driver("mine", prompt_patterns=b"# ")
+    assert drivers.Driver("mine", prompt_patterns=r"# ", error_patterns=[]).error_patterns == ()
 
 
 # -- the cleaning itself (pure functions) ------------------------------------------------
