@@ -1,19 +1,28 @@
 """Awaitable-or-``async with`` wrappers shared by the openers and the servers.
 
 ``Opening``: ``await`` it for the resource, or ``async with`` it to have the
-resource finished on exit (as ``asyncssh.connect`` does).  ``AsyncClosing``:
-``async with server`` closes the server and waits until it has closed.
+resource finished on exit (as ``asyncssh.connect`` does), each block its
+own, also where one ``Opening`` serves several at once (tasks, nesting).
+``AsyncClosing``: ``async with server`` closes the server and waits until
+it has closed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
 __all__ = ["AsyncClosing", "Opening", "close_server"]
 
 T = TypeVar("T")
+
+
+#: The ``async with`` blocks entered in this context (a task's; the tasks it
+#: starts inherit it), innermost last: a token per block, which
+#: ``Opening.__aexit__`` looks up in its own opened values.
+_entered: ContextVar[tuple[object, ...]] = ContextVar("aioexpect_entered", default=())
 
 
 class Opening(Coroutine[Any, Any, T]):
@@ -24,14 +33,14 @@ class Opening(Coroutine[Any, Any, T]):
     as they take an ``async def`` function's result.
     """
 
-    __slots__ = ("_coro", "_finish", "_start", "_value")
+    __slots__ = ("_coro", "_finish", "_opened", "_start")
 
     def __init__(
         self, start: Callable[[], Awaitable[T]], finish: Callable[[T], Awaitable[None]]
     ) -> None:
         self._start = start
         self._finish = finish
-        self._value: T | None = None
+        self._opened: dict[object, T] = {}  # per block still open, in order entered
         self._coro: Coroutine[Any, Any, T] | None = None
 
     def __await__(self) -> Generator[Any, None, T]:
@@ -56,8 +65,11 @@ class Opening(Coroutine[Any, Any, T]):
             self._coro.close()
 
     async def __aenter__(self) -> T:
-        self._value = await self._start()
-        return self._value
+        value = await self._start()
+        token = object()
+        self._opened[token] = value
+        _entered.set((*_entered.get(), token))
+        return value
 
     async def __aexit__(
         self,
@@ -65,9 +77,21 @@ class Opening(Coroutine[Any, Any, T]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        value, self._value = self._value, None
-        if value is not None:
-            await self._finish(value)
+        # Each block finishes what it opened: with one value kept for all,
+        # two tasks sharing an opener had the first to leave close the
+        # other's session, and its own leaked.
+        entered = _entered.get()
+        token = next((t for t in reversed(entered) if t in self._opened), None)
+        if token is not None:
+            _entered.set(tuple(t for t in entered if t is not token))
+        elif self._opened:
+            # Left in another task than it was entered in, which does not
+            # inherit its token (a test fixture's teardown): the block
+            # entered last, as nested blocks leave.
+            token = next(reversed(self._opened))
+        else:
+            return
+        await self._finish(self._opened.pop(token))
 
 
 class AsyncClosing:

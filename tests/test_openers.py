@@ -24,6 +24,58 @@ async def test_opener_is_awaitable_and_an_async_context_manager():
     assert s.closed
 
 
+async def test_one_opener_in_several_blocks_closes_each_ones_own_session():
+    """The opener kept one value for all its blocks: two tasks sharing it,
+    the first to leave closed the other's session and leaked its own."""
+    opener = aioexpect.spawn("cat", timeout=5)
+    sessions: dict[str, aioexpect.Session] = {}
+    a_in, b_in, a_out = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with opener as s:
+            sessions["a"] = s
+            a_in.set()
+            await b_in.wait()  # the other block entered last
+        assert s.closed
+        a_out.set()
+
+    async def second() -> None:
+        await a_in.wait()
+        async with opener as s:
+            sessions["b"] = s
+            b_in.set()
+            await a_out.wait()
+            assert not s.closed
+            await s.sendline("still mine")
+            await s.expect("still mine")
+        assert s.closed
+
+    await asyncio.gather(first(), second())
+    assert sessions["a"] is not sessions["b"]
+    async with opener as outer:
+        async with opener as inner:
+            assert inner is not outer
+        assert inner.closed and not outer.closed
+        await outer.sendline("outer")
+        await outer.expect("outer")
+    assert outer.closed
+
+
+async def test_a_block_left_in_another_task_closes_its_session():
+    # A test fixture: entered in its set-up's task, left in its teardown's.
+    opener = aioexpect.spawn("cat", timeout=5)
+
+    async def fixture():
+        async with opener as s:
+            yield s
+
+    held = fixture()
+    session = await asyncio.create_task(anext(held))
+    assert not session.closed
+    assert await asyncio.create_task(anext(held, None)) is None
+    assert session.closed
+
+
 async def test_an_opener_is_a_coroutine_for_create_task():
     task = asyncio.create_task(aioexpect.spawn("echo", ["tasked"], pty=False))
     session = await task
