@@ -19,7 +19,7 @@ from ._decode import ascii_compatible
 from ._driver import Driver
 from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
 from ._local import LocalTransport
-from ._opening import Opening
+from ._opening import Opening, check_flag
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
 
@@ -131,9 +131,8 @@ def spawn(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
     _check_dimensions(dimensions)
-    for name, flag in (("pty", pty), ("echo", echo)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, not {flag!r}")
+    check_flag("pty", pty)
+    check_flag("echo", echo)
     if pty:
         if stderr is not None:
             raise ValueError("stderr= applies to pty=False only: a pty merges stderr")

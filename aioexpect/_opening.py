@@ -4,7 +4,7 @@
 resource finished on exit (as ``asyncssh.connect`` does), each block its
 own, also where one ``Opening`` serves several at once (tasks, nesting).
 ``AsyncClosing``: ``async with server`` closes the server and waits until
-it has closed.
+it has closed.  ``check_flag``: the one check of a boolean option.
 """
 
 from __future__ import annotations
@@ -14,9 +14,16 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-__all__ = ["AsyncClosing", "Opening", "close_server"]
+__all__ = ["AsyncClosing", "Opening", "check_flag", "close_server"]
 
 T = TypeVar("T")
+
+
+def check_flag(name: str, value: object) -> None:
+    """A flag is ``True`` or ``False``: ``force="no"`` is truthy, and
+    ``TypeError`` rather than the opposite of what was meant."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
 
 
 #: The ``async with`` blocks entered in this context (a task's; the tasks it

@@ -30,6 +30,7 @@ from ._exceptions import (
 from ._loops import check_loop
 from ._match import EOF
 from ._matcher import Buffer, Found, Searcher
+from ._opening import check_flag
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -440,6 +441,7 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
     reader's deadline is suspended meanwhile (``expect_any``'s: the one all
     its sessions share).  Reading goes on whatever the buffer holds
     (``room``): the sink takes it, after the buffered data."""
+    check_flag("keep", keep)
     if session._sink is not None:
         raise BusyError(f"session #{session.id} is already attached")
     waiter = session._waiter

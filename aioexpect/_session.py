@@ -24,7 +24,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _login, _loops, _options, _prompt, _reading, _unique_prompt
+from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
@@ -555,6 +555,7 @@ class Session:
     async def close(self, *, force: bool = False) -> None:
         """Close the transport (idempotent); kills and reaps a child.  A
         second call waits for the first to finish (``force=True`` kills at once)."""
+        _opening.check_flag("force", force)
         if self._loop.is_closed():  # (nothing there can be awaited)
             await _loops.kill_orphan(self.transport)
             self._abandon()

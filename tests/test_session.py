@@ -1717,3 +1717,18 @@ async def test_data_pushed_while_receiving_starts_is_kept() -> None:
         await peer.write(b"later\n")
         assert (await s.expect_exact("later")).before == ""
     await peer.close()
+
+
+async def test_close_force_and_divert_keep_take_true_or_false_only() -> None:
+    # close(force="no") closed the session, forcing (a truthy string), where
+    # every other flag raises TypeError; divert(keep=1) kept a copy.
+    async with opened() as (s, peer):
+        for wrong in ("no", 1, None):
+            with pytest.raises(TypeError, match="force must be True or False"):
+                await s.close(force=wrong)  # type: ignore[arg-type]
+            with pytest.raises(TypeError, match="keep must be True or False"):
+                with s.divert(lambda data: None, keep=wrong):  # type: ignore[arg-type]
+                    pass
+        assert not s.closed
+        await peer.write(b"still open")
+        await s.expect("still open")
