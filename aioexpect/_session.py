@@ -418,8 +418,10 @@ class Session:
         self._prompt_override = None if patterns is None else compile_patterns(patterns)
 
     def set_error_prompt(self, patterns: Any) -> None:
-        """Override the driver's error patterns; ``None`` restores them."""
-        self._error_override = None if patterns is None else compile_patterns(patterns)
+        """Override the driver's error patterns (``[]``: none); ``None`` restores them."""
+        self._error_override = (
+            None if patterns is None else compile_patterns(patterns, empty_ok=True)
+        )
 
     async def set_unique_prompt(self, *, timeout: Timeout = ...) -> None:
         """Set PS1/PS2 of a POSIX shell to a unique marker (as pxssh does)."""

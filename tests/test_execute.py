@@ -907,6 +907,8 @@ async def test_a_prompt_pattern_matching_nothing_is_refused() -> None:
         assert [p.pattern for p in s.prompt_patterns] == [r"\$ "]  # (each refused whole)
         assert await s.execute("echo hi") == "hi\n"
         assert s.buffer == ""
+        s.set_error_prompt([])  # (no error patterns: every answer is output)
+        assert s.error_patterns == ()
 
 
 def test_a_driver_refuses_patterns_matching_nothing_but_may_leave_fields_empty() -> None:
