@@ -101,12 +101,21 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _serving_options(args: argparse.Namespace) -> dict[str, Any] | None:
-    """``start_console_server`` options from the command line; ``None`` when
-    nothing asks for serving."""
-    ssh = args.authorized_keys is not None or args.ssh_host_key
-    if args.serve is None and args.unix is None and not ssh:
-        return None
+def _asks_serving(args: argparse.Namespace) -> bool:
+    """Whether ``console`` is to be served (``run`` always serves)."""
+    return bool(
+        args.serve is not None
+        or args.unix is not None
+        or args.authorized_keys is not None
+        or args.ssh_host_key
+    )
+
+
+def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``start_console_server`` options from the command line.  The token and
+    the limits always apply, whatever the address: without ``--serve``,
+    ``--unix`` or SSH it is ``start_console_server``'s own, loopback on a
+    free port."""
     options: dict[str, Any] = {
         "max_clients": args.max_clients,
         "login_timeout": args.login_timeout,
@@ -115,7 +124,7 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any] | None:
         options["host"], options["port"] = _host_port(args.serve)
     if args.unix is not None:
         options["path"] = args.unix
-    if ssh:
+    if args.authorized_keys is not None or args.ssh_host_key:
         options["ssh_host_keys"] = args.ssh_host_key
         options["authorized_client_keys"] = args.authorized_keys
     token = _token(args.token_file)
@@ -152,12 +161,12 @@ def _fail(command: str, exc: BaseException) -> int:
 
 def console_command(args: argparse.Namespace) -> int:
     """``aioexpect console``: the local console, or serve it until SIGINT/SIGTERM."""
+    if not _asks_serving(args):
+        return run(run_local_console())
     try:
         options = _serving_options(args)
     except (ValueError, OSError) as exc:
         return _fail("console", exc)
-    if options is None:
-        return run(run_local_console())
     try:
         return run(_serve_until_signal(options))
     except (ValueError, TypeError, ConnectError) as exc:
@@ -189,7 +198,7 @@ def _announce(server: ConsoleServer) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """``aioexpect run``: the program, with the console served into its loop."""
     try:
-        options = _serving_options(args) or {"host": "127.0.0.1", "port": 0}
+        options = _serving_options(args)
     except (ValueError, OSError) as exc:
         return _fail("run", exc)
     program = list(args.program)

@@ -329,6 +329,45 @@ async def test_run_a_module_with_its_exit_status(tmp_path: Path) -> None:
             assert await proc.wait() == 5
 
 
+@pytest.mark.parametrize("where", ["file", "environment"])
+async def test_run_without_an_address_still_asks_for_the_token(where: str, tmp_path: Path) -> None:
+    # Without --serve or --unix, run served on 127.0.0.1 with no token at
+    # all: a client that did not know it ran code in the program.
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    (tmp_path / "tok").write_text("the-token\n")
+    if where == "file":
+        spawned = command(["run", "--token-file", "tok", "prog.py"], cwd=tmp_path)
+    else:
+        spawned = command(["run", "prog.py"], cwd=tmp_path, AIOEXPECT_CONSOLE_TOKEN="the-token")
+    async with spawned as proc:
+        port = await served_port(proc)
+        async with tcp_client(port) as (reader, writer):
+            writer.write(b"hits.append('intruder'); stop.set()\n")
+            async with asyncio.timeout(LIMIT):
+                assert await reader.read() == b"aioexpect console: wrong token\r\n"
+        async with tcp_client(port) as (reader, writer):
+            writer.write(b"the-token\nhits.append('owner'); stop.set()\n")
+            await proc.expect_exact("stopped ['owner']")  # the intruder's line never ran
+        assert await proc.wait() == 0
+
+
+async def test_run_without_an_address_keeps_max_clients(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    async with command(["run", "--max-clients", "1", "prog.py"], cwd=tmp_path) as proc:
+        port = await served_port(proc)
+        async with tcp_client(port) as (reader, writer):
+            await reader.readuntil(b">>> ")
+            async with tcp_client(port) as (other, _):
+                async with asyncio.timeout(LIMIT):
+                    assert (
+                        await other.read()
+                        == b"aioexpect console: refused: max_clients=1 reached\r\n"
+                    )
+            writer.write(b"stop.set()\n")
+            await proc.expect_exact("stopped []")
+        assert await proc.wait() == 0
+
+
 async def test_run_hands_a_failing_program_s_error_to_its_own_excepthook(tmp_path: Path) -> None:
     # python3 FILE calls sys.excepthook (a program's error reporter may be
     # there); aioexpect run printed the traceback itself.
