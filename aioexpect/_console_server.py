@@ -19,10 +19,11 @@ import stat
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._console_checks import check_options, load_ssh_keys
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
-from ._options import check_port, check_timeout, peer_name
+from ._options import peer_name
 from ._runner import in_background
 
 if TYPE_CHECKING:
@@ -352,7 +353,7 @@ class ConsoleServer(AsyncClosing):
                 server._connections.discard(self.conn)
                 server._refused.discard(self.conn)
 
-        host_keys, client_keys = _load_ssh_keys(host_keys, client_keys)
+        host_keys, client_keys = load_ssh_keys(host_keys, client_keys)
         listening = asyncssh.listen(
             host or "",
             port,
@@ -431,17 +432,16 @@ def start_console_server(
     shared by every client (read live); ``host=None`` means every interface
     (SSH only).  ``login_timeout=None`` waits for ever.
     """
-    login_timeout = _check_limits(port, max_clients, login_timeout)
-    secret = _check_token(token)
-    ssh = authorized_client_keys is not None
-    if ssh_host_keys is not None and not ssh:
-        raise ValueError("ssh_host_keys needs authorized_client_keys (SSH serving)")
-    if ssh and ssh_host_keys is None:
-        raise ValueError("serving over SSH needs ssh_host_keys (the server's own keys)")
-    if ssh and (path is not None or secret is not None):
-        raise ValueError("SSH serving authenticates with keys: no path= and no token= with it")
-    if path is not None and (port != 0 or host != "127.0.0.1"):
-        raise ValueError("path= serves a UNIX socket: host= and port= do not apply to it")
+    secret = check_options(
+        host=host,
+        port=port,
+        path=path,
+        token=token,
+        ssh_host_keys=ssh_host_keys,
+        authorized_client_keys=authorized_client_keys,
+        max_clients=max_clients,
+        login_timeout=login_timeout,
+    )
     if locals is not None and not isinstance(locals, Mapping):
         raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
 
@@ -481,29 +481,6 @@ def _ssh_size(process: Any) -> tuple[int, int] | None:
         return None
     cols, rows = process.get_terminal_size()[:2]
     return (rows, cols) if rows > 0 and cols > 0 else None
-
-
-def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> float | None:
-    check_port(port, lowest=0)
-    if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
-        raise ValueError(f"max_clients must be a positive int, not {max_clients!r}")
-    if login_timeout is not None and (
-        isinstance(login_timeout, bool)
-        or not isinstance(login_timeout, int | float)
-        or not login_timeout > 0  # (NaN too)
-    ):
-        raise ValueError(f"login_timeout must be a positive number or None, not {login_timeout!r}")
-    return check_timeout(login_timeout)  # (an int past a float's range: for ever)
-
-
-def _check_token(token: str | None) -> bytes | None:
-    if token is None:
-        return None
-    if not isinstance(token, str):
-        raise TypeError(f"token must be a str, not {type(token).__name__}")
-    if not token or "\n" in token or "\r" in token:
-        raise ValueError("token must be a non-empty str without line breaks")
-    return token.encode("utf-8")
 
 
 async def _loopback(host: str | None) -> str:
@@ -569,30 +546,3 @@ def _remove_stale_socket(path: str) -> None:
     finally:
         probe.close()
     raise ConnectError(f"cannot serve the console on {path}: something is listening there")
-
-
-def _load_ssh_keys(host_keys: Any, client_keys: Any) -> tuple[Any, Any]:
-    import asyncssh
-
-    try:
-        keys = asyncssh.load_keypairs(host_keys)
-        if isinstance(client_keys, str | os.PathLike):
-            client_keys = asyncssh.read_authorized_keys(os.fspath(client_keys))
-        elif isinstance(client_keys, list | tuple):
-            if not client_keys:
-                raise ValueError("authorized_client_keys is empty: nobody could log in")
-            client_keys = asyncssh.import_authorized_keys(
-                "".join(_authorized_line(k) for k in client_keys)
-            )
-    except (OSError, ValueError) as exc:  # asyncssh.KeyImportError is a ValueError
-        raise ValueError(f"cannot load the console's SSH keys: {exc}") from None
-    if not keys:
-        raise ValueError("ssh_host_keys holds no key")
-    return keys, client_keys
-
-
-def _authorized_line(key: Any) -> str:
-    if isinstance(key, str):
-        return key if key.endswith("\n") else key + "\n"
-    export = key.export_public_key("openssh")
-    return str(export.decode("ascii"))
