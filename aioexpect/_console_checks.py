@@ -1,14 +1,24 @@
 """The checks of ``start_console_server``'s options that need no event loop,
-and the loading of its SSH keys."""
+and the loading of its SSH keys: made as it is called, and by ``aioexpect
+run`` before the program's own code runs (``check_serving``)."""
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
+import socket
 from typing import Any
 
 from ._options import check_port
 
-__all__ = ["check_options", "load_ssh_keys"]
+__all__ = ["check_options", "check_serving", "is_address", "load_ssh_keys", "loopback_address"]
+
+_NOT_LOOPBACK = (
+    "plain TCP serves the console on loopback only (anyone who reaches it runs code"
+    " in this process): use 127.0.0.1, ::1 or localhost, a UNIX socket (path=),"
+    " or SSH (authorized_client_keys=)"
+)
 
 
 def check_options(
@@ -36,6 +46,51 @@ def check_options(
     if path is not None and (port != 0 or host != "127.0.0.1"):
         raise ValueError("path= serves a UNIX socket: host= and port= do not apply to it")
     return secret
+
+
+def check_serving(options: dict[str, Any]) -> dict[str, Any]:
+    """``start_console_server``'s options (every one named) checked as it
+    checks them, with a host name resolved now (blocking: for a command line,
+    before it starts anything), and with the SSH keys loaded (read once)."""
+    check_options(**options)
+    if options["authorized_client_keys"] is not None:
+        host_keys, client_keys = load_ssh_keys(
+            options["ssh_host_keys"], options["authorized_client_keys"]
+        )
+        return {**options, "ssh_host_keys": host_keys, "authorized_client_keys": client_keys}
+    if options["path"] is None:
+        host = options["host"]
+        resolved = None
+        if host and not is_address(host):
+            with contextlib.suppress(OSError):
+                infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                resolved = [str(info[4][0]) for info in infos]
+        loopback_address(host, resolved)
+    return options
+
+
+def is_address(host: str) -> bool:
+    """Whether ``host`` is an IP address (not a name to resolve)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def loopback_address(host: str | None, resolved: list[str] | None) -> str:
+    """The loopback address to bind for ``host``, given the addresses a name
+    ``resolved`` to (``None``: it did not resolve), or ``ValueError``."""
+    if not host:
+        raise ValueError(f"host {host!r} means every interface; {_NOT_LOOPBACK}")
+    if is_address(host):
+        resolved = [host]
+    elif resolved is None:
+        raise ValueError(f"host {host!r} does not resolve; {_NOT_LOOPBACK}")
+    addresses = [ipaddress.ip_address(a) for a in resolved]
+    if not addresses or not all(a.is_loopback for a in addresses):
+        raise ValueError(f"host {host!r} is not a loopback address; {_NOT_LOOPBACK}")
+    return str(addresses[0])
 
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._console import run_local_console
+from ._console_checks import check_serving
 from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import ConnectError
 from ._runner import run
@@ -112,25 +113,23 @@ def _asks_serving(args: argparse.Namespace) -> bool:
 
 
 def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``start_console_server`` options from the command line.  The token and
-    the limits always apply, whatever the address: without ``--serve``,
-    ``--unix`` or SSH it is ``start_console_server``'s own, loopback on a
-    free port."""
-    options: dict[str, Any] = {
-        "max_clients": args.max_clients,
-        "login_timeout": args.login_timeout,
-    }
-    if args.serve is not None:
-        options["host"], options["port"] = _host_port(args.serve)
-    if args.unix is not None:
-        options["path"] = args.unix
-    if args.authorized_keys is not None or args.ssh_host_key:
-        options["ssh_host_keys"] = args.ssh_host_key
-        options["authorized_client_keys"] = args.authorized_keys
-    token = _token(args.token_file)
-    if token is not None:
-        options["token"] = token
-    return options
+    """``start_console_server`` options from the command line, every one
+    named, checked before anything starts (``check_serving``).  The token
+    and the limits always apply, whatever the address: without ``--serve``,
+    ``--unix`` or SSH it is loopback, a free port."""
+    host, port = _host_port(args.serve) if args.serve is not None else ("127.0.0.1", 0)
+    return check_serving(
+        {
+            "host": host,
+            "port": port,
+            "path": args.unix,
+            "token": _token(args.token_file),
+            "ssh_host_keys": args.ssh_host_key,
+            "authorized_client_keys": args.authorized_keys,
+            "max_clients": args.max_clients,
+            "login_timeout": args.login_timeout,
+        }
+    )
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -165,7 +164,7 @@ def console_command(args: argparse.Namespace) -> int:
         return run(run_local_console())
     try:
         options = _serving_options(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         return _fail("console", exc)
     try:
         return run(_serve_until_signal(options))
@@ -199,7 +198,7 @@ def run_command(args: argparse.Namespace) -> int:
     """``aioexpect run``: the program, with the console served into its loop."""
     try:
         options = _serving_options(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         return _fail("run", exc)
     program = list(args.program)
     if program[:1] == ["--"]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import logging
 import os
 import socket
@@ -19,7 +18,7 @@ import stat
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._console_checks import check_options, load_ssh_keys
+from ._console_checks import check_options, is_address, load_ssh_keys, loopback_address
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
@@ -485,25 +484,13 @@ def _ssh_size(process: Any) -> tuple[int, int] | None:
 
 async def _loopback(host: str | None) -> str:
     """The loopback address to bind for ``host``, or ``ValueError``."""
-    refusal = (
-        "plain TCP serves the console on loopback only (anyone who reaches it runs code"
-        " in this process): use 127.0.0.1, ::1 or localhost, a UNIX socket (path=),"
-        " or SSH (authorized_client_keys=)"
-    )
-    if not host:
-        raise ValueError(f"host {host!r} means every interface; {refusal}")
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
+    resolved = None
+    if host and not is_address(host):
+        with contextlib.suppress(OSError):
+            loop = asyncio.get_running_loop()
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            raise ValueError(f"host {host!r} does not resolve; {refusal}") from None
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    if not addresses or not all(a.is_loopback for a in addresses):
-        raise ValueError(f"host {host!r} is not a loopback address; {refusal}")
-    return str(addresses[0])
+            resolved = [str(info[4][0]) for info in infos]
+    return loopback_address(host, resolved)
 
 
 def _bind_unix(path: str) -> socket.socket:

@@ -368,6 +368,45 @@ async def test_run_without_an_address_keeps_max_clients(tmp_path: Path) -> None:
         assert await proc.wait() == 0
 
 
+SIDE_EFFECT = """\
+import asyncio, pathlib
+
+pathlib.Path("top-level ran").touch()
+
+async def main():
+    pathlib.Path("main ran").touch()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--serve", "0.0.0.0:0"], "loopback"),
+        (["--serve", "127.0.0.1:99999"], "port"),
+        (["--authorized-keys", "ak"], "needs ssh_host_keys"),
+        (["--ssh-host-key", "missing", "--authorized-keys", "ak"], "cannot load"),
+        (["--ssh-host-key", "ak"], "needs authorized_client_keys"),
+    ],
+)
+@pytest.mark.parametrize("program", ["loop", "no loop"])
+async def test_run_refuses_bad_serving_options_before_the_program_starts(
+    options: list[str], message: str, program: str, tmp_path: Path
+) -> None:
+    # They were checked when the program's asyncio.run started the server:
+    # its top-level code had run by then (and one with no event loop never
+    # heard of them, exit 0).
+    text = SIDE_EFFECT if program == "loop" else 'open("top-level ran", "w")\n'
+    (tmp_path / "prog.py").write_text(text)
+    (tmp_path / "ak").write_text("")
+    async with command(["run", *options, "prog.py"], cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert message in out and "Traceback" not in out
+    assert not [name for name in os.listdir(tmp_path) if name.endswith("ran")]
+
+
 async def test_run_hands_a_failing_program_s_error_to_its_own_excepthook(tmp_path: Path) -> None:
     # python3 FILE calls sys.excepthook (a program's error reporter may be
     # there); aioexpect run printed the traceback itself.

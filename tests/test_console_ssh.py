@@ -21,6 +21,7 @@ import aioexpect
 from aioexpect import start_console_server
 from tests.conftest import need
 from tests.helpers import opened, resize_seen, wait_until
+from tests.test_console import PROGRAM, command
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 
 LIMIT = 10.0
@@ -634,3 +635,21 @@ async def test_ssh_argument_checks(keys: Keys, tmp_path: Path) -> None:
             authorized_client_keys=str(keys.authorized),
             token="no-tokens-with-ssh",
         )
+
+
+async def test_run_serves_over_ssh_with_the_keys_read_before_the_program(
+    keys: Keys, tmp_path: Path
+) -> None:
+    # aioexpect run loads the keys as it checks its options, before the
+    # program starts, and hands the server the loaded keys.
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    args = ["--serve", "127.0.0.1:0", "--ssh-host-key", str(keys.host_key)]
+    args += ["--authorized-keys", str(keys.authorized)]
+    async with command(["run", *args, "prog.py"], cwd=tmp_path) as proc:
+        port = int((await proc.expect(r"served on ssh://127\.0\.0\.1:(\d+)")).group(1))
+        async with console_connection(keys, port) as conn:
+            process = await conn.create_process()  # no terminal
+            process.stdin.write("hits.append('over ssh'); stop.set()\n")
+            await proc.expect_exact("stopped ['over ssh']")
+            process.close()
+        assert await proc.wait() == 0
