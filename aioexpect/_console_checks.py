@@ -100,7 +100,7 @@ def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> N
     if login_timeout is not None and (
         isinstance(login_timeout, bool)
         or not isinstance(login_timeout, int | float)
-        or login_timeout <= 0
+        or not login_timeout > 0  # (NaN too: every wait for a token would end at once)
     ):
         raise ValueError(f"login_timeout must be a positive number or None, not {login_timeout!r}")
 

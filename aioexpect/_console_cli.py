@@ -22,6 +22,7 @@ import types
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._cli import _positive_float, _positive_int
 from ._console import run_local_console
 from ._console_checks import check_serving
 from ._console_server import ConsoleServer, start_console_server
@@ -91,14 +92,18 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
         "--authorized-keys", metavar="FILE", help="SSH public keys allowed to connect"
     )
     group.add_argument(
-        "--max-clients", type=int, default=64, metavar="N", help="connections at once (64)"
+        "--max-clients",
+        type=_positive_int,
+        default=64,
+        metavar="N",
+        help="connections at once (64)",
     )
     group.add_argument(
         "--login-timeout",
-        type=float,
+        type=_positive_float,
         default=30.0,
         metavar="SECONDS",
-        help="time a client has to authenticate (30)",
+        help="time a client has to authenticate (30; inf: no limit)",
     )
 
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import math
 import os
 import socket
 import stat
@@ -429,7 +430,7 @@ def start_console_server(
     it over SSH with public-key authentication, on any address.  ``token``:
     a TCP or UNIX client must send it as its first line.  ``locals`` are
     shared by every client (read live); ``host=None`` means every interface
-    (SSH only).  ``login_timeout=None`` waits for ever.
+    (SSH only).  ``login_timeout=None`` (or ``math.inf``) waits for ever.
     """
     secret = check_options(
         host=host,
@@ -443,6 +444,8 @@ def start_console_server(
     )
     if locals is not None and not isinstance(locals, Mapping):
         raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
+    if login_timeout == math.inf:  # for ever: as None, with no timer at all
+        login_timeout = None
 
     async def start() -> ConsoleServer:
         server = ConsoleServer(

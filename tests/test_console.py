@@ -483,6 +483,11 @@ async def test_run_ctrl_c_goes_to_the_program_s_excepthook_and_ends_as_python_do
         (["run", "missing.py"], "no such file"),
         (["run", "-m", "no_such_module_here"], "no module"),
         (["run"], "FILE or -m MODULE"),
+        (["run", "--login-timeout", "nan", "p.py"], "--login-timeout: must be a positive number"),
+        (["run", "--login-timeout", "0", "p.py"], "--login-timeout: must be a positive number"),
+        (["run", "--max-clients", "0", "p.py"], "--max-clients: must be at least 1, not 0"),
+        (["run", "--max-clients", "x", "p.py"], "--max-clients: not a whole number: 'x'"),
+        (["console", "--serve", "127.0.0.1:0", "--login-timeout", "nan"], "must be a positive"),
     ],
 )
 async def test_run_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:

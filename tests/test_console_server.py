@@ -442,6 +442,21 @@ async def test_a_login_timeout_past_a_float_waits_for_ever(forever: Any) -> None
         await start_console_server(login_timeout=math.nan)
 
 
+async def test_login_timeout_nan_is_refused_and_inf_waits_for_ever() -> None:
+    # NaN was taken, and every client was told "no token within the login
+    # time-out" at once, even one that sent the token with its connection.
+    with pytest.raises(ValueError, match="login_timeout"):
+        async with console(token="t0ken", login_timeout=math.nan):
+            pass
+    async with console(token="t0ken", login_timeout=math.inf) as server:
+        async with connected(server) as silent:
+            async with connected(server, token="t0ken") as other:
+                await other.prompt()
+                assert await other.run("6 * 7") == "42\n"
+            silent.writer.write(b"t0ken\n")
+            await silent.prompt()
+
+
 # -- where it listens ------------------------------------------------------------------
 
 
