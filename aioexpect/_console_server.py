@@ -23,7 +23,7 @@ from ._console_checks import check_options, is_address, load_ssh_keys, loopback_
 from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
-from ._options import peer_name
+from ._options import check_timeout, peer_name
 from ._runner import in_background
 
 if TYPE_CHECKING:
@@ -444,7 +444,7 @@ def start_console_server(
     )
     if locals is not None and not isinstance(locals, Mapping):
         raise TypeError(f"locals must be a mapping, not {type(locals).__name__}")
-    if login_timeout == math.inf:  # for ever: as None, with no timer at all
+    if check_timeout(login_timeout) == math.inf:  # for ever (10**400 too): no timer
         login_timeout = None
 
     async def start() -> ConsoleServer:
