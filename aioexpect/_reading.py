@@ -479,8 +479,16 @@ def sink_caught_up(session: Session) -> None:
         session._space_freed()
 
 
+#: Patterns a message names at most: an expect of 10,000 made a message of 89 KB.
+MAX_SHOWN = 20
+
+
 def describe(patterns: Any, redact: Callable[[Any], Any], limit: int = 80) -> str:
     """Patterns for a message: each one's source, secrets masked (before
-    ``repr`` escapes them), cut to ``limit`` characters."""
-    shown = map(repr, masked_sources(patterns, redact))
+    ``repr`` escapes them), cut to ``limit`` characters; the first
+    ``MAX_SHOWN`` of them, and how many more."""
+    patterns = list(patterns)
+    shown = [repr(s) for s in masked_sources(patterns[:MAX_SHOWN], redact)]
+    if len(patterns) > MAX_SHOWN:
+        shown.append(f"... and {len(patterns) - MAX_SHOWN} more")
     return ", ".join(t if len(t) <= limit else t[: limit - 3] + "..." for t in shown)

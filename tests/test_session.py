@@ -1732,3 +1732,16 @@ async def test_close_force_and_divert_keep_take_true_or_false_only() -> None:
         assert not s.closed
         await peer.write(b"still open")
         await s.expect("still open")
+
+
+async def test_a_timeout_over_many_patterns_names_the_first_and_counts_the_rest():
+    # An expect of 10,000 patterns made a message of 89 KB.
+    patterns = [f"never-{n}" for n in range(1000)]
+    async with opened() as (s, peer):
+        await peer.write(b"some output")
+        with pytest.raises(aioexpect.ExpectTimeout) as info:
+            await s.expect_exact(patterns, timeout=0.01)
+        message = str(info.value)
+        assert "'never-0', 'never-1'" in message and "'never-19', ... and 980 more" in message
+        assert "never-20'" not in message and len(message) < 2000
+        assert await s.read_some() == "some output"  # (the session is usable, nothing lost)
