@@ -24,7 +24,10 @@ peak).
 ``--quick``: 100 devices, concurrency 50.  Each contender's time is the best
 of 2 runs (``--quick``: 3; ``--repeat N``), the order alternating between
 rounds.  Bounded: every wait has a deadline, and the server exits when its
-standard input closes or after 15 minutes at most.
+standard input closes or after 15 minutes at most.  A client run in which a
+session failed (or that did not finish every device) is never the best one;
+if every run of a contender failed, its row is FAILED, with no ratio, its
+targets are missed and the benchmark exits with status 1.
 """
 
 from __future__ import annotations
@@ -198,13 +201,19 @@ def _python(*args: str, **kwargs: Any) -> list[str]:
 
 
 def run_client(name: str, ports_file: str, concurrency: int, home: str) -> dict[str, Any]:
+    """One contender's measurements; ``{"seconds": None, "error": ...}`` if its
+    process failed or ran out of time."""
     env = dict(os.environ, HOME=home)  # no ~/.ssh keys or known_hosts of the user
-    done = subprocess.run(
-        _python("--client", name, ports_file, str(concurrency)),
-        capture_output=True, text=True, env=env, timeout=CLIENT_DEADLINE + 60, check=False,
-    )  # fmt: skip
+    try:
+        done = subprocess.run(
+            _python("--client", name, ports_file, str(concurrency)),
+            capture_output=True, text=True, env=env, timeout=CLIENT_DEADLINE + 60, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"seconds": None, "error": f"did not finish within {CLIENT_DEADLINE + 60:.0f}s"}
     if done.returncode != 0:
-        raise RuntimeError(f"{name} client failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        print(f"{name} client failed:\n{done.stderr[-3000:]}", file=sys.stderr)
+        return {"seconds": None, "error": f"client exit status {done.returncode}"}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     errors = done.stderr.strip().splitlines()
     if errors:
@@ -212,7 +221,28 @@ def run_client(name: str, ports_file: str, concurrency: int, home: str) -> dict[
     return result
 
 
-def main() -> None:
+def failure(r: dict[str, Any], hosts: int) -> str | None:
+    """Why the client run ``r`` failed, or None: every one of the ``hosts``
+    sessions must have run its commands."""
+    if r["seconds"] is None:
+        return str(r["error"])
+    if r["failed"] or r["ok"] != hosts:
+        return f"{r['failed']} of {hosts} sessions failed, {r['ok']} ok"
+    return None
+
+
+def keep_best(best: dict[str, dict[str, Any]], name: str, r: dict[str, Any], hosts: int) -> None:
+    """Keep ``r`` as ``name``'s result if it beats the one kept: a run without
+    failures beats any with them (a run whose sessions failed fast is fast),
+    then the faster one."""
+    old = best.get(name)
+    if failure(r, hosts) is not None:
+        best.setdefault(name, r)  # kept only while no run of it succeeded
+    elif old is None or failure(old, hosts) is not None or r["seconds"] < old["seconds"]:
+        best[name] = r
+
+
+def main() -> int:
     args = parse_args(__doc__.splitlines()[0] if __doc__ else "run_many benchmark")
     hosts, concurrency = (100, 50) if args.quick else (1000, 200)
     repeat = args.repeat or (3 if args.quick else 2)
@@ -233,10 +263,8 @@ def main() -> None:
             for turn in range(repeat):
                 names = list(CLIENTS) if turn % 2 == 0 else list(reversed(CLIENTS))
                 for name in names:  # alternate the order, so drift hits both alike
-                    r = run_client(name, ports_file, concurrency, tmp)
+                    keep_best(best, name, run_client(name, ports_file, concurrency, tmp), hosts)
                     runs += 1
-                    if name not in best or r["seconds"] < best[name]["seconds"]:
-                        best[name] = r
         finally:
             try:
                 rest = server.communicate(timeout=60)[0]  # closes its stdin: it stops
@@ -245,7 +273,7 @@ def main() -> None:
                 rest = server.communicate()[0]
     server_cpu = json.loads(rest.strip().splitlines()[-1])["cpu"] if rest.strip() else None
     per_session = None if server_cpu is None else round(1000 * server_cpu / (runs * hosts), 1)
-    report(best, hosts, concurrency, repeat, per_session, as_json=args.json)
+    return report(best, hosts, concurrency, repeat, per_session, as_json=args.json)
 
 
 def report(
@@ -256,7 +284,9 @@ def report(
     server_ms: float | None,
     *,
     as_json: bool,
-) -> None:
+) -> int:
+    """Print the table; return the exit status: 1 if a client run failed (a
+    failed run shows no ratio, and its targets read MISSED)."""
     table = Table(
         f"run_many: {hosts} emulated SSH devices, {len(COMMANDS)} commands each",
         baseline="asyncssh loop",
@@ -264,21 +294,31 @@ def report(
                 "loop": LOOP, "best_of": repeat, "server": "separate process",
                 "server_cpu_ms_per_session": server_ms},
     )  # fmt: skip
+    failed = {name: why for name, r in best.items() if (why := failure(r, hosts)) is not None}
+    table.failed += list(failed)
     for name, r in best.items():
+        if name in failed:  # no time: no ratio, and its targets MISSED
+            table.add(name, None, f"FAILED: {failed[name]}")
+            continue
         table.add(
             name,
             r["seconds"],
-            note="" if not r["failed"] else f"({r['failed']} FAILED)",
             sessions_per_s=f"{r['ok'] / r['seconds']:.0f}",
             cpu_ms_per_session=f"{1000 * r['cpu'] / max(1, r['ok']):.1f}",
             peak_memory=mb(r["rss_delta"]),
             peak_rss=mb(r["peak_rss"]),
         )
     for name, r in best.items():  # CPU time: what the client itself costs, load or not
-        table.add(f"{name} (client CPU)", r["cpu"], vs="asyncssh loop (client CPU)")
+        cpu = None if name in failed else r["cpu"]
+        table.add(
+            f"{name} (client CPU)",
+            cpu,
+            "FAILED" if cpu is None else "",
+            vs="asyncssh loop (client CPU)",
+        )
     table.target("run_many", 1.15, "run_many vs a bare asyncssh loop, wall time")
     table.target("run_many (client CPU)", 1.15, "run_many vs a bare asyncssh loop, client CPU")
-    table.report(as_json)
+    return table.report(as_json)
 
 
 if __name__ == "__main__":
@@ -290,4 +330,4 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--client"]:
         client(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
-        main()
+        sys.exit(main())

@@ -7,7 +7,6 @@ Small sizes only: these check the harness's logic, not anyone's speed.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -62,3 +61,49 @@ def test_a_deliberate_cap_is_reported_not_failed(capsys: pytest.CaptureFixture[s
     assert "pexpect regex" in capsys.readouterr().out
     assert table.rows[-1].seconds is None
     assert table.rows[-1].note == "did not finish within 20s (pexpect timeout)"
+
+
+# -- bench_run_many: a client run with failed sessions -----------------------------------
+
+
+def _client_result(seconds: float, ok: int, failed: int) -> dict[str, float | int]:
+    return {"seconds": seconds, "ok": ok, "failed": failed, "cpu": seconds / 2,
+            "rss_delta": 1 << 20, "peak_rss": 1 << 25}  # fmt: skip
+
+
+@pytest.mark.parametrize(("ok", "failed"), [(0, 10), (9, 0)], ids=["failed", "missing"])
+def test_run_many_failed_sessions_fail_the_run(
+    capsys: pytest.CaptureFixture[str], ok: int, failed: int
+) -> None:
+    import bench_run_many
+
+    best = {
+        "asyncssh loop": _client_result(2.0, 10, 0),
+        "run_many": _client_result(0.1, ok, failed),  # fast, because it failed
+    }
+    assert bench_run_many.report(best, 10, 5, 1, None, as_json=False) == 1
+    out = capsys.readouterr().out
+    targets = _target_lines(out)
+    assert len(targets) == 2
+    assert all(line.endswith("MISSED") for line in targets)
+    row = next(line for line in out.splitlines() if line.strip().startswith("run_many "))
+    assert "FAILED" in row
+    assert "x vs" not in row  # no ratio
+
+
+def test_run_many_keeps_a_run_without_failures() -> None:
+    import bench_run_many
+
+    best: dict[str, dict[str, float | int]] = {}
+    slow, failed_fast, fast = (
+        _client_result(2.0, 10, 0),
+        _client_result(0.1, 0, 10),
+        _client_result(1.5, 10, 0),
+    )
+    bench_run_many.keep_best(best, "run_many", failed_fast, 10)
+    bench_run_many.keep_best(best, "run_many", slow, 10)
+    assert best["run_many"] is slow
+    bench_run_many.keep_best(best, "run_many", failed_fast, 10)
+    assert best["run_many"] is slow
+    bench_run_many.keep_best(best, "run_many", fast, 10)
+    assert best["run_many"] is fast
