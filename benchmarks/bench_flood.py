@@ -11,7 +11,6 @@ every read and is therefore capped in time and measured at a smaller size.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
@@ -241,18 +240,31 @@ def memory_probe(path: str, loop: str, regex: bool, cap: float) -> None:
         run_on(loop, partial(aio_flood, warm_up, False, regex, cap=cap))
     finally:
         os.unlink(warm_up)
-    retained = None
-    with RssPeak() as peak, contextlib.suppress(TimeoutError):
+    with RssPeak() as peak:  # a timeout is a failure here too: the exit status says it
         retained = run_on(loop, partial(aio_flood, path, False, regex, cap=cap))
     print(json.dumps({"delta": peak.delta, "retained": retained}))
 
 
-def probe(path: str, loop: str, regex: bool, cap: float) -> dict[str, Any]:
-    argv = [sys.executable, __file__, "--probe", path, loop, "regex" if regex else "exact"]
-    argv.append(str(cap))
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=cap + 60, check=True)
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+class HelperFailed(Exception):
+    """A helper interpreter (``--probe``, ``--pipes-alone``) failed."""
+
+
+def run_helper(args: list[str], timeout: float) -> Any:
+    """Run this script with ``args`` in a fresh interpreter; return the JSON
+    of its last line of output.  HelperFailed if it exits with an error,
+    runs out of time or prints no result."""
+    argv = [sys.executable, __file__, *args]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except subprocess.CalledProcessError as exc:
+        last = (exc.stderr.strip().splitlines() or ["no error output"])[-1]  # the exception
+        why = f"exit status {exc.returncode}: {last[-200:]}"
+    except subprocess.TimeoutExpired:
+        why = f"did not finish within {timeout:.0f}s"
+    except (IndexError, ValueError) as exc:  # no line, or no JSON
+        why = f"no result ({exc})"
+    raise HelperFailed(f"{args[0]} helper: {why}")
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -306,18 +318,25 @@ def pipes_alone_probe(path: str, cap: float, repeat: int) -> None:
         {"name": r.name, "seconds": r.seconds, "median": r.median, "note": r.note, "vs": r.vs}
         for r in table.rows
     ]
-    print(json.dumps(rows))
+    print(json.dumps({"rows": rows, "failed": table.failed}))
 
 
 def pipes_alone_rows(table: Table, path: str, cap: float, repeat: int) -> None:
-    argv = [sys.executable, __file__, "--pipes-alone", path, str(cap), str(repeat)]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=True)
-    for got in json.loads(out.stdout.strip().splitlines()[-1]):
-        vs = got["vs"] and got["vs"] + ALONE
-        row = table.add(got["name"] + ALONE, got["seconds"], got["note"], vs=vs)
-        row.median = got["median"]
+    """The rows of ``pipes_alone_probe``; its failed rows fail this table too,
+    and so does the helper itself failing."""
+    try:
+        got = run_helper(["--pipes-alone", path, str(cap), str(repeat)], timeout=600)
+    except HelperFailed as exc:
+        table.failed.append("pipes alone")
+        table.add("pipes alone", None, f"FAILED: {exc}")
+        return
+    for r in got["rows"]:
+        vs = r["vs"] and r["vs"] + ALONE
+        row = table.add(r["name"] + ALONE, r["seconds"], r["note"], vs=vs)
+        row.median = r["median"]
         if row.median is not None:  # None: it failed (see its note)
             row.extra["median"] = f"{row.median:.4f}s"
+    table.failed += [name + ALONE for name in got["failed"]]
 
 
 def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
@@ -360,10 +379,14 @@ def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
 def memory_rows(table: Table, path: str, cap: float) -> None:
     """Peak memory: no more than the retained text plus 32 MB."""
     for loop, regex in (("asyncio", True), ("uvloop", False)):
-        got = probe(path, loop, regex, cap)
-        what = f"memory aioexpect pty {loop} {'regex' if regex else 'exact'}"
-        if got["retained"] is None:
-            table.check(what, False, f"did not finish within {cap:.0f}s")
+        kind = "regex" if regex else "exact"
+        what = f"memory aioexpect pty {loop} {kind}"
+        try:
+            got = run_helper(["--probe", path, loop, kind, str(cap)], timeout=cap + 60)
+        except HelperFailed as exc:  # a FAILED row, and the target missed, never left out
+            table.failed.append(what)
+            table.add(what, None, f"FAILED: {exc}")
+            table.check(what, False, "FAILED (target: peak RSS <= retained + 32MB)")
             continue
         limit = got["retained"] + 32 * 2**20
         detail = f"peak RSS +{mb(got['delta'])} <= {mb(got['retained'])} retained + 32MB"
@@ -383,17 +406,10 @@ def main() -> None:
     try:
         contenders(table, path, cap)
         table.run(repeat)
-        try:
-            pipes_alone_rows(table, path, cap, repeat)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            why = exc.stderr.strip()[-200:] if isinstance(exc.stderr, str) else str(exc)
-            table.add("pipes alone", None, f"probe failed: {why}")
+        pipes_alone_rows(table, path, cap, repeat)
         targets(table)
         pexpect_rows(table, path, small, cap)
-        try:
-            memory_rows(table, path, cap)
-        except subprocess.CalledProcessError as exc:
-            table.add("memory aioexpect", None, f"probe failed: {exc.stderr.strip()[-200:]}")
+        memory_rows(table, path, cap)
     finally:
         os.unlink(path)
         os.unlink(small)

@@ -107,3 +107,36 @@ def test_run_many_keeps_a_run_without_failures() -> None:
     assert best["run_many"] is slow
     bench_run_many.keep_best(best, "run_many", fast, 10)
     assert best["run_many"] is fast
+
+
+# -- bench_flood: failures in its helper interpreters -------------------------------------
+
+
+def test_flood_memory_probe_failure_fails_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bench_flood
+
+    table = _common.Table("flood", baseline="raw pty blocking")
+    bench_flood.memory_rows(table, str(tmp_path / "no such file"), 5.0)  # cat fails: ExpectEOF
+    assert table.report() == 1
+    memory = [line for line in _target_lines(capsys.readouterr().out) if "memory" in line]
+    assert len(memory) == 2
+    assert all("FAILED" in line and line.endswith("MISSED") for line in memory)
+
+
+def test_flood_pipes_alone_failures_fail_the_run(tmp_path: Path) -> None:
+    import bench_flood
+
+    table = _common.Table("flood", baseline="raw pty blocking")
+    bench_flood.pipes_alone_rows(table, str(tmp_path / "no such file"), 5.0, 1)
+    assert "aioexpect pipes asyncio exact (alone)" in table.failed
+    assert table.report() == 1
+
+
+def test_flood_helper_out_of_time_is_a_failure(tmp_path: Path) -> None:
+    import bench_flood
+
+    # A fresh interpreter cannot even import aioexpect in 10 ms.
+    with pytest.raises(bench_flood.HelperFailed, match="did not finish within"):
+        bench_flood.run_helper(["--probe", str(tmp_path / "x"), "asyncio", "exact", "5"], 0.01)
