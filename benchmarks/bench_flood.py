@@ -6,6 +6,9 @@ Contenders, in one run: the raw limit (a blocking ``os.read`` loop, and an
 bytes only, keeping every chunk), aioexpect on both loops (``max_buffer=None``), and pexpect
 (sync and ``async_=True``), whose regex search rescans the whole buffer on
 every read and is therefore capped in time and measured at a smaller size.
+Every contender checks that what came before the marker is as long as it
+must be (the data, plus one ``\\r`` per line over a pty): one that lost or
+added data fails the run, whatever its time.
 """
 
 from __future__ import annotations
@@ -63,6 +66,29 @@ def make_data(size: int) -> str:
     return path
 
 
+def expected_before(path: str, pipes: bool) -> int:
+    """The length of what comes before the marker in ``path``'s flood, in
+    bytes and in characters alike (the data is ASCII): the file less its
+    marker line, and over a pty one more ``\\r`` per ``\\n`` (the terminal's
+    ONLCR).  Every contender checks it got that much: one that lost or added
+    data fails, whatever its time."""
+    size = os.path.getsize(path) - len(MARKER) - 1
+    if pipes:
+        return size
+    newlines = 0
+    with open(path, "rb") as f:  # in pieces: no 32 MiB peak in the memory probe
+        while piece := f.read(1 << 20):
+            newlines += piece.count(b"\n")
+    return size + newlines - 1  # the marker line's own end is not before it
+
+
+def check_size(who: str, got: int, want: int) -> int:
+    """``got``, if it is ``want``; else RuntimeError: data lost or added."""
+    if got != want:
+        raise RuntimeError(f"{who} got {got} bytes before the marker, not {want}")
+    return got
+
+
 def open_child(path: str, pipes: bool) -> tuple[subprocess.Popen[bytes], int]:
     if not pipes:
         return pty_child(["cat", path])
@@ -80,10 +106,11 @@ def close_child(proc: subprocess.Popen[bytes], fd: int) -> None:
 # -- the raw limit -----------------------------------------------------------------
 
 
-def raw_blocking(path: str, pipes: bool) -> int:
+def raw_blocking(path: str, pipes: bool, want: int) -> int:
+    """Read until the marker; return where it starts, checked against ``want``."""
     marker = MARKER.encode()
     proc, fd = open_child(path, pipes)
-    chunks, tail = [], b""
+    chunks, tail, start = [], b"", 0  # start: where ``tail`` starts in the output
     try:
         while True:
             data = os.read(fd, READ)
@@ -91,29 +118,33 @@ def raw_blocking(path: str, pipes: bool) -> int:
                 raise EOFError("marker not seen")
             chunks.append(data)
             window = tail + data
-            if marker in window:
+            at = window.find(marker)
+            if at >= 0:
                 break
             tail = window[-len(marker) :]
+            start += len(window) - len(tail)
     finally:
         close_child(proc, fd)
         proc.wait()
-    return sum(map(len, chunks))
+    return check_size("the raw loop", start + at, want)
 
 
-async def raw_async(path: str, pipes: bool, join: bool = False) -> int:
+async def raw_async(path: str, pipes: bool, want: int, join: bool = False) -> int:
     """An ``add_reader`` callback that reads until ``EAGAIN`` (a pty hands out
     about 4 KiB per read; draining takes several per wake-up): no coroutine
     per chunk.  ``join``: also join the chunks into one object at the end, as
-    any API returning the data (``Match.before``) must."""
+    any API returning the data (``Match.before``) must.  Returns where the
+    marker starts, checked against ``want``."""
     loop = asyncio.get_running_loop()
     marker = MARKER.encode()
     proc, fd = open_child(path, pipes)
     os.set_blocking(fd, False)
-    done: asyncio.Future[None] = loop.create_future()
+    done: asyncio.Future[int] = loop.create_future()
     chunks: list[bytes] = []
-    tail = [b""]
+    tail, start = b"", 0  # start: where ``tail`` starts in the output
 
     def readable() -> None:
+        nonlocal tail, start
         while True:
             try:
                 data = os.read(fd, READ)
@@ -126,30 +157,35 @@ async def raw_async(path: str, pipes: bool, join: bool = False) -> int:
                 done.set_exception(EOFError("marker not seen"))
                 return
             chunks.append(data)
-            window = tail[0] + data
-            if marker in window:
+            window = tail + data
+            at = window.find(marker)
+            if at >= 0:
                 loop.remove_reader(fd)
-                done.set_result(None)
+                done.set_result(start + at)
                 return
-            tail[0] = window[-len(marker) :]
+            tail = window[-len(marker) :]
+            start += len(window) - len(tail)
 
     loop.add_reader(fd, readable)
     try:
-        await done
+        at = await done
     finally:
         loop.remove_reader(fd)
         close_child(proc, fd)
         await reap(proc)
-    return len(b"".join(chunks)) if join else sum(map(len, chunks))
+    if join:
+        b"".join(chunks)
+    return check_size("the raw loop", at, want)
 
 
 # -- aioexpect -----------------------------------------------------------------------
 
 
 async def aio_flood(
-    path: str, pipes: bool, regex: bool, encoding: str | None = "utf-8", cap: float = 300
+    path: str, pipes: bool, regex: bool, want: int, encoding: str | None = "utf-8", cap: float = 300
 ) -> int:
-    """Expect the marker; ``ExpectTimeout`` (a ``TimeoutError``) after ``cap`` s."""
+    """Expect the marker; ``ExpectTimeout`` (a ``TimeoutError``) after ``cap`` s.
+    Returns the length of ``Match.before``, checked against ``want``."""
     opener = aioexpect.spawn(
         "cat", [path], pty=not pipes, max_buffer=None, timeout=cap, encoding=encoding
     )
@@ -158,7 +194,7 @@ async def aio_flood(
             m = await (s.expect(REGEX.encode()) if regex else s.expect_exact(MARKER.encode()))
         else:
             m = await (s.expect(REGEX) if regex else s.expect_exact(MARKER))
-        return len(m.before)
+        return check_size("aioexpect", len(m.before), want)
 
 
 # -- pexpect -------------------------------------------------------------------------
@@ -186,24 +222,28 @@ def pexpect_close(child: Any) -> None:
         child.wait()
 
 
-def pexpect_sync(path: str, pipes: bool, regex: bool, cap: float, window: int | None) -> None:
+def pexpect_sync(
+    path: str, pipes: bool, regex: bool, want: int, cap: float, window: int | None
+) -> None:
     child = pexpect_child(path, pipes, cap)
     try:
         if regex:
             child.expect(REGEX, searchwindowsize=window)
         else:
             child.expect_exact(MARKER)
+        check_size("pexpect", len(child.before), want)
     finally:
         pexpect_close(child)
 
 
-async def pexpect_async(path: str, regex: bool, cap: float) -> None:
+async def pexpect_async(path: str, regex: bool, want: int, cap: float) -> None:
     child = pexpect_child(path, False, cap)
     try:
         if regex:
             await child.expect(REGEX, async_=True)
         else:
             await child.expect_exact(MARKER, async_=True)
+        check_size("pexpect", len(child.before), want)
     finally:
         pexpect_close(child)
 
@@ -237,11 +277,15 @@ def memory_probe(path: str, loop: str, regex: bool, cap: float) -> None:
     and aioexpect's modules is not counted as the flood's memory."""
     warm_up = make_data(1 << 16)
     try:
-        run_on(loop, partial(aio_flood, warm_up, False, regex, cap=cap))
+        run_on(
+            loop,
+            partial(aio_flood, warm_up, False, regex, expected_before(warm_up, False), cap=cap),
+        )
     finally:
         os.unlink(warm_up)
-    with RssPeak() as peak:  # a timeout is a failure here too: the exit status says it
-        retained = run_on(loop, partial(aio_flood, path, False, regex, cap=cap))
+    want = expected_before(path, False)
+    with RssPeak() as peak:  # a timeout or a size mismatch fails: the exit status says it
+        retained = run_on(loop, partial(aio_flood, path, False, regex, want, cap=cap))
     print(json.dumps({"delta": peak.delta, "retained": retained}))
 
 
@@ -271,24 +315,30 @@ def run_helper(args: list[str], timeout: float) -> Any:
 
 
 def contenders(
-    table: Table, path: str, cap: float, kinds: tuple[bool, ...] = (False, True)
+    table: Table,
+    path: str,
+    wants: dict[bool, int],
+    cap: float,
+    kinds: tuple[bool, ...] = (False, True),
 ) -> None:
     """The raw limit and aioexpect, over a pty and over pipes (``kinds``:
-    whether over pipes), on every loop."""
+    whether over pipes), on every loop; ``wants``: the ``expected_before``
+    of each kind."""
     for pipes in kinds:
-        kind = "pipes" if pipes else "pty"
-        table.contend(f"raw {kind} blocking", partial(raw_blocking, path, pipes))
+        kind, want = "pipes" if pipes else "pty", wants[pipes]
+        table.contend(f"raw {kind} blocking", partial(raw_blocking, path, pipes, want))
         for loop in LOOPS:
             raw = f"raw {kind} {loop}"
-            table.contend(raw, partial(raw_async, path, pipes), loop, vs=f"raw {kind} blocking")
-            fn = partial(raw_async, path, pipes, True)
+            fn = partial(raw_async, path, pipes, want)
+            table.contend(raw, fn, loop, vs=f"raw {kind} blocking")
+            fn = partial(raw_async, path, pipes, want, join=True)
             table.contend(f"{raw} + one join", fn, loop, "(the floor for one result)", vs=raw)
             for regex in (True, False):
                 name = f"aioexpect {kind} {loop} {'regex' if regex else 'exact'}"
-                fn = partial(aio_flood, path, pipes, regex, cap=cap)
+                fn = partial(aio_flood, path, pipes, regex, want, cap=cap)
                 table.contend(name, fn, loop, vs=raw)
             if not pipes:
-                fn = partial(aio_flood, path, False, False, None, cap=cap)
+                fn = partial(aio_flood, path, False, False, want, encoding=None, cap=cap)
                 name = f"aioexpect pty {loop} exact bytes-mode"
                 table.contend(name, fn, loop, "(encoding=None)", vs=raw)
 
@@ -312,7 +362,7 @@ def pipes_alone_probe(path: str, cap: float, repeat: int) -> None:
     aioexpect's 32 MiB result is always mapped afresh (glibc maps anything
     over 32 MiB), so both are measured here where neither finds warm memory."""
     table = Table("flood, pipes alone", baseline="raw pipes blocking", statistic="median")
-    contenders(table, path, cap, kinds=(True,))
+    contenders(table, path, {True: expected_before(path, True)}, cap, kinds=(True,))
     table.run(repeat)
     rows = [
         {"name": r.name, "seconds": r.seconds, "median": r.median, "note": r.note, "vs": r.vs}
@@ -339,27 +389,43 @@ def pipes_alone_rows(table: Table, path: str, cap: float, repeat: int) -> None:
     table.failed += [name + ALONE for name in got["failed"]]
 
 
-def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
+def pexpect_rows(table: Table, path: str, small: str, wants: dict[bool, int], cap: float) -> None:
     """pexpect's rows; only its regex without a search window may be capped."""
+    pty, pipes = wants[False], wants[True]
     rows: list[tuple[str, Callable[[], Any], str, bool]] = [
-        ("pexpect pty sync exact", lambda: pexpect_sync(path, False, False, cap, None), "", False),
-        ("pexpect pty sync regex", lambda: pexpect_sync(path, False, True, cap, None), "", True),
+        (
+            "pexpect pty sync exact",
+            partial(pexpect_sync, path, False, False, pty, cap, None),
+            "",
+            False,
+        ),
+        (
+            "pexpect pty sync regex",
+            partial(pexpect_sync, path, False, True, pty, cap, None),
+            "",
+            True,
+        ),
         (
             "pexpect pty sync regex window=4096",
-            lambda: pexpect_sync(path, False, True, cap, 4096),
+            partial(pexpect_sync, path, False, True, pty, cap, 4096),
             "(searchwindowsize=4096)",
             False,
         ),
-        ("pexpect pipes sync exact", lambda: pexpect_sync(path, True, False, cap, None), "", False),
+        (
+            "pexpect pipes sync exact",
+            partial(pexpect_sync, path, True, False, pipes, cap, None),
+            "",
+            False,
+        ),
         (
             "pexpect pty async exact",
-            lambda: run_on("asyncio", lambda: pexpect_async(path, False, cap)),
+            partial(run_on, "asyncio", partial(pexpect_async, path, False, pty, cap)),
             "(async_=True, asyncio)",
             False,
         ),
         (
             "pexpect pty async regex",
-            lambda: run_on("asyncio", lambda: pexpect_async(path, True, cap)),
+            partial(run_on, "asyncio", partial(pexpect_async, path, True, pty, cap)),
             "(async_=True, asyncio)",
             True,
         ),
@@ -368,16 +434,16 @@ def pexpect_rows(table: Table, path: str, small: str, cap: float) -> None:
         vs = "raw pipes blocking" if "pipes" in name else "raw pty blocking"
         table.measure(name, timed(fn, cap, quadratic), note, vs=vs)
     # The quadratic rescan, shown at a size where it finishes.
-    size = f"size={mb(os.path.getsize(small))}"
-    table.measure(
-        "raw pty blocking (small)", partial(best_of, partial(raw_blocking, small, False), 1), size
-    )
-    fn = timed(lambda: pexpect_sync(small, False, True, cap, None), cap, quadratic=True)
+    size, want = f"size={mb(os.path.getsize(small))}", expected_before(small, False)
+    fn = partial(best_of, partial(raw_blocking, small, False, want), 1)
+    table.measure("raw pty blocking (small)", fn, size)
+    fn = timed(partial(pexpect_sync, small, False, True, want, cap, None), cap, quadratic=True)
     table.measure("pexpect pty sync regex (small)", fn, size, vs="raw pty blocking (small)")
 
 
-def memory_rows(table: Table, path: str, cap: float) -> None:
-    """Peak memory: no more than the retained text plus 32 MB."""
+def memory_rows(table: Table, path: str, want: int, cap: float) -> None:
+    """Peak memory: no more than the retained text (``want``, which the probe
+    checks it got) plus 32 MB."""
     for loop, regex in (("asyncio", True), ("uvloop", False)):
         kind = "regex" if regex else "exact"
         what = f"memory aioexpect pty {loop} {kind}"
@@ -388,8 +454,8 @@ def memory_rows(table: Table, path: str, cap: float) -> None:
             table.add(what, None, f"FAILED: {exc}")
             table.check(what, False, "FAILED (target: peak RSS <= retained + 32MB)")
             continue
-        limit = got["retained"] + 32 * 2**20
-        detail = f"peak RSS +{mb(got['delta'])} <= {mb(got['retained'])} retained + 32MB"
+        limit = want + 32 * 2**20
+        detail = f"peak RSS +{mb(got['delta'])} <= {mb(want)} retained + 32MB"
         table.check(what, got["delta"] <= limit, detail, delta=got["delta"], limit=limit)
 
 
@@ -404,12 +470,13 @@ def main() -> None:
     table = Table("flood", baseline="raw pty blocking", statistic="median")
     table.params = {"size": mb(size), "rounds": repeat, "cap": f"{cap:.0f}s"}
     try:
-        contenders(table, path, cap)
+        wants = {pipes: expected_before(path, pipes) for pipes in (False, True)}
+        contenders(table, path, wants, cap)
         table.run(repeat)
         pipes_alone_rows(table, path, cap, repeat)
         targets(table)
-        pexpect_rows(table, path, small, cap)
-        memory_rows(table, path, cap)
+        pexpect_rows(table, path, small, wants, cap)
+        memory_rows(table, path, wants[False], cap)
     finally:
         os.unlink(path)
         os.unlink(small)

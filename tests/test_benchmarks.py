@@ -7,8 +7,12 @@ Small sizes only: these check the harness's logic, not anyone's speed.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,8 +121,10 @@ def test_flood_memory_probe_failure_fails_the_run(
 ) -> None:
     import bench_flood
 
+    empty = tmp_path / "empty"  # no marker: every expect ends in ExpectEOF
+    empty.touch()
     table = _common.Table("flood", baseline="raw pty blocking")
-    bench_flood.memory_rows(table, str(tmp_path / "no such file"), 5.0)  # cat fails: ExpectEOF
+    bench_flood.memory_rows(table, str(empty), 0, 5.0)
     assert table.report() == 1
     memory = [line for line in _target_lines(capsys.readouterr().out) if "memory" in line]
     assert len(memory) == 2
@@ -128,8 +134,10 @@ def test_flood_memory_probe_failure_fails_the_run(
 def test_flood_pipes_alone_failures_fail_the_run(tmp_path: Path) -> None:
     import bench_flood
 
+    empty = tmp_path / "empty"  # no marker: every contender ends at end-of-file
+    empty.touch()
     table = _common.Table("flood", baseline="raw pty blocking")
-    bench_flood.pipes_alone_rows(table, str(tmp_path / "no such file"), 5.0, 1)
+    bench_flood.pipes_alone_rows(table, str(empty), 5.0, 1)
     assert "aioexpect pipes asyncio exact (alone)" in table.failed
     assert table.report() == 1
 
@@ -140,3 +148,65 @@ def test_flood_helper_out_of_time_is_a_failure(tmp_path: Path) -> None:
     # A fresh interpreter cannot even import aioexpect in 10 ms.
     with pytest.raises(bench_flood.HelperFailed, match="did not finish within"):
         bench_flood.run_helper(["--probe", str(tmp_path / "x"), "asyncio", "exact", "5"], 0.01)
+
+
+# -- bench_flood: every contender checks it got all the data ------------------------------
+
+
+def _flood_contenders(
+    path: str, want: dict[bool, int]
+) -> list[tuple[str, Callable[[], Any], str | None]]:
+    import bench_flood as bf
+
+    return [
+        ("raw pty blocking", partial(bf.raw_blocking, path, False, want[False]), None),
+        ("raw pipes blocking", partial(bf.raw_blocking, path, True, want[True]), None),
+        ("raw pty asyncio", partial(bf.raw_async, path, False, want[False]), "asyncio"),
+        ("raw pipes uvloop", partial(bf.raw_async, path, True, want[True], join=True), "uvloop"),
+        ("aioexpect pty regex", partial(bf.aio_flood, path, False, True, want[False]), "asyncio"),
+        ("aioexpect pipes exact", partial(bf.aio_flood, path, True, False, want[True]), "uvloop"),
+        (
+            "aioexpect pty bytes",
+            partial(bf.aio_flood, path, False, False, want[False], encoding=None),
+            "uvloop",
+        ),
+        ("pexpect pty", partial(bf.pexpect_sync, path, False, False, want[False], 5, None), None),
+    ]
+
+
+def test_flood_contenders_get_every_byte() -> None:
+    import bench_flood as bf
+
+    path = bf.make_data(1 << 16)
+    try:
+        want = {pipes: bf.expected_before(path, pipes) for pipes in (False, True)}
+        table = _common.Table("flood", baseline="raw pty blocking")
+        for name, fn, loop in _flood_contenders(path, want):
+            table.contend(name, fn, loop)
+        table.run(1)
+    finally:
+        os.unlink(path)
+    assert [r.note for r in table.rows if r.seconds is None] == []
+    assert table.failed == []
+
+
+def test_flood_contender_that_loses_data_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_flood as bf
+
+    path = bf.make_data(1 << 16)
+    try:
+        want = {pipes: bf.expected_before(path, pipes) for pipes in (False, True)}
+        data = Path(path).read_bytes()
+        Path(path).write_bytes(data[:1000] + data[5000:])  # a chunk lost on the way
+        table = _common.Table("flood", baseline="raw pty blocking")
+        for name, fn, loop in _flood_contenders(path, want):
+            table.contend(name, fn, loop)
+        table.run(1)
+    finally:
+        os.unlink(path)
+    assert len(table.failed) == len(table.rows) == 8
+    assert table.report() == 1
+    assert "FAILED: RuntimeError: aioexpect got" in capsys.readouterr().out
+    for row in table.rows:
+        pipes = "pipes" in row.name
+        assert row.note.endswith(f"bytes before the marker, not {want[pipes]}"), row.note
