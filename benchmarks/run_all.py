@@ -27,6 +27,11 @@ def main() -> int:
     args = parser.parse_args()
     limit = 120 if args.quick else 900
     scripts = sorted(HERE.glob("bench_*.py"))
+    names = [s.stem.removeprefix("bench_") for s in scripts]
+    unknown = [name for name in args.only if name not in names]
+    if unknown:  # a typo must not run nothing and pass
+        what = "benchmark" if len(unknown) == 1 else "benchmarks"
+        parser.error(f"unknown {what} {', '.join(unknown)} (choose from {', '.join(names)})")
     if args.only:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.only]
     flags = (("--quick", args.quick), ("--json", args.json), ("--pin", args.pin))

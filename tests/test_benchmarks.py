@@ -8,6 +8,7 @@ Small sizes only: these check the harness's logic, not anyone's speed.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -210,3 +211,17 @@ def test_flood_contender_that_loses_data_fails(capsys: pytest.CaptureFixture[str
     for row in table.rows:
         pipes = "pipes" in row.name
         assert row.note.endswith(f"bytes before the marker, not {want[pipes]}"), row.note
+
+
+# -- run_all.py -------------------------------------------------------------------------------
+
+
+def test_run_all_refuses_an_unknown_benchmark() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run_all.py"), "--quick", "pingpnog"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "unknown benchmark pingpnog" in done.stderr
+    assert "pingpong" in done.stderr and "flood" in done.stderr  # the choices
+    assert done.stdout == ""  # nothing ran
