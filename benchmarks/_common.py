@@ -383,7 +383,8 @@ def machine() -> str:
 
 
 def mb(nbytes: int) -> str:
-    return f"{nbytes / 2**20:.1f}MB"
+    """``nbytes`` in mebibytes (2**20 bytes), labelled as such."""
+    return f"{nbytes / 2**20:.1f}MiB"
 
 
 def _time(row: Row | None, statistic: str) -> float | None:

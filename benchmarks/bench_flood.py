@@ -443,7 +443,7 @@ def pexpect_rows(table: Table, path: str, small: str, wants: dict[bool, int], ca
 
 def memory_rows(table: Table, path: str, want: int, cap: float) -> None:
     """Peak memory: no more than the retained text (``want``, which the probe
-    checks it got) plus 32 MB."""
+    checks it got) plus 32 MiB."""
     for loop, regex in (("asyncio", True), ("uvloop", False)):
         kind = "regex" if regex else "exact"
         what = f"memory aioexpect pty {loop} {kind}"
@@ -452,10 +452,10 @@ def memory_rows(table: Table, path: str, want: int, cap: float) -> None:
         except HelperFailed as exc:  # a FAILED row, and the target missed, never left out
             table.failed.append(what)
             table.add(what, None, f"FAILED: {exc}")
-            table.check(what, False, "FAILED (target: peak RSS <= retained + 32MB)")
+            table.check(what, False, "FAILED (target: peak RSS <= retained + 32MiB)")
             continue
         limit = want + 32 * 2**20
-        detail = f"peak RSS +{mb(got['delta'])} <= {mb(want)} retained + 32MB"
+        detail = f"peak RSS +{mb(got['delta'])} <= {mb(want)} retained + 32MiB"
         table.check(what, got["delta"] <= limit, detail, delta=got["delta"], limit=limit)
 
 

@@ -68,6 +68,11 @@ def test_a_deliberate_cap_is_reported_not_failed(capsys: pytest.CaptureFixture[s
     assert table.rows[-1].note == "did not finish within 20s (pexpect timeout)"
 
 
+def test_sizes_are_printed_in_mebibytes() -> None:
+    assert _common.mb(32 * 2**20) == "32.0MiB"  # 33.6 MB
+    assert _common.mb(34_200_000) == "32.6MiB"
+
+
 # -- bench_run_many: a client run with failed sessions -----------------------------------
 
 
