@@ -372,6 +372,47 @@ class Capped(Exception):
     row says "did not finish", and the run does not fail."""
 
 
+class Deadline:
+    """``with Deadline(seconds) as d: d.watch(proc); ...``: bounds a raw
+    blocking loop without a cost per read.  When the time is up, a timer
+    thread kills the watched child, which ends the loop's blocking read (EOF,
+    or ``EIO`` on a pty), and the block raises :class:`TimeoutError` in place
+    of what that read raised.  A child watched after that is killed at once."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def watch(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._proc = proc
+            if self.expired:
+                proc.kill()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            if self._proc is not None:
+                self._proc.kill()  # a no-op once the child is reaped
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
+        self._timer.cancel()
+        with self._lock:
+            expired = self.expired
+        if expired:
+            raise TimeoutError(f"did not finish within {self.seconds:g}s") from exc
+
+
 def machine() -> str:
     """One line describing the machine and interpreter, for the docs."""
     cpu = pinned()

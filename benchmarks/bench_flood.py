@@ -27,6 +27,7 @@ from typing import Any
 from _common import (
     LOOPS,
     Capped,
+    Deadline,
     RssPeak,
     Table,
     best_of,
@@ -106,35 +107,38 @@ def close_child(proc: subprocess.Popen[bytes], fd: int) -> None:
 # -- the raw limit -----------------------------------------------------------------
 
 
-def raw_blocking(path: str, pipes: bool, want: int) -> int:
-    """Read until the marker; return where it starts, checked against ``want``."""
+def raw_blocking(path: str, pipes: bool, want: int, cap: float = 300) -> int:
+    """Read until the marker; return where it starts, checked against ``want``.
+    ``TimeoutError`` after ``cap`` s."""
     marker = MARKER.encode()
     proc, fd = open_child(path, pipes)
     chunks, tail, start = [], b"", 0  # start: where ``tail`` starts in the output
     try:
-        while True:
-            data = os.read(fd, READ)
-            if not data:
-                raise EOFError("marker not seen")
-            chunks.append(data)
-            window = tail + data
-            at = window.find(marker)
-            if at >= 0:
-                break
-            tail = window[-len(marker) :]
-            start += len(window) - len(tail)
+        with Deadline(cap) as deadline:
+            deadline.watch(proc)
+            while True:
+                data = os.read(fd, READ)
+                if not data:
+                    raise EOFError("marker not seen")
+                chunks.append(data)
+                window = tail + data
+                at = window.find(marker)
+                if at >= 0:
+                    break
+                tail = window[-len(marker) :]
+                start += len(window) - len(tail)
     finally:
         close_child(proc, fd)
         proc.wait()
     return check_size("the raw loop", start + at, want)
 
 
-async def raw_async(path: str, pipes: bool, want: int, join: bool = False) -> int:
+async def raw_async(path: str, pipes: bool, want: int, join: bool = False, cap: float = 300) -> int:
     """An ``add_reader`` callback that reads until ``EAGAIN`` (a pty hands out
     about 4 KiB per read; draining takes several per wake-up): no coroutine
     per chunk.  ``join``: also join the chunks into one object at the end, as
     any API returning the data (``Match.before``) must.  Returns where the
-    marker starts, checked against ``want``."""
+    marker starts, checked against ``want``; ``TimeoutError`` after ``cap`` s."""
     loop = asyncio.get_running_loop()
     marker = MARKER.encode()
     proc, fd = open_child(path, pipes)
@@ -168,7 +172,11 @@ async def raw_async(path: str, pipes: bool, want: int, join: bool = False) -> in
 
     loop.add_reader(fd, readable)
     try:
-        at = await done
+        async with asyncio.timeout(cap):
+            at = await done
+    except TimeoutError:
+        proc.kill()  # it may be stuck anywhere (not only writing): reap it all the same
+        raise
     finally:
         loop.remove_reader(fd)
         close_child(proc, fd)
@@ -326,12 +334,12 @@ def contenders(
     of each kind."""
     for pipes in kinds:
         kind, want = "pipes" if pipes else "pty", wants[pipes]
-        table.contend(f"raw {kind} blocking", partial(raw_blocking, path, pipes, want))
+        table.contend(f"raw {kind} blocking", partial(raw_blocking, path, pipes, want, cap))
         for loop in LOOPS:
             raw = f"raw {kind} {loop}"
-            fn = partial(raw_async, path, pipes, want)
+            fn = partial(raw_async, path, pipes, want, cap=cap)
             table.contend(raw, fn, loop, vs=f"raw {kind} blocking")
-            fn = partial(raw_async, path, pipes, want, join=True)
+            fn = partial(raw_async, path, pipes, want, join=True, cap=cap)
             table.contend(f"{raw} + one join", fn, loop, "(the floor for one result)", vs=raw)
             for regex in (True, False):
                 name = f"aioexpect {kind} {loop} {'regex' if regex else 'exact'}"
@@ -435,7 +443,7 @@ def pexpect_rows(table: Table, path: str, small: str, wants: dict[bool, int], ca
         table.measure(name, timed(fn, cap, quadratic), note, vs=vs)
     # The quadratic rescan, shown at a size where it finishes.
     size, want = f"size={mb(os.path.getsize(small))}", expected_before(small, False)
-    fn = partial(best_of, partial(raw_blocking, small, False, want), 1)
+    fn = partial(best_of, partial(raw_blocking, small, False, want, cap), 1)
     table.measure("raw pty blocking (small)", fn, size)
     fn = timed(partial(pexpect_sync, small, False, True, want, cap, None), cap, quadratic=True)
     table.measure("pexpect pty sync regex (small)", fn, size, vs="raw pty blocking (small)")

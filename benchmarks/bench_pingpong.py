@@ -18,11 +18,15 @@ import sys
 from functools import partial
 from typing import Any
 
-from _common import LOOPS, Table, parse_args, pty_child, reap
+from _common import LOOPS, Deadline, Table, parse_args, pty_child, reap
 
 import aioexpect
 
 READ = 1 << 16
+#: The time cap of a whole raw run, whose loop has no timeout of its own
+#: (aioexpect's and pexpect's waits have theirs, 30 s each): a lost reply
+#: fails the run, never hangs it.  5,000 round trips take about half a second.
+CAP = 60.0
 
 
 def line(i: int) -> str:
@@ -32,20 +36,22 @@ def line(i: int) -> str:
 # -- the raw limit -----------------------------------------------------------------
 
 
-def raw_blocking(n: int) -> None:
+def raw_blocking(n: int, cap: float = CAP) -> None:
     proc, fd = pty_child(["cat"], echo=False)
     try:
-        for i in range(n):
-            os.write(fd, f"{line(i)}\n".encode())
-            want, got = f"{line(i)}\r\n".encode(), b""
-            while not got.endswith(want):
-                got += os.read(fd, READ)
+        with Deadline(cap) as deadline:
+            deadline.watch(proc)
+            for i in range(n):
+                os.write(fd, f"{line(i)}\n".encode())
+                want, got = f"{line(i)}\r\n".encode(), b""
+                while not got.endswith(want):
+                    got += os.read(fd, READ)
     finally:
         os.close(fd)
         proc.wait()
 
 
-async def raw_async(n: int) -> None:
+async def raw_async(n: int, cap: float = CAP) -> None:
     loop = asyncio.get_running_loop()
     proc, fd = pty_child(["cat"], echo=False)
     os.set_blocking(fd, False)
@@ -75,14 +81,15 @@ async def raw_async(n: int) -> None:
     loop.add_reader(fd, readable)
     os.write(fd, f"{line(0)}\n".encode())
     try:
-        await done
+        async with asyncio.timeout(cap):  # one timer for the whole run
+            await done
     finally:
         loop.remove_reader(fd)
         os.close(fd)
         await reap(proc)
 
 
-async def raw_coroutine(n: int) -> None:
+async def raw_coroutine(n: int, cap: float = CAP) -> None:
     """The floor for any coroutine API: one future per round trip, resolved by
     the reader callback, awaited by a coroutine that writes the next line."""
     loop = asyncio.get_running_loop()
@@ -107,11 +114,12 @@ async def raw_coroutine(n: int) -> None:
 
     loop.add_reader(fd, readable)
     try:
-        for i in range(n):
-            state["got"], state["want"] = b"", f"{line(i)}\r\n".encode()
-            state["fut"] = loop.create_future()
-            os.write(fd, f"{line(i)}\n".encode())
-            await state["fut"]
+        async with asyncio.timeout(cap):  # one timer for the whole run
+            for i in range(n):
+                state["got"], state["want"] = b"", f"{line(i)}\r\n".encode()
+                state["fut"] = loop.create_future()
+                os.write(fd, f"{line(i)}\n".encode())
+                await state["fut"]
     finally:
         loop.remove_reader(fd)
         os.close(fd)

@@ -18,6 +18,7 @@ from typing import Any
 
 from _common import (
     LOOPS,
+    Deadline,
     Table,
     parse_args,
     pty_child,
@@ -28,16 +29,22 @@ from _common import (
 import aioexpect
 
 ARGV = ["echo", "x"]
+#: The time cap of a whole raw run, whose loops have no timeout of their own
+#: (aioexpect's and pexpect's waits have theirs, 10 s each): a child that
+#: never ends fails the run, never hangs it.  300 children take about 1.2 s.
+CAP = 60.0
 
 
-def raw_blocking(n: int, ctty: bool = True) -> None:
-    for _ in range(n):
-        proc, fd = pty_child(ARGV, ctty=ctty)
-        try:
-            read_to_eof(fd)
-        finally:
-            os.close(fd)
-            proc.wait()
+def raw_blocking(n: int, ctty: bool = True, cap: float = CAP) -> None:
+    with Deadline(cap) as deadline:
+        for _ in range(n):
+            proc, fd = pty_child(ARGV, ctty=ctty)
+            deadline.watch(proc)
+            try:
+                read_to_eof(fd)
+            finally:
+                os.close(fd)
+                proc.wait()
 
 
 async def raw_one() -> bytes:
@@ -70,9 +77,10 @@ async def raw_one() -> bytes:
     return b"".join(chunks)
 
 
-async def raw_async(n: int) -> None:
-    for _ in range(n):
-        assert await raw_one() == b"x\r\n"
+async def raw_async(n: int, cap: float = CAP) -> None:
+    async with asyncio.timeout(cap):  # one timer for the whole run
+        for _ in range(n):
+            assert await raw_one() == b"x\r\n"
 
 
 async def aio_churn(n: int) -> None:

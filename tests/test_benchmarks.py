@@ -218,6 +218,34 @@ def test_flood_contender_that_loses_data_fails(capsys: pytest.CaptureFixture[str
         assert row.note.endswith(f"bytes before the marker, not {want[pipes]}"), row.note
 
 
+# -- the raw loops are bounded in time ----------------------------------------------------
+
+
+def test_deadline_ends_a_blocking_read() -> None:
+    proc, fd = _common.pty_child(["sleep", "60"])  # never writes, never ends
+    try:
+        with pytest.raises(TimeoutError, match="did not finish within"):
+            with _common.Deadline(0.2) as deadline:
+                deadline.watch(proc)
+                os.read(fd, 1)
+    finally:
+        os.close(fd)
+        proc.wait()
+
+
+@pytest.mark.parametrize("pipes", [False, True], ids=["pty", "pipes"])
+def test_flood_raw_loops_are_bounded(tmp_path: Path, pipes: bool) -> None:
+    import bench_flood as bf
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes it: cat waits in open() for ever
+    with pytest.raises(TimeoutError):
+        bf.raw_blocking(str(fifo), pipes, 0, 0.2)
+    for loop in _common.LOOPS:
+        with pytest.raises(TimeoutError):
+            _common.run_on(loop, partial(bf.raw_async, str(fifo), pipes, 0, cap=0.2))
+
+
 # -- run_all.py -------------------------------------------------------------------------------
 
 
