@@ -73,6 +73,21 @@ def test_sizes_are_printed_in_mebibytes() -> None:
     assert _common.mb(34_200_000) == "32.6MiB"
 
 
+def test_flood_only_pexpects_quadratic_regex_may_be_capped(tmp_path: Path) -> None:
+    import bench_flood as bf
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # nobody writes it: pexpect times out
+    table = _common.Table("flood", baseline="raw pty blocking")
+    for name, quadratic in (("pexpect regex", True), ("pexpect exact", False)):
+        fn = partial(bf.pexpect_sync, str(fifo), False, quadratic, 0, 0.2, None)
+        table.measure(name, bf.timed(fn, 0.2, quadratic))
+    assert table.failed == ["pexpect exact"]
+    capped, failed = table.rows
+    assert capped.note.startswith("did not finish within"), capped.note
+    assert failed.note.startswith("FAILED: TIMEOUT"), failed.note
+
+
 # -- bench_run_many: a client run with failed sessions -----------------------------------
 
 
