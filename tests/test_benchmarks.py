@@ -134,6 +134,26 @@ def test_run_many_keeps_a_run_without_failures() -> None:
     assert best["run_many"] is fast
 
 
+def test_fleet_failed_sessions_fail_the_run(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_fleet
+
+    def run(seconds: float, failed: int) -> dict[str, float | int]:
+        return {"seconds": seconds, "failed": failed, "cpu": seconds / 2, "rss_delta": 1 << 20}
+
+    best = {(name, 5): run(1.0, 0) for name in bench_fleet.CLIENTS}
+    best["aioexpect ssh", 5] = run(0.1, 5)  # fast, because its sessions failed
+    bench_fleet.keep_best(best, ("aioexpect telnet", 5), run(0.1, 1))  # not kept
+    assert bench_fleet.report(best, (5,), 1, as_json=False) == 1
+    out = capsys.readouterr().out
+    ssh = [line for line in _target_lines(out) if "aioexpect ssh" in line]
+    telnet = [line for line in _target_lines(out) if "aioexpect telnet" in line]
+    assert len(ssh) == 2 and all(line.endswith("MISSED") for line in ssh)
+    assert len(telnet) == 2 and all(line.endswith(" ok") for line in telnet)
+    row = next(line for line in out.splitlines() if line.strip().startswith("aioexpect ssh x5"))
+    assert "FAILED: 5 sessions FAILED" in row
+    assert "x vs" not in row  # no ratio
+
+
 # -- bench_flood: failures in its helper interpreters -------------------------------------
 
 
