@@ -45,6 +45,7 @@ __all__ = [
     "pump",
     "feed_held",
     "receivers",
+    "space_freed",
 ]
 
 #: Characters of received text quoted in error messages.
@@ -141,6 +142,24 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             session._on_eof(exc)
 
 
+def space_freed(session: Session) -> None:
+    """Consuming made room (``Session._space_freed``): the text waiting past
+    ``max_buffer`` moves on (``room``), then the pump or push delivery reads
+    on.  On push delivery that text is moved on also when reading was not
+    paused: what the end of file flushed (an incomplete character under
+    ``backslashreplace``, an unfinished escape sequence under ``strip_ansi``)
+    waits there with no more data coming to push it."""
+    if session._pump_task is not None:
+        if room(session) != 0:
+            session._space.set()
+        return
+    if session._closed or not (session._paused or session._held or session._surplus):
+        return  # (the common case: nothing waits)
+    if feed_held(session) and session._paused:
+        session._paused = False
+        session.transport.resume_receiving()
+
+
 def room(session: Session) -> int | None:
     """How many more characters the session takes now (``None``: no bound):
     0 while its sink is behind (``_sink_full``) or text decoded past
@@ -161,7 +180,10 @@ def store(session: Session, text: Any) -> bool:
     ``max_buffer`` waits in ``Session._surplus``, ahead of all received
     later, until ``room`` moves it on: bytes are taken as the room in
     characters allows, but a ``codec_errors`` handler may write several
-    characters for one byte (``backslashreplace`` writes 4)."""
+    characters for one byte (``backslashreplace`` writes 4).  While text
+    waits there the buffer is full (every consumption moves it on:
+    ``space_freed``), so a reader finds its match or the full buffer before
+    an end of file that came after it."""
     if session._sink is not None:
         session._sink(text)
         return False

@@ -348,12 +348,7 @@ class Session:
         return None
 
     def _space_freed(self) -> None:
-        if self._pump_task is not None:
-            if _reading.room(self) != 0:
-                self._space.set()
-        elif (self._paused or self._held) and not self._closed and _reading.feed_held(self):
-            self._paused = False
-            self.transport.resume_receiving()
+        _reading.space_freed(self)
 
     # -- waiting ----------------------------------------------------------------
 

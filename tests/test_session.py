@@ -501,6 +501,50 @@ async def test_max_buffer_holds_when_a_byte_decodes_to_several_characters(errors
         assert all(len(piece) == 64 for piece in pieces[:-1])
 
 
+async def _session_given(stack: contextlib.AsyncExitStack, data: bytes, delivery: str, **options):
+    """A session that receives ``data``, then the end of file: over a memory
+    pair (the pump) or from a child over pipes (push delivery)."""
+    if delivery == "pump":
+        s, peer = await stack.enter_async_context(opened(timeout=5, **options))
+        await peer.write(data)
+        await peer.write_eof()
+        return s
+    script = f"import sys; sys.stdout.buffer.write({data!r})"
+    opener = aioexpect.spawn(sys.executable, ["-c", script], pty=False, timeout=5, **options)
+    return await stack.enter_async_context(opener)
+
+
+async def _read_to_eof_in_pieces(s: Session) -> str:
+    """Everything to the end of file, read as max_buffer allows."""
+    pieces = []
+    while True:
+        m = await s.expect([FULL_BUFFER, EOF])
+        pieces.append(m.before)
+        if m.index == 1:
+            return "".join(pieces)
+
+
+@pytest.mark.parametrize(
+    ("data", "options"),
+    [
+        (b"x" * 60 + b"\xe2\x82", {"codec_errors": "backslashreplace"}),
+        (b"x" * 60 + b"\x1b]0;title-never-ends", {"strip_ansi": True}),
+    ],
+    ids=["incomplete-character", "unfinished-escape"],
+)
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_what_the_end_of_file_flushes_past_max_buffer_is_read(data, options, delivery):
+    # At the end of file the decoder gives its incomplete character (as
+    # \xe2\x82) and the ANSI stripper its unfinished sequence; past
+    # max_buffer that text waits.  On push delivery nothing moved it on once
+    # the reader made room, since reading was not paused: the next expect
+    # reported EOF, and '\\x82' or 'title-never-ends' was lost.
+    expected = data.decode("utf-8", "backslashreplace")  # (the stripper gives it back as is)
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(stack, data, delivery, max_buffer=64, **options)
+        assert await _read_to_eof_in_pieces(s) == expected
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
