@@ -165,11 +165,15 @@ def room(session: Session) -> int | None:
     0 while its sink is behind (``_sink_full``) or text decoded past
     ``max_buffer`` still waits (``store``; moved on here first, as far as
     it fits); while diverted, what arrives goes to the sink, not the
-    buffer, so ``max_buffer`` does not count (an ``attach`` leaves the
-    program's buffer full)."""
-    if session._sink_full or (session._surplus and not _release(session)):
+    buffer, so neither ``max_buffer`` nor that text counts (an ``attach``
+    leaves the program's buffer full, and that text after it: ``divert``)."""
+    if session._sink_full:
         return 0
-    if session._sink is not None or session.max_buffer is None:
+    if session._sink is not None:
+        return None
+    if session._surplus and not _release(session):
+        return 0
+    if session.max_buffer is None:
         return None
     return max(0, session.max_buffer - session._buffer.size)
 
@@ -462,7 +466,11 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
     ``keep``), then everything received, goes to ``sink``; a pending
     reader's deadline is suspended meanwhile (``expect_any``'s: the one all
     its sessions share).  Reading goes on whatever the buffer holds
-    (``room``): the sink takes it, after the buffered data."""
+    (``room``): the sink takes it, after the buffered data.  The text
+    decoded past ``max_buffer`` counts as buffered: the program was to read
+    it next, so with ``keep`` it stays for the program (and the sink gets a
+    copy).  Bytes push delivery held back undecoded go to the sink only, as
+    what the pump had not read yet does."""
     check_flag("keep", keep)
     if session._sink is not None:
         raise BusyError(f"session #{session.id} is already attached")
@@ -473,8 +481,12 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         deadline.hold()
     session._sink = sink
     try:
-        buffer = session._buffer
-        pending = buffer.text() if keep else buffer.consume(len(buffer))
+        buffer, surplus = session._buffer, session._surplus
+        if keep:
+            pending = buffer.text() + surplus
+        else:
+            pending = buffer.consume(len(buffer)) + surplus
+            session._surplus = surplus[:0]
         if pending:
             sink(pending)
         session._space_freed()  # (what was held back follows it: to the sink)

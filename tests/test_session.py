@@ -545,6 +545,26 @@ async def test_what_the_end_of_file_flushes_past_max_buffer_is_read(data, option
         assert await _read_to_eof_in_pieces(s) == expected
 
 
+@pytest.mark.parametrize("keep", [True, False])
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_divert_gives_the_text_past_max_buffer_to_the_sink_and_keeps_it(keep, delivery):
+    # The console's attach (keep=True) with text decoded past max_buffer
+    # waiting: it went to the sink only, and after the detach the program
+    # read the 64 buffered characters and then EOF ('...\\xffNEEDLE\n' lost).
+    data = b"A" * 10 + b"\xff" * 20 + b"NEEDLE\n"
+    expected = data.decode("utf-8", "backslashreplace")  # 97 characters
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(
+            stack, data, delivery, max_buffer=64, codec_errors="backslashreplace"
+        )
+        await wait_until(lambda: len(s.buffer) == 64, "the buffer is full")
+        sunk: list[str] = []
+        with s.divert(sunk.append, keep=keep):
+            pass
+        assert "".join(sunk) == expected
+        assert await _read_to_eof_in_pieces(s) == (expected if keep else "")
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
