@@ -77,12 +77,15 @@ def _session_options(
     driver: str | Driver,
 ) -> dict[str, Any]:
     """The Session's options, checked now: before anything is started or
-    any connection (and login) is made."""
-    _options.check_session_options(
+    any connection (and login) is made.  The time-out is given as checked
+    (an int past a float's range is ``math.inf``): the openers bound the
+    connection with it, and ``asyncio.timeout(10**400)`` raises
+    ``OverflowError``."""
+    seconds = _options.check_session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
     return {
-        "timeout": timeout,
+        "timeout": seconds,
         "encoding": encoding,
         "codec_errors": codec_errors,
         "max_buffer": max_buffer,
@@ -209,7 +212,7 @@ def connect_ssh(
             command=command,
             term_type=term_type,
             dimensions=dimensions,
-            connect_timeout=timeout,
+            connect_timeout=options["timeout"],
             **asyncssh_options,
         )
 
@@ -270,7 +273,7 @@ def connect_telnet(
             port,
             term_type=term_type,
             dimensions=dimensions,
-            connect_timeout=timeout,
+            connect_timeout=options["timeout"],
             encoding=encoding,
             secret=password,
         )

@@ -475,7 +475,7 @@ async def open_ssh(
                 raise
     except TimeoutError as exc:
         raise ConnectError(
-            f"SSH connection to {peer} timed out after {connect_timeout} s",
+            f"SSH connection to {peer} timed out after {connect_timeout:g} s",
             host=host,
             port=port,
         ) from exc

@@ -495,7 +495,7 @@ async def open_telnet(
             )
     except TimeoutError as exc:
         raise ConnectError(
-            f"telnet connection to {peer} timed out after {connect_timeout} s",
+            f"telnet connection to {peer} timed out after {connect_timeout:g} s",
             host=host,
             port=port,
         ) from exc

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from aioexpect import Session
@@ -108,6 +109,46 @@ async def serve_ssh_asking(
     finally:
         server.close()
         await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[tuple[int, asyncio.Event]]:
+    """A server on 127.0.0.1 port 0 that accepts and never sends a byte;
+    yields its port and an event set once it accepted a connection."""
+    accepted = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.set()
+        await reader.read()  # until the client leaves
+
+    async with serve(handler) as port:
+        yield port, accepted
+
+
+@contextlib.contextmanager
+def refused_port() -> Iterator[int]:
+    """A port on 127.0.0.1 bound and not listening: connections are refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield probe.getsockname()[1]
+
+
+async def still_waiting(opening: Awaitable[Any], accepted: asyncio.Event) -> None:
+    """Assert that ``opening``, which has no time limit, is under way once
+    the silent server accepted its connection, and still a moment later
+    (not ended by an error of its own); then cancel it."""
+    task = asyncio.ensure_future(opening)
+    seen = asyncio.ensure_future(accepted.wait())
+    try:
+        await asyncio.wait([task, seen], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        assert not task.done(), task  # (its repr shows the error it ended with)
+        assert accepted.is_set(), "the server saw no connection within 10 s"
+        done, _ = await asyncio.wait([task], timeout=0.2)
+        assert not done, task
+    finally:
+        task.cancel()
+        seen.cancel()
+        await asyncio.wait([task, seen])
 
 
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

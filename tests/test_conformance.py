@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from typing import Any
 
 import pytest
@@ -41,6 +42,20 @@ async def test_memory_transport_conforms() -> None:
     await check_transport(open_memory)
     await asyncio.wait_for(asyncio.gather(*peers), 5)
     assert len(peers) == 8  # one fresh transport per sub-check
+
+
+@pytest.mark.parametrize("forever", [10**400, math.inf], ids=["10**400", "inf"])
+async def test_check_transport_takes_an_int_timeout_past_a_float_as_no_limit(forever: Any) -> None:
+    # asyncio.timeout(10**400) raised OverflowError out of the first sub-check.
+    peers: list[asyncio.Task[None]] = []
+
+    async def open_memory() -> Transport:
+        mine, theirs = memory_pair()
+        peers.append(asyncio.create_task(_echo_peer(theirs)))
+        return mine
+
+    await check_transport(open_memory, payload_size=10_000, timeout=forever)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
 
 
 async def test_pipes_transport_conforms() -> None:

@@ -40,7 +40,7 @@ from aioexpect._many import _plan, log_names
 from aioexpect._session import live_sessions
 from aioexpect.testing import VirtualDevice, memory_pair, serve_telnet
 
-from .helpers import wait_until
+from .helpers import refused_port, silent_server, still_waiting, wait_until
 
 SHELL = "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
 
@@ -625,6 +625,20 @@ async def test_run_many_with_an_int_timeout_past_a_float_waits_for_ever(forever:
     [result] = await run_many([SHELL], job, timeout=forever, session_timeout=forever)
     assert result.ok, result.error
     assert result.value.strip() == "42"
+
+
+async def test_run_many_with_an_int_session_timeout_past_a_float_connects_as_with_inf() -> None:
+    # session_timeout is the openers' timeout, which connect_ssh and
+    # connect_telnet gave asyncio as it was: each host failed with
+    # OverflowError where math.inf gives a refusal's ConnectError, or waits.
+    with refused_port() as port:
+        targets = [f"ssh://u:p@127.0.0.1:{port}", f"telnet://127.0.0.1:{port}"]
+        results = await run_many(targets, _noop, session_timeout=10**400)
+    for result in results:
+        assert isinstance(result.error, ConnectError) and str(port) in str(result.error), result
+    async with silent_server() as (port, accepted):
+        waiting = run_many([f"ssh://127.0.0.1:{port}"], _noop, session_timeout=10**400)
+        await still_waiting(waiting, accepted)
 
 
 async def test_expect_any_with_an_int_timeout_past_a_float_waits_for_ever() -> None:

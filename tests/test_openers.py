@@ -12,6 +12,8 @@ import uvloop
 import aioexpect
 from aioexpect._openers import redact_url
 
+from .helpers import refused_port, silent_server, still_waiting
+
 
 async def test_opener_is_awaitable_and_an_async_context_manager():
     session = await aioexpect.spawn("echo", ["awaited"], pty=False)
@@ -284,6 +286,29 @@ async def test_network_errors_show_an_ipv6_peer_in_brackets():
         with pytest.raises(aioexpect.ConnectError) as info:
             await aioexpect.connect_telnet("::1", port, timeout=5)
     assert f"[::1]:{port}" in str(info.value)
+
+
+_FOR_EVER = {  # an int past a float's range: for ever, as math.inf
+    "ssh": lambda port: aioexpect.connect_ssh(
+        "127.0.0.1", port, username="u", password="p", timeout=10**400
+    ),
+    # (ASCII: no wait for BINARY; the login waits for a prompt that never comes)
+    "telnet": lambda port: aioexpect.connect_telnet(
+        "127.0.0.1", port, username="u", password="p", encoding="ascii", timeout=10**400
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_FOR_EVER))
+async def test_an_int_timeout_past_a_float_connects_as_math_inf_does(kind):
+    # The openers bounded the connection with timeout as given:
+    # asyncio.timeout(10**400) (SSH) and loop.time() + 10**400 (telnet)
+    # raised OverflowError, from no hierarchy, where math.inf waits.
+    opening = _FOR_EVER[kind]
+    with refused_port() as port, pytest.raises(aioexpect.ConnectError, match=str(port)):
+        await opening(port)
+    async with silent_server() as (port, accepted):
+        await still_waiting(opening(port), accepted)
 
 
 def test_url_credentials_conflicting_with_arguments():

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from .._exceptions import AioexpectError
+from .._options import check_timeout
 from .._transport import Transport
 from ._subchecks import (
     check_back_pressure,
@@ -46,7 +47,8 @@ async def check_transport(
     pty with echo off, or an asyncio-streams TCP echo server are such
     peers.  It is called once per sub-check below, and every transport it
     returns is closed again, whatever happens.  The call, each sub-check
-    and that close are each limited to ``timeout`` seconds.
+    and that close are each limited to ``timeout`` seconds (``math.inf``,
+    or an int past a float's range: no limit).
 
     The sub-checks:
 
@@ -98,8 +100,9 @@ async def check_transport(
     """
     if payload_size <= 0:
         raise ValueError(f"payload_size must be positive, not {payload_size!r}")
+    seconds = check_timeout(timeout)  # (asyncio.timeout(10**400) raises OverflowError)
     for name, check in _sub_checks(payload_size, seed):
-        await _run(name, check, open_transport, timeout, seed)
+        await _run(name, check, open_transport, seconds, seed)
 
 
 def _sub_checks(
@@ -122,7 +125,7 @@ async def _run(
     name: str,
     check: Callable[[Transport], Awaitable[None]],
     open_transport: OpenTransport,
-    timeout: float,
+    timeout: float | None,
     seed: int,
 ) -> None:
     """One sub-check on a fresh transport, which is closed again; opening,
@@ -150,7 +153,9 @@ async def _run(
     await _bounded(transport.close, where, closed, timeout)
 
 
-async def _bounded(step: Callable[[], Awaitable[_T]], where: str, stuck: str, timeout: float) -> _T:
+async def _bounded(
+    step: Callable[[], Awaitable[_T]], where: str, stuck: str, timeout: float | None
+) -> _T:
     """``step()`` within ``timeout``, its failure told as the sub-check's
     ``where``: an ``AssertionError`` (``stuck`` if the time ran out, adding
     where the sub-check stood if it said), or one of aioexpect's errors as
