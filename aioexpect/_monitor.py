@@ -23,11 +23,14 @@ __all__ = ["Monitor", "add_monitor", "calling"]
 #: A monitor whose pattern can span lines keeps at most this much history.
 MAX_HISTORY = 64 * 1024
 
-#: The callback's task, in its context and in that of the tasks it starts:
-#: ``asyncio.wait_for`` (on 3.11) and ``asyncio.shield`` run what they are
-#: given in a task of their own, where ``current_task()`` is not the callback.
-_CALLBACK: contextvars.ContextVar[asyncio.Task[Any] | None] = contextvars.ContextVar(
-    "aioexpect_monitor_callback", default=None
+#: The callback's task, in the context the callback is called in, and so in
+#: that of every task it starts: ``asyncio.wait_for`` (on 3.11) and
+#: ``asyncio.shield`` run what they are given in a task of their own, where
+#: ``current_task()`` is not the callback.  A list, filled once the task is
+#: known: a plain function that starts a task and returns it made that task
+#: (and its context) before we see it.
+_CALLBACK: contextvars.ContextVar[list[asyncio.Task[Any]]] = contextvars.ContextVar(
+    "aioexpect_monitor_callback"
 )
 
 
@@ -39,7 +42,7 @@ def calling() -> tuple[asyncio.Task[Any] | None, ...]:
         current = asyncio.current_task()
     except RuntimeError:  # (called outside the event loop)
         current = None
-    return current, _CALLBACK.get()
+    return current, *_CALLBACK.get(())
 
 
 class Monitor:
@@ -100,19 +103,23 @@ class Monitor:
         buf.consume(keep_from)
 
     def _fire(self, session: Any, match: Any) -> None:
+        # Called in a context of its own, where _CALLBACK is set: a task the
+        # callback starts copies it, a coroutine's task is given it.
+        context = contextvars.copy_context()
+        fired: list[asyncio.Task[Any]] = []
+        context.run(_CALLBACK.set, fired)
         try:
-            result = self._callback(session, match)
+            result = context.run(self._callback, session, match)
         except Exception:
             self._log.exception("monitor callback %r failed", self._callback)
             return
         if inspect.iscoroutine(result):
-            context = contextvars.copy_context()
             task = asyncio.get_running_loop().create_task(result, context=context)
-            context.run(_CALLBACK.set, task)
         elif inspect.isawaitable(result):
             task = asyncio.ensure_future(result)
         else:
             return
+        fired.append(task)
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

@@ -508,9 +508,9 @@ class Session:
     def add_monitor(self, pattern: Any, callback: Callable[..., Any]) -> Callable[[], None]:
         """Call ``callback(session, match)`` each time ``pattern`` arrives.
 
-        Runs whether or not anyone is expecting; a coroutine function is run
-        as a task.  Returns its remover.  A pattern that can match empty
-        text would match everywhere: ``ValueError``.
+        Runs whether or not anyone is expecting; a coroutine function (or
+        an awaitable returned) is run as a task.  Returns its remover.  A
+        pattern that can match empty text would match everywhere: ``ValueError``.
         """
         items = normalize_patterns(
             pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding

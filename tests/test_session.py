@@ -16,6 +16,7 @@ import random
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -1611,8 +1612,20 @@ async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
     ],
     ids=["plain", "wait_for", "shield"],
 )
-async def test_a_coroutine_monitor_that_closes_its_session_goes_on_after_close(
+@pytest.mark.parametrize(
+    "given",
+    [
+        lambda callback: callback,
+        # A plain function that starts the work and returns its task: made
+        # before the monitor sees it, that task was not spared from a close
+        # bounded by wait_for or shield.
+        lambda callback: lambda session, m: asyncio.ensure_future(callback(session, m)),
+    ],
+    ids=["coroutine-function", "returns-a-task"],
+)
+async def test_a_monitor_that_closes_its_session_goes_on_after_close(
     bound: Callable[[Awaitable[None]], Awaitable[None]],
+    given: Callable[[Callable[..., Any]], Callable[..., Any]],
 ):
     """An "on FATAL, hang up and report" monitor: close() cancelled every
     callback's task, the one calling it too, so the code after ``await
@@ -1639,8 +1652,8 @@ async def test_a_coroutine_monitor_that_closes_its_session_goes_on_after_close(
             other_ended.set()
 
     async with opened() as (s, peer):
-        s.add_monitor("FATAL", waiting)
-        s.add_monitor("FATAL", on_fatal)
+        s.add_monitor("FATAL", given(waiting))
+        s.add_monitor("FATAL", given(on_fatal))
         await peer.write(b"FATAL\n")
         async with asyncio.timeout(5):
             await reported.wait()
