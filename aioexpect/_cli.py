@@ -496,7 +496,7 @@ class _Commands:
         self.outputs: dict[int, list[str]] = {id(h): [] for h in hosts}
         self.cancelled: dict[int, str] = {}  # host -> the command running when cancelled
 
-    async def __call__(self, session: Session, host: Host) -> list[str]:
+    async def __call__(self, session: Session, host: Host) -> None:
         out = self.outputs[id(host)]
         for command in self.commands:
             try:
@@ -512,7 +512,8 @@ class _Commands:
                 out.append(_so_far(session.buffer, command))
                 self.cancelled[id(host)] = command
                 raise
-        return out
+        # Nothing returned: run_many keeps every Result until the end, and
+        # the outputs are to go once the host's block is printed.
 
     def named(self, result: Result) -> Result:
         """``result``, its error naming the command the job was cancelled in."""

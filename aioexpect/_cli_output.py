@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import IO
 
+from ._exceptions import CommandError, ExpectError
 from ._many import Host, Result
 from ._openers import redact_url
 
@@ -108,7 +109,13 @@ def error_text(error: BaseException | None) -> str | None:
 
 
 class Printer:
-    """Prints each host's block in input order as soon as its turn comes."""
+    """Prints each host's block in input order as soon as its turn comes.
+
+    In text, a host's outputs and result are let go of once its block is
+    printed (or once nothing more can be), so that what is held depends on
+    the hosts running and those waiting for their turn, not on the number
+    of targets (run_many keeps each ``Result``, made small, to the end).
+    JSON is written at the end: it keeps everything until then."""
 
     def __init__(
         self,
@@ -128,9 +135,14 @@ class Printer:
         self.failed: OutputError | None = None
 
     def add(self, result: Result) -> None:
-        self.done[self.index[id(result.host)]] = result
         if self.progress is not None:
             self.progress.count(result)
+        if not self.as_json and self.failed is not None:  # no block will be printed
+            self.outputs.pop(id(result.host), None)
+            if result.error is not None:
+                _drop_evidence(result.error)
+            return
+        self.done[self.index[id(result.host)]] = result
         if not self.as_json:
             self._safely(self._show_ready)
 
@@ -139,7 +151,7 @@ class Printer:
         if self.progress is not None and self.next in self.done:
             self.progress.clear()
         while self.next in self.done:
-            self._block(self.done[self.next])
+            self._block(self.done.pop(self.next))
             self.next += 1
         self.out.flush()
         if self.progress is not None:
@@ -183,13 +195,14 @@ class Printer:
         host = result.host
         status = "ok" if result.ok else "FAILED"
         print(f"=== {host_label(host)}  {status}  ({result.duration:.2f}s)", file=self.out)
-        outputs = self.outputs.get(id(host), [])
+        outputs = self.outputs.pop(id(host), [])
         for command, output in zip(self.commands, outputs, strict=False):
             print(f"--- {command}", file=self.out)
             if output:
                 print(output.rstrip("\n"), file=self.out)
         if result.error is not None:
             print(f"!!! {error_text(result.error)}", file=self.out)
+            _drop_evidence(result.error)
 
     def finish(self, results: list[Result]) -> None:
         if not self.as_json:
@@ -210,6 +223,27 @@ class Printer:
             self.out.flush()
 
         self._safely(dump)
+
+
+def _drop_evidence(error: BaseException) -> None:
+    """What a host's error (and those in its chain) holds beyond its message,
+    dropped once its block is printed: run_many keeps each Result until it
+    returns, and the error's traceback would keep the frames of the job and
+    of run_many (the host's closed session, its buffer and transport; the
+    job's outputs), its ``.before`` or ``.output`` a copy of the output."""
+    seen: set[int] = set()
+    chain: list[BaseException | None] = [error]
+    while chain:
+        exc = chain.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        if isinstance(exc, ExpectError):
+            exc.before = exc.before[:0]
+        elif isinstance(exc, CommandError):
+            exc.output = ""
+        chain += (exc.__cause__, exc.__context__)
 
 
 #: The narrowest progress bar worth drawing (cells); narrower, only the counts are.
