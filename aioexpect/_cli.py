@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import re
+import signal
 import stat
 import sys
 import traceback
@@ -27,6 +28,7 @@ from ._cli_output import (
     OutputError,
     Printer,
     Progress,
+    ReaderGone,
     drop_what_stderr_kept,
     masked,
     say,
@@ -267,11 +269,13 @@ def _main(argv: Sequence[str] | None) -> int:
         say(f"aioexpect: terminated ({exc})")
         return 128 + exc.signum
     except (BrokenPipeError, OutputError) as exc:
-        if isinstance(exc, OutputError) and not isinstance(exc.__cause__, BrokenPipeError):
+        to_devnull(sys.stdout.fileno())  # let nothing more be written (Python flushes at exit)
+        if not isinstance(exc, ReaderGone | BrokenPipeError):
             say(f"aioexpect: cannot write the output: {exc}")
-        # `aioexpect exec ... | head`: stop quietly, and let nothing more be written
-        to_devnull(sys.stdout.fileno())
-        return 1
+            return 1
+        # `aioexpect exec ... | head`: stopped quietly, with the status a
+        # shell reports for a command that SIGPIPE ended there (141)
+        return 128 + signal.SIGPIPE
     return int(status or 0)
 
 
@@ -562,6 +566,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
             if progress is not None:
                 progress.clear()
         printer.finish(results)
+        printer.stop_if_unread()  # then quiet, as a command SIGPIPE ended: no last line
         failed = sum(not r.ok for r in results)
         plural = "" if len(results) == 1 else "s"
         say(f"aioexpect: {len(results)} host{plural}, {len(results) - failed} ok, {failed} failed")

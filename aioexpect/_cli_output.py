@@ -1,7 +1,8 @@
 """What ``aioexpect exec`` prints: each host's block in the order of the
 targets, or JSON; a progress bar on a terminal; every message with URL
-passwords masked.  A stderr that can no longer be written (its terminal
-closed) is given up, and nothing else changes."""
+passwords masked.  A stdout whose reader has gone (``| head``) stops the
+run; a stderr that can no longer be written (its terminal closed) is
+given up, and nothing else changes."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ __all__ = [
     "OutputError",
     "Printer",
     "Progress",
+    "ReaderGone",
     "drop_what_stderr_kept",
     "error_text",
     "host_label",
@@ -75,6 +77,19 @@ class OutputError(Exception):
     """Writing the results to stdout failed (a closed pipe, a full disk)."""
 
 
+class ReaderGone(OutputError):
+    """Writing the results to stdout failed because its reader has gone
+    (``| head``: EPIPE)."""
+
+
+def _output_error(exc: OSError | UnicodeError) -> OutputError:
+    """The ``OutputError`` for a failed write: ``ReaderGone`` for EPIPE."""
+    kind = ReaderGone if isinstance(exc, BrokenPipeError) else OutputError
+    error = kind(getattr(exc, "strerror", None) or str(exc))
+    error.__cause__ = exc
+    return error
+
+
 class CheckedOutput:
     """A text stream whose failed write or flush is an ``OutputError``
     (the command line then says so in one line, not in a traceback)."""
@@ -86,13 +101,13 @@ class CheckedOutput:
         try:
             return self._stream.write(text)
         except OSError as exc:
-            raise OutputError(exc.strerror or str(exc)) from exc
+            raise _output_error(exc) from exc
 
     def flush(self) -> None:
         try:
             self._stream.flush()
         except OSError as exc:
-            raise OutputError(exc.strerror or str(exc)) from exc
+            raise _output_error(exc) from exc
 
 
 def host_label(host: Host | str) -> str:
@@ -145,6 +160,7 @@ class Printer:
         self.done[self.index[id(result.host)]] = result
         if not self.as_json:
             self._safely(self._show_ready)
+            self.stop_if_unread()
 
     def _show_ready(self) -> None:
         """The blocks whose turn has come."""
@@ -175,16 +191,25 @@ class Printer:
 
     def _safely(self, write: Callable[[], None]) -> None:
         """``write()`` to stdout, unless writing failed before.  Its failure
-        is kept for ``check``: raised in run_many's callback, it would come
-        out of its task group wrapped in an exception group.  (The bar on
-        stderr never fails here: it gives up drawing by itself.)"""
+        is kept for ``stop_if_unread`` and ``check``.  (The bar on stderr
+        never fails here: it gives up drawing by itself.)"""
         if self.failed is not None:
             return
         try:
             write()
         except (OSError, UnicodeError) as exc:  # a closed pipe, a full disk, an ASCII-only stdout
-            self.failed = OutputError(getattr(exc, "strerror", None) or str(exc))
-            self.failed.__cause__ = exc
+            self.failed = _output_error(exc)
+
+    def stop_if_unread(self) -> None:
+        """Raise ``ReaderGone`` if writing failed because the reader has
+        gone (``| head``: EPIPE).  What is left would be printed for
+        nobody, so the run stops, as a command in a shell's pipeline stops
+        at SIGPIPE: raised in run_many's callback, it cancels the hosts
+        still running (each session closed) and comes out of run_many.
+        Another failure (a full disk) lets every host finish: their
+        commands are run all the same, and the exit status says how they did."""
+        if isinstance(self.failed, ReaderGone):
+            raise self.failed
 
     def check(self) -> None:
         """Raise ``OutputError`` if writing the output failed."""

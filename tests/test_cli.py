@@ -395,7 +395,8 @@ def test_exec_output_that_cannot_be_written() -> None:
             timeout=60, check=False,
         )  # fmt: skip
     assert done.returncode == 0 and "\nx\n" in done.stdout
-    # A reader that stops early (`| head -1`): quiet, whatever the number of hosts.
+    # A reader that stops early (`| head -1`): quiet, whatever the number of
+    # hosts, with the status of a command that SIGPIPE ended (128 + 13).
     proc = subprocess.Popen(
         [sys.executable, "-m", "aioexpect", "exec", *["spawn:sh"] * 3, "-c", "seq 1 20000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=ROOT,
@@ -405,8 +406,20 @@ def test_exec_output_that_cannot_be_written() -> None:
     proc.stdout.close()
     with proc.stderr:
         err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 1
-    assert "Traceback" not in err and "Error" not in err, err
+    assert proc.wait(timeout=60) == 141
+    assert err == "", err
+    # --json, written at the end, to a reader gone by then: the same.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", "exec", "--json", "spawn:sh", "-c", "true"],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+            timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
 
 
 def test_exec_command_error_fails_the_host_and_keeps_its_output() -> None:
@@ -973,3 +986,53 @@ async def test_exec_text_output_lets_go_of_each_block_printed(
             peaks[n] = int(err.decode().splitlines()[-1])
     # Kept, the 60 more hosts' outputs would add at least 60 * len(big) * len(commands).
     assert peaks[80] < peaks[20] + 20 * len(big), peaks
+
+
+@pytest.mark.loop("asyncio")  # (the CLI's loop is its own)
+async def test_exec_stops_once_the_reader_of_its_output_has_gone() -> None:
+    """`aioexpect exec ... | head -1`: the CLI went on to run every host
+    after head had exited (200 hosts: 10 s), then said "200 hosts, 200 ok,
+    0 failed" and exited 1.  Now the first block it cannot write stops the
+    run (the hosts still running are cancelled, their sessions closed),
+    nothing is said, and the status is 141, as a shell gives a command that
+    SIGPIPE ended."""
+    from aioexpect.testing import VirtualDevice, serve_telnet
+
+    gate, ran = asyncio.Event(), []
+
+    async def slow(command: str, match: re.Match[str]) -> str:
+        ran.append(command)
+        if len(ran) > 1:  # the first host's block is out meanwhile
+            await gate.wait()
+        return "slow done"
+
+    loop = asyncio.get_running_loop()
+    read_end, write_end = os.pipe()
+    async with serve_telnet(VirtualDevice("r1", commands={"slow": slow})) as server:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "aioexpect", "exec", *[_url(server)] * 40, "-c", "slow",
+            "--concurrency", "2",
+            stdout=write_end, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, env=_env(), cwd=ROOT,
+        )  # fmt: skip
+        os.close(write_end)
+        try:
+            with open(read_end, "rb") as piped:  # (closed by the transport)
+                reader = asyncio.StreamReader()
+                pipe, _ = await loop.connect_read_pipe(
+                    lambda: asyncio.StreamReaderProtocol(reader), piped
+                )
+                first = await asyncio.wait_for(reader.readline(), 60)
+                pipe.close()  # head -1 exits
+            gate.set()
+            assert proc.stderr is not None
+            err = await asyncio.wait_for(proc.stderr.read(), 60)
+            status = await proc.wait()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert first.startswith(f"=== {_url(server)}  ok".encode()), first
+    assert len(ran) < 10, (len(ran), err)  # of 40
+    assert status == 141, err
+    assert err == b"", err
