@@ -16,7 +16,7 @@ from aioexpect._streams import streams_transport
 from aioexpect._transport import Transport
 from aioexpect.testing import check_transport, memory_pair
 
-from .helpers import Wrapper, echo, serve
+from .helpers import Wrapper, echo, serve, wait_until
 
 
 async def _echo_peer(end: Transport) -> None:
@@ -465,4 +465,89 @@ async def test_a_sub_check_stuck_for_lost_data_says_how_far_it_came() -> None:
     )
     with pytest.raises(AssertionError, match=stuck):
         await check_transport(memory_opener(LosesSmallReadsOnCancel, peers), timeout=1.0)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+class SwallowsCancel(Wrapper):
+    """A read() that retries when cancelled (a common mistake); ``swallowed``
+    is set the first time it does."""
+
+    kind = "swallows cancel"
+
+    def __init__(self, inner: Transport) -> None:
+        super().__init__(inner)
+        self.swallowed = asyncio.Event()
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        while True:
+            try:
+                return await self.inner.read(max_bytes)
+            except asyncio.CancelledError:
+                self.swallowed.set()
+
+
+class DeafAndSwallowsCancel(SwallowsCancel):
+    """Also drops what is written: a read waits for an echo that never comes."""
+
+    async def write(self, data: bytes) -> None:
+        pass
+
+
+async def test_check_transport_fails_a_read_that_swallows_cancellation() -> None:
+    # check_transport(timeout=2) hung for ever, and so did a wait_for around
+    # it: waiting on the cancelled read with 'await task' handed each new
+    # cancellation on to the read, which swallowed it.
+    peers: list[asyncio.Task[None]] = []
+    swallows = (
+        r"^check_transport \[cancelled reads\] \(seed=0\): no progress within 1.0 s on .*;"
+        r" a read\(\) was cancelled and did not end \(it swallows CancelledError\?\)$"
+    )
+    with pytest.raises(AssertionError, match=swallows):
+        await check_transport(memory_opener(SwallowsCancel, peers), timeout=1.0, payload_size=2000)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+async def test_a_sub_check_that_does_not_end_when_its_time_is_up_is_abandoned() -> None:
+    # Its own read, not one in a task, swallowed the time limit's cancellation.
+    peers: list[asyncio.Task[None]] = []
+    abandoned = (
+        r"^check_transport \[basics\] \(seed=0\): no progress within 1.0 s on .*;"
+        r" nor did it end within 1.0 s of being cancelled \(abandoned\)$"
+    )
+    with pytest.raises(AssertionError, match=abandoned):
+        await check_transport(memory_opener(DeafAndSwallowsCancel, peers), timeout=1.0)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+async def test_check_transport_ends_when_cancelled_whatever_the_transport() -> None:
+    peers: list[asyncio.Task[None]] = []
+    opened: list[SwallowsCancel] = []
+
+    async def open_() -> Transport:
+        transport = await memory_opener(SwallowsCancel, peers)()
+        opened.append(transport)
+        return transport
+
+    check = asyncio.create_task(check_transport(open_, timeout=3600, payload_size=2000))
+    await wait_until(lambda: bool(opened) and opened[-1].swallowed.is_set(), "a swallowed cancel")
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+    assert all(transport.closed for transport in opened)
+    await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+async def test_a_cancelled_error_nobody_asked_for_is_a_failure() -> None:
+    # It was passed on, as if the check had been cancelled: a caller's
+    # asyncio.run then ended in CancelledError, naming no sub-check.
+    class RaisesCancelled(Wrapper):
+        kind = "raises cancelled"
+
+        async def read(self, max_bytes: int = 1 << 18) -> bytes:
+            raise asyncio.CancelledError()
+
+    peers: list[asyncio.Task[None]] = []
+    escaped = r"^check_transport \[basics\] \(seed=0\): CancelledError escaped, though nothing"
+    with pytest.raises(AssertionError, match=escaped):
+        await check_transport(memory_opener(RaisesCancelled, peers), timeout=1.0)
     await asyncio.wait_for(asyncio.gather(*peers), 5)

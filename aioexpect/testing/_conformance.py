@@ -4,14 +4,16 @@ rules of ``aioexpect._transport``), shipped so users can run it on theirs."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .._exceptions import AioexpectError
 from .._options import check_timeout
 from .._transport import Transport
 from ._subchecks import (
+    abandon,
     check_back_pressure,
     check_basics,
     check_cancelled_reads,
@@ -48,7 +50,9 @@ async def check_transport(
     peers.  It is called once per sub-check below, and every transport it
     returns is closed again, whatever happens.  The call, each sub-check
     and that close are each limited to ``timeout`` seconds (``math.inf``,
-    or an int past a float's range: no limit).
+    or an int past a float's range: no limit); one that does not end when
+    cancelled at its limit (a ``read()`` that swallows ``CancelledError``)
+    is given as long again, then abandoned and told.
 
     The sub-checks:
 
@@ -84,10 +88,12 @@ async def check_transport(
     Throughout, ``read()`` must return ``bytes``, between 1 and
     ``max_bytes`` of them unless at end-of-file.  A failure raises
     ``AssertionError`` naming the sub-check: a broken rule, no progress
-    within ``timeout``, a call that does not return (``open_transport``,
-    ``close``: after a failure, both are told), or an exception that is not
-    aioexpect's (an ``OSError``, a ``TimeoutError`` of the transport's
-    own).  One of aioexpect's errors (a ``ConnectionLostError`` when the
+    within ``timeout`` (with where it stood: a cancelled ``read()`` that
+    never ended, lines lost), a call that does not return
+    (``open_transport``, ``close``: after a failure, both are told), or
+    an exception that is not aioexpect's (an ``OSError``, a
+    ``TimeoutError`` of the transport's own, a ``CancelledError`` when
+    nothing cancelled the check).  One of aioexpect's errors (a ``ConnectionLostError`` when the
     peer goes away) propagates as it is, with a note naming the sub-check.
     The random choices come from ``seed``, which failure messages quote.
 
@@ -159,27 +165,65 @@ async def _bounded(
     """``step()`` within ``timeout``, its failure told as the sub-check's
     ``where``: an ``AssertionError`` (``stuck`` if the time ran out, adding
     where the sub-check stood if it said), or one of aioexpect's errors as
-    it is, with a note naming the sub-check."""
-    limit = asyncio.timeout(timeout)
-    token = standing.set(None)
+    it is, with a note naming the sub-check.
+
+    The step runs in a task of its own, waited for, not awaited: a
+    transport that swallows the cancellation with which the time is up
+    (a read() that retries when cancelled) would hold an ``await`` for
+    ever.  A step that has not ended ``timeout`` after being cancelled is
+    abandoned, and that is told too."""
+    context = contextvars.copy_context()  # (to read, from here, what the step says in it)
+    context.run(standing.set, None)
+    task = asyncio.create_task(_call(step), context=context)
     try:
-        async with limit:
-            return await step()
-    except AssertionError as exc:
+        await asyncio.wait([task], timeout=timeout)
+    except asyncio.CancelledError:  # (from whoever runs the check: the step ends first)
+        await _stop(task, timeout)
+        raise
+    if not task.done():
+        said = context.get(standing)  # (now: it may change as the step unwinds)
+        stood = f"; {said()}" if said is not None else ""
+        if not await _stop(task, timeout):
+            stood += f"; nor did it end within {timeout} s of being cancelled (abandoned)"
+        raise AssertionError(f"{where}: {stuck}{stood}") from _outcome(task)
+    if task.cancelled():  # (nobody cancelled it: the transport raised CancelledError)
+        raise AssertionError(f"{where}: CancelledError escaped, though nothing cancelled the check")
+    exc = task.exception()
+    if exc is None:
+        return task.result()
+    if isinstance(exc, AssertionError):
         raise AssertionError(f"{where}: {exc}") from exc
-    except Exception as exc:
-        if limit.expired():  # (ours, whatever the transport made of the cancellation)
-            said = standing.get()
-            stood = f"; {said()}" if said is not None else ""
-            raise AssertionError(f"{where}: {stuck}{stood}") from exc
-        if isinstance(exc, AioexpectError):
-            exc.add_note(f"(raised during {where})")
-            raise
-        # A TimeoutError of the transport's own lands here too, not as ours.
-        raise AssertionError(
-            f"{where}: {exc!r} escaped, which is not an aioexpect error (a transport"
-            " raises ClosedError or ConnectionLostError; OSError and library"
-            " exceptions never escape it)"
-        ) from exc
+    if isinstance(exc, AioexpectError):
+        exc.add_note(f"(raised during {where})")
+        raise exc
+    # A TimeoutError of the transport's own lands here too, not as ours.
+    raise AssertionError(
+        f"{where}: {exc!r} escaped, which is not an aioexpect error (a transport"
+        " raises ClosedError or ConnectionLostError; OSError and library"
+        " exceptions never escape it)"
+    ) from exc
+
+
+async def _call(step: Callable[[], Awaitable[_T]]) -> _T:
+    return await step()
+
+
+async def _stop(task: asyncio.Task[_T], grace: float | None) -> bool:
+    """Cancel ``task`` and give it ``grace`` seconds to end: whether it did
+    (if not, or if this wait is cancelled, it is abandoned)."""
+    task.cancel()
+    try:
+        await asyncio.wait([task], timeout=grace)
     finally:
-        standing.reset(token)
+        if not task.done():
+            abandon(task)
+    return task.done()
+
+
+def _outcome(task: asyncio.Task[Any]) -> BaseException | None:
+    """What ``task``, cancelled at its time limit, made of it, to chain:
+    its exception (a ``ClosedError``...), ``None`` if it took it as asked
+    or is still pending."""
+    if task.done() and not task.cancelled():
+        return task.exception()
+    return None

@@ -14,6 +14,7 @@ from .._exceptions import ClosedError
 from .._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = [
+    "abandon",
     "check_back_pressure",
     "check_basics",
     "check_cancelled_reads",
@@ -123,16 +124,40 @@ async def _write_chunks(transport: Transport, blob: bytes, rng: random.Random) -
         pos += step
 
 
-async def _finish(task: asyncio.Task[Any]) -> None:
+async def _finish(task: asyncio.Task[Any], what: str) -> None:
     """Cancel ``task`` unless done; re-raise its error if it failed."""
     if not task.done():
         task.cancel()
+        await _ended(task, what)
+    if not task.cancelled():
+        task.result()
+
+
+async def _ended(task: asyncio.Task[Any], what: str) -> None:
+    """Wait for ``task``, just cancelled, to end: for as long as the
+    sub-check's time limit allows, which then tells of it.  Not ``await
+    task``: that hands each cancellation of ours on to the task, and one
+    whose read() swallows CancelledError (retries it) would take them all
+    and never let the check end.  Cancelled, it abandons the task."""
+    token = standing.set(
+        lambda: f"{what} was cancelled and did not end (it swallows CancelledError?)"
+    )
     try:
-        await task
+        await asyncio.wait([task])
     except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
+        abandon(task)
+        raise
+    finally:
+        standing.reset(token)
+
+
+def abandon(task: asyncio.Task[Any]) -> None:
+    """Leave ``task``, which did not end when cancelled, cancelled once more
+    (it may yet take it), its outcome dropped when it ends: the failure
+    being told is the check's, not whatever the task meets later (most
+    often ``ClosedError``, when the transport is closed)."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 async def _expect_no_extra(transport: Transport) -> None:
@@ -173,7 +198,7 @@ async def check_large(transport: Transport, size: int, rng: random.Random) -> No
     try:
         received = await _read_lines(transport, len(sent), lambda: rng.choice(sizes))
     finally:
-        await _finish(writer)
+        await _finish(writer, "a write()")
     _compare(sent, received)
     await _expect_no_extra(transport)
 
@@ -183,7 +208,7 @@ async def check_cancelled_reads(transport: Transport, rng: random.Random) -> Non
     for _ in range(5):
         await asyncio.sleep(0)
     assert not pending.done(), f"read() returned {pending.result()!r} though nothing was sent"
-    await _finish(pending)
+    await _finish(pending, "a read()")
     await transport.write(b"after a cancelled read\n")
     lines = await _read_lines(transport, 1, lambda: DEFAULT_READ_SIZE)
     assert lines == [b"after a cancelled read"], f"after a cancelled read() got {lines!r}"
@@ -210,7 +235,7 @@ async def check_cancelled_reads(transport: Transport, rng: random.Random) -> Non
             assert data, f"end-of-file after {len(lines_in.lines)} of {len(sent)} lines"
             lines_in.feed(data)
     finally:
-        await _finish(writer)
+        await _finish(writer, "a write()")
     _compare(sent, lines_in.lines)
     await _expect_no_extra(transport)
 
@@ -246,13 +271,8 @@ async def _cancel_with_data_waiting(transport: Transport, turns: int) -> None:
 async def _cancel(task: asyncio.Task[bytes]) -> bytes | None:
     """Cancel ``task``, a read: what it read if it returned first, else ``None``."""
     task.cancel()
-    try:
-        return await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-        return None
+    await _ended(task, "a read()")
+    return None if task.cancelled() else task.result()
 
 
 async def _cancellable_read(transport: Transport, rng: random.Random) -> bytes | None:
@@ -303,7 +323,7 @@ async def check_back_pressure(transport: Transport) -> None:
         count = min(len(sent), _READ_BACK // line_size)
         received = await _read_lines(transport, count, lambda: DEFAULT_READ_SIZE, partial=True)
     finally:
-        await _finish(writer)
+        await _finish(writer, "a write()")
     _compare(sent[: len(received)], received)
 
 
@@ -329,12 +349,12 @@ async def check_close(transport: Transport) -> None:
     try:
         await transport.close()
     finally:
-        await _finish(stall.task)
+        await _finish(stall.task, "the loop meter")
     assert stall.worst < _MAX_STALL, f"close() stalled the event loop for {stall.worst:.2f} s"
     assert transport.closed, "closed is false after close()"
     await asyncio.wait([pending], timeout=5.0)  # (not wait_for: a TimeoutError of its own is told)
     if not pending.done():
-        await _finish(pending)
+        abandon(pending)  # (not waited for: it may swallow CancelledError too)
         raise AssertionError("a read() pending during close() never ended")
     try:
         result = pending.result()
@@ -465,7 +485,7 @@ async def check_push(transport: Transport, rng: random.Random) -> None:
         transport.resume_receiving()
         await got.until(1 + len(sent))
     finally:
-        await _finish(writer)
+        await _finish(writer, "a write()")
     _compare(sent, got.lines.lines[1:])
 
     await transport.write(b"last line\n")
