@@ -331,6 +331,35 @@ async def test_paging_by_hand() -> None:
         assert m.before.count("entry") == 25 and "More" not in m.before
 
 
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_arrow_keys_at_the_pager_are_ignored_and_ctrl_d_ends_it(serve: Any) -> None:
+    # An arrow key's ESC and '[' each turned a page, and its 'A' (with the
+    # 'q' after it) was typed into the next command line; Ctrl-D turned a
+    # page too.
+    dev = router(page_length=2)
+    async with serve(dev) as server:
+        options = {"known_hosts": server.known_hosts} if serve is serve_ssh else {}
+        opener = aioexpect.connect_ssh if serve is serve_ssh else aioexpect.connect_telnet
+        async with opener("127.0.0.1", server.port, timeout=10, **options) as s:
+            await s.expect_exact("r1#")
+            await s.sendline("show log")
+            await s.expect_exact(" --More-- ")
+            await s.send("\x1b[A\x1bOB\x1b[1;5C\r")  # Up, Down (SS3), Ctrl-Right; Enter
+            m = await s.expect_exact(" --More-- ")
+            assert m.before.lstrip("\b ") == "entry 2\r\n"  # (one line: Enter's)
+            await s.send("\x1b[Bq")
+            m = await s.expect_exact("r1#")
+            assert m.before.lstrip("\b ") == ""
+            await s.sendline("show version")
+            m = await s.expect_exact("r1#")
+            assert m.before == "show version\r\nCisco IOS Software\r\nuptime is 1 day\r\n"
+            await s.sendline("show log")
+            await s.expect_exact(" --More-- ")
+            await s.send("\x04")
+            m = await s.expect(EOF)
+            assert m.before.lstrip("\b ") == ""
+
+
 async def test_ssh_password_authentication() -> None:
     async with serve_ssh(router(login=("admin", "pw-1"))) as server:
         options: dict[str, Any] = {"known_hosts": server.known_hosts, "timeout": 10}

@@ -165,8 +165,9 @@ class VirtualDevice:
       ``User Access Verification``, which ``driver="auto"`` counts for
       ``ios``; ``""``: none).
     - ``page_length``: if set, longer output is paged with `` --More-- ``
-      (space: next page, Enter: next line, ``q``: stop), until the client
-      runs ``terminal length 0``.
+      (space: next page, Enter: next line, ``q`` or Ctrl-C: stop, Ctrl-D:
+      end of file; arrow keys are ignored), until the client runs
+      ``terminal length 0``.
 
     Built in, unless the table says otherwise: ``exit``/``logout``/``quit``
     end the connection; ``terminal length N`` and ``terminal width N`` are
@@ -453,7 +454,8 @@ def handler_failed(device: VirtualDevice, command: str, exc: Exception) -> str:
 
 
 async def _page(io: LineIO, output: str, page_length: int | None) -> bool:
-    """Send ``output`` a page at a time; ``False`` if the client went away."""
+    """Send ``output`` a page at a time; ``False`` if the client went away
+    (or pressed Ctrl-D at the pager)."""
     lines = output.splitlines(keepends=True)
     if page_length is None or len(lines) <= page_length:
         await io.send(output)

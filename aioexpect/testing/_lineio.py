@@ -70,20 +70,15 @@ class LineIO:
                 return
 
     async def answer_key(self) -> str | None:
-        """One key, not echoed (Enter: ``""``; Ctrl-C: ``"\\x03"``; an
-        arrow key or such is skipped); then the line end is echoed.
-        ``None`` at end of file."""
-        while True:
-            ch = await self._next_char()
-            if ch is None or ch == "\x04":
-                return None
-            if ch == "\x1b":
-                await self._skip_escape()
-                continue
-            if self._echo():
-                self._echo_later("\r\n")
-            await self._flush_echo()
-            return "" if ch in "\r\n" else ch
+        """One key, as ``readkey`` reads it (Enter: ``""``; Ctrl-C:
+        ``"\\x03"``); then the line end is echoed.  ``None`` at end of file."""
+        ch = await self.readkey()
+        if ch is None:
+            return None
+        if self._echo():
+            self._echo_later("\r\n")
+        await self._flush_echo()
+        return "" if ch in "\r\n" else ch
 
     async def readline(self, *, secret: bool = False, interrupt: str = "") -> str | None:
         """One line, without its line end; ``None`` at end of file;
@@ -127,5 +122,14 @@ class LineIO:
         return self._pending
 
     async def readkey(self) -> str | None:
-        """One key press; ``None`` at end of file."""
-        return await self._next_char()
+        """One key press, not echoed (Enter: ``"\\r"`` or ``"\\n"``): an
+        arrow key or such is skipped, whole, not taken for the keys its
+        escape sequence is made of.  ``None`` at end of file, and for
+        Ctrl-D (end of file, as at the start of a line)."""
+        while True:
+            ch = await self._next_char()
+            if ch is None or ch == "\x04":
+                return None
+            if ch != "\x1b":
+                return ch
+            await self._skip_escape()
