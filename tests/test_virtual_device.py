@@ -923,6 +923,35 @@ async def test_a_failing_handler_is_shown_and_logged_over_a_shell_and_an_exec_re
     assert [r.levelname for r in failed] == ["ERROR", "ERROR"]
 
 
+async def test_a_handler_raising_stop_iteration_is_shown_as_its_own_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The client was shown RuntimeError('coroutine raised StopIteration'),
+    # Python's word for it leaving respond(), a coroutine.
+    def first_match(command: str, m: re.Match[str]) -> str:
+        return next(line for line in ["a"] if line == "b")
+
+    dev = VirtualDevice("r1", commands={"first": first_match})
+    with pytest.raises(RuntimeError, match="the handler for 'first' raised StopIteration") as got:
+        await dev.respond("first")
+    assert isinstance(got.value.__cause__, StopIteration)
+    shown = "% Error in the command handler: StopIteration()\r\n"
+    async with serve_telnet(dev) as server, connect(serve_telnet, server) as s:
+        await s.expect_prompt()
+        await s.sendline("first")
+        assert (await s.expect_prompt()).before == "first\r\n" + shown
+    async with (
+        serve_ssh(dev) as server,
+        asyncssh.connect(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+        ) as conn,
+    ):
+        done = await conn.run("first")
+        assert (done.stdout, done.stderr, done.exit_status) == ("", shown, 1)
+    failed = [r for r in caplog.records if "the handler of 'first' failed" in r.getMessage()]
+    assert len(failed) == 2
+
+
 @contextlib.asynccontextmanager
 async def raw_client(serve: Any, server: Any) -> AsyncIterator[Any]:
     """A client writing bytes as given, packet by packet: ``write(data)``,

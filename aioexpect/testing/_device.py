@@ -318,7 +318,10 @@ class VirtualDevice:
         if isinstance(handler, str):
             result: Any = handler
         else:
-            result = handler(command, m)
+            try:
+                result = handler(command, m)
+            except StopIteration as exc:  # (left to leave this coroutine, a RuntimeError)
+                raise _HandlerStopped(command) from exc
             if inspect.isawaitable(result):
                 result = await result
         if not isinstance(result, str):
@@ -334,6 +337,17 @@ class VirtualDevice:
         width = len(self.render_prompt()) if after_prompt else 0
         caret = " " * width + "^"
         return f"{caret}\n% Invalid input detected at '^' marker.\n"
+
+
+class _HandlerStopped(RuntimeError):
+    """A handler raised ``StopIteration``, which no ``await`` can pass on
+    (it means "returned" there): raised instead, from it, and shown to the
+    client as the handler's own exception, as any other is."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            f"the handler for {command!r} raised StopIteration, which cannot leave a coroutine"
+        )
 
 
 def _crlf(text: str) -> str:
@@ -450,7 +464,8 @@ def handler_failed(device: VirtualDevice, command: str, exc: Exception) -> str:
     """Log the exception a command handler raised (called where it is
     caught); return what the client is shown instead of an answer."""
     _log.exception("%r: the handler of %r failed", device, command)
-    return f"% Error in the command handler: {exc!r}\n"
+    shown = exc.__cause__ if isinstance(exc, _HandlerStopped) else exc
+    return f"% Error in the command handler: {shown!r}\n"
 
 
 async def _page(io: LineIO, output: str, page_length: int | None) -> bool:
