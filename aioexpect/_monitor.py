@@ -115,8 +115,9 @@ class Monitor:
             return
         if inspect.iscoroutine(result):
             task = asyncio.get_running_loop().create_task(result, context=context)
-        elif inspect.isawaitable(result):
-            task = asyncio.ensure_future(result)
+        elif inspect.isawaitable(result):  # (a task or future is taken as it is;
+            # another awaitable is wrapped in a task made here, in the context)
+            task = context.run(asyncio.ensure_future, result)
         else:
             return
         fired.append(task)

@@ -1602,6 +1602,16 @@ async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
         assert s._monitors == []
 
 
+class _Awaitable:
+    """An awaitable that is neither a coroutine nor a future."""
+
+    def __init__(self, coro: Awaitable[None]) -> None:
+        self._coro = coro
+
+    def __await__(self) -> Any:
+        return self._coro.__await__()
+
+
 @pytest.mark.parametrize(
     "bound",
     [
@@ -1620,8 +1630,11 @@ async def test_a_coroutine_monitor_that_removes_itself_still_sends_its_answer():
         # before the monitor sees it, that task was not spared from a close
         # bounded by wait_for or shield.
         lambda callback: lambda session, m: asyncio.ensure_future(callback(session, m)),
+        # One that returns an awaitable object: its wrapping task was made
+        # outside the callback's context.
+        lambda callback: lambda session, m: _Awaitable(callback(session, m)),
     ],
-    ids=["coroutine-function", "returns-a-task"],
+    ids=["coroutine-function", "returns-a-task", "returns-an-awaitable"],
 )
 async def test_a_monitor_that_closes_its_session_goes_on_after_close(
     bound: Callable[[Awaitable[None]], Awaitable[None]],
