@@ -500,7 +500,8 @@ async def test_check_transport_fails_a_read_that_swallows_cancellation() -> None
     peers: list[asyncio.Task[None]] = []
     swallows = (
         r"^check_transport \[cancelled reads\] \(seed=0\): no progress within 1.0 s on .*;"
-        r" a read\(\) was cancelled and did not end \(it swallows CancelledError\?\)$"
+        r" a read\(\) was cancelled and did not end \(it swallows CancelledError\?\); it is left"
+        r" pending, .*$"
     )
     with pytest.raises(AssertionError, match=swallows):
         await check_transport(memory_opener(SwallowsCancel, peers), timeout=1.0, payload_size=2000)
@@ -512,11 +513,74 @@ async def test_a_sub_check_that_does_not_end_when_its_time_is_up_is_abandoned() 
     peers: list[asyncio.Task[None]] = []
     abandoned = (
         r"^check_transport \[basics\] \(seed=0\): no progress within 1.0 s on .*;"
-        r" nor did it end within 1.0 s of being cancelled \(abandoned\)$"
+        r" nor did it end within 1.0 s of being cancelled: it is left pending, .*$"
     )
     with pytest.raises(AssertionError, match=abandoned):
         await check_transport(memory_opener(DeafAndSwallowsCancel, peers), timeout=1.0)
     await asyncio.wait_for(asyncio.gather(*peers), 5)
+
+
+class QueueSwallowsCancel(Transport):
+    """An echo over a queue whose read() retries when cancelled and whose
+    close() does not wake it: a read it leaves never ends by itself."""
+
+    kind = "queue"
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._closed = False
+
+    async def read(self, max_bytes: int = 1 << 18) -> bytes:
+        if self._closed:
+            raise ClosedError("closed")
+        while True:
+            try:
+                data = await self.queue.get()
+            except asyncio.CancelledError:
+                continue
+            if len(data) > max_bytes:
+                self.queue.put_nowait(data[max_bytes:])  # (order does not matter here)
+            return data[:max_bytes]
+
+    async def write(self, data: bytes) -> None:
+        if self._closed:
+            raise ClosedError("closed")
+        self.queue.put_nowait(bytes(data))
+
+    async def write_eof(self) -> None:
+        self.queue.put_nowait(b"")
+
+    async def close(self, *, force: bool = False) -> None:
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+async def test_a_task_check_transport_leaves_pending_is_told_at_once(caplog) -> None:
+    # The check failed, but the read it left never ended, so asyncio.run (a
+    # test runner's loop) waited for it at shutdown: the failure was never
+    # shown.  It is now logged when the task is left, and the failure says so.
+    opened: list[QueueSwallowsCancel] = []
+
+    async def open_() -> Transport:
+        opened.append(QueueSwallowsCancel())
+        return opened[-1]
+
+    try:
+        with pytest.raises(
+            AssertionError, match=r"it is left pending, and if close\(\) does not end it"
+        ):
+            await check_transport(open_, timeout=1.0, payload_size=2000)
+    finally:
+        for transport in opened:  # (this test's loop must end: the reads get data)
+            for _ in range(8):
+                transport.queue.put_nowait(b"x")
+        for _ in range(20):
+            await asyncio.sleep(0)
+    left = [r for r in caplog.records if r.name == "aioexpect.testing"]
+    assert left and "did not end when cancelled; it is left pending" in left[0].getMessage()
 
 
 async def test_check_transport_ends_when_cancelled_whatever_the_transport() -> None:

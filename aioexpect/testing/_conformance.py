@@ -13,6 +13,7 @@ from .._exceptions import AioexpectError
 from .._options import check_timeout
 from .._transport import Transport
 from ._subchecks import (
+    LEFT_PENDING,
     abandon,
     check_back_pressure,
     check_basics,
@@ -184,7 +185,7 @@ async def _bounded(
         said = context.get(standing)  # (now: it may change as the step unwinds)
         stood = f"; {said()}" if said is not None else ""
         if not await _stop(task, timeout):
-            stood += f"; nor did it end within {timeout} s of being cancelled (abandoned)"
+            stood += f"; nor did it end within {timeout} s of being cancelled: {LEFT_PENDING}"
         raise AssertionError(f"{where}: {stuck}{stood}") from _outcome(task)
     if task.cancelled():  # (nobody cancelled it: the transport raised CancelledError)
         raise AssertionError(f"{where}: CancelledError escaped, though nothing cancelled the check")
