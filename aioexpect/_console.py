@@ -26,7 +26,8 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_streams import Interrupted, TerminalInput, unsent
+from ._console_output import unsent
+from ._console_streams import Interrupted, TerminalInput
 from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size

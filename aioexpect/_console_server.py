@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._console_checks import check_options, is_address, load_ssh_keys, loopback_address
-from ._console_streams import Lines, SSHInput, SSHOutput, gone, say, ssh_raw_mode, told, unsent
+from ._console_output import SSHOutput, ssh_raw_mode, unsent
+from ._console_streams import Lines, SSHInput, gone, say, told
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
 from ._options import check_timeout, peer_name

@@ -1,8 +1,8 @@
-"""What carries a console's client: TCP or UNIX lines, an SSH process's
-streams, or the local console's terminal, as the bytes reader and writer
-aioconsole expects, and how much written output waits for the client
-(``unsent``); a TCP or UNIX connection told why it is dropped (``say``,
-``told``) and waited for until it is gone (``gone``).
+"""What carries a console's client's input: TCP or UNIX lines, an SSH
+process's stdin, or the local console's terminal, as the bytes reader
+aioconsole expects (the output side is ``_console_output``); a TCP or UNIX
+connection told why it is dropped (``say``, ``told``) and waited for until
+it is gone (``gone``).
 
 Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
 that while a statement runs, Ctrl-C interrupts it and a client that is gone
@@ -15,10 +15,8 @@ terminal).
 from __future__ import annotations
 
 import asyncio
-import codecs
 import collections
 import contextlib
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,13 +24,10 @@ __all__ = [
     "Interrupted",
     "Lines",
     "SSHInput",
-    "SSHOutput",
     "TerminalInput",
     "gone",
     "say",
-    "ssh_raw_mode",
     "told",
-    "unsent",
 ]
 
 #: How much an SSH client may type ahead of the console before it is paused.
@@ -43,7 +38,6 @@ READ_AHEAD = 64 * 1024
 LINE_LIMIT = 64 * 1024
 TOO_LONG = f"aioexpect console: line too long (over {LINE_LIMIT} bytes), ignored\n"
 _BREAK = object()  # Ctrl-C from the line editor, or an SSH break or signal
-_LONE_LF = re.compile(r"(?<!\r)\n")
 
 
 class Interrupted(Exception):
@@ -316,96 +310,6 @@ class TerminalInput:
             return bytes(await self._reader.read(n))
         except OSError:
             return b""
-
-
-class SSHOutput:
-    """An asyncssh writer (text) as a bytes writer that never raises when the
-    client is gone.  With a terminal, asyncssh's line editor turns each
-    ``\n`` into ``\r\n``, so ``\r\n`` (a session's output) is written as ``\n``.
-
-    While attached (``raw()``), what is written goes around the line editor,
-    as written: its output processing would add bytes the session never
-    wrote (``" \\b"`` after a write that ends at a multiple of the width, by
-    its count of columns; ``"\\r\\r\\n"`` for a line end split between two
-    writes).  A lone ``\n`` is still sent as ``\r\n``, as a pty would."""
-
-    def __init__(self, stdout: Any, *, terminal: bool) -> None:
-        self._stdout = stdout
-        self._terminal = terminal
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._raw = False
-        self._after_cr = False  # the last character sent raw was "\r"
-
-    def write(self, data: bytes) -> None:
-        text = self._decoder.decode(data)
-        if not text:
-            return
-        with contextlib.suppress(ConnectionError, OSError):
-            if self._raw:
-                # The editor wraps only ``write``: the channel's own
-                # ``writelines`` sends the text untouched.
-                self._stdout.channel.writelines((self._lone_lf_to_crlf(text),))
-            elif self._terminal:
-                self._stdout.write(text.replace("\r\n", "\n"))
-            else:
-                self._stdout.write(text)
-
-    def _lone_lf_to_crlf(self, text: str) -> str:
-        if not self._terminal:
-            return text
-        crlf = _LONE_LF.sub("\r\n", text)
-        if self._after_cr and text[0] == "\n":
-            crlf = crlf[1:]  # its "\r" was the end of the last write
-        self._after_cr = text[-1] == "\r"
-        return crlf
-
-    @contextlib.contextmanager
-    def raw(self) -> Iterator[None]:
-        """Output as written (no line editing) meanwhile."""
-        self._raw, self._after_cr = True, False
-        try:
-            yield
-        finally:
-            self._raw = False
-
-    async def drain(self) -> None:
-        import asyncssh
-
-        with contextlib.suppress(ConnectionError, asyncssh.Error):
-            await self._stdout.drain()
-
-    def get_write_buffer_size(self) -> int:
-        """What the channel holds until the client's window lets it go."""
-        return int(self._stdout.channel.get_write_buffer_size())
-
-    def is_closing(self) -> bool:
-        return bool(self._stdout.is_closing())
-
-
-def unsent(writer: Any) -> int:
-    """How many bytes written to a console's ``writer`` wait for its client:
-    a stream's transport buffer, an SSH channel's (0 for a writer that
-    holds nothing back, such as aioconsole's for a regular file)."""
-    holder = getattr(writer, "transport", writer)
-    size = getattr(holder, "get_write_buffer_size", None)
-    return 0 if size is None else int(size())
-
-
-@contextlib.contextmanager
-def ssh_raw_mode(process: Any, output: SSHOutput) -> Iterator[None]:
-    """Line editing off while attached: keys go to the session as typed, its
-    output comes to the client as written."""
-    channel = process.channel
-    if process.term_type is None or not hasattr(channel, "set_line_mode"):
-        yield
-        return
-    channel.set_line_mode(False)
-    try:
-        with output.raw():
-            yield
-    finally:
-        with contextlib.suppress(Exception):
-            channel.set_line_mode(True)
 
 
 async def told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: float) -> None:
