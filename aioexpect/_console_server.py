@@ -209,7 +209,7 @@ class ConsoleServer(AsyncClosing):
         handed_over = False
         try:
             if await self._authenticated(reader, writer, peer):
-                await self._run_console(Lines(reader, writer), writer, None, f"<console {peer}>")
+                await self._stream_console(reader, writer, f"<console {peer}>")
             else:  # refused: its slot is free for the next client at once
                 handed_over = self._tell(reader, writer)
         finally:
@@ -217,6 +217,15 @@ class ConsoleServer(AsyncClosing):
                 self._writers.discard(writer)
             else:
                 await self._hang_up(writer)
+
+    async def _stream_console(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, name: str
+    ) -> None:
+        lines = Lines(reader, writer)
+        try:
+            await self._run_console(lines, writer, None, name)
+        finally:
+            await lines.close()
 
     async def _hang_up(self, writer: asyncio.StreamWriter) -> None:
         """Close a client's connection once what was written to it has gone

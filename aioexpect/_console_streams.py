@@ -4,12 +4,12 @@ aioconsole expects (the output side is ``_console_output``); a TCP or UNIX
 connection told why it is dropped (``say``, ``told``) and waited for until
 it is gone (``gone``).
 
-Over SSH, one task per client reads ahead (at most ``READ_AHEAD`` bytes), so
-that while a statement runs, Ctrl-C interrupts it and a client that is gone
-cancels it; typed-ahead lines wait, in order, for the next prompt, but with
-a terminal an interrupt drops them, as a terminal's Ctrl-C does (and so
-does the local console's, from what aioconsole's reader took out of its
-terminal).
+Over TCP, UNIX sockets and SSH, one task per client reads ahead (at most
+``READ_AHEAD`` bytes), so that while a statement runs, Ctrl-C interrupts it
+and (over SSH) a client that is gone cancels it; typed-ahead lines wait, in
+order, for the next prompt, but with a terminal an interrupt drops them, as
+a terminal's Ctrl-C does (and so does the local console's, from what
+aioconsole's reader took out of its terminal).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,56 +31,25 @@ __all__ = [
     "told",
 ]
 
-#: How much an SSH client may type ahead of the console before it is paused.
+#: How much a served client may type ahead of the console before it is paused.
 READ_AHEAD = 64 * 1024
 #: The longest line a served console takes, in bytes before its line end,
 #: over TCP, UNIX sockets and SSH alike: a longer one is refused whole, with
 #: a message (``TOO_LONG``), and the console goes on.
 LINE_LIMIT = 64 * 1024
 TOO_LONG = f"aioexpect console: line too long (over {LINE_LIMIT} bytes), ignored\n"
-_BREAK = object()  # Ctrl-C from the line editor, or an SSH break or signal
+_BREAK = object()  # Ctrl-C: from the line editor, an SSH break or signal, 0x03 or IAC IP
+#: Ctrl-C from a TCP or UNIX client: the byte, or telnet's Interrupt
+#: Process (IAC IP), which ``telnet`` follows with a request for a timing
+#: mark (IAC DO TM), and shows no output until that is answered.
+_CONTROL = re.compile(rb"\x03|\xff\xf4|\xff\xfd\x06")
+_TIMING_MARK = b"\xff\xfd\x06"
+_WILL_TIMING_MARK = b"\xff\xfb\x06"
+_CUT_COMMAND = re.compile(rb"\xff\xfd?\Z")  # the start of a command, cut by a read
 
 
 class Interrupted(Exception):
     """Raised by a console's reader when the user interrupts the input line."""
-
-
-class Lines:
-    """A TCP or UNIX client's input as the console reads it: bytes that are
-    not UTF-8 are replaced (aioconsole decodes strictly), and a line longer
-    than the stream's limit is skipped with a note, where either would end
-    the client.  A line ending in CR LF ends in LF (see ``_lf_ended``)."""
-
-    #: The limit of the streams it reads (the server makes them so).
-    LIMIT = LINE_LIMIT
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-
-    async def readline(self) -> bytes:
-        try:
-            line = await self._reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:  # the end, maybe after a last line
-            line = _ended(exc.partial)
-        except asyncio.LimitOverrunError:
-            await self._skip_line()
-            self._writer.write(TOO_LONG.encode())
-            return b"\n"
-        return _lf_ended(line).decode("utf-8", "replace").encode("utf-8")
-
-    async def _skip_line(self) -> None:
-        while True:
-            try:
-                await self._reader.readuntil(b"\n")
-                return
-            except asyncio.LimitOverrunError as exc:
-                await self._reader.readexactly(exc.consumed)
-            except asyncio.IncompleteReadError:
-                return
-
-    async def read(self, n: int = -1) -> bytes:
-        return await self._reader.read(n)
 
 
 def _ended(partial: bytes) -> bytes:
@@ -150,29 +120,25 @@ class _ReadAhead:
         self.room.set()
 
 
-class SSHInput:
-    """An asyncssh process's input (text, line-edited) as a bytes reader.
+class _ReadAheadInput:
+    """A served client's input (bytes), read ahead of the console by a task
+    of its own (``_read_ahead``, as each carrier reads), so that Ctrl-C and
+    the client's end are seen while a statement runs.
 
-    Ctrl-C (an SSH break or signal) raises ``Interrupted`` at the prompt, is
-    ``b"\\x03"`` to ``read()`` (an attached session gets it), and calls the
-    callback of ``watching()`` while one is set.  So does the client's end:
-    its channel closed, not merely its input ended (``ssh host < script``
-    waits for the output of its last statement).
+    Ctrl-C raises ``Interrupted`` at the prompt, is ``b"\\x03"`` to
+    ``read()`` (an attached session gets it), and calls the callback of
+    ``watching()`` while one is set.  So does the client's end, once the
+    carrier says it is gone, not merely that its input ended (``nc -N``
+    and ``ssh host < script`` wait for the output of their last statement).
 
-    Without a terminal (``ssh -T``), a line ending in CR LF ends in LF, as
-    over TCP (see ``_lf_ended``).  With one, asyncssh's line editor makes
-    the lines, and takes CR and LF alike for Enter, as a pty does.  A line
-    longer than ``LINE_LIMIT`` is refused, as over TCP.
+    A line longer than ``LINE_LIMIT`` is refused; bytes that are not UTF-8
+    are replaced (aioconsole decodes strictly, and would end the client);
+    ``raw_lines`` (lines as sent, no line editor): a line ending in CR LF
+    ends in LF (see ``_lf_ended``).
     """
 
-    #: The ``max_line_length`` of asyncssh's line editor (the server sets it):
-    #: the editor drops what goes past it and ends the line cut, so it is one
-    #: character past ``LINE_LIMIT``, and a line it may have cut is refused.
-    EDITOR_LIMIT = LINE_LIMIT + 1
-
-    def __init__(self, process: Any) -> None:
-        self._process = process
-        self._raw_lines = process.term_type is None  # no line editor: lines as sent
+    def __init__(self, *, raw_lines: bool) -> None:
+        self._raw_lines = raw_lines
         self._queue = _ReadAhead()
         self._watcher: Callable[[], None] | None = None
         self._gone = False
@@ -195,15 +161,14 @@ class SSHInput:
                 outer()  # the client left meanwhile (attached, say)
 
     def drop_typed_ahead(self) -> None:
-        """With a terminal, what waits (lines typed ahead of the statement an
-        interrupt ends, and the line being typed) goes, as a terminal's
+        """With a line editor, what waits (lines typed ahead of the statement
+        an interrupt ends, and the line being typed) goes, as a terminal's
         Ctrl-C flushes its input: ``python3 -i`` in a pty runs none of it.
         Without one, it stays, as for ``python3 -i < script``."""
         if self._raw_lines:
             return
         self._queue.drop()
-        with contextlib.suppress(Exception):  # (an asyncssh without it: the line stays)
-            self._process.channel.clear_input()
+        self._clear_line()
 
     async def readline(self) -> bytes:
         line = bytearray()
@@ -211,8 +176,7 @@ class SSHInput:
         while not line.endswith(b"\n"):
             item = await self._queue.next(line=True)
             if item is _BREAK:
-                with contextlib.suppress(Exception):  # no editor without a terminal
-                    self._process.channel.clear_input()
+                self._clear_line()
                 raise Interrupted
             if not item:
                 break
@@ -221,11 +185,11 @@ class SSHInput:
                 too_long = True
                 line = line[-1:] if line.endswith(b"\n") else bytearray()
         if too_long:
-            with contextlib.suppress(ConnectionError, OSError):
-                self._process.stdout.write(TOO_LONG)
+            self._refuse_line()
             return b"\n"
         data = _ended(bytes(line))  # (the end may have cut the last line short)
-        return _lf_ended(data) if self._raw_lines else data
+        data = _lf_ended(data) if self._raw_lines else data
+        return data.decode("utf-8", "replace").encode("utf-8")
 
     async def read(self, n: int = -1) -> bytes:
         item = await self._queue.next(limit=None if n < 0 else n)
@@ -234,6 +198,111 @@ class SSHInput:
     async def close(self) -> None:
         self._pump.cancel()
         await asyncio.wait([self._pump])  # (a cancellation of close() itself propagates)
+
+    def _interrupted(self) -> None:
+        """Ctrl-C came: the watcher's, or the reader's in turn."""
+        if self._watcher is not None:
+            self._watcher()
+        else:
+            self._queue.put(_BREAK)
+
+    def _left(self) -> None:
+        """The client is gone (its input has ended already)."""
+        self._gone = True
+        if self._watcher is not None:
+            self._watcher()
+
+    async def _read_ahead(self) -> None:
+        raise NotImplementedError
+
+    def _refuse_line(self) -> None:
+        """Tell the client its line was too long."""
+        raise NotImplementedError
+
+    def _clear_line(self) -> None:
+        """Drop the line the client's line editor holds, if it has one."""
+
+
+class Lines(_ReadAheadInput):
+    """A TCP or UNIX client's input, lines as sent.  Ctrl-C is a ``0x03``
+    byte (``socat`` in raw mode sends it) or telnet's Interrupt Process,
+    ``IAC IP`` (``telnet`` sends it for Ctrl-C, then a timing mark's
+    request, answered here): each is taken out of the input, so it never
+    reaches a line, and interrupts as over SSH; what was sent ahead stays,
+    as without a terminal.  ``nc`` in a terminal sends
+    neither: Ctrl-C ends ``nc`` itself."""
+
+    #: The limit of the streams it reads (the server makes them so).
+    LIMIT = LINE_LIMIT
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        super().__init__(raw_lines=True)
+
+    async def _read_ahead(self) -> None:
+        held = b""  # the start of a command, cut where a read ended
+        while True:
+            await self._queue.room.wait()
+            try:
+                data = await self._reader.read(READ_AHEAD)
+            except OSError:  # reset: the end
+                data = b""
+            if not data:
+                break
+            data = held + data
+            cut = _CUT_COMMAND.search(data)
+            end = len(data) if cut is None else cut.start()
+            self._take(data[:end])
+            held = data[end:]
+        if held:
+            self._queue.put(held)
+        self._queue.put(b"")
+
+    def _take(self, data: bytes) -> None:
+        """Queue ``data`` but its Ctrl-Cs, taken in turn; answer telnet's
+        request for a timing mark at once, so it shows what follows."""
+        start = 0
+        for found in _CONTROL.finditer(data):
+            if found.start() > start:
+                self._queue.put(data[start : found.start()])
+            if found.group() == _TIMING_MARK:
+                say(self._writer, _WILL_TIMING_MARK)
+            else:
+                self._interrupted()
+            start = found.end()
+        if start < len(data):
+            self._queue.put(data[start:])
+
+    def _refuse_line(self) -> None:
+        say(self._writer, TOO_LONG.encode())
+
+
+class SSHInput(_ReadAheadInput):
+    """An asyncssh process's input (text, line-edited) as a bytes reader.
+
+    Ctrl-C is an SSH break or signal; the client's end is its channel
+    closed.  Without a terminal (``ssh -T``), lines are as sent, as over
+    TCP.  With one, asyncssh's line editor makes the lines, and takes CR
+    and LF alike for Enter, as a pty does.
+    """
+
+    #: The ``max_line_length`` of asyncssh's line editor (the server sets it):
+    #: the editor drops what goes past it and ends the line cut, so it is one
+    #: character past ``LINE_LIMIT``, and a line it may have cut is refused.
+    EDITOR_LIMIT = LINE_LIMIT + 1
+
+    def __init__(self, process: Any) -> None:
+        self._process = process
+        super().__init__(raw_lines=process.term_type is None)  # no line editor: lines as sent
+
+    def _clear_line(self) -> None:
+        with contextlib.suppress(Exception):  # (no editor without a terminal, or an old asyncssh)
+            self._process.channel.clear_input()
+
+    def _refuse_line(self) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            self._process.stdout.write(TOO_LONG)
 
     async def _read_ahead(self) -> None:
         import asyncssh
@@ -246,10 +315,7 @@ class SSHInput:
             except asyncssh.TerminalSizeChanged:
                 continue
             except (asyncssh.BreakReceived, asyncssh.SignalReceived):
-                if self._watcher is not None:
-                    self._watcher()
-                else:
-                    self._queue.put(_BREAK)
+                self._interrupted()
                 continue
             except (ConnectionError, asyncssh.Error):
                 text = ""
@@ -259,9 +325,7 @@ class SSHInput:
         self._queue.put(b"")
         with contextlib.suppress(Exception):
             await self._process.wait_closed()
-        self._gone = True
-        if self._watcher is not None:
-            self._watcher()
+        self._left()
 
 
 class TerminalInput:
