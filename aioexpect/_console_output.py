@@ -1,7 +1,9 @@
-"""What carries a served console's output to its client: an SSH process's
-stdout as the bytes writer aioconsole expects (``SSHOutput``, with the line
-editor off while attached: ``ssh_raw_mode``), and how much written output
-waits for the client (``unsent``)."""
+"""What carries a served console's output to its client: a TCP or UNIX
+connection (``StreamOutput``) or an SSH process's stdout (``SSHOutput``,
+with the line editor off while attached: ``ssh_raw_mode``), as the bytes
+writer aioconsole expects, and how much written output waits for the
+client (``unsent``).  Neither raises into the statement that writes, nor
+logs, when the client is gone."""
 
 from __future__ import annotations
 
@@ -9,11 +11,41 @@ import codecs
 import contextlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SSHOutput", "ssh_raw_mode", "unsent"]
+if TYPE_CHECKING:
+    import asyncio
+
+__all__ = ["SSHOutput", "StreamOutput", "ssh_raw_mode", "unsent"]
 
 _LONE_LF = re.compile(r"(?<!\r)\n")
+
+
+class StreamOutput:
+    """A TCP or UNIX client's connection as the console's writer.  Once it
+    is closing (lost: reset, or a write to it failed), what is written is
+    dropped, quietly: asyncio's transport logged a warning for each write
+    after the loss (several a ``print``) to the program's root logger, and
+    uvloop's raised ``RuntimeError`` into the statement that printed."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> None:
+        if self._writer.is_closing():
+            return
+        with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+            self._writer.write(data)
+
+    async def drain(self) -> None:
+        await self._writer.drain()
+
+    def get_write_buffer_size(self) -> int:
+        """What the transport holds until the client takes it."""
+        return int(self._writer.transport.get_write_buffer_size())
+
+    def is_closing(self) -> bool:
+        return self._writer.is_closing()
 
 
 class SSHOutput:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._console_checks import check_options, is_address, load_ssh_keys, loopback_address
-from ._console_output import SSHOutput, ssh_raw_mode, unsent
+from ._console_output import SSHOutput, StreamOutput, ssh_raw_mode, unsent
 from ._console_streams import Lines, SSHInput, gone, say, told
 from ._exceptions import ConnectError
 from ._opening import AsyncClosing, Opening, close_server
@@ -223,7 +223,7 @@ class ConsoleServer(AsyncClosing):
     ) -> None:
         lines = Lines(reader, writer)
         try:
-            await self._run_console(lines, writer, None, name)
+            await self._run_console(lines, StreamOutput(writer), None, name)
         finally:
             await lines.close()
 

@@ -6,9 +6,9 @@ it is gone (``gone``).
 
 Over TCP, UNIX sockets and SSH, one task per client reads ahead (at most
 ``READ_AHEAD`` bytes), so that while a statement runs, Ctrl-C interrupts it
-and (over SSH) a client that is gone cancels it; typed-ahead lines wait, in
-order, for the next prompt, but with a terminal an interrupt drops them, as
-a terminal's Ctrl-C does (and so does the local console's, from what
+and a client that is gone cancels it; typed-ahead lines wait, in order, for
+the next prompt, but with a terminal an interrupt drops them, as a
+terminal's Ctrl-C does (and so does the local console's, from what
 aioconsole's reader took out of its terminal).
 """
 
@@ -129,7 +129,8 @@ class _ReadAheadInput:
     ``read()`` (an attached session gets it), and calls the callback of
     ``watching()`` while one is set.  So does the client's end, once the
     carrier says it is gone, not merely that its input ended (``nc -N``
-    and ``ssh host < script`` wait for the output of their last statement).
+    and ``ssh host < script`` wait for the output of their last statement);
+    what it sent that has not run then never does.
 
     A line longer than ``LINE_LIMIT`` is refused; bytes that are not UTF-8
     are replaced (aioconsole decodes strictly, and would end the client);
@@ -207,7 +208,9 @@ class _ReadAheadInput:
             self._queue.put(_BREAK)
 
     def _left(self) -> None:
-        """The client is gone (its input has ended already)."""
+        """The client is gone (its input has ended already): what it sent
+        that waits is dropped, since nothing it sent may run any more."""
+        self._queue.drop()  # (its end stays)
         self._gone = True
         if self._watcher is not None:
             self._watcher()
@@ -229,8 +232,9 @@ class Lines(_ReadAheadInput):
     ``IAC IP`` (``telnet`` sends it for Ctrl-C, then a timing mark's
     request, answered here): each is taken out of the input, so it never
     reaches a line, and interrupts as over SSH; what was sent ahead stays,
-    as without a terminal.  ``nc`` in a terminal sends
-    neither: Ctrl-C ends ``nc`` itself."""
+    as without a terminal.  ``nc`` in a terminal sends neither: Ctrl-C ends
+    ``nc`` itself.  The client is gone once its connection is lost (reset,
+    or a write to it failed)."""
 
     #: The limit of the streams it reads (the server makes them so).
     LIMIT = LINE_LIMIT
@@ -258,6 +262,10 @@ class Lines(_ReadAheadInput):
         if held:
             self._queue.put(held)
         self._queue.put(b"")
+        # Gone only once the connection is lost (reset, or a write failed):
+        # after the end of its input, nc -N waits for the output.
+        await gone(self._writer)
+        self._left()
 
     def _take(self, data: bytes) -> None:
         """Queue ``data`` but its Ctrl-Cs, taken in turn; answer telnet's

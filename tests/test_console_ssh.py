@@ -245,6 +245,21 @@ async def test_a_client_that_leaves_cancels_its_statement(keys: Keys) -> None:
         assert box == ["started"]
 
 
+async def test_lines_sent_ahead_by_a_client_that_left_do_not_run(keys: Keys) -> None:
+    # Without a terminal they waited for the next prompt, and ran after the
+    # client was gone (its statement interrupted): nothing a client that
+    # left sent runs, as over TCP.
+    box: list[str] = []
+    async with ssh_console(keys, locals={"box": box}) as server:
+        async with console_connection(keys, server.port) as conn:
+            process = await conn.create_process()  # no term_type: no terminal
+            process.stdin.write("box.append('started'); await asyncio.sleep(60)\n")
+            process.stdin.write("box.append('sent ahead')\n")
+            await wait_until(lambda: box == ["started"], "the statement runs")
+        await wait_until(lambda: server.clients == 0, "the client's console ended")
+        assert box == ["started"]
+
+
 async def test_a_client_that_leaves_while_attached_ends_its_statement(keys: Keys) -> None:
     box: list[str] = []
     async with (

@@ -1,16 +1,24 @@
 """The console served over plain TCP and UNIX sockets, as its clients use it
-beyond lines: Ctrl-C (the byte, or telnet's Interrupt Process), with raw
-asyncio clients and the real ``telnet``."""
+beyond lines: Ctrl-C (the byte, or telnet's Interrupt Process), and a client
+that leaves in the middle of a statement, with raw asyncio clients and the
+real ``telnet``."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
+import struct
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 import pytest
 
 import aioexpect
 from tests.conftest import need
-from tests.test_console_server import LIMIT, connected, console
+from tests.helpers import wait_until
+from tests.test_console_server import LIMIT, Client, connected, console
 
 #: Ctrl-C as a client sends it: the byte (socat in raw mode), or telnet's
 #: Interrupt Process followed by its request for a timing mark.
@@ -93,3 +101,92 @@ async def test_ctrl_c_while_attached_goes_to_the_session() -> None:
             assert await c.reader.readuntil(b"\n") == ANSWER["telnet"] + b"c\x03d\n"
             c.writer.write(b"\x1d")
             assert b"detached" in await c.prompt()
+
+
+# -- a client that leaves ----------------------------------------------------------------
+
+
+@asynccontextmanager
+async def leaving(server: Any, how: str) -> AsyncIterator[Client]:
+    """A client at its prompt, which closes its connection (``close``) or
+    resets it (``reset``) when the block ends, and is gone then."""
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        client = Client(reader, writer)
+        await client.prompt()
+        yield client
+        if how == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    finally:
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+#: A statement that prints until it is stopped, and says what stopped it.
+PRINTING = b"""\
+try:
+    started.set()
+    while True:
+        print('tick')
+        await asyncio.sleep(0.01)
+except BaseException as exc:
+    ended.append(type(exc).__name__)
+    raise
+
+"""
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+async def test_a_client_that_leaves_has_its_printing_statement_interrupted_quietly(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # On asyncio the statement printed on for ever, each print logging
+    # about four 'socket.send() raised exception.' warnings to the
+    # program's root logger; on uvloop the print raised RuntimeError
+    # ('unable to perform operation on <TCPTransport closed=True ...>').
+    caplog.set_level(logging.WARNING)
+    started, ended = asyncio.Event(), []
+    async with console(locals={"started": started, "ended": ended}) as server:
+        async with leaving(server, how) as c:
+            c.writer.write(PRINTING)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]  # interrupted, as Ctrl-C would
+        await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_client_that_resets_has_its_silent_statement_interrupted() -> None:
+    started, ended = asyncio.Event(), []
+    statement = PRINTING.replace(b"print('tick')", b"pass")
+    async with console(locals={"started": started, "ended": ended}) as server:
+        async with leaving(server, "reset") as c:
+            c.writer.write(statement)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]
+
+
+async def test_lines_sent_ahead_by_a_client_that_left_do_not_run() -> None:
+    started, ended = asyncio.Event(), []
+    async with console(locals={"started": started, "ended": ended}) as server:
+        async with leaving(server, "close") as c:
+            c.writer.write(PRINTING + b"ended.append('ran after')\n")
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+        await wait_until(lambda: server.clients == 0, "the client's console ends", LIMIT)
+        assert ended == ["CancelledError"]
+
+
+async def test_a_client_that_ends_its_input_gets_all_of_its_last_statement_s_output() -> None:
+    # nc -N: the end of input is not the client gone.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"for k in range(20):\n    print('tick', k)\n    await asyncio.sleep(0)\n\n")
+        c.writer.write_eof()
+        out = (await c.rest()).decode()
+        assert "".join(f"tick {k}\n" for k in range(20)) in out
