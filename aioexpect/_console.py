@@ -206,13 +206,13 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
                 self.exit_code = _exit_code(exc, self)
                 return
             except Interrupted:
-                self._interrupt_shown()
+                await self._interrupt_shown()
                 more = False
             except asyncio.CancelledError:
                 if not self._interrupted or self._stopping:
                     raise
                 self._clear_interrupt()
-                self._interrupt_shown()
+                await self._interrupt_shown()
                 more = False
 
     def _clear_interrupt(self) -> None:
@@ -222,9 +222,13 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if task is not None and task.cancelling():
             task.uncancel()
 
-    def _interrupt_shown(self) -> None:
+    async def _interrupt_shown(self) -> None:
+        """Say so, and wait for the client to take it before the next prompt,
+        as aioconsole does: one whose output was dropped meanwhile (it was not
+        reading) is told so first, and not after a prompt it lost."""
         self.write("\nKeyboardInterrupt\n")
         self.resetbuffer()
+        await self.flush()
 
     def stop(self, task: asyncio.Task[Any]) -> None:
         """End the console (``task`` runs it) as if its input ended: the

@@ -3,22 +3,83 @@ connection (``StreamOutput``) or an SSH process's stdout (``SSHOutput``,
 with the line editor off while attached: ``ssh_raw_mode``), as the bytes
 writer aioconsole expects, and how much written output waits for the
 client (``unsent``).  Neither raises into the statement that writes, nor
-logs, when the client is gone."""
+logs, when the client is gone.
+
+Both bound what a client that does not read makes the program hold
+(``_Backlog``): ``print`` cannot wait for it, so past ``OUTPUT_HIGH`` bytes
+waiting, what is written is dropped, and counted, until the client has
+taken most of it; then one line tells it how many bytes it lost."""
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import contextlib
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import Any
 
-if TYPE_CHECKING:
-    import asyncio
+__all__ = ["OUTPUT_HIGH", "OUTPUT_LOW", "SSHOutput", "StreamOutput", "ssh_raw_mode", "unsent"]
 
-__all__ = ["SSHOutput", "StreamOutput", "ssh_raw_mode", "unsent"]
-
+#: Bytes of a served console's output that may wait for its client (in the
+#: connection's or the SSH channel's write buffer) before what is written
+#: is dropped.  Well above attach's ``SINK_HIGH``, which holds an attached
+#: session back first: an attach loses nothing to it.
+OUTPUT_HIGH = 4 << 20
+#: What may still wait when output goes out again (a writer's ``drain()``
+#: returns below its transport's own low mark, 16 KiB by default).
+OUTPUT_LOW = 64 << 10
+DROPPED = "[aioexpect console: {} bytes of output dropped: the client was not reading]\n"
 _LONE_LF = re.compile(r"(?<!\r)\n")
+
+
+class _Backlog:
+    """What waits for a client that does not read, bounded: past
+    ``OUTPUT_HIGH`` bytes, what is written is dropped, and counted, until
+    no more than ``OUTPUT_LOW`` wait; then one line, on a line of its own,
+    says how many bytes went, before anything else is written (or, if
+    nothing is, as soon as the client has drained).  Nothing is dropped
+    silently: a client that is gone meanwhile is told nothing, as it would
+    get nothing.
+
+    ``output`` is the writer it bounds (its ``drain``, buffer size and
+    ``is_closing``); ``send`` writes its note around it."""
+
+    def __init__(self, output: StreamOutput | SSHOutput, send: Callable[[bytes], None]) -> None:
+        self._output = output
+        self._send = send
+        self._dropped = 0
+        self._line_ended = True  # what went out last ended its line
+        self._dropping: asyncio.Task[None] | None = None  # tells once the client drained
+
+    def admits(self, data: bytes) -> bool:
+        """Whether ``data`` may go out (after the note, if one is due); if
+        not, it is counted as dropped."""
+        waiting = self._output.get_write_buffer_size()
+        if self._dropping is not None and waiting <= OUTPUT_LOW:
+            self._tell()
+        if self._dropping is None and waiting < OUTPUT_HIGH:
+            if data:
+                self._line_ended = data.endswith(b"\n")
+            return True
+        if self._dropping is None:
+            self._dropping = asyncio.get_running_loop().create_task(
+                self._drained(), name="aioexpect-console-backlog"
+            )
+        self._dropped += len(data)
+        return False
+
+    async def _drained(self) -> None:
+        with contextlib.suppress(OSError, RuntimeError):  # gone: told nothing
+            await self._output.drain()
+        if self._dropping is asyncio.current_task():  # (not told meanwhile)
+            self._tell()
+
+    def _tell(self) -> None:
+        dropped, self._dropped, self._dropping = self._dropped, 0, None
+        if not self._output.is_closing():
+            self._send((("" if self._line_ended else "\n") + DROPPED.format(dropped)).encode())
+            self._line_ended = True
 
 
 class StreamOutput:
@@ -30,10 +91,13 @@ class StreamOutput:
 
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
+        self._backlog = _Backlog(self, self._send)
 
     def write(self, data: bytes) -> None:
-        if self._writer.is_closing():
-            return
+        if not self._writer.is_closing() and self._backlog.admits(data):
+            self._send(data)
+
+    def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
             self._writer.write(data)
 
@@ -65,11 +129,14 @@ class SSHOutput:
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._raw = False
         self._after_cr = False  # the last character sent raw was "\r"
+        self._backlog = _Backlog(self, lambda note: self._send(note.decode()))
 
     def write(self, data: bytes) -> None:
-        text = self._decoder.decode(data)
-        if not text:
-            return
+        text = self._decoder.decode(data)  # (dropped or not: the decoder follows)
+        if self._backlog.admits(data) and text:
+            self._send(text)
+
+    def _send(self, text: str) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             if self._raw:
                 # The editor wraps only ``write``: the channel's own

@@ -61,12 +61,15 @@ async def read_to(reader: Any, marker: bytes) -> bytes:
 
 
 @asynccontextmanager
-async def slow_client(server: Any) -> AsyncIterator[tuple[asyncio.StreamReader, Any]]:
-    """A client with a small receive buffer (little kept by the kernel),
-    logged in and at the prompt."""
+async def slow_client(
+    server: Any, *, rcvbuf: int = 4096
+) -> AsyncIterator[tuple[asyncio.StreamReader, Any]]:
+    """A client with a small receive buffer (little kept by the kernel, and
+    never more: a buffer set so is not tuned by it), logged in and at the
+    prompt."""
     family = socket.AF_UNIX if server.path is not None else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setblocking(False)
     try:
         await asyncio.get_running_loop().sock_connect(

@@ -19,10 +19,12 @@ import pytest
 
 import aioexpect
 from aioexpect import start_console_server
+from aioexpect._console_output import OUTPUT_HIGH
 from tests.conftest import need
 from tests.helpers import opened, resize_seen, wait_until
 from tests.test_console import PROGRAM, command
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
+from tests.test_console_tcp import NOTE, PRINTS, WIDTH, flood
 
 LIMIT = 10.0
 #: The longest line a console takes, in bytes (docs/console.rst), as over TCP.
@@ -424,6 +426,33 @@ def console_connection(keys: Keys, port: int) -> Any:
         client_keys=[str(keys.client_key)],
         known_hosts=str(keys.known_hosts(port)),
     )
+
+
+async def test_an_ssh_client_that_does_not_read_loses_the_output_past_the_mark_and_is_told(
+    keys: Keys,
+) -> None:
+    # print cannot wait for the client: asyncssh's channel held all of it.
+    done, held = asyncio.Event(), []
+    shared = {"done": done, "held": held, "unsent": lambda: 0}
+    async with (
+        ssh_console(keys, locals=shared) as server,
+        console_connection(keys, server.port) as conn,
+    ):
+        process = await conn.create_process(encoding=None)  # no terminal: bytes as written
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(flood("\n"))
+            async with asyncio.timeout(LIMIT):
+                await done.wait()  # (it did not wait for the client)
+            out = (await read_to(process.stdout, b">>> ")).lstrip(b". ")
+        finally:
+            process.close()
+    found = NOTE.search(out)
+    assert found is not None, out[-200:]
+    taken = out[: found.start()]
+    assert taken == (b"x" * (WIDTH - 1) + b"\n") * (len(taken) // WIDTH)  # whole prints
+    assert len(taken) < OUTPUT_HIGH + (8 << 20)  # the mark, and what the channel lets go
+    assert len(taken) + int(found.group(1)) == PRINTS * WIDTH  # nothing lost unsaid
 
 
 async def test_an_ssh_client_that_does_not_read_holds_an_attached_flood_back(keys: Keys) -> None:

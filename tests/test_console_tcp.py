@@ -1,12 +1,13 @@
 """The console served over plain TCP and UNIX sockets, as its clients use it
-beyond lines: Ctrl-C (the byte, or telnet's Interrupt Process), and a client
-that leaves in the middle of a statement, with raw asyncio clients and the
-real ``telnet``."""
+beyond lines: Ctrl-C (the byte, or telnet's Interrupt Process), a client
+that leaves in the middle of a statement, and one that does not read what
+a statement prints, with raw asyncio clients and the real ``telnet``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 import struct
 from collections.abc import AsyncIterator
@@ -16,8 +17,10 @@ from typing import Any
 import pytest
 
 import aioexpect
+from aioexpect._console_output import OUTPUT_HIGH
 from tests.conftest import need
 from tests.helpers import wait_until
+from tests.test_console_flood import read_to, slow_client
 from tests.test_console_server import LIMIT, Client, connected, console
 
 #: Ctrl-C as a client sends it: the byte (socat in raw mode), or telnet's
@@ -190,3 +193,102 @@ async def test_a_client_that_ends_its_input_gets_all_of_its_last_statement_s_out
         c.writer.write_eof()
         out = (await c.rest()).decode()
         assert "".join(f"tick {k}\n" for k in range(20)) in out
+
+
+# -- a client that does not read -------------------------------------------------------------
+
+WIDTH = 1_000_000  # bytes a print
+PRINTS = 40
+NOTE = re.compile(
+    rb"\[aioexpect console: (\d+) bytes of output dropped: the client was not reading\]\n"
+)
+
+
+def flood(line_end: str) -> bytes:
+    """A statement that prints a line of ``WIDTH`` bytes PRINTS times (one
+    write each; its last byte ``line_end``, or none when empty) without
+    waiting for the client, noting what waits for it after each."""
+    return f"""\
+for k in range({PRINTS}):
+    print('x' * {WIDTH - len(line_end)} + {line_end!r}, end='')
+    held.append(unsent())
+    await asyncio.sleep(0)
+else:
+    done.set()
+
+""".encode()
+
+
+def unsent(server: Any) -> int:
+    """What waits for the server's one client in its connection."""
+    (writer,) = server._writers
+    return int(writer.transport.get_write_buffer_size())
+
+
+async def unread_flood(how: str, tmp_path: Any, line_end: str) -> bytes:
+    """What a client that reads nothing while ``flood(line_end)`` runs gets
+    once it reads, after the statement; the write buffer must have stayed
+    under the mark (but for one write)."""
+    done, held = asyncio.Event(), []
+    options: dict[str, Any] = {"path": tmp_path / "c.sock"} if how == "unix" else {}
+
+    shared = {"done": done, "held": held, "unsent": lambda: unsent(server)}
+    async with (
+        console(locals=shared, **options) as server,
+        slow_client(server, rcvbuf=1 << 16) as (reader, writer),
+    ):
+        writer.write(flood(line_end))
+        async with asyncio.timeout(LIMIT):
+            await done.wait()  # (it did not wait for the client)
+        assert max(held) < OUTPUT_HIGH + WIDTH  # the mark, and one write past it
+        out = await read_to(reader, b">>> ")  # now the client reads
+    return out.lstrip(b". ")  # (after the block's continuation prompts)
+
+
+@pytest.mark.parametrize("how", ["tcp", "unix"])
+async def test_a_client_that_does_not_read_loses_the_output_past_the_mark_and_is_told(
+    how: str, tmp_path: Any
+) -> None:
+    # print cannot wait for the client: the server held all of it (257 MB
+    # in 3 s for a loop of 1 MB prints), without bound.
+    out = await unread_flood(how, tmp_path, "\n")
+    found = NOTE.search(out)
+    assert found is not None, out[-200:]
+    taken = out[: found.start()]
+    assert taken == (b"x" * (WIDTH - 1) + b"\n") * (len(taken) // WIDTH)  # whole prints
+    assert len(taken) + int(found.group(1)) == PRINTS * WIDTH  # nothing lost unsaid
+    assert out[found.end() :] == b""  # then the prompt
+
+
+async def test_the_note_of_what_was_dropped_is_a_line_of_its_own() -> None:
+    out = await unread_flood("tcp", None, "")  # (no line ends)
+    found = NOTE.search(out)
+    assert found is not None, out[-200:]
+    taken = out[: found.start()]
+    assert taken == b"x" * (len(taken) - 1) + b"\n"  # (that line end is the note's)
+    assert len(taken) - 1 + int(found.group(1)) == PRINTS * WIDTH
+
+
+async def test_ctrl_c_while_the_output_is_dropped_is_followed_by_the_note_then_a_prompt() -> None:
+    dropping = asyncio.Event()
+    statement = b"""\
+while True:
+    print('x' * 999_999)
+    if unsent() >= high:
+        dropping.set()
+    await asyncio.sleep(0)
+
+"""
+    shared = {"dropping": dropping, "unsent": lambda: unsent(server), "high": OUTPUT_HIGH}
+    async with (
+        console(locals=shared) as server,
+        slow_client(server, rcvbuf=1 << 16) as (reader, writer),
+    ):
+        writer.write(statement)
+        async with asyncio.timeout(LIMIT):
+            await dropping.wait()
+        writer.write(b"\x03")  # (its KeyboardInterrupt is dropped too, and counted)
+        out = await read_to(reader, b">>> ")  # the next prompt was not lost
+    found = NOTE.search(out)
+    assert found is not None, out[-200:]
+    assert out[found.end() :] == b""
