@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import fcntl
+import functools
 import os
 import threading
 import warnings
@@ -82,13 +83,15 @@ class LocalTransport(ChildStatus, Transport):
     Subclasses call ``_open`` from their ``__init__`` and provide
     ``_check_writable`` (may ``write()`` start now?) and, if a write under
     way obeys other rules, ``_writer_fd``.  EOF is an empty read or ``EIO``
-    (a pty whose child side is closed).
+    (a pty whose child side is closed), or, after ``_end_at_exit``, the
+    first read that finds nothing once the child exited.
     """
 
     _rfd: int | None
     _wfd: int | None
     _ended: bool  # the read side reached its end
     _input_lost: bool  # a write found the child's end of the input closed
+    _exited = False  # the child exited (``_end_at_exit``): nothing to read is the end
     #: What a read pipe found full is widened to, once (0: never).
     _widen_to = 0
     _wide = False  # holds one of the process's ``WIDE_PIPES``
@@ -155,6 +158,22 @@ class LocalTransport(ChildStatus, Transport):
             # A weak reference: a dropped transport can be collected (and warn).
             self._loop.add_reader(self._rfd, _on_readable, weakref.ref(self))
             self._reading = True
+            if self._exited:
+                # Resumed after the exit: the descriptor may hold nothing
+                # more, and then never turns readable; a read tells.
+                self._read_soon()
+
+    def _end_at_exit(self) -> None:
+        """Report the end of file once the child has exited and the
+        descriptor has nothing more to read, even while a process the child
+        left behind holds the other end open (a pty's background job: the
+        terminal reports its end only once every process closed it)."""
+        self._child.protocol.exited.add_done_callback(
+            functools.partial(_child_exited, weakref.ref(self))
+        )
+
+    def _read_soon(self) -> None:
+        self._loop.call_soon(_read_if_reading, weakref.ref(self))
 
     def _stop_reading(self) -> None:
         if self._reading and self._rfd is not None and not self._loop.is_closed():
@@ -172,6 +191,8 @@ class LocalTransport(ChildStatus, Transport):
             try:
                 data = os.read(fd, _CHUNK)
             except (BlockingIOError, InterruptedError):
+                if self._exited:
+                    self._end(None)
                 return
             except OSError as exc:
                 self._end(exc)
@@ -180,8 +201,8 @@ class LocalTransport(ChildStatus, Transport):
                 self._end(None)
                 return
             feed(data)
-            if len(data) < _SHORT_READ:
-                return
+            if len(data) < _SHORT_READ and not self._exited:
+                return  # (after the exit, read on to the EAGAIN that ends it)
 
     def _push(self) -> None:
         """Drain into the scratch buffer and hand the whole wake-up to the
@@ -192,6 +213,7 @@ class LocalTransport(ChildStatus, Transport):
             try:
                 got = os.readv(fd, [scratch[n:]])
             except (BlockingIOError, InterruptedError):
+                ended = self._exited
                 break
             except OSError as exc:
                 ended, error = True, exc
@@ -200,14 +222,16 @@ class LocalTransport(ChildStatus, Transport):
                 ended = True
                 break
             n += got
-            if got < _SHORT_READ:
-                break
+            if got < _SHORT_READ and not self._exited:
+                break  # (after the exit, read on to the EAGAIN that ends it)
         if n >= _FULL_PIPE and self._widen_to:
             self._widen()
         if n and self._pusher is not None:
             self._pusher.data(scratch[:n])
         if ended:
             self._end(error)
+        elif n == len(scratch) and self._exited and self._reading:
+            self._read_soon()  # (the buffer filled: what is left may not wake us)
 
     def _widen(self) -> None:
         """Give a pipe the child keeps full room to write ahead, once, where
@@ -366,6 +390,27 @@ def _on_readable(ref: weakref.ref[LocalTransport]) -> None:
     transport = ref()
     if transport is not None:
         transport._on_readable()
+
+
+def _read_if_reading(ref: weakref.ref[LocalTransport]) -> None:
+    """A read attempt the descriptor's readiness would not make: the child
+    exited and the descriptor may be empty.  Not while reading is paused
+    (back-pressure) or over: resuming makes one."""
+    transport = ref()
+    if transport is not None and transport._reading:
+        transport._on_readable()
+
+
+def _child_exited(ref: weakref.ref[LocalTransport], exited: asyncio.Future[None]) -> None:
+    """``_end_at_exit``'s callback.  A read that finds nothing after the
+    exit has everything the child wrote (Linux's pty hands over what is in
+    flight before it answers EAGAIN); anything later comes from a process
+    the child left behind, and is not waited for."""
+    transport = ref()
+    if transport is None or transport._closed or transport._ended:
+        return
+    transport._exited = True
+    _read_if_reading(ref)
 
 
 def _scratch_buffer() -> memoryview:

@@ -4,7 +4,11 @@ The child leads its own session with the pty slave as its controlling
 terminal; the parent keeps only the non-blocking master.  Reading stops
 above ``HIGH_WATER`` unread bytes (back-pressure) and resumes as ``read()``
 drains.  ``EIO`` on the master means every slave descriptor is closed: that
-is end-of-file, reported after everything the child wrote.
+is end-of-file, reported after everything the child wrote.  So is the
+child's exit, once the master has nothing more to read: a background job it
+left may keep the slave open for ever, and what such a job writes after
+that is not delivered.  The master stays open until ``close()``, whose
+hang-up ends those jobs.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class PtyTransport(LocalTransport):
 
     def __init__(self, child: Child, master: int) -> None:
         self._open(child, master, master)
+        self._end_at_exit()
 
     def _check_writable(self) -> int:
         if self._closed or self._wfd is None:

@@ -1,6 +1,6 @@
 """Helpers shared by the test files: a session over the memory transport, a
-loopback TCP server, reading a transport to a token or to its end, and
-polling for state that no event reports."""
+loopback TCP server, reading a transport to a token or to its end,
+polling for state that no event reports, and whether a process is gone."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from aioexpect import Session
@@ -165,6 +166,15 @@ async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10
     while not predicate():
         assert loop.time() < deadline, f"timed out waiting until {what}"
         await asyncio.sleep(0.01)
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only a zombie (an init that never reaps orphans)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat[stat.rfind(")") + 2] in "ZX"
 
 
 async def read_until(t: Transport, token: bytes) -> bytes:

@@ -25,7 +25,7 @@ from aioexpect._pidfd import pidfd_works
 from aioexpect._pty import CANONICAL_LINE_LIMIT, PtyTransport, open_pty
 from aioexpect._transport import Transport
 
-from .helpers import read_all, read_until, wait_until
+from .helpers import gone, read_all, read_until, wait_until
 
 PY = sys.executable
 
@@ -107,6 +107,80 @@ async def test_output_left_in_the_pty_at_exit_arrives_before_eof() -> None:
             await t.write(b"too late\n")
     finally:
         await t.close()
+
+
+#: Starts a job that holds the terminal (in a process group of its own, so
+#: the hang-up at the child's exit misses it), writes "<its pid>:" and "y"s,
+#: argv[1] bytes in all, and exits 7 (at once: Python would warn on the
+#: terminal of a child still running).
+_LEAVES_A_JOB = """
+import os, subprocess, sys
+job = subprocess.Popen(["sleep", "1000"], process_group=0)
+head = b"%d:" % job.pid
+sys.stdout.buffer.write(head + b"y" * (int(sys.argv[1]) - len(head)))
+sys.stdout.flush()
+os._exit(7)
+"""
+
+
+@pytest.mark.parametrize(
+    "size", [HIGH_WATER, HIGH_WATER + 8192], ids=["read-to-the-end", "rest-in-the-pty"]
+)
+async def test_exit_is_eof_after_all_the_output_though_a_job_holds_the_terminal(
+    size: int,
+) -> None:
+    """The master reports EIO only once every process closed the terminal,
+    which a job the child left may never do.  The child's exit is the end of
+    file once everything it wrote was read, also when reading was paused at
+    the high water mark as it exited: with the rest in the pty, or read to
+    its last byte (the master, empty, never turns readable again)."""
+    t = await start(PY, ["-c", _LEAVES_A_JOB, str(size)])
+    job = 0
+    try:
+        assert await t.wait() == 7  # reading paused; nothing more to read from the child
+        data = await asyncio.wait_for(read_all(t), 10)  # (the end came with the job's)
+        head, _, rest = data.partition(b":")
+        job = int(head)
+        assert len(data) == size and rest == b"y" * len(rest)
+        assert await t.read() == b""
+        assert not gone(job)  # the end of file did not wait for it
+    finally:
+        await t.close()
+    assert gone(job)  # close() still hangs up the jobs left in the session
+
+
+async def test_pushed_exit_is_eof_when_receiving_resumes_with_nothing_left() -> None:
+    """Push delivery stopped (the receiver is full) after the child's last
+    byte, and the child exits: resuming is the end of file, though the
+    master, empty, never turns readable."""
+    code = _LEAVES_A_JOB.replace("os._exit(7)", "sys.stdin.readline(); os._exit(7)")
+    t = await start(PY, ["-c", code, "3000"])  # (no echo: nothing comes back)
+    received, arrived = bytearray(), asyncio.Event()
+    ended: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+
+    def on_data(data: bytes | memoryview) -> bool:
+        received.extend(data)
+        arrived.set()
+        return False  # stop after each wake-up
+
+    job = 0
+    try:
+        assert t.start_receiving(on_data, ended.set_result)
+        while True:  # each wake-up stops the reading: resume until all came
+            await asyncio.wait_for(arrived.wait(), 10)
+            arrived.clear()
+            if len(received) == 3000:
+                break
+            t.resume_receiving()
+        job = int(received.partition(b":")[0])
+        await t.write(b"exit\n")
+        assert await t.wait() == 7
+        t.resume_receiving()
+        assert await asyncio.wait_for(ended, 10) is None
+        assert len(received) == 3000
+    finally:
+        await t.close()
+    assert gone(job)
 
 
 @pytest.mark.parametrize(

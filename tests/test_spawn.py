@@ -20,7 +20,7 @@ import pytest
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError
 from aioexpect.testing._subchecks import _finish, _StallMeter
-from tests.helpers import wait_until
+from tests.helpers import gone, wait_until
 
 BASH_ARGS = ["--norc", "--noprofile"]
 PROMPT = r"PROMPT\$ "
@@ -28,15 +28,6 @@ ENV = {**os.environ, "PS1": "PROMPT$ ", "TERM": "dumb"}
 HUP_IGNORING = "trap '' HUP; sleep 1000 & echo kid $!; sleep 1000 & echo kid $!; echo ready; wait"
 
 both_modes = pytest.mark.parametrize("pty", [True, False], ids=["pty", "pipes"])
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only a zombie (an init that never reaps orphans)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return True
-    return stat[stat.rfind(")") + 2] in "ZX"
 
 
 class StallMeter(_StallMeter):
@@ -116,6 +107,91 @@ async def test_child_exit_is_eof_not_a_timeout(pty: bool) -> None:
             await s.expect("never printed")
         assert loop.time() - began < 10
         assert "bye" in info.value.before
+
+
+#: Interactive shells that leave their background jobs running as they exit.
+job_leaving_shells = pytest.mark.parametrize(
+    "shell", [["bash", *BASH_ARGS, "-i"], ["dash", "-i"]], ids=["bash", "dash"]
+)
+
+
+@job_leaving_shells
+async def test_a_shell_that_exited_is_eof_though_its_job_holds_the_terminal(
+    shell: list[str],
+) -> None:
+    """The terminal reports its end only once every process closed it, and
+    the job may never: the shell's exit is the end of file (the outer limit
+    is far below the session's timeout, which the end came at)."""
+    if shutil.which(shell[0]) is None:
+        pytest.skip(f"{shell[0]} is not installed")
+    async with aioexpect.spawn(shell[0], shell[1:], timeout=60) as s:
+        await s.set_unique_prompt()
+        job = int((await s.execute("sleep 1000 & echo $!")).split()[-1])
+        await s.sendline("exit 3")
+        await asyncio.wait_for(s.expect(EOF), 10)
+        assert s.exit_status == 3  # (the end came with the exit)
+        assert not gone(job)
+    assert gone(job)  # close() hangs up the jobs the shell left
+
+
+@pytest.mark.parametrize("job", [None, "sleep 1000 &"], ids=["alone", "with-a-job"])
+async def test_execute_exit_is_expect_eof_with_or_without_a_job(job: str | None) -> None:
+    async with aioexpect.spawn("bash", [*BASH_ARGS, "-i"], env=ENV, timeout=60) as s:
+        await s.set_unique_prompt()
+        if job is not None:
+            await s.execute(job)
+        with pytest.raises(ExpectEOF):
+            await asyncio.wait_for(s.execute("exit 3"), 10)
+        assert await s.wait() == 3
+
+
+#: Leaves a job holding the terminal (a process group of its own: the
+#: hang-up at the shell's exit misses it), writes its pid, the size given
+#: in "x"s and END, and exits 7.
+LEAVES_A_JOB = "set -m; sleep 1000 & echo $!; head -c $0 /dev/zero | tr '\\0' x; echo END; exit 7"
+
+
+async def test_the_output_before_the_exit_is_all_read_though_a_job_holds_the_terminal() -> None:
+    size = 65536
+    async with aioexpect.spawn("sh", ["-c", LEAVES_A_JOB, str(size)], timeout=60) as s:
+        out = await asyncio.wait_for(s.read_all(), 10)
+        job, _, rest = out.partition("\r\n")
+        assert rest == "x" * size + "END\r\n"
+        assert s.exit_status == 7
+        assert not gone(int(job))
+    assert gone(int(job))
+
+
+async def test_the_output_held_back_at_max_buffer_is_all_read_after_the_exit() -> None:
+    """Reading pauses at max_buffer while the child exits; what it wrote
+    (8 KiB: the pty holds it all, so it can exit) is read piece by piece,
+    then the end of file comes."""
+    size = 8192
+    spawning = aioexpect.spawn("sh", ["-c", LEAVES_A_JOB, str(size)], max_buffer=1000, timeout=60)
+    async with spawning as s:
+        assert await s.wait() == 7
+        out = ""
+        while True:
+            m = await asyncio.wait_for(s.expect([FULL_BUFFER, EOF]), 10)
+            out += m.before
+            if m.index == 1:
+                break
+        job, _, rest = out.partition("\r\n")
+        assert rest == "x" * size + "END\r\n"
+        assert not gone(int(job))
+    assert gone(int(job))
+
+
+async def test_over_pipes_the_end_waits_for_every_holder_of_the_output() -> None:
+    """Not so over pipes: a pipe held by a job is ordinary subprocess
+    behaviour, documented (and close() ends the job)."""
+    script = "sleep 1000 & echo $!; echo END; exit 7"
+    async with aioexpect.spawn("sh", ["-c", script], pty=False, timeout=60) as s:
+        job = int((await s.expect("END\n")).before.split()[0])
+        assert await s.wait() == 7
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.expect(EOF, timeout=0)
+    assert gone(job)
 
 
 @both_modes
