@@ -35,7 +35,7 @@ class StallMeter(_StallMeter):
     conformance check uses for close())."""
 
     async def stop(self) -> float:
-        await _finish(self.task)
+        await _finish(self.task, "the stall meter")
         return self.worst
 
 
