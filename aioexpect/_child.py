@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -462,7 +464,7 @@ async def _start_on_loop(
     try:
         _, protocol = await loop.subprocess_exec(ChildProtocol, *argv, **options)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise _cannot_start(argv, exc) from exc
+        raise _cannot_start(argv, exc, options.get("env"), options.get("cwd")) from exc
     except RuntimeError as exc:
         if "Racing" not in str(exc):
             raise
@@ -482,7 +484,7 @@ def _start_reaped(
     try:
         popen = subprocess.Popen(argv, env=env, cwd=cwd, **options)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise _cannot_start(argv, exc) from exc
+        raise _cannot_start(argv, exc, env, cwd) from exc
     protocol = ChildProtocol()
     try:
         PidfdProcess(popen, protocol)
@@ -496,17 +498,26 @@ def _start_reaped(
 
 def _check_cwd(command: str, cwd: str | None) -> None:
     if cwd is not None and not os.path.isdir(cwd):
+        problem = "is not a directory" if os.path.exists(cwd) else "does not exist"
         raise SpawnError(
-            f"cannot start {command!r}: working directory {cwd!r} does not exist",
-            command=command,
+            f"cannot start {command!r}: working directory {cwd!r} {problem}", command=command
         )
 
 
-def _cannot_start(argv: Sequence[str], exc: BaseException) -> SpawnError:
-    """The error for a command that did not start; a whole command line
-    given as the program (as pexpect takes it) gets told how to split it."""
+def _cannot_start(
+    argv: Sequence[str], exc: BaseException, env: dict[str, str] | None, cwd: str | None
+) -> SpawnError:
+    """The error for a command that did not start; a script whose ``#!``
+    interpreter cannot run names it (exec's error was about the
+    interpreter, not the script); a whole command line given as the
+    program (as pexpect takes it) gets told how to split it."""
     command, reason = argv[0], _reason(exc)
-    if isinstance(exc, FileNotFoundError) and len(argv) == 1 and " " in command.strip():
+    interpreter = None
+    if isinstance(exc, FileNotFoundError | PermissionError):
+        interpreter = _bad_interpreter(command, env, cwd)
+    if interpreter is not None:
+        reason = f"bad interpreter {interpreter!r}: {reason}"
+    elif isinstance(exc, FileNotFoundError) and len(argv) == 1 and " " in command.strip():
         try:
             words = shlex.split(command)
         except ValueError:
@@ -516,6 +527,34 @@ def _cannot_start(argv: Sequence[str], exc: BaseException) -> SpawnError:
             f" or connect({'spawn:' + command!r}))"
         )
     return SpawnError(f"cannot start {command!r}: {reason}", command=command)
+
+
+def _bad_interpreter(command: str, env: dict[str, str] | None, cwd: str | None) -> str | None:
+    """The interpreter on the ``#!`` line of the script ``command`` names
+    (found as exec finds it: on ``env``'s PATH, or from ``cwd``), if that
+    is no executable file.  Read as the kernel reads it: the first line,
+    words split at spaces and tabs only (a CRLF script's is ``/bin/sh\\r``)."""
+    if "/" in command:
+        path: str | None = command if cwd is None else os.path.join(cwd, command)
+    else:
+        path = shutil.which(command, path=os.pathsep.join(os.get_exec_path(env)))
+    if path is None or not os.path.isfile(path):  # (never open a FIFO: it would block)
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = re.split(rb"[ \t]+", head[2:].split(b"\n", 1)[0].strip(b" \t"))
+    if not words[0]:
+        return None
+    interpreter = os.fsdecode(words[0])
+    where = interpreter if cwd is None else os.path.join(cwd, interpreter)
+    if os.path.isfile(where) and os.access(where, os.X_OK):
+        return None
+    return interpreter
 
 
 def _reason(exc: BaseException) -> str:

@@ -118,7 +118,8 @@ def spawn(
     ``pty=True`` runs it in a pseudo-terminal (``echo=False`` turns the
     terminal's echo off); ``pty=False`` over pipes, stderr merged into
     stdout unless ``stderr`` says otherwise.  A command that cannot be
-    started raises ``SpawnError`` naming it.  Event loops in several threads
+    started raises ``SpawnError`` naming it (and a script's ``#!``
+    interpreter, when that is what cannot run).  Event loops in several threads
     may spawn at once: aioexpect's spawns take turns for the moment of the
     fork, as uvloop starts one process at a time.
     """
@@ -127,6 +128,8 @@ def spawn(
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
     command = _passable("command", os.fsdecode(command))
+    if not command:  # (exec's answer, "Permission denied", names nothing)
+        raise ValueError("command must not be empty: the program to run")
     argv = [_argument(i, a) for i, a in enumerate(args)]
     cwd_ = None if cwd is None else _passable("cwd", os.fsdecode(cwd))
     env_ = None if env is None else _environment(env)

@@ -454,6 +454,66 @@ async def test_a_command_that_cannot_start(pty: bool, tmp_path: Path) -> None:
 
 
 @both_modes
+async def test_a_working_directory_that_is_a_file_is_said_to_be_one(
+    pty: bool, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SpawnError, match=r"working directory '.*/file' is not a directory$"):
+        await aioexpect.spawn("true", pty=pty, cwd=tmp_path / "file")
+
+
+@both_modes
+@pytest.mark.parametrize(
+    ("line", "interpreter", "reason"),
+    [
+        ("#!/no/such/interp", "/no/such/interp", "No such file or directory"),
+        ("#! /no/such/interp -x", "/no/such/interp", "No such file or directory"),
+        ("#!/bin/sh\r", "/bin/sh\r", "No such file or directory"),  # (a CRLF script)
+        ("#!/etc/passwd", "/etc/passwd", "Permission denied"),  # (no execute bit)
+    ],
+    ids=["missing", "spaced", "crlf", "not-executable"],
+)
+async def test_a_script_whose_interpreter_cannot_run_names_the_interpreter(
+    pty: bool, tmp_path: Path, line: str, interpreter: str, reason: str
+) -> None:
+    """exec's error is about the interpreter: "No such file or directory"
+    for an existing script read as if the script were missing."""
+    script = tmp_path / "script"
+    script.write_text(line + "\necho hi\n")
+    script.chmod(0o755)
+    expected = f"cannot start {{!r}}: bad interpreter {interpreter!r}: {reason}"
+    with pytest.raises(SpawnError) as info:
+        await aioexpect.spawn(str(script), pty=pty)
+    assert str(info.value) == expected.format(str(script))
+    env = {**os.environ, "PATH": str(tmp_path)}  # found on the PATH, as exec finds it
+    with pytest.raises(SpawnError) as info:
+        await aioexpect.spawn("script", pty=pty, env=env)
+    assert str(info.value) == expected.format("script")
+    with pytest.raises(SpawnError) as info:  # relative to the working directory
+        await aioexpect.spawn("./script", pty=pty, cwd=tmp_path)
+    assert str(info.value) == expected.format("./script")
+
+
+@both_modes
+async def test_a_script_whose_interpreter_runs_is_not_blamed_on_it(
+    pty: bool, tmp_path: Path
+) -> None:
+    script = tmp_path / "script"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)  # the script itself may not be run
+    with pytest.raises(SpawnError) as info:
+        await aioexpect.spawn(str(script), pty=pty)
+    assert str(info.value) == f"cannot start {str(script)!r}: Permission denied"
+
+
+@both_modes
+async def test_an_empty_command_is_a_value_error_up_front(pty: bool) -> None:
+    # exec's answer was a SpawnError, "cannot start '': Permission denied".
+    with pytest.raises(ValueError, match="command must not be empty"):
+        aioexpect.spawn("", pty=pty)
+
+
+@both_modes
 async def test_a_command_line_given_as_the_program_is_told_how_to_split(pty: bool) -> None:
     """pexpect.spawn("bash --norc") splits; spawn never runs a shell line."""
     with pytest.raises(SpawnError) as info:
