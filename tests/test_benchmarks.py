@@ -215,36 +215,35 @@ def _flood_contenders(
     ]
 
 
-def test_flood_contenders_get_every_byte() -> None:
+def _flood_table(lose: bool) -> tuple[_common.Table, dict[bool, int]]:
+    """Every flood contender run once on a small flood, whose file loses a
+    chunk after the expected sizes are taken if ``lose``; the table, and
+    the sizes expected over a pty and over pipes."""
     import bench_flood as bf
 
     path = bf.make_data(1 << 16)
     try:
         want = {pipes: bf.expected_before(path, pipes) for pipes in (False, True)}
+        if lose:
+            data = Path(path).read_bytes()
+            Path(path).write_bytes(data[:1000] + data[5000:])  # a chunk lost on the way
         table = _common.Table("flood", baseline="raw pty blocking")
         for name, fn, loop in _flood_contenders(path, want):
             table.contend(name, fn, loop)
         table.run(1)
     finally:
         os.unlink(path)
+    return table, want
+
+
+def test_flood_contenders_get_every_byte() -> None:
+    table, _want = _flood_table(lose=False)
     assert [r.note for r in table.rows if r.seconds is None] == []
     assert table.failed == []
 
 
 def test_flood_contender_that_loses_data_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    import bench_flood as bf
-
-    path = bf.make_data(1 << 16)
-    try:
-        want = {pipes: bf.expected_before(path, pipes) for pipes in (False, True)}
-        data = Path(path).read_bytes()
-        Path(path).write_bytes(data[:1000] + data[5000:])  # a chunk lost on the way
-        table = _common.Table("flood", baseline="raw pty blocking")
-        for name, fn, loop in _flood_contenders(path, want):
-            table.contend(name, fn, loop)
-        table.run(1)
-    finally:
-        os.unlink(path)
+    table, want = _flood_table(lose=True)
     assert len(table.failed) == len(table.rows) == 8
     assert table.report() == 1
     assert "FAILED: RuntimeError: aioexpect got" in capsys.readouterr().out
