@@ -38,14 +38,25 @@ READ_AHEAD = 64 * 1024
 #: a message (``TOO_LONG``), and the console goes on.
 LINE_LIMIT = 64 * 1024
 TOO_LONG = f"aioexpect console: line too long (over {LINE_LIMIT} bytes), ignored\n"
-_BREAK = object()  # Ctrl-C: from the line editor, an SSH break or signal, 0x03 or IAC IP
-#: Ctrl-C from a TCP or UNIX client: the byte, or telnet's Interrupt
-#: Process (IAC IP), which ``telnet`` follows with a request for a timing
-#: mark (IAC DO TM), and shows no output until that is answered.
-_CONTROL = re.compile(rb"\x03|\xff\xf4|\xff\xfd\x06")
-_TIMING_MARK = b"\xff\xfd\x06"
-_WILL_TIMING_MARK = b"\xff\xfb\x06"
-_CUT_COMMAND = re.compile(rb"\xff\xfd?\Z")  # the start of a command, cut by a read
+_BREAK = object()  # Ctrl-C: from the line editor, an SSH break or signal, 0x03, IAC IP or BRK
+#: What a TCP or UNIX client sends that is not input: Ctrl-C (the byte),
+#: and telnet's commands, which are taken out of the data, left to right so
+#: that IAC IAC (a literal 0xff) is never the start of another: a two-byte
+#: command (IAC 0xf0-0xf9; Interrupt Process and Break are Ctrl-C:
+#: ``telnet`` sends one for Ctrl-C, the other for Ctrl-\), a negotiation
+#: (IAC WILL, WONT, DO or DONT, then its option), or the start of either,
+#: cut by a read (``cut``: held for the next).
+_CONTROL = re.compile(
+    rb"\x03|\xff(?:[\xf0-\xf9\xff]|[\xfb-\xfe][\x00-\xff]|(?P<cut>[\xfb-\xfe]?\Z))"
+)
+_INTERRUPTS = (b"\x03", b"\xff\xf4", b"\xff\xf3")  # Ctrl-C, IAC IP, IAC BRK
+_DO, _WILL = 0xFD, 0xFB
+_TIMING_MARK = 6
+#: The answer to a request to DO an option (WILL for a timing mark, which
+#: ``telnet`` asks for after IP and BRK and shows no output until it is
+#: answered; WON'T for any other) or an offer that it WILL (DON'T): so
+#: telnet never waits for it.
+_ANSWER = {_DO: 0xFC, _WILL: 0xFE}
 
 
 class Interrupted(Exception):
@@ -228,11 +239,14 @@ class _ReadAheadInput:
 
 class Lines(_ReadAheadInput):
     """A TCP or UNIX client's input, lines as sent.  Ctrl-C is a ``0x03``
-    byte (``socat`` in raw mode sends it) or telnet's Interrupt Process,
-    ``IAC IP`` (``telnet`` sends it for Ctrl-C, then a timing mark's
-    request, answered here): each is taken out of the input, so it never
-    reaches a line, and interrupts as over SSH; what was sent ahead stays,
-    as without a terminal.  ``nc`` in a terminal sends neither: Ctrl-C ends
+    byte (``socat`` in raw mode sends it) or telnet's Interrupt Process or
+    Break, ``IAC IP`` or ``IAC BRK`` (``telnet`` sends them for Ctrl-C and
+    Ctrl-\\, then a timing mark's request, answered here): each is taken
+    out of the input, so it never reaches a line, and interrupts as over
+    SSH.  telnet's other commands are taken out too (its offers and
+    requests refused, so that it never waits for an answer), and IAC IAC
+    is a 0xff byte.  What was sent ahead of a Ctrl-C stays, as without a
+    terminal.  ``nc`` in a terminal sends neither: Ctrl-C ends
     ``nc`` itself.  The client is gone once its connection is lost (reset,
     or a write to it failed)."""
 
@@ -254,11 +268,7 @@ class Lines(_ReadAheadInput):
                 data = b""
             if not data:
                 break
-            data = held + data
-            cut = _CUT_COMMAND.search(data)
-            end = len(data) if cut is None else cut.start()
-            self._take(data[:end])
-            held = data[end:]
+            held = self._take(held + data)
         if held:
             self._queue.put(held)
         self._queue.put(b"")
@@ -267,20 +277,30 @@ class Lines(_ReadAheadInput):
         await gone(self._writer)
         self._left()
 
-    def _take(self, data: bytes) -> None:
-        """Queue ``data`` but its Ctrl-Cs, taken in turn; answer telnet's
-        request for a timing mark at once, so it shows what follows."""
+    def _take(self, data: bytes) -> bytes:
+        """Queue ``data`` but its Ctrl-Cs, taken in turn, and telnet's
+        commands; answer telnet's negotiations at once, so it shows what
+        follows.  What is returned is a command's start, cut by the read."""
         start = 0
         for found in _CONTROL.finditer(data):
             if found.start() > start:
                 self._queue.put(data[start : found.start()])
-            if found.group() == _TIMING_MARK:
-                say(self._writer, _WILL_TIMING_MARK)
-            else:
-                self._interrupted()
+            if found.group("cut") is not None:
+                return data[found.start() :]
+            command = found.group()
             start = found.end()
+            if command in _INTERRUPTS:
+                self._interrupted()
+            elif command == b"\xff\xff":
+                self._queue.put(b"\xff")  # a literal 0xff
+            elif len(command) == 3 and command[1] in _ANSWER:
+                verb = _ANSWER[command[1]]
+                if command == bytes((0xFF, _DO, _TIMING_MARK)):
+                    verb = _WILL
+                say(self._writer, bytes((0xFF, verb, command[2])))
         if start < len(data):
             self._queue.put(data[start:])
+        return b""
 
     def _refuse_line(self) -> None:
         say(self._writer, TOO_LONG.encode())

@@ -88,6 +88,62 @@ async def test_ctrl_c_from_telnet_interrupts_and_telnet_shows_what_follows() -> 
         assert (await t.expect_exact(">>> ")).before == "print('after')\r\nafter\r\n"
 
 
+async def test_telnet_s_break_interrupts_as_ctrl_c() -> None:
+    # telnet's Ctrl-\\ sends IAC BRK, then IAC DO TM: the BRK stayed in the
+    # input, and the next line was a SyntaxError (U+FFFD).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"print('never r\xff\xf3\xff\xfd\x06")
+        assert await c.prompt() == ANSWER["telnet"] + b"\nKeyboardInterrupt\n"
+        assert await c.run("print('after')") == "after\n"
+
+
+@pytest.mark.parametrize("command", [b"\xff\xf6", b"\xff\xf1", b"\xff\xf9", b"\xff\xfe\x01"])
+async def test_telnet_s_other_commands_are_taken_out_of_the_line(command: bytes) -> None:
+    # Are You There (0xf6), NOP, Go Ahead, DONT ECHO: AYT stayed in the line
+    # (a SyntaxError); each is no input.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"print('a" + command + b"b')\n")
+        assert await c.prompt() == b"ab\n"
+
+
+@pytest.mark.parametrize(
+    ("offer", "answer"),
+    [(b"\xff\xfd\x01", b"\xff\xfc\x01"), (b"\xff\xfb\x1f", b"\xff\xfe\x1f")],
+    ids=["do-echo-wont", "will-naws-dont"],
+)
+async def test_telnet_s_other_negotiations_are_refused_and_taken_out(
+    offer: bytes, answer: bytes
+) -> None:
+    # Unanswered, telnet may wait for the answer; in the line, it broke it.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"print('a" + offer + b"b')\n")
+        assert await c.prompt() == answer + b"ab\n"
+
+
+async def test_iac_iac_is_a_literal_0xff_not_the_start_of_a_command() -> None:
+    # IAC IAC then 0xf4 was taken for IAC IP: an interrupt.  The 0xff, and
+    # the 0xf4 that is not UTF-8 either, are each replaced (U+FFFD).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(b"print(len('\xff\xff\xf4'))\n")
+        assert await c.prompt() == b"2\n"
+
+
+async def test_a_telnet_command_cut_between_reads_is_taken_whole() -> None:
+    # The client's writes are apart, as a slow network may deliver them
+    # (the server may still read them together: either way, one command).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        for part in (b"print('a\xff", b"\xfd", b"\x01b\xff", b"\xf6c')\n"):
+            c.writer.write(part)
+            await c.writer.drain()
+            await asyncio.sleep(0.05)
+        assert await c.prompt() == b"\xff\xfc\x01abc\n"
+
+
 async def test_ctrl_c_while_attached_goes_to_the_session() -> None:
     async with (
         aioexpect.spawn("cat", pty=False, timeout=LIMIT) as cat,
