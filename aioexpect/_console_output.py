@@ -6,9 +6,10 @@ client (``unsent``).  Neither raises into the statement that writes, nor
 logs, when the client is gone.
 
 Both bound what a client that does not read makes the program hold
-(``_Backlog``): ``print`` cannot wait for it, so past ``OUTPUT_HIGH`` bytes
-waiting, what is written is dropped, and counted, until the client has
-taken most of it; then one line tells it how many bytes it lost."""
+(``_Backlog``): ``print`` cannot wait for it, so once it has taken nothing
+for ``GRACE`` seconds with ``OUTPUT_HIGH`` bytes waiting (or at once past
+``OUTPUT_CAP``), what is written is dropped, and counted, until the client
+has taken most of it; then one line tells it how many bytes it lost."""
 
 from __future__ import annotations
 
@@ -19,13 +20,31 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["OUTPUT_HIGH", "OUTPUT_LOW", "SSHOutput", "StreamOutput", "ssh_raw_mode", "unsent"]
+__all__ = [
+    "GRACE",
+    "OUTPUT_CAP",
+    "OUTPUT_HIGH",
+    "OUTPUT_LOW",
+    "SSHOutput",
+    "StreamOutput",
+    "ssh_raw_mode",
+    "unsent",
+]
 
 #: Bytes of a served console's output that may wait for its client (in the
-#: connection's or the SSH channel's write buffer) before what is written
-#: is dropped.  Well above attach's ``SINK_HIGH``, which holds an attached
-#: session back first: an attach loses nothing to it.
+#: connection's or the SSH channel's write buffer) before it is watched:
+#: if it takes nothing for ``GRACE`` seconds, what is written is dropped.
+#: Well above attach's ``SINK_HIGH``, which holds an attached session back
+#: first: an attach loses nothing to it.
 OUTPUT_HIGH = 4 << 20
+#: Seconds a client with ``OUTPUT_HIGH`` bytes waiting has to take some:
+#: a statement that prints more than that without an ``await`` never lets
+#: the loop send any, however fast the client reads.
+GRACE = 1.0
+#: What may wait at most, reading or not: past it, what is written is
+#: dropped at once, even within one statement's burst, so that the memory
+#: held stays bounded (one write past it, as a write is never split).
+OUTPUT_CAP = 64 << 20
 #: What may still wait when output goes out again (a writer's ``drain()``
 #: returns below its transport's own low mark, 16 KiB by default).
 OUTPUT_LOW = 64 << 10
@@ -34,16 +53,21 @@ _LONE_LF = re.compile(r"(?<!\r)\n")
 
 
 class _Backlog:
-    """What waits for a client that does not read, bounded: past
-    ``OUTPUT_HIGH`` bytes, what is written is dropped, and counted, until
-    no more than ``OUTPUT_LOW`` wait; then one line, on a line of its own,
-    says how many bytes went, before anything else is written (or, if
-    nothing is, as soon as the client has drained).  Nothing is dropped
-    silently: a client that is gone meanwhile is told nothing, as it would
-    get nothing.
+    """What waits for a client that does not read, bounded.  With
+    ``OUTPUT_HIGH`` bytes or more waiting, a check is armed: if in ``GRACE``
+    seconds the client took nothing (what waited then, plus what went in
+    since, less what waits now), and as much still waits, what is written
+    is dropped, and counted (past ``OUTPUT_CAP``, at once), until no more
+    than ``OUTPUT_LOW`` wait; then one line, on a line of its own, says how
+    many bytes went, before anything else is written (or, if nothing is, as
+    soon as the client has drained).  A client that reads loses nothing
+    below the cap: one statement's burst never lets the loop run, so the
+    mark alone says nothing of the client.  Nothing is dropped silently: a
+    client that is gone meanwhile is told nothing, as it would get nothing.
 
     ``output`` is the writer it bounds (its ``drain``, buffer size and
-    ``is_closing``); ``send`` writes its note around it."""
+    ``is_closing``), which calls ``admits`` before each write and ``sent``
+    after it; ``send`` writes its note around it."""
 
     def __init__(self, output: StreamOutput | SSHOutput, send: Callable[[bytes], None]) -> None:
         self._output = output
@@ -51,23 +75,51 @@ class _Backlog:
         self._dropped = 0
         self._line_ended = True  # what went out last ended its line
         self._dropping: asyncio.Task[None] | None = None  # tells once the client drained
+        self._check: asyncio.TimerHandle | None = None  # whether the client takes any
+        self._owed = 0  # what waited when the check was armed, and went in since
+        self._before = 0  # what waited before the write being made
 
     def admits(self, data: bytes) -> bool:
         """Whether ``data`` may go out (after the note, if one is due); if
         not, it is counted as dropped."""
-        waiting = self._output.get_write_buffer_size()
+        waiting = self._before = self._output.get_write_buffer_size()
         if self._dropping is not None and waiting <= OUTPUT_LOW:
             self._tell()
-        if self._dropping is None and waiting < OUTPUT_HIGH:
-            if data:
-                self._line_ended = data.endswith(b"\n")
-            return True
-        if self._dropping is None:
-            self._dropping = asyncio.get_running_loop().create_task(
-                self._drained(), name="aioexpect-console-backlog"
-            )
-        self._dropped += len(data)
-        return False
+        if self._dropping is None and waiting >= OUTPUT_CAP:
+            self._drop()
+        if self._dropping is not None:
+            self._dropped += len(data)
+            return False
+        if self._check is None and waiting >= OUTPUT_HIGH:
+            self._owed = waiting
+            self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
+        if data:
+            self._line_ended = data.endswith(b"\n")
+        return True
+
+    def sent(self) -> None:
+        """Count what the write ``admits`` let through put in the buffer."""
+        if self._check is not None:
+            self._owed += self._output.get_write_buffer_size() - self._before
+
+    def _judge(self) -> None:
+        self._check = None
+        if self._dropping is not None or self._output.is_closing():
+            return
+        waiting = self._output.get_write_buffer_size()
+        if waiting >= OUTPUT_HIGH and self._owed - waiting <= 0:
+            self._drop()  # it took nothing: it is not reading
+        elif waiting >= OUTPUT_HIGH:  # it reads: watched still
+            self._owed = waiting
+            self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
+
+    def _drop(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
+        self._dropping = asyncio.get_running_loop().create_task(
+            self._drained(), name="aioexpect-console-backlog"
+        )
 
     async def _drained(self) -> None:
         with contextlib.suppress(OSError, RuntimeError):  # gone: told nothing
@@ -96,6 +148,7 @@ class StreamOutput:
     def write(self, data: bytes) -> None:
         if not self._writer.is_closing() and self._backlog.admits(data):
             self._send(data)
+            self._backlog.sent()
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
@@ -135,6 +188,7 @@ class SSHOutput:
         text = self._decoder.decode(data)  # (dropped or not: the decoder follows)
         if self._backlog.admits(data) and text:
             self._send(text)
+            self._backlog.sent()
 
     def _send(self, text: str) -> None:
         with contextlib.suppress(ConnectionError, OSError):

@@ -19,12 +19,11 @@ import pytest
 
 import aioexpect
 from aioexpect import start_console_server
-from aioexpect._console_output import OUTPUT_HIGH
 from tests.conftest import need
 from tests.helpers import opened, resize_seen, wait_until
 from tests.test_console import PROGRAM, command
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
-from tests.test_console_tcp import NOTE, PRINTS, WIDTH, flood
+from tests.test_console_tcp import BURST, BURSTS, NOTE, PRINTS, WIDTH, flood
 
 LIMIT = 10.0
 #: The longest line a console takes, in bytes (docs/console.rst), as over TCP.
@@ -451,8 +450,30 @@ async def test_an_ssh_client_that_does_not_read_loses_the_output_past_the_mark_a
     assert found is not None, out[-200:]
     taken = out[: found.start()]
     assert taken == (b"x" * (WIDTH - 1) + b"\n") * (len(taken) // WIDTH)  # whole prints
-    assert len(taken) < OUTPUT_HIGH + (8 << 20)  # the mark, and what the channel lets go
+    assert len(taken) <= BURST * WIDTH  # the burst, then nothing more
     assert len(taken) + int(found.group(1)) == PRINTS * WIDTH  # nothing lost unsaid
+
+
+@pytest.mark.parametrize("burst", list(BURSTS))
+async def test_an_ssh_client_that_reads_gets_all_of_a_burst_past_the_mark(
+    keys: Keys, burst: str
+) -> None:
+    # A statement that prints past the mark without an await never lets the
+    # loop send: its output was dropped however fast the client read
+    # (3,000,001 bytes of 10 prints of 1 MB).
+    statement, expected = BURSTS[burst]
+    async with (
+        ssh_console(keys) as server,
+        console_connection(keys, server.port) as conn,
+    ):
+        process = await conn.create_process(encoding=None)  # no terminal: bytes as written
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(statement.encode() + b"\n\n")
+            out = await read_to(process.stdout, b">>> ")
+        finally:
+            process.close()
+    assert out.lstrip(b". ") == expected  # (after a block's continuation prompt)
 
 
 async def test_an_ssh_client_that_does_not_read_holds_an_attached_flood_back(keys: Keys) -> None:

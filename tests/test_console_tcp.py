@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect._console_output import OUTPUT_HIGH
+from aioexpect._console_output import GRACE, OUTPUT_CAP, OUTPUT_HIGH
 from tests.conftest import need
 from tests.helpers import wait_until
 from tests.test_console_flood import read_to, slow_client
@@ -255,20 +255,31 @@ async def test_a_client_that_ends_its_input_gets_all_of_its_last_statement_s_out
 
 WIDTH = 1_000_000  # bytes a print
 PRINTS = 40
+#: Prints made at once, past the mark, before the statement waits long
+#: enough for the console to see that the client takes nothing.
+BURST = 10
 NOTE = re.compile(
     rb"\[aioexpect console: (\d+) bytes of output dropped: the client was not reading\]\n"
 )
+#: Statements that print past the mark without an ``await`` (so the loop
+#: never sends any meanwhile), and what a client that reads gets of each.
+BURSTS = {
+    "one": ("print('x' * 10_000_000)", b"x" * 10_000_000 + b"\n"),
+    "many": ("for i in range(100): print('y' * 99_999)", (b"y" * 99_999 + b"\n") * 100),
+    "wide": ("for i in range(10): print('w' * 999_999)", (b"w" * 999_999 + b"\n") * 10),
+}
 
 
 def flood(line_end: str) -> bytes:
     """A statement that prints a line of ``WIDTH`` bytes PRINTS times (one
     write each; its last byte ``line_end``, or none when empty) without
-    waiting for the client, noting what waits for it after each."""
+    waiting for the client, noting what waits for it after each; after
+    ``BURST`` of them, it waits well past the console's ``GRACE``."""
     return f"""\
 for k in range({PRINTS}):
     print('x' * {WIDTH - len(line_end)} + {line_end!r}, end='')
     held.append(unsent())
-    await asyncio.sleep(0)
+    await asyncio.sleep({4 * GRACE} if k == {BURST - 1} else 0)
 else:
     done.set()
 
@@ -296,7 +307,7 @@ async def unread_flood(how: str, tmp_path: Any, line_end: str) -> bytes:
         writer.write(flood(line_end))
         async with asyncio.timeout(LIMIT):
             await done.wait()  # (it did not wait for the client)
-        assert max(held) < OUTPUT_HIGH + WIDTH  # the mark, and one write past it
+        assert max(held) <= BURST * WIDTH  # the burst, then nothing more
         out = await read_to(reader, b">>> ")  # now the client reads
     return out.lstrip(b". ")  # (after the block's continuation prompts)
 
@@ -312,8 +323,55 @@ async def test_a_client_that_does_not_read_loses_the_output_past_the_mark_and_is
     assert found is not None, out[-200:]
     taken = out[: found.start()]
     assert taken == (b"x" * (WIDTH - 1) + b"\n") * (len(taken) // WIDTH)  # whole prints
+    assert len(taken) <= BURST * WIDTH
     assert len(taken) + int(found.group(1)) == PRINTS * WIDTH  # nothing lost unsaid
     assert out[found.end() :] == b""  # then the prompt
+
+
+@pytest.mark.parametrize("burst", list(BURSTS))
+async def test_a_client_that_reads_gets_all_of_a_burst_past_the_mark(burst: str) -> None:
+    # A statement that prints past the mark without an await never lets the
+    # loop send: its output was dropped however fast the client read (the
+    # line end of a 10 MB print, 900,001 bytes of 100 prints of 100 kB).
+    statement, expected = BURSTS[burst]
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(statement.encode() + b"\n\n")
+        out = await read_to(c.reader, b">>> ")
+    assert out.lstrip(b". ") == expected  # (after a block's continuation prompt)
+
+
+async def test_a_burst_past_the_cap_to_a_client_that_does_not_read_is_bounded() -> None:
+    # Within one statement, the client cannot show that it reads: the
+    # memory held is bounded all the same.
+    done, held = asyncio.Event(), []
+    statement = b"""\
+for k in range(100):
+    print('z' * 999_999)
+    held.append(unsent())
+else:
+    done.set()
+
+"""
+    shared = {"done": done, "held": held, "unsent": lambda: unsent(server)}
+    async with console(locals=shared) as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(statement)
+        async with asyncio.timeout(LIMIT):
+            await done.wait()
+        assert max(held) < OUTPUT_CAP + WIDTH  # the cap, and one write past it
+        out = bytearray()  # (read_to would search all of it for each chunk)
+        async with asyncio.timeout(LIMIT):
+            while not out.endswith(b">>> "):
+                chunk = await c.reader.read(1 << 20)
+                assert chunk, "the end before the prompt"
+                out += chunk
+    found = NOTE.search(out)
+    assert found is not None, out[-200:]
+    taken = out[: found.start()].lstrip(b". ")  # (after the block's continuation prompts)
+    assert set(taken) == set(b"z\n")
+    # Nothing lost unsaid (but a line end may be the note's own).
+    assert len(taken) + int(found.group(1)) - 100 * WIDTH in (0, 1)
 
 
 async def test_the_note_of_what_was_dropped_is_a_line_of_its_own() -> None:
@@ -329,8 +387,9 @@ async def test_ctrl_c_while_the_output_is_dropped_is_followed_by_the_note_then_a
     dropping = asyncio.Event()
     statement = b"""\
 while True:
+    before = unsent()
     print('x' * 999_999)
-    if unsent() >= high:
+    if before >= high and unsent() == before:  # (dropped)
         dropping.set()
     await asyncio.sleep(0)
 
