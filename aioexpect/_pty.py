@@ -5,10 +5,11 @@ terminal; the parent keeps only the non-blocking master.  Reading stops
 above ``HIGH_WATER`` unread bytes (back-pressure) and resumes as ``read()``
 drains.  ``EIO`` on the master means every slave descriptor is closed: that
 is end-of-file, reported after everything the child wrote.  So is the
-child's exit, once the master has nothing more to read: a background job it
-left may keep the slave open for ever, and what such a job writes after
-that is not delivered.  The master stays open until ``close()``, whose
-hang-up ends those jobs.
+child's exit, once the master has nothing more to read: a process it
+started that outlives it (a background job, or a program ignoring SIGHUP
+when the child was killed) may keep the slave open for ever, and what such
+a process writes after that is not delivered.  The master stays open until
+``close()``, whose hang-up ends those processes.
 """
 
 from __future__ import annotations
@@ -108,7 +109,9 @@ class PtyTransport(LocalTransport):
         if self._closed or self._wfd is None:
             raise ClosedError(f"pty {self._peer!r} is closed")
         if self._ended:
-            raise ConnectionLostError(f"{self._peer!r} closed its terminal")
+            raise ConnectionLostError(
+                f"{self._peer!r} exited" if self._exited else f"{self._peer!r} closed its terminal"
+            )
         return self._wfd
 
     async def write_eof(self) -> None:

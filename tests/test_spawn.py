@@ -131,6 +131,8 @@ async def test_a_shell_that_exited_is_eof_though_its_job_holds_the_terminal(
         await asyncio.wait_for(s.expect(EOF), 10)
         assert s.exit_status == 3  # (the end came with the exit)
         assert not gone(job)
+        with pytest.raises(aioexpect.ConnectionLostError, match=r"exited$"):
+            await s.sendline("echo too late")  # (not "closed its terminal": the job holds it)
     assert gone(job)  # close() hangs up the jobs the shell left
 
 
