@@ -38,18 +38,26 @@ READ_AHEAD = 64 * 1024
 #: a message (``TOO_LONG``), and the console goes on.
 LINE_LIMIT = 64 * 1024
 TOO_LONG = f"aioexpect console: line too long (over {LINE_LIMIT} bytes), ignored\n"
-_BREAK = object()  # Ctrl-C: from the line editor, an SSH break or signal, 0x03, IAC IP or BRK
+_BREAK = object()  # Ctrl-C: the line editor, an SSH break or signal, 0x03, IAC IP, BRK, ABORT
 #: What a TCP or UNIX client sends that is not input: Ctrl-C (the byte),
 #: and telnet's commands, which are taken out of the data, left to right so
-#: that IAC IAC (a literal 0xff) is never the start of another: a two-byte
-#: command (IAC 0xf0-0xf9; Interrupt Process and Break are Ctrl-C:
-#: ``telnet`` sends one for Ctrl-C, the other for Ctrl-\), a negotiation
-#: (IAC WILL, WONT, DO or DONT, then its option), or the start of either,
-#: cut by a read (``cut``: held for the next).
+#: that IAC IAC (a literal 0xff) is never the start of another: a
+#: subnegotiation (IAC SB ... IAC SE, whole), a negotiation (IAC WILL, WONT,
+#: DO or DONT, then its option), or any other command (IAC and one byte;
+#: Interrupt Process, Break and Abort are Ctrl-C: ``telnet`` sends IP for
+#: Ctrl-C, BRK for Ctrl-\, SUSP for Ctrl-Z, which is dropped), or the start
+#: of one, cut by a read (``cut``: held for the next).
 _CONTROL = re.compile(
-    rb"\x03|\xff(?:[\xf0-\xf9\xff]|[\xfb-\xfe][\x00-\xff]|(?P<cut>[\xfb-\xfe]?\Z))"
+    rb"\x03|\xff(?:"
+    rb"\xfa(?:[^\xff]|\xff[^\xf0])*\xff\xf0"
+    rb"|[\xfb-\xfe][\x00-\xff]"
+    rb"|[\x00-\xf9\xff]"
+    rb"|(?P<cut>(?:\xfa(?:[^\xff]|\xff[^\xf0])*\xff?|[\xfb-\xfe])?\Z))"
 )
-_INTERRUPTS = (b"\x03", b"\xff\xf4", b"\xff\xf3")  # Ctrl-C, IAC IP, IAC BRK
+#: A subnegotiation cut by a read is held at most this long: no telnet
+#: client sends one so long unasked (every offer is refused).
+_HELD_LIMIT = 4096
+_INTERRUPTS = (b"\x03", b"\xff\xf4", b"\xff\xf3", b"\xff\xee")  # Ctrl-C, IAC IP, BRK, ABORT
 _DO, _WILL = 0xFD, 0xFB
 _TIMING_MARK = 6
 #: The answer to a request to DO an option (WILL for a timing mark, which
@@ -269,6 +277,8 @@ class Lines(_ReadAheadInput):
             if not data:
                 break
             held = self._take(held + data)
+            if len(held) > _HELD_LIMIT:
+                held = b""  # (not a telnet client's: dropped, not held for ever)
         if held:
             self._queue.put(held)
         self._queue.put(b"")

@@ -88,20 +88,36 @@ async def test_ctrl_c_from_telnet_interrupts_and_telnet_shows_what_follows() -> 
         assert (await t.expect_exact(">>> ")).before == "print('after')\r\nafter\r\n"
 
 
-async def test_telnet_s_break_interrupts_as_ctrl_c() -> None:
+@pytest.mark.parametrize("command", [b"\xff\xf3", b"\xff\xee"], ids=["brk", "abort"])
+async def test_telnet_s_break_interrupts_as_ctrl_c(command: bytes) -> None:
     # telnet's Ctrl-\\ sends IAC BRK, then IAC DO TM: the BRK stayed in the
-    # input, and the next line was a SyntaxError (U+FFFD).
+    # input, and the next line was a SyntaxError (U+FFFD).  So did ABORT.
     async with console() as server, connected(server) as c:
         await c.prompt()
-        c.writer.write(b"print('never r\xff\xf3\xff\xfd\x06")
+        c.writer.write(b"print('never r" + command + b"\xff\xfd\x06")
         assert await c.prompt() == ANSWER["telnet"] + b"\nKeyboardInterrupt\n"
         assert await c.run("print('after')") == "after\n"
 
 
-@pytest.mark.parametrize("command", [b"\xff\xf6", b"\xff\xf1", b"\xff\xf9", b"\xff\xfe\x01"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        b"\xff\xf6",
+        b"\xff\xf1",
+        b"\xff\xf9",
+        b"\xff\xfe\x01",
+        b"\xff\xed",  # SUSP: telnet's Ctrl-Z
+        b"\xff\xec",  # EOF
+        b"\xff\xfa\x18\x00xterm\xff\xf0",  # a subnegotiation (terminal type)
+        b"\xff\xfa\x1f\x00\x03\x00\x18\xff\xf0",  # NAWS of 3 columns: no Ctrl-C
+        b"\xff\xfa\x1f\xff\xff\x00\x03\x00\xff\xf0",  # an escaped 0xff inside
+    ],
+    ids=["ayt", "nop", "ga", "dont", "susp", "eof", "sb-ttype", "sb-naws", "sb-iac-iac"],
+)
 async def test_telnet_s_other_commands_are_taken_out_of_the_line(command: bytes) -> None:
-    # Are You There (0xf6), NOP, Go Ahead, DONT ECHO: AYT stayed in the line
-    # (a SyntaxError); each is no input.
+    # Are You There (0xf6), NOP, Go Ahead, DONT ECHO, SUSP (telnet's Ctrl-Z),
+    # EOF, subnegotiations: each stayed in the line (a SyntaxError, U+FFFD,
+    # or a 0x03 taken for Ctrl-C); each is no input.
     async with console() as server, connected(server) as c:
         await c.prompt()
         c.writer.write(b"print('a" + command + b"b')\n")
@@ -142,6 +158,16 @@ async def test_a_telnet_command_cut_between_reads_is_taken_whole() -> None:
             await c.writer.drain()
             await asyncio.sleep(0.05)
         assert await c.prompt() == b"\xff\xfc\x01abc\n"
+
+
+async def test_a_subnegotiation_cut_between_reads_is_taken_whole() -> None:
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        for part in (b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n"):
+            c.writer.write(part)
+            await c.writer.drain()
+            await asyncio.sleep(0.05)
+        assert await c.prompt() == b"ab\n"
 
 
 async def test_ctrl_c_while_attached_goes_to_the_session() -> None:
