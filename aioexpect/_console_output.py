@@ -7,7 +7,7 @@ logs, when the client is gone.
 
 Both bound what a client that does not read makes the program hold
 (``_Backlog``): ``print`` cannot wait for it, so once it has taken nothing
-for ``GRACE`` seconds with ``OUTPUT_HIGH`` bytes waiting (or at once past
+for ``STALL`` seconds with ``OUTPUT_HIGH`` bytes waiting (or at once past
 ``OUTPUT_CAP``), what is written is dropped, and counted, until the client
 has taken most of it; then one line tells it how many bytes it lost."""
 
@@ -26,6 +26,7 @@ __all__ = [
     "OUTPUT_HIGH",
     "OUTPUT_LOW",
     "SSHOutput",
+    "STALL",
     "StreamOutput",
     "ssh_raw_mode",
     "unsent",
@@ -41,6 +42,11 @@ OUTPUT_HIGH = 4 << 20
 #: a statement that prints more than that without an ``await`` never lets
 #: the loop send any, however fast the client reads.
 GRACE = 1.0
+#: Seconds a client with ``OUTPUT_HIGH`` bytes waiting must have taken
+#: nothing, in checks ``GRACE`` apart, before it is taken for one that does
+#: not read: an SSH client's window opens in steps (OpenSSH's: 128 KiB), so
+#: one that reads 50 KB a second takes nothing for seconds at a time.
+STALL = 10.0
 #: What may wait at most, reading or not: past it, what is written is
 #: dropped at once, even within one statement's burst, so that the memory
 #: held stays bounded (one write past it, as a write is never split).
@@ -54,9 +60,10 @@ _LONE_LF = re.compile(r"(?<!\r)\n")
 
 class _Backlog:
     """What waits for a client that does not read, bounded.  With
-    ``OUTPUT_HIGH`` bytes or more waiting, a check is armed: if in ``GRACE``
-    seconds the client took nothing (what waited then, plus what went in
-    since, less what waits now), and as much still waits, what is written
+    ``OUTPUT_HIGH`` bytes or more waiting, a check is armed every ``GRACE``
+    seconds: if the client took nothing (what waited then, plus what went in
+    since, less what waits now) in checks adding up to ``STALL`` seconds in
+    a row, and as much still waits, what is written
     is dropped, and counted (past ``OUTPUT_CAP``, at once), until no more
     than ``OUTPUT_LOW`` wait; then one line, on a line of its own, says how
     many bytes went, before anything else is written (or, if nothing is, as
@@ -78,6 +85,7 @@ class _Backlog:
         self._check: asyncio.TimerHandle | None = None  # whether the client takes any
         self._owed = 0  # what waited when the check was armed, and went in since
         self._before = 0  # what waited before the write being made
+        self._idle = 0.0  # seconds, in checks, the client has taken nothing
 
     def admits(self, data: bytes) -> bool:
         """Whether ``data`` may go out (after the note, if one is due); if
@@ -91,7 +99,7 @@ class _Backlog:
             self._dropped += len(data)
             return False
         if self._check is None and waiting >= OUTPUT_HIGH:
-            self._owed = waiting
+            self._owed, self._idle = waiting, 0.0
             self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
         if data:
             self._line_ended = data.endswith(b"\n")
@@ -107,11 +115,14 @@ class _Backlog:
         if self._dropping is not None or self._output.is_closing():
             return
         waiting = self._output.get_write_buffer_size()
-        if waiting >= OUTPUT_HIGH and self._owed - waiting <= 0:
-            self._drop()  # it took nothing: it is not reading
-        elif waiting >= OUTPUT_HIGH:  # it reads: watched still
-            self._owed = waiting
-            self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
+        if waiting < OUTPUT_HIGH:
+            return
+        self._idle = self._idle + GRACE if self._owed - waiting <= 0 else 0.0
+        if self._idle >= STALL:
+            self._drop()  # it took nothing for so long: it is not reading
+            return
+        self._owed = waiting  # watched still
+        self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
 
     def _drop(self) -> None:
         if self._check is not None:

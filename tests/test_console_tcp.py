@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import aioexpect
+from aioexpect import _console_output
 from aioexpect._console_output import GRACE, OUTPUT_CAP, OUTPUT_HIGH
 from tests.conftest import need
 from tests.helpers import wait_until
@@ -296,6 +297,13 @@ BURSTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _one_check_stalls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that takes nothing in one check is taken for one that does
+    not read, so that these tests need not wait ``STALL`` (ten checks)."""
+    monkeypatch.setattr(_console_output, "STALL", GRACE)
+
+
 def flood(line_end: str) -> bytes:
     """A statement that prints a line of ``WIDTH`` bytes PRINTS times (one
     write each; its last byte ``line_end``, or none when empty) without
@@ -433,3 +441,40 @@ while True:
     found = NOTE.search(out)
     assert found is not None, out[-200:]
     assert out[found.end() :] == b""
+
+
+async def test_a_client_that_reads_in_steps_loses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An SSH client's window opens in steps (OpenSSH's: 128 KiB): one that
+    # reads 50 KB a second took nothing in a one-second check, and lost
+    # output, told it was not reading.  Here, checks every 0.1 s, and a
+    # client that takes a step every 0.4 s: it must be let be.
+    monkeypatch.setattr(_console_output, "GRACE", 0.1)
+    monkeypatch.setattr(_console_output, "STALL", 1.0)
+    done = asyncio.Event()
+    statement = (
+        b"for k in range(31):\n"
+        b"    print('s' * 99_999 if k else 'b' * 9_000_000)\n"
+        b"    await asyncio.sleep(0.05)\n"
+        b"else:\n"
+        b"    done.set()\n\n"
+    )
+    want = b"b" * 9_000_000 + b"\n" + (b"s" * 99_999 + b"\n") * 30
+    async with (
+        console(locals={"done": done}) as server,
+        slow_client(server, rcvbuf=1 << 16) as (reader, writer),
+    ):
+        # (the server's kernel buffer fixed small: autotuned to megabytes, it
+        # tells the loop of room only once half of it is sent, and steps of
+        # the client become one step of megabytes, as an SSH window's are)
+        (server_writer,) = server._writers
+        server_socket = server_writer.transport.get_extra_info("socket")
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
+        writer.write(statement)
+        got = bytearray()
+        async with asyncio.timeout(LIMIT):
+            while not done.is_set():
+                await asyncio.sleep(0.4)
+                got += await reader.readexactly(128 * 1024)
+            got += await read_to(reader, b">>> ")
+    assert b"dropped" not in got
+    assert got.lstrip(b". ").removesuffix(b">>> ") == want
