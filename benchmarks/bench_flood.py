@@ -258,9 +258,10 @@ async def pexpect_async(path: str, regex: bool, want: int, cap: float) -> None:
 
 def timed(fn: Callable[[], Any], cap: float, quadratic: bool = False) -> Callable[[], float]:
     """``fn`` timed once, for :meth:`Table.measure`.  ``quadratic``: pexpect's
-    regex search, which rescans its whole buffer after every read, may run
-    into its timeout ``cap`` (:class:`Capped`: slow by design); any other
-    contender's timeout is a failure."""
+    regex search, which rescans its whole buffer after every read, and its
+    ``PopenSpawn`` over pipes (more than 20 s for 32 MiB, as the performance
+    page records) may run into their timeout ``cap`` (:class:`Capped`: slow
+    by design); any other contender's timeout is a failure."""
     import pexpect
 
     def run() -> float:
@@ -419,11 +420,11 @@ def pexpect_rows(table: Table, path: str, small: str, wants: dict[bool, int], ca
             "(searchwindowsize=4096)",
             False,
         ),
-        (
+        (  # (PopenSpawn over 32 MiB does not finish in 20 s: a cap, as documented)
             "pexpect pipes sync exact",
             partial(pexpect_sync, path, True, False, pipes, cap, None),
-            "",
-            False,
+            "(PopenSpawn)",
+            True,
         ),
         (
             "pexpect pty async exact",
