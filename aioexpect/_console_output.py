@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -73,8 +74,8 @@ class _Backlog:
     client that is gone meanwhile is told nothing, as it would get nothing.
 
     ``output`` is the writer it bounds (its ``drain``, buffer size and
-    ``is_closing``), which calls ``admits`` before each write and ``sent``
-    after it; ``send`` writes its note around it."""
+    ``is_closing``), which makes each write through ``write``; ``send``
+    writes its note around it."""
 
     def __init__(self, output: StreamOutput | SSHOutput, send: Callable[[bytes], None]) -> None:
         self._output = output
@@ -84,31 +85,27 @@ class _Backlog:
         self._dropping: asyncio.Task[None] | None = None  # tells once the client drained
         self._check: asyncio.TimerHandle | None = None  # whether the client takes any
         self._owed = 0  # what waited when the check was armed, and went in since
-        self._before = 0  # what waited before the write being made
         self._idle = 0.0  # seconds, in checks, the client has taken nothing
 
-    def admits(self, data: bytes) -> bool:
-        """Whether ``data`` may go out (after the note, if one is due); if
-        not, it is counted as dropped."""
-        waiting = self._before = self._output.get_write_buffer_size()
+    def write(self, data: bytes, send: Callable[[], None]) -> None:
+        """``send()`` writes ``data``, unless it is dropped (and counted);
+        the note, if one is due, goes out first."""
+        waiting = self._output.get_write_buffer_size()
         if self._dropping is not None and waiting <= OUTPUT_LOW:
             self._tell()
         if self._dropping is None and waiting >= OUTPUT_CAP:
             self._drop()
         if self._dropping is not None:
             self._dropped += len(data)
-            return False
+            return
         if self._check is None and waiting >= OUTPUT_HIGH:
             self._owed, self._idle = waiting, 0.0
             self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)
         if data:
             self._line_ended = data.endswith(b"\n")
-        return True
-
-    def sent(self) -> None:
-        """Count what the write ``admits`` let through put in the buffer."""
-        if self._check is not None:
-            self._owed += self._output.get_write_buffer_size() - self._before
+        send()
+        if self._check is not None:  # (what it put in the buffer, as it went in)
+            self._owed += self._output.get_write_buffer_size() - waiting
 
     def _judge(self) -> None:
         self._check = None
@@ -157,9 +154,8 @@ class StreamOutput:
         self._backlog = _Backlog(self, self._send)
 
     def write(self, data: bytes) -> None:
-        if not self._writer.is_closing() and self._backlog.admits(data):
-            self._send(data)
-            self._backlog.sent()
+        if not self._writer.is_closing():
+            self._backlog.write(data, functools.partial(self._send, data))
 
     def _send(self, data: bytes) -> None:
         with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
@@ -197,11 +193,11 @@ class SSHOutput:
 
     def write(self, data: bytes) -> None:
         text = self._decoder.decode(data)  # (dropped or not: the decoder follows)
-        if self._backlog.admits(data) and text:
-            self._send(text)
-            self._backlog.sent()
+        self._backlog.write(data, functools.partial(self._send, text))
 
     def _send(self, text: str) -> None:
+        if not text:  # (a character cut between writes)
+            return
         with contextlib.suppress(ConnectionError, OSError):
             if self._raw:
                 # The editor wraps only ``write``: the channel's own
