@@ -254,7 +254,7 @@ async def test_a_blocked_write_fails_when_the_child_dies() -> None:
         os.killpg(t.get_extra_info("pid"), signal.SIGKILL)
         # Both are true here; which one is said depends on whether the
         # child's exit or the terminal's hang-up was heard first.
-        with pytest.raises(ConnectionLostError, match="closed its terminal|exited"):
+        with pytest.raises(ConnectionLostError, match=r"closed its terminal|exited"):
             await asyncio.wait_for(writer, 10)
     finally:
         await t.close()
