@@ -64,8 +64,9 @@ class _Backlog:
     ``OUTPUT_HIGH`` bytes or more waiting, a check is armed every ``GRACE``
     seconds: if the client took nothing (what waited then, plus what went in
     since, less what waits now) in checks adding up to ``STALL`` seconds in
-    a row, and as much still waits, what is written
-    is dropped, and counted (past ``OUTPUT_CAP``, at once), until no more
+    a row, the client is taken as stalled: what is written while it still
+    is (no byte taken since) is dropped, and counted (past ``OUTPUT_CAP``,
+    at once), until no more
     than ``OUTPUT_LOW`` wait; then one line, on a line of its own, says how
     many bytes went, before anything else is written (or, if nothing is, as
     soon as the client has drained).  A client that reads loses nothing
@@ -86,6 +87,7 @@ class _Backlog:
         self._check: asyncio.TimerHandle | None = None  # whether the client takes any
         self._owed = 0  # what waited when the check was armed, and went in since
         self._idle = 0.0  # seconds, in checks, the client has taken nothing
+        self._stalled: int | None = None  # what waited when it was found stalled
 
     def write(self, data: bytes, send: Callable[[], None]) -> None:
         """``send()`` writes ``data``, unless it is dropped (and counted);
@@ -93,6 +95,10 @@ class _Backlog:
         waiting = self._output.get_write_buffer_size()
         if self._dropping is not None and waiting <= OUTPUT_LOW:
             self._tell()
+        if self._stalled is not None:  # (nothing dropped yet: a write decides)
+            if self._dropping is None and waiting >= self._stalled:
+                self._drop()  # still taking nothing
+            self._stalled = None
         if self._dropping is None and waiting >= OUTPUT_CAP:
             self._drop()
         if self._dropping is not None:
@@ -115,8 +121,8 @@ class _Backlog:
         if waiting < OUTPUT_HIGH:
             return
         self._idle = self._idle + GRACE if self._owed - waiting <= 0 else 0.0
-        if self._idle >= STALL:
-            self._drop()  # it took nothing for so long: it is not reading
+        if self._idle >= STALL:  # it took nothing for so long: it is not reading;
+            self._stalled = waiting  # what is written next is dropped, if it still is not
             return
         self._owed = waiting  # watched still
         self._check = asyncio.get_running_loop().call_later(GRACE, self._judge)

@@ -375,6 +375,26 @@ async def test_a_client_that_reads_gets_all_of_a_burst_past_the_mark(burst: str)
     assert out.lstrip(b". ") == expected  # (after a block's continuation prompt)
 
 
+async def test_a_client_that_pauses_after_the_output_is_told_nothing_and_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A client that took nothing for STALL after the statement had printed
+    # (and ended) was taken as one that does not read on the timer alone: it
+    # was told "0 bytes of output dropped" once it read, and what came next
+    # was dropped until it had drained.  Only a write while it takes nothing
+    # is dropped.
+    monkeypatch.setattr(_console_output, "GRACE", 0.1)
+    monkeypatch.setattr(_console_output, "STALL", 0.1)
+    async with console() as server, slow_client(server, rcvbuf=1 << 16) as (reader, writer):
+        writer.write(b"print('x' * 12_000_000)\n")
+        await wait_until(lambda: unsent(server) >= OUTPUT_HIGH, "output waits", LIMIT)
+        await asyncio.sleep(0.5)  # checks without progress: stalled
+        assert unsent(server) >= OUTPUT_HIGH  # (it did take nothing)
+        assert await read_to(reader, b">>> ") == b"x" * 12_000_000 + b"\n"
+        writer.write(b"print('after')\n")
+        assert await read_to(reader, b">>> ") == b"after\n"
+
+
 async def test_a_burst_past_the_cap_to_a_client_that_does_not_read_is_bounded() -> None:
     # Within one statement, the client cannot show that it reads: the
     # memory held is bounded all the same.
