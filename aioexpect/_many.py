@@ -352,14 +352,21 @@ async def run_many(
     results: list[Result | None] = [None] * len(given)
     queue = iter(range(len(given)))
 
+    async def report(i: int, result: Result) -> None:
+        results[i] = result
+        if on_result is not None:
+            told = on_result(result)
+            if inspect.isawaitable(told):  # an async callback is awaited, as a job is
+                await told
+
     async def worker() -> None:
         for i in queue:
-            result = await _run_one(given[i], plans[i], job, timeout, logpaths[i], opts)
-            results[i] = result
-            if on_result is not None:
-                told = on_result(result)
-                if inspect.isawaitable(told):  # an async callback is awaited, as a job is
-                    await told
+            try:
+                result = await _run_one(given[i], plans[i], job, timeout, logpaths[i], opts)
+            except _EndedWhileClosing as ended:  # the job's result stands: reported,
+                await report(i, ended.result)  # then the run's cancellation goes on
+                raise asyncio.CancelledError from None
+            await report(i, result)
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -420,8 +427,26 @@ async def _run_one(
     except BaseException:  # KeyboardInterrupt, SystemExit, a job's own: let out, closed
         await _close(session, logfile, force=True)
         raise
-    await _close(session, logfile, force=error is not None)
-    duration = loop.time() - start
+    try:
+        await _close(session, logfile, force=error is not None)
+    except asyncio.CancelledError:  # (a cancelled close still kills, and the log is closed)
+        raise _EndedWhileClosing(_result(target, plan, value, error, loop.time() - start)) from None
+    return _result(target, plan, value, error, loop.time() - start)
+
+
+class _EndedWhileClosing(Exception):
+    """``run_many`` was cancelled while a host whose job had ended was
+    closing: its ``result`` is reported all the same (Ctrl-C in ``aioexpect
+    exec`` lost the output of a command that had run)."""
+
+    def __init__(self, result: Result) -> None:
+        super().__init__(result)
+        self.result = result
+
+
+def _result(
+    target: str | Host, plan: _Plan, value: Any, error: BaseException | None, duration: float
+) -> Result:
     if error is not None:
         _log.info("%s failed after %.2f s: %s", plan.label, duration, _summary(error))
         return Result(target, False, None, error, duration)

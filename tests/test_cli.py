@@ -277,14 +277,21 @@ async def test_exec_text_interrupted_shows_the_hosts_that_finished(tmp_path: Pat
         texts = [log.read_text() if log.exists() else "" for log in logs]
         return all(re.search(r"done-42\r?\n.*[$#] ", text) for text in texts)
 
+    def closed() -> bool:  # a host's transcript is closed once its job has ended
+        held = set()
+        for fd in Path(f"/proc/{proc.pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # (closed meanwhile)
+                held.add(os.readlink(fd))
+        return not held & {str(log) for log in logs}
+
     async def finished() -> None:
         await wait_until(both_answered, "both shells answered")
-        await asyncio.sleep(0.5)  # (their sessions close; their results reach the printer)
+        await wait_until(closed, "both hosts ended")
 
     out, err = await interrupted(proc, finished())
     assert proc.returncode == 130, err
-    assert out.decode().count("=== spawn:sh  ok") == 2
-    assert out.decode().count("\ndone-42\n") == 2
+    assert out.decode().count("=== spawn:sh  ok") == 2, (out, err)
+    assert out.decode().count("\ndone-42\n") == 2, (out, err)
     assert "read never" not in out.decode()
 
 

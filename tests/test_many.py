@@ -694,6 +694,28 @@ async def test_run_many_cancelled_closes_every_session() -> None:
     assert live_sessions() == []
 
 
+async def test_run_many_cancelled_while_a_finished_host_closes_still_reports_it() -> None:
+    # The job had run (its value computed), but Ctrl-C while its session
+    # closed lost the result: aioexpect exec showed nothing of that host.
+    seen: list[Result] = []
+    ended = asyncio.Event()
+
+    async def job(session: Session, host: Any) -> str:
+        await session.execute("trap '' HUP")  # (so its close waits out the grace)
+        ended.set()
+        return "ran"
+
+    task = asyncio.create_task(run_many(["spawn:sh"], job, on_result=seen.append))
+    await asyncio.wait_for(ended.wait(), 10)
+    await asyncio.sleep(0.1)
+    assert seen == [] and not task.done()  # closing: the child holds out
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert [(r.ok, r.value) for r in seen] == [(True, "ran")]
+    assert live_sessions() == []
+
+
 async def test_run_many_on_result_and_plain_function_jobs() -> None:
     seen: list[Result] = []
 

@@ -505,7 +505,7 @@ async def test_opening_and_logging_in_share_one_deadline() -> None:
         start = loop.time()
         with pytest.raises(aioexpect.ConnectError, match="did not reach a prompt"):
             await connect(port, timeout=1.0, username="u", password="p")
-        assert 1.0 <= loop.time() - start < 1.25
+        assert 1.0 <= loop.time() - start < 1.45  # (not 1.5; room for a loaded machine)
 
 
 async def test_ascii_sessions_never_offer_binary_nor_wait() -> None:
