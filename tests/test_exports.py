@@ -156,3 +156,18 @@ def test_importing_the_package_leaves_network_and_console_libraries_unloaded():
         [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "", f"import aioexpect loaded {out.stdout.strip()}"
+
+
+def test_the_licence_text_ships_with_the_package() -> None:
+    # The metadata said GPL-3.0-or-later but no copy of the licence went
+    # with the wheel or the sdist, which the GPL itself requires.
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "GPL-3.0-or-later"
+    (name,) = project["project"]["license-files"]
+    text = (root / name).read_text()
+    assert text.split()[:6] == ["GNU", "GENERAL", "PUBLIC", "LICENSE", "Version", "3,"]
+    assert "END OF TERMS AND CONDITIONS" in text
+    assert name in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
