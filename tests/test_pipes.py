@@ -224,12 +224,15 @@ async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
 async def test_a_cancelled_write_still_writes_all_of_it_in_order() -> None:
     """The peer never gets half of a write: cancelled while the pipe is
     full, the rest is still written, before what is written next."""
-    t = await start("sh", ["-c", "echo ready; sleep 0.5; exec wc -c"])
+    t = await start("sh", ["-c", "echo ready; kill -STOP $$; exec wc -c"])
     try:
         await read_until(t, b"ready")
+        stat = Path(f"/proc/{t.get_extra_info('pid')}/stat")
+        await wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "T", "stop")
         size = 4 << 20
-        with pytest.raises(TimeoutError):  # nobody reads for half a second
+        with pytest.raises(TimeoutError):  # nobody reads until it is continued
             await asyncio.wait_for(t.write(b"x" * size), 0.05)
+        os.kill(t.get_extra_info("pid"), signal.SIGCONT)
         await t.write(b"y")
         await t.write_eof()
         assert int(await read_all(t)) == size + 1
