@@ -38,6 +38,7 @@ from ._openers import (
 )
 from ._options import (
     check_key_files,
+    check_readable,
     check_session_options,
     check_timeout,
     open_private,
@@ -344,6 +345,10 @@ async def run_many(
         raise TypeError("targets must be a list of URLs or Hosts, not a single one")
     given = list(targets)
     plans = [_plan(t) for t in given]
+    for plan in plans:  # (a typo in an Account: once, before anything opens)
+        if plan.kind == "ssh" and plan.key is not None:
+            key = plan.key[0] if isinstance(plan.key, tuple) else plan.key
+            check_readable(key, f"{plan.label}: the account's key")
     opts = _check_options(dict(options))
     directory = _prepare_logdir(logdir)
     logpaths: list[Path | None] = [None] * len(plans)

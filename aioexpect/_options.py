@@ -245,18 +245,24 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
         for item in items:
             # (a (key, certificate) pair in client_keys: the key's path)
             path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
-            if not isinstance(path, str | os.PathLike):
-                continue
-            given, path = path, os.path.expanduser(path)  # (as asyncssh reads it)
-            if not os.path.exists(path):
-                why = "no such file"
-            elif os.path.isdir(path):
-                why = "a directory, not a file"
-            elif not os.access(path, os.R_OK):
-                why = "not readable"
-            else:
-                continue
-            raise ValueError(f"{option}: {os.fspath(given)!r}: {why}")
+            check_readable(path, option)
+
+
+def check_readable(path: Any, what: str) -> None:
+    """A file given by path (``what`` names it) must be readable, else
+    ``ValueError``; anything else (a key object, data) is let through."""
+    if not isinstance(path, str | os.PathLike):
+        return
+    given, path = path, os.path.expanduser(path)  # (as asyncssh reads it)
+    if not os.path.exists(path):
+        why = "no such file"
+    elif os.path.isdir(path):
+        why = "a directory, not a file"
+    elif not os.access(path, os.R_OK):
+        why = "not readable"
+    else:
+        return
+    raise ValueError(f"{what}: {os.fspath(given)!r}: {why}")
 
 
 def check_timeout(timeout: Any) -> float | None:

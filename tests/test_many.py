@@ -191,6 +191,23 @@ async def test_run_many_rejects_misuse_before_opening(
         await run_many(["spawn:true"], _noop, **kwargs)
 
 
+async def test_run_many_refuses_an_account_key_file_that_is_not_there_before_opening(
+    tmp_path: Path,
+) -> None:
+    # Only client_keys= was checked up front: a typo in an Account's key
+    # failed every SSH host that used it with a bare ValueError naming
+    # client_keys, which retry recipes testing for ConnectError skipped.
+    lab = Account("lab", key=str(tmp_path / "lab_ed25519"))
+    opened: list[Any] = []
+    targets = ["spawn:true", Host("ssh://127.0.0.1:1", lab)]
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1:1: the account's key: .*: no such file"):
+        await run_many(targets, lambda session, host: opened.append(host))
+    assert opened == []  # (not even the spawn: nothing opened)
+    telnet = Host("telnet://127.0.0.1:1", lab)  # (no key over telnet: not checked)
+    [result] = await run_many([telnet], _noop, session_timeout=5)
+    assert isinstance(result.error, aioexpect.ConnectError)
+
+
 WITHOUT_ASYNCSSH = """
 import asyncio, sys
 sys.modules["asyncssh"] = None  # what a broken install looks like to import
