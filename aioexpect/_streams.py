@@ -61,7 +61,9 @@ class StreamsTransport(Transport):
         except OSError as exc:
             if self._closed:
                 raise ClosedError(f"stream {self._peer!r} was closed while reading") from None
-            raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+            data = _held_back(self._reader, max_bytes)
+            if not data:  # (the reader raises again at the next read)
+                raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
         if self._closed:
             raise ClosedError(f"stream {self._peer!r} was closed while reading")
         return data
@@ -160,3 +162,20 @@ def _peer_name(writer: asyncio.StreamWriter) -> str:
     if peer:
         return str(peer)
     return "stream"
+
+
+def _held_back(reader: asyncio.StreamReader, max_bytes: int) -> bytes:
+    """Up to ``max_bytes`` of what ``reader`` received before its connection
+    broke and nobody has read.  ``StreamReader.read()`` raises the stored
+    exception (a reset) before returning what it still holds, so a session
+    that was not reading then (paused at ``max_buffer``, or slow) would lose
+    it: all but 4 KiB of 100 kB.  No public call gives that data back, so it
+    is taken from the reader's private ``_buffer`` (a ``bytearray`` in
+    CPython 3.11 to 3.13, under uvloop too); a reader without one has
+    nothing held back."""
+    buffer = getattr(reader, "_buffer", None)
+    if not isinstance(buffer, bytearray) or not buffer:
+        return b""
+    data = bytes(buffer[:max_bytes])
+    del buffer[:max_bytes]
+    return data

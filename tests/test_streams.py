@@ -113,6 +113,35 @@ async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
             assert s.buffer == " partial output"
 
 
+async def test_a_reset_comes_after_all_the_data_received_before_it() -> None:
+    # StreamReader.read() raises a reset before the data it still holds: a
+    # session paused at max_buffer when the peer reset got 4,096 of 100,000
+    # bytes, then ConnectionLostError.  Now it gets all of them first.
+    data = b"".join(b"%07d\n" % i for i in range(12_500))
+    go = asyncio.Event()
+
+    async def send_then_reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(data)
+        await writer.drain()
+        await go.wait()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # closes with RST
+
+    async with serve(send_then_reset) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        options = {"timeout": 10, "max_buffer": 4096, "encoding": None}
+        async with aioexpect.Session.from_streams(reader, writer, **options) as s:
+            await wait_until(lambda: len(s.buffer) == 4096, "the session filled max_buffer")
+            go.set()
+            await wait_until(lambda: reader.exception() is not None, "the reader saw the reset")
+            got = b""
+            with pytest.raises(ConnectionLostError, match="Connection reset"):
+                while chunk := await s.read_some():
+                    got += chunk
+            assert len(got) == len(data) and got == data
+
+
 async def test_from_streams_wait_waits_for_the_peer_to_close() -> None:
     # wait() returned None at once on a live stream session; it now waits for
     # the connection's end (end of file, or a reset), with the same deadline.
