@@ -145,17 +145,28 @@ class StreamsTransport(Transport):
         if name == "peer":
             return self._peer
         if name == "fd":
-            sock = self._writer.get_extra_info("socket")
+            sock = _extra_info(self._writer, "socket")
             return default if sock is None else sock.fileno()
-        return self._writer.get_extra_info(name, default)
+        return _extra_info(self._writer, name, default)
 
     def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"stream {self._peer!r} is closed")
 
 
+def _extra_info(writer: asyncio.StreamWriter, name: str, default: Any = None) -> Any:
+    """``writer.get_extra_info(name, default)``, or ``default`` where the
+    transport cannot tell: uvloop's pipe transport, once closed (a child that
+    exited at once), raises ``AttributeError`` for ``peername`` and
+    ``sockname`` from its socket, now ``None``."""
+    try:
+        return writer.get_extra_info(name, default)
+    except (AttributeError, OSError):
+        return default
+
+
 def _peer_name(writer: asyncio.StreamWriter) -> str:
-    peer = writer.get_extra_info("peername")
+    peer = _extra_info(writer, "peername")
     if isinstance(peer, tuple) and len(peer) >= 2:
         host = str(peer[0])
         return f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}"

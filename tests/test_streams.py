@@ -142,6 +142,21 @@ async def test_a_reset_comes_after_all_the_data_received_before_it() -> None:
             assert len(got) == len(data) and got == data
 
 
+async def test_from_streams_over_the_pipes_of_a_child_that_exited() -> None:
+    # On uvloop the closed pipe transport of a child that exited at once
+    # raised AttributeError for get_extra_info('peername'), so from_streams
+    # failed with it; now the session sees the end of file, as on asyncio.
+    pipe = asyncio.subprocess.PIPE
+    child = await asyncio.create_subprocess_exec("true", stdin=pipe, stdout=pipe)
+    assert child.stdin is not None and child.stdout is not None
+    await child.wait()
+    await wait_until(child.stdin.transport.is_closing, "the child's stdin pipe closed")
+    async with aioexpect.Session.from_streams(child.stdout, child.stdin, timeout=10) as s:
+        assert s.transport.get_extra_info("peer") == "stream"
+        assert s.transport.get_extra_info("sockname", "none") == "none"
+        assert await s.read_all() == ""
+
+
 async def test_from_streams_wait_waits_for_the_peer_to_close() -> None:
     # wait() returned None at once on a live stream session; it now waits for
     # the connection's end (end of file, or a reset), with the same deadline.
