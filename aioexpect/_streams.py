@@ -34,6 +34,8 @@ class StreamsTransport(Transport):
     """A stream pair.  ``write_eof()`` half-closes (``StreamWriter.write_eof``)
     where the underlying transport can (TCP, UNIX sockets, pipes) and raises
     ``TypeError`` where it cannot (TLS); later writes raise ``ClosedError``.
+    On a connection already lost (a reset) it raises ``ConnectionLostError``,
+    as ``write()`` does.
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
     ``force=True``), then aborts the connection.
     """
@@ -92,11 +94,16 @@ class StreamsTransport(Transport):
             raise TypeError(
                 f"the stream to {self._peer} cannot half-close (TLS?): use close() instead"
             )
-        self._eof_sent = True
+        # A transport closed by a reset took no EOF: asyncio's returned
+        # quietly, uvloop's raised RuntimeError, and the next send was told
+        # write_eof() had closed the stream.  As write() does, say it is gone.
+        if self._writer.transport.is_closing():
+            raise ConnectionLostError(f"the connection to {self._peer} is closed")
         try:
             self._writer.write_eof()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, on a closed transport)
             raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+        self._eof_sent = True
 
     async def close(self, *, force: bool = False) -> None:
         if self._closing is not None:

@@ -89,6 +89,27 @@ async def test_a_reset_connection_is_connection_lost() -> None:
             await t.close()
 
 
+async def test_sendeof_after_a_reset_is_connection_lost() -> None:
+    # sendeof() after a reset passed quietly on asyncio and raised uvloop's
+    # RuntimeError; either way the next send was told that write_eof() had
+    # closed the stream.  Each is ConnectionLostError now.
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"hello\n")
+        await writer.drain()
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # closes with RST
+
+    async with serve(reset) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with aioexpect.Session.from_streams(reader, writer, timeout=10) as s:
+            with pytest.raises(ConnectionLostError):
+                await s.expect_exact("NEVER")
+            for call in (s.sendeof, lambda: s.send("x"), s.sendeof):
+                with pytest.raises(ConnectionLostError, match="is closed"):
+                    await call()
+
+
 async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"router1# partial output")
