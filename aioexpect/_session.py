@@ -152,7 +152,11 @@ class Session:
     def from_streams(
         cls, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, **options: Any
     ) -> Session:
-        """A session over any asyncio ``StreamReader``/``StreamWriter`` pair."""
+        """A session over any asyncio ``StreamReader``/``StreamWriter`` pair.
+        ``close()`` closes both: the writer (what is queued may go out for up
+        to a second) and the reader's own transport where it has one (a
+        subprocess's stdout pipe); the process stays yours to wait for.  A
+        reset is ``ConnectionLostError`` after all the data received before it."""
         from ._streams import streams_transport
 
         return cls(streams_transport(reader, writer), **options)

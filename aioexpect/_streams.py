@@ -37,7 +37,8 @@ class StreamsTransport(Transport):
     On a connection already lost (a reset) it raises ``ConnectionLostError``,
     as ``write()`` does.
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
-    ``force=True``), then aborts the connection.
+    ``force=True``), then aborts the connection; the reader's own transport,
+    where it has one (a subprocess's stdout pipe), is closed at once.
     """
 
     kind = "streams"
@@ -114,6 +115,7 @@ class StreamsTransport(Transport):
         self._closing = asyncio.get_running_loop().create_future()
         self._closed = True
         try:
+            self._close_reader()
             if force:
                 self._writer.transport.abort()
             else:
@@ -140,7 +142,17 @@ class StreamsTransport(Transport):
     def abort(self) -> None:
         self._closed = True
         with contextlib.suppress(RuntimeError):  # the event loop is already closed
+            self._close_reader()
             self._writer.transport.abort()
+
+    def _close_reader(self) -> None:
+        """Close the reader's own transport, if it has one apart from the
+        writer's (a subprocess's stdout beside its stdin).  Left open, and
+        paused once its buffer filled, it kept a child that writes from ever
+        ending (no EPIPE), and asyncio warned of it unclosed at exit."""
+        transport = _reader_transport(self._reader, self._writer)
+        if transport is not None:
+            transport.close()
 
     @property
     def closed(self) -> bool:
@@ -159,6 +171,23 @@ class StreamsTransport(Transport):
     def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"stream {self._peer!r} is closed")
+
+
+def _reader_transport(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Any:
+    """The reader's transport where it is not the writer's, else ``None``.
+    ``StreamReader`` has no public way to it: its private ``_transport``
+    (CPython 3.11 to 3.13) is read with ``getattr``, so a reader without one
+    is left as it is.  After ``StreamWriter.start_tls()`` the reader keeps
+    the connection under the writer's TLS: closing the writer closes it,
+    after TLS's own goodbye, which closing it first would cut short."""
+    transport = getattr(reader, "_transport", None)
+    if transport is None or transport is writer.transport:
+        return None
+    if not callable(getattr(transport, "close", None)):
+        return None
+    if _extra_info(writer, "sslcontext") is not None:
+        return None
+    return transport
 
 
 def _extra_info(writer: asyncio.StreamWriter, name: str, default: Any = None) -> Any:

@@ -4,6 +4,7 @@ peer, a peer that never reads, and Session.from_streams."""
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import struct
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,7 @@ from aioexpect import ClosedError, ConnectionLostError
 from aioexpect._streams import CLOSE_GRACE, streams_transport
 from aioexpect._transport import Transport
 
-from .helpers import serve, wait_until
+from .helpers import gone, serve, wait_until
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -176,6 +177,27 @@ async def test_from_streams_over_the_pipes_of_a_child_that_exited() -> None:
         assert s.transport.get_extra_info("peer") == "stream"
         assert s.transport.get_extra_info("sockname", "none") == "none"
         assert await s.read_all() == ""
+
+
+async def test_close_closes_the_pipe_the_session_read_from() -> None:
+    # close() closed the writer only: a subprocess's stdout pipe stayed open,
+    # paused once full, so a child still writing to it never ended.
+    pipe = asyncio.subprocess.PIPE
+    command = "read line; echo ready; exec yes"
+    child = await asyncio.create_subprocess_exec("sh", "-c", command, stdin=pipe, stdout=pipe)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        s = aioexpect.Session.from_streams(child.stdout, child.stdin, timeout=10, max_buffer=4096)
+        await s.sendline("go")
+        await s.expect_exact("ready\n")
+        await s.close()
+        await wait_until(lambda: gone(child.pid), "the child's write to its stdout failed")
+    finally:
+        if not gone(child.pid):
+            child.kill()
+        await child.stdout.read()  # (to its end: wait() waits for every pipe to close)
+    # (SIGPIPE, or 'yes: write error' where the loop let the child ignore it)
+    assert await child.wait() in (-signal.SIGPIPE, 1)
 
 
 async def test_from_streams_wait_waits_for_the_peer_to_close() -> None:
