@@ -3,7 +3,9 @@
 What one end writes, the other reads.  Each end buffers at most ``limit``
 unread bytes; past that ``write()`` waits (back-pressure).  ``write_eof()``
 or ``close()`` on one end is end-of-file for the other; writing to an end
-whose peer closed raises ``ConnectionLostError``.
+whose peer closed raises ``ConnectionLostError``, as does a write still
+waiting for room when the peer closes; one waiting when its own end closes
+raises ``ClosedError``.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ class MemoryTransport(Transport):
 
     kind = "memory"
 
-    def __init__(self, name: str, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, name: str, limit: int | None = DEFAULT_LIMIT) -> None:
         self._name = name
         self._limit = limit
         self._unread = bytearray()
         self._eof = False
         self._closed = False
+        self._cut_off = False  # closed with more than limit unread: writers waiting lost it
         self._wrote_eof = False
         self._peer: MemoryTransport | None = None
         self._changed = asyncio.Event()  # data, EOF or close arrived here
@@ -61,11 +64,19 @@ class MemoryTransport(Transport):
             raise ConnectionLostError(f"the peer of {self._name} is gone")
         peer._unread += data
         peer._changed.set()
-        while len(peer._unread) > peer._limit and not peer._closed:
+        while peer._full():
             peer._drained.clear()
             await peer._drained.wait()
+            if self._closed:  # (its close wakes this wait too)
+                raise ClosedError(f"{self._name} was closed while writing")
+        if peer._cut_off:
+            raise ConnectionLostError(f"the peer of {self._name} closed before reading it all")
+
+    def _full(self) -> bool:
+        """Whether a write to this end waits: more than ``limit`` unread."""
         if self._closed:
-            raise ClosedError(f"{self._name} was closed while writing")
+            return False
+        return self._limit is not None and len(self._unread) > self._limit
 
     async def write_eof(self) -> None:
         if self._closed:
@@ -84,6 +95,7 @@ class MemoryTransport(Transport):
     def abort(self) -> None:
         if self._closed:
             return
+        self._cut_off = self._full()
         self._closed = True
         self._unread.clear()
         self._changed.set()
