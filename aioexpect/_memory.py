@@ -112,8 +112,16 @@ class MemoryTransport(Transport):
         return {"peer": f"memory:{self._name}"}.get(name, default)
 
 
-def memory_pair(limit: int = DEFAULT_LIMIT) -> tuple[MemoryTransport, MemoryTransport]:
-    """Two connected transports: ``(a, b)``; ``a.write`` is ``b.read``'s data."""
+def memory_pair(limit: int | None = DEFAULT_LIMIT) -> tuple[MemoryTransport, MemoryTransport]:
+    """Two connected transports: ``(a, b)``; ``a.write`` is ``b.read``'s data.
+
+    ``limit``: the unread bytes each end holds before a write to it waits
+    for the reader (``0``: until all is read; ``None``: unbounded).
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise TypeError(f"limit must be an int or None, not {limit!r}")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must not be negative, not {limit!r}")
     a = MemoryTransport("a", limit)
     b = MemoryTransport("b", limit)
     a._peer, b._peer = b, a

@@ -1,4 +1,5 @@
-"""memory_pair: a write waiting for room, ended by either end's close."""
+"""memory_pair: a write waiting for room, ended by either end's close, and
+the limit checked when the pair is made."""
 
 from __future__ import annotations
 
@@ -48,3 +49,19 @@ async def test_a_write_read_before_the_peer_closes_was_written() -> None:
     await peer.close()  # before the write's task has run again
     await asyncio.wait_for(write, 10)
     await ours.close()
+
+
+async def test_the_limit_is_checked_when_the_pair_is_made() -> None:
+    # limit=-1 made every write wait for ever, and None or "x" failed only
+    # at the first write, with a comparison's TypeError.
+    with pytest.raises(ValueError, match="limit must not be negative"):
+        memory_pair(-1)
+    for wrong in ("x", 1.5, True):
+        with pytest.raises(TypeError, match="limit must be an int or None"):
+            memory_pair(wrong)  # type: ignore[arg-type]
+    ours, peer = memory_pair(None)  # unbounded: a write never waits
+    await asyncio.wait_for(ours.write(b"x" * (4 << 20)), 10)
+    await ours.write_eof()
+    assert len(await read_all(peer)) == 4 << 20
+    await ours.close()
+    await peer.close()
