@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import inspect
 import logging
 import math
 import os
@@ -28,6 +29,7 @@ __all__ = [
     "PendingLine",
     "check_line_limit",
     "check_credentials",
+    "check_keywords",
     "check_peer",
     "has_control",
     "check_port",
@@ -288,6 +290,16 @@ def check_read_size(size: Any) -> int | None:
     if size < 1:
         raise ValueError(f"size must be 1 or more, not {size!r}")
     return size
+
+
+def check_keywords(call: str, given: Iterable[str], fn: Callable[..., Any]) -> None:
+    """A keyword that is no keyword-only option of ``fn`` is a ``TypeError``
+    naming ``call``, the one the user made (Python's own would name ``fn``)."""
+    taken = inspect.signature(fn).parameters
+    kind = inspect.Parameter.KEYWORD_ONLY
+    unknown = sorted(name for name in given if name not in taken or taken[name].kind != kind)
+    if unknown:
+        raise TypeError(f"{call} got unexpected keyword argument(s): {', '.join(unknown)}")
 
 
 def check_session_options(

@@ -159,6 +159,7 @@ class Session:
         reset is ``ConnectionLostError`` after all the data received before it."""
         from ._streams import streams_transport
 
+        _options.check_keywords("Session.from_streams()", options, cls.__init__)
         return cls(streams_transport(reader, writer), **options)
 
     def __repr__(self) -> str:

@@ -278,6 +278,19 @@ async def test_type_errors() -> None:
         streams_transport(object(), object())  # type: ignore[arg-type]
 
 
+async def test_from_streams_names_itself_for_an_option_it_does_not_take() -> None:
+    # Python's own message named Session.__init__, which the user never called.
+    async with serve(echo) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            with pytest.raises(TypeError, match=r"^Session.from_streams\(\) got unexp") as info:
+                aioexpect.Session.from_streams(reader, writer, dimensions=(24, 80), pty=True)
+            assert str(info.value).endswith(" keyword argument(s): dimensions, pty")
+        finally:
+            writer.close()
+            await writer.wait_closed()
+
+
 async def test_session_from_streams() -> None:
     async with serve(echo) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
