@@ -143,6 +143,7 @@ class StreamsTransport(Transport):
         self._closed = True
         with contextlib.suppress(RuntimeError):  # the event loop is already closed
             self._close_reader()
+        with contextlib.suppress(RuntimeError):
             self._writer.transport.abort()
 
     def _close_reader(self) -> None:

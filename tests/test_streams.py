@@ -200,6 +200,24 @@ async def test_close_closes_the_pipe_the_session_read_from() -> None:
     assert await child.wait() in (-signal.SIGPIPE, 1)
 
 
+async def test_abort_closes_the_pipe_read_from_too() -> None:
+    # (what a session dropped unclosed calls: the child must end as well)
+    pipe = asyncio.subprocess.PIPE
+    command = "echo ready; exec yes"
+    child = await asyncio.create_subprocess_exec("sh", "-c", command, stdin=pipe, stdout=pipe)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        t = streams_transport(child.stdout, child.stdin)
+        assert await t.read(6) == b"ready\n"
+        t.abort()
+        await wait_until(lambda: gone(child.pid), "the child's write to its stdout failed")
+    finally:
+        if not gone(child.pid):
+            child.kill()
+        await child.stdout.read()  # (to its end: wait() waits for every pipe to close)
+    assert await child.wait() in (-signal.SIGPIPE, 1)
+
+
 async def test_from_streams_wait_waits_for_the_peer_to_close() -> None:
     # wait() returned None at once on a live stream session; it now waits for
     # the connection's end (end of file, or a reset), with the same deadline.
