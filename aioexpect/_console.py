@@ -502,12 +502,15 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
     Sessions still open when it ends are closed.
     """
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
+    # (taken now: aioconsole looks them up by sys.stdout, which a statement may replace)
+    _, error_writer = await aioconsole.get_standard_streams(use_stderr=True)
+    console_input: Any = reader
     # From a pipe, as for python3 -i < script, nothing is dropped; nor need
     # it be when aioconsole reads only when asked (stdout a file: a thread).
     if _is_terminal(sys.stdin) and isinstance(reader, asyncio.StreamReader):
-        reader = TerminalInput(reader)
+        console_input = TerminalInput(reader)
     console = Console(
-        reader,
+        console_input,
         writer,
         shared=shared,
         raw_mode=_raw_stdin,
@@ -542,6 +545,23 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         finally:
             for signum in ENDING_SIGNALS:
                 loop.remove_signal_handler(signum)
+            await _close_standard_streams(reader, writer, error_writer)
+
+
+async def _close_standard_streams(reader: Any, *writers: Any) -> None:
+    """Close what aioconsole opened on this process's standard streams for
+    this loop, which it never does: each was a ResourceWarning as the loop
+    closed, and under ``-W error`` uvloop's close never got past them (the
+    process hung, deaf to Ctrl-C).  The descriptors stay open: aioconsole's
+    pipes protect them from the transports' close."""
+    for writer in writers:
+        writer.close()  # (what is still buffered is written first)
+    # asyncio's StreamReader has no public way to its transport; none is
+    # there when aioconsole reads in a thread (a file, not a pipe or terminal).
+    transport = getattr(reader, "_transport", None)
+    if transport is not None:
+        transport.close()
+    await asyncio.sleep(0)  # their connection_lost, before the loop closes
 
 
 def _is_terminal(stream: Any) -> bool:

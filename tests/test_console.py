@@ -227,6 +227,51 @@ async def test_local_console_goes_on_when_showing_an_error_raises_keyboard_inter
         assert await c.wait() == 0
 
 
+#: The local console on asyncio's own loop (``aioexpect console`` takes uvloop).
+ON_ASYNCIO = (
+    "import asyncio, sys\n"
+    "from aioexpect._console import run_local_console\n"
+    "sys.exit(asyncio.run(run_local_console()))"
+)
+
+
+@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
+async def test_local_console_under_w_error_ends_at_the_end_of_its_input(loop: str) -> None:
+    # aioconsole's transports on the standard streams were never closed:
+    # each was a ResourceWarning as the loop closed, which under -W error
+    # uvloop's close never got past (the console answered, then hung, deaf
+    # to Ctrl-C); asyncio's loop ended, showing the warnings.
+    program = ["-m", "aioexpect", "console"] if loop == "uvloop" else ["-c", ON_ASYNCIO]
+    proc = await asyncio.create_subprocess_exec(
+        *[PY, "-X", "dev", "-W", "error", *program],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env(),
+        cwd=str(ROOT),
+    )
+    try:
+        async with asyncio.timeout(LIMIT):
+            out, err = await proc.communicate(b"print(6*7)\n")
+    finally:
+        if proc.returncode is None:  # (hung: the test fails, nothing is left behind)
+            proc.kill()
+            await proc.wait()
+    assert (proc.returncode, err.decode()) == (0, "")
+    assert b"\n>>> 42\n>>> \n" in out
+
+
+async def test_local_console_under_w_error_ends_at_exit_in_a_terminal() -> None:
+    args = ["-X", "dev", "-W", "error", "-m", "aioexpect", "console"]
+    async with aioexpect.spawn(PY, args, env=env(), cwd=str(ROOT), timeout=LIMIT) as c:
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "print(6 * 7)") == "42\r\n"
+        await c.sendline("exit()")
+        tail = str((await c.expect(aioexpect.EOF)).before)
+        assert await c.wait() == 0
+    assert "Warning" not in tail
+
+
 def test_a_syntax_error_s_typed_text_too_deep_to_compile_keeps_the_error() -> None:
     # Recompiling the typed text could raise RecursionError or MemoryError
     # (only ValueError and OverflowError were caught) inside showsyntaxerror.
