@@ -14,7 +14,7 @@ from typing import Any
 
 from ._deadlines import SharedDeadline, shared_deadline
 from ._exceptions import ExpectTimeout
-from ._match import Match
+from ._match import Match, Patterns
 from ._matcher import Searcher, normalize_patterns
 from ._options import check_timeout, originals
 from ._session import Session
@@ -23,7 +23,7 @@ __all__ = ["expect_any"]
 
 
 async def expect_any(
-    patterns_by_session: Mapping[Session, Any],
+    patterns_by_session: Mapping[Session, Patterns],
     *,
     timeout: float | types.EllipsisType | None = ...,
 ) -> tuple[Session, Match]:

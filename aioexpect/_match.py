@@ -1,4 +1,5 @@
-"""Result types of the pure core: the sentinels and the frozen ``Match``.
+"""Result types of the pure core: the sentinels and the frozen ``Match``; and
+the types of what the session takes as patterns and gives as data.
 
 Invariant: ``before + after`` is exactly the text a match consumed, and regex
 offsets (``span()``) are relative to ``before + after``.
@@ -7,9 +8,9 @@ offsets (``span()``) are relative to ``before + after``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, KeysView, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 __all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel", "shown_pattern"]
 
@@ -35,6 +36,24 @@ EOF: Final = Sentinel("EOF")
 TIMEOUT: Final = Sentinel("TIMEOUT")
 #: Matches when ``max_buffer`` is reached without another match.
 FULL_BUFFER: Final = Sentinel("FULL_BUFFER")
+
+# The types in the session's signatures: what its checks let through
+# (private: a user writes patterns, not these names).  Several patterns
+# come in an ordered collection, as the docs say (a sequence, a generator,
+# a dict's keys()): a set or a mapping is refused (``check_ordered``).
+_P = TypeVar("_P")
+Ordered = Sequence[_P] | Iterator[_P] | KeysView[_P]
+#: What is read: ``str``, or ``bytes`` in a session without an encoding
+#: (which its type does not say).
+Data = str | bytes
+#: ``add_monitor``'s pattern; ``expect`` takes a sentinel too.
+TextPattern = str | bytes | re.Pattern[str] | re.Pattern[bytes]
+Pattern = TextPattern | Sentinel
+Patterns = Pattern | Ordered[Pattern]
+#: ``expect_exact``'s: plain text, never compiled.
+ExactPatterns = str | bytes | Sentinel | Ordered[str | bytes | Sentinel]
+#: ``set_prompt``'s and ``set_error_prompt``'s: text patterns, ``str`` only.
+PromptPatterns = str | re.Pattern[str] | Ordered[str | re.Pattern[str]]
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -28,7 +28,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._loops import check_loop
-from ._match import EOF
+from ._match import EOF, Data
 from ._matcher import Buffer, Found, Searcher
 from ._opening import check_flag
 from ._redact import Redactor
@@ -256,11 +256,11 @@ def drop(session: Session, *, keep: int) -> int:
     return dropped
 
 
-def take_all(session: Session, limit: int | None = None) -> Any:
+def take_all(session: Session, limit: int | None = None) -> Data:
     """Remove and return everything buffered (at most ``limit``), and read
     on if that made room."""
     n = len(session._buffer)
-    data = session._buffer.consume(n if limit is None else min(n, limit))
+    data: Data = session._buffer.consume(n if limit is None else min(n, limit))
     session._space_freed()
     return data
 

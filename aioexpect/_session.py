@@ -30,7 +30,7 @@ from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
-from ._match import EOF, Match
+from ._match import EOF, Data, ExactPatterns, Match, Patterns, PromptPatterns, TextPattern
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
@@ -100,7 +100,7 @@ class Session:
         self.log = _log.getChild(f"session{self.id}")
         self._decoder = Decoder(encoding, codec_errors)
         self._encoder = Encoder(encoding)  # (one for the session: a BOM once)
-        self._empty: Any = b"" if encoding is None else ""
+        self._empty: Data = b"" if encoding is None else ""
         self._ansi = AnsiStripper(self._empty) if strip_ansi else None
         self._buffer = Buffer(self._empty)
         self._redactor = Redactor(encoding)
@@ -357,24 +357,25 @@ class Session:
 
     # -- waiting ----------------------------------------------------------------
 
-    async def expect(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
+    async def expect(self, patterns: Patterns, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
         given = _options.originals(patterns)
         kind = self._decoder.bytes_mode, self.encoding
         return await self._expect(Searcher.of(given, False, *kind), timeout)
 
-    async def expect_exact(self, patterns: Any, *, timeout: Timeout = ...) -> Match:
+    async def expect_exact(self, patterns: ExactPatterns, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         given = _options.originals(patterns)
         kind = self._decoder.bytes_mode, self.encoding
         return await self._expect(Searcher.of(given, True, *kind), timeout)
 
-    async def read_until(self, text: str | bytes, *, timeout: Timeout = ...) -> Any:
+    async def read_until(self, text: Data, *, timeout: Timeout = ...) -> Data:
         """Everything up to and including ``text`` (telnetlib style)."""
         m = await self.expect_exact(text, timeout=timeout)
-        return m.before + m.after
+        data: Data = m.before + m.after
+        return data
 
-    async def read_some(self, size: int | None = None, *, timeout: Timeout = ...) -> Any:
+    async def read_some(self, size: int | None = None, *, timeout: Timeout = ...) -> Data:
         """What is buffered, at least one chunk (waits for it); empty at
         end-of-file.  ``size``: at most that many characters (bytes in a
         bytes session), the rest staying buffered."""
@@ -387,11 +388,12 @@ class Session:
             return self._empty
         raise _reading.failure(self, searcher, found)
 
-    async def read_all(self, *, timeout: Timeout = ...) -> Any:
+    async def read_all(self, *, timeout: Timeout = ...) -> Data:
         """Everything until end-of-file (``BufferFull`` past ``max_buffer``)."""
-        return (await self.expect(EOF, timeout=timeout)).before
+        data: Data = (await self.expect(EOF, timeout=timeout)).before
+        return data
 
-    def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
+    def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Data]:
         """Each line (without its line ending) until end-of-file, the last one
         also without a line ending."""
         return _reading.lines(self, timeout)
@@ -413,11 +415,11 @@ class Session:
             self._redactor.add(password)
         return await _login.login(self, username, password, self._timeout(timeout))
 
-    def set_prompt(self, patterns: Any) -> None:
+    def set_prompt(self, patterns: PromptPatterns | None) -> None:
         """Override the driver's prompt patterns; ``None`` restores them."""
         self._prompt_override = None if patterns is None else compile_patterns(patterns)
 
-    def set_error_prompt(self, patterns: Any) -> None:
+    def set_error_prompt(self, patterns: PromptPatterns | None) -> None:
         """Override the driver's error patterns (``[]``: none); ``None`` restores them."""
         self._error_override = (
             None if patterns is None else compile_patterns(patterns, empty_ok=True)
@@ -510,7 +512,7 @@ class Session:
 
     # -- monitors, diverting, interact --------------------------------------------
 
-    def add_monitor(self, pattern: Any, callback: Callable[..., Any]) -> Callable[[], None]:
+    def add_monitor(self, pattern: TextPattern, callback: Callable[..., Any]) -> Callable[[], None]:
         """Call ``callback(session, match)`` each time ``pattern`` arrives.
 
         Runs whether or not anyone is expecting; a coroutine function (or

@@ -4,7 +4,9 @@ behind it, and the pure core importing nothing but the standard library."""
 from __future__ import annotations
 
 import copy
+import os
 import pickle
+import re
 import subprocess
 import sys
 import traceback
@@ -171,3 +173,81 @@ def test_the_licence_text_ships_with_the_package() -> None:
     assert text.split()[:6] == ["GNU", "GENERAL", "PUBLIC", "LICENSE", "Version", "3,"]
     assert "END OF TERMS AND CONDITIONS" in text
     assert name in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+
+
+#: A user's file, type-checked against the package: mypy must flag each line
+#: marked WRONG, and nothing else.
+USER_FILE = r"""
+import re
+
+import aioexpect
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT
+
+
+async def main(s: aioexpect.Session, other: aioexpect.Session) -> None:
+    prompts = [r"\$ ", r"# "]
+    await s.expect(r"\$ ")
+    await s.expect(rb"\$ ")
+    await s.expect(re.compile(r"\$ "))
+    await s.expect(re.compile(rb"\$ "))
+    await s.expect(EOF)
+    await s.expect([r"\$ ", EOF, TIMEOUT, FULL_BUFFER])
+    await s.expect((re.compile("a"), b"b"))
+    await s.expect(prompts)
+    await s.expect(p for p in prompts)
+    await s.expect({"a": 1, "b": 2}.keys())
+    await s.expect_exact("$ ")
+    await s.expect_exact([b"$ ", "# ", EOF])
+    s.set_prompt(r"\$ ")
+    s.set_prompt([r"\$ ", re.compile("# ")])
+    s.set_prompt(None)
+    s.set_error_prompt([])
+    remove = s.add_monitor(r"Password:", print)
+    s.add_monitor(re.compile(rb"y/n"), print)
+    remove()
+    text: str | bytes = await s.read_until("x")
+    text = await s.read_until(b"x")
+    text = await s.read_some(10)
+    text = await s.read_all()
+    async for line in s.lines():
+        text = line
+    won, match = await aioexpect.expect_any({s: [r"\$ ", EOF], other: "ok"})
+    await s.expect(3.5)  # WRONG: a float is no pattern
+    await s.expect([r"\$ ", 42])  # WRONG
+    await s.expect({r"\$ ", EOF})  # WRONG: a set has no order
+    await s.expect({"a": 1})  # WRONG: nor has a mapping
+    await s.expect_exact(re.compile("x"))  # WRONG: plain text only
+    await s.expect_exact({"a": 1})  # WRONG
+    s.set_prompt(object())  # WRONG
+    s.set_prompt(rb"\$ ")  # WRONG: a prompt is str
+    s.set_error_prompt([EOF])  # WRONG: no sentinel
+    s.add_monitor(7, print)  # WRONG
+    s.add_monitor(EOF, print)  # WRONG: text patterns only
+    number: int = await s.read_until("x")  # WRONG: str or bytes
+    number = await s.read_all()  # WRONG
+    await aioexpect.expect_any({s: 3.5})  # WRONG
+"""
+
+
+def test_mypy_flags_wrong_patterns_and_uses_of_what_is_read(tmp_path: Path) -> None:
+    # Patterns were typed Any, and so were the reads: mypy --strict let a
+    # float pattern, an int in a list, a dict and an int read result pass.
+    pytest.importorskip("mypy")
+    (tmp_path / "user.py").write_text(USER_FILE)
+    (tmp_path / "mypy.ini").write_text("[mypy]\n")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--config-file", "mypy.ini"]
+    checked = subprocess.run(
+        [*mypy, "--no-incremental", "--cache-dir", os.devnull, "user.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,  # (its errors are the point)
+    )
+    flagged = {int(n) for n in re.findall(r"^user\.py:(\d+): error:", checked.stdout, re.M)}
+    lines = USER_FILE.splitlines()
+    wrong = {n for n, line in enumerate(lines, 1) if "# WRONG" in line}
+    assert flagged == wrong, checked.stdout
