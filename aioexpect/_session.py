@@ -369,13 +369,16 @@ class Session:
         kind = self._decoder.bytes_mode, self.encoding
         return await self._expect(Searcher.of(given, True, *kind), timeout)
 
-    async def read_until(self, text: Data, *, timeout: Timeout = ...) -> Data:
+    # (What is read is typed Any, as Match.before is: str in a text session,
+    # bytes without an encoding; a union would make every text session
+    # narrow it before using it.)
+
+    async def read_until(self, text: Data, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
         m = await self.expect_exact(text, timeout=timeout)
-        data: Data = m.before + m.after
-        return data
+        return m.before + m.after
 
-    async def read_some(self, size: int | None = None, *, timeout: Timeout = ...) -> Data:
+    async def read_some(self, size: int | None = None, *, timeout: Timeout = ...) -> Any:
         """What is buffered, at least one chunk (waits for it); empty at
         end-of-file.  ``size``: at most that many characters (bytes in a
         bytes session), the rest staying buffered."""
@@ -388,12 +391,11 @@ class Session:
             return self._empty
         raise _reading.failure(self, searcher, found)
 
-    async def read_all(self, *, timeout: Timeout = ...) -> Data:
+    async def read_all(self, *, timeout: Timeout = ...) -> Any:
         """Everything until end-of-file (``BufferFull`` past ``max_buffer``)."""
-        data: Data = (await self.expect(EOF, timeout=timeout)).before
-        return data
+        return (await self.expect(EOF, timeout=timeout)).before
 
-    def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Data]:
+    def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
         """Each line (without its line ending) until end-of-file, the last one
         also without a line ending."""
         return _reading.lines(self, timeout)
