@@ -153,9 +153,9 @@ class Session:
         cls, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, **options: Any
     ) -> Session:
         """A session over any asyncio ``StreamReader``/``StreamWriter`` pair.
-        ``close()`` closes both: the writer (what is queued may go out for up
-        to a second) and the reader's own transport where it has one (a
-        subprocess's stdout pipe); the process stays yours to wait for.  A
+        ``close()`` closes the writer, then the reader's own transport (a
+        child's stdout, read meanwhile), within a second; the process stays
+        yours to wait for.  A
         reset is ``ConnectionLostError`` after all the data received before it."""
         from ._streams import streams_transport
 

@@ -38,7 +38,8 @@ class StreamsTransport(Transport):
     as ``write()`` does.
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
     ``force=True``), then aborts the connection; the reader's own transport,
-    where it has one (a subprocess's stdout pipe), is closed at once.
+    where it has one (a subprocess's stdout pipe), is read and let go of
+    until it ends, within the same grace, then closed.
     """
 
     kind = "streams"
@@ -112,17 +113,35 @@ class StreamsTransport(Transport):
                 self._writer.transport.abort()
             await asyncio.shield(self._closing)
             return
-        self._closing = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._closing = loop.create_future()
         self._closed = True
+        deadline = loop.time() + CLOSE_GRACE
         try:
-            self._close_reader()
             if force:
                 self._writer.transport.abort()
             else:
                 self._writer.close()
             await self._wait_closed()
+            if not force:
+                await self._let_reader_end(deadline)
         finally:
+            self._close_reader()
             self._closing.set_result(None)
+
+    async def _let_reader_end(self, deadline: float) -> None:
+        """Where the reader has a transport of its own (a child's stdout),
+        what the child writes after its end of input is read and let go of
+        until it closes its side or ``deadline`` passes: closed at once, the
+        pipe killed a child finishing its queued commands (SIGPIPE at its
+        next write); never read, it held one writing much for ever."""
+        if _reader_transport(self._reader, self._writer) is None:
+            return
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(OSError, RuntimeError, TimeoutError):
+            while (left := deadline - loop.time()) > 0:
+                if not await asyncio.wait_for(self._reader.read(1 << 16), left):
+                    return  # (its end of file)
 
     async def _wait_closed(self) -> None:
         # wait_closed() awaits the protocol's own future: never cancel it.

@@ -8,6 +8,7 @@ import signal
 import socket
 import struct
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -198,6 +199,26 @@ async def test_close_closes_the_pipe_the_session_read_from() -> None:
         await child.stdout.read()  # (to its end: wait() waits for every pipe to close)
     # (SIGPIPE, or 'yes: write error' where the loop let the child ignore it)
     assert await child.wait() in (-signal.SIGPIPE, 1)
+
+
+async def test_close_lets_a_child_finish_what_it_was_sent(tmp_path: Path) -> None:
+    # Closing its stdout pipe at once killed a child still working through
+    # queued commands: SIGPIPE at its next echo, the touch never ran.
+    pipe = asyncio.subprocess.PIPE
+    child = await asyncio.create_subprocess_exec("sh", "-s", stdin=pipe, stdout=pipe)
+    assert child.stdin is not None and child.stdout is not None
+    marker = tmp_path / "marker"
+    try:
+        s = aioexpect.Session.from_streams(child.stdout, child.stdin, timeout=10)
+        await s.sendline("sleep 0.3; echo step1")
+        await s.sendline(f"touch {marker}; echo done")
+        await s.close()
+    finally:
+        if child.returncode is None:
+            async with asyncio.timeout(10):
+                await child.wait()
+    assert child.returncode == 0
+    assert marker.exists()
 
 
 async def test_abort_closes_the_pipe_read_from_too() -> None:
