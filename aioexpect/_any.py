@@ -14,7 +14,7 @@ from typing import Any
 
 from ._deadlines import SharedDeadline, shared_deadline
 from ._exceptions import ExpectTimeout
-from ._match import Match, Patterns
+from ._match import Match
 from ._matcher import Searcher, normalize_patterns
 from ._options import check_timeout, originals
 from ._session import Session
@@ -23,7 +23,8 @@ __all__ = ["expect_any"]
 
 
 async def expect_any(
-    patterns_by_session: Mapping[Session, Patterns],
+    patterns_by_session: Mapping[Session, Any],  # (values: each session's expect's; Any, so
+    # that a dict of mixed patterns needs no annotation: its type would be object)
     *,
     timeout: float | types.EllipsisType | None = ...,
 ) -> tuple[Session, Match]:

@@ -8,7 +8,7 @@ offsets (``span()``) are relative to ``before + after``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, KeysView, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -39,15 +39,17 @@ FULL_BUFFER: Final = Sentinel("FULL_BUFFER")
 
 # The types in the session's signatures: what its checks let through
 # (private: a user writes patterns, not these names).  Several patterns
-# come in an ordered collection, as the docs say (a sequence, a generator,
-# a dict's keys()): a set or a mapping is refused (``check_ordered``).
+# come in any iterable that keeps its order, as the docs say (a sequence, a
+# generator, a dict's keys() or values()): a type cannot tell those from a
+# set or a mapping, which the checks refuse (``check_ordered``).
 _P = TypeVar("_P")
-Ordered = Sequence[_P] | Iterator[_P] | KeysView[_P]
+Ordered = Iterable[_P]
 #: What is read: ``str``, or ``bytes`` in a session without an encoding
 #: (which its type does not say).
 Data = str | bytes
 #: ``add_monitor``'s pattern; ``expect`` takes a sentinel too.
 TextPattern = str | bytes | re.Pattern[str] | re.Pattern[bytes]
+Monitored = TextPattern | Ordered[TextPattern]  # (one, in a collection or not)
 Pattern = TextPattern | Sentinel
 Patterns = Pattern | Ordered[Pattern]
 #: ``expect_exact``'s: plain text, never compiled.

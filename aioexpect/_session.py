@@ -30,7 +30,7 @@ from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
-from ._match import EOF, Data, ExactPatterns, Match, Patterns, PromptPatterns, TextPattern
+from ._match import EOF, Data, ExactPatterns, Match, Monitored, Patterns, PromptPatterns
 from ._matcher import Buffer, Found, Searcher, normalize_patterns
 from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
@@ -369,9 +369,8 @@ class Session:
         kind = self._decoder.bytes_mode, self.encoding
         return await self._expect(Searcher.of(given, True, *kind), timeout)
 
-    # (What is read is typed Any, as Match.before is: str in a text session,
-    # bytes without an encoding; a union would make every text session
-    # narrow it before using it.)
+    # (What is read is Any, as Match.before is: a union would make every text
+    # session narrow it before using it.)
 
     async def read_until(self, text: Data, *, timeout: Timeout = ...) -> Any:
         """Everything up to and including ``text`` (telnetlib style)."""
@@ -514,7 +513,7 @@ class Session:
 
     # -- monitors, diverting, interact --------------------------------------------
 
-    def add_monitor(self, pattern: TextPattern, callback: Callable[..., Any]) -> Callable[[], None]:
+    def add_monitor(self, pattern: Monitored, callback: Callable[..., Any]) -> Callable[[], None]:
         """Call ``callback(session, match)`` each time ``pattern`` arrives.
 
         Runs whether or not anyone is expecting; a coroutine function (or
