@@ -47,6 +47,8 @@ _POLL = 0.02
 #: How long ``stop`` waits for the reaping of a SIGKILLed child before giving
 #: up with a warning (a process stuck in uninterruptible sleep).
 _REAP_LIMIT = 10.0
+#: How long a cancelled ``stop`` waits for the reaping of the child it killed.
+_CANCELLED_REAP = 1.0
 
 _log = logging.getLogger("aioexpect")
 
@@ -278,7 +280,19 @@ class Child:
             await self._vanish(loop.time() + _REAP_LIMIT)
         except asyncio.CancelledError:
             self.kill()
+            await self._reaped_soon()
             raise
+
+    async def _reaped_soon(self) -> None:
+        """After the SIGKILL of a cancelled ``stop``: wait a moment for the
+        reaping (SIGKILL lands at once), so that a loop ended right after the
+        cancellation (``asyncio.run`` after Ctrl-C) leaves no zombie, nor
+        asyncio's "subprocess is still running" warning; a second
+        cancellation ends the wait."""
+        exited = self.protocol.exited
+        if not exited.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([exited], timeout=_CANCELLED_REAP)
 
     async def _settle(self, deadline: float) -> None:
         """Wait until the group is gone or ``deadline`` passed."""

@@ -438,6 +438,9 @@ async def test_cancelled_close_still_kills_the_child() -> None:
     closing.cancel()
     with pytest.raises(asyncio.CancelledError):
         await closing
+    # Reaped by then: a loop ended right after the cancellation (asyncio.run
+    # after Ctrl-C) left a zombie and "subprocess N is still running".
+    assert t.signal_status == signal.SIGKILL
     # SIGKILL went out when the cancellation arrived, not after the grace.
     assert await asyncio.wait_for(t.wait(), 0.9) is None
     assert t.signal_status == signal.SIGKILL
