@@ -14,7 +14,9 @@ import contextlib
 import gc
 import inspect
 import os
+import random
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,33 @@ def _warm_up_loops() -> None:
 
 
 _warm_up_loops()
+
+#: ``nox -s stress``: the loop of every async test is stalled now and then,
+#: up to this many milliseconds at a time, as a loaded CI machine stalls the
+#: test process while the children and peers it talks to run on.  A test
+#: that fails so relies on timing the library does not promise.
+STALL_MS = float(os.environ.get("AIOEXPECT_TEST_STALL_MS", "0"))
+
+
+def _stalling(factory: Callable[[], asyncio.AbstractEventLoop]) -> Callable[[], Any]:
+    rng = random.Random(os.environ.get("AIOEXPECT_TEST_STALL_SEED"))
+
+    def make() -> asyncio.AbstractEventLoop:
+        loop = factory()
+
+        def tick() -> None:  # (three times in ten, every 50 ms on average)
+            if rng.random() < 0.3:
+                time.sleep(rng.uniform(0, STALL_MS / 1000))
+            loop.call_later(rng.uniform(0, 0.1), tick)
+
+        loop.call_soon(tick)
+        return loop
+
+    return make
+
+
+if STALL_MS > 0:
+    LOOPS = {name: _stalling(factory) for name, factory in LOOPS.items()}
 
 REQUIRE_INTEGRATION = os.environ.get("AIOEXPECT_REQUIRE_INTEGRATION") == "1"
 
