@@ -8,12 +8,15 @@ credentials ``AuthenticationError``; afterwards a vanished peer gives
 ``ConnectionLostError``.  Received bytes wait in an ``Inbox`` of up to
 ``HIGH_WATER`` bytes, or go straight to the session once it asked for push
 delivery; when either is full, asyncssh holds what arrives and stops
-widening the SSH window, which pushes back on the server.
+widening the SSH window, which pushes back on the server.  Invariant:
+asyncssh is paused only with nothing of its own left undelivered (see
+``_Channel.resume``), so what it holds stays within one SSH window.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import inspect
@@ -65,7 +68,12 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.writable = asyncio.Event()
         self.writable.set()
         self.gone = asyncio.Event()
-        self.paused = False  # asyncssh holds what arrives
+        self.paused = False  # the inbox or the receiver wants no more for now
+        self.flushing = False  # asyncssh delivers what it held (in ``resume``)
+        #: Push delivery: what such a delivery brought after the receiver
+        #: asked for no more, in order; ``ending``: the end waits behind it.
+        self.overflow: collections.deque[bytes] = collections.deque()
+        self.ending = False
 
     def connection_made(self, chan: asyncssh.SSHClientChannel[bytes]) -> None:
         self.chan = chan
@@ -74,6 +82,8 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         # stdout and stderr (extended data) interleave in arrival order.
         if self.pusher is None:
             self.inbox.feed(data)
+        elif self.overflow or (self.paused and self.pusher.ready):
+            self.overflow.append(data)  # (only while flushing: see resume)
         else:
             self.pusher.data(data)
 
@@ -95,6 +105,8 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.error = exc
         if self.pusher is None:
             self.inbox.feed_eof(exc)
+        elif self.overflow:
+            self.ending = True  # (resume() reports it after the overflow)
         else:
             self.pusher.end(exc)
 
@@ -112,14 +124,40 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
 
     def pause(self) -> None:
         self.paused = True
-        if self.chan is not None:
+        if self.chan is not None and not self.flushing:
             self.chan.pause_reading()
 
     def resume(self) -> None:
-        """Delivers what asyncssh held, at once (re-entrantly)."""
+        """Deliver what waits, at once (re-entrantly): the overflow first,
+        then what asyncssh held, all of it.
+
+        asyncssh widens the SSH window back to full as it delivers, however
+        much it still holds: paused again part-way, it held that and a new
+        window's worth, one window more per pause, without bound.  So a
+        pause asked for during its delivery waits until it is over, and
+        what comes after the request goes to the inbox (pulled) or the
+        overflow (pushed): one window at most.
+        """
         self.paused = False
-        if self.chan is not None:
+        if self.flushing:
+            return
+        while self.overflow and not self.paused:
+            assert self.pusher is not None  # (the overflow fills only when pushing)
+            self.pusher.data(self.overflow.popleft())
+        if self.overflow:
+            return  # (paused again: asyncssh stays paused, what it holds waits)
+        if self.ending and self.pusher is not None:
+            self.ending = False
+            self.pusher.end(self.error)
+        if self.chan is None:
+            return
+        self.flushing = True
+        try:
             self.chan.resume_reading()
+        finally:
+            self.flushing = False
+        if self.paused:
+            self.chan.pause_reading()
 
     def lost(self, error: BaseException) -> ConnectionLostError:
         return _lost(self.peer, error)
@@ -271,6 +309,7 @@ class SSHTransport(Transport):
         self._closed = True
         channel = self._channel
         channel.inbox.close()
+        channel.overflow.clear()
         channel.writable.set()
         if channel.pusher is not None:
             channel.pusher.cancel()

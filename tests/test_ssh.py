@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import pwd
@@ -325,6 +326,84 @@ async def test_a_full_session_pushes_back_on_the_server_and_loses_nothing() -> N
             received.append(data)
         assert b"".join(received) == block * rounds
         assert sent.is_set()
+
+
+def _block(k: int) -> bytes:
+    """The ``k``-th 64 KiB of a flood: numbered, so a loss or a reordering shows."""
+    return b"%08d" % k + b"y" * 65527 + b"\n"
+
+
+def _held(transport: _ssh.SSHTransport, session: aioexpect.Session | None = None) -> int:
+    """Bytes received and not delivered to the reader yet: in asyncssh's
+    channel (its private ``_recv_buf``: no public call tells), in the
+    adapter, and held back undecoded by a pushed session."""
+    channel = transport._channel
+    held = sum(len(data) for data, _ in transport._chan._recv_buf)
+    held += sum(map(len, channel.overflow)) + channel.inbox.buffered
+    return held + (len(session._held) if session is not None else 0)
+
+
+@pytest.mark.parametrize("delivery", ["pulled", "pushed"])
+async def test_a_slow_reader_bounds_what_the_server_can_send_ahead(delivery: str) -> None:
+    """A reader slower than the server: each pause and resume used to let
+    asyncssh widen the SSH window again while it still held a window's
+    worth undelivered, up to 2 MiB more per cycle (16 to 240 MiB held by
+    the time 12 MiB were read).  Now it holds two windows at most, and
+    every byte arrives once, in order."""
+    wanted = 12 << 20
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            for k in itertools.count():
+                process.stdout.write(_block(k))
+                await process.stdout.drain()
+
+    async with ssh_server(flood) as server:
+        session = None
+        if delivery == "pushed":
+            session = await connect(server, term_type=None, encoding=None, max_buffer=1 << 16)
+            transport = session.transport
+            read: Callable[[], Awaitable[bytes]] = session.read_some
+        else:
+            transport = await open_raw(server)
+            read = transport.read
+        assert isinstance(transport, _ssh.SSHTransport)
+        received, worst = bytearray(), 0
+        try:
+            while len(received) < wanted:
+                received += await read()
+                await asyncio.sleep(0.001)  # (the reader's own work)
+                worst = max(worst, _held(transport, session))
+        finally:
+            await (session or transport).close()
+        blocks = len(received) // len(_block(0))
+        assert received[: blocks * len(_block(0))] == b"".join(map(_block, range(blocks)))
+        # Two SSH windows (asyncssh's are 2 MiB) and half the inbox, at most.
+        assert worst < 6 << 20, f"{worst / (1 << 20):.1f} MiB held undelivered"
+
+
+async def test_the_end_and_exit_status_follow_all_data_a_slow_reader_left_waiting() -> None:
+    """The server ends while the reader is behind: its end of file, queued
+    behind what asyncssh delivered past the session's pause, comes last."""
+    blocks = 96  # 6 MiB: three SSH windows
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            for k in range(blocks):
+                process.stdout.write(_block(k))
+                await process.stdout.drain()
+            process.exit(3)
+
+    async with (
+        ssh_server(flood) as server,
+        connect(server, term_type=None, encoding=None, max_buffer=1 << 16) as s,
+    ):
+        received = bytearray()
+        while data := await s.read_some():
+            received += data
+            await asyncio.sleep(0.001)  # (the reader's own work)
+        assert received == b"".join(map(_block, range(blocks)))
+        assert await s.wait() == 3
 
 
 # -- conformance --------------------------------------------------------------------
