@@ -180,10 +180,18 @@ class Pusher:
         asyncio.get_running_loop().call_soon(self._hand_over)
 
     def _hand_over(self) -> None:
-        data, eof, error = self._inbox.take_all()
+        # Taking may resume the adapter, which may deliver what it held at
+        # once, back into the inbox (SSH's does): take until none is left.
+        parts: list[bytes] = []
+        while True:
+            data, eof, error = self._inbox.take_all()
+            parts.append(data)
+            if not self._inbox.buffered:
+                break
         self.ready = True
-        if data:
-            self.data(data)
+        for data in parts:
+            if data:
+                self.data(data)
         if eof or error is not None:
             self.end(error)
 

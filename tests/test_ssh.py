@@ -24,6 +24,7 @@ import aioexpect
 from aioexpect import _ssh
 from aioexpect.testing import check_transport
 from tests.conftest import need
+from tests.helpers import wait_until
 
 HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
 OTHER_HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
@@ -404,6 +405,30 @@ async def test_the_end_and_exit_status_follow_all_data_a_slow_reader_left_waitin
             await asyncio.sleep(0.001)  # (the reader's own work)
         assert received == b"".join(map(_block, range(blocks)))
         assert await s.wait() == 3
+
+
+async def test_push_delivery_started_behind_a_full_inbox_loses_nothing() -> None:
+    """A session made on a transport whose inbox is full and paused: taking
+    the inbox resumed asyncssh, which delivered what it held back into the
+    inbox as it was being handed over, where it stayed, the end of file
+    behind it (a read waited for ever)."""
+    blocks = 64  # 4 MiB: more than the inbox and asyncssh's window hold
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            for k in range(blocks):
+                process.stdout.write(_block(k))
+                await process.stdout.drain()
+            process.exit(0)
+
+    async with ssh_server(flood) as server:
+        transport = await open_raw(server)
+        await wait_until(lambda: _held(transport) >= 2 << 20, "asyncssh holds data too")
+        async with aioexpect.Session(transport, encoding=None, timeout=10) as s:
+            received = bytearray()
+            while data := await s.read_some():
+                received += data
+        assert received == b"".join(map(_block, range(blocks)))
 
 
 # -- conformance --------------------------------------------------------------------
