@@ -92,9 +92,24 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         return True  # stay half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._salvage()
         self._end(exc)
         self.writable.set()
         self.gone.set()
+
+    def _salvage(self) -> None:
+        """Deliver what asyncssh still held when the connection went (it
+        was paused: up to a window).  That data came before the loss, but a
+        lost channel cannot be resumed, and asyncssh drops it.  Its private
+        ``_recv_buf`` (a list of ``(data, datatype)``) is read with care."""
+        held = getattr(self.chan, "_recv_buf", None)
+        if not isinstance(held, list):
+            return
+        items, held[:] = list(held), []
+        for item in items:
+            data = item[0] if isinstance(item, tuple) and item else None
+            if isinstance(data, bytes) and data:
+                self.data_received(data, None)
 
     def _end(self, exc: BaseException | None) -> None:
         """End of data, reported once: asyncssh calls ``eof_received`` only
@@ -122,10 +137,16 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
     def resume_writing(self) -> None:
         self.writable.set()
 
+    def _live(self) -> asyncssh.SSHClientChannel[bytes] | None:
+        """asyncssh's channel while it may be paused and resumed: once lost,
+        resuming it fails inside asyncssh (an AssertionError flushing what
+        it held), and what it held is gone with it."""
+        return None if self.gone.is_set() else self.chan
+
     def pause(self) -> None:
         self.paused = True
-        if self.chan is not None and not self.flushing:
-            self.chan.pause_reading()
+        if (chan := self._live()) is not None and not self.flushing:
+            chan.pause_reading()
 
     def resume(self) -> None:
         """Deliver what waits, at once (re-entrantly): the overflow first,
@@ -149,15 +170,15 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         if self.ending and self.pusher is not None:
             self.ending = False
             self.pusher.end(self.error)
-        if self.chan is None:
+        if (chan := self._live()) is None:
             return
         self.flushing = True
         try:
-            self.chan.resume_reading()
+            chan.resume_reading()
         finally:
             self.flushing = False
-        if self.paused:
-            self.chan.pause_reading()
+        if self.paused and self._live() is not None:
+            chan.pause_reading()
 
     def lost(self, error: BaseException) -> ConnectionLostError:
         return _lost(self.peer, error)

@@ -407,6 +407,43 @@ async def test_the_end_and_exit_status_follow_all_data_a_slow_reader_left_waitin
         assert await s.wait() == 3
 
 
+@pytest.mark.parametrize("delivery", ["pulled", "pushed"])
+async def test_what_came_before_a_dropped_connection_is_delivered_before_the_loss(
+    delivery: str,
+) -> None:
+    """The server sends, ends and drops the connection while the reader is
+    behind: resuming the lost channel failed inside asyncssh (a bare
+    AssertionError from read(); a session made then waited for ever), and
+    what asyncssh held paused, though it had come, was dropped."""
+    blocks, gone = 28, asyncio.Event()  # 1.75 MiB: the inbox full, the rest in asyncssh
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        for k in range(blocks):
+            process.stdout.write(_block(k))
+        process.stdout.write_eof()
+        await asyncio.sleep(0.5)  # (the client has it all, paused)
+        process.channel.get_extra_info("connection").abort()
+        gone.set()
+
+    async with ssh_server(flood) as server:
+        transport = await open_raw(server)
+        session = None
+        await asyncio.wait_for(gone.wait(), 10)
+        await wait_until(transport._channel.gone.is_set, "the loss reaches the client")
+        read = transport.read
+        if delivery == "pushed":
+            session = aioexpect.Session(transport, encoding=None, timeout=10)
+            read = session.read_some
+        received = bytearray()
+        try:
+            with pytest.raises(aioexpect.ConnectionLostError):
+                while True:
+                    received += await read()
+        finally:
+            await (session or transport).close()
+        assert received == b"".join(map(_block, range(blocks)))
+
+
 async def test_push_delivery_started_behind_a_full_inbox_loses_nothing() -> None:
     """A session made on a transport whose inbox is full and paused: taking
     the inbox resumed asyncssh, which delivered what it held back into the
