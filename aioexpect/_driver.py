@@ -26,6 +26,7 @@ __all__ = [
     "get",
     "guess",
     "register",
+    "register_shipped",
     "registered",
 ]
 
@@ -181,6 +182,9 @@ class Driver:
 
 
 _REGISTRY: dict[str, Driver] = {}
+#: The drivers ``aioexpect.drivers`` ships, by identity (a replacement made
+#: with ``replace()`` is the user's own): they lose guessing ties to yours.
+_SHIPPED: list[Driver] = []
 
 
 def register(driver: Driver) -> Driver:
@@ -197,6 +201,15 @@ def register(driver: Driver) -> Driver:
     _REGISTRY.pop(driver.name, None)
     _REGISTRY[driver.name] = driver
     return driver
+
+
+def register_shipped(driver: Driver) -> None:
+    """Register one of the drivers ``aioexpect.drivers`` ships."""
+    _SHIPPED.append(register(driver))
+
+
+def _shipped(driver: Driver) -> bool:
+    return any(driver is shipped for shipped in _SHIPPED)
 
 
 def get(name: str) -> Driver:
@@ -228,15 +241,24 @@ def guess(text: str, *, prompt: str | None = None) -> Driver | None:
     that does not know the prompt the device shows would wait for it in
     vain after every command (and type its init commands into whatever
     shows it), whatever the banner says.  ``None`` when no candidate scores.
+    Between shipped drivers, a tie goes first to the one with more of its
+    patterns found in the prompt itself: the prompt's shape is what the
+    device shows of itself, where one word in a banner (``replaced the
+    Juniper MX480``, ``peering with Arista spines``) is often about another
+    device.  Your own drivers win ties with the shipped ones all the same.
     """
     if prompt is not None and not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str or None, not {type(prompt).__name__}")
     best: Driver | None = None
-    best_score = 0
+    best_score = (0, False, 0)
     for driver in _REGISTRY.values():
         if prompt is not None and not any(p.search(prompt) for p in driver.prompt_patterns):
             continue
         score = driver.guess_score(text)
-        if score and score >= best_score:
-            best, best_score = driver, score
+        if not score:
+            continue
+        shaped = 0 if prompt is None else driver.guess_score(prompt)
+        ranked = (score, not _shipped(driver), shaped)
+        if ranked >= best_score:
+            best, best_score = driver, ranked
     return best

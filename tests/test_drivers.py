@@ -142,6 +142,8 @@ GUESSES = [
     ("Arista Networks EOS shell\r\n\r\nleaf1>", "eos"),
     ("--- JUNOS 21.4R1 Kernel 64-bit\r\n{master:0}\r\nadmin@mx1> ", "junos"),
     ("admin@srx1> ", "junos"),
+    ("root@mx1:RE:0% ", "junos"),  # its FreeBSD shell
+    ("\r\nroot@:RE:0% ", "junos"),  # ... with no host name set
     ("Huawei Versatile Routing Platform Software\r\n<HUAWEI>", "vrp"),
     ("<CE6850-1>", "vrp"),
     ("Linux web1 6.1.0-18-amd64 #1 SMP Debian\r\nLast login: Mon\r\nuser@web1:~$ ", "shell"),
@@ -197,6 +199,69 @@ def test_guess_with_the_prompt_seen_takes_only_drivers_that_know_it() -> None:
     )
     with pytest.raises(TypeError, match="prompt must be a str"):
         drivers.guess(text, prompt=b"leaf1>")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "banner",
+    [
+        "core-r1: replaced the Juniper MX480 in 2021. Authorized access only.",
+        "Migrated from Juniper Junos to IOS XE in 2021",
+        "Peering with Arista spines",
+        "Uplinks to the Huawei NE40E",
+    ],
+)
+def test_a_vendor_word_in_a_banner_does_not_outweigh_a_cisco_prompt(banner: str) -> None:
+    """An IOS router whose banner names another vendor: junos, a candidate
+    for any bare ``name#``, won the tie with ios's prompt shape on
+    ``Juniper`` (and eos on ``Arista``); then IOS's ``% Invalid input`` was
+    no CommandError, and JunOS's init commands were typed into IOS."""
+    text = f"\r\n{banner}\r\n\r\ncore-r1#"
+    found = drivers.guess(text, prompt="core-r1#")
+    assert found is not None and found.name == "ios"
+    # Two of a driver's patterns still outweigh the prompt's shape.
+    text = "Arista Networks EOS\r\n\r\nleaf1>"
+    assert drivers.guess(text, prompt="leaf1>") == drivers.get("eos")
+
+
+def test_the_cisco_login_header_decides_no_tie_between_cisco_drivers() -> None:
+    # NX-OS behind its login dialog: "User Access Verification" counted for
+    # ios only, which with its prompt shape tied NX-OS's banner.
+    text = (
+        "\r\nUser Access Verification\r\nsw1 login: admin\r\nPassword: \r\n\r\n"
+        "Cisco Nexus Operating System (NX-OS) Software\r\n"
+        "TAC support: http://www.cisco.com/tac\r\nsw1# "
+    )
+    assert drivers.guess(text, prompt="sw1# ") == drivers.get("nxos")
+    text = "\r\nUser Access Verification\r\n\r\nUsername: u\r\nPassword: \r\n\r\nr1#"
+    assert drivers.guess(text, prompt="r1#") == drivers.get("ios")
+
+
+@pytest.mark.parametrize("prompt", ["core-r1#", "core-r1>", "admin>", "r1(config)#"])
+def test_junos_does_not_take_a_bare_cisco_prompt_for_its_own(prompt: str) -> None:
+    # JunOS shows the user in its prompts (admin@mx1>), root's alone may
+    # lack a host name (root>, root@>).
+    assert not any(p.search(prompt) for p in drivers.get("junos").prompt_patterns)
+
+
+async def test_auto_on_an_ios_router_whose_banner_names_juniper() -> None:
+    device, seen = recording_device(
+        banner="r1: replaced the Juniper MX480 in 2021. Authorized access only."
+    )
+
+    def junos_init(command: str, match: re.Match[str]) -> str:
+        seen.append(command)
+        return ""
+
+    device.add_command(r"set cli .*", junos_init)
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect_telnet("127.0.0.1", server.port, driver="auto", timeout=10) as s,
+    ):
+        await s.execute("show version")
+        assert s.driver.name == "ios"
+        assert seen == ["terminal length 0", "terminal width 0"]
+        with pytest.raises(CommandError, match="Invalid input"):
+            await s.execute("show ip bgp summry")
 
 
 @pytest.mark.parametrize("first", ["expect_prompt", "execute"])
@@ -306,6 +371,19 @@ async def test_auto_guess_then_init_commands_of_the_guessed_driver() -> None:
         aioexpect.connect_ssh(
             "127.0.0.1", server.port, known_hosts=server.known_hosts, driver="auto", timeout=10
         ) as s,
+    ):
+        await s.execute("show version")
+        assert s.driver.name == "nxos"
+        assert seen == ["terminal length 0", "terminal width 511"]
+
+
+async def test_auto_takes_nxos_behind_the_cisco_login_dialog() -> None:
+    device, seen = recording_device(
+        banner="Cisco Nexus Operating System (NX-OS) Software", login=("u", "pw")
+    )
+    async with (
+        serve_telnet(device) as server,
+        aioexpect.connect(f"telnet://u:pw@127.0.0.1:{server.port}", driver="auto", timeout=10) as s,
     ):
         await s.execute("show version")
         assert s.driver.name == "nxos"

@@ -83,6 +83,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("junos-lf", ("junos",), "ge-0/0/0 up up\n", "\n{linecard:2}\nadmin@ex1> "),
     ("junos-compare", ("junos",), "[edit]\r\n+  x;\r\n", "\r\n[edit]\r\nadmin@mx1# "),
     ("junos-shell", ("generic", "junos"), "uptime\r\n 1:00AM up 1 day\r\n", "root@mx1:RE:0% "),
+    # a router with no host name set (root@>: the user, then nothing)
+    ("junos-unnamed", ("junos",), "ge-0/0/0 up up\r\n", "\r\nroot@> "),
+    ("junos-unnamed-root", ("junos",), "ge-0/0/0 up up\r\n", "\r\nroot> "),
+    ("junos-unnamed-shell", ("generic", "junos"), "uptime\r\n", "root@:RE:0% "),
     # one routing engine, operational mode: the blank line alone
     ("junos-no-context", ("junos",), "ge-0/0/0 up up\r\n", "\r\nadmin@mx1> "),
     ("vrp-user", ("generic", "vrp"), "display version\r\nHuawei VRP\r\n", "<HUAWEI>"),

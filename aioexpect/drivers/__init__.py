@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .._driver import Driver, get, guess, register, registered
+from .._driver import Driver, get, guess, register, register_shipped, registered
 from ._builtin import BUILTIN
 from ._builtin import prompt_pattern as _prompt_pattern
 
@@ -44,5 +44,5 @@ def names() -> list[str]:
 
 
 for _driver in BUILTIN:
-    register(_driver)
+    register_shipped(_driver)
 del _driver

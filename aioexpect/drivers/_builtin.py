@@ -85,8 +85,12 @@ CISCO_PROMPT = rf"{_SOL}{_A}{_HOST}(?:\([\w.\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
 _XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
 IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.\-/: ]{{1,60}}\))?[>#]{_END}"
 #: ``user@router> `` (operational), ``user@router# `` (configuration),
-#: ``root@router:RE:0% `` (the FreeBSD shell).
-_JUNOS_NAME = r"(?:[\w.\-]{1,64}@[A-Za-z0-9]|[A-Za-z])[\w.\-:]{0,63}"
+#: ``root@router:RE:0% `` (the FreeBSD shell); with no host name set,
+#: ``root@> ``, ``root> `` and ``root@:RE:0% ``.  JunOS always shows the
+#: user, so a bare ``router#`` (IOS's shape) is not one of its prompts: it
+#: would make ``junos`` a candidate for every Cisco-like prompt in
+#: ``driver="auto"``, and a banner naming Juniper would then win.
+_JUNOS_NAME = r"(?:[\w.\-]{1,64}@(?:[A-Za-z0-9:][\w.\-:]{0,63})?|root)"
 _JUNOS_BODY = rf"{_JUNOS_NAME}[>#%]"
 JUNOS_PROMPT = rf"{_SOL}{_A}{_JUNOS_BODY}{_END}"
 #: The context line JunOS prints above its prompt: the chassis role
@@ -166,6 +170,9 @@ PAGER = (rf"-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?
 
 # Guessing: banners, and a prompt shape as IOS's weaker evidence.
 _CISCO_SHAPE = rf"{_SOL}{_A}[A-Za-z][\w.\-]{{0,63}}(?:\(config[\w.\-]*\))?[>#]{_END}"
+#: The login dialog's header of every Cisco OS: it counts for each (ios,
+#: iosxr, nxos), so it decides none of their ties.
+_CISCO_LOGIN = r"User Access Verification"
 
 # -- the drivers ---------------------------------------------------------------
 
@@ -213,7 +220,7 @@ IOS = _driver(
         r"Cisco IOS(?: XE)? Software",
         r"\bIOS \(tm\)",
         r"Cisco Internetwork Operating System",
-        r"User Access Verification",
+        _CISCO_LOGIN,
         _CISCO_SHAPE,
     ),
     init_commands=("terminal length 0", "terminal width 0"),
@@ -224,7 +231,12 @@ IOSXR = _driver(
     "iosxr",
     prompt_patterns=(IOSXR_PROMPT,),
     error_patterns=CISCO_ERRORS,
-    guess_patterns=(r"Cisco IOS XR Software", r"\bIOS XR\b", r"(?:^|\r)RP/\d+/\w+/CPU\d+:"),
+    guess_patterns=(
+        r"Cisco IOS XR Software",
+        r"\bIOS XR\b",
+        r"(?:^|\r)RP/\d+/\w+/CPU\d+:",
+        _CISCO_LOGIN,
+    ),
     init_commands=("terminal length 0", "terminal width 512"),
     description="Cisco IOS-XR",
 )
@@ -237,7 +249,8 @@ NXOS = _driver(
         r"Cisco Nexus Operating System",
         r"\bNX-OS\b",
         r"\bNexus \d+",
-    ),  # (not "User Access Verification": every Cisco OS says it)
+        _CISCO_LOGIN,
+    ),
     init_commands=("terminal length 0", "terminal width 511"),
     description="Cisco NX-OS",
 )
@@ -260,7 +273,8 @@ JUNOS = _driver(
         r"\bJunos\b",
         r"\bJuniper\b",
         _JUNOS_ROLE,
-        rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+[>#]{_END}",
+        rf"{_SOL}{_A}(?:[\w.\-]+@[\w.\-]*|root)[>#]{_END}",
+        rf"{_SOL}{_A}[\w.\-]+@[\w.\-]*:RE:\d{{1,2}}%{_END}",  # (the shell's)
     ),
     init_commands=("set cli screen-length 0", "set cli screen-width 0"),
     description="Juniper JunOS",
@@ -282,7 +296,10 @@ VRP = _driver(
     description="Huawei VRP",
 )
 
-#: In registration order.  Ties in guessing go to the later one: a bare
-#: ``name#`` prompt is IOS (only IOS guesses from the prompt's shape alone),
-#: unless a banner or a shell-like prompt says more.
+#: In registration order.  Ties in guessing go to the driver whose patterns
+#: find the prompt itself, then to the later one: a bare ``name#`` prompt is
+#: IOS (only IOS guesses from that shape alone), also after a banner with
+#: one word of another vendor's in it, unless a banner says more (two
+#: patterns of a driver's, ``Arista Networks EOS``) or a shell-like prompt
+#: does.
 BUILTIN = (GENERIC, IOS, IOSXR, NXOS, EOS, JUNOS, VRP, SHELL)

@@ -162,8 +162,8 @@ class VirtualDevice:
       ``Username:`` / ``Password:`` dialog over telnet (three attempts).
     - ``banner``: shown before the login dialog (telnet) or the first prompt.
     - ``login_header``: the first line of the telnet login dialog (IOS's
-      ``User Access Verification``, which ``driver="auto"`` counts for
-      ``ios``; ``""``: none).
+      ``User Access Verification``, which ``driver="auto"`` counts for the
+      Cisco drivers; ``""``: none).
     - ``page_length``: if set, longer output is paged with `` --More-- ``
       (space: next page, Enter: next line, ``q`` or Ctrl-C: stop, Ctrl-D:
       end of file; arrow keys are ignored), until the client runs
