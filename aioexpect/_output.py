@@ -40,13 +40,21 @@ _EOL_REACH = 2048
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-def clean_output(raw: str, command: str | None = None) -> str:
+def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     """``raw`` without the echo of ``command`` (if echoed), rendered.
 
-    With ``command=None`` nothing is taken for an echo.
+    With ``command=None`` nothing is taken for an echo.  ``sent_at``: where
+    ``raw`` reached when the command was sent.  What came before (a message
+    the device printed after its prompt) stays, in front of the output; the
+    echo can only come after it, and is looked for there.
     """
     if command is not None:
-        raw = raw[echo_end(raw, command) :]
+        end = echo_end(raw[sent_at:], command)
+        if end:
+            kept = raw[:sent_at]
+            if not kept.endswith("\n") and render(kept).strip():
+                kept += "\n"  # (its line ends where the echo began, gone with it)
+            raw = kept + raw[sent_at + end :]
     return render(_drop_eol_mark(raw))
 
 

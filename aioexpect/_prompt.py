@@ -316,6 +316,9 @@ async def run_init(session: Session, state: PromptState, deadline: Deadline) -> 
 
 
 async def _run(session: Session, state: PromptState, command: str, deadline: Deadline) -> str:
+    # What came after the last prompt and is no prompt (a device's message,
+    # IOS's %SYS-5-CONFIG_I after "end"): the command's echo comes after it.
+    early = session.buffer if len(session._buffer) else ""
     try:
         await session.sendline(command)  # refused (ValueError...): nothing was sent
     except asyncio.CancelledError:
@@ -323,7 +326,7 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
         raise
     state.sent = (command, session._buffer.consumed, session.bytes_out)
     try:
-        return await _answer(session, state, command, deadline)
+        return await _answer(session, state, command, deadline, early)
     except ExpectTimeout:
         # The device may still answer: the next execute first waits for the
         # prompt that ends this answer (if any of it is buffered).
@@ -343,8 +346,12 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
         raise
 
 
-async def _answer(session: Session, state: PromptState, command: str, deadline: Deadline) -> str:
-    """Read the answer to ``command`` (sent) up to the prompt; clean it."""
+async def _answer(
+    session: Session, state: PromptState, command: str, deadline: Deadline, early: str
+) -> str:
+    """Read the answer to ``command`` (sent) up to the prompt; clean it.
+    ``early``: what was buffered when it was sent, which the answer begins
+    with (unless the end of an earlier answer was dropped from it)."""
     extra = [state.continuation] if state.continuation is not None else []
     last_prompt = state.prompt_text  # what a late redraw repeats (the answer may change it)
     raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
@@ -361,10 +368,11 @@ async def _answer(session: Session, state: PromptState, command: str, deadline: 
         if dropped:  # this answer came after the prompt the early one missed
             last_prompt = state.previous
     note_prompt(state, last_prompt)
-    state.echoes = bool(_output.echo_end(raw, command))
+    sent_at = len(early) if early and raw.startswith(early) else 0
+    state.echoes = bool(_output.echo_end(raw[sent_at:], command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
-    output = _output.clean_output(raw, command)
+    output = _output.clean_output(raw, command, sent_at)
     shown = escape(session.redact(command))
     if not is_prompt:
         await _interrupt(session, deadline)

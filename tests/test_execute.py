@@ -984,6 +984,68 @@ def test_echo_removal(raw: str, command: str, expected: str) -> None:
     assert clean_output(raw, command) == expected
 
 
+MESSAGE = "\r\n*Mar  1 00:01:02.345: %SYS-5-CONFIG_I: Configured from console by console\r\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "sent_at", "expected"),
+    [
+        (
+            MESSAGE + "show clock\r\n10:00\r\n",
+            len(MESSAGE),
+            MESSAGE.replace("\r\n", "\n") + "10:00\n",
+        ),
+        # a message whose line end had not come when the command was sent
+        ("\r\n%LINK-3-UPDOWN: up\r\nshow clock\r\n10:00\r\n", 20, "\n%LINK-3-UPDOWN: up\n10:00\n"),
+        ("\r\n%LINK-3-UPDOWN: upshow clock\r\n10:00\r\n", 20, "\n%LINK-3-UPDOWN: up\n10:00\n"),
+        # before the command: only the echo is looked for after it
+        ("show clock\r\nshow clock\r\n10:00\r\n", 12, "show clock\n10:00\n"),
+        ("\x1b[?2004hshow clock\r\n10:00\r\n", 8, "10:00\n"),  # nothing visible
+        (MESSAGE + "10:00\r\n", len(MESSAGE), MESSAGE.replace("\r\n", "\n") + "10:00\n"),
+    ],
+)
+def test_the_echo_is_looked_for_after_what_came_before_the_command(
+    raw: str, sent_at: int, expected: str
+) -> None:
+    from aioexpect._output import clean_output
+
+    assert clean_output(raw, "show clock", sent_at) == expected
+
+
+async def test_a_message_after_the_prompt_leaves_no_echo_in_the_next_answer() -> None:
+    """IOS prints %SYS-5-CONFIG_I a moment after the prompt that follows
+    ``end``.  The next execute returned that message, then its own echo,
+    then its output: its echo was looked for at the start of the message.
+    Now the message is kept in front of the output (it came after a prompt,
+    as the next command's does), and the echo is gone."""
+    logged = asyncio.Event()
+    lines: list[str] = []
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        pending = b""
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command = line.decode().rstrip("\r")
+                lines.append(command)
+                answer = "10:00\r\n" if command == "show clock" else ""
+                await peer.write(f"{command}\r\n{answer}r1#".encode())
+                if command == "end":
+                    await logged.wait()  # (the session has read the prompt)
+                    await peer.write(MESSAGE.encode())
+
+    async with played(device, driver="ios", timeout=5) as s:
+        await s.execute("end")
+        logged.set()
+        await wait_until(lambda: "CONFIG_I" in s.buffer, "the message came")
+        expected = MESSAGE.replace("\r\n", "\n") + "10:00\n"
+        assert await s.execute("show clock") == expected
+        assert await s.execute("show clock") == "10:00\n"
+        assert lines == ["terminal length 0", "terminal width 0", "end"] + ["show clock"] * 2
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
