@@ -464,6 +464,17 @@ ERRORS = [
     ("junos", "                 ^\nsyntax error, expecting <command>.\n"),
     ("junos", "unknown command.\n"),
     ("vrp", "Error: Unrecognized command found at '^' position.\n"),
+    # VRP's other errors (only the syntax errors were known), NX-OS's in
+    # capitals, IOS's refusals
+    ("vrp", "Error: The interface does not exist.\n"),
+    ("vrp", "Error: You do not have permission to run the command or the command is incomplete.\n"),
+    ("vrp", "Error:Too many parameters found at '^' position.\n"),
+    (
+        "nxos",
+        "ERROR: Ethernet1/1: Config not allowed, as first port in the port-grp is dedicated\n",
+    ),
+    ("nxos", "% Permission denied for the role\n"),
+    ("ios", "% Access denied\n"),
     ("shell", "bash: frobnicate: command not found\n"),
     ("shell", "zsh: command not found: frobnicate\n"),
     ("shell", "sh: 1: frobnicate: not found\n"),
@@ -491,6 +502,23 @@ def test_error_patterns_recognise_real_error_messages(name: str, output: str) ->
 )
 def test_generic_errors_leave_ordinary_output_alone(output: str) -> None:
     assert not any(p.search(output) for p in drivers.get("generic").error_patterns)
+
+
+@pytest.mark.parametrize(
+    ("name", "output"),
+    [
+        ("vrp", "Error: 0\n"),
+        ("vrp", "  Input:  0 packets, 0 bytes, Errors: 0\n"),
+        ("vrp", "Info: The max number of VTY users is 10.\n"),
+        ("nxos", "  0 input error  0 short frame  0 overrun\n"),
+        ("nxos", "2024 Jan  1 10:00:00 n9k %ETHPORT-5-IF_DOWN_ERROR_DISABLED: ERROR: x\n"),
+        ("ios", "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to up\n"),
+        ("generic", "Error: The file does not exist.\n"),  # a Unix program's own
+        ("generic", "ERROR: worker 3 died\n"),
+    ],
+)
+def test_error_patterns_leave_ordinary_output_alone(name: str, output: str) -> None:
+    assert not any(p.search(output) for p in drivers.get(name).error_patterns)
 
 
 async def test_error_pattern_raises_command_error_with_evidence() -> None:

@@ -120,17 +120,25 @@ VRP_USER_VIEW = rf"{_SOL}{_A}<[~*]?{_HOST}>{_END}"
 
 CISCO_ERRORS = (
     r"^[ \t]*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Unavailable|Unable"
-    r"|Not supported|Bad|Error|Failed)\b[^\r\n]*",
+    r"|Not supported|Bad|Error|Failed|Access denied|Permission denied)\b[^\r\n]*",
 )
+#: NX-OS refuses configuration in capitals: ``ERROR: Ethernet1/1: Config not
+#: allowed, ...``.
+NXOS_ERRORS = (*CISCO_ERRORS, r"^ERROR: [^\r\n]*")
 #: JunOS: ``syntax error, expecting <command>.``, ``unknown command.``
 JUNOS_ERRORS = (
     r"^[ \t]*(?:syntax error\b|unknown command\.)[^\r\n]*",
     r"^[ \t]*error: [^\r\n]*",
 )
-VRP_ERRORS = (
+#: VRP's syntax errors; ``generic`` knows these only (a Unix program's
+#: ``Error: ...`` line need not mean its command failed).
+VRP_SYNTAX_ERRORS = (
     r"^[ \t]*Error: ?(?:Unrecognized command|Wrong parameter|Incomplete command|"
     r"Too many parameters|Ambiguous command|Failed)[^\r\n]*",
 )
+#: Every VRP error starts so (``Error: The interface does not exist.``,
+#: ``Error: You do not have permission ...``); a counter (``Error: 0``) does not.
+VRP_ERRORS = (r"^[ \t]*Error: ?[A-Za-z][^\r\n]*",)
 SHELL_ERRORS = (
     r"^[^\r\n]*: command not found\b[^\r\n]*",
     r"^[^\r\n]*\bcommand not found: [^\r\n]*",
@@ -192,7 +200,7 @@ def _driver(name: str, **fields: Any) -> Driver:
 GENERIC = _driver(
     "generic",
     prompt_patterns=(UNIX_PROMPT, VRP_USER_VIEW),
-    error_patterns=CISCO_ERRORS + JUNOS_ERRORS[:1] + VRP_ERRORS,
+    error_patterns=CISCO_ERRORS + JUNOS_ERRORS[:1] + VRP_SYNTAX_ERRORS,
     description="Unix, Cisco, Arista, Juniper and Huawei prompts ending in $ # > %",
 )
 
@@ -244,7 +252,7 @@ IOSXR = _driver(
 NXOS = _driver(
     "nxos",
     prompt_patterns=(CISCO_PROMPT,),
-    error_patterns=CISCO_ERRORS,
+    error_patterns=NXOS_ERRORS,
     guess_patterns=(
         r"Cisco Nexus Operating System",
         r"\bNX-OS\b",
