@@ -334,6 +334,19 @@ def _block(k: int) -> bytes:
     return b"%08d" % k + b"y" * 65527 + b"\n"
 
 
+def _blocks(count: int, status: int) -> Handler:
+    """A server that sends ``count`` blocks as the client takes them, then exits."""
+
+    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        with contextlib.suppress(asyncssh.Error, OSError):
+            for k in range(count):
+                process.stdout.write(_block(k))
+                await process.stdout.drain()
+            process.exit(status)
+
+    return flood
+
+
 def _held(transport: _ssh.SSHTransport, session: aioexpect.Session | None = None) -> int:
     """Bytes received and not delivered to the reader yet: in asyncssh's
     channel (its private ``_recv_buf``: no public call tells), in the
@@ -388,15 +401,8 @@ async def test_the_end_and_exit_status_follow_all_data_a_slow_reader_left_waitin
     behind what asyncssh delivered past the session's pause, comes last."""
     blocks = 96  # 6 MiB: three SSH windows
 
-    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
-        with contextlib.suppress(asyncssh.Error, OSError):
-            for k in range(blocks):
-                process.stdout.write(_block(k))
-                await process.stdout.drain()
-            process.exit(3)
-
     async with (
-        ssh_server(flood) as server,
+        ssh_server(_blocks(blocks, 3)) as server,
         connect(server, term_type=None, encoding=None, max_buffer=1 << 16) as s,
     ):
         received = bytearray()
@@ -451,14 +457,7 @@ async def test_push_delivery_started_behind_a_full_inbox_loses_nothing() -> None
     behind it (a read waited for ever)."""
     blocks = 64  # 4 MiB: more than the inbox and asyncssh's window hold
 
-    async def flood(process: asyncssh.SSHServerProcess[bytes]) -> None:
-        with contextlib.suppress(asyncssh.Error, OSError):
-            for k in range(blocks):
-                process.stdout.write(_block(k))
-                await process.stdout.drain()
-            process.exit(0)
-
-    async with ssh_server(flood) as server:
+    async with ssh_server(_blocks(blocks, 0)) as server:
         transport = await open_raw(server)
         await wait_until(lambda: _held(transport) >= 2 << 20, "asyncssh holds data too")
         async with aioexpect.Session(transport, encoding=None, timeout=10) as s:

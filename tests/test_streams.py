@@ -69,12 +69,17 @@ async def test_half_close_keeps_reading() -> None:
             await t.close()
 
 
+def reset_connection(writer: asyncio.StreamWriter) -> None:
+    """Close with RST, as a peer that vanishes does."""
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 async def test_a_reset_connection_is_connection_lost() -> None:
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readline()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()  # closes with RST
+        reset_connection(writer)
 
     async with serve(reset) as port:
         t = await connect(port)
@@ -98,9 +103,7 @@ async def test_sendeof_after_a_reset_is_connection_lost() -> None:
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"hello\n")
         await writer.drain()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()  # closes with RST
+        reset_connection(writer)
 
     async with serve(reset) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -117,9 +120,7 @@ async def test_a_wait_ended_by_a_reset_quotes_what_was_received() -> None:
         writer.write(b"router1# partial output")
         await writer.drain()
         await reader.readline()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()  # closes with RST
+        reset_connection(writer)
 
     async with serve(reset) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -147,9 +148,7 @@ async def test_a_reset_comes_after_all_the_data_received_before_it() -> None:
         writer.write(data)
         await writer.drain()
         await go.wait()
-        sock = writer.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        writer.transport.abort()  # closes with RST
+        reset_connection(writer)
 
     async with serve(send_then_reset) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
