@@ -334,6 +334,13 @@ def check_session_options(
 def check_logfile(logfile: Any) -> None:
     if not (logfile is None or isinstance(logfile, str | os.PathLike) or hasattr(logfile, "write")):
         raise TypeError(f"logfile must be a path or a file object, not {type(logfile).__name__}")
+    # An aiofiles-style file: its write() only makes a coroutine, which
+    # nothing awaits (the transcript is written as data arrives, between
+    # two awaits): taken, it lost the whole transcript without a word.
+    for name in ("write", "flush"):
+        if inspect.iscoroutinefunction(getattr(logfile, name, None)):
+            method = f"{type(logfile).__name__}.{name}"
+            raise TypeError(f"logfile needs a synchronous {name}(): {method} is a coroutine")
 
 
 def originals(patterns: Any) -> list[Any]:
@@ -456,9 +463,9 @@ class Logfile:
         if self._file is None or not text:
             return
         try:
-            write_log(self._file, text)
+            _synchronous(write_log(self._file, text), "write")
             if self._flush is not None:
-                self._flush()
+                _synchronous(self._flush(), "flush")
         except Exception as exc:
             self._fail("cannot be written", exc)
 
@@ -471,7 +478,7 @@ class Logfile:
             if self._own:
                 file.close()
             elif self._flush is not None:
-                self._flush()
+                _synchronous(self._flush(), "flush")
         except Exception as exc:
             self._file = file
             self._fail("cannot be closed", exc)
@@ -484,6 +491,16 @@ class Logfile:
         if self._own:
             with contextlib.suppress(Exception):  # (the descriptor is closed all the same)
                 file.close()
+
+
+def _synchronous(result: Any, name: str) -> None:
+    """``TypeError`` if a logfile's ``name`` gave an awaitable (one that
+    ``check_logfile`` could not tell, a callable object's, say), closed
+    first: nothing will await it, and what it would write is lost."""
+    if inspect.isawaitable(result):
+        with contextlib.suppress(Exception):  # (a coroutine: never awaited, no warning)
+            getattr(result, "close", lambda: None)()
+        raise TypeError(f"logfile needs a synchronous {name}(), it gave an awaitable")
 
 
 class LogfileAttribute:
@@ -533,19 +550,18 @@ def record_sent(
             log.debug("send %s", MASK)
 
 
-def write_log(logfile: Any, text: str) -> None:
+def write_log(logfile: Any, text: str) -> Any:
     """Append ``text`` to a text or binary logfile: a binary one (or one
     opened with ``errors="surrogateescape"``, as ``open_private`` does) gets
     the bytes a bytes session received (decoded as UTF-8 with
     ``surrogateescape``) as they came, a text one gets U+FFFD for those that
-    are not UTF-8."""
+    are not UTF-8.  Gives what its ``write`` gives."""
     try:
         if _LONE.search(text) and getattr(logfile, "errors", None) != "surrogateescape":
-            logfile.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
-        else:
-            logfile.write(text)
+            return logfile.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+        return logfile.write(text)
     except TypeError:
-        logfile.write(text.encode("utf-8", "surrogateescape"))
+        return logfile.write(text.encode("utf-8", "surrogateescape"))
 
 
 _LONE = re.compile("[\udc80-\udcff]")

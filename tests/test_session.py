@@ -1008,6 +1008,75 @@ async def test_a_logfile_with_write_alone_gets_the_whole_transcript(caplog):
     assert "transcript stops" not in caplog.text
 
 
+class AsyncFile:
+    """An aiofiles-style file: its write() and flush() are coroutines."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+
+    async def write(self, text: str) -> None:
+        self.written.append(text)
+
+    async def flush(self) -> None:
+        pass
+
+
+async def test_a_logfile_whose_write_is_a_coroutine_is_refused(tmp_path):
+    # Taken, its write() only made coroutines that nothing awaited: the
+    # whole transcript was lost without a word.
+    class AsyncFlush(io.StringIO):
+        async def flush(self) -> None:  # type: ignore[override]
+            pass
+
+    for logfile, method in ((AsyncFile(), "write"), (AsyncFlush(), "flush")):
+        a, b = memory_pair()
+        with pytest.raises(TypeError, match=rf"logfile needs a synchronous {method}\(\)"):
+            Session(a, logfile=logfile)
+        a.abort()
+        b.abort()
+        with pytest.raises(TypeError, match=rf"logfile needs a synchronous {method}\(\)"):
+            await aioexpect.spawn("cat", logfile=logfile)
+    path = tmp_path / "t.log"
+    async with opened(logfile=path) as (s, peer):
+        with pytest.raises(TypeError, match=r"logfile needs a synchronous write\(\)"):
+            s.logfile = AsyncFile()
+        assert s.logfile == path  # (unchanged)
+        await peer.write(b"kept\n")
+        await s.expect_exact("kept\n")
+    assert path.read_text() == "kept\n"
+
+
+async def test_a_logfile_that_gives_an_awaitable_stops_the_transcript_with_one_warning(caplog):
+    # A write() that is no coroutine function but gives one (a callable
+    # object's): the check cannot tell; what it gives is closed (no
+    # "never awaited" warning) and the transcript stops, as for a write
+    # that fails.
+    class Writer:
+        def __init__(self) -> None:
+            self.file = AsyncFile()
+
+        def __call__(self, text: str) -> Any:
+            return self.file.write(text)
+
+    class Logfile:
+        def __init__(self) -> None:
+            self.write = Writer()
+
+    log = Logfile()
+    async with opened(logfile=log) as (s, peer):
+        for piece in (b"one\n", b"two\n"):
+            await peer.write(piece)
+            await s.expect_exact(piece.decode())
+    gc.collect()
+    assert log.write.file.written == []
+    warnings = [r.getMessage() for r in caplog.records if "transcript stops" in r.getMessage()]
+    assert len(warnings) == 1, warnings
+    assert (
+        "cannot be written (logfile needs a synchronous write(), it gave an awaitable)"
+        in (warnings[0])
+    )
+
+
 async def test_a_bytes_sessions_transcript_keeps_every_byte(tmp_path, caplog):
     # It was decoded as UTF-8 with replacement: binary data came out as U+FFFD.
     caplog.set_level(logging.DEBUG, logger="aioexpect")
