@@ -89,8 +89,11 @@ class Redactor:
         else:
             texts = [secret]
         # Also as re.escape writes it: a pattern built from the secret
-        # (``re.escape(password)``) shows it so in messages and ``repr``.
+        # (``re.escape(password)``) shows it so in messages and ``repr``;
+        # and as a terminal echoes its control characters (``ECHOCTL``:
+        # ``^A`` for ``\x01``), which a pty does by default.
         forms = [form for text in texts for form in (text, re.escape(text))]
+        forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
         raws = [raw for form in forms for raw in self._encoded(form)]
         self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
         self._bytes = sorted(dict.fromkeys(self._bytes + raws), key=len, reverse=True)
@@ -219,6 +222,10 @@ class Redactor:
                 at = text.find(first, at + 1)
         return best
 
+
+#: A control character as a terminal's echo shows it (``ECHOCTL``): ``^``
+#: and the letter, ``^?`` for DEL; a tab as it is, a line end as one.
+_ECHOCTL = {i: f"^{chr(i + 0x40)}" for i in range(32) if chr(i) not in "\t\n\r"} | {0x7F: "^?"}
 
 #: How far back ``Redactor.tail`` looks, at most, for its characters.
 _TAIL_REACH = 1 << 16

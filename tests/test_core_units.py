@@ -352,6 +352,20 @@ def test_tail_is_the_end_of_the_masked_text_with_no_part_of_a_secret():
             assert r.tail(data.encode(), size) == r.redact(data.encode())[-size:]
 
 
+def test_a_secret_with_control_characters_is_masked_as_the_terminal_echoes_it():
+    # A pty echoes control characters as ^X (ECHOCTL): 'ab^AcdSECRETxyz'
+    # was not recognised in the transcript.
+    r = Redactor()
+    r.add("ab\x01cdSECRET\x1bxyz\x7f")
+    r.add(b"pw\x03!")
+    for shown in ("ab^AcdSECRET^[xyz^?", "ab\x01cdSECRET\x1bxyz\x7f", "pw^C!", "pw\x03!"):
+        assert r.redact(f"<{shown}>") == f"<{MASK}>", shown
+        assert r.redact(f"<{shown}>".encode()) == f"<{MASK}>".encode(), shown
+    r = Redactor()
+    r.add("tab\there")  # (a tab is echoed as it is)
+    assert r.redact("tab^Ihere") == "tab^Ihere"
+
+
 def test_escape_shows_control_characters():
     assert escape("a\r\n\x1b[0m\x00") == "a\\r\\n\\x1b[0m\\x00"
     assert escape(b"\xff") == "\\xff"

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import io
+import logging
 import os
 import re
 import shutil
@@ -633,3 +635,17 @@ def test_spawns_at_once_on_a_loop_take_turns_and_let_the_loop_go(loop_name: str)
     del runner
     gc.collect()
     assert loop() is None, "a spawn kept its closed loop alive"
+
+
+async def test_a_secret_with_a_control_character_is_masked_in_its_echo(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A pty echoes a control character as ``^A`` (ECHOCTL): the logfile
+    showed ``ab^AcdSECRETxyz``."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    log = io.StringIO()
+    async with aioexpect.spawn("cat", logfile=log, timeout=10) as s:
+        await s.send_secret("ab\x01cdSECRETxyz")
+        await s.expect("xyz\r\n.*xyz\r\n")  # the echo, then what cat writes
+    assert log.getvalue() == "********\r\n********\r\n"
+    assert "SECRET" not in caplog.text and "recv ********\\r\\n" in caplog.text
