@@ -12,8 +12,10 @@ import codecs
 import contextlib
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from ._echo import Echo
 
 __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 
@@ -55,7 +57,7 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_bytes", "_encoding", "_secrets", "armed")
+    __slots__ = ("_bytes", "_encoding", "_probes", "_secrets", "armed")
 
     def __init__(self, encoding: str | None = None) -> None:
         self._secrets: list[str] = []
@@ -65,6 +67,9 @@ class Redactor:
         #: The text session's encoding: a bytes secret is found in its text
         #: as that decodes it.
         self._encoding = encoding
+        #: Parts of the secrets (str, bytes) that a line editor's echo of one
+        #: shows as they are (``_probes``).
+        self._probes: dict[type, list[Any]] = {str: [], bytes: []}
         #: Whether it holds a secret (``bool(redactor)``, as a plain attribute:
         #: the session reads it for every chunk it receives).
         self.armed = False
@@ -97,6 +102,7 @@ class Redactor:
         raws = [raw for form in forms for raw in self._encoded(form)]
         self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
         self._bytes = sorted(dict.fromkeys(self._bytes + raws), key=len, reverse=True)
+        self._probes = {str: _probes(self._secrets), bytes: _probes(self._bytes)}
         self.armed = bool(self._secrets)
 
     def add_all(self, secrets: Any) -> None:
@@ -145,16 +151,21 @@ class Redactor:
     def stretches(self, text: Any) -> list[tuple[int, int]]:
         """Where secrets stand in ``text``: ``(start, end)`` of each stretch
         they cover, in order; overlapping or touching ones are one stretch
-        (one mask)."""
-        spans: list[tuple[int, int]] = []
-        for needle in self._needles(text):
-            at = text.find(needle)
-            while at >= 0:
-                end = _run_end(text, needle, at)
-                spans.append((at, end))
-                # (the next one that starts before the run's last one ends
-                # inside the run: it adds nothing)
-                at = text.find(needle, max(at + 1, end - len(needle) + 1))
+        (one mask).  Also where a line editor's echo shows one, wrapped at
+        the terminal's margin or redrawn (``Echo``)."""
+        return self._stretches(text, self._echo(text))
+
+    def _echo(self, text: Any, open_end: bool = False) -> Echo | None:
+        """``text`` as a terminal shows it (``Echo``), where it may hold a
+        secret that only shows so: where it holds a part of one as it is
+        (``_probes``).  (The echo costs far more than looking for them.)"""
+        probes = self._probes[type(text)]
+        return Echo.of(text, open_end) if any(p in text for p in probes) else None
+
+    def _stretches(self, text: Any, echo: Echo | None) -> list[tuple[int, int]]:
+        spans = [span for needle in self._needles(text) for span in _runs(text, needle)]
+        if echo is not None:
+            spans += self._echoed(echo)
         spans.sort()
         merged: list[tuple[int, int]] = []
         for start, end in spans:
@@ -164,13 +175,27 @@ class Redactor:
                 merged.append((start, end))
         return merged
 
+    def _echoed(self, echo: Echo) -> list[tuple[int, int]]:
+        """Where secrets stand in ``echo.text`` as its view shows them, each
+        one apart: what was drawn between two that touch (a line end) is
+        not part of them, and shows between their masks."""
+        spans: list[tuple[int, int]] = []
+        for needle in self._needles(echo.view):
+            size, period = len(needle), _period(needle)
+            for at, end in _runs(echo.view, needle):
+                start, stop = echo.span(at, end)
+                if stop - start != end - at:  # (else in the text as it is: found there)
+                    spans += [echo.span(i, i + size) for i in range(at, end - size + 1, period)]
+                spans += echo.copied(at, end)  # (a row drawn again: a part of it again)
+        return spans
+
     def tail(self, text: Any, n: int) -> Any:
         """The last ``n`` characters of ``redact(text)``, masked from a
         window at the end of ``text`` (which may be long).  A secret that
         the window's start cuts through lies within the window's first
-        ``len(secret) - 1`` characters: what is shown starts past them (and
-        past any mask there), and the window grows until that is ``n``
-        characters or it holds all of ``text``."""
+        ``len(secret) - 1`` characters (as its echo shows them): what is
+        shown starts past them (and past any mask there), and the window
+        grows until that is ``n`` characters or it holds all of ``text``."""
         needles = self._needles(text)
         if not needles:
             return text[-n:]
@@ -179,8 +204,12 @@ class Redactor:
         while True:
             start = max(0, len(text) - width)
             window = text[start:]
-            skip = longest if start else 0
-            stretches = self.stretches(window)
+            echo = self._echo(window)
+            # (in the echo of the window: a wrapped secret is longer in it,
+            # and the start of a sequence cut off leaves a few characters)
+            skip = longest if echo is None else echo.reach(longest + 16)
+            skip = skip if start else 0
+            stretches = self._stretches(window, echo)
             crossed = False  # a stretch of secrets ends past ``skip``
             for begin, end in stretches:
                 if begin < skip < end:
@@ -196,8 +225,8 @@ class Redactor:
                     shown = mask + shown
                 # A secret's start, the rest still to come (an echo cut by a
                 # time-out): masked too, from three characters on.
-                partial = self.prefix_at_end(shown)
-                if partial >= 3:
+                partial = self._prefix_at_end(shown, 3)
+                if partial:
                     shown = shown[:-partial] + mask
                 return shown[-n:]
             width *= 2
@@ -208,7 +237,25 @@ class Redactor:
 
     def prefix_at_end(self, text: Any) -> int:
         """Length of the longest tail of ``text`` (str or bytes) that starts
-        some secret."""
+        some secret, also as a line editor's echo (``Echo``) shows it:
+        ``abc\\r`` or ``ab\\x1b[`` starts ``abcdef``."""
+        return self._prefix_at_end(text)
+
+    def _prefix_at_end(self, text: Any, least: int = 1) -> int:
+        """``prefix_at_end``, 0 where the tail has fewer than ``least``
+        characters (as its echo shows them).  The echo is that of the end
+        alone: twice the longest secret and some, room for what is drawn
+        in one at a wrap or two."""
+        best = self._prefix(text)
+        best = best if best >= least else 0
+        start = max(0, len(text) - 2 * len(self._needles(text)[0]) - 64) if self else len(text)
+        echo = Echo.of(text[start:], open_end=True)
+        if echo is not None and (shown := self._prefix(echo.view)) >= least:
+            at = echo.span(len(echo.view) - shown, len(echo.view))[0]
+            best = max(best, len(echo.text) - at)
+        return best
+
+    def _prefix(self, text: Any) -> int:
         best = 0
         for secret in self._needles(text):
             # Where the secret's first character stands among the last
@@ -227,6 +274,9 @@ class Redactor:
 #: and the letter, ``^?`` for DEL; a tab as it is, a line end as one.
 _ECHOCTL = {i: f"^{chr(i + 0x40)}" for i in range(32) if chr(i) not in "\t\n\r"} | {0x7F: "^?"}
 
+#: How much a ``RedactingStream`` holds back at most of a line that holds
+#: a secret and has not ended (``_line_held``).
+_LINE_REACH = 1 << 11
 #: How far back ``Redactor.tail`` looks, at most, for its characters.
 _TAIL_REACH = 1 << 16
 #: How much a ``RedactingStream`` holds back at most beyond a secret's
@@ -246,6 +296,33 @@ def _period(needle: Any) -> int:
     return len(needle)
 
 
+def _probes(needles: list[Any]) -> list[Any]:
+    """Parts of ``needles``, one of which the echo of each shows as it is,
+    also wrapped (on a terminal of at least 40 columns): its first and last
+    few characters (of which one wrap leaves one whole), and, in one of 40
+    characters or more, each twenty (one stands whole in a row between two
+    wraps)."""
+    probes = []
+    for needle in needles:
+        size = len(needle)
+        if size > 1:
+            head = min(4, size // 2)
+            probes += [needle[:head], needle[-head:]]
+            probes += [needle[at : at + 20] for at in range(0, size - 19 if size >= 40 else 0, 20)]
+    return list(dict.fromkeys(probes))
+
+
+def _runs(text: Any, needle: Any) -> Iterator[tuple[int, int]]:
+    """Where each run of ``needle`` stands in ``text`` (``_run_end``)."""
+    at = text.find(needle)
+    while at >= 0:
+        end = _run_end(text, needle, at)
+        yield at, end
+        # (the next one that starts before the run's last one ends inside
+        # the run: it adds nothing)
+        at = text.find(needle, max(at + 1, end - len(needle) + 1))
+
+
 def _run_end(text: Any, needle: Any, at: int) -> int:
     """The end of the run of ``needle`` found at ``at``, each one a period
     after the one before (``xxxx`` in a long run of ``x``; ``hunter2``
@@ -263,6 +340,18 @@ def _run_end(text: Any, needle: Any, at: int) -> int:
         growing = growing and fits
         stride = stride * 2 if growing else stride // 2
     return end
+
+
+def _line_held(text: str, stretches: list[tuple[int, int]]) -> int:
+    """Where a stream holds back the line it ends with, from its first
+    secret on, until its line end: readline draws the last row of a line
+    that ends at the terminal's margin again, after it, a part of a secret
+    there again (``Echo.copied``).  Not past ``_LINE_REACH``."""
+    line = text.rfind("\n") + 1
+    for start, end in stretches:
+        if end > line:
+            return start if len(text) - start <= _LINE_REACH else len(text)
+    return len(text)
 
 
 def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
@@ -344,8 +433,11 @@ class RedactingStream:
         # shorter one, ``cisco`` and ``cisco123``; one that overlaps another,
         # ``abc`` and ``cdef``: masked now, the next chunk's rest would show),
         # so that every split gives what the text in one chunk gives.
-        stretches = self._stretches(text)
-        cut = len(text) - self._redactor.prefix_at_end(text)
+        echo = self._echo(text, open_end=True)
+        stretches = self._stretches(text, echo)
+        cut = held = len(text) - self._redactor._prefix_at_end(text)
+        if not self._sent:
+            cut = held = min(held, _line_held(text, stretches))
         for start, end in stretches:
             if start < cut <= end:
                 cut = start
@@ -353,19 +445,26 @@ class RedactingStream:
             self._covered = 0
         if len(text) - cut > _HOLD_REACH:
             # A long stretch of secrets (one typed over and over) goes out
-            # masked up to a secret's length from the end; what is held
-            # starts with the rest of the stretch there, masked with it later.
-            cut = max(cut, len(text) - len(self._redactor._needles(text)[0]))
+            # masked up to a secret's length from the end (or the start of
+            # one that may go on there: wrapped, its echo is longer); what is
+            # held starts with the rest of the stretch, masked with it later.
+            cut = max(cut, min(held, len(text) - len(self._redactor._needles(text)[0])))
             for start, end in stretches:
                 if start < cut < end:
                     self._covered = end - cut
         self._held = text[cut:]
         return _masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut])
 
-    def _stretches(self, text: Any) -> list[tuple[int, int]]:
+    def _echo(self, text: Any, open_end: bool = False) -> Echo | None:
+        """What is received as a terminal shows it; what is sent as it is
+        (no line editor draws it: a ``\\r`` after a secret is no wrap to
+        wait for)."""
+        return None if self._sent else self._redactor._echo(text, open_end)
+
+    def _stretches(self, text: Any, echo: Echo | None) -> list[tuple[int, int]]:
         """``Redactor.stretches``, with the start of a stretch that was cut
         (``_covered``) one of them."""
-        stretches = self._redactor.stretches(text)
+        stretches = self._redactor._stretches(text, echo)
         if not self._covered:
             return stretches
         end = self._covered
@@ -382,6 +481,6 @@ class RedactingStream:
         if self._decoder is not None:  # (the end: a character cut short)
             held += self._decoder.decode(b"", final=True)
         text = held if before is None else held + before
-        stretches, self._covered = self._stretches(text), 0
+        stretches, self._covered = self._stretches(text, self._echo(text)), 0
         kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
         return _masked(held, kept) if kept else held

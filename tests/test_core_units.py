@@ -352,6 +352,85 @@ def test_tail_is_the_end_of_the_masked_text_with_no_part_of_a_secret():
             assert r.tail(data.encode(), size) == r.redact(data.encode())[-size:]
 
 
+#: A 100-character token, and echoes of ``export API_TOKEN=<token>`` typed
+#: at a prompt of two characters on a terminal of 80 columns (as bash 5.2
+#: and zsh 5.9 wrote them).  readline wraps the line at the margin with the
+#: next character, \r and that character again; zsh with " \r", ESC[K,
+#: then the same.
+TOKEN = "".join(random.Random(23).choices("abcdefghijkLMNOPQRSTUV0123456789", k=141))
+READLINE_WRAP = (
+    "$ export API_TOKEN=" + TOKEN[:62] + "\r" + TOKEN[61:100] + "\r\n\x1b[?2004l\r\x1b[?2004h$ "
+)
+ZSH_WRAP = (
+    "% export API_TOKEN="
+    + TOKEN[:61]
+    + " \r\x1b[K"
+    + TOKEN[61]
+    + "\r"
+    + TOKEN[61:100]
+    + "\x1b[?2004l\r\r\n% "
+)
+#: 141 characters end the line at the margin of its second row: readline
+#: goes up a row and draws that row again (the last 80 of the token).
+READLINE_AT_MARGIN = (
+    "$ export API_TOKEN="
+    + TOKEN[:62]
+    + "\r"
+    + TOKEN[61:141]
+    + " \r\x1b[A"
+    + TOKEN[61:140]
+    + "\x1b[K"
+    + TOKEN[140]
+    + "\r\n\x1b[?2004l\r\x1b[?2004h$ "
+)
+
+
+def _pieces_shown(text: str, secret: str) -> list[str]:
+    return [secret[i : i + 8] for i in range(len(secret) - 7) if secret[i : i + 8] in text]
+
+
+@pytest.mark.parametrize(
+    ("echo", "length", "masked"),
+    [
+        (READLINE_WRAP, 100, "$ export API_TOKEN=********\r\n\x1b[?2004l\r\x1b[?2004h$ "),
+        (ZSH_WRAP, 100, "% export API_TOKEN=********\x1b[?2004l\r\r\n% "),
+        (READLINE_AT_MARGIN, 141, "$ export API_TOKEN=********\r\n\x1b[?2004l\r\x1b[?2004h$ "),
+        # other editors and terminals: a line end, cursor moves, padding
+        ("a " + TOKEN[:40] + "\r\n" + TOKEN[40:100] + " b", 100, "a ******** b"),
+        (
+            "a " + TOKEN[:9] + "\x1b[C\x1b[1D" + TOKEN[9:70] + "\x00\x00" + TOKEN[70:100],
+            100,
+            "a ********",
+        ),
+    ],
+    ids=["readline", "zsh", "readline-at-margin", "crlf", "cursor-moves"],
+)
+def test_a_secret_a_line_editor_wrapped_is_masked_whatever_the_split(echo, length, masked):
+    # The echo of a secret longer than the terminal is wide came with the
+    # editor's wrap inside it: four of its five twenty-character pieces
+    # showed in the transcript, the one it was cut in was not recognised.
+    r = Redactor()
+    r.add(TOKEN[:length])
+    assert r.redact(echo) == masked
+    assert r.redact(echo.encode()) == masked.encode()
+    assert _pieces_shown(r.tail(echo, 60), TOKEN) == []
+    cuts = [(f"cut={i}", [echo[:i], echo[i:]]) for i in range(1, len(echo))]
+    for label, chunks in [*cuts, *splits(echo)]:
+        stream = RedactingStream(r)
+        out = "".join(stream.feed(c) for c in chunks) + stream.flush()
+        assert out == masked, label
+
+
+def test_redrawing_inside_a_secret_is_masked_not_between_two():
+    # What is drawn between two secrets that touch in the echo (a line
+    # end) stays; so does text that only looks like a secret across it.
+    r = Redactor()
+    r.add("hunter2")
+    assert r.redact("hunter2\r\nhunter2\r\n") == f"{MASK}\r\n{MASK}\r\n"
+    assert r.redact("hunt\r\nerr2 hunter\x1b[0m") == "hunt\r\nerr2 hunter\x1b[0m"
+    assert r.redact("\x1b[1mhunt\x1b[0mer2\r\n") == f"\x1b[1m{MASK}\r\n"
+
+
 def test_a_secret_with_control_characters_is_masked_as_the_terminal_echoes_it():
     # A pty echoes control characters as ^X (ECHOCTL): 'ab^AcdSECRETxyz'
     # was not recognised in the transcript.

@@ -11,9 +11,11 @@ import gc
 import io
 import logging
 import os
+import random
 import re
 import shutil
 import signal
+import string
 import sys
 from pathlib import Path
 
@@ -635,6 +637,44 @@ def test_spawns_at_once_on_a_loop_take_turns_and_let_the_loop_go(loop_name: str)
     del runner
     gc.collect()
     assert loop() is None, "a spawn kept its closed loop alive"
+
+
+@pytest.mark.parametrize(
+    ("argv", "ps1"),
+    [(["bash", *BASH_ARGS], "$ "), (["zsh", "-f"], "%% ")],
+    ids=["bash", "zsh"],
+)
+@pytest.mark.parametrize("length", [100, 141])
+async def test_a_secret_the_shell_wraps_at_the_margin_stays_out_of_the_transcript(
+    argv: list[str], ps1: str, length: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The echo of a line longer than the terminal is wide comes with the
+    line editor's wrap in it (readline: the next character, ``\\r``, that
+    character again; zsh: ``" \\r"``, ``ESC[K``, the same): the logfile and
+    the ``DEBUG`` records showed all of a secret but where it was cut.
+    141 characters end the line at the margin of its second row, which
+    readline draws again, the last 80 characters of the token with it."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    rng = random.Random(length)
+    sent, added = ("".join(rng.choices(string.ascii_letters, k=length)) for _ in range(2))
+    log = io.StringIO()
+    env = {"PS1": ps1, "TERM": "xterm", "PATH": os.environ["PATH"]}
+    prompt = re.escape(ps1.replace("%%", "%"))
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, dimensions=(24, 80), logfile=log, timeout=10
+    ) as s:
+        await s.expect(prompt)
+        await s.send_secret(f"export API_TOKEN={sent}")
+        await s.expect(prompt)
+        s.add_secret(added)
+        await s.sendline(f"export API_OTHER={added}")
+        await s.expect(prompt)
+    for text in (log.getvalue(), caplog.text):
+        assert "API_OTHER=********" in text
+        shown = [t[i : i + 10] for t in (sent, added) for i in range(length - 9)]
+        assert [piece for piece in shown if piece in text] == []
 
 
 async def test_a_secret_with_a_control_character_is_masked_in_its_echo(
