@@ -3,7 +3,11 @@ telnetd (serving /bin/login) on 127.0.0.1; see conftest.py for the servers."""
 
 from __future__ import annotations
 
+import io
+import logging
+import random
 import re
+import string
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +146,24 @@ async def test_ssh_url(sshd: Server, it_user: Account) -> None:
     async with aioexpect.connect(url, known_hosts=str(sshd.known_hosts), timeout=20) as s:
         assert it_user.password not in repr(s)
         await settle(s)
+
+
+@pytest.mark.parametrize("length", [100, 132])
+async def test_ssh_a_secret_the_shell_wraps_stays_out_of_the_transcript(
+    sshd: Server, it_user: Account, caplog: pytest.LogCaptureFixture, length: int
+) -> None:
+    """bash's readline on the far end wraps the echo of a line wider than
+    the terminal (132: the line ends at the margin of its second row, which
+    it draws again): the logfile and the DEBUG records showed most of it."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    token = "".join(random.Random(length).choices(string.ascii_letters, k=length))
+    log = io.StringIO()
+    async with ssh(sshd, it_user, dimensions=(24, 80), logfile=log) as s:
+        await settle(s)
+        await s.send_secret(f"export API_TOKEN={token}")
+        await s.expect(f"\n{_PROMPT_RE}$", timeout=10)
+    for text in (log.getvalue(), caplog.text):
+        assert [token[i : i + 10] for i in range(length - 9) if token[i : i + 10] in text] == []
 
 
 # -- inetutils telnetd + /bin/login ----------------------------------------------------------
