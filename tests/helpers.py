@@ -172,7 +172,7 @@ def gone(pid: int) -> bool:
     """No such process, or only a zombie (an init that never reaps orphans)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # (ESRCH: reaped as it was read)
         return True
     return stat[stat.rfind(")") + 2] in "ZX"
 
