@@ -7,7 +7,8 @@ import asyncio
 import signal
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -179,23 +180,34 @@ async def test_from_streams_over_the_pipes_of_a_child_that_exited() -> None:
         assert await s.read_all() == ""
 
 
-async def test_close_closes_the_pipe_the_session_read_from() -> None:
-    # close() closed the writer only: a subprocess's stdout pipe stayed open,
-    # paused once full, so a child still writing to it never ended.
+Piped = tuple[asyncio.subprocess.Process, asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@asynccontextmanager
+async def writing_child(command: str) -> AsyncIterator[Piped]:
+    """``sh -c command`` with pipes for its stdin and stdout; afterwards
+    killed if it is still there, and its stdout read to its end (wait()
+    waits for every pipe to close)."""
     pipe = asyncio.subprocess.PIPE
-    command = "read line; echo ready; exec yes"
     child = await asyncio.create_subprocess_exec("sh", "-c", command, stdin=pipe, stdout=pipe)
     assert child.stdin is not None and child.stdout is not None
     try:
-        s = aioexpect.Session.from_streams(child.stdout, child.stdin, timeout=10, max_buffer=4096)
+        yield child, child.stdout, child.stdin
+    finally:
+        if not gone(child.pid):
+            child.kill()
+        await child.stdout.read()
+
+
+async def test_close_closes_the_pipe_the_session_read_from() -> None:
+    # close() closed the writer only: a subprocess's stdout pipe stayed open,
+    # paused once full, so a child still writing to it never ended.
+    async with writing_child("read line; echo ready; exec yes") as (child, stdout, stdin):
+        s = aioexpect.Session.from_streams(stdout, stdin, timeout=10, max_buffer=4096)
         await s.sendline("go")
         await s.expect_exact("ready\n")
         await s.close()
         await wait_until(lambda: gone(child.pid), "the child's write to its stdout failed")
-    finally:
-        if not gone(child.pid):
-            child.kill()
-        await child.stdout.read()  # (to its end: wait() waits for every pipe to close)
     # (SIGPIPE, or 'yes: write error' where the loop let the child ignore it)
     assert await child.wait() in (-signal.SIGPIPE, 1)
 
@@ -222,19 +234,11 @@ async def test_close_lets_a_child_finish_what_it_was_sent(tmp_path: Path) -> Non
 
 async def test_abort_closes_the_pipe_read_from_too() -> None:
     # (what a session dropped unclosed calls: the child must end as well)
-    pipe = asyncio.subprocess.PIPE
-    command = "echo ready; exec yes"
-    child = await asyncio.create_subprocess_exec("sh", "-c", command, stdin=pipe, stdout=pipe)
-    assert child.stdin is not None and child.stdout is not None
-    try:
-        t = streams_transport(child.stdout, child.stdin)
+    async with writing_child("echo ready; exec yes") as (child, stdout, stdin):
+        t = streams_transport(stdout, stdin)
         assert await t.read(6) == b"ready\n"
         t.abort()
         await wait_until(lambda: gone(child.pid), "the child's write to its stdout failed")
-    finally:
-        if not gone(child.pid):
-            child.kill()
-        await child.stdout.read()  # (to its end: wait() waits for every pipe to close)
     assert await child.wait() in (-signal.SIGPIPE, 1)
 
 
