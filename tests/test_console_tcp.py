@@ -31,6 +31,14 @@ CTRL_C = {"byte": b"\x03", "telnet": b"\xff\xf4\xff\xfd\x06"}
 ANSWER = {"byte": b"", "telnet": b"\xff\xfb\x06"}
 
 
+async def sleeping(c: Client, started: asyncio.Event, then: bytes = b"") -> None:
+    """Until the client's statement that sleeps for an hour runs (``then``
+    sent right behind it, typed ahead)."""
+    c.writer.write(b"started.set(); await asyncio.sleep(3600)\n" + then)
+    async with asyncio.timeout(LIMIT):
+        await started.wait()
+
+
 @pytest.mark.parametrize("how", list(CTRL_C))
 async def test_ctrl_c_interrupts_the_running_statement(how: str) -> None:
     # The 0x03 waited unread until the statement ended, then broke the next
@@ -38,9 +46,7 @@ async def test_ctrl_c_interrupts_the_running_statement(how: str) -> None:
     started = asyncio.Event()
     async with console(locals={"started": started}) as server, connected(server) as c:
         await c.prompt()
-        c.writer.write(b"started.set(); await asyncio.sleep(3600)\n")
-        async with asyncio.timeout(LIMIT):
-            await started.wait()
+        await sleeping(c, started)
         c.writer.write(CTRL_C[how])
         assert await c.prompt() == ANSWER[how] + b"\nKeyboardInterrupt\n"
         assert await c.run("print('after')") == "after\n"
@@ -62,9 +68,7 @@ async def test_lines_sent_ahead_of_a_ctrl_c_run_after_it() -> None:
     started = asyncio.Event()
     async with console(locals={"started": started}) as server, connected(server) as c:
         await c.prompt()
-        c.writer.write(b"started.set(); await asyncio.sleep(3600)\nprint('ahead')\n")
-        async with asyncio.timeout(LIMIT):
-            await started.wait()
+        await sleeping(c, started, then=b"print('ahead')\n")
         c.writer.write(b"\x03")
         assert await c.prompt() == b"\nKeyboardInterrupt\n"
         assert await c.prompt() == b"ahead\n"
