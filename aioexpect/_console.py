@@ -354,14 +354,27 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             output = _AttachedOutput(target, self.writer)
             try:
                 with self._watching(None), following:
-                    await bridge(
+                    after = await bridge(
                         target, self._read_input, output.write, escape_character, keep=True
                     )
             finally:
                 await output.close()
         ended = "ended" if target.info()["state"] in ("eof", "closed") else "detached"
         self.write(f"\nsession #{target.id} {ended}\n")
+        self._typed_after(after, name)
         await self.flush()
+
+    def _typed_after(self, after: bytes, name: str) -> None:
+        """What came after the escape in its read is the console's input:
+        given back to a client that sends lines (``nc`` sends ``^]sessions()``
+        and its line end at once); typed key by key through a line editor or
+        the local terminal, it has had no echo, and is dropped with a word
+        rather than run unseen.  A line end alone was what sent the escape."""
+        if not after.strip(b"\r\n"):
+            return
+        give_back = getattr(self.reader, "give_back", None)
+        if give_back is None or not give_back(after):
+            self.write(f"({len(after)} bytes typed after {name} dropped)\n")
 
     async def _read_input(self) -> bytes:
         data = await self.reader.read(4096)

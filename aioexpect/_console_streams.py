@@ -129,6 +129,14 @@ class _ReadAhead:
             self.room.set()
         return item
 
+    def put_back(self, data: bytes) -> None:
+        """``data`` first, before what waits."""
+        self._ahead += len(data)
+        if self._ahead >= READ_AHEAD:
+            self.room.clear()
+        self._items.appendleft(data)
+        self._ready.set()
+
     def drop(self) -> None:
         """Drop what waits, but the end if it came."""
         ended = bool(self._items) and self._items[-1] == b""
@@ -189,6 +197,13 @@ class _ReadAheadInput:
             return
         self._queue.drop()
         self._clear_line()
+
+    def give_back(self, data: bytes) -> bool:
+        """Read ``data`` again first, if the client sends lines as they are
+        (no line editor, which would not have shown it): whether it was."""
+        if self._raw_lines and data:
+            self._queue.put_back(data)
+        return self._raw_lines
 
     async def readline(self) -> bytes:
         line = bytearray()

@@ -41,8 +41,10 @@ async def bridge(
     *,
     keep: bool = False,
     output: _Output | None = None,
-) -> None:
-    """Pump input to the session and its output back until escape or EOF.
+) -> bytes:
+    """Pump input to the session and its output back until escape or EOF;
+    return what was typed after the escape character in the same read
+    (``b""`` if nothing was), which is the caller's: not the session's.
 
     ``read_input`` returns ``b""`` at end of input.  The session's buffered
     data is written out first (with ``keep``, a copy: the program still
@@ -61,9 +63,10 @@ async def bridge(
     try:
         with session.divert(show, keep=keep):
             try:
-                await _until_done(session, read_input, escape, seen)
+                after = await _until_done(session, read_input, escape, seen)
                 if output is not None:
                     await output.drain()
+                return after
             finally:
                 if output is not None:
                     output.give_back()
@@ -74,8 +77,9 @@ async def bridge(
 
 async def _until_done(
     session: Session, read_input: Callable[[], Awaitable[bytes]], escape: bytes | None, seen: _Seen
-) -> None:
-    """Forward what is typed until escape or end of input, or the session's end."""
+) -> bytes:
+    """Forward what is typed until escape or end of input, or the session's
+    end; what came after the escape in its read (``_forward``)."""
     typing = asyncio.ensure_future(_forward(session, read_input, escape, seen))
     ended = asyncio.ensure_future(session._ended.wait())
     try:
@@ -84,8 +88,9 @@ async def _until_done(
         for task in (typing, ended):
             task.cancel()
         await asyncio.gather(typing, ended, return_exceptions=True)
-    if typing.done() and not typing.cancelled() and typing.exception() is not None:
-        raise typing.exception()  # type: ignore[misc]
+    if typing.done() and not typing.cancelled():
+        return typing.result()  # (its error, if it failed)
+    return b""
 
 
 class _Seen:
@@ -114,21 +119,23 @@ async def _forward(
     read_input: Callable[[], Awaitable[bytes]],
     escape: bytes | None,
     seen: _Seen,
-) -> None:
+) -> bytes:
+    """Send what is typed; at the escape, what followed it in the same read
+    (a client sending lines sends ``^]sessions()`` at once): not sent."""
     keys = _Keys(session)
     while True:
         data = await read_input()
         if not data:
-            return
+            return b""
         if escape is not None and escape in data:  # (the bytes as typed: before converting)
-            data = data.split(escape, 1)[0]
+            data, after = data.split(escape, 1)
             if data:
                 seen.input(data)
                 await keys.send(data)
-            return
+            return after
         seen.input(data)
         if not await keys.send(data):
-            return
+            return b""
 
 
 class _Keys:

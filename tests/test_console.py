@@ -114,6 +114,22 @@ async def test_local_console_attach_round_trip_and_the_program_continues() -> No
         assert await c.wait() == 0
 
 
+async def test_local_console_says_it_drops_keys_that_came_with_the_escape() -> None:
+    # Typed in raw mode, they had no echo: run unseen, they would surprise.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "s = await spawn('cat')")
+        await c.sendline("await attach(s)")
+        await c.expect_exact("Ctrl-] detaches")
+        await c.send("\x1dxyz")
+        await c.expect_exact("detached")
+        await c.expect_exact("(3 bytes typed after Ctrl-] dropped)")
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "'goes on'") == "'goes on'\r\n"
+        await c.sendeof()
+        await c.expect(aioexpect.EOF)
+
+
 async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
     async with local_console() as c:
         await c.expect_exact(">>> ")

@@ -690,6 +690,33 @@ async def test_attach_shows_what_the_program_buffered_and_leaves_it_there() -> N
         assert (await s.expect_exact("READY> ", timeout=1)).before == ""
 
 
+async def test_what_a_client_sends_after_the_escape_is_the_consoles_next_input() -> None:
+    # nc sends a line at once: "^]print(...)" and its line end in one read.
+    # What followed the escape was dropped without a word: the statement
+    # never ran.  A line end alone (what sent the escape) adds nothing.
+    async with (
+        aioexpect.spawn("cat", timeout=LIMIT) as cat,
+        console(locals={"cat": cat}) as server,
+        connected(server) as c,
+    ):
+        await c.prompt()
+        for typed, shown in (
+            (b"\x1dprint('TYPED' + '-AHEAD')\n", b"TYPED-AHEAD\n"),
+            (b"\x1d\n", b""),
+        ):
+            c.writer.write(b"await attach(cat)\n")
+            async with asyncio.timeout(LIMIT):
+                await c.reader.readuntil(b"Ctrl-] detaches\r\n")
+                c.writer.write(typed)
+                await c.reader.readuntil(b"detached\n")
+                assert await c.prompt() == b""
+                if shown:
+                    assert await c.prompt() == shown
+        assert await c.run("'console goes on'") == "'console goes on'\n"
+        await cat.sendline("still usable")
+        await cat.expect_exact("still usable\r\nstill usable\r\n")
+
+
 async def test_attach_refuses_a_bad_target() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
