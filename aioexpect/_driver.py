@@ -185,6 +185,9 @@ _REGISTRY: dict[str, Driver] = {}
 #: The drivers ``aioexpect.drivers`` ships, by identity (a replacement made
 #: with ``replace()`` is the user's own): they lose guessing ties to yours.
 _SHIPPED: list[Driver] = []
+#: The shipped drivers of a host's shell: the prompt's shape breaks no tie
+#: they are in (see ``guess``).
+_SHELLS: list[Driver] = []
 
 
 def register(driver: Driver) -> Driver:
@@ -203,13 +206,20 @@ def register(driver: Driver) -> Driver:
     return driver
 
 
-def register_shipped(driver: Driver) -> None:
-    """Register one of the drivers ``aioexpect.drivers`` ships."""
+def register_shipped(driver: Driver, *, shell: bool = False) -> None:
+    """Register one of the drivers ``aioexpect.drivers`` ships; ``shell``:
+    it drives a host's shell (see ``guess``)."""
     _SHIPPED.append(register(driver))
+    if shell:
+        _SHELLS.append(driver)
 
 
 def _shipped(driver: Driver) -> bool:
     return any(driver is shipped for shipped in _SHIPPED)
+
+
+def _shell(driver: Driver) -> bool:
+    return any(driver is shell for shell in _SHELLS)
 
 
 def get(name: str) -> Driver:
@@ -246,19 +256,29 @@ def guess(text: str, *, prompt: str | None = None) -> Driver | None:
     device shows of itself, where one word in a banner (``replaced the
     Juniper MX480``, ``peering with Arista spines``) is often about another
     device.  Your own drivers win ties with the shipped ones all the same.
+    Not so in a tie with the shell's driver: a Unix banner (``Debian
+    GNU/Linux``) is the host's own, printed by the system whose shell then
+    shows the prompt, and every network OS's prompt shape (``web1#``,
+    ``root@web1#``, ``admin@web1>``) is a shell's too.
     """
     if prompt is not None and not isinstance(prompt, str):
         raise TypeError(f"prompt must be a str or None, not {type(prompt).__name__}")
-    best: Driver | None = None
-    best_score = (0, False, 0)
+    tied: list[Driver] = []  # the best, in registration order
+    best = (0, False)
     for driver in _REGISTRY.values():
         if prompt is not None and not any(p.search(prompt) for p in driver.prompt_patterns):
             continue
         score = driver.guess_score(text)
         if not score:
             continue
-        shaped = 0 if prompt is None else driver.guess_score(prompt)
-        ranked = (score, not _shipped(driver), shaped)
-        if ranked >= best_score:
-            best, best_score = driver, ranked
-    return best
+        ranked = (score, not _shipped(driver))
+        if ranked > best:
+            best, tied = ranked, [driver]
+        elif ranked == best:
+            tied.append(driver)
+    if not tied:
+        return None
+    if prompt is None or any(map(_shell, tied)):
+        return tied[-1]
+    # (max() keeps the first of equals: reversed, the last registered)
+    return max(reversed(tied), key=lambda driver: driver.guess_score(prompt))

@@ -181,6 +181,8 @@ def test_guess_prefers_more_evidence_then_the_latest_driver(registry: None) -> N
     assert drivers.guess("bash-5.2# ") == drivers.get("shell")  # a tie with ios
     drivers.register(Driver("late", guess_patterns=["router1#"]))
     assert drivers.guess("router1#") == drivers.get("late")  # tie: the latest wins
+    assert drivers.guess("hello\r\nrouter2#", prompt="router2#") == drivers.get("ios")
+    assert drivers.guess("hello world\r\n") is None  # (yours too need evidence)
     assert drivers.guess("Cisco IOS Software\r\nrouter1#") == drivers.get("ios")
 
 
@@ -236,6 +238,25 @@ def test_the_cisco_login_header_decides_no_tie_between_cisco_drivers() -> None:
     assert drivers.guess(text, prompt="r1#") == drivers.get("ios")
 
 
+UNIX_HOSTS = [
+    ("Linux web1 6.1.0-13-amd64 #1 SMP Debian\r\n\r\nDebian GNU/Linux 12\r\n", "root@web1# "),
+    ("Welcome to Ubuntu 22.04.3 LTS (GNU/Linux 5.15.0-88-generic x86_64)\r\n", "web1# "),
+    ("CentOS Linux release 7.9\r\n", "web1# "),
+    ("Welcome to Ubuntu 22.04\r\n", "admin@web1> "),
+]
+
+
+@pytest.mark.parametrize(("banner", "prompt"), UNIX_HOSTS)
+def test_a_unix_banner_is_not_outweighed_by_a_network_prompt_shape(
+    banner: str, prompt: str
+) -> None:
+    """A Linux host whose shell's prompt is shaped like a router's: the
+    prompt's shape (junos's user@host#, ios's name#) tied the banner's
+    distribution name and won, so JunOS's init commands were typed into
+    bash, and a missing command was no CommandError."""
+    assert drivers.guess(banner + prompt, prompt=prompt) == drivers.get("shell")
+
+
 @pytest.mark.parametrize("prompt", ["core-r1#", "core-r1>", "admin>", "r1(config)#"])
 def test_junos_does_not_take_a_bare_cisco_prompt_for_its_own(prompt: str) -> None:
     # JunOS shows the user in its prompts (admin@mx1>), root's alone may
@@ -283,6 +304,22 @@ async def test_auto_picks_a_driver_that_knows_the_prompt_seen_on_a_real_bash(fir
         with pytest.raises(CommandError, match="nosuchcommand_x"):
             await s.execute("nosuchcommand_x")
     assert "terminal" not in log.getvalue()
+
+
+@pytest.mark.parametrize("ps1", ["root@web1# ", "web1# ", "admin@web1> "])
+async def test_auto_takes_a_real_bash_after_a_debian_banner_for_a_shell(ps1: str) -> None:
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": "/tmp"}
+    start = f"echo 'Debian GNU/Linux 12 (bookworm)'; echo; PS1='{ps1}' exec bash --norc"
+    log = io.StringIO()
+    async with aioexpect.spawn(
+        "bash", ["-c", start], env=env, driver="auto", timeout=10, logfile=log
+    ) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert s.driver.name == "shell"
+        with pytest.raises(CommandError, match="nosuchcommand_x"):
+            await s.execute("nosuchcommand_x")
+    assert ps1 in log.getvalue()
+    assert "set cli" not in log.getvalue() and "terminal" not in log.getvalue()
 
 
 async def test_auto_switches_the_session_driver_at_the_first_prompt() -> None:

@@ -14,6 +14,7 @@ import re
 
 from .._driver import Driver, get, guess, register, register_shipped, registered
 from ._builtin import BUILTIN
+from ._builtin import SHELL as _SHELL
 from ._builtin import prompt_pattern as _prompt_pattern
 
 __all__ = ["Driver", "get", "guess", "names", "prompt_pattern", "register"]
@@ -44,5 +45,5 @@ def names() -> list[str]:
 
 
 for _driver in BUILTIN:
-    register_shipped(_driver)
+    register_shipped(_driver, shell=_driver is _SHELL)
 del _driver

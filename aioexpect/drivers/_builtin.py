@@ -13,7 +13,7 @@ from typing import Any
 
 from .._driver import SHORT_CONTROL, Driver
 
-__all__ = ["BUILTIN", "prompt_pattern"]
+__all__ = ["BUILTIN", "SHELL", "prompt_pattern"]
 
 # -- building blocks ---------------------------------------------------------
 #
@@ -309,5 +309,5 @@ VRP = _driver(
 #: IOS (only IOS guesses from that shape alone), also after a banner with
 #: one word of another vendor's in it, unless a banner says more (two
 #: patterns of a driver's, ``Arista Networks EOS``) or a shell-like prompt
-#: does.
+#: does.  SHELL, last, wins its ties (a Unix banner) with a prompt's shape.
 BUILTIN = (GENERIC, IOS, IOSXR, NXOS, EOS, JUNOS, VRP, SHELL)
