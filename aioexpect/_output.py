@@ -46,9 +46,15 @@ def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     With ``command=None`` nothing is taken for an echo.  ``sent_at``: where
     ``raw`` reached when the command was sent.  What came before (a message
     the device printed after its prompt) stays, in front of the output; the
-    echo can only come after it, and is looked for there.
+    echo can only come after it, and is looked for there.  What came before
+    and shows nothing (a prompt's last space, or a line end, that a serial
+    console server sent in a chunk of its own after the prompt was matched)
+    is no message: the echo is looked for across it and takes it along, as
+    it did before ``sent_at``, or it would be glued to the output.
     """
     if command is not None:
+        if sent_at and not render(raw[:sent_at]).strip():
+            sent_at = 0
         end = echo_end(raw[sent_at:], command)
         if end:
             kept = raw[:sent_at]

@@ -1001,6 +1001,10 @@ MESSAGE = "\r\n*Mar  1 00:01:02.345: %SYS-5-CONFIG_I: Configured from console by
         # before the command: only the echo is looked for after it
         ("show clock\r\nshow clock\r\n10:00\r\n", 12, "show clock\n10:00\n"),
         ("\x1b[?2004hshow clock\r\n10:00\r\n", 8, "10:00\n"),  # nothing visible
+        # ... a prompt's last space, or a line end, that came late: no message
+        (" show clock\r\n10:00\r\n", 1, "10:00\n"),
+        ("\r\nshow clock\r\n10:00\r\n", 2, "10:00\n"),
+        ("\r\n\r\nshow clock\r\n10:00\r\n", 4, "10:00\n"),
         (MESSAGE + "10:00\r\n", len(MESSAGE), MESSAGE.replace("\r\n", "\n") + "10:00\n"),
     ],
 )
@@ -1044,6 +1048,41 @@ async def test_a_message_after_the_prompt_leaves_no_echo_in_the_next_answer() ->
         assert await s.execute("show clock") == expected
         assert await s.execute("show clock") == "10:00\n"
         assert lines == ["terminal length 0", "terminal width 0", "end"] + ["show clock"] * 2
+
+
+@pytest.mark.parametrize("late", [" ", "\r\n"])
+@pytest.mark.parametrize(
+    ("driver", "prompt"), [("ios", "r1#"), ("junos", "admin@mx1>"), ("generic", "u@host:~$")]
+)
+async def test_what_shows_nothing_after_the_prompt_goes_with_the_next_echo(
+    late: str, driver: str, prompt: str
+) -> None:
+    """A serial console server, or a telnet peer writing a byte at a time,
+    sends a prompt's trailing space in a chunk of its own, after the prompt
+    was matched.  That space was kept in front of the next command's echo
+    and glued to its output: ``' hello\\n'`` (a line end alone: ``'\\nhello\\n'``)."""
+    more = asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(prompt.encode())
+        pending = b""
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                command = line.decode().rstrip("\r")
+                answer = command[5:] + "\r\n" if command.startswith("echo ") else ""
+                await peer.write(f"{command}\r\n{answer}{prompt}".encode())
+                if command == "echo first":
+                    await more.wait()  # (the session has read the prompt)
+                    await peer.write(late.encode())
+
+    async with played(device, driver=driver, timeout=5) as s:
+        assert await s.execute("echo first") == "first\n"
+        more.set()
+        await wait_until(lambda: s.buffer == late, "the rest of the prompt came")
+        assert await s.execute("echo hello") == "hello\n"
+        assert await s.execute("echo again") == "again\n"
 
 
 @pytest.mark.parametrize(
