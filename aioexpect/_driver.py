@@ -107,8 +107,9 @@ class Driver:
 
     - ``prompt_patterns``: the command prompt (``execute`` and
       ``expect_prompt`` wait for it);
-    - ``error_patterns``: searched in the output of ``execute``; a match
-      raises ``CommandError``;
+    - ``error_patterns``: searched in the output of ``execute`` (one
+      string: ``\\A`` anchors at its first line); a match raises
+      ``CommandError``;
     - ``login_patterns`` / ``password_patterns``: the questions of an in-band
       login dialog, answered by ``login()``;
     - ``login_failure_patterns``: the dialog's way of saying no;

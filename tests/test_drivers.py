@@ -16,7 +16,7 @@ from aioexpect import _driver as driver_core
 from aioexpect.drivers import Driver
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import opened
+from .helpers import opened, played
 
 SHIPPED = ["generic", "ios", "iosxr", "nxos", "eos", "junos", "vrp", "shell"]
 
@@ -552,10 +552,87 @@ def test_generic_errors_leave_ordinary_output_alone(output: str) -> None:
         ("ios", "%LINK-3-UPDOWN: Interface GigabitEthernet0/1, changed state to up\n"),
         ("generic", "Error: The file does not exist.\n"),  # a Unix program's own
         ("generic", "ERROR: worker 3 died\n"),
+        # The broad ones below the first line: a log file shown, a banner in
+        # the configuration; a field with no value
+        ("nxos", "INFO: backup started\nERROR: could not reach 10.0.0.9, retrying\n"),
+        ("nxos", "banner motd #\nERROR: lab box, do not use\n#\n"),
+        ("vrp", "Info: backup started\nError: host 10.0.0.9 unreachable, retried\n"),
+        ("vrp", 'header login information "\nError: unauthorised access prohibited\n"\n'),
+        ("vrp", "Error: N/A\n"),
+        ("vrp", "Status: Normal\nError: None\n"),
+        ("vrp", "Error: none\n"),
+        ("vrp", "Error: -\n"),
+        ("ios", "banner motd ^C\n% Access denied to unauthorised users: disconnect now\n^C\n"),
+        ("ios", "! script output\n% Permission denied lines are logged by AAA\n"),
+        ("generic", "! script output\n% Access denied lines are logged\n"),
     ],
 )
 def test_error_patterns_leave_ordinary_output_alone(name: str, output: str) -> None:
     assert not any(p.search(output) for p in drivers.get(name).error_patterns)
+
+
+@pytest.mark.parametrize(
+    ("name", "output"),
+    [
+        # A refusal is the first line of the answer, maybe after blank lines
+        ("nxos", "\nERROR: Ethernet1/1: Config not allowed\n"),
+        ("vrp", "\n  Error: The interface does not exist.\n"),
+        ("vrp", "Error: None of the interfaces is up.\n"),  # ("None" begins it)
+        ("ios", "\n% Access denied\n"),
+        # VRP's syntax errors, and the Cisco ones, on any line: below the
+        # caret under the command, or after output
+        ("vrp", "              ^\nError: Unrecognized command found at '^' position.\n"),
+        ("vrp", "Info: x\nError:Too many parameters found at '^' position.\n"),
+        ("nxos", "sw1\n% Invalid command at '^' marker.\n"),
+    ],
+)
+def test_error_patterns_find_refusals_where_devices_print_them(name: str, output: str) -> None:
+    assert any(p.search(output) for p in drivers.get(name).error_patterns)
+
+
+ANSWERS = [  # (driver, prompt, command, answer, refused), as a device prints them
+    ("nxos", "sw1#", "show file bootflash:b.log", "INFO: started\r\nERROR: no route\r\n", False),
+    ("vrp", "<HUAWEI>", "more flash:/b.log", "Info: started\r\nError: host unreachable\r\n", False),
+    ("vrp", "<HUAWEI>", "display interface Gi0/0/1 | include Error", "Error: N/A\r\n", False),
+    (
+        "ios",
+        "r1#",
+        "show running-config | section banner",
+        "banner ^C\r\n% Access denied\r\n",
+        False,
+    ),
+    ("nxos", "sw1(config-if)#", "switchport", "ERROR: Ethernet1/1: Config not allowed\r\n", True),
+    ("vrp", "[~HUAWEI]", "interface Gi0/0/9", "Error: The interface does not exist.\r\n", True),
+    ("ios", "r1#", "show running-config", "% Access denied\r\n", True),
+]
+
+
+@pytest.mark.parametrize(("name", "prompt", "command", "answer", "refused"), ANSWERS)
+async def test_output_that_merely_reads_like_a_refusal_is_no_command_error(
+    name: str, prompt: str, command: str, answer: str, refused: bool
+) -> None:
+    """A log file, a banner in the configuration, a field with no value:
+    output whose line below the first merely reads like a device's refusal
+    was a CommandError.  A refusal, the answer's first line, still is."""
+
+    async def device(peer: Any) -> None:
+        await peer.write(prompt.encode())
+        pending = b""
+        while data := await peer.read():
+            pending += data
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                typed = line.decode().rstrip("\r")
+                shown = answer if typed == command else ""
+                await peer.write(f"{typed}\r\n{shown}{prompt}".encode())
+
+    async with played(device, driver=name, timeout=5) as s:
+        if not refused:
+            assert await s.execute(command) == answer.replace("\r\n", "\n")
+            return
+        with pytest.raises(CommandError) as info:
+            await s.execute(command)
+        assert info.value.output == answer.replace("\r\n", "\n")
 
 
 async def test_error_pattern_raises_command_error_with_evidence() -> None:

@@ -118,13 +118,20 @@ JUNOS_CONTEXT_PROMPT = (
 VRP_PROMPT = rf"{_SOL}{_A}(?:<[~*]?{_HOST}>|\[[~*]?{_HOST}\]){_END}"
 VRP_USER_VIEW = rf"{_SOL}{_A}<[~*]?{_HOST}>{_END}"
 
+#: Where a device puts its refusal of a command: the first line of its
+#: answer (after blank lines), which is the start of ``execute``'s output.
+#: Error patterns whose words any output may hold at a line start (a log
+#: file shown, a banner in the configuration) are searched there only.
+_FIRST = r"\A\s*"
 CISCO_ERRORS = (
     r"^[ \t]*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Unavailable|Unable"
-    r"|Not supported|Bad|Error|Failed|Access denied|Permission denied)\b[^\r\n]*",
+    r"|Not supported|Bad|Error|Failed)\b[^\r\n]*",
+    # (``banner motd ^C`` then ``% Access denied to unauthorised users``)
+    rf"{_FIRST}% ?(?:Access denied|Permission denied)\b[^\r\n]*",
 )
 #: NX-OS refuses configuration in capitals: ``ERROR: Ethernet1/1: Config not
 #: allowed, ...``.
-NXOS_ERRORS = (*CISCO_ERRORS, r"^ERROR: [^\r\n]*")
+NXOS_ERRORS = (*CISCO_ERRORS, rf"{_FIRST}ERROR: [^\r\n]*")
 #: JunOS: ``syntax error, expecting <command>.``, ``unknown command.``
 JUNOS_ERRORS = (
     r"^[ \t]*(?:syntax error\b|unknown command\.)[^\r\n]*",
@@ -137,8 +144,12 @@ VRP_SYNTAX_ERRORS = (
     r"Too many parameters|Ambiguous command|Failed)[^\r\n]*",
 )
 #: Every VRP error starts so (``Error: The interface does not exist.``,
-#: ``Error: You do not have permission ...``); a counter (``Error: 0``) does not.
-VRP_ERRORS = (r"^[ \t]*Error: ?[A-Za-z][^\r\n]*",)
+#: ``Error: You do not have permission ...``); a counter (``Error: 0``) and
+#: a field with no value (``Error: N/A``, ``Error: None``, ``Error: -``) do not.
+VRP_ERRORS = (
+    *VRP_SYNTAX_ERRORS,
+    rf"{_FIRST}Error: ?(?!(?i:n/a|none)[ \t]*$)[A-Za-z][^\r\n]*",
+)
 SHELL_ERRORS = (
     r"^[^\r\n]*: command not found\b[^\r\n]*",
     r"^[^\r\n]*\bcommand not found: [^\r\n]*",
