@@ -20,7 +20,8 @@ Invariants, whatever the peer sends:
   Refused, or a peer that does not negotiate: the NVT rules (``IAC``
   doubled, a bare CR sent as CR NUL), and 8-bit data may not survive.
   Either way ``linesep`` is CR LF and a line ending is exactly one newline
-  for a program on the server's terminal.
+  for a program on the server's terminal, also when its CR ends one write
+  and its LF starts the next (the LF is dropped: the CR went as the Enter).
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ class TelnetTransport(Transport):
         linesep: str = "\r\n",
     ) -> None:
         self.linesep = linesep
-        self._after_cr = False  # the last byte sent in binary mode was CR
+        self._after_cr = False  # the last byte written was CR (see encode)
         self._transport = transport
         self._protocol = protocol
         self._gate = protocol.gate  # (everything we send goes through it)
@@ -359,19 +360,20 @@ class TelnetTransport(Transport):
 
     def encode(self, data: bytes) -> bytes:
         """Outgoing data on the wire: IAC doubled; in binary mode the end of
-        line CR LF as CR (also when split across writes); otherwise the NVT's
-        bare CR as CR NUL."""
+        line CR LF as CR; otherwise the NVT's bare CR as CR NUL.  A CR LF
+        split across writes is one Enter in both modes: the CR went out as
+        the Enter (CR, or CR NUL), so the LF that starts the next write is
+        dropped (sent, it would be a second newline)."""
+        if not data:
+            return data
+        if self._after_cr and data.startswith(b"\n"):
+            data = data[1:]
+        self._after_cr = data.endswith(b"\r")
         data = data.replace(b"\xff", b"\xff\xff")
         writer = self._protocol.writer
         if writer is None or not writer.outbinary:
-            self._after_cr = False
             return _BARE_CR.sub(b"\r\x00", data)
-        if self._after_cr and data.startswith(b"\n"):
-            data = data[1:]
-        data = data.replace(b"\r\n", b"\r")
-        if data:
-            self._after_cr = data.endswith(b"\r")
-        return data
+        return data.replace(b"\r\n", b"\r")
 
     async def write_eof(self) -> None:
         """Half-close the TCP connection (most telnet servers then hang up)."""

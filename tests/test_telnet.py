@@ -256,9 +256,12 @@ async def test_binary_mode_sends_the_end_of_line_as_cr_even_split_across_writes(
         await s.send("telnetlib habit\r\n")
         await s.send("split\r")
         await s.send("\nlone\n")
+        await s.send("cr\r")
+        await s.send("\n")
+        await s.send("\n")  # (a newline of its own: the line ending was complete)
         await s.sendline("END")
         m = await s.expect("([0-9a-f]+)\r\n")
-        assert bytes.fromhex(m.group(1)) == b"telnetlib habit\rsplit\rlone\nEND\r"
+        assert bytes.fromhex(m.group(1)) == b"telnetlib habit\rsplit\rlone\ncr\r\nEND\r"
 
 
 async def test_a_telnetlib3_server_refusing_binary_gets_the_nvt() -> None:
@@ -411,6 +414,29 @@ async def test_outgoing_bytes_follow_the_nvt() -> None:
         await s.sendline("END")
         m = await s.expect("([0-9a-f]+)\r\n")
         assert bytes.fromhex(m.group(1)) == b"one\r\na\r\x00b\r\n\xff\xffEND\r\n"
+
+
+async def test_the_nvt_end_of_line_split_across_writes_is_one_newline() -> None:
+    """A CR ending a write goes out as CR NUL, the Enter key; the LF that
+    starts the next write was sent too, CR NUL LF: two newlines for the
+    server's terminal, where one write of CR LF gives one."""
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01")  # WILL ECHO: a telnet peer
+        assert await reader.readexactly(6) == b"\xff\xfd\x01\xff\xfb\x00"  # DO ECHO, WILL BINARY
+        writer.write(b"\xff\xfe\x00")  # DONT BINARY
+        await collect(reader, writer)
+
+    async with raw_server(refuse) as port, connect(port) as s:
+        await s.send("one\r\n")
+        await s.send("two\r")
+        await s.send("\nthree\n")
+        await s.send("four\r")
+        await s.send("\n")
+        await s.send("\n")  # (a newline of its own: the line ending was complete)
+        await s.sendline("END")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == b"one\r\ntwo\r\x00three\nfour\r\x00\nEND\r\n"
 
 
 async def test_binary_on_the_wire_and_a_later_dont_binary() -> None:
