@@ -5,13 +5,18 @@ session decodes it), complete option commands go to telnetlib3's
 ``TelnetWriter``, which negotiates TTYPE, NAWS, ECHO, SGA and the rest.
 Invariants, whatever the peer sends:
 
-- Rule 1: memory is bounded.  Unread data pauses reading at ``HIGH_WATER``;
-  a sub-negotiation longer than ``MAX_SUBNEGOTIATION`` is dropped; the
-  peer's requests are ignored while it leaves more than ``REPLY_LIMIT``
-  bytes of our replies unread (never answered by halves: see
-  ``ReplyGate``); option commands beyond a budget (a storm) are ignored.
+- Rule 1: memory is bounded.  Unread data pauses reading at ``HIGH_WATER``
+  (but for what the kernel holds when a failed write ends the connection,
+  at most its receive buffer, read at once: see Rule 2); a sub-negotiation
+  longer than ``MAX_SUBNEGOTIATION`` is dropped; the peer's requests are
+  ignored while it leaves more than ``REPLY_LIMIT`` bytes of our replies
+  unread (never answered by halves: see ``ReplyGate``); option commands
+  beyond a budget (a storm) are ignored.
 - Rule 2: nothing received is lost: data buffered before a reset or an EOF
-  is read (or pushed, see ``start_receiving``) before the error or the end.
+  is read (or pushed, see ``start_receiving``) before the error or the end,
+  also what the kernel still holds when a write fails.  Reading ends with
+  the peer's end of file if it came before the failure (its FIN, then a
+  reset drawn by what we sent after it): only writes report the failure.
 - Rule 3: what the user sends reaches the remote program as sent.  Unless
   the encoding is ASCII, we offer BINARY (RFC 856) for our direction once
   the peer shows it speaks telnet, and ``open_telnet`` waits briefly for
@@ -101,7 +106,8 @@ class _Protocol(asyncio.Protocol):
         self.scanner = TelnetScanner(self._on_data, self._on_command)
         self.buffer = bytearray()
         self.eof = False
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # what ends reading (None: end of file)
+        self.lost: BaseException | None = None  # what ended the connection (writes say it)
         self.paused = False
         self.changed = asyncio.Event()
         self.writable = asyncio.Event()
@@ -155,14 +161,54 @@ class _Protocol(asyncio.Protocol):
         return True  # half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if exc is not None:
-            self.error = exc
+        self.lost = exc
+        if exc is not None and not self.eof:
+            self.error = self._last_read(exc)
         self.eof = True
         self.changed.set()
         self.writable.set()
         self.gone.set()
         self.binary.settle()
         self._end_push()
+
+    def _last_read(self, exc: Exception) -> Exception | None:
+        """What ends reading, the connection having ended with ``exc`` before
+        the peer's end of file was read: ``None`` for an end of file.
+
+        A write that fails ends the transport, and both loops stop reading
+        then, while the kernel may still hold what the peer sent last and
+        its end: a reply of ours (to its options, or a line the user sent)
+        that reached a peer that had just hung up drew a reset.  That is read
+        here, before the socket is closed.  EPIPE from a write means that the
+        reset came after the peer's FIN (TCP's CLOSE_WAIT): reading ends
+        cleanly, only writing failed.  Any other error stays the end of
+        reading, after the data (Rule 2)."""
+        if not isinstance(exc, OSError):
+            return exc
+        ended = self._read_what_is_left()
+        return None if ended and isinstance(exc, BrokenPipeError) else exc
+
+    def _read_what_is_left(self) -> bool:
+        """Feed the scanner what the kernel still holds for the socket, read
+        from a copy of it (the transport's own is not to be read); whether
+        its end (``b""``) came.  At most the socket's receive buffer: after
+        a reset nothing more arrives."""
+        sock = None if self.transport is None else self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        try:
+            with sock.dup() as copy:
+                copy.setblocking(False)
+                left = copy.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                while left > 0:
+                    data = copy.recv(min(left, DEFAULT_READ_SIZE))
+                    if not data:
+                        return True
+                    left -= len(data)
+                    self.scanner.feed(data)
+        except OSError:  # nothing more for now (the connection is up), or the kernel's error
+            pass
+        return False
 
     def pause_writing(self) -> None:
         self.writable.clear()
@@ -350,13 +396,17 @@ class TelnetTransport(Transport):
             raise ClosedError("write after write_eof() on the telnet connection")
         protocol = self._protocol
         if protocol.gone.is_set() or self._transport.is_closing():
-            raise _lost(self._peer, protocol.error)
+            raise _lost(self._peer, protocol.lost)
         self._gate.send(self.encode(data))
-        if not protocol.writable.is_set():
+        if self._transport.is_closing():
+            # The write failed: the transport ends itself, and tells why in
+            # connection_lost (soon).  The data did not go: the sender is told.
+            await protocol.gone.wait()
+        elif not protocol.writable.is_set():
             await protocol.writable.wait()
         self._check_open()
-        if protocol.error is not None:
-            raise _lost(self._peer, protocol.error)
+        if protocol.lost is not None:
+            raise _lost(self._peer, protocol.lost)
 
     def encode(self, data: bytes) -> bytes:
         """Outgoing data on the wire: IAC doubled; in binary mode the end of

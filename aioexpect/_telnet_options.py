@@ -60,14 +60,15 @@ class ReplyGate(asyncio.Transport):
 
     def ignores(self, command: bytes) -> bool:
         """Whether the peer's option ``command`` is to be ignored: a request
-        (DO, WILL, SB) whose answer could not be written now, after our EOF
-        or while more than ``REPLY_LIMIT`` bytes of replies wait (a run
-        partly sent counts whole).  Ignored whole, rather than taken on by
+        (DO, WILL, SB) whose answer could not be written now, after our EOF,
+        once the connection is ending (what it sent last is read then), or
+        while more than ``REPLY_LIMIT`` bytes of replies wait (a run partly
+        sent counts whole).  Ignored whole, rather than taken on by
         telnetlib3 with the answer lost and the peer none the wiser.  DONT
         and WONT need no answer, and the peer acts on them whatever we say."""
         if command[1:2] in (DONT, WONT):
             return False
-        if self.eof_sent:
+        if self.eof_sent or self._transport.is_closing():
             return True
         sent = self._written - self._transport.get_write_buffer_size()
         while self._replies and self._replies[0][0] <= sent:

@@ -652,6 +652,115 @@ async def test_reset_by_peer_is_connection_lost() -> None:
         assert "\\x1b" not in message and f"127.0.0.1:{port}" in message
 
 
+@contextlib.asynccontextmanager
+async def says_and_hangs_up(data: bytes) -> AsyncIterator[int]:
+    """A server that sends ``data`` and closes, in the step that accepts the
+    client: its FIN is in before the client reads anything, and its kernel
+    resets the connection when the client's replies reach it."""
+    loop = asyncio.get_running_loop()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+
+        async def serve() -> None:
+            while True:
+                conn, _ = await loop.sock_accept(listener)
+                with conn:
+                    conn.send(data)
+
+        task = asyncio.create_task(serve())
+        try:
+            yield listener.getsockname()[1]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+REFUSAL = b"% Connection refused: too many sessions\r\n"
+OFFERS = b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\xff\xfd\x1f"  # WILL ECHO, SGA; DO TTYPE, NAWS
+
+
+async def test_a_server_that_refuses_and_hangs_up_at_once_ends_in_eof() -> None:
+    """Our answers to its options reach the closed socket, whose reset made
+    a later answer fail (EPIPE), and that ended the connection before its
+    end of file was read: read_all() and expect(EOF) raised
+    ConnectionLostError, logging in gave a ConnectError caused by it."""
+    async with says_and_hangs_up(OFFERS + REFUSAL) as port:
+        async with connect(port, encoding=None) as s:
+            assert await s.read_all() == REFUSAL
+        async with connect(port, encoding=None) as s:
+            assert (await s.expect(aioexpect.EOF)).before == REFUSAL
+            assert await s.wait() is None
+        with pytest.raises(aioexpect.ConnectError) as info:
+            async with connect(port, username="admin", password="secret"):
+                pass
+        assert isinstance(info.value.__cause__, aioexpect.ExpectEOF)
+        assert "too many sessions" in str(info.value.__cause__)
+
+
+def tcp_state(sock: Any) -> int:
+    """The kernel's state of a TCP socket (Linux's TCP_INFO)."""
+    return int(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0])
+
+
+TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
+
+
+@pytest.mark.parametrize("ending", ["close", "reset"])
+@pytest.mark.parametrize("delivery", ["pull", "push"])
+async def test_what_the_kernel_holds_is_read_after_a_failed_write(
+    delivery: str, ending: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails ends the transport: both loops stop reading and
+    close the socket, and what the kernel held for a paused reader was lost
+    (the end of a long output), the reading ended by ConnectionLostError,
+    and the failed write itself returned as if sent.  Now the write raises;
+    the rest is read, then the end: EOF when the peer closed (FIN) before
+    our write drew its reset, the reset when it reset the connection."""
+    monkeypatch.setattr(_telnet, "HIGH_WATER", 4096)  # (pull: paused after the first part)
+    first, last = b"a" * 8192, b"b" * 8192 + b"END\r\n"
+    more = asyncio.Event()
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(first)
+        await more.wait()
+        writer.write(last)
+        await writer.drain()
+        if ending == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+
+    async with raw_server(server) as port:
+        if delivery == "pull":
+            transport = await _telnet.open_telnet(
+                "127.0.0.1", port, term_type="xterm", dimensions=(24, 80), connect_timeout=10
+            )
+            session = None
+        else:  # (push: paused once the session holds max_buffer)
+            session = await connect(port, encoding=None, max_buffer=4096)
+            transport = session.transport
+        try:
+            protocol = transport._protocol  # type: ignore[attr-defined]
+            sock = transport._transport.get_extra_info("socket")  # type: ignore[attr-defined]
+            await wait_until(lambda: protocol.paused, "reading is paused")
+            more.set()
+            if ending == "close":
+                await wait_until(lambda: tcp_state(sock) == TCP_CLOSE_WAIT, "the FIN is in")
+                await transport.write(b"q")  # reaches the closed socket: a reset
+            await wait_until(lambda: tcp_state(sock) == TCP_CLOSE, "the reset is in")
+            with pytest.raises(aioexpect.ConnectionLostError):
+                await transport.write(b"q")
+            got = bytearray()
+            with contextlib.ExitStack() as stack:
+                if ending == "reset":
+                    stack.enter_context(pytest.raises(aioexpect.ConnectionLostError))
+                while chunk := await (transport.read() if session is None else session.read_some()):
+                    got += chunk
+            assert got == first + last
+        finally:
+            await (transport.close() if session is None else session.close())
+
+
 # -- negotiation while our own data waits to be sent ------------------------------------------
 
 LONG_SEND = 16 << 20  # more than the kernel takes while the server reads nothing
