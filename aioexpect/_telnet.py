@@ -48,7 +48,7 @@ from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
 from ._options import peer_name
 from ._redact import mask_around
-from ._telnet_options import REPLY_LIMIT, BinaryOffer, ReplyGate, wants_binary
+from ._telnet_options import REPLY_LIMIT, BinaryOffer, PeerRemarks, ReplyGate, wants_binary
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -133,6 +133,9 @@ class _Protocol(asyncio.Protocol):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_OOBINLINE, 1)
         self.gate = ReplyGate(self.transport)
         writer = TelnetWriter(self.gate, self, client=True)
+        # Not telnetlib3's module logger (see PeerRemarks); an adapter has
+        # the methods the writer calls.
+        writer.log = cast(logging.Logger, PeerRemarks())
         writer.compression = False  # no MCCP: a zip bomb is one WILL away
         writer.always_wont.add(LINEMODE)
         if not self.binary.wanted:

@@ -1,5 +1,6 @@
 """Our side of telnet option negotiation, for the telnet adapter: the gate
-its replies pass (Rule 1 of ``_telnet``) and the BINARY offer (Rule 3)."""
+its replies pass (Rule 1 of ``_telnet``), the BINARY offer (Rule 3), and
+where telnetlib3's remarks on the peer's negotiation are logged."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import asyncio
 import codecs
 import collections
 import contextlib
+import logging
 from typing import Any
 
 from telnetlib3 import TelnetWriter
 from telnetlib3.telopt import BINARY, DONT, WILL, WONT
 
-__all__ = ["REPLY_LIMIT", "BinaryOffer", "ReplyGate", "wants_binary"]
+from ._redact import escape
+
+__all__ = ["REPLY_LIMIT", "BinaryOffer", "PeerRemarks", "ReplyGate", "wants_binary"]
 
 #: Bytes of our replies to negotiation left unread by the peer above which
 #: its requests are ignored.
@@ -155,3 +159,30 @@ def wants_binary(encoding: str | None) -> bool:
         return codecs.lookup(encoding).name != "ascii"
     except LookupError:
         return True  # the session rejects it with a clear message
+
+
+class PeerRemarks(logging.LoggerAdapter[logging.Logger]):
+    """The TelnetWriter's logger (its ``log``, in place of telnetlib3's own):
+    every record at DEBUG at most, on ``aioexpect.telnet``, control
+    characters escaped.
+
+    telnetlib3 warns about what the peer sends ("ignoring TTYPE IS from
+    server: <its bytes>", "Server sent WONT LOGOUT unsolicited", ...), on
+    its module's logger: with logging not configured, Python's last resort
+    prints such records to stderr, so a server could write to the user's
+    terminal, as often as it likes.  They are remarks on the peer's
+    negotiation, which the adapter copes with; whoever wants them turns on
+    DEBUG."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("aioexpect.telnet"))
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        level = min(level, logging.DEBUG)  # (telnetlib3's TRACE stays below)
+        if not self.logger.isEnabledFor(level):
+            return
+        try:
+            text = str(msg) % args if args else str(msg)
+        except (TypeError, ValueError):
+            text = f"{msg} {args!r}"
+        self.logger.log(level, "telnetlib3: %s", escape(text), **kwargs)

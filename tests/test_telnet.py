@@ -24,6 +24,7 @@ import aioexpect
 from aioexpect import _telnet
 from aioexpect._interact import following_size
 from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
+from aioexpect._telnet_options import PeerRemarks
 from aioexpect.testing import VirtualDevice, check_transport, serve_telnet
 from tests.helpers import wait_until
 from tests.splits import splits
@@ -861,6 +862,33 @@ async def test_requests_beyond_the_unread_replies_are_ignored_whole() -> None:
 
 
 # -- hostile peers ---------------------------------------------------------------------------
+
+
+async def test_telnetlib3_remarks_on_what_the_peer_sends_stay_off_stderr(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """telnetlib3 warned on its own logger about what the server sent, the
+    server's bytes included: where logging is not configured (a script,
+    ``aioexpect exec``) Python's last resort printed that to stderr.  Its
+    remarks are DEBUG records of ``aioexpect.telnet`` now, escaped."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect.telnet")
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # WILL ECHO; TTYPE IS (the server's, not ours to hear); WONT LOGOUT, unasked
+        writer.write(b"\xff\xfb\x01\xff\xfa\x18\x00EVIL\x1b[2J\xff\xf0\xff\xfc\x12after\r\n")
+        await writer.drain()
+        await reader.read()
+
+    async with raw_server(server) as port, connect(port, encoding=None) as s:
+        await s.expect(b"after")
+    loud = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not loud, loud
+    remarks = [r.getMessage() for r in caplog.records if r.name == "aioexpect.telnet"]
+    assert any("ignoring TTYPE IS from server" in m for m in remarks), remarks
+    assert not any("\x1b" in m for m in remarks), remarks
+    PeerRemarks().warning("a remark on %s", "\x1b[2J")  # (escaped here too)
+    assert caplog.records[-1].getMessage() == "telnetlib3: a remark on \\x1b[2J"
+    assert caplog.records[-1].levelno == logging.DEBUG
 
 
 async def test_garbage_iac_sequences_never_crash() -> None:
