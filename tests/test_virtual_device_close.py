@@ -15,6 +15,7 @@ from typing import Any
 import asyncssh
 import pytest
 
+import aioexpect
 from aioexpect import EOF
 from aioexpect.testing import VirtualDevice, _serve, ask, serve_ssh, serve_telnet
 from tests.helpers import wait_until
@@ -239,3 +240,18 @@ async def test_a_telnet_client_that_types_on_after_the_close_is_not_reset() -> N
                 assert await reader.read() == b""  # the end of file, not ECONNRESET
         finally:
             writer.close()
+
+
+async def test_a_close_right_after_a_client_left_unread_raises_nothing() -> None:
+    # The client closed before reading its first prompt: its kernel answered
+    # with a reset, not yet noticed by the server's transport, and the
+    # server's end of file raised a bare OSError (ENOTCONN) out of close(),
+    # which then left the rest of its closing undone.
+    for _ in range(3):
+        async with serve_telnet(VirtualDevice("r1")) as server:
+            s = await aioexpect.connect_telnet("127.0.0.1", server.port, timeout=LIMIT)
+            await s.close()
+            server.close()
+            async with asyncio.timeout(LIMIT):
+                await server.wait_closed()
+        assert server.closed

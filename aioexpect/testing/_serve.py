@@ -286,7 +286,11 @@ class _TelnetConnection(telnetlib3.TelnetServer):
         if not transport.can_write_eof():
             transport.close()
             return
-        transport.write_eof()
+        try:
+            transport.write_eof()
+        except (OSError, RuntimeError):  # the client is gone: reset, not yet noticed (ENOTCONN)
+            transport.close()
+            return
         self._cut = asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.close)
 
     def data_received(self, data: bytes) -> None:
