@@ -179,6 +179,7 @@ class Session:
         self._closed = True
         _live.discard(self)
         with contextlib.suppress(Exception):
+            _options.forget_logger(self.log)  # (as close() does)
             if self._pump_task is not None:
                 self._pump_task.cancel()
             self.transport.abort()

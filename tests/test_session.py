@@ -1787,13 +1787,28 @@ async def test_dropped_session_warns_and_is_collected():
     session = Session(ours)
     await peer.write(b"x")
     await session.expect("x", timeout=30)  # its deadline timer is still set
+    name = session.log.name
     with pytest.warns(ResourceWarning, match="unclosed session"):
         del session
         gc.collect()
     for _ in range(3):
         await asyncio.sleep(0)
     assert ours.closed
+    # Its logger goes as close()'s does: a daemon dropping sessions kept one each.
+    assert name not in logging.Logger.manager.loggerDict
     await peer.close()
+
+
+def test_a_session_closed_after_its_loop_ended_lets_its_logger_go() -> None:
+    async def opened() -> tuple[Session, Any]:
+        ours, peer = memory_pair()
+        return Session(ours), peer
+
+    session, _peer = asyncio.run(opened())
+    name = session.log.name
+    asyncio.run(session.close())
+    assert session.closed
+    assert name not in logging.Logger.manager.loggerDict
 
 
 async def test_divert_suspends_a_pending_readers_deadline():
