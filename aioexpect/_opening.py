@@ -5,6 +5,7 @@ resource finished on exit (as ``asyncssh.connect`` does), each block its
 own, also where one ``Opening`` serves several at once (tasks, nesting).
 ``AsyncClosing``: ``async with server`` closes the server and waits until
 it has closed.  ``check_flag``: the one check of a boolean option.
+``Progress``: how far an opening got, for a time-out's message.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-__all__ = ["AsyncClosing", "Opening", "check_flag", "close_server"]
+__all__ = ["AsyncClosing", "Opening", "Progress", "check_flag", "close_server"]
 
 T = TypeVar("T")
 
@@ -24,6 +25,31 @@ def check_flag(name: str, value: object) -> None:
     ``TypeError`` rather than the opposite of what was meant."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, not {value!r}")
+
+
+class Progress:
+    """How far one opening got, in words that follow "timed out"
+    ("connecting", "in key exchange"), for its time-out's message.  The
+    stage may be given as a function, asked when the words are wanted
+    (asyncssh reports the server's version and the key exchange by no
+    callback); empty words: not known."""
+
+    __slots__ = ("_stage",)
+
+    def __init__(self) -> None:
+        self._stage: str | Callable[[], str] = "connecting"
+
+    def reached(self, stage: str | Callable[[], str]) -> None:
+        self._stage = stage
+
+    @property
+    def stage(self) -> str:
+        return self._stage() if callable(self._stage) else self._stage
+
+    def timed_out(self) -> str:
+        """The words with "timed out" before them."""
+        stage = self.stage
+        return f"timed out {stage}" if stage else "timed out"
 
 
 #: The ``async with`` blocks entered in this context (a task's; the tasks it

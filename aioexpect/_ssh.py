@@ -32,8 +32,9 @@ from asyncssh import public_key as pk
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError, HostKeyError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
+from ._opening import Progress
 from ._options import peer_name
-from ._ssh_errors import of_the_connection, translate
+from ._ssh_errors import of_the_connection, translate, watch
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -501,14 +502,16 @@ async def open_ssh(
     term_type: str | None,
     dimensions: tuple[int, int],
     connect_timeout: float | None,
+    progress: Progress | None = None,
     **asyncssh_options: Any,
 ) -> Transport:
     """Connect, authenticate and open a shell (or ``command``) channel.
 
     ``term_type=None`` asks for no pty.  The arguments are checked by
-    ``connect_ssh``.  The whole of it — DNS, TCP, key
-    exchange, authentication, channel — must finish within
-    ``connect_timeout`` seconds (``None``: no limit).
+    ``connect_ssh``.  The whole of it — DNS, TCP, key exchange,
+    authentication, channel — must finish within ``connect_timeout``
+    seconds (``None``: no limit); ``progress`` (or one of its own) keeps
+    which of these it is in, which its time-out's message names.
     """
     peer = peer_name(host, port, password)
     trusted = _resolve_known_hosts(known_hosts, host, port, peer)
@@ -518,9 +521,11 @@ async def open_ssh(
         options["server_host_key_algs"] = algs
     rows, cols = dimensions
     channel = _Channel(peer)
+    progress = watch(options, progress)
     try:
         async with asyncio.timeout(connect_timeout):
             conn = await asyncssh.connect(host, port, **options)
+            progress.reached("opening the session channel")
             try:
                 chan, _ = await conn.create_session(
                     lambda: channel,
@@ -535,7 +540,7 @@ async def open_ssh(
                 raise
     except TimeoutError as exc:
         raise ConnectError(
-            f"SSH connection to {peer} timed out after {connect_timeout:g} s",
+            f"SSH connection to {peer} {progress.timed_out()} after {connect_timeout:g} s",
             host=host,
             port=port,
         ) from exc

@@ -2,21 +2,69 @@
 DNS / protocol failures ``ConnectError``, an unknown, changed or revoked host
 key ``HostKeyError``, rejected credentials or an unusable client key
 ``AuthenticationError``, a local user name that cannot be found (asyncssh
-needs it) ``ConnectError`` saying so; the password masked in every message."""
+needs it) ``ConnectError`` saying so; the password masked in every message.
+``watch``: how far the opening got, for the message of its time-out."""
 
 from __future__ import annotations
 
 import getpass
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import asyncssh
 
 from ._exceptions import AuthenticationError, ConnectError, HostKeyError
+from ._opening import Progress
 from ._options import peer_name
 from ._redact import mask_around
 
-__all__ = ["of_the_connection", "translate"]
+__all__ = ["of_the_connection", "translate", "watch"]
+
+
+class _Stages(asyncssh.SSHClient):
+    """asyncssh's client callbacks, its defaults but for noting how far the
+    connection got; ``stage()`` says it in words."""
+
+    def __init__(self) -> None:
+        self._conn: asyncssh.SSHClientConnection | None = None
+        self._auth = ""  # "begun", then "done"
+
+    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+        self._conn = conn  # (TCP is up; asyncssh sends its version now)
+
+    def begin_auth(self, username: str) -> None:
+        self._auth = "begun"  # (the key exchange is over)
+
+    def auth_completed(self) -> None:
+        self._auth = "done"
+
+    def stage(self) -> str:
+        if self._conn is None:
+            return "connecting"
+        if self._auth:
+            return "in authentication" if self._auth == "begun" else "opening the session channel"
+        # (no callback for these two: the version is known once received)
+        if self._conn.get_extra_info("server_version") is None:
+            return "waiting for the server's SSH version"
+        return "in key exchange"
+
+
+def watch(options: dict[str, Any], progress: Progress | None) -> Progress:
+    """Have asyncssh's client callbacks keep ``progress`` (or a new one,
+    returned) for the connection that ``options`` (``asyncssh.connect``'s)
+    make; not if the caller gave a client of its own (``client_factory``,
+    or one in ``options=``), whose callbacks are its own: there the stage
+    is not known."""
+    progress = Progress() if progress is None else progress
+    given = options.get("client_factory") or getattr(options.get("options"), "client_factory", None)
+    if given not in (None, asyncssh.SSHClient):
+        progress.reached("")
+        return progress
+    stages = _Stages()
+    options["client_factory"] = lambda: stages  # (one connection: asyncssh calls it once)
+    progress.reached(stages.stage)
+    return progress
 
 
 def translate(

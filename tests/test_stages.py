@@ -1,0 +1,165 @@
+"""A time-out while opening names the stage it came in: connecting, the SSH
+version, key exchange, authentication, the channel.  Against peers on
+127.0.0.1 (port 0) that stop answering at one stage each."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncssh
+import pytest
+
+import aioexpect
+from aioexpect import ConnectError
+from tests.helpers import serve, silent_server
+
+HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
+PASSWORD = "s3cret-pw"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(fresh_home: Path) -> Path:
+    return fresh_home
+
+
+@contextlib.contextmanager
+def full_listener() -> Iterator[int]:
+    """A port whose listener never accepts, its queue already full: the SYN
+    is dropped, and connecting waits."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+                fillers.append(filler)
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+@contextlib.asynccontextmanager
+async def version_only() -> AsyncIterator[int]:
+    """An SSH server that sends its version, then nothing (no key exchange)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n")
+        await reader.read()  # until the client leaves
+
+    async with serve(handler) as port:
+        yield port
+
+
+class _Stalling(asyncssh.SSHServer):
+    """Answers the password (``stall`` "auth") or the session request
+    ("channel") once ``released``, no sooner."""
+
+    def __init__(self, stall: str, released: asyncio.Event) -> None:
+        self.stall = stall
+        self.released = released
+
+    def begin_auth(self, username: str) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return True
+
+    async def validate_password(self, username: str, password: str) -> bool:
+        if self.stall == "auth":
+            await self.released.wait()
+        return password == PASSWORD
+
+    async def session_requested(self) -> bool:  # type: ignore[override]
+        await self.released.wait()
+        return False
+
+
+@contextlib.asynccontextmanager
+async def stalling_ssh(stall: str) -> AsyncIterator[int]:
+    released = asyncio.Event()  # (asyncssh does not cancel a session request's wait)
+    server = await asyncssh.create_server(
+        lambda: _Stalling(stall, released), "127.0.0.1", 0, server_host_keys=[HOST_KEY]
+    )
+    try:
+        yield server.get_port()
+    finally:
+        released.set()
+        server.close()
+        await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def stuck_at(stage: str) -> AsyncIterator[int]:
+    """A port on which opening SSH stops at ``stage``."""
+    if stage == "connecting":
+        with full_listener() as port:
+            yield port
+    elif stage == "waiting for the server's SSH version":
+        async with silent_server() as (port, _):
+            yield port
+    elif stage == "in key exchange":
+        async with version_only() as port:
+            yield port
+    else:
+        async with stalling_ssh("auth" if stage == "in authentication" else "channel") as port:
+            yield port
+
+
+SSH_STAGES = [
+    "connecting",
+    "waiting for the server's SSH version",
+    "in key exchange",
+    "in authentication",
+    "opening the session channel",
+]
+
+
+@pytest.mark.parametrize("stage", SSH_STAGES)
+async def test_ssh_time_out_names_the_stage(stage: str) -> None:
+    async with stuck_at(stage) as port:
+        with pytest.raises(ConnectError) as info:
+            await aioexpect.connect_ssh(
+                "127.0.0.1",
+                port,
+                username="admin",
+                password=PASSWORD,
+                known_hosts=None,
+                timeout=0.5,
+            )
+    error = info.value
+    assert str(error) == f"SSH connection to 127.0.0.1:{port} timed out {stage} after 0.5 s"
+    assert (error.host, error.port) == ("127.0.0.1", port)
+    assert isinstance(error.__cause__, TimeoutError)
+
+
+async def test_ssh_client_factory_of_the_callers_own_is_kept() -> None:
+    # Its callbacks are the caller's: the stage is not known, and not guessed.
+    made: list[object] = []
+
+    class Client(asyncssh.SSHClient):
+        def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+            made.append(conn)
+
+    async with stalling_ssh("auth") as port:
+        with pytest.raises(ConnectError) as info:
+            await aioexpect.connect_ssh(
+                "127.0.0.1",
+                port,
+                username="admin",
+                password=PASSWORD,
+                known_hosts=None,
+                timeout=0.5,
+                client_factory=Client,
+            )
+    assert str(info.value) == f"SSH connection to 127.0.0.1:{port} timed out after 0.5 s"
+    assert len(made) == 1
