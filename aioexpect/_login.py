@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from ._driver import SHORT_CONTROL, SHORT_CONTROL_CUT
 from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
 from ._match import Match
+from ._opening import Progress
 from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
 from ._prompt_read import (
     END,
@@ -68,25 +69,36 @@ _QUESTION_LINE = re.compile(
 
 
 async def after_open(
-    session: Session, login: tuple[str | None, str | None] | None, started: float
+    session: Session,
+    credentials: tuple[str | None, str | None] | None,
+    started: float,
+    progress: Progress,
 ) -> None:
     """Called once by the openers after the session is built; ``started``:
-    the loop time the opening began, whose time-out the login shares."""
-    if login is not None:
+    the loop time the opening began, whose time-out the login shares;
+    ``progress``: the opening's, which the login keeps up to date."""
+    if credentials is not None:
         timeout = session.timeout
         if timeout is not None:
             timeout = max(0.0, timeout - (asyncio.get_running_loop().time() - started))
-        await session.login(*login, timeout=timeout)
+        # (Session.login's checks are the opener's, and the password is
+        # already among the session's secrets)
+        await login(session, *credentials, timeout, progress)
 
 
 async def login(
-    session: Session, username: str | None, password: str | None, timeout: float | None
+    session: Session,
+    username: str | None,
+    password: str | None,
+    timeout: float | None,
+    progress: Progress | None = None,
 ) -> Match:
     """Answer username/password questions until the first prompt; return its match.
 
     Rejected credentials raise ``AuthenticationError`` as soon as the device
     says so, or once a question asked again has stood ``QUESTION_WAIT``; a
-    yes/no question raises it at once.
+    yes/no question raises it at once.  ``progress`` (an opening's): what
+    the dialog waits for and has consumed, for a time-out from outside.
     """
     require_prompts(session)
     require_idle(session)
@@ -94,6 +106,8 @@ async def login(
     state = state_of(session)
     seen: list[str] = []  # what each step of the dialog consumed
     sent: dict[str, int] = {"user": 0, "password": 0, "enter": 0}
+    if progress is not None:
+        progress.reached("in the login dialog", _awaited(session), seen)
     try:
         m = await _dialog(session, username, password, deadline, seen, sent)
     except BaseException:
@@ -106,8 +120,15 @@ async def login(
         raise
     guess_driver(session, "".join(seen), m.after)
     state.synced = True
+    if progress is not None and session.driver.init_commands:
+        stage = f"running the init commands of driver {session.driver.name!r}"
+        progress.reached(stage, what_prompt(session))
     await run_init(session, state, deadline)
     return m
+
+
+def _awaited(session: Session) -> str:
+    return f"a login or password question, or {what_prompt(session)}"
 
 
 async def _dialog(
@@ -139,7 +160,7 @@ async def _dialog(
         stuck = {k for k in ("user", "password") if _refusal(k, sent, username, password)}
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
-        what = f"a login or password question, or {what_prompt(session)}"
+        what = _awaited(session)
         try:
             if doubted is None:
                 m = await expect_named(session, patterns, deadline, what, "".join(seen))

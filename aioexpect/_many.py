@@ -36,6 +36,7 @@ from ._openers import (
     spawn,
     split_command,
 )
+from ._opening import Progress
 from ._options import (
     check_key_files,
     check_readable,
@@ -407,12 +408,13 @@ async def _run_one(
     error: BaseException | None = None
     value: Any = None
     in_job = False
+    progress = Progress()  # (how far the opening got, when timeout= stops it)
     try:
         async with asyncio.timeout(timeout) as scope:
             if logpath is not None:
                 logfile = _open_transcript(plan, logpath)
             opened = loop.time()
-            session = await _opener(plan, options, logfile)
+            session = await _opener(plan, options, logfile)._watched(progress)
             if not plan.logs_in:
                 await _first_prompt(session, plan, opened)
             in_job = True
@@ -420,7 +422,9 @@ async def _run_one(
             if inspect.isawaitable(value):
                 value = await value
     except TimeoutError as exc:
-        error = _expired(plan, session, timeout, in_job) if scope.expired() else exc
+        expired = scope.expired()
+        opening = progress if session is None else session
+        error = _expired(plan, opening, timeout, in_job, exc) if expired else exc
     except asyncio.CancelledError as exc:
         task = asyncio.current_task()
         if task is None or task.cancelling():
@@ -526,15 +530,19 @@ def _way_out(plan: _Plan) -> str:
 
 
 def _expired(
-    plan: _Plan, session: Session | None, timeout: float | None, in_job: bool
+    plan: _Plan,
+    session: Session | Progress,
+    timeout: float | None,
+    in_job: bool,
+    cause: TimeoutError,
 ) -> AioexpectError:
-    """The error for run_many's ``timeout``: a ``ConnectError`` before the job
-    started (opening, login, first prompt), an ``ExpectTimeout`` in it."""
+    """The error for run_many's ``timeout`` (the scope's ``cause``): a
+    ``ConnectError`` before the job started (opening, login, first prompt),
+    an ``ExpectTimeout`` in it.  Where the opening had not returned the
+    session, ``session`` is its ``Progress``."""
     host = None if plan.kind == "spawn" else plan.host
-    if session is None:
-        return ConnectError(
-            f"{plan.label}: not connected within {timeout:g} s", host=host, port=plan.port
-        )
+    if isinstance(session, Progress):
+        return _not_open(plan, session, timeout, cause)
     before = session.buffer
     text = before if isinstance(before, str) else before.decode("utf-8", "replace")
     evidence = f"last characters received: {tail_of(session._redactor, text)!r}"
@@ -544,6 +552,38 @@ def _expired(
     return ExpectTimeout(
         f"{plan.label}: did not finish within {timeout:g} s; {evidence}", before=before
     )
+
+
+def _not_open(
+    plan: _Plan, progress: Progress, timeout: float | None, cause: BaseException
+) -> ConnectError:
+    """run_many's ``timeout`` came while opening: the error says the stage it
+    came in (``progress``); in a login dialog, also what it waited for and
+    what had come, with an ``ExpectTimeout`` as the cause, as the dialog's
+    own time-out (``session_timeout``) gives."""
+    done = "connected" if plan.kind != "spawn" else "started"
+    message = f"not {done} within {timeout:g} s: {progress.timed_out()}"
+    session = progress.session
+    if progress.awaited is not None and session is not None:
+        cause = _cut_short(session, progress.awaited, "".join(progress.seen), cause)
+        message = f"not logged in within {timeout:g} s, {progress.stage}: {cause}"
+    host = None if plan.kind == "spawn" else plan.host
+    error = ConnectError(f"{plan.label}: {message}", host=host, port=plan.port)
+    error.__cause__ = cause
+    return error
+
+
+def _cut_short(session: Session, awaited: str, earlier: str, cause: BaseException) -> ExpectTimeout:
+    """The ``ExpectTimeout`` of a wait for ``awaited`` that run_many's
+    ``timeout`` (``cause``) cut short, in the words of the wait's own: what
+    had come is ``earlier`` (consumed by the wait's steps), then the buffer."""
+    before = session.buffer
+    text = before if isinstance(before, str) else before.decode("utf-8", "replace")
+    evidence = tail_of(session._redactor, earlier + text)
+    message = f"timed out waiting for {awaited}; last characters received: {evidence!r}"
+    error = ExpectTimeout(message, before=before)
+    error.__cause__ = cause
+    return error
 
 
 def _summary(error: BaseException) -> str:

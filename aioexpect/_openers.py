@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
-from . import _options, _pipes, _pty
+from . import _login, _options, _pipes, _pty
 from ._decode import ascii_compatible
 from ._driver import Driver
 from ._exceptions import AuthenticationError, ConnectError, ConnectionLostError, ExpectError
 from ._local import LocalTransport
-from ._opening import Opening, check_flag
+from ._opening import Opening, Progress, check_flag
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
 
@@ -31,10 +31,16 @@ Logfile = IO[str] | IO[bytes] | str | os.PathLike[str] | None
 class Opener(Opening[Session]):
     """An opening session: ``await`` it, or use it with ``async with``."""
 
-    __slots__ = ()
+    __slots__ = ("_factory",)
 
-    def __init__(self, factory: Callable[[], Awaitable[Session]]) -> None:
-        super().__init__(factory, _close_session)
+    def __init__(self, factory: Callable[[Progress], Awaitable[Session]]) -> None:
+        super().__init__(lambda: factory(Progress()), _close_session)
+        self._factory = factory
+
+    async def _watched(self, progress: Progress) -> Session:
+        """Open, keeping ``progress`` up to date: for ``run_many``, whose
+        time-out cancels the opening and then says how far it got."""
+        return await self._factory(progress)
 
 
 async def _close_session(session: Session) -> None:
@@ -42,8 +48,9 @@ async def _close_session(session: Session) -> None:
 
 
 async def _start(
-    open_transport: Callable[[], Awaitable[Transport]],
+    open_transport: Callable[[Progress], Awaitable[Transport]],
     options: dict[str, Any],
+    progress: Progress,
     *,
     secrets: Sequence[str] = (),
     login: tuple[str | None, str | None] | None = None,
@@ -51,7 +58,7 @@ async def _start(
     """Open a transport, wrap it in a Session; close it again if that fails.
     Opening and logging in share one deadline: the session's time-out."""
     started = asyncio.get_running_loop().time()
-    transport = await open_transport()
+    transport = await open_transport(progress)
     try:
         session = Session(transport, secrets=secrets, **options)
         if isinstance(transport, LocalTransport):  # (a command line may hold a secret)
@@ -59,8 +66,9 @@ async def _start(
     except BaseException:
         await transport.close(force=True)
         raise
+    progress.session = session
     try:
-        await session._after_open(login=login, started=started)
+        await _login.after_open(session, login, started, progress)
     except BaseException:
         await session.close(force=True)
         raise
@@ -143,16 +151,18 @@ def spawn(
         if stderr is not None:
             raise ValueError("stderr= applies to pty=False only: a pty merges stderr")
 
-        def open_transport() -> Awaitable[Transport]:
+        def open_transport(progress: Progress) -> Awaitable[Transport]:
+            progress.reached("starting the program")
             return _pty.open_pty(
                 command, argv, env=env_, cwd=cwd_, echo=echo, dimensions=dimensions
             )
     else:
 
-        def open_transport() -> Awaitable[Transport]:
+        def open_transport(progress: Progress) -> Awaitable[Transport]:
+            progress.reached("starting the program")
             return _pipes.open_pipes(command, argv, env=env_, cwd=cwd_, stderr=stderr)
 
-    return Opener(lambda: _start(open_transport, options))
+    return Opener(lambda progress: _start(open_transport, options, progress))
 
 
 def connect_ssh(
@@ -202,7 +212,7 @@ def connect_ssh(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
 
-    def open_transport() -> Awaitable[Transport]:
+    def open_transport(progress: Progress) -> Awaitable[Transport]:
         from . import _ssh  # asyncssh loads on first use: local programs never need it
 
         return _ssh.open_ssh(
@@ -216,11 +226,12 @@ def connect_ssh(
             term_type=term_type,
             dimensions=dimensions,
             connect_timeout=options["timeout"],
+            progress=progress,
             **asyncssh_options,
         )
 
     secrets = [password] if password else []
-    return Opener(lambda: _start(open_transport, options, secrets=secrets))
+    return Opener(lambda progress: _start(open_transport, options, progress, secrets=secrets))
 
 
 def connect_telnet(
@@ -268,7 +279,7 @@ def connect_telnet(
             " such as 'utf-8')"
         )
 
-    def open_transport() -> Awaitable[Transport]:
+    def open_transport(progress: Progress) -> Awaitable[Transport]:
         from . import _telnet  # telnetlib3 loads on first use, as asyncssh does
 
         return _telnet.open_telnet(
@@ -279,6 +290,7 @@ def connect_telnet(
             connect_timeout=options["timeout"],
             encoding=encoding,
             secret=password,
+            progress=progress,
         )
 
     login = (username, password) if username is not None or password is not None else None
@@ -287,12 +299,11 @@ def connect_telnet(
             "a telnet login needs a text session: username= and password= need an encoding"
         )
     secrets = [password] if password else []
-
     peer = _options.peer_name(host, port, password)
 
-    async def start() -> Session:
+    async def start(progress: Progress) -> Session:
         try:
-            return await _start(open_transport, options, secrets=secrets, login=login)
+            return await _start(open_transport, options, progress, secrets=secrets, login=login)
         except AuthenticationError as exc:  # named like the SSH opener's
             message = f"telnet login to {peer} failed: {exc}"
             raise AuthenticationError(message, host=host, port=port) from exc

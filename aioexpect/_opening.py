@@ -29,18 +29,32 @@ def check_flag(name: str, value: object) -> None:
 
 class Progress:
     """How far one opening got, in words that follow "timed out"
-    ("connecting", "in key exchange"), for its time-out's message.  The
-    stage may be given as a function, asked when the words are wanted
-    (asyncssh reports the server's version and the key exchange by no
-    callback); empty words: not known."""
+    ("connecting", "in key exchange"): its own time-out says so, and so
+    does one that stops it from outside (``run_many``'s ``timeout=``),
+    which cancels it before it can.  The stage may be given as a function,
+    asked when the words are wanted (asyncssh reports the server's version
+    and the key exchange by no callback); empty words: not known.  Once
+    made, the ``session``; while it waits for something (a login dialog),
+    what (``awaited``) and the text the wait already consumed (``seen``,
+    which comes before the session's buffer): the evidence."""
 
-    __slots__ = ("_stage",)
+    __slots__ = ("_stage", "awaited", "seen", "session")
 
     def __init__(self) -> None:
         self._stage: str | Callable[[], str] = "connecting"
+        self.session: Any = None
+        self.awaited: str | None = None
+        self.seen: list[str] = []
 
-    def reached(self, stage: str | Callable[[], str]) -> None:
+    def reached(
+        self,
+        stage: str | Callable[[], str],
+        awaited: str | None = None,
+        seen: list[str] | None = None,
+    ) -> None:
         self._stage = stage
+        self.awaited = awaited
+        self.seen = [] if seen is None else seen
 
     @property
     def stage(self) -> str:

@@ -431,11 +431,6 @@ class Session:
         """Set PS1/PS2 of a POSIX shell to a unique marker (as pxssh does)."""
         await _unique_prompt.set_unique_prompt(self, self._timeout(timeout))
 
-    async def _after_open(
-        self, *, login: tuple[str | None, str | None] | None, started: float
-    ) -> None:
-        await _login.after_open(self, login, started)
-
     async def _expect(self, searcher: Searcher, timeout: Timeout, *, consume: bool = True) -> Match:
         found = await self._wait(searcher, self._timeout(timeout))
         if isinstance(found, Found):

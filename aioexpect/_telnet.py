@@ -46,6 +46,7 @@ from telnetlib3.telopt import BINARY, CHARSET, LINEMODE, NAWS, NEW_ENVIRON, TSPE
 
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import OnData, OnEnd
+from ._opening import Progress
 from ._options import peer_name
 from ._redact import mask_around
 from ._telnet_options import REPLY_LIMIT, BinaryOffer, PeerRemarks, ReplyGate, wants_binary
@@ -530,6 +531,7 @@ async def open_telnet(
     connect_timeout: float | None,
     encoding: str | None = "utf-8",
     secret: str | None = None,
+    progress: Progress | None = None,
 ) -> Transport:
     """Open the TCP connection (within ``connect_timeout`` s; ``None``: no limit).
 
@@ -539,6 +541,7 @@ async def open_telnet(
     wait, see Rule 3), with ``linesep`` to match.  Otherwise the transport
     is returned as soon as the connection is up.  ``encoding`` is also what
     we accept if the server proposes a CHARSET; the session decodes.
+    ``progress``, if given, keeps which of the two it is in.
     """
     peer = peer_name(host, port, secret)  # (the password: masked, if equal to either)
     loop = asyncio.get_running_loop()
@@ -559,6 +562,8 @@ async def open_telnet(
         text = mask_around(str(exc), secret, [host, str(port)])
         error = ConnectError(f"telnet connection to {peer} failed: {text}", host=host, port=port)
         raise error from (None if secret and secret in str(exc) else exc)
+    if progress is not None:
+        progress.reached("negotiating telnet options")
     try:
         cap = math.inf if connect_timeout is None else connect_timeout / 4  # each wait
         await protocol.binary.wait(min(FIRST_WORD_WAIT, cap), min(BINARY_ANSWER_WAIT, cap), until)

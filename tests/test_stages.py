@@ -1,6 +1,9 @@
 """A time-out while opening names the stage it came in: connecting, the SSH
-version, key exchange, authentication, the channel.  Against peers on
-127.0.0.1 (port 0) that stop answering at one stage each."""
+version, key exchange, authentication, the channel; telnet's negotiation and
+login dialog, with what the dialog waited for and what had come.  The
+opener's own time-out (``timeout=``, run_many's ``session_timeout=``) and
+run_many's ``timeout=``, which stops the opening from outside, alike.
+Against peers on 127.0.0.1 (port 0) that stop answering at one stage each."""
 
 from __future__ import annotations
 
@@ -14,11 +17,12 @@ import asyncssh
 import pytest
 
 import aioexpect
-from aioexpect import ConnectError
+from aioexpect import Account, ConnectError, ExpectTimeout, Host, Session, run_many
 from tests.helpers import serve, silent_server
 
 HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
 PASSWORD = "s3cret-pw"
+ADMIN = Account("admin", PASSWORD)
 
 
 @pytest.fixture(autouse=True)
@@ -163,3 +167,98 @@ async def test_ssh_client_factory_of_the_callers_own_is_kept() -> None:
             )
     assert str(info.value) == f"SSH connection to 127.0.0.1:{port} timed out after 0.5 s"
     assert len(made) == 1
+
+
+async def _never_run(session: Session, host: object) -> None:
+    raise AssertionError("the job ran: the opening did not time out")
+
+
+@pytest.mark.parametrize("stage", SSH_STAGES)
+async def test_run_many_timeout_names_the_ssh_stage(stage: str) -> None:
+    async with stuck_at(stage) as port:
+        [result] = await run_many(
+            [Host(f"ssh://127.0.0.1:{port}", ADMIN)], _never_run, timeout=0.5, known_hosts=None
+        )
+    error = result.error
+    assert isinstance(error, ConnectError), result
+    assert str(error) == f"127.0.0.1:{port}: not connected within 0.5 s: timed out {stage}"
+    assert (error.host, error.port) == ("127.0.0.1", port)
+    assert isinstance(error.__cause__, TimeoutError)
+
+
+async def test_run_many_timeout_names_telnet_connecting() -> None:
+    with full_listener() as port:
+        [result] = await run_many([f"telnet://127.0.0.1:{port}"], _never_run, timeout=0.5)
+    error = result.error
+    assert isinstance(error, ConnectError), result
+    assert str(error) == f"127.0.0.1:{port}: not connected within 0.5 s: timed out connecting"
+
+
+async def test_run_many_timeout_names_telnet_negotiation() -> None:
+    # A peer that speaks telnet (DO TTYPE) and never answers our WILL BINARY:
+    # the opening waits up to _telnet.BINARY_ANSWER_WAIT (1 s) for it.
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x18")
+        await reader.read()
+
+    async with serve(handler) as port:
+        [result] = await run_many([f"telnet://127.0.0.1:{port}"], _never_run, timeout=0.5)
+    error = result.error
+    assert isinstance(error, ConnectError), result
+    expected = f"127.0.0.1:{port}: not connected within 0.5 s: timed out negotiating telnet options"
+    assert str(error) == expected
+
+
+async def _login_then_nothing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Asks for a username and a password, echoing both (the password too,
+    as a careless device may), then says nothing more."""
+    writer.write(b"\r\nUser Access Verification\r\n\r\nUsername: ")
+    writer.write((await reader.readline()).strip() + b"\r\nPassword: ")
+    writer.write((await reader.readline()).strip() + b"\r\n")
+    await reader.read()
+
+
+@pytest.mark.parametrize("bound", ["timeout", "session_timeout"])
+async def test_run_many_telnet_login_stuck_says_what_it_waited_for(bound: str) -> None:
+    async with serve(_login_then_nothing) as port:
+        [result] = await run_many(
+            [Host(f"telnet://127.0.0.1:{port}", ADMIN)], _never_run, **{bound: 0.5}
+        )
+    error = result.error
+    assert isinstance(error, ConnectError), result
+    first = {
+        "timeout": f"127.0.0.1:{port}: not logged in within 0.5 s, in the login dialog:",
+        "session_timeout": f"telnet login to 127.0.0.1:{port} did not reach a prompt:",
+    }[bound]
+    waited = "timed out waiting for a login or password question, or the prompt of driver 'generic'"
+    came = r"Username: admin\r\nPassword: ********\r\n'"
+    assert str(error).startswith(f"{first} {waited}; last characters received: '"), error
+    assert str(error).endswith(came), error
+    cause = error.__cause__
+    assert isinstance(cause, ExpectTimeout) and str(cause).endswith(came), cause
+    assert PASSWORD not in str(error) + str(cause)
+    assert cause.before == f"{PASSWORD}\r\n"  # (what is still buffered, as it arrived)
+
+
+async def test_run_many_timeout_names_the_init_commands() -> None:
+    # Logged in, then no answer to the driver's first init command.
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Username: ")
+        await reader.readline()
+        writer.write(b"\r\nPassword: ")
+        await reader.readline()
+        writer.write(b"\r\nrouter#")
+        writer.write((await reader.readline()).strip() + b"\r\n")
+        await reader.read()
+
+    async with serve(handler) as port:
+        [result] = await run_many(
+            [Host(f"telnet://127.0.0.1:{port}", ADMIN)], _never_run, timeout=0.5, driver="ios"
+        )
+    error = result.error
+    assert isinstance(error, ConnectError), result
+    assert str(error) == (
+        f"127.0.0.1:{port}: not logged in within 0.5 s, running the init commands of driver"
+        " 'ios': timed out waiting for the prompt of driver 'ios'; last characters received:"
+        r" 'terminal length 0\r\n'"
+    )
