@@ -45,6 +45,7 @@ from ._options import (
     open_private,
     peer_name,
 )
+from ._prompt_read import what_prompt
 from ._reading import tail_of
 from ._redact import MASK
 from ._session import Session
@@ -457,7 +458,8 @@ def _result(
     target: str | Host, plan: _Plan, value: Any, error: BaseException | None, duration: float
 ) -> Result:
     if error is not None:
-        _log.info("%s failed after %.2f s: %s", plan.label, duration, _summary(error))
+        kind = type(error).__name__
+        _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, error)
         return Result(target, False, None, error, duration)
     _log.debug("%s done in %.2f s", plan.label, duration)
     return Result(target, True, value, None, duration)
@@ -540,15 +542,14 @@ def _expired(
     ``ConnectError`` before the job started (opening, login, first prompt),
     an ``ExpectTimeout`` in it.  Where the opening had not returned the
     session, ``session`` is its ``Progress``."""
-    host = None if plan.kind == "spawn" else plan.host
     if isinstance(session, Progress):
         return _not_open(plan, session, timeout, cause)
+    if not in_job:  # the first prompt: in its wait's words, that wait the cause
+        waited = _cut_short(session, what_prompt(session), "", cause)
+        return _connect_error(plan, f"no prompt within {timeout:g} s: {waited}", waited)
     before = session.buffer
     text = before if isinstance(before, str) else before.decode("utf-8", "replace")
     evidence = f"last characters received: {tail_of(session._redactor, text)!r}"
-    if not in_job:
-        message = f"{plan.label}: no prompt within {timeout:g} s; {evidence}"
-        return ConnectError(message, host=host, port=plan.port)
     return ExpectTimeout(
         f"{plan.label}: did not finish within {timeout:g} s; {evidence}", before=before
     )
@@ -567,6 +568,10 @@ def _not_open(
     if progress.awaited is not None and session is not None:
         cause = _cut_short(session, progress.awaited, "".join(progress.seen), cause)
         message = f"not logged in within {timeout:g} s, {progress.stage}: {cause}"
+    return _connect_error(plan, message, cause)
+
+
+def _connect_error(plan: _Plan, message: str, cause: BaseException) -> ConnectError:
     host = None if plan.kind == "spawn" else plan.host
     error = ConnectError(f"{plan.label}: {message}", host=host, port=plan.port)
     error.__cause__ = cause
@@ -584,10 +589,6 @@ def _cut_short(session: Session, awaited: str, earlier: str, cause: BaseExceptio
     error = ExpectTimeout(message, before=before)
     error.__cause__ = cause
     return error
-
-
-def _summary(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def _check_timeout(timeout: Any) -> float | None:

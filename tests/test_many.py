@@ -1143,10 +1143,18 @@ async def test_run_many_login_question_of_a_spawned_program_names_the_way_out() 
 
 
 async def test_run_many_timeout_before_the_first_prompt_is_a_connect_error() -> None:
-    [result] = await run_many(["spawn:cat"], _noop, timeout=0.5, session_timeout=30)
+    # In the words of the wait it cut short, which is the cause, as
+    # session_timeout's own gives ("did not reach a prompt: timed out ...").
+    script = "echo hello there; exec cat"
+    [result] = await run_many([f"spawn:sh -c {script!r}"], _noop, timeout=0.5, session_timeout=30)
     error = result.error
     assert type(error) is ConnectError, result
-    assert "spawn:cat: no prompt within 0.5 s; last characters received:" in str(error)
+    waited = "timed out waiting for the prompt of driver 'generic'"
+    expected = f"no prompt within 0.5 s: {waited}; last characters received: 'hello there\\r\\n'"
+    assert str(error) == f"spawn:sh -c {script!r}: {expected}"
+    cause = error.__cause__
+    assert isinstance(cause, ExpectTimeout) and str(cause).startswith(waited), cause
+    assert cause.before == "hello there\r\n"
 
 
 async def test_a_password_equal_to_the_host_is_masked_in_what_run_many_says(
