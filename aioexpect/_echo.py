@@ -17,7 +17,7 @@ import bisect
 import re
 from typing import Any
 
-__all__ = ["Echo"]
+__all__ = ["Echo", "cut_short"]
 
 #: What a line editor writes into the line it echoes that shows as no
 #: character: at the terminal's margin readline (bash) writes the next
@@ -32,14 +32,32 @@ _REDRAW = (
     r"|\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~])"
     r"|[\x00-\x08\x0b-\x1f\x7f]"
 )
+#: A control sequence not ended yet.
+_OPEN = r"\x1b(?:\[[0-?]*)?[ -/]*"
 #: What, at the end of a stream, may be the start of one: a space (zsh's
 #: ``" \r"``), a sequence cut short.
-_CUT = r"(?: |\x1b(?:\[[0-?]*)?[ -/]*)\Z"
+_CUT = rf"(?: |{_OPEN})\Z"
 #: For str and for bytes: ``_REDRAW`` and ``_CUT``.
 _PATTERNS: dict[type, tuple[re.Pattern[Any], re.Pattern[Any]]] = {
     str: (re.compile(_REDRAW), re.compile(_CUT)),
     bytes: (re.compile(_REDRAW.encode()), re.compile(_CUT.encode())),
 }
+
+
+#: How long a sequence cut short may be and still be held back
+#: (``cut_short``): real ones have a few characters, and what a stream
+#: holds is searched again with the next chunk.
+_SHORT = 64
+_OPEN_STR = re.compile(_OPEN)
+
+
+def cut_short(text: str, end: int | None = None) -> int:
+    """Where a control sequence that ``text[:end]`` ends with, cut short,
+    starts (``end`` if none): a stream holds it back, as what comes next
+    ends it (``ESC[`` then ``h`` shows no ``h``)."""
+    end = len(text) if end is None else end
+    at = text.rfind("\x1b", max(0, end - _SHORT), end)
+    return at if at >= 0 and _OPEN_STR.fullmatch(text, at, end) else end
 
 
 class Echo:

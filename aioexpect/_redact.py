@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ._echo import Echo
+from ._echo import Echo, cut_short
 
 __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 
@@ -437,7 +437,9 @@ class RedactingStream:
         stretches = self._stretches(text, echo)
         cut = held = len(text) - self._redactor._prefix_at_end(text)
         if not self._sent:
-            cut = held = min(held, _line_held(text, stretches))
+            # (not in a control sequence, ended or not: a character after
+            # it, ``h`` in ``ESC[h``, would be taken for one that shows)
+            cut = held = cut_short(text, min(held, _line_held(text, stretches)))
         for start, end in stretches:
             if start < cut <= end:
                 cut = start

@@ -421,6 +421,32 @@ def test_a_secret_a_line_editor_wrapped_is_masked_whatever_the_split(echo, lengt
         assert out == masked, label
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("status \x1b[h\r\nunter2 ok\r\n$ ", "status \x1b[h\r\nunter2 ok\r\n$ "),
+        ("mode \x1b[?1;2h\x1b[1munter2\r\n", "mode \x1b[?1;2h\x1b[1munter2\r\n"),
+        ("charset \x1b(h\x00unter2\r\n", "charset \x1b(h\x00unter2\r\n"),
+        (
+            "\x1b[1mhunter2\x1b[0m and \x1b[1mhun\x1b[0mter2",
+            f"\x1b[1m{MASK}\x1b[0m and \x1b[1m{MASK}",
+        ),
+    ],
+    ids=["set-mode", "private-mode", "charset", "bold"],
+)
+def test_a_control_sequence_cut_by_a_read_is_not_taken_for_what_shows(text, masked):
+    # A sequence cut after ESC[ went out, and its last character (the h of
+    # ESC[h) was then read as the first of 'hunter2': a split gave
+    # 'status \x1b[******** ok' where the text in one chunk gave no mask.
+    r = Redactor()
+    r.add("hunter2")
+    assert r.redact(text) == masked
+    cuts = [(f"cut={i}", [text[:i], text[i:]]) for i in range(1, len(text))]
+    for label, chunks in [*cuts, *splits(text)]:
+        stream = RedactingStream(r)
+        assert "".join(stream.feed(c) for c in chunks) + stream.flush() == masked, label
+
+
 def test_redrawing_inside_a_secret_is_masked_not_between_two():
     # What is drawn between two secrets that touch in the echo (a line
     # end) stays; so does text that only looks like a secret across it.
