@@ -17,8 +17,10 @@ import bisect
 import re
 from typing import Any
 
-__all__ = ["Echo", "cut_short"]
+__all__ = ["Echo", "blank", "cut_short", "up_at"]
 
+#: Moving the cursor up a row (``ESC[A``, ``ESC[2A``).
+_UP = r"\x1b\[[0-9]*A"
 #: What a line editor writes into the line it echoes that shows as no
 #: character: at the terminal's margin readline (bash) writes the next
 #: character, ``\r`` and that character again (``c``: the repeat), zsh
@@ -28,7 +30,7 @@ __all__ = ["Echo", "cut_short"]
 _REDRAW = (
     r"(?<=(?P<c>[^\x00-\x1f\x7f]))\r(?P=c)"
     r"| ?\r+(?P<eol>\n)?"
-    r"|(?P<up>\x1b\[[0-9]*A)"
+    rf"|(?P<up>{_UP})"
     r"|\x1b(?:\[[0-?]*[ -/]*[@-~]|[ -/]*[0-~])"
     r"|[\x00-\x08\x0b-\x1f\x7f]"
 )
@@ -49,6 +51,7 @@ _PATTERNS: dict[type, tuple[re.Pattern[Any], re.Pattern[Any]]] = {
 #: holds is searched again with the next chunk.
 _SHORT = 64
 _OPEN_STR = re.compile(_OPEN)
+_UP_STR = re.compile(_UP)
 
 
 def cut_short(text: str, end: int | None = None) -> int:
@@ -58,6 +61,27 @@ def cut_short(text: str, end: int | None = None) -> int:
     end = len(text) if end is None else end
     at = text.rfind("\x1b", max(0, end - _SHORT), end)
     return at if at >= 0 and _OPEN_STR.fullmatch(text, at, end) else end
+
+
+def blank(text: str, start: int) -> bool:
+    """Whether ``text[start:]``, at an open end, shows no character and
+    ends no line: only what ``_REDRAW`` leaves out, or what may start it
+    (readline's ``" \\r"`` at the margin, ``ESC[A`` to draw the row
+    again)."""
+    redraw, cut = _PATTERNS[str]
+    while start < len(text):
+        found = redraw.match(text, start)
+        if found is None or found.group("eol") is not None:
+            return cut.match(text, start) is not None
+        start = found.end()
+    return True
+
+
+def up_at(text: str, start: int = 0, end: int | None = None) -> int:
+    """Where ``text[:end]`` first moves the cursor up a row, from ``start``
+    on (-1 if nowhere): readline draws a row again after it."""
+    found = _UP_STR.search(text, start, len(text) if end is None else end)
+    return found.start() if found is not None else -1
 
 
 class Echo:
@@ -111,15 +135,19 @@ class Echo:
 
     def copied(self, begin: int, end: int) -> list[tuple[int, int]]:
         """Where a row drawn again repeats a part of ``view[begin:end]``:
-        each stretch of ``text`` from the part to the end of its copy, one
-        stretch (what stands between them is the rest of that row, and how
-        the editor went back to draw it)."""
+        the copy of the part, as one stretch of ``text``; from the part on
+        where the copy follows it with nothing shown between them (the row
+        ended with it: between them only how the editor went back to draw
+        it).  The rest of the row, shown after the part, stays shown where
+        it stands: a stream has let it go before the copy came."""
         self._map()
         found = []
         for first, copy, size in self._copies:
             low, high = max(begin, first), min(end, first + size)
             if low < high:
-                found.append((self.span(low, high)[0], self.span(copy, copy + high - first)[1]))
+                at = copy + low - first  # (the copy of the part, in ``view``)
+                start = self.span(low, high)[0] if at == high else self.span(at, at + 1)[0]
+                found.append((start, self.span(at, copy + high - first)[1]))
         return found
 
     def reach(self, count: int) -> int:

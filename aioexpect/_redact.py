@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ._echo import Echo, cut_short
+from ._echo import Echo, blank, cut_short, up_at
 
 __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 
@@ -274,8 +274,9 @@ class Redactor:
 #: and the letter, ``^?`` for DEL; a tab as it is, a line end as one.
 _ECHOCTL = {i: f"^{chr(i + 0x40)}" for i in range(32) if chr(i) not in "\t\n\r"} | {0x7F: "^?"}
 
-#: How much a ``RedactingStream`` holds back at most of a line that holds
-#: a secret and has not ended (``_line_held``).
+#: How much a ``RedactingStream`` holds back at most of a row readline
+#: may be drawing again (``_redrawn``), and keeps of a line that holds a
+#: secret, to find its copy in that row (``_line``).
 _LINE_REACH = 1 << 11
 #: How far back ``Redactor.tail`` looks, at most, for its characters.
 _TAIL_REACH = 1 << 16
@@ -342,16 +343,10 @@ def _run_end(text: Any, needle: Any, at: int) -> int:
     return end
 
 
-def _line_held(text: str, stretches: list[tuple[int, int]]) -> int:
-    """Where a stream holds back the line it ends with, from its first
-    secret on, until its line end: readline draws the last row of a line
-    that ends at the terminal's margin again, after it, a part of a secret
-    there again (``Echo.copied``).  Not past ``_LINE_REACH``."""
-    line = text.rfind("\n") + 1
-    for start, end in stretches:
-        if end > line:
-            return start if len(text) - start <= _LINE_REACH else len(text)
-    return len(text)
+def _line_end(text: str) -> int:
+    """Where the first line of ``text`` ends (its length if it does not)."""
+    end = text.find("\n")
+    return end if end >= 0 else len(text)
 
 
 def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
@@ -397,9 +392,15 @@ class RedactingStream:
     records (a secret typed key by key, as ``interact`` forwards it).  A
     session feeds it everything while it has a secret, whether or not
     anything logs then: a logfile attached (or DEBUG turned on) between two
-    parts of a secret must get neither part."""
+    parts of a secret must get neither part.
 
-    __slots__ = ("_covered", "_decoder", "_held", "_redactor", "_sent")
+    What is received goes out as it comes but for what may change with
+    the next chunk: the start of a secret, a control sequence cut short,
+    and, once readline moves up a row on a line that holds a secret, the
+    row it may be drawing again (up to its line end).  Each chunk is
+    searched with what is held, which stays short but in that row."""
+
+    __slots__ = ("_covered", "_decoder", "_held", "_line", "_redactor", "_sent", "_up_out")
 
     def __init__(self, redactor: Redactor, *, sent: bool = False) -> None:
         self._redactor = redactor
@@ -412,6 +413,14 @@ class RedactingStream:
         #: How many of the first characters held belong to a stretch of
         #: secrets whose start went out masked already.
         self._covered = 0
+        #: What went out of the line received last, from (at the latest)
+        #: the first secret on it; ``None`` while it holds none.  A row
+        #: readline draws again may repeat a part of a secret there, which
+        #: shows as a secret only next to the rest of it.
+        self._line: str | None = None
+        #: Whether it went out with a move up a row after its secret, the
+        #: row after it held (``_redrawn``) with its line end.
+        self._up_out = False
         #: A bytes session's chunks are decoded as one stream (bytes that are
         #: not UTF-8 as lone surrogates, which ``_options.write_log`` turns back): a
         #: character split between two chunks, within a secret, must not
@@ -433,13 +442,17 @@ class RedactingStream:
         # shorter one, ``cisco`` and ``cisco123``; one that overlaps another,
         # ``abc`` and ``cdef``: masked now, the next chunk's rest would show),
         # so that every split gives what the text in one chunk gives.
-        echo = self._echo(text, open_end=True)
-        stretches = self._stretches(text, echo)
+        stretches = self._stretches(text, open_end=True)
         cut = held = len(text) - self._redactor._prefix_at_end(text)
         if not self._sent:
+            redrawn = self._redrawn(text, stretches)
+            if stretches and blank(text, stretches[-1][1]):
+                # (a secret at the end but for what shows nothing: readline
+                # may be drawing its row again, which is masked with it)
+                held = min(held, stretches[-1][1])
             # (not in a control sequence, ended or not: a character after
             # it, ``h`` in ``ESC[h``, would be taken for one that shows)
-            cut = held = cut_short(text, min(held, _line_held(text, stretches)))
+            cut = held = cut_short(text, min(held, redrawn))
         for start, end in stretches:
             if start < cut <= end:
                 cut = start
@@ -455,24 +468,72 @@ class RedactingStream:
                 if start < cut < end:
                     self._covered = end - cut
         self._held = text[cut:]
+        if not self._sent:
+            self._keep_line(text, cut, stretches)
         return _masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut])
 
-    def _echo(self, text: Any, open_end: bool = False) -> Echo | None:
-        """What is received as a terminal shows it; what is sent as it is
-        (no line editor draws it: a ``\\r`` after a secret is no wrap to
-        wait for)."""
-        return None if self._sent else self._redactor._echo(text, open_end)
-
-    def _stretches(self, text: Any, echo: Echo | None) -> list[tuple[int, int]]:
-        """``Redactor.stretches``, with the start of a stretch that was cut
-        (``_covered``) one of them."""
-        stretches = self._redactor._stretches(text, echo)
+    def _stretches(self, text: Any, open_end: bool = False) -> list[tuple[int, int]]:
+        """``Redactor.stretches`` of ``text`` (as its echo shows it, but in
+        what is sent), with the start of a stretch that was cut
+        (``_covered``) one of them.  Where ``text`` moves up a row on the
+        line that went out with a secret, that line is searched with it,
+        for a copy of a part of the secret (``Echo.copied``)."""
+        redactor, shift = self._redactor, 0
+        if self._sent:
+            stretches = redactor._stretches(text, None)
+        else:
+            line = self._line
+            if line is not None and (self._up_out or up_at(text, 0, _line_end(text)) >= 0):
+                text, shift = line + text, len(line)
+            stretches = redactor._stretches(text, redactor._echo(text, open_end))
+        if shift:  # (one that went out masked and goes on here: masked again)
+            stretches = [(max(b - shift, 0), e - shift) for b, e in stretches if e > shift]
         if not self._covered:
             return stretches
         end = self._covered
         while stretches and stretches[0][0] <= end:
             end = max(end, stretches.pop(0)[1])
         return [(0, end), *stretches]
+
+    def _redrawn(self, text: str, stretches: list[tuple[int, int]]) -> int:
+        """Where the stream holds back a row that readline may be drawing
+        again, until its line end: from where it moves up a row after a
+        secret on the line (``Echo.copied`` finds the copy of a part of
+        the secret only with the line end), or from the last secret before
+        that (its copy may follow it with nothing shown between them: one
+        mask).  Not past ``_LINE_REACH``."""
+        line = text.rfind("\n") + 1
+        on_line = [start for start, end in stretches if end > line]
+        if self._line is not None and not line:
+            up = up_at(text)
+        elif on_line:
+            up = up_at(text, max(line, on_line[0] + 1))
+        else:
+            return len(text)
+        if up < 0:
+            return len(text)
+        start = max((s for s in on_line if s < up), default=up)
+        return start if len(text) - start <= _LINE_REACH else len(text)
+
+    def _keep_line(self, text: str, cut: int, stretches: list[tuple[int, int]]) -> None:
+        """``_line`` and ``_up_out`` once ``text[:cut]`` went out."""
+        line = text.rfind("\n", 0, cut) + 1
+        kept = self._line if not line else None
+        start = 0
+        if kept is None:
+            self._up_out = False
+            # (from its first secret: one wrapped with a line end starts on
+            # the line before)
+            start = next((b for b, e in stretches if line < e and b < cut), -1)
+            if start < 0:
+                self._line = None
+                return
+        self._up_out = self._up_out or up_at(text, max(start, line), cut) >= 0
+        if self._up_out and "\n" not in text[cut:]:
+            # (let go without its line end: past _LINE_REACH, given up)
+            self._line, self._up_out = None, False
+        else:
+            self._line = ((kept or "") + text[start:cut])[-_LINE_REACH:]
 
     def flush(self, before: Any = None) -> Any:
         """What is held, let out: at the end, or (sent bytes) ``before`` a
@@ -483,6 +544,7 @@ class RedactingStream:
         if self._decoder is not None:  # (the end: a character cut short)
             held += self._decoder.decode(b"", final=True)
         text = held if before is None else held + before
-        stretches, self._covered = self._stretches(text, self._echo(text)), 0
+        stretches = self._stretches(text)
+        self._covered, self._line, self._up_out = 0, None, False
         kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
         return _masked(held, kept) if kept else held

@@ -384,6 +384,27 @@ READLINE_AT_MARGIN = (
     + "\r\n\x1b[?2004l\r\x1b[?2004h$ "
 )
 
+#: 100 characters and a word that end the line at the margin of its second
+#: row (bash 5.2): the row readline draws again holds the last 27
+#: characters of the token, and the word after them.
+READLINE_ROW_AFTER = (
+    "$ echo "
+    + TOKEN[:74]
+    + "\r"
+    + TOKEN[73:100]
+    + " "
+    + "x" * 52
+    + " \r\x1b[A"
+    + TOKEN[73:100]
+    + " "
+    + "x" * 51
+    + "\x1b[Kx\r\n\x1b[?2004l\r"
+    + TOKEN[:100]
+    + " "
+    + "x" * 52
+    + "\r\n\x1b[?2004h$ "
+)
+
 
 def _pieces_shown(text: str, secret: str) -> list[str]:
     return [secret[i : i + 8] for i in range(len(secret) - 7) if secret[i : i + 8] in text]
@@ -395,6 +416,15 @@ def _pieces_shown(text: str, secret: str) -> list[str]:
         (READLINE_WRAP, 100, "$ export API_TOKEN=********\r\n\x1b[?2004l\r\x1b[?2004h$ "),
         (ZSH_WRAP, 100, "% export API_TOKEN=********\x1b[?2004l\r\r\n% "),
         (READLINE_AT_MARGIN, 141, "$ export API_TOKEN=********\r\n\x1b[?2004l\r\x1b[?2004h$ "),
+        # (the word after the token went out before readline drew its row
+        # again: it stays, there and in the copy, and the copy of the part
+        # of the token is masked where it stands)
+        (
+            READLINE_ROW_AFTER,
+            100,
+            f"$ echo {MASK} {'x' * 52} \r\x1b[A{MASK} {'x' * 51}\x1b[Kx\r\n"
+            f"\x1b[?2004l\r{MASK} {'x' * 52}\r\n\x1b[?2004h$ ",
+        ),
         # other editors and terminals: a line end, cursor moves, padding
         ("a " + TOKEN[:40] + "\r\n" + TOKEN[40:100] + " b", 100, "a ******** b"),
         (
@@ -403,7 +433,7 @@ def _pieces_shown(text: str, secret: str) -> list[str]:
             "a ********",
         ),
     ],
-    ids=["readline", "zsh", "readline-at-margin", "crlf", "cursor-moves"],
+    ids=["readline", "zsh", "readline-at-margin", "readline-row-after", "crlf", "cursor-moves"],
 )
 def test_a_secret_a_line_editor_wrapped_is_masked_whatever_the_split(echo, length, masked):
     # The echo of a secret longer than the terminal is wide came with the
@@ -419,6 +449,29 @@ def test_a_secret_a_line_editor_wrapped_is_masked_whatever_the_split(echo, lengt
         stream = RedactingStream(r)
         out = "".join(stream.feed(c) for c in chunks) + stream.flush()
         assert out == masked, label
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"connecting with {TOKEN[:40]}\r\nPassword for user-{TOKEN[:40]}: ",
+        f"token: {TOKEN[:40]} " + "".join(f"\r{i:5d}%" for i in range(50)),
+        f"$ echo {TOKEN[:40]}\r\n{TOKEN[:40]}\r\n\x1b[?2004h\x1b[1m$ \x1b[0m",
+    ],
+    ids=["prompt", "progress", "echo"],
+)
+def test_a_line_holding_a_secret_goes_out_as_it_comes(text):
+    # The stream held a line back from its secret on until its line end:
+    # the logfile and the DEBUG records stopped at 'Password for user-'
+    # while the session had matched the whole prompt, and what came after
+    # it waited for close().  Only what may still change is held: the start
+    # of a secret, a sequence cut short, a row readline may draw again.
+    r = Redactor()
+    r.add(TOKEN[:40])
+    for label, chunks in splits(text):
+        stream = RedactingStream(r)
+        assert "".join(stream.feed(c) for c in chunks) == r.redact(text), label
+        assert stream.flush() == "", label
 
 
 @pytest.mark.parametrize(

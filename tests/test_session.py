@@ -1374,6 +1374,26 @@ async def test_what_is_held_of_a_secret_goes_out_at_the_next_send_or_at_close(ca
     assert sent_records(caplog)[-1] == "hunt"
 
 
+async def test_a_prompt_holding_a_secret_reaches_the_transcript_when_it_is_matched(caplog):
+    # The redacting stream held a line back from its secret on until its
+    # line end: expect() had matched 'Password for user-TOKEN: ', but the
+    # logfile and the DEBUG records stopped at 'Password for user-', and
+    # what came after it ('Still waiting... ') waited there until close().
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    token = "ghp_" + "Q7x" * 12
+    transcript = io.StringIO()
+    async with opened(logfile=transcript, secrets=[token]) as (s, peer):
+        await peer.write(f"connecting with {token}\r\nPassword for user-{token}: ".encode())
+        await s.expect(r"Password for \S+: ")
+        shown = "connecting with ********\r\nPassword for user-********: "
+        assert transcript.getvalue() == shown
+        received = [r.getMessage() for r in caplog.records if r.getMessage().startswith("recv ")]
+        assert "".join(m.removeprefix("recv ") for m in received) == escape(shown)
+        await peer.write(b"Still waiting... ")
+        await s.expect_exact("waiting... ")
+        assert transcript.getvalue() == shown + "Still waiting... "
+
+
 @pytest.mark.parametrize("pty", [False, True])
 async def test_a_secret_on_the_command_line_is_masked_where_it_shows(caplog, pty):
     # A password among a program's arguments (mysql -pSECRET, sshpass -p
