@@ -278,6 +278,10 @@ _ECHOCTL = {i: f"^{chr(i + 0x40)}" for i in range(32) if chr(i) not in "\t\n\r"}
 #: may be drawing again (``_redrawn``), and keeps of a line that holds a
 #: secret, to find its copy in that row (``_line``).
 _LINE_REACH = 1 << 11
+#: How much that shows nothing a ``RedactingStream`` holds back at most
+#: after a secret (readline's ``" \r"`` and ``ESC[A``, colours): more goes
+#: out, and a copy of the row after it is a mask of its own.
+_BLANK_REACH = 1 << 6
 #: How far back ``Redactor.tail`` looks, at most, for its characters.
 _TAIL_REACH = 1 << 16
 #: How much a ``RedactingStream`` holds back at most beyond a secret's
@@ -400,7 +404,16 @@ class RedactingStream:
     row it may be drawing again (up to its line end).  Each chunk is
     searched with what is held, which stays short but in that row."""
 
-    __slots__ = ("_covered", "_decoder", "_held", "_line", "_redactor", "_sent", "_up_out")
+    __slots__ = (
+        "_covered",
+        "_decoder",
+        "_held",
+        "_line",
+        "_redactor",
+        "_sent",
+        "_up_out",
+        "_waiting",
+    )
 
     def __init__(self, redactor: Redactor, *, sent: bool = False) -> None:
         self._redactor = redactor
@@ -421,6 +434,9 @@ class RedactingStream:
         #: Whether it went out with a move up a row after its secret, the
         #: row after it held (``_redrawn``) with its line end.
         self._up_out = False
+        #: Whether what is held is a row that readline may be drawing
+        #: again, from its start: nothing goes out until its line end.
+        self._waiting = False
         #: A bytes session's chunks are decoded as one stream (bytes that are
         #: not UTF-8 as lone surrogates, which ``_options.write_log`` turns back): a
         #: character split between two chunks, within a secret, must not
@@ -433,6 +449,12 @@ class RedactingStream:
             if self._decoder is None:
                 self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
             chunk = self._decoder.decode(chunk)
+        if self._waiting and "\n" not in chunk and len(self._held) + len(chunk) <= _LINE_REACH:
+            # (what ``_redrawn`` holds goes on until its line end: nothing in
+            # it can go out before, and searching it again each time cost
+            # as much as a line per chunk)
+            self._held += chunk
+            return self._held[:0]
         text = self._held + chunk
         if not self._redactor:
             self._held = text[:0]
@@ -444,12 +466,14 @@ class RedactingStream:
         # so that every split gives what the text in one chunk gives.
         stretches = self._stretches(text, open_end=True)
         cut = held = len(text) - self._redactor._prefix_at_end(text)
+        redrawn = len(text)
         if not self._sent:
             redrawn = self._redrawn(text, stretches)
-            if stretches and blank(text, stretches[-1][1]):
+            last = stretches[-1][1] if stretches else len(text)
+            if stretches and len(text) - last <= _BLANK_REACH and blank(text, last):
                 # (a secret at the end but for what shows nothing: readline
                 # may be drawing its row again, which is masked with it)
-                held = min(held, stretches[-1][1])
+                held = min(held, last)
             # (not in a control sequence, ended or not: a character after
             # it, ``h`` in ``ESC[h``, would be taken for one that shows)
             cut = held = cut_short(text, min(held, redrawn))
@@ -468,6 +492,7 @@ class RedactingStream:
                 if start < cut < end:
                     self._covered = end - cut
         self._held = text[cut:]
+        self._waiting = cut == redrawn < len(text) and "\n" not in self._held
         if not self._sent:
             self._keep_line(text, cut, stretches)
         return _masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut])
@@ -545,6 +570,6 @@ class RedactingStream:
             held += self._decoder.decode(b"", final=True)
         text = held if before is None else held + before
         stretches = self._stretches(text)
-        self._covered, self._line, self._up_out = 0, None, False
+        self._covered, self._line, self._up_out, self._waiting = 0, None, False, False
         kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
         return _masked(held, kept) if kept else held

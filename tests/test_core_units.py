@@ -7,11 +7,14 @@ import codecs
 import random
 import re
 import sys
+from typing import Any
 
 import pytest
 
+from aioexpect import _redact
 from aioexpect._ansi import AnsiStripper, strip_ansi
 from aioexpect._decode import Decoder
+from aioexpect._echo import Echo
 from aioexpect._options import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
 from aioexpect._redact import MASK, RedactingStream, Redactor, escape, mask_around
 from aioexpect._wrap import rows_start, unwrap
@@ -498,6 +501,45 @@ def test_a_control_sequence_cut_by_a_read_is_not_taken_for_what_shows(text, mask
     for label, chunks in [*cuts, *splits(text)]:
         stream = RedactingStream(r)
         assert "".join(stream.feed(c) for c in chunks) + stream.flush() == masked, label
+
+
+class CountingEcho(Echo):
+    """An echo that counts the characters it is made of: what a stream
+    searches as the terminal shows it."""
+
+    looked = 0
+
+    @classmethod
+    def of(cls, text: Any, open_end: bool = False) -> Echo | None:
+        CountingEcho.looked += len(text)
+        return super().of(text, open_end)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"token: {TOKEN[:100]} " + "progress." * 220 + "\r\n",
+        f"token: {TOKEN[:100]} " + "".join(f"\r{i:5d}%" for i in range(300)) + "\r\n",
+        f"$ {TOKEN[:100]} \r\x1b[A" + "y" * 1800 + "\r\n",  # (a row drawn again: held)
+        f"$ {TOKEN[:100]}" + " \r\x1b[K" * 300 + "\r\n",  # (nothing shown after it)
+    ],
+    ids=["long-line", "progress", "redrawn", "blank"],
+)
+def test_small_reads_of_a_line_holding_a_secret_search_it_once(line, monkeypatch):
+    # Every read searched all that was held of a line that holds a secret
+    # (up to 2 KiB) again: 16-character reads of such lines cost 50 to 200
+    # times what the same lines cost without the secret.  Counted, not
+    # timed: what the stream makes an echo of, against what it is fed.
+    monkeypatch.setattr(_redact, "Echo", CountingEcho)
+    monkeypatch.setattr(CountingEcho, "looked", 0)
+    r = Redactor()
+    r.add(TOKEN[:100])
+    data = line * 20
+    stream = RedactingStream(r)
+    out = "".join(stream.feed(data[i : i + 16]) for i in range(0, len(data), 16))
+    assert out + stream.flush() == r.redact(data)
+    looked = (CountingEcho.looked - len(data)) / len(data)  # (less redact's: once)
+    assert looked < 4, f"each character searched {looked:.1f} times"
 
 
 def test_redrawing_inside_a_secret_is_masked_not_between_two():
