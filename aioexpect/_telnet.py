@@ -106,6 +106,7 @@ class _Protocol(asyncio.Protocol):
         self.gate: ReplyGate  # (made with the connection, as the writer is)
         self.scanner = TelnetScanner(self._on_data, self._on_command)
         self.buffer = bytearray()
+        self.heard = 0  # chunks of data received (see TelnetTransport.encode)
         self.eof = False
         self.error: BaseException | None = None  # what ends reading (None: end of file)
         self.lost: BaseException | None = None  # what ended the connection (writes say it)
@@ -229,6 +230,7 @@ class _Protocol(asyncio.Protocol):
     # -- scanner callbacks ---------------------------------------------------------
 
     def _on_data(self, data: bytes) -> None:
+        self.heard += 1
         self.binary.on_data()
         push = self.push
         if push is not None and push.ready and not push.stopped and not self.buffer:
@@ -356,7 +358,7 @@ class TelnetTransport(Transport):
         linesep: str = "\r\n",
     ) -> None:
         self.linesep = linesep
-        self._after_cr = False  # the last byte written was CR (see encode)
+        self._after_cr: int | None = None  # the last byte written was CR: when (see encode)
         self._transport = transport
         self._protocol = protocol
         self._gate = protocol.gate  # (everything we send goes through it)
@@ -417,12 +419,15 @@ class TelnetTransport(Transport):
         line CR LF as CR; otherwise the NVT's bare CR as CR NUL.  A CR LF
         split across writes is one Enter in both modes: the CR went out as
         the Enter (CR, or CR NUL), so the LF that starts the next write is
-        dropped (sent, it would be a second newline)."""
+        dropped (sent, it would be a second newline).  Not once the peer
+        has said something since (it took the Enter, and answered): an LF
+        then is a key of its own (Ctrl-J), sent."""
         if not data:
             return data
-        if self._after_cr and data.startswith(b"\n"):
+        heard = self._protocol.heard
+        if self._after_cr == heard and data.startswith(b"\n"):
             data = data[1:]
-        self._after_cr = data.endswith(b"\r")
+        self._after_cr = heard if data.endswith(b"\r") else None
         data = data.replace(b"\xff", b"\xff\xff")
         writer = self._protocol.writer
         if writer is None or not writer.outbinary:

@@ -440,6 +440,31 @@ async def test_the_nvt_end_of_line_split_across_writes_is_one_newline() -> None:
         assert bytes.fromhex(m.group(1)) == b"one\r\ntwo\r\x00three\nfour\r\x00\nEND\r\n"
 
 
+@pytest.mark.parametrize("binary", [False, True], ids=["nvt", "binary"])
+async def test_a_ctrl_j_after_an_enter_the_peer_answered_is_sent(binary: bool) -> None:
+    """Merging a split CR LF dropped the LF of any later write after a CR,
+    however much later: Enter, the device's answer, then Ctrl-J (a menu's
+    'press Ctrl-J to continue', vi, readline) never reached it."""
+
+    async def menu(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01")  # WILL ECHO: a telnet peer
+        assert await reader.readexactly(6) == b"\xff\xfd\x01\xff\xfb\x00"  # DO ECHO, WILL BINARY
+        writer.write(b"\xff\xfd\x00" if binary else b"\xff\xfe\x00")  # DO / DONT BINARY
+        enter = await reader.readuntil(b"1\r")
+        if not binary:
+            enter += await reader.readexactly(1)  # (the NUL of CR NUL)
+        writer.write(b"selected; press Ctrl-J to continue> ")
+        writer.write((enter + await reader.readexactly(1)).hex().encode() + b"\r\n")
+        await writer.drain()
+
+    async with raw_server(menu) as port, connect(port) as s:
+        await s.send("1\r")
+        await s.expect_exact("to continue> ")
+        await s.sendcontrol("j")
+        m = await s.expect("([0-9a-f]+)\r\n")
+        assert bytes.fromhex(m.group(1)) == (b"1\r\n" if binary else b"1\r\x00\n")
+
+
 async def test_binary_on_the_wire_and_a_later_dont_binary() -> None:
     async def agree(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"\xff\xfb\x01")  # WILL ECHO: a telnet peer
