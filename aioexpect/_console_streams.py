@@ -200,10 +200,11 @@ class _ReadAheadInput:
 
     def give_back(self, data: bytes) -> bool:
         """Read ``data`` again first, if the client sends lines as they are
-        (no line editor, which would not have shown it): whether it was."""
-        if self._raw_lines and data:
+        (no line editor, which would not have shown it): whether it was,
+        or need not be told of (a client gone: nothing it sent runs now)."""
+        if self._raw_lines and data and not self._gone:
             self._queue.put_back(data)
-        return self._raw_lines
+        return self._raw_lines or self._gone
 
     async def readline(self) -> bytes:
         line = bytearray()
