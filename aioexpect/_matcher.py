@@ -23,7 +23,7 @@ from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
-from ._scan import Analysis, Reach, analyse
+from ._scan import Analysis, Reach, alternation_of, analyse
 
 __all__ = ["Buffer", "Found", "Searcher", "alternation", "check_ordered", "normalize_patterns"]
 
@@ -539,57 +539,9 @@ class _LastLine:
         return _earliest(self.scans, buf)  # pragma: no cover
 
 
-_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
-
-
 def alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
-    """``_alternation``, cached."""
-    return _ALTERNATIONS.get(regexes, None, lambda: _alternation(regexes))  # type: ignore[no-any-return]
-
-
-def _alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
-    """One regex: each of ``regexes`` an alternative, in order, with its own
-    flags (inline global flags lifted into them).  ``None`` where that cannot
-    be written: groups after the first pattern, VERBOSE or LOCALE in a mix
-    of flags (a group cannot scope them), or a whole ``re`` refuses.  Flags
-    all share are the whole regex's: the engine's shortcuts (line starts,
-    literal prefixes) then still work; scoped in each group they cost up to
-    four times as much."""
-    if any(regex.groups for regex in regexes[1:]):
-        return None  # their numbers would shift: a back-reference would change
-    common = regexes[0].flags
-    if any(regex.flags != common for regex in regexes):
-        if any(regex.flags & (re.VERBOSE | re.LOCALE) for regex in regexes):
-            return None
-        parts = [f"(?{_letters(r.flags)}:{pattern_body(r)})" for r in regexes]
-        common = 0
-    else:
-        end = "\n" if common & re.VERBOSE else ""  # a trailing comment would hide ")"
-        parts = [f"(?:{pattern_body(r)}{end})" for r in regexes]
-    joined = "|".join(parts)
-    try:
-        if isinstance(regexes[0].pattern, bytes):
-            return re.compile(joined.encode("latin-1"), common)
-        return re.compile(joined, common)
-    except (re.error, RecursionError, OverflowError):  # too deep or too big together
-        return None
-
-
-def _letters(flags: int) -> str:
-    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
-
-
-#: Inline global flags, which must open a pattern: ``flags`` holds them.
-_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
-
-
-def pattern_body(regex: re.Pattern[Any]) -> str:
-    """``regex``'s pattern as text (bytes: one character a byte), without
-    its inline global flags, so that it can stand in a group."""
-    pattern = regex.pattern
-    text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
-    opening = _GLOBAL_FLAGS.match(text)
-    return text[opening.end() :] if opening else text
+    """``alternation_of``, cached."""
+    return _ALTERNATIONS.get(regexes, None, lambda: alternation_of(regexes))  # type: ignore[no-any-return]
 
 
 def _first(current: int | None, i: int) -> int:

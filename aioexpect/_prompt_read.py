@@ -26,9 +26,10 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._matcher import pattern_body, search_alone
+from ._matcher import search_alone
 from ._reading import describe, lost, tail_of
 from ._redact import escape
+from ._scan import pattern_body
 from ._wrap import WRAP, rows_start, unwrap
 
 if TYPE_CHECKING:

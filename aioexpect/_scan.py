@@ -13,6 +13,7 @@ context line above it, as JunOS prints).  The
 analysis walks the parse tree of the standard library's ``re`` and is
 conservative: whatever it does not recognise is ``ANY`` (or no prefix, or
 not the last line), which is always correct, only slower.
+``alternation_of(regexes)`` writes several regexes as one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
@@ -32,10 +34,12 @@ except ImportError:  # pragma: no cover - a future Python that moved it
 __all__ = [
     "Analysis",
     "Reach",
+    "alternation_of",
     "analyse",
     "in_last_line",
     "literal_prefix",
     "may_match_empty",
+    "pattern_body",
     "reach_of",
 ]
 
@@ -314,3 +318,51 @@ def _set_has_newline(items: Any) -> bool:
         else:
             return True
     return hit != negate
+
+
+_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.ASCII, "a"))
+
+
+def alternation_of(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
+    """One regex: each of ``regexes`` an alternative, in order, with its own
+    flags (inline global flags lifted into them).  ``None`` where that cannot
+    be written: groups after the first pattern, VERBOSE or LOCALE in a mix
+    of flags (a group cannot scope them), or a whole ``re`` refuses.  Flags
+    all share are the whole regex's: the engine's shortcuts (line starts,
+    literal prefixes) then still work; scoped in each group they cost up to
+    four times as much."""
+    if any(regex.groups for regex in regexes[1:]):
+        return None  # their numbers would shift: a back-reference would change
+    common = regexes[0].flags
+    if any(regex.flags != common for regex in regexes):
+        if any(regex.flags & (re.VERBOSE | re.LOCALE) for regex in regexes):
+            return None
+        parts = [f"(?{_letters(r.flags)}:{pattern_body(r)})" for r in regexes]
+        common = 0
+    else:
+        end = "\n" if common & re.VERBOSE else ""  # a trailing comment would hide ")"
+        parts = [f"(?:{pattern_body(r)}{end})" for r in regexes]
+    joined = "|".join(parts)
+    try:
+        if isinstance(regexes[0].pattern, bytes):
+            return re.compile(joined.encode("latin-1"), common)
+        return re.compile(joined, common)
+    except (re.error, RecursionError, OverflowError):  # too deep or too big together
+        return None
+
+
+def _letters(flags: int) -> str:
+    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+
+
+#: Inline global flags, which must open a pattern: ``flags`` holds them.
+_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
+
+
+def pattern_body(regex: re.Pattern[Any]) -> str:
+    """``regex``'s pattern as text (bytes: one character a byte), without
+    its inline global flags, so that it can stand in a group."""
+    pattern = regex.pattern
+    text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
+    opening = _GLOBAL_FLAGS.match(text)
+    return text[opening.end() :] if opening else text
