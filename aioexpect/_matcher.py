@@ -1,13 +1,15 @@
-"""The incremental pattern search over the buffer of unmatched data.
+r"""The incremental pattern search over the buffer of unmatched data.
 
 Rule 1: a search never rescans what it has already ruled out.  Each pattern
 keeps a resume offset: exact strings and bounded regexes resume ``width``
 characters (plus a margin for look-arounds) before the end of what was
 searched; unbounded regexes that cannot match a newline resume at the start of
 the last line, and bounded ones that end at the end of the buffer and hold a
-few newlines at the start of their last lines; only unbounded regexes that
-can span lines rescan from where the expect began.  So the cost of an expect
-is linear in the data received.
+few newlines at the start of their last lines; a bounded regex that holds
+``\Z`` (or ``$``) on every way to match resumes ``tail`` characters before
+the end, however much arrived; only unbounded regexes that can span lines
+rescan from where the expect began.  So the cost of an expect is linear in
+the data received.
 
 Rule 2: the earliest match in the buffer wins; ties go to the lowest index.
 Sentinels (EOF, TIMEOUT, FULL_BUFFER) match only when their condition holds
@@ -66,6 +68,7 @@ class _Scan:
         "reach",
         "regex",
         "resume",
+        "tail",
         "width",
     )
 
@@ -76,6 +79,7 @@ class _Scan:
             self.regex: re.Pattern[Any] | None = pattern
             analysis = analysis or analyse(pattern)
             self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analysis[:6]
+            self.tail = analysis.tail
             # In the last few lines, and bounded: see ``_last_lines``.
             bounded = analysis.lines > 1 and self.reach is Reach.BOUNDED
             self.lines = analysis.lines if bounded else 0
@@ -84,7 +88,7 @@ class _Scan:
             self.regex = None
             self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
-            self.last_line, self.newline, self.lines = False, None, 0
+            self.last_line, self.newline, self.lines, self.tail = False, None, 0, None
 
     def search(self, buf: Buffer) -> Found | None:
         r, regex = self.resume, self.regex
@@ -95,6 +99,8 @@ class _Scan:
             self.resume = max(r, buf.size - self.width + 1)
             return None
         n, prefix = buf.size, self.prefix
+        if self.tail is not None:  # no match starts earlier, whatever comes next
+            self.resume = r = max(r, n - self.tail)
         if self.last_line:  # a prompt: it starts after the last newline
             nl = buf.rfind(self.newline, r)
             if nl >= 0:
@@ -107,7 +113,9 @@ class _Scan:
                 self.resume = max(r, n - len(prefix) + 1)
                 return None
             self.resume = r = at  # no match starts before it
-        if n - r > STEP and self.reach is not Reach.ANY:
+        # (One with a tail has at most that much left, searched to the end at
+        # once: a window short of the end would take its end for ``\Z``.)
+        if n - r > STEP and self.reach is not Reach.ANY and self.tail is None:
             stop = self._step(buf, regex, r, n)
             if not isinstance(stop, int):
                 return stop
@@ -502,10 +510,11 @@ class _LastLine:
     alternative that matches: rule 2 itself.  Which pattern that is, and its
     own match object, come from matching each in index order at that start.
     A last line longer than ``PREFILTER`` goes to each pattern's own
-    incremental search (rescanning a long line per chunk would not be linear).
+    incremental search (rescanning a long line per chunk would not be linear);
+    where every pattern has a ``tail``, only that much of it is ever searched.
     """
 
-    __slots__ = ("fused", "members", "newline", "resume", "scans")
+    __slots__ = ("fused", "members", "newline", "resume", "scans", "tail")
 
     def __init__(self, members: list[tuple[int, Any, Analysis | None]], fused: Any) -> None:
         self.members = members
@@ -513,9 +522,13 @@ class _LastLine:
         self.newline = b"\n" if isinstance(fused.pattern, bytes) else "\n"
         self.resume = 0
         self.scans: list[_Scan] | None = None  # made when first needed
+        tails = [analysis.tail if analysis is not None else None for _, _, analysis in members]
+        self.tail = None if None in tails else max(tail or 0 for tail in tails)
 
     def search(self, buf: Buffer) -> Found | None:
         r, n = self.resume, buf.size
+        if self.tail is not None:  # (no match starts earlier: nor need its line)
+            r = max(r, n - self.tail)
         nl = buf.rfind(self.newline, r)
         if nl >= 0:
             self.resume = r = nl + 1

@@ -9,7 +9,10 @@ prefix of at most ``pre`` and suffix of at most ``post`` characters can, as in
 plain substring search can look for first; ``in_last_line(pattern)`` says
 whether every match lies in the buffer's last line (a prompt), and
 ``analyse(pattern).lines`` in how many last lines at most (a prompt with a
-context line above it, as JunOS prints).  The
+context line above it, as JunOS prints), and ``analyse(pattern).tail`` how
+far before the end of the text a match starts at most (any bounded pattern
+that must hold ``\Z`` or ``$``: a prompt, or a question looked for without
+consuming it).  The
 analysis walks the parse tree of the standard library's ``re`` and is
 conservative: whatever it does not recognise is ``ANY`` (or no prefix, or
 not the last line), which is always correct, only slower.
@@ -95,6 +98,11 @@ class Analysis(NamedTuple):
     #: ``\Z`` and holds at most ``lines - 1`` newlines); 0: no such bound
     #: (or more than ``MAX_LINES``).
     lines: int = 0
+    #: Every match starts at most ``tail`` characters before the end of the
+    #: text: the pattern is bounded, and every way it can match holds ``\Z``
+    #: (or ``$``, which may hold one character earlier) at a place within
+    #: its ``width`` of its start.  ``None``: no such bound.
+    tail: int | None = None
 
 
 @functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
@@ -115,7 +123,8 @@ def analyse(pattern: re.Pattern[Any]) -> Analysis:
         extent = _extent(tree)
     except Exception:  # analysis is an optimisation: fall back safely
         return Analysis(Reach.ANY, 0, 0, 0, *found)
-    return Analysis(*_reach(extent, dotall), *found)
+    reach = _reach(extent, dotall)
+    return Analysis(*reach, *found, _tail(tree, reach, bool(pattern.flags & re.MULTILINE)))
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:
@@ -224,6 +233,54 @@ def _lines(tree: Any, dotall: bool) -> int:
     except Exception:  # analysis is an optimisation: fall back safely
         return 0
     return newlines + 1 if newlines < MAX_LINES else 0
+
+
+def _tail(tree: Any, reach: tuple[Reach, int, int, int], multiline: bool) -> int | None:
+    r"""``Analysis.tail``: a bounded pattern's width (its look-arounds'
+    included: ``reach`` is of ``_extent``), plus how far before the end a
+    match holds ``\Z`` or ``$`` at the latest (``_end_slack``).  The
+    place where a match holds it is one the search reaches from its start,
+    so it is at most ``width`` characters on."""
+    if reach[0] is not Reach.BOUNDED:
+        return None
+    try:
+        slack = _end_slack(tree, multiline)
+    except Exception:  # analysis is an optimisation: fall back safely
+        return None
+    return None if slack is None else reach[1] + slack
+
+
+def _end_slack(tree: Any, multiline: bool) -> int | None:
+    r"""0 if every match of ``tree`` holds ``\Z`` somewhere, 1 if it holds
+    ``\Z`` or a ``$`` without ``MULTILINE`` (the end, or before a last
+    newline), ``None`` if some match need hold neither.  A sequence holds
+    what any of its items must hold; an item must hold what a positive
+    look-around, a group, a repeat taken at least once, or every branch
+    must hold.  Anything else (a negative look-around, a conditional, a
+    ``$`` with ``MULTILINE``) holds nothing known."""
+    slacks = [_item_slack(str(op), av, multiline) for op, av in tree]
+    return min((slack for slack in slacks if slack is not None), default=None)
+
+
+def _item_slack(name: str, av: Any, multiline: bool) -> int | None:
+    if name == "AT":
+        if str(av) == "AT_END_STRING":
+            return 0
+        return 1 if str(av) == "AT_END" and not multiline else None
+    if name == "SUBPATTERN":
+        _group, add_flags, del_flags, sub = av
+        on = bool(add_flags & re.MULTILINE) or (multiline and not del_flags & re.MULTILINE)
+        return _end_slack(sub, on)
+    if name == "ATOMIC_GROUP":
+        return _end_slack(av, multiline)
+    if name == "ASSERT":  # (positive, ahead or behind: it holds where the match is)
+        return _end_slack(av[1], multiline)
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+        return _end_slack(av[2], multiline)
+    if name == "BRANCH":
+        slacks = [_end_slack(branch, multiline) for branch in av[1]]
+        return None if None in slacks else max(s for s in slacks if s is not None)
+    return None
 
 
 def _newlines(tree: Any, dotall: bool) -> int:

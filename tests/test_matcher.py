@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _matcher, _prompt_read
+from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _login, _matcher, _prompt_read
 from aioexpect._matcher import Buffer, Searcher, normalize_patterns
 from aioexpect._reading import PeekBuffer
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
@@ -206,6 +206,13 @@ PROPERTY_PATTERNS = [
     [r"c(?=.*1)", r"b(?=[^c]{3}a)"],
     [r"(?<=a b)c", r"a(?![^1]{0,6}1)c"],
     [r"c(?=[\s\S]*1 1)"],
+    # Only at the end of the text: searched in their last characters only.
+    # (Never an empty match here: the search would find it again and again.)
+    [r"b(?=b{0,2} ?\Z)", r"1\Z", r"c ?$"],
+    [r"(?:^|(?<=\n))[abc]{1,6}[1 ]{1,2}\Z", r"[a1](?=[b ]{0,5}\Z)|(?<=\n)c\Z"],
+    [r"(?:b\Z|a)c", r"(?m)c$", r"(?m)(?-m:b$)", r"(?!b\Z)c"],
+    [r"b\s{0,3}\Z", r"(?:a\n?|c\Z)\Z", r"\n(?<=c\n)\Z"],
+    [r"(?s)a.{0,30}\Z", r"1(?=( ?)\Z)", r"(?:a\Z)?b"],
 ]
 
 
@@ -368,6 +375,29 @@ def test_in_last_line(pattern, last_line):
 )
 def test_lines_a_match_lies_in(pattern, lines):
     assert analyse(re.compile(pattern)).lines == lines
+
+
+@pytest.mark.parametrize(
+    ("pattern", "tail"),
+    [
+        (r"router#\Z", 7),
+        (r"router#$", 8),  # $ also holds before a final newline
+        (r"(?=ab ?\Z)", 3),  # a prompt looked for without consuming it
+        (r"(?<=x{3})a\Z", 4),  # what a look-behind looks at counts
+        (r"(?:a\Z|bc\Z)", 2),
+        (r"(?:a\Z|bc$)", 3),
+        (r"(?m)(?-m:a$)", 2),
+        (r"(?:a\Z){1,2}", 2),
+        (r"(?(1)a\Z|b\Z)(x)?", None),  # a conditional: not known
+        (r"(?m)a$", None),  # the end of any line
+        (r"(?:a\Z)?b", None),
+        (r"a\Z|b", None),
+        (r"(?!a\Z)b", None),
+        (r"[\w.-]+# ?\Z", None),  # unbounded
+    ],
+)
+def test_how_far_before_the_end_a_match_starts(pattern, tail):
+    assert analyse(re.compile(pattern)).tail == tail
 
 
 def test_a_prompt_of_a_few_lines_searches_only_its_last_lines():
@@ -605,20 +635,114 @@ def test_every_host_of_a_run_shares_one_alternation_of_the_drivers_patterns():
 
 def test_last_line_patterns_stay_incremental_on_a_long_line():
     """A last line longer than ``PREFILTER`` is not searched whole per chunk:
-    each pattern's own search takes over and resumes near the end."""
+    what each chunk's search copies (and searches) is bounded by the chunk
+    and the patterns' width, not by the line."""
     patterns = [r"[\w.-]{1,64}# ?\Z", r"[\w.-]{1,64}> ?\Z", r"[\w.-]{1,64}\$ ?\Z"]
     items = normalize_patterns(patterns, exact=False, bytes_mode=False, encoding="utf-8")
-    searcher, buf = Searcher(items), Buffer("")
-    [together] = searcher._scans
+    searcher, buf = Searcher(items), CountingBuffer()
     for _ in range(300):
         buf.append("y" * 997 + " = ")
+        buf.copied = 0
         assert searcher.search(buf) is None
-        if len(buf) > _matcher.PREFILTER:
-            assert together.scans is not None
-            assert all(len(buf) - scan.resume <= 1024 for scan in together.scans)
+        assert buf.copied <= 3 * (1000 + _matcher.PREFILTER)  # (the line: 300,000)
     buf.append("router# ")
     found = searcher.search(buf)
     assert found is not None and (found.index, found.start) == (0, len(buf) - 8)
+
+
+def shipped_end_patterns() -> dict[str, list[re.Pattern[str]]]:
+    """The shipped patterns that can only match at the end of the text,
+    as a login, a first prompt or an ``execute`` waits for them together."""
+    generic = _driver.get("generic")
+    questions = [*generic.login_patterns, *generic.password_patterns]
+    return {
+        "prompts": [*generic.prompt_patterns, *generic.pager_patterns, _login._PRESS_ENTER],
+        "junos": [*_driver.get("junos").prompt_patterns],
+        "questions": [*map(_prompt_read.peek, questions), _login._QUESTION_LINE],
+        "user": [re.compile(r"[$#] $"), re.compile(r"(?=\w{1,9}@\w{1,9}:~[$#] ?\Z)")],
+    }
+
+
+@pytest.mark.parametrize("kind", ["prompts", "junos", "questions", "user"])
+@pytest.mark.parametrize(
+    "line", ["flood line without any prompt in it\r\n", "B" * 1000], ids=["lines", "no-newline"]
+)
+def test_a_pattern_that_ends_the_text_searches_only_its_last_characters(kind, line):
+    """A flooding host, before its first prompt: a pattern that can only
+    match at the end of the text (a prompt, a question peeked at) searches
+    each arrival only as far back as a match could start, not all of it in
+    windows (2.8 s of a 3 s flood went to those windows, 40 to 60 ms per
+    256 KiB read).  The prompt that ends the flood is found where a search
+    of all the text finds it."""
+    patterns = shipped_end_patterns()[kind]
+    searcher, buf = Searcher(patterns), CountingBuffer()
+    arrival = line * (256 * 1024 // len(line))
+    for _ in range(4):
+        buf.append(arrival)
+        buf.copied = 0
+        assert searcher.search(buf) is None
+        assert buf.copied <= 16 * 1024, buf.copied  # (of 256 KiB each)
+    end = {"questions": "\r\nPassword: ", "junos": "\r\n\r\n{master:0}\r\nadmin@r1> "}
+    buf.append(end.get(kind, "\r\nadmin@core-1:~$ "))
+    found = searcher.search(buf)
+    text = buf.text()
+    expected = naive(text, patterns)
+    assert found is not None and (found.index, found.start, found.end) == expected
+    m = searcher.match(buf, found)
+    assert (m.before, m.after) == (text[: found.start], text[found.start : found.end])
+
+
+#: Prompt-like output: the pieces that make the shipped prompts, questions
+#: and pagers, and lines longer than a window and than most of the patterns.
+PIECES = [
+    *["router#", "admin@core-1:~$", "<HUAWEI>", "admin@r1>", "{master:0}", "%", "#", "$ "],
+    *[" ", "  ", "\r\n", "\n", "\r", "\x08", "\t", "\x1b[0m", "\x1b]0;title\x07"],
+    *[" --More-- ", "Password:", "login: ", "[yes/no]? ", "Press RETURN", "ann@vm:~$ "],
+    *["\r\n\r\n{master:0}\r\nadmin@r1> ", "x" * 300, "y" * 2500],
+]
+
+
+def prompt_like_chunks(rng: random.Random) -> list[str]:
+    """Chunks of ``PIECES``, most ending where a piece ends (where a prompt
+    may end the text), some cut anywhere: a character to thousands."""
+    chunks = []
+    for _ in range(rng.randint(1, 40)):
+        chunk = "".join(rng.choice(PIECES) for _ in range(rng.choice([1, 2, 3, 8, 30])))
+        cut = rng.randint(0, len(chunk)) if rng.random() < 0.3 else len(chunk)
+        chunks += [part for part in (chunk[:cut], chunk[cut:]) if part]
+    return chunks
+
+
+def test_patterns_that_end_the_text_find_what_a_search_of_all_of_it_finds(monkeypatch):
+    """The shipped prompts, pagers and questions (each group waited for
+    together) over random prompt-like output: after every chunk the matcher
+    finds what ``re.search`` over the whole text finds (earliest, then
+    lowest index), with the same ``before`` and ``after``, and nothing is
+    lost or found twice."""
+    monkeypatch.setattr(_matcher, "STEP", 512)  # (windows, on texts this short)
+    for kind, patterns in shipped_end_patterns().items():
+        for seed in range(20):
+            rng = random.Random(seed)
+            searcher, buf, text, taken, data = Searcher(patterns), Buffer(""), "", [], ""
+            for chunk in prompt_like_chunks(rng):
+                buf.append(chunk)
+                text, data = text + chunk, data + chunk
+                while True:
+                    expected = naive(text, patterns)
+                    found = searcher.search(buf)
+                    got = found and (found.index, found.start, found.end)
+                    assert got == expected, f"{kind} seed={seed} text={text!r}"
+                    if found is None:
+                        break
+                    m = searcher.match(buf, found)
+                    assert m.before + m.after == text[: found.end]
+                    assert m.after == text[found.start : found.end]
+                    taken.append(m.before + m.after)
+                    text = text[found.end :]
+                    searcher = Searcher(patterns)
+                    if found.start == found.end:  # (a peek: found again until more comes)
+                        break
+            assert "".join(taken) + buf.text() == data, f"{kind} seed={seed}"
 
 
 @pytest.mark.parametrize(
