@@ -434,8 +434,10 @@ async def expect_named(
             raise
         message = f"{reason} waiting for {what}; last characters received: "
         evidence = evidence_of(session, earlier + exc.before)
-        error = type(exc)(message + evidence, before=exc.before, patterns=exc.patterns)
-        raise error from None
+        # (Raised as made: held in a local, the error would hold this frame
+        # through its traceback and the frame the error, a cycle that keeps
+        # its ``before``, up to max_buffer, until the garbage collector runs.)
+        raise type(exc)(message + evidence, before=exc.before, patterns=exc.patterns) from None
 
 
 # -- reading up to the prompt ------------------------------------------------------

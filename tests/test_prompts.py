@@ -5,6 +5,7 @@ shells in a pty."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import shutil
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import ExpectTimeout, Session, drivers
+from aioexpect import ExpectTimeout, Session, _prompt, drivers
 from aioexpect._ansi import strip_ansi
 from aioexpect._driver import compile_patterns
 from aioexpect._matcher import Buffer, Searcher
@@ -349,6 +350,37 @@ async def test_expect_prompt_timeout_carries_evidence() -> None:
             await s.expect_prompt(timeout=0.05)
         assert info.value.before == "no prompt here\r\n"
         assert s.buffer == "no prompt here\r\n"
+
+
+async def test_a_flood_before_the_first_prompt_leaves_no_garbage_behind() -> None:
+    """Each ``max_buffer`` of a flood dropped while waiting for the first
+    prompt raised a ``BufferFull`` holding it (``.before``), which a cycle
+    (its traceback, the frame that raised it, that frame's local) kept
+    until the cyclic garbage collector ran: a flooding telnet host grew the
+    client by 700 MiB in 3 s once the search kept up with it.  Each is
+    freed as soon as it is handled."""
+
+    def full_errors() -> int:
+        return sum(isinstance(o, aioexpect.BufferFull) for o in gc.get_objects())
+
+    gc.collect()
+    baseline = full_errors()
+    gc.disable()  # (only what no cycle holds is freed meanwhile)
+    try:
+        async with opened(timeout=5, max_buffer=1000) as (s, peer):
+
+            async def flood() -> None:
+                for _ in range(40):
+                    await peer.write(b"flood line without any prompt in it\r\n" * 30)
+                await peer.write(b"\r\nrouter# ")
+
+            flooding = asyncio.ensure_future(flood())
+            await _prompt.first_prompt(s, 5)
+            await flooding
+            assert s.buffer == ""
+        assert full_errors() == baseline
+    finally:
+        gc.enable()
 
 
 async def test_prompt_helpers_need_a_text_session() -> None:
