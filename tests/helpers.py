@@ -134,6 +134,39 @@ def refused_port() -> Iterator[int]:
         yield probe.getsockname()[1]
 
 
+@contextlib.contextmanager
+def full_listener() -> Iterator[int]:
+    """A port whose listener never accepts, its queue already full: the SYN
+    is dropped, and connecting waits."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+                fillers.append(filler)
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+async def typed_lines(peer: Any) -> AsyncIterator[str]:
+    """Each line a session sends to ``peer`` (a memory-pair end), without its
+    line end, until the session closes: a scripted device reads commands so."""
+    pending = b""
+    while data := await peer.read():
+        pending += data
+        while b"\n" in pending:
+            line, _, pending = pending.partition(b"\n")
+            yield line.decode().rstrip("\r")
+
+
 async def still_waiting(opening: Awaitable[Any], accepted: asyncio.Event) -> None:
     """Assert that ``opening``, which has no time limit, is under way once
     the silent server accepted its connection, and still a moment later

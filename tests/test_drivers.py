@@ -16,7 +16,7 @@ from aioexpect import _driver as driver_core
 from aioexpect.drivers import Driver
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import opened, played
+from .helpers import opened, played, typed_lines
 
 SHIPPED = ["generic", "ios", "iosxr", "nxos", "eos", "junos", "vrp", "shell"]
 
@@ -617,14 +617,9 @@ async def test_output_that_merely_reads_like_a_refusal_is_no_command_error(
 
     async def device(peer: Any) -> None:
         await peer.write(prompt.encode())
-        pending = b""
-        while data := await peer.read():
-            pending += data
-            while b"\n" in pending:
-                line, _, pending = pending.partition(b"\n")
-                typed = line.decode().rstrip("\r")
-                shown = answer if typed == command else ""
-                await peer.write(f"{typed}\r\n{shown}{prompt}".encode())
+        async for typed in typed_lines(peer):
+            shown = answer if typed == command else ""
+            await peer.write(f"{typed}\r\n{shown}{prompt}".encode())
 
     async with played(device, driver=name, timeout=5) as s:
         if not refused:

@@ -29,7 +29,7 @@ import aioexpect
 from aioexpect import CommandError, ExpectTimeout, Session, drivers
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import opened, played, read_until, wait_until
+from .helpers import opened, played, read_until, typed_lines, wait_until
 from .splits import splits
 from .test_virtual_device import connect as connect_to
 from .test_virtual_device import enable_router
@@ -1027,18 +1027,13 @@ async def test_a_message_after_the_prompt_leaves_no_echo_in_the_next_answer() ->
 
     async def device(peer: Any) -> None:
         await peer.write(b"r1#")
-        pending = b""
-        while data := await peer.read():
-            pending += data
-            while b"\n" in pending:
-                line, _, pending = pending.partition(b"\n")
-                command = line.decode().rstrip("\r")
-                lines.append(command)
-                answer = "10:00\r\n" if command == "show clock" else ""
-                await peer.write(f"{command}\r\n{answer}r1#".encode())
-                if command == "end":
-                    await logged.wait()  # (the session has read the prompt)
-                    await peer.write(MESSAGE.encode())
+        async for command in typed_lines(peer):
+            lines.append(command)
+            answer = "10:00\r\n" if command == "show clock" else ""
+            await peer.write(f"{command}\r\n{answer}r1#".encode())
+            if command == "end":
+                await logged.wait()  # (the session has read the prompt)
+                await peer.write(MESSAGE.encode())
 
     async with played(device, driver="ios", timeout=5) as s:
         await s.execute("end")
@@ -1065,17 +1060,12 @@ async def test_what_shows_nothing_after_the_prompt_goes_with_the_next_echo(
 
     async def device(peer: Any) -> None:
         await peer.write(prompt.encode())
-        pending = b""
-        while data := await peer.read():
-            pending += data
-            while b"\n" in pending:
-                line, _, pending = pending.partition(b"\n")
-                command = line.decode().rstrip("\r")
-                answer = command[5:] + "\r\n" if command.startswith("echo ") else ""
-                await peer.write(f"{command}\r\n{answer}{prompt}".encode())
-                if command == "echo first":
-                    await more.wait()  # (the session has read the prompt)
-                    await peer.write(late.encode())
+        async for command in typed_lines(peer):
+            answer = command[5:] + "\r\n" if command.startswith("echo ") else ""
+            await peer.write(f"{command}\r\n{answer}{prompt}".encode())
+            if command == "echo first":
+                await more.wait()  # (the session has read the prompt)
+                await peer.write(late.encode())
 
     async with played(device, driver=driver, timeout=5) as s:
         assert await s.execute("echo first") == "first\n"

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncssh
@@ -18,7 +17,7 @@ import pytest
 
 import aioexpect
 from aioexpect import Account, ConnectError, ExpectTimeout, Host, Session, run_many
-from tests.helpers import serve, silent_server
+from tests.helpers import full_listener, serve, silent_server
 
 HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
 PASSWORD = "s3cret-pw"
@@ -28,28 +27,6 @@ ADMIN = Account("admin", PASSWORD)
 @pytest.fixture(autouse=True)
 def _isolated(fresh_home: Path) -> Path:
     return fresh_home
-
-
-@contextlib.contextmanager
-def full_listener() -> Iterator[int]:
-    """A port whose listener never accepts, its queue already full: the SYN
-    is dropped, and connecting waits."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        try:
-            for _ in range(4):
-                filler = socket.socket()
-                filler.setblocking(False)
-                with contextlib.suppress(BlockingIOError):
-                    filler.connect(("127.0.0.1", port))
-                fillers.append(filler)
-            yield port
-        finally:
-            for filler in fillers:
-                filler.close()
 
 
 @contextlib.asynccontextmanager

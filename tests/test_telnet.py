@@ -26,7 +26,7 @@ from aioexpect._interact import following_size
 from aioexpect._telnet import MAX_SUBNEGOTIATION, TelnetScanner
 from aioexpect._telnet_options import PeerRemarks
 from aioexpect.testing import VirtualDevice, check_transport, serve_telnet
-from tests.helpers import wait_until
+from tests.helpers import full_listener, wait_until
 from tests.splits import splits
 
 Shell = Callable[[Any, Any], Awaitable[None]]
@@ -1004,27 +1004,12 @@ async def test_refused_connection_is_connect_error() -> None:
 
 
 async def test_connect_timeout_is_connect_error() -> None:
-    # A listener that never accepts, its queue already full: the SYN is dropped.
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        port = listener.getsockname()[1]
-        fillers = []
-        try:
-            for _ in range(4):
-                filler = socket.socket()
-                filler.setblocking(False)
-                with contextlib.suppress(BlockingIOError):
-                    filler.connect(("127.0.0.1", port))
-                fillers.append(filler)
-            loop = asyncio.get_running_loop()
-            start = loop.time()
-            with pytest.raises(aioexpect.ConnectError, match="timed out"):
-                await connect(port, timeout=0.3)
-            assert loop.time() - start < 2.0
-        finally:
-            for filler in fillers:
-                filler.close()
+    with full_listener() as port:  # (the SYN is dropped: connecting waits)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(aioexpect.ConnectError, match="timed out"):
+            await connect(port, timeout=0.3)
+        assert loop.time() - start < 2.0
 
 
 async def test_bad_arguments_are_plain_errors() -> None:
