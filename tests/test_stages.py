@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 import pytest
@@ -105,18 +106,24 @@ SSH_STAGES = [
 ]
 
 
+def ssh_to(port: int, **options: Any) -> Any:
+    """An opening of an SSH session to ``port`` with a 0.5 s time-out."""
+    return aioexpect.connect_ssh(
+        "127.0.0.1",
+        port,
+        username="admin",
+        password=PASSWORD,
+        known_hosts=None,
+        timeout=0.5,
+        **options,
+    )
+
+
 @pytest.mark.parametrize("stage", SSH_STAGES)
 async def test_ssh_time_out_names_the_stage(stage: str) -> None:
     async with stuck_at(stage) as port:
         with pytest.raises(ConnectError) as info:
-            await aioexpect.connect_ssh(
-                "127.0.0.1",
-                port,
-                username="admin",
-                password=PASSWORD,
-                known_hosts=None,
-                timeout=0.5,
-            )
+            await ssh_to(port)
     error = info.value
     assert str(error) == f"SSH connection to 127.0.0.1:{port} timed out {stage} after 0.5 s"
     assert (error.host, error.port) == ("127.0.0.1", port)
@@ -133,15 +140,7 @@ async def test_ssh_client_factory_of_the_callers_own_is_kept() -> None:
 
     async with stalling_ssh("auth") as port:
         with pytest.raises(ConnectError) as info:
-            await aioexpect.connect_ssh(
-                "127.0.0.1",
-                port,
-                username="admin",
-                password=PASSWORD,
-                known_hosts=None,
-                timeout=0.5,
-                client_factory=Client,
-            )
+            await ssh_to(port, client_factory=Client)
     assert str(info.value) == f"SSH connection to 127.0.0.1:{port} timed out after 0.5 s"
     assert len(made) == 1
 
