@@ -2,7 +2,9 @@
 
 ``AnsiStripper`` holds back an escape sequence that is cut at the end of a
 chunk, so that for any chunking its output is ``strip_ansi`` of the whole
-stream (a cut sequence longer than ``MAX_HOLD`` aside).
+stream (a cut sequence longer than ``MAX_HOLD`` aside); one that keeps the
+moves up a row (``keep_up``) gives that with them, and ``drop_up`` of it is
+that without them.
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["AnsiStripper", "strip_ansi"]
+__all__ = ["AnsiStripper", "drop_up", "strip_ansi"]
 
-_ESC_SEQ = (
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]"  # CSI
+_ESC_BODY = (  # (after the ESC)
+    r"(?:\[[0-?]*[ -/]*[@-~]"  # CSI
     r"|\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (title, hyperlinks)
     r"|[PX^_][^\x1b]*\x1b\\"  # DCS, SOS, PM, APC
     r"|[()*+][0-~]"  # charset designation
     r"|[ -/]*[0-OQ-WYZ\\`-~])"  # other escapes (not the CSI/OSC/DCS introducers)
 )
+_ESC_SEQ = r"\x1b" + _ESC_BODY
 #: What an escape sequence cut at the end of a chunk can look like.
 _ESC_PARTIAL = r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x1b]*\x1b?|[()*+]|[ -/]*)?"
 # The 8-bit CSI is a character, U+009B, in text only: in bytes of unknown
@@ -28,6 +31,24 @@ _C1_SEQ = r"|\x9b[0-?]*[ -/]*[@-~]"
 _C1_PARTIAL = r"|\x9b[0-?]*[ -/]*"
 _TEXT = (re.compile(_ESC_SEQ + _C1_SEQ), re.compile(f"(?:{_ESC_PARTIAL}{_C1_PARTIAL})\\Z"))
 _BYTES = (re.compile(_ESC_SEQ.encode()), re.compile(f"(?:{_ESC_PARTIAL})\\Z".encode()))
+#: A move up a row (``ESC[A``, ``ESC[2A``), which ``keep_up`` keeps: a
+#: session's transcript needs it to know readline's copy of a row that
+#: ended at the margin (``_echo``); its buffer and logfile never show it.
+_UP_BODY = r"\[[0-9]{0,4}A"
+_UP = r"\x1b" + _UP_BODY
+_UPS: dict[type, tuple[Any, re.Pattern[Any]]] = {
+    str: ("\x1b", re.compile(_UP)),
+    bytes: (b"\x1b", re.compile(_UP.encode())),
+}
+#: Every sequence but a move up, by the chunks' type and ``keep_up`` (the
+#: look-ahead after the ESC: a pattern that starts with it is found fast).
+_KEPT = rf"\x1b(?!{_UP_BODY}){_ESC_BODY}"
+_SEQUENCES: dict[tuple[type, bool], re.Pattern[Any]] = {
+    (str, False): _TEXT[0],
+    (bytes, False): _BYTES[0],
+    (str, True): re.compile(_KEPT + _C1_SEQ),
+    (bytes, True): re.compile(_KEPT.encode()),
+}
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
 
@@ -36,6 +57,14 @@ def strip_ansi(text: Any) -> Any:
     """``text`` (str or bytes) without terminal control sequences."""
     seq = (_BYTES if isinstance(text, bytes) else _TEXT)[0]
     return seq.sub(text[:0], text)
+
+
+def drop_up(text: Any) -> Any:
+    """``text`` (str or bytes) from an ``AnsiStripper`` that keeps the moves
+    up (``keep_up``), without them: what one that does not keep them gives.
+    (A move up it gave is whole in one chunk: it holds back a cut one.)"""
+    esc, up = _UPS[bytes if isinstance(text, bytes) else str]
+    return up.sub(text[:0], text) if esc in text else text
 
 
 class AnsiStripper:
@@ -47,25 +76,32 @@ class AnsiStripper:
     body through and stripped its ``ESC \\`` alone.  A cut sequence never
     contains a complete one, so the earliest is where ``strip_ansi`` of the
     whole stream would next look.
+
+    With ``keep_up``, the moves up a row (``ESC[A``) stay: a session's
+    stripper keeps them for its transcript (``drop_up`` takes them out of
+    the rest).  Nothing else differs: a move up is never part of another
+    sequence, nor does one start in it.
     """
 
-    __slots__ = ("_empty", "_held")
+    __slots__ = ("_empty", "_held", "_keep_up")
 
-    def __init__(self, empty: str | bytes = "") -> None:
+    def __init__(self, empty: str | bytes = "", *, keep_up: bool = False) -> None:
         self._empty = empty  # what the chunks are: str, or bytes in bytes mode
         self._held: Any = None
+        self._keep_up = keep_up
 
     def feed(self, chunk: Any) -> Any:
         if self._held:
             chunk = self._held + chunk
             self._held = None
-        seq, partial = _BYTES if isinstance(chunk, bytes) else _TEXT
+        kind = bytes if isinstance(chunk, bytes) else str
+        partial = (_BYTES if kind is bytes else _TEXT)[1]
         start = _search_start(chunk, max(0, len(chunk) - MAX_HOLD))
         cut = None if start < 0 else partial.search(chunk, start)
         if cut is not None:  # never empty: it starts with ESC (or U+009B)
             self._held = chunk[cut.start() :]
             chunk = chunk[: cut.start()]
-        return seq.sub(chunk[:0], chunk)
+        return _SEQUENCES[kind, self._keep_up].sub(chunk[:0], chunk)
 
     def flush(self) -> Any:
         """What is held, at the end of the stream: the cut sequence stays,

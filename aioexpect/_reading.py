@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _options
+from ._ansi import drop_up
 from ._deadlines import held_deadlines
 from ._exceptions import (
     BufferFull,
@@ -331,11 +332,24 @@ def failure(
     )
 
 
+def transcribe(session: Session, text: Any) -> None:
+    """What the session received (``None``: its end, what is held), to its
+    logfile and DEBUG records through the transcript (``RedactingStream``).
+    Under ``strip_ansi`` it is fed the text with its moves up a row, which
+    the session's stripper keeps (``keep_up``) for it: readline's copy of
+    a row that ended at the margin, a part of a secret in it, is known by
+    the move up before it.  The moves up are taken out of what it gives."""
+    shown = session._transcript.flush() if text is None else session._transcript.feed(text)
+    if session._ansi is not None:  # (a move up is whole there: it never cuts one)
+        shown = drop_up(shown)
+    _options.record(session.log, session._logfile, shown)
+
+
 def flush_logs(session: Session) -> None:
     """Closing: the send records held back, the transcript's tail, and the
     logfile closed."""
     _options.record_sent(session.log, session._sent_log, None)
-    _options.record(session.log, session._logfile, session._transcript.flush())
+    transcribe(session, None)
     session._logfile.close()
 
 

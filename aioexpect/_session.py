@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
-from ._ansi import AnsiStripper
+from ._ansi import AnsiStripper, drop_up
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
@@ -101,7 +101,7 @@ class Session:
         self._decoder = Decoder(encoding, codec_errors)
         self._encoder = Encoder(encoding)  # (one for the session: a BOM once)
         self._empty: Data = b"" if encoding is None else ""
-        self._ansi = AnsiStripper(self._empty) if strip_ansi else None
+        self._ansi = AnsiStripper(self._empty, keep_up=True) if strip_ansi else None
         self._buffer = Buffer(self._empty)
         self._redactor = Redactor(encoding)
         self._redactor.add_all(secrets)
@@ -320,14 +320,16 @@ class Session:
         self._eof = True
         self._ended.set()
         self._error = error
-        _options.record(self.log, self._logfile, self._transcript.flush())
+        _reading.transcribe(self, None)
         self._offer()
 
     def _deliver(self, text: Any) -> None:
         if not text:
             return
         if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
-            _options.record(self.log, self._logfile, self._transcript.feed(text))
+            _reading.transcribe(self, text)
+        if self._ansi is not None and not (text := drop_up(text)):
+            return  # (a move up alone: for the transcript, see transcribe)
         for monitor in tuple(self._monitors):  # (a callback may add or remove one)
             if not monitor.removed:
                 monitor.feed(self, text)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from aioexpect import _redact
-from aioexpect._ansi import AnsiStripper, strip_ansi
+from aioexpect._ansi import AnsiStripper, drop_up, strip_ansi
 from aioexpect._decode import Decoder
 from aioexpect._echo import Echo
 from aioexpect._options import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
@@ -149,6 +149,24 @@ def test_ansi_stripper_gives_strip_ansi_of_the_whole_for_every_cut(kind):
         stripper = AnsiStripper(whole[:0])
         out = whole[:0].join(stripper.feed(c) for c in chunks) + stripper.flush()
         assert out == expected, label
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_a_stripper_that_keeps_the_moves_up_differs_by_them_alone_at_every_cut(kind):
+    # A session's stripper keeps ESC[A for its transcript, which knows
+    # readline's copy of a row by it; drop_up gives what the session reads.
+    # (the moves up kept, what is between them stripped)
+    parts = ["a", "\x1b[A", "b" + EVERY_KIND, "\x1b[2A", "c\x1b[123456A\x1b[ A\x1b", "\x1b[3A", "f"]
+    if kind is bytes:
+        parts = [part.encode() for part in parts]
+    whole = parts[0][:0].join(parts)
+    kept = whole[:0].join(part if i % 2 else strip_ansi(part) for i, part in enumerate(parts))
+    cuts = [(f"cut={i}", [whole[:i], whole[i:]]) for i in range(len(whole) + 1)]
+    for label, chunks in [*cuts, *splits(whole, seeds=range(50))]:
+        stripper = AnsiStripper(whole[:0], keep_up=True)
+        out = whole[:0].join(stripper.feed(c) for c in chunks) + stripper.flush()
+        assert out == kept, label
+        assert drop_up(out) == strip_ansi(whole), label
 
 
 def test_ansi_stripper_holds_back_what_it_strips_as_a_whole_at_the_end():

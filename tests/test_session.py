@@ -22,11 +22,12 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
+from aioexpect._ansi import strip_ansi
 from aioexpect._child import describe
 from aioexpect._console import sessions
 from aioexpect._matcher import normalize_patterns
 from aioexpect._monitor import Monitor
-from aioexpect._redact import Redactor, escape
+from aioexpect._redact import MASK, Redactor, escape
 from aioexpect.testing import memory_pair
 
 from .helpers import Wrapper, opened, wait_until
@@ -1139,6 +1140,82 @@ async def test_a_transcript_attached_mid_secret_gets_none_of_it(caplog, attach):
         assert "hunter2" in m.before  # (the data itself is kept as it arrived)
     transcript = later.getvalue() if attach == "logfile" else caplog.text
     assert "ter2" not in transcript and "********" in transcript
+
+
+#: bash's echo of a command line that ends at the margin of a terminal of
+#: 40 columns, a token across the wrap (8 characters on the first row, 12
+#: on the second): readline wraps with the next character, ``\r`` and that
+#: character again, then moves up a row (``ESC[A``) and draws the second
+#: row again, ``ESC[K`` before its last character.
+AT_WRAP = "QhVbWcXeYdZfAgBhCiDj"
+_ROWS = ("$ echo " + "a" * 25 + AT_WRAP[:8], AT_WRAP[8:] + "z" * 28)
+REDRAWN_ROW = (
+    f"{_ROWS[0]}{_ROWS[1][0]}\r{_ROWS[1]} \r\x1b[A{_ROWS[1][:-1]}\x1b[K{_ROWS[1][-1]}"
+    "\r\n\x1b[?2004l\rout\r\n\x1b[?2004h$ "
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", None])
+@pytest.mark.parametrize("ending", ["prompt", "eof"])
+async def test_readline_s_copy_of_a_row_is_masked_in_a_strip_ansi_transcript(
+    caplog, encoding, ending
+):
+    # The session stripped the sequences before its transcript saw the
+    # text: without the move up, readline's copy of the row was not known,
+    # and the logfile and the DEBUG records showed the token's last 12
+    # characters in it ('zzz \rYdZfAgBhCiDjzzz'), in one read or cut
+    # anywhere.  (At an end of file the row, held for its line end, goes
+    # out then.)
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    row = "z" * 28
+    if ending == "prompt":
+        text, masked = REDRAWN_ROW, f"$ echo {'a' * 25}{MASK}{row} \r{MASK}{row}\r\n\rout\r\n$ "
+    else:  # (the row's line end never came: held until the end of file)
+        text = REDRAWN_ROW[: REDRAWN_ROW.index("\r\n")]
+        masked = f"$ echo {'a' * 25}{MASK}{row} \r{MASK}{row}"
+    data = text.encode()
+    shown = strip_ansi(text if encoding else data)  # (what it reads as ever, the token in it)
+    pieces = [AT_WRAP[i : i + 8] for i in range(len(AT_WRAP) - 7)]
+    for cut in range(len(data) + 1):
+        log = io.StringIO()
+        caplog.clear()
+        options = {"strip_ansi": True, "encoding": encoding, "timeout": 5}
+        async with opened(limit=0, logfile=log, secrets=[AT_WRAP], **options) as (s, peer):
+            for part in (data[:cut], data[cut:]):
+                if part:
+                    await peer.write(part)
+            if ending == "eof":
+                await peer.write_eof()
+                assert await s.read_all() == shown, cut
+            else:
+                m = await s.expect(r"\n\$ " if encoding else rb"\n\$ ")
+                assert m.before + m.after == shown, cut
+        assert log.getvalue() == masked, cut
+        assert [p for p in pieces if p in caplog.text] == [], cut
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", None])
+async def test_a_strip_ansi_transcript_without_a_secret_is_the_stripped_text_at_every_cut(
+    encoding,
+):
+    # The transcript is fed the text with its moves up, which the stripper
+    # keeps for it: without a secret, what it logs is the stripped text as
+    # before, and so is what the session reads, however the reads cut it.
+    text = (
+        "a\x1b[1;31mb\x1b]0;title\x07c\x1b[2A\x1bP1$r0m\x1b\\d\x1b[A\x1b[12345Ae"
+        "\x1b(B\x1b[Kf\x9b2Ag\x1b\x1b[Ah " + REDRAWN_ROW
+    )
+    data = text.encode()
+    shown = strip_ansi(text if encoding else data)
+    for cut in range(len(data) + 1):
+        log = io.StringIO()
+        async with opened(limit=0, strip_ansi=True, logfile=log, encoding=encoding) as (s, peer):
+            for part in (data[:cut], data[cut:]):
+                if part:
+                    await peer.write(part)
+            await peer.write_eof()
+            assert await s.read_all(timeout=5) == shown, cut
+        assert log.getvalue() == (shown if encoding else shown.decode()), cut
 
 
 async def test_a_bytes_session_s_secret_split_inside_a_character_is_masked(tmp_path, caplog):

@@ -677,6 +677,36 @@ async def test_a_secret_the_shell_wraps_at_the_margin_stays_out_of_the_transcrip
         assert [piece for piece in shown if piece in text] == []
 
 
+async def test_a_secret_across_the_margin_stays_out_of_a_strip_ansi_transcript(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """bash at 40 columns, ``strip_ansi=True``: a command line of two rows
+    that ends at the margin, a token across the wrap (10 characters on the
+    first row, 20 on the second).  readline moves up and draws the second
+    row again; the session stripped that move before its transcript saw
+    the text, and the logfile and the ``DEBUG`` records showed the token's
+    last 20 characters in the copy."""
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    token = "".join(random.Random(5).choices(string.ascii_letters, k=30))
+    line = "echo " + "a" * 23 + token  # (after '$ ': 10 of it on the first row)
+    line += "z" * (-(2 + len(line)) % 40)
+    log = io.StringIO()
+    env = {"PS1": "$ ", "TERM": "xterm", "PATH": os.environ["PATH"]}
+    async with aioexpect.spawn(
+        "bash", BASH_ARGS, env=env, dimensions=(24, 40), logfile=log, timeout=10, strip_ansi=True
+    ) as s:
+        await s.expect(r"\$ ")
+        s.add_secret(token)
+        await s.sendline(line)
+        await s.expect(r"\n\$ ")
+    for text in (log.getvalue(), caplog.text):
+        assert f"echo {'a' * 23}********" in text
+        shown = [token[i : i + 8] for i in range(len(token) - 7)]
+        assert [piece for piece in shown if piece in text] == []
+
+
 async def test_a_secret_with_a_control_character_is_masked_in_its_echo(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
