@@ -12,7 +12,7 @@ import string
 import sys
 from typing import Any, ClassVar
 
-__all__ = ["Decoder", "Encoder", "ascii_compatible", "check_codec"]
+__all__ = ["Decoder", "Encoder", "as_utf8", "ascii_compatible", "check_codec", "encoded_within"]
 
 #: Line ends, letters and digits: what an ASCII-compatible codec writes as ASCII.
 _ASCII_SAMPLE = "\r\n" + string.ascii_letters + string.digits
@@ -134,6 +134,32 @@ def ascii_compatible(encoding: str) -> bool:
         return encoder.encode(_ASCII_SAMPLE)[0] == _ASCII_SAMPLE.encode()
     except UnicodeError:
         return False
+
+
+def encoded_within(encoding: str, context: str, form: str) -> bytes | None:
+    """``form``'s bytes after ``context`` in the session's encoding, if
+    they are all of it: an encoder may hold back a character that a
+    combining mark could follow (``shift_jis_2004``), or everything up to
+    a dot (``idna``); a form short of the secret would mask what is not.
+    (``None`` too for a codec that cannot encode it, or step by step.)"""
+    try:
+        encoder = codecs.getincrementalencoder(encoding)()
+        decoder = codecs.getincrementaldecoder(encoding)()
+        head = encoder.encode(context)
+        raw = encoder.encode(form)
+        whole = decoder.decode(head + raw) == context + form
+    except (LookupError, UnicodeError):
+        return None
+    return raw if raw and whole else None
+
+
+def as_utf8(secret: str) -> bytes:
+    """A secret as a bytes session sees it (``Redactor.add`` keeps a bytes
+    secret's non-UTF-8 bytes as lone surrogates)."""
+    try:
+        return secret.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # (another lone surrogate, in a str secret)
+        return secret.encode("utf-8", "replace")
 
 
 class _ByteOrderDecoder:

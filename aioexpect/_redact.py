@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ._decode import as_utf8, encoded_within
 from ._echo import Echo, blank, cut_short, up_at
 
 __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
@@ -119,7 +120,7 @@ class Redactor:
     def _encoded(self, form: str) -> list[bytes]:
         """``form`` as bytes: UTF-8, and in the session's encoding where it
         writes it (``pässwörd`` is ``p\\xe4ssw\\xf6rd`` in latin-1)."""
-        forms = [_as_bytes(form)]
+        forms = [as_utf8(form)]
         if self._encoding is not None:
             with contextlib.suppress(UnicodeError):  # (else never sent in it)
                 forms.append(form.encode(self._encoding))
@@ -128,7 +129,7 @@ class Redactor:
             # (iso2022_jp), after ASCII or after its own kind of character,
             # with no shift back at its end.
             encoding = self._encoding
-            forms += [raw for c in ("a", form[0]) if (raw := _inside(encoding, c, form))]
+            forms += [raw for c in ("a", form[0]) if (raw := encoded_within(encoding, c, form))]
         return list(dict.fromkeys(forms))
 
     def __bool__(self) -> bool:
@@ -362,32 +363,6 @@ def _masked(text: Any, stretches: list[tuple[int, int]]) -> Any:
         done = end
     parts.append(text[done:])
     return text[:0].join(parts)
-
-
-def _inside(encoding: str, context: str, form: str) -> bytes | None:
-    """``form``'s bytes after ``context`` in the session's encoding, if
-    they are all of it: an encoder may hold back a character that a
-    combining mark could follow (``shift_jis_2004``), or everything up to
-    a dot (``idna``); a form short of the secret would mask what is not.
-    (``None`` too for a codec that cannot encode it, or step by step.)"""
-    try:
-        encoder = codecs.getincrementalencoder(encoding)()
-        decoder = codecs.getincrementaldecoder(encoding)()
-        head = encoder.encode(context)
-        raw = encoder.encode(form)
-        whole = decoder.decode(head + raw) == context + form
-    except (LookupError, UnicodeError):
-        return None
-    return raw if raw and whole else None
-
-
-def _as_bytes(secret: str) -> bytes:
-    """A secret as a bytes session sees it (``Redactor.add`` keeps a bytes
-    secret's non-UTF-8 bytes as lone surrogates)."""
-    try:
-        return secret.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:  # (another lone surrogate, in a str secret)
-        return secret.encode("utf-8", "replace")
 
 
 class RedactingStream:
