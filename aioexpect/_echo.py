@@ -17,7 +17,7 @@ import bisect
 import re
 from typing import Any
 
-__all__ = ["Echo", "blank", "cut_short", "up_at"]
+__all__ = ["Echo", "blank", "copy_start", "cut_short", "up_at"]
 
 #: Moving the cursor up a row (``ESC[A``, ``ESC[2A``).
 _UP = r"\x1b\[[0-9]*A"
@@ -82,6 +82,25 @@ def up_at(text: str, start: int = 0, end: int | None = None) -> int:
     on (-1 if nowhere): readline draws a row again after it."""
     found = _UP_STR.search(text, start, len(text) if end is None else end)
     return found.start() if found is not None else -1
+
+
+def copy_start(row: str, needles: list[str], closed: bool = False) -> tuple[int, int] | None:
+    """Where ``row``, what came so far of a row readline draws again (from
+    the move up before it), starts with a copy of a tail of one of
+    ``needles`` (the part of a secret that stood on the row it draws again:
+    the secret began on a row above): ``(start, end)`` of the longest in
+    ``row``; ``(start, -1)`` where all it shows may still become one, the
+    rest to come (``start``: ``len(row)`` while it shows nothing).  ``None``
+    where it starts otherwise, or shows nothing and is ``closed``."""
+    echo = Echo.of(row, open_end=not closed)
+    view = row if echo is None else echo.view
+    if not view:
+        return None if closed else (len(row), -1)
+    at = (lambda begin, end: (begin, end)) if echo is None else echo.span
+    if not closed and any(n.find(view, 1, len(n) - 1) >= 0 for n in needles):
+        return at(0, 1)[0], -1
+    size = max((k for n in needles for k in range(1, len(n)) if view.startswith(n[-k:])), default=0)
+    return at(0, size) if size else None
 
 
 class Echo:

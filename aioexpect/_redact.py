@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ._decode import as_utf8, encoded_within
-from ._echo import Echo, blank, cut_short, up_at
+from ._echo import Echo, blank, copy_start, cut_short, up_at
 
 __all__ = ["MASK", "Redactor", "RedactingStream", "escape", "mask_around"]
 
@@ -167,14 +167,7 @@ class Redactor:
         spans = [span for needle in self._needles(text) for span in _runs(text, needle)]
         if echo is not None:
             spans += self._echoed(echo)
-        spans.sort()
-        merged: list[tuple[int, int]] = []
-        for start, end in spans:
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        return merged
+        return _merged(spans)
 
     def _echoed(self, echo: Echo) -> list[tuple[int, int]]:
         """Where secrets stand in ``echo.text`` as its view shows them, each
@@ -348,6 +341,17 @@ def _run_end(text: Any, needle: Any, at: int) -> int:
     return end
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` in order, those that overlap or touch as one."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _line_end(text: str) -> int:
     """Where the first line of ``text`` ends (its length if it does not)."""
     end = text.find("\n")
@@ -382,6 +386,7 @@ class RedactingStream:
     __slots__ = (
         "_covered",
         "_decoder",
+        "_due",
         "_held",
         "_line",
         "_redactor",
@@ -412,6 +417,9 @@ class RedactingStream:
         #: Whether what is held is a row that readline may be drawing
         #: again, from its start: nothing goes out until its line end.
         self._waiting = False
+        #: Whether such a row went out without its line end (``_given_up``)
+        #: before it showed the copy of a secret's tail it may start with.
+        self._due = False
         #: A bytes session's chunks are decoded as one stream (bytes that are
         #: not UTF-8 as lone surrogates, which ``_options.write_log`` turns back): a
         #: character split between two chunks, within a secret, must not
@@ -466,6 +474,8 @@ class RedactingStream:
             for start, end in stretches:
                 if start < cut < end:
                     self._covered = end - cut
+        if not self._sent and (stretches or self._line is not None or self._due):
+            cut = self._given_up(text, cut, stretches)
         self._held = text[cut:]
         self._waiting = cut == redrawn < len(text) and "\n" not in self._held
         if not self._sent:
@@ -515,6 +525,40 @@ class RedactingStream:
         start = max((s for s in on_line if s < up), default=up)
         return start if len(text) - start <= _LINE_REACH else len(text)
 
+    def _given_up(self, text: str, cut: int, stretches: list[tuple[int, int]]) -> int:
+        """Where the row after a move up on a line with a secret goes out
+        and ``Echo.copied`` cannot see all of it (past ``_LINE_REACH``: it
+        goes out without its line end, or the line kept lost its start),
+        the copy of a secret's tail it starts with (the part of the secret
+        on the row drawn again) is masked (in ``stretches``); what may still
+        become one is held (the ``cut`` returned), and while nothing shows,
+        the next text is looked at (``_due``)."""
+        line, kept = text.rfind("\n", 0, cut) + 1, self._line
+        cropped = kept is not None and len(kept) >= _LINE_REACH
+        row, fixed = (0, True) if self._due else (-1, cropped)
+        if row < 0 and kept is not None and (cropped or not line):  # (on the line kept)
+            row = up_at(text, 0, text.find("\n", 0, cut) if line else cut)
+        if row < 0 and (line or kept is None):  # (on the last line, after its secret)
+            first = next((b for b, e in stretches if line < e and b < cut), -1)
+            row, fixed = (up_at(text, max(first, line), cut) if first >= 0 else -1), False
+        # (with its line end, but for a line cropped, Echo.copied sees it)
+        if row < 0 or (not fixed and "\n" in text[cut:]):
+            return cut
+        end = text.find("\n", row, cut)
+        found = copy_start(
+            text[row : end if end >= 0 else cut], self._redactor._needles(text), end >= 0
+        )
+        if found is None:
+            self._due = False
+            return cut
+        start, stop = row + found[0], (row + found[1] if found[1] >= 0 else cut)
+        crossed = any(b < cut and e > start for b, e in stretches)  # (not held apart)
+        self._due = found[1] < 0 and cut - start <= _LINE_REACH and not crossed
+        if self._due:
+            return start
+        stretches[:] = _merged([*stretches, (start, stop)])  # (a copy, or not to be held)
+        return cut
+
     def _keep_line(self, text: str, cut: int, stretches: list[tuple[int, int]]) -> None:
         """``_line`` and ``_up_out`` once ``text[:cut]`` went out."""
         line = text.rfind("\n", 0, cut) + 1
@@ -546,5 +590,9 @@ class RedactingStream:
         text = held if before is None else held + before
         stretches = self._stretches(text)
         self._covered, self._line, self._up_out, self._waiting = 0, None, False, False
+        if self._due and (found := copy_start(held, self._redactor._needles(held))):
+            # (a row's start that may have been a copy, cut short: masked)
+            stretches = _merged([*stretches, (found[0], len(held) if found[1] < 0 else found[1])])
+        self._due = False
         kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
         return _masked(held, kept) if kept else held

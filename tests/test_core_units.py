@@ -521,6 +521,78 @@ def test_a_control_sequence_cut_by_a_read_is_not_taken_for_what_shows(text, mask
         assert "".join(stream.feed(c) for c in chunks) + stream.flush() == masked, label
 
 
+def _readline_at_margin(width: int, typed: str, after_up: str = "", after_copy: str = "") -> str:
+    """bash's echo of ``typed`` after the prompt ``$ `` where the line ends
+    at the margin: each wrap the next character, ``\\r`` and it again; then
+    ``" \\r"``, a move up and the last row drawn again (``ESC[K`` before
+    its last character), the line end.  (``after_up``, ``after_copy``: a
+    run of what shows nothing there.)"""
+    line = "$ " + typed
+    assert len(line) % width == 0 and len(line) > width
+    rows = [line[i : i + width] for i in range(0, len(line), width)]
+    last = rows[-1]
+    echo = rows[0] + "".join(f"{row[0]}\r{row}" for row in rows[1:]) + " \r\x1b[A"
+    return f"{echo}{after_up}{last[:-1]}\x1b[K{last[-1]}{after_copy}\r\n"
+
+
+#: A 30-character token across the wrap of a command line of two rows that
+#: ends at the margin, 10 characters of it on the first row.
+WIDE_TOKEN = TOKEN[:30]
+
+
+def _two_rows(width: int, token: str, on_first: int, **runs: str) -> str:
+    before = "echo " + "a" * (width - 2 - 5 - on_first)
+    after = "z" * (width - len(token) + on_first)
+    return _readline_at_margin(width, before + token + after, **runs) + "out\r\n$ "
+
+
+@pytest.mark.parametrize(
+    ("token", "text"),
+    [
+        (WIDE_TOKEN, _two_rows(2200, WIDE_TOKEN, 10)),
+        (WIDE_TOKEN[:18], _two_rows(40, WIDE_TOKEN[:18], 6, after_up="\x1b[0m" * 600)),
+        (WIDE_TOKEN[:18], _two_rows(40, WIDE_TOKEN[:18], 6, after_copy="\x1b[0m" * 600)),
+    ],
+    ids=["row-of-2200", "blank-run-before-the-copy", "blank-run-after-the-copy"],
+)
+def test_readline_s_copy_of_a_row_past_what_the_stream_holds_is_masked(token, text):
+    # The stream holds the row readline draws again up to 2 KiB: past that
+    # it let it out and forgot the line, and the copy of the token's tail
+    # at the row's start showed ('\x1b[AZfAgBhCiDj...' at 2,200 columns in
+    # 1 KiB reads, an SSH peer's packets; also after or before 2 KiB of
+    # what shows nothing).  Where the copy is not seen whole, a row that
+    # starts with a secret's tail is masked there.
+    r = Redactor()
+    r.add(token)
+    masked = r.redact(text)
+    assert _pieces_shown(masked, token) == []
+    up = text.index("\x1b[A")
+    kib = [("1 KiB reads", [text[i : i + 1024] for i in range(0, len(text), 1024)])]
+    around = [up + d for d in range(-40, 40)] + [up + 2048 + d for d in range(-40, 40)]
+    cuts = [(f"cut={i}", [text[:i], text[i:]]) for i in around if 0 < i < len(text)]
+    for label, chunks in [*kib, *cuts, *splits(text, seeds=range(5))]:
+        stream = RedactingStream(r)
+        out = "".join(stream.feed(c) for c in chunks) + stream.flush()
+        assert _pieces_shown(out, token) == [], label
+        assert out == masked, label
+
+
+def test_the_start_of_a_copy_held_when_the_stream_ends_is_masked():
+    # Past 2 KiB of what shows nothing after the move up, the row went out
+    # and the copy of the token's tail came after it: what came of it is
+    # held, as what follows may make it the copy, and masked at the end.
+    token = WIDE_TOKEN[:18]
+    text = _two_rows(40, token, 6, after_up="\x1b[0m" * 600)
+    copy = text.index(token[6:], text.index("\x1b[A"))
+    r = Redactor()
+    r.add(token)
+    for size in range(1, 12):
+        stream = RedactingStream(r)
+        out = stream.feed(text[:copy]) + stream.feed(text[copy : copy + size])
+        assert token[6 : 6 + size] not in out
+        assert stream.flush() == MASK, size
+
+
 class CountingEcho(Echo):
     """An echo that counts the characters it is made of: what a stream
     searches as the terminal shows it."""

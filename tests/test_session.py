@@ -1194,6 +1194,26 @@ async def test_readline_s_copy_of_a_row_is_masked_in_a_strip_ansi_transcript(
         assert [p for p in pieces if p in caplog.text] == [], cut
 
 
+async def test_readline_s_copy_of_a_row_wider_than_2_kib_is_masked_in_1_kib_reads(caplog):
+    # At 2,200 columns the row readline draws again is more than the
+    # transcript holds for it (2 KiB): in 1 KiB reads (an SSH or telnet
+    # peer's packets) the logfile and the DEBUG records showed the token's
+    # last 20 characters at the start of the copy.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    token, width = AT_WRAP + "EkFlGmHnIo", 2200
+    rows = ("$ echo " + "a" * (width - 17) + token[:10], token[10:] + "z" * (width - 20))
+    text = f"{rows[0]}{rows[1][0]}\r{rows[1]} \r\x1b[A{rows[1][:-1]}\x1b[K{rows[1][-1]}\r\n$ "
+    log = io.StringIO()
+    async with opened(limit=0, logfile=log, secrets=[token], timeout=5) as (s, peer):
+        data = text.encode()
+        for at in range(0, len(data), 1024):
+            await peer.write(data[at : at + 1024])
+        await s.expect(r"\n\$ ")
+    for shown in (log.getvalue(), caplog.text):
+        assert [token[i : i + 8] for i in range(23) if token[i : i + 8] in shown] == []
+    assert f"\x1b[A{MASK}{'z' * 30}" in log.getvalue()
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", None])
 async def test_a_strip_ansi_transcript_without_a_secret_is_the_stripped_text_at_every_cut(
     encoding,
