@@ -343,6 +343,8 @@ def _run_end(text: Any, needle: Any, at: int) -> int:
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``spans`` in order, those that overlap or touch as one."""
+    if len(spans) < 2:  # (most texts: nothing to sort)
+        return spans
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
@@ -474,8 +476,8 @@ class RedactingStream:
             for start, end in stretches:
                 if start < cut < end:
                     self._covered = end - cut
-        if not self._sent and (stretches or self._line is not None or self._due):
-            cut = self._given_up(text, cut, stretches)
+        if not self._sent and (self._due or ("\x1b" in text and (stretches or self._line))):
+            cut = self._given_up(text, cut, stretches)  # (a move up: its ESC)
         self._held = text[cut:]
         self._waiting = cut == redrawn < len(text) and "\n" not in self._held
         if not self._sent:
@@ -531,8 +533,8 @@ class RedactingStream:
         goes out without its line end, or the line kept lost its start),
         the copy of a secret's tail it starts with (the part of the secret
         on the row drawn again) is masked (in ``stretches``); what may still
-        become one is held (the ``cut`` returned), and while nothing shows,
-        the next text is looked at (``_due``)."""
+        become one is held (the ``cut`` returned; masked if the stream ends
+        there), and while nothing shows, the next text is looked at."""
         line, kept = text.rfind("\n", 0, cut) + 1, self._line
         cropped = kept is not None and len(kept) >= _LINE_REACH
         row, fixed = (0, True) if self._due else (-1, cropped)
@@ -591,8 +593,7 @@ class RedactingStream:
         stretches = self._stretches(text)
         self._covered, self._line, self._up_out, self._waiting = 0, None, False, False
         if self._due and (found := copy_start(held, self._redactor._needles(held))):
-            # (a row's start that may have been a copy, cut short: masked)
-            stretches = _merged([*stretches, (found[0], len(held) if found[1] < 0 else found[1])])
+            stretches = _merged([*stretches, (found[0], found[1] if found[1] >= 0 else len(held))])
         self._due = False
         kept = [(b, min(e, len(held))) for b, e in stretches if b < len(held)]
         return _masked(held, kept) if kept else held
