@@ -45,8 +45,7 @@ from ._options import (
     open_private,
     peer_name,
 )
-from ._prompt_read import what_prompt
-from ._reading import tail_of
+from ._prompt_read import buffer_evidence, what_prompt
 from ._redact import MASK
 from ._session import Session
 
@@ -547,12 +546,9 @@ def _expired(
     if not in_job:  # the first prompt: in its wait's words, that wait the cause
         waited = _cut_short(session, what_prompt(session), "", cause)
         return _connect_error(plan, f"no prompt within {timeout:g} s: {waited}", waited)
-    before = session.buffer
-    text = before if isinstance(before, str) else before.decode("utf-8", "replace")
-    evidence = f"last characters received: {tail_of(session._redactor, text)!r}"
-    return ExpectTimeout(
-        f"{plan.label}: did not finish within {timeout:g} s; {evidence}", before=before
-    )
+    before, evidence = buffer_evidence(session)
+    message = f"did not finish within {timeout:g} s; last characters received: {evidence}"
+    return ExpectTimeout(f"{plan.label}: {message}", before=before)
 
 
 def _not_open(
@@ -582,10 +578,8 @@ def _cut_short(session: Session, awaited: str, earlier: str, cause: BaseExceptio
     """The ``ExpectTimeout`` of a wait for ``awaited`` that run_many's
     ``timeout`` (``cause``) cut short, in the words of the wait's own: what
     had come is ``earlier`` (consumed by the wait's steps), then the buffer."""
-    before = session.buffer
-    text = before if isinstance(before, str) else before.decode("utf-8", "replace")
-    evidence = tail_of(session._redactor, earlier + text)
-    message = f"timed out waiting for {awaited}; last characters received: {evidence!r}"
+    before, evidence = buffer_evidence(session, earlier)
+    message = f"timed out waiting for {awaited}; last characters received: {evidence}"
     error = ExpectTimeout(message, before=before)
     error.__cause__ = cause
     return error

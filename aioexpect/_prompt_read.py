@@ -399,6 +399,14 @@ def evidence_of(session: Session, text: str) -> str:
     return repr(tail_of(session._redactor, text))  # repr escapes control characters, once
 
 
+def buffer_evidence(session: Session, earlier: str = "") -> tuple[Any, str]:
+    """The session's buffer, and the evidence of ``earlier`` then of it (a
+    bytes session's shown as UTF-8)."""
+    before = session.buffer
+    text = before if isinstance(before, str) else before.decode("utf-8", "replace")
+    return before, evidence_of(session, earlier + text)
+
+
 def what_prompt(session: Session) -> str:
     if session._prompt_override is not None:
         shown = ", ".join(repr(p.pattern) for p in session._prompt_override)
