@@ -149,6 +149,11 @@ GUESSES = [
     ("Linux web1 6.1.0-18-amd64 #1 SMP Debian\r\nLast login: Mon\r\nuser@web1:~$ ", "shell"),
     ("[root@db1 ~]# ", "shell"),
     ("bash-5.2$ ", "shell"),
+    # the spaced shapes: FreeBSD's sh and csh, macOS's zsh and bash, Gentoo
+    ("Last login: Mon\r\nroot@fbsd:~ # ", "shell"),
+    ("Last login: Mon\r\nalice@MacBook-Pro ~ % ", "shell"),
+    ("Last login: Mon\r\nMacBook-Pro:~ alice$ ", "shell"),
+    ("alice@host ~/src $ ", "shell"),
     # "Last login:" is no evidence (Linux-based network OSes print it too):
     # the prompt's shape is (Arista EOS over SSH).
     ("Last login: Wed Apr  5 14:44:15 2017 from 10.0.0.5\r\nleaf1>", "ios"),
@@ -320,6 +325,21 @@ async def test_auto_takes_a_real_bash_after_a_debian_banner_for_a_shell(ps1: str
             await s.execute("nosuchcommand_x")
     assert ps1 in log.getvalue()
     assert "set cli" not in log.getvalue() and "terminal" not in log.getvalue()
+
+
+@pytest.mark.parametrize("ps1", ["root@fbsd:~ # ", "alice@mac ~ % "])
+async def test_auto_takes_a_real_shell_with_a_spaced_prompt_for_a_shell(ps1: str) -> None:
+    # FreeBSD's sh and csh show "root@fbsd:~ # ": no driver knew the shape,
+    # so driver="auto" waited for a prompt until the time-out.  macOS's zsh
+    # shows "alice@mac ~ % ": generic found it, and then a missing command
+    # was output, not a CommandError (no evidence of a shell).
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": "/tmp"}
+    start = f"echo 'Last login: Mon Nov 23 10:00:00 on ttys000'; PS1='{ps1}' exec bash --norc"
+    async with aioexpect.spawn("bash", ["-c", start], env=env, driver="auto", timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert s.driver.name == "shell"
+        with pytest.raises(CommandError, match="nosuchcommand_x"):
+            await s.execute("nosuchcommand_x")
 
 
 async def test_auto_switches_the_session_driver_at_the_first_prompt() -> None:

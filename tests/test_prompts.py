@@ -52,6 +52,8 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("macos-bash", UNIX, LS, "MacBook-Pro:~ alice$ "),
     ("macos-zsh", UNIX, LS, "alice@MacBook-Pro ~ % "),
     ("gentoo", UNIX, LS, "alice@host ~/src $ "),
+    ("freebsd-root", UNIX, LS, "root@fbsd:~ # "),  # sh's and csh's default
+    ("freebsd-user", UNIX, LS, "alice@fbsd:/usr/src $ "),
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),

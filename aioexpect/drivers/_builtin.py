@@ -63,13 +63,14 @@ _UNIX_TOKEN = (
     rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
     r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
 )
-#: The two usual prompts with spaces, a directory after the host name:
-#: ``host:dir user$ `` (bash on macOS) and ``user@host dir % `` (zsh on
-#: macOS, Gentoo's ``$``).  Only these shapes: a run of words before ``%``
-#: or ``>`` is as likely a progress line (``Downloading 45%``).
+#: The usual prompts with spaces, a directory after the host name:
+#: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
+#: macOS, Gentoo's ``$``) and ``user@host:dir # `` (FreeBSD's sh and csh).
+#: Only these shapes: a run of words before ``%`` or ``>`` is as likely a
+#: progress line (``Downloading 45%``).
 _SPACED = (
     r"[\w.\-]{1,64}(?::[^\s\x1b]{1,64} [\w.\-]{1,32}[$#]"
-    r"|@[\w.\-]{1,64} [^\s\x1b]{1,64} [$#%])"
+    r"|@[\w.\-]{1,64}[ :][^\s\x1b]{1,64} [$#%])"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
@@ -222,6 +223,8 @@ SHELL = _driver(
     pager_patterns=(),  # a shell's pagers (less, more) are not answered blindly
     guess_patterns=(
         rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
+        # (the spaced shapes: macOS's bash and zsh, Gentoo, FreeBSD's csh)
+        rf"{_SOL}{_A}(?:{_SPACED}){_END}",
         r"\[[\w.\-]+@[\w.\-]+ [^\]\r\n]*\][$#]",
         r"\bbash-\d+\.\d+[$#]",
         # (not "Last login:": every Linux-based network OS prints it too,
