@@ -212,13 +212,15 @@ def gone(pid: int) -> bool:
 
 async def read_until(t: Transport, token: bytes) -> bytes:
     """Read until ``token`` arrived; return all of it (AssertionError at EOF)."""
-    data = b""
-    while token not in data:
+    data = bytearray()
+    start = 0
+    while data.find(token, start) < 0:  # (the new part, with the end of the old)
+        start = max(0, len(data) - len(token) + 1)
         chunk = await t.read()
         if not chunk:
-            raise AssertionError(f"EOF before {token!r}; got {data!r}")
+            raise AssertionError(f"EOF before {token!r}; got {bytes(data)!r}")
         data += chunk
-    return data
+    return bytes(data)
 
 
 async def read_all(t: Transport) -> bytes:
