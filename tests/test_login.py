@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import AuthenticationError, ExpectTimeout, Session
+from aioexpect import AuthenticationError, ExpectTimeout, Session, _login
 from aioexpect.testing import VirtualDevice, memory_pair, serve_ssh, serve_telnet
 
 from .conftest import need
@@ -654,13 +654,15 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
     ids=["log-lines", "no-line-end", "asked-again-and-again"],
 )
 async def test_a_question_asked_again_then_endless_output_is_a_rejection(
-    line: str, pause: float
+    line: str, pause: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # After the password asked again and a message, a console that goes on
     # printing (its log lines, or a line with no end) with no pause of two
     # seconds held login(timeout=None) for ever; and so did one that asks
     # the question again now and then, which started the count of five
-    # seconds before the cap (DOUBT_TIME) again each time.
+    # seconds before the cap (DOUBT_TIME) again each time.  (Here one
+    # second: the question comes again every 0.3 s, still within it.)
+    monkeypatch.setattr(_login, "DOUBT_TIME", 1.0)
     ours, peer = memory_pair()
 
     async def play() -> None:
