@@ -174,9 +174,8 @@ def room(session: Session) -> int | None:
         return None
     if session._surplus and not _release(session):
         return 0
-    if session.max_buffer is None:
-        return None
-    return max(0, session.max_buffer - session._buffer.size)
+    limit = session._max_buffer  # (the attribute's own field: once per read)
+    return None if limit is None else max(0, limit - session._buffer.size)
 
 
 def store(session: Session, text: Any) -> bool:
@@ -192,7 +191,7 @@ def store(session: Session, text: Any) -> bool:
     if session._sink is not None:
         session._sink(text)
         return False
-    buffer, limit = session._buffer, session.max_buffer
+    buffer, limit = session._buffer, session._max_buffer
     if session._surplus or (limit is not None and buffer.size + len(text) > limit):
         text = session._surplus + text
         fits = len(text) if limit is None else max(0, limit - buffer.size)

@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper, drop_up
+from ._attributes import Fixed, TimeoutAttribute
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
@@ -72,6 +73,9 @@ class Session:
     """
 
     logfile = _options.LogfileAttribute()  # (settable: ``s.logfile = sys.stdout``)
+    timeout = TimeoutAttribute()
+    encoding: Fixed[str | None] = Fixed("The codec opened with (``None``: bytes); read-only.")
+    max_buffer: Fixed[int | None] = Fixed("Unmatched characters before reading pauses; read-only.")
 
     def __init__(
         self,
@@ -89,14 +93,14 @@ class Session:
         self._closed = True  # until construction completes: __del__ stays quiet
         if not isinstance(transport, Transport):
             raise TypeError(f"Session needs a Transport, not {type(transport).__name__}")
-        self.timeout = _options.check_session_options(
+        self._default_timeout = _options.check_session_options(
             timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
         )
         self.id = next(_ids)
         self.transport = transport
-        self.encoding = encoding
+        self._encoding = encoding
         self.linesep: str = transport.linesep
-        self.max_buffer = max_buffer
+        self._max_buffer = max_buffer
         self.log = _log.getChild(f"session{self.id}")
         self._decoder = Decoder(encoding, codec_errors)
         self._encoder = Encoder(encoding)  # (one for the session: a BOM once)
@@ -117,8 +121,7 @@ class Session:
         self._error: BaseException | None = None
         self._pending_line = NO_LINE
         self._sent_at: int | None = None  # what was consumed at the last send
-        self.bytes_in = 0
-        self.bytes_out = 0
+        self.bytes_in = self.bytes_out = 0
         self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
         self._sent_log = RedactingStream(self._redactor, sent=True)  # the send records
@@ -348,7 +351,7 @@ class Session:
         found = searcher.search(self._buffer)
         if found is not None:
             return found
-        if self.max_buffer is not None and self._buffer.size >= self.max_buffer:
+        if self._max_buffer is not None and self._buffer.size >= self._max_buffer:
             return searcher.full_index if searcher.full_index is not None else -2
         if self._eof:  # an end caused by an error is not EOF: ConnectionLostError
             eof = searcher.eof_index
@@ -363,13 +366,13 @@ class Session:
     async def expect(self, patterns: Patterns, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
         given = _options.originals(patterns)
-        kind = self._decoder.bytes_mode, self.encoding
+        kind = self._decoder.bytes_mode, self._encoding
         return await self._expect(Searcher.of(given, False, *kind), timeout)
 
     async def expect_exact(self, patterns: ExactPatterns, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         given = _options.originals(patterns)
-        kind = self._decoder.bytes_mode, self.encoding
+        kind = self._decoder.bytes_mode, self._encoding
         return await self._expect(Searcher.of(given, True, *kind), timeout)
 
     # (What is read is Any, as Match.before is: a union would make every text
@@ -482,12 +485,12 @@ class Session:
         loop = self._loop  # (the running one: ``_check_open`` saw to it)
         waiter = Waiter(searcher, loop.create_future())
         self._waiter = waiter
-        # The one place that times a wait: the session's alarm resolves the
-        # future (cheaper per expect than an asyncio.timeout() scope, and
-        # divert() can suspend it).
-        if timeout is not None:
-            self._alarm.set(loop, loop.time() + timeout, waiter)
-        try:
+        try:  # (from here on, whatever fails leaves no waiter behind: no BusyError for ever)
+            # The one place that times a wait: the session's alarm resolves
+            # the future (cheaper per expect than an asyncio.timeout() scope,
+            # and divert() can suspend it).
+            if timeout is not None:
+                self._alarm.set(loop, loop.time() + timeout, waiter)
             result = await waiter.future
         finally:
             self._waiter = None
@@ -500,7 +503,7 @@ class Session:
 
     def _timeout(self, timeout: Timeout) -> float | None:
         if timeout is ...:
-            return self.timeout
+            return self._default_timeout
         return _options.check_timeout(timeout)
 
     def _check_open(self) -> None:
@@ -519,7 +522,7 @@ class Session:
         pattern that can match empty text would match everywhere: ``ValueError``.
         """
         items = normalize_patterns(
-            pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self.encoding
+            pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self._encoding
         )
         shown = lambda patterns: _reading.describe(patterns, self._redactor.redact)  # noqa: E731
         return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact, shown)

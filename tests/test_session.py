@@ -1674,6 +1674,46 @@ async def test_an_int_timeout_past_a_float_waits_for_ever():
         assert (await s.expect(EOF, timeout=10**400)).before == "spawned\r\n"
 
 
+async def test_assigning_the_timeout_is_checked_as_timeout_is():
+    # s.timeout took anything: NaN made expect wait for ever, 10**400 raised
+    # a bare OverflowError out of expect and left its waiter behind (every
+    # later wait a BusyError), a str a TypeError from inside expect.
+    async with opened(timeout=5) as (s, peer):
+        for wrong, error in ((math.nan, ValueError), (-1.0, ValueError), ("5", TypeError)):
+            with pytest.raises(error, match="timeout must be a number of seconds"):
+                s.timeout = wrong
+            assert s.timeout == 5.0
+        s.timeout = 10**400  # as timeout=10**400: for ever
+        assert s.timeout == math.inf
+        waiting = asyncio.ensure_future(s.expect("go"))
+        await wait_until(lambda: s.waiting_for == ["go"], "expect is waiting")
+        await peer.write(b"go")
+        assert (await waiting).after == "go"
+        s.timeout = 0  # (looks at what is buffered only)
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.expect("never")
+        assert s.waiting_for is None
+        s.timeout = None
+        assert s.timeout is None
+        waiting = asyncio.ensure_future(s.expect("on"))
+        await wait_until(lambda: s.waiting_for == ["on"], "expect is waiting")
+        await peer.write(b"on")
+        assert (await waiting).after == "on"
+
+
+async def test_encoding_and_max_buffer_are_fixed_once_open():
+    # s.encoding = None was taken, and expect(b"...") then gave text: the
+    # decoder, the buffer and the patterns follow the encoding opened with.
+    async with opened(max_buffer=100) as (s, peer):
+        with pytest.raises(AttributeError, match="encoding= to the opener"):
+            s.encoding = None  # type: ignore[assignment]
+        with pytest.raises(AttributeError, match="max_buffer= to the opener"):
+            s.max_buffer = 10  # type: ignore[assignment]
+        assert (s.encoding, s.max_buffer) == ("utf-8", 100)
+        await peer.write(b"ok")
+        assert (await s.expect(b"ok")).after == "ok"
+
+
 UNORDERED = [
     {"beta", "alpha", "gamma"},
     frozenset({"beta", "alpha"}),

@@ -1,0 +1,63 @@
+"""The session's option attributes: ``timeout``, which may be set and is
+checked as ``timeout=`` is, and those fixed when the session opens.
+
+Each keeps its value in the session's ``_NAME``, which the session's own
+code reads directly (no descriptor call on the way of every ``expect``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Never, NoReturn, Self, TypeVar, overload
+
+from ._options import check_timeout
+
+__all__ = ["Fixed", "TimeoutAttribute"]
+
+_T = TypeVar("_T")
+
+
+class TimeoutAttribute:
+    """The default deadline of every wait, in seconds (``None``: for ever).
+    Assign to change it (pexpect's ``child.timeout = 10``); the value is
+    checked as ``timeout=`` is: a negative number or NaN is a
+    ``ValueError``, anything but a number or ``None`` a ``TypeError``, and an
+    int past a float's range (``10**400``) waits for ever."""
+
+    @overload
+    def __get__(self, session: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, session: object, owner: Any = None) -> float | None: ...
+    def __get__(self, session: object, owner: Any = None) -> Any:
+        return self if session is None else session._default_timeout  # type: ignore[attr-defined]
+
+    def __set__(self, session: object, timeout: float | None) -> None:
+        # (unchecked, NaN waited for ever, 10**400 raised OverflowError
+        # out of expect and a str a TypeError from inside it)
+        session._default_timeout = check_timeout(timeout)  # type: ignore[attr-defined]
+
+
+class Fixed(Generic[_T]):
+    """An option the session was opened with, which it cannot change: the
+    decoder, the buffer and the patterns compiled for it follow it
+    (``s.encoding = None`` made ``expect(b"...")`` give text).  Assigning
+    is an ``AttributeError``, and a type error to mypy."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, session: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, session: object, owner: Any = None) -> _T: ...
+    def __get__(self, session: object, owner: Any = None) -> Any:
+        return self if session is None else getattr(session, "_" + self._name)
+
+    def __set__(self, session: object, value: Never) -> NoReturn:
+        raise AttributeError(
+            f"a session's {self._name} cannot be changed once it is open: "
+            f"give {self._name}= to the opener of a new session"
+        )
