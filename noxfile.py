@@ -45,7 +45,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
+    """mypy --strict over the package and the examples (each a user's program)."""
     session.install("-e", ".[typecheck]")
     session.run("mypy")
 

@@ -519,7 +519,7 @@ class _Commands:
         # Nothing returned: run_many keeps every Result until the end, and
         # the outputs are to go once the host's block is printed.
 
-    def named(self, result: Result) -> Result:
+    def named(self, result: Result[Host, None]) -> Result[Host, None]:
         """``result``, its error naming the command the job was cancelled in."""
         command = self.cancelled.get(id(result.host))
         if command is not None and isinstance(result.error, ExpectTimeout):

@@ -145,11 +145,11 @@ class Printer:
         self.hosts, self.outputs, self.commands = hosts, outputs, commands
         self.out, self.progress, self.as_json = out, progress, as_json
         self.index = {id(h): i for i, h in enumerate(hosts)}
-        self.done: dict[int, Result] = {}
+        self.done: dict[int, Result[Host, None]] = {}
         self.next = 0
         self.failed: OutputError | None = None
 
-    def add(self, result: Result) -> None:
+    def add(self, result: Result[Host, None]) -> None:
         if self.progress is not None:
             self.progress.count(result)
         if not self.as_json and self.failed is not None:  # no block will be printed
@@ -216,7 +216,7 @@ class Printer:
         if self.failed is not None:
             raise self.failed
 
-    def _block(self, result: Result) -> None:
+    def _block(self, result: Result[Host, None]) -> None:
         host = result.host
         status = "ok" if result.ok else "FAILED"
         print(f"=== {host_label(host)}  {status}  ({result.duration:.2f}s)", file=self.out)
@@ -229,7 +229,7 @@ class Printer:
             print(f"!!! {error_text(result.error)}", file=self.out)
             _drop_evidence(result.error)
 
-    def finish(self, results: list[Result]) -> None:
+    def finish(self, results: list[Result[Host, None]]) -> None:
         if not self.as_json:
             return
         data = [
@@ -288,7 +288,7 @@ class Progress:
         self.gone = False
         self.draw()
 
-    def count(self, result: Result) -> None:
+    def count(self, result: Result[Host, None]) -> None:
         if result.ok:
             self.ok += 1
         else:

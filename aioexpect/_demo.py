@@ -28,6 +28,8 @@ __all__ = ["demo"]
 
 DEVICE_COMMANDS = ("show version", "show interfaces brief")
 SHELL_COMMANDS = ("uname -s", "echo $((6 * 7))")
+#: What the job returns: each command with its output.
+Outputs = list[tuple[str, str]]
 
 _INTERFACES = {
     "r1": [("GigabitEthernet0/0", "10.0.0.1", "up"), ("GigabitEthernet0/1", "unassigned", "down")],
@@ -98,7 +100,7 @@ def _shell_url() -> str:
     return "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
 
 
-async def _job(session: Session, host: Host) -> list[tuple[str, str]]:
+async def _job(session: Session, host: Host) -> Outputs:
     commands = SHELL_COMMANDS if host.url.startswith("spawn:") else DEVICE_COMMANDS
     return [(command, await session.execute(command)) for command in commands]
 
@@ -155,8 +157,7 @@ def _shell_env() -> dict[str, str]:
     return env
 
 
-def _as_dict(result: Result, names: dict[Host, str]) -> dict[str, Any]:
-    assert isinstance(result.host, Host)
+def _as_dict(result: Result[Host, Outputs], names: dict[Host, str]) -> dict[str, Any]:
     error = None if result.error is None else f"{type(result.error).__name__}: {result.error}"
     return {
         "name": names[result.host],
@@ -167,8 +168,7 @@ def _as_dict(result: Result, names: dict[Host, str]) -> dict[str, Any]:
     }
 
 
-def _print_result(result: Result, names: dict[Host, str], out: Output) -> None:
-    assert isinstance(result.host, Host)
+def _print_result(result: Result[Host, Outputs], names: dict[Host, str], out: Output) -> None:
     status = "ok" if result.ok else "FAILED"
     print(f"=== {names[result.host]}  {status}  ({result.duration:.2f}s)", file=out)
     for command, output in result.value or []:

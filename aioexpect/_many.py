@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from . import _prompt
 from ._exceptions import (
@@ -95,14 +95,20 @@ class Host:
         return f"Host(url={redact_url(self.url)!r}, account={self.account!r})"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What happened on one target: ``host`` (the target as given), ``ok``,
-    ``value`` (what the job returned), ``error`` and ``duration`` (seconds)."""
+_Target = TypeVar("_Target", bound="str | Host")
+_Value = TypeVar("_Value")
 
-    host: str | Host
+
+@dataclass(frozen=True)
+class Result(Generic[_Target, _Value]):
+    """What happened on one target: ``host`` (the target as given), ``ok``,
+    ``value`` (what the job returned; ``None`` where ``ok`` is false), ``error``
+    and ``duration`` (seconds).  Typed by what ``run_many`` was given, e.g.
+    ``Result[Host, str]`` for ``Host`` targets and a job that returns a ``str``."""
+
+    host: _Target
     ok: bool
-    value: Any = None
+    value: _Value = None  # type: ignore[assignment]  # (a failure's: typed as a success's)
     error: BaseException | None = None
     duration: float = 0.0
 
@@ -312,15 +318,15 @@ def _prepare_logdir(logdir: str | os.PathLike[str] | None) -> Path | None:
 
 
 async def run_many(
-    targets: Iterable[str | Host],
-    job: Job,
+    targets: Iterable[_Target],
+    job: Callable[[Session, _Target], Awaitable[_Value]],
     *,
     concurrency: int = 50,
     timeout: float | None = None,
     logdir: str | os.PathLike[str] | None = None,
-    on_result: Callable[[Result], object] | None = None,
+    on_result: Callable[[Result[_Target, _Value]], object] | None = None,
     **options: Any,
-) -> list[Result]:
+) -> list[Result[_Target, _Value]]:
     """Run ``await job(session, host)`` on every target, ``concurrency`` at a time.
 
     Each session is opened (logging in where the target has credentials) and
@@ -355,10 +361,10 @@ async def run_many(
     logpaths: list[Path | None] = [None] * len(plans)
     if directory is not None:
         logpaths = [directory / name for name in log_names(plans)]
-    results: list[Result | None] = [None] * len(given)
+    results: list[Result[_Target, _Value] | None] = [None] * len(given)
     queue = iter(range(len(given)))
 
-    async def report(i: int, result: Result) -> None:
+    async def report(i: int, result: Result[_Target, _Value]) -> None:
         results[i] = result
         if on_result is not None:
             told = on_result(result)
@@ -400,7 +406,7 @@ async def _run_one(
     timeout: float | None,
     logpath: Path | None,
     options: Mapping[str, Any],
-) -> Result:
+) -> Result[Any, Any]:
     loop = asyncio.get_running_loop()
     start = loop.time()
     session: Session | None = None
@@ -448,14 +454,14 @@ class _EndedWhileClosing(Exception):
     closing: its ``result`` is reported all the same (Ctrl-C in ``aioexpect
     exec`` lost the output of a command that had run)."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result[Any, Any]) -> None:
         super().__init__(result)
         self.result = result
 
 
 def _result(
     target: str | Host, plan: _Plan, value: Any, error: BaseException | None, duration: float
-) -> Result:
+) -> Result[Any, Any]:
     if error is not None:
         kind = type(error).__name__
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, error)

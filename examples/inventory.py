@@ -123,7 +123,7 @@ async def main() -> None:
             known_hosts = write_known_hosts(Path(tmp), known)
             logdir = Path(tmp, "logs")
 
-            def progress(result: aioexpect.Result) -> None:
+            def progress(result: aioexpect.Result[Host, dict[str, str]]) -> None:
                 print(f"  {'done' if result.ok else 'FAILED':<6} {names[result.host]}")
 
             print(f"Inventorying {len(targets)} devices, 4 at a time:")
@@ -148,7 +148,9 @@ def write_known_hosts(directory: Path, entries: list[str]) -> Path:
     return path
 
 
-def report(results: list[aioexpect.Result], names: dict[Host, str], logdir: Path) -> None:
+def report(
+    results: list[aioexpect.Result[Host, dict[str, str]]], names: dict[Host, str], logdir: Path
+) -> None:
     print(f"\n{'device':<22}{'model':<20}{'version':<12}{'serial':<14}uptime")
     for r in results:
         if r.ok:

@@ -234,6 +234,19 @@ async def main(s: aioexpect.Session, other: aioexpect.Session) -> None:
     s.set_error_prompt([EOF])  # WRONG: no sentinel
     s.add_monitor(7, print)  # WRONG
     s.add_monitor(EOF, print)  # WRONG: text patterns only
+
+
+async def version(session: aioexpect.Session, host: aioexpect.Host) -> str:
+    return await session.execute("show version")
+
+
+async def versions(targets: list[aioexpect.Host]) -> dict[aioexpect.Host, str]:
+    results = await aioexpect.run_many(targets, version)
+    first: aioexpect.Result[aioexpect.Host, str] = results[0]
+    length: int = len(first.value)
+    wrong: int = first.value  # WRONG: the job returns a str
+    await aioexpect.run_many(["spawn:bash"], version)  # WRONG: the job takes a Host
+    return {r.host: r.value for r in results if r.ok}
 """
 
 
