@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import drivers as drivers  # registers the shipped drivers
 from ._any import expect_any
-from ._console_server import start_console_server
+from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import (
     AioexpectError,
     AuthenticationError,
@@ -25,8 +25,8 @@ from ._exceptions import (
     SpawnError,
 )
 from ._many import Account, Host, Result, run_many
-from ._match import EOF, FULL_BUFFER, TIMEOUT, Match
-from ._openers import connect, connect_ssh, connect_telnet, spawn
+from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, Sentinel
+from ._openers import Opener, connect, connect_ssh, connect_telnet, spawn
 from ._runner import run
 from ._session import Session
 from ._version import __version__
@@ -44,13 +44,16 @@ __all__ = [
     "CommandError",
     "ConnectError",
     "ConnectionLostError",
+    "ConsoleServer",
     "ExpectEOF",
     "ExpectError",
     "ExpectTimeout",
     "Host",
     "HostKeyError",
     "Match",
+    "Opener",
     "Result",
+    "Sentinel",
     "Session",
     "SpawnError",
     "__version__",

@@ -60,7 +60,7 @@ class ConsoleServer(AsyncClosing):
         login_timeout: float | None,
     ) -> None:
         self.host: str | None = None
-        self.port: int | None = None
+        self._port: int | None = None
         self.path: str | None = None
         self.ssh = False
         self._shared = shared
@@ -83,11 +83,21 @@ class ConsoleServer(AsyncClosing):
         return f"<ConsoleServer {self.address} {state}>"
 
     @property
+    def port(self) -> int:
+        """The port it listens on, TCP or SSH (the one picked for ``port=0``).
+        A console on a UNIX socket has none: ``AttributeError`` (see ``path``)."""
+        # (an int, not int | None: connect_telnet("127.0.0.1", server.port)
+        # needed a narrowing to pass mypy, for the one kind that has a port)
+        if self._port is None:
+            raise AttributeError("a console served on a UNIX socket has no port: see its path")
+        return self._port
+
+    @property
     def address(self) -> str:
         """Where it listens: ``HOST:PORT``, ``unix:PATH`` or ``ssh://HOST:PORT``."""
         if self.path is not None:
             return f"unix:{self.path}"
-        return f"{'ssh://' if self.ssh else ''}{peer_name(self.host or '*', self.port)}"
+        return f"{'ssh://' if self.ssh else ''}{peer_name(self.host or '*', self._port)}"
 
     @property
     def clients(self) -> int:
@@ -292,7 +302,7 @@ class ConsoleServer(AsyncClosing):
         starting = asyncio.start_server(self._accept, host, port, limit=Lines.LIMIT)
         await self._listen(starting, f"{host}:{port}")
         sockname = self._listener.sockets[0].getsockname()
-        self.host, self.port = sockname[0], sockname[1]
+        self.host, self._port = sockname[0], sockname[1]
 
     async def _listen_unix(self, path: str) -> None:
         sock = _bind_unix(path)
@@ -383,7 +393,7 @@ class ConsoleServer(AsyncClosing):
         await self._listen(listening, f"{host or '*'}:{port}")
         self.ssh = True
         self.host = host
-        self.port = self._listener.get_port()
+        self._port = self._listener.get_port()
 
     def _ssh_accept(self, process: Any) -> None:
         if not self._spawn(self._ssh_client(process)):

@@ -51,9 +51,13 @@ Data = str | bytes
 TextPattern = str | bytes | re.Pattern[str] | re.Pattern[bytes]
 Monitored = TextPattern | Ordered[TextPattern]  # (one, in a collection or not)
 Pattern = TextPattern | Sentinel
-Patterns = Pattern | Ordered[Pattern]
+# A list that mixes text and sentinels (pexpect's ``[r"ssword: ", EOF,
+# TIMEOUT]``), kept in a variable, is a ``list[object]`` to mypy, which
+# joins the types of its items: ``expect`` and ``expect_exact`` take any
+# ordered iterable, and their checks refuse an item that is no pattern.
+Patterns = Pattern | Ordered[Pattern] | Ordered[object]
 #: ``expect_exact``'s: plain text, never compiled.
-ExactPatterns = str | bytes | Sentinel | Ordered[str | bytes | Sentinel]
+ExactPatterns = str | bytes | Sentinel | Ordered[str | bytes | Sentinel] | Ordered[object]
 #: ``set_prompt``'s and ``set_error_prompt``'s: text patterns, ``str`` only.
 PromptPatterns = str | re.Pattern[str] | Ordered[str | re.Pattern[str]]
 

@@ -105,7 +105,7 @@ def _session_options(
 
 def spawn(
     command: str | os.PathLike[str],
-    args: Sequence[str] = (),
+    args: Sequence[str | os.PathLike[str]] = (),
     *,
     pty: bool = True,
     env: Mapping[str, str] | None = None,
@@ -121,7 +121,7 @@ def spawn(
     logfile: Logfile = None,
     driver: str | Driver = "generic",
 ) -> Opener:
-    """Start ``command`` with ``args`` (never through a shell).
+    """Start ``command`` with ``args`` (strings or paths; never through a shell).
 
     ``pty=True`` runs it in a pseudo-terminal (``echo=False`` turns the
     terminal's echo off); ``pty=False`` over pipes, stderr merged into

@@ -87,7 +87,7 @@ async def main(forever: bool) -> None:
             print(f"console token: {token}")
             await server.serve_forever()
         else:
-            await demo(echo_port, console.port or 0, token)
+            await demo(echo_port, console.port, token)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,10 @@ def test_all_is_explicit_and_complete():
     public = {n for n in dir(aioexpect) if not n.startswith("_")}
     # Only __all__ names and the public subpackages are visible.
     assert public - set(aioexpect.__all__) <= {"drivers", "testing", "annotations"}
+    # What the calls give, to annotate with (were private: _openers.Opener...).
+    assert {"Opener", "Sentinel", "ConsoleServer"} <= set(aioexpect.__all__)
+    assert isinstance(aioexpect.EOF, aioexpect.Sentinel)
+    assert "MemoryTransport" in aioexpect.testing.__all__
 
 
 def test_subpackages_export_what_spec_names():
@@ -180,8 +184,10 @@ def test_the_licence_text_ships_with_the_package() -> None:
 USER_FILE = r"""
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import aioexpect
+import aioexpect.testing
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT
 
 
@@ -227,13 +233,34 @@ async def main(s: aioexpect.Session, other: aioexpect.Session) -> None:
     waits = {s: r"\$ ", other: re.compile("# ")}  # (a dict of mixed patterns: object)
     won, match = await aioexpect.expect_any(waits)
     await s.expect(3.5)  # WRONG: a float is no pattern
-    await s.expect([r"\$ ", 42])  # WRONG
+    await s.expect([r"\$ ", 42])  # (a list[object]: its items are checked at the call)
     await s.expect_exact(re.compile("x"))  # WRONG: plain text only
     s.set_prompt(object())  # WRONG
     s.set_prompt(rb"\$ ")  # WRONG: a prompt is str
     s.set_error_prompt([EOF])  # WRONG: no sentinel
     s.add_monitor(7, print)  # WRONG
     s.add_monitor(EOF, print)  # WRONG: text patterns only
+
+
+async def kept_in_variables(s: aioexpect.Session) -> None:
+    # The documented idioms, each a list[object] or dict[str, object] to mypy,
+    # and the names to annotate what the calls give.
+    patterns = [r"[Pp]assword: ", EOF, TIMEOUT]
+    index: int = (await s.expect(patterns)).index
+    exact = ["$ ", EOF]
+    await s.expect_exact(exact)
+    commands = {
+        "show version": "Cisco IOS Software, Version 15.2(7)E",
+        r"show interface (\S+)": lambda command, m: f"{m.group(1)} is up",
+    }
+    aioexpect.testing.VirtualDevice("r1", commands=commands)
+    aioexpect.testing.VirtualDevice("r1", commands=["show version"])  # WRONG: a mapping
+    sentinel: aioexpect.Sentinel = EOF
+    opener: aioexpect.Opener = aioexpect.spawn("ls", [Path("/tmp")])
+    end: aioexpect.testing.MemoryTransport = aioexpect.testing.memory_pair()[0]
+    async with aioexpect.start_console_server() as server:
+        console: aioexpect.ConsoleServer = server
+        await aioexpect.connect_telnet("127.0.0.1", server.port)
 
 
 async def version(session: aioexpect.Session, host: aioexpect.Host) -> str:

@@ -19,7 +19,7 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ._lineio import LineIO
 
@@ -39,8 +39,10 @@ __all__ = [
 #: (a coroutine function may be used too).
 Handler = str | Callable[[str, re.Match[str]], str | Awaitable[str]]
 #: The command table: regex (a str or a compiled ``re.Pattern[str]``, checked
-#: when the device is made) -> response.
-Commands = Mapping[Any, Handler]
+#: when the device is made) -> response.  A table that mixes texts and
+#: functions, kept in a variable as docs/testing.rst does, is a
+#: ``dict[str, object]`` to mypy: its responses are checked when it is given.
+Commands = Mapping[Any, Handler] | Mapping[Any, object]
 
 _log = logging.getLogger("aioexpect.testing")
 _EXIT = re.compile(r"exit|logout|quit")
@@ -208,7 +210,7 @@ class VirtualDevice:
         self.page_length = page_length
         self._commands: list[tuple[re.Pattern[str], Handler]] = []
         for pattern, response in (commands or {}).items():
-            self.add_command(pattern, response)
+            self.add_command(pattern, cast(Handler, response))  # (which checks it)
 
     @property
     def hostname(self) -> str:
