@@ -50,11 +50,17 @@ def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     and shows nothing (a prompt's last space, or a line end, that a serial
     console server sent in a chunk of its own after the prompt was matched)
     is no message: the echo is looked for across it and takes it along, as
-    it did before ``sent_at``, or it would be glued to the output.
+    it did before ``sent_at``, or it would be glued to the output; without
+    an echo it goes all the same, as it came before the command was sent.
     """
     if command is not None:
         if sent_at and not render(raw[:sent_at]).strip():
-            sent_at = 0
+            end = echo_end(raw, command)
+            if end:
+                return render(_drop_eol_mark(raw[end:]))
+            # (no echo across it: what shows the command, bash's readline
+            # line end with the echo off, is looked for where it was sent)
+            raw, sent_at = raw[sent_at:], 0
         end = echo_end(raw[sent_at:], command)
         if end:
             kept = raw[:sent_at]

@@ -1005,6 +1005,10 @@ MESSAGE = "\r\n*Mar  1 00:01:02.345: %SYS-5-CONFIG_I: Configured from console by
         (" show clock\r\n10:00\r\n", 1, "10:00\n"),
         ("\r\nshow clock\r\n10:00\r\n", 2, "10:00\n"),
         ("\r\n\r\nshow clock\r\n10:00\r\n", 4, "10:00\n"),
+        # ... also when the command is not echoed (it came before it was sent)
+        (" 10:00\r\n", 1, "10:00\n"),
+        ("\r\n10:00\r\n", 2, "10:00\n"),
+        ("\x1b[?2004h\x1b[?2004l\r\r\n10:00\r\n", 8, "10:00\n"),  # readline, echo off
         (MESSAGE + "10:00\r\n", len(MESSAGE), MESSAGE.replace("\r\n", "\n") + "10:00\n"),
     ],
 )
@@ -1045,24 +1049,28 @@ async def test_a_message_after_the_prompt_leaves_no_echo_in_the_next_answer() ->
         assert lines == ["terminal length 0", "terminal width 0", "end"] + ["show clock"] * 2
 
 
+@pytest.mark.parametrize("echo", [True, False], ids=["echo", "echo-off"])
 @pytest.mark.parametrize("late", [" ", "\r\n"])
 @pytest.mark.parametrize(
     ("driver", "prompt"), [("ios", "r1#"), ("junos", "admin@mx1>"), ("generic", "u@host:~$")]
 )
 async def test_what_shows_nothing_after_the_prompt_goes_with_the_next_echo(
-    late: str, driver: str, prompt: str
+    echo: bool, late: str, driver: str, prompt: str
 ) -> None:
     """A serial console server, or a telnet peer writing a byte at a time,
     sends a prompt's trailing space in a chunk of its own, after the prompt
     was matched.  That space was kept in front of the next command's echo
-    and glued to its output: ``' hello\\n'`` (a line end alone: ``'\\nhello\\n'``)."""
+    and glued to its output: ``' hello\\n'`` (a line end alone: ``'\\nhello\\n'``).
+    A device that does not echo (its echo off, pipes) kept it there too:
+    it came before the command was sent, so it is never the output."""
     more = asyncio.Event()
 
     async def device(peer: Any) -> None:
         await peer.write(prompt.encode())
         async for command in typed_lines(peer):
             answer = command[5:] + "\r\n" if command.startswith("echo ") else ""
-            await peer.write(f"{command}\r\n{answer}{prompt}".encode())
+            shown = f"{command}\r\n" if echo else ""
+            await peer.write(f"{shown}{answer}{prompt}".encode())
             if command == "echo first":
                 await more.wait()  # (the session has read the prompt)
                 await peer.write(late.encode())
