@@ -103,6 +103,14 @@ class AnsiStripper:
             chunk = chunk[: cut.start()]
         return _SEQUENCES[kind, self._keep_up].sub(chunk[:0], chunk)
 
+    def peek(self, chunk: Any) -> Any:
+        """What ``feed(chunk)`` gives, nothing held or let go meanwhile."""
+        held = self._held
+        try:
+            return self.feed(chunk)
+        finally:
+            self._held = held
+
     def flush(self) -> Any:
         """What is held, at the end of the stream: the cut sequence stays,
         a complete one inside it (an OSC never ended holds an 8-bit CSI) goes,

@@ -284,6 +284,20 @@ class Decoder:
         self._pending = bytes(data[used:]) if used < len(data) else b""
         return text
 
+    def peek(self, data: bytes) -> Any:
+        """The text ``data`` would give now, the decoder left as it is;
+        what does not decode is replaced (a look ahead, not the text)."""
+        if self.bytes_mode:
+            return data
+        if self._generic is None:
+            return codecs.utf_8_decode(self._pending + data, "replace", False)[0]
+        decoder = type(self._generic)("replace")
+        decoder.setstate(self._generic.getstate())
+        try:
+            return decoder.decode(data)
+        except UnicodeDecodeError:  # (a codec that gives up even so)
+            return ""
+
     def _stopped(self, exc: UnicodeDecodeError, valid: Any) -> None:
         exc.valid = valid  # type: ignore[attr-defined]
         exc.handler = self._errors  # type: ignore[attr-defined]

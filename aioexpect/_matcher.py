@@ -463,6 +463,24 @@ class Searcher:
         scans = self._scans
         return scans[0].search(buf) if len(scans) == 1 else _earliest(scans, buf)
 
+    def settled(self, buf: Buffer, found: Found, after: Any) -> bool:
+        r"""Whether ``found``, in a buffer cut at ``max_buffer`` with text
+        waiting past the cut (``after``: its start, as it decodes; maybe
+        nothing yet), is a match of the text received.  The buffer's end is not the
+        text's: a match that needs the end there (``\Z``, ``$``, a
+        look-ahead, a greedy repeat) must be the same with ``after`` behind
+        it.  Only while text waits (once per filling of the buffer)."""
+        m = found.re_match
+        if m is None:  # an exact string (or any data) needs no end
+            return True
+        window = buf.tail_from(found.window_base)
+        if m.end() + MARGIN <= len(window):  # (what _settled assumes)
+            return True
+        if not after:  # what follows is not known yet: not taken
+            return False
+        again = m.re.match(window + after, m.start())
+        return again is not None and again.end() == m.end()
+
     def match(self, buf: Buffer, found: Found, redact: Callable[[Any], Any] | None = None) -> Match:
         """Consume the matched text from ``buf`` and describe it (``redact``:
         what the match's ``repr`` passes its text through)."""

@@ -51,6 +51,10 @@ __all__ = [
 
 #: Characters of received text quoted in error messages.
 EVIDENCE = 200
+#: Bytes the pump asks for past ``max_buffer``, to hold back undecoded
+#: (``Session._held``): the end of the buffer at the cut is then known not to
+#: be the end of what came, and ``settled`` looks at what follows.
+AHEAD = 256
 
 _log = logging.getLogger("aioexpect")
 
@@ -98,9 +102,9 @@ async def lines(session: Session, timeout: Any) -> AsyncIterator[Any]:
 
 async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.Event) -> None:
     """Read from the transport into the session until EOF, error or close.
-    What a read brought that no longer fits (a ``divert`` ended while it
-    was under way) waits here, before anything read later."""
-    rest = b""
+    What a read brought that does not fit (``AHEAD``, or a ``divert`` ended
+    while it was under way) waits in ``Session._held``, as push delivery's,
+    before anything read later."""
     try:
         while True:
             session = ref()
@@ -112,14 +116,15 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
                 del session
                 await space.wait()
                 continue
-            if rest:
-                data, rest = (rest, b"") if free is None else (rest[:free], rest[free:])
+            if session._held:
+                held = session._held
+                data, session._held = (held, b"") if free is None else (held[:free], held[free:])
                 session._on_data(data)
                 del session
                 continue
             del session
             data = await transport.read(
-                DEFAULT_READ_SIZE if free is None else min(free, DEFAULT_READ_SIZE)
+                DEFAULT_READ_SIZE if free is None else min(free + AHEAD, DEFAULT_READ_SIZE)
             )
             session = ref()
             if session is None:
@@ -129,7 +134,7 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
                 return
             free = room(session)
             if free is not None and free < len(data):
-                data, rest = data[:free], data[free:]
+                data, session._held = data[:free], data[free:]
             if data:
                 session._on_data(data)
             del session
@@ -207,6 +212,19 @@ def _release(session: Session) -> bool:
     if store(session, surplus):
         session._offer()  # (a reader waiting now sees it, as any data)
     return not session._surplus
+
+
+def settled(session: Session, searcher: Searcher, found: Found) -> Found | None:
+    """``found`` if it is a match of what came (``Searcher.settled``), now
+    that text waits past ``max_buffer``: decoded (``Session._surplus``), or
+    not (``Session._held``: looked at as it will decode, nothing changed)."""
+    after = session._surplus
+    if len(after) < AHEAD and session._held:
+        more = session._decoder.peek(session._held[:AHEAD])
+        if session._ansi is not None:
+            more = drop_up(session._ansi.peek(more))
+        after += more
+    return found if searcher.settled(session._buffer, found, after) else None
 
 
 def info(session: Session) -> dict[str, Any]:
@@ -427,15 +445,16 @@ def receivers(
             else:  # decode straight from ``data``; copy only what must wait
                 free = room(session)
                 fits = len(data) if free is None else min(free, len(data))
+                if fits < len(data):  # (first: a reader offered the rest sees it waits)
+                    session._held = bytes(data[fits:])
                 if fits:
                     session._on_data(data[:fits] if fits < len(data) else data)
-                if fits < len(data):
-                    session._held = bytes(data[fits:])
             more = feed_held(session)
             session._paused = not more
             return more
         except Exception as exc:  # reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
+            session._held = b""  # (reading stops at what does not decode)
             session._on_eof(exc)
             return False
 

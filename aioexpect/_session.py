@@ -133,7 +133,7 @@ class Session:
             raise RuntimeError(
                 "a Session needs a running event loop (create it in a coroutine)"
             ) from None
-        self._held = b""  # push delivery: received, not yet decoded (no room)
+        self._held = b""  # received, not yet decoded (no room; the pump: AHEAD)
         self._surplus: Any = self._empty  # decoded past max_buffer: ahead of _held
         self._paused = False  # push delivery: the transport was told to stop (no room)
         self._end: tuple[BaseException | None] | None = None  # push: EOF behind _held
@@ -349,6 +349,8 @@ class Session:
     def _check(self, searcher: Searcher) -> Found | int | None:
         """A match, a sentinel index (-1: EOF error, -2: full error), or None."""
         found = searcher.search(self._buffer)
+        if found is not None and (self._surplus or self._held):  # (cut at max_buffer)
+            found = _reading.settled(self, searcher, found)
         if found is not None:
             return found
         if self._max_buffer is not None and self._buffer.size >= self._max_buffer:

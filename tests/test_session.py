@@ -567,6 +567,80 @@ async def test_divert_gives_the_text_past_max_buffer_to_the_sink_and_keeps_it(ke
         assert await _read_to_eof_in_pieces(s) == (expected if keep else "")
 
 
+@pytest.mark.parametrize(
+    ("data", "pattern"),
+    [
+        (b"12345678$ more", r"\$ \Z"),  # it matched '12345678$ ', the buffer at the cut
+        (b"12345678$ more", r"\$ $"),
+        (b"12345678$ \nmore", r"\$ $"),
+        (b"12345678$ \n", r"\$ $"),  # before the last line end: a match
+        (b"12345678$ more", r"(?m)\$ $"),
+        (b"12345678$ \nmore", r"(?m)\$ $"),  # before a line end: a match
+        (b"12345678$ x more", r"\$ (?!x)"),
+        (b"12345678$ y more", r"\$ (?!x)"),  # a match
+        (b"12345678901234", r"\d+"),  # more digits follow
+        (b"12345678$ more", r"\$"),  # the end plays no part: a match
+    ],
+)
+@pytest.mark.parametrize("mode", ["str", "bytes"])
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_the_end_of_a_buffer_cut_at_max_buffer_is_not_the_end_of_the_text(
+    data, pattern, mode, delivery
+):
+    # The peer sent more than max_buffer at once.  The buffer's end at the
+    # cut was taken for the end of what was received: expect(r'\$ \Z')
+    # matched '12345678$ ' of '12345678$ more', where re.search finds
+    # nothing.  A match is the one re.search finds in all that came, or,
+    # where it ends past the cut or there is none, the full buffer; the
+    # rest is then read as it came, nothing lost or repeated.
+    cut = 10
+    encode = (lambda text: text.encode()) if mode == "bytes" else (lambda text: text)
+    text = encode(data.decode())
+    regex = re.compile(encode(pattern))
+    expected = regex.search(text)
+    options = {"encoding": None} if mode == "bytes" else {}
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(stack, data, delivery, max_buffer=cut, **options)
+        if expected is not None and expected.end() <= cut:
+            m = await s.expect([regex, FULL_BUFFER])
+            assert (m.index, m.before, m.after) == (0, text[: expected.start()], expected.group())
+        else:
+            with pytest.raises(aioexpect.BufferFull):
+                await s.expect(regex)
+            m = await s.expect([regex, FULL_BUFFER])
+            assert (m.index, m.before) == (1, text[:cut])
+        received = m.before + m.after
+        while (m := await s.expect([FULL_BUFFER, EOF])).index == 0:
+            received += m.before
+        assert received + m.before == text
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "text"),
+    [
+        (b"12345678$ \x1b[1mmore", {"strip_ansi": True}, "12345678$ more"),
+        (
+            "12345678$ \u00e9t\u00e9".encode("cp1252"),
+            {"encoding": "cp1252"},
+            "12345678$ \u00e9t\u00e9",
+        ),
+    ],
+    ids=["strip_ansi", "cp1252"],
+)
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_what_waits_past_max_buffer_is_looked_at_as_it_will_decode(
+    data, options, text, delivery
+):
+    # The bytes past the cut wait undecoded: they are looked at through the
+    # session's decoder and stripper, which they leave as they were.
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(stack, data, delivery, max_buffer=10, **options)
+        with pytest.raises(aioexpect.BufferFull):
+            await s.expect(r"\$ \Z")
+        assert (await s.expect(FULL_BUFFER)).before == text[:10]
+        assert await _read_to_eof_in_pieces(s) == text[10:]
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
