@@ -534,13 +534,11 @@ class Session:
     ) -> contextlib.AbstractContextManager[None]:
         """While active, received data goes to ``sink`` instead of the buffer.
 
-        Used by ``interact`` and the console's ``attach``.  What is buffered
-        goes to ``sink`` first: consumed, or with ``keep`` a copy, left for
-        the program (reading goes on even when that copy fills
-        ``max_buffer``: the sink takes what comes).  The deadline of a
-        pending read is suspended meanwhile, so the program that was
-        waiting continues where it was.
-        """
+        Used by ``interact`` and the console's ``attach``.  What is buffered goes
+        to ``sink`` first: consumed, or with ``keep`` a copy, left for the program
+        (reading goes on even when that copy fills ``max_buffer``: the sink takes
+        what comes).  A pending read's deadline is suspended meanwhile, so the
+        program that was waiting continues where it was."""
         self._check_open()
         return _reading.divert(self, sink, keep)
 
