@@ -1,5 +1,6 @@
 """The session's option attributes: ``timeout``, which may be set and is
-checked as ``timeout=`` is, and those fixed when the session opens.
+checked as ``timeout=`` is, and those fixed when the session opens; and
+``pid``, a fact of its transport.
 
 Each keeps its value in the session's ``_NAME``, which the session's own
 code reads directly (no descriptor call on the way of every ``expect``).
@@ -11,7 +12,7 @@ from typing import Any, Generic, Never, NoReturn, Self, TypeVar, overload
 
 from ._options import check_timeout
 
-__all__ = ["Fixed", "TimeoutAttribute"]
+__all__ = ["Fixed", "PidAttribute", "TimeoutAttribute"]
 
 _T = TypeVar("_T")
 
@@ -61,3 +62,24 @@ class Fixed(Generic[_T]):
             f"a session's {self._name} cannot be changed once it is open: "
             f"give {self._name}= to the opener of a new session"
         )
+
+
+class PidAttribute:
+    """The local child's process id (``spawn``, pty or pipes), as pexpect's
+    ``child.pid``: for ``os.kill(s.pid, signal.SIGUSR1)``, or psutil.
+    ``None`` for SSH, telnet and streams, which have no child of this
+    process.  It stays set after the child ended: do not signal it then
+    (``exit_status`` / ``signal_status`` tell), the id may be reused."""
+
+    @overload
+    def __get__(self, session: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, session: object, owner: Any = None) -> int | None: ...
+    def __get__(self, session: object, owner: Any = None) -> Any:
+        if session is None:
+            return self
+        pid = session.transport.get_extra_info("pid")  # type: ignore[attr-defined]
+        return pid if isinstance(pid, int) else None
+
+    def __set__(self, session: object, value: Never) -> NoReturn:
+        raise AttributeError("a session's pid is its child's: it cannot be set")

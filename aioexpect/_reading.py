@@ -414,9 +414,9 @@ async def wait_for_end(session: Session, timeout: float | None) -> int | None:
             stuck = "the end of the connection is not seen before the rest is read"
         why = (
             f" (its output not read yet filled max_buffer, {len(before)} characters:"
-            f" reading paused, and {stuck}; read it in pieces, with read_some(), lines()"
-            " or expect([FULL_BUFFER, EOF]) in a loop, or open the session with a larger"
-            " max_buffer (max_buffer=None: unbounded))"
+            f" reading paused, and {stuck}; read it in pieces, with read_some() (until it"
+            " gives ''), lines() or expect([FULL_BUFFER, EOF]) in a loop, or open the session"
+            " with a larger max_buffer (max_buffer=None: unbounded))"
         )
     tail = tail_of(session._redactor, before)
     raise ExpectTimeout(

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper, drop_up
-from ._attributes import Fixed, TimeoutAttribute
+from ._attributes import Fixed, PidAttribute, TimeoutAttribute
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
@@ -69,13 +69,13 @@ class Session:
     Guarantees: nothing received is lost or duplicated (chunk boundaries,
     cancellations, time-outs); at most ``max_buffer`` characters are held,
     then reading pauses; one reader at a time (``BusyError``); end-of-file is
-    reported when it happens; secrets never reach logs, messages or ``repr``.
-    """
+    reported when it happens; secrets never reach logs, messages or ``repr``."""
 
     logfile = _options.LogfileAttribute()  # (settable: ``s.logfile = sys.stdout``)
     timeout = TimeoutAttribute()
     encoding: Fixed[str | None] = Fixed("The codec opened with (``None``: bytes); read-only.")
     max_buffer: Fixed[int | None] = Fixed("Unmatched characters before reading pauses; read-only.")
+    pid = PidAttribute()
 
     def __init__(
         self,
@@ -521,8 +521,7 @@ class Session:
 
         Runs whether or not anyone is expecting; a coroutine function (or
         an awaitable returned) is run as a task.  Returns its remover.  A
-        pattern that can match empty text would match everywhere: ``ValueError``.
-        """
+        pattern that can match empty text would match everywhere: ``ValueError``."""
         items = normalize_patterns(
             pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self._encoding
         )

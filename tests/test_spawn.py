@@ -23,6 +23,7 @@ import pytest
 
 import aioexpect
 from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError
+from aioexpect.testing import memory_pair
 from aioexpect.testing._subchecks import _finish, _StallMeter
 from tests.helpers import gone, wait_until
 
@@ -719,3 +720,24 @@ async def test_a_secret_with_a_control_character_is_masked_in_its_echo(
         await s.expect("xyz\r\n.*xyz\r\n")  # the echo, then what cat writes
     assert log.getvalue() == "********\r\n********\r\n"
     assert "SECRET" not in caplog.text and "recv ********\\r\\n" in caplog.text
+
+
+@pytest.mark.parametrize("pty", [True, False])
+async def test_pid_is_the_childs_as_pexpects(pty: bool) -> None:
+    # pexpect's child.pid, for a signal that should not end the child
+    # (close() would), or for psutil; None where this process has no child.
+    script = "trap 'echo got USR1' USR1; echo ready; while :; do sleep 0.05; done"
+    async with aioexpect.spawn("sh", ["-c", script], pty=pty, timeout=10) as s:
+        assert isinstance(s.pid, int)
+        await s.expect("ready")
+        os.kill(s.pid, signal.SIGUSR1)
+        await s.expect("got USR1")  # (it lives on)
+        with pytest.raises(AttributeError, match="pid"):
+            s.pid = 1  # type: ignore[assignment]
+        os.kill(s.pid, signal.SIGTERM)
+        await s.wait()
+        assert s.signal_status == signal.SIGTERM
+    ours, peer = memory_pair()
+    async with aioexpect.Session(ours) as s:
+        assert s.pid is None
+    await peer.close()
