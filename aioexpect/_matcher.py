@@ -466,18 +466,21 @@ class Searcher:
     def settled(self, buf: Buffer, found: Found, after: Any) -> bool:
         r"""Whether ``found``, in a buffer cut at ``max_buffer`` with text
         waiting past the cut (``after``: its start, as it decodes; maybe
-        nothing yet), is a match of the text received.  The buffer's end is not the
-        text's: a match that needs the end there (``\Z``, ``$``, a
-        look-ahead, a greedy repeat) must be the same with ``after`` behind
-        it.  Only while text waits (once per filling of the buffer)."""
+        nothing yet), is a match of the text received so far.  The buffer's
+        end is not the text's: a match that needs the end there (``\Z``,
+        ``$``, a look-ahead, a greedy repeat) must be the same with ``after``
+        behind it.  Only while text waits (once per filling of the buffer)."""
         m = found.re_match
         if m is None:  # an exact string (or any data) needs no end
             return True
         window = buf.tail_from(found.window_base)
         if m.end() + MARGIN <= len(window):  # (what _settled assumes)
             return True
-        if not after:  # what follows is not known yet: not taken
-            return False
+        # What waits shows nothing yet (a control sequence under strip_ansi,
+        # bytes codec_errors="ignore" drops): the text so far ends here, as
+        # it does for a session without max_buffer, which takes the match.
+        if not after:
+            return True
         again = m.re.match(window + after, m.start())
         return again is not None and again.end() == m.end()
 

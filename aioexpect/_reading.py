@@ -120,6 +120,7 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
                 held = session._held
                 data, session._held = (held, b"") if free is None else (held[:free], held[free:])
                 session._on_data(data)
+                offer_again(session)
                 del session
                 continue
             del session
@@ -225,6 +226,15 @@ def settled(session: Session, searcher: Searcher, found: Found) -> Found | None:
             more = drop_up(session._ansi.peek(more))
         after += more
     return found if searcher.settled(session._buffer, found, after) else None
+
+
+def offer_again(session: Session) -> None:
+    """Offer the buffer to the reader again after held bytes were decoded,
+    even if they gave no text (``_deliver`` offers only text): a match that
+    ``settled`` refused while they waited is judged anew, never left to
+    the reader's time-out."""
+    if session._sink is None and not session._closed:
+        session._offer()
 
 
 def info(session: Session) -> dict[str, Any]:
@@ -474,12 +484,13 @@ def feed_held(session: Session) -> bool:
     the transport may go on reading."""
     # Room is counted in characters and taken in bytes: multi-byte text
     # fills less than it takes, so go on until the buffer is full.
+    drained = False
     while session._held and not session._closed:
         held, free = session._held, room(session)
         if free == 0:
             break
         fits = len(held) if free is None else free
-        session._held = held[fits:]
+        session._held, drained = held[fits:], True
         try:
             session._on_data(held[:fits])
         except Exception as exc:  # (strict decoding) reported to the reader, never lost
@@ -487,6 +498,8 @@ def feed_held(session: Session) -> bool:
             session._held = b""
             session._on_eof(exc)
             return False
+    if drained:
+        offer_again(session)
     if not session._held and session._end is not None and not session._eof:
         session._on_eof(session._end[0])
     return not session._held and room(session) != 0

@@ -687,6 +687,20 @@ async def test_execute_strip_ansi_session() -> None:
         assert await s.execute("show x") == "green\n"
 
 
+async def test_execute_a_colour_reset_prompt_cut_at_max_buffer() -> None:
+    # A prompt whose PS1 ends in a colour reset, the reply crossing
+    # max_buffer inside that reset: the prompt was refused while the reset's
+    # tail waited past the cut, and once it was decoded to nothing no one
+    # looked again: execute() timed out with the prompt in the buffer.
+    prompt = "\x1b[1;32mh\x1b[0m$ \x1b[0m"
+    reply = echo_reply(prompt, {"x": "line of output\r\n" * 3})
+    cut = len(reply("x")) - 2  # (after the final reset's ESC[)
+    async with scripted(
+        reply, greeting=prompt, timeout=5, strip_ansi=True, driver="generic", max_buffer=cut
+    ) as s:
+        assert await s.execute("x") == "line of output\n" * 3
+
+
 async def test_after_a_timeout_the_late_answer_is_skipped() -> None:
     answers = {"slow": "part one\r\n", "next": "next output\r\n"}
 

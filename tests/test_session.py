@@ -641,6 +641,75 @@ async def test_what_waits_past_max_buffer_is_looked_at_as_it_will_decode(
         assert await _read_to_eof_in_pieces(s) == text[10:]
 
 
+async def _session_then_idle(
+    stack: contextlib.AsyncExitStack, data: bytes, delivery: str, **options
+):
+    """A session that receives ``data``, then nothing (no end of file: a
+    shell waiting for input), over a memory pair or from a child."""
+    if delivery == "pump":
+        s, peer = await stack.enter_async_context(opened(timeout=5, **options))
+        await peer.write(data)
+        return s
+    script = f"import sys; sys.stdout.buffer.write({data!r}); sys.stdout.flush(); sys.stdin.read()"
+    opener = aioexpect.spawn(sys.executable, ["-c", script], pty=False, timeout=5, **options)
+    return await stack.enter_async_context(opener)
+
+
+def _drop(exc: UnicodeError) -> tuple[str, int]:
+    """A codec_errors handler of the user's own: drops what does not decode."""
+    assert isinstance(exc, UnicodeDecodeError)
+    return "", exc.end
+
+
+codecs.register_error("test_session.drop", _drop)
+
+
+@pytest.mark.parametrize(
+    ("data", "max_buffer", "options", "pattern", "text"),
+    [
+        # The read crossed max_buffer inside the prompt's colour reset.
+        (b"\x1b[1m12$ \x1b[0m", 10, {"strip_ansi": True}, r"\$ \Z", "12$ "),
+        (b"\x1b[1m12$ \x1b[0m", 10, {"strip_ansi": True}, r"\d+\$", "12$ "),
+        # The buffer full at the cut, the reset past it.
+        (b"12$ \x1b[0m", 4, {"strip_ansi": True}, r"\$ \Z", "12$ "),
+        # Bytes that codec_errors drops, past a cut that left room.
+        (
+            "\u00e9\u00e9\u00e9$ ".encode() + b"\xff\xff\xff",
+            10,
+            {"codec_errors": "ignore"},
+            r"\$ \Z",
+            "\u00e9\u00e9\u00e9$ ",
+        ),
+        # A handler of the user's own is looked at as 'replace' would (it
+        # may raise): the match refused, then offered again once it drops.
+        (
+            "\u00e9$ ".encode() + b"\xff",
+            4,
+            {"codec_errors": "test_session.drop"},
+            r"\$ \Z",
+            "\u00e9$ ",
+        ),
+    ],
+    ids=["ansi-room", "ansi-room-digits", "ansi-full", "ignore", "own-handler"],
+)
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_a_match_before_what_shows_nothing_past_max_buffer_is_taken(
+    data, max_buffer, options, pattern, text, delivery
+):
+    # What waited past the cut showed nothing (the rest of an escape
+    # sequence, bytes dropped): the match was refused, and once those bytes
+    # were decoded to nothing no one offered the buffer again: expect()
+    # waited to its time-out with the prompt in the buffer (or, the buffer
+    # full, raised BufferFull).  The text ends there for now, as it does
+    # without max_buffer: the match is taken.
+    expected = re.search(pattern, text)
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_then_idle(stack, data, delivery, max_buffer=max_buffer, **options)
+        m = await s.expect(pattern)
+        assert (m.before, m.after) == (text[: expected.start()], expected.group())
+        assert s.buffer == text[expected.end() :]
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
