@@ -146,6 +146,7 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             _log_failure(f"transport {transport.kind} failed", exc)
         session = ref()
         if session is not None and not session._closed:
+            session._held = b""  # (reading stops at what does not decode)
             session._on_eof(exc)
 
 
@@ -220,7 +221,7 @@ def settled(session: Session, searcher: Searcher, found: Found) -> Found | None:
     that text waits past ``max_buffer``: decoded (``Session._surplus``), or
     not (``Session._held``: looked at as it will decode, nothing changed)."""
     after = session._surplus
-    if len(after) < AHEAD and session._held:
+    if len(after) < AHEAD and session._held and not session._eof:  # (none comes after an end)
         more = session._decoder.peek(session._held[:AHEAD])
         if session._ansi is not None:
             more = drop_up(session._ansi.peek(more))

@@ -710,6 +710,20 @@ async def test_a_match_before_what_shows_nothing_past_max_buffer_is_taken(
         assert s.buffer == text[expected.end() :]
 
 
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_a_strict_stop_at_max_buffer_leaves_nothing_to_look_past(delivery):
+    # Reading stops at the byte that does not decode: the text ends at
+    # '123'.  The pump kept the bytes it had read past the cut, and the
+    # match was judged with '67890' behind it: ConnectionLostError, where
+    # push delivery (and the code before the read past the cut) gave '123'.
+    async with contextlib.AsyncExitStack() as stack:
+        data = b"123\xff567890"
+        s = await _session_given(stack, data, delivery, max_buffer=5, codec_errors="strict")
+        assert (await s.expect(r"\d+")).after == "123"
+        with pytest.raises(aioexpect.ConnectionLostError, match="codec_errors='strict'"):
+            await s.expect(r"\d+")
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
