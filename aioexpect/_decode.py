@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 
 __all__ = ["Decoder", "Encoder", "as_utf8", "ascii_compatible", "check_codec", "encoded_within"]
 
+#: The built-in ``codec_errors`` handlers that never raise on decoding.
+_NEVER_RAISE = frozenset({"replace", "ignore", "backslashreplace", "surrogateescape"})
 #: Line ends, letters and digits: what an ASCII-compatible codec writes as ASCII.
 _ASCII_SAMPLE = "\r\n" + string.ascii_letters + string.digits
 
@@ -285,13 +287,16 @@ class Decoder:
         return text
 
     def peek(self, data: bytes) -> Any:
-        """The text ``data`` would give now, the decoder left as it is;
-        what does not decode is replaced (a look ahead, not the text)."""
+        """The text ``data`` would give now, the decoder left as it is:
+        through the session's handler where it never raises, else what does
+        not decode is replaced (a look ahead: ``strict`` stops there, a
+        handler of the user's own may raise)."""
         if self.bytes_mode:
             return data
+        errors = self._errors if self._errors in _NEVER_RAISE else "replace"
         if self._generic is None:
-            return codecs.utf_8_decode(self._pending + data, "replace", False)[0]
-        decoder = type(self._generic)("replace")
+            return codecs.utf_8_decode(self._pending + data, errors, False)[0]
+        decoder = type(self._generic)(errors)
         decoder.setstate(self._generic.getstate())
         try:
             return decoder.decode(data)

@@ -724,6 +724,36 @@ async def test_a_strict_stop_at_max_buffer_leaves_nothing_to_look_past(delivery)
             await s.expect(r"\d+")
 
 
+@pytest.mark.parametrize(
+    ("data", "encoding", "errors", "pattern"),
+    [
+        (b"12345\xff67", "utf-8", "ignore", r"\d+"),  # '1234567': more digits follow
+        (b"12345\x8167", "cp1252", "ignore", r"\d+"),  # (0x81 is not cp1252)
+        (b"123$ \xff", "utf-8", "ignore", r"\$ \Z"),  # '123$ ': a match
+        (b"12345\xff67", "utf-8", "replace", r"\d+"),  # '12345\ufffd67': a match
+        (b"12345\xff", "utf-8", "backslashreplace", r"5(?!\\)"),  # '12345\\xff': none
+    ],
+)
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_what_waits_past_max_buffer_is_looked_at_through_codec_errors(
+    data, encoding, errors, pattern, delivery
+):
+    # The bytes past the cut were looked at with 'replace' whatever the
+    # handler: under 'ignore', '12345' + '\xff67' took '\ufffd' for what
+    # follows the digits, and r'\d+' matched '12345' of '1234567'.
+    text = data.decode(encoding, errors)
+    expected = re.search(pattern, text)
+    options = {"encoding": encoding, "codec_errors": errors}
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(stack, data, delivery, max_buffer=5, **options)
+        m = await s.expect([pattern, FULL_BUFFER])
+        if expected is not None and expected.end() <= 5:
+            assert (m.index, m.before, m.after) == (0, text[: expected.start()], expected.group())
+        else:
+            assert (m.index, m.before) == (1, text[:5])
+        assert m.before + m.after + await _read_to_eof_in_pieces(s) == text
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
