@@ -142,6 +142,14 @@ class Buffer:
         del head
         _extend(chunks, piece)
 
+    def extended(self, more: Any) -> Buffer:
+        """A buffer to search, not to change: this one's data, then
+        ``more`` (its chunks shared, not copied)."""
+        twin = Buffer(self._empty)
+        twin._chunks = [*self._chunks, more] if more else [*self._chunks]
+        twin._skip, twin.size, twin._grow = self._skip, self.size + len(more), False
+        return twin
+
     def text(self) -> Any:
         """All buffered data."""
         return self.tail_from(0)

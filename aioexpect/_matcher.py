@@ -18,6 +18,7 @@ and no text pattern matched.
 
 from __future__ import annotations
 
+import copy
 import re
 import weakref
 from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence, Set
@@ -468,21 +469,22 @@ class Searcher:
         waiting past the cut (``after``: its start, as it decodes; maybe
         nothing yet), is a match of the text received so far.  The buffer's
         end is not the text's: a match that needs the end there (``\Z``,
-        ``$``, a look-ahead, a greedy repeat) must be the same with ``after``
-        behind it.  Only while text waits (once per filling of the buffer)."""
-        m = found.re_match
-        if m is None:  # an exact string (or any data) needs no end
-            return True
-        window = buf.tail_from(found.window_base)
-        if m.end() + MARGIN <= len(window):  # (what _settled assumes)
+        ``$``, a look-ahead, a greedy repeat), or one that starts earlier
+        and ends past the cut, is found with ``after`` behind it, and then
+        ``found`` is not the earliest match.  Only while text waits (once
+        per filling of the buffer); searched again from where each pattern
+        left off, on copies of their states."""
+        if found.end + MARGIN <= buf.size:  # (what _settled assumes)
             return True
         # What waits shows nothing yet (a control sequence under strip_ansi,
         # bytes codec_errors="ignore" drops): the text so far ends here, as
         # it does for a session without max_buffer, which takes the match.
         if not after:
             return True
-        again = m.re.match(window + after, m.start())
-        return again is not None and again.end() == m.end()
+        again = _earliest([_forked(scan) for scan in self._scans], buf.extended(after))
+        if again is None:
+            return False
+        return (again.start, again.end, again.index) == (found.start, found.end, found.index)
 
     def match(self, buf: Buffer, found: Found, redact: Callable[[Any], Any] | None = None) -> Match:
         """Consume the matched text from ``buf`` and describe it (``redact``:
@@ -504,6 +506,14 @@ class Searcher:
         (unless ``buf`` is a ``PeekBuffer``)."""
         data = buf.consume(len(buf))
         return Match(index, self.patterns[index], data, data[:0], None, 0, redact)
+
+
+def _forked(scan: _Scan | _LastLine) -> _Scan | _LastLine:
+    """A copy of a scan's state, to search on without moving it on."""
+    twin = copy.copy(scan)
+    if isinstance(twin, _LastLine) and twin.scans is not None:
+        twin.scans = [copy.copy(each) for each in twin.scans]
+    return twin
 
 
 def _earliest(scans: Sequence[_Scan | _LastLine], buf: Buffer) -> Found | None:

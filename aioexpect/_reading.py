@@ -68,6 +68,9 @@ class AnyData(Searcher):
     def search(self, buf: Buffer) -> Found | None:
         return Found(-1, 0, len(buf), None, 0) if len(buf) else None
 
+    def settled(self, buf: Buffer, found: Found, after: Any) -> bool:
+        return True  # (whatever follows, what is buffered is data)
+
 
 class PeekBuffer(Buffer):
     """A read cursor over a buffer: ``consume`` reads without removing

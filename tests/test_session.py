@@ -754,6 +754,32 @@ async def test_what_waits_past_max_buffer_is_looked_at_through_codec_errors(
         assert m.before + m.after + await _read_to_eof_in_pieces(s) == text
 
 
+@pytest.mark.parametrize(
+    ("data", "max_buffer", "patterns", "exact"),
+    [
+        (b"xabbbbc", 5, [r"ab+c|b"], False),  # it took 'b' of 'abbbbc'
+        (b"warning: ok now\n", 11, [r"warning: .*\n", r"ok"], False),  # it took 'ok'
+        (b"login: root ok\n$ ", 12, [r"login: \w+ ok\n", "root"], False),
+        (b"abcdef", 4, ["abcdef", "cd"], True),  # exact strings too
+    ],
+)
+@pytest.mark.parametrize("delivery", ["pump", "push"])
+async def test_a_match_that_starts_earlier_and_ends_past_max_buffer_wins(
+    data, max_buffer, patterns, exact, delivery
+):
+    # Only the found match's own end was looked at past the cut: a match
+    # of another pattern, or of the same one, that starts earlier and ends
+    # past the cut was not looked for, and a later one was taken where
+    # re.search over all that came finds the earlier one: the buffer is full.
+    text = data.decode()
+    async with contextlib.AsyncExitStack() as stack:
+        s = await _session_given(stack, data, delivery, max_buffer=max_buffer)
+        expect = s.expect_exact if exact else s.expect
+        m = await expect([*patterns, FULL_BUFFER])
+        assert (m.index, m.before) == (len(patterns), text[:max_buffer])
+        assert await _read_to_eof_in_pieces(s) == text[max_buffer:]
+
+
 async def test_second_reader_is_busy_but_sending_is_allowed():
     async with opened() as (s, peer):
         first = asyncio.create_task(s.expect("ping"))
