@@ -471,15 +471,22 @@ class Searcher:
         end is not the text's: a match that needs the end there (``\Z``,
         ``$``, a look-ahead, a greedy repeat), or one that starts earlier
         and ends past the cut, is found with ``after`` behind it, and then
-        ``found`` is not the earliest match.  Only while text waits (once
-        per filling of the buffer); searched again from where each pattern
-        left off, on copies of their states."""
+        ``found`` is not the earliest match.  Only while text waits past
+        the cut; searched again from where each pattern left off, on copies
+        of their states."""
         if found.end + MARGIN <= buf.size:  # (what _settled assumes)
             return True
         # What waits shows nothing yet (a control sequence under strip_ansi,
         # bytes codec_errors="ignore" drops): the text so far ends here, as
         # it does for a session without max_buffer, which takes the match.
         if not after:
+            return True
+        # (exact strings that start by found's start end by the cut: no
+        # other match crosses it, which spares the search of lines() under
+        # a small max_buffer, where every match came with bytes held)
+        start, size = found.start, buf.size
+        scans = self._scans
+        if all(isinstance(s, _Scan) and s.regex is None and start + s.width <= size for s in scans):
             return True
         again = _earliest([_forked(scan) for scan in self._scans], buf.extended(after))
         if again is None:
