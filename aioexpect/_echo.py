@@ -132,7 +132,7 @@ class Echo:
     def of(cls, text: Any, open_end: bool = False) -> Echo | None:
         """The echo of ``text`` (str or bytes), ``None`` where it is
         ``text`` itself (nothing left out)."""
-        redraw, cut = _PATTERNS[type(text)]
+        redraw, cut = _PATTERNS[bytes if isinstance(text, bytes) else str]  # (a subclass too)
         stop = len(text)
         if open_end and (found := cut.search(text)) is not None:
             stop = found.start()
@@ -178,7 +178,8 @@ class Echo:
         if self._starts or not self.view:
             return
         ups, ends, done, size = [], [], 0, 0
-        for found in _PATTERNS[type(self.text)][0].finditer(self.text, 0, self._stop):
+        kind = bytes if isinstance(self.text, bytes) else str
+        for found in _PATTERNS[kind][0].finditer(self.text, 0, self._stop):
             start, end = found.span()
             if start > done:
                 self._starts.append(size)

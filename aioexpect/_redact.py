@@ -160,7 +160,7 @@ class Redactor:
         """``text`` as a terminal shows it (``Echo``), where it may hold a
         secret that only shows so: where it holds a part of one as it is
         (``_probes``).  (The echo costs far more than looking for them.)"""
-        probes = self._probes[type(text)]
+        probes = self._probes[bytes if isinstance(text, bytes) else str]  # (a subclass too)
         return Echo.of(text, open_end) if any(p in text for p in probes) else None
 
     def _stretches(self, text: Any, echo: Echo | None) -> list[tuple[int, int]]:

@@ -2289,3 +2289,27 @@ async def test_a_timeout_over_many_patterns_names_the_first_and_counts_the_rest(
         assert "'never-0', 'never-1'" in message and "'never-19', ... and 980 more" in message
         assert "never-20'" not in message and len(message) < 2000
         assert await s.read_some() == "some output"  # (the session is usable, nothing lost)
+
+
+async def test_patterns_of_a_str_or_bytes_subclass_are_shown_and_time_out_as_plain_ones() -> None:
+    # The redactor chose its table by the exact type: a StrEnum member
+    # or any str subclass as a pattern made repr(match), the time-out's
+    # message and redact() raise a bare KeyError, and the time-out was lost.
+    import enum
+
+    class Prompt(enum.StrEnum):
+        SHELL = r"\$ "
+
+    class Text(str):
+        pass
+
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"ok $ ")
+        m = await s.expect([Prompt.SHELL])
+        assert "after='$ '" in repr(m)
+        with pytest.raises(aioexpect.ExpectTimeout, match="waiting for 'never'"):
+            await s.expect(Text("never"), timeout=0.01)
+        assert s.redact(Text("x")) == "x"
+    async with opened(encoding=None, timeout=5) as (s, peer):
+        with pytest.raises(aioexpect.ExpectTimeout, match="waiting for b'never'"):
+            await s.expect(type("Raw", (bytes,), {})(b"never"), timeout=0.01)
