@@ -112,6 +112,9 @@ NOT_PROMPTS = [
     "  # comment\r\n",
     "interface Gi0/1 # shut\r\n",
     "a -> b\r\n",
+    # a git remote or a mount point and a comment: not FreeBSD's prompt
+    "git@github.com:me/dotfiles.git # my dotfiles\r\n",
+    "backup@nas:vol1 % used\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",

@@ -65,12 +65,14 @@ _UNIX_TOKEN = (
 )
 #: The usual prompts with spaces, a directory after the host name:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
-#: macOS, Gentoo's ``$``) and ``user@host:dir # `` (FreeBSD's sh and csh).
-#: Only these shapes: a run of words before ``%`` or ``>`` is as likely a
-#: progress line (``Downloading 45%``).
+#: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
+#: csh: the directory from ``~`` or ``/``, or a git remote such as
+#: ``git@host:me/repo.git # notes`` would pass).  Only these shapes: a run
+#: of words before ``%`` or ``>`` is as likely a progress line (``Downloading
+#: 45%``).
 _SPACED = (
     r"[\w.\-]{1,64}(?::[^\s\x1b]{1,64} [\w.\-]{1,32}[$#]"
-    r"|@[\w.\-]{1,64}[ :][^\s\x1b]{1,64} [$#%])"
+    r"|@[\w.\-]{1,64}(?: [^\s\x1b]{1,64}|:[~/][^\s\x1b]{0,63}) [$#%])"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
