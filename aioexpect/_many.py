@@ -11,12 +11,11 @@ import asyncio
 import inspect
 import logging
 import os
-import re
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar, overload
 
 from . import _prompt
 from ._exceptions import (
@@ -27,6 +26,7 @@ from ._exceptions import (
     ExpectEOF,
     ExpectTimeout,
 )
+from ._many_logs import log_names, prepare_logdir
 from ._openers import (
     Opener,
     connect_ssh,
@@ -263,60 +263,10 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-# -- transcripts -----------------------------------------------------------------
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def log_names(plans: Iterable[_Plan]) -> list[str]:
-    """One file name per plan: ``host_port.log`` (``spawn_command.log``), made
-    unique with ``-2``, ``-3``... when two targets share host and port.
-
-    Unique as a file system that ignores case compares them (macOS, Windows):
-    the first target to have a name keeps it, and a suffix skips any name
-    another target has of its own or was given (``sh``, ``sh``, ``sh-2`` give
-    ``sh``, ``sh-3``, ``sh-2``): two hosts writing one file lose a transcript.
-    """
-    stems = [_log_stem(plan) for plan in plans]
-    taken = {stem.casefold() for stem in stems}  # own names, each kept by its first
-    owned: set[str] = set()
-    counts: dict[str, int] = {}  # the last suffix tried for a stem, not to retry them all
-    names = []
-    for stem in stems:
-        key = stem.casefold()
-        if key not in owned:
-            owned.add(key)
-            names.append(f"{stem}.log")
-            continue
-        count = counts.get(key, 1) + 1
-        while f"{key}-{count}" in taken:
-            count += 1
-        counts[key] = count
-        taken.add(f"{key}-{count}")
-        names.append(f"{stem}-{count}.log")
-    return names
-
-
-def _log_stem(plan: _Plan) -> str:
-    if plan.kind == "spawn":
-        return "spawn_" + _UNSAFE.sub("_", " ".join(plan.argv))[:80]
-    return f"{_UNSAFE.sub('_', plan.host)}_{plan.port}"
-
-
-def _prepare_logdir(logdir: str | os.PathLike[str] | None) -> Path | None:
-    if logdir is None:
-        return None
-    path = Path(logdir)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot use logdir {str(path)!r}: {exc}") from exc
-    return path
-
-
 # -- running ---------------------------------------------------------------------
 
 
+@overload
 async def run_many(
     targets: Iterable[_Target],
     job: Callable[[Session, _Target], Awaitable[_Value]],
@@ -326,7 +276,31 @@ async def run_many(
     logdir: str | os.PathLike[str] | None = None,
     on_result: Callable[[Result[_Target, _Value]], object] | None = None,
     **options: Any,
-) -> list[Result[_Target, _Value]]:
+) -> list[Result[_Target, _Value]]: ...
+# (A list written in the call that mixes URLs and Host objects: mypy joins
+# its items to object, which the first form refuses; here it is typed by
+# this parameter instead.)
+@overload
+async def run_many(
+    targets: Iterable[str | Host],
+    job: Callable[[Session, str | Host], Awaitable[_Value]],
+    *,
+    concurrency: int = 50,
+    timeout: float | None = None,
+    logdir: str | os.PathLike[str] | None = None,
+    on_result: Callable[[Result[str | Host, _Value]], object] | None = None,
+    **options: Any,
+) -> list[Result[str | Host, _Value]]: ...
+async def run_many(
+    targets: Iterable[Any],
+    job: Callable[[Session, Any], Awaitable[_Value]],
+    *,
+    concurrency: int = 50,
+    timeout: float | None = None,
+    logdir: str | os.PathLike[str] | None = None,
+    on_result: Callable[[Result[Any, _Value]], object] | None = None,
+    **options: Any,
+) -> list[Result[Any, _Value]]:
     """Run ``await job(session, host)`` on every target, ``concurrency`` at a time.
 
     Each session is opened (logging in where the target has credentials) and
@@ -357,14 +331,14 @@ async def run_many(
             key = plan.key[0] if isinstance(plan.key, tuple) else plan.key
             check_readable(key, f"{plan.label}: the account's key")
     opts = _check_options(dict(options))
-    directory = _prepare_logdir(logdir)
+    directory = prepare_logdir(logdir)
     logpaths: list[Path | None] = [None] * len(plans)
     if directory is not None:
         logpaths = [directory / name for name in log_names(plans)]
-    results: list[Result[_Target, _Value] | None] = [None] * len(given)
+    results: list[Result[Any, _Value] | None] = [None] * len(given)
     queue = iter(range(len(given)))
 
-    async def report(i: int, result: Result[_Target, _Value]) -> None:
+    async def report(i: int, result: Result[Any, _Value]) -> None:
         results[i] = result
         if on_result is not None:
             told = on_result(result)

@@ -273,7 +273,15 @@ async def versions(targets: list[aioexpect.Host]) -> dict[aioexpect.Host, str]:
     length: int = len(first.value)
     wrong: int = first.value  # WRONG: the job returns a str
     await aioexpect.run_many(["spawn:bash"], version)  # WRONG: the job takes a Host
+    # a list written in the call that mixes Host objects and URLs
+    mixed = await aioexpect.run_many([targets[0], "ssh://u@h"], anywhere)
+    either: str | aioexpect.Host = mixed[0].host
+    await aioexpect.run_many([targets[0], "ssh://u@h"], version)  # WRONG: a URL is no Host
     return {r.host: r.value for r in results if r.ok}
+
+
+async def anywhere(session: aioexpect.Session, host: str | aioexpect.Host) -> str:
+    return await session.execute("uname")
 """
 
 

@@ -36,7 +36,8 @@ from aioexpect import (
     expect_any,
     run_many,
 )
-from aioexpect._many import _plan, log_names
+from aioexpect._many import _plan
+from aioexpect._many_logs import log_names
 from aioexpect._session import live_sessions
 from aioexpect.testing import VirtualDevice, memory_pair, serve_telnet
 
