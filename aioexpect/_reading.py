@@ -119,11 +119,9 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
                 del session
                 await space.wait()
                 continue
-            if session._held:
-                held = session._held
-                data, session._held = (held, b"") if free is None else (held[:free], held[free:])
-                session._on_data(data)
-                offer_again(session)
+            if session._held:  # (decoded as push delivery's is: what fits, then an offer)
+                if not feed_held(session) and session._eof:  # (bytes that do not decode)
+                    return
                 del session
                 continue
             del session
