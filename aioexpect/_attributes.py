@@ -36,6 +36,13 @@ class TimeoutAttribute:
         # out of expect and a str a TypeError from inside it)
         session._default_timeout = check_timeout(timeout)  # type: ignore[attr-defined]
 
+    def __delete__(self, session: object) -> NoReturn:
+        # (Python's own message was the bare word "__delete__")
+        raise AttributeError(
+            "a session's timeout cannot be deleted: assign None to wait for "
+            "ever, or a number of seconds"
+        )
+
 
 class Fixed(Generic[_T]):
     """An option the session was opened with, which it cannot change: the
@@ -63,6 +70,9 @@ class Fixed(Generic[_T]):
             f"give {self._name}= to the opener of a new session"
         )
 
+    def __delete__(self, session: object) -> NoReturn:
+        raise AttributeError(f"a session's {self._name} cannot be deleted: it was fixed at open")
+
 
 class PidAttribute:
     """The local child's process id (``spawn``, pty or pipes), as pexpect's
@@ -83,3 +93,6 @@ class PidAttribute:
 
     def __set__(self, session: object, value: Never) -> NoReturn:
         raise AttributeError("a session's pid is its child's: it cannot be set")
+
+    def __delete__(self, session: object) -> NoReturn:
+        raise AttributeError("a session's pid is its child's: it cannot be deleted")

@@ -1927,6 +1927,22 @@ async def test_encoding_and_max_buffer_are_fixed_once_open():
         assert (await s.expect(b"ok")).after == "ok"
 
 
+async def test_deleting_an_attribute_says_what_to_do_and_changes_nothing():
+    # ``del s.timeout`` raised AttributeError("__delete__"): Python's bare
+    # word for a descriptor without a deleter.
+    async with opened(timeout=5, max_buffer=100) as (s, peer):
+        with pytest.raises(AttributeError, match="assign None to wait for ever"):
+            del s.timeout
+        for name in ("encoding", "max_buffer"):
+            with pytest.raises(AttributeError, match=f"{name} cannot be deleted"):
+                delattr(s, name)
+        with pytest.raises(AttributeError, match="pid is its child's: it cannot be deleted"):
+            del s.pid
+        assert (s.timeout, s.encoding, s.max_buffer, s.pid) == (5.0, "utf-8", 100, None)
+        await peer.write(b"ok")
+        assert (await s.expect("ok")).after == "ok"
+
+
 UNORDERED = [
     {"beta", "alpha", "gamma"},
     frozenset({"beta", "alpha"}),
