@@ -325,6 +325,21 @@ async def test_console_serve_stops_on_sigint_with_clients_and_no_traceback() -> 
                 assert b"Traceback" not in await r1.read() + await r2.read()
 
 
+async def test_console_serve_stopped_by_sigterm_ends_with_status_0() -> None:
+    # As by Ctrl-C (above): stopping a server is its normal end, so that a
+    # service manager's stop is not reported as a failure (docs/console.rst).
+    async with command(["console", "--serve", "127.0.0.1:0"]) as proc:
+        port = await served_port(proc)
+        async with tcp_client(port) as (reader, _writer):
+            await reader.readuntil(b">>> ")
+            assert proc.pid is not None
+            os.kill(proc.pid, signal.SIGTERM)
+            assert "Traceback" not in await proc.read_all()
+            assert await proc.wait() == 0
+            async with asyncio.timeout(LIMIT):
+                assert b"Traceback" not in await reader.read()
+
+
 async def test_console_serve_token_from_the_environment() -> None:
     args = ["console", "--serve", "127.0.0.1:0"]
     async with command(args, AIOEXPECT_CONSOLE_TOKEN="env-token") as proc:
