@@ -35,6 +35,7 @@ from ._openers import (
     redact_url,
     spawn,
     split_command,
+    url_scheme,
 )
 from ._opening import Progress
 from ._options import (
@@ -167,14 +168,14 @@ def _plan(target: Any) -> _Plan:
         url, account = target, None
     else:
         raise TypeError(f"a target must be a URL string or a Host, not {type(target).__name__}")
-    if url[:6].lower() == "spawn:":
+    scheme = url_scheme(url)  # (ssh: or telnet: without //: refused here, before any opens)
+    if scheme == "spawn":
         argv = tuple(split_command(url[6:]))
         if not argv:
             raise ValueError(f"spawn: target names no command: {url!r}")
         return _Plan("spawn", argv[0], None, argv, None, None, None, "spawn:" + shlex.join(argv))
-    if "://" not in url:
-        url = "ssh://" + url
-    scheme = url.partition("://")[0].lower()
+    if not scheme:
+        url, scheme = "ssh://" + url, "ssh"
     if scheme not in ("ssh", "telnet"):
         raise ValueError(
             f"unsupported URL scheme in {redact_url(url)!r}: use ssh://, telnet:// or spawn:"

@@ -387,18 +387,24 @@ def connect(url: str, **options: Any) -> Opener:
 
     Credentials in the URL are used; ``options`` go to the scheme's opener,
     and one it does not take, or one the URL gives (``port=``: the port is
-    the URL's), is a ``TypeError`` naming the scheme.
+    the URL's), is a ``TypeError`` naming the scheme.  A URL without a
+    scheme (``router1``: ``run_many`` takes it as ``ssh://``), and ``ssh:`` or
+    ``telnet:`` without the ``//``, are a ``ValueError`` saying what to write.
     """
     if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
-    scheme, _, rest = url.partition(":")
-    scheme = scheme.lower()
+    scheme = url_scheme(url)
     if scheme == "spawn":
-        argv = split_command(rest)
+        argv = split_command(url[6:])
         if not argv:
             raise ValueError("spawn: URL names no command")
         _check_options("spawn:", options)
         return spawn(argv[0], argv[1:], **options)
+    if not scheme:
+        raise ValueError(
+            f"URL {redact_url(url)!r} names no scheme: write {redact_url('ssh://' + url)!r} "
+            "or telnet://... (run_many and aioexpect exec take a target without one as ssh://)"
+        )
     if scheme not in ("ssh", "telnet"):
         raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
     parts = parse_url(url)
@@ -479,6 +485,28 @@ def split_command(line: str) -> list[str]:
         return shlex.split(line)
     except ValueError as exc:
         raise ValueError(f"spawn: command {line!r} does not split as a shell line: {exc}") from None
+
+
+def url_scheme(url: str) -> str:
+    """A target's scheme, lower case: ``"spawn"`` for ``spawn:COMMAND``, ``""``
+    for none (no ``://``: ``router1``, ``admin@10.0.0.1:2222``, which
+    ``run_many`` takes as ``ssh://`` and ``connect`` refuses), else the word
+    before ``://``.  ``ssh:`` or ``telnet:`` without the ``//`` is a
+    ``ValueError`` (password masked): taken as having no scheme, the scheme
+    became the user name and the user name the password, sent over SSH."""
+    if url[:6].lower() == "spawn:":
+        return "spawn"
+    scheme, sep, rest = url.partition(":")
+    if sep and scheme.lower() in ("ssh", "telnet") and not rest.startswith("//"):
+        scheme, host = scheme.lower(), rest.lstrip("/")
+        fixed = redact_url(f"{scheme}://{host}")
+        typed = url[: len(url) - len(host)] + fixed[len(scheme) + 3 :]  # masked as fixed is
+        # ("ssh:2222" may mean the host named ssh: say how to write that too)
+        named = (
+            f", or {scheme}://{scheme}:{host} for a host named {scheme}" if host.isdigit() else ""
+        )
+        raise ValueError(f"URL {typed!r} has no '//' after '{scheme}:': write {fixed!r}{named}")
+    return url.partition("://")[0].lower() if "://" in url else ""
 
 
 def parse_url(url: str) -> SplitResult:

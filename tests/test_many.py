@@ -88,6 +88,7 @@ def test_plan_merges_url_and_account_credentials() -> None:
 def test_plan_accepts_bare_hosts_and_spawn_urls() -> None:
     assert _plan("router1").label == "router1:22"
     assert _plan("router1:2200").port == 2200
+    assert _plan("ssh").label == "ssh:22"  # a host named as a scheme is, with no ':'
     assert _plan("ssh://[::1]:2222").label == "[::1]:2222"
     plan = _plan("spawn:python3 -c 'print(1)'")
     assert plan.kind == "spawn" and plan.argv == ("python3", "-c", "print(1)")
@@ -104,6 +105,9 @@ def test_plan_accepts_bare_hosts_and_spawn_urls() -> None:
         ("ssh://u:hid#den@h", ValueError, "percent-encode"),
         ("\ufefftelnet://u:hidden@h", ValueError, "unsupported URL scheme"),
         ("telnet//u:hidden@h", ValueError, "percent-encode"),
+        # a scheme without its '//' is not a scheme-less target's user name
+        ("telnet:u:hidden@h", ValueError, "has no '//' after 'telnet:'"),
+        ("SSH:u:hidden@h:2222", ValueError, r"write 'ssh://u:\*+@h:2222'"),
     ],
 )
 def test_plan_rejects_bad_targets(target: Any, error: type[Exception], text: str) -> None:
@@ -255,6 +259,25 @@ async def test_run_many_driver_auto() -> None:
 
     (result,) = await run_many(["spawn:bash --norc --noprofile"], job, driver="auto", timeout=10)
     assert result.ok and result.value == "auto\n", result.error
+
+
+async def test_run_many_refuses_a_scheme_without_its_slashes_before_dialling() -> None:
+    from aioexpect.testing import serve_ssh
+
+    # A device that admits what the '//'-less URL was taken for: SSH as user
+    # "telnet" with password "admin:s3cret" (the job ran, "you are telnet").
+    device = VirtualDevice("r1", login=("telnet", "admin:s3cret"), commands={"whoami": "telnet"})
+    ran: list[Any] = []
+
+    async def job(session: Session, host: Any) -> None:
+        ran.append(await session.execute("whoami"))
+
+    async with serve_ssh(device) as server:
+        url = f"telnet:admin:s3cret@127.0.0.1:{server.port}"
+        with pytest.raises(ValueError, match="has no '//' after 'telnet:'") as info:
+            await run_many([SHELL, url], job, known_hosts=server.known_hosts, on_result=ran.append)
+    assert f"write 'telnet://admin:********@127.0.0.1:{server.port}'" in str(info.value)
+    assert "s3cret" not in str(info.value) and ran == []
 
 
 async def test_run_many_checks_every_target_first() -> None:

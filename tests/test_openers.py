@@ -131,6 +131,33 @@ def test_bad_urls_are_value_errors(url, error, text):
     assert "s3cret" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "fix"),
+    [
+        # Taken as having no scheme, these were user "telnet" with password
+        # "u:s3cret" (run_many sent them over SSH); connect said "no host".
+        ("telnet:u:s3cret@127.0.0.1:2323", "telnet://u:********@127.0.0.1:2323"),
+        ("ssh:u@127.0.0.1:2222", "ssh://u@127.0.0.1:2222"),
+        ("SSH:/u:s3cret@h", "ssh://u:********@h"),
+        ("Telnet:h", "telnet://h"),
+    ],
+)
+def test_a_scheme_without_its_slashes_is_refused_with_the_fix(url, fix):
+    with pytest.raises(ValueError, match="has no '//' after") as info:
+        aioexpect.connect(url)
+    assert f"write {fix!r}" in str(info.value)
+    assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["router1", "127.0.0.1:2222", "u:s3cret@router1"])
+def test_a_url_without_a_scheme_is_refused_saying_so(url):
+    # (not "unsupported URL scheme 'router1'": run_many takes these as ssh://)
+    with pytest.raises(ValueError, match="names no scheme") as info:
+        aioexpect.connect(url)
+    assert "'ssh://" + url.replace("s3cret", "********") + "'" in str(info.value)
+    assert "run_many" in str(info.value) and "s3cret" not in str(info.value)
+
+
 async def test_a_url_may_end_with_a_slash_and_name_an_ipv6_zone():
     # The zone is percent-encoded in a URL (%25) and dialled decoded; the
     # error names the peer in brackets (refused, unresolvable, or timed out).
