@@ -36,6 +36,7 @@ from ._cli_output import (
 )
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Account, Host, Result, run_many
+from ._openers import url_scheme
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import Terminated, run, terminations
@@ -373,10 +374,9 @@ def _split_target(url: str) -> SplitResult | None:
     """A network target's parts (``ssh://`` if it names no scheme); ``None``
     for ``spawn:`` and for what does not parse (its own error comes when it
     is opened)."""
-    if url.lower().startswith("spawn:"):
-        return None
+    scheme = url_scheme(url)  # ssh: or telnet: without //: refused before any warning
     try:
-        return urlsplit(url if "://" in url else "ssh://" + url)
+        return None if scheme == "spawn" else urlsplit(url if scheme else "ssh://" + url)
     except ValueError:
         return None
 

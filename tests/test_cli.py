@@ -26,7 +26,7 @@ import aioexpect
 from aioexpect import _cli
 from aioexpect._cli_output import Progress
 from aioexpect._runner import Terminated, terminations
-from tests.helpers import wait_until
+from tests.helpers import refused_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -478,6 +478,21 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
                "--command-timeout", "5")  # fmt: skip
     assert done.returncode == 1
     assert "--user and its credentials are not used for 1 target(s)" in done.stderr
+
+
+def test_exec_refuses_a_scheme_without_its_slashes_as_a_usage_error() -> None:
+    # Nothing listens there: the old reading (user "ssh", the user name taken
+    # for a password, $AIOEXPECT_PASSWORD unused) dialled and failed with 1.
+    with refused_port() as port:
+        for target, fix in [
+            (f"ssh:admin@127.0.0.1:{port}", f"ssh://admin@127.0.0.1:{port}"),
+            (f"telnet:admin:s3cret@127.0.0.1:{port}", f"telnet://admin:********@127.0.0.1:{port}"),
+        ]:
+            done = cli("exec", target, "-c", "true", AIOEXPECT_PASSWORD="pw")
+            assert done.returncode == 2, done
+            assert "has no '//' after" in done.stderr and f"write {fix!r}" in done.stderr
+            assert "warning" not in done.stderr and "s3cret" not in done.stderr
+            assert done.stdout == ""
 
 
 @pytest.mark.parametrize(
