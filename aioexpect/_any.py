@@ -15,8 +15,9 @@ from typing import Any
 from ._deadlines import SharedDeadline, shared_deadline
 from ._exceptions import ExpectTimeout
 from ._match import Match
-from ._matcher import Searcher, normalize_patterns
+from ._matcher import Searcher
 from ._options import check_timeout, originals
+from ._patterns import normalize_patterns
 from ._session import Session
 
 __all__ = ["expect_any"]

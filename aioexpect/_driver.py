@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._matcher import check_ordered
+from ._patterns import check_ordered
 from ._scan import may_match_empty
 
 __all__ = [

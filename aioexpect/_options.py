@@ -19,7 +19,7 @@ from typing import Any
 from ._decode import Encoder, check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
-from ._matcher import check_ordered
+from ._patterns import check_ordered
 from ._redact import MASK, RedactingStream, escape
 
 __all__ = [

@@ -32,9 +32,10 @@ from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Data, ExactPatterns, Match, Monitored, Patterns, PromptPatterns
-from ._matcher import Buffer, Found, Searcher, normalize_patterns
+from ._matcher import Buffer, Found, Searcher
 from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
+from ._patterns import normalize_patterns
 from ._redact import MASK, RedactingStream, Redactor, escape
 from ._transport import Transport
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _login, _matcher, _prompt_read
-from aioexpect._matcher import Buffer, Searcher, normalize_patterns
+from aioexpect._matcher import Buffer, Searcher
+from aioexpect._patterns import normalize_patterns
 from aioexpect._reading import PeekBuffer
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
 

@@ -25,8 +25,8 @@ from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Session
 from aioexpect._ansi import strip_ansi
 from aioexpect._child import describe
 from aioexpect._console import sessions
-from aioexpect._matcher import normalize_patterns
 from aioexpect._monitor import Monitor
+from aioexpect._patterns import normalize_patterns
 from aioexpect._redact import MASK, Redactor, escape
 from aioexpect.testing import memory_pair
 
@@ -2232,7 +2232,8 @@ async def test_bad_options_are_plain_errors():
 
 
 async def test_peeked_match_consumes_nothing_until_committed():
-    from aioexpect._matcher import Searcher, normalize_patterns
+    from aioexpect._matcher import Searcher
+    from aioexpect._patterns import normalize_patterns
 
     async with opened() as (s, peer):
         await peer.write(b"abc MATCH def")

@@ -1,0 +1,121 @@
+"""The user's pattern argument, checked and compiled: what ``expect`` and a
+driver's pattern lists accept, and the errors for what they do not.  Apart
+from the search (``_matcher``): it runs once per list, not per chunk, and
+its results are cached by the identity of the items (``IdentityCache``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence, Set
+from typing import Any
+
+from ._match import Sentinel
+
+__all__ = ["IdentityCache", "check_ordered", "normalize", "normalize_patterns"]
+
+
+class IdentityCache:
+    """A bounded cache keyed by the identity of some items (and a few plain
+    values): hashing a compiled pattern hashes its code, most of a
+    microsecond for a driver's prompt, and an expect needs several lookups.
+    An entry holds its items, so their ids are not reused while it lives."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+        self._size = size
+
+    def get(self, items: Sequence[Any], options: Any, make: Callable[[], Any]) -> Any:
+        key = (options, *map(id, items))
+        hit = self._entries.get(key)
+        if hit is None:
+            value = make()  # (an error caches nothing)
+            if len(self._entries) >= self._size:
+                self._entries.clear()
+            hit = self._entries[key] = (tuple(items), value)
+        return hit[1]
+
+
+# Sized for runs over many hosts: each session's prompt list ends with its
+# own learned prompt, so 200 sessions at once keep about 400 lists in use,
+# and a cache that overflows is cleared whole.
+_NORMALIZED = IdentityCache(4096)
+
+
+def check_ordered(patterns: Any) -> None:
+    """``TypeError`` for a set or a mapping of patterns: their order counts
+    (``Match.index``, the first error pattern that matches), and a set's
+    changes from run to run (``PYTHONHASHSEED``).  A dict's ``keys()`` is
+    a set that keeps the dict's order: taken, as a generator is."""
+    if isinstance(patterns, Mapping) or (
+        isinstance(patterns, Set) and not isinstance(patterns, KeysView)
+    ):
+        kind = type(patterns).__name__
+        raise TypeError(f"patterns must be a list or tuple, not a {kind}: their order counts")
+
+
+def normalize_patterns(
+    patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
+) -> list[Any]:
+    """Turn the user's pattern argument into a list, checking every item.
+
+    ``exact``: items are plain substrings; otherwise str/bytes are regexes.
+    Results are cached: the same prompt list is normalised once, not per expect.
+    """
+    if type(patterns) is list:  # (what the session passes: no ABC check)
+        items: tuple[Any, ...] = tuple(patterns)
+    elif isinstance(patterns, str | bytes | re.Pattern | Sentinel):
+        items = (patterns,)
+    elif isinstance(patterns, Iterable):
+        check_ordered(patterns)
+        items = tuple(patterns)
+    else:
+        raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
+    options = (exact, bytes_mode, encoding)
+    if exact:  # (a new string each time, as a line sent is looked for: nothing to cache)
+        return list(normalize(items, *options))
+    return list(_NORMALIZED.get(items, options, lambda: normalize(items, *options)))
+
+
+def normalize(
+    items: tuple[Any, ...], exact: bool, bytes_mode: bool, encoding: str | None
+) -> tuple[Any, ...]:
+    """The items checked, uncached (``_check``: each as it will be searched)."""
+    if not items:
+        raise ValueError("expect needs at least one pattern")
+    return tuple(_check(p, exact=exact, bytes_mode=bytes_mode, encoding=encoding) for p in items)
+
+
+def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> Any:
+    if isinstance(p, Sentinel):
+        return p
+    if isinstance(p, re.Pattern):
+        if exact:
+            raise TypeError("expect_exact takes plain strings, not compiled regexes")
+        if isinstance(p.pattern, bytes) != bytes_mode:
+            kind = "bytes" if bytes_mode else "str"
+            raise TypeError(f"this session is {kind}-mode; pattern {p.pattern!r} does not match")
+        return p
+    if isinstance(p, str | bytes):
+        if bytes_mode and isinstance(p, str):
+            raise TypeError(f"this session is bytes-mode (encoding=None): use bytes, not {p!r}")
+        if not bytes_mode and isinstance(p, bytes):
+            try:
+                p = p.decode(encoding or "utf-8")
+            except UnicodeDecodeError as exc:  # (a bare codec error named no pattern)
+                raise ValueError(
+                    f"pattern {p!r} is not {encoding or 'utf-8'} text, the session's: {exc}"
+                ) from None
+        if not p:
+            raise ValueError("an empty pattern would match everywhere")
+        if exact:
+            return p
+        try:
+            return re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+    raise TypeError(
+        f"unsupported pattern {p!r}: use str, bytes, re.Pattern, EOF, TIMEOUT or FULL_BUFFER"
+    )
