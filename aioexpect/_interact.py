@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import _prompt, _prompt_read
 from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
+from ._receive import offer
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -404,7 +405,7 @@ class _Output:
         # terminal got the start of comes back as U+FFFD)
         data = raw if self._session.encoding is None else raw.decode("utf-8", "replace")
         self._session._buffer.append(data)
-        self._session._offer()
+        offer(self._session)
 
     def close(self) -> None:
         """Restore the descriptor (``bridge`` gave back what waited)."""

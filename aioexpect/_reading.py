@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _options
-from ._ansi import drop_up
 from ._deadlines import held_deadlines
 from ._exceptions import (
     BufferFull,
@@ -32,6 +31,7 @@ from ._loops import check_loop
 from ._match import EOF, Data
 from ._matcher import Buffer, Found, Searcher
 from ._opening import check_flag
+from ._receive import AHEAD, feed, feed_eof, offer_again, room, transcribe
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -51,11 +51,6 @@ __all__ = [
 
 #: Characters of received text quoted in error messages.
 EVIDENCE = 200
-#: Bytes the pump asks for past ``max_buffer``, to hold back undecoded
-#: (``Session._held``): the end of the buffer at the cut is then known not to
-#: be the end of what came, and ``settled`` looks at what follows.
-AHEAD = 256
-
 _log = logging.getLogger("aioexpect")
 
 
@@ -132,13 +127,13 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
             if session is None:
                 return
             if not data:
-                session._on_eof()
+                feed_eof(session)
                 return
             free = room(session)
             if free is not None and free < len(data):
                 data, session._held = data[:free], data[free:]
             if data:
-                session._on_data(data)
+                feed(session, data)
             del session
     except ClosedError:
         return
@@ -148,7 +143,7 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
         session = ref()
         if session is not None and not session._closed:
             session._held = b""  # (reading stops at what does not decode)
-            session._on_eof(exc)
+            feed_eof(session, exc)
 
 
 def space_freed(session: Session) -> None:
@@ -167,76 +162,6 @@ def space_freed(session: Session) -> None:
     if feed_held(session) and session._paused:
         session._paused = False
         session.transport.resume_receiving()
-
-
-def room(session: Session) -> int | None:
-    """How many more characters the session takes now (``None``: no bound):
-    0 while its sink is behind (``_sink_full``) or text decoded past
-    ``max_buffer`` still waits (``store``; moved on here first, as far as
-    it fits); while diverted, what arrives goes to the sink, not the
-    buffer, so neither ``max_buffer`` nor that text counts (an ``attach``
-    leaves the program's buffer full, and that text after it: ``divert``)."""
-    if session._sink_full:
-        return 0
-    if session._sink is not None:
-        return None
-    if session._surplus and not _release(session):
-        return 0
-    limit = session._max_buffer  # (the attribute's own field: once per read)
-    return None if limit is None else max(0, limit - session._buffer.size)
-
-
-def store(session: Session, text: Any) -> bool:
-    """Put decoded text in the buffer, or give it to the sink of ``divert``
-    (then ``False``: no reader to offer it to).  What goes past
-    ``max_buffer`` waits in ``Session._surplus``, ahead of all received
-    later, until ``room`` moves it on: bytes are taken as the room in
-    characters allows, but a ``codec_errors`` handler may write several
-    characters for one byte (``backslashreplace`` writes 4).  While text
-    waits there the buffer is full (every consumption moves it on:
-    ``space_freed``), so a reader finds its match or the full buffer before
-    an end of file that came after it."""
-    if session._sink is not None:
-        session._sink(text)
-        return False
-    buffer, limit = session._buffer, session._max_buffer
-    if session._surplus or (limit is not None and buffer.size + len(text) > limit):
-        text = session._surplus + text
-        fits = len(text) if limit is None else max(0, limit - buffer.size)
-        text, session._surplus = text[:fits], text[fits:]
-    buffer.append(text)
-    return True
-
-
-def _release(session: Session) -> bool:
-    """Move the text waiting past ``max_buffer`` on, as far as it fits;
-    whether none is left."""
-    surplus, session._surplus = session._surplus, session._surplus[:0]
-    if store(session, surplus):
-        session._offer()  # (a reader waiting now sees it, as any data)
-    return not session._surplus
-
-
-def settled(session: Session, searcher: Searcher, found: Found) -> Found | None:
-    """``found`` if it is a match of what came (``Searcher.settled``), now
-    that text waits past ``max_buffer``: decoded (``Session._surplus``), or
-    not (``Session._held``: looked at as it will decode, nothing changed)."""
-    after = session._surplus
-    if len(after) < AHEAD and session._held and not session._eof:  # (none comes after an end)
-        more = session._decoder.peek(session._held[:AHEAD])
-        if session._ansi is not None:
-            more = drop_up(session._ansi.peek(more))
-        after += more
-    return found if searcher.settled(session._buffer, found, after) else None
-
-
-def offer_again(session: Session) -> None:
-    """Offer the buffer to the reader again after held bytes were decoded,
-    even if they gave no text (``_deliver`` offers only text): a match that
-    ``settled`` refused while they waited is judged anew, never left to
-    the reader's time-out."""
-    if session._sink is None and not session._closed:
-        session._offer()
 
 
 def info(session: Session) -> dict[str, Any]:
@@ -361,19 +286,6 @@ def failure(
     )
 
 
-def transcribe(session: Session, text: Any) -> None:
-    """What the session received (``None``: its end, what is held), to its
-    logfile and DEBUG records through the transcript (``RedactingStream``).
-    Under ``strip_ansi`` it is fed the text with its moves up a row, which
-    the session's stripper keeps (``keep_up``) for it: readline's copy of
-    a row that ended at the margin, a part of a secret in it, is known by
-    the move up before it.  The moves up are taken out of what it gives."""
-    shown = session._transcript.flush() if text is None else session._transcript.feed(text)
-    if session._ansi is not None:  # (a move up is whole there: it never cuts one)
-        shown = drop_up(shown)
-    _options.record(session.log, session._logfile, shown)
-
-
 def flush_logs(session: Session) -> None:
     """Closing: the send records held back, the transcript's tail, and the
     logfile closed."""
@@ -460,14 +372,14 @@ def receivers(
                 if fits < len(data):  # (first: a reader offered the rest sees it waits)
                     session._held = bytes(data[fits:])
                 if fits:
-                    session._on_data(data[:fits] if fits < len(data) else data)
+                    feed(session, data[:fits] if fits < len(data) else data)
             more = feed_held(session)
             session._paused = not more
             return more
         except Exception as exc:  # reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
             session._held = b""  # (reading stops at what does not decode)
-            session._on_eof(exc)
+            feed_eof(session, exc)
             return False
 
     def on_end(error: BaseException | None) -> None:
@@ -494,16 +406,16 @@ def feed_held(session: Session) -> bool:
         fits = len(held) if free is None else free
         session._held, drained = held[fits:], True
         try:
-            session._on_data(held[:fits])
+            feed(session, held[:fits])
         except Exception as exc:  # (strict decoding) reported to the reader, never lost
             _log_failure(f"session #{session.id} could not take data", exc)
             session._held = b""
-            session._on_eof(exc)
+            feed_eof(session, exc)
             return False
     if drained:
         offer_again(session)
     if not session._held and session._end is not None and not session._eof:
-        session._on_eof(session._end[0])
+        feed_eof(session, session._end[0])
     return not session._held and room(session) != 0
 
 

@@ -1,7 +1,8 @@
 """The Session: the only place that combines time, bytes and patterns.
 
 A background *pump* (``_reading``) feeds the pure core (decoder, optional
-ANSI stripper, buffer) and offers each chunk to the one pending reader:
+ANSI stripper, buffer) and offers each chunk to the one pending reader
+(``_receive``):
 
 - Rule 1: data is consumed only by the reading task itself, after it resumed;
   so a cancelled or timed-out wait never loses or duplicates data.
@@ -25,7 +26,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
-from ._ansi import AnsiStripper, drop_up
+from ._ansi import AnsiStripper
 from ._attributes import Fixed, PidAttribute, TimeoutAttribute
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
@@ -36,6 +37,7 @@ from ._matcher import Buffer, Found, Searcher
 from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
 from ._patterns import normalize_patterns
+from ._receive import check
 from ._redact import MASK, RedactingStream, Redactor, escape
 from ._transport import Transport
 
@@ -298,69 +300,6 @@ class Session:
         self.bytes_out += len(raw)
         self._sent_at = self._buffer.consumed
 
-    # -- receiving (called by the pump or by push delivery) -----------------------
-
-    def _on_data(self, data: bytes | memoryview) -> None:
-        self.bytes_in += len(data)
-        error = None
-        try:
-            text = self._decoder.decode(data)
-        except UnicodeDecodeError as exc:  # codec_errors="strict": the end of reading
-            text, error = exc.valid, exc  # type: ignore[attr-defined]
-        if self._ansi is not None:
-            text = self._ansi.feed(text)
-        self._deliver(text)
-        if error is not None:
-            raise error
-
-    def _on_eof(self, error: BaseException | None = None) -> None:
-        try:
-            tail = self._decoder.flush()
-        except UnicodeDecodeError as exc:  # strict: an incomplete character at the end
-            tail, error = exc.valid, error or exc  # type: ignore[attr-defined]
-        if self._ansi is not None:
-            tail = self._ansi.feed(tail) + self._ansi.flush()
-        self._deliver(tail)
-        self._eof = True
-        self._ended.set()
-        self._error = error
-        _reading.transcribe(self, None)
-        self._offer()
-
-    def _deliver(self, text: Any) -> None:
-        if not text:
-            return
-        if self._redactor.armed or self._logfile.active or self.log.isEnabledFor(logging.DEBUG):
-            _reading.transcribe(self, text)
-        if self._ansi is not None and not (text := drop_up(text)):
-            return  # (a move up alone: for the transcript, see transcribe)
-        for monitor in tuple(self._monitors):  # (a callback may add or remove one)
-            if not monitor.removed:
-                monitor.feed(self, text)
-        if _reading.store(self, text):
-            self._offer()
-
-    def _offer(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.future.done():
-            result = self._check(waiter.searcher)
-            if result is not None:
-                waiter.future.set_result(result)
-
-    def _check(self, searcher: Searcher) -> Found | int | None:
-        """A match, a sentinel index (-1: EOF error, -2: full error), or None."""
-        found = searcher.search(self._buffer)
-        if found is not None and (self._surplus or self._held):  # (cut at max_buffer)
-            found = _reading.settled(self, searcher, found)
-        if found is not None:
-            return found
-        if self._max_buffer is not None and self._buffer.size >= self._max_buffer:
-            return searcher.full_index if searcher.full_index is not None else -2
-        if self._eof:  # an end caused by an error is not EOF: ConnectionLostError
-            eof = searcher.eof_index
-            return eof if eof is not None and self._error is None else -1
-        return None
-
     def _space_freed(self) -> None:
         _reading.space_freed(self)
 
@@ -471,7 +410,7 @@ class Session:
 
     async def _wait(self, searcher: Searcher, timeout: float | None) -> Any:
         """Wait until the searcher finds something; return a ``Found`` or a
-        sentinel index (see ``_check``), or the TIMEOUT index (maybe ``None``)
+        sentinel index (see ``_receive.check``), or the TIMEOUT index (maybe ``None``)
         at the deadline.  Raises ``BusyError`` and ``ClosedError``.
         """
         self._check_open()
@@ -480,7 +419,7 @@ class Session:
                 f"session #{self.id} already has a reader waiting for "
                 + _reading.describe(self._waiter.searcher.patterns, self._redactor.redact)
             )
-        result = self._check(searcher)
+        result = check(self, searcher)
         if result is not None:
             return result
         if timeout is not None and timeout <= 0:

@@ -1,0 +1,203 @@
+"""A chunk's way into a Session once it is received (read by the pump or
+pushed by the transport): decoded, stripped of ANSI, transcribed, shown to
+the monitors, stored in the buffer (what goes past ``max_buffer`` waits in
+``Session._surplus``), and offered to the one pending reader, whose wait
+``check`` decides.  Apart from ``_reading``, which decides when to read and
+holds back bytes that do not fit yet: this is the path every chunk takes.
+
+Rule: nothing here consumes from the buffer; the reading task does, after
+it resumed (``Session`` rule 1).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from . import _options
+from ._ansi import drop_up
+from ._matcher import Found, Searcher
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = [
+    "AHEAD",
+    "check",
+    "deliver",
+    "feed",
+    "feed_eof",
+    "offer",
+    "offer_again",
+    "room",
+    "settled",
+    "store",
+    "transcribe",
+]
+
+#: Bytes the pump asks for past ``max_buffer``, to hold back undecoded
+#: (``Session._held``): the end of the buffer at the cut is then known not to
+#: be the end of what came, and ``settled`` looks at what follows.
+AHEAD = 256
+
+
+def feed(session: Session, data: bytes | memoryview) -> None:
+    """A chunk received (read by the pump, or pushed), as bytes: decoded,
+    stripped, delivered.  Bytes that do not decode under
+    ``codec_errors="strict"`` raise once the text before them is delivered."""
+    session.bytes_in += len(data)
+    error = None
+    try:
+        text = session._decoder.decode(data)
+    except UnicodeDecodeError as exc:  # codec_errors="strict": the end of reading
+        text, error = exc.valid, exc  # type: ignore[attr-defined]
+    if session._ansi is not None:
+        text = session._ansi.feed(text)
+    deliver(session, text)
+    if error is not None:
+        raise error
+
+
+def feed_eof(session: Session, error: BaseException | None = None) -> None:
+    """The end of what the transport gives (``error``: why, if it failed):
+    the decoder's and stripper's tails delivered, then the reader offered the
+    end."""
+    try:
+        tail = session._decoder.flush()
+    except UnicodeDecodeError as exc:  # strict: an incomplete character at the end
+        tail, error = exc.valid, error or exc  # type: ignore[attr-defined]
+    if session._ansi is not None:
+        tail = session._ansi.feed(tail) + session._ansi.flush()
+    deliver(session, tail)
+    session._eof = True
+    session._ended.set()
+    session._error = error
+    transcribe(session, None)
+    offer(session)
+
+
+def deliver(session: Session, text: Any) -> None:
+    """Decoded text: to the transcript, the monitors, then the buffer (or
+    the sink of ``divert``), and offered to the reader."""
+    if not text:
+        return
+    if (
+        session._redactor.armed
+        or session._logfile.active
+        or session.log.isEnabledFor(logging.DEBUG)
+    ):
+        transcribe(session, text)
+    if session._ansi is not None and not (text := drop_up(text)):
+        return  # (a move up alone: for the transcript, see transcribe)
+    for monitor in tuple(session._monitors):  # (a callback may add or remove one)
+        if not monitor.removed:
+            monitor.feed(session, text)
+    if store(session, text):
+        offer(session)
+
+
+def offer(session: Session) -> None:
+    """Resolve the pending reader's wait if the buffer now decides it."""
+    waiter = session._waiter
+    if waiter is not None and not waiter.future.done():
+        result = check(session, waiter.searcher)
+        if result is not None:
+            waiter.future.set_result(result)
+
+
+def check(session: Session, searcher: Searcher) -> Found | int | None:
+    """A match, a sentinel index (-1: EOF error, -2: full error), or None."""
+    found = searcher.search(session._buffer)
+    if found is not None and (session._surplus or session._held):  # (cut at max_buffer)
+        found = settled(session, searcher, found)
+    if found is not None:
+        return found
+    if session._max_buffer is not None and session._buffer.size >= session._max_buffer:
+        return searcher.full_index if searcher.full_index is not None else -2
+    if session._eof:  # an end caused by an error is not EOF: ConnectionLostError
+        eof = searcher.eof_index
+        return eof if eof is not None and session._error is None else -1
+    return None
+
+
+def room(session: Session) -> int | None:
+    """How many more characters the session takes now (``None``: no bound):
+    0 while its sink is behind (``_sink_full``) or text decoded past
+    ``max_buffer`` still waits (``store``; moved on here first, as far as
+    it fits); while diverted, what arrives goes to the sink, not the
+    buffer, so neither ``max_buffer`` nor that text counts (an ``attach``
+    leaves the program's buffer full, and that text after it: ``divert``)."""
+    if session._sink_full:
+        return 0
+    if session._sink is not None:
+        return None
+    if session._surplus and not _release(session):
+        return 0
+    limit = session._max_buffer  # (the attribute's own field: once per read)
+    return None if limit is None else max(0, limit - session._buffer.size)
+
+
+def store(session: Session, text: Any) -> bool:
+    """Put decoded text in the buffer, or give it to the sink of ``divert``
+    (then ``False``: no reader to offer it to).  What goes past
+    ``max_buffer`` waits in ``Session._surplus``, ahead of all received
+    later, until ``room`` moves it on: bytes are taken as the room in
+    characters allows, but a ``codec_errors`` handler may write several
+    characters for one byte (``backslashreplace`` writes 4).  While text
+    waits there the buffer is full (every consumption moves it on:
+    ``space_freed``), so a reader finds its match or the full buffer before
+    an end of file that came after it."""
+    if session._sink is not None:
+        session._sink(text)
+        return False
+    buffer, limit = session._buffer, session._max_buffer
+    if session._surplus or (limit is not None and buffer.size + len(text) > limit):
+        text = session._surplus + text
+        fits = len(text) if limit is None else max(0, limit - buffer.size)
+        text, session._surplus = text[:fits], text[fits:]
+    buffer.append(text)
+    return True
+
+
+def _release(session: Session) -> bool:
+    """Move the text waiting past ``max_buffer`` on, as far as it fits;
+    whether none is left."""
+    surplus, session._surplus = session._surplus, session._surplus[:0]
+    if store(session, surplus):
+        offer(session)  # (a reader waiting now sees it, as any data)
+    return not session._surplus
+
+
+def settled(session: Session, searcher: Searcher, found: Found) -> Found | None:
+    """``found`` if it is a match of what came (``Searcher.settled``), now
+    that text waits past ``max_buffer``: decoded (``Session._surplus``), or
+    not (``Session._held``: looked at as it will decode, nothing changed)."""
+    after = session._surplus
+    if len(after) < AHEAD and session._held and not session._eof:  # (none comes after an end)
+        more = session._decoder.peek(session._held[:AHEAD])
+        if session._ansi is not None:
+            more = drop_up(session._ansi.peek(more))
+        after += more
+    return found if searcher.settled(session._buffer, found, after) else None
+
+
+def offer_again(session: Session) -> None:
+    """Offer the buffer to the reader again after held bytes were decoded,
+    even if they gave no text (``deliver`` offers only text): a match that
+    ``settled`` refused while they waited is judged anew, never left to
+    the reader's time-out."""
+    if session._sink is None and not session._closed:
+        offer(session)
+
+
+def transcribe(session: Session, text: Any) -> None:
+    """What the session received (``None``: its end, what is held), to its
+    logfile and DEBUG records through the transcript (``RedactingStream``).
+    Under ``strip_ansi`` it is fed the text with its moves up a row, which
+    the session's stripper keeps (``keep_up``) for it: readline's copy of
+    a row that ended at the margin, a part of a secret in it, is known by
+    the move up before it.  The moves up are taken out of what it gives."""
+    shown = session._transcript.flush() if text is None else session._transcript.feed(text)
+    if session._ansi is not None:  # (a move up is whole there: it never cuts one)
+        shown = drop_up(shown)
+    _options.record(session.log, session._logfile, shown)
