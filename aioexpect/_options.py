@@ -20,7 +20,8 @@ from ._decode import Encoder, check_codec
 from ._driver import Driver
 from ._driver import get as get_driver
 from ._patterns import check_ordered
-from ._redact import MASK, RedactingStream, escape
+from ._redact import MASK, escape
+from ._redact_stream import RedactingStream
 
 __all__ = [
     "MIN_CANON",

@@ -38,7 +38,8 @@ from ._monitor import Monitor, add_monitor, calling
 from ._options import NO_LINE
 from ._patterns import normalize_patterns
 from ._receive import check
-from ._redact import MASK, RedactingStream, Redactor, escape
+from ._redact import MASK, Redactor, escape
+from ._redact_stream import RedactingStream
 from ._transport import Transport
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
