@@ -1,8 +1,9 @@
 """The ``aioexpect`` command line: ``exec``, ``demo``, ``console``, ``run``, ``--version``.
 
-``exec`` runs commands on many hosts through ``run_many``; ``console`` and
-``run`` come from ``_console_cli`` (imported when the parser is built; if it
-is missing or broken those two subcommands fail with a clear message).
+``exec`` runs commands on many hosts through ``run_many`` (its arguments
+checked by ``_cli_args``); ``console`` and ``run`` come from ``_console_cli``
+(imported when the parser is built; if it is missing or broken those two
+subcommands fail with a clear message).
 Passwords are never taken from the command line's options.
 """
 
@@ -11,18 +12,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import importlib.util
 import logging
 import os
-import re
 import signal
 import stat
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
-from urllib.parse import SplitResult, unquote, urlsplit
 
+from ._cli_args import (
+    PASSWORD_ENV,
+    UsageError,
+    check_commands,
+    check_files,
+    hosts_from,
+    load_drivers,
+    read_hosts,
+    warn,
+)
 from ._cli_output import (
     CheckedOutput,
     OutputError,
@@ -35,8 +42,7 @@ from ._cli_output import (
     to_devnull,
 )
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
-from ._many import Account, Host, Result, run_many
-from ._openers import url_scheme
+from ._many import Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import Terminated, run, terminations
@@ -45,13 +51,11 @@ from ._version import __version__
 
 __all__ = ["build_parser", "main", "read_hosts"]
 
-PASSWORD_ENV = "AIOEXPECT_PASSWORD"
 NO_PASSWORD_OPTION = (
     "passwords are not accepted as options (other users can read them with ps, and "
     f"they stay in the shell history): set the {PASSWORD_ENV} environment variable "
     "with --user, or put the credentials in the URLs of a --hosts file"
 )
-_COMMENT = re.compile(r"(^|\s)#.*$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -299,190 +303,21 @@ def _occupy_standard_fds() -> None:
 # -- exec ----------------------------------------------------------------------------
 
 
-def read_hosts(lines: Sequence[str]) -> list[str]:
-    """Targets from a hosts file's lines: one URL per line; blank lines and
-    ``#`` comments (whole lines, or after whitespace) are skipped."""
-    targets = []
-    for line in lines:
-        url = _COMMENT.sub("", line).strip()
-        if url:
-            targets.append(url)
-    return targets
-
-
-def _load_hosts(path: str) -> list[str]:
-    if path == "-":
-        return read_hosts(sys.stdin.read().removeprefix("\ufeff").splitlines())
-    shown = masked(repr(path))
-    try:
-        with open(path, encoding="utf-8-sig") as f:  # a BOM, as some editors write, is no URL
-            targets = read_hosts(f.read().splitlines())
-        mode = os.stat(path).st_mode
-    except OSError as exc:
-        raise _UsageError(f"cannot read hosts file {shown}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise _UsageError(f"hosts file {shown} is not UTF-8 text ({exc.reason})") from None
-    if mode & 0o077 and any(_url_password(t) for t in targets):
-        _warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
-    return targets
-
-
-class _UsageError(Exception):
-    """A bad command line discovered after parsing (exit status 2)."""
-
-
-def _warn(message: str) -> None:
-    say(f"aioexpect: warning: {message}")
-
-
-def _targets(args: argparse.Namespace) -> list[Host]:
-    """Hosts with the accounts --user, --key and $AIOEXPECT_PASSWORD make."""
-    urls = list(args.targets)
-    if any(_url_password(u) for u in urls):
-        _warn(
-            "a password in a URL on the command line is visible to other users (ps): "
-            f"prefer a --hosts file (chmod 600) or ${PASSWORD_ENV}"
-        )
-    for path in args.hosts:
-        urls.extend(_load_hosts(path))
-    if not urls:
-        raise _UsageError("no targets: name them as arguments or with --hosts FILE")
-    password = os.environ.get(PASSWORD_ENV) or None
-    hosts, nameless, named = [], 0, 0
-    for url in urls:
-        user = args.user or _url_user(url)
-        if args.user and _url_user(url) not in (None, args.user):
-            named += 1  # the URL's user wins, without the account
-        account = None
-        if user and not url.lower().startswith("spawn:"):
-            account = Account(user, password=password, key=args.key)
-        elif not url.lower().startswith("spawn:"):
-            nameless += 1
-        hosts.append(Host(url, account))
-    if nameless and (password or args.key):
-        what = "--key" if args.key else f"${PASSWORD_ENV}"
-        _warn(f"{what} is not used for {nameless} target(s) that name no user: add --user")
-    if named:
-        _warn(
-            f"--user and its credentials are not used for {named} target(s) "
-            "whose URL names another user"
-        )
-    return hosts
-
-
-def _split_target(url: str) -> SplitResult | None:
-    """A network target's parts (``ssh://`` if it names no scheme); ``None``
-    for ``spawn:`` and for what does not parse (its own error comes when it
-    is opened)."""
-    scheme = url_scheme(url)  # ssh: or telnet: without //: refused before any warning
-    try:
-        return None if scheme == "spawn" else urlsplit(url if scheme else "ssh://" + url)
-    except ValueError:
-        return None
-
-
-def _url_user(url: str) -> str | None:
-    parts = _split_target(url)
-    user = None if parts is None else parts.username
-    return None if user is None else unquote(user)
-
-
-def _url_password(url: str) -> bool:
-    """Whether a target holds a password (``ssh://u:pw@h``, or ``u:pw@h``)."""
-    parts = _split_target(url)
-    return parts is not None and parts.password is not None
-
-
 def _exec(args: argparse.Namespace) -> Any:
     if args.password_option is not None:
         say(f"aioexpect exec: error: {NO_PASSWORD_OPTION}")
         return 2
     try:
         for source in args.drivers_from:
-            _load_drivers(source)
+            load_drivers(source)
         resolve_driver(args.driver)  # "auto", or a ValueError naming the known ones
-        _check_commands(args.commands)
-        _check_files(args)
-        hosts = _targets(args)
-    except (_UsageError, ValueError) as exc:
+        check_commands(args.commands)
+        check_files(args)
+        hosts = hosts_from(args)
+    except (UsageError, ValueError) as exc:
         say(f"aioexpect exec: error: {masked(str(exc))}")
         return 2
     return _exec_async(args, hosts)
-
-
-def _load_drivers(source: str) -> None:
-    """Run a Python file, or import a module, that registers drivers."""
-    is_file = source.endswith(".py") or os.sep in source
-    try:
-        if is_file:
-            spec = importlib.util.spec_from_file_location(_module_name(source), source)
-            if spec is None or spec.loader is None:
-                raise ImportError("not a Python file")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = module
-            spec.loader.exec_module(module)
-        else:
-            importlib.import_module(source)
-    except Exception as exc:  # its own code, any error: one usage error that names it
-        why = f"{type(exc).__name__}: {exc}{_import_hint(exc, source, is_file)}"
-        raise _UsageError(f"--drivers-from {source!r}: {why}") from None
-
-
-def _import_hint(exc: Exception, module: str, is_file: bool) -> str:
-    """What was not found of ``module``: a top-level name is looked for on
-    sys.path, which for the installed ``aioexpect`` script does not hold the
-    current directory; a submodule in its package, which was found.  For a
-    file, or a module that was found and fails on an import of its own:
-    where that import is."""
-    if not isinstance(exc, ModuleNotFoundError) or exc.name is None:
-        return ""
-    missing = exc.name
-    if is_file or not (module + ".").startswith(missing + "."):
-        return _raised_at(exc)
-    parent, _, child = missing.rpartition(".")
-    if parent:  # imported (the import got this far): it lacks the submodule
-        where = getattr(sys.modules.get(parent), "__path__", None)
-        if where is None:  # a plain module: Python's message says it is not a package
-            return ""
-        return f" (module {parent!r} has no submodule {child!r}; looked in {', '.join(where)})"
-    if "." in module:
-        return f" (put the directory holding {missing} on PYTHONPATH)"
-    return f" (give a file path ({module}.py), or put its directory on PYTHONPATH)"
-
-
-def _raised_at(exc: Exception) -> str:
-    """Where the drivers' own code (or its package's) made the failing
-    import: the last frame outside Python's import machinery."""
-    machinery = os.path.dirname(importlib.__file__ or "") + os.sep
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if not f.filename.startswith(("<frozen ", machinery))]
-    if not own or own[-1].filename == __file__:
-        return ""
-    return f" (imported by {own[-1].filename}, line {own[-1].lineno})"
-
-
-def _module_name(path: str) -> str:
-    stem = os.path.splitext(os.path.basename(path))[0]
-    return "aioexpect_drivers_" + "".join(c if c.isalnum() else "_" for c in stem)
-
-
-def _check_files(args: argparse.Namespace) -> None:
-    """A --key or --known-hosts file that cannot be read is one usage error,
-    before any host is contacted, rather than the same failure on each."""
-    for option, path in (("--key", args.key), ("--known-hosts", args.known_hosts)):
-        if path is not None and not os.access(path, os.R_OK):
-            why = "no such file" if not os.path.exists(path) else "not readable"
-            raise _UsageError(f"{option} {masked(repr(path))}: {why}")
-
-
-def _check_commands(commands: list[str]) -> None:
-    """Each ``-c`` is one line (``execute`` runs one): refused before any host
-    is contacted, rather than failing on every host."""
-    for command in commands:
-        if "\n" in command or "\r" in command:
-            raise _UsageError(
-                f"-c {command!r} holds a line break: give each line its own -c, in order"
-            )
 
 
 class _Commands:
@@ -539,7 +374,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
     known_hosts: Any = args.known_hosts or ()
     if args.insecure_no_host_key_check:
         known_hosts = None
-        _warn("SSH host keys are not checked (--insecure-no-host-key-check)")
+        warn("SSH host keys are not checked (--insecure-no-host-key-check)")
         logging.getLogger("aioexpect").addFilter(_said_once)
     progress = Progress(len(hosts), sys.stderr) if _draws_progress() else None
     printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
