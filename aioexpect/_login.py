@@ -28,7 +28,6 @@ from ._match import Match
 from ._opening import Progress
 from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
 from ._prompt_read import (
-    END,
     Deadline,
     evidence_of,
     expect_named,
@@ -42,6 +41,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
+from ._prompt_text import END
 
 if TYPE_CHECKING:
     from ._session import Session

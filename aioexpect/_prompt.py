@@ -23,7 +23,6 @@ from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectEr
 from ._match import Match
 from ._matcher import alternation
 from ._prompt_read import (
-    LEADING_CSI,
     WAYS_OUT,
     Deadline,
     PromptState,
@@ -41,6 +40,7 @@ from ._prompt_read import (
     state_of,
     with_before,
 )
+from ._prompt_text import LEADING_CSI
 from ._reading import EVIDENCE, drop, take_all
 from ._redact import escape
 from ._stale import late_answer, note_prompt, own_answer, report_dropped

@@ -2,7 +2,8 @@
 ``_unique_prompt``: the per-session prompt state (weakly keyed by the
 session), the patterns in force (every registered driver's while
 ``driver="auto"`` is undecided), recognising a prompt (also one that output
-without a final line end runs into), answering pagers on the way, and
+without a final line end runs into; a prompt's text and the pattern of one
+learned, changed: ``_prompt_text``), answering pagers on the way, and
 naming what was awaited in the messages.
 """
 
@@ -26,7 +27,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._matcher import search_alone
+from ._prompt_text import MARGIN, changed_prompt, changed_prompt_start
 from ._reading import describe, lost, tail_of
 from ._redact import escape
 from ._scan import pattern_body
@@ -34,22 +35,6 @@ from ._wrap import WRAP, rows_start, unwrap
 
 if TYPE_CHECKING:
     from ._session import Session
-
-#: A control sequence (CSI: colours, modes, erasing).
-CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
-#: Control sequences at a text's start (a line editor's modes before a prompt).
-LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
-#: A window title (OSC), which a prompt may begin with.
-OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
-#: After a prompt's last character: spaces and control sequences, and
-#: readline's wrap at the margin: `` \r`` after a prompt as wide as the
-#: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``_wrap``).
-END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
-#: The end of a prompt with invisible parts whose last character or space
-#: ends a row: readline's ``WRAP`` (its ``\r\n`` looked behind: a pattern of
-#: the last line, searched with the driver's), then at most that space.
-#: Output may end so too: ``_at_margin`` decides.
-MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
 
 
 @dataclasses.dataclass
@@ -68,7 +53,7 @@ class PromptState:
     seen: re.Pattern[str] | None = None
     seen_text: str = ""  # what ``seen`` finds
     #: ... and with its middle changed (a new directory), also where output
-    #: ending in a space runs into it (``w root@vm:/tmp# ``): see ``_changed``.
+    #: ending in a space runs into it (``w root@vm:/tmp# ``): see ``changed_prompt``.
     changed: re.Pattern[str] | None = None
     #: The terminal was resized: a line editor may redraw its prompt.
     resized: bool = False
@@ -174,50 +159,13 @@ def _learn(session: Session, prompt: str) -> None:
     if len(strip_ansi(prompt).strip()) >= 3:
         state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
         state.seen_text = prompt
-        state.changed = _changed(prompt, _columns(session) if WRAP in prompt else None)
+        state.changed = changed_prompt(prompt, _columns(session) if WRAP in prompt else None)
 
 
 def _columns(session: Session) -> int | None:
     """The terminal's width (``None``: no terminal)."""
     columns = session.transport.get_extra_info("columns")
     return columns if isinstance(columns, int) else None
-
-
-def _changed(prompt: str, columns: int | None = None) -> re.Pattern[str] | None:
-    """The learned ``prompt`` with its middle free: its first characters
-    (``root@vm:``, as ``_changed_prompt_start`` counts them, control
-    sequences not counted) and its last (``#``, then spaces and control
-    sequences, as a line editor may add: a ``\x1b[K``), at the end of the
-    last line, the last such start in it.  It finds the prompt of a new
-    directory after output that ends in a space (``cd /tmp && printf 'w '``),
-    which no driver pattern, anchored at a line start, can.  Its middle is
-    free at a line's start (a directory with spaces: no driver pattern takes
-    it); glued to output it holds no more spaces than the learned one's (a
-    directory, not ``copy to root@vm:/srv 50% #`` in a command's output).
-    Not for a prompt of several lines (JunOS's context line above it): the
-    driver's patterns find it changed.  ``columns``: the terminal's width
-    (a prompt that readline wrapped is one row: see ``unwrap``)."""
-    prompt = unwrap(prompt, columns)
-    if "\n" in prompt:
-        return None
-    # A window title (and the modes before it) is found anywhere: it holds
-    # the directory, which changes.
-    prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
-    head_end = _visible_end(prompt, _need(strip_ansi(prompt)))
-    end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
-    if head_end is None or end is None or end.start() < head_end:
-        return None
-    head = re.escape(prompt[:head_end])
-    free = rf"(?:(?!{head})[^\r\n]){{0,200}}"  # (the last such start)
-    spaces = min(3, prompt.count(" ", head_end, end.start()))
-    word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
-    glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
-    # Its last character, and at least as many spaces after it as the
-    # learned one has: output ending in ``50% #`` is not ``... # ``.
-    last = re.escape(prompt[end.start()]) + f"(?:{CSI}){{0,4}} " * prompt.count(" ", end.start())
-    title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
-    changed = rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
-    return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
 
 
 def _rows_above(session: Session, earlier: str, m: Match) -> Match:
@@ -263,24 +211,6 @@ def _at_margin(
     return Match(index, prompts[index], text[:start], text[start:], None, 0, m._redact)
 
 
-#: A line's start, and the control sequences a line editor may put there
-#: (bash's bracketed paste mode: ``\x1b[?2004h``).
-_LINE_START = rf"(?:\A|(?<=[\r\n]))(?:{CSI}){{0,4}}"
-
-
-def _visible_end(text: str, count: int) -> int | None:
-    """Where in ``text`` its first ``count`` characters that are not part
-    of a control sequence end (``None``: it has fewer)."""
-    at = 0
-    for m in re.finditer(rf"{CSI}|.", text, re.DOTALL):
-        if len(m.group()) == 1:
-            count -= 1
-            at = m.end()
-            if not count:
-                return at
-    return None
-
-
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
     """A prompt match that ends with the learned prompt but is longer holds
     output glued to it (``printf x`` gives ``xbash-5.2# ``, and the generic
@@ -300,7 +230,7 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
         # span() offsets: found's positions count from the start of m.after
         before = m.before + m.after[: found.start()]
         return Match(seen_index, seen, before, found.group(), found, -len(m.before), m._redact)
-    start = _changed_prompt_start(state.seen_text, m.after)
+    start = changed_prompt_start(state.seen_text, m.after)
     rest = m.after[start:]
     glued = start and "\n" not in m.after[:start]
     again = m.pattern.match(rest) if glued else None  # (``^`` matches at its start)
@@ -308,34 +238,6 @@ def _unglue(session: Session, m: Match, seen_index: int) -> Match:
         return m
     before = m.before + m.after[:start]
     return Match(m.index, m.pattern, before, rest, again, -len(before), m._redact)
-
-
-def _changed_prompt_start(learned: str, text: str) -> int:
-    """Where in ``text`` (a prompt match) a prompt starts that begins as the
-    ``learned`` one (its user and host, say, before a directory that
-    changed), if not at 0: a good part of it alike, and more than at 0."""
-    need = _need(learned)
-    if _alike(learned, text) >= need:
-        return 0  # the prompt itself, changed further on
-    for start in range(1, len(text) - need + 1):
-        if _alike(learned, text[start:]) >= need:
-            return start
-    return 0
-
-
-def _need(learned: str) -> int:
-    """How many first characters of the ``learned`` prompt a changed one shares."""
-    return max(3, min(8, len(learned) // 2))
-
-
-def _alike(a: str, b: str) -> int:
-    """The length of the longest common prefix of ``a`` and ``b``."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _pagers(session: Session) -> list[tuple[re.Pattern[str], str]]:

@@ -32,17 +32,8 @@ from typing import TYPE_CHECKING
 
 from ._ansi import strip_ansi
 from ._match import Match
-from ._prompt_read import (
-    CSI,
-    LEADING_CSI,
-    Deadline,
-    PromptState,
-    _alike,
-    _need,
-    evidence_of,
-    more_within,
-    read_to_prompt,
-)
+from ._prompt_read import Deadline, PromptState, evidence_of, more_within, read_to_prompt
+from ._prompt_text import CSI, LEADING_CSI, alike, alike_needed
 from ._redact import escape
 
 if TYPE_CHECKING:
@@ -82,7 +73,7 @@ def unrelated(before: str, after: str) -> bool:
         return True  # another host (``core2#`` under ``core1#``), however alike
     if min(len(old), len(new)) <= 1:
         return True  # a bare ``$``: no start to share with another
-    return _alike(old, new) < min(_need(old), len(old) - 1, len(new) - 1)
+    return alike(old, new) < min(alike_needed(old), len(old) - 1, len(new) - 1)
 
 
 #: ``user@host``, the host after the last ``@`` (the user may be

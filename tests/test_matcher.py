@@ -9,7 +9,17 @@ from typing import Any
 
 import pytest
 
-from aioexpect import EOF, FULL_BUFFER, TIMEOUT, Match, _driver, _login, _matcher, _prompt_read
+from aioexpect import (
+    EOF,
+    FULL_BUFFER,
+    TIMEOUT,
+    Match,
+    _driver,
+    _login,
+    _matcher,
+    _prompt_read,
+    _prompt_text,
+)
 from aioexpect._matcher import Buffer, Searcher
 from aioexpect._patterns import normalize_patterns
 from aioexpect._reading import PeekBuffer
@@ -588,7 +598,7 @@ def test_a_drivers_prompts_and_pagers_are_one_search_with_the_same_result():
     one alternation searches for them all, once per chunk, and finds what
     a naive search of each finds (earliest, then lowest index)."""
     generic = _driver.get("generic")
-    changed = _prompt_read._changed("core-1# ")
+    changed = _prompt_text.changed_prompt("core-1# ")
     learned = re.compile(r"core-1# \Z")
     patterns = [*generic.prompt_patterns, changed, learned, *generic.pager_patterns]
     # The learned prompt, a literal, and the same prompt with its middle
@@ -625,7 +635,7 @@ def test_every_host_of_a_run_shares_one_alternation_of_the_drivers_patterns():
 
     def fused(prompt: str) -> Any:
         learned = re.compile(re.escape(prompt) + r"\Z")
-        own = [_prompt_read._changed(prompt), learned]
+        own = [_prompt_text.changed_prompt(prompt), learned]
         patterns = [*generic.prompt_patterns, *own, *generic.pager_patterns]
         *alone, together = Searcher(patterns)._scans
         assert [scan.search(Buffer(f"x\r\n{prompt}")) is not None for scan in alone] == [True, True]

@@ -1,0 +1,125 @@
+"""What a prompt looks like as text, with no session: the control sequences
+a line editor puts around it (``CSI``, ``OSC``, ``END``, ``MARGIN``), and,
+from a prompt learned, the pattern that finds it changed (a new directory),
+alone or glued to output (``changed_prompt``, ``changed_prompt_start``).
+Apart from ``_prompt_read``, which reads to a prompt: this is pure text work,
+run once per prompt learned, not per read.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._ansi import strip_ansi
+from ._matcher import search_alone
+from ._wrap import unwrap
+
+__all__ = [
+    "CSI",
+    "END",
+    "LEADING_CSI",
+    "MARGIN",
+    "OSC",
+    "alike",
+    "alike_needed",
+    "changed_prompt",
+    "changed_prompt_start",
+]
+
+#: A control sequence (CSI: colours, modes, erasing).
+CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
+#: Control sequences at a text's start (a line editor's modes before a prompt).
+LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
+#: A window title (OSC), which a prompt may begin with.
+OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
+#: After a prompt's last character: spaces and control sequences, and
+#: readline's wrap at the margin: `` \r`` after a prompt as wide as the
+#: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``_wrap``).
+END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
+#: The end of a prompt with invisible parts whose last character or space
+#: ends a row: readline's ``WRAP`` (its ``\r\n`` looked behind: a pattern of
+#: the last line, searched with the driver's), then at most that space.
+#: Output may end so too: ``_at_margin`` decides.
+MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
+
+#: A line's start, and the control sequences a line editor may put there
+#: (bash's bracketed paste mode: ``\x1b[?2004h``).
+_LINE_START = rf"(?:\A|(?<=[\r\n]))(?:{CSI}){{0,4}}"
+
+
+def _visible_end(text: str, count: int) -> int | None:
+    """Where in ``text`` its first ``count`` characters that are not part
+    of a control sequence end (``None``: it has fewer)."""
+    at = 0
+    for m in re.finditer(rf"{CSI}|.", text, re.DOTALL):
+        if len(m.group()) == 1:
+            count -= 1
+            at = m.end()
+            if not count:
+                return at
+    return None
+
+
+def changed_prompt(prompt: str, columns: int | None = None) -> re.Pattern[str] | None:
+    """The learned ``prompt`` with its middle free: its first characters
+    (``root@vm:``, as ``changed_prompt_start`` counts them, control
+    sequences not counted) and its last (``#``, then spaces and control
+    sequences, as a line editor may add: a ``\x1b[K``), at the end of the
+    last line, the last such start in it.  It finds the prompt of a new
+    directory after output that ends in a space (``cd /tmp && printf 'w '``),
+    which no driver pattern, anchored at a line start, can.  Its middle is
+    free at a line's start (a directory with spaces: no driver pattern takes
+    it); glued to output it holds no more spaces than the learned one's (a
+    directory, not ``copy to root@vm:/srv 50% #`` in a command's output).
+    Not for a prompt of several lines (JunOS's context line above it): the
+    driver's patterns find it changed.  ``columns``: the terminal's width
+    (a prompt that readline wrapped is one row: see ``unwrap``)."""
+    prompt = unwrap(prompt, columns)
+    if "\n" in prompt:
+        return None
+    # A window title (and the modes before it) is found anywhere: it holds
+    # the directory, which changes.
+    prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
+    head_end = _visible_end(prompt, alike_needed(strip_ansi(prompt)))
+    end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
+    if head_end is None or end is None or end.start() < head_end:
+        return None
+    head = re.escape(prompt[:head_end])
+    free = rf"(?:(?!{head})[^\r\n]){{0,200}}"  # (the last such start)
+    spaces = min(3, prompt.count(" ", head_end, end.start()))
+    word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
+    glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
+    # Its last character, and at least as many spaces after it as the
+    # learned one has: output ending in ``50% #`` is not ``... # ``.
+    last = re.escape(prompt[end.start()]) + f"(?:{CSI}){{0,4}} " * prompt.count(" ", end.start())
+    title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
+    changed = rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
+    return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
+
+
+def changed_prompt_start(learned: str, text: str) -> int:
+    """Where in ``text`` (a prompt match) a prompt starts that begins as the
+    ``learned`` one (its user and host, say, before a directory that
+    changed), if not at 0: a good part of it alike, and more than at 0."""
+    need = alike_needed(learned)
+    if alike(learned, text) >= need:
+        return 0  # the prompt itself, changed further on
+    for start in range(1, len(text) - need + 1):
+        if alike(learned, text[start:]) >= need:
+            return start
+    return 0
+
+
+def alike_needed(learned: str) -> int:
+    """How many first characters of the ``learned`` prompt a changed one shares."""
+    return max(3, min(8, len(learned) // 2))
+
+
+def alike(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b``."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
