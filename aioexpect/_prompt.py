@@ -41,7 +41,7 @@ from ._prompt_read import (
     with_before,
 )
 from ._prompt_text import LEADING_CSI
-from ._reading import EVIDENCE, drop, take_all
+from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import late_answer, note_prompt, own_answer, report_dropped
 
@@ -235,8 +235,8 @@ async def _catch_up(
 ) -> tuple[str, Match]:
     """Read to the next prompt; return the text before it and its match.
     Past ``max_buffer`` (an earlier execute raised ``BufferFull`` for this
-    output already) what arrives is dropped, but for the last ``EVIDENCE``
-    characters, where the prompt may begin.  A login
+    output already, or a banner) what arrives is dropped, but for the tail
+    where the prompt may begin (``_reading.drop``).  A login
     question instead (a device not logged in, ``sudo`` asking), with nothing
     after it for ``QUESTION_WAIT``, is an ``AuthenticationError`` rather than
     a time-out, saying ``way_out``; the question stays buffered, and the
@@ -246,8 +246,8 @@ async def _catch_up(
         try:
             before, m, is_prompt = await read_to_prompt(session, deadline, asks)
         except BufferFull:
-            if not drop(session, keep=EVIDENCE):  # a max_buffer too small for any prompt
-                raise
+            if not drop(session, "the text before the prompt"):
+                raise  # (nothing buffered: nothing to free)
             if state.owed is not None:
                 state.owed = session._buffer.consumed  # still owed, if cancelled now
             continue

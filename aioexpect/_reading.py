@@ -199,16 +199,26 @@ def masked_sources(patterns: Any, redact: Callable[[Any], Any]) -> list[Any]:
     return [redact(s) if isinstance(s, str | bytes) else s for s in sources]
 
 
-def drop(session: Session, *, keep: int) -> int:
-    """Discard all but the last ``keep`` buffered characters (logged at
-    DEBUG), and read on if that made room; how many went."""
-    dropped = len(session._buffer) - keep
-    if dropped <= 0:
-        return 0
-    session._buffer.consume(dropped)
-    session._space_freed()
-    session.log.debug("dropped %d characters of an earlier command's output", dropped)
-    return dropped
+def drop(session: Session, what: str) -> Any:
+    """After ``BufferFull``, in a wait that reads past what does not fit (an
+    owed prompt, the login dialog): discard all but the buffer's last
+    ``EVIDENCE`` characters, or its last half where that is less, and read
+    on; return what went, as ``buffer`` gives it (logged at DEBUG as a
+    count: ``what`` it was).
+
+    The tail kept is where the awaited text may begin, its rest not
+    received yet: one cut in two by the drop (longer than the tail) is not
+    found.  Half, not all, of a small buffer: each pass frees room (one of
+    200 characters or less, kept whole, filled again at once), and a flood
+    costs two searches per ``max_buffer`` of it.  Nothing goes only where
+    nothing is buffered."""
+    n = len(session._buffer)
+    dropped = n - min(EVIDENCE, n // 2)
+    gone = session._buffer.consume(dropped)
+    if dropped > 0:
+        session._space_freed()
+        session.log.debug("dropped %d characters of %s", dropped, what)
+    return gone
 
 
 def take_all(session: Session, limit: int | None = None) -> Data:

@@ -1325,6 +1325,21 @@ async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None
         assert await s.execute("echo MINE") == "MINE\n"
 
 
+@pytest.mark.parametrize("max_buffer", [16, 64, 200])
+async def test_execute_after_buffer_full_recovers_with_a_small_max_buffer(max_buffer: int) -> None:
+    # With max_buffer at most 200 (the tail kept for a prompt cut by the
+    # buffer's end), nothing was dropped: every later execute raised
+    # BufferFull again, for good.  The prompt lands across each cut in turn.
+    for extra in range(12):
+        big = "y" * extra + ("y" * 39 + "\r\n") * 10
+        reply = echo_reply("r1#", {"big": big, "x": "ok\r\n"})
+        async with scripted(reply, greeting="r1#", timeout=5, max_buffer=max_buffer) as s:
+            with pytest.raises(aioexpect.BufferFull):
+                await s.execute("big")
+            assert await s.execute("x") == "ok\n", extra
+            assert await s.execute("x") == "ok\n", extra
+
+
 async def test_a_cancelled_catch_up_keeps_the_prompt_owed() -> None:
     async with unique_bash(max_buffer=50_000) as s:
         with pytest.raises(aioexpect.BufferFull):
