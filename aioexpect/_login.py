@@ -23,7 +23,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._driver import SHORT_CONTROL, SHORT_CONTROL_CUT
-from ._exceptions import AuthenticationError, ExpectEOF, ExpectTimeout
+from ._exceptions import AuthenticationError, BufferFull, ExpectEOF, ExpectTimeout
 from ._match import Match
 from ._opening import Progress
 from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
@@ -42,6 +42,7 @@ from ._prompt_read import (
     with_before,
 )
 from ._prompt_text import END
+from ._reading import drop
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -149,6 +150,7 @@ async def _dialog(
     }
     doubted: str | None = None  # a question asked again, with more after it
     since, doubt_end = 0, 0.0  # (how much of ``seen`` came before; see DOUBT_TIME)
+    dropped = [0, 0]  # lines and characters dropped since then (not in ``seen``)
     while True:
         # Failure messages count only once credentials were sent: a banner
         # may well say "access denied" to intruders.
@@ -160,15 +162,9 @@ async def _dialog(
         stuck = {k for k in ("user", "password") if _refusal(k, sent, username, password)}
         patterns = [peek(p) if k in stuck else p for k in active for p in groups[k]]
         kinds = [k for k in active for _ in groups[k]]
-        what = _awaited(session)
         try:
-            if doubted is None:
-                m = await expect_named(session, patterns, deadline, what, "".join(seen))
-            else:
-                earlier = "".join(seen)
-                m = await _expect_while_output(
-                    session, patterns, deadline, what, earlier, since, doubt_end
-                )
+            doubt = None if doubted is None else (since, doubt_end)
+            m = await _expect_dropping(session, patterns, deadline, seen, doubt, dropped)
         except (ExpectTimeout, ExpectEOF) as exc:
             _check_no_prompt(session, exc, "".join(seen), sent, doubted)
             raise
@@ -205,6 +201,39 @@ async def _dialog(
             await session.send_secret(password or "")
         else:
             await session.sendline()
+
+
+async def _expect_dropping(
+    session: Session,
+    patterns: list[re.Pattern[str]],
+    deadline: Deadline,
+    seen: list[str],
+    doubt: tuple[int, float] | None,
+    dropped: list[int],
+) -> Match:
+    """The next of ``patterns``, after ``seen``; past ``max_buffer`` (a
+    banner longer than it), what does not fit is dropped but for the tail
+    where a question or the prompt may begin (``_reading.drop``), as the
+    first ``execute`` does: logged as a count, never kept nor shown.
+    ``doubt``: after a question asked again (``since``, ``end``: see
+    ``_expect_while_output``), which counts what is dropped in ``dropped``."""
+    what = _awaited(session)
+    while True:
+        earlier = "".join(seen)
+        try:
+            if doubt is None:
+                return await expect_named(session, patterns, deadline, what, earlier)
+            since, end = doubt
+            return await _expect_while_output(
+                session, patterns, deadline, what, earlier, (since, dropped), end
+            )
+        except BufferFull:
+            gone = drop(session, "the login dialog's text")
+            if not gone:
+                raise  # (nothing buffered: nothing to free)
+            if doubt is not None:
+                dropped[0] += gone.count("\n")
+                dropped[1] += len(gone)
 
 
 def _check_no_prompt(
@@ -274,7 +303,7 @@ async def _expect_while_output(
     deadline: Deadline,
     what: str,
     earlier: str,
-    since: int,
+    since: tuple[int, list[int]],
     end: float,
 ) -> Match:
     """``expect_named``, but ``ExpectTimeout`` once no output has come for
@@ -282,9 +311,11 @@ async def _expect_while_output(
     and a message, a prompt may follow (a long message of the day on a slow
     line), but a silent peer must not hold a call without a time-out; nor
     one that goes on talking: past ``DOUBT_LINES`` lines or ``DOUBT_CHARS``
-    characters since the question (``earlier[since:]`` and what is
-    buffered), once the loop's clock has passed ``end``, the same."""
-    lines, chars = earlier.count("\n", since), len(earlier) - since
+    characters since the question (``earlier`` from the first of ``since``,
+    the lines and characters dropped past ``max_buffer`` in its second, and
+    what is buffered), once the loop's clock has passed ``end``, the same."""
+    start, (lines, chars) = since
+    lines, chars = lines + earlier.count("\n", start), chars + len(earlier) - start
     counted = 0  # (of the buffer, which only grows here)
     clock = asyncio.get_running_loop().time
     while True:

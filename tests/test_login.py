@@ -126,6 +126,40 @@ async def test_missing_credentials_are_reported() -> None:
                 await s.login("admin")
 
 
+BANNER = ("Authorised access only. " * 3 + "\r\n") * 6  # (450 characters)
+
+
+async def test_a_banner_longer_than_max_buffer_is_dropped_on_the_way() -> None:
+    # login() raised BufferFull, and again on each retry; the next execute
+    # then named the login question (AuthenticationError).
+    async with (
+        serve_telnet(device(banner=BANNER)) as server,
+        aioexpect.connect_telnet(
+            "127.0.0.1",
+            server.port,
+            username="admin",
+            password="s3cret-Pw",
+            timeout=10,
+            max_buffer=250,
+        ) as s,
+    ):
+        assert await s.execute("show version") == "Cisco IOS Software\n"
+
+
+@pytest.mark.parametrize("max_buffer", [16, 64, 200, 250])
+@pytest.mark.parametrize("asked", [True, False], ids=["questions", "prompt-only"])
+async def test_login_drops_a_banner_that_does_not_fit(max_buffer: int, asked: bool) -> None:
+    # Also with no question at all (after SSH authentication): login()
+    # raised BufferFull where the first execute dropped the banner.
+    questions = [("Username: ", "line"), ("Password: ", "line")] if asked else []
+    script = [(BANNER, ""), *questions, ("\r\nr1#", "")]
+    async with dialog(script, max_buffer=max_buffer) as (s, got):
+        m = await s.login("admin", "pw-SeCrEt")
+        assert m.after == "r1#"
+        assert got == (["admin", "pw-SeCrEt"] if asked else [])
+        assert m.before.endswith("\r\n")
+
+
 async def test_login_after_ssh_authentication_returns_the_prompt() -> None:
     async with (
         serve_ssh(device()) as server,
@@ -609,16 +643,19 @@ async def test_a_question_asked_again_whose_control_sequence_comes_apart_is_a_re
 
 
 @pytest.mark.parametrize(
-    ("lines", "pause"), [(6, 0.5), (300, 0)], ids=["slow-line", "hundreds-of-lines"]
+    ("lines", "pause", "max_buffer"),
+    [(6, 0.5, None), (300, 0, None), (300, 0, 1000)],
+    ids=["slow-line", "hundreds-of-lines", "past-max_buffer"],
 )
 async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
-    lines: int, pause: float
+    lines: int, pause: float, max_buffer: int | None
 ) -> None:
     # A MOTD line ending in 'password:' at a chunk's end, then more of it:
     # - on a slow line, the prompt more than two seconds later: the login
     #   was rejected two seconds after that line, output coming all the while;
     # - a list of 300 pending updates at once: rejected at the cap of 200
-    #   lines on output after what looks like the question asked again.
+    #   lines on output after what looks like the question asked again;
+    # - past max_buffer: login() raised BufferFull.
     ours, peer = memory_pair()
 
     async def play() -> None:
@@ -636,7 +673,7 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
 
     task = asyncio.ensure_future(play())
     try:
-        async with Session(ours, timeout=30, driver="shell") as s:
+        async with Session(ours, timeout=30, driver="shell", max_buffer=max_buffer) as s:
             m = await s.login("user", "pw-SeCrEt", timeout=None)
             assert m.after == "user@web1:~$ " and f"rule {lines - 1}: be nice" in m.before
     finally:
@@ -644,6 +681,7 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
         await peer.close()
 
 
+@pytest.mark.parametrize("max_buffer", [None, 1000])
 @pytest.mark.parametrize(
     ("line", "pause"),
     [
@@ -654,14 +692,15 @@ async def test_a_long_message_of_the_day_after_a_password_line_is_no_rejection(
     ids=["log-lines", "no-line-end", "asked-again-and-again"],
 )
 async def test_a_question_asked_again_then_endless_output_is_a_rejection(
-    line: str, pause: float, monkeypatch: pytest.MonkeyPatch
+    line: str, pause: float, max_buffer: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # After the password asked again and a message, a console that goes on
     # printing (its log lines, or a line with no end) with no pause of two
     # seconds held login(timeout=None) for ever; and so did one that asks
     # the question again now and then, which started the count of five
     # seconds before the cap (DOUBT_TIME) again each time.  (Here one
-    # second: the question comes again every 0.3 s, still within it.)
+    # second: the question comes again every 0.3 s, still within it.)  Past
+    # max_buffer, what is dropped counts: login() raised BufferFull.
     monkeypatch.setattr(_login, "DOUBT_TIME", 1.0)
     ours, peer = memory_pair()
 
@@ -678,7 +717,7 @@ async def test_a_question_asked_again_then_endless_output_is_a_rejection(
 
     task = asyncio.ensure_future(play())
     try:
-        async with Session(ours, timeout=30, driver="ios") as s:
+        async with Session(ours, timeout=30, driver="ios", max_buffer=max_buffer) as s:
             with pytest.raises(AuthenticationError, match=r"password again.*then no prompt came"):
                 async with asyncio.timeout(20):
                     await s.login("admin", "pw-SeCrEt", timeout=None)
