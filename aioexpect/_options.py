@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 from ._decode import Encoder, check_codec
 from ._driver import Driver
@@ -519,6 +519,11 @@ class LogfileAttribute:
         new = Logfile(logfile, session.log)  # (a path that cannot be opened: ValueError)
         session._logfile.close()
         session._logfile = new
+
+    def __delete__(self, session: Any) -> NoReturn:
+        raise AttributeError(
+            "a session's logfile cannot be deleted: assign None to stop the transcript"
+        )
 
 
 def record(log: logging.Logger, logfile: Logfile, text: str) -> None:

@@ -1938,7 +1938,15 @@ async def test_deleting_an_attribute_says_what_to_do_and_changes_nothing():
                 delattr(s, name)
         with pytest.raises(AttributeError, match="pid is its child's: it cannot be deleted"):
             del s.pid
-        assert (s.timeout, s.encoding, s.max_buffer, s.pid) == (5.0, "utf-8", 100, None)
+        with pytest.raises(AttributeError, match="assign None to stop the transcript"):
+            del s.logfile
+        assert (s.timeout, s.encoding, s.max_buffer, s.pid, s.logfile) == (
+            5.0,
+            "utf-8",
+            100,
+            None,
+            None,
+        )
         await peer.write(b"ok")
         assert (await s.expect("ok")).after == "ok"
 
