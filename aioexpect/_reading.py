@@ -201,20 +201,31 @@ def masked_sources(patterns: Any, redact: Callable[[Any], Any]) -> list[Any]:
 
 def drop(session: Session, what: str) -> Any:
     """After ``BufferFull``, in a wait that reads past what does not fit (an
-    owed prompt, the login dialog): discard all but the buffer's last
-    ``EVIDENCE`` characters, or its last half where that is less, and read
-    on; return what went, as ``buffer`` gives it (logged at DEBUG as a
+    owed prompt, the login dialog): discard all but the buffer's last row
+    (from its last ``\\n`` or ``\\r``) or, where that is shorter, its last
+    ``EVIDENCE`` characters (its last half where that is less); and read
+    on.  Return what went, as ``buffer`` gives it (logged at DEBUG as a
     count: ``what`` it was).
 
     The tail kept is where the awaited text may begin, its rest not
-    received yet: one cut in two by the drop (longer than the tail) is not
-    found.  Half, not all, of a small buffer: each pass frees room (one of
-    200 characters or less, kept whole, filled again at once), and a flood
-    costs two searches per ``max_buffer`` of it.  Nothing goes only where
-    nothing is buffered."""
-    n = len(session._buffer)
-    dropped = n - min(EVIDENCE, n // 2)
-    gone = session._buffer.consume(dropped)
+    received yet.  A prompt or question starts a row: kept whole, it is
+    found whatever its length, as long as it fits in ``max_buffer``; a cut
+    through it would leave its end at the buffer's start, which passes for
+    a line start, so a shorter prompt would be found.  A buffer with no
+    line end (a row longer than the buffer) keeps its last ``EVIDENCE``
+    characters, or last half where that is less.  Each pass frees room (one
+    of 200 characters or less, kept whole, would be filled again at once),
+    and a flood costs two searches per ``max_buffer`` of it, or three where
+    a long row comes.  Nothing goes only where nothing is buffered."""
+    buffer = session._buffer
+    n = len(buffer)
+    keep = min(EVIDENCE, n // 2)
+    lf, cr = ("\n", "\r") if isinstance(buffer.empty, str) else (b"\n", b"\r")
+    row = max(buffer.rfind(lf, 0), buffer.rfind(cr, 0)) + 1  # (0: no line end)
+    if row:
+        keep = max(keep, n - row)
+    dropped = n - keep
+    gone = buffer.consume(dropped)
     if dropped > 0:
         session._space_freed()
         session.log.debug("dropped %d characters of %s", dropped, what)

@@ -1340,6 +1340,25 @@ async def test_execute_after_buffer_full_recovers_with_a_small_max_buffer(max_bu
             assert await s.execute("x") == "ok\n", extra
 
 
+@pytest.mark.parametrize("end", ["\r\n", "\n", "\r"])  # (\r: a progress line drawn over)
+async def test_a_long_prompt_cut_by_the_catch_up_is_found_whole(end: str) -> None:
+    # The catch-up kept the last 150 characters (half of max_buffer): a
+    # 170-character prompt cut there left its end at the buffer's start,
+    # which passes for a line start, and that end was learned as the
+    # prompt: every later execute returned 'ok\nadmin@r1:/srv/ddd' (the
+    # prompt's start as output), or the next one timed out.  The prompt
+    # lands across each cut in turn (the lines are 41 characters long).
+    prompt = "admin@r1:/srv/" + "d" * 154 + "$ "
+    for extra in range(41):
+        big = "y" * extra + ("y" * 39 + end) * 40
+        reply = echo_reply(prompt, {"big": big, "x": "ok\r\n"})
+        async with scripted(reply, greeting=prompt, timeout=5, max_buffer=300) as s:
+            with pytest.raises(aioexpect.BufferFull):
+                await s.execute("big")
+            assert await s.execute("x") == "ok\n", extra
+            assert await s.execute("x") == "ok\n", extra
+
+
 async def test_a_cancelled_catch_up_keeps_the_prompt_owed() -> None:
     async with unique_bash(max_buffer=50_000) as s:
         with pytest.raises(aioexpect.BufferFull):

@@ -160,6 +160,19 @@ async def test_login_drops_a_banner_that_does_not_fit(max_buffer: int, asked: bo
         assert m.before.endswith("\r\n")
 
 
+async def test_login_finds_a_long_prompt_cut_by_a_drop_whole() -> None:
+    # The drop kept the last 125 characters (half of max_buffer): a
+    # 170-character prompt after a banner, cut there, was found from the
+    # cut on, its end returned (and learned) as the prompt.  The prompt
+    # lands across each cut in turn (the banner's rows are 74 characters).
+    prompt = "admin@r1:/srv/" + "d" * 154 + "$ "
+    for extra in range(0, 76, 3):
+        script = [("y" * extra + BANNER + prompt, "")]  # (after SSH authentication)
+        async with dialog(script, max_buffer=250) as (s, _):
+            m = await s.login("admin", "pw-SeCrEt")
+            assert m.after == prompt, extra
+
+
 async def test_login_after_ssh_authentication_returns_the_prompt() -> None:
     async with (
         serve_ssh(device()) as server,
