@@ -35,6 +35,7 @@ from ._openers import (
     redact_url,
     spawn,
     split_command,
+    unsupported_scheme,
     url_scheme,
 )
 from ._opening import Progress
@@ -177,9 +178,7 @@ def _plan(target: Any) -> _Plan:
     if not scheme:
         url, scheme = "ssh://" + url, "ssh"
     if scheme not in ("ssh", "telnet"):
-        raise ValueError(
-            f"unsupported URL scheme in {redact_url(url)!r}: use ssh://, telnet:// or spawn:"
-        )
+        raise unsupported_scheme(url, scheme)
     parts = parse_url(url)
     host = _unquote(parts.hostname) or ""  # an IPv6 zone: [fe80::1%25eth0]
     if not host:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import re
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
@@ -406,7 +407,7 @@ def connect(url: str, **options: Any) -> Opener:
             "or telnet://... (run_many and aioexpect exec take a target without one as ssh://)"
         )
     if scheme not in ("ssh", "telnet"):
-        raise ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
+        raise unsupported_scheme(url, scheme)
     parts = parse_url(url)
     host = unquote(parts.hostname or "")  # an IPv6 zone: [fe80::1%25eth0]
     if not host:
@@ -509,6 +510,23 @@ def url_scheme(url: str) -> str:
     return url.partition("://")[0].lower() if "://" in url else ""
 
 
+#: What can be a URL's scheme (RFC 3986): a letter, then letters, digits, + - or .
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def unsupported_scheme(url: str, scheme: str) -> ValueError:
+    """The error for a URL whose scheme, the word before ``://``, is none of
+    aioexpect's.  The rest is never shown: after the ``://`` may be a password
+    (``admin://pw@h``, a target with none), and a word that cannot be a scheme
+    may hold the start of one (``admin:x://pw@h``): then the URL is masked."""
+    if _SCHEME.fullmatch(scheme):
+        return ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
+    return ValueError(
+        f"URL {redact_url(url)!r} does not parse: what comes before '://' is no scheme "
+        "(in a password, write '/' as %2F); use ssh://, telnet:// or spawn:"
+    )
+
+
 def parse_url(url: str) -> SplitResult:
     """``urlsplit``, with a clear ``ValueError`` (password masked) for a bad
     port, a control character, and for a user name or password holding an unencoded ``/``, ``?``
@@ -546,12 +564,15 @@ def redact_url(url: str) -> str:
     """The URL with any password replaced by ``********``: whatever follows
     the user name's ``:`` up to the last ``@``.  Read from the text, not
     parsed, so that a URL that does not parse (a password holding ``#``, a
-    mistyped scheme) is masked too.  ``spawn:`` commands are left as they are."""
+    mistyped scheme) is masked too.  ``spawn:`` commands are left as they are.
+    Only ``ssh://`` and ``telnet://`` are taken for a scheme: before another
+    ``://`` may be a user name, its password holding the ``://``
+    (``admin://pw@h``, ``admin:x://pw@h``), so that is masked from its first ``:``."""
     if url[:6].lower() == "spawn:":
         return url
     at = url.rfind("@")
-    start = url.find("://")
-    start = start + 3 if 0 <= start < at else 0
+    scheme, sep, _ = url.partition("://")
+    start = len(scheme) + 3 if sep and scheme.lower() in ("ssh", "telnet") else 0
     colon = url.find(":", start, at)
     if at < 0 or colon < 0:
         return url

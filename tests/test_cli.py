@@ -495,6 +495,22 @@ def test_exec_refuses_a_scheme_without_its_slashes_as_a_usage_error() -> None:
             assert done.stdout == ""
 
 
+def test_exec_shows_no_password_holding_the_slashes_of_a_scheme(tmp_path: Path) -> None:
+    # A target with no scheme whose password holds '://': exec printed the
+    # whole URL, from a chmod 600 --hosts file too (nothing listens on port 1).
+    hosts = tmp_path / "hosts"
+    hosts.write_text("admin:x://S3cr3tPW@127.0.0.1:1\n")
+    hosts.chmod(0o600)
+    for args, shown in [
+        (["admin://S3cr3tPW@127.0.0.1:1"], "unsupported URL scheme 'admin': use ssh://"),
+        (["--hosts", str(hosts)], "URL 'admin:********@127.0.0.1:1' does not parse"),
+    ]:
+        done = cli("exec", *args, "-c", "true")
+        assert done.returncode == 2, done
+        assert shown in done.stderr
+        assert "S3cr3tPW" not in done.stdout + done.stderr and "x://" not in done.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "text"),
     [

@@ -149,6 +149,30 @@ def test_a_scheme_without_its_slashes_is_refused_with_the_fix(url, fix):
     assert "s3cret" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        # '://' in a password, where the target names no scheme: 'admin' may
+        # be named (it can be a scheme), nothing after it; 'admin:x' cannot
+        # be one and starts the password (it was quoted, and run_many quoted
+        # the whole URL).
+        ("admin://s3cret@127.0.0.1:1", "unsupported URL scheme 'admin': "),
+        ("admin:x://s3cret@127.0.0.1:1", "URL 'admin:********@127.0.0.1:1' does not parse"),
+        ("ftp://u:s3cret@h", "unsupported URL scheme 'ftp': "),
+    ],
+)
+async def test_an_unsupported_scheme_shows_no_part_of_a_password(url, shown):
+    for opening in (lambda: aioexpect.connect(url), lambda: aioexpect.run_many([url], _noop)):
+        with pytest.raises(ValueError) as info:
+            await opening()
+        assert str(info.value).startswith(shown)
+        assert "s3cret" not in str(info.value) and "x'" not in str(info.value)
+
+
+async def _noop(session):
+    return None
+
+
 @pytest.mark.parametrize("url", ["router1", "127.0.0.1:2222", "u:s3cret@router1"])
 def test_a_url_without_a_scheme_is_refused_saying_so(url):
     # (not "unsupported URL scheme 'router1'": run_many takes these as ssh://)
@@ -351,7 +375,13 @@ def test_redact_url():
     assert redact_url("ssh://u@h:22") == "ssh://u@h:22"
     # Masked from the text, also where the URL does not parse.
     assert redact_url("ssh://u:p#a/s?s@w@h:22") == "ssh://u:********@h:22"
-    assert redact_url("\ufefftelnet://u:pass@h") == "\ufefftelnet://u:********@h"
+    # Only ssh:// and telnet:// are taken for a scheme: before another '://'
+    # may be a user name, its password holding the '://'.
+    assert redact_url("\ufefftelnet://u:pass@h") == "\ufefftelnet:********@h"
+    assert redact_url("admin://pass@h:1") == "admin:********@h:1"
+    assert redact_url("admin:x://pass@h") == "admin:********@h"
+    assert redact_url("FTP://u:pass@h") == "FTP:********@h"
+    assert redact_url("Telnet://u:pass@h") == "Telnet://u:********@h"
     assert redact_url("ssh:/u:pass@h") == "ssh:********@h"
     assert redact_url("u:pass@h") == "u:********@h"
     assert redact_url("spawn:ssh u@h") == "spawn:ssh u@h"
