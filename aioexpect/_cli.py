@@ -40,6 +40,7 @@ from ._cli_output import (
     masked,
     say,
     to_devnull,
+    usage_text,
 )
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
@@ -315,7 +316,7 @@ def _exec(args: argparse.Namespace) -> Any:
         check_files(args)
         hosts = hosts_from(args)
     except (UsageError, ValueError) as exc:
-        say(f"aioexpect exec: error: {masked(str(exc))}")
+        say(f"aioexpect exec: error: {usage_text(exc)}")
         return 2
     return _exec_async(args, hosts)
 
@@ -392,7 +393,7 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
                 on_result=lambda result: printer.add(job.named(result)),
             )
         except ValueError as exc:
-            say(f"aioexpect exec: error: {masked(str(exc))}")
+            say(f"aioexpect exec: error: {usage_text(exc)}")
             return 2
         except asyncio.CancelledError:  # Ctrl-C, SIGTERM, SIGHUP: the hosts that finished
             printer.interrupted()  # are shown all the same

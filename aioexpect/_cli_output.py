@@ -17,7 +17,7 @@ from typing import IO
 
 from ._exceptions import CommandError, ExpectError
 from ._many import Host, Result
-from ._openers import redact_url
+from ._openers import MaskedURLError, redact_url
 
 __all__ = [
     "OutputError",
@@ -30,6 +30,7 @@ __all__ = [
     "masked",
     "say",
     "to_devnull",
+    "usage_text",
 ]
 
 #: A URL's password, or a ``user:password@host`` target's, in free text: up
@@ -41,6 +42,13 @@ def masked(text: str) -> str:
     """``text`` with every password of a URL in it replaced by ``********``:
     a URL given where an option value belongs ends up in messages."""
     return _SECRET.sub(r"\1********\2", text)
+
+
+def usage_text(error: Exception) -> str:
+    """What a usage error says, masked, unless the URL helpers masked it
+    already: masked again, the fix shown for ``ssh:admin@h`` (``write
+    'ssh://admin@h'``) would come after ``ssh:********@h``."""
+    return str(error) if isinstance(error, MaskedURLError) else masked(str(error))
 
 
 def say(message: str) -> None:

@@ -488,6 +488,12 @@ def split_command(line: str) -> list[str]:
         raise ValueError(f"spawn: command {line!r} does not split as a shell line: {exc}") from None
 
 
+class MaskedURLError(ValueError):
+    """A ``ValueError`` whose message shows its URLs masked by ``redact_url``
+    already, to be shown as it is: the command line's own masking, of URLs
+    in any text, takes the user name of ``ssh:admin@h`` for a password."""
+
+
 def url_scheme(url: str) -> str:
     """A target's scheme, lower case: ``"spawn"`` for ``spawn:COMMAND``, ``""``
     for none (no ``://``: ``router1``, ``admin@10.0.0.1:2222``, which
@@ -506,7 +512,7 @@ def url_scheme(url: str) -> str:
         named = (
             f", or {scheme}://{scheme}:{host} for a host named {scheme}" if host.isdigit() else ""
         )
-        raise ValueError(f"URL {typed!r} has no '//' after '{scheme}:': write {fixed!r}{named}")
+        raise MaskedURLError(f"URL {typed!r} has no '//' after '{scheme}:': write {fixed!r}{named}")
     return url.partition("://")[0].lower() if "://" in url else ""
 
 

@@ -483,14 +483,21 @@ def test_hosts_file_with_a_bom_and_a_user_the_url_overrides(tmp_path: Path) -> N
 def test_exec_refuses_a_scheme_without_its_slashes_as_a_usage_error() -> None:
     # Nothing listens there: the old reading (user "ssh", the user name taken
     # for a password, $AIOEXPECT_PASSWORD unused) dialled and failed with 1.
+    # The URL is shown as the library's message has it: exec masked it again,
+    # and the user name became a password (ssh:********@...).
     with refused_port() as port:
-        for target, fix in [
-            (f"ssh:admin@127.0.0.1:{port}", f"ssh://admin@127.0.0.1:{port}"),
-            (f"telnet:admin:s3cret@127.0.0.1:{port}", f"telnet://admin:********@127.0.0.1:{port}"),
+        for target, shown, fix in [
+            (f"ssh:admin@127.0.0.1:{port}", "", f"ssh://admin@127.0.0.1:{port}"),
+            (
+                f"telnet:admin:s3cret@127.0.0.1:{port}",
+                f"telnet:admin:********@127.0.0.1:{port}",
+                f"telnet://admin:********@127.0.0.1:{port}",
+            ),
         ]:
             done = cli("exec", target, "-c", "true", AIOEXPECT_PASSWORD="pw")
             assert done.returncode == 2, done
-            assert "has no '//' after" in done.stderr and f"write {fix!r}" in done.stderr
+            said = f"URL {(shown or target)!r} has no '//' after"
+            assert said in done.stderr and f"write {fix!r}" in done.stderr
             assert "warning" not in done.stderr and "s3cret" not in done.stderr
             assert done.stdout == ""
 
