@@ -553,7 +553,10 @@ def parse_url(url: str) -> SplitResult:
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # "Invalid IPv6 URL", and the like: name the URL
-        raise ValueError(f"bad URL {redact_url(url)!r}: {exc}") from None
+        # (the NFKC check quotes the host part, user name and password too)
+        netloc = re.split("[/?#]", url.partition("://")[2], maxsplit=1)[0]
+        why = str(exc).replace(netloc, redact_url(netloc)) if netloc else str(exc)
+        raise ValueError(f"bad URL {redact_url(url)!r}: {why}") from None
     before, bracket, rest = parts.netloc.rpartition("@")[2].partition("[")
     if bracket and (before or rest.partition("]")[2][:1] not in ("", ":")):
         # (urlsplit dials the address in brackets and drops what is around it)

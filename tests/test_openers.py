@@ -103,6 +103,9 @@ async def test_spawn_url_is_shell_split_not_run_by_a_shell():
         ("spawn:", ValueError, "names no command"),
         ("ssh://u:s3cret@host:notaport", ValueError, "bad port"),
         ("ssh://u:s3cret@[::1", ValueError, r"bad URL 'ssh://u:\*+@\[::1': Invalid IPv6"),
+        # urlsplit's own message quoted the user name and password in clear
+        # ('\u2100' is 'a/c' in NFKC: a '/' where the host would end).
+        ("ssh://u:s3cret\u2100@h:1", ValueError, r"netloc 'u:\*+@h:1' contains invalid char"),
         # Port 0 is no service, not "the default port" (where the password would go).
         ("ssh://u:s3cret@host:0", ValueError, "bad port.*port 0"),
         ("telnet://u:s3cret@host:0", ValueError, "bad port"),
