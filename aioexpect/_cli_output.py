@@ -34,8 +34,12 @@ __all__ = [
 ]
 
 #: A URL's password, or a ``user:password@host`` target's, in free text: up
-#: to the last ``@`` of the word, as ``redact_url`` reads a URL.
-_SECRET = re.compile(r"((?:[A-Za-z][\w+.-]*://)?[^\s:/@'\"]*:)(?!//)\S*?(@)(?!\S*@)")
+#: to the last ``@`` of the word, as ``redact_url`` reads a URL: only ssh://
+#: and telnet:// are a scheme, anything else before ``://`` may be a user
+#: name whose password holds it (``admin://pw@h``): masked from its ``:``.
+#: A match starts a word (not at the ``sh:`` of ``ssh://u@h``).
+_SCHEME = r"[^\w\s:/@'\"]*(?i:ssh|telnet)://"
+_SECRET = re.compile(rf"(?<![\w+.-])((?:{_SCHEME})?(?!{_SCHEME})[^\s:/@'\"]*:)\S*?(@)(?!\S*@)")
 
 
 def masked(text: str) -> str:

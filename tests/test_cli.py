@@ -342,6 +342,7 @@ def test_exec_timeout_keeps_the_running_commands_output_and_names_it() -> None:
         ["exec", "--hosts", "ssh://admin:hunter2@h", "-c", "x"],  # ... for a file name
         ["exec", "--timeout", "ssh://admin:hunter2@h", "-c", "x"],
         ["exec", "--concurrency", "admin:hunter2@h", "-c", "x"],
+        ["exec", "--concurrency", "admin://hunter2@h", "-c", "x"],  # '//' in the password
         ["exec", "--driver", "ssh://admin:hunter2@h", "-c", "x"],
         ["exec", "-c", "x", "--key", "ssh://admin:hunter2@127.0.0.1:1", "ssh://u@127.0.0.1:1"],
     ],
@@ -362,6 +363,11 @@ def test_a_url_where_an_option_value_belongs_is_shown_masked(args: list[str]) ->
         ("ssh://:hunter2@h", "ssh://:********@h"),  # no user name
         ("'ssh://admin:hunter2'x@h'", "'ssh://admin:********@h'"),  # a quote in it
         ("ssh://u@h:22 at 12:30 @home, value 10:20", "ssh://u@h:22 at 12:30 @home, value 10:20"),
+        # only ssh:// and telnet:// are a scheme, as redact_url reads them:
+        # before another '://' may be a user name, its password holding it
+        ("'admin://hunter2@h'", "'admin:********@h'"),
+        ("'admin:x://hunter2@h'", "'admin:********@h'"),
+        ("(TELNET://u@h and =ssh://v@k)", "(TELNET://u@h and =ssh://v@k)"),
     ],
 )
 def test_messages_mask_passwords(text: str, shown: str) -> None:
