@@ -116,7 +116,7 @@ def _check_token(token: str | None) -> bytes | None:
 
 
 def load_ssh_keys(host_keys: Any, client_keys: Any) -> tuple[Any, Any]:
-    import asyncssh
+    from ._asyncssh import asyncssh
 
     try:
         keys = asyncssh.load_keypairs(host_keys)

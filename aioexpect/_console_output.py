@@ -233,7 +233,7 @@ class SSHOutput:
             self._raw = False
 
     async def drain(self) -> None:
-        import asyncssh
+        from ._asyncssh import asyncssh
 
         with contextlib.suppress(ConnectionError, asyncssh.Error):
             await self._stdout.drain()

@@ -339,7 +339,7 @@ class ConsoleServer(AsyncClosing):
     async def _listen_ssh(
         self, host: str | None, port: int, host_keys: Any, client_keys: Any
     ) -> None:
-        import asyncssh
+        from ._asyncssh import asyncssh
 
         server = self
 

@@ -359,7 +359,7 @@ class SSHInput(_ReadAheadInput):
             self._process.stdout.write(TOO_LONG)
 
     async def _read_ahead(self) -> None:
-        import asyncssh
+        from ._asyncssh import asyncssh
 
         stdin = self._process.stdin
         while True:

@@ -18,8 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-import asyncssh
-
+from ._asyncssh import asyncssh
 from ._many import Account, Host, Result, run_many
 from ._openers import redact_url
 from ._session import Session

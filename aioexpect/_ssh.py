@@ -27,8 +27,7 @@ import signal
 from pathlib import PurePath
 from typing import Any
 
-import asyncssh
-
+from ._asyncssh import asyncssh
 from ._exceptions import ClosedError, ConnectError, ConnectionLostError
 from ._inbox import Inbox, OnData, OnEnd, Pusher
 from ._opening import Progress

@@ -12,8 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import asyncssh
-
+from ._asyncssh import asyncssh
 from ._exceptions import AuthenticationError, ConnectError, HostKeyError
 from ._opening import Progress
 from ._options import peer_name

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-import asyncssh
-from asyncssh import public_key as pk
-
+from ._asyncssh import asyncssh
+from ._asyncssh import public_key as pk
 from ._exceptions import ConnectError, HostKeyError
 
 __all__ = ["host_key_algs", "resolve_known_hosts", "trusted_keys"]

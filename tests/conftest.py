@@ -24,6 +24,10 @@ from typing import Any
 import pytest
 import uvloop
 
+# Test modules import asyncssh themselves, under pytest's warnings as errors:
+# its first import is the package's own, quiet on every asyncssh allowed.
+import aioexpect._asyncssh  # noqa: F401
+
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
     "uvloop": uvloop.new_event_loop,

@@ -19,9 +19,9 @@ import tempfile
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-import asyncssh
 import telnetlib3
 
+from .._asyncssh import asyncssh
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server
 from .._options import check_port
