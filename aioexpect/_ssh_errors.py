@@ -33,7 +33,7 @@ class _Stages(asyncssh.SSHClient):
         self._conn = conn  # (TCP is up; asyncssh sends its version now)
 
     def begin_auth(self, username: str) -> None:
-        self._auth = "begun"  # (the key exchange is over)
+        self._auth = "begun"  # (the key exchange is over; asyncssh >= 2.20 only)
 
     def auth_completed(self) -> None:
         self._auth = "done"
@@ -46,7 +46,12 @@ class _Stages(asyncssh.SSHClient):
         # (no callback for these two: the version is known once received)
         if self._conn.get_extra_info("server_version") is None:
             return "waiting for the server's SSH version"
-        return "in key exchange"
+        # asyncssh before 2.20 never calls begin_auth(): the first key exchange
+        # is over once it names the cipher negotiated (set with our NEWKEYS,
+        # the host key checked by then), which every version does.
+        if self._conn.get_extra_info("send_cipher") is None:
+            return "in key exchange"
+        return "in authentication"
 
 
 def watch(options: dict[str, Any], progress: Progress | None) -> Progress:
