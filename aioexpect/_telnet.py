@@ -404,6 +404,12 @@ class TelnetTransport(Transport):
         if protocol.gone.is_set() or self._transport.is_closing():
             raise _lost(self._peer, protocol.lost)
         self._gate.send(self.encode(data))
+        if self._transport.get_write_buffer_size() and not self._transport.is_closing():
+            # uvloop before 0.23 sends at the end of the loop's pass, not in
+            # write(), so a send that fails shows only then: one pass.  asyncio
+            # and later uvloop send here, and hold data back only from a full
+            # socket, where a pass costs nothing worth counting.
+            await asyncio.sleep(0)
         if self._transport.is_closing():
             # The write failed: the transport ends itself, and tells why in
             # connection_lost (soon).  The data did not go: the sender is told.
