@@ -1,5 +1,5 @@
 """Developer tasks: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``,
-``stress``."""
+``stress``, ``mindeps``."""
 
 from __future__ import annotations
 
@@ -33,6 +33,30 @@ def stress(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     env = {"AIOEXPECT_TEST_STALL_MS": os.environ.get("AIOEXPECT_TEST_STALL_MS", "200")}
     session.run("python", "-m", "pytest", *session.posargs, env=env)
+
+
+#: The test files that use asyncssh, telnetlib3, aioconsole or uvloop's own
+#: behaviour (spawning, sockets): what the floors must pass.
+MINDEPS_TESTS = [
+    *("test_dependencies", "test_ssh", "test_stages", "test_login", "test_openers"),
+    *("test_telnet", "test_many", "test_cli", "test_demo", "test_examples"),
+    *("test_console", "test_console_close", "test_console_flood", "test_console_server"),
+    *("test_console_ssh", "test_console_tcp", "test_virtual_device"),
+    *("test_virtual_device_close", "test_pty", "test_spawn", "test_pipes", "test_streams"),
+]
+
+
+@nox.session
+def mindeps(session: nox.Session) -> None:
+    """The tests that touch the runtime dependencies, with each at the floor
+    pyproject.toml declares (pinned in .ci/minimum-versions.txt): a floor
+    must work, not only install.  The other test tools are the newest."""
+    session.install("-e", ".[test]", "-c", ".ci/minimum-versions.txt")
+    tests = [f"tests/{name}.py" for name in MINDEPS_TESTS]
+    parallel = ("-n", "auto", "--maxprocesses", "4")
+    session.run(
+        "python", "-m", "pytest", *parallel, "-p", "no:cacheprovider", *tests, *session.posargs
+    )
 
 
 @nox.session

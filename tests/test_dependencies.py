@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +39,21 @@ def test_asyncssh_first_import_is_quiet_and_leaves_the_filters() -> None:
     )
     assert (done.returncode, done.stderr) == (0, ""), done.stderr
     assert done.stdout == "imported asyncssh\n"
+
+
+def test_the_floors_pinned_are_the_floors_declared() -> None:
+    # nox -s mindeps installs .ci/minimum-versions.txt: a floor raised in
+    # pyproject.toml alone would leave it testing a version no longer allowed.
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    floors = {}
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        (lowest,) = [Version(s.version) for s in requirement.specifier if s.operator == ">="]
+        floors[requirement.name] = lowest
+    pins = {}
+    for line in (ROOT / ".ci" / "minimum-versions.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            requirement = Requirement(line)
+            (pinned,) = [Version(s.version) for s in requirement.specifier if s.operator == "=="]
+            pins[requirement.name] = pinned
+    assert pins == floors
