@@ -41,6 +41,52 @@ def test_asyncssh_first_import_is_quiet_and_leaves_the_filters() -> None:
     assert done.stdout == "imported asyncssh\n"
 
 
+WARNINGS_SET_DURING_THE_IMPORT = """
+import importlib.abc, logging, sys, threading, warnings
+started, acted = threading.Event(), threading.Event()
+
+class Pause(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "asyncssh":
+            started.set()
+            acted.wait(10)
+        return None
+
+class AppWarning(UserWarning):
+    pass
+
+sys.meta_path.insert(0, Pause())
+worker = threading.Thread(target=lambda: __import__("aioexpect._ssh"))
+worker.start()
+started.wait(10)
+warnings.simplefilter("error", AppWarning)
+logging.captureWarnings(True)
+acted.set()
+worker.join()
+assert warnings.showwarning.__module__ == "logging", "captureWarnings undone"
+try:
+    warnings.warn("mine", AppWarning)
+except AppWarning:
+    print("kept")
+"""
+
+
+def test_the_quiet_import_keeps_what_another_thread_sets_meanwhile() -> None:
+    # The first SSH connection, in a worker thread, imported asyncssh inside
+    # catch_warnings(), which put back the whole warnings state it found:
+    # a filter and logging.captureWarnings() set by the main thread during
+    # the import were undone.  The import is held until they are set.
+    done = subprocess.run(
+        [sys.executable, "-c", WARNINGS_SET_DURING_THE_IMPORT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "kept\n", "")
+
+
 def test_the_floors_pinned_are_the_floors_declared() -> None:
     # nox -s mindeps installs .ci/minimum-versions.txt: a floor raised in
     # pyproject.toml alone would leave it testing a version no longer allowed.
