@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ._asyncssh import asyncssh
+from ._asyncssh import BEGIN_AUTH, asyncssh
 from ._exceptions import AuthenticationError, ConnectError, HostKeyError
 from ._opening import Progress
 from ._options import peer_name
@@ -33,7 +33,7 @@ class _Stages(asyncssh.SSHClient):
         self._conn = conn  # (TCP is up; asyncssh sends its version now)
 
     def begin_auth(self, username: str) -> None:
-        self._auth = "begun"  # (the key exchange is over; asyncssh >= 2.20 only)
+        self._auth = "begun"  # (the key exchange is over; asyncssh >= 2.20 only: BEGIN_AUTH)
 
     def auth_completed(self) -> None:
         self._auth = "done"
@@ -46,12 +46,14 @@ class _Stages(asyncssh.SSHClient):
         # (no callback for these two: the version is known once received)
         if self._conn.get_extra_info("server_version") is None:
             return "waiting for the server's SSH version"
-        # asyncssh before 2.20 never calls begin_auth(): the first key exchange
-        # is over once it names the cipher negotiated (set with our NEWKEYS,
-        # the host key checked by then), which every version does.
-        if self._conn.get_extra_info("send_cipher") is None:
+        if BEGIN_AUTH:
             return "in key exchange"
-        return "in authentication"
+        # asyncssh before 2.20 never calls begin_auth(): there the key exchange
+        # is over once the server's NEWKEYS was taken, which puts its receive
+        # cipher in place (a private attribute of those versions, looked at
+        # with care; "send_cipher" is set with our own NEWKEYS, before it).
+        done = getattr(self._conn, "_recv_encryption", None) is not None
+        return "in authentication" if done else "in key exchange"
 
 
 def watch(options: dict[str, Any], progress: Progress | None) -> Progress:

@@ -130,6 +130,66 @@ async def test_ssh_time_out_names_the_stage(stage: str) -> None:
     assert isinstance(error.__cause__, TimeoutError)
 
 
+MSG_NEWKEYS = 21
+
+
+async def _forward(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, hold_newkeys: bool
+) -> None:
+    """Packets as they go (clear text until NEWKEYS), holding back NEWKEYS
+    if ``hold_newkeys``; after it, the bytes as they come."""
+    writer.write(await reader.readline())  # (the version line)
+    while True:
+        head = await reader.readexactly(4)
+        body = await reader.readexactly(int.from_bytes(head, "big"))
+        if hold_newkeys and body[1] == MSG_NEWKEYS:  # (body[0]: the padding's length)
+            await reader.read()  # the server never finishes its key exchange
+            return
+        writer.write(head + body)
+        if body[1] == MSG_NEWKEYS:
+            break
+    while data := await reader.read(65536):
+        writer.write(data)
+
+
+@contextlib.asynccontextmanager
+async def newkeys_held() -> AsyncIterator[int]:
+    """A real SSH server behind a proxy that keeps back the server's NEWKEYS:
+    the client has checked the host key and sent its own NEWKEYS, and waits."""
+    async with stalling_ssh("auth") as server_port:
+
+        async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", server_port)
+            ways = {
+                asyncio.ensure_future(_forward(up_reader, writer, hold_newkeys=True)),
+                asyncio.ensure_future(_forward(reader, up_writer, hold_newkeys=False)),
+            }
+            try:  # (until either side leaves)
+                await asyncio.wait(ways, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for way in ways:
+                    way.cancel()
+                await asyncio.gather(*ways, return_exceptions=True)
+                up_writer.close()
+
+        async with serve(proxy) as port:
+            yield port
+
+
+async def test_ssh_key_exchange_unfinished_by_the_server_is_named_so() -> None:
+    # With our NEWKEYS sent (asyncssh names the cipher then) but not the
+    # server's, the key exchange is not over: it was called authentication
+    # (asyncssh before 2.20 has no begin_auth callback; the fallback for it
+    # took "send_cipher" for the end of the exchange, on every version).
+    async with newkeys_held() as port:
+        with pytest.raises(ConnectError) as info:
+            await ssh_to(port)
+    assert (
+        str(info.value)
+        == f"SSH connection to 127.0.0.1:{port} timed out in key exchange after 0.5 s"
+    )
+
+
 async def test_ssh_client_factory_of_the_callers_own_is_kept() -> None:
     # Its callbacks are the caller's: the stage is not known, and not guessed.
     made: list[object] = []
