@@ -410,6 +410,11 @@ class TelnetTransport(Transport):
             # and later uvloop send here, and hold data back only from a full
             # socket, where a pass costs nothing worth counting.
             await asyncio.sleep(0)
+            if self._after_cr is not None:
+                # What came in during this pass was on its way already: it is
+                # no answer to the Enter just handed over, so an LF that
+                # starts the next write still belongs to it (see encode).
+                self._after_cr = self._protocol.heard
         if self._transport.is_closing():
             # The write failed: the transport ends itself, and tells why in
             # connection_lost (soon).  The data did not go: the sender is told.

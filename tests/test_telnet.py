@@ -440,6 +440,36 @@ async def test_the_nvt_end_of_line_split_across_writes_is_one_newline() -> None:
         assert bytes.fromhex(m.group(1)) == b"one\r\ntwo\r\x00three\nfour\r\x00\nEND\r\n"
 
 
+async def test_a_split_end_of_line_is_one_enter_while_the_peer_talks_on() -> None:
+    """Output already on its way while the Enter went out is no answer to
+    it: on uvloop before 0.23 a write gives the loop one pass (to see a
+    failed send), and ticks received in that pass made the LF of the next
+    write a second key (CR NUL LF), on about one send in eight."""
+    got = bytearray()
+
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def talk() -> None:
+            for _ in range(20_000):  # (bounded: 10 s at most)
+                writer.write(b"tick\r\n")
+                await asyncio.sleep(0.0005)
+
+        talking = asyncio.ensure_future(talk())
+        try:
+            while data := await reader.read(4096):
+                got.extend(data)
+        finally:
+            talking.cancel()
+
+    async with raw_server(chatty) as port, connect(port) as s:
+        for i in range(100):
+            await s.send(f"c{i}\r")
+            await s.send("\n")
+            await asyncio.sleep(0.002)
+        await s.sendline("END")
+        await wait_until(lambda: got.endswith(b"END\r\n"), "END arrived")
+    assert bytes(got) == b"".join(b"c%d\r\x00" % i for i in range(100)) + b"END\r\n"
+
+
 @pytest.mark.parametrize("binary", [False, True], ids=["nvt", "binary"])
 async def test_a_ctrl_j_after_an_enter_the_peer_answered_is_sent(binary: bool) -> None:
     """Merging a split CR LF dropped the LF of any later write after a CR,
