@@ -56,7 +56,7 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_bytes", "_encoding", "_probes", "_secrets", "armed")
+    __slots__ = ("_bytes", "_encoding", "_firsts", "_probes", "_secrets", "armed")
 
     def __init__(self, encoding: str | None = None) -> None:
         self._secrets: list[str] = []
@@ -69,6 +69,10 @@ class Redactor:
         #: Parts of the secrets (str, bytes) that a line editor's echo of one
         #: shows as they are (``_probes``).
         self._probes: dict[type, list[Any]] = {str: [], bytes: []}
+        #: The first characters of the secrets (str), once each: a text
+        #: holds a secret, also as an echo shows it, only where it holds
+        #: one of them (``RedactingStream._plain``).
+        self._firsts: tuple[str, ...] = ()
         #: Whether it holds a secret (``bool(redactor)``, as a plain attribute:
         #: the session reads it for every chunk it receives).
         self.armed = False
@@ -102,6 +106,7 @@ class Redactor:
         self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
         self._bytes = sorted(dict.fromkeys(self._bytes + raws), key=len, reverse=True)
         self._probes = {str: _probes(self._secrets), bytes: _probes(self._bytes)}
+        self._firsts = tuple(dict.fromkeys(secret[0] for secret in self._secrets))
         self.armed = bool(self._secrets)
 
     def add_all(self, secrets: Any) -> None:

@@ -114,6 +114,8 @@ class RedactingStream:
         if not self._redactor:
             self._held = text[:0]
             return text
+        if self._plain(text):
+            return text
         # Held back, as received: a tail that could start a secret, with any
         # secret it overlaps or touches (a longer secret that starts with a
         # shorter one, ``cisco`` and ``cisco123``; one that overlaps another,
@@ -153,6 +155,24 @@ class RedactingStream:
         if not self._sent:
             self._keep_line(text, cut, stretches)
         return masked(text[:cut], [(b, min(e, cut)) for b, e in stretches if b < cut])
+
+    def _plain(self, text: Any) -> bool:
+        """Whether ``text`` goes out as it is, the state as it was: nothing
+        is held or kept from before (no secret on the line, no row readline
+        may draw again), and ``text`` holds no control sequence and no
+        secret's first character.  A secret shows in a text, also as its
+        echo shows it (which only leaves characters out), with its first
+        character; with none, the way below masks nothing, holds nothing
+        back and keeps no line: most chunks of a session with a password
+        (a command's output) cost a few character searches."""
+        return (
+            text.__class__ is str  # (a subclass goes the long way)
+            and not (self._sent or self._held)
+            and self._line is None
+            and not (self._covered or self._waiting or self._due or self._up_out)
+            and "\x1b" not in text
+            and not any(first in text for first in self._redactor._firsts)
+        )
 
     def _stretches(self, text: Any, open_end: bool = False) -> list[tuple[int, int]]:
         """``Redactor.stretches`` of ``text`` (as its echo shows it, but in
