@@ -681,6 +681,37 @@ async def test_error_patterns_are_checked_together_and_named_in_order() -> None:
         assert await s.execute("true") == "fine\n"
 
 
+async def test_error_patterns_anchored_at_the_start_are_found_and_named_in_order() -> None:
+    """Patterns anchored at the output's start (``\\A``, as the Cisco and
+    VRP drivers' refusals) are searched apart from the others' one pass:
+    each is still found there only, the first in order named, and an
+    ``\\A`` that anchors one alternative only finds the other anywhere."""
+    replies = {
+        "deny": "\r\n% Access denied\r\n",
+        "both": "% Access denied\r\nERROR: x\r\n",
+        "err": "ok\r\nERROR: y\r\n",
+        "later": "ok\r\n% Access denied\r\n",
+        "alt": "ok\r\nlate oops\r\n",
+        "fine": "fine\r\n",
+    }
+    async with scripted(echo_reply("$ ", replies), greeting="$ ", timeout=5) as s:
+        s.set_error_prompt([r"\A\s*% Access denied[^\r\n]*", r"^ERROR: .*$", r"\Anever|oops"])
+        for command, shown in [
+            ("deny", "denied"),
+            ("both", "denied"),
+            ("err", "y"),
+            ("alt", "oops"),
+        ]:
+            with pytest.raises(CommandError, match=shown):
+                await s.execute(command)
+        assert await s.execute("later") == "ok\n% Access denied\n"
+        assert await s.execute("fine") == "fine\n"
+        s.set_error_prompt([r"\A\s*% Access denied", r"\AERROR"])
+        with pytest.raises(CommandError, match="Access denied"):
+            await s.execute("deny")
+        assert await s.execute("err") == "ok\nERROR: y\n"
+
+
 async def test_execute_strip_ansi_session() -> None:
     reply = echo_reply("\x1b[1mr1#\x1b[0m", {"show x": "\x1b[32mgreen\x1b[0m\r\n"})
     async with scripted(reply, greeting="r1#", timeout=5, strip_ansi=True) as s:
