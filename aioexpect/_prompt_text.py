@@ -8,10 +8,12 @@ run once per prompt learned, not per read.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ._ansi import strip_ansi
 from ._matcher import search_alone
+from ._scan import Analysis, analyse, known
 from ._wrap import unwrap
 
 __all__ = [
@@ -84,17 +86,31 @@ def changed_prompt(prompt: str, columns: int | None = None) -> re.Pattern[str] |
     end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:
         return None
-    head = re.escape(prompt[:head_end])
-    free = rf"(?:(?!{head})[^\r\n]){{0,200}}"  # (the last such start)
     spaces = min(3, prompt.count(" ", head_end, end.start()))
-    word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
-    glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
     # Its last character, and at least as many spaces after it as the
     # learned one has: output ending in ``50% #`` is not ``... # ``.
     last = re.escape(prompt[end.start()]) + f"(?:{CSI}){{0,4}} " * prompt.count(" ", end.start())
+    changed = re.compile(_changed(re.escape(prompt[:head_end]), spaces, last))
+    known(changed, _shape(head_end, spaces, last))
+    return search_alone(changed)  # (one host's: see ``search_alone``)
+
+
+def _changed(head: str, spaces: int, last: str) -> str:
+    """``changed_prompt``'s pattern, for a ``head`` (a pattern)."""
+    free = rf"(?:(?!{head})[^\r\n]){{0,200}}"  # (the last such start)
+    word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
+    glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
     title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
-    changed = rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
-    return search_alone(re.compile(changed))  # (one host's: see ``search_alone``)
+    return rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
+
+
+@functools.lru_cache(maxsize=256)
+def _shape(size: int, spaces: int, last: str) -> Analysis:
+    """The analysis (``_scan``) of ``changed_prompt``'s pattern for a head
+    of ``size`` characters, which is all literals and holds no line end:
+    the same for any such head, parsed once for the hosts whose prompts
+    have its shape rather than once for each (each its own pattern)."""
+    return analyse(re.compile(_changed("a" * size, spaces, last)))
 
 
 def changed_prompt_start(learned: str, text: str) -> int:

@@ -40,6 +40,7 @@ __all__ = [
     "alternation_of",
     "analyse",
     "in_last_line",
+    "known",
     "literal_prefix",
     "may_match_empty",
     "pattern_body",
@@ -105,10 +106,33 @@ class Analysis(NamedTuple):
     tail: int | None = None
 
 
-@functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
+#: Analyses told by the code that built a pattern (``known``), by its
+#: identity (the entry holds it, so its id is not reused while it lives).
+_KNOWN: dict[int, tuple[re.Pattern[Any], Analysis]] = {}
+#: How many ``_KNOWN`` holds at most: one a host of a run over many (a
+#: changed prompt's pattern); one past it clears it whole.
+_KNOWN_SIZE = 4096
+
+
+def known(pattern: re.Pattern[Any], analysis: Analysis) -> None:
+    """Record ``analysis`` as ``pattern``'s: that of a pattern of the same
+    shape (the same parse but for the values of literal characters, none
+    a line end), which a run over many hosts builds for each."""
+    if len(_KNOWN) >= _KNOWN_SIZE:
+        _KNOWN.clear()
+    _KNOWN[id(pattern)] = (pattern, analysis)
+
+
 def analyse(pattern: re.Pattern[Any]) -> Analysis:
     """``(*reach_of(pattern), literal_prefix(pattern), in_last_line(pattern),
-    lines)`` from one parse, in one cached lookup (hashing a compiled
+    lines)`` from one parse (``_analysed``), or as ``known`` was told."""
+    found = _KNOWN.get(id(pattern))
+    return found[1] if found is not None and found[0] is pattern else _analysed(pattern)
+
+
+@functools.lru_cache(maxsize=1024)  # parsing a prompt regex costs more than matching it
+def _analysed(pattern: re.Pattern[Any]) -> Analysis:
+    """``analyse`` from a parse, in one cached lookup (hashing a compiled
     pattern hashes its code)."""
     empty = pattern.pattern[:0]
     if _parser is None:  # pragma: no cover

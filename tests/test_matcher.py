@@ -19,6 +19,7 @@ from aioexpect import (
     _matcher,
     _prompt_read,
     _prompt_text,
+    _scan,
 )
 from aioexpect._matcher import Buffer, Searcher
 from aioexpect._patterns import normalize_patterns
@@ -642,6 +643,37 @@ def test_every_host_of_a_run_shares_one_alternation_of_the_drivers_patterns():
         return together.fused
 
     assert fused("core-1# ") is fused("edge-7# ") is fused("d44#")
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "core-1# ",
+        "dev44#",
+        "root@vm:/srv/my dir# ",
+        "[admin@edge-7 ~]$ ",
+        "a*.+?(){}|^$\\b> ",
+        "\tuser\x00:x% ",
+        "r\u00e9seau-\u6f22\U0001f642:~$ ",
+        "\x1b[01;32muser@host\x1b[00m:\x1b[01;34m~\x1b[00m$ \x1b[?2004h",
+        "\x1b]0;user@host: ~\x07user@host:~$ ",
+    ],
+)
+def test_a_changed_prompt_s_analysis_is_that_of_its_own_parse(prompt):
+    """The search plan of a host's changed prompt comes from a pattern of
+    the same shape, parsed once for all hosts whose prompts have it (its
+    first characters all literals, none a line end): it must be what a
+    parse of the host's own pattern gives, and find that host's prompt,
+    not another host's of the same shape."""
+    changed = _prompt_text.changed_prompt(prompt)
+    assert changed is not None
+    assert analyse(changed) == _scan._analysed(changed)
+    head = prompt.replace("\x1b]0;user@host: ~\x07", "")
+    other = "".join("z" if c.isalnum() else c for c in head)
+    for text, found in [(prompt, True), (other, False)]:
+        buf = Buffer("")
+        buf.append(f"out\r\n{text}")
+        assert (Searcher([changed]).search(buf) is not None) is found, text
 
 
 def test_last_line_patterns_stay_incremental_on_a_long_line():
