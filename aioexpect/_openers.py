@@ -522,11 +522,15 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 
 def unsupported_scheme(url: str, scheme: str) -> ValueError:
     """The error for a URL whose scheme, the word before ``://``, is none of
-    aioexpect's.  The rest is never shown: after the ``://`` may be a password
-    (``admin://pw@h``, a target with none), and a word that cannot be a scheme
-    may hold the start of one (``admin:x://pw@h``): then the URL is masked."""
+    aioexpect's.  After the ``://`` may be a password (``admin://pw@h``, a
+    target with none), and a word that cannot be a scheme may hold the start
+    of one (``admin:x://pw@h``): the URL is shown as ``redact_url`` masks
+    such a one, from its first ``:`` (the host named, among many targets)."""
     if _SCHEME.fullmatch(scheme):
-        return ValueError(f"unsupported URL scheme {scheme!r}: use ssh://, telnet:// or spawn:")
+        return ValueError(
+            f"unsupported URL scheme {scheme!r} in {redact_url(url)!r}: use ssh://, telnet:// "
+            "or spawn:"
+        )
     return ValueError(
         f"URL {redact_url(url)!r} does not parse: what comes before '://' is no scheme "
         "(in a password, write '/' as %2F); use ssh://, telnet:// or spawn:"
@@ -545,10 +549,11 @@ def parse_url(url: str) -> SplitResult:
             "no host, user name or password can hold one"
         )
     _, sep, rest = url.partition("://")
-    if sep and any(c in rest.rpartition("@")[0] for c in "/?#"):
+    if sep and any(c in rest.rpartition("@")[0] for c in "/?#[]"):
+        # (urlsplit's own message for a bracket there quotes the password)
         raise ValueError(
-            f"the user name or password in {redact_url(url)!r} holds '/', '?' or '#': "
-            "percent-encode it (%2F, %3F, %23) or pass it as an argument"
+            f"the user name or password in {redact_url(url)!r} holds '/', '?', '#', '[' or ']':"
+            " percent-encode it (%2F, %3F, %23, %5B, %5D) or pass it as an argument"
         )
     try:
         parts = urlsplit(url)

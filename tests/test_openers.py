@@ -156,12 +156,12 @@ def test_a_scheme_without_its_slashes_is_refused_with_the_fix(url, fix):
     ("url", "shown"),
     [
         # '://' in a password, where the target names no scheme: 'admin' may
-        # be named (it can be a scheme), nothing after it; 'admin:x' cannot
-        # be one and starts the password (it was quoted, and run_many quoted
-        # the whole URL).
-        ("admin://s3cret@127.0.0.1:1", "unsupported URL scheme 'admin': "),
+        # be named (it can be a scheme), the URL masked from its first ':'
+        # (the host named, among many targets); 'admin:x' cannot be one and
+        # starts the password (it was quoted, and run_many quoted the URL).
+        ("admin://s3cret@127.0.0.1:1", "unsupported URL scheme 'admin' in 'admin:********@127."),
         ("admin:x://s3cret@127.0.0.1:1", "URL 'admin:********@127.0.0.1:1' does not parse"),
-        ("ftp://u:s3cret@h", "unsupported URL scheme 'ftp': "),
+        ("ftp://u:s3cret@h", "unsupported URL scheme 'ftp' in 'ftp:********@h': "),
     ],
 )
 async def test_an_unsupported_scheme_shows_no_part_of_a_password(url, shown):
@@ -170,6 +170,19 @@ async def test_an_unsupported_scheme_shows_no_part_of_a_password(url, shown):
             await opening()
         assert str(info.value).startswith(shown)
         assert "s3cret" not in str(info.value) and "x'" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["ssh://admin:Tr0ub4dor[s3cret]x@127.0.0.1:1", "telnet://admin:pa[s3cret@[::1]:1"],
+)
+async def test_a_bracket_in_a_password_is_refused_without_showing_it(url):
+    # urlsplit checks what follows the netloc's first '[' as an IPv6
+    # address, and its message quoted that part of the password.
+    for opening in (lambda: aioexpect.connect(url), lambda: aioexpect.run_many([url], _noop)):
+        with pytest.raises(ValueError, match=r"percent-encode it \(.*%5B, %5D\)") as info:
+            await opening()
+        assert "s3cret" not in str(info.value)
 
 
 async def _noop(session):
