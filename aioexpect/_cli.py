@@ -44,6 +44,7 @@ from ._cli_output import (
 )
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
+from ._openers import redact_url
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import Terminated, run, terminations
@@ -62,7 +63,19 @@ NO_PASSWORD_OPTION = (
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit with status 2 and a short hint."""
 
+    _given: tuple[str, ...] = ()
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._given = tuple(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
+        # Each argument the message quotes is masked as a URL first: the
+        # masking of URLs in free text goes word by word, and a password
+        # may hold a space ('ssh://admin:correct horse@h').
+        for given in self._given:
+            if "@" in given and (hidden := redact_url(given)) != given:
+                message = message.replace(repr(given), repr(hidden)).replace(given, hidden)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {masked(message)}\n")
 

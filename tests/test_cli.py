@@ -345,6 +345,9 @@ def test_exec_timeout_keeps_the_running_commands_output_and_names_it() -> None:
         ["exec", "--concurrency", "admin://hunter2@h", "-c", "x"],  # '//' in the password
         ["exec", "--driver", "ssh://admin:hunter2@h", "-c", "x"],
         ["exec", "-c", "x", "--key", "ssh://admin:hunter2@127.0.0.1:1", "ssh://u@127.0.0.1:1"],
+        # a space in the password: the masking of free text goes by words
+        ["exec", "--concurrency", "ssh://admin:hunter2 horse@127.0.0.1:1", "-c", "x"],
+        ["exec", "--timeout", "admin:correct hunter2@h", "-c", "x"],
     ],
 )
 def test_a_url_where_an_option_value_belongs_is_shown_masked(args: list[str]) -> None:
@@ -515,7 +518,7 @@ def test_exec_shows_no_password_holding_the_slashes_of_a_scheme(tmp_path: Path) 
     hosts.write_text("admin:x://S3cr3tPW@127.0.0.1:1\n")
     hosts.chmod(0o600)
     for args, shown in [
-        (["admin://S3cr3tPW@127.0.0.1:1"], "unsupported URL scheme 'admin': use ssh://"),
+        (["admin://S3cr3tPW@127.0.0.1:1"], "scheme 'admin' in 'admin:********@127.0.0.1:1': use"),
         (["--hosts", str(hosts)], "URL 'admin:********@127.0.0.1:1' does not parse"),
     ]:
         done = cli("exec", *args, "-c", "true")
