@@ -44,11 +44,11 @@ from ._cli_output import (
 )
 from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
-from ._openers import redact_url
 from ._options import resolve_driver
 from ._output import clean_output
 from ._runner import Terminated, run, terminations
 from ._session import Session
+from ._urls import redact_url
 from ._version import __version__
 
 __all__ = ["build_parser", "main", "read_hosts"]

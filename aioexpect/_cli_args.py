@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._cli_output import masked, say
 from ._many import Account, Host
-from ._openers import url_scheme
+from ._urls import url_scheme
 
 __all__ = [
     "PASSWORD_ENV",

@@ -17,7 +17,7 @@ from typing import IO
 
 from ._exceptions import CommandError, ExpectError
 from ._many import Host, Result
-from ._openers import MaskedURLError, redact_url
+from ._urls import MaskedURLError, redact_url
 
 __all__ = [
     "OutputError",

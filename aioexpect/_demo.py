@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from ._asyncssh import asyncssh
 from ._many import Account, Host, Result, run_many
-from ._openers import redact_url
 from ._session import Session
+from ._urls import redact_url
 
 __all__ = ["demo"]
 

@@ -27,17 +27,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._many_logs import log_names, prepare_logdir
-from ._openers import (
-    Opener,
-    connect_ssh,
-    connect_telnet,
-    parse_url,
-    redact_url,
-    spawn,
-    split_command,
-    unsupported_scheme,
-    url_scheme,
-)
+from ._openers import Opener, connect_ssh, connect_telnet, spawn, split_command
 from ._opening import Progress
 from ._options import (
     check_key_files,
@@ -50,6 +40,7 @@ from ._options import (
 from ._prompt_read import buffer_evidence, what_prompt
 from ._redact import MASK
 from ._session import Session
+from ._urls import parse_url, redact_url, unsupported_scheme, url_scheme
 
 __all__ = ["Account", "Host", "Result", "run_many"]
 

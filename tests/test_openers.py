@@ -10,7 +10,7 @@ import pytest
 import uvloop
 
 import aioexpect
-from aioexpect._openers import redact_url
+from aioexpect._urls import redact_url
 
 from .helpers import refused_port, silent_server, still_waiting
 
