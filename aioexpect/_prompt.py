@@ -292,8 +292,7 @@ async def _past_typed_ahead(
     state.ahead = False
     state.synced, state.owed = False, session._buffer.consumed  # (cancelled: still owed)
     before, m = await _catch_up(session, state, deadline, way_out)
-    text: str = before + m.after
-    return text
+    return before + m.after
 
 
 async def _answer_follows(session: Session, deadline: Deadline) -> bool:
