@@ -44,7 +44,7 @@ from ._prompt_read import (
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
-from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
+from ._stale import late_answer, note_prompt, own_answer, report_dropped
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -93,7 +93,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
     try:
-        caught_up = await _sync(session, state, deadline, command=command)
+        await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
         if answer_due and _may_still_run(exc.before):
@@ -118,9 +118,6 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
-    # An answer was due but no prompt read for it (the caller read on
-    # meanwhile, or none of it had come): this command may be typed into it.
-    state.ahead = answer_due and not caught_up
     await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
 
@@ -167,8 +164,8 @@ async def _sync(
     deadline: Deadline,
     way_out: str | None = None,
     command: str | None = None,
-) -> bool:
-    """Get to a prompt before sending anything; return whether one was read.
+) -> None:
+    """Get to a prompt before sending anything.
 
     Prompts already buffered (and what precedes them) belong to earlier
     commands and are consumed.  A fresh session (no prompt seen here, nothing
@@ -212,30 +209,26 @@ async def _sync(
         if not before + m.after:
             break  # a prompt pattern that matches the empty string
     if consumed:
-        consumed.append(await _past_typed_ahead(session, state, deadline, way_out))
         text = "".join(consumed)
         if state.moved and command is not None and output:
             # The rest of an answer that ended early (see ``_stale``), come whole.
             report_dropped(session, command, text, "buffered before it")
         guess_driver(session, text, state.prompt_text)  # (the last prompt read)
         state.synced, state.late, state.redraw_due = True, False, False
-        return True
+        return
     if state.synced:
-        return False
+        return
     text = ""
     owed = state.owed is not None and state.owed == session._buffer.consumed
     due = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
-    caught_up = due or _untouched(session)
-    if caught_up:
+    if due or _untouched(session):
         before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
         text = before + m.after
         if late is not None:
             text = await late_answer(session, state, late, (before, m), shown, deadline)
-        text += await _past_typed_ahead(session, state, deadline, way_out)
     # (text empty: the caller consumed the first prompt, no evidence left)
     guess_driver(session, text, state.prompt_text if text else None)
     state.synced, state.late, state.owed = True, False, None
-    return caught_up
 
 
 async def _catch_up(
@@ -272,37 +265,6 @@ async def _catch_up(
             also = ", or answer it with send_secret()" if kind == "login" else ""
             way_out = WAYS_OUT[kind] + also
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
-
-
-async def _past_typed_ahead(
-    session: Session, state: PromptState, deadline: Deadline, way_out: str | None
-) -> str:
-    """After a catch-up read to a prompt: if the last command ``execute``
-    sent was typed ahead (``PromptState.ahead``), that prompt may end the
-    answer it was typed into, its own answer still to come.  Output after
-    the prompt within ``STALE_WAIT``, with nothing sent since, is that
-    answer: read to the prompt after it too.  The echo cannot tell: a
-    terminal echoes a line typed ahead into the earlier output (dropped
-    past ``max_buffer``), a device once it reads the line, after the
-    earlier prompt.  An answer slower than ``STALE_WAIT`` is not waited for.
-    Returns what was read."""
-    if not state.ahead or not await _answer_follows(session, deadline):
-        state.ahead = False
-        return ""
-    state.ahead = False
-    state.synced, state.owed = False, session._buffer.consumed  # (cancelled: still owed)
-    before, m = await _catch_up(session, state, deadline, way_out)
-    return before + m.after
-
-
-async def _answer_follows(session: Session, deadline: Deadline) -> bool:
-    """Whether visible output follows the prompt just read within
-    ``STALE_WAIT`` (a space or line end of its own does not count)."""
-    wait = deadline.within(STALE_WAIT)
-    while not strip_ansi(session.buffer).strip():
-        if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
-            return False
-    return True
 
 
 async def more_after_question(session: Session, deadline: Deadline) -> bool:
@@ -407,7 +369,6 @@ async def _answer(
         if dropped:  # this answer came after the prompt the early one missed
             last_prompt = state.previous
     note_prompt(state, last_prompt)
-    state.ahead = False  # (its prompt came)
     sent_at = len(early) if early and raw.startswith(early) else 0
     state.echoes = bool(_output.echo_end(raw[sent_at:], command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the

@@ -79,11 +79,6 @@ class PromptState:
     #: and ``bytes_out`` after it: while both stand, nothing was read or sent
     #: since (it timed out or was cancelled before any of its answer came).
     sent: tuple[str, int, int] | None = None
-    #: That line may have been typed into an earlier answer still coming:
-    #: one was due (owed, or late) when it was sent, but the caller had read
-    #: on instead of ``execute`` catching up.  Two answers may be
-    #: outstanding, and a prompt is not the last (``_prompt._past_typed_ahead``).
-    ahead: bool = False
 
 
 _states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()

@@ -1356,42 +1356,6 @@ async def test_execute_after_buffer_full_skips_the_rest_of_that_output() -> None
         assert await s.execute("echo MINE") == "MINE\n"
 
 
-async def test_a_command_typed_into_an_overflowing_answer_is_caught_up_with_too() -> None:
-    # The caller read a piece of a flood that overflowed execute, which
-    # then typed its command into the flood (up to the caller, documented)
-    # and overflowed too.  Two answers were outstanding, but one prompt was
-    # owed: the catch-up stopped at the flood's, and every later execute
-    # returned the answer of the one before ('b\n' for echo c).
-    async with unique_bash(max_buffer=4096) as s:
-        with pytest.raises(aioexpect.BufferFull):
-            await s.execute("seq 1 100000")
-        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
-        with pytest.raises(aioexpect.BufferFull):
-            await s.execute("echo b")  # typed into the flood, which overflows it
-        assert [await s.execute(f"echo {w}") for w in "cde"] == ["c\n", "d\n", "e\n"]
-
-
-@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
-async def test_a_device_command_typed_into_an_overflowing_answer_is_caught_up_with(
-    serve: Any,
-) -> None:
-    # The same over SSH and telnet: a device that echoes a line only once
-    # it reads it, after the flood's prompt ('show c' returned 'show
-    # b\nANSWER-b\n', its echo and answer).
-    flood = "\n".join(f"line {i:06d} " + "x" * 40 for i in range(20000))
-    commands = {"flood": flood, r"show (\w+)": lambda c, m: f"ANSWER-{m.group(1)}"}
-    async with (
-        serve(VirtualDevice("r1", commands=commands)) as server,
-        connect_to(serve, server, max_buffer=4096) as s,
-    ):
-        with pytest.raises(aioexpect.BufferFull):
-            await s.execute("flood")
-        await s.expect(aioexpect.FULL_BUFFER)
-        with pytest.raises(aioexpect.BufferFull):
-            await s.execute("show b")
-        assert [await s.execute(f"show {w}") for w in "cd"] == ["ANSWER-c\n", "ANSWER-d\n"]
-
-
 @pytest.mark.parametrize("max_buffer", [16, 64, 200])
 async def test_execute_after_buffer_full_recovers_with_a_small_max_buffer(max_buffer: int) -> None:
     # With max_buffer at most 200 (the tail kept for a prompt cut by the
