@@ -32,6 +32,7 @@ from ._prompt_read import (
     evidence_of,
     expect_named,
     guess_driver,
+    in_step,
     patterns_of,
     peek,
     prompts_of,
@@ -120,7 +121,7 @@ async def login(
             owe(session)
         raise
     guess_driver(session, "".join(seen), m.after)
-    state.synced = True
+    in_step(state)
     if progress is not None and session.driver.init_commands:
         stage = f"running the init commands of driver {session.driver.name!r}"
         progress.reached(stage, what_prompt(session))

@@ -30,6 +30,7 @@ from ._prompt_read import (
     at_prompt,
     auto_driver,
     guess_driver,
+    in_step,
     more_within,
     prompts_of,
     question_kind,
@@ -44,7 +45,7 @@ from ._prompt_read import (
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
-from ._stale import late_answer, note_prompt, own_answer, report_dropped
+from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -57,6 +58,9 @@ REDRAW_WAIT = 0.2
 #: How long a login question must stand, nothing after it, before execute
 #: says the peer asks it (output may pause at a line like ``user:``).
 QUESTION_WAIT = 2.0
+#: How long in all a catch-up reads on past its prompt for the answer of a
+#: command typed ahead into the one it caught up with (``_past_typed_ahead``).
+TYPED_AHEAD_WAIT = 1.0
 
 
 async def expect_prompt(session: Session, timeout: float | None) -> Match:
@@ -64,7 +68,7 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     require_prompts(session)
     before, m, _ = await read_to_prompt(session, Deadline(timeout))
     guess_driver(session, before + m.after, m.after)
-    state_of(session).synced = True
+    in_step(state_of(session))
     return with_before(m, before)
 
 
@@ -93,7 +97,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
     try:
-        await _sync(session, state, deadline, command=command)
+        caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
         if answer_due and _may_still_run(exc.before):
@@ -118,6 +122,9 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
+    # An answer was due but no prompt was read for it (the caller read part
+    # of it, or none had come): this command may be typed into it.
+    state.ahead = answer_due and not caught_up
     await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
 
@@ -164,8 +171,8 @@ async def _sync(
     deadline: Deadline,
     way_out: str | None = None,
     command: str | None = None,
-) -> None:
-    """Get to a prompt before sending anything.
+) -> bool:
+    """Get to a prompt before sending anything; return whether one was read.
 
     Prompts already buffered (and what precedes them) belong to earlier
     commands and are consumed.  A fresh session (no prompt seen here, nothing
@@ -214,21 +221,29 @@ async def _sync(
             # The rest of an answer that ended early (see ``_stale``), come whole.
             report_dropped(session, command, text, "buffered before it")
         guess_driver(session, text, state.prompt_text)  # (the last prompt read)
-        state.synced, state.late, state.redraw_due = True, False, False
-        return
+        ahead, state.redraw_due = state.ahead, False
+        in_step(state)
+        if ahead:
+            await _past_typed_ahead(session, deadline, command)
+        return True
     if state.synced:
-        return
+        return False
     text = ""
     owed = state.owed is not None and state.owed == session._buffer.consumed
     due = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
-    if due or _untouched(session):
+    caught_up = due or _untouched(session)
+    if caught_up:
         before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
         text = before + m.after
         if late is not None:
             text = await late_answer(session, state, late, (before, m), shown, deadline)
     # (text empty: the caller consumed the first prompt, no evidence left)
     guess_driver(session, text, state.prompt_text if text else None)
-    state.synced, state.late, state.owed = True, False, None
+    ahead = state.ahead and caught_up
+    in_step(state)
+    if ahead:
+        await _past_typed_ahead(session, deadline, command)
+    return caught_up
 
 
 async def _catch_up(
@@ -265,6 +280,34 @@ async def _catch_up(
             also = ", or answer it with send_secret()" if kind == "login" else ""
             way_out = WAYS_OUT[kind] + also
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
+
+
+async def _past_typed_ahead(session: Session, deadline: Deadline, command: str | None) -> None:
+    """After a catch-up read to a prompt while the last command ``execute``
+    sent may have been typed into the answer it caught up with
+    (``PromptState.ahead``): that prompt may end the earlier answer, the
+    typed-ahead command's own answer coming after it (two were outstanding).
+    A prompt that follows, each piece within ``STALE_WAIT`` of the one
+    before (nothing was sent since), ends that answer: read to it.  Nothing
+    is read otherwise: a message after the prompt (syslog, ``wall``) with no
+    prompt after it stays buffered, the early output of the next command,
+    and no prompt is owed.  Waits ``TYPED_AHEAD_WAIT`` at most; raises
+    nothing but ``CancelledError`` (the session is at a prompt then)."""
+    shown = "" if command is None else escape(session.redact(command))
+    session.log.debug(
+        "execute(%r): the command before was typed into an earlier answer:"
+        " looking for its answer after the prompt that ended that one",
+        shown,
+    )
+    prompts = prompts_of(session)
+    wait = deadline.within(TYPED_AHEAD_WAIT)
+    try:
+        while not any(p.search(session.buffer) for p in prompts):
+            if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
+                return  # (an end of file or a full buffer too: the next step says so)
+        await read_to_prompt(session, Deadline(0))
+    except ExpectError:
+        return  # (a prompt pattern found, but no prompt after all: left as it is)
 
 
 async def more_after_question(session: Session, deadline: Deadline) -> bool:
@@ -356,6 +399,7 @@ async def _answer(
     extra = [state.continuation] if state.continuation is not None else []
     last_prompt = state.prompt_text  # what a late redraw repeats (the answer may change it)
     raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
+    state.ahead = False  # (its prompt, or a question of ``extra``, came)
     if state.redraw_due:
         state.redraw_due = False
         prompts = (last_prompt, state.prompt_text)

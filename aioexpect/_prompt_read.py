@@ -79,6 +79,19 @@ class PromptState:
     #: and ``bytes_out`` after it: while both stand, nothing was read or sent
     #: since (it timed out or was cancelled before any of its answer came).
     sent: tuple[str, int, int] | None = None
+    #: That line may have been typed into an earlier answer still coming: one
+    #: was due (owed, or late) when it was sent, but the caller had read part
+    #: of it, no prompt, instead of ``execute`` catching up.  Two answers may
+    #: be outstanding: a catch-up's prompt may not be the last
+    #: (``_prompt._past_typed_ahead``).
+    ahead: bool = False
+
+
+def in_step(state: PromptState) -> None:
+    """A prompt was read on the caller's behalf (``expect_prompt``, a
+    ``login``, ``set_unique_prompt``, a catch-up): no answer is due any
+    more, and none was typed ahead into another."""
+    state.synced, state.late, state.owed, state.ahead = True, False, None, False
 
 
 _states: weakref.WeakKeyDictionary[Any, PromptState] = weakref.WeakKeyDictionary()

@@ -12,6 +12,7 @@ from ._prompt_read import (
     Deadline,
     auto_driver,
     expect_named,
+    in_step,
     require_idle,
     require_text,
     state_of,
@@ -55,6 +56,6 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     session.set_prompt(marker)
     state = state_of(session)
     state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
-    state.synced = True
+    in_step(state)
     if auto_driver(session):
         session.driver = _driver.get("shell")
