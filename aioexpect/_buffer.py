@@ -37,8 +37,10 @@ BATCH = 1 << 16
 #: ... or this many waiting chunks, whatever their size.
 PENDING = 32
 #: Python 3.11 does not use a specialised instruction while a trace or
-#: profile function is set: then each growth would copy.
-TRACING_COPIES = sys.version_info < (3, 12)
+#: profile function is set: then each growth would copy.  So does 3.12
+#: under a tracer that reads ``frame.f_locals``, whose snapshot of the
+#: frame's locals holds a second reference to the head (3.13's is a proxy).
+TRACING_COPIES = sys.version_info < (3, 13)
 
 
 def _extend(chunks: list[Any], piece: str) -> None:
