@@ -158,6 +158,6 @@ def _no_local_user() -> str:
         return (
             f" (this is the local user's name, which asyncssh needs even when a username"
             f" is given: uid {os.getuid()} has none in the environment, and the user"
-            " database names none for it or could not be read)"
+            " database names none for it or could not be read; set LOGNAME or USER)"
         )
     return ""
