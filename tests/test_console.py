@@ -210,7 +210,10 @@ async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> 
     signum = signal.SIGHUP if how == "SIGHUP" else signal.SIGTERM
     async with local_console() as c:
         await c.expect_exact(">>> ")
-        await evaluate(c, "s = await spawn('sh', ['-c', 'trap \"\" HUP; exec sleep 1002'])")
+        await evaluate(
+            c, "s = await spawn('sh', ['-c', 'trap \"\" HUP; echo trapped; exec sleep 1002'])"
+        )
+        await evaluate(c, "await s.expect_exact('trapped')")  # (a SIGHUP before the trap ends it)
         pid = int(await evaluate(c, "s.transport.get_extra_info('pid')"))
         console_pid = c.transport.get_extra_info("pid")
         if how == "SIGINT with SIGTERM":

@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import stat
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -198,9 +199,13 @@ async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
         assert "ExceptionGroup: g (1 sub-exception)" in out and "max_group_depth" in out, out
         # An error the traceback module cannot show at all: the console goes on.
         await c.run("class Odd(Exception):\n    @property\n    def __notes__(self):\n        1/0\n")
-        assert (await c.run("raise Odd()")).endswith(
-            "Odd: its traceback could not be shown (ZeroDivisionError('division by zero'))\n"
-        )
+        shown = await c.run("raise Odd()")
+        if sys.version_info < (3, 13):
+            assert shown.endswith(
+                "Odd: its traceback could not be shown (ZeroDivisionError('division by zero'))\n"
+            )
+        else:  # (3.13's traceback module shows it, as its REPL does)
+            assert "Ignored error getting __notes__: ZeroDivisionError" in shown, shown
         assert await c.run("kept") == "42\n"
 
 
