@@ -96,6 +96,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     deadline = Deadline(timeout)
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
+    overflowed = state.owed is not None  # (cancelled or past max_buffer: not a time-out's)
     try:
         caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
@@ -122,9 +123,11 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
-    # An answer was due but no prompt was read for it (the caller read part
-    # of it, or none had come): this command may be typed into it.
-    state.ahead = answer_due and not caught_up
+    # An answer was owed but no prompt was read for it (the caller read part
+    # of it, or none had come): this command may be typed into it.  Not after
+    # a time-out: the caller's own expect of the prompt (pexpect's way) is
+    # not seen here, and a look past the next prompt would wait for nothing.
+    state.ahead = overflowed and not caught_up
     await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
 
@@ -302,10 +305,11 @@ async def _past_typed_ahead(session: Session, deadline: Deadline, command: str |
     prompts = prompts_of(session)
     wait = deadline.within(TYPED_AHEAD_WAIT)
     try:
-        while not any(p.search(session.buffer) for p in prompts):
-            if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
-                return  # (an end of file or a full buffer too: the next step says so)
-        await read_to_prompt(session, Deadline(0))
+        while True:  # (more than one typed ahead: each answer's prompt in turn)
+            while not any(p.search(session.buffer) for p in prompts):
+                if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
+                    return  # (an end of file or a full buffer too: the next step says so)
+            await read_to_prompt(session, Deadline(0))
     except ExpectError:
         return  # (a prompt pattern found, but no prompt after all: left as it is)
 

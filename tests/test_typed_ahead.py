@@ -40,17 +40,22 @@ async def after_the_prompt(
     return await task
 
 
-async def test_a_command_typed_into_an_overflowing_answer_is_caught_up_with_too() -> None:
+@pytest.mark.parametrize("typed", [["b"], ["b", "c"]], ids=["one", "two"])
+async def test_a_command_typed_into_an_overflowing_answer_is_caught_up_with_too(
+    typed: list[str],
+) -> None:
     # Two answers were outstanding, but one prompt owed: the catch-up
     # stopped at the flood's, and every later execute returned the answer
-    # of the one before ('b\n' for echo c, 'echo c\nc\n' for echo d).
+    # of the one before ('b\n' for echo c, 'echo c\nc\n' for echo d).  With
+    # two typed ahead, the look past the flood's prompt read one more only.
     async with unique_bash(max_buffer=4096) as s:
         with pytest.raises(aioexpect.BufferFull):
-            await s.execute("seq 1 400000")
-        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
-        with pytest.raises(aioexpect.BufferFull):
-            await s.execute("echo b")  # typed into the flood, which overflows it
-        assert [await s.execute(f"echo {w}") for w in "cde"] == ["c\n", "d\n", "e\n"]
+            await s.execute("seq 1 600000")
+        for word in typed:
+            await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
+            with pytest.raises(aioexpect.BufferFull):
+                await s.execute(f"echo {word}")  # typed into the flood, which overflows it
+        assert [await s.execute(f"echo {w}") for w in "xyz"] == ["x\n", "y\n", "z\n"]
 
 
 @pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
@@ -160,4 +165,35 @@ async def test_after_the_documented_recovery_nothing_counts_as_typed_ahead(
         # (its echo stays in the answer if the message came between the two)
         assert LINK_UP in answer and answer.endswith("ANSWER-show x\n")
         assert await s.execute("show y") == "ANSWER-show y\n"
+    assert not [r for r in caplog.records if LOOKS_PAST in r.getMessage()]
+
+
+async def test_after_a_time_out_and_the_callers_own_expect_nothing_counts_as_typed_ahead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A timed-out execute whose rest and prompt the caller read with its own
+    # expect (pexpect's way, which execute does not see), then another
+    # timed-out execute: the execute after it looked past its catch-up's
+    # prompt for a second one nothing owed (0.2 s; up to 1 s, and the lines
+    # of a device streaming messages taken in, where one streamed).
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        async for command in typed_lines(peer):
+            await peer.write(f"{command}\r\n".encode())
+            if command.startswith("slow"):
+                await asyncio.sleep(0.4)
+                await peer.write(b"done\r\nr1#")
+                continue
+            await peer.write(f"ANSWER-{command}\r\nr1#".encode())
+
+    async with played(device, timeout=5) as s:
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.execute("slow X", timeout=0.2)
+        await s.expect("r1#")  # (the caller's own: X's rest and its prompt)
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.execute("slow Y", timeout=0.2)
+        assert await s.execute("show z") == "ANSWER-show z\n"
+        assert await s.execute("show w") == "ANSWER-show w\n"
     assert not [r for r in caplog.records if LOOKS_PAST in r.getMessage()]
