@@ -116,7 +116,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         # The next execute does not wait for it again, or one unrecognised
         # prompt would fail every later command; what was received goes
         # with this error (its ``before``), not into the next command's output.
-        state.synced, state.late, state.owed = True, False, None
+        in_step(state)
         take_all(session)
         raise ExpectTimeout(
             f"command {shown!r} not sent: {exc}",
@@ -224,10 +224,8 @@ async def _sync(
             # The rest of an answer that ended early (see ``_stale``), come whole.
             report_dropped(session, command, text, "buffered before it")
         guess_driver(session, text, state.prompt_text)  # (the last prompt read)
-        ahead, state.redraw_due = state.ahead, False
-        in_step(state)
-        if ahead:
-            await _past_typed_ahead(session, deadline, command)
+        state.redraw_due = False
+        await _at_prompt(session, state, deadline, command, state.ahead)
         return True
     if state.synced:
         return False
@@ -242,11 +240,18 @@ async def _sync(
             text = await late_answer(session, state, late, (before, m), shown, deadline)
     # (text empty: the caller consumed the first prompt, no evidence left)
     guess_driver(session, text, state.prompt_text if text else None)
-    ahead = state.ahead and caught_up
+    await _at_prompt(session, state, deadline, command, state.ahead and caught_up)
+    return caught_up
+
+
+async def _at_prompt(
+    session: Session, state: PromptState, deadline: Deadline, command: str | None, ahead: bool
+) -> None:
+    """``_sync`` read to a prompt (or the caller did): in step; then, if a
+    command was typed ahead into the answer that prompt ends, past its own."""
     in_step(state)
     if ahead:
         await _past_typed_ahead(session, deadline, command)
-    return caught_up
 
 
 async def _catch_up(
@@ -388,7 +393,7 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
         # that prompt was read (cancelled in the moment after it).
         if state.waiting:
             state.waiting = False
-            state.synced, state.late, state.owed = True, False, None
+            in_step(state)
         else:
             owe(session)
         raise
