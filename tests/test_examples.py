@@ -23,6 +23,7 @@ LIMIT = 60
 MARKERS: dict[str, str] = {
     "echo_server_console.py": "echo client got back: hello, echo",
     "inventory.py": "ISR4451-X/K9",
+    "netmiko_port.py": "3 of 5 routers configured and saved",
     "shell_automation.py": "6 * 7 = 42",
     "ssh_shell.py": "refused: HostKeyError",
     "telnetlib_style.py": "logged in",
