@@ -390,8 +390,10 @@ async def _run_one(
                 await _first_prompt(session, plan, opened)
             in_job = True
             value = job(session, target)
-            if inspect.isawaitable(value):
+            if inspect.isawaitable(value):  # (a plain function may return a coroutine)
                 value = await value
+            if inspect.isawaitable(value):
+                raise _not_awaited(value)
     except TimeoutError as exc:
         expired = scope.expired()
         opening = progress if session is None else session
@@ -412,6 +414,21 @@ async def _run_one(
     except asyncio.CancelledError:  # (a cancelled close still kills, and the log is closed)
         raise _EndedWhileClosing(_result(target, plan, value, error, loop.time() - start)) from None
     return _result(target, plan, value, error, loop.time() - start)
+
+
+def _not_awaited(value: Any) -> TypeError:
+    """The error of a job whose result, awaited, is still awaitable: it
+    returned ``session.execute(...)`` without ``await``, and the command
+    never ran.  A coroutine is closed (no "never awaited" warning at exit),
+    a future cancelled: the session it would use closes now."""
+    if inspect.iscoroutine(value):
+        value.close()
+        what, name = "a coroutine", f"{value.__qualname__}() never ran"
+    else:
+        if isinstance(value, asyncio.Future):
+            value.cancel()
+        what, name = "an awaitable", type(value).__qualname__
+    return TypeError(f"the job returned {what} it did not await: a missing 'await'? ({name})")
 
 
 class _EndedWhileClosing(Exception):

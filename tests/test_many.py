@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import math
 import os
 import random
 import re
 import shutil
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -1202,3 +1204,31 @@ async def test_a_password_equal_to_the_host_is_masked_in_what_run_many_says(
     assert "127.0.0.1" not in str(result.error)
     said = [r.getMessage() for r in caplog.records if "failed after" in r.getMessage()]
     assert said and not [m for m in said if "127.0.0.1" in m]
+
+
+async def test_a_job_that_forgets_an_await_fails_and_a_lambda_still_works() -> None:
+    # `return session.execute(...)` in an async job was a success, its value
+    # a coroutine never run (a RuntimeWarning at exit the only sign).
+    device = VirtualDevice("r1", prompt="r1#", commands={"show clock": "12:00"})
+    async with serve_telnet(device) as server:
+        url = f"telnet://127.0.0.1:{server.port}"
+        forgetful, careful = Host(url), Host(url)
+
+        async def job(session: Session, host: Host) -> Any:
+            if host is forgetful:
+                return session.execute("show clock")  # no await
+            return await session.execute("show clock")
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = await run_many([forgetful, careful], job, timeout=10)
+            # A lambda that returns the coroutine: awaited once, as before.
+            ran = await run_many([url], lambda s, h: s.execute("show clock"), timeout=10)
+            gc.collect()
+    bad, good = results
+    assert not bad.ok and isinstance(bad.error, TypeError) and bad.value is None
+    message = str(bad.error)
+    assert "did not await: a missing 'await'?" in message and "Session.execute" in message
+    assert good.ok and good.value == "12:00\n", good.error  # the other host unaffected
+    assert ran[0].ok and ran[0].value == "12:00\n", ran[0].error
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # closed
