@@ -151,7 +151,11 @@ def resolve_driver(driver: str | Driver) -> tuple[Driver, bool]:
     if driver == "auto":
         return get_driver("generic"), True
     if isinstance(driver, str):
-        return get_driver(driver), False
+        try:
+            return get_driver(driver), False
+        except ValueError as exc:  # (the known ones named; "auto" is taken here too)
+            guess = 'or "auto", which guesses it from the banner and the first prompt'
+            raise ValueError(f"{exc}; {guess}") from None
     raise TypeError(f"driver must be a name or a Driver, not {type(driver).__name__}")
 
 

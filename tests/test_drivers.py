@@ -97,8 +97,22 @@ def test_shipped_drivers_are_registered_with_their_knowledge() -> None:
 
 
 def test_get_unknown_names_the_known_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown driver 'nope'.*generic.*ios"):
+    with pytest.raises(ValueError, match=r"unknown driver 'nope'.*generic.*ios") as info:
         drivers.get("nope")
+    assert "auto" not in str(info.value)  # (get() takes no "auto")
+
+
+async def test_an_unknown_driver_where_auto_is_taken_offers_it() -> None:
+    # A netmiko name ("cisco_ios") got the list of known drivers only.
+    said = r"unknown driver 'cisco_ios'; known drivers: .*ios.*; or \"auto\", which guesses"
+    with pytest.raises(ValueError, match=said):
+        async with opened(driver="cisco_ios"):
+            pass
+    async with opened() as (s, _):
+        with pytest.raises(ValueError, match=said):
+            s.driver = "cisco_ios"
+    with pytest.raises(ValueError, match=said):
+        await aioexpect.run_many(["spawn:true"], lambda s, h: None, driver="cisco_ios")
     with pytest.raises(TypeError):
         drivers.get(42)  # type: ignore[arg-type]
 
