@@ -25,7 +25,6 @@ from ._matcher import alternation
 from ._patterns import IdentityCache
 from ._prompt_read import (
     QUESTION_TAIL,
-    WAYS_OUT,
     Deadline,
     PromptState,
     at_prompt,
@@ -42,6 +41,7 @@ from ._prompt_read import (
     require_idle,
     require_prompts,
     state_of,
+    way_out_of,
     with_before,
 )
 from ._prompt_text import LEADING_CSI
@@ -306,7 +306,7 @@ async def _catch_up(
 def _refuse_question(session: Session, before: str, way_out: str | None) -> NoReturn:
     """Raise the error for the question buffered after ``before``, which
     stood with nothing after it: ``AuthenticationError`` saying ``way_out``
-    (``None``: what fits the question, from ``WAYS_OUT``) for a login or
+    (``None``: what fits the question, ``way_out_of``) for a login or
     password question, ``ExpectTimeout`` for a command's question."""
     line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
     question = line + session.buffer
@@ -314,14 +314,16 @@ def _refuse_question(session: Session, before: str, way_out: str | None) -> NoRe
     kind = question_kind(session, question) or "login"
     if kind == "confirm":
         raise ExpectTimeout(
-            f"the peer asks {asked!r}, a question that stands unanswered: {WAYS_OUT[kind]};"
+            f"the peer asks {asked!r}, a question that stands unanswered:"
+            f" {way_out_of(session, kind)};"
             f" last characters received: {evidence_of(session, session.buffer)}",
             before=session.buffer,
             patterns=prompts_of(session),
         )
     if way_out is None:
         also = ", or answer it with send_secret()" if kind == "login" else ""
-        way_out = WAYS_OUT[kind] + also
+        told = state_of(session).ways_out is not None  # (in words of its own)
+        way_out = way_out_of(session, kind) + ("" if told else also)
     raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 

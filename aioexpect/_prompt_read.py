@@ -92,6 +92,10 @@ class PromptState:
     #: be outstanding: a catch-up's prompt may not be the last
     #: (``_prompt._past_typed_ahead``).
     ahead: bool = False
+    #: What to do about a question that is no prompt, by ``question_kind``,
+    #: instead of ``WAYS_OUT`` (``None``): ``aioexpect exec``'s, whose user
+    #: calls no method (see ``way_out_of``).
+    ways_out: dict[str, str] | None = None
 
 
 def in_step(state: PromptState) -> None:
@@ -432,7 +436,7 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
         what = "a question" if kind == "confirm" else "a login question"
         why = f"the peer asked {asked!r} ({what}) and then ended"
     else:
-        why = f"the peer asks {asked!r}, which is no prompt: {WAYS_OUT[kind]}"
+        why = f"the peer asks {asked!r}, which is no prompt: {way_out_of(session, kind)}"
     return type(exc)(f"{exc}; {why}", before=exc.before, patterns=exc.patterns)
 
 
@@ -467,6 +471,14 @@ WAYS_OUT = {
         " sendintr(); no execute is sent while it stands unanswered"
     ),
 }
+
+
+def way_out_of(session: Session, kind: str) -> str:
+    """What to do about a question of ``kind`` (see ``WAYS_OUT``), as the
+    session's user is to be told (``PromptState.ways_out``)."""
+    ways = state_of(session).ways_out
+    return WAYS_OUT[kind] if ways is None else ways.get(kind, WAYS_OUT[kind])
+
 
 #: A question a command asks (``"confirm"``: yes/no, ``[confirm]``, a
 #: default offered in brackets), where it ends the text.
