@@ -46,7 +46,6 @@ from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
-from ._prompt_read import state_of
 from ._runner import Terminated, run, terminations
 from ._session import Session
 from ._urls import redact_url
@@ -335,28 +334,6 @@ def _exec(args: argparse.Namespace) -> Any:
     return _exec_async(args, hosts)
 
 
-#: What a command line user can do about a question a command asks instead
-#: of ending at a prompt (by ``_prompt_read.question_kind``), said where the
-#: API's advice would name methods to call.
-_CANNOT = "the command asks a question that aioexpect exec cannot answer"
-_WAYS_OUT = {
-    "password": (
-        f"{_CANNOT}: for enable, log in as a user whose account has the privilege level,"
-        " and the device starts at it; or write a script that answers the question with"
-        " the API (docs/drivers.rst, Privilege escalation)"
-    ),
-    "login": (
-        f"{_CANNOT} (it answers a login dialog on opening only, on telnet targets given"
-        " credentials); write a script that answers it with the API (docs/drivers.rst,"
-        " How login works)"
-    ),
-    "confirm": (
-        f"{_CANNOT}: run a command that asks none, or write a script that answers it with"
-        " the API (docs/drivers.rst, What execute does)"
-    ),
-}
-
-
 class _Commands:
     """The exec job: the commands, in order, on one host's session.
 
@@ -374,7 +351,6 @@ class _Commands:
 
     async def __call__(self, session: Session, host: Host) -> None:
         out = self.outputs[id(host)]
-        state_of(session).ways_out = _WAYS_OUT  # (not the API's way: send_secret()...)
         for command in self.commands:
             try:
                 out.append(await session.execute(command))

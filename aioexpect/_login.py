@@ -42,7 +42,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_text import YES_NO, from_line_start
+from ._prompt_text import END
 from ._reading import drop
 
 if TYPE_CHECKING:
@@ -54,10 +54,20 @@ __all__ = ["after_open", "login"]
 _PRESS_ENTER = re.compile(
     r"[Pp]ress (?:RETURN|ENTER|[Rr]eturn|[Ee]nter|any key)\b[^\r\n]{0,60}\s{0,8}\Z"
 )
-#: A yes/no question in a login dialog (the caller must answer it), found
-#: without consuming it, from its line's start: after the error the caller
-#: expects it as the error quotes it (``Continue connecting? [yes/no]: ``).
-_QUESTION_LINE = from_line_start(YES_NO)
+#: A yes/no question in a login dialog: the caller must answer it.
+_QUESTION = re.compile(
+    r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + END
+)
+#: ... found without consuming it, from its line's start: after the error
+#: the caller expects it as the error quotes it (``Continue connecting?
+#: [yes/no]: ``), not only from its bracket.  Past ``_QUESTION_BEFORE``
+#: characters of its line (a bound: a search of the whole line made each
+#: chunk of a long line cost all of it), from its bracket.
+_QUESTION_BEFORE = 256
+_QUESTION_LINE = re.compile(
+    rf"(?:(?<![^\r\n])(?=[^\r\n]{{0,{_QUESTION_BEFORE}}}?{_QUESTION.pattern})"
+    rf"|(?={_QUESTION.pattern}))"
+)
 
 
 async def after_open(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from . import _output
 from ._ansi import strip_ansi
@@ -24,12 +24,11 @@ from ._match import Match
 from ._matcher import alternation
 from ._patterns import IdentityCache
 from ._prompt_read import (
-    QUESTION_TAIL,
+    WAYS_OUT,
     Deadline,
     PromptState,
     at_prompt,
     auto_driver,
-    evidence_of,
     guess_driver,
     in_step,
     more_within,
@@ -41,7 +40,6 @@ from ._prompt_read import (
     require_idle,
     require_prompts,
     state_of,
-    way_out_of,
     with_before,
 )
 from ._prompt_text import LEADING_CSI
@@ -103,13 +101,6 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
-        if _asks(session, exc.before):
-            # A question (``[confirm]``) stands: the next execute looks again
-            # rather than type into it (its first key would answer it).
-            owe(session)
-            raise ExpectTimeout(
-                f"command {shown!r} not sent: {exc}", before=exc.before, patterns=exc.patterns
-            ) from None
         if answer_due and _may_still_run(exc.before):
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
@@ -139,12 +130,6 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     state.ahead = overflowed and not caught_up
     await run_init(session, state, deadline)
     return await _run(session, state, command, deadline)
-
-
-def _asks(session: Session, text: Any) -> bool:
-    """Whether ``text`` (what is buffered) ends with a question: no prompt,
-    and nothing to type a command into."""
-    return isinstance(text, str) and question_kind(session, text[-QUESTION_TAIL:]) is not None
 
 
 def _may_still_run(text: str) -> bool:
@@ -249,8 +234,7 @@ async def _sync(
     due = owed or (state.late and bool(strip_ansi(session.buffer).strip()))
     caught_up = due or _untouched(session)
     if caught_up:
-        # (cancelled: still owed; an execute's also stops at a command's question)
-        before, m = await _catch_up(session, state, deadline, way_out, command is not None)
+        before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: still owed)
         text = before + m.after
         if late is not None:
             text = await late_answer(session, state, late, (before, m), shown, deadline)
@@ -271,7 +255,7 @@ async def _at_prompt(
 
 
 async def _catch_up(
-    session: Session, state: PromptState, deadline: Deadline, way_out: str | None, confirm: bool
+    session: Session, state: PromptState, deadline: Deadline, way_out: str | None
 ) -> tuple[str, Match]:
     """Read to the next prompt; return the text before it and its match.
     Past ``max_buffer`` (an earlier execute raised ``BufferFull`` for this
@@ -279,12 +263,9 @@ async def _catch_up(
     where the prompt may begin (``_reading.drop``).  A login
     question instead (a device not logged in, ``sudo`` asking), with nothing
     after it for ``QUESTION_WAIT``, is an ``AuthenticationError`` rather than
-    a time-out, saying ``way_out``; with ``confirm``, a command's question
-    (``[confirm]``, ``[yes/no]``, ``Destination filename [startup-config]?``)
-    an ``ExpectTimeout`` saying how to answer it.  The question stays
-    buffered, from its line's start, and the prompt still owed."""
-    asks = questions(session, confirm)
-    earlier = ""  # (read up to a question that more output followed)
+    a time-out, saying ``way_out``; the question stays buffered, and the
+    prompt still owed."""
+    asks = questions(session)
     while True:
         try:
             before, m, is_prompt = await read_to_prompt(session, deadline, asks)
@@ -295,36 +276,18 @@ async def _catch_up(
                 state.owed = session._buffer.consumed  # still owed, if cancelled now
             continue
         if is_prompt:
-            return earlier + before, m
-        earlier += before
+            return before, m
         if await more_after_question(session, deadline):
             continue  # output that only paused there ("user:"): read on
         state.owed = session._buffer.consumed  # a retry must not type into the dialog
-        _refuse_question(session, earlier, way_out)
-
-
-def _refuse_question(session: Session, before: str, way_out: str | None) -> NoReturn:
-    """Raise the error for the question buffered after ``before``, which
-    stood with nothing after it: ``AuthenticationError`` saying ``way_out``
-    (``None``: what fits the question, ``way_out_of``) for a login or
-    password question, ``ExpectTimeout`` for a command's question."""
-    line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
-    question = line + session.buffer
-    asked = question_line(session, before + session.buffer)
-    kind = question_kind(session, question) or "login"
-    if kind == "confirm":
-        raise ExpectTimeout(
-            f"the peer asks {asked!r}, a question that stands unanswered:"
-            f" {way_out_of(session, kind)};"
-            f" last characters received: {evidence_of(session, session.buffer)}",
-            before=session.buffer,
-            patterns=prompts_of(session),
-        )
-    if way_out is None:
-        also = ", or answer it with send_secret()" if kind == "login" else ""
-        told = state_of(session).ways_out is not None  # (in words of its own)
-        way_out = way_out_of(session, kind) + ("" if told else also)
-    raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
+        line = re.split(r"[\r\n]", before)[-1]  # the question's line from its start ("[sudo] ")
+        question = line + session.buffer
+        asked = question_line(session, before + session.buffer)
+        if way_out is None:
+            kind = question_kind(session, question) or "login"
+            also = ", or answer it with send_secret()" if kind == "login" else ""
+            way_out = WAYS_OUT[kind] + also
+        raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 
 async def _past_typed_ahead(session: Session, deadline: Deadline, command: str | None) -> None:

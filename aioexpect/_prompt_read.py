@@ -27,14 +27,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._prompt_text import (
-    MARGIN,
-    OFFERED,
-    YES_NO,
-    changed_prompt,
-    changed_prompt_start,
-    from_line_start,
-)
+from ._prompt_text import MARGIN, changed_prompt, changed_prompt_start
 from ._reading import describe, lost, tail_of
 from ._redact import escape
 from ._scan import pattern_body
@@ -92,10 +85,6 @@ class PromptState:
     #: be outstanding: a catch-up's prompt may not be the last
     #: (``_prompt._past_typed_ahead``).
     ahead: bool = False
-    #: What to do about a question that is no prompt, by ``question_kind``,
-    #: instead of ``WAYS_OUT`` (``None``): ``aioexpect exec``'s, whose user
-    #: calls no method (see ``way_out_of``).
-    ways_out: dict[str, str] | None = None
 
 
 def in_step(state: PromptState) -> None:
@@ -428,30 +417,29 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
     text = exc.before
     if not isinstance(text, str):
         return None
-    kind = question_kind(session, text[-QUESTION_TAIL:])
+    kind = question_kind(session, text[-_QUESTION_TAIL:])
     if kind is None:
         return None
     asked = question_line(session, text)
     if isinstance(exc, ExpectEOF):
-        what = "a question" if kind == "confirm" else "a login question"
-        why = f"the peer asked {asked!r} ({what}) and then ended"
+        why = f"the peer asked {asked!r} (a login question) and then ended"
     else:
-        why = f"the peer asks {asked!r}, which is no prompt: {way_out_of(session, kind)}"
+        why = f"the peer asks {asked!r}, which is no prompt: {WAYS_OUT[kind]}"
     return type(exc)(f"{exc}; {why}", before=exc.before, patterns=exc.patterns)
 
 
 #: How much of the text's end a login question is looked for in (a question
 #: is one short line: the shipped ones are at most about 100 characters).
-QUESTION_TAIL = 300
+_QUESTION_TAIL = 300
 
 
 def question_line(session: Session, text: str) -> str:
     """The last line of ``text`` (a question, from its line's start: ``[sudo]
-    password for ann:``), at most ``QUESTION_TAIL`` characters, stripped and
+    password for ann:``), at most ``_QUESTION_TAIL`` characters, stripped and
     escaped for a message.  Secrets are masked before anything is cut away
     (the text's start, the lines above, spaces), so that no part of one a
     cut goes through is left in clear."""
-    tail = tail_of(session._redactor, text, QUESTION_TAIL)
+    tail = tail_of(session._redactor, text, _QUESTION_TAIL)
     return escape(re.split(r"[\r\n]", tail)[-1].strip())
 
 
@@ -465,37 +453,19 @@ WAYS_OUT = {
         "log in with login(username, password) (connect_telnet() does on opening,"
         " given username= and password=)"
     ),
-    "confirm": (
-        "answer it with send('y') (one key, as [confirm] takes; Enter: sendline())"
-        " or sendline(answer), then expect_prompt(); or stop the command with"
-        " sendintr(); no execute is sent while it stands unanswered"
-    ),
 }
-
-
-def way_out_of(session: Session, kind: str) -> str:
-    """What to do about a question of ``kind`` (see ``WAYS_OUT``), as the
-    session's user is to be told (``PromptState.ways_out``)."""
-    ways = state_of(session).ways_out
-    return WAYS_OUT[kind] if ways is None else ways.get(kind, WAYS_OUT[kind])
-
-
-#: A question a command asks (``"confirm"``: yes/no, ``[confirm]``, a
-#: default offered in brackets), where it ends the text.
-CONFIRM = re.compile(f"(?:{YES_NO}|{OFFERED})")
 
 
 def question_kind(session: Session, text: str) -> str | None:
     """``"password"`` or ``"login"`` if ``text`` ends with such a question of
-    the session's driver, ``"confirm"`` if with a question ``CONFIRM``
-    finds, else ``None``.  The driver's patterns are searched in the text as
-    received, as ``login`` searches them: a question is named as one
+    the session's driver, else ``None``.  Its patterns are searched in the
+    text as received, as ``login`` searches them: a question is named as one
     ``login`` answers only if it does (the shipped patterns allow colours
     around the word: ``\x1b[1mPassword\x1b[0m:``)."""
     for kind in ("password", "login"):
         if any(p.search(text) for p in patterns_of(session, f"{kind}_patterns")):
             return kind
-    return "confirm" if CONFIRM.search(text) else None
+    return None
 
 
 def with_before(m: Match, before: str) -> Match:
@@ -518,17 +488,12 @@ def at_prompt(session: Session, text: Any) -> bool:
     return False
 
 
-def questions(session: Session, confirm: bool = False) -> list[re.Pattern[str]]:
+def questions(session: Session) -> list[re.Pattern[str]]:
     """The driver's login and password questions, each found without
     consuming it (also under ``set_prompt``: a question is never a prompt to
-    type the next command at; a prompt that looks like one matches first);
-    with ``confirm``, a command's question too (``CONFIRM``), found from its
-    line's start."""
+    type the next command at; a prompt that looks like one matches first)."""
     asks = [*patterns_of(session, "login_patterns"), *patterns_of(session, "password_patterns")]
-    return [peek(p) for p in asks] + ([_CONFIRM_LINE] if confirm else [])
-
-
-_CONFIRM_LINE = from_line_start(CONFIRM.pattern)
+    return [peek(p) for p in asks]
 
 
 def peek(pattern: re.Pattern[str]) -> re.Pattern[str]:

@@ -20,15 +20,12 @@ __all__ = [
     "CSI",
     "END",
     "LEADING_CSI",
-    "OFFERED",
     "MARGIN",
     "OSC",
-    "YES_NO",
     "alike",
     "alike_needed",
     "changed_prompt",
     "changed_prompt_start",
-    "from_line_start",
 ]
 
 #: A control sequence (CSI: colours, modes, erasing).
@@ -46,27 +43,6 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: the last line, searched with the driver's), then at most that space.
 #: Output may end so too: ``_at_margin`` decides.
 MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
-
-#: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
-#: ``[confirm]``, ``(yes/no/[fingerprint])?``, then what may end a prompt.
-YES_NO = rf"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{{0,40}}?[\])]{{1,2}} ?[?:]?{END}"
-#: ... and a default offered in brackets, then ``?``, as IOS asks for a
-#: file name or an address: ``Destination filename [startup-config]?``,
-#: ``Address or name of remote host []?``.
-OFFERED = rf"\[[^\[\]\r\n]{{0,80}}\] ?\?{END}"
-#: How far back along its line ``from_line_start`` looks for a question's start.
-_LINE_BOUND = 256
-
-
-def from_line_start(body: str) -> re.Pattern[str]:
-    """A pattern that finds question ``body`` (which ends at ``\\Z``)
-    without consuming it, matching at its line's start: what consumes up
-    to it leaves the whole line (``Continue connecting? [yes/no]: ``), to be
-    quoted and expected as it reads.  Past ``_LINE_BOUND`` characters of
-    its line (a bound: a search of the whole line made each chunk of a long
-    line cost all of it), at the question itself."""
-    return re.compile(rf"(?:(?<![^\r\n])(?=[^\r\n]{{0,{_LINE_BOUND}}}?(?:{body}))|(?=(?:{body})))")
-
 
 #: A line's start, and the control sequences a line editor may put there
 #: (bash's bracketed paste mode: ``\x1b[?2004h``).

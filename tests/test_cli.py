@@ -307,30 +307,6 @@ def test_exec_a_failed_command_keeps_its_output_and_is_named() -> None:
     assert host["error"].startswith("ExpectEOF") and host["error"].endswith("(command 'exit')")
 
 
-@pytest.mark.parametrize(
-    ("question", "advice"),
-    [
-        ("Password: ", "for enable, log in as a user whose account has the privilege level"),
-        ("Proceed with reload? [confirm]", "run a command that asks none"),
-    ],
-)
-def test_exec_names_a_question_and_what_a_command_line_user_can_do(
-    question: str, advice: str
-) -> None:
-    # The message said to call send_secret(password) and expect_prompt(),
-    # which a command line user cannot.
-    device = f"printf 'r1>'; read -r _; printf '{question}'; read -r _"
-    done = cli("exec", f"spawn:sh -c {device!r}", "-c", "enable", "--command-timeout", "1")
-    assert done.returncode == 1, done.stderr
-    message = done.stdout.rstrip().splitlines()[-1]
-    assert message.startswith("!!! ExpectTimeout: timed out waiting for the prompt")
-    assert f"asks {question.strip()!r}" in message  # the question's quote stays
-    assert "asks a question that aioexpect exec cannot answer" in message
-    assert advice in message and "docs/drivers.rst" in message
-    assert "send_secret" not in message and "expect_prompt()" not in message
-    assert message.endswith("(command 'enable')")
-
-
 def test_exec_timeout_keeps_the_running_commands_output_and_names_it() -> None:
     """--timeout (the whole run) cuts a command short as --command-timeout
     does: what it printed is its output, and the error names it."""
