@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CoroutineType
 from typing import IO, Any, Generic, TypeVar, overload
 
 from . import _prompt
@@ -392,7 +393,7 @@ async def _run_one(
             value = job(session, target)
             if inspect.isawaitable(value):  # (a plain function may return a coroutine)
                 value = await value
-            if inspect.isawaitable(value):
+            if inspect.iscoroutine(value):
                 raise _not_awaited(value)
     except TimeoutError as exc:
         expired = scope.expired()
@@ -416,19 +417,18 @@ async def _run_one(
     return _result(target, plan, value, error, loop.time() - start)
 
 
-def _not_awaited(value: Any) -> TypeError:
-    """The error of a job whose result, awaited, is still awaitable: it
+def _not_awaited(value: CoroutineType[Any, Any, Any]) -> TypeError:
+    """The error of a job whose result, awaited, is still a coroutine: it
     returned ``session.execute(...)`` without ``await``, and the command
-    never ran.  A coroutine is closed (no "never awaited" warning at exit),
-    a future cancelled: the session it would use closes now."""
-    if inspect.iscoroutine(value):
-        value.close()
-        what, name = "a coroutine", f"{value.__qualname__}() never ran"
-    else:
-        if isinstance(value, asyncio.Future):
-            value.cancel()
-        what, name = "an awaitable", type(value).__qualname__
-    return TypeError(f"the job returned {what} it did not await: a missing 'await'? ({name})")
+    never ran.  The coroutine is closed (no "never awaited" warning at
+    exit).  Another awaitable is a value like any other (an object whose
+    ``await`` gives itself, as a connection pool's may; a future the job
+    shares with other hosts): it is returned, not touched."""
+    value.close()
+    return TypeError(
+        "the job returned a coroutine it did not await: a missing 'await'?"
+        f" ({value.__qualname__}() never ran)"
+    )
 
 
 class _EndedWhileClosing(Exception):

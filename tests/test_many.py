@@ -1232,3 +1232,28 @@ async def test_a_job_that_forgets_an_await_fails_and_a_lambda_still_works() -> N
     assert good.ok and good.value == "12:00\n", good.error  # the other host unaffected
     assert ran[0].ok and ran[0].value == "12:00\n", ran[0].error
     assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]  # closed
+
+
+async def test_a_job_may_return_an_awaitable_that_is_no_coroutine() -> None:
+    # 517babf failed every job whose value could still be awaited: an object
+    # whose await gives itself (a pool's) and a future shared by the hosts,
+    # which it also cancelled for all of them.
+    class SelfAwaiting:
+        def __await__(self) -> Any:
+            return self
+            yield  # (a generator: await gives self)
+
+    pool = SelfAwaiting()
+    shared: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    device = VirtualDevice("r1", prompt="r1#", commands={})
+    async with serve_telnet(device) as server:
+        url = f"telnet://127.0.0.1:{server.port}"
+
+        async def job(session: Session, host: str) -> Any:
+            return pool if host == url else shared
+
+        results = await run_many([url, url + "/"], job, timeout=10)
+    assert [r.ok for r in results] == [True, True], [r.error for r in results]
+    assert results[0].value is pool and results[1].value is shared
+    assert not shared.cancelled()
+    shared.cancel()
