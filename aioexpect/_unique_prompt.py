@@ -1,5 +1,7 @@
 """``set_unique_prompt``: give a POSIX shell a prompt no output can be
-mistaken for, and a continuation prompt to recognise incomplete commands."""
+mistaken for, and a continuation prompt to recognise incomplete commands.
+Its line is not typed into an answer still owed (read to its prompt first);
+sent but its prompt not read, the prompt is owed, whichever the shell shows."""
 
 from __future__ import annotations
 
@@ -8,15 +10,20 @@ import secrets
 from typing import TYPE_CHECKING
 
 from . import _driver
+from ._exceptions import ExpectTimeout
+from ._prompt import _may_still_run, first_prompt, owe
 from ._prompt_read import (
     Deadline,
+    PromptState,
     auto_driver,
     expect_named,
     in_step,
+    prompts_of,
     require_idle,
     require_text,
     state_of,
 )
+from ._reading import take_all
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -65,15 +72,69 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     require_text(session)
     require_idle(session)  # (sent first, the shell's prompt would change, not ours)
     deadline = Deadline(timeout)
+    state = state_of(session)
+    await _read_owed(session, state, deadline)
     token = secrets.token_hex(4)
-    await session.sendline(unique_prompt_command(token))
-    what = "the unique prompt (is this an interactive POSIX shell?)"
-    m = await expect_named(session, prompts(token, "$"), deadline, what)
+    shown, continued = prompts(token, "$"), prompts(token, ">")
+    before = prompts_of(session), state.continuation
+    try:
+        await session.sendline(unique_prompt_command(token))
+        what = "the unique prompt (is this an interactive POSIX shell?)"
+        m = await expect_named(session, shown, deadline, what)
+    except BaseException:
+        _either(session, state, (shown, continued), before)
+        raise
     if m.index:
         session.log.debug("the shell does not expand PS1: printing it shows the prompt")
     session.set_prompt(m.pattern)
-    state = state_of(session)
-    state.continuation = prompts(token, ">")[m.index]
+    state.continuation = continued[m.index]
     in_step(state)
     if auto_driver(session):
         session.driver = _driver.get("shell")
+
+
+async def _read_owed(session: Session, state: PromptState, deadline: Deadline) -> None:
+    """Read to the prompt an earlier command still owes (an ``execute`` that
+    timed out, was cancelled or overflowed ``max_buffer``, a line typed in
+    ``interact``), with ``execute``'s catch-up (past ``max_buffer`` what
+    arrives is dropped): the line is not typed into that command, which may
+    read it (``cat``, a pager, a question).  Nothing is awaited where
+    nothing is owed: a fresh shell's prompt may be one no driver knows,
+    which is what this call is for.
+
+    Timed out, it sends nothing; as after ``execute``'s catch-up, text that
+    ends in the middle of a line is taken for a prompt no pattern knows
+    (the next call does not wait for it again: it goes with this error)."""
+    if (state.owed is None and not state.late) or not prompts_of(session):
+        return
+    try:
+        await first_prompt(session, deadline.left())
+    except ExpectTimeout as exc:
+        if _may_still_run(exc.before):
+            owe(session)
+            why = " (the command before may still be running: wait, or stop it with sendintr())"
+        else:
+            in_step(state)
+            take_all(session)
+            why = ""
+        raise ExpectTimeout(
+            f"set_unique_prompt sent nothing: {exc}{why}", before=exc.before, patterns=exc.patterns
+        ) from None
+
+
+def _either(
+    session: Session,
+    state: PromptState,
+    new: tuple[list[re.Pattern[str]], list[re.Pattern[str]]],
+    before: tuple[list[re.Pattern[str]], re.Pattern[str] | None],
+) -> None:
+    """The line was sent (or may have been) but its prompt not read (a
+    time-out, cancelled): a shell shows one of ``new`` (prompts,
+    continuation prompts), anything else its prompt ``before``.  Either is
+    taken for a prompt from now on (until a ``set_unique_prompt`` that
+    succeeds) and is owed: the next call reads to it before sending."""
+    (shown, continued), (prompts, continuation) = new, before
+    session.set_prompt([*shown, *prompts])
+    bodies = [p.pattern for p in continued] + ([continuation.pattern] if continuation else [])
+    state.continuation = re.compile("|".join(bodies))  # (all markers: no flags, no groups)
+    owe(session)
