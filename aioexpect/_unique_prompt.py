@@ -10,7 +10,8 @@ import secrets
 from typing import TYPE_CHECKING
 
 from . import _driver
-from ._exceptions import ExpectTimeout
+from ._exceptions import BufferFull, ExpectTimeout
+from ._match import Match
 from ._prompt import _may_still_run, first_prompt, owe
 from ._prompt_read import (
     Deadline,
@@ -23,12 +24,16 @@ from ._prompt_read import (
     require_text,
     state_of,
 )
-from ._reading import take_all
+from ._reading import drop, take_all
 
 if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = ["set_unique_prompt", "unique_prompt_command"]
+
+#: The least ``max_buffer`` the prompt is looked for in: its row (up to 27
+#: characters, in either form), with room for what may come around it.
+LEAST_BUFFER = 64
 
 
 #: Expands to nothing where the shell shows its prompt (POSIX parameter
@@ -71,6 +76,11 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     """Give a POSIX shell a prompt no output can be mistaken for."""
     require_text(session)
     require_idle(session)  # (sent first, the shell's prompt would change, not ours)
+    if session.max_buffer is not None and session.max_buffer < LEAST_BUFFER:
+        raise ValueError(
+            f"set_unique_prompt needs max_buffer={LEAST_BUFFER} or more to find the"
+            f" prompt in; this session has max_buffer={session.max_buffer}"
+        )
     deadline = Deadline(timeout)
     state = state_of(session)
     await _read_owed(session, state, deadline)
@@ -79,8 +89,7 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     before = prompts_of(session), state.continuation
     try:
         await session.sendline(unique_prompt_command(token))
-        what = "the unique prompt (is this an interactive POSIX shell?)"
-        m = await expect_named(session, shown, deadline, what)
+        m = await _expect_dropping(session, shown, deadline)
     except BaseException:
         _either(session, state, (shown, continued), before)
         raise
@@ -122,6 +131,22 @@ async def _read_owed(session: Session, state: PromptState, deadline: Deadline) -
         ) from None
 
 
+async def _expect_dropping(
+    session: Session, shown: list[re.Pattern[str]], deadline: Deadline
+) -> Match:
+    """The new prompt (one of ``shown``).  Past ``max_buffer`` (the line's
+    echo, wider than a small buffer, and what comes before it) what does
+    not fit is dropped, as ``execute``'s catch-up drops it, but for the row
+    where the prompt may begin (``_reading.drop``)."""
+    what = "the unique prompt (is this an interactive POSIX shell?)"
+    while True:
+        try:
+            return await expect_named(session, shown, deadline, what)
+        except BufferFull:
+            if not drop(session, "the text before the unique prompt"):
+                raise  # (nothing buffered: nothing to free)
+
+
 def _either(
     session: Session,
     state: PromptState,
@@ -133,8 +158,8 @@ def _either(
     continuation prompts), anything else its prompt ``before``.  Either is
     taken for a prompt from now on (until a ``set_unique_prompt`` that
     succeeds) and is owed: the next call reads to it before sending."""
-    (shown, continued), (prompts, continuation) = new, before
-    session.set_prompt([*shown, *prompts])
+    (shown, continued), (old, continuation) = new, before
+    session.set_prompt([*shown, *old])
     bodies = [p.pattern for p in continued] + ([continuation.pattern] if continuation else [])
     state.continuation = re.compile("|".join(bodies))  # (all markers: no flags, no groups)
     owe(session)

@@ -154,3 +154,27 @@ async def test_cancelled_after_sending_either_prompt_ends_the_next_answer(peer_i
         assert await read_until(peer, b"\n") == b"show clock\n"  # (after that prompt)
         await peer.write(f"show clock\r\n12:00\r\n{prompt}".encode())
         assert await running == "12:00\n"
+
+
+# -- a small max_buffer --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+@pytest.mark.parametrize("max_buffer", [64, 256])
+async def test_a_small_max_buffer_drops_what_comes_before_the_prompt(
+    argv: list[str], max_buffer: int, tmp_path: Any
+) -> None:
+    # The echo of its own line (over 400 characters) filled a max_buffer of
+    # 256: BufferFull, "is this an interactive POSIX shell?".
+    async with shell(argv, tmp_path, max_buffer=max_buffer) as s:
+        await s.set_unique_prompt()
+        assert await s.execute("echo after") == "after\n"
+        assert token_of(s) in s.prompt_patterns[0].pattern
+
+
+async def test_a_max_buffer_too_small_for_the_prompt_is_refused_before_sending() -> None:
+    async with asyncio.timeout(20), opened(timeout=5, max_buffer=63) as (s, peer):
+        with pytest.raises(ValueError, match=r"max_buffer=64 or more.*max_buffer=63"):
+            await s.set_unique_prompt()
+        await s.sendline("marker")
+        assert await read_until(peer, b"\n") == b"marker\n"  # (nothing before it)
