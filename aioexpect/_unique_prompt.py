@@ -51,16 +51,17 @@ def unique_prompt_command(token: str) -> str:
     ``execute`` output: PROMPT_COMMAND, PS0, zsh's precmd hooks, right
     prompt and partial-line marker, and the line editors (readline in bash,
     ZLE in zsh; with them bracketed paste and redrawing): the terminal
-    echoes plainly.
+    echoes plainly.  Also under ``set -u``, which would end the line at an
+    unset ``$ZSH_VERSION``.
     """
     half = len(token) // 2
     marker = f"[aioexpect-{EMPTY}{token[:half]}''{token[half:]}]"
     return (
         "unset PROMPT_COMMAND PS0 RPROMPT RPS1 2>/dev/null; "
         f"PS1='{marker}$ '; PS2='{marker}> '; "
-        '[ -n "$BASH_VERSION" ] && { shopt -s promptvars;'
+        '[ -n "${BASH_VERSION-}" ] && { shopt -s promptvars;'
         " bind 'set enable-bracketed-paste off'; set +o emacs +o vi; } 2>/dev/null; "
-        '[ -n "$ZSH_VERSION" ] && eval \'setopt prompt_subst; unsetopt prompt_sp prompt_cr;'
+        '[ -n "${ZSH_VERSION-}" ] && eval \'setopt prompt_subst; unsetopt prompt_sp prompt_cr;'
         " precmd_functions=(); preexec_functions=(); unset zle_bracketed_paste; unsetopt zle'; true"
     )
 

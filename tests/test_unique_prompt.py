@@ -24,6 +24,12 @@ SHELLS = [
     pytest.param(["sh"], id="sh"),
     pytest.param(["zsh", "-f"], id="zsh"),
 ]
+#: ... under ``set -u``, where a parameter unset ends the line (``$ZSH_VERSION``).
+NOUNSET = [
+    pytest.param(["bash", "--norc", "--noprofile", "-o", "nounset"], id="bash-nounset"),
+    pytest.param(["dash", "-u"], id="dash-nounset"),
+    pytest.param(["zsh", "-f", "-o", "nounset"], id="zsh-nounset"),
+]
 
 
 @contextlib.asynccontextmanager
@@ -42,7 +48,7 @@ def token_of(s: Session) -> str:
     return found.group(1)
 
 
-@pytest.mark.parametrize("argv", SHELLS)
+@pytest.mark.parametrize("argv", SHELLS + NOUNSET)
 async def test_printing_the_prompts_value_does_not_show_the_prompt(
     argv: list[str], tmp_path: Any
 ) -> None:
