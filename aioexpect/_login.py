@@ -42,7 +42,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_text import END
+from ._prompt_text import YES_NO
 from ._reading import drop
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ _PRESS_ENTER = re.compile(
     r"[Pp]ress (?:RETURN|ENTER|[Rr]eturn|[Ee]nter|any key)\b[^\r\n]{0,60}\s{0,8}\Z"
 )
 #: A yes/no question in a login dialog: the caller must answer it.
-_QUESTION = re.compile(
-    r"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{0,40}?[\])]{1,2} ?[?:]?" + END
-)
+_QUESTION = re.compile(YES_NO)
 #: ... found without consuming it, from its line's start: after the error
 #: the caller expects it as the error quotes it (``Continue connecting?
 #: [yes/no]: ``), not only from its bracket.  Past ``_QUESTION_BEFORE``

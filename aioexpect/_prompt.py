@@ -29,6 +29,7 @@ from ._prompt_read import (
     PromptState,
     at_prompt,
     auto_driver,
+    command_question,
     guess_driver,
     in_step,
     more_within,
@@ -101,6 +102,18 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
         shown = escape(session.redact(command))
+        asked = command_question(session, exc.before)
+        if asked is not None:
+            # A question a command asks ([confirm]): typed into it, this
+            # command's first key would answer it, or its line be the file
+            # name.  Nothing is taken: each next execute waits for the prompt
+            # again, and says so again while the text still ends with it.
+            owe(session)
+            raise ExpectTimeout(
+                f"command {shown!r} not sent: {exc}{asked}",
+                before=exc.before,
+                patterns=exc.patterns,
+            ) from None
         if answer_due and _may_still_run(exc.before):
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
@@ -128,8 +141,14 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     # a time-out: the caller's own expect of the prompt (pexpect's way) is
     # not seen here, and a look past the next prompt would wait for nothing.
     state.ahead = overflowed and not caught_up
-    await run_init(session, state, deadline)
-    return await _run(session, state, command, deadline)
+    try:
+        await run_init(session, state, deadline)
+        return await _run(session, state, command, deadline)
+    except ExpectTimeout as exc:  # (the next execute says "not sent" the same way)
+        asked = command_question(session, exc.before)
+        if asked is None:
+            raise
+        raise ExpectTimeout(f"{exc}{asked}", before=exc.before, patterns=exc.patterns) from None
 
 
 def _may_still_run(text: str) -> bool:

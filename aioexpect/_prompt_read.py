@@ -27,7 +27,7 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._prompt_text import MARGIN, changed_prompt, changed_prompt_start
+from ._prompt_text import CONFIRM, MARGIN, changed_prompt, changed_prompt_start
 from ._reading import describe, lost, tail_of
 from ._redact import escape
 from ._scan import pattern_body
@@ -453,7 +453,27 @@ WAYS_OUT = {
         "log in with login(username, password) (connect_telnet() does on opening,"
         " given username= and password=)"
     ),
+    "confirm": (
+        "answer it with send('y') (one key, as [confirm] takes; Enter: sendline())"
+        " or sendline(answer), then expect_prompt(); or stop the command with"
+        " sendintr(); no execute is sent while the text received ends with it"
+    ),
 }
+
+
+def command_question(session: Session, text: Any) -> str | None:
+    """What a time-out whose ``text`` ends with a question a command asks
+    (``CONFIRM``: ``[confirm]``, ``[yes/no]``, ``Destination filename
+    [startup-config]?``) adds to its message: the question, quoted from its
+    line's start as ``question_line`` does, and the way out; ``None`` if it
+    ends with none, or with a login question (``read_to_prompt`` names it)."""
+    if not isinstance(text, str):
+        return None
+    tail = text[-_QUESTION_TAIL:]
+    if CONFIRM.search(tail) is None or question_kind(session, tail) is not None:
+        return None
+    asked = question_line(session, text)
+    return f"; the peer asks {asked!r}, which is no prompt: {WAYS_OUT['confirm']}"
 
 
 def question_kind(session: Session, text: str) -> str | None:

@@ -17,11 +17,13 @@ from ._scan import Analysis, analyse, known
 from ._wrap import unwrap
 
 __all__ = [
+    "CONFIRM",
     "CSI",
     "END",
     "LEADING_CSI",
     "MARGIN",
     "OSC",
+    "YES_NO",
     "alike",
     "alike_needed",
     "changed_prompt",
@@ -43,6 +45,16 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: the last line, searched with the driver's), then at most that space.
 #: Output may end so too: ``_at_margin`` decides.
 MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
+
+#: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
+#: ``[y/N]:``, ``[confirm]``, ``(yes/no/[fingerprint])?`` (the login
+#: dialog's: ``login`` raises at one).
+YES_NO = rf"[\[(](?:[Yy](?:es)?/[Nn]o?|confirm)\b[^\r\n]{{0,40}}?[\])]{{1,2}} ?[?:]?{END}"
+#: A question a command asks, where it ends the text: a yes/no one, or a
+#: default offered in brackets, then ``?``, as IOS asks for a file name or
+#: an address (``Destination filename [startup-config]?``, ``Address or
+#: name of remote host []?``).  ``execute`` sends nothing into one.
+CONFIRM = re.compile(rf"(?:{YES_NO})|\[[^\[\]\r\n]{{0,80}}\] ?\?{END}")
 
 #: A line's start, and the control sequences a line editor may put there
 #: (bash's bracketed paste mode: ``\x1b[?2004h``).

@@ -476,7 +476,8 @@ async def test_an_execute_after_a_question_login_cannot_answer_quotes_it() -> No
         with pytest.raises(ExpectTimeout) as info:
             await s.execute("show version", timeout=0.5)
         message = str(info.value)
-        assert message.endswith("last characters received: 'Delete all files? [yes/no]: '")
+        assert "last characters received: 'Delete all files? [yes/no]: '; " in message
+        assert "the peer asks 'Delete all files? [yes/no]:', which is no prompt" in message
         assert "may still be running" not in message
         assert s.bytes_out == sent and got == []  # nothing typed into the question
 
