@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
 import importlib
 import logging
 import os
@@ -46,6 +47,7 @@ from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
+from ._prompt_read import WAYS_OUT
 from ._runner import Terminated, run, terminations
 from ._session import Session
 from ._urls import redact_url
@@ -334,6 +336,44 @@ def _exec(args: argparse.Namespace) -> Any:
     return _exec_async(args, hosts)
 
 
+#: What a command line user can do about a question a command asks instead
+#: of ending at a prompt, by the kind of the API's advice (``WAYS_OUT``)
+#: that it replaces: methods to call, which they cannot.
+_CANNOT = "aioexpect exec cannot answer it"
+_WAYS_OUT = {
+    "password": (
+        f"{_CANNOT}; for enable, log in with an account at that privilege level (the"
+        " device then starts at it), for sudo with one that sudo asks no password of;"
+        " or write a script that answers it with the API (docs/drivers.rst, Privilege"
+        " escalation)"
+    ),
+    "login": (
+        f"{_CANNOT} (it answers a login dialog on opening only, on telnet targets given"
+        " credentials); write a script that answers it with the API (docs/drivers.rst,"
+        " How login works)"
+    ),
+    "confirm": (
+        f"{_CANNOT}; run a form of the command that asks nothing, or write a script"
+        " that answers it with the API (docs/drivers.rst, What execute does)"
+    ),
+}
+
+
+def _for_command_line(exc: ExpectError) -> ExpectError:
+    """``exc``, if its message ends with the API's advice about a question
+    (``WAYS_OUT``: the library puts it last), as a copy that says what a
+    command line user can do instead; the quote of the question and the
+    evidence before it stay, as do ``before`` and ``patterns``."""
+    message = str(exc)
+    for kind, advice in WAYS_OUT.items():
+        at = message.rfind(advice)
+        if at >= 0:
+            told = copy.copy(exc)
+            told.args = (message[:at] + _WAYS_OUT[kind],)
+            return told
+    return exc
+
+
 class _Commands:
     """The exec job: the commands, in order, on one host's session.
 
@@ -359,8 +399,9 @@ class _Commands:
                 raise
             except ExpectError as exc:  # timed out, end of file: what came is its output
                 out.append(_so_far(exc.before, command))
-                exc.add_note(f"command {command!r}")
-                raise
+                told = _for_command_line(exc)
+                told.add_note(f"command {command!r}")
+                raise told from None
             except asyncio.CancelledError:  # --timeout (or Ctrl-C): the same, kept here
                 out.append(_so_far(session.buffer, command))
                 self.cancelled[id(host)] = command

@@ -307,6 +307,33 @@ def test_exec_a_failed_command_keeps_its_output_and_is_named() -> None:
     assert host["error"].startswith("ExpectEOF") and host["error"].endswith("(command 'exit')")
 
 
+@pytest.mark.parametrize(
+    ("command", "question", "advice"),
+    [
+        ("enable", "Password: ", "for enable, log in with an account at that privilege level"),
+        ("reload", "Proceed with reload? [confirm]", "run a form of the command that asks"),
+    ],
+    ids=["password", "confirm"],
+)
+def test_exec_says_what_a_command_line_user_can_do_about_a_question(
+    command: str, question: str, advice: str
+) -> None:
+    # The message said to call send_secret(password) and expect_prompt(),
+    # which a command line user cannot.
+    device = f"printf 'r1>'; read -r _; printf '{question}'; read -r _"
+    done = cli("exec", f"spawn:sh -c {device!r}", "-c", command, "--command-timeout", "1")
+    assert done.returncode == 1, done.stderr
+    message = done.stdout.rstrip().splitlines()[-1]
+    # The evidence and the question's quote stay; the advice is exec's.
+    assert message.startswith("!!! ExpectTimeout: timed out waiting for the prompt")
+    assert f"last characters received: '{command}\\r\\n{question}'" in message
+    assert f"the peer asks {question.strip()!r}, which is no prompt: " in message
+    assert "aioexpect exec cannot answer it; " in message
+    assert advice in message and "write a script" in message and "docs/drivers.rst" in message
+    assert "send_secret" not in message and "expect_prompt()" not in message
+    assert message.endswith(f"(command {command!r})")
+
+
 def test_exec_timeout_keeps_the_running_commands_output_and_names_it() -> None:
     """--timeout (the whole run) cuts a command short as --command-timeout
     does: what it printed is its output, and the error names it."""
