@@ -511,6 +511,34 @@ async def test_pager_prompts_are_answered() -> None:
             assert "--More--" not in m.before and m.before.count("log line") == 40
 
 
+async def test_a_cisco_asa_pages_and_refuses_as_ios_expects() -> None:
+    """Cisco ASA's pager, ``<--- More --->``, was not answered: execute
+    waited out its time-out in front of it.  Its refusal, ``ERROR: %
+    Invalid input ...``, was output under ios (the ``%`` starts no line)."""
+    prompt = b"ciscoasa# "
+    keys: list[bytes] = []
+
+    async def asa(peer: Any) -> None:
+        await peer.write(prompt)
+        async for typed in typed_lines(peer):
+            await peer.write(typed.encode() + b"\r\n")
+            if typed == "show running-config":
+                await peer.write(b"line1\r\nline2\r\n<--- More --->")
+                keys.append(await peer.read(1))
+                await peer.write(b"\r              \rline3\r\n")
+            elif typed == "show nonsense":
+                await peer.write(
+                    b"              ^\r\nERROR: % Invalid input detected at '^' marker.\r\n"
+                )
+            await peer.write(prompt)
+
+    async with played(asa, driver="ios", timeout=5) as s:
+        assert await s.execute("show running-config") == "line1\nline2\nline3\n"
+        assert keys == [b" "]
+        with pytest.raises(CommandError, match="Invalid input"):
+            await s.execute("show nonsense")
+
+
 async def test_a_driver_pager_response_is_what_is_sent(registry: None) -> None:
     mine = Driver(
         "pagey", prompt_patterns=[r"^dev> \Z"], pager_patterns=[r"<more> \Z"], pager_response="n"
@@ -553,6 +581,9 @@ ERRORS = [
     ("shell", 'dash: 2: Syntax error: "then" unexpected\n'),
     ("shell", "zsh: parse error near `)'\n"),
     ("generic", "% Invalid input detected at '^' marker.\n"),
+    # Cisco ASA (guessed as ios: ciscoasa#) puts "ERROR: " in front
+    ("ios", "ERROR: % Invalid input detected at '^' marker.\n"),
+    ("generic", "ERROR: % Incomplete command\n"),
     ("generic", "Error: Wrong parameter found at '^' position.\n"),
 ]
 

@@ -175,6 +175,42 @@ def test_output_lines_are_not_prompts(text: str, name: str) -> None:
         assert feed(patterns, chunks) is None, f"{name} took {text!r} for a prompt ({label})"
 
 
+# Pager prompts, as devices print them: every driver but the shell's
+# answers them, however they are split (the shell's pagers, less and more,
+# are not answered blindly).
+PAGERS = [
+    " --More-- ",  # Cisco IOS, Arista
+    "  ---- More ----",  # Huawei
+    "---(more 42%)---",  # JunOS
+    "--More--(50%)",  # more(1)
+    "<--- More --->",  # Cisco ASA
+]
+#: (Unanchored, a pager prompt is found wherever a chunk ends after one.)
+NOT_PAGERS = ["-- more lines --\r\n", "<-- More to come -->\r\n"]
+
+
+@pytest.mark.parametrize("text", PAGERS)
+@pytest.mark.parametrize("name", [n for n in drivers.names() if n != "shell"])
+def test_pager_prompts_are_found(text: str, name: str) -> None:
+    patterns = drivers.get(name).pager_patterns
+    for label, chunks in splits("line1\r\nline2\r\n" + text):
+        found = feed(patterns, chunks)
+        assert found is not None, (name, label)
+        assert found[0].rstrip(" ") == "line1\r\nline2\r\n", (name, label, found)
+        # (where a chunk ends after a shorter pager prompt, that one is found:
+        # ``--More--`` of ``--More--(50%)``, but never a part of another)
+        assert found[1].strip()[:1] == text.strip()[:1], (name, label, found)
+        assert text.strip().startswith(found[1].strip()), (name, label, found)
+
+
+@pytest.mark.parametrize("text", NOT_PAGERS)
+@pytest.mark.parametrize("name", drivers.names())
+def test_output_lines_are_not_pagers(text: str, name: str) -> None:
+    patterns = drivers.get(name).pager_patterns
+    for label, chunks in splits(text):
+        assert feed(patterns, chunks) is None, (name, label)
+
+
 def test_specific_drivers_do_not_take_each_others_prompts() -> None:
     assert feed(drivers.get("ios").prompt_patterns, ["user@host:~$ "]) is None
     assert feed(drivers.get("shell").prompt_patterns, ["<HUAWEI>"]) is None

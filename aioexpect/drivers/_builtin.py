@@ -127,7 +127,8 @@ VRP_USER_VIEW = rf"{_SOL}{_A}<[~*]?{_HOST}>{_END}"
 #: file shown, a banner in the configuration) are searched there only.
 _FIRST = r"\A\s*"
 CISCO_ERRORS = (
-    r"^[ \t]*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Unavailable|Unable"
+    # (Cisco ASA puts ``ERROR: `` in front: ``ERROR: % Invalid input detected ...``)
+    r"^[ \t]*(?:ERROR: )?% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Unavailable|Unable"
     r"|Not supported|Bad|Error|Failed)\b[^\r\n]*",
     # (``banner motd ^C`` then ``% Access denied to unauthorised users``)
     rf"{_FIRST}% ?(?:Access denied|Permission denied)\b[^\r\n]*",
@@ -187,8 +188,13 @@ LOGIN_FAILURE = (
     r"[Ll]ogin (?:failed|invalid)",
 )
 #: `` --More-- `` (Cisco, Arista), ``  ---- More ----`` (Huawei),
-#: ``---(more 42%)---`` (JunOS), ``--More--(50%)`` (more(1)).
-PAGER = (rf"-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?{_END}",)
+#: ``---(more 42%)---`` (JunOS), ``--More--(50%)`` (more(1)), ``<--- More --->``
+#: (Cisco ASA: the others' dashes start after no ``<``, or ``<--- More --``,
+#: cut short by a chunk's end, would be answered and its ``->`` be output).
+PAGER = (
+    rf"(?<![<-])-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?{_END}",
+    rf"<--- More --->{_END}",
+)
 
 # Guessing: banners, and a prompt shape as IOS's weaker evidence.
 _CISCO_SHAPE = rf"{_SOL}{_A}[A-Za-z][\w.\-]{{0,63}}(?:\(config[\w.\-]*\))?[>#]{_END}"
