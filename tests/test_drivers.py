@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -577,6 +578,13 @@ ERRORS = [
     ("shell", "bash: frobnicate: command not found\n"),
     ("shell", "zsh: command not found: frobnicate\n"),
     ("shell", "sh: 1: frobnicate: not found\n"),
+    # ksh93, mksh (R59: "E: ", "inaccessible or"), BusyBox's ash, a login shell
+    ("shell", "ksh: frobnicate: not found\n"),
+    ("shell", "ksh: frobnicate: not found [No such file or directory]\n"),
+    ("shell", "mksh: frobnicate: not found\n"),
+    ("shell", "E: mksh: frobnicate: inaccessible or not found\n"),
+    ("shell", "sh: frobnicate: not found\n"),
+    ("shell", "-sh: frobnicate: not found\n"),
     ("shell", "bash: syntax error near unexpected token `)'\n"),
     ("shell", 'dash: 2: Syntax error: "then" unexpected\n'),
     ("shell", "zsh: parse error near `)'\n"),
@@ -630,6 +638,11 @@ def test_generic_errors_leave_ordinary_output_alone(output: str) -> None:
         ("ios", "banner motd ^C\n% Access denied to unauthorised users: disconnect now\n^C\n"),
         ("ios", "! script output\n% Permission denied lines are logged by AAA\n"),
         ("generic", "! script output\n% Access denied lines are logged\n"),
+        # a program's own "not found" (it ran), not the shell's
+        ("shell", "grep: frobnicate: No such file or directory\n"),
+        ("shell", "publish: frobnicate: not found\n"),
+        ("shell", "ssh: frobnicate: not found\n"),
+        ("shell", "host frobnicate.example: not found\n"),
     ],
 )
 def test_error_patterns_leave_ordinary_output_alone(name: str, output: str) -> None:
@@ -693,6 +706,54 @@ async def test_output_that_merely_reads_like_a_refusal_is_no_command_error(
         with pytest.raises(CommandError) as info:
             await s.execute(command)
         assert info.value.output == answer.replace("\r\n", "\n")
+
+
+SHELLS_WITHOUT_LINE_NUMBERS = [
+    # (ksh93's line editor redraws the line it echoes: "nosuchfile \x08_x")
+    pytest.param(["ksh", "-i", "+o", "emacs", "+o", "vi"], id="ksh"),
+    pytest.param(["mksh", "-i"], id="mksh"),
+    pytest.param(["busybox", "sh", "-i"], id="busybox"),
+]
+
+
+@pytest.mark.parametrize("argv", SHELLS_WITHOUT_LINE_NUMBERS)
+async def test_a_missing_command_is_a_command_error_on_ksh_mksh_and_busybox(
+    argv: list[str], tmp_path: Any
+) -> None:
+    """ksh93, mksh and BusyBox's ash name no line number (``ksh: x: not
+    found``, where dash says ``dash: 1: x: not found``): the shell driver
+    returned their message as output."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "u@vm:~$ "}
+    async with aioexpect.spawn(argv[0], argv[1:], env=env, driver="shell", timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        with pytest.raises(CommandError, match=r"nosuchcommand_x: .*not found"):
+            await s.execute("nosuchcommand_x")
+        assert await s.execute("grep -s x nosuchfile_x; echo $?") == "2\n"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ksh: nosuchcmd: not found",
+        "E: mksh: nosuchcmd: inaccessible or not found",
+        "sh: nosuchcmd: not found",
+        "-sh: nosuchcmd: not found",
+    ],
+)
+async def test_a_shell_s_not_found_without_a_line_number_is_a_command_error(message: str) -> None:
+    """The same over a scripted peer, for a machine without those shells."""
+
+    async def shell(peer: Any) -> None:
+        await peer.write(b"u@vm:~$ ")
+        async for typed in typed_lines(peer):
+            await peer.write(f"{typed}\r\n{message}\r\nu@vm:~$ ".encode())
+
+    async with played(shell, driver="shell", timeout=5) as s:
+        with pytest.raises(CommandError) as info:
+            await s.execute("nosuchcmd")
+        assert info.value.output == message + "\n"
 
 
 async def test_error_pattern_raises_command_error_with_evidence() -> None:

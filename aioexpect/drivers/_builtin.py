@@ -154,10 +154,20 @@ VRP_ERRORS = (
     *VRP_SYNTAX_ERRORS,
     rf"{_FIRST}Error: ?(?!(?i:n/a|none)[ \t]*$)[A-Za-z][^\r\n]*",
 )
+#: A shell's name, as its own messages start (``/bin/sh``, a login shell's
+#: ``-sh``; mksh R59 puts ``E: `` in front): not another program's (``grep:
+#: x: No such file or directory`` is the output of a command that ran).
+_SHELL_NAME = (
+    r"(?:E: )?-?(?:[\w.\-]{0,64}/){0,8}"
+    r"(?:sh|ash|dash|bash|ksh|ksh93|mksh|lksh|pdksh|oksh|posh|yash)"
+)
 SHELL_ERRORS = (
     r"^[^\r\n]*: command not found\b[^\r\n]*",
     r"^[^\r\n]*\bcommand not found: [^\r\n]*",
     r"^[\w./\-]*sh: \d+: [^\r\n]*: not found$",
+    # ksh93, mksh and BusyBox's ash (``sh``) name no line: ``ksh: x: not
+    # found``, ``E: mksh: x: inaccessible or not found``
+    rf"^{_SHELL_NAME}: [^\r\n]*: (?:inaccessible or )?not found(?: \[[^\]\r\n]{{1,64}}\])?$",
     r"^[^\r\n]*: [Ss]yntax error\b[^\r\n]*",  # bash, dash ("Syntax error")
     r"^[^\r\n]*: parse error\b[^\r\n]*",  # zsh
 )
@@ -239,7 +249,7 @@ SHELL = _driver(
         # Arista EOS over SSH, say, before its "leaf1>")
         r"\b(?:GNU/Linux|Ubuntu|Debian|CentOS|Red Hat|Fedora|FreeBSD|OpenBSD|Darwin)\b",
     ),
-    description="POSIX shells: bash, dash, zsh, ksh",
+    description="POSIX shells: bash, dash, zsh, ksh, mksh, BusyBox ash",
 )
 
 IOS = _driver(
