@@ -56,6 +56,11 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("freebsd-user", UNIX, LS, "alice@fbsd:/usr/src $ "),
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
+    # A title longer than a pattern's bound (a deep directory in it), or more
+    # titles and marks than two: the prompt starts after them, of any length.
+    ("titled-long", UNIX, LS + "\x1b]0;user@host: /" + "d/" * 400 + "\x07", COLOURED),
+    ("titled-long-st", UNIX, LS + "\x1b]2;/" + "d/" * 400 + "\x1b\\", "\x1b[?2004h[u@h d]# "),
+    ("marks", UNIX, LS + "\x1b]133;D;0\x07", "\x1b]133;A\x07" + TITLED),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),
     # as wide as the terminal: readline moves to the next line with ' \r'
     ("wrapped", UNIX, LS, "root@host:/srv/" + "d" * 63 + "#  \r"),
@@ -116,6 +121,11 @@ NOT_PROMPTS = [
     "git@github.com:me/dotfiles.git # my dotfiles\r\n",
     "backup@nas:vol1 % used\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
+    # after a title (OSC), as after a line start
+    "\x1b]0;make\x07Building 45%\r\n",
+    "\x1b]0;" + "d/" * 400 + "\x07 router>\r\n",
+    "beep\x07 50%\r\n",
+    "cd C:\\Users\\me>\r\n",  # (a backslash, not ST's ESC \\)
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",
     "[edit interfaces]\r\n+   ge-0/0/1 {\r\n\r\n{master:0}[edit system]\r\n",
@@ -371,6 +381,25 @@ async def test_output_as_wide_as_the_terminal_is_no_row_of_the_prompt() -> None:
         m = await s.expect_prompt()
         assert (m.before, m.after) == (before, prompt)
     await peer.close()
+
+
+async def test_a_prompt_after_a_window_title_longer_than_200_characters(tmp_path: Any) -> None:
+    """Ubuntu's PS1 sets the window title to ``user@host: dir``: in a
+    directory of more than about 190 characters, on a terminal wide enough
+    for the prompt not to wrap, the title was longer than the 200 characters
+    the patterns allowed, and no prompt was found (ExpectTimeout)."""
+    ps1 = r"\[\e]0;\u@\h: \w\a\]\[\e[01;32m\]\u@\h\[\e[00m\]:\[\e[01;34m\]\w\[\e[00m\]\$ "
+    deep = tmp_path.joinpath(*["d" * 9] * 30)
+    deep.mkdir(parents=True)
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": ps1, "HOME": str(tmp_path)}
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=deep, dimensions=(24, 1000), timeout=10
+    ) as s:
+        m = await s.expect_prompt()
+        assert re.fullmatch(r"[^@\s]+@[^:\s]+:~/(?:d{9}/){29}d{9}[#$]", visible(m.after))
+        assert await s.execute("echo ok") == "ok\n"
+        assert await s.execute("cd .. && echo up") == "up\n"
+        assert await s.execute("echo ok") == "ok\n"
 
 
 async def test_set_prompt_overrides_and_none_restores() -> None:

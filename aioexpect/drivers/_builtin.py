@@ -1,10 +1,11 @@
 """The shipped drivers: generic, shell, ios, iosxr, nxos, eos, junos, vrp.
 
 Prompt patterns share three rules, so that output does not pass for a prompt:
-a prompt starts a line (after ``\\n``, ``\\r`` or backspaces), it is the last thing
-received (``\\Z``: a device prints its prompt, then waits), and it may be
-interleaved with terminal control sequences (colours, window titles,
-bracketed-paste switches), which ``strip_ansi=False`` sessions still see.
+a prompt starts a line (after ``\\n``, ``\\r``, backspaces or a window title),
+it is the last thing received (``\\Z``: a device prints its prompt, then
+waits), and it may be interleaved with terminal control sequences (colours,
+window titles, bracketed-paste switches), which ``strip_ansi=False`` sessions
+still see.
 """
 
 from __future__ import annotations
@@ -28,12 +29,20 @@ _WRAP = r"(?:(?<= )\r ?)?"
 #: A short control sequence: CSI (colours, modes), charset, keypad,
 #: save/restore cursor, shift in/out, bell.
 _CSI = SHORT_CONTROL
-#: Any control sequence: also OSC (a window title, up to 200 characters).
-ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,200}}(?:\x07|\x1b\\))"
+#: An operating system command (OSC: a window title, a shell-integration
+#: mark such as ``ESC ] 133;A BEL``), up to 200 characters long here.
+_OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
+#: Any control sequence.
+ESC = rf"(?:{_CSI}|{_OSC})"
 _C = f"(?:{_CSI}){{0,4}}"
 #: Start of a line: the buffer start, after a line feed or a carriage return,
-#: or after backspaces (a pager prompt erased, then the prompt on its line).
-_SOL = r"(?:^|(?<=[\r\x08]))"
+#: or after backspaces (a pager prompt erased, then the prompt on its line);
+#: or right after the end of an OSC (BEL or ST), as long as it may be: a
+#: title that holds a deep directory, wider than any bounded pattern should
+#: be, ends the text before the prompt, not a line's.  (One look behind,
+#: for a character that ends one, then no ``\\`` but ST's: at each place the
+#: search tries, that costs what the line start's alone did.)
+_SOL = r"(?:^|(?<=[\r\x08\x07\\])(?<![^\x1b]\\))"
 #: After the prompt character: at most two spaces and control sequences, then
 #: nothing (the device waits for input) -- but for the space and carriage
 #: return with which readline moves to the next line a prompt that ends
@@ -46,9 +55,11 @@ _ZSH_PS2 = (
     r"|cursh|array|quote|dquote|bquote|cmdsubst|mathsubst|math|cond|cmdor|cmdand|pipe"
     rf"|errpipe|heredoc|heredocd|brace|braceparam|always)>{_END})"
 )
-#: The control sequences a prompt may begin with (colours, a window title),
-#: then anything but a zsh continuation prompt.
-_A = f"(?:{ESC}){{0,8}}{_ZSH_PS2}"
+#: The control sequences a prompt may begin with: two of any kind (modes, a
+#: window title, a mark), then colours; then anything but a zsh continuation
+#: prompt.  (Where more titles or marks, or longer ones, come first, the
+#: prompt starts after them: see ``_SOL``.)
+_A = f"(?:{ESC}){{0,2}}(?:{_CSI}){{0,8}}{_ZSH_PS2}"
 
 
 def prompt_pattern(body: str) -> str:
