@@ -61,6 +61,13 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("titled-long", UNIX, LS + "\x1b]0;user@host: /" + "d/" * 400 + "\x07", COLOURED),
     ("titled-long-st", UNIX, LS + "\x1b]2;/" + "d/" * 400 + "\x1b\\", "\x1b[?2004h[u@h d]# "),
     ("marks", UNIX, LS + "\x1b]133;D;0\x07", "\x1b]133;A\x07" + TITLED),
+    # After it: a shell-integration mark (iTerm2, VS Code, WezTerm, kitty),
+    # a window title at the end of PS1; at the margin, readline's wrap first
+    ("mark-after", UNIX, LS, "user@host:~$ \x1b]133;B\x07"),
+    ("mark-after-st", UNIX, LS, "\x1b]133;A\x1b\\user@host:~$ \x1b]133;B\x1b\\\x1b[K"),
+    ("title-after", UNIX, LS, COLOURED + "\x1b]0;user@host: ~/dir\x07\x1b]633;B\x07"),
+    ("mark-wrapped", UNIX, LS, "root@host:/srv/" + "d" * 64 + "# \r \x1b]133;B\x07"),
+    ("ios-mark", ("generic", "ios"), IOS_OUT, "Router#\x1b]133;B\x07"),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),
     # as wide as the terminal: readline moves to the next line with ' \r'
     ("wrapped", UNIX, LS, "root@host:/srv/" + "d" * 63 + "#  \r"),
@@ -400,6 +407,35 @@ async def test_a_prompt_after_a_window_title_longer_than_200_characters(tmp_path
         assert await s.execute("echo ok") == "ok\n"
         assert await s.execute("cd .. && echo up") == "up\n"
         assert await s.execute("echo ok") == "ok\n"
+
+
+MARKED = [
+    pytest.param(["bash", "--norc", "--noprofile"], r"\u@\h:\w\$ \[\e]133;B\a\]", id="bash-mark"),
+    pytest.param(
+        ["bash", "--norc", "--noprofile"], r"\u@\h:\w\$ \[\e]0;\u@\h: \w\a\]", id="bash-title"
+    ),
+    pytest.param(["zsh", "-f"], "%n@%m %~ %# %{\x1b]133;B\x1b\\%}", id="zsh-mark"),
+    pytest.param(["dash"], "u@vm:~$ \x1b]133;B\x07", id="dash-mark"),
+]
+
+
+@pytest.mark.parametrize(("argv", "ps1"), MARKED)
+async def test_a_prompt_followed_by_a_mark_or_a_title(
+    argv: list[str], ps1: str, tmp_path: Any
+) -> None:
+    """A shell-integration mark after the prompt (``PS1='... \\[\\e]133;B\\a\\]'``,
+    as iTerm2, VS Code, WezTerm and kitty put it) or a window title at the
+    end of PS1 hid the prompt: ExpectTimeout, then "not sent"."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    (tmp_path / "sub").mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": ps1, "HOME": str(tmp_path)}
+    async with aioexpect.spawn(argv[0], argv[1:], env=env, cwd=tmp_path, timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("cd sub") == ""  # (a new directory in it)
+        assert await s.execute("echo there") == "there\n"
+        assert await s.execute("printf x") == "x"  # (glued to the prompt)
+        assert await s.execute("echo after") == "after\n"
 
 
 async def test_set_prompt_overrides_and_none_restores() -> None:

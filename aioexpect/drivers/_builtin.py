@@ -43,17 +43,23 @@ _C = f"(?:{_CSI}){{0,4}}"
 #: for a character that ends one, then no ``\\`` but ST's: at each place the
 #: search tries, that costs what the line start's alone did.)
 _SOL = r"(?:^|(?<=[\r\x08\x07\\])(?<![^\x1b]\\))"
-#: After the prompt character: at most two spaces and control sequences, then
-#: nothing (the device waits for input) -- but for the space and carriage
-#: return with which readline moves to the next line a prompt that ends
-#: exactly at the terminal's right margin.
-_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
+#: After a question's or a pager's last character: at most two spaces and
+#: short control sequences, then nothing (the device waits for input) -- but
+#: for the space and carriage return with which readline moves to the next
+#: line a prompt that ends exactly at the terminal's right margin.
+_SHORT_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
+#: After a prompt's last character, the same, then up to two OSCs, each
+#: with control sequences and a space after it: a shell-integration mark
+#: (``ESC ] 133;B BEL``: iTerm2, VS Code, WezTerm, kitty) or a window title
+#: at the end of ``PS1``.  Readline's wrap comes where the last visible
+#: character or space ends a row, before or after them.
+_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}(?:{_OSC}{_C}(?: {_C})?){{0,2}}{_WRAP}\Z"
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
 #: are shaped like ``router>``, but the shell waits for the rest of a command.
 _ZSH_PS2 = (
     r"(?!(?:for|foreach|while|until|repeat|select|if|then|else|elif|case|function|subsh"
     r"|cursh|array|quote|dquote|bquote|cmdsubst|mathsubst|math|cond|cmdor|cmdand|pipe"
-    rf"|errpipe|heredoc|heredocd|brace|braceparam|always)>{_END})"
+    rf"|errpipe|heredoc|heredocd|brace|braceparam|always)>{_SHORT_END})"
 )
 #: The control sequences a prompt may begin with: two of any kind (modes, a
 #: window title, a mark), then colours; then anything but a zsh continuation
@@ -196,8 +202,8 @@ _USER_WORD = r"(?i:(?:user|login)(?: ?(?:name|id))?)"
 _PASSWORD_WORD = r"(?i:pass(?:word|wd|code|phrase))"
 #: A default offered in parentheses: ``Username (admin): ``.
 _DEFAULT = r"(?: \([^()\r\n\x1b]{1,32}\))?"
-LOGIN = (rf"{_WORD}{_USER_WORD}{_Q}(?: as)?{_DEFAULT}{_COLON} ?{_END}",)
-PASSWORD = (rf"{_WORD}{_PASSWORD_WORD}{_Q}(?: for [^\r\n:]{{1,64}})?{_COLON} ?{_END}",)
+LOGIN = (rf"{_WORD}{_USER_WORD}{_Q}(?: as)?{_DEFAULT}{_COLON} ?{_SHORT_END}",)
+PASSWORD = (rf"{_WORD}{_PASSWORD_WORD}{_Q}(?: for [^\r\n:]{{1,64}})?{_COLON} ?{_SHORT_END}",)
 LOGIN_FAILURE = (
     r"Login incorrect",
     r"% ?(?:Login invalid|Authentication failed|Access denied|Bad (?:passwords?|secrets?))",
@@ -213,8 +219,8 @@ LOGIN_FAILURE = (
 #: (Cisco ASA: the others' dashes start after no ``<``, or ``<--- More --``,
 #: cut short by a chunk's end, would be answered and its ``->`` be output).
 PAGER = (
-    rf"(?<![<-])-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?{_END}",
-    rf"<--- More --->{_END}",
+    rf"(?<![<-])-{{2,4}} ?\(?[Mm]ore(?: \d{{1,3}}%)?\)? ?-{{2,4}}(?:\(\d{{1,3}}%\))?{_SHORT_END}",
+    rf"<--- More --->{_SHORT_END}",
 )
 
 # Guessing: banners, and a prompt shape as IOS's weaker evidence.
