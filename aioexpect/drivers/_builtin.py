@@ -53,7 +53,10 @@ _SHORT_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
 #: (``ESC ] 133;B BEL``: iTerm2, VS Code, WezTerm, kitty) or a window title
 #: at the end of ``PS1``.  Readline's wrap comes where the last visible
 #: character or space ends a row, before or after them.
-_END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}(?:{_OSC}{_C}(?: {_C})?){{0,2}}{_WRAP}\Z"
+_END = (
+    rf"{_C}(?: {_C}){{0,2}}{_WRAP}(?:{_OSC}(?:{_CSI}){{0,2}}(?: (?:{_CSI}){{0,2}})?){{0,2}}"
+    rf"{_WRAP}(?:\r\x1b\[\d{{1,4}}C)?\Z"
+)
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
 #: are shaped like ``router>``, but the shell waits for the rest of a command.
 _ZSH_PS2 = (
@@ -80,23 +83,57 @@ _UNIX_TOKEN = (
     rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
     r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
 )
+#: Up to two colours (a prompt coloured part by part: Gentoo's, fish's).
+_C2 = f"(?:{_CSI}){{0,2}}"
 #: The usual prompts with spaces, a directory after the host name:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
 #: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
 #: csh: the directory from ``~`` or ``/``, or a git remote such as
-#: ``git@host:me/repo.git # notes`` would pass).  Only these shapes: a run
-#: of words before ``%`` or ``>`` is as likely a progress line (``Downloading
-#: 45%``).
+#: ``git@host:me/repo.git # notes`` would pass); root's ``host:~ # ``
+#: (openSUSE, SLES: not ``http://...  #``) and ``host dir # `` (Gentoo: the
+#: directory's last name, or ``interface Gi0/1 # shut`` would pass; and
+#: coloured as Gentoo colours it, host and directory apart: ``cd ~ # home``
+#: would pass too), ``#`` only; and a directory alone, ``/ # `` and
+#: ``~ $ `` (BusyBox, Alpine), from ``~`` or ``/`` again.  A directory has
+#: up to 256 characters.  Only these shapes: a run of words before ``%`` or
+#: ``>`` is as likely a progress line (``Downloading 45%``).  (Possessive
+#: runs: what ends one is never in it, and a line of output that starts
+#: with a long word is not tried at every length of it.)
 _SPACED = (
-    r"[\w.\-]{1,64}(?::[^\s\x1b]{1,64} [\w.\-]{1,32}[$#]"
-    r"|@[\w.\-]{1,64}(?: [^\s\x1b]{1,64}|:[~/][^\s\x1b]{0,63}) [$#%])"
+    r"[\w.\-]{1,64}+(?::[^\s\x1b]{1,256}+ [\w.\-]{1,32}[$#]"
+    rf"|@[\w.\-]{{1,64}}+{_C2}(?: [^\s\x1b]{{1,256}}+|:[~/][^\s\x1b]{{0,255}}+) [$#%]"
+    r"|:(?:~|/(?!/))[^\s\x1b]{0,255}+ #"
+    rf"|(?:{_CSI}){{1,2}} (?:/|[^\s/\x1b]{{1,256}}+) #)"
+    r"|[~/][^\s\x1b]{0,255}+ [$#]"
+)
+#: fish's ``user@host ~/s/dir> `` (``#`` for root), and after a failed
+#: command ``user@host ~ [127]> `` (``[1|0]`` after a pipe): its directory
+#: from ``~`` or ``/``, each part coloured on its own.
+_FISH_STATUS = rf" {_C}\[{_C}\d{{1,3}}(?:\|\d{{1,3}}){{0,7}}{_C}\]{_C}"
+_FISH = (
+    rf"[\w.\-]{{1,64}}+{_C}@{_C}[\w.\-]{{1,64}}+{_C} {_C}[~/][^\s\x1b]{{0,255}}{_C}"
+    rf"(?:{_FISH_STATUS})?[>#]"
+)
+#: git-prompt's branch after the directory: ``user@host:~/proj (main)$ ``,
+#: ``(main *+|MERGING)``, ``((v1.0))`` (detached), perhaps coloured.
+_GIT = rf" (?:{_CSI})?\((?:\([^()\r\n\x1b]{{1,44}}\)|[^()\r\n\x1b]{{1,48}})\)(?:{_CSI})?[$#%]"
+#: Kali's second line: ``└─$ `` (its first line, ``┌──(user㉿host)-[~]``,
+#: is another line's).
+_KALI = rf"└─{{1,2}}{_C2}[$#]"
+#: What a prompt may start with: a virtualenv's name, ``(venv) ``, or a
+#: time, ``[12:00:01] `` (bash's ``\t``, ``\T``, ``\@``, ``\A``), before
+#: ``user@`` only: a log line starts so too.
+_PREFIX = (
+    rf"(?:\([\w.\-]{{1,40}}\) {_C}"
+    rf"|\[\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?: ?[AaPp][Mm])?\] {_C}(?=[^\s@]{{1,64}}@))"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
-#: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
-#: above; or a bare ``$ `` / ``# ``.
+#: ``MyHost-A1(config)# ``, ``-bash-4.2$ `` (RHEL's without a profile),
+#: coloured or titled, with git's branch; the spaced shapes and fish's
+#: above; Kali's; or a bare ``$ `` / ``# ``.
 UNIX_PROMPT = (
-    rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{])(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
+    rf"{_SOL}{_A}{_PREFIX}?(?:(?=[A-Za-z_~/\[({{]|-[A-Za-z])(?:{_UNIX_TOKEN}){{1,24}}+"
+    rf"(?:{_GIT}|[$#%>])|{_SPACED}|{_FISH}|{_KALI}|[$#]){_END}"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
