@@ -294,11 +294,14 @@ SHELL = _driver(
     error_patterns=SHELL_ERRORS,
     pager_patterns=(),  # a shell's pagers (less, more) are not answered blindly
     guess_patterns=(
-        rf"{_SOL}{_A}[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
-        # (the spaced shapes: macOS's bash and zsh, Gentoo, FreeBSD's csh)
-        rf"{_SOL}{_A}(?:{_SPACED}){_END}",
+        # (after a virtualenv's name or a time too: "(.venv) user@host:~$ ")
+        rf"{_SOL}{_A}{_PREFIX}?[\w.\-]+@[\w.\-]+:[^\r\n]*[$#]{_END}",
+        # (the spaced shapes: macOS's bash and zsh, Gentoo, FreeBSD's csh,
+        # openSUSE, BusyBox; fish's; Kali's)
+        rf"{_SOL}{_A}(?:{_SPACED}|{_FISH}|{_KALI}){_END}",
         r"\[[\w.\-]+@[\w.\-]+ [^\]\r\n]*\][$#]",
-        r"\bbash-\d+\.\d+[$#]",
+        # (bash's, sh's, ksh's default prompts: "bash-5.2$ ", "sh-5.1$ ")
+        r"(?:^|[\r\x08-])(?:ba|k|mk|z)?sh-\d+(?:\.\d+)*[$#]",
         # (not "Last login:": every Linux-based network OS prints it too,
         # Arista EOS over SSH, say, before its "leaf1>")
         r"\b(?:GNU/Linux|Ubuntu|Debian|CentOS|Red Hat|Fedora|FreeBSD|OpenBSD|Darwin)\b",
