@@ -630,6 +630,21 @@ async def test_set_unique_prompt_gives_clean_output(argv: list[str], tmp_path: A
         assert await s.execute("true") == ""
 
 
+async def test_set_unique_prompt_is_the_way_out_of_zsh_s_right_prompt(tmp_path: Any) -> None:
+    """zsh's right prompt (RPROMPT) comes after the prompt, visible text
+    that no pattern allows there: the troubleshooting page names
+    set_unique_prompt, which turns it off."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
+    env |= {"PS1": "%n@%m %~ %# ", "RPROMPT": "[%T]"}
+    async with aioexpect.spawn("zsh", ["-f", "-i"], env=env, timeout=10) as s:
+        await s.expect(r"\[\d{1,2}:\d{2}\]")  # (the right prompt: shown)
+        await s.set_unique_prompt()
+        for _ in range(3):
+            assert await s.execute("echo hi") == "hi\n"
+
+
 async def test_set_unique_prompt_then_output_that_looks_like_prompts() -> None:
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], timeout=10) as s:
         await s.set_unique_prompt()
