@@ -97,7 +97,9 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     deadline = Deadline(timeout)
     state = state_of(session)
     answer_due = state.late or state.owed is not None  # an execute's, an interact's
-    overflowed = state.owed is not None  # (cancelled or past max_buffer: not a time-out's)
+    # Cancelled or past max_buffer: not a time-out's (whose "not sent" owes
+    # the prompt too, with the time-out still noted).
+    overflowed = state.owed is not None and not state.late
     try:
         caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:

@@ -197,3 +197,41 @@ async def test_after_a_time_out_and_the_callers_own_expect_nothing_counts_as_typ
         assert await s.execute("show z") == "ANSWER-show z\n"
         assert await s.execute("show w") == "ANSWER-show w\n"
     assert not [r for r in caplog.records if LOOKS_PAST in r.getMessage()]
+
+
+async def test_after_a_command_not_sent_nothing_counts_as_typed_ahead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An execute that timed out, one whose catch-up timed out too ('not
+    # sent': the first may still run), the caller's own expect of the
+    # prompt, then another time-out: the 'not sent' left a prompt owed,
+    # which the next execute took for an answer given up on by
+    # cancellation or BufferFull, so the one after the last time-out looked
+    # past its catch-up's prompt for a typed-ahead answer (0.2 s, up to 1 s).
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    finish = {"slow X": asyncio.Event(), "slow Y": asyncio.Event()}
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        async for command in typed_lines(peer):
+            await peer.write(f"{command}\r\n".encode())
+            if command in finish:
+                await peer.write(b"working...\r\n")
+                await finish[command].wait()
+                await peer.write(b"done\r\nr1#")
+                continue
+            await peer.write(f"ANSWER-{command}\r\nr1#".encode())
+
+    async with played(device, timeout=5) as s:
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.execute("slow X", timeout=0.2)
+        with pytest.raises(aioexpect.ExpectTimeout, match="not sent"):
+            await s.execute("show b", timeout=0.2)
+        finish["slow X"].set()
+        await s.expect("r1#")  # (the caller's own: X's rest and its prompt)
+        with pytest.raises(aioexpect.ExpectTimeout):
+            await s.execute("slow Y", timeout=0.2)
+        finish["slow Y"].set()
+        assert await s.execute("show z") == "ANSWER-show z\n"
+        assert await s.execute("show w") == "ANSWER-show w\n"
+    assert not [r for r in caplog.records if LOOKS_PAST in r.getMessage()]
