@@ -268,11 +268,15 @@ async def _sync(
 async def _at_prompt(
     session: Session, state: PromptState, deadline: Deadline, command: str | None, ahead: bool
 ) -> None:
-    """``_sync`` read to a prompt (or the caller did): in step; then, if a
-    command was typed ahead into the answer that prompt ends, past its own."""
-    in_step(state)
+    """``_sync`` read to a prompt (or the caller did): in step; but first,
+    if a command was typed ahead into the answer that prompt ends, past its
+    own.  Cancelled before that look read a prompt, the typed-ahead answer
+    is still owed (and ``PromptState.ahead`` still set): the next
+    ``execute`` reads to its prompt before sending."""
     if ahead:
-        await _past_typed_ahead(session, deadline, command)
+        state.synced, state.late, state.owed = False, False, session._buffer.consumed
+        await _past_typed_ahead(session, state, deadline, command)
+    in_step(state)
 
 
 async def _catch_up(
@@ -311,7 +315,9 @@ async def _catch_up(
         raise AuthenticationError(f"the peer asks {asked!r} instead of showing a prompt: {way_out}")
 
 
-async def _past_typed_ahead(session: Session, deadline: Deadline, command: str | None) -> None:
+async def _past_typed_ahead(
+    session: Session, state: PromptState, deadline: Deadline, command: str | None
+) -> None:
     """After a catch-up read to a prompt while the last command ``execute``
     sent may have been typed into the answer it caught up with
     (``PromptState.ahead``): that prompt may end the earlier answer, the
@@ -321,7 +327,9 @@ async def _past_typed_ahead(session: Session, deadline: Deadline, command: str |
     is read otherwise: a message after the prompt (syslog, ``wall``) with no
     prompt after it stays buffered, the early output of the next command,
     and no prompt is owed.  Waits ``TYPED_AHEAD_WAIT`` at most; raises
-    nothing but ``CancelledError`` (the session is at a prompt then)."""
+    nothing but ``CancelledError``: the session is at a prompt then once a
+    prompt was read here (whether more were typed ahead, none can tell),
+    and before that the answer's prompt is still owed (``_at_prompt``)."""
     shown = "" if command is None else escape(session.redact(command))
     session.log.debug(
         "execute(%r): the command before was typed into an earlier answer:"
@@ -336,6 +344,7 @@ async def _past_typed_ahead(session: Session, deadline: Deadline, command: str |
                 if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
                     return  # (an end of file or a full buffer too: the next step says so)
             await read_to_prompt(session, Deadline(0))
+            in_step(state)
     except ExpectError:
         return  # (a prompt pattern found, but no prompt after all: left as it is)
 

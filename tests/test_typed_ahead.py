@@ -235,3 +235,51 @@ async def test_after_a_command_not_sent_nothing_counts_as_typed_ahead(
         assert await s.execute("show z") == "ANSWER-show z\n"
         assert await s.execute("show w") == "ANSWER-show w\n"
     assert not [r for r in caplog.records if LOOKS_PAST in r.getMessage()]
+
+
+async def test_an_execute_cancelled_while_it_looks_past_the_prompt_leaves_the_answer_owed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # 'show b' typed into a flood and given up on; 'show c' caught up with
+    # the flood's prompt and was cancelled while it looked past it for b's
+    # answer: the state was put in step before the look, so 'show d' was
+    # sent at once and returned b's answer with its own ('show b\nANSWER-b\n
+    # r1#show d\nANSWER-d\n'; before ba7e816, which added the look, 'ANSWER-d').
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    big = b"".join(b"line %06d %s\r\n" % (i, b"x" * 40) for i in range(150))
+    flood_ends, b_answers = asyncio.Event(), asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        async for command in typed_lines(peer):
+            if command == "flood":
+                await peer.write(b"flood\r\n" + big)
+            elif command == "show b":  # typed into the running flood
+                await flood_ends.wait()
+                await peer.write(b"r1#")  # the flood's prompt
+                await b_answers.wait()
+                await peer.write(b"show b\r\nANSWER-b\r\nr1#")
+            else:
+                await peer.write(f"{command}\r\nANSWER-{command[5:]}\r\nr1#".encode())
+
+    def looking() -> bool:
+        return any(LOOKS_PAST in r.getMessage() for r in caplog.records)
+
+    async with played(device, max_buffer=4096, timeout=5, driver="ios") as s:
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("flood")
+        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.execute("show b"), 0.3)  # typed ahead, cancelled
+        async with asyncio.timeout(10):
+            c = asyncio.ensure_future(s.execute("show c"))
+            flood_ends.set()
+            await wait_until(lambda: looking() or c.done(), "show c looks past the prompt")
+            c.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await c
+            d = asyncio.ensure_future(s.execute("show d"))
+            await wait_until(lambda: s._waiter is not None or d.done(), "show d reads")
+            b_answers.set()
+            assert await d == "ANSWER-d\n"
+            assert await s.execute("show e") == "ANSWER-e\n"
