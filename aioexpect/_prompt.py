@@ -142,7 +142,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     # of it, or none had come): this command may be typed into it.  Not after
     # a time-out: the caller's own expect of the prompt (pexpect's way) is
     # not seen here, and a look past the next prompt would wait for nothing.
-    state.ahead = overflowed and not caught_up
+    state.ahead = state.ahead or (overflowed and not caught_up)  # (or set by a look: _at_prompt)
     try:
         await run_init(session, state, deadline)
         return await _run(session, state, command, deadline)
@@ -273,10 +273,12 @@ async def _at_prompt(
     own.  Cancelled before that look read a prompt, the typed-ahead answer
     is still owed (and ``PromptState.ahead`` still set): the next
     ``execute`` reads to its prompt before sending."""
+    coming = False
     if ahead:
         state.synced, state.late, state.owed = False, False, session._buffer.consumed
-        await _past_typed_ahead(session, state, deadline, command)
+        coming = await _past_typed_ahead(session, state, deadline, command)
     in_step(state)
+    state.ahead = coming  # (the next command is typed into that answer)
 
 
 async def _catch_up(
@@ -317,7 +319,7 @@ async def _catch_up(
 
 async def _past_typed_ahead(
     session: Session, state: PromptState, deadline: Deadline, command: str | None
-) -> None:
+) -> bool:
     """After a catch-up read to a prompt while the last command ``execute``
     sent may have been typed into the answer it caught up with
     (``PromptState.ahead``): that prompt may end the earlier answer, the
@@ -326,10 +328,14 @@ async def _past_typed_ahead(
     before (nothing was sent since), ends that answer: read to it.  Nothing
     is read otherwise: a message after the prompt (syslog, ``wall``) with no
     prompt after it stays buffered, the early output of the next command,
-    and no prompt is owed.  Waits ``TYPED_AHEAD_WAIT`` at most; raises
-    nothing but ``CancelledError``: the session is at a prompt then once a
-    prompt was read here (whether more were typed ahead, none can tell),
-    and before that the answer's prompt is still owed (``_at_prompt``)."""
+    and no prompt is owed.  An answer past ``max_buffer`` is dropped on the
+    way, as the catch-up drops it (``_reading.drop``: nobody was told of
+    its size, but the command was typed into an answer given up on).
+    Waits ``TYPED_AHEAD_WAIT`` at most, and returns whether that time ran
+    out with the answer still coming (the next command is typed into it).
+    Raises nothing but ``CancelledError``: the session is at a prompt then
+    once a prompt was read here (whether more were typed ahead, none can
+    tell), and before that the answer's prompt is still owed (``_at_prompt``)."""
     shown = "" if command is None else escape(session.redact(command))
     session.log.debug(
         "execute(%r): the command before was typed into an earlier answer:"
@@ -341,12 +347,22 @@ async def _past_typed_ahead(
     try:
         while True:  # (more than one typed ahead: each answer's prompt in turn)
             while not any(p.search(session.buffer) for p in prompts):
-                if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
-                    return  # (an end of file or a full buffer too: the next step says so)
+                if await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
+                    continue
+                if not _full(session):  # (quiet, or an end of file: the next step says so)
+                    return wait.left() == 0
+                drop(session, "the answer of the command typed ahead")
+                state.owed = session._buffer.consumed if state.owed is not None else None
             await read_to_prompt(session, Deadline(0))
             in_step(state)
     except ExpectError:
-        return  # (a prompt pattern found, but no prompt after all: left as it is)
+        return False  # (a prompt pattern found, but no prompt after all: left as it is)
+
+
+def _full(session: Session) -> bool:
+    """Whether the buffer holds ``max_buffer`` (reading waits for room)."""
+    limit = session._max_buffer
+    return limit is not None and len(session._buffer) >= limit
 
 
 async def more_after_question(session: Session, deadline: Deadline) -> bool:

@@ -78,6 +78,97 @@ async def test_a_device_command_typed_into_an_overflowing_answer_is_caught_up_wi
         assert [await s.execute(f"show {w}") for w in "cd"] == ["ANSWER-c\n", "ANSWER-d\n"]
 
 
+async def test_a_typed_ahead_command_whose_own_answer_overflows_is_caught_up_with() -> None:
+    # The look past the flood's prompt stopped where the typed-ahead
+    # command's own answer (seq 1 3000, 14 KB) filled max_buffer, and the
+    # next command, typed into that answer, was not marked typed ahead: it
+    # raised BufferFull, and every later execute returned the answer of the
+    # one before ('c\n' for echo d, 'echo d\nd\n' for echo e).
+    async with unique_bash(max_buffer=4096) as s:
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("seq 1 600000")
+        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("seq 1 3000")  # typed into the flood
+        assert [await s.execute(f"echo {w}") for w in "cdef"] == ["c\n", "d\n", "e\n", "f\n"]
+
+
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_a_typed_ahead_device_command_whose_own_answer_overflows_is_caught_up_with(
+    serve: Any,
+) -> None:
+    # Over SSH: ['BufferFull', 'show c\nANSWER-c\n', 'show d\nANSWER-d\n'].
+    flood = "\n".join(f"line {i:06d} " + "x" * 40 for i in range(20000))
+    medium = "\n".join(f"med {i:04d} " + "y" * 40 for i in range(200))  # 10 KB
+    commands = {"flood": flood, "medium": medium, r"show (\w+)": lambda c, m: f"ANSWER-{m[1]}"}
+    async with (
+        serve(VirtualDevice("r1", commands=commands)) as server,
+        connect_to(serve, server, max_buffer=4096) as s,
+    ):
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("flood")
+        await s.expect(aioexpect.FULL_BUFFER)
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("medium")  # typed into the flood
+        got = [await s.execute(f"show {w}") for w in "cdef"]
+        assert got == [f"ANSWER-{w}\n" for w in "cdef"]
+
+
+async def test_a_command_sent_while_a_typed_ahead_answer_still_comes_is_typed_ahead() -> None:
+    # The look past the flood's prompt gives up after a second while b's
+    # answer still streams: 'show c' is typed into it.  It was not marked
+    # so, and once c was given up on (cancelled), 'show d' caught up with
+    # b's prompt only and returned c's answer ('show c\nANSWER-c\n').
+    big = b"".join(b"line %06d %s\r\n" % (i, b"x" * 40) for i in range(150))
+    flood_ends, prompt_read, b_ends = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    c_answers = asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        async for command in typed_lines(peer):
+            if command == "flood":
+                await peer.write(b"flood\r\n" + big)
+            elif command == "show b":  # typed into the running flood
+                await flood_ends.wait()
+                await peer.write(b"r1#")  # the flood's prompt
+                await prompt_read.wait()
+                await peer.write(b"show b\r\n")
+                while not b_ends.is_set():  # an answer that streams on
+                    await peer.write(b"b-progress\r\n")
+                    await asyncio.sleep(0.05)
+                await peer.write(b"ANSWER-b\r\nr1#")
+            elif command == "show c":  # typed into b's answer
+                await c_answers.wait()
+                await peer.write(b"show c\r\nANSWER-c\r\nr1#")
+            else:
+                await peer.write(f"{command}\r\nANSWER-{command[5:]}\r\nr1#".encode())
+
+    async with played(device, max_buffer=4096, timeout=5, driver="ios") as s:
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("flood")
+        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.execute("show b"), 0.3)  # typed ahead, cancelled
+        async with asyncio.timeout(10):
+            assert s.buffer  # (the flood's rest: empty once its prompt is read)
+            sent = s.bytes_out
+            c = asyncio.ensure_future(s.execute("show c"))
+            flood_ends.set()
+            await wait_until(lambda: s.buffer == "" or c.done(), "the prompt was read")
+            prompt_read.set()
+            await wait_until(lambda: s.bytes_out > sent or c.done(), "show c is sent")
+            c.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await c
+            assert s.buffer  # (b's answer so far)
+            b_ends.set()
+            d = asyncio.ensure_future(s.execute("show d"))
+            await wait_until(lambda: s.buffer == "" or d.done(), "b's prompt was read")
+            c_answers.set()
+            assert await d == "ANSWER-d\n"
+            assert await s.execute("show e") == "ANSWER-e\n"
+
+
 @pytest.mark.parametrize("timeout", [None, 5.0])
 async def test_a_message_after_the_prompt_of_a_typed_ahead_command_is_early_output(
     timeout: float | None,
