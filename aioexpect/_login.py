@@ -44,6 +44,7 @@ from ._prompt_read import (
 )
 from ._prompt_text import YES_NO
 from ._reading import drop
+from ._typed import forget
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -120,6 +121,7 @@ async def login(
         raise
     guess_driver(session, "".join(seen), m.after)
     in_step(state)
+    forget(session)  # (its lines were answered: none is taken for one sent ahead)
     if progress is not None and session.driver.init_commands:
         stage = f"running the init commands of driver {session.driver.name!r}"
         progress.reached(stage, what_prompt(session))

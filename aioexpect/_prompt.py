@@ -47,6 +47,7 @@ from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
+from ._typed import carry, forget, past_earlier, read_typed, typed_due
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -67,9 +68,12 @@ TYPED_AHEAD_WAIT = 1.0
 async def expect_prompt(session: Session, timeout: float | None) -> Match:
     """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
     require_prompts(session)
+    state = state_of(session)
+    typed = typed_due(session, state, _untouched(session))  # (lines sent: their prompts)
     before, m, _ = await read_to_prompt(session, Deadline(timeout))
     guess_driver(session, before + m.after, m.after)
-    in_step(state_of(session))
+    in_step(state)
+    carry(session, state, typed, before + m.after)  # (the next execute reads the rest)
     return with_before(m, before)
 
 
@@ -182,7 +186,10 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
     ended at a prompt, or output that does not end at one, means a command
     may still answer.  Otherwise what was sent before, by the person
     (``sent``) or by the program, was answered if the output shown ended at
-    a prompt: it is not taken for the caller's unanswered send."""
+    a prompt: it is not taken for the caller's unanswered send.  Either way
+    none of the lines sent before is counted, nor taken for an echo
+    (``_typed``): the person saw their answers."""
+    forget(session)
     if isinstance(tail, str) and (typed or (tail and not at_prompt(session, tail))):
         owe(session)
     elif sent or tail:
@@ -205,19 +212,13 @@ async def _sync(
     out with part of the answer buffered, and one owed a prompt: after a
     cancelled execute, an ``interact``, or anything the caller sent and has
     not read the answer of (``sendintr`` at a prompt, ``send_secret`` to
-    ``su``).  The answer of an execute that gave up before any of it came
-    may begin with the rest of an early one (``_stale.late_answer``); what
-    answers a line the caller sent is not taken for such a rest.
+    ``su``; several lines: a prompt for each, ``_typed``).  The answer of
+    an execute that gave up before any of it came may begin with the rest
+    of an early one (``_stale.late_answer``); what answers a line the
+    caller sent is not taken for such a rest.
     """
     late = _unread(session, state)  # execute's own line, if the last thing sent
-    if session._sent_at == session._buffer.consumed:
-        if late is None:
-            # The caller sent, and read nothing since: what is buffered answers
-            # that, not an execute that returned early (see ``_stale``).
-            state.moved = False
-        # Owed here, whatever an execute cancelled before left owed at a
-        # place the caller has read past since.
-        owe(session)
+    typed = _sent_since(session, state, late)
     shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
     consumed: list[str] = []
@@ -229,8 +230,10 @@ async def _sync(
         except ExpectTimeout:  # a shell that does not redraw, or a late redraw
             state.redraw_due = True
     output = False  # (other than prompts)
+    read = 0  # (prompts of commands: not a redraw's)
     while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
         before, m, _ = await read_to_prompt(session, Deadline(0))
+        read += 1
         if late is not None:  # its answer, maybe after an early one's rest
             consumed.append(await late_answer(session, state, late, (before, m), shown, deadline))
             late = None
@@ -246,9 +249,13 @@ async def _sync(
             report_dropped(session, command, text, "buffered before it")
         guess_driver(session, text, state.prompt_text)  # (the last prompt read)
         state.redraw_due = False
+        await read_typed(session, state, deadline, typed, (read, text))
         await _at_prompt(session, state, deadline, command, state.ahead)
         return True
     if state.synced:
+        if typed[0]:  # (the prompts of lines that expect_prompt read one of)
+            await read_typed(session, state, deadline, typed, (0, ""))
+            in_step(state)
         return False
     text = ""
     owed = state.owed is not None and state.owed == session._buffer.consumed
@@ -259,10 +266,28 @@ async def _sync(
         text = before + m.after
         if late is not None:
             text = await late_answer(session, state, late, (before, m), shown, deadline)
-    # (text empty: the caller consumed the first prompt, no evidence left)
-    guess_driver(session, text, state.prompt_text if text else None)
+        guess_driver(session, text, state.prompt_text)
+        await read_typed(session, state, deadline, typed, (1, text))
+    else:  # (the caller consumed the first prompt, no evidence left)
+        guess_driver(session, text, None)
     await _at_prompt(session, state, deadline, command, state.ahead and caught_up)
     return caught_up
+
+
+def _sent_since(session: Session, state: PromptState, late: str | None) -> tuple[int, str | None]:
+    """What the caller sent and has read nothing of since owes a prompt
+    (``owe``); how many, and the last line (``_typed.typed_due``).  ``late``:
+    the last line ``execute`` sent, if that was the last thing sent."""
+    typed = typed_due(session, state, _untouched(session))
+    if session._sent_at == session._buffer.consumed:
+        if late is None:
+            # The caller sent, and read nothing since: what is buffered answers
+            # that, not an execute that returned early (see ``_stale``).
+            state.moved = False
+        # Owed here, whatever an execute cancelled before left owed at a
+        # place the caller has read past since.
+        owe(session)
+    return typed
 
 
 async def _at_prompt(
@@ -462,12 +487,20 @@ async def _answer(
             session, (raw, is_prompt), prompts, command, deadline, extra
         )
     else:
-        raw, is_prompt, dropped = await own_answer(
-            session, state, (raw, m, is_prompt), command, deadline, extra
+        sent_at = len(early) if early and raw.startswith(early) else 0
+        raw, m, is_prompt, prompt = await past_earlier(
+            session, state, (raw, m, is_prompt), command, sent_at, deadline, extra
         )
-        if dropped:  # this answer came after the prompt the early one missed
-            last_prompt = state.previous
+        if prompt is not None:  # the answers to lines sent before it, dropped
+            last_prompt, early = prompt, ""
+        else:
+            raw, is_prompt, dropped = await own_answer(
+                session, state, (raw, m, is_prompt), command, deadline, extra
+            )
+            if dropped:  # this answer came after the prompt the early one missed
+                last_prompt = state.previous
     note_prompt(state, last_prompt)
+    forget(session)  # (found in step: what was sent before it was answered)
     sent_at = len(early) if early and raw.startswith(early) else 0
     state.echoes = bool(_output.echo_end(raw[sent_at:], command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the

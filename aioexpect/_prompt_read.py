@@ -65,8 +65,9 @@ class PromptState:
     #: changed it, or a line of output shaped like a prompt ended the answer
     #: early (the next answer may begin with the rest: see ``_stale``).
     moved: bool = False
-    #: The last execute's answer began with its command's echo.
-    echoes: bool = False
+    #: The last execute's answer began with its command's echo (``None``:
+    #: no answer read yet).
+    echoes: bool | None = None
     #: The prompt before the last unlike one (see ``moved``), as received.
     previous: str = ""
     #: ``execute`` has read its answer's prompt and waits a moment for what
@@ -85,6 +86,10 @@ class PromptState:
     #: be outstanding: a catch-up's prompt may not be the last
     #: (``_prompt._past_typed_ahead``).
     ahead: bool = False
+    #: The prompts still owed to lines the caller typed once ``expect_prompt``
+    #: read one, the last of those lines, and ``consumed`` then (while
+    #: nothing is read, the next ``execute`` reads them: ``_typed``).
+    typed: tuple[int, str | None, int] | None = None
 
 
 def in_step(state: PromptState) -> None:

@@ -15,6 +15,7 @@ ANSI stripper, buffer) and offers each chunk to the one pending reader
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -48,6 +49,8 @@ _get_running_loop = asyncio._get_running_loop  # (no error where none runs)
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
+#: How many sends a session remembers for ``execute`` (``_typed``).
+SENDS = 32
 
 Timeout = float | None | types.EllipsisType
 
@@ -125,6 +128,9 @@ class Session:
         self._error: BaseException | None = None
         self._pending_line = NO_LINE
         self._sent_at: int | None = None  # what was consumed at the last send
+        #: The last sends, for ``execute`` (``_typed``): what was sent (``None``:
+        #: a secret line), what was consumed then, and ``bytes_out`` after it.
+        self._sends: collections.deque[tuple[Any, int, int]] = collections.deque(maxlen=SENDS)
         self.bytes_in = self.bytes_out = 0
         self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
@@ -299,7 +305,8 @@ class Session:
             self.log.debug("send %s", MASK if secret else escape(raw))
         await self.transport.write(raw)
         self.bytes_out += len(raw)
-        self._sent_at = self._buffer.consumed
+        self._sent_at = consumed = self._buffer.consumed
+        self._sends.append((None if secret else data, consumed, self.bytes_out))
 
     def _space_freed(self) -> None:
         _reading.space_freed(self)
@@ -353,7 +360,8 @@ class Session:
         return await _prompt.expect_prompt(self, self._timeout(timeout))
 
     async def execute(self, command: str, *, timeout: Timeout = ...) -> str:
-        """Run ``command`` and return its output (see the docs for the cleaning)."""
+        """Run ``command`` and return its output (see the docs for the
+        cleaning, and for what is read first: lines sent before it too)."""
         return await _prompt.execute(self, command, self._timeout(timeout))
 
     async def login(

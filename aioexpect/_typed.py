@@ -1,0 +1,230 @@
+"""Lines sent ahead of an ``execute``'s command, and their answers.
+
+The caller may type several lines (``sendline``: a configuration, a few
+shell commands) and then call ``execute``: each line owes its answer, and
+its prompt.  ``Session._sends`` remembers the last ``SENDS`` sends (an
+append each, nothing more on the send path; a secret line as ``None``,
+never its text), forgotten once an answer is found in step (``forget``).
+Two rules keep those answers out of the command's:
+
+- Rule 1 (count): the lines sent with nothing read since are unanswered.
+  Before sending, ``execute`` reads on past the prompt it caught up with
+  to one for each (``read_typed``), as long as each piece comes within
+  ``STALE_WAIT`` of the one before, and not once the last line's echo was
+  read after a prompt (a device, or a line editor, echoes a line when it
+  reads it at its prompt: the lines before it were answered).  A line that
+  brings no prompt of its own (an answer to a question) costs that wait.
+- Rule 2 (echo): in a session that echoes, an answer begins with its
+  command's echo.  Text read up to a prompt that begins instead with the
+  echo of a line sent before (and not with its own) ends that line's
+  answer: it is dropped, with a WARNING saying how much, and the answer is
+  read on to the next prompt (``past_earlier``).  Text that begins with
+  no such echo is the answer, as ever.
+
+Neither tells anything where lines are not echoed after their prompt and
+prompts are not told apart: a shell without a line editor, whose terminal
+echoes what is typed at once (``set_unique_prompt``), needs Rule 1.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ExpectError
+from ._match import Match
+from ._output import echo_end
+from ._prompt_read import (
+    Deadline,
+    PromptState,
+    at_prompt,
+    evidence_of,
+    more_within,
+    prompts_of,
+    read_to_prompt,
+)
+from ._prompt_text import CSI
+from ._redact import escape
+from ._stale import STALE_WAIT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ._session import Session
+
+__all__ = ["carry", "forget", "past_earlier", "read_typed", "typed_due"]
+
+#: What may follow an echoed line on its line.
+_ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(sends: Iterable[tuple[Any, int, int]]) -> list[str | None]:
+    """The lines ended in ``sends`` (a secret one as ``None``; one begun and
+    not ended left out); a Ctrl-C drops the line begun before it."""
+    lines: list[str | None] = []
+    begun = ""
+    for data, _, _ in sends:
+        if data is None:
+            lines.append(None)
+            begun = ""
+            continue
+        if not isinstance(data, str):
+            data = bytes(data).decode("utf-8", "replace")
+        *ended, begun = _LINE_BREAK.split(begun + data)
+        lines += ended
+        begun = begun.rpartition("\x03")[2]
+    return lines
+
+
+def forget(session: Session) -> None:
+    """An answer was found in step: what was sent before it was answered."""
+    session._sends.clear()
+
+
+def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str | None]:
+    """How many prompts ``execute`` is owed before it sends: one for each
+    line sent since its last command with nothing read since, and one for
+    the first prompt if ``due`` (a fresh session), with those
+    ``expect_prompt`` left (``carry``); and the last of those lines
+    (``None``: none, or a secret).  An answer owed before those lines (an
+    ``execute`` given up on) adds none: they may answer its question (a
+    password), with no prompt of their own."""
+    sends, consumed = session._sends, session._buffer.consumed
+    carried, state.typed = state.typed, None
+    count, last = (0, None) if carried is None or carried[2] != consumed else carried[:2]
+    if not sends or sends[-1][1] != consumed:
+        return count, last  # (the usual case: read since the last send)
+    after = -1 if state.sent is None else state.sent[2]
+    lines = _lines(s for s in sends if s[1] == consumed and s[2] > after)
+    if not lines:
+        return count, last
+    return count + len(lines) + (1 if due else 0), lines[-1]
+
+
+def carry(session: Session, state: PromptState, typed: tuple[int, str | None], text: str) -> None:
+    """``expect_prompt`` read ``text`` up to one of the prompts ``typed``
+    (from ``typed_due``) counts: the rest are left to the next ``execute``,
+    unless ``text`` shows the last line read at its prompt."""
+    due, last = typed
+    if due > 1 and not _echoed(session, last, text):
+        state.typed = (due - 1, last, session._buffer.consumed)
+
+
+def _after_prompt(session: Session, text: str, line: str) -> tuple[int, int]:
+    """Where ``line`` is echoed in ``text`` right after a prompt on its own
+    line (at the first such place): that line's start, and the echo's
+    (0, 0: nowhere).  A line is echoed so when it is read at its prompt."""
+    at = text.find(line, 1)
+    while at > 0:
+        if _ECHO_LINE_END.match(text, at + len(line)) is not None:
+            start = max(text.rfind("\n", 0, at), text.rfind("\r", 0, at)) + 1
+            if at > start and at_prompt(session, text[start:at]):
+                return start, at
+        at = text.find(line, at + 1)
+    return 0, 0
+
+
+def _echoed(session: Session, line: str | None, text: str) -> bool:
+    """Whether ``text`` shows ``line`` echoed after a prompt: read at it."""
+    return bool(line and line.strip() and _after_prompt(session, text, line)[1])
+
+
+async def read_typed(
+    session: Session,
+    state: PromptState,
+    deadline: Deadline,
+    typed: tuple[int, str | None],
+    read: tuple[int, str],
+) -> None:
+    """Rule 1: read on to the prompts still owed to the lines the caller
+    typed (``typed``, from ``typed_due``), ``read`` being how many prompts
+    were read already and the text up to the last.  Raises nothing but
+    ``CancelledError`` (the next ``execute`` then reads to a prompt first)."""
+    due, last = typed
+    count, text = read
+    prompts = prompts_of(session)
+    try:
+        while count < due and not _echoed(session, last, text):
+            state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
+            while not any(p.search(session.buffer) for p in prompts):
+                if not await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
+                    return  # (a line with no prompt of its own, a slow one, an end of file)
+            previous = state.prompt_text  # (the prompt a line is echoed after)
+            before, m, _ = await read_to_prompt(session, Deadline(0))
+            count, text = count + 1, previous + before + m.after
+    except ExpectError:
+        return  # (a prompt pattern found, but no prompt after all: left as it is)
+
+
+def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:
+    """The lines with something to echo sent before ``command`` (the last
+    line ``execute`` sent) since the last answer found in step, but one
+    that is the same command (which of the two an echo is, none can tell);
+    and how many lines were sent before it in all."""
+    sent = state.sent
+    mine = -1 if sent is None else sent[2]
+    lines = _lines(s for s in session._sends if s[2] < mine)
+    shown = {line: None for line in lines if line and line.strip() and line != command}
+    return list(shown), len(lines)
+
+
+def _echoes(raw: str, at: int, line: str) -> bool:
+    """Whether ``raw`` begins with ``line``'s echo, at its start or at
+    ``at`` (where it reached when the command was sent)."""
+    return bool(echo_end(raw, line)) or (at > 0 and bool(echo_end(raw[at:], line)))
+
+
+async def past_earlier(
+    session: Session,
+    state: PromptState,
+    answer: tuple[str, Match, bool],
+    command: str,
+    at: int,
+    deadline: Deadline,
+    extra: list[re.Pattern[str]],
+) -> tuple[str, Match, bool, str | None]:
+    """Rule 2: ``answer`` (text read up to a prompt, its match, whether it
+    was a prompt; ``at``: where it reached when ``command`` was sent)
+    without the answers to lines sent before ``command`` in front of its
+    echo, reading on past the prompts that end them; and the prompt the
+    echo came after, if anything was dropped (else ``None``)."""
+    raw, m, is_prompt = answer
+    if len(session._sends) < 2 or not is_prompt or state.echoes is False:
+        return raw, m, is_prompt, None  # (the usual case: nothing sent before it)
+    if not command.strip() or _echoes(raw, at, command):
+        return raw, m, is_prompt, None  # (its own echo first)
+    earlier, count = _earlier(session, state, command)
+    dropped: list[str] = []
+    prompt = None
+    try:
+        for _ in range(count if earlier else 0):  # (each answer ends one line's at least)
+            if not any(_echoes(raw, at, line) for line in earlier):
+                break
+            start, mine = _after_prompt(session, raw, command)
+            if mine:
+                dropped.append(raw[:start])
+                prompt, raw = raw[start:mine], raw[mine:]
+                break
+            dropped.append(raw + m.after)
+            prompt, at = m.after, 0
+            raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
+            if not is_prompt or _echoes(raw, 0, command):
+                break
+    finally:  # (timed out or cancelled after a drop, too)
+        if dropped:
+            _report(session, command, "".join(dropped))
+    return raw, m, is_prompt, prompt
+
+
+def _report(session: Session, command: str, text: str) -> None:
+    """A WARNING naming ``text``, the answers to lines sent before
+    ``execute(command)``, which it dropped."""
+    session.log.warning(
+        "execute(%r): %d characters in front of its echo, the answers to lines sent"
+        " before it and not read (with sendline(), or by an execute given up on),"
+        " were dropped: %s",
+        escape(session.redact(command)),
+        len(text),
+        evidence_of(session, text),
+    )

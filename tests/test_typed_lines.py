@@ -1,0 +1,182 @@
+"""execute() after lines the caller typed with sendline(): each owes its
+answer and its prompt.  The catch-up reads to a prompt for each line sent
+with nothing read since (Rule 1 of ``_typed``); where the session echoes,
+an answer that begins with the echo of a line sent before, not with its
+own, ends at that line's prompt and is dropped with a warning (Rule 2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+from .helpers import played, typed_lines, wait_until
+from .test_execute import unique_bash
+from .test_virtual_device import connect as connect_to
+
+#: The warning of an answer that began with the answers to earlier lines.
+DROPPED = "in front of its echo, the answers to lines sent before it"
+CONFIG = ["configure terminal", *(f"ntp server 10.0.0.{i}" for i in range(5)), "end"]
+
+
+@pytest.mark.parametrize("read", [False, True], ids=["unread", "expect_prompt"])
+async def test_lines_typed_into_a_shell_before_execute_are_answered_first(read: bool) -> None:
+    # bash without its line editor (set_unique_prompt): the terminal echoes
+    # each line as it is typed, and bash answers each with a prompt.  The
+    # catch-up read one prompt: 'echo a' returned 'x1=1\n' (or ''), and
+    # every later execute the one before's ('echo a\na\n' for echo b).
+    async with unique_bash() as s:
+        for i in range(5):
+            await s.sendline(f"x{i}=1")
+        if read:
+            await s.expect_prompt()  # (one prompt: the first line's)
+        assert [await s.execute(f"echo {w}") for w in "abcd"] == ["a\n", "b\n", "c\n", "d\n"]
+        assert await s.execute("echo $x4") == "1\n"
+
+
+def config_router() -> VirtualDevice:
+    dev = VirtualDevice("r1", commands={f"show {x}": x.upper() * 3 for x in "abcd"})
+
+    def mode(prompt: str) -> Any:
+        def enter(command: str, match: Any) -> str:
+            dev.prompt = prompt
+            return ""
+
+        return enter
+
+    dev.add_command("configure terminal", mode("{hostname}(config)#"))
+    dev.add_command("end", mode("{hostname}#"))
+    dev.add_command(r"ntp server \S+", "")
+    return dev
+
+
+@pytest.mark.parametrize("read", [False, True], ids=["unread", "expect_prompt"])
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_a_configuration_typed_before_execute_is_answered_first(
+    serve: Any, read: bool
+) -> None:
+    # A netmiko send_config_set port: the lines with sendline(), maybe one
+    # prompt read, then execute.  'show a' returned 'ntp server 10.0.0.0\n
+    # r1(config)#ntp server 10.0.0.1\n...', then 'show b' 'show a\nAAA\n',
+    # for ever.
+    async with serve(config_router()) as server, connect_to(serve, server) as s:
+        assert await s.execute("show a") == "AAA\n"
+        for line in CONFIG:
+            await s.sendline(line)
+        if read:
+            await s.expect_prompt()
+        got = [await s.execute(f"show {x}") for x in "abcdab"]
+        assert got == [f"{x.upper() * 3}\n" for x in "abcdab"]
+
+
+async def test_answers_in_front_of_the_echo_are_dropped_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The caller read part of the answers with its own expect (so nothing
+    # counts the rest); they come with the command's in one piece, the
+    # prompt in front of its echo no prompt to the patterns (\Z): only the
+    # echo after it tells where the command's answer begins.
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        held = b""  # (answered with the next command's answer)
+        async for command in typed_lines(peer):
+            if command == "configure terminal":
+                await peer.write(b"configure terminal\r\nr1(config)#")
+            elif command in ("hostname r1", "end"):
+                held += f"{command}\r\n{'r1#' if command == 'end' else 'r1(config)#'}".encode()
+            else:
+                await peer.write(held + f"{command}\r\nANSWER-{command}\r\nr1#".encode())
+                held = b""
+
+    async with played(device, timeout=5, driver="ios") as s:
+        assert await s.execute("show a") == "ANSWER-show a\n"
+        for line in ("configure terminal", "hostname r1", "end"):
+            await s.sendline(line)
+        await s.expect("#")  # (the caller's own: configure terminal's)
+        assert await s.execute("show b") == "ANSWER-show b\n"
+        assert await s.execute("show c") == "ANSWER-show c\n"
+    [warning] = [r.getMessage() for r in caplog.records if DROPPED in r.getMessage()]
+    assert "execute('show b'): 29 characters" in warning
+    assert "hostname r1" in warning and "ANSWER" not in warning
+
+
+async def test_answers_to_earlier_lines_are_read_past_prompt_by_prompt(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The same, end's answer coming by itself: the first prompt after the
+    # command was sent ends it; the command's own answer comes after.
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+    step = asyncio.Event()
+    written = [0]  # (bytes, once end's answer went)
+
+    async def device(peer: Any) -> None:
+        sent = 0
+
+        async def write(data: bytes) -> None:
+            nonlocal sent
+            await peer.write(data)
+            sent += len(data)
+
+        await write(b"r1#")
+        held = False
+        async for command in typed_lines(peer):
+            if command == "end":
+                held = True  # (answered with the next command's answer)
+            elif command.startswith("show"):
+                if held:
+                    await write(b"end\r\nr1#")
+                    written[0] = sent
+                    await step.wait()
+                await write(f"{command}\r\nANSWER-{command}\r\nr1#".encode())
+            elif command.startswith("terminal"):
+                await write(f"{command}\r\nr1#".encode())
+            else:
+                await write(f"{command}\r\nr1(config)#".encode())
+
+    def end_read() -> bool:
+        return 0 < written[0] <= s.bytes_in and s.buffer == ""
+
+    async with played(device, timeout=5, driver="ios") as s:
+        assert await s.execute("show a") == "ANSWER-show a\n"
+        for line in ("configure terminal", "hostname r1", "end"):
+            await s.sendline(line)
+        await s.expect_exact("hostname r1")  # (the caller's own: nothing counts the rest)
+        running = asyncio.ensure_future(s.execute("show b"))
+        await wait_until(lambda: end_read() or running.done(), "end's answer was read")
+        step.set()
+        assert await asyncio.wait_for(running, 5) == "ANSWER-show b\n"
+    [warning] = [r.getMessage() for r in caplog.records if DROPPED in r.getMessage()]
+    assert "execute('show b'): 8 characters" in warning
+
+
+async def test_a_session_that_does_not_echo_takes_its_answer_as_it_comes() -> None:
+    # No echo to go by: an output line equal to a line sent before is
+    # output, not the end of that line's answer (nothing waits for more).
+    async def device(peer: Any) -> None:
+        await peer.write(b"r1#")
+        async for command in typed_lines(peer):
+            await peer.write(f"{command.removeprefix('echo ')}\r\nr1#".encode())
+
+    async with played(device, timeout=5, driver="ios") as s:
+        assert await s.execute("echo hello") == "hello\n"
+        await s.sendline("date")
+        await s.expect("#")
+        assert await s.execute("echo date") == "date\n"
+
+
+async def test_a_line_that_brings_no_prompt_of_its_own_is_not_waited_for() -> None:
+    # Input to a command (read's value), sent with it: two lines, one
+    # prompt.  The catch-up counts two, finds one, and goes on after the
+    # short wait for another (no time-out, nothing taken from the answer).
+    async with unique_bash() as s:
+        await s.sendline("read -r x")
+        await s.sendline("the value")
+        assert await s.execute("echo $x") == "the value\n"
+        assert await s.execute("echo next") == "next\n"
