@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import _output
 from ._ansi import strip_ansi
+from ._error_search import first_error
 from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectError, ExpectTimeout
 from ._match import Match
-from ._matcher import alternation
-from ._patterns import IdentityCache
 from ._prompt_read import (
     WAYS_OUT,
     Deadline,
@@ -514,7 +513,7 @@ async def _answer(
             command=command,
             output=output,
         )
-    found = _first_error(session.error_patterns, output)
+    found = first_error(session.error_patterns, output)
     if found is not None:
         line = escape(session.redact(found.group(0).strip()))
         raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
@@ -550,43 +549,6 @@ async def _past_redraw(
         if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command):
             return rest, is_prompt
     return raw, is_prompt
-
-
-def _first_error(patterns: tuple[re.Pattern[str], ...], output: str) -> re.Match[str] | None:
-    """The match of the first of ``patterns``, in their order, that matches
-    ``output``.  Most output has no error: one pass of their alternation
-    says so, at a third of the cost of three (those anchored at the start
-    apart: one match attempt each)."""
-    if len(patterns) > 1:
-        anchored, together = _PREFILTERS.get(patterns, None, lambda: _prefilter(patterns))
-        if (
-            together is not None
-            and together.search(output) is None
-            and not any(pattern.search(output) for pattern in anchored)
-        ):
-            return None
-    for pattern in patterns:
-        found = pattern.search(output)
-        if found is not None:
-            return found
-    return None
-
-
-#: ``_prefilter``'s answers, by the identity of a driver's patterns.
-_PREFILTERS = IdentityCache()
-
-
-def _prefilter(
-    patterns: tuple[re.Pattern[str], ...],
-) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None]:
-    """The patterns anchored at the text's start (``\\A``), and one pattern
-    for the others (their alternation; ``None``: none, or it cannot be
-    written).  An ``\\A`` alternative costs an alternation the engine's
-    line-start shortcut (its search cost five times that of the others
-    together), while such a pattern alone is one match attempt."""
-    anchored = tuple(p for p in patterns if p.pattern[:2] in ("\\A", b"\\A"))
-    rest = [p for p in patterns if p not in anchored]
-    return anchored, (rest[0] if len(rest) == 1 else alternation(rest) if rest else None)
 
 
 async def _interrupt(session: Session, deadline: Deadline) -> None:
