@@ -185,6 +185,10 @@ class Buffer:
         if pos >= self.size:
             return self._empty
         chunks = self._chunks
+        last = chunks[-1]
+        start = self.size - len(last)
+        if pos >= start:  # (in the last chunk, as a new arrival's search window is)
+            return last[pos - start :] if pos > start else last
         i, start = self._locate(pos)
         first = chunks[i][pos - start :] if pos > start else chunks[i]
         if i == len(chunks) - 1:
@@ -222,12 +226,17 @@ class Buffer:
         if start + len(sub) > self.size:
             return -1
         chunks, edge = self._chunks, len(sub) - 1
+        last = chunks[-1]
+        offset = self.size - len(last)
+        if start >= offset:  # (in the last chunk, as a new arrival's search is)
+            at: int = last.find(sub, start - offset)
+            return offset + at if at >= 0 else -1
         first, offset = self._locate(start) if start else (0, -self._skip)
         for i in range(first, len(chunks)):
             chunk = chunks[i]
             if edge and offset > start:  # a match across the boundary at ``offset``
                 before = min(edge, offset - start)
-                at: int = self._around(i, before, edge).find(sub)
+                at = self._around(i, before, edge).find(sub)
                 if 0 <= at < before:
                     return offset - before + at
             at = chunk.find(sub, start - offset if start > offset else 0)
