@@ -21,8 +21,8 @@ from aioexpect import (
     _prompt_text,
     _scan,
 )
-from aioexpect._matcher import Buffer, Searcher
-from aioexpect._patterns import normalize_patterns
+from aioexpect._matcher import Buffer, Searcher, _Plan
+from aioexpect._patterns import normalize, normalize_patterns
 from aioexpect._reading import PeekBuffer
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
 
@@ -112,6 +112,25 @@ def test_exact_patterns_are_not_regexes():
     assert matches[0].span() == (4, 7)
     with pytest.raises(IndexError):
         matches[0].group(1)
+
+
+def test_one_exact_string_gets_the_searcher_its_plan_gives():
+    """``Searcher.of``'s short way for ``expect_exact(text)`` in a text
+    session (no ``normalize``, no plan) makes what the long way makes."""
+
+    def state(searcher: Searcher) -> tuple[Any, ...]:
+        scans = [(type(s), {k: getattr(s, k) for k in type(s).__slots__}) for s in searcher._scans]
+        indexes = searcher.eof_index, searcher.timeout_index, searcher.full_index
+        return searcher.patterns, indexes, searcher._skip_empty, scans
+
+    for text in ["ping 1\r\n", "x", "caf\u00e9 \\d+ $"]:
+        long = Searcher.__new__(Searcher)
+        long._start(_Plan(normalize((text,), True, False, "utf-8")), [text])
+        assert state(Searcher.of([text], True, False, "utf-8")) == state(long)
+    with pytest.raises(ValueError, match="empty"):
+        Searcher.of([""], True, False, "utf-8")
+    with pytest.raises(TypeError, match="bytes-mode"):
+        Searcher.of(["x"], True, True, None)
 
 
 def test_bytes_patterns_in_bytes_mode():
