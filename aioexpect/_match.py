@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final, TypeVar
 
-__all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel", "shown_pattern"]
+__all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel", "new_match", "shown_pattern"]
 
 
 class Sentinel:
@@ -119,6 +119,37 @@ class Match:
 
     def end(self, group: int | str = 0) -> int:
         return self.span(group)[1]
+
+
+#: The setters of Match's slots (the fields, in their order).
+_INDEX, _PATTERN, _BEFORE, _AFTER, _RE, _OFFSET, _REDACT = (
+    Match.__dict__[f.name].__set__ for f in fields(Match)
+)
+_new = object.__new__
+
+
+def new_match(
+    index: int,
+    pattern: Any,
+    before: Any,
+    after: Any,
+    re_match: re.Match[Any] | None,
+    offset: int,
+    redact: Callable[[Any], Any] | None,
+) -> Match:
+    """``Match(index, pattern, before, after, re_match, offset, redact)``,
+    as every expect makes one: the frozen dataclass's ``__init__`` sets each
+    field through ``object.__setattr__``, about 11,000 instructions, where
+    the slots' own setters take half."""
+    match = _new(Match)
+    _INDEX(match, index)
+    _PATTERN(match, pattern)
+    _BEFORE(match, before)
+    _AFTER(match, after)
+    _RE(match, re_match)
+    _OFFSET(match, offset)
+    _REDACT(match, redact)
+    return match
 
 
 def _same(text: Any) -> Any:

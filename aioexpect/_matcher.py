@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._buffer import Buffer
-from ._match import EOF, FULL_BUFFER, TIMEOUT, Match
+from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, new_match
 from ._patterns import IdentityCache, normalize
 from ._scan import Analysis, Reach, alternation_of, analyse
 
@@ -417,7 +417,7 @@ class Searcher:
         # Offsets of ``m`` are into the search window; ``Match.span`` makes
         # them relative to ``before + after``.
         offset = -found.window_base if m is not None else 0
-        return Match(found.index, self.patterns[found.index], before, after, m, offset, redact)
+        return new_match(found.index, self.patterns[found.index], before, after, m, offset, redact)
 
     def sentinel_match(
         self, buf: Buffer, index: int, redact: Callable[[Any], Any] | None = None
@@ -425,7 +425,7 @@ class Searcher:
         """A sentinel matched: ``before`` is the whole buffer, consumed
         (unless ``buf`` is a ``PeekBuffer``)."""
         data = buf.consume(len(buf))
-        return Match(index, self.patterns[index], data, data[:0], None, 0, redact)
+        return new_match(index, self.patterns[index], data, data[:0], None, 0, redact)
 
 
 def _forked(scan: _Scan | _LastLine) -> _Scan | _LastLine:

@@ -3,6 +3,7 @@ equal to a naive full rescan, sentinels, and no data lost or duplicated."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from typing import Any
@@ -21,6 +22,7 @@ from aioexpect import (
     _prompt_text,
     _scan,
 )
+from aioexpect._match import new_match
 from aioexpect._matcher import Buffer, Searcher, _Plan
 from aioexpect._patterns import normalize, normalize_patterns
 from aioexpect._reading import PeekBuffer
@@ -104,6 +106,18 @@ def test_span_after_long_prefix_split_across_many_chunks():
         m = matches[0]
         assert m.span() == (len(data) - len("MARK-42 tail"), len(data) - len("tail")), label
         assert m.group(1) == "42" and left == "tail"
+
+
+def test_a_match_made_by_new_match_is_the_one_match_makes():
+    """``new_match`` (the searcher's, without the frozen ``__init__``) makes
+    the ``Match`` the class makes: every field, frozen all the same."""
+    found = re.compile(r"(\d+)").search("ab 42", 1)
+    for args in [(1, "x", "ab ", "42", found, 0, repr), (0, EOF, "rest", "", None, 0, None)]:
+        made = new_match(*args)
+        assert type(made) is Match and made == Match(*args)
+        assert [getattr(made, f.name) for f in dataclasses.fields(Match)] == list(args)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.before = "changed"  # type: ignore[misc]
 
 
 def test_exact_patterns_are_not_regexes():
