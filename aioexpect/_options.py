@@ -115,7 +115,10 @@ def check_line_limit(
     if b"L" in roles:  # (an escaped byte is stored, as it is: its escape is not)
         roles = re.sub(rb"L([\s\S])", _escaped, roles)
     escaping = roles.endswith(b"L")  # (the next send's first byte is escaped)
-    *lines, tail = roles[: len(roles) - escaping].replace(b"D", b"").split(b"\n")
+    stored = roles[: len(roles) - escaping].replace(b"D", b"")
+    *lines, tail = stored.split(b"\n")
+    if known + _stored(stored) <= line.limit:  # (so is every line of it: none to look at)
+        return (known if not lines else 0) + _stored(tail), line.literal if escaping else b""
     for piece in lines:
         if known + _stored(piece) > line.limit:
             raise ValueError(
