@@ -122,7 +122,7 @@ class _Scan:
             if not isinstance(stop, int):
                 return stop
             r = stop
-        ctx = min(r, MARGIN)
+        ctx = r if r < MARGIN else MARGIN  # (not min(): see _buffer's note)
         base = r - ctx
         window = buf.tail_from(base)
         m = regex.search(window, ctx)
@@ -487,7 +487,7 @@ class _LastLine:
             if self.scans is None:
                 self.scans = [_Scan(*member) for member in self.members]
             return _earliest(self.scans, buf)
-        ctx = min(r, MARGIN)
+        ctx = r if r < MARGIN else MARGIN  # (not min(): see _buffer's note)
         base = r - ctx
         window = buf.tail_from(base)
         m = self.fused.search(window, ctx)

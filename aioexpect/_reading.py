@@ -389,7 +389,7 @@ def receivers(
                 session._held += data
             else:  # decode straight from ``data``; copy only what must wait
                 free = room(session)
-                fits = len(data) if free is None else min(free, len(data))
+                fits = len(data) if free is None or free > len(data) else free
                 if fits < len(data):  # (first: a reader offered the rest sees it waits)
                     session._held = bytes(data[fits:])
                 if fits:

@@ -134,7 +134,10 @@ def room(session: Session) -> int | None:
     if session._surplus and not _release(session):
         return 0
     limit = session._max_buffer  # (the attribute's own field: once per read)
-    return None if limit is None else max(0, limit - session._buffer.size)
+    if limit is None:
+        return None
+    free = limit - session._buffer.size
+    return free if free > 0 else 0  # (not max(): see _buffer's note)
 
 
 def store(session: Session, text: Any) -> bool:
