@@ -36,6 +36,9 @@ __all__ = ["Buffer", "Found", "Searcher", "alternation"]
 MARGIN = 256
 #: New characters a regex searches per window when much arrived at once.
 STEP = 1 << 15
+#: Reach's members, looked up once: an Enum's members are found through its
+#: metaclass's ``__getattr__`` hook, about 950 instructions a lookup on 3.11.
+BOUNDED, LINE, ANY = Reach.BOUNDED, Reach.LINE, Reach.ANY
 #: New characters past which a regex looks for its literal prefix first;
 #: in less, one regex search costs less than the extra step.
 PREFILTER = 1 << 10
@@ -83,12 +86,12 @@ class _Scan:
             self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analysis[:6]
             self.tail = analysis.tail
             # In the last few lines, and bounded: see ``_last_lines``.
-            bounded = analysis.lines > 1 and self.reach is Reach.BOUNDED
+            bounded = analysis.lines > 1 and self.reach is BOUNDED
             self.lines = analysis.lines if bounded else 0
             self.newline: Any = b"\n" if isinstance(pattern.pattern, bytes) else "\n"
         else:
             self.regex = None
-            self.reach, self.width, self.pre, self.post = Reach.BOUNDED, len(pattern), 0, 0
+            self.reach, self.width, self.pre, self.post = BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
             self.last_line, self.newline, self.lines, self.tail = False, None, 0, None
 
@@ -117,7 +120,7 @@ class _Scan:
             self.resume = r = at  # no match starts before it
         # (One with a tail has at most that much left, searched to the end at
         # once: a window short of the end would take its end for ``\Z``.)
-        if n - r > STEP and self.reach is not Reach.ANY and self.tail is None:
+        if n - r > STEP and self.reach is not ANY and self.tail is None:
             stop = self._step(buf, regex, r, n)
             if not isinstance(stop, int):
                 return stop
@@ -197,7 +200,7 @@ class _Scan:
         only at what the window holds, with ``MARGIN`` to spare for the
         zero-width checks and look-arounds at its end (as ``_advance``
         assumes): then the data after it changes no match there."""
-        if self.reach is Reach.BOUNDED:
+        if self.reach is BOUNDED:
             return start + self.width + MARGIN <= len(window)
         # Reach.LINE: a try's newline-free middle begins within ``pre``
         # characters of it and ends at the first newline after, at the
@@ -208,9 +211,9 @@ class _Scan:
     def _advance(self, n: int, window: Any, ctx: int, base: int) -> None:
         """Move ``resume`` past what the search of ``window`` (offset
         ``base``, data up to ``n``) ruled out."""
-        if self.reach is Reach.BOUNDED:
+        if self.reach is BOUNDED:
             self.resume = max(self.resume, n - self.width - MARGIN)
-        elif self.reach is Reach.LINE:
+        elif self.reach is LINE:
             # A pending match ends past the data; its newline-free middle ends
             # after n - post, so starts after the last newline before that,
             # and the match at most ``pre`` characters earlier.
