@@ -351,20 +351,16 @@ def check_logfile(logfile: Any) -> None:
             raise TypeError(f"logfile needs a synchronous {name}(): {method} is a coroutine")
 
 
-#: One pattern, or a list of them, for ``originals`` (a union written in the
-#: call is made anew at each: once per expect).
-_ONE = (str, bytes, re.Pattern)
-_LISTED = (list, tuple)
+#: For ``originals``: a union written in its calls was made anew at each expect.
+_LISTED, _ONE = (list, tuple), (str, bytes, re.Pattern)
 
 
 def originals(patterns: Any) -> list[Any]:
     """The patterns as given, as a list: one pattern, or any iterable of
     them (a generator is read once, here)."""
-    if isinstance(patterns, _ONE):
-        return [patterns]
     if isinstance(patterns, _LISTED):
         return list(patterns)
-    if not isinstance(patterns, Iterable):
+    if isinstance(patterns, _ONE) or not isinstance(patterns, Iterable):
         return [patterns]
     check_ordered(patterns)
     return list(patterns)
