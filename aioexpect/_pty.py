@@ -23,10 +23,10 @@ import termios
 from collections.abc import Sequence
 from typing import Any
 
+from ._canonical import CanonicalLine
 from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._local import LocalTransport
-from ._options import CanonicalLine
 from ._pidfd import close_quietly
 from ._transport import Transport
 

@@ -29,6 +29,7 @@ from typing import IO, Any
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._attributes import Fixed, PidAttribute, TimeoutAttribute
+from ._canonical import NO_LINE, encode_send
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
 from ._driver import Driver, compile_patterns
@@ -36,7 +37,6 @@ from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Data, ExactPatterns, Match, Monitored, Patterns, PromptPatterns
 from ._matcher import Buffer, Found, Searcher
 from ._monitor import Monitor, add_monitor, calling
-from ._options import NO_LINE
 from ._patterns import normalize_patterns
 from ._receive import check
 from ._redact import MASK, Redactor, escape
@@ -296,9 +296,7 @@ class Session:
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         self._check_open()
         rules = self.transport.canonical_line
-        raw, self._pending_line = _options.encode_send(
-            self._encoder, self._pending_line, data, rules
-        )
+        raw, self._pending_line = encode_send(self._encoder, self._pending_line, data, rules)
         if self._redactor.armed:  # (the records, joined, must not show a secret either)
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):

@@ -25,7 +25,7 @@ import abc
 from collections.abc import Callable
 from typing import Any
 
-from ._options import CanonicalLine
+from ._canonical import CanonicalLine
 
 __all__ = ["Transport", "DEFAULT_READ_SIZE"]
 

@@ -13,9 +13,9 @@ import pytest
 
 from aioexpect import _redact
 from aioexpect._ansi import AnsiStripper, drop_up, strip_ansi
+from aioexpect._canonical import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
 from aioexpect._decode import Decoder
 from aioexpect._echo import Echo
-from aioexpect._options import MIN_CANON, NO_LINE, CanonicalLine, check_line_limit
 from aioexpect._redact import MASK, Redactor, escape, mask_around
 from aioexpect._redact_stream import RedactingStream
 from aioexpect._wrap import rows_start, unwrap
