@@ -76,7 +76,7 @@ def _visible_end(text: str, count: int) -> int | None:
 
 def changed_prompt(prompt: str, columns: int | None = None) -> re.Pattern[str] | None:
     """The learned ``prompt`` with its middle free: its first characters
-    (``root@vm:``, as ``changed_prompt_start`` counts them, control
+    (``root@``, as ``changed_prompt_start`` counts them, control
     sequences not counted) and its last (``#``, then spaces and control
     sequences, as a line editor may add: a ``\x1b[K``), at the end of the
     last line, the last such start in it.  It finds the prompt of a new
@@ -94,7 +94,7 @@ def changed_prompt(prompt: str, columns: int | None = None) -> re.Pattern[str] |
     # A window title (and the modes before it) is found anywhere: it holds
     # the directory, which changes.
     prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
-    head_end = _visible_end(prompt, alike_needed(strip_ansi(prompt)))
+    head_end = _visible_end(prompt, _head_size(strip_ansi(prompt)))
     end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:
         return None
@@ -129,7 +129,7 @@ def changed_prompt_start(learned: str, text: str) -> int:
     """Where in ``text`` (a prompt match) a prompt starts that begins as the
     ``learned`` one (its user and host, say, before a directory that
     changed), if not at 0: a good part of it alike, and more than at 0."""
-    need = alike_needed(learned)
+    need = _head_size(learned)
     if alike(learned, text) >= need:
         return 0  # the prompt itself, changed further on
     for start in range(1, len(text) - need + 1):
@@ -141,6 +141,17 @@ def changed_prompt_start(learned: str, text: str) -> int:
 def alike_needed(learned: str) -> int:
     """How many first characters of the ``learned`` prompt a changed one shares."""
     return max(3, min(8, len(learned) // 2))
+
+
+def _head_size(learned: str) -> int:
+    """How many first characters of the ``learned`` prompt begin a changed
+    one (``changed_prompt``): ``alike_needed``'s, but not past the end of
+    its host (its first ``:``, or the space before the directory), and no
+    fewer than three.  The directory follows it, and changes: with a short
+    host (``mbp:~ alice$ ``, macOS) half the prompt holds the ``~``, and
+    ``mbp:My Dir alice$ `` was not found."""
+    ends = (learned.find(":") + 1, learned.find(" "))
+    return max(3, min([alike_needed(learned), *(end for end in ends if end > 0)]))
 
 
 def alike(a: str, b: str) -> int:

@@ -159,6 +159,23 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
+@pytest.mark.parametrize("host", ["mbp", "MacBook-Pro"])
+async def test_a_short_host_s_prompt_in_a_directory_with_a_space(tmp_path: Path, host: str) -> None:
+    # macOS bash's prompt, 'mbp:~ alice$ ': the changed prompt began with
+    # its first six characters, 'mbp:~ ', the old directory among them, so
+    # 'mbp:My Dir alice$ ' (no driver pattern takes the spaces) was found
+    # by nothing: a time-out, then "not sent".  A long host name worked.
+    (tmp_path / "My Dir").mkdir()
+    env = {"PS1": host + r":\W alice\$ ", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    options: dict[str, Any] = {"cwd": tmp_path, "timeout": 5}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, **options) as s:
+        assert await s.execute("echo a") == "a\n"
+        assert await s.execute("cd 'My Dir'") == ""
+        assert await s.execute("echo b") == "b\n"
+        assert await s.execute("cd ~") == ""
+        assert await s.execute("echo c") == "c\n"
+
+
 #: Ubuntu's colour PS1, with a user and host of fixed width (``\u@\h`` would
 #: make the widths below each machine's own).  Its invisible parts
 #: (``\[...\]``) make readline wrap with ``\r\n\r``, not ``c\rc``.
