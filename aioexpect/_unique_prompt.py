@@ -31,14 +31,15 @@ def unique_prompt_command(token: str) -> str:
     It also removes what would clutter ``execute`` output: PROMPT_COMMAND,
     PS0, zsh's precmd hooks, right prompt and partial-line marker, and the
     line editors (readline in bash, ZLE in zsh; with them bracketed paste
-    and redrawing): the terminal echoes plainly.
+    and redrawing): the terminal echoes plainly.  Also under ``set -u``
+    (an unset ``$BASH_VERSION`` would end the line before zsh's part).
     """
     return (
         "unset PROMPT_COMMAND PS0 RPROMPT RPS1 2>/dev/null; "
         f"PS1='[aioexpect-''{token}]$ '; PS2='[aioexpect-''{token}]> '; "
-        '[ -n "$BASH_VERSION" ] &&'
+        '[ -n "${BASH_VERSION-}" ] &&'
         " { bind 'set enable-bracketed-paste off'; set +o emacs +o vi; } 2>/dev/null; "
-        '[ -n "$ZSH_VERSION" ] && eval \'unsetopt prompt_sp prompt_cr; precmd_functions=();'
+        '[ -n "${ZSH_VERSION-}" ] && eval \'unsetopt prompt_sp prompt_cr; precmd_functions=();'
         " preexec_functions=(); unset zle_bracketed_paste; unsetopt zle'; true"
     )
 
