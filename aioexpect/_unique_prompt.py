@@ -8,6 +8,8 @@ import secrets
 from typing import TYPE_CHECKING
 
 from . import _driver
+from ._exceptions import BufferFull
+from ._match import Match
 from ._prompt_read import (
     Deadline,
     auto_driver,
@@ -17,6 +19,7 @@ from ._prompt_read import (
     require_text,
     state_of,
 )
+from ._reading import EVIDENCE, take_all
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -50,13 +53,41 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     require_idle(session)  # (sent first, the shell's prompt would change, not ours)
     deadline = Deadline(timeout)
     token = secrets.token_hex(4)
-    marker = re.compile(re.escape(f"[aioexpect-{token}]$") + " ?")
+    shown = f"[aioexpect-{token}]$ "
+    marker = re.compile(re.escape(shown[:-1]) + " ?")
     await session.sendline(unique_prompt_command(token))
-    what = "the unique prompt (is this an interactive POSIX shell?)"
-    await expect_named(session, [marker], deadline, what)
+    await _expect_dropping(session, marker, len(shown), deadline)
     session.set_prompt(marker)
     state = state_of(session)
     state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
     in_step(state)
     if auto_driver(session):
         session.driver = _driver.get("shell")
+
+
+async def _expect_dropping(
+    session: Session, marker: re.Pattern[str], width: int, deadline: Deadline
+) -> Match:
+    """The new prompt (``marker``, ``width`` characters as shown).  Past
+    ``max_buffer`` (the echo of the line, some 370 characters, or the rest of
+    a flood) what does not fit is dropped, as ``execute``'s catch-up drops
+    it, but for the tail where the marker may begin: the last ``width - 1``
+    characters (the matcher holds a match back while its optional space may
+    still come) or, where that is more, ``EVIDENCE`` or half the buffer (the
+    last characters an error quotes).  A ``max_buffer`` narrower than the
+    marker can never hold it: ``BufferFull`` says so."""
+    what = "the unique prompt (is this an interactive POSIX shell?)"
+    while True:
+        try:
+            return await expect_named(session, [marker], deadline, what)
+        except BufferFull as exc:
+            n = len(session._buffer)
+            if n < width:
+                raise BufferFull(
+                    f"max_buffer={session.max_buffer} cannot hold the unique prompt"
+                    f" ({width} characters): give the session a larger one",
+                    before=exc.before,
+                    patterns=exc.patterns,
+                ) from None
+            gone = take_all(session, n - max(width - 1, min(EVIDENCE, n // 2)))
+            session.log.debug("dropped %d characters before the unique prompt", len(gone))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,8 +13,15 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import Session
+from aioexpect import BufferFull, Session
 
+from .helpers import opened, read_until
+
+SHELLS = [
+    pytest.param(["bash", "--norc", "--noprofile"], id="bash"),
+    pytest.param(["dash"], id="dash"),
+    pytest.param(["zsh", "-f"], id="zsh"),
+]
 #: ... under ``set -u``, where a parameter unset ends the line.
 NOUNSET = [
     pytest.param(["bash", "--norc", "--noprofile", "-o", "nounset"], id="bash"),
@@ -45,3 +53,64 @@ async def test_under_set_u_the_line_editor_is_turned_off(argv: list[str], tmp_pa
         m = await s.expect_prompt()
         assert m.before == "printf x\r\nx", m.before
         assert await s.execute("echo a") == "a\n"
+
+
+# -- a small max_buffer, a flood ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+@pytest.mark.parametrize("max_buffer", [64, 256])
+async def test_a_small_max_buffer_drops_the_echo_before_the_prompt(
+    argv: list[str], max_buffer: int, tmp_path: Any
+) -> None:
+    # The echo of its own line (some 370 characters) filled a max_buffer of
+    # 256: BufferFull, "is this an interactive POSIX shell?".
+    async with shell(argv, tmp_path, max_buffer=max_buffer) as s:
+        await s.set_unique_prompt()
+        await s.set_unique_prompt()  # (the second's echo follows the first's prompt)
+        assert await s.execute("echo after") == "after\n"
+
+
+async def unique_peer(peer: Any, before: bytes) -> None:
+    """Read set_unique_prompt's line, then show ``before`` and its prompt."""
+    line = (await read_until(peer, b"\n")).decode()
+    found = re.search(r"PS1='\[aioexpect-''([0-9a-f]{8})\]", line)
+    assert found is not None, line
+    await peer.write(before + f"[aioexpect-{found.group(1)}]$ ".encode())
+
+
+async def test_the_prompt_is_kept_whole_where_it_follows_output_on_its_row() -> None:
+    # Over pipes the shell shows the prompt on the row of the one before
+    # ("$ [aioexpect-...]$ "): what is dropped never cuts through it, down
+    # to a max_buffer as wide as it (22 characters).
+    async with asyncio.timeout(20), opened(timeout=5, max_buffer=22) as (s, peer):
+        showing = asyncio.ensure_future(unique_peer(peer, b"x" * 500 + b"\r\n$ "))
+        await s.set_unique_prompt()
+        await showing
+        assert s.buffer == ""
+        await s.sendline("true")
+        assert await read_until(peer, b"\n") == b"true\n"
+
+
+async def test_a_max_buffer_narrower_than_the_prompt_says_so() -> None:
+    async with asyncio.timeout(20), opened(timeout=5, max_buffer=21) as (s, peer):
+        showing = asyncio.ensure_future(unique_peer(peer, b"$ "))
+        with pytest.raises(BufferFull, match=r"max_buffer=21 cannot hold the unique prompt"):
+            await s.set_unique_prompt()
+        await showing
+
+
+@pytest.mark.parametrize("argv", SHELLS[:2])
+async def test_after_a_flood_that_overflowed_it_waits_for_the_flood_to_end(
+    argv: list[str], tmp_path: Any
+) -> None:
+    # Typed into the rest of the flood, its line was run after it, but the
+    # flood raised BufferFull again: bash then showed the new prompt while
+    # the session waited for the old one, and every execute timed out.
+    async with shell(argv, tmp_path, max_buffer=4096) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(BufferFull):
+            await s.execute("seq 1 100000")
+        await s.set_unique_prompt()
+        assert await s.execute("echo a") == "a\n"
+        assert await s.execute("echo b") == "b\n"
