@@ -1,5 +1,6 @@
-"""``set_unique_prompt``: give a POSIX shell a prompt no output can be
-mistaken for, and a continuation prompt to recognise incomplete commands."""
+"""``set_unique_prompt``: give a POSIX shell a prompt no output shows but
+the value of PS1 (docs/drivers.rst says what prints it), and a continuation
+prompt to recognise incomplete commands."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def unique_prompt_command(token: str) -> str:
 
 
 async def set_unique_prompt(session: Session, timeout: float | None) -> None:
-    """Give a POSIX shell a prompt no output can be mistaken for."""
+    """Give a POSIX shell a prompt no output shows but PS1's value."""
     require_text(session)
     require_idle(session)  # (sent first, the shell's prompt would change, not ours)
     deadline = Deadline(timeout)

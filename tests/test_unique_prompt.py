@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import BufferFull, Session
+from aioexpect import BufferFull, CommandError, ExpectTimeout, Session
 
 from .helpers import opened, read_until
 
@@ -114,3 +115,86 @@ async def test_after_a_flood_that_overflowed_it_waits_for_the_flood_to_end(
         await s.set_unique_prompt()
         assert await s.execute("echo a") == "a\n"
         assert await s.execute("echo b") == "b\n"
+
+
+# -- what docs/drivers.rst advises -----------------------------------------------------------
+
+
+def token_of(s: Session) -> str:
+    found = re.search(r"aioexpect\\-([0-9a-f]{8})", s.prompt_patterns[0].pattern)
+    assert found is not None, s.prompt_patterns
+    return found.group(1)
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_printing_the_prompts_values_and_the_ways_around_it(
+    argv: list[str], tmp_path: Any
+) -> None:
+    async with shell(argv, tmp_path) as s:
+        await s.set_unique_prompt()
+        token = token_of(s)
+        out = await s.execute(r"set | grep -v '\[aioexpect-'; echo after")
+        assert out.endswith("\nafter\n") and "PS1=" not in out, out
+        assert await s.execute('echo "${PS1%%]*}"') == f"[aioexpect-{token}\n"
+        assert await s.execute('echo "${PS2%%]*}"; echo after') == f"[aioexpect-{token}\nafter\n"
+        assert await s.execute("echo next") == "next\n"
+        # Printed as it is, PS1's value ends the answer.
+        assert await s.execute('echo "$PS1"; echo after') == ""
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_printing_ps2_is_taken_for_an_incomplete_command(
+    argv: list[str], tmp_path: Any
+) -> None:
+    async with shell(argv, tmp_path) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(CommandError, match="incomplete"):
+            await s.execute('echo "$PS2"; echo after')
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_with_xtrace_turned_off_around_it(argv: list[str], tmp_path: Any) -> None:
+    async with shell([*argv, "-x"], tmp_path) as s:
+        await s.execute("set +x")
+        await s.set_unique_prompt()
+        await s.execute("set -x")
+        assert (await s.execute("echo a")).endswith("echo a\na\n")
+        assert (await s.execute("echo b")).endswith("echo b\nb\n")
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_called_again_after_it_timed_out_on_a_busy_shell(
+    argv: list[str], tmp_path: Any
+) -> None:
+    # The shell shows the marker of the call that timed out, then the new
+    # one's: the new call waits for its own.  (The shell is kept busy by
+    # flock(1) on a file this test holds locked, whenever flock starts.)
+    if shutil.which("flock") is None:
+        pytest.skip("flock is not installed")
+    lock = tmp_path / "lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        async with shell(argv, tmp_path) as s:
+            await s.set_unique_prompt()
+            with pytest.raises(ExpectTimeout):
+                await s.execute(f"flock {lock} true", timeout=0.2)
+            with pytest.raises(ExpectTimeout):
+                await s.set_unique_prompt(timeout=0.2)
+            fcntl.flock(held, fcntl.LOCK_UN)
+            await s.set_unique_prompt()
+            assert await s.execute("echo a") == "a\n"
+            assert await s.execute("echo b") == "b\n"
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_called_again_after_a_command_took_its_line(argv: list[str], tmp_path: Any) -> None:
+    async with shell(argv, tmp_path) as s:
+        await s.set_unique_prompt()
+        with pytest.raises(ExpectTimeout):
+            await s.execute("cat", timeout=0.2)
+        with pytest.raises(ExpectTimeout):
+            await s.set_unique_prompt(timeout=0.2)  # (its line went to cat)
+        await s.sendintr()
+        await s.expect_prompt()
+        await s.set_unique_prompt()
+        assert await s.execute("echo a") == "a\n"
