@@ -15,7 +15,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from . import _driver, _prompt_text
+from . import _driver
 from ._ansi import strip_ansi
 from ._driver import Driver
 from ._exceptions import (
@@ -55,9 +55,6 @@ class PromptState:
     #: ... and with its middle changed (a new directory), also where output
     #: ending in a space runs into it (``w root@vm:/tmp# ``): see ``changed_prompt``.
     changed: re.Pattern[str] | None = None
-    #: The line above the last prompt's last one, its own (``_head_above``),
-    #: as shown: ``""`` a blank line; ``None``: none known.
-    head: str | None = None
     #: The terminal was resized: a line editor may redraw its prompt.
     resized: bool = False
     #: ... and no redraw came within ``REDRAW_WAIT``: it may still come, in
@@ -164,21 +161,16 @@ def prompts_of(session: Session) -> list[re.Pattern[str]]:
     return [*prompts, state.changed, state.seen] if state.changed else [*prompts, state.seen]
 
 
-def _learn(session: Session, prompt: str, head: int = 0) -> None:
+def _learn(session: Session, prompt: str) -> None:
     """Remember a prompt the patterns found, if it is distinctive enough
     (three visible characters or more: not a bare ``$ ``) to be found
-    anywhere at the end of the output; its first ``head`` characters are
-    its lines above the one the patterns found (``_head_above``)."""
+    anywhere at the end of the output."""
     state = state_of(session)
-    # Not those lines (they are found again above it, also changed; a line
-    # editor redraws the last line alone after a resize: ``prompt_text`` is
-    # that line)...
-    prompt = prompt[head:]
     state.prompt_text = prompt  # (for a late redraw, whatever the patterns)
     if session._prompt_override is not None:
         return
-    # ... nor the blank line a pattern may take before it (JunOS's): as text
-    # of its own, its line end would be any output's last one.
+    # Not the blank line a pattern may take before it (JunOS's): as text of
+    # its own, its line end would be any output's last one.
     prompt = prompt.lstrip("\r\n")
     if prompt == state.seen_text:
         return  # known already (the same prompt comes after every command)
@@ -213,25 +205,6 @@ def _rows_above(session: Session, earlier: str, m: Match) -> Match:
     if start == len(text):
         return with_before(m, text)
     return Match(m.index, m.pattern, text[:start], text[start:] + m.after, None, 0, m._redact)
-
-
-def _head_above(session: Session, m: Match) -> tuple[Match, int]:
-    """``m`` (a prompt) with the lines of the same prompt above the one the
-    patterns found, which would be the output's last lines (a prompt of two
-    lines, ``\\u@\\h:\\w\\n\\$ ``, Kali's; a blank line before it: see
-    ``lines_above``), and how long they are.  Not under ``set_prompt``, nor
-    where the pattern took lines already (JunOS's).  ``group(0)`` is then
-    the whole prompt, as in ``_rows_above``."""
-    state, before = state_of(session), m.before
-    if session._prompt_override is not None or "\n" in m.after:
-        return m, 0
-    at_start = session._buffer.consumed == len(before) + len(m.after)
-    asked = session.bytes_out > 0
-    start, state.head = _prompt_text.lines_above(before, m.after, state.head, asked, at_start)
-    if start == len(before):
-        return m, 0
-    whole = Match(m.index, m.pattern, before[:start], before[start:] + m.after, None, 0, m._redact)
-    return whole, len(before) - start
 
 
 def _at_margin(
@@ -433,8 +406,7 @@ async def read_to_prompt(
             m = _rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
-            m, head = _head_above(session, m)
-            _learn(session, m.after, head)
+            _learn(session, m.after)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)

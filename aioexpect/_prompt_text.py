@@ -1,10 +1,9 @@
 """What a prompt looks like as text, with no session: the control sequences
 a line editor puts around it (``CSI``, ``OSC``, ``END``, ``MARGIN``), and,
 from a prompt learned, the pattern that finds it changed (a new directory),
-alone or glued to output (``changed_prompt``, ``changed_prompt_start``);
-and a prompt's lines above the one the patterns find (``lines_above``).
-Apart from ``_prompt_read``, which reads to a prompt: this is pure text
-work, run once per prompt learned or found, not per read.
+alone or glued to output (``changed_prompt``, ``changed_prompt_start``).
+Apart from ``_prompt_read``, which reads to a prompt: this is pure text work,
+run once per prompt learned, not per read.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ import re
 
 from ._ansi import strip_ansi
 from ._matcher import search_alone
-from ._output import render
 from ._scan import Analysis, analyse, known
 from ._wrap import unwrap
 
@@ -30,7 +28,6 @@ __all__ = [
     "alike_needed",
     "changed_prompt",
     "changed_prompt_start",
-    "lines_above",
 ]
 
 #: A control sequence (CSI: colours, modes, erasing).
@@ -153,13 +150,8 @@ def _head_size(learned: str) -> int:
     fewer than three.  The directory follows it, and changes: with a short
     host (``mbp:~ alice$ ``, macOS) half the prompt holds the ``~``, and
     ``mbp:My Dir alice$ `` was not found."""
-    return max(3, min([alike_needed(learned), *_host_end(learned)]))
-
-
-def _host_end(prompt: str) -> list[int]:
-    """Where the host's name may end in ``prompt`` (after its first ``:``,
-    or at its first space), if anywhere: a directory may follow."""
-    return [end for end in (prompt.find(":") + 1, prompt.find(" ")) if end > 0]
+    ends = (learned.find(":") + 1, learned.find(" "))
+    return max(3, min([alike_needed(learned), *(end for end in ends if end > 0)]))
 
 
 def alike(a: str, b: str) -> int:
@@ -170,113 +162,3 @@ def alike(a: str, b: str) -> int:
             break
         n += 1
     return n
-
-
-# -- the lines above a prompt's last one ---------------------------------------------
-
-#: readline switches bracketed paste on as it starts to read a line, right
-#: before it draws the prompt (bash 5.1 and later, unless turned off), and
-#: off once the line is read.
-_PASTE_ON, _PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
-#: How far above a prompt's last line the lines above it are looked for:
-#: characters, and lines.
-_HEAD_REACH, _HEAD_LINES = 1024, 4
-
-
-def lines_above(
-    before: str, prompt: str, head: str | None, asked: bool, at_start: bool
-) -> tuple[int, str | None]:
-    """Where in ``before``, the text in front of ``prompt`` (a prompt's last
-    line, which the patterns found), the prompt's own lines above it begin
-    (``len(before)``: there are none), and the ``head`` to look for above
-    the next prompt.  They are the prompt's where readline drew them
-    (``_drawn``); elsewhere where the line above is the one above the first
-    prompt, which came with nothing ``asked`` yet and nothing else shown
-    before it (``_first_head``), seen again (``_head_start``).  ``head``:
-    that line as shown (``""``: a blank line; ``None``: none known).
-    ``at_start``: ``before`` begins the session (else a prompt ended just
-    before it, on the line a command was then typed on)."""
-    if not before.endswith("\n"):
-        return len(before), head
-    start = _drawn(before, prompt, at_start)
-    if start is not None:
-        return start, head
-    if head is None:
-        # (a banner's one line, as well: the prompt's once seen again)
-        return len(before), None if asked else _first_head(before, at_start)
-    return _head_start(before, head, at_start)
-
-
-def _drawn(before: str, prompt: str, at_start: bool) -> int | None:
-    """Where the lines readline drew above ``prompt`` begin in ``before``:
-    right after it switched bracketed paste on, if not off since (it would
-    have read a line then).  Nothing a command prints comes between: its
-    output ended before (``printf x`` gives ``x\\x1b[?2004h[~]\\r\\r\\n# ``).
-    ``len(before)`` if it switched it on in front of ``prompt`` (no line
-    above it is the prompt's); ``None``: no line editor that says so (dash,
-    a device; zsh switches it on after its prompt, and the command's echo
-    may come after that, on its line), or more than ``_HEAD_LINES`` lines."""
-    modes = LEADING_CSI.match(prompt)
-    if modes is not None and _PASTE_ON in modes.group():
-        return len(before)
-    at = before.rfind(_PASTE_ON, max(0, len(before) - _HEAD_REACH))
-    if at < 0 or (not at_start and before.rfind("\n", 0, at) < 0):
-        return None
-    at += len(_PASTE_ON)
-    if before.find(_PASTE_OFF, at) >= 0 or before.count("\n", at) > _HEAD_LINES:
-        return None
-    return at
-
-
-def _line_above(before: str, at_start: bool) -> tuple[int, int, str] | None:
-    """The last line of ``before``: where it begins to show (after its last
-    carriage return: what zsh's PROMPT_SP, or a progress bar, drew on it
-    before is overwritten), where its line end begins, and what it shows,
-    stripped.  ``None`` if it may not start a line: no line end before it
-    (within ``_HEAD_REACH``: a longer line is output), and not ``at_start``."""
-    end = len(before) - 1
-    while end > 0 and before[end - 1] == "\r":
-        end -= 1
-    start = before.rfind("\n", max(0, end - _HEAD_REACH), end) + 1
-    if not start and not at_start:
-        return None
-    start = max(start, before.rfind("\r", start, end) + 1)
-    return start, end, strip_ansi(before[start:end]).strip()
-
-
-def _first_head(before: str, at_start: bool) -> str | None:
-    """The line above the first prompt's last one, as shown, if nothing
-    else that shows came before it, and it shows three characters or more,
-    or none (a blank line); else ``None``.  A banner's last line is text a
-    command may print too."""
-    if len(before) > _HEAD_REACH:
-        return None
-    above = _line_above(before, at_start)
-    if above is None or render(before[: above[0]]).strip():
-        return None
-    shown = above[2]
-    return shown if not shown or len(shown) >= 3 else None
-
-
-def _head_start(before: str, head: str, at_start: bool) -> tuple[int, str | None]:
-    """``lines_above`` where the line above is ``head`` (a blank line, if
-    that is ``""``) or that head changed as a prompt does (``root@vm:/tmp``
-    for ``root@vm:~``: alike up to the end of its host's name, eight
-    characters at least); or ends with the same head when output without a
-    final line end runs into it (``xroot@vm:~``, no control sequence in that
-    line).  Once a line that shows something is where a blank one was, no
-    head is looked for any more: a blank line must be above every prompt to
-    be the prompt's."""
-    above = _line_above(before, at_start)
-    if above is None:
-        return len(before), head
-    start, end, shown = above
-    if not head:
-        return (len(before), None) if shown else (start, head)
-    need = min(len(head), max(8, min(_host_end(head), default=0)))
-    if shown and alike(shown, head) >= need:
-        return start, shown
-    line = before[start:end]
-    if line.endswith(head) and "\x1b" not in line:
-        return end - len(head), head
-    return len(before), head
