@@ -49,8 +49,10 @@ _get_running_loop = asyncio._get_running_loop  # (no error where none runs)
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
-#: How many sends a session remembers for ``execute`` (``_typed``).
-SENDS = 32
+#: How many sends a session remembers for ``execute`` (``_typed``), and
+#: how much of each (its end): a bulk send is no line typed at a prompt.
+SENDS = 256
+SEND_KEPT = 4096
 
 Timeout = float | None | types.EllipsisType
 
@@ -304,7 +306,11 @@ class Session:
         await self.transport.write(raw)
         self.bytes_out += len(raw)
         self._sent_at = consumed = self._buffer.consumed
-        self._sends.append((None if secret else data, consumed, self.bytes_out))
+        # (an immutable copy, bounded: not a caller's memoryview or buffer)
+        kept: Any = None if secret else data if len(data) <= SEND_KEPT else data[-SEND_KEPT:]
+        if kept is not None and not isinstance(kept, str | bytes):
+            kept = bytes(kept)
+        self._sends.append((kept, consumed, self.bytes_out))
 
     def _space_freed(self) -> None:
         _reading.space_freed(self)

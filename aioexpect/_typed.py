@@ -3,8 +3,8 @@
 The caller may type several lines (``sendline``: a configuration, a few
 shell commands) and then call ``execute``: each line owes its answer, and
 its prompt.  ``Session._sends`` remembers the last ``SENDS`` sends (an
-append each, nothing more on the send path; a secret line as ``None``,
-never its text), forgotten once an answer is found in step (``forget``).
+append each, of at most their last ``SEND_KEPT`` characters; a secret
+line as ``None``, never its text), forgotten once an answer is found in step (``forget``).
 Two rules keep those answers out of the command's:
 
 - Rule 1 (count): the lines sent with nothing read since are unanswered.
@@ -96,10 +96,23 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
-    lines = _lines(s for s in sends if s[1] == consumed and s[2] > after)
+    lines = _lines(_since(sends, consumed, after))
     if not lines:
         return count, last
     return count + len(lines) + (1 if due else 0), lines[-1]
+
+
+def _since(sends: Any, consumed: int, after: int) -> list[tuple[Any, int, int]]:
+    """The sends made with ``consumed`` read and after ``after`` bytes sent:
+    the end of ``sends`` (both only grow), read from there, not the whole
+    history at each call."""
+    recent = []
+    for send in reversed(sends):
+        if send[1] != consumed or send[2] <= after:
+            break
+        recent.append(send)
+    recent.reverse()
+    return recent
 
 
 def carry(session: Session, state: PromptState, typed: tuple[int, str | None], text: str) -> None:

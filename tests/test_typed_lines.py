@@ -180,3 +180,25 @@ async def test_a_line_that_brings_no_prompt_of_its_own_is_not_waited_for() -> No
         await s.sendline("the value")
         assert await s.execute("echo $x") == "the value\n"
         assert await s.execute("echo next") == "next\n"
+
+
+async def test_more_lines_than_the_old_history_are_all_answered_first() -> None:
+    # The history held 32 sends: with 40 lines typed, execute read 32
+    # prompts and 'echo a' .. 'echo h' returned '', 'echo i' 'a\n'.
+    async with unique_bash() as s:
+        for i in range(40):
+            await s.sendline(f"x{i}=1")
+        assert [await s.execute(f"echo {w}") for w in "abc"] == ["a\n", "b\n", "c\n"]
+
+
+async def test_a_buffer_the_caller_releases_after_sending_is_not_read_again() -> None:
+    # The history kept the caller's object: a memoryview released after
+    # send() made every execute raise ValueError (operation forbidden on
+    # released memoryview object) from deep inside, until something was read.
+    dev = config_router()
+    async with serve_telnet(dev) as server, connect_to(serve_telnet, server) as s:
+        assert await s.execute("show a") == "AAA\n"
+        view = memoryview(bytearray(b"show b\n"))
+        await s.send(view)
+        view.release()
+        assert await s.execute("show c") == "CCC\n"
