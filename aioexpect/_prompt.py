@@ -29,17 +29,20 @@ from ._prompt_read import (
     at_prompt,
     auto_driver,
     command_question,
+    evidence_of,
     guess_driver,
     in_step,
     more_within,
     prompts_of,
     question_kind,
     question_line,
+    question_unread,
     questions,
     read_to_prompt,
     require_idle,
     require_prompts,
     state_of,
+    what_prompt,
     with_before,
 )
 from ._prompt_text import LEADING_CSI
@@ -141,6 +144,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             before=exc.before,
             patterns=exc.patterns,
         ) from None
+    _not_into_a_question(session, command)
     # An answer was owed but no prompt was read for it (the caller read part
     # of it, or none had come): this command may be typed into it.  Not after
     # a time-out: the caller's own expect of the prompt (pexpect's way) is
@@ -154,6 +158,26 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         if asked is None:
             raise
         raise ExpectTimeout(f"{exc}{asked}", before=exc.before, patterns=exc.patterns) from None
+
+
+def _not_into_a_question(session: Session, command: str) -> None:
+    """Refuse to send ``command`` where the text not read yet ends with a
+    question a command asks: the caller read part of the answer themselves
+    (its echo, with ``expect``), or more came after the prompt read.  As at
+    a time-out at one: nothing is sent, the prompt is owed, the question is
+    named; at once, as nothing but the caller can answer it."""
+    asked = question_unread(session)
+    if asked is None:
+        return
+    owe(session)
+    before = session.buffer
+    raise ExpectTimeout(
+        f"command {escape(session.redact(command))!r} not sent: the text received ends"
+        f" with a question, not {what_prompt(session)}; last characters received:"
+        f" {evidence_of(session, before)}{asked}",
+        before=before,
+        patterns=prompts_of(session),
+    )
 
 
 def _may_still_run(text: str) -> bool:

@@ -461,7 +461,7 @@ WAYS_OUT = {
     "confirm": (
         "answer it with send('y') (one key, as [confirm] takes; Enter: sendline())"
         " or sendline(answer), then expect_prompt(); or stop the command with"
-        " sendintr(); no execute is sent while the text received ends with it"
+        " sendintr(); no execute is sent while the text not read yet ends with it"
     ),
 }
 
@@ -479,6 +479,16 @@ def command_question(session: Session, text: Any) -> str | None:
         return None
     asked = question_line(session, text)
     return f"; the peer asks {asked!r}, which is no prompt: {WAYS_OUT['confirm']}"
+
+
+def question_unread(session: Session) -> str | None:
+    """``command_question`` of the text not read yet (the buffer): a search
+    of its last ``_QUESTION_TAIL`` characters, none where it is empty; the
+    whole buffer only where that finds one (for the quote, masked)."""
+    size = len(session._buffer)
+    if not size or CONFIRM.search(session._buffer.tail_from(size - _QUESTION_TAIL)) is None:
+        return None
+    return command_question(session, session.buffer)
 
 
 def question_kind(session: Session, text: str) -> str | None:

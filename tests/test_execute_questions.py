@@ -107,6 +107,27 @@ async def test_sendintr_stops_the_question() -> None:
         assert await s.execute("show clock") == f"{CLOCK}\n"
 
 
+@pytest.mark.parametrize("serve_it", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_a_question_left_unread_gets_no_command(serve_it: Any) -> None:
+    # partial_read: the caller sent the command and read its echo only, as a
+    # pexpect or netmiko port does; execute, in step, sent at once: its 's'
+    # answered [confirm], and the error said no execute was sent.
+    async with serve_it(asking_router()) as server, connect_to(serve_it, server) as s:
+        assert await s.execute("show clock") == f"{CLOCK}\n"  # at a prompt
+        await s.sendline("clear counters")
+        echo = re.escape("clear counters\r\n")
+        await s.expect(re.compile(f"{echo}(?={re.escape(CONFIRM)})"))  # the echo, read
+        sent = s.bytes_out
+        for _ in range(2):
+            with pytest.raises(ExpectTimeout, match="not sent") as refused:
+                await s.execute("show clock", timeout=0.5)
+            assert names(refused.value, CONFIRM)
+            assert s.bytes_out == sent and s.buffer == CONFIRM  # nothing sent, nothing taken
+        await s.send("y")
+        assert "answered 'y'" in (await s.expect_prompt()).before
+        assert await s.execute("show clock") == f"{CLOCK}\n"
+
+
 async def test_bash_read_in_a_pty() -> None:
     env = {"PS1": "me$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "xterm"}
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
