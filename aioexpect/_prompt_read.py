@@ -90,6 +90,10 @@ class PromptState:
     #: read one, the last of those lines, and ``consumed`` then (while
     #: nothing is read, the next ``execute`` reads them: ``_typed``).
     typed: tuple[int, str | None, int] | None = None
+    #: The last question a command asks that execute named: where the text
+    #: received then ended (counted from the session's start), and
+    #: ``bytes_out`` then.  Sent more since, nothing received: answered.
+    asked: tuple[int, int] | None = None
 
 
 def in_step(state: PromptState) -> None:
@@ -471,14 +475,32 @@ def command_question(session: Session, text: Any) -> str | None:
     (``CONFIRM``: ``[confirm]``, ``[yes/no]``, ``Destination filename
     [startup-config]?``) adds to its message: the question, quoted from its
     line's start as ``question_line`` does, and the way out; ``None`` if it
-    ends with none, or with a login question (``read_to_prompt`` names it)."""
+    ends with none, or with a login question (``read_to_prompt`` names it).
+    Where it was named before and something was sent since, nothing
+    received (``PromptState.asked``), it was answered: the way out is to
+    wait, not to answer again.  ``text`` ends where the buffer does."""
     if not isinstance(text, str):
         return None
     tail = text[-_QUESTION_TAIL:]
     if CONFIRM.search(tail) is None or question_kind(session, tail) is not None:
         return None
     asked = question_line(session, text)
+    state, end = state_of(session), session._buffer.consumed + len(session._buffer)
+    if state.asked is not None and state.asked[0] == end and session.bytes_out > state.asked[1]:
+        why = "and was sent something since (an answer), but no prompt came"
+        return f"; the peer asked {asked!r} {why}: {ANSWERED}"
+    if state.asked is None or state.asked[0] != end:
+        state.asked = (end, session.bytes_out)
     return f"; the peer asks {asked!r}, which is no prompt: {WAYS_OUT['confirm']}"
+
+
+#: What to do about a question a command asks that was answered (something
+#: was sent since it was named, nothing has come since).
+ANSWERED = (
+    "wait for the prompt with expect_prompt() (the command may take a while; a"
+    " later execute waits for it too, before sending), or stop the command with"
+    " sendintr(); do not answer again: more keys would go to what the command does next"
+)
 
 
 def question_unread(session: Session) -> str | None:

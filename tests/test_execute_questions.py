@@ -98,6 +98,44 @@ async def test_answered_then_execute_reads_to_the_prompt_and_goes_on() -> None:
         assert await s.execute("show clock") == f"{CLOCK}\n"
 
 
+async def test_an_answered_question_is_not_asked_again() -> None:
+    # answered_busy: after send('y') the device worked past execute's
+    # time-out; each refusal still said to answer with send('y'), and a
+    # caller who did typed 'yy' in front of 'show clock'.
+    erase = "Erasing the nvram filesystem will remove all configuration files! Continue? [confirm]"
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"r1#")
+        await s.expect_prompt()
+        lines = typed_lines(peer)
+        first = asyncio.ensure_future(s.execute("write erase", timeout=0.5))
+        assert await anext(lines) == "write erase"
+        await peer.write(f"write erase\r\n{erase}".encode())
+        with pytest.raises(ExpectTimeout) as info:
+            await first
+        assert names(info.value, erase)
+        await s.send("y")  # the way out it names; the device works on
+        assert await peer.read() == b"y"
+        for _ in range(2):
+            with pytest.raises(ExpectTimeout, match="not sent") as busy:
+                await s.execute("show clock", timeout=0.5)
+            message = str(busy.value)
+            assert f"the peer asked {erase!r} and was sent something since" in message
+            assert "expect_prompt()" in message and "sendintr()" in message
+            assert WAY_OUT not in message and "do not answer again" in message
+        # A question asked after the answer is a new one, to answer.
+        await peer.write(f"\r\n{FILENAME} ".encode())
+        with pytest.raises(ExpectTimeout, match="not sent") as asked:
+            await s.execute("show clock", timeout=0.5)
+        assert names(asked.value, FILENAME)
+        await s.sendline("")
+        assert await anext(lines) == ""  # nothing sent in between
+        await peer.write(b"\r\n[OK]\r\nr1#")
+        running = asyncio.ensure_future(s.execute("show clock"))
+        assert await anext(lines) == "show clock"
+        await peer.write(f"show clock\r\n{CLOCK}\r\nr1#".encode())
+        assert await asyncio.wait_for(running, 10) == f"{CLOCK}\n"
+
+
 async def test_sendintr_stops_the_question() -> None:
     async with serve_telnet(asking_router()) as server, connect_to(serve_telnet, server) as s:
         with pytest.raises(ExpectTimeout, match=r"sendintr\(\)"):
