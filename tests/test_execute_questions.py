@@ -305,6 +305,39 @@ async def test_text_that_only_contains_a_question_is_no_question() -> None:
         assert await asyncio.wait_for(third, 10) == "ok\n"
 
 
+@pytest.mark.parametrize("default", ["(no) ", "(yes) "])
+async def test_junos_yes_no_question_gets_no_command_and_stops_login(default: str) -> None:
+    # junos_yes_no: 'Reboot the system ? [yes,no] (no) ' was no question
+    # (only [yes/no]): the second execute said "not sent" and took it, the
+    # third was typed into it as its answer.
+    question = f"Reboot the system ? [yes,no] {default}"
+    async with opened(driver="junos", timeout=5) as (s, peer):
+        await peer.write(b"\r\nadmin@r1> ")
+        await s.expect_prompt()
+        lines = typed_lines(peer)
+        first = asyncio.ensure_future(s.execute("request system reboot", timeout=0.5))
+        while (line := await anext(lines)) != "request system reboot":  # the init commands
+            await peer.write(f"{line} \r\n\r\nadmin@r1> ".encode())
+        await peer.write(f"request system reboot \r\n{question}".encode())
+        with pytest.raises(ExpectTimeout) as info:
+            await first
+        assert names(info.value, question.strip())
+        sent = s.bytes_out
+        for _ in range(2):
+            with pytest.raises(ExpectTimeout, match="not sent") as refused:
+                await s.execute("show version", timeout=0.5)
+            assert names(refused.value, question.strip())
+        assert s.bytes_out == sent and s.buffer.endswith(question)
+        await s.sendline("no")
+        assert await anext(lines) == "no"  # the first line the peer got since
+    # login stops at it as at a [yes/no]: the caller must answer it.
+    async with opened(driver="junos", timeout=5) as (s, peer):
+        await peer.write(f"\r\n{question}".encode())
+        with pytest.raises(aioexpect.AuthenticationError, match="cannot answer"):
+            await s.login("admin", "pw")
+        assert s.bytes_out == 0 and s.buffer == question  # left from its line's start
+
+
 async def test_a_set_prompt_prompt_like_a_question_is_a_prompt() -> None:
     # menu_prompt: a menu's prompt ends in ']? '; set_prompt finds it first.
     menu = b"\r\nEnter selection [1-4]? "
