@@ -466,6 +466,7 @@ WAYS_OUT = {
         "answer it with send('y') (one key, as [confirm] takes; Enter: sendline())"
         " or sendline(answer), then expect_prompt(); or stop the command with"
         " sendintr(); no execute is sent while the text not read yet ends with it"
+        " (if it is the device's prompt, a menu's, tell execute so with set_prompt())"
     ),
 }
 

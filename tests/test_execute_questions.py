@@ -353,6 +353,27 @@ async def test_a_set_prompt_prompt_like_a_question_is_a_prompt() -> None:
             assert result == f"result of {choice}\nEnter selection [1-4"
 
 
+async def test_a_menu_prompt_without_set_prompt_is_refused_naming_set_prompt() -> None:
+    # menu_no_set_prompt: every execute refused with "answer it with
+    # send('y')", no word of set_prompt, which makes it a prompt.
+    menu = b"\r\nEnter selection [1-4]? "
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"Main menu\r\n 1) status\r\n 2) reboot" + menu)
+        with pytest.raises(ExpectTimeout, match="not sent") as info:
+            await s.execute("1", timeout=0.5)
+        assert names(info.value, "Enter selection [1-4]?")
+        assert str(info.value).endswith(
+            "(if it is the device's prompt, a menu's, tell execute so with set_prompt())"
+        )
+        assert s.bytes_out == 0
+        s.set_prompt(r"\]\? $")  # as it says
+        lines = typed_lines(peer)
+        running = asyncio.ensure_future(s.execute("1"))
+        assert await anext(lines) == "1"
+        await peer.write(b"1\r\nresult of 1" + menu)
+        assert await asyncio.wait_for(running, 10) == "result of 1\nEnter selection [1-4"
+
+
 async def test_a_question_named_shows_no_secret() -> None:
     async with opened(timeout=10) as (s, peer):
         await peer.write(b"r1#")
