@@ -27,7 +27,15 @@ from ._exceptions import (
     ExpectTimeout,
 )
 from ._match import Match
-from ._prompt_text import CONFIRM, MARGIN, changed_prompt, changed_prompt_start
+from ._prompt_text import (
+    CONFIRM,
+    HEAD_REACH,
+    MARGIN,
+    PASTE_ON,
+    changed_prompt,
+    changed_prompt_start,
+    drawn_above,
+)
 from ._reading import describe, lost, tail_of
 from ._redact import escape
 from ._scan import pattern_body
@@ -165,16 +173,20 @@ def prompts_of(session: Session) -> list[re.Pattern[str]]:
     return [*prompts, state.changed, state.seen] if state.changed else [*prompts, state.seen]
 
 
-def _learn(session: Session, prompt: str) -> None:
+def _learn(session: Session, prompt: str, head: int = 0) -> None:
     """Remember a prompt the patterns found, if it is distinctive enough
     (three visible characters or more: not a bare ``$ ``) to be found
-    anywhere at the end of the output."""
+    anywhere at the end of the output; its first ``head`` characters are
+    the lines readline drew above the one the patterns found (``_drawn``)."""
     state = state_of(session)
+    # Not those lines (a line editor redraws the last line alone after a
+    # resize: ``prompt_text`` is that line)...
+    prompt = prompt[head:] if head else prompt
     state.prompt_text = prompt  # (for a late redraw, whatever the patterns)
     if session._prompt_override is not None:
         return
-    # Not the blank line a pattern may take before it (JunOS's): as text of
-    # its own, its line end would be any output's last one.
+    # ... nor the blank line a pattern may take before it (JunOS's): as text
+    # of its own, its line end would be any output's last one.
     prompt = prompt.lstrip("\r\n")
     if prompt == state.seen_text:
         return  # known already (the same prompt comes after every command)
@@ -209,6 +221,24 @@ def _rows_above(session: Session, earlier: str, m: Match) -> Match:
     if start == len(text):
         return with_before(m, text)
     return Match(m.index, m.pattern, text[:start], text[start:] + m.after, None, 0, m._redact)
+
+
+def _drawn(session: Session, m: Match) -> tuple[Match, int]:
+    """``m`` (a prompt) with the lines that readline drew above the one the
+    patterns found, which would be the output's last lines (a prompt of two
+    lines, ``\\u@\\h:\\w\\n\\$ ``, Kali's; a blank line before it: see
+    ``drawn_above``), and how long they are.  Not under ``set_prompt``, nor
+    where the pattern took lines already (JunOS's).  ``group(0)`` is then
+    the whole prompt, as in ``_rows_above``; with no lines taken, ``m``."""
+    before = m.before
+    if session._prompt_override is not None or "\n" in m.after:
+        return m, 0
+    at_start = session._buffer.consumed == len(before) + len(m.after)
+    start = drawn_above(before, m.after, at_start)
+    if start == len(before):
+        return m, 0
+    whole = Match(m.index, m.pattern, before[:start], before[start:] + m.after, None, 0, m._redact)
+    return whole, len(before) - start
 
 
 def _at_margin(
@@ -410,7 +440,10 @@ async def read_to_prompt(
             m = _rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
-            _learn(session, m.after)
+            # (cheaply first: no switch of readline's near its end, nothing drawn)
+            drawn = m.before.find(PASTE_ON, max(0, len(m.before) - HEAD_REACH)) >= 0
+            m, head = _drawn(session, m) if drawn else (m, 0)
+            _learn(session, m.after, head)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)

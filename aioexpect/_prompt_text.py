@@ -1,9 +1,10 @@
 """What a prompt looks like as text, with no session: the control sequences
 a line editor puts around it (``CSI``, ``OSC``, ``END``, ``MARGIN``), and,
 from a prompt learned, the pattern that finds it changed (a new directory),
-alone or glued to output (``changed_prompt``, ``changed_prompt_start``).
-Apart from ``_prompt_read``, which reads to a prompt: this is pure text work,
-run once per prompt learned, not per read.
+alone or glued to output (``changed_prompt``, ``changed_prompt_start``);
+and the lines readline drew above a prompt's last one (``drawn_above``).
+Apart from ``_prompt_read``, which reads to a prompt: this is pure text
+work, run once per prompt learned or found, not per read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ __all__ = [
     "alike_needed",
     "changed_prompt",
     "changed_prompt_start",
+    "drawn_above",
+    "PASTE_ON",
+    "HEAD_REACH",
 ]
 
 #: A control sequence (CSI: colours, modes, erasing).
@@ -164,3 +168,39 @@ def alike(a: str, b: str) -> int:
             break
         n += 1
     return n
+
+
+# -- the lines readline drew above a prompt's last one --------------------------------
+
+#: readline switches bracketed paste on as it starts to read a line, right
+#: before it draws the prompt (bash 5.1 and later, unless turned off), and
+#: off once the line is read.
+PASTE_ON, _PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
+#: How far above a prompt's last line readline's lines are looked for:
+#: characters, and lines.
+HEAD_REACH, _HEAD_LINES = 1024, 4
+
+
+def drawn_above(before: str, prompt: str, at_start: bool) -> int:
+    """Where in ``before``, the text in front of ``prompt`` (a prompt's last
+    line, which the patterns found), the lines readline drew above it begin:
+    right after it switched bracketed paste on, if not off since (it would
+    have read a line then).  Nothing a command prints comes between: its
+    output ended before (``printf x`` gives ``x\\x1b[?2004h[~]\\r\\r\\n# ``).
+    ``len(before)``: none (readline switched it on in front of ``prompt``;
+    no switch, as from dash, zsh, ``bash --noediting`` or a device; zsh
+    switches it on after its prompt, and the command's echo may come after
+    that, on its line; more than ``_HEAD_LINES`` lines).  ``at_start``:
+    ``before`` begins the session (else a prompt ended just before it, on
+    the line a command was then typed on)."""
+    none = len(before)
+    modes = LEADING_CSI.match(prompt)
+    if not before.endswith("\n") or (modes is not None and PASTE_ON in modes.group()):
+        return none
+    at = before.rfind(PASTE_ON, max(0, len(before) - HEAD_REACH))
+    if at < 0 or (not at_start and before.rfind("\n", 0, at) < 0):
+        return none
+    at += len(PASTE_ON)
+    if before.find(_PASTE_OFF, at) >= 0 or before.count("\n", at) > _HEAD_LINES:
+        return none
+    return at
