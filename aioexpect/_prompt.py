@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _output
 from ._ansi import strip_ansi
+from ._command_questions import command_question, question_unread
 from ._error_search import first_error
 from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectError, ExpectTimeout
 from ._match import Match
@@ -28,7 +29,6 @@ from ._prompt_read import (
     PromptState,
     at_prompt,
     auto_driver,
-    command_question,
     evidence_of,
     guess_driver,
     in_step,
@@ -36,7 +36,6 @@ from ._prompt_read import (
     prompts_of,
     question_kind,
     question_line,
-    question_unread,
     questions,
     read_to_prompt,
     require_idle,

@@ -28,7 +28,6 @@ from ._exceptions import (
 )
 from ._match import Match
 from ._prompt_text import (
-    CONFIRM,
     HEAD_REACH,
     MARGIN,
     PASTE_ON,
@@ -459,7 +458,7 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
     text = exc.before
     if not isinstance(text, str):
         return None
-    kind = question_kind(session, text[-_QUESTION_TAIL:])
+    kind = question_kind(session, text[-QUESTION_TAIL:])
     if kind is None:
         return None
     asked = question_line(session, text)
@@ -472,16 +471,16 @@ def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:
 
 #: How much of the text's end a login question is looked for in (a question
 #: is one short line: the shipped ones are at most about 100 characters).
-_QUESTION_TAIL = 300
+QUESTION_TAIL = 300
 
 
 def question_line(session: Session, text: str) -> str:
     """The last line of ``text`` (a question, from its line's start: ``[sudo]
-    password for ann:``), at most ``_QUESTION_TAIL`` characters, stripped and
+    password for ann:``), at most ``QUESTION_TAIL`` characters, stripped and
     escaped for a message.  Secrets are masked before anything is cut away
     (the text's start, the lines above, spaces), so that no part of one a
     cut goes through is left in clear."""
-    tail = tail_of(session._redactor, text, _QUESTION_TAIL)
+    tail = tail_of(session._redactor, text, QUESTION_TAIL)
     return escape(re.split(r"[\r\n]", tail)[-1].strip())
 
 
@@ -502,49 +501,6 @@ WAYS_OUT = {
         " (if it is the device's prompt, a menu's, tell execute so with set_prompt())"
     ),
 }
-
-
-def command_question(session: Session, text: Any) -> str | None:
-    """What a time-out whose ``text`` ends with a question a command asks
-    (``CONFIRM``: ``[confirm]``, ``[yes/no]``, ``Destination filename
-    [startup-config]?``) adds to its message: the question, quoted from its
-    line's start as ``question_line`` does, and the way out; ``None`` if it
-    ends with none, or with a login question (``read_to_prompt`` names it).
-    Where it was named before and something was sent since, nothing
-    received (``PromptState.asked``), it was answered: the way out is to
-    wait, not to answer again.  ``text`` ends where the buffer does."""
-    if not isinstance(text, str):
-        return None
-    tail = text[-_QUESTION_TAIL:]
-    if CONFIRM.search(tail) is None or question_kind(session, tail) is not None:
-        return None
-    asked = question_line(session, text)
-    state, end = state_of(session), session._buffer.consumed + len(session._buffer)
-    if state.asked is not None and state.asked[0] == end and session.bytes_out > state.asked[1]:
-        why = "and was sent something since (an answer), but no prompt came"
-        return f"; the peer asked {asked!r} {why}: {ANSWERED}"
-    if state.asked is None or state.asked[0] != end:
-        state.asked = (end, session.bytes_out)
-    return f"; the peer asks {asked!r}, which is no prompt: {WAYS_OUT['confirm']}"
-
-
-#: What to do about a question a command asks that was answered (something
-#: was sent since it was named, nothing has come since).
-ANSWERED = (
-    "wait for the prompt with expect_prompt() (the command may take a while; a"
-    " later execute waits for it too, before sending), or stop the command with"
-    " sendintr(); do not answer again: more keys would go to what the command does next"
-)
-
-
-def question_unread(session: Session) -> str | None:
-    """``command_question`` of the text not read yet (the buffer): a search
-    of its last ``_QUESTION_TAIL`` characters, none where it is empty; the
-    whole buffer only where that finds one (for the quote, masked)."""
-    size = len(session._buffer)
-    if not size or CONFIRM.search(session._buffer.tail_from(size - _QUESTION_TAIL)) is None:
-        return None
-    return command_question(session, session.buffer)
 
 
 def question_kind(session: Session, text: str) -> str | None:
