@@ -108,7 +108,6 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
     try:
         caught_up = await _sync(session, state, deadline, command=command)
     except ExpectTimeout as exc:
-        shown = escape(session.redact(command))
         asked = command_question(session, exc.before)
         if asked is not None:
             # A question a command asks ([confirm]): typed into it, this
@@ -116,33 +115,21 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             # name.  Nothing is taken: each next execute waits for the prompt
             # again, and says so again while the text still ends with it.
             owe(session)
-            raise ExpectTimeout(
-                f"command {shown!r} not sent: {exc}{asked}",
-                before=exc.before,
-                patterns=exc.patterns,
-            ) from None
+            raise _not_sent(session, command, exc, asked) from None
         if answer_due and _may_still_run(exc.before):
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
             # into it (a pager, a password question, a command reading input).
-            state.synced, state.owed = False, session._buffer.consumed
-            raise ExpectTimeout(
-                f"command {shown!r} not sent: {exc} (the command before may still be"
-                " running: wait, or stop it with sendintr())",
-                before=exc.before,
-                patterns=exc.patterns,
-            ) from None
+            owe(session)
+            why = " (the command before may still be running: wait, or stop it with sendintr())"
+            raise _not_sent(session, command, exc, why) from None
         # Text that ends in the middle of a line: a prompt no pattern knows.
         # The next execute does not wait for it again, or one unrecognised
         # prompt would fail every later command; what was received goes
         # with this error (its ``before``), not into the next command's output.
         in_step(state)
         take_all(session)
-        raise ExpectTimeout(
-            f"command {shown!r} not sent: {exc}",
-            before=exc.before,
-            patterns=exc.patterns,
-        ) from None
+        raise _not_sent(session, command, exc) from None
     _not_into_a_question(session, command)
     # An answer was owed but no prompt was read for it (the caller read part
     # of it, or none had come): this command may be typed into it.  Not after
@@ -157,6 +144,15 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
         if asked is None:
             raise
         raise ExpectTimeout(f"{exc}{asked}", before=exc.before, patterns=exc.patterns) from None
+
+
+def _not_sent(session: Session, command: str, exc: ExpectTimeout, why: str = "") -> ExpectTimeout:
+    """The error of an ``execute`` whose catch-up to a prompt timed out
+    (``exc``): its command was not sent, for ``why``."""
+    shown = escape(session.redact(command))
+    return ExpectTimeout(
+        f"command {shown!r} not sent: {exc}{why}", before=exc.before, patterns=exc.patterns
+    )
 
 
 def _not_into_a_question(session: Session, command: str) -> None:
