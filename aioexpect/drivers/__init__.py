@@ -24,9 +24,9 @@ def prompt_pattern(body: str) -> str:
     """A prompt regex in the style of the shipped drivers, around ``body``.
 
     ``body`` must match at the start of a line (the buffer start, or after
-    ``\\n``, ``\\r``, backspaces or a window title) with terminal control
-    sequences allowed before it, and be followed only by up to two spaces
-    and control sequences, then the end of what was received::
+    ``\\n``, ``\\r`` or backspaces) with terminal control sequences allowed
+    before it, and be followed only by up to two spaces and control
+    sequences, then the end of what was received::
 
         Driver("acme", prompt_patterns=[prompt_pattern(r"acme-[\\w-]+[>#]")])
     """
