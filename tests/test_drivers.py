@@ -164,6 +164,7 @@ GUESSES = [
     ("Linux web1 6.1.0-18-amd64 #1 SMP Debian\r\nLast login: Mon\r\nuser@web1:~$ ", "shell"),
     ("[root@db1 ~]# ", "shell"),
     ("bash-5.2$ ", "shell"),
+    ("-bash-4.2$ ", "shell"),  # a login shell without a profile (RHEL)
     # the spaced shapes: FreeBSD's sh and csh, macOS's zsh and bash, Gentoo
     ("Last login: Mon\r\nroot@fbsd:~ # ", "shell"),
     ("Last login: Mon\r\nalice@MacBook-Pro ~ % ", "shell"),

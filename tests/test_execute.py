@@ -159,6 +159,21 @@ async def test_execute_with_a_prompt_that_has_spaces(ps1: str) -> None:
         assert await s.execute("cd /usr; echo moved") == "moved\n"  # the prompt changes
 
 
+async def test_execute_with_bash_s_login_shell_prompt() -> None:
+    # RHEL's bash for a user without a profile ('su - postgres') shows its
+    # default, '\s-\v\$ ', with the login shell's leading dash: '-bash-4.2$ '.
+    # No prompt started with a dash, so every execute timed out.
+    env = {"PS1": r"-bash-4.2\$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "xterm"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=5) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("printf -- '-n%%\\n'") == "-n%\n"
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, driver="auto") as s:
+        assert await s.execute("echo hi", timeout=5) == "hi\n"
+        assert s.driver.name == "shell"  # the prompt is the shell's evidence
+        with pytest.raises(CommandError, match="nosuchcommand_x"):
+            await s.execute("nosuchcommand_x", timeout=5)
+
+
 @pytest.mark.parametrize("host", ["mbp", "MacBook-Pro"])
 async def test_a_short_host_s_prompt_in_a_directory_with_a_space(tmp_path: Path, host: str) -> None:
     # macOS bash's prompt, 'mbp:~ alice$ ': the changed prompt began with

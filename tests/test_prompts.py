@@ -45,6 +45,7 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("fqdn", UNIX, LS, "admin@s-x-a6.a.bc.de.fg:/$ "),
     ("bash-default", UNIX, LS, "bash-5.2$ "),
     ("bash-root", UNIX, LS, "bash-5.2# "),
+    ("bash-login", UNIX, LS, "-bash-4.2$ "),  # RHEL, a user without a profile
     ("dash", UNIX, "hi\r\n", "$ "),
     ("sh-root", UNIX, "hi\r\n", "# "),
     ("zsh", UNIX, LS, "host% "),
@@ -112,6 +113,11 @@ NOT_PROMPTS = [
     "  # comment\r\n",
     "interface Gi0/1 # shut\r\n",
     "a -> b\r\n",
+    # a leading dash: options and arrows, not bash's login-shell prompt
+    "-n%\r\n",
+    "--> x>\r\n",
+    "-bash: foo: command not found\r\n",
+    "-bash-completion$\r\n",
     # a git remote or a mount point and a comment: not FreeBSD's prompt
     "git@github.com:me/dotfiles.git # my dotfiles\r\n",
     "backup@nas:vol1 % used\r\n",

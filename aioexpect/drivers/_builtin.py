@@ -76,10 +76,13 @@ _SPACED = (
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
-#: above; or a bare ``$ `` / ``# ``.
+#: above; or a bare ``$ `` / ``# ``.  A prompt starts with a letter, ``_``,
+#: ``~``, ``/`` or a bracket; a ``-`` only in bash's default of a login
+#: shell, ``-bash-4.2$ `` (RHEL's for a user without a profile, ``su -
+#: postgres``): ``-n%`` or ``--> x>`` is output.
 UNIX_PROMPT = (
     rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{])(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
+    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
