@@ -58,6 +58,9 @@ __all__ = ["execute", "expect_prompt", "first_prompt"]
 #: How long ``execute`` waits for the prompt a line editor redraws after
 #: ``set_winsize`` (it comes within milliseconds; a plain ``sh`` sends none).
 REDRAW_WAIT = 0.2
+#: How long, after a redraw that came alone in front of the echo (late, on
+#: a busy machine), ``execute`` waits for the rest of its answer behind it.
+LATE_REDRAW_WAIT = 0.2
 #: How long a login question must stand, nothing after it, before execute
 #: says the peer asks it (output may pause at a line like ``user:``).
 QUESTION_WAIT = 2.0
@@ -555,7 +558,7 @@ async def _past_redraw(
     the redraw repeats, and the one that ended the answer."""
     raw, is_prompt = answer
     redrawn = is_prompt and "\r" in raw and "\n" not in raw and not strip_ansi(raw).strip()
-    if redrawn and await more_within(session, deadline, REDRAW_WAIT):
+    if redrawn and await more_within(session, deadline, LATE_REDRAW_WAIT):
         raw, _m, is_prompt = await read_to_prompt(session, deadline, extra)
     line_end = raw.find("\n")
     # As received, or as redrawn: without the modes set in front of it (bash's
