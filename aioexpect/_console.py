@@ -326,6 +326,11 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             if self.locals.get(name, _MISSING) is not value:
                 self._own.add(name)
 
+    def write(self, data: str) -> None:
+        """``data`` in UTF-8, a lone surrogate (``os.fsdecode``'s) escaped as
+        Python's stderr does (``\\udc80``): encoded strictly, it ended the console."""
+        self.writer.write(data.encode("utf-8", "backslashreplace"))
+
     async def flush(self) -> None:
         with contextlib.suppress(ConnectionError):
             await self.writer.drain()

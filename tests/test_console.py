@@ -247,6 +247,22 @@ async def test_local_console_goes_on_when_showing_an_error_raises_keyboard_inter
         assert await c.wait() == 0
 
 
+async def test_local_console_shows_a_lone_surrogate_escaped_and_goes_on() -> None:
+    # aioconsole encoded what the console writes strictly: the traceback of
+    # an error with a lone surrogate in it (os.fsdecode's) ended the console
+    # with its own traceback and status 1, as did exit() with one.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        out = await evaluate(c, r"raise ValueError('\udc80')")
+        assert out.endswith("ValueError: \\udc80\r\n"), out
+        assert await evaluate(c, r"print('\udc80')") == "\\udc80\r\n"
+        assert await evaluate(c, "'alive'") == "'alive'\r\n"
+        await c.sendline(r"exit('\udc80')")
+        tail = str((await c.expect(aioexpect.EOF)).before)
+        assert await c.wait() == 1
+    assert tail.endswith("\r\n\\udc80\r\n"), tail
+
+
 #: The local console on asyncio's own loop (``aioexpect console`` takes uvloop).
 ON_ASYNCIO = (
     "import asyncio, sys\n"

@@ -368,6 +368,25 @@ async def test_an_error_whose_display_raises_anything_keeps_the_client(
         assert await c.run("kept") == "42\n"
 
 
+async def test_a_lone_surrogate_is_shown_escaped_and_keeps_the_client() -> None:
+    # aioconsole encoded what the console writes strictly: a lone surrogate
+    # (os.fsdecode's, for a byte that is not UTF-8) in an error, a print or
+    # exit() raised UnicodeEncodeError out of the console, and the client
+    # was dropped.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("kept = 42")
+        assert await typed(c, r"raise ValueError('\udc80')") == (
+            "Traceback (most recent call last):\n"
+            '  File "<console>", line 1, in <module>\n'
+            "ValueError: \\udc80\n"
+        )
+        assert await c.run(r"print('caf\udce9')") == "caf\\udce9\n"
+        assert await c.run("kept") == "42\n"
+        c.writer.write(rb"exit('\udc80')" + b"\n")
+        assert await c.rest() == b"\\udc80\n"
+
+
 async def test_bytes_that_are_not_utf8_and_an_over_long_line_keep_the_client() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()

@@ -324,6 +324,21 @@ async def test_a_byte_that_is_not_utf8_keeps_the_connection(keys: Keys) -> None:
         assert await evaluate(s, "'still connected'") == "'still connected'\r\n"
 
 
+async def test_a_lone_surrogate_in_what_is_shown_keeps_the_connection(keys: Keys) -> None:
+    # The console's strict encoding of an error with a lone surrogate in it
+    # ended the client's console: its SSH session closed.
+    async with ssh_console(keys) as server, console_connection(keys, server.port) as conn:
+        process = await conn.create_process(encoding=None)
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(rb"raise ValueError('\udc80')" + b"\n")
+            assert (await read_to(process.stdout, b">>> ")).endswith(b"ValueError: \\udc80\n")
+            process.stdin.write(b"'still connected'\n")
+            assert await read_to(process.stdout, b">>> ") == b"'still connected'\n"
+        finally:
+            process.close()
+
+
 @pytest.mark.parametrize("terminal", ["xterm", None])
 async def test_a_long_line_runs_whole_and_one_past_the_limit_is_refused(
     keys: Keys, terminal: str | None
