@@ -26,12 +26,11 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_output import unsent
+from ._console_output import AttachedOutput
 from ._console_streams import Interrupted, TerminalInput
 from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size
-from ._reading import SINK_HIGH, sink_caught_up
 from ._session import Session, live_sessions
 
 __all__ = ["Console", "SessionList", "run_local_console", "sessions"]
@@ -356,7 +355,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             # What the program has buffered is shown, and stays its own.  An
             # interrupt is the session's meanwhile (read() gives it as ^C).
             following = following_size(target, self._size, local=self._local)
-            output = _AttachedOutput(target, self.writer)
+            output = AttachedOutput(target, self.writer)
             try:
                 with self._watching(None), following:
                     after = await bridge(
@@ -395,50 +394,6 @@ RUNNERS = frozenset(
         (aioconsole.aexec.__code__.co_filename, "exec_single_result"),
     }
 )
-
-
-class _AttachedOutput:
-    """An attached session's output on its way to the client, with
-    back-pressure: past ``SINK_HIGH`` bytes waiting for the client, the
-    session stops reading from its peer until the writer has drained.  What
-    it has not read waits at the peer, in order, for the client or, once the
-    attach ends, for the program.
-
-    A client that is gone keeps the session paused until the attach ends
-    (its input has ended too); then the program reads on.  What was written
-    to the gone client's connection is lost with it.
-    """
-
-    def __init__(self, session: Session, writer: Any) -> None:
-        self._session, self._writer = session, writer
-        self._draining: asyncio.Task[None] | None = None
-
-    def write(self, data: Any) -> None:
-        raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            self._writer.write(raw)
-        if self._draining is None and unsent(self._writer) >= SINK_HIGH:
-            self._session._sink_full = True
-            self._draining = asyncio.get_running_loop().create_task(
-                self._drain(), name="aioexpect-console-output"
-            )
-
-    async def _drain(self) -> None:
-        try:
-            await self._writer.drain()
-        except (OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
-            return  # gone: paused until the attach ends
-        if self._writer.is_closing():
-            return
-        self._draining = None
-        sink_caught_up(self._session)
-
-    async def close(self) -> None:
-        """Stop waiting for the client (the attach has ended: its ``divert``
-        let the session read on already)."""
-        if self._draining is not None:
-            self._draining.cancel()
-            await asyncio.wait([self._draining])
 
 
 def _goes_on(source: str, filename: str, symbol: str) -> bool:

@@ -3,7 +3,8 @@ connection (``StreamOutput``) or an SSH process's stdout (``SSHOutput``,
 with the line editor off while attached: ``ssh_raw_mode``), as the bytes
 writer aioconsole expects, and how much written output waits for the
 client (``unsent``).  Neither raises into the statement that writes, nor
-logs, when the client is gone.
+logs, when the client is gone.  An attached session's output goes to any
+console's client through ``AttachedOutput``, held back by it.
 
 Both bound what a client that does not read makes the program hold
 (``_Backlog``): ``print`` cannot wait for it, so once it has taken nothing
@@ -19,9 +20,15 @@ import contextlib
 import functools
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ._reading import SINK_HIGH, sink_caught_up
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 __all__ = [
+    "AttachedOutput",
     "GRACE",
     "OUTPUT_CAP",
     "OUTPUT_HIGH",
@@ -244,6 +251,50 @@ class SSHOutput:
 
     def is_closing(self) -> bool:
         return bool(self._stdout.is_closing())
+
+
+class AttachedOutput:
+    """An attached session's output on its way to the client, with
+    back-pressure: past ``SINK_HIGH`` bytes waiting for the client, the
+    session stops reading from its peer until the writer has drained.  What
+    it has not read waits at the peer, in order, for the client or, once the
+    attach ends, for the program.
+
+    A client that is gone keeps the session paused until the attach ends
+    (its input has ended too); then the program reads on.  What was written
+    to the gone client's connection is lost with it.
+    """
+
+    def __init__(self, session: Session, writer: Any) -> None:
+        self._session, self._writer = session, writer
+        self._draining: asyncio.Task[None] | None = None
+
+    def write(self, data: Any) -> None:
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self._writer.write(raw)
+        if self._draining is None and unsent(self._writer) >= SINK_HIGH:
+            self._session._sink_full = True
+            self._draining = asyncio.get_running_loop().create_task(
+                self._drain(), name="aioexpect-console-output"
+            )
+
+    async def _drain(self) -> None:
+        try:
+            await self._writer.drain()
+        except (OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
+            return  # gone: paused until the attach ends
+        if self._writer.is_closing():
+            return
+        self._draining = None
+        sink_caught_up(self._session)
+
+    async def close(self) -> None:
+        """Stop waiting for the client (the attach has ended: its ``divert``
+        let the session read on already)."""
+        if self._draining is not None:
+            self._draining.cancel()
+            await asyncio.wait([self._draining])
 
 
 def unsent(writer: Any) -> int:
