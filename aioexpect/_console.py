@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import builtins
 import codeop
 import contextlib
 import functools
@@ -324,6 +325,17 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         for name, value in pulled.items():
             if self.locals.get(name, _MISSING) is not value:
                 self._own.add(name)
+
+    @functools.wraps(print)
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        # To the client unless file= says otherwise, as aioconsole's.  There
+        # flush=True has nothing to add (what the connection takes is sent
+        # at once; runcode drains the rest) and called this class's flush, a
+        # coroutine: a RuntimeWarning, "never awaited".
+        kwargs.setdefault("file", self)
+        if kwargs["file"] is self:
+            kwargs.pop("flush", None)
+        builtins.print(*args, **kwargs)
 
     def write(self, data: str) -> None:
         """``data`` in UTF-8, a lone surrogate (``os.fsdecode``'s) escaped as

@@ -263,6 +263,28 @@ async def test_local_console_shows_a_lone_surrogate_escaped_and_goes_on() -> Non
     assert tail.endswith("\r\n\\udc80\r\n"), tail
 
 
+async def test_local_console_prints_with_flush_and_no_warning() -> None:
+    # print(..., flush=True) called the console's flush, a coroutine: the
+    # program's stderr said "coroutine 'Console.flush' was never awaited".
+    proc = await asyncio.create_subprocess_exec(
+        *[PY, "-m", "aioexpect", "console"],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env(),
+        cwd=str(ROOT),
+    )
+    try:
+        async with asyncio.timeout(LIMIT):
+            out, err = await proc.communicate(b"print('flushed', flush=True)\n")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert (proc.returncode, err.decode()) == (0, "")
+    assert b"\n>>> flushed\n>>> \n" in out
+
+
 #: The local console on asyncio's own loop (``aioexpect console`` takes uvloop).
 ON_ASYNCIO = (
     "import asyncio, sys\n"
