@@ -398,10 +398,12 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
 
 
 #: The frames that run each statement (file, function), never shown in its
-#: tracebacks: ours, and aioconsole's (``aexec``, and the printing of a result).
+#: tracebacks: ours (``print``'s too, which Python's is builtin and has
+#: none), and aioconsole's (``aexec``, and the printing of a result).
 RUNNERS = frozenset(
     {
         (Console.runcode.__code__.co_filename, "runcode"),
+        (Console.runcode.__code__.co_filename, "print"),
         (aioconsole.aexec.__code__.co_filename, "aexec"),
         (aioconsole.aexec.__code__.co_filename, "exec_single_result"),
     }

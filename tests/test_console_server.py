@@ -171,6 +171,27 @@ async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
         assert await c.run("sys.last_value.lineno, sys.last_value.offset") == "(1, 23)\n"
 
 
+async def test_a_print_that_fails_shows_no_frame_of_the_console_s_print() -> None:
+    # print is the console's (to its client), not the builtin: a print to a
+    # bad file, or of an object whose __str__ raised, showed a frame of
+    # aioconsole's print between the statement and the error.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await typed(c, "print(1, file=5)") == (
+            "Traceback (most recent call last):\n"
+            '  File "<console>", line 1, in <module>\n'
+            "AttributeError: 'int' object has no attribute 'write'\n"
+        )
+        await c.run("class Bad:\n    def __str__(self):\n        return {}[0]\n")
+        out = await typed(c, "print(Bad())")
+        files = [line for line in out.splitlines() if line.startswith("  File")]
+        assert files == [
+            '  File "<console>", line 1, in <module>',
+            '  File "<console>", line 3, in __str__',
+        ], out
+        assert out.endswith("KeyError: 0\n")
+
+
 async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
     # Rewriting the frames recursed once per chained error: a retry written
     # as recursion in an except block chains about a thousand, and showing
