@@ -16,6 +16,7 @@ import math
 import os
 import socket
 import stat
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,9 @@ TELLING_TIME = 10.0
 #: together, to take what was written to them; then the connections of
 #: those that do not read are dropped (a shutdown never waits on a client).
 CLOSE_GRACE = 1.0
+#: The longest path, in bytes, a UNIX socket can be bound at: the address's
+#: ``sun_path`` less its ending NUL (108 bytes on Linux, 104 on macOS).
+UNIX_PATH_MAX = (108 if sys.platform.startswith("linux") else 104) - 1
 
 
 class ConsoleServer(AsyncClosing):
@@ -536,10 +540,18 @@ def _bind_unix(path: str) -> socket.socket:
         sock.bind(path)  # bind never follows a symlink: one created since lstat fails
     except OSError as exc:
         sock.close()
-        raise ConnectError(f"cannot serve the console on {path}: {exc.strerror}") from exc
+        raise ConnectError(f"cannot serve the console on {path}: {_not_bound(path, exc)}") from exc
     finally:
         os.umask(old_umask)
     return sock
+
+
+def _not_bound(path: str, exc: OSError) -> str:
+    """Why: Python's own refusal of a path too long has no ``strerror``."""
+    length = len(os.fsencode(path))
+    if length > UNIX_PATH_MAX:
+        return f"the path is {length} bytes long, and a UNIX socket's has {UNIX_PATH_MAX} at most"
+    return exc.strerror or str(exc)
 
 
 def _remove_stale_socket(path: str) -> None:

@@ -22,6 +22,7 @@ import pytest
 
 import aioexpect
 from aioexpect import ConnectError, start_console_server
+from aioexpect._console_server import UNIX_PATH_MAX
 from tests.conftest import need
 from tests.helpers import wait_until
 
@@ -570,6 +571,28 @@ async def test_unix_socket_refuses_a_file_and_a_live_socket(tmp_path: Path) -> N
     async with console(path=path):
         with pytest.raises(ConnectError, match="listening"):
             await start_console_server(path=path)
+
+
+async def test_a_unix_socket_path_too_long_is_a_connect_error_that_says_so(
+    tmp_path: Path,
+) -> None:
+    # Python refuses the path before bind(), in an OSError with no strerror:
+    # the error said "cannot serve the console on ...: None".
+    def at(length: int) -> Path:
+        assert len(bytes(tmp_path)) < length - 2, "a shorter base directory"
+        return tmp_path / ("s" * (length - len(bytes(tmp_path)) - 1))
+
+    longest, over = at(UNIX_PATH_MAX), at(UNIX_PATH_MAX + 1)
+    async with console(path=longest) as server, connected(server) as c:
+        await c.prompt()
+        assert await c.run("'at the limit'") == "'at the limit'\n"
+    with pytest.raises(ConnectError) as caught:
+        await start_console_server(path=over)
+    assert str(caught.value) == (
+        f"cannot serve the console on {over}: the path is {UNIX_PATH_MAX + 1} bytes long,"
+        f" and a UNIX socket's has {UNIX_PATH_MAX} at most"
+    )
+    assert not over.exists()
 
 
 async def test_unix_socket_replaces_a_stale_socket(tmp_path: Path) -> None:
