@@ -30,6 +30,7 @@ from ._pidfd import PidfdProcess, close_quietly, pidfd_works
 from ._redact import Redactor
 
 __all__ = [
+    "EXIT_WAIT",
     "GRACE",
     "Child",
     "ChildProtocol",
@@ -41,6 +42,10 @@ __all__ = [
 
 #: Seconds between SIGHUP and SIGKILL when a child is closed.
 GRACE = 1.0
+#: Seconds ``close()`` lets a child that closed its output (end of file
+#: read) exit by itself before the SIGHUP, as pexpect's ``delayafterclose``
+#: does: it is most likely ending, and its own exit status is the answer.
+EXIT_WAIT = 0.1
 #: How often ``stop`` looks for surviving members of the group once the
 #: leader is gone (no event tells us about grandchildren).
 _POLL = 0.02
@@ -101,6 +106,7 @@ class ChildStatus:
     _child: Child
     _closed: bool
     _closing: asyncio.Future[None] | None
+    _ended: bool  # the child's output reached its end
     _loop: asyncio.AbstractEventLoop
     _inbox: Inbox
     _pusher: Pusher | None
@@ -130,7 +136,8 @@ class ChildStatus:
 
     async def close(self, *, force: bool = False) -> None:
         """SIGHUP, grace, SIGKILL and reaping (``Child.stop``); idempotent, and
-        a second ``close(force=True)`` during the first kills at once."""
+        a second ``close(force=True)`` during the first kills at once.  A
+        child whose output ended gets ``EXIT_WAIT`` seconds to exit first."""
         if self._closing is not None:
             if force:
                 self._child.kill()
@@ -139,7 +146,7 @@ class ChildStatus:
         self._closing = self._loop.create_future()
         self._shut()
         try:
-            await self._child.stop(force=force)
+            await self._child.stop(force=force, wait=EXIT_WAIT if self._ended else 0.0)
         finally:
             self._release()
             self._closing.set_result(None)
@@ -261,16 +268,22 @@ class Child:
         if self.protocol.exited.done():
             self.transport.close()
 
-    async def stop(self, *, force: bool, grace: float = GRACE) -> None:
+    async def stop(self, *, force: bool, grace: float = GRACE, wait: float = 0.0) -> None:
         """SIGHUP (and SIGCONT) to the group, SIGKILL after ``grace`` seconds
         to whatever is left (at once with ``force``), then wait for the reaping.
+        Without ``force``, the child has ``wait`` seconds to exit by itself
+        first (its exit status, not the SIGHUP's): ``stop`` goes on as soon
+        as it exited.
 
         Cancelling ``stop`` SIGKILLs the group before the cancellation
         propagates, so a child never outlives an interrupted close.
         """
         loop = asyncio.get_running_loop()
-        self._find_jobs()
         try:
+            exited = self.protocol.exited
+            if not force and wait > 0 and not exited.done():
+                await asyncio.wait([exited], timeout=wait)
+            self._find_jobs()  # (after the wait: those the child left if it exited)
             if not force and self.signal_group(signal.SIGHUP):
                 self.signal_group(signal.SIGCONT)
                 await self._settle(loop.time() + grace)

@@ -149,7 +149,8 @@ class Transport(abc.ABC):
 
         For a child: SIGHUP to its process group, then SIGKILL to whatever is
         still alive after a grace period of one second (at once with
-        ``force=True``); the child is always reaped.  For a socket: what is
+        ``force=True``); the child is always reaped.  A child whose output
+        ended has up to 0.1 s to exit by itself before the SIGHUP.  For a socket: what is
         queued may go out for up to a second (not with ``force=True``), then
         the connection is aborted.  Waiting is done with the event loop,
         never by blocking it.

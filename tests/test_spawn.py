@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import aioexpect
-from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError
+from aioexpect import EOF, FULL_BUFFER, ExpectEOF, SpawnError, _child
 from aioexpect.testing import memory_pair
 from aioexpect.testing._subchecks import _finish, _StallMeter
 from tests.helpers import gone, wait_until
@@ -297,6 +297,50 @@ async def test_close_hangs_up_a_normal_child_at_once(pty: bool) -> None:
     assert loop.time() - began < 0.9
     assert s.closed
     assert s.signal_status == signal.SIGHUP
+
+
+#: A child that closes its output (its end of file), then still has work to
+#: do: it waits for SIGUSR1, and exits 3.
+ENDING = (
+    "import os, signal\n"
+    "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
+    "for fd in (0, 1, 2): os.close(fd)\n"
+    "signal.sigwait({signal.SIGUSR1})\n"
+    "os._exit(3)\n"
+)
+
+
+@both_modes
+async def test_close_lets_a_child_whose_output_ended_exit_with_its_own_status(
+    pty: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # close() sent SIGHUP at once: a child still finishing after it had
+    # closed its output (the session read its end of file) was reported
+    # killed by SIGHUP, where pexpect (its delayafterclose) gives its exit
+    # status.  It now has EXIT_WAIT seconds to exit first (made long here:
+    # a loaded machine must not matter).
+    monkeypatch.setattr(_child, "EXIT_WAIT", 60.0)
+    s = await aioexpect.spawn(sys.executable, ["-c", ENDING], pty=pty, timeout=10)
+    pid = s.pid
+    assert pid is not None
+    await s.expect(EOF)
+    closing = asyncio.ensure_future(s.close())
+    await asyncio.sleep(0)  # (close() runs to its first wait: a SIGHUP would be sent)
+    with contextlib.suppress(ProcessLookupError):  # (hung up and reaped already)
+        os.kill(pid, signal.SIGUSR1)
+    await closing
+    assert (s.exit_status, s.signal_status) == (3, None)
+
+
+@both_modes
+async def test_close_hangs_up_a_child_whose_output_ended_that_goes_on(pty: bool) -> None:
+    # (the wait for a child whose output ended is short: one that goes on
+    # is hung up as any other)
+    script = "import os, signal\nfor fd in (0, 1, 2): os.close(fd)\nsignal.pause()"
+    s = await aioexpect.spawn(sys.executable, ["-c", script], pty=pty, timeout=10)
+    await s.expect(EOF)
+    await s.close()
+    assert (s.exit_status, s.signal_status) == (None, signal.SIGHUP)
 
 
 @both_modes
