@@ -1,6 +1,7 @@
 """The session's option attributes: ``timeout``, which may be set and is
-checked as ``timeout=`` is, and those fixed when the session opens; and
-``pid``, a fact of its transport.
+checked as ``timeout=`` is, and those fixed when the session opens;
+``pid``, a fact of its transport; and pexpect's settings that a session
+does not have, which say what to do instead.
 
 Each keeps its value in the session's ``_NAME``, which the session's own
 code reads directly (no descriptor call on the way of every ``expect``).
@@ -12,7 +13,7 @@ from typing import Any, Generic, Never, NoReturn, Self, TypeVar, overload
 
 from ._options import check_timeout
 
-__all__ = ["Fixed", "PidAttribute", "TimeoutAttribute"]
+__all__ = ["Fixed", "PexpectOnly", "PidAttribute", "TimeoutAttribute"]
 
 _T = TypeVar("_T")
 
@@ -96,3 +97,61 @@ class PidAttribute:
 
     def __delete__(self, session: object) -> NoReturn:
         raise AttributeError("a session's pid is its child's: it cannot be deleted")
+
+
+#: What to do instead of each pexpect setting a session does not have.
+_INSTEAD = {
+    "logfile_read": "the logfile is what the session reads (secrets redacted):"
+    " assign s.logfile = f, or give logfile= to the opener",
+    "logfile_send": "what is sent is in the logfile where the peer echoes it (a pty,"
+    " most devices); every send is on the 'aioexpect' logger at DEBUG (secrets masked)",
+    "ignorecase": "put (?i) in front of a pattern, or compile it with re.IGNORECASE",
+    "searchwindowsize": "no window is needed: expect resumes its search where it"
+    " stopped; max_buffer= (to the opener) bounds what is held",
+    "maxread": "each read takes what has arrived; max_buffer= (to the opener) bounds what is held",
+    "delaybeforesend": "nothing sleeps before a send: expect what the program prints"
+    " when it is ready for input",
+    "delayafterread": "nothing sleeps after a read: data is awaited, not polled",
+    "delayafterclose": "close() waits by itself: up to 0.1 s for a child whose output"
+    " ended, then SIGHUP, and SIGKILL a second later (close(force=True): at once)",
+    "delayafterterminate": "close() waits by itself: SIGHUP, then SIGKILL a second"
+    " later (close(force=True): at once), and the child is reaped",
+}
+
+
+class PexpectOnly:
+    """A setting of pexpect's that a session does not have (``logfile_read``,
+    ``ignorecase``, ...): assigning one was taken and did nothing, so a
+    port's logging or settings vanished without a word.  Reading,
+    assigning or deleting it is an ``AttributeError`` saying what to do
+    instead.  (A descriptor for these names only: a ``__setattr__`` guarding
+    every name would cost each attribute the session sets as it reads and
+    sends, seven a round trip.)"""
+
+    def __init__(self) -> None:
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def _error(self, session: object) -> AttributeError:
+        return AttributeError(
+            f"a session has no {self._name} (a pexpect setting): {_INSTEAD[self._name]}",
+            name=self._name,
+            obj=session,
+        )
+
+    @overload
+    def __get__(self, session: None, owner: Any = None) -> Self: ...
+    @overload
+    def __get__(self, session: object, owner: Any = None) -> Never: ...
+    def __get__(self, session: object, owner: Any = None) -> Any:
+        if session is None:
+            return self
+        raise self._error(session)
+
+    def __set__(self, session: object, value: Never) -> NoReturn:
+        raise self._error(session)
+
+    def __delete__(self, session: object) -> NoReturn:
+        raise self._error(session)

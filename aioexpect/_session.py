@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
 from ._ansi import AnsiStripper
-from ._attributes import Fixed, PidAttribute, TimeoutAttribute
+from ._attributes import Fixed, PexpectOnly, PidAttribute, TimeoutAttribute
 from ._canonical import NO_LINE, encode_send
 from ._deadlines import EXPIRED, Alarm, Waiter
 from ._decode import Decoder, Encoder
@@ -85,6 +85,17 @@ class Session:
     encoding: Fixed[str | None] = Fixed("The codec opened with (``None``: bytes); read-only.")
     max_buffer: Fixed[int | None] = Fixed("Unmatched characters before reading pauses; read-only.")
     pid = PidAttribute()
+    # pexpect's settings a session does not have: an AttributeError saying
+    # what to do instead (assigning one did nothing).
+    logfile_read = PexpectOnly()
+    logfile_send = PexpectOnly()
+    ignorecase = PexpectOnly()
+    searchwindowsize = PexpectOnly()
+    maxread = PexpectOnly()
+    delaybeforesend = PexpectOnly()
+    delayafterread = PexpectOnly()
+    delayafterclose = PexpectOnly()
+    delayafterterminate = PexpectOnly()
 
     def __init__(
         self,

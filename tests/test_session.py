@@ -1927,6 +1927,61 @@ async def test_encoding_and_max_buffer_are_fixed_once_open():
         assert (await s.expect(b"ok")).after == "ok"
 
 
+#: pexpect's settings a session does not have, a value a port assigns, and
+#: words of the advice the error gives instead.
+PEXPECT_ONLY = [
+    ("logfile_read", io.StringIO(), "s.logfile = f"),
+    ("logfile_send", io.StringIO(), "'aioexpect' logger at DEBUG"),
+    ("ignorecase", True, "re.IGNORECASE"),
+    ("searchwindowsize", 100, "max_buffer="),
+    ("maxread", 2000, "max_buffer="),
+    ("delaybeforesend", 0.05, "expect what the program prints"),
+    ("delayafterread", None, "awaited, not polled"),
+    ("delayafterclose", 0, "close() waits by itself"),
+    ("delayafterterminate", 0, "close() waits by itself"),
+]
+
+
+class LabelledSession(Session):
+    """A subclass with attributes of its own, one of them a pexpect name."""
+
+    ignorecase = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.label = "r1"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "advice"), PEXPECT_ONLY, ids=[n for n, _, _ in PEXPECT_ONLY]
+)
+async def test_pexpects_settings_a_session_lacks_say_what_to_do_instead(name, value, advice):
+    # s.logfile_read = f, s.ignorecase = True, s.delaybeforesend = 0.05 (a
+    # pexpect port's settings) were taken and did nothing: the port's
+    # logging or setting vanished without a word.
+    async with opened() as (s, peer):
+        with pytest.raises(AttributeError, match=f"a session has no {name} ") as info:
+            setattr(s, name, value)
+        assert advice in str(info.value)
+        assert not hasattr(s, name)  # (reading it: the same error)
+        with pytest.raises(AttributeError, match=re.escape(advice)):
+            delattr(s, name)
+        s.note = "mine"  # (other names are the user's, as before)
+        s.logfile = transcript = io.StringIO()  # (the logfile's advice works)
+        await peer.write(b"seen\n")
+        await s.expect_exact("seen\n")
+        assert (s.note, transcript.getvalue()) == ("mine", "seen\n")
+
+
+async def test_a_subclass_keeps_its_own_attributes_pexpects_names_too():
+    ours, peer = memory_pair()
+    mine = LabelledSession(ours)
+    mine.ignorecase = True
+    assert (mine.label, mine.ignorecase) == ("r1", True)
+    await mine.close()
+    await peer.close()
+
+
 async def test_deleting_an_attribute_says_what_to_do_and_changes_nothing():
     # ``del s.timeout`` raised AttributeError("__delete__"): Python's bare
     # word for a descriptor without a deleter.
