@@ -178,7 +178,9 @@ def check_timeout(timeout: Any) -> float | None:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
     if not timeout >= 0:  # negative, or NaN (which no deadline compares with)
-        raise ValueError(f"timeout must be a number of seconds from 0 up, not {timeout!r}")
+        # (pexpect's -1 is its default timeout: ported code passes it)
+        hint = ': -1 is pexpect\'s "the default", leave timeout out' if timeout == -1 else ""
+        raise ValueError(f"timeout must be a number of seconds from 0 up, not {timeout!r}{hint}")
     try:
         return float(timeout)
     except OverflowError:  # an int past a float's range: longer than 1e308 s, for ever

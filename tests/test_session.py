@@ -1914,6 +1914,22 @@ async def test_assigning_the_timeout_is_checked_as_timeout_is():
         assert (await waiting).after == "on"
 
 
+async def test_pexpects_minus_one_timeout_is_told_to_be_left_out():
+    # timeout=-1 (pexpect's "the default timeout") was a ValueError that did
+    # not say so: a port had to guess why.
+    hint = '-1 is pexpect\'s "the default", leave timeout out'
+    async with opened(timeout=5) as (s, peer):
+        for timeout in (-1, -1.0):
+            with pytest.raises(ValueError, match=re.escape(hint)):
+                await s.expect("ok", timeout=timeout)
+        with pytest.raises(ValueError, match=r"not -2$"):  # (no hint: not pexpect's)
+            await s.expect("ok", timeout=-2)
+        await peer.write(b"ok")
+        assert (await s.expect("ok")).after == "ok"  # (the session goes on)
+    with pytest.raises(ValueError, match=re.escape(hint)):
+        await aioexpect.spawn("cat", timeout=-1)
+
+
 async def test_encoding_and_max_buffer_are_fixed_once_open():
     # s.encoding = None was taken, and expect(b"...") then gave text: the
     # decoder, the buffer and the patterns follow the encoding opened with.
