@@ -95,6 +95,15 @@ class Match:
             raise IndexError("no such group: an exact or sentinel match has only group 0")
         return self._re.group(*groups)
 
+    def __getitem__(self, group: int | str) -> Any:
+        """``m[1]``, ``m["name"]``: ``m.group(...)``, as ``re.Match`` (and so
+        pexpect's ``child.match``) is subscripted."""
+        return self.group(group)
+
+    #: Not iterable, as ``re.Match`` is not (``__getitem__`` alone would make
+    #: ``for g in m`` and ``x in m`` walk the groups).
+    __iter__ = None
+
     def groups(self, default: Any = None) -> tuple[Any, ...]:
         """Like ``re.Match.groups``; ``()`` for exact and sentinel matches."""
         return () if self._re is None else self._re.groups(default)

@@ -99,6 +99,21 @@ def test_span_and_groups_are_relative_to_before_plus_after():
     assert m.group(2) == "host"
 
 
+def test_a_match_is_subscripted_as_re_match_is():
+    # pexpect's child.match is an re.Match: a port's m[1] was a TypeError.
+    matches, _ = feed(["junk\nuser@host:~$ "], [r"(?P<user>\w+)@(\w+):"])
+    m = matches[0]
+    assert (m[0], m[1], m["user"], m[2]) == ("user@host:", "user", "user", "host")
+    with pytest.raises(IndexError):
+        m[3]
+    with pytest.raises(TypeError):  # (not iterable, as re.Match is not)
+        list(m)
+    exact, _ = feed(["a+b"], ["a+b"], exact=True)
+    assert exact[0][0] == "a+b"
+    with pytest.raises(IndexError, match="only group 0"):
+        exact[0][1]
+
+
 def test_span_after_long_prefix_split_across_many_chunks():
     data = "x" * 5000 + "\n" + "y" * 700 + "MARK-42 tail"
     for label, chunks in splits(data, seeds=range(5)):
