@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import aioconsole
 
 from ._console_output import AttachedOutput
-from ._console_streams import Interrupted, TerminalInput
+from ._console_streams import Interrupted, Refused, TerminalInput
 from ._console_trace import statement_traceback, typed_syntax_error
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size
@@ -207,6 +207,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
                 return
             except Interrupted:
                 await self._interrupt_shown()
+                more = False
+            except Refused:  # (the reader said why): nothing of its statement runs
+                self.resetbuffer()
                 more = False
             except asyncio.CancelledError:
                 if not self._interrupted or self._stopping:

@@ -24,6 +24,7 @@ from typing import Any
 __all__ = [
     "Interrupted",
     "Lines",
+    "Refused",
     "SSHInput",
     "TerminalInput",
     "gone",
@@ -69,6 +70,11 @@ _ANSWER = {_DO: 0xFC, _WILL: 0xFE}
 
 class Interrupted(Exception):
     """Raised by a console's reader when the user interrupts the input line."""
+
+
+class Refused(Exception):
+    """Raised by a console's reader when it refused a line (it has told the
+    client why): the statement the line was part of goes with it."""
 
 
 def _ended(partial: bytes) -> bytes:
@@ -159,8 +165,10 @@ class _ReadAheadInput:
     and ``ssh host < script`` wait for the output of their last statement);
     what it sent that has not run then never does.
 
-    A line longer than ``LINE_LIMIT`` is refused; bytes that are not UTF-8
-    are replaced (aioconsole decodes strictly, and would end the client);
+    A line longer than ``LINE_LIMIT`` is refused (``Refused``: the console
+    drops the statement it was part of; a statement's own ``ainput()``
+    reads the next line instead); bytes that are not UTF-8 are replaced
+    (aioconsole decodes strictly, and would end the client);
     ``raw_lines`` (lines as sent, no line editor): a line ending in CR LF
     ends in LF (see ``_lf_ended``).
     """
@@ -207,22 +215,30 @@ class _ReadAheadInput:
         return self._raw_lines or self._gone
 
     async def readline(self) -> bytes:
+        while True:
+            try:
+                return await self._line()
+            except Refused:
+                if self._watcher is None:  # the console's: else a statement's ainput()
+                    raise
+
+    async def _line(self) -> bytes:
         line = bytearray()
-        too_long = False  # past LINE_LIMIT: read to its end (kept nowhere), then refused
-        while not line.endswith(b"\n"):
+        size, ended = 0, False  # (past LINE_LIMIT: read to its end, kept nowhere, refused)
+        while not ended:
             item = await self._queue.next(line=True)
             if item is _BREAK:
                 self._clear_line()
                 raise Interrupted
             if not item:
                 break
-            line += item
-            if len(line) - line.endswith(b"\n") > LINE_LIMIT:
-                too_long = True
-                line = line[-1:] if line.endswith(b"\n") else bytearray()
-        if too_long:
-            self._refuse_line()
-            return b"\n"
+            size += len(item)
+            ended = item.endswith(b"\n")
+            if size - ended <= LINE_LIMIT:
+                line += item
+        if size - ended > LINE_LIMIT:
+            self._tell(TOO_LONG)
+            raise Refused
         data = _ended(bytes(line))  # (the end may have cut the last line short)
         data = _lf_ended(data) if self._raw_lines else data
         return data.decode("utf-8", "replace").encode("utf-8")
@@ -253,8 +269,8 @@ class _ReadAheadInput:
     async def _read_ahead(self) -> None:
         raise NotImplementedError
 
-    def _refuse_line(self) -> None:
-        """Tell the client its line was too long."""
+    def _tell(self, text: str) -> None:
+        """Tell the client why its input was refused."""
         raise NotImplementedError
 
     def _clear_line(self) -> None:
@@ -328,8 +344,8 @@ class Lines(_ReadAheadInput):
             self._queue.put(data[start:])
         return b""
 
-    def _refuse_line(self) -> None:
-        say(self._writer, TOO_LONG.encode())
+    def _tell(self, text: str) -> None:
+        say(self._writer, text.encode())
 
 
 class SSHInput(_ReadAheadInput):
@@ -354,9 +370,9 @@ class SSHInput(_ReadAheadInput):
         with contextlib.suppress(Exception):  # (no editor without a terminal, or an old asyncssh)
             self._process.channel.clear_input()
 
-    def _refuse_line(self) -> None:
+    def _tell(self, text: str) -> None:
         with contextlib.suppress(ConnectionError, OSError):
-            self._process.stdout.write(TOO_LONG)
+            self._process.stdout.write(text)
 
     async def _read_ahead(self) -> None:
         from ._asyncssh import asyncssh
