@@ -84,62 +84,86 @@ def _ended(partial: bytes) -> bytes:
     return partial + b"\n" if partial and not partial.endswith(b"\n") else partial
 
 
-def _lf_ended(line: bytes) -> bytes:
-    """``line`` with its CR LF end as LF.  Clients that end lines so (telnet,
-    nc -C, a script written on Windows sent by ``ssh -T``) could not type a
-    block: the ``\r`` left at the end of its first body line made aioconsole
-    take the block for complete, and the next body line was an
-    IndentationError."""
-    return line[:-2] + b"\n" if line.endswith(b"\r\n") else line
-
-
 class _ReadAhead:
     """Input read ahead of the console, in order, at most ``READ_AHEAD``
     bytes of it (``room`` is clear past that): bytes, ``_BREAK``, and
-    ``b""`` for the end, which stays, for every later read."""
+    ``b""`` for the end, which stays, for every later read.
 
-    def __init__(self) -> None:
+    With ``cr`` (lines as sent, no line editor), a CR ends a line as a LF
+    does, as a terminal takes it (``socat`` in raw mode and telnet in
+    character mode send CR, or CR NUL, for Enter); a LF or NUL right after
+    the CR is part of that line end, and is dropped.
+    """
+
+    def __init__(self, *, cr: bool) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._ready = asyncio.Event()  # items arrived
         self.room = asyncio.Event()  # read-ahead below READ_AHEAD
         self.room.set()
         self._ahead = 0
+        self.ends = (b"\n", b"\r") if cr else (b"\n",)
+        self._line_end = re.compile(rb"[\r\n]" if cr else rb"\n")
+        self._after_cr = False  # a line ended in CR: a LF or NUL next is part of it
 
     def put(self, item: Any) -> None:
         if isinstance(item, bytes):
             self._ahead += len(item)
-            if self._ahead >= READ_AHEAD:
-                self.room.clear()
+            self._update()
         self._items.append(item)
         self._ready.set()
 
     async def next(self, *, limit: int | None = None, line: bool = False) -> Any:
         """The next item: bytes, ``limit`` at most, and with ``line`` up to
         the first line end at most (the rest waits, first)."""
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        item = self._items[0]
-        if item is _BREAK or not item:
+        while True:
+            while not self._items:
+                self._ready.clear()
+                await self._ready.wait()
+            item = self._items[0]
             if item is _BREAK:
                 self._items.popleft()
+                return item
+            if not item:
+                return item
+            skip = self._skipped(item)
+            if skip:
+                self._take(skip)
+                continue
+            if line:
+                found = self._line_end.search(item)
+                limit = found.end() if found else None
+            if limit is not None and len(item) > limit:
+                item = self._take(limit)
+            else:
+                self._take(len(item))
+            self._after_cr = line and item.endswith(b"\r") and b"\r" in self.ends
             return item
-        if line:
-            limit = item.find(b"\n") + 1 or None
-        if limit is not None and len(item) > limit:
-            item, self._items[0] = item[:limit], item[limit:]
+
+    def _skipped(self, item: bytes) -> int:
+        """How much at the start of ``item`` is the end of what went before:
+        the LF or NUL after a CR."""
+        if self._after_cr:
+            self._after_cr = False
+            if item[:1] in (b"\n", b"\x00"):
+                return 1
+        return 0
+
+    def _take(self, size: int) -> bytes:
+        """The first ``size`` bytes of the first item, taken out."""
+        item = self._items[0]
+        if size < len(item):
+            self._items[0] = item[size:]
         else:
             self._items.popleft()
-        self._ahead -= len(item)
-        if self._ahead < READ_AHEAD:
-            self.room.set()
-        return item
+        self._ahead -= size
+        self._update()
+        return bytes(item[:size])
 
     def put_back(self, data: bytes) -> None:
         """``data`` first, before what waits."""
         self._ahead += len(data)
-        if self._ahead >= READ_AHEAD:
-            self.room.clear()
+        self._after_cr = False
+        self._update()
         self._items.appendleft(data)
         self._ready.set()
 
@@ -150,7 +174,14 @@ class _ReadAhead:
         if ended:
             self._items.append(b"")
         self._ahead = 0
-        self.room.set()
+        self._after_cr = False
+        self._update()
+
+    def _update(self) -> None:
+        if self._ahead < READ_AHEAD:
+            self.room.set()
+        else:
+            self.room.clear()
 
 
 class _ReadAheadInput:
@@ -169,13 +200,17 @@ class _ReadAheadInput:
     drops the statement it was part of; a statement's own ``ainput()``
     reads the next line instead); bytes that are not UTF-8 are replaced
     (aioconsole decodes strictly, and would end the client);
-    ``raw_lines`` (lines as sent, no line editor): a line ending in CR LF
-    ends in LF (see ``_lf_ended``).
+    ``raw_lines`` (lines as sent, no line editor): CR, CR LF and CR NUL end
+    lines as LF does (see ``_ReadAhead``).  Clients that end lines so
+    (``socat`` in raw mode, telnet, ``nc -C``, a script written on Windows
+    sent by ``ssh -T``) could not type a block: a line in CR alone never
+    ran, and a ``\r`` left at the end of a block's first body line made
+    aioconsole take the block for complete.
     """
 
     def __init__(self, *, raw_lines: bool) -> None:
         self._raw_lines = raw_lines
-        self._queue = _ReadAhead()
+        self._queue = _ReadAhead(cr=raw_lines)
         self._watcher: Callable[[], None] | None = None
         self._gone = False
         self._pump = asyncio.get_running_loop().create_task(
@@ -233,14 +268,15 @@ class _ReadAheadInput:
             if not item:
                 break
             size += len(item)
-            ended = item.endswith(b"\n")
+            ended = item.endswith(self._queue.ends)
             if size - ended <= LINE_LIMIT:
                 line += item
         if size - ended > LINE_LIMIT:
             self._tell(TOO_LONG)
             raise Refused
+        if line.endswith(b"\r"):
+            line[-1:] = b"\n"
         data = _ended(bytes(line))  # (the end may have cut the last line short)
-        data = _lf_ended(data) if self._raw_lines else data
         return data.decode("utf-8", "replace").encode("utf-8")
 
     async def read(self, n: int = -1) -> bytes:

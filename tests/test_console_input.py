@@ -1,12 +1,17 @@
 """A served console's input beyond single lines: an over-long line inside a
-block, over TCP and over SSH with a terminal."""
+block, over TCP and over SSH with a terminal, and lines ended by CR alone."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+
+import aioexpect
+from tests.conftest import need
 from tests.test_console_flood import read_to
-from tests.test_console_server import connected, console
+from tests.test_console_server import LIMIT, connected, console
 from tests.test_console_ssh import Keys, console_connection, keys, ssh_console  # noqa: F401
 
 # -- an over-long line ---------------------------------------------------------------------------
@@ -36,6 +41,83 @@ async def test_a_statement_s_ainput_reads_the_next_line_after_an_over_long_one()
         said = await read_to(c.reader, b">>> ")
         assert said == b"? aioexpect console: line too long (over 65536 bytes), ignored\n"
         assert await c.run("got") == "'short'\n"
+
+
+# -- lines ended by CR alone -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\x00", b"\r\n"], ids=["cr", "cr-nul", "cr-lf"])
+async def test_lines_ended_by_cr_cr_nul_or_cr_lf_run(end: bytes) -> None:
+    # socat in raw mode and telnet in character mode end lines with CR (or
+    # CR NUL): the console never ran them.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        block = [b"if True:", b"    y = 5", b"    z = 6", b"", b"y, z"]
+        c.writer.write(end.join(block) + end)
+        assert await c.prompt() == b"... ... ... "
+        assert await c.prompt() == b"(5, 6)\n"
+
+
+async def test_a_cr_s_lf_in_a_later_read_is_not_a_line_of_its_own() -> None:
+    # The CR ends the line at once (the console waits for no more); the LF
+    # that comes after it is still part of that line end: an empty line of
+    # its own would have ended the block, or reached an attached session.
+    async with (
+        aioexpect.spawn("cat", pty=False, timeout=LIMIT) as cat,
+        console(locals={"cat": cat}) as server,
+        connected(server) as c,
+    ):
+        await c.prompt()
+        c.writer.write(b"if True:\r")
+        async with asyncio.timeout(LIMIT):
+            assert await c.reader.readuntil(b"... ") == b"... "
+            c.writer.write(b"\n    y = 5\r")
+            assert await c.reader.readuntil(b"... ") == b"... "
+            c.writer.write(b"\n\r\n")  # the CR's LF, then the empty line that ends the block
+            assert await c.prompt() == b""
+            c.writer.write(b"await attach(cat)\r")
+            await c.reader.readuntil(b"Ctrl-] detaches\r\n")
+            c.writer.write(b"\ny is 5\n")
+            assert await c.reader.readuntil(b"\n") == b"y is 5\n"
+            c.writer.write(b"\x1d")
+            assert b"detached" in await c.prompt()
+        assert await c.run("y") == "5\n"
+
+
+async def test_socat_sending_cr_line_ends_gets_a_console() -> None:
+    # socat's "cr" option: what the reviewer's raw client sent, a real one.
+    socat = need("socat", "Debian socat")
+    async with (
+        console() as server,
+        aioexpect.spawn(
+            socat, ["-", f"TCP:127.0.0.1:{server.port},cr"], pty=False, timeout=LIMIT
+        ) as s,
+    ):
+        await s.expect_exact(">>> ")
+        await s.sendline("for k in range(3):")
+        await s.sendline("    print(k * 7)")
+        await s.sendline("")
+        await s.expect_exact("... ... 0\n7\n14\n>>> ")
+        await s.sendline("exit()")
+        await s.expect(aioexpect.EOF)
+        assert await s.wait() == 0
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\x00"], ids=["cr", "cr-nul"])
+async def test_lines_ended_by_cr_run_over_ssh_without_a_terminal(
+    keys: Keys,  # noqa: F811
+    end: bytes,
+) -> None:
+    async with ssh_console(keys) as server, console_connection(keys, server.port) as conn:
+        process = await conn.create_process(encoding=None)  # no term_type: no terminal
+        process.stdin.write(end.join([b"if True:", b"    y = 5", b"", b"y * 2"]) + end)
+        process.stdin.write_eof()
+        async with asyncio.timeout(LIMIT):
+            out = await process.stdout.read()
+    assert out.endswith(b">>> ... ... >>> 10\n>>> \n"), out
+
+
+# -- SSH --------------------------------------------------------------------------------
 
 
 async def test_an_over_long_line_in_a_block_over_ssh_refuses_the_whole_block(
