@@ -4,12 +4,12 @@ aioconsole expects (the output side is ``_console_output``); a TCP or UNIX
 connection told why it is dropped (``say``, ``told``) and waited for until
 it is gone (``gone``).
 
-Over TCP, UNIX sockets and SSH, one task per client reads ahead (at most
-``READ_AHEAD`` bytes), so that while a statement runs, Ctrl-C interrupts it
-and a client that is gone cancels it; typed-ahead lines wait, in order, for
-the next prompt, but with a terminal an interrupt drops them, as a
-terminal's Ctrl-C does (and so does the local console's, from what
-aioconsole's reader took out of its terminal).
+Over TCP, UNIX sockets and SSH, one task per client reads ahead, so that
+while a statement runs, Ctrl-C interrupts it and a client that is gone
+cancels it, behind what it typed ahead (up to ``HELD_AHEAD``);
+typed-ahead lines wait, in order, for the next prompt, but with a terminal
+an interrupt drops them, as a terminal's Ctrl-C does (and so does the local
+console's, from what aioconsole's reader took out of its terminal).
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ __all__ = [
     "told",
 ]
 
-#: How much a served client may type ahead of the console before it is paused.
+#: How much a served client may type ahead of the console while the console
+#: reads (past it, the client is held back until the console catches up).
 READ_AHEAD = 64 * 1024
+#: How much it may type ahead while a statement runs: it is read on, so that
+#: its Ctrl-C and its end are seen behind what it typed (past it, held back).
+HELD_AHEAD = 1024 * 1024
 #: The longest line a served console takes, in bytes before its line end,
 #: over TCP, UNIX sockets and SSH alike: a longer one is refused whole, with
 #: a message (``TOO_LONG``), and the console goes on.
@@ -85,9 +89,18 @@ def _ended(partial: bytes) -> bytes:
 
 
 class _ReadAhead:
-    """Input read ahead of the console, in order, at most ``READ_AHEAD``
-    bytes of it (``room`` is clear past that): bytes, ``_BREAK``, and
+    """Input read ahead of the console, in order: bytes, ``_BREAK``, and
     ``b""`` for the end, which stays, for every later read.
+
+    ``room`` is set while the client may be read: while less than
+    ``READ_AHEAD`` bytes wait, or, while ``read_on`` (a statement runs),
+    less than ``HELD_AHEAD``, since a Ctrl-C or the client's end behind what
+    it typed ahead is seen only once that is read.  Past the bound the
+    client is held back (what it sends waits in the network: nothing is
+    lost) until the console has read some.  Dropping input past a bound
+    instead, as a terminal's full queue does, would see a Ctrl-C behind any
+    amount, but would lose the tail of a long script sent ahead of
+    statements that wait (``nc host port < script``).
 
     With ``cr`` (lines as sent, no line editor), a CR ends a line as a LF
     does, as a terminal takes it (``socat`` in raw mode and telnet in
@@ -98,12 +111,18 @@ class _ReadAhead:
     def __init__(self, *, cr: bool) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._ready = asyncio.Event()  # items arrived
-        self.room = asyncio.Event()  # read-ahead below READ_AHEAD
+        self.room = asyncio.Event()
         self.room.set()
         self._ahead = 0
+        self._reading_on = False
         self.ends = (b"\n", b"\r") if cr else (b"\n",)
         self._line_end = re.compile(rb"[\r\n]" if cr else rb"\n")
         self._after_cr = False  # a line ended in CR: a LF or NUL next is part of it
+
+    def read_on(self, on: bool) -> None:
+        """Read the client up to ``HELD_AHEAD`` (``on``), or to ``READ_AHEAD``."""
+        self._reading_on = on
+        self._update()
 
     def put(self, item: Any) -> None:
         if isinstance(item, bytes):
@@ -178,7 +197,7 @@ class _ReadAhead:
         self._update()
 
     def _update(self) -> None:
-        if self._ahead < READ_AHEAD:
+        if self._ahead < (HELD_AHEAD if self._reading_on else READ_AHEAD):
             self.room.set()
         else:
             self.room.clear()
@@ -220,14 +239,18 @@ class _ReadAheadInput:
     @contextlib.contextmanager
     def watching(self, callback: Callable[[], None] | None) -> Iterator[None]:
         """While inside, an interrupt or the client's end calls ``callback``
-        instead of waiting for a reader (``None``: they wait again)."""
+        instead of waiting for a reader (``None``: they wait again), and the
+        client is read on to ``HELD_AHEAD`` (with ``None``, attached: read as
+        the session takes it)."""
         outer, self._watcher = self._watcher, callback
+        self._queue.read_on(callback is not None)
         try:
             if callback is not None and self._gone:
                 callback()
             yield
         finally:
             self._watcher = outer
+            self._queue.read_on(outer is not None)
             if outer is not None and self._gone and callback is None:
                 outer()  # the client left meanwhile (attached, say)
 
@@ -302,6 +325,18 @@ class _ReadAheadInput:
         if self._watcher is not None:
             self._watcher()
 
+    async def _room(self, left: asyncio.Future[Any]) -> bool:
+        """Until the client may be read (``True``) or has left (``False``,
+        ``left`` done): held back, all it typed ahead unread, it is still
+        seen to go."""
+        if not self._queue.room.is_set():
+            room = asyncio.ensure_future(self._queue.room.wait())
+            try:
+                await asyncio.wait([room, left], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                room.cancel()
+        return not left.done()
+
     async def _read_ahead(self) -> None:
         raise NotImplementedError
 
@@ -336,23 +371,26 @@ class Lines(_ReadAheadInput):
 
     async def _read_ahead(self) -> None:
         held = b""  # the start of a command, cut where a read ended
-        while True:
-            await self._queue.room.wait()
-            try:
-                data = await self._reader.read(READ_AHEAD)
-            except OSError:  # reset: the end
-                data = b""
-            if not data:
-                break
-            held = self._take(held + data)
-            if len(held) > _HELD_LIMIT:
-                held = b""  # (not a telnet client's: dropped, not held for ever)
-        if held:
-            self._queue.put(held)
-        self._queue.put(b"")
         # Gone only once the connection is lost (reset, or a write failed):
         # after the end of its input, nc -N waits for the output.
-        await gone(self._writer)
+        lost = asyncio.ensure_future(gone(self._writer))
+        try:
+            while await self._room(lost):
+                try:
+                    data = await self._reader.read(READ_AHEAD)
+                except OSError:  # reset: the end
+                    data = b""
+                if not data:
+                    break
+                held = self._take(held + data)
+                if len(held) > _HELD_LIMIT:
+                    held = b""  # (not a telnet client's: dropped, not held for ever)
+            if held:
+                self._queue.put(held)
+            self._queue.put(b"")
+            await lost
+        finally:
+            lost.cancel()
         self._left()
 
     def _take(self, data: bytes) -> bytes:
@@ -414,23 +452,26 @@ class SSHInput(_ReadAheadInput):
         from ._asyncssh import asyncssh
 
         stdin = self._process.stdin
-        while True:
-            await self._queue.room.wait()
-            try:
-                text = await stdin.read(READ_AHEAD)
-            except asyncssh.TerminalSizeChanged:
-                continue
-            except (asyncssh.BreakReceived, asyncssh.SignalReceived):
-                self._interrupted()
-                continue
-            except (ConnectionError, asyncssh.Error):
-                text = ""
-            if not text:
-                break
-            self._queue.put(text.encode("utf-8"))
-        self._queue.put(b"")
-        with contextlib.suppress(Exception):
-            await self._process.wait_closed()
+        closed = asyncio.ensure_future(self._process.wait_closed())
+        try:
+            while await self._room(closed):
+                try:
+                    text = await stdin.read(READ_AHEAD)
+                except asyncssh.TerminalSizeChanged:
+                    continue
+                except (asyncssh.BreakReceived, asyncssh.SignalReceived):
+                    self._interrupted()
+                    continue
+                except (ConnectionError, asyncssh.Error):
+                    text = ""
+                if not text:
+                    break
+                self._queue.put(text.encode("utf-8"))
+            self._queue.put(b"")
+            with contextlib.suppress(Exception):
+                await closed
+        finally:
+            closed.cancel()
         self._left()
 
 

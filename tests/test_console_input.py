@@ -1,5 +1,8 @@
-"""A served console's input beyond single lines: an over-long line inside a
-block, over TCP and over SSH with a terminal, and lines ended by CR alone."""
+"""A served console's input beyond single lines: what a client types ahead
+of a running statement (its Ctrl-C and its end are seen behind up to the
+held limit, and nothing is lost past it), an over-long line inside a
+block, over TCP and over SSH with a terminal, and lines ended by CR
+alone."""
 
 from __future__ import annotations
 
@@ -9,10 +12,99 @@ from typing import Any
 import pytest
 
 import aioexpect
+from aioexpect._console_streams import HELD_AHEAD, READ_AHEAD
 from tests.conftest import need
+from tests.helpers import wait_until
 from tests.test_console_flood import read_to
 from tests.test_console_server import LIMIT, connected, console
 from tests.test_console_ssh import Keys, console_connection, keys, ssh_console  # noqa: F401
+from tests.test_console_tcp import ANSWER, CTRL_C, PRINTING, leaving, sleeping
+
+#: Lines typed ahead of a running statement, each ``WIDTH`` bytes, that note
+#: their number in ``box`` as they run: many times the read-ahead in all,
+#: and less than what is held ahead while a statement runs.
+WIDTH = 1000
+AHEAD = 9 * HELD_AHEAD // 10 // WIDTH
+#: Lines past what is held ahead: the client is held back, but seen to go.
+PAST = 2 * HELD_AHEAD // WIDTH
+
+
+def typed_ahead(count: int) -> bytes:
+    """``count`` lines of ``WIDTH`` bytes, line ``i`` appending ``i`` to box."""
+    lines = (f"box.append({i})  # ".encode() for i in range(count))
+    return b"".join(line.ljust(WIDTH - 1, b"#") + b"\n" for line in lines)
+
+
+# -- typed ahead of a running statement ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", list(CTRL_C))
+async def test_ctrl_c_is_seen_behind_more_than_the_read_ahead(how: str) -> None:
+    # Past 64 KiB typed ahead, the console stopped reading the client: its
+    # Ctrl-C waited behind the lines, and the statement could not be stopped.
+    started, box = asyncio.Event(), []
+    async with console(locals={"started": started, "box": box}) as server, connected(server) as c:
+        await c.prompt()
+        await sleeping(c, started, then=typed_ahead(AHEAD))
+        c.writer.write(CTRL_C[how])
+        assert await c.prompt() == ANSWER[how] + b"\nKeyboardInterrupt\n"
+        await wait_until(lambda: len(box) == AHEAD, "the lines typed ahead run", LIMIT)
+        assert box == list(range(AHEAD))  # all of them, in order (no terminal: they stay)
+
+
+async def test_a_client_that_leaves_is_seen_behind_more_than_the_read_ahead() -> None:
+    started, ended = asyncio.Event(), []
+    statement = (
+        b"try:\n    started.set(); await asyncio.sleep(3600)\n"
+        b"except BaseException as exc:\n    ended.append(type(exc).__name__); raise\n\n"
+    )
+    async with console(locals={"started": started, "ended": ended, "box": []}) as server:
+        async with leaving(server, "reset") as c:
+            c.writer.write(statement)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+            c.writer.write(typed_ahead(AHEAD))
+            await c.writer.drain()
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]
+        await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
+
+
+async def test_a_client_held_back_is_seen_to_go_by_a_statement_that_prints() -> None:
+    # Past the held limit the client is not read: its reset is found by a
+    # write that fails (as for a client that closed), and the statement
+    # that printed on, for ever, unread, is interrupted.
+    started, ended = asyncio.Event(), []
+    async with console(locals={"started": started, "ended": ended, "box": []}) as server:
+        async with leaving(server, "reset") as c:
+            c.writer.write(PRINTING)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+            c.writer.write(typed_ahead(PAST))  # (never all taken: not drained)
+            (writer,) = server._writers
+            held_back = lambda: not writer.transport.is_reading()  # noqa: E731
+            await wait_until(held_back, "the console holds the client back", LIMIT)
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]
+        await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
+
+
+async def test_a_script_sent_ahead_of_statements_that_wait_runs_whole() -> None:
+    # Past the held limit the client is held back, its input never dropped:
+    # 3 MB of statements that each give the loop a turn (and so let the
+    # client be read on) all run, in order.
+    box: list[int] = []
+    count = 3 * HELD_AHEAD // WIDTH
+    script = typed_ahead(count).replace(b"box.append", b"await asyncio.sleep(0); box.append")
+    assert len(script) > 3 * HELD_AHEAD and READ_AHEAD < HELD_AHEAD
+    async with console(locals={"box": box}) as server, connected(server) as c:
+        await c.prompt()
+        c.writer.write(script + b"print('E' + 'ND', len(box))\n")
+        for _ in range(count):  # (a prompt after each, and nothing else)
+            assert await c.prompt() == b""
+        assert await c.prompt() == f"END {count}\n".encode()
+        assert box == list(range(count))
+
 
 # -- an over-long line ---------------------------------------------------------------------------
 
@@ -141,3 +233,62 @@ async def test_an_over_long_line_in_a_block_over_ssh_refuses_the_whole_block(
             assert (await read_to(process.stdout, b">>> ")).endswith(b"\r\n0\r\n")
         finally:
             process.close()
+
+
+@pytest.mark.parametrize("terminal", ["xterm", None])
+async def test_ssh_ctrl_c_is_seen_behind_more_than_the_read_ahead(
+    keys: Keys,  # noqa: F811
+    terminal: str | None,
+) -> None:
+    # Past 64 KiB typed ahead, SSHInput stopped reading the channel: the
+    # client's Ctrl-C (the line editor's, or a signal) was never seen while
+    # the statement ran.
+    box: list[Any] = []
+    started = asyncio.Event()
+    enter = b"\r" if terminal else b"\n"
+    async with (
+        ssh_console(keys, locals={"box": box, "started": started}) as server,
+        console_connection(keys, server.port) as conn,
+    ):
+        process = await conn.create_process(term_type=terminal, term_size=(80, 24), encoding=None)
+        try:
+            await read_to(process.stdout, b">>> ")
+            process.stdin.write(b"started.set(); await asyncio.sleep(3600)" + enter)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+            process.stdin.write(typed_ahead(AHEAD).replace(b"\n", enter))
+            if terminal:
+                process.stdin.write(b"\x03")  # the line editor's Ctrl-C: what was typed goes
+            else:
+                process.send_signal("INT")  # no terminal: what was sent stays
+            await read_to(process.stdout, b"KeyboardInterrupt")
+            expected = [] if terminal else list(range(AHEAD))
+            process.stdin.write(b"print('E' + 'ND')" + enter)
+            await read_to(process.stdout, b"END")
+            assert box == expected
+        finally:
+            process.close()
+
+
+@pytest.mark.parametrize("lines", [AHEAD, PAST], ids=["held", "past"])
+async def test_an_ssh_client_that_leaves_is_seen_behind_more_than_the_read_ahead(
+    keys: Keys,  # noqa: F811
+    lines: int,
+) -> None:
+    # Its channel closed was never seen: held back, it is seen all the same.
+    started, ended = asyncio.Event(), []
+    statement = (
+        b"try:\n    started.set(); await asyncio.sleep(3600)\n"
+        b"except BaseException as exc:\n    ended.append(type(exc).__name__); raise\n\n"
+    )
+    shared = {"started": started, "ended": ended, "box": []}
+    async with ssh_console(keys, locals=shared) as server:
+        async with console_connection(keys, server.port) as conn:
+            process = await conn.create_process(encoding=None)  # no terminal
+            process.stdin.write(statement)
+            async with asyncio.timeout(LIMIT):
+                await started.wait()
+            process.stdin.write(typed_ahead(lines))
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]
+        await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
