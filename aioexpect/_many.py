@@ -20,13 +20,13 @@ from typing import IO, Any, Generic, TypeVar, overload
 
 from . import _prompt
 from ._exceptions import (
-    AioexpectError,
     AuthenticationError,
     ConnectError,
     ConnectionLostError,
     ExpectEOF,
     ExpectTimeout,
 )
+from ._many_errors import timeout_error, way_out
 from ._many_logs import log_names, prepare_logdir
 from ._openers import Opener, connect_ssh, connect_telnet, spawn, split_command
 from ._opening import Progress
@@ -38,7 +38,6 @@ from ._options import (
     open_private,
     peer_name,
 )
-from ._prompt_read import buffer_evidence, what_prompt
 from ._redact import MASK
 from ._session import Session
 from ._urls import parse_url, redact_url, unsupported_scheme, url_scheme
@@ -398,7 +397,7 @@ async def _run_one(
     except TimeoutError as exc:
         expired = scope.expired()
         opening = progress if session is None else session
-        error = _expired(plan, opening, timeout, in_job, exc) if expired else exc
+        error = timeout_error(plan, opening, timeout, in_job, exc) if expired else exc
     except asyncio.CancelledError as exc:
         task = asyncio.current_task()
         if task is None or task.cancelling():
@@ -488,89 +487,12 @@ async def _first_prompt(session: Session, plan: _Plan, opened: float) -> None:
         timeout = max(0.0, timeout - (asyncio.get_running_loop().time() - opened))
     host = None if plan.kind == "spawn" else plan.host
     try:
-        await _prompt.first_prompt(session, timeout, _way_out(plan))
+        await _prompt.first_prompt(session, timeout, way_out(plan))
     except AuthenticationError as exc:
         raise AuthenticationError(f"{plan.label}: {exc}", host=host, port=plan.port) from exc
     except (ExpectTimeout, ExpectEOF, ConnectionLostError) as exc:
         message = f"{plan.label} did not reach a prompt: {exc}"
         raise ConnectError(message, host=host, port=plan.port) from exc
-
-
-def _way_out(plan: _Plan) -> str:
-    """What to do about a login question before the first prompt, for ``plan``
-    (a telnet target with credentials has had ``login()`` answer it)."""
-    where = "the URL's user:password, a Host's Account; for aioexpect exec, --user with"
-    where += " $AIOEXPECT_PASSWORD"
-    if plan.kind == "telnet":
-        return (
-            f"this telnet target has no credentials: give it a user name and password ({where})"
-            " and the login dialog is answered before the job"
-        )
-    if plan.kind == "ssh":
-        return (
-            f"over SSH, a target's credentials ({where}) serve the SSH login, and this question"
-            " came after it; run_many and aioexpect exec answer a login dialog on telnet"
-            " targets only: open this host with connect_ssh() and call login()"
-        )
-    return (
-        "spawn: targets take no credentials: run a command that asks for none, or"
-        " open it with spawn() and answer it with login() or send_secret()"
-    )
-
-
-def _expired(
-    plan: _Plan,
-    session: Session | Progress,
-    timeout: float | None,
-    in_job: bool,
-    cause: TimeoutError,
-) -> AioexpectError:
-    """The error for run_many's ``timeout`` (the scope's ``cause``): a
-    ``ConnectError`` before the job started (opening, login, first prompt),
-    an ``ExpectTimeout`` in it.  Where the opening had not returned the
-    session, ``session`` is its ``Progress``."""
-    if isinstance(session, Progress):
-        return _not_open(plan, session, timeout, cause)
-    if not in_job:  # the first prompt: in its wait's words, that wait the cause
-        waited = _cut_short(session, what_prompt(session), "", cause)
-        return _connect_error(plan, f"no prompt within {timeout:g} s: {waited}", waited)
-    before, evidence = buffer_evidence(session)
-    message = f"did not finish within {timeout:g} s; last characters received: {evidence}"
-    return ExpectTimeout(f"{plan.label}: {message}", before=before)
-
-
-def _not_open(
-    plan: _Plan, progress: Progress, timeout: float | None, cause: BaseException
-) -> ConnectError:
-    """run_many's ``timeout`` came while opening: the error says the stage it
-    came in (``progress``); in a login dialog, also what it waited for and
-    what had come, with an ``ExpectTimeout`` as the cause, as the dialog's
-    own time-out (``session_timeout``) gives."""
-    done = "connected" if plan.kind != "spawn" else "started"
-    message = f"not {done} within {timeout:g} s: {progress.timed_out()}"
-    session = progress.session
-    if progress.awaited is not None and session is not None:
-        cause = _cut_short(session, progress.awaited, "".join(progress.seen), cause)
-        message = f"not logged in within {timeout:g} s, {progress.stage}: {cause}"
-    return _connect_error(plan, message, cause)
-
-
-def _connect_error(plan: _Plan, message: str, cause: BaseException) -> ConnectError:
-    host = None if plan.kind == "spawn" else plan.host
-    error = ConnectError(f"{plan.label}: {message}", host=host, port=plan.port)
-    error.__cause__ = cause
-    return error
-
-
-def _cut_short(session: Session, awaited: str, earlier: str, cause: BaseException) -> ExpectTimeout:
-    """The ``ExpectTimeout`` of a wait for ``awaited`` that run_many's
-    ``timeout`` (``cause``) cut short, in the words of the wait's own: what
-    had come is ``earlier`` (consumed by the wait's steps), then the buffer."""
-    before, evidence = buffer_evidence(session, earlier)
-    message = f"timed out waiting for {awaited}; last characters received: {evidence}"
-    error = ExpectTimeout(message, before=before)
-    error.__cause__ = cause
-    return error
 
 
 def _check_timeout(timeout: Any) -> float | None:
