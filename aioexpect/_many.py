@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from traceback import format_exception
 from types import CoroutineType
 from typing import IO, Any, Generic, TypeVar, overload
 
@@ -96,14 +97,17 @@ _Value = TypeVar("_Value")
 class Result(Generic[_Target, _Value]):
     """What happened on one target: ``host`` (the target as given), ``ok``,
     ``value`` (what the job returned; ``None`` where ``ok`` is false), ``error``
-    and ``duration`` (seconds).  Typed by what ``run_many`` was given, e.g.
-    ``Result[Host, str]`` for ``Host`` targets and a job that returns a ``str``."""
+    and ``duration`` (seconds); ``traceback``, a failure's traceback as text
+    (run_many drops it from ``error``: its frames kept the closed session).
+    Typed by what ``run_many`` was given, e.g. ``Result[Host, str]`` for
+    ``Host`` targets and a job that returns a ``str``."""
 
     host: _Target
     ok: bool
     value: _Value = None  # type: ignore[assignment]  # (a failure's: typed as a success's)
     error: BaseException | None = None
     duration: float = 0.0
+    traceback: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
@@ -446,9 +450,29 @@ def _result(
     if error is not None:
         kind = type(error).__name__
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, error)
-        return Result(target, False, None, error, duration)
+        return Result(target, False, None, error, duration, _without_frames(error))
     _log.debug("%s done in %.2f s", plan.label, duration)
     return Result(target, True, value, None, duration)
+
+
+def _without_frames(error: BaseException) -> str:
+    """``error``'s traceback as text, then dropped from it and from the
+    errors in its chain or group: their frames hold the job's and the
+    opening's locals (the closed session, its transport, over SSH the
+    parsed known_hosts), which a ``Result`` kept alive (800 KB a failed
+    host with a 1,000-line known_hosts)."""
+    text = "".join(format_exception(error))
+    chain: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while chain:
+        exc = chain.pop()
+        if exc is not None and id(exc) not in seen:
+            seen.add(id(exc))
+            exc.__traceback__ = None
+            chain += [exc.__cause__, exc.__context__]
+            if isinstance(exc, BaseExceptionGroup):
+                chain += exc.exceptions
+    return text
 
 
 def _open_transcript(plan: _Plan, path: Path) -> IO[str]:

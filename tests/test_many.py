@@ -15,7 +15,9 @@ import os
 import random
 import re
 import shutil
+import tracemalloc
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -615,6 +617,35 @@ async def test_run_many_returns_results_in_input_order_and_isolates_failures() -
     assert live_sessions() == []
 
 
+async def test_a_failed_hosts_result_keeps_its_error_and_traceback_not_its_session() -> None:
+    """A failure's error kept its traceback, whose frames held the job's and
+    run_many's locals: the closed session and its transport (over SSH the
+    parsed known_hosts too), as long as the Result lived.  Now the error,
+    its message and its chain stay, the traceback as text, and nothing
+    holds the session."""
+    sessions: list[weakref.ref[Session]] = []
+
+    async def job(session: Session, host: Any) -> None:
+        sessions.append(weakref.ref(session))
+        output = await session.execute("echo no-version-here")
+        try:
+            {"Version": 1}[output.strip()]
+        except KeyError as exc:
+            raise ValueError("no version in the output") from exc
+
+    results = await run_many([SHELL, "spawn:sh"], job, session_timeout=10)
+    gc.collect()
+    assert len(sessions) == 2 and [ref() for ref in sessions] == [None, None]
+    for r in results:
+        assert isinstance(r.error, ValueError) and str(r.error) == "no version in the output"
+        assert isinstance(r.error.__cause__, KeyError)  # its chain, for the record
+        assert r.traceback is not None and "traceback" not in repr(r)
+        assert '{"Version": 1}[output.strip()]' in r.traceback  # where the job broke
+        assert r.traceback.rstrip().endswith("ValueError: no version in the output")
+        assert r.traceback.count(", in job\n") == 2
+    assert (await run_many(["spawn:sh"], _noop))[0].traceback is None
+
+
 async def test_run_many_consumes_the_first_prompt_before_the_job() -> None:
     async def job(session: Session, host: Any) -> tuple[str, str]:
         buffered = session.buffer
@@ -967,6 +998,32 @@ async def test_run_many_reports_bad_credentials_and_host_keys_per_host(fresh_hom
     assert isinstance(unknown_key.error, aioexpect.HostKeyError)
     for r in results:
         assert "wrong-password" not in str(r.error) + repr(r)
+
+
+async def test_failed_ssh_hosts_results_hold_a_few_kilobytes_each(tmp_path: Path) -> None:
+    """Each failed host's Result held about 800 KB with a 1,000-line
+    known_hosts file: its error's frames kept the connection's options,
+    the file parsed for it among them (and the session, where one was
+    open).  What 16 failed hosts keep is now far less than one of them
+    kept."""
+    async with fleet("ssh") as [server]:
+        known_hosts = tmp_path / "known_hosts"
+        key = " ".join(server.known_hosts_entry.split()[1:3])  # trusted for other hosts
+        known_hosts.write_text("".join(f"host{i}.example.com {key}\n" for i in range(1000)))
+        target = Host(_url(server), Account(USER, PASSWORD))
+        options: dict[str, Any] = {"known_hosts": str(known_hosts), "session_timeout": 10}
+        await run_many([target], _show_version, **options)  # (what is loaded once, loaded)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            results = await run_many([target] * 16, _show_version, concurrency=4, **options)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    assert [type(r.error) for r in results] == [aioexpect.HostKeyError] * 16
+    assert held < 400_000, f"{held / 16 / 1000:.0f} KB a failed host"
 
 
 async def test_run_many_telnet_without_credentials_waits_for_the_prompt() -> None:
