@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._cli_output import masked, say
-from ._many import Account, Host
+from ._many import PASSWORD_ENV, Account, Host
 from ._urls import url_scheme
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "warn",
 ]
 
-PASSWORD_ENV = "AIOEXPECT_PASSWORD"
 _COMMENT = re.compile(r"(^|\s)#.*$")
 
 

@@ -49,6 +49,11 @@ _log = logging.getLogger("aioexpect.many")
 
 Job = Callable[[Session, Any], Awaitable[Any]]
 
+#: The variable ``aioexpect exec`` takes its password from.  A ``spawn:``
+#: target's program does not inherit it (unless given ``env=``): it would
+#: show in the program's output, the transcripts and the logs.
+PASSWORD_ENV = "AIOEXPECT_PASSWORD"
+
 
 @dataclass(frozen=True)
 class Account:
@@ -204,6 +209,8 @@ def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) ->
     extra: dict[str, Any] = {"logfile": logfile}
     if plan.kind == "spawn":
         opts = {k: v for k, v in options.items() if k in _SPAWN_OPTIONS}
+        if opts.get("env") is None and PASSWORD_ENV in os.environ:
+            opts["env"] = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
         return spawn(plan.argv[0], plan.argv[1:], **opts, **extra)
     assert plan.port is not None
     if plan.kind == "telnet":

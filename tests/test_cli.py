@@ -643,6 +643,20 @@ def test_exec_logdir_has_one_transcript_per_host(tmp_path: Path) -> None:
     assert log.name == "spawn_sh.log" and "logged-9" in log.read_text()
 
 
+def test_exec_does_not_pass_its_password_variable_on_to_a_local_program(tmp_path: Path) -> None:
+    """A spawn: target's program inherited $AIOEXPECT_PASSWORD: 'env' printed
+    it into the output, the transcript and the -vv log.  Now the program
+    gets every variable but that one."""
+    secret = "env-pa55-w0rd"
+    done = cli("-vv", "exec", "--logdir", str(tmp_path), "spawn:sh", "-c", "env",
+               AIOEXPECT_PASSWORD=secret, AIOEXPECT_OTHER="still-there")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [log] = tmp_path.iterdir()
+    assert "AIOEXPECT_OTHER=still-there" in done.stdout  # the child's environment, printed
+    assert "AIOEXPECT_PASSWORD" not in done.stdout
+    assert secret not in done.stdout + done.stderr + log.read_text()
+
+
 def test_exec_logdir_gives_each_host_its_own_transcript_when_names_look_alike(
     tmp_path: Path,
 ) -> None:

@@ -646,6 +646,29 @@ async def test_a_failed_hosts_result_keeps_its_error_and_traceback_not_its_sessi
     assert (await run_many(["spawn:sh"], _noop))[0].traceback is None
 
 
+async def test_a_spawned_program_does_not_inherit_the_password_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """$AIOEXPECT_PASSWORD, aioexpect exec's password, was in the environment
+    of every spawn: target's program.  Now it is not, unless env= gives it;
+    the other variables are inherited as before."""
+    monkeypatch.setenv("AIOEXPECT_PASSWORD", "env-pa55-w0rd")
+    monkeypatch.setenv("AIOEXPECT_OTHER", "still-there")
+
+    async def printenv(session: Session, host: Any) -> str:
+        return await session.execute("env")
+
+    given = {"PATH": os.environ["PATH"], "AIOEXPECT_PASSWORD": "given"}
+    [inherited, explicit] = [
+        (await run_many(["spawn:sh"], printenv, env=env, session_timeout=10))[0]
+        for env in (None, given)
+    ]
+    assert inherited.ok and explicit.ok, (inherited.error, explicit.error)
+    assert "AIOEXPECT_OTHER=still-there" in inherited.value
+    assert "env-pa55-w0rd" not in inherited.value and "AIOEXPECT_PASSWORD" not in inherited.value
+    assert "AIOEXPECT_PASSWORD=given" in explicit.value
+
+
 async def test_run_many_consumes_the_first_prompt_before_the_job() -> None:
     async def job(session: Session, host: Any) -> tuple[str, str]:
         buffered = session.buffer
