@@ -188,10 +188,13 @@ def _module_name(path: str) -> str:
 
 def check_files(args: argparse.Namespace) -> None:
     """A --key or --known-hosts file that cannot be read is one usage error,
-    before any host is contacted, rather than the same failure on each."""
+    before any host is contacted, rather than the same failure on each.
+    ``~`` is the home directory, as for ssh (``--key=~/id``: no shell
+    expands it after the ``=``) and for the SSH connection, which reads it."""
     for option, path in (("--key", args.key), ("--known-hosts", args.known_hosts)):
-        if path is not None and not os.access(path, os.R_OK):
-            why = "no such file" if not os.path.exists(path) else "not readable"
+        found = None if path is None else os.path.expanduser(path)
+        if found is not None and not os.access(found, os.R_OK):
+            why = "no such file" if not os.path.exists(found) else "not readable"
             raise UsageError(f"{option} {masked(repr(path))}: {why}")
 
 

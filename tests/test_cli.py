@@ -958,6 +958,25 @@ async def test_exec_failed_hosts_exit_1_and_passwords_stay_hidden(tmp_path: Path
     assert "warning" not in err  # the file is private
 
 
+async def test_exec_key_and_known_hosts_files_starting_with_a_tilde(tmp_path: Path) -> None:
+    """'--known-hosts=~/kh' and '--key=~/id' (no shell expands a '~' after
+    '=') were refused as "no such file": the check looked for a file named
+    '~/kh', where ssh and the connection itself read $HOME/kh."""
+    import asyncssh
+
+    asyncssh.generate_private_key("ssh-ed25519").write_private_key(tmp_path / "id")
+    async with devices("ssh") as [server]:
+        (tmp_path / "kh").write_text(f"{server.known_hosts_entry}\n")
+        status, out, err = await acli(
+            "exec", _url(server), "--user", USER, "--known-hosts=~/kh", "--key=~/id",
+            "-c", "show version", AIOEXPECT_PASSWORD=PASSWORD, HOME=str(tmp_path),
+        )  # fmt: skip
+    assert status == 0, err
+    assert "r0 version 1.0" in out
+    done = cli("exec", "h", "-c", "x", "--known-hosts=~/nokh", HOME=str(tmp_path))
+    assert done.returncode == 2 and "--known-hosts '~/nokh': no such file" in done.stderr
+
+
 async def test_exec_login_question_hint_fits_the_transport(tmp_path: Path) -> None:
     from tests.helpers import serve_ssh_asking
 
