@@ -783,6 +783,39 @@ async def test_run_many_job_cancelling_itself_is_that_hosts_failure() -> None:
     assert [type(r.error) for r in results] == [asyncio.CancelledError] * 2
 
 
+def _docs_patterns() -> Any:
+    """The common patterns of docs/many.rst, as ``patterns(inventory, job)``."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "many.rst").read_text()
+    found = re.search(r"\nCommon patterns:\n\n\.\. code-block:: python\n\n((?:    .*\n|\n)+)", text)
+    assert found, "many.rst has no common patterns"
+    namespace: dict[str, Any] = {"aioexpect": aioexpect}
+    exec(f"async def patterns(inventory, job):\n{found.group(1)}", namespace)
+    return namespace["patterns"]
+
+
+async def test_the_common_patterns_in_the_docs_work_whatever_the_hosts_errors() -> None:
+    """The patterns of docs/many.rst's Errors section, run: its last one
+    gathered the failures into an ExceptionGroup, which refuses a job's
+    own CancelledError (a BaseException) with a TypeError, the evidence
+    lost.  Every error is in the group now."""
+    patterns = _docs_patterns()
+
+    async def job(session: Session, host: Any) -> str:
+        if isinstance(host, Host):
+            raise asyncio.CancelledError  # its own, not run_many's
+        return await session.execute("echo fine")
+
+    with refused_port() as port:
+        refused = f"telnet://127.0.0.1:{port}"
+        with pytest.raises(BaseExceptionGroup, match="hosts failed") as info:
+            await patterns(["spawn:sh", Host("spawn:sh"), refused], job)
+        with pytest.raises(ExceptionGroup, match="hosts failed"):  # (for except*)
+            await patterns(["spawn:sh", refused], job)
+    kinds = [type(error) for error in info.value.exceptions]
+    assert kinds == [asyncio.CancelledError, ConnectError]
+    assert str(port) in str(info.value.exceptions[1])
+
+
 async def test_run_many_cancelled_closes_every_session() -> None:
     started = asyncio.Event()
 
