@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any
@@ -82,6 +83,7 @@ class _KnownHosts(asyncssh.SSHKnownHosts):
 #: tick of the file system's clock is seen.
 _parsed: dict[Path, tuple[str, _KnownHosts]] = {}
 _PARSED_FILES = 4
+_parsed_lock = threading.Lock()
 
 
 def _read_known_hosts(path: str, host: str, port: int, peer: str) -> Any:
@@ -91,15 +93,17 @@ def _read_known_hosts(path: str, host: str, port: int, peer: str) -> Any:
     file = Path(path).expanduser()
     try:
         text = file.read_text(encoding="utf-8")
-        seen = _parsed.pop(file, None)
+        with _parsed_lock:  # (event loops in several threads share it)
+            seen = _parsed.pop(file, None)
         if seen is not None and seen[0] == text:
             known = seen[1]
         else:
             known = _KnownHosts()
             known.load(text)
-        _parsed[file] = (text, known)  # (the last used, last)
-        while len(_parsed) > _PARSED_FILES:
-            del _parsed[next(iter(_parsed))]
+        with _parsed_lock:
+            _parsed[file] = (text, known)  # (the last used, last)
+            while len(_parsed) > _PARSED_FILES:
+                del _parsed[next(iter(_parsed))]
         return known
     except ValueError as exc:  # (a line it cannot read; also bytes not UTF-8)
         raise HostKeyError(

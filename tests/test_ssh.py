@@ -12,6 +12,8 @@ import os
 import pwd
 import socket
 import subprocess
+import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -623,6 +625,37 @@ async def test_an_unreadable_known_hosts_line_is_host_key_error_naming_the_file(
         with pytest.raises(aioexpect.HostKeyError, match="known_hosts"):
             await connect(server, known_hosts=str(ssh_dir / "known_hosts"))
         assert server.passwords_seen == 0
+
+
+def test_known_hosts_files_resolved_from_many_threads_at_once(tmp_path: Path) -> None:
+    # Event loops in several threads share the parsed files: the trim to the
+    # last four raised a bare RuntimeError (dictionary changed size during
+    # iteration) or KeyError for some connections, every run of this.
+    key = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    files = []
+    for i in range(8):
+        (tmp_path / f"kh{i}").write_text(f"host{i} {key}")
+        files.append(str(tmp_path / f"kh{i}"))
+    errors: list[BaseException] = []
+
+    def resolve(n: int) -> None:
+        for j in range(2000):
+            try:
+                resolve_known_hosts(files[(n + j) % 8], "h", 22, "peer")
+            except Exception as exc:  # (any: the test reports them all)
+                errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # (threads switch at almost every bytecode)
+    try:
+        threads = [threading.Thread(target=resolve, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
 
 
 async def test_a_known_hosts_file_is_parsed_again_only_once_its_text_changes(
