@@ -112,7 +112,7 @@ class Result(Generic[_Target, _Value]):
     value: _Value = None  # type: ignore[assignment]  # (a failure's: typed as a success's)
     error: BaseException | None = None
     duration: float = 0.0
-    traceback: str | None = field(default=None, repr=False)
+    traceback: str | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)

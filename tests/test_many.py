@@ -793,7 +793,9 @@ def _docs_patterns() -> Any:
     return namespace["patterns"]
 
 
-async def test_the_common_patterns_in_the_docs_work_whatever_the_hosts_errors() -> None:
+async def test_the_common_patterns_in_the_docs_work_whatever_the_hosts_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """The patterns of docs/many.rst's Errors section, run: its last one
     gathered the failures into an ExceptionGroup, which refuses a job's
     own CancelledError (a BaseException) with a TypeError, the evidence
@@ -814,6 +816,8 @@ async def test_the_common_patterns_in_the_docs_work_whatever_the_hosts_errors() 
     kinds = [type(error) for error in info.value.exceptions]
     assert kinds == [asyncio.CancelledError, ConnectError]
     assert str(port) in str(info.value.exceptions[1])
+    # The errors carry no frames: the pattern prints where each job broke.
+    assert "raise asyncio.CancelledError  # its own" in capsys.readouterr().out
 
 
 async def test_run_many_cancelled_closes_every_session() -> None:
