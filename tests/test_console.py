@@ -266,8 +266,19 @@ async def test_local_console_shows_a_lone_surrogate_escaped_and_goes_on() -> Non
 async def test_local_console_prints_with_flush_and_no_warning() -> None:
     # print(..., flush=True) called the console's flush, a coroutine: the
     # program's stderr said "coroutine 'Console.flush' was never awaited".
+    status, out, err = await piped_console(
+        ["-m", "aioexpect", "console"], b"print('flushed', flush=True)\n"
+    )
+    assert (status, err) == (0, "")
+    assert b"\n>>> flushed\n>>> \n" in out
+
+
+async def piped_console(args: list[str], typed: bytes) -> tuple[int | None, bytes, str]:
+    """The local console run by ``python3 args`` with ``typed`` on its
+    standard input, a pipe: its exit status, output and standard error."""
     proc = await asyncio.create_subprocess_exec(
-        *[PY, "-m", "aioexpect", "console"],
+        PY,
+        *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -276,13 +287,12 @@ async def test_local_console_prints_with_flush_and_no_warning() -> None:
     )
     try:
         async with asyncio.timeout(LIMIT):
-            out, err = await proc.communicate(b"print('flushed', flush=True)\n")
+            out, err = await proc.communicate(typed)
     finally:
-        if proc.returncode is None:
+        if proc.returncode is None:  # (hung: the test fails, nothing is left behind)
             proc.kill()
             await proc.wait()
-    assert (proc.returncode, err.decode()) == (0, "")
-    assert b"\n>>> flushed\n>>> \n" in out
+    return proc.returncode, out, err.decode()
 
 
 #: The local console on asyncio's own loop (``aioexpect console`` takes uvloop).
@@ -300,25 +310,11 @@ async def test_local_console_under_w_error_ends_at_the_end_of_its_input(loop: st
     # uvloop's close never got past (the console answered, then hung, deaf
     # to Ctrl-C); asyncio's loop ended, showing the warnings.
     program = ["-m", "aioexpect", "console"] if loop == "uvloop" else ["-c", ON_ASYNCIO]
-    proc = await asyncio.create_subprocess_exec(
-        *[PY, "-X", "dev", "-W", "error", *program],
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env(),
-        cwd=str(ROOT),
-    )
-    try:
-        async with asyncio.timeout(LIMIT):
-            out, err = await proc.communicate(b"print(6*7)\n")
-    finally:
-        if proc.returncode is None:  # (hung: the test fails, nothing is left behind)
-            proc.kill()
-            await proc.wait()
+    status, out, err = await piped_console(["-X", "dev", "-W", "error", *program], b"print(6*7)\n")
     # (-X dev turns on asyncio's debug mode, which reports any step slower
     # than 0.1 s: a loaded machine's, not a warning of the console's)
-    shown = re.sub(r"(?m)^Executing <.*> took \d+\.\d+ seconds\n", "", err.decode())
-    assert (proc.returncode, shown) == (0, "")
+    shown = re.sub(r"(?m)^Executing <.*> took \d+\.\d+ seconds\n", "", err)
+    assert (status, shown) == (0, "")
     assert b"\n>>> 42\n>>> \n" in out
 
 
