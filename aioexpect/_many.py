@@ -113,11 +113,8 @@ class Result(Generic[_Target, _Value]):
     error: BaseException | None = None
     duration: float = 0.0
     #: The traceback as text, or as run_many captured it, without its
-    #: frames nor its source lines: made text when first asked for.  Set
-    #: by run_many alone (a Result is built with the SPEC's five fields).
-    _trace: TracebackException | str | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    #: frames nor its source lines: made text when first asked for.
+    _trace: TracebackException | str | None = field(default=None, repr=False, compare=False)
 
     @property
     def traceback(self) -> str | None:
@@ -473,9 +470,7 @@ def _result(
     if error is not None:
         kind = type(error).__name__
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, error)
-        result: Result[Any, Any] = Result(target, False, None, error, duration)
-        object.__setattr__(result, "_trace", _without_frames(error))  # (no argument: see Result)
-        return result
+        return Result(target, False, None, error, duration, _without_frames(error))
     _log.debug("%s done in %.2f s", plan.label, duration)
     return Result(target, True, value, None, duration)
 
