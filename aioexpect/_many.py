@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from traceback import TracebackException
+from traceback import format_exception
 from types import CoroutineType
 from typing import IO, Any, Generic, TypeVar, overload
 
@@ -112,20 +112,7 @@ class Result(Generic[_Target, _Value]):
     value: _Value = None  # type: ignore[assignment]  # (a failure's: typed as a success's)
     error: BaseException | None = None
     duration: float = 0.0
-    #: The traceback as text, or as run_many captured it, without its
-    #: frames nor its source lines: made text when first asked for.
-    _trace: TracebackException | str | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def traceback(self) -> str | None:
-        """A failure's traceback as text (``None`` on success)."""
-        trace = self._trace
-        if isinstance(trace, TracebackException):
-            # (read and formatted here, not for every failed host: 0.1 to
-            # 0.6 ms of CPU each, a third of a run over hosts that refuse)
-            trace = "".join(trace.format())
-            object.__setattr__(self, "_trace", trace)
-        return trace
+    traceback: str | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
@@ -475,14 +462,13 @@ def _result(
     return Result(target, True, value, None, duration)
 
 
-def _without_frames(error: BaseException) -> TracebackException:
-    """``error``'s traceback, taken without its source lines (read only if
-    the ``Result``'s is asked for), then dropped from it and from the
+def _without_frames(error: BaseException) -> str:
+    """``error``'s traceback as text, then dropped from it and from the
     errors in its chain or group: their frames hold the job's and the
     opening's locals (the closed session, its transport, over SSH the
     parsed known_hosts), which a ``Result`` kept alive (800 KB a failed
     host with a 1,000-line known_hosts)."""
-    trace = TracebackException.from_exception(error, lookup_lines=False)
+    text = "".join(format_exception(error))
     chain: list[BaseException | None] = [error]
     seen: set[int] = set()
     while chain:
@@ -493,7 +479,7 @@ def _without_frames(error: BaseException) -> TracebackException:
             chain += [exc.__cause__, exc.__context__]
             if isinstance(exc, BaseExceptionGroup):
                 chain += exc.exceptions
-    return trace
+    return text
 
 
 def _open_transcript(plan: _Plan, path: Path) -> IO[str]:
