@@ -64,6 +64,7 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.exit_signal: str | None = None
         self.writable = asyncio.Event()
         self.writable.set()
+        self.unsent = False  # the channel ended with data of ours not sent
         self.gone = asyncio.Event()
         self.paused = False  # the inbox or the receiver wants no more for now
         self.flushing = False  # asyncssh delivers what it held (in ``resume``)
@@ -91,6 +92,9 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
     def connection_lost(self, exc: Exception | None) -> None:
         self._salvage()
         self._end(exc)
+        # Writing was paused: asyncssh held more than its high-water mark
+        # unsent, and dropped it with the channel.  The writes waiting are told.
+        self.unsent = not self.writable.is_set()
         self.writable.set()
         self.gone.set()
 
@@ -249,6 +253,10 @@ class SSHTransport(Transport):
         self._check_open()
         if channel.error is not None:
             raise _lost(self._peer, channel.error)
+        if channel.unsent:  # (the command ended without reading it all, say)
+            raise ConnectionLostError(
+                f"the SSH channel to {self._peer} closed with data not sent yet"
+            )
 
     async def write_eof(self) -> None:
         """End of input: Ctrl-D on a pty, SSH channel EOF without one.

@@ -222,6 +222,27 @@ async def test_sendeof_sends_channel_eof() -> None:
             await s.send("more")
 
 
+async def test_a_send_cut_short_by_the_end_of_the_channel_is_connection_lost() -> None:
+    """The command exits without reading while a long send waits for the
+    SSH window: asyncssh drops what it has not sent, and send() returned as
+    if all of it had gone.  Over pipes and telnet such a send raises."""
+    sending = asyncio.Event()
+
+    async def exits_unread(process: asyncssh.SSHServerProcess[bytes]) -> None:
+        await sending.wait()
+        process.exit(0)
+
+    async with ssh_server(exits_unread) as server, connect(server, term_type=None) as s:
+        assert isinstance(s.transport, _ssh.SSHTransport)
+        send = asyncio.ensure_future(s.send(b"x" * (8 << 20)))
+        channel = s.transport._channel
+        await wait_until(lambda: not channel.writable.is_set(), "the send waits for the window")
+        sending.set()
+        with pytest.raises(aioexpect.ConnectionLostError, match="not sent"):
+            await send
+        assert await s.wait() == 0
+
+
 async def test_sendeof_on_a_pty_is_ctrl_d_and_repeatable() -> None:
     async def bytes_in(process: asyncssh.SSHServerProcess[bytes]) -> None:
         for _ in range(2):
