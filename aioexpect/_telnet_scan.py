@@ -23,6 +23,8 @@ _DATA, _IAC, _OPT, _SB, _SB_IAC = range(5)
 #: One option command (3 bytes) or a two-byte command other than SB and IAC IAC.
 _COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xf9]", re.DOTALL)
 _RUN = re.compile(rb"(?:\xff[\xfb-\xfe].|\xff[\xf0-\xf9])+", re.DOTALL)
+#: In-band data: bytes other than IAC, and escaped IACs (IAC IAC).
+_TEXT = re.compile(rb"[^\xff]*(?:\xff\xff[^\xff]*)*")
 
 
 class TelnetScanner:
@@ -67,18 +69,21 @@ class TelnetScanner:
         i, n = 0, len(data)
         while i < n:
             state = self._state
-            if state in (_DATA, _SB):
-                j = data.find(b"\xff", i)
-                end = n if j < 0 else j
-                if end > i:
-                    (self._data if state == _DATA else self._sb_add)(data[i:end])
-                if j < 0:
+            if state == _DATA:
+                i = self._text(data, i)
+                if i == n:
                     return
-                if state == _DATA and (run := _RUN.match(data, j)) is not None:
+                if (run := _RUN.match(data, i)) is not None:
                     i = self._run(run)
                     continue
-                self._state = _IAC if state == _DATA else _SB_IAC
-                i = j + 1
+                self._state, i = _IAC, i + 1
+            elif state == _SB:
+                j = data.find(b"\xff", i)
+                if j != i:
+                    self._sb_add(data[i:] if j < 0 else data[i:j])
+                if j < 0:
+                    return
+                self._state, i = _SB_IAC, j + 1
             elif state == _IAC:
                 i = self._after_iac(data[i], i + 1)
             elif state == _OPT:
@@ -87,6 +92,22 @@ class TelnetScanner:
                 i += 1
             else:  # _SB_IAC
                 i = self._in_sb(data[i], i + 1)
+
+    def _text(self, data: bytes, i: int) -> int:
+        """Hand over the in-band data from ``i`` on, escaped IACs unescaped,
+        in one piece (binary data full of 0xFF is no call per byte); return
+        where it ends: the end of ``data``, or an IAC that starts a command
+        (or ends ``data``, its command in the next chunk)."""
+        j = data.find(b"\xff", i)
+        if j < 0 or data[j + 1 : j + 2] != b"\xff":  # (the usual: find() is faster)
+            end = len(data) if j < 0 else j
+            if end > i:
+                self._data(data[i:end])
+            return end
+        text = _TEXT.match(data, j)  # (never None: it matches empty text)
+        end = j if text is None else text.end()
+        self._data(data[i:end].replace(b"\xff\xff", b"\xff"))
+        return end
 
     def _run(self, run: re.Match[bytes]) -> int:
         """Back-to-back complete commands: answer while wanted, skip the rest."""
