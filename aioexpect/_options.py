@@ -76,15 +76,31 @@ def with_linesep(line: Any, linesep: str) -> Any:
     raise TypeError(f"a line to send is str or bytes, not {type(line).__name__}")
 
 
-def secret_line(text: Any, linesep: str) -> Any:
+def secret_line(text: Any, linesep: str, encoding: str | None) -> Any:
     """``with_linesep`` for ``send_secret``, which takes one line: a line
     break would come back as ``\r\n`` in the echo, where redaction cannot
-    find the secret."""
+    find the secret.  A str the session's ``encoding`` cannot encode is a
+    ``ValueError`` that shows none of it: the codec's ``UnicodeEncodeError``
+    held the whole secret (its ``args``, ``object``) and named a character."""
     line = with_linesep(text, linesep)
     breaks: tuple[Any, ...] = ("\n", "\r") if isinstance(text, str) else (b"\n", b"\r")
     if any(b in text for b in breaks):
         raise ValueError("send_secret takes one line (no line break), so that its echo is redacted")
+    if isinstance(line, str) and not _encodes(line, encoding or "utf-8"):
+        # (raised outside the handler: not even its __context__ holds the secret)
+        raise ValueError(
+            f"send_secret: the session's encoding {encoding or 'utf-8'!r} cannot encode"
+            " a character of the secret (not shown)"
+        )
     return line
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_size(rows: Any, cols: Any) -> None:

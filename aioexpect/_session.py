@@ -285,7 +285,7 @@ class Session:
 
     async def send_secret(self, text: str | bytes) -> None:
         """Like ``sendline``; the text is redacted everywhere, even if echoed."""
-        line = _options.secret_line(text, self.linesep)
+        line = _options.secret_line(text, self.linesep, self._encoding)
         self._redactor.add(text)
         await self._send(line, secret=True)
 

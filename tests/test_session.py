@@ -1008,6 +1008,23 @@ async def test_secret_never_reaches_logfile_logs_messages_or_repr(caplog):
     assert "recv echo: ********\\r\\nPassword ok\\r\\n" in caplog.text  # received, redacted
 
 
+@pytest.mark.parametrize(
+    ("encoding", "secret"), [("ascii", "pässwörd9"), ("latin-1", "pw€uro9"), ("utf-8", "pw\udcff9")]
+)
+async def test_a_secret_the_encoding_cannot_encode_is_not_in_the_error(encoding, secret):
+    # The codec's UnicodeEncodeError held the whole secret in its args (and
+    # named one of its characters); nothing is sent, the session goes on.
+    async with opened(encoding=encoding, timeout=5) as (s, peer):
+        with pytest.raises(ValueError, match="cannot encode") as info:
+            await s.send_secret(secret)
+        error = info.value
+        shown = [str(error), repr(error.args), repr(vars(error))]
+        shown += [repr(getattr(e, "args", ())) for e in (error.__context__, error.__cause__)]
+        assert not any(secret[:3] in text or secret[-3:] in text for text in shown), shown
+        await s.sendline("next")
+        assert await peer.read() == b"next\n"
+
+
 async def test_secret_in_a_monitor_match_a_busy_error_and_info_is_masked(caplog):
     caplog.set_level(logging.DEBUG, logger="aioexpect")
     seen: list[str] = []
