@@ -187,7 +187,11 @@ def _items(patterns_by_session: Mapping[Session, Any]) -> list[tuple[Session, An
 
 def _searcher(session: Session, patterns: list[Any]) -> Searcher:
     items = normalize_patterns(
-        patterns, exact=False, bytes_mode=session.encoding is None, encoding=session.encoding
+        patterns,
+        exact=False,
+        bytes_mode=session.encoding is None,
+        encoding=session.encoding,
+        redact=session.redact,
     )
     return Searcher(items, patterns)
 

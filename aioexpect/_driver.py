@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._patterns import check_ordered
+from ._patterns import check_ordered, same
 from ._scan import may_match_empty
 
 __all__ = [
@@ -42,7 +42,9 @@ SHORT_CONTROL = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]|\x1b[()][0-~]|\x1b[=>78]|[\x0
 SHORT_CONTROL_CUT = r"\x1b(?:\[[0-?]{0,24}[ -/]{0,2}|[()])?"
 
 
-def compile_patterns(patterns: Any, *, empty_ok: bool = False) -> Patterns:
+def compile_patterns(
+    patterns: Any, *, empty_ok: bool = False, redact: Callable[[Any], Any] = same
+) -> Patterns:
     r"""Compile strings (as multiline regexes) and keep compiled patterns as they are.
 
     A pattern that can match empty text, alone or in context (``""``,
@@ -50,42 +52,53 @@ def compile_patterns(patterns: Any, *, empty_ok: bool = False) -> Patterns:
     search starts: ``ValueError``, as an empty collection is unless
     ``empty_ok`` (a driver's field may be empty; ``set_prompt([])`` would
     wait for a prompt nothing can match).  Bytes: ``TypeError``, not a
-    sequence of ints.
+    sequence of ints.  ``redact``: a pattern as a message shows it (a
+    session's secrets masked).
     """
     if isinstance(patterns, str | re.Pattern):
         patterns = (patterns,)
     elif isinstance(patterns, bytes | bytearray):  # (else taken for a sequence of ints)
-        raise TypeError(f"str patterns only, not bytes: {bytes(patterns)!r}")
+        raise TypeError(f"str patterns only, not bytes: {redact(bytes(patterns))!r}")
     elif not isinstance(patterns, Iterable):
         kind = type(patterns).__name__
         raise TypeError(f"patterns must be a str, re.Pattern or a sequence of them, not {kind}")
     check_ordered(patterns)
-    out = tuple(map(_compile, patterns))
+    out = tuple(_compile(p, redact) for p in patterns)
     if not out and not empty_ok:
         raise ValueError("no patterns given (an empty collection): nothing could ever match")
     return out
 
 
-def _compile(p: Any) -> re.Pattern[str]:
+def _compile(p: Any, redact: Callable[[Any], Any]) -> re.Pattern[str]:
+    """``p`` compiled; an error quotes it redacted, raised outside any
+    handler (``re.error``, its ``__context__``, held the pattern)."""
+    compiled: re.Pattern[str] | None
     if isinstance(p, re.Pattern):
         if not isinstance(p.pattern, str):
-            raise TypeError(f"str patterns only, not bytes: {p.pattern!r}")
+            raise TypeError(f"str patterns only, not bytes: {redact(p.pattern)!r}")
         compiled = p
     elif isinstance(p, str):
-        try:
-            compiled = re.compile(p, re.MULTILINE)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+        compiled, why = _compiled(p)
+        if compiled is None:
+            raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
     elif isinstance(p, bytes | bytearray):
-        raise TypeError(f"str patterns only, not bytes: {bytes(p)!r}")
+        raise TypeError(f"str patterns only, not bytes: {redact(bytes(p))!r}")
     else:
         raise TypeError(f"a driver pattern must be a str or re.Pattern, not {type(p).__name__}")
     if may_match_empty(compiled):
         raise ValueError(
-            f"pattern {compiled.pattern!r} can match empty text, so it would match at once,"
-            " anywhere"
+            f"pattern {redact(compiled.pattern)!r} can match empty text, so it would match at"
+            " once, anywhere"
         )
     return compiled
+
+
+def _compiled(p: str) -> tuple[re.Pattern[str] | None, str]:
+    """``p`` compiled as a multiline regex, or ``None`` and why not."""
+    try:
+        return re.compile(p, re.MULTILINE), ""
+    except re.error as exc:
+        return None, str(exc)
 
 
 def _check_commands(commands: Iterable[str]) -> tuple[str, ...]:

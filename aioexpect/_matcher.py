@@ -26,7 +26,7 @@ from typing import Any
 
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, new_match
-from ._patterns import IdentityCache, normalize
+from ._patterns import IdentityCache, normalize, same
 from ._scan import Analysis, Reach, alternation_of, analyse
 
 __all__ = ["Buffer", "Found", "Searcher", "alternation"]
@@ -338,16 +338,24 @@ class Searcher:
         self._start(plan, originals if originals is not None else patterns)
 
     @classmethod
-    def of(cls, given: list[Any], exact: bool, bytes_mode: bool, encoding: str | None) -> Searcher:
+    def of(
+        cls,
+        given: list[Any],
+        exact: bool,
+        bytes_mode: bool,
+        encoding: str | None,
+        redact: Callable[[Any], Any] = same,
+    ) -> Searcher:
         """The searcher for an expect's patterns as given (a list): checked
-        as ``normalize_patterns`` does, its plan found with one lookup."""
+        as ``normalize_patterns`` does (``redact``: a pattern as an error
+        shows it), its plan found with one lookup."""
         options = (exact, bytes_mode, encoding)
         if exact and len(given) == 1 and type(given[0]) is str and given[0] and not bytes_mode:
             return cls._one_string(given)  # (what follows gives it, a fifth of a round trip)
         if exact:  # (no regex to analyse: a plan costs less than a lookup)
-            plan = _Plan(normalize(tuple(given), *options))
+            plan = _Plan(normalize(tuple(given), *options, redact))
         else:
-            make = lambda: _Plan(normalize(tuple(given), *options))  # noqa: E731
+            make = lambda: _Plan(normalize(tuple(given), *options, redact))  # noqa: E731
             plan = _GIVEN_PLANS.get(given, options, make)
         searcher = cls.__new__(cls)
         searcher._start(plan, given)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._match import Sentinel
 
-__all__ = ["IdentityCache", "check_ordered", "normalize", "normalize_patterns"]
+__all__ = ["IdentityCache", "check_ordered", "normalize", "normalize_patterns", "same"]
 
 
 class IdentityCache:
@@ -45,6 +45,11 @@ class IdentityCache:
 _NORMALIZED = IdentityCache(4096)
 
 
+def same(text: Any) -> Any:
+    """``text`` as it is: what ``redact`` is without secrets."""
+    return text
+
+
 def check_ordered(patterns: Any) -> None:
     """``TypeError`` for a set or a mapping of patterns: their order counts
     (``Match.index``, the first error pattern that matches), and a set's
@@ -58,12 +63,19 @@ def check_ordered(patterns: Any) -> None:
 
 
 def normalize_patterns(
-    patterns: Any, *, exact: bool, bytes_mode: bool, encoding: str | None
+    patterns: Any,
+    *,
+    exact: bool,
+    bytes_mode: bool,
+    encoding: str | None,
+    redact: Callable[[Any], Any] = same,
 ) -> list[Any]:
     """Turn the user's pattern argument into a list, checking every item.
 
     ``exact``: items are plain substrings; otherwise str/bytes are regexes.
     Results are cached: the same prompt list is normalised once, not per expect.
+    ``redact``: a pattern (str or bytes) as an error's message shows it (a
+    session's secrets masked: a password is a pattern's text at times).
     """
     if type(patterns) is list:  # (what the session passes: no ABC check)
         items: tuple[Any, ...] = tuple(patterns)
@@ -76,47 +88,74 @@ def normalize_patterns(
         raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
     options = (exact, bytes_mode, encoding)
     if exact:  # (a new string each time, as a line sent is looked for: nothing to cache)
-        return list(normalize(items, *options))
-    return list(_NORMALIZED.get(items, options, lambda: normalize(items, *options)))
+        return list(normalize(items, *options, redact))
+    return list(_NORMALIZED.get(items, options, lambda: normalize(items, *options, redact)))
 
 
 def normalize(
-    items: tuple[Any, ...], exact: bool, bytes_mode: bool, encoding: str | None
+    items: tuple[Any, ...],
+    exact: bool,
+    bytes_mode: bool,
+    encoding: str | None,
+    redact: Callable[[Any], Any] = same,
 ) -> tuple[Any, ...]:
     """The items checked, uncached (``_check``: each as it will be searched)."""
     if not items:
         raise ValueError("expect needs at least one pattern")
-    return tuple(_check(p, exact=exact, bytes_mode=bytes_mode, encoding=encoding) for p in items)
+    return tuple(_check(p, exact, bytes_mode, encoding, redact) for p in items)
 
 
-def _check(p: Any, *, exact: bool, bytes_mode: bool, encoding: str | None) -> Any:
+def _check(
+    p: Any, exact: bool, bytes_mode: bool, encoding: str | None, redact: Callable[[Any], Any]
+) -> Any:
+    """``p`` as it is searched; a message that quotes it quotes it redacted
+    (and is raised outside any handler: the codec's or ``re``'s error, its
+    ``__context__``, held the pattern)."""
     if isinstance(p, Sentinel):
         return p
     if isinstance(p, re.Pattern):
         if exact:
             raise TypeError("expect_exact takes plain strings, not compiled regexes")
         if isinstance(p.pattern, bytes) != bytes_mode:
-            kind = "bytes" if bytes_mode else "str"
-            raise TypeError(f"this session is {kind}-mode; pattern {p.pattern!r} does not match")
+            kind, shown = "bytes" if bytes_mode else "str", redact(p.pattern)
+            raise TypeError(f"this session is {kind}-mode; pattern {shown!r} does not match")
         return p
     if isinstance(p, str | bytes):
         if bytes_mode and isinstance(p, str):
-            raise TypeError(f"this session is bytes-mode (encoding=None): use bytes, not {p!r}")
+            shown = redact(p)
+            raise TypeError(f"this session is bytes-mode (encoding=None): use bytes, not {shown!r}")
         if not bytes_mode and isinstance(p, bytes):
-            try:
-                p = p.decode(encoding or "utf-8")
-            except UnicodeDecodeError as exc:  # (a bare codec error named no pattern)
+            text, why = _decoded(p, encoding or "utf-8")
+            if text is None:  # (a bare codec error named no pattern)
+                shown = redact(p)
                 raise ValueError(
-                    f"pattern {p!r} is not {encoding or 'utf-8'} text, the session's: {exc}"
-                ) from None
+                    f"pattern {shown!r} is not {encoding or 'utf-8'} text, the session's: {why}"
+                )
+            p = text
         if not p:
             raise ValueError("an empty pattern would match everywhere")
         if exact:
             return p
-        try:
-            return re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"bad regular expression {p!r}: {exc}") from None
+        compiled, why = _compiled(p)
+        if compiled is None:
+            raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
+        return compiled
     raise TypeError(
         f"unsupported pattern {p!r}: use str, bytes, re.Pattern, EOF, TIMEOUT or FULL_BUFFER"
     )
+
+
+def _decoded(p: bytes, encoding: str) -> tuple[str | None, str]:
+    """``p`` decoded, or ``None`` and why not."""
+    try:
+        return p.decode(encoding), ""
+    except UnicodeDecodeError as exc:
+        return None, str(exc)
+
+
+def _compiled(p: str) -> tuple[re.Pattern[str] | None, str]:
+    """``p`` compiled, or ``None`` and why not."""
+    try:
+        return re.compile(p), ""
+    except re.error as exc:
+        return None, str(exc)

@@ -331,13 +331,13 @@ class Session:
     async def expect(self, patterns: Patterns, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
         given = _options.originals(patterns)
-        searcher = Searcher.of(given, False, self._decoder.bytes_mode, self._encoding)
+        searcher = Searcher.of(given, False, self._decoder.bytes_mode, self._encoding, self.redact)
         return await self._expect(searcher, timeout)
 
     async def expect_exact(self, patterns: ExactPatterns, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         given = _options.originals(patterns)
-        searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding)
+        searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding, self.redact)
         return await self._expect(searcher, timeout)
 
     # (What is read is Any, as Match.before is: a union would make every text
@@ -390,12 +390,16 @@ class Session:
 
     def set_prompt(self, patterns: PromptPatterns | None) -> None:
         """Override the driver's prompt patterns; ``None`` restores them."""
-        self._prompt_override = None if patterns is None else compile_patterns(patterns)
+        self._prompt_override = (
+            None if patterns is None else compile_patterns(patterns, redact=self.redact)
+        )
 
     def set_error_prompt(self, patterns: PromptPatterns | None) -> None:
         """Override the driver's error patterns (``[]``: none); ``None`` restores them."""
         self._error_override = (
-            None if patterns is None else compile_patterns(patterns, empty_ok=True)
+            None
+            if patterns is None
+            else compile_patterns(patterns, empty_ok=True, redact=self.redact)
         )
 
     async def set_unique_prompt(self, *, timeout: Timeout = ...) -> None:
@@ -487,7 +491,11 @@ class Session:
         an awaitable returned) is run as a task.  Returns its remover.  A
         pattern that can match empty text would match everywhere: ``ValueError``."""
         items = normalize_patterns(
-            pattern, exact=False, bytes_mode=self._decoder.bytes_mode, encoding=self._encoding
+            pattern,
+            exact=False,
+            bytes_mode=self._decoder.bytes_mode,
+            encoding=self._encoding,
+            redact=self.redact,
         )
         shown = lambda patterns: _reading.describe(patterns, self._redactor.redact)  # noqa: E731
         return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact, shown)

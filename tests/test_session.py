@@ -1025,6 +1025,45 @@ async def test_a_secret_the_encoding_cannot_encode_is_not_in_the_error(encoding,
         assert await peer.read() == b"next\n"
 
 
+def _error_shows(error: BaseException) -> str:
+    """What an error holds in text: its message, args and chain's."""
+    chain = [error, error.__context__, error.__cause__]
+    return " ".join(f"{e} {e.args!r}" for e in chain if e is not None)
+
+
+async def test_a_pattern_error_masks_the_secret_the_pattern_holds():
+    # A password with a regex metacharacter, given as a pattern (or a
+    # pattern of the wrong kind), was quoted whole in the ValueError or
+    # TypeError, and re.error (its __context__) held it too.
+    secret = "pa(ss[w0rd"
+    async with opened(timeout=5) as (s, _peer):
+        s.add_secret(secret)
+        s.add_secret("pässwörd9")
+        calls = {
+            "expect": lambda: s.expect(["ok", f"at {secret}"]),
+            "expect_any": lambda: aioexpect.expect_any({s: secret}),
+            "add_monitor": lambda: s.add_monitor(secret, lambda *_: None),
+            "set_prompt": lambda: s.set_prompt([secret]),
+            "set_error_prompt": lambda: s.set_error_prompt(secret),
+        }
+        for name, call in calls.items():
+            with pytest.raises(ValueError, match=r"bad regular expression '(at )?\*{8}'") as info:
+                result = call()
+                if asyncio.iscoroutine(result):
+                    await result
+            assert "ss[w0" not in _error_shows(info.value), name
+    async with opened(timeout=5, encoding="ascii") as (s, _peer):
+        s.add_secret("pässwörd9")
+        with pytest.raises(ValueError, match=r"pattern b'\*{8}' is not ascii text") as info:
+            await s.expect("pässwörd9".encode())
+        assert "ssw" not in _error_shows(info.value)
+    async with opened(timeout=5, encoding=None) as (s, _peer):
+        await s.send_secret(b"hunter2pw")
+        with pytest.raises(TypeError, match=r"use bytes, not '\*{8}'") as info:
+            await s.expect("hunter2pw")
+        assert "hunter2" not in _error_shows(info.value)
+
+
 async def test_secret_in_a_monitor_match_a_busy_error_and_info_is_masked(caplog):
     caplog.set_level(logging.DEBUG, logger="aioexpect")
     seen: list[str] = []
