@@ -82,13 +82,13 @@ def parse_url(url: str) -> SplitResult:
             f"the user name or password in {redact_url(url)!r} holds '/', '?', '#', '[' or ']':"
             " percent-encode it (%2F, %3F, %23, %5B, %5D) or pass it as an argument"
         )
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:  # "Invalid IPv6 URL", and the like: name the URL
-        # (the NFKC check quotes the host part, user name and password too)
+    parts, why = _split(url)
+    if parts is None:  # "Invalid IPv6 URL", and the like: name the URL
+        # (the NFKC check quotes the host part, user name and password too;
+        # raised outside the handler, whose error would be its __context__)
         netloc = re.split("[/?#]", url.partition("://")[2], maxsplit=1)[0]
-        why = str(exc).replace(netloc, redact_url(netloc)) if netloc else str(exc)
-        raise ValueError(f"bad URL {redact_url(url)!r}: {why}") from None
+        why = why.replace(netloc, redact_url(netloc)) if netloc else why
+        raise ValueError(f"bad URL {redact_url(url)!r}: {why}")
     before, bracket, rest = parts.netloc.rpartition("@")[2].partition("[")
     if bracket and (before or rest.partition("]")[2][:1] not in ("", ":")):
         # (urlsplit dials the address in brackets and drops what is around it)
@@ -99,6 +99,14 @@ def parse_url(url: str) -> SplitResult:
     except ValueError as exc:
         raise ValueError(f"bad port in URL {redact_url(url)}: {exc}") from None
     return parts
+
+
+def _split(url: str) -> tuple[SplitResult | None, str]:
+    """``urlsplit(url)``, or ``None`` and its error's message."""
+    try:
+        return urlsplit(url), ""
+    except ValueError as exc:
+        return None, str(exc)
 
 
 def redact_url(url: str) -> str:
