@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import inspect
 import logging
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -110,8 +111,8 @@ class Monitor:
         context.run(_CALLBACK.set, fired)
         try:
             result = context.run(self._callback, session, match)
-        except Exception:
-            self._log.exception("monitor callback %r failed", self._callback)
+        except Exception as exc:
+            self._failed(exc)
             return
         if inspect.iscoroutine(result):
             task = asyncio.get_running_loop().create_task(result, context=context)
@@ -128,8 +129,20 @@ class Monitor:
         self._tasks.discard(task)
         if self.removed and not self._tasks:
             self.leave()
-        if not task.cancelled() and task.exception() is not None:
-            self._log.error("monitor callback %r failed", self._callback, exc_info=task.exception())
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Log the callback's failure with its traceback: as an exception,
+        unless the callback's repr or the traceback holds one of the
+        session's secrets (a ``functools.partial`` given the password, a
+        message quoting what the match caught); then as text, masked."""
+        name, redact = repr(self._callback), self._redact
+        text = "".join(traceback.format_exception(exc)).rstrip("\n")
+        if redact is None or (redact(name) == name and redact(text) == text):
+            self._log.error("monitor callback %s failed", name, exc_info=exc)
+        else:
+            self._log.error("monitor callback %s failed\n%s", redact(name), redact(text))
 
     def cancel(self, *, spare: tuple[asyncio.Task[Any] | None, ...] = ()) -> None:
         """Cancel its callbacks' tasks, but those in ``spare`` (``calling()``)."""

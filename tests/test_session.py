@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import gc
 import io
 import logging
@@ -1088,6 +1089,33 @@ async def test_secret_in_a_monitor_match_a_busy_error_and_info_is_masked(caplog)
             await waiting
     assert seen and "hunter2" not in seen[0] and "token=********" in seen[0]
     assert "hunter2" not in caplog.text and "callback failed on" in caplog.text
+
+
+async def test_a_failed_monitor_callback_is_logged_with_the_secrets_masked(caplog):
+    # The record named the callback by its repr (a functools.partial shows
+    # the password given to it) and carried the exception, whose message
+    # quoted what the match caught: both reached the log in clear.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+
+    def answer(password, session, match):
+        raise RuntimeError(f"cannot answer {match[1]}")
+
+    async def answer_later(password, session, match):
+        raise RuntimeError(f"cannot answer {match[1]} either")
+
+    async with opened(timeout=5) as (s, peer):
+        await s.send_secret("hunter2pass")
+        s.add_monitor(r"token=(\S+)", functools.partial(answer, "hunter2pass"))
+        s.add_monitor(r"token=(\S+)", functools.partial(answer_later, "hunter2pass"))
+        s.add_monitor(r"plain=(\S+)", answer_later)  # (no secret: an exception record)
+        await peer.write(b"token=hunter2pass\nplain=x\n")
+        await s.expect("plain=x\n")
+        await wait_until(lambda: caplog.text.count("failed") >= 3, "each callback fails")
+    assert "hunter2" not in caplog.text
+    assert caplog.text.count("RuntimeError: cannot answer ********") == 2
+    kinds = [(r.getMessage().startswith("monitor callback <function"), r.exc_info is not None)
+             for r in caplog.records if "failed" in r.getMessage()]  # fmt: skip
+    assert sorted(kinds) == [(False, False), (False, False), (True, True)]
 
 
 async def test_secrets_with_quotes_backslashes_or_length_stay_masked(caplog):
