@@ -156,6 +156,11 @@ def check_credentials(username: Any, password: Any) -> None:
         # (a line end would answer two questions of a login dialog; SSH refuses them)
         if value and has_control(value):
             raise ValueError(f"{name} must not hold control characters (line ends, NUL, ...)")
+    if password and not _encodes(password, "utf-8"):
+        # (a lone surrogate: no codec sends it, and the codec's error, raised
+        # where it was sent (asyncssh's, the cause of a ConnectError), held
+        # the password in its args; it is not shown here either)
+        raise ValueError("password holds a lone surrogate (\\udc80-like), which cannot be sent")
 
 
 def check_key_files(client_keys: Any, known_hosts: Any) -> None:

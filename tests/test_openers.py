@@ -233,10 +233,15 @@ def test_network_openers_check_their_arguments_before_connecting():
             ({"password": 5}, TypeError, "password must be a str"),
             ({"username": "a\nb"}, ValueError, "username must not hold control"),
             ({"password": "pw\x00"}, ValueError, "password must not hold control"),
+            # (asyncssh's UnicodeEncodeError, the cause of the ConnectError
+            # once awaited, held the password in its args)
+            ({"password": "s3cret\udcff"}, ValueError, "password holds a lone surrogate"),
         ]
         for kwargs, error, text in bad:
-            with pytest.raises(error, match=text):
+            with pytest.raises(error, match=text) as info:
                 opener("127.0.0.1", 1, **kwargs)  # type: ignore[arg-type]
+            chain = [info.value, info.value.__context__, info.value.__cause__]
+            assert not any("s3cret" in f"{e} {e.args!r}" for e in chain if e is not None)
         with pytest.raises(ValueError, match="port must be"):
             opener("127.0.0.1", 0)
         with pytest.raises(TypeError, match="host must be"):
