@@ -423,8 +423,9 @@ async def _run_one(
     try:
         await _close(session, logfile, force=error is not None)
     except asyncio.CancelledError:  # (a cancelled close still kills, and the log is closed)
-        raise _EndedWhileClosing(_result(target, plan, value, error, loop.time() - start)) from None
-    return _result(target, plan, value, error, loop.time() - start)
+        ended = _result(target, plan, value, error, loop.time() - start, session)
+        raise _EndedWhileClosing(ended) from None
+    return _result(target, plan, value, error, loop.time() - start, session)
 
 
 def _not_awaited(value: CoroutineType[Any, Any, Any]) -> TypeError:
@@ -451,12 +452,34 @@ class _EndedWhileClosing(Exception):
         self.result = result
 
 
+class _Masked:
+    """An error's text in a log record, masked as the record is formatted
+    (where logging handles a ``__str__`` that fails, as it did the error's)."""
+
+    __slots__ = ("error", "redact")
+
+    def __init__(self, error: BaseException, redact: Callable[[Any], Any]) -> None:
+        self.error, self.redact = error, redact
+
+    def __str__(self) -> str:
+        return str(self.redact(str(self.error)))
+
+
 def _result(
-    target: str | Host, plan: _Plan, value: Any, error: BaseException | None, duration: float
+    target: str | Host,
+    plan: _Plan,
+    value: Any,
+    error: BaseException | None,
+    duration: float,
+    session: Session | None = None,
 ) -> Result[Any, Any]:
+    """The host's ``Result``, logged.  The error's text in the record with
+    the session's secrets masked: aioexpect's own are already, but a job's
+    exception may quote what the device sent (its password echoed)."""
     if error is not None:
         kind = type(error).__name__
-        _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, error)
+        shown = error if session is None else _Masked(error, session.redact)
+        _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, shown)
         return Result(target, False, None, error, duration, _without_frames(error))
     _log.debug("%s done in %.2f s", plan.label, duration)
     return Result(target, True, value, None, duration)

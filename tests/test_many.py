@@ -1323,6 +1323,30 @@ async def test_a_password_equal_to_the_host_is_masked_in_what_run_many_says(
     assert said and not [m for m in said if "127.0.0.1" in m]
 
 
+async def test_a_job_s_own_error_is_logged_with_the_password_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The INFO record of a failed host quoted the job's exception as it was;
+    # one that quotes what the device printed (the password, echoed or in a
+    # configuration) put it in the log in clear.  The Result keeps the error.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    device = VirtualDevice(
+        "r1", prompt="r1#", login=("admin", "s3cret-pw"), commands={"show run": "secret s3cret-pw"}
+    )
+
+    async def job(session: Session, host: Host) -> None:
+        output = await session.execute("show run")
+        raise RuntimeError(f"cannot parse {output!r}")
+
+    async with serve_telnet(device) as server:
+        url = f"telnet://127.0.0.1:{server.port}"
+        [result] = await run_many([Host(url, Account("admin", "s3cret-pw"))], job, timeout=5)
+    assert "s3cret-pw" in str(result.error)  # (the job's own, as it raised it)
+    said = [r.getMessage() for r in caplog.records if "failed after" in r.getMessage()]
+    assert len(said) == 1 and "RuntimeError: cannot parse 'secret ********" in said[0]
+    assert "s3cret" not in caplog.text
+
+
 async def test_a_job_that_forgets_an_await_fails_and_a_lambda_still_works() -> None:
     # `return session.execute(...)` in an async job was a success, its value
     # a coroutine never run (a RuntimeWarning at exit the only sign).
