@@ -344,18 +344,23 @@ class Searcher:
         exact: bool,
         bytes_mode: bool,
         encoding: str | None,
-        redact: Callable[[Any], Any] = same,
+        owner: Any = None,
     ) -> Searcher:
         """The searcher for an expect's patterns as given (a list): checked
-        as ``normalize_patterns`` does (``redact``: a pattern as an error
-        shows it), its plan found with one lookup."""
+        as ``normalize_patterns`` does (``owner``: what an error's message
+        passes a pattern through, its ``redact``, the session's: looked up
+        only where the patterns are checked, not for one string nor for a
+        list seen before), its plan found with one lookup."""
         options = (exact, bytes_mode, encoding)
         if exact and len(given) == 1 and type(given[0]) is str and given[0] and not bytes_mode:
             return cls._one_string(given)  # (what follows gives it, a fifth of a round trip)
         if exact:  # (no regex to analyse: a plan costs less than a lookup)
+            redact = same if owner is None else owner.redact
             plan = _Plan(normalize(tuple(given), *options, redact))
         else:
-            make = lambda: _Plan(normalize(tuple(given), *options, redact))  # noqa: E731
+            make = lambda: _Plan(  # noqa: E731
+                normalize(tuple(given), *options, same if owner is None else owner.redact)
+            )
             plan = _GIVEN_PLANS.get(given, options, make)
         searcher = cls.__new__(cls)
         searcher._start(plan, given)

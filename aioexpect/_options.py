@@ -160,7 +160,10 @@ def check_credentials(username: Any, password: Any) -> None:
         # (a lone surrogate: no codec sends it, and the codec's error, raised
         # where it was sent (asyncssh's, the cause of a ConnectError), held
         # the password in its args; it is not shown here either)
-        raise ValueError("password holds a lone surrogate (\\udc80-like), which cannot be sent")
+        raise ValueError(
+            "password holds a lone surrogate (\\udc80-like), which cannot be sent: a byte"
+            " the locale could not decode (AIOEXPECT_PASSWORD in a non-UTF-8 locale?)"
+        )
 
 
 def check_key_files(client_keys: Any, known_hosts: Any) -> None:

@@ -331,13 +331,13 @@ class Session:
     async def expect(self, patterns: Patterns, *, timeout: Timeout = ...) -> Match:
         """Wait for the earliest match of ``patterns`` (ties: lowest index)."""
         given = _options.originals(patterns)
-        searcher = Searcher.of(given, False, self._decoder.bytes_mode, self._encoding, self.redact)
+        searcher = Searcher.of(given, False, self._decoder.bytes_mode, self._encoding, self)
         return await self._expect(searcher, timeout)
 
     async def expect_exact(self, patterns: ExactPatterns, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
         given = _options.originals(patterns)
-        searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding, self.redact)
+        searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding, self)
         return await self._expect(searcher, timeout)
 
     # (What is read is Any, as Match.before is: a union would make every text
