@@ -478,7 +478,9 @@ def _result(
     exception may quote what the device sent (its password echoed)."""
     if error is not None:
         kind = type(error).__name__
-        shown = error if session is None else _Masked(error, session.redact)
+        # (the redactor's own method: a record a handler keeps, MemoryHandler's,
+        # must not keep the closed session with its buffer alive)
+        shown = error if session is None else _Masked(error, session._redactor.redact)
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, shown)
         return Result(target, False, None, error, duration, _without_frames(error))
     _log.debug("%s done in %.2f s", plan.label, duration)

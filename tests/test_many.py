@@ -1347,6 +1347,26 @@ async def test_a_job_s_own_error_is_logged_with_the_password_masked(
     assert "s3cret" not in caplog.text
 
 
+async def test_a_kept_failure_record_does_not_keep_the_session_alive(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The masked error in the INFO record held the session's bound redact,
+    # so a handler that keeps its records (caplog here, MemoryHandler) kept
+    # every failed host's closed session, its buffer and transport, alive.
+    caplog.set_level(logging.INFO, logger="aioexpect")
+    sessions: list[weakref.ref[Session]] = []
+
+    async def job(session: Session, host: str) -> None:
+        sessions.append(weakref.ref(session))
+        raise RuntimeError("boom")
+
+    results = await run_many(["spawn:sh"] * 2, job, timeout=5)
+    assert [r.ok for r in results] == [False, False]
+    assert len([r for r in caplog.records if "failed after" in r.getMessage()]) == 2
+    gc.collect()
+    assert [ref() for ref in sessions] == [None, None]
+
+
 async def test_a_job_that_forgets_an_await_fails_and_a_lambda_still_works() -> None:
     # `return session.execute(...)` in an async job was a success, its value
     # a coroutine never run (a RuntimeWarning at exit the only sign).
