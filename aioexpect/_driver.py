@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._patterns import check_ordered, same
+from ._patterns import compiled as regex_of
 from ._scan import may_match_empty
 
 __all__ = [
@@ -78,7 +79,7 @@ def _compile(p: Any, redact: Callable[[Any], Any]) -> re.Pattern[str]:
             raise TypeError(f"str patterns only, not bytes: {redact(p.pattern)!r}")
         compiled = p
     elif isinstance(p, str):
-        compiled, why = _compiled(p)
+        compiled, why = regex_of(p, re.MULTILINE)
         if compiled is None:
             raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
     elif isinstance(p, bytes | bytearray):
@@ -91,14 +92,6 @@ def _compile(p: Any, redact: Callable[[Any], Any]) -> re.Pattern[str]:
             " once, anywhere"
         )
     return compiled
-
-
-def _compiled(p: str) -> tuple[re.Pattern[str] | None, str]:
-    """``p`` compiled as a multiline regex, or ``None`` and why not."""
-    try:
-        return re.compile(p, re.MULTILINE), ""
-    except re.error as exc:
-        return None, str(exc)
 
 
 def _check_commands(commands: Iterable[str]) -> tuple[str, ...]:

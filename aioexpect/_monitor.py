@@ -137,12 +137,16 @@ class Monitor:
         unless the callback's repr or the traceback holds one of the
         session's secrets (a ``functools.partial`` given the password, a
         message quoting what the match caught); then as text, masked."""
+        if not self._log.isEnabledFor(logging.ERROR):
+            return  # (nothing formatted for a record nobody takes)
         name, redact = repr(self._callback), self._redact
-        text = "".join(traceback.format_exception(exc)).rstrip("\n")
-        if redact is None or (redact(name) == name and redact(text) == text):
-            self._log.error("monitor callback %s failed", name, exc_info=exc)
-        else:
-            self._log.error("monitor callback %s failed\n%s", redact(name), redact(text))
+        if redact is not None:
+            text = "".join(traceback.format_exception(exc)).rstrip("\n")
+            masked_name, masked = redact(name), redact(text)
+            if masked_name != name or masked != text:
+                self._log.error("monitor callback %s failed\n%s", masked_name, masked)
+                return
+        self._log.error("monitor callback %s failed", name, exc_info=exc)
 
     def cancel(self, *, spare: tuple[asyncio.Task[Any] | None, ...] = ()) -> None:
         """Cancel its callbacks' tasks, but those in ``spare`` (``calling()``)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._match import Sentinel
 
-__all__ = ["IdentityCache", "check_ordered", "normalize", "normalize_patterns", "same"]
+__all__ = ["IdentityCache", "check_ordered", "compiled", "normalize", "normalize_patterns", "same"]
 
 
 class IdentityCache:
@@ -136,10 +136,10 @@ def _check(
             raise ValueError("an empty pattern would match everywhere")
         if exact:
             return p
-        compiled, why = _compiled(p)
-        if compiled is None:
+        regex, why = compiled(p)
+        if regex is None:
             raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
-        return compiled
+        return regex
     raise TypeError(
         f"unsupported pattern {p!r}: use str, bytes, re.Pattern, EOF, TIMEOUT or FULL_BUFFER"
     )
@@ -153,9 +153,10 @@ def _decoded(p: bytes, encoding: str) -> tuple[str | None, str]:
         return None, str(exc)
 
 
-def _compiled(p: str) -> tuple[re.Pattern[str] | None, str]:
-    """``p`` compiled, or ``None`` and why not."""
+def compiled(p: str, flags: int = 0) -> tuple[re.Pattern[str] | None, str]:
+    """``p`` compiled, or ``None`` and why not (``re.error``'s message: an
+    error raised by the caller outside this handler holds no pattern)."""
     try:
-        return re.compile(p), ""
+        return re.compile(p, flags), ""
     except re.error as exc:
         return None, str(exc)
