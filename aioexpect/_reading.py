@@ -31,7 +31,7 @@ from ._loops import check_loop
 from ._match import EOF, Data
 from ._matcher import Buffer, Found, Searcher
 from ._opening import check_flag
-from ._receive import AHEAD, feed, feed_eof, offer_again, room, transcribe
+from ._receive import AHEAD, feed, feed_eof, feed_plain, offer_again, room, transcribe
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -385,16 +385,19 @@ def receivers(
         if session is None or session._closed:
             return False
         try:
-            if session._held:
-                session._held += data
-            else:  # decode straight from ``data``; copy only what must wait
-                free = room(session)
-                fits = len(data) if free is None or free > len(data) else free
-                if fits < len(data):  # (first: a reader offered the rest sees it waits)
-                    session._held = bytes(data[fits:])
-                if fits:
-                    feed(session, data[:fits] if fits < len(data) else data)
-            more = feed_held(session)
+            if feed_plain(session, data):  # (the common chunk; nothing held, so no end waits)
+                more = room(session) != 0
+            else:
+                if session._held:
+                    session._held += data
+                else:  # decode straight from ``data``; copy only what must wait
+                    free = room(session)
+                    fits = len(data) if free is None or free > len(data) else free
+                    if fits < len(data):  # (first: a reader offered the rest sees it waits)
+                        session._held = bytes(data[fits:])
+                    if fits:
+                        feed(session, data[:fits] if fits < len(data) else data)
+                more = feed_held(session)
             session._paused = not more
             return more
         except Exception as exc:  # reported to the reader, never lost

@@ -58,6 +58,40 @@ def feed(session: Session, data: bytes | memoryview) -> None:
         raise error
 
 
+def feed_plain(session: Session, data: bytes | memoryview) -> bool:
+    """``feed`` of a chunk that fits under ``max_buffer`` (in bytes, as
+    ``on_data`` counts it), in fewer steps, where nothing else applies:
+    nothing held back or waiting past the bound, no sink (nor one behind),
+    stripper, monitor, transcript or DEBUG record.  Returns ``False``,
+    having done nothing, where anything does: then ``feed``'s own way."""
+    buffer, limit = session._buffer, session._max_buffer
+    if (
+        (limit is not None and limit - buffer.size < len(data))
+        or session._held
+        or session._surplus
+        or session._sink is not None
+        or session._sink_full
+        or session._ansi is not None
+        or session._monitors
+        or session._redactor.armed
+        or session._logfile.active
+        or session.log.isEnabledFor(logging.DEBUG)
+    ):
+        return False
+    session.bytes_in += len(data)
+    try:
+        text = session._decoder.decode(data)
+    except UnicodeDecodeError as exc:  # codec_errors="strict": the text before it first
+        deliver(session, exc.valid)  # type: ignore[attr-defined]
+        raise
+    if limit is not None and buffer.size + len(text) > limit:
+        deliver(session, text)  # (a codec_errors handler wrote several characters a byte)
+    elif text:
+        buffer.append(text)
+        offer(session)
+    return True
+
+
 def feed_eof(session: Session, error: BaseException | None = None) -> None:
     """The end of what the transport gives (``error``: why, if it failed):
     the decoder's and stripper's tails delivered, then the reader offered the
