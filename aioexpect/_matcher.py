@@ -353,7 +353,7 @@ class Searcher:
         list seen before), its plan found with one lookup."""
         options = (exact, bytes_mode, encoding)
         if exact and len(given) == 1 and type(given[0]) is str and given[0] and not bytes_mode:
-            return cls._one_string(given)  # (what follows gives it, a fifth of a round trip)
+            return cls.one_string(given[0])  # (what follows gives it, a fifth of a round trip)
         if exact:  # (no regex to analyse: a plan costs less than a lookup)
             redact = same if owner is None else owner.redact
             plan = _Plan(normalize(tuple(given), *options, redact))
@@ -367,14 +367,14 @@ class Searcher:
         return searcher
 
     @classmethod
-    def _one_string(cls, given: list[str]) -> Searcher:
+    def one_string(cls, text: str) -> Searcher:
         """The searcher of ``expect_exact(text)`` in a text session, the
         common one (a line sent, looked for), made as ``_start`` makes it
         from the plan of a checked non-empty string: no sentinel, one scan."""
         searcher = cls.__new__(cls)
-        searcher.patterns = given
+        searcher.patterns = [text]
         searcher.eof_index = searcher.timeout_index = searcher.full_index = None
-        searcher._scans = [_Scan(0, given[0])]
+        searcher._scans = [_Scan(0, text)]
         searcher._skip_empty = True
         return searcher
 

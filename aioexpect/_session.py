@@ -53,6 +53,8 @@ DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
 #: how much of each (its end): a bulk send is no line typed at a prompt.
 SENDS = 256
 SEND_KEPT = 4096
+#: (a tuple: a union written in the call is made anew at every send)
+_TEXT = (str, bytes)
 
 Timeout = float | None | types.EllipsisType
 
@@ -281,7 +283,10 @@ class Session:
 
     async def sendline(self, line: str | bytes = "") -> None:
         """Send ``line`` followed by ``self.linesep``."""
-        await self._send(_options.with_linesep(line, self.linesep), secret=False)
+        if type(line) is str:  # (the common one, without a call)
+            await self._send(line + self.linesep, secret=False)
+        else:
+            await self._send(_options.with_linesep(line, self.linesep), secret=False)
 
     async def send_secret(self, text: str | bytes) -> None:
         """Like ``sendline``; the text is redacted everywhere, even if echoed."""
@@ -307,7 +312,8 @@ class Session:
         self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line discarded)
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
-        self._check_open()
+        if self._closed or _get_running_loop() is not self._loop:
+            self._check_open()
         rules = self.transport.canonical_line
         raw, self._pending_line = encode_send(self._encoder, self._pending_line, data, rules)
         if self._redactor.armed:  # (the records, joined, must not show a secret either)
@@ -319,7 +325,7 @@ class Session:
         self._sent_at = consumed = self._buffer.consumed
         # (an immutable copy, bounded: not a caller's memoryview or buffer)
         kept: Any = None if secret else data if len(data) <= SEND_KEPT else data[-SEND_KEPT:]
-        if kept is not None and not isinstance(kept, str | bytes):
+        if kept is not None and not isinstance(kept, _TEXT):
             kept = bytes(kept)
         self._sends.append((kept, consumed, self.bytes_out))
 
@@ -336,8 +342,11 @@ class Session:
 
     async def expect_exact(self, patterns: ExactPatterns, *, timeout: Timeout = ...) -> Match:
         """Like ``expect`` with plain substrings (no regex)."""
-        given = _options.originals(patterns)
-        searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding, self)
+        if type(patterns) is str and patterns and not self._decoder.bytes_mode:
+            searcher = Searcher.one_string(patterns)  # (the common one: a line sent)
+        else:
+            given = _options.originals(patterns)
+            searcher = Searcher.of(given, True, self._decoder.bytes_mode, self._encoding, self)
         return await self._expect(searcher, timeout)
 
     # (What is read is Any, as Match.before is: a union would make every text
@@ -407,7 +416,9 @@ class Session:
         await _unique_prompt.set_unique_prompt(self, self._timeout(timeout))
 
     async def _expect(self, searcher: Searcher, timeout: Timeout, *, consume: bool = True) -> Match:
-        found = await self._wait(searcher, self._timeout(timeout))
+        found = await self._wait(
+            searcher, self._default_timeout if timeout is ... else self._timeout(timeout)
+        )
         if isinstance(found, Found):
             return self._take(searcher, found, consume)
         return self._sentinel(searcher, found, consume)
@@ -417,7 +428,7 @@ class Session:
         if not consume:
             return searcher.match(_reading.PeekBuffer(self._buffer), found, redact)
         match = searcher.match(self._buffer, found, redact)
-        self._space_freed()
+        _reading.space_freed(self)
         return match
 
     def _consume_match(self, match: Match) -> None:
@@ -441,7 +452,8 @@ class Session:
         sentinel index (see ``_receive.check``), or the TIMEOUT index (maybe ``None``)
         at the deadline.  Raises ``BusyError`` and ``ClosedError``.
         """
-        self._check_open()
+        if self._closed or _get_running_loop() is not self._loop:
+            self._check_open()
         if self._waiter is not None:
             raise BusyError(
                 f"session #{self.id} already has a reader waiting for "
