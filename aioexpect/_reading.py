@@ -147,9 +147,9 @@ async def pump(transport: Transport, ref: weakref.ref[Session], space: asyncio.E
 
 
 def space_freed(session: Session) -> None:
-    """Consuming made room (``Session._space_freed``): the text waiting past
-    ``max_buffer`` moves on (``room``), then the pump or push delivery reads
-    on.  On push delivery that text is moved on also when reading was not
+    """Consuming made room (every consumer calls this): the text waiting
+    past ``max_buffer`` moves on (``room``), then the pump or push delivery
+    reads on.  On push delivery that text is moved on also when reading was not
     paused: what the end of file flushed (an incomplete character under
     ``backslashreplace``, an unfinished escape sequence under ``strip_ansi``)
     waits there with no more data coming to push it."""
@@ -227,7 +227,7 @@ def drop(session: Session, what: str) -> Any:
     dropped = n - keep
     gone = buffer.consume(dropped)
     if dropped > 0:
-        session._space_freed()
+        space_freed(session)
         session.log.debug("dropped %d characters of %s", dropped, what)
     return gone
 
@@ -237,7 +237,7 @@ def take_all(session: Session, limit: int | None = None) -> Data:
     on if that made room."""
     n = len(session._buffer)
     data: Data = session._buffer.consume(n if limit is None else min(n, limit))
-    session._space_freed()
+    space_freed(session)
     return data
 
 
@@ -472,7 +472,7 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
             session._surplus = surplus[:0]
         if pending:
             sink(pending)
-        session._space_freed()  # (what was held back follows it: to the sink)
+        space_freed(session)  # (what was held back follows it: to the sink)
         yield
     finally:
         session._sink = None
@@ -493,7 +493,7 @@ def sink_caught_up(session: Session) -> None:
     """The sink of ``divert`` took what waited (or is gone): reading goes on."""
     if session._sink_full:
         session._sink_full = False
-        session._space_freed()
+        space_freed(session)
 
 
 #: Patterns a message names at most: an expect of 10,000 made a message of 89 KB.

@@ -329,9 +329,6 @@ class Session:
             kept = bytes(kept)
         self._sends.append((kept, consumed, self.bytes_out))
 
-    def _space_freed(self) -> None:
-        _reading.space_freed(self)
-
     # -- waiting ----------------------------------------------------------------
 
     async def expect(self, patterns: Patterns, *, timeout: Timeout = ...) -> Match:
@@ -434,7 +431,7 @@ class Session:
     def _consume_match(self, match: Match) -> None:
         """Consume what a peeked (``consume=False``) match covers."""
         self._buffer.consume(len(match.before) + len(match.after))
-        self._space_freed()
+        _reading.space_freed(self)
 
     def _sentinel(self, searcher: Searcher, index: int | None, consume: bool) -> Match:
         if index is not None and index >= 0:
@@ -443,7 +440,7 @@ class Session:
             consume = consume and index != searcher.timeout_index
             buf = self._buffer if consume else _reading.PeekBuffer(self._buffer)
             match = searcher.sentinel_match(buf, index, self._redactor.redact)
-            self._space_freed()
+            _reading.space_freed(self)
             return match
         raise _reading.failure(self, searcher, index)
 
