@@ -48,11 +48,16 @@ def read_hosts(lines: Sequence[str]) -> list[str]:
 
 
 def _load_hosts(path: str) -> list[str]:
-    if path == "-":
-        return read_hosts(sys.stdin.read().removeprefix("\ufeff").splitlines())
-    shown = masked(repr(path))
+    """A hosts file's targets, read as UTF-8 whatever the locale (a BOM, as
+    some editors write, is no URL), standard input's (``-``) too: a byte
+    that is not UTF-8 is a usage error, not part of a host name."""
+    shown = masked(repr(path)) + (" (standard input)" if path == "-" else "")
     try:
-        with open(path, encoding="utf-8-sig") as f:  # a BOM, as some editors write, is no URL
+        if path == "-":
+            stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+            data = sys.stdin.read() if stdin is None else stdin.read().decode("utf-8-sig")
+            return read_hosts(data.removeprefix("\ufeff").splitlines())
+        with open(path, encoding="utf-8-sig") as f:
             targets = read_hosts(f.read().splitlines())
         mode = os.stat(path).st_mode
     except OSError as exc:
@@ -84,6 +89,9 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
         urls.extend(_load_hosts(path))
     if not urls:
         raise UsageError("no targets: name them as arguments or with --hosts FILE")
+    for url in urls:  # (a program's arguments go to it as bytes: a file name in Latin-1)
+        if url_scheme(url) != "spawn":
+            _check_utf8(url, f"target {masked(repr(url))}")
     password = os.environ.get(PASSWORD_ENV) or None
     hosts, nameless, named = [], 0, 0
     for url in urls:
@@ -92,10 +100,16 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
             named += 1  # the URL's user wins, without the account
         account = None
         if user and not url.lower().startswith("spawn:"):
+            _check_utf8(user, f"--user {user!r}")  # (a URL's own user was checked with it)
             account = Account(user, password=password, key=args.key)
         elif not url.lower().startswith("spawn:"):
             nameless += 1
         hosts.append(Host(url, account))
+    if password and any(h.account for h in hosts) and _not_utf8(password):
+        raise UsageError(  # (which byte is not said: it is part of the password)
+            f"${PASSWORD_ENV} holds a byte that is not UTF-8 (set in another encoding than"
+            " the locale's?): exec sends passwords as UTF-8"
+        )
     if nameless and (password or args.key):
         what = "--key" if args.key else f"${PASSWORD_ENV}"
         warn(f"{what} is not used for {nameless} target(s) that name no user: add --user")
@@ -105,6 +119,29 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
             "whose URL names another user"
         )
     return hosts
+
+
+def _not_utf8(text: str) -> str | None:
+    """The first byte of ``text`` that was not UTF-8 where it came from, as
+    ``0xE9``: Python keeps an undecodable byte of an argument or an
+    environment variable as a lone surrogate, which no session can send.
+    ``None`` if there is none."""
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            code = ord(char)
+            return f"0x{code - 0xDC00:02X}" if code >= 0xDC80 else f"U+{code:04X}"
+    return None
+
+
+def _check_utf8(text: str, what: str) -> None:
+    """A ``UsageError`` if ``text`` holds a byte that is not UTF-8: said
+    once, where each host would fail on it after connecting."""
+    bad = _not_utf8(text)
+    if bad is not None:
+        raise UsageError(
+            f"{what} holds {'byte ' if bad.startswith('0x') else ''}{bad}, which is not"
+            " UTF-8 (text in another encoding, such as Latin-1?): exec sends UTF-8"
+        )
 
 
 def _split_target(url: str) -> SplitResult | None:
@@ -202,6 +239,7 @@ def check_commands(commands: list[str]) -> None:
     """Each ``-c`` is one line (``execute`` runs one): refused before any host
     is contacted, rather than failing on every host."""
     for command in commands:
+        _check_utf8(command, f"-c {command!r}")
         if "\n" in command or "\r" in command:
             raise UsageError(
                 f"-c {command!r} holds a line break: give each line its own -c, in order"

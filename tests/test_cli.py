@@ -587,6 +587,53 @@ def test_exec_usage_errors_exit_2(args: list[str], text: str) -> None:
     assert text in done.stderr
 
 
+def test_exec_refuses_text_that_is_not_utf8_before_any_host_is_contacted() -> None:
+    """A byte that is not UTF-8 in a command, a target, a user name or the
+    password (a Latin-1 script or terminal): Python keeps it as a lone
+    surrogate, which no session sends.  Each host failed on it after
+    connecting (a bare UnicodeEncodeError for a command: exit status 1)."""
+    with refused_port() as port:
+        target = f"ssh://127.0.0.1:{port}"
+        for args, env, said in [
+            (["spawn:sh", "-c", "echo caf\udce9"], {}, "-c 'echo caf\\udce9' holds byte 0xE9"),
+            ([f"ssh://b\udce9@127.0.0.1:{port}", "-c", "true"], {}, "holds byte 0xE9"),
+            ([target, "-u", "b\udce9", "-c", "true"], {}, "--user 'b\\udce9' holds byte 0xE9"),
+            (
+                [target, "-u", "admin", "-c", "true"],
+                {"AIOEXPECT_PASSWORD": "pa\udce9ss"},
+                "$AIOEXPECT_PASSWORD holds a byte that is not UTF-8",
+            ),
+        ]:
+            done = cli("exec", *args, **env)
+            assert done.returncode == 2, done
+            assert said in done.stderr and "not UTF-8" in done.stderr, done.stderr
+            assert done.stdout == "" and "pa\udce9ss" not in done.stderr
+    # a program's arguments are bytes, given as they came (a file name in Latin-1)
+    ran = subprocess.run(
+        [sys.executable, "-m", "aioexpect", "exec", "spawn:sh -c 'echo caf\udce9; exec sh'",
+         "-c", "true"],
+        capture_output=True, env=_env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran
+
+
+def test_exec_hosts_from_standard_input_are_read_as_utf8_as_a_file_is() -> None:
+    """``--hosts -``: bytes that are not UTF-8 were taken for a host name
+    (in a UTF-8 locale, Python reads standard input with surrogateescape)
+    and dialled, where a hosts file given by name is refused."""
+    for data, status, said in [
+        (b"spawn:sh\n\xff\xfe\n", 2, "hosts file '-' (standard input) is not UTF-8 text"),
+        ("\ufeffspawn:sh -c 'echo caf\u00e9; exec sh'\n".encode(), 0, ""),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "aioexpect", "exec", "--hosts", "-", "-c", "echo x"],
+            input=data, capture_output=True, env=_env(), cwd=ROOT, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == status, done
+        assert said.encode() in done.stderr
+    assert "caf\u00e9" in done.stdout.decode()
+
+
 def test_drivers_from_a_module_name_is_imported_from_pythonpath(tmp_path: Path) -> None:
     (tmp_path / "acme_drivers.py").write_text(ACME_DRIVER)
     (tmp_path / "broken_drivers.py").write_text("import no_such_dependency\n")
