@@ -180,12 +180,12 @@ def load_drivers(source: str) -> None:
             spec.loader.exec_module(module)
         else:
             importlib.import_module(source)
-    except Exception as exc:  # its own code, any error: one usage error that names it
+    except (Exception, SystemExit) as exc:  # its own code, any error, sys.exit: one usage error
         why = f"{type(exc).__name__}: {exc}{_import_hint(exc, source, is_file)}"
         raise UsageError(f"--drivers-from {source!r}: {why}") from None
 
 
-def _import_hint(exc: Exception, module: str, is_file: bool) -> str:
+def _import_hint(exc: BaseException, module: str, is_file: bool) -> str:
     """What was not found of ``module``: a top-level name is looked for on
     sys.path, which for the installed ``aioexpect`` script does not hold the
     current directory; a submodule in its package, which was found.  For a
@@ -228,6 +228,8 @@ def check_files(args: argparse.Namespace) -> None:
     before any host is contacted, rather than the same failure on each.
     ``~`` is the home directory, as for ssh (``--key=~/id``: no shell
     expands it after the ``=``) and for the SSH connection, which reads it."""
+    if args.logdir == "":  # ("$LOGDIR" unset: the transcripts went to the current directory)
+        raise UsageError("--logdir '' names no directory")
     for option, path in (("--key", args.key), ("--known-hosts", args.known_hosts)):
         found = None if path is None else os.path.expanduser(path)
         if found is not None and not os.access(found, os.R_OK):

@@ -634,6 +634,25 @@ def test_exec_hosts_from_standard_input_are_read_as_utf8_as_a_file_is() -> None:
     assert "caf\u00e9" in done.stdout.decode()
 
 
+def test_exec_refuses_an_empty_logdir(tmp_path: Path) -> None:
+    """``--logdir "$DIR"`` with DIR unset: the transcripts went to the current directory."""
+    done = subprocess.run(
+        [sys.executable, "-m", "aioexpect", "exec", "spawn:sh", "-c", "true", "--logdir", ""],
+        capture_output=True, text=True, env=_env(), cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done
+    assert "--logdir '' names no directory" in done.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_drivers_that_call_sys_exit_are_a_usage_error(tmp_path: Path) -> None:
+    """A drivers file's ``sys.exit(3)`` ended the command silently with its status."""
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(3)\n")
+    done = cli("exec", "spawn:sh", "-c", "true", "--drivers-from", str(tmp_path / "exits.py"))
+    assert done.returncode == 2
+    assert "exits.py': SystemExit: 3" in done.stderr
+
+
 def test_drivers_from_a_module_name_is_imported_from_pythonpath(tmp_path: Path) -> None:
     (tmp_path / "acme_drivers.py").write_text(ACME_DRIVER)
     (tmp_path / "broken_drivers.py").write_text("import no_such_dependency\n")
