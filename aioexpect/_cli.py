@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import importlib
 import logging
@@ -433,7 +434,8 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         logging.getLogger("aioexpect").addFilter(_said_once)
     progress = Progress(len(hosts), sys.stderr) if _draws_progress() else None
     printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
-    with terminations():  # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
+    under_logs = progress.under_logs() if progress is not None else contextlib.nullcontext()
+    with terminations(), under_logs:  # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
         try:
             results = await run_many(
                 hosts,

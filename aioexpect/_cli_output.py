@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from ._exceptions import CommandError, ExpectError
@@ -341,6 +342,30 @@ class Progress:
 
     def clear(self) -> None:
         self._write("\r\x1b[K")
+
+    @contextlib.contextmanager
+    def under_logs(self) -> Iterator[None]:
+        """While in the block, a log record written where the bar is (``-v``'s
+        lines, a warning, on standard error) erases the bar first, so as not
+        to start on its line; the bar is drawn again below it as the next
+        host is counted."""
+
+        def erase(record: logging.LogRecord) -> bool:
+            self.clear()
+            return True
+
+        handlers = [
+            handler
+            for handler in (*logging.getLogger().handlers, logging.lastResort)
+            if isinstance(handler, logging.StreamHandler) and handler.stream is self.out
+        ]
+        for handler in handlers:
+            handler.addFilter(erase)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(erase)
 
     def _write(self, text: str) -> None:
         if self.gone:

@@ -920,6 +920,20 @@ def test_the_progress_bar_fits_a_narrow_columns(
         assert f"{ok + failed}/{total}" in line
 
 
+def test_exec_log_lines_do_not_start_on_the_progress_bar(tmp_path: Path) -> None:
+    """-v on a terminal: a log line was written after the bar, on its line
+    (``[....] 0/2  ok 0  failed 0aioexpect.many: INFO: ...``), and stayed so."""
+    args = ["-v", "exec", "--json", "spawn:no/such/program", "spawn:sh", "-c", "true"]
+    with open(tmp_path / "out.json", "w") as out:
+        status, shown = _stderr_on_a_terminal(args, out)
+    assert status == 1, shown
+    lines = shown.split("aioexpect.many: INFO: ")
+    assert len(lines) >= 2 and "] 0/2  ok 0  failed 0" in lines[0], shown
+    for before in lines[:-1]:  # what the terminal shows before each: nothing on its line
+        assert before.rsplit("\n", 1)[-1].rsplit("\r\x1b[K", 1)[-1] == "", shown
+    assert "] 2/2  ok 1  failed 1" in shown
+
+
 def test_exec_draws_no_progress_bar_with_stdout_into_a_pipe() -> None:
     """A pipe's reader (grep, less) may print on the same terminal: no bar in its lines."""
     args = ["exec", "spawn:sh", "-c", "echo piped"]
