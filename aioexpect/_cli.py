@@ -277,7 +277,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
-    _occupy_standard_fds()
+    args.stdout_closed = _occupy_standard_fds()
     try:
         status = func(args)
         if asyncio.iscoroutine(status):
@@ -301,20 +301,24 @@ def _main(argv: Sequence[str] | None) -> int:
     return int(status or 0)
 
 
-def _occupy_standard_fds() -> None:
+def _occupy_standard_fds() -> bool:
     """Open /dev/null on any of descriptors 0 to 2 that is closed
     (``aioexpect exec ... >&-``): a socket or pipe opened later would take
-    its number, and output meant for stdout would go there (uvloop aborts)."""
+    its number, and output meant for stdout would go there (uvloop aborts).
+    Whether stdout was closed (by us, or by Python, which found it so)."""
+    stdout_closed = sys.stdout is None
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
             os.fstat(fd)
         except OSError:
+            stdout_closed = stdout_closed or fd == 1
             opened = os.open(os.devnull, os.O_RDWR)
             if opened != fd:  # (the lowest free number: fd itself)
                 os.dup2(opened, fd)
                 os.close(opened)
         if getattr(sys, name) is None:  # Python found it closed at start
             setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
+    return stdout_closed
 
 
 # -- exec ----------------------------------------------------------------------------
@@ -434,6 +438,8 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
         logging.getLogger("aioexpect").addFilter(_said_once)
     progress = Progress(len(hosts), sys.stderr) if _draws_progress() else None
     printer = Printer(hosts, job.outputs, commands, sys.stdout, progress, as_json=args.json)
+    if args.stdout_closed:  # (>&-: /dev/null is on it) the hosts run, and the status says so
+        printer.failed = OutputError("standard output is closed")
     under_logs = progress.under_logs() if progress is not None else contextlib.nullcontext()
     with terminations(), under_logs:  # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
         try:

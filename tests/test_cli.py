@@ -653,6 +653,22 @@ def test_drivers_that_call_sys_exit_are_a_usage_error(tmp_path: Path) -> None:
     assert "exits.py': SystemExit: 3" in done.stderr
 
 
+def test_exec_with_stdout_closed_says_it_cannot_write_the_output() -> None:
+    """``aioexpect exec ... >&-``: the results went to /dev/null and the
+    status was 0.  Now the hosts run all the same, as for a full disk,
+    and the status is 1, with the reason after the last line."""
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "aioexpect",
+         "exec", "spawn:sh", "-c", "echo closed"],
+        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done
+    assert done.stderr.splitlines()[-2:] == [
+        "aioexpect: 1 host, 1 ok, 0 failed",
+        "aioexpect: cannot write the output: standard output is closed",
+    ]
+
+
 def test_drivers_from_a_module_name_is_imported_from_pythonpath(tmp_path: Path) -> None:
     (tmp_path / "acme_drivers.py").write_text(ACME_DRIVER)
     (tmp_path / "broken_drivers.py").write_text("import no_such_dependency\n")
