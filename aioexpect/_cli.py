@@ -291,7 +291,8 @@ def _main(argv: Sequence[str] | None) -> int:
         say(f"aioexpect: terminated ({exc})")
         return 128 + exc.signum
     except (BrokenPipeError, OutputError) as exc:
-        to_devnull(sys.stdout.fileno())  # let nothing more be written (Python flushes at exit)
+        with contextlib.suppress(OSError):  # (a stdout with no descriptor: replaced in-process)
+            to_devnull(sys.stdout.fileno())  # let nothing more be written (Python flushes at exit)
         if not isinstance(exc, ReaderGone | BrokenPipeError):
             say(f"aioexpect: cannot write the output: {exc}")
             return 1
@@ -305,13 +306,17 @@ def _occupy_standard_fds() -> bool:
     """Open /dev/null on any of descriptors 0 to 2 that is closed
     (``aioexpect exec ... >&-``): a socket or pipe opened later would take
     its number, and output meant for stdout would go there (uvloop aborts).
-    Whether stdout was closed (by us, or by Python, which found it so)."""
+    Whether stdout was closed (by us, or by Python, which found it so): not
+    so for a ``sys.stdout`` replaced in-process (``redirect_stdout``), which
+    does not write to descriptor 1."""
     stdout_closed = sys.stdout is None
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
         try:
             os.fstat(fd)
         except OSError:
-            stdout_closed = stdout_closed or fd == 1
+            if fd == 1 and not stdout_closed:
+                with contextlib.suppress(OSError, ValueError):  # (a StringIO: no descriptor)
+                    stdout_closed = sys.stdout.fileno() == 1
             opened = os.open(os.devnull, os.O_RDWR)
             if opened != fd:  # (the lowest free number: fd itself)
                 os.dup2(opened, fd)

@@ -653,6 +653,28 @@ def test_drivers_that_call_sys_exit_are_a_usage_error(tmp_path: Path) -> None:
     assert "exits.py': SystemExit: 3" in done.stderr
 
 
+def test_exec_in_process_with_stdout_redirected_and_descriptor_1_closed() -> None:
+    """``main()`` called with ``sys.stdout`` redirected (``redirect_stdout``)
+    in a program whose descriptor 1 is closed: taken for ``>&-``, the
+    output was dropped and ``sys.stdout.fileno()`` raised
+    ``io.UnsupportedOperation``."""
+    program = (
+        "import contextlib, io, os, sys\n"
+        "from aioexpect import _cli\n"
+        "os.close(1)\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo in-process'])\n"
+        "print('status', status, repr(out.getvalue()), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("status 0 '=== spawn:sh  ok") and "in-process" in last, done.stderr
+
+
 def test_exec_with_stdout_closed_says_it_cannot_write_the_output() -> None:
     """``aioexpect exec ... >&-``: the results went to /dev/null and the
     status was 0.  Now the hosts run all the same, as for a full disk,
