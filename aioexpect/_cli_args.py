@@ -180,12 +180,14 @@ def load_drivers(source: str) -> None:
             spec.loader.exec_module(module)
         else:
             importlib.import_module(source)
-    except (Exception, SystemExit) as exc:  # its own code, any error, sys.exit: one usage error
+    except SystemExit as exc:  # (its message may be empty: raise SystemExit, sys.exit())
+        raise UsageError(f"--drivers-from {source!r}: called sys.exit({exc.code!r})") from None
+    except Exception as exc:  # its own code, any error: one usage error
         why = f"{type(exc).__name__}: {exc}{_import_hint(exc, source, is_file)}"
         raise UsageError(f"--drivers-from {source!r}: {why}") from None
 
 
-def _import_hint(exc: BaseException, module: str, is_file: bool) -> str:
+def _import_hint(exc: Exception, module: str, is_file: bool) -> str:
     """What was not found of ``module``: a top-level name is looked for on
     sys.path, which for the installed ``aioexpect`` script does not hold the
     current directory; a submodule in its package, which was found.  For a

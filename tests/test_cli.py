@@ -650,7 +650,11 @@ def test_drivers_that_call_sys_exit_are_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "exits.py").write_text("import sys\nsys.exit(3)\n")
     done = cli("exec", "spawn:sh", "-c", "true", "--drivers-from", str(tmp_path / "exits.py"))
     assert done.returncode == 2
-    assert "exits.py': SystemExit: 3" in done.stderr
+    assert "exits.py': called sys.exit(3)" in done.stderr
+    (tmp_path / "bare.py").write_text("raise SystemExit\n")
+    done = cli("exec", "spawn:sh", "-c", "true", "--drivers-from", str(tmp_path / "bare.py"))
+    assert done.returncode == 2  # (its message was empty: "'bare.py': SystemExit: ")
+    assert "bare.py': called sys.exit(None)" in done.stderr
 
 
 def test_exec_in_process_with_stdout_redirected_and_descriptor_1_closed() -> None:
