@@ -298,7 +298,7 @@ class Progress:
     def __init__(self, total: int, out: IO[str]) -> None:
         self.total, self.out = total, out
         self.ok = self.failed = 0
-        self.gone = False
+        self.gone = self.shown = False
         self.draw()
 
     def count(self, result: Result[Host, None]) -> None:
@@ -311,6 +311,7 @@ class Progress:
     def draw(self) -> None:
         if not self.gone:
             self._write("\r\x1b[K" + self._line(self._columns()))
+            self.shown = True
 
     def _line(self, columns: int) -> str:
         """The bar and the counts in fewer than ``columns`` columns (the last
@@ -342,30 +343,46 @@ class Progress:
 
     def clear(self) -> None:
         self._write("\r\x1b[K")
+        self.shown = False
 
     @contextlib.contextmanager
     def under_logs(self) -> Iterator[None]:
         """While in the block, a log record written where the bar is (``-v``'s
         lines, a warning, on standard error) erases the bar first, so as not
-        to start on its line; the bar is drawn again below it as the next
-        host is counted."""
-
-        def erase(record: logging.LogRecord) -> bool:
-            self.clear()
-            return True
-
+        to start on its line, and draws it again below (``-vv`` writes many
+        records while no host is done)."""
         handlers = [
             handler
             for handler in (*logging.getLogger().handlers, logging.lastResort)
             if isinstance(handler, logging.StreamHandler) and handler.stream is self.out
         ]
+        own = [(handler, vars(handler).get("emit")) for handler in handlers]  # (mostly none)
         for handler in handlers:
-            handler.addFilter(erase)
+            handler.emit = self._under_bar(handler.emit)  # type: ignore[method-assign,assignment]
         try:
             yield
         finally:
-            for handler in handlers:
-                handler.removeFilter(erase)
+            for handler, emit in own:
+                if emit is None:
+                    del handler.emit  # (the class's again)
+                else:
+                    handler.emit = emit  # type: ignore[method-assign]
+
+    def _under_bar(
+        self, emit: Callable[[logging.LogRecord], None]
+    ) -> Callable[[logging.LogRecord], None]:
+        """``emit``, writing its record where the bar was, and the bar again below it."""
+
+        def emit_under_bar(record: logging.LogRecord) -> None:
+            shown = self.shown  # (not once the run is over: the last line comes)
+            self.clear()
+            try:
+                emit(record)
+            finally:
+                if shown:
+                    self.draw()
+
+        return emit_under_bar
 
     def _write(self, text: str) -> None:
         if self.gone:

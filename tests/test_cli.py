@@ -976,6 +976,19 @@ def test_exec_log_lines_do_not_start_on_the_progress_bar(tmp_path: Path) -> None
     assert "] 2/2  ok 1  failed 1" in shown
 
 
+def test_exec_draws_the_progress_bar_again_after_each_log_line(tmp_path: Path) -> None:
+    """-vv on a terminal: the bar erased before a log line came back only
+    when the next host was done; for most of a run, none was seen."""
+    args = ["-vv", "exec", "--json", "spawn:sh", "-c", "echo one", "-c", "echo two"]
+    with open(tmp_path / "out.json", "w") as out:
+        status, shown = _stderr_on_a_terminal(args, out)
+    assert status == 0, shown
+    between = re.split(r"aioexpect\.\w+: DEBUG: [^\r\n]*\r?\n", shown)
+    assert len(between) >= 4, shown  # records sent, received: a few
+    for after in between[1:-1]:  # what the terminal shows after each record but the last
+        assert re.search(r"\] [01]/1  ok \d  failed 0", after), shown
+
+
 def test_exec_draws_no_progress_bar_with_stdout_into_a_pipe() -> None:
     """A pipe's reader (grep, less) may print on the same terminal: no bar in its lines."""
     args = ["exec", "spawn:sh", "-c", "echo piped"]
