@@ -337,7 +337,7 @@ def _exec(args: argparse.Namespace) -> Any:
         for source in args.drivers_from:
             load_drivers(source)
         resolve_driver(args.driver)  # "auto", or a ValueError naming the known ones
-        check_commands(args.commands)
+        args.commands = check_commands(args.commands)
         check_files(args)
         hosts = hosts_from(args)
     except (UsageError, ValueError) as exc:

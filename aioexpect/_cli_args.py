@@ -9,6 +9,7 @@ its targets (on the command line and in ``--hosts`` files) with the accounts
 from __future__ import annotations
 
 import argparse
+import codecs
 import importlib
 import importlib.util
 import os
@@ -20,7 +21,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 from ._cli_output import masked, say
 from ._many import PASSWORD_ENV, Account, Host
-from ._urls import url_scheme
+from ._urls import redact_url, url_scheme
 
 __all__ = [
     "PASSWORD_ENV",
@@ -48,23 +49,33 @@ def read_hosts(lines: Sequence[str]) -> list[str]:
 
 
 def _load_hosts(path: str) -> list[str]:
-    """A hosts file's targets, read as UTF-8 whatever the locale (a BOM, as
-    some editors write, is no URL), standard input's (``-``) too: a byte
-    that is not UTF-8 is a usage error, not part of a host name."""
+    """A hosts file's targets, standard input's (``-``) too, read as bytes
+    whatever the locale (a BOM, as some editors write, is no URL): each
+    ``spawn:`` line as a command line's argument is (a program's arguments
+    are bytes: a file name in Latin-1), each other one as UTF-8, refused
+    if it is not, rather than dialled."""
     shown = masked(repr(path)) + (" (standard input)" if path == "-" else "")
+    origin = "standard input" if path == "-" else f"hosts file {masked(repr(path))}"
+    shared = 0  # (standard input has no mode of its own to check)
     try:
         if path == "-":
-            stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
-            data = sys.stdin.read() if stdin is None else stdin.read().decode("utf-8-sig")
-            return read_hosts(data.removeprefix("\ufeff").splitlines())
-        with open(path, encoding="utf-8-sig") as f:
-            targets = read_hosts(f.read().splitlines())
-        mode = os.stat(path).st_mode
+            stdin = getattr(sys.stdin, "buffer", None)  # (text only: replaced in-process)
+            data = stdin.read() if stdin is not None else _as_given(sys.stdin.read())
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            shared = os.stat(path).st_mode & 0o077
     except OSError as exc:
         raise UsageError(f"cannot read hosts file {shown}: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"hosts file {shown} is not UTF-8 text ({exc.reason})") from None
-    if mode & 0o077 and any(_url_password(t) for t in targets):
+    targets = []
+    for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), 1):
+        if line.strip()[:6].lower() == b"spawn:":
+            targets += read_hosts([os.fsdecode(line)])
+            continue
+        for url in read_hosts([line.decode("utf-8", "surrogateescape")]):  # (comments skipped)
+            text, bad = _utf8(url.encode("utf-8", "surrogateescape"))
+            targets.append(_target(text, bad, f" ({origin}, line {number})"))
+    if shared and any(_url_password(t) for t in targets):
         warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
     return targets
 
@@ -78,7 +89,8 @@ def warn(message: str) -> None:
 
 
 def hosts_from(args: argparse.Namespace) -> list[Host]:
-    """Hosts with the accounts --user, --key and $AIOEXPECT_PASSWORD make."""
+    """Hosts with the accounts --user, --key and $AIOEXPECT_PASSWORD make;
+    the targets, but ``spawn:``'s, the user and the password as UTF-8 text."""
     urls = list(args.targets)
     if any(_url_password(u) for u in urls):
         warn(
@@ -89,23 +101,24 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
         urls.extend(_load_hosts(path))
     if not urls:
         raise UsageError("no targets: name them as arguments or with --hosts FILE")
-    for url in urls:  # (a program's arguments go to it as bytes: a file name in Latin-1)
-        if url_scheme(url) != "spawn":
-            _check_utf8(url, f"target {masked(repr(url))}")
-    password = os.environ.get(PASSWORD_ENV) or None
+    # (a program's arguments go to it as bytes: a file name in Latin-1)
+    urls = [u if url_scheme(u) == "spawn" else _target(*_given_utf8(u)) for u in urls]
+    given_user = args.user
+    if given_user and any(url_scheme(u) != "spawn" for u in urls):
+        given_user = _as_utf8(given_user, "--user {!r}")  # (a URL's own user was checked with it)
+    password, bad_password = _given_utf8(os.environ.get(PASSWORD_ENV) or "")
     hosts, nameless, named = [], 0, 0
     for url in urls:
-        user = args.user or _url_user(url)
-        if args.user and _url_user(url) not in (None, args.user):
+        user = given_user or _url_user(url)
+        if given_user and _url_user(url) not in (None, given_user):
             named += 1  # the URL's user wins, without the account
         account = None
         if user and not url.lower().startswith("spawn:"):
-            _check_utf8(user, f"--user {user!r}")  # (a URL's own user was checked with it)
-            account = Account(user, password=password, key=args.key)
+            account = Account(user, password=password or None, key=args.key)
         elif not url.lower().startswith("spawn:"):
             nameless += 1
         hosts.append(Host(url, account))
-    if password and any(h.account for h in hosts) and _not_utf8(password):
+    if bad_password and any(h.account for h in hosts):
         raise UsageError(  # (which byte is not said: it is part of the password)
             f"${PASSWORD_ENV} holds a byte that is not UTF-8 (set in another encoding than"
             " the locale's?): exec sends passwords as UTF-8"
@@ -121,27 +134,65 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
     return hosts
 
 
-def _not_utf8(text: str) -> str | None:
-    """The first byte of ``text`` that was not UTF-8 where it came from, as
-    ``0xE9``: Python keeps an undecodable byte of an argument or an
-    environment variable as a lone surrogate, which no session can send.
-    ``None`` if there is none."""
-    for char in text:
-        if "\ud800" <= char <= "\udfff":
-            code = ord(char)
-            return f"0x{code - 0xDC00:02X}" if code >= 0xDC80 else f"U+{code:04X}"
-    return None
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+#: Why text that is not UTF-8 is refused.
+_SENDS_UTF8 = "(text in another encoding, such as Latin-1?): exec sends UTF-8"
 
 
-def _check_utf8(text: str, what: str) -> None:
-    """A ``UsageError`` if ``text`` holds a byte that is not UTF-8: said
-    once, where each host would fail on it after connecting."""
-    bad = _not_utf8(text)
+def _as_given(text: str) -> bytes:
+    """The bytes an argument or an environment variable was given as:
+    Python reads them in the locale's encoding and keeps each byte that is
+    not text in it as a lone surrogate (in an ASCII locale, ``LC_ALL=C``,
+    every byte past ASCII)."""
+    try:
+        return os.fsencode(text)
+    except UnicodeEncodeError:  # (text given in-process, which no locale decoded)
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _utf8(data: bytes) -> tuple[str, str | None]:
+    """``data`` read as UTF-8 and ``None``; or, if it is not UTF-8, as far
+    as it is (each other byte a lone surrogate, as Python keeps it) and
+    its first byte that is not, as ``"byte 0xE9"``."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return data.decode("utf-8", "surrogateescape"), f"byte 0x{data[exc.start]:02X}"
+
+
+def _given_utf8(text: str) -> tuple[str, str | None]:
+    """An argument's or an environment variable's text as ``_utf8`` reads
+    its bytes, if Python kept some of them as lone surrogates, which no
+    session can send: UTF-8 in an ASCII locale (``LC_ALL=C``) is text."""
+    return (text, None) if _SURROGATE.search(text) is None else _utf8(_as_given(text))
+
+
+def _as_utf8(text: str, what: str) -> str:
+    """``text`` as UTF-8 (``_given_utf8``), or a ``UsageError`` saying
+    which byte is not, where ``what`` (a format, ``"-c {!r}"``, of the text)
+    is: said once, where each host would fail on it after connecting."""
+    decoded, bad = _given_utf8(text)
     if bad is not None:
+        raise UsageError(f"{what.format(decoded)} holds {bad}, which is not UTF-8 {_SENDS_UTF8}")
+    return decoded
+
+
+def _target(url: str, bad: str | None, where: str = "") -> str:
+    """A network target read as ``_utf8`` read it: ``url`` if ``bad`` is
+    ``None``, else a ``UsageError`` showing it as ``redact_url`` does; a
+    byte that is not UTF-8 in its password is not shown (it would tell
+    part of it), nor is the password (masking in free text goes word by
+    word, and a password may hold a space)."""
+    if bad is None:
+        return url
+    shown = redact_url(url)
+    _, bad_shown = _utf8(shown.encode("utf-8", "surrogateescape"))
+    if bad_shown is None:
         raise UsageError(
-            f"{what} holds {'byte ' if bad.startswith('0x') else ''}{bad}, which is not"
-            " UTF-8 (text in another encoding, such as Latin-1?): exec sends UTF-8"
+            f"the password of target {shown!r}{where} holds a byte that is not UTF-8 {_SENDS_UTF8}"
         )
+    raise UsageError(f"target {shown!r}{where} holds {bad_shown}, which is not UTF-8 {_SENDS_UTF8}")
 
 
 def _split_target(url: str) -> SplitResult | None:
@@ -239,12 +290,16 @@ def check_files(args: argparse.Namespace) -> None:
             raise UsageError(f"{option} {masked(repr(path))}: {why}")
 
 
-def check_commands(commands: list[str]) -> None:
-    """Each ``-c`` is one line (``execute`` runs one): refused before any host
-    is contacted, rather than failing on every host."""
+def check_commands(commands: list[str]) -> list[str]:
+    """The commands as UTF-8 text, each ``-c`` one line (``execute`` runs
+    one): refused before any host is contacted, rather than failing on
+    every host."""
+    checked = []
     for command in commands:
-        _check_utf8(command, f"-c {command!r}")
+        command = _as_utf8(command, "-c {!r}")
         if "\n" in command or "\r" in command:
             raise UsageError(
                 f"-c {command!r} holds a line break: give each line its own -c, in order"
             )
+        checked.append(command)
+    return checked

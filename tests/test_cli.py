@@ -4,6 +4,7 @@ against local shells and emulated devices served in this process on 127.0.0.1.""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import fcntl
 import io
@@ -617,12 +618,110 @@ def test_exec_refuses_text_that_is_not_utf8_before_any_host_is_contacted() -> No
     assert ran.returncode == 0, ran
 
 
+def _cli_bytes(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The CLI as ``cli`` runs it, its standard input and outputs bytes."""
+    return subprocess.run(
+        [sys.executable, "-m", "aioexpect", *args],
+        input=stdin, capture_output=True, env=env or _env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def _ascii_locale() -> dict[str, str]:
+    """The environment of an ASCII locale (``LC_ALL=C``, UTF-8 mode off),
+    where Python reads arguments and the environment as ASCII, keeping
+    each other byte as a lone surrogate; the test is skipped where not."""
+    env = _env(LC_ALL="C", PYTHONUTF8="0")
+    found = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.getfilesystemencoding())"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    if found != "ascii":
+        pytest.skip(f"LC_ALL=C PYTHONUTF8=0 gives Python {found!r} here, not an ASCII locale")
+    return env
+
+
+def test_a_password_that_is_not_utf8_is_never_shown(tmp_path: Path) -> None:
+    """A byte that is not UTF-8 in a target's password: the usage error
+    showed the byte (part of the password) and the target masked word by
+    word, which left a password holding a space whole."""
+    url = b"telnet://admin:correct horse\xe9@127.0.0.1:1"
+    hosts = tmp_path / "hosts"
+    hosts.write_bytes(b"# routers\r\n" + url + b"\r\n")
+    hosts.chmod(0o600)
+    for args, stdin, where in [
+        ([os.fsdecode(url)], None, ""),
+        (["--hosts", str(hosts)], None, f" (hosts file {str(hosts)!r}, line 2)"),
+        (["--hosts", "-"], url + b"\n", " (standard input, line 1)"),
+    ]:
+        done = _cli_bytes("exec", *args, "-c", "true", stdin=stdin)
+        said = (done.stdout + done.stderr).decode("utf-8", "backslashreplace")
+        assert done.returncode == 2, said
+        for shown in ("correct", "horse", "0xE9", "\\xe9", "\\udce9", "\xe9"):
+            assert shown not in said, said
+        assert (
+            f"the password of target 'telnet://admin:********@127.0.0.1:1'{where} "
+            "holds a byte that is not UTF-8"
+        ) in said
+
+
+def test_exec_hosts_spawn_lines_go_to_their_program_as_bytes(tmp_path: Path) -> None:
+    """``--hosts``: a ``spawn:`` line's program gets its bytes, as one
+    given as an argument does.  Standard input read as strict UTF-8 refused
+    a file name in Latin-1 that worked before (exit status 2)."""
+    (tmp_path / os.fsdecode(b"caf\xe9")).write_text("")
+    line = b"spawn:sh -c 'test -e " + bytes(tmp_path) + b"/caf\xe9 && exec sh'"
+    data = codecs.BOM_UTF8 + b"# hosts\r\n\r\n" + line + b"  # a comment\r\n"
+    (tmp_path / "hosts").write_bytes(data)
+    for args, stdin in [(["--hosts", "-"], data), (["--hosts", str(tmp_path / "hosts")], None)]:
+        done = _cli_bytes("exec", "--json", *args, "-c", "echo hi", stdin=stdin)
+        assert done.returncode == 0, done
+        assert [d["outputs"] for d in json.loads(done.stdout)] == [["hi\n"]]
+
+
+def test_exec_hosts_spawn_lines_in_utf8_in_an_ascii_locale(tmp_path: Path) -> None:
+    """``LC_ALL=C``: a ``spawn:`` line of standard input in UTF-8 was read
+    as text and its program could not be given it (the host failed)."""
+    env = _ascii_locale()
+    (tmp_path / "caf\u00e9").write_text("")
+    line = f"spawn:sh -c 'test -e {tmp_path}/caf\u00e9 && exec sh'\n".encode()
+    done = _cli_bytes("exec", "--json", "--hosts", "-", "-c", "echo hi", stdin=line, env=env)
+    assert done.returncode == 0, done
+    assert [d["outputs"] for d in json.loads(done.stdout)] == [["hi\n"]]
+
+
+async def test_exec_takes_utf8_as_text_in_an_ascii_locale() -> None:
+    """``LC_ALL=C``: Python reads arguments and the environment as ASCII,
+    so ``-c 'echo café'``, ``-u jörg`` and a password ``pässwörd`` were
+    refused as "holds byte 0xC3, which is not UTF-8".  What is not UTF-8
+    as bytes still is, its first byte that is not named (0xE9 after a
+    valid é, not the 0xC3 that starts it)."""
+    from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
+
+    env = _ascii_locale()
+    user, password = "j\u00f6rg", "p\u00e4ssw\u00f6rd"
+    device = VirtualDevice(
+        "r1", prompt="r1#", commands={r"echo (.*)": lambda _, m: m.group(1)}, login=(user, password)
+    )
+    async with serve_ssh(device) as ssh, serve_telnet(device) as telnet:
+        status, out, err = await acli(
+            "exec", _url(ssh), _url(telnet), "--known-hosts", ssh.known_hosts, "--json",
+            "-u", user, "-c", "echo caf\u00e9", AIOEXPECT_PASSWORD=password, **env,
+        )  # fmt: skip
+    assert status == 0, err
+    assert [[o.strip() for o in d["outputs"]] for d in json.loads(out)] == [["caf\u00e9"]] * 2
+    done = _cli_bytes("exec", "spawn:sh", "-c", os.fsdecode(b"echo caf\xc3\xa9\xe9"), env=env)
+    assert done.returncode == 2, done
+    assert b"holds byte 0xE9, which is not UTF-8" in done.stderr
+
+
 def test_exec_hosts_from_standard_input_are_read_as_utf8_as_a_file_is() -> None:
     """``--hosts -``: bytes that are not UTF-8 were taken for a host name
     (in a UTF-8 locale, Python reads standard input with surrogateescape)
     and dialled, where a hosts file given by name is refused."""
     for data, status, said in [
-        (b"spawn:sh\n\xff\xfe\n", 2, "hosts file '-' (standard input) is not UTF-8 text"),
+        (b"spawn:sh\n\xff\xfe\n", 2, "(standard input, line 2) holds byte 0xFF"),
         ("\ufeffspawn:sh -c 'echo caf\u00e9; exec sh'\n".encode(), 0, ""),
     ]:
         done = subprocess.run(
@@ -796,7 +895,7 @@ def test_a_hosts_file_that_is_not_text_is_named(tmp_path: Path) -> None:
     hosts.write_bytes(b"spawn:sh\n\xff\xfe\n")
     done = cli("exec", "--hosts", str(hosts), "-c", "true")
     assert done.returncode == 2
-    assert f"hosts file {str(hosts)!r} is not UTF-8 text" in done.stderr
+    assert f"(hosts file {str(hosts)!r}, line 2) holds byte 0xFF" in done.stderr
 
 
 async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
