@@ -6,7 +6,9 @@ given up, and nothing else changes."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import json
 import logging
 import os
@@ -27,6 +29,7 @@ __all__ = [
     "ReaderGone",
     "drop_what_stderr_kept",
     "error_text",
+    "escaping",
     "host_label",
     "masked",
     "say",
@@ -84,6 +87,33 @@ def to_devnull(fd: int) -> None:
         os.dup2(devnull, fd)
     finally:
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def escaping(stream: IO[str]) -> Iterator[None]:
+    """While in the block, a character that ``stream``'s encoding cannot
+    encode is written as a backslash escape (``caf\\xe9``), in the same
+    encoding: output in UTF-8 on standard output in an ASCII locale
+    (``LC_ALL=C``) failed to be written, after the commands had run.  (A
+    stream that is no ``TextIOWrapper``, or writes UTF-8, is left alone.)"""
+    errors = getattr(stream, "errors", None)
+    if (
+        not isinstance(stream, io.TextIOWrapper)
+        or codecs.lookup(stream.encoding).name == "utf-8"
+        or errors in ("backslashreplace", None)
+    ):
+        yield
+        return
+    try:
+        stream.reconfigure(errors="backslashreplace")  # (flushes: may fail, as a write)
+    except (OSError, ValueError):  # (a full disk, a closed stream: its writes say so)
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            stream.reconfigure(errors=errors)
 
 
 class OutputError(Exception):

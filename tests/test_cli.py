@@ -716,6 +716,18 @@ async def test_exec_takes_utf8_as_text_in_an_ascii_locale() -> None:
     assert b"holds byte 0xE9, which is not UTF-8" in done.stderr
 
 
+def test_exec_output_an_ascii_stdout_cannot_encode_is_escaped_not_lost() -> None:
+    """``LC_ALL=C``: standard output takes ASCII only, and a block holding
+    ``café`` failed to be written after the commands had run on every
+    host (exit status 1, "cannot write the output").  Escaped, it is shown."""
+    env = _ascii_locale()
+    done = _cli_bytes("exec", "spawn:sh", "spawn:sh", "-c", "echo caf\u00e9", env=env)
+    assert done.returncode == 0, done
+    assert done.stdout.count(b"--- echo caf\\xe9\ncaf\\xe9\n") == 2, done
+    assert done.stdout.count(b"=== spawn:sh  ok  (") == 2, done
+    assert b"cannot write" not in done.stderr, done
+
+
 def test_exec_hosts_from_standard_input_are_read_as_utf8_as_a_file_is() -> None:
     """``--hosts -``: bytes that are not UTF-8 were taken for a host name
     (in a UTF-8 locale, Python reads standard input with surrogateescape)
