@@ -17,11 +17,11 @@ import re
 import sys
 import traceback
 from collections.abc import Sequence
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ._cli_output import masked, say
 from ._many import PASSWORD_ENV, Account, Host
-from ._urls import redact_url, url_scheme
+from ._urls import redact_url, unquote_credential, url_scheme
 
 __all__ = [
     "PASSWORD_ENV",
@@ -109,8 +109,9 @@ def hosts_from(args: argparse.Namespace) -> list[Host]:
     password, bad_password = _given_utf8(os.environ.get(PASSWORD_ENV) or "")
     hosts, nameless, named = [], 0, 0
     for url in urls:
-        user = given_user or _url_user(url)
-        if given_user and _url_user(url) not in (None, given_user):
+        url_user = _url_user(url)
+        user = given_user or url_user
+        if given_user and url_user not in (None, given_user):
             named += 1  # the URL's user wins, without the account
         account = None
         if user and not url.lower().startswith("spawn:"):
@@ -207,9 +208,14 @@ def _split_target(url: str) -> SplitResult | None:
 
 
 def _url_user(url: str) -> str | None:
+    """A target's user name, %-escapes decoded (a ``ValueError`` if they
+    are not UTF-8); its password's are checked too, before any host is
+    contacted."""
     parts = _split_target(url)
-    user = None if parts is None else parts.username
-    return None if user is None else unquote(user)
+    if parts is None:
+        return None
+    unquote_credential(url, parts.password, "password")
+    return unquote_credential(url, parts.username, "user name")
 
 
 def _url_password(url: str) -> bool:

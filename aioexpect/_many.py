@@ -41,7 +41,7 @@ from ._options import (
 )
 from ._redact import MASK
 from ._session import Session
-from ._urls import parse_url, redact_url, unsupported_scheme, url_scheme
+from ._urls import parse_url, redact_url, unquote_credential, unsupported_scheme, url_scheme
 
 __all__ = ["Account", "Host", "Result", "run_many"]
 
@@ -186,8 +186,8 @@ def _plan(target: Any) -> _Plan:
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(f"a target URL has no path, query or fragment: {redact_url(url)!r}")
     port = (22 if scheme == "ssh" else 23) if parts.port is None else parts.port
-    username = _unquote(parts.username)
-    password = _unquote(parts.password)
+    username = unquote_credential(url, parts.username, "user name")
+    password = unquote_credential(url, parts.password, "password")
     key = None
     if account is not None and username in (None, account.username):
         username = account.username

@@ -22,7 +22,7 @@ from ._local import LocalTransport
 from ._opening import Opening, Progress, check_flag
 from ._session import DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT, Session
 from ._transport import Transport
-from ._urls import parse_url, redact_url, unsupported_scheme, url_scheme
+from ._urls import parse_url, redact_url, unquote_credential, unsupported_scheme, url_scheme
 
 __all__ = ["Opener", "connect", "connect_ssh", "connect_telnet", "spawn"]
 
@@ -421,7 +421,7 @@ def connect(url: str, **options: Any) -> Opener:
         if value is not None:
             if key in options:
                 raise ValueError(f"{key} given both in the URL and as an argument")
-            options[key] = unquote(value)
+            options[key] = unquote_credential(url, value, key.replace("username", "user name"))
     default = 22 if scheme == "ssh" else 23
     port = default if parts.port is None else parts.port
     _check_options(f"{scheme}://", options)

@@ -8,11 +8,18 @@ parts of it.
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from . import _options
 
-__all__ = ["MaskedURLError", "parse_url", "redact_url", "unsupported_scheme", "url_scheme"]
+__all__ = [
+    "MaskedURLError",
+    "parse_url",
+    "redact_url",
+    "unquote_credential",
+    "unsupported_scheme",
+    "url_scheme",
+]
 
 
 class MaskedURLError(ValueError):
@@ -99,6 +106,24 @@ def parse_url(url: str) -> SplitResult:
     except ValueError as exc:
         raise ValueError(f"bad port in URL {redact_url(url)}: {exc}") from None
     return parts
+
+
+def unquote_credential(url: str, text: str | None, what: str) -> str | None:
+    """A user name or password (``what``) of ``url`` as written there
+    (``text``), its %-escapes decoded as UTF-8; a ``MaskedURLError`` (the URL
+    masked, neither the text nor its bytes shown) if they are not UTF-8:
+    decoded leniently, ``p%E9ss`` and ``p%FFss`` were each sent as
+    ``p\ufffdss``, another password than the one meant."""
+    if text is None:
+        return None
+    try:
+        return unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        pass  # (raised below: the error, holding the bytes, is not its __context__)
+    raise MaskedURLError(
+        f"the {what} of {redact_url(url)!r} holds a %-escape that is not UTF-8:"
+        " percent-encode each character's UTF-8 bytes"
+    )
 
 
 def _split(url: str) -> tuple[SplitResult | None, str]:

@@ -27,6 +27,7 @@ import aioexpect
 from aioexpect import _cli
 from aioexpect._cli_output import Progress
 from aioexpect._runner import Terminated, terminations
+from aioexpect._urls import redact_url
 from tests.helpers import refused_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -664,6 +665,36 @@ def test_a_password_that_is_not_utf8_is_never_shown(tmp_path: Path) -> None:
             f"the password of target 'telnet://admin:********@127.0.0.1:1'{where} "
             "holds a byte that is not UTF-8"
         ) in said
+
+
+async def test_exec_refuses_a_percent_escape_that_is_not_utf8_in_credentials(
+    tmp_path: Path,
+) -> None:
+    """``p%E9ss`` and ``p%FFss`` were each sent as ``p\ufffdss``: a device
+    whose password is that took both.  A usage error now, the password not
+    shown and no host contacted, on the command line as in a hosts file."""
+    from aioexpect.testing import VirtualDevice, serve_telnet
+
+    device = VirtualDevice("r1", prompt="r1#", commands={"show": "ok"}, login=("admin", "p\ufffdss"))
+    async with serve_telnet(device) as telnet:
+        hosts = tmp_path / "hosts"
+        for url, what in [
+            (f"telnet://admin:p%E9ss@127.0.0.1:{telnet.port}", "password"),
+            (f"telnet://admin:p%FFss@127.0.0.1:{telnet.port}", "password"),
+            (f"telnet://adm%E9n:p%EF%BF%BDss@127.0.0.1:{telnet.port}", "user name"),
+        ]:
+            hosts.write_text(url + "\n")
+            hosts.chmod(0o600)
+            for args in ([url], ["--hosts", str(hosts)]):
+                status, out, err = await acli("exec", *args, "-c", "show")
+                assert status == 2, err
+                assert out == "" and "ok" not in err, (out, err)
+                assert f"the {what} of {redact_url(url)!r} holds a %-escape that is not UTF-8" in err
+                assert "p%" not in err and "\ufffd" not in err, err
+        # (the password's UTF-8 escapes are what the device takes)
+        url = f"telnet://admin:p%EF%BF%BDss@127.0.0.1:{telnet.port}"
+        status, out, err = await acli("exec", url, "-c", "show")
+        assert status == 0 and "--- show\nok\n" in out, (out, err)
 
 
 def test_exec_hosts_spawn_lines_go_to_their_program_as_bytes(tmp_path: Path) -> None:

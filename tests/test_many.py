@@ -70,6 +70,39 @@ def test_a_host_whose_password_holds_slashes_is_shown_masked() -> None:
     assert repr(host) == "Host(url='admin:********@127.0.0.1:1', account=None)"
 
 
+@pytest.mark.parametrize(
+    ("url", "what", "shown"),
+    [
+        ("telnet://admin:s3cr%E9t@127.0.0.1:1", "password", "telnet://admin:********@127.0.0.1:1"),
+        ("ssh://admin:s3cr%FFt@127.0.0.1:1", "password", "ssh://admin:********@127.0.0.1:1"),
+        ("telnet://j%F6rg@127.0.0.1:1", "user name", "telnet://j%F6rg@127.0.0.1:1"),
+    ],
+)
+async def test_a_percent_escape_that_is_not_utf8_in_credentials_is_refused(
+    url: str, what: str, shown: str
+) -> None:
+    """``%E9`` and ``%FF`` were each decoded as U+FFFD, silently: another
+    password (or user name) than the one meant was sent, and a device whose
+    password held U+FFFD took both.  Refused, the password not shown."""
+
+    async def job(session: Session, host: object) -> None:
+        raise AssertionError("no host is opened")
+
+    for attempt in (lambda: aioexpect.connect(url), lambda: run_many([url], job)):
+        with pytest.raises(ValueError) as info:
+            await attempt()  # type: ignore[operator]
+        error = info.value
+        assert str(error).startswith(f"the {what} of {shown!r} holds a %-escape that is not UTF-8")
+        for exc in (error, error.__context__, error.__cause__):
+            said = "" if exc is None else f"{exc!s} {exc!r} {exc.args!r}"
+            for secret in ("s3cr", "\ufffd", "\xe9", "\xff", "\\xe9", "\\xff"):
+                assert secret not in said, said
+        assert error.__context__ is None and error.__cause__ is None
+    # UTF-8 escapes are decoded as before
+    assert _plan("telnet://j%C3%B6rg:s3cr%C3%A9t@h").password == "s3cr\u00e9t"
+    assert _plan("telnet://j%C3%B6rg:s3cr%C3%A9t@h").username == "j\u00f6rg"
+
+
 def test_value_types_are_frozen_and_checked() -> None:
     with pytest.raises(AttributeError):
         Host("h").url = "x"  # type: ignore[misc]
