@@ -958,16 +958,21 @@ async def test_exec_draws_a_progress_bar_on_a_terminal() -> None:
 
 
 def _stderr_on_a_terminal(
-    args: list[str], stdout: Any, columns: int = 0, env: dict[str, str] | None = None
+    args: list[str],
+    stdout: Any,
+    columns: int = 0,
+    env: dict[str, str] | None = None,
+    python: tuple[str, ...] = ("-m", "aioexpect"),
 ) -> tuple[int, str]:
-    """The CLI with its stderr on a pty ``columns`` wide (0: size never set)
-    and ``stdout`` as given: its exit status and what it wrote on the terminal."""
+    """The CLI (or what ``python`` runs) with its stderr on a pty ``columns``
+    wide (0: size never set) and ``stdout`` as given: its exit status and
+    what it wrote on the terminal."""
     master, slave = os.openpty()
     if columns:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "aioexpect", *args],
+            [sys.executable, *python, *args],
             stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave, env=env or _env(), cwd=ROOT,
         )  # fmt: skip
     finally:
@@ -988,6 +993,53 @@ def _stderr_on_a_terminal(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_exec_in_process_gives_the_log_handlers_their_emit_back(tmp_path: Path) -> None:
+    """``main()`` called twice in-process with ``-v`` and the bar on a
+    terminal: during each run the handlers writing where the bar is (the
+    root's, ``logging.lastResort``) write under it; after it, each has the
+    class's ``emit`` again, not one wrapped in another run after run."""
+    program = (
+        "import logging, sys\n"
+        "from aioexpect import _cli\n"
+        "args = ['-v', 'exec', 'spawn:sh', '-c', 'echo twice']\n"
+        "statuses = [_cli.main(args), _cli.main(args)]\n"
+        "handlers = [*logging.getLogger().handlers, logging.lastResort]\n"
+        "print('statuses', statuses, 'handlers', len(handlers), 'wrapped',\n"
+        "      [type(h).__name__ for h in handlers if 'emit' in vars(h)])\n"
+    )
+    with open(tmp_path / "out", "w") as out:
+        status, shown = _stderr_on_a_terminal([], out, python=("-c", program))
+    text = (tmp_path / "out").read_text()
+    assert status == 0, (shown, text)
+    assert "] 1/1  ok 1  failed 0" in shown and "aioexpect" in shown  # the bar, a log line
+    assert text.count("twice") >= 2, text
+    assert text.splitlines()[-1] == "statuses [0, 0] handlers 2 wrapped []", (shown, text)
+
+
+def test_exec_in_process_with_a_full_stdout_says_so() -> None:
+    """``main()`` with ``sys.stdout`` redirected in-process to a stream whose
+    write fails (a full disk): the status is 1 and the reason is said.
+    Letting nothing more be written to descriptor 1 raised
+    ``io.UnsupportedOperation`` (such a stream has no descriptor)."""
+    program = (
+        "import contextlib, errno, io, sys\n"
+        "from aioexpect import _cli\n"
+        "class Full(io.TextIOBase):\n"
+        "    def writable(self): return True\n"
+        "    def write(self, text): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "with contextlib.redirect_stdout(Full()):\n"
+        "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo full'])\n"
+        "print('status', status, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "aioexpect: cannot write the output: No space left on device" in done.stderr
+    assert done.stderr.splitlines()[-1] == "status 1", done.stderr
 
 
 def test_exec_draws_the_progress_bar_on_stderr_with_stdout_in_a_file(tmp_path: Path) -> None:
