@@ -447,8 +447,9 @@ async def _exec_async(args: argparse.Namespace, hosts: list[Host]) -> int:
     if args.stdout_closed:  # (>&-: /dev/null is on it) the hosts run, and the status says so
         printer.failed = OutputError("standard output is closed")
     under_logs = progress.under_logs() if progress is not None else contextlib.nullcontext()
-    escaped = contextlib.nullcontext() if args.json else escaping(sys.stdout)
-    with terminations(), under_logs, escaped:  # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
+    escaped = contextlib.nullcontext() if args.json else escaping(sys.stdout)  # (JSON: ASCII)
+    # SIGTERM, SIGHUP: as Ctrl-C, until the results are out
+    with terminations(), under_logs, escaped:
         try:
             results = await run_many(
                 hosts,

@@ -675,7 +675,8 @@ async def test_exec_refuses_a_percent_escape_that_is_not_utf8_in_credentials(
     shown and no host contacted, on the command line as in a hosts file."""
     from aioexpect.testing import VirtualDevice, serve_telnet
 
-    device = VirtualDevice("r1", prompt="r1#", commands={"show": "ok"}, login=("admin", "p\ufffdss"))
+    login = ("admin", "p\ufffdss")
+    device = VirtualDevice("r1", prompt="r1#", commands={"show": "ok"}, login=login)
     async with serve_telnet(device) as telnet:
         hosts = tmp_path / "hosts"
         for url, what in [
@@ -689,7 +690,8 @@ async def test_exec_refuses_a_percent_escape_that_is_not_utf8_in_credentials(
                 status, out, err = await acli("exec", *args, "-c", "show")
                 assert status == 2, err
                 assert out == "" and "ok" not in err, (out, err)
-                assert f"the {what} of {redact_url(url)!r} holds a %-escape that is not UTF-8" in err
+                said = f"the {what} of {redact_url(url)!r} holds a %-escape that is not UTF-8"
+                assert said in err
                 assert "p%" not in err and "\ufffd" not in err, err
         # (the password's UTF-8 escapes are what the device takes)
         url = f"telnet://admin:p%EF%BF%BDss@127.0.0.1:{telnet.port}"
