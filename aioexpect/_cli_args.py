@@ -149,6 +149,10 @@ def _as_given(text: str) -> bytes:
     try:
         return os.fsencode(text)
     except UnicodeEncodeError:  # (text given in-process, which no locale decoded)
+        pass
+    try:  # (bytes kept as Python keeps them: U+DCE9 is byte 0xE9)
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # (a lone surrogate that stands for no byte)
         return text.encode("utf-8", "surrogatepass")
 
 

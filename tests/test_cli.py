@@ -761,6 +761,26 @@ def test_exec_output_an_ascii_stdout_cannot_encode_is_escaped_not_lost() -> None
     assert b"cannot write" not in done.stderr, done
 
 
+def test_exec_in_process_names_the_byte_a_lone_surrogate_stands_for() -> None:
+    """``main()`` given text in-process that holds a letter and a byte kept
+    as Python keeps it (U+DCE9: byte 0xE9), in an ASCII locale: its bytes
+    were taken as the surrogate's own UTF-8 encoding, and byte 0xED named."""
+    program = (
+        "import contextlib, io, sys\n"
+        "from aioexpect import _cli\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err):\n"
+        "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo \\u00e9\\udce9'])\n"
+        "print(status, ascii(err.getvalue()))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True,
+        env=_ascii_locale(), cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.startswith("2 "), done
+    assert "holds byte 0xE9, which is not UTF-8" in done.stdout, done
+
+
 def test_exec_hosts_from_standard_input_are_read_as_utf8_as_a_file_is() -> None:
     """``--hosts -``: bytes that are not UTF-8 were taken for a host name
     (in a UTF-8 locale, Python reads standard input with surrogateescape)
