@@ -21,6 +21,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from ._cli_output import masked, say
 from ._many import PASSWORD_ENV, Account, Host
+from ._options import has_control
 from ._urls import redact_url, unquote_credential, url_scheme
 
 __all__ = [
@@ -67,6 +68,8 @@ def _load_hosts(path: str) -> list[str]:
             shared = os.stat(path).st_mode & 0o077
     except OSError as exc:
         raise UsageError(f"cannot read hosts file {shown}: {exc.strerror}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # (as some editors save)
+        raise UsageError(f"{origin} is UTF-16: save it as UTF-8")
     targets = []
     for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), 1):
         if line.strip()[:6].lower() == b"spawn:":
@@ -75,6 +78,11 @@ def _load_hosts(path: str) -> list[str]:
         for url in read_hosts([line.decode("utf-8", "surrogateescape")]):  # (comments skipped)
             text, bad = _utf8(url.encode("utf-8", "surrogateescape"))
             targets.append(_target(text, bad, f" ({origin}, line {number})"))
+            if has_control(text):  # (a NUL, a form feed: refused, as run_many would, but here
+                raise UsageError(  # with the line named)
+                    f"target {redact_url(text)!r} ({origin}, line {number}) holds a control"
+                    " character (a tab, a line end...): no host, user name or password can hold one"
+                )
     if shared and any(_url_password(t) for t in targets):
         warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
     return targets

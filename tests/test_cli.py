@@ -699,6 +699,32 @@ async def test_exec_refuses_a_percent_escape_that_is_not_utf8_in_credentials(
         assert status == 0 and "--- show\nok\n" in out, (out, err)
 
 
+def test_exec_hosts_file_in_utf16_or_with_a_control_character_is_named(tmp_path: Path) -> None:
+    """A hosts file saved as UTF-16 was "target '\\udcff\\udcfet\\x00e...'
+    holds byte 0xFF"; a NUL or a form feed in a line was refused without
+    its file and line.  Each is a usage error that says where and what."""
+    hosts = tmp_path / "hosts"
+    for data in ["telnet://127.0.0.1:1\n".encode("utf-16"), codecs.BOM_UTF16_BE + b"\0t"]:
+        hosts.write_bytes(data)
+        done = _cli_bytes("exec", "--hosts", str(hosts), "-c", "true")
+        assert done.returncode == 2, done
+        assert f"hosts file {str(hosts)!r} is UTF-16: save it as UTF-8".encode() in done.stderr
+    for line, shown in [
+        (b"telnet://admin:s3cr\0t@127.0.0.1:1", "'telnet://admin:********@127.0.0.1:1'"),
+        (b"telnet://127.0.0.1:1\ftelnet://127.0.0.1:2", "'telnet://127.0.0.1:1\\x0ctelnet://"),
+    ]:
+        hosts.write_bytes(b"# routers\n" + line + b"\n")
+        hosts.chmod(0o600)
+        for args, stdin, where in [
+            (["--hosts", str(hosts)], None, f"hosts file {str(hosts)!r}"),
+            (["--hosts", "-"], hosts.read_bytes(), "standard input"),
+        ]:
+            done = _cli_bytes("exec", *args, "-c", "true", stdin=stdin)
+            said = done.stderr.decode()
+            assert done.returncode == 2 and b"s3cr" not in done.stderr, said
+            assert f"target {shown}" in said and f"({where}, line 2) holds a control" in said
+
+
 def test_exec_hosts_spawn_lines_go_to_their_program_as_bytes(tmp_path: Path) -> None:
     """``--hosts``: a ``spawn:`` line's program gets its bytes, as one
     given as an argument does.  Standard input read as strict UTF-8 refused
