@@ -94,13 +94,15 @@ def escaping(stream: IO[str]) -> Iterator[None]:
     """While in the block, a character that ``stream``'s encoding cannot
     encode is written as a backslash escape (``caf\\xe9``), in the same
     encoding: output in UTF-8 on standard output in an ASCII locale
-    (``LC_ALL=C``) failed to be written, after the commands had run.  (A
-    stream that is no ``TextIOWrapper``, or writes UTF-8, is left alone.)"""
+    (``LC_ALL=C PYTHONUTF8=0``) failed to be written, after the commands
+    had run.  (A stream that is no ``TextIOWrapper``, writes UTF-8, or
+    has a handler of the user's own, ``PYTHONIOENCODING=ascii:replace``,
+    is left alone.)"""
     errors = getattr(stream, "errors", None)
     if (
         not isinstance(stream, io.TextIOWrapper)
         or codecs.lookup(stream.encoding).name == "utf-8"
-        or errors in ("backslashreplace", None)
+        or errors not in ("strict", "surrogateescape")
     ):
         yield
         return

@@ -787,6 +787,15 @@ def test_exec_output_an_ascii_stdout_cannot_encode_is_escaped_not_lost() -> None
     assert b"cannot write" not in done.stderr, done
 
 
+def test_exec_output_keeps_the_error_handler_the_user_chose() -> None:
+    """``PYTHONIOENCODING=ascii:replace``: the user's handler writes ``?``,
+    and the escaping of a strict stdout (above) did not keep it."""
+    env = {**_ascii_locale(), "PYTHONIOENCODING": "ascii:replace"}
+    done = _cli_bytes("exec", "spawn:sh", "-c", "echo caf\u00e9", env=env)
+    assert done.returncode == 0, done
+    assert b"--- echo caf?\ncaf?\n" in done.stdout, done
+
+
 def test_exec_in_process_names_the_byte_a_lone_surrogate_stands_for() -> None:
     """``main()`` given text in-process that holds a letter and a byte kept
     as Python keeps it (U+DCE9: byte 0xE9), in an ASCII locale: its bytes
