@@ -339,13 +339,6 @@ class LocalTransport(ChildStatus, Transport):
         if self._write_waiter is not None and not self._write_waiter.done():
             self._write_waiter.set_result(None)
 
-    async def _close_input(self) -> None:
-        """Close the write descriptor once the writes queued before are done."""
-        async with self._write_lock:
-            fd, self._wfd = self._wfd, None
-            if fd is not None and fd != self._rfd:
-                close_quietly(fd)
-
     # -- the child -----------------------------------------------------------
 
     def _shut(self) -> None:

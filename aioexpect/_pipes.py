@@ -14,6 +14,7 @@ wide at a time in the process.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -85,9 +86,12 @@ class PipesTransport(LocalTransport):
     """A child over pipes.  See the module docstring.
 
     ``write_eof()`` closes the child's stdin (after the writes queued before
-    it); later writes raise ``ClosedError``.  ``send_interrupt()`` sends
-    SIGINT to the child's process group.  ``get_extra_info("fd")`` is
-    ``None``: two pipes, no single descriptor.
+    it); later writes raise ``ClosedError``, later ``write_eof()`` calls do
+    nothing.  A child that closed its stdin already (it exited) takes no
+    end of input: ``write_eof()`` raises ``ConnectionLostError`` there, as
+    ``write()`` does.  ``send_interrupt()`` sends SIGINT to the child's
+    process group.  ``get_extra_info("fd")`` is ``None``: two pipes, no
+    single descriptor.
     """
 
     kind = "pipes"
@@ -117,12 +121,41 @@ class PipesTransport(LocalTransport):
     async def write_eof(self) -> None:
         if self._closed:
             raise ClosedError(f"pipes {self._peer!r} are closed")
-        if not self._eof_sent:
-            self._eof_sent = True
-            await self._close_input()
+        if self._eof_sent:
+            return  # (made, or on its way)
+        self._eof_sent = True  # writes from now on are refused
+        await self._end_input()
+
+    async def _end_input(self) -> None:
+        """Close stdin once the writes queued before are done; unless the
+        child closed it first, where ``write()`` finds ``EPIPE``: nothing
+        can end there, so ``ConnectionLostError``, and stdin stays until
+        ``close()``."""
+        try:
+            async with self._write_lock:
+                fd = self._writer_fd()
+                if _no_reader(fd):
+                    self._input_lost = True
+                    raise ConnectionLostError(
+                        f"{self._peer!r} closed its input (it may have exited)"
+                    )
+                self._wfd = None
+                close_quietly(fd)
+        except ConnectionLostError:
+            self._eof_sent = False  # none went: a later write_eof() is told so too
+            raise
 
     async def send_interrupt(self) -> None:
         if self._closed:
             raise ClosedError(f"pipes {self._peer!r} are closed")
         if not self._child.signal_group(signal.SIGINT):
             raise ConnectionLostError(f"{self._peer!r} has exited: nothing to interrupt")
+
+
+def _no_reader(fd: int) -> bool:
+    """Whether the pipe that ``fd`` writes to has no reader left (a write
+    would fail with ``EPIPE``): poll reports an error there (Linux:
+    ``POLLERR``; the BSDs: ``POLLHUP``)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))

@@ -300,13 +300,24 @@ class Session:
         await self._send(code, secret=False)  # (the terminal's rules say if it ends a line)
 
     async def sendeof(self) -> None:
-        """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH."""
+        """End of input: Ctrl-D on a pty, stdin closed on pipes, EOF on SSH.
+
+        Where the end of input is a state (pipes, SSH without a pty, telnet
+        and streams: a half-close) a second call does nothing, whatever the
+        peer did since, and ``send`` raises ``ClosedError``; Ctrl-D on a pty
+        (also over SSH) is a key, typed again at each call.  Once the peer
+        is gone (a child that exited, an SSH channel that ended, a
+        connection reset) it raises ``ConnectionLostError``, as ``send``
+        does: no end of input went."""
         self._check_open()
         await self.transport.write_eof()
         self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line handed over)
 
     async def sendintr(self) -> None:
-        """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child."""
+        """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child's process
+        group, an SSH ``signal`` request without a pty.  Once the peer is
+        gone there is nothing to interrupt: ``ConnectionLostError``, as from
+        ``send``."""
         self._check_open()
         await self.transport.send_interrupt()
         self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line discarded)

@@ -265,17 +265,23 @@ class SSHTransport(Transport):
         ignores channel EOF there (the program would never see it); like a
         local pty, it may be repeated and the channel stays writable.
         Without a pty, channel EOF closes the command's stdin; writing after
-        it raises ``ClosedError``.
+        it raises ``ClosedError``, and a second call does nothing.  On a
+        channel that has ended (or is ending) no EOF can go: with a pty or
+        without, ``ConnectionLostError``, as from ``write()``.
         """
         if self._pty:
             await self.write(b"\x04")
             return
         self._check_open()
-        if self._eof_sent or self._channel.gone.is_set():
+        if self._eof_sent:
             return
-        self._eof_sent = True
-        with contextlib.suppress(OSError, asyncssh.Error):
+        if self._channel.gone.is_set() or self._chan.is_closing():
+            raise _lost(self._peer, self._channel.error)
+        try:
             self._chan.write_eof()
+        except (OSError, asyncssh.Error) as exc:
+            raise _lost(self._peer, exc) from exc
+        self._eof_sent = True
 
     async def send_interrupt(self) -> None:
         """Ctrl-C on a pty; without one, an SSH ``signal`` request for SIGINT."""

@@ -446,13 +446,22 @@ class TelnetTransport(Transport):
         return data.replace(b"\r\n", b"\r")
 
     async def write_eof(self) -> None:
-        """Half-close the TCP connection (most telnet servers then hang up)."""
+        """Half-close the TCP connection (most telnet servers then hang up);
+        a second call does nothing.  On a connection already lost (a reset)
+        no EOF can go: ``ConnectionLostError``, as from ``write()``."""
         self._check_open()
-        if self._gate.eof_sent or self._protocol.gone.is_set():
+        if self._gate.eof_sent:
             return
+        protocol = self._protocol
+        if protocol.gone.is_set() or self._transport.is_closing():
+            raise _lost(self._peer, protocol.lost)
         self._gate.eof_sent = True
         if self._transport.can_write_eof():
-            self._transport.write_eof()
+            try:
+                self._transport.write_eof()
+            except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, once closed)
+                self._gate.eof_sent = False
+                raise _lost(self._peer, exc) from exc
 
     def set_winsize(self, rows: int, cols: int) -> None:
         """Tell the server the new size (NAWS), if it asked for NAWS; once

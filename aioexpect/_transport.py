@@ -13,8 +13,9 @@ session owns those).  Rules every adapter keeps, checked by
 3. An adapter buffers a bounded amount of unread data; past that it stops
    reading from the peer (back-pressure), so a reader that stops calling
    ``read()`` bounds memory.
-4. After ``close()``, ``read()`` and ``write()`` raise ``ClosedError``;
-   ``close()`` is idempotent and never blocks the event loop.
+4. After ``close()``, ``read()``, ``write()``, ``write_eof()`` and
+   ``send_interrupt()`` raise ``ClosedError``; ``close()`` is idempotent and
+   never blocks the event loop.
 5. Errors are aioexpect's: a peer that vanishes abnormally gives
    ``ConnectionLostError``; ``OSError`` and library exceptions never escape.
 """
@@ -88,6 +89,13 @@ class Transport(abc.ABC):
         channel with a pty (OpenSSH ignores channel EOF there) and channel
         EOF without one, streams and telnet half-close where the socket
         allows it.
+
+        Where the end of input is a state (all but a terminal's EOF
+        character) a second call does nothing.  Raises ``ClosedError``
+        after ``close()``, and ``ConnectionLostError`` when the peer is
+        gone before an end of input went (a child that closed its input, a
+        channel that ended, a connection reset), as ``write()`` does: it
+        never returns as if the end of input went somewhere.
         """
 
     def start_receiving(
@@ -115,7 +123,10 @@ class Transport(abc.ABC):
         """Go on reading after ``on_data`` returned ``False``."""
 
     async def send_interrupt(self) -> None:
-        """Interrupt the peer: Ctrl-C on a terminal, SIGINT to a piped child."""
+        """Interrupt the peer: Ctrl-C on a terminal, SIGINT to a piped child.
+
+        Raises ``ClosedError`` after ``close()``, and ``ConnectionLostError``
+        when the peer is gone (nothing to interrupt)."""
         await self.write(b"\x03")
 
     def set_winsize(self, rows: int, cols: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import math
 from typing import Any
 
@@ -191,6 +192,35 @@ async def test_check_transport_catches_push_that_ignores_back_pressure() -> None
     missed = r"check_transport \[push delivery\].*after it returned False"
     with pytest.raises(AssertionError, match=missed):
         await check_transport(open_deaf)
+
+
+@pytest.mark.parametrize("fault", ["after close", "again"])
+async def test_check_transport_catches_a_write_eof_out_of_contract(fault: str) -> None:
+    """``write_eof()`` after ``close()`` raises ``ClosedError`` (an adapter's
+    own ``OSError`` never escapes), and a second one, the peer having
+    ended, is no ``ClosedError``: that is for after ``close()``."""
+
+    class Faulty(Wrapper):
+        kind = "faulty"
+        eofs = 0
+
+        async def write_eof(self) -> None:
+            if fault == "after close" and self.closed:
+                raise OSError(errno.EBADF, "Bad file descriptor")
+            self.eofs += 1
+            if fault == "again" and self.eofs > 1:
+                raise ClosedError("the input was closed by write_eof()")
+            await self.inner.write_eof()
+
+    async def open_faulty() -> Transport:
+        return Faulty(await open_pipes("cat", [], env=None, cwd=None, stderr=None))
+
+    caught = {
+        "after close": r"check_transport \[close\].*OSError.*escaped",
+        "again": r"check_transport \[end of file\].*a second write_eof\(\) raised ClosedError",
+    }[fault]
+    with pytest.raises(AssertionError, match=caught):
+        await check_transport(open_faulty, payload_size=10_000)
 
 
 async def test_check_transport_catches_unbounded_buffering() -> None:

@@ -221,6 +221,24 @@ async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
         await t.close()
 
 
+async def test_write_eof_to_a_child_that_closed_its_stdin_is_connection_lost() -> None:
+    # Alive, but no longer reading: no end of input can go (a write finds
+    # EPIPE), and it returned as if one had.  It can still be interrupted.
+    t = await start("sh", ["-c", "exec 0<&-; echo ready; exec sleep 100"])
+    try:
+        await read_until(t, b"ready")
+        for _ in range(2):
+            with pytest.raises(ConnectionLostError, match="closed its input"):
+                await t.write_eof()
+        with pytest.raises(ConnectionLostError, match="closed its input"):
+            await t.write(b"x\n")
+        await t.send_interrupt()
+        assert await asyncio.wait_for(t.wait(), 10) is None
+        assert t.signal_status == signal.SIGINT
+    finally:
+        await t.close()
+
+
 async def test_a_cancelled_write_still_writes_all_of_it_in_order() -> None:
     """The peer never gets half of a write: cancelled while the pipe is
     full, the rest is still written, before what is written next."""

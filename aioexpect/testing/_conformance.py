@@ -72,11 +72,13 @@ async def check_transport(
       are written (the transport and the peer stop taking data); once
       reading starts, the first 2 MiB come back complete and in order.
     * **end of file** -- after ``write_eof()`` the echoed data arrives, then
-      ``read()`` returns ``b""``, and ``b""`` again.
+      ``read()`` returns ``b""``, and ``b""`` again; a second
+      ``write_eof()`` raises no ``ClosedError`` (that is for after close).
     * **close** -- ``close()`` ends a pending ``read()`` (``ClosedError``,
       or ``b""``), does not stall the event loop, is idempotent (also when
-      called twice at once); afterwards ``closed`` is true and ``read()``
-      and ``write()`` raise ``ClosedError``.
+      called twice at once); afterwards ``closed`` is true and ``read()``,
+      ``write()``, ``write_eof()`` and ``send_interrupt()`` raise
+      ``ClosedError``.
     * **push delivery** (only if ``start_receiving`` returns true) -- data
       received before the call is delivered first, in order; after
       ``on_data`` returned false nothing more arrives until

@@ -11,7 +11,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .._exceptions import ClosedError
+from .._exceptions import ClosedError, ConnectionLostError
 from .._transport import DEFAULT_READ_SIZE, Transport
 
 _log = logging.getLogger("aioexpect.testing")
@@ -367,6 +367,15 @@ async def check_eof(transport: Transport) -> None:
     for attempt in (2, 3):
         again = await _read(transport)
         assert again == b"", f"read() number {attempt} after end-of-file returned {again!r}"
+    try:  # (the peer has ended: a terminal's EOF character finds it gone)
+        await transport.write_eof()
+    except ConnectionLostError:
+        pass
+    except ClosedError as exc:
+        raise AssertionError(
+            f"a second write_eof() raised {exc!r}: it does nothing (a terminal's EOF"
+            " character is sent again: ConnectionLostError once the peer is gone)"
+        ) from exc
 
 
 async def check_close(transport: Transport) -> None:
@@ -399,6 +408,8 @@ async def check_close(transport: Transport) -> None:
     calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         ("read()", transport.read),
         ("write()", lambda: transport.write(b"x\n")),
+        ("write_eof()", transport.write_eof),
+        ("send_interrupt()", transport.send_interrupt),
     ]
     for name, call in calls:
         try:
