@@ -13,6 +13,7 @@ wide at a time in the process.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -22,7 +23,7 @@ from typing import IO, Any
 
 from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError
-from ._local import LocalTransport
+from ._local import LocalTransport, _retrieve
 from ._pidfd import close_quietly
 from ._transport import Transport
 
@@ -86,12 +87,12 @@ class PipesTransport(LocalTransport):
     """A child over pipes.  See the module docstring.
 
     ``write_eof()`` closes the child's stdin (after the writes queued before
-    it); later writes raise ``ClosedError``, later ``write_eof()`` calls do
-    nothing.  A child that closed its stdin already (it exited) takes no
-    end of input: ``write_eof()`` raises ``ConnectionLostError`` there, as
-    ``write()`` does.  ``send_interrupt()`` sends SIGINT to the child's
-    process group.  ``get_extra_info("fd")`` is ``None``: two pipes, no
-    single descriptor.
+    it, also when the call is cancelled); later writes raise
+    ``ClosedError``, later ``write_eof()`` calls do nothing.  A child that
+    closed its stdin already (it exited) takes no end of input:
+    ``write_eof()`` raises ``ConnectionLostError`` there, as ``write()``
+    does.  ``send_interrupt()`` sends SIGINT to the child's process group.
+    ``get_extra_info("fd")`` is ``None``: two pipes, no single descriptor.
     """
 
     kind = "pipes"
@@ -124,7 +125,13 @@ class PipesTransport(LocalTransport):
         if self._eof_sent:
             return  # (made, or on its way)
         self._eof_sent = True  # writes from now on are refused
-        await self._end_input()
+        # A task of its own, as the rest of a write is: a caller cancelled
+        # while the writes before it go out leaves it going.  Cancelled with
+        # it, stdin stayed open for ever (and each later write_eof() said
+        # it was done): the child never saw the end of its input.
+        ending = self._loop.create_task(self._end_input())
+        ending.add_done_callback(_retrieve)
+        await asyncio.shield(ending)
 
     async def _end_input(self) -> None:
         """Close stdin once the writes queued before are done; unless the

@@ -221,6 +221,27 @@ async def test_write_eof_waits_for_the_writes_queued_before_it() -> None:
         await t.close()
 
 
+async def test_a_cancelled_write_eof_still_closes_stdin_after_the_writes() -> None:
+    # Cancelled while the writes before it went out, it left stdin open for
+    # ever, and every later write_eof() returned as if it had closed it:
+    # the child never saw its end of input (wc waited, and so did we).
+    t = await start("wc", ["-c"])
+    try:
+        size = 4 << 20  # far more than a pipe holds: the end of input waits
+        writes = [asyncio.create_task(t.write(b"x" * size)) for _ in range(3)]
+        await asyncio.sleep(0)
+        ending = asyncio.create_task(t.write_eof())
+        await asyncio.sleep(0)
+        ending.cancel()
+        await asyncio.wait([ending])
+        assert ending.cancelled() and not all(w.done() for w in writes)
+        await asyncio.gather(*writes)
+        await t.write_eof()
+        assert int(await asyncio.wait_for(read_all(t), 10)) == 3 * size
+    finally:
+        await t.close()
+
+
 async def test_write_eof_to_a_child_that_closed_its_stdin_is_connection_lost() -> None:
     # Alive, but no longer reading: no end of input can go (a write finds
     # EPIPE), and it returned as if one had.  It can still be interrupted.
