@@ -13,9 +13,9 @@ session owns those).  Rules every adapter keeps, checked by
 3. An adapter buffers a bounded amount of unread data; past that it stops
    reading from the peer (back-pressure), so a reader that stops calling
    ``read()`` bounds memory.
-4. After ``close()``, ``read()``, ``write()``, ``write_eof()`` and
-   ``send_interrupt()`` raise ``ClosedError``; ``close()`` is idempotent and
-   never blocks the event loop.
+4. After ``close()``, ``read()`` and ``write()`` raise ``ClosedError``, and
+   ``write_eof()`` and ``send_interrupt()`` raise it or do nothing;
+   ``close()`` is idempotent and never blocks the event loop.
 5. Errors are aioexpect's: a peer that vanishes abnormally gives
    ``ConnectionLostError``; ``OSError`` and library exceptions never escape.
 """

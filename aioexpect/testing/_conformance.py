@@ -73,12 +73,12 @@ async def check_transport(
       reading starts, the first 2 MiB come back complete and in order.
     * **end of file** -- after ``write_eof()`` the echoed data arrives, then
       ``read()`` returns ``b""``, and ``b""`` again; a second
-      ``write_eof()`` raises no ``ClosedError`` (that is for after close).
+      ``write_eof()`` returns or raises aioexpect's errors, never ``OSError``.
     * **close** -- ``close()`` ends a pending ``read()`` (``ClosedError``,
       or ``b""``), does not stall the event loop, is idempotent (also when
-      called twice at once); afterwards ``closed`` is true and ``read()``,
-      ``write()``, ``write_eof()`` and ``send_interrupt()`` raise
-      ``ClosedError``.
+      called twice at once); afterwards ``closed`` is true, ``read()`` and
+      ``write()`` raise ``ClosedError``, and ``write_eof()`` and
+      ``send_interrupt()`` raise it or return (never an ``OSError``).
     * **push delivery** (only if ``start_receiving`` returns true) -- data
       received before the call is delivered first, in order; after
       ``on_data`` returned false nothing more arrives until
