@@ -2,10 +2,10 @@
 
 What one end writes, the other reads.  Each end buffers at most ``limit``
 unread bytes; past that ``write()`` waits (back-pressure).  ``write_eof()``
-or ``close()`` on one end is end-of-file for the other; writing (or
-``write_eof()``) to an end whose peer closed raises ``ConnectionLostError``,
-as does a write still waiting for room when the peer closes; one waiting
-when its own end closes raises ``ClosedError``.
+or ``close()`` on one end is end-of-file for the other; writing to an end
+whose peer closed raises ``ConnectionLostError`` (``write_eof()`` returns:
+the peer reads no more), as does a write still waiting for room when the
+peer closes; one waiting when its own end closes raises ``ClosedError``.
 """
 
 from __future__ import annotations
@@ -79,17 +79,13 @@ class MemoryTransport(Transport):
         return self._limit is not None and len(self._unread) > self._limit
 
     async def write_eof(self) -> None:
-        """The peer reads to its end of file; a second call does nothing.
-        ``ConnectionLostError`` once the peer is closed, as from ``write()``."""
+        """The peer reads to its end of file; a second call does nothing,
+        nor does one to a peer that closed (it reads no more)."""
         if self._closed:
             raise ClosedError(f"{self._name} is closed")
-        if self._wrote_eof:
-            return
-        peer = self._peer
-        if peer is None or peer._closed:
-            raise ConnectionLostError(f"the peer of {self._name} is gone")
         self._wrote_eof = True
-        peer._hear_eof()
+        if self._peer is not None:
+            self._peer._hear_eof()
 
     def _hear_eof(self) -> None:
         self._eof = True

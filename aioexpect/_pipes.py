@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import select
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -88,10 +87,11 @@ class PipesTransport(LocalTransport):
 
     ``write_eof()`` closes the child's stdin (after the writes queued before
     it, also when the call is cancelled); later writes raise
-    ``ClosedError``, later ``write_eof()`` calls do nothing.  A child that
-    closed its stdin already (it exited) takes no end of input:
-    ``write_eof()`` raises ``ConnectionLostError`` there, as ``write()``
-    does.  ``send_interrupt()`` sends SIGINT to the child's process group.
+    ``ClosedError``, later ``write_eof()`` calls wait for that close and do
+    nothing more.  A child that exited or closed its stdin first has its
+    end of input too (it reads no more; nothing is lost): ``write_eof()``
+    closes stdin and returns, as ``Popen.communicate()`` does.
+    ``send_interrupt()`` sends SIGINT to the child's process group.
     ``get_extra_info("fd")`` is ``None``: two pipes, no single descriptor.
     """
 
@@ -104,11 +104,11 @@ class PipesTransport(LocalTransport):
     def __init__(self, child: Child, stdout: int, stdin: int) -> None:
         """Takes over ``stdout`` (read end) and ``stdin`` (write end), both
         non-blocking."""
-        self._eof_sent = False
+        self._ending: asyncio.Task[None] | None = None  # write_eof()'s close of stdin
         self._open(child, stdout, stdin)
 
     def _check_writable(self) -> int:
-        if self._eof_sent and not self._closed:
+        if self._ending is not None and not self._closed:
             raise ClosedError(f"the input of {self._peer!r} was closed by write_eof()")
         return self._writer_fd()
 
@@ -122,47 +122,26 @@ class PipesTransport(LocalTransport):
     async def write_eof(self) -> None:
         if self._closed:
             raise ClosedError(f"pipes {self._peer!r} are closed")
-        if self._eof_sent:
-            return  # (made, or on its way)
-        self._eof_sent = True  # writes from now on are refused
-        # A task of its own, as the rest of a write is: a caller cancelled
-        # while the writes before it go out leaves it going.  Cancelled with
-        # it, stdin stayed open for ever (and each later write_eof() said
-        # it was done): the child never saw the end of its input.
-        ending = self._loop.create_task(self._end_input())
-        ending.add_done_callback(_retrieve)
-        await asyncio.shield(ending)
+        if self._ending is None:  # (writes from now on are refused)
+            # A task of its own, as the rest of a write is: a caller cancelled
+            # while the writes before it go out leaves it going.  Cancelled with
+            # it, stdin stayed open for ever (and each later write_eof() said
+            # it was done): the child never saw the end of its input.  A later
+            # call waits for it too: it returns once stdin is closed.
+            self._ending = self._loop.create_task(self._end_input())
+            self._ending.add_done_callback(_retrieve)
+        await asyncio.shield(self._ending)
 
     async def _end_input(self) -> None:
-        """Close stdin once the writes queued before are done; unless the
-        child closed it first, where ``write()`` finds ``EPIPE``: nothing
-        can end there, so ``ConnectionLostError``, and stdin stays until
-        ``close()``."""
-        try:
-            async with self._write_lock:
-                fd = self._writer_fd()
-                if _no_reader(fd):
-                    self._input_lost = True
-                    raise ConnectionLostError(
-                        f"{self._peer!r} closed its input (it may have exited)"
-                    )
-                self._wfd = None
+        """Close stdin once the writes queued before are done (also where
+        the child closed it first, or exited)."""
+        async with self._write_lock:
+            fd, self._wfd = self._wfd, None
+            if fd is not None:
                 close_quietly(fd)
-        except ConnectionLostError:
-            self._eof_sent = False  # none went: a later write_eof() is told so too
-            raise
 
     async def send_interrupt(self) -> None:
         if self._closed:
             raise ClosedError(f"pipes {self._peer!r} are closed")
         if not self._child.signal_group(signal.SIGINT):
             raise ConnectionLostError(f"{self._peer!r} has exited: nothing to interrupt")
-
-
-def _no_reader(fd: int) -> bool:
-    """Whether the pipe that ``fd`` writes to has no reader left (a write
-    would fail with ``EPIPE``): poll reports an error there (Linux:
-    ``POLLERR``; the BSDs: ``POLLHUP``)."""
-    poller = select.poll()
-    poller.register(fd, select.POLLOUT)
-    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))

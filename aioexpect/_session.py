@@ -304,11 +304,12 @@ class Session:
 
         Where the end of input is a state (pipes, SSH without a pty, telnet
         and streams: a half-close) a second call does nothing, whatever the
-        peer did since, and ``send`` raises ``ClosedError``; Ctrl-D on a pty
-        (also over SSH) is a key, typed again at each call.  Once the peer
-        is gone (a child that exited, an SSH channel that ended, a
-        connection reset) it raises ``ConnectionLostError``, as ``send``
-        does: no end of input went."""
+        peer did since, and ``send`` raises ``ClosedError``.  A peer that
+        ended normally (a child that exited or closed its stdin, a command
+        whose channel closed) is no error: it returns, and what the peer
+        wrote can still be read.  A connection reset or dropped raises
+        ``ConnectionLostError``; so does Ctrl-D on a pty (also over SSH), a
+        key typed again at each call, once the child is gone."""
         self._check_open()
         await self.transport.write_eof()
         self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line handed over)

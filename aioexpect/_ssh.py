@@ -60,6 +60,7 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         self.peer = peer
         self.eof = False
         self.error: BaseException | None = None
+        self.dropped: BaseException | None = None  # what ended the channel (None: its close)
         self.exit_status: int | None = None
         self.exit_signal: str | None = None
         self.writable = asyncio.Event()
@@ -90,6 +91,7 @@ class _Channel(asyncssh.SSHClientSession[bytes]):
         return True  # stay half-open: we may still send
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.dropped = exc
         self._salvage()
         self._end(exc)
         # Writing was paused: asyncssh held more than its high-water mark
@@ -265,9 +267,11 @@ class SSHTransport(Transport):
         ignores channel EOF there (the program would never see it); like a
         local pty, it may be repeated and the channel stays writable.
         Without a pty, channel EOF closes the command's stdin; writing after
-        it raises ``ClosedError``, and a second call does nothing.  On a
-        channel that has ended (or is ending) no EOF can go: with a pty or
-        without, ``ConnectionLostError``, as from ``write()``.
+        it raises ``ClosedError``, and a second call does nothing.  A
+        command that ended (its channel closed, or closing) has its end of
+        input: it returns.  A connection dropped raises
+        ``ConnectionLostError``, as ``write()`` does; so does Ctrl-D, a key,
+        on a pty whose channel has ended.
         """
         if self._pty:
             await self.write(b"\x04")
@@ -275,12 +279,14 @@ class SSHTransport(Transport):
         self._check_open()
         if self._eof_sent:
             return
-        if self._channel.gone.is_set() or self._chan.is_closing():
-            raise _lost(self._peer, self._channel.error)
-        try:
-            self._chan.write_eof()
-        except (OSError, asyncssh.Error) as exc:
-            raise _lost(self._peer, exc) from exc
+        channel = self._channel
+        if channel.dropped is not None:  # (the connection's loss: no end of the command's)
+            raise _lost(self._peer, channel.dropped)
+        if not channel.gone.is_set() and not self._chan.is_closing():
+            try:
+                self._chan.write_eof()
+            except (OSError, asyncssh.Error) as exc:
+                raise _lost(self._peer, exc) from exc
         self._eof_sent = True
 
     async def send_interrupt(self) -> None:

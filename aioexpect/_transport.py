@@ -18,6 +18,7 @@ session owns those).  Rules every adapter keeps, checked by
    ``close()`` is idempotent and never blocks the event loop.
 5. Errors are aioexpect's: a peer that vanishes abnormally gives
    ``ConnectionLostError``; ``OSError`` and library exceptions never escape.
+   A peer that ended normally is no error for ``write_eof()``.
 """
 
 from __future__ import annotations
@@ -91,11 +92,14 @@ class Transport(abc.ABC):
         allows it.
 
         Where the end of input is a state (all but a terminal's EOF
-        character) a second call does nothing.  Raises ``ClosedError``
-        after ``close()``, and ``ConnectionLostError`` when the peer is
-        gone before an end of input went (a child that closed its input, a
-        channel that ended, a connection reset), as ``write()`` does: it
-        never returns as if the end of input went somewhere.
+        character) a second call does nothing, and one made while the first
+        is under way returns when the first does.  A peer that ended
+        normally (a child that exited or closed its input, a command whose
+        channel closed, a peer that closed its end) has its end of input:
+        it returns.  A peer lost abnormally (a connection reset or dropped)
+        raises ``ConnectionLostError``; a terminal's EOF character is a key,
+        and raises it once the peer is gone, as ``write()`` does.  After
+        ``close()`` it raises ``ClosedError`` (or does nothing).
         """
 
     def start_receiving(
@@ -202,3 +206,4 @@ class Transport(abc.ABC):
         """Back-end facts: ``"peer"`` (str), ``"pid"``, ``"fd"``, ``"command"``,
         ``"columns"`` (the terminal's width, where there is a terminal)."""
         return default
+

@@ -1,6 +1,11 @@
-"""sendeof and sendintr at the end of a session, over every transport: a peer
-that is gone takes no end of input (``ConnectionLostError``, as ``send``
-says), and an end of input once made is not made again."""
+"""sendeof and sendintr at the end of a session, over every transport.
+
+A peer that ended normally (a child that exited or closed its stdin, a
+command whose SSH channel closed, a memory peer that closed) has its end of
+input: sendeof returns, and what it wrote is still read.  One lost
+abnormally (a connection reset or dropped) raises ConnectionLostError, as
+send does.  An end of input once made is not made again; Ctrl-D on a
+terminal is a key, typed again at each call."""
 
 from __future__ import annotations
 
@@ -29,6 +34,109 @@ def _isolated(fresh_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return fresh_home
 
 
+async def _after_the_end(s: Session) -> list[tuple[str, str]]:
+    """What sendeof, sendeof again, send and sendintr do now, in turn."""
+    results = []
+    for name, call in [
+        ("sendeof", s.sendeof),
+        ("sendeof again", s.sendeof),
+        ("send", lambda: s.send("x")),
+        ("sendintr", s.sendintr),
+    ]:
+        try:
+            await asyncio.wait_for(call(), 10)
+        except aioexpect.AioexpectError as exc:
+            results.append((name, type(exc).__name__))
+        else:
+            results.append((name, "returned"))
+    return results
+
+
+#: A peer that ended normally: the end of input is met, nothing is lost.
+ENDED = [
+    ("sendeof", "returned"),
+    ("sendeof again", "returned"),
+    ("send", "ClosedError"),  # (after an end of input: the caller's mistake)
+    ("sendintr", "ConnectionLostError"),  # (nothing to interrupt)
+]
+
+
+# -- a peer that ended normally -----------------------------------------------------------
+
+
+async def test_sendeof_to_a_child_that_exited_returns_and_its_output_is_read() -> None:
+    # It raised ConnectionLostError (the child had closed its stdin by
+    # exiting), though nothing was lost: pexpect's sendeof closes stdin,
+    # and communicate() takes a child that is gone as done.
+    async with aioexpect.spawn("sh", ["-c", "echo hi"], pty=False, timeout=10) as s:
+        assert await s.wait() == 0
+        await s.sendeof()
+        assert await s.read_all() == "hi\n"
+        assert await _after_the_end(s) == ENDED
+
+
+async def test_sendeof_to_a_child_that_closed_its_stdin_returns() -> None:
+    async with aioexpect.spawn(
+        "sh", ["-c", "exec 0<&-; echo ready; sleep 0.2; echo done"], pty=False, timeout=10
+    ) as s:
+        await s.expect_exact("ready")  # (its stdin is closed)
+        await s.sendeof()
+        await s.sendeof()
+        assert await s.read_all() == "\ndone\n"
+        assert await s.wait() == 0
+
+
+async def _says_hi(process: asyncssh.SSHServerProcess[bytes]) -> None:
+    process.stdout.write(b"hi\n")
+    process.exit(0)
+
+
+async def test_sendeof_to_an_ssh_command_that_exited_returns_and_its_output_is_read() -> None:
+    async with test_ssh.ssh_server(_says_hi) as server:
+        opener = test_ssh.connect(server, command="say-hi", term_type=None, client_keys=None)
+        async with opener as s:
+            assert await s.wait() == 0
+            await s.sendeof()
+            assert await s.read_all() == "hi\n"
+            assert await _after_the_end(s) == ENDED
+
+
+async def test_sendeof_to_a_memory_peer_that_closed_returns() -> None:
+    ours, theirs = memory_pair()
+    await theirs.write(b"bye\n")
+    await theirs.close()
+    async with Session(ours, timeout=10) as s:
+        assert await _after_the_end(s) == [
+            ("sendeof", "returned"),
+            ("sendeof again", "returned"),
+            ("send", "ClosedError"),
+            ("sendintr", "ClosedError"),  # (Ctrl-C is a write: after the end of input)
+        ]
+        assert await s.read_all() == "bye\n"
+
+
+# -- a peer lost abnormally ---------------------------------------------------------------
+
+
+async def _drops(process: asyncssh.SSHServerProcess[bytes]) -> None:
+    process.channel.get_connection().abort()
+
+
+async def test_sendeof_over_an_ssh_connection_that_dropped_is_connection_lost() -> None:
+    async with test_ssh.ssh_server(_drops) as server:
+        opener = test_ssh.connect(server, command="drop", term_type=None, client_keys=None)
+        async with opener as s:
+            with contextlib.suppress(ConnectionLostError):
+                await s.expect(aioexpect.EOF)
+            await s.wait()
+            assert await _after_the_end(s) == [
+                ("sendeof", "ConnectionLostError"),
+                ("sendeof again", "ConnectionLostError"),  # (none went)
+                ("send", "ConnectionLostError"),
+                ("sendintr", "ConnectionLostError"),
+            ]
+
+
 def _reset(writer: asyncio.StreamWriter) -> None:
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -43,105 +151,15 @@ async def _resets(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     _reset(writer)
 
 
-async def _exits(process: asyncssh.SSHServerProcess[bytes]) -> None:
-    process.exit(0)
-
-
-async def _drops(process: asyncssh.SSHServerProcess[bytes]) -> None:
-    process.channel.get_connection().abort()
-
-
-async def _until_lost(s: Session) -> None:
-    """Reads to the loss (or the end) of the connection."""
-    with contextlib.suppress(ConnectionLostError):
-        await s.expect(aioexpect.EOF)
-
-
-# -- a session whose peer is gone, and has been seen to be --------------------------------
-
-
-@contextlib.asynccontextmanager
-async def _child_exited(pty: bool) -> AsyncIterator[Session]:
-    async with aioexpect.spawn("true", pty=pty, timeout=10) as s:
-        assert await s.wait() == 0
-        yield s
-
-
-@contextlib.asynccontextmanager
-async def _ssh_ended(term_type: str | None, handler: test_ssh.Handler) -> AsyncIterator[Session]:
-    async with test_ssh.ssh_server(handler) as server:
-        opener = test_ssh.connect(server, term_type=term_type, client_keys=None)
-        async with opener as s:
-            await _until_lost(s)
-            await s.wait()
-            yield s
-
-
-@contextlib.asynccontextmanager
-async def _telnet_reset() -> AsyncIterator[Session]:
+async def test_sendeof_over_telnet_after_a_reset_is_connection_lost() -> None:
     async with test_telnet.raw_server(_resets) as port, test_telnet.connect(port) as s:
         await s.expect_exact("bye")
         await s.sendline("ok")
-        await _until_lost(s)
-        yield s
-
-
-@contextlib.asynccontextmanager
-async def _streams_reset() -> AsyncIterator[Session]:
-    async with serve(_resets) as port:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        async with Session.from_streams(reader, writer, timeout=10) as s:
-            await s.expect_exact("bye")
-            await s.sendline("ok")
-            await _until_lost(s)
-            yield s
-
-
-@contextlib.asynccontextmanager
-async def _memory_closed() -> AsyncIterator[Session]:
-    ours, theirs = memory_pair()
-    await theirs.close()
-    async with Session(ours, timeout=10) as s:
-        yield s
-
-
-GONE: dict[str, Opened] = {
-    "pty": lambda: _child_exited(pty=True),
-    "pipes": lambda: _child_exited(pty=False),
-    "ssh": lambda: _ssh_ended("xterm", _exits),
-    "ssh-no-pty": lambda: _ssh_ended(None, _exits),
-    "ssh-no-pty-dropped": lambda: _ssh_ended(None, _drops),
-    "telnet-reset": _telnet_reset,
-    "streams-reset": _streams_reset,
-    "memory": _memory_closed,
-}
-
-
-@pytest.mark.parametrize("kind", list(GONE))
-async def test_sendeof_to_a_peer_that_is_gone_is_connection_lost(kind: str) -> None:
-    # Over pipes, SSH without a pty, telnet and memory sendeof returned as
-    # if the end of input went, while send, sendintr and (over a pty, SSH
-    # with one and streams) sendeof raised ConnectionLostError.
-    async with GONE[kind]() as s:
-        results = []
-        for name, call in [
-            ("sendeof", s.sendeof),
-            ("sendeof again", s.sendeof),
-            ("send", lambda: s.send("x")),
-            ("sendintr", s.sendintr),
-        ]:
-            try:
-                await asyncio.wait_for(call(), 10)
-            except aioexpect.AioexpectError as exc:
-                results.append((name, type(exc).__name__))
-            else:
-                results.append((name, "returned"))
-        assert results == [
-            ("sendeof", "ConnectionLostError"),
-            ("sendeof again", "ConnectionLostError"),
-            ("send", "ConnectionLostError"),
-            ("sendintr", "ConnectionLostError"),
-        ]
+        with contextlib.suppress(ConnectionLostError):
+            await s.expect(aioexpect.EOF)
+        for _ in range(2):
+            with pytest.raises(ConnectionLostError):
+                await s.sendeof()
 
 
 # -- an end of input made, then the peer ends ---------------------------------------------
@@ -213,6 +231,29 @@ async def test_a_second_sendeof_does_nothing_once_the_peer_ended(kind: str) -> N
             await s.send("x")
 
 
+async def test_a_sendeof_made_while_one_is_under_way_returns_after_it() -> None:
+    # The second returned at once, stdin still open behind the writes
+    # before it: "the end of input went" was not true yet.
+    size = 4 << 20  # far more than a pipe holds: the end of input waits
+    async with aioexpect.spawn("wc", ["-c"], pty=False, timeout=10) as s:
+        sending = asyncio.create_task(s.send("x" * size))
+        first = asyncio.create_task(s.sendeof())
+        await asyncio.sleep(0)  # (it waits behind the send)
+        await asyncio.wait_for(s.sendeof(), 10)
+        assert first.done()  # (and stdin is closed: wc counts)
+        await asyncio.gather(first, sending)
+        assert int(await s.read_all()) == size
+
+
+async def test_two_sendeofs_at_once_to_a_child_that_exited_both_return() -> None:
+    async with aioexpect.spawn("true", pty=False, timeout=10) as s:
+        assert await s.wait() == 0
+        await asyncio.wait_for(asyncio.gather(s.sendeof(), s.sendeof()), 10)
+
+
+# -- a terminal's EOF character is a key --------------------------------------------------
+
+
 async def test_ctrl_d_on_a_pty_is_a_key_that_finds_the_child_gone() -> None:
     # On a terminal the end of input is a key, typed again at each call:
     # once the child has ended, as any key, it raises.
@@ -222,3 +263,13 @@ async def test_ctrl_d_on_a_pty_is_a_key_that_finds_the_child_gone() -> None:
         assert await s.wait() == 0
         with pytest.raises(ConnectionLostError, match=r"exited|closed its terminal"):
             await s.sendeof()
+
+
+async def test_ctrl_d_over_ssh_with_a_pty_is_a_key_that_finds_the_channel_gone() -> None:
+    async with test_ssh.ssh_server(_says_hi) as server:
+        opener = test_ssh.connect(server, command="say-hi", term_type="xterm", client_keys=None)
+        async with opener as s:
+            assert await s.wait() == 0
+            assert "hi" in await s.read_all()
+            with pytest.raises(ConnectionLostError):
+                await s.sendeof()
