@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 
 from ._exceptions import ClosedError, ConnectionLostError
-from ._transport import DEFAULT_READ_SIZE, Transport
+from ._transport import DEFAULT_READ_SIZE, Transport, was_reset
 
 __all__ = ["StreamsTransport", "streams_transport"]
 
@@ -35,7 +35,7 @@ class StreamsTransport(Transport):
     where the underlying transport can (TCP, UNIX sockets, pipes) and raises
     ``TypeError`` where it cannot (TLS); later writes raise ``ClosedError``.
     On a connection already lost (a reset) it raises ``ConnectionLostError``,
-    as ``write()`` does.
+    as ``write()`` does, on either event loop.
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
     ``force=True``), then aborts the connection; the reader's own transport,
     where it has one (a subprocess's stdout pipe), is read and let go of
@@ -101,6 +101,10 @@ class StreamsTransport(Transport):
         # write_eof() had closed the stream.  As write() does, say it is gone.
         if self._writer.transport.is_closing():
             raise ConnectionLostError(f"the connection to {self._peer} is closed")
+        # A reset the loop has not seen (its reading ended at the peer's
+        # FIN): asyncio's write_eof() raised ENOTCONN, uvloop's returned.
+        if was_reset(self._writer.transport):
+            raise ConnectionLostError(f"the connection to {self._peer} was reset")
         try:
             self._writer.write_eof()
         except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, on a closed transport)

@@ -51,7 +51,7 @@ from ._options import peer_name
 from ._redact import mask_around
 from ._telnet_options import REPLY_LIMIT, BinaryOffer, PeerRemarks, ReplyGate, wants_binary
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
-from ._transport import DEFAULT_READ_SIZE, Transport
+from ._transport import DEFAULT_READ_SIZE, Transport, was_reset
 
 __all__ = [
     "HIGH_WATER",
@@ -447,18 +447,19 @@ class TelnetTransport(Transport):
 
     async def write_eof(self) -> None:
         """Half-close the TCP connection (most telnet servers then hang up);
-        a second call does nothing.  On a connection already lost (a reset)
-        no EOF can go: ``ConnectionLostError``, as from ``write()``."""
+        a second call does nothing.  After a reset, ``ConnectionLostError``
+        on either loop, as from ``write()``."""
         self._check_open()
         if self._gate.eof_sent:
             return
-        protocol = self._protocol
-        if protocol.gone.is_set() or self._transport.is_closing():
-            raise _lost(self._peer, protocol.lost)
+        protocol, transport = self._protocol, self._transport
+        if protocol.gone.is_set() or transport.is_closing() or was_reset(transport):
+            # (a reset no loop saw: asyncio's write_eof raised ENOTCONN, uvloop's returned)
+            raise _lost(self._peer, protocol.lost or ConnectionResetError("it was reset"))
         self._gate.eof_sent = True
-        if self._transport.can_write_eof():
+        if transport.can_write_eof():
             try:
-                self._transport.write_eof()
+                transport.write_eof()
             except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, once closed)
                 self._gate.eof_sent = False
                 raise _lost(self._peer, exc) from exc

@@ -24,6 +24,9 @@ session owns those).  Rules every adapter keeps, checked by
 from __future__ import annotations
 
 import abc
+import asyncio
+import select
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -207,3 +210,17 @@ class Transport(abc.ABC):
         ``"columns"`` (the terminal's width, where there is a terminal)."""
         return default
 
+
+def was_reset(transport: asyncio.BaseTransport) -> bool:
+    """Whether ``transport``'s TCP connection, not half-closed by us, is
+    closed both ways (a reset, a time-out): poll says so (``POLLHUP``,
+    ``POLLERR``) before the event loop looks, which it may never do (its
+    reading ended at the peer's FIN; uvloop half-closes later, and quietly).
+    ``False`` for other sockets (a UNIX socket whose peer closed looks the
+    same, normally), pipes, and a transport without a socket."""
+    sock = transport.get_extra_info("socket")
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))

@@ -15,6 +15,7 @@ import socket
 import struct
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncssh
 import pytest
@@ -23,7 +24,7 @@ import aioexpect
 from aioexpect import ClosedError, ConnectionLostError, Session
 from aioexpect.testing import memory_pair
 from tests import test_ssh, test_telnet
-from tests.helpers import echo, serve
+from tests.helpers import echo, serve, wait_until
 
 Opened = Callable[[], contextlib.AbstractAsyncContextManager[Session]]
 
@@ -160,6 +161,49 @@ async def test_sendeof_over_telnet_after_a_reset_is_connection_lost() -> None:
         for _ in range(2):
             with pytest.raises(ConnectionLostError):
                 await s.sendeof()
+
+
+async def _says_bye(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Says bye and hangs up (the caller closes the socket)."""
+    writer.write(b"bye\r\n")
+    await writer.drain()
+
+
+@contextlib.asynccontextmanager
+async def _telnet_hung_up() -> AsyncIterator[Session]:
+    async with test_telnet.raw_server(_says_bye) as port, test_telnet.connect(port) as s:
+        yield s
+
+
+@contextlib.asynccontextmanager
+async def _streams_hung_up() -> AsyncIterator[Session]:
+    async with serve(_says_bye) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async with Session.from_streams(reader, writer, timeout=10) as s:
+            yield s
+
+
+HUNG_UP: dict[str, Opened] = {"telnet": _telnet_hung_up, "streams": _streams_hung_up}
+
+
+@pytest.mark.parametrize("kind", list(HUNG_UP))
+async def test_sendeof_after_a_line_drew_a_reset_is_connection_lost_on_either_loop(
+    kind: str,
+) -> None:
+    # The server said bye and hung up; a line sent then drew a reset, which
+    # neither loop saw (it reads no more after the server's FIN).  asyncio's
+    # half-close raised OSError ENOTCONN (before: out of sendeof), uvloop's
+    # returned and ended the connection later, as if the end of input went.
+    async with HUNG_UP[kind]() as s:
+        await s.expect_exact("bye")
+        adapter: Any = s.transport  # (its socket: no event tells the kernel's state)
+        under = adapter._writer if kind == "streams" else adapter._transport
+        sock = under.get_extra_info("socket")
+        await wait_until(lambda: test_telnet.tcp_state(sock) == test_telnet.TCP_CLOSE_WAIT, "FIN")
+        await s.sendline("logout")  # (reaches a closed socket: a reset)
+        await wait_until(lambda: test_telnet.tcp_state(sock) == test_telnet.TCP_CLOSE, "reset")
+        with pytest.raises(ConnectionLostError, match="reset"):
+            await s.sendeof()
 
 
 # -- an end of input made, then the peer ends ---------------------------------------------
