@@ -99,12 +99,17 @@ class StreamsTransport(Transport):
         # A transport closed by a reset took no EOF: asyncio's returned
         # quietly, uvloop's raised RuntimeError, and the next send was told
         # write_eof() had closed the stream.  As write() does, say it is gone.
-        if self._writer.transport.is_closing():
-            raise ConnectionLostError(f"the connection to {self._peer} is closed")
         # A reset the loop has not seen (its reading ended at the peer's
         # FIN): asyncio's write_eof() raised ENOTCONN, uvloop's returned.
-        if was_reset(self._writer.transport):
-            raise ConnectionLostError(f"the connection to {self._peer} was reset")
+        # But after the peer's own end of file (read to the end) it hung up,
+        # and a reset our late bytes drew is no error: nothing to half-close.
+        transport = self._writer.transport
+        if transport.is_closing() or was_reset(transport):
+            if not self._reader.at_eof():
+                how = "is closed" if transport.is_closing() else "was reset"
+                raise ConnectionLostError(f"the connection to {self._peer} {how}")
+            self._eof_sent = True
+            return
         try:
             self._writer.write_eof()
         except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, on a closed transport)

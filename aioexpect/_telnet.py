@@ -446,18 +446,18 @@ class TelnetTransport(Transport):
         return data.replace(b"\r\n", b"\r")
 
     async def write_eof(self) -> None:
-        """Half-close the TCP connection (most telnet servers then hang up);
-        a second call does nothing.  After a reset, ``ConnectionLostError``
-        on either loop, as from ``write()``."""
+        """Half-close the TCP connection (most servers then hang up); again, or after
+        the server hung up: nothing.  After a reset: ``ConnectionLostError``, as ``write()``."""
         self._check_open()
         if self._gate.eof_sent:
             return
         protocol, transport = self._protocol, self._transport
-        if protocol.gone.is_set() or transport.is_closing() or was_reset(transport):
-            # (a reset no loop saw: asyncio's write_eof raised ENOTCONN, uvloop's returned)
+        gone = protocol.gone.is_set() or transport.is_closing() or was_reset(transport)
+        # (also a reset no loop saw, but not after the server's end of file: it hung up)
+        if gone and not (protocol.eof and protocol.error is None):
             raise _lost(self._peer, protocol.lost or ConnectionResetError("it was reset"))
         self._gate.eof_sent = True
-        if transport.can_write_eof():
+        if transport.can_write_eof() and not gone:
             try:
                 transport.write_eof()
             except (OSError, RuntimeError) as exc:  # (RuntimeError: uvloop's, once closed)

@@ -219,7 +219,7 @@ def was_reset(transport: asyncio.BaseTransport) -> bool:
     ``False`` for other sockets (a UNIX socket whose peer closed looks the
     same, normally), pipes, and a transport without a socket."""
     sock = transport.get_extra_info("socket")
-    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+    if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.fileno() < 0:
         return False
     poller = select.poll()
     poller.register(sock.fileno(), select.POLLOUT)
