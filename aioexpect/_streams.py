@@ -96,18 +96,17 @@ class StreamsTransport(Transport):
             raise TypeError(
                 f"the stream to {self._peer} cannot half-close (TLS?): use close() instead"
             )
-        # A transport closed by a reset took no EOF: asyncio's returned
-        # quietly, uvloop's raised RuntimeError, and the next send was told
-        # write_eof() had closed the stream.  As write() does, say it is gone.
-        # A reset the loop has not seen (its reading ended at the peer's
-        # FIN): asyncio's write_eof() raised ENOTCONN, uvloop's returned.
-        # But after the peer's own end of file (read to the end) it hung up,
-        # and a reset our late bytes drew is no error: nothing to half-close.
+        # A connection reset (reading ended with the error, no end of file
+        # before it) takes no EOF: asyncio's returned quietly, uvloop's
+        # raised RuntimeError.  As write() does, say it is gone.  A reset
+        # reading has not met (behind data, or no loop saw it: its reading
+        # ended at the peer's FIN) is reported by reading, after the data;
+        # nothing to half-close then (asyncio's write_eof() raised ENOTCONN).
         transport = self._writer.transport
+        error = self._reader.exception()
+        if error is not None and not getattr(self._reader, "_eof", False):
+            raise ConnectionLostError(f"the connection to {self._peer} is closed: {error}")
         if transport.is_closing() or was_reset(transport):
-            if not self._reader.at_eof():
-                how = "is closed" if transport.is_closing() else "was reset"
-                raise ConnectionLostError(f"the connection to {self._peer} {how}")
             self._eof_sent = True
             return
         try:

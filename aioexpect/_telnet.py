@@ -446,17 +446,16 @@ class TelnetTransport(Transport):
         return data.replace(b"\r\n", b"\r")
 
     async def write_eof(self) -> None:
-        """Half-close the TCP connection (most servers then hang up); again, or after
-        the server hung up: nothing.  After a reset: ``ConnectionLostError``, as ``write()``."""
+        """Half-close the TCP connection (most servers then hang up); again, or once
+        it ended: nothing, but after a reset reading ended with: ``ConnectionLostError``."""
         self._check_open()
+        protocol, transport = self._protocol, self._transport
         if self._gate.eof_sent:
             return
-        protocol, transport = self._protocol, self._transport
+        if protocol.error is not None:  # (None: reading ended at the server's end of file)
+            raise _lost(self._peer, protocol.lost or protocol.error)
+        self._gate.eof_sent = True  # (a reset not read yet: reading says it, after the data)
         gone = protocol.gone.is_set() or transport.is_closing() or was_reset(transport)
-        # (also a reset no loop saw, but not after the server's end of file: it hung up)
-        if gone and not (protocol.eof and protocol.error is None):
-            raise _lost(self._peer, protocol.lost or ConnectionResetError("it was reset"))
-        self._gate.eof_sent = True
         if transport.can_write_eof() and not gone:
             try:
                 transport.write_eof()
