@@ -105,7 +105,9 @@ class StreamsTransport(Transport):
         transport = self._writer.transport
         error = self._reader.exception()
         if error is not None and not getattr(self._reader, "_eof", False):
-            raise ConnectionLostError(f"the connection to {self._peer} is closed: {error}")
+            raise ConnectionLostError(
+                f"the connection to {self._peer} is closed: {error}"
+            ) from error
         if transport.is_closing() or was_reset(transport):
             self._eof_sent = True
             return
