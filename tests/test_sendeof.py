@@ -245,7 +245,8 @@ async def test_sendeof_after_the_server_hung_up_behind_unread_data_returns(
     # unread, in the kernel behind the data (or, for streams, with less
     # data, in the StreamReader); a line sent then drew a reset.  sendeof
     # raised "was reset" there, where the server had hung up normally;
-    # reading says how it ended, after the data: here all of it, then EOF.
+    # reading says how it ended, after the data (all of it, then EOF; or,
+    # under load, the reset, where the kernel dropped what it held).
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _TALKS_AND_HANGS_UP, str(size), stdout=asyncio.subprocess.PIPE
     )
@@ -268,10 +269,13 @@ async def test_sendeof_after_the_server_hung_up_behind_unread_data_returns(
             await s.sendline("logout")
             await s.sendeof()
             await s.sendeof()  # (a second does nothing)
-            got = ""
-            while chunk := await s.read_some():
-                got += chunk
-            assert got.endswith("x\r\nbye\r\n")
+            got, reset = "", False
+            try:
+                while chunk := await s.read_some():
+                    got += chunk
+            except ConnectionLostError:  # (the kernel may drop what it held when the reset comes)
+                reset = True
+            assert reset or got.endswith("x\r\nbye\r\n")
     finally:
         if server.returncode is None:
             server.kill()
