@@ -629,6 +629,14 @@ def _cli_bytes(
     )  # fmt: skip
 
 
+def _python(program: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``program`` run by this Python in a process of its own, from the checkout."""
+    return subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=60, check=False,
+    )  # fmt: skip
+
+
 def _ascii_locale() -> dict[str, str]:
     """The environment of an ASCII locale (``LC_ALL=C``, UTF-8 mode off),
     where Python reads arguments and the environment as ASCII, keeping
@@ -808,10 +816,7 @@ def test_exec_in_process_names_the_byte_a_lone_surrogate_stands_for() -> None:
         "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo \\u00e9\\udce9'])\n"
         "print(status, ascii(err.getvalue()))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True,
-        env=_ascii_locale(), cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+    done = _python(program, _ascii_locale())
     assert done.stdout.startswith("2 "), done
     assert "holds byte 0xE9, which is not UTF-8" in done.stdout, done
 
@@ -869,10 +874,7 @@ def test_exec_in_process_with_stdout_redirected_and_descriptor_1_closed() -> Non
         "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo in-process'])\n"
         "print('status', status, repr(out.getvalue()), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+    done = _python(program, _env())
     assert done.returncode == 0, done.stderr
     last = done.stderr.splitlines()[-1]
     assert last.startswith("status 0 '=== spawn:sh  ok") and "in-process" in last, done.stderr
@@ -1090,10 +1092,7 @@ def test_exec_in_process_with_a_full_stdout_says_so() -> None:
         "    status = _cli.main(['exec', 'spawn:sh', '-c', 'echo full'])\n"
         "print('status', status, file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program],
-        capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60, check=False,
-    )  # fmt: skip
+    done = _python(program, _env())
     assert done.returncode == 0, done.stderr
     assert "aioexpect: cannot write the output: No space left on device" in done.stderr
     assert done.stderr.splitlines()[-1] == "status 1", done.stderr
