@@ -221,6 +221,8 @@ def was_reset(transport: asyncio.BaseTransport) -> bool:
     sock = transport.get_extra_info("socket")
     if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.fileno() < 0:
         return False
+    if not hasattr(select, "poll"):  # (Windows: the loop tells, later)
+        return False
     poller = select.poll()
     poller.register(sock.fileno(), select.POLLOUT)
     return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
