@@ -31,7 +31,7 @@ from ._pidfd import close_quietly
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
-__all__ = ["LocalTransport"]
+__all__ = ["LocalTransport", "retrieve"]
 
 #: Bytes one pulled read asks for.
 _CHUNK = 1 << 16
@@ -298,7 +298,7 @@ class LocalTransport(ChildStatus, Transport):
             self._writers -= 1
             raise
         rest = self._loop.create_task(self._write_rest(memoryview(data)[n:]))
-        rest.add_done_callback(_retrieve)
+        rest.add_done_callback(retrieve)
         await asyncio.shield(rest)
 
     async def _write_rest(self, view: memoryview) -> None:
@@ -414,7 +414,7 @@ def _scratch_buffer() -> memoryview:
     return view
 
 
-def _retrieve(task: asyncio.Task[None]) -> None:
+def retrieve(task: asyncio.Task[None]) -> None:
     """Take a background write's error (its caller was cancelled, or gets
     it through ``shield``): it must not be logged as never retrieved."""
     if not task.cancelled():

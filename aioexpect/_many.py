@@ -18,6 +18,7 @@ from pathlib import Path
 from traceback import format_exception
 from types import CoroutineType
 from typing import IO, Any, Generic, TypeVar, overload
+from urllib.parse import unquote
 
 from . import _prompt
 from ._exceptions import (
@@ -180,7 +181,7 @@ def _plan(target: Any) -> _Plan:
     if scheme not in ("ssh", "telnet"):
         raise unsupported_scheme(url, scheme)
     parts = parse_url(url)
-    host = _unquote(parts.hostname) or ""  # an IPv6 zone: [fe80::1%25eth0]
+    host = unquote(parts.hostname or "")  # an IPv6 zone: [fe80::1%25eth0]
     if not host:
         raise ValueError(f"URL has no host: {redact_url(url)!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -196,12 +197,6 @@ def _plan(target: Any) -> _Plan:
         key = account.key
     label = peer_name(host, port, password)  # (a password equal to either: masked)
     return _Plan(scheme, host, port, (), username, password, key, label)
-
-
-def _unquote(value: str | None) -> str | None:
-    from urllib.parse import unquote
-
-    return None if value is None else unquote(value)
 
 
 def _opener(plan: _Plan, options: Mapping[str, Any], logfile: IO[str] | None) -> Opener:

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError
-from ._local import LocalTransport, _retrieve
+from ._local import LocalTransport, retrieve
 from ._pidfd import close_quietly
 from ._transport import Transport
 
@@ -129,7 +129,7 @@ class PipesTransport(LocalTransport):
             # it was done): the child never saw the end of its input.  A later
             # call waits for it too: it returns once stdin is closed.
             self._ending = self._loop.create_task(self._end_input())
-            self._ending.add_done_callback(_retrieve)
+            self._ending.add_done_callback(retrieve)
         await asyncio.shield(self._ending)
 
     async def _end_input(self) -> None:
