@@ -22,7 +22,7 @@ from urllib.parse import SplitResult, urlsplit
 from ._cli_output import masked, say
 from ._many import PASSWORD_ENV, Account, Host
 from ._options import has_control
-from ._urls import redact_url, unquote_credential, url_scheme
+from ._urls import MaskedURLError, redact_url, unquote_credential, url_scheme
 
 __all__ = [
     "PASSWORD_ENV",
@@ -78,6 +78,10 @@ def _load_hosts(path: str) -> list[str]:
         for url in read_hosts([line.decode("utf-8", "surrogateescape")]):  # (comments skipped)
             text, bad = _utf8(url.encode("utf-8", "surrogateescape"))
             targets.append(_target(text, bad, f" ({origin}, line {number})"))
+            try:  # (its scheme and %-escapes, checked again later, but here with the line named)
+                _url_user(text)
+            except MaskedURLError as exc:
+                raise UsageError(f"{exc} ({origin}, line {number})") from None
             if has_control(text):  # (a NUL, a form feed: refused, as run_many would, but here
                 raise UsageError(  # with the line named)
                     f"target {redact_url(text)!r} ({origin}, line {number}) holds a control"

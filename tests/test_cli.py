@@ -692,14 +692,14 @@ async def test_exec_refuses_a_percent_escape_that_is_not_utf8_in_credentials(
             (f"telnet://admin:p%FFss@127.0.0.1:{telnet.port}", "password"),
             (f"telnet://adm%E9n:p%EF%BF%BDss@127.0.0.1:{telnet.port}", "user name"),
         ]:
-            hosts.write_text(url + "\n")
+            hosts.write_text("# routers\n" + url + "\n")
             hosts.chmod(0o600)
-            for args in ([url], ["--hosts", str(hosts)]):
+            for args, where in [([url], ""), (["--hosts", str(hosts)], ", line 2)")]:
                 status, out, err = await acli("exec", *args, "-c", "show")
                 assert status == 2, err
                 assert out == "" and "ok" not in err, (out, err)
                 said = f"the {what} of {redact_url(url)!r} holds a %-escape that is not UTF-8"
-                assert said in err
+                assert said in err and where in err, err  # (a hosts file's line named)
                 assert "p%" not in err and "\ufffd" not in err, err
         # (the password's UTF-8 escapes are what the device takes)
         url = f"telnet://admin:p%EF%BF%BDss@127.0.0.1:{telnet.port}"
