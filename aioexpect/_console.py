@@ -29,7 +29,7 @@ import aioconsole
 
 from ._console_output import AttachedOutput
 from ._console_streams import Interrupted, Refused, TerminalInput
-from ._console_trace import statement_traceback, typed_syntax_error
+from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size
 from ._session import Session, live_sessions
@@ -276,9 +276,10 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         """Run ``source`` if it is a whole statement; ``True`` if it needs
         more lines.  Whatever stops it compiling is shown as Python's REPL
         shows it, and the console goes on."""
-        self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
         if _goes_on(source, filename, symbol):
             return True
+        source = without_form_feeds(source)
+        self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
         try:
             code = self.compile(source, filename, symbol)
         # A SyntaxError, and what else compiling raises: a NUL in the text

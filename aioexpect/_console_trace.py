@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Collection
 from types import TracebackType
 
-__all__ = ["statement_traceback", "typed_syntax_error"]
+__all__ = ["statement_traceback", "typed_syntax_error", "without_form_feeds"]
 
 #: The function aioconsole wraps a statement in, and the lines it adds before it.
 WRAPPER = "__corofn"
@@ -156,10 +156,33 @@ def _indented(source: str, lineno: int) -> bool:
     lines = source.split("\n")
     if not 0 < lineno <= len(lines) or not lines[lineno - 1]:
         return False
+    return lineno not in _going_on_strings(source)
+
+
+def _going_on_strings(source: str) -> set[int]:
+    """The numbers of the lines of ``source`` that go on a multi-line string."""
+    going_on: set[int] = set()
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
-            if token.type == tokenize.STRING and token.start[0] < lineno <= token.end[0]:
-                return False
+            if token.type == tokenize.STRING:
+                going_on.update(range(token.start[0] + 1, token.end[0] + 1))
     except (tokenize.TokenError, SyntaxError):  # as aioconsole: the lines seen so far
         pass
-    return True
+    return going_on
+
+
+def without_form_feeds(source: str) -> str:
+    """``source`` with the form feeds in each line's indent dropped, the
+    indent counted from the last, as Python's tokenizer counts it (lines
+    that go on a string keep theirs).  aioconsole puts four spaces before
+    each line, which a form feed counted away: a statement typed after
+    ``Ctrl-L`` (a terminal's clear-screen habit) was an IndentationError."""
+    if "\f" not in source:
+        return source
+    lines, going_on = source.split("\n"), _going_on_strings(source)
+    for number, line in enumerate(lines, 1):
+        text = line.lstrip(" \t\f")
+        indent = line[: len(line) - len(text)]
+        if "\f" in indent and number not in going_on:
+            lines[number - 1] = indent.rpartition("\f")[2] + text
+    return "\n".join(lines)

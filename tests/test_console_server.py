@@ -347,6 +347,21 @@ async def test_an_error_at_the_end_of_what_was_typed_has_its_caret(
         assert await c.run("import sys; sys.last_value.offset") == f"{offset}\n"
 
 
+async def test_a_form_feed_before_a_statement_counts_as_python_counts_it() -> None:
+    # Ctrl-L typed at the prompt (a terminal's clear-screen habit) puts a
+    # form feed before the statement; Python's tokenizer counts a line's
+    # indent from its last one, and python3 -i runs such lines.  aioconsole
+    # indents each line, which the form feed counted away: 'expected an
+    # indented block after function definition'.  A string keeps its own.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await c.run("\fx = 1") == ""
+        assert await c.run("x") == "1\n"
+        c.writer.write(b"if x:\n\f    y = 2\n  \f    print('in', y)\n\n")
+        assert (await c.prompt()).decode() == "... ... ... in 2\n"
+        assert await c.run('"""a\n\fb"""') == "... 'a\\n\\x0cb'\n"
+
+
 async def test_yield_in_a_lambda_is_refused_with_words_that_are_true() -> None:
     # aioconsole refuses a yield in a lambda (python3 -i takes it); the note
     # said the statement ran inside a function, where a yield is allowed.
