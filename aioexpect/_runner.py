@@ -23,16 +23,32 @@ T = TypeVar("T")
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
-    """uvloop's ``new_event_loop`` when importable, else asyncio's."""
+    """uvloop's ``new_event_loop`` when importable and standard input,
+    output and error are all open, else asyncio's: with one of them closed
+    (``prog <&-``) a descriptor of libuv's own can land there, and libuv
+    aborts the process when it closes it (``uv__close: Assertion `fd >
+    STDERR_FILENO' failed``)."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
         return asyncio.new_event_loop
+    if not all(_is_open(fd) for fd in (0, 1, 2)):
+        return asyncio.new_event_loop
     return uvloop.new_event_loop
 
 
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def run(coro: Coroutine[Any, Any, T], *, debug: bool | None = None) -> T:
-    """Run ``coro`` to completion in a new event loop (uvloop if available).
+    """Run ``coro`` to completion in a new event loop (uvloop if available,
+    and asyncio's where standard input, output or error is closed, which
+    uvloop cannot run with).
 
     Like ``asyncio.run``; uses ``asyncio.Runner`` with a loop factory, never
     the event-loop policy API.

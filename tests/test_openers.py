@@ -4,7 +4,11 @@ argument checking, and ``aioexpect.run``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 import uvloop
@@ -485,6 +489,44 @@ def test_run_uses_uvloop_and_returns_the_result():
     assert aioexpect.run(which_loop()).startswith("uvloop")
     with pytest.raises(TypeError, match="coroutine"):
         aioexpect.run(which_loop)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("closed", [0, 1, 2])
+def test_run_with_a_standard_descriptor_closed_runs_on_asyncio(closed: int) -> None:
+    # 'prog <&-' (or >&-, 2>&-): a descriptor of libuv's own could land on the
+    # closed one, and libuv aborted the process closing it (status -6,
+    # "uv__close: Assertion `fd > STDERR_FILENO' failed"), the job's result lost.
+    program = (
+        "import asyncio, os, aioexpect\n"
+        "async def main():\n"
+        "    async with aioexpect.spawn('cat', timeout=10) as s:\n"
+        "        await s.sendline('ping')\n"
+        "        await s.expect_exact('ping\\r\\n')\n"
+        "    return type(asyncio.get_running_loop()).__module__\n"
+        "os.write(int(sys.argv[1]), aioexpect.run(main()).encode())\n"
+    )
+    read, write = os.pipe()
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import os, sys; os.close({closed}); exec({program!r})",
+                str(write),
+            ],
+            pass_fds=(write,),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        os.close(write)
+        said = os.read(read, 100).decode()
+    finally:
+        os.close(read)
+        with contextlib.suppress(OSError):
+            os.close(write)
+    assert done.returncode == 0 and said == "asyncio.unix_events", (done, said)
 
 
 def test_run_leaves_the_library_users_loop_alone():
