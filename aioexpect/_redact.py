@@ -101,6 +101,12 @@ class Redactor:
         # and as a terminal echoes its control characters (``ECHOCTL``:
         # ``^A`` for ``\x01``), which a pty does by default.
         forms = [form for text in texts for form in (text, re.escape(text))]
+        # And as ``repr`` writes those (once, or twice: an exception's repr
+        # of a message that quotes one), where it escapes a character of
+        # them (a quote, a backslash, a control character), as str or as
+        # the bytes that encode it: a callback's or an error's repr that is
+        # masked once made (a monitor's, a job's in run_many's records).
+        forms += [shown for form in forms for shown in _repr_forms(form)]
         forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
         raws = [raw for form in forms for raw in self._encoded(form)]
         self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
@@ -276,6 +282,25 @@ _TAIL_REACH = 1 << 16
 
 
 @functools.lru_cache(maxsize=64)  # (a secret's, found again and again)
+def _quoted(text: Any) -> list[str]:
+    """``text`` (str or bytes) as ``repr`` writes it between its quotes,
+    both ways: a ``'`` in it as it is (in double quotes, which ``repr``
+    takes for a text that holds a ``'`` and no ``"``), or escaped."""
+    if isinstance(text, bytes):
+        shown = "".join(repr(text[i : i + 1])[2:-1] for i in range(len(text)))
+    else:
+        shown = "".join(repr(c)[1:-1] for c in text)
+    return [shown, shown.replace("'", "\\'")]
+
+
+def _repr_forms(text: str) -> list[str]:
+    """``text`` as one ``repr`` or two write it, as str and as the bytes
+    of its UTF-8 (``p\\xc3\\xa9``): those that differ from it."""
+    once = _quoted(text) + _quoted(as_utf8(text))
+    twice = [shown for form in once for shown in _quoted(form)]
+    return [form for form in dict.fromkeys(once + twice) if form != text]
+
+
 def _period(needle: Any) -> int:
     """The smallest shift at which ``needle`` occurs again in itself
     (``len(needle)`` if none does)."""

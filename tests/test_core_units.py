@@ -202,6 +202,28 @@ def test_redactor_masks_every_secret_longest_first():
     assert r.redact(b"pass") == MASK.encode()
 
 
+def test_a_secret_is_masked_as_repr_writes_it_once_or_twice():
+    # A quote, a backslash, a control character or (as bytes) a non-ASCII
+    # one: repr escapes it, and the secret was found only as it is.
+    secret = "p'a\\s\ts\u00e9"
+    r = Redactor()
+    r.add(secret)
+    for shown in (
+        repr(secret),
+        repr(secret + '"'),  # (a ' escaped: single quotes)
+        repr(repr(secret)),
+        repr(RuntimeError(repr(secret))),
+        repr(secret.encode()),
+        repr([secret.encode()]),
+    ):
+        masked_text = r.redact(shown)
+        assert MASK in masked_text and "s\\" not in masked_text.replace(MASK, ""), shown
+    assert r.redact(b"x " + repr(secret).encode()) == b'x "' + MASK.encode() + b'"'
+    plain = Redactor()
+    plain.add("hunter2")  # (nothing repr escapes: no other form)
+    assert plain._secrets == ["hunter2"]
+
+
 def test_the_tail_after_a_long_run_of_secrets_is_a_mask_not_nothing():
     # Past the 64 KiB it looks back, the evidence was '': "nothing received".
     r = Redactor()

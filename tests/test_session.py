@@ -1150,6 +1150,29 @@ async def test_secrets_with_quotes_backslashes_or_length_stay_masked(caplog):
     assert "********" in shown[0] and "********" in shown[1]
 
 
+async def test_a_secret_repr_escapes_is_masked_in_a_failed_callback_s_record(caplog):
+    # A quote, a backslash or a tab in the password: the callback's repr
+    # (a functools.partial given it) and a message that quotes its repr
+    # hold it as repr escapes it, which masking the password as it is did
+    # not find; the record showed it.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    secret = "pa'ss\\w\td"
+
+    def answer(password, session, match):
+        raise RuntimeError(f"cannot answer with {password!r}")
+
+    async with opened(timeout=5) as (s, peer):
+        s.add_secret(secret)
+        s.add_monitor("token", functools.partial(answer, secret))
+        await peer.write(b"token\n")
+        await s.expect("token\n")
+        await wait_until(lambda: "failed" in caplog.text, "the callback fails")
+    record = caplog.text
+    for shown in (secret, repr(secret)[1:-1], repr(repr(secret))[1:-1], "ss\\\\w"):
+        assert shown not in record, record
+    assert "partial(" in record and MASK in record
+
+
 async def test_a_pattern_built_with_re_escape_of_a_secret_is_masked():
     secret = "p.a(ss+w0rd"
     async with opened(timeout=5) as (s, peer):
