@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._patterns import check_ordered, same
+from ._patterns import check_ordered, reason, same
 from ._patterns import compiled as regex_of
 from ._scan import may_match_empty
 
@@ -81,7 +81,7 @@ def _compile(p: Any, redact: Callable[[Any], Any]) -> re.Pattern[str]:
     elif isinstance(p, str):
         compiled, why = regex_of(p, re.MULTILINE)
         if compiled is None:
-            raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
+            raise ValueError(f"bad regular expression {redact(p)!r}: {reason(p, why, redact)}")
     elif isinstance(p, bytes | bytearray):
         raise TypeError(f"str patterns only, not bytes: {redact(bytes(p))!r}")
     else:

@@ -12,7 +12,15 @@ from typing import Any
 
 from ._match import Sentinel
 
-__all__ = ["IdentityCache", "check_ordered", "compiled", "normalize", "normalize_patterns", "same"]
+__all__ = [
+    "IdentityCache",
+    "check_ordered",
+    "compiled",
+    "normalize",
+    "normalize_patterns",
+    "reason",
+    "same",
+]
 
 
 class IdentityCache:
@@ -85,7 +93,9 @@ def normalize_patterns(
         check_ordered(patterns)
         items = tuple(patterns)
     else:
-        raise TypeError(f"patterns must be a pattern or a list of them, not {patterns!r}")
+        raise TypeError(
+            f"patterns must be a pattern or a list of them, not {redact(repr(patterns))}"
+        )
     options = (exact, bytes_mode, encoding)
     if exact:  # (a new string each time, as a line sent is looked for: nothing to cache)
         return list(normalize(items, *options, redact))
@@ -138,10 +148,12 @@ def _check(
             return p
         regex, why = compiled(p)
         if regex is None:
-            raise ValueError(f"bad regular expression {redact(p)!r}: {redact(why)}")
+            raise ValueError(f"bad regular expression {redact(p)!r}: {reason(p, why, redact)}")
         return regex
+    # (a list in the list: its repr may show a secret as repr escapes it)
     raise TypeError(
-        f"unsupported pattern {p!r}: use str, bytes, re.Pattern, EOF, TIMEOUT or FULL_BUFFER"
+        f"unsupported pattern {redact(repr(p))}: use str, bytes, re.Pattern, EOF, TIMEOUT"
+        " or FULL_BUFFER"
     )
 
 
@@ -151,6 +163,16 @@ def _decoded(p: bytes, encoding: str) -> tuple[str | None, str]:
         return p.decode(encoding), ""
     except UnicodeDecodeError as exc:
         return None, str(exc)
+
+
+def reason(p: Any, why: str, redact: Callable[[Any], Any]) -> str:
+    """Why ``p`` does not compile (``why``, ``re.error``'s message), unless
+    ``p`` holds a secret: the message may quote a part of it (``bad escape
+    \\q``, ``bad character range y-a``), which masking the whole does not
+    find."""
+    if redact(p) == p:
+        return str(redact(why))
+    return "it does not compile (the reason is not shown: it may quote a part of a secret)"
 
 
 def compiled(p: str, flags: int = 0) -> tuple[re.Pattern[str] | None, str]:

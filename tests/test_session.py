@@ -1173,6 +1173,25 @@ async def test_a_secret_repr_escapes_is_masked_in_a_failed_callback_s_record(cap
     assert "partial(" in record and MASK in record
 
 
+async def test_a_pattern_error_shows_no_part_of_a_secret(caplog):
+    # A list in the list of patterns was quoted by its repr, unmasked; and
+    # re.error's message quotes the part of the pattern it stopped at,
+    # which was a part of the secret the pattern held (bad escape \q).
+    async with opened(timeout=5) as (s, _peer):
+        for secret in ("pa'ss\\w\td", "ab\\qcd9", "k9zy-a", "sec ret"):
+            s.add_secret(secret)
+        with pytest.raises(TypeError, match=r"unsupported pattern \[\"\*{8}\"\]") as info:
+            await s.expect([["pa'ss\\w\td"]])
+        assert "ss\\" not in _error_shows(info.value)
+        for pattern, part in [("ab\\qcd9", "\\q"), ("[k9zy-a]", "y-a"), ("(?P<sec ret>x)", "c r")]:
+            with pytest.raises(ValueError, match="bad regular expression") as info:
+                await s.expect(pattern)
+            assert part not in _error_shows(info.value), pattern
+            assert "may quote a part of a secret" in str(info.value)
+        with pytest.raises(ValueError, match="bad character range z-a") as info:
+            await s.expect("[z-a]")  # (no secret: the reason, as re gives it)
+
+
 async def test_a_pattern_built_with_re_escape_of_a_secret_is_masked():
     secret = "p.a(ss+w0rd"
     async with opened(timeout=5) as (s, peer):
