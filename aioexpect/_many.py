@@ -106,7 +106,8 @@ class Result(Generic[_Target, _Value]):
     and ``duration`` (seconds); ``traceback``, a failure's traceback as text
     (run_many drops it from ``error``: its frames kept the closed session).
     Typed by what ``run_many`` was given, e.g. ``Result[Host, str]`` for
-    ``Host`` targets and a job that returns a ``str``."""
+    ``Host`` targets and a job that returns a ``str``.  Its ``repr`` shows
+    the session's secrets as ``********`` (its attributes do not)."""
 
     host: _Target
     ok: bool
@@ -114,10 +115,15 @@ class Result(Generic[_Target, _Value]):
     error: BaseException | None = None
     duration: float = 0.0
     traceback: str | None = field(default=None, repr=False, compare=False)
+    #: The session's ``redact`` (its redactor's: not the session, closed):
+    #: the job's value or error, as ``repr`` shows it, masked (a ``Match``'s too).
+    _redact: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
-        outcome = f"value={self.value!r}" if self.ok else f"error={self.error!r}"
+        shown = repr(self.value) if self.ok else repr(self.error)
+        shown = shown if self._redact is None else self._redact(shown)
+        outcome = f"value={shown}" if self.ok else f"error={shown}"
         return f"Result(host={host!r}, ok={self.ok}, {outcome}, duration={self.duration:.3f})"
 
 
@@ -471,15 +477,16 @@ def _result(
     """The host's ``Result``, logged.  The error's text in the record with
     the session's secrets masked: aioexpect's own are already, but a job's
     exception may quote what the device sent (its password echoed)."""
+    # (the redactor's own method: a record a handler keeps, MemoryHandler's,
+    # or the Result, must not keep the closed session with its buffer alive)
+    redact = None if session is None else session._redactor.redact
     if error is not None:
         kind = type(error).__name__
-        # (the redactor's own method: a record a handler keeps, MemoryHandler's,
-        # must not keep the closed session with its buffer alive)
-        shown = error if session is None else _Masked(error, session._redactor.redact)
+        shown = error if redact is None else _Masked(error, redact)
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, shown)
-        return Result(target, False, None, error, duration, _without_frames(error))
+        return Result(target, False, None, error, duration, _without_frames(error), redact)
     _log.debug("%s done in %.2f s", plan.label, duration)
-    return Result(target, True, value, None, duration)
+    return Result(target, True, value, None, duration, None, redact)
 
 
 def _without_frames(error: BaseException) -> str:

@@ -1380,6 +1380,35 @@ async def test_a_job_s_own_error_is_logged_with_the_password_masked(
     assert "s3cret" not in caplog.text
 
 
+async def test_a_result_s_repr_and_record_mask_the_password_as_repr_escapes_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A Result's repr showed the job's value and error unmasked; and a
+    # password with a quote or a backslash, quoted by repr in the job's
+    # error, was not found in the "failed after" record (masked as given).
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    password = "pa'ss\\w\"d\u00e9"
+    device = VirtualDevice("r1", prompt="r1#", login=("admin", password))
+
+    async def failing(session: Session, host: Host) -> None:
+        raise RuntimeError(f"job saw {password!r}")
+
+    async def returning(session: Session, host: Host) -> dict[str, str]:
+        return {"pw": password}
+
+    async with serve_telnet(device) as server:
+        target = Host(f"telnet://127.0.0.1:{server.port}", Account("admin", password))
+        [failed] = await run_many([target], failing, timeout=5)
+        [done] = await run_many([target], returning, timeout=5)
+    assert done.value == {"pw": password}  # (the data: as the job returned it)
+    assert str(failed.error) == f"job saw {password!r}"
+    said = [r.getMessage() for r in caplog.records if "failed after" in r.getMessage()]
+    assert len(said) == 1 and "RuntimeError: job saw '********'" in said[0], said
+    for text in (repr(failed), repr(done), *said):
+        assert "ss\\\\w" not in text and "pa\\'ss" not in text and "pa'ss" not in text, text
+        assert "********" in text, text
+
+
 async def test_a_kept_failure_record_does_not_keep_the_session_alive(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
