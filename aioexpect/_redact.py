@@ -281,7 +281,6 @@ _ECHOCTL = {i: f"^{chr(i + 0x40)}" for i in range(32) if chr(i) not in "\t\n\r"}
 _TAIL_REACH = 1 << 16
 
 
-@functools.lru_cache(maxsize=64)  # (a secret's, found again and again)
 def _quoted(text: Any) -> list[str]:
     """``text`` (str or bytes) as ``repr`` writes it between its quotes,
     both ways: a ``'`` in it as it is (in double quotes, which ``repr``
@@ -301,6 +300,7 @@ def _repr_forms(text: str) -> list[str]:
     return [form for form in dict.fromkeys(once + twice) if form != text]
 
 
+@functools.lru_cache(maxsize=64)  # (a secret's, found again and again)
 def _period(needle: Any) -> int:
     """The smallest shift at which ``needle`` occurs again in itself
     (``len(needle)`` if none does)."""

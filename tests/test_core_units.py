@@ -336,6 +336,18 @@ def test_runs_of_periodic_secrets_cover_what_every_occurrence_covers():
             assert r.stretches(form) == want, (r._secrets, text)
 
 
+def test_a_secret_s_period_is_worked_out_once_not_for_each_occurrence():
+    # (O(len**2) each time: a transcript holding the secret line after line
+    # paid it per line; the cache had slipped onto another function)
+    secret = "ab" * 20 + "c"
+    r = Redactor()
+    r.add(secret)
+    _redact._period.cache_clear()
+    assert r.redact(f"{secret} x " * 200) == f"{MASK} x " * 200
+    info = _redact._period.cache_info()
+    assert info.misses == 1 and info.hits >= 199, info
+
+
 def test_prefix_at_end_is_the_longest_tail_that_starts_a_secret():
     # Checked against every tail, longest first, on seeded texts and
     # secrets that repeat their letters (where a tail may start a secret at
