@@ -115,14 +115,13 @@ class Result(Generic[_Target, _Value]):
     error: BaseException | None = None
     duration: float = 0.0
     traceback: str | None = field(default=None, repr=False, compare=False)
-    #: The session's ``redact`` (its redactor's: not the session, closed):
-    #: the job's value or error, as ``repr`` shows it, masked (a ``Match``'s too).
-    _redact: Callable[[Any], Any] | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
         shown = repr(self.value) if self.ok else repr(self.error)
-        shown = shown if self._redact is None else self._redact(shown)
+        # (run_many's: the session's redact, an attribute but no field, see _masking)
+        redact = self.__dict__.get("_redact")
+        shown = shown if redact is None else redact(shown)
         outcome = f"value={shown}" if self.ok else f"error={shown}"
         return f"Result(host={host!r}, ok={self.ok}, {outcome}, duration={self.duration:.3f})"
 
@@ -484,9 +483,21 @@ def _result(
         kind = type(error).__name__
         shown = error if redact is None else _Masked(error, redact)
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, shown)
-        return Result(target, False, None, error, duration, _without_frames(error), redact)
+        failed = Result(target, False, None, error, duration, _without_frames(error))
+        return _masking(failed, redact)
     _log.debug("%s done in %.2f s", plan.label, duration)
-    return Result(target, True, value, None, duration, None, redact)
+    return _masking(Result(target, True, value, None, duration), redact)
+
+
+def _masking(result: Result[Any, Any], redact: Callable[[Any], Any] | None) -> Result[Any, Any]:
+    """``result``, whose ``repr`` masks with ``redact`` (the value or error it
+    shows).  An attribute, not a field: ``dataclasses.asdict`` and ``astuple``,
+    the signature and ``__match_args__`` take every field (``asdict(r)``
+    would hold the redactor, a method that ``json.dumps`` refuses); a copy
+    and a pickle keep it, ``dataclasses.replace`` (fields only) does not."""
+    if redact is not None:
+        object.__setattr__(result, "_redact", redact)  # (frozen)
+    return result
 
 
 def _without_frames(error: BaseException) -> str:

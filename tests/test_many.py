@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import dataclasses
 import gc
+import inspect
+import json
 import logging
 import math
 import os
+import pickle
 import random
 import re
 import shutil
@@ -21,6 +26,7 @@ import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -1407,6 +1413,29 @@ async def test_a_result_s_repr_and_record_mask_the_password_as_repr_escapes_it(
     for text in (repr(failed), repr(done), *said):
         assert "ss\\\\w" not in text and "pa\\'ss" not in text and "pa'ss" not in text, text
         assert "********" in text, text
+
+
+async def test_a_result_s_fields_are_the_documented_ones_its_repr_masked_still() -> None:
+    # The redactor that masks a Result's repr was a field: asdict(r) held
+    # it (json.dumps refused the method), astuple had seven items, and the
+    # constructor's signature took it.  A pickle and a copy mask still.
+    password = "pa'ss\\w"
+    device = VirtualDevice("r1", prompt="r1#", login=("admin", password))
+
+    async def returning(session: Session, host: str) -> str:
+        return f"saw {password!r}"
+
+    async with serve_telnet(device) as server:
+        url = f"telnet://admin:{quote(password, safe='')}@127.0.0.1:{server.port}"
+        [done] = await run_many([url], returning, timeout=5)
+    assert done.ok, done
+    documented = ["host", "ok", "value", "error", "duration", "traceback"]
+    assert [f.name for f in dataclasses.fields(done)] == documented
+    assert list(inspect.signature(Result).parameters) == documented
+    assert json.loads(json.dumps(dataclasses.asdict(done)))["value"] == done.value
+    assert len(dataclasses.astuple(done)) == 6
+    for shown in (done, pickle.loads(pickle.dumps(done)), copy.deepcopy(done)):
+        assert shown == done and "value='saw \"********\"'" in repr(shown), repr(shown)
 
 
 async def test_a_kept_failure_record_does_not_keep_the_session_alive(
