@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
+import socket
 from typing import Any
 
 from ._exceptions import ClosedError, ConnectionLostError
@@ -36,6 +38,11 @@ class StreamsTransport(Transport):
     ``TypeError`` where it cannot (TLS); later writes raise ``ClosedError``.
     On a connection already lost (a reset) it raises ``ConnectionLostError``,
     as ``write()`` does, on either event loop.
+    A write to a socket whose peer has ended its side first moves what the
+    kernel holds into the reader (past its limit by at most the socket's
+    receive buffer), so that the failed write after it loses none of it;
+    an end of file read before such a failure ends reading cleanly (Linux,
+    where ``poll`` has ``POLLRDHUP``; not under TLS).
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
     ``force=True``), then aborts the connection; the reader's own transport,
     where it has one (a subprocess's stdout pipe), is read and let go of
@@ -52,6 +59,9 @@ class StreamsTransport(Transport):
         self._closed = False
         self._eof_sent = False
         self._closing: asyncio.Future[None] | None = None
+        self._reset: OSError | None = None  # a reset met by _take_what_is_left
+        self._watched: Any = None  # the transport _ending polls the socket of
+        self._ending: Any = None  # (a select.poll for the peer's end, or None)
 
     def __repr__(self) -> str:
         return f"<StreamsTransport {self._peer!r} {'closed' if self._closed else 'open'}>"
@@ -66,8 +76,12 @@ class StreamsTransport(Transport):
             if self._closed:
                 raise ClosedError(f"stream {self._peer!r} was closed while reading") from None
             data = _held_back(self._reader, max_bytes)
-            if not data:  # (the reader raises again at the next read)
-                raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
+            if not data and (self._reset is not None or not getattr(self._reader, "_eof", False)):
+                # (the reader raises again at the next read)
+                error = self._reset or exc
+                raise ConnectionLostError(f"lost the connection to {self._peer}: {error}") from exc
+            # (else the peer's end of file came before the error: a write
+            # into the closed peer drew it; reading ends cleanly, Rule 1)
         if self._closed:
             raise ClosedError(f"stream {self._peer!r} was closed while reading")
         return data
@@ -78,6 +92,7 @@ class StreamsTransport(Transport):
             raise ClosedError(f"stream {self._peer!r} was closed for writing by write_eof()")
         if self._writer.transport.is_closing():
             raise ConnectionLostError(f"the connection to {self._peer} is closed")
+        self._take_what_is_left()
         try:
             self._writer.write(bytes(data))
             await self._writer.drain()
@@ -87,6 +102,35 @@ class StreamsTransport(Transport):
             raise ConnectionLostError(f"lost the connection to {self._peer}: {exc}") from exc
         if self._closed:  # drain() returns quietly when close() aborted the connection
             raise ClosedError(f"stream {self._peer!r} was closed while writing")
+
+    def _take_what_is_left(self) -> None:
+        """Move what the kernel holds for the socket into the reader, where
+        the peer has ended its side (its FIN, or a reset, is in): a write
+        into a closed peer draws a reset, the write after it fails, and both
+        loops then close the socket, with what the peer sent last and its
+        end of file still unread there (paused at ``max_buffer``): lost,
+        and reading ended with ``ConnectionLostError``.  Read from a copy of
+        the socket (the transport does not read a paused one), at most its
+        receive buffer, which the kernel held already.  A reset read here
+        (no end of file before it) is the reader's error, as the loop would
+        have made it."""
+        reader = self._reader
+        if getattr(reader, "_eof", True) or reader.exception() is not None:
+            return  # (all read already, or the reader's end is known)
+        transport = self._writer.transport
+        if transport is not self._watched:  # (start_tls() changes it)
+            self._watched = transport
+            self._ending = _ending_poll(reader, self._writer)
+        if self._ending is None or not self._ending.poll(0):
+            return
+        data, end = _read_what_is_left(_extra_info(self._writer, "socket"))
+        if data:
+            reader.feed_data(data)
+        if isinstance(end, OSError):
+            self._reset = end
+            reader.set_exception(end)
+        elif end:
+            reader.feed_eof()
 
     async def write_eof(self) -> None:
         self._check_open()
@@ -239,6 +283,47 @@ def _peer_name(writer: asyncio.StreamWriter) -> str:
     if peer:
         return str(peer)
     return "stream"
+
+
+def _ending_poll(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Any:
+    """A ``select.poll`` that tells, without blocking, whether the peer of
+    the writer's stream socket has ended its side (``POLLRDHUP``: its FIN,
+    or a reset, is in); ``None`` where there is nothing to take or no way to
+    tell: the reader on a transport of its own (a child's stdout), no
+    socket, TLS (the bytes are records), no ``POLLRDHUP`` (not Linux)."""
+    rdhup = getattr(select, "POLLRDHUP", 0)
+    sock = _extra_info(writer, "socket")
+    if not rdhup or getattr(reader, "_transport", None) is not writer.transport:
+        return None
+    if sock is None or sock.type != socket.SOCK_STREAM or sock.fileno() < 0:
+        return None
+    if _extra_info(writer, "sslcontext") is not None:
+        return None
+    poller = select.poll()
+    poller.register(sock.fileno(), rdhup)
+    return poller
+
+
+def _read_what_is_left(sock: Any) -> tuple[bytes, bool | OSError]:
+    """What the kernel holds for ``sock``, at most its receive buffer, and
+    how reading it ended: ``True`` at the end of file, the error of a reset,
+    ``False`` where nothing more is there for now."""
+    got = bytearray()
+    try:
+        with sock.dup() as copy:
+            copy.setblocking(False)
+            left = copy.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            while left > 0:
+                data = copy.recv(min(left, DEFAULT_READ_SIZE))
+                if not data:
+                    return bytes(got), True
+                left -= len(data)
+                got += data
+    except (BlockingIOError, InterruptedError):
+        pass
+    except OSError as exc:
+        return bytes(got), exc
+    return bytes(got), False
 
 
 def _held_back(reader: asyncio.StreamReader, max_bytes: int) -> bytes:

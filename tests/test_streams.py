@@ -7,6 +7,7 @@ import asyncio
 import signal
 import socket
 import struct
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -343,3 +344,119 @@ async def test_session_from_streams() -> None:
             await s.sendeof()
             assert await s.read_all() == ""
         assert s.closed
+
+
+#: A server in a process of its own, for one connection on 127.0.0.1
+#: (argv[1] "tcp": its port is printed) or on the UNIX socket argv[1]:
+#: says start, argv[2] bytes of x and bye, and once the client's kernel
+#: holds all of it (TCP: nothing left in its own send queue), hangs up as
+#: argv[3] says: "close" (FIN) or "reset".  Exit status 3: the kernel's
+#: buffers hold less than it says (no test then).
+_SAYS_ALL_AND_HANGS_UP = r"""
+import array, fcntl, socket, struct, sys, termios, time
+where, size, ending = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ls = socket.socket(socket.AF_INET if where == "tcp" else socket.AF_UNIX)
+ls.bind(("127.0.0.1", 0) if where == "tcp" else where); ls.listen(1)
+print(ls.getsockname()[1] if where == "tcp" else 0, flush=True)
+c, _ = ls.accept(); c.settimeout(10)
+try: c.sendall(b"start\r\n" + b"x" * size + b"\r\nbye\r\n")
+except OSError: raise SystemExit(3)
+queued, deadline = array.array("i", [1]), time.monotonic() + 10
+while where == "tcp" and queued[0]:
+    fcntl.ioctl(c.fileno(), termios.TIOCOUTQ, queued)  # (SIOCOUTQ: not yet acknowledged)
+    if time.monotonic() > deadline: raise SystemExit(3)
+    time.sleep(0.01)
+if ending == "reset": c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+c.close()
+"""
+
+TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
+
+
+def _tcp_state(sock: socket.socket) -> int:
+    return int(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0])
+
+
+async def _within(predicate: Callable[[], bool], limit: float) -> bool:
+    """Whether ``predicate`` holds within ``limit`` seconds (polled)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+async def _sendline(s: aioexpect.Session) -> str:
+    try:
+        await s.sendline("logout")
+    except aioexpect.AioexpectError as exc:
+        return type(exc).__name__
+    return "returned"
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="reads the TCP state (Linux)")
+@pytest.mark.parametrize(
+    ("where", "ending", "sends", "end"),
+    [
+        ("tcp", "close", ["returned", "ConnectionLostError"], "EOF"),
+        ("unix", "close", ["ConnectionLostError", "ConnectionLostError"], "EOF"),
+        ("tcp", "reset", ["ConnectionLostError", "ConnectionLostError"], "ConnectionLostError"),
+    ],
+)
+async def test_a_send_to_a_server_that_hung_up_loses_nothing_it_said(
+    where: str, ending: str, sends: list[str], end: str, tmp_path: Path
+) -> None:
+    # The session stopped reading at max_buffer, so the server's last 200 kB
+    # or so, and its end, wait in the kernel.  A line sent to the closed
+    # server draws a reset (TCP), and the send after it fails, as one to a
+    # closed UNIX socket does at once; both loops then closed the socket,
+    # and what the kernel held was lost: reading ended with the reset
+    # (ConnectionLostError) after 160 to 390 kB of 400 kB.  Now all of it is
+    # read, then EOF (a reset, where the server reset the connection); each
+    # send that met the closed peer still raises ConnectionLostError.
+    size = 400_000 if where == "tcp" else 300_000  # (a UNIX socket holds less)
+    path = str(tmp_path / "s.sock")
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _SAYS_ALL_AND_HANGS_UP,
+        "tcp" if where == "tcp" else path,
+        str(size),
+        ending,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert server.stdout is not None
+        port = int(await asyncio.wait_for(server.stdout.readline(), 30))
+        if where == "tcp":
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        else:
+            reader, writer = await asyncio.open_unix_connection(path)
+        options = {"timeout": 10, "max_buffer": 1000}
+        async with aioexpect.Session.from_streams(reader, writer, **options) as s:
+            await s.expect_exact("start")
+            if await asyncio.wait_for(server.wait(), 30) == 3:
+                pytest.skip("the socket buffers here hold less than the test sends")
+            sock = writer.get_extra_info("socket")
+            if where == "tcp":
+                over = TCP_CLOSE_WAIT if ending == "close" else TCP_CLOSE
+                if not await _within(lambda: _tcp_state(sock) == over, 10):
+                    pytest.skip("the server's end did not reach the kernel here")
+            got = [await _sendline(s)]
+            if (where, ending) == ("tcp", "close"):  # (the closed server's kernel resets)
+                await wait_until(lambda: _tcp_state(sock) == TCP_CLOSE, "the reset is in")
+            got.append(await _sendline(s))
+            said, ended = "", "EOF"
+            try:
+                while chunk := await s.read_some():
+                    said += chunk
+            except ConnectionLostError:
+                ended = "ConnectionLostError"
+            assert got == sends
+            assert (len(said), said[-8:], ended) == (size + 9, "x\r\nbye\r\n", end)
+    finally:
+        if server.returncode is None:
+            server.kill()
+        await server.wait()
