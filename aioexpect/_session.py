@@ -183,8 +183,8 @@ class Session:
         """A session over any asyncio ``StreamReader``/``StreamWriter`` pair.
         ``close()`` closes the writer, then the reader's own transport (a
         child's stdout, read meanwhile), within a second; the process stays
-        yours to wait for.  A
-        reset is ``ConnectionLostError`` after all the data received before it."""
+        yours to wait for.  Reading gives all the peer sent, then EOF, or
+        ``ConnectionLostError`` for a reset, also after a send that failed."""
         from ._streams import streams_transport
 
         _options.check_keywords("Session.from_streams()", options, cls.__init__)
