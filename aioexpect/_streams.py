@@ -39,8 +39,8 @@ class StreamsTransport(Transport):
     On a connection already lost (a reset) it raises ``ConnectionLostError``,
     as ``write()`` does, on either event loop.
     A write to a socket whose peer has ended its side first moves what the
-    kernel holds into the reader (past its limit by at most the socket's
-    receive buffer), so that the failed write after it loses none of it;
+    kernel holds into the reader (past its limit by what the kernel held
+    for it), so that the failed write after it loses none of it;
     an end of file read before such a failure ends reading cleanly (Linux,
     where ``poll`` has ``POLLRDHUP``; not under TLS).
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
@@ -110,8 +110,8 @@ class StreamsTransport(Transport):
         loops then close the socket, with what the peer sent last and its
         end of file still unread there (paused at ``max_buffer``): lost,
         and reading ended with ``ConnectionLostError``.  Read from a copy of
-        the socket (the transport does not read a paused one), at most its
-        receive buffer, which the kernel held already.  A reset read here
+        the socket (the transport does not read a paused one), all of it: the
+        kernel held it already, and the peer can send no more.  A reset read here
         (no end of file before it) is the reader's error, as the loop would
         have made it."""
         reader = self._reader
@@ -121,8 +121,9 @@ class StreamsTransport(Transport):
         if transport is not self._watched:  # (start_tls() changes it)
             self._watched = transport
             self._ending = _ending_poll(reader, self._writer)
-        if self._ending is None or not self._ending.poll(0):
-            return
+        events = self._ending.poll(0) if self._ending is not None else None
+        if not events or not events[0][1] & (select.POLLRDHUP | select.POLLHUP):
+            return  # (no end; a POLLERR alone is the loop's to read)
         data, end = _read_what_is_left(_extra_info(self._writer, "socket"))
         if data:
             reader.feed_data(data)
@@ -305,20 +306,18 @@ def _ending_poll(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 
 
 def _read_what_is_left(sock: Any) -> tuple[bytes, bool | OSError]:
-    """What the kernel holds for ``sock``, at most its receive buffer, and
-    how reading it ended: ``True`` at the end of file, the error of a reset,
-    ``False`` where nothing more is there for now."""
+    """All the kernel holds for ``sock``, whose peer has ended its side (so
+    that no more can come), and how reading it ended: ``True`` at the end
+    of file, the error of a reset, ``False`` where nothing more is there.
+    Not capped at ``SO_RCVBUF``: a UNIX socket's queue is bounded by the
+    peer's send buffer, and held more than one receive buffer (lost)."""
     got = bytearray()
     try:
         with sock.dup() as copy:
             copy.setblocking(False)
-            left = copy.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-            while left > 0:
-                data = copy.recv(min(left, DEFAULT_READ_SIZE))
-                if not data:
-                    return bytes(got), True
-                left -= len(data)
+            while data := copy.recv(DEFAULT_READ_SIZE):
                 got += data
+            return bytes(got), True
     except (BlockingIOError, InterruptedError):
         pass
     except OSError as exc:

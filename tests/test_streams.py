@@ -3,11 +3,14 @@ peer, a peer that never reads, and Session.from_streams."""
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import signal
 import socket
 import struct
 import sys
+import termios
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -460,3 +463,39 @@ async def test_a_send_to_a_server_that_hung_up_loses_nothing_it_said(
         if server.returncode is None:
             server.kill()
         await server.wait()
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="a UNIX socket")
+async def test_all_a_unix_peer_said_arrives_past_the_receive_buffer() -> None:
+    # A UNIX socket's queue is bounded by the sender's send buffer, not by
+    # the reader's SO_RCVBUF: a peer with a larger one left more in the
+    # kernel than one SO_RCVBUF, and the send that met its end (EPIPE at
+    # once) closed the socket with the rest unread, lost.
+    ours, peer = socket.socketpair()
+    with peer:
+        rcvbuf = ours.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * rcvbuf)  # (capped: wmem_max)
+        peer.setblocking(False)
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        async with aioexpect.Session.from_streams(reader, writer, timeout=10, max_buffer=1000) as s:
+            said, idle = 0, 0
+            while idle < 5:  # (until the paused session's kernel takes no more)
+                try:
+                    said += peer.send(b"x" * 65536)
+                    idle = 0
+                except BlockingIOError:
+                    idle += 1
+                    await asyncio.sleep(0.02)
+            held = array.array("i", [0])
+            fcntl.ioctl(ours.fileno(), termios.FIONREAD, held)
+            if held[0] <= rcvbuf:
+                pytest.skip("the kernel here holds no more than the receive buffer")
+            peer.close()
+            assert await _sendline(s) == "ConnectionLostError"
+            got, ended = 0, "EOF"
+            try:
+                while chunk := await s.read_some():
+                    got += len(chunk)
+            except ConnectionLostError:
+                ended = "ConnectionLostError"
+            assert (got, ended) == (said, "EOF")
