@@ -111,6 +111,10 @@ class AnsiStripper:
         finally:
             self._held = held
 
+    def held(self) -> Any:
+        """The cut sequence held back (empty if none), still held."""
+        return self._held or self._empty
+
     def flush(self) -> Any:
         """What is held, at the end of the stream: the cut sequence stays,
         a complete one inside it (an OSC never ended holds an 8-bit CSI) goes,

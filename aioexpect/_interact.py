@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _prompt, _prompt_read
+from ._ansi import AnsiStripper
 from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 from ._receive import offer
@@ -404,6 +405,9 @@ class _Output:
         # (written as UTF-8: see ``write``; the rest of a character the
         # terminal got the start of comes back as U+FFFD)
         data = raw if self._session.encoding is None else raw.decode("utf-8", "replace")
+        if self._session._ansi is not None:  # (shown as it came; a sequence cut at
+            # its end is what the session's stripper holds: it goes there)
+            data = AnsiStripper(data[:0]).feed(data)
         self._session._buffer.append(data)
         offer(self._session)
 

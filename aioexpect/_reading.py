@@ -470,6 +470,8 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
         else:
             pending = buffer.consume(len(buffer)) + surplus
             session._surplus = surplus[:0]
+        if session._ansi is not None:  # (the sink gets what follows as it comes: see deliver)
+            pending += session._ansi.held()
         if pending:
             sink(pending)
         space_freed(session)  # (what was held back follows it: to the sink)

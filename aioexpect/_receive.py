@@ -51,9 +51,12 @@ def feed(session: Session, data: bytes | memoryview) -> None:
         text = session._decoder.decode(data)
     except UnicodeDecodeError as exc:  # codec_errors="strict": the end of reading
         text, error = exc.valid, exc  # type: ignore[attr-defined]
-    if session._ansi is not None:
-        text = session._ansi.feed(text)
-    deliver(session, text)
+    if session._ansi is None:
+        deliver(session, text)
+    elif session._sink is not None:  # (a person's terminal: the text as it came)
+        deliver(session, session._ansi.feed(text), text)
+    else:
+        deliver(session, session._ansi.feed(text))
     if error is not None:
         raise error
 
@@ -100,9 +103,11 @@ def feed_eof(session: Session, error: BaseException | None = None) -> None:
         tail = session._decoder.flush()
     except UnicodeDecodeError as exc:  # strict: an incomplete character at the end
         tail, error = exc.valid, error or exc  # type: ignore[attr-defined]
-    if session._ansi is not None:
-        tail = session._ansi.feed(tail) + session._ansi.flush()
-    deliver(session, tail)
+    if session._ansi is None:
+        deliver(session, tail)
+    else:
+        stripped = session._ansi.feed(tail) + session._ansi.flush()
+        deliver(session, stripped, tail if session._sink is not None else None)
     session._eof = True
     session._ended.set()
     session._error = error
@@ -110,11 +115,26 @@ def feed_eof(session: Session, error: BaseException | None = None) -> None:
     offer(session)
 
 
-def deliver(session: Session, text: Any) -> None:
+def deliver(session: Session, text: Any, raw: Any = None) -> None:
     """Decoded text: to the transcript, the monitors, then the buffer (or
-    the sink of ``divert``), and offered to the reader."""
-    if not text:
+    the sink of ``divert``), and offered to the reader.  ``raw``, under
+    ``strip_ansi`` while diverted: the text before stripping, which the
+    sink (a person's terminal, which needs its colours and cursor moves)
+    gets instead; the transcript and monitors see ``text`` as ever."""
+    if raw is not None and (sink := session._sink) is not None:
+        _observe(session, text)
+        if raw:
+            sink(raw)
         return
+    if (text := _observe(session, text)) and store(session, text):
+        offer(session)
+
+
+def _observe(session: Session, text: Any) -> Any:
+    """``text`` to the transcript and the monitors; what is left of it for
+    the buffer (a move up alone is for the transcript: see ``transcribe``)."""
+    if not text:
+        return text
     if (
         session._redactor.armed
         or session._logfile.active
@@ -122,12 +142,11 @@ def deliver(session: Session, text: Any) -> None:
     ):
         transcribe(session, text)
     if session._ansi is not None and not (text := drop_up(text)):
-        return  # (a move up alone: for the transcript, see transcribe)
+        return text
     for monitor in tuple(session._monitors):  # (a callback may add or remove one)
         if not monitor.removed:
             monitor.feed(session, text)
-    if store(session, text):
-        offer(session)
+    return text
 
 
 def offer(session: Session) -> None:

@@ -524,7 +524,8 @@ class Session:
     def divert(
         self, sink: Callable[[Any], None], *, keep: bool = False
     ) -> contextlib.AbstractContextManager[None]:
-        """While active, received data goes to ``sink`` instead of the buffer.
+        """While active, received data goes to ``sink`` instead of the buffer
+        (as it came: under ``strip_ansi``, with its control sequences).
 
         Used by ``interact`` and the console's ``attach``.  What is buffered goes
         to ``sink`` first: consumed, or with ``keep`` a copy, left for the program

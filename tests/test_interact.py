@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import aioexpect
+from aioexpect._ansi import strip_ansi
 from aioexpect._interact import bridge
-from tests.helpers import opened, read_all, resize_seen
+from tests.helpers import opened, read_all, resize_seen, wait_until
 
 SCRIPT = r"""
 import termios, aioexpect
@@ -286,7 +287,12 @@ CANCELLED = r"""
 import asyncio, sys, aioexpect
 
 async def main():
-    async with aioexpect.spawn("seq", ["1", "200000"], timeout=30) as s:
+    if sys.argv[2] == "strip_ansi":  # each number erases its row's rest: ESC[K, and ESC[m
+        shell = "seq 1 200000 | sed 's/.*/&\033[K\033[m/'"
+        opened = aioexpect.spawn("sh", ["-c", shell], strip_ansi=True, timeout=30)
+    else:
+        opened = aioexpect.spawn("seq", ["1", "200000"], timeout=30)
+    async with opened as s:
         try:
             await asyncio.wait_for(s.interact(), 0.5)  # the terminal takes nothing meanwhile
         except TimeoutError:
@@ -299,21 +305,28 @@ aioexpect.run(main())
 """
 
 
+@pytest.mark.parametrize("options", ["plain", "strip_ansi"])
 async def test_output_the_terminal_had_not_taken_when_interact_is_cancelled_is_kept(
-    tmp_path: Path,
+    tmp_path: Path, options: str
 ):
     # It was dropped: up to 1 MiB waiting for the terminal vanished, the
-    # program's next read went on ~100,000 lines later.
+    # program's next read went on ~100,000 lines later.  Under strip_ansi
+    # the terminal gets the control sequences, and what it had not taken
+    # went back to the program with them: its reads showed ESC[K.
     script, shown, rest = tmp_path / "cancel.py", tmp_path / "shown", tmp_path / "rest"
     script.write_text(CANCELLED)
-    line = f"sleep 5 | {sys.executable} {script} {rest} | (sleep 2; cat > {shown})"
+    line = f"sleep 5 | {sys.executable} {script} {rest} {options} | (sleep 2; cat > {shown})"
     async with aioexpect.spawn("sh", ["-c", line], timeout=30) as outer:
         await outer.expect(aioexpect.EOF)
         assert await outer.wait() == 0
     expected = "".join(f"{i}\r\n" for i in range(1, 200001))
-    got = shown.read_bytes().decode() + rest.read_bytes().decode()
-    assert len(shown.read_bytes()) < len(expected) // 2  # (the terminal did fall behind)
-    assert got == expected
+    given, read = shown.read_bytes().decode(), rest.read_bytes().decode()
+    assert len(given) < len(expected) // 2  # (the terminal did fall behind)
+    if options == "strip_ansi":
+        assert "\x1b" not in read  # (a sequence cut by the terminal's share: ends in it)
+        assert given.count("\x1b[K\x1b[m") >= given.count("\r\n") - 1
+        given, read = strip_ansi(given + read), ""
+    assert given + read == expected
 
 
 TWO = r"""
@@ -581,3 +594,55 @@ async def test_keys_sent_after_the_programs_text_take_no_second_byte_order_mark(
         await bridge(session, _typing(b"\xc3\xa9"), lambda shown: None, None)
         await session.close()
         assert await read_all(peer) == "a\xe9".encode("utf-16")
+
+
+STRIPPED = r"""
+import aioexpect
+
+async def main():
+    shell = "read x; printf '\033[1mBOLD\033[0m\033[2J\n'; read y; printf '\033[32mGREEN\033[0m\n'"
+    async with aioexpect.spawn("sh", ["-c", shell], strip_ansi=True, timeout=10) as s:
+        print("INTERACT-START", flush=True)
+        await s.interact()
+        await s.sendline("y")
+        m = await s.expect_exact("GREEN")
+        print(f"\r\nPROGRAM-SAW {m.before + m.after!r}", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_shows_control_sequences_that_strip_ansi_takes_from_the_program(
+    tmp_path: Path,
+):
+    """``strip_ansi`` is for what the program reads: the person's terminal
+    gets the colours and cursor moves as they came (a full-screen program,
+    or readline redrawing a line, is unusable without them), and the
+    program still reads stripped text after ``interact()``."""
+    script = tmp_path / "stripped.py"
+    script.write_text(STRIPPED)
+    async with aioexpect.spawn(sys.executable, [str(script)], encoding=None, timeout=15) as outer:
+        await outer.expect_exact(b"INTERACT-START")
+        await outer.send(b"go\r")
+        await outer.expect_exact(b"\x1b[1mBOLD\x1b[0m\x1b[2J\r\n")
+        await outer.send(b"\x1d")
+        await outer.expect_exact(b"PROGRAM-SAW 'y\\r\\nGREEN'")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+
+
+@pytest.mark.parametrize("keep", [False, True])
+async def test_a_control_sequence_cut_before_a_bridge_reaches_the_person_whole(keep: bool):
+    """The program read up to where a colour's sequence was cut (the
+    stripper held its start); the person's terminal gets it whole, not
+    ``1mRED`` (and, with ``keep``, the program still reads stripped text)."""
+    async with opened(strip_ansi=True) as (session, peer):
+        await peer.write(b"prompt> \x1b[3")
+        await session.expect_exact("prompt> ")
+        shown: list[str] = []
+        with session.divert(shown.append, keep=keep):
+            await peer.write(b"1mRED\x1b[0m\r\n")
+            await wait_until(lambda: "\r\n" in "".join(shown), "the line is shown")
+        assert "".join(shown) == "\x1b[31mRED\x1b[0m\r\n"
+        await peer.write(b"\x1b[1mnext\x1b[0m\r\n")
+        assert await session.read_until("next\r\n") == "next\r\n"
