@@ -56,7 +56,11 @@ async def bridge(
     session's buffer does.
     """
     escape = escape_character.encode() if escape_character else None
-    seen = _Seen(session._empty, lambda tail: _prompt_read.at_prompt(session, tail))
+    seen = _Seen(
+        session._empty,
+        lambda tail: _prompt_read.at_prompt(session, tail),
+        strip=session._ansi is not None,
+    )
 
     def show(data: Any) -> None:
         seen.output(data)
@@ -98,15 +102,20 @@ async def _until_done(
 class _Seen:
     """What a bridge showed last (``tail``), whether a line was typed since
     the output last ended at a prompt (``typed``), and whether anything was
-    typed at all (``sent``)."""
+    typed at all (``sent``).  With ``strip``, the tail is the text as the
+    program reads it under ``strip_ansi`` (the output is shown as it came):
+    the prompts it knows are in that text, a colour's sequences not in them."""
 
-    def __init__(self, empty: Any, at_prompt: Callable[[Any], bool]) -> None:
+    def __init__(self, empty: Any, at_prompt: Callable[[Any], bool], *, strip: bool) -> None:
         self.tail: Any = empty
         self.typed = False
         self.sent = False
         self._at_prompt = at_prompt
+        self._stripper = AnsiStripper(empty) if strip else None
 
     def output(self, data: Any) -> None:
+        if self._stripper is not None:
+            data = self._stripper.feed(data)
         self.tail = (self.tail + data)[-EVIDENCE:]
         if self.typed and self._at_prompt(self.tail):
             self.typed = False  # what was typed has been answered

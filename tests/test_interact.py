@@ -646,3 +646,45 @@ async def test_a_control_sequence_cut_before_a_bridge_reaches_the_person_whole(k
         assert "".join(shown) == "\x1b[31mRED\x1b[0m\r\n"
         await peer.write(b"\x1b[1mnext\x1b[0m\r\n")
         assert await session.read_until("next\r\n") == "next\r\n"
+
+
+COLOURED = r"""
+import aioexpect
+
+async def main():
+    env = {"PS1": "\\[\\e[32m\\]myhost>\\[\\e[0m\\] ", "PATH": "/usr/bin:/bin", "TERM": "xterm"}
+    bash = aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, strip_ansi=True, timeout=3)
+    async with bash as sh:
+        sh.set_prompt("myhost> ")
+        print("FIRST=" + repr(await sh.execute("echo one")), flush=True)
+        await sh.interact()
+        try:
+            answer = repr(await sh.execute("echo after"))
+        except aioexpect.ExpectTimeout as exc:
+            answer = f"timed out: {exc}"
+        print(f"\r\nAFTER={answer}", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_a_coloured_prompt_the_person_saw_under_strip_ansi_answers_the_command(
+    tmp_path: Path,
+):
+    """The person's command answered and its prompt shown (in colour: the
+    terminal gets the sequences), nothing is owed: the next execute sends
+    at once.  The prompt was looked for in the output as shown, where the
+    colour's sequences cut it: execute waited for a prompt that had come,
+    and timed out."""
+    script = tmp_path / "coloured.py"
+    script.write_text(COLOURED)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("FIRST='one\\n'")
+        await outer.send("echo HI\r")
+        await outer.expect_exact("HI\r\n")
+        await outer.expect_exact("\x1b[32mmyhost>\x1b[0m ")  # (shown in colour)
+        await outer.send("\x1d")
+        await outer.expect_exact("AFTER=")
+        assert (await outer.expect_exact("\r\n")).before == repr("after\n")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
