@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _prompt, _prompt_read
-from ._ansi import AnsiStripper
+from ._ansi import MAX_HOLD, AnsiStripper
 from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 from ._receive import offer
@@ -361,6 +361,9 @@ class _Output:
         self._draining = False
         self._blocking = os.get_blocking(fd)
         os.set_blocking(fd, False)
+        # Under strip_ansi: the end of what the terminal took, where a
+        # sequence it got the start of begins (see ``give_back``).
+        self._taken: bytes | None = None if session._ansi is None else b""
 
     def write(self, data: Any) -> None:
         raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
@@ -379,11 +382,14 @@ class _Output:
 
     def _write_some(self, data: bytes | bytearray) -> int:
         try:
-            return os.write(self._fd, data)
+            written = os.write(self._fd, data)
         except (BlockingIOError, InterruptedError):
             return 0
         except OSError:  # the terminal is gone: nobody to show it to
             return len(data)
+        if self._taken is not None:
+            self._taken = (self._taken + data[max(0, written - MAX_HOLD) : written])[-MAX_HOLD:]
+        return written
 
     def _on_writable(self) -> None:
         del self._pending[: self._write_some(self._pending)]
@@ -414,9 +420,15 @@ class _Output:
         # (written as UTF-8: see ``write``; the rest of a character the
         # terminal got the start of comes back as U+FFFD)
         data = raw if self._session.encoding is None else raw.decode("utf-8", "replace")
-        if self._session._ansi is not None:  # (shown as it came; a sequence cut at
-            # its end is what the session's stripper holds: it goes there)
-            data = AnsiStripper(data[:0]).feed(data)
+        if self._taken is not None:  # (shown as it came) stripped, the rest of a
+            # sequence the terminal took the start of too; one cut at its end
+            # is what the session's stripper holds: it goes there
+            taken = (
+                self._taken if isinstance(data, bytes) else self._taken.decode("utf-8", "replace")
+            )
+            stripper = AnsiStripper(data[:0])
+            stripper.feed(taken)
+            data = stripper.feed(data)
         self._session._buffer.append(data)
         offer(self._session)
 

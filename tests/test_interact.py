@@ -4,6 +4,7 @@ real — aioexpect runs a script in a pty, and the script interacts with ``cat``
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import aioexpect
-from aioexpect._ansi import strip_ansi
-from aioexpect._interact import bridge
+from aioexpect._ansi import AnsiStripper, strip_ansi
+from aioexpect._interact import _Output, bridge
 from tests.helpers import opened, read_all, resize_seen, wait_until
 
 SCRIPT = r"""
@@ -688,3 +689,48 @@ async def test_a_coloured_prompt_the_person_saw_under_strip_ansi_answers_the_com
         assert (await outer.expect_exact("\r\n")).before == repr("after\n")
         await outer.expect(aioexpect.EOF)
         assert await outer.wait() == 0
+
+
+async def _no_keys() -> bytes:
+    await asyncio.Event().wait()  # (a person who types nothing: the bridge is cancelled)
+    return b""
+
+
+@pytest.mark.parametrize("offset", range(10))
+async def test_a_sequence_the_terminal_took_the_start_of_leaves_no_rest_to_the_program(
+    offset: int,
+):
+    """interact() cancelled while its terminal (a pipe nobody reads) is
+    behind: what it had not taken goes back to the program stripped.  The
+    terminal takes up to wherever its buffer ends, also inside a colour's
+    sequence (each ``offset`` cuts another place in it): the rest of that
+    sequence went back as text, the program read ``1mX``."""
+    read_end, write_end = os.pipe()
+    unit = b"\x1b[31mX\x1b[0m"  # (10 bytes)
+    data = b"Y" * offset + unit * 10_000  # (more than the pipe takes)
+    try:
+        async with opened(strip_ansi=True) as (session, peer):
+            output = _Output(session, write_end)
+            try:
+                task = asyncio.ensure_future(
+                    bridge(session, _no_keys, output.write, None, output=output)
+                )
+                await wait_until(lambda: session._sink is not None, "the bridge began")
+                await peer.write(data)
+                await wait_until(lambda: session.bytes_in == len(data), "all was read")
+                task.cancel()
+                await asyncio.wait([task])
+            finally:
+                output.close()
+            os.set_blocking(read_end, False)
+            shown = bytearray()
+            with contextlib.suppress(BlockingIOError):
+                while chunk := os.read(read_end, 1 << 16):
+                    shown += chunk
+            assert 0 < len(shown) < len(data)  # (the terminal did fall behind)
+            visible = AnsiStripper(b"").feed(bytes(shown)).decode()  # (its cut sequence aside)
+            assert session.buffer[:3] == "XXX"  # (not the rest of a sequence: 1mX)
+            assert visible + session.buffer == "Y" * offset + "X" * 10_000
+    finally:
+        os.close(read_end)
+        os.close(write_end)
