@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["AnsiStripper", "drop_up", "strip_ansi"]
+__all__ = ["AnsiStripper", "drop_up", "open_sequence", "strip_ansi"]
 
 _ESC_BODY = (  # (after the ESC)
     r"(?:\[[0-?]*[ -/]*[@-~]"  # CSI
@@ -51,6 +51,13 @@ _SEQUENCES: dict[tuple[type, bool], re.Pattern[Any]] = {
 }
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
+#: A cut sequence at the end of UTF-8 (text written to a terminal: the
+#: 8-bit CSI, U+009B, is C2 9B, and may be cut after its C2), or of bytes
+#: (``text`` false: none).
+_UTF8_CUT = {
+    True: re.compile(f"(?:{_ESC_PARTIAL}|\\xc2(?:\\x9b[0-?]*[ -/]*)?)\\Z".encode()),
+    False: _BYTES[1],
+}
 
 
 def strip_ansi(text: Any) -> Any:
@@ -141,3 +148,25 @@ def _search_start(chunk: Any, start: int) -> int:
             return c1
         before = chunk.rfind("\x1b", start, last)
     return before if before >= 0 else last
+
+
+def open_sequence(data: bytes | bytearray, end: int, *, text: bool) -> bytes:
+    """The start of a sequence that ``data[:end]`` ends inside (``b""``:
+    none), however long (an OSC title, a sixel image), shortened to what
+    decides its rest: its introducer and its last byte (an OSC's body is
+    any bytes until its end, a CSI's parameters any digits until its final
+    byte).  ``data`` begins with what this gave for the bytes before it: a
+    stripper fed that, then the bytes after ``end``, strips the rest of
+    the sequence too.  ``text``: UTF-8 from a text stream (U+009B starts a
+    CSI there)."""
+    last = data.rfind(b"\x1b", 0, end)
+    if last < 0:
+        start = data.rfind(b"\xc2", 0, end) if text else -1
+    else:  # (see _search_start; a U+009B after these is found from there)
+        before = data.rfind(b"\x1b", 0, last)
+        start = before if before >= 0 else last
+    cut = None if start < 0 else _UTF8_CUT[text].search(data, start, end)
+    if cut is None:
+        return b""
+    sequence = bytes(data[cut.start() : end])
+    return sequence if len(sequence) <= 3 else sequence[:2] + sequence[-1:]

@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _prompt, _prompt_read
-from ._ansi import MAX_HOLD, AnsiStripper
+from ._ansi import AnsiStripper, open_sequence
 from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 from ._receive import offer
@@ -361,8 +361,8 @@ class _Output:
         self._draining = False
         self._blocking = os.get_blocking(fd)
         os.set_blocking(fd, False)
-        # Under strip_ansi: the end of what the terminal took, where a
-        # sequence it got the start of begins (see ``give_back``).
+        # Under strip_ansi: the start of a sequence that what the terminal
+        # took ends inside, however long (``open_sequence``; see ``give_back``).
         self._taken: bytes | None = None if session._ansi is None else b""
 
     def write(self, data: Any) -> None:
@@ -387,8 +387,12 @@ class _Output:
             return 0
         except OSError:  # the terminal is gone: nobody to show it to
             return len(data)
-        if self._taken is not None:
-            self._taken = (self._taken + data[max(0, written - MAX_HOLD) : written])[-MAX_HOLD:]
+        if self._taken is not None and written:
+            if self._taken:
+                data, end = self._taken + data[:written], len(self._taken) + written
+            else:
+                end = written
+            self._taken = open_sequence(data, end, text=self._session.encoding is not None)
         return written
 
     def _on_writable(self) -> None:

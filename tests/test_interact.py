@@ -698,20 +698,13 @@ async def _no_keys() -> bytes:
     return b""
 
 
-@pytest.mark.parametrize("offset", range(10))
-async def test_a_sequence_the_terminal_took_the_start_of_leaves_no_rest_to_the_program(
-    offset: int,
-):
+async def _cancelled_behind(data: bytes, **options: object) -> tuple[bytes, object]:
     """interact() cancelled while its terminal (a pipe nobody reads) is
-    behind: what it had not taken goes back to the program stripped.  The
-    terminal takes up to wherever its buffer ends, also inside a colour's
-    sequence (each ``offset`` cuts another place in it): the rest of that
-    sequence went back as text, the program read ``1mX``."""
+    behind, ``data`` received: what the terminal got, and what went back
+    to the program (the session's buffer)."""
     read_end, write_end = os.pipe()
-    unit = b"\x1b[31mX\x1b[0m"  # (10 bytes)
-    data = b"Y" * offset + unit * 10_000  # (more than the pipe takes)
     try:
-        async with opened(strip_ansi=True) as (session, peer):
+        async with opened(strip_ansi=True, **options) as (session, peer):
             output = _Output(session, write_end)
             try:
                 task = asyncio.ensure_future(
@@ -729,10 +722,49 @@ async def test_a_sequence_the_terminal_took_the_start_of_leaves_no_rest_to_the_p
             with contextlib.suppress(BlockingIOError):
                 while chunk := os.read(read_end, 1 << 16):
                     shown += chunk
-            assert 0 < len(shown) < len(data)  # (the terminal did fall behind)
-            visible = AnsiStripper(b"").feed(bytes(shown)).decode()  # (its cut sequence aside)
-            assert session.buffer[:3] == "XXX"  # (not the rest of a sequence: 1mX)
-            assert visible + session.buffer == "Y" * offset + "X" * 10_000
+            return bytes(shown), session.buffer
     finally:
         os.close(read_end)
         os.close(write_end)
+
+
+@pytest.mark.parametrize("offset", range(10))
+async def test_a_sequence_the_terminal_took_the_start_of_leaves_no_rest_to_the_program(
+    offset: int,
+):
+    """interact() cancelled while its terminal is behind: what it had not
+    taken goes back to the program stripped.  The terminal takes up to
+    wherever its buffer ends, also inside a colour's sequence (each
+    ``offset`` cuts another place in it): the rest of that sequence went
+    back as text, the program read ``1mX``."""
+    unit = b"\x1b[31mX\x1b[0m"  # (10 bytes)
+    data = b"Y" * offset + unit * 10_000  # (more than the pipe takes)
+    shown, given = await _cancelled_behind(data)
+    assert 0 < len(shown) < len(data)  # (the terminal did fall behind)
+    visible = AnsiStripper(b"").feed(shown).decode()  # (its cut sequence aside)
+    assert given[:3] == "XXX"  # (not the rest of a sequence: 1mX)
+    assert visible + given == "Y" * offset + "X" * 10_000
+
+
+LONG = {  # (each longer than 5,000 bytes)
+    "title": b"\x1b]0;" + b"t" * 30_000 + b"\x07",
+    "hyperlink": b"\x1b]8;;http://x/" + b"p" * 30_000 + b"\x1b\\",
+    "sixel": b"\x1bPq" + b"#0;2;0;0;0#0~~@@vv@@~~$-" * 1_250 + b"\x1b\\",
+    "CJK title": b"\x1b]2;" + "漢".encode() * 3_000 + b"\x07",  # (3,004 characters)
+}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", None])
+@pytest.mark.parametrize("sequence", LONG)
+async def test_a_long_sequence_the_terminal_took_part_of_leaves_no_rest_to_the_program(
+    sequence: str, encoding: str | None
+):
+    """The same, the terminal's buffer (64 KiB) ending 5,000 bytes into a
+    long sequence.  The end of what it took was kept, its last 4 KB, where
+    the sequence did not begin: its rest went back as text (the program
+    read thousands of ``t``, a sixel's pixels, a title's characters)."""
+    before = (1 << 16) - 5_000
+    data = b"Y" * before + LONG[sequence] + b"after\r\n"
+    shown, given = await _cancelled_behind(data, encoding=encoding)
+    assert before + 4_096 < len(shown) < before + len(LONG[sequence])  # (cut deep inside)
+    assert given == (b"after\r\n" if encoding is None else "after\r\n")
