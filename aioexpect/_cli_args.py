@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from urllib.parse import SplitResult, urlsplit
 
 from ._cli_output import masked, say
-from ._many import PASSWORD_ENV, Account, Host
+from ._many import PASSWORD_ENV, Account, Host, _plan
 from ._options import has_control
 from ._urls import MaskedURLError, redact_url, unquote_credential, url_scheme
 
@@ -72,24 +72,37 @@ def _load_hosts(path: str) -> list[str]:
         raise UsageError(f"{origin} is UTF-16: save it as UTF-8")
     targets = []
     for number, line in enumerate(data.removeprefix(codecs.BOM_UTF8).splitlines(), 1):
+        where = f" ({origin}, line {number})"
         if line.strip()[:6].lower() == b"spawn:":
-            targets += read_hosts([os.fsdecode(line)])
+            for url in read_hosts([os.fsdecode(line)]):
+                targets.append(_planned(url, where))
             continue
         for url in read_hosts([line.decode("utf-8", "surrogateescape")]):  # (comments skipped)
             text, bad = _utf8(url.encode("utf-8", "surrogateescape"))
-            targets.append(_target(text, bad, f" ({origin}, line {number})"))
-            try:  # (its scheme and %-escapes, checked again later, but here with the line named)
-                _url_user(text)
-            except MaskedURLError as exc:
-                raise UsageError(f"{exc} ({origin}, line {number})") from None
+            _target(text, bad, where)
             if has_control(text):  # (a NUL, a form feed: refused, as run_many would, but here
                 raise UsageError(  # with the line named)
-                    f"target {redact_url(text)!r} ({origin}, line {number}) holds a control"
+                    f"target {redact_url(text)!r}{where} holds a control"
                     " character (a tab, a line end...): no host, user name or password can hold one"
                 )
+            targets.append(_planned(text, where))
     if shared and any(_url_password(t) for t in targets):
         warn(f"{path} holds passwords and is readable by others: chmod 600 {path}")
     return targets
+
+
+def _planned(url: str, where: str) -> str:
+    """``url`` if ``run_many`` can plan it (its scheme, port, %-escapes,
+    a ``spawn:`` command's words...), else its error, as run_many's would
+    be, with ``where`` (the hosts file and line) after it: shown later,
+    among all the targets, it named neither."""
+    try:
+        _plan(url)
+    except MaskedURLError as exc:  # (masked already: a usage error's masking hid its user name)
+        raise MaskedURLError(f"{exc}{where}") from None
+    except ValueError as exc:
+        raise UsageError(f"{exc}{where}") from None
+    return url
 
 
 class UsageError(Exception):

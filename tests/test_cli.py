@@ -733,6 +733,36 @@ def test_exec_hosts_file_in_utf16_or_with_a_control_character_is_named(tmp_path:
             assert f"target {shown}" in said and f"({where}, line 2) holds a control" in said
 
 
+def test_exec_hosts_file_errors_are_the_command_lines_with_the_line_named(tmp_path: Path) -> None:
+    """A hosts line that run_many cannot plan (a scheme, a port, a path, a
+    spawn: command) was refused, once all targets were gathered, without
+    its file and line; and one lacking the // after its scheme showed its
+    user name masked as a password (ssh:********@...), which the command
+    line shows.  Each says what the command line says, then where."""
+    hosts = tmp_path / "hosts"
+    for target in [
+        "ssh:admin:s3cret@127.0.0.1:1",
+        "ftp://admin:s3cret@127.0.0.1:1",
+        "ssh://admin:s3cret@127.0.0.1:99999",
+        "ssh://admin:s3cret@127.0.0.1:1/path",
+        "telnet://admin:s3/cret@127.0.0.1:1",
+        "spawn:sh -c 'echo",
+    ]:
+        hosts.write_text(f"# routers\n{target}  # the lab\n")
+        hosts.chmod(0o600)
+        given = cli("exec", target, "-c", "true")
+        said = given.stderr.splitlines()[-1]
+        assert given.returncode == 2 and said.startswith("aioexpect exec: error: "), given
+        for args, stdin, where in [
+            (["--hosts", str(hosts)], None, f"hosts file {str(hosts)!r}"),
+            (["--hosts", "-"], hosts.read_text(), "standard input"),
+        ]:
+            done = cli("exec", *args, "-c", "true", stdin=stdin)
+            assert done.returncode == 2 and done.stdout == "", done
+            assert done.stderr == f"{said} ({where}, line 2)\n"
+            assert "s3" not in done.stderr, done.stderr  # (the password)
+
+
 def test_exec_hosts_spawn_lines_go_to_their_program_as_bytes(tmp_path: Path) -> None:
     """``--hosts``: a ``spawn:`` line's program gets its bytes, as one
     given as an argument does.  Standard input read as strict UTF-8 refused
