@@ -159,16 +159,29 @@ def _indented(source: str, lineno: int) -> bool:
     return lineno not in _going_on_strings(source)
 
 
-def _going_on_strings(source: str) -> set[int]:
-    """The numbers of the lines of ``source`` that go on a multi-line string."""
+def _going_on_strings(source: str, *, f_strings: bool = False) -> set[int]:
+    """The numbers of the lines of ``source`` that go on a multi-line
+    string, as aioconsole finds them (``STRING`` tokens: an f-string is one
+    up to Python 3.11), or with ``f_strings`` as Python reads them (an
+    f-string is tokens of its own from 3.12 on)."""
     going_on: set[int] = set()
+    starts: list[int] = []  # (the lines of the f-strings open here, nested too)
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.STRING:
                 going_on.update(range(token.start[0] + 1, token.end[0] + 1))
+            elif f_strings and token.type == _FSTRING_START:
+                starts.append(token.start[0])
+            elif f_strings and token.type == _FSTRING_END and starts:
+                going_on.update(range(starts.pop() + 1, token.end[0] + 1))
     except (tokenize.TokenError, SyntaxError):  # as aioconsole: the lines seen so far
         pass
     return going_on
+
+
+#: An f-string's first and last tokens, from Python 3.12 on (none before).
+_FSTRING_START: int = getattr(tokenize, "FSTRING_START", -1)
+_FSTRING_END: int = getattr(tokenize, "FSTRING_END", -1)
 
 
 def without_form_feeds(source: str) -> str:
@@ -179,7 +192,7 @@ def without_form_feeds(source: str) -> str:
     ``Ctrl-L`` (a terminal's clear-screen habit) was an IndentationError."""
     if "\f" not in source:
         return source
-    lines, going_on = source.split("\n"), _going_on_strings(source)
+    lines, going_on = source.split("\n"), _going_on_strings(source, f_strings=True)
     for number, line in enumerate(lines, 1):
         text = line.lstrip(" \t\f")
         indent = line[: len(line) - len(text)]

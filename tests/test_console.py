@@ -21,7 +21,7 @@ import pytest
 
 import aioexpect
 from aioexpect._console import SessionList, sessions
-from aioexpect._console_trace import typed_syntax_error
+from aioexpect._console_trace import typed_syntax_error, without_form_feeds
 from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -612,3 +612,12 @@ async def test_run_usage_errors(args: list[str], message: str, tmp_path: Path) -
         out = await proc.read_all()
         assert message in out and "Traceback" not in out
         assert await proc.wait() == 2
+
+
+@pytest.mark.parametrize("prefix", ["", "f", "rf", "b"])
+def test_a_form_feed_inside_a_multi_line_string_is_kept(prefix: str) -> None:
+    # Only a form feed in a line's indent is the console's to drop: from
+    # Python 3.12 an f-string is tokens of its own, not one STRING, and the
+    # one in f"""a\n\fb""" was dropped there (its value changed).
+    source = f'if 1:\n\f    x = {prefix}"""a\n\fb"""\n\f    y = 1'
+    assert without_form_feeds(source) == f'if 1:\n    x = {prefix}"""a\n\fb"""\n    y = 1'
