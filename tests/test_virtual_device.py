@@ -225,6 +225,38 @@ async def test_a_busy_port_is_a_connect_error() -> None:
             await serve_telnet(router(), port=server.port)
 
 
+async def serving(server: Any) -> None:
+    """Start ``server`` (a ``serve_*`` call) and close it again."""
+    async with server:
+        pass
+
+
+@pytest.mark.parametrize("serve", [serve_telnet, serve_ssh])
+async def test_the_host_must_name_one_address(serve: Any) -> None:
+    # None and "" listened on every interface, IPv4 and IPv6 each on a port
+    # of its own: the SSH server's .port was 0, the telnet one's one of the
+    # two; 123 was asyncio's "argument of type 'int' is not iterable".
+    with pytest.raises(TypeError, match="host must be a str, the address to listen on, not None"):
+        await serving(serve(router(), host=None))
+    with pytest.raises(TypeError, match="host must be a str, the address to listen on, not 123"):
+        await serving(serve(router(), host=123))
+    with pytest.raises(ValueError, match=r'"0\.0\.0\.0" for every IPv4 interface'):
+        await serving(serve(router(), host=""))
+    async with serve(router(), host="localhost") as server:
+        assert server.port != 0
+
+
+async def test_host_keys_must_be_private_keys() -> None:
+    # A public key was served: every client's handshake then failed with
+    # "the server hung up before the session was open"; an int was os.fspath's
+    # "expected str, bytes or os.PathLike object".
+    public = asyncssh.generate_private_key("ssh-ed25519").convert_to_public()
+    with pytest.raises(ValueError, match="must be a private key, not a public ssh-ed25519 key"):
+        await serving(serve_ssh(router(), host_keys=[public]))
+    with pytest.raises(TypeError, match="host_keys must hold private keys or their paths, not int"):
+        await serving(serve_ssh(router(), host_keys=[5]))  # type: ignore[list-item]
+
+
 # -- the dialogue over telnet and SSH -----------------------------------------------------------
 
 

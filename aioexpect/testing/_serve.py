@@ -197,9 +197,18 @@ class Serving(Opening[DeviceServer]):
         super().__init__(start, close_server)
 
 
-def _check(device: Any, port: Any) -> None:
+def _check(device: Any, host: Any, port: Any) -> None:
     if not isinstance(device, VirtualDevice):
         raise TypeError(f"serve a VirtualDevice, not {type(device).__name__}")
+    # (None or "" would listen on every interface, each on a port of its own
+    # with port 0, so that ``.port`` told one of them, or 0 for SSH)
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, the address to listen on, not {host!r}")
+    if not host:
+        raise ValueError(
+            'host must name the address to listen on ("127.0.0.1", or "0.0.0.0" for'
+            ' every IPv4 interface), not ""'
+        )
     check_port(port, lowest=0)
 
 
@@ -208,7 +217,7 @@ def _check(device: Any, port: Any) -> None:
 
 def serve_telnet(device: VirtualDevice, host: str = "127.0.0.1", port: int = 0) -> Serving:
     """Serve ``device`` over telnet (telnetlib3), login by in-band dialog."""
-    _check(device, port)
+    _check(device, host, port)
     return Serving(lambda: _start_telnet(device, host, port))
 
 
@@ -355,7 +364,7 @@ def serve_ssh(
     an ephemeral Ed25519 key.  The server's ``known_hosts`` attribute names
     a file that trusts it.
     """
-    _check(device, port)
+    _check(device, host, port)
     keys = _load_keys(host_keys)
     return Serving(lambda: _start_ssh(device, host, port, keys))
 
@@ -370,12 +379,23 @@ def _load_keys(
     keys = []
     for item in host_keys:
         if isinstance(item, asyncssh.SSHKey):
-            keys.append(item)
-        else:
+            key = item
+        elif isinstance(item, str | os.PathLike):
             try:
-                keys.append(asyncssh.read_private_key(os.fspath(item)))
+                key = asyncssh.read_private_key(os.fspath(item))
             except (OSError, asyncssh.KeyImportError) as exc:
                 raise ValueError(f"cannot read host key {os.fspath(item)!r}: {exc}") from None
+        else:
+            raise TypeError(
+                f"host_keys must hold private keys or their paths, not {type(item).__name__}"
+            )
+        try:  # (a public key was served, and every client's handshake failed)
+            key.sign(b"", key.sig_algorithms[0])
+        except ValueError:
+            raise ValueError(
+                f"a host key must be a private key, not a public {key.get_algorithm()} key"
+            ) from None
+        keys.append(key)
     if not keys:
         raise ValueError("host_keys is empty")
     return keys
