@@ -440,6 +440,36 @@ async def test_check_transport_bounds_open_transport() -> None:
         await check_transport(never, timeout=1.0)
 
 
+async def test_check_transport_tells_a_wrong_open_transport_from_a_wrong_transport() -> None:
+    # Each was told as "... escaped, which is not an aioexpect error (a
+    # transport raises ClosedError or ConnectionLostError ...)", blaming a
+    # transport that was never made.
+    async def open_memory() -> Transport:
+        return memory_pair()[0]
+
+    called = open_memory()  # (the usual slip: called, not passed)
+    with pytest.raises(TypeError, match=r"not coroutine: pass the function, not its call"):
+        await check_transport(called)  # type: ignore[arg-type]
+    assert called.cr_frame is None  # closed: no "never awaited" warning later
+    with pytest.raises(TypeError, match="must be an async function returning a Transport, not int"):
+        await check_transport(5)  # type: ignore[arg-type]
+
+    mine, theirs = memory_pair()
+    plain = r"^check_transport \[basics\] \(seed=0\): open_transport\(\) returned <.*"
+    with pytest.raises(AssertionError, match=plain + "which cannot be awaited: it must be"):
+        await check_transport(lambda: mine, timeout=5)  # type: ignore[arg-type,return-value]
+    await mine.close()
+    await theirs.close()
+
+    async def refused() -> Transport:
+        raise ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed")
+
+    with pytest.raises(AssertionError, match=r"\): open_transport\(\) raised ConnectionRefused"):
+        await check_transport(refused, timeout=5)
+    with pytest.raises(ValueError, match="payload_size must be a positive int, not '1'"):
+        await check_transport(open_memory, payload_size="1")  # type: ignore[arg-type]
+
+
 class Prefetching(Wrapper):
     """Reads through the inner transport's push path into a buffer of its
     own (bounded), and hands what it holds to ``start_receiving``'s receiver

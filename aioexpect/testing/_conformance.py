@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -98,6 +99,7 @@ async def check_transport(
     ``TimeoutError`` of the transport's own, a ``CancelledError`` when
     nothing cancelled the check).  One of aioexpect's errors (a ``ConnectionLostError`` when the
     peer goes away) propagates as it is, with a note naming the sub-check.
+    A failing ``open_transport()`` is told as such; a coroutine for it, a TypeError.
     The random choices come from ``seed``, which failure messages quote.
 
     Example, in your own tests::
@@ -107,11 +109,24 @@ async def check_transport(
 
         await aioexpect.testing.check_transport(open_mine)
     """
-    if payload_size <= 0:
-        raise ValueError(f"payload_size must be positive, not {payload_size!r}")
+    _check_arguments(open_transport, payload_size)
     seconds = check_timeout(timeout)  # (asyncio.timeout(10**400) raises OverflowError)
     for name, check in _sub_checks(payload_size, seed):
         await _run(name, check, open_transport, seconds, seed)
+
+
+def _check_arguments(open_transport: Any, payload_size: Any) -> None:
+    if not callable(open_transport):
+        hint = ""
+        if inspect.iscoroutine(open_transport):  # (called instead of passed: never run)
+            open_transport.close()  # (not "never awaited" too)
+            hint = ": pass the function, not its call (check_transport(open_mine))"
+        raise TypeError(
+            "open_transport must be an async function returning a Transport,"
+            f" not {type(open_transport).__name__}{hint}"
+        )
+    if isinstance(payload_size, bool) or not isinstance(payload_size, int) or payload_size <= 0:
+        raise ValueError(f"payload_size must be a positive int, not {payload_size!r}")
 
 
 def _sub_checks(
@@ -141,7 +156,7 @@ async def _run(
     the sub-check and the close each within ``timeout``."""
     where = f"check_transport [{name}] (seed={seed})"
     opened = f"open_transport() did not return within {timeout} s"
-    transport = await _bounded(open_transport, where, opened, timeout)
+    transport = await _bounded(lambda: _open(open_transport), where, opened, timeout)
     if not isinstance(transport, Transport):
         raise AssertionError(f"{where}: open_transport() returned {transport!r}, not a Transport")
     stuck = f"no progress within {timeout} s on {transport!r}"
@@ -160,6 +175,23 @@ async def _run(
             raise AssertionError(f"{first}; then {then}") from failure
         raise
     await _bounded(transport.close, where, closed, timeout)
+
+
+async def _open(open_transport: OpenTransport) -> Transport:
+    """``open_transport()``'s transport; its failure told as its own, not as
+    a transport's (a connection refused, or not an async function)."""
+    try:
+        made: Any = open_transport()
+        if not inspect.isawaitable(made):
+            raise AssertionError(
+                f"open_transport() returned {made!r}, which cannot be awaited:"
+                " it must be an async function returning a Transport"
+            )
+        return await made  # type: ignore[no-any-return]
+    except (AssertionError, AioexpectError):
+        raise
+    except Exception as exc:
+        raise AssertionError(f"open_transport() raised {exc!r}") from exc
 
 
 async def _bounded(
