@@ -10,6 +10,8 @@ import functools
 import logging
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import textwrap
 import types
@@ -194,6 +196,29 @@ async def test_ssh_server_known_hosts_file(tmp_path: Path) -> None:
         ) as s:
             await s.expect_prompt()
     assert not exists(path)
+
+
+FORGOTTEN = """
+import asyncio
+from aioexpect.testing import VirtualDevice, serve_ssh
+servers = []
+async def main():
+    servers.append(await serve_ssh(VirtualDevice("r1")))
+    print(servers[0].known_hosts, flush=True)
+asyncio.run(main())
+"""
+
+
+def test_a_server_never_closed_leaves_no_known_hosts_file(tmp_path: Path) -> None:
+    # It stayed in the temporary directory for good, one more each run of a
+    # test that forgot to close its server (or failed before it could).
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env["PYTHONPATH"] = str(Path(__file__).parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-c", FORGOTTEN]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
+    path = done.stdout.strip()
+    assert path.startswith(str(tmp_path)) and not exists(path)
+    assert os.listdir(tmp_path) == []
 
 
 async def test_ssh_server_with_given_host_key(tmp_path: Path) -> None:

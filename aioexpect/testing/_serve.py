@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -54,7 +55,7 @@ class DeviceServer(AsyncClosing):
     ``kind`` is ``"telnet"`` or ``"ssh"``; ``host`` and ``port`` say where.
     For SSH, ``known_hosts`` is the path of a known_hosts file that trusts
     this server's host key (for ``connect_ssh(known_hosts=...)`` and
-    ``ssh -o UserKnownHostsFile=...``; removed on close) and
+    ``ssh -o UserKnownHostsFile=...``; removed on close, or at exit) and
     ``known_hosts_entry`` its one line; both are ``None`` for telnet.
     """
 
@@ -118,9 +119,6 @@ class DeviceServer(AsyncClosing):
             closer()
         for task in list(self._tasks):
             task.cancel(CLOSING)  # (a question being asked: EOFError, see ``serving``)
-        if self.known_hosts is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.known_hosts)
         with contextlib.suppress(RuntimeError):  # (no loop running: wait_closed() starts it)
             self._start_ending()
 
@@ -417,6 +415,11 @@ def _known_hosts_file(host: str, port: int) -> str:
     return path
 
 
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
 def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
     assert server.known_hosts is not None
     where = server.host if server.port == 22 else f"[{server.host}]:{server.port}"
@@ -463,6 +466,9 @@ async def _start_ssh(
 ) -> DeviceServer:
     server = DeviceServer("ssh", device, host)
     server.known_hosts = _known_hosts_file(host, port)
+    # Removed by close(), or at exit for a server never closed (it stayed in
+    # the temporary directory for good), or as the server is collected.
+    server._closers.append(weakref.finalize(server, _remove, server.known_hosts))
     try:
         await _listen_ssh(server, host, port, keys)
         _write_known_hosts(server, keys)
