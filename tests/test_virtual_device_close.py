@@ -6,6 +6,7 @@ wait_closed() is under a time limit of its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import socket
@@ -255,3 +256,37 @@ async def test_a_close_right_after_a_client_left_unread_raises_nothing() -> None
             async with asyncio.timeout(LIMIT):
                 await server.wait_closed()
         assert server.closed
+
+
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_a_handler_that_swallows_its_cancellation_does_not_hold_the_close(
+    serve: Any, short_grace: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # wait_closed() (and so `async with serve(...)`, a fixture's teardown)
+    # waited for ever, silently, on a handler that swallowed CancelledError.
+    release = asyncio.Event()
+    running = asyncio.Event()
+
+    async def stubborn(command: str, m: re.Match[str]) -> str:
+        running.set()
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await release.wait()
+        return "released"
+
+    server = await serve(VirtualDevice("r1", commands={"stubborn": stubborn}))
+    try:
+        async with connect(serve, server) as s:
+            await s.expect_prompt()
+            await s.sendline("stubborn")
+            async with asyncio.timeout(LIMIT):
+                await running.wait()
+            server.close()
+            async with asyncio.timeout(LIMIT):
+                await server.wait_closed()
+    finally:
+        release.set()  # (it ends: nothing is left to the loop's shutdown)
+        server.close()
+    told = [r for r in caplog.records if r.name == "aioexpect.testing" and r.levelname == "WARNING"]
+    assert len(told) == 1 and "does it swallow CancelledError?" in told[0].getMessage()
+    assert "<VirtualDevice 'r1'" in told[0].getMessage()

@@ -142,7 +142,8 @@ class DeviceServer(AsyncClosing):
         ``CLOSE_GRACE`` seconds to end and to hand their clients what was
         written to them; then cancel the handlers left, for good (a message
         other than ``CLOSING``: not turned into ``EOFError`` again), and drop
-        the connections left."""
+        the connections left.  A handler that swallows that cancellation too
+        is given as long again, then told and no longer waited for."""
         try:
             async with asyncio.timeout(CLOSE_GRACE):
                 while self._tasks:
@@ -153,8 +154,18 @@ class DeviceServer(AsyncClosing):
             for task in list(self._tasks):
                 task.cancel("aioexpect.testing: the server closed, and the handler ran on")
             self._transports.abort()
-            while self._tasks:
-                await asyncio.wait(list(self._tasks))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_GRACE):
+                    while self._tasks:
+                        await asyncio.wait(list(self._tasks))
+            for task in list(self._tasks):  # (told: the close no longer hangs on it)
+                _log.warning(
+                    "%r: a handler runs on, cancelled twice after the close (does it swallow"
+                    " CancelledError?): no longer waited for, but the event loop waits for it"
+                    " as it shuts down: %r",
+                    self.device,
+                    task,
+                )
             self._transports.abort()  # (those the cancelled handlers closed since)
 
 
