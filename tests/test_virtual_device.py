@@ -107,6 +107,11 @@ def test_device_arguments_are_checked() -> None:
     dev = VirtualDevice("r1")
     with pytest.raises(TypeError):
         dev.prompt = 5  # type: ignore[assignment]
+    # (it was AttributeError: 'int' object has no attribute 'strip')
+    with pytest.raises(TypeError, match="a command must be a str, not int"):
+        asyncio.run(dev.respond(5))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="a command must be a str, not bytes"):
+        dev.lookup(b"show version")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         dev.hostname = ""
     assert dev.render_prompt() == "r1#"

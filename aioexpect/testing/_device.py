@@ -278,6 +278,8 @@ class VirtualDevice:
 
     def lookup(self, command: str) -> tuple[Handler, re.Match[str]] | None:
         """The table entry answering ``command`` (stripped), if any."""
+        if not isinstance(command, str):  # (not int's "has no attribute 'strip'")
+            raise TypeError(f"a command must be a str, not {type(command).__name__}")
         for pattern, handler in self._commands:
             m = pattern.fullmatch(command.strip())
             if m is not None:
@@ -301,6 +303,8 @@ class VirtualDevice:
         key, a line end).  A question beyond them raises ``EOFError``, as
         from a client that went away.
         """
+        if not isinstance(command, str):
+            raise TypeError(f"a command must be a str, not {type(command).__name__}")
         if answers is None:
             return await self._respond(command)
         script = _Script(answers)
