@@ -214,14 +214,19 @@ asyncio.run(main())
 """
 
 
+def run_with_tmpdir(script: str, tmp_path: Path) -> str:
+    """What ``script`` prints, run by a Python of its own with ``tmp_path`` as TMPDIR."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env["PYTHONPATH"] = str(Path(__file__).parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
+    command = [sys.executable, "-c", script]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
 def test_a_server_never_closed_leaves_no_known_hosts_file(tmp_path: Path) -> None:
     # It stayed in the temporary directory for good, one more each run of a
     # test that forgot to close its server (or failed before it could).
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
-    env["PYTHONPATH"] = str(Path(__file__).parents[1]) + os.pathsep + env.get("PYTHONPATH", "")
-    command = [sys.executable, "-c", FORGOTTEN]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=True)
-    path = done.stdout.strip()
+    path = run_with_tmpdir(FORGOTTEN, tmp_path)
     assert path.startswith(str(tmp_path)) and not exists(path)
     assert os.listdir(tmp_path) == []
 
@@ -274,6 +279,37 @@ async def test_the_host_must_name_one_address(serve: Any) -> None:
         await serving(serve(router(), host=""))
     async with serve(router(), host="localhost") as server:
         assert server.port != 0
+
+
+@pytest.mark.loop("asyncio")  # (whose resolver, unlike uvloop's, can be made to answer so)
+@pytest.mark.parametrize("serve", [serve_telnet, serve_ssh])
+async def test_a_host_of_several_addresses_listens_on_one_port(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "localhost", where /etc/hosts gives it ::1 and 127.0.0.1 too (Debian's,
+    # Fedora's), was listened on with a port of its own on each: the SSH
+    # server's .port was 0, the telnet one's that of one of the two.
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+
+    async def dual_stack(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return await resolve(host, *args, **kwargs)
+        return [
+            *await resolve("::1", *args, **kwargs),
+            *await resolve("127.0.0.1", *args, **kwargs),
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", dual_stack)
+    async with serve(router(), host="localhost") as server:
+        for address in ("::1", "127.0.0.1"):  # (each answers: SSH's banner, telnet's options)
+            async with asyncio.timeout(10):
+                reader, writer = await asyncio.open_connection(address, server.port)
+                try:
+                    assert await reader.read(1)
+                finally:
+                    writer.close()
+                    await writer.wait_closed()
 
 
 async def test_host_keys_must_be_private_keys() -> None:

@@ -37,6 +37,7 @@ from ._device import (
     serving,
 )
 from ._lineio import LineIO
+from ._listening import one_port
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
@@ -233,9 +234,12 @@ def serve_telnet(device: VirtualDevice, host: str = "127.0.0.1", port: int = 0) 
 async def _start_telnet(device: VirtualDevice, host: str, port: int) -> DeviceServer:
     server = DeviceServer("telnet", device, host)
     connections: set[_TelnetConnection] = set()
+    loop = asyncio.get_running_loop()
     try:
-        listener = await asyncio.get_running_loop().create_server(
-            lambda: _TelnetConnection(server, connections), host, port
+        listener = await one_port(
+            lambda p: loop.create_server(lambda: _TelnetConnection(server, connections), host, p),
+            lambda listener: [s.getsockname() for s in listener.sockets],
+            port,
         )
     except OSError as exc:
         raise ConnectError(
@@ -499,15 +503,19 @@ async def _listen_ssh(
         server._spawn(_ssh_process(server, proc))  # (not asyncssh's task: close() sees it)
 
     try:
-        listener = await asyncssh.create_server(
-            lambda: _SSHServer(server.device, connections),
-            host,
+        listener = await one_port(
+            lambda p: asyncssh.create_server(
+                lambda: _SSHServer(server.device, connections),
+                host,
+                p,
+                server_host_keys=keys,
+                process_factory=process,
+                line_editor=False,
+                encoding="utf-8",
+                errors="replace",
+            ),
+            lambda listener: listener.get_addresses(),
             port,
-            server_host_keys=keys,
-            process_factory=process,
-            line_editor=False,
-            encoding="utf-8",
-            errors="replace",
         )
     except (OSError, asyncssh.Error) as exc:
         raise ConnectError(
