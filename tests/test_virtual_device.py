@@ -231,6 +231,29 @@ def test_a_server_never_closed_leaves_no_known_hosts_file(tmp_path: Path) -> Non
     assert os.listdir(tmp_path) == []
 
 
+FORKED = """
+import asyncio, atexit, os
+from aioexpect.testing import VirtualDevice, serve_ssh
+async def main():
+    server = await serve_ssh(VirtualDevice("r1"))
+    pid = os.fork()
+    if pid == 0:  # a forked child ending as Python ends: its exit handlers run
+        atexit._run_exitfuncs()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(os.path.exists(server.known_hosts), flush=True)
+    server.close()
+    await server.wait_closed()
+asyncio.run(main())
+"""
+
+
+def test_a_forked_child_leaves_its_parents_known_hosts_file(tmp_path: Path) -> None:
+    # The child's exit removed the file of the server its parent still served.
+    assert run_with_tmpdir(FORKED, tmp_path) == "True"
+    assert os.listdir(tmp_path) == []
+
+
 async def test_ssh_server_with_given_host_key(tmp_path: Path) -> None:
     key = asyncssh.generate_private_key("ssh-ed25519")
     key_path = tmp_path / "host_key"

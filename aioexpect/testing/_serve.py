@@ -430,9 +430,10 @@ def _known_hosts_file(host: str, port: int) -> str:
     return path
 
 
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+def _remove(path: str, pid: int) -> None:
+    if os.getpid() == pid:  # (not a forked child's exit: its parent's server serves on)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
@@ -483,7 +484,7 @@ async def _start_ssh(
     server.known_hosts = _known_hosts_file(host, port)
     # Removed by close(), or at exit for a server never closed (it stayed in
     # the temporary directory for good), or as the server is collected.
-    server._closers.append(weakref.finalize(server, _remove, server.known_hosts))
+    server._closers.append(weakref.finalize(server, _remove, server.known_hosts, os.getpid()))
     try:
         await _listen_ssh(server, host, port, keys)
         _write_known_hosts(server, keys)
