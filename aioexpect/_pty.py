@@ -147,6 +147,19 @@ class PtyTransport(LocalTransport):
         line = self.canonical_line()
         return None if line is None else line.limit
 
+    def echoes_as_typed(self) -> bool:
+        """Whether the terminal itself echoes what is written to it, as it
+        comes (ICANON and ECHO set: a shell without its line editor, ``stty
+        cooked``), not a program as it reads each line (a line editor, in
+        raw mode, echoes a line at its prompt)."""
+        if self._closed or self._rfd is None:
+            return False
+        try:
+            lflag = termios.tcgetattr(self._rfd)[3]
+        except termios.error:
+            return False
+        return bool(lflag & termios.ICANON and lflag & termios.ECHO)
+
     def canonical_line(self) -> CanonicalLine | None:
         """The limit and the line ends the terminal's flags give now."""
         if self._closed or self._rfd is None:

@@ -139,8 +139,17 @@ def _after_prompt(session: Session, text: str, line: str) -> tuple[int, int]:
 
 
 def _echoed(session: Session, line: str | None, text: str) -> bool:
-    """Whether ``text`` shows ``line`` echoed after a prompt: read at it."""
-    return bool(line and line.strip() and _after_prompt(session, text, line)[1])
+    """Whether ``text`` shows ``line`` echoed after a prompt: read at it.
+    Never where the terminal echoes what is typed (a local pty in canonical
+    mode: a shell without its line editor): there a line is echoed as it is
+    sent, after whatever prompt came before, read or not (five lines sent
+    to bash, the last echoed after the second prompt: three were owed)."""
+    if not (line and line.strip()):
+        return False
+    echoes_as_typed = getattr(session.transport, "echoes_as_typed", None)
+    if echoes_as_typed is not None and echoes_as_typed():
+        return False
+    return bool(_after_prompt(session, text, line)[1])
 
 
 async def read_typed(

@@ -53,6 +53,23 @@ async def test_lines_typed_into_a_shell_before_execute_are_answered_first(read: 
         assert await s.execute("echo $x4") == "1\n"
 
 
+@pytest.mark.usefixtures("patient")
+async def test_a_line_the_terminal_echoed_after_a_prompt_still_owes_its_prompt() -> None:
+    # The terminal echoes a line as it is sent (bash without its line
+    # editor), after whatever prompt came before.  The catch-up took the
+    # last line's echo after a prompt for the line read at it, and stopped
+    # with prompts owed: 'echo a' returned '', 'echo b' 'echo a\na\n' (the
+    # test above, in one run of three, where bash had answered some of the
+    # lines when the last was sent; here the last is sent while 'sleep' runs).
+    async with unique_bash() as s:
+        for line in ["x0=1", "sleep 0.5", "x2=1"]:
+            await s.sendline(line)
+        await wait_until(lambda: "]$ " in s.buffer, "the first line answered")
+        await s.sendline("x3=1")  # (echoed now, after x0's prompt)
+        assert [await s.execute(f"echo {w}") for w in "abc"] == ["a\n", "b\n", "c\n"]
+        assert await s.execute("echo $x3") == "1\n"
+
+
 def config_router() -> VirtualDevice:
     dev = VirtualDevice("r1", commands={f"show {x}": x.upper() * 3 for x in "abcd"})
 
