@@ -12,7 +12,8 @@ Two rules keep those answers out of the command's:
   to one for each (``read_typed``), as long as each piece comes within
   ``STALE_WAIT`` of the one before, and not once the last line's echo was
   read after a prompt (a device, or a line editor, echoes a line when it
-  reads it at its prompt: the lines before it were answered).  A line that
+  reads it at its prompt: the lines before it were answered; not where
+  the terminal echoes what is typed, see ``_echoed``).  A line that
   brings no prompt of its own (an answer to a question) costs that wait.
 - Rule 2 (echo): in a session that echoes, an answer begins with its
   command's echo.  Text read up to a prompt that begins instead with the
