@@ -13,6 +13,7 @@ import sys
 import termios
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -457,12 +458,23 @@ async def test_a_send_to_a_server_that_hung_up_loses_nothing_it_said(
                     said += chunk
             except ConnectionLostError:
                 ended = "ConnectionLostError"
-            assert got == sends
             assert (len(said), said[-8:], ended) == (size + 9, "x\r\nbye\r\n", end)
+            assert got == sends or (_write_errors_unseen() and set(got) <= {*sends, "returned"})
     finally:
         if server.returncode is None:
             server.kill()
         await server.wait()
+
+
+def _write_errors_unseen() -> bool:
+    """Whether the running loop may let a write into a closed peer return:
+    uvloop 0.17 (the floor ``nox -s mindeps`` runs) reports that failure to
+    no write, where asyncio and uvloop 0.23 raise it (the versions between
+    were not tried: either is taken from them)."""
+    loop = asyncio.get_running_loop()
+    if type(loop).__module__.split(".")[0] != "uvloop":
+        return False
+    return tuple(int(part) for part in version("uvloop").split(".")[:2]) < (0, 23)
 
 
 @pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="a UNIX socket")
@@ -491,7 +503,8 @@ async def test_all_a_unix_peer_said_arrives_past_the_receive_buffer() -> None:
             if held[0] <= rcvbuf:
                 pytest.skip("the kernel here holds no more than the receive buffer")
             peer.close()
-            assert await _sendline(s) == "ConnectionLostError"
+            sent = await _sendline(s)
+            assert sent == "ConnectionLostError" or (_write_errors_unseen() and sent == "returned")
             got, ended = 0, "EOF"
             try:
                 while chunk := await s.read_some():
