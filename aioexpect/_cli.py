@@ -50,7 +50,7 @@ from ._many import Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
 from ._prompt_read import WAYS_OUT
-from ._runner import Terminated, run, terminations
+from ._runner import Terminated, is_open, run, terminations
 from ._session import Session
 from ._urls import redact_url
 from ._version import __version__
@@ -312,9 +312,7 @@ def _occupy_standard_fds() -> bool:
     does not write to descriptor 1."""
     stdout_closed = sys.stdout is None
     for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
-        try:
-            os.fstat(fd)
-        except OSError:
+        if not is_open(fd):
             if fd == 1 and not stdout_closed:
                 with contextlib.suppress(OSError, ValueError):  # (a StringIO: no descriptor)
                     stdout_closed = sys.stdout.fileno() == 1

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from urllib.parse import SplitResult, urlsplit
 
 from ._cli_output import masked, say
-from ._many import PASSWORD_ENV, Account, Host, _plan
+from ._many import PASSWORD_ENV, Account, Host, check_target
 from ._options import has_control
 from ._urls import MaskedURLError, redact_url, unquote_credential, url_scheme
 
@@ -97,7 +97,7 @@ def _planned(url: str, where: str) -> str:
     be, with ``where`` (the hosts file and line) after it: shown later,
     among all the targets, it named neither."""
     try:
-        _plan(url)
+        check_target(url)
     except MaskedURLError as exc:  # (masked already: a usage error's masking hid its user name)
         raise MaskedURLError(f"{exc}{where}") from None
     except ValueError as exc:

@@ -168,6 +168,12 @@ class _Plan:
         return self.kind == "telnet" and (self.username is not None or self.password is not None)
 
 
+def check_target(target: Any) -> None:
+    """Raise what ``run_many`` raises for ``target`` before it starts (its
+    scheme, port, %-escapes, a ``spawn:`` command's words...), if anything."""
+    _plan(target)
+
+
 def _plan(target: Any) -> _Plan:
     if isinstance(target, Host):
         url, account = target.url, target.account

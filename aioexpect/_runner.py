@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from types import FrameType
 from typing import Any, TypeVar
 
-__all__ = ["Terminated", "in_background", "loop_factory", "run", "terminations"]
+__all__ = ["Terminated", "in_background", "is_open", "loop_factory", "run", "terminations"]
 
 T = TypeVar("T")
 
@@ -32,12 +32,13 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on POSIX
         return asyncio.new_event_loop
-    if not all(_is_open(fd) for fd in (0, 1, 2)):
+    if not all(is_open(fd) for fd in (0, 1, 2)):
         return asyncio.new_event_loop
     return uvloop.new_event_loop
 
 
-def _is_open(fd: int) -> bool:
+def is_open(fd: int) -> bool:
+    """Whether descriptor ``fd`` is open."""
     try:
         os.fstat(fd)
     except OSError:
