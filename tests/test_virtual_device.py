@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -201,6 +202,40 @@ async def test_ssh_server_known_hosts_file(tmp_path: Path) -> None:
         ) as s:
             await s.expect_prompt()
     assert not exists(path)
+
+
+def ipv6_loopback() -> None:
+    """Skip unless ``::1`` can be listened on."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+
+
+@pytest.mark.parametrize(
+    ("wildcard", "names"), [("0.0.0.0", ["127.0.0.1", "localhost"]), ("::", ["::1"])]
+)
+async def test_ssh_server_on_a_wildcard_is_trusted_where_clients_reach_it(
+    wildcard: str, names: list[str]
+) -> None:
+    # The known_hosts file named only [0.0.0.0]:port (or [::]:port), which no
+    # client connects to: one connecting to 127.0.0.1 (::1) with it got
+    # HostKeyError.  (Listening on every interface briefly, on a port of the OS's.)
+    if wildcard == "::":
+        ipv6_loopback()
+    async with serve_ssh(router(), host=wildcard) as server:
+        assert server.known_hosts is not None and server.known_hosts_entry is not None
+        for name in names:  # (localhost is ::1 on some machines, 127.0.0.1 on others)
+            async with aioexpect.connect_ssh(
+                name, server.port, known_hosts=server.known_hosts, timeout=10
+            ) as s:
+                assert "Cisco IOS" in await s.execute("show version")
+        loopback = "127.0.0.1" if wildcard == "0.0.0.0" else "::1"
+        port = server.port
+        where = f"[{loopback}]:{port},[localhost]:{port},[{wildcard}]:{port}"
+        assert server.known_hosts_entry.split()[0] == where
+        assert read(server.known_hosts).strip() == server.known_hosts_entry
 
 
 FORGOTTEN = """

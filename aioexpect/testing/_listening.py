@@ -1,7 +1,9 @@
-"""Listening on one port, for a host that names several addresses."""
+"""Listening on one port, for a host that names several addresses; the names
+a client on this machine reaches a wildcard listener by."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
@@ -32,3 +34,16 @@ async def one_port(
         await listener.wait_closed()
         listener = await listen(ports[0])
     return listener
+
+
+def reached_by(host: str) -> list[str]:
+    """The names a client on this machine reaches a listener on ``host`` by:
+    for a wildcard (``0.0.0.0``, ``::``) the loopback address and
+    ``localhost``, then the wildcard itself; any other host as it is."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # (a name, "localhost")
+        return [host]
+    if not address.is_unspecified:
+        return [host]
+    return ["127.0.0.1" if address.version == 4 else "::1", "localhost", host]

@@ -37,7 +37,7 @@ from ._device import (
     serving,
 )
 from ._lineio import LineIO
-from ._listening import one_port
+from ._listening import one_port, reached_by
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
@@ -375,7 +375,7 @@ def serve_ssh(
 
     ``host_keys``: private keys (paths or asyncssh keys); ``None`` generates
     an ephemeral Ed25519 key.  The server's ``known_hosts`` attribute names
-    a file that trusts it.
+    a file that trusts it (a wildcard host at 127.0.0.1/::1 and localhost too).
     """
     _check(device, host, port)
     keys = _load_keys(host_keys)
@@ -438,7 +438,8 @@ def _remove(path: str, pid: int) -> None:
 
 def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
     assert server.known_hosts is not None
-    where = server.host if server.port == 22 else f"[{server.host}]:{server.port}"
+    names = reached_by(server.host)  # (a wildcard is reached at 127.0.0.1, ::1, localhost)
+    where = ",".join(name if server.port == 22 else f"[{name}]:{server.port}" for name in names)
     lines = [f"{where} {key.export_public_key().decode().strip()}" for key in keys]
     try:
         with open(server.known_hosts, "w", encoding="utf-8") as file:
