@@ -386,6 +386,8 @@ class Session:
     def lines(self, *, timeout: Timeout = ...) -> AsyncIterator[Any]:
         """Each line (without its line ending) until end-of-file, the last one
         also without a line ending."""
+        if timeout is not ...:  # (checked at the call, as every other method's is)
+            timeout = _options.check_timeout(timeout)
         return _reading.lines(self, timeout)
 
     async def expect_prompt(self, *, timeout: Timeout = ...) -> Match:

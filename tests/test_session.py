@@ -75,6 +75,22 @@ async def test_lines_in_a_pty_drop_every_line_end() -> None:
         assert [line async for line in s.lines()] == ["unix", "windows", "last"]
 
 
+async def test_lines_checks_its_timeout_at_the_call() -> None:
+    # lines(timeout="x") returned its iterator and raised only when iterated;
+    # every other method raises at the call, as expect does for the same value.
+    script = "printf 'one\\ntwo\\n'"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10) as s:
+        for wrong in ("x", -1, math.nan, True):
+            with pytest.raises((TypeError, ValueError)) as expected:
+                await s.expect("one", timeout=wrong)
+            with pytest.raises(type(expected.value)) as error:
+                s.lines(timeout=wrong)  # (not iterated)
+            assert str(error.value) == str(expected.value)
+        assert [line async for line in s.lines(timeout=10)] == ["one", "two"]
+    async with aioexpect.spawn("sh", ["-c", script], timeout=10) as s:
+        assert [line async for line in s.lines(timeout=10**400)] == ["one", "two"]
+
+
 @pytest.mark.parametrize(
     ("encoding", "sent", "lines"),
     [
