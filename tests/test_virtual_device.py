@@ -214,15 +214,20 @@ def ipv6_loopback() -> None:
 
 
 @pytest.mark.parametrize(
-    ("wildcard", "names"), [("0.0.0.0", ["127.0.0.1", "localhost"]), ("::", ["::1"])]
+    ("wildcard", "loopback", "names"),
+    [
+        ("0.0.0.0", "127.0.0.1", ["127.0.0.1", "localhost"]),
+        ("0", "127.0.0.1", ["127.0.0.1"]),  # (0.0.0.0 as inet_aton spells it)
+        ("::", "::1", ["::1"]),
+    ],
 )
 async def test_ssh_server_on_a_wildcard_is_trusted_where_clients_reach_it(
-    wildcard: str, names: list[str]
+    wildcard: str, loopback: str, names: list[str]
 ) -> None:
     # The known_hosts file named only [0.0.0.0]:port (or [::]:port), which no
     # client connects to: one connecting to 127.0.0.1 (::1) with it got
     # HostKeyError.  (Listening on every interface briefly, on a port of the OS's.)
-    if wildcard == "::":
+    if loopback == "::1":
         ipv6_loopback()
     async with serve_ssh(router(), host=wildcard) as server:
         assert server.known_hosts is not None and server.known_hosts_entry is not None
@@ -231,7 +236,6 @@ async def test_ssh_server_on_a_wildcard_is_trusted_where_clients_reach_it(
                 name, server.port, known_hosts=server.known_hosts, timeout=10
             ) as s:
                 assert "Cisco IOS" in await s.execute("show version")
-        loopback = "127.0.0.1" if wildcard == "0.0.0.0" else "::1"
         port = server.port
         where = f"[{loopback}]:{port},[localhost]:{port},[{wildcard}]:{port}"
         assert server.known_hosts_entry.split()[0] == where

@@ -3,6 +3,7 @@ a client on this machine reaches a wildcard listener by."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar
@@ -36,14 +37,15 @@ async def one_port(
     return listener
 
 
-def reached_by(host: str) -> list[str]:
-    """The names a client on this machine reaches a listener on ``host`` by:
-    for a wildcard (``0.0.0.0``, ``::``) the loopback address and
-    ``localhost``, then the wildcard itself; any other host as it is."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:  # (a name, "localhost")
-        return [host]
-    if not address.is_unspecified:
-        return [host]
-    return ["127.0.0.1" if address.version == 4 else "::1", "localhost", host]
+def reached_by(host: str, bound: Iterable[str]) -> list[str]:
+    """The names a client on this machine reaches a listener on ``host`` by,
+    ``bound`` the addresses it listens on: for a wildcard (``0.0.0.0``, ``::``,
+    also as ``"0"`` spells it) the loopback address and ``localhost``, then
+    ``host`` itself; any other host as it is."""
+    loopbacks: dict[str, None] = {}
+    for address in bound:
+        with contextlib.suppress(ValueError):  # (not an IP address: never a wildcard)
+            ip = ipaddress.ip_address(address)
+            if ip.is_unspecified:
+                loopbacks["127.0.0.1" if ip.version == 4 else "::1"] = None
+    return [*loopbacks, "localhost", host] if loopbacks else [host]

@@ -436,9 +436,9 @@ def _remove(path: str, pid: int) -> None:
             os.unlink(path)
 
 
-def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey]) -> None:
+def _write_known_hosts(server: DeviceServer, keys: list[asyncssh.SSHKey], bound: list[str]) -> None:
     assert server.known_hosts is not None
-    names = reached_by(server.host)  # (a wildcard is reached at 127.0.0.1, ::1, localhost)
+    names = reached_by(server.host, bound)  # (a wildcard: at 127.0.0.1, ::1, localhost)
     where = ",".join(name if server.port == 22 else f"[{name}]:{server.port}" for name in names)
     lines = [f"{where} {key.export_public_key().decode().strip()}" for key in keys]
     try:
@@ -487,8 +487,8 @@ async def _start_ssh(
     # the temporary directory for good), or as the server is collected.
     server._closers.append(weakref.finalize(server, _remove, server.known_hosts, os.getpid()))
     try:
-        await _listen_ssh(server, host, port, keys)
-        _write_known_hosts(server, keys)
+        bound = await _listen_ssh(server, host, port, keys)
+        _write_known_hosts(server, keys, bound)
     except BaseException:  # (cancelled too) the listener and the file go: nothing left
         server.close()
         await server.wait_closed()
@@ -498,7 +498,7 @@ async def _start_ssh(
 
 async def _listen_ssh(
     server: DeviceServer, host: str, port: int, keys: list[asyncssh.SSHKey]
-) -> None:
+) -> list[str]:
     connections: set[asyncssh.SSHServerConnection] = set()
 
     def process(proc: asyncssh.SSHServerProcess[str]) -> None:
@@ -537,6 +537,7 @@ async def _listen_ssh(
 
     server._closers.append(close)
     server._waiters.append(wait_closed)
+    return [address[0] for address in listener.get_addresses()]  # (the IPs listened on)
 
 
 async def _ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> None:
