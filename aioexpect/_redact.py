@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -56,7 +57,16 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``."""
 
-    __slots__ = ("_bytes", "_encoding", "_firsts", "_probes", "_secrets", "armed")
+    __slots__ = (
+        "_byte_firsts",
+        "_bytes",
+        "_encoding",
+        "_firsts",
+        "_kept",
+        "_probes",
+        "_secrets",
+        "armed",
+    )
 
     def __init__(self, encoding: str | None = None) -> None:
         self._secrets: list[str] = []
@@ -73,9 +83,14 @@ class Redactor:
         #: holds a secret, also as an echo shows it, only where it holds
         #: one of them (``RedactingStream._plain``).
         self._firsts: tuple[str, ...] = ()
+        #: And those of their bytes (``RedactingStream._plain`` of what is sent).
+        self._byte_firsts: tuple[bytes, ...] = ()
         #: Whether it holds a secret (``bool(redactor)``, as a plain attribute:
         #: the session reads it for every chunk it receives).
         self.armed = False
+        #: The forms of each secret added (``_forms``), shared with the other
+        #: sessions that hold the same one while any of them lives.
+        self._kept: list[_Forms] = []
 
     def add(self, secret: Any) -> None:
         """Add ``secret``: str, or bytes (a bytearray or memoryview as its
@@ -88,31 +103,13 @@ class Redactor:
             raise TypeError(f"a secret is str or bytes, not {type(secret).__name__}")
         if not secret:
             return
-        if isinstance(secret, bytes):
-            # As a bytes session's transcript decodes it (UTF-8, the rest as
-            # lone surrogates); and as a text session's encoding does.
-            texts = [secret.decode("utf-8", "surrogateescape")]
-            if self._encoding is not None:
-                texts.append(secret.decode(self._encoding, "replace"))
-        else:
-            texts = [secret]
-        # Also as re.escape writes it: a pattern built from the secret
-        # (``re.escape(password)``) shows it so in messages and ``repr``;
-        # and as a terminal echoes its control characters (``ECHOCTL``:
-        # ``^A`` for ``\x01``), which a pty does by default.
-        forms = [form for text in texts for form in (text, re.escape(text))]
-        # And as ``repr`` writes those (once, or twice: an exception's repr
-        # of a message that quotes one), where it escapes a character of
-        # them (a quote, a backslash, a control character), as str or as
-        # the bytes that encode it: a callback's or an error's repr that is
-        # masked once made (a monitor's, a job's in run_many's records).
-        forms += [shown for form in forms for shown in _repr_forms(form)]
-        forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
-        raws = [raw for form in forms for raw in self._encoded(form)]
-        self._secrets = sorted(dict.fromkeys(self._secrets + forms), key=len, reverse=True)
-        self._bytes = sorted(dict.fromkeys(self._bytes + raws), key=len, reverse=True)
+        forms = _forms(secret, self._encoding)
+        self._kept.append(forms)
+        self._secrets = sorted(dict.fromkeys([*self._secrets, *forms.texts]), key=len, reverse=True)
+        self._bytes = sorted(dict.fromkeys([*self._bytes, *forms.raws]), key=len, reverse=True)
         self._probes = {str: _probes(self._secrets), bytes: _probes(self._bytes)}
         self._firsts = tuple(dict.fromkeys(secret[0] for secret in self._secrets))
+        self._byte_firsts = tuple(dict.fromkeys(raw[:1] for raw in self._bytes))
         self.armed = bool(self._secrets)
 
     def add_all(self, secrets: Any) -> None:
@@ -125,21 +122,6 @@ class Redactor:
             raise TypeError(f"secrets must be a list of secrets, not {type(secrets).__name__}")
         for secret in secrets:
             self.add(secret)
-
-    def _encoded(self, form: str) -> list[bytes]:
-        """``form`` as bytes: UTF-8, and in the session's encoding where it
-        writes it (``pässwörd`` is ``p\\xe4ssw\\xf6rd`` in latin-1)."""
-        forms = [as_utf8(form)]
-        if self._encoding is not None:
-            with contextlib.suppress(UnicodeError):  # (else never sent in it)
-                forms.append(form.encode(self._encoding))
-            # As it stands inside a longer text: without the byte order mark
-            # that utf-16 and utf-32 put first, and, in a stateful encoding
-            # (iso2022_jp), after ASCII or after its own kind of character,
-            # with no shift back at its end.
-            encoding = self._encoding
-            forms += [raw for c in ("a", form[0]) if (raw := encoded_within(encoding, c, form))]
-        return list(dict.fromkeys(forms))
 
     def __bool__(self) -> bool:
         return self.armed
@@ -271,6 +253,72 @@ class Redactor:
                     break
                 at = text.find(first, at + 1)
         return best
+
+
+class _Forms:
+    """A secret as texts and bytes may hold it (``_forms``)."""
+
+    __slots__ = ("__weakref__", "raws", "texts")
+
+    def __init__(self, texts: list[str], raws: list[bytes]) -> None:
+        self.texts = texts
+        self.raws = raws
+
+
+#: The forms of the secrets that live sessions hold, by secret and
+#: encoding: a run over many hosts with one account makes them once, not
+#: once a session (tens of microseconds each).  An entry goes with the last
+#: redactor that holds it: no secret is kept past its sessions.
+_FORMS: weakref.WeakValueDictionary[tuple[Any, str | None], _Forms] = weakref.WeakValueDictionary()
+
+
+def _forms(secret: str | bytes, encoding: str | None) -> _Forms:
+    """``secret`` as texts and bytes hold it, made once while a session
+    holds it (``_FORMS``)."""
+    key = (secret, encoding)
+    forms = _FORMS.get(key)
+    if forms is None:
+        forms = _FORMS[key] = _make_forms(secret, encoding)
+    return forms
+
+
+def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
+    if isinstance(secret, bytes):
+        # As a bytes session's transcript decodes it (UTF-8, the rest as
+        # lone surrogates); and as a text session's encoding does.
+        texts = [secret.decode("utf-8", "surrogateescape")]
+        if encoding is not None:
+            texts.append(secret.decode(encoding, "replace"))
+    else:
+        texts = [secret]
+    # Also as re.escape writes it: a pattern built from the secret
+    # (``re.escape(password)``) shows it so in messages and ``repr``;
+    # and as a terminal echoes its control characters (``ECHOCTL``:
+    # ``^A`` for ``\x01``), which a pty does by default.
+    forms = [form for text in texts for form in (text, re.escape(text))]
+    # And as ``repr`` writes those (once, or twice: an exception's repr
+    # of a message that quotes one), where it escapes a character of
+    # them (a quote, a backslash, a control character), as str or as
+    # the bytes that encode it: a callback's or an error's repr that is
+    # masked once made (a monitor's, a job's in run_many's records).
+    forms += [shown for form in forms for shown in _repr_forms(form)]
+    forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
+    return _Forms(forms, [raw for form in forms for raw in _encoded(form, encoding)])
+
+
+def _encoded(form: str, encoding: str | None) -> list[bytes]:
+    """``form`` as bytes: UTF-8, and in the session's ``encoding`` where it
+    writes it (``pässwörd`` is ``p\\xe4ssw\\xf6rd`` in latin-1)."""
+    forms = [as_utf8(form)]
+    if encoding is not None:
+        with contextlib.suppress(UnicodeError):  # (else never sent in it)
+            forms.append(form.encode(encoding))
+        # As it stands inside a longer text: without the byte order mark
+        # that utf-16 and utf-32 put first, and, in a stateful encoding
+        # (iso2022_jp), after ASCII or after its own kind of character,
+        # with no shift back at its end.
+        forms += [raw for c in ("a", form[0]) if (raw := encoded_within(encoding, c, form))]
+    return list(dict.fromkeys(forms))
 
 
 #: A control character as a terminal's echo shows it (``ECHOCTL``): ``^``

@@ -164,14 +164,20 @@ class RedactingStream:
         echo shows it (which only leaves characters out), with its first
         character; with none, the way below masks nothing, holds nothing
         back and keeps no line: most chunks of a session with a password
-        (a command's output) cost a few character searches."""
+        (a command's output, a command sent) cost a few character searches.
+        What is sent keeps no line and has no echo drawn over it: only its
+        bytes' first characters count there."""
+        if self._held or self._covered or self._waiting:
+            return False
+        redactor = self._redactor
+        if self._sent:
+            return text.__class__ is bytes and not any(b in text for b in redactor._byte_firsts)
         return (
             text.__class__ is str  # (a subclass goes the long way)
-            and not (self._sent or self._held)
             and self._line is None
-            and not (self._covered or self._waiting or self._due or self._up_out)
+            and not (self._due or self._up_out)
             and "\x1b" not in text
-            and not any(first in text for first in self._redactor._firsts)
+            and not any(first in text for first in redactor._firsts)
         )
 
     def _stretches(self, text: Any, open_end: bool = False) -> list[tuple[int, int]]:

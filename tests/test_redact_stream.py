@@ -136,3 +136,35 @@ async def test_a_session_s_logfile_gets_no_secret_split_after_plain_output():
             await wait_until(lambda n=chunk: s.buffer.endswith(n), "a chunk of its own")
         await s.expect_exact("$ ")
     assert log.getvalue() == f"{PLAIN}pw {MASK} ok\r\n{PLAIN}$ "
+
+
+@pytest.mark.parametrize("encoding", [None, "utf-8", "latin-1"])
+def test_a_secret_sent_key_by_key_between_plain_sends_is_masked(encoding):
+    # What is sent goes out as it is when it holds none of the first bytes
+    # of the secret's forms; ``ä`` starts it as b"\xc3" in UTF-8 and as
+    # b"\xe4" in latin-1, and each of them must hold the key back.
+    r = Redactor(encoding)
+    r.add("äpfel9")
+    raw = "äpfel9".encode(encoding or "utf-8")
+    plain = b"show item 1\n"
+    masked = plain.decode() + MASK + "\n" + plain.decode()
+    for cut in range(1, len(raw)):
+        stream = RedactingStream(r, sent=True)
+        parts = [plain, raw[:cut], raw[cut:], b"\n", plain]
+        shown = b"".join(stream.feed(part) for part in parts) + stream.flush()
+        assert shown.decode(encoding or "utf-8") == masked, cut
+
+
+def test_the_forms_of_a_secret_are_shared_and_forgotten_with_the_last_redactor():
+    import gc
+
+    from aioexpect import _redact
+
+    first, second = Redactor("utf-8"), Redactor("utf-8")
+    first.add("s3cret-ü")
+    second.add("s3cret-ü")
+    assert first._kept[0] is second._kept[0]  # (made once for both)
+    assert second.redact("pw s3cret-ü") == f"pw {MASK}"
+    del first, second
+    gc.collect()
+    assert ("s3cret-ü", "utf-8") not in _redact._FORMS
