@@ -137,7 +137,10 @@ def check_peer(host: Any, port: Any) -> None:
 
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character (NUL, a tab, a line end...)."""
-    return any(c < " " or c == "\x7f" for c in text)
+    return _CONTROL_CHAR.search(text) is not None
+
+
+_CONTROL_CHAR = re.compile("[\x00-\x1f\x7f]")
 
 
 def peer_name(host: str, port: int | None, secret: str | None = None) -> str:

@@ -527,9 +527,9 @@ async def _answer(
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
     output = _output.clean_output(raw, command, sent_at)
-    shown = escape(session.redact(command))
     if not is_prompt:
         await _interrupt(session, deadline)
+        shown = escape(session.redact(command))
         raise CommandError(
             f"command {shown!r} is incomplete: the shell asked for more input (cancelled)",
             command=command,
@@ -538,6 +538,7 @@ async def _answer(
     found = first_error(session.error_patterns, output)
     if found is not None:
         line = escape(session.redact(found.group(0).strip()))
+        shown = escape(session.redact(command))
         raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
     return output
 
