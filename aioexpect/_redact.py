@@ -265,17 +265,21 @@ class _Forms:
         self.raws = raws
 
 
-#: The forms of the secrets that live sessions hold, by secret and
+#: The forms of the secrets that live sessions hold, by type, secret and
 #: encoding: a run over many hosts with one account makes them once, not
 #: once a session (tens of microseconds each).  An entry goes with the last
-#: redactor that holds it: no secret is kept past its sessions.
-_FORMS: weakref.WeakValueDictionary[tuple[Any, str | None], _Forms] = weakref.WeakValueDictionary()
+#: redactor that holds it: no secret is kept past its sessions.  (The type
+#: first: ``"pw"`` and ``b"pw"``, of one hash, are told apart by it, never
+#: compared, which ``python -b`` warns of.)
+_FORMS: weakref.WeakValueDictionary[tuple[type, Any, str | None], _Forms] = (
+    weakref.WeakValueDictionary()
+)
 
 
 def _forms(secret: str | bytes, encoding: str | None) -> _Forms:
     """``secret`` as texts and bytes hold it, made once while a session
     holds it (``_FORMS``)."""
-    key = (secret, encoding)
+    key = (secret.__class__, secret, encoding)
     forms = _FORMS.get(key)
     if forms is None:
         forms = _FORMS[key] = _make_forms(secret, encoding)
