@@ -292,7 +292,9 @@ def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
         # lone surrogates); and as a text session's encoding does.
         texts = [secret.decode("utf-8", "surrogateescape")]
         if encoding is not None:
-            texts.append(secret.decode(encoding, "replace"))
+            # (not where it decodes to nothing: a byte order mark alone,
+            # b"\xff\xfe" in utf-16, is no text a session can show)
+            texts += [text for text in [secret.decode(encoding, "replace")] if text]
     else:
         texts = [secret]
     # Also as re.escape writes it: a pattern built from the secret

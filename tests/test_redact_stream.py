@@ -187,3 +187,18 @@ def test_a_str_and_a_bytes_secret_alike_are_told_apart_under_python_b():
     result = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == f"True pw {MASK}\n"
+
+
+@pytest.mark.parametrize(
+    ("secret", "encoding"),
+    [(b"\xff\xfe", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32")],
+)
+def test_a_bytes_secret_that_its_encoding_decodes_to_nothing_is_still_masked(secret, encoding):
+    # A byte order mark alone decodes to '' in its own codec: adding it was
+    # an IndexError from inside the redactor, and the session's other
+    # secrets were never added.
+    r = Redactor(encoding)
+    r.add(secret)
+    r.add("hunter2")
+    assert r.redact(b"pw " + secret + b" ok") == b"pw " + MASK.encode() + b" ok"
+    assert r.redact("pw hunter2") == f"pw {MASK}"
