@@ -43,6 +43,7 @@ from ._prompt_read import (
     more_within,
     prompts_of,
     read_to_prompt,
+    state_of,
 )
 from ._prompt_text import CSI
 from ._redact import escape
@@ -144,11 +145,17 @@ def _echoed(session: Session, line: str | None, text: str) -> bool:
     Never where the terminal echoes what is typed (a local pty in canonical
     mode: a shell without its line editor): there a line is echoed as it is
     sent, after whatever prompt came before, read or not (five lines sent
-    to bash, the last echoed after the second prompt: three were owed)."""
+    to bash, the last echoed after the second prompt: three were owed).
+    Where the terminal's modes cannot be read (SSH, telnet), a shell at
+    ``set_unique_prompt``'s prompt is taken to be one: it turned the line
+    editor off (bash, zsh; dash has none)."""
     if not (line and line.strip()):
         return False
     echoes_as_typed = getattr(session.transport, "echoes_as_typed", None)
-    if echoes_as_typed is not None and echoes_as_typed():
+    if echoes_as_typed is not None:
+        if echoes_as_typed():
+            return False
+    elif state_of(session).continuation is not None:  # (set_unique_prompt's)
         return False
     return bool(_after_prompt(session, text, line)[1])
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 import pytest
@@ -68,6 +69,46 @@ async def test_a_line_the_terminal_echoed_after_a_prompt_still_owes_its_prompt()
         await s.sendline("x3=1")  # (echoed now, after x0's prompt)
         assert [await s.execute(f"echo {w}") for w in "abc"] == ["a\n", "b\n", "c\n"]
         assert await s.execute("echo $x3") == "1\n"
+
+
+@pytest.mark.usefixtures("patient")
+async def test_a_remote_shell_without_its_line_editor_still_owes_its_prompts() -> None:
+    # The same over SSH or telnet, whose terminal modes cannot be read: a
+    # shell at set_unique_prompt's prompt (no line editor) behind a remote
+    # terminal that echoes each line as it comes.  The catch-up read x0's
+    # prompt, took x3's echo after it for x3 read there, and stopped two
+    # prompts short: 'echo a' returned '' (against the real sshd and
+    # telnetd, 'sleep 0.1' for 'wait': 6 runs in 40 and 3 in 40).
+    resume = asyncio.Event()
+
+    async def shell(peer: Any) -> None:
+        lines = typed_lines(peer)
+        token = re.search(r"\[aioexpect-''([0-9a-f]+)\]", await anext(lines))
+        assert token is not None
+        prompt = f"[aioexpect-{token.group(1)}]$ ".encode()
+        await peer.write(prompt)
+        for _ in range(3):  # (x0=1, wait, x2=1: echoed as they come)
+            await peer.write(f"{await anext(lines)}\r\n".encode())
+        await peer.write(prompt)  # (x0's; 'wait' runs)
+        await peer.write(f"{await anext(lines)}\r\n".encode())  # (x3=1, after that prompt)
+        await resume.wait()
+        await peer.write(prompt * 3)  # (wait's, x2's, x3's)
+        async for command in lines:
+            await peer.write(f"{command}\r\n{command.removeprefix('echo ')}\r\n".encode())
+            await peer.write(prompt)
+
+    async with played(shell, timeout=5) as s:
+        await s.set_unique_prompt()
+        for line in ["x0=1", "wait", "x2=1"]:
+            await s.sendline(line)
+        await wait_until(lambda: s.buffer.endswith("]$ "), "x0=1 answered")
+        await s.sendline("x3=1")
+        await wait_until(lambda: s.buffer.endswith("x3=1\r\n"), "x3=1 echoed")
+        running = asyncio.ensure_future(s.execute("echo a"))
+        await wait_until(lambda: s.buffer == "x3=1\r\n" or running.done(), "x0's prompt read")
+        resume.set()
+        assert await asyncio.wait_for(running, 5) == "a\n"
+        assert await s.execute("echo b") == "b\n"
 
 
 def config_router() -> VirtualDevice:

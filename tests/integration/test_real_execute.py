@@ -3,11 +3,15 @@ telnetd with /bin/login: the same checks the in-process tests make."""
 
 from __future__ import annotations
 
+import asyncio
+import secrets
+
 import pytest
 
 import aioexpect
-from aioexpect import AuthenticationError
+from aioexpect import AuthenticationError, _typed
 
+from ..helpers import wait_until
 from ..test_execute import check_shell_execute
 from .conftest import Account, Server
 
@@ -44,3 +48,39 @@ async def test_wrong_password_over_real_telnet_fails_fast(
         async with aioexpect.connect(url, timeout=20):
             pass
     assert "not-the-password" not in str(info.value)
+
+
+@pytest.mark.parametrize("via", ["ssh", "telnet"])
+async def test_lines_typed_into_a_remote_shell_without_its_line_editor(
+    via: str, sshd: Server, telnetd: Server, it_user: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bash after set_unique_prompt (no line editor): the remote terminal
+    # echoes each line as it comes, x3=1 after x0=1's prompt while the line
+    # after x0 still runs.  The catch-up took that echo for x3 read at its
+    # prompt and stopped two prompts short: 'echo a' returned '' (the
+    # terminal's modes cannot be read from here, as they are in a local pty).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (the count is tested, not bash's speed)
+    go = it_user.home / f"go-{secrets.token_hex(4)}"
+    if via == "ssh":
+        opener = aioexpect.connect_ssh(
+            "127.0.0.1", sshd.port, username=it_user.name, password=it_user.password,
+            known_hosts=str(sshd.known_hosts), client_keys=None, timeout=20,
+        )  # fmt: skip
+    else:
+        url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
+        opener = aioexpect.connect(url, timeout=20)
+    try:
+        async with opener as s:
+            await s.set_unique_prompt()
+            # (one send: the terminal echoes all three before bash reads one)
+            await s.send(f"x0=1\nuntil [ -e {go} ]; do sleep 0.01; done\nx2=1\n")
+            await wait_until(lambda: s.buffer.endswith("]$ "), "x0=1 answered")
+            await s.sendline("x3=1")
+            await wait_until(lambda: s.buffer.endswith("x3=1\r\n"), "x3=1 echoed")
+            running = asyncio.ensure_future(s.execute("echo a"))
+            await wait_until(lambda: s.buffer.startswith("x3=1") or running.done(), "x0 read")
+            go.touch()
+            assert await asyncio.wait_for(running, 20) == "a\n"
+            assert await s.execute("echo $x3") == "1\n"
+    finally:
+        go.unlink(missing_ok=True)
