@@ -54,6 +54,8 @@ class PromptState:
     owed: int | None = None
     init_done: list[Driver] = dataclasses.field(default_factory=list)  # (once each)
     continuation: re.Pattern[str] | None = None
+    #: ``set_unique_prompt``'s prompt: a shell at it runs no line editor.
+    unique: re.Pattern[str] | None = None
     #: The last prompt, as text: found also where output without a final
     #: line end runs into it (``printf x`` gives ``xbash-5.2# ``), which
     #: the drivers' patterns, anchored at a line start, do not match.

@@ -146,18 +146,21 @@ def _echoed(session: Session, line: str | None, text: str) -> bool:
     mode: a shell without its line editor): there a line is echoed as it is
     sent, after whatever prompt came before, read or not (five lines sent
     to bash, the last echoed after the second prompt: three were owed).
-    Where the terminal's modes cannot be read (SSH, telnet), a shell at
+    Where the terminal's modes cannot be read (SSH, telnet), an echo after
     ``set_unique_prompt``'s prompt is taken to be one: it turned the line
-    editor off (bash, zsh; dash has none)."""
+    editor off (bash, zsh; dash has none).  After another prompt (a program
+    started from there with its own line editor, ``python3``, a nested
+    shell), the echo is read at it, as elsewhere."""
     if not (line and line.strip()):
         return False
     echoes_as_typed = getattr(session.transport, "echoes_as_typed", None)
-    if echoes_as_typed is not None:
-        if echoes_as_typed():
-            return False
-    elif state_of(session).continuation is not None:  # (set_unique_prompt's)
+    if echoes_as_typed is not None and echoes_as_typed():
         return False
-    return bool(_after_prompt(session, text, line)[1])
+    start, at = _after_prompt(session, text, line)
+    if not at:
+        return False
+    unique = state_of(session).unique if echoes_as_typed is None else None
+    return unique is None or unique.search(text, start, at) is None
 
 
 async def read_typed(

@@ -61,6 +61,7 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     session.set_prompt(marker)
     state = state_of(session)
     state.continuation = re.compile(re.escape(f"[aioexpect-{token}]>") + " ?")
+    state.unique = marker
     in_step(state)
     if auto_driver(session):
         session.driver = _driver.get("shell")

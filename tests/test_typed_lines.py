@@ -111,6 +111,48 @@ async def test_a_remote_shell_without_its_line_editor_still_owes_its_prompts() -
         assert await s.execute("echo b") == "b\n"
 
 
+async def test_a_line_editor_started_from_the_unique_prompt_still_echoes_at_its_prompt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # set_unique_prompt, then python3 (its own line editor, which echoes a
+    # line as it reads it at '>>> ') over SSH or telnet.  x = input() and
+    # its value bring one prompt for two lines: z = 3 echoed after the last
+    # '>>> ' says every line was read.  The catch-up took every echo for the
+    # terminal's (set_unique_prompt's once run) and waited for the prompt
+    # the count still owed: 0.2 s an execute, here the whole time-out.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 60.0)  # (the time-out ends it first)
+
+    async def shell(peer: Any) -> None:
+        lines = typed_lines(peer)
+        token = re.search(r"\[aioexpect-''([0-9a-f]+)\]", await anext(lines))
+        assert token is not None
+        await peer.write(f"[aioexpect-{token.group(1)}]$ ".encode())
+        assert await anext(lines) == "python3 -q"
+        await peer.write(b"python3 -q\r\n>>> ")
+        values: dict[str, str] = {}
+        async for line in lines:
+            await peer.write(f"{line}\r\n".encode())  # (the line editor's echo, as it reads)
+            if line == "x = input()":
+                values["x"] = await anext(lines)
+                await peer.write(f"{values['x']}\r\n".encode())
+            elif line.startswith("print("):
+                await peer.write(f"{values.get(line[6:-1], '')}\r\n".encode())
+            elif " = " in line:
+                name, _, value = line.partition(" = ")
+                values[name] = value
+            await peer.write(b">>> ")
+
+    async with played(shell, timeout=5) as s:
+        await s.set_unique_prompt()
+        await s.sendline("python3 -q")
+        s.set_prompt(">>> ")
+        await s.expect_prompt()
+        for line in ["x = input()", "hello", "z = 3"]:
+            await s.sendline(line)
+        assert await s.execute("print(x)") == "hello\n"
+        assert await s.execute("print(z)") == "3\n"
+
+
 def config_router() -> VirtualDevice:
     dev = VirtualDevice("r1", commands={f"show {x}": x.upper() * 3 for x in "abcd"})
 
