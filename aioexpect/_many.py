@@ -30,7 +30,14 @@ from ._exceptions import (
 )
 from ._many_errors import timeout_error, way_out
 from ._many_logs import log_names, prepare_logdir
-from ._openers import Opener, connect_ssh, connect_telnet, spawn, split_command
+from ._openers import (
+    Opener,
+    check_dimensions,
+    connect_ssh,
+    connect_telnet,
+    spawn,
+    split_command,
+)
 from ._opening import Progress
 from ._options import (
     check_key_files,
@@ -267,6 +274,8 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("run_many waits for prompts, which needs text: encoding=None is refused")
     given = {**_SESSION_DEFAULTS, **options}
     check_session_options(*(given[name] for name in _SESSION_DEFAULTS))
+    if "dimensions" in options:  # (every opener takes it: a bad one fails every host)
+        check_dimensions(options["dimensions"])
     check_key_files(options.get("client_keys", ()), options.get("known_hosts", ()))
     return options
 
@@ -327,6 +336,8 @@ async def run_many(
     """
     if not callable(job):
         raise TypeError(f"job must be an async function (session, host), not {job!r}")
+    if on_result is not None and not callable(on_result):  # (not after the first host ran)
+        raise TypeError(f"on_result must be a function or None, not {on_result!r}")
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive int, not {concurrency!r}")
     timeout = _check_timeout(timeout)

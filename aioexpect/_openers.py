@@ -145,7 +145,7 @@ def spawn(
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
-    _check_dimensions(dimensions)
+    check_dimensions(dimensions)
     check_flag("pty", pty)
     check_flag("echo", echo)
     if pty:
@@ -208,7 +208,7 @@ def connect_ssh(
         raise TypeError(f"command must be a str or None, not {type(command).__name__}")
     if asyncssh_options:
         _check_asyncssh_options(asyncssh_options)
-    _check_dimensions(dimensions)
+    check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
@@ -266,7 +266,7 @@ def connect_telnet(
         raise ValueError(f"term_type must be a printable ASCII str, not {term_type!r}")
     if not term_type.strip():  # (the server would be told no terminal type at all)
         raise ValueError("term_type must not be empty: a terminal type such as 'xterm'")
-    _check_dimensions(dimensions)
+    check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
     )
@@ -488,7 +488,7 @@ def split_command(line: str) -> list[str]:
         raise ValueError(f"spawn: command {line!r} does not split as a shell line: {exc}") from None
 
 
-def _check_dimensions(dimensions: Any) -> None:
+def check_dimensions(dimensions: Any) -> None:
     pair = isinstance(dimensions, tuple | list) and len(dimensions) == 2
     if not pair or not _options.valid_size(*dimensions):
         message = f"dimensions must be (rows, cols), ints from 1 to 65535, not {dimensions!r}"

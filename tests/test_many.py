@@ -246,6 +246,27 @@ async def test_run_many_rejects_misuse_before_opening(
         await run_many(["spawn:true"], _noop, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"dimensions": (0, 80)}, ValueError, r"dimensions must be \(rows, cols\)"),
+        ({"dimensions": "24x80"}, ValueError, r"dimensions must be \(rows, cols\)"),
+        ({"on_result": 3}, TypeError, "on_result must be a function or None, not 3"),
+    ],
+)
+async def test_run_many_refuses_a_bad_dimensions_or_on_result_before_opening(
+    kwargs: dict[str, Any], error: type[Exception], text: str
+) -> None:
+    # Both were found only once a host ran: dimensions= failed every host
+    # alike (each Result a ValueError, from every opener), and on_result=3
+    # let the first host be opened and its job run, then broke the run with
+    # a bare "'int' object is not callable".
+    opened: list[Any] = []
+    with pytest.raises(error, match=text):
+        await run_many(["spawn:true", "ssh://127.0.0.1:1"], lambda s, h: opened.append(h), **kwargs)
+    assert opened == []
+
+
 async def test_run_many_refuses_an_account_key_file_that_is_not_there_before_opening(
     tmp_path: Path,
 ) -> None:
