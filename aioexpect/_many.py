@@ -40,6 +40,7 @@ from ._openers import (
 )
 from ._opening import Progress
 from ._options import (
+    check_client_key,
     check_key_files,
     check_readable,
     check_session_options,
@@ -77,6 +78,8 @@ class Account:
             raise TypeError("Account needs a non-empty username string")
         if self.password is not None and not isinstance(self.password, str):
             raise TypeError("Account password must be a str or None")
+        if self.key is not None:
+            check_client_key(self.key, "Account key")
 
     def __repr__(self) -> str:
         secret = ", password=" + repr(MASK) if self.password is not None else ""

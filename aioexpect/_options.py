@@ -176,9 +176,22 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
     for option, value in (("client_keys", client_keys), ("known_hosts", known_hosts)):
         items = value if isinstance(value, list | tuple) else [value]
         for item in items:
+            if option == "client_keys" and value is not None:  # (None: no keys)
+                check_client_key(item, option)
             # (a (key, certificate) pair in client_keys: the key's path)
             path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
             check_readable(path, option)
+
+
+def check_client_key(key: Any, what: str) -> None:
+    """``TypeError`` for what cannot be an SSH client key (asyncssh's own was
+    an ``AttributeError`` from inside ``connect``): a key is a file name, key
+    data, a (key, certificate) pair or a key object (which has ``public_data``)."""
+    if not (isinstance(key, str | os.PathLike | bytes | tuple) or hasattr(key, "public_data")):
+        raise TypeError(
+            f"{what}: a key is a file name, key data (bytes), an asyncssh key or a "
+            f"(key, certificate) pair, not {type(key).__name__}"
+        )
 
 
 def check_readable(path: Any, what: str) -> None:

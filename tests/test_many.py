@@ -267,6 +267,16 @@ async def test_run_many_refuses_a_bad_dimensions_or_on_result_before_opening(
     assert opened == []
 
 
+async def test_an_account_key_of_a_wrong_type_is_a_type_error() -> None:
+    # Before: taken, then each SSH host using it failed with an
+    # AttributeError from inside asyncssh ("'int' object has no attribute
+    # 'public_data'"); a list of keys (Account takes one) the same.
+    text = r"Account key: a key is a file name, key data \(bytes\), an asyncssh key"
+    for key in (3, ["/a/key"]):
+        with pytest.raises(TypeError, match=text):
+            Account("lab", key=key)
+
+
 async def test_run_many_refuses_an_account_key_file_that_is_not_there_before_opening(
     tmp_path: Path,
 ) -> None:

@@ -352,6 +352,24 @@ def test_key_and_known_hosts_files_are_checked_by_the_call(tmp_path):
     aioexpect.connect_ssh("127.0.0.1", 1, client_keys=None, known_hosts=None)
 
 
+def test_a_client_key_of_a_wrong_type_is_a_type_error_from_the_call(tmp_path):
+    # Before: taken, then an AttributeError from inside asyncssh.connect
+    # ("'int' object has no attribute 'public_data'"), and from run_many a
+    # host's failure instead of an error before anything opened.
+    import asyncssh
+
+    text = r"client_keys: a key is a file name, key data \(bytes\), an asyncssh key"
+    for client_keys in (3, [3], [None], [["/a/key"]]):
+        with pytest.raises(TypeError, match=text):
+            aioexpect.connect_ssh("127.0.0.1", 1, client_keys=client_keys)
+        with pytest.raises(TypeError, match=text):
+            aioexpect.connect("ssh://127.0.0.1:1", client_keys=client_keys)
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    pair = asyncssh.load_keypairs([key])[0]
+    for client_keys in ([key], [pair], key, [b"key data"], None, ()):
+        aioexpect.connect_ssh("127.0.0.1", 1, client_keys=client_keys, known_hosts=None)
+
+
 async def test_network_errors_show_an_ipv6_peer_in_brackets():
     with socket.socket(socket.AF_INET6) if socket.has_ipv6 else socket.socket() as probe:
         host = "::1" if socket.has_ipv6 else None
