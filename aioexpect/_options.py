@@ -175,12 +175,24 @@ def check_key_files(client_keys: Any, known_hosts: Any) -> None:
     would repeat).  Keys given as objects or data are asyncssh's to judge."""
     for option, value in (("client_keys", client_keys), ("known_hosts", known_hosts)):
         items = value if isinstance(value, list | tuple) else [value]
+        if option == "client_keys":
+            _check_client_keys(value)
         for item in items:
-            if option == "client_keys" and value is not None:  # (None: no keys)
-                check_client_key(item, option)
             # (a (key, certificate) pair in client_keys: the key's path)
             path = item[0] if option == "client_keys" and isinstance(item, tuple) else item
             check_readable(path, option)
+
+
+def _check_client_keys(value: Any) -> None:
+    """Each key of a list; the whole value else.  As asyncssh reads it, a
+    tuple is one (key, certificate) pair, whose certificate part may be a
+    list or ``None``; ``None`` is no keys, and another iterable (a deque, a
+    generator) is asyncssh's to judge, as it was: not consumed here."""
+    if isinstance(value, list):
+        for item in value:
+            check_client_key(item, "client_keys")
+    elif value is not None and not isinstance(value, Iterable):  # (a str is a name)
+        check_client_key(value, "client_keys")
 
 
 def check_client_key(key: Any, what: str) -> None:

@@ -5,6 +5,7 @@ no agent unless the test starts one."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -531,6 +532,32 @@ async def test_public_key_authentication(tmp_path: Path) -> None:
         async with connect(server, password=None, client_keys=[str(key_file)]) as s:
             await s.sendline("key ok")
             await s.expect_exact("key ok")
+        assert server.passwords_seen == 0
+
+
+async def test_client_keys_forms_asyncssh_reads_still_connect(tmp_path: Path) -> None:
+    # The key-type check (a TypeError from the call) took a tuple as a list
+    # of keys: asyncssh reads it as one (key, certificate) pair, whose
+    # certificate part may be a list or None, so those were refused; and a
+    # deque or a generator of keys, not a list, was refused as one key.
+    key_file = tmp_path / "id_test"
+    key_file.write_bytes(CLIENT_KEY.export_private_key())
+    cert = asyncssh.generate_private_key("ssh-ed25519").generate_user_certificate(
+        CLIENT_KEY, "tester"
+    )
+    cert_file = tmp_path / "a-cert"
+    cert_file.write_bytes(cert.export_certificate())
+    forms = [
+        (str(key_file), [str(cert_file)]),
+        (str(key_file), None),
+        collections.deque([CLIENT_KEY]),
+        (key for key in [CLIENT_KEY]),
+    ]
+    async with ssh_server() as server:
+        for client_keys in forms:
+            async with connect(server, password=None, client_keys=client_keys) as s:
+                await s.sendline("key ok")
+                await s.expect_exact("key ok")
         assert server.passwords_seen == 0
 
 
