@@ -21,10 +21,14 @@ __all__ = ["MASK", "Redactor", "escape", "mask_around", "masked", "merged"]
 
 MASK = "********"
 
-_ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
+_ESCAPES = {i: f"\\x{i:02x}" for i in [*range(32), *range(0x7F, 0xA0)]} | {
     # the bytes of a bytes session that are not UTF-8 (``surrogateescape``)
     **{0xDC00 + i: f"\\x{i:02x}" for i in range(0x80, 0x100)},
-    0x7F: "\\x7f",
+    # what ends a line for str.splitlines and log viewers (as the C1 NEL,
+    # 0x85, does), and what reorders the text shown after it (bidi controls):
+    # a peer's text must neither forge a record nor disguise one
+    **{i: f"\\u{i:04x}" for i in (0x061C, 0x200E, 0x200F, 0x2028, 0x2029)},
+    **{i: f"\\u{i:04x}" for i in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]},
     ord("\n"): "\\n",
     ord("\r"): "\\r",
     ord("\t"): "\\t",
@@ -32,7 +36,8 @@ _ESCAPES = {i: f"\\x{i:02x}" for i in range(32)} | {
 
 
 def escape(text: Any) -> str:
-    """Text for a log record or message: control characters escaped."""
+    """Text for a log record or message: control characters (C0, DEL, C1),
+    line and paragraph separators and bidi controls escaped."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "backslashreplace")
     return str(text).translate(_ESCAPES)

@@ -1242,6 +1242,27 @@ async def test_log_records_escape_control_characters(caplog):
     assert "\x1b" not in record.getMessage() and "\\x1b" in record.getMessage()
 
 
+async def test_log_records_escape_c1_controls_line_separators_and_bidi_controls(caplog):
+    """A peer's NEL (0x85), 8-bit CSI (0x9b), U+2028 and a right-to-left
+    override reached the ``recv`` record as they were: the first and third
+    end a line for ``str.splitlines`` and log viewers (a forged record), the
+    CSI drives some terminals, the override shows the rest backwards."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    forged = "a\x85b\x9b31mc\u2028d\u2029e\u202ef\u2066g"
+    async with opened() as (s, peer):
+        await peer.write(forged.encode())
+        await s.expect("g")
+        await s.send(forged)
+        await peer.read()
+    shown = [r.getMessage() for r in caplog.records if r.getMessage()[:5] in ("recv ", "send ")]
+    for message in shown:
+        assert len(message.splitlines()) == 1, message
+        assert not set(message) & set("\x85\x9b\u2028\u2029\u202e\u2066"), message
+    expected = "a\\x85b\\x9b31mc\\u2028d\\u2029e\\u202ef\\u2066g"
+    assert "".join(m[5:] for m in shown if m.startswith("recv ")) == expected
+    assert "".join(m[5:] for m in shown if m.startswith("send ")) == expected
+
+
 async def test_logfile_path_receives_transcript(tmp_path):
     path = tmp_path / "t.log"
     async with opened(logfile=path) as (s, peer):
