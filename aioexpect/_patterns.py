@@ -125,7 +125,7 @@ def _check(
         return p
     if isinstance(p, re.Pattern):
         if exact:
-            raise TypeError("expect_exact takes plain strings, not compiled regexes")
+            raise TypeError("expect_exact and read_until take plain strings, not compiled regexes")
         if isinstance(p.pattern, bytes) != bytes_mode:
             kind, shown = "bytes" if bytes_mode else "str", redact(p.pattern)
             raise TypeError(f"this session is {kind}-mode; pattern {shown!r} does not match")

@@ -879,6 +879,16 @@ async def test_read_helpers():
         assert await s.read_all() == "more"
 
 
+async def test_read_until_given_a_regex_names_itself():
+    """The refusal said ``expect_exact takes plain strings``: a method the
+    caller of ``read_until`` never called."""
+    async with opened() as (s, peer):
+        with pytest.raises(TypeError, match="read_until take plain strings"):
+            await s.read_until(re.compile("x"))
+        await peer.write(b"x")
+        assert await s.read_until("x") == "x"
+
+
 async def test_strip_ansi_option_removes_sequences_split_across_chunks():
     async with opened(strip_ansi=True) as (s, peer):
         for piece in (b"\x1b[1", b";32mgreen\x1b", b"[0m\x1b]0;title\x07 $ "):
