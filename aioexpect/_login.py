@@ -26,13 +26,14 @@ from ._driver import SHORT_CONTROL, SHORT_CONTROL_CUT
 from ._exceptions import AuthenticationError, BufferFull, ExpectEOF, ExpectTimeout
 from ._match import Match
 from ._opening import Progress
-from ._prompt import QUESTION_WAIT, more_after_question, owe, run_init
+from ._prompt import QUESTION_WAIT, more_after_question, run_init
 from ._prompt_read import (
     Deadline,
     evidence_of,
     expect_named,
     guess_driver,
     in_step,
+    owe,
     patterns_of,
     peek,
     prompts_of,

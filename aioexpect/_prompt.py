@@ -33,6 +33,7 @@ from ._prompt_read import (
     guess_driver,
     in_step,
     more_within,
+    owe,
     prompts_of,
     question_kind,
     question_line,
@@ -44,6 +45,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
+from ._prompt_send import ALWAYS_FITS, send_long
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
@@ -193,13 +195,6 @@ def _unread(session: Session, state: PromptState) -> str | None:
     if sent is None or session._sent_at != session._buffer.consumed:
         return None
     return sent[0] if (session._sent_at, session.bytes_out) == sent[1:] else None
-
-
-def owe(session: Session) -> None:
-    """The prompt that ends an answer is still to come: the next ``execute``
-    reads to it before sending, unless the caller reads on meanwhile."""
-    state = state_of(session)
-    state.synced, state.owed = False, session._buffer.consumed
 
 
 def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
@@ -464,11 +459,14 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
     # What came after the last prompt and is no prompt (a device's message,
     # IOS's %SYS-5-CONFIG_I after "end"): the command's echo comes after it.
     early = session.buffer if len(session._buffer) else ""
-    try:
-        await session.sendline(command)  # refused (ValueError...): nothing was sent
-    except asyncio.CancelledError:
-        owe(session)  # the rest of the line is written all the same
-        raise
+    if len(command) > ALWAYS_FITS:
+        await send_long(session, command, deadline)
+    else:
+        try:
+            await session.sendline(command)  # refused (ValueError...): nothing was sent
+        except asyncio.CancelledError:
+            owe(session)  # the rest of the line is written all the same
+            raise
     state.sent = (command, session._buffer.consumed, session.bytes_out)
     try:
         return await _answer(session, state, command, deadline, early)

@@ -122,6 +122,13 @@ def state_of(session: Session) -> PromptState:
     return state
 
 
+def owe(session: Session) -> None:
+    """The prompt that ends an answer is still to come: the next ``execute``
+    reads to it before sending, unless the caller reads on meanwhile."""
+    state = state_of(session)
+    state.synced, state.owed = False, session._buffer.consumed
+
+
 class Deadline:
     """One deadline shared by every wait of a call (``None``: no deadline)."""
 
@@ -130,6 +137,11 @@ class Deadline:
     def __init__(self, timeout: float | None) -> None:
         self._loop = asyncio.get_running_loop()
         self._end = None if timeout is None else self._loop.time() + timeout
+
+    @property
+    def end(self) -> float | None:
+        """The deadline in the loop's time (``None``: none)."""
+        return self._end
 
     def left(self) -> float | None:
         return None if self._end is None else max(0.0, self._end - self._loop.time())

@@ -1487,3 +1487,21 @@ async def test_calls_that_send_then_read_refuse_a_busy_session_before_sending(ca
         await peer.write(b"ALARM")
         assert (await watcher).before == ""
         assert [p.pattern for p in s.prompt_patterns] == [r"\$ "]
+
+
+async def test_execute_is_bounded_by_its_timeout_when_the_peer_reads_no_input() -> None:
+    # A child at its prompt that never reads its input: a command longer than
+    # the pipe holds waited for room for ever, past execute's timeout.
+    script = "printf '$ '; exec sleep 60"
+    async with aioexpect.spawn("sh", ["-c", script], pty=False, timeout=1) as s:
+        await s.expect_prompt()
+        command = "echo " + "x" * 2_000_000
+        with pytest.raises(ExpectTimeout, match=r"not sent whole") as caught:
+            await asyncio.wait_for(s.execute(command), 30)  # (the old code: wait_for's own)
+        message = str(caught.value)
+        assert "2000005 characters" in message
+        assert len(message) < 600  # (not the whole command)
+        # The rest of the line is still on its way: the next execute waits
+        # for the prompt owed to it, and says so, rather than type after it.
+        with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent"):
+            await asyncio.wait_for(s.execute("echo hi"), 30)
