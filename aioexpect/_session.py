@@ -332,7 +332,11 @@ class Session:
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("send %s", MASK if secret else escape(raw))
-        await self.transport.write(raw)
+        try:
+            await self.transport.write(raw)
+        except asyncio.CancelledError:  # (cut short, the rest still goes: a send)
+            self._sent_at = self._buffer.consumed
+            raise
         self.bytes_out += len(raw)
         self._sent_at = consumed = self._buffer.consumed
         # (an immutable copy, bounded: not a caller's memoryview or buffer)

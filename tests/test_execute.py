@@ -1505,3 +1505,16 @@ async def test_execute_is_bounded_by_its_timeout_when_the_peer_reads_no_input() 
         # for the prompt owed to it, and says so, rather than type after it.
         with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent"):
             await asyncio.wait_for(s.execute("echo hi"), 30)
+
+
+async def test_execute_after_a_send_cut_short_is_bounded_by_its_timeout() -> None:
+    # A send cut short (a caller's own time-out) to a child that reads no
+    # input: its rest still fills the pipe, and the next execute's short
+    # command, sent untimed, waited behind it for ever, past its timeout.
+    script = "printf '$ '; exec sleep 60"
+    async with aioexpect.spawn("sh", ["-c", script], pty=False, timeout=1) as s:
+        await s.expect_prompt()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.send("x" * 2_000_000), 0.5)
+        with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent"):
+            await asyncio.wait_for(s.execute("echo hi"), 30)  # (the old code: wait_for's own)
