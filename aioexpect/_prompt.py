@@ -41,6 +41,7 @@ from ._prompt_read import (
     read_to_prompt,
     require_idle,
     require_prompts,
+    shown_command,
     state_of,
     what_prompt,
     with_before,
@@ -154,7 +155,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
 def _not_sent(session: Session, command: str, exc: ExpectTimeout, why: str = "") -> ExpectTimeout:
     """The error of an ``execute`` whose catch-up to a prompt timed out
     (``exc``): its command was not sent, for ``why``."""
-    shown = escape(session.redact(command))
+    shown = shown_command(session, command)
     return ExpectTimeout(
         f"command {shown!r} not sent: {exc}{why}", before=exc.before, patterns=exc.patterns
     )
@@ -172,7 +173,7 @@ def _not_into_a_question(session: Session, command: str) -> None:
     owe(session)
     before = session.buffer
     raise ExpectTimeout(
-        f"command {escape(session.redact(command))!r} not sent: the text received ends"
+        f"command {shown_command(session, command)!r} not sent: the text received ends"
         f" with a question, not {what_prompt(session)}; last characters received:"
         f" {evidence_of(session, before)}{asked}",
         before=before,
@@ -377,7 +378,7 @@ async def _past_typed_ahead(
     Raises nothing but ``CancelledError``: the session is at a prompt then
     once a prompt was read here (whether more were typed ahead, none can
     tell), and before that the answer's prompt is still owed (``_at_prompt``)."""
-    shown = "" if command is None else escape(session.redact(command))
+    shown = "" if command is None else shown_command(session, command)
     session.log.debug(
         "execute(%r): the command before was typed into an earlier answer:"
         " looking for its answer after the prompt that ended that one",
@@ -527,7 +528,7 @@ async def _answer(
     output = _output.clean_output(raw, command, sent_at)
     if not is_prompt:
         await _interrupt(session, deadline)
-        shown = escape(session.redact(command))
+        shown = shown_command(session, command)
         raise CommandError(
             f"command {shown!r} is incomplete: the shell asked for more input (cancelled)",
             command=command,
@@ -536,7 +537,7 @@ async def _answer(
     found = first_error(session.error_patterns, output)
     if found is not None:
         line = escape(session.redact(found.group(0).strip()))
-        shown = escape(session.redact(command))
+        shown = shown_command(session, command)
         raise CommandError(f"command {shown!r} failed: {line}", command=command, output=output)
     return output
 

@@ -129,6 +129,20 @@ def owe(session: Session) -> None:
     state.synced, state.owed = False, session._buffer.consumed
 
 
+#: The characters of a command that a message or a log record shows, at
+#: most: its middle goes (a command of megabytes, a file pasted whole).
+SHOWN_COMMAND = 200
+
+
+def shown_command(session: Session, command: str) -> str:
+    """``command`` for a message: masked, escaped, and cut in the middle past
+    ``SHOWN_COMMAND`` characters (masked first: no part of a secret shows)."""
+    shown = escape(session.redact(command))
+    if len(shown) <= SHOWN_COMMAND:
+        return shown
+    return f"{shown[: SHOWN_COMMAND // 2]}...{shown[-SHOWN_COMMAND // 2 :]}"
+
+
 class Deadline:
     """One deadline shared by every wait of a call (``None``: no deadline)."""
 

@@ -6,8 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from ._exceptions import ExpectTimeout
-from ._prompt_read import Deadline, owe, prompts_of
-from ._redact import escape
+from ._prompt_read import Deadline, owe, prompts_of, shown_command
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -37,9 +36,7 @@ async def send_long(session: Session, command: str, deadline: Deadline) -> None:
     except TimeoutError:
         if not limit.expired():
             raise
-        shown = escape(session.redact(command))
-        if len(shown) > SHOWN_COMMAND:  # (what fills a peer's buffers is rarely short)
-            shown = f"{shown[: SHOWN_COMMAND // 2]}...{shown[-SHOWN_COMMAND // 2 :]}"
+        shown = shown_command(session, command)
         raise ExpectTimeout(
             f"command {shown!r} ({len(command)} characters) not sent whole: timed out with"
             " the peer reading no input (the rest goes on being sent; the next execute"
@@ -51,5 +48,3 @@ async def send_long(session: Session, command: str, deadline: Deadline) -> None:
 
 #: The longest command sent without a timer (see ``send_long``).
 ALWAYS_FITS = 1024
-#: The characters of a command its send's time-out shows, at most.
-SHOWN_COMMAND = 80

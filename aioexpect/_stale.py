@@ -32,9 +32,15 @@ from typing import TYPE_CHECKING
 
 from ._ansi import strip_ansi
 from ._match import Match
-from ._prompt_read import Deadline, PromptState, evidence_of, more_within, read_to_prompt
+from ._prompt_read import (
+    Deadline,
+    PromptState,
+    evidence_of,
+    more_within,
+    read_to_prompt,
+    shown_command,
+)
 from ._prompt_text import CSI, LEADING_CSI, alike, alike_needed
-from ._redact import escape
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -239,7 +245,7 @@ def report_dropped(session: Session, command: str, text: str, where: str) -> Non
         "execute(%r): %d characters %s, the end of the answer before, were dropped"
         " (that execute returned early, at a line of its output shaped like a"
         " prompt; set_prompt() or set_unique_prompt() avoids it): %s",
-        escape(session.redact(command)),
+        shown_command(session, command),
         len(text),
         where,
         evidence_of(session, text),
@@ -290,7 +296,7 @@ def _report_mixed(session: Session, command: str, text: str) -> None:
         " output came after the prompt before that one, with no echo of the command"
         " to tell which output is whose, so the next answer may hold the rest of this"
         " one; set_prompt() or set_unique_prompt() avoids it: %s",
-        escape(session.redact(command)),
+        shown_command(session, command),
         evidence_of(session, text),
     )
 

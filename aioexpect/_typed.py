@@ -43,10 +43,10 @@ from ._prompt_read import (
     more_within,
     prompts_of,
     read_to_prompt,
+    shown_command,
     state_of,
 )
 from ._prompt_text import CSI
-from ._redact import escape
 from ._stale import STALE_WAIT
 
 if TYPE_CHECKING:
@@ -257,7 +257,7 @@ def _report(session: Session, command: str, text: str) -> None:
         "execute(%r): %d characters in front of its echo, the answers to lines sent"
         " before it and not read (with sendline(), or by an execute given up on),"
         " were dropped: %s",
-        escape(session.redact(command)),
+        shown_command(session, command),
         len(text),
         evidence_of(session, text),
     )

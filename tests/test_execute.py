@@ -1505,6 +1505,11 @@ async def test_execute_is_bounded_by_its_timeout_when_the_peer_reads_no_input() 
         # for the prompt owed to it, and says so, rather than type after it.
         with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent"):
             await asyncio.wait_for(s.execute("echo hi"), 30)
+        # Tried again, the long command is refused with its middle cut from
+        # the message (it held all 2 MB of it).
+        with pytest.raises(ExpectTimeout, match=r"'echo x{95}\.\.\.x{100}' not sent") as again:
+            await asyncio.wait_for(s.execute(command), 30)
+        assert len(str(again.value)) < 1000
 
 
 async def test_execute_after_a_send_cut_short_is_bounded_by_its_timeout() -> None:
