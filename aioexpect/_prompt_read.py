@@ -36,7 +36,7 @@ from ._prompt_text import (
     drawn_above,
 )
 from ._reading import describe, lost, tail_of
-from ._redact import escape
+from ._redact import escape, escape_cut
 from ._scan import pattern_body
 from ._wrap import WRAP, rows_start, unwrap
 
@@ -137,10 +137,7 @@ SHOWN_COMMAND = 200
 def shown_command(session: Session, command: str) -> str:
     """``command`` for a message: masked, escaped, and cut in the middle past
     ``SHOWN_COMMAND`` characters (masked first: no part of a secret shows)."""
-    shown = escape(session.redact(command))
-    if len(shown) <= SHOWN_COMMAND:
-        return shown
-    return f"{shown[: SHOWN_COMMAND // 2]}...{shown[-SHOWN_COMMAND // 2 :]}"
+    return escape_cut(session.redact(command), SHOWN_COMMAND)
 
 
 class Deadline:

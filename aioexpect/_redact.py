@@ -17,7 +17,7 @@ from typing import Any
 from ._decode import as_utf8, encoded_within
 from ._echo import Echo
 
-__all__ = ["MASK", "Redactor", "escape", "mask_around", "masked", "merged"]
+__all__ = ["MASK", "Redactor", "escape", "escape_cut", "mask_around", "masked", "merged"]
 
 MASK = "********"
 
@@ -41,6 +41,33 @@ def escape(text: Any) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "backslashreplace")
     return str(text).translate(_ESCAPES)
+
+
+def escape_cut(text: str, most: int) -> str:
+    """``escape(text)``, its middle cut (``...``) where that is longer than
+    ``most`` characters: at whole escapes and masks, so that no half of a
+    ``\\x1b`` reads as a backslash or as text, nor half a mask as a ``*``."""
+    shown = escape(text)
+    if len(shown) <= most + 3:  # (the cut would not make it shorter)
+        return shown
+    head = _fitting(text, range(len(text)), most // 2)
+    tail = len(text) - _fitting(text, range(len(text) - 1, -1, -1), most // 2)
+    if text[head - 1 : head + 1] == "**":  # (a mask cut: all of its run goes)
+        head = len(text[:head].rstrip("*"))
+    if text[tail - 1 : tail + 1] == "**":
+        tail = len(text) - len(text[tail:].lstrip("*"))
+    return f"{escape(text[:head])}...{escape(text[tail:])}"
+
+
+def _fitting(text: str, order: Iterable[int], most: int) -> int:
+    """How many characters of ``text``, taken in ``order``, escape to at most ``most``."""
+    count = size = 0
+    for i in order:
+        size += len(text[i].translate(_ESCAPES))
+        if size > most:
+            break
+        count += 1
+    return count
 
 
 def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> str:

@@ -686,6 +686,25 @@ async def test_command_error_message_redacts_secrets() -> None:
         assert info.value.command == "enable secret hunter2"
 
 
+async def test_a_long_command_in_a_message_is_cut_at_whole_escapes_and_masks() -> None:
+    # Cut in the middle, its message showed half of the tab's escape (a
+    # backslash the command does not hold) and half of the secret's mask.
+    command = "a" * 99 + "\t" + "m" * 200 + "hunter2" + "z" * 96
+    short = ["x" * 201, "x" * 203]
+    failing = dict.fromkeys([command, *short], "% Invalid input detected\r\n")
+    reply = echo_reply("r1#", failing)
+    async with scripted(reply, greeting="r1#", timeout=5) as s:
+        s.add_secret("hunter2")
+        with pytest.raises(CommandError) as info:
+            await s.execute(command)
+        assert f"command {'a' * 99 + '...' + 'z' * 96!r} failed" in str(info.value)
+        # 201 to 203 characters show whole: cut, they would be no shorter.
+        for line in short:
+            with pytest.raises(CommandError) as info:
+                await s.execute(line)
+            assert f"command {line!r} failed" in str(info.value)
+
+
 async def test_custom_error_patterns() -> None:
     reply = echo_reply("$ ", {"deploy": "step 1 ok\r\nFATAL: disk full\r\n"})
     async with scripted(reply, greeting="$ ", timeout=5) as s:
