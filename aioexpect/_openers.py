@@ -136,11 +136,11 @@ def spawn(
         raise TypeError("args must be a sequence of strings, not a single string")
     if not isinstance(args, Iterable):
         raise TypeError(f"args must be a sequence of strings, not {type(args).__name__}")
-    command = _passable("command", os.fsdecode(command))
+    command = _options.path_text("command", command)
     if not command:  # (exec's answer, "Permission denied", names nothing)
         raise ValueError("command must not be empty: the program to run")
     argv = [_argument(i, a) for i, a in enumerate(args)]
-    cwd_ = None if cwd is None else _passable("cwd", os.fsdecode(cwd))
+    cwd_ = None if cwd is None else _options.path_text("cwd", cwd)
     env_ = None if env is None else _environment(env)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -200,10 +200,8 @@ def connect_ssh(
 
         _ssh.check_username(username)
     _options.check_key_files(client_keys, known_hosts)
-    if term_type is not None and not isinstance(term_type, str):
-        raise TypeError(f"term_type must be a str or None, not {type(term_type).__name__}")
-    if term_type == "":  # (asyncssh would open the channel without a pty)
-        raise ValueError("term_type must not be empty: a terminal type, or None for no pty")
+    if term_type is not None:  # (None: no pty)
+        check_term_type(term_type, "or None for no pty")
     if command is not None and not isinstance(command, str):
         raise TypeError(f"command must be a str or None, not {type(command).__name__}")
     if asyncssh_options:
@@ -262,10 +260,7 @@ def connect_telnet(
     """
     _options.check_peer(host, port)
     _options.check_credentials(username, password)
-    if not isinstance(term_type, str) or not (term_type.isascii() and term_type.isprintable()):
-        raise ValueError(f"term_type must be a printable ASCII str, not {term_type!r}")
-    if not term_type.strip():  # (the server would be told no terminal type at all)
-        raise ValueError("term_type must not be empty: a terminal type such as 'xterm'")
+    check_term_type(term_type)
     check_dimensions(dimensions)
     options = _session_options(
         timeout, encoding, codec_errors, max_buffer, strip_ansi, logfile, driver
@@ -322,25 +317,13 @@ _TIMEOUT_HINT = "takes timeout= (it bounds the whole opening), not connect_timeo
 _SPAWN_TIMEOUT_HINT = "takes timeout= (for every wait), not connect_timeout="
 
 
-def _passable(what: str, text: str) -> str:
-    """``text``, unless no program can be given it (a NUL, or a lone
-    surrogate the file system encoding cannot take): a ``ValueError`` naming
-    ``what`` now, where Python's bare "embedded null byte" or
-    ``UnicodeEncodeError`` came when the opener was awaited.  The value is
-    not shown: it may be a password."""
-    if "\0" in text:
-        raise ValueError(f"{what} holds a NUL character, which no program can be given")
-    try:  # (a lone surrogate: a bare UnicodeEncodeError, holding the value, when awaited)
-        os.fsencode(text)
-    except UnicodeEncodeError:
-        raise ValueError(f"{what} cannot be encoded for the file system") from None
-    return text
-
-
 def _environment(env: Mapping[str, str]) -> dict[str, str]:
     """``spawn``'s ``env``, checked now rather than when the opener is
     awaited (Python's bare "embedded null byte" or "illegal environment
-    variable name")."""
+    variable name"), and a mapping (Python's own "'int' object is not
+    iterable", when awaited)."""
+    if not isinstance(env, Mapping):
+        raise TypeError(f"env must be a mapping of str to str, or None, not {type(env).__name__}")
     env_ = dict(env)
     for name, value in env_.items():
         if not isinstance(name, str):  # (never the mapping: it may hold passwords)
@@ -349,8 +332,8 @@ def _environment(env: Mapping[str, str]) -> dict[str, str]:
             raise TypeError(f"env must map str to str: env[{name!r}] is {type(value).__name__}")
         if "=" in name:
             raise ValueError(f"env name {name!r} holds '=', which no name can hold")
-        _passable(f"env name {name!r}", name)
-        _passable(f"env[{name!r}]", value)
+        _options.passable(f"env name {name!r}", name)
+        _options.passable(f"env[{name!r}]", value)
     return env_
 
 
@@ -363,7 +346,7 @@ def _argument(index: int, arg: object) -> str:
         arg = os.fspath(arg)
     if not isinstance(arg, str):
         raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
-    return _passable(f"args[{index}]", arg)
+    return _options.passable(f"args[{index}]", arg)
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
@@ -486,6 +469,22 @@ def split_command(line: str) -> list[str]:
         return shlex.split(line)
     except ValueError as exc:
         raise ValueError(f"spawn: command {line!r} does not split as a shell line: {exc}") from None
+
+
+def check_term_type(term_type: Any, none: str = "") -> None:
+    """The terminal type both network openers send: ``TypeError`` unless a
+    str (``none``: how ``None`` is taken, where it is), ``ValueError`` if
+    blank (asyncssh opened the channel without a pty for ``""``; a telnet
+    server is told no type at all) or not printable ASCII (a line end, a
+    NUL: no terminal type holds one)."""
+    if not isinstance(term_type, str):
+        taken = " or None" if none else ""
+        raise TypeError(f"term_type must be a str{taken}, not {type(term_type).__name__}")
+    if not term_type.strip():
+        also = f", {none}" if none else ""
+        raise ValueError(f"term_type must not be empty: a terminal type such as 'xterm'{also}")
+    if not (term_type.isascii() and term_type.isprintable()):
+        raise ValueError(f"term_type must be a printable ASCII str, not {term_type!r}")
 
 
 def check_dimensions(dimensions: Any) -> None:

@@ -25,6 +25,7 @@ from ._redact_stream import RedactingStream
 __all__ = [
     "check_credentials",
     "check_keywords",
+    "check_host",
     "check_peer",
     "has_control",
     "check_port",
@@ -35,6 +36,8 @@ __all__ = [
     "forget_logger",
     "open_logfile",
     "originals",
+    "passable",
+    "path_text",
     "peer_name",
     "record",
     "record_sent",
@@ -128,11 +131,45 @@ _MASK = "********"
 def check_peer(host: Any, port: Any) -> None:
     """``TypeError``/``ValueError`` unless ``host`` names a host and ``port``
     a TCP port to connect to."""
-    if not isinstance(host, str) or not host:
-        raise TypeError(f"host must be a non-empty str, not {host!r}")
-    if has_control(host):  # (a NUL was the resolver's bare ValueError, when awaited)
-        raise ValueError(f"host must not hold control characters (NUL, line ends...): {host!r}")
+    check_host(host)
     check_port(port)
+
+
+def check_host(host: Any) -> None:
+    """``TypeError`` unless a str; ``ValueError`` if empty or holding what no
+    host holds: a control character (a NUL was the resolver's bare
+    ``ValueError``) or a space (``" 127.0.0.1"`` failed only when dialled)."""
+    if not isinstance(host, str):
+        raise TypeError(f"host must be a str, not {type(host).__name__}")
+    if not host:
+        raise ValueError("host must not be empty: a host name or address")
+    if has_control(host):
+        raise ValueError(f"host must not hold control characters (NUL, line ends...): {host!r}")
+    if any(c.isspace() for c in host):
+        raise ValueError(f"host must not hold spaces: {host!r}")
+
+
+def passable(what: str, text: str) -> str:
+    """``text``, unless it holds a NUL or a lone surrogate the file system
+    encoding cannot take: a ``ValueError`` naming ``what`` now (Python's bare
+    "embedded null byte" or ``UnicodeEncodeError`` came when it was used),
+    not showing it (it may be a password)."""
+    if "\0" in text:
+        raise ValueError(f"{what} holds a NUL character, which no system call takes")
+    try:  # (a lone surrogate: a bare UnicodeEncodeError, holding the value, when used)
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} cannot be encoded for the file system") from None
+    return text
+
+
+def path_text(what: str, path: Any) -> str:
+    """A str, bytes or ``os.PathLike`` path as a passable str; anything else
+    a ``TypeError`` naming ``what`` (Python's own named nothing, when used)."""
+    if isinstance(path, str | bytes | os.PathLike):
+        with contextlib.suppress(TypeError):  # (an __fspath__ that gives neither)
+            return passable(what, os.fsdecode(path))
+    raise TypeError(f"{what} must be a str or a path, not {type(path).__name__}")
 
 
 def has_control(text: str) -> bool:

@@ -248,7 +248,7 @@ def test_network_openers_check_their_arguments_before_connecting():
             assert not any("s3cret" in f"{e} {e.args!r}" for e in chain if e is not None)
         with pytest.raises(ValueError, match="port must be"):
             opener("127.0.0.1", 0)
-        with pytest.raises(TypeError, match="host must be"):
+        with pytest.raises(ValueError, match="host must not be empty"):
             opener("", 22)
         # (a NUL was the resolver's bare ValueError, once awaited)
         for host in ("h\x00st", "127.0.0.1\n", "h\tst"):
@@ -278,6 +278,55 @@ def test_network_openers_check_their_arguments_before_connecting():
     for blank in ("", " "):
         with pytest.raises(ValueError, match="term_type must not be empty"):
             aioexpect.connect_telnet("127.0.0.1", 1, term_type=blank)
+
+
+@pytest.mark.parametrize(
+    "host", [" 127.0.0.1", "127.0.0.1 ", "  ", "router 1", "r1\u00a0", "\u3000r1"]
+)
+def test_a_host_with_a_space_is_refused_by_the_call(host: str) -> None:
+    # A copy-and-paste's space failed only when dialled, as a name that does
+    # not resolve ("[Errno -2] Name or service not known").
+    for opener in (aioexpect.connect_ssh, aioexpect.connect_telnet):
+        with pytest.raises(ValueError, match="host must not hold spaces"):
+            opener(host, 22)
+    url_host = host.replace(" ", "%20")
+    for scheme in ("ssh", "telnet"):
+        with pytest.raises(ValueError, match="host must not hold spaces"):
+            aioexpect.connect(f"{scheme}://{url_host}:22")
+
+
+def test_a_host_of_a_wrong_type_or_empty_is_refused_as_such() -> None:
+    for opener in (aioexpect.connect_ssh, aioexpect.connect_telnet):
+        with pytest.raises(TypeError, match="host must be a str, not int"):
+            opener(3, 22)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="host must be a str, not bytes"):
+            opener(b"127.0.0.1", 22)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="host must not be empty"):  # (was a TypeError)
+            opener("", 22)
+
+
+@pytest.mark.parametrize(
+    ("term_type", "error", "words"),
+    [
+        (3, TypeError, "term_type must be a str.*, not int"),  # (telnet: a ValueError)
+        (b"xterm", TypeError, "term_type must be a str.*, not bytes"),
+        ("", ValueError, "term_type must not be empty"),
+        ("  ", ValueError, "term_type must not be empty"),  # (SSH took these four)
+        ("xterm\n", ValueError, "printable ASCII"),
+        ("xterm\x00", ValueError, "printable ASCII"),
+        ("vt\u00e9", ValueError, "printable ASCII"),
+        ("\x1b[0m", ValueError, "printable ASCII"),
+    ],
+)
+def test_both_network_openers_refuse_a_term_type_alike(
+    term_type: object, error: type[Exception], words: str
+) -> None:
+    for opener in (aioexpect.connect_ssh, aioexpect.connect_telnet):
+        with pytest.raises(error, match=words):
+            opener("127.0.0.1", 1, term_type=term_type)  # type: ignore[arg-type]
+    aioexpect.connect_ssh("127.0.0.1", 1, term_type=None)  # (SSH: no pty)
+    with pytest.raises(TypeError, match="term_type must be a str, not NoneType"):
+        aioexpect.connect_telnet("127.0.0.1", 1, term_type=None)  # type: ignore[arg-type]
 
 
 def test_connect_names_the_url_scheme_for_an_option_its_opener_does_not_take():
@@ -486,6 +535,31 @@ def test_spawn_argument_checks():
         aioexpect.spawn("ls", dimensions=(0, 80))
     with pytest.raises(ValueError, match="stderr"):
         aioexpect.spawn("ls", stderr=-3)
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        # Python's own, once awaited: "'int' object is not iterable", "dictionary
+        # update sequence element #0 has length 1" and "expected str, bytes or
+        # os.PathLike object, not int"; a list of pairs was taken.
+        ({"env": 3}, "env must be a mapping of str to str, or None, not int"),
+        ({"env": "A=b"}, "env must be a mapping of str to str, or None, not str"),
+        ({"env": [("A", "b")]}, "env must be a mapping of str to str, or None, not list"),
+        ({"cwd": 3}, "cwd must be a str or a path, not int"),
+        ({"cwd": ["/tmp"]}, "cwd must be a str or a path, not list"),
+    ],
+)
+@pytest.mark.parametrize("pty", [True, False])
+async def test_spawn_refuses_an_env_or_cwd_of_a_wrong_type(
+    options: dict[str, object], words: str, pty: bool
+) -> None:
+    # Raised by the call: nothing started, no descriptor or pty left open
+    # (the harness checks that after each test).
+    with pytest.raises(TypeError, match=words):
+        aioexpect.spawn("true", pty=pty, **options)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="command must be a str or a path, not int"):
+        aioexpect.spawn(3, pty=pty)  # type: ignore[arg-type]
 
 
 async def test_a_command_and_cwd_given_as_bytes_still_run():
