@@ -352,7 +352,7 @@ def _argument(index: int, arg: object) -> str:
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
     """A keyword neither ``connect_ssh`` nor ``asyncssh.connect`` takes is a
     ``TypeError`` now, naming ``connect_ssh``, rather than asyncssh's own
-    when the opener is awaited."""
+    when the opener is awaited; so is a bad value of one of its numbers."""
     from . import _ssh  # the options are asyncssh's: it loads here, not at import
 
     if "connect_timeout" in options:
@@ -363,6 +363,7 @@ def _check_asyncssh_options(options: Mapping[str, Any]) -> None:
             f"connect_ssh() got unexpected keyword argument(s): {', '.join(unknown)} "
             "(neither aioexpect's nor asyncssh.connect's)"
         )
+    _ssh.check_option_values(options)
 
 
 def connect(url: str, **options: Any) -> Opener:

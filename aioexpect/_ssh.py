@@ -22,8 +22,10 @@ import contextlib
 import functools
 import inspect
 import logging
+import math
 import os
 import signal
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
@@ -409,6 +411,68 @@ def option_names() -> frozenset[str]:
     connect = inspect.signature(asyncssh.connect).parameters.values()
     names |= {p.name for p in connect if p.kind is p.KEYWORD_ONLY}
     return frozenset(names - {"connect_timeout"})
+
+
+#: ``asyncssh.connect``'s options that are a time in seconds: a number or a
+#: str such as ``"5m30s"`` (``None``: none, as asyncssh takes it).
+_INTERVALS = ("keepalive_interval", "login_timeout", "rekey_seconds")
+#: ... and those that are a whole number: the lowest and highest each takes
+#: (a window or packet size is sent as 32 bits, when the channel opens).
+_WHOLE = {
+    "keepalive_count_max": (1, None),
+    "canonicalize_max_dots": (0, None),
+    "window": (1, 2**32 - 1),
+    "max_pktsize": (1, 2**32 - 1),
+    "family": (None, None),
+    "flags": (None, None),
+}
+
+
+def check_option_values(options: Mapping[str, Any]) -> None:
+    """A bad value of one of ``asyncssh.connect``'s options that are
+    numbers, as ``connect_ssh`` got it: a ``TypeError`` or ``ValueError``
+    naming it now, before anything is dialled.  asyncssh's own came when the
+    opener was awaited, and some named nothing (``keepalive_interval="x"``:
+    "could not convert string to float: ''"); a window of ``"x"`` failed
+    only after the login, opening the channel."""
+    for name in _INTERVALS:
+        if options.get(name) is not None:
+            _number(name, options[name], asyncssh.misc.parse_time_interval, "seconds")
+    if "rekey_bytes" in options:  # (0 is refused: it would rekey for ever)
+        _number("rekey_bytes", options["rekey_bytes"], asyncssh.misc.parse_byte_count, "bytes")
+    for name, (lowest, highest) in _WHOLE.items():
+        if name not in options:
+            continue
+        value = options[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+        below = lowest is not None and value < lowest
+        if below or (highest is not None and value > highest):
+            upto = f"to {highest}" if highest is not None else "up"
+            raise ValueError(f"{name} must be an int from {lowest} {upto}, not {value}")
+
+
+def _number(name: str, value: Any, parse: Any, unit: str) -> None:
+    """``value``: a number of ``unit`` (bytes: above 0, seconds: 0 or more),
+    or a str that ``parse`` (asyncssh's) reads as one."""
+    example = "'1g'" if unit == "bytes" else "'30s'"
+    if isinstance(value, str):
+        try:
+            number = float(parse(value))
+        except ValueError:
+            number = math.nan
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        shown = type(value).__name__
+        raise TypeError(
+            f"{name} must be a number of {unit} or a str such as {example}, not {shown}"
+        )
+    else:
+        number = value
+    lowest = "above 0" if unit == "bytes" else "from 0 up"
+    if not (number > 0 if unit == "bytes" else number >= 0):  # (NaN: a str that does not read)
+        raise ValueError(
+            f"{name} must be a number of {unit} {lowest} or a str such as {example}, not {value!r}"
+        )
 
 
 def _connect_options(

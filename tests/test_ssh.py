@@ -28,7 +28,7 @@ from aioexpect import _ssh
 from aioexpect._ssh_host_keys import resolve_known_hosts
 from aioexpect.testing import check_transport
 from tests.conftest import need
-from tests.helpers import wait_until
+from tests.helpers import silent_server, wait_until
 
 HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
 OTHER_HOST_KEY = asyncssh.generate_private_key("ssh-ed25519")
@@ -891,6 +891,54 @@ async def test_bad_arguments_are_plain_errors() -> None:
         await aioexpect.connect_ssh("127.0.0.1", 22, known_hosts=None, term_type=5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="dimensions"):
         aioexpect.connect_ssh("127.0.0.1", dimensions=(0, 80))
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "words"),
+    [
+        # asyncssh's own, once awaited: "could not convert string to float: ''"
+        ({"keepalive_interval": "x"}, ValueError, "keepalive_interval must be a number of seconds"),
+        ({"keepalive_interval": -1}, ValueError, "keepalive_interval must be .* from 0 up"),
+        ({"keepalive_interval": float("nan")}, ValueError, "keepalive_interval must be"),
+        ({"keepalive_interval": [5]}, TypeError, "keepalive_interval must be .* not list"),
+        ({"login_timeout": "soon"}, ValueError, "login_timeout must be a number of seconds"),
+        ({"login_timeout": -1}, ValueError, "login_timeout must be"),
+        ({"rekey_seconds": True}, TypeError, "rekey_seconds must be .* not bool"),
+        ({"rekey_bytes": "x"}, ValueError, "rekey_bytes must be a number of bytes"),
+        ({"rekey_bytes": 0}, ValueError, "rekey_bytes must be a number of bytes above 0"),
+        # "'<=' not supported between instances of 'str' and 'int'"
+        ({"keepalive_count_max": "3"}, TypeError, "keepalive_count_max must be an int, not str"),
+        ({"keepalive_count_max": 0}, ValueError, "keepalive_count_max must be an int from 1 up"),
+        # (asyncssh took these, and the channel failed to open after the login)
+        ({"window": "x"}, TypeError, "window must be an int"),
+        ({"max_pktsize": 2**32}, ValueError, "max_pktsize must be an int from 1 to 4294967295"),
+        ({"canonicalize_max_dots": -1}, ValueError, "canonicalize_max_dots must be"),
+        ({"family": "inet"}, TypeError, "family must be an int"),
+    ],
+)
+async def test_a_bad_number_for_asyncssh_is_refused_by_the_call(
+    options: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    # Raised by connect_ssh itself, naming the option: nothing is dialled.
+    async with silent_server() as (port, accepted):
+        with pytest.raises(error, match=words):
+            aioexpect.connect_ssh("127.0.0.1", port, known_hosts=None, **options)
+        with pytest.raises(error, match=words):
+            aioexpect.connect(f"ssh://127.0.0.1:{port}", known_hosts=None, **options)
+        await asyncio.sleep(0)
+        assert not accepted.is_set()
+
+
+def test_good_numbers_for_asyncssh_are_taken() -> None:
+    good = [
+        {"keepalive_interval": "1m30s", "keepalive_count_max": 2},
+        {"keepalive_interval": 0, "login_timeout": None, "rekey_seconds": "1h"},
+        {"login_timeout": 7.5, "rekey_bytes": "1g", "window": 1 << 20, "max_pktsize": 32768},
+        {"keepalive_interval": float("inf"), "rekey_bytes": 1 << 30, "canonicalize_max_dots": 0},
+        {"family": socket.AF_INET, "flags": 0},
+    ]
+    for options in good:
+        aioexpect.connect_ssh("127.0.0.1", 1, known_hosts=None, **options)
 
 
 # -- the peer vanishing, keepalive --------------------------------------------------------
