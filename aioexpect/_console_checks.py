@@ -10,7 +10,7 @@ import os
 import socket
 from typing import Any
 
-from ._options import check_port
+from ._options import check_host, check_port, path_text
 
 __all__ = ["check_options", "check_serving", "is_address", "load_ssh_keys", "loopback_address"]
 
@@ -36,6 +36,12 @@ def check_options(
     are out of range; the token as bytes."""
     _check_limits(port, max_clients, login_timeout)
     secret = _check_token(token)
+    if host:  # ("" or None: every interface, SSH only; refused for plain TCP when serving)
+        check_host(host)
+    elif host is not None and not isinstance(host, str):
+        raise TypeError(f"host must be a str or None, not {type(host).__name__}")
+    if path is not None and not path_text("path", path):  # (bound, "" was an abstract socket)
+        raise ValueError("path must not be empty: the file name of the UNIX socket to serve on")
     ssh = authorized_client_keys is not None
     if ssh_host_keys is not None and not ssh:
         raise ValueError("ssh_host_keys needs authorized_client_keys (SSH serving)")
@@ -95,14 +101,17 @@ def loopback_address(host: str | None, resolved: list[str] | None) -> str:
 
 def _check_limits(port: int, max_clients: int, login_timeout: float | None) -> None:
     check_port(port, lowest=0)
-    if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+    if isinstance(max_clients, bool) or not isinstance(max_clients, int):
+        raise TypeError(f"max_clients must be a positive int, not {max_clients!r}")
+    if max_clients < 1:
         raise ValueError(f"max_clients must be a positive int, not {max_clients!r}")
-    if login_timeout is not None and (
-        isinstance(login_timeout, bool)
-        or not isinstance(login_timeout, int | float)
-        or not login_timeout > 0  # (NaN too: every wait for a token would end at once)
-    ):
-        raise ValueError(f"login_timeout must be a positive number or None, not {login_timeout!r}")
+    if login_timeout is None:
+        return
+    message = f"login_timeout must be a positive number of seconds or None, not {login_timeout!r}"
+    if isinstance(login_timeout, bool) or not isinstance(login_timeout, int | float):
+        raise TypeError(message)
+    if not login_timeout > 0:  # (NaN too: every wait for a token would end at once)
+        raise ValueError(message)
 
 
 def _check_token(token: str | None) -> bytes | None:

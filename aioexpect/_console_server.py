@@ -495,7 +495,7 @@ async def _listen(
     if authorized_client_keys is not None:
         await server._listen_ssh(host, port, ssh_host_keys, authorized_client_keys)
     elif path is not None:
-        await server._listen_unix(os.fspath(path))
+        await server._listen_unix(os.fsdecode(path))  # (bytes: shown as a str)
     else:
         await server._listen_tcp(await _loopback(host), port)
     _log.info("console served on %s", server.address)

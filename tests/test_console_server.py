@@ -904,6 +904,47 @@ async def test_bad_arguments() -> None:
             await start_console_server(path="/tmp/never-made.sock", **where)
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "words"),
+    [
+        # (ValueErrors for a value of the wrong type)
+        ({"login_timeout": "3"}, TypeError, "login_timeout must be a positive number"),
+        ({"login_timeout": True}, TypeError, "login_timeout must be a positive number"),
+        ({"max_clients": "3"}, TypeError, "max_clients must be a positive int"),
+        # (os's own, once awaited: "expected str, bytes or os.PathLike object,
+        # not int" and "embedded null byte")
+        ({"path": 3}, TypeError, "path must be a str or a path, not int"),
+        ({"path": "con\0sole.sock"}, ValueError, "path holds a NUL"),
+        # ("does not resolve"/"is not a loopback address", once awaited)
+        ({"host": 3}, TypeError, "host must be a str, not int"),
+        ({"host": " 127.0.0.1"}, ValueError, "host must not hold spaces"),
+    ],
+)
+async def test_a_bad_argument_is_refused_by_the_call(
+    options: dict[str, Any], error: type[Exception], words: str
+) -> None:
+    with pytest.raises(error, match=words):
+        start_console_server(**options)
+
+
+async def test_an_empty_path_is_refused_by_the_call() -> None:
+    # bind("") made a socket in the abstract namespace; the server listened
+    # on it, and os.lstat("") then raised FileNotFoundError, the listener
+    # left open (a descriptor the harness finds after the test).
+    with pytest.raises(ValueError, match="path must not be empty"):
+        start_console_server(path="")
+
+
+async def test_a_path_given_as_bytes_is_served_and_shown_as_a_str(tmp_path: Path) -> None:
+    path = tmp_path / "console.sock"
+    async with console(path=bytes(path)) as server:
+        assert server.address == f"unix:{path}"  # (was "unix:b'...'")
+        async with connected(server) as c:
+            await c.prompt()
+            assert await c.run("6 * 7") == "42\n"
+    assert not path.exists()
+
+
 # -- real clients: socat and nc -------------------------------------------------------------
 
 
