@@ -149,10 +149,21 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def _token(path: str | None) -> str | None:
-    if path is not None:
+    """The token: ``--token-file``'s first line, else ``$TOKEN_ENV``'s.  A
+    file that cannot be read is a usage error naming the option and the
+    file (it was Python's bare "[Errno 2] ...", naming neither)."""
+    if path is None:
+        return os.environ.get(TOKEN_ENV) or None
+    try:
         with open(path, encoding="utf-8") as f:
-            return f.readline().rstrip("\r\n")
-    return os.environ.get(TOKEN_ENV) or None
+            token = f.readline().rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(f"--token-file {path!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"--token-file {path!r}: not UTF-8 text") from None
+    if not token:
+        raise ValueError(f"--token-file {path!r}: its first line, the token, is empty")
+    return token
 
 
 def _fail(command: str, exc: BaseException) -> int:
@@ -166,6 +177,9 @@ def _fail(command: str, exc: BaseException) -> int:
 def console_command(args: argparse.Namespace) -> int:
     """``aioexpect console``: the local console, or serve it until SIGINT/SIGTERM."""
     if not _asks_serving(args):
+        if args.token_file is not None:  # (it was left unread, the console not served)
+            why = "applies to a served console: add --serve, --unix or --authorized-keys"
+            return _fail("console", ValueError(f"--token-file {why}"))
         return run(run_local_console())
     try:
         options = _serving_options(args)

@@ -614,6 +614,42 @@ async def test_run_usage_errors(args: list[str], message: str, tmp_path: Path) -
         assert await proc.wait() == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # Python's bare "[Errno 2] No such file or directory: 'missing'"
+        (
+            ["console", "--serve", "127.0.0.1:0", "--token-file", "missing"],
+            "--token-file 'missing': No such file",
+        ),
+        (["run", "--token-file", "missing", "p.py"], "--token-file 'missing': No such file"),
+        (["console", "--unix", "c.sock", "--token-file", "."], "--token-file '.': Is a directory"),
+        # (a UnicodeDecodeError's message)
+        (["console", "--serve", "127.0.0.1:0", "--token-file", "latin1"], "'latin1': not UTF-8"),
+        # (the API's "token must be a non-empty str", naming neither)
+        (
+            ["run", "--token-file", "empty", "p.py"],
+            "--token-file 'empty': its first line, the token, is empty",
+        ),
+        # (read by nobody: the local console started, the option ignored)
+        (["console", "--token-file", "missing"], "--token-file applies to a served console"),
+        # (a traceback: FileNotFoundError from os.lstat(""), the console served)
+        (["console", "--unix", ""], "path must not be empty"),
+    ],
+)
+async def test_token_file_and_unix_errors_name_the_option(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "latin1").write_bytes(b"caf\xe9\n")
+    (tmp_path / "empty").write_text("\nsecond line\n")
+    (tmp_path / "p.py").write_text('open("ran", "w")\n')
+    async with command(args, cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert message in out and "Traceback" not in out and "Errno" not in out
+    assert not (tmp_path / "ran").exists()
+
+
 @pytest.mark.parametrize("prefix", ["", "f", "rf", "b"])
 def test_a_form_feed_inside_a_multi_line_string_is_kept(prefix: str) -> None:
     # Only a form feed in a line's indent is the console's to drop: from
