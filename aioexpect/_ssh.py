@@ -426,6 +426,18 @@ _WHOLE = {
     "family": (None, None),
     "flags": (None, None),
 }
+#: ... of which those whose default is ``()``, asyncssh's "as the SSH config
+#: file says" (a caller forwarding asyncssh's defaults passes it).
+_FROM_CONFIG = frozenset(
+    {
+        "keepalive_interval",
+        "keepalive_count_max",
+        "rekey_bytes",
+        "rekey_seconds",
+        "canonicalize_max_dots",
+        "family",
+    }
+)
 
 
 def check_option_values(options: Mapping[str, Any]) -> None:
@@ -435,6 +447,8 @@ def check_option_values(options: Mapping[str, Any]) -> None:
     opener was awaited, and some named nothing (``keepalive_interval="x"``:
     "could not convert string to float: ''"); a window of ``"x"`` failed
     only after the login, opening the channel."""
+    # (as asyncssh tells ``()`` apart)
+    options = {k: v for k, v in options.items() if not (k in _FROM_CONFIG and v == ())}
     for name in _INTERVALS:
         if options.get(name) is not None:
             _number(name, options[name], asyncssh.misc.parse_time_interval, "seconds")

@@ -1011,6 +1011,25 @@ async def test_keepalive_options_are_passed_to_asyncssh() -> None:
                 await s.expect_exact("never", timeout=10)
 
 
+async def test_asyncssh_defaults_of_its_number_options_take_the_ssh_config(tmp_path: Path) -> None:
+    # () is asyncssh's own default for these: "as the SSH config file says".
+    # A caller forwarding asyncssh's defaults passes it; the check at the
+    # call refused it ("keepalive_interval must be a number ..., not tuple").
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  ServerAliveInterval 1\n  ServerAliveCountMax 1\n")
+    unset: dict[str, Any] = dict.fromkeys(
+        ["keepalive_interval", "keepalive_count_max", "rekey_bytes", "rekey_seconds"], ()
+    )
+    unset |= {"canonicalize_max_dots": (), "family": ()}
+    async with ssh_server() as server, Proxy(server.port) as proxy:
+        async with connect(server, port=proxy.port, known_hosts=None, config=config, **unset) as s:
+            await s.sendline("alive")
+            await s.expect_exact("alive")
+            proxy.frozen = True  # the config's keepalive finds the server gone
+            with pytest.raises(aioexpect.ConnectionLostError, match="keepalive"):
+                await s.expect_exact("never", timeout=10)
+
+
 # -- URLs, secrets, closing -------------------------------------------------------------------
 
 
