@@ -3,9 +3,12 @@
 Starts a small fleet of emulated devices on 127.0.0.1 (SSH and telnet, Cisco-
 and Juniper-like), then runs one job on all of them with ``aioexpect.run_many``
 (at most 4 at a time), parses ``show version``, and prints an inventory table.
-Two targets fail on purpose — a wrong password and a port nobody listens on —
-to show that a failing host is reported and never stops the others.  One
-transcript per host goes to a temporary directory (passwords redacted).
+The job also audits the Cisco devices' local accounts: two of them keep
+the password in clear text in their configuration, and print it.  Two targets
+fail on purpose — a wrong password and a port nobody listens on — to show
+that a failing host is reported and never stops the others.  One transcript
+per host goes to a temporary directory, with the password masked where the
+devices printed it (``password 0 ********``).
 
     python3 examples/inventory.py
 """
@@ -33,6 +36,8 @@ FLEET = [
     ("access1", "ios", "telnet", "WS-C2960X-48FPS-L", "15.2(7)E4", "FOC1932X0AB", "2 years"),
     ("access2", "ios", "telnet", "WS-C2960X-48FPS-L", "15.2(7)E4", "FOC1932X0AC", "9 weeks"),
 ]
+#: The Cisco devices whose configuration keeps the password in clear text.
+CLEARTEXT = {"core1", "access1"}
 
 
 def ios_version(name: str, model: str, version: str, serial: str, uptime: str) -> str:
@@ -53,12 +58,20 @@ def junos_version(name: str, model: str, version: str, serial: str, uptime: str)
     )
 
 
+def ios_users(name: str) -> str:
+    how = f"password 0 {ADMIN.password}" if name in CLEARTEXT else "secret 9 $9$nhEmQVczB7dqsO$X"
+    return f"username {ADMIN.username} privilege 15 {how}\n"
+
+
 def make_device(name: str, kind: str, *facts: str) -> VirtualDevice:
     render = ios_version if kind == "ios" else junos_version
+    commands = {r"show version": render(name, *facts)}
+    if kind == "ios":
+        commands[r"show running-config \| include \^username"] = ios_users(name)
     return VirtualDevice(
         name,
         prompt=f"{name}#" if kind == "ios" else f"admin@{name}>",
-        commands={r"show version": render(name, *facts)},
+        commands=commands,
         login=(ADMIN.username, ADMIN.password or ""),
         banner=f"{name}: authorised access only",
     )
@@ -87,7 +100,12 @@ def parse(text: str) -> dict[str, str]:
 
 async def inventory(session: aioexpect.Session, host: Host) -> dict[str, str]:
     """Runs on each device once it is logged in and at its first prompt."""
-    return parse(await session.execute("show version"))
+    version = await session.execute("show version")
+    facts = parse(version)
+    if version.startswith("Cisco IOS"):  # an audit: is a password kept in clear text?
+        users = await session.execute("show running-config | include ^username")
+        facts["cleartext"] = "yes" if " password 0 " in users else "no"
+    return facts
 
 
 # -- the fleet, and the run ----------------------------------------------------------------
@@ -157,13 +175,18 @@ def report(
             f = r.value
             print(f"{names[r.host]:<22}{f['model']:<20}{f['version']:<12}"
                   f"{f['serial']:<14}{f['uptime']}")  # fmt: skip
+    cleartext = [names[r.host] for r in results if r.ok and r.value.get("cleartext") == "yes"]
+    print(f"\npassword in clear text in the configuration: {', '.join(cleartext)}")
     failed = [r for r in results if not r.ok]
     print(f"\n{len(results) - len(failed)} inventoried, {len(failed)} failed:")
     for r in failed:
         print(f"  {names[r.host]:<22}{type(r.error).__name__}: {r.error}")
     logs = sorted(p.name for p in logdir.iterdir())
     print(f"\n{len(logs)} transcripts (one per host) in {logdir}, e.g. {logs[0]}")
-    leaked = any(ADMIN.password and ADMIN.password in (logdir / n).read_text() for n in logs)
+    texts = [(logdir / n).read_text() for n in logs]
+    masked = sum("password 0 ********" in text for text in texts)
+    leaked = any(ADMIN.password and ADMIN.password in text for text in texts)
+    print(f"transcripts where the password shows as ********: {masked}")
     print(f"password found in a transcript: {'yes' if leaked else 'no'}")
 
 

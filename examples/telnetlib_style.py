@@ -3,7 +3,10 @@
 Run it: ``python3 examples/telnetlib_style.py``.  It starts a small telnet
 server with telnetlib3 on 127.0.0.1 (a port the OS picks) that asks for a
 login and answers a few commands, then talks to it the way a telnetlib
-script would -- ``read_until``, ``write``, ``expect`` -- each call awaited.
+script would -- ``read_until``, ``write``, ``expect`` -- each call awaited;
+and where telnetlib's ``read_until`` returned a short read at its time-out,
+shows the ``ExpectTimeout`` that leaves what had come buffered for the next
+read.
 
 The old telnetlib version of the client, for comparison::
 
@@ -80,11 +83,15 @@ async def main() -> None:
             print(f"ping: pattern #{m.index} matched, loss = {m.group(1)}%")
             await tn.read_until(PROMPT)
 
-            # A time-out is an exception (telnetlib returned a short read).
+            # A time-out is an exception, and nothing is lost: telnetlib's
+            # read_until returned (and consumed) what had come by then; here
+            # it stays buffered, shown in exc.before, for the next read.
+            await tn.sendline("uptime")
             try:
-                await tn.read_until("never printed", timeout=0.2)
+                await tn.read_until("never printed", timeout=1)
             except aioexpect.ExpectTimeout as exc:
                 print(f"timed out as expected; still buffered: {exc.before!r}")
+            print(f"the next read_until still gets it: {await tn.read_until(PROMPT)!r}")
 
             await tn.sendline("quit")
             print("rest of the session:", repr(await tn.read_all()))
