@@ -16,7 +16,9 @@ __all__ = ["EOF", "FULL_BUFFER", "TIMEOUT", "Match", "Sentinel", "new_match", "s
 
 
 class Sentinel:
-    """A pattern that matches a condition instead of text."""
+    """A pattern that matches a condition instead of text: the type of
+    ``EOF``, ``TIMEOUT`` and ``FULL_BUFFER``, to annotate with.  One made
+    anew (``Sentinel("EOF")`` too) is no pattern: a ``TypeError``."""
 
     __slots__ = ("_name",)
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, KeysView, Mapping, Sequence, Set
 from typing import Any
 
-from ._match import Sentinel
+from ._match import EOF, FULL_BUFFER, TIMEOUT, Sentinel
 
 __all__ = [
     "IdentityCache",
@@ -122,6 +122,12 @@ def _check(
     (and is raised outside any handler: the codec's or ``re``'s error, its
     ``__context__``, held the pattern)."""
     if isinstance(p, Sentinel):
+        if p is not EOF and p is not TIMEOUT and p is not FULL_BUFFER:  # (a Sentinel() made anew)
+            raise TypeError(
+                f"Sentinel({p._name!r}) is no pattern: the sentinels are aioexpect.EOF,"
+                " aioexpect.TIMEOUT and aioexpect.FULL_BUFFER themselves (Sentinel is"
+                " their type, for annotations)"
+            )
         return p
     if isinstance(p, re.Pattern):
         if exact:

@@ -2227,6 +2227,24 @@ async def test_a_set_or_mapping_of_patterns_is_a_type_error(patterns):
         assert (await s.expect({"zeta": 1, "epsilon": 2}.keys())).index == 1
 
 
+@pytest.mark.parametrize("name", ["MINE", "EOF"])
+async def test_a_sentinel_made_anew_is_no_pattern(name):
+    # Sentinel is public to annotate with.  One made with Sentinel(...) (and
+    # Sentinel("EOF") is not aioexpect.EOF) went on as a text pattern and
+    # failed inside the search: "object of type 'Sentinel' has no len()".
+    made = aioexpect.Sentinel(name)
+    refused = rf"Sentinel\('{name}'\) is no pattern: the sentinels are aioexpect\.EOF"
+    async with opened(timeout=5) as (s, peer):
+        for call in (s.expect, s.expect_exact):
+            for patterns in (made, ["x", made]):
+                with pytest.raises(TypeError, match=refused):
+                    await call(patterns)
+        with pytest.raises(TypeError, match=refused):
+            await aioexpect.expect_any({s: made})
+        await peer.write(b"x")
+        assert (await s.expect(["y", "x", EOF])).index == 1
+
+
 async def test_a_logfile_that_cannot_be_opened_is_a_value_error(tmp_path):
     """Before the child starts (the baseline fixture sees no child left)."""
     path = tmp_path / "missing" / "t.log"
