@@ -113,8 +113,9 @@ class ConsoleServer(AsyncClosing):
 
     def close(self) -> None:
         """Stop listening and end every client (idempotent); a TCP or UNIX
-        client that does not take its output is dropped ``CLOSE_GRACE``
-        seconds later, in the background, whether anything waits or not."""
+        client that does not take its output is dropped a second
+        (``CLOSE_GRACE``) later, in the background, whether anything waits or
+        not."""
         if self._closing:
             return
         self._closing = True
@@ -131,8 +132,8 @@ class ConsoleServer(AsyncClosing):
 
     async def wait_closed(self) -> None:
         """Wait until ``close()`` was called and the listener and every client
-        are gone (``close()`` drops a client that does not take its output
-        ``CLOSE_GRACE`` seconds after: this never waits on a client).
+        are gone (``close()`` drops a client that does not take its output a
+        second, ``CLOSE_GRACE``, after: this never waits on a client).
         Cancelling this wait leaves that under way."""
         await self._closed.wait()
         await asyncio.shield(self._start_ending())

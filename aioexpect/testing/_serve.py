@@ -107,8 +107,8 @@ class DeviceServer(AsyncClosing):
 
     def close(self) -> None:
         """Stop listening and end every connection (idempotent): a question
-        being asked raises ``EOFError``; a handler still running
-        ``CLOSE_GRACE`` seconds later (its clean-up, or one that went on) is
+        being asked raises ``EOFError``; a handler still running a second
+        (``CLOSE_GRACE``) later (its clean-up, or one that went on) is
         cancelled, and a connection whose client has not taken its output,
         or (telnet) not ended its side, by then is dropped, whether anything
         waits or not."""
