@@ -127,13 +127,13 @@ class Result(Generic[_Target, _Value]):
     traceback: str | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
-        host = redact_url(self.host) if isinstance(self.host, str) else repr(self.host)
+        host = repr(redact_url(self.host) if isinstance(self.host, str) else self.host)
         shown = repr(self.value) if self.ok else repr(self.error)
         # (run_many's: the session's redact, an attribute but no field, see _masking)
         redact = self.__dict__.get("_redact")
         shown = shown if redact is None else redact(shown)
         outcome = f"value={shown}" if self.ok else f"error={shown}"
-        return f"Result(host={host!r}, ok={self.ok}, {outcome}, duration={self.duration:.3f})"
+        return f"Result(host={host}, ok={self.ok}, {outcome}, duration={self.duration:.3f})"
 
 
 # -- planning: targets -> what to open -------------------------------------------

@@ -76,6 +76,18 @@ def test_a_host_whose_password_holds_slashes_is_shown_masked() -> None:
     assert repr(host) == "Host(url='admin:********@127.0.0.1:1', account=None)"
 
 
+def test_a_result_shows_a_host_target_as_its_repr_not_a_string() -> None:
+    # A Host target was quoted as if it were a string:
+    # Result(host="Host(url='ssh://10.0.0.1', ...)", ok=True, ...).
+    host = Host("ssh://10.0.0.1", Account("admin", "s3cret-pw"))
+    shown = repr(Result(host, ok=True, value=1))
+    assert shown.startswith(f"Result(host={host!r}, ok=True, value=1,"), shown
+    assert "Host(url='ssh://10.0.0.1', account=Account(username='admin'" in shown, shown
+    assert "s3cret-pw" not in shown
+    shown = repr(Result("ssh://u:url-pw@h", ok=True))
+    assert shown.startswith("Result(host='ssh://u:********@h', ok=True,"), shown
+
+
 @pytest.mark.parametrize(
     ("url", "what", "shown"),
     [
