@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from ._child import Child, start_child
-from ._exceptions import ClosedError, ConnectionLostError
+from ._exceptions import ClosedError, ConnectionLostError, SpawnError
 from ._local import LocalTransport, retrieve
 from ._pidfd import close_quietly
 from ._transport import Transport
@@ -41,7 +41,8 @@ async def open_pipes(
 
     ``stderr``: ``None`` (or ``subprocess.STDOUT``) merges it into stdout;
     otherwise ``subprocess.DEVNULL``, a descriptor or a file object receives
-    it.  Raises ``SpawnError`` when the command cannot start.
+    it.  Raises ``SpawnError`` (and leaks no descriptor) when the command
+    cannot start.
     """
     if stderr is None:
         stderr = subprocess.STDOUT
@@ -53,8 +54,7 @@ async def open_pipes(
     elif not _is_target(stderr):
         raise TypeError(f"stderr must be None, a descriptor or a file, not {stderr!r}")
     argv = [command, *args]
-    out_read, out_write = os.pipe()
-    in_read, in_write = os.pipe()
+    out_read, out_write, in_read, in_write = _two_pipes(command)
     try:
         child = await start_child(
             argv,
@@ -74,6 +74,27 @@ async def open_pipes(
         close_quietly(in_read)
         close_quietly(out_write)
     return PipesTransport(child, out_read, in_write)
+
+
+def _two_pipes(command: str) -> tuple[int, int, int, int]:
+    """Two pipes' ends (output's, then input's); ``SpawnError`` and no
+    descriptor left open if there are not enough descriptors for both."""
+    out_read, out_write = _pipe(command)
+    try:
+        in_read, in_write = _pipe(command)
+    except BaseException:
+        close_quietly(out_read)
+        close_quietly(out_write)
+        raise
+    return out_read, out_write, in_read, in_write
+
+
+def _pipe(command: str) -> tuple[int, int]:
+    try:
+        return os.pipe()
+    except OSError as exc:  # (out of descriptors: EMFILE, ENFILE)
+        message = f"cannot start {command!r}: no pipe: {exc.strerror}"
+        raise SpawnError(message, command=command) from exc
 
 
 def _is_target(stderr: object) -> bool:
