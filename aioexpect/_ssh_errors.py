@@ -2,17 +2,20 @@
 DNS / protocol failures ``ConnectError``, an unknown, changed or revoked host
 key ``HostKeyError``, rejected credentials or an unusable client key
 ``AuthenticationError``, a local user name that cannot be found (asyncssh
-needs it) ``ConnectError`` saying so; the password masked in every message.
+needs it) ``ConnectError`` saying so, or saying that no file descriptor was
+left; the password masked in every message.
 ``watch``: how far the opening got, for the message of its time-out."""
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from ._asyncssh import BEGIN_AUTH, asyncssh
+from ._descriptors import exhausted, limit_words, shortage
 from ._exceptions import AuthenticationError, ConnectError, HostKeyError
 from ._opening import Progress
 from ._options import peer_name
@@ -126,8 +129,13 @@ def translate(
             "  OpenSSH hangs up past MaxStartups, by default beyond 10 connections still"
             " authenticating: with many sessions to one server, open fewer at once)"
         )
-    if isinstance(exc, ValueError) or type(exc) is OSError:  # (getuser(): OSError from 3.13)
-        text += _no_local_user()
+    if exhausted(exc):  # (not the user name's fault, though its lookup failed too)
+        text += f" ({limit_words()})"
+    elif isinstance(exc, ValueError) or type(exc) is OSError:  # (getuser(): OSError from 3.13)
+        text += _no_local_user(exc)
+        missing = _lost_errno(exc)
+        if missing is not None and exc.__cause__ is None:  # (for run_many to see)
+            exc.__cause__ = missing
     return ConnectError(f"SSH connection to {peer} failed: {text}", host=host, port=port)
 
 
@@ -143,21 +151,58 @@ def of_the_connection(exc: ValueError) -> bool:
         asyncssh.config.ConfigParseError,
         asyncssh.saslprep.SASLPrepError,
     )
-    return isinstance(exc, connection) or bool(_no_local_user())
+    return isinstance(exc, connection) or _user_lookup(exc) or bool(_no_local_user(exc))
 
 
-def _no_local_user() -> str:
+def _user_lookup(exc: Exception) -> bool:
+    """Whether ``exc`` is asyncssh's failure to look up the local user's
+    name (getpass's own ``OSError`` from Python 3.13)."""
+    return str(exc).startswith(("Unknown local username", "No username set"))
+
+
+def _lost_errno(exc: Exception) -> OSError | None:
+    """For a failure that the want of a descriptor explains, whose ``errno``
+    was lost (asyncssh's user name lookup), the error it met: the one that
+    opening a descriptor gives now, or, for a lookup that failed then and
+    works now (asyncssh's thread found none left; some were freed since),
+    presumably that."""
+    missing = shortage()
+    if missing is None and _user_lookup(exc) and _user_known():
+        missing = OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)} (presumably)")
+    return missing
+
+
+def _user_known() -> bool:
+    """Whether the local user's name can be found (as asyncssh looks it up)."""
+    try:
+        getpass.getuser()
+    except (KeyError, OSError):
+        return False
+    return True
+
+
+def _no_local_user(exc: Exception) -> str:
     """What to add when the local user has no name to be found: asyncssh
     looks it up (``getpass.getuser()``) for every connection, ``username=``
     given or not, and fails for a uid that the user database does not name
     (a container run as ``--user 12345``, without ``$USER``), or when that
-    database cannot be read (no descriptor left to open /etc/passwd)."""
-    try:
-        getpass.getuser()
-    except (KeyError, OSError):
-        return (
-            f" (this is the local user's name, which asyncssh needs even when a username"
-            f" is given: uid {os.getuid()} has none in the environment, and the user"
-            " database names none for it or could not be read; set LOGNAME or USER)"
+    database cannot be read (no descriptor left to open /etc/passwd: now,
+    or, asyncssh looking it up in a thread of its own, only then)."""
+    if _user_known():
+        if not _user_lookup(exc):
+            return ""
+        return (  # (it failed then, and works now)
+            " (asyncssh looks up the local user's name for every connection, and could not"
+            " read the user database then, though it can now: was no file descriptor"
+            f" left? {limit_words()}; with LOGNAME or USER set it is not looked up)"
         )
-    return ""
+    if shortage() is not None:
+        return (
+            " (asyncssh looks up the local user's name, and no file descriptor was left"
+            f" to read the user database with: {limit_words()})"
+        )
+    return (
+        f" (this is the local user's name, which asyncssh needs even when a username"
+        f" is given: uid {os.getuid()} has none in the environment, and the user"
+        " database names none for it or could not be read; set LOGNAME or USER)"
+    )

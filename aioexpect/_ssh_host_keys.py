@@ -111,10 +111,10 @@ def _read_known_hosts(path: str, host: str, port: int, peer: str) -> Any:
             host=host,
             port=port,
         ) from None
-    except OSError as exc:
+    except OSError as exc:  # (chained: run_many tells one for want of a descriptor by it)
         raise ConnectError(
             f"cannot read the known hosts file {path}: {exc.strerror}", host=host, port=port
-        ) from None
+        ) from exc
 
 
 def trusted_keys(trusted: Any, host: str, port: int) -> tuple[Sequence[Any], Sequence[Any]]:

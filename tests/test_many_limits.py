@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aioexpect.testing import VirtualDevice
+from aioexpect.testing import VirtualDevice, serve_ssh
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,65 @@ NO_USER = dict.fromkeys(("LOGNAME", "USER", "LNAME", "USERNAME"), "")
 
 def device() -> VirtualDevice:
     return VirtualDevice("r1", commands={"show id": "id r1"}, login=("admin", "pw"))
+
+
+async def test_ssh_out_of_descriptors_is_not_blamed_on_the_user_name(aio_loop: str) -> None:
+    """asyncssh looks the local user's name up (in the user database, with
+    no USER or LOGNAME set) for each connection: with no descriptor left
+    that fails, and the error blamed the name (``uid 0 has none ...; set
+    LOGNAME or USER``), not the limit it ran into."""
+    case = """
+import aioexpect._ssh  # (imported while descriptors are left)
+held = use_up(0)
+try:
+    await aioexpect.connect_ssh(
+        "127.0.0.1", int(sys.argv[3]), username="admin", password="pw",
+        known_hosts=None, client_keys=None, timeout=30,
+    )
+except Exception as exc:
+    error = exc
+finally:
+    for fd in held:
+        os.close(fd)
+return [type(error).__name__, str(error), errno.EMFILE in errnos(error)]
+"""
+    async with serve_ssh(device()) as server:
+        kind, message, emfile = await run_case(case, aio_loop, 48, str(server.port), **NO_USER)
+    assert kind == "ConnectError" and emfile, message
+    assert "ulimit -n) is 48" in message
+    assert "set LOGNAME or USER" not in message
+
+
+async def test_ssh_user_name_lookup_that_failed_only_then_is_a_connect_error(
+    aio_loop: str,
+) -> None:
+    """asyncssh looks the user's name up in a thread: a lookup that failed
+    there (its descriptors used up) and works by the time the error is
+    translated was let out as asyncssh's bare ``ValueError``, which
+    ``run_many`` then reported as the host's; it is a ``ConnectError`` that
+    says so, chained to an EMFILE (for run_many to try the host again)."""
+    case = """
+import getpass, pwd
+calls = []
+def getuser():  # the first lookup (asyncssh's) fails, as with no descriptor left
+    calls.append(1)
+    if len(calls) == 1:
+        raise KeyError("getpwuid(): uid not found")
+    return pwd.getpwuid(os.getuid()).pw_name
+getpass.getuser = getuser
+try:
+    await aioexpect.connect_ssh(
+        "127.0.0.1", int(sys.argv[3]), username="admin", password="pw",
+        known_hosts=None, client_keys=None, timeout=30,
+    )
+except Exception as exc:
+    error = exc
+return [type(error).__name__, str(error), errno.EMFILE in errnos(error)]
+"""
+    async with serve_ssh(device()) as server:
+        kind, message, emfile = await run_case(case, aio_loop, 1024, str(server.port), **NO_USER)
+    assert kind == "ConnectError", message
+    assert "though it can now" in message and emfile
 
 
 async def test_spawn_over_pipes_out_of_descriptors_leaks_none(aio_loop: str) -> None:
