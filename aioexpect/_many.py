@@ -1,8 +1,8 @@
 """Many hosts at once: ``run_many`` (a bounded pool of workers over an inventory).
 
-Invariants: at most ``concurrency`` sessions are open or opening at any time;
-results come back in input order; one host's failure is its own ``Result`` and
-never stops another.
+Invariants: at most ``concurrency`` sessions are open or opening at any time
+(fewer once descriptors run out: ``_many_room``); results come back in input
+order; one host's failure is its own ``Result`` and never stops another.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import shlex
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from traceback import format_exception
 from types import CoroutineType
@@ -30,6 +31,7 @@ from ._exceptions import (
 )
 from ._many_errors import timeout_error, way_out
 from ._many_logs import log_names, prepare_logdir
+from ._many_room import Retry, Room
 from ._openers import (
     Opener,
     check_dimensions,
@@ -359,6 +361,7 @@ async def run_many(
         logpaths = [directory / name for name in log_names(plans)]
     results: list[Result[Any, _Value] | None] = [None] * len(given)
     queue = iter(range(len(given)))
+    room = Room(concurrency)
 
     async def report(i: int, result: Result[Any, _Value]) -> None:
         results[i] = result
@@ -369,8 +372,9 @@ async def run_many(
 
     async def worker() -> None:
         for i in queue:
+            attempt = partial(_run_one, given[i], plans[i], job, timeout, logpaths[i], opts)
             try:
-                result = await _run_one(given[i], plans[i], job, timeout, logpaths[i], opts)
+                result = await room.run(attempt)  # (given room.starved)
             except _EndedWhileClosing as ended:  # the job's result stands: reported,
                 await report(i, ended.result)  # then the run's cancellation goes on
                 raise asyncio.CancelledError from None
@@ -402,6 +406,7 @@ async def _run_one(
     timeout: float | None,
     logpath: Path | None,
     options: Mapping[str, Any],
+    starved: Callable[[BaseException, str], bool],
 ) -> Result[Any, Any]:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -445,6 +450,8 @@ async def _run_one(
     except asyncio.CancelledError:  # (a cancelled close still kills, and the log is closed)
         ended = _result(target, plan, value, error, loop.time() - start, session)
         raise _EndedWhileClosing(ended) from None
+    if error is not None and not in_job and starved(error, plan.label):  # no descriptor:
+        raise Retry  # tried again once another host's session has closed
     return _result(target, plan, value, error, loop.time() - start, session)
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aioexpect.testing import VirtualDevice, serve_ssh
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,54 @@ NO_USER = dict.fromkeys(("LOGNAME", "USER", "LNAME", "USERNAME"), "")
 
 def device() -> VirtualDevice:
     return VirtualDevice("r1", commands={"show id": "id r1"}, login=("admin", "pw"))
+
+
+async def test_run_many_past_the_descriptor_limit_runs_every_host(aio_loop: str) -> None:
+    """concurrency=100 where about 30 sessions fit under a limit of 48: the
+    hosts that find no descriptor wait for another's session to close and
+    are tried again, rather than failing with EMFILE (most of them did); a
+    warning says so once, naming the limit and the concurrency."""
+    case = """
+targets = [aioexpect.Host(f"telnet://admin:pw@127.0.0.1:{sys.argv[3]}") for _ in range(120)]
+job = lambda s, h: s.execute("show id")
+await aioexpect.run_many(targets[:1], job)  # (uvloop opens a descriptor of its own, once)
+before = free_now()
+results = await aioexpect.run_many(targets, job, concurrency=100, session_timeout=30)
+return {
+    "hosts": [r.host is t for r, t in zip(results, targets)],
+    "outcomes": [r.value if r.ok else f"{type(r.error).__name__}: {r.error}" for r in results],
+    "said": said,
+    "free": [before, free_now()],
+}
+"""
+    async with serve_telnet(device()) as server:
+        seen = await run_case(case, aio_loop, 48, str(server.port))
+    assert seen["hosts"] == [True] * 120
+    failed = [o for o in seen["outcomes"] if o != "id r1\n"]
+    assert not failed, f"{len(failed)} hosts failed, the first: {failed[0]}"
+    warnings = [s for s in seen["said"] if "no file descriptor left" in s]
+    assert len(warnings) == 1, seen["said"]
+    assert "(ulimit -n) is 48" in warnings[0] and "concurrency=100" in warnings[0]
+    before, after = seen["free"]
+    assert after == before  # every session's descriptors given back
+
+
+async def test_run_many_with_no_descriptor_to_free_fails_each_host(aio_loop: str) -> None:
+    """No descriptor left, and no host of the run holding one: nothing will
+    free one, so each host fails at once, its error saying why."""
+    case = """
+targets = [f"telnet://admin:pw@127.0.0.1:{sys.argv[3]}"] * 6
+held = use_up(0)
+results = await aioexpect.run_many(targets, lambda s, h: s.execute("show id"), concurrency=3)
+for fd in held:
+    os.close(fd)
+return [[r.ok, str(r.error), errno.EMFILE in errnos(r.error)] for r in results]
+"""
+    async with serve_telnet(device()) as server:
+        seen = await run_case(case, aio_loop, 48, str(server.port))
+    assert len(seen) == 6
+    for ok, message, emfile in seen:
+        assert not ok and emfile and "Too many open files" in message
 
 
 async def test_ssh_out_of_descriptors_is_not_blamed_on_the_user_name(aio_loop: str) -> None:
