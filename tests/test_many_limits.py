@@ -129,6 +129,34 @@ return {
     assert after == before  # every session's descriptors given back
 
 
+async def test_run_many_cancelled_while_hosts_wait_for_a_place(aio_loop: str) -> None:
+    """Cancelled with sessions open and hosts waiting for a descriptor: every
+    session is closed, every descriptor given back, no task left behind."""
+    case = """
+targets = [aioexpect.Host(f"telnet://admin:pw@127.0.0.1:{sys.argv[3]}") for _ in range(60)]
+await aioexpect.run_many(targets[:1], lambda s, h: s.execute("show id"))
+before = free_now()
+opened = []
+async def job(session, host):
+    opened.append(host)
+    await asyncio.Event().wait()  # (until cancelled)
+run = asyncio.ensure_future(aioexpect.run_many(targets, job, concurrency=60))
+while not (said and len(opened) >= 10):
+    await asyncio.sleep(0.01)
+run.cancel()
+try:
+    await asyncio.wait_for(run, 30)
+except asyncio.CancelledError:
+    pass
+left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+return [before, free_now(), len(left), len(opened)]
+"""
+    async with serve_telnet(device()) as server:
+        before, after, tasks, opened = await run_case(case, aio_loop, 48, str(server.port))
+    assert 10 <= opened < 60
+    assert after == before and tasks == 0
+
+
 async def test_run_many_with_no_descriptor_to_free_fails_each_host(aio_loop: str) -> None:
     """No descriptor left, and no host of the run holding one: nothing will
     free one, so each host fails at once, its error saying why."""
