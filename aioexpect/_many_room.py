@@ -4,7 +4,9 @@ and fewer once the process runs out of file descriptors.
 Invariants: at most ``size`` hosts are inside; ``size`` never grows; a host
 whose opening found no descriptor is tried again only after another host
 has left (its session closed, its descriptors freed), and only if another
-was inside to leave: otherwise its failure stands.
+was inside to leave: otherwise its failure stands.  Hosts waiting come in
+first come, first in: a place freed is handed to the first of them (counted
+inside from then), so none that comes later takes it.
 """
 
 from __future__ import annotations
@@ -76,25 +78,22 @@ class Room:
         return True
 
     async def _enter(self) -> None:
-        while self.inside >= self.size:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
-            try:
-                await waiter
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():  # woken: the place is the next's
-                    self._wake()
-                raise
-        self.inside += 1
+        if self.inside < self.size:  # (then no host waits: a place is handed to the first)
+            self.inside += 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            await waiter  # (woken with the place already its own: none came in before it)
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # woken: the place is the next's
+                self._leave()
+            raise
 
     def _leave(self) -> None:
         self.inside -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        """Wake the first host waiting, if there is a place for it."""
-        while self._waiting and self.inside < self.size:
+        while self._waiting and self.inside < self.size:  # the place, to the first waiting
             waiter = self._waiting.popleft()
             if not waiter.done():
+                self.inside += 1
                 waiter.set_result(None)
-                return

@@ -129,6 +129,30 @@ return {
     assert after == before  # every session's descriptors given back
 
 
+async def test_run_many_hosts_waiting_for_a_place_are_next_in(aio_loop: str) -> None:
+    """A place freed goes to the hosts waiting for one, first come first in.
+    It went to the worker that had just freed it: its next host from the
+    inventory came in at once, so the hosts that found no descriptor at the
+    start waited for all 240 others (and ran last, their results last)."""
+    case = """
+targets = [aioexpect.Host(f"telnet://admin:pw@127.0.0.1:{sys.argv[3]}") for _ in range(300)]
+await aioexpect.run_many(targets[:1], lambda s, h: s.execute("show id"))
+started = []
+async def job(session, host):
+    started.append(next(i for i, t in enumerate(targets) if t is host))
+    return await session.execute("show id")
+results = await aioexpect.run_many(targets, job, concurrency=60, session_timeout=30)
+return {"started": started, "ok": [r.ok for r in results], "said": said}
+"""
+    async with serve_telnet(device()) as server:
+        seen = await run_case(case, aio_loop, 48, str(server.port))
+    assert seen["ok"] == [True] * 300
+    assert any("no file descriptor left" in s for s in seen["said"]), seen["said"]
+    assert sorted(seen["started"]) == list(range(300))
+    late = [(i, turn) for turn, i in enumerate(seen["started"]) if turn > i + 120]
+    assert not late, f"(host, turn its job started): {late}"
+
+
 async def test_run_many_cancelled_while_hosts_wait_for_a_place(aio_loop: str) -> None:
     """Cancelled with sessions open and hosts waiting for a descriptor: every
     session is closed, every descriptor given back, no task left behind."""
