@@ -24,7 +24,7 @@ from ._console_checks import check_options, is_address, load_ssh_keys, loopback_
 from ._console_output import SSHOutput, StreamOutput, ssh_raw_mode, unsent
 from ._console_streams import Lines, SSHInput, gone, say, told
 from ._exceptions import ConnectError
-from ._opening import AsyncClosing, Opening, close_server
+from ._opening import AsyncClosing, Opening, close_server, one_port
 from ._options import check_timeout, peer_name
 from ._runner import in_background
 
@@ -379,22 +379,28 @@ class ConsoleServer(AsyncClosing):
                 server._refused.discard(self.conn)
 
         host_keys, client_keys = load_ssh_keys(host_keys, client_keys)
-        listening = asyncssh.listen(
-            host or "",
-            port,
-            server_factory=_Server,
-            server_host_keys=host_keys,
-            authorized_client_keys=client_keys,
-            process_factory=self._ssh_accept,
-            encoding="utf-8",
-            errors="replace",  # a stray Latin-1 byte must not drop the connection
-            line_editor=True,
-            max_line_length=SSHInput.EDITOR_LIMIT,  # (by default 1024: longer lines ran cut)
-            login_timeout=self._login_timeout or 0,
-            allow_scp=False,
-            agent_forwarding=False,
-            x11_forwarding=False,
-        )
+
+        def listen(at: int) -> Any:
+            return asyncssh.listen(
+                host or "",
+                at,
+                server_factory=_Server,
+                server_host_keys=host_keys,
+                authorized_client_keys=client_keys,
+                process_factory=self._ssh_accept,
+                encoding="utf-8",
+                errors="replace",  # a stray Latin-1 byte must not drop the connection
+                line_editor=True,
+                max_line_length=SSHInput.EDITOR_LIMIT,  # (by default 1024: longer lines ran cut)
+                login_timeout=self._login_timeout or 0,
+                allow_scp=False,
+                agent_forwarding=False,
+                x11_forwarding=False,
+            )
+
+        # (every interface, or a name of several addresses, is one listener
+        # per address: on port 0 each got a port of its own, and .port was 0)
+        listening = one_port(listen, lambda acceptor: acceptor.get_addresses(), port)
         await self._listen(listening, f"{host or '*'}:{port}")
         self.ssh = True
         self.host = host

@@ -6,16 +6,17 @@ own, also where one ``Opening`` serves several at once (tasks, nesting).
 ``AsyncClosing``: ``async with server`` closes the server and waits until
 it has closed.  ``check_flag``: the one check of a boolean option.
 ``Progress``: how far an opening got, for a time-out's message.
+``one_port``: a server's listener on one port, whatever its host names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
-__all__ = ["AsyncClosing", "Opening", "Progress", "check_flag", "close_server"]
+__all__ = ["AsyncClosing", "Opening", "Progress", "check_flag", "close_server", "one_port"]
 
 T = TypeVar("T")
 
@@ -166,3 +167,32 @@ async def close_server(server: AsyncClosing) -> None:
     """``finish`` for an ``Opening`` of a server."""
     server.close()
     await server.wait_closed()
+
+
+class _Listener(Protocol):
+    def close(self) -> None: ...
+
+    async def wait_closed(self) -> None: ...
+
+
+_L = TypeVar("_L", bound=_Listener)
+
+
+async def one_port(
+    listen: Callable[[int], Awaitable[_L]], addresses: Callable[[_L], Iterable[Any]], port: int
+) -> _L:
+    """``listen(port)``'s listener, on one port whatever the host names.
+
+    A host of several addresses (``localhost``, where it is ``::1`` and
+    ``127.0.0.1``; every interface, ``0.0.0.0`` and ``::``) was listened on
+    with a port of its own on each for port 0, so that ``.port`` told one
+    of them (0 for SSH): listened on again, each on the first one's port.
+    (``OSError``, as from ``listen``, if that port is taken on another of
+    the addresses.)"""
+    listener = await listen(port)
+    ports = [address[1] for address in addresses(listener)]
+    if len(set(ports)) > 1:
+        listener.close()
+        await listener.wait_closed()
+        listener = await listen(ports[0])
+    return listener

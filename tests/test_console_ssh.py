@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -669,6 +670,77 @@ async def test_ssh_may_listen_beyond_loopback_keys_as_a_list(keys: Keys) -> None
             await s.expect_exact(">>> ")
             await s.sendline("exit()")
             await s.expect(aioexpect.EOF)
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+async def answers_at(keys: Keys, address: str, port: int) -> None:
+    """A client at ``address`` logs in, runs a statement and sees its value."""
+    host_key = asyncssh.import_public_key(keys.host_public)
+    async with (
+        asyncio.timeout(LIMIT),
+        asyncssh.connect(
+            address,
+            port,
+            username="console",
+            client_keys=[str(keys.client_key)],
+            known_hosts=([host_key], [], []),
+        ) as conn,
+    ):
+        process = await conn.create_process(encoding=None)  # no terminal: bytes as written
+        process.stdin.write(b"6 * 7\n")
+        await read_to(process.stdout, b"42")
+        process.stdin.write_eof()
+        await process.wait_closed()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize("host", ["", None])
+async def test_ssh_on_every_interface_listens_on_one_port_for_port_0(
+    keys: Keys, host: str | None, address: str
+) -> None:
+    # Every interface is 0.0.0.0 and ::, each a listener of its own: with
+    # port=0 each got a port of its own, asyncssh's get_port() told 0 for
+    # that, and .port was 0, where nobody can connect.
+    if address == "::1" and not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    async with ssh_console(keys, host=host) as server:
+        assert server.port != 0
+        assert server.address == f"ssh://*:{server.port}"
+        await answers_at(keys, address, server.port)
+
+
+@pytest.mark.loop("asyncio")  # (whose resolver, unlike uvloop's, can be made to answer so)
+async def test_ssh_on_a_name_of_two_addresses_listens_on_one_port(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "localhost", where /etc/hosts gives it ::1 and 127.0.0.1 too (Debian's,
+    # Fedora's): a listener on each, with a port of its own for port=0.
+    if not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+
+    async def dual_stack(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return await resolve(host, *args, **kwargs)
+        return [
+            *await resolve("::1", *args, **kwargs),
+            *await resolve("127.0.0.1", *args, **kwargs),
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", dual_stack)
+    async with ssh_console(keys, host="localhost") as server:
+        assert server.port != 0
+        for address in ("::1", "127.0.0.1"):
+            await answers_at(keys, address, server.port)
 
 
 async def test_shutdown_with_ssh_clients_connected_shows_no_traceback(

@@ -24,7 +24,7 @@ import telnetlib3
 
 from .._asyncssh import asyncssh
 from .._exceptions import ConnectError
-from .._opening import AsyncClosing, Opening, close_server
+from .._opening import AsyncClosing, Opening, close_server, one_port
 from .._options import check_port
 from .._runner import in_background
 from ._device import (
@@ -37,7 +37,7 @@ from ._device import (
     serving,
 )
 from ._lineio import LineIO
-from ._listening import one_port, reached_by
+from ._listening import reached_by
 
 __all__ = ["DeviceServer", "serve_ssh", "serve_telnet"]
 
