@@ -11,6 +11,7 @@ it has closed.  ``check_flag``: the one check of a boolean option.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable
 from contextvars import ContextVar
 from types import TracebackType
@@ -177,6 +178,9 @@ class _Listener(Protocol):
 
 _L = TypeVar("_L", bound=_Listener)
 
+#: Times ``one_port`` picks a port for every address before it gives up.
+ONE_PORT_TRIES = 5
+
 
 async def one_port(
     listen: Callable[[int], Awaitable[_L]], addresses: Callable[[_L], Iterable[Any]], port: int
@@ -187,12 +191,21 @@ async def one_port(
     ``127.0.0.1``; every interface, ``0.0.0.0`` and ``::``) was listened on
     with a port of its own on each for port 0, so that ``.port`` told one
     of them (0 for SSH): listened on again, each on the first one's port.
-    (``OSError``, as from ``listen``, if that port is taken on another of
-    the addresses.)"""
-    listener = await listen(port)
-    ports = [address[1] for address in addresses(listener)]
-    if len(set(ports)) > 1:
+    That port may be in use on another of the addresses (by a connection
+    of this machine's, whose ports come from the same range): then from
+    port 0 again, ``ONE_PORT_TRIES`` times in all (then ``OSError``, as
+    from ``listen``)."""
+    tries = 1
+    while True:
+        listener = await listen(port)
+        ports = [address[1] for address in addresses(listener)]
+        if len(set(ports)) == 1:
+            return listener
         listener.close()
         await listener.wait_closed()
-        listener = await listen(ports[0])
-    return listener
+        try:
+            return await listen(ports[0])
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or tries >= ONE_PORT_TRIES:
+                raise
+        tries += 1

@@ -717,6 +717,64 @@ async def test_ssh_on_every_interface_listens_on_one_port_for_port_0(
         await answers_at(keys, address, server.port)
 
 
+def taking_the_port(monkeypatch: pytest.MonkeyPatch, times: int) -> list[socket.socket]:
+    """asyncssh.listen, with the port picked for every address taken on
+    ``::`` (as a connection of this machine's may hold it) just before it is
+    listened on there, ``times`` times: the sockets that took it."""
+    real = asyncssh.listen
+    taken: list[socket.socket] = []
+
+    def listen(host: Any, port: int, **options: Any) -> Any:
+        if port != 0 and len(taken) < times:
+            sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            taken.append(sock)
+            sock.bind(("::", port))
+            sock.listen()
+        return real(host, port, **options)
+
+    monkeypatch.setattr(asyncssh, "listen", listen)
+    return taken
+
+
+async def test_ssh_on_every_interface_picks_another_port_if_one_is_taken(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    taken = taking_the_port(monkeypatch, 2)
+    try:
+        async with ssh_console(keys, host=None) as server:
+            assert len(taken) == 2  # (picked, taken, picked, taken, picked)
+            assert server.port not in [sock.getsockname()[1] for sock in taken]
+            for address in ("127.0.0.1", "::1"):
+                await answers_at(keys, address, server.port)
+    finally:
+        for sock in taken:
+            sock.close()
+
+
+async def test_ssh_on_every_interface_gives_up_when_the_port_is_taken_each_time(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    taken = taking_the_port(monkeypatch, 1000)
+    try:
+        with pytest.raises(aioexpect.ConnectError, match=r"on \*:0: .*address already in use"):
+            server = await start_console_server(
+                host=None,
+                ssh_host_keys=[str(keys.host_key)],
+                authorized_client_keys=str(keys.authorized),
+            )
+            server.close()  # (not reached, unless it listened on no port anyone can reach)
+            await server.wait_closed()
+        assert len(taken) == 5  # (ONE_PORT_TRIES)
+    finally:
+        for sock in taken:
+            sock.close()
+
+
 @pytest.mark.loop("asyncio")  # (whose resolver, unlike uvloop's, can be made to answer so)
 async def test_ssh_on_a_name_of_two_addresses_listens_on_one_port(
     keys: Keys, monkeypatch: pytest.MonkeyPatch
