@@ -91,17 +91,15 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--authorized-keys", metavar="FILE", help="SSH public keys allowed to connect"
     )
-    group.add_argument(
+    group.add_argument(  # (None: not given, so that the local console can refuse it)
         "--max-clients",
         type=_positive_int,
-        default=64,
         metavar="N",
         help="connections at once (64)",
     )
     group.add_argument(
         "--login-timeout",
         type=_positive_float,
-        default=30.0,
         metavar="SECONDS",
         help="time a client has to authenticate (30; inf: no limit)",
     )
@@ -131,8 +129,8 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
             "token": _token(args.token_file),
             "ssh_host_keys": args.ssh_host_key,
             "authorized_client_keys": args.authorized_keys,
-            "max_clients": args.max_clients,
-            "login_timeout": args.login_timeout,
+            "max_clients": 64 if args.max_clients is None else args.max_clients,
+            "login_timeout": 30.0 if args.login_timeout is None else args.login_timeout,
         }
     )
 
@@ -173,13 +171,22 @@ def _fail(command: str, exc: BaseException) -> int:
 
 # -- console -------------------------------------------------------------------------
 
+#: The options that only a served console takes, and their ``args`` names.
+_SERVING_ONLY = [
+    ("--token-file", "token_file"),
+    ("--max-clients", "max_clients"),
+    ("--login-timeout", "login_timeout"),
+]
+
 
 def console_command(args: argparse.Namespace) -> int:
     """``aioexpect console``: the local console, or serve it until SIGINT/SIGTERM."""
     if not _asks_serving(args):
-        if args.token_file is not None:  # (it was left unread, the console not served)
-            why = "applies to a served console: add --serve, --unix or --authorized-keys"
-            return _fail("console", ValueError(f"--token-file {why}"))
+        # (each was left unused, the local console started)
+        for option, value in _SERVING_ONLY:
+            if getattr(args, value) is not None:
+                why = "applies to a served console: add --serve, --unix or --authorized-keys"
+                return _fail("console", ValueError(f"{option} {why}"))
         return run(run_local_console())
     try:
         options = _serving_options(args)

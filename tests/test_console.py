@@ -650,6 +650,24 @@ async def test_token_file_and_unix_errors_name_the_option(
     assert not (tmp_path / "ran").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--max-clients", "3"],
+        ["--login-timeout", "5"],
+        ["--login-timeout", "inf"],
+    ],
+)
+async def test_serving_limits_without_serving_are_usage_errors(args: list[str]) -> None:
+    # The local console started, the limit given to nothing, without a word.
+    async with command(["console", *args]) as proc:
+        await proc.sendeof()  # (a local console started ends at once, exit 0)
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert f"aioexpect console: {args[0]} applies to a served console" in out
+    assert ">>>" not in out and "Traceback" not in out
+
+
 @pytest.mark.parametrize("prefix", ["", "f", "rf", "b"])
 def test_a_form_feed_inside_a_multi_line_string_is_kept(prefix: str) -> None:
     # Only a form feed in a line's indent is the console's to drop: from
