@@ -8,11 +8,21 @@ import contextlib
 import ipaddress
 import os
 import socket
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from ._options import check_host, check_port, path_text
 
-__all__ = ["check_options", "check_serving", "is_address", "load_ssh_keys", "loopback_address"]
+__all__ = [
+    "check_options",
+    "check_serving",
+    "is_address",
+    "load_key_files",
+    "load_ssh_keys",
+    "loopback_address",
+]
+
+T = TypeVar("T")
 
 _NOT_LOOPBACK = (
     "plain TCP serves the console on loopback only (anyone who reaches it runs code"
@@ -54,13 +64,16 @@ def check_options(
     return secret
 
 
-def check_serving(options: dict[str, Any]) -> dict[str, Any]:
+def check_serving(
+    options: dict[str, Any], load_keys: Callable[[Any, Any], tuple[Any, Any]] | None = None
+) -> dict[str, Any]:
     """``start_console_server``'s options (every one named) checked as it
     checks them, with a host name resolved now (blocking: for a command line,
-    before it starts anything), and with the SSH keys loaded (read once)."""
+    before it starts anything), and with the SSH keys loaded (read once), by
+    ``load_keys`` if given (``load_key_files``: a command line's files)."""
     check_options(**options)
     if options["authorized_client_keys"] is not None:
-        host_keys, client_keys = load_ssh_keys(
+        host_keys, client_keys = (load_keys or load_ssh_keys)(
             options["ssh_host_keys"], options["authorized_client_keys"]
         )
         return {**options, "ssh_host_keys": host_keys, "authorized_client_keys": client_keys}
@@ -125,23 +138,64 @@ def _check_token(token: str | None) -> bytes | None:
 
 
 def load_ssh_keys(host_keys: Any, client_keys: Any) -> tuple[Any, Any]:
+    """The server's keys and the authorized client keys, loaded; one that
+    cannot be is a ``ValueError`` naming its parameter."""
     from ._asyncssh import asyncssh
 
-    try:
-        keys = asyncssh.load_keypairs(host_keys)
-        if isinstance(client_keys, str | os.PathLike):
-            client_keys = asyncssh.read_authorized_keys(os.fspath(client_keys))
-        elif isinstance(client_keys, list | tuple):
-            if not client_keys:
-                raise ValueError("authorized_client_keys is empty: nobody could log in")
-            client_keys = asyncssh.import_authorized_keys(
-                "".join(_authorized_line(k) for k in client_keys)
+    keys = _loaded("ssh_host_keys", lambda: asyncssh.load_keypairs(host_keys))
+    if isinstance(client_keys, str | os.PathLike):
+        path = os.fspath(client_keys)
+        client_keys = _loaded("authorized_client_keys", lambda: asyncssh.read_authorized_keys(path))
+    elif isinstance(client_keys, list | tuple):
+        if not client_keys:
+            why = "it is empty: nobody could log in"
+            raise ValueError(
+                f"cannot load the console's SSH keys from authorized_client_keys: {why}"
             )
-    except (OSError, ValueError) as exc:  # asyncssh.KeyImportError is a ValueError
-        raise ValueError(f"cannot load the console's SSH keys: {exc}") from None
+        lines = client_keys
+        client_keys = _loaded(
+            "authorized_client_keys",
+            lambda: asyncssh.import_authorized_keys("".join(_authorized_line(k) for k in lines)),
+        )
     if not keys:
         raise ValueError("ssh_host_keys holds no key")
     return keys, client_keys
+
+
+def _loaded(name: str, load: Callable[[], T]) -> T:
+    try:
+        return load()
+    except (OSError, ValueError) as exc:  # asyncssh.KeyImportError is a ValueError
+        raise ValueError(f"cannot load the console's SSH keys from {name}: {exc}") from None
+
+
+def load_key_files(host_key_files: Sequence[str], authorized_keys_file: str) -> tuple[Any, Any]:
+    """``load_ssh_keys`` for a command line: each file read on its own, one
+    that cannot be loaded a ``ValueError`` naming its option and the file,
+    as ``--token-file``'s are (the API's message named neither)."""
+    from ._asyncssh import asyncssh
+
+    keys = [
+        key
+        for path in host_key_files
+        for key in _from_file("--ssh-host-key", path, "an SSH private key", asyncssh.load_keypairs)
+    ]
+    client_keys = _from_file(
+        "--authorized-keys",
+        authorized_keys_file,
+        "an authorized_keys file",
+        asyncssh.read_authorized_keys,
+    )
+    return keys, client_keys
+
+
+def _from_file(option: str, path: str, what: str, load: Callable[[str], T]) -> T:
+    try:
+        return load(path)
+    except OSError as exc:
+        raise ValueError(f"{option} {path!r}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # asyncssh.KeyImportError
+        raise ValueError(f"{option} {path!r}: cannot load it as {what}: {exc}") from None
 
 
 def _authorized_line(key: Any) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._cli import _positive_float, _positive_int
 from ._console import run_local_console
-from ._console_checks import check_serving
+from ._console_checks import check_serving, load_key_files
 from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import ConnectError
 from ._runner import run
@@ -131,7 +131,8 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
             "authorized_client_keys": args.authorized_keys,
             "max_clients": 64 if args.max_clients is None else args.max_clients,
             "login_timeout": 30.0 if args.login_timeout is None else args.login_timeout,
-        }
+        },
+        load_key_files,
     )
 
 

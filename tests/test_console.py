@@ -503,7 +503,7 @@ asyncio.run(main())
         (["--serve", "0.0.0.0:0"], "loopback"),
         (["--serve", "127.0.0.1:99999"], "port"),
         (["--authorized-keys", "ak"], "needs ssh_host_keys"),
-        (["--ssh-host-key", "missing", "--authorized-keys", "ak"], "cannot load"),
+        (["--ssh-host-key", "missing", "--authorized-keys", "ak"], "--ssh-host-key 'missing'"),
         (["--ssh-host-key", "ak"], "needs authorized_client_keys"),
     ],
 )
@@ -666,6 +666,62 @@ async def test_serving_limits_without_serving_are_usage_errors(args: list[str]) 
         assert await proc.wait() == 2
     assert f"aioexpect console: {args[0]} applies to a served console" in out
     assert ">>>" not in out and "Traceback" not in out
+
+
+def write_ssh_keys(at: Path) -> None:
+    """``host_key``, ``authorized_keys`` (the public half of a client key),
+    and ``not_a_key``, a file of text."""
+    import asyncssh
+
+    host = asyncssh.generate_private_key("ssh-ed25519")
+    host.write_private_key(str(at / "host_key"))
+    client = asyncssh.generate_private_key("ssh-ed25519")
+    (at / "authorized_keys").write_bytes(client.export_public_key())
+    (at / "not_a_key").write_text("hello\n")
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        # (all of them "cannot load the console's SSH keys: [Errno 2] ...",
+        # or asyncssh's words alone, naming neither the option nor the file)
+        (
+            ["--ssh-host-key", "missing", "--authorized-keys", "authorized_keys"],
+            "--ssh-host-key 'missing': No such file or directory",
+        ),
+        (
+            ["--ssh-host-key", "host_key", "--ssh-host-key", "missing"],
+            "--ssh-host-key 'missing': No such file or directory",
+        ),
+        (
+            ["--ssh-host-key", "not_a_key", "--authorized-keys", "authorized_keys"],
+            "--ssh-host-key 'not_a_key': cannot load it as an SSH private key",
+        ),
+        (
+            ["--ssh-host-key", "host_key", "--authorized-keys", "missing"],
+            "--authorized-keys 'missing': No such file or directory",
+        ),
+        (
+            ["--ssh-host-key", "host_key", "--authorized-keys", "not_a_key"],
+            "--authorized-keys 'not_a_key': cannot load it as an authorized_keys file",
+        ),
+    ],
+)
+@pytest.mark.parametrize("subcommand", ["console", "run"])
+async def test_ssh_key_file_errors_name_the_option_and_the_file(
+    keys: list[str], message: str, subcommand: str, tmp_path: Path
+) -> None:
+    write_ssh_keys(tmp_path)
+    if "--authorized-keys" not in keys:
+        keys = [*keys, "--authorized-keys", "authorized_keys"]
+    (tmp_path / "p.py").write_text('open("ran", "w")\n')
+    args = [subcommand, "--serve", "127.0.0.1:0", *keys]
+    async with command([*args, "p.py"] if subcommand == "run" else args, cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert f"aioexpect {subcommand}: {message}" in out
+    assert "Traceback" not in out and "Errno" not in out
+    assert not (tmp_path / "ran").exists()
 
 
 @pytest.mark.parametrize("prefix", ["", "f", "rf", "b"])

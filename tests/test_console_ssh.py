@@ -835,9 +835,17 @@ async def test_ssh_argument_checks(keys: Keys, tmp_path: Path) -> None:
             authorized_client_keys=str(keys.authorized),
             path=tmp_path / "s",
         )
-    with pytest.raises(ValueError, match="SSH keys"):
+    with pytest.raises(ValueError, match=r"SSH keys from ssh_host_keys: .* No such file"):
         await start_console_server(
             ssh_host_keys=[str(tmp_path / "missing")], authorized_client_keys=str(keys.authorized)
+        )
+    with pytest.raises(ValueError, match=r"SSH keys from authorized_client_keys: .* No such file"):
+        await start_console_server(
+            ssh_host_keys=[str(keys.host_key)], authorized_client_keys=str(tmp_path / "missing")
+        )
+    with pytest.raises(ValueError, match="SSH keys from ssh_host_keys: Invalid private key"):
+        await start_console_server(
+            ssh_host_keys=[str(keys.authorized)], authorized_client_keys=str(keys.authorized)
         )
     with pytest.raises(ValueError, match="SSH keys"):  # nobody could log in
         await start_console_server(ssh_host_keys=[str(keys.host_key)], authorized_client_keys=[])
