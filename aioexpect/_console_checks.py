@@ -5,6 +5,7 @@ run`` before the program's own code runs (``check_serving``)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 import socket
@@ -165,8 +166,23 @@ def load_ssh_keys(host_keys: Any, client_keys: Any) -> tuple[Any, Any]:
 def _loaded(name: str, load: Callable[[], T]) -> T:
     try:
         return load()
-    except (OSError, ValueError) as exc:  # asyncssh.KeyImportError is a ValueError
-        raise ValueError(f"cannot load the console's SSH keys from {name}: {exc}") from None
+    except OSError as exc:
+        why = _unread(exc)
+    except ValueError as exc:  # asyncssh.KeyImportError is a ValueError
+        why = str(exc)
+    # (raised out of the handler: the OSError, whose file name may be a
+    # key's text, is not kept as its __context__ either)
+    raise ValueError(f"cannot load the console's SSH keys from {name}: {why}")
+
+
+def _unread(exc: OSError) -> str:
+    """``exc``'s words, naming its file unless that name is a key's own
+    text: a str is read as a file's name, and a private key's text given so
+    (line breaks, too long for a name) was in the message whole."""
+    name = None if exc.filename is None else os.fsdecode(exc.filename)
+    if name is None or (name.isprintable() and exc.errno != errno.ENAMETOOLONG):
+        return str(exc)
+    return f"{exc.strerror} (a str is a file's name, and this one looks like a key's text)"
 
 
 def load_key_files(host_key_files: Sequence[str], authorized_keys_file: str) -> tuple[Any, Any]:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -855,6 +856,52 @@ async def test_ssh_argument_checks(keys: Keys, tmp_path: Path) -> None:
             authorized_client_keys=str(keys.authorized),
             token="no-tokens-with-ssh",
         )
+
+
+SHORT_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0Yml0cw==\n-----END OPENSSH PRIVATE KEY-----\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("where", "as_given"),
+    [
+        ("ssh_host_keys", lambda text: text),
+        ("ssh_host_keys", lambda text: [text]),
+        ("ssh_host_keys", lambda text: [SHORT_KEY]),  # (short enough to be a name)
+        ("authorized_client_keys", lambda text: text),
+    ],
+    ids=["a-str", "in-a-list", "short-in-a-list", "authorized-a-str"],
+)
+async def test_a_key_given_as_its_text_is_not_in_the_error(
+    keys: Keys, where: str, as_given: Any
+) -> None:
+    # A str is a key file's name: a private key's text given as one was
+    # read as a name, and the error held the key whole ("... from
+    # ssh_host_keys: [Errno 36] File name too long: '-----BEGIN OPENSSH
+    # PRIVATE KEY-----\nb3BlbnNzaC1rZXk...").
+    text = keys.client_key.read_text()
+    options: dict[str, Any] = {
+        "ssh_host_keys": [str(keys.host_key)],
+        "authorized_client_keys": str(keys.authorized),
+        where: as_given(text),
+    }
+    with pytest.raises(ValueError, match=f"cannot load the console's SSH keys from {where}: ") as e:
+        await start_console_server(**options)
+    said = []
+    exc: BaseException | None = e.value
+    while exc is not None:  # (nor in an exception it was raised from, shown or not)
+        said.append(str(exc))
+        exc = exc.__cause__ or exc.__context__
+    for line in [*text.splitlines(), *SHORT_KEY.splitlines()]:
+        assert line and not [words for words in said if line in words]
+
+
+async def test_a_key_file_not_found_is_named(keys: Keys, tmp_path: Path) -> None:
+    # (a file's name is shown, a key's text is not)
+    missing = str(tmp_path / "missing key")
+    with pytest.raises(ValueError, match=re.escape(f"No such file or directory: '{missing}'")):
+        await start_console_server(ssh_host_keys=[missing], authorized_client_keys=[])
 
 
 async def test_run_serves_over_ssh_with_the_keys_read_before_the_program(
