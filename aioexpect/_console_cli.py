@@ -148,11 +148,14 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def _token(path: str | None) -> str | None:
-    """The token: ``--token-file``'s first line, else ``$TOKEN_ENV``'s.  A
-    file that cannot be read is a usage error naming the option and the
-    file (it was Python's bare "[Errno 2] ...", naming neither)."""
+    """The token: ``--token-file``'s first line, else ``$TOKEN_ENV``'s,
+    taken out of the environment once read: the program ``run`` runs, and
+    every child it or a console client spawns, would inherit it (an ``env``
+    in a transcript showed it).  A file that cannot be read is a usage error
+    naming the option and the file (it was Python's bare "[Errno 2] ...",
+    naming neither)."""
     if path is None:
-        return os.environ.get(TOKEN_ENV) or None
+        return os.environ.pop(TOKEN_ENV, None) or None
     try:
         with open(path, encoding="utf-8") as f:
             token = f.readline().rstrip("\r\n")

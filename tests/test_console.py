@@ -446,6 +446,23 @@ async def test_run_a_module_with_its_exit_status(tmp_path: Path) -> None:
             assert await proc.wait() == 5
 
 
+async def test_run_keeps_the_token_from_the_program_and_its_children(tmp_path: Path) -> None:
+    # The token read from the environment was left there: the program, and
+    # every child it spawned, inherited it ("env" in a transcript showed it).
+    (tmp_path / "prog.py").write_text(
+        "import os, subprocess, sys\n"
+        "print('program:', os.environ.get('AIOEXPECT_CONSOLE_TOKEN'), flush=True)\n"
+        "child = subprocess.run([sys.executable, '-c', 'import os;"
+        ' print(os.environ.get("AIOEXPECT_CONSOLE_TOKEN"))\'], capture_output=True, text=True)\n'
+        "print('child:', child.stdout.strip(), flush=True)\n"
+    )
+    async with command(["run", "prog.py"], cwd=tmp_path, AIOEXPECT_CONSOLE_TOKEN="t0ken") as proc:
+        assert await proc.wait() == 0
+        output = await proc.read_all()
+    assert "program: None" in output and "child: None" in output, output
+    assert "t0ken" not in output
+
+
 @pytest.mark.parametrize("where", ["file", "environment"])
 async def test_run_without_an_address_still_asks_for_the_token(where: str, tmp_path: Path) -> None:
     # Without --serve or --unix, run served on 127.0.0.1 with no token at
