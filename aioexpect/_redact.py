@@ -333,15 +333,23 @@ def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
     # (``re.escape(password)``) shows it so in messages and ``repr``;
     # and as a terminal echoes its control characters (``ECHOCTL``:
     # ``^A`` for ``\x01``), which a pty does by default.
-    forms = [form for text in texts for form in (text, re.escape(text))]
+    plain = [form for text in texts for form in (text, re.escape(text))]
+    raws = {form: _encoded(form, encoding) for form in plain}
     # And as ``repr`` writes those (once, or twice: an exception's repr
-    # of a message that quotes one), where it escapes a character of
-    # them (a quote, a backslash, a control character), as str or as
-    # the bytes that encode it: a callback's or an error's repr that is
-    # masked once made (a monitor's, a job's in run_many's records).
-    forms += [shown for form in forms for shown in _repr_forms(form)]
+    # of a message that quotes one; the secret as it is three times too:
+    # a ``Result``'s repr of a job's exception that quotes another's
+    # repr, ``{error!r}``, itself quoting it), where it escapes a
+    # character of them (a quote, a backslash, a control character), as
+    # str or as the bytes that encode it (UTF-8 and the session's
+    # encoding: ``p\\xe4ss`` in latin-1): a callback's or an error's repr
+    # that is masked once made (a monitor's, a job's in run_many's records).
+    forms = [*plain]
+    for form in plain:
+        forms += _repr_forms(form, raws[form], 3 if form in texts else 2)
     forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
-    return _Forms(forms, [raw for form in forms for raw in _encoded(form, encoding)])
+    return _Forms(
+        forms, [raw for form in forms for raw in raws.get(form) or _encoded(form, encoding)]
+    )
 
 
 def _encoded(form: str, encoding: str | None) -> list[bytes]:
@@ -378,12 +386,16 @@ def _quoted(text: Any) -> list[str]:
     return [shown, shown.replace("'", "\\'")]
 
 
-def _repr_forms(text: str) -> list[str]:
-    """``text`` as one ``repr`` or two write it, as str and as the bytes
-    of its UTF-8 (``p\\xc3\\xa9``): those that differ from it."""
-    once = _quoted(text) + _quoted(as_utf8(text))
-    twice = [shown for form in once for shown in _quoted(form)]
-    return [form for form in dict.fromkeys(once + twice) if form != text]
+def _repr_forms(text: str, raws: list[bytes], depth: int) -> list[str]:
+    """``text`` as ``repr`` writes it, ``depth`` times in a row or fewer,
+    as str and as the bytes ``raws`` that encode it (``p\\xc3\\xa9``):
+    those that differ from it."""
+    level = list(dict.fromkeys(_quoted(text) + [q for raw in raws for q in _quoted(raw)]))
+    shown = level
+    for _ in range(depth - 1):
+        level = list(dict.fromkeys(q for form in level for q in _quoted(form)))
+        shown = shown + level
+    return [form for form in dict.fromkeys(shown) if form != text]
 
 
 @functools.lru_cache(maxsize=64)  # (a secret's, found again and again)

@@ -1,0 +1,81 @@
+"""Secrets in the forms aioexpect's own output may hold them: reprs it makes
+of what the caller gave (a monitor's callback, a pattern it refuses, a
+``Result``'s value or error) masked once made, with bytes in the session's
+encoding; a pager prompt's record; and what the transcript holds back of
+output that may start a secret's form (a backslash), let out at the end."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+
+import pytest
+
+from aioexpect import run_many
+from aioexpect._redact import MASK, Redactor
+
+from .helpers import opened, wait_until
+
+SHELL = "spawn:bash --norc --noprofile" if shutil.which("bash") else "spawn:sh"
+
+
+def _reprs(text: str, times: int) -> str:
+    for _ in range(times):
+        text = repr(text)
+    return text
+
+
+@pytest.mark.parametrize("secret", ["x'y\"z-9", "tab\there", "pa'ss\\w\x01"])
+def test_a_secret_is_masked_in_three_reprs_in_a_row(secret):
+    # Two were masked; the third (a Result's repr of a job's error that
+    # quotes another's repr, itself quoting the password) showed a secret
+    # holding both quotes or a control character in clear.
+    r = Redactor("utf-8")
+    r.add(secret)
+    for times in (1, 2, 3):
+        shown = r.redact(_reprs(secret, times))
+        assert MASK in shown, (times, shown)
+        assert set(shown.replace(MASK, "")) <= set("'\"\\"), (times, shown)  # (quotes left)
+
+
+async def test_a_result_s_repr_masks_a_password_three_reprs_deep():
+    # RuntimeError(f"...{inner!r}") of ValueError(f"...{pw!r}"): the
+    # Result's repr of it is the third repr; bytes of its UTF-8 likewise.
+    async def job(session, host, pw, raw):
+        session.add_secret(pw)
+        try:
+            raise ValueError(f"rejected {pw!r} or {pw.encode() if raw else pw!r}")
+        except ValueError as inner:
+            raise RuntimeError(f"login step failed: {inner!r}") from None
+
+    for pw, raw in [("x'y\"z-9", False), ("tab\there", False), ("Pässwörd", True)]:
+        [result] = await run_many([SHELL], functools.partial(job, pw=pw, raw=raw))
+        shown = repr(result)
+        assert shown.count(MASK) == 2, shown
+        assert "xc3" not in shown and "ere" not in shown and "z-9" not in shown, shown
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+async def test_a_password_s_bytes_in_the_session_s_encoding_are_masked_in_reprs(caplog, encoding):
+    # Only the bytes of its UTF-8 were: a monitor's callback given the
+    # password as the session sends it (b'p\xe4ssw\xf6rd'), and a pattern
+    # refused that held it, showed it in clear in a latin-1 session.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    password = "pässwörd€"[: 8 if encoding == "latin-1" else 9]
+    raw = password.encode(encoding)
+
+    def answer(session, match, pw):
+        raise RuntimeError("cannot answer")
+
+    async with opened(encoding=encoding, timeout=5) as (s, peer):
+        s.add_secret(password)
+        s.add_monitor("trigger", functools.partial(answer, pw=raw))
+        await peer.write(b"trigger\n")
+        await s.expect_exact("trigger\n")
+        await wait_until(lambda: "failed" in caplog.text, "the callback fails")
+        with pytest.raises(TypeError, match="unsupported pattern") as refused:
+            await s.expect([[raw]])
+    assert repr(raw)[2:-1] not in caplog.text
+    assert f"pw=b'{MASK}'" in caplog.text
+    assert str(refused.value).startswith(f"unsupported pattern [b'{MASK}']")
