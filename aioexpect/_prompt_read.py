@@ -472,7 +472,7 @@ async def read_to_prompt(
         if m.index < len(prompts) + len(extra):
             return "".join(parts), m, m.index < len(prompts)
         response = pagers[m.index - len(prompts) - len(extra)][1]
-        session.log.debug("answering pager prompt %r", escape(m.after))
+        session.log.debug("answering pager prompt %r", escape(session.redact(m.after)))
         await session.send(response)
 
 

@@ -6,6 +6,7 @@ output that may start a secret's form (a backslash), let out at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import shutil
@@ -14,6 +15,7 @@ import pytest
 
 from aioexpect import run_many
 from aioexpect._redact import MASK, Redactor
+from aioexpect.drivers import Driver
 
 from .helpers import opened, wait_until
 
@@ -79,3 +81,19 @@ async def test_a_password_s_bytes_in_the_session_s_encoding_are_masked_in_reprs(
     assert repr(raw)[2:-1] not in caplog.text
     assert f"pw=b'{MASK}'" in caplog.text
     assert str(refused.value).startswith(f"unsupported pattern [b'{MASK}']")
+
+
+async def test_a_pager_prompt_s_record_masks_a_secret(caplog):
+    # The record quoted the pager prompt as it came.
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    pagey = Driver("pagey", prompt_patterns=[r"^dev> \Z"], pager_patterns=[r"<more \w+> \Z"])
+    async with opened(driver=pagey, timeout=5) as (s, peer):
+        s.add_secret("s3cr3t")
+        task = asyncio.ensure_future(s.expect_prompt())
+        await peer.write(b"one\r\n<more s3cr3t> ")
+        assert await peer.read() == b" "
+        await peer.write(b"\r\ndev> ")
+        await task
+    pager = [r.getMessage() for r in caplog.records if "pager" in r.getMessage()]
+    assert pager == [f"answering pager prompt '<more {MASK}> '"]
+    assert "s3cr3t" not in caplog.text
