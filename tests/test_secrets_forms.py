@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import logging
 import shutil
 
 import pytest
 
+import aioexpect
 from aioexpect import run_many
 from aioexpect._redact import MASK, Redactor
 from aioexpect.drivers import Driver
@@ -97,3 +99,22 @@ async def test_a_pager_prompt_s_record_masks_a_secret(caplog):
     pager = [r.getMessage() for r in caplog.records if "pager" in r.getMessage()]
     assert pager == [f"answering pager prompt '<more {MASK}> '"]
     assert "s3cr3t" not in caplog.text
+
+
+@pytest.mark.parametrize("secret", ["'quoted", "\x01ctl", "ébc", "*star"])
+@pytest.mark.parametrize("end", ["eof", "close"])
+async def test_a_backslash_held_as_a_secret_s_start_reaches_the_logfile_at_the_end(secret, end):
+    # A form of each secret starts with a backslash (repr's \', \x01 or
+    # \xc3; re.escape's \*), so a backslash that ends what came is held
+    # back until the next chunk shows it is none; at the end of the
+    # session it goes out: nothing of the transcript is lost.
+    log = io.StringIO()
+    async with opened(logfile=log, secrets=[secret], timeout=5) as (s, peer):
+        await peer.write(b"C:\\")
+        await s.expect_exact("C:\\")
+        assert log.getvalue() == "C:"  # (held: it may start a secret's form)
+        if end == "eof":
+            await peer.close()
+            await s.expect(aioexpect.EOF)
+            assert log.getvalue() == "C:\\"
+    assert log.getvalue() == "C:\\"
