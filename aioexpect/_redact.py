@@ -7,6 +7,7 @@ as it is, as ``re.escape`` writes it, or as a line editor's echo shows it.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import re
@@ -386,10 +387,26 @@ def _quoted(text: Any) -> list[str]:
     return [shown, shown.replace("'", "\\'")]
 
 
+#: The byte order marks that ``str.encode`` puts first in utf-8-sig,
+#: utf-16 and utf-32 (a text holds the bytes of a secret without one).
+_MARKS = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+)
+
+
 def _repr_forms(text: str, raws: list[bytes], depth: int) -> list[str]:
     """``text`` as ``repr`` writes it, ``depth`` times in a row or fewer,
     as str and as the bytes ``raws`` that encode it (``p\\xc3\\xa9``):
-    those that differ from it."""
+    those that differ from it.  Not of bytes that are a byte order mark
+    and others of ``raws`` (``str.encode``'s in utf-16: ``\\xff\\xfe`` and
+    those the session sends): their ``repr`` holds the others', masked
+    with it, and its backslash would hold back a ``C:\\`` that ends a read
+    whatever the secret (``hunter2`` too)."""
+    raws = [r for r in raws if not any(r.startswith(m) and r[len(m) :] in raws for m in _MARKS)]
     level = list(dict.fromkeys(_quoted(text) + [q for raw in raws for q in _quoted(raw)]))
     shown = level
     for _ in range(depth - 1):
