@@ -88,11 +88,20 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 
 
 class Redactor:
-    """The secrets of one session; replaces each with ``********``."""
+    """The secrets of one session; replaces each with ``********``.
+
+    ``redact`` masks a secret also as ``repr`` writes it three times in a
+    row (``_deep_forms``), as a ``repr`` that aioexpect makes of what it
+    was given may hold it (a ``Result``'s); the transcript, the records of
+    what is sent and received and ``tail`` look for its other forms alone
+    (``_forms``): each form is looked for in every chunk that holds its
+    first character, and those cost a password holding a quote a fourth
+    more per round trip, in every session."""
 
     __slots__ = (
         "_byte_firsts",
         "_bytes",
+        "_deep",
         "_encoding",
         "_firsts",
         "_kept",
@@ -124,6 +133,9 @@ class Redactor:
         #: The forms of each secret added (``_forms``), shared with the other
         #: sessions that hold the same one while any of them lives.
         self._kept: list[_Forms] = []
+        #: The same with the secrets' third ``repr`` too (``redact``): made
+        #: when first asked for, then kept up to date.
+        self._deep: Redactor | None = None
 
     def add(self, secret: Any) -> None:
         """Add ``secret``: str, or bytes (a bytearray or memoryview as its
@@ -137,6 +149,11 @@ class Redactor:
         if not secret:
             return
         forms = _forms(secret, self._encoding)
+        self._take(forms)
+        if self._deep is not None:
+            self._deep._take(_deep_forms(forms))
+
+    def _take(self, forms: _Forms) -> None:
         self._kept.append(forms)
         self._secrets = sorted(dict.fromkeys([*self._secrets, *forms.texts]), key=len, reverse=True)
         self._bytes = sorted(dict.fromkeys([*self._bytes, *forms.raws]), key=len, reverse=True)
@@ -167,10 +184,18 @@ class Redactor:
         return MASK if text in self._secrets else text
 
     def redact(self, text: Any) -> Any:
-        """``text`` (str or bytes) with every secret masked: where secrets
-        overlap (``secret12`` and ``t12more`` in ``secret12more``), the
-        whole stretch they cover is one mask, so no part of either shows."""
-        stretches = self.stretches(text)
+        """``text`` (str or bytes) with every secret masked, also as ``repr``
+        writes it three times in a row: where secrets overlap (``secret12``
+        and ``t12more`` in ``secret12more``), the whole stretch they cover
+        is one mask, so no part of either shows."""
+        if not self.armed:
+            return text
+        deep = self._deep
+        if deep is None:
+            deep = self._deep = Redactor(self._encoding)
+            for forms in self._kept:
+                deep._take(_deep_forms(forms))
+        stretches = deep.stretches(text)
         return masked(text, stretches) if stretches else text
 
     def stretches(self, text: Any) -> list[tuple[int, int]]:
@@ -291,11 +316,15 @@ class Redactor:
 class _Forms:
     """A secret as texts and bytes may hold it (``_forms``)."""
 
-    __slots__ = ("__weakref__", "raws", "texts")
+    __slots__ = ("__weakref__", "deep", "raws", "source", "texts")
 
-    def __init__(self, texts: list[str], raws: list[bytes]) -> None:
+    def __init__(self, texts: list[str], raws: list[bytes], source: tuple[Any, str | None]) -> None:
         self.texts = texts
         self.raws = raws
+        #: The secret and the session's encoding, whose ``deep`` forms
+        #: (``_deep_forms``) are made from them when first asked for.
+        self.source = source
+        self.deep: _Forms | None = None
 
 
 #: The forms of the secrets that live sessions hold, by type, secret and
@@ -319,7 +348,16 @@ def _forms(secret: str | bytes, encoding: str | None) -> _Forms:
     return forms
 
 
-def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
+def _deep_forms(forms: _Forms) -> _Forms:
+    """``forms``, and their secret as ``repr`` writes it three times in a
+    row: made once, when a session first masks a text (``Redactor.redact``),
+    and kept with them."""
+    if forms.deep is None:
+        forms.deep = _make_forms(*forms.source, depth=3)
+    return forms.deep
+
+
+def _make_forms(secret: str | bytes, encoding: str | None, depth: int = 2) -> _Forms:
     if isinstance(secret, bytes):
         # As a bytes session's transcript decodes it (UTF-8, the rest as
         # lone surrogates); and as a text session's encoding does.
@@ -337,20 +375,20 @@ def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
     plain = [form for text in texts for form in (text, re.escape(text))]
     raws = {form: _encoded(form, encoding) for form in plain}
     # And as ``repr`` writes those (once, or twice: an exception's repr
-    # of a message that quotes one; the secret as it is three times too:
-    # a ``Result``'s repr of a job's exception that quotes another's
-    # repr, ``{error!r}``, itself quoting it), where it escapes a
-    # character of them (a quote, a backslash, a control character), as
-    # str or as the bytes that encode it (UTF-8 and the session's
-    # encoding: ``p\\xe4ss`` in latin-1): a callback's or an error's repr
-    # that is masked once made (a monitor's, a job's in run_many's records).
+    # of a message that quotes one; at ``depth`` 3, the secret as it is
+    # three times too: a ``Result``'s repr of a job's exception that
+    # quotes another's repr, ``{error!r}``, itself quoting it), where it
+    # escapes a character of them (a quote, a backslash, a control
+    # character), as str or as the bytes that encode it (UTF-8 and the
+    # session's encoding: ``p\\xe4ss`` in latin-1): a callback's or an
+    # error's repr that is masked once made (a monitor's, a job's in
+    # run_many's records).
     forms = [*plain]
     for form in plain:
-        forms += _repr_forms(form, raws[form], 3 if form in texts else 2)
+        forms += _repr_forms(form, raws[form], depth if form in texts else 2)
     forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
-    return _Forms(
-        forms, [raw for form in forms for raw in raws.get(form) or _encoded(form, encoding)]
-    )
+    raw_forms = [raw for form in forms for raw in raws.get(form) or _encoded(form, encoding)]
+    return _Forms(forms, raw_forms, (secret, encoding))
 
 
 def _encoded(form: str, encoding: str | None) -> list[bytes]:

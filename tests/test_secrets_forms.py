@@ -30,6 +30,10 @@ def _reprs(text: str, times: int) -> str:
     return text
 
 
+def _only_masks(shown: str) -> None:
+    assert MASK in shown and set(shown.replace(MASK, "")) <= set("'\"\\"), shown
+
+
 @pytest.mark.parametrize("secret", ["x'y\"z-9", "tab\there", "pa'ss\\w\x01"])
 def test_a_secret_is_masked_in_three_reprs_in_a_row(secret):
     # Two were masked; the third (a Result's repr of a job's error that
@@ -139,3 +143,41 @@ async def test_an_ordinary_password_holds_back_no_backslash_in_a_session_writing
     for times in (1, 2, 3):
         shown = r.redact(_reprs(repr(raw), times - 1))
         assert MASK in shown and "h" not in shown.replace(MASK, ""), (times, shown)
+
+
+async def test_what_only_starts_a_secret_s_third_repr_is_neither_held_back_nor_looked_for(caplog):
+    # The transcript and the send records looked for the secret three reprs
+    # deep too, which only a repr aioexpect makes holds (a Result's): eight
+    # more forms of q'w"8, each looked for in every chunk holding a q (a
+    # fourth more a round trip), and what ended a read or a send as the
+    # start of one (a q and four backslashes) was held back until the next.
+    # Those reprs are masked still.
+    secret, start = "q'w\"8", "dir q" + "\\" * 4
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    log = io.StringIO()
+    async with opened(logfile=log, secrets=[secret], timeout=5) as (s, peer):
+        await s.send(start)
+        await peer.write(start.encode())
+        await s.expect_exact(start)
+        assert log.getvalue() == start
+        sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("send")]
+        assert sent == [f"send {start}"]
+        _only_masks(s.redact(_reprs(secret, 3)))
+
+
+def test_a_secret_s_third_repr_is_made_when_first_masked_and_once_for_all_sessions():
+    from aioexpect import _redact
+
+    secret, other = "v'w\"7", "x'y\"6"
+    first, second = Redactor("utf-8"), Redactor("utf-8")
+    first.add(secret)
+    second.add(secret)
+    assert first._kept[0].deep is None  # (nothing made for the transcript)
+    third = _reprs(secret, 3)
+    assert not [needle for needle in first._needles(third) if needle in third]
+    _only_masks(first.redact(third))
+    _only_masks(second.redact(third))
+    assert first._deep._kept[0] is second._deep._kept[0] is first._kept[0].deep
+    first.add(other)  # (added later: looked for three reprs deep too)
+    _only_masks(first.redact(_reprs(other, 3)))
+    assert _redact._FORMS[(str, secret, "utf-8")] is first._kept[0]
