@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import functools
 import re
 import weakref
@@ -134,7 +135,7 @@ class Redactor:
         #: sessions that hold the same one while any of them lives.
         self._kept: list[_Forms] = []
         #: The same with the secrets' third ``repr`` too (``redact``): made
-        #: when first asked for, then kept up to date.
+        #: when first asked for, and anew for secrets added since.
         self._deep: Redactor | None = None
 
     def add(self, secret: Any) -> None:
@@ -148,12 +149,11 @@ class Redactor:
             raise TypeError(f"a secret is str or bytes, not {type(secret).__name__}")
         if not secret:
             return
-        forms = _forms(secret, self._encoding)
-        self._take(forms)
-        if self._deep is not None:
-            self._deep._take(_deep_forms(forms))
+        self._take(_forms(secret, self._encoding))
 
     def _take(self, forms: _Forms) -> None:
+        if forms in self._kept:  # (a secret added again, sent again: nothing new)
+            return
         self._kept.append(forms)
         self._secrets = sorted(dict.fromkeys([*self._secrets, *forms.texts]), key=len, reverse=True)
         self._bytes = sorted(dict.fromkeys([*self._bytes, *forms.raws]), key=len, reverse=True)
@@ -191,12 +191,23 @@ class Redactor:
         if not self.armed:
             return text
         deep = self._deep
-        if deep is None:
-            deep = self._deep = Redactor(self._encoding)
-            for forms in self._kept:
-                deep._take(_deep_forms(forms))
+        if deep is None or len(deep._kept) != len(self._kept):
+            deep = self._deepened()
         stretches = deep.stretches(text)
         return masked(text, stretches) if stretches else text
+
+    def _deepened(self) -> Redactor:
+        """``_deep`` with the secrets added since it was made, as a new
+        redactor, set once whole: one filled in place was seen empty or in
+        part, masking nothing of some secrets, by a ``redact`` in another
+        thread meanwhile (a ``Result``'s repr) and by every later one where
+        its making was cut short (Ctrl-C)."""
+        deep = Redactor(self._encoding) if self._deep is None else copy.copy(self._deep)
+        deep._kept = [*deep._kept]
+        for forms in self._kept[len(deep._kept) :]:
+            deep._take(_deep_forms(forms))
+        self._deep = deep
+        return deep
 
     def stretches(self, text: Any) -> list[tuple[int, int]]:
         """Where secrets stand in ``text``: ``(start, end)`` of each stretch

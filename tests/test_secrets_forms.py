@@ -11,6 +11,7 @@ import functools
 import io
 import logging
 import shutil
+import threading
 
 import pytest
 
@@ -181,3 +182,59 @@ def test_a_secret_s_third_repr_is_made_when_first_masked_and_once_for_all_sessio
     first.add(other)  # (added later: looked for three reprs deep too)
     _only_masks(first.redact(_reprs(other, 3)))
     assert _redact._FORMS[(str, secret, "utf-8")] is first._kept[0]
+
+
+def test_a_first_redact_cut_short_leaves_later_ones_masking_every_secret(monkeypatch):
+    # The third repr's forms went into a redactor set before they were made:
+    # Ctrl-C then (a Result's repr printed) left it empty, and every later
+    # redact showed each secret in clear, hunter2 too.
+    from aioexpect import _redact
+
+    made = _redact._deep_forms
+    calls = []
+
+    def cut_short(forms):
+        calls.append(forms)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return made(forms)
+
+    monkeypatch.setattr(_redact, "_deep_forms", cut_short)
+    r = Redactor("utf-8")
+    r.add("hunter2")
+    r.add("q'w\"5")
+    with pytest.raises(KeyboardInterrupt):
+        r.redact("x")
+    assert r.redact("hunter2 and q'w\"5") == f"{MASK} and {MASK}"
+    _only_masks(r.redact(_reprs("q'w\"5", 3)))
+
+
+def test_a_redact_while_another_thread_makes_the_third_repr_s_forms_masks_all(monkeypatch):
+    # A session's redact in two threads at once (a Result's repr, a record
+    # formatted by a handler's thread): the one that came second found the
+    # forms being made and, taking those made so far, masked nothing.
+    from aioexpect import _redact
+
+    made = _redact._deep_forms
+    inside, done = threading.Event(), threading.Event()
+
+    def held(forms):
+        if threading.current_thread() is other and not inside.is_set():
+            inside.set()
+            done.wait(10)
+        return made(forms)
+
+    monkeypatch.setattr(_redact, "_deep_forms", held)
+    r = Redactor("utf-8")
+    r.add("hunter2")
+    other = threading.Thread(target=r.redact, args=("x",))
+    other.start()
+    try:
+        assert inside.wait(10)
+        assert r.redact("login hunter2") == f"login {MASK}"
+    finally:
+        done.set()
+        other.join(10)
+    assert not other.is_alive()
+    r.add("q'w\"5")  # (added after: masked by the next redact, in either thread)
+    assert r.redact("hunter2 q'w\"5") == f"{MASK} {MASK}"
