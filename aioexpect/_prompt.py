@@ -14,6 +14,7 @@ continuation prompt ``set_unique_prompt`` installed.  Rules:
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_send import ALWAYS_FITS, send_long
+from ._prompt_send import ALWAYS_FITS, send_timed
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
@@ -460,8 +461,10 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
     # What came after the last prompt and is no prompt (a device's message,
     # IOS's %SYS-5-CONFIG_I after "end"): the command's echo comes after it.
     early = session.buffer if len(session._buffer) else ""
-    if len(command) > ALWAYS_FITS:
-        await send_long(session, command, deadline)
+    sent = state.sent  # (more since its line: a buffer may be full, see send_timed)
+    if state.cut or len(command) + session.bytes_out - (sent[2] if sent else 0) > ALWAYS_FITS:
+        what = f"command {shown_command(session, command)!r} ({len(command)} characters)"
+        await send_timed(session, deadline, functools.partial(session.sendline, command), what)
     else:
         try:
             await session.sendline(command)  # refused (ValueError...): nothing was sent

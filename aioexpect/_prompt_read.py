@@ -89,6 +89,9 @@ class PromptState:
     #: and ``bytes_out`` after it: while both stand, nothing was read or sent
     #: since (it timed out or was cancelled before any of its answer came).
     sent: tuple[str, int, int] | None = None
+    #: A send was cut short: its rest may still wait to be written
+    #: (``_prompt_send.cut_short``), the next command with it.
+    cut: bool = False
     #: That line may have been typed into an earlier answer still coming: one
     #: was due (owed, or late) when it was sent, but the caller had read part
     #: of it, no prompt, instead of ``execute`` catching up.  Two answers may

@@ -1,50 +1,94 @@
-"""``execute``'s send of a long command, bounded by its deadline."""
+"""Sends bounded by a call's deadline (``execute``'s command, a login's
+answers, ``set_unique_prompt``'s line), and the sends cut short that make
+them wait."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from ._canonical import NO_LINE
 from ._exceptions import ExpectTimeout
-from ._prompt_read import Deadline, owe, prompts_of, shown_command
+from ._prompt_read import Deadline, owe, prompts_of, state_of
 
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["ALWAYS_FITS", "send_long"]
+__all__ = ["ALWAYS_FITS", "cut_short", "send_timed", "sent_key"]
 
 
-async def send_long(session: Session, command: str, deadline: Deadline) -> None:
-    """Send a long ``command`` by the deadline: a peer that reads no input (a
-    hung program, a device that stopped reading) has a send wait for room in
-    its buffers for ever, and ``timeout`` bounds every wait of ``execute``.
-    A command that fits the smallest of them (``ALWAYS_FITS``: a pty holds
-    4 KiB, a pipe 64, an SSH window megabytes) is sent without a timer (one
-    costs 6% of an execute): it finds them empty, every earlier line read to
-    its prompt by ``_sync``.  Cut short (cancelled, or out of time: an
-    ``ExpectTimeout`` saying so), the rest of the line is written all the
-    same, and the next ``execute`` reads to the prompt that answers it
-    first."""
+def cut_short(session: Session) -> None:
+    """A send was cut short (cancelled: the caller's own time-out).  Its rest
+    is still written: it counts as a send (the next ``execute`` owes it a
+    prompt first), and it may still be under way, the peer reading none of
+    it (``send_timed``)."""
+    session._sent_at = session._buffer.consumed
+    state_of(session).cut = True
+
+
+async def sent_key(session: Session, sending: Awaitable[None]) -> None:
+    """``sendeof``'s or ``sendintr``'s ``sending`` (a key, a signal, a
+    close): done, the line the peer held is handed over or discarded, and
+    it counts as a send; cut short, see ``cut_short``."""
+    try:
+        await sending
+    except asyncio.CancelledError:
+        cut_short(session)
+        raise
+    session._pending_line, session._sent_at = NO_LINE, session._buffer.consumed
+
+
+async def send_timed(
+    session: Session, deadline: Deadline, send: Callable[[], Awaitable[None]], what: str
+) -> None:
+    """``send()`` by the deadline: a peer that reads no input (a hung
+    program, a device that stopped reading) has a send wait for room in its
+    buffers for ever, and a call's ``timeout`` bounds every wait.  After a
+    send cut short (``cut_short``), nothing is handed over until what it
+    left queued is written: a transport would queue it behind, or not.  Out
+    of time, ``ExpectTimeout`` says so, naming ``what`` was not sent (or
+    not whole: its rest is written all the same); cut short either way, the
+    next ``execute`` first reads to the prompt that answers what was sent.
+
+    ``execute`` sends a command that fits the smallest of the buffers
+    (``ALWAYS_FITS``: a pty holds 4 KiB, a pipe 64, an SSH window
+    megabytes) without this timer (one costs 6% of an execute): it finds
+    them empty, every earlier line read to its prompt by ``_sync``.  Not so
+    after more than that was sent since its last command (a prompt buffered
+    before the caller's send, taken for its answer, proves nothing read),
+    nor after a send cut short."""
+    state = state_of(session)
     limit = asyncio.timeout_at(deadline.end)
+    waiting = state.cut
     try:
         async with limit:
             try:
-                await session.sendline(command)
+                if waiting:  # (an empty write returns once what is queued is taken)
+                    await session.transport.write(b"")
+                    state.cut = waiting = False
+                await send()
             except asyncio.CancelledError:
                 owe(session)
                 raise
     except TimeoutError:
         if not limit.expired():
             raise
-        shown = shown_command(session, command)
-        raise ExpectTimeout(
-            f"command {shown!r} ({len(command)} characters) not sent whole: timed out with"
-            " the peer reading no input (the rest goes on being sent; the next execute"
-            " first waits for the prompt that answers it)",
-            before=session.buffer,
-            patterns=prompts_of(session),
-        ) from None
+        if waiting:
+            why = (
+                f"{what} not sent: timed out waiting for the rest of a send cut short"
+                " before it to be written, the peer reading no input (that goes on being"
+                " sent; the next execute first waits for the prompt that answers it)"
+            )
+        else:
+            why = (
+                f"{what} not sent whole: timed out with the peer reading no input (the rest"
+                " goes on being sent; the next execute first waits for the prompt that"
+                " answers it)"
+            )
+        raise ExpectTimeout(why, before=session.buffer, patterns=prompts_of(session)) from None
 
 
-#: The longest command sent without a timer (see ``send_long``).
+#: The longest command ``execute`` sends without a timer (see
+#: ``send_timed``), with what was sent since its last one.
 ALWAYS_FITS = 1024

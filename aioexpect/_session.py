@@ -26,7 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _login, _loops, _opening, _options, _prompt, _reading, _unique_prompt
+from . import _login, _loops, _opening, _options, _prompt, _prompt_send, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._attributes import Fixed, PexpectOnly, PidAttribute, TimeoutAttribute
 from ._canonical import NO_LINE, encode_send
@@ -311,8 +311,7 @@ class Session:
         ``ConnectionLostError``; so does Ctrl-D on a pty (also over SSH), a
         key typed again at each call, once the child is gone."""
         self._check_open()
-        await self.transport.write_eof()
-        self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line handed over)
+        await _prompt_send.sent_key(self, self.transport.write_eof())  # (line handed over)
 
     async def sendintr(self) -> None:
         """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child's process
@@ -320,8 +319,7 @@ class Session:
         gone there is nothing to interrupt: ``ConnectionLostError``, as from
         ``send``."""
         self._check_open()
-        await self.transport.send_interrupt()
-        self._pending_line, self._sent_at = NO_LINE, self._buffer.consumed  # (line discarded)
+        await _prompt_send.sent_key(self, self.transport.send_interrupt())  # (line discarded)
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         if self._closed or _get_running_loop() is not self._loop:
@@ -335,7 +333,7 @@ class Session:
         try:
             await self.transport.write(raw)
         except asyncio.CancelledError:  # (cut short, the rest still goes: a send)
-            self._sent_at = self._buffer.consumed
+            _prompt_send.cut_short(self)
             raise
         self.bytes_out += len(raw)
         self._sent_at = consumed = self._buffer.consumed
