@@ -19,6 +19,7 @@ to expect and answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
+from ._prompt_send import send_timed
 from ._prompt_text import YES_NO
 from ._reading import drop
 from ._typed import forget
@@ -58,6 +60,8 @@ _PRESS_ENTER = re.compile(
 )
 #: A yes/no question in a login dialog: the caller must answer it.
 _QUESTION = re.compile(YES_NO)
+#: What each answer is, as a time-out sending it says.
+_ANSWERS = {"user": "the username", "password": "the password", "enter": "the Enter key"}
 #: ... found without consuming it, from its line's start: after the error
 #: the caller expects it as the error quotes it (``Continue connecting?
 #: [yes/no]: ``), not only from its bracket.  Past ``_QUESTION_BEFORE``
@@ -198,11 +202,12 @@ async def _dialog(
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
         if kind == "user":
-            await session.sendline(username or "")
+            send = functools.partial(session.sendline, username or "")
         elif kind == "password":
-            await session.send_secret(password or "")
+            send = functools.partial(session.send_secret, password or "")
         else:
-            await session.sendline()
+            send = functools.partial(session.sendline)
+        await send_timed(session, deadline, send, _ANSWERS[kind])  # (to a peer reading none)
 
 
 async def _expect_dropping(

@@ -20,6 +20,7 @@ from ._prompt_read import (
     require_text,
     state_of,
 )
+from ._prompt_send import send_timed
 from ._reading import EVIDENCE, take_all
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     token = secrets.token_hex(4)
     shown = f"[aioexpect-{token}]$ "
     marker = re.compile(re.escape(shown[:-1]) + " ?")
-    await session.sendline(unique_prompt_command(token))
+    line = unique_prompt_command(token)
+    what = f"the line that sets the unique prompt ({len(line)} characters)"
+    await send_timed(session, deadline, lambda: session.sendline(line), what)
     await _expect_dropping(session, marker, len(shown), deadline)
     session.set_prompt(marker)
     state = state_of(session)

@@ -223,3 +223,28 @@ async def test_execute_after_a_key_cut_short_is_bounded(key: str) -> None:
         go()
         assert await s.execute("echo ok") == "ok\n"
         assert lines == [b"echo ok"]
+
+
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        ("login", r"the username"),
+        ("set_unique_prompt", r"the line that sets the unique prompt \(\d+ characters\)"),
+    ],
+)
+async def test_calls_that_send_first_are_bounded_after_a_send_cut_short(
+    call: str, what: str
+) -> None:
+    # Their lines, sent without a timer, waited behind the rest of it.
+    async with opened(limit=4096, timeout=10) as (s, peer):
+        await peer.write(b"login: " if call == "login" else b"$ ")
+        await wait_until(lambda: bool(s.buffer), "the question came")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(s.sendline("x" * 100_000), 0.5)
+        sending: Awaitable[Any]
+        if call == "login":
+            sending = s.login("admin", "hunter2", timeout=1)
+        else:
+            sending = s.set_unique_prompt(timeout=1)
+        with pytest.raises(ExpectTimeout, match=what + " not sent: timed out waiting for the rest"):
+            await asyncio.wait_for(sending, 30)
