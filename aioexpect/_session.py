@@ -330,11 +330,11 @@ class Session:
             _options.record_sent(self.log, self._sent_log, raw, secret=secret)
         elif self.log.isEnabledFor(logging.DEBUG):
             self.log.debug("send %s", MASK if secret else escape(raw))
+        cut: BaseException | None = None
         try:
             await self.transport.write(raw)
-        except asyncio.CancelledError:  # (cut short, the rest still goes: a send)
-            _prompt_send.cut_short(self)
-            raise
+        except asyncio.CancelledError as exc:  # (cut short, the rest still goes: a send,
+            cut = exc  # whose line owes its answer as any)
         self.bytes_out += len(raw)
         self._sent_at = consumed = self._buffer.consumed
         # (an immutable copy, bounded: not a caller's memoryview or buffer)
@@ -342,6 +342,9 @@ class Session:
         if kept is not None and not isinstance(kept, _TEXT):
             kept = bytes(kept)
         self._sends.append((kept, consumed, self.bytes_out))
+        if cut is not None:
+            _prompt_send.cut_short(self)
+            raise cut
 
     # -- waiting ----------------------------------------------------------------
 

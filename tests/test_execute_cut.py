@@ -26,7 +26,7 @@ import asyncssh
 import pytest
 
 import aioexpect
-from aioexpect import ExpectTimeout, Session
+from aioexpect import ExpectTimeout, Session, _typed
 
 from .helpers import opened, wait_until
 from .test_ssh import connect as connect_ssh
@@ -192,6 +192,30 @@ async def test_execute_after_a_send_cut_short_is_bounded_and_types_nothing_behin
         assert await s.execute("echo ok") == "ok\n"
         assert await s.execute("echo two") == "two\n"
         if lines is not None:  # (the command not sent was never typed)
+            assert [len(lines[0]), *lines[1:]] == [size, b"echo ok", b"echo two"]
+
+
+@pytest.mark.parametrize("kind", list(PEERS))
+async def test_the_answer_to_a_send_cut_short_is_not_the_next_commands(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first prompt unread, a send cut short, and the peer reads again:
+    # the cut line was not counted among the lines sent (Rule 1 of _typed),
+    # so the catch-up stopped at that stale prompt, and 'echo ok' returned
+    # the cut line's answer ('?100000\n' in memory, '?2000000\n$ ok\n' over a
+    # pty; 'echo two' then 'ok\n' at times).  Rule 1's wait made one a slow
+    # peer always meets (the answer to megabytes): a passing run never
+    # spends it (see test_typed_lines).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with PEERS[kind]() as (s, go, lines):
+        await at_first_prompt(s)
+        size = CUT[kind]
+        with pytest.raises(TimeoutError):  # (the caller's own time-out)
+            await asyncio.wait_for(s.sendline("x" * size), 0.5)
+        go()
+        assert await s.execute("echo ok", timeout=60) == "ok\n"
+        assert await s.execute("echo two") == "two\n"
+        if lines is not None:
             assert [len(lines[0]), *lines[1:]] == [size, b"echo ok", b"echo two"]
 
 
