@@ -35,6 +35,7 @@ from ._many_room import Retry, Room
 from ._openers import (
     Opener,
     check_dimensions,
+    check_key_options,
     connect_ssh,
     connect_telnet,
     spawn,
@@ -43,7 +44,6 @@ from ._openers import (
 from ._opening import Progress
 from ._options import (
     check_client_key,
-    check_key_files,
     check_readable,
     check_session_options,
     check_timeout,
@@ -281,7 +281,7 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
     check_session_options(*(given[name] for name in _SESSION_DEFAULTS))
     if "dimensions" in options:  # (every opener takes it: a bad one fails every host)
         check_dimensions(options["dimensions"])
-    check_key_files(options.get("client_keys", ()), options.get("known_hosts", ()))
+    check_key_options(options.get("client_keys", ()), options.get("known_hosts", ()))
     return options
 
 

@@ -199,7 +199,7 @@ def connect_ssh(
         from . import _ssh
 
         _ssh.check_username(username)
-    _options.check_key_files(client_keys, known_hosts)
+    check_key_options(client_keys, known_hosts)
     if term_type is not None:  # (None: no pty)
         check_term_type(term_type, "or None for no pty")
     if command is not None and not isinstance(command, str):
@@ -347,6 +347,23 @@ def _argument(index: int, arg: object) -> str:
     if not isinstance(arg, str):
         raise TypeError(f"args must be strings or paths, not {type(arg).__name__} (args[{index}])")
     return _options.passable(f"args[{index}]", arg)
+
+
+def check_key_options(client_keys: Any, known_hosts: Any) -> None:
+    """A ``known_hosts`` asyncssh cannot read is a ``TypeError`` now
+    (``_ssh_host_keys``), not asyncssh's after connecting; then the files
+    (``_options.check_key_files``).  The usual ones load no asyncssh here,
+    nor does a broken install fail a ``run_many`` of local programs."""
+    usual = known_hosts is None or isinstance(known_hosts, str | os.PathLike | bytes)
+    default = isinstance(known_hosts, tuple) and not known_hosts  # (~/.ssh/known_hosts)
+    if not (usual or default):
+        try:
+            from ._ssh_host_keys import check_known_hosts
+        except ImportError:  # (an SSH host says so when it is dialled)
+            pass
+        else:
+            check_known_hosts(known_hosts)
+    _options.check_key_files(client_keys, known_hosts)
 
 
 def _check_asyncssh_options(options: Mapping[str, Any]) -> None:

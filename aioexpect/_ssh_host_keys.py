@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -22,7 +23,7 @@ from ._asyncssh import asyncssh
 from ._asyncssh import public_key as pk
 from ._exceptions import ConnectError, HostKeyError
 
-__all__ = ["host_key_algs", "resolve_known_hosts", "trusted_keys"]
+__all__ = ["check_known_hosts", "host_key_algs", "resolve_known_hosts", "trusted_keys"]
 
 _log = logging.getLogger("aioexpect")
 
@@ -34,7 +35,8 @@ _CHOOSERS = ("server_host_key_algs", "host_key_alias", "options")
 def resolve_known_hosts(known_hosts: Any, host: str, port: int, peer: str) -> Any:
     """``()`` -> ``~/.ssh/known_hosts`` (missing file: trust nothing); ``None``
     -> no checking, with a warning; an empty list or string -> trust nothing;
-    anything else goes to asyncssh as is."""
+    a list of paths -> their names; anything else goes to asyncssh as is
+    (``check_known_hosts`` has seen it is a form it reads)."""
     if known_hosts is None:
         _log.warning(
             "SSH host key checking is OFF for %s (known_hosts=None): "
@@ -47,13 +49,87 @@ def resolve_known_hosts(known_hosts: Any, host: str, port: int, peer: str) -> An
         if path.is_file():
             return _read_known_hosts(str(path), host, port, peer)
         known_hosts = []
-    if isinstance(known_hosts, str | PurePath) and known_hosts:
-        return _read_known_hosts(str(known_hosts), host, port, peer)
+    if isinstance(known_hosts, str | os.PathLike) and known_hosts:
+        return _read_known_hosts(os.fspath(known_hosts), host, port, peer)
+    if isinstance(known_hosts, list) and known_hosts and all(map(_is_path, known_hosts)):
+        # file names: asyncssh reads a list as that only if its first is a str
+        # (pathlib ones were taken for key lists: an IndexError after connecting)
+        return [os.fspath(path) for path in known_hosts]
     if not known_hosts:
         # Trust nothing.  asyncssh reads any falsy value as "use the default
         # file", so hand it an empty (truthy) object instead.
         return asyncssh.import_known_hosts("")
     return known_hosts
+
+
+def _is_path(value: Any) -> bool:
+    return isinstance(value, str | os.PathLike)
+
+
+#: The (trusted) lists, as asyncssh reads them: each one's name, what it
+#: may hold and what that is called, and what it may be instead of a list (a
+#: file of keys, one certificate).  Another iterable is asyncssh's to judge.
+_PATHS = (str, os.PathLike)
+_CERTS = (*_PATHS, bytes, asyncssh.SSHCertificate)
+_KEY = (*_PATHS, bytes, asyncssh.SSHKey), "a key is an asyncssh key, key data (bytes) or a file"
+_CERT = (*_CERTS, list, tuple), "a certificate is an asyncssh one, its data (bytes) or a file"
+_SUBJECT = (str,), "a subject is a str", (str,)
+_LISTS = (
+    ("the host keys", *_KEY, _PATHS),
+    ("the CA keys", *_KEY, _PATHS),
+    ("the revoked keys", *_KEY, _PATHS),
+    ("the X.509 certificates", *_CERT, _CERTS),
+    ("the revoked X.509 certificates", *_CERT, _CERTS),
+    ("the X.509 subjects", *_SUBJECT),
+    ("the revoked X.509 subjects", *_SUBJECT),
+)
+_AS = "trusted key lists"  # (what asyncssh reads a tuple as)
+_FORMS = (
+    "None (no checking), a file name or a list of them, known hosts data (bytes), an "
+    "asyncssh SSHKnownHosts, a function of (host, address, port), or a tuple of "
+    "(host keys, CA keys, revoked keys) lists"
+)
+
+
+def check_known_hosts(value: Any) -> None:
+    """A ``known_hosts`` that asyncssh cannot read: a ``TypeError`` (a tuple
+    of lists of another length: ``ValueError``) naming it, from the call.
+    asyncssh's own came after connecting, and named nothing (``12``: "'int'
+    object is not subscriptable").  What a function returns, and iterables
+    other than lists and tuples, are asyncssh's to judge (not consumed here)."""
+    if value is None or callable(value) or isinstance(value, (*_PATHS, bytes)):
+        return
+    if isinstance(value, asyncssh.SSHKnownHosts):
+        return
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"known_hosts must be {_FORMS}, not {type(value).__name__}")
+    if not value:  # (an empty list: trust nothing; (): the default file)
+        return
+    if isinstance(value, list) and (isinstance(value[0], str) or all(map(_is_path, value))):
+        # file names (asyncssh's: a list whose first is a str; pathlib ones too)
+        for item in value:
+            if not _is_path(item):
+                raise TypeError(f"known_hosts: a list of file names holds {type(item).__name__}")
+        return
+    if len(value) not in (3, 7):  # (asyncssh's own: "tuple index out of range")
+        raise ValueError(
+            f"known_hosts as {_AS}: (host keys, CA keys, revoked keys), or 7 lists with"
+            f" the X.509 ones, not {len(value)}"
+        )
+    for i, ((name, items, what, instead), given) in enumerate(zip(_LISTS, value, strict=False)):
+        if isinstance(given, list | tuple):
+            for item in given:
+                if not isinstance(item, items):
+                    shown = type(item).__name__
+                    raise TypeError(
+                        f"known_hosts as {_AS}: {name} (item {i}) hold an item of type"
+                        f" {shown}: {what}"
+                    )
+        elif not isinstance(given, instead) and (
+            isinstance(given, bytes) or not isinstance(given, Iterable)
+        ):
+            shown = type(given).__name__
+            raise TypeError(f"known_hosts as {_AS}: {name} (item {i}) must be a list, not {shown}")
 
 
 class _KnownHosts(asyncssh.SSHKnownHosts):

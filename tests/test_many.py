@@ -279,6 +279,20 @@ async def test_run_many_refuses_a_bad_dimensions_or_on_result_before_opening(
     assert opened == []
 
 
+async def test_run_many_refuses_a_known_hosts_of_a_wrong_type_before_opening() -> None:
+    # It failed each SSH host alike, after connecting, with asyncssh's bare
+    # "'int' object is not subscriptable".
+    opened: list[Any] = []
+    for known_hosts, error in ((12, TypeError), (([], []), ValueError)):
+        with pytest.raises(error, match="known_hosts"):
+            await run_many(
+                ["spawn:true", "ssh://127.0.0.1:1"],
+                lambda s, h: opened.append(h),
+                known_hosts=known_hosts,
+            )
+    assert opened == []
+
+
 async def test_an_account_key_of_a_wrong_type_is_a_type_error() -> None:
     # Before: taken, then each SSH host using it failed with an
     # AttributeError from inside asyncssh ("'int' object has no attribute

@@ -659,6 +659,87 @@ async def test_key_and_known_hosts_paths_starting_with_a_tilde(_isolated: Path) 
             await connect(server, known_hosts="~/kh", client_keys=["~/nokey"])
 
 
+async def test_known_hosts_forms_asyncssh_reads_still_connect(tmp_path: Path) -> None:
+    # The type check by the call (below) lets every form asyncssh reads through.
+    line = f"[127.0.0.1]:{{port}} {HOST_KEY.export_public_key().decode()}"
+    public = asyncssh.import_public_key(HOST_KEY.export_public_key())
+    key_file = tmp_path / "host_key.pub"
+    key_file.write_bytes(HOST_KEY.export_public_key())
+    async with ssh_server() as server:
+        kh = tmp_path / "kh"
+        kh.write_text(line.format(port=server.port))
+        forms: list[Any] = [
+            str(kh),
+            kh,
+            [str(kh)],
+            [str(kh), kh],
+            line.format(port=server.port).encode(),
+            asyncssh.read_known_hosts(str(kh)),
+            ([public], [], []),
+            [[public], [], []],
+            ([public], [], [], [], [], [], []),
+            (str(key_file), [], []),
+            [key_file, (), ()],
+            ([HOST_KEY.export_public_key()], [], []),
+            (collections.deque([public]), (k for k in ()), set()),
+            lambda host, addr, port: ([public], [], []),
+        ]
+        for known_hosts in forms:
+            async with connect(server, known_hosts=known_hosts) as s:
+                await s.sendline("trusted")
+                await s.expect_exact("trusted")
+
+
+async def test_a_list_of_pathlib_paths_is_a_list_of_known_hosts_files(tmp_path: Path) -> None:
+    # asyncssh reads a list as file names only if its first is a str: a list
+    # of Path objects was taken for (host keys, CA keys, revoked keys) lists,
+    # and failed after connecting with a bare "IndexError: tuple index out of
+    # range" (one file; "ssh.rst: or a list of paths").
+    async with ssh_server() as server:
+        kh, other = tmp_path / "kh", tmp_path / "other"
+        kh.write_text(f"[127.0.0.1]:{server.port} {HOST_KEY.export_public_key().decode()}")
+        other.write_text("")
+        for known_hosts in ([kh], [other, kh]):
+            async with connect(server, known_hosts=known_hosts) as s:
+                await s.sendline("trusted")
+                await s.expect_exact("trusted")
+        with pytest.raises(aioexpect.HostKeyError):
+            await connect(server, known_hosts=[other])
+
+
+@pytest.mark.parametrize(
+    ("known_hosts", "error", "words"),
+    [
+        # asyncssh's own, after connecting: "'int' object is not subscriptable"
+        (12, TypeError, "known_hosts must be None .* not int"),
+        (True, TypeError, "known_hosts must be .* not bool"),
+        (0, TypeError, "known_hosts must be .* not int"),  # (was: trust nothing)
+        ({"127.0.0.1": "ssh-ed25519 AAAA"}, TypeError, "known_hosts must be .* not dict"),
+        ({"~/.ssh/known_hosts"}, TypeError, "known_hosts must be .* not set"),
+        # "'int' object is not iterable"
+        ([1, 2, 3], TypeError, r"trusted key lists: the host keys \(item 0\) must be a list"),
+        (([1], [], []), TypeError, r"the host keys \(item 0\) hold an item of type int"),
+        ((HOST_KEY, [], []), TypeError, r"the host keys \(item 0\) must be a list, not"),
+        # "expected str, bytes or os.PathLike object, not int"
+        (["/etc/hosts", 5], TypeError, "known_hosts: a list of file names holds int"),
+        # "tuple index out of range"
+        (([HOST_KEY], []), ValueError, "known_hosts as trusted key lists: .* not 2"),
+    ],
+)
+async def test_known_hosts_of_a_wrong_type_is_refused_by_the_call(
+    known_hosts: Any, error: type[Exception], words: str
+) -> None:
+    # Taken by the call, then asyncssh's bare error once connected (against a
+    # refused port: a ConnectError).  Now the call's own, naming known_hosts.
+    async with silent_server() as (port, accepted):
+        with pytest.raises(error, match=words):
+            aioexpect.connect_ssh("127.0.0.1", port, known_hosts=known_hosts)
+        with pytest.raises(error, match=words):
+            aioexpect.connect(f"ssh://127.0.0.1:{port}", known_hosts=known_hosts)
+        await asyncio.sleep(0)
+        assert not accepted.is_set()
+
+
 async def test_an_unreadable_known_hosts_line_is_host_key_error_naming_the_file(
     _isolated: Path,
 ) -> None:
