@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import os
 import re
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -323,6 +324,28 @@ def check_files(args: argparse.Namespace) -> None:
         if found is not None and not os.access(found, os.R_OK):
             why = "no such file" if not os.path.exists(found) else "not readable"
             raise UsageError(f"{option} {masked(repr(path))}: {why}")
+    if args.key is not None:
+        _check_not_encrypted(args.key)
+
+
+def _check_not_encrypted(path: str) -> None:
+    """An encrypted --key: one usage error saying what to do, not asyncssh's
+    "Passphrase must be specified to import encrypted private keys" on each
+    SSH host (exec takes no passphrase; the agent's keys are offered)."""
+    try:
+        from ._asyncssh import asyncssh
+    except ImportError:  # (each SSH host says so)
+        return
+    found = os.path.expanduser(path)
+    try:
+        asyncssh.read_private_key(found)
+    except (OSError, ValueError) as exc:  # (any other problem: each SSH host names it)
+        if str(exc).startswith("Passphrase must be specified"):
+            raise UsageError(
+                f"--key {masked(repr(path))} is encrypted, and exec takes no passphrase;"
+                f" load the key into ssh-agent (`ssh-add {masked(shlex.quote(found))}`) and"
+                " leave --key out: exec offers the agent's keys (SSH_AUTH_SOCK)"
+            ) from None
 
 
 def check_commands(commands: list[str]) -> list[str]:

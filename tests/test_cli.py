@@ -1392,6 +1392,113 @@ async def test_exec_key_and_known_hosts_files_starting_with_a_tilde(tmp_path: Pa
     assert done.returncode == 2 and "--known-hosts '~/nokh': no such file" in done.stderr
 
 
+@pytest.mark.parametrize("form", ["openssh", "pkcs1-pem", "pkcs8-pem"])
+async def test_exec_an_encrypted_key_is_one_usage_error_saying_to_use_the_agent(
+    tmp_path: Path, form: str
+) -> None:
+    """exec takes no passphrase: an encrypted --key failed every SSH host
+    alike, after the run began (status 1), with asyncssh's "Passphrase must
+    be specified to import encrypted private keys".  Now one usage error,
+    before any host is contacted, saying what to do."""
+    import asyncssh
+
+    from tests.helpers import silent_server
+
+    key = asyncssh.generate_private_key(
+        "ssh-ed25519" if form == "openssh" else "ecdsa-sha2-nistp256"
+    )
+    (tmp_path / "id_enc").write_bytes(key.export_private_key(form, passphrase="open sesame"))
+    async with silent_server() as (port, accepted):
+        status, out, err = await acli(
+            "exec", f"ssh://{USER}@127.0.0.1:{port}", f"ssh://{USER}@127.0.0.1:{port}",
+            "--insecure-no-host-key-check", "--key=~/id_enc", "-c", "show version",
+            HOME=str(tmp_path),
+        )  # fmt: skip
+        assert not accepted.is_set()
+    assert status == 2, out + err
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert "--key '~/id_enc' is encrypted, and exec takes no passphrase" in err
+    assert f"`ssh-add {tmp_path / 'id_enc'}`" in err and "leave --key out" in err
+
+
+@pytest.fixture
+def agent_with_encrypted_key(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """A real ssh-agent to which ``ssh-add`` gave an encrypted key, as
+    cli.rst says (the passphrase through SSH_ASKPASS); yields its socket
+    and the key."""
+    import asyncssh
+
+    from tests.conftest import need
+
+    agent, add = (need(p, "Debian openssh-client") for p in ("ssh-agent", "ssh-add"))
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key_file, askpass, sock = tmp_path / "id_enc", tmp_path / "askpass", tmp_path / "agent.sock"
+    key_file.write_bytes(key.export_private_key("openssh", passphrase="open sesame"))
+    key_file.chmod(0o600)
+    askpass.write_text("#!/bin/sh\necho 'open sesame'\n")
+    askpass.chmod(0o700)
+    proc = subprocess.Popen([agent, "-D", "-a", str(sock)], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # printed once the socket is bound
+        asks = {"SSH_AUTH_SOCK": str(sock), "SSH_ASKPASS": str(askpass)}
+        subprocess.run(
+            [add, str(key_file)], env=_env(**asks, SSH_ASKPASS_REQUIRE="force"),
+            stdin=subprocess.DEVNULL, capture_output=True, check=True, timeout=30,
+        )  # fmt: skip
+        yield str(sock), key
+    finally:
+        proc.terminate()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def test_exec_offers_the_agents_keys_so_an_encrypted_key_works_through_it(
+    tmp_path: Path, agent_with_encrypted_key: tuple[str, Any]
+) -> None:
+    """The way cli.rst gives for an encrypted key: ssh-add it and run exec
+    without --key (a server that takes that key only)."""
+    import asyncssh
+
+    sock, key = agent_with_encrypted_key
+
+    class KeyOnly(asyncssh.SSHServer):
+        def begin_auth(self, username: str) -> bool:
+            return True
+
+        def public_key_auth_supported(self) -> bool:
+            return True
+
+        def validate_public_key(self, username: str, offered: asyncssh.SSHKey) -> bool:
+            return bool(offered.public_data == key.public_data)
+
+    async def shell(process: asyncssh.SSHServerProcess[str]) -> None:
+        with contextlib.suppress(asyncssh.Error, ConnectionError):
+            process.stdout.write("r0#")
+            while line := await process.stdin.readline():
+                answer = "r0 version 1.0\r\n" if line.strip() == "show version" else ""
+                process.stdout.write(answer + "r0#")
+        process.exit(0)
+
+    server = await asyncssh.create_server(
+        KeyOnly, "127.0.0.1", 0, process_factory=shell,
+        server_host_keys=[asyncssh.generate_private_key("ssh-ed25519")],
+    )  # fmt: skip
+    try:
+        url = f"ssh://{USER}@127.0.0.1:{server.get_port()}"
+        args = ("exec", url, "--insecure-no-host-key-check", "-c", "show version")
+        status, out, err = await acli(*args, HOME=str(tmp_path), SSH_AUTH_SOCK=sock)
+        assert status == 0, out + err
+        assert "r0 version 1.0" in out
+        status, out, err = await acli(*args, HOME=str(tmp_path), SSH_AUTH_SOCK="")  # no agent
+        assert status == 1 and "AuthenticationError" in out, out + err
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 async def test_exec_login_question_hint_fits_the_transport(tmp_path: Path) -> None:
     from tests.helpers import serve_ssh_asking
 
