@@ -337,6 +337,8 @@ def _check_not_encrypted(path: str) -> None:
     except ImportError:  # (each SSH host says so)
         return
     found = os.path.expanduser(path)
+    if not os.path.isfile(found):  # (a pipe, --key <(...): read here, the hosts got nothing)
+        return
     try:
         asyncssh.read_private_key(found)
     except (OSError, ValueError) as exc:  # (any other problem: each SSH host names it)

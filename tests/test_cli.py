@@ -1422,6 +1422,37 @@ async def test_exec_an_encrypted_key_is_one_usage_error_saying_to_use_the_agent(
     assert f"`ssh-add {tmp_path / 'id_enc'}`" in err and "leave --key out" in err
 
 
+async def test_exec_a_key_given_through_a_pipe_is_read_by_the_connection_alone() -> None:
+    """``--key <(pass show lab-key)``: the check for an encrypted key read
+    the pipe first, and the SSH connection then found it empty ("Invalid
+    private key", the host FAILED), where it logged in before the check."""
+    import asyncssh
+
+    key = asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh")
+    read_end, write_end = os.pipe()
+    os.write(write_end, key)  # (a small key: the pipe's buffer holds it)
+    os.close(write_end)
+    try:
+        async with devices("ssh") as [server]:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "aioexpect", "exec", _url(server), "--user", USER,
+                "--known-hosts", server.known_hosts, f"--key=/dev/fd/{read_end}",
+                "-c", "show version", pass_fds=(read_end,), stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                env=_env(AIOEXPECT_PASSWORD=PASSWORD), cwd=ROOT,
+            )  # fmt: skip
+            try:
+                out, err = await asyncio.wait_for(proc.communicate(), 60)
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+    finally:
+        os.close(read_end)
+    assert proc.returncode == 0, out.decode() + err.decode()
+    assert "r0 version 1.0" in out.decode()
+
+
 @pytest.fixture
 def agent_with_encrypted_key(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """A real ssh-agent to which ``ssh-add`` gave an encrypted key, as
