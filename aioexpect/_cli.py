@@ -27,6 +27,7 @@ from ._cli_args import (
     UsageError,
     check_commands,
     check_files,
+    check_key,
     hosts_from,
     load_drivers,
     read_hosts,
@@ -339,6 +340,7 @@ def _exec(args: argparse.Namespace) -> Any:
         args.commands = check_commands(args.commands)
         check_files(args)
         hosts = hosts_from(args)
+        check_key(args.key, hosts)
     except (UsageError, ValueError) as exc:
         say(f"aioexpect exec: error: {usage_text(exc)}")
         return 2

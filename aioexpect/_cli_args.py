@@ -30,6 +30,7 @@ __all__ = [
     "UsageError",
     "check_commands",
     "check_files",
+    "check_key",
     "hosts_from",
     "load_drivers",
     "read_hosts",
@@ -324,20 +325,22 @@ def check_files(args: argparse.Namespace) -> None:
         if found is not None and not os.access(found, os.R_OK):
             why = "no such file" if not os.path.exists(found) else "not readable"
             raise UsageError(f"{option} {masked(repr(path))}: {why}")
-    if args.key is not None:
-        _check_not_encrypted(args.key)
 
 
-def _check_not_encrypted(path: str) -> None:
+def check_key(path: str | None, hosts: list[Host]) -> None:
     """An encrypted --key: one usage error saying what to do, not asyncssh's
     "Passphrase must be specified to import encrypted private keys" on each
-    SSH host (exec takes no passphrase; the agent's keys are offered)."""
-    try:
-        from ._asyncssh import asyncssh
-    except ImportError:  # (each SSH host says so)
+    SSH host (exec takes no passphrase; the agent's keys are offered).
+    Only for a key an SSH target is to use: ``spawn:`` and telnet targets
+    take none (they ran with it, and loaded no asyncssh)."""
+    if path is None or not any(h.account and url_scheme(h.url) in ("ssh", "") for h in hosts):
         return
     found = os.path.expanduser(path)
     if not os.path.isfile(found):  # (a pipe, --key <(...): read here, the hosts got nothing)
+        return
+    try:
+        from ._asyncssh import asyncssh
+    except ImportError:  # (each SSH host says so)
         return
     try:
         asyncssh.read_private_key(found)

@@ -1422,6 +1422,26 @@ async def test_exec_an_encrypted_key_is_one_usage_error_saying_to_use_the_agent(
     assert f"`ssh-add {tmp_path / 'id_enc'}`" in err and "leave --key out" in err
 
 
+async def test_exec_an_encrypted_key_no_ssh_target_uses_is_not_refused(tmp_path: Path) -> None:
+    """spawn: and telnet targets take no key: with an encrypted --key they
+    ran (status 0), as they did before the check, which refused them all
+    (status 2) and loaded asyncssh for them."""
+    import asyncssh
+
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    (tmp_path / "id_enc").write_bytes(key.export_private_key("openssh", passphrase="pp"))
+    done = cli("exec", "spawn:sh", "--key", str(tmp_path / "id_enc"), "-c", "echo hi")
+    assert done.returncode == 0, done.stderr
+    assert "hi" in done.stdout
+    async with devices("telnet") as [server]:
+        status, out, err = await acli(
+            "exec", _url(server), "--user", USER, "--key", str(tmp_path / "id_enc"),
+            "-c", "show version", AIOEXPECT_PASSWORD=PASSWORD,
+        )  # fmt: skip
+    assert status == 0, out + err
+    assert "r0 version 1.0" in out
+
+
 async def test_exec_a_key_given_through_a_pipe_is_read_by_the_connection_alone() -> None:
     """``--key <(pass show lab-key)``: the check for an encrypted key read
     the pipe first, and the SSH connection then found it empty ("Invalid
