@@ -267,3 +267,21 @@ class Wrapper(Transport):
     @property
     def closed(self) -> bool:
         return self.inner.closed
+
+
+def localhost_on_both(monkeypatch: Any) -> None:
+    """Make the running loop resolve "localhost" to ::1 and 127.0.0.1, as
+    /etc/hosts does on Debian and Fedora (no name here resolves to both);
+    asyncio's loop only: uvloop's resolver cannot be swapped so."""
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+
+    async def dual_stack(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return await resolve(host, *args, **kwargs)
+        return [
+            *await resolve("::1", *args, **kwargs),
+            *await resolve("127.0.0.1", *args, **kwargs),
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", dual_stack)

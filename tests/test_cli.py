@@ -53,12 +53,12 @@ def cli(*args: str, stdin: str | None = None, **env: str) -> subprocess.Complete
     )
 
 
-async def acli(*args: str, **env: str) -> tuple[int, str, str]:
+async def acli(*args: str, pass_fds: tuple[int, ...] = (), **env: str) -> tuple[int, str, str]:
     """The CLI as a subprocess, awaited (so servers in this loop keep serving)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "aioexpect", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL, env=_env(**env), cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL, env=_env(**env), cwd=ROOT, pass_fds=pass_fds,
     )  # fmt: skip
     try:
         out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -1454,23 +1454,15 @@ async def test_exec_a_key_given_through_a_pipe_is_read_by_the_connection_alone()
     os.close(write_end)
     try:
         async with devices("ssh") as [server]:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "aioexpect", "exec", _url(server), "--user", USER,
-                "--known-hosts", server.known_hosts, f"--key=/dev/fd/{read_end}",
-                "-c", "show version", pass_fds=(read_end,), stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env=_env(AIOEXPECT_PASSWORD=PASSWORD), cwd=ROOT,
+            status, out, err = await acli(
+                "exec", _url(server), "--user", USER, "--known-hosts", server.known_hosts,
+                f"--key=/dev/fd/{read_end}", "-c", "show version",
+                pass_fds=(read_end,), AIOEXPECT_PASSWORD=PASSWORD,
             )  # fmt: skip
-            try:
-                out, err = await asyncio.wait_for(proc.communicate(), 60)
-            finally:
-                if proc.returncode is None:
-                    proc.kill()
-                    await proc.wait()
     finally:
         os.close(read_end)
-    assert proc.returncode == 0, out.decode() + err.decode()
-    assert "r0 version 1.0" in out.decode()
+    assert status == 0, out + err
+    assert "r0 version 1.0" in out
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import pytest
 import aioexpect
 from aioexpect import _console_output, start_console_server
 from tests.conftest import need
-from tests.helpers import opened, resize_seen, wait_until
+from tests.helpers import localhost_on_both, opened, resize_seen, wait_until
 from tests.test_console import PROGRAM, command
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 from tests.test_console_tcp import BURST, BURSTS, NOTE, PRINTS, WIDTH, flood
@@ -784,18 +784,7 @@ async def test_ssh_on_a_name_of_two_addresses_listens_on_one_port(
     # Fedora's): a listener on each, with a port of its own for port=0.
     if not has_ipv6_loopback():
         pytest.skip("no IPv6 loopback on this machine")
-    loop = asyncio.get_running_loop()
-    resolve = loop.getaddrinfo
-
-    async def dual_stack(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host != "localhost":
-            return await resolve(host, *args, **kwargs)
-        return [
-            *await resolve("::1", *args, **kwargs),
-            *await resolve("127.0.0.1", *args, **kwargs),
-        ]
-
-    monkeypatch.setattr(loop, "getaddrinfo", dual_stack)
+    localhost_on_both(monkeypatch)
     async with ssh_console(keys, host="localhost") as server:
         assert server.port != 0
         for address in ("::1", "127.0.0.1"):

@@ -26,7 +26,7 @@ import pytest
 import aioexpect
 from aioexpect import EOF, AuthenticationError, ConnectError, HostKeyError
 from aioexpect.testing import VirtualDevice, ask, serve_ssh, serve_telnet
-from tests.helpers import wait_until
+from tests.helpers import localhost_on_both, wait_until
 
 from .conftest import need
 from .test_login import ssh_args
@@ -351,18 +351,7 @@ async def test_a_host_of_several_addresses_listens_on_one_port(
     # "localhost", where /etc/hosts gives it ::1 and 127.0.0.1 too (Debian's,
     # Fedora's), was listened on with a port of its own on each: the SSH
     # server's .port was 0, the telnet one's that of one of the two.
-    loop = asyncio.get_running_loop()
-    resolve = loop.getaddrinfo
-
-    async def dual_stack(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host != "localhost":
-            return await resolve(host, *args, **kwargs)
-        return [
-            *await resolve("::1", *args, **kwargs),
-            *await resolve("127.0.0.1", *args, **kwargs),
-        ]
-
-    monkeypatch.setattr(loop, "getaddrinfo", dual_stack)
+    localhost_on_both(monkeypatch)
     async with serve(router(), host="localhost") as server:
         for address in ("::1", "127.0.0.1"):  # (each answers: SSH's banner, telnet's options)
             async with asyncio.timeout(10):
