@@ -288,28 +288,24 @@ class LocalTransport(ChildStatus, Transport):
             n = self._write_some(fd, data)
             if n == len(data):
                 return
-        # The rest is written by a task of its own, which a cancelled caller
-        # leaves running: the peer never gets half a command, and writes
-        # queued behind it (the lock) keep their order.
+        # The rest is written by a task of its own, which waits its turn (the
+        # lock) and which a cancelled caller leaves running, also one
+        # cancelled while waiting its turn: the peer never gets half a
+        # command, and what was handed over goes out in the order it came.
         self._writers += 1
-        try:
-            await self._write_lock.acquire()  # at once if nobody queued
-        except BaseException:
-            self._writers -= 1
-            raise
         rest = self._loop.create_task(self._write_rest(memoryview(data)[n:]))
         rest.add_done_callback(retrieve)
         await asyncio.shield(rest)
 
     async def _write_rest(self, view: memoryview) -> None:
-        """Write ``view``; holds the write lock ``write`` took for it."""
+        """Write ``view`` once the writes queued before it are done."""
         try:
-            while view:
-                await self._writable(self._writer_fd())
-                view = view[self._write_some(self._writer_fd(), view) :]
+            async with self._write_lock:  # (tasks start in order: so do their turns)
+                while view:
+                    await self._writable(self._writer_fd())
+                    view = view[self._write_some(self._writer_fd(), view) :]
         finally:
             self._writers -= 1
-            self._write_lock.release()
 
     def _write_some(self, fd: int, data: bytes | memoryview) -> int:
         try:
