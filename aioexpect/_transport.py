@@ -78,7 +78,9 @@ class Transport(abc.ABC):
         """Write all of ``data``; return once the transport accepted it (drain).
 
         Cancelling the call does not cut ``data``: what was not written yet
-        still is, before anything written later.
+        still is, before anything written later.  Nor does it drop a call
+        still waiting for earlier writes: once started, ``data`` goes out
+        whole, in the order of the calls.
 
         Raises ``ClosedError`` after ``close()`` or ``write_eof()``, and
         ``ConnectionLostError`` when the peer is gone.
