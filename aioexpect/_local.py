@@ -111,6 +111,9 @@ class LocalTransport(ChildStatus, Transport):
         self._input_lost = False
         self._write_lock = asyncio.Lock()
         self._writers = 0  # writes queued on, or holding, the lock
+        #: Tasks queued on the lock (rests of writes, pipes' close of stdin):
+        #: ``close`` waits for them.
+        self._queued: set[asyncio.Task[None]] = set()
         self._write_waiter: asyncio.Future[None] | None = None
         self._start_reading()
 
@@ -294,8 +297,16 @@ class LocalTransport(ChildStatus, Transport):
         # command, and what was handed over goes out in the order it came.
         self._writers += 1
         rest = self._loop.create_task(self._write_rest(memoryview(data)[n:]))
-        rest.add_done_callback(retrieve)
+        self._queue(rest)
         await asyncio.shield(rest)
+
+    def _queue(self, task: asyncio.Task[None]) -> None:
+        self._queued.add(task)
+        task.add_done_callback(self._dequeue)
+
+    def _dequeue(self, task: asyncio.Task[None]) -> None:
+        self._queued.discard(task)
+        retrieve(task)
 
     async def _write_rest(self, view: memoryview) -> None:
         """Write ``view`` once the writes queued before it are done."""
@@ -336,6 +347,16 @@ class LocalTransport(ChildStatus, Transport):
             self._write_waiter.set_result(None)
 
     # -- the child -----------------------------------------------------------
+
+    async def close(self, *, force: bool = False) -> None:
+        try:
+            await super().close(force=force)
+        finally:
+            # The tasks queued on the lock end with ClosedError, one turn of
+            # the loop each: not after the close (a loop closed then would
+            # destroy them pending, and log each).
+            if self._queued:
+                await asyncio.wait(set(self._queued))
 
     def _shut(self) -> None:
         self._stop_delivery()

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from ._child import Child, start_child
 from ._exceptions import ClosedError, ConnectionLostError, SpawnError
-from ._local import LocalTransport, retrieve
+from ._local import LocalTransport
 from ._pidfd import close_quietly
 from ._transport import Transport
 
@@ -150,7 +150,7 @@ class PipesTransport(LocalTransport):
             # it was done): the child never saw the end of its input.  A later
             # call waits for it too: it returns once stdin is closed.
             self._ending = self._loop.create_task(self._end_input())
-            self._ending.add_done_callback(retrieve)
+            self._queue(self._ending)
         await asyncio.shield(self._ending)
 
     async def _end_input(self) -> None:

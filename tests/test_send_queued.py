@@ -203,3 +203,30 @@ async def test_closing_ends_a_send_cancelled_in_the_queue(
     await asyncio.sleep(0)  # (the tasks' ends, and their callbacks)
     gc.collect()  # (a task whose error nobody took logs it as it goes)
     assert not [r for r in caplog.records if r.name == "asyncio"]
+
+
+#: Sends queued behind A's rest: each ends (ClosedError) a turn of the loop
+#: after the one before it, far more turns than a close takes.
+QUEUED = 2000
+
+
+@pytest.mark.parametrize("pty", [False, True], ids=["pipes", "pty"])
+async def test_closing_waits_for_the_sends_queued(pty: bool) -> None:
+    """Sends cancelled while they wait their turn, then the close: none of
+    them is left pending once it returns (a loop closed next would destroy
+    each, logging 'Task was destroyed but it is pending!')."""
+    before = asyncio.all_tasks()
+    mode = "pty" if pty else "pipes"
+    s = await aioexpect.spawn(sys.executable, ["-c", COUNTER, mode], pty=pty, timeout=30)
+    try:
+        await s.expect("ready\r?\n")
+        await fill(s)
+        tasks = [asyncio.create_task(s.send(f"B{k}.")) for k in range(QUEUED)]
+        await asyncio.sleep(0)  # (each one handed over, queued)
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=30)
+    finally:
+        await asyncio.wait_for(s.close(force=True), 30)
+    left = asyncio.all_tasks() - before - {asyncio.current_task()}
+    assert not left
