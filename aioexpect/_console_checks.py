@@ -185,10 +185,14 @@ def _unread(exc: OSError) -> str:
     return f"{exc.strerror} (a str is a file's name, and this one looks like a key's text)"
 
 
-def load_key_files(host_key_files: Sequence[str], authorized_keys_file: str) -> tuple[Any, Any]:
+def load_key_files(
+    host_key_files: Sequence[str], authorized_keys_files: Sequence[str]
+) -> tuple[Any, Any]:
     """``load_ssh_keys`` for a command line: each file read on its own, one
     that cannot be loaded a ``ValueError`` naming its option and the file,
-    as ``--token-file``'s are (the API's message named neither)."""
+    as ``--token-file``'s are (the API's message named neither).  The keys
+    of every authorized_keys file are allowed, as with OpenSSH's
+    ``AuthorizedKeysFile`` of several files."""
     from ._asyncssh import asyncssh
 
     keys = [
@@ -196,12 +200,15 @@ def load_key_files(host_key_files: Sequence[str], authorized_keys_file: str) -> 
         for path in host_key_files
         for key in _from_file("--ssh-host-key", path, "an SSH private key", asyncssh.load_keypairs)
     ]
-    client_keys = _from_file(
-        "--authorized-keys",
-        authorized_keys_file,
-        "an authorized_keys file",
-        asyncssh.read_authorized_keys,
-    )
+    # Each file checked alone: asyncssh's list of files names none in its
+    # error, and takes a file of no key after one with keys without a word.
+    for path in authorized_keys_files:
+        what = "an authorized_keys file"
+        _from_file("--authorized-keys", path, what, asyncssh.read_authorized_keys)
+    try:
+        client_keys = asyncssh.read_authorized_keys(list(authorized_keys_files))
+    except (OSError, ValueError) as exc:  # (a file changed since it was checked)
+        raise ValueError(f"--authorized-keys: {exc}") from None
     return keys, client_keys
 
 

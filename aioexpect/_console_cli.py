@@ -89,7 +89,10 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
         "--ssh-host-key", action="append", metavar="FILE", help="serve over SSH with this host key"
     )
     group.add_argument(
-        "--authorized-keys", metavar="FILE", help="SSH public keys allowed to connect"
+        "--authorized-keys",
+        action="append",
+        metavar="FILE",
+        help="SSH public keys allowed to connect (repeatable: every file's keys are)",
     )
     group.add_argument(  # (None: not given, so that the local console can refuse it)
         "--max-clients",

@@ -722,6 +722,30 @@ def write_ssh_keys(at: Path) -> None:
             ["--ssh-host-key", "host_key", "--authorized-keys", "not_a_key"],
             "--authorized-keys 'not_a_key': cannot load it as an authorized_keys file",
         ),
+        # (given twice, the first file was dropped unread, missing or not;
+        # and asyncssh's list of files takes one of no key after one of keys)
+        (
+            [
+                "--ssh-host-key",
+                "host_key",
+                "--authorized-keys",
+                "missing",
+                "--authorized-keys",
+                "authorized_keys",
+            ],
+            "--authorized-keys 'missing': No such file or directory",
+        ),
+        (
+            [
+                "--ssh-host-key",
+                "host_key",
+                "--authorized-keys",
+                "authorized_keys",
+                "--authorized-keys",
+                "not_a_key",
+            ],
+            "--authorized-keys 'not_a_key': cannot load it as an authorized_keys file",
+        ),
     ],
 )
 @pytest.mark.parametrize("subcommand", ["console", "run"])

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -909,3 +910,41 @@ async def test_run_serves_over_ssh_with_the_keys_read_before_the_program(
             await proc.expect_exact("stopped ['over ssh']")
             process.close()
         assert await proc.wait() == 0
+
+
+@pytest.mark.parametrize("subcommand", ["console", "run"])
+async def test_authorized_keys_given_twice_allows_the_keys_of_both_files(
+    keys: Keys, tmp_path: Path, subcommand: str
+) -> None:
+    # --authorized-keys was argparse's plain store: given twice, the last
+    # file alone was read, the first dropped without a word (its keys refused).
+    second_key = tmp_path / "second_key"
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key.write_private_key(str(second_key))
+    os.chmod(second_key, 0o600)
+    second = tmp_path / "second_authorized_keys"
+    second.write_bytes(key.export_public_key())
+    args = [subcommand, "--serve", "127.0.0.1:0", "--ssh-host-key", str(keys.host_key)]
+    args += ["--authorized-keys", str(keys.authorized), "--authorized-keys", str(second)]
+    if subcommand == "run":
+        (tmp_path / "prog.py").write_text(PROGRAM)
+        args.append("prog.py")
+    async with command(args, cwd=tmp_path) as proc:
+        port = int((await proc.expect(r"served on ssh://127\.0\.0\.1:(\d+)")).group(1))
+        for client_key in (keys.client_key, second_key):  # one from each file
+            async with ssh_client(keys, port, key=client_key) as s:
+                await s.expect_exact(">>> ")
+                assert await evaluate(s, "6 * 7") == "42\r\n"
+                await s.sendline("exit(3)")
+                await s.expect(aioexpect.EOF)
+                assert await s.wait() == 3
+        async with ssh_client(keys, port, key=keys.stranger_key) as s:  # in neither
+            await s.expect("Permission denied")
+            await s.expect(aioexpect.EOF)
+            assert await s.wait() == 255
+        os.kill(proc.transport.get_extra_info("pid"), signal.SIGTERM)
+        await proc.expect(aioexpect.EOF)
+        if subcommand == "console":
+            assert await proc.wait() == 0
+        else:  # (the program's own end: SIGTERM's default)
+            assert await proc.wait() is None and proc.signal_status == signal.SIGTERM
