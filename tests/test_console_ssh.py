@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -719,7 +719,8 @@ async def test_ssh_on_every_interface_listens_on_one_port_for_port_0(
         await answers_at(keys, address, server.port)
 
 
-def taking_the_port(monkeypatch: pytest.MonkeyPatch, times: int) -> list[socket.socket]:
+@contextlib.contextmanager
+def taking_the_port(monkeypatch: pytest.MonkeyPatch, times: int) -> Iterator[list[socket.socket]]:
     """asyncssh.listen, with the port picked for every address taken on
     ``::`` (as a connection of this machine's may hold it) just before it is
     listened on there, ``times`` times: the sockets that took it."""
@@ -736,7 +737,11 @@ def taking_the_port(monkeypatch: pytest.MonkeyPatch, times: int) -> list[socket.
         return real(host, port, **options)
 
     monkeypatch.setattr(asyncssh, "listen", listen)
-    return taken
+    try:
+        yield taken
+    finally:
+        for sock in taken:
+            sock.close()
 
 
 async def test_ssh_on_every_interface_picks_another_port_if_one_is_taken(
@@ -744,16 +749,12 @@ async def test_ssh_on_every_interface_picks_another_port_if_one_is_taken(
 ) -> None:
     if not has_ipv6_loopback():
         pytest.skip("no IPv6 loopback on this machine")
-    taken = taking_the_port(monkeypatch, 2)
-    try:
+    with taking_the_port(monkeypatch, 2) as taken:
         async with ssh_console(keys, host=None) as server:
             assert len(taken) == 2  # (picked, taken, picked, taken, picked)
             assert server.port not in [sock.getsockname()[1] for sock in taken]
             for address in ("127.0.0.1", "::1"):
                 await answers_at(keys, address, server.port)
-    finally:
-        for sock in taken:
-            sock.close()
 
 
 async def test_ssh_on_every_interface_gives_up_when_the_port_is_taken_each_time(
@@ -761,8 +762,7 @@ async def test_ssh_on_every_interface_gives_up_when_the_port_is_taken_each_time(
 ) -> None:
     if not has_ipv6_loopback():
         pytest.skip("no IPv6 loopback on this machine")
-    taken = taking_the_port(monkeypatch, 1000)
-    try:
+    with taking_the_port(monkeypatch, 1000) as taken:
         with pytest.raises(aioexpect.ConnectError, match=r"on \*:0: .*address already in use"):
             server = await start_console_server(
                 host=None,
@@ -772,9 +772,6 @@ async def test_ssh_on_every_interface_gives_up_when_the_port_is_taken_each_time(
             server.close()  # (not reached, unless it listened on no port anyone can reach)
             await server.wait_closed()
         assert len(taken) == 5  # (ONE_PORT_TRIES)
-    finally:
-        for sock in taken:
-            sock.close()
 
 
 @pytest.mark.loop("asyncio")  # (whose resolver, unlike uvloop's, can be made to answer so)
