@@ -435,7 +435,7 @@ async def test_interact_with_a_full_buffer_shows_everything_in_order(tmp_path: P
 
 
 HUNG_UP = r"""
-import contextlib, fcntl, logging, os, signal, sys, termios, aioexpect
+import asyncio, contextlib, fcntl, logging, os, signal, sys, termios, aioexpect
 
 signal.signal(signal.SIGHUP, signal.SIG_IGN)  # (nohup, or a program that saves its state first)
 fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # the terminal is this program's own, as a login's is
@@ -449,6 +449,13 @@ async def main():
     async with aioexpect.spawn("sh", ["-c", "echo HELLO; exec cat"], timeout=10) as s:
         await s.expect_exact("HELLO\r\n")
         await s.sendline("READY")  # (its echo and cat's copy wait in the buffer)
+        # Until both are there: cat reads the line after the terminal echoed it,
+        # and under load its copy came after the echo of "after" below, or
+        # after the bridge had ended (1 run in 50; the test failed).
+        for _ in range(1000):
+            if s.buffer == "READY\r\nREADY\r\n":
+                break
+            await asyncio.sleep(0.01)
         if sys.argv[2] == "before":
             print("READY", flush=True)
             with contextlib.suppress(OSError):  # (EIO, or end of file)
