@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import signal
 import sys
@@ -27,6 +28,7 @@ import pytest
 
 import aioexpect
 from aioexpect import ExpectTimeout, Session, _typed
+from aioexpect._pipes import PipesTransport
 
 from .helpers import opened, wait_until
 from .test_ssh import connect as connect_ssh
@@ -219,12 +221,18 @@ async def test_the_answer_to_a_send_cut_short_is_not_the_next_commands(
             assert [len(lines[0]), *lines[1:]] == [size, b"echo ok", b"echo two"]
 
 
-async def test_a_short_command_after_a_send_that_filled_a_pipe_is_bounded() -> None:
-    # A send that completed, the pipe full to its last byte (one page here),
-    # the peer reading none of it: the short command waited for room.
-    async with child(pty=False, pipe_size=4096) as (s, go, _):
-        await at_first_prompt(s)
-        await s.send("x" * 4096)
+@pytest.mark.parametrize("asked", [4096, 1 << 16])
+async def test_a_short_command_after_a_send_that_filled_a_pipe_is_bounded(asked: int) -> None:
+    # A send that completed, the pipe full to its last byte, the peer reading
+    # none of it: the short command waited for room.  The pipe holds what the
+    # kernel gave for ``asked`` (a page at least: 4 KiB on x86_64, 16 or
+    # 64 KiB on some arm64 kernels; 64 KiB asked is such a page here).
+    async with child(pty=False, pipe_size=asked) as (s, go, _):
+        await at_first_prompt(s)  # (the child sized its pipe before its prompt)
+        assert isinstance(s.transport, PipesTransport)
+        fd = s.transport._wfd
+        assert fd is not None
+        await s.send("x" * fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ))
         with pytest.raises(ExpectTimeout, match=r"'echo hi' \(7 characters\) not sent whole"):
             await asyncio.wait_for(s.execute("echo hi", timeout=1), 30)
         go()  # it reads "xxx...echo hi": the prompt after it is the one owed
