@@ -315,9 +315,9 @@ class Session:
 
     async def sendintr(self) -> None:
         """Interrupt: Ctrl-C on a terminal, SIGINT to a piped child's process
-        group, an SSH ``signal`` request without a pty.  Once the peer is
-        gone there is nothing to interrupt: ``ConnectionLostError``, as from
-        ``send``."""
+        group, an SSH ``signal`` request without a pty; once the peer is gone,
+        ``ConnectionLostError`` (as ``send``).  bash idle at its prompt may act
+        on a Ctrl-C only at the next key: send a line end if no prompt comes."""
         self._check_open()
         await _prompt_send.sent_key(self, self.transport.send_interrupt())  # (line discarded)
 
