@@ -456,14 +456,26 @@ def _stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
         try:
             loop.add_reader(fd, wake)
         except (OSError, ValueError):  # a regular file: always readable
-            return os.read(fd, 4096)
+            return _read_input(fd)
         try:
             await ready
         finally:
             loop.remove_reader(fd)
-        return os.read(fd, 4096)
+        return _read_input(fd)
 
     return read
+
+
+def _read_input(fd: int) -> bytes:
+    """A read of the person's input; ``b""`` (its end) if the terminal is
+    gone: EIO, as a terminal hanging up, or a pty master whose other side
+    closed, gives it."""
+    try:
+        return os.read(fd, 4096)
+    except OSError as exc:
+        if exc.errno != errno.EIO:
+            raise
+        return b""
 
 
 def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextManager[bool]:

@@ -513,6 +513,46 @@ async def test_interact_returns_when_the_persons_terminal_hangs_up(tmp_path: Pat
     assert "the terminal hung up" in (tmp_path / "result.log").read_text()
 
 
+GONE_INPUT = r"""
+import sys, aioexpect
+
+async def main():
+    async with aioexpect.spawn("cat", timeout=10) as s:
+        try:
+            await s.interact()
+            print("RETURNED", file=sys.stderr)
+        except BaseException as exc:
+            print(f"RAISED {type(exc).__name__}: {exc}", file=sys.stderr)
+        await s.sendline("after")
+        await s.expect_exact("after\r\nafter\r\n")
+        print("USABLE", file=sys.stderr)
+
+aioexpect.run(main())
+"""
+
+
+async def test_interact_returns_when_reading_the_persons_input_gives_eio(tmp_path: Path):
+    """A read of a terminal whose other side is gone fails with EIO (a pty
+    master whose terminal closed; the moment a terminal hangs up, for a
+    reader woken before the hang-up is done): that is the end of the
+    person's input, not an OSError out of interact()."""
+    master, slave = os.openpty()
+    os.close(slave)  # (every read of the master: EIO)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            GONE_INPUT,
+            stdin=master,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    finally:
+        os.close(master)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert (proc.returncode, err.decode()) == (0, "RETURNED\nUSABLE\n")
+
+
 ENCODING = r"""
 import aioexpect
 
