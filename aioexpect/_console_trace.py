@@ -5,7 +5,8 @@ writes around it (``async def __corofn():`` on the line before), so a
 traceback starts in aioconsole's ``aexec``, every line of the console's
 code is counted one too many, and the statement is ``in __corofn``; a
 syntax error is one line off too (and four columns: aioconsole indents the
-statement).  These functions take that back.
+statement), and a class defined in the console is named as one defined in
+that function (``__corofn.<locals>.E``).  These functions take that back.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ __all__ = ["statement_traceback", "typed_syntax_error", "without_form_feeds"]
 #: The function aioconsole wraps a statement in, and the lines it adds before it.
 WRAPPER = "__corofn"
 WRAPPER_LINES = 1
+#: What that function puts before the qualified name of a class defined in it.
+IN_WRAPPER = f"{WRAPPER}.<locals>."
 #: What aioconsole puts before each line of the statement (see ``_indented``).
 INDENT = 4
 #: Said under an error the typed text does not have (Python's REPL accepts
@@ -85,8 +88,30 @@ def _as_typed(
                 frame.end_lineno -= WRAPPER_LINES
             if frame.name == WRAPPER:
                 frame.name = "<module>"
+        _named_as_typed(one)
         chained = [one.__cause__, one.__context__, *(one.exceptions or ())]
         todo.extend(other for other in chained if other is not None)
+
+
+def _named_as_typed(shown: traceback.TracebackException) -> None:
+    """The error's class named as typed (``E``, ``f.<locals>.E``, as Python's
+    REPL names it), not as one of aioconsole's function
+    (``__corofn.<locals>.E``).  The class itself is left as it is: only the
+    name ``shown`` formats changes (from Python 3.13 on, the string it keeps;
+    before, a class of that name standing in for it, which runs no code of
+    the user's: a ``SyntaxError`` if it is one, for the layout of its lines)."""
+    if hasattr(shown, "exc_type_qualname"):  # Python 3.13 on
+        qualname = shown.exc_type_qualname
+        if isinstance(qualname, str) and qualname.startswith(IN_WRAPPER):
+            shown.exc_type_qualname = qualname.removeprefix(IN_WRAPPER)
+        return
+    kind = shown.exc_type
+    if kind is None or not kind.__qualname__.startswith(IN_WRAPPER):
+        return
+    qualname = kind.__qualname__.removeprefix(IN_WRAPPER)
+    base = SyntaxError if issubclass(kind, SyntaxError) else Exception
+    names = {"__qualname__": qualname, "__module__": kind.__module__}
+    shown.exc_type = type(qualname.rpartition(".")[2], (base,), names)
 
 
 def _plain(error: BaseException, tb: TracebackType | None) -> str:
@@ -97,7 +122,8 @@ def _plain(error: BaseException, tb: TracebackType | None) -> str:
         return "".join(traceback.format_exception(type(error), error, tb))
     except BaseException as failure:  # (see statement_traceback)
         try:
-            return f"{type(error).__qualname__}: its traceback could not be shown ({failure!r})\n"
+            named = type(error).__qualname__.removeprefix(IN_WRAPPER)
+            return f"{named}: its traceback could not be shown ({failure!r})\n"
         except BaseException:
             return "<an error whose traceback could not be shown>\n"
 

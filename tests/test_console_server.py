@@ -193,6 +193,36 @@ async def test_a_print_that_fails_shows_no_frame_of_the_console_s_print() -> Non
         assert out.endswith("KeyError: 0\n")
 
 
+async def test_an_error_of_a_class_typed_in_the_console_is_named_as_typed() -> None:
+    # aioconsole runs each statement inside its function __corofn, so a
+    # class typed in the console was shown as __corofn.<locals>.E (whose
+    # __str__ failing or not): Python's REPL says E, and f.<locals>.L for
+    # one defined in a function f.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run("class E(Exception):\n    def __str__(self):\n        raise RuntimeError\n")
+        await c.run("class R(Exception):\n    def __repr__(self):\n        raise RuntimeError\n")
+        await c.run("async def failing():\n    raise E()\n")
+        await c.run("def f():\n    class L(Exception):\n        pass\n    raise L(3)\n")
+        await c.run("class S(SyntaxError):\n    pass\n")
+        await c.run("class M(Exception):\n    __module__ = 'mine'\n")
+        for line, last in [
+            ("raise E()", "E: <exception str() failed>"),
+            ("raise R()", "R"),
+            ("await failing()", "E: <exception str() failed>"),
+            ("f()", "f.<locals>.L: 3"),
+            ("raise S('bad', ('<typed>', 1, 2, 'abc', 1, 3))", "S: bad"),
+            ("raise M(1)", "mine.M: 1"),
+            ("raise ValueError(1) from E()", "ValueError: 1"),
+        ]:
+            out = await c.run(line)
+            assert out.endswith(f"\n{last}\n") and "__corofn" not in out, out
+        out = await c.run("raise ExceptionGroup('g', [E(), R()])")
+        assert "| E: <exception str() failed>\n" in out and "| R\n" in out, out
+        assert "__corofn" not in out, out
+        assert await c.run("E.__qualname__") == "'__corofn.<locals>.E'\n"  # itself untouched
+
+
 async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
     # Rewriting the frames recursed once per chained error: a retry written
     # as recursion in an except block chains about a thousand, and showing
