@@ -37,6 +37,9 @@ __all__ = ["TOKEN_ENV", "register"]
 #: Environment variable holding the token of a served console (never an option:
 #: other users can read a process's arguments with ps).
 TOKEN_ENV = "AIOEXPECT_CONSOLE_TOKEN"
+#: ``--serve``'s host for every interface, IPv4 and IPv6 on one port (the
+#: API's ``host=None``; SSH only), as ``server.address`` shows it.
+EVERY_INTERFACE = "*"
 T = TypeVar("T")
 
 
@@ -81,7 +84,10 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
     )
     where = group.add_mutually_exclusive_group()
     where.add_argument(
-        "--serve", metavar="HOST:PORT", help="serve on TCP (loopback only without SSH; port 0: any)"
+        "--serve",
+        metavar="HOST:PORT",
+        help="serve on TCP (loopback only without SSH; port 0: any; "
+        f"{EVERY_INTERFACE}:PORT: every interface, IPv4 and IPv6, SSH only)",
     )
     where.add_argument("--unix", metavar="PATH", help="serve on a UNIX socket (mode 0600)")
     group.add_argument("--token-file", metavar="FILE", help="clients must send its first line")
@@ -124,6 +130,12 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
     and the limits always apply, whatever the address: without ``--serve``,
     ``--unix`` or SSH it is loopback, a free port."""
     host, port = _host_port(args.serve) if args.serve is not None else ("127.0.0.1", 0)
+    if host is None and args.authorized_keys is None:
+        raise ValueError(
+            f"--serve {args.serve!r}: every interface is for SSH only (--ssh-host-key with"
+            " --authorized-keys): plain TCP serves the console on loopback only (anyone who"
+            " reaches it runs code in this process)"
+        )
     return check_serving(
         {
             "host": host,
@@ -139,13 +151,15 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def _host_port(text: str) -> tuple[str, int]:
+def _host_port(text: str) -> tuple[str | None, int]:
+    """``--serve``'s host and port: no host is loopback, ``*`` every
+    interface (``None``, as the API takes it)."""
     host, sep, port = text.rpartition(":")
     if not sep:
         host, port = "127.0.0.1", text
     host = host.strip("[]") or "127.0.0.1"
     try:
-        return host, int(port)
+        return (None if host == EVERY_INTERFACE else host), int(port)
     except ValueError:
         raise ValueError(f"--serve takes HOST:PORT, not {text!r}") from None
 

@@ -401,6 +401,24 @@ async def test_console_serve_refuses_a_public_address() -> None:
         assert await proc.wait() == 2
 
 
+@pytest.mark.parametrize("subcommand", ["console", "run"])
+async def test_serve_on_every_interface_without_ssh_is_refused_saying_why(
+    subcommand: str, tmp_path: Path
+) -> None:
+    # "*" was taken for a host name: refused as one that "does not resolve".
+    (tmp_path / "p.py").write_text('open("ran", "w")\n')
+    args = [subcommand, "--serve", "*:0", *(["p.py"] if subcommand == "run" else [])]
+    async with command(args, cwd=tmp_path, AIOEXPECT_CONSOLE_TOKEN="t0ken") as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert out == (
+        f"aioexpect {subcommand}: --serve '*:0': every interface is for SSH only"
+        " (--ssh-host-key with --authorized-keys): plain TCP serves the console on loopback"
+        " only (anyone who reaches it runs code in this process)\n"
+    ), out
+    assert not (tmp_path / "ran").exists()
+
+
 # -- run ------------------------------------------------------------------------------------
 
 PROGRAM = """\

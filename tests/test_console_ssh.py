@@ -719,6 +719,25 @@ async def test_ssh_on_every_interface_listens_on_one_port_for_port_0(
         await answers_at(keys, address, server.port)
 
 
+@pytest.mark.parametrize("spelling", ["*:0", "[*]:0"])
+async def test_serve_star_is_every_interface_on_one_port_over_ssh(
+    keys: Keys, spelling: str, tmp_path: Path
+) -> None:
+    # The command line had no spelling for the API's host=None: ":0" is
+    # loopback, "0.0.0.0:0" IPv4 only, "[::]:0" IPv6 only; "*" reached the
+    # resolver as a name, which glibc happens to take for every address.
+    if not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    args = ["console", "--serve", spelling, "--ssh-host-key", str(keys.host_key)]
+    async with command([*args, "--authorized-keys", str(keys.authorized)], cwd=tmp_path) as proc:
+        port = int((await proc.expect(r"served on ssh://\*:(\d+)")).group(1))
+        for address in ("127.0.0.1", "::1"):
+            await answers_at(keys, address, port)
+        os.kill(proc.transport.get_extra_info("pid"), signal.SIGTERM)
+        await proc.expect(aioexpect.EOF)
+        assert await proc.wait() == 0
+
+
 @contextlib.contextmanager
 def taking_the_port(monkeypatch: pytest.MonkeyPatch, times: int) -> Iterator[list[socket.socket]]:
     """asyncssh.listen, with the port picked for every address taken on
