@@ -101,17 +101,26 @@ def _named_as_typed(shown: traceback.TracebackException) -> None:
     before, a class of that name standing in for it, which runs no code of
     the user's: a ``SyntaxError`` if it is one, for the layout of its lines)."""
     if hasattr(shown, "exc_type_qualname"):  # Python 3.13 on
-        qualname = shown.exc_type_qualname
-        if isinstance(qualname, str) and qualname.startswith(IN_WRAPPER):
-            shown.exc_type_qualname = qualname.removeprefix(IN_WRAPPER)
+        qualname = _typed_name(shown.exc_type_qualname)
+        if qualname is not None:
+            shown.exc_type_qualname = qualname
         return
     kind = shown.exc_type
-    if kind is None or not kind.__qualname__.startswith(IN_WRAPPER):
+    qualname = None if kind is None else _typed_name(kind.__qualname__)
+    if kind is None or qualname is None:
         return
-    qualname = kind.__qualname__.removeprefix(IN_WRAPPER)
     base = SyntaxError if issubclass(kind, SyntaxError) else Exception
     names = {"__qualname__": qualname, "__module__": kind.__module__}
     shown.exc_type = type(qualname.rpartition(".")[2], (base,), names)
+
+
+def _typed_name(qualname: object) -> str | None:
+    """``qualname`` without aioconsole's function before it; ``None`` if it
+    has none, or is not a str (a metaclass may give a class any
+    ``__qualname__``: the traceback module shows it as it is)."""
+    if isinstance(qualname, str) and str.startswith(qualname, IN_WRAPPER):
+        return str.removeprefix(qualname, IN_WRAPPER)
+    return None
 
 
 def _plain(error: BaseException, tb: TracebackType | None) -> str:
@@ -122,7 +131,9 @@ def _plain(error: BaseException, tb: TracebackType | None) -> str:
         return "".join(traceback.format_exception(type(error), error, tb))
     except BaseException as failure:  # (see statement_traceback)
         try:
-            named = type(error).__qualname__.removeprefix(IN_WRAPPER)
+            named = type(error).__qualname__
+            if (typed := _typed_name(named)) is not None:
+                named = typed
             return f"{named}: its traceback could not be shown ({failure!r})\n"
         except BaseException:
             return "<an error whose traceback could not be shown>\n"

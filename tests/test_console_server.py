@@ -223,6 +223,31 @@ async def test_an_error_of_a_class_typed_in_the_console_is_named_as_typed() -> N
         assert await c.run("E.__qualname__") == "'__corofn.<locals>.E'\n"  # itself untouched
 
 
+async def test_an_error_of_a_class_whose_metaclass_names_it_oddly_is_shown_as_typed() -> None:
+    # A metaclass may give a class a __qualname__ that is not a str: naming
+    # a class typed in the console as typed took it for one, failed, and the
+    # error was shown with aioconsole's frames (aexec, "line 2, in
+    # __corofn"); where the traceback cannot be shown, without its name.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await c.run(
+            "class Meta(type):\n    def __getattribute__(cls, name):\n"
+            "        return 42 if name == '__qualname__' else type.__getattribute__(cls, name)\n"
+        )
+        await c.run("class Q(Exception, metaclass=Meta):\n    pass\n")
+        out = await c.run("raise Q(5)")
+        assert out.startswith("Traceback (most recent call last):\n  File ") and out.endswith(
+            ", line 1, in <module>\n42: 5\n"
+        ), out
+        assert out.count("\n") == 3, out
+        if sys.version_info < (3, 13):  # (3.13's traceback module shows it)
+            await c.run("class Odd(Q):\n    @property\n    def __notes__(self):\n        1/0\n")
+            out = await c.run("raise Odd()")
+            assert out == (
+                "42: its traceback could not be shown (ZeroDivisionError('division by zero'))\n"
+            ), out
+
+
 async def test_long_chains_of_errors_are_shown_and_keep_the_client() -> None:
     # Rewriting the frames recursed once per chained error: a retry written
     # as recursion in an except block chains about a thousand, and showing
