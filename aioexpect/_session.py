@@ -184,7 +184,7 @@ class Session:
         ``close()`` closes the writer, then the reader's own transport (a
         child's stdout, read meanwhile), within a second; the process stays
         yours to wait for.  Reading gives all the peer sent, then EOF, or
-        ``ConnectionLostError`` for a reset, also after a send that failed."""
+        ``ConnectionLostError`` for a reset, also after a failed send (not under TLS)."""
         from ._streams import streams_transport
 
         _options.check_keywords("Session.from_streams()", options, cls.__init__)

@@ -2,7 +2,10 @@
 Transport (``Session.from_streams``).
 
 The reader's own buffer limit provides the back-pressure; ``OSError`` from
-the stream is translated to ``ConnectionLostError`` here.
+the stream is translated to ``ConnectionLostError`` here.  Under TLS the
+TLS layer's read-ahead is cut to what one read of the socket brings
+(``_hold_tls_ahead_in_the_kernel``): uvloop dropped what it held unread at
+the peer's end, and both loops at a reset.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ class StreamsTransport(Transport):
     kernel holds into the reader (past its limit by what the kernel held
     for it), so that the failed write after it loses none of it;
     an end of file read before such a failure ends reading cleanly (Linux,
-    where ``poll`` has ``POLLRDHUP``; not under TLS).
+    where ``poll`` has ``POLLRDHUP``; not under TLS).  Under TLS what the
+    peer sent before its end arrives whole, also where the reader was paused
+    (past its ``limit``) as the end came in.
     ``close()`` flushes for up to ``CLOSE_GRACE`` seconds (none with
     ``force=True``), then aborts the connection; the reader's own transport,
     where it has one (a subprocess's stdout pipe), is read and let go of
@@ -62,6 +67,7 @@ class StreamsTransport(Transport):
         self._reset: OSError | None = None  # a reset met by _take_what_is_left
         self._watched: Any = None  # the transport _ending polls the socket of
         self._ending: Any = None  # (a select.poll for the peer's end, or None)
+        _hold_tls_ahead_in_the_kernel(writer)
 
     def __repr__(self) -> str:
         return f"<StreamsTransport {self._peer!r} {'closed' if self._closed else 'open'}>"
@@ -263,6 +269,28 @@ def _reader_transport(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     if _extra_info(writer, "sslcontext") is not None:
         return None
     return transport
+
+
+def _hold_tls_ahead_in_the_kernel(writer: asyncio.StreamWriter) -> None:
+    """Have a TLS transport stop reading its socket while it holds records
+    its reader has not taken: read buffer limits of 1 and 0 bytes (its own
+    are 256 KiB).  A reader past its ``limit`` pauses the TLS transport,
+    which went on reading the socket into its buffer up to its limit, and
+    uvloop's, meeting the peer's end there (its FIN, close_notify or not),
+    closed the connection with that buffer unread: up to 256 KiB before the
+    end lost, and reading ended with a clean end of file (asyncio's waits
+    for the reader there, but dropped its buffer at a reset as uvloop's
+    did).  Now the end waits in the kernel behind the rest until the buffer
+    has been read, on either loop.  A transport without the
+    method (not asyncio's or uvloop's TLS), or already closed, is left as
+    it is.  After ``StreamWriter.start_tls()`` the reader pauses the socket
+    itself: nothing waits in the TLS layer then."""
+    transport = writer.transport
+    if _extra_info(writer, "sslcontext") is None or transport.is_closing():
+        return
+    limits = getattr(transport, "set_read_buffer_limits", None)
+    if callable(limits):
+        limits(1, 0)
 
 
 def _extra_info(writer: asyncio.StreamWriter, name: str, default: Any = None) -> Any:
