@@ -282,15 +282,17 @@ def _hold_tls_ahead_in_the_kernel(writer: asyncio.StreamWriter) -> None:
     for the reader there, but dropped its buffer at a reset as uvloop's
     did).  Now the end waits in the kernel behind the rest until the buffer
     has been read, on either loop.  A transport without the
-    method (not asyncio's or uvloop's TLS), or already closed, is left as
-    it is.  After ``StreamWriter.start_tls()`` the reader pauses the socket
-    itself: nothing waits in the TLS layer then."""
+    method (not asyncio's or uvloop's TLS, or one whose method raises
+    NotImplementedError), or already closed, is left as it is.  After
+    ``StreamWriter.start_tls()`` the reader pauses the socket itself:
+    nothing waits in the TLS layer then."""
     transport = writer.transport
     if _extra_info(writer, "sslcontext") is None or transport.is_closing():
         return
     limits = getattr(transport, "set_read_buffer_limits", None)
     if callable(limits):
-        limits(1, 0)
+        with contextlib.suppress(NotImplementedError):  # (a transport that has none)
+            limits(1, 0)
 
 
 def _extra_info(writer: asyncio.StreamWriter, name: str, default: Any = None) -> Any:

@@ -229,3 +229,40 @@ async def test_a_tls_flood_read_as_it_comes_arrives_whole(
         if server.returncode is None:
             server.kill()
         await server.wait()
+
+
+async def test_a_tls_transport_without_read_buffer_limits_is_taken_as_it_is() -> None:
+    """A transport of another library that says it is TLS but whose
+    ``set_read_buffer_limits`` is not implemented (asyncio's own stubs
+    raise NotImplementedError): the session is made, and works."""
+
+    class OtherTls(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__({"sslcontext": ssl.create_default_context()})
+            self.written: list[bytes] = []
+            self.closed = False
+
+        def set_read_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+            raise NotImplementedError
+
+        def write(self, data: bytes | bytearray | memoryview) -> None:
+            self.written.append(bytes(data))
+
+        def is_closing(self) -> bool:
+            return self.closed
+
+        def close(self) -> None:
+            self.closed = True
+            protocol.connection_lost(None)
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    protocol = asyncio.StreamReaderProtocol(reader)
+    transport = OtherTls()
+    writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+    async with aioexpect.Session.from_streams(reader, writer, timeout=5) as s:
+        await s.sendline("hi")
+        reader.feed_data(b"hello\n")
+        reader.feed_eof()
+        assert (transport.written, await s.read_all()) == ([b"hi\n"], "hello\n")
+    assert transport.closed
