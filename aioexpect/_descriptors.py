@@ -8,7 +8,7 @@ import errno
 import os
 import resource
 
-__all__ = ["exhausted", "limit_words", "shortage"]
+__all__ = ["exhausted", "free", "limit_words", "shortage"]
 
 _EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE})
 
@@ -39,6 +39,24 @@ def shortage() -> OSError | None:
     except OSError as exc:
         if exc.errno in _EXHAUSTED:
             return OSError(exc.errno, os.strerror(exc.errno))
+    return None
+
+
+def free() -> int | None:
+    """How many more descriptors this process may open: its soft limit less
+    those open (listed in ``/proc/self/fd``, or ``/dev/fd``), 0 with none
+    left; ``None`` where that cannot be told (no limit, no such listing)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    for listing in ("/proc/self/fd", "/dev/fd"):
+        try:
+            open_now = len(os.listdir(listing)) - 1  # (less the listing's own)
+        except OSError as exc:
+            if exc.errno in _EXHAUSTED:
+                return 0
+            continue
+        return max(0, soft - open_now)
     return None
 
 

@@ -1,7 +1,7 @@
 """Many hosts at once: ``run_many`` (a bounded pool of workers over an inventory).
 
 Invariants: at most ``concurrency`` sessions are open or opening at any time
-(fewer once descriptors run out: ``_many_room``); results come back in input
+(fewer while descriptors run short: ``_many_room``); results come back in input
 order; one host's failure is its own ``Result`` and never stops another.
 """
 
@@ -374,7 +374,7 @@ async def run_many(
         for i in queue:
             attempt = partial(_run_one, given[i], plans[i], job, timeout, logpaths[i], opts)
             try:
-                result = await room.run(attempt)  # (given room.starved)
+                result = await room.run(attempt)  # (given the room)
             except _EndedWhileClosing as ended:  # the job's result stands: reported,
                 await report(i, ended.result)  # then the run's cancellation goes on
                 raise asyncio.CancelledError from None
@@ -406,7 +406,7 @@ async def _run_one(
     timeout: float | None,
     logpath: Path | None,
     options: Mapping[str, Any],
-    starved: Callable[[BaseException, str], bool],
+    room: Room,
 ) -> Result[Any, Any]:
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -422,6 +422,7 @@ async def _run_one(
                 logfile = _open_transcript(plan, logpath)
             opened = loop.time()
             session = await _opener(plan, options, logfile)._watched(progress)
+            room.opened()  # (its descriptors found: after a shortage, the room grows back)
             if not plan.logs_in:
                 await _first_prompt(session, plan, opened)
             in_job = True
@@ -450,7 +451,7 @@ async def _run_one(
     except asyncio.CancelledError:  # (a cancelled close still kills, and the log is closed)
         ended = _result(target, plan, value, error, loop.time() - start, session)
         raise _EndedWhileClosing(ended) from None
-    if error is not None and not in_job and starved(error, plan.label):  # no descriptor:
+    if error is not None and not in_job and room.starved(error, plan.label):  # no descriptor:
         raise Retry  # tried again once another host's session has closed
     return _result(target, plan, value, error, loop.time() - start, session)
 

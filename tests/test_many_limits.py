@@ -129,6 +129,41 @@ return {
     assert after == before  # every session's descriptors given back
 
 
+async def test_run_many_grows_back_once_descriptors_are_free_again(aio_loop: str) -> None:
+    """The program holds all but 4 descriptors when the run starts, and lets
+    them go as the 20th job starts: the run, shrunk to the few hosts that
+    fit, grows back to run more at once (it stayed at 4 or fewer to its
+    end), never past ``concurrency``, every host done, one warning."""
+    case = """
+targets = [aioexpect.Host(f"telnet://admin:pw@127.0.0.1:{sys.argv[3]}") for _ in range(200)]
+await aioexpect.run_many(targets[:1], lambda s, h: s.execute("show id"))
+held = use_up(4)
+started, running, peak = [0], [0], {"held": 0, "freed": 0}
+async def job(session, host):
+    started[0] += 1
+    if started[0] == 20:  # the program's descriptors, let go
+        for fd in held:
+            os.close(fd)
+        held.clear()
+    phase = "held" if held else "freed"
+    running[0] += 1
+    peak[phase] = max(peak[phase], running[0])
+    try:
+        for _ in range(4):
+            await session.execute("show id")
+    finally:
+        running[0] -= 1
+results = await aioexpect.run_many(targets, job, concurrency=16, session_timeout=30)
+return {"ok": [r.ok for r in results], "peak": peak, "said": said}
+"""
+    async with serve_telnet(device()) as server:
+        seen = await run_case(case, aio_loop, 64, str(server.port))
+    assert seen["ok"] == [True] * 200
+    assert len([s for s in seen["said"] if "no file descriptor left" in s]) == 1, seen["said"]
+    assert seen["peak"]["held"] <= 4
+    assert 4 < seen["peak"]["freed"] <= 16, seen["peak"]
+
+
 async def test_run_many_hosts_waiting_for_a_place_are_next_in(aio_loop: str) -> None:
     """A place freed goes to the hosts waiting for one, first come first in.
     It went to the worker that had just freed it: its next host from the
