@@ -131,8 +131,8 @@ def translate(
         )
     if exhausted(exc):  # (not the user name's fault, though its lookup failed too)
         text += f" ({limit_words()})"
-    elif isinstance(exc, ValueError) or type(exc) is OSError:  # (getuser(): OSError from 3.13)
-        text += _no_local_user(exc)
+    elif _user_lookup(exc):  # (its own error only: an unrelated one is not blamed on it)
+        text += _no_local_user()
         missing = _lost_errno(exc)
         if missing is not None and exc.__cause__ is None:  # (for run_many to see)
             exc.__cause__ = missing
@@ -151,23 +151,30 @@ def of_the_connection(exc: ValueError) -> bool:
         asyncssh.config.ConfigParseError,
         asyncssh.saslprep.SASLPrepError,
     )
-    return isinstance(exc, connection) or _user_lookup(exc) or bool(_no_local_user(exc))
+    return isinstance(exc, connection) or _user_lookup(exc)
 
 
-def _user_lookup(exc: Exception) -> bool:
+def _user_lookup(exc: BaseException) -> bool:
     """Whether ``exc`` is asyncssh's failure to look up the local user's
-    name (getpass's own ``OSError`` from Python 3.13)."""
+    name (a ``ValueError``; getpass's own ``OSError`` from Python 3.13),
+    which carries no ``errno``: an error that has one is another's."""
+    if not isinstance(exc, ValueError | OSError) or getattr(exc, "errno", None) is not None:
+        return False
     return str(exc).startswith(("Unknown local username", "No username set"))
 
 
-def _lost_errno(exc: Exception) -> OSError | None:
+def _lost_errno(exc: BaseException) -> OSError | None:
     """For a failure that the want of a descriptor explains, whose ``errno``
-    was lost (asyncssh's user name lookup), the error it met: the one that
-    opening a descriptor gives now, or, for a lookup that failed then and
-    works now (asyncssh's thread found none left; some were freed since),
-    presumably that."""
+    was lost (asyncssh's user name lookup, and only that: another error,
+    with an errno of its own or none, is not taken for EMFILE because
+    descriptors happen to run short as it is translated), the error it
+    met: the one that opening a descriptor gives now, or, for a lookup
+    that failed then and works now (asyncssh's thread found none left;
+    some were freed since), presumably that."""
+    if not _user_lookup(exc):
+        return None
     missing = shortage()
-    if missing is None and _user_lookup(exc) and _user_known():
+    if missing is None and _user_known():
         missing = OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)} (presumably)")
     return missing
 
@@ -181,7 +188,7 @@ def _user_known() -> bool:
     return True
 
 
-def _no_local_user(exc: Exception) -> str:
+def _no_local_user() -> str:
     """What to add when the local user has no name to be found: asyncssh
     looks it up (``getpass.getuser()``) for every connection, ``username=``
     given or not, and fails for a uid that the user database does not name
@@ -189,8 +196,6 @@ def _no_local_user(exc: Exception) -> str:
     database cannot be read (no descriptor left to open /etc/passwd: now,
     or, asyncssh looking it up in a thread of its own, only then)."""
     if _user_known():
-        if not _user_lookup(exc):
-            return ""
         return (  # (it failed then, and works now)
             " (asyncssh looks up the local user's name for every connection, and could not"
             " read the user database then, though it can now: was no file descriptor"

@@ -293,6 +293,39 @@ return [type(error).__name__, str(error), errno.EMFILE in errnos(error)]
     assert "though it can now" in message and emfile
 
 
+async def test_ssh_error_of_its_own_is_not_taken_for_want_of_a_descriptor(
+    aio_loop: str,
+) -> None:
+    """An SSH opening's error that is not the user name lookup's (an
+    unreachable host's, with an errno of its own; a name that does not
+    encode, with none) met while no descriptor was left: it was chained to
+    an EMFILE (run_many then tried the host again as if it had found none)
+    and its message blamed the user database.  The lookup's own failure
+    still is both."""
+    case = """
+from aioexpect._ssh_errors import translate
+errors = [
+    OSError(errno.EHOSTUNREACH, os.strerror(errno.EHOSTUNREACH)),
+    UnicodeEncodeError("ascii", "r\u00e9seau", 1, 2, "ordinal not in range(128)"),
+    ValueError("Unknown local username: set one of LOGNAME, USER, LNAME, or USERNAME"),
+]
+held = use_up(0)
+try:
+    seen = [translate(error, "192.0.2.1", 22, None) for error in errors]
+finally:
+    for fd in held:
+        os.close(fd)
+return [[str(s), errno.EMFILE in errnos(e)] for s, e in zip(seen, errors)]
+"""
+    unreachable, unencoded, lookup = await run_case(case, aio_loop, 48, **NO_USER)
+    for message, emfile in (unreachable, unencoded):
+        assert not emfile, message
+        assert "descriptor" not in message and "user" not in message, message
+    assert "No route to host" in unreachable[0] and "can't encode" in unencoded[0]
+    message, emfile = lookup
+    assert emfile and "no file descriptor was left to read the user database" in message
+
+
 async def test_spawn_over_pipes_out_of_descriptors_leaks_none(aio_loop: str) -> None:
     """Two descriptors left: the output's pipe took them, the input's found
     none; the first pipe stayed open (two descriptors lost for good) and a
