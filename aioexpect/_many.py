@@ -422,7 +422,7 @@ async def _run_one(
                 logfile = _open_transcript(plan, logpath)
             opened = loop.time()
             session = await _opener(plan, options, logfile)._watched(progress)
-            room.opened()  # (its descriptors found: after a shortage, the room grows back)
+            room.opened(session)  # (its descriptors found: after a shortage, it grows back)
             if not plan.logs_in:
                 await _first_prompt(session, plan, opened)
             in_job = True

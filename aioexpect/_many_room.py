@@ -19,9 +19,12 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ._descriptors import exhausted, free, limit_words
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 __all__ = ["Retry", "Room"]
 
@@ -46,7 +49,7 @@ class Room:
         self.size = concurrency
         self.inside = 0
         self._opened = 0  # openings that found descriptors since the size last changed
-        self._holding: set[asyncio.Task[object] | None] = set()  # (since a shortage) whose did
+        self._holding: dict[asyncio.Task[object] | None, Session] = {}  # opened since a shortage
         self._warned = False
         self._waiting: deque[asyncio.Future[None]] = deque()
 
@@ -62,16 +65,17 @@ class Room:
             finally:
                 self._leave()
 
-    def opened(self) -> None:
-        """A host inside has opened its session.  After a shortage, once as
+    def opened(self, session: Session) -> None:
+        """A host inside has opened ``session``.  After a shortage, once as
         many openings as the room holds have found their descriptors, it
         grows by half (at least one), up to ``concurrency``, and by no more
         than the descriptors free now less those the hosts inside still
-        opening will take (one each at least; with none to spare, it looks
-        again after as many openings more)."""
+        opening, or closing (the host next in its place opens anew), will
+        take (one each at least; with none to spare, it looks again after as
+        many openings more)."""
         if self.size == self.concurrency:
             return  # (never short, or grown back: the cost below the limit)
-        self._holding.add(asyncio.current_task())
+        self._holding[asyncio.current_task()] = session
         self._opened += 1
         if self._opened < self.size:
             return
@@ -79,7 +83,8 @@ class Room:
         step = min(max(1, self.size // 2), self.concurrency - self.size)
         now = free()
         if now is not None:  # (hosts that opened before the shortage count as opening)
-            step = min(step, now - (self.inside - len(self._holding)))
+            holding = sum(not session.closed for session in self._holding.values())
+            step = min(step, now - (self.inside - holding))
         if step > 0:
             self.size += step
             _log.debug("descriptors free again: up to %d hosts at once", self.size)
@@ -124,7 +129,7 @@ class Room:
     def _leave(self) -> None:
         self.inside -= 1
         if self._holding:
-            self._holding.discard(asyncio.current_task())
+            self._holding.pop(asyncio.current_task(), None)
         self._admit()
 
     def _admit(self) -> None:
