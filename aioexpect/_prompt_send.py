@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._canonical import NO_LINE
 from ._exceptions import ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
+from ._typed import count_cut
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -18,22 +19,27 @@ if TYPE_CHECKING:
 __all__ = ["ALWAYS_FITS", "cut_short", "send_timed", "sent_key"]
 
 
-def cut_short(session: Session) -> None:
-    """A send was cut short (cancelled: the caller's own time-out).  Its rest
-    is still written: it counts as a send (the next ``execute`` owes it a
-    prompt first), and it may still be under way, the peer reading none of
+def cut_short(session: Session, data: Any = None) -> None:
+    """A send (of ``data``; ``None``: a key) was cut short (cancelled: the
+    caller's own time-out).  Its rest is still written: it counts as a send
+    (the next ``execute`` owes a prompt first, one for each line it ends:
+    ``count_cut``), and it may still be under way, the peer reading none of
     it (``send_timed``)."""
     session._sent_at = session._buffer.consumed
     state_of(session).cut = True
+    if data is not None:
+        count_cut(session, data)
 
 
 async def sent_key(session: Session, sending: Awaitable[None]) -> None:
     """``sendeof``'s or ``sendintr``'s ``sending`` (a key, a signal, a
     close): done, the line the peer held is handed over or discarded, and
-    it counts as a send; cut short, see ``cut_short``."""
+    it counts as a send; cut short, the same once the key is written (the
+    next send goes behind it), see ``cut_short``."""
     try:
         await sending
-    except asyncio.CancelledError:
+    except asyncio.CancelledError:  # (the key still goes: the line is gone as well)
+        session._pending_line = NO_LINE
         cut_short(session)
         raise
     session._pending_line, session._sent_at = NO_LINE, session._buffer.consumed

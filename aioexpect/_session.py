@@ -343,7 +343,7 @@ class Session:
             kept = bytes(kept)
         self._sends.append((kept, consumed, self.bytes_out))
         if cut is not None:
-            _prompt_send.cut_short(self)
+            _prompt_send.cut_short(self, data)
             raise cut
 
     # -- waiting ----------------------------------------------------------------

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from ._session import Session
 
-__all__ = ["carry", "forget", "past_earlier", "read_typed", "typed_due"]
+__all__ = ["carry", "count_cut", "forget", "left_owed", "past_earlier", "read_typed", "typed_due"]
 
 #: What may follow an echoed line on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
@@ -77,6 +77,27 @@ def _lines(sends: Iterable[tuple[Any, int, int]]) -> list[str | None]:
         lines += ended
         begun = begun.rpartition("\x03")[2]
     return lines
+
+
+def count_cut(session: Session, data: Any) -> None:
+    """The last send, of ``data``, was cut short: every line it ends owes
+    its answer, as those of a short send do.  A send longer than the end
+    kept of it (``SEND_KEPT``) counts the lines of that end only, a bulk
+    send whose answers came as the peer read it; cut short, the peer read
+    little of it, and its rest is still written: its earlier lines are
+    counted too (kept as their line ends, none to echo)."""
+    kept, consumed, sent = session._sends[-1]
+    if kept is None or len(kept) == len(data):
+        return  # (a secret line, or all kept)
+    if not isinstance(data, (str, bytes, bytearray)):
+        data = bytes(data)
+    end = len(data) - len(kept)
+    breaks: Any = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
+    cr, lf = breaks
+    ends = data.count(lf, 0, end) + data.count(cr, 0, end) - data.count(cr + lf, 0, end)
+    # (a '\r' last may end a line with the '\n' that begins what was kept)
+    ends_cr = data[end - 1 : end] == cr
+    session._sends[-1] = (lf * (ends - ends_cr) + cr * ends_cr + kept, consumed, sent)
 
 
 def forget(session: Session) -> None:
@@ -173,7 +194,8 @@ async def read_typed(
     """Rule 1: read on to the prompts still owed to the lines the caller
     typed (``typed``, from ``typed_due``), ``read`` being how many prompts
     were read already and the text up to the last.  Raises nothing but
-    ``CancelledError`` (the next ``execute`` then reads to a prompt first)."""
+    ``CancelledError`` (the next ``execute`` then reads to a prompt first).
+    Short of prompts after a send cut short, see ``left_owed``."""
     due, last = typed
     count, text = read
     prompts = prompts_of(session)
@@ -182,12 +204,26 @@ async def read_typed(
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
             while not any(p.search(session.buffer) for p in prompts):
                 if not await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
+                    left_owed(session, state, typed, count)
                     return  # (a line with no prompt of its own, a slow one, an end of file)
             previous = state.prompt_text  # (the prompt a line is echoed after)
             before, m, _ = await read_to_prompt(session, Deadline(0))
             count, text = count + 1, previous + before + m.after
     except ExpectError:
         return  # (a prompt pattern found, but no prompt after all: left as it is)
+
+
+def left_owed(
+    session: Session, state: PromptState, typed: tuple[int, str | None], read: int
+) -> None:
+    """``execute`` stopped reading the prompts ``typed`` (from ``typed_due``)
+    owes with ``read`` of them read (out of time, or none came within
+    ``STALE_WAIT``).  After a send cut short whose rest may still wait to be
+    written (the peer reading none of it), the rest are left to the next
+    ``execute`` (as ``carry`` leaves them): this one's command waits behind
+    that rest, and may go unsent, out of time."""
+    if state.cut and typed[0] > read:
+        state.typed = (typed[0] - read, typed[1], session._buffer.consumed)
 
 
 def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:
