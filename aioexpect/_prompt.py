@@ -47,12 +47,12 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_send import ALWAYS_FITS, send_timed
+from ._prompt_send import ALWAYS_FITS, REST_UNSENT, rest_written, send_timed
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
-from ._typed import carry, forget, left_owed, past_earlier, read_typed, typed_due
+from ._typed import carry, forget, past_earlier, read_typed, typed_due
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -130,6 +130,7 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             # So after a send cut short, whose lines owe theirs (``_typed``).
             owe(session)
             why = " (the command before may still be running: wait, or stop it with sendintr())"
+            why = REST_UNSENT if state.cut else why
             raise _not_sent(session, command, exc, why) from None
         # Text that ends in the middle of a line: a prompt no pattern knows.
         # The next execute does not wait for it again, or one unrecognised
@@ -236,7 +237,7 @@ async def _sync(
     of an early one (``_stale.late_answer``); what answers a line the
     caller sent is not taken for such a rest.
     """
-    late = _unread(session, state)  # execute's own line, if the last thing sent
+    late, carried = _unread(session, state), state.typed  # (see _unread, rest_written)
     typed = _sent_since(session, state, late)
     shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
@@ -284,7 +285,7 @@ async def _sync(
         try:
             before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: owed)
         except ExpectTimeout:
-            left_owed(session, state, typed, 0)
+            await rest_written(session, carried)
             raise
         text = before + m.after
         if late is not None:

@@ -9,14 +9,14 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._canonical import NO_LINE
-from ._exceptions import ExpectTimeout
+from ._exceptions import AioexpectError, ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
 from ._typed import count_cut
 
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["ALWAYS_FITS", "cut_short", "send_timed", "sent_key"]
+__all__ = ["ALWAYS_FITS", "REST_UNSENT", "cut_short", "rest_written", "send_timed", "sent_key"]
 
 
 def cut_short(session: Session, data: Any = None) -> None:
@@ -29,6 +29,36 @@ def cut_short(session: Session, data: Any = None) -> None:
     state_of(session).cut = True
     if data is not None:
         count_cut(session, data)
+
+
+#: Why ``execute`` sent nothing, its catch-up out of time while a send cut
+#: short is not written whole yet (``rest_written``).
+REST_UNSENT = (
+    " (a send cut short before it is not written whole yet, the peer reading no input:"
+    " it goes on being sent, and the next execute first waits for the prompts that answer it)"
+)
+
+
+async def rest_written(session: Session, carried: tuple[int, str | None, int] | None) -> None:
+    """A catch-up out of time, having read nothing, after a send cut short:
+    the prompts owed stay as they were (the count ``typed_due`` took,
+    ``carried``; it counts the lines sent again).  If what the send left
+    queued is written by now (an empty write returns at once, see
+    ``send_timed``), nothing is cut short any more, and the text received
+    is read as after any send (a prompt no pattern knows is taken once, not
+    waited for again at every ``execute``)."""
+    state = state_of(session)
+    if not state.cut:
+        return
+    state.typed = carried
+    try:
+        async with asyncio.timeout(0):
+            await session.transport.write(b"")
+    except TimeoutError:
+        return
+    except AioexpectError:
+        pass  # (nothing goes any more: the next send says why)
+    state.cut = False
 
 
 async def sent_key(session: Session, sending: Awaitable[None]) -> None:

@@ -13,16 +13,19 @@ as after one that completed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from typing import Any
 
 import pytest
 
 import aioexpect
 from aioexpect import ExpectTimeout, _typed
 
-from .test_execute_cut import CUT, PEERS, at_first_prompt
+from .helpers import opened, wait_until
+from .test_execute_cut import CUT, PEERS, at_first_prompt, in_memory
 from .test_execute_cut import WAITED as NOT_SENT
 
 THREE = "echo a\necho b\necho c\n"
@@ -106,6 +109,62 @@ async def test_each_line_of_a_long_send_cut_short_owes_its_answer_in_bash(
         os.kill(pid, signal.SIGCONT)
         assert await s.execute("echo ok", timeout=60) == "ok\n"
         assert await s.execute("echo two") == "two\n"
+
+
+async def test_an_execute_not_sent_behind_the_rest_leaves_the_count_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No prompt buffered, the catch-up out of time behind the rest: the old
+    # code carried the four lines' prompts and then counted the four lines
+    # again, eight in all, and 'echo ok' waited out its time for prompts
+    # that never come.  Rule 1's wait made one a slow peer always meets.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with in_memory() as (s, go, lines):
+        await at_first_prompt(s)
+        s.set_prompt(r"(?m)^\$ ")
+        await s.expect(r"\$ ")  # (read: the next execute catches up, reading no prompt)
+        await cut_short(s, THREE + "x" * 100_000 + "\n")
+        for _ in range(2):
+            with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent") as caught:
+                await asyncio.wait_for(s.execute("echo hi", timeout=1), 30)
+        go()
+        assert await s.execute("echo ok", timeout=10) == "ok\n"
+        assert [len(line) for line in lines] == [6, 6, 6, 100_000, 7]
+        assert "a send cut short before it is not written whole yet" in str(caught.value)
+
+
+async def test_a_prompt_no_pattern_knows_after_a_send_cut_short_is_taken_once() -> None:
+    # The rest of the send written and read, the peer at a prompt no
+    # pattern knows: the old code said every execute 'not sent ... (the
+    # command before may still be running ...)' and took nothing, for ever;
+    # as after any send, the first one takes it, the next is sent.
+    go = asyncio.Event()
+
+    async def play(peer: Any) -> None:
+        await peer.write(b"$ ")
+        await go.wait()
+        held = b""
+        while not held.endswith(b" END\n"):
+            held += await peer.read(65536)
+        await peer.write(b"weird> ")
+        while data := await peer.read(65536):
+            await peer.write(data.rstrip(b"\n").removeprefix(b"echo ") + b"\r\n$ ")
+
+    async with opened(limit=4096, timeout=10) as (s, peer):
+        task = asyncio.ensure_future(play(peer))
+        try:
+            s.set_prompt(r"(?m)^\$ ")
+            await s.expect(r"\$ ")
+            await cut_short(s, "x" * 100_000 + " END\n")
+            go.set()
+            await wait_until(lambda: s.buffer.endswith("weird> "), "the peer read it all")
+            with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent: .*'weird> '$"):
+                await s.execute("echo hi", timeout=1)
+            assert await s.execute("echo ok", timeout=10) == "ok\n"
+        finally:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
 
 
 #: Reads nothing until SIGUSR1, a terminal in canonical mode not echoing;
