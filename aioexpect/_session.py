@@ -26,7 +26,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import IO, Any
 
-from . import _login, _loops, _opening, _options, _prompt, _prompt_send, _reading, _unique_prompt
+from . import _closing, _login, _loops, _options, _prompt, _prompt_send, _reading, _unique_prompt
 from ._ansi import AnsiStripper
 from ._attributes import Fixed, PexpectOnly, PidAttribute, TimeoutAttribute
 from ._canonical import NO_LINE, encode_send
@@ -36,7 +36,7 @@ from ._driver import Driver, compile_patterns
 from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Data, ExactPatterns, Match, Monitored, Patterns, PromptPatterns
 from ._matcher import Buffer, Found, Searcher
-from ._monitor import Monitor, add_monitor, calling
+from ._monitor import Monitor, add_monitor
 from ._patterns import normalize_patterns
 from ._receive import check
 from ._redact import MASK, Redactor, escape
@@ -60,7 +60,7 @@ Timeout = float | None | types.EllipsisType
 
 _log = logging.getLogger("aioexpect")
 _ids = itertools.count(1)
-_live: weakref.WeakSet[Session] = weakref.WeakSet()
+_live = _closing.live
 
 
 def live_sessions() -> list[Session]:
@@ -201,16 +201,7 @@ class Session:
         if getattr(self, "_closed", True):
             return
         warnings.warn(f"unclosed session {self!r}", ResourceWarning, source=self, stacklevel=1)
-        self._abandon()
-
-    def _abandon(self) -> None:  # without its loop (dropped, or the loop closed): abort
-        self._closed = True
-        _live.discard(self)
-        with contextlib.suppress(Exception):
-            _options.forget_logger(self.log)  # (as close() does)
-            if self._pump_task is not None:
-                self._pump_task.cancel()
-            self.transport.abort()
+        _closing.abandon(self)
 
     # -- state ---------------------------------------------------------------
 
@@ -561,31 +552,7 @@ class Session:
     async def close(self, *, force: bool = False) -> None:
         """Close the transport (idempotent); kills and reaps a child.  A
         second call waits for the first to finish (``force=True`` kills at once)."""
-        _opening.check_flag("force", force)
-        if self._loop.is_closed():  # (nothing there can be awaited)
-            await _loops.kill_orphan(self.transport)
-            self._abandon()
-            _reading.flush_logs(self)
-            return
-        if self._closed:
-            await self.transport.close(force=force)
-            return
-        self._closed = True
-        self._ended.set()
-        _live.discard(self)
-        self._alarm.cancel()
-        waiter = self._waiter
-        if waiter is not None and not waiter.future.done():
-            waiter.future.set_exception(ClosedError(f"session #{self.id} was closed"))
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-        for monitor in self._monitors:  # (one whose callback closes its session goes on)
-            monitor.cancel(spare=calling())
-        _options.forget_logger(self.log)
-        try:
-            await self.transport.close(force=force)
-        finally:
-            await _reading.end_of_close(self)
+        await _closing.close(self, force)
 
     async def wait(self, *, timeout: Timeout = ...) -> int | None:
         """Wait for the child or remote command to end and return its exit status
