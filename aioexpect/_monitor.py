@@ -14,10 +14,16 @@ import inspect
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._match import Monitored
 from ._matcher import MARGIN, Buffer, Searcher
+from ._patterns import normalize_patterns
+from ._reading import describe
 from ._scan import may_match_empty
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 __all__ = ["Monitor", "add_monitor", "calling"]
 
@@ -163,26 +169,29 @@ class Monitor:
 
 
 def add_monitor(
-    monitors: list[Monitor],
-    original: Any,
-    items: list[Any],
-    callback: Callable[..., Any],
-    log: logging.Logger,
-    redact: Callable[[Any], Any],
-    describe: Callable[[Any], str],
+    session: Session, original: Monitored, callback: Callable[..., Any]
 ) -> Callable[[], None]:
-    """Register a monitor for ``Session.add_monitor``; return its remover
-    (``describe``: patterns for a message, their secrets masked)."""
+    """Register a monitor for ``Session.add_monitor``, its pattern compiled
+    as the session's patterns are; return its remover."""
+    items = normalize_patterns(
+        original,
+        exact=False,
+        bytes_mode=session._decoder.bytes_mode,
+        encoding=session._encoding,
+        redact=session.redact,
+    )
     if not callable(callback):
         raise TypeError("add_monitor needs a callable callback")
     if len(items) != 1 or not hasattr(items[0], "search"):
         raise TypeError("add_monitor takes one text pattern (str, bytes or re.Pattern)")
     if may_match_empty(items[0]):
+        shown = describe([original], session._redactor.redact)
         raise ValueError(
-            f"add_monitor: {describe([original])} can match empty text, so it would match at"
+            f"add_monitor: {shown} can match empty text, so it would match at"
             " every position of the data, over and over"
         )
-    monitor = Monitor(original, items[0], callback, log, redact, monitors)
+    monitors = session._monitors
+    monitor = Monitor(original, items[0], callback, session.log, session.redact, monitors)
     monitors.append(monitor)
 
     def remove() -> None:

@@ -37,7 +37,6 @@ from ._exceptions import BusyError, ClosedError
 from ._match import EOF, Data, ExactPatterns, Match, Monitored, Patterns, PromptPatterns
 from ._matcher import Buffer, Found, Searcher
 from ._monitor import Monitor, add_monitor
-from ._patterns import normalize_patterns
 from ._receive import check
 from ._redact import MASK, Redactor, escape
 from ._redact_stream import RedactingStream
@@ -509,15 +508,7 @@ class Session:
         Runs whether or not anyone is expecting; a coroutine function (or
         an awaitable returned) is run as a task.  Returns its remover.  A
         pattern that can match empty text would match everywhere: ``ValueError``."""
-        items = normalize_patterns(
-            pattern,
-            exact=False,
-            bytes_mode=self._decoder.bytes_mode,
-            encoding=self._encoding,
-            redact=self.redact,
-        )
-        shown = lambda patterns: _reading.describe(patterns, self._redactor.redact)  # noqa: E731
-        return add_monitor(self._monitors, pattern, items, callback, self.log, self.redact, shown)
+        return add_monitor(self, pattern, callback)
 
     def divert(
         self, sink: Callable[[Any], None], *, keep: bool = False
