@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from traceback import format_exception
 from types import CoroutineType
 from typing import IO, Any, Generic, TypeVar, overload
 from urllib.parse import unquote
@@ -31,6 +30,7 @@ from ._exceptions import (
 )
 from ._many_errors import timeout_error, way_out
 from ._many_logs import log_names, prepare_logdir
+from ._many_results import Masked, masking, without_frames
 from ._many_room import Retry, Room
 from ._openers import (
     Opener,
@@ -131,7 +131,7 @@ class Result(Generic[_Target, _Value]):
     def __repr__(self) -> str:
         host = repr(redact_url(self.host) if isinstance(self.host, str) else self.host)
         shown = repr(self.value) if self.ok else repr(self.error)
-        # (run_many's: the session's redact, an attribute but no field, see _masking)
+        # (run_many's: the session's redact, an attribute but no field, see _many_results.masking)
         redact = self.__dict__.get("_redact")
         shown = shown if redact is None else redact(shown)
         outcome = f"value={shown}" if self.ok else f"error={shown}"
@@ -480,19 +480,6 @@ class _EndedWhileClosing(Exception):
         self.result = result
 
 
-class _Masked:
-    """An error's text in a log record, masked as the record is formatted
-    (where logging handles a ``__str__`` that fails, as it did the error's)."""
-
-    __slots__ = ("error", "redact")
-
-    def __init__(self, error: BaseException, redact: Callable[[Any], Any]) -> None:
-        self.error, self.redact = error, redact
-
-    def __str__(self) -> str:
-        return str(self.redact(str(self.error)))
-
-
 def _result(
     target: str | Host,
     plan: _Plan,
@@ -509,43 +496,12 @@ def _result(
     redact = None if session is None else session._redactor.redact
     if error is not None:
         kind = type(error).__name__
-        shown = error if redact is None else _Masked(error, redact)
+        shown = error if redact is None else Masked(error, redact)
         _log.info("%s failed after %.2f s: %s: %s", plan.label, duration, kind, shown)
-        failed = Result(target, False, None, error, duration, _without_frames(error))
-        return _masking(failed, redact)
+        failed = Result(target, False, None, error, duration, without_frames(error))
+        return masking(failed, redact)
     _log.debug("%s done in %.2f s", plan.label, duration)
-    return _masking(Result(target, True, value, None, duration), redact)
-
-
-def _masking(result: Result[Any, Any], redact: Callable[[Any], Any] | None) -> Result[Any, Any]:
-    """``result``, whose ``repr`` masks with ``redact`` (the value or error it
-    shows).  An attribute, not a field: ``dataclasses.asdict`` and ``astuple``,
-    the signature and ``__match_args__`` take every field (``asdict(r)``
-    would hold the redactor, a method that ``json.dumps`` refuses); a copy
-    and a pickle keep it, ``dataclasses.replace`` (fields only) does not."""
-    if redact is not None:
-        object.__setattr__(result, "_redact", redact)  # (frozen)
-    return result
-
-
-def _without_frames(error: BaseException) -> str:
-    """``error``'s traceback as text, then dropped from it and from the
-    errors in its chain or group: their frames hold the job's and the
-    opening's locals (the closed session, its transport, over SSH the
-    parsed known_hosts), which a ``Result`` kept alive (800 KB a failed
-    host with a 1,000-line known_hosts)."""
-    text = "".join(format_exception(error))
-    chain: list[BaseException | None] = [error]
-    seen: set[int] = set()
-    while chain:
-        exc = chain.pop()
-        if exc is not None and id(exc) not in seen:
-            seen.add(id(exc))
-            exc.__traceback__ = None
-            chain += [exc.__cause__, exc.__context__]
-            if isinstance(exc, BaseExceptionGroup):
-                chain += exc.exceptions
-    return text
+    return masking(Result(target, True, value, None, duration), redact)
 
 
 def _open_transcript(plan: _Plan, path: Path) -> IO[str]:
