@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from aioexpect import Session
+from aioexpect import ConnectionLostError, Session
 from aioexpect._transport import Transport
 from aioexpect.testing import memory_pair
 
@@ -229,6 +229,18 @@ async def read_all(t: Transport) -> bytes:
     while chunk := await t.read():
         data += chunk
     return data
+
+
+async def said_and_end(s: Session) -> tuple[str, str]:
+    """All a session reads with ``read_some`` to its end, and how it ended:
+    ``"EOF"``, or ``"ConnectionLostError"`` (a reset, after the data)."""
+    said = ""
+    try:
+        while chunk := await s.read_some():
+            said += chunk
+    except ConnectionLostError:
+        return said, "ConnectionLostError"
+    return said, "EOF"
 
 
 async def resize_seen(person: Any, rows: int, cols: int) -> None:

@@ -23,7 +23,7 @@ from aioexpect import ClosedError, ConnectionLostError
 from aioexpect._streams import CLOSE_GRACE, streams_transport
 from aioexpect._transport import Transport
 
-from .helpers import gone, serve, wait_until
+from .helpers import gone, said_and_end, serve, wait_until
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -452,12 +452,7 @@ async def test_a_send_to_a_server_that_hung_up_loses_nothing_it_said(
             if (where, ending) == ("tcp", "close"):  # (the closed server's kernel resets)
                 await wait_until(lambda: _tcp_state(sock) == TCP_CLOSE, "the reset is in")
             got.append(await _sendline(s))
-            said, ended = "", "EOF"
-            try:
-                while chunk := await s.read_some():
-                    said += chunk
-            except ConnectionLostError:
-                ended = "ConnectionLostError"
+            said, ended = await said_and_end(s)
             assert (len(said), said[-8:], ended) == (size + 9, "x\r\nbye\r\n", end)
             assert got == sends or (_write_errors_unseen() and set(got) <= {*sends, "returned"})
     finally:
@@ -505,10 +500,5 @@ async def test_all_a_unix_peer_said_arrives_past_the_receive_buffer() -> None:
             peer.close()
             sent = await _sendline(s)
             assert sent == "ConnectionLostError" or (_write_errors_unseen() and sent == "returned")
-            got, ended = 0, "EOF"
-            try:
-                while chunk := await s.read_some():
-                    got += len(chunk)
-            except ConnectionLostError:
-                ended = "ConnectionLostError"
-            assert (got, ended) == (said, "EOF")
+            text, ended = await said_and_end(s)
+            assert (len(text), ended) == (said, "EOF")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import aioexpect
-from aioexpect import ConnectionLostError
+
+from .helpers import said_and_end
 
 #: The server: its port, then ``SIZE`` bytes of numbered lines and a last
 #: line, until the client's kernel has acknowledged all of it, then its end:
@@ -150,12 +151,7 @@ async def test_all_a_tls_peer_said_arrives_after_the_session_stopped_reading(
             await s.expect_exact("start\n")
             await _ended(server)
             await _settled(writer)
-            said, ended = "", "EOF"
-            try:
-                while chunk := await s.read_some():
-                    said += chunk
-            except ConnectionLostError:
-                ended = "ConnectionLostError"
+            said, ended = await said_and_end(s)
             expected = _said(size)[len("start\n") :]
             end = "ConnectionLostError" if ending == "reset" else "EOF"
             if ended == "EOF" and _resets_unseen():
