@@ -29,6 +29,7 @@ echoes what is typed at once (``set_unique_prompt``), needs Rule 1.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +55,16 @@ if TYPE_CHECKING:
 
     from ._session import Session
 
-__all__ = ["carry", "count_cut", "forget", "left_owed", "past_earlier", "read_typed", "typed_due"]
+__all__ = [
+    "carry",
+    "count_cut",
+    "forget",
+    "left_owed",
+    "past_earlier",
+    "put_back",
+    "read_typed",
+    "typed_due",
+]
 
 #: What may follow an echoed line on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
@@ -195,7 +205,8 @@ async def read_typed(
     typed (``typed``, from ``typed_due``), ``read`` being how many prompts
     were read already and the text up to the last.  Raises nothing but
     ``CancelledError`` (the next ``execute`` then reads to a prompt first).
-    Short of prompts after a send cut short, see ``left_owed``."""
+    Short of prompts after a send cut short, see ``left_owed``; cancelled,
+    the rest are left to the next ``execute`` (``put_back``)."""
     due, last = typed
     count, text = read
     prompts = prompts_of(session)
@@ -211,6 +222,27 @@ async def read_typed(
             count, text = count + 1, previous + before + m.after
     except ExpectError:
         return  # (a prompt pattern found, but no prompt after all: left as it is)
+    except asyncio.CancelledError:
+        put_back(session, state, (due - count, last), None)
+        raise
+
+
+def put_back(
+    session: Session,
+    state: PromptState,
+    typed: tuple[int, str | None],
+    carried: tuple[int, str | None, int] | None,
+) -> None:
+    """``execute`` was cancelled catching up to the prompts ``typed`` (from
+    ``typed_due``, which took ``carried``; less those read) owes: they stay
+    owed to the next ``execute``.  Nothing read since the lines were sent,
+    ``typed_due`` counts them again, and ``carried`` is put back (as out of
+    time: ``rest_written``)."""
+    sends, consumed = session._sends, session._buffer.consumed
+    if sends and sends[-1][1] == consumed:
+        state.typed = carried
+    elif typed[0]:
+        state.typed = (*typed, consumed)
 
 
 def left_owed(
