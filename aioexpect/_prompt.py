@@ -52,7 +52,7 @@ from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
-from ._typed import carry, forget, past_earlier, put_back, read_typed, typed_due
+from ._typed import carry, forget, past_earlier, read_typed, typed_due
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -284,11 +284,8 @@ async def _sync(
     if caught_up:
         try:
             before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: owed)
-        except ExpectTimeout:
-            await rest_written(session, carried)
-            raise
-        except asyncio.CancelledError:
-            put_back(session, state, typed, carried)
+        except (ExpectTimeout, asyncio.CancelledError) as exc:
+            await rest_written(session, typed, carried, isinstance(exc, asyncio.CancelledError))
             raise
         text = before + m.after
         if late is not None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._canonical import NO_LINE
 from ._exceptions import AioexpectError, ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
-from ._typed import count_cut
+from ._typed import count_cut, put_back
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -39,18 +39,25 @@ REST_UNSENT = (
 )
 
 
-async def rest_written(session: Session, carried: tuple[int, str | None, int] | None) -> None:
-    """A catch-up out of time, having read nothing, after a send cut short:
-    the prompts owed stay as they were (the count ``typed_due`` took,
-    ``carried``; it counts the lines sent again).  If what the send left
-    queued is written by now (an empty write returns at once, see
-    ``send_timed``), nothing is cut short any more, and the text received
-    is read as after any send (a prompt no pattern knows is taken once, not
-    waited for again at every ``execute``)."""
+async def rest_written(
+    session: Session,
+    typed: tuple[int, str | None],
+    carried: tuple[int, str | None, int] | None,
+    cancelled: bool,
+) -> None:
+    """A catch-up cancelled, or out of time after a send cut short, having
+    read no prompt: the prompts owed stay as they were (``put_back``: the
+    count ``typed_due`` took, ``typed``, of which ``carried`` came from
+    ``state.typed``).  If what a send cut short left queued is written by
+    now (an empty write returns at once, see ``send_timed``), nothing is
+    cut short any more, and the text received is read as after any send (a
+    prompt no pattern knows is taken once, not waited for again at every
+    ``execute``)."""
     state = state_of(session)
-    if not state.cut:
+    if cancelled or state.cut:
+        put_back(session, state, typed, carried)
+    if cancelled or not state.cut:
         return
-    state.typed = carried
     try:
         async with asyncio.timeout(0):
             await session.transport.write(b"")

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._exceptions import ExpectError
 from ._match import Match
@@ -71,22 +71,39 @@ _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def _lines(sends: Iterable[tuple[Any, int, int]]) -> list[str | None]:
-    """The lines ended in ``sends`` (a secret one as ``None``; one begun and
-    not ended left out); a Ctrl-C drops the line begun before it."""
+class _Ends(NamedTuple):
+    """What ``Session._sends`` keeps of a send cut short longer than
+    ``SEND_KEPT`` (``count_cut``): how many lines it ends before its end
+    kept, and that end (less a ``\\n`` that ends one of them)."""
+
+    ends: int
+    kept: Any
+
+
+def _lines(sends: Iterable[tuple[Any, int, int]]) -> tuple[int, list[str | None]]:
+    """How many lines ``sends`` end, and those lines (a secret one as
+    ``None``; one begun and not ended left out; those ``_Ends`` counts, but
+    the first, as one empty line); a Ctrl-C drops the line begun before it."""
     lines: list[str | None] = []
+    count = 0
     begun = ""
     for data, _, _ in sends:
         if data is None:
             lines.append(None)
+            count += 1
             begun = ""
             continue
+        if isinstance(data, _Ends):
+            lines += [begun, ""][: data.ends]
+            count += data.ends
+            begun, data = "", data.kept
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
         *ended, begun = _LINE_BREAK.split(begun + data)
         lines += ended
+        count += len(ended)
         begun = begun.rpartition("\x03")[2]
-    return lines
+    return count, lines
 
 
 def count_cut(session: Session, data: Any) -> None:
@@ -95,7 +112,7 @@ def count_cut(session: Session, data: Any) -> None:
     kept of it (``SEND_KEPT``) counts the lines of that end only, a bulk
     send whose answers came as the peer read it; cut short, the peer read
     little of it, and its rest is still written: its earlier lines are
-    counted too (kept as their line ends, none to echo)."""
+    counted too (kept as their count, none to echo: ``_Ends``)."""
     kept, consumed, sent = session._sends[-1]
     if kept is None or len(kept) == len(data):
         return  # (a secret line, or all kept)
@@ -105,9 +122,11 @@ def count_cut(session: Session, data: Any) -> None:
     breaks: Any = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
     cr, lf = breaks
     ends = data.count(lf, 0, end) + data.count(cr, 0, end) - data.count(cr + lf, 0, end)
-    # (a '\r' last may end a line with the '\n' that begins what was kept)
-    ends_cr = data[end - 1 : end] == cr
-    session._sends[-1] = (lf * (ends - ends_cr) + cr * ends_cr + kept, consumed, sent)
+    if not ends:
+        return
+    if data[end - 1 : end] == cr and kept[:1] == lf:
+        kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
+    session._sends[-1] = (_Ends(ends, kept), consumed, sent)
 
 
 def forget(session: Session) -> None:
@@ -129,10 +148,10 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
-    lines = _lines(_since(sends, consumed, after))
-    if not lines:
+    ended, lines = _lines(_since(sends, consumed, after))
+    if not ended:
         return count, last
-    return count + len(lines) + (1 if due else 0), lines[-1]
+    return count + ended + (1 if due else 0), lines[-1]
 
 
 def _since(sends: Any, consumed: int, after: int) -> list[tuple[Any, int, int]]:
@@ -265,9 +284,9 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     and how many lines were sent before it in all."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
-    lines = _lines(s for s in session._sends if s[2] < mine)
+    count, lines = _lines(s for s in session._sends if s[2] < mine)
     shown = {line: None for line in lines if line and line.strip() and line != command}
-    return list(shown), len(lines)
+    return list(shown), count
 
 
 def _echoes(raw: str, at: int, line: str) -> bool:

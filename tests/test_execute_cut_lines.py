@@ -204,3 +204,29 @@ async def test_a_key_cut_short_ends_the_terminals_line(key: str) -> None:
             await s.expect(r"(?m)^3001\r$")
         finally:
             await s.close(force=True)  # (a test that failed left it not reading)
+
+
+async def test_the_line_ends_of_a_send_cut_short_are_kept_as_their_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The old code kept each line end before the last 4,096 characters as
+    # text: 10 MB for a send of 10 million, and each execute went over
+    # them all again (half a second and 170 MB each).  What is kept of a
+    # send does not grow with it; each line still owes its answer.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with in_memory() as (s, go, lines):
+        await at_first_prompt(s)
+        s.set_prompt(r"(?m)^\$ ")
+        await cut_short(s, "echo a\r" + "\n" * 20_000 + "x" * 5000 + "\necho b\n")
+        assert len(str(s._sends[-1])) < 5000 + 200
+        go()
+        assert await s.execute("echo ok", timeout=60) == "ok\n"
+        assert lines is not None
+        assert [lines[0], set(lines[1:-3]), len(lines), *lines[-3:]] == [
+            b"echo a",  # ('\r\n' ends it)
+            {b""},
+            1 + 19_999 + 3,
+            b"x" * 5000,
+            b"echo b",
+            b"echo ok",
+        ]
