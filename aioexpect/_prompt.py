@@ -237,7 +237,7 @@ async def _sync(
     of an early one (``_stale.late_answer``); what answers a line the
     caller sent is not taken for such a rest.
     """
-    late, carried = _unread(session, state), state.typed  # (see _unread, rest_written)
+    late, carried, start = _unread(session, state), state.typed, session._buffer.consumed
     typed = _sent_since(session, state, late)
     shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
@@ -285,7 +285,7 @@ async def _sync(
         try:
             before, m = await _catch_up(session, state, deadline, way_out)  # (cancelled: owed)
         except (ExpectTimeout, asyncio.CancelledError) as exc:
-            await rest_written(session, typed, carried, isinstance(exc, asyncio.CancelledError))
+            await rest_written(session, typed, (carried, start), not isinstance(exc, ExpectTimeout))
             raise
         text = before + m.after
         if late is not None:

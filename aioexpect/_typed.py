@@ -251,14 +251,16 @@ def put_back(
     state: PromptState,
     typed: tuple[int, str | None],
     carried: tuple[int, str | None, int] | None,
+    taken_at: int = -1,
 ) -> None:
     """``execute`` was cancelled catching up to the prompts ``typed`` (from
-    ``typed_due``, which took ``carried``; less those read) owes: they stay
-    owed to the next ``execute``.  Nothing read since the lines were sent,
-    ``typed_due`` counts them again, and ``carried`` is put back (as out of
-    time: ``rest_written``)."""
-    sends, consumed = session._sends, session._buffer.consumed
-    if sends and sends[-1][1] == consumed:
+    ``typed_due``, which took ``carried`` with ``taken_at`` consumed; less
+    those read) owes: they stay owed to the next ``execute``.  Nothing read
+    since, ``typed_due`` counts them again, and ``carried`` is put back (as
+    out of time: ``rest_written``).  Else they are owed from here, also
+    where what was read was a pager's page whose answer is the last send."""
+    consumed = session._buffer.consumed
+    if consumed == taken_at:
         state.typed = carried
     elif typed[0]:
         state.typed = (*typed, consumed)

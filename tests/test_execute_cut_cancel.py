@@ -9,10 +9,14 @@ its command, and returned the answer to a line typed before as its own.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from typing import Any
 
 import pytest
 
+import aioexpect
 from aioexpect import _typed
 
 from . import test_execute_cut
@@ -94,3 +98,51 @@ async def test_an_execute_cancelled_reading_the_prompts_of_lines_typed_leaves_th
                 b"echo ok",
                 b"echo two",
             ]
+
+
+#: A shell whose ``page`` shows a pager (``--More--``) and, once the key
+#: that answers it came, holds the rest of its answers until SIGUSR1.
+PAGER_CHILD = r"""
+import os, signal, termios
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+mode = termios.tcgetattr(0)
+mode[3] &= ~(termios.ECHO | termios.ICANON)
+termios.tcsetattr(0, termios.TCSANOW, mode)
+pending = b""
+def line():
+    global pending
+    while b"\n" not in pending:
+        pending += os.read(0, 1024)
+    got, _, pending = pending.partition(b"\n")
+    return got.decode().rstrip("\r")
+os.write(1, b"$ ")
+while True:
+    got = line()
+    if got == "page":
+        os.write(1, b"p1\r\n --More-- ")
+        pending += os.read(0, 1024)[1:]  # (the key, after the lines typed ahead)
+        signal.sigwait({signal.SIGUSR1})
+        os.write(1, b"\r\np2\r\n$ ")
+    else:
+        os.write(1, (got[5:] if got.startswith("echo ") else "?").encode() + b"\r\n$ ")
+"""
+
+
+async def test_an_execute_cancelled_after_answering_a_pager_leaves_the_lines_owed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The catch-up answered a pager (a send of its own, the last one), then
+    # was cancelled: taking that send for the lines' own, nothing read since,
+    # the count was dropped, and the next execute returned 'b' for 'echo ok'.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (answers slow here)
+    async with aioexpect.spawn(sys.executable, ["-c", PAGER_CHILD], timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")
+        await s.expect(r"\$ ")
+        await s.send("page\necho b\necho c\n")
+        task = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+        await wait_until(lambda: s._sends[-1][0] == " ", "the pager answered")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        os.kill(s.pid, signal.SIGUSR1)
+        assert [await s.execute(f"echo {word}") for word in ("ok", "two")] == ["ok\n", "two\n"]
