@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ import aioexpect
 from aioexpect import ExpectTimeout, _typed
 
 from .helpers import opened, wait_until
-from .test_execute_cut import CUT, PEERS, at_first_prompt, in_memory
+from .test_execute_cut import CUT, PEERS, Peer, at_first_prompt
 from .test_execute_cut import WAITED as NOT_SENT
 
 THREE = "echo a\necho b\necho c\n"
@@ -36,6 +37,18 @@ async def cut_short(s: aioexpect.Session, data: str | bytes) -> None:
         await asyncio.wait_for(s.send(data), 0.5)
 
 
+@contextlib.asynccontextmanager
+async def at_unread_prompt(kind: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Peer]:
+    """``PEERS[kind]``, its first prompt buffered unread, each prompt found
+    also where several are buffered.  Rule 1's wait made one a slow peer
+    always meets: a passing run never spends it."""
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with PEERS[kind]() as peer:
+        await at_first_prompt(peer[0])
+        peer[0].set_prompt(r"(?m)^\$ ")
+        yield peer
+
+
 @pytest.mark.parametrize("kind", list(PEERS))
 @pytest.mark.parametrize("first", ["read", "execute not sent"])
 async def test_each_line_of_a_long_send_cut_short_owes_its_answer(
@@ -44,12 +57,7 @@ async def test_each_line_of_a_long_send_cut_short_owes_its_answer(
     # The old code counted the last line only: 'echo ok' returned 'b\n',
     # 'echo two' '?2000000\n' (pipes, pty) or 'ok\n', on every transport,
     # read at once or after an execute that timed out behind the rest.
-    # Rule 1's wait made one a slow peer always meets: a passing run
-    # never spends it.
-    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
-    async with PEERS[kind]() as (s, go, lines):
-        await at_first_prompt(s)
-        s.set_prompt(r"(?m)^\$ ")  # (each prompt, also when several are buffered)
+    async with at_unread_prompt(kind, monkeypatch) as (s, go, lines):
         size = CUT[kind]
         await cut_short(s, THREE + "x" * size + "\n")
         if first == "execute not sent":
@@ -70,10 +78,7 @@ async def test_each_line_of_a_long_send_cut_short_owes_its_answer(
 async def test_a_line_end_across_the_end_kept_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Bytes, with '\r\n' line ends, one of them across the start of the
     # 4096 bytes kept: counted twice, 'echo ok' waited for a fifth prompt.
-    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
-    async with PEERS["memory"]() as (s, go, lines):
-        await at_first_prompt(s)
-        s.set_prompt(r"(?m)^\$ ")
+    async with at_unread_prompt("memory", monkeypatch) as (s, go, lines):
         data = b"echo a\r\necho b\r\n" + b"x" * 100_000 + b"\r\n" + b"y" * 4094 + b"\n"
         await cut_short(s, data)
         go()
@@ -117,11 +122,8 @@ async def test_an_execute_not_sent_behind_the_rest_leaves_the_count_as_it_was(
     # No prompt buffered, the catch-up out of time behind the rest: the old
     # code carried the four lines' prompts and then counted the four lines
     # again, eight in all, and 'echo ok' waited out its time for prompts
-    # that never come.  Rule 1's wait made one a slow peer always meets.
-    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
-    async with in_memory() as (s, go, lines):
-        await at_first_prompt(s)
-        s.set_prompt(r"(?m)^\$ ")
+    # that never come.
+    async with at_unread_prompt("memory", monkeypatch) as (s, go, lines):
         await s.expect(r"\$ ")  # (read: the next execute catches up, reading no prompt)
         await cut_short(s, THREE + "x" * 100_000 + "\n")
         for _ in range(2):
@@ -213,10 +215,7 @@ async def test_the_line_ends_of_a_send_cut_short_are_kept_as_their_count(
     # text: 10 MB for a send of 10 million, and each execute went over
     # them all again (half a second and 170 MB each).  What is kept of a
     # send does not grow with it; each line still owes its answer.
-    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
-    async with in_memory() as (s, go, lines):
-        await at_first_prompt(s)
-        s.set_prompt(r"(?m)^\$ ")
+    async with at_unread_prompt("memory", monkeypatch) as (s, go, lines):
         await cut_short(s, "echo a\r" + "\n" * 20_000 + "x" * 5000 + "\necho b\n")
         assert len(str(s._sends[-1])) < 5000 + 200
         go()
