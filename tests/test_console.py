@@ -247,6 +247,41 @@ async def test_local_console_goes_on_when_showing_an_error_raises_keyboard_inter
         assert await c.wait() == 0
 
 
+async def test_local_console_shows_where_a_result_whose_repr_raises_was_typed() -> None:
+    # aioconsole shows a statement's result in a function of its own (left
+    # out of tracebacks): an error its repr raised had no frame of the
+    # statement, where python3 -i shows 'File "<stdin>", line 1, in <module>'.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        for line in ("class Bad:", "    def __repr__(self):", "        raise ValueError('no')"):
+            await c.sendline(line)
+            await c.expect_exact("... ")
+        await evaluate(c, "")
+        for typed, printed, line in [
+            ("Bad()", "", 1),
+            ("print('first'); Bad()", "first\r\n", 1),
+            ("await asyncio.sleep(0, Bad())", "", 1),
+            ("x = (1,\r2); Bad()", "", 2),  # (the statement's own line, as python3 -i says)
+        ]:
+            before, _, last = typed.rpartition("\r")
+            if before:
+                await c.sendline(before)
+                await c.expect_exact("... ")
+            assert await evaluate(c, last) == (
+                f"{printed}Traceback (most recent call last):\r\n"
+                f'  File "<console>", line {line}, in <module>\r\n'
+                '  File "<console>", line 3, in __repr__\r\n'
+                "ValueError: no\r\n"
+            )
+        assert await evaluate(c, "1/0") == (  # (the others as they were)
+            "Traceback (most recent call last):\r\n"
+            '  File "<console>", line 1, in <module>\r\n'
+            "ZeroDivisionError: division by zero\r\n"
+        )
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
 async def test_local_console_shows_a_lone_surrogate_escaped_and_goes_on() -> None:
     # aioconsole encoded what the console writes strictly: the traceback of
     # an error with a lone surrogate in it (os.fsdecode's) ended the console
