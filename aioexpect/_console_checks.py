@@ -27,9 +27,10 @@ T = TypeVar("T")
 
 _NOT_LOOPBACK = (
     "plain TCP serves the console on loopback only (anyone who reaches it runs code"
-    " in this process): use 127.0.0.1, ::1 or localhost, a UNIX socket (path=),"
-    " or SSH (authorized_client_keys=)"
+    " in this process): use 127.0.0.1, ::1 or localhost"
 )
+#: What serves beyond loopback, in the API's words (the command line's name its options).
+API_OTHERS = "a UNIX socket (path=), or SSH (authorized_client_keys=)"
 
 
 def check_options(
@@ -66,12 +67,16 @@ def check_options(
 
 
 def check_serving(
-    options: dict[str, Any], load_keys: Callable[[Any, Any], tuple[Any, Any]] | None = None
+    options: dict[str, Any],
+    load_keys: Callable[[Any, Any], tuple[Any, Any]] | None = None,
+    others: str = API_OTHERS,
 ) -> dict[str, Any]:
     """``start_console_server``'s options (every one named) checked as it
     checks them, with a host name resolved now (blocking: for a command line,
     before it starts anything), and with the SSH keys loaded (read once), by
-    ``load_keys`` if given (``load_key_files``: a command line's files)."""
+    ``load_keys`` if given (``load_key_files``: a command line's files).
+    ``others``: what serves beyond loopback, named for a refusal of another
+    address (a command line names its options)."""
     check_options(**options)
     if options["authorized_client_keys"] is not None:
         host_keys, client_keys = (load_keys or load_ssh_keys)(
@@ -85,7 +90,7 @@ def check_serving(
             with contextlib.suppress(OSError):
                 infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
                 resolved = [str(info[4][0]) for info in infos]
-        loopback_address(host, resolved)
+        loopback_address(host, resolved, others)
     return options
 
 
@@ -98,18 +103,19 @@ def is_address(host: str) -> bool:
     return True
 
 
-def loopback_address(host: str | None, resolved: list[str] | None) -> str:
+def loopback_address(host: str | None, resolved: list[str] | None, others: str = API_OTHERS) -> str:
     """The loopback address to bind for ``host``, given the addresses a name
-    ``resolved`` to (``None``: it did not resolve), or ``ValueError``."""
+    ``resolved`` to (``None``: it did not resolve), or ``ValueError`` naming
+    ``others``, what serves beyond loopback."""
     if not host:
-        raise ValueError(f"host {host!r} means every interface; {_NOT_LOOPBACK}")
+        raise ValueError(f"host {host!r} means every interface; {_NOT_LOOPBACK}, {others}")
     if is_address(host):
         resolved = [host]
     elif resolved is None:
-        raise ValueError(f"host {host!r} does not resolve; {_NOT_LOOPBACK}")
+        raise ValueError(f"host {host!r} does not resolve; {_NOT_LOOPBACK}, {others}")
     addresses = [ipaddress.ip_address(a) for a in resolved]
     if not addresses or not all(a.is_loopback for a in addresses):
-        raise ValueError(f"host {host!r} is not a loopback address; {_NOT_LOOPBACK}")
+        raise ValueError(f"host {host!r} is not a loopback address; {_NOT_LOOPBACK}, {others}")
     return str(addresses[0])
 
 

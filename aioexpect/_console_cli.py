@@ -126,9 +126,11 @@ def _asks_serving(args: argparse.Namespace) -> bool:
 
 def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
     """``start_console_server`` options from the command line, every one
-    named, checked before anything starts (``check_serving``).  The token
-    and the limits always apply, whatever the address: without ``--serve``,
-    ``--unix`` or SSH it is loopback, a free port."""
+    named, checked before anything starts (``check_serving``), refused in
+    the command line's words (the API's named its parameters: ``path=``,
+    ``authorized_client_keys=``).  The token and the limits always apply,
+    whatever the address: without ``--serve``, ``--unix`` or SSH it is
+    loopback, a free port."""
     host, port = _host_port(args.serve) if args.serve is not None else ("127.0.0.1", 0)
     if host is None and args.authorized_keys is None:
         raise ValueError(
@@ -136,19 +138,39 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
             " --authorized-keys): plain TCP serves the console on loopback only (anyone who"
             " reaches it runs code in this process)"
         )
+    token = _token(args.token_file)
+    _check_together(args, token)
+    if args.unix == "":  # (bound, "" was an abstract socket)
+        raise ValueError("--unix '': the file name of the UNIX socket to serve on is empty")
     return check_serving(
         {
             "host": host,
             "port": port,
             "path": args.unix,
-            "token": _token(args.token_file),
+            "token": token,
             "ssh_host_keys": args.ssh_host_key,
             "authorized_client_keys": args.authorized_keys,
             "max_clients": 64 if args.max_clients is None else args.max_clients,
             "login_timeout": 30.0 if args.login_timeout is None else args.login_timeout,
         },
         load_key_files,
+        "a UNIX socket (--unix PATH), or SSH (--ssh-host-key with --authorized-keys)",
     )
+
+
+def _check_together(args: argparse.Namespace, token: str | None) -> None:
+    """``check_options``'s refusals of options that do not go together, as
+    the command line gives them."""
+    ssh = args.authorized_keys is not None
+    if args.ssh_host_key and not ssh:
+        raise ValueError("--ssh-host-key needs --authorized-keys (the keys that may log in)")
+    if ssh and not args.ssh_host_key:
+        raise ValueError("--authorized-keys needs --ssh-host-key (the server's own key)")
+    if ssh and args.unix is not None:
+        raise ValueError("SSH serving is on TCP (--serve HOST:PORT): no --unix with it")
+    if ssh and token is not None:
+        given = "--token-file" if args.token_file is not None else f"${TOKEN_ENV}"
+        raise ValueError(f"SSH serving authenticates with keys: no token ({given}) with it")
 
 
 def _host_port(text: str) -> tuple[str | None, int]:
@@ -172,7 +194,10 @@ def _token(path: str | None) -> str | None:
     naming the option and the file (it was Python's bare "[Errno 2] ...",
     naming neither)."""
     if path is None:
-        return os.environ.pop(TOKEN_ENV, None) or None
+        token = os.environ.pop(TOKEN_ENV, None) or None
+        if token is not None and ("\n" in token or "\r" in token):
+            raise ValueError(f"${TOKEN_ENV} holds a line break: the token is one line")
+        return token
     try:
         with open(path, encoding="utf-8") as f:
             token = f.readline().rstrip("\r\n")

@@ -454,6 +454,72 @@ async def test_serve_on_every_interface_without_ssh_is_refused_saying_why(
     assert not (tmp_path / "ran").exists()
 
 
+#: Where the command line's words are the API's: its refusals named path=,
+#: authorized_client_keys=, ssh_host_keys and token=, which nobody typed.
+API_WORDS = ("path", "authorized_client_keys", "ssh_host_keys", "token=")
+NOT_LOOPBACK = (
+    "plain TCP serves the console on loopback only (anyone who reaches it runs code in this"
+    " process): use 127.0.0.1, ::1 or localhost, a UNIX socket (--unix PATH), or SSH"
+    " (--ssh-host-key with --authorized-keys)"
+)
+SSH = ["--ssh-host-key", "host_key", "--authorized-keys", "authorized_keys"]
+
+
+@pytest.mark.parametrize(
+    ("options", "environment", "message"),
+    [
+        (
+            ["--serve", "192.0.2.1:0"],
+            {},
+            f"host '192.0.2.1' is not a loopback address; {NOT_LOOPBACK}",
+        ),
+        (["--serve", "[::]:8022"], {}, f"host '::' is not a loopback address; {NOT_LOOPBACK}"),
+        (SSH[:2], {}, "--ssh-host-key needs --authorized-keys (the keys that may log in)"),
+        (SSH[2:], {}, "--authorized-keys needs --ssh-host-key (the server's own key)"),
+        (
+            [*SSH, "--unix", "c.sock"],
+            {},
+            "SSH serving is on TCP (--serve HOST:PORT): no --unix with it",
+        ),
+        (
+            [*SSH, "--serve", ":0", "--token-file", "authorized_keys"],
+            {},
+            "SSH serving authenticates with keys: no token (--token-file) with it",
+        ),
+        (
+            [*SSH, "--serve", ":0"],
+            {"AIOEXPECT_CONSOLE_TOKEN": "t0ken"},
+            "SSH serving authenticates with keys: no token ($AIOEXPECT_CONSOLE_TOKEN) with it",
+        ),
+        (
+            ["--serve", ":0"],
+            {"AIOEXPECT_CONSOLE_TOKEN": "t0\rken"},
+            "$AIOEXPECT_CONSOLE_TOKEN holds a line break: the token is one line",
+        ),
+    ],
+)
+@pytest.mark.parametrize("subcommand", ["console", "run"])
+async def test_serving_refusals_name_the_command_line_s_options(
+    options: list[str],
+    environment: dict[str, str],
+    message: str,
+    subcommand: str,
+    tmp_path: Path,
+) -> None:
+    # They were the API's: "use ... a UNIX socket (path=), or SSH
+    # (authorized_client_keys=)", "ssh_host_keys needs authorized_client_keys",
+    # "no path= and no token= with it", "token must be a non-empty str".
+    write_ssh_keys(tmp_path)
+    (tmp_path / "p.py").write_text('open("ran", "w")\n')
+    args = [subcommand, *options, *(["p.py"] if subcommand == "run" else [])]
+    async with command(args, cwd=tmp_path, **environment) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert out == f"aioexpect {subcommand}: {message}\n", out
+    assert not [word for word in API_WORDS if word in out]
+    assert not (tmp_path / "ran").exists()
+
+
 # -- run ------------------------------------------------------------------------------------
 
 PROGRAM = """\
@@ -572,9 +638,9 @@ asyncio.run(main())
     [
         (["--serve", "0.0.0.0:0"], "loopback"),
         (["--serve", "127.0.0.1:99999"], "port"),
-        (["--authorized-keys", "ak"], "needs ssh_host_keys"),
+        (["--authorized-keys", "ak"], "--authorized-keys needs --ssh-host-key"),
         (["--ssh-host-key", "missing", "--authorized-keys", "ak"], "--ssh-host-key 'missing'"),
-        (["--ssh-host-key", "ak"], "needs authorized_client_keys"),
+        (["--ssh-host-key", "ak"], "--ssh-host-key needs --authorized-keys"),
     ],
 )
 @pytest.mark.parametrize("program", ["loop", "no loop"])
@@ -704,7 +770,7 @@ async def test_run_usage_errors(args: list[str], message: str, tmp_path: Path) -
         # (read by nobody: the local console started, the option ignored)
         (["console", "--token-file", "missing"], "--token-file applies to a served console"),
         # (a traceback: FileNotFoundError from os.lstat(""), the console served)
-        (["console", "--unix", ""], "path must not be empty"),
+        (["console", "--unix", ""], "--unix '': the file name of the UNIX socket to serve on"),
     ],
 )
 async def test_token_file_and_unix_errors_name_the_option(

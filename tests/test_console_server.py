@@ -579,9 +579,13 @@ async def test_login_timeout_nan_is_refused_and_inf_waits_for_ever() -> None:
 @pytest.mark.parametrize("host", ["0.0.0.0", "", None, "::", "192.0.2.1", "8.8.8.8"])
 async def test_non_loopback_without_ssh_is_refused_before_binding(host: str | None) -> None:
     # 192.0.2.1 is not on this machine: binding it would fail with ConnectError,
-    # so a ValueError shows the check came first.
-    with pytest.raises(ValueError, match="loopback"):
+    # so a ValueError shows the check came first.  In the API's words (the
+    # command line names its options instead).
+    with pytest.raises(ValueError, match="loopback") as refused:
         await start_console_server(host=host)
+    assert str(refused.value).endswith(
+        "use 127.0.0.1, ::1 or localhost, a UNIX socket (path=), or SSH (authorized_client_keys=)"
+    )
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost"])
