@@ -27,6 +27,7 @@ from ._console import run_local_console
 from ._console_checks import check_serving, load_key_files
 from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import ConnectError
+from ._options import check_host
 from ._runner import run
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ TOKEN_ENV = "AIOEXPECT_CONSOLE_TOKEN"
 #: ``--serve``'s host for every interface, IPv4 and IPv6 on one port (the
 #: API's ``host=None``; SSH only), as ``server.address`` shows it.
 EVERY_INTERFACE = "*"
+#: How ``--serve`` takes an IPv6 address (``::1:8888`` is one too, without a port).
+IN_BRACKETS = "an IPv6 address goes in brackets, as [::1]:PORT"
 T = TypeVar("T")
 
 
@@ -174,16 +177,52 @@ def _check_together(args: argparse.Namespace, token: str | None) -> None:
 
 
 def _host_port(text: str) -> tuple[str | None, int]:
-    """``--serve``'s host and port: no host is loopback, ``*`` every
-    interface (``None``, as the API takes it)."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = "127.0.0.1", text
-    host = host.strip("[]") or "127.0.0.1"
+    """``--serve``'s host and port: ``HOST:PORT``, ``[HOST]:PORT`` (an IPv6
+    address needs them), ``:PORT`` or ``PORT`` (loopback), ``*:PORT`` (every
+    interface: ``None``, as the API takes it); anything else a usage error
+    saying why (``[*:0`` was ``*``, ``::1]:0`` was ``::1``: brackets were
+    stripped, matched or not)."""
+    host, port = _split_serve(text)
+    if not (port.isascii() and port.isdigit()):  # (int() takes " 8", "+8", "8_0", "٨")
+        why = f"{port!r} is not a port number" if port else "no port"
+        raise ValueError(f"--serve {text!r}: {why} (HOST:PORT; port 0: any free one)")
+    if len(port.lstrip("0")) > 5 or int(port) > 65535:
+        raise ValueError(f"--serve {text!r}: the port must be from 0 to 65535")
+    if host == EVERY_INTERFACE:
+        return None, int(port)
     try:
-        return (None if host == EVERY_INTERFACE else host), int(port)
-    except ValueError:
-        raise ValueError(f"--serve takes HOST:PORT, not {text!r}") from None
+        check_host(host)
+    except ValueError as exc:
+        raise ValueError(f"--serve {text!r}: {exc}") from None
+    return host, int(port)
+
+
+def _split_serve(text: str) -> tuple[str, str]:
+    """``--serve``'s host (its brackets, if any, taken off: an IPv6
+    address needs them, any host may have them, as ``[*]:PORT``; none is
+    loopback) and port, as text."""
+
+    def bad(why: str) -> ValueError:
+        return ValueError(f"--serve {text!r}: {why}")
+
+    if text.startswith("["):
+        address, closed, rest = text[1:].partition("]")
+        if not closed:
+            raise bad(f"'[' without ']': {IN_BRACKETS}")
+        host, port = address, rest[1:]
+        if not host:
+            raise bad(f"no host in the brackets: {IN_BRACKETS}")
+        if not rest.startswith(":"):
+            raise bad("no :PORT after the ']', as in [::1]:PORT")
+    else:
+        host, sep, port = text.rpartition(":")
+        if not sep:
+            return "127.0.0.1", text
+        if ":" in host.strip("[]"):
+            raise bad(IN_BRACKETS)
+    if "[" in host or "]" in host:
+        raise bad(f"a bracket out of place: {IN_BRACKETS}")
+    return host or "127.0.0.1", port
 
 
 def _token(path: str | None) -> str | None:

@@ -10,6 +10,7 @@ import fcntl
 import os
 import re
 import signal
+import socket
 import sys
 import termios
 from collections.abc import AsyncIterator
@@ -518,6 +519,86 @@ async def test_serving_refusals_name_the_command_line_s_options(
     assert out == f"aioexpect {subcommand}: {message}\n", out
     assert not [word for word in API_WORDS if word in out]
     assert not (tmp_path / "ran").exists()
+
+
+IN_BRACKETS = "an IPv6 address goes in brackets, as [::1]:PORT"
+NO_PORT = "(HOST:PORT; port 0: any free one)"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "why"),
+    [
+        # (each was served, over SSH here: "[*:0" on every interface, "::1]:0"
+        # and "::1:0" on ::1, "[]:0" on 127.0.0.1; int() took the odd ports)
+        ("[*:0", f"'[' without ']': {IN_BRACKETS}"),
+        ("[::1", f"'[' without ']': {IN_BRACKETS}"),
+        ("::1]:0", IN_BRACKETS),
+        ("::1:0", IN_BRACKETS),  # (an IPv6 address too, with no port)
+        ("[]:0", f"no host in the brackets: {IN_BRACKETS}"),
+        ("[::1]", "no :PORT after the ']', as in [::1]:PORT"),
+        ("[::1]]:0", "no :PORT after the ']', as in [::1]:PORT"),
+        ("a]:0", f"a bracket out of place: {IN_BRACKETS}"),
+        ("127.0.0.1:", f"no port {NO_PORT}"),
+        ("", f"no port {NO_PORT}"),
+        ("127.0.0.1: 0", f"' 0' is not a port number {NO_PORT}"),
+        ("127.0.0.1:+0", f"'+0' is not a port number {NO_PORT}"),
+        ("127.0.0.1:0_0", f"'0_0' is not a port number {NO_PORT}"),
+        ("*", f"'*' is not a port number {NO_PORT}"),
+        ("127.0.0.1:65536", "the port must be from 0 to 65535"),
+        pytest.param(
+            "127.0.0.1:" + "9" * 5000, "the port must be from 0 to 65535", id="5000-digits"
+        ),
+        (" 127.0.0.1:0", "host must not hold spaces: ' 127.0.0.1'"),
+    ],
+)
+async def test_a_malformed_serve_address_is_a_usage_error_saying_why(
+    spelling: str, why: str, tmp_path: Path
+) -> None:
+    write_ssh_keys(tmp_path)
+    async with command(["console", "--serve", spelling, *SSH], cwd=tmp_path) as proc:
+        out = await proc.read_all()
+        assert await proc.wait() == 2
+    assert out == f"aioexpect console: --serve {spelling!r}: {why}\n", out
+
+
+def has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("spelling", "served"),
+    [
+        (":0", "127.0.0.1"),
+        ("0", "127.0.0.1"),
+        ("127.0.0.1:0", "127.0.0.1"),
+        ("localhost:0", "127.0.0.1"),
+        ("[127.0.0.1]:0", "127.0.0.1"),
+        ("127.0.0.1:00", "127.0.0.1"),
+        ("[::1]:0", "[::1]"),
+    ],
+)
+async def test_a_well_formed_serve_address_is_served(spelling: str, served: str) -> None:
+    if "::1" in spelling and not has_ipv6_loopback():
+        pytest.skip("no IPv6 loopback on this machine")
+    async with command(["console", "--serve", spelling]) as proc:
+        port = int((await proc.expect(rf"console served on {re.escape(served)}:(\d+)")).group(1))
+        async with asyncio.timeout(LIMIT):
+            reader, writer = await asyncio.open_connection(served.strip("[]"), port)
+            writer.write(b"6 * 7\n")
+            await reader.readuntil(b">>> ")
+            assert await reader.readuntil(b">>> ") == b"42\n>>> "
+            writer.close()
+            with suppress(ConnectionError):
+                await writer.wait_closed()
+        assert proc.pid is not None
+        os.kill(proc.pid, signal.SIGTERM)
+        assert "Traceback" not in await proc.read_all()
+        assert await proc.wait() == 0
 
 
 # -- run ------------------------------------------------------------------------------------
