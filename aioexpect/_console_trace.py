@@ -15,6 +15,7 @@ import ast
 import io
 import tokenize
 import traceback
+import warnings
 from collections.abc import Collection
 from types import TracebackType
 
@@ -99,7 +100,9 @@ def statement_lines(source: str, filename: str) -> list[int] | None:
     ``None`` if Python cannot compile it as typed."""
     flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
-        tree = compile(source + "\n", filename, "single", flags, dont_inherit=True)
+        with warnings.catch_warnings():  # (aioconsole's compile shows them: not twice)
+            warnings.simplefilter("ignore")
+            tree = compile(source + "\n", filename, "single", flags, dont_inherit=True)
     except Exception:  # (the console shows the error aioconsole finds)
         return None
     return [statement.lineno for statement in tree.body]

@@ -283,6 +283,21 @@ async def test_local_console_shows_where_a_result_whose_repr_raises_was_typed() 
         assert await c.wait() == 0
 
 
+async def test_local_console_shows_a_warning_of_the_typed_line_once() -> None:
+    # Finding where each statement starts compiled the typed text once more,
+    # and showed its warnings again: an invalid escape warned twice at line 1
+    # (aioconsole's compiling of the text as wrapped warns at line 2).
+    typed_line = re.compile(r"<console>:1: \w*Warning: invalid escape sequence '\\d'")
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import warnings; warnings.simplefilter('always')")
+        out = await evaluate(c, "'\\d'")
+        assert len(typed_line.findall(out)) == 1, out
+        assert out.endswith("'\\\\d'\r\n"), out
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
 async def test_local_console_shows_a_lone_surrogate_escaped_and_goes_on() -> None:
     # aioconsole encoded what the console writes strictly: the traceback of
     # an error with a lone surrogate in it (os.fsdecode's) ended the console
