@@ -287,10 +287,12 @@ async def _serve_until_signal(options: dict[str, Any]) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     async with await start_console_server(**options) as server:
-        _announce(server)
+        # Handled before the address is told: whoever read it may stop the
+        # server at once (a SIGTERM then ended the process by the signal).
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
+            _announce(server)
             await stop.wait()
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):

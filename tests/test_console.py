@@ -428,6 +428,39 @@ async def test_console_serve_stopped_by_sigterm_ends_with_status_0() -> None:
                 assert b"Traceback" not in await reader.read()
 
 
+#: ``console --serve`` with a signal sent the moment its address is told,
+#: by the process itself: whoever reads it may stop the server at once.
+SIGNALLED_AT_ONCE = """\
+import os, signal, sys
+from aioexpect import _console_cli
+from aioexpect._cli import main
+told = _console_cli._announce
+def and_signalled(server):
+    told(server)
+    os.kill(os.getpid(), signal.{signame})
+_console_cli._announce = and_signalled
+sys.exit(main(["console", "--serve", "127.0.0.1:0"]))
+"""
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+async def test_console_serve_signalled_as_soon_as_it_is_announced_ends_with_status_0(
+    signame: str,
+) -> None:
+    # The address was told before the handlers were in place: a SIGTERM
+    # sent on reading it killed the process (by SIGTERM), a SIGINT was a
+    # KeyboardInterrupt (status 130); by a client reading stderr, about
+    # one time in six.
+    args = ["-c", SIGNALLED_AT_ONCE.format(signame=signame)]
+    spawned = aioexpect.spawn(PY, args, pty=False, env=env(), cwd=str(ROOT), timeout=LIMIT)
+    async with spawned as proc:
+        out = await proc.read_all()
+        status = await proc.wait()
+    assert "aioexpect: console served on 127.0.0.1:" in out
+    assert "Traceback" not in out and "interrupted" not in out, out
+    assert (status, proc.signal_status) == (0, None), out
+
+
 async def test_console_serve_token_from_the_environment() -> None:
     args = ["console", "--serve", "127.0.0.1:0"]
     async with command(args, AIOEXPECT_CONSOLE_TOKEN="env-token") as proc:
