@@ -70,6 +70,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("ios-enable", ("generic", "ios", "nxos", "eos"), IOS_OUT, "Router#"),
     ("ios-config", ("generic", "ios", "iosxr", "nxos", "eos"), IOS_OUT, "MyHost-A1(config)# "),
     ("ios-config-if", ("generic", "ios", "nxos", "eos"), IOS_OUT, "sw-core-01(config-if)#"),
+    # aaa group server tacacs+ NAME: IOS's, NX-OS's and EOS's modes
+    ("ios-tacacs", ("generic", "ios", "nxos", "eos"), IOS_OUT, "R1(config-sg-tacacs+)#"),
+    ("nxos-tacacs", ("generic", "nxos"), IOS_OUT, "n9k-1(config-tacacs+)# "),
+    ("eos-tacacs", ("generic", "eos"), IOS_OUT, "leaf1(config-sg-tacacs+-TAC1)#"),
     ("iosxr", ("generic", "iosxr"), IOS_OUT, "RP/0/RSP0/CPU0:ios#"),
     ("iosxr-config", ("generic", "iosxr"), IOS_OUT, "RP/0/RP0/CPU0:edge-1(config)#"),
     ("nxos", ("generic", "nxos"), IOS_OUT, "n9k-1(config-if)# "),

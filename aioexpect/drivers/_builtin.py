@@ -86,10 +86,10 @@ UNIX_PROMPT = (
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
-CISCO_PROMPT = rf"{_SOL}{_A}{_HOST}(?:\([\w.\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
+CISCO_PROMPT = rf"{_SOL}{_A}{_HOST}(?:\([\w.+\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
 #: ``RP/0/RSP0/CPU0:router#`` (the ``RP/...:`` prefix is optional).
 _XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
-IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.\-/: ]{{1,60}}\))?[>#]{_END}"
+IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.+\-/: ]{{1,60}}\))?[>#]{_END}"
 #: ``user@router> `` (operational), ``user@router# `` (configuration),
 #: ``root@router:RE:0% `` (the FreeBSD shell); with no host name set,
 #: ``root@> ``, ``root> `` and ``root@:RE:0% ``.  JunOS always shows the
