@@ -170,6 +170,9 @@ GUESSES = [
     ("Last login: Mon\r\nalice@MacBook-Pro ~ % ", "shell"),
     ("Last login: Mon\r\nMacBook-Pro:~ alice$ ", "shell"),
     ("alice@host ~/src $ ", "shell"),
+    # root's on SUSE; BusyBox's ash (\w \$), in a container, say
+    ("Last login: Mon\r\nlinux-abc:~ # ", "shell"),
+    ("\r\nBusyBox v1.35.0 built-in shell (ash)\r\n\r\n/ # ", "shell"),
     # "Last login:" is no evidence (Linux-based network OSes print it too):
     # the prompt's shape is (Arista EOS over SSH).
     ("Last login: Wed Apr  5 14:44:15 2017 from 10.0.0.5\r\nleaf1>", "ios"),
@@ -732,6 +735,35 @@ async def test_a_missing_command_is_a_command_error_on_ksh_mksh_and_busybox(
         with pytest.raises(CommandError, match=r"nosuchcommand_x: .*not found"):
             await s.execute("nosuchcommand_x")
         assert await s.execute("grep -s x nosuchfile_x; echo $?") == "2\n"
+
+
+GENTOO_PS1 = r"\[\033[01;32m\]\u@\h\[\033[01;34m\] \w \$\[\033[00m\] "
+DEFAULT_PROMPTS = [
+    pytest.param(["busybox", "sh", "-i"], None, id="busybox"),  # \w \$: '/ # '
+    pytest.param(["bash", "--norc", "--noprofile"], r"\h:\w # ", id="suse-root"),
+    pytest.param(["bash", "--norc", "--noprofile"], GENTOO_PS1, id="gentoo"),
+]
+
+
+@pytest.mark.parametrize(("argv", "ps1"), DEFAULT_PROMPTS)
+async def test_default_prompts_of_busybox_suse_and_gentoo(
+    argv: list[str], ps1: str | None, tmp_path: Any
+) -> None:
+    """BusyBox's ash (its default, ``\\w \\$``), root's on SUSE (``host:~ #``)
+    and Gentoo's coloured ``user@host ~ $``: no shipped driver knew these
+    prompts, and every ``execute`` timed out, ``driver="auto"`` too."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
+    env |= {} if ps1 is None else {"PS1": ps1}
+    async with aioexpect.spawn(argv[0], argv[1:], env=env, cwd="/", driver="auto", timeout=10) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert s.driver.name == "shell"
+        assert await s.execute("cd /usr/bin") == ""  # (a prompt with another directory)
+        assert await s.execute("pwd") == "/usr/bin\n"
+        with pytest.raises(CommandError, match="nosuchcommand_x"):
+            await s.execute("nosuchcommand_x")
+        assert await s.execute("cd; echo $HOME") == f"{tmp_path}\n"
 
 
 @pytest.mark.parametrize(

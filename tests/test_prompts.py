@@ -55,6 +55,14 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("gentoo", UNIX, LS, "alice@host ~/src $ "),
     ("freebsd-root", UNIX, LS, "root@fbsd:~ # "),  # sh's and csh's default
     ("freebsd-user", UNIX, LS, "alice@fbsd:/usr/src $ "),
+    # root's default on SUSE (\h:\w #), BusyBox's ash (\w \$: Alpine's
+    # containers, then its query of the cursor's place), Gentoo's coloured
+    ("suse-root", UNIX, LS, "linux-abc:~ # "),
+    ("suse-root-dir", UNIX, LS, "linux-abc:/var/log # "),
+    ("busybox", UNIX, "hi\r\n", "/ # \x1b[6n"),
+    ("busybox-dir", UNIX, LS, "/usr/src # "),
+    ("busybox-user", UNIX, LS, "~ $ "),
+    ("gentoo-coloured", UNIX, LS, "\x1b[01;32malice@host\x1b[01;34m ~/src $\x1b[00m "),
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),
@@ -125,6 +133,9 @@ NOT_PROMPTS = [
     # a git remote or a mount point and a comment: not FreeBSD's prompt
     "git@github.com:me/dotfiles.git # my dotfiles\r\n",
     "backup@nas:vol1 % used\r\n",
+    # a path, then more than a sign: an export, a mount (not BusyBox's, nor SUSE's)
+    "/srv/nfs 10.0.0.0/24(rw,sync) # exports\r\n",
+    "nas:/vol/home /home nfs defaults 0 0 # mounts\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",

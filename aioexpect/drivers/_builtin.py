@@ -63,19 +63,24 @@ _UNIX_TOKEN = (
     rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
     r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
 )
-#: The usual prompts with spaces, a directory after the host name:
+#: The space before a spaced prompt's directory or sign, and the colours
+#: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
+_S = rf"{_C} {_C}"
+#: The usual prompts with spaces, a directory before the sign:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
-#: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
-#: csh: the directory from ``~`` or ``/``, or a git remote such as
-#: ``git@host:me/repo.git # notes`` would pass).  Only these shapes: a run
-#: of words before ``%`` or ``>`` is as likely a progress line (``Downloading
-#: 45%``).
+#: macOS, Gentoo's ``$``); and, the directory starting with ``~`` or ``/``
+#: (or a git remote such as ``git@host:me/repo.git # notes`` would pass),
+#: ``user@host:~/dir # `` (FreeBSD's sh and csh), ``host:~ # `` (root's on
+#: SUSE) and the directory alone, ``/ # `` or ``~ $ `` (BusyBox's ash,
+#: ``\w \$``).  Only these shapes: a run of words before ``%`` or ``>``
+#: is as likely a progress line (``Downloading 45%``).
 _SPACED = (
-    r"[\w.\-]{1,64}(?::[^\s\x1b]{1,64} [\w.\-]{1,32}[$#]"
-    r"|@[\w.\-]{1,64}(?: [^\s\x1b]{1,64}|:[~/][^\s\x1b]{0,63}) [$#%])"
+    rf"[\w.\-]{{1,64}}(?::(?:[^\s\x1b]{{1,64}}{_S}[\w.\-]{{1,32}}|[~/][^\s\x1b]{{0,63}}{_S})[$#]"
+    rf"|@[\w.\-]{{1,64}}(?:{_S}[^\s\x1b]{{1,64}}|:[~/][^\s\x1b]{{0,63}}){_S}[$#%])"
+    rf"|[~/][^\s\x1b]{{0,63}}{_S}[$#]"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
-#: ``MyHost-A1(config)# ``, coloured or titled; the two spaced shapes
+#: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
 #: above; or a bare ``$ `` / ``# ``.  A prompt starts with a letter, ``_``,
 #: ``~``, ``/`` or a bracket; a ``-`` only in bash's default of a login
 #: shell, ``-bash-4.2$ `` (RHEL's for a user without a profile, ``su -
