@@ -580,6 +580,10 @@ ERRORS = [
     ("nxos", "% Permission denied for the role\n"),
     ("ios", "% Access denied\n"),
     ("shell", "bash: frobnicate: command not found\n"),
+    # a command-not-found handler's (Ubuntu's, SUSE's; Fedora's), sudo's
+    ("shell", "frobnicate: command not found\n"),
+    ("shell", "bash: frobnicate: command not found...\n"),
+    ("shell", "sudo: frobnicate: command not found\n"),
     ("shell", "zsh: command not found: frobnicate\n"),
     ("shell", "sh: 1: frobnicate: not found\n"),
     # ksh93, mksh (R59: "E: ", "inaccessible or"), BusyBox's ash, a login shell
@@ -647,6 +651,12 @@ def test_generic_errors_leave_ordinary_output_alone(output: str) -> None:
         ("shell", "publish: frobnicate: not found\n"),
         ("shell", "ssh: frobnicate: not found\n"),
         ("shell", "host frobnicate.example: not found\n"),
+        # a log that reports one (sudo's, in auth.log or the journal)
+        (
+            "shell",
+            "Mar  3 10:00:00 web1 sudo:    alice : command not found ; TTY=pts/1 ;"
+            " PWD=/home/alice ; USER=root ; COMMAND=frobnicate\n",
+        ),
     ],
 )
 def test_error_patterns_leave_ordinary_output_alone(name: str, output: str) -> None:

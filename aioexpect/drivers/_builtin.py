@@ -170,7 +170,10 @@ _SHELL_NAME = (
     r"(?:sh|ash|dash|bash|ksh|ksh93|mksh|lksh|pdksh|oksh|posh|yash)"
 )
 SHELL_ERRORS = (
-    r"^[^\r\n]*: command not found\b[^\r\n]*",
+    # (ending its line, as a shell, sudo and a command-not-found handler
+    # print it: Fedora's with "...", where sudo's log line goes on, ``alice :
+    # command not found ; TTY=pts/1 ; ...``, and is output)
+    r"^[^\r\n]*: command not found(?:\.{3})?[ \t]*$",
     r"^[^\r\n]*\bcommand not found: [^\r\n]*",
     r"^[\w./\-]*sh: \d+: [^\r\n]*: not found$",
     # ksh93, mksh and BusyBox's ash (``sh``) name no line: ``ksh: x: not
