@@ -63,6 +63,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("busybox-dir", UNIX, LS, "/usr/src # "),
     ("busybox-user", UNIX, LS, "~ $ "),
     ("gentoo-coloured", UNIX, LS, "\x1b[01;32malice@host\x1b[01;34m ~/src $\x1b[00m "),
+    # a directory deeper than 64 characters: drawn whole (BusyBox), or at
+    # a terminal wide enough not to wrap the prompt
+    ("busybox-deep", UNIX, LS, "/srv/" + "d" * 100 + "/x # "),
+    ("freebsd-deep", UNIX, LS, "root@fbsd:/usr/" + "d" * 100 + " # "),
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
     ("bracketed-paste", UNIX, LS + "\x1b[?2004l\r", "\x1b[?2004huser@host:~$ "),

@@ -66,6 +66,11 @@ _UNIX_TOKEN = (
 #: The space before a spaced prompt's directory or sign, and the colours
 #: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
 _S = rf"{_C} {_C}"
+#: A spaced prompt's directory, as deep as a path goes in a line (a
+#: shell that draws its prompt whole, BusyBox's ash; a wide terminal), and
+#: one that starts with ``~`` or ``/``.
+_DIR = r"[^\s\x1b]{1,255}"
+_PATH = r"[~/][^\s\x1b]{0,254}"
 #: The usual prompts with spaces, a directory before the sign:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
 #: macOS, Gentoo's ``$``); and, the directory starting with ``~`` or ``/``
@@ -75,9 +80,9 @@ _S = rf"{_C} {_C}"
 #: ``\w \$``).  Only these shapes: a run of words before ``%`` or ``>``
 #: is as likely a progress line (``Downloading 45%``).
 _SPACED = (
-    rf"[\w.\-]{{1,64}}(?::(?:[^\s\x1b]{{1,64}}{_S}[\w.\-]{{1,32}}|[~/][^\s\x1b]{{0,63}}{_S})[$#]"
-    rf"|@[\w.\-]{{1,64}}(?:{_S}[^\s\x1b]{{1,64}}|:[~/][^\s\x1b]{{0,63}}){_S}[$#%])"
-    rf"|[~/][^\s\x1b]{{0,63}}{_S}[$#]"
+    rf"[\w.\-]{{1,64}}(?::(?:{_DIR}{_S}[\w.\-]{{1,32}}|{_PATH}{_S})[$#]"
+    rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}[$#%])"
+    rf"|{_PATH}{_S}[$#]"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
