@@ -55,17 +55,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("gentoo", UNIX, LS, "alice@host ~/src $ "),
     ("freebsd-root", UNIX, LS, "root@fbsd:~ # "),  # sh's and csh's default
     ("freebsd-user", UNIX, LS, "alice@fbsd:/usr/src $ "),
-    # root's default on SUSE (\h:\w #), BusyBox's ash (\w \$: Alpine's
-    # containers, then its query of the cursor's place), Gentoo's coloured
-    ("suse-root", UNIX, LS, "linux-abc:~ # "),
-    ("suse-root-dir", UNIX, LS, "linux-abc:/var/log # "),
-    ("busybox", UNIX, "hi\r\n", "/ # \x1b[6n"),
-    ("busybox-dir", UNIX, LS, "/usr/src # "),
-    ("busybox-user", UNIX, LS, "~ $ "),
+    # Gentoo's, coloured as it comes
     ("gentoo-coloured", UNIX, LS, "\x1b[01;32malice@host\x1b[01;34m ~/src $\x1b[00m "),
-    # a directory deeper than 64 characters: drawn whole (BusyBox), or at
-    # a terminal wide enough not to wrap the prompt
-    ("busybox-deep", UNIX, LS, "/srv/" + "d" * 100 + "/x # "),
+    # a directory deeper than 64 characters, at a terminal wide enough not
+    # to wrap the prompt
     ("freebsd-deep", UNIX, LS, "root@fbsd:/usr/" + "d" * 100 + " # "),
     ("coloured", UNIX, LS, COLOURED),
     ("titled", UNIX, LS, TITLED),
@@ -137,9 +130,16 @@ NOT_PROMPTS = [
     # a git remote or a mount point and a comment: not FreeBSD's prompt
     "git@github.com:me/dotfiles.git # my dotfiles\r\n",
     "backup@nas:vol1 % used\r\n",
-    # a path, then more than a sign: an export, a mount (not BusyBox's, nor SUSE's)
+    # a path, then more than a sign: an export, a mount
     "/srv/nfs 10.0.0.0/24(rw,sync) # exports\r\n",
     "nas:/vol/home /home nfs defaults 0 0 # mounts\r\n",
+    # a path, then a sign: a command in a script, a volume, a file's name
+    # (cut after the sign, BusyBox's '/ # ' and SUSE's 'host:~ # ' shapes)
+    "/usr/local/bin/backup.sh # nightly\r\n",
+    "db1:/var/lib/mysql # persist\r\n",
+    "/usr/bin/java $JAVA_OPTS -jar app.jar\r\n",
+    "~/bin/sync.sh # hourly\r\n",
+    "/srv/music/Album #1/01.flac\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",

@@ -66,23 +66,25 @@ _UNIX_TOKEN = (
 #: The space before a spaced prompt's directory or sign, and the colours
 #: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
 _S = rf"{_C} {_C}"
-#: A spaced prompt's directory, as deep as a path goes in a line (a
-#: shell that draws its prompt whole, BusyBox's ash; a wide terminal), and
-#: one that starts with ``~`` or ``/``.
+#: A spaced prompt's directory, as deep as a path goes in a line (at a
+#: terminal wide enough not to wrap the prompt), and one that starts with
+#: ``~`` or ``/``.
 _DIR = r"[^\s\x1b]{1,255}"
 _PATH = r"[~/][^\s\x1b]{0,254}"
-#: The usual prompts with spaces, a directory before the sign:
+#: The usual prompts with spaces, a directory after the host name:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
-#: macOS, Gentoo's ``$``); and, the directory starting with ``~`` or ``/``
-#: (or a git remote such as ``git@host:me/repo.git # notes`` would pass),
-#: ``user@host:~/dir # `` (FreeBSD's sh and csh), ``host:~ # `` (root's on
-#: SUSE) and the directory alone, ``/ # `` or ``~ $ `` (BusyBox's ash,
-#: ``\w \$``).  Only these shapes: a run of words before ``%`` or ``>``
-#: is as likely a progress line (``Downloading 45%``).
+#: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
+#: csh: the directory from ``~`` or ``/``, or a git remote such as
+#: ``git@host:me/repo.git # notes`` would pass).  Only these shapes: a run
+#: of words before ``%`` or ``>`` is as likely a progress line (``Downloading
+#: 45%``), and a path before `` #`` or `` $`` without ``user@`` a command
+#: in a script (``/usr/local/bin/backup.sh # nightly``, ``db1:/var/lib/mysql
+#: # persist``, ``/usr/bin/java $OPTS``), cut short where a read ends after
+#: its sign: BusyBox's ``/ # `` and root's ``host:~ # `` on SUSE are no
+#: prompts here (``set_unique_prompt``).
 _SPACED = (
-    rf"[\w.\-]{{1,64}}(?::(?:{_DIR}{_S}[\w.\-]{{1,32}}|{_PATH}{_S})[$#]"
+    rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}[\w.\-]{{1,32}}[$#]"
     rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}[$#%])"
-    rf"|{_PATH}{_S}[$#]"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
