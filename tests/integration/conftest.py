@@ -60,6 +60,8 @@ class Server:
     log: list[str]
     known_hosts: Path | None = None
     client_key: Path | None = None
+    #: The thread reading ``process``'s log; it closes the pipe at its end.
+    drain: threading.Thread | None = None
 
     def logged(self) -> str:
         return "".join(self.log)
@@ -111,24 +113,29 @@ def _start_socat(target: str, log_prefix: str) -> Server:
     def drain() -> None:
         # Read socat's (and the server's) log until it exits; keeps the pipe
         # from filling up, and finds the port.
+        # The pipe is closed here, at its end, not by _stop: closed under
+        # a read in this thread, it failed in the read.
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode(errors="replace")
-            log.append(line)
-            if not found and (m := _LISTENING.search(line)):
-                found.append(int(m.group(1)))
-                ready.set()
+        with proc.stderr:
+            for raw in proc.stderr:
+                line = raw.decode(errors="replace")
+                log.append(line)
+                if not found and (m := _LISTENING.search(line)):
+                    found.append(int(m.group(1)))
+                    ready.set()
         ready.set()
 
-    threading.Thread(target=drain, name=f"{log_prefix}-log", daemon=True).start()
+    reader = threading.Thread(target=drain, name=f"{log_prefix}-log", daemon=True)
+    reader.start()
     if not ready.wait(10) or not found:
-        _stop(proc)
+        _stop(proc, reader)
         pytest.fail(f"{log_prefix}: socat did not start listening:\n{''.join(log)}")
-    return Server(port=found[0], process=proc, log=log)
+    return Server(port=found[0], process=proc, log=log, drain=reader)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Kill socat and every process it started (sshd/telnetd, login, shells)."""
+def _stop(proc: subprocess.Popen[bytes], reader: threading.Thread | None) -> None:
+    """Kill socat and every process it started (sshd/telnetd, login, shells),
+    and let ``reader`` read their log to its end (all writers gone)."""
     try:
         family = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -146,8 +153,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     for p in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
-    if proc.stderr is not None:
-        proc.stderr.close()
+    if reader is not None:
+        reader.join(10)
 
 
 SSHD_CONFIG = """\
@@ -209,7 +216,7 @@ def _serve_sshd(sshd_path: str, keygen: str, d: Path, it_user: Account) -> Itera
     try:
         yield server
     finally:
-        _stop(server.process)
+        _stop(server.process, server.drain)
 
 
 @pytest.fixture(scope="session")
@@ -222,4 +229,4 @@ def telnetd(it_user: Account) -> Iterator[Server]:
     try:
         yield server
     finally:
-        _stop(server.process)
+        _stop(server.process, server.drain)
