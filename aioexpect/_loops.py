@@ -31,7 +31,10 @@ def check_loop(loop: asyncio.AbstractEventLoop, number: int) -> None:
         )
     running = asyncio.events._get_running_loop()
     if running is not None and running is not loop:
-        raise RuntimeError(f"session #{number} belongs to another event loop")
+        raise RuntimeError(
+            f"session #{number} belongs to another event loop (the one it was opened in):"
+            " use and close it there (from another thread: asyncio.run_coroutine_threadsafe())"
+        )
 
 
 async def kill_orphan(transport: Transport) -> None:
