@@ -501,6 +501,9 @@ def _raw_stdin() -> Iterator[None]:
 #: Signals that end the local console as its end of input does (its
 #: terminal closed, ``kill``): its sessions are closed on the way out.
 ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
+#: How long the end of the local console waits for a session's close in
+#: another thread's loop (a close takes its transport's grace, about 1 s).
+FOREIGN_CLOSE_LIMIT = 10.0
 
 
 async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
@@ -548,12 +551,28 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         return 128 + ended_by[0]
     finally:
         try:
-            for session in live_sessions():
-                await session.close()
+            await _close_live_sessions()
         finally:
             for signum in ENDING_SIGNALS:
                 loop.remove_signal_handler(signum)
             await _close_standard_streams(reader, writer, error_writer)
+
+
+async def _close_live_sessions() -> None:
+    """The sessions still open, each closed in its own event loop (``close()``
+    in another running loop raises ``RuntimeError``): here; one that a loop
+    run by another thread opened, there, waited for up to
+    ``FOREIGN_CLOSE_LIMIT`` (that loop stopped or busy: left to it); one
+    whose loop is neither running nor closed is left to that loop."""
+    here = asyncio.get_running_loop()
+    for session in live_sessions():
+        loop = session._loop
+        if loop is here or loop.is_closed():  # (closed: its child killed and reaped here)
+            await session.close()
+        elif loop.is_running():
+            closing = asyncio.run_coroutine_threadsafe(session.close(), loop)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.wrap_future(closing), FOREIGN_CLOSE_LIMIT)
 
 
 async def _close_standard_streams(reader: Any, *writers: Any) -> None:

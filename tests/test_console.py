@@ -231,6 +231,35 @@ async def test_local_console_ended_by_a_signal_closes_its_sessions(how: str) -> 
         os.kill(pid, 0)
 
 
+async def test_local_console_closes_a_session_of_a_threads_loop_there_and_its_own() -> None:
+    # close() in another running loop raises RuntimeError: the console's
+    # end, closing every live session here, stopped at one a thread's loop
+    # had opened, with a traceback and status 1, and its own sessions after
+    # that one outlived it.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import threading; there = asyncio.new_event_loop()")
+        await evaluate(c, "threading.Thread(target=there.run_forever, daemon=True).start()")
+        await evaluate(c, "HUP = ['-c', 'trap \"\" HUP; echo trapped; exec sleep 1003']")
+        await evaluate(c, "there_ = lambda coro: asyncio.run_coroutine_threadsafe(coro, there)")
+        await evaluate(c, "a = there_(spawn('sh', HUP)).result(10)")
+        await evaluate(c, "there_(a.expect_exact('trapped')).result(10)")
+        await evaluate(c, "b = await spawn('sh', HUP)")
+        await evaluate(c, "await b.expect_exact('trapped')")
+        pids = [int(await evaluate(c, f"{name}.pid")) for name in "ab"]
+        await c.sendeof()
+        tail = str((await c.expect(aioexpect.EOF)).before)
+        status = await c.wait()
+    left = []
+    for pid in pids:  # killed (after the grace period) and reaped, each in its loop
+        with suppress(ProcessLookupError):
+            os.kill(pid, 0)
+            left.append(pid)
+            os.kill(pid, signal.SIGKILL)  # (the test fails, nothing is left behind)
+    assert (status, left) == (0, []), tail
+    assert "Traceback" not in tail
+
+
 async def test_local_console_goes_on_when_showing_an_error_raises_keyboard_interrupt() -> None:
     # Showing an error caught only an Exception: a KeyboardInterrupt from
     # the error's __notes__ ended the console (and a served console's
