@@ -2,14 +2,14 @@
 chunks is redacted by ``_redact_stream``, with this module's ``Redactor``).
 
 Invariant: a registered secret never leaves ``Redactor.redact`` in clear,
-as it is, as ``re.escape`` writes it, or as a line editor's echo shows it.
+as it is, as a line editor's echo shows it, or escaped any number of times
+(``repr``, ``ascii``, JSON, ``re.escape``: ``_redact_escaped``).
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
-import copy
 import functools
 import re
 import weakref
@@ -18,6 +18,7 @@ from typing import Any
 
 from ._decode import as_utf8, encoded_within
 from ._echo import Echo
+from ._redact_escaped import compiled, escaped_in
 
 __all__ = ["MASK", "Redactor", "escape", "escape_cut", "mask_around", "masked", "merged"]
 
@@ -91,19 +92,19 @@ def mask_around(text: str, secret: str | None, shown: Iterable[str | None]) -> s
 class Redactor:
     """The secrets of one session; replaces each with ``********``.
 
-    ``redact`` masks a secret also as ``repr`` writes it three times in a
-    row (``_deep_forms``), as a ``repr`` that aioexpect makes of what it
-    was given may hold it (a ``Result``'s); the transcript, the records of
-    what is sent and received and ``tail`` look for its other forms alone
-    (``_forms``): each form is looked for in every chunk that holds its
-    first character, and those cost a password holding a quote a fourth
-    more per round trip, in every session."""
+    ``redact`` masks a secret also as escaping writes it any number of
+    times (``_escaped``: ``repr``, ``ascii``, JSON), as a ``repr`` that
+    aioexpect makes of what it was given may hold it (a ``Result``'s of a
+    job's error quoting another's); the transcript, the records of what is
+    sent and received and ``tail`` look for its fixed forms alone
+    (``_forms``): each is looked for in every chunk that holds its first
+    character, in every session."""
 
     __slots__ = (
         "_byte_firsts",
         "_bytes",
-        "_deep",
         "_encoding",
+        "_escaped",
         "_firsts",
         "_kept",
         "_probes",
@@ -134,9 +135,10 @@ class Redactor:
         #: The forms of each secret added (``_forms``), shared with the other
         #: sessions that hold the same one while any of them lives.
         self._kept: list[_Forms] = []
-        #: The same with the secrets' third ``repr`` too (``redact``): made
-        #: when first asked for, and anew for secrets added since.
-        self._deep: Redactor | None = None
+        #: The patterns of the secrets' escaped forms (``redact``), for str
+        #: and for bytes, with how many of ``_kept`` they are of: made when
+        #: first asked for, and anew for secrets added since.
+        self._escaped: tuple[int, list[re.Pattern[str]], list[re.Pattern[bytes]]] = (0, [], [])
 
     def add(self, secret: Any) -> None:
         """Add ``secret``: str, or bytes (a bytearray or memoryview as its
@@ -184,30 +186,37 @@ class Redactor:
         return MASK if text in self._secrets else text
 
     def redact(self, text: Any) -> Any:
-        """``text`` (str or bytes) with every secret masked, also as ``repr``
-        writes it three times in a row: where secrets overlap (``secret12``
-        and ``t12more`` in ``secret12more``), the whole stretch they cover
-        is one mask, so no part of either shows."""
+        """``text`` (str or bytes) with every secret masked, also as escaping
+        writes it any number of times (``_escaped``): where secrets overlap
+        (``secret12`` and ``t12more`` in ``secret12more``), the whole
+        stretch they cover is one mask, so no part of either shows."""
         if not self.armed:
             return text
-        deep = self._deep
-        if deep is None or len(deep._kept) != len(self._kept):
-            deep = self._deepened()
-        stretches = deep.stretches(text)
+        echo = self._echo(text)
+        stretches = self._stretches(text, echo)
+        # (an escaped form holds a backslash; the others are found above)
+        if (b"\\" if isinstance(text, bytes) else "\\") in text:
+            made = self._patterns()
+            spans = escaped_in(text, made[2] if isinstance(text, bytes) else made[1], echo)
+            stretches = merged(stretches + spans) if spans else stretches
         return masked(text, stretches) if stretches else text
 
-    def _deepened(self) -> Redactor:
-        """``_deep`` with the secrets added since it was made, as a new
-        redactor, set once whole: one filled in place was seen empty or in
+    def _patterns(self) -> tuple[int, list[re.Pattern[str]], list[re.Pattern[bytes]]]:
+        """``_escaped``, with the secrets added since it was made: a new
+        tuple, set once whole (one filled in place was seen empty or in
         part, masking nothing of some secrets, by a ``redact`` in another
-        thread meanwhile (a ``Result``'s repr) and by every later one where
-        its making was cut short (Ctrl-C)."""
-        deep = Redactor(self._encoding) if self._deep is None else copy.copy(self._deep)
-        deep._kept = [*deep._kept]
-        for forms in self._kept[len(deep._kept) :]:
-            deep._take(_deep_forms(forms))
-        self._deep = deep
-        return deep
+        thread meanwhile, a ``Result``'s repr, and by every later one where
+        its making was cut short, Ctrl-C)."""
+        made = self._escaped
+        kept = self._kept
+        if made[0] != len(kept):
+            strs, raws = [*made[1]], [*made[2]]
+            for forms in kept[made[0] :]:
+                more = _escaped_forms(forms)
+                strs += [p for p in more[0] if p not in strs]
+                raws += [p for p in more[1] if p not in raws]
+            made = self._escaped = (len(kept), strs, raws)
+        return made
 
     def stretches(self, text: Any) -> list[tuple[int, int]]:
         """Where secrets stand in ``text``: ``(start, end)`` of each stretch
@@ -327,15 +336,15 @@ class Redactor:
 class _Forms:
     """A secret as texts and bytes may hold it (``_forms``)."""
 
-    __slots__ = ("__weakref__", "deep", "raws", "source", "texts")
+    __slots__ = ("__weakref__", "escaped", "raws", "source", "texts")
 
     def __init__(self, texts: list[str], raws: list[bytes], source: tuple[Any, str | None]) -> None:
         self.texts = texts
         self.raws = raws
-        #: The secret and the session's encoding, whose ``deep`` forms
-        #: (``_deep_forms``) are made from them when first asked for.
+        #: The secret and the session's encoding, whose ``escaped`` forms
+        #: (``_escaped_forms``) are made from them when first asked for.
         self.source = source
-        self.deep: _Forms | None = None
+        self.escaped: tuple[list[re.Pattern[str]], list[re.Pattern[bytes]]] | None = None
 
 
 #: The forms of the secrets that live sessions hold, by type, secret and
@@ -359,16 +368,8 @@ def _forms(secret: str | bytes, encoding: str | None) -> _Forms:
     return forms
 
 
-def _deep_forms(forms: _Forms) -> _Forms:
-    """``forms``, and their secret as ``repr`` writes it three times in a
-    row: made once, when a session first masks a text (``Redactor.redact``),
-    and kept with them."""
-    if forms.deep is None:
-        forms.deep = _make_forms(*forms.source, depth=3)
-    return forms.deep
-
-
-def _make_forms(secret: str | bytes, encoding: str | None, depth: int = 2) -> _Forms:
+def _texts(secret: str | bytes, encoding: str | None) -> list[str]:
+    """``secret`` as texts hold it."""
     if isinstance(secret, bytes):
         # As a bytes session's transcript decodes it (UTF-8, the rest as
         # lone surrogates); and as a text session's encoding does.
@@ -377,8 +378,12 @@ def _make_forms(secret: str | bytes, encoding: str | None, depth: int = 2) -> _F
             # (not where it decodes to nothing: a byte order mark alone,
             # b"\xff\xfe" in utf-16, is no text a session can show)
             texts += [text for text in [secret.decode(encoding, "replace")] if text]
-    else:
-        texts = [secret]
+        return texts
+    return [secret]
+
+
+def _make_forms(secret: str | bytes, encoding: str | None) -> _Forms:
+    texts = _texts(secret, encoding)
     # Also as re.escape writes it: a pattern built from the secret
     # (``re.escape(password)``) shows it so in messages and ``repr``;
     # and as a terminal echoes its control characters (``ECHOCTL``:
@@ -386,17 +391,16 @@ def _make_forms(secret: str | bytes, encoding: str | None, depth: int = 2) -> _F
     plain = [form for text in texts for form in (text, re.escape(text))]
     raws = {form: _encoded(form, encoding) for form in plain}
     # And as ``repr`` writes those (once, or twice: an exception's repr
-    # of a message that quotes one; at ``depth`` 3, the secret as it is
-    # three times too: a ``Result``'s repr of a job's exception that
-    # quotes another's repr, ``{error!r}``, itself quoting it), where it
-    # escapes a character of them (a quote, a backslash, a control
-    # character), as str or as the bytes that encode it (UTF-8 and the
-    # session's encoding: ``p\\xe4ss`` in latin-1): a callback's or an
-    # error's repr that is masked once made (a monitor's, a job's in
-    # run_many's records).
+    # of a message that quotes one), where it escapes a character of them
+    # (a quote, a backslash, a control character), as str or as the bytes
+    # that encode it (UTF-8 and the session's encoding: ``p\\xe4ss`` in
+    # latin-1): a callback's or an error's repr that is masked once made
+    # (a monitor's, a job's in run_many's records), and what a device
+    # prints (``print(repr(password))``).  (Deeper, and as ``ascii`` and
+    # JSON write it, in what is masked once made: ``_escaped_forms``.)
     forms = [*plain]
     for form in plain:
-        forms += _repr_forms(form, raws[form], depth if form in texts else 2)
+        forms += _repr_forms(form, raws[form], 2)
     forms += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
     raw_forms = [raw for form in forms for raw in raws.get(form) or _encoded(form, encoding)]
     return _Forms(forms, raw_forms, (secret, encoding))
@@ -455,13 +459,34 @@ def _repr_forms(text: str, raws: list[bytes], depth: int) -> list[str]:
     those the session sends): their ``repr`` holds the others', masked
     with it, and its backslash would hold back a ``C:\\`` that ends a read
     whatever the secret (``hunter2`` too)."""
-    raws = [r for r in raws if not any(r.startswith(m) and r[len(m) :] in raws for m in _MARKS)]
+    raws = _unmarked(raws)
     level = list(dict.fromkeys(_quoted(text) + [q for raw in raws for q in _quoted(raw)]))
     shown = level
     for _ in range(depth - 1):
         level = list(dict.fromkeys(q for form in level for q in _quoted(form)))
         shown = shown + level
     return [form for form in dict.fromkeys(shown) if form != text]
+
+
+def _unmarked(raws: list[bytes]) -> list[bytes]:
+    """``raws`` but those that are a byte order mark and another of them."""
+    return [r for r in raws if not any(r.startswith(m) and r[len(m) :] in raws for m in _MARKS)]
+
+
+def _escaped_forms(forms: _Forms) -> tuple[list[re.Pattern[str]], list[re.Pattern[bytes]]]:
+    """Patterns of ``forms``' secret as escaping writes it any number of
+    times (``escaped_form``), in str and in bytes: its texts, their echo
+    (``^A``) and the bytes of the session's encoding that encode them.
+    Made once, when a session first masks a text with a backslash
+    (``Redactor.redact``), and kept with them."""
+    if forms.escaped is None:
+        secret, encoding = forms.source
+        texts = _texts(secret, encoding)
+        texts += [shown for text in texts if (shown := text.translate(_ECHOCTL)) != text]
+        utf8 = [as_utf8(text) for text in texts]  # (each character's, escaped, is one way)
+        raws = _unmarked([raw for text in texts for raw in _encoded(text, encoding)])
+        forms.escaped = compiled([*texts, *[raw for raw in raws if raw not in utf8]], encoding)
+    return forms.escaped
 
 
 @functools.lru_cache(maxsize=64)  # (a secret's, found again and again)
