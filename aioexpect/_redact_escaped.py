@@ -62,8 +62,9 @@ def escaped_in(text: Any, patterns: list[Any], echo: Echo | None) -> list[tuple[
     spans = found(text, patterns)
     if echo is None and _CONTROLS[bytes if isinstance(text, bytes) else str].search(text):
         echo = Echo.of(text)
-    if echo is not None:
-        spans += [echo.span(*span) for span in found(echo.view, patterns)]
+    if echo is not None:  # (and a row drawn again: the copy of a part of it too)
+        for at, end in found(echo.view, patterns):
+            spans += [echo.span(at, end), *echo.copied(at, end)]
     return spans
 
 

@@ -161,3 +161,34 @@ def test_a_secret_sixteen_reprs_deep_is_masked_as_one_stretch():
     assert "a" + "\\" * 65536 + "b" in deep
     _only_masks(r.redact(deep))
     assert r.redact("\\" * 100_000 + "c") == "\\" * 100_000 + "c"
+
+
+def _readline_at_margin(width: int, typed: str) -> str:
+    """bash's echo of ``typed`` after ``$ `` where the line ends at the
+    margin: each wrap the next character, ``\\r`` and it again; then
+    ``" \\r"``, a move up and the last row drawn again, the line end."""
+    line = "$ " + typed
+    assert len(line) % width == 0 and len(line) > width
+    rows = [line[i : i + width] for i in range(0, len(line), width)]
+    echo = rows[0] + "".join(f"{row[0]}\r{row}" for row in rows[1:]) + " \r\x1b[A"
+    return f"{echo}{rows[-1][:-1]}\x1b[K{rows[-1][-1]}\r\n"
+
+
+@pytest.mark.parametrize(
+    ("secret", "escaped", "letters"),
+    [
+        ("q'w\"5", _reprs("q'w\"5", 3), "qw5"),
+        ("Pässwörd", ascii("Pässwörd"), "Psword4f6"),
+    ],
+)
+def test_a_row_readline_draws_again_shows_no_part_of_an_escaped_secret(secret, escaped, letters):
+    # The form across the wrap was masked, but not the copy of its part on
+    # the last row, which readline draws again: w"5 of q'w"5 three reprs
+    # deep showed there (masked by main's forms of the third repr).
+    r = Redactor("utf-8")
+    r.add(secret)
+    for on_first in range(1, len(escaped)):
+        typed = "echo " + "a" * (33 - on_first) + escaped + "z" * (40 - len(escaped) + on_first)
+        shown = r.redact(_readline_at_margin(40, typed))
+        copy = shown.split("\x1b[A")[1]
+        assert MASK in shown and not set(copy.replace(MASK, "")) & set(letters), (on_first, shown)
