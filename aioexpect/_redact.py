@@ -208,14 +208,14 @@ class Redactor:
         thread meanwhile, a ``Result``'s repr, and by every later one where
         its making was cut short, Ctrl-C)."""
         made = self._escaped
-        kept = self._kept
-        if made[0] != len(kept):
+        count = len(self._kept)  # (those made now: another thread may add one meanwhile)
+        if made[0] != count:
             strs, raws = [*made[1]], [*made[2]]
-            for forms in kept[made[0] :]:
+            for forms in self._kept[made[0] : count]:
                 more = _escaped_forms(forms)
                 strs += [p for p in more[0] if p not in strs]
                 raws += [p for p in more[1] if p not in raws]
-            made = self._escaped = (len(kept), strs, raws)
+            made = self._escaped = (count, strs, raws)
         return made
 
     def stretches(self, text: Any) -> list[tuple[int, int]]:

@@ -188,24 +188,26 @@ def test_a_first_redact_cut_short_leaves_later_ones_masking_every_secret(monkeyp
     # The third repr's forms went into a redactor set before they were made:
     # Ctrl-C then (a Result's repr printed) left it empty, and every later
     # redact showed each secret in clear, hunter2 too.  So with the escaped
-    # forms' patterns, made where a text holds a backslash.
-    from aioexpect import _redact
+    # forms' patterns, made where a text holds a backslash: cut short while
+    # making the second secret's (the first's made).
+    from aioexpect import _redact_escaped
 
-    made = _redact._escaped_forms
+    made = _redact_escaped.escaped_form
     calls = []
 
-    def cut_short(forms):
-        calls.append(forms)
-        if len(calls) == 1:
+    def cut_short(form, *args):
+        calls.append(form)
+        if "5" in str(form) and calls.count(form) == 1:
             raise KeyboardInterrupt
-        return made(forms)
+        return made(form, *args)
 
-    monkeypatch.setattr(_redact, "_escaped_forms", cut_short)
+    monkeypatch.setattr(_redact_escaped, "escaped_form", cut_short)
     r = Redactor("utf-8")
     r.add("hunter2")
     r.add("q'w\"5")
     with pytest.raises(KeyboardInterrupt):
         r.redact("C:\\")
+    assert "hunter2" in calls  # (the first secret's made, the second's begun)
     assert r.redact("hunter2 and q'w\"5") == f"{MASK} and {MASK}"
     _only_masks(r.redact(_reprs("q'w\"5", 3)))
 
@@ -228,14 +230,48 @@ def test_a_redact_while_another_thread_makes_the_third_repr_s_forms_masks_all(mo
     monkeypatch.setattr(_redact, "_escaped_forms", held)
     r = Redactor("utf-8")
     r.add("hunter2")
+    r.add("v'w\"7")
     other = threading.Thread(target=r.redact, args=("C:\\",))
     other.start()
     try:
         assert inside.wait(10)
         assert r.redact("C:\\ login hunter2") == f"C:\\ login {MASK}"
+        _only_masks(r.redact(_reprs("v'w\"7", 3)))  # (not the patterns made so far)
     finally:
         done.set()
         other.join(10)
     assert not other.is_alive()
     r.add("q'w\"5")  # (added after: masked by the next redact, in either thread)
     assert r.redact("hunter2 q'w\"5") == f"{MASK} {MASK}"
+
+
+def test_a_secret_added_while_another_thread_makes_the_escaped_forms_is_masked(monkeypatch):
+    # The patterns made were counted as of the secrets held when done, not
+    # when begun: one added meanwhile (add_secret in the loop's thread, a
+    # Result's repr in another) was counted as made, never made, and shown
+    # three reprs deep by every later redact.
+    from aioexpect import _redact
+
+    made = _redact._escaped_forms
+    inside, done = threading.Event(), threading.Event()
+
+    def held(forms):
+        if threading.current_thread() is other and not inside.is_set():
+            inside.set()
+            done.wait(10)
+        return made(forms)
+
+    monkeypatch.setattr(_redact, "_escaped_forms", held)
+    r = Redactor("utf-8")
+    r.add("v'w\"7")
+    other = threading.Thread(target=r.redact, args=("C:\\",))
+    other.start()
+    try:
+        assert inside.wait(10)
+        r.add("q'w\"5")
+    finally:
+        done.set()
+        other.join(10)
+    assert not other.is_alive()
+    _only_masks(r.redact(_reprs("q'w\"5", 3)))
+    _only_masks(r.redact(_reprs("v'w\"7", 3)))
