@@ -18,6 +18,7 @@ import asyncio
 import collections
 import contextlib
 import re
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -388,6 +389,7 @@ class Lines(_ReadAheadInput):
             if held:
                 self._queue.put(held)
             self._queue.put(b"")
+            _reset_unread(self._writer)
             await lost
         finally:
             lost.cancel()
@@ -548,6 +550,22 @@ async def gone(writer: asyncio.StreamWriter) -> None:
     waiting.add_done_callback(_taken)
     with contextlib.suppress(OSError, RuntimeError):  # (uvloop: RuntimeError once reset)
         await asyncio.shield(waiting)
+
+
+def _reset_unread(writer: asyncio.StreamWriter) -> None:
+    """Drop a connection whose input ended in a reset its transport never
+    read.  uvloop 0.17's libuv (1.43) ends a read that came short while the
+    socket hung up as the end of input, without reading on: the reset the
+    socket holds was never seen, the connection was taken as half-closed
+    (``gone`` waited, for ever with nothing written), and a client reset
+    behind what it sent ahead never left.  The socket's pending error says
+    so; with none (a half-close, or a reset read already) nothing changes."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or writer.transport.is_closing():
+        return
+    with contextlib.suppress(OSError):
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            writer.transport.abort()
 
 
 def _taken(done: asyncio.Future[None]) -> None:

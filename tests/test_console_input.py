@@ -7,6 +7,10 @@ alone."""
 from __future__ import annotations
 
 import asyncio
+import select
+import socket
+import struct
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,6 +72,49 @@ async def test_a_client_that_leaves_is_seen_behind_more_than_the_read_ahead() ->
         await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
         assert ended == ["CancelledError"]
         await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
+
+
+@pytest.mark.parametrize("where", ["tcp", "unix"])
+async def test_a_client_that_leaves_at_once_after_a_line_is_seen_to_go(
+    where: str, tmp_path: Path
+) -> None:
+    # On uvloop 0.17 (libuv 1.43), a read that came short while the socket
+    # hung up was taken for the end of input, and the reset behind it was
+    # never read: the console waited for the connection to be lost, for
+    # ever; the statement ran on and the client kept its place.  The client
+    # is a plain socket, so that nothing runs between its line and its end.
+    started, ended, box = asyncio.Event(), [], []
+    options: dict[str, Any] = {"path": tmp_path / "c.sock"} if where == "unix" else {}
+    statement = (
+        b"try:\n    print('x'); started.set(); await asyncio.sleep(3600)\n"
+        b"except BaseException as exc:\n    ended.append(type(exc).__name__); raise\n\n"
+    )
+    shared = {"started": started, "ended": ended, "box": box}
+    async with console(locals=shared, **options) as server:
+        loop = asyncio.get_running_loop()
+        if where == "unix":
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(str(server.path))
+        else:
+            sock = socket.create_connection((server.host, server.port), timeout=LIMIT)
+        with sock:
+            sock.setblocking(False)
+            async with asyncio.timeout(LIMIT):
+                said = b""
+                while not said.endswith(b">>> "):
+                    said += await loop.sock_recv(sock, 4096)
+                await loop.sock_sendall(sock, statement)
+                await started.wait()
+            # The 'x' it leaves unread makes a UNIX socket's close a reset.
+            readable = lambda: bool(select.select([sock], [], [], 0)[0])  # noqa: E731
+            await wait_until(readable, "the statement's output reaches the client", LIMIT)
+            sock.send(b"box.append(1)\n")
+            linger = struct.pack("ii", 1, 0)  # (TCP: a reset)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+        await wait_until(lambda: bool(ended), "the statement ends", LIMIT)
+        assert ended == ["CancelledError"]
+        await wait_until(lambda: server.clients == 0, "the client's place is free", LIMIT)
+        assert box == []  # (what it sent never runs)
 
 
 async def test_a_client_held_back_is_seen_to_go_by_a_statement_that_prints() -> None:
