@@ -41,7 +41,7 @@ MINDEPS_TESTS = [
     *("test_dependencies", "test_ssh", "test_stages", "test_login", "test_openers"),
     *("test_telnet", "test_many", "test_cli", "test_demo", "test_examples"),
     *("test_console", "test_console_close", "test_console_flood", "test_console_server"),
-    *("test_console_ssh", "test_console_tcp", "test_virtual_device"),
+    *("test_console_input", "test_console_ssh", "test_console_tcp", "test_virtual_device"),
     *("test_virtual_device_close", "test_pty", "test_spawn", "test_pipes", "test_streams"),
     *("test_streams_tls", "test_many_limits", "test_loops"),
 ]
