@@ -563,7 +563,7 @@ def _reset_unread(writer: asyncio.StreamWriter) -> None:
     sock = writer.get_extra_info("socket")
     if sock is None or writer.transport.is_closing():
         return
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ValueError):  # (uvloop's closed: fileno -1)
         if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
             writer.transport.abort()
 
