@@ -201,6 +201,16 @@ async def wait_until(predicate: Callable[[], bool], what: str, limit: float = 10
         await asyncio.sleep(0.01)
 
 
+def has_ipv6_loopback() -> bool:
+    """Whether this machine can listen on ``::1`` (containers often cannot)."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
 def gone(pid: int) -> bool:
     """No such process, or only a zombie (an init that never reaps orphans)."""
     try:

@@ -10,7 +10,6 @@ import fcntl
 import os
 import re
 import signal
-import socket
 import sys
 import termios
 from collections.abc import AsyncIterator
@@ -23,7 +22,7 @@ import pytest
 import aioexpect
 from aioexpect._console import SessionList, sessions
 from aioexpect._console_trace import typed_syntax_error, without_form_feeds
-from tests.helpers import wait_until
+from tests.helpers import has_ipv6_loopback, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 15.0
@@ -636,15 +635,6 @@ async def test_a_malformed_serve_address_is_a_usage_error_saying_why(
         out = await proc.read_all()
         assert await proc.wait() == 2
     assert out == f"aioexpect console: --serve {spelling!r}: {why}\n", out
-
-
-def has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ import pytest
 import aioexpect
 from aioexpect import _console_output, start_console_server
 from tests.conftest import need
-from tests.helpers import localhost_on_both, opened, resize_seen, wait_until
+from tests.helpers import has_ipv6_loopback, localhost_on_both, opened, resize_seen, wait_until
 from tests.test_console import PROGRAM, command
 from tests.test_console_flood import EXPECTED, flooding, read_to, until_held_back
 from tests.test_console_tcp import BURST, BURSTS, NOTE, PRINTS, WIDTH, flood
@@ -672,15 +672,6 @@ async def test_ssh_may_listen_beyond_loopback_keys_as_a_list(keys: Keys) -> None
             await s.expect_exact(">>> ")
             await s.sendline("exit()")
             await s.expect(aioexpect.EOF)
-
-
-def has_ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
 
 
 async def answers_at(keys: Keys, address: str, port: int) -> None:
