@@ -7,11 +7,14 @@ output that may start a secret's form (a backslash), let out at the end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import logging
 import shutil
 import threading
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -216,31 +219,12 @@ def test_a_redact_while_another_thread_makes_the_third_repr_s_forms_masks_all(mo
     # A session's redact in two threads at once (a Result's repr, a record
     # formatted by a handler's thread): the one that came second found the
     # forms being made and, taking those made so far, masked nothing.
-    from aioexpect import _redact
-
-    made = _redact._escaped_forms
-    inside, done = threading.Event(), threading.Event()
-
-    def held(forms):
-        if threading.current_thread() is other and not inside.is_set():
-            inside.set()
-            done.wait(10)
-        return made(forms)
-
-    monkeypatch.setattr(_redact, "_escaped_forms", held)
     r = Redactor("utf-8")
     r.add("hunter2")
     r.add("v'w\"7")
-    other = threading.Thread(target=r.redact, args=("C:\\",))
-    other.start()
-    try:
-        assert inside.wait(10)
+    with _another_thread_making_the_forms(monkeypatch, r):
         assert r.redact("C:\\ login hunter2") == f"C:\\ login {MASK}"
         _only_masks(r.redact(_reprs("v'w\"7", 3)))  # (not the patterns made so far)
-    finally:
-        done.set()
-        other.join(10)
-    assert not other.is_alive()
     r.add("q'w\"5")  # (added after: masked by the next redact, in either thread)
     assert r.redact("hunter2 q'w\"5") == f"{MASK} {MASK}"
 
@@ -250,28 +234,36 @@ def test_a_secret_added_while_another_thread_makes_the_escaped_forms_is_masked(m
     # when begun: one added meanwhile (add_secret in the loop's thread, a
     # Result's repr in another) was counted as made, never made, and shown
     # three reprs deep by every later redact.
+    r = Redactor("utf-8")
+    r.add("v'w\"7")
+    with _another_thread_making_the_forms(monkeypatch, r):
+        r.add("q'w\"5")
+    _only_masks(r.redact(_reprs("q'w\"5", 3)))
+    _only_masks(r.redact(_reprs("v'w\"7", 3)))
+
+
+@contextlib.contextmanager
+def _another_thread_making_the_forms(monkeypatch: Any, r: Redactor) -> Iterator[None]:
+    """Another thread's ``r.redact`` (of a text with a backslash) held inside
+    its making of the escaped forms for the block; it ends after it."""
     from aioexpect import _redact
 
     made = _redact._escaped_forms
     inside, done = threading.Event(), threading.Event()
 
-    def held(forms):
+    def held(forms: Any) -> Any:
         if threading.current_thread() is other and not inside.is_set():
             inside.set()
             done.wait(10)
         return made(forms)
 
     monkeypatch.setattr(_redact, "_escaped_forms", held)
-    r = Redactor("utf-8")
-    r.add("v'w\"7")
     other = threading.Thread(target=r.redact, args=("C:\\",))
     other.start()
     try:
         assert inside.wait(10)
-        r.add("q'w\"5")
+        yield
     finally:
         done.set()
         other.join(10)
     assert not other.is_alive()
-    _only_masks(r.redact(_reprs("q'w\"5", 3)))
-    _only_masks(r.redact(_reprs("v'w\"7", 3)))
