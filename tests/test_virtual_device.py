@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import io
 import logging
 import os
 import re
@@ -602,6 +603,49 @@ def connect(serve: Any, server: Any, **options: Any) -> Any:
 
 
 both = pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+
+
+#: Each built-in driver's prompt shape, and what its OS answers to its init
+#: commands (the Cisco OSes and Arista: nothing).
+DRIVER_PROMPTS = {"junos": "admin@{hostname}> ", "vrp": "<{hostname}>"}
+INIT_ANSWERS = {
+    "set cli screen-length 0": "Screen length set to 0\r\n",
+    "set cli screen-width 0": "Screen width set to 0\r\n",
+    "screen-length 0 temporary": (
+        "Info: The configuration takes effect on the current user terminal interface only.\r\n"
+    ),
+}
+
+
+@both
+@pytest.mark.parametrize("driver", [d.name for d in aioexpect.drivers.BUILTIN if d.init_commands])
+async def test_every_drivers_init_commands_are_built_in(
+    serve: Any, driver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # JunOS's and VRP's init commands answered '% Invalid input', which
+    # neither driver counts as an error: a session went on quietly with
+    # paging left on, on an error path no real device takes.
+    dev = router(prompt=DRIVER_PROMPTS.get(driver, "{hostname}#"), page_length=5)
+    transcript = io.StringIO()
+    with caplog.at_level(logging.WARNING):
+        async with serve(dev) as server:
+            async with connect(serve, server, logfile=transcript) as s:
+                s.driver = driver
+                await s.login()
+                assert await s.execute("show log") == "".join(f"entry {i}\n" for i in range(25))
+            if serve is serve_ssh:  # an exec request answers them so too
+                async with asyncssh.connect(
+                    "127.0.0.1", server.port, known_hosts=server.known_hosts, username="u"
+                ) as conn:
+                    for command in aioexpect.drivers.get(driver).init_commands:
+                        done = await conn.run(command)
+                        answer = INIT_ANSWERS.get(command, "")
+                        assert (done.stdout, done.exit_status) == (answer, 0), command
+    text, prompt = transcript.getvalue(), dev.render_prompt()
+    for command in aioexpect.drivers.get(driver).init_commands:
+        assert f"{command}\r\n{INIT_ANSWERS.get(command, '')}{prompt}" in text, (command, text)
+    assert "Invalid" not in text and "More" not in text, text  # no error; paging off
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_respond_gives_a_dialogs_answers_and_shows_it() -> None:

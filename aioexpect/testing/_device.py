@@ -46,7 +46,19 @@ Commands = Mapping[Any, Handler] | Mapping[Any, object]
 
 _log = logging.getLogger("aioexpect.testing")
 _EXIT = re.compile(r"exit|logout|quit")
-_TERMINAL = re.compile(r"terminal (length|width) (\d+)")
+#: The built-ins that set the terminal's page length or width, as the
+#: drivers' init commands send them, and what each OS answers: Cisco's and
+#: Arista's ``terminal length|width N`` nothing, JunOS's ``set cli
+#: screen-length|screen-width N`` and Huawei VRP's ``screen-length N
+#: temporary`` a line.  Group ``length``: the page length set (0: no paging).
+_SETTINGS = {
+    re.compile(r"terminal (?:length (?P<length>\d+)|width \d+)"): "",
+    re.compile(r"set cli screen-length (?P<length>\d+)"): "Screen length set to {length}\n",
+    re.compile(r"set cli screen-width (?P<width>\d+)"): "Screen width set to {width}\n",
+    re.compile(r"screen-length (?P<length>\d+) temporary"): (
+        "Info: The configuration takes effect on the current user terminal interface only.\n"
+    ),
+}
 _ERASE_PAGER = "\b" * 10 + " " * 10 + "\b" * 10
 #: The connection being served in this task: its device, and the settings
 #: its handlers changed (``prompt``, ``hostname``), which hold for it alone.
@@ -172,8 +184,11 @@ class VirtualDevice:
       ``terminal length 0``.
 
     Built in, unless the table says otherwise: ``exit``/``logout``/``quit``
-    end the connection; ``terminal length N`` and ``terminal width N`` are
-    accepted silently (what the drivers' init commands send).
+    end the connection; what the shipped drivers' init commands send is
+    answered as their OS does: ``terminal length N`` and ``terminal width
+    N`` silently, JunOS's ``set cli screen-length N`` / ``screen-width N``
+    with ``Screen length set to N``, VRP's ``screen-length N temporary``
+    with its ``Info: ...`` line (a page length of 0 turns paging off).
     """
 
     def __init__(
@@ -440,12 +455,16 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
         if line is None:
             return
         command = line.strip()
-        m = builtin(device, command)
-        if m is not None:
+        done = builtin(device, command)
+        if done is not None:
+            m, answer = done
             if m.re is _EXIT:
                 return
-            if m.group(1) == "length":
-                page_length = int(m.group(2)) or None
+            length = m.groupdict().get("length")
+            if length is not None:
+                page_length = int(length) or None
+            if answer:
+                await io.send(_crlf(answer))
             continue
         try:
             output = await device.respond(command)
@@ -457,13 +476,21 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
             return
 
 
-def builtin(device: VirtualDevice, command: str) -> re.Match[str] | None:
-    """``command`` (stripped) as a built-in, unless the device's table
-    answers it: ``exit``/``logout``/``quit``, or ``terminal length|width N``
-    (groups: which, N).  Over a shell and an exec request alike."""
+def builtin(device: VirtualDevice, command: str) -> tuple[re.Match[str], str] | None:
+    """``command`` (stripped) as a built-in, and its answer ("" but for a
+    setting whose OS says it was set), unless the device's table answers
+    it: ``exit``/``logout``/``quit``, or one of ``_SETTINGS`` (group
+    ``length``: a page length set).  Over a shell and an exec request alike."""
     if device.lookup(command) is not None:
         return None
-    return _EXIT.fullmatch(command) or _TERMINAL.fullmatch(command)
+    m = _EXIT.fullmatch(command)
+    if m is not None:
+        return m, ""
+    for pattern, answer in _SETTINGS.items():
+        m = pattern.fullmatch(command)
+        if m is not None:
+            return m, answer.format_map(m.groupdict())
+    return None
 
 
 def handler_failed(device: VirtualDevice, command: str, exc: Exception) -> str:

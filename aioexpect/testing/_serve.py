@@ -580,8 +580,11 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
         await converse(device, io, in_band_login=False)
         return 0
     command = proc.command.strip()
-    if builtin(device, command) is not None:
-        return 0  # (exit: the request ends anyway; terminal length: nothing is paged here)
+    done = builtin(device, command)
+    if done is not None:  # (exit: the request ends anyway; a page length: nothing is paged here)
+        if done[1]:
+            await send(_crlf(done[1]))
+        return 0
     if device.lookup(command) is None and command:
         await send(_crlf(device.invalid_input(after_prompt=False)))
         return 1
