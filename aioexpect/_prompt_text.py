@@ -51,11 +51,15 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
-#: ``[y/N]:``, ``[confirm]``, ``(yes/no/[fingerprint])?`` (the login
-#: dialog's: ``login`` raises at one), JunOS's ``[yes,no] (no)`` (its
-#: default in parentheses after the bracket: what the bracket's end may
-#: be followed by, up to 40 characters, holds it).
-YES_NO = rf"[\[(](?:[Yy](?:es)?[/,][Nn]o?|confirm)\b[^\r\n]{{0,40}}?[\])]{{1,2}} ?[?:]?{END}"
+#: ``[y/N]:``, no first (PackageKit's ``[N/y]``), ``[confirm]``,
+#: ``(yes/no/[fingerprint])?`` (the login dialog's: ``login`` raises at
+#: one), JunOS's ``[yes,no] (no)`` (its default in parentheses after the
+#: bracket: what the bracket's end may be followed by, up to 40
+#: characters, holds it).
+YES_NO = (
+    r"[\[(](?:[Yy](?:es)?[/,][Nn]o?|[Nn]o?[/,][Yy](?:es)?|confirm)\b"
+    rf"[^\r\n]{{0,40}}?[\])]{{1,2}} ?[?:]?{END}"
+)
 #: A question a command asks, where it ends the text: a yes/no one, or a
 #: default offered in brackets, then ``?``, as IOS asks for a file name or
 #: an address (``Destination filename [startup-config]?``, ``Address or

@@ -166,17 +166,29 @@ async def test_a_question_left_unread_gets_no_command(serve_it: Any) -> None:
         assert await s.execute("show clock") == f"{CLOCK}\n"
 
 
-async def test_bash_read_in_a_pty() -> None:
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Overwrite? [y/N]",
+        # (Fedora's PackageKit, no first: its time-out named no question, and
+        # the next execute typed its command in as the answer)
+        "Install package 'x' to provide command 'y'? [N/y]",
+        "Continue? [Y/n]",
+        "Proceed (y/n)?",
+        "Are you sure (yes/no)?",
+    ],
+)
+async def test_bash_read_in_a_pty(question: str) -> None:
     env = {"PS1": "me$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "xterm"}
     async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
         await s.expect_prompt()
         with pytest.raises(ExpectTimeout) as info:
-            await s.execute('read -p "Overwrite? [y/N] " a; echo "got $a"', timeout=1)
-        assert names(info.value, "Overwrite? [y/N]")
+            await s.execute(f'read -p "{question} " a; echo "got $a"', timeout=1)
+        assert names(info.value, question)
         for _ in range(2):
             with pytest.raises(ExpectTimeout, match="not sent") as refused:
                 await s.execute("echo typed in", timeout=0.5)
-            assert names(refused.value, "Overwrite? [y/N]")
+            assert names(refused.value, question)
         await s.sendline("y")
         assert "got y" in (await s.expect_prompt()).before
         assert await s.execute("echo hi") == "hi\n"
