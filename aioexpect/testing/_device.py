@@ -160,7 +160,8 @@ class VirtualDevice:
     """An emulated device: ``VirtualDevice("r1", prompt="r1#", commands={...})``.
 
     - ``prompt``: sent, as is, whenever the device waits for a command;
-      ``{hostname}`` in it is replaced by the hostname.  A handler that sets
+      ``{hostname}`` in it is replaced by the hostname.  ``""``: a device
+      that never shows one, to test a client's time-out at a mute device.  A handler that sets
       ``device.prompt`` (or ``hostname``), e.g. to enter a configuration
       mode, changes it for its own connection only; set elsewhere, it
       changes the device's, for every connection that has not changed its own.
