@@ -52,7 +52,7 @@ from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
-from ._typed import carry, forget, past_earlier, read_typed, typed_due
+from ._typed import carry, forget, past_earlier, read_typed, still_owed, typed_due
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -123,11 +123,11 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             # again, and says so again while the text still ends with it.
             owe(session)
             raise _not_sent(session, command, exc, asked) from None
-        if (answer_due and _may_still_run(exc.before)) or state.cut:
+        if ((answer_due or still_owed(session, state)) and _may_still_run(exc.before)) or state.cut:
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
             # into it (a pager, a password question, a command reading input).
-            # So after a send cut short, whose lines owe theirs (``_typed``).
+            # So while lines sent before owe their prompts (a send cut short: ``_typed``).
             owe(session)
             why = " (the command before may still be running: wait, or stop it with sendintr())"
             why = REST_UNSENT if state.cut else why

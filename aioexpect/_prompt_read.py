@@ -99,8 +99,9 @@ class PromptState:
     #: (``_prompt._past_typed_ahead``).
     ahead: bool = False
     #: The prompts still owed to lines the caller typed once ``expect_prompt``
-    #: read one, the last of those lines, and ``consumed`` then (while
-    #: nothing is read, the next ``execute`` reads them: ``_typed``).
+    #: read one (or an ``execute`` gave up reading them), the last of those
+    #: lines, and ``consumed`` then (while nothing is read, the next
+    #: ``execute`` reads them; kept until it does: ``_typed``).
     typed: tuple[int, str | None, int] | None = None
     #: The last question a command asks that execute named: where the text
     #: received then ended (counted from the session's start), and

@@ -45,17 +45,16 @@ async def rest_written(
     carried: tuple[tuple[int, str | None, int] | None, int],
     cancelled: bool,
 ) -> None:
-    """A catch-up cancelled, or out of time after a send cut short, having
-    read no prompt: the prompts owed stay as they were (``put_back``: the
-    count ``typed_due`` took, ``typed``, of which ``carried`` came from
-    ``state.typed``, with what was consumed when it was taken).  If what a
-    send cut short left queued is written by now (an empty write returns
+    """A catch-up cancelled or out of time, having read no prompt: the
+    prompts owed stay as they were (``put_back``: the count ``typed_due``
+    took, ``typed``, of which ``carried`` came from ``state.typed``, with
+    what was consumed when it was taken).  Out of time after a send cut
+    short, if what it left queued is written by now (an empty write returns
     at once, see ``send_timed``), nothing is cut short any more, and the
     text received is read as after any send (a prompt no pattern knows is
     taken once, not waited for again at every ``execute``)."""
     state = state_of(session)
-    if cancelled or state.cut:
-        put_back(session, state, typed, *carried)
+    put_back(session, state, typed, *carried)
     if cancelled or not state.cut:
         return
     try:

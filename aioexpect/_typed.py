@@ -33,7 +33,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._exceptions import ExpectError
+from ._exceptions import ExpectError, ExpectTimeout
 from ._match import Match
 from ._output import echo_end
 from ._prompt_read import (
@@ -42,10 +42,12 @@ from ._prompt_read import (
     at_prompt,
     evidence_of,
     more_within,
+    owe,
     prompts_of,
     read_to_prompt,
     shown_command,
     state_of,
+    what_prompt,
 )
 from ._prompt_text import CSI
 from ._stale import STALE_WAIT
@@ -63,6 +65,7 @@ __all__ = [
     "past_earlier",
     "put_back",
     "read_typed",
+    "still_owed",
     "typed_due",
 ]
 
@@ -141,9 +144,13 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     ``expect_prompt`` left (``carry``); and the last of those lines
     (``None``: none, or a secret).  An answer owed before those lines (an
     ``execute`` given up on) adds none: they may answer its question (a
-    password), with no prompt of their own."""
+    password), with no prompt of their own.  Those left stay in
+    ``state.typed`` until ``read_typed`` or ``carry`` takes them: a call
+    given up on before, reading nothing (cancelled waiting for a redraw,
+    out of time catching up, an ``expect_prompt`` that read no prompt),
+    leaves them owed."""
     sends, consumed = session._sends, session._buffer.consumed
-    carried, state.typed = state.typed, None
+    carried = state.typed
     count, last = (0, None) if carried is None or carried[2] != consumed else carried[:2]
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
@@ -172,8 +179,8 @@ def carry(session: Session, state: PromptState, typed: tuple[int, str | None], t
     (from ``typed_due``) counts: the rest are left to the next ``execute``,
     unless ``text`` shows the last line read at its prompt."""
     due, last = typed
-    if due > 1 and not _echoed(session, last, text):
-        state.typed = (due - 1, last, session._buffer.consumed)
+    left = due > 1 and not _echoed(session, last, text)
+    state.typed = (due - 1, last, session._buffer.consumed) if left else None
 
 
 def _after_prompt(session: Session, text: str, line: str) -> tuple[int, int]:
@@ -223,27 +230,41 @@ async def read_typed(
     """Rule 1: read on to the prompts still owed to the lines the caller
     typed (``typed``, from ``typed_due``), ``read`` being how many prompts
     were read already and the text up to the last.  Raises nothing but
-    ``CancelledError`` (the next ``execute`` then reads to a prompt first).
-    Short of prompts after a send cut short, see ``left_owed``; cancelled,
-    the rest are left to the next ``execute`` (``put_back``)."""
+    ``CancelledError`` (the next ``execute`` then reads to a prompt first),
+    and ``ExpectTimeout`` out of time (``left_owed``); cancelled, the rest
+    are left to the next ``execute`` (``put_back``)."""
     due, last = typed
     count, text = read
     prompts = prompts_of(session)
+    state.typed = None  # (taken: what is still owed is put back)
     try:
         while count < due and not _echoed(session, last, text):
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
-            while not any(p.search(session.buffer) for p in prompts):
-                if not await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
-                    left_owed(session, state, typed, count)
-                    return  # (a line with no prompt of its own, a slow one, an end of file)
+            if not await _prompt_coming(session, deadline, prompts):
+                break  # (a line with no prompt of its own, a slow one, an end of file)
             previous = state.prompt_text  # (the prompt a line is echoed after)
-            before, m, _ = await read_to_prompt(session, Deadline(0))
+            try:
+                before, m, _ = await read_to_prompt(session, Deadline(0))
+            except ExpectError:
+                return  # (a prompt pattern found, but no prompt after all: left as it is)
             count, text = count + 1, previous + before + m.after
-    except ExpectError:
-        return  # (a prompt pattern found, but no prompt after all: left as it is)
+        else:
+            return
     except asyncio.CancelledError:
         put_back(session, state, (due - count, last), None)
         raise
+    left_owed(session, state, (due - count, last), deadline)
+
+
+async def _prompt_coming(
+    session: Session, deadline: Deadline, prompts: list[re.Pattern[str]]
+) -> bool:
+    """Whether a prompt is buffered, or comes with each piece of output
+    within ``STALE_WAIT`` of the one before."""
+    while not any(p.search(session.buffer) for p in prompts):
+        if not await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
+            return False
+    return True
 
 
 def put_back(
@@ -267,16 +288,37 @@ def put_back(
 
 
 def left_owed(
-    session: Session, state: PromptState, typed: tuple[int, str | None], read: int
+    session: Session, state: PromptState, typed: tuple[int, str | None], deadline: Deadline
 ) -> None:
-    """``execute`` stopped reading the prompts ``typed`` (from ``typed_due``)
-    owes with ``read`` of them read (out of time, or none came within
-    ``STALE_WAIT``).  After a send cut short whose rest may still wait to be
-    written (the peer reading none of it), the rest are left to the next
-    ``execute`` (as ``carry`` leaves them): this one's command waits behind
-    that rest, and may go unsent, out of time."""
-    if state.cut and typed[0] > read:
-        state.typed = (typed[0] - read, typed[1], session._buffer.consumed)
+    """``read_typed`` stopped short of the prompts ``typed`` (from
+    ``typed_due``, less those read) owes.  None came within ``STALE_WAIT``
+    (a line with no prompt of its own, a slow one, an end of file): they
+    are taken for answered.  Out of time, they stay owed to the next
+    ``execute``, and this one sends nothing: ``ExpectTimeout``.  Sent, the
+    command would be typed into their answers, and take the first for its
+    own.  So after a send cut short whose rest may still wait to be
+    written (the peer reading none of it): this one's command waits behind
+    that rest, and may go unsent, out of time (``send_timed`` says so)."""
+    if not (state.cut or deadline.left() == 0):
+        return
+    state.typed = (*typed, session._buffer.consumed)
+    if state.cut:
+        return
+    owe(session)
+    before = session.buffer
+    raise ExpectTimeout(
+        f"timed out waiting for {what_prompt(session)}, {typed[0]} still owed to lines sent"
+        " before (with sendline(), or by a send cut short), each read to before anything"
+        f" is sent; last characters received: {evidence_of(session, before)}",
+        before=before,
+        patterns=prompts_of(session),
+    )
+
+
+def still_owed(session: Session, state: PromptState) -> bool:
+    """Whether prompts owed to lines sent before are left for the next
+    ``execute`` (``state.typed``, with nothing read since)."""
+    return state.typed is not None and state.typed[2] == session._buffer.consumed
 
 
 def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:

@@ -1,0 +1,122 @@
+"""The prompts owed to lines sent before an ``execute`` (Rule 1 of
+``_typed``), kept by a call given up on before it read them.
+
+Lines sent with ``sendline`` (or by a send cut short) each owe a prompt:
+``execute`` reads to them before it sends, and ``expect_prompt``, having
+read one, leaves the rest to it.  A call that gave up in between dropped
+that count: the next ``execute`` sent its command into the answers still
+coming, and returned the first as its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import ExpectTimeout, _prompt, _typed
+
+from . import test_execute_cut
+from .helpers import wait_until
+from .test_execute_cut import PEERS, Peer
+from .test_execute_cut_cancel import HELD_CHILD, THREE, held_shell
+
+#: What the peer read once it was let go: the three lines, then two commands.
+READ = [b"echo a", b"echo b", b"echo c", b"echo ok", b"echo two"]
+
+
+@contextlib.asynccontextmanager
+async def two_owed(kind: str, first: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Peer]:
+    """``PEERS[kind]`` after three lines, the first answered and its prompt
+    read (by ``expect_prompt``, or by an ``execute`` cancelled while it read
+    on to the others), the answers of the other two held until ``go()``.
+    Rule 1's wait made one a slow peer always meets."""
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    monkeypatch.setattr(test_execute_cut, "shell", held_shell)
+    monkeypatch.setattr(test_execute_cut, "CHILD", HELD_CHILD)
+    async with PEERS[kind]() as peer:
+        s, go, _ = peer
+        s.set_prompt(r"(?m)^\$ ")
+        await s.expect(r"\$ ")
+        go()
+        await s.send(THREE)
+        if first == "expect_prompt":
+            assert (await s.expect_prompt(timeout=10)).before.strip() == "a"
+        else:
+            await wait_until(lambda: s.buffer.endswith("$ "), "the first line answered")
+            task: asyncio.Future[Any] = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+            await wait_until(lambda: s.buffer == "", "the first prompt read")
+            for _ in range(3):  # (at its wait for the next prompt)
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        yield peer
+
+
+async def answered_in_turn(s: aioexpect.Session, lines: list[bytes] | None) -> None:
+    """The next two commands get their own answers, the peer having read
+    nothing but the three lines before them."""
+    assert await s.execute("echo ok", timeout=60) == "ok\n"
+    assert await s.execute("echo two") == "two\n"
+    if lines is not None:
+        assert lines == READ
+
+
+@pytest.mark.parametrize("kind", ["pty", "telnet"])  # (a terminal to resize)
+async def test_an_execute_cancelled_waiting_for_a_redraw_leaves_the_lines_owed(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After set_winsize, execute first waits for a line editor's redraw;
+    # cancelled there, it had taken the count of prompts owed, and the next
+    # execute, sent at once, returned 'b\n' for 'echo ok'.
+    monkeypatch.setattr(_prompt, "REDRAW_WAIT", 30.0)  # (cancelled in that wait)
+    async with two_owed(kind, "expect_prompt", monkeypatch) as (s, go, lines):
+        s.set_winsize(30, 100)
+        task = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        go()
+        await answered_in_turn(s, lines)
+
+
+@pytest.mark.parametrize("kind", list(PEERS))
+@pytest.mark.parametrize("how", ["timeout", "cancelled"])
+async def test_an_expect_prompt_given_up_on_leaves_the_lines_owed(
+    kind: str, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A second expect_prompt out of time (or cut short) before the next
+    # prompt came had taken the count: 'echo ok' returned 'b\n'.
+    async with two_owed(kind, "expect_prompt", monkeypatch) as (s, go, lines):
+        if how == "timeout":
+            with pytest.raises(ExpectTimeout):
+                await s.expect_prompt(timeout=0.2)
+        else:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(s.expect_prompt(), 0.2)
+        go()
+        await answered_in_turn(s, lines)
+
+
+@pytest.mark.parametrize("kind", list(PEERS))
+@pytest.mark.parametrize("first", ["expect_prompt", "cancelled execute"])
+async def test_an_execute_out_of_time_before_the_lines_prompts_sends_nothing(
+    kind: str, first: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Out of time reading on to the prompts owed, the old code dropped their
+    # count: after expect_prompt it sent 'echo t' anyway, into the answers
+    # still coming (and timed out waiting); after a cancelled execute it
+    # said 'not sent'.  Either way 'echo ok' then returned 'c\n'.
+    async with two_owed(kind, first, monkeypatch) as (s, go, lines):
+        owed = r"2 still owed to lines sent before" if first == "expect_prompt" else ""
+        with pytest.raises(ExpectTimeout, match=rf"'echo t' not sent: .*{owed}"):
+            await s.execute("echo t", timeout=0.5)
+        go()
+        await answered_in_turn(s, lines)
