@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ._canonical import NO_LINE
-from ._exceptions import AioexpectError, ExpectTimeout
+from ._exceptions import ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
-from ._typed import count_cut, put_back
+from ._typed import count_cut, put_back, written
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -55,16 +55,8 @@ async def rest_written(
     taken once, not waited for again at every ``execute``)."""
     state = state_of(session)
     put_back(session, state, typed, *carried)
-    if cancelled or not state.cut:
-        return
-    try:
-        async with asyncio.timeout(0):
-            await session.transport.write(b"")
-    except TimeoutError:
-        return
-    except AioexpectError:
-        pass  # (nothing goes any more: the next send says why)
-    state.cut = False
+    if not cancelled and state.cut:
+        await written(session, state, Deadline(0))
 
 
 async def sent_key(session: Session, sending: Awaitable[None]) -> None:

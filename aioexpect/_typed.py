@@ -33,7 +33,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ._exceptions import ExpectError, ExpectTimeout
+from ._exceptions import AioexpectError, ExpectError, ExpectTimeout
 from ._match import Match
 from ._output import echo_end
 from ._prompt_read import (
@@ -67,6 +67,7 @@ __all__ = [
     "read_typed",
     "still_owed",
     "typed_due",
+    "written",
 ]
 
 #: What may follow an echoed line on its line.
@@ -240,7 +241,7 @@ async def read_typed(
     try:
         while count < due and not _echoed(session, last, text):
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
-            if not await _prompt_coming(session, deadline, prompts):
+            if not await _prompt_coming(session, state, deadline, prompts):
                 break  # (a line with no prompt of its own, a slow one, an end of file)
             previous = state.prompt_text  # (the prompt a line is echoed after)
             try:
@@ -257,13 +258,31 @@ async def read_typed(
 
 
 async def _prompt_coming(
-    session: Session, deadline: Deadline, prompts: list[re.Pattern[str]]
+    session: Session, state: PromptState, deadline: Deadline, prompts: list[re.Pattern[str]]
 ) -> bool:
     """Whether a prompt is buffered, or comes with each piece of output
-    within ``STALE_WAIT`` of the one before."""
+    within ``STALE_WAIT`` of the one before.  After a send cut short, the
+    peer reads none of its lines while its rest waits to be written: that
+    wait (by the deadline) is no line's (see ``send_timed``)."""
     while not any(p.search(session.buffer) for p in prompts):
-        if not await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
+        if await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
+            continue
+        if not (state.cut and await written(session, state, deadline)):
             return False
+    return True
+
+
+async def written(session: Session, state: PromptState, deadline: Deadline) -> bool:
+    """Whether what a send cut short left queued is written by the deadline
+    (an empty write returns once it is); if so, nothing is cut short any more."""
+    try:
+        async with asyncio.timeout_at(deadline.end):
+            await session.transport.write(b"")
+    except TimeoutError:
+        return False
+    except AioexpectError:
+        pass  # (nothing goes any more: the next send says why)
+    state.cut = False
     return True
 
 
@@ -294,12 +313,11 @@ def left_owed(
     ``typed_due``, less those read) owes.  None came within ``STALE_WAIT``
     (a line with no prompt of its own, a slow one, an end of file): they
     are taken for answered.  Out of time, they stay owed to the next
-    ``execute``, and this one sends nothing: ``ExpectTimeout``.  Sent, the
-    command would be typed into their answers, and take the first for its
-    own.  So after a send cut short whose rest may still wait to be
-    written (the peer reading none of it): this one's command waits behind
-    that rest, and may go unsent, out of time (``send_timed`` says so)."""
-    if not (state.cut or deadline.left() == 0):
+    ``execute``, and this one sends nothing: ``ExpectTimeout`` (after a
+    send cut short whose rest is still queued, ``send_timed`` raises it,
+    saying so).  Sent, the command would be typed into their answers, and
+    take the first for its own."""
+    if deadline.left() != 0:
         return
     state.typed = (*typed, session._buffer.consumed)
     if state.cut:

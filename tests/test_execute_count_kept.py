@@ -22,8 +22,9 @@ from aioexpect import ExpectTimeout, _prompt, _typed
 
 from . import test_execute_cut
 from .helpers import wait_until
-from .test_execute_cut import PEERS, Peer
+from .test_execute_cut import CUT, PEERS, Peer, at_first_prompt
 from .test_execute_cut_cancel import HELD_CHILD, THREE, held_shell
+from .test_execute_cut_lines import cut_short
 
 #: What the peer read once it was let go: the three lines, then two commands.
 READ = [b"echo a", b"echo b", b"echo c", b"echo ok", b"echo two"]
@@ -120,3 +121,32 @@ async def test_an_execute_out_of_time_before_the_lines_prompts_sends_nothing(
             await s.execute("echo t", timeout=0.5)
         go()
         await answered_in_turn(s, lines)
+
+
+@pytest.mark.parametrize("kind", list(PEERS))
+async def test_an_execute_behind_a_send_cut_short_reads_its_lines_prompts_first(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The peer reading nothing, the catch-up gave up on the lines' prompts
+    # after STALE_WAIT, left them owed to the next execute, and waited for
+    # the rest to be written; the peer reading again within the timeout,
+    # the command went behind it and 'echo hi' returned 'a\n' (pipes: then
+    # 'echo ok' '?2000000\n' and 'echo two' 'hi\n').  The wait for the rest
+    # is no line's: the lines are read to their prompts once it is written.
+    async with PEERS[kind]() as (s, go, lines):
+        await at_first_prompt(s)
+        s.set_prompt(r"(?m)^\$ ")
+        await cut_short(s, THREE + "x" * CUT[kind] + "\n")
+        task = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+        await asyncio.sleep(4 * _typed.STALE_WAIT)  # (the old code gave the prompts up)
+        monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (answers slow here)
+        go()
+        assert await asyncio.wait_for(task, 60) == "hi\n"
+        assert await s.execute("echo ok") == "ok\n"
+        if lines is not None:
+            assert [*lines[:3], len(lines[3]), *lines[4:]] == [
+                *READ[:3],
+                CUT[kind],
+                b"echo hi",
+                b"echo ok",
+            ]
