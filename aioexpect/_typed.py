@@ -73,6 +73,8 @@ __all__ = [
 #: What may follow an echoed line on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: ... where CR and LF each end one (``_at_terminal``).
+_ENTER = re.compile(r"\r|\n")
 
 
 class _Ends(NamedTuple):
@@ -84,10 +86,25 @@ class _Ends(NamedTuple):
     kept: Any
 
 
-def _lines(sends: Iterable[tuple[Any, int, int]]) -> tuple[int, list[str | None]]:
+def _at_terminal(session: Session) -> bool:
+    """Whether the peer reads what is sent through a terminal (a pty; SSH
+    with one), which takes CR and LF each for a line's end: canonical mode
+    makes CR a LF (ICRNL), a line editor takes either for Enter.  There
+    ``x\\r\\n`` is two lines, each with its prompt (bash: ``x``, then an empty
+    one).  Elsewhere CR LF is one line end: telnet's (the NVT's), or a
+    program's reading a pipe (one line, ending in CR)."""
+    transport = session.transport
+    return transport.kind == "pty" or (
+        transport.kind == "ssh" and bool(transport.get_extra_info("pty"))
+    )
+
+
+def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, list[str | None]]:
     """How many lines ``sends`` end, and those lines (a secret one as
     ``None``; one begun and not ended left out; those ``_Ends`` counts, but
-    the first, as one empty line); a Ctrl-C drops the line begun before it."""
+    the first, as one empty line); a Ctrl-C drops the line begun before it.
+    ``terminal``: CR and LF each end one (``_at_terminal``)."""
+    breaks = _ENTER if terminal else _LINE_BREAK
     lines: list[str | None] = []
     count = 0
     begun = ""
@@ -103,7 +120,7 @@ def _lines(sends: Iterable[tuple[Any, int, int]]) -> tuple[int, list[str | None]
             begun, data = "", data.kept
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
-        *ended, begun = _LINE_BREAK.split(begun + data)
+        *ended, begun = breaks.split(begun + data)
         lines += ended
         count += len(ended)
         begun = begun.rpartition("\x03")[2]
@@ -125,11 +142,13 @@ def count_cut(session: Session, data: Any) -> None:
     end = len(data) - len(kept)
     breaks: Any = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
     cr, lf = breaks
-    ends = data.count(lf, 0, end) + data.count(cr, 0, end) - data.count(cr + lf, 0, end)
+    ends = data.count(lf, 0, end) + data.count(cr, 0, end)
+    if not _at_terminal(session):  # (CR LF: one line end)
+        ends -= data.count(cr + lf, 0, end)
+        if data[end - 1 : end] == cr and kept[:1] == lf:
+            kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
     if not ends:
         return
-    if data[end - 1 : end] == cr and kept[:1] == lf:
-        kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
     session._sends[-1] = (_Ends(ends, kept), consumed, sent)
 
 
@@ -156,7 +175,7 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
-    ended, lines = _lines(_since(sends, consumed, after))
+    ended, lines = _lines(_since(sends, consumed, after), _at_terminal(session))
     if not ended:
         return count, last
     return count + ended + (1 if due else 0), lines[-1]
@@ -346,7 +365,7 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     and how many lines were sent before it in all."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
-    count, lines = _lines(s for s in session._sends if s[2] < mine)
+    count, lines = _lines((s for s in session._sends if s[2] < mine), _at_terminal(session))
     shown = {line: None for line in lines if line and line.strip() and line != command}
     return list(shown), count
 

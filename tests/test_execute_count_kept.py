@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,7 +25,7 @@ from . import test_execute_cut
 from .helpers import wait_until
 from .test_execute_cut import CUT, PEERS, Peer, at_first_prompt
 from .test_execute_cut_cancel import HELD_CHILD, THREE, held_shell
-from .test_execute_cut_lines import cut_short
+from .test_execute_cut_lines import at_unread_prompt, cut_short
 
 #: What the peer read once it was let go: the three lines, then two commands.
 READ = [b"echo a", b"echo b", b"echo c", b"echo ok", b"echo two"]
@@ -150,3 +151,41 @@ async def test_an_execute_behind_a_send_cut_short_reads_its_lines_prompts_first(
                 b"echo hi",
                 b"echo ok",
             ]
+
+
+@pytest.mark.parametrize("kind", ["pty", "pipes", "memory", "telnet"])
+@pytest.mark.parametrize("cut", [False, True], ids=["sent", "cut short"])
+async def test_cr_lf_into_a_terminal_is_two_lines(
+    kind: str, cut: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A terminal takes CR and LF each for a line's end (a pty maps CR to LF,
+    # ICRNL): 'echo a\r\n' is 'echo a' and an empty line, each answered with
+    # a prompt.  Counted as one, 'echo ok' returned 'b\n' there.  Elsewhere
+    # CR LF is one line end (telnet's; a pipe's reader gets 'echo a\r'):
+    # counted as two, 'echo ok' would wait past its timeout for a prompt
+    # that never comes.
+    async with at_unread_prompt(kind, monkeypatch) as (s, go, lines):
+        data = "echo a\r\necho b\r\n" + ("x" * CUT[kind] + "\r\n" if cut else "")
+        if cut:
+            await cut_short(s, data)
+        else:
+            await s.send(data)
+        go()
+        assert await s.execute("echo ok", timeout=10) == "ok\n"
+        assert await s.execute("echo two", timeout=10) == "two\n"
+        if lines is not None:
+            assert [len(line) for line in lines] == [6, 6, *([CUT[kind]] if cut else []), 7, 8]
+
+
+async def test_cr_lf_sent_to_bash_in_a_pty_is_two_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bash without its line editor (set_unique_prompt): 'sleep 0.3\r\n' is
+    # 'sleep 0.3' and an empty line, each answered with a prompt.  Counted
+    # as one line each, the catch-up stopped after the first two prompts,
+    # and 'echo a' returned '' (the second sleep's answer), every later
+    # execute the one before's.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (bash on a loaded machine)
+    env = {"PS1": "$ ", "PATH": os.environ["PATH"], "HOME": "/tmp", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        await s.set_unique_prompt()
+        await s.send("sleep 0.3\r\nsleep 0.3\r\n")
+        assert [await s.execute(f"echo {w}") for w in "abc"] == ["a\n", "b\n", "c\n"]

@@ -84,3 +84,27 @@ async def test_lines_typed_into_a_remote_shell_without_its_line_editor(
             assert await s.execute("echo $x3") == "1\n"
     finally:
         go.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("via", ["ssh", "telnet"])
+async def test_cr_lf_sent_to_a_remote_shell_without_its_line_editor(
+    via: str, sshd: Server, telnetd: Server, it_user: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over SSH the remote terminal makes 'sleep 0.3\r\n' two lines (CR
+    # made LF, ICRNL), each answered with a prompt: counted as one, the
+    # catch-up stopped two prompts short and 'echo a' returned ''.  Over
+    # telnet CR LF is the NVT's one line end, one prompt (counted as two,
+    # 'echo a' would wait past its timeout for a prompt that never comes).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (the count is tested, not bash's speed)
+    if via == "ssh":
+        opener = aioexpect.connect_ssh(
+            "127.0.0.1", sshd.port, username=it_user.name, password=it_user.password,
+            known_hosts=str(sshd.known_hosts), client_keys=None, timeout=20,
+        )  # fmt: skip
+    else:
+        url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
+        opener = aioexpect.connect(url, timeout=20)
+    async with opener as s:
+        await s.set_unique_prompt()
+        await s.send("sleep 0.3\r\nsleep 0.3\r\n")
+        assert [await s.execute(f"echo {w}", timeout=4) for w in "abc"] == ["a\n", "b\n", "c\n"]
