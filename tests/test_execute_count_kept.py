@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from aioexpect import ExpectTimeout, _prompt, _typed
 from . import test_execute_cut
 from .helpers import wait_until
 from .test_execute_cut import CUT, PEERS, Peer, at_first_prompt
-from .test_execute_cut_cancel import HELD_CHILD, THREE, held_shell
+from .test_execute_cut_cancel import HELD_CHILD, THREE, cancelled_at_its_wait, held_shell
 from .test_execute_cut_lines import at_unread_prompt, cut_short
 
 #: What the peer read once it was let go: the three lines, then two commands.
@@ -50,13 +49,7 @@ async def two_owed(kind: str, first: str, monkeypatch: pytest.MonkeyPatch) -> As
             assert (await s.expect_prompt(timeout=10)).before.strip() == "a"
         else:
             await wait_until(lambda: s.buffer.endswith("$ "), "the first line answered")
-            task: asyncio.Future[Any] = asyncio.ensure_future(s.execute("echo hi", timeout=60))
-            await wait_until(lambda: s.buffer == "", "the first prompt read")
-            for _ in range(3):  # (at its wait for the next prompt)
-                await asyncio.sleep(0)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await cancelled_at_its_wait(s, lambda: s.buffer == "", "the first prompt read")
         yield peer
 
 
@@ -79,12 +72,7 @@ async def test_an_execute_cancelled_waiting_for_a_redraw_leaves_the_lines_owed(
     monkeypatch.setattr(_prompt, "REDRAW_WAIT", 30.0)  # (cancelled in that wait)
     async with two_owed(kind, "expect_prompt", monkeypatch) as (s, go, lines):
         s.set_winsize(30, 100)
-        task = asyncio.ensure_future(s.execute("echo hi", timeout=60))
-        for _ in range(3):
-            await asyncio.sleep(0)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancelled_at_its_wait(s)
         go()
         await answered_in_turn(s, lines)
 

@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -55,6 +56,20 @@ async def held_shell(read: Read, write: Write, go: asyncio.Event, lines: list[by
     await SHELL(read, held, go, lines)
 
 
+async def cancelled_at_its_wait(
+    s: aioexpect.Session, reached: Callable[[], bool] = lambda: True, what: str = ""
+) -> None:
+    """An ``execute('echo hi')`` cancelled at its wait (a few loop turns
+    after ``reached()``, what it did first, holds)."""
+    task: asyncio.Future[Any] = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+    await wait_until(reached, what)
+    for _ in range(3):  # (at its wait)
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 @pytest.mark.parametrize("kind", list(PEERS))
 @pytest.mark.parametrize("cut", [False, True], ids=["sendline", "cut short"])
 @pytest.mark.parametrize("first", ["buffered", "expect_prompt"])
@@ -82,13 +97,7 @@ async def test_an_execute_cancelled_reading_the_prompts_of_lines_typed_leaves_th
         if first == "expect_prompt":  # (reads the first prompt, leaves the rest owed)
             assert (await s.expect_prompt(timeout=10)).before.strip() == "a"
         for _ in range(cancels):  # (the second catching up to the prompt owed)
-            task: asyncio.Future[Any] = asyncio.ensure_future(s.execute("echo hi", timeout=60))
-            await wait_until(lambda: s.buffer == "", "the first prompt read")
-            for _ in range(3):  # (at its wait for the next prompt)
-                await asyncio.sleep(0)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await cancelled_at_its_wait(s, lambda: s.buffer == "", "the first prompt read")
         go()
         assert await s.execute("echo ok", timeout=60) == "ok\n"
         assert await s.execute("echo two") == "two\n"

@@ -50,6 +50,19 @@ async def test_wrong_password_over_real_telnet_fails_fast(
     assert "not-the-password" not in str(info.value)
 
 
+def remote_shell(
+    via: str, sshd: Server, telnetd: Server, it_user: Account
+) -> aioexpect._openers.Opener:
+    """A session to ``it_user``'s shell, over ``via`` (``"ssh"``, ``"telnet"``)."""
+    if via == "ssh":
+        return aioexpect.connect_ssh(
+            "127.0.0.1", sshd.port, username=it_user.name, password=it_user.password,
+            known_hosts=str(sshd.known_hosts), client_keys=None, timeout=20,
+        )  # fmt: skip
+    url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
+    return aioexpect.connect(url, timeout=20)
+
+
 @pytest.mark.parametrize("via", ["ssh", "telnet"])
 async def test_lines_typed_into_a_remote_shell_without_its_line_editor(
     via: str, sshd: Server, telnetd: Server, it_user: Account, monkeypatch: pytest.MonkeyPatch
@@ -61,14 +74,7 @@ async def test_lines_typed_into_a_remote_shell_without_its_line_editor(
     # terminal's modes cannot be read from here, as they are in a local pty).
     monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (the count is tested, not bash's speed)
     go = it_user.home / f"go-{secrets.token_hex(4)}"
-    if via == "ssh":
-        opener = aioexpect.connect_ssh(
-            "127.0.0.1", sshd.port, username=it_user.name, password=it_user.password,
-            known_hosts=str(sshd.known_hosts), client_keys=None, timeout=20,
-        )  # fmt: skip
-    else:
-        url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
-        opener = aioexpect.connect(url, timeout=20)
+    opener = remote_shell(via, sshd, telnetd, it_user)
     try:
         async with opener as s:
             await s.set_unique_prompt()
@@ -96,14 +102,7 @@ async def test_cr_lf_sent_to_a_remote_shell_without_its_line_editor(
     # telnet CR LF is the NVT's one line end, one prompt (counted as two,
     # 'echo a' would wait past its timeout for a prompt that never comes).
     monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (the count is tested, not bash's speed)
-    if via == "ssh":
-        opener = aioexpect.connect_ssh(
-            "127.0.0.1", sshd.port, username=it_user.name, password=it_user.password,
-            known_hosts=str(sshd.known_hosts), client_keys=None, timeout=20,
-        )  # fmt: skip
-    else:
-        url = f"telnet://{it_user.name}:{it_user.password}@127.0.0.1:{telnetd.port}"
-        opener = aioexpect.connect(url, timeout=20)
+    opener = remote_shell(via, sshd, telnetd, it_user)
     async with opener as s:
         await s.set_unique_prompt()
         await s.send("sleep 0.3\r\nsleep 0.3\r\n")
