@@ -52,7 +52,7 @@ from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
-from ._typed import carry, forget, past_earlier, read_typed, still_owed, typed_due
+from ._typed import carry, counted, forget, past_earlier, read_typed, still_owed, typed_due
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -77,8 +77,8 @@ async def expect_prompt(session: Session, timeout: float | None) -> Match:
     """Wait for the prompt; answer pagers on the way; settle ``driver="auto"``."""
     require_prompts(session)
     state = state_of(session)
-    typed = typed_due(session, state, _untouched(session))  # (lines sent: their prompts)
-    before, m, _ = await read_to_prompt(session, Deadline(timeout))
+    with counted(session, state, _untouched(session)) as typed:  # (lines sent: their prompts)
+        before, m, _ = await read_to_prompt(session, Deadline(timeout))
     guess_driver(session, before + m.after, m.after)
     in_step(state)
     carry(session, state, typed, before + m.after)  # (the next execute reads the rest)

@@ -30,6 +30,7 @@ echoes what is typed at once (``set_unique_prompt``), needs Rule 1.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -53,13 +54,14 @@ from ._prompt_text import CSI
 from ._stale import STALE_WAIT
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from ._session import Session
 
 __all__ = [
     "carry",
     "count_cut",
+    "counted",
     "forget",
     "left_owed",
     "past_earlier",
@@ -179,6 +181,21 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not ended:
         return count, last
     return count + ended + (1 if due else 0), lines[-1]
+
+
+@contextlib.contextmanager
+def counted(session: Session, state: PromptState, due: bool) -> Iterator[tuple[int, str | None]]:
+    """``typed_due``'s count (``due``: a fresh session), for a read to the
+    first of those prompts (``expect_prompt``'s): given up on (out of time,
+    cancelled) having read a pager's page and answered it, they stay owed
+    (``put_back``; having read nothing, the count is still in ``state.typed``)."""
+    taken = (state.typed, session._buffer.consumed)
+    typed = typed_due(session, state, due)
+    try:
+        yield typed
+    except BaseException:
+        put_back(session, state, typed, *taken)
+        raise
 
 
 def _since(sends: Any, consumed: int, after: int) -> list[tuple[Any, int, int]]:

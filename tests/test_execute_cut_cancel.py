@@ -137,18 +137,28 @@ while True:
 """
 
 
-async def test_an_execute_cancelled_after_answering_a_pager_leaves_the_lines_owed(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("reader", ["execute", "expect_prompt"])
+async def test_a_read_cancelled_after_answering_a_pager_leaves_the_lines_owed(
+    reader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The catch-up answered a pager (a send of its own, the last one), then
-    # was cancelled: taking that send for the lines' own, nothing read since,
-    # the count was dropped, and the next execute returned 'b' for 'echo ok'.
+    # An execute's catch-up answered a pager (a send of its own, the last
+    # one), then was cancelled: taking that send for the lines' own, nothing
+    # read since, the count was dropped, and the next execute returned 'b'
+    # for 'echo ok'.  An expect_prompt reading to the second line's prompt
+    # did the same: having read the page, the count it took was stale, and
+    # 'echo ok' was sent at once and returned 'c'.
     monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (answers slow here)
     async with aioexpect.spawn(sys.executable, ["-c", PAGER_CHILD], timeout=10) as s:
         s.set_prompt(r"(?m)^\$ ")
         await s.expect(r"\$ ")
-        await s.send("page\necho b\necho c\n")
-        task = asyncio.ensure_future(s.execute("echo hi", timeout=60))
+        if reader == "execute":
+            await s.send("page\necho b\necho c\n")
+            reading = s.execute("echo hi", timeout=60)
+        else:
+            await s.send("echo a\npage\necho c\n")
+            assert (await s.expect_prompt()).before.strip() == "a"
+            reading = s.expect_prompt()
+        task = asyncio.ensure_future(reading)
         await wait_until(lambda: s._sends[-1][0] == " ", "the pager answered")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
