@@ -274,10 +274,13 @@ async def read_typed(
     count, text = read
     prompts = prompts_of(session)
     state.typed = None  # (taken: what is still owed is put back)
+    out_of_time = False
     try:
         while count < due and not _echoed(session, last, text):
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
-            if not await _prompt_coming(session, state, deadline, prompts):
+            coming = await _prompt_coming(session, state, deadline, prompts)
+            if not coming:
+                out_of_time = coming is None
                 break  # (a line with no prompt of its own, a slow one, an end of file)
             previous = state.prompt_text  # (the prompt a line is echoed after)
             try:
@@ -290,21 +293,29 @@ async def read_typed(
     except asyncio.CancelledError:
         put_back(session, state, (due - count, last), None)
         raise
-    left_owed(session, state, (due - count, last), deadline)
+    left_owed(session, state, (due - count, last), out_of_time)
 
 
 async def _prompt_coming(
     session: Session, state: PromptState, deadline: Deadline, prompts: list[re.Pattern[str]]
-) -> bool:
+) -> bool | None:
     """Whether a prompt is buffered, or comes with each piece of output
-    within ``STALE_WAIT`` of the one before.  After a send cut short, the
-    peer reads none of its lines while its rest waits to be written: that
-    wait (by the deadline) is no line's (see ``send_timed``)."""
+    within ``STALE_WAIT`` of the one before; ``None``: the deadline came
+    first.  After a send cut short, the peer reads none of its lines while
+    its rest waits to be written: that wait (by the deadline) is no line's
+    (see ``send_timed``)."""
     while not any(p.search(session.buffer) for p in prompts):
+        # (told before the wait, not by the time left after it: a timer may
+        # go off a rounding error early, the deadline not quite reached)
+        left = deadline.left()
+        by_deadline = left is not None and left <= STALE_WAIT
         if await more_within(session, deadline, STALE_WAIT, len(session._buffer)):
             continue
-        if not (state.cut and await written(session, state, deadline)):
-            return False
+        if state.cut:
+            if await written(session, state, deadline):
+                continue
+            return None
+        return None if by_deadline and not session._eof else False
     return True
 
 
@@ -343,17 +354,17 @@ def put_back(
 
 
 def left_owed(
-    session: Session, state: PromptState, typed: tuple[int, str | None], deadline: Deadline
+    session: Session, state: PromptState, typed: tuple[int, str | None], out_of_time: bool
 ) -> None:
     """``read_typed`` stopped short of the prompts ``typed`` (from
     ``typed_due``, less those read) owes.  None came within ``STALE_WAIT``
     (a line with no prompt of its own, a slow one, an end of file): they
-    are taken for answered.  Out of time, they stay owed to the next
+    are taken for answered.  ``out_of_time``, they stay owed to the next
     ``execute``, and this one sends nothing: ``ExpectTimeout`` (after a
     send cut short whose rest is still queued, ``send_timed`` raises it,
     saying so).  Sent, the command would be typed into their answers, and
     take the first for its own."""
-    if deadline.left() != 0:
+    if not out_of_time:
         return
     state.typed = (*typed, session._buffer.consumed)
     if state.cut:

@@ -177,3 +177,24 @@ async def test_cr_lf_sent_to_bash_in_a_pty_is_two_lines(monkeypatch: pytest.Monk
         await s.set_unique_prompt()
         await s.send("sleep 0.3\r\nsleep 0.3\r\n")
         assert [await s.execute(f"echo {w}") for w in "abc"] == ["a\n", "b\n", "c\n"]
+
+
+async def test_an_execute_out_of_time_before_a_lines_prompt_sends_nothing_every_time() -> None:
+    # 'read x' and the line it reads: two lines, one prompt.  Out of time
+    # was told by the time left once Rule 1's wait ended, and the session's
+    # timer may go off a rounding error before the deadline (uvloop: 1.5e-11
+    # seconds left): taken for a line with no prompt of its own, the command
+    # was sent, into answers maybe still coming ('timed out waiting for the
+    # prompt', its command sent; about one time in five on uvloop here).
+    env = {"PS1": "$ ", "PATH": os.environ["PATH"], "HOME": "/tmp", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")
+        assert await s.execute("true") == ""
+        for _ in range(16):  # (a chance each time)
+            await s.sendline("read x")
+            await s.sendline("hello")
+            await wait_until(lambda: s.buffer.endswith("$ "), "the one prompt")
+            with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent: .*1 still owed"):
+                await s.execute("echo hi", timeout=_typed.STALE_WAIT / 2)
+            await s.sendline("")  # (a prompt comes for it: the next execute reads to it)
+            assert await s.execute("echo ok", timeout=5) == "ok\n"
