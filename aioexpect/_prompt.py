@@ -127,8 +127,10 @@ async def execute(session: Session, command: str, timeout: float | None) -> str:
             # Nothing, or whole lines: the last command may still be running.
             # The next execute waits for its prompt again rather than type
             # into it (a pager, a password question, a command reading input).
-            # So while lines sent before owe their prompts (a send cut short: ``_typed``).
-            owe(session)
+            # So while lines sent before owe their prompts (a send cut short: ``_typed``),
+            # but for those read on to from a prompt: in step there (``_typed.left_owed``).
+            if not state.synced:
+                owe(session)
             why = " (the command before may still be running: wait, or stop it with sendintr())"
             why = REST_UNSENT if state.cut else why
             raise _not_sent(session, command, exc, why) from None

@@ -42,8 +42,8 @@ from ._prompt_read import (
     PromptState,
     at_prompt,
     evidence_of,
+    in_step,
     more_within,
-    owe,
     prompts_of,
     read_to_prompt,
     shown_command,
@@ -267,9 +267,9 @@ async def read_typed(
     """Rule 1: read on to the prompts still owed to the lines the caller
     typed (``typed``, from ``typed_due``), ``read`` being how many prompts
     were read already and the text up to the last.  Raises nothing but
-    ``CancelledError`` (the next ``execute`` then reads to a prompt first),
-    and ``ExpectTimeout`` out of time (``left_owed``); cancelled, the rest
-    are left to the next ``execute`` (``put_back``)."""
+    ``CancelledError`` and ``ExpectTimeout`` out of time (``left_owed``);
+    either way the rest are left to the next ``execute`` (``put_back``),
+    which reads on to them from the prompt read, as this one did."""
     due, last = typed
     count, text = read
     prompts = prompts_of(session)
@@ -292,6 +292,7 @@ async def read_typed(
             return
     except asyncio.CancelledError:
         put_back(session, state, (due - count, last), None)
+        in_step(state)  # (at the prompt read: the next execute reads on from there)
         raise
     left_owed(session, state, (due - count, last), out_of_time)
 
@@ -363,13 +364,16 @@ def left_owed(
     ``execute``, and this one sends nothing: ``ExpectTimeout`` (after a
     send cut short whose rest is still queued, ``send_timed`` raises it,
     saying so).  Sent, the command would be typed into their answers, and
-    take the first for its own."""
+    take the first for its own.  The session is left at the prompt read,
+    as ``expect_prompt`` leaves it (``carry``): the next ``execute`` reads
+    on to them by this rule, not to a prompt it waits for to the end (a
+    line that brings none, ``read x``'s answer, would fail every one)."""
     if not out_of_time:
         return
     state.typed = (*typed, session._buffer.consumed)
     if state.cut:
         return
-    owe(session)
+    in_step(state)
     before = session.buffer
     raise ExpectTimeout(
         f"timed out waiting for {what_prompt(session)}, {typed[0]} still owed to lines sent"

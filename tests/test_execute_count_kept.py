@@ -198,3 +198,28 @@ async def test_an_execute_out_of_time_before_a_lines_prompt_sends_nothing_every_
                 await s.execute("echo hi", timeout=_typed.STALE_WAIT / 2)
             await s.sendline("")  # (a prompt comes for it: the next execute reads to it)
             assert await s.execute("echo ok", timeout=5) == "ok\n"
+
+
+@pytest.mark.parametrize("how", ["timeout", "cancelled"])
+async def test_an_execute_given_up_on_before_a_prompt_that_never_comes_leaves_it_to_rule_1(
+    how: str,
+) -> None:
+    # 'read x' and the line it reads: two lines, one prompt.  An execute out
+    # of time (or cancelled) reading on to the second left the session owed
+    # a prompt: every later execute waited for it to its timeout and said
+    # 'not sent' ('the command before may still be running').  It stays at
+    # the prompt read, the next execute reading on from there by Rule 1
+    # (nothing within STALE_WAIT: the line brought none).
+    env = {"PS1": "$ ", "PATH": os.environ["PATH"], "HOME": "/tmp", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")
+        assert await s.execute("true") == ""
+        await s.sendline("read x")
+        await s.sendline("hello")
+        await wait_until(lambda: s.buffer.endswith("$ "), "the one prompt")
+        if how == "timeout":  # (out of time before STALE_WAIT: the prompt may still come)
+            with pytest.raises(ExpectTimeout, match=r"'echo hi' not sent: .*1 still owed"):
+                await s.execute("echo hi", timeout=_typed.STALE_WAIT / 2)
+        else:
+            await cancelled_at_its_wait(s, lambda: s.buffer == "", "the prompt read")
+        assert [await s.execute(f"echo {w}", timeout=5) for w in ("ok", "two")] == ["ok\n", "two\n"]
