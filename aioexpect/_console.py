@@ -570,9 +570,9 @@ async def _close_live_sessions() -> None:
         if loop is here or loop.is_closed():  # (closed: its child killed and reaped here)
             await session.close()
         elif loop.is_running():
-            closing = asyncio.run_coroutine_threadsafe(session.close(), loop)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.wrap_future(closing), FOREIGN_CLOSE_LIMIT)
+            closing = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
+            with contextlib.suppress(TimeoutError):  # (shielded: left to go on, not cut short)
+                await asyncio.wait_for(asyncio.shield(closing), FOREIGN_CLOSE_LIMIT)
 
 
 async def _close_standard_streams(reader: Any, *writers: Any) -> None:
