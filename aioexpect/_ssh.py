@@ -36,6 +36,7 @@ from ._opening import Progress
 from ._options import peer_name
 from ._ssh_errors import of_the_connection, translate, watch
 from ._ssh_host_keys import host_key_algs, resolve_known_hosts, trusted_keys
+from ._ssh_pty import check_request_pty, pty_wanted
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -442,13 +443,14 @@ _FROM_CONFIG = frozenset(
 
 def check_option_values(options: Mapping[str, Any]) -> None:
     """A bad value of one of ``asyncssh.connect``'s options that are
-    numbers, as ``connect_ssh`` got it: a ``TypeError`` or ``ValueError``
-    naming it now, before anything is dialled.  asyncssh's own came when the
-    opener was awaited, and some named nothing (``keepalive_interval="x"``:
-    "could not convert string to float: ''"); a window of ``"x"`` failed
-    only after the login, opening the channel."""
+    numbers, or of ``request_pty``, as ``connect_ssh`` got it: a
+    ``TypeError`` or ``ValueError`` naming it now, before anything is
+    dialled.  asyncssh's own came when the opener was awaited, and some
+    named nothing (``keepalive_interval="x"``: "could not convert string to
+    float: ''"); a window of ``"x"`` failed only after the login."""
     # (as asyncssh tells ``()`` apart)
     options = {k: v for k, v in options.items() if not (k in _FROM_CONFIG and v == ())}
+    check_request_pty(options.get("request_pty", ()))
     for name in _INTERVALS:
         if options.get(name) is not None:
             _number(name, options[name], asyncssh.misc.parse_time_interval, "seconds")
@@ -537,11 +539,12 @@ async def open_ssh(
 ) -> Transport:
     """Connect, authenticate and open a shell (or ``command``) channel.
 
-    ``term_type=None`` asks for no pty.  The arguments are checked by
-    ``connect_ssh``.  The whole of it — DNS, TCP, key exchange,
-    authentication, channel — must finish within ``connect_timeout``
-    seconds (``None``: no limit); ``progress`` (or one of its own) keeps
-    which of these it is in, which its time-out's message names.
+    ``term_type`` and ``request_pty`` say whether it has a pty (``_ssh_pty``).
+    The arguments are checked by ``connect_ssh``.  The whole of it — DNS,
+    TCP, key exchange, authentication, channel — must finish within
+    ``connect_timeout`` seconds (``None``: no limit); ``progress`` (or one
+    of its own) keeps which of these it is in, which its time-out's message
+    names.
     """
     peer = peer_name(host, port, password)
     trusted = resolve_known_hosts(known_hosts, host, port, peer)
@@ -557,9 +560,11 @@ async def open_ssh(
             conn = await asyncssh.connect(host, port, **options)
             progress.reached("opening the session channel")
             try:
+                pty = pty_wanted(conn, asyncssh_options, term_type, command)
                 chan, _ = await conn.create_session(
                     lambda: channel,
                     command,
+                    request_pty="force" if pty else False,  # (as decided: no second opinion)
                     term_type=term_type,
                     term_size=(cols, rows),
                     encoding=None,
@@ -582,7 +587,6 @@ async def open_ssh(
         if password and password in str(exc):  # the server said it: not in a traceback
             raise error from None
         raise error from exc
-    pty = term_type is not None
     return SSHTransport(conn, chan, channel, peer=peer, command=command, pty=pty, columns=cols)
 
 

@@ -3,6 +3,7 @@ telnetd (serving /bin/login) on 127.0.0.1; see conftest.py for the servers."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import random
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import Session
+from aioexpect import Session, _typed
 
 from .conftest import PROMPT, SET_PROMPT, Account, Server
 
@@ -132,6 +133,40 @@ async def test_ssh_sendeof_ends_the_command(sshd: Server, it_user: Account) -> N
         await s.sendeof()
         await s.expect(r"\b5\b", timeout=10)
         assert await s.wait() == 0
+
+
+async def test_ssh_request_pty_false_gives_no_terminal_and_sendeof_ends_the_command(
+    sshd: Server, it_user: Account
+) -> None:
+    # term_type left at "xterm": the session took itself for a pty, and
+    # sendeof() wrote Ctrl-D into cat's input (cat never ended).
+    async with ssh(sshd, it_user, command="tty; cat", request_pty=False) as s:
+        await s.expect_exact("not a tty\n", timeout=10)
+        await s.sendline("12345")
+        await s.expect_exact("12345\n", timeout=10)
+        await s.sendeof()
+        assert await asyncio.wait_for(s.wait(), 10) == 0
+        assert s.transport.get_extra_info("pty") is False
+
+
+async def test_ssh_a_pty_forced_without_a_terminal_type(
+    sshd: Server, it_user: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # term_type=None with request_pty="force": sshd gives a pty, which the
+    # session took for none.  'sleep 0.3\r\n' (two lines behind a pty) was
+    # counted one, and 'echo a' returned ''; sendeof() sent channel EOF,
+    # which sshd ignores on a pty: cat never ended.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 5.0)  # (the count is tested, not bash's speed)
+    async with ssh(sshd, it_user, term_type=None, request_pty="force") as s:
+        await s.set_unique_prompt()
+        assert (await s.execute("tty")).startswith("/dev/pts/")
+        await s.send("sleep 0.3\r\nsleep 0.3\r\n")
+        assert [await s.execute(f"echo {w}", timeout=4) for w in "abc"] == ["a\n", "b\n", "c\n"]
+        await s.sendline("echo READY; cat")
+        await s.expect_exact("\nREADY\r\n", timeout=10)
+        await s.sendeof()
+        await s.expect_prompt(timeout=5)
+        assert await s.execute("echo still") == "still\n"
 
 
 async def test_ssh_command_exit_status_and_utf8(sshd: Server, it_user: Account) -> None:
