@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import asyncssh
 import pytest
 
 import aioexpect
+from aioexpect._ssh_pty import pty_wanted
 from tests.helpers import silent_server
 from tests.test_ssh import connect, ssh_server
 
@@ -60,14 +62,16 @@ CASES: dict[str, tuple[dict[str, Any], str | None, bool]] = {
     "RequestTTY no, request_pty=True": ({"request_pty": True}, "no", True),
     "RequestTTY force, term_type=None": ({"term_type": None}, "force", True),
     "RequestTTY auto, command=": ({"command": "run"}, "auto", False),
-    "options= of asyncssh's": ({"options": "request_pty=False"}, None, False),
+    "options= of asyncssh's": ({"options": {"request_pty": False}}, None, False),
+    "auto, subsystem=": ({"request_pty": "auto", "subsystem": "x"}, None, False),
+    "RequestTTY auto, options= with a subsystem": ({"options": {"subsystem": "x"}}, "auto", False),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 async def test_the_pty_flag_is_what_the_server_was_asked_for(case: str, tmp_path: Path) -> None:
-    # request_pty=False (or RequestTTY no, or 'auto' with a command) left
-    # the flag True: sendeof() wrote Ctrl-D and sendintr() Ctrl-C as data
+    # request_pty=False (or RequestTTY no, or 'auto' with a command or a
+    # subsystem) left the flag True: sendeof() wrote Ctrl-D and sendintr() Ctrl-C as data
     # to a command without a terminal (cat never ended), set_winsize() was
     # taken.  'force' with term_type=None (a pty) left it False: channel
     # EOF, which OpenSSH ignores on a pty, a signal request, and
@@ -78,8 +82,8 @@ async def test_the_pty_flag_is_what_the_server_was_asked_for(case: str, tmp_path
         config = tmp_path / "ssh_config"
         config.write_text(f"Host *\n  RequestTTY {request_tty}\n")
         options["config"] = [str(config)]
-    if options.get("options") == "request_pty=False":
-        options["options"] = asyncssh.SSHClientConnectionOptions(request_pty=False)
+    if "options" in options:  # (made here: it reads the temporary $HOME's ~/.ssh/config)
+        options["options"] = asyncssh.SSHClientConnectionOptions(**options["options"])
     async with ssh_server(events) as server, connect(server, **options) as s:
         await s.expect_exact(f"pty={'yes' if pty else 'no'}\n")
         assert s.transport.get_extra_info("pty") is pty
@@ -93,6 +97,23 @@ async def test_the_pty_flag_is_what_the_server_was_asked_for(case: str, tmp_path
         await s.expect_exact("byte b'\\x03'\n" if pty else "signal INT\n")
         await s.sendeof()
         await s.expect_exact("byte b'\\x04'\n" if pty else "end of input\n")
+
+
+@pytest.mark.parametrize(
+    "conn", [object(), SimpleNamespace(_options=object())], ids=["no _options", "another shape"]
+)
+def test_without_asyncssh_s_private_options_its_defaults_decide(conn: object) -> None:
+    # RequestTTY (and an options= object's subsystem) are read from
+    # asyncssh's private conn._options; an asyncssh without it, or shaped
+    # otherwise, leaves asyncssh's defaults (request_pty True, no
+    # subsystem), and open_ssh asks the server for what this says.
+    assert pty_wanted(conn, {}, "xterm", None) is True
+    assert pty_wanted(conn, {}, None, None) is False
+    assert pty_wanted(conn, {"request_pty": False}, "xterm", None) is False
+    assert pty_wanted(conn, {"request_pty": "force"}, None, "run") is True
+    assert pty_wanted(conn, {"request_pty": "auto"}, "xterm", None) is True
+    assert pty_wanted(conn, {"request_pty": "auto"}, "xterm", "run") is False
+    assert pty_wanted(conn, {"request_pty": "auto", "subsystem": "x"}, "xterm", None) is False
 
 
 async def terminal_shell(process: asyncssh.SSHServerProcess[bytes]) -> None:
