@@ -270,7 +270,10 @@ def _check_options(options: dict[str, Any]) -> dict[str, Any]:
         try:
             from . import _ssh
 
-            unknown = sorted(set(unknown) - _ssh.option_names())
+            theirs = set(unknown) & _ssh.option_names()
+            unknown = sorted(set(unknown) - theirs)
+            if not unknown:  # a bad value would fail every SSH host: once, now
+                _ssh.check_option_values({name: options[name] for name in theirs})
         except ImportError as exc:  # a broken install: say so, but name the options
             why = f" (asyncssh, which has options of its own, fails to import: {exc})"
     if unknown:

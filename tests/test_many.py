@@ -293,6 +293,27 @@ async def test_run_many_refuses_a_known_hosts_of_a_wrong_type_before_opening() -
     assert opened == []
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "text"),
+    [
+        ({"keepalive_interval": "x"}, ValueError, "keepalive_interval"),
+        ({"window": 0}, ValueError, "window must be an int from 1"),
+        ({"request_pty": "no"}, ValueError, "request_pty"),
+        ({"request_pty": 1}, TypeError, "request_pty"),
+    ],
+)
+async def test_run_many_refuses_a_bad_asyncssh_option_value_before_opening(
+    kwargs: dict[str, Any], error: type[Exception], text: str
+) -> None:
+    # connect_ssh refuses these when called; run_many passed them on, and
+    # each SSH host failed alike with the same error as its Result (the
+    # spawn host was opened and its job run) instead of once, up front.
+    opened: list[Any] = []
+    with pytest.raises(error, match=text):
+        await run_many(["spawn:true", "ssh://127.0.0.1:1"], lambda s, h: opened.append(h), **kwargs)
+    assert opened == []
+
+
 async def test_an_account_key_of_a_wrong_type_is_a_type_error() -> None:
     # Before: taken, then each SSH host using it failed with an
     # AttributeError from inside asyncssh ("'int' object has no attribute
