@@ -28,13 +28,10 @@ from typing import Any, NoReturn
 import aioconsole
 
 from ._console_output import AttachedOutput
+from ._console_run import RUNNERS as STATEMENT_RUNNERS
+from ._console_run import run_statement
 from ._console_streams import Interrupted, Refused, TerminalInput
-from ._console_trace import (
-    statement_lines,
-    statement_traceback,
-    typed_syntax_error,
-    without_form_feeds,
-)
+from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
 from ._interact import bridge, check_escape, following_size, terminal_size
 from ._session import Session, live_sessions
@@ -176,7 +173,6 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._interrupted = False
         self._stopping = False
         self._source = ""
-        self._line: int | None = None  # where the statement aioconsole runs starts, as typed
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 
@@ -257,19 +253,14 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             task.cancel()
 
     async def runcode(self, code: Any) -> None:
-        """Run one statement with the shared names refreshed; a traceback for
-        anything it raises except ``SystemExit`` and a real cancellation."""
+        """Run one statement with the shared names refreshed, as Python's REPL
+        runs it (see ``run_statement``); a traceback for anything it raises
+        except ``SystemExit`` and a real cancellation."""
         pulled = self._pull_shared()
-        # One statement at a time (``a; b`` is two), each one's line known
-        # to a traceback of its result's repr (aioconsole shows it: see RUNNERS)
-        lines = statement_lines(self._source, self.filename) or []
         try:
             with self._watching(functools.partial(self._interrupt, asyncio.current_task())):
-                for number, statement in enumerate(code):
-                    self._line = lines[number] if len(lines) == len(code) else None
-                    await aioconsole.aexec(
-                        [statement], local=self.locals, stream=self, filename=self.filename
-                    )
+                for statement in code:  # (one at a time: ``a; b`` is two)
+                    await run_statement(statement, self.locals, self.filename, self.write)
         except SystemExit:
             raise
         except asyncio.CancelledError:
@@ -313,8 +304,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if kind is None or error is None:
             return
         _remember(kind, error, tb)
-        showing = (PRINTER, self._line)
-        self.write(statement_traceback(error, tb, self.filename, RUNNERS, showing))
+        self.write(statement_traceback(error, tb, self.filename, RUNNERS))
 
     def showsyntaxerror(self, filename: str | None = None) -> None:
         """Why the statement does not compile, without a traceback."""
@@ -415,18 +405,13 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         return data.encode() if isinstance(data, str) else bytes(data)
 
 
-#: aioconsole's function that shows a statement's result (its ``repr``):
-#: an error raised there starts at the statement, as in Python's REPL.
-PRINTER = (aioconsole.aexec.__code__.co_filename, "exec_single_result")
 #: The frames that run each statement (file, function), never shown in its
-#: tracebacks: ours (``print``'s too, which Python's is builtin and has
-#: none), and aioconsole's (``aexec``, and the printing of a result).
+#: tracebacks: ours (``print``'s too, which Python's is builtin and has none).
 RUNNERS = frozenset(
     {
         (Console.runcode.__code__.co_filename, "runcode"),
         (Console.runcode.__code__.co_filename, "print"),
-        (aioconsole.aexec.__code__.co_filename, "aexec"),
-        PRINTER,
+        *STATEMENT_RUNNERS,
     }
 )
 

@@ -2,7 +2,7 @@
 
 aioconsole runs each statement as the body of a coroutine function it
 writes around it (``async def __corofn():`` on the line before), so a
-traceback starts in aioconsole's ``aexec``, every line of the console's
+traceback starts in the frames that run it, every line of the console's
 code is counted one too many, and the statement is ``in __corofn``; a
 syntax error is one line off too (and four columns: aioconsole indents the
 statement), and a class defined in the console is named as one defined in
@@ -15,11 +15,10 @@ import ast
 import io
 import tokenize
 import traceback
-import warnings
 from collections.abc import Collection
 from types import TracebackType
 
-__all__ = ["statement_lines", "statement_traceback", "typed_syntax_error", "without_form_feeds"]
+__all__ = ["statement_traceback", "typed_syntax_error", "without_form_feeds"]
 
 #: The function aioconsole wraps a statement in, and the lines it adds before it.
 WRAPPER = "__corofn"
@@ -45,22 +44,18 @@ def statement_traceback(
     tb: TracebackType | None,
     filename: str,
     runners: Collection[tuple[str, str]],
-    showing: tuple[tuple[str, str], int | None] = (("", ""), None),
 ) -> str:
     """``error``'s traceback as the console's code (``filename``) raised
     it: its lines counted as typed, the statement ``in <module>``, without
     the frames that run a statement (``runners``: file and function names),
     wherever they are: an error raised again, or chained to one, in a later
     statement carries those of the statement that first raised it.  Chained
-    errors and those of a group alike.  ``showing``: the runner that shows
-    a statement's result (its ``repr``), and the line, as typed, of the
-    statement whose result it showed (see ``_at_result``).
+    errors and those of a group alike.
 
     Shown plainly if that fails: showing an error must never end the
     console."""
     try:
         shown = traceback.TracebackException(type(error), error, tb, compact=True)
-        _at_result(shown, filename, runners, *showing)
         _as_typed(shown, filename, runners)
         return "".join(shown.format())
     # Anything, even SystemExit or CancelledError: nothing here awaits, so
@@ -68,44 +63,6 @@ def statement_traceback(
     # or the traceback module, never from a cancellation of the console.
     except BaseException:
         return _plain(error, tb)
-
-
-def _at_result(
-    shown: traceback.TracebackException,
-    filename: str,
-    runners: Collection[tuple[str, str]],
-    printer: tuple[str, str],
-    line: int | None,
-) -> None:
-    """An error raised by the ``repr`` of a statement's result (aioconsole
-    shows it in a function of its own, a runner) starts at the statement,
-    at ``line``, as in Python's REPL: there its frame was missing.  Only
-    the error's own first frame past the runners: one of an old error
-    raised again is an earlier statement's, whose line is not known here
-    (left out, as every runner)."""
-    for number, frame in enumerate(shown.stack):
-        where = (frame.filename, frame.name)
-        if where == printer and line is not None:
-            # (numbered and named as aioconsole's function: _as_typed takes it back)
-            statement = traceback.FrameSummary(filename, line + WRAPPER_LINES, WRAPPER)
-            shown.stack[number] = statement
-            return
-        if where not in runners:
-            return
-
-
-def statement_lines(source: str, filename: str) -> list[int] | None:
-    """The line, as typed, where each statement of ``source`` starts (the
-    one typed is several with ``;``), as aioconsole runs each on its own;
-    ``None`` if Python cannot compile it as typed."""
-    flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    try:
-        with warnings.catch_warnings():  # (aioconsole's compile shows them: not twice)
-            warnings.simplefilter("ignore")
-            tree = compile(source + "\n", filename, "single", flags, dont_inherit=True)
-    except Exception:  # (the console shows the error aioconsole finds)
-        return None
-    return [statement.lineno for statement in tree.body]
 
 
 def _as_typed(

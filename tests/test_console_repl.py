@@ -1,0 +1,97 @@
+"""Statements in the console run as in Python's own REPL (``python3 -i``,
+``python3 -m asyncio``): what a statement's blocks compute is shown, the
+names it bound stay bound whatever ends it, and an error raised again
+shows where it was first raised.  Over a served console (TCP) and the
+local one in a pty."""
+
+from __future__ import annotations
+
+import re
+
+from tests.test_console import evaluate, local_console
+from tests.test_console_server import Client, connected, console, typed
+
+BAD = ("class Bad:", "    def __repr__(self): raise ValueError('no')")
+REPR_ERROR = '  File "<console>", line 2, in __repr__\nValueError: no\n'
+
+
+async def block(c: Client, *lines: str) -> str:
+    """Type a block and the empty line that ends it; what it printed after
+    its continuation prompts (the served console's file name as ``<console>``)."""
+    c.writer.write("".join(line + "\n" for line in (*lines, "")).encode())
+    await c.writer.drain()
+    out = (await c.prompt()).decode()
+    assert out.startswith("... " * len(lines)), out
+    return re.sub(r'"<console [^"]*>"', '"<console>"', out[4 * len(lines) :])
+
+
+async def test_the_expressions_of_a_statement_s_blocks_are_shown() -> None:
+    # aioconsole runs a statement as a function's body, where nothing of
+    # 'for i in range(2): i' was shown; Python's REPL compiles it in
+    # 'single' mode, which shows every expression statement of its blocks.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await block(c, "for i in range(2): i") == "0\n1\n"
+        assert await block(c, "if 1:", "    3", "    None", "    's'") == "3\n's'\n"
+        assert await block(c, "while False: pass", "else: 8") == "8\n"
+        assert await block(c, "try: 1/0", "except ZeroDivisionError: 'caught'") == "'caught'\n"
+        assert await block(c, "with open(__import__('os').devnull): 11") == "11\n"
+        assert await block(c, "match 3:", "    case 3: 12") == "12\n"
+        # Awaits in them still work: each result is shown, as python3 -m asyncio does.
+        assert await block(c, "async def twice(x): return 2 * x") == ""
+        assert await block(c, "for i in range(3): await twice(i)") == "0\n2\n4\n"
+        assert await block(c, "for t in (1, 2): await asyncio.sleep(0, result=t)") == "1\n2\n"
+        # Not those of a function or a class it defines (their own code).
+        assert await block(c, "def g():", "    6") == ""
+        assert await c.run("g()") == ""
+        assert await block(c, "class A:", "    5") == ""
+        # '_' is the last value shown, and stays so after a statement that shows none.
+        assert await c.run("_") == "2\n"
+        assert await c.run("x = 5; None") == ""
+        assert await c.run("_") == "2\n"
+
+
+async def test_a_statement_s_names_stay_bound_whatever_ends_it() -> None:
+    # aioconsole kept them only once the statement had ended well and its
+    # result was shown: after each of these, the name was not defined.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await block(c, *BAD)
+        assert "ValueError: no" in await c.run("(z := Bad())")
+        assert await c.run("type(z).__name__") == "'Bad'\n"
+        assert "ZeroDivisionError" in await block(c, "for k in range(3):", "    y = k", "    1/0")
+        assert await c.run("y") == "0\n"
+        assert "ZeroDivisionError" in await block(c, "if 1: w = 1; del y; 1/0")
+        assert await c.run("w, 'y' in dir()") == "(1, False)\n"
+
+
+async def test_an_error_of_a_repr_raised_again_shows_where_it_was_first_raised() -> None:
+    # The repr ran in aioconsole's function, after the statement's own had
+    # returned: raised again, the error had no frame of the first statement.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await block(c, *BAD)
+        first = 'Traceback (most recent call last):\n  File "<console>", line 1, in <module>\n'
+        assert await typed(c, "Bad()") == first + REPR_ERROR
+        again = await typed(c, "import sys; raise sys.last_value")
+        assert again == first + '  File "<console>", line 1, in <module>\n' + REPR_ERROR
+        in_block = await block(c, "for i in [1]:", "    Bad()")
+        assert in_block == first.replace("line 1", "line 2") + REPR_ERROR
+
+
+async def test_the_local_console_keeps_the_names_of_a_statement_ctrl_c_interrupted() -> None:
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await c.sendline("while True: m = 1; print('in'); await asyncio.sleep(0.01)")
+        await c.expect_exact("... ")
+        await c.sendline("")
+        await c.expect_exact("in\r\n")  # (m is bound)
+        await c.sendintr()
+        await c.expect_exact("KeyboardInterrupt")
+        await c.expect_exact(">>> ")
+        assert await evaluate(c, "m") == "1\r\n"
+        await c.sendline("for s in ('a', 'b'): s.upper()")
+        await c.expect_exact("... ")
+        assert await evaluate(c, "") == "'A'\r\n'B'\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
