@@ -10,11 +10,13 @@ import ipaddress
 import os
 import socket
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ._options import check_host, check_port, path_text
 
 __all__ = [
+    "API_TOGETHER",
+    "Together",
     "check_options",
     "check_serving",
     "is_address",
@@ -33,6 +35,23 @@ _NOT_LOOPBACK = (
 API_OTHERS = "a UNIX socket (path=), or SSH (authorized_client_keys=)"
 
 
+class Together(NamedTuple):
+    """The refusals of options that do not go together, in the caller's
+    words (the API names its parameters, a command line its options)."""
+
+    host_keys_alone: str  # SSH host keys without the authorized client keys
+    no_host_keys: str  # the authorized client keys without host keys
+    ssh_and_path: str  # SSH with a UNIX socket
+    ssh_and_token: str  # SSH with a token
+
+
+API_TOGETHER = Together(
+    "ssh_host_keys needs authorized_client_keys (SSH serving)",
+    "serving over SSH needs ssh_host_keys (the server's own keys)",
+    *["SSH serving authenticates with keys: no path= and no token= with it"] * 2,
+)
+
+
 def check_options(
     *,
     host: str | None,
@@ -43,9 +62,11 @@ def check_options(
     authorized_client_keys: Any,
     max_clients: int,
     login_timeout: float | None,
+    together: Together = API_TOGETHER,
 ) -> bytes | None:
-    """``ValueError`` or ``TypeError`` for options that do not go together or
-    are out of range; the token as bytes."""
+    """``ValueError`` or ``TypeError`` for options that do not go together
+    (saying so in ``together``'s words) or are out of range; the token as
+    bytes."""
     _check_limits(port, max_clients, login_timeout)
     secret = _check_token(token)
     if host:  # ("" or None: every interface, SSH only; refused for plain TCP when serving)
@@ -56,11 +77,13 @@ def check_options(
         raise ValueError("path must not be empty: the file name of the UNIX socket to serve on")
     ssh = authorized_client_keys is not None
     if ssh_host_keys is not None and not ssh:
-        raise ValueError("ssh_host_keys needs authorized_client_keys (SSH serving)")
+        raise ValueError(together.host_keys_alone)
     if ssh and ssh_host_keys is None:
-        raise ValueError("serving over SSH needs ssh_host_keys (the server's own keys)")
-    if ssh and (path is not None or secret is not None):
-        raise ValueError("SSH serving authenticates with keys: no path= and no token= with it")
+        raise ValueError(together.no_host_keys)
+    if ssh and path is not None:
+        raise ValueError(together.ssh_and_path)
+    if ssh and secret is not None:
+        raise ValueError(together.ssh_and_token)
     if path is not None and (port != 0 or host != "127.0.0.1"):
         raise ValueError("path= serves a UNIX socket: host= and port= do not apply to it")
     return secret
@@ -70,14 +93,16 @@ def check_serving(
     options: dict[str, Any],
     load_keys: Callable[[Any, Any], tuple[Any, Any]] | None = None,
     others: str = API_OTHERS,
+    together: Together = API_TOGETHER,
 ) -> dict[str, Any]:
     """``start_console_server``'s options (every one named) checked as it
     checks them, with a host name resolved now (blocking: for a command line,
     before it starts anything), and with the SSH keys loaded (read once), by
     ``load_keys`` if given (``load_key_files``: a command line's files).
     ``others``: what serves beyond loopback, named for a refusal of another
-    address (a command line names its options)."""
-    check_options(**options)
+    address, and ``together``, the refusals of options that do not go
+    together (a command line names its options)."""
+    check_options(**options, together=together)
     if options["authorized_client_keys"] is not None:
         host_keys, client_keys = (load_keys or load_ssh_keys)(
             options["ssh_host_keys"], options["authorized_client_keys"]

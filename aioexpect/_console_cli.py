@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._cli import _positive_float, _positive_int
 from ._console import run_local_console
-from ._console_checks import check_serving, load_key_files
+from ._console_checks import Together, check_serving, load_key_files
 from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import ConnectError
 from ._options import check_host
@@ -142,7 +142,6 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
             " reaches it runs code in this process)"
         )
     token = _token(args.token_file)
-    _check_together(args, token)
     if args.unix == "":  # (bound, "" was an abstract socket)
         raise ValueError("--unix '': the file name of the UNIX socket to serve on is empty")
     return check_serving(
@@ -158,22 +157,20 @@ def _serving_options(args: argparse.Namespace) -> dict[str, Any]:
         },
         load_key_files,
         "a UNIX socket (--unix PATH), or SSH (--ssh-host-key with --authorized-keys)",
+        _together(args),
     )
 
 
-def _check_together(args: argparse.Namespace, token: str | None) -> None:
+def _together(args: argparse.Namespace) -> Together:
     """``check_options``'s refusals of options that do not go together, as
     the command line gives them."""
-    ssh = args.authorized_keys is not None
-    if args.ssh_host_key and not ssh:
-        raise ValueError("--ssh-host-key needs --authorized-keys (the keys that may log in)")
-    if ssh and not args.ssh_host_key:
-        raise ValueError("--authorized-keys needs --ssh-host-key (the server's own key)")
-    if ssh and args.unix is not None:
-        raise ValueError("SSH serving is on TCP (--serve HOST:PORT): no --unix with it")
-    if ssh and token is not None:
-        given = "--token-file" if args.token_file is not None else f"${TOKEN_ENV}"
-        raise ValueError(f"SSH serving authenticates with keys: no token ({given}) with it")
+    given = "--token-file" if args.token_file is not None else f"${TOKEN_ENV}"
+    return Together(
+        "--ssh-host-key needs --authorized-keys (the keys that may log in)",
+        "--authorized-keys needs --ssh-host-key (the server's own key)",
+        "SSH serving is on TCP (--serve HOST:PORT): no --unix with it",
+        f"SSH serving authenticates with keys: no token ({given}) with it",
+    )
 
 
 def _host_port(text: str) -> tuple[str | None, int]:
