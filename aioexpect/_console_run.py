@@ -57,6 +57,11 @@ async def run_statement(
         if kept is not None:
             _update(names, kept, shown)
         raise
+    finally:
+        # The functions and classes the statement defined keep ``scope`` (their
+        # globals) as long as they live, maybe past the client (a task left
+        # running): not its console, which ``show`` would keep (``write``).
+        del scope[SHOW]
     _update(names, bound, shown)
 
 

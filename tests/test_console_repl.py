@@ -6,8 +6,11 @@ local one in a pty."""
 
 from __future__ import annotations
 
+import gc
 import re
+from typing import Any
 
+from tests.helpers import wait_until
 from tests.test_console import evaluate, local_console
 from tests.test_console_server import Client, connected, console, typed
 
@@ -77,6 +80,31 @@ async def test_an_error_of_a_repr_raised_again_shows_where_it_was_first_raised()
         assert again == first + '  File "<console>", line 1, in <module>\n' + REPR_ERROR
         in_block = await block(c, "for i in [1]:", "    Bad()")
         assert in_block == first.replace("line 1", "line 2") + REPR_ERROR
+
+
+class Marker:
+    """A value a client binds, whose end the test can see (a weak reference)."""
+
+
+async def test_a_client_s_names_go_with_it_though_what_it_defined_lives_on() -> None:
+    # The functions and classes a statement defines keep its function's
+    # globals (a task left running keeps them past the client): they kept
+    # what showed the statement's values, and with it the client's console
+    # and every name it had bound.
+    kept: list[Any] = []
+    async with console(locals={"kept": kept, "Marker": Marker}) as server:
+        async with connected(server) as c:
+            await c.prompt()
+            await block(c, "def defined(): pass")
+            assert await c.run("mine = Marker(); kept.append(defined)") == ""
+            assert await c.run("import weakref; kept.append(weakref.ref(mine))") == ""
+        mine = kept[1]
+
+        def gone() -> bool:
+            gc.collect()
+            return mine() is None
+
+        await wait_until(gone, "the client's names are gone")
 
 
 async def test_the_local_console_keeps_the_names_of_a_statement_ctrl_c_interrupted() -> None:
