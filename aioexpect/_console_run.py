@@ -16,9 +16,12 @@ bound whatever ends it (an error, an interrupt, a ``repr`` that raises).
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 from collections.abc import Callable
 from types import CodeType, TracebackType
 from typing import Any
+
+from ._exceptions import AioexpectError
 
 __all__ = ["RUNNERS", "run_statement"]
 
@@ -69,9 +72,16 @@ def _function(wrapped: ast.AST) -> ast.AsyncFunctionDef:
     """aioconsole's function for the statement, with its expression
     statements showing their values: the statement's own, which aioconsole
     returns, and those of its blocks, which it drops."""
-    function = next(n for n in ast.walk(wrapped) if isinstance(n, ast.AsyncFunctionDef))
+    function = next((n for n in ast.walk(wrapped) if isinstance(n, ast.AsyncFunctionDef)), None)
+    if function is None or function.name != WRAPPER or not _returns_names(function.body[-1]):
+        # (never run: taken otherwise, its names or its value would be wrong)
+        raise AioexpectError(
+            f"aioconsole {_version()} compiles a statement into a function this console"
+            f" cannot run: not 'async def {WRAPPER}' ending in 'return (value, locals())',"
+            " as aioconsole 0.7.1 to 0.8.2 write it"
+        )
     *statements, last = function.body
-    assert isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple)
+    assert isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple)  # (checked)
     value = last.value.elts[0]
     body = [_Shown().visit(statement) for statement in statements]
     if not (isinstance(value, ast.Constant) and value.value is None):
@@ -79,6 +89,29 @@ def _function(wrapped: ast.AST) -> ast.AsyncFunctionDef:
         last.value.elts[0] = ast.copy_location(ast.Constant(None), value)
     function.body = [*body, last]
     return function
+
+
+def _returns_names(last: ast.stmt) -> bool:
+    """Whether ``last`` is ``return (value, locals())``."""
+    if not (isinstance(last, ast.Return) and isinstance(last.value, ast.Tuple)):
+        return False
+    if len(last.value.elts) != 2:
+        return False
+    names = last.value.elts[1]
+    return (
+        isinstance(names, ast.Call)
+        and isinstance(names.func, ast.Name)
+        and names.func.id == "locals"
+        and not names.args
+        and not names.keywords
+    )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("aioconsole")
+    except importlib.metadata.PackageNotFoundError:  # (imported, but not installed as a package)
+        return "(of unknown version)"
 
 
 def _shown(statement: ast.Expr) -> ast.Expr:

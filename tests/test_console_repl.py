@@ -6,10 +6,15 @@ local one in a pty."""
 
 from __future__ import annotations
 
+import ast
 import gc
 import re
 from typing import Any
 
+import pytest
+
+from aioexpect import AioexpectError
+from aioexpect._console_run import run_statement
 from tests.helpers import wait_until
 from tests.test_console import evaluate, local_console
 from tests.test_console_server import Client, connected, console, typed
@@ -80,6 +85,28 @@ async def test_an_error_of_a_repr_raised_again_shows_where_it_was_first_raised()
         assert again == first + '  File "<console>", line 1, in <module>\n' + REPR_ERROR
         in_block = await block(c, "for i in [1]:", "    Bad()")
         assert in_block == first.replace("line 1", "line 2") + REPR_ERROR
+
+
+@pytest.mark.parametrize(
+    "compiled",
+    [
+        "async def __corofn():\n    x = 1\n    return (locals(), None)\n",
+        "async def __corofn():\n    x = 1\n    return locals()\n",
+        "async def __statement():\n    x = 1\n    return (None, locals())\n",
+    ],
+)
+async def test_a_statement_compiled_as_aioconsole_does_not_is_a_clear_error(compiled: str) -> None:
+    # The console takes apart the function aioconsole compiles a statement
+    # into.  Another aioconsole could write it otherwise: that ran anyway,
+    # to an AssertionError (none under python -O), a KeyError, or the
+    # names shown as the statement's value and then a TypeError.
+    names = {"a": 1}
+    written: list[str] = []
+    wrapped = ast.parse(compiled, "<console>", "single")
+    with pytest.raises(AioexpectError, match=r"^aioconsole \S+ compiles a statement into a fu"):
+        await run_statement(wrapped, names, "<console>", written.append)
+    assert names == {"a": 1}
+    assert written == []
 
 
 class Marker:
