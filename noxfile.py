@@ -43,7 +43,7 @@ MINDEPS_TESTS = [
     *("test_console", "test_console_close", "test_console_flood", "test_console_server"),
     *("test_console_input", "test_console_ssh", "test_console_tcp", "test_virtual_device"),
     *("test_virtual_device_close", "test_pty", "test_spawn", "test_pipes", "test_streams"),
-    *("test_streams_tls", "test_many_limits", "test_loops"),
+    *("test_streams_tls", "test_many_limits", "test_loops", "test_console_repl"),
 ]
 
 
