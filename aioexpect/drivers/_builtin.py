@@ -176,6 +176,25 @@ _SHELL_NAME = (
     r"(?:E: )?-?(?:[\w.\-]{0,64}/){0,8}"
     r"(?:sh|ash|dash|bash|ksh|ksh93|mksh|lksh|pdksh|oksh|posh|yash)"
 )
+#: A shell's own syntax error: its name first (``bash: syntax error near
+#: unexpected token``, ``dash: 2: Syntax error:``, ``zsh: parse error
+#: near``, ``ksh: syntax error:``, ``E: mksh: syntax error:``, BusyBox's
+#: ``sh: syntax error:``; ``bash: -c: line 1:``, ``zsh:1:``), or a script's
+#: name in the shell's own form: bash's and BusyBox's ``x.sh: line 3:
+#: syntax error`` then `` near``, ``:`` or `` in``, dash's ``x.sh: 3: Syntax
+#: error:``, ksh93's ``x.sh: syntax error at line 3:``, mksh's ``E:
+#: x.sh[3]: syntax error:``, zsh's ``x.sh:3: parse error`` (and its
+#: ``(eval):1:``).  Not a program's (``jq: error: syntax error, unexpected``,
+#: ``mawk: line 1: syntax error at or near``, ``expr: syntax error:``,
+#: ``(standard_in) 1: syntax error`` from bc, a log line quoted by ``cat``):
+#: the command ran, and its output is output.
+_SHELL_SYNTAX = (
+    rf"^(?:(?:{_SHELL_NAME}|-?(?:[\w.\-]{{0,64}}/){{0,8}}zsh)(?::\d+)?: [^\r\n]*?"
+    r"(?:[Ss]yntax|parse) error\b"
+    r"|[^\r\n]*?(?:: line \d+: syntax error(?: near |: | in )|: \d+: (?:eval: )?Syntax error: "
+    r"|: syntax error at line \d+: |\[\d+\]: syntax error: "
+    r"|:\d+: parse error(?: near | in |: |$)))[^\r\n]*"
+)
 SHELL_ERRORS = (
     # (ending its line, as a shell, sudo and a command-not-found handler
     # print it: Fedora's with "...", where sudo's log line goes on, ``alice :
@@ -186,8 +205,7 @@ SHELL_ERRORS = (
     # ksh93, mksh and BusyBox's ash (``sh``) name no line: ``ksh: x: not
     # found``, ``E: mksh: x: inaccessible or not found``
     rf"^{_SHELL_NAME}: [^\r\n]*: (?:inaccessible or )?not found(?: \[[^\]\r\n]{{1,64}}\])?$",
-    r"^[^\r\n]*: [Ss]yntax error\b[^\r\n]*",  # bash, dash ("Syntax error")
-    r"^[^\r\n]*: parse error\b[^\r\n]*",  # zsh
+    _SHELL_SYNTAX,
 )
 
 #: Where a question's word starts: a word boundary, or right after a colour

@@ -1,0 +1,107 @@
+"""The shell driver's syntax errors: the shell's own (its name first, or a
+script's name in the shell's own form) are a ``CommandError``; a program's
+complaint that says ``syntax error`` (jq, mawk, bc, expr) is the output of a
+command that ran, and so is a log line quoted by ``cat``."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import CommandError, drivers
+from aioexpect._error_search import first_error
+
+#: As bash, dash, zsh, ksh93, mksh and BusyBox's sh print them: at the
+#: prompt, under ``-c`` and ``eval``, as a login shell, and running a script.
+SHELLS_OWN = [
+    "bash: syntax error near unexpected token `)'",
+    'bash: 1+: syntax error: operand expected (error token is "+")',
+    "bash: -c: line 2: syntax error: unexpected end of file",
+    "bash: eval: line 1: syntax error near unexpected token `fi'",
+    "-bash: syntax error near unexpected token `fi'",
+    "/bin/bash: syntax error near unexpected token `fi'",
+    'dash: 2: Syntax error: ")" unexpected',
+    'dash: 1: eval: Syntax error: "(" unexpected',
+    'sh: 1: Syntax error: "fi" unexpected',
+    "zsh: parse error near `)'",
+    "zsh:1: parse error near `fi'",
+    "(eval):1: parse error near `a'",
+    "ksh: syntax error: `)' unexpected",
+    "ksh: syntax error at line 1: `fi' unexpected",
+    "ksh: eval: syntax error at line 1: `end of file' unexpected",
+    "E: mksh: syntax error: unexpected ')'",
+    'sh: syntax error: unexpected ")"',
+    'sh: eval: line 0: syntax error: unexpected "("',
+    "sh: arithmetic syntax error",
+    # a script's
+    "deploy.sh: line 2: syntax error near unexpected token `fi'",
+    "./deploy.sh: line 3: syntax error: unexpected end of file",
+    "x.sh: line 3: syntax error in conditional expression",
+    '/srv/deploy.sh: 3: Syntax error: end of file unexpected (expecting "then")',
+    "deploy.sh:2: parse error near `fi'",
+    "deploy.sh: syntax error at line 2: `fi' unexpected",
+    "E: deploy.sh[2]: syntax error: unexpected 'fi'",
+]
+
+#: Programs that ran and said so, and lines of a file shown.
+PROGRAMS_OWN = [
+    "jq: error: syntax error, unexpected $end (Unix shell quoting issues?) at <top-level>, line 1:",
+    "jq: parse error: Invalid numeric literal at line 1, column 4",
+    "mawk: line 1: syntax error at or near )",
+    "(standard_in) 1: syntax error",
+    "expr: syntax error: missing argument after '+'",
+    'Parse error near line 1: near "from": syntax error',
+    'ERROR:  syntax error at or near "x"',
+    "Error: syntax error, unexpected newline",
+    "2024-01-01 12:00:00 ERROR parser: syntax error at line 3",
+    "x.c:3: parse error before `}'",
+    "app.log: config: syntax error: bad key",
+]
+
+
+@pytest.mark.parametrize("line", SHELLS_OWN)
+def test_a_shell_s_own_syntax_error_is_found(line: str) -> None:
+    assert first_error(drivers.get("shell").error_patterns, f"{line}\n") is not None
+
+
+@pytest.mark.parametrize("line", PROGRAMS_OWN)
+def test_a_program_s_syntax_error_is_output(line: str) -> None:
+    """``^[^\\r\\n]*: [Ss]yntax error\\b`` found every one of these: jq's
+    compile error, a log file's line, were a ``CommandError``."""
+    assert first_error(drivers.get("shell").error_patterns, f"intro\n{line}\n") is None
+
+
+#: The shells installed here, each at its prompt in a pty.
+SHELLS = [
+    pytest.param(["bash", "--norc", "--noprofile"], id="bash"),
+    pytest.param(["dash", "-i"], id="dash"),
+    pytest.param(["zsh", "-f", "-i"], id="zsh"),
+    # (ksh93's line editor redraws the line it echoes, as test_drivers says)
+    pytest.param(["ksh", "-i", "+o", "emacs", "+o", "vi"], id="ksh"),
+    pytest.param(["mksh", "-i"], id="mksh"),
+    pytest.param(["busybox", "sh", "-i"], id="busybox"),
+]
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_real_shells_syntax_errors_raise_and_a_program_s_does_not(
+    argv: list[str], tmp_path: Any
+) -> None:
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    (tmp_path / "bad.sh").write_text("echo a\nfi\n")
+    complaint = "jq: error: syntax error, unexpected $end at <top-level>, line 1:"
+    # (in a variable: mksh scrolls a line wider than the terminal, its echo then stays)
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "MSG": complaint}
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver="shell", timeout=10
+    ) as s:
+        await s.set_unique_prompt()
+        for command in ("fi", ")", "sh -c fi", "bash bad.sh", "sh bad.sh"):
+            with pytest.raises(CommandError, match=r"(?i)syntax|parse"):
+                await s.execute(command)
+        assert await s.execute("printf '%s\\n' \"$MSG\"") == complaint + "\n"
+        assert await s.execute("echo ok") == "ok\n"
