@@ -83,6 +83,11 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("iosxr-config", ("generic", "iosxr"), IOS_OUT, "RP/0/RP0/CPU0:edge-1(config)#"),
     ("nxos", ("generic", "nxos"), IOS_OUT, "n9k-1(config-if)# "),
     ("eos-session", ("generic", "eos"), IOS_OUT, "leaf1(s1)(config-s-s1)#"),
+    # a host name that starts with a digit (NX-OS and EOS take one)
+    ("cisco-digit", ("ios", "iosxr", "nxos", "eos"), IOS_OUT, "1R#"),
+    ("nxos-digit", ("ios", "iosxr", "nxos", "eos"), IOS_OUT, "9k-core(config-if)# "),
+    ("eos-digit", ("ios", "nxos", "eos"), IOS_OUT, "7050-leaf1(s1)(config-s-s1)#"),
+    ("iosxr-digit", ("generic", "iosxr"), IOS_OUT, "RP/0/RSP0/CPU0:9k-pe1(config)#"),
     # junos: the context line above the prompt (and the blank line before
     # it) is the prompt's; generic knows the prompt line only.
     ("junos", ("junos",), "ge-0/0/0 up up\r\n", "\r\n{master:0}\r\nadmin@mx1> "),
@@ -141,6 +146,12 @@ NOT_PROMPTS = [
     "~/bin/sync.sh # hourly\r\n",
     "/srv/music/Album #1/01.flac\r\n",
     "Last login: Mon Jan  1 00:00:00 2024 from 10.0.0.1\r\n",
+    # numbers, addresses, times: a host name that starts with a digit holds a letter
+    "100#\r\n",
+    "10.0.0.1>\r\n",
+    "12:00:01#\r\n",
+    "1/1/1>\r\n",
+    "2024-01-01#\r\n",
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",
     "[edit interfaces]\r\n+   ge-0/0/1 {\r\n\r\n{master:0}[edit system]\r\n",

@@ -97,11 +97,17 @@ UNIX_PROMPT = (
     rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
-#: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``.
-CISCO_PROMPT = rf"{_SOL}{_A}{_HOST}(?:\([\w.+\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
+#: A Cisco or Arista host name may start with a digit (``9k-core``, ``1R``:
+#: NX-OS and EOS take one, as RFC 1123 does), then holds a letter: a
+#: number, an address or a time (``100#``, ``10.0.0.1>``, ``12:00:01#``)
+#: on a line of its own is output.
+_CISCO_HOST = r"(?:[A-Za-z]|\d(?=[\w.\-/:]{0,62}[A-Za-z]))[\w.\-/:]{0,63}"
+#: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``,
+#: ``9k-core(config)#``.
+CISCO_PROMPT = rf"{_SOL}{_A}{_CISCO_HOST}(?:\([\w.+\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
 #: ``RP/0/RSP0/CPU0:router#`` (the ``RP/...:`` prefix is optional).
 _XR_NODE = r"RP/\d{1,3}/\w{1,16}/CPU\d{1,3}:"
-IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_HOST}(?:\([\w.+\-/: ]{{1,60}}\))?[>#]{_END}"
+IOSXR_PROMPT = rf"{_SOL}{_A}(?:{_XR_NODE})?{_CISCO_HOST}(?:\([\w.+\-/: ]{{1,60}}\))?[>#]{_END}"
 #: ``user@router> `` (operational), ``user@router# `` (configuration),
 #: ``root@router:RE:0% `` (the FreeBSD shell); with no host name set,
 #: ``root@> ``, ``root> `` and ``root@:RE:0% ``.  JunOS always shows the
@@ -243,7 +249,10 @@ PAGER = (
 )
 
 # Guessing: banners, and a prompt shape as IOS's weaker evidence.
-_CISCO_SHAPE = rf"{_SOL}{_A}[A-Za-z][\w.\-]{{0,63}}(?:\(config[\w.\-]*\))?[>#]{_END}"
+_CISCO_SHAPE = (
+    rf"{_SOL}{_A}(?=[A-Za-z]|\d[\w.\-]{{0,62}}[A-Za-z])[\w.\-]{{1,64}}"
+    rf"(?:\(config[\w.\-]*\))?[>#]{_END}"
+)
 #: The login dialog's header of every Cisco OS: it counts for each (ios,
 #: iosxr, nxos), so it decides none of their ties.
 _CISCO_LOGIN = r"User Access Verification"
