@@ -1218,3 +1218,39 @@ async def test_a_character_split_between_packets_arrives_whole(serve: Any) -> No
             client.write(rest)
             await client.read_until(answered)
     assert got == ["é", "é"]
+
+
+# -- a prompt of more than one line ----------------------------------------------------
+
+JUNOS_PROMPT = "\n[edit]\nadmin@{hostname}# "
+SHOWN = "\r\n[edit]\r\nadmin@mx1# "
+INVALID = " " * len("admin@mx1# ") + "^\n% Invalid input detected at '^' marker.\n"
+
+
+async def test_the_caret_of_an_unknown_command_is_past_the_prompt_s_last_line() -> None:
+    """JunOS's ``[edit]`` above ``admin@mx1#``: the caret stood as far
+    right as the whole prompt is long, not under the command's start."""
+    device = VirtualDevice("mx1", prompt=JUNOS_PROMPT)
+    assert await device.respond("show nonsense") == INVALID
+    device.prompt = "{hostname}>"
+    assert await device.respond("x") == "    ^\n% Invalid input detected at '^' marker.\n"
+
+
+async def test_a_prompt_of_more_than_one_line_goes_as_a_terminal_sends_it() -> None:
+    """Its ``\\n`` went as a lone line feed, where a device's terminal (and
+    the device's own answers) send ``\\r\\n``: a prompt pattern written for
+    the real device (``\\[edit\\]\\r\\n``) never matched."""
+    device = VirtualDevice("mx1", prompt=JUNOS_PROMPT)
+    async with serve_telnet(device) as telnet, await serve_ssh(device) as ssh:
+        async with (
+            aioexpect.connect_telnet("127.0.0.1", telnet.port, timeout=5) as t,
+            aioexpect.connect_ssh(
+                "127.0.0.1", ssh.port, known_hosts=ssh.known_hosts, timeout=5
+            ) as s,
+        ):
+            for session in (t, s):
+                m = await session.expect_exact(SHOWN)
+                assert m.before == ""
+                await session.sendline("show nonsense")
+                m = await session.expect_exact(SHOWN)
+                assert m.before == "show nonsense\r\n" + INVALID.replace("\n", "\r\n")

@@ -159,8 +159,10 @@ async def _read_as_typed(question: str, typed: str, key: bool) -> str:
 class VirtualDevice:
     """An emulated device: ``VirtualDevice("r1", prompt="r1#", commands={...})``.
 
-    - ``prompt``: sent, as is, whenever the device waits for a command;
-      ``{hostname}`` in it is replaced by the hostname.  ``""``: a device
+    - ``prompt``: sent whenever the device waits for a command, each
+      ``\n`` in it as ``\r\n`` (as a terminal sends a prompt of more than
+      one line, JunOS's ``[edit]`` above ``user@host#``, and as the answers
+      go); ``{hostname}`` in it is replaced by the hostname.  ``""``: a device
       that never shows one, to test a client's time-out at a mute device.  A handler that sets
       ``device.prompt`` (or ``hostname``), e.g. to enter a configuration
       mode, changes it for its own connection only; set elsewhere, it
@@ -354,9 +356,10 @@ class VirtualDevice:
 
     def invalid_input(self, *, after_prompt: bool = True) -> str:
         """The answer to an unknown command, its caret under the command's
-        start: past the prompt, unless ``after_prompt=False`` (an SSH exec
+        start: past the prompt's last line (``admin@mx1#`` of JunOS's
+        ``[edit]`` above it), unless ``after_prompt=False`` (an SSH exec
         request, where no prompt was shown)."""
-        width = len(self.render_prompt()) if after_prompt else 0
+        width = len(re.split(r"[\r\n]", self.render_prompt())[-1]) if after_prompt else 0
         caret = " " * width + "^"
         return f"{caret}\n% Invalid input detected at '^' marker.\n"
 
@@ -451,7 +454,7 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
         return
     page_length = device.page_length
     while True:
-        await io.send(device.render_prompt())
+        await io.send(_crlf(device.render_prompt()))
         line = await io.readline()
         if line is None:
             return
