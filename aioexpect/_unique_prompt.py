@@ -56,7 +56,9 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     deadline = Deadline(timeout)
     token = secrets.token_hex(4)
     shown = f"[aioexpect-{token}]$ "
-    marker = re.compile(re.escape(shown[:-1]) + " ?")
+    # (BusyBox's line editor asks where the cursor is after each prompt:
+    # ESC [6n is the prompt's, not output before the next echo)
+    marker = re.compile(re.escape(shown[:-1]) + r" ?(?:\x1b\[6n)?")
     line = unique_prompt_command(token)
     what = f"the line that sets the unique prompt ({len(line)} characters)"
     await send_timed(session, deadline, lambda: session.sendline(line), what)

@@ -198,3 +198,21 @@ async def test_called_again_after_a_command_took_its_line(argv: list[str], tmp_p
         await s.expect_prompt()
         await s.set_unique_prompt()
         assert await s.execute("echo a") == "a\n"
+
+
+# -- BusyBox's cursor query ---------------------------------------------------------------
+
+
+async def test_busybox_s_cursor_query_after_the_prompt_is_the_prompt_s(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """BusyBox's line editor writes ``ESC [6n`` (where is the cursor?)
+    after each prompt: left after the unique prompt, every ``execute`` but
+    the first dropped it in front of its echo, with a warning that it had
+    returned early at a line of output shaped like a prompt."""
+    async with shell(["busybox", "sh", "-i"], tmp_path) as s:
+        await s.set_unique_prompt()
+        with caplog.at_level("WARNING", logger="aioexpect"):
+            for i in range(10):
+                assert await s.execute(f"echo {i}") == f"{i}\n"
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == []
