@@ -113,6 +113,27 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("vrp-ce", ("generic", "vrp"), "\r\n", "<CE6850-1>"),
 ]
 
+
+def wrapped(prompt: str, width: int = 80) -> str:
+    """``prompt`` as readline draws it wider than the terminal: ``\\r`` at
+    the margin, then the character that ended the row again."""
+    return prompt[:width] + "\r" + prompt[width - 1 :]
+
+
+# The spaced shapes wrapped at 80 columns: at the space before the sign (or
+# the user), in the directory, in the user.  (At the sign, ``...dd #\r# ``,
+# a read that ends before the ``\r`` finds the prompt there, as it did.)
+WRAPPED_SHAPES = (
+    ("root@fbsd:~/{d} # ", (67, 68, 69)),
+    ("alice@MacBook-Pro ~/{d} % ", (59, 60, 61)),
+    ("MacBook-Pro:~/{d} alice$ ", (63, 64, 65, 66, 70)),
+)
+PROMPTS += [
+    (f"wrapped-{shape[:5]}-{n}", UNIX, LS, wrapped(shape.format(d="d" * n)))
+    for shape, lengths in WRAPPED_SHAPES
+    for n in lengths
+]
+
 # Output that looks a little like a prompt: no driver may take it for one,
 # however it is split.
 NOT_PROMPTS = [

@@ -63,14 +63,19 @@ _UNIX_TOKEN = (
     rf"(?:[\w.@:~/+,=!*^-]{{1,64}}+|{_CSI}"
     r"|\[[^\]\r\n\x1b]{0,48}\]|\([^)\r\n\x1b]{0,48}\)|\{[^}\r\n\x1b]{0,48}\})"
 )
+#: Readline's wrap of a prompt wider than the terminal (at 80 columns, a
+#: deep directory): ``\r``, then the character that ended the row again
+#: (``dir\rr``, `` \r ``, ``%\r%``).  A spaced prompt's parts may hold it:
+#: a row of its own is no prompt (``ddd %``).
+_RW = r"\r(?=[^\s\x1b])"
 #: The space before a spaced prompt's directory or sign, and the colours
 #: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
-_S = rf"{_C} {_C}"
-#: A spaced prompt's directory, as deep as a path goes in a line (at a
-#: terminal wide enough not to wrap the prompt), and one that starts with
-#: ``~`` or ``/``.
-_DIR = r"[^\s\x1b]{1,255}"
-_PATH = r"[~/][^\s\x1b]{0,254}"
+_S = rf"{_C} (?:\r )?{_C}"
+#: A spaced prompt's directory, as deep as a path goes in a line, and one
+#: that starts with ``~`` or ``/``; its sign.
+_DIR = rf"(?:[^\s\x1b]|{_RW}){{1,255}}"
+_PATH = rf"[~/](?:[^\s\x1b]|{_RW}){{0,254}}"
+_SIGN = r"[$#%](?:\r[$#%])?"
 #: The usual prompts with spaces, a directory after the host name:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
 #: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
@@ -83,8 +88,8 @@ _PATH = r"[~/][^\s\x1b]{0,254}"
 #: its sign: BusyBox's ``/ # `` and root's ``host:~ # `` on SUSE are no
 #: prompts here (``set_unique_prompt``).
 _SPACED = (
-    rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}[\w.\-]{{1,32}}[$#]"
-    rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}[$#%])"
+    rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}(?:[\w.\-]|{_RW}){{1,32}}{_SIGN}"
+    rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}{_SIGN})"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
