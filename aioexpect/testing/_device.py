@@ -160,7 +160,7 @@ class VirtualDevice:
     """An emulated device: ``VirtualDevice("r1", prompt="r1#", commands={...})``.
 
     - ``prompt``: sent whenever the device waits for a command, each
-      ``\n`` in it as ``\r\n`` (as a terminal sends a prompt of more than
+      ``\\n`` in it as ``\\r\\n`` (as a terminal sends a prompt of more than
       one line, JunOS's ``[edit]`` above ``user@host#``, and as the answers
       go); ``{hostname}`` in it is replaced by the hostname.  ``""``: a device
       that never shows one, to test a client's time-out at a mute device.  A handler that sets
