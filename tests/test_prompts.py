@@ -173,6 +173,10 @@ NOT_PROMPTS = [
     "12:00:01#\r\n",
     "1/1/1>\r\n",
     "2024-01-01#\r\n",
+    # progress lines: the shape of macOS's bash prompt, but '%' for its sign
+    "eta:00:05 45%\r\n",
+    "sda1:ext4 98%\r\n",
+    "\reta:00:05 45%\reta:00:04 46%\r\n",
     # JunOS's context lines, without a prompt after them
     "\r\n{master:0}\r\n",
     "[edit interfaces]\r\n+   ge-0/0/1 {\r\n\r\n{master:0}[edit system]\r\n",

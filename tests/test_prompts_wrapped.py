@@ -37,3 +37,19 @@ async def test_a_spaced_prompt_wrapped_at_the_margin(
             assert await s.execute("echo hi") == "hi\n", n
             assert await s.execute("echo there") == "there\n", n
             assert s.driver.name in ("generic", "shell")
+
+
+@pytest.mark.parametrize("driver", ["generic", "shell"])
+async def test_a_progress_meter_is_output(driver: str, tmp_path: Any) -> None:
+    """A meter's ``eta:00:01 10%``, written after ``\\r``, then a pause: the
+    shape of macOS's bash prompt (``mbp:~ alice$``) with ``%`` for its sign
+    took it for the prompt, and ``execute`` returned before the meter ran."""
+    meter = 'for i in 1 2 3; do printf "\\reta:00:0%d %d0%%" $i $i; sleep 0.2; done; echo done\n'
+    (tmp_path / "meter.sh").write_text(meter)
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "alice@host:~$ "}
+    argv = ["bash", "--norc", "--noprofile"]
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver=driver, timeout=10
+    ) as s:
+        assert await s.execute("sh meter.sh") == "eta:00:03 30%done\n"
+        assert await s.execute("echo next") == "next\n"

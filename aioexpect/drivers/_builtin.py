@@ -72,10 +72,13 @@ _RW = r"\r(?=[^\s\x1b])"
 #: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
 _S = rf"{_C} (?:\r )?{_C}"
 #: A spaced prompt's directory, as deep as a path goes in a line, and one
-#: that starts with ``~`` or ``/``; its sign.
+#: that starts with ``~`` or ``/``; its sign (``%`` only after ``user@host``,
+#: zsh's: ``eta:00:05 45%`` and ``sda1:ext4 98%`` are progress lines, where
+#: a meter's pause ends a read).
 _DIR = rf"(?:[^\s\x1b]|{_RW}){{1,255}}"
 _PATH = rf"[~/](?:[^\s\x1b]|{_RW}){{0,254}}"
 _SIGN = r"[$#%](?:\r[$#%])?"
+_BASH_SIGN = r"[$#](?:\r[$#])?"
 #: The usual prompts with spaces, a directory after the host name:
 #: ``host:dir user$ `` (bash on macOS), ``user@host dir % `` (zsh on
 #: macOS, Gentoo's ``$``) and ``user@host:~/dir # `` (FreeBSD's sh and
@@ -88,7 +91,7 @@ _SIGN = r"[$#%](?:\r[$#%])?"
 #: its sign: BusyBox's ``/ # `` and root's ``host:~ # `` on SUSE are no
 #: prompts here (``set_unique_prompt``).
 _SPACED = (
-    rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}(?:[\w.\-]|{_RW}){{1,32}}{_SIGN}"
+    rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}(?:[\w.\-]|{_RW}){{1,32}}{_BASH_SIGN}"
     rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}{_SIGN})"
 )
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
