@@ -173,6 +173,10 @@ NOT_PROMPTS = [
     "12:00:01#\r\n",
     "1/1/1>\r\n",
     "2024-01-01#\r\n",
+    # ... and no ':' or '/': an IPv6 address, a time, a port
+    "2001:db8::1#\r\n",
+    "12:00:01AM#\r\n",
+    "1/1/1:1g>\r\n",
     # progress lines: the shape of macOS's bash prompt, but '%' for its sign
     "eta:00:05 45%\r\n",
     "sda1:ext4 98%\r\n",

@@ -106,10 +106,10 @@ UNIX_PROMPT = (
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: A Cisco or Arista host name may start with a digit (``9k-core``, ``1R``:
-#: NX-OS and EOS take one, as RFC 1123 does), then holds a letter: a
-#: number, an address or a time (``100#``, ``10.0.0.1>``, ``12:00:01#``)
-#: on a line of its own is output.
-_CISCO_HOST = r"(?:[A-Za-z]|\d(?=[\w.\-/:]{0,62}[A-Za-z]))[\w.\-/:]{0,63}"
+#: NX-OS and EOS take one, as RFC 1123 does), then holds a letter, and no
+#: ``:`` or ``/``: a number, an address or a time (``100#``, ``10.0.0.1>``,
+#: ``2001:db8::1#``, ``12:00:01AM#``) on a line of its own is output.
+_CISCO_HOST = rf"(?:{_HOST}|\d(?=[\w.\-]{{0,62}}[A-Za-z])[\w.\-]{{0,63}})"
 #: ``router>``, ``router#``, ``MyHost-A1(config-if)#``, ``sw(s1)(config-s-s1)#``,
 #: ``9k-core(config)#``.
 CISCO_PROMPT = rf"{_SOL}{_A}{_CISCO_HOST}(?:\([\w.+\-/: ]{{1,60}}\)){{0,2}}[>#]{_END}"
