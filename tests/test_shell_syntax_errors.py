@@ -44,6 +44,10 @@ SHELLS_OWN = [
     "deploy.sh:2: parse error near `fi'",
     "deploy.sh: syntax error at line 2: `fi' unexpected",
     "E: deploy.sh[2]: syntax error: unexpected 'fi'",
+    # bash's in arithmetic, in a script and in a function under -c
+    'deploy.sh: line 2: 1+: syntax error: operand expected (error token is "+")',
+    'deploy.sh: line 1: let: x=1+: syntax error: operand expected (error token is "+")',
+    'environment: line 1: 1 @ 2: syntax error: invalid arithmetic operator (error token is "@ 2")',
 ]
 
 #: Programs that ran and said so, and lines of a file shown.
@@ -104,4 +108,21 @@ async def test_real_shells_syntax_errors_raise_and_a_program_s_does_not(
             with pytest.raises(CommandError, match=r"(?i)syntax|parse"):
                 await s.execute(command)
         assert await s.execute("printf '%s\\n' \"$MSG\"") == complaint + "\n"
+        assert await s.execute("echo ok") == "ok\n"
+
+
+async def test_bash_s_arithmetic_error_in_a_script_raises(tmp_path: Any) -> None:
+    """bash puts the expression between the script's line and ``syntax
+    error`` (``sum.sh: line 2: 1+: syntax error: operand expected``): at the
+    prompt (``bash: 1+: ...``) that raised, in a script it was output."""
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    (tmp_path / "sum.sh").write_text("f() {\n  echo $((1+))\n}\nf\n")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "$ "}
+    async with aioexpect.spawn(
+        "bash", ["--norc", "--noprofile"], env=env, cwd=str(tmp_path), driver="shell", timeout=10
+    ) as s:
+        for command in ("bash sum.sh", "bash -c 'f() { echo $((1 @ 2)); }; f'"):
+            with pytest.raises(CommandError, match="syntax error"):
+                await s.execute(command)
         assert await s.execute("echo ok") == "ok\n"

@@ -198,8 +198,11 @@ _SHELL_NAME = (
 #: syntax error`` then `` near``, ``:`` or `` in``, dash's ``x.sh: 3: Syntax
 #: error:``, ksh93's ``x.sh: syntax error at line 3:``, mksh's ``E:
 #: x.sh[3]: syntax error:``, zsh's ``x.sh:3: parse error`` (and its
-#: ``(eval):1:``).  Not a program's (``jq: error: syntax error, unexpected``,
-#: ``mawk: line 1: syntax error at or near``, ``expr: syntax error:``,
+#: ``(eval):1:``), and bash's in arithmetic, in a script (``x.sh: line 2:
+#: 1+: syntax error: operand expected (error token is "+")``; a function
+#: under ``-c``: ``environment: line 1: ...``).  Not a program's (``jq:
+#: error: syntax error, unexpected``, ``mawk: line 1: syntax error at or
+#: near``, ``expr: syntax error:``,
 #: ``(standard_in) 1: syntax error`` from bc, a log line quoted by ``cat``):
 #: the command ran, and its output is output.
 _SHELL_SYNTAX = (
@@ -207,7 +210,12 @@ _SHELL_SYNTAX = (
     r"(?:[Ss]yntax|parse) error\b"
     r"|[^\r\n]*?(?:: line \d+: syntax error(?: near |: | in )|: \d+: (?:eval: )?Syntax error: "
     r"|: syntax error at line \d+: |\[\d+\]: syntax error: "
-    r"|:\d+: parse error(?: near | in |: |$)))[^\r\n]*"
+    r"|:\d+: parse error(?: near | in |: |$))"
+    # (bash's arithmetic: the script's name, no ':' in it, first, so that a
+    # line of many ': line 1: ' is not searched from each)
+    r"|[^\r\n:]{1,255}: line \d+: [^\r\n]{1,1024}?: syntax error(?:: operand expected"
+    r"|: invalid arithmetic operator| in expression| in variable assignment)"
+    r' \(error token is ")[^\r\n]*'
 )
 SHELL_ERRORS = (
     # (ending its line, as a shell, sudo and a command-not-found handler
