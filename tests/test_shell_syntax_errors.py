@@ -48,6 +48,8 @@ SHELLS_OWN = [
     'deploy.sh: line 2: 1+: syntax error: operand expected (error token is "+")',
     'deploy.sh: line 1: let: x=1+: syntax error: operand expected (error token is "+")',
     'environment: line 1: 1 @ 2: syntax error: invalid arithmetic operator (error token is "@ 2")',
+    # BusyBox's in arithmetic, in a script
+    "./deploy.sh: line 2: arithmetic syntax error",
 ]
 
 #: Programs that ran and said so, and lines of a file shown.

@@ -200,7 +200,8 @@ _SHELL_NAME = (
 #: x.sh[3]: syntax error:``, zsh's ``x.sh:3: parse error`` (and its
 #: ``(eval):1:``), and bash's in arithmetic, in a script (``x.sh: line 2:
 #: 1+: syntax error: operand expected (error token is "+")``; a function
-#: under ``-c``: ``environment: line 1: ...``).  Not a program's (``jq:
+#: under ``-c``: ``environment: line 1: ...``), BusyBox's (``x.sh: line 2:
+#: arithmetic syntax error``).  Not a program's (``jq:
 #: error: syntax error, unexpected``, ``mawk: line 1: syntax error at or
 #: near``, ``expr: syntax error:``,
 #: ``(standard_in) 1: syntax error`` from bc, a log line quoted by ``cat``):
@@ -208,7 +209,8 @@ _SHELL_NAME = (
 _SHELL_SYNTAX = (
     rf"^(?:(?:{_SHELL_NAME}|-?(?:[\w.\-]{{0,64}}/){{0,8}}zsh)(?::\d+)?: [^\r\n]*?"
     r"(?:[Ss]yntax|parse) error\b"
-    r"|[^\r\n]*?(?:: line \d+: syntax error(?: near |: | in )|: \d+: (?:eval: )?Syntax error: "
+    r"|[^\r\n]*?(?:: line \d+: syntax error(?: near |: | in )|: line \d+: arithmetic syntax error$"
+    r"|: \d+: (?:eval: )?Syntax error: "
     r"|: syntax error at line \d+: |\[\d+\]: syntax error: "
     r"|:\d+: parse error(?: near | in |: |$))"
     # (bash's arithmetic: the script's name, no ':' in it, first, so that a
