@@ -231,7 +231,8 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     if _terminal_of(session):
         mode = _raw_terminal(fd_in)
     else:
-        mode, read = _line_terminal(fd_in, escape_character), _interrupting(session, read)
+        mode = _line_terminal(fd_in, escape_character)
+        read = _interrupting(session, read, escape_character)
     _in_interact[fd_in] = session.id
     try:
         with mode as usable:
@@ -260,15 +261,17 @@ def _terminal_of(session: Session) -> bool:
 
 
 def _interrupting(
-    session: Session, read: Callable[[], Awaitable[bytes]]
+    session: Session, read: Callable[[], Awaitable[bytes]], escape_character: str | None
 ) -> Callable[[], Awaitable[bytes]]:
     """Input in line mode: a line ended by Ctrl-C is dropped and the peer
-    interrupted (``sendintr``: SIGINT to a piped child)."""
+    interrupted (``sendintr``: SIGINT to a piped child), unless Ctrl-C is
+    the escape character: then it leaves, as it does in raw mode."""
+    escape = escape_character.encode() if escape_character is not None else None
 
     async def read_line() -> bytes:
         while True:
             data = await read()
-            if not data.endswith(_CTRL_C):
+            if not data.endswith(_CTRL_C) or (escape is not None and escape in data):
                 return data
             await session.sendintr()
 
@@ -482,7 +485,9 @@ def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextMana
     """For a peer without a terminal: the person's terminal edits and echoes
     lines (Enter sends ``\\n``, output ``\\n`` shows as a line end); no
     signals for this process: Ctrl-C (and the escape character) end the line
-    at once, to be acted on."""
+    at once, to be acted on.  An escape character that is one of the
+    terminal's own keys (erase, kill, end of file, stop output...) is taken
+    from that key: it would never reach the bridge."""
 
     def line_mode() -> None:
         mode = termios.tcgetattr(fd)
@@ -490,10 +495,41 @@ def _line_terminal(fd: int, escape_character: str | None) -> AbstractContextMana
         mode[6][termios.VEOL2] = _CTRL_C
         key = escape_character.encode() if escape_character is not None else b""
         if len(key) == 1:  # (a key of more bytes ends nothing: it waits for Enter)
+            off = _disabled_key(fd)
+            for slot in _TERMINAL_KEYS:
+                if mode[6][slot] == key:
+                    mode[6][slot] = off
             mode[6][termios.VEOL] = key
         termios.tcsetattr(fd, termios.TCSADRAIN, mode)
 
     return _terminal_mode(fd, line_mode)
+
+
+#: The keys a terminal in line mode acts on itself (ISIG's are off there).
+_TERMINAL_KEYS = tuple(
+    getattr(termios, name)
+    for name in [
+        "VEOF",
+        "VERASE",
+        "VKILL",
+        "VWERASE",
+        "VLNEXT",
+        "VREPRINT",
+        "VSTOP",
+        "VSTART",
+        "VDISCARD",
+        "VSTATUS",
+    ]
+    if hasattr(termios, name)
+)
+
+
+def _disabled_key(fd: int) -> bytes:
+    """The value that turns a terminal key off (``_POSIX_VDISABLE``)."""
+    try:
+        return bytes([os.fpathconf(fd, "PC_VDISABLE")])
+    except (OSError, ValueError):
+        return b"\0"  # (Linux's)
 
 
 def _raw_terminal(fd: int) -> AbstractContextManager[bool]:

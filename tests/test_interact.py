@@ -237,6 +237,45 @@ async def test_interact_with_a_piped_child_edits_lines_and_interrupts(tmp_path: 
         assert await outer.wait() == 0
 
 
+PIPES_ESCAPE = r"""
+import sys, termios, aioexpect
+
+async def main():
+    before = termios.tcgetattr(0)
+    async with aioexpect.spawn("sh", ["-i"], pty=False, timeout=10) as sh:
+        print("INTERACT-START", flush=True)
+        await sh.interact(escape_character=sys.argv[1])
+        print("\r\nRETURNED", flush=True)
+        await sh.sendline("echo still-$((6*7))")
+        await sh.expect_exact("still-42")
+        print("PROGRAM-CONTINUES", flush=True)
+    print("TTY-RESTORED" if termios.tcgetattr(0) == before else "TTY-CHANGED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+@pytest.mark.parametrize("key", ["\x03", "\x15", "\x7f", "\x13"], ids=["C", "U", "DEL", "S"])
+async def test_an_escape_character_the_terminal_edits_with_leaves_a_piped_child(
+    tmp_path: Path, key: str
+):
+    """In line mode the escape character leaves at once, also when it is a
+    key the person's terminal acts on there (Ctrl-C interrupts, Ctrl-U kills
+    the line, DEL erases, Ctrl-S stops the output): it never reached the
+    bridge, which went on for ever."""
+    script = tmp_path / "pipes_escape.py"
+    script.write_text(PIPES_ESCAPE)
+    async with aioexpect.spawn(sys.executable, [str(script), key], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.send("echo typed-$((2+3))\r")
+        await outer.expect_exact("typed-5")
+        await outer.send(key)
+        await outer.expect_exact("RETURNED", timeout=5)
+        await outer.expect_exact("PROGRAM-CONTINUES")
+        await outer.expect_exact("TTY-RESTORED")
+        assert await outer.wait() == 0
+
+
 SLOW_TERMINAL = r"""
 import asyncio, sys, time, aioexpect
 
