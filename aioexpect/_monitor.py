@@ -172,7 +172,9 @@ def add_monitor(
     session: Session, original: Monitored, callback: Callable[..., Any]
 ) -> Callable[[], None]:
     """Register a monitor for ``Session.add_monitor``, its pattern compiled
-    as the session's patterns are; return its remover."""
+    as the session's patterns are; return its remover.  A closed session
+    receives nothing more: ``ClosedError``, as for any other use."""
+    session._check_open()
     items = normalize_patterns(
         original,
         exact=False,

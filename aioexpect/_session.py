@@ -507,7 +507,8 @@ class Session:
 
         Runs whether or not anyone is expecting; a coroutine function (or
         an awaitable returned) is run as a task.  Returns its remover.  A
-        pattern that can match empty text would match everywhere: ``ValueError``."""
+        pattern that can match empty text would match everywhere: ``ValueError``;
+        a closed session: ``ClosedError``."""
         return add_monitor(self, pattern, callback)
 
     def divert(

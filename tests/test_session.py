@@ -2285,6 +2285,15 @@ async def test_a_monitor_pattern_that_can_match_empty_text_is_refused(pattern):
         assert (await s.expect_exact("1\n")).before == "ALARM "  # still usable
 
 
+async def test_a_monitor_added_to_a_closed_session_is_refused():
+    """Nothing arrives after close: a monitor taken then would never fire,
+    and nothing said so (set_winsize, divert and the rest raise)."""
+    async with opened() as (s, _peer):
+        await s.close()
+        with pytest.raises(aioexpect.ClosedError, match="closed"):
+            s.add_monitor("ALARM", lambda session, m: None)
+
+
 async def test_every_monitor_sees_the_chunk_that_one_removes_or_adds_a_monitor_in():
     """A one-shot monitor that removes itself leaves the next one its chunk;
     one added by a callback sees only what arrives after it; one removed by
