@@ -557,12 +557,33 @@ def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[bool]:
         yield False
         return
     try:
-        yield True
+        with _restored_when_killed(fd, saved):
+            yield True
     finally:
         try:
             _retrying(lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved))
         except termios.error as exc:
             _log.debug("interact: the terminal hung up (%s): no mode to restore", exc.args[-1])
+
+
+@contextlib.contextmanager
+def _restored_when_killed(fd: int, saved: list[Any]) -> Iterator[None]:
+    """SIGTERM, SIGHUP at their default (ending us, no ``finally``): the terminal restored first."""
+
+    def restore(signum: int, _frame: object) -> None:
+        with contextlib.suppress(termios.error):  # (hung up: nothing to restore)
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    ours = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) == signal.SIG_DFL]
+    with contextlib.suppress(ValueError):  # (off the main thread: none taken)
+        ours = [s for s in ours if signal.signal(s, restore) == signal.SIG_DFL]
+    try:
+        yield
+    finally:
+        for signum in (s for s in ours if signal.getsignal(s) is restore):  # (not another's)
+            signal.signal(signum, signal.SIG_DFL)
 
 
 _T = TypeVar("_T")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -273,6 +275,44 @@ async def test_an_escape_character_the_terminal_edits_with_leaves_a_piped_child(
         await outer.expect_exact("RETURNED", timeout=5)
         await outer.expect_exact("PROGRAM-CONTINUES")
         await outer.expect_exact("TTY-RESTORED")
+        assert await outer.wait() == 0
+
+
+KILLED_IN_INTERACT = r"""
+import asyncio, os, sys, aioexpect
+
+async def main():
+    async with aioexpect.spawn("sh", ["-i"], pty=sys.argv[1] == "pty", timeout=10) as sh:
+        print("INTERACT-START", os.getpid(), flush=True)
+        await sh.interact(escape_character="\x15")
+
+(aioexpect.run if sys.argv[2] == "uvloop" else asyncio.run)(main())
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+@pytest.mark.parametrize("peer", ["pipes", "pty"])
+async def test_a_signal_that_ends_the_program_in_interact_restores_the_terminal_first(
+    tmp_path: Path, peer: str, signum: int
+):
+    """SIGTERM or SIGHUP (left to its default: the process ends, no
+    ``finally`` runs) during interact() left the person's terminal as the
+    bridge had it: raw, or without its signals and its Ctrl-U (kill) key."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_IN_INTERACT)
+    loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
+    command = (
+        f"echo BEFORE-$(stty -g)-; {shlex.quote(sys.executable)} {script} {peer} {loop};"
+        " echo STATUS-$?-; echo AFTER-$(stty -g)-"
+    )
+    async with aioexpect.spawn("sh", ["-c", command], timeout=15) as outer:
+        before = (await outer.expect(r"BEFORE-(\S+)-")).group(1)
+        pid = int((await outer.expect(r"INTERACT-START (\d+)")).group(1))
+        await outer.send("echo typed-$((2+3))\r")
+        await outer.expect_exact("typed-5")
+        os.kill(pid, signum)
+        assert (await outer.expect(r"STATUS-(\d+)-")).group(1) == str(128 + signum)
+        assert (await outer.expect(r"AFTER-(\S+)-")).group(1) == before
         assert await outer.wait() == 0
 
 
