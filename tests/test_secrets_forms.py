@@ -204,15 +204,18 @@ def test_a_first_redact_cut_short_leaves_later_ones_masking_every_secret(monkeyp
             raise KeyboardInterrupt
         return made(form, *args)
 
+    # Secrets of this test alone: a secret's forms are made once per process
+    # and shared, so those of one another test masked first are not made here.
+    first, second = "hunter-cut-short", "q'w\"5-cut-short"
     monkeypatch.setattr(_redact_escaped, "escaped_form", cut_short)
     r = Redactor("utf-8")
-    r.add("hunter2")
-    r.add("q'w\"5")
+    r.add(first)
+    r.add(second)
     with pytest.raises(KeyboardInterrupt):
         r.redact("C:\\")
-    assert "hunter2" in calls  # (the first secret's made, the second's begun)
-    assert r.redact("hunter2 and q'w\"5") == f"{MASK} and {MASK}"
-    _only_masks(r.redact(_reprs("q'w\"5", 3)))
+    assert first in calls  # (the first secret's made, the second's begun)
+    assert r.redact(f"{first} and {second}") == f"{MASK} and {MASK}"
+    _only_masks(r.redact(_reprs(second, 3)))
 
 
 def test_a_redact_while_another_thread_makes_the_third_repr_s_forms_masks_all(monkeypatch):
