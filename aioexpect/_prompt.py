@@ -47,7 +47,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_send import ALWAYS_FITS, REST_UNSENT, rest_written, send_timed
+from ._prompt_send import ALWAYS_FITS, REST_UNSENT, one_enter, rest_written, send_timed
 from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
@@ -470,12 +470,13 @@ async def _run(session: Session, state: PromptState, command: str, deadline: Dea
     # IOS's %SYS-5-CONFIG_I after "end"): the command's echo comes after it.
     early = session.buffer if len(session._buffer) else ""
     sent = state.sent  # (more since its line: a buffer may be full, see send_timed)
+    line = command + "\n" if session.linesep == "\n" else one_enter(session, command)
     if state.cut or len(command) + session.bytes_out - (sent[2] if sent else 0) > ALWAYS_FITS:
         what = f"command {shown_command(session, command)!r} ({len(command)} characters)"
-        await send_timed(session, deadline, functools.partial(session.sendline, command), what)
+        await send_timed(session, deadline, functools.partial(session.send, line), what)
     else:
         try:
-            await session.sendline(command)  # refused (ValueError...): nothing was sent
+            await session.send(line)  # refused (ValueError...): nothing was sent
         except asyncio.CancelledError:
             owe(session)  # the rest of the line is written all the same
             raise
@@ -593,5 +594,5 @@ async def _interrupt(session: Session, deadline: Deadline) -> None:
     try:
         await read_to_prompt(session, deadline.within(1.0))
     except ExpectTimeout:
-        await session.sendline("")
+        await session.send(one_enter(session, ""))  # (one Enter: see there)
         await read_to_prompt(session, deadline)

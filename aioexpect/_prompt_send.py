@@ -11,12 +11,32 @@ from typing import TYPE_CHECKING, Any
 from ._canonical import NO_LINE
 from ._exceptions import ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
-from ._typed import count_cut, put_back, written
+from ._typed import at_terminal, count_cut, put_back, written
 
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["ALWAYS_FITS", "REST_UNSENT", "cut_short", "rest_written", "send_timed", "sent_key"]
+__all__ = [
+    "ALWAYS_FITS",
+    "REST_UNSENT",
+    "cut_short",
+    "one_enter",
+    "rest_written",
+    "send_timed",
+    "sent_key",
+]
+
+
+def one_enter(session: Session, line: str) -> str:
+    """``line`` as ``execute`` (and ``set_unique_prompt``) sends it: with
+    ``linesep``, as ``sendline`` does, but one line where a terminal takes
+    that for more (``at_terminal``): a CR LF goes as CR, a terminal's Enter
+    key (as telnet sends it in binary mode).  Sent whole, its second Enter
+    brings an empty line's prompt, taken for the end of the next answer."""
+    linesep = session.linesep
+    if linesep != "\n" and "\r\n" in linesep and at_terminal(session):
+        linesep = linesep.replace("\r\n", "\r")
+    return line + linesep
 
 
 def cut_short(session: Session, data: Any = None) -> None:

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = [
+    "at_terminal",
     "carry",
     "count_cut",
     "counted",
@@ -75,7 +76,7 @@ __all__ = [
 #: What may follow an echoed line on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-#: ... where CR and LF each end one (``_at_terminal``).
+#: ... where CR and LF each end one (``at_terminal``).
 _ENTER = re.compile(r"\r|\n")
 
 
@@ -88,7 +89,7 @@ class _Ends(NamedTuple):
     kept: Any
 
 
-def _at_terminal(session: Session) -> bool:
+def at_terminal(session: Session) -> bool:
     """Whether the peer reads what is sent through a terminal (a pty; SSH
     with one), which takes CR and LF each for a line's end: canonical mode
     makes CR a LF (ICRNL), a line editor takes either for Enter.  There
@@ -105,7 +106,7 @@ def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, 
     """How many lines ``sends`` end, and those lines (a secret one as
     ``None``; one begun and not ended left out; those ``_Ends`` counts, but
     the first, as one empty line); a Ctrl-C drops the line begun before it.
-    ``terminal``: CR and LF each end one (``_at_terminal``)."""
+    ``terminal``: CR and LF each end one (``at_terminal``)."""
     breaks = _ENTER if terminal else _LINE_BREAK
     lines: list[str | None] = []
     count = 0
@@ -145,7 +146,7 @@ def count_cut(session: Session, data: Any) -> None:
     breaks: Any = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
     cr, lf = breaks
     ends = data.count(lf, 0, end) + data.count(cr, 0, end)
-    if not _at_terminal(session):  # (CR LF: one line end)
+    if not at_terminal(session):  # (CR LF: one line end)
         ends -= data.count(cr + lf, 0, end)
         if data[end - 1 : end] == cr and kept[:1] == lf:
             kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
@@ -177,7 +178,7 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
-    ended, lines = _lines(_since(sends, consumed, after), _at_terminal(session))
+    ended, lines = _lines(_since(sends, consumed, after), at_terminal(session))
     if not ended:
         return count, last
     return count + ended + (1 if due else 0), lines[-1]
@@ -397,7 +398,7 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     and how many lines were sent before it in all."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
-    count, lines = _lines((s for s in session._sends if s[2] < mine), _at_terminal(session))
+    count, lines = _lines((s for s in session._sends if s[2] < mine), at_terminal(session))
     shown = {line: None for line in lines if line and line.strip() and line != command}
     return list(shown), count
 

@@ -20,7 +20,7 @@ from ._prompt_read import (
     require_text,
     state_of,
 )
-from ._prompt_send import send_timed
+from ._prompt_send import one_enter, send_timed
 from ._reading import EVIDENCE, take_all
 
 if TYPE_CHECKING:
@@ -61,7 +61,9 @@ async def set_unique_prompt(session: Session, timeout: float | None) -> None:
     marker = re.compile(re.escape(shown[:-1]) + r" ?(?:\x1b\[6n)?")
     line = unique_prompt_command(token)
     what = f"the line that sets the unique prompt ({len(line)} characters)"
-    await send_timed(session, deadline, lambda: session.sendline(line), what)
+    # (one line, as execute sends it: a CR LF linesep's second Enter would bring
+    # one more prompt, taken for the end of the first command's answer)
+    await send_timed(session, deadline, lambda: session.send(one_enter(session, line)), what)
     await _expect_dropping(session, marker, len(shown), deadline)
     session.set_prompt(marker)
     state = state_of(session)
