@@ -106,16 +106,19 @@ def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, 
     """How many lines ``sends`` end, and those lines (a secret one as
     ``None``; one begun and not ended left out; those ``_Ends`` counts, but
     the first, as one empty line); a Ctrl-C drops the line begun before it.
-    ``terminal``: CR and LF each end one (``at_terminal``)."""
+    ``terminal``: CR and LF each end one (``at_terminal``); elsewhere CR LF
+    is one line end, also split across two sends (telnet sends the CR as
+    the Enter and drops the LF, a pipe's reader reads one line)."""
     breaks = _ENTER if terminal else _LINE_BREAK
     lines: list[str | None] = []
     count = 0
     begun = ""
+    after_cr = False  # (the last send ended with CR: an LF that starts the next ends no line)
     for data, _, _ in sends:
         if data is None:
             lines.append(None)
             count += 1
-            begun = ""
+            begun, after_cr = "", False
             continue
         if isinstance(data, _Ends):
             lines += [begun, ""][: data.ends]
@@ -123,6 +126,9 @@ def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, 
             begun, data = "", data.kept
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
+        if after_cr and data[:1] == "\n":
+            data = data[1:]  # (a CR LF split across sends: one line end, as telnet sends it)
+        after_cr = not terminal and data[-1:] == "\r"
         *ended, begun = breaks.split(begun + data)
         lines += ended
         count += len(ended)

@@ -4,6 +4,9 @@
   Enters: ``execute``'s own command was two lines, the empty one's prompt
   taken for the end of the next command's answer.  It now goes as one
   line, the CR LF as CR (a terminal's Enter key).
+- Over telnet a CR LF split across two sends is one Enter (the transport
+  drops the LF): it was counted as two, the catch-up waiting for a prompt
+  that never came.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import fcntl
 import functools
 import os
+import re
 import struct
 import termios
 from collections.abc import AsyncIterator
@@ -22,10 +26,13 @@ import asyncssh
 import pytest
 
 import aioexpect
-from aioexpect import _prompt_send
+from aioexpect import _prompt_send, _typed
 
+from .helpers import wait_until
 from .test_ssh import connect as connect_ssh
 from .test_ssh import ssh_server
+from .test_telnet import connect as connect_telnet
+from .test_telnet import telnet_server
 
 #: bash counting the prompts it shows (one for each Enter), in ``$n``.
 ENV = {"PS1": "$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "xterm"}
@@ -141,3 +148,52 @@ def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
                                ("pipes", False, "\r\n"), ("pty", True, "\n"),
                                ("pty", True, "\r")]:  # fmt: skip
         assert _prompt_send.one_enter(Peer(kind, pty, linesep), "x") == "x" + linesep
+
+
+# -- a CR LF split across sends, over telnet ----------------------------------------
+
+Shell = Any
+
+
+def held_after_one(lines: list[bytes], go: asyncio.Event) -> Shell:
+    """A telnet shell that does not echo: ``echo X`` prints X; a line ends
+    at CR LF, CR NUL, CR or LF; the answers after the first held until
+    ``go`` is set.  ``lines``: the lines read."""
+
+    async def shell(reader: Any, writer: Any) -> None:
+        writer.write(b"$ ")
+        held = b""
+        while data := await reader.read(65536):
+            held += data
+            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
+                line, held = held[: end.start()], held[end.end() :]
+                lines.append(line)
+                if len(lines) == 2:
+                    await go.wait()
+                answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
+                writer.write(answer + b"\r\n$ ")
+                await writer.drain()
+
+    return shell
+
+
+async def test_a_crlf_split_across_two_sends_over_telnet_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 'echo a\r', then '\necho b\r\n': telnet sends the CR as the Enter and
+    # drops the LF; the old code counted three lines, read to two prompts
+    # and waited for a third (STALE_WAIT; a time-out under a short timeout).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
+    lines: list[bytes] = []
+    go = asyncio.Event()
+    async with telnet_server(held_after_one(lines, go)) as port, connect_telnet(port) as s:
+        await s.expect_prompt()
+        await s.send("echo a\r")
+        await s.send("\necho b\r\n")
+        await wait_until(lambda: s.buffer == "a\r\n$ ", "the first line answered")
+        task = asyncio.ensure_future(s.execute("echo ok", timeout=5))
+        await wait_until(lambda: s.buffer == "" or task.done(), "its prompt read")
+        go.set()  # (the second line's answer)
+        assert await task == "ok\n"
+        assert await s.execute("echo two") == "two\n"
+        assert lines == [b"echo a", b"echo b", b"echo ok", b"echo two"]
