@@ -244,13 +244,13 @@ async def _sync(
     shown = state.prompt_text  # (the prompt ``late`` was typed at)
     prompts = prompts_of(session)
     consumed: list[str] = []
-    if state.resized:
-        state.resized, state.redraw_due = False, False
+    if state.resized:  # (cancelled, left so: the next execute waits for the redraw)
         try:
             before, m, _ = await read_to_prompt(session, deadline.within(REDRAW_WAIT))
             consumed.append(before + m.after)
+            state.resized, state.redraw_due = False, False
         except ExpectTimeout:  # a shell that does not redraw, or a late redraw
-            state.redraw_due = True
+            state.resized, state.redraw_due = False, True
     output = False  # (other than prompts)
     read = 0  # (prompts of commands: not a redraw's)
     while len(session._buffer) and any(p.search(session.buffer) for p in prompts):

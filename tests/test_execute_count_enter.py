@@ -1,4 +1,4 @@
-"""What ``execute`` counts as a line's end.
+"""What ``execute`` counts as a line's end, and a redraw it owes.
 
 - A ``linesep`` of CR LF on a terminal (a pty, SSH with one) is two
   Enters: ``execute``'s own command was two lines, the empty one's prompt
@@ -7,6 +7,9 @@
 - Over telnet a CR LF split across two sends is one Enter (the transport
   drops the LF): it was counted as two, the catch-up waiting for a prompt
   that never came.
+- An ``execute`` cancelled while it waited for the redraw after
+  ``set_winsize`` cleared it: the next one took a late redraw for its
+  answer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import functools
 import os
 import re
 import struct
+import sys
 import termios
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,9 +30,10 @@ import asyncssh
 import pytest
 
 import aioexpect
-from aioexpect import _prompt_send, _typed
+from aioexpect import _prompt, _prompt_send, _typed
 
 from .helpers import wait_until
+from .test_execute_cut_cancel import cancelled_at_its_wait
 from .test_ssh import connect as connect_ssh
 from .test_ssh import ssh_server
 from .test_telnet import connect as connect_telnet
@@ -197,3 +202,46 @@ async def test_a_crlf_split_across_two_sends_over_telnet_is_one_line(
         assert await task == "ok\n"
         assert await s.execute("echo two") == "two\n"
         assert lines == [b"echo a", b"echo b", b"echo ok", b"echo two"]
+
+
+# -- a redraw owed after set_winsize -------------------------------------------------
+
+#: A shell whose line editor redraws its prompt on SIGWINCH late: when it
+#: reads the next line (a busy machine), in a piece of its own.
+LATE_REDRAW = r"""
+import signal, sys, termios, time
+mode = termios.tcgetattr(0)
+mode[3] &= ~termios.ECHO
+termios.tcsetattr(0, termios.TCSANOW, mode)
+resized = []
+signal.signal(signal.SIGWINCH, lambda *_: resized.append(1))
+sys.stdout.write("$ ")
+sys.stdout.flush()
+for line in sys.stdin:
+    if resized:
+        resized.clear()
+        sys.stdout.write("\r\x1b[K$ ")
+        sys.stdout.flush()
+        time.sleep(0.1)
+    line = line.rstrip("\n")
+    sys.stdout.write(line + "\r\n" + line.removeprefix("echo ") + "\r\n$ ")
+    sys.stdout.flush()
+"""
+
+
+async def test_an_execute_cancelled_waiting_for_a_redraw_leaves_it_owed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Cancelled there, the old code had cleared the redraw owed: the next
+    # execute, sent at once, took the late redraw for its answer ('').
+    monkeypatch.setattr(_prompt, "LATE_REDRAW_WAIT", 30.0)  # (its answer comes later)
+    args = ["-c", LATE_REDRAW]
+    async with aioexpect.spawn(sys.executable, args, timeout=10) as s:
+        s.set_prompt(r"\$ $")
+        assert await s.execute("echo first") == "first\n"
+        s.set_winsize(30, 100)
+        monkeypatch.setattr(_prompt, "REDRAW_WAIT", 30.0)  # (cancelled in that wait)
+        await cancelled_at_its_wait(s)
+        monkeypatch.setattr(_prompt, "REDRAW_WAIT", 0.05)  # (none comes before a line)
+        assert await s.execute("echo ok") == "ok\n"
+        assert await s.execute("echo two") == "two\n"
