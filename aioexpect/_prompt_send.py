@@ -32,11 +32,22 @@ def one_enter(session: Session, line: str) -> str:
     ``linesep``, as ``sendline`` does, but one line where a terminal takes
     that for more (``at_terminal``): a CR LF goes as CR, a terminal's Enter
     key (as telnet sends it in binary mode).  Sent whole, its second Enter
-    brings an empty line's prompt, taken for the end of the next answer."""
+    brings an empty line's prompt, taken for the end of the next answer.
+    Not where CR is no Enter: a pty in canonical mode without ICRNL (``stty
+    -icrnl``, a program reading lines) ends a line at the LF only."""
     linesep = session.linesep
-    if linesep != "\n" and "\r\n" in linesep and at_terminal(session):
+    if linesep != "\n" and "\r\n" in linesep and at_terminal(session) and _cr_enters(session):
         linesep = linesep.replace("\r\n", "\r")
     return line + linesep
+
+
+def _cr_enters(session: Session) -> bool:
+    """Whether a CR ends a line at the terminal: in canonical mode, as its
+    flags say now (ICRNL); a line editor (raw mode) and a remote pty take
+    it for Enter."""
+    rules = getattr(session.transport, "canonical_line", None)
+    line = None if rules is None else rules()
+    return line is None or b"\r" in line.ends
 
 
 def cut_short(session: Session, data: Any = None) -> None:

@@ -136,6 +136,18 @@ async def test_a_crlf_linesep_on_a_terminal_sends_each_command_as_one_line(
         assert await s.execute("echo four") == "four\n"
 
 
+async def test_a_crlf_linesep_goes_whole_where_cr_is_no_enter() -> None:
+    # A program reading lines (bash's read) in a pty with ICRNL off: only the
+    # LF ends its line.  Sent as CR alone, the command never reached it and
+    # every execute ran out of time (main sent 'echo one\r\n' and answered).
+    loop = 'stty -icrnl; while printf "$ " && IFS= read -r l; do eval "$l"; done'
+    async with aioexpect.spawn(BASH[0], [*BASH[1:], "-c", loop], env=ENV, timeout=10) as s:
+        s.linesep = "\r\n"
+        for word in ("one", "two"):
+            answer = await s.execute(f"echo {word}", timeout=5)
+            assert answer.endswith(f"{word}\n"), answer  # (its echo shows the CR: ^M)
+
+
 def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
     class Peer:
         def __init__(self, kind: str, pty: bool, linesep: str) -> None:
