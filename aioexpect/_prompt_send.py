@@ -45,8 +45,7 @@ def _cr_enters(session: Session) -> bool:
     """Whether a CR ends a line at the terminal: in canonical mode, as its
     flags say now (ICRNL); a line editor (raw mode) and a remote pty take
     it for Enter."""
-    rules = getattr(session.transport, "canonical_line", None)
-    line = None if rules is None else rules()
+    line = session.transport.canonical_line()
     return line is None or b"\r" in line.ends
 
 

@@ -126,9 +126,10 @@ def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, 
             begun, data = "", data.kept
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
-        if after_cr and data[:1] == "\n":
-            data = data[1:]  # (a CR LF split across sends: one line end, as telnet sends it)
-        after_cr = not terminal and data[-1:] == "\r"
+        if data:  # (an empty send writes nothing: an LF after it still follows the CR)
+            if after_cr and data[0] == "\n":
+                data = data[1:]  # (a CR LF split across sends: one line end, as telnet sends it)
+            after_cr = not terminal and data[-1:] == "\r"
         *ended, begun = breaks.split(begun + data)
         lines += ended
         count += len(ended)

@@ -157,6 +157,9 @@ def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
         def get_extra_info(self, name: str) -> Any:
             return self.pty if name == "pty" else None
 
+        def canonical_line(self) -> None:  # (a line editor's raw mode: CR is Enter)
+            return None
+
     session: Any = Peer("pty", True, "\r\n")
     assert _prompt_send.one_enter(session, "x") == "x\r"
     session = Peer("ssh", True, "\r\n")
@@ -194,18 +197,22 @@ def held_after_one(lines: list[bytes], go: asyncio.Event) -> Shell:
     return shell
 
 
+@pytest.mark.parametrize("between", [None, ""], ids=["", "an empty send between"])
 async def test_a_crlf_split_across_two_sends_over_telnet_is_one_line(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, between: str | None
 ) -> None:
     # 'echo a\r', then '\necho b\r\n': telnet sends the CR as the Enter and
     # drops the LF; the old code counted three lines, read to two prompts
     # and waited for a third (STALE_WAIT; a time-out under a short timeout).
+    # An empty send between writes nothing: the LF is dropped all the same.
     monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
     lines: list[bytes] = []
     go = asyncio.Event()
     async with telnet_server(held_after_one(lines, go)) as port, connect_telnet(port) as s:
         await s.expect_prompt()
         await s.send("echo a\r")
+        if between is not None:
+            await s.send(between)
         await s.send("\necho b\r\n")
         await wait_until(lambda: s.buffer == "a\r\n$ ", "the first line answered")
         task = asyncio.ensure_future(s.execute("echo ok", timeout=5))
