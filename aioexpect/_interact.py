@@ -21,9 +21,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _prompt, _prompt_read
+from . import _prompt_read
 from ._ansi import AnsiStripper, open_sequence
 from ._exceptions import BusyError, ClosedError
+from ._interacted import interacted
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 from ._receive import offer
 
@@ -78,7 +79,7 @@ async def bridge(
                     output.give_back()
     finally:
         # A command the person started may still answer: execute() knows.
-        _prompt.interacted(session, seen.tail, seen.typed, seen.sent)
+        interacted(session, seen.tail, seen.typed, seen.sent)
 
 
 async def _until_done(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import _output
 from ._ansi import strip_ansi
@@ -28,7 +28,6 @@ from ._prompt_read import (
     WAYS_OUT,
     Deadline,
     PromptState,
-    at_prompt,
     auto_driver,
     evidence_of,
     guess_driver,
@@ -201,21 +200,6 @@ def _unread(session: Session, state: PromptState) -> str | None:
     if sent is None or session._sent_at != session._buffer.consumed:
         return None
     return sent[0] if (session._sent_at, session.bytes_out) == sent[1:] else None
-
-
-def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
-    """After ``interact``/``attach``: a line typed since the output last
-    ended at a prompt, or output that does not end at one, means a command
-    may still answer.  Otherwise what was sent before, by the person
-    (``sent``) or by the program, was answered if the output shown ended at
-    a prompt: it is not taken for the caller's unanswered send.  Either way
-    none of the lines sent before is counted, nor taken for an echo
-    (``_typed``): the person saw their answers."""
-    forget(session)
-    if isinstance(tail, str) and (typed or (tail and not at_prompt(session, tail))):
-        owe(session)
-    elif sent or tail:
-        session._sent_at = None
 
 
 async def _sync(

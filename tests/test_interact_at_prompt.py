@@ -1,0 +1,180 @@
+"""``execute`` after ``interact``: the output went to the person, not into
+the buffer, so what they saw last says whether the session is at a prompt.
+
+A fresh session whose first prompt the person saw (the program read none)
+was still taken for fresh: ``execute`` waited for a first prompt that had
+come, and failed "not sent" at its deadline; so did one owed a prompt (an
+execute cancelled) that the person saw come.
+Output that does not end at a prompt still makes ``execute`` wait for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import ExpectTimeout, Session
+from aioexpect._interact import bridge
+from tests.helpers import opened, wait_until
+
+ESCAPE = "\x1d"
+
+
+async def shown_then_left(session: Session, peer: Any, output: bytes, keys: bytes = b"") -> None:
+    """A bridge during which the peer writes ``output`` (none of it buffered
+    before); the person types ``keys``, waits until it has all been shown,
+    and leaves with the escape."""
+    shown: list[str] = []
+    left = False
+    to_type = [keys] if keys else []
+
+    async def typing() -> bytes:
+        nonlocal left
+        if to_type:
+            return to_type.pop()
+        await wait_until(lambda: "".join(shown).endswith(output.decode()), "all was shown")
+        if left:
+            await asyncio.Event().wait()  # (the bridge ends at the escape: never here)
+        left = True
+        return ESCAPE.encode()
+
+    bridged = asyncio.ensure_future(bridge(session, typing, shown.append, ESCAPE))
+    await wait_until(lambda: session._sink is not None, "the bridge began")
+    await peer.write(output)
+    await asyncio.wait_for(bridged, 10)
+
+
+async def answers(peer: Any, line: bytes, answer: bytes) -> bytes:
+    """The peer reads one line (``line``, checked) and answers it."""
+    got = b""
+    while not got.endswith(b"\n"):
+        data = await asyncio.wait_for(peer.read(100), 10)
+        assert data, "the session closed"
+        got += data
+    assert got == line
+    await peer.write(answer)
+    return got
+
+
+async def execute_answered(session: Session, peer: Any) -> str:
+    answering = asyncio.ensure_future(answers(peer, b"echo hi\n", b"echo hi\r\nhi\r\n$ "))
+    try:
+        output = await session.execute("echo hi")
+    except BaseException:
+        answering.cancel()  # (the error is the news: not the peer that waits for its line)
+        await asyncio.wait([answering])
+        raise
+    await asyncio.wait_for(answering, 10)  # (the line it read, checked)
+    return output
+
+
+@pytest.mark.parametrize("driver", ["generic", "auto"])
+@pytest.mark.parametrize("typed", [False, True], ids=["watched", "typed a command"])
+async def test_execute_on_a_fresh_session_whose_first_prompt_the_person_saw(
+    driver: str, typed: bool
+) -> None:
+    # The old code waited for the first prompt again: "command 'echo hi' not
+    # sent: timed out waiting for the prompt ...; last characters received: ''".
+    async with opened(timeout=2, driver=driver) as (session, peer):
+        if typed:  # (the person's command answered, its prompt shown)
+            output = b"Welcome\r\n$ ls\r\nfile\r\n$ "
+            await shown_then_left(session, peer, output, keys=b"ls\r")
+            assert await asyncio.wait_for(peer.read(100), 5) == b"ls\r"
+        else:
+            await shown_then_left(session, peer, b"Welcome\r\n$ ")
+        assert await execute_answered(session, peer) == "hi\n"
+        assert session.driver.name == "generic"  # (auto: settled from what was shown)
+        assert await execute_answered(session, peer) == "hi\n"
+
+
+async def test_the_prompt_a_cancelled_execute_owed_shown_to_the_person() -> None:
+    # The old code waited for one more prompt after the one the person saw.
+    async with opened(timeout=2) as (session, peer):
+        await peer.write(b"$ ")
+        await session.expect_prompt()
+        task = asyncio.ensure_future(session.execute("sleep 1; echo slept"))
+        assert await asyncio.wait_for(peer.read(100), 5) == b"sleep 1; echo slept\n"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await shown_then_left(session, peer, b"sleep 1; echo slept\r\nslept\r\n$ ")
+        assert await execute_answered(session, peer) == "hi\n"
+
+
+async def test_the_prompts_of_lines_sent_before_shown_to_the_person() -> None:
+    # Two lines sent, one prompt read with expect_prompt: the other's prompt,
+    # shown to the person, is not waited for (nor taken for this answer's).
+    async with opened(timeout=2) as (session, peer):
+        await peer.write(b"$ ")
+        await session.expect_prompt()
+        await session.sendline("echo a")
+        await session.sendline("echo b")
+        assert await asyncio.wait_for(peer.read(100), 5) == b"echo a\necho b\n"
+        await peer.write(b"echo a\r\na\r\n$ ")
+        await session.expect_prompt()
+        await shown_then_left(session, peer, b"echo b\r\nb\r\n$ ")
+        assert await execute_answered(session, peer) == "hi\n"
+
+
+@pytest.mark.parametrize(
+    "output", [b"$ ech", b"Welcome\r\n", b"$ vi notes\r\n~\r\n~\r\n"], ids=["half", "banner", "vi"]
+)
+async def test_output_that_does_not_end_at_a_prompt_is_not_typed_into(output: bytes) -> None:
+    """A half-typed line, a program that is not the shell, a first prompt
+    still to come: ``execute`` waits for a prompt, and says "not sent"
+    at its deadline, having sent nothing."""
+    async with opened(timeout=0.3) as (session, peer):
+        await shown_then_left(session, peer, output)
+        with pytest.raises(ExpectTimeout, match="command 'echo hi' not sent"):
+            await session.execute("echo hi")
+        await session.send("!")  # (nothing before it)
+        assert await asyncio.wait_for(peer.read(100), 5) == b"!"
+
+
+EXECUTE_AT_ONCE = r"""
+import sys
+
+import aioexpect
+
+async def main():
+    env = {"PS1": "$ ", "PATH": "/usr/bin:/bin", "TERM": "dumb"}
+    pty = sys.argv[1] == "pty"
+    args = ["--norc", "--noprofile"] if pty else ["--norc", "--noprofile", "-i"]
+    async with aioexpect.spawn("bash", args, env=env, pty=pty, timeout=3) as sh:
+        print("INTERACT-START", flush=True)
+        await sh.interact()
+        for command in ("echo still-42", "echo next"):
+            try:
+                answer = repr(await sh.execute(command))
+            except aioexpect.ExpectTimeout as exc:
+                answer = f"timed out: {exc}"
+            print(f"\r\nANSWER={answer}", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", ["pty", "pipes"])
+async def test_execute_after_interact_on_a_fresh_shell_whose_prompt_the_person_saw(
+    tmp_path: Path, mode: str
+) -> None:
+    """A script (in a pty, as a person runs it) interacts with a fresh bash
+    at once; the person leaves at its first prompt; the script's execute
+    sends at once (the old code: "timed out: command 'echo still-42' not
+    sent: timed out waiting for the prompt ...")."""
+    script = tmp_path / "interact_fresh.py"
+    script.write_text(EXECUTE_AT_ONCE)
+    async with aioexpect.spawn(sys.executable, [str(script), mode], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.expect_exact("$ ")
+        await outer.send(ESCAPE)
+        for answer in ("still-42", "next"):
+            await outer.expect_exact("ANSWER=")
+            assert (await outer.expect_exact("\r\n")).before == repr(f"{answer}\n")
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
