@@ -44,7 +44,7 @@ from ._prompt_read import (
     what_prompt,
     with_before,
 )
-from ._prompt_send import send_timed
+from ._prompt_send import enter, one_enter, send_timed
 from ._prompt_text import YES_NO
 from ._reading import drop
 from ._typed import forget
@@ -201,12 +201,14 @@ async def _dialog(
         shown = session.buffer if kind in stuck or held else ""  # (buffered)
         _check_turn(session, kind, sent, username, password, "".join(seen) + shown)
         sent[kind] += 1
+        # (each answer one line, also where a terminal takes a CR LF linesep
+        # for two: its second Enter would answer the next question, empty)
         if kind == "user":
-            send = functools.partial(session.sendline, username or "")
+            send = functools.partial(session.send, one_enter(session, username or ""))
         elif kind == "password":
-            send = functools.partial(session.send_secret, password or "")
+            send = functools.partial(session._send_secret, password or "", enter(session))
         else:
-            send = functools.partial(session.sendline)
+            send = functools.partial(session.send, enter(session))
         await send_timed(session, deadline, send, _ANSWERS[kind])  # (to a peer reading none)
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "ALWAYS_FITS",
     "REST_UNSENT",
     "cut_short",
+    "enter",
     "one_enter",
     "rest_written",
     "send_timed",
@@ -28,17 +29,23 @@ __all__ = [
 
 
 def one_enter(session: Session, line: str) -> str:
-    """``line`` as ``execute`` (and ``set_unique_prompt``) sends it: with
-    ``linesep``, as ``sendline`` does, but one line where a terminal takes
-    that for more (``at_terminal``): a CR LF goes as CR, a terminal's Enter
-    key (as telnet sends it in binary mode).  Sent whole, its second Enter
-    brings an empty line's prompt, taken for the end of the next answer.
+    """``line`` as ``execute`` (and ``set_unique_prompt``, ``login``) sends
+    it: with ``linesep``, as ``sendline`` does, but one line where a
+    terminal takes that for more (``at_terminal``): a CR LF goes as CR, a
+    terminal's Enter key (as telnet sends it in binary mode).  Sent whole,
+    its second Enter brings an empty line's prompt, taken for the end of the
+    next answer (or, in a login, for the answer to the next question).
     Not where CR is no Enter: a pty in canonical mode without ICRNL (``stty
     -icrnl``, a program reading lines) ends a line at the LF only."""
+    return line + enter(session)
+
+
+def enter(session: Session) -> str:
+    """The line end ``one_enter`` sends: ``linesep``, or one Enter of it."""
     linesep = session.linesep
     if linesep != "\n" and "\r\n" in linesep and at_terminal(session) and _cr_enters(session):
         linesep = linesep.replace("\r\n", "\r")
-    return line + linesep
+    return linesep
 
 
 def _cr_enters(session: Session) -> bool:

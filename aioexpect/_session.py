@@ -280,7 +280,11 @@ class Session:
 
     async def send_secret(self, text: str | bytes) -> None:
         """Like ``sendline``; the text is redacted everywhere, even if echoed."""
-        line = _options.secret_line(text, self.linesep, self._encoding)
+        await self._send_secret(text, self.linesep)
+
+    async def _send_secret(self, text: str | bytes, linesep: str) -> None:
+        """``send_secret`` with ``linesep`` (``login``'s: one Enter on a terminal)."""
+        line = _options.secret_line(text, linesep, self._encoding)
         self._redactor.add(text)
         await self._send(line, secret=True)
 
