@@ -21,10 +21,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _prompt_read
+from . import _interacted, _prompt_read
 from ._ansi import AnsiStripper, open_sequence
 from ._exceptions import BusyError, ClosedError
-from ._interacted import interacted
 from ._reading import EVIDENCE, SINK_HIGH, sink_caught_up
 from ._receive import offer
 
@@ -79,7 +78,7 @@ async def bridge(
                     output.give_back()
     finally:
         # A command the person started may still answer: execute() knows.
-        interacted(session, seen.tail, seen.typed, seen.sent)
+        _interacted.interacted(session, seen.tail, seen.typed, seen.sent)
 
 
 async def _until_done(
