@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import aioexpect
 from aioexpect import ConnectionLostError, Session
 from aioexpect._transport import Transport
 from aioexpect.testing import memory_pair
@@ -307,3 +308,16 @@ def localhost_on_both(monkeypatch: Any) -> None:
         ]
 
     monkeypatch.setattr(loop, "getaddrinfo", dual_stack)
+
+
+def bare_shell(
+    tmp_path: Path,
+    ps1: str,
+    argv: Sequence[str] = ("bash", "--norc", "--noprofile"),
+    **options: Any,
+) -> Any:
+    """A shell in a pty without a profile, prompting ``ps1``, with a bare
+    environment (``TERM=dumb``) and ``tmp_path`` for its home and directory:
+    the opener, for ``async with``."""
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": ps1}
+    return aioexpect.spawn(argv[0], list(argv[1:]), env=env, cwd=str(tmp_path), **options)

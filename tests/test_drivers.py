@@ -17,7 +17,7 @@ from aioexpect import _driver as driver_core
 from aioexpect.drivers import Driver
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
-from .helpers import opened, played, typed_lines
+from .helpers import bare_shell, opened, played, typed_lines
 
 SHIPPED = ["generic", "ios", "iosxr", "nxos", "eos", "junos", "vrp", "shell"]
 
@@ -736,8 +736,7 @@ async def test_a_missing_command_is_a_command_error_on_ksh_mksh_and_busybox(
     returned their message as output."""
     if shutil.which(argv[0]) is None:
         pytest.skip(f"{argv[0]} is not installed")
-    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "u@vm:~$ "}
-    async with aioexpect.spawn(argv[0], argv[1:], env=env, driver="shell", timeout=10) as s:
+    async with bare_shell(tmp_path, "u@vm:~$ ", argv, driver="shell", timeout=10) as s:
         assert await s.execute("echo hi") == "hi\n"
         with pytest.raises(CommandError, match=r"nosuchcommand_x: .*not found"):
             await s.execute("nosuchcommand_x")
@@ -791,11 +790,7 @@ async def test_a_path_then_a_sign_in_output_is_no_prompt(name: str, tmp_path: An
     ``execute`` returned the lines before it, and the next one the rest."""
     (tmp_path / "lines").write_text("\n".join(COMMANDS_IN_A_FILE) + "\n")
     (tmp_path / "slow.sh").write_text(SLOW_CAT)
-    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "u@vm:~$ "}
-    argv = ["bash", "--norc", "--noprofile"]
-    async with aioexpect.spawn(
-        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver=name, timeout=10
-    ) as s:
+    async with bare_shell(tmp_path, "u@vm:~$ ", driver=name, timeout=10) as s:
         assert await s.execute("sh slow.sh lines") == "\n".join(COMMANDS_IN_A_FILE) + "\n"
         assert await s.execute("echo next") == "next\n"
 

@@ -14,6 +14,8 @@ import aioexpect
 from aioexpect import drivers
 from aioexpect.testing import VirtualDevice, serve_telnet
 
+from .helpers import bare_shell
+
 NXOS_BANNER = "Cisco Nexus Operating System (NX-OS) Software"
 
 
@@ -77,10 +79,6 @@ async def test_numeric_lines_in_output_end_no_answer(tmp_path: Any) -> None:
     (``9k-core#``): a prompt pattern that took them would cut it short."""
     text = "".join(f"{NUMERIC[i % len(NUMERIC)]}\n" for i in range(20_000))
     (tmp_path / "numbers").write_text(text)
-    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "9k-core# "}
-    argv = ["bash", "--norc", "--noprofile"]
-    async with aioexpect.spawn(
-        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver="nxos", timeout=30
-    ) as s:
+    async with bare_shell(tmp_path, "9k-core# ", driver="nxos", timeout=30) as s:
         assert await s.execute("cat numbers") == text
         assert await s.execute("echo next") == "next\n"

@@ -11,6 +11,8 @@ import pytest
 
 import aioexpect
 
+from .helpers import bare_shell
+
 SHAPES = [
     pytest.param("root@fbsd:~/{d} # ", 12, id="freebsd"),
     pytest.param("alice@MacBook-Pro ~/{d} % ", 20, id="macos-zsh"),
@@ -46,10 +48,6 @@ async def test_a_progress_meter_is_output(driver: str, tmp_path: Any) -> None:
     took it for the prompt, and ``execute`` returned before the meter ran."""
     meter = 'for i in 1 2 3; do printf "\\reta:00:0%d %d0%%" $i $i; sleep 0.2; done; echo done\n'
     (tmp_path / "meter.sh").write_text(meter)
-    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "alice@host:~$ "}
-    argv = ["bash", "--norc", "--noprofile"]
-    async with aioexpect.spawn(
-        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver=driver, timeout=10
-    ) as s:
+    async with bare_shell(tmp_path, "alice@host:~$ ", driver=driver, timeout=10) as s:
         assert await s.execute("sh meter.sh") == "eta:00:03 30%done\n"
         assert await s.execute("echo next") == "next\n"

@@ -14,6 +14,9 @@ import aioexpect
 from aioexpect import CommandError, drivers
 from aioexpect._error_search import first_error
 
+from .helpers import bare_shell
+from .test_drivers import SHELLS_WITHOUT_LINE_NUMBERS
+
 #: As bash, dash, zsh, ksh93, mksh and BusyBox's sh print them: at the
 #: prompt, under ``-c`` and ``eval``, as a login shell, and running a script.
 SHELLS_OWN = [
@@ -85,10 +88,7 @@ SHELLS = [
     pytest.param(["bash", "--norc", "--noprofile"], id="bash"),
     pytest.param(["dash", "-i"], id="dash"),
     pytest.param(["zsh", "-f", "-i"], id="zsh"),
-    # (ksh93's line editor redraws the line it echoes, as test_drivers says)
-    pytest.param(["ksh", "-i", "+o", "emacs", "+o", "vi"], id="ksh"),
-    pytest.param(["mksh", "-i"], id="mksh"),
-    pytest.param(["busybox", "sh", "-i"], id="busybox"),
+    *SHELLS_WITHOUT_LINE_NUMBERS,
 ]
 
 
@@ -120,10 +120,7 @@ async def test_bash_s_arithmetic_error_in_a_script_raises(tmp_path: Any) -> None
     if shutil.which("bash") is None:
         pytest.skip("bash is not installed")
     (tmp_path / "sum.sh").write_text("f() {\n  echo $((1+))\n}\nf\n")
-    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "PS1": "$ "}
-    async with aioexpect.spawn(
-        "bash", ["--norc", "--noprofile"], env=env, cwd=str(tmp_path), driver="shell", timeout=10
-    ) as s:
+    async with bare_shell(tmp_path, "$ ", driver="shell", timeout=10) as s:
         for command in ("bash sum.sh", "bash -c 'f() { echo $((1 @ 2)); }; f'"):
             with pytest.raises(CommandError, match="syntax error"):
                 await s.execute(command)
