@@ -29,7 +29,7 @@ import aioconsole
 
 from ._console_output import AttachedOutput
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
-from ._console_run import run_statement
+from ._console_run import STAR_IMPORT, run_statement, star_import
 from ._console_streams import Interrupted, Refused, TerminalInput
 from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
@@ -95,7 +95,7 @@ def preloads() -> dict[str, Any]:
     import aioexpect
 
     return {
-        "__name__": "__console__",
+        "__name__": "__main__",  # (as in Python's REPL: a class typed is __main__.E)
         "__doc__": None,
         "aioexpect": aioexpect,
         "asyncio": asyncio,
@@ -289,9 +289,11 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         # A SyntaxError, and what else compiling raises: a NUL in the text
         # (ValueError), a statement too deeply nested (RecursionError,
         # MemoryError; also where aioconsole's own check of the tree recurses).
-        except Exception:
-            self.showsyntaxerror(filename)
-            return False
+        except Exception as error:
+            code = _star_import(error, source, filename)
+            if code is None:
+                self.showsyntaxerror(filename)
+                return False
         if code is None:
             return True
         await self.runcode(code)
@@ -429,6 +431,12 @@ def _goes_on(source: str, filename: str, symbol: str) -> bool:
             return check(source, filename, symbol) is None
     except Exception:  # an error, which aioconsole's compile finds and shows as ours
         return False
+
+
+def _star_import(error: Exception, source: str, filename: str) -> list[Any] | None:
+    """``from m import *``, which aioconsole refuses, as Python's REPL runs it."""
+    top = star_import(source, filename) if getattr(error, "msg", None) == STAR_IMPORT else None
+    return None if top is None else [top]
 
 
 def _remember(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

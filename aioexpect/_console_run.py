@@ -3,42 +3,61 @@
 aioconsole compiles each statement into the body of a coroutine function
 (``__corofn``) that takes the console's names as its parameters and returns
 them (its ``locals()``), with the statement's value if it is an expression.
-Its own runner (``aexec``) shows nothing of what a statement's blocks
-compute, and keeps the names only once the statement ended well and its
-result was shown.  Python's REPL compiles a statement in ``'single'`` mode:
-every expression statement of it is shown, however deep in its ``for``,
-``if``, ``with``, ``try`` or ``match`` blocks (not in a function or class
-it defines), in the statement's own frame; and the names it bound stay
-bound whatever ends it (an error, an interrupt, a ``repr`` that raises).
-``run_statement`` runs aioconsole's function that way.
+Run so, the console's names were no module's globals: each statement had a
+fresh globals dict, so ``global g`` (in a block, or in a function it
+defines) bound ``g`` in a dict gone with the statement, and a function saw
+the console's names only as they were when it was defined.  Its own runner
+(``aexec``) also shows nothing of what a statement's blocks compute, and
+keeps the names only once the statement ended well and its result was
+shown.  Python's REPL (``python3 -m asyncio`` too) runs a statement as
+module code, with the console's names as its globals, in ``'single'``
+mode: every expression statement of it is shown, however deep in its
+``for``, ``if``, ``with``, ``try`` or ``match`` blocks (not in a function
+or class it defines); and the names it bound stay bound whatever ends it
+(an error, an interrupt, a ``repr`` that raises).  ``run_statement`` runs
+the statement aioconsole compiled that way, taken out of its function (its
+lines still numbered as aioconsole's text numbers them).
+
+``from m import *``, which aioconsole's function refuses, is compiled here
+from the text typed (``star_import``), numbered as aioconsole would.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
+import inspect
 from collections.abc import Callable
-from types import CodeType, TracebackType
+from types import FunctionType
 from typing import Any
 
 from ._exceptions import AioexpectError
 
-__all__ = ["RUNNERS", "run_statement"]
+__all__ = ["RUNNERS", "TopLevel", "run_statement", "star_import"]
 
 #: The name aioconsole gives the function it wraps a statement in.
 WRAPPER = "__corofn"
-#: What shows a value in that function (one of its globals, never one of
-#: the console's names, which are its parameters).
+#: What shows a value: one of the statement's globals while it runs (the
+#: console's names), never left among them.
 SHOW = "__aioexpect_show__"
+#: The lines aioconsole's text has before the statement's first.
+WRAPPER_LINES = 1
+#: What aioconsole's function refuses and Python's REPL runs at its top level.
+STAR_IMPORT = "import * only allowed at module level"
+_MISSING = object()
+
+
+class TopLevel(list[ast.stmt]):
+    """A statement compiled here, not by aioconsole (see ``star_import``)."""
 
 
 async def run_statement(
     wrapped: ast.AST, names: dict[str, Any], filename: str, write: Callable[[str], None]
 ) -> None:
-    """Run one statement as aioconsole compiled it (``wrapped``), with the
-    console's ``names``, which it updates in place; what it shows goes to
-    ``write``, and ``_`` is the last value shown (``None`` if its ``repr``
-    raised), as ``sys.displayhook`` leaves it."""
+    """Run one statement as aioconsole compiled it (``wrapped``), or as
+    ``star_import`` did, as module code whose globals are the console's
+    ``names``; what it shows goes to ``write``, and ``_`` is the last value
+    shown (``None`` if its ``repr`` raised), as ``sys.displayhook`` leaves it."""
     shown: list[Any] = []
 
     def show(value: Any) -> None:
@@ -47,29 +66,44 @@ async def run_statement(
             write(repr(value) + "\n")
             shown[:] = [value]
 
-    function = _function(wrapped)
-    function.args.args = [ast.arg(name) for name in names]
-    scope: dict[str, Any] = {SHOW: show}
-    module = ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
-    exec(compile(module, filename, "exec"), scope)
-    run = scope[WRAPPER]
+    body = list(wrapped) if isinstance(wrapped, TopLevel) else _statements(wrapped)
+    module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    code = compile(module, filename, "exec", flags, dont_inherit=True)
+    before = names.get(SHOW, _MISSING)
+    names[SHOW] = show
     try:
-        _, bound = await run(**names)
-    except BaseException as error:  # (raised again: only the names are taken)
-        kept = _names_at(error.__traceback__, run.__code__)
-        if kept is not None:
-            _update(names, kept, shown)
-        raise
+        ran = FunctionType(code, names)()
+        if code.co_flags & inspect.CO_COROUTINE:
+            await ran
     finally:
-        # The functions and classes the statement defined keep ``scope`` (their
-        # globals) as long as they live, maybe past the client (a task left
-        # running): not its console, which ``show`` would keep (``write``).
-        del scope[SHOW]
-    _update(names, bound, shown)
+        # (never left to what the statement defined: it would keep the console)
+        if before is _MISSING:
+            names.pop(SHOW, None)
+        else:
+            names[SHOW] = before
+        if shown:
+            names["_"] = shown[0]
 
 
-def _function(wrapped: ast.AST) -> ast.AsyncFunctionDef:
-    """aioconsole's function for the statement, with its expression
+def star_import(source: str, filename: str) -> TopLevel | None:
+    """``source``, which aioconsole refused for its ``import *`` (its
+    function's error), compiled as Python's REPL compiles it, its lines
+    numbered as in aioconsole's text; ``None`` if it does not compile so
+    (aioconsole's error stands)."""
+    try:
+        flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        tree = compile(source + "\n", filename, "single", flags, dont_inherit=True)
+        assert isinstance(tree, ast.Interactive)
+        compile(tree, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except Exception:  # (a SyntaxError, or what else compiling raises)
+        return None
+    ast.increment_lineno(tree, WRAPPER_LINES)
+    return TopLevel(_Shown().visit(statement) for statement in tree.body)
+
+
+def _statements(wrapped: ast.AST) -> list[ast.stmt]:
+    """The statement aioconsole wrapped in its function, its expression
     statements showing their values: the statement's own, which aioconsole
     returns, and those of its blocks, which it drops."""
     function = next((n for n in ast.walk(wrapped) if isinstance(n, ast.AsyncFunctionDef)), None)
@@ -86,9 +120,7 @@ def _function(wrapped: ast.AST) -> ast.AsyncFunctionDef:
     body = [_Shown().visit(statement) for statement in statements]
     if not (isinstance(value, ast.Constant) and value.value is None):
         body.append(_shown(ast.copy_location(ast.Expr(value), value)))
-        last.value.elts[0] = ast.copy_location(ast.Constant(None), value)
-    function.body = [*body, last]
-    return function
+    return body or [ast.copy_location(ast.Pass(), last)]
 
 
 def _returns_names(last: ast.stmt) -> bool:
@@ -139,23 +171,6 @@ class _Shown(ast.NodeTransformer):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
         return node
-
-
-def _names_at(tb: TracebackType | None, code: CodeType) -> dict[str, Any] | None:
-    """The names of the statement's frame (running ``code``) as the error
-    left it, from its traceback; ``None`` if it never ran."""
-    while tb is not None:
-        if tb.tb_frame.f_code is code:
-            return dict(tb.tb_frame.f_locals)
-        tb = tb.tb_next
-    return None
-
-
-def _update(names: dict[str, Any], bound: dict[str, Any], shown: list[Any]) -> None:
-    names.clear()
-    names.update(bound)
-    if shown:
-        names["_"] = shown[0]
 
 
 #: The frames that run a statement here (file, function): never shown in

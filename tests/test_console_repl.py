@@ -87,6 +87,39 @@ async def test_an_error_of_a_repr_raised_again_shows_where_it_was_first_raised()
         assert in_block == first.replace("line 1", "line 2") + REPR_ERROR
 
 
+async def test_the_console_s_names_are_the_globals_of_what_it_runs() -> None:
+    # aioconsole runs each statement with a fresh globals dict: 'global g'
+    # bound g there, gone with the statement (NameError after), and a
+    # function saw only the names bound before it was defined.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        await block(c, "def f():", "    global g", "    g = 1")
+        assert await c.run("f(); g") == "1\n"
+        assert await block(c, "if True:", "    global h", "    h = 2") == ""
+        assert await c.run("h") == "2\n"
+        await block(c, "def k(): return later")
+        assert await c.run("later = 5") == ""
+        assert await c.run("k(), globals()['later'], 'later' in dir()") == "(5, 5, True)\n"
+        await block(c, "def bump():", "    global later", "    later += 1")
+        assert await c.run("bump(); later, k()") == "(6, 6)\n"
+
+
+async def test_a_star_import_runs_as_in_python_s_repl() -> None:
+    # aioconsole's function refused it: "import * only allowed at module level".
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        assert await typed(c, "from os.path import *") == ""
+        assert await c.run("join('a', 'b')") == "'a/b'\n"
+        assert await typed(c, "x = 1; from string import *; 3") == "3\n"
+        assert await c.run("digits, x, _") == "('0123456789', 1, 3)\n"
+        out = await typed(c, 's = """\nabc\n"""; from os import *; 1/0')
+        assert out.endswith(
+            '  File "<console>", line 3, in <module>\nZeroDivisionError: division by zero\n'
+        ), out
+        assert await c.run("s, sep") == "('\\nabc\\n', '/')\n"
+        assert "SyntaxError" in await typed(c, "from os import *; return")
+
+
 @pytest.mark.parametrize(
     "compiled",
     [
@@ -113,19 +146,22 @@ class Marker:
     """A value a client binds, whose end the test can see (a weak reference)."""
 
 
-async def test_a_client_s_names_go_with_it_though_what_it_defined_lives_on() -> None:
-    # The functions and classes a statement defines keep its function's
-    # globals (a task left running keeps them past the client): they kept
-    # what showed the statement's values, and with it the client's console
-    # and every name it had bound.
+async def test_what_a_client_defined_keeps_its_names_as_globals_until_it_goes() -> None:
+    # The client's names are the globals of the functions it defines, as a
+    # module's are of its functions in Python: one the program keeps, or a
+    # task left running, sees them (later ones too) after the client left;
+    # and they go with the last of them.
     kept: list[Any] = []
     async with console(locals={"kept": kept, "Marker": Marker}) as server:
         async with connected(server) as c:
             await c.prompt()
-            await block(c, "def defined(): pass")
-            assert await c.run("mine = Marker(); kept.append(defined)") == ""
-            assert await c.run("import weakref; kept.append(weakref.ref(mine))") == ""
-        mine = kept[1]
+            await block(c, "def defined(): return later")
+            assert await c.run("mine = Marker(); later = 'bound after'") == ""
+            assert await c.run("import weakref; kept[:] = [defined, weakref.ref(mine)]") == ""
+        defined, mine = kept
+        assert defined() == "bound after"
+        del defined
+        kept.clear()
 
         def gone() -> bool:
             gc.collect()
