@@ -31,6 +31,7 @@ from collections.abc import Callable
 from types import FunctionType
 from typing import Any
 
+from ._console_trace import WRAPPER_LINES
 from ._exceptions import AioexpectError
 
 __all__ = ["RUNNERS", "TopLevel", "run_statement", "star_import"]
@@ -40,8 +41,6 @@ WRAPPER = "__corofn"
 #: What shows a value: one of the statement's globals while it runs (the
 #: console's names), never left among them.
 SHOW = "__aioexpect_show__"
-#: The lines aioconsole's text has before the statement's first.
-WRAPPER_LINES = 1
 #: What aioconsole's function refuses and Python's REPL runs at its top level.
 STAR_IMPORT = "import * only allowed at module level"
 _MISSING = object()

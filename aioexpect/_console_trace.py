@@ -3,10 +3,10 @@
 aioconsole runs each statement as the body of a coroutine function it
 writes around it (``async def __corofn():`` on the line before), so a
 traceback starts in the frames that run it, every line of the console's
-code is counted one too many, and the statement is ``in __corofn``; a
-syntax error is one line off too (and four columns: aioconsole indents the
-statement), and a class defined in the console is named as one defined in
-that function (``__corofn.<locals>.E``).  These functions take that back.
+code is counted one too many (the console runs the statement as module
+code, but numbered as aioconsole's text: see ``_console_run``); a syntax
+error is one line off too (and four columns: aioconsole indents the
+statement).  These functions take that back.
 """
 
 from __future__ import annotations
@@ -20,17 +20,14 @@ from types import TracebackType
 
 __all__ = ["statement_traceback", "typed_syntax_error", "without_form_feeds"]
 
-#: The function aioconsole wraps a statement in, and the lines it adds before it.
-WRAPPER = "__corofn"
+#: The lines aioconsole adds before the statement (its function's ``def``).
 WRAPPER_LINES = 1
-#: What that function puts before the qualified name of a class defined in it.
-IN_WRAPPER = f"{WRAPPER}.<locals>."
 #: What aioconsole puts before each line of the statement (see ``_indented``).
 INDENT = 4
 #: Said under an error the typed text does not have (Python's REPL accepts
 #: it) when it is one of what Python allows only at a module's top level,
 #: which the function around the statement refuses.
-IN_A_FUNCTION = "the console runs each statement inside a function, where this is not allowed"
+IN_A_FUNCTION = "aioconsole compiles each statement inside a function, where this is not allowed"
 TOP_LEVEL_ONLY = ("import * only allowed at module level", "from __future__ imports must occur")
 #: Said under any other: aioconsole refuses more than its function does.
 NOT_HERE = "Python's REPL accepts this; aioconsole, which runs the console's statements, does not"
@@ -86,41 +83,8 @@ def _as_typed(
                 frame.lineno -= WRAPPER_LINES
             if frame.end_lineno is not None:
                 frame.end_lineno -= WRAPPER_LINES
-            if frame.name == WRAPPER:
-                frame.name = "<module>"
-        _named_as_typed(one)
         chained = [one.__cause__, one.__context__, *(one.exceptions or ())]
         todo.extend(other for other in chained if other is not None)
-
-
-def _named_as_typed(shown: traceback.TracebackException) -> None:
-    """The error's class named as typed (``E``, ``f.<locals>.E``, as Python's
-    REPL names it), not as one of aioconsole's function
-    (``__corofn.<locals>.E``).  The class itself is left as it is: only the
-    name ``shown`` formats changes (from Python 3.13 on, the string it keeps;
-    before, a class of that name standing in for it, which runs no code of
-    the user's: a ``SyntaxError`` if it is one, for the layout of its lines)."""
-    if hasattr(shown, "exc_type_qualname"):  # Python 3.13 on
-        qualname = _typed_name(shown.exc_type_qualname)
-        if qualname is not None:
-            shown.exc_type_qualname = qualname
-        return
-    kind = shown.exc_type
-    qualname = None if kind is None else _typed_name(kind.__qualname__)
-    if kind is None or qualname is None:
-        return
-    base = SyntaxError if issubclass(kind, SyntaxError) else Exception
-    names = {"__qualname__": qualname, "__module__": kind.__module__}
-    shown.exc_type = type(qualname.rpartition(".")[2], (base,), names)
-
-
-def _typed_name(qualname: object) -> str | None:
-    """``qualname`` without aioconsole's function before it; ``None`` if it
-    has none, or is not a str (a metaclass may give a class any
-    ``__qualname__``: the traceback module shows it as it is)."""
-    if isinstance(qualname, str) and str.startswith(qualname, IN_WRAPPER):
-        return str.removeprefix(qualname, IN_WRAPPER)
-    return None
 
 
 def _plain(error: BaseException, tb: TracebackType | None) -> str:
@@ -132,8 +96,6 @@ def _plain(error: BaseException, tb: TracebackType | None) -> str:
     except BaseException as failure:  # (see statement_traceback)
         try:
             named = type(error).__qualname__
-            if (typed := _typed_name(named)) is not None:
-                named = typed
             return f"{named}: its traceback could not be shown ({failure!r})\n"
         except BaseException:
             return "<an error whose traceback could not be shown>\n"

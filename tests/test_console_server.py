@@ -152,7 +152,7 @@ async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
         assert await typed(c, "await asyncio.sleep(0, result=5)") == "5\n"
         # Errors only in aioconsole's text (the statement in a function): the
         # lines as typed too, where they kept aioconsole's numbering.
-        note = "the console runs each statement inside a function, where this is not allowed\n"
+        note = "aioconsole compiles each statement inside a function, where this is not allowed\n"
         assert await typed(c, "from __future__ import annotations") == (
             '  File "<console>", line 1\n'
             "SyntaxError: from __future__ imports must occur at the beginning of the file\n" + note
