@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_output import AttachedOutput
+from ._console_output import AttachedOutput, TerminalOutput
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
 from ._console_run import STAR_IMPORT, run_statement, star_import
 from ._console_streams import Interrupted, Refused, TerminalInput
@@ -515,7 +515,7 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         console_input = TerminalInput(reader)
     console = Console(
         console_input,
-        writer,
+        TerminalOutput.over(writer),
         shared=shared,
         raw_mode=_raw_stdin,
         size=lambda: terminal_size(sys.stdin.fileno()),

@@ -18,7 +18,10 @@ import asyncio
 import codecs
 import contextlib
 import functools
+import os
 import re
+import select
+import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +39,7 @@ __all__ = [
     "SSHOutput",
     "STALL",
     "StreamOutput",
+    "TerminalOutput",
     "ssh_raw_mode",
     "unsent",
 ]
@@ -183,6 +187,53 @@ class StreamOutput:
 
     def is_closing(self) -> bool:
         return self._writer.is_closing()
+
+
+class TerminalOutput:
+    """The local console's stdout (a terminal or a pipe: aioconsole's
+    writer over it), written as ``python3 -i`` writes it: at once, waiting
+    while it takes nothing.  Through aioconsole's transport, what did not go
+    at once waited for the loop, which a statement that prints without an
+    ``await`` never lets run: nothing more was shown until it ended, and all
+    of it was held in memory meanwhile (100 MB printed: 190 MB).  Once the
+    terminal is gone (hung up) or the pipe's reader is, what is written is
+    dropped, as the transport dropped it."""
+
+    def __init__(self, writer: asyncio.StreamWriter, fd: int) -> None:
+        self._writer, self._fd = writer, fd
+        self._gone = False
+
+    @classmethod
+    def over(cls, writer: Any) -> Any:
+        """``writer`` so, if it is aioconsole's over this process's stdout."""
+        if not isinstance(writer, asyncio.StreamWriter):  # (a file's: written by a thread)
+            return writer
+        try:
+            return cls(writer, sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # (no descriptor)
+            return writer
+
+    def write(self, data: bytes | str) -> None:
+        view = memoryview(data.encode() if isinstance(data, str) else data)
+        while view and not self._gone:
+            try:
+                view = view[os.write(self._fd, view) :]
+            except BlockingIOError:  # (aioconsole's transport made it non-blocking)
+                select.select([], [self._fd], [])
+            except OSError:
+                self._gone = True
+
+    async def drain(self) -> None:
+        """Nothing waits: ``write`` wrote it all."""
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return self._gone or self._writer.is_closing()
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 class SSHOutput:

@@ -186,3 +186,27 @@ async def test_the_local_console_keeps_the_names_of_a_statement_ctrl_c_interrupt
         assert await evaluate(c, "") == "'A'\r\n'B'\r\n"
         await c.sendeof()
         assert await c.wait() == 0
+
+
+async def test_the_local_console_shows_what_a_statement_prints_while_it_runs(tmp_path: Any) -> None:
+    # Written through aioconsole's transport, what the terminal did not take
+    # at once waited for the loop, which a statement that prints without an
+    # await never lets run: shown only once it ended, and held in memory
+    # meanwhile.  python3 -i writes it at once.  This statement prints more
+    # than a pty holds, then a mark, and waits (30 s at most) for the file
+    # the test creates once it has seen the mark.
+    go = tmp_path / "go"
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await c.sendline("import os, time; t = time.monotonic()")
+        await c.expect_exact(">>> ")
+        await c.sendline(
+            f"print('a' * 300_000); print('MARK'); exec(\"while not os.path.exists({str(go)!r})"
+            " and time.monotonic() - t < 30: time.sleep(0.01)\"); print('DONE')"
+        )
+        await c.expect_exact("MARK\r\n")
+        go.touch()
+        await c.expect_exact("DONE\r\n")
+        await c.expect_exact(">>> ")
+        await c.sendeof()
+        assert await c.wait() == 0
