@@ -97,6 +97,7 @@ def preloads() -> dict[str, Any]:
     return {
         "__name__": "__main__",  # (as in Python's REPL: a class typed is __main__.E)
         "__doc__": None,
+        "__builtins__": builtins,  # (as in Python's REPL; the statement's globals)
         "aioexpect": aioexpect,
         "asyncio": asyncio,
         "spawn": aioexpect.spawn,

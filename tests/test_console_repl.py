@@ -104,6 +104,16 @@ async def test_the_console_s_names_are_the_globals_of_what_it_runs() -> None:
         assert await c.run("bump(); later, k()") == "(6, 6)\n"
 
 
+async def test_the_console_s_names_have_the_builtins_as_python_s_repl_s_have() -> None:
+    # As the statement's globals they had no '__builtins__' (the statement
+    # ran with the builtins all the same): naming it was a NameError.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        shown = await c.run("__builtins__ is __import__('builtins'), '__builtins__' in dir()")
+        assert shown == "(True, True)\n"
+        assert await c.run("exec('b = len', globals()); b is len") == "True\n"
+
+
 async def test_a_star_import_runs_as_in_python_s_repl() -> None:
     # aioconsole's function refused it: "import * only allowed at module level".
     async with console() as server, connected(server) as c:
