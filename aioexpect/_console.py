@@ -27,7 +27,7 @@ from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_output import AttachedOutput, TerminalOutput
+from ._console_output import AttachedOutput, TerminalOutput, blocking_kept
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
 from ._console_run import STAR_IMPORT, run_statement, star_import
 from ._console_streams import Interrupted, Refused, TerminalInput
@@ -506,6 +506,7 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
 
     Sessions still open when it ends are closed.
     """
+    restore_blocking = blocking_kept()
     reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
     # (taken now: aioconsole looks them up by sys.stdout, which a statement may replace)
     _, error_writer = await aioconsole.get_standard_streams(use_stderr=True)
@@ -549,7 +550,10 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         finally:
             for signum in ENDING_SIGNALS:
                 loop.remove_signal_handler(signum)
-            await _close_standard_streams(reader, writer, error_writer)
+            try:
+                await _close_standard_streams(reader, writer, error_writer)
+            finally:
+                restore_blocking()
 
 
 async def _close_live_sessions() -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "STALL",
     "StreamOutput",
     "TerminalOutput",
+    "blocking_kept",
     "ssh_raw_mode",
     "unsent",
 ]
@@ -234,6 +235,25 @@ class TerminalOutput:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def blocking_kept() -> Callable[[], None]:
+    """What puts this process's standard streams back in the blocking mode
+    they are in now.  aioconsole's transports over them make them
+    non-blocking and leave them so; on a terminal that mode is the open
+    terminal's, shared with the shell: what ran in it after the console
+    found its stdin, stdout and stderr non-blocking (an EAGAIN error)."""
+    kept = {}
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):  # (closed)
+            kept[fd] = os.get_blocking(fd)
+
+    def restore() -> None:
+        for fd, blocking in kept.items():
+            with contextlib.suppress(OSError):
+                os.set_blocking(fd, blocking)
+
+    return restore
 
 
 class SSHOutput:

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
+import aioexpect
 from aioexpect import AioexpectError
 from aioexpect._console_run import run_statement
 from tests.helpers import wait_until
-from tests.test_console import evaluate, local_console
+from tests.test_console import LIMIT, PY, ROOT, env, evaluate, local_console
 from tests.test_console_server import Client, connected, console, typed
 
 BAD = ("class Bad:", "    def __repr__(self): raise ValueError('no')")
@@ -219,4 +220,22 @@ async def test_the_local_console_shows_what_a_statement_prints_while_it_runs(tmp
         await c.expect_exact("DONE\r\n")
         await c.expect_exact(">>> ")
         await c.sendeof()
+        assert await c.wait() == 0
+
+
+async def test_the_local_console_leaves_its_terminal_blocking_as_it_found_it() -> None:
+    # aioconsole's transports make stdin, stdout and stderr non-blocking (in
+    # a terminal, one open file, the shell's too) and left them so: what ran
+    # in the terminal after the console found them non-blocking.
+    script = (
+        "import os, subprocess, sys; subprocess.run([sys.executable, '-m', 'aioexpect',"
+        " 'console']); print('blocking:', [os.get_blocking(fd) for fd in (0, 1, 2)])"
+    )
+    async with aioexpect.spawn(PY, ["-c", script], env=env(), cwd=str(ROOT), timeout=LIMIT) as c:
+        await c.expect_exact(">>> ")
+        await c.sendline("print('x' * 100_000)")
+        await c.expect_exact(">>> ")
+        await c.sendeof()
+        found = await c.expect(r"blocking: \[.*\]")
+        assert found.group(0) == "blocking: [True, True, True]"
         assert await c.wait() == 0
