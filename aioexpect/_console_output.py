@@ -21,7 +21,9 @@ import functools
 import os
 import re
 import select
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +192,10 @@ class StreamOutput:
         return self._writer.is_closing()
 
 
+#: The signals the local console's loop answers (see ``TerminalOutput._wait``).
+WAKING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 class TerminalOutput:
     """The local console's stdout (a terminal or a pipe: aioconsole's
     writer over it), written as ``python3 -i`` writes it: at once, waiting
@@ -215,20 +221,66 @@ class TerminalOutput:
             return writer
 
     def write(self, data: bytes | str) -> None:
-        view = memoryview(data.encode() if isinstance(data, str) else data)
+        data = data.encode() if isinstance(data, str) else data
+        if self._queued():  # (after what a signal left to the loop: see _wait)
+            self._writer.write(data)
+            return
+        view = memoryview(data)
         while view and not self._gone:
             try:
                 view = view[os.write(self._fd, view) :]
             except BlockingIOError:  # (aioconsole's transport made it non-blocking)
-                select.select([], [self._fd], [])
+                if not self._wait():
+                    self._writer.write(bytes(view))
+                    return
             except OSError:
                 self._gone = True
 
+    def _wait(self) -> bool:
+        """Wait until the terminal takes more (``True``), or until a signal
+        the loop answers comes (``False``: SIGTERM, SIGHUP, Ctrl-C), whose
+        handler runs only once the loop does: waited for, a console whose
+        terminal was paused (or whose pipe's reader did not read) was deaf
+        to ``kill``.  What is left then goes through aioconsole's transport,
+        as all did before, and what is written after it, until it has gone.
+        (One that comes in the instant before the wait is answered once the
+        terminal takes more, as all were.)"""
+        if threading.current_thread() is not threading.main_thread():
+            select.select([], [self._fd], [])  # (signals are the main thread's)
+            return True
+        woken, wake = os.pipe()
+        os.set_blocking(wake, False)  # (a flood of signals never holds up their handler)
+        previous: dict[int, Any] = {}
+
+        def woke(signum: int, frame: Any) -> None:
+            with contextlib.suppress(OSError):
+                os.write(wake, b"\0")
+            handler = previous.get(signum)
+            if callable(handler):  # (the loop's: it only wakes the loop)
+                handler(signum, frame)
+
+        try:
+            for waking in WAKING:
+                if callable(signal.getsignal(waking)):  # (not killed by it, not ignoring it)
+                    previous[waking] = signal.signal(waking, woke)
+            readable, _, _ = select.select([woken], [self._fd], [])
+            return not readable
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            os.close(woken)
+            os.close(wake)
+
+    def _queued(self) -> bool:
+        return bool(self._writer.transport.get_write_buffer_size())
+
     async def drain(self) -> None:
-        """Nothing waits: ``write`` wrote it all."""
+        """Only what a signal left to the transport waits (see ``_wait``)."""
+        if self._queued():
+            await self._writer.drain()
 
     def get_write_buffer_size(self) -> int:
-        return 0
+        return int(self._writer.transport.get_write_buffer_size())
 
     def is_closing(self) -> bool:
         return self._gone or self._writer.is_closing()

@@ -7,8 +7,15 @@ local one in a pty."""
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
+import fcntl
 import gc
+import os
 import re
+import signal
+import struct
+import termios
 from typing import Any
 
 import pytest
@@ -239,3 +246,48 @@ async def test_the_local_console_leaves_its_terminal_blocking_as_it_found_it() -
         found = await c.expect(r"blocking: \[.*\]")
         assert found.group(0) == "blocking: [True, True, True]"
         assert await c.wait() == 0
+
+
+def unread(fd: int) -> int:
+    """How many bytes wait in pipe ``fd``."""
+    return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])
+
+
+async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing() -> None:
+    # Waiting for a terminal or a pipe that took nothing (a terminal paused
+    # with Ctrl-S, a pager not reading), the console was deaf to SIGTERM,
+    # whose handler waits for the loop.  Here its stdout is a pipe the test
+    # does not read, full with what a statement prints; SIGTERM, again if
+    # one came before the console waited, ends it as it ends one at its prompt.
+    read_end, write_end = os.pipe()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *(PY, "-m", "aioexpect", "console"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=write_end,
+            stderr=write_end,
+            env=env(),
+            cwd=str(ROOT),
+        )
+    finally:
+        os.close(write_end)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(b"print('x' * 10_000_000)\n")
+        await process.stdin.drain()
+        # (full but for a page: the banner's, not filled by what came after it)
+        size = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) - os.sysconf("SC_PAGESIZE")
+        await wait_until(lambda: unread(read_end) >= size, "the pipe is full", LIMIT)
+
+        async def ended() -> int:
+            while True:
+                process.send_signal(signal.SIGTERM)
+                with contextlib.suppress(TimeoutError):
+                    return await asyncio.wait_for(process.wait(), 0.2)
+
+        assert await asyncio.wait_for(ended(), LIMIT) == 128 + signal.SIGTERM
+    finally:
+        os.close(read_end)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
