@@ -31,7 +31,7 @@ from collections.abc import Callable
 from types import FunctionType
 from typing import Any
 
-from ._console_trace import WRAPPER_LINES
+from ._console_trace import INDENT, WRAPPER_LINES
 from ._exceptions import AioexpectError
 
 __all__ = ["RUNNERS", "TopLevel", "run_statement", "star_import"]
@@ -68,7 +68,10 @@ async def run_statement(
     body = list(wrapped) if isinstance(wrapped, TopLevel) else _statements(wrapped)
     module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    code = compile(module, filename, "exec", flags, dont_inherit=True)
+    try:
+        code = compile(module, filename, "exec", flags, dont_inherit=True)
+    except SyntaxError as error:  # (what only a function allows: see _as_typed)
+        raise _as_typed(error) from None
     before = names.get(SHOW, _MISSING)
     names[SHOW] = show
     try:
@@ -83,6 +86,20 @@ async def run_statement(
             names[SHOW] = before
         if shown:
             names["_"] = shown[0]
+
+
+def _as_typed(error: SyntaxError) -> SyntaxError:
+    """``error``, found compiling the statement as module code, at its place
+    in the text typed.  aioconsole, which compiled it inside its function,
+    took it (``nonlocal x`` in a function defined in a block that binds
+    ``x``); its lines are numbered, and indented, as in aioconsole's text:
+    Python's REPL says ``line 4`` where that says ``line 5``."""
+    lines = (error.lineno, error.end_lineno)
+    lineno, end_lineno = (None if n is None else max(1, n - WRAPPER_LINES) for n in lines)
+    columns = (error.offset, error.end_offset)
+    offset, end_offset = (None if n is None else max(1, n - INDENT) for n in columns)
+    place = (error.filename, lineno, offset, error.text, end_lineno, end_offset)
+    return type(error)(error.msg, place)
 
 
 def star_import(source: str, filename: str) -> TopLevel | None:

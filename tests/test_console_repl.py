@@ -122,6 +122,21 @@ async def test_the_console_s_names_have_the_builtins_as_python_s_repl_s_have() -
         assert await c.run("exec('b = len', globals()); b is len") == "True\n"
 
 
+async def test_what_only_a_function_allows_is_a_syntax_error_where_typed() -> None:
+    # aioconsole compiles the statement inside its function, where this
+    # compiles; as module code it does not, at aioconsole's line (5).
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        lines = ("if True:", "    x = 1", "    def f():", "        nonlocal x", "        x = 2")
+        assert await block(c, *lines) == (
+            "  File \"<console>\", line 4\nSyntaxError: no binding for nonlocal 'x' found\n"
+        )
+        assert await c.run("import sys; sys.last_value.lineno, sys.last_value.offset") == (
+            "(4, 9)\n"
+        )
+        assert await c.run("'x' in dir(), 'f' in dir()") == "(False, False)\n"  # (nothing ran)
+
+
 async def test_a_star_import_runs_as_in_python_s_repl() -> None:
     # aioconsole's function refused it: "import * only allowed at module level".
     async with console() as server, connected(server) as c:
