@@ -36,7 +36,7 @@ from ._opening import Progress
 from ._options import peer_name
 from ._ssh_errors import of_the_connection, translate, watch
 from ._ssh_host_keys import host_key_algs, resolve_known_hosts, trusted_keys
-from ._ssh_pty import check_request_pty, pty_wanted
+from ._ssh_pty import check_request_pty_of, pty_wanted
 from ._transport import DEFAULT_READ_SIZE, Transport
 
 __all__ = ["HIGH_WATER", "SSHTransport", "open_ssh"]
@@ -443,14 +443,14 @@ _FROM_CONFIG = frozenset(
 
 def check_option_values(options: Mapping[str, Any]) -> None:
     """A bad value of one of ``asyncssh.connect``'s options that are
-    numbers, or of ``request_pty``, as ``connect_ssh`` got it: a
+    numbers, or of ``request_pty`` (also an ``options=`` object's): a
     ``TypeError`` or ``ValueError`` naming it now, before anything is
     dialled.  asyncssh's own came when the opener was awaited, and some
     named nothing (``keepalive_interval="x"``: "could not convert string to
     float: ''"); a window of ``"x"`` failed only after the login."""
     # (as asyncssh tells ``()`` apart)
     options = {k: v for k, v in options.items() if not (k in _FROM_CONFIG and v == ())}
-    check_request_pty(options.get("request_pty", ()))
+    check_request_pty_of(options)
     for name in _INTERVALS:
         if options.get(name) is not None:
             _number(name, options[name], asyncssh.misc.parse_time_interval, "seconds")

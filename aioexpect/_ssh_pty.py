@@ -16,25 +16,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_request_pty", "pty_wanted"]
+__all__ = ["check_request_pty", "check_request_pty_of", "pty_wanted"]
 
 _TAKEN = "request_pty must be True, False, 'force' or 'auto'"
 
 
-def check_request_pty(value: Any) -> None:
+def check_request_pty_of(options: Mapping[str, Any]) -> None:
+    """``request_pty`` in the options ``connect_ssh`` got: the keyword, else
+    the one of an ``options=`` object of asyncssh's (``SSHClientConnectionOptions``
+    keeps the value it was given, or the config file's, as ``request_pty``
+    on every asyncssh allowed), which asyncssh takes as it takes the
+    keyword; a keyword given, even ``()``, replaces the object's."""
+    if "request_pty" in options:
+        check_request_pty(options["request_pty"])
+    else:
+        check_request_pty(getattr(options.get("options"), "request_pty", ()), "options.")
+
+
+def check_request_pty(value: Any, where: str = "") -> None:
     """``request_pty`` as ``connect_ssh`` got it: a ``TypeError`` or
-    ``ValueError`` now.  asyncssh takes any value, and any other true one
-    as ``True``: ``"no"`` (as the config file writes it) asked for a pty.
-    ``()`` is asyncssh's default, "as the SSH config file says"."""
+    ``ValueError`` now (``where``: what holds it, before its name).  asyncssh
+    takes any value, and any other true one as ``True``: ``"no"`` (as the
+    config file writes it) asked for a pty.  ``()`` is asyncssh's default,
+    "as the SSH config file says"."""
     if isinstance(value, tuple) and not value:
         return
     if isinstance(value, bool) or value in ("force", "auto"):
         return
     if not isinstance(value, str):
-        raise TypeError(f"{_TAKEN}, not {type(value).__name__}")
+        raise TypeError(f"{where}{_TAKEN}, not {type(value).__name__}")
     also = " (RequestTTY's yes and no are True and False here)"
     shown = also if value.lower() in ("yes", "no", "true", "false") else ""
-    raise ValueError(f"{_TAKEN}, not {value!r}{shown}")
+    raise ValueError(f"{where}{_TAKEN}, not {value!r}{shown}")
 
 
 def pty_wanted(

@@ -63,6 +63,12 @@ CASES: dict[str, tuple[dict[str, Any], str | None, bool]] = {
     "RequestTTY force, term_type=None": ({"term_type": None}, "force", True),
     "RequestTTY auto, command=": ({"command": "run"}, "auto", False),
     "options= of asyncssh's": ({"options": {"request_pty": False}}, None, False),
+    # (the keyword replaces the object's, as in asyncssh: its 'no' is not refused)
+    "request_pty=False, options= with 'no'": (
+        {"request_pty": False, "options": {"request_pty": "no"}},
+        None,
+        False,
+    ),
     "auto, subsystem=": ({"request_pty": "auto", "subsystem": "x"}, None, False),
     "RequestTTY auto, options= with a subsystem": ({"options": {"subsystem": "x"}}, "auto", False),
 }
@@ -179,5 +185,26 @@ async def test_a_bad_request_pty_is_refused_by_the_call(
             aioexpect.connect_ssh("127.0.0.1", port, known_hosts=None, request_pty=value)
         with pytest.raises(error, match=words):
             aioexpect.connect(f"ssh://127.0.0.1:{port}", known_hosts=None, request_pty=value)
+        # In an options= object of asyncssh's it was taken, as asyncssh takes
+        # it (options.request_pty, 'no' a pty), by every entry point.
+        options = asyncssh.SSHClientConnectionOptions(request_pty=value)
+        url = f"ssh://127.0.0.1:{port}"
+        refusals = []
+        with pytest.raises(error, match=words) as refused:
+            aioexpect.connect_ssh("127.0.0.1", port, known_hosts=None, options=options)
+        refusals.append(refused.value)
+        with pytest.raises(error, match=words) as refused:
+            aioexpect.connect(url, known_hosts=None, options=options)
+        refusals.append(refused.value)
+        with pytest.raises(error, match=words) as refused:
+            await aioexpect.run_many(
+                [url], _never_run, known_hosts=None, options=options, timeout=5
+            )
+        refusals.append(refused.value)
+        assert all(str(e).startswith("options.request_pty must be") for e in refusals)
         await asyncio.sleep(0)
         assert not accepted.is_set()
+
+
+async def _never_run(session: aioexpect.Session, host: str) -> None:
+    raise AssertionError("run_many ran a job")
