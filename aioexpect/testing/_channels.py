@@ -1,0 +1,101 @@
+"""One connection of a served ``VirtualDevice``, over telnet or an SSH
+channel: its reads and writes made a ``LineIO``, the device's conversation
+over it (``_serve`` starts the servers and ends them).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from .._asyncssh import asyncssh
+from ._device import _crlf, builtin, converse, handler_failed, serving
+from ._lineio import LineIO
+
+if TYPE_CHECKING:
+    from ._serve import DeviceServer
+
+__all__ = ["ssh_process", "telnet_session"]
+
+_log = logging.getLogger("aioexpect.testing")
+_READ = 4096
+
+
+async def telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None:
+    """One telnet connection's conversation (telnetlib3's reader and writer)."""
+
+    async def read() -> str:
+        data = ""
+        # (a packet holding only the first bytes of a character decodes to
+        # "": not the end of file, which is "" at EOF only)
+        while not data and not server.closed and not reader.at_eof():
+            data = await reader.read(_READ)
+        return data
+
+    async def send(text: str) -> None:
+        writer.write(text)
+        await writer.drain()
+
+    io = LineIO(read, send, echo=lambda: bool(writer.will_echo))
+    await converse(server.device, io, in_band_login=True)
+
+
+async def ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> None:
+    """One SSH channel, to its end: its exit status, 0 unless it failed."""
+    status = 0
+    try:
+        status = await _ssh_session(server, proc)
+    except Exception as exc:
+        _log.debug("SSH connection to %r ended: %r", server.device, exc)
+    finally:
+        proc.exit(status)
+
+
+async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> int:
+    """One SSH channel: an exec request runs one command (its handler's
+    questions read stdin); a shell converses."""
+    device = server.device
+
+    async def send(text: str) -> None:
+        try:
+            proc.stdout.write(text)  # (BrokenPipeError once the channel closed)
+            await proc.stdout.drain()
+        except asyncssh.Error as exc:  # (the connection lost: as the contract says)
+            raise ConnectionResetError(str(exc)) from exc
+
+    async def read() -> str:
+        data = ""
+        # (as over telnet, a packet holding only part of a character reads "")
+        while not data and not server.closed and not proc.stdin.at_eof():
+            try:
+                data = await proc.stdin.read(_READ)
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+                pass
+            except asyncssh.Error:  # (ConnectionLost: the client is gone, as at its end of file)
+                return ""
+        return data
+
+    pty = proc.term_type is not None
+    io = LineIO(read, send, echo=lambda: pty)
+    if proc.command is None:
+        await converse(device, io, in_band_login=False)
+        return 0
+    command = proc.command.strip()
+    done = builtin(device, command)
+    if done is not None:  # (exit: the request ends anyway; a page length: nothing is paged here)
+        if done[1]:
+            await send(_crlf(done[1]))
+        return 0
+    if device.lookup(command) is None and command:
+        await send(_crlf(device.invalid_input(after_prompt=False)))
+        return 1
+    with serving(device, io):
+        try:
+            output = await device.respond(command)
+        except EOFError:  # from ask(): stdin ended (or the handler hung up)
+            return 0
+        except Exception as exc:  # as over a shell, on stderr, and a failure
+            proc.stderr.write(_crlf(handler_failed(device, command, exc)))
+            return 1
+    await send(_crlf(output))
+    return 0
