@@ -1,6 +1,11 @@
 """One connection of a served ``VirtualDevice``, over telnet or an SSH
 channel: its reads and writes made a ``LineIO``, the device's conversation
 over it (``_serve`` starts the servers and ends them).
+
+An interrupt that comes out of band is Ctrl-C in the stream, where it came,
+as a terminal's line discipline makes the key of one: an SSH ``signal``
+request for ``INT`` (``sendintr()`` on a channel without a pty), telnet's
+``IAC IP`` (``_serve``'s ``_TelnetConnection`` puts it in the stream).
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from ._lineio import LineIO
 if TYPE_CHECKING:
     from ._serve import DeviceServer
 
-__all__ = ["ssh_process", "telnet_session"]
+__all__ = ["INTERRUPT", "ssh_process", "telnet_session"]
 
 _log = logging.getLogger("aioexpect.testing")
 _READ = 4096
+#: What an interrupt out of band reads as: Ctrl-C.
+INTERRUPT = "\x03"
 
 
 async def telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None:
@@ -69,7 +76,10 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
         while not data and not server.closed and not proc.stdin.at_eof():
             try:
                 data = await proc.stdin.read(_READ)
-            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived, asyncssh.SignalReceived):
+            except asyncssh.SignalReceived as received:  # (sendintr() without a pty)
+                if received.signal == "INT":
+                    return INTERRUPT
+            except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived):
                 pass
             except asyncssh.Error:  # (ConnectionLost: the client is gone, as at its end of file)
                 return ""

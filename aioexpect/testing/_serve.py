@@ -21,13 +21,14 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import telnetlib3
+from telnetlib3.telopt import IP
 
 from .._asyncssh import asyncssh
 from .._exceptions import ConnectError
 from .._opening import AsyncClosing, Opening, close_server, one_port
 from .._options import check_port
 from .._runner import in_background
-from ._channels import ssh_process, telnet_session
+from ._channels import INTERRUPT, ssh_process, telnet_session
 from ._device import CLOSING, VirtualDevice
 from ._listening import reached_by
 
@@ -271,6 +272,11 @@ class _TelnetConnection(telnetlib3.TelnetServer):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        writer, reader = self.writer, self.reader  # (made by telnetlib3's connection_made)
+        if writer is not None and reader is not None:
+            # IAC IP (a client's interrupt, as telnet's "send ip" sends it;
+            # the reader never saw it): Ctrl-C, in the stream where it came
+            writer.set_iac_callback(IP, lambda _: reader.feed_data(INTERRUPT.encode()))
         self._tcp = transport
         self._connections.add(self)
         self._server._transports.add(transport)

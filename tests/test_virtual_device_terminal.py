@@ -1,0 +1,93 @@
+"""A served VirtualDevice reads what a client sends as a terminal would: an
+interrupt sent out of band (an SSH ``signal`` request, telnet's ``IAC IP``)
+is Ctrl-C where it comes."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+import aioexpect
+from aioexpect.testing import VirtualDevice, ask, serve_ssh, serve_telnet
+
+from .conftest import need
+
+
+def interrupted_router() -> tuple[VirtualDevice, asyncio.Event, asyncio.Event]:
+    """``really`` asks a question; ``work`` works until told to go on (the
+    second event), then asks.  Each shows the answer it got."""
+    working, go_on = asyncio.Event(), asyncio.Event()
+
+    async def really(command: str, m: re.Match[str]) -> str:
+        return repr(await ask("Really? "))
+
+    async def work(command: str, m: re.Match[str]) -> str:
+        working.set()
+        await go_on.wait()
+        return repr(await ask("Go on? "))
+
+    return VirtualDevice("r1", commands={"really": really, "work": work}), working, go_on
+
+
+@pytest.mark.parametrize("pty", [False, True], ids=["no pty", "pty"])
+async def test_sendintr_over_ssh_is_ctrl_c_with_or_without_a_pty(pty: bool) -> None:
+    # Without a pty sendintr() sends an SSH signal request, which the device
+    # swallowed: a question asked stayed unanswered (the prompt never came),
+    # where with a pty (Ctrl-C) it was answered '\x03'.
+    dev, working, go_on = interrupted_router()
+    echo = "^C\r\n" if pty else ""  # (a pty echoes; without one nothing is echoed)
+    async with serve_ssh(dev) as server:
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, request_pty=pty, timeout=10
+        ) as s:
+            assert s.transport.get_extra_info("pty") is pty
+            await s.expect_exact("r1#")
+            await s.sendline("really")
+            await s.expect_exact("Really? ")
+            await s.sendintr()
+            assert (await s.expect_exact("r1#")).before == f"{echo}'\\x03'\r\n"
+            # While a handler works (not in ask): typed ahead, its next ask reads it.
+            await s.sendline("work")
+            async with asyncio.timeout(10):
+                await working.wait()
+            await s.sendintr()
+            go_on.set()
+            assert (await s.expect_exact("r1#")).before.endswith(f"Go on? {echo}'\\x03'\r\n")
+            # At the prompt it abandons the line typed so far (not 'bogusreally').
+            await s.send("bogus")
+            await s.sendintr()
+            await s.sendline("really")
+            m = await s.expect_exact("Really? ")
+            assert m.before == ("bogus^C\r\nr1#really\r\n" if pty else "r1#")
+        # An exec request's question, without a pty, too.
+        async with aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            known_hosts=server.known_hosts,
+            command="really",
+            request_pty=False,
+            timeout=10,
+        ) as s:
+            await s.expect_exact("Really? ")
+            await s.sendintr()
+            assert await s.read_all() == "'\\x03'\r\n"
+            assert await s.wait() == 0
+
+
+async def test_a_telnet_clients_interrupt_process_is_ctrl_c() -> None:
+    # telnet's 'send ip' (IAC IP) was swallowed: the question stayed unanswered.
+    telnet = need("telnet", "the telnet package")
+    dev, _, _ = interrupted_router()
+    async with serve_telnet(dev) as server:
+        async with aioexpect.spawn(telnet, ["127.0.0.1", str(server.port)], timeout=10) as s:
+            await s.expect_exact("r1#")
+            await s.sendline("really")
+            await s.expect_exact("Really? ")
+            await s.send("\x1d")  # telnet's escape: its own prompt
+            await s.expect_exact("telnet> ")
+            await s.sendline("send ip")
+            assert (await s.expect_exact("r1#")).before.endswith("^C\r\n'\\x03'\r\n")
+            await s.sendline("exit")
+            await s.expect(aioexpect.EOF)
