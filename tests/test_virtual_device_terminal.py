@@ -1,11 +1,12 @@
 """A served VirtualDevice reads what a client sends as a terminal would: an
 interrupt sent out of band (an SSH ``signal`` request, telnet's ``IAC IP``)
-is Ctrl-C where it comes."""
+is Ctrl-C where it comes, and behind a pty CR and LF each end a line."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import pytest
 
@@ -91,3 +92,45 @@ async def test_a_telnet_clients_interrupt_process_is_ctrl_c() -> None:
             assert (await s.expect_exact("r1#")).before.endswith("^C\r\n'\\x03'\r\n")
             await s.sendline("exit")
             await s.expect(aioexpect.EOF)
+
+
+@pytest.mark.parametrize(
+    ("serve", "pty"),
+    [(serve_ssh, True), (serve_ssh, False), (serve_telnet, False)],
+    ids=["ssh, pty", "ssh, no pty", "telnet"],
+)
+async def test_cr_lf_ends_two_lines_behind_a_pty_only(serve: Any, pty: bool) -> None:
+    # Behind a pty the device read 'show version\r\n' as one line, where
+    # a real terminal (bash behind OpenSSH's sshd) reads 'show version' and
+    # then an empty line, with a prompt each; execute counts it so (two
+    # prompts owed: it waited for the second, which never came).  Over
+    # telnet (the NVT's CR LF) and SSH without a pty it is one line end.
+    dev, _, _ = interrupted_router()
+    dev.add_command("show version", "v1")
+    async with serve(dev) as server:
+        if serve is serve_ssh:
+            opening = aioexpect.connect_ssh(
+                "127.0.0.1",
+                server.port,
+                known_hosts=server.known_hosts,
+                request_pty=pty,
+                timeout=10,
+            )
+        else:
+            opening = aioexpect.connect_telnet("127.0.0.1", server.port, timeout=10)
+        async with opening as s:
+            await s.expect_exact("r1#")
+            await s.send("show version\r\n")
+            await s.send("really\r")
+            m = await s.expect_exact("Really? ")
+            echo = serve is serve_telnet or pty
+            shown = "show version\r\nv1\r\n" if echo else "v1\r\n"
+            extra = "r1#\r\n" if pty else ""  # (the empty line's echo and prompt)
+            assert m.before == shown + extra + ("r1#really\r\n" if echo else "r1#")
+            # An answer too: its LF is an empty command line, behind a pty.
+            await s.send("yes\r\n")
+            await s.send("show version\r")
+            m = await s.expect_exact("v1\r\n")
+            answered = "yes\r\n'yes'\r\n" if echo else "'yes'\r\n"
+            command = "r1#show version\r\n" if echo else "r1#"
+            assert m.before == answered + ("r1#\r\n" if pty else "") + command

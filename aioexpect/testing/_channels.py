@@ -86,7 +86,7 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
         return data
 
     pty = proc.term_type is not None
-    io = LineIO(read, send, echo=lambda: pty)
+    io = LineIO(read, send, echo=lambda: pty, pty=pty)
     if proc.command is None:
         await converse(device, io, in_band_login=False)
         return 0

@@ -17,7 +17,11 @@ class LineIO:
     ``read()`` returns text, ``""`` at end of file; ``send(text)`` writes it,
     or raises ``ConnectionError`` if the connection is gone.
     The echo of what one read brought is written at once, as a terminal's
-    line discipline does, not a packet per character.
+    line discipline does, not a packet per character.  ``pty``: behind a
+    pty (an SSH channel with one), where CR and LF each end a line, as a
+    terminal's ICRNL makes them (``x\r\n`` is ``x``, then an empty line,
+    as bash behind a real sshd reads it); elsewhere CR LF is one line end
+    (telnet's, and a client's over a pipe).  CR NUL is one everywhere.
     """
 
     def __init__(
@@ -25,10 +29,13 @@ class LineIO:
         read: Callable[[], Awaitable[str]],
         send: Callable[[str], Awaitable[None]],
         echo: Callable[[], bool],
+        *,
+        pty: bool = False,
     ) -> None:
         self._read = read
         self.send = send
         self._echo = echo
+        self._after_cr_dropped = "\x00" if pty else "\n\x00"  # (what a CR makes one line end of)
         self._pending = ""
         self._after_cr = False
         self._eof = False
@@ -53,7 +60,7 @@ class LineIO:
                 return None
             self._pending = data
         ch, self._pending = self._pending[0], self._pending[1:]
-        if self._after_cr and ch in "\n\x00":
+        if self._after_cr and ch in self._after_cr_dropped:
             self._after_cr = False
             return await self._next_char()
         self._after_cr = ch == "\r"
@@ -117,7 +124,7 @@ class LineIO:
 
     def unread(self) -> str:
         """What came but was not read yet (a ``\\n`` after a ``\\r`` just read aside)."""
-        if self._after_cr and self._pending[:1] in ("\n", "\x00"):
+        if self._after_cr and self._pending[:1] and self._pending[0] in self._after_cr_dropped:
             return self._pending[1:]
         return self._pending
 
