@@ -16,7 +16,8 @@ import pytest
 
 import aioexpect
 from aioexpect._ansi import AnsiStripper
-from aioexpect._interact import _Output, bridge
+from aioexpect._interact import bridge
+from aioexpect._tty import Output
 from tests.helpers import opened, read_all, resize_seen, wait_until
 
 SCRIPT = r"""
@@ -831,7 +832,7 @@ async def _cancelled_behind(data: bytes, **options: object) -> tuple[bytes, obje
     read_end, write_end = os.pipe()
     try:
         async with opened(strip_ansi=True, **options) as (session, peer):
-            output = _Output(session, write_end)
+            output = Output(session, write_end)
             try:
                 task = asyncio.ensure_future(
                     bridge(session, _no_keys, output.write, None, output=output)
