@@ -222,9 +222,9 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     output = Output(session, fd_out)
     read = stdin_reader(fd_in)
     if _terminal_of(session):
-        mode = raw_terminal(fd_in)
+        mode = raw_terminal(fd_in, output)
     else:
-        mode = line_terminal(fd_in, escape_character)
+        mode = line_terminal(fd_in, escape_character, output)
         read = _interrupting(session, read, escape_character)
     _in_interact[fd_in] = session.id
     try:

@@ -127,45 +127,60 @@ class Output:
         """Restore the descriptor (``bridge`` gave back what waited)."""
         if self._pending:
             self._loop.remove_writer(self._fd)
-        os.set_blocking(self._fd, self._blocking)
+        self.blocking(True)
+
+    def blocking(self, as_before: bool) -> None:
+        """The descriptor as it was (``as_before``), or non-blocking again: the
+        flag is the open terminal's, which a shell and the programs it runs
+        share while this one is stopped or after it ended."""
+        os.set_blocking(self._fd, self._blocking if as_before else False)
 
 
 def stdin_reader(fd: int) -> Callable[[], Awaitable[bytes]]:
     loop = asyncio.get_running_loop()
 
     async def read() -> bytes:
-        ready: asyncio.Future[None] = loop.create_future()
+        while True:
+            ready: asyncio.Future[None] = loop.create_future()
 
-        def wake() -> None:
-            if not ready.done():
-                ready.set_result(None)
+            def wake(ready: asyncio.Future[None] = ready) -> None:
+                if not ready.done():
+                    ready.set_result(None)
 
-        try:
-            loop.add_reader(fd, wake)
-        except (OSError, ValueError):  # a regular file: always readable
-            return _read_input(fd)
-        try:
-            await ready
-        finally:
-            loop.remove_reader(fd)
-        return _read_input(fd)
+            try:
+                loop.add_reader(fd, wake)
+            except (OSError, ValueError):  # a regular file: always readable
+                return _read_input(fd) or b""
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+            data = _read_input(fd)
+            if data is not None:
+                return data
 
     return read
 
 
-def _read_input(fd: int) -> bytes:
+def _read_input(fd: int) -> bytes | None:
     """A read of the person's input; ``b""`` (its end) if the terminal is
     gone: EIO, as a terminal hanging up, or a pty master whose other side
-    closed, gives it."""
+    closed, gives it.  ``None``: nothing to read after all (a change of the
+    terminal's mode woke the reader, or another reader of the terminal, a
+    shell while this program was stopped, took what there was)."""
     try:
         return os.read(fd, 4096)
+    except BlockingIOError:
+        return None
     except OSError as exc:
         if exc.errno != errno.EIO:
             raise
         return b""
 
 
-def line_terminal(fd: int, escape_character: str | None) -> AbstractContextManager[bool]:
+def line_terminal(
+    fd: int, escape_character: str | None, output: Output
+) -> AbstractContextManager[bool]:
     """For a peer without a terminal: the person's terminal edits and echoes
     lines (Enter sends ``\\n``, output ``\\n`` shows as a line end); no
     signals for this process: Ctrl-C (and the escape character) end the line
@@ -186,7 +201,7 @@ def line_terminal(fd: int, escape_character: str | None) -> AbstractContextManag
             mode[6][termios.VEOL] = key
         termios.tcsetattr(fd, termios.TCSADRAIN, mode)
 
-    return _terminal_mode(fd, line_mode)
+    return _terminal_mode(fd, line_mode, output)
 
 
 #: The keys a terminal in line mode acts on itself (ISIG's are off there).
@@ -216,14 +231,16 @@ def _disabled_key(fd: int) -> bytes:
         return b"\0"  # (Linux's)
 
 
-def raw_terminal(fd: int) -> AbstractContextManager[bool]:
+def raw_terminal(fd: int, output: Output) -> AbstractContextManager[bool]:
     # TCSADRAIN, not the default TCSAFLUSH: input typed ahead is kept.
-    return _terminal_mode(fd, lambda: tty.setraw(fd, termios.TCSADRAIN))
+    return _terminal_mode(fd, lambda: tty.setraw(fd, termios.TCSADRAIN), output)
 
 
 @contextlib.contextmanager
-def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[bool]:
-    """``change()`` the mode of ``fd`` if it is a terminal; restored after.
+def _terminal_mode(fd: int, change: Callable[[], object], output: Output) -> Iterator[bool]:
+    """``change()`` the mode of ``fd`` if it is a terminal; restored after,
+    and meanwhile around a signal that ends or stops the program (with the
+    blocking flag ``output`` changed: ``_given_back_at_signals``).
 
     A terminal that hangs up (its window closed, the connection to it
     dropped) has ended its input, and has no mode left to change or
@@ -236,12 +253,21 @@ def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[bool]:
     try:
         saved = _retrying(lambda: termios.tcgetattr(fd))
         _retrying(change)
+        ours = _retrying(lambda: termios.tcgetattr(fd))
     except termios.error as exc:
         _log.debug("interact: the terminal hung up (%s): its input has ended", exc.args[-1])
         yield False
         return
+
+    def put(mode: list[Any], as_before: bool) -> None:
+        # (TCSANOW: in a signal handler, not waiting for output that a
+        # terminal paused with Ctrl-S holds; hung up: nothing to put)
+        output.blocking(as_before)
+        with contextlib.suppress(termios.error):
+            _retrying(lambda: termios.tcsetattr(fd, termios.TCSANOW, mode))
+
     try:
-        with _restored_when_killed(fd, saved):
+        with _given_back_at_signals(lambda: put(saved, True), lambda: put(ours, False)):
             yield True
     finally:
         try:
@@ -250,23 +276,42 @@ def _terminal_mode(fd: int, change: Callable[[], object]) -> Iterator[bool]:
             _log.debug("interact: the terminal hung up (%s): no mode to restore", exc.args[-1])
 
 
-@contextlib.contextmanager
-def _restored_when_killed(fd: int, saved: list[Any]) -> Iterator[None]:
-    """SIGTERM, SIGHUP at their default (ending us, no ``finally``): the terminal restored first."""
+#: Signals whose default action ends the program, running no ``finally``.
+_ENDING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
-    def restore(signum: int, _frame: object) -> None:
-        with contextlib.suppress(termios.error):  # (hung up: nothing to restore)
-            termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+@contextlib.contextmanager
+def _given_back_at_signals(give: Callable[[], None], take: Callable[[], None]) -> Iterator[None]:
+    """The terminal given back (``give``) when a signal at its default action
+    ends the program (``_ENDING``), then that action; and when SIGTSTP stops
+    it (sent from outside: the keyboard's are off), then the stop, and taken
+    again (``take``) once continued, as a full-screen program does.  Also at
+    SIGCONT (a stop by SIGSTOP, which cannot be caught, may have left the
+    shell's mode).  Only signals at their default disposition, on the main
+    thread; each set back to it after, unless replaced meanwhile."""
+
+    def end(signum: int, _frame: object) -> None:
+        give()
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
 
-    ours = [s for s in (signal.SIGTERM, signal.SIGHUP) if signal.getsignal(s) == signal.SIG_DFL]
+    def stop(signum: int, _frame: object) -> None:
+        give()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)  # (stopped here, until continued)
+        signal.signal(signum, stop)
+        take()  # (in the background: SIGTTOU stops it again until in the foreground)
+
+    handlers: dict[int, Callable[[int, object], None]] = dict.fromkeys(_ENDING, end)
+    handlers[signal.SIGTSTP] = stop
+    handlers[signal.SIGCONT] = lambda _signum, _frame: take()
+    ours = [s for s in handlers if signal.getsignal(s) == signal.SIG_DFL]
     with contextlib.suppress(ValueError):  # (off the main thread: none taken)
-        ours = [s for s in ours if signal.signal(s, restore) == signal.SIG_DFL]
+        ours = [s for s in ours if signal.signal(s, handlers[s]) == signal.SIG_DFL]
     try:
         yield
     finally:
-        for signum in (s for s in ours if signal.getsignal(s) is restore):  # (not another's)
+        for signum in (s for s in ours if signal.getsignal(s) is handlers[s]):  # (not another's)
             signal.signal(signum, signal.SIG_DFL)
 
 

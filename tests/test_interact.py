@@ -9,8 +9,10 @@ import os
 import shlex
 import signal
 import sys
+import termios
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -286,27 +288,37 @@ async def main():
     async with aioexpect.spawn("sh", ["-i"], pty=sys.argv[1] == "pty", timeout=10) as sh:
         print("INTERACT-START", os.getpid(), flush=True)
         await sh.interact(escape_character="\x15")
+        print("\r\nRETURNED", flush=True)
 
 (aioexpect.run if sys.argv[2] == "uvloop" else asyncio.run)(main())
 """
 
+#: Whether the terminal is left blocking, as the next program reading it needs.
+BLOCKING = "import os; print('BLOCKING', os.get_blocking(0))"
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT], ids=["TERM", "HUP", "QUIT"]
+)
 @pytest.mark.parametrize("peer", ["pipes", "pty"])
 async def test_a_signal_that_ends_the_program_in_interact_restores_the_terminal_first(
     tmp_path: Path, peer: str, signum: int
 ):
-    """SIGTERM or SIGHUP (left to its default: the process ends, no
+    """SIGTERM, SIGHUP or SIGQUIT (left to its default: the process ends, no
     ``finally`` runs) during interact() left the person's terminal as the
-    bridge had it: raw, or without its signals and its Ctrl-U (kill) key."""
+    bridge had it: raw, or without its signals and its Ctrl-U (kill) key
+    (SIGQUIT), and non-blocking (all three: the next program that read it
+    failed, "Resource temporarily unavailable")."""
     script = tmp_path / "killed.py"
     script.write_text(KILLED_IN_INTERACT)
     loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
+    python = shlex.quote(sys.executable)
     command = (
-        f"echo BEFORE-$(stty -g)-; {shlex.quote(sys.executable)} {script} {peer} {loop};"
-        " echo STATUS-$?-; echo AFTER-$(stty -g)-"
+        f"echo BEFORE-$(stty -g)-; {python} {script} {peer} {loop};"
+        f" echo STATUS-$?-; echo AFTER-$(stty -g)-; {python} -c {shlex.quote(BLOCKING)}"
     )
-    async with aioexpect.spawn("sh", ["-c", command], timeout=15) as outer:
+    # (in tmp_path: where SIGQUIT's core dump, if any, goes)
+    async with aioexpect.spawn("sh", ["-c", command], timeout=15, cwd=tmp_path) as outer:
         before = (await outer.expect(r"BEFORE-(\S+)-")).group(1)
         pid = int((await outer.expect(r"INTERACT-START (\d+)")).group(1))
         await outer.send("echo typed-$((2+3))\r")
@@ -314,7 +326,66 @@ async def test_a_signal_that_ends_the_program_in_interact_restores_the_terminal_
         os.kill(pid, signum)
         assert (await outer.expect(r"STATUS-(\d+)-")).group(1) == str(128 + signum)
         assert (await outer.expect(r"AFTER-(\S+)-")).group(1) == before
+        await outer.expect_exact("BLOCKING True")
         assert await outer.wait() == 0
+
+
+def mode_of(tty: str) -> list[Any]:
+    """The mode of the terminal ``tty`` (its name), as its programs see it."""
+    fd = os.open(tty, os.O_RDWR | os.O_NOCTTY)
+    try:
+        return termios.tcgetattr(fd)
+    finally:
+        os.close(fd)
+
+
+JOB_SHELLS = [["sh", "-i"], ["bash", "--norc", "--noprofile", "--noediting", "-i"]]
+
+
+@pytest.mark.parametrize("shell", JOB_SHELLS, ids=["sh", "bash"])
+@pytest.mark.parametrize("peer", ["pipes", "pty"])
+async def test_a_stop_in_interact_gives_the_terminal_back_until_continued(
+    tmp_path: Path, peer: str, shell: list[str], aio_loop: str
+):
+    """A stop from outside (``kill -TSTP``: Ctrl-Z goes to the session)
+    during interact() left the person's terminal in the bridge's mode for
+    the shell (sh: raw, or without its Ctrl-U), and a shell that puts its
+    own mode back at a stop (bash) left that one after ``fg``: the bridge
+    went on in it (Ctrl-U erased the line rather than leave).  The
+    terminal is given back at the stop, the bridge's mode taken again at
+    the continue, and given back again at the end."""
+    script = tmp_path / "stopped.py"
+    script.write_text(KILLED_IN_INTERACT)
+    env = {**os.environ, "PS1": "JOBS$ "}  # (job control: the program in a group of its own)
+    env.pop("ENV", None)
+    async with aioexpect.spawn(shell[0], shell[1:], env=env, cwd=tmp_path, timeout=15) as outer:
+        await outer.expect_exact("JOBS$ ")
+        await outer.sendline("echo BEFORE-$(stty -g)-")
+        before = (await outer.expect(r"BEFORE-(\S+)-")).group(1)
+        await outer.expect_exact("JOBS$ ")
+        await outer.sendline(f"{shlex.quote(sys.executable)} {script} {peer} {aio_loop}")
+        pid = int((await outer.expect(r"INTERACT-START (\d+)")).group(1))
+        await outer.send("echo typed-$((2+3))\r")
+        await outer.expect_exact("typed-5")
+        tty = os.readlink(f"/proc/{pid}/fd/0")
+        bridged = mode_of(tty)
+        os.kill(pid, signal.SIGTSTP)
+        await outer.expect_exact("JOBS$ ")  # the program stopped: the shell's turn
+        await outer.sendline(
+            f'echo DURING-$(stty -g)-; {shlex.quote(sys.executable)} -c "{BLOCKING}"'
+        )
+        assert (await outer.expect(r"DURING-(\S+)-")).group(1) == before
+        await outer.expect_exact("BLOCKING True")
+        await outer.expect_exact("JOBS$ ")
+        await outer.sendline("fg")
+        await wait_until(lambda: mode_of(tty) == bridged, "the bridge's mode is back")
+        await outer.send("echo again-$((3+4))\r")
+        await outer.expect_exact("again-7")
+        await outer.send("\x15")  # the escape, alone
+        await outer.expect_exact("RETURNED")
+        await outer.expect_exact("JOBS$ ")
+        await outer.sendline("echo AFTER-$(stty -g)-")
+        assert (await outer.expect(r"AFTER-(\S+)-")).group(1) == before
 
 
 SLOW_TERMINAL = r"""
