@@ -186,7 +186,9 @@ def line_terminal(
     signals for this process: Ctrl-C (and the escape character) end the line
     at once, to be acted on.  An escape character that is one of the
     terminal's own keys (erase, kill, end of file, stop output...) is taken
-    from that key: it would never reach the bridge."""
+    from that key: it would never reach the bridge.  ``\\r``, Enter's key,
+    comes as typed (the terminal would make it ``\\n``): Enter leaves, as in
+    raw mode, and Ctrl-J ends a line."""
 
     def line_mode() -> None:
         mode = termios.tcgetattr(fd)
@@ -199,6 +201,8 @@ def line_terminal(
                 if mode[6][slot] == key:
                     mode[6][slot] = off
             mode[6][termios.VEOL] = key
+        if key == b"\r":  # iflag: CR as typed, and NL as typed (a line's end)
+            mode[0] &= ~(termios.ICRNL | termios.IGNCR | termios.INLCR)
         termios.tcsetattr(fd, termios.TCSADRAIN, mode)
 
     return _terminal_mode(fd, line_mode, output)

@@ -281,6 +281,24 @@ async def test_an_escape_character_the_terminal_edits_with_leaves_a_piped_child(
         assert await outer.wait() == 0
 
 
+async def test_enter_as_the_escape_character_leaves_a_piped_child(tmp_path: Path):
+    """escape_character="\\r" in line mode: the terminal made Enter's CR a
+    line end (ICRNL), which never reached the bridge as the escape: it went
+    on for ever.  Enter leaves, as in raw mode; Ctrl-J ends a line."""
+    script = tmp_path / "pipes_escape.py"
+    script.write_text(PIPES_ESCAPE)
+    async with aioexpect.spawn(sys.executable, [str(script), "\r"], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.expect(r"[#$] ")  # (shown by the bridge: the terminal is in its mode)
+        await outer.send("echo typed-$((2+3))\n")
+        await outer.expect_exact("typed-5")
+        await outer.send("\r")
+        await outer.expect_exact("RETURNED", timeout=5)
+        await outer.expect_exact("PROGRAM-CONTINUES")
+        await outer.expect_exact("TTY-RESTORED")
+        assert await outer.wait() == 0
+
+
 KILLED_IN_INTERACT = r"""
 import asyncio, os, sys, aioexpect
 
