@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import _interacted, _prompt_read
+from . import _interacted, _prompt_read, _shown
 from ._ansi import AnsiStripper
 from ._exceptions import BusyError, ClosedError
 from ._reading import EVIDENCE
@@ -72,6 +72,7 @@ async def bridge(
     finally:
         # A command the person started may still answer: execute() knows.
         _interacted.interacted(session, seen.tail, seen.typed, seen.sent)
+        _shown.keep(session, seen.shown)  # (evidence, should execute() time out next)
 
 
 async def _until_done(
@@ -93,7 +94,7 @@ async def _until_done(
 
 
 class _Seen:
-    """What a bridge showed last (``tail``), whether a line was typed since
+    """What a bridge showed last (``tail``; ``shown``, more of it), whether a line was typed since
     the output last ended at a prompt (``typed``), and whether anything was
     typed at all (``sent``).  With ``strip``, the tail is the text as the
     program reads it under ``strip_ansi`` (the output is shown as it came):
@@ -101,6 +102,7 @@ class _Seen:
 
     def __init__(self, empty: Any, at_prompt: Callable[[Any], bool], *, strip: bool) -> None:
         self.tail: Any = empty
+        self.shown: Any = empty
         self.typed = False
         self.sent = False
         self._at_prompt = at_prompt
@@ -109,13 +111,19 @@ class _Seen:
     def output(self, data: Any) -> None:
         if self._stripper is not None:
             data = self._stripper.feed(data)
-        self.tail = (self.tail + data)[-EVIDENCE:]
+        self.shown = (self.shown + data)[-_SHOWN:]
+        self.tail = self.shown[-EVIDENCE:]
         if self.typed and self._at_prompt(self.tail):
             self.typed = False  # what was typed has been answered
 
     def input(self, data: bytes) -> None:
         self.sent = self.sent or bool(data)
         self.typed = self.typed or b"\r" in data or b"\n" in data
+
+
+#: What a bridge keeps of the text it showed last: ``EVIDENCE`` of it for a
+#: message, and room before it for a secret the cut goes through (masked whole).
+_SHOWN = 8192
 
 
 async def _forward(

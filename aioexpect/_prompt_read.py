@@ -15,7 +15,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from . import _driver
+from . import _driver, _shown
 from ._ansi import strip_ansi
 from ._driver import Driver
 from ._exceptions import (
@@ -423,7 +423,9 @@ async def expect_named(
         else:  # pragma: no cover - the tree has no other kind
             raise
         message = f"{reason} waiting for {what}; last characters received: "
-        evidence = evidence_of(session, earlier + exc.before)
+        shown = _shown.shown(session)  # (what interact() showed: the buffer goes on from it)
+        evidence = evidence_of(session, shown + earlier + exc.before)
+        evidence += _shown.NOTE if shown else ""
         # (Raised as made: held in a local, the error would hold this frame
         # through its traceback and the frame the error, a cycle that keeps
         # its ``before``, up to max_buffer, until the garbage collector runs.)

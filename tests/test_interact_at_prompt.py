@@ -20,6 +20,7 @@ import pytest
 import aioexpect
 from aioexpect import ExpectTimeout, Session
 from aioexpect._interact import bridge
+from aioexpect._reading import EVIDENCE
 from tests.helpers import opened, wait_until
 
 ESCAPE = "\x1d"
@@ -130,10 +131,44 @@ async def test_output_that_does_not_end_at_a_prompt_is_not_typed_into(output: by
     at its deadline, having sent nothing."""
     async with opened(timeout=0.3) as (session, peer):
         await shown_then_left(session, peer, output)
-        with pytest.raises(ExpectTimeout, match="command 'echo hi' not sent"):
+        with pytest.raises(ExpectTimeout, match="command 'echo hi' not sent") as caught:
             await session.execute("echo hi")
+        # What the person saw is the evidence (the old code: "last characters
+        # received: ''", the buffer's, empty: the output had gone to them).
+        assert f"last characters received: {output.decode()!r}{SHOWN}" in str(caught.value)
+        assert caught.value.before == ""
         await session.send("!")  # (nothing before it)
         assert await asyncio.wait_for(peer.read(100), 5) == b"!"
+
+
+SHOWN = " (what came during interact() went to the terminal, not to the buffer)"
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "cut through"])
+async def test_the_evidence_of_what_was_shown_masks_secrets(cut: bool) -> None:
+    """Also where the evidence's start cuts through the secret."""
+    secret = "s3cr3t-" * 10
+    after = "y" * (EVIDENCE - 50) if cut else "ok"
+    output = f"Password: {secret}\r\n{after}\r\n".encode()
+    async with opened(timeout=0.3, secrets=[secret]) as (session, peer):
+        await shown_then_left(session, peer, output)
+        with pytest.raises(ExpectTimeout, match="not sent") as caught:
+            await session.execute("echo hi")
+        message = str(caught.value)
+        assert f"{after}\\r\\n'{SHOWN}" in message
+        assert "3cr" not in message
+        if not cut:
+            assert "last characters received: 'Password: ********\\r\\nok" in message
+
+
+async def test_what_was_shown_is_no_evidence_once_the_program_read_on() -> None:
+    async with opened(timeout=0.3) as (session, peer):
+        await shown_then_left(session, peer, b"Welcome\r\n")
+        await peer.write(b"more\r\n")
+        await session.expect_exact("more")
+        with pytest.raises(ExpectTimeout, match="last characters received: '\\\\r\\\\n'") as caught:
+            await session.execute("echo hi")
+        assert SHOWN not in str(caught.value)
 
 
 EXECUTE_AT_ONCE = r"""
