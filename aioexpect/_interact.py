@@ -72,7 +72,9 @@ async def bridge(
     finally:
         # A command the person started may still answer: execute() knows.
         _interacted.interacted(session, seen.tail, seen.typed, seen.sent)
-        _shown.keep(session, seen.shown)  # (evidence, should execute() time out next)
+        # Evidence, should execute() time out next; none from attach (keep): its
+        # copy of what was buffered stays there, before what it showed.
+        _shown.keep(session, session._empty if keep else seen.shown)
 
 
 async def _until_done(

@@ -26,7 +26,9 @@ from tests.helpers import opened, wait_until
 ESCAPE = "\x1d"
 
 
-async def shown_then_left(session: Session, peer: Any, output: bytes, keys: bytes = b"") -> None:
+async def shown_then_left(
+    session: Session, peer: Any, output: bytes, keys: bytes = b"", *, keep: bool = False
+) -> None:
     """A bridge during which the peer writes ``output`` (none of it buffered
     before); the person types ``keys``, waits until it has all been shown,
     and leaves with the escape."""
@@ -44,7 +46,7 @@ async def shown_then_left(session: Session, peer: Any, output: bytes, keys: byte
         left = True
         return ESCAPE.encode()
 
-    bridged = asyncio.ensure_future(bridge(session, typing, shown.append, ESCAPE))
+    bridged = asyncio.ensure_future(bridge(session, typing, shown.append, ESCAPE, keep=keep))
     await wait_until(lambda: session._sink is not None, "the bridge began")
     await peer.write(output)
     await asyncio.wait_for(bridged, 10)
@@ -166,6 +168,18 @@ async def test_what_was_shown_is_no_evidence_once_the_program_read_on() -> None:
         await shown_then_left(session, peer, b"Welcome\r\n")
         await peer.write(b"more\r\n")
         await session.expect_exact("more")
+        with pytest.raises(ExpectTimeout, match="last characters received: '\\\\r\\\\n'") as caught:
+            await session.execute("echo hi")
+        assert SHOWN not in str(caught.value)
+
+
+async def test_what_the_consoles_attach_showed_is_no_evidence() -> None:
+    """Its copy of what was buffered stays in the buffer (``keep``), before
+    what it showed: the evidence is the buffer's, not in two orders."""
+    async with opened(timeout=0.3) as (session, peer):
+        await peer.write(b"KEPT\r\n")
+        await session.expect_exact("KEPT")
+        await shown_then_left(session, peer, b"Welcome\r\n", keep=True)
         with pytest.raises(ExpectTimeout, match="last characters received: '\\\\r\\\\n'") as caught:
             await session.execute("echo hi")
         assert SHOWN not in str(caught.value)
