@@ -266,9 +266,14 @@ def _terminal_mode(fd: int, change: Callable[[], object], output: Output) -> Ite
     def put(mode: list[Any], as_before: bool) -> None:
         # (TCSANOW: in a signal handler, not waiting for output that a
         # terminal paused with Ctrl-S holds; hung up: nothing to put)
-        output.blocking(as_before)
+        if as_before:
+            output.blocking(True)
+            if _in_background(fd):  # (given back at the stop; the mode is
+                return  # the foreground's: setting it would stop this one, SIGTTOU)
         with contextlib.suppress(termios.error):
             _retrying(lambda: termios.tcsetattr(fd, termios.TCSANOW, mode))
+        if not as_before:  # (after: in the background, that stopped it until
+            output.blocking(False)  # fg, the shell reading the terminal meanwhile)
 
     try:
         with _given_back_at_signals(lambda: put(saved, True), lambda: put(ours, False)):
@@ -278,6 +283,17 @@ def _terminal_mode(fd: int, change: Callable[[], object], output: Output) -> Ite
             _retrying(lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved))
         except termios.error as exc:
             _log.debug("interact: the terminal hung up (%s): no mode to restore", exc.args[-1])
+
+
+def _in_background(fd: int) -> bool:
+    """Whether the terminal ``fd``, this process's controlling terminal, has
+    another process group in its foreground (a shell's job continued with
+    ``bg``, or ended while stopped, ``kill %1``).  ``False`` for another
+    terminal, where job control does not apply, and one that hung up."""
+    try:
+        return os.tcgetpgrp(fd) != os.getpgrp()
+    except OSError:
+        return False
 
 
 #: Signals whose default action ends the program, running no ``finally``.
@@ -291,8 +307,11 @@ def _given_back_at_signals(give: Callable[[], None], take: Callable[[], None]) -
     it (sent from outside: the keyboard's are off), then the stop, and taken
     again (``take``) once continued, as a full-screen program does.  Also at
     SIGCONT (a stop by SIGSTOP, which cannot be caught, may have left the
-    shell's mode).  Only signals at their default disposition, on the main
-    thread; each set back to it after, unless replaced meanwhile."""
+    shell's mode).  In the background (continued by ``bg``, or ended
+    there), the mode is the foreground's: ``take`` stops at SIGTTOU until
+    ``fg`` (the terminal blocking meanwhile), ``give`` leaves it.  Only
+    signals at their default disposition, on the main thread; each set
+    back to it after, unless replaced meanwhile."""
 
     def end(signum: int, _frame: object) -> None:
         give()

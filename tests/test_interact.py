@@ -406,6 +406,75 @@ async def test_a_stop_in_interact_gives_the_terminal_back_until_continued(
         assert (await outer.expect(r"AFTER-(\S+)-")).group(1) == before
 
 
+#: A shell's job control, each step waited for (a real shell reads its
+#: terminal at once after ``bg``, and takes a non-blocking flag off itself):
+#: the program in a group of its own in the foreground, stopped from outside
+#: (the test's ``kill -TSTP``), then as a shell's ``bg`` or ``kill %1`` (TERM,
+#: then CONT) do, with the terminal the shell's again.
+JOB_CONTROL = r"""
+import os, signal, sys, termios
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # (a shell takes its terminal back)
+shells = termios.tcgetattr(0)
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    os.tcsetpgrp(0, os.getpid())
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+try:
+    os.setpgid(pid, pid)
+except OSError:  # (it did: it ran already)
+    pass
+os.tcsetpgrp(0, pid)
+_, status = os.waitpid(pid, os.WUNTRACED)
+assert os.WIFSTOPPED(status), status
+os.tcsetpgrp(0, os.getpgrp())
+print("STOPPED", signal.Signals(os.WSTOPSIG(status)).name, flush=True)
+if sys.argv[1] == "kill":
+    os.kill(pid, signal.SIGTERM)
+os.kill(pid, signal.SIGCONT)
+_, status = os.waitpid(pid, os.WUNTRACED)
+if os.WIFSTOPPED(status):
+    print("THEN-STOPPED", signal.Signals(os.WSTOPSIG(status)).name, flush=True)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+else:
+    print("THEN-ENDED", signal.Signals(os.WTERMSIG(status)).name, flush=True)
+kept = termios.tcgetattr(0) == shells
+print("BLOCKING", os.get_blocking(0), "SHELLS-MODE", kept, flush=True)
+"""
+
+
+@pytest.mark.parametrize("then", ["bg", "kill"])
+@pytest.mark.parametrize("peer", ["pipes", "pty"])
+async def test_a_stopped_interact_in_the_background_leaves_the_terminal_to_the_shell(
+    tmp_path: Path, peer: str, then: str, aio_loop: str
+):
+    """Continued in the background (``bg``), the program took the bridge's
+    mode again, and stopped at it (SIGTTOU, until ``fg``) only after making
+    the terminal non-blocking: the shell and the programs it ran meanwhile
+    read a non-blocking terminal (dash: "turning off NDELAY mode").  Ended
+    there (``kill %1``: TERM, then CONT), it stopped instead (SIGTTOU: the
+    mode it gave back is the foreground's business), the job left stopped."""
+    script = tmp_path / "stopped.py"
+    script.write_text(KILLED_IN_INTERACT)
+    shell = tmp_path / "job_control.py"
+    shell.write_text(JOB_CONTROL)
+    args = [str(shell), then, str(script), peer, aio_loop]
+    async with aioexpect.spawn(sys.executable, args, timeout=15) as outer:
+        pid = int((await outer.expect(r"INTERACT-START (\d+)")).group(1))
+        await outer.send("echo typed-$((2+3))\r")
+        await outer.expect_exact("typed-5")
+        os.kill(pid, signal.SIGTSTP)
+        await outer.expect_exact("STOPPED SIGTSTP")
+        if then == "bg":
+            await outer.expect_exact("THEN-STOPPED SIGTTOU")  # (until fg, as it should)
+        else:
+            await outer.expect_exact("THEN-ENDED SIGTERM")
+        await outer.expect_exact("BLOCKING True SHELLS-MODE True")
+        assert await outer.wait() == 0
+
+
 SLOW_TERMINAL = r"""
 import asyncio, sys, time, aioexpect
 
