@@ -8,14 +8,14 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ._reading import tail_of
-
 if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = ["NOTE", "keep", "shown"]
 
-#: (``Buffer.consumed`` when the bridge ended, the end of what it showed, masked)
+#: (``Buffer.consumed`` when the bridge ended, the end of what it showed, as it
+#: came: masked when quoted, with what came after it, which may end a secret
+#: it holds the start of)
 _last: weakref.WeakKeyDictionary[Any, tuple[int, str]] = weakref.WeakKeyDictionary()
 
 #: Said after evidence that starts with what a bridge showed.
@@ -24,9 +24,10 @@ NOTE = " (what came during interact() went to the terminal, not to the buffer)"
 
 def keep(session: Session, text: Any) -> None:
     """The bridge ended having shown ``text`` last (stripped as the program
-    reads it; long enough for a secret cut at its start to be masked whole)."""
+    reads it; long enough for a secret cut at its start to be masked whole,
+    see ``tail_of``, which the evidence it starts is made with)."""
     if isinstance(text, str) and text:
-        _last[session] = (session._buffer.consumed, tail_of(session._redactor, text))
+        _last[session] = (session._buffer.consumed, text)
     else:  # (a bytes session: no prompts, no such message)
         _last.pop(session, None)
 

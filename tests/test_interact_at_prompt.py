@@ -163,6 +163,23 @@ async def test_the_evidence_of_what_was_shown_masks_secrets(cut: bool) -> None:
             assert "last characters received: 'Password: ********\\r\\nok" in message
 
 
+async def test_a_secret_the_bridge_left_inside_is_masked_whole_with_what_came_after() -> None:
+    """The person left while the program was writing a secret: its start
+    was shown, its rest came after, to the buffer.  What was shown was kept
+    masked, its end (a secret's start) as a mask, and the rest of the secret
+    after that mask was no secret any more: "pw: ********unter2"."""
+    secret = "hunter2hunter2"
+    async with opened(timeout=0.3, secrets=[secret]) as (session, peer):
+        await shown_then_left(session, peer, b"pw: hunter2h")
+        await peer.write(b"unter2\r\nmore")
+        await wait_until(lambda: session.buffer.endswith("more"), "the rest came")
+        with pytest.raises(ExpectTimeout, match="not sent") as caught:
+            await session.execute("echo hi")
+        message = str(caught.value)
+        assert "unter" not in message
+        assert "last characters received: 'pw: ********\\r\\nmore'" in message
+
+
 async def test_what_was_shown_is_no_evidence_once_the_program_read_on() -> None:
     async with opened(timeout=0.3) as (session, peer):
         await shown_then_left(session, peer, b"Welcome\r\n")
