@@ -53,6 +53,35 @@ SHELLS_OWN = [
     'environment: line 1: 1 @ 2: syntax error: invalid arithmetic operator (error token is "@ 2")',
     # BusyBox's in arithmetic, in a script
     "./deploy.sh: line 2: arithmetic syntax error",
+    # the shells' own words for a command they could not parse that say
+    # neither "syntax error" nor "parse error": at the prompt, under -c, in
+    # a script
+    "bash: unexpected EOF while looking for matching `\"'",
+    "bash: -c: line 1: unexpected EOF while looking for matching `\"'",
+    "deploy.sh: line 2: unexpected EOF while looking for matching `''",
+    "bash: unexpected EOF while looking for `]]'",
+    "bash: unexpected argument `]]' to conditional binary operator",
+    "bash: conditional binary operator expected",
+    "bash: unexpected token `x' in conditional command",
+    "bash: unexpected token `x', expected `)'",
+    "ksh: 1+: more tokens expected",
+    "deploy.sh: line 2: 1+: more tokens expected",
+    "deploy.sh: line 2: 1 @ 2: arithmetic syntax error",
+    "zsh: bad math expression: operand expected at end of string",
+    "zsh:1: bad math expression: illegal character: @",
+    "deploy.sh:2: bad math expression: operand expected at end of string",
+    'zsh: unmatched "',
+    'zsh:1: unmatched "',
+    "deploy.sh:3: unmatched '",
+    "zsh: closing brace expected",
+    "E: mksh: no closing quote",
+    "E: deploy.sh[3]: no closing quote",
+    "W: mksh: 1+: unexpected 'end of expression'",
+    "W: mksh: 1 @ 2: unexpected '@'",
+    "W: deploy.sh[2]: 1+: unexpected 'end of expression'",
+    'dash: 4: arithmetic expression: expecting primary: "1+"',
+    'dash: 5: arithmetic expression: expecting EOF: "1 @ 2"',
+    'deploy.sh: 2: arithmetic expression: expecting primary: "1+"',
 ]
 
 #: Programs that ran and said so, and lines of a file shown.
@@ -68,6 +97,14 @@ PROGRAMS_OWN = [
     "2024-01-01 12:00:00 ERROR parser: syntax error at line 3",
     "x.c:3: parse error before `}'",
     "app.log: config: syntax error: bad key",
+    # (the shells' other words, in another program's line)
+    "grep: Unmatched ( or \\(",
+    "W: GPG error: http://deb.example stable InRelease: unexpected 'x'",
+    "calc: bad math expression: 1+",
+    "2024-01-01 12:00:00 parser: unexpected EOF while looking for matching quote",
+    "python3: more tokens expected",
+    'jq: error: unmatched "',
+    'note: zsh said: unmatched "',
 ]
 
 
@@ -124,4 +161,53 @@ async def test_bash_s_arithmetic_error_in_a_script_raises(tmp_path: Any) -> None
         for command in ("bash sum.sh", "bash -c 'f() { echo $((1 @ 2)); }; f'"):
             with pytest.raises(CommandError, match="syntax error"):
                 await s.execute(command)
+        assert await s.execute("echo ok") == "ok\n"
+
+
+#: Commands that the shells installed here could not parse, and not one of
+#: them says "syntax error" or "parse error": each shell's own at its
+#: prompt (an unclosed quote, arithmetic), then the others' under ``-c``
+#: and in a script.
+NOT_SAID_SO = [
+    "eval 'echo \"'",
+    "echo $((1+))",
+    "bash -c 'echo \"abc'",
+    "bash bad.sh",
+    "bash -c '[[ 1 -eq ]]'",
+    "ksh -c 'echo $((1+))'",
+    "ksh sum.sh",
+    "zsh -fc 'echo $((1 @ 2))'",
+    "zsh -f bad.sh",
+    "zsh -f sum.sh",
+    "mksh -c 'echo \"abc'",
+    "mksh bad.sh",
+    "mksh sum.sh",
+    "dash sum.sh",
+]
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_real_shells_errors_in_other_words_raise(argv: list[str], tmp_path: Any) -> None:
+    """bash's ``unexpected EOF while looking for matching `"'``, ksh93's
+    ``more tokens expected``, zsh's ``bad math expression:`` and ``unmatched
+    "``, mksh's ``no closing quote`` and ``unexpected 'end of expression'``,
+    dash's ``arithmetic expression: expecting primary``: the shell driver
+    returned them as output."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    (tmp_path / "bad.sh").write_text('echo a\necho "abc\n')
+    (tmp_path / "sum.sh").write_text("echo a\necho $((1+))\n")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "LC_ALL": "C"}
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver="shell", timeout=10
+    ) as s:
+        await s.set_unique_prompt()
+        for command in NOT_SAID_SO:
+            if shutil.which(command.split()[0]) is None and command.split()[0] != "eval":
+                continue
+            try:
+                output = await s.execute(command)
+            except CommandError:
+                continue
+            pytest.fail(f"{command!r} gave output {output!r}")
         assert await s.execute("echo ok") == "ok\n"

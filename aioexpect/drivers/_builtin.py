@@ -186,38 +186,60 @@ VRP_ERRORS = (
 #: A shell's name, as its own messages start (``/bin/sh``, a login shell's
 #: ``-sh``; mksh R59 puts ``E: `` in front): not another program's (``grep:
 #: x: No such file or directory`` is the output of a command that ran).
-_SHELL_NAME = (
-    r"(?:E: )?-?(?:[\w.\-]{0,64}/){0,8}"
-    r"(?:sh|ash|dash|bash|ksh|ksh93|mksh|lksh|pdksh|oksh|posh|yash)"
+_SH = r"-?(?:[\w.\-]{0,64}/){0,8}(?:sh|ash|dash|bash|ksh|ksh93|mksh|lksh|pdksh|oksh|posh|yash)"
+_SHELL_NAME = rf"(?:E: )?{_SH}"
+#: A shell's own words for a command it could not parse, after its name:
+#: ``syntax error`` or ``parse error``, and those that say neither: bash's
+#: unclosed quote or bracket (``unexpected EOF while looking for matching
+#: `"'``) and ``[[ ]]`` (``unexpected argument `]]' to conditional binary
+#: operator``), ksh93's arithmetic (``1+: more tokens expected``), zsh's
+#: (``bad math expression: operand expected``, ``unmatched "``, ``closing
+#: brace expected``), mksh's unclosed quote (``no closing quote``), dash's
+#: arithmetic (``arithmetic expression: expecting primary: "1+"``).  In
+#: English: the C locale's (bash translates them, ``Syntaxfehler``).
+_PARSE_WORDS = (
+    r"(?:[Ss]yntax|parse) error\b|unexpected EOF while looking for "
+    r"|conditional binary operator expected|to conditional (?:unary|binary) operator$"
+    r"|in conditional command$|expected `\)'$|more tokens expected$|bad math expression: "
+    r"|unmatched [`'\"]$|closing brace expected$|no closing quote$"
+    r"|arithmetic expression: expecting "
 )
 #: A shell's own syntax error: its name first (``bash: syntax error near
 #: unexpected token``, ``dash: 2: Syntax error:``, ``zsh: parse error
 #: near``, ``ksh: syntax error:``, ``E: mksh: syntax error:``, BusyBox's
-#: ``sh: syntax error:``; ``bash: -c: line 1:``, ``zsh:1:``), or a script's
-#: name in the shell's own form: bash's and BusyBox's ``x.sh: line 3:
-#: syntax error`` then `` near``, ``:`` or `` in``, dash's ``x.sh: 3: Syntax
-#: error:``, ksh93's ``x.sh: syntax error at line 3:``, mksh's ``E:
-#: x.sh[3]: syntax error:``, zsh's ``x.sh:3: parse error`` (and its
-#: ``(eval):1:``), and bash's in arithmetic, in a script (``x.sh: line 2:
-#: 1+: syntax error: operand expected (error token is "+")``; a function
-#: under ``-c``: ``environment: line 1: ...``), BusyBox's (``x.sh: line 2:
-#: arithmetic syntax error``).  Not a program's (``jq:
-#: error: syntax error, unexpected``, ``mawk: line 1: syntax error at or
-#: near``, ``expr: syntax error:``,
-#: ``(standard_in) 1: syntax error`` from bc, a log line quoted by ``cat``):
-#: the command ran, and its output is output.
+#: ``sh: syntax error:``; ``bash: -c: line 1:``, ``zsh:1:``; the words
+#: above), or a script's name in the shell's own form: bash's and BusyBox's
+#: ``x.sh: line 3: syntax error`` then `` near``, ``:`` or `` in`` (bash's
+#: ``unexpected EOF while looking for``), dash's ``x.sh: 3: Syntax
+#: error:`` (``arithmetic expression: expecting``), ksh93's ``x.sh: syntax
+#: error at line 3:``, mksh's ``E: x.sh[3]: syntax error:`` (``no closing
+#: quote``), zsh's ``x.sh:3: parse error`` (``bad math expression:``,
+#: ``unmatched "``; and its ``(eval):1:``), and bash's in arithmetic, in a
+#: script (``x.sh: line 2: 1+: syntax error: operand expected (error token
+#: is "+")``; a function under ``-c``: ``environment: line 1: ...``; ksh93's
+#: ``x.sh: line 2: 1+: more tokens expected``), BusyBox's (``x.sh: line 2:
+#: arithmetic syntax error``), mksh's (``W: x.sh[2]: 1+: unexpected 'end of
+#: expression'``, ``W: mksh: 1 @ 2: unexpected '@'``).  Not a program's
+#: (``jq: error: syntax error, unexpected``, ``mawk: line 1: syntax error
+#: at or near``, ``expr: syntax error:``, ``(standard_in) 1: syntax error``
+#: from bc, a log line quoted by ``cat``): the command ran, and its output
+#: is output.
 _SHELL_SYNTAX = (
     rf"^(?:(?:{_SHELL_NAME}|-?(?:[\w.\-]{{0,64}}/){{0,8}}zsh)(?::\d+)?: [^\r\n]*?"
-    r"(?:[Ss]yntax|parse) error\b"
-    r"|[^\r\n]*?(?:: line \d+: syntax error(?: near |: | in )|: line \d+: arithmetic syntax error$"
-    r"|: \d+: (?:eval: )?Syntax error: "
-    r"|: syntax error at line \d+: |\[\d+\]: syntax error: "
-    r"|:\d+: parse error(?: near | in |: |$))"
-    # (bash's arithmetic: the script's name, no ':' in it, first, so that a
-    # line of many ': line 1: ' is not searched from each)
-    r"|[^\r\n:]{1,255}: line \d+: [^\r\n]{1,1024}?: syntax error(?:: operand expected"
+    rf"(?:{_PARSE_WORDS})"
+    r"|[^\r\n]*?(?:: line \d+: (?:syntax error(?: near |: | in )|unexpected EOF while looking for )"
+    r"|: line \d+: arithmetic syntax error$"
+    r"|: \d+: (?:eval: )?(?:Syntax error: |arithmetic expression: expecting )"
+    r"|: syntax error at line \d+: |\[\d+\]: (?:syntax error: |no closing quote$)"
+    r"|:\d+: (?:parse error(?: near | in |: |$)|bad math expression: |unmatched [`'\"]$))"
+    # (bash's and ksh93's arithmetic: the script's name, no ':' in it, first,
+    # so that a line of many ': line 1: ' is not searched from each)
+    r"|[^\r\n:]{1,255}: line \d+: [^\r\n]{1,1024}?: (?:syntax error(?:: operand expected"
     r"|: invalid arithmetic operator| in expression| in variable assignment)"
-    r' \(error token is ")[^\r\n]*'
+    r' \(error token is "|more tokens expected$|arithmetic syntax error$)'
+    # (mksh's: a warning's ``W: `` first, the shell's or a script's name)
+    rf"|W: (?:{_SH}|[^\r\n:\[]{{1,255}}\[\d+\]): [^\r\n]{{1,1024}}?: "
+    r"unexpected '[^'\r\n]{1,64}'$)[^\r\n]*"
 )
 SHELL_ERRORS = (
     # (ending its line, as a shell, sudo and a command-not-found handler
