@@ -30,6 +30,7 @@ from ._prompt_read import (
     PromptState,
     auto_driver,
     evidence_of,
+    fits,
     guess_driver,
     in_step,
     more_within,
@@ -237,7 +238,7 @@ async def _sync(
             state.resized, state.redraw_due = False, True
     output = False  # (other than prompts)
     read = 0  # (prompts of commands: not a redraw's)
-    while len(session._buffer) and any(p.search(session.buffer) for p in prompts):
+    while len(session._buffer) and _ends_at_prompt(session, prompts):
         before, m, _ = await read_to_prompt(session, Deadline(0))
         read += 1
         if late is not None:  # its answer, maybe after an early one's rest
@@ -392,6 +393,12 @@ async def _past_typed_ahead(
             in_step(state)
     except ExpectError:
         return False  # (a prompt pattern found, but no prompt after all: left as it is)
+
+
+def _ends_at_prompt(session: Session, prompts: list[re.Pattern[str]]) -> bool:
+    """Whether the buffer ends with a prompt, as ``read_to_prompt`` takes one."""
+    found = (p.search(session.buffer) for p in prompts)
+    return any(m is not None and fits(session, m.group()) for m in found)
 
 
 def _full(session: Session) -> bool:

@@ -38,7 +38,7 @@ from ._prompt_text import (
 from ._reading import describe, lost, tail_of
 from ._redact import escape, escape_cut
 from ._scan import pattern_body
-from ._wrap import WRAP, rows_start, unwrap
+from ._wrap import WRAP, rows_start, unwrap, wraps_fit
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -228,6 +228,14 @@ def _columns(session: Session) -> int | None:
     """The terminal's width (``None``: no terminal)."""
     columns = session.transport.get_extra_info("columns")
     return columns if isinstance(columns, int) else None
+
+
+def fits(session: Session, prompt: str) -> bool:
+    """Whether a prompt pattern's match is a prompt: its ``\\r`` (a spaced
+    prompt's) are readline's wraps at the margin (``wraps_fit``); a
+    ``set_prompt`` pattern's match is one as found."""
+    override = session._prompt_override is not None
+    return "\r" not in prompt or override or wraps_fit(prompt, _columns(session))
 
 
 def _rows_above(session: Session, earlier: str, m: Match) -> Match:
@@ -467,6 +475,9 @@ async def read_to_prompt(
                 continue
             m, parts = found, []  # (its before holds what was read before it)
         elif m.index < len(prompts):
+            if not fits(session, m.after):  # (output shaped like a wrapped prompt)
+                parts.append(m.before + m.after)
+                continue
             m = _rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):

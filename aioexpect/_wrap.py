@@ -18,7 +18,7 @@ import re
 
 from ._ansi import strip_ansi
 
-__all__ = ["WRAP", "rows_start", "unwrap"]
+__all__ = ["WRAP", "rows_start", "unwrap", "wraps_fit"]
 
 #: readline's wrap at the margin in a prompt with invisible parts: a line
 #: end (``\n`` on a terminal that adds ``\r``), then a carriage return.
@@ -36,6 +36,27 @@ def rows_start(text: str, at: int, following: str, columns: int) -> int:
             break
         at, following = start, row
     return at
+
+
+#: A carriage return within a line: readline's ``c\\rc`` wrap, or output.
+_INNER_CR = re.compile(r"(?<=[^\r\n])\r(?=[^\r\n])")
+
+
+def wraps_fit(prompt: str, columns: int | None) -> bool:
+    """Whether each ``\\r`` within ``prompt`` (a prompt pattern's match,
+    from its line's start) is readline's wrap at the margin: the same
+    character on either side of it (the next row's first, drawn twice),
+    after a row exactly ``columns`` wide (without a width, not counted).
+    The shipped patterns let a spaced prompt hold ``\\r`` then any
+    character: output such as ``x:y\\ry z$`` passes for a wrapped one."""
+    for cr in _INNER_CR.finditer(prompt):
+        at = cr.start()
+        if prompt[at - 1] != prompt[at + 1]:
+            return False
+        row = max(prompt.rfind("\r", 0, at - 1), prompt.rfind("\n", 0, at - 1)) + 1
+        if columns is not None and len(strip_ansi(prompt[row : at - 1])) != columns:
+            return False
+    return True
 
 
 def _wrap_before(text: str, at: int, following: str) -> int | None:

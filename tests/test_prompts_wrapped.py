@@ -5,11 +5,13 @@ again.  No shipped driver found them, and every ``execute`` timed out."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 import aioexpect
+from aioexpect._wrap import wraps_fit
 
 from .helpers import bare_shell
 
@@ -51,3 +53,64 @@ async def test_a_progress_meter_is_output(driver: str, tmp_path: Any) -> None:
     async with bare_shell(tmp_path, "alice@host:~$ ", driver=driver, timeout=10) as s:
         assert await s.execute("sh meter.sh") == "eta:00:03 30%done\n"
         assert await s.execute("echo next") == "next\n"
+
+
+#: Output shaped like a spaced prompt with a ``\r`` in it, as a line that a
+#: command ends with before a pause: the patterns' allowance for readline's
+#: wrap (``\r``, then the character that ended the row again) took each for
+#: a wrapped prompt, where no row ended at the margin.
+CARRIAGE_RETURNS = [
+    ("x:y\\ry z$", "y z$"),
+    ("host:file.iso\\r45%% user$", "45% user$.iso"),
+    ("a:bb\\rcc dd#", "cc dd#"),
+    ("me@box ~/dl\\rx %%", "x %box ~/dl"),
+    ("me@box:/tmp\\r/x #", "/x #ox:/tmp"),
+]
+
+
+@pytest.mark.parametrize("driver", ["generic", "shell"])
+async def test_output_with_a_carriage_return_is_no_wrapped_prompt(
+    driver: str, tmp_path: Any
+) -> None:
+    """``execute`` returned ``""`` at the pause after each line, the rest of
+    the answer left for the next command."""
+    async with bare_shell(tmp_path, "alice@host:~$ ", driver=driver, timeout=10) as s:
+        for line, shown in CARRIAGE_RETURNS:
+            answer = await s.execute(f"printf '{line}'; sleep 0.3; echo; echo end")
+            assert answer == f"{shown}\nend\n", line
+        assert await s.execute("echo next") == "next\n"
+
+
+async def test_such_output_between_commands_is_output(tmp_path: Any) -> None:
+    """A background job's line shaped so, come while no command ran, is
+    output of the next command (as other such lines are), not a prompt
+    that the next command is not sent at."""
+    async with bare_shell(tmp_path, "alice@host:~$ ", driver="generic", timeout=10) as s:
+        await s.execute("(sleep 0.2; printf 'x:y\\ry z$') &")
+        for _ in range(100):  # (until it came: at most 10 s)
+            if s.buffer.endswith("y z$"):
+                break
+            await asyncio.sleep(0.1)
+        assert "one\n" in await s.execute("echo one")
+        assert await s.execute("echo two") == "two\n"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "columns", "fits"),
+    [
+        ("root@fbsd:~/" + "d" * 69 + "\rd # ", 80, True),
+        ("root@fbsd:~/" + "d" * 68 + " \r # ", 80, True),
+        ("root@fbsd:~/" + "d" * 67 + " #\r# ", 80, True),
+        ("root@fbsd:~/" + "d" * 69 + "\rd # ", 100, False),  # (not at the margin)
+        ("root@fbsd:~/" + "d" * 69 + "\rx # ", 80, False),  # (another character)
+        ("root@fbsd:~/" + "d" * 69 + "\rx # ", None, False),
+        ("x:y\ry z$", None, True),  # (no width: the character only)
+        ("x:y\ry z$", 80, False),
+        ("router#", 80, True),
+        ("\r\n{master:0}\r\nuser@mx1> ", 80, True),  # (line ends: no wrap)
+    ],
+)
+def test_a_wrap_is_the_same_character_at_the_margin(
+    prompt: str, columns: int | None, fits: bool
+) -> None:
+    assert wraps_fit(prompt, columns) is fits

@@ -66,7 +66,10 @@ _UNIX_TOKEN = (
 #: Readline's wrap of a prompt wider than the terminal (at 80 columns, a
 #: deep directory): ``\r``, then the character that ended the row again
 #: (``dir\rr``, `` \r ``, ``%\r%``).  A spaced prompt's parts may hold it:
-#: a row of its own is no prompt (``ddd %``).
+#: a row of its own is no prompt (``ddd %``).  Any character is taken
+#: here (a back-reference would not survive the patterns' alternation):
+#: the session checks a match's wraps (``_wrap.wraps_fit``: the same
+#: character, at the terminal's margin), or ``x:y\ry z$`` is a prompt.
 _RW = r"\r(?=[^\s\x1b])"
 #: The space before a spaced prompt's directory or sign, and the colours
 #: around it (Gentoo's default, ``\[\e[01;32m\]\u@\h\[\e[01;34m\] \w \$``).
