@@ -382,7 +382,7 @@ async def _past_typed_ahead(
     wait = deadline.within(TYPED_AHEAD_WAIT)
     try:
         while True:  # (more than one typed ahead: each answer's prompt in turn)
-            while not any(p.search(session.buffer) for p in prompts):
+            while not _ends_at_prompt(session, prompts):
                 if await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
                     continue
                 if not _full(session):  # (quiet, or an end of file: the next step says so)

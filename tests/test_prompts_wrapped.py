@@ -13,7 +13,7 @@ import pytest
 import aioexpect
 from aioexpect._wrap import wraps_fit
 
-from .helpers import bare_shell
+from .helpers import bare_shell, played, typed_lines, wait_until
 
 SHAPES = [
     pytest.param("root@fbsd:~/{d} # ", 12, id="freebsd"),
@@ -93,6 +93,47 @@ async def test_such_output_between_commands_is_output(tmp_path: Any) -> None:
             await asyncio.sleep(0.1)
         assert "one\n" in await s.execute("echo one")
         assert await s.execute("echo two") == "two\n"
+
+
+async def test_such_output_in_a_typed_ahead_answer_is_output() -> None:
+    """A command typed into an overflowing answer: the look past that
+    answer's prompt for the typed-ahead command's own took such a line
+    (another character either side of its ``\\r``, before a pause) for a
+    prompt, ``read_to_prompt`` did not, and the look gave up on the answer
+    with the line consumed: the next command's answer held its rest
+    (``'\\nb2\\nalice@host:~$ echo x\\nx\\n'``)."""
+    prompt = b"alice@host:~$ "
+    flood = b"".join(b"line %06d %s\r\n" % (i, b"x" * 40) for i in range(200))
+    prompt_due, prompt_read = asyncio.Event(), asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(prompt)
+        async for command in typed_lines(peer):
+            if command == "flood":
+                await peer.write(b"flood\r\n" + flood)
+            elif command == "echo b":  # typed into the flood
+                await peer.write(flood)
+                await prompt_due.wait()
+                await peer.write(prompt)  # the flood's
+                await prompt_read.wait()
+                await peer.write(b"echo b\r\nb1\r\na:b\rcc dd# ")  # then a pause
+                await asyncio.sleep(0.1)
+                await peer.write(b"\r\nb2\r\n" + prompt)
+            else:
+                await peer.write(f"{command}\r\n{command[5:]}\r\n".encode() + prompt)
+
+    async with played(device, max_buffer=4096, timeout=5, driver="shell") as s:
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("flood")
+        await s.expect(aioexpect.FULL_BUFFER)  # the caller reads a piece itself
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("echo b")  # typed into the flood, which overflows it
+        x = asyncio.ensure_future(s.execute("echo x"))
+        prompt_due.set()
+        await wait_until(lambda: s.buffer == "" or x.done(), "the flood's prompt was read")
+        prompt_read.set()
+        assert await x == "x\n"
+        assert await s.execute("echo y") == "y\n"
 
 
 @pytest.mark.parametrize(
