@@ -30,7 +30,6 @@ from ._prompt_read import (
     PromptState,
     auto_driver,
     evidence_of,
-    fits,
     guess_driver,
     in_step,
     more_within,
@@ -52,7 +51,16 @@ from ._prompt_text import LEADING_CSI
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped
-from ._typed import carry, counted, forget, past_earlier, read_typed, still_owed, typed_due
+from ._typed import (
+    carry,
+    counted,
+    ends_at_prompt,
+    forget,
+    past_earlier,
+    read_typed,
+    still_owed,
+    typed_due,
+)
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -238,7 +246,7 @@ async def _sync(
             state.resized, state.redraw_due = False, True
     output = False  # (other than prompts)
     read = 0  # (prompts of commands: not a redraw's)
-    while len(session._buffer) and _ends_at_prompt(session, prompts):
+    while len(session._buffer) and ends_at_prompt(session, prompts):
         before, m, _ = await read_to_prompt(session, Deadline(0))
         read += 1
         if late is not None:  # its answer, maybe after an early one's rest
@@ -382,7 +390,7 @@ async def _past_typed_ahead(
     wait = deadline.within(TYPED_AHEAD_WAIT)
     try:
         while True:  # (more than one typed ahead: each answer's prompt in turn)
-            while not _ends_at_prompt(session, prompts):
+            while not ends_at_prompt(session, prompts):
                 if await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
                     continue
                 if not _full(session):  # (quiet, or an end of file: the next step says so)
@@ -393,12 +401,6 @@ async def _past_typed_ahead(
             in_step(state)
     except ExpectError:
         return False  # (a prompt pattern found, but no prompt after all: left as it is)
-
-
-def _ends_at_prompt(session: Session, prompts: list[re.Pattern[str]]) -> bool:
-    """Whether the buffer ends with a prompt, as ``read_to_prompt`` takes one."""
-    found = (p.search(session.buffer) for p in prompts)
-    return any(m is not None and fits(session, m.group()) for m in found)
 
 
 def _full(session: Session) -> bool:

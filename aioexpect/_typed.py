@@ -42,6 +42,7 @@ from ._prompt_read import (
     PromptState,
     at_prompt,
     evidence_of,
+    fits,
     in_step,
     more_within,
     prompts_of,
@@ -63,6 +64,7 @@ __all__ = [
     "carry",
     "count_cut",
     "counted",
+    "ends_at_prompt",
     "forget",
     "left_owed",
     "past_earlier",
@@ -313,7 +315,7 @@ async def _prompt_coming(
     first.  After a send cut short, the peer reads none of its lines while
     its rest waits to be written: that wait (by the deadline) is no line's
     (see ``send_timed``)."""
-    while not any(p.search(session.buffer) for p in prompts):
+    while not ends_at_prompt(session, prompts):
         # (told before the wait, not by the time left after it: a timer may
         # go off a rounding error early, the deadline not quite reached)
         left = deadline.left()
@@ -326,6 +328,14 @@ async def _prompt_coming(
             return None
         return None if by_deadline and not session._eof else False
     return True
+
+
+def ends_at_prompt(session: Session, prompts: list[re.Pattern[str]]) -> bool:
+    """Whether the buffer ends with a prompt, as ``read_to_prompt`` takes one
+    (a prompt pattern's match that ``fits``: output shaped like a wrapped
+    prompt is none), so that what reads on to it with no time left finds it."""
+    found = (p.search(session.buffer) for p in prompts)
+    return any(m is not None and fits(session, m.group()) for m in found)
 
 
 async def written(session: Session, state: PromptState, deadline: Deadline) -> bool:

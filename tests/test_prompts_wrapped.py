@@ -136,6 +136,37 @@ async def test_such_output_in_a_typed_ahead_answer_is_output() -> None:
         assert await s.execute("echo y") == "y\n"
 
 
+async def test_such_output_in_the_answer_of_a_line_sent_is_output() -> None:
+    """Two lines the caller sent, their prompts owed: reading on from the
+    first's prompt to the second's took such a line (before a pause) for
+    that prompt, ``read_to_prompt`` did not and gave up with the line
+    consumed, and the next command's answer held the rest of the second
+    line's (``'\\nb2\\nalice@host:~$ echo x\\nx\\n'``)."""
+    prompt = b"alice@host:~$ "
+    first_read = asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(prompt)
+        async for command in typed_lines(peer):
+            if command == "slow":
+                await first_read.wait()
+                await peer.write(b"slow\r\nb1\r\na:b\rcc dd# ")  # then a pause
+                await asyncio.sleep(0.05)
+                await peer.write(b"\r\nb2\r\n" + prompt)
+            else:
+                await peer.write(f"{command}\r\n{command[5:]}\r\n".encode() + prompt)
+
+    async with played(device, timeout=5, driver="shell") as s:
+        await s.sendline("echo q")
+        await s.sendline("slow")
+        await wait_until(lambda: s.buffer.endswith(prompt.decode()), "the first prompt came")
+        x = asyncio.ensure_future(s.execute("echo x"))
+        await wait_until(lambda: s.buffer == "" or x.done(), "the first prompt was read")
+        first_read.set()
+        assert await x == "x\n"
+        assert await s.execute("echo y") == "y\n"
+
+
 @pytest.mark.parametrize(
     ("prompt", "columns", "fits"),
     [
