@@ -232,10 +232,10 @@ def _columns(session: Session) -> int | None:
 
 def fits(session: Session, prompt: str) -> bool:
     """Whether a prompt pattern's match is a prompt: its ``\\r`` (a spaced
-    prompt's) are readline's wraps at the margin (``wraps_fit``); a
-    ``set_prompt`` pattern's match is one as found."""
-    override = session._prompt_override is not None
-    return "\r" not in prompt or override or wraps_fit(prompt, _columns(session))
+    prompt's) are readline's wraps (``wraps_fit``; at a local pty's width, read
+    from it: SSH's and telnet's is only asked for); a set_prompt match is one."""
+    override, pty = session._prompt_override is not None, session.transport.kind == "pty"
+    return "\r" not in prompt or override or wraps_fit(prompt, _columns(session) if pty else None)
 
 
 def _rows_above(session: Session, earlier: str, m: Match) -> Match:
