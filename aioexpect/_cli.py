@@ -50,11 +50,11 @@ from ._exceptions import CommandError, ExpectError, ExpectTimeout
 from ._many import Host, Result, run_many
 from ._options import resolve_driver
 from ._output import clean_output
-from ._prompt_read import WAYS_OUT
 from ._runner import Terminated, is_open, run, terminations
 from ._session import Session
 from ._urls import redact_url
 from ._version import __version__
+from ._ways_out import WAYS_OUT
 
 __all__ = ["build_parser", "main", "read_hosts"]
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._prompt_read import QUESTION_TAIL, WAYS_OUT, question_kind, question_line, state_of
+from ._prompt_read import QUESTION_TAIL, question_kind, question_line, state_of
 from ._prompt_text import CONFIRM
+from ._ways_out import WAYS_OUT
 
 if TYPE_CHECKING:
     from ._session import Session

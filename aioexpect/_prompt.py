@@ -25,7 +25,6 @@ from ._error_search import first_error
 from ._exceptions import AuthenticationError, BufferFull, CommandError, ExpectError, ExpectTimeout
 from ._match import Match
 from ._prompt_read import (
-    WAYS_OUT,
     Deadline,
     PromptState,
     auto_driver,
@@ -61,6 +60,7 @@ from ._typed import (
     still_owed,
     typed_due,
 )
+from ._ways_out import WAYS_OUT
 
 if TYPE_CHECKING:
     from ._session import Session

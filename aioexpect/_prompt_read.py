@@ -38,6 +38,7 @@ from ._prompt_text import (
 from ._reading import describe, lost, tail_of
 from ._redact import escape, escape_cut
 from ._scan import pattern_body
+from ._ways_out import WAYS_OUT
 from ._wrap import WRAP, rows_start, unwrap, wraps_fit
 
 if TYPE_CHECKING:
@@ -524,25 +525,6 @@ def question_line(session: Session, text: str) -> str:
     cut goes through is left in clear."""
     tail = tail_of(session._redactor, text, QUESTION_TAIL)
     return escape(re.split(r"[\r\n]", tail)[-1].strip())
-
-
-#: What to do about a question (by ``question_kind``) that is no prompt.
-WAYS_OUT = {
-    "password": (
-        "answer it with send_secret(password), then expect_prompt() (or call"
-        " login(password=...), which does both and stops at a rejection)"
-    ),
-    "login": (
-        "log in with login(username, password) (connect_telnet() does on opening,"
-        " given username= and password=)"
-    ),
-    "confirm": (
-        "answer it with send('y') (one key, as [confirm] takes; Enter: sendline())"
-        " or sendline(answer), then expect_prompt(); or stop the command with"
-        " sendintr(); no execute is sent while the text not read yet ends with it"
-        " (if it is the device's prompt, a menu's, tell execute so with set_prompt())"
-    ),
-}
 
 
 def question_kind(session: Session, text: str) -> str | None:
