@@ -109,23 +109,16 @@ async def test_cr_lf_sent_to_a_remote_shell_without_its_line_editor(
         assert [await s.execute(f"echo {w}", timeout=4) for w in "abc"] == ["a\n", "b\n", "c\n"]
 
 
+@pytest.mark.parametrize("via", ["ssh", "telnet"])
 @pytest.mark.parametrize("length", [50, 55])
 async def test_a_wrapped_prompt_is_found_where_the_remote_shell_has_another_width(
-    sshd: Server, it_user: Account, length: int
+    via: str, sshd: Server, telnetd: Server, it_user: Account, length: int
 ) -> None:
-    """Over SSH the session knows only the width it asked for (80): a shell
-    told otherwise (``stty cols 60``) wraps its prompt at its own margin,
-    which execute must still find (a wrap checked against 80 never was)."""
-    async with aioexpect.connect_ssh(
-        "127.0.0.1",
-        sshd.port,
-        username=it_user.name,
-        password=it_user.password,
-        known_hosts=str(sshd.known_hosts),
-        client_keys=None,
-        timeout=6,
-        driver="shell",
-    ) as s:
+    """Over SSH and telnet the session knows only the width it asked for
+    (80): a shell told otherwise (``stty cols 60``) wraps its prompt at its
+    own margin, which execute must still find (a wrap checked against 80
+    never was)."""
+    async with remote_shell(via, sshd, telnetd, it_user) as s:
         await s.execute("stty cols 60")
         await s.execute(f"PS1='root@fbsd:~/{'d' * length} # '")
         assert [await s.execute("echo hi"), await s.execute("echo there")] == ["hi\n", "there\n"]
