@@ -246,7 +246,7 @@ class TerminalOutput:
         (One that comes in the instant before the wait is answered once the
         terminal takes more, as all were.)"""
         if threading.current_thread() is not threading.main_thread():
-            select.select([], [self._fd], [])  # (signals are the main thread's)
+            _poll((self._fd, select.POLLOUT))  # (signals are the main thread's)
             return True
         woken, wake = os.pipe()
         os.set_blocking(wake, False)  # (a flood of signals never holds up their handler)
@@ -263,8 +263,7 @@ class TerminalOutput:
             for waking in WAKING:
                 if callable(signal.getsignal(waking)):  # (not killed by it, not ignoring it)
                     previous[waking] = signal.signal(waking, woke)
-            readable, _, _ = select.select([woken], [self._fd], [])
-            return not readable
+            return woken not in _poll((woken, select.POLLIN), (self._fd, select.POLLOUT))
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -287,6 +286,16 @@ class TerminalOutput:
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _poll(*waits: tuple[int, int]) -> set[int]:
+    """The descriptors of ``waits`` (each with its events) that are ready,
+    once one is: ``poll``, as ``select`` refuses a descriptor over 1023 (a
+    console that opened a thousand sessions)."""
+    poll = select.poll()
+    for fd, events in waits:
+        poll.register(fd, events)
+    return {fd for fd, _ in poll.poll()}
 
 
 def blocking_kept() -> Callable[[], None]:

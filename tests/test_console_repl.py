@@ -306,3 +306,50 @@ async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_local_console_waits_for_its_output_with_descriptors_past_1023() -> None:
+    # A console that opened a thousand sessions holds descriptors past 1023,
+    # which select() refuses ("filedescriptor out of range"): waiting for a
+    # full pipe with it, a print raised ValueError and its statement stopped.
+    setup = (
+        "import os, resource; soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE);"
+        " resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard));"
+        " fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+    )
+    read_end, write_end = os.pipe()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *(PY, "-m", "aioexpect", "console"),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=write_end,
+            stderr=write_end,
+            env=env(),
+            cwd=str(ROOT),
+        )
+    finally:
+        os.close(write_end)
+    try:
+        assert process.stdin is not None
+        process.stdin.write(setup.encode() + b"print('x' * 1_000_000); print('MARK')\n")
+        await process.stdin.drain()
+        size = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) - os.sysconf("SC_PAGESIZE")
+        await wait_until(lambda: unread(read_end) >= size, "the pipe is full", LIMIT)
+        os.set_blocking(read_end, False)
+        out = b""
+
+        async def marked() -> None:
+            nonlocal out
+            while b"MARK\n" not in out and b"Error" not in out:
+                try:
+                    out += os.read(read_end, 1 << 20)
+                except BlockingIOError:
+                    await asyncio.sleep(0.01)
+
+        await asyncio.wait_for(marked(), LIMIT)
+        assert b"Error" not in out and out.count(b"x") >= 1_000_000
+    finally:
+        os.close(read_end)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
