@@ -186,10 +186,14 @@ def echo_end(raw: str, command: str) -> int:
     order, plus at most a tenth more) also counts.  Without an echo (the
     terminal's echo off), the line end bash's readline writes all the same
     (``_READLINE_LINE_END``) is taken for it, and nothing after it is.
+    Where a CR is no Enter (``stty -icrnl``) the CR of a CR LF ``linesep``
+    is the line's, and the terminal echoes it as ``^M`` (ECHOCTL).
     """
     nl = raw.find("\n")
-    if nl >= 0 and raw[:nl].rstrip("\r") == command:
-        return nl + 1  # the common case: echoed as typed
+    if nl >= 0:
+        line = raw[:nl].rstrip("\r")
+        if line == command or (line[-2:] == "^M" and line[:-2] == command):
+            return nl + 1  # the common case: echoed as typed
     end = _READLINE_LINE_END.match(raw)
     return end.end() if end else _typed_line_end(raw, command)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._canonical import NO_LINE
 from ._exceptions import ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
-from ._typed import at_terminal, count_cut, put_back, written
+from ._typed import at_terminal, count_cut, cr_enters, put_back, written
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -43,17 +43,9 @@ def one_enter(session: Session, line: str) -> str:
 def enter(session: Session) -> str:
     """The line end ``one_enter`` sends: ``linesep``, or one Enter of it."""
     linesep = session.linesep
-    if linesep != "\n" and "\r\n" in linesep and at_terminal(session) and _cr_enters(session):
+    if linesep != "\n" and "\r\n" in linesep and at_terminal(session) and cr_enters(session):
         linesep = linesep.replace("\r\n", "\r")
     return linesep
-
-
-def _cr_enters(session: Session) -> bool:
-    """Whether a CR ends a line at the terminal: in canonical mode, as its
-    flags say now (ICRNL); a line editor (raw mode) and a remote pty take
-    it for Enter."""
-    line = session.transport.canonical_line()
-    return line is None or b"\r" in line.ends
 
 
 def cut_short(session: Session, data: Any = None) -> None:

@@ -26,7 +26,7 @@ Invariants, whatever the peer sends:
   doubled, a bare CR sent as CR NUL), and 8-bit data may not survive.
   Either way ``linesep`` is CR LF and a line ending is exactly one newline
   for a program on the server's terminal, also when its CR ends one write
-  and its LF starts the next (the LF is dropped: the CR went as the Enter).
+  and its LF starts the next with nothing heard between (``SplitEnter``).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from ._inbox import OnData, OnEnd
 from ._opening import Progress
 from ._options import peer_name
 from ._redact import mask_around
+from ._telnet_enter import SplitEnter
 from ._telnet_options import REPLY_LIMIT, BinaryOffer, PeerRemarks, ReplyGate, wants_binary
 from ._telnet_scan import MAX_SUBNEGOTIATION, TelnetScanner
 from ._transport import DEFAULT_READ_SIZE, Transport, was_reset
@@ -358,7 +359,7 @@ class TelnetTransport(Transport):
         linesep: str = "\r\n",
     ) -> None:
         self.linesep = linesep
-        self._after_cr: int | None = None  # the last byte written was CR: when (see encode)
+        self._split = SplitEnter()  # a CR LF split across writes (see encode)
         self._transport = transport
         self._protocol = protocol
         self._gate = protocol.gate  # (everything we send goes through it)
@@ -410,11 +411,7 @@ class TelnetTransport(Transport):
             # and later uvloop send here, and hold data back only from a full
             # socket, where a pass costs nothing worth counting.
             await asyncio.sleep(0)
-            if self._after_cr is not None:
-                # What came in during this pass was on its way already: it is
-                # no answer to the Enter just handed over, so an LF that
-                # starts the next write still belongs to it (see encode).
-                self._after_cr = self._protocol.heard
+            self._split.on_its_way(self._protocol.heard)  # (an LF next is the Enter's still)
         if self._transport.is_closing():
             # The write failed: the transport ends itself, and tells why in
             # connection_lost (soon).  The data did not go: the sender is told.
@@ -428,22 +425,25 @@ class TelnetTransport(Transport):
     def encode(self, data: bytes) -> bytes:
         """Outgoing data on the wire: IAC doubled; in binary mode the end of
         line CR LF as CR; otherwise the NVT's bare CR as CR NUL.  A CR LF
-        split across writes is one Enter in both modes: the CR went out as
-        the Enter (CR, or CR NUL), so the LF that starts the next write is
-        dropped (sent, it would be a second newline).  Not once the peer
-        has said something since (it took the Enter, and answered): an LF
-        then is a key of its own (Ctrl-J), sent."""
+        split across writes is one Enter in both modes (the LF dropped),
+        unless the peer answered the CR in between (``SplitEnter``)."""
         if not data:
             return data
-        heard = self._protocol.heard
-        if self._after_cr == heard and data.startswith(b"\n"):
-            data = data[1:]
-        self._after_cr = heard if data.endswith(b"\r") else None
-        data = data.replace(b"\xff", b"\xff\xff")
+        data = self._split.take(data, self._protocol.heard).replace(b"\xff", b"\xff\xff")
         writer = self._protocol.writer
         if writer is None or not writer.outbinary:
             return _BARE_CR.sub(b"\r\x00", data)
         return data.replace(b"\r\n", b"\r")
+
+    def lf_dropped(self, end: int) -> bool:
+        """Whether the write that ended ``end`` bytes into those written (as
+        ``Session.bytes_out`` counts them) began with an LF dropped as the
+        end of the CR written before it; sent, the peer read an empty line."""
+        return self._split.dropped(end)
+
+    async def send_interrupt(self) -> None:
+        self._split.handed -= 1  # (no send of a session's: see lf_dropped)
+        await self.write(b"\x03")
 
     async def write_eof(self) -> None:
         """Half-close the TCP connection (most servers then hang up); again, or once

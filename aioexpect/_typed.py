@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._exceptions import AioexpectError, ExpectError, ExpectTimeout
@@ -64,6 +65,7 @@ __all__ = [
     "carry",
     "count_cut",
     "counted",
+    "cr_enters",
     "ends_at_prompt",
     "forget",
     "left_owed",
@@ -78,8 +80,10 @@ __all__ = [
 #: What may follow an echoed line on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-#: ... where CR and LF each end one (``at_terminal``).
+#: ... where CR and LF each end one (``at_terminal``, ``cr_enters``).
 _ENTER = re.compile(r"\r|\n")
+#: ... where only LF does, a CR before it being the line's (``stty -icrnl``).
+_LF = re.compile(r"\r?\n")
 
 
 class _Ends(NamedTuple):
@@ -104,19 +108,56 @@ def at_terminal(session: Session) -> bool:
     )
 
 
-def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, list[str | None]]:
+def cr_enters(session: Session) -> bool:
+    """Whether a CR ends a line at the terminal (``at_terminal``): in
+    canonical mode, as its flags say now (ICRNL); a line editor (raw mode)
+    and a remote pty take it for Enter.  Without ICRNL (``stty -icrnl``) a
+    CR is the line's, and only the LF after it ends the line."""
+    line = session.transport.canonical_line()
+    return line is None or b"\r" in line.ends
+
+
+#: How a send's LF right after a send that ended with CR is read, told the
+#: ``bytes_out`` after the send: whether it ends no line (the CR's did).
+Joined = Callable[[int], bool]
+
+
+def _line_ends(session: Session) -> tuple[re.Pattern[str], Joined]:
+    """How the peer reads lines (for ``_lines``): what ends one, and
+    whether an LF starting a send after a CR ending the one before ends one
+    of its own.  At a terminal (``at_terminal``) CR and LF each end one,
+    or, where a CR is no Enter (``cr_enters``), LF only, a CR before it the
+    line's: a split changes nothing.  Elsewhere CR LF is one line end, also
+    split across two sends: a pipe's reader reads one line; telnet says
+    what it sent (``lf_dropped``: the LF goes as a key of its own once the
+    peer answered the CR, and the peer reads an empty line)."""
+    if at_terminal(session):
+        return (_ENTER if cr_enters(session) else _LF), _never
+    dropped = getattr(session.transport, "lf_dropped", None)
+    return _LINE_BREAK, _always if dropped is None else dropped
+
+
+def _never(_: int) -> bool:
+    return False
+
+
+def _always(_: int) -> bool:
+    return True
+
+
+def _lines(
+    sends: Iterable[tuple[Any, int, int]], ends: tuple[re.Pattern[str], Joined]
+) -> tuple[int, list[str | None]]:
     """How many lines ``sends`` end, and those lines (a secret one as
     ``None``; one begun and not ended left out; those ``_Ends`` counts, but
     the first, as one empty line); a Ctrl-C drops the line begun before it.
-    ``terminal``: CR and LF each end one (``at_terminal``); elsewhere CR LF
-    is one line end, also split across two sends (telnet sends the CR as
-    the Enter and drops the LF, a pipe's reader reads one line)."""
-    breaks = _ENTER if terminal else _LINE_BREAK
+    ``ends``: how the peer reads lines (``_line_ends``)."""
+    breaks, joined = ends
     lines: list[str | None] = []
     count = 0
     begun = ""
-    after_cr = False  # (the last send ended with CR: an LF that starts the next ends no line)
-    for data, _, _ in sends:
+    after_cr = False  # (the last send ended with CR: an LF that starts the next may end no line)
+    for data, _, sent in sends:
         if data is None:
             lines.append(None)
             count += 1
@@ -125,13 +166,13 @@ def _lines(sends: Iterable[tuple[Any, int, int]], terminal: bool) -> tuple[int, 
         if isinstance(data, _Ends):
             lines += [begun, ""][: data.ends]
             count += data.ends
-            begun, data = "", data.kept
+            begun, data, after_cr = "", data.kept, False  # (kept from inside the send)
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
         if data:  # (an empty send writes nothing: an LF after it still follows the CR)
-            if after_cr and data[0] == "\n":
-                data = data[1:]  # (a CR LF split across sends: one line end, as telnet sends it)
-            after_cr = not terminal and data[-1:] == "\r"
+            if after_cr and data[0] == "\n" and joined(sent):
+                data = data[1:]  # (a CR LF split across sends: one line end)
+            after_cr = data[-1:] == "\r"
         *ended, begun = breaks.split(begun + data)
         lines += ended
         count += len(ended)
@@ -154,8 +195,11 @@ def count_cut(session: Session, data: Any) -> None:
     end = len(data) - len(kept)
     breaks: Any = ("\r", "\n") if isinstance(data, str) else (b"\r", b"\n")
     cr, lf = breaks
-    ends = data.count(lf, 0, end) + data.count(cr, 0, end)
-    if not at_terminal(session):  # (CR LF: one line end)
+    terminal = at_terminal(session)
+    ends = data.count(lf, 0, end)
+    if not terminal or cr_enters(session):
+        ends += data.count(cr, 0, end)
+    if not terminal:  # (CR LF: one line end)
         ends -= data.count(cr + lf, 0, end)
         if data[end - 1 : end] == cr and kept[:1] == lf:
             kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
@@ -187,7 +231,7 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     if not sends or sends[-1][1] != consumed:
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
-    ended, lines = _lines(_since(sends, consumed, after), at_terminal(session))
+    ended, lines = _lines(_since(sends, consumed, after), _line_ends(session))
     if not ended:
         return count, last
     return count + ended + (1 if due else 0), lines[-1]
@@ -415,7 +459,7 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     and how many lines were sent before it in all."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
-    count, lines = _lines((s for s in session._sends if s[2] < mine), at_terminal(session))
+    count, lines = _lines((s for s in session._sends if s[2] < mine), _line_ends(session))
     shown = {line: None for line in lines if line and line.strip() and line != command}
     return list(shown), count
 

@@ -6,7 +6,12 @@
   line, the CR LF as CR (a terminal's Enter key).
 - Over telnet a CR LF split across two sends is one Enter (the transport
   drops the LF): it was counted as two, the catch-up waiting for a prompt
-  that never came.
+  that never came.  Not once the peer answered the CR in between (or a
+  Ctrl-C went between): the LF goes as a key of its own, an empty line,
+  which was counted as none, and the next answer taken for the command's.
+- With ICRNL off (``stty -icrnl``) a CR LF is one line end, the CR the
+  line's: it was counted as two, and the command's echo (``^M`` at its
+  end) stayed in the answer.
 - An ``execute`` cancelled while it waited for the redraw after
   ``set_winsize`` cleared it: the next one took a late redraw for its
   answer.
@@ -20,6 +25,7 @@ import fcntl
 import functools
 import os
 import re
+import signal
 import struct
 import sys
 import termios
@@ -136,16 +142,56 @@ async def test_a_crlf_linesep_on_a_terminal_sends_each_command_as_one_line(
         assert await s.execute("echo four") == "four\n"
 
 
-async def test_a_crlf_linesep_goes_whole_where_cr_is_no_enter() -> None:
-    # A program reading lines (bash's read) in a pty with ICRNL off: only the
-    # LF ends its line.  Sent as CR alone, the command never reached it and
-    # every execute ran out of time (main sent 'echo one\r\n' and answered).
-    loop = 'stty -icrnl; while printf "$ " && IFS= read -r l; do eval "$l"; done'
-    async with aioexpect.spawn(BASH[0], [*BASH[1:], "-c", loop], env=ENV, timeout=10) as s:
+#: A program reading lines (bash's read) in a pty with ICRNL off.
+READ_LOOP = 'stty -icrnl; while printf "$ " && IFS= read -r l; do eval "$l"; done'
+
+
+@pytest.mark.parametrize("echoctl", ["echoctl", "-echoctl"])
+@pytest.mark.parametrize("shell", ["read loop", "bash"])
+async def test_a_crlf_linesep_goes_whole_where_cr_is_no_enter(
+    shell: str, echoctl: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the LF ends a line there.  Sent as CR alone, the command never
+    # reached the program and every execute ran out of time (main sent
+    # 'echo one\r\n' and answered).  Sent whole, it is one line, 'echo one\r'
+    # (its echo shows the CR, as ^M under ECHOCTL): the answer kept that
+    # echo ('echo one^M\none\n'), and a line sent before was counted as two,
+    # the catch-up waiting for a second prompt ("1 still owed").
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
+    args = [*BASH[1:], "-c", READ_LOOP] if shell == "read loop" else BASH[1:]
+    async with aioexpect.spawn(BASH[0], args, env=ENV, timeout=10) as s:
+        if shell == "bash":
+            await s.set_unique_prompt()  # (bash without its line editor: canonical mode)
+            assert await s.execute("stty -icrnl") == ""
+        assert await s.execute(f"stty {echoctl}") == ""
         s.linesep = "\r\n"
         for word in ("one", "two"):
-            answer = await s.execute(f"echo {word}", timeout=5)
-            assert answer.endswith(f"{word}\n"), answer  # (its echo shows the CR: ^M)
+            assert await s.execute(f"echo {word}", timeout=5) == f"{word}\n"
+        await s.sendline("echo typed")  # (one line: one prompt)
+        assert await s.execute("echo ok", timeout=5) == "ok\n"
+        assert await s.execute("echo three", timeout=5) == "three\n"
+
+
+async def test_a_send_cut_short_where_cr_is_no_enter_counts_its_lfs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Lines ending in CR LF, to a program reading lines with ICRNL off,
+    # stopped: the send is cut short, and each of its 600 lines owes a
+    # prompt (those before the end kept counted by count_cut).  The old code
+    # counted the CR and the LF of each: 'echo ok' waited for 600 prompts
+    # more, and ran out of time.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
+    loop = 'stty -icrnl -echo; printf "$ "; kill -STOP $$'
+    loop += '; while IFS= read -r l; do eval "$l"; printf "$ "; done'
+    async with aioexpect.spawn(BASH[0], [*BASH[1:], "-c", loop], env=ENV, timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")  # (each prompt found, also where several are buffered)
+        await s.expect_prompt()
+        data = "".join(f"echo {i:03} {'x' * 60}\r\n" for i in range(600))
+        with pytest.raises(TimeoutError):  # (the caller's own time-out)
+            await asyncio.wait_for(s.send(data), 0.5)
+        os.kill(s.transport.get_extra_info("pid"), signal.SIGCONT)
+        assert await s.execute("echo ok", timeout=30) == "ok\n"
+        assert await s.execute("echo two") == "two\n"
 
 
 def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
@@ -221,6 +267,66 @@ async def test_a_crlf_split_across_two_sends_over_telnet_is_one_line(
         assert await task == "ok\n"
         assert await s.execute("echo two") == "two\n"
         assert lines == [b"echo a", b"echo b", b"echo ok", b"echo two"]
+
+
+def held(lines: list[bytes], go: asyncio.Event) -> Shell:
+    """``held_after_one``'s shell, answering ``echo a`` at once and holding
+    the other answers while ``go`` is not set (a Ctrl-C is a character of
+    the line)."""
+
+    async def shell(reader: Any, writer: Any) -> None:
+        writer.write(b"$ ")
+        held = b""
+        while data := await reader.read(65536):
+            held += data
+            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
+                line, held = held[: end.start()], held[end.end() :]
+                lines.append(line)
+                if line != b"echo a":
+                    await go.wait()
+                answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
+                writer.write(answer + b"\r\n$ ")
+                await writer.drain()
+
+    return shell
+
+
+@pytest.mark.parametrize("between", ["answered", "Ctrl-C"])
+async def test_a_crlf_split_over_telnet_counts_the_empty_line_its_lf_makes(
+    monkeypatch: pytest.MonkeyPatch, between: str
+) -> None:
+    # 'echo a\r', then '\necho b\r\n', the peer answering 'echo a' in between
+    # (or a sendintr between the two): telnet sends that LF as a key of its
+    # own, and the peer reads an empty line (or '\x03').  The old code
+    # counted two lines, read to two prompts and sent 'echo ok' into the
+    # third answer: it returned 'b\n'.  Then a CR LF split with nothing
+    # heard between is one line end (the LF dropped), also after the
+    # sendintr: told by what was written, its Ctrl-C no send of the session's.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
+    lines: list[bytes] = []
+    go = asyncio.Event()
+    async with telnet_server(held(lines, go)) as port, connect_telnet(port) as s:
+        s.set_prompt(r"(?m)^\$ ")  # (each prompt found, also where several are buffered)
+        await s.expect_prompt()
+        await s.send("echo a\r")
+        if between == "answered":
+            await wait_until(lambda: s.buffer == "a\r\n$ ", "the first line answered")
+        else:
+            await s.sendintr()
+        await s.send("\necho b\r\n")
+        await wait_until(lambda: s.buffer == "a\r\n$ ", "the first line answered")
+        task = asyncio.ensure_future(s.execute("echo ok", timeout=10))
+        await wait_until(lambda: s.buffer == "" or task.done(), "its prompt read")
+        go.set()  # (the other answers)
+        assert await task == "ok\n"
+        go.clear()
+        await s.send("echo c\r")
+        await s.send("\necho d\r\n")
+        task = asyncio.ensure_future(s.execute("echo two", timeout=10))
+        go.set()
+        assert await task == "two\n"
+        assert lines == [b"echo a", b"" if between == "answered" else b"\x03", b"echo b",
+                         b"echo ok", b"echo c", b"echo d", b"echo two"]  # fmt: skip
 
 
 # -- a redraw owed after set_winsize -------------------------------------------------
