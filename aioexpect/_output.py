@@ -190,10 +190,10 @@ def echo_end(raw: str, command: str) -> int:
     is the line's, and the terminal echoes it as ``^M`` (ECHOCTL).
     """
     nl = raw.find("\n")
-    if nl >= 0:
-        line = raw[:nl].rstrip("\r")
-        if line == command or (line[-2:] == "^M" and line[:-2] == command):
-            return nl + 1  # the common case: echoed as typed
+    if nl >= 0 and raw[:nl].rstrip("\r") == command:
+        return nl + 1  # the common case: echoed as typed
+    if nl >= 0 and raw[:nl].rstrip("\r") == command + "^M":
+        return nl + 1  # (its CR the line's: see above)
     end = _READLINE_LINE_END.match(raw)
     return end.end() if end else _typed_line_end(raw, command)
 
