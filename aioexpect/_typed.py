@@ -65,6 +65,7 @@ __all__ = [
     "carry",
     "count_cut",
     "counted",
+    "cr_echoed",
     "cr_enters",
     "ends_at_prompt",
     "forget",
@@ -115,6 +116,14 @@ def cr_enters(session: Session) -> bool:
     CR is the line's, and only the LF after it ends the line."""
     line = session.transport.canonical_line()
     return line is None or b"\r" in line.ends
+
+
+def cr_echoed(session: Session) -> bool:
+    """Whether a line's CR LF ``linesep`` goes whole to the terminal, a CR
+    no Enter there (``cr_enters``): the CR is the line's, echoed as ``^M``
+    after it (ECHOCTL, ``echo_end``).  Never with the default ``"\\n"``."""
+    linesep = session.linesep
+    return linesep != "\n" and "\r\n" in linesep and at_terminal(session) and not cr_enters(session)
 
 
 #: How a send's LF right after a send that ended with CR is read, told the
@@ -464,10 +473,10 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     return list(shown), count
 
 
-def _echoes(raw: str, at: int, line: str) -> bool:
+def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
     """Whether ``raw`` begins with ``line``'s echo, at its start or at
-    ``at`` (where it reached when the command was sent)."""
-    return bool(echo_end(raw, line)) or (at > 0 and bool(echo_end(raw[at:], line)))
+    ``at`` (where it reached when the command was sent); ``cr``: see ``echo_end``."""
+    return bool(echo_end(raw, line, cr)) or (at > 0 and bool(echo_end(raw[at:], line, cr)))
 
 
 async def past_earlier(
@@ -487,14 +496,15 @@ async def past_earlier(
     raw, m, is_prompt = answer
     if len(session._sends) < 2 or not is_prompt or state.echoes is False:
         return raw, m, is_prompt, None  # (the usual case: nothing sent before it)
-    if not command.strip() or _echoes(raw, at, command):
+    cr = cr_echoed(session)
+    if not command.strip() or _echoes(raw, at, command, cr):
         return raw, m, is_prompt, None  # (its own echo first)
     earlier, count = _earlier(session, state, command)
     dropped: list[str] = []
     prompt = None
     try:
         for _ in range(count if earlier else 0):  # (each answer ends one line's at least)
-            if not any(_echoes(raw, at, line) for line in earlier):
+            if not any(_echoes(raw, at, line, cr) for line in earlier):
                 break
             start, mine = _after_prompt(session, raw, command)
             if mine:
@@ -504,7 +514,7 @@ async def past_earlier(
             dropped.append(raw + m.after)
             prompt, at = m.after, 0
             raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
-            if not is_prompt or _echoes(raw, 0, command):
+            if not is_prompt or _echoes(raw, 0, command, cr):
                 break
     finally:  # (timed out or cancelled after a drop, too)
         if dropped:

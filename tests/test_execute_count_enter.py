@@ -11,7 +11,8 @@
   which was counted as none, and the next answer taken for the command's.
 - With ICRNL off (``stty -icrnl``) a CR LF is one line end, the CR the
   line's: it was counted as two, and the command's echo (``^M`` at its
-  end) stayed in the answer.
+  end) stayed in the answer.  Only there: with the default ``linesep``,
+  output reading as the command and ``^M`` is no echo.
 - An ``execute`` cancelled while it waited for the redraw after
   ``set_winsize`` cleared it: the next one took a late redraw for its
   answer.
@@ -24,6 +25,7 @@ import contextlib
 import fcntl
 import functools
 import os
+import pathlib
 import re
 import signal
 import struct
@@ -192,6 +194,23 @@ async def test_a_send_cut_short_where_cr_is_no_enter_counts_its_lfs(
         os.kill(s.transport.get_extra_info("pid"), signal.SIGCONT)
         assert await s.execute("echo ok", timeout=30) == "ok\n"
         assert await s.execute("echo two") == "two\n"
+
+
+@pytest.mark.parametrize("echo", ["echo", "-echo"])
+async def test_output_reading_as_the_command_and_a_caret_m_is_no_echo(
+    echo: str, tmp_path: pathlib.Path
+) -> None:
+    # With the default linesep no CR goes with a line, and none is echoed as
+    # ^M: a first line of output that reads '<command>^M' is output (the
+    # terminal's echo off, nothing else comes before it).  Taken for the
+    # ^M form of the echo (ICRNL off, a CR LF linesep), it was dropped.
+    path = tmp_path / "out"
+    command = f"cat {path}"
+    path.write_text(f"{command}^M\nrest\n")
+    async with aioexpect.spawn(BASH[0], BASH[1:], env=ENV, timeout=10) as s:
+        await s.set_unique_prompt()
+        assert await s.execute(f"stty {echo}") == ""
+        assert await s.execute(command) == f"{command}^M\nrest\n"
 
 
 def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
