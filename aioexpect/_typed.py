@@ -90,10 +90,12 @@ _LF = re.compile(r"\r?\n")
 class _Ends(NamedTuple):
     """What ``Session._sends`` keeps of a send cut short longer than
     ``SEND_KEPT`` (``count_cut``): how many lines it ends before its end
-    kept, and that end (less a ``\\n`` that ends one of them)."""
+    kept, that end (less a ``\\n`` that ends one of them), and whether the
+    first is an LF it begins with (no line's end after a CR, ``_lines``)."""
 
     ends: int
     kept: Any
+    lf: bool
 
 
 def at_terminal(session: Session) -> bool:
@@ -173,8 +175,9 @@ def _lines(
             begun, after_cr = "", False
             continue
         if isinstance(data, _Ends):
-            lines += [begun, ""][: data.ends]
-            count += data.ends
+            many = data.ends - 1 if after_cr and data.lf and joined(sent) else data.ends
+            lines += [begun, ""][:many]
+            count += many
             begun, data, after_cr = "", data.kept, False  # (kept from inside the send)
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
@@ -214,7 +217,7 @@ def count_cut(session: Session, data: Any) -> None:
             kept = kept[1:]  # (the end of a line counted: '\r' last, '\n' first kept)
     if not ends:
         return
-    session._sends[-1] = (_Ends(ends, kept), consumed, sent)
+    session._sends[-1] = (_Ends(ends, kept, not terminal and data[:1] == lf), consumed, sent)
 
 
 def forget(session: Session) -> None:

@@ -9,6 +9,7 @@
   that never came.  Not once the peer answered the CR in between (or a
   Ctrl-C went between): the LF goes as a key of its own, an empty line,
   which was counted as none, and the next answer taken for the command's.
+  A send cut short that begins with that LF (dropped) counted it too.
 - With ICRNL off (``stty -icrnl``) a CR LF is one line end, the CR the
   line's: it was counted as two, and the command's echo (``^M`` at its
   end) stayed in the answer.  Only there: with the default ``linesep``,
@@ -346,6 +347,49 @@ async def test_a_crlf_split_over_telnet_counts_the_empty_line_its_lf_makes(
         assert await task == "two\n"
         assert lines == [b"echo a", b"" if between == "answered" else b"\x03", b"echo b",
                          b"echo ok", b"echo c", b"echo d", b"echo two"]  # fmt: skip
+
+
+def read_when(lines: list[bytes], go: asyncio.Event) -> Shell:
+    """``held``'s shell, reading nothing until ``go`` is set (what it is sent
+    fills the buffers: a send is cut short, no answer coming in between)."""
+
+    async def shell(reader: Any, writer: Any) -> None:
+        writer.write(b"$ ")
+        await go.wait()
+        held = b""
+        while data := await reader.read(65536):
+            held += data
+            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
+                line, held = held[: end.start()], held[end.end() :]
+                lines.append(line)
+                writer.write(line[5:13] + b"\r\n$ ")  # ('echo X': X, the first 8 characters)
+                await writer.drain()
+
+    return shell
+
+
+async def test_a_send_cut_short_over_telnet_beginning_with_a_dropped_lf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 'echo a\r', then 4,000 lines beginning with the LF of that CR (dropped:
+    # nothing heard between), the peer reading nothing: the send is cut
+    # short, its lines before the end kept counted by count_cut, which took
+    # that LF for a line end.  The old code waited for one prompt more than
+    # came: 'echo ok' ran out of time.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
+    lines: list[bytes] = []
+    go = asyncio.Event()
+    async with telnet_server(read_when(lines, go)) as port, connect_telnet(port) as s:
+        s.set_prompt(r"(?m)^\$ ")  # (each prompt found, also where several are buffered)
+        await s.expect_prompt()
+        await s.send("echo a\r")
+        data = "\n" + "".join(f"echo {i:08} {'x' * 4000}\r\n" for i in range(4000))
+        with pytest.raises(TimeoutError):  # (the caller's own time-out)
+            await asyncio.wait_for(s.send(data), 0.5)
+        go.set()
+        assert await s.execute("echo ok", timeout=20) == "ok\n"
+        assert await s.execute("echo two") == "two\n"
+        assert len(lines) == 4003 and lines[:2] == [b"echo a", b"echo 00000000 " + b"x" * 4000]
 
 
 # -- a redraw owed after set_winsize -------------------------------------------------
