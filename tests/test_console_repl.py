@@ -16,6 +16,7 @@ import re
 import signal
 import struct
 import termios
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -268,12 +269,12 @@ def unread(fd: int) -> int:
     return int(struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0])
 
 
-async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing() -> None:
-    # Waiting for a terminal or a pipe that took nothing (a terminal paused
-    # with Ctrl-S, a pager not reading), the console was deaf to SIGTERM,
-    # whose handler waits for the loop.  Here its stdout is a pipe the test
-    # does not read, full with what a statement prints; SIGTERM, again if
-    # one came before the console waited, ends it as it ends one at its prompt.
+@contextlib.asynccontextmanager
+async def console_filling(typed: bytes) -> AsyncIterator[tuple[asyncio.subprocess.Process, int]]:
+    """The local console in a process, typed ``typed``, its stdout and stderr
+    a pipe (its read end given) that the test does not read: given once
+    what it prints fills it (but for a page: the banner's, not filled by
+    what came after it); killed after."""
     read_end, write_end = os.pipe()
     try:
         process = await asyncio.create_subprocess_exec(
@@ -288,11 +289,25 @@ async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing(
         os.close(write_end)
     try:
         assert process.stdin is not None
-        process.stdin.write(b"print('x' * 10_000_000)\n")
+        process.stdin.write(typed)
         await process.stdin.drain()
-        # (full but for a page: the banner's, not filled by what came after it)
         size = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) - os.sysconf("SC_PAGESIZE")
         await wait_until(lambda: unread(read_end) >= size, "the pipe is full", LIMIT)
+        yield process, read_end
+    finally:
+        os.close(read_end)
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing() -> None:
+    # Waiting for a terminal or a pipe that took nothing (a terminal paused
+    # with Ctrl-S, a pager not reading), the console was deaf to SIGTERM,
+    # whose handler waits for the loop.  Here its stdout is a pipe the test
+    # does not read, full with what a statement prints; SIGTERM, again if
+    # one came before the console waited, ends it as it ends one at its prompt.
+    async with console_filling(b"print('x' * 10_000_000)\n") as (process, _):
 
         async def ended() -> int:
             while True:
@@ -301,11 +316,6 @@ async def test_the_local_console_ends_on_sigterm_while_its_output_takes_nothing(
                     return await asyncio.wait_for(process.wait(), 0.2)
 
         assert await asyncio.wait_for(ended(), LIMIT) == 128 + signal.SIGTERM
-    finally:
-        os.close(read_end)
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def test_the_local_console_waits_for_its_output_with_descriptors_past_1023() -> None:
@@ -317,24 +327,8 @@ async def test_the_local_console_waits_for_its_output_with_descriptors_past_1023
         " resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard));"
         " fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
     )
-    read_end, write_end = os.pipe()
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *(PY, "-m", "aioexpect", "console"),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=write_end,
-            stderr=write_end,
-            env=env(),
-            cwd=str(ROOT),
-        )
-    finally:
-        os.close(write_end)
-    try:
-        assert process.stdin is not None
-        process.stdin.write(setup.encode() + b"print('x' * 1_000_000); print('MARK')\n")
-        await process.stdin.drain()
-        size = fcntl.fcntl(read_end, fcntl.F_GETPIPE_SZ) - os.sysconf("SC_PAGESIZE")
-        await wait_until(lambda: unread(read_end) >= size, "the pipe is full", LIMIT)
+    typed = setup.encode() + b"print('x' * 1_000_000); print('MARK')\n"
+    async with console_filling(typed) as (_, read_end):
         os.set_blocking(read_end, False)
         out = b""
 
@@ -348,8 +342,3 @@ async def test_the_local_console_waits_for_its_output_with_descriptors_past_1023
 
         await asyncio.wait_for(marked(), LIMIT)
         assert b"Error" not in out and out.count(b"x") >= 1_000_000
-    finally:
-        os.close(read_end)
-        if process.returncode is None:
-            process.kill()
-            await process.wait()

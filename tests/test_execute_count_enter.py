@@ -241,6 +241,17 @@ def test_a_crlf_linesep_goes_whole_where_it_is_one_line_end() -> None:
 Shell = Any
 
 
+async def lines_read(reader: Any) -> AsyncIterator[bytes]:
+    """The lines a telnet shell reads from ``reader``: each ends at CR LF,
+    CR NUL, CR or LF."""
+    held = b""
+    while data := await reader.read(65536):
+        held += data
+        while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
+            line, held = held[: end.start()], held[end.end() :]
+            yield line
+
+
 def held_after_one(lines: list[bytes], go: asyncio.Event) -> Shell:
     """A telnet shell that does not echo: ``echo X`` prints X; a line ends
     at CR LF, CR NUL, CR or LF; the answers after the first held until
@@ -248,17 +259,13 @@ def held_after_one(lines: list[bytes], go: asyncio.Event) -> Shell:
 
     async def shell(reader: Any, writer: Any) -> None:
         writer.write(b"$ ")
-        held = b""
-        while data := await reader.read(65536):
-            held += data
-            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
-                line, held = held[: end.start()], held[end.end() :]
-                lines.append(line)
-                if len(lines) == 2:
-                    await go.wait()
-                answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
-                writer.write(answer + b"\r\n$ ")
-                await writer.drain()
+        async for line in lines_read(reader):
+            lines.append(line)
+            if len(lines) == 2:
+                await go.wait()
+            answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
+            writer.write(answer + b"\r\n$ ")
+            await writer.drain()
 
     return shell
 
@@ -296,17 +303,13 @@ def held(lines: list[bytes], go: asyncio.Event) -> Shell:
 
     async def shell(reader: Any, writer: Any) -> None:
         writer.write(b"$ ")
-        held = b""
-        while data := await reader.read(65536):
-            held += data
-            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
-                line, held = held[: end.start()], held[end.end() :]
-                lines.append(line)
-                if line != b"echo a":
-                    await go.wait()
-                answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
-                writer.write(answer + b"\r\n$ ")
-                await writer.drain()
+        async for line in lines_read(reader):
+            lines.append(line)
+            if line != b"echo a":
+                await go.wait()
+            answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
+            writer.write(answer + b"\r\n$ ")
+            await writer.drain()
 
     return shell
 
@@ -356,14 +359,10 @@ def read_when(lines: list[bytes], go: asyncio.Event) -> Shell:
     async def shell(reader: Any, writer: Any) -> None:
         writer.write(b"$ ")
         await go.wait()
-        held = b""
-        while data := await reader.read(65536):
-            held += data
-            while (end := re.search(rb"\r\n|\r\x00|\r|\n", held)) is not None:
-                line, held = held[: end.start()], held[end.end() :]
-                lines.append(line)
-                writer.write(line[5:13] + b"\r\n$ ")  # ('echo X': X, the first 8 characters)
-                await writer.drain()
+        async for line in lines_read(reader):
+            lines.append(line)
+            writer.write(line[5:13] + b"\r\n$ ")  # ('echo X': X, the first 8 characters)
+            await writer.drain()
 
     return shell
 
