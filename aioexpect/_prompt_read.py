@@ -235,8 +235,9 @@ def fits(session: Session, prompt: str) -> bool:
     """Whether a prompt pattern's match is a prompt: its ``\\r`` (a spaced
     prompt's) are readline's wraps (``wraps_fit``; at a local pty's width, read
     from it: SSH's and telnet's is only asked for); a set_prompt match is one."""
-    override, pty = session._prompt_override is not None, session.transport.kind == "pty"
-    return "\r" not in prompt or override or wraps_fit(prompt, _columns(session) if pty else None)
+    if "\r" not in prompt or session._prompt_override is not None:
+        return True  # (the usual case: told before anything else is looked up)
+    return wraps_fit(prompt, _columns(session) if session.transport.kind == "pty" else None)
 
 
 def _rows_above(session: Session, earlier: str, m: Match) -> Match:
