@@ -35,16 +35,21 @@ def one_enter(session: Session, line: str) -> str:
     terminal's Enter key (as telnet sends it in binary mode).  Sent whole,
     its second Enter brings an empty line's prompt, taken for the end of the
     next answer (or, in a login, for the answer to the next question).
-    Not where CR is no Enter: a pty in canonical mode without ICRNL (``stty
-    -icrnl``, a program reading lines) ends a line at the LF only."""
+    Where CR is no Enter, a pty in canonical mode without ICRNL (``stty
+    -icrnl``, a program reading lines), the line ends at the LF only: a CR
+    LF goes as LF, else the program reads the CR as the line's last
+    character (``cmd\r``: bash's ``eval`` runs no ``cmd``, a login name is
+    ``admin\r``)."""
     return line + enter(session)
 
 
 def enter(session: Session) -> str:
-    """The line end ``one_enter`` sends: ``linesep``, or one Enter of it."""
+    """The line end ``one_enter`` sends: ``linesep``, or one Enter of it
+    (the CR of a CR LF, or its LF where CR is no Enter: ``cr_enters``, the
+    terminal's flags as they are now)."""
     linesep = session.linesep
-    if linesep != "\n" and "\r\n" in linesep and at_terminal(session) and cr_enters(session):
-        linesep = linesep.replace("\r\n", "\r")
+    if linesep != "\n" and "\r\n" in linesep and at_terminal(session):
+        linesep = linesep.replace("\r\n", "\r" if cr_enters(session) else "\n")
     return linesep
 
 

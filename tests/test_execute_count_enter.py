@@ -151,15 +151,14 @@ READ_LOOP = 'stty -icrnl; while printf "$ " && IFS= read -r l; do eval "$l"; don
 
 @pytest.mark.parametrize("echoctl", ["echoctl", "-echoctl"])
 @pytest.mark.parametrize("shell", ["read loop", "bash"])
-async def test_a_crlf_linesep_goes_whole_where_cr_is_no_enter(
+async def test_a_crlf_linesep_where_cr_is_no_enter_ends_each_line_once(
     shell: str, echoctl: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the LF ends a line there.  Sent as CR alone, the command never
-    # reached the program and every execute ran out of time (main sent
-    # 'echo one\r\n' and answered).  Sent whole, it is one line, 'echo one\r'
-    # (its echo shows the CR, as ^M under ECHOCTL): the answer kept that
-    # echo ('echo one^M\none\n'), and a line sent before was counted as two,
-    # the catch-up waiting for a second prompt ("1 still owed").
+    # reached the program and every execute ran out of time.  execute sends
+    # its LF alone (test_enter_no_icrnl); sendline sends it whole, one line,
+    # 'echo typed\r' (its echo shows the CR, as ^M under ECHOCTL), which was
+    # counted as two, the catch-up waiting for a second prompt ("1 still owed").
     monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
     args = [*BASH[1:], "-c", READ_LOOP] if shell == "read loop" else BASH[1:]
     async with aioexpect.spawn(BASH[0], args, env=ENV, timeout=10) as s:
