@@ -40,7 +40,7 @@ _EOL_REACH = 2048
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 
 
-def clean_output(raw: str, command: str | None = None, sent_at: int = 0, cr: bool = False) -> str:
+def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     """``raw`` without the echo of ``command`` (if echoed), rendered.
 
     With ``command=None`` nothing is taken for an echo.  ``sent_at``: where
@@ -52,17 +52,16 @@ def clean_output(raw: str, command: str | None = None, sent_at: int = 0, cr: boo
     is no message: the echo is looked for across it and takes it along, as
     it did before ``sent_at``, or it would be glued to the output; without
     an echo it goes all the same, as it came before the command was sent.
-    ``cr``: the command's line end was sent with a CR of its own (``echo_end``).
     """
     if command is not None:
         if sent_at and not render(raw[:sent_at]).strip():
-            end = echo_end(raw, command, cr)
+            end = echo_end(raw, command)
             if end:
                 return render(_drop_eol_mark(raw[end:]))
             # (no echo across it: what shows the command, bash's readline
             # line end with the echo off, is looked for where it was sent)
             raw, sent_at = raw[sent_at:], 0
-        end = echo_end(raw[sent_at:], command, cr)
+        end = echo_end(raw[sent_at:], command)
         if end:
             kept = raw[:sent_at]
             if not kept.endswith("\n") and render(kept).strip():
@@ -188,8 +187,9 @@ def echo_end(raw: str, command: str, cr: bool = False) -> int:
     terminal's echo off), the line end bash's readline writes all the same
     (``_READLINE_LINE_END``) is taken for it, and nothing after it is.
     ``cr``: where a CR is no Enter (``stty -icrnl``) the CR of a CR LF
-    ``linesep`` is the line's, and the terminal echoes it as ``^M``
-    (ECHOCTL); else a first line reading so is output (``cr_echoed``).
+    ``linesep`` sent whole (by ``sendline``: ``execute`` sends the LF
+    alone) is the line's, and the terminal echoes it as ``^M`` (ECHOCTL);
+    else a first line reading so is output (``cr_echoed``).
     """
     nl = raw.find("\n")
     if nl >= 0 and raw[:nl].rstrip("\r") == command:

@@ -18,7 +18,7 @@ import functools
 import re
 from typing import TYPE_CHECKING
 
-from . import _output, _typed
+from . import _output
 from ._ansi import strip_ansi
 from ._command_questions import command_question, question_unread
 from ._error_search import first_error
@@ -527,11 +527,12 @@ async def _answer(
     note_prompt(state, last_prompt)
     forget(session)  # (found in step: what was sent before it was answered)
     sent_at = len(early) if early and raw.startswith(early) else 0
-    cr = session.linesep != "\n" and _typed.cr_echoed(session)  # (no call: the default)
-    state.echoes = bool(_output.echo_end(raw[sent_at:], command, cr))
+    # (Its line end has no CR of its own, no ^M echoed: one_enter sends the
+    # LF alone where CR is no Enter.)
+    state.echoes = bool(_output.echo_end(raw[sent_at:], command))
     # Over pipes no terminal echoes, but bash -i echoes on its stderr: the
     # same echo rule serves both.
-    output = _output.clean_output(raw, command, sent_at, cr)
+    output = _output.clean_output(raw, command, sent_at)
     if not is_prompt:
         await _interrupt(session, deadline)
         shown = shown_command(session, command)
@@ -566,7 +567,7 @@ async def _past_redraw(
     redrawn = is_prompt and "\r" in raw and "\n" not in raw and not strip_ansi(raw).strip()
     if redrawn and await more_within(session, deadline, LATE_REDRAW_WAIT):
         raw, _m, is_prompt = await read_to_prompt(session, deadline, extra)
-    line_end, cr = raw.find("\n"), _typed.cr_echoed(session)
+    line_end = raw.find("\n")
     # As received, or as redrawn: without the modes set in front of it (bash's
     # bracketed paste), or without any control sequence.
     forms = (form for p in prompts for form in (p, LEADING_CSI.sub("", p), strip_ansi(p)))
@@ -574,7 +575,7 @@ async def _past_redraw(
         # The first one: nothing visible may come before it.
         at = raw.find(text, 0, line_end) if text and line_end > 0 else -1
         rest = raw[at + len(text) :]
-        if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command, cr):
+        if at >= 0 and not strip_ansi(raw[:at]).strip() and _output.echo_end(rest, command):
             return rest, is_prompt
     return raw, is_prompt
 

@@ -50,6 +50,20 @@ async def test_a_program_reading_lines_reads_no_cr() -> None:
         assert await s.execute("echo three") == "three\n"
 
 
+async def test_output_reading_as_the_command_and_a_caret_m_is_output() -> None:
+    # execute's line end has no CR there, so no ^M is echoed: with the echo
+    # off, a first line of output reading as the command and '^M' is output.
+    # The old code (once it sent the LF alone) still took it for the echo
+    # that a CR LF sent whole would have had, and returned ''.
+    loop = READ_LOOP.replace("stty -icrnl", "stty -icrnl -echo")
+    async with aioexpect.spawn(BASH[0], [*BASH[1:], "-c", loop], env=ENV, timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")
+        await s.expect_prompt()
+        s.linesep = "\r\n"
+        command = "printf '%s^M\\n' \"$l\""
+        assert await s.execute(command) == command + "^M\n"
+
+
 #: A login as a shell script reads it (bash's read), ICRNL off.
 LOGIN = (
     "stty -icrnl; printf 'Username: '; IFS= read -r user; printf 'Password: ';"
