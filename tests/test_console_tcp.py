@@ -175,6 +175,18 @@ async def test_a_subnegotiation_cut_between_reads_is_taken_whole() -> None:
         assert await c.prompt() == b"ab\n"
 
 
+async def test_a_subnegotiation_cut_inside_its_escaped_0xff_is_taken_whole() -> None:
+    # NAWS of 255 columns (RFC 1073: the 255 doubled, IAC IAC), the read cut
+    # between the two: the first 0xff is no IAC SE's, the rest no input.
+    async with console() as server, connected(server) as c:
+        await c.prompt()
+        for part in (b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n"):
+            c.writer.write(part)
+            await c.writer.drain()
+            await asyncio.sleep(0.05)
+        assert await c.prompt() == b"ab\n"
+
+
 async def test_ctrl_c_while_attached_goes_to_the_session() -> None:
     async with (
         aioexpect.spawn("cat", pty=False, timeout=LIMIT) as cat,

@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import random
+import re
 import socket
 import struct
 import tracemalloc
@@ -1247,3 +1248,30 @@ async def test_a_password_equal_to_the_host_or_port_is_masked_where_they_show() 
     with pytest.raises(aioexpect.ConnectError) as info:
         await refused
     assert str(closed) not in str(info.value) and "127.0.0.1:********" in str(info.value)
+
+
+async def test_a_size_of_255_is_sent_with_its_iac_escaped() -> None:
+    """A width or height of 255 is an IAC byte inside NAWS's subnegotiation
+    (RFC 1073), doubled on the wire: IAC SB NAWS 0 255 255 ... IAC SE.  The
+    server reads each NAWS whole and unescaped, the first (the reply to DO
+    NAWS) and a later ``set_winsize``'s alike."""
+    sizes: list[tuple[int, int]] = []
+
+    async def server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfd\x1fready\r\n")  # DO NAWS
+        got = b""
+        for _ in range(100):  # (bounded: two NAWS come)
+            if len(re.findall(rb"\xff\xfa\x1f(?:[^\xff]|\xff\xff)*\xff\xf0", got)) == 2:
+                break
+            got += await reader.read(4096)
+        for body in re.findall(rb"\xff\xfa\x1f((?:[^\xff]|\xff\xff)*)\xff\xf0", got):
+            cols, rows = struct.unpack("!HH", body.replace(b"\xff\xff", b"\xff"))
+            sizes.append((rows, cols))
+        writer.write(b"done\r\n")
+        await writer.drain()
+
+    async with raw_server(server) as port, connect(port, dimensions=(24, 255)) as s:
+        await s.expect_exact("ready\r\n")
+        s.set_winsize(255, 80)
+        await s.expect_exact("done\r\n")
+    assert sizes == [(24, 255), (255, 80)]
