@@ -68,7 +68,7 @@ async def bridge(
                 return after
             finally:
                 if output is not None:
-                    output.give_back()
+                    seen.given_back(output.give_back())
     finally:
         # A command the person started may still answer: execute() knows.
         _interacted.interacted(session, seen.tail, seen.typed, seen.sent)
@@ -107,6 +107,7 @@ class _Seen:
         self.shown: Any = empty
         self.typed = False
         self.sent = False
+        self._empty = empty
         self._at_prompt = at_prompt
         self._stripper = AnsiStripper(empty) if strip else None
 
@@ -117,6 +118,14 @@ class _Seen:
         self.tail = self.shown[-EVIDENCE:]
         if self.typed and self._at_prompt(self.tail):
             self.typed = False  # what was typed has been answered
+
+    def given_back(self, data: Any) -> None:
+        """``data``, the end of what was shown, did not reach the person: it
+        went to the buffer, whose evidence quotes it (not twice).  Said
+        before the end of the bridge; its prompt state (``tail``) unchanged."""
+        if data:
+            end = len(self.shown) - len(data)
+            self.shown = self.shown[:end] if end >= 0 and self.shown.endswith(data) else self._empty
 
     def input(self, data: bytes) -> None:
         self.sent = self.sent or bool(data)

@@ -99,13 +99,14 @@ class Output:
             self._drained = self._loop.create_future()
             await self._drained
 
-    def give_back(self) -> None:
+    def give_back(self) -> Any:
         """What the terminal has not taken (the bridge failed or was
         cancelled) goes to the session's buffer, where the program finds it:
         the bridge ends in a moment (``divert`` gave it the buffer, empty:
-        this text comes before anything read after it)."""
+        this text comes before anything read after it).  Returns that text
+        as the buffer got it (``None``: nothing waited)."""
         if not self._pending:
-            return
+            return None
         self._loop.remove_writer(self._fd)
         raw, self._pending = bytes(self._pending), bytearray()
         # (written as UTF-8: see ``write``; the rest of a character the
@@ -122,6 +123,7 @@ class Output:
             data = stripper.feed(data)
         self._session._buffer.append(data)
         offer(self._session)
+        return data
 
     def close(self) -> None:
         """Restore the descriptor (``bridge`` gave back what waited)."""

@@ -11,6 +11,8 @@ Output that does not end at a prompt still makes ``execute`` wait for one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import aioexpect
 from aioexpect import ExpectTimeout, Session
 from aioexpect._interact import bridge
 from aioexpect._reading import EVIDENCE
+from aioexpect._tty import Output
 from tests.helpers import opened, wait_until
 
 ESCAPE = "\x1d"
@@ -200,6 +203,57 @@ async def test_what_the_consoles_attach_showed_is_no_evidence() -> None:
         with pytest.raises(ExpectTimeout, match="last characters received: '\\\\r\\\\n'") as caught:
             await session.execute("echo hi")
         assert SHOWN not in str(caught.value)
+
+
+def _full_pipe() -> tuple[int, int]:
+    """A pipe (read end, write end) whose buffer is full: a terminal that
+    takes nothing more until read."""
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    with contextlib.suppress(BlockingIOError):
+        for _ in range(1024):  # (a pipe holds 64 KiB by default: 16 of these)
+            os.write(write_end, b"." * 4096)
+    return read_end, write_end
+
+
+async def _no_keys() -> bytes:
+    await asyncio.Event().wait()  # (a person who types nothing: the bridge is cancelled)
+    return b""
+
+
+@pytest.mark.parametrize("room", [0, 4096], ids=["nothing taken", "part taken"])
+async def test_output_given_back_by_a_failed_bridge_is_quoted_once(room: int) -> None:
+    """The terminal fell behind and the bridge was cancelled: what it had
+    not taken went to the buffer, and was also kept as shown; the next
+    execute's "not sent" quoted it twice ('World\\r\\nWorld\\r\\n')."""
+    read_end, write_end = _full_pipe()
+    output_text = "x" * room + "World\r\n"
+    try:
+        async with opened(timeout=0.3) as (session, peer):
+            if room:  # (a page read: the terminal takes its room, the rest waits)
+                os.read(read_end, room)
+            output = Output(session, write_end)
+            try:
+                task = asyncio.ensure_future(
+                    bridge(session, _no_keys, output.write, ESCAPE, output=output)
+                )
+                await wait_until(lambda: session._sink is not None, "the bridge began")
+                await peer.write(output_text.encode())
+                await wait_until(lambda: session.bytes_in == len(output_text), "all was read")
+                task.cancel()
+                await asyncio.wait([task])
+            finally:
+                output.close()
+            assert session.buffer.endswith("World\r\n")  # (given back)
+            with pytest.raises(ExpectTimeout, match="not sent") as caught:
+                await session.execute("echo hi")
+            message = str(caught.value)
+            assert message.count("World") == 1, message
+            assert "World\\r\\n'" in message
+            assert (SHOWN in message) == bool(room)  # (only if some of it was shown)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
 
 
 EXECUTE_AT_ONCE = r"""
