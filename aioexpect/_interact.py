@@ -234,6 +234,8 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     if escape_character is not None:
         check_escape(escape_character)
     fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
+    if escape_character == "\n" and not (os.isatty(fd_in) and _terminal_of(session)):
+        raise ValueError(_LINE_END_ESCAPE)
     busy = _in_interact.get(fd_in)
     if busy is not None:
         raise BusyError(f"this process's terminal is already in interact() with session #{busy}")
@@ -256,6 +258,16 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
         del _in_interact[fd_in]
         output.close()
 
+
+#: Where input comes in lines (standard input not a terminal, or one in line
+#: mode for a session without a terminal: ``line_terminal``), ``"\n"`` ends
+#: every line: the first would leave, its line end never sent.  (In raw mode
+#: it is Ctrl-J, Enter being ``"\r"``.)
+_LINE_END_ESCAPE = (
+    "escape_character '\\n' would leave interact() at the first line end: the input is "
+    "read in lines here (standard input is not a terminal, or the session has no terminal "
+    "of its own); choose another key"
+)
 
 #: The standard input descriptors in an ``interact`` (its session's id): a
 #: second one on the same terminal would take the keys (the event loop has

@@ -299,6 +299,64 @@ async def test_enter_as_the_escape_character_leaves_a_piped_child(tmp_path: Path
         assert await outer.wait() == 0
 
 
+@pytest.mark.parametrize("stdin", ["pipe", "terminal"])
+async def test_a_line_end_as_the_escape_character_is_refused_where_input_comes_in_lines(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, stdin: str
+):
+    """escape_character="\\n" where the input is read in lines (standard
+    input not a terminal; a terminal in line mode, for a child over pipes):
+    the old code left at the first line end, sending its text without it,
+    so no line could be sent.  Refused before anything is read."""
+    if stdin == "terminal":  # (the person's side, and the terminal read)
+        keys, read_end = os.openpty()
+    else:
+        read_end, keys = os.pipe()
+    try:
+        os.write(keys, b"echo typed\n")  # (typed ahead: the old code sent it, and left)
+        monkeypatch.setattr(sys, "stdin", open(read_end))  # noqa: SIM115
+        monkeypatch.setattr(sys, "stdout", (tmp_path / "shown").open("w"))
+        # (a pipe: the input is lines whatever the child; a terminal: the child's pipes)
+        async with aioexpect.spawn("cat", pty=stdin == "pipe", timeout=5) as s:
+            with pytest.raises(ValueError, match="at the first line end"):
+                await s.interact(escape_character="\n")
+            await s.sendline("usable")  # (first: nothing of what waited to be read was sent)
+            await s.expect_exact("usable\r\nusable\r\n" if stdin == "pipe" else "usable\n")
+            assert s.buffer == ""
+    finally:
+        sys.stdin.close()
+        sys.stdout.close()
+        os.close(keys)
+
+
+RAW_LINE_END = r"""
+import aioexpect
+
+async def main():
+    async with aioexpect.spawn("sh", ["-i"], env={"PS1": "$ "}, timeout=10) as sh:
+        print("INTERACT-START", flush=True)
+        await sh.interact(escape_character="\n")
+        print("\r\nRETURNED", flush=True)
+
+aioexpect.run(main())
+"""
+
+
+async def test_a_line_end_as_the_escape_character_is_ctrl_j_in_raw_mode(tmp_path: Path):
+    """A session with a terminal of its own, the person's in raw mode:
+    Enter is CR, and Ctrl-J the escape."""
+    script = tmp_path / "raw_line_end.py"
+    script.write_text(RAW_LINE_END)
+    async with aioexpect.spawn(sys.executable, [str(script)], timeout=15) as outer:
+        await outer.expect_exact("INTERACT-START")
+        await outer.expect_exact("$ ")  # (shown by the bridge: the terminal is raw)
+        await outer.send("echo typed-$((2+3))\r")
+        await outer.expect_exact("typed-5")
+        await outer.send("\n")
+        await outer.expect_exact("RETURNED", timeout=5)
+        await outer.expect(aioexpect.EOF)
+        assert await outer.wait() == 0
+
+
 KILLED_IN_INTERACT = r"""
 import asyncio, os, sys, aioexpect
 
