@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 from typing import Any
 
 import pytest
@@ -75,6 +76,52 @@ async def test_sendintr_over_ssh_is_ctrl_c_with_or_without_a_pty(pty: bool) -> N
             await s.sendintr()
             assert await s.read_all() == "'\\x03'\r\n"
             assert await s.wait() == 0
+
+
+@pytest.mark.parametrize("name", ["TERM", "HUP", "KILL", "USR1"])
+async def test_an_ssh_signal_that_ends_a_program_ends_the_devices_channel(name: str) -> None:
+    # Without a pty, a signal request other than INT was ignored: the shell
+    # answered on, where sshd's shell ends, its exit that signal.
+    dev, _, _ = interrupted_router()
+    number = int(getattr(signal, f"SIG{name}"))
+    async with serve_ssh(dev) as server:
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, request_pty=False, timeout=10
+        ) as s:
+            await s.expect_exact("r1#")
+            s.transport._chan.send_signal(name)  # (aioexpect sends INT only: sendintr)
+            await s.expect(aioexpect.EOF)
+            assert await s.wait() is None
+            assert s.signal_status == number
+        # An exec request's question, too; and a name that is no signal is ignored.
+        async with aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            known_hosts=server.known_hosts,
+            command="really",
+            request_pty=False,
+            timeout=10,
+        ) as s:
+            await s.expect_exact("Really? ")
+            s.transport._chan.send_signal("NOSUCH")
+            s.transport._chan.send_signal(name)
+            assert await s.read_all() == ""
+            assert await s.wait() is None
+            assert s.signal_status == number
+
+
+async def test_an_ssh_signal_that_is_no_signal_is_ignored() -> None:
+    dev, _, _ = interrupted_router()
+    async with serve_ssh(dev) as server:
+        async with aioexpect.connect_ssh(
+            "127.0.0.1", server.port, known_hosts=server.known_hosts, request_pty=False, timeout=10
+        ) as s:
+            await s.expect_exact("r1#")
+            s.transport._chan.send_signal("NOSUCH")
+            await s.sendline("really")
+            await s.expect_exact("Really? ")
+            await s.sendline("yes")
+            assert (await s.expect_exact("r1#")).before == "'yes'\r\n"
 
 
 async def test_a_telnet_clients_interrupt_process_is_ctrl_c() -> None:

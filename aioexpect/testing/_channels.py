@@ -5,7 +5,11 @@ over it (``_serve`` starts the servers and ends them).
 An interrupt that comes out of band is Ctrl-C in the stream, where it came,
 as a terminal's line discipline makes the key of one: an SSH ``signal``
 request for ``INT`` (``sendintr()`` on a channel without a pty), telnet's
-``IAC IP`` (``_serve``'s ``_TelnetConnection`` puts it in the stream).
+``IAC IP`` (``_serve``'s ``_TelnetConnection`` puts it in the stream).  An
+SSH ``signal`` request for a signal that ends a program (TERM, HUP, KILL...)
+ends the channel, reported to the client as its ``exit-signal``; like the
+interrupt, it is acted on where it came in the stream, when the device
+next reads (a handler working outside ``ask()`` finishes first).
 """
 
 from __future__ import annotations
@@ -48,19 +52,36 @@ async def telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None
 
 
 async def ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> None:
-    """One SSH channel, to its end: its exit status, 0 unless it failed."""
+    """One SSH channel, to its end: its exit status, 0 unless it failed, or
+    the signal that ended it (``_ENDING``)."""
     status = 0
+    ended: list[str] = []
     try:
-        status = await _ssh_session(server, proc)
+        status = await _ssh_session(server, proc, ended)
     except Exception as exc:
         _log.debug("SSH connection to %r ended: %r", server.device, exc)
     finally:
-        proc.exit(status)
+        if ended:
+            proc.exit_with_signal(ended[0])
+        else:
+            proc.exit(status)
 
 
-async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]) -> int:
+#: The signals of an SSH ``signal`` request (RFC 4254 6.10) that end the
+#: device's channel, as their default action ends a program (a shell without
+#: a terminal, sshd's): its exit is that signal (``exit-signal``).  INT is
+#: Ctrl-C (``INTERRUPT``); a name not in the RFC is ignored, as sshd refuses it.
+_ENDING = frozenset(
+    ["ABRT", "ALRM", "FPE", "HUP", "ILL", "KILL", "PIPE", "QUIT", "SEGV", "TERM", "USR1", "USR2"]
+)
+
+
+async def _ssh_session(
+    server: DeviceServer, proc: asyncssh.SSHServerProcess[str], ended: list[str]
+) -> int:
     """One SSH channel: an exec request runs one command (its handler's
-    questions read stdin); a shell converses."""
+    questions read stdin); a shell converses.  A signal that ends it is
+    put in ``ended``; its input has ended then (the device's next read)."""
     device = server.device
 
     async def send(text: str) -> None:
@@ -73,12 +94,14 @@ async def _ssh_session(server: DeviceServer, proc: asyncssh.SSHServerProcess[str
     async def read() -> str:
         data = ""
         # (as over telnet, a packet holding only part of a character reads "")
-        while not data and not server.closed and not proc.stdin.at_eof():
+        while not data and not ended and not server.closed and not proc.stdin.at_eof():
             try:
                 data = await proc.stdin.read(_READ)
             except asyncssh.SignalReceived as received:  # (sendintr() without a pty)
                 if received.signal == "INT":
                     return INTERRUPT
+                if received.signal in _ENDING:
+                    ended.append(received.signal)
             except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived):
                 pass
             except asyncssh.Error:  # (ConnectionLost: the client is gone, as at its end of file)
