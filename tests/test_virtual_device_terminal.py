@@ -110,6 +110,38 @@ async def test_an_ssh_signal_that_ends_a_program_ends_the_devices_channel(name: 
             assert s.signal_status == number
 
 
+async def test_an_ssh_signal_while_an_exec_requests_handler_works_ends_it_so() -> None:
+    # Sent while a handler worked outside ask(), a TERM was never read (an
+    # exec request reads no command line after its handler): the channel
+    # exited 0, the signal dropped, where sshd's command ends with it.
+    working, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow(command: str, m: re.Match[str]) -> str:
+        working.set()
+        await go_on.wait()
+        return "done"
+
+    dev = VirtualDevice("r1", commands={"slow": slow})
+    async with serve_ssh(dev) as server:
+        async with aioexpect.connect_ssh(
+            "127.0.0.1",
+            server.port,
+            known_hosts=server.known_hosts,
+            command="slow",
+            request_pty=False,
+            timeout=10,
+        ) as s:
+            await working.wait()
+            s.transport._chan.send_signal("TERM")
+            # (one connection's requests are taken in order: once another
+            # channel's command has answered, the signal has come)
+            assert (await s.transport._conn.run("show clock")).exit_status == 1
+            go_on.set()
+            assert await s.read_all() == "done\r\n"  # (it finishes first, as in a shell)
+            assert await s.wait() is None
+            assert s.signal_status == signal.SIGTERM
+
+
 async def test_an_ssh_signal_that_is_no_signal_is_ignored() -> None:
     dev, _, _ = interrupted_router()
     async with serve_ssh(dev) as server:

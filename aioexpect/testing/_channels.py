@@ -56,11 +56,16 @@ async def ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]
     the signal that ended it (``_ENDING``)."""
     status = 0
     ended: list[str] = []
+    came = _ending_signals(proc)
     try:
         status = await _ssh_session(server, proc, ended)
     except Exception as exc:
         _log.debug("SSH connection to %r ended: %r", server.device, exc)
     finally:
+        if not ended and proc.command is not None:
+            # (an exec request's handler that worked outside ask() read no
+            # more: a signal that came meanwhile ends it, after its output)
+            ended += came[:1]
         if ended:
             proc.exit_with_signal(ended[0])
         else:
@@ -74,6 +79,21 @@ async def ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]
 _ENDING = frozenset(
     ["ABRT", "ALRM", "FPE", "HUP", "ILL", "KILL", "PIPE", "QUIT", "SEGV", "TERM", "USR1", "USR2"]
 )
+
+
+def _ending_signals(proc: asyncssh.SSHServerProcess[str]) -> list[str]:
+    """The signals of ``_ENDING`` that come to ``proc``, as they come (the
+    device reads them, in the stream, only when it reads its input)."""
+    came: list[str] = []
+    received = proc.signal_received
+
+    def noted(name: str) -> None:
+        if name in _ENDING:
+            came.append(name)
+        received(name)
+
+    proc.signal_received = noted  # type: ignore[method-assign,assignment]
+    return came
 
 
 async def _ssh_session(
