@@ -33,7 +33,7 @@ from ._console_run import STAR_IMPORT, run_statement, star_import
 from ._console_streams import Interrupted, Refused, TerminalInput
 from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
-from ._interact import bridge, check_escape, following_size, terminal_size
+from ._interact import bridge, check_escape, following_size, refuse_line_end, terminal_size
 from ._session import Session, live_sessions
 
 __all__ = ["Console", "SessionList", "run_local_console", "sessions"]
@@ -366,6 +366,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if escape_character is None:  # (the console's user would have no way back)
             raise TypeError("escape_character must be one character (a key) for attach()")
         check_escape(escape_character)
+        lines = getattr(self.reader, "raw_lines", False)  # (as sent, no raw mode)
+        refuse_line_end(escape_character, lines, "your client sends them: nc, ssh -T")
         if target._sink is not None:
             raise BusyError(f"session #{target.id} is already attached")
         name = _key_name(escape_character)

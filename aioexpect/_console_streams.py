@@ -237,6 +237,12 @@ class _ReadAheadInput:
             self._read_ahead(), name="aioexpect-console-input"
         )
 
+    @property
+    def raw_lines(self) -> bool:
+        """Whether the client sends lines as typed, in attach too (no line
+        editor, nor a raw mode for its keys)."""
+        return self._raw_lines
+
     @contextlib.contextmanager
     def watching(self, callback: Callable[[], None] | None) -> Iterator[None]:
         """While inside, an interrupt or the client's end calls ``callback``

@@ -25,7 +25,7 @@ from ._tty import CTRL_C, Output, line_terminal, raw_terminal, stdin_reader
 if TYPE_CHECKING:
     from ._session import Session
 
-__all__ = ["bridge", "following_size", "interact_terminal", "terminal_size"]
+__all__ = ["bridge", "following_size", "interact_terminal", "refuse_line_end", "terminal_size"]
 
 
 async def bridge(
@@ -234,8 +234,12 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     if escape_character is not None:
         check_escape(escape_character)
     fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
-    if escape_character == "\n" and not (os.isatty(fd_in) and _terminal_of(session)):
-        raise ValueError(_LINE_END_ESCAPE)
+    lines = not (os.isatty(fd_in) and _terminal_of(session))
+    refuse_line_end(
+        escape_character,
+        lines,
+        "standard input is not a terminal, or the session has no terminal of its own",
+    )
     busy = _in_interact.get(fd_in)
     if busy is not None:
         raise BusyError(f"this process's terminal is already in interact() with session #{busy}")
@@ -259,15 +263,18 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
         output.close()
 
 
-#: Where input comes in lines (standard input not a terminal, or one in line
-#: mode for a session without a terminal: ``line_terminal``), ``"\n"`` ends
-#: every line: the first would leave, its line end never sent.  (In raw mode
-#: it is Ctrl-J, Enter being ``"\r"``.)
-_LINE_END_ESCAPE = (
-    "escape_character '\\n' would leave interact() at the first line end: the input is "
-    "read in lines here (standard input is not a terminal, or the session has no terminal "
-    "of its own); choose another key"
-)
+def refuse_line_end(escape_character: str | None, lines: bool, why: str) -> None:
+    """``ValueError`` for an escape character of ``"\\n"`` where the input
+    comes in ``lines`` (``why``: standard input not a terminal, or one in
+    line mode for a session without a terminal, ``line_terminal``; a console
+    client that sends lines): it ends every line, so the first would leave,
+    its line end never sent.  (In raw mode it is Ctrl-J, Enter being ``"\\r"``.)"""
+    if escape_character == "\n" and lines:
+        raise ValueError(
+            f"escape_character '\\n' would leave at the first line end: the input comes in "
+            f"lines here ({why}); choose another key"
+        )
+
 
 #: The standard input descriptors in an ``interact`` (its session's id): a
 #: second one on the same terminal would take the keys (the event loop has

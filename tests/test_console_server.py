@@ -847,6 +847,24 @@ async def test_what_a_client_sends_after_the_escape_is_the_consoles_next_input()
         await cat.expect_exact("still usable\r\nstill usable\r\n")
 
 
+async def test_attach_refuses_a_line_end_to_detach_from_a_client_that_sends_lines() -> None:
+    # nc sends lines: with escape_character="\n" the first line's end
+    # detached, its text sent without it (the shell never ran it), so no
+    # line could be sent; interact() refuses it where its input is lines.
+    async with (
+        aioexpect.spawn("sh", pty=False, timeout=LIMIT) as sh,
+        console(locals={"sh": sh}) as server,
+        connected(server) as c,
+    ):
+        await c.prompt()
+        out = await c.run("await attach(sh, escape_character='\\n')")
+        assert "ValueError: escape_character '\\n' would" in out, out
+        assert "attached to" not in out
+        await sh.sendline("echo still-$((1+1))")  # (nothing of the attach sent)
+        await sh.expect_exact("still-2\n")
+        assert sh.buffer == ""
+
+
 async def test_attach_refuses_a_bad_target() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
