@@ -234,12 +234,9 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
     if escape_character is not None:
         check_escape(escape_character)
     fd_in, fd_out = _standard_fd(sys.stdin, "input"), _standard_fd(sys.stdout, "output")
-    lines = not (os.isatty(fd_in) and _terminal_of(session))
-    refuse_line_end(
-        escape_character,
-        lines,
-        "standard input is not a terminal, or the session has no terminal of its own",
-    )
+    # (A session with a terminal of its own takes Enter as CR: keys piped in
+    # with CR line ends, a "\n" ending them, run each line and then leave.)
+    refuse_line_end(escape_character, not _terminal_of(session), "the session has no terminal")
     busy = _in_interact.get(fd_in)
     if busy is not None:
         raise BusyError(f"this process's terminal is already in interact() with session #{busy}")
@@ -265,9 +262,10 @@ async def interact_terminal(session: Session, escape_character: Any) -> None:
 
 def refuse_line_end(escape_character: str | None, lines: bool, why: str) -> None:
     """``ValueError`` for an escape character of ``"\\n"`` where the input
-    comes in ``lines`` (``why``: standard input not a terminal, or one in
-    line mode for a session without a terminal, ``line_terminal``; a console
-    client that sends lines): it ends every line, so the first would leave,
+    comes in ``lines`` (``why``: a session without a terminal of its own,
+    which reads lines ended by LF, the person's terminal in line mode,
+    ``line_terminal``; a console client that sends lines): it ends every
+    line, so the first would leave,
     its line end never sent.  (In raw mode it is Ctrl-J, Enter being ``"\\r"``.)"""
     if escape_character == "\n" and lines:
         raise ValueError(

@@ -315,13 +315,38 @@ async def test_a_line_end_as_the_escape_character_is_refused_where_input_comes_i
         os.write(keys, b"echo typed\n")  # (typed ahead: the old code sent it, and left)
         monkeypatch.setattr(sys, "stdin", open(read_end))  # noqa: SIM115
         monkeypatch.setattr(sys, "stdout", (tmp_path / "shown").open("w"))
-        # (a pipe: the input is lines whatever the child; a terminal: the child's pipes)
-        async with aioexpect.spawn("cat", pty=stdin == "pipe", timeout=5) as s:
+        # (a child over pipes: it reads lines, whatever the person's side)
+        async with aioexpect.spawn("cat", pty=False, timeout=5) as s:
             with pytest.raises(ValueError, match="at the first line end"):
                 await s.interact(escape_character="\n")
             await s.sendline("usable")  # (first: nothing of what waited to be read was sent)
-            await s.expect_exact("usable\r\nusable\r\n" if stdin == "pipe" else "usable\n")
+            await s.expect_exact("usable\n")
             assert s.buffer == ""
+    finally:
+        sys.stdin.close()
+        sys.stdout.close()
+        os.close(keys)
+
+
+async def test_a_line_end_as_the_escape_character_leaves_keys_piped_to_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """Keys piped in (standard input not a terminal) to a session with a
+    terminal of its own: lines ended by CR are Enter there, each runs, and
+    the "\\n" after them leaves; the session stays usable."""
+    read_end, keys = os.pipe()
+    try:
+        os.write(keys, b"echo one-$((1+1))\recho two-$((1+2))\r\n")
+        monkeypatch.setattr(sys, "stdin", open(read_end))  # noqa: SIM115
+        monkeypatch.setattr(sys, "stdout", (tmp_path / "shown").open("w"))
+        env = {**os.environ, "PS1": "$ "}
+        async with aioexpect.spawn("sh", ["-i"], env=env, timeout=10) as s:
+            await s.interact(escape_character="\n")
+            await s.sendline("echo after-$((2+2))")
+            later = (await s.expect_exact("after-4")).before  # (what came after it left)
+        sys.stdout.flush()
+        answered = (tmp_path / "shown").read_text() + later
+        assert "one-2" in answered and "two-3" in answered
     finally:
         sys.stdin.close()
         sys.stdout.close()
