@@ -13,30 +13,27 @@ import builtins
 import codeop
 import contextlib
 import functools
-import os
 import signal
 import sys
-import termios
 import traceback
-import tty
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_output import AttachedOutput, TerminalOutput, blocking_kept
+from ._console_output import AttachedOutput
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
 from ._console_run import STAR_IMPORT, run_statement, star_import
-from ._console_streams import Interrupted, Refused, TerminalInput
+from ._console_streams import Interrupted, Refused
 from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
-from ._interact import bridge, check_escape, following_size, refuse_line_end, terminal_size
+from ._interact import bridge, check_escape, following_size, refuse_line_end
 from ._session import Session, live_sessions
 
-__all__ = ["Console", "SessionList", "run_local_console", "sessions"]
+__all__ = ["Console", "SessionList", "sessions"]
 
 PS1 = ">>> "
 PS2 = "... "
@@ -474,125 +471,3 @@ def _exit_code(exc: SystemExit, console: Console) -> int:
         return code
     console.write(f"{code}\n")
     return 1
-
-
-# -- the local console (``aioexpect console``) ---------------------------------
-
-
-@contextlib.contextmanager
-def _raw_stdin() -> Iterator[None]:
-    """Character mode on the process's terminal while attached."""
-    fd = sys.stdin.fileno()
-    if not os.isatty(fd):
-        yield
-        return
-    saved = termios.tcgetattr(fd)
-    tty.setraw(fd, termios.TCSANOW)  # keep what was typed already
-    try:
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
-
-
-#: Signals that end the local console as its end of input does (its
-#: terminal closed, ``kill``): its sessions are closed on the way out.
-ENDING_SIGNALS = (signal.SIGHUP, signal.SIGTERM)
-#: How long the end of the local console waits for a session's close in
-#: another thread's loop (a close takes its transport's grace, about 1 s).
-FOREIGN_CLOSE_LIMIT = 10.0
-
-
-async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
-    """The console on this process's stdin/stdout; returns the exit code
-    (128 + the signal's number when SIGHUP or SIGTERM ended it).
-
-    Sessions still open when it ends are closed.
-    """
-    restore_blocking = blocking_kept()
-    reader, writer = await aioconsole.get_standard_streams(use_stderr=False)
-    # (taken now: aioconsole looks them up by sys.stdout, which a statement may replace)
-    _, error_writer = await aioconsole.get_standard_streams(use_stderr=True)
-    console_input: Any = reader
-    # From a pipe, as for python3 -i < script, nothing is dropped; nor need
-    # it be when aioconsole reads only when asked (stdout a file: a thread).
-    if _is_terminal(sys.stdin) and isinstance(reader, asyncio.StreamReader):
-        console_input = TerminalInput(reader)
-    console = Console(
-        console_input,
-        TerminalOutput.over(writer),
-        shared=shared,
-        raw_mode=_raw_stdin,
-        size=lambda: terminal_size(sys.stdin.fileno()),
-        local=True,
-        interrupts=True,
-    )
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    assert task is not None
-    ended_by: list[int] = []
-
-    def end(signum: int) -> None:
-        if not ended_by:  # (a second one, while the sessions close, is ignored)
-            ended_by.append(signum)
-            console.stop(task)
-
-    for signum in ENDING_SIGNALS:
-        loop.add_signal_handler(signum, end, signum)
-    try:
-        return await console.run()
-    except asyncio.CancelledError:
-        if not ended_by:
-            raise
-        while task.uncancel():  # (a Ctrl-C that came with the signal as well)
-            pass
-        return 128 + ended_by[0]
-    finally:
-        try:
-            await _close_live_sessions()
-        finally:
-            for signum in ENDING_SIGNALS:
-                loop.remove_signal_handler(signum)
-            try:
-                await _close_standard_streams(reader, writer, error_writer)
-            finally:
-                restore_blocking()
-
-
-async def _close_live_sessions() -> None:
-    """The sessions still open, each closed in its own event loop (``close()``
-    in another running loop raises ``RuntimeError``): here; one that a loop
-    run by another thread opened, there, waited for up to
-    ``FOREIGN_CLOSE_LIMIT`` (that loop stopped or busy: left to it); one
-    whose loop is neither running nor closed is left to that loop."""
-    here = asyncio.get_running_loop()
-    for session in live_sessions():
-        loop = session._loop
-        if loop is here or loop.is_closed():  # (closed: its child killed and reaped here)
-            await session.close()
-        elif loop.is_running():
-            closing = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(session.close(), loop))
-            with contextlib.suppress(TimeoutError):  # (shielded: left to go on, not cut short)
-                await asyncio.wait_for(asyncio.shield(closing), FOREIGN_CLOSE_LIMIT)
-
-
-async def _close_standard_streams(reader: Any, *writers: Any) -> None:
-    """Close what aioconsole opened on this process's standard streams for
-    this loop, which it never does: each was a ResourceWarning as the loop
-    closed, and under ``-W error`` uvloop's close never got past them (the
-    process hung, deaf to Ctrl-C).  The descriptors stay open: aioconsole's
-    pipes protect them from the transports' close."""
-    for writer in writers:
-        writer.close()  # (what is still buffered is written first)
-    # asyncio's StreamReader has no public way to its transport; none is
-    # there when aioconsole reads in a thread (a file, not a pipe or terminal).
-    transport = getattr(reader, "_transport", None)
-    if transport is not None:
-        transport.close()
-    await asyncio.sleep(0)  # their connection_lost, before the loop closes
-
-
-def _is_terminal(stream: Any) -> bool:
-    try:
-        return os.isatty(stream.fileno())
-    except (AttributeError, OSError, ValueError):  # (None, closed, or no descriptor)
-        return False

@@ -23,8 +23,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._cli import _positive_float, _positive_int
-from ._console import run_local_console
 from ._console_checks import Together, check_serving, load_key_files
+from ._console_local import run_local_console
 from ._console_server import ConsoleServer, start_console_server
 from ._exceptions import ConnectError
 from ._options import check_host

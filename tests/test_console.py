@@ -377,7 +377,7 @@ async def piped_console(args: list[str], typed: bytes) -> tuple[int | None, byte
 #: The local console on asyncio's own loop (``aioexpect console`` takes uvloop).
 ON_ASYNCIO = (
     "import asyncio, sys\n"
-    "from aioexpect._console import run_local_console\n"
+    "from aioexpect._console_local import run_local_console\n"
     "sys.exit(asyncio.run(run_local_console()))"
 )
 
