@@ -19,14 +19,16 @@ import traceback
 import warnings
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from types import TracebackType
+from types import CodeType, TracebackType
 from typing import Any, NoReturn
 
 import aioconsole
 
-from ._console_output import AttachedOutput
+from ._console_output import TERMINAL_WRITERS, AttachedOutput, TerminalOutput
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
-from ._console_run import STAR_IMPORT, run_statement, star_import
+from ._console_run import STAR_IMPORT, run_statement, star_import, statement_code
+from ._console_signals import RUNNERS as SIGNAL_RUNNERS
+from ._console_signals import Delivered, Ended, runs
 from ._console_streams import Interrupted, Refused
 from ._console_trace import statement_traceback, typed_syntax_error, without_form_feeds
 from ._exceptions import BusyError
@@ -171,6 +173,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._interrupted = False
         self._stopping = False
         self._source = ""
+        self._running: CodeType | None = None  # (the statement's code, while it runs)
+        #: SIGINT while a statement runs its own code is raised in it (see Delivered).
+        self.signals = Delivered(lambda frame: runs(self._running, frame))
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 
@@ -179,14 +184,13 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
     async def run(self, banner_text: str | None = None) -> int:
         """Read, evaluate, print until EOF or ``exit()``; return the exit code."""
         self.write((banner() if banner_text is None else banner_text) + "\n")
-        loop = asyncio.get_running_loop()
         if self._interrupts:
-            loop.add_signal_handler(signal.SIGINT, self._interrupt, asyncio.current_task())
+            interrupt = functools.partial(self._interrupt, asyncio.current_task())
+            self.signals.install(signal.SIGINT, interrupt, self._interrupted_here)
         try:
             await self._loop()
         finally:
-            if self._interrupts:
-                loop.remove_signal_handler(signal.SIGINT)
+            self.signals.remove(signal.SIGINT)
         await self.flush()
         return self.exit_code
 
@@ -250,6 +254,14 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
             self._interrupted = True
             task.cancel()
 
+    def _interrupted_here(self) -> BaseException:
+        """Ctrl-C while the statement runs its own code: a ``KeyboardInterrupt``
+        in it, as in ``python3 -i``; what was typed ahead goes, as ever."""
+        drop = getattr(self.reader, "drop_typed_ahead", None)
+        if drop is not None:
+            drop()
+        return KeyboardInterrupt()
+
     async def runcode(self, code: Any) -> None:
         """Run one statement with the shared names refreshed, as Python's REPL
         runs it (see ``run_statement``); a traceback for anything it raises
@@ -258,8 +270,13 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         try:
             with self._watching(functools.partial(self._interrupt, asyncio.current_task())):
                 for statement in code:  # (one at a time: ``a; b`` is two)
-                    await run_statement(statement, self.locals, self.filename, self.write)
-        except SystemExit:
+                    compiled = statement_code(statement, self.filename)
+                    self._running = compiled
+                    try:
+                        await run_statement(compiled, self.locals, self.filename, self.write)
+                    finally:
+                        self._running = None
+        except (SystemExit, Ended):
             raise
         except asyncio.CancelledError:
             task = asyncio.current_task()
@@ -413,7 +430,11 @@ RUNNERS = frozenset(
     {
         (Console.runcode.__code__.co_filename, "runcode"),
         (Console.runcode.__code__.co_filename, "print"),
+        (Console.runcode.__code__.co_filename, "write"),
         *STATEMENT_RUNNERS,
+        # (a Ctrl-C raised in a print waiting for the terminal: in python3 -i, print's)
+        *((TerminalOutput.write.__code__.co_filename, name) for name in TERMINAL_WRITERS),
+        *SIGNAL_RUNNERS,
     }
 )
 

@@ -12,12 +12,14 @@ import sys
 import termios
 import tty
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import Any
 
 import aioconsole
 
 from ._console import Console
 from ._console_output import TerminalOutput, blocking_kept
+from ._console_signals import Ended
 from ._console_streams import TerminalInput
 from ._interact import terminal_size
 from ._session import live_sessions
@@ -72,32 +74,44 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         local=True,
         interrupts=True,
     )
-    loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     assert task is not None
     ended_by: list[int] = []
+    stopping: list[bool] = []
 
     def end(signum: int) -> None:
-        if not ended_by:  # (a second one, while the sessions close, is ignored)
+        if not ended_by:
             ended_by.append(signum)
+        if not stopping:  # (a second one, while the sessions close, is ignored)
+            stopping.append(True)
             console.stop(task)
 
+    def ending(signum: int) -> BaseException:
+        # (while a statement runs its own code: the console ends once it is
+        # out of it; one that does not let it out is stopped at its next await)
+        if not ended_by:
+            ended_by.append(signum)
+        return Ended(signum)
+
     for signum in ENDING_SIGNALS:
-        loop.add_signal_handler(signum, end, signum)
+        console.signals.install(signum, partial(end, signum), partial(ending, signum))
     try:
         return await console.run()
     except asyncio.CancelledError:
-        if not ended_by:
+        if not stopping:
             raise
         while task.uncancel():  # (a Ctrl-C that came with the signal as well)
             pass
+        return 128 + ended_by[0]
+    except Ended:
+        stopping.append(True)
         return 128 + ended_by[0]
     finally:
         try:
             await _close_live_sessions()
         finally:
             for signum in ENDING_SIGNALS:
-                loop.remove_signal_handler(signum)
+                console.signals.remove(signum)
             try:
                 await _close_standard_streams(reader, writer, error_writer)
             finally:

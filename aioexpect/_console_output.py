@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._session import Session
 
 __all__ = [
+    "TERMINAL_WRITERS",
     "AttachedOutput",
     "GRACE",
     "OUTPUT_CAP",
@@ -194,6 +195,9 @@ class StreamOutput:
 
 #: The signals the local console's loop answers (see ``TerminalOutput._wait``).
 WAKING = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: ``TerminalOutput``'s functions that wait for the terminal (where a
+#: signal may raise in the statement that prints).
+TERMINAL_WRITERS = ("write", "_wait", "woke", "_poll")
 
 
 class TerminalOutput:

@@ -28,13 +28,19 @@ import ast
 import importlib.metadata
 import inspect
 from collections.abc import Callable
-from types import FunctionType
+from types import CodeType, FunctionType
 from typing import Any
 
 from ._console_trace import INDENT, WRAPPER_LINES
 from ._exceptions import AioexpectError
 
-__all__ = ["RUNNERS", "TopLevel", "run_statement", "star_import"]
+__all__ = [
+    "RUNNERS",
+    "TopLevel",
+    "run_statement",
+    "star_import",
+    "statement_code",
+]
 
 #: The name aioconsole gives the function it wraps a statement in.
 WRAPPER = "__corofn"
@@ -50,11 +56,24 @@ class TopLevel(list[ast.stmt]):
     """A statement compiled here, not by aioconsole (see ``star_import``)."""
 
 
+def statement_code(wrapped: ast.AST, filename: str) -> CodeType:
+    """The code of one statement as aioconsole compiled it (``wrapped``), or
+    as ``star_import`` did, compiled as module code."""
+    body = list(wrapped) if isinstance(wrapped, TopLevel) else _statements(wrapped)
+    module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
+    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    try:
+        code: CodeType = compile(module, filename, "exec", flags, dont_inherit=True)
+    except SyntaxError as error:  # (what only a function allows: see _as_typed)
+        raise _as_typed(error) from None
+    return code
+
+
 async def run_statement(
-    wrapped: ast.AST, names: dict[str, Any], filename: str, write: Callable[[str], None]
+    wrapped: ast.AST | CodeType, names: dict[str, Any], filename: str, write: Callable[[str], None]
 ) -> None:
-    """Run one statement as aioconsole compiled it (``wrapped``), or as
-    ``star_import`` did, as module code whose globals are the console's
+    """Run one statement (its ``statement_code``, or as aioconsole compiled
+    it, ``wrapped``) as module code whose globals are the console's
     ``names``; what it shows goes to ``write``, and ``_`` is the last value
     shown (``None`` if its ``repr`` raised), as ``sys.displayhook`` leaves it."""
     shown: list[Any] = []
@@ -65,13 +84,7 @@ async def run_statement(
             write(repr(value) + "\n")
             shown[:] = [value]
 
-    body = list(wrapped) if isinstance(wrapped, TopLevel) else _statements(wrapped)
-    module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
-    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-    try:
-        code = compile(module, filename, "exec", flags, dont_inherit=True)
-    except SyntaxError as error:  # (what only a function allows: see _as_typed)
-        raise _as_typed(error) from None
+    code = wrapped if isinstance(wrapped, CodeType) else statement_code(wrapped, filename)
     before = names.get(SHOW, _MISSING)
     names[SHOW] = show
     try:
@@ -192,5 +205,8 @@ class _Shown(ast.NodeTransformer):
 #: The frames that run a statement here (file, function): never shown in
 #: its tracebacks.
 RUNNERS = frozenset(
-    {(run_statement.__code__.co_filename, name) for name in ("run_statement", "show")}
+    {
+        (run_statement.__code__.co_filename, name)
+        for name in ("run_statement", "show", "statement_code")
+    }
 )

@@ -1,0 +1,96 @@
+"""Signals that come while the local console's statement runs its own code.
+
+The console's loop answers SIGINT (Ctrl-C), SIGTERM and SIGHUP through
+``add_signal_handler``: its handler runs once the loop runs again, which a
+statement that never awaits (``while True: pass``, ``time.sleep(1000)``)
+never lets it do: the console was deaf to them until it ended.  Python
+itself runs a signal's handler in the main thread at the next bytecode, in
+whatever code runs then; ``Delivered`` puts one there in place of the
+loop's (a no-op that only wakes it: the loop still hears of the signal
+through its wake-up descriptor), which raises in the statement only when
+the statement's own code (or what it called) is what runs: ``Ctrl-C`` is a
+``KeyboardInterrupt`` there, as in ``python3 -i``, and SIGTERM or SIGHUP
+``Ended``, which ends the console.  Anywhere else (the loop waiting, the
+console's own code, a statement waiting in an ``await``) it does nothing,
+and the loop's answer comes as before; after one raised, the loop's answer
+to that same signal is skipped.  Only the main thread runs Python's signal
+handlers: in another, nothing is put in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+__all__ = ["RUNNERS", "Delivered", "Ended", "runs"]
+
+
+class Ended(BaseException):
+    """SIGTERM or SIGHUP (``.signum``) came while a statement ran its own
+    code: raised in it, it ends the console, as the signal does at its prompt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class Delivered:
+    """The signals of one console, raised in its statement while that runs
+    its own code (``runs_statement``, given the frame a signal came in)."""
+
+    def __init__(self, runs_statement: Callable[[FrameType | None], bool]) -> None:
+        self._runs_statement = runs_statement
+        self._raised: collections.Counter[int] = collections.Counter()
+        self._installed: list[int] = []
+
+    def install(
+        self, signum: int, answer: Callable[[], None], raising: Callable[[], BaseException]
+    ) -> None:
+        """The loop calls ``answer`` for ``signum`` (as ``add_signal_handler``
+        does); while the statement runs its own code, the exception
+        ``raising`` gives is raised in it instead."""
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signum, self._answer, signum, answer)
+        self._installed.append(signum)
+        if threading.current_thread() is threading.main_thread():
+            # (after the loop's: its wake-up descriptor stays, its no-op goes)
+            signal.signal(signum, self._delivering(raising))
+
+    def remove(self, signum: int) -> None:
+        """Back to what ``signum`` did before ``install`` (the loop's removal)."""
+        if signum in self._installed:
+            self._installed.remove(signum)
+            asyncio.get_running_loop().remove_signal_handler(signum)
+
+    def _delivering(self, raising: Callable[[], BaseException]) -> Callable[[int, Any], None]:
+        def delivered(signum: int, frame: FrameType | None) -> None:
+            if self._runs_statement(frame):
+                self._raised[signum] += 1
+                raise raising()
+
+        return delivered
+
+    def _answer(self, signum: int, answer: Callable[[], None]) -> None:
+        if self._raised[signum]:  # (raised in the statement already)
+            self._raised[signum] -= 1
+            return
+        answer()
+
+
+def runs(code: Any, frame: FrameType | None) -> bool:
+    """Whether ``code`` runs in ``frame`` or in one that called it."""
+    while frame is not None and code is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
+#: The frame that raises in the statement (file, function): never shown in
+#: its traceback, as Python's own handler has none.
+RUNNERS = frozenset({(Delivered._delivering.__code__.co_filename, "delivered")})

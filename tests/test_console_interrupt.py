@@ -1,0 +1,104 @@
+"""The local console (in a pty) answers Ctrl-C, SIGTERM and SIGHUP while a
+statement runs without an ``await``, as ``python3 -i`` does: the loop's
+signal handlers run only when the loop does, which such a statement never
+lets it."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+import aioexpect
+from tests.test_console import evaluate, local_console
+
+#: A Ctrl-C's traceback as ``python3 -i`` shows it: the statement's frame alone.
+INTERRUPTED = (
+    r'Traceback \(most recent call last\):\r\n  File "<console>", line \d, in <module>\r\n'
+    r"KeyboardInterrupt\r\n>>> "
+)
+#: Statements that print a mark, then never await (nor end).
+NEVER_AWAITING = {
+    "a loop": ("while True:", "    n += 1", "    if n == 1: print('spinning')"),
+    "a sleep": ("if 1:", "    print('spinning')", "    time.sleep(1000)"),
+    "a loop after an await": (
+        "if 1:",
+        "    await asyncio.sleep(0)",
+        "    print('spinning')",
+        "    while True: n += 1",
+    ),
+}
+
+
+async def typed(c: aioexpect.Session, *lines: str) -> None:
+    """Type a block and the empty line that ends it."""
+    for line in (*lines, ""):
+        await c.sendline(line)
+
+
+@pytest.mark.parametrize("statement", NEVER_AWAITING)
+async def test_ctrl_c_interrupts_a_statement_that_never_awaits(statement: str) -> None:
+    # The console took no Ctrl-C until the statement awaited: never, here.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import time; n = 0")
+        await evaluate(c, "s = await spawn('cat')")
+        await typed(c, *NEVER_AWAITING[statement])
+        await c.expect_exact("spinning\r\n")
+        await c.sendintr()
+        await c.expect(INTERRUPTED)
+        # Its names, the console's and its sessions are there, and work.
+        assert await evaluate(c, "n >= 0, type(s).__name__") == "(True, 'Session')\r\n"
+        await evaluate(c, "await s.sendline('still here')")
+        assert await evaluate(c, "(await s.expect_exact('still here')).group(0)") == (
+            "'still here'\r\n"
+        )
+        # A statement that awaits is cancelled, as ever (the mark is printed
+        # by a task of its own once the statement waits in its await).
+        await typed(c, "async def mark():", "    print('waiting')")
+        await c.sendline("await asyncio.gather(asyncio.sleep(30), mark())")
+        await c.expect_exact("waiting\r\n")
+        await c.sendintr()
+        await c.expect_exact("\r\nKeyboardInterrupt\r\n>>> ")
+        assert await evaluate(c, "6 * 7") == "42\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+async def test_a_ctrl_c_the_statement_catches_is_answered_once() -> None:
+    # Raised in the statement, the signal is not answered again by the
+    # loop, whose handler still hears of it (the next line was interrupted).
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await typed(
+            c,
+            "try:",
+            "    print('sleeping'); __import__('time').sleep(1000)",
+            "except KeyboardInterrupt:",
+            "    print('caught')",
+        )
+        await c.expect_exact("sleeping\r\n")
+        await c.sendintr()
+        await c.expect_exact("caught\r\n")
+        assert (await c.expect_exact(">>> ")).before == ""
+        assert await evaluate(c, "6 * 7") == "42\r\n"  # (not taken for a Ctrl-C again)
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+async def test_a_signal_ends_the_console_while_a_statement_never_awaits(signum: int) -> None:
+    # SIGTERM and SIGHUP ended the console only once the statement awaited:
+    # never, here.  They end it as at its prompt: its sessions closed.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "s = await spawn('sleep', ['1004']); n = 0")
+        pid = int(await evaluate(c, "s.transport.get_extra_info('pid')"))
+        await typed(c, *NEVER_AWAITING["a loop"])
+        await c.expect_exact("spinning\r\n")
+        os.kill(c.transport.get_extra_info("pid"), signum)
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 128 + signum
+    with pytest.raises(ProcessLookupError):  # closed and reaped
+        os.kill(pid, 0)
