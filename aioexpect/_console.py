@@ -6,6 +6,7 @@ statement it sees the shared names it has not rebound itself, as they are now.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import asyncio
@@ -25,8 +26,15 @@ from typing import Any, NoReturn
 import aioconsole
 
 from ._console_output import TERMINAL_WRITERS, AttachedOutput, TerminalOutput
+from ._console_run import (
+    FUTURE_IMPORT,
+    STAR_IMPORT,
+    future_flags,
+    run_statement,
+    star_import,
+    statement_code,
+)
 from ._console_run import RUNNERS as STATEMENT_RUNNERS
-from ._console_run import STAR_IMPORT, run_statement, star_import, statement_code
 from ._console_signals import RUNNERS as SIGNAL_RUNNERS
 from ._console_signals import Delivered, Ended, runs
 from ._console_streams import Interrupted, Refused
@@ -42,6 +50,8 @@ PS2 = "... "
 #: Names every console defines for itself; never taken from the shared locals.
 OWN_NAMES = ("attach", "exit", "quit", "print", "help", "ainput")
 _MISSING = object()
+#: The ``__future__`` import that changes how later statements parse (``<>``).
+BARRY = __future__.barry_as_FLUFL.compiler_flag
 
 RawMode = Callable[[], AbstractContextManager[None]]
 
@@ -173,6 +183,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._interrupted = False
         self._stopping = False
         self._source = ""
+        self._future = 0  # (the compiler flags of the __future__ imports typed)
         self._running: CodeType | None = None  # (the statement's code, while it runs)
         #: SIGINT while a statement runs its own code is raised in it (see Delivered).
         self.signals = Delivered(lambda frame: runs(self._running, frame))
@@ -270,7 +281,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         try:
             with self._watching(functools.partial(self._interrupt, asyncio.current_task())):
                 for statement in code:  # (one at a time: ``a; b`` is two)
-                    compiled = statement_code(statement, self.filename)
+                    compiled = statement_code(statement, self.filename, self._future)
+                    self._future |= future_flags(compiled)  # (as codeop keeps them)
                     self._running = compiled
                     try:
                         await run_statement(compiled, self.locals, self.filename, self.write)
@@ -295,7 +307,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         """Run ``source`` if it is a whole statement; ``True`` if it needs
         more lines.  Whatever stops it compiling is shown as Python's REPL
         shows it, and the console goes on."""
-        if _goes_on(source, filename, symbol):
+        if _goes_on(source, filename, symbol, self._future):
             return True
         source = without_form_feeds(source)
         self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
@@ -305,7 +317,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         # (ValueError), a statement too deeply nested (RecursionError,
         # MemoryError; also where aioconsole's own check of the tree recurses).
         except Exception as error:
-            code = _star_import(error, source, filename)
+            code = _top_level(error, source, filename, self._future)
             if code is None:
                 self.showsyntaxerror(filename)
                 return False
@@ -439,13 +451,14 @@ RUNNERS = frozenset(
 )
 
 
-def _goes_on(source: str, filename: str, symbol: str) -> bool:
+def _goes_on(source: str, filename: str, symbol: str, flags: int) -> bool:
     """Whether Python's REPL waits for more lines after ``source`` (with
-    top-level ``await``).  aioconsole, which compiles the statement inside
-    its function, takes some such for errors: after ``x = 1 + \\`` it
-    refused the line, and the next ran on its own."""
+    top-level ``await`` and the ``__future__`` imports' ``flags``).
+    aioconsole, which compiles the statement inside its function, takes
+    some such for errors: after ``x = 1 + \\`` it refused the line, and the
+    next ran on its own."""
     check = codeop.CommandCompiler()
-    check.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    check.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | flags
     try:
         with warnings.catch_warnings():  # (aioconsole's compile gives them)
             warnings.simplefilter("ignore")
@@ -454,9 +467,12 @@ def _goes_on(source: str, filename: str, symbol: str) -> bool:
         return False
 
 
-def _star_import(error: Exception, source: str, filename: str) -> list[Any] | None:
-    """``from m import *``, which aioconsole refuses, as Python's REPL runs it."""
-    top = star_import(source, filename) if getattr(error, "msg", None) == STAR_IMPORT else None
+def _top_level(error: Exception, source: str, filename: str, flags: int) -> list[Any] | None:
+    """``from m import *`` and ``from __future__ import ...``, which
+    aioconsole refuses, as Python's REPL runs them; so too, once
+    ``barry_as_FLUFL`` is imported, what aioconsole cannot parse without it."""
+    refused = getattr(error, "msg", None) in (STAR_IMPORT, FUTURE_IMPORT)
+    top = star_import(source, filename, flags) if refused or flags & BARRY else None
     return None if top is None else [top]
 
 

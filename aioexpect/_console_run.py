@@ -23,10 +23,13 @@ from the text typed (``star_import``), numbered as aioconsole would.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
+import functools
 import importlib.metadata
 import inspect
+import operator
 from collections.abc import Callable
 from types import CodeType, FunctionType
 from typing import Any
@@ -35,8 +38,10 @@ from ._console_trace import INDENT, WRAPPER_LINES
 from ._exceptions import AioexpectError
 
 __all__ = [
+    "FUTURE_IMPORT",
     "RUNNERS",
     "TopLevel",
+    "future_flags",
     "run_statement",
     "star_import",
     "statement_code",
@@ -49,6 +54,12 @@ WRAPPER = "__corofn"
 SHOW = "__aioexpect_show__"
 #: What aioconsole's function refuses and Python's REPL runs at its top level.
 STAR_IMPORT = "import * only allowed at module level"
+#: What aioconsole's function refuses of ``from __future__ import ...``.
+FUTURE_IMPORT = "from __future__ imports must occur at the beginning of the file"
+#: The compiler flags of every ``from __future__`` feature.
+FUTURE_FLAGS: int = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+)
 _MISSING = object()
 
 
@@ -56,17 +67,25 @@ class TopLevel(list[ast.stmt]):
     """A statement compiled here, not by aioconsole (see ``star_import``)."""
 
 
-def statement_code(wrapped: ast.AST, filename: str) -> CodeType:
+def statement_code(wrapped: ast.AST, filename: str, flags: int = 0) -> CodeType:
     """The code of one statement as aioconsole compiled it (``wrapped``), or
-    as ``star_import`` did, compiled as module code."""
+    as ``star_import`` did, compiled as module code with the compiler
+    ``flags`` of the ``from __future__`` imports typed before (as codeop
+    carries them in Python's REPL)."""
     body = list(wrapped) if isinstance(wrapped, TopLevel) else _statements(wrapped)
     module = ast.fix_missing_locations(ast.Module(body, type_ignores=[]))
-    flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+    flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
         code: CodeType = compile(module, filename, "exec", flags, dont_inherit=True)
     except SyntaxError as error:  # (what only a function allows: see _as_typed)
         raise _as_typed(error) from None
     return code
+
+
+def future_flags(code: CodeType) -> int:
+    """The compiler flags of the ``from __future__`` imports ``code`` has,
+    which codeop keeps for the statements after it."""
+    return code.co_flags & FUTURE_FLAGS
 
 
 async def run_statement(
@@ -115,16 +134,18 @@ def _as_typed(error: SyntaxError) -> SyntaxError:
     return type(error)(error.msg, place)
 
 
-def star_import(source: str, filename: str) -> TopLevel | None:
-    """``source``, which aioconsole refused for its ``import *`` (its
-    function's error), compiled as Python's REPL compiles it, its lines
-    numbered as in aioconsole's text; ``None`` if it does not compile so
-    (aioconsole's error stands)."""
+def star_import(source: str, filename: str, flags: int = 0) -> TopLevel | None:
+    """``source``, which aioconsole refused for its ``import *`` or its
+    ``from __future__ import ...`` (its function's error), compiled as
+    Python's REPL compiles it (with the compiler ``flags`` of the
+    ``__future__`` imports typed before), its lines numbered as in
+    aioconsole's text; ``None`` if it does not compile so (aioconsole's
+    error stands)."""
+    flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     try:
-        flags = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-        tree = compile(source + "\n", filename, "single", flags, dont_inherit=True)
+        tree = compile(source + "\n", filename, "single", flags | ast.PyCF_ONLY_AST, True)
         assert isinstance(tree, ast.Interactive)
-        compile(tree, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        compile(tree, filename, "single", flags, dont_inherit=True)
     except Exception:  # (a SyntaxError, or what else compiling raises)
         return None
     ast.increment_lineno(tree, WRAPPER_LINES)

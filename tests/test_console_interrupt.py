@@ -1,7 +1,9 @@
 """The local console (in a pty) answers Ctrl-C, SIGTERM and SIGHUP while a
 statement runs without an ``await``, as ``python3 -i`` does: the loop's
 signal handlers run only when the loop does, which such a statement never
-lets it."""
+lets it.  And ``from __future__`` imports, which aioconsole's function
+refused, are taken as Python's REPL takes them, for the statements after
+them too."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 import aioexpect
 from tests.test_console import evaluate, local_console
+from tests.test_console_server import connected, console
 
 #: A Ctrl-C's traceback as ``python3 -i`` shows it: the statement's frame alone.
 INTERRUPTED = (
@@ -102,3 +105,29 @@ async def test_a_signal_ends_the_console_while_a_statement_never_awaits(signum: 
         assert await c.wait() == 128 + signum
     with pytest.raises(ProcessLookupError):  # closed and reaped
         os.kill(pid, 0)
+
+
+async def test_from_future_imports_run_and_hold_for_the_statements_after() -> None:
+    # aioconsole compiles a statement inside a function, where a __future__
+    # import is a syntax error; Python's REPL takes it, and keeps its
+    # compiler flags for the statements after it (codeop's).
+    async with console() as server, connected(server) as c, connected(server) as other:
+        await c.prompt()
+        await other.prompt()
+        assert await c.run("from __future__ import annotations") == ""
+        assert await c.run("def f(a: undefined): pass\n") == "... "
+        assert await c.run("f.__annotations__") == "{'a': 'undefined'}\n"
+        assert await c.run("from __future__ import barry_as_FLUFL") == ""
+        assert await c.run("1 <> 2") == "True\n"
+        # As in Python's REPL, only at the start of what is typed; only known features.
+        refused = await c.run("x = 1; from __future__ import annotations")
+        assert refused.endswith(
+            "SyntaxError: from __future__ imports must occur at the beginning of the file\n"
+        ), refused
+        assert "aioconsole" not in refused
+        assert (await c.run("from __future__ import nothing")).endswith(
+            "SyntaxError: future feature nothing is not defined\n"
+        )
+        # Another client's console is its own.
+        other_error = await other.run("def g(a: undefined): pass\n")
+        assert other_error.endswith("NameError: name 'undefined' is not defined\n"), other_error

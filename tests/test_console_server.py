@@ -150,14 +150,10 @@ async def test_errors_show_as_python_s_own_repl_shows_them() -> None:
             "  File \"<console>\", line 1\nSyntaxError: 'return' outside function\n"
         )
         assert await typed(c, "await asyncio.sleep(0, result=5)") == "5\n"
-        # Errors only in aioconsole's text (the statement in a function): the
-        # lines as typed too, where they kept aioconsole's numbering.
-        note = "aioconsole compiles each statement inside a function, where this is not allowed\n"
-        assert await typed(c, "from __future__ import annotations") == (
-            '  File "<console>", line 1\n'
-            "SyntaxError: from __future__ imports must occur at the beginning of the file\n" + note
-        )
-        # (a star import runs, as in Python's REPL: see test_console_repl)
+        # (a star import and a __future__ import, which aioconsole's function
+        # refuses, run as in Python's REPL: see test_console_repl and
+        # test_console_interrupt; an error only in aioconsole's text, at
+        # the line typed: test_console_repl)
 
 
 async def test_a_print_that_fails_shows_no_frame_of_the_console_s_print() -> None:
