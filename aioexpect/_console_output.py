@@ -233,12 +233,17 @@ class TerminalOutput:
         while view and not self._gone:
             try:
                 view = view[os.write(self._fd, view) :]
+                continue
             except BlockingIOError:  # (aioconsole's transport made it non-blocking)
-                if not self._wait():
-                    self._writer.write(bytes(view))
-                    return
+                pass
             except OSError:
                 self._gone = True
+                continue
+            # (out of the except: a Ctrl-C raised in the wait, in the statement
+            # that prints, is not shown chained to the BlockingIOError)
+            if not self._wait():
+                self._writer.write(bytes(view))
+                return
 
     def _wait(self) -> bool:
         """Wait until the terminal takes more (``True``), or until a signal

@@ -13,6 +13,7 @@ import signal
 import pytest
 
 import aioexpect
+from tests.helpers import wait_until
 from tests.test_console import evaluate, local_console
 from tests.test_console_server import connected, console
 
@@ -32,6 +33,12 @@ NEVER_AWAITING = {
         "    while True: n += 1",
     ),
 }
+
+
+def sleeping(pid: int) -> bool:
+    """Whether process ``pid``'s main thread waits (here: for its terminal)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "S"
 
 
 async def typed(c: aioexpect.Session, *lines: str) -> None:
@@ -86,6 +93,26 @@ async def test_a_ctrl_c_the_statement_catches_is_answered_once() -> None:
         await c.expect_exact("caught\r\n")
         assert (await c.expect_exact(">>> ")).before == ""
         assert await evaluate(c, "6 * 7") == "42\r\n"  # (not taken for a Ctrl-C again)
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+async def test_ctrl_c_interrupts_a_statement_printing_to_a_paused_terminal() -> None:
+    # Waiting for a terminal paused with Ctrl-S, the print left what a
+    # Ctrl-C cut short to the loop, and the statement printed on.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "n = 0")
+        await typed(c, "while True:", "    n += 1", "    print('x' * 100, n)")
+        await c.expect_exact("x" * 100 + " 1\r\n")
+        await c.send("\x13")  # Ctrl-S: the terminal takes nothing more
+        pid = c.transport.get_extra_info("pid")
+        await wait_until(lambda: sleeping(pid), "the console waits for its terminal")
+        await c.sendintr()
+        await c.send("\x11")  # Ctrl-Q
+        found = await c.expect(INTERRUPTED)
+        assert "During handling" not in str(found.before)  # (python3 -i: the interrupt alone)
+        assert await evaluate(c, "n > 1") == "True\r\n"
         await c.sendeof()
         assert await c.wait() == 0
 
