@@ -186,7 +186,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._future = 0  # (the compiler flags of the __future__ imports typed)
         self._running: CodeType | None = None  # (the statement's code, while it runs)
         #: SIGINT while a statement runs its own code is raised in it (see Delivered).
-        self.signals = Delivered(lambda frame: runs(self._running, frame))
+        self.signals = Delivered(lambda frame: runs(self._running, frame, RUNNERS))
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -82,13 +83,28 @@ class Delivered:
         answer()
 
 
-def runs(code: Any, frame: FrameType | None) -> bool:
-    """Whether ``code`` runs in ``frame`` or in one that called it."""
+def runs(code: Any, frame: FrameType | None, passing: frozenset[tuple[str, str]]) -> bool:
+    """Whether ``code`` runs in ``frame`` or in one that called it, and
+    nothing of asyncio's or aioexpect's own (but the functions ``passing``
+    names, file and function) runs on its behalf meanwhile: a statement
+    that awaits runs their code each time its task resumes it (an
+    ``execute`` reading its answer), which a ``KeyboardInterrupt`` cut
+    midway (its session's bookkeeping half done: every later ``execute``
+    timed out), where the loop's answer cancels it at its next ``await``."""
     while frame is not None and code is not None:
         if frame.f_code is code:
             return True
+        where = frame.f_code.co_filename
+        if where.startswith(LIBRARIES) and (where, frame.f_code.co_name) not in passing:
+            return False
         frame = frame.f_back
     return False
+
+
+#: Where asyncio's and aioexpect's own code is (directories, with their ``/``).
+LIBRARIES = tuple(
+    os.path.join(os.path.dirname(where or ""), "") for where in (asyncio.__file__, __file__)
+)
 
 
 #: The frame that raises in the statement (file, function): never shown in

@@ -76,6 +76,33 @@ async def test_ctrl_c_interrupts_a_statement_that_never_awaits(statement: str) -
         assert await c.wait() == 0
 
 
+async def test_ctrl_c_leaves_a_session_whose_execute_it_interrupts_in_step() -> None:
+    # A statement that awaits runs aioexpect's code whenever its task
+    # resumes it: a Ctrl-C then was a KeyboardInterrupt in the middle of
+    # execute (its traceback down to clean_output, os.write...), not the
+    # cancellation at its next await, and left its session's bookkeeping
+    # half done: every later execute timed out waiting for a prompt.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import itertools; s = await spawn('bash', ['--norc', '--noprofile'])")
+        assert await evaluate(c, "print(await s.execute('echo ready'))") == "ready\r\n\r\n"
+        for trial in range(8):  # (where each Ctrl-C falls is the luck of timing)
+            await typed(
+                c,
+                "for n in itertools.count():",
+                "    r = await s.execute('echo x')",
+                "    if n == 1: print('spinning')",
+            )
+            await c.expect_exact("spinning\r\n")
+            await c.sendintr()
+            shown = str((await c.expect_exact(">>> ")).before)
+            assert "aioexpect" not in shown and "asyncio" not in shown, shown
+            answer = await evaluate(c, f"await s.execute('echo t{trial}', timeout=5)")
+            assert answer == repr(f"t{trial}\n") + "\r\n", (trial, shown, answer)
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
 async def test_a_ctrl_c_the_statement_catches_is_answered_once() -> None:
     # Raised in the statement, the signal is not answered again by the
     # loop, whose handler still hears of it (the next line was interrupted).
