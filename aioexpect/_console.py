@@ -312,6 +312,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         source = without_form_feeds(source)
         self._source = source  # for showsyntaxerror: aioconsole's error is in its wrapped text
         try:
+            if self._future & BARRY:  # (aioconsole parses without it: 1 != 2 ran)
+                _compiler(self._future)(source, filename, symbol)
             code = self.compile(source, filename, symbol)
         # A SyntaxError, and what else compiling raises: a NUL in the text
         # (ValueError), a statement too deeply nested (RecursionError,
@@ -341,7 +343,10 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         if kind is None or error is None:
             return
         if isinstance(error, SyntaxError):
-            kind, error = SyntaxError, typed_syntax_error(self._source, self.filename, error)
+            kind, error = (
+                SyntaxError,
+                typed_syntax_error(self._source, self.filename, error, self._future),
+            )
         _remember(kind, error, None)
         self.write("".join(traceback.format_exception_only(kind, error)))
 
@@ -457,14 +462,20 @@ def _goes_on(source: str, filename: str, symbol: str, flags: int) -> bool:
     aioconsole, which compiles the statement inside its function, takes
     some such for errors: after ``x = 1 + \\`` it refused the line, and the
     next ran on its own."""
-    check = codeop.CommandCompiler()
-    check.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | flags
     try:
         with warnings.catch_warnings():  # (aioconsole's compile gives them)
             warnings.simplefilter("ignore")
-            return check(source, filename, symbol) is None
+            return _compiler(flags)(source, filename, symbol) is None
     except Exception:  # an error, which aioconsole's compile finds and shows as ours
         return False
+
+
+def _compiler(flags: int) -> codeop.CommandCompiler:
+    """Python's REPL's compiler, with top-level ``await`` and the
+    ``__future__`` imports' ``flags``."""
+    compiler = codeop.CommandCompiler()
+    compiler.compiler.flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT | flags
+    return compiler
 
 
 def _top_level(error: Exception, source: str, filename: str, flags: int) -> list[Any] | None:

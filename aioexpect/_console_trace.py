@@ -101,19 +101,23 @@ def _plain(error: BaseException, tb: TracebackType | None) -> str:
             return "<an error whose traceback could not be shown>\n"
 
 
-def typed_syntax_error(source: str, filename: str, error: SyntaxError) -> SyntaxError:
+def typed_syntax_error(
+    source: str, filename: str, error: SyntaxError, flags: int = 0
+) -> SyntaxError:
     """The syntax error in ``source`` as Python finds it in the text typed
     (lines and columns as typed; top-level ``await`` allowed); if the typed
     text compiles, ``error`` (found in aioconsole's wrapped text: ``from os
     import *``, a ``__future__`` import, ``yield`` in a lambda) moved back
-    to the lines typed, with a note saying why the console refuses it."""
+    to the lines typed, with a note saying why the console refuses it.
+    ``flags``: the compiler flags of the ``__future__`` imports typed before."""
     try:
         # One statement, as Python's REPL compiles it: a block pasted with no
         # blank line before the next statement is its error, at that line.
         # Ended by a line end, as typed: without one, an error at the very
         # end of the text ('1 +', 'lambda') is at column 0, and has no caret.
         single = source + "\n"
-        compile(single, filename, "single", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        flags |= ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+        compile(single, filename, "single", flags, dont_inherit=True)
     except SyntaxError as typed:
         return typed
     except Exception:  # a NUL in the text, too deep to compile: keep aioconsole's

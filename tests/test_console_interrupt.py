@@ -173,6 +173,11 @@ async def test_from_future_imports_run_and_hold_for_the_statements_after() -> No
         assert await c.run("f.__annotations__") == "{'a': 'undefined'}\n"
         assert await c.run("from __future__ import barry_as_FLUFL") == ""
         assert await c.run("1 <> 2") == "True\n"
+        # ...and refuses what it refuses: aioconsole, parsing without it, ran this.
+        assert (await c.run("1 != 2")).endswith(
+            "SyntaxError: with Barry as BDFL, use '<>' instead of '!='\n"
+        )
+        assert await c.run("") == ""
         # As in Python's REPL, only at the start of what is typed; only known features.
         refused = await c.run("x = 1; from __future__ import annotations")
         assert refused.endswith(
