@@ -94,7 +94,9 @@ async def run_local_console(*, shared: Mapping[str, Any] | None = None) -> int:
         return Ended(signum)
 
     for signum in ENDING_SIGNALS:
-        console.signals.install(signum, partial(end, signum), partial(ending, signum))
+        console.signals.install(
+            signum, partial(end, signum), partial(ending, signum), instead=False
+        )
     try:
         return await console.run()
     except asyncio.CancelledError:

@@ -12,9 +12,11 @@ the statement's own code (or what it called) is what runs: ``Ctrl-C`` is a
 ``KeyboardInterrupt`` there, as in ``python3 -i``, and SIGTERM or SIGHUP
 ``Ended``, which ends the console.  Anywhere else (the loop waiting, the
 console's own code, a statement waiting in an ``await``) it does nothing,
-and the loop's answer comes as before; after one raised, the loop's answer
-to that same signal is skipped.  Only the main thread runs Python's signal
-handlers: in another, nothing is put in place.
+and the loop's answer comes as before; after a ``KeyboardInterrupt``
+raised, the loop's answer to that same signal is skipped (an ``Ended``'s
+still comes: it ends the console also where the statement caught it).
+Only the main thread runs Python's signal handlers: in another, nothing is
+put in place.
 """
 
 from __future__ import annotations
@@ -50,17 +52,25 @@ class Delivered:
         self._installed: list[int] = []
 
     def install(
-        self, signum: int, answer: Callable[[], None], raising: Callable[[], BaseException]
+        self,
+        signum: int,
+        answer: Callable[[], None],
+        raising: Callable[[], BaseException],
+        *,
+        instead: bool = True,
     ) -> None:
         """The loop calls ``answer`` for ``signum`` (as ``add_signal_handler``
         does); while the statement runs its own code, the exception
-        ``raising`` gives is raised in it instead."""
+        ``raising`` gives is raised in it, ``instead`` of the loop's answer
+        or (not ``instead``) as well: an answer that must come even where
+        the statement catches what was raised (a bare ``except:`` swallowing
+        the ``Ended`` of a SIGTERM would leave the console running)."""
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signum, self._answer, signum, answer)
         self._installed.append(signum)
         if threading.current_thread() is threading.main_thread():
             # (after the loop's: its wake-up descriptor stays, its no-op goes)
-            signal.signal(signum, self._delivering(raising))
+            signal.signal(signum, self._delivering(raising, instead))
 
     def remove(self, signum: int) -> None:
         """Back to what ``signum`` did before ``install`` (the loop's removal)."""
@@ -68,10 +78,12 @@ class Delivered:
             self._installed.remove(signum)
             asyncio.get_running_loop().remove_signal_handler(signum)
 
-    def _delivering(self, raising: Callable[[], BaseException]) -> Callable[[int, Any], None]:
+    def _delivering(
+        self, raising: Callable[[], BaseException], instead: bool
+    ) -> Callable[[int, Any], None]:
         def delivered(signum: int, frame: FrameType | None) -> None:
             if self._runs_statement(frame):
-                self._raised[signum] += 1
+                self._raised[signum] += instead
                 raise raising()
 
         return delivered

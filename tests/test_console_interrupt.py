@@ -161,6 +161,30 @@ async def test_a_signal_ends_the_console_while_a_statement_never_awaits(signum: 
         os.kill(pid, 0)
 
 
+async def test_sigterm_ends_the_console_where_the_statement_catches_it() -> None:
+    # Raised in the statement, a SIGTERM that a bare except: swallowed was
+    # taken as answered: the loop's own answer skipped, the console ran on
+    # (only SIGKILL ended it).  It ends it at the statement's next await.
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import time; n = 0")
+        await typed(
+            c,
+            "while True:",
+            "    try:",
+            "        n += 1",
+            "        if n == 1: print('spinning')",
+            "        time.sleep(0.05)",  # (where it comes: in the try)
+            "    except:",
+            "        print('swallowed'); await asyncio.sleep(0.01)",
+        )
+        await c.expect_exact("spinning\r\n")
+        os.kill(c.transport.get_extra_info("pid"), signal.SIGTERM)
+        await c.expect_exact("swallowed")
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 128 + signal.SIGTERM
+
+
 async def test_from_future_imports_run_and_hold_for_the_statements_after() -> None:
     # aioconsole compiles a statement inside a function, where a __future__
     # import is a syntax error; Python's REPL takes it, and keeps its
