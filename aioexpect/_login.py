@@ -42,10 +42,10 @@ from ._prompt_read import (
     require_prompts,
     state_of,
     what_prompt,
-    with_before,
 )
 from ._prompt_send import enter, one_enter, send_timed
 from ._prompt_text import YES_NO
+from ._prompt_wrap import with_before
 from ._reading import drop
 from ._typed import forget
 

@@ -43,10 +43,10 @@ from ._prompt_read import (
     shown_command,
     state_of,
     what_prompt,
-    with_before,
 )
 from ._prompt_send import ALWAYS_FITS, REST_UNSENT, one_enter, rest_written, send_timed
 from ._prompt_text import LEADING_CSI
+from ._prompt_wrap import with_before
 from ._reading import drop, take_all
 from ._redact import escape
 from ._stale import STALE_WAIT, late_answer, note_prompt, own_answer, report_dropped

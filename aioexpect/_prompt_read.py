@@ -35,11 +35,12 @@ from ._prompt_text import (
     changed_prompt_start,
     drawn_above,
 )
+from ._prompt_wrap import at_margin, columns_of, fits, rows_above
 from ._reading import describe, lost, tail_of
 from ._redact import escape, escape_cut
 from ._scan import pattern_body
 from ._ways_out import WAYS_OUT
-from ._wrap import WRAP, rows_start, unwrap, wraps_fit
+from ._wrap import WRAP, unwrap
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -222,43 +223,7 @@ def _learn(session: Session, prompt: str, head: int = 0) -> None:
     if len(strip_ansi(prompt).strip()) >= 3:
         state.seen = re.compile(re.escape(prompt) + r"\Z")  # re caches it
         state.seen_text = prompt
-        state.changed = changed_prompt(prompt, _columns(session) if WRAP in prompt else None)
-
-
-def _columns(session: Session) -> int | None:
-    """The terminal's width (``None``: no terminal)."""
-    columns = session.transport.get_extra_info("columns")
-    return columns if isinstance(columns, int) else None
-
-
-def fits(session: Session, prompt: str) -> bool:
-    """Whether a prompt pattern's match is a prompt: its ``\\r`` (a spaced
-    prompt's) are readline's wraps (``wraps_fit``; at a local pty's width, read
-    from it: SSH's and telnet's is only asked for); a set_prompt match is one."""
-    if "\r" not in prompt or session._prompt_override is not None:
-        return True  # (the usual case: told before anything else is looked up)
-    return wraps_fit(prompt, _columns(session) if session.transport.kind == "pty" else None)
-
-
-def _rows_above(session: Session, earlier: str, m: Match) -> Match:
-    """``m`` (a prompt) with the rows of the same prompt above it, which a
-    terminal narrower than the prompt wrapped (``user@vm:/tmp/dd...`` at 80
-    columns, then ``dd# ``), and its ``before`` after ``earlier`` (what this
-    read consumed before it).  The patterns find the last row only: the rows
-    above would be taken for the output's last line, and the prompt learned
-    would be that row.  They are the prompt's where ``rows_start`` says so,
-    which needs the terminal's width: without one (no terminal) output
-    ending in ``\r`` is output.  ``group(0)`` is then the whole prompt (the
-    pattern's own groups are dropped with its match)."""
-    if not (m.before or earlier).endswith("\r"):
-        return with_before(m, earlier + m.before)  # (no wrap: no need to ask the terminal)
-    text, columns = earlier + m.before, _columns(session)
-    if columns is None:
-        return with_before(m, text)
-    start = rows_start(text, len(text), strip_ansi(m.after), columns)
-    if start == len(text):
-        return with_before(m, text)
-    return Match(m.index, m.pattern, text[:start], text[start:] + m.after, None, 0, m._redact)
+        state.changed = changed_prompt(prompt, columns_of(session) if WRAP in prompt else None)
 
 
 def _drawn(session: Session, m: Match) -> tuple[Match, int]:
@@ -267,7 +232,7 @@ def _drawn(session: Session, m: Match) -> tuple[Match, int]:
     lines, ``\\u@\\h:\\w\\n\\$ ``, Kali's; a blank line before it: see
     ``drawn_above``), and how long they are.  Not under ``set_prompt``, nor
     where the pattern took lines already (JunOS's).  ``group(0)`` is then
-    the whole prompt, as in ``_rows_above``; with no lines taken, ``m``."""
+    the whole prompt, as in ``rows_above``; with no lines taken, ``m``."""
     before = m.before
     if session._prompt_override is not None or "\n" in m.after:
         return m, 0
@@ -277,28 +242,6 @@ def _drawn(session: Session, m: Match) -> tuple[Match, int]:
         return m, 0
     whole = Match(m.index, m.pattern, before[:start], before[start:] + m.after, None, 0, m._redact)
     return whole, len(before) - start
-
-
-def _at_margin(
-    session: Session, earlier: str, m: Match, prompts: list[re.Pattern[str]]
-) -> Match | None:
-    """The prompt that ``MARGIN`` (``m``) ends, with ``before`` after
-    ``earlier``, if its rows above are wrapped ones and, as one row, a
-    prompt that ``prompts`` find (the first that does is its pattern);
-    ``None`` if not (output)."""
-    columns = _columns(session)
-    if columns is None:
-        return None
-    text = earlier + m.before + m.after
-    at = len(text) - len(m.after) + 1  # (after the wrap's \r)
-    start = rows_start(text, at, strip_ansi(m.after[1:]), columns)
-    if start == at:
-        return None
-    whole = unwrap(text[start:], columns)
-    index = next((i for i, p in enumerate(prompts) if p.search(whole)), None)
-    if index is None:
-        return None
-    return Match(index, prompts[index], text[:start], text[start:], None, 0, m._redact)
 
 
 def _unglue(session: Session, m: Match, seen_index: int) -> Match:
@@ -347,7 +290,7 @@ def guess_driver(session: Session, text: str, prompt: str | None) -> None:
     if not auto_driver(session):
         return
     if prompt is not None and session._prompt_override is None:
-        prompt = unwrap(prompt, _columns(session))  # (as a pattern finds it: one row)
+        prompt = unwrap(prompt, columns_of(session))  # (as a pattern finds it: one row)
     else:
         prompt = None
     found = _driver.guess(strip_ansi(text), prompt=prompt)
@@ -457,8 +400,8 @@ async def read_to_prompt(
     extra = extra or []
     pagers = _pagers(session)
     state = state_of(session)
-    state.terminal = state.terminal or _columns(session) is not None
-    margin = [MARGIN] if state.terminal else []  # (a terminal's only: see ``_at_margin``)
+    state.terminal = state.terminal or columns_of(session) is not None
+    margin = [MARGIN] if state.terminal else []  # (a terminal's only: see ``at_margin``)
     patterns = [*prompts, *extra, *(p for p, _ in pagers), *margin]
     parts: list[str] = []
     what = what_prompt(session)
@@ -471,7 +414,7 @@ async def read_to_prompt(
                 raise
             raise named from None
         if m.pattern is MARGIN:
-            found = _at_margin(session, "".join(parts), m, prompts)
+            found = at_margin(session, "".join(parts), m, prompts)
             if found is None:  # output after all: read on
                 parts.append(m.before + m.after)
                 continue
@@ -480,7 +423,7 @@ async def read_to_prompt(
             if not fits(session, m.after):  # (output shaped like a wrapped prompt)
                 parts.append(m.before + m.after)
                 continue
-            m = _rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
+            m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
             # (cheaply first: no switch of readline's near its end, nothing drawn)
@@ -538,14 +481,6 @@ def question_kind(session: Session, text: str) -> str | None:
         if any(p.search(text) for p in patterns_of(session, f"{kind}_patterns")):
             return kind
     return None
-
-
-def with_before(m: Match, before: str) -> Match:
-    """``m`` with a longer ``before`` (``span()`` stays relative to before + after)."""
-    if before == m.before:
-        return m
-    shift = len(before) - len(m.before)
-    return dataclasses.replace(m, before=before, _offset=m._offset - shift)
 
 
 def at_prompt(session: Session, text: Any) -> bool:

@@ -47,7 +47,7 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: The end of a prompt with invisible parts whose last character or space
 #: ends a row: readline's ``WRAP`` (its ``\r\n`` looked behind: a pattern of
 #: the last line, searched with the driver's), then at most that space.
-#: Output may end so too: ``_at_margin`` decides.
+#: Output may end so too: ``_prompt_wrap.at_margin`` decides.
 MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,

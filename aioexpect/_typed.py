@@ -43,7 +43,6 @@ from ._prompt_read import (
     PromptState,
     at_prompt,
     evidence_of,
-    fits,
     in_step,
     more_within,
     prompts_of,
@@ -53,6 +52,7 @@ from ._prompt_read import (
     what_prompt,
 )
 from ._prompt_text import CSI
+from ._prompt_wrap import fits
 from ._stale import STALE_WAIT
 
 if TYPE_CHECKING:
