@@ -283,6 +283,15 @@ class Buffer:
             j += 1
         return self._empty.join(head)
 
+    def give_back(self, text: Any) -> None:
+        """Put ``text``, the last characters consumed, back at the start
+        (a reader that consumed text it then could not use, at a failure)."""
+        if text:
+            self._chunks[0] = text + self._chunks[0][self._skip :]
+            self._skip = 0
+            self.size += len(text)
+            self.consumed -= len(text)
+
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""
         if n <= 0:

@@ -357,15 +357,18 @@ async def expect_named(
     deadline: Deadline,
     what: str,
     earlier: str = "",
+    held: str = "",
 ) -> Match:
     """``session.expect`` with a message that names what was awaited in words
     (the patterns themselves stay on the exception's ``.patterns``); its
-    evidence starts with ``earlier``, text this dialog already consumed."""
+    evidence starts with ``earlier``, text this dialog already consumed, then
+    ``held``, text consumed that the caller gives back at a failure
+    (``give_back``), with which the error's ``before`` starts too."""
     try:
         return await session.expect(patterns, timeout=deadline.left())
     except ConnectionLostError as exc:
         cause = exc.__cause__ or exc
-        raise lost(what, cause, evidence_of(session, earlier + session.buffer)) from cause
+        raise lost(what, cause, evidence_of(session, earlier + held + session.buffer)) from cause
     except ExpectError as exc:
         if isinstance(exc, ExpectTimeout):
             reason = "timed out"
@@ -377,12 +380,21 @@ async def expect_named(
             raise
         message = f"{reason} waiting for {what}; last characters received: "
         shown = _shown.shown(session)  # (what interact() showed: the buffer goes on from it)
-        evidence = evidence_of(session, shown + earlier + exc.before)
+        before = held + exc.before if held else exc.before
+        evidence = evidence_of(session, shown + earlier + before)
         evidence += _shown.NOTE if shown else ""
         # (Raised as made: held in a local, the error would hold this frame
         # through its traceback and the frame the error, a cycle that keeps
         # its ``before``, up to max_buffer, until the garbage collector runs.)
-        raise type(exc)(message + evidence, before=exc.before, patterns=exc.patterns) from None
+        raise type(exc)(message + evidence, before=before, patterns=exc.patterns) from None
+
+
+def give_back(session: Session, text: str) -> None:
+    """Put ``text``, the last text a read consumed, back into the buffer:
+    output that only looked like a prompt, read past, is unread again when
+    the read fails (a time-out, end of file, cancelled), as if never
+    consumed (``s.buffer`` holds it, the next read finds it)."""
+    session._buffer.give_back(text)
 
 
 # -- reading up to the prompt ------------------------------------------------------
@@ -404,12 +416,18 @@ async def read_to_prompt(
     margin = [MARGIN] if state.terminal else []  # (a terminal's only: see ``at_margin``)
     patterns = [*prompts, *extra, *(p for p, _ in pagers), *margin]
     parts: list[str] = []
+    sent = 0  # (parts[:sent]: read before a pager was answered, kept consumed)
     what = what_prompt(session)
     while True:
+        # (text read past, refused as a prompt: the evidence's, unread again at a failure)
+        earlier, held = ("".join(parts[:sent]), "".join(parts[sent:])) if parts else ("", "")
         try:
-            m = await expect_named(session, patterns, deadline, what)
-        except (ExpectTimeout, ExpectEOF) as exc:
-            named = _question_named(session, exc)
+            m = await expect_named(session, patterns, deadline, what, earlier, held)
+        except BaseException as exc:
+            give_back(session, held)
+            named = None
+            if isinstance(exc, (ExpectTimeout, ExpectEOF)):
+                named = _question_named(session, exc)
             if named is None:
                 raise
             raise named from None
@@ -436,6 +454,7 @@ async def read_to_prompt(
         response = pagers[m.index - len(prompts) - len(extra)][1]
         session.log.debug("answering pager prompt %r", escape(session.redact(m.after)))
         await session.send(response)
+        sent = len(parts)
 
 
 def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:

@@ -186,3 +186,27 @@ def test_a_wrap_is_the_same_character_at_the_margin(
     prompt: str, columns: int | None, fits: bool
 ) -> None:
     assert wraps_fit(prompt, columns) is fits
+
+
+@pytest.mark.parametrize(
+    ("line", "printed"),
+    [
+        pytest.param("x:y\\ry z$", "x:y\ry z$", id="refused-wrap"),
+        pytest.param("abc\\n\\r", "abc\r\n\r", id="refused-margin"),
+    ],
+)
+async def test_a_time_out_after_output_read_past_quotes_it(
+    line: str, printed: str, tmp_path: Any
+) -> None:
+    """Output taken for a prompt's wrap and refused (the ``\\r`` of ``x:y\\ry
+    z$`` is no wrap; ``\\r\\n\\r`` where no prompt follows), then a pause past
+    the time-out: the refused text was consumed, and the error said ``last
+    characters received: ''``, its ``before`` and the buffer empty."""
+    async with bare_shell(tmp_path, "alice@host:~$ ", driver="generic", timeout=10) as s:
+        with pytest.raises(aioexpect.ExpectTimeout) as caught:
+            await s.execute(f"printf '{line}'; read -r w; echo end", timeout=1)
+        assert caught.value.before.endswith("\n" + printed)
+        assert repr(printed)[1:-1] + '"' in str(caught.value)
+        assert s.buffer == caught.value.before  # (unread again: nothing dropped)
+        await s.sendline("w")
+        assert await s.execute("echo next") == "next\n"
