@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._ansi import strip_ansi
-from ._prompt_read import at_prompt, guess_driver, in_step, owe, prompts_of, state_of
+from ._prompt_read import at_prompt, guess_driver, in_step, owe, prompts_ending, state_of
 from ._typed import forget
 
 if TYPE_CHECKING:
@@ -41,11 +40,5 @@ def interacted(session: Session, tail: Any, typed: bool, sent: bool) -> None:
 
 def _last_prompt(session: Session, tail: str) -> str | None:
     """The prompt ``tail`` ends with, nothing visible after it: the longest
-    any pattern finds there (``None``: none)."""
-    found: str | None = None
-    for p in prompts_of(session):
-        matches = list(p.finditer(tail))  # (a tail: a few hundred characters)
-        if matches and not strip_ansi(tail[matches[-1].end() :]).strip():
-            prompt = matches[-1].group(0)
-            found = prompt if found is None or len(prompt) > len(found) else found
-    return found
+    any pattern finds there that ``fits`` (``None``: none)."""
+    return max(prompts_ending(session, tail), key=len, default=None)

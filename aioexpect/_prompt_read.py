@@ -13,6 +13,7 @@ import asyncio
 import dataclasses
 import re
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import _driver, _shown
@@ -505,13 +506,19 @@ def question_kind(session: Session, text: str) -> str | None:
 def at_prompt(session: Session, text: Any) -> bool:
     """Whether ``text`` (str: bytes mode has no prompts) ends with a prompt,
     nothing visible after it."""
-    if not isinstance(text, str):
-        return False
+    return isinstance(text, str) and next(prompts_ending(session, text), None) is not None
+
+
+def prompts_ending(session: Session, tail: str) -> Iterator[str]:
+    """The prompts that ``tail`` ends with, nothing visible after them: each
+    pattern's last match there, if it ``fits`` (output such as ``a:bb\rcc
+    dd# `` is no wrapped prompt, as ``read_to_prompt`` tells)."""
     for p in prompts_of(session):
-        found = list(p.finditer(text))  # (a tail: a few hundred characters)
-        if found and not strip_ansi(text[found[-1].end() :]).strip():
-            return True
-    return False
+        found = list(p.finditer(tail))  # (a tail: a few hundred characters)
+        if found and not strip_ansi(tail[found[-1].end() :]).strip():
+            prompt = found[-1].group(0)
+            if fits(session, prompt):
+                yield prompt
 
 
 def questions(session: Session) -> list[re.Pattern[str]]:

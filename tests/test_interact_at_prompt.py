@@ -98,6 +98,14 @@ async def test_execute_on_a_fresh_session_whose_first_prompt_the_person_saw(
         assert await execute_answered(session, peer) == "hi\n"
 
 
+async def test_a_wrapped_prompt_shown_to_the_person_is_a_prompt() -> None:
+    """readline's wrap (the next row's first character, ``\\r``, it again)
+    in the first prompt the person saw: still a prompt, the command sent."""
+    async with opened(timeout=2) as (session, peer):
+        await shown_then_left(session, peer, b"Welcome\r\nroot@fbsd:~/dd\rd # ")
+        assert await execute_answered(session, peer) == "hi\n"
+
+
 async def test_the_prompt_a_cancelled_execute_owed_shown_to_the_person() -> None:
     # The old code waited for one more prompt after the one the person saw.
     async with opened(timeout=2) as (session, peer):
@@ -128,12 +136,16 @@ async def test_the_prompts_of_lines_sent_before_shown_to_the_person() -> None:
 
 
 @pytest.mark.parametrize(
-    "output", [b"$ ech", b"Welcome\r\n", b"$ vi notes\r\n~\r\n~\r\n"], ids=["half", "banner", "vi"]
+    "output",
+    [b"$ ech", b"Welcome\r\n", b"$ vi notes\r\n~\r\n~\r\n", b"Welcome\r\na:bb\rcc dd# "],
+    ids=["half", "banner", "vi", "carriage return"],
 )
 async def test_output_that_does_not_end_at_a_prompt_is_not_typed_into(output: bytes) -> None:
     """A half-typed line, a program that is not the shell, a first prompt
     still to come: ``execute`` waits for a prompt, and says "not sent"
-    at its deadline, having sent nothing."""
+    at its deadline, having sent nothing.  Output shaped like a wrapped
+    prompt whose ``\\r`` is no wrap (another character either side) was
+    taken for a prompt, as ``read_to_prompt`` does not: "echo hi" was sent."""
     async with opened(timeout=0.3) as (session, peer):
         await shown_then_left(session, peer, output)
         with pytest.raises(ExpectTimeout, match="command 'echo hi' not sent") as caught:
