@@ -44,11 +44,13 @@ OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 #: readline's wrap at the margin: `` \r`` after a prompt as wide as the
 #: terminal, ``c\rc`` where a space ``c`` starts the next row (see ``_wrap``).
 END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
-#: The end of a prompt with invisible parts whose last character or space
-#: ends a row: readline's ``WRAP`` (its ``\r\n`` looked behind: a pattern of
-#: the last line, searched with the driver's), then at most that space.
-#: Output may end so too: ``_prompt_wrap.at_margin`` decides.
-MARGIN = re.compile(rf"(?<=\r\n)\r ?(?:{CSI}){{0,4}}\Z")
+#: The last row of a prompt with invisible parts that readline wrapped:
+#: its ``WRAP`` (its ``\r\n`` looked behind: a pattern of the last line,
+#: searched with the driver's), then the row (``d\x1b[0m # ``: the patterns
+#: do not find a prompt's tail; at most a space where the prompt's last
+#: character or space ends a row).  Output may end so too:
+#: ``_prompt_wrap.at_margin`` decides, and gives back what follows the ``\r``.
+MARGIN = re.compile(r"(?<=\r\n)\r[^\r\n]*\Z")
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
 #: ``[y/N]:``, no first (PackageKit's ``[N/y]``), ``[confirm]``,

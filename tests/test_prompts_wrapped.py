@@ -210,3 +210,33 @@ async def test_a_time_out_after_output_read_past_quotes_it(
         assert s.buffer == caught.value.before  # (unread again: nothing dropped)
         await s.sendline("w")
         assert await s.execute("echo next") == "next\n"
+
+
+@pytest.mark.parametrize(
+    "ps1",
+    [
+        pytest.param("\\[\\e[32m\\]root@fbsd:~/{d}\\[\\e[0m\\] # ", id="coloured"),
+        pytest.param(
+            "\\[\\e[1;32m\\]me@host\\[\\e[0m\\]:\\[\\e[34m\\]~/{d}\\[\\e[0m\\]\\$ ", id="debian"
+        ),
+        pytest.param("root@fbsd:~/{d} # ", id="plain"),
+    ],
+)
+async def test_a_coloured_prompt_wrapped_at_the_margin(ps1: str, tmp_path: Any) -> None:
+    """A prompt with invisible parts (colours) wrapped by readline in a
+    40-column terminal: ``\\r\\n\\r`` ends its full row, and the rest of the
+    prompt follows (``...ddd\\r\\n\\rd\\x1b[0m # ``).  Only a wrap right
+    before the prompt's last space was found: with a character of the
+    prompt after it, every ``execute`` timed out, also after output without
+    a final line end (``printf x``)."""
+    # (the directory's lengths that put the margin before, in and after the sign)
+    for n in range(40 - 12 - 3, 40 - 12 + 3):
+        env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
+        env["PS1"] = ps1.format(d="d" * n)
+        argv = ["bash", "--norc", "--noprofile"]
+        async with aioexpect.spawn(
+            argv[0], argv[1:], env=env, driver="generic", dimensions=(24, 40), timeout=5
+        ) as s:
+            assert await s.execute("echo hi") == "hi\n", n
+            assert await s.execute("printf x") == "x", n
+            assert await s.execute("echo there") == "there\n", n
