@@ -139,3 +139,26 @@ def test_a_profiled_python_3_11_keeps_chunks_apart():
         sys.setprofile(old)
     assert buf._grow is False
     assert buf.consume(len(model) - 4) == model[:-4] and buf.text() == "049\n"
+
+
+@pytest.mark.parametrize("empty", ["", b""])
+def test_what_was_consumed_can_be_given_back(empty: Any) -> None:
+    """A read that consumed text it could not use puts it back: the buffer
+    is as it was, its offsets and ``consumed`` too, across chunks that wait."""
+    rng = random.Random(7)
+    for _ in range(200):
+        buf = Buffer(empty, batch=8, pending=4)
+        data = [bytes(rng.choices(b"abc\r\n", k=rng.randint(1, 9))) for _ in range(10)]
+        pieces = data if isinstance(empty, bytes) else [d.decode() for d in data]
+        for piece in pieces:
+            buf.append(piece)
+        whole = buf.text()
+        first = buf.consume(rng.randint(0, len(whole) // 2))
+        taken = buf.consume(rng.randint(0, len(whole) // 2))
+        buf.give_back(taken)
+        assert (buf.text(), len(buf), buf.consumed) == (
+            whole[len(first) :],
+            len(whole) - len(first),
+            len(first),
+        )
+        assert first + buf.consume(len(buf)) == whole
