@@ -50,7 +50,8 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: do not find a prompt's tail; at most a space where the prompt's last
 #: character or space ends a row).  Output may end so too:
 #: ``_prompt_wrap.at_margin`` decides, and gives back what follows the ``\r``.
-MARGIN = re.compile(r"(?<=\r\n)\r[^\r\n]*\Z")
+#: Bounded (a row, its colours with it): searched in the buffer's tail only.
+MARGIN = re.compile(r"(?<=\r\n)\r[^\r\n]{0,256}\Z")
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
 #: ``[y/N]:``, no first (PackageKit's ``[N/y]``), ``[confirm]``,
