@@ -440,7 +440,7 @@ async def read_to_prompt(
                 continue
             m, parts = found, []  # (its before holds what was read before it)
         elif m.index < len(prompts):
-            if not fits(session, m.after):  # (output shaped like a wrapped prompt)
+            if not fits(session, m.after, state.seen_text):  # (output shaped like a wrapped prompt)
                 parts.append(m.before + m.after)
                 continue
             m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
@@ -518,7 +518,7 @@ def prompts_ending(session: Session, tail: str) -> Iterator[str]:
         found = list(p.finditer(tail))  # (a tail: a few hundred characters)
         if found and not strip_ansi(tail[found[-1].end() :]).strip():
             prompt = found[-1].group(0)
-            if fits(session, prompt):
+            if fits(session, prompt, state_of(session).seen_text):
                 yield prompt
 
 

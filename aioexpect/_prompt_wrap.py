@@ -25,13 +25,15 @@ def columns_of(session: Session) -> int | None:
     return columns if isinstance(columns, int) else None
 
 
-def fits(session: Session, prompt: str) -> bool:
+def fits(session: Session, prompt: str, learned: str = "") -> bool:
     """Whether a prompt pattern's match is a prompt: its ``\\r`` (a spaced
     prompt's) are readline's wraps (``wraps_fit``; at a local pty's width, read
-    from it: SSH's and telnet's is only asked for); a set_prompt match is one."""
+    from it: SSH's and telnet's is only asked for; output glued before the
+    prompt ``learned``, one row, allowed for); a set_prompt match is one."""
     if "\r" not in prompt or session._prompt_override is not None:
         return True  # (the usual case: told before anything else is looked up)
-    return wraps_fit(prompt, columns_of(session) if session.transport.kind == "pty" else None)
+    columns = columns_of(session) if session.transport.kind == "pty" else None
+    return wraps_fit(prompt, columns, learned)
 
 
 def rows_above(session: Session, earlier: str, m: Match) -> Match:

@@ -42,21 +42,31 @@ def rows_start(text: str, at: int, following: str, columns: int) -> int:
 _INNER_CR = re.compile(r"(?<=[^\r\n])\r(?=[^\r\n])")
 
 
-def wraps_fit(prompt: str, columns: int | None) -> bool:
+def wraps_fit(prompt: str, columns: int | None, learned: str = "") -> bool:
     """Whether each ``\\r`` within ``prompt`` (a prompt pattern's match,
     from its line's start) is readline's wrap at the margin: the same
     character on either side of it (the next row's first, drawn twice),
     after a row exactly ``columns`` wide (without a width, not counted).
     The shipped patterns let a spaced prompt hold ``\\r`` then any
-    character: output such as ``x:y\\ry z$`` passes for a wrapped one."""
+    character: output such as ``x:y\\ry z$`` passes for a wrapped one.
+    A wider row is one whose end is the first row of ``learned`` (the
+    prompt learned, as one row): output without a final line end glued
+    to it (``printf x``), which readline does not count."""
     for cr in _INNER_CR.finditer(prompt):
         at = cr.start()
         if prompt[at - 1] != prompt[at + 1]:
             return False
-        row = max(prompt.rfind("\r", 0, at - 1), prompt.rfind("\n", 0, at - 1)) + 1
-        if columns is not None and len(strip_ansi(prompt[row : at - 1])) != columns:
+        start = max(prompt.rfind("\r", 0, at - 1), prompt.rfind("\n", 0, at - 1)) + 1
+        if columns is not None and not _full(strip_ansi(prompt[start : at - 1]), columns, learned):
             return False
     return True
+
+
+def _full(row: str, columns: int, learned: str) -> bool:
+    """Whether ``row`` (visible text) is a full row of the prompt ``learned``."""
+    if len(row) == columns:
+        return True
+    return len(row) > columns and strip_ansi(learned).startswith(row[-columns:])
 
 
 def _wrap_before(text: str, at: int, following: str) -> int | None:

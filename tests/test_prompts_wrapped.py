@@ -189,6 +189,18 @@ def test_a_wrap_is_the_same_character_at_the_margin(
 
 
 @pytest.mark.parametrize(
+    ("prompt", "fits"),
+    [
+        ("x\x1b[?2004hme@host:~/" + "d" * 29 + "# \r ", True),  # (x: output, glued)
+        ("xme@host:~/" + "d" * 28 + "e# \r ", False),  # (not the prompt's row)
+        ("me@host:~/" + "d" * 29 + "x\rx ", False),  # (not the prompt's row)
+    ],
+)
+def test_a_wider_row_is_the_learned_prompt_with_output_glued(prompt: str, fits: bool) -> None:
+    assert wraps_fit(prompt, 40, "me@host:~/" + "d" * 29 + "# ") is fits
+
+
+@pytest.mark.parametrize(
     ("line", "printed"),
     [
         pytest.param("x:y\\ry z$", "x:y\ry z$", id="refused-wrap"),
@@ -220,6 +232,7 @@ async def test_a_time_out_after_output_read_past_quotes_it(
             "\\[\\e[1;32m\\]me@host\\[\\e[0m\\]:\\[\\e[34m\\]~/{d}\\[\\e[0m\\]\\$ ", id="debian"
         ),
         pytest.param("root@fbsd:~/{d} # ", id="plain"),
+        pytest.param("me@host:~/{d}# ", id="unspaced"),
     ],
 )
 async def test_a_coloured_prompt_wrapped_at_the_margin(ps1: str, tmp_path: Any) -> None:
@@ -228,7 +241,9 @@ async def test_a_coloured_prompt_wrapped_at_the_margin(ps1: str, tmp_path: Any) 
     prompt follows (``...ddd\\r\\n\\rd\\x1b[0m # ``).  Only a wrap right
     before the prompt's last space was found: with a character of the
     prompt after it, every ``execute`` timed out, also after output without
-    a final line end (``printf x``)."""
+    a final line end (``printf x``).  So did ``printf x`` before an unspaced
+    prompt one column wider than the terminal (``xme@host:~/ddd# \\r ``):
+    the row before the wrap, with ``x``, was wider than the terminal."""
     # (the directory's lengths that put the margin before, in and after the sign)
     for n in range(40 - 12 - 3, 40 - 12 + 3):
         env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
