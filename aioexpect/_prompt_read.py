@@ -434,9 +434,9 @@ async def read_to_prompt(
             raise named from None
         if m.pattern is MARGIN:
             found = at_margin(session, "".join(parts), m, prompts)
-            if found is None:  # output after all: read on, from the line after the \r
-                parts.append(m.before + "\r")
-                give_back(session, m.after[1:])
+            if found is None:  # output after all: read on, from the \r (a pattern may
+                parts.append(m.before)  # look behind at it; MARGIN, after \r\n, cannot)
+                give_back(session, m.after)
                 continue
             m, parts = found, []  # (its before holds what was read before it)
         elif m.index < len(prompts):

@@ -49,7 +49,7 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: searched with the driver's), then the row (``d\x1b[0m # ``: the patterns
 #: do not find a prompt's tail; at most a space where the prompt's last
 #: character or space ends a row).  Output may end so too:
-#: ``_prompt_wrap.at_margin`` decides, and gives back what follows the ``\r``.
+#: ``_prompt_wrap.at_margin`` decides; refused, the ``\r`` and its row are left.
 #: Bounded (a row, its colours with it): searched in the buffer's tail only.
 MARGIN = re.compile(r"(?<=\r\n)\r[^\r\n]{0,256}\Z")
 

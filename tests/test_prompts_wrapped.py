@@ -255,3 +255,34 @@ async def test_a_coloured_prompt_wrapped_at_the_margin(ps1: str, tmp_path: Any) 
             assert await s.execute("echo hi") == "hi\n", n
             assert await s.execute("printf x") == "x", n
             assert await s.execute("echo there") == "there\n", n
+
+
+#: A device that ends each answer with ``\n\r`` before its prompt (a pty
+#: makes it ``\r\n\r``), as some do to be at a line's start whatever came.
+DEVICE = r"""
+import sys
+sys.stdout.write("dev> ")
+sys.stdout.flush()
+for line in sys.stdin:
+    sys.stdout.write(line.strip().upper() + "\n\rdev> ")
+    sys.stdout.flush()
+"""
+
+
+@pytest.mark.parametrize("prompt", [r"(?<=\r)dev> \Z", r"(?:\A|(?<=[\r\n]))dev> \Z"])
+async def test_a_prompt_after_a_carriage_return_that_starts_a_line(
+    prompt: str, tmp_path: Any
+) -> None:
+    """``\\r\\n\\rdev> `` is no wrapped prompt (no row is as wide as the
+    terminal): the prompt after the ``\\r``, which a set_prompt pattern
+    looks behind at, is found.  The wrap check took the ``\\r`` from the
+    buffer with the rest of the line before it, and a pattern that looks
+    behind at it never matched: every execute after the first timed out."""
+    (tmp_path / "device.py").write_text(DEVICE)
+    async with aioexpect.spawn(
+        "python3", [str(tmp_path / "device.py")], dimensions=(24, 40), timeout=5
+    ) as s:
+        await s.expect_exact("dev> ")
+        s.set_prompt(prompt)
+        for command in ("one", "two", "three"):
+            assert await s.execute(command) == command.upper() + "\n"
