@@ -513,13 +513,21 @@ def at_prompt(session: Session, text: Any) -> bool:
 def prompts_ending(session: Session, tail: str) -> Iterator[str]:
     """The prompts that ``tail`` ends with, nothing visible after them: each
     pattern's last match there, if it ``fits`` (output such as ``a:bb\rcc
-    dd# `` is no wrapped prompt, as ``read_to_prompt`` tells)."""
-    for p in prompts_of(session):
+    dd# `` is no wrapped prompt, as ``read_to_prompt`` tells); and, as it
+    finds one too, a coloured prompt that readline wrapped (``MARGIN``)."""
+    prompts = prompts_of(session)
+    for p in prompts:
         found = list(p.finditer(tail))  # (a tail: a few hundred characters)
         if found and not strip_ansi(tail[found[-1].end() :]).strip():
             prompt = found[-1].group(0)
             if fits(session, prompt, state_of(session).seen_text):
                 yield prompt
+    row = MARGIN.search(tail) if WRAP in tail else None
+    if row is not None:
+        m = Match(0, MARGIN, tail[: row.start()], row.group(), None, 0, None)
+        whole = at_margin(session, "", m, prompts)
+        if whole is not None:
+            yield whole.after
 
 
 def questions(session: Session) -> list[re.Pattern[str]]:

@@ -310,3 +310,43 @@ async def test_execute_after_interact_on_a_fresh_shell_whose_prompt_the_person_s
             assert (await outer.expect_exact("\r\n")).before == repr(f"{answer}\n")
         await outer.expect(aioexpect.EOF)
         assert await outer.wait() == 0
+
+
+@pytest.mark.parametrize("m", [26, 29], ids=["after the sign", "in the directory"])
+@pytest.mark.parametrize("fresh", [True, False], ids=["fresh", "after an execute"])
+async def test_a_coloured_prompt_wrapped_at_the_margin_shown_to_the_person(
+    tmp_path: Path, fresh: bool, m: int
+) -> None:
+    """The person changed into a directory deep enough that bash's coloured
+    prompt wraps (``...bbb\\x1b[0m #\\r\\n\\r ``, ``...bbb\\r\\n\\rbb\\x1b[0m # ``: the
+    last row no prompt alone) in a 40-column pty.  ``execute`` reads such
+    a prompt, but what interact showed was not taken for one: the execute
+    waited for another, and failed "not sent"."""
+    deep = tmp_path / ("b" * m)
+    deep.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": "/nonexistent"}
+    env["PS1"] = "\\[\\e[32m\\]root@fbsd:~/\\W\\[\\e[0m\\] # "
+    argv = ["bash", "--norc", "--noprofile"]
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), dimensions=(24, 40), timeout=3
+    ) as s:
+        if not fresh:
+            assert await s.execute("echo hi") == "hi\n"
+        shown: list[str] = []
+        keys = [f"cd {deep.name}\r".encode()]
+
+        async def typing() -> bytes:
+            if keys:
+                return keys.pop()
+            await wait_until(  # (the line run, bracketed paste off: a prompt after)
+                lambda: (
+                    "\x1b[?2004l" in "".join(shown)
+                    and "".join(shown).endswith(("\x1b[0m # ", "\r\n\r "))
+                ),
+                "the new prompt was shown",
+            )
+            return ESCAPE.encode()
+
+        await asyncio.wait_for(bridge(s, typing, shown.append, ESCAPE), 10)
+        assert "\r\n\r" in "".join(shown)[-20:]  # (wrapped so)
+        assert await s.execute("echo there") == "there\n"
