@@ -619,6 +619,8 @@ async def main():
             await asyncio.wait_for(s.interact(), 0.5)  # the terminal takes nothing meanwhile
         except TimeoutError:
             pass
+        with open(sys.argv[3], "w") as go:  # the terminal takes what it has now
+            go.write("go\n")
         rest = await s.read_all()
     with open(sys.argv[1], "w", newline="") as f:
         f.write(rest)
@@ -635,9 +637,14 @@ async def test_output_the_terminal_had_not_taken_when_interact_is_cancelled_is_k
     # program's next read went on ~100,000 lines later.  Under strip_ansi
     # the terminal gets the control sequences, and what it had not taken
     # went back to the program with them: its reads showed ESC[K.
+    # (The terminal waits for the word that interact was cancelled, not 2 s
+    # that a loaded machine may spend starting Python: it took all then.)
     script, shown, rest = tmp_path / "cancel.py", tmp_path / "shown", tmp_path / "rest"
     script.write_text(CANCELLED)
-    line = f"sleep 5 | {sys.executable} {script} {rest} {options} | (sleep 2; cat > {shown})"
+    go = tmp_path / "go"
+    os.mkfifo(go)
+    terminal = f"(read -r _ < {go}; cat > {shown})"
+    line = f"sleep 5 | {sys.executable} {script} {rest} {options} {go} | {terminal}"
     async with aioexpect.spawn("sh", ["-c", line], timeout=30) as outer:
         await outer.expect(aioexpect.EOF)
         assert await outer.wait() == 0
