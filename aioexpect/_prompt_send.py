@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._canonical import NO_LINE
 from ._exceptions import ExpectTimeout
 from ._prompt_read import Deadline, owe, prompts_of, state_of
-from ._typed import at_terminal, count_cut, cr_enters, put_back, written
+from ._typed import at_terminal, cr_enters, put_back, written
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -53,16 +53,14 @@ def enter(session: Session) -> str:
     return linesep
 
 
-def cut_short(session: Session, data: Any = None) -> None:
-    """A send (of ``data``; ``None``: a key) was cut short (cancelled: the
-    caller's own time-out).  Its rest is still written: it counts as a send
-    (the next ``execute`` owes a prompt first, one for each line it ends:
-    ``count_cut``), and it may still be under way, the peer reading none of
-    it (``send_timed``)."""
+def cut_short(session: Session) -> None:
+    """A send (or a key) was cut short (cancelled: the caller's own
+    time-out).  Its rest is still written: it counts as a send (the next
+    ``execute`` owes a prompt first, one for each line it ends, however
+    long: ``count_long``), and it may still be under way, the peer reading
+    none of it (``send_timed``)."""
     session._sent_at = session._buffer.consumed
     state_of(session).cut = True
-    if data is not None:
-        count_cut(session, data)
 
 
 #: Why ``execute`` sent nothing, its catch-up out of time while a send cut

@@ -41,6 +41,7 @@ from ._receive import check
 from ._redact import MASK, Redactor, escape
 from ._redact_stream import RedactingStream
 from ._transport import Transport
+from ._typed import count_long
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
 
@@ -49,7 +50,7 @@ _get_running_loop = asyncio._get_running_loop  # (no error where none runs)
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BUFFER = 16 * 1024 * 1024
 #: How many sends a session remembers for ``execute`` (``_typed``), and
-#: how much of each (its end): a bulk send is no line typed at a prompt.
+#: how much of each (its end; a longer one's earlier lines as their count).
 SENDS = 256
 SEND_KEPT = 4096
 #: (a tuple: a union written in the call is made anew at every send)
@@ -332,12 +333,15 @@ class Session:
         self.bytes_out += len(raw)
         self._sent_at = consumed = self._buffer.consumed
         # (an immutable copy, bounded: not a caller's memoryview or buffer)
-        kept: Any = None if secret else data if len(data) <= SEND_KEPT else data[-SEND_KEPT:]
+        long = not secret and len(data) > SEND_KEPT
+        kept: Any = None if secret else data[-SEND_KEPT:] if long else data
         if kept is not None and not isinstance(kept, _TEXT):
             kept = bytes(kept)
         self._sends.append((kept, consumed, self.bytes_out))
+        if long:  # (its earlier lines kept as their count)
+            count_long(self, data)
         if cut is not None:
-            _prompt_send.cut_short(self, data)
+            _prompt_send.cut_short(self)
             raise cut
 
     # -- waiting ----------------------------------------------------------------

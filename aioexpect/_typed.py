@@ -3,8 +3,9 @@
 The caller may type several lines (``sendline``: a configuration, a few
 shell commands) and then call ``execute``: each line owes its answer, and
 its prompt.  ``Session._sends`` remembers the last ``SENDS`` sends (an
-append each, of at most their last ``SEND_KEPT`` characters; a secret
-line as ``None``, never its text), forgotten once an answer is found in step (``forget``).
+append each, of at most their last ``SEND_KEPT`` characters, a longer
+one's earlier lines as their count, ``count_long``; a secret line as
+``None``, never its text), forgotten once an answer is found in step (``forget``).
 Two rules keep those answers out of the command's:
 
 - Rule 1 (count): the lines sent with nothing read since are unanswered.
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = [
     "at_terminal",
     "carry",
-    "count_cut",
+    "count_long",
     "counted",
     "cr_echoed",
     "cr_enters",
@@ -88,8 +89,8 @@ _LF = re.compile(r"\r?\n")
 
 
 class _Ends(NamedTuple):
-    """What ``Session._sends`` keeps of a send cut short longer than
-    ``SEND_KEPT`` (``count_cut``): how many lines it ends before its end
+    """What ``Session._sends`` keeps of a send longer than ``SEND_KEPT``
+    (``count_long``): how many lines it ends before its end
     kept, that end (less a ``\\n`` that ends one of them), and whether the
     first is an LF it begins with (no line's end after a CR, ``_lines``)."""
 
@@ -192,16 +193,16 @@ def _lines(
     return count, lines
 
 
-def count_cut(session: Session, data: Any) -> None:
-    """The last send, of ``data``, was cut short: every line it ends owes
-    its answer, as those of a short send do.  A send longer than the end
-    kept of it (``SEND_KEPT``) counts the lines of that end only, a bulk
-    send whose answers came as the peer read it; cut short, the peer read
-    little of it, and its rest is still written: its earlier lines are
-    counted too (kept as their count, none to echo: ``_Ends``)."""
+def count_long(session: Session, data: Any) -> None:
+    """The last send, of ``data``, was longer than the end kept of it
+    (``SEND_KEPT``): every line it ends owes its answer, as those of a
+    short send do, its earlier lines too (kept as their count, none to
+    echo: ``_Ends``; a number, however long the send).  A bulk send whose
+    answers lag behind it (a shell reads and answers a line at a time; a
+    send cut short, whose rest is still written) has them all still to
+    come; counted in its end only, the next ``execute`` read to that many
+    prompts and returned an earlier line's answer as its own."""
     kept, consumed, sent = session._sends[-1]
-    if kept is None or len(kept) == len(data):
-        return  # (a secret line, or all kept)
     if not isinstance(data, (str, bytes, bytearray)):
         data = bytes(data)
     end = len(data) - len(kept)
