@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ._ansi import strip_ansi
 from ._exceptions import AioexpectError, ExpectError, ExpectTimeout
 from ._match import Match
 from ._output import echo_end
@@ -247,7 +248,31 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     ended, lines = _lines(_since(sends, consumed, after), _line_ends(session))
     if not ended:
         return count, last
-    return count + ended + (1 if due else 0), lines[-1]
+    return count + ended + (1 if due else 0), _last(lines)
+
+
+def _last(lines: list[str | None]) -> str | None:
+    """The last of ``lines``; if it is empty (spaces at most), the run of
+    empty lines that ends them, joined by line ends (``_empties``), or
+    ``None`` where an empty line comes before that run: its echo after its
+    prompt looks the same (``"echo a\r\n"`` to a terminal is two lines, the
+    second empty), and which of them was read last, none can tell."""
+    last = lines[-1]
+    if last is None or last.strip():
+        return last
+    run = 1
+    for line in reversed(lines[:-1]):
+        if line is None or line.strip():
+            break
+        run += 1
+    if any(line is not None and not line.strip() for line in lines[:-run]):
+        return None
+    return "\n" * (run - 1)
+
+
+def _empties(last: str | None) -> int:
+    """How many empty lines end the lines sent (``_last``): 0 if none."""
+    return 0 if last is None or last.strip() else last.count("\n") + 1
 
 
 @contextlib.contextmanager
@@ -301,6 +326,28 @@ def _after_prompt(session: Session, text: str, line: str) -> tuple[int, int]:
     return 0, 0
 
 
+def _empties_read(text: str, many: int, unique: re.Pattern[str] | None) -> bool:
+    """Whether ``text`` ends with ``many`` empty lines read at their
+    prompts, in a row: each the prompt it ends with, as shown, then only a
+    line end (the echo of an empty line read at it), and that prompt.  A
+    line of output shaped like a prompt is no echo of one, unless it is the
+    very prompt; nor is an echo after ``set_unique_prompt``'s prompt over
+    SSH or telnet (``unique``: the terminal echoes as typed, see ``_echoed``)."""
+    rows = text.rsplit("\n", many + 1)
+    if len(rows) <= many:
+        return False
+    prompt = _shown(rows[-1])
+    if not prompt or (unique is not None and unique.search(rows[-1]) is not None):
+        return False
+    return all(_shown(row) == prompt for row in rows[-many - 1 : -1])
+
+
+def _shown(row: str) -> str:
+    """A row of text as a terminal shows it, what a CR went back over left
+    out, spaces around taken off (a prompt's, or an echo's)."""
+    return str(strip_ansi(row)).rstrip("\r").rpartition("\r")[2].strip()
+
+
 def _echoed(session: Session, line: str | None, text: str) -> bool:
     """Whether ``text`` shows ``line`` echoed after a prompt: read at it.
     Never where the terminal echoes what is typed (a local pty in canonical
@@ -312,11 +359,17 @@ def _echoed(session: Session, line: str | None, text: str) -> bool:
     editor off (bash, zsh; dash has none).  After another prompt (a program
     started from there with its own line editor, ``python3``, a nested
     shell), the echo is read at it, as elsewhere."""
-    if not (line and line.strip()):
+    if line is None:
+        return False
+    empty = not line.strip()
+    if empty and not text:
         return False
     echoes_as_typed = getattr(session.transport, "echoes_as_typed", None)
     if echoes_as_typed is not None and echoes_as_typed():
         return False
+    if empty:
+        unique = state_of(session).unique if echoes_as_typed is None else None
+        return _empties_read(text, _empties(line), unique)
     start, at = _after_prompt(session, text, line)
     if not at:
         return False
@@ -340,6 +393,7 @@ async def read_typed(
     due, last = typed
     count, text = read
     prompts = prompts_of(session)
+    many = _empties(last) if count < due else 0  # (the usual case: none owed)
     state.typed = None  # (taken: what is still owed is put back)
     out_of_time = False
     try:
@@ -354,6 +408,8 @@ async def read_typed(
                 before, m, _ = await read_to_prompt(session, Deadline(0))
             except ExpectError:
                 return  # (a prompt pattern found, but no prompt after all: left as it is)
+            if many and text:  # (empty lines last: their rows read in a row)
+                previous = "\n".join(text.rsplit("\n", many + 1)[-many - 1 :])
             count, text = count + 1, previous + before + m.after
         else:
             return

@@ -12,15 +12,21 @@ that many prompts and returned an earlier line's answer as its own.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 import aioexpect
+from aioexpect import _typed
 from aioexpect._session import SEND_KEPT
+from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
 from . import test_execute_cut
+from .helpers import wait_until
 from .test_execute_cut import PEERS, Read, Write
 from .test_execute_cut_lines import at_unread_prompt
+from .test_virtual_device import connect as connect_to
 
 #: Lines of the bulk send: more than ``SEND_KEPT`` characters.
 BULK = 1000
@@ -120,3 +126,71 @@ async def test_a_long_secret_is_not_kept() -> None:
         await s.send_secret(secret)
         assert s._sends[-1][0] is None
         assert await s.execute("echo ${#x}") == f"{len(secret)}\n"
+
+
+@pytest.mark.parametrize("empties", [1, 2])
+@pytest.mark.parametrize("when", ["buffered", "coming"])
+async def test_an_empty_line_sent_last_is_read_at_its_prompt(
+    when: str, empties: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bash's line editor echoes an empty line after its prompt ('$ \r\n'):
+    # the old code never took that for the line read at it, and waited for
+    # one more prompt (STALE_WAIT): here past the timeout, 'echo mine' not
+    # sent ('... 1 still owed').
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the wait is what is tested)
+    async with aioexpect.spawn("bash", BASH, env=ENV, timeout=10) as s:
+        assert await s.execute("true") == ""
+        await s.send("echo one\n" + "\n" * empties)
+        if when == "buffered":
+            await wait_until(lambda: s.buffer.count("$ ") > empties, "all answered")
+        assert await s.execute("echo mine", timeout=5) == "mine\n"
+        assert await s.execute("echo two", timeout=5) == "two\n"
+
+
+async def test_output_shaped_like_a_prompt_is_no_empty_lines_prompt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A line of output shaped like a prompt ('box$ '), then the line's own
+    # prompt: that is no empty line read at its prompt, which comes after.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the empty line's prompt is slow)
+    go = tmp_path / "go"
+    async with aioexpect.spawn("bash", BASH, env=ENV, timeout=10) as s:
+        assert await s.execute("true") == ""
+        await s.send(f"echo 'box$ '; until [ -e {go} ]; do sleep 0.01; done\n\n")
+        await wait_until(lambda: "box$ \r\n" in s.buffer, "the output")
+        running = asyncio.ensure_future(s.execute("echo mine", timeout=20))
+        go.touch()
+        assert await running == "mine\n"
+        assert await s.execute("echo two") == "two\n"
+
+
+@pytest.mark.parametrize("serve", [serve_ssh, serve_telnet], ids=["ssh", "telnet"])
+async def test_an_empty_line_sent_last_to_a_device(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The VirtualDevice echoes an empty line after its prompt, as bash does.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the wait is what is tested)
+    dev = VirtualDevice("r1", commands={f"show {x}": x.upper() * 3 for x in "abc"})
+    async with serve(dev) as server, connect_to(serve, server) as s:
+        assert await s.execute("show a") == "AAA\n"
+        await s.send("show b\n\n")
+        await wait_until(lambda: s.buffer.count("r1#") > 1, "all answered")
+        assert await s.execute("show c", timeout=5) == "CCC\n"
+
+
+async def test_an_empty_line_before_the_last_is_not_taken_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 'echo a\r\necho b\r\n' to a terminal: four lines, two of them empty.
+    # The first empty line's echo after its prompt ('$ \r\n$ ') looks as the
+    # last one's would: taken for it, the catch-up stopped two prompts short
+    # ('b\n' for 'echo mine').  Not told apart, the count costs the wait
+    # once (more than bash takes for a line here, as in test_typed_lines).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 3.0)
+    async with aioexpect.spawn("bash", BASH, env=ENV, timeout=10) as s:
+        assert await s.execute("true") == ""
+        await s.send("echo a\r\n")
+        await wait_until(lambda: s.buffer.count("$ ") > 1, "the first two answered")
+        await s.send("sleep 0.2; echo b\r\n")
+        assert await s.execute("echo mine", timeout=10) == "mine\n"
+        assert await s.execute("echo two", timeout=5) == "two\n"

@@ -179,7 +179,7 @@ async def test_a_send_cut_short_where_cr_is_no_enter_counts_its_lfs(
 ) -> None:
     # Lines ending in CR LF, to a program reading lines with ICRNL off,
     # stopped: the send is cut short, and each of its 600 lines owes a
-    # prompt (those before the end kept counted by count_cut).  The old code
+    # prompt (those before the end kept counted by count_long).  The old code
     # counted the CR and the LF of each: 'echo ok' waited for 600 prompts
     # more, and ran out of time.
     monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)
@@ -371,7 +371,7 @@ async def test_a_send_cut_short_over_telnet_beginning_with_a_dropped_lf(
 ) -> None:
     # 'echo a\r', then 4,000 lines beginning with the LF of that CR (dropped:
     # nothing heard between), the peer reading nothing: the send is cut
-    # short, its lines before the end kept counted by count_cut, which took
+    # short, its lines before the end kept counted by count_long, which took
     # that LF for a line end.  The old code waited for one prompt more than
     # came: 'echo ok' ran out of time.
     monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the count is tested, not its wait)

@@ -13,7 +13,8 @@ from aioexpect import AuthenticationError, _typed
 
 from ..helpers import wait_until
 from ..test_execute import check_shell_execute
-from .conftest import Account, Server
+from .conftest import PROMPT, Account, Server
+from .test_real_servers import settle
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +123,24 @@ async def test_a_wrapped_prompt_is_found_where_the_remote_shell_has_another_widt
         await s.execute("stty cols 60")
         await s.execute(f"PS1='root@fbsd:~/{'d' * length} # '")
         assert [await s.execute("echo hi"), await s.execute("echo there")] == ["hi\n", "there\n"]
+
+
+@pytest.mark.parametrize("via", ["ssh", "telnet"])
+async def test_lines_ending_in_an_empty_one_sent_to_a_remote_shell(
+    via: str, sshd: Server, telnetd: Server, it_user: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # bash's line editor echoes the empty line after its prompt ('IT-PROMPT>
+    # \r\n'): the catch-up never took that for the line read there, and
+    # waited for one more prompt (STALE_WAIT, here past the timeout: 'echo
+    # mine' not sent, '1 still owed').  A bulk send longer than SEND_KEPT
+    # then counts all its lines: 'echo mine' is answered, not 'echo 4..'.
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the wait is what is tested)
+    async with remote_shell(via, sshd, telnetd, it_user) as s:
+        await settle(s)
+        assert await s.execute("true") == ""
+        await s.send("echo one\n\n")
+        await wait_until(lambda: s.buffer.count(PROMPT) > 1, "both answered")
+        assert await s.execute("echo mine", timeout=10) == "mine\n"
+        await s.send("".join(f"echo {i}\n" for i in range(1000)))
+        assert await s.execute("echo two", timeout=60) == "two\n"
+        assert await s.execute("echo three", timeout=10) == "three\n"
