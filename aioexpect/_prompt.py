@@ -55,11 +55,11 @@ from ._typed import (
     counted,
     ends_at_prompt,
     forget,
-    past_earlier,
     read_typed,
     still_owed,
     typed_due,
 )
+from ._typed_echo import past_earlier
 from ._ways_out import WAYS_OUT
 
 if TYPE_CHECKING:

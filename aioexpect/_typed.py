@@ -20,7 +20,7 @@ Two rules keep those answers out of the command's:
   command's echo.  Text read up to a prompt that begins instead with the
   echo of a line sent before (and not with its own) ends that line's
   answer: it is dropped, with a WARNING saying how much, and the answer is
-  read on to the next prompt (``past_earlier``).  Text that begins with
+  read on to the next prompt (``past_earlier``, ``_typed_echo``).  Text that begins with
   no such echo is the answer, as ever.
 
 Neither tells anything where lines are not echoed after their prompt and
@@ -38,8 +38,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._ansi import strip_ansi
 from ._exceptions import AioexpectError, ExpectError, ExpectTimeout
-from ._match import Match
-from ._output import echo_end
 from ._prompt_read import (
     Deadline,
     PromptState,
@@ -49,7 +47,6 @@ from ._prompt_read import (
     more_within,
     prompts_of,
     read_to_prompt,
-    shown_command,
     state_of,
     what_prompt,
 )
@@ -72,7 +69,6 @@ __all__ = [
     "ends_at_prompt",
     "forget",
     "left_owed",
-    "past_earlier",
     "put_back",
     "read_typed",
     "still_owed",
@@ -519,77 +515,3 @@ def still_owed(session: Session, state: PromptState) -> bool:
     """Whether prompts owed to lines sent before are left for the next
     ``execute`` (``state.typed``, with nothing read since)."""
     return state.typed is not None and state.typed[2] == session._buffer.consumed
-
-
-def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:
-    """The lines with something to echo sent before ``command`` (the last
-    line ``execute`` sent) since the last answer found in step, but one
-    that is the same command (which of the two an echo is, none can tell);
-    and how many lines were sent before it in all."""
-    sent = state.sent
-    mine = -1 if sent is None else sent[2]
-    count, lines = _lines((s for s in session._sends if s[2] < mine), _line_ends(session))
-    shown = {line: None for line in lines if line and line.strip() and line != command}
-    return list(shown), count
-
-
-def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
-    """Whether ``raw`` begins with ``line``'s echo, at its start or at
-    ``at`` (where it reached when the command was sent); ``cr``: see ``echo_end``."""
-    return bool(echo_end(raw, line, cr)) or (at > 0 and bool(echo_end(raw[at:], line, cr)))
-
-
-async def past_earlier(
-    session: Session,
-    state: PromptState,
-    answer: tuple[str, Match, bool],
-    command: str,
-    at: int,
-    deadline: Deadline,
-    extra: list[re.Pattern[str]],
-) -> tuple[str, Match, bool, str | None]:
-    """Rule 2: ``answer`` (text read up to a prompt, its match, whether it
-    was a prompt; ``at``: where it reached when ``command`` was sent)
-    without the answers to lines sent before ``command`` in front of its
-    echo, reading on past the prompts that end them; and the prompt the
-    echo came after, if anything was dropped (else ``None``)."""
-    raw, m, is_prompt = answer
-    if len(session._sends) < 2 or not is_prompt or state.echoes is False:
-        return raw, m, is_prompt, None  # (the usual case: nothing sent before it)
-    cr = cr_echoed(session)
-    if not command.strip() or _echoes(raw, at, command, cr):
-        return raw, m, is_prompt, None  # (its own echo first)
-    earlier, count = _earlier(session, state, command)
-    dropped: list[str] = []
-    prompt = None
-    try:
-        for _ in range(count if earlier else 0):  # (each answer ends one line's at least)
-            if not any(_echoes(raw, at, line, cr) for line in earlier):
-                break
-            start, mine = _after_prompt(session, raw, command)
-            if mine:
-                dropped.append(raw[:start])
-                prompt, raw = raw[start:mine], raw[mine:]
-                break
-            dropped.append(raw + m.after)
-            prompt, at = m.after, 0
-            raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
-            if not is_prompt or _echoes(raw, 0, command, cr):
-                break
-    finally:  # (timed out or cancelled after a drop, too)
-        if dropped:
-            _report(session, command, "".join(dropped))
-    return raw, m, is_prompt, prompt
-
-
-def _report(session: Session, command: str, text: str) -> None:
-    """A WARNING naming ``text``, the answers to lines sent before
-    ``execute(command)``, which it dropped."""
-    session.log.warning(
-        "execute(%r): %d characters in front of its echo, the answers to lines sent"
-        " before it and not read (with sendline(), or by an execute given up on),"
-        " were dropped: %s",
-        shown_command(session, command),
-        len(text),
-        evidence_of(session, text),
-    )

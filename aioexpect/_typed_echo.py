@@ -1,0 +1,92 @@
+"""Rule 2 of ``_typed`` (echo): an answer that begins with the echo of a
+line sent before its command, and not with its own, ends with that line's
+answer, which is dropped with a WARNING (``past_earlier``)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from ._match import Match
+from ._output import echo_end
+from ._prompt_read import Deadline, PromptState, evidence_of, read_to_prompt, shown_command
+from ._typed import _after_prompt, _line_ends, _lines, cr_echoed
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["past_earlier"]
+
+
+def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:
+    """The lines with something to echo sent before ``command`` (the last
+    line ``execute`` sent) since the last answer found in step, but one
+    that is the same command (which of the two an echo is, none can tell);
+    and how many lines were sent before it in all."""
+    sent = state.sent
+    mine = -1 if sent is None else sent[2]
+    count, lines = _lines((s for s in session._sends if s[2] < mine), _line_ends(session))
+    shown = {line: None for line in lines if line and line.strip() and line != command}
+    return list(shown), count
+
+
+def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
+    """Whether ``raw`` begins with ``line``'s echo, at its start or at
+    ``at`` (where it reached when the command was sent); ``cr``: see ``echo_end``."""
+    return bool(echo_end(raw, line, cr)) or (at > 0 and bool(echo_end(raw[at:], line, cr)))
+
+
+async def past_earlier(
+    session: Session,
+    state: PromptState,
+    answer: tuple[str, Match, bool],
+    command: str,
+    at: int,
+    deadline: Deadline,
+    extra: list[re.Pattern[str]],
+) -> tuple[str, Match, bool, str | None]:
+    """Rule 2: ``answer`` (text read up to a prompt, its match, whether it
+    was a prompt; ``at``: where it reached when ``command`` was sent)
+    without the answers to lines sent before ``command`` in front of its
+    echo, reading on past the prompts that end them; and the prompt the
+    echo came after, if anything was dropped (else ``None``)."""
+    raw, m, is_prompt = answer
+    if len(session._sends) < 2 or not is_prompt or state.echoes is False:
+        return raw, m, is_prompt, None  # (the usual case: nothing sent before it)
+    cr = cr_echoed(session)
+    if not command.strip() or _echoes(raw, at, command, cr):
+        return raw, m, is_prompt, None  # (its own echo first)
+    earlier, count = _earlier(session, state, command)
+    dropped: list[str] = []
+    prompt = None
+    try:
+        for _ in range(count if earlier else 0):  # (each answer ends one line's at least)
+            if not any(_echoes(raw, at, line, cr) for line in earlier):
+                break
+            start, mine = _after_prompt(session, raw, command)
+            if mine:
+                dropped.append(raw[:start])
+                prompt, raw = raw[start:mine], raw[mine:]
+                break
+            dropped.append(raw + m.after)
+            prompt, at = m.after, 0
+            raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
+            if not is_prompt or _echoes(raw, 0, command, cr):
+                break
+    finally:  # (timed out or cancelled after a drop, too)
+        if dropped:
+            _report(session, command, "".join(dropped))
+    return raw, m, is_prompt, prompt
+
+
+def _report(session: Session, command: str, text: str) -> None:
+    """A WARNING naming ``text``, the answers to lines sent before
+    ``execute(command)``, which it dropped."""
+    session.log.warning(
+        "execute(%r): %d characters in front of its echo, the answers to lines sent"
+        " before it and not read (with sendline(), or by an execute given up on),"
+        " were dropped: %s",
+        shown_command(session, command),
+        len(text),
+        evidence_of(session, text),
+    )
