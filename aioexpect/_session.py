@@ -41,7 +41,7 @@ from ._receive import check
 from ._redact import MASK, Redactor, escape
 from ._redact_stream import RedactingStream
 from ._transport import Transport
-from ._typed import count_long
+from ._typed import count_long, fold
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
 
@@ -337,7 +337,10 @@ class Session:
         kept: Any = None if secret else data[-SEND_KEPT:] if long else data
         if kept is not None and not isinstance(kept, _TEXT):
             kept = bytes(kept)
-        self._sends.append((kept, consumed, self.bytes_out))
+        sends = self._sends
+        if len(sends) == SENDS:  # (the oldest falls off: its lines kept as their count)
+            fold(self)
+        sends.append((kept, consumed, self.bytes_out))
         if long:  # (its earlier lines kept as their count)
             count_long(self, data)
         if cut is not None:

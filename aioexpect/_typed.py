@@ -5,7 +5,8 @@ shell commands) and then call ``execute``: each line owes its answer, and
 its prompt.  ``Session._sends`` remembers the last ``SENDS`` sends (an
 append each, of at most their last ``SEND_KEPT`` characters, a longer
 one's earlier lines as their count, ``count_long``; a secret line as
-``None``, never its text), forgotten once an answer is found in step (``forget``).
+``None``, never its text; older ones as their count, ``fold``),
+forgotten once an answer is found in step (``forget``).
 Two rules keep those answers out of the command's:
 
 - Rule 1 (count): the lines sent with nothing read since are unanswered.
@@ -67,6 +68,7 @@ __all__ = [
     "cr_echoed",
     "cr_enters",
     "ends_at_prompt",
+    "fold",
     "forget",
     "left_owed",
     "put_back",
@@ -177,6 +179,9 @@ def _lines(
             lines += [begun, ""][:many]
             count += many
             begun, data, after_cr = "", data.kept, False  # (kept from inside the send)
+            if data is None:  # (folded into a secret line, counted: ``fold``)
+                lines[-1:] = [None]
+                continue
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8", "replace")
         if data:  # (an empty send writes nothing: an LF after it still follows the CR)
@@ -216,6 +221,32 @@ def count_long(session: Session, data: Any) -> None:
     if not ends:
         return
     session._sends[-1] = (_Ends(ends, kept, not terminal and data[:1] == lf), consumed, sent)
+
+
+def fold(session: Session) -> None:
+    """The record of sends is full (``SENDS``): its oldest falls off, the
+    lines it ends folded into the count of the next (``_Ends``), if nothing
+    was read between them (else no count spans the two: ``typed_due``).
+    Dropped, 300 lines sent one at a time to a peer answering behind them
+    counted 256: the next ``execute`` returned an earlier line's answer."""
+    sends = session._sends
+    old, (data, consumed, sent) = sends.popleft(), sends[0]
+    if old[1] != consumed:
+        return
+    breaks, joined = _line_ends(session)
+    ended = _lines((old,), (breaks, joined))[0]
+    first = old[0].kept if isinstance(old[0], _Ends) else old[0]
+    after_cr = first is not None and first[-1:] in ("\r", b"\r")
+    ends, kept = (data.ends, data.kept) if isinstance(data, _Ends) else (0, data)
+    if after_cr and joined(sent):  # (a CR LF split across the two: one line end)
+        if isinstance(data, _Ends) and data.lf:
+            ends -= 1
+        elif kept is not None and kept[:1] in ("\n", b"\n"):
+            kept = kept[1:]
+    if data is None:
+        ends = 1  # (a secret line, still ``None``)
+    if ended or kept is not data:
+        sends[0] = (_Ends(ended + ends, kept, False), consumed, sent)
 
 
 def forget(session: Session) -> None:
