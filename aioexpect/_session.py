@@ -41,7 +41,7 @@ from ._receive import check
 from ._redact import MASK, Redactor, escape
 from ._redact_stream import RedactingStream
 from ._transport import Transport
-from ._typed import count_long, fold
+from ._typed import count_long, fold, interrupted
 
 __all__ = ["DEFAULT_MAX_BUFFER", "DEFAULT_TIMEOUT", "Session", "live_sessions"]
 
@@ -146,6 +146,8 @@ class Session:
         #: The last sends, for ``execute`` (``_typed``): what was sent (``None``:
         #: a secret line), what was consumed then, and ``bytes_out`` after it.
         self._sends: collections.deque[tuple[Any, int, int]] = collections.deque(maxlen=SENDS)
+        #: What was consumed and ``bytes_out`` at an interrupt sent with lines owed.
+        self._intr = (-1, -1)
         self.bytes_in = self.bytes_out = 0
         self._logfile = _options.Logfile(logfile, self.log)
         self._transcript = RedactingStream(self._redactor)
@@ -314,7 +316,10 @@ class Session:
         ``ConnectionLostError`` (as ``send``).  bash idle at its prompt may act
         on a Ctrl-C only at the next key: send a line end if no prompt comes."""
         self._check_open()
-        await _prompt_send.sent_key(self, self.transport.send_interrupt())  # (line discarded)
+        try:
+            await _prompt_send.sent_key(self, self.transport.send_interrupt())  # (line discarded)
+        finally:
+            interrupted(self)  # (the prompts owed to lines sent before: unknown now)
 
     async def _send(self, data: str | bytes, *, secret: bool) -> None:
         if self._closed or _get_running_loop() is not self._loop:

@@ -69,6 +69,7 @@ __all__ = [
     "cr_enters",
     "ends_at_prompt",
     "fold",
+    "interrupted",
     "forget",
     "left_owed",
     "put_back",
@@ -270,12 +271,31 @@ def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str
     carried = state.typed
     count, last = (0, None) if carried is None or carried[2] != consumed else carried[:2]
     if not sends or sends[-1][1] != consumed:
+        if count and session._intr[0] == consumed:
+            return count + 1, None  # (interrupted since: see below)
         return count, last  # (the usual case: read since the last send)
     after = -1 if state.sent is None else state.sent[2]
     ended, lines = _lines(_since(sends, consumed, after), _line_ends(session))
+    if session._intr[0] == consumed and session._intr[1] > after:
+        # Interrupted with lines owed: a Ctrl-C may flush the lines the
+        # peer has not read yet (no prompt for them), kill the command
+        # running, or come at a prompt (one more): each line owes one
+        # prompt at most, the interrupt one.  Read to that many while
+        # they come within STALE_WAIT (no echo ends it early: ``None``).
+        return count + ended + 1 + (1 if due else 0), None
     if not ended:
         return count, last
     return count + ended + (1 if due else 0), _last(lines)
+
+
+def interrupted(session: Session) -> None:
+    """``sendintr`` sent an interrupt: with something sent since the last
+    read (lines owed, perhaps), how many prompts they bring is unknown
+    (``typed_due``).  Counted as before, a Ctrl-C at a prompt gave one
+    prompt more, and the next ``execute`` an earlier line's answer."""
+    sends = session._sends
+    if sends and sends[-1][1] == session._buffer.consumed:
+        session._intr = (session._buffer.consumed, session.bytes_out)
 
 
 def _last(lines: list[str | None]) -> str | None:

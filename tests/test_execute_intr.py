@@ -4,15 +4,26 @@
 The record kept the last ``SENDS`` sends and dropped older ones silently:
 their lines uncounted, the next ``execute`` read too few prompts and
 returned an earlier line's answer as its own.
+
+An interrupt (``sendintr``) sent while lines are owed was not counted:
+at a prompt it brings one more (``^C`` and a new prompt), and the next
+``execute`` returned an earlier line's answer (``'b\\n'``, ``'^C\\n'``);
+arriving before the peer read those lines, it flushes them (no prompt for
+them).  The count is unknown then: the next ``execute`` reads to as many
+prompts as there could be while they come, then sends.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from aioexpect._session import SENDS
 
-from .test_execute_cut import PEERS
+from . import test_execute_cut
+from .test_execute_cut import PEERS, Read, Write
 from .test_execute_cut_lines import at_unread_prompt
 
 #: Lines sent one at a time: more than the record holds.
@@ -34,3 +45,67 @@ async def test_each_of_more_sends_than_the_record_holds_owes_its_answer(
         if lines is not None:
             assert len(lines) == MANY + 2
             assert lines[-3:] == [f"echo {MANY - 1}".encode(), b"echo mine", b"echo two"]
+
+
+Shell = Callable[[Read, Write, asyncio.Event, list[bytes]], Awaitable[None]]
+#: The lines sent around the interrupt, and the last one.
+BEFORE, AFTER = "echo a\n", "echo b\n"
+
+
+def interrupted_shell(flush: bool) -> Shell:
+    """``test_execute_cut.shell`` that holds what it reads until the line
+    sent after the interrupt came, then answers each line; a Ctrl-C either
+    flushes the lines not answered yet (``flush``: a tty's ISIG, the peer
+    busy) or comes at a prompt, and brings a prompt of its own (``^C``)."""
+
+    async def shell(read: Read, write: Write, go: asyncio.Event, lines: list[bytes]) -> None:
+        await write(b"$ ")
+        await go.wait()
+        held = bytearray()
+        while AFTER.encode() not in held:  # (all of it: what the peer does is told)
+            data = await read()
+            assert data
+            held += data
+        while True:
+            while held:
+                if held[:1] == b"\x03":
+                    del held[:1]
+                    await write(b"^C\r\n$ ")
+                    continue
+                end = held.find(b"\n")
+                if end < 0:
+                    break
+                line = bytes(held[:end]).rstrip(b"\r")
+                if flush and b"\x03" in held[end:]:
+                    del held[: held.index(b"\x03")]  # (flushed, unread)
+                    continue
+                del held[: end + 1]
+                lines.append(line)
+                answer = line[5:] if line.startswith(b"echo ") else b"?%d" % len(line)
+                await write(answer + b"\r\n$ ")
+            if not (data := await read()):
+                return
+            held += data
+
+    return shell
+
+
+@pytest.mark.parametrize("kind", ["memory", "telnet"])
+@pytest.mark.parametrize("flush", [False, True], ids=["at-prompt", "flushed"])
+async def test_an_interrupt_with_lines_owed_leaves_no_earlier_answer(
+    kind: str, flush: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At a prompt, the old code counted two prompts of three and returned
+    # 'b\n' for 'echo mine'.
+    monkeypatch.setattr(test_execute_cut, "shell", interrupted_shell(flush))
+    async with PEERS[kind]() as (s, go, lines):
+        s.set_prompt(r"(?m)^\$ ")
+        await s.expect_prompt()
+        await s.send(BEFORE)
+        await s.sendintr()
+        await s.send(AFTER)
+        go()
+        assert await s.execute("echo mine", timeout=30) == "mine\n"
+        assert await s.execute("echo two") == "two\n"
+        assert lines[-2:] == [b"echo mine", b"echo two"]
+        assert (b"echo a" in lines) is not flush
