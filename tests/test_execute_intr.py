@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+import aioexpect
 from aioexpect._session import SENDS
 
 from . import test_execute_cut
@@ -109,3 +110,24 @@ async def test_an_interrupt_with_lines_owed_leaves_no_earlier_answer(
         assert await s.execute("echo two") == "two\n"
         assert lines[-2:] == [b"echo mine", b"echo two"]
         assert (b"echo a" in lines) is not flush
+
+
+@pytest.mark.parametrize("mode", ["readline", "unique"])
+async def test_bash_in_a_pty_after_an_interrupt_with_lines_owed(mode: str) -> None:
+    # Where the Ctrl-C lands is a race (before bash read the line, while it
+    # runs, at the prompt): every round must give the command's own answer.
+    # The old code gave '^C\n', 'echo b\nb\n', '\n' in most rounds (readline).
+    env = {"PS1": "$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "dumb"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        if mode == "unique":
+            await s.set_unique_prompt()
+        else:
+            s.set_prompt(r"(?m)^\$ ")
+            assert await s.execute("true") == ""
+        for i in range(6):
+            await s.send("echo a\r\n")
+            await s.sendintr()
+            await s.send("echo b\r\n")
+            assert await s.execute(f"echo ok{i}") == f"ok{i}\n"
+        await s.sendintr()  # (nothing owed: at the prompt, read as before)
+        assert await s.execute("echo idle") == "idle\n"
