@@ -153,26 +153,34 @@ async def test_iac_iac_is_a_literal_0xff_not_the_start_of_a_command() -> None:
         assert await c.prompt() == b"2\n"
 
 
+async def in_parts(c: Any, *parts: bytes) -> bytes:
+    """Send ``parts`` a moment apart (each in a read of its own, unless the
+    server reads them together); the console's answer, to its next prompt."""
+    for part in parts:
+        c.writer.write(part)
+        await c.writer.drain()
+        await asyncio.sleep(0.05)
+    return await c.prompt()
+
+
 async def test_a_telnet_command_cut_between_reads_is_taken_whole() -> None:
     # The client's writes are apart, as a slow network may deliver them
     # (the server may still read them together: either way, one command).
     async with console() as server, connected(server) as c:
         await c.prompt()
-        for part in (b"print('a\xff", b"\xfd", b"\x01b\xff", b"\xf6c')\n"):
-            c.writer.write(part)
-            await c.writer.drain()
-            await asyncio.sleep(0.05)
-        assert await c.prompt() == b"\xff\xfc\x01abc\n"
+        assert (
+            await in_parts(c, b"print('a\xff", b"\xfd", b"\x01b\xff", b"\xf6c')\n")
+            == b"\xff\xfc\x01abc\n"
+        )
 
 
 async def test_a_subnegotiation_cut_between_reads_is_taken_whole() -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
-        for part in (b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n"):
-            c.writer.write(part)
-            await c.writer.drain()
-            await asyncio.sleep(0.05)
-        assert await c.prompt() == b"ab\n"
+        assert (
+            await in_parts(c, b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n")
+            == b"ab\n"
+        )
 
 
 async def test_a_subnegotiation_cut_inside_its_escaped_0xff_is_taken_whole() -> None:
@@ -180,11 +188,10 @@ async def test_a_subnegotiation_cut_inside_its_escaped_0xff_is_taken_whole() -> 
     # between the two: the first 0xff is no IAC SE's, the rest no input.
     async with console() as server, connected(server) as c:
         await c.prompt()
-        for part in (b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n"):
-            c.writer.write(part)
-            await c.writer.drain()
-            await asyncio.sleep(0.05)
-        assert await c.prompt() == b"ab\n"
+        assert (
+            await in_parts(c, b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n")
+            == b"ab\n"
+        )
 
 
 async def test_ctrl_c_while_attached_goes_to_the_session() -> None:
