@@ -251,8 +251,11 @@ def fold(session: Session) -> None:
 
 
 def forget(session: Session) -> None:
-    """An answer was found in step: what was sent before it was answered."""
+    """An answer was found in step: what was sent before it was answered,
+    an interrupt too (``interrupted``: counted again after ``interact``,
+    which reads nothing into the buffer, it cost the next ``execute`` a wait)."""
     session._sends.clear()
+    session._intr = (-1, -1)
 
 
 def typed_due(session: Session, state: PromptState, due: bool) -> tuple[int, str | None]:

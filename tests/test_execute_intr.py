@@ -21,11 +21,14 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 import aioexpect
+from aioexpect import _typed
 from aioexpect._session import SENDS
+from tests.helpers import opened
 
 from . import test_execute_cut
 from .test_execute_cut import PEERS, Read, Write
 from .test_execute_cut_lines import at_unread_prompt
+from .test_interact_at_prompt import execute_answered, shown_then_left
 
 #: Lines sent one at a time: more than the record holds.
 MANY = SENDS + 44
@@ -131,3 +134,26 @@ async def test_bash_in_a_pty_after_an_interrupt_with_lines_owed(mode: str) -> No
             assert await s.execute(f"echo ok{i}") == f"ok{i}\n"
         await s.sendintr()  # (nothing owed: at the prompt, read as before)
         assert await s.execute("echo idle") == "idle\n"
+
+
+async def test_an_interrupt_the_person_saw_answered_is_not_counted_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A line and its interrupt, whose prompt the person saw in interact
+    # (which reads nothing into the buffer): the old code still counted the
+    # interrupt, and waited for one prompt more than the line sent after
+    # brings (STALE_WAIT; raised here: "1 still owed" at the deadline).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with opened(timeout=2) as (s, peer):
+        await peer.write(b"$ ")
+        await s.expect_prompt()
+        await s.sendline("sleep 9")
+        await s.sendintr()
+        got = b""
+        while not got.endswith(b"\x03"):
+            got += await asyncio.wait_for(peer.read(100), 5)
+        await shown_then_left(s, peer, b"sleep 9\r\n^C\r\n$ ")
+        await s.sendline("echo a")
+        assert await asyncio.wait_for(peer.read(100), 5) == b"echo a\n"
+        await peer.write(b"echo a\r\na\r\n$ ")
+        assert await execute_answered(s, peer) == "hi\n"
