@@ -295,10 +295,12 @@ def interrupted(session: Session) -> None:
     """``sendintr`` sent an interrupt: with something sent since the last
     read (lines owed, perhaps), how many prompts they bring is unknown
     (``typed_due``).  Counted as before, a Ctrl-C at a prompt gave one
-    prompt more, and the next ``execute`` an earlier line's answer."""
-    sends = session._sends
-    if sends and sends[-1][1] == session._buffer.consumed:
-        session._intr = (session._buffer.consumed, session.bytes_out)
+    prompt more, and the next ``execute`` an earlier line's answer.  So
+    with prompts still owed by an ``execute`` out of time catching up to
+    them (``still_owed``): its next one returned ``'^C\n'``."""
+    sends, consumed = session._sends, session._buffer.consumed
+    if (sends and sends[-1][1] == consumed) or still_owed(session, state_of(session)):
+        session._intr = (consumed, session.bytes_out)
 
 
 def _last(lines: list[str | None]) -> str | None:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 import aioexpect
-from aioexpect import _typed
+from aioexpect import ExpectTimeout, _typed
 from aioexpect._session import SENDS
-from tests.helpers import opened
+from tests.helpers import opened, wait_until
 
 from . import test_execute_cut
 from .test_execute_cut import PEERS, Read, Write
@@ -157,3 +158,39 @@ async def test_an_interrupt_the_person_saw_answered_is_not_counted_again(
         assert await asyncio.wait_for(peer.read(100), 5) == b"echo a\n"
         await peer.write(b"echo a\r\na\r\n$ ")
         assert await execute_answered(s, peer) == "hi\n"
+
+
+async def _read_to(peer: Any, end: bytes) -> bytes:
+    got = b""
+    while not got.endswith(end):
+        got += await asyncio.wait_for(peer.read(100), 5)
+    return got
+
+
+async def test_an_interrupt_after_an_execute_out_of_time_catching_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An execute out of time catching up to a line's prompt ("still owed"),
+    # then sendintr at the prompt that came meanwhile: one more.  The old
+    # code counted the line's only and returned '^C\n' ('^C\n' too from bash
+    # in a pty, a loop printing to it, the Ctrl-C sent once it ended).
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)
+    async with opened(timeout=2) as (s, peer):
+        s.set_prompt(r"(?m)^\$ ")  # (both prompts found, also buffered at once)
+        await peer.write(b"$ ")
+        await s.expect_prompt()
+        await s.sendline("echo a")
+        await s.sendline("sleep 3")
+        await _read_to(peer, b"sleep 3\n")
+        await peer.write(b"echo a\r\na\r\n$ ")
+        with pytest.raises(ExpectTimeout, match="1 still owed"):
+            await s.execute("echo mine", timeout=1)
+        await peer.write(b"$ ")  # (sleep 3 ended)
+        await s.sendintr()
+        assert await _read_to(peer, b"\x03") == b"\x03"
+        executing = asyncio.ensure_future(s.execute("echo mine", timeout=5))
+        await wait_until(lambda: not s.buffer, "the prompt after sleep 3 read")
+        await peer.write(b"^C\r\n$ ")  # (at the prompt: one more)
+        assert await _read_to(peer, b"\n") == b"echo mine\n"
+        await peer.write(b"mine\r\n$ ")  # (no echo: none tells what came before it)
+        assert await executing == "mine\n"
