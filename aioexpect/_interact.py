@@ -265,8 +265,8 @@ def refuse_line_end(escape_character: str | None, lines: bool, why: str) -> None
     comes in ``lines`` (``why``: a session without a terminal of its own,
     which reads lines ended by LF, the person's terminal in line mode,
     ``line_terminal``; a console client that sends lines): it ends every
-    line, so the first would leave,
-    its line end never sent.  (In raw mode it is Ctrl-J, Enter being ``"\\r"``.)"""
+    line, so the first would leave, its line end never sent.  (In raw mode
+    it is Ctrl-J, Enter being ``"\\r"``.)"""
     if escape_character == "\n" and lines:
         raise ValueError(
             f"escape_character '\\n' would leave at the first line end: the input comes in "
