@@ -174,24 +174,20 @@ async def test_a_telnet_command_cut_between_reads_is_taken_whole() -> None:
         )
 
 
-async def test_a_subnegotiation_cut_between_reads_is_taken_whole() -> None:
-    async with console() as server, connected(server) as c:
-        await c.prompt()
-        assert (
-            await in_parts(c, b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n")
-            == b"ab\n"
-        )
+#: A subnegotiation (NAWS) in a statement, in parts a read may cut it into:
+#: inside it; inside its escaped 0xff (255 columns, RFC 1073: the 255
+#: doubled, IAC IAC), where the first 0xff is no IAC SE's, the rest no input.
+SUBNEGOTIATION_CUT = {
+    "inside": (b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n"),
+    "inside its escaped 0xff": (b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n"),
+}
 
 
-async def test_a_subnegotiation_cut_inside_its_escaped_0xff_is_taken_whole() -> None:
-    # NAWS of 255 columns (RFC 1073: the 255 doubled, IAC IAC), the read cut
-    # between the two: the first 0xff is no IAC SE's, the rest no input.
+@pytest.mark.parametrize("cut", SUBNEGOTIATION_CUT)
+async def test_a_subnegotiation_cut_between_reads_is_taken_whole(cut: str) -> None:
     async with console() as server, connected(server) as c:
         await c.prompt()
-        assert (
-            await in_parts(c, b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n")
-            == b"ab\n"
-        )
+        assert await in_parts(c, *SUBNEGOTIATION_CUT[cut]) == b"ab\n"
 
 
 async def test_ctrl_c_while_attached_goes_to_the_session() -> None:

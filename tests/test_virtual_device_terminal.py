@@ -33,13 +33,13 @@ def interrupted_router() -> tuple[VirtualDevice, asyncio.Event, asyncio.Event]:
     return VirtualDevice("r1", commands={"really": really, "work": work}), working, go_on
 
 
-def really_without_a_pty(server: Any) -> Any:
-    """The device's ``really`` command, asked for as an exec request (no pty)."""
+def exec_without_a_pty(server: Any, command: str = "really") -> Any:
+    """A device's ``command``, asked for as an exec request (no pty)."""
     return aioexpect.connect_ssh(
         "127.0.0.1",
         server.port,
         known_hosts=server.known_hosts,
-        command="really",
+        command=command,
         request_pty=False,
         timeout=10,
     )
@@ -76,7 +76,7 @@ async def test_sendintr_over_ssh_is_ctrl_c_with_or_without_a_pty(pty: bool) -> N
             m = await s.expect_exact("Really? ")
             assert m.before == ("bogus^C\r\nr1#really\r\n" if pty else "r1#")
         # An exec request's question, without a pty, too.
-        async with really_without_a_pty(server) as s:
+        async with exec_without_a_pty(server) as s:
             await s.expect_exact("Really? ")
             await s.sendintr()
             assert await s.read_all() == "'\\x03'\r\n"
@@ -99,7 +99,7 @@ async def test_an_ssh_signal_that_ends_a_program_ends_the_devices_channel(name: 
             assert await s.wait() is None
             assert s.signal_status == number
         # An exec request's question, too; and a name that is no signal is ignored.
-        async with really_without_a_pty(server) as s:
+        async with exec_without_a_pty(server) as s:
             await s.expect_exact("Really? ")
             s.transport._chan.send_signal("NOSUCH")
             s.transport._chan.send_signal(name)
@@ -121,14 +121,7 @@ async def test_an_ssh_signal_while_an_exec_requests_handler_works_ends_it_so() -
 
     dev = VirtualDevice("r1", commands={"slow": slow})
     async with serve_ssh(dev) as server:
-        async with aioexpect.connect_ssh(
-            "127.0.0.1",
-            server.port,
-            known_hosts=server.known_hosts,
-            command="slow",
-            request_pty=False,
-            timeout=10,
-        ) as s:
+        async with exec_without_a_pty(server, "slow") as s:
             await working.wait()
             s.transport._chan.send_signal("TERM")
             # (one connection's requests are taken in order: once another
