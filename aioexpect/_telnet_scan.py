@@ -38,6 +38,8 @@ class TelnetScanner:
     ``on_command(bytes)`` for each complete ``IAC WILL/WONT/DO/DONT opt`` or
     ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
     DM, ...) are dropped.  Commands may be split across chunks anywhere.
+    Inside a sub-negotiation, IAC and a byte below SE is a lone 0xff the
+    peer did not double, kept; IAC and a command ends it (see ``_in_sb``).
 
     ``on_command`` returns whether it wants more: once it says no, the rest
     of a run of back-to-back commands is skipped at C speed (a storm costs
@@ -145,7 +147,16 @@ class TelnetScanner:
                 escaped = bytes(body).replace(b"\xff", b"\xff\xff")
                 self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
             return i
-        # IAC <cmd> inside SB breaks the RFC: abandon the SB, re-read as a command.
+        if byte < SE:
+            # IAC and a byte no command starts with: a lone 0xff the peer did
+            # not double (RFC 855 says to), so part of the sub-negotiation,
+            # which goes on to its IAC SE (read on, the rest was in-band data).
+            self._state = _SB
+            self._sb_add(bytes((IAC, byte)))
+            return i
+        # IAC <command> inside SB: its IAC SE left off, or a command put in;
+        # the SB is abandoned, the command read as one (as BSD telnet, curl
+        # and telnetlib3 do).
         self._sb = bytearray()
         self._state = _IAC
         return i - 1

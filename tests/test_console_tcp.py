@@ -116,8 +116,20 @@ async def test_telnet_s_break_interrupts_as_ctrl_c(command: bytes) -> None:
         b"\xff\xfa\x18\x00xterm\xff\xf0",  # a subnegotiation (terminal type)
         b"\xff\xfa\x1f\x00\x03\x00\x18\xff\xf0",  # NAWS of 3 columns: no Ctrl-C
         b"\xff\xfa\x1f\xff\xff\x00\x03\x00\xff\xf0",  # an escaped 0xff inside
+        b"\xff\xfa\x1f\x00\xff\x00\x03\xff\xf0",  # a lone 0xff inside (RFC 855: doubled)
     ],
-    ids=["ayt", "nop", "ga", "dont", "susp", "eof", "sb-ttype", "sb-naws", "sb-iac-iac"],
+    ids=[
+        "ayt",
+        "nop",
+        "ga",
+        "dont",
+        "susp",
+        "eof",
+        "sb-ttype",
+        "sb-naws",
+        "sb-iac-iac",
+        "sb-lone-iac",
+    ],
 )
 async def test_telnet_s_other_commands_are_taken_out_of_the_line(command: bytes) -> None:
     # Are You There (0xf6), NOP, Go Ahead, DONT ECHO, SUSP (telnet's Ctrl-Z),
@@ -176,10 +188,12 @@ async def test_a_telnet_command_cut_between_reads_is_taken_whole() -> None:
 
 #: A subnegotiation (NAWS) in a statement, in parts a read may cut it into:
 #: inside it; inside its escaped 0xff (255 columns, RFC 1073: the 255
-#: doubled, IAC IAC), where the first 0xff is no IAC SE's, the rest no input.
+#: doubled, IAC IAC), where the first 0xff is no IAC SE's, the rest no input;
+#: after a lone 0xff a peer did not double (the rest of the SB no input either).
 SUBNEGOTIATION_CUT = {
     "inside": (b"print('a\xff\xfa\x1f\x00", b"\x03\x00\x18\xff", b"\xf0b')\n"),
     "inside its escaped 0xff": (b"print('a\xff\xfa\x1f\x00\xff", b"\xff\x00\x18\xff", b"\xf0b')\n"),
+    "after a lone 0xff": (b"print('a\xff\xfa\x1f\x00\xff", b"\x00\x18\xff", b"\xf0b')\n"),
 }
 
 

@@ -112,6 +112,25 @@ def test_scanner_command_inside_subnegotiation_abandons_it() -> None:
     assert bytes(rec.data) == b"data"
 
 
+#: A lone 0xff inside a sub-negotiation (RFC 855 wants it doubled): NAWS of
+#: 255 columns, 0 0xff 0 24, and a terminal type with a 0xff in its name.
+LONE_IAC_IN_SB = (
+    b"before\xff\xfa\x1f\x00\xff\x00\x18\xff\xf0mid\xff\xfa\x18\x00ab\xffcd\xff\xf0after"
+)
+
+
+def test_scanner_keeps_a_lone_iac_inside_a_subnegotiation() -> None:
+    """IAC and a byte that starts no command inside IAC SB ... IAC SE ended
+    the SB, and the rest of it was in-band data: '\\x18' (24 rows), 'd'."""
+    for label, pieces in splits(LONE_IAC_IN_SB):
+        rec = scan(LONE_IAC_IN_SB, pieces)
+        assert bytes(rec.data) == b"beforemidafter", label
+        assert rec.commands == [
+            b"\xff\xfa\x1f\x00\xff\xff\x00\x18\xff\xf0",  # (escaped for telnetlib3)
+            b"\xff\xfa\x18\x00ab\xff\xffcd\xff\xf0",
+        ], label
+
+
 def test_scanner_stops_asking_once_the_consumer_has_had_enough() -> None:
     storm = b"\xff\xfd\x06" * 10_000 + b"END"
     rec = scan(storm, want=5)
@@ -1044,6 +1063,15 @@ async def test_long_terminated_subnegotiation_is_dropped_and_data_follows() -> N
 
     async with raw_server(hostile) as port, connect(port) as s:
         assert await s.read_all() == "after\r\n"
+
+
+async def test_a_lone_iac_inside_a_subnegotiation_stays_out_of_the_text() -> None:
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(LONE_IAC_IN_SB + b"\r\n")
+        await writer.drain()
+
+    async with raw_server(hostile) as port, connect(port) as s:
+        assert await s.read_all() == "beforemidafter\r\n"
 
 
 # -- connecting ----------------------------------------------------------------------------
