@@ -6,10 +6,11 @@ An interrupt that comes out of band is Ctrl-C in the stream, where it came,
 as a terminal's line discipline makes the key of one: an SSH ``signal``
 request for ``INT`` (``sendintr()`` on a channel without a pty), telnet's
 ``IAC IP`` (``_serve``'s ``_TelnetConnection`` puts it in the stream).  An
-SSH ``signal`` request for a signal that ends a program (TERM, HUP, KILL...)
-ends the channel, reported to the client as its ``exit-signal``; like the
-interrupt, it is acted on where it came in the stream, when the device
-next reads (a handler working outside ``ask()`` finishes first).
+SSH ``signal`` request for a signal that ends a program (TERM, HUP, KILL...;
+INT too without a pty) ends the channel, reported to the client as its
+``exit-signal``, as sshd's shell ends: nothing more is read, no prompt nor
+question shown (a handler working outside ``ask()`` finishes first, its
+output sent).
 """
 
 from __future__ import annotations
@@ -55,40 +56,39 @@ async def ssh_process(server: DeviceServer, proc: asyncssh.SSHServerProcess[str]
     """One SSH channel, to its end: its exit status, 0 unless it failed, or
     the signal that ended it (``_ENDING``)."""
     status = 0
-    ended: list[str] = []
     came = _ending_signals(proc)
     try:
-        status = await _ssh_session(server, proc, ended)
+        status = await _ssh_session(server, proc, came)
     except Exception as exc:
         _log.debug("SSH connection to %r ended: %r", server.device, exc)
     finally:
-        if not ended and proc.command is not None:
-            # (an exec request's handler that worked outside ask() read no
-            # more: a signal that came meanwhile ends it, after its output)
-            ended += came[:1]
-        if ended:
-            proc.exit_with_signal(ended[0])
+        if came:
+            proc.exit_with_signal(came[0])
         else:
             proc.exit(status)
 
 
 #: The signals of an SSH ``signal`` request (RFC 4254 6.10) that end the
 #: device's channel, as their default action ends a program (a shell without
-#: a terminal, sshd's): its exit is that signal (``exit-signal``).  INT is
-#: Ctrl-C (``INTERRUPT``); a name not in the RFC is ignored, as sshd refuses it.
+#: a terminal, sshd's): its exit is that signal (``exit-signal``).  INT as
+#: well without a pty (sshd's non-interactive bash dies of it, whatever it
+#: was doing); behind one it is Ctrl-C (``INTERRUPT``).  A name not in the
+#: RFC is ignored, as sshd refuses it.
 _ENDING = frozenset(
     ["ABRT", "ALRM", "FPE", "HUP", "ILL", "KILL", "PIPE", "QUIT", "SEGV", "TERM", "USR1", "USR2"]
 )
 
 
 def _ending_signals(proc: asyncssh.SSHServerProcess[str]) -> list[str]:
-    """The signals of ``_ENDING`` that come to ``proc``, as they come (the
-    device reads them, in the stream, only when it reads its input)."""
+    """The signals that end ``proc`` (``_ENDING``), as they come: the
+    device acts on the first when it next shows a prompt or a question,
+    or reads."""
     came: list[str] = []
     received = proc.signal_received
+    ending = _ENDING if proc.term_type is not None else _ENDING | {"INT"}
 
     def noted(name: str) -> None:
-        if name in _ENDING:
+        if name in ending:
             came.append(name)
         received(name)
 
@@ -100,8 +100,8 @@ async def _ssh_session(
     server: DeviceServer, proc: asyncssh.SSHServerProcess[str], ended: list[str]
 ) -> int:
     """One SSH channel: an exec request runs one command (its handler's
-    questions read stdin); a shell converses.  A signal that ends it is
-    put in ``ended``; its input has ended then (the device's next read)."""
+    questions read stdin); a shell converses.  Once a signal that ends it
+    has come (in ``ended``), its input has ended."""
     device = server.device
 
     async def send(text: str) -> None:
@@ -117,11 +117,9 @@ async def _ssh_session(
         while not data and not ended and not server.closed and not proc.stdin.at_eof():
             try:
                 data = await proc.stdin.read(_READ)
-            except asyncssh.SignalReceived as received:  # (sendintr() without a pty)
-                if received.signal == "INT":
+            except asyncssh.SignalReceived as received:  # (ending ones: in ``ended``)
+                if received.signal == "INT" and pty:
                     return INTERRUPT
-                if received.signal in _ENDING:
-                    ended.append(received.signal)
             except (asyncssh.TerminalSizeChanged, asyncssh.BreakReceived):
                 pass
             except asyncssh.Error:  # (ConnectionLost: the client is gone, as at its end of file)
@@ -129,7 +127,7 @@ async def _ssh_session(
         return data
 
     pty = proc.term_type is not None
-    io = LineIO(read, send, echo=lambda: pty, pty=pty)
+    io = LineIO(read, send, echo=lambda: pty, pty=pty, ended_by=lambda: ended[0] if ended else None)
     if proc.command is None:
         await converse(device, io, in_band_login=False)
         return 0

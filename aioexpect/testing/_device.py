@@ -418,7 +418,10 @@ def serving(device: VirtualDevice, io: LineIO) -> Iterator[None]:
 
 async def _ask(io: LineIO, question: str, secret: bool, key: bool) -> str:
     """Ask ``question`` over ``io``: the answer, or ``EOFError`` if the
-    client goes away or the server closes (see ``_closing``)."""
+    client goes away, a signal ends the connection (not asked then, if it
+    came first) or the server closes (see ``_closing``)."""
+    if (name := io.ended_by()) is not None:
+        raise EOFError(f"a {name} signal had ended the connection when {question!r} was asked")
     try:
         await io.send(_crlf(question))
         if key:
@@ -432,6 +435,8 @@ async def _ask(io: LineIO, question: str, secret: bool, key: bool) -> str:
     except ConnectionError:
         raise EOFError(f"the client went away before {question!r} was asked") from None
     if answer is None:
+        if (name := io.ended_by()) is not None:
+            raise EOFError(f"a {name} signal ended the connection while {question!r} was asked")
         raise EOFError(f"the client went away without answering {question!r}")
     return answer
 
@@ -453,7 +458,7 @@ async def _converse(device: VirtualDevice, io: LineIO, *, in_band_login: bool) -
     if in_band_login and device.login is not None and not await _login(device, io):
         return
     page_length = device.page_length
-    while True:
+    while io.ended_by() is None:  # (a signal ends it: no prompt more, as sshd's shell)
         await io.send(_crlf(device.render_prompt()))
         line = await io.readline()
         if line is None:
@@ -516,7 +521,7 @@ async def _page(io: LineIO, output: str, page_length: int | None) -> bool:
     while i < len(lines):
         await io.send("".join(lines[i : i + step]))
         i += step
-        if i >= len(lines):
+        if i >= len(lines) or io.ended_by() is not None:
             break
         await io.send(" --More-- ")
         key = await io.readkey()

@@ -22,6 +22,8 @@ class LineIO:
     terminal's ICRNL makes them (``x\r\n`` is ``x``, then an empty line,
     as bash behind a real sshd reads it); elsewhere CR LF is one line end
     (telnet's, and a client's over a pipe).  CR NUL is one everywhere.
+    ``ended_by()``: the name of the signal that ended the connection (an
+    SSH ``signal`` request), once one has come; ``None`` until then.
     """
 
     def __init__(
@@ -31,10 +33,12 @@ class LineIO:
         echo: Callable[[], bool],
         *,
         pty: bool = False,
+        ended_by: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._read = read
         self.send = send
         self._echo = echo
+        self.ended_by = ended_by
         self._after_cr_dropped = "\x00" if pty else "\n\x00"  # (what a CR makes one line end of)
         self._pending = ""
         self._after_cr = False
