@@ -4,8 +4,9 @@ over it (``_serve`` starts the servers and ends them).
 
 An interrupt that comes out of band is Ctrl-C in the stream, where it came,
 as a terminal's line discipline makes the key of one: an SSH ``signal``
-request for ``INT`` (``sendintr()`` on a channel without a pty), telnet's
-``IAC IP`` (``_serve``'s ``_TelnetConnection`` puts it in the stream).  An
+request for ``INT`` on a channel with a pty (``sendintr()`` types Ctrl-C
+there itself), telnet's ``IAC IP`` (``_serve``'s ``_TelnetConnection``
+puts it in the stream).  An
 SSH ``signal`` request for a signal that ends a program (TERM, HUP, KILL...;
 INT too without a pty) ends the channel, reported to the client as its
 ``exit-signal``, as sshd's shell ends: nothing more is read, no prompt nor
