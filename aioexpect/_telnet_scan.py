@@ -155,8 +155,8 @@ class TelnetScanner:
             self._sb_add(bytes((IAC, byte)))
             return i
         # IAC <command> inside SB: its IAC SE left off, or a command put in;
-        # the SB is abandoned, the command read as one (as BSD telnet, curl
-        # and telnetlib3 do).
+        # the SB is dropped (as telnetlib3 does; BSD telnet and curl act on
+        # the part that came), the command read as one.
         self._sb = bytearray()
         self._state = _IAC
         return i - 1
