@@ -246,8 +246,21 @@ def _last_line(tree: Any, dotall: bool) -> bool:
 
 
 def _at_end(tree: Any) -> bool:
+    r"""Whether every match of ``tree`` ends with ``\Z``: its last item is
+    one, or a group, or branches that each end with one (``(?:\Z|\r\Z)``,
+    as a learned prompt's end may be written: not known, its search went
+    back over the whole tail, not the last line)."""
     items = list(tree)
-    return bool(items) and str(items[-1][0]) == "AT" and str(items[-1][1]) == "AT_END_STRING"
+    if not items:
+        return False
+    name, av = str(items[-1][0]), items[-1][1]
+    if name == "AT":
+        return str(av) == "AT_END_STRING"
+    if name == "SUBPATTERN":
+        return _at_end(av[3])
+    if name == "BRANCH":
+        return all(_at_end(branch) for branch in av[1])
+    return False
 
 
 def _lines(tree: Any, dotall: bool) -> int:

@@ -413,6 +413,10 @@ def test_literal_prefix(pattern, prefix):
         (r"\s*#\Z", False),
         (r"(?s).#\Z", False),
         (r"a\Z|b", False),
+        (r"x(?:a\Z|b\Z)", True),  # every branch ends the buffer
+        (r"x(?:(?:a|b)\Z|(c)\Z)", True),
+        (r"x(?:a\Z|\n\Z)", False),  # one branch matches a newline
+        (r"x(?:a\Z|b)", False),  # one branch need not end the buffer
     ],
 )
 def test_in_last_line(pattern, last_line):
@@ -427,7 +431,8 @@ def test_in_last_line(pattern, last_line):
         (r"(?m)(?:^(?:\r?\n)?|(?<=\r))\[edit\]\r?\n\w+# ?\Z", 3),
         (r"(?s)\w.{0,3}#\Z", 4),
         (r"x(?=\n\n\n)\n\Z", 2),  # (a look-ahead consumes nothing)
-        (r"x\Z|\n\Z", 0),  # (a \Z in a branch: not known)
+        (r"x\Z|\n\Z", 2),  # (a \Z in every branch)
+        (r"x\Z|y", 0),  # (not in every branch: not known)
         (r"\s+#\Z", 0),  # any number of newlines
         (r"\[edit\]\n\w+#$", 0),  # not at the end of the buffer
         (r"(\n)\1#\Z", 0),  # a back-reference: not known
@@ -480,6 +485,18 @@ def test_a_prompt_pattern_searches_only_the_last_line():
     bounded pattern would otherwise keep its width and a margin)."""
     chunk = "router# show version\r\n" + "uptime is 3 weeks, router# is up\r\n" * 50
     searcher, buf = fed_far(r"[\w.-]{1,64}# ?\Z", chunk, 40, 40)
+    buf.append("router# ")
+    found = searcher.search(buf)
+    assert found is not None and buf.text()[found.start : found.end] == "router# "
+
+
+def test_a_prompt_ending_in_branches_searches_only_the_last_line():
+    """A learned prompt may end in one of two ways, each at the end of the
+    buffer (a bare end, or zsh's right prompt after it): only the last line
+    is searched, as for one ending (it searched its whole width back)."""
+    chunk = "router# show version\r\n" + "uptime is 3 weeks, router# is up\r\n" * 50
+    pattern = r"router#(?: \Z| \x1b\[\d{1,4}C[^\r\n\x1b]{1,64}\x1b\[\d{1,4}D\Z)"
+    searcher, buf = fed_far(pattern, chunk, 40, 40)
     buf.append("router# ")
     found = searcher.search(buf)
     assert found is not None and buf.text()[found.start : found.end] == "router# "
