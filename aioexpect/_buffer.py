@@ -283,14 +283,25 @@ class Buffer:
             j += 1
         return self._empty.join(head)
 
-    def give_back(self, text: Any) -> None:
+    def give_back(self, text: Any, limit: int | None = None) -> Any:
         """Put ``text``, the last characters consumed, back at the start
-        (a reader that consumed text it then could not use, at a failure)."""
-        if text:
+        (a reader that consumed text it then could not use, at a failure).
+        Past ``limit`` characters (``max_buffer``) the buffer keeps the
+        first ``limit``: the rest is taken off its end and returned, for the
+        caller to hold ahead of what comes next (a failure's path: one copy)."""
+        if not text:
+            return self._empty
+        self.consumed -= len(text)
+        if limit is None or self.size + len(text) <= limit:
             self._chunks[0] = text + self._chunks[0][self._skip :]
             self._skip = 0
             self.size += len(text)
-            self.consumed -= len(text)
+            return self._empty
+        whole = text + self.text()
+        keep = limit if limit > 0 else 0
+        self._chunks, self._skip, self._pending, self._waiting = [whole[:keep]], 0, 0, 0
+        self.size = len(self._chunks[0])
+        return whole[keep:]
 
     def consume(self, n: int) -> Any:
         """Remove and return the first ``n`` characters."""

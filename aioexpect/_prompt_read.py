@@ -394,8 +394,13 @@ def give_back(session: Session, text: str) -> None:
     """Put ``text``, the last text a read consumed, back into the buffer:
     output that only looked like a prompt, read past, is unread again when
     the read fails (a time-out, end of file, cancelled), as if never
-    consumed (``s.buffer`` holds it, the next read finds it)."""
-    session._buffer.give_back(text)
+    consumed (``s.buffer`` holds it, the next read finds it).  What that
+    takes past ``max_buffer`` waits behind it, as text decoded past the
+    bound does (``Session._surplus``, ahead of what came since): the bound
+    holds, reading stays paused until the caller consumes, nothing is lost."""
+    over = session._buffer.give_back(text, session._max_buffer)
+    if over:
+        session._surplus = over + session._surplus
 
 
 # -- reading up to the prompt ------------------------------------------------------

@@ -162,3 +162,27 @@ def test_what_was_consumed_can_be_given_back(empty: Any) -> None:
             len(first),
         )
         assert first + buf.consume(len(buf)) == whole
+
+
+@pytest.mark.parametrize("empty", ["", b""])
+def test_what_is_given_back_past_a_limit_comes_off_the_end(empty: Any) -> None:
+    """Given back past ``limit`` (``max_buffer``), the buffer keeps its first
+    ``limit`` characters and hands the rest, off its end, to the caller:
+    together they are the text as it was, in order, and ``consumed`` is as
+    before the read."""
+    rng = random.Random(11)
+    for _ in range(200):
+        buf = Buffer(empty, batch=8, pending=4)
+        data = [bytes(rng.choices(b"abc\r\n", k=rng.randint(1, 9))) for _ in range(10)]
+        for piece in data if isinstance(empty, bytes) else [d.decode() for d in data]:
+            buf.append(piece)
+        whole = buf.text()
+        first = buf.consume(rng.randint(0, len(whole) // 2))
+        taken = buf.consume(rng.randint(0, len(whole) // 2))
+        limit = rng.randint(len(buf), len(whole))  # (never past it before)
+        over = buf.give_back(taken, limit)
+        assert len(buf) == min(limit, len(whole) - len(first)) == len(buf.text())
+        assert buf.text() + over == whole[len(first) :]
+        assert buf.consumed == len(first)
+        buf.append(over)  # (the order it comes back in)
+        assert first + buf.consume(len(buf)) == whole
