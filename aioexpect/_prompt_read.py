@@ -392,12 +392,14 @@ async def expect_named(
 
 def give_back(session: Session, text: str) -> None:
     """Put ``text``, the last text a read consumed, back into the buffer:
-    output that only looked like a prompt, read past, is unread again when
-    the read fails (a time-out, end of file, cancelled), as if never
-    consumed (``s.buffer`` holds it, the next read finds it).  What that
-    takes past ``max_buffer`` waits behind it, as text decoded past the
-    bound does (``Session._surplus``, ahead of what came since): the bound
-    holds, reading stays paused until the caller consumes, nothing is lost."""
+    output that only looked like a prompt, read past, and the page read
+    since the last pager answered (its pager prompt left out: answered, it
+    is not answered again) are unread again when the read fails (a time-out,
+    end of file, ``max_buffer``, cancelled, also while that pager is
+    answered), as if never consumed (``s.buffer`` holds it, the next read finds it).
+    What that takes past ``max_buffer`` waits behind it, as text decoded
+    past the bound does (``Session._surplus``, ahead of what came since):
+    the bound holds, reading stays paused until the caller consumes."""
     over = session._buffer.give_back(text, session._max_buffer)
     if over:
         session._surplus = over + session._surplus
@@ -460,7 +462,11 @@ async def read_to_prompt(
             return "".join(parts), m, m.index < len(prompts)
         response = pagers[m.index - len(prompts) - len(extra)][1]
         session.log.debug("answering pager prompt %r", escape(session.redact(m.after)))
-        await session.send(response)
+        try:
+            await session.send(response)
+        except BaseException:  # (cancelled: the key goes all the same, its prompt answered)
+            give_back(session, "".join(parts[sent:]))  # (the page: as at a failure)
+            raise
         sent = len(parts)
 
 

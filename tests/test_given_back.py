@@ -4,13 +4,14 @@ are kept, over memory and in a pty."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 import aioexpect
 
-from .helpers import bare_shell, played, typed_lines, wait_until
+from .helpers import bare_shell, opened, played, typed_lines, wait_until
 
 PROMPT = "alice@host:~$ "
 #: Output shaped like a wrapped prompt (``\r`` not at any margin): read past
@@ -77,3 +78,108 @@ async def test_text_given_back_in_a_pty_keeps_max_buffer(tmp_path: Any) -> None:
         text = await overflowed(s, "sh flood.sh")
         assert text.endswith(f"{'x' * 20}\r\n{LOOKALIKE}{'y' * 400}\r\n")
         assert await s.execute("echo hi") == "hi\n"
+
+
+@pytest.mark.parametrize("reader", ["execute", "expect_prompt", "catch-up", "typed"])
+async def test_a_cancel_while_answering_a_pager_keeps_the_page(reader: str) -> None:
+    """Cancelled while the pager's answer was being written (the peer not
+    reading it yet), the read dropped the page it had read: ``s.buffer``
+    held nothing of ``p1``.  Now that text is unread again; the pager's
+    prompt, answered (the key goes all the same), is not."""
+    go, shown = asyncio.Event(), asyncio.Event()
+
+    async def device(peer: Any) -> None:
+        await peer.write(PROMPT.encode())
+        async for command in typed_lines(peer):
+            if command == "page":
+                await shown.wait()
+                await peer.write(b"page\r\np1\r\n--More--")
+                await go.wait()
+                assert await peer.read() == b" "
+                await peer.write(f"\r\np2\r\n{PROMPT}".encode())
+            else:
+                await peer.write(f"{command}\r\n{command[5:]}\r\n{PROMPT}".encode())
+
+    async with opened(limit=0, timeout=5, driver="generic") as (s, peer):
+        playing = asyncio.ensure_future(device(peer))
+        if reader == "execute":
+            reading = asyncio.ensure_future(s.execute("page"))
+        elif reader == "expect_prompt":
+            await s.expect_prompt()
+            await s.sendline("page")
+            reading = asyncio.ensure_future(s.expect_prompt())
+        elif reader == "typed":  # (lines typed ahead: execute reads their prompts first)
+            assert await s.execute("echo a") == "a\n"
+            await s.send("page\necho b\necho c\n")
+            reading = asyncio.ensure_future(s.execute("echo x"))
+        else:  # (an execute cancelled before its answer came: the next reads it first)
+            assert await s.execute("echo a") == "a\n"
+            first = asyncio.ensure_future(s.execute("page"))
+            await wait_until(lambda: bool(s._sends) and s._sends[-1][0] == "page\n", "sent")
+            first.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            reading = asyncio.ensure_future(s.execute("echo x"))
+        shown.set()
+        await wait_until(lambda: bytes(peer._unread) == b" ", "the pager's answer written")
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert s.buffer == "page\r\np1\r\n"
+        go.set()
+        if reader == "expect_prompt":
+            assert (await s.expect_prompt()).before == "page\r\np1\r\n\r\np2\r\n"
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("echo two") == "two\n"
+        await s.close()
+        await peer.close()
+        await playing
+
+
+#: Where a read with two pages is cancelled: while the first page's pager
+#: waits for the second page, or while the second pager's answer is written.
+STOPS = ["waiting", "answering"]
+
+
+@pytest.mark.parametrize("stop", STOPS)
+async def test_the_page_since_the_last_answer_is_kept(stop: str) -> None:
+    """Of two pages, the second, read while its pager's answer was written,
+    was dropped at the cancel (``s.buffer`` held nothing of ``p2``).  Now
+    it is unread again; the first stays consumed, as its pager's answer was
+    written (see ``docs/drivers.rst``), and each pager is answered once."""
+    go, keys = asyncio.Event(), []
+
+    async def device(peer: Any) -> None:
+        await peer.write(PROMPT.encode())
+        async for command in typed_lines(peer):
+            if command == "page":
+                await peer.write(b"page\r\np1\r\n--More--")
+                keys.append(await peer.read())
+                if stop == "answering":
+                    await peer.write(b"\r\np2\r\n--More--")
+                await go.wait()
+                if stop != "answering":
+                    await peer.write(b"\r\np2\r\n--More--")
+                keys.append(await peer.read())
+                await peer.write(f"\r\np3\r\n{PROMPT}".encode())
+            else:
+                await peer.write(f"{command}\r\n{command[5:]}\r\n{PROMPT}".encode())
+
+    async with opened(limit=0, timeout=5, driver="generic") as (s, peer):
+        playing = asyncio.ensure_future(device(peer))
+        reading = asyncio.ensure_future(s.execute("page"))
+        if stop == "waiting":
+            await wait_until(lambda: keys == [b" "], "the first pager answered")
+        else:
+            await wait_until(lambda: bytes(peer._unread) == b" " and keys, "the second")
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+        assert s.buffer == ("\r\np2\r\n" if stop == "answering" else "")
+        go.set()
+        assert await s.execute("echo hi") == "hi\n"
+        assert keys == [b" ", b" "]  # (each pager answered once)
+        assert await s.execute("echo two") == "two\n"
+        await s.close()
+        await peer.close()
+        await playing
