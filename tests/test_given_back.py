@@ -69,6 +69,32 @@ async def test_text_given_back_over_memory_keeps_max_buffer() -> None:
         assert await s.execute("echo hi") == "hi\n"
 
 
+async def test_text_given_back_before_an_end_of_file_comes_before_it() -> None:
+    """The same, the peer gone after its flood: the text past the bound
+    comes before the end of file, none of it lost."""
+    session: list[aioexpect.Session] = []
+
+    async def device(peer: Any) -> None:
+        await peer.write(PROMPT.encode())
+        async for _command in typed_lines(peer):
+            s = session[0]
+            sent = s.bytes_in + len(answer := f"flood\r\n{'x' * 20}\r\n{LOOKALIKE}")
+            await peer.write(answer.encode())
+            await read_alone(s, sent)
+            await peer.write(b"y" * 400)
+            await peer.close()
+            return
+
+    async with played(device, max_buffer=300, timeout=5, driver="generic") as s:
+        session.append(s)
+        with pytest.raises(aioexpect.BufferFull):
+            await s.execute("flood")
+        assert len(s.buffer) == 300
+        full = (await s.expect(aioexpect.FULL_BUFFER)).before
+        rest = (await s.expect(aioexpect.EOF)).before
+        assert full + rest == f"flood\r\n{'x' * 20}\r\n{LOOKALIKE}{'y' * 400}"
+
+
 async def test_text_given_back_in_a_pty_keeps_max_buffer(tmp_path: Any) -> None:
     # (the pause: the lookalike is read alone, as output that ends so)
     lookalike = f"printf 'x%.0s' $(seq 20); printf '\\n{LOOKALIKE}'; sleep 0.2\n"
