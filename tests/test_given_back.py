@@ -1,6 +1,7 @@
-"""Text that ``read_to_prompt`` read past, looking for a prompt, and gave
-back at a failure (``give_back``): the buffer's bound and the text itself
-are kept, over memory and in a pty."""
+"""Text that ``read_to_prompt`` read past, looking for a prompt, and gives
+back at a failure or a cancel (``give_back``): the buffer's bound is kept
+(over memory and in a pty), and so is a page whose pager was being
+answered when the read was cancelled."""
 
 from __future__ import annotations
 
