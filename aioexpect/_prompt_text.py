@@ -50,8 +50,10 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: do not find a prompt's tail; at most a space where the prompt's last
 #: character or space ends a row).  Output may end so too:
 #: ``_prompt_wrap.at_margin`` decides; refused, the ``\r`` and its row are left.
+#: A ``\r`` in the row is let through for it to judge: past a second margin
+#: within the last colour readline wraps the plain way (``dd\rd\x1b[0m # ``).
 #: Bounded (a row, its colours with it): searched in the buffer's tail only.
-MARGIN = re.compile(r"(?<=\r\n)\r[^\r\n]{0,256}\Z")
+MARGIN = re.compile(r"(?<=\r\n)\r(?:[^\r\n][^\n]{0,255})?\Z")
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
 #: ``[y/N]:``, no first (PackageKit's ``[N/y]``), ``[confirm]``,

@@ -61,12 +61,13 @@ def at_margin(
     session: Session, earlier: str, m: Match, prompts: list[re.Pattern[str]]
 ) -> Match | None:
     """The prompt that ``MARGIN`` (``m``) ends, with ``before`` after
-    ``earlier``, if its rows above are wrapped ones and, as one row, a
-    prompt that ``prompts`` find (the first that does is its pattern);
-    ``None`` if not (output)."""
+    ``earlier``, if its rows above are wrapped ones, any ``\r`` in its own
+    row is a wrap too (``wraps_fit``), and, as one row, a prompt that
+    ``prompts`` find (the first that does is its pattern); ``None`` if not
+    (output)."""
     columns = columns_of(session)
-    if columns is None:
-        return None
+    if columns is None or ("\r" in m.after[1:] and not wraps_fit(m.after[1:], columns)):
+        return None  # (no terminal, or a \r in the row that is no wrap at its margin)
     text = earlier + m.before + m.after
     at = len(text) - len(m.after) + 1  # (after the wrap's \r)
     start = rows_start(text, at, strip_ansi(m.after[1:]), columns)

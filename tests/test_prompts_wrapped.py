@@ -286,3 +286,36 @@ async def test_a_prompt_after_a_carriage_return_that_starts_a_line(
         s.set_prompt(prompt)
         for command in ("one", "two", "three"):
             assert await s.execute(command) == command.upper() + "\n"
+
+
+@pytest.mark.parametrize(
+    ("columns", "lengths"),
+    [pytest.param(40, range(66, 74), id="40"), pytest.param(80, range(146, 154), id="80")],
+)
+@pytest.mark.parametrize(
+    "ps1",
+    [
+        pytest.param("\\[\\e[32m\\]root@fbsd:~/{d}\\[\\e[0m\\] # ", id="coloured"),
+        pytest.param("\\[\\e[32m\\]me@host ~/{d}\\[\\e[0m\\] $ ", id="spaced"),
+    ],
+)
+async def test_a_coloured_prompt_wrapped_twice(
+    ps1: str, columns: int, lengths: range, tmp_path: Any
+) -> None:
+    """A coloured prompt over three rows: readline ends the first with
+    ``\\r\\n\\r`` and the second, within the last colour, the plain way
+    (``...ddd\\r\\n\\rddd...dd\\rd\\x1b[0m # ``).  ``MARGIN`` took no row
+    with a ``\\r`` in it, and the patterns find no prompt in that row
+    alone: every ``execute`` timed out, at 40 columns as at 80 (the
+    directory's lengths put the second margin before, in and after the
+    sign)."""
+    for n in lengths:
+        env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}
+        env["PS1"] = ps1.format(d="d" * n)
+        argv = ["bash", "--norc", "--noprofile"]
+        async with aioexpect.spawn(
+            argv[0], argv[1:], env=env, driver="generic", dimensions=(24, columns), timeout=5
+        ) as s:
+            assert await s.execute("echo hi") == "hi\n", n
+            assert await s.execute("printf x") == "x", n
+            assert await s.execute("echo there") == "there\n", n
