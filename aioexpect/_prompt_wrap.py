@@ -66,7 +66,7 @@ def at_margin(
     ``prompts`` find (the first that does is its pattern); ``None`` if not
     (output)."""
     columns = columns_of(session)
-    if columns is None or ("\r" in m.after[1:] and not wraps_fit(m.after[1:], columns)):
+    if columns is None or (m.after.find("\r", 1) > 0 and not wraps_fit(m.after[1:], columns)):
         return None  # (no terminal, or a \r in the row that is no wrap at its margin)
     text = earlier + m.before + m.after
     at = len(text) - len(m.after) + 1  # (after the wrap's \r)
