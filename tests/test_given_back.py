@@ -6,6 +6,8 @@ answered when the read was cancelled."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ import pytest
 import aioexpect
 
 from .helpers import bare_shell, opened, played, typed_lines, wait_until
+from .test_ssh import connect, ssh_server
+from .test_telnet import telnet_server
 
 PROMPT = "alice@host:~$ "
 #: Output shaped like a wrapped prompt (``\r`` not at any margin): read past
@@ -105,6 +109,74 @@ async def test_text_given_back_in_a_pty_keeps_max_buffer(tmp_path: Any) -> None:
         text = await overflowed(s, "sh flood.sh")
         assert text.endswith(f"{'x' * 20}\r\n{LOOKALIKE}{'y' * 400}\r\n")
         assert await s.execute("echo hi") == "hi\n"
+
+
+async def flooding(
+    s: list[aioexpect.Session],
+    readline: Callable[[], Awaitable[bytes]],
+    write: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """A server's part over a network connection: the prompt, then each
+    line's answer (the flood's after its lookalike, read alone, past the
+    bound), its command echoed."""
+    await write(PROMPT.encode())
+    while line := (await readline()).strip().decode():
+        if line != "flood":
+            await write(f"{line}\r\n{line[5:]}\r\n{PROMPT}".encode())
+            continue
+        sent = s[0].bytes_in + len(answer := f"flood\r\n{'x' * 20}\r\n{LOOKALIKE}")
+        await write(answer.encode())
+        await read_alone(s[0], sent)
+        await write(f"{'y' * 400}\r\n{PROMPT}".encode())
+
+
+@contextlib.asynccontextmanager
+async def over_ssh(s: list[aioexpect.Session]) -> AsyncIterator[aioexpect.Session]:
+    async def handler(process: Any) -> None:
+        async def write(data: bytes) -> None:
+            process.stdout.write(data)
+            await process.stdout.drain()
+
+        with contextlib.suppress(Exception):
+            await flooding(s, process.stdin.readline, write)
+        process.exit(0)
+
+    async with ssh_server(handler) as server:
+        async with connect(server, term_type=None, max_buffer=300, driver="generic") as session:
+            yield session
+
+
+@contextlib.asynccontextmanager
+async def over_telnet(s: list[aioexpect.Session]) -> AsyncIterator[aioexpect.Session]:
+    async def shell(reader: Any, writer: Any) -> None:
+        async def write(data: bytes) -> None:
+            writer.write(data)
+            await writer.drain()
+
+        with contextlib.suppress(Exception):
+            await flooding(s, reader.readline, write)
+        writer.close()
+
+    async with telnet_server(shell) as port:
+        opener = aioexpect.connect_telnet(
+            "127.0.0.1", port, max_buffer=300, timeout=10, driver="generic"
+        )
+        async with opener as session:
+            yield session
+
+
+@pytest.mark.parametrize("over", [over_ssh, over_telnet], ids=["ssh", "telnet"])
+async def test_text_given_back_over_a_network_keeps_max_buffer(over: Any) -> None:
+    """The same over SSH and telnet, whose push delivery pauses the
+    connection itself (the SSH window, the socket): the buffer held 341 of
+    300; now the rest follows once consumed, and reading resumes."""
+    s: list[aioexpect.Session] = []
+    async with over(s) as session:
+        s.append(session)
+        assert await session.execute("echo hi") == "hi\n"
+        text = await overflowed(session, "flood")
+        assert text == f"flood\r\n{'x' * 20}\r\n{LOOKALIKE}{'y' * 400}\r\n"
+        assert await session.execute("echo hi") == "hi\n"
 
 
 @pytest.mark.parametrize("reader", ["execute", "expect_prompt", "catch-up", "typed"])
