@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_output", "echo_end", "render"]
+__all__ = ["RIGHT_PROMPT", "clean_output", "echo_end", "render", "right_prompt_end"]
 
 # One token of terminal output: printable text, a control sequence, or a
 # single control character.  An unfinished sequence at the end is dropped.
@@ -26,6 +26,20 @@ _TOKENS = re.compile(
     r"|(?P<ctl>[\x00-\x1f\x7f-\x9f])"
 )
 _SPACE = re.compile(r"\s+")
+#: zsh's right prompt (``RPROMPT``, ``RPS1``), drawn after the prompt: a
+#: move right to the margin (``ESC[60C``; vt100's NUL padding before it),
+#: the text, coloured or not (``[23:27]``, ``~ 23:27:19``), then a move
+#: left back to the prompt's end (``ESC[67D``), where the cursor waits.
+#: Its colours only (``ESC[33m``): a possessive run of text and colours
+#: never takes the move left.  Both moves, or it is no right prompt.
+RIGHT_PROMPT = (
+    r"\x00{0,16}\x1b\[\d{1,4}C(?:[^\x00-\x1f\x7f]{1,64}+|\x1b\[[\d;:]{0,24}m){1,6}+"
+    r"\x1b\[\d{1,4}D"
+)
+#: A right prompt at the start of an answer: zsh writes it apart from the
+#: prompt (``ESC[K`` first), so a read may end between the two, the prompt
+#: is found, and the right prompt comes in front of the next command's echo.
+_RIGHT_FIRST = re.compile(rf"\A(?:\x1b\[[0-?]{{0,24}}[ -/]{{0,2}}[@-~]){{0,4}}{RIGHT_PROMPT}")
 #: zsh's PROMPT_SP at the end of the output: its end-of-line mark (by
 #: default ``%`` or ``#`` in bold inverse; PROMPT_EOL_MARK may change or
 #: empty it), spaces to the margin, ``\r``, as many spaces as the mark has
@@ -54,6 +68,9 @@ def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     an echo it goes all the same, as it came before the command was sent.
     """
     if command is not None:
+        first = right_prompt_end(raw)
+        if first:  # (zsh's right prompt, come after its prompt was read)
+            raw, sent_at = raw[first:], max(0, sent_at - first)
         if sent_at and not render(raw[:sent_at]).strip():
             end = echo_end(raw, command)
             if end:
@@ -176,6 +193,15 @@ def _is_subsequence(small: list[str], big: list[str]) -> bool:
     return all(ch in it for ch in small)
 
 
+def right_prompt_end(raw: str) -> int:
+    """Where zsh's right prompt ends if ``raw`` begins with one (see
+    ``_RIGHT_FIRST``), or 0."""
+    if not raw.startswith(("\x1b", "\x00")):
+        return 0
+    found = _RIGHT_FIRST.match(raw)
+    return found.end() if found else 0
+
+
 def echo_end(raw: str, command: str, cr: bool = False) -> int:
     """Where the echo of ``command`` ends in ``raw`` (after its line feed), or 0.
 
@@ -191,6 +217,10 @@ def echo_end(raw: str, command: str, cr: bool = False) -> int:
     alone) is the line's, and the terminal echoes it as ``^M`` (ECHOCTL);
     else a first line reading so is output (``cr_echoed``).
     """
+    first = right_prompt_end(raw)
+    if first:  # (zsh's right prompt, after the prompt was read: not the echo's)
+        rest = echo_end(raw[first:], command, cr)
+        return first + rest if rest else 0
     nl = raw.find("\n")
     if nl >= 0 and raw[:nl].rstrip("\r") == command:
         return nl + 1  # the common case: echoed as typed

@@ -14,6 +14,7 @@ import re
 
 from ._ansi import strip_ansi
 from ._matcher import search_alone
+from ._output import RIGHT_PROMPT
 from ._scan import Analysis, analyse, known
 from ._wrap import unwrap
 
@@ -54,6 +55,9 @@ END = rf"(?:{CSI}| ){{0,8}}(?:(?<= )\r ?)?\Z"
 #: within the last colour readline wraps the plain way (``dd\rd\x1b[0m # ``).
 #: Bounded (a row, its colours with it): searched in the buffer's tail only.
 MARGIN = re.compile(r"(?<=\r\n)\r(?:[^\r\n][^\n]{0,255})?\Z")
+#: zsh's right prompt at a prompt's end (``_output.RIGHT_PROMPT``), and the
+#: modes after it (bracketed paste on).
+RIGHT_END = rf"{RIGHT_PROMPT}(?:{CSI}){{0,4}}\Z"
 
 #: A yes/no question where it ends the text: ``[yes/no]``, ``(y/n)``,
 #: ``[y/N]:``, no first (PackageKit's ``[N/y]``), ``[confirm]``,
@@ -109,6 +113,8 @@ def changed_prompt(prompt: str, columns: int | None = None) -> re.Pattern[str] |
     # A window title (and the modes before it) is found anywhere: it holds
     # the directory, which changes.
     prompt = re.sub(rf"\A(?:(?:{CSI}){{0,4}}{OSC})+", "", prompt)
+    # Nor is zsh's right prompt (a time, the directory): its place is kept.
+    prompt = re.sub(RIGHT_END, "", prompt)
     head_end = _visible_end(prompt, _head_size(strip_ansi(prompt)))
     end = re.search(rf"[^ \x1b](?:{CSI}| )*\Z", prompt)
     if head_end is None or end is None or end.start() < head_end:
@@ -128,7 +134,8 @@ def _changed(head: str, spaces: int, last: str) -> str:
     word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
     glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
     title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
-    return rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{END}"
+    right = rf"(?:{CSI}| ){{0,8}}{RIGHT_END}"
+    return rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}(?:{END}|{right})"
 
 
 @functools.lru_cache(maxsize=256)

@@ -55,10 +55,13 @@ BASH = ["bash", "--norc", "--noprofile"]
 
 
 async def bash_in_a_pty(
-    sessions: list[asyncio.Future[Any]], process: asyncssh.SSHServerProcess[bytes]
+    sessions: list[asyncio.Future[Any]],
+    process: asyncssh.SSHServerProcess[bytes],
+    argv: tuple[str, ...] = tuple(BASH),
+    env: dict[str, str] | None = None,
 ) -> None:
-    """An SSH server's session: bash in a pty of the server's, as sshd runs
-    it; its task added to ``sessions``."""
+    """An SSH server's session: bash (or ``argv``, with ``env``) in a pty
+    of the server's, as sshd runs it; its task added to ``sessions``."""
     task = asyncio.current_task()
     assert task is not None
     sessions.append(task)
@@ -66,7 +69,7 @@ async def bash_in_a_pty(
     cols, rows, _, _ = process.term_size
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     child = await asyncio.create_subprocess_exec(
-        *BASH, stdin=slave, stdout=slave, stderr=slave, env=ENV, start_new_session=True
+        *argv, stdin=slave, stdout=slave, stderr=slave, env=env or ENV, start_new_session=True
     )
     os.close(slave)
     os.set_blocking(master, False)

@@ -531,9 +531,9 @@ async def test_set_unique_prompt_gives_clean_output(argv: list[str], tmp_path: A
 
 
 async def test_set_unique_prompt_is_the_way_out_of_zsh_s_right_prompt(tmp_path: Any) -> None:
-    """zsh's right prompt (RPROMPT) comes after the prompt, visible text
-    that no pattern allows there: the troubleshooting page names
-    set_unique_prompt, which turns it off."""
+    """zsh's right prompt (RPROMPT) comes after the prompt (the drivers
+    find it there: tests/test_rprompt.py); set_unique_prompt, which the
+    troubleshooting page names where they do not, turns it off."""
     if shutil.which("zsh") is None:
         pytest.skip("zsh is not installed")
     env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path)}

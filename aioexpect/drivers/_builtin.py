@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._driver import SHORT_CONTROL, Driver
+from .._output import RIGHT_PROMPT
 
 __all__ = ["BUILTIN", "SHELL", "prompt_pattern"]
 
@@ -106,6 +107,18 @@ _SPACED = (
 UNIX_PROMPT = (
     rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
     rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
+)
+#: A Unix prompt, then zsh's right prompt (``RPROMPT``, ``RPS1``: a time,
+#: the directory, a git branch), which zsh draws at the margin and moves
+#: the cursor back from (``_output.RIGHT_PROMPT``): both moves, or text
+#: after a prompt is output.  With them a bare ``% `` is a prompt too
+#: (zsh's ``%# `` as a user).  A pattern of its own, with shorter window
+#: titles in front than ``UNIX_PROMPT`` takes, to keep it as narrow.
+_SHORT_ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,64}}(?:\x07|\x1b\\))"
+UNIX_RIGHT_PROMPT = (
+    rf"{_SOL}(?:{_SHORT_ESC}){{0,10}}{_ZSH_PS2}(?:\([\w.\-]{{1,40}}\) {_C})?"
+    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#%])"
+    rf"{_C}(?: {_C}){{0,2}}{RIGHT_PROMPT}{_C}\Z"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: A Cisco or Arista host name may start with a digit (``9k-core``, ``1R``:
@@ -317,14 +330,14 @@ def _driver(name: str, **fields: Any) -> Driver:
 
 GENERIC = _driver(
     "generic",
-    prompt_patterns=(UNIX_PROMPT, VRP_USER_VIEW),
+    prompt_patterns=(UNIX_PROMPT, VRP_USER_VIEW, UNIX_RIGHT_PROMPT),
     error_patterns=CISCO_ERRORS + JUNOS_ERRORS[:1] + VRP_SYNTAX_ERRORS,
     description="Unix, Cisco, Arista, Juniper and Huawei prompts ending in $ # > %",
 )
 
 SHELL = _driver(
     "shell",
-    prompt_patterns=(UNIX_PROMPT,),
+    prompt_patterns=(UNIX_PROMPT, UNIX_RIGHT_PROMPT),
     error_patterns=SHELL_ERRORS,
     pager_patterns=(),  # a shell's pagers (less, more) are not answered blindly
     guess_patterns=(

@@ -1,0 +1,186 @@
+"""zsh's right prompt (``RPROMPT``, ``RPS1``), which many oh-my-zsh, prezto
+and powerlevel themes set: zsh draws the prompt, then (in a write of its
+own) ``ESC[K``, a move right to the margin, the right prompt, and a move
+left back to the prompt's end.  The generic and shell drivers took it for
+output after the prompt: no prompt found (``ExpectTimeout``); or, where a
+read ended between the two writes, the prompt found and the right prompt
+left in front of the next command's echo, in its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+import aioexpect
+from aioexpect import drivers
+from aioexpect._output import clean_output
+
+from .helpers import opened
+from .splits import splits
+from .test_execute_count_enter import bash_in_a_pty
+from .test_prompts import feed, visible
+from .test_ssh import connect as connect_ssh
+from .test_ssh import ssh_server
+
+#: zsh 5.9's bytes at 80 columns (TERM=xterm), captured from a pty: PS1
+#: ``%n@%m %~ %# `` and RPROMPT ``[%T]``, in zsh's three writes (the
+#: PROMPT_SP mark and its spaces, the prompt, the right prompt), then the
+#: bracketed paste switch (the prompt's write begins with ``\r``: here in
+#: ``BEFORE``, as the patterns take it).
+EOL_MARK = "\x1b[1m\x1b[7m#\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r"
+PS1 = "\x1b[0m\x1b[27m\x1b[24m\x1b[Jroot@vm ~ # "
+RIGHT = "\x1b[K\x1b[60C[23:27]\x1b[67D"
+PASTE = "\x1b[?2004h"
+#: The right prompts zsh drew for other settings: coloured ``%F{yellow}%~
+#: %*%f`` after a coloured PS1, transient_rprompt's (the same, erased with
+#: ``ESC[K`` once Enter is pressed), vt100's (NUL padding), a user's ``%``.
+CAPTURED = {
+    "plain": PS1 + RIGHT + PASTE,
+    "coloured": "\x1b[0m\x1b[27m\x1b[24m\x1b[J\x1b[32mroot@vm\x1b[39m /tmp # "
+    "\x1b[K\x1b[51C\x1b[33m/tmp 23:27:21\x1b[39m\x1b[64D" + PASTE,
+    "transient": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[74C[~]\x1b[77D" + PASTE,
+    "vt100": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K" + "\x00" * 12 + "\x1b[74C[~]\x1b[77D" + PASTE,
+    "user": "\x1b[0m\x1b[27m\x1b[24m\x1b[J% \x1b[K\x1b[74C[~]\x1b[77D" + PASTE,
+}
+BEFORE = "e\x08echo hi\x1b[?2004l\r\r\nhi\r\n" + EOL_MARK + "\r"
+
+
+@pytest.mark.parametrize("name", ["generic", "shell"])
+@pytest.mark.parametrize("case", sorted(CAPTURED))
+def test_a_prompt_with_a_right_prompt_is_found_in_any_split(case: str, name: str) -> None:
+    # Where a chunk ends before the right prompt, the prompt is found
+    # without it (as zsh's own writes may come); else with all of it.
+    prompt = CAPTURED[case]
+    patterns = drivers.get(name).prompt_patterns
+    for label, chunks in splits(prompt):
+        # (zsh's PROMPT_SP mark, a bold '#', passes for a bare prompt cut short)
+        found = feed(patterns, [BEFORE, *chunks])
+        assert found is not None, f"{case}/{name}: no prompt ({label})"
+        before, after = found
+        assert before == BEFORE, (label, before, after)
+        assert prompt.startswith(after), (label, after)
+    assert feed(patterns, [BEFORE + prompt]) == (BEFORE, prompt)
+
+
+#: Output with cursor moves that is no prompt with a right prompt: a move
+#: right alone (a table), a move left alone, both on a line that ends, a
+#: right prompt with a line end in it, text after the move left.
+NOT_RIGHT_PROMPTS = [
+    "user@host:~$ \x1b[10Cfree text",
+    "user@host:~$ free\x1b[4D",
+    "user@host:~$ \x1b[10Cx\x1b[11D\r\n",
+    "% \x1b[10Cx\r\ny\x1b[11D",
+    "host% \x1b[10C[12:00]\x1b[17Dtyped",
+    "45% \x1b[10C[12:00]\x1b[17D",
+    "Downloading 45% \x1b[10C[12:00]\x1b[17D",
+]
+
+
+@pytest.mark.parametrize("text", NOT_RIGHT_PROMPTS, ids=range(len(NOT_RIGHT_PROMPTS)))
+@pytest.mark.parametrize("name", ["generic", "shell"])
+def test_output_with_cursor_moves_is_no_prompt(text: str, name: str) -> None:
+    # (Whole: a read that ends before the moves ends at a prompt.)
+    assert feed(drivers.get(name).prompt_patterns, ["out\r\n" + text]) is None
+
+
+def test_a_right_prompt_in_front_of_the_echo_is_not_in_the_answer() -> None:
+    raw = RIGHT + PASTE + BEFORE[: -len(EOL_MARK) - 1]
+    assert clean_output(raw, "echo hi") == "hi\n"
+    assert clean_output(raw, "echo hi", len(RIGHT)) == "hi\n"  # (came before the send)
+    # Output, with no command's echo to come, keeps them.
+    assert clean_output("\x1b[5Cx\x1b[6D\r\nhi\r\n") == "     x\nhi\n"
+
+
+async def test_a_right_prompt_written_apart_from_the_prompt() -> None:
+    # zsh writes the right prompt after the prompt: with each write read on
+    # its own, the prompt is found before it, and the right prompt came in
+    # front of the next echo: 'echo hi' returned 'echo hi' padded to the
+    # margin, '[23:27]', then 'hi'.
+    async with opened(limit=0, timeout=5) as (s, peer):
+
+        async def shell(commands: list[tuple[str, str]]) -> None:
+            for chunk in (EOL_MARK, "\r" + PS1, RIGHT, PASTE):
+                await peer.write(chunk.encode())
+            for command, out in commands:
+                typed = b""
+                while not typed.endswith(b"\n"):
+                    typed += await peer.read()
+                echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
+                for chunk in (echo, EOL_MARK, "\r" + PS1, RIGHT, PASTE):
+                    await peer.write(chunk.encode())
+
+        commands = [("echo hi", "hi\r\n"), ("echo two", "two\r\n"), ("true", "")]
+        task = asyncio.ensure_future(shell(commands))
+        m = await s.expect_prompt()
+        assert visible(m.after) == "root@vm ~ #"
+        for command, out in commands:
+            assert await s.execute(command) == out.replace("\r\n", "\n")
+        await task
+
+
+ZSH_ENV = {"PATH": "/usr/bin:/bin", "TERM": "xterm"}
+#: (PS1, RPROMPT, commands run first)
+SETTINGS = {
+    "plain": ("%n@%m %~ %# ", "[%T]", []),
+    "coloured": ("%F{green}%n@%m%f %~ %# ", "%F{yellow}%~ %*%f", []),
+    "transient": ("%n@%m %~ %# ", "[%~]", ["setopt transient_rprompt"]),
+    "bare": ("%# ", "%F{red}%?%f [%~]", []),
+}
+
+
+@asynccontextmanager
+async def zsh(via: str, setting: str, home: str, **options: Any) -> AsyncIterator[Any]:
+    ps1, rprompt, _ = SETTINGS[setting]
+    env = ZSH_ENV | {"HOME": home, "PS1": ps1, "RPROMPT": rprompt}
+    if via == "pty":
+        async with aioexpect.spawn("zsh", ["-f", "-i"], env=env, timeout=10, **options) as s:
+            yield s
+    else:
+        sessions: list[asyncio.Future[Any]] = []
+        shell = functools.partial(bash_in_a_pty, sessions, argv=("zsh", "-f", "-i"), env=env)
+        async with ssh_server(shell) as server:
+            async with connect_ssh(server, **options) as s:
+                assert s.transport.get_extra_info("pty")
+                yield s
+            await asyncio.wait_for(asyncio.gather(*sessions), 10)  # (zsh reaped)
+
+
+@pytest.mark.parametrize("driver", ["generic", "shell", "auto"])
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.parametrize("via", ["pty", "ssh"])
+async def test_zsh_with_a_right_prompt(via: str, setting: str, driver: str, tmp_path: Any) -> None:
+    # The old code: 'timed out waiting for the prompt of driver ...'.
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    async with zsh(via, setting, str(tmp_path), driver=driver) as s:
+        await s.expect_prompt()
+        for command in SETTINGS[setting][2]:
+            assert await s.execute(command) == ""
+        for _ in range(2):
+            assert await s.execute("echo hi") == "hi\n"
+            assert await s.execute("printf 'a\\nb'") == "a\nb"
+            assert await s.execute("cd /tmp") == ""
+            assert await s.execute("printf '%s\\n' 'user@host:~$ x' '45%'") == (
+                "user@host:~$ x\n45%\n"
+            )
+            assert await s.execute("cd") == ""
+            assert await s.execute("true") == ""
+
+
+async def test_set_unique_prompt_still_turns_the_right_prompt_off(tmp_path: Any) -> None:
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    async with zsh("pty", "coloured", str(tmp_path)) as s:
+        await s.expect_prompt()
+        await s.set_unique_prompt()
+        assert s.prompt_patterns[0].pattern.startswith(r"\[aioexpect")
+        await s.sendline("echo one")
+        m = await s.expect_prompt()
+        assert "\x1b[" not in m.after + s.buffer and m.before.endswith("one\r\n")
+        assert await s.execute("echo hi") == "hi\n"
