@@ -1,7 +1,8 @@
 """The shell driver's syntax errors: the shell's own (its name first, or a
 script's name in the shell's own form) are a ``CommandError``; a program's
 complaint that says ``syntax error`` (jq, mawk, bc, expr) is the output of a
-command that ran, and so is a log line quoted by ``cat``."""
+command that ran, and so is a log line quoted by ``cat``.  A path the shell
+could not run (missing, not executable, a directory) is one too."""
 
 from __future__ import annotations
 
@@ -211,3 +212,48 @@ async def test_real_shells_errors_in_other_words_raise(argv: list[str], tmp_path
                 continue
             pytest.fail(f"{command!r} gave output {output!r}")
         assert await s.execute("echo ok") == "ok\n"
+
+
+#: A command the shell could not run, named by a path: bash and zsh said so
+#: in words the driver did not know (``No such file or directory``,
+#: ``permission denied``), and returned it as output, where dash's ``not
+#: found`` raised.  (name, path, what is there: nothing, a file that is not
+#: executable, a directory.)
+NOT_RUN = [("missing", None), ("plain.sh", "echo a\n"), ("dir", "")]
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_real_shells_cannot_run_a_path_and_a_builtin_s_complaint_is_output(
+    argv: list[str], tmp_path: Any
+) -> None:
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    (tmp_path / "plain.sh").write_text("echo a\n")
+    (tmp_path / "dir").mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "LC_ALL": "C"}
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver="shell", timeout=10
+    ) as s:
+        await s.set_unique_prompt()
+        for name, _ in NOT_RUN:
+            with pytest.raises(CommandError, match=f"failed: .*{name}"):
+                await s.execute(f"./{name}")
+        # A builtin's (cd's) and a program's complaints: the command ran.
+        assert "nowhere" in await s.execute("cd ./nowhere || true")
+        assert "missing" in await s.execute("cat ./missing || true")
+        assert await s.execute("echo ok") == "ok\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash: cd: /x: No such file or directory",
+        "cd: no such file or directory: /x",
+        "dash: 1: cd: can't cd to /x",
+        "cat: x: Permission denied",
+        "deploy.sh: line 3: ./x: No such file or directory",
+        "ssh: connect to host x: Permission denied",
+    ],
+)
+def test_a_builtin_s_or_a_program_s_complaint_is_no_shell_error(line: str) -> None:
+    assert first_error(drivers.get("shell").error_patterns, f"{line}\n") is None

@@ -267,6 +267,20 @@ SHELL_ERRORS = (
     # ksh93, mksh and BusyBox's ash (``sh``) name no line: ``ksh: x: not
     # found``, ``E: mksh: x: inaccessible or not found``
     rf"^{_SHELL_NAME}: [^\r\n]*: (?:inaccessible or )?not found(?: \[[^\]\r\n]{{1,64}}\])?$",
+    # A command the shell could not run, named by a path (dash says ``not
+    # found``, above): missing, not executable, a directory, or a
+    # redirection's file.  The shell's name, then the path alone (bash's
+    # ``bash: ./deploy.sh: No such file or directory``, dash's ``dash: 4:
+    # ./x: Permission denied``, ksh93's ``ksh: ./x: cannot execute
+    # [Permission denied]``, mksh's ``E: mksh: ./x: can't execute: Is a
+    # directory``), or zsh's words first (``zsh: permission denied: ./x``):
+    # a builtin's (``bash: cd: /x: No such file or directory``, zsh's ``cd:
+    # no such file or directory: /x``) and a program's (``cat: x:
+    # Permission denied``) are output.
+    rf"^{_SHELL_NAME}: (?:\d+: )?[^\r\n:]{{1,255}}: (?:cannot (?:execute|open) \[|can't execute: )?"
+    r"(?:No such file or directory|Permission denied|Is a directory)\]?$",
+    r"^-?(?:[\w.\-]{0,64}/){0,8}zsh: (?:no such file or directory|permission denied"
+    r"|is a directory): [^\r\n]*",
     _SHELL_SYNTAX,
 )
 
