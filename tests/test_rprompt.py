@@ -171,6 +171,8 @@ async def test_zsh_with_a_right_prompt(via: str, setting: str, driver: str, tmp_
             )
             assert await s.execute("cd") == ""
             assert await s.execute("true") == ""
+            # (typed over the right prompt, which zsh then erases)
+            assert await s.execute("echo " + "y" * 70) == "y" * 70 + "\n"
 
 
 async def test_set_unique_prompt_still_turns_the_right_prompt_off(tmp_path: Any) -> None:
