@@ -134,8 +134,10 @@ def _changed(head: str, spaces: int, last: str) -> str:
     word = rf"(?:(?!{head})[^\r\n ]){{0,200}}"
     glued = rf"{word}(?: {word}){{0,{spaces}}}" if spaces else word
     title = rf"(?:{OSC}(?:{CSI}){{0,4}}){{0,2}}"
-    right = rf"(?:{CSI}| ){{0,8}}{RIGHT_END}"
-    return rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}(?:{END}|{right})"
+    # (``\Z`` last, outside the alternation: so it is known to lie in the
+    # last line, and only that is searched per chunk, not its whole width)
+    ends = rf"(?:{CSI}| ){{0,8}}(?:(?:(?<= )\r ?)?|{RIGHT_PROMPT}(?:{CSI}){{0,4}})\Z"
+    return rf"(?:{_LINE_START}{title}{head}{free}|{head}{glued}){last}{ends}"
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,7 +19,10 @@ import pytest
 
 import aioexpect
 from aioexpect import drivers
+from aioexpect._buffer import Buffer
+from aioexpect._matcher import Searcher
 from aioexpect._output import clean_output
+from aioexpect._prompt_text import changed_prompt
 
 from .helpers import opened
 from .splits import splits
@@ -95,6 +98,26 @@ def test_a_right_prompt_in_front_of_the_echo_is_not_in_the_answer() -> None:
     assert clean_output(raw, "echo hi", len(RIGHT)) == "hi\n"  # (came before the send)
     # Output, with no command's echo to come, keeps them.
     assert clean_output("\x1b[5Cx\x1b[6D\r\nhi\r\n") == "     x\nhi\n"
+
+
+def test_the_learned_prompt_searches_only_the_last_line() -> None:
+    # The learned prompt (execute's, once it has seen one) that takes a
+    # right prompt after it ended in two alternatives of ``\Z``: no longer
+    # known to lie in the last line, it was searched over its whole width
+    # (3,000 characters) at every chunk, for every user of generic and
+    # shell: an execute with 200 lines of output took half as long again.
+    pattern = changed_prompt("user@host:~$ ")
+    assert pattern is not None
+    searcher, buf = Searcher([pattern]), Buffer("")
+    for _ in range(100):
+        buf.append("a line of output, user@host:~$ in it\r\n")
+        assert searcher.search(buf) is None
+        assert searcher._scans[0].resume == len(buf)  # (no line of it searched again)
+    for prompt in ("user@host:/tmp$ ", "user@host:/tmp$ " + RIGHT + PASTE):
+        buf.append(prompt)
+        found = searcher.search(buf)
+        assert found is not None and buf.text()[found.start :] == prompt
+        buf.append("\r\n")
 
 
 async def test_a_right_prompt_written_apart_from_the_prompt() -> None:
