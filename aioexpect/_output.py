@@ -69,7 +69,9 @@ def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
     """
     if command is not None:
         first = right_prompt_end(raw)
-        if first:  # (zsh's right prompt, come after its prompt was read)
+        # (zsh's right prompt, come after its prompt was read: before the
+        # send, or the echo follows; else output that begins so, unechoed)
+        if first and (first <= sent_at or echo_end(raw[first:], command)):
             raw, sent_at = raw[first:], max(0, sent_at - first)
         if sent_at and not render(raw[:sent_at]).strip():
             end = echo_end(raw, command)

@@ -96,8 +96,23 @@ def test_a_right_prompt_in_front_of_the_echo_is_not_in_the_answer() -> None:
     raw = RIGHT + PASTE + BEFORE[: -len(EOL_MARK) - 1]
     assert clean_output(raw, "echo hi") == "hi\n"
     assert clean_output(raw, "echo hi", len(RIGHT)) == "hi\n"  # (came before the send)
-    # Output, with no command's echo to come, keeps them.
-    assert clean_output("\x1b[5Cx\x1b[6D\r\nhi\r\n") == "     x\nhi\n"
+    # Output, with no command's echo to come, keeps them; so does output
+    # that begins so where nothing echoes (pipes, echo=False): it lost
+    # its first line's text ('\nhi\n').
+    for command in (None, "printf x"):
+        assert clean_output("\x1b[5Cx\x1b[6D\r\nhi\r\n", command) == "     x\nhi\n"
+
+
+@pytest.mark.parametrize("pty", [True, False])
+async def test_unechoed_output_that_begins_with_cursor_moves_is_kept(pty: bool) -> None:
+    # (dash, with echo=False or over pipes: nothing echoes the command)
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": "user@host:~$ "}
+    options: dict[str, Any] = {"echo": False} if pty else {"pty": False}
+    async with aioexpect.spawn("dash", ["-i"], env=env, timeout=10, **options) as s:
+        await s.expect_prompt()
+        command = r"printf '\033[5Cx\033[6D\nhi\n'"
+        assert await s.execute(command) == "     x\nhi\n"
+        assert await s.execute("echo ok") == "ok\n"
 
 
 def test_the_learned_prompt_searches_only_the_last_line() -> None:
