@@ -244,6 +244,36 @@ async def test_real_shells_cannot_run_a_path_and_a_builtin_s_complaint_is_output
         assert await s.execute("echo ok") == "ok\n"
 
 
+#: A redirection's file the shell could not open: the docs promised a
+#: CommandError (bar mksh's warning), but dash's and BusyBox's words
+#: (``sh: 3: cannot create ./x/y: Directory nonexistent``, ``sh: can't open
+#: ./missing: no such file``) and ksh93's ``cannot create [...]`` were output.
+REDIRECTIONS = ["echo hi > ./nowhere/x", "cat < ./missing", "echo hi > ./dir"]
+
+
+@pytest.mark.parametrize("argv", SHELLS)
+async def test_real_shells_cannot_open_a_redirection_s_file(argv: list[str], tmp_path: Any) -> None:
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    (tmp_path / "dir").mkdir()
+    env = {"PATH": "/usr/bin:/bin", "TERM": "dumb", "HOME": str(tmp_path), "LC_ALL": "C"}
+    async with aioexpect.spawn(
+        argv[0], argv[1:], env=env, cwd=str(tmp_path), driver="shell", timeout=10
+    ) as s:
+        await s.set_unique_prompt()
+        for command in REDIRECTIONS:
+            if argv[0] == "mksh":  # (its warning, W: mksh: x: open: ..., documented)
+                assert "mksh" in await s.execute(command)
+                continue
+            with pytest.raises(CommandError, match="failed: "):
+                await s.execute(command)
+        # The '.' builtin's complaint is output, as cd's is (bash's and
+        # zsh's words are the same as for a path they could not run).
+        if argv[0] in ("dash", "busybox", "ksh"):
+            assert "missing" in await s.execute(". ./missing || true")
+        assert await s.execute("echo ok") == "ok\n"
+
+
 @pytest.mark.parametrize(
     "line",
     [

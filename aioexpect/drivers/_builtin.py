@@ -277,8 +277,16 @@ SHELL_ERRORS = (
     # a builtin's (``bash: cd: /x: No such file or directory``, zsh's ``cd:
     # no such file or directory: /x``) and a program's (``cat: x:
     # Permission denied``) are output.
-    rf"^{_SHELL_NAME}: (?:\d+: )?[^\r\n:]{{1,255}}: (?:cannot (?:execute|open) \[|can't execute: )?"
+    rf"^{_SHELL_NAME}: (?:\d+: )?[^\r\n:]{{1,255}}: "
+    r"(?:cannot (?:execute|open|create) \[|can't execute: )?"
     r"(?:No such file or directory|Permission denied|Is a directory)\]?$",
+    # A redirection's file as dash and BusyBox's ash word it (``dash: 3:
+    # cannot create /x/y: Directory nonexistent``, ``sh: can't open x: no
+    # such file``): the words first, then the path (``sh: 2: .: cannot
+    # open x``, the ``.`` builtin's, is output, as bash's ``cd``'s is).
+    rf"^{_SHELL_NAME}: (?:\d+: )?(?:cannot|can't) (?:create|open) [^\r\n]{{1,255}}: "
+    r"(?:No such file|no such file|Directory nonexistent|nonexistent directory"
+    r"|Permission denied|Is a directory)$",
     r"^-?(?:[\w.\-]{0,64}/){0,8}zsh: (?:no such file or directory|permission denied"
     r"|is a directory): [^\r\n]*",
     _SHELL_SYNTAX,
