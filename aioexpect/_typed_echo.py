@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ._match import Match
 from ._output import echo_end
 from ._prompt_read import Deadline, PromptState, evidence_of, read_to_prompt, shown_command
-from ._typed import _after_prompt, _line_ends, _lines, cr_echoed
+from ._typed import _ECHO_LINE_END, _after_prompt, _line_ends, _lines, cr_echoed
 
 if TYPE_CHECKING:
     from ._session import Session
@@ -18,16 +18,27 @@ if TYPE_CHECKING:
 __all__ = ["past_earlier"]
 
 
-def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int]:
+def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[str], int, bool]:
     """The lines with something to echo sent before ``command`` (the last
     line ``execute`` sent) since the last answer found in step, but one
     that is the same command (which of the two an echo is, none can tell);
-    and how many lines were sent before it in all."""
+    how many lines were sent before it in all; and whether one of them was
+    empty (its echo a bare line end: ``_bare``)."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
     count, lines = _lines((s for s in session._sends if s[2] < mine), _line_ends(session))
     shown = {line: None for line in lines if line and line.strip() and line != command}
-    return list(shown), count
+    empty = any(line is not None and not line.strip() for line in lines)
+    return list(shown), count, empty and state.echoes is True
+
+
+def _bare(raw: str, at: int) -> bool:
+    """Whether ``raw`` begins (at its start or at ``at``) with a bare line
+    end: an empty line's echo, in a session whose answers begin with their
+    command's echo (no answer to a command with visible characters does)."""
+    return _ECHO_LINE_END.match(raw) is not None or (
+        at > 0 and _ECHO_LINE_END.match(raw, at) is not None
+    )
 
 
 def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
@@ -56,12 +67,14 @@ async def past_earlier(
     cr = cr_echoed(session)
     if not command.strip() or _echoes(raw, at, command, cr):
         return raw, m, is_prompt, None  # (its own echo first)
-    earlier, count = _earlier(session, state, command)
+    earlier, count, empty = _earlier(session, state, command)
     dropped: list[str] = []
     prompt = None
     try:
-        for _ in range(count if earlier else 0):  # (each answer ends one line's at least)
-            if not any(_echoes(raw, at, line, cr) for line in earlier):
+        for _ in range(count if earlier or empty else 0):  # (each answer ends one line's at least)
+            if not any(_echoes(raw, at, line, cr) for line in earlier) and not (
+                empty and _bare(raw, at)
+            ):
                 break
             start, mine = _after_prompt(session, raw, command)
             if mine:

@@ -23,7 +23,7 @@ from aioexpect._session import SEND_KEPT
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
 from . import test_execute_cut
-from .helpers import wait_until
+from .helpers import opened, wait_until
 from .test_execute_cut import PEERS, Read, Write
 from .test_execute_cut_lines import at_unread_prompt
 from .test_virtual_device import connect as connect_to
@@ -194,3 +194,41 @@ async def test_an_empty_line_before_the_last_is_not_taken_for_it(
         await s.send("sleep 0.2; echo b\r\n")
         assert await s.execute("echo mine", timeout=10) == "mine\n"
         assert await s.execute("echo two", timeout=5) == "two\n"
+
+
+async def _read_to(peer: Any, end: bytes) -> bytes:
+    got = b""
+    while not got.endswith(end):
+        got += await asyncio.wait_for(peer.read(100), 5)
+    return got
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["together", "apart"])
+async def test_output_showing_the_very_prompt_before_an_empty_lines_echo(apart: bool) -> None:
+    # 'show' prints a row that is the very prompt ('$ '), then its prompt:
+    # that reads as the empty line sent after it read at its prompt, and
+    # execute sends while the empty line's echo and prompt are still to
+    # come.  Its answer begins with them, not with its echo: the old code
+    # returned '\n$ echo mine\nmine\n'.  An answer to a command with
+    # visible characters never begins with a bare line end where answers
+    # begin with their echo: it is the empty line's, dropped.
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"$ ")
+        await s.expect_prompt()
+        running = asyncio.ensure_future(s.execute("true"))
+        await _read_to(peer, b"true\n")
+        await peer.write(b"true\r\n$ ")  # (answers begin with their echo)
+        assert await running == ""
+        await s.send("show\n\n")
+        await _read_to(peer, b"show\n\n")
+        await peer.write(b"show\r\nout\r\n$ \r\n$ ")
+        running = asyncio.ensure_future(s.execute("echo mine"))
+        assert await _read_to(peer, b"\n") == b"echo mine\n"
+        answer = [b"\r\n$ ", b"echo mine\r\nmine\r\n$ "]  # (the empty line's echo and prompt first)
+        for data in answer if apart else [b"".join(answer)]:
+            await peer.write(data)
+        assert await running == "mine\n"
+        running = asyncio.ensure_future(s.execute("echo two"))
+        assert await _read_to(peer, b"\n") == b"echo two\n"
+        await peer.write(b"echo two\r\ntwo\r\n$ ")
+        assert await running == "two\n"
