@@ -446,6 +446,8 @@ async def read_typed(
     count, text = read
     prompts = prompts_of(session)
     many = _empties(last) if count < due else 0  # (the usual case: none owed)
+    if many == due and _ECHO_LINE_END.match(text):  # (empty lines alone, sent at a prompt:
+        text = text.rpartition("\n")[2] + text  # the first read at that one, shown as the last)
     state.typed = None  # (taken: what is still owed is put back)
     out_of_time = False
     try:

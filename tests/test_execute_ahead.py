@@ -147,6 +147,26 @@ async def test_an_empty_line_sent_last_is_read_at_its_prompt(
         assert await s.execute("echo two", timeout=5) == "two\n"
 
 
+@pytest.mark.parametrize("empties", [2, 3])
+@pytest.mark.parametrize("when", ["buffered", "coming"])
+async def test_empty_lines_sent_alone_are_read_at_their_prompts(
+    when: str, empties: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Empty lines alone, sent at the last answer's prompt: the first one's
+    # echo comes after that prompt, read before them.  Their answers read
+    # at once (one read), the old code found no prompt before the first
+    # echo, and waited for one more prompt (STALE_WAIT): here past the
+    # timeout, 'echo mine' not sent ('... 1 still owed').
+    monkeypatch.setattr(_typed, "STALE_WAIT", 30.0)  # (the wait is what is tested)
+    async with aioexpect.spawn("bash", BASH, env=ENV, timeout=10) as s:
+        assert await s.execute("true") == ""
+        for _ in range(2):
+            await s.send("\n" * empties)
+            if when == "buffered":
+                await wait_until(lambda: s.buffer.count("$ ") == empties, "all answered")
+            assert await s.execute("echo mine", timeout=5) == "mine\n"
+
+
 async def test_output_shaped_like_a_prompt_is_no_empty_lines_prompt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -176,6 +196,10 @@ async def test_an_empty_line_sent_last_to_a_device(
         await s.send("show b\n\n")
         await wait_until(lambda: s.buffer.count("r1#") > 1, "all answered")
         assert await s.execute("show c", timeout=5) == "CCC\n"
+        for _ in range(2):  # (alone: two to wake a device)
+            await s.sendline("")
+        await wait_until(lambda: s.buffer.count("r1#") > 1, "both answered")
+        assert await s.execute("show a", timeout=5) == "AAA\n"
 
 
 async def test_an_empty_line_before_the_last_is_not_taken_for_it(
