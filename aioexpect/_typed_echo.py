@@ -65,9 +65,15 @@ async def past_earlier(
     if len(session._sends) < 2 or not is_prompt or state.echoes is False:
         return raw, m, is_prompt, None  # (the usual case: nothing sent before it)
     cr = cr_echoed(session)
-    if not command.strip() or _echoes(raw, at, command, cr):
+    if not command.strip() or echo_end(raw, command, cr):
         return raw, m, is_prompt, None  # (its own echo first)
     earlier, count, empty = _earlier(session, state, command)
+    # Its own echo after what was buffered when it was sent (a device's
+    # message), unless that is a line's sent before it, echoed at its prompt
+    # and still running: the terminal echoed the command as typed.
+    own = at > 0 and bool(echo_end(raw[at:], command, cr))
+    if own and not any(echo_end(raw, line, cr) for line in earlier):
+        return raw, m, is_prompt, None
     dropped: list[str] = []
     prompt = None
     try:

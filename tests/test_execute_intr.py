@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -194,3 +195,26 @@ async def test_an_interrupt_after_an_execute_out_of_time_catching_up(
         assert await _read_to(peer, b"\n") == b"echo mine\n"
         await peer.write(b"mine\r\n$ ")  # (no echo: none tells what came before it)
         assert await executing == "mine\n"
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["plain", "interrupted"])
+async def test_a_line_silent_past_the_wait_is_no_answer(interrupt: bool, tmp_path: Path) -> None:
+    # The last line sent runs silent past STALE_WAIT: taken for answered,
+    # execute sends while it runs, the terminal echoing the command as
+    # typed after the line's echo.  The old code took that echo for the
+    # answer's own and returned 'until ...; echo late\nlate\n'.
+    go = tmp_path / "go"
+    env = {"PS1": "$ ", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "TERM": "dumb", "GO": str(go)}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile"], env=env, timeout=10) as s:
+        s.set_prompt(r"(?m)^\$ ")
+        assert await s.execute("true") == ""
+        await s.sendline("sleep 9" if interrupt else "echo a")
+        if interrupt:
+            await s.sendintr()
+        await s.sendline('until [ -e "$GO" ]; do sleep 0.01; done; echo late')
+        sent = s.bytes_out
+        running = asyncio.ensure_future(s.execute("echo mine"))
+        await wait_until(lambda: s.bytes_out > sent, "the command sent")
+        go.touch()
+        assert await running == "mine\n"
+        assert await s.execute("echo two") == "two\n"
