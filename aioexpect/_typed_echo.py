@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ._ansi import strip_ansi
 from ._match import Match
 from ._output import echo_end
 from ._prompt_read import Deadline, PromptState, evidence_of, read_to_prompt, shown_command
@@ -32,13 +33,23 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     return list(shown), count, empty and state.echoes is True
 
 
-def _bare(raw: str, at: int) -> bool:
-    """Whether ``raw`` begins (at its start or at ``at``) with a bare line
-    end: an empty line's echo, in a session whose answers begin with their
-    command's echo (no answer to a command with visible characters does)."""
-    return _ECHO_LINE_END.match(raw) is not None or (
-        at > 0 and _ECHO_LINE_END.match(raw, at) is not None
-    )
+def _bare(session: Session, raw: str, at: int, command: str) -> bool:
+    """Whether ``raw`` (from its start, or from ``at``) is an empty line's
+    answer: its echo, a bare line end, in a session whose answers begin
+    with their command's echo, and nothing visible up to the prompt read
+    (or up to a prompt that ``command``'s echo follows, in one piece).  A
+    line end that more output follows is that output's: the first answer
+    with the echo gone (``stty -echo``) begins so, where the lines sent
+    before had their prompts read (dropped, it cost a time-out)."""
+    for start in (0, at) if at > 0 else (0,):
+        end = _ECHO_LINE_END.match(raw, start)
+        if end is None:
+            continue
+        if not strip_ansi(raw[end.end() :]).strip():
+            return True
+        if _after_prompt(session, raw, command)[0] == end.end():
+            return True
+    return False
 
 
 def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
@@ -79,7 +90,7 @@ async def past_earlier(
     try:
         for _ in range(count if earlier or empty else 0):  # (each answer ends one line's at least)
             if not any(_echoes(raw, at, line, cr) for line in earlier) and not (
-                empty and _bare(raw, at)
+                empty and _bare(session, raw, at, command)
             ):
                 break
             start, mine = _after_prompt(session, raw, command)

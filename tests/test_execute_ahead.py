@@ -256,3 +256,25 @@ async def test_output_showing_the_very_prompt_before_an_empty_lines_echo(apart: 
         assert await _read_to(peer, b"\n") == b"echo two\n"
         await peer.write(b"echo two\r\ntwo\r\n$ ")
         assert await running == "two\n"
+
+
+@pytest.mark.parametrize(
+    ("shell", "args", "term"),
+    [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
+    ids=["dash", "bash-dumb"],
+)
+async def test_an_answer_beginning_with_an_empty_line_after_the_echo_went_off(
+    shell: str, args: list[str], term: str
+) -> None:
+    # Echo turned off: the first answer after it has no echo (its command's
+    # answer still had), and begins with its output's empty line.  An empty
+    # line sent before and read at its prompt (Rule 1) is no reason to take
+    # that for the empty line's echo: the old code dropped it and timed
+    # out waiting for one more prompt.
+    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
+        s.set_prompt(r"\$ $")
+        assert await s.execute("stty -echo") == ""
+        await s.sendline("")
+        assert await s.execute("printf '\\nx\\n'") == "\nx\n"
+        await s.send("\n\n")
+        assert await s.execute("printf '\\ny\\n'") == "\ny\n"
