@@ -278,3 +278,25 @@ async def test_an_answer_beginning_with_an_empty_line_after_the_echo_went_off(
         assert await s.execute("printf '\\nx\\n'") == "\nx\n"
         await s.send("\n\n")
         assert await s.execute("printf '\\ny\\n'") == "\ny\n"
+
+
+async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> None:
+    # A device's message (a line end first) comes after the command was
+    # sent, before its echo; an empty line sent before was read at its
+    # prompt.  The old code took the message's line end for that empty
+    # line's echo, dropped the answer and timed out waiting for one more
+    # prompt (main returns it, message and all, as here).
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"r1#")
+        await s.expect_prompt()
+        running = asyncio.ensure_future(s.execute("show a"))
+        await _read_to(peer, b"show a\n")
+        await peer.write(b"show a\r\nAAA\r\nr1#")  # (answers begin with their echo)
+        assert await running == "AAA\n"
+        await s.sendline("")
+        await _read_to(peer, b"\n")
+        await peer.write(b"\r\nr1#")
+        running = asyncio.ensure_future(s.execute("show b"))
+        await _read_to(peer, b"show b\n")
+        await peer.write(b"\r\n%SYS-5-CONFIG_I: Configured\r\nshow b\r\nBBB\r\nr1#")
+        assert (await running).endswith("show b\nBBB\n")
