@@ -435,7 +435,11 @@ def alternation_of(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None
         common = 0
     else:
         end = "\n" if common & re.VERBOSE else ""  # a trailing comment would hide ")"
-        parts = [f"(?:{pattern_body(r)}{end})" for r in regexes]
+        bodies = [pattern_body(r) for r in regexes]
+        head = "" if end else _shared_head(bodies)
+        parts = [f"(?:{body[len(head) :]}{end})" for body in bodies]
+        if head:  # (once, not at each alternative: a position that fails it fails once)
+            parts = [f"{head}(?:{'|'.join(parts)})"]
     joined = "|".join(parts)
     try:
         if isinstance(regexes[0].pattern, bytes):
@@ -443,6 +447,92 @@ def alternation_of(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None
         return re.compile(joined, common)
     except (re.error, RecursionError, OverflowError):  # too deep or too big together
         return None
+
+
+def _shared_head(bodies: Sequence[str]) -> str:
+    r"""The group all of ``bodies`` begin with, ``(?:...)`` with no
+    quantifier after it, where none has a ``|`` outside its groups: the
+    alternation may then hold it once, in front (``(?:^|(?<=\r))``, which
+    every driver's prompt begins with, tried once at a position, not once
+    an alternative: a line with no line end yet, searched as it grows,
+    cost half as much).  Which alternative matches is each pattern's own
+    to tell (the alternation only finds where one starts); where a match
+    starts is the same.  ``""`` where there is none."""
+    head = _leading_group(bodies[0])
+    if not head or not all(body.startswith(head) for body in bodies[1:]):
+        return ""
+    if any(
+        _top_level_bar(body) or body[len(head) : len(head) + 1] in _QUANTIFIERS for body in bodies
+    ):
+        return ""
+    return head
+
+
+_QUANTIFIERS = ("*", "+", "?", "{")
+
+
+def _leading_group(body: str) -> str:
+    """The non-capturing group ``body`` begins with (``""``: none)."""
+    if not body.startswith("(?:"):
+        return ""
+    end = _group_end(body)
+    return body[:end] if end else ""
+
+
+def _group_end(body: str) -> int:
+    """Where the group opening ``body`` closes (just after its ``)``); 0 if
+    it never does.  Escapes and character classes hold no parenthesis."""
+    depth, i, n = 0, 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(body, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return 0
+
+
+def _class_end(body: str, i: int) -> int:
+    """Just after the character class opening at ``i`` (``]`` first, or
+    after ``^``, is one of its characters)."""
+    j = i + 1
+    if body[j : j + 1] == "^":
+        j += 1
+    if body[j : j + 1] == "]":
+        j += 1
+    while j < len(body) and body[j] != "]":
+        j += 2 if body[j] == "\\" else 1
+    return j + 1
+
+
+def _top_level_bar(body: str) -> bool:
+    """Whether ``body`` has a ``|`` outside its groups (its alternatives)."""
+    depth, i, n = 0, 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            i = _class_end(body, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+        i += 1
+    return False
 
 
 def _letters(flags: int) -> str:

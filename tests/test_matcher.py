@@ -27,6 +27,7 @@ from aioexpect._matcher import Buffer, Searcher, _Plan
 from aioexpect._patterns import normalize, normalize_patterns
 from aioexpect._reading import PeekBuffer
 from aioexpect._scan import Reach, analyse, in_last_line, literal_prefix, reach_of
+from aioexpect.drivers._builtin import GENERIC
 
 from .splits import splits
 
@@ -860,8 +861,23 @@ def test_patterns_that_end_the_text_find_what_a_search_of_all_of_it_finds(monkey
         ([r"(?i)(?m)^ab\Z", r"(?i)C\Z"], "x\nAB", "AB"),  # the same flags
         ([r"a  # a comment", r"b # another"], "xb", "b"),  # verbose, all of them
         ([r"(a)\1", r"b"], "xaa", "aa"),  # a group in the first pattern keeps its number
+        ([r"(?:^|(?<=\r))a\Z", r"(?:^|(?<=\r))b\Z"], "x\rb", "b"),  # a head shared
+        ([r"(?:x)a|c", r"(?:x)b"], "c", "c"),  # its own alternatives: none shared
+        ([r"(?:ab)+c", r"(?:ab)+d"], "ababd", "ababd"),  # a repeated group: none shared
+        ([r"(?:[)]|q)a", r"(?:[)]|q)b"], ")b", ")b"),  # a ) in a class is no group's end
+        ([r"(?:\)|q)a", r"(?:\)|q)b"], ")b", ")b"),  # nor is an escaped one
     ],
-    ids=["mixed-flags", "same-flags", "verbose", "first-group"],
+    ids=[
+        "mixed-flags",
+        "same-flags",
+        "verbose",
+        "first-group",
+        "shared-head",
+        "own-alternatives",
+        "repeated-head",
+        "class",
+        "escape",
+    ],
 )
 def test_alternation_matches_where_its_patterns_do(patterns, text, expected):
     flags = re.VERBOSE if "comment" in patterns[0] else 0
@@ -883,6 +899,26 @@ def test_alternation_matches_where_its_patterns_do(patterns, text, expected):
 )
 def test_alternation_refuses_what_it_cannot_write(patterns):
     assert _matcher.alternation(patterns) is None
+
+
+def test_a_drivers_prompts_are_searched_from_each_line_start_once():
+    """Every built-in prompt begins at a line start (``(?:^|(?<=[\\r\\x08]))``):
+    their alternation tries it once at a position, not once a pattern (a
+    line with no line end yet, searched as it grows, cost three times as
+    much with a third prompt pattern, zsh's right prompt), and finds every
+    prompt each of them does."""
+    regexes = list(GENERIC.prompt_patterns)
+    fused = _matcher.alternation(regexes)
+    assert fused is not None and fused.pattern.count(r"(?<=[\r\x08])") == 1
+    for text in (
+        "x\r\nrouter# ",
+        "a\r\n<HUAWEI>",
+        "ok\nuser@host:~$ ",
+        "done\r\n% \x1b[K\x1b[9C1\x1b[10D",
+    ):
+        starts = [m.start() for r in regexes if (m := r.search(text)) is not None]
+        found = fused.search(text)
+        assert found is not None and found.start() == min(starts), text
 
 
 def test_alternation_of_bytes_patterns():
