@@ -186,7 +186,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self._future = 0  # (the compiler flags of the __future__ imports typed)
         self._running: CodeType | None = None  # (the statement's code, while it runs)
         #: SIGINT while a statement runs its own code is raised in it (see Delivered).
-        self.signals = Delivered(lambda frame: runs(self._running, frame, RUNNERS))
+        self.signals = Delivered(
+            lambda frame: runs(self._running, frame, RUNNERS), lambda: self._running is None
+        )
         self.exit_code = 0
         self.locals.update(attach=self.attach, exit=_Exit("exit"), quit=_Exit("quit"))
 
@@ -210,6 +212,7 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         while True:
             try:
                 try:
+                    self.signals.prompted()
                     line = await self.raw_input(PS2 if more else PS1)
                 except EOFError:
                     self.write("\n")

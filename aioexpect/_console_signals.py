@@ -14,7 +14,11 @@ the statement's own code (or what it called) is what runs: ``Ctrl-C`` is a
 console's own code, a statement waiting in an ``await``) it does nothing,
 and the loop's answer comes as before; after a ``KeyboardInterrupt``
 raised, the loop's answer to that same signal is skipped (an ``Ended``'s
-still comes: it ends the console also where the statement caught it).
+still comes: it ends the console also where the statement caught it), and
+so is its answer to one more that comes before the console's next prompt
+and finds the statement over: it interrupts nothing (``python3 -i`` shows
+one ``KeyboardInterrupt`` per interrupt the statement got), where it was
+a second ``KeyboardInterrupt`` after the statement's traceback.
 Only the main thread runs Python's signal handlers: in another, nothing is
 put in place.
 """
@@ -46,10 +50,22 @@ class Delivered:
     """The signals of one console, raised in its statement while that runs
     its own code (``runs_statement``, given the frame a signal came in)."""
 
-    def __init__(self, runs_statement: Callable[[FrameType | None], bool]) -> None:
+    def __init__(
+        self,
+        runs_statement: Callable[[FrameType | None], bool],
+        statement_over: Callable[[], bool],
+    ) -> None:
         self._runs_statement = runs_statement
+        self._statement_over = statement_over
         self._raised: collections.Counter[int] = collections.Counter()
+        #: Signals that came after one was raised in the statement (``_struck``).
+        self._late: collections.Counter[int] = collections.Counter()
+        self._struck: set[int] = set()
         self._installed: list[int] = []
+
+    def prompted(self) -> None:
+        """The console reads its next line: a signal now is no late one."""
+        self._struck.clear()
 
     def install(
         self,
@@ -84,7 +100,11 @@ class Delivered:
         def delivered(signum: int, frame: FrameType | None) -> None:
             if self._runs_statement(frame):
                 self._raised[signum] += instead
+                if instead:
+                    self._struck.add(signum)
                 raise raising()
+            if signum in self._struck:  # (its answer judged once the loop runs)
+                self._late[signum] += 1
 
         return delivered
 
@@ -92,6 +112,10 @@ class Delivered:
         if self._raised[signum]:  # (raised in the statement already)
             self._raised[signum] -= 1
             return
+        if self._late[signum]:  # (after the statement got one: over since?)
+            self._late[signum] -= 1
+            if self._statement_over():
+                return
         answer()
 
 

@@ -7,8 +7,10 @@ them too."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -214,3 +216,45 @@ async def test_from_future_imports_run_and_hold_for_the_statements_after() -> No
         # Another client's console is its own.
         other_error = await other.run("def g(a: undefined): pass\n")
         assert other_error.endswith("NameError: name 'undefined' is not defined\n"), other_error
+
+
+async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
+    tmp_path: Path,
+) -> None:
+    # A Ctrl-C that came once the statement was interrupted, while the
+    # console showed its traceback, was answered by the loop after the
+    # prompt: a second KeyboardInterrupt for the one statement (and the
+    # line typed next dropped).  The traceback reads the statement's
+    # source from a FIFO here: held there until the test writes it.
+    source = tmp_path / "held.py"
+    os.mkfifo(source)
+    text = "import time\nprint('spinning')\ntime.sleep(1000)\n"
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, f"code = compile({text!r}, {str(source)!r}, 'exec')")
+        await c.sendline("exec(code)")
+        await c.expect_exact("spinning\r\n")
+        await c.sendintr()
+        await c.expect_exact("^C")
+        opened: list[int] = []
+        await wait_until(lambda: _open_writing(source, opened), "its traceback reads the FIFO")
+        await c.sendintr()
+        await c.expect_exact("^C")  # (the signal is sent as the terminal echoes it)
+        os.write(opened[0], text.encode())
+        os.close(opened[0])
+        shown = str((await c.expect_exact(">>> ")).before)
+        assert shown.count("KeyboardInterrupt") == 1, shown
+        assert await evaluate(c, "6 * 7") == "42\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+def _open_writing(fifo: Path, opened: list[int]) -> bool:
+    """Open ``fifo`` for writing once a reader has it open (into ``opened``)."""
+    try:
+        opened.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError as error:
+        if error.errno != errno.ENXIO:
+            raise
+        return False
+    return True
