@@ -61,7 +61,8 @@ class Delivered:
         #: Signals that came after one was raised in the statement (``_struck``).
         self._late: collections.Counter[int] = collections.Counter()
         self._struck: set[int] = set()
-        self._installed: list[int] = []
+        #: The signals installed, each with its Python-level handler before.
+        self._installed: dict[int, Any] = {}
 
     def prompted(self) -> None:
         """The console reads its next line: a signal now is no late one."""
@@ -82,17 +83,26 @@ class Delivered:
         the statement catches what was raised (a bare ``except:`` swallowing
         the ``Ended`` of a SIGTERM would leave the console running)."""
         loop = asyncio.get_running_loop()
+        main = threading.current_thread() is threading.main_thread()
+        before = signal.getsignal(signum) if main else None
         loop.add_signal_handler(signum, self._answer, signum, answer)
-        self._installed.append(signum)
-        if threading.current_thread() is threading.main_thread():
+        # What the host program had is put back by remove: the loop's
+        # removal leaves the default (asyncio.run's own Ctrl-C handler lost).
+        # Not the loop's own (the loop's handler then was the program's,
+        # which no loop tells: ignoring the signal would be worse).
+        self._installed[signum] = None if before == signal.getsignal(signum) else before
+        if main:
             # (after the loop's: its wake-up descriptor stays, its no-op goes)
             signal.signal(signum, self._delivering(raising, instead))
 
     def remove(self, signum: int) -> None:
-        """Back to what ``signum`` did before ``install`` (the loop's removal)."""
+        """Back to what ``signum`` did before ``install``: the loop's handler
+        removed, then the Python-level one there before put back."""
         if signum in self._installed:
-            self._installed.remove(signum)
+            before = self._installed.pop(signum)
             asyncio.get_running_loop().remove_signal_handler(signum)
+            if before is not None:
+                signal.signal(signum, before)
 
     def _delivering(
         self, raising: Callable[[], BaseException], instead: bool

@@ -136,6 +136,9 @@ def terminations() -> Iterator[None]:
         inside = False
         for number in installed:  # (back to the default action, a signal
             loop.remove_signal_handler(number)  # pending handled before)
+            # (also where the loop's was replaced meanwhile, and on_delivery
+            # put back after it: the local console's, which restores it)
+            signal.signal(number, signal.SIG_DFL)
     if received:
         raise Terminated(received[0])
 

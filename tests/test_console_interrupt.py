@@ -16,7 +16,7 @@ import pytest
 
 import aioexpect
 from tests.helpers import wait_until
-from tests.test_console import evaluate, local_console
+from tests.test_console import LIMIT, PY, env, evaluate, local_console
 from tests.test_console_server import connected, console
 
 #: A Ctrl-C's traceback as ``python3 -i`` shows it: the statement's frame alone.
@@ -258,3 +258,43 @@ def _open_writing(fifo: Path, opened: list[int]) -> bool:
             raise
         return False
     return True
+
+
+#: A program with its own handlers (asyncio.run's for SIGINT, its own for
+#: SIGTERM and SIGHUP) that runs the local console, then looks at them.
+HOSTING = """
+import asyncio, os, signal, sys
+import uvloop
+from aioexpect._console_local import run_local_console
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+def mine(signum, frame):
+    print("mine", signal.Signals(signum).name, flush=True)
+
+async def main():
+    before = {s: signal.getsignal(s) for s in SIGNALS}
+    code = await run_local_console()
+    print("ended", code, [s.name for s in SIGNALS if signal.getsignal(s) is before[s]])
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGHUP)
+
+signal.signal(signal.SIGTERM, mine)
+signal.signal(signal.SIGHUP, mine)
+(uvloop.run if sys.argv[1] == "uvloop" else asyncio.run)(main())
+"""
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_the_program_s_signal_handlers_are_back_after_the_console(loop: str) -> None:
+    # The loop's removal of the console's handlers left the defaults: a
+    # program that ran the console lost its own (SIGTERM then killed it,
+    # and asyncio.run's Ctrl-C handler was gone).
+    async with aioexpect.spawn(PY, ["-c", HOSTING, loop], env=env(), timeout=LIMIT) as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "6 * 7")
+        await c.sendeof()
+        await c.expect_exact("ended 0 ['SIGINT', 'SIGTERM', 'SIGHUP']\r\n")
+        await c.expect_exact("mine SIGTERM\r\n")
+        await c.expect_exact("mine SIGHUP\r\n")
+        await c.expect(aioexpect.EOF)
+        assert await c.wait() == 0
