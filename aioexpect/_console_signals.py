@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import os
 import signal
 import threading
@@ -136,15 +137,28 @@ def runs(code: Any, frame: FrameType | None, passing: frozenset[tuple[str, str]]
     that awaits runs their code each time its task resumes it (an
     ``execute`` reading its answer), which a ``KeyboardInterrupt`` cut
     midway (its session's bookkeeping half done: every later ``execute``
-    timed out), where the loop's answer cancels it at its next ``await``."""
+    timed out), where the loop's answer cancels it at its next ``await``.
+    So too any coroutine not typed at the console (``code``'s file) that
+    the statement awaits: a library's (asyncssh's, telnetlib3's) resumed
+    by the statement's task, its objects cut midway as well.  What the
+    statement calls without an ``await`` is its own (``time.sleep``, a
+    library's function or generator): interrupted there, as in
+    ``python3 -i``."""
     while frame is not None and code is not None:
         if frame.f_code is code:
             return True
         where = frame.f_code.co_filename
-        if where.startswith(LIBRARIES) and (where, frame.f_code.co_name) not in passing:
+        between = where.startswith(LIBRARIES) or (
+            frame.f_code.co_flags & AWAITED and where != code.co_filename
+        )
+        if between and (where, frame.f_code.co_name) not in passing:
             return False
         frame = frame.f_back
     return False
+
+
+#: The code of what a statement awaits: coroutines, async generators.
+AWAITED = inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
 #: Where asyncio's and aioexpect's own code is (directories, with their ``/``).

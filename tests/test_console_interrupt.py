@@ -298,3 +298,50 @@ async def test_the_program_s_signal_handlers_are_back_after_the_console(loop: st
         await c.expect_exact("mine SIGHUP\r\n")
         await c.expect(aioexpect.EOF)
         assert await c.wait() == 0
+
+
+#: A library's coroutine that works between its awaits (as asyncssh's and
+#: telnetlib3's do, resumed by the statement's task): a module of its own.
+LIBRARY = """
+import asyncio
+
+class Counter:
+    def __init__(self):
+        self.started = self.ended = 0
+
+    async def step(self):
+        self.started += 1
+        for _ in range(20000):
+            pass
+        self.ended += 1
+        await asyncio.sleep(0)
+"""
+
+
+async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(tmp_path: Path) -> None:
+    # A statement awaiting a library's coroutine (asyncssh.connect, a
+    # telnetlib3 reader) got its KeyboardInterrupt inside the library's code,
+    # wherever that was between two awaits: its objects left half updated
+    # (here: a step started and never ended).  It is cancelled at the
+    # library's next await instead, as in aioexpect's and asyncio's code.
+    (tmp_path / "steady.py").write_text(LIBRARY)
+    async with local_console() as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
+        await evaluate(c, "import steady; counter = steady.Counter()")
+        for _ in range(3):
+            await typed(
+                c,
+                "while True:",
+                "    await counter.step()",
+                "    if counter.ended == 1: print('spinning')",
+            )
+            await c.expect_exact("spinning\r\n")
+            await c.sendintr()
+            shown = str((await c.expect_exact(">>> ")).before)
+            assert "steady.py" not in shown, shown
+            assert shown.endswith("\r\nKeyboardInterrupt\r\n"), shown
+            assert await evaluate(c, "counter.started - counter.ended") == "0\r\n"
+            await evaluate(c, "counter = steady.Counter()")
+        await c.sendeof()
+        assert await c.wait() == 0
