@@ -11,6 +11,7 @@ import errno
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,20 @@ def sleeping(pid: int) -> bool:
     """Whether process ``pid``'s main thread waits (here: for its terminal)."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         return stat.read().rsplit(")", 1)[1].split()[0] == "S"
+
+
+#: The local console run by a program on the loop it names (argv[1]).
+ON_LOOP = (
+    "import asyncio, sys, uvloop\n"
+    "from aioexpect._console_local import run_local_console\n"
+    "run = uvloop.run if sys.argv[1] == 'uvloop' else asyncio.run\n"
+    "sys.exit(run(run_local_console()))\n"
+)
+
+
+def console_on(loop: str) -> Any:
+    """The local console in a pty, on asyncio's loop or uvloop's."""
+    return aioexpect.spawn(PY, ["-c", ON_LOOP, loop], env=env(), timeout=LIMIT)
 
 
 async def typed(c: aioexpect.Session, *lines: str) -> None:
@@ -218,8 +233,10 @@ async def test_from_future_imports_run_and_hold_for_the_statements_after() -> No
         assert other_error.endswith("NameError: name 'undefined' is not defined\n"), other_error
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
     tmp_path: Path,
+    loop: str,
 ) -> None:
     # A Ctrl-C that came once the statement was interrupted, while the
     # console showed its traceback, was answered by the loop after the
@@ -229,7 +246,7 @@ async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
     source = tmp_path / "held.py"
     os.mkfifo(source)
     text = "import time\nprint('spinning')\ntime.sleep(1000)\n"
-    async with local_console() as c:
+    async with console_on(loop) as c:
         await c.expect_exact(">>> ")
         await evaluate(c, f"code = compile({text!r}, {str(source)!r}, 'exec')")
         await c.sendline("exec(code)")
@@ -318,14 +335,15 @@ class Counter:
 """
 
 
-async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(tmp_path: Path, loop: str) -> None:
     # A statement awaiting a library's coroutine (asyncssh.connect, a
     # telnetlib3 reader) got its KeyboardInterrupt inside the library's code,
     # wherever that was between two awaits: its objects left half updated
     # (here: a step started and never ended).  It is cancelled at the
     # library's next await instead, as in aioexpect's and asyncio's code.
     (tmp_path / "steady.py").write_text(LIBRARY)
-    async with local_console() as c:
+    async with console_on(loop) as c:
         await c.expect_exact(">>> ")
         await evaluate(c, f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
         await evaluate(c, "import steady; counter = steady.Counter()")
