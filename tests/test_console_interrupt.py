@@ -233,10 +233,8 @@ async def test_from_future_imports_run_and_hold_for_the_statements_after() -> No
         assert other_error.endswith("NameError: name 'undefined' is not defined\n"), other_error
 
 
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
-    tmp_path: Path,
-    loop: str,
+    tmp_path: Path, aio_loop: str
 ) -> None:
     # A Ctrl-C that came once the statement was interrupted, while the
     # console showed its traceback, was answered by the loop after the
@@ -246,7 +244,7 @@ async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
     source = tmp_path / "held.py"
     os.mkfifo(source)
     text = "import time\nprint('spinning')\ntime.sleep(1000)\n"
-    async with console_on(loop) as c:
+    async with console_on(aio_loop) as c:
         await c.expect_exact(">>> ")
         await evaluate(c, f"code = compile({text!r}, {str(source)!r}, 'exec')")
         await c.sendline("exec(code)")
@@ -301,12 +299,11 @@ signal.signal(signal.SIGHUP, mine)
 """
 
 
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-async def test_the_program_s_signal_handlers_are_back_after_the_console(loop: str) -> None:
+async def test_the_program_s_signal_handlers_are_back_after_the_console(aio_loop: str) -> None:
     # The loop's removal of the console's handlers left the defaults: a
     # program that ran the console lost its own (SIGTERM then killed it,
     # and asyncio.run's Ctrl-C handler was gone).
-    async with aioexpect.spawn(PY, ["-c", HOSTING, loop], env=env(), timeout=LIMIT) as c:
+    async with aioexpect.spawn(PY, ["-c", HOSTING, aio_loop], env=env(), timeout=LIMIT) as c:
         await c.expect_exact(">>> ")
         await evaluate(c, "6 * 7")
         await c.sendeof()
@@ -335,15 +332,16 @@ class Counter:
 """
 
 
-@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
-async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(tmp_path: Path, loop: str) -> None:
+async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(
+    tmp_path: Path, aio_loop: str
+) -> None:
     # A statement awaiting a library's coroutine (asyncssh.connect, a
     # telnetlib3 reader) got its KeyboardInterrupt inside the library's code,
     # wherever that was between two awaits: its objects left half updated
     # (here: a step started and never ended).  It is cancelled at the
     # library's next await instead, as in aioexpect's and asyncio's code.
     (tmp_path / "steady.py").write_text(LIBRARY)
-    async with console_on(loop) as c:
+    async with console_on(aio_loop) as c:
         await c.expect_exact(">>> ")
         await evaluate(c, f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
         await evaluate(c, "import steady; counter = steady.Counter()")
