@@ -30,6 +30,7 @@ import collections
 import inspect
 import os
 import signal
+import sysconfig
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -138,27 +139,47 @@ def runs(code: Any, frame: FrameType | None, passing: frozenset[tuple[str, str]]
     ``execute`` reading its answer), which a ``KeyboardInterrupt`` cut
     midway (its session's bookkeeping half done: every later ``execute``
     timed out), where the loop's answer cancels it at its next ``await``.
-    So too any coroutine not typed at the console (``code``'s file) that
-    the statement awaits: a library's (asyncssh's, telnetlib3's) resumed
-    by the statement's task, its objects cut midway as well.  What the
-    statement calls without an ``await`` is its own (``time.sleep``, a
-    library's function or generator): interrupted there, as in
+    So too where the coroutine the task resumed (the innermost) is an
+    installed library's (``INSTALLED``: asyncssh's, telnetlib3's), its
+    objects cut midway as well.  The coroutines around it wait in an
+    ``await``, where a cancellation would come too; the user's own (typed,
+    or of a module of theirs) and what any of them calls without an
+    ``await`` (``time.sleep``, a library's function) are interrupted, as in
     ``python3 -i``."""
+    resumed = False  # (the innermost coroutine met: the ones after it await)
     while frame is not None and code is not None:
         if frame.f_code is code:
             return True
         where = frame.f_code.co_filename
-        between = where.startswith(LIBRARIES) or (
-            frame.f_code.co_flags & AWAITED and where != code.co_filename
-        )
-        if between and (where, frame.f_code.co_name) not in passing:
-            return False
+        if (where, frame.f_code.co_name) not in passing:
+            if where.startswith(LIBRARIES):
+                return False
+            if not resumed and frame.f_code.co_flags & AWAITED:
+                resumed = True
+                if _installed(where):
+                    return False
         frame = frame.f_back
     return False
 
 
 #: The code of what a statement awaits: coroutines, async generators.
 AWAITED = inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE | inspect.CO_ASYNC_GENERATOR
+#: Where installed code is: the standard library's and the interpreter's
+#: package directories (with their ``/``), and any site-packages or
+#: dist-packages directory (a virtual environment's, the user's).
+INSTALLED = tuple(
+    os.path.join(path, "")
+    for path in sorted(
+        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
+    if path
+)
+PACKAGE_DIRECTORIES = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
+def _installed(where: str) -> bool:
+    """Whether the file ``where`` is installed code, not the user's own."""
+    return where.startswith(INSTALLED) or any(part in where for part in PACKAGE_DIRECTORIES)
 
 
 #: Where asyncio's and aioexpect's own code is (directories, with their ``/``).

@@ -340,10 +340,12 @@ async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(
     # wherever that was between two awaits: its objects left half updated
     # (here: a step started and never ended).  It is cancelled at the
     # library's next await instead, as in aioexpect's and asyncio's code.
-    (tmp_path / "steady.py").write_text(LIBRARY)
+    installed = tmp_path / "site-packages"  # (installed, as a library is)
+    installed.mkdir()
+    (installed / "steady.py").write_text(LIBRARY)
     async with console_on(aio_loop) as c:
         await c.expect_exact(">>> ")
-        await evaluate(c, f"import sys; sys.path.insert(0, {str(tmp_path)!r})")
+        await evaluate(c, f"import sys; sys.path.insert(0, {str(installed)!r})")
         await evaluate(c, "import steady; counter = steady.Counter()")
         for _ in range(3):
             await typed(
@@ -359,5 +361,60 @@ async def test_ctrl_c_is_not_raised_inside_a_library_s_coroutine(
             assert shown.endswith("\r\nKeyboardInterrupt\r\n"), shown
             assert await evaluate(c, "counter.started - counter.ended") == "0\r\n"
             await evaluate(c, "counter = steady.Counter()")
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+#: The user's own module (not installed: no site-packages, nor the standard
+#: library's) whose async code runs on without an await.
+MINE = """
+import contextlib
+
+async def spin():
+    print('spinning')
+    while True:
+        pass
+
+async def spinning():
+    yield 1
+    print('spinning')
+    while True:
+        pass
+    yield 2
+
+@contextlib.asynccontextmanager
+async def held():
+    print('spinning')
+    while True:
+        pass
+    yield
+"""
+#: Statements that run the user's own async code, which never awaits.
+AWAITING_MINE = {
+    "a coroutine": "await mine.spin()",
+    "an async generator": "async for _ in mine.spinning(): pass",
+    "an async context manager": "async with mine.held(): pass",
+}
+
+
+@pytest.mark.parametrize("statement", AWAITING_MINE)
+async def test_ctrl_c_interrupts_the_user_s_own_coroutine_that_never_awaits(
+    tmp_path: Path, aio_loop: str, statement: str
+) -> None:
+    # Only code installed (site-packages, the standard library) is spared
+    # a KeyboardInterrupt between its awaits: every coroutine from a file
+    # other than the console's was, and a Ctrl-C left the user's own module
+    # spinning, as did SIGTERM (python3 -m asyncio interrupts it).
+    (tmp_path / "mine.py").write_text(MINE)
+    async with console_on(aio_loop) as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import mine")
+        line = AWAITING_MINE[statement]
+        await (typed(c, line) if ": " in line else c.sendline(line))  # (a block: ended)
+        await c.expect_exact("spinning\r\n")
+        await c.sendintr()
+        shown = str((await c.expect_exact(">>> ")).before)
+        assert "mine.py" in shown and shown.endswith("\r\nKeyboardInterrupt\r\n"), shown
+        assert await evaluate(c, "6 * 7") == "42\r\n"
         await c.sendeof()
         assert await c.wait() == 0
