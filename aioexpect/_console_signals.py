@@ -18,7 +18,11 @@ still comes: it ends the console also where the statement caught it), and
 so is its answer to one more that comes before the console's next prompt
 and finds the statement over: it interrupts nothing (``python3 -i`` shows
 one ``KeyboardInterrupt`` per interrupt the statement got), where it was
-a second ``KeyboardInterrupt`` after the statement's traceback.
+a second ``KeyboardInterrupt`` after the statement's traceback.  Signals
+that come together (``Ctrl-C`` typed three times at once) are one call of
+Python's handler, and one interrupt, as in ``python3 -i``: the loop hears
+each, and answers only those the handler heard (one more that came while
+the handler ran is the same one).
 Only the main thread runs Python's signal handlers: in another, nothing is
 put in place.
 """
@@ -59,9 +63,11 @@ class Delivered:
     ) -> None:
         self._runs_statement = runs_statement
         self._statement_over = statement_over
-        self._raised: collections.Counter[int] = collections.Counter()
-        #: Signals that came after one was raised in the statement (``_struck``).
-        self._late: collections.Counter[int] = collections.Counter()
+        #: What the loop's answer to each signal heard here does, in order
+        #: (``RAISED``, ``LATE``, ``ANSWER``): signals that came together
+        #: are one call of the handler and as many answers of the loop.
+        self._heard: dict[int, collections.deque[str]] = {}
+        #: Raised in the statement since the console's last prompt.
         self._struck: set[int] = set()
         #: The signals installed, each with its Python-level handler before.
         self._installed: dict[int, Any] = {}
@@ -95,6 +101,7 @@ class Delivered:
         self._installed[signum] = None if before == signal.getsignal(signum) else before
         if main:
             # (after the loop's: its wake-up descriptor stays, its no-op goes)
+            self._heard[signum] = collections.deque()
             signal.signal(signum, self._delivering(raising, instead))
 
     def remove(self, signum: int) -> None:
@@ -102,6 +109,7 @@ class Delivered:
         removed, then the Python-level one there before put back."""
         if signum in self._installed:
             before = self._installed.pop(signum)
+            self._heard.pop(signum, None)
             asyncio.get_running_loop().remove_signal_handler(signum)
             if before is not None:
                 signal.signal(signum, before)
@@ -110,25 +118,46 @@ class Delivered:
         self, raising: Callable[[], BaseException], instead: bool
     ) -> Callable[[int, Any], None]:
         def delivered(signum: int, frame: FrameType | None) -> None:
+            heard = self._heard.get(signum)
+            if heard is None or _handling(frame):  # (one more with the one handled)
+                return
             if self._runs_statement(frame):
-                self._raised[signum] += instead
+                heard.append(RAISED if instead else ANSWER)
                 if instead:
                     self._struck.add(signum)
                 raise raising()
-            if signum in self._struck:  # (its answer judged once the loop runs)
-                self._late[signum] += 1
+            heard.append(LATE if signum in self._struck else ANSWER)
 
         return delivered
 
     def _answer(self, signum: int, answer: Callable[[], None]) -> None:
-        if self._raised[signum]:  # (raised in the statement already)
-            self._raised[signum] -= 1
+        heard = self._heard.get(signum)
+        if heard is None:  # (no handler of ours: not the main thread's)
+            answer()
             return
-        if self._late[signum]:  # (after the statement got one: over since?)
-            self._late[signum] -= 1
-            if self._statement_over():
-                return
+        if not heard:  # (one that came with another, which was answered)
+            return
+        done = heard.popleft()
+        if done == RAISED:  # (raised in the statement already)
+            return
+        if done == LATE and self._statement_over():  # (after the statement got one)
+            return
         answer()
+
+
+#: What the loop's answer to a signal does: nothing, it was raised in the
+#: statement; nothing if the statement is over, it came after one was; its own.
+RAISED, LATE, ANSWER = "raised", "late", "answer"
+
+
+def _handling(frame: FrameType | None) -> bool:
+    """Whether ``frame`` is in a signal handler of ours (Python runs the
+    handler of one more signal at its next bytecode, even there)."""
+    while frame is not None:
+        if frame.f_code is _DELIVERED:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def runs(code: Any, frame: FrameType | None, passing: frozenset[tuple[str, str]]) -> bool:
@@ -191,3 +220,6 @@ LIBRARIES = tuple(
 #: The frame that raises in the statement (file, function): never shown in
 #: its traceback, as Python's own handler has none.
 RUNNERS = frozenset({(Delivered._delivering.__code__.co_filename, "delivered")})
+_DELIVERED = next(
+    c for c in Delivered._delivering.__code__.co_consts if getattr(c, "co_name", "") == "delivered"
+)

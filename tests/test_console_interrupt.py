@@ -259,7 +259,47 @@ async def test_a_second_ctrl_c_after_the_statement_got_one_interrupts_nothing(
         os.close(opened[0])
         shown = str((await c.expect_exact(">>> ")).before)
         assert shown.count("KeyboardInterrupt") == 1, shown
+        # A third, at the prompt, clears it, as ever; none is left for the next.
+        await c.sendintr()
+        assert (await c.expect_exact(">>> ")).before == "^C\r\nKeyboardInterrupt\r\n"
         assert await evaluate(c, "6 * 7") == "42\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+async def test_ctrl_cs_that_come_together_are_one_interrupt(aio_loop: str) -> None:
+    # Ctrl-Cs typed at once are as many signals but one call of
+    # Python's handler (as python3 -i: one KeyboardInterrupt); the loop
+    # heard them all: after the one raised, the others cancelled the
+    # statement that caught it (no 'after') or came as KeyboardInterrupts
+    # at the prompt, dropping the line typed next.
+    async with console_on(aio_loop) as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import time")
+        pid = c.transport.get_extra_info("pid")
+        for _ in range(5):  # (whether they come together is the luck of timing)
+            await typed(
+                c,
+                "try:",
+                "    print('sleeping'); time.sleep(1000)",
+                "except KeyboardInterrupt:",
+                "    print('caught')",
+                "    for _ in range(5): await asyncio.sleep(0.02)",  # (the loop runs)
+                "    print('after')",
+            )
+            await c.expect_exact("sleeping\r\n")
+            await wait_until(lambda: sleeping(pid), "the statement sleeps")
+            await c.send("\x03" * 5)
+            await c.expect_exact("caught\r\n")
+            assert (await c.expect_exact(">>> ")).before == "after\r\n"
+            assert await evaluate(c, "6 * 7") == "42\r\n"
+            await typed(c, "if 1:", "    print('sleeping'); time.sleep(1000)")
+            await c.expect_exact("sleeping\r\n")
+            await wait_until(lambda: sleeping(pid), "the statement sleeps")
+            await c.send("\x03" * 5)
+            shown = str((await c.expect_exact(">>> ")).before)
+            assert shown.count("KeyboardInterrupt") == 1, shown
+            assert await evaluate(c, "6 * 7") == "42\r\n"
         await c.sendeof()
         assert await c.wait() == 0
 
