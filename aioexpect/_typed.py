@@ -451,7 +451,11 @@ async def read_typed(
     state.typed = None  # (taken: what is still owed is put back)
     out_of_time = False
     try:
-        while count < due and not _echoed(session, last, text):
+        while count < due:
+            if _echoed(session, last, text):
+                if many:  # (a row of output may be the very prompt: see ``_bare``)
+                    state.empties_at = session.bytes_out
+                return
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
             coming = await _prompt_coming(session, state, deadline, prompts)
             if not coming:

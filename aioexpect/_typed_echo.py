@@ -24,13 +24,20 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     line ``execute`` sent) since the last answer found in step, but one
     that is the same command (which of the two an echo is, none can tell);
     how many lines were sent before it in all; and whether one of them was
-    empty (its echo a bare line end: ``_bare``)."""
+    empty (its echo a bare line end: ``_bare``) and Rule 1 stopped short
+    right before ``command`` was sent, the text read ending as the empty
+    lines sent last do read at their prompts (``PromptState.empties_at``):
+    only then may their echo still be coming.  Their prompts read, the
+    first answer after the echo went off (``stty -echo``) is no echo of
+    theirs, even an empty line alone (``execute('echo')``: it timed out)."""
     sent = state.sent
     mine = -1 if sent is None else sent[2]
-    count, lines = _lines((s for s in session._sends if s[2] < mine), _line_ends(session))
+    sends = [s for s in session._sends if s[2] < mine]
+    count, lines = _lines(sends, _line_ends(session))
     shown = {line: None for line in lines if line and line.strip() and line != command}
-    empty = any(line is not None and not line.strip() for line in lines)
-    return list(shown), count, empty and state.echoes is True
+    short = bool(sends) and sends[-1][2] == state.empties_at and state.echoes is True
+    empty = short and any(line is not None and not line.strip() for line in lines)
+    return list(shown), count, empty
 
 
 def _bare(session: Session, raw: str, at: int, command: str) -> bool:

@@ -300,3 +300,25 @@ async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> No
         await _read_to(peer, b"show b\n")
         await peer.write(b"\r\n%SYS-5-CONFIG_I: Configured\r\nshow b\r\nBBB\r\nr1#")
         assert (await running).endswith("show b\nBBB\n")
+
+
+@pytest.mark.parametrize(
+    ("shell", "args", "term"),
+    [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
+    ids=["dash", "bash-dumb"],
+)
+async def test_an_answer_of_one_empty_line_after_the_echo_went_off(
+    shell: str, args: list[str], term: str
+) -> None:
+    # As above, the answer an empty line alone ('\r\n$ '): the empty line
+    # sent before had its prompt read (Rule 1), nothing it read looked like
+    # that line echoed there, yet that answer was dropped as its echo and
+    # execute timed out waiting for one more prompt (main returned '\n').
+    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
+        s.set_prompt(r"\$ $")
+        assert await s.execute("stty -echo") == ""
+        await s.sendline("")
+        assert await s.execute("echo") == "\n"
+        await s.sendline("")
+        assert await s.execute("echo; echo z") == "\nz\n"
+        assert await s.execute("echo") == "\n"
