@@ -106,9 +106,10 @@ class PromptState:
     #: lines, and ``consumed`` then (while nothing is read, the next
     #: ``execute`` reads them; kept until it does: ``_typed``).
     typed: tuple[int, str | None, int] | None = None
-    #: ``bytes_out`` where ``read_typed`` stopped short, the text read ending
-    #: as the empty lines sent last do read at their prompts: the command
-    #: sent from there may find their echo and prompt in front of its answer.
+    #: ``bytes_out`` where ``read_typed`` stopped short of the prompts owed
+    #: (the text read ending as the empty lines sent last do read at their
+    #: prompts, or none within ``STALE_WAIT``): the command sent from there
+    #: may find an empty line's echo and prompt in front of its answer.
     empties_at: int = -1
     #: The last question a command asks that execute named: where the text
     #: received then ended (counted from the session's start), and

@@ -453,9 +453,9 @@ async def read_typed(
     try:
         while count < due:
             if _echoed(session, last, text):
-                if many:  # (a row of output may be the very prompt: see ``_bare``)
-                    state.empties_at = session.bytes_out
-                return
+                if not many:
+                    return  # (its echo read at its prompt: the lines before were answered)
+                break  # (a row of output may be the very prompt: see ``_bare``)
             state.synced, state.owed = False, session._buffer.consumed  # (if cancelled)
             coming = await _prompt_coming(session, state, deadline, prompts)
             if not coming:
@@ -465,7 +465,7 @@ async def read_typed(
             try:
                 before, m, _ = await read_to_prompt(session, Deadline(0))
             except ExpectError:
-                return  # (a prompt pattern found, but no prompt after all: left as it is)
+                break  # (a prompt pattern found, but no prompt after all: left as it is)
             if many and text:  # (empty lines last: their rows read in a row)
                 previous = "\n".join(text.rsplit("\n", many + 1)[-many - 1 :])
             count, text = count + 1, previous + before + m.after
@@ -475,6 +475,12 @@ async def read_typed(
         put_back(session, state, (due - count, last), None)
         in_step(state)  # (at the prompt read: the next execute reads on from there)
         raise
+    # Stopped short, the command sent next: the answers still owed may come
+    # in front of its echo, an empty line's a bare line end (Rule 2's
+    # ``_bare``); not where the text read ends with the prompt twice, glued
+    # (read as one): lines answered with no echo (``stty -echo``).
+    glued = bool(state.prompt_text) and text.endswith(state.prompt_text * 2)
+    state.empties_at = -1 if out_of_time or glued else session.bytes_out
     left_owed(session, state, (due - count, last), out_of_time)
 
 

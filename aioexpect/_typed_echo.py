@@ -25,9 +25,10 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     that is the same command (which of the two an echo is, none can tell);
     how many lines were sent before it in all; and whether one of them was
     empty (its echo a bare line end: ``_bare``) and Rule 1 stopped short
-    right before ``command`` was sent, the text read ending as the empty
-    lines sent last do read at their prompts (``PromptState.empties_at``):
-    only then may their echo still be coming.  Their prompts read, the
+    of the prompts owed right before ``command`` was sent, the text read
+    ending as the empty lines sent last do read at their prompts, or none
+    coming within ``STALE_WAIT`` (``PromptState.empties_at``): only then
+    may their echo still be coming.  Their prompts read, the
     first answer after the echo went off (``stty -echo``) is no echo of
     theirs, even an empty line alone (``execute('echo')``: it timed out)."""
     sent = state.sent

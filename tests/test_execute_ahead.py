@@ -322,3 +322,53 @@ async def test_an_answer_of_one_empty_line_after_the_echo_went_off(
         await s.sendline("")
         assert await s.execute("echo; echo z") == "\nz\n"
         assert await s.execute("echo") == "\n"
+
+
+async def test_an_empty_lines_answer_later_than_the_wait_is_dropped() -> None:
+    # 'show x' answered, then nothing within STALE_WAIT: the empty line sent
+    # after it is taken for answered (Rule 1), and execute sends.  Its echo
+    # and prompt come after all, in front of the command's echo: dropped by
+    # Rule 2 as main does ('BBB\n'); the branch applied the bare-line-end
+    # rule only where Rule 1 stopped at an echo, and returned
+    # '\nr1#show b\nBBB\n'.
+    async with opened(timeout=5) as (s, peer):
+        await peer.write(b"r1#")
+        await s.expect_prompt()
+        running = asyncio.ensure_future(s.execute("show a"))
+        await _read_to(peer, b"show a\n")
+        await peer.write(b"show a\r\nAAA\r\nr1#")  # (answers begin with their echo)
+        assert await running == "AAA\n"
+        await s.send("show x\n\n")
+        await _read_to(peer, b"show x\n\n")
+        await peer.write(b"show x\r\nX\r\nr1#")
+        running = asyncio.ensure_future(s.execute("show b"))
+        await _read_to(peer, b"show b\n")  # (sent: the empty line's answer is late)
+        await peer.write(b"\r\nr1#show b\r\nBBB\r\nr1#")
+        assert await running == "BBB\n"
+        running = asyncio.ensure_future(s.execute("show c"))
+        await _read_to(peer, b"show c\n")
+        await peer.write(b"show c\r\nCCC\r\nr1#")
+        assert await running == "CCC\n"
+
+
+@pytest.mark.parametrize(
+    ("shell", "args", "term"),
+    [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
+    ids=["dash", "bash-dumb"],
+)
+async def test_empty_lines_answered_unechoed_then_an_empty_answer(
+    shell: str, args: list[str], term: str
+) -> None:
+    # The echo off, two empty lines' prompts come glued ('$ $ '), read as
+    # one: Rule 1 waits STALE_WAIT for the second and takes them for
+    # answered.  No echo of theirs is coming: the answer of one empty line
+    # is no such echo (taken for one, it timed out waiting for one more
+    # prompt, as on main).
+    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
+        s.set_prompt(r"\$ $")
+        assert await s.execute("stty -echo") == ""
+        await s.send("\n\n")
+        assert await s.execute("echo") == "\n"
+        await s.send("echo q\n\n")
+        assert await s.execute("echo") == "\n"
+        assert await s.execute("echo z") == "z\n"
