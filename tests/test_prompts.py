@@ -57,6 +57,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("freebsd-user", UNIX, LS, "alice@fbsd:/usr/src $ "),
     # Gentoo's, coloured as it comes
     ("gentoo-coloured", UNIX, LS, "\x1b[01;32malice@host\x1b[01;34m ~/src $\x1b[00m "),
+    # FreeBSD's shape coloured as Debian colours its prompt (the colour
+    # changes around the ':'), and Debian's own
+    ("freebsd-coloured", UNIX, LS, "\x1b[01;32mroot@fbsd\x1b[00m:\x1b[01;34m~/d\x1b[00m # "),
+    ("debian-coloured", UNIX, LS, "\x1b[01;32mroot@deb\x1b[00m:\x1b[01;34m~/d\x1b[00m# "),
     # a directory deeper than 64 characters, at a terminal wide enough not
     # to wrap the prompt
     ("freebsd-deep", UNIX, LS, "root@fbsd:/usr/" + "d" * 100 + " # "),
@@ -158,6 +162,9 @@ NOT_PROMPTS = [
     "backup@nas:vol1 % used\r\n",
     # a path, then more than a sign: an export, a mount
     "/srv/nfs 10.0.0.0/24(rw,sync) # exports\r\n",
+    # zsh's PROMPT_SP mark as root (a bold inverse '#', then spaces to the
+    # margin): a read that ended inside it found the prompt '# ' there
+    "hi\r\n\x1b[1m\x1b[7m#\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r",
     "nas:/vol/home /home nfs defaults 0 0 # mounts\r\n",
     # a path, then a sign: a command in a script, a volume, a file's name
     # (cut after the sign, BusyBox's '/ # ' and SUSE's 'host:~ # ' shapes)
@@ -563,3 +570,21 @@ def test_searched_patterns_are_bounded(name: str) -> None:
     for p in d.prompt_patterns + d.pager_patterns + d.login_patterns + d.password_patterns:
         reach, width, _pre, _post = reach_of(p)
         assert reach is Reach.BOUNDED and width < 4096, (name, p.pattern)
+
+
+async def test_a_coloured_freebsd_shaped_prompt_in_bash(tmp_path: Any) -> None:
+    # FreeBSD's 'root@fbsd:~ #' coloured as Debian colours its prompt: the
+    # colour changes around the ':'.  The old code: 'timed out waiting for
+    # the prompt of driver ...'.
+    (tmp_path / "d").mkdir()
+    ps1 = r"\[\e[01;32m\]root@fbsd\[\e[00m\]:\[\e[01;34m\]\w\[\e[00m\] # "
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "HOME": str(tmp_path), "PS1": ps1}
+    for driver in ("generic", "shell"):
+        argv = ["--norc", "--noprofile"]
+        options: dict[str, Any] = {"env": env, "cwd": str(tmp_path), "driver": driver}
+        async with aioexpect.spawn("bash", argv, timeout=10, **options) as s:
+            m = await s.expect_prompt()
+            assert visible(m.after) == "root@fbsd:~ #"
+            assert await s.execute("cd ~/d") == ""
+            assert await s.execute("echo hi") == "hi\n"
+            assert await s.execute("printf 'a\\nb'") == "a\nb"

@@ -224,3 +224,32 @@ async def test_set_unique_prompt_still_turns_the_right_prompt_off(tmp_path: Any)
         m = await s.expect_prompt()
         assert "\x1b[" not in m.after + s.buffer and m.before.endswith("one\r\n")
         assert await s.execute("echo hi") == "hi\n"
+
+
+async def test_zsh_s_end_of_line_mark_read_in_pieces_is_no_prompt() -> None:
+    # As root, zsh's PROMPT_SP mark is a bold inverse '#', then spaces to
+    # the margin, in one write; a read that ended inside it (under load)
+    # found the prompt '# ' there: 'cd /tmp' returned at the mark, and the
+    # next answer was shifted by one (the old code: 'echo two' returned '').
+    ps1 = "\x1b[0m\x1b[27m\x1b[24m\x1b[J# "
+    right = "\x1b[K\x1b[69C\x1b[31m0\x1b[39m [~]\x1b[77D"
+    for cut in (9, 14, 18, 22, 23, 24):  # (after the '#', its colours, a space or two)
+        async with opened(limit=0, timeout=5) as (s, peer):
+
+            async def shell(commands: list[tuple[str, str]], cut: int) -> None:
+                for chunk in (EOL_MARK, "\r" + ps1, right, PASTE):
+                    await peer.write(chunk.encode())
+                for command, out in commands:
+                    typed = b""
+                    while not typed.endswith(b"\n"):
+                        typed += await peer.read()
+                    echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
+                    for chunk in (echo, EOL_MARK[:cut], EOL_MARK[cut:], "\r" + ps1, right, PASTE):
+                        await peer.write(chunk.encode())
+
+            commands = [("cd /tmp", ""), ("echo two", "two\r\n"), ("true", "")]
+            task = asyncio.ensure_future(shell(commands, cut))
+            await s.expect_prompt()
+            for command, out in commands:
+                assert await s.execute(command) == out.replace("\r\n", "\n"), cut
+            await task

@@ -96,8 +96,14 @@ _BASH_SIGN = r"[$#](?:\r[$#])?"
 #: prompts here (``set_unique_prompt``).
 _SPACED = (
     rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}(?:[\w.\-]|{_RW}){{1,32}}{_BASH_SIGN}"
-    rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|:{_PATH}){_S}{_SIGN})"
+    rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|{_C}:{_C}{_PATH}){_S}{_SIGN})"
 )
+#: A bare sign is none in inverse video: zsh's PROMPT_SP mark (a bold
+#: inverse ``#`` as root, ``%`` else, then spaces to the margin), which a
+#: read that ends inside it (its one write split under load) cut short
+#: into what looked like ``# ``: the answer ended there, and the next one
+#: was shifted by one.
+_BARE = r"(?<!\x1b\[7m)"
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
 #: above; or a bare ``$ `` / ``# ``.  A prompt starts with a letter, ``_``,
@@ -106,7 +112,7 @@ _SPACED = (
 #: postgres``): ``-n%`` or ``--> x>`` is output.
 UNIX_PROMPT = (
     rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#]){_END}"
+    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#]){_END}"
 )
 #: A Unix prompt, then zsh's right prompt (``RPROMPT``, ``RPS1``: a time,
 #: the directory, a git branch), which zsh draws at the margin and moves
@@ -117,7 +123,7 @@ UNIX_PROMPT = (
 _SHORT_ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,64}}(?:\x07|\x1b\\))"
 UNIX_RIGHT_PROMPT = (
     rf"{_SOL}(?:{_SHORT_ESC}){{0,10}}{_ZSH_PS2}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|[$#%])"
+    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#%])"
     rf"{_C}(?: {_C}){{0,2}}{RIGHT_PROMPT}{_C}\Z"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
