@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from ._ansi import strip_ansi
 from ._match import Match
+from ._output import right_prompt_end
 from ._prompt_read import (
     Deadline,
     PromptState,
@@ -54,6 +55,13 @@ STALE_WAIT = 0.2
 #: Prompts ahead of the echo that one answer reads past (each a line of the
 #: earlier output shaped like a prompt, and the real one).
 _MAX_STALE = 8
+#: zsh's right prompt (``_output.RIGHT_PROMPT``), which zsh writes apart
+#: from its prompt: what follows a prompt read without it begins with it,
+#: and is no output (the answer taken for one that holds the end of the
+#: one before, the next execute waited for a prompt after it that never
+#: came).  A start of one (up to its move right) is waited past.
+_RIGHT_START = re.compile(rf"\A(?:{CSI}){{0,4}}\x00{{0,16}}\x1b\[\d{{1,4}}C")
+_RIGHT_REACH = 512
 #: What may follow an echoed command on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 
@@ -262,8 +270,12 @@ async def _after_prompt(
     wait = deadline.within(STALE_WAIT)
     state.waiting = True  # (left so if cancelled: ``_prompt._run`` reads it)
     while True:
-        text = LEADING_CSI.sub("", session.buffer[: len(command) + 64])
-        if text.startswith(command) or (text and not command.startswith(text)):
+        head = session.buffer[: len(command) + _RIGHT_REACH]
+        first = right_prompt_end(head)  # (zsh's right prompt: no output)
+        text = LEADING_CSI.sub("", head[first:])[: len(command) + 64]
+        if not first and _RIGHT_START.match(head):
+            pass  # (the start of one: wait for the rest)
+        elif text.startswith(command) or (text and not command.startswith(text)):
             break  # the echo; or other output
         if not await more_within(session, wait, STALE_WAIT, beyond=len(session._buffer)):
             break

@@ -253,3 +253,49 @@ async def test_zsh_s_end_of_line_mark_read_in_pieces_is_no_prompt() -> None:
             for command, out in commands:
                 assert await s.execute(command) == out.replace("\r\n", "\n"), cut
             await task
+
+
+async def test_a_right_prompt_after_a_prompt_like_the_one_before_is_no_output() -> None:
+    # Prompts read now whole (the right prompt with them), now alone (a
+    # read that ended before zsh's write of the right prompt): after a
+    # prompt taken for new ('cd /tmp', or only its right prompt read), an
+    # answer that ended at one like the one before waits for what follows
+    # it; the right prompt there was taken for output, the answer for one
+    # that may hold the end of the one before, and the next execute waited
+    # for a prompt after it that never came (the flake of
+    # test_zsh_with_a_right_prompt; the old code: 'command 'true' not sent:
+    # timed out waiting for the prompt').
+    ps1 = "\x1b[0m\x1b[27m\x1b[24m\x1b[J# "
+
+    def right(where: str) -> str:
+        return f"\x1b[K\x1b[69C\x1b[31m0\x1b[39m [{where}]\x1b[77D"
+
+    async with opened(limit=0, timeout=5) as (s, peer):
+
+        async def shell(commands: list[tuple[str, str, str, bool]]) -> None:
+            await peer.write((EOL_MARK + "\r" + ps1 + right("~") + PASTE).encode())
+            for command, out, where, whole in commands:
+                typed = b""
+                while not typed.endswith(b"\n"):
+                    typed += await peer.read()
+                await peer.write(f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}".encode())
+                prompt = EOL_MARK + "\r" + ps1
+                chunks = [prompt + right(where) + PASTE] if whole else [prompt, right(where), PASTE]
+                for chunk in chunks:
+                    await peer.write(chunk.encode())
+
+        commands = [
+            ("echo hi", "hi\r\n", "~", False),
+            ("cd /tmp", "", "/tmp", True),
+            ("echo two", "two\r\n", "/tmp", False),
+            ("true", "", "/tmp", True),
+            ("echo three", "three\r\n", "/tmp", False),
+        ]
+        task = asyncio.ensure_future(shell(commands))
+        try:
+            await s.expect_prompt()
+            for command, out, _, _ in commands:
+                assert await s.execute(command) == out.replace("\r\n", "\n"), command
+            await task
+        finally:
+            task.cancel()  # (on a failure, the peer waits for a command)
