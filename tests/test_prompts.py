@@ -48,6 +48,10 @@ PROMPTS: list[tuple[str, Sequence[str], str, str]] = [
     ("bash-login", UNIX, LS, "-bash-4.2$ "),  # RHEL, a user without a profile
     ("dash", UNIX, "hi\r\n", "$ "),
     ("sh-root", UNIX, "hi\r\n", "# "),
+    # a bare sign in inverse video, and all of a bare prompt (not zsh's
+    # end-of-line mark, whose inverse ends right after the sign)
+    ("inverse-sign", UNIX, "hi\r\n", "\x1b[7m$\x1b[0m "),
+    ("inverse-prompt", UNIX, "hi\r\n", "\x1b[7m# \x1b[0m"),
     ("zsh", UNIX, LS, "host% "),
     ("venv", UNIX, LS, "(venv) user@host:~/proj$ "),
     ("macos-bash", UNIX, LS, "MacBook-Pro:~ alice$ "),

@@ -98,12 +98,15 @@ _SPACED = (
     rf"[\w.\-]{{1,64}}(?::{_DIR}{_S}(?:[\w.\-]|{_RW}){{1,32}}{_BASH_SIGN}"
     rf"|@[\w.\-]{{1,64}}(?:{_S}{_DIR}|{_C}:{_C}{_PATH}){_S}{_SIGN})"
 )
-#: A bare sign is none in inverse video: zsh's PROMPT_SP mark (a bold
-#: inverse ``#`` as root, ``%`` else, then spaces to the margin), which a
-#: read that ends inside it (its one write split under load) cut short
-#: into what looked like ``# ``: the answer ended there, and the next one
-#: was shifted by one.
-_BARE = r"(?<!\x1b\[7m)"
+#: A bare sign is none alone in inverse video (``ESC[7m`` right before
+#: it, ``ESC[27m`` or the text's end right after): zsh's PROMPT_SP mark (a
+#: bold inverse ``#`` as root, ``%`` else, then spaces to the margin),
+#: which a read that ends inside it (its one write split under load) cut
+#: short into what looked like ``# ``: the answer ended there, and the
+#: next one was shifted by one.  (A prompt drawn in inverse video up to
+#: its space, or with more than the sign inverse, is still one; zsh's
+#: ``%S%#%s `` is not.)
+_BARE = r"(?!(?<=\x1b\[7m)[$#%](?:\x1b\[27m|(?:\x1b(?:\[(?:27?)?)?)?\Z))"
 #: ``user@host:~/dir$ ``, ``[user@host ~]$ ``, ``(venv) host% ``,
 #: ``MyHost-A1(config)# ``, coloured or titled; the spaced shapes
 #: above; or a bare ``$ `` / ``# ``.  A prompt starts with a letter, ``_``,
