@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
@@ -481,7 +481,22 @@ def _leading_group(body: str) -> str:
 
 def _group_end(body: str) -> int:
     """Where the group opening ``body`` closes (just after its ``)``); 0 if
-    it never does.  Escapes and character classes hold no parenthesis."""
+    it never does."""
+    for i, c, depth in _structure(body):
+        if c == ")" and depth == 1:
+            return i + 1
+    return 0
+
+
+def _top_level_bar(body: str) -> bool:
+    """Whether ``body`` has a ``|`` outside its groups (its alternatives)."""
+    return any(c == "|" and depth == 0 for _, c, depth in _structure(body))
+
+
+def _structure(body: str) -> Iterator[tuple[int, str, int]]:
+    """Each ``(``, ``)`` and ``|`` of ``body`` that is one (escaped, or in a
+    character class, it is a character), with where it is and how deep in
+    groups it stands (a ``)``: inside the group it closes)."""
     depth, i, n = 0, 0, len(body)
     while i < n:
         c = body[i]
@@ -493,12 +508,13 @@ def _group_end(body: str) -> int:
             continue
         if c == "(":
             depth += 1
+            yield i, c, depth
         elif c == ")":
+            yield i, c, depth
             depth -= 1
-            if depth == 0:
-                return i + 1
+        elif c == "|":
+            yield i, c, depth
         i += 1
-    return 0
 
 
 def _class_end(body: str, i: int) -> int:
@@ -512,27 +528,6 @@ def _class_end(body: str, i: int) -> int:
     while j < len(body) and body[j] != "]":
         j += 2 if body[j] == "\\" else 1
     return j + 1
-
-
-def _top_level_bar(body: str) -> bool:
-    """Whether ``body`` has a ``|`` outside its groups (its alternatives)."""
-    depth, i, n = 0, 0, len(body)
-    while i < n:
-        c = body[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(body, i)
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            return True
-        i += 1
-    return False
 
 
 def _letters(flags: int) -> str:

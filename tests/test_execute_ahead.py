@@ -280,6 +280,17 @@ async def test_an_answer_beginning_with_an_empty_line_after_the_echo_went_off(
         assert await s.execute("printf '\\ny\\n'") == "\ny\n"
 
 
+async def _answers_with_their_echo(s: aioexpect.Session, peer: Any) -> None:
+    """The device's first prompt, then one answer: the session learns that
+    its answers begin with their echo."""
+    await peer.write(b"r1#")
+    await s.expect_prompt()
+    running = asyncio.ensure_future(s.execute("show a"))
+    await _read_to(peer, b"show a\n")
+    await peer.write(b"show a\r\nAAA\r\nr1#")
+    assert await running == "AAA\n"
+
+
 async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> None:
     # A device's message (a line end first) comes after the command was
     # sent, before its echo; an empty line sent before was read at its
@@ -287,12 +298,7 @@ async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> No
     # line's echo, dropped the answer and timed out waiting for one more
     # prompt (main returns it, message and all, as here).
     async with opened(timeout=5) as (s, peer):
-        await peer.write(b"r1#")
-        await s.expect_prompt()
-        running = asyncio.ensure_future(s.execute("show a"))
-        await _read_to(peer, b"show a\n")
-        await peer.write(b"show a\r\nAAA\r\nr1#")  # (answers begin with their echo)
-        assert await running == "AAA\n"
+        await _answers_with_their_echo(s, peer)
         await s.sendline("")
         await _read_to(peer, b"\n")
         await peer.write(b"\r\nr1#")
@@ -332,12 +338,7 @@ async def test_an_empty_lines_answer_later_than_the_wait_is_dropped() -> None:
     # rule only where Rule 1 stopped at an echo, and returned
     # '\nr1#show b\nBBB\n'.
     async with opened(timeout=5) as (s, peer):
-        await peer.write(b"r1#")
-        await s.expect_prompt()
-        running = asyncio.ensure_future(s.execute("show a"))
-        await _read_to(peer, b"show a\n")
-        await peer.write(b"show a\r\nAAA\r\nr1#")  # (answers begin with their echo)
-        assert await running == "AAA\n"
+        await _answers_with_their_echo(s, peer)
         await s.send("show x\n\n")
         await _read_to(peer, b"show x\n\n")
         await peer.write(b"show x\r\nX\r\nr1#")

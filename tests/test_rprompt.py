@@ -135,26 +135,31 @@ def test_the_learned_prompt_searches_only_the_last_line() -> None:
         buf.append("\r\n")
 
 
+async def zsh_writing(
+    peer: Any, commands: list[tuple[str, str]], mark: list[str], ps1: str, right: str
+) -> None:
+    """A scripted zsh: its first prompt, then for each command typed its
+    echo and output, each write of zsh's apart (its end-of-line mark in
+    the pieces ``mark`` gives, the prompt, the right prompt, paste on)."""
+    for chunk in (EOL_MARK, "\r" + ps1, right, PASTE):
+        await peer.write(chunk.encode())
+    for command, out in commands:
+        typed = b""
+        while not typed.endswith(b"\n"):
+            typed += await peer.read()
+        echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
+        for chunk in (echo, *mark, "\r" + ps1, right, PASTE):
+            await peer.write(chunk.encode())
+
+
 async def test_a_right_prompt_written_apart_from_the_prompt() -> None:
     # zsh writes the right prompt after the prompt: with each write read on
     # its own, the prompt is found before it, and the right prompt came in
     # front of the next echo: 'echo hi' returned 'echo hi' padded to the
     # margin, '[23:27]', then 'hi'.
     async with opened(limit=0, timeout=5) as (s, peer):
-
-        async def shell(commands: list[tuple[str, str]]) -> None:
-            for chunk in (EOL_MARK, "\r" + PS1, RIGHT, PASTE):
-                await peer.write(chunk.encode())
-            for command, out in commands:
-                typed = b""
-                while not typed.endswith(b"\n"):
-                    typed += await peer.read()
-                echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
-                for chunk in (echo, EOL_MARK, "\r" + PS1, RIGHT, PASTE):
-                    await peer.write(chunk.encode())
-
         commands = [("echo hi", "hi\r\n"), ("echo two", "two\r\n"), ("true", "")]
-        task = asyncio.ensure_future(shell(commands))
+        task = asyncio.ensure_future(zsh_writing(peer, commands, [EOL_MARK], PS1, RIGHT))
         m = await s.expect_prompt()
         assert visible(m.after) == "root@vm ~ #"
         for command, out in commands:
@@ -235,20 +240,9 @@ async def test_zsh_s_end_of_line_mark_read_in_pieces_is_no_prompt() -> None:
     right = "\x1b[K\x1b[69C\x1b[31m0\x1b[39m [~]\x1b[77D"
     for cut in (9, 14, 18, 22, 23, 24):  # (after the '#', its colours, a space or two)
         async with opened(limit=0, timeout=5) as (s, peer):
-
-            async def shell(commands: list[tuple[str, str]], cut: int) -> None:
-                for chunk in (EOL_MARK, "\r" + ps1, right, PASTE):
-                    await peer.write(chunk.encode())
-                for command, out in commands:
-                    typed = b""
-                    while not typed.endswith(b"\n"):
-                        typed += await peer.read()
-                    echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
-                    for chunk in (echo, EOL_MARK[:cut], EOL_MARK[cut:], "\r" + ps1, right, PASTE):
-                        await peer.write(chunk.encode())
-
             commands = [("cd /tmp", ""), ("echo two", "two\r\n"), ("true", "")]
-            task = asyncio.ensure_future(shell(commands, cut))
+            mark = [EOL_MARK[:cut], EOL_MARK[cut:]]
+            task = asyncio.ensure_future(zsh_writing(peer, commands, mark, ps1, right))
             await s.expect_prompt()
             for command, out in commands:
                 assert await s.execute(command) == out.replace("\r\n", "\n"), cut
