@@ -12,6 +12,8 @@ that many prompts and returned an earlier line's answer as its own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -258,11 +260,25 @@ async def test_output_showing_the_very_prompt_before_an_empty_lines_echo(apart: 
         assert await running == "two\n"
 
 
-@pytest.mark.parametrize(
+#: Shells whose echo a test turns off: dash (no line editor) and bash
+#: with readline on a dumb terminal.
+SHELLS_WITH_ECHO_OFF = pytest.mark.parametrize(
     ("shell", "args", "term"),
     [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
     ids=["dash", "bash-dumb"],
 )
+
+
+@asynccontextmanager
+async def echo_off(shell: str, args: list[str], term: str) -> AsyncIterator[aioexpect.Session]:
+    """``shell`` in a pty, its prompt ``$ ``, its echo turned off."""
+    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
+        s.set_prompt(r"\$ $")
+        assert await s.execute("stty -echo") == ""
+        yield s
+
+
+@SHELLS_WITH_ECHO_OFF
 async def test_an_answer_beginning_with_an_empty_line_after_the_echo_went_off(
     shell: str, args: list[str], term: str
 ) -> None:
@@ -271,9 +287,7 @@ async def test_an_answer_beginning_with_an_empty_line_after_the_echo_went_off(
     # line sent before and read at its prompt (Rule 1) is no reason to take
     # that for the empty line's echo: the old code dropped it and timed
     # out waiting for one more prompt.
-    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
-        s.set_prompt(r"\$ $")
-        assert await s.execute("stty -echo") == ""
+    async with echo_off(shell, args, term) as s:
         await s.sendline("")
         assert await s.execute("printf '\\nx\\n'") == "\nx\n"
         await s.send("\n\n")
@@ -308,11 +322,7 @@ async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> No
         assert (await running).endswith("show b\nBBB\n")
 
 
-@pytest.mark.parametrize(
-    ("shell", "args", "term"),
-    [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
-    ids=["dash", "bash-dumb"],
-)
+@SHELLS_WITH_ECHO_OFF
 async def test_an_answer_of_one_empty_line_after_the_echo_went_off(
     shell: str, args: list[str], term: str
 ) -> None:
@@ -320,9 +330,7 @@ async def test_an_answer_of_one_empty_line_after_the_echo_went_off(
     # sent before had its prompt read (Rule 1), nothing it read looked like
     # that line echoed there, yet that answer was dropped as its echo and
     # execute timed out waiting for one more prompt (main returned '\n').
-    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
-        s.set_prompt(r"\$ $")
-        assert await s.execute("stty -echo") == ""
+    async with echo_off(shell, args, term) as s:
         await s.sendline("")
         assert await s.execute("echo") == "\n"
         await s.sendline("")
@@ -352,11 +360,7 @@ async def test_an_empty_lines_answer_later_than_the_wait_is_dropped() -> None:
         assert await running == "CCC\n"
 
 
-@pytest.mark.parametrize(
-    ("shell", "args", "term"),
-    [("dash", ["-i"], "xterm"), ("bash", BASH, "dumb")],
-    ids=["dash", "bash-dumb"],
-)
+@SHELLS_WITH_ECHO_OFF
 async def test_empty_lines_answered_unechoed_then_an_empty_answer(
     shell: str, args: list[str], term: str
 ) -> None:
@@ -365,9 +369,7 @@ async def test_empty_lines_answered_unechoed_then_an_empty_answer(
     # answered.  No echo of theirs is coming: the answer of one empty line
     # is no such echo (taken for one, it timed out waiting for one more
     # prompt, as on main).
-    async with aioexpect.spawn(shell, args, env={**ENV, "TERM": term}, timeout=5) as s:
-        s.set_prompt(r"\$ $")
-        assert await s.execute("stty -echo") == ""
+    async with echo_off(shell, args, term) as s:
         await s.send("\n\n")
         assert await s.execute("echo") == "\n"
         await s.send("echo q\n\n")
