@@ -47,8 +47,10 @@ _RIGHT_FIRST = re.compile(rf"\A(?:\x1b\[[0-?]{{0,24}}[ -/]{{0,2}}[@-~]){{0,4}}{R
 #: After output without a final line end the spaces wrap, so the rest would
 #: be drawn on a line of its own and the ``\r`` not return to the output's
 #: line: it is removed whole.  (The tail: terminals of up to 2,000 columns.)
-_EOL_TAIL = re.compile(r" {2,}\r( {0,16})\r(?:\r|\x1b\[[0-?]*[ -/]*[@-~])*\Z")
-_SGR = r"(?:\x1b\[[0-9;]*m)*"
+#: Its attributes as the terminal spells them: ``ESC[m^O`` ends them on
+#: ``linux``, NULs pad them on ``vt100``.
+_EOL_TAIL = re.compile(r" {2,}\r( {0,16})\r(?:\r|\x0f|\x00|\x1b\[[0-?]*[ -/]*[@-~])*\Z")
+_SGR = r"(?:\x1b\[[0-9;]*m\x0f?\x00*)*"
 _EOL_REACH = 2048
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
