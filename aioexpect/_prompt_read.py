@@ -29,9 +29,7 @@ from ._exceptions import (
 )
 from ._match import Match
 from ._prompt_text import (
-    HEAD_REACH,
     MARGIN,
-    PASTE_ON,
     changed_prompt,
     changed_prompt_start,
     drawn_above,
@@ -233,9 +231,10 @@ def _learn(session: Session, prompt: str, head: int = 0) -> None:
 
 
 def _drawn(session: Session, m: Match) -> tuple[Match, int]:
-    """``m`` (a prompt) with the lines that readline drew above the one the
-    patterns found, which would be the output's last lines (a prompt of two
-    lines, ``\\u@\\h:\\w\\n\\$ ``, Kali's; a blank line before it: see
+    """``m`` (a prompt) with the lines that a line editor (readline, zsh's)
+    drew above the one the patterns found, which would be the output's last
+    lines (a prompt of two lines, ``\\u@\\h:\\w\\n\\$ ``, Kali's, zsh's
+    ``%n@%m %~\\n%# ``, powerlevel10k's; a blank line before it: see
     ``drawn_above``), and how long they are.  Not under ``set_prompt``, nor
     where the pattern took lines already (JunOS's).  ``group(0)`` is then
     the whole prompt, as in ``rows_above``; with no lines taken, ``m``."""
@@ -458,9 +457,8 @@ async def read_to_prompt(
             m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
-            # (cheaply first: no switch of readline's near its end, nothing drawn)
-            drawn = m.before.find(PASTE_ON, max(0, len(m.before) - HEAD_REACH)) >= 0
-            m, head = _drawn(session, m) if drawn else (m, 0)
+            # (cheaply first: a prompt's only line follows no line end)
+            m, head = _drawn(session, m) if m.before.endswith("\n") else (m, 0)
             _learn(session, m.after, head)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):

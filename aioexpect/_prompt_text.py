@@ -2,7 +2,8 @@
 a line editor puts around it (``CSI``, ``OSC``, ``END``, ``MARGIN``), and,
 from a prompt learned, the pattern that finds it changed (a new directory),
 alone or glued to output (``changed_prompt``, ``changed_prompt_start``);
-and the lines readline drew above a prompt's last one (``drawn_above``).
+and the lines a line editor (readline, zsh's) drew above a prompt's last
+one (``drawn_above``).
 Apart from ``_prompt_read``, which reads to a prompt: this is pure text
 work, run once per prompt learned or found, not per read.
 """
@@ -188,7 +189,7 @@ def alike(a: str, b: str) -> int:
     return n
 
 
-# -- the lines readline drew above a prompt's last one --------------------------------
+# -- the lines a line editor drew above a prompt's last one ---------------------------
 
 #: readline switches bracketed paste on as it starts to read a line, right
 #: before it draws the prompt (bash 5.1 and later, unless turned off), and
@@ -199,26 +200,61 @@ PASTE_ON, _PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
 HEAD_REACH, _HEAD_LINES = 1024, 4
 
 
+#: zsh's line editor as it starts to draw a prompt: the end of its
+#: PROMPT_SP mark (spaces to the margin, ``\r``, as many spaces as the mark
+#: has characters, ``\r``; see ``_output._EOL_TAIL``), or, whatever its
+#: options, the attributes it resets (``ESC[0m``, standout and underline
+#: off, as the terminal spells them: ``ESC[m^O`` on ``linux``, padded with
+#: NULs on ``vt100``) and its clearing to the screen's end (``ESC[J``).
+#: The prompt's first line follows.
+_ZLE_DRAWS = re.compile(
+    r"(?:(?:\x1b\[[0-9;]*m\x0f?\x00*){1,4}\x1b\[J|(?<= {8})\r {0,16}\r\r?(?![\r\n]))\x00*"
+)
+
+
 def drawn_above(before: str, prompt: str, at_start: bool) -> int:
     """Where in ``before``, the text in front of ``prompt`` (a prompt's last
-    line, which the patterns found), the lines readline drew above it begin:
+    line, which the patterns found), the lines a line editor drew above it
+    begin (``len(before)``: none; nor where more than ``_HEAD_LINES`` lines
+    would be): readline's (``_pasting``), or zsh's (``_ZLE_DRAWS``): right
+    after the last place it began to draw, which only its prompt follows
+    (a command's output, glued, comes before: ``printf x`` gives ``x%  ...
+    \\r \\r\\r\\x1b[J~\\r\\n% ``).  Not where ``before`` ends within a line:
+    ``prompt`` is then the prompt's only line (``\\x1b[Jhost% ``)."""
+    if not before.endswith("\n"):
+        return len(before)
+    at = _pasting(before, prompt, at_start)
+    if at is None:
+        at = _zle(before)
+    if at is None or before.count("\n", at) > _HEAD_LINES:
+        return len(before)
+    return at
+
+
+def _zle(before: str) -> int | None:
+    """Where in ``before`` zsh's line editor last began to draw (``_ZLE_DRAWS``)."""
+    base = max(0, len(before) - HEAD_REACH)
+    if before.find("\x1b[J", base) < 0 and before.find(" \r", base) < 0:
+        return None  # (the cheap test first: bash, dash, devices)
+    ends = [m.end() for m in _ZLE_DRAWS.finditer(before, base)]  # (a tail: a few at most)
+    return ends[-1] if ends else None
+
+
+def _pasting(before: str, prompt: str, at_start: bool) -> int | None:
+    """Where in ``before`` the lines readline drew above ``prompt`` begin:
     right after it switched bracketed paste on, if not off since (it would
     have read a line then).  Nothing a command prints comes between: its
     output ended before (``printf x`` gives ``x\\x1b[?2004h[~]\\r\\r\\n# ``).
-    ``len(before)``: none (readline switched it on in front of ``prompt``;
-    no switch, as from dash, zsh, ``bash --noediting`` or a device; zsh
+    ``None``: none (readline switched it on in front of ``prompt``; no
+    switch, as from dash, zsh, ``bash --noediting`` or a device; zsh
     switches it on after its prompt, and the command's echo may come after
-    that, on its line; more than ``_HEAD_LINES`` lines).  ``at_start``:
-    ``before`` begins the session (else a prompt ended just before it, on
-    the line a command was then typed on)."""
-    none = len(before)
+    that, on its line).  ``at_start``: ``before`` begins the session (else
+    a prompt ended just before it, on the line a command was then typed on)."""
     modes = LEADING_CSI.match(prompt)
-    if not before.endswith("\n") or (modes is not None and PASTE_ON in modes.group()):
-        return none
+    if modes is not None and PASTE_ON in modes.group():
+        return None
     at = before.rfind(PASTE_ON, max(0, len(before) - HEAD_REACH))
     if at < 0 or (not at_start and before.rfind("\n", 0, at) < 0):
-        return none
+        return None
     at += len(PASTE_ON)
-    if before.find(_PASTE_OFF, at) >= 0 or before.count("\n", at) > _HEAD_LINES:
-        return none
-    return at
+    return None if before.find(_PASTE_OFF, at) >= 0 else at

@@ -1,9 +1,189 @@
-"""zsh's prompts as terminals other than xterm spell them, and a prompt of
-two lines drawn by zsh's line editor."""
+"""A prompt of two lines drawn by zsh's line editor (``%n@%m %~\\n%# ``,
+powerlevel10k's, starship's, pure's): zsh begins each prompt with its
+end-of-line mark (``PROMPT_SP``) and its clearing to the screen's end, so the
+lines above the one the patterns find are the prompt's, not the output's
+last lines.  Real zsh in a pty and behind the in-process SSH server, and
+the marks as text (``drawn_above``)."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aioexpect
 from aioexpect._output import clean_output
+from aioexpect._prompt_text import drawn_above
+
+from .test_execute_count_enter import bash_in_a_pty
+from .test_ssh import connect as connect_ssh
+from .test_ssh import ssh_server
+
+#: zsh's PROMPTs: (PROMPT, RPROMPT, the prompt's first line in ``~/sub``).
+PROMPTS = {
+    "info-line": ("%n@%m %~\n%# ", "", "{user}@{host} ~/sub"),
+    "coloured": ("%F{blue}%n@%m%f %F{green}%~%f\n%# ", "", "{user}@{host} ~/sub"),
+    "right-prompt": ("%n@%m %~\n%# ", "%F{yellow}[%T]%f", "{user}@{host} ~/sub"),
+    "branch": ("[${BRANCH}] %~\n%n@%m%# ", "", "[main] ~/sub"),
+    "blank-line": ("\n%n@%m %~ %# ", "", ""),
+}
+
+
+def need(name: str) -> None:
+    if shutil.which(name) is None:
+        pytest.skip(f"{name} is not installed")
+
+
+def zsh_env(home: Path, prompt: str, rprompt: str = "", term: str = "xterm") -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "TERM": term,
+        "PROMPT": prompt,
+        "RPROMPT": rprompt,
+        "BRANCH": "main",
+    }
+
+
+@asynccontextmanager
+async def zsh(via: str, env: dict[str, str], **options: Any) -> AsyncIterator[aioexpect.Session]:
+    """zsh (``-f``, ``prompt_subst`` on) in a pty of ours, or of the
+    in-process SSH server's, started in ``$HOME``."""
+    argv = ("zsh", "-f", "-i", "-c", "setopt prompt_subst; cd; exec zsh -f -i -o prompt_subst")
+    options.setdefault("timeout", 10)
+    if via == "pty":
+        async with aioexpect.spawn(argv[0], list(argv[1:]), env=env, **options) as s:
+            yield s
+        return
+    sessions: list[asyncio.Future[Any]] = []
+    shell = functools.partial(bash_in_a_pty, sessions, argv=argv, env=env)
+    async with ssh_server(shell) as server:
+        async with connect_ssh(server, **options) as s:
+            yield s
+        await asyncio.wait_for(asyncio.gather(*sessions), 10)  # (zsh reaped)
+
+
+async def first_line(s: aioexpect.Session, template: str) -> str:
+    """``template`` (a prompt's first line) for this shell's user and host."""
+    user = await s.execute("print -r -- $USERNAME")
+    host = await s.execute("print -r -- ${HOST%%.*}")
+    return template.format(user=user.strip(), host=host.strip())
+
+
+async def check_two_lines(s: aioexpect.Session, line: str) -> None:
+    """Every case's commands, with ``sub`` in the home; ``line``: the
+    prompt's first line in ``~/sub``."""
+    assert await s.execute("echo hi") == "hi\n"
+    assert await s.execute("true") == ""
+    assert await s.execute("cd sub") == ""  # (the first line changes)
+    assert await s.execute("printf 'a\\n\\n'") == "a\n\n"  # (its own blank line)
+    assert await s.execute("printf x") == "x"  # (glued to the end-of-line mark)
+    assert await s.execute("BRANCH=dev") == ""  # (a part that changes)
+    # Output whose last line is the prompt's first line, or looks like it.
+    shown = line.replace("main", "dev")
+    assert await s.execute(f"print -r -- '{shown}'") == f"{shown}\n"
+    assert await s.execute(f"print -rn -- '{shown}'") == shown
+    assert await s.execute("print -r -- '[main] ~'") == "[main] ~\n"
+    assert await s.execute("cd") == ""
+    assert await s.execute("echo done; echo twice") == "done\ntwice\n"
+
+
+@pytest.mark.parametrize("driver", ["generic", "shell", "auto"])
+@pytest.mark.parametrize("case", sorted(PROMPTS))
+@pytest.mark.parametrize("via", ["pty", "ssh"])
+async def test_zsh_s_two_line_prompts_are_not_output(
+    tmp_path: Path, via: str, case: str, driver: str
+) -> None:
+    # The old code: the first line ended every answer ('hi\nroot@vm ~\n',
+    # 'root@vm ~\n' for 'true'; '\n' alone with a blank line before it).
+    need("zsh")
+    prompt, rprompt, template = PROMPTS[case]
+    (tmp_path / "sub").mkdir()
+    async with zsh(via, zsh_env(tmp_path, prompt, rprompt), driver=driver) as s:
+        line = await first_line(s, template)
+        await check_two_lines(s, line)
+        await s.sendline("echo z")
+        m = await s.expect_prompt()  # its match holds the whole prompt
+        assert "\r\nz\r\n" in m.before and m.after.count("\n") == 1
+
+
+@pytest.mark.parametrize("term", ["xterm-256color", "screen", "linux", "dumb"])
+async def test_on_every_terminal_zsh_spells_its_marks(tmp_path: Path, term: str) -> None:
+    # Its resets as the terminal spells them (standout off is ESC[23m on
+    # screen, reset ESC[m^O on linux), and no clearing at all on a dumb one:
+    # its end-of-line mark alone.  (The old code, on linux, one-line prompts
+    # too: 'printf x' gave ' #', its mark's ^O unknown.)
+    need("zsh")
+    (tmp_path / "sub").mkdir()
+    prompt, _, template = PROMPTS["info-line"]
+    async with zsh("pty", zsh_env(tmp_path, prompt, term=term)) as s:
+        await check_two_lines(s, await first_line(s, template))
+
+
+@pytest.mark.parametrize(
+    "options", ["unsetopt prompt_sp", "unsetopt prompt_cr", "PROMPT_EOL_MARK=''"]
+)
+async def test_without_zsh_s_end_of_line_mark(tmp_path: Path, options: str) -> None:
+    # Its line editor still clears to the screen's end before the prompt.
+    need("zsh")
+    (tmp_path / "sub").mkdir()
+    prompt, _, template = PROMPTS["info-line"]
+    async with zsh("pty", zsh_env(tmp_path, prompt)) as s:
+        assert await s.execute(options) == ""
+        line = await first_line(s, template)
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("cd sub") == ""
+        assert await s.execute(f"print -r -- '{line}'") == f"{line}\n"
+        if options != "unsetopt prompt_sp":  # (else the prompt overwrites it: \r)
+            assert await s.execute("printf x") == "x"
+
+
+async def test_one_line_prompts_stay_as_they_were(tmp_path: Path) -> None:
+    # The mark in front of a prompt's only line takes no output.
+    need("zsh")
+    async with zsh("pty", zsh_env(tmp_path, "%n@%m %~ %# ")) as s:
+        assert await s.execute("print -l a b") == "a\nb\n"
+        assert await s.execute("printf 'a\\n\\n'") == "a\n\n"
+        await s.sendline("echo z")
+        m = await s.expect_prompt()
+        assert "\n" not in m.after
+
+
+# -- the marks, as text ------------------------------------------------------------------
+
+#: What zsh writes in front of a prompt's first line (TERM=xterm), its
+#: end-of-line mark first.
+MARK = "\x1b[1m\x1b[7m%\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r"
+DRAWS = "\r\x1b[0m\x1b[27m\x1b[24m\x1b[J"
+
+
+def test_zsh_says_where_its_prompt_begins() -> None:
+    drawn = f"echo hi\x1b[?2004l\r\r\nhi\r\n{MARK}{DRAWS}alice@web1 ~\r\n"
+    assert drawn_above(drawn, "% ", False) == drawn.index("alice")
+    # Output glued to the mark stays in front of it.
+    glued = f"printf x\x1b[?2004l\r\r\nx{MARK}{DRAWS}alice@web1 ~\r\n"
+    assert drawn_above(glued, "% ", False) == glued.index("alice")
+    # A blank first line; no clearing on a dumb terminal, the mark alone.
+    blank = f"hi\r\n{MARK}{DRAWS}\r\n"
+    assert drawn_above(blank, "alice@web1 ~ % ", False) == len(blank) - 2
+    dumb = "hi\r\n%" + " " * 79 + "\r \r\ralice@web1 ~\r\n"
+    assert drawn_above(dumb, "% ", False) == dumb.index("alice")
+    # In front of the prompt's own line: none above it is the prompt's.
+    assert drawn_above(f"hi\r\n{MARK}{DRAWS}", "alice@web1 ~ % ", False) == len(
+        f"hi\r\n{MARK}{DRAWS}"
+    )
+    # More than four lines after it: output (no prompt of zsh's).
+    many = f"{DRAWS}" + "a\r\n" * 5
+    assert drawn_above(many, "% ", False) == len(many)
+    # Spaces and a line end in output, a colour reset then a line: no mark.
+    for output in ("a  \r\r\nb\r\n", "a" + " " * 20 + "\r\r\nb\r\n", "\x1b[0mb\r\n"):
+        assert drawn_above(output, "$ ", False) == len(output)
 
 
 def test_zsh_s_end_of_line_mark_as_a_linux_console_spells_it() -> None:
