@@ -206,9 +206,11 @@ HEAD_REACH, _HEAD_LINES = 1024, 4
 #: options, the attributes it resets (``ESC[0m``, standout and underline
 #: off, as the terminal spells them: ``ESC[m^O`` on ``linux``, padded with
 #: NULs on ``vt100``) and its clearing to the screen's end (``ESC[J``).
-#: The prompt's first line follows.
+#: The prompt's first line follows.  (A program's output that ends so, in
+#: the last lines before a prompt of another shell's, would lend them to it:
+#: two resets at least, then ``ESC[J``, which ``clear``'s ``ESC[2J`` is not.)
 _ZLE_DRAWS = re.compile(
-    r"(?:(?:\x1b\[[0-9;]*m\x0f?\x00*){1,4}\x1b\[J|(?<= {8})\r {0,16}\r\r?(?![\r\n]))\x00*"
+    r"(?:(?:\x1b\[[0-9;]*m\x0f?\x00*){2,4}\x1b\[J|(?<= {8})\r {0,16}\r\r?(?![\r\n]))\x00*"
 )
 
 

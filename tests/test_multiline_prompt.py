@@ -127,10 +127,11 @@ async def test_on_every_terminal_zsh_spells_its_marks(tmp_path: Path, term: str)
 
 
 @pytest.mark.parametrize(
-    "options", ["unsetopt prompt_sp", "unsetopt prompt_cr", "PROMPT_EOL_MARK=''"]
+    "options", ["unsetopt prompt_sp", "unsetopt prompt_cr", "PROMPT_EOL_MARK=''", "unsetopt zle"]
 )
-async def test_without_zsh_s_end_of_line_mark(tmp_path: Path, options: str) -> None:
-    # Its line editor still clears to the screen's end before the prompt.
+async def test_zsh_s_options(tmp_path: Path, options: str) -> None:
+    # Without its end-of-line mark its line editor still clears to the
+    # screen's end before the prompt; without its line editor, the mark.
     need("zsh")
     (tmp_path / "sub").mkdir()
     prompt, _, template = PROMPTS["info-line"]
@@ -142,6 +143,36 @@ async def test_without_zsh_s_end_of_line_mark(tmp_path: Path, options: str) -> N
         assert await s.execute(f"print -r -- '{line}'") == f"{line}\n"
         if options != "unsetopt prompt_sp":  # (else the prompt overwrites it: \r)
             assert await s.execute("printf x") == "x"
+
+
+#: Shells whose line editor, if any, says nothing of where a prompt begins,
+#: and how to start them interactive (ksh93's emacs mode draws its first
+#: prompt over with spaces and backspaces, which no pattern takes).
+UNMARKED = {
+    "dash": ["-i"],
+    "mksh": ["-i"],
+    "ksh93": ["-i", "+o", "emacs", "+o", "vi"],
+    "zsh": ["-f", "-i", "+Z", "+o", "prompt_sp"],
+}
+
+
+@pytest.mark.parametrize("shell", sorted(UNMARKED))
+async def test_where_nothing_says_where_a_prompt_begins(tmp_path: Path, shell: str) -> None:
+    # What the docs say is not found: its first line is the output's last
+    # (a line of output reads the same); the ways out are set_prompt with
+    # both lines and set_unique_prompt.
+    need(shell)
+    name = "ksh93" if shell == "ksh93" else shell
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm", "ENV": ""}
+    async with aioexpect.spawn(name, UNMARKED[shell], env=env, timeout=10) as s:
+        await s.execute("PS1=\"$(printf 'alice@web1 ~\\n$ ')\"")
+        assert await s.execute("echo hi") == "hi\nalice@web1 ~\n"
+        s.set_prompt(r"(?m)^.*alice@web1 ~\r*\n\$ \Z")
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("echo 'alice@web1 ~'") == "alice@web1 ~\n"
+        s.set_prompt(None)
+        await s.set_unique_prompt()
+        assert await s.execute("echo hi") == "hi\n"
 
 
 async def test_one_line_prompts_stay_as_they_were(tmp_path: Path) -> None:
