@@ -457,8 +457,10 @@ async def read_to_prompt(
             m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
-            # (cheaply first: a prompt's only line follows no line end)
-            m, head = _drawn(session, m) if m.before.endswith("\n") else (m, 0)
+            # (cheaply first: a prompt's only line follows no line end, nor
+            # zsh's \r, nor its line editor's clearing: see ``drawn_above``)
+            drawn = m.before.endswith(("\n", "\r", "\x1b[J"))
+            m, head = _drawn(session, m) if drawn else (m, 0)
             _learn(session, m.after, head)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):

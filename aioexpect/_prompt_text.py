@@ -200,46 +200,61 @@ PASTE_ON, _PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
 HEAD_REACH, _HEAD_LINES = 1024, 4
 
 
-#: zsh's line editor as it starts to draw a prompt: the end of its
-#: PROMPT_SP mark (spaces to the margin, ``\r``, as many spaces as the mark
-#: has characters, ``\r``; see ``_output._EOL_TAIL``), or, whatever its
-#: options, the attributes it resets (``ESC[0m``, standout and underline
-#: off, as the terminal spells them: ``ESC[m^O`` on ``linux``, padded with
-#: NULs on ``vt100``) and its clearing to the screen's end (``ESC[J``).
-#: The prompt's first line follows.  (A program's output that ends so, in
-#: the last lines before a prompt of another shell's, would lend them to it:
-#: two resets at least, then ``ESC[J``, which ``clear``'s ``ESC[2J`` is not.)
-_ZLE_DRAWS = re.compile(
-    r"(?:(?:\x1b\[[0-9;]*m\x0f?\x00*){2,4}\x1b\[J|(?<= {8})\r {0,16}\r\r?(?![\r\n]))\x00*"
-)
+#: zsh as it starts to draw a prompt, once the command ended: the end of
+#: its PROMPT_SP mark (spaces to the margin, ``\r``, as many spaces as the
+#: mark has characters, ``\r``; see ``_output._EOL_TAIL``; an empty mark:
+#: ``\r\r``, then PROMPT_CR's ``\r``), which its hooks' output follows
+#: (``precmd() { print }``, a blank line; a theme's first line); ...
+_SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r|\r(?=\r))")
+#: ... and, whatever its options, its line editor's reset of the attributes
+#: (``ESC[0m``, standout and underline off, as the terminal spells them:
+#: ``ESC[m^O`` on ``linux``, padded with NULs on ``vt100``) and clearing to
+#: the screen's end (``ESC[J``), which the prompt follows.  (A program's
+#: output that ends so, in the last lines before a prompt of another
+#: shell's, would lend them to it: two resets at least, then ``ESC[J``,
+#: which ``clear``'s ``ESC[2J`` is not.)
+_ZLE_CLEARS = re.compile(r"(?:\x1b\[[0-9;]*m\x0f?\x00*){2,4}\x1b\[J\x00*")
 
 
 def drawn_above(before: str, prompt: str, at_start: bool) -> int:
     """Where in ``before``, the text in front of ``prompt`` (a prompt's last
     line, which the patterns found), the lines a line editor drew above it
     begin (``len(before)``: none; nor where more than ``_HEAD_LINES`` lines
-    would be): readline's (``_pasting``), or zsh's (``_ZLE_DRAWS``): right
-    after the last place it began to draw, which only its prompt follows
-    (a command's output, glued, comes before: ``printf x`` gives ``x%  ...
-    \\r \\r\\r\\x1b[J~\\r\\n% ``).  Not where ``before`` ends within a line:
-    ``prompt`` is then the prompt's only line (``\\x1b[Jhost% ``)."""
-    if not before.endswith("\n"):
+    would be): readline's (``_pasting``), or zsh's (``_zsh``).  Nothing a
+    command prints comes after where they begin (``printf x`` gives
+    ``x%  ...\\r \\r\\r\\x1b[J~\\r\\n% ``).  Not where ``before`` ends within a
+    line, but for zsh's PROMPT_CR and line editor's clearing after its hooks'
+    lines (``\\r \\r[~]\\r\\n\\r``, the clearing then in ``prompt``): with no
+    line after where it began, ``prompt`` is the prompt's only line
+    (``\\r\\x1b[Jhost% ``)."""
+    if before.endswith("\n"):
+        at = _pasting(before, prompt, at_start)
+        at = _zsh(before) if at is None else at
+    elif before.endswith(("\r", "\x1b[J")):
+        # (cheaply first: no line end after the last space and \r, no mark
+        # with lines after it: a one-line prompt's)
+        last = before.rfind(" \r", max(0, len(before) - HEAD_REACH))
+        at = _zsh(before) if last >= 0 and before.find("\n", last) >= 0 else None
+        at = None if at is None or before.find("\n", at) < 0 else at
+    else:
         return len(before)
-    at = _pasting(before, prompt, at_start)
-    if at is None:
-        at = _zle(before)
     if at is None or before.count("\n", at) > _HEAD_LINES:
         return len(before)
     return at
 
 
-def _zle(before: str) -> int | None:
-    """Where in ``before`` zsh's line editor last began to draw (``_ZLE_DRAWS``)."""
+def _zsh(before: str) -> int | None:
+    """Where in ``before`` zsh last began to draw a prompt: after its
+    PROMPT_SP mark (``_SP_END``), or, without one, its line editor's
+    clearing (``_ZLE_CLEARS``)."""
     base = max(0, len(before) - HEAD_REACH)
-    if before.find("\x1b[J", base) < 0 and before.find(" \r", base) < 0:
+    if before.find(" \r", base) < 0 and before.find("\x1b[J", base) < 0:
         return None  # (the cheap test first: bash, dash, devices)
-    ends = [m.end() for m in _ZLE_DRAWS.finditer(before, base)]  # (a tail: a few at most)
-    return ends[-1] if ends else None
+    for found in (_SP_END, _ZLE_CLEARS):
+        ends = [m.end() for m in found.finditer(before, base)]  # (a tail: a few at most)
+        if ends:
+            return ends[-1]
+    return None
 
 
 def _pasting(before: str, prompt: str, at_start: bool) -> int | None:

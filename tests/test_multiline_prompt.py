@@ -175,6 +175,26 @@ async def test_where_nothing_says_where_a_prompt_begins(tmp_path: Path, shell: s
         assert await s.execute("echo hi") == "hi\n"
 
 
+#: Hooks that print lines above a prompt: (the hook, PROMPT, its first line).
+HOOKS = {
+    "blank-line": ("precmd() { print }", "%n@%m %~ %# ", ""),
+    "first-line": ("precmd() { print -rP -- '%n@%m %~' }", "%# ", "{user}@{host} ~/sub"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOOKS))
+async def test_lines_zsh_s_hooks_print_are_the_prompt_s(tmp_path: Path, case: str) -> None:
+    # zsh runs precmd after its end-of-line mark (pure's and many themes'
+    # first line, the usual blank line): the old code, 'hi\n\n'.
+    need("zsh")
+    (tmp_path / "sub").mkdir()
+    hook, prompt, template = HOOKS[case]
+    async with zsh("pty", zsh_env(tmp_path, prompt)) as s:
+        assert await s.execute(hook) == ""
+        assert await s.execute("echo hi") == "hi\n"
+        await check_two_lines(s, await first_line(s, template))
+
+
 async def test_one_line_prompts_stay_as_they_were(tmp_path: Path) -> None:
     # The mark in front of a prompt's only line takes no output.
     need("zsh")
@@ -195,18 +215,28 @@ DRAWS = "\r\x1b[0m\x1b[27m\x1b[24m\x1b[J"
 
 
 def test_zsh_says_where_its_prompt_begins() -> None:
+    # After its end-of-line mark: the prompt's, its line editor's clearing too.
     drawn = f"echo hi\x1b[?2004l\r\r\nhi\r\n{MARK}{DRAWS}alice@web1 ~\r\n"
-    assert drawn_above(drawn, "% ", False) == drawn.index("alice")
+    assert drawn_above(drawn, "% ", False) == drawn.index(DRAWS)
     # Output glued to the mark stays in front of it.
     glued = f"printf x\x1b[?2004l\r\r\nx{MARK}{DRAWS}alice@web1 ~\r\n"
-    assert drawn_above(glued, "% ", False) == glued.index("alice")
+    assert drawn_above(glued, "% ", False) == glued.index(DRAWS)
     # A blank first line; no clearing on a dumb terminal, the mark alone.
     blank = f"hi\r\n{MARK}{DRAWS}\r\n"
-    assert drawn_above(blank, "alice@web1 ~ % ", False) == len(blank) - 2
+    assert drawn_above(blank, "alice@web1 ~ % ", False) == blank.index(DRAWS)
     dumb = "hi\r\n%" + " " * 79 + "\r \r\ralice@web1 ~\r\n"
-    assert drawn_above(dumb, "% ", False) == dumb.index("alice")
-    # In front of the prompt's own line: none above it is the prompt's.
-    assert drawn_above(f"hi\r\n{MARK}{DRAWS}", "alice@web1 ~ % ", False) == len(
+    assert drawn_above(dumb, "% ", False) == dumb.index("\ralice")
+    # No mark (unsetopt prompt_sp): from the clearing on.
+    cleared = f"hi\r\n{DRAWS}alice@web1 ~\r\n"
+    assert drawn_above(cleared, "% ", False) == cleared.index("alice")
+    # A hook's lines (precmd) come between the mark and the clearing, which
+    # then ends the text in front of the prompt's last line.
+    hooked = f"hi\r\n{MARK}[~]\r\n{DRAWS}"
+    assert drawn_above(hooked, "alice@web1 % ", False) == hooked.index("[~]")
+    hooked = f"hi\r\n{MARK}[~]\r\n\r"  # (the clearing taken by the pattern)
+    assert drawn_above(hooked, f"{DRAWS[1:]}alice@web1 % ", False) == hooked.index("[~]")
+    # ... but with no line between, the prompt is one line.
+    assert drawn_above(f"hi\r\n{MARK}{DRAWS}", "alice@web1 % ", False) == len(
         f"hi\r\n{MARK}{DRAWS}"
     )
     # More than four lines after it: output (no prompt of zsh's).
