@@ -204,8 +204,10 @@ HEAD_REACH, _HEAD_LINES = 1024, 4
 #: its PROMPT_SP mark (spaces to the margin, ``\r``, as many spaces as the
 #: mark has characters, ``\r``; see ``_output._EOL_TAIL``; an empty mark:
 #: ``\r\r``, then PROMPT_CR's ``\r``), which its hooks' output follows
-#: (``precmd() { print }``, a blank line; a theme's first line); ...
-_SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r|\r(?=\r))")
+#: (``precmd() { print }``, a blank line; a theme's first line).  Not a
+#: line of spaces after a pager's prompt erased (``\r`` spaces ``\r``): a
+#: line end follows its ``\r``, never the mark's; ...
+_SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r(?!\n)|\r(?=\r))")
 #: ... and, whatever its options, its line editor's reset of the attributes
 #: (``ESC[0m``, standout and underline off, as the terminal spells them:
 #: ``ESC[m^O`` on ``linux``, padded with NULs on ``vt100``) and clearing to

@@ -242,8 +242,10 @@ def test_zsh_says_where_its_prompt_begins() -> None:
     # More than four lines after it: output (no prompt of zsh's).
     many = f"{DRAWS}" + "a\r\n" * 5
     assert drawn_above(many, "% ", False) == len(many)
-    # Spaces and a line end in output, a colour reset then a line: no mark.
-    for output in ("a  \r\r\nb\r\n", "a" + " " * 20 + "\r\r\nb\r\n", "\x1b[0mb\r\n"):
+    # Spaces and a line end in output, a colour reset then a line, a pager's
+    # prompt erased then a line of spaces: no mark.
+    erased = "---(more)---\r" + " " * 40 + "\r   \r\nb\r\n"
+    for output in ("a  \r\r\nb\r\n", "a" + " " * 20 + "\r\r\nb\r\n", "\x1b[0mb\r\n", erased):
         assert drawn_above(output, "$ ", False) == len(output)
 
 
