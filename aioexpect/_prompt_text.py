@@ -203,19 +203,22 @@ HEAD_REACH, _HEAD_LINES = 1024, 4
 #: zsh as it starts to draw a prompt, once the command ended: the end of
 #: its PROMPT_SP mark (spaces to the margin, ``\r``, as many spaces as the
 #: mark has characters, ``\r``; see ``_output._EOL_TAIL``; an empty mark:
-#: ``\r\r``, then PROMPT_CR's ``\r``), which its hooks' output follows
-#: (``precmd() { print }``, a blank line; a theme's first line).  Not a
-#: line of spaces after a pager's prompt erased (``\r`` spaces ``\r``): a
-#: line end follows its ``\r``, never the mark's; ...
+#: ``\r\r``), which its hooks' output follows (``precmd() { print }``, a
+#: blank line; a theme's first line), then PROMPT_CR's ``\r``.  A line
+#: erased the same way (a progress meter's ``\r`` spaces ``\r``, a pager's
+#: prompt) is no mark unless what follows is zsh's: see ``_zsh``.
 _SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r(?!\n)|\r(?=\r))")
 #: ... and, whatever its options, its line editor's reset of the attributes
-#: (``ESC[0m``, standout and underline off, as the terminal spells them:
-#: ``ESC[m^O`` on ``linux``, padded with NULs on ``vt100``) and clearing to
-#: the screen's end (``ESC[J``), which the prompt follows.  (A program's
-#: output that ends so, in the last lines before a prompt of another
-#: shell's, would lend them to it: two resets at least, then ``ESC[J``,
-#: which ``clear``'s ``ESC[2J`` is not.)
-_ZLE_CLEARS = re.compile(r"(?:\x1b\[[0-9;]*m\x0f?\x00*){2,4}\x1b\[J\x00*")
+#: then standout and underline off, as the terminal spells them (``ESC[0m
+#: ESC[27m ESC[24m`` on ``xterm``, ``ESC[23m`` on ``screen``, ``ESC[m^O`` on
+#: ``linux``, ``ESC[m`` and NUL padding on ``vt100`` and ``ansi``), and its
+#: clearing to the screen's end (``ESC[J``), which the prompt follows.  Its
+#: spelling only: a program's colour resets and ``ESC[J`` at its end (``tput
+#: ed``) are no prompt's start.  (Output that ends with exactly this, in the
+#: last lines before another shell's prompt, would lend them to it.)
+_ZLE_CLEARS = re.compile(
+    r"\x1b\[0?m\x0f?\x00*\x1b\[(?:2[37])?m\x00*\x1b\[(?:24)?m\x00*\x1b\[J\x00*"
+)
 
 
 def drawn_above(before: str, prompt: str, at_start: bool) -> int:
@@ -231,12 +234,12 @@ def drawn_above(before: str, prompt: str, at_start: bool) -> int:
     (``\\r\\x1b[Jhost% ``)."""
     if before.endswith("\n"):
         at = _pasting(before, prompt, at_start)
-        at = _zsh(before) if at is None else at
+        at = _zsh(before, prompt) if at is None else at
     elif before.endswith(("\r", "\x1b[J")):
         # (cheaply first: no line end after the last space and \r, no mark
         # with lines after it: a one-line prompt's)
         last = before.rfind(" \r", max(0, len(before) - HEAD_REACH))
-        at = _zsh(before) if last >= 0 and before.find("\n", last) >= 0 else None
+        at = _zsh(before, prompt) if last >= 0 and before.find("\n", last) >= 0 else None
         at = None if at is None or before.find("\n", at) < 0 else at
     else:
         return len(before)
@@ -245,18 +248,35 @@ def drawn_above(before: str, prompt: str, at_start: bool) -> int:
     return at
 
 
-def _zsh(before: str) -> int | None:
-    """Where in ``before`` zsh last began to draw a prompt: after its
-    PROMPT_SP mark (``_SP_END``), or, without one, its line editor's
-    clearing (``_ZLE_CLEARS``)."""
+def _zsh(before: str, prompt: str) -> int | None:
+    """Where in ``before`` zsh last began to draw ``prompt``: after its
+    PROMPT_SP mark (``_SP_END``) where PROMPT_CR's ``\r`` follows it, right
+    after it or after its hooks' last line (``_ZLE_CLEARS`` after that, but
+    on a dumb terminal); else after its line editor's clearing alone (no
+    mark).  Without PROMPT_CR's ``\r`` (no line editor: ``unsetopt zle``)
+    the mark reads as a line erased in a command's output (a progress
+    meter's ``\r`` spaces ``\r``, then its last lines): no prompt's start."""
     base = max(0, len(before) - HEAD_REACH)
     if before.find(" \r", base) < 0 and before.find("\x1b[J", base) < 0:
         return None  # (the cheap test first: bash, dash, devices)
-    for found in (_SP_END, _ZLE_CLEARS):
-        ends = [m.end() for m in found.finditer(before, base)]  # (a tail: a few at most)
-        if ends:
-            return ends[-1]
-    return None
+    marks = [m.end() for m in _SP_END.finditer(before, base)]  # (a tail: a few at most)
+    clears = [m.span() for m in _ZLE_CLEARS.finditer(before, base)]
+    if not clears and _ZLE_CLEARS.match(prompt):
+        clears = [(len(before), len(before))]  # (the pattern took it: a hook's lines above)
+    mark = marks[-1] if marks else None
+    if clears:
+        start, end = clears[-1]
+        between = before[mark:start] if mark is not None and mark <= start else ""
+        return mark if between == "\r" or between.endswith("\n\r") else end
+    if mark is None:
+        return None
+    after = before[mark:]  # (PROMPT_CR's \r: not a line end's, nor a blank line's)
+    cr = (after.startswith("\r") and not after.startswith("\r\n")) or _HOOKS_CR.search(after)
+    return mark if cr else None
+
+
+#: PROMPT_CR's ``\r`` after the last line zsh's hooks print.
+_HOOKS_CR = re.compile(r"\n\r(?!\n)")
 
 
 def _pasting(before: str, prompt: str, at_start: bool) -> int | None:

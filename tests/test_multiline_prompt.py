@@ -129,11 +129,11 @@ async def test_on_every_terminal_zsh_spells_its_marks(tmp_path: Path, term: str)
 
 
 @pytest.mark.parametrize(
-    "options", ["unsetopt prompt_sp", "unsetopt prompt_cr", "PROMPT_EOL_MARK=''", "unsetopt zle"]
+    "options", ["unsetopt prompt_sp", "unsetopt prompt_cr", "PROMPT_EOL_MARK=''"]
 )
 async def test_zsh_s_options(tmp_path: Path, options: str) -> None:
     # Without its end-of-line mark its line editor still clears to the
-    # screen's end before the prompt; without its line editor, the mark.
+    # screen's end before the prompt.
     need("zsh")
     (tmp_path / "sub").mkdir()
     prompt, _, template = PROMPTS["info-line"]
@@ -149,12 +149,14 @@ async def test_zsh_s_options(tmp_path: Path, options: str) -> None:
 
 #: Shells whose line editor, if any, says nothing of where a prompt begins,
 #: and how to start them interactive (ksh93's emacs mode draws its first
-#: prompt over with spaces and backspaces, which no pattern takes).
+#: prompt over with spaces and backspaces, which no pattern takes; zsh
+#: without its line editor still draws its end-of-line mark, but no
+#: PROMPT_CR after it: it reads as a line a program erased).
 UNMARKED = {
     "dash": ["-i"],
     "mksh": ["-i"],
     "ksh93": ["-i", "+o", "emacs", "+o", "vi"],
-    "zsh": ["-f", "-i", "+Z", "+o", "prompt_sp"],
+    "zsh": ["-f", "-i", "+Z"],
 }
 
 
@@ -194,6 +196,34 @@ async def test_lines_zsh_s_hooks_print_are_the_prompt_s(tmp_path: Path, case: st
         assert await s.execute(hook) == ""
         assert await s.execute("echo hi") == "hi\n"
         await check_two_lines(s, await first_line(s, template))
+
+
+#: Output that erases a line as zsh's end-of-line mark does (a progress
+#: meter's \r spaces \r), or ends with colour resets and a clearing, then
+#: lines: (the command, its answer).
+ERASING = {
+    "progress": ("printf 'get          \\r   \\rdone\\nl2\\nl3\\n'", "done\nl2\nl3\n"),
+    "wide": ("printf 'get          \\r                \\rdone\\nl2\\n'", "done\nl2\n"),
+    "resets": ("printf '\\033[0m\\033[0m\\033[J\\nkept1\\nkept2\\n'", "\nkept1\nkept2\n"),
+    "glued": ("printf 'k0\\033[m\\033[m\\033[Jk1\\nk2\\n'", "k0k1\nk2\n"),
+}
+
+
+@pytest.mark.parametrize("shell", ["dash", "zsh"])
+@pytest.mark.parametrize("case", sorted(ERASING))
+async def test_output_that_erases_a_line_keeps_its_last_lines(
+    tmp_path: Path, shell: str, case: str
+) -> None:
+    # No zsh mark without PROMPT_CR's \r after it, nor a clearing but as
+    # zsh spells it.  (The branch before: on dash 'done\nl2\nl3\n' was 'p',
+    # '\nkept1\nkept2\n' was '', 'k0k1\nk2\n' was 'k0'.)
+    need(shell)
+    command, answer = ERASING[case]
+    args = ["-f", "-i"] if shell == "zsh" else ["-i"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm", "ENV": ""}
+    env["PS1" if shell == "dash" else "PROMPT"] = "w1$ " if shell == "dash" else "%n@%m %~\n%# "
+    async with aioexpect.spawn(shell, args, env=env, timeout=10) as s:
+        assert await s.execute(command) == answer
 
 
 async def test_one_line_prompts_stay_as_they_were(tmp_path: Path) -> None:
@@ -247,6 +277,20 @@ def test_zsh_says_where_its_prompt_begins() -> None:
     # prompt erased then a line of spaces: no mark.
     erased = "---(more)---\r" + " " * 40 + "\r   \r\nb\r\n"
     for output in ("a  \r\r\nb\r\n", "a" + " " * 20 + "\r\r\nb\r\n", "\x1b[0mb\r\n", erased):
+        assert drawn_above(output, "$ ", False) == len(output)
+    # A line erased as the mark is (a progress meter's, a mark printed by a
+    # command, a pty's \r before each line end), then lines; resets that
+    # are not zsh's clearing; zsh without its line editor (no PROMPT_CR's
+    # \r after the mark): output, all of it.
+    spaces = "get" + " " * 10
+    for output in (
+        f"{spaces}\r   \rdone\r\nl2\r\n",
+        f"{spaces}\r \r\r\nl2\r\n",
+        f"{spaces}\r \r\r\n\r\nl2\r\n",
+        "\x1b[0m\x1b[0m\x1b[J\r\nkept\r\n",
+        "k0\x1b[m\x1b[m\x1b[Jk1\r\n",
+        f"hi\r\n{MARK}alice@web1 ~\r\n",
+    ):
         assert drawn_above(output, "$ ", False) == len(output)
 
 
