@@ -38,8 +38,9 @@ class TelnetScanner:
     ``on_command(bytes)`` for each complete ``IAC WILL/WONT/DO/DONT opt`` or
     ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
     DM, ...) are dropped.  Commands may be split across chunks anywhere.
-    Inside a sub-negotiation, IAC and a byte below SE is a lone 0xff the
-    peer did not double, kept; IAC and a command ends it (see ``_in_sb``).
+    Inside a sub-negotiation, IAC and a byte other than SE and IAC is a
+    lone 0xff the peer did not double, kept: only IAC SE ends it (see
+    ``_in_sb``).
 
     ``on_command`` returns whether it wants more: once it says no, the rest
     of a run of back-to-back commands is skipped at C speed (a storm costs
@@ -147,19 +148,16 @@ class TelnetScanner:
                 escaped = bytes(body).replace(b"\xff", b"\xff\xff")
                 self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
             return i
-        if byte < SE:
-            # IAC and a byte no command starts with: a lone 0xff the peer did
-            # not double (RFC 855 says to), so part of the sub-negotiation,
-            # which goes on to its IAC SE (read on, the rest was in-band data).
-            self._state = _SB
-            self._sb_add(bytes((IAC, byte)))
-            return i
-        # IAC <command> inside SB: its IAC SE left off, or a command put in;
-        # the SB is dropped (as telnetlib3 does; BSD telnet and curl act on
-        # the part that came), the command read as one.
-        self._sb = bytearray()
-        self._state = _IAC
-        return i - 1
+        # IAC and any other byte: a lone 0xff the peer did not double (RFC
+        # 855 says to), part of the sub-negotiation, which goes on to its
+        # IAC SE, the one end the protocol gives it.  Followed by a command
+        # byte too (a window 0xfffb wide: 0xff 0xfb), which cannot be told
+        # from a command put in or an IAC SE left off: taken for one, the
+        # rest of the SB was in-band data and its bytes a command
+        # (``IAC WILL 0x00``: an offer of binary mode), acted on.
+        self._state = _SB
+        self._sb_add(bytes((IAC, byte)))
+        return i
 
     def _sb_add(self, chunk: bytes) -> None:
         sb = self._sb

@@ -106,10 +106,12 @@ def test_scanner_drops_oversized_subnegotiation() -> None:
         assert bytes(rec.data) == b"after"
 
 
-def test_scanner_command_inside_subnegotiation_abandons_it() -> None:
-    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01data")
-    assert rec.commands == [b"\xff\xfd\x01"]
-    assert bytes(rec.data) == b"data"
+def test_scanner_command_inside_subnegotiation_is_part_of_it() -> None:
+    # Only IAC SE ends a sub-negotiation (RFC 855): a command put in it, or
+    # its IAC SE left off, cannot be told from a lone 0xff (see below).
+    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01data\xff\xf0after")
+    assert rec.commands == [b"\xff\xfa\x18\x01\xff\xff\xfd\x01data\xff\xf0"]
+    assert bytes(rec.data) == b"after"
 
 
 #: A lone 0xff inside a sub-negotiation (RFC 855 wants it doubled): NAWS of
@@ -128,6 +130,25 @@ def test_scanner_keeps_a_lone_iac_inside_a_subnegotiation() -> None:
         assert rec.commands == [
             b"\xff\xfa\x1f\x00\xff\xff\x00\x18\xff\xf0",  # (escaped for telnetlib3)
             b"\xff\xfa\x18\x00ab\xff\xffcd\xff\xf0",
+        ], label
+
+
+#: A lone 0xff followed by each byte a command starts with (but IAC and
+#: SE): NAWS of 65531 columns (0xff 0xfb), and so on, 24 rows.
+LONE_IAC_BEFORE_COMMANDS = b"".join(
+    b"\xff\xfa\x1f\xff%c\x00\x18\xff\xf0%d," % (byte, byte) for byte in range(0xF1, 0xFF)
+)
+
+
+def test_scanner_keeps_a_lone_iac_before_a_command_byte_in_a_subnegotiation() -> None:
+    """IAC and a command byte inside IAC SB ... IAC SE ended the SB there,
+    read as a command ('0xff 0xfb 0x00': IAC WILL BINARY, acted on), and
+    the rest of the SB was in-band data: '\\x18' (24 rows) in the text."""
+    for label, pieces in splits(LONE_IAC_BEFORE_COMMANDS):
+        rec = scan(LONE_IAC_BEFORE_COMMANDS, pieces)
+        assert bytes(rec.data) == b"".join(b"%d," % byte for byte in range(0xF1, 0xFF)), label
+        assert rec.commands == [
+            b"\xff\xfa\x1f\xff\xff%c\x00\x18\xff\xf0" % byte for byte in range(0xF1, 0xFF)
         ], label
 
 
@@ -1067,11 +1088,12 @@ async def test_long_terminated_subnegotiation_is_dropped_and_data_follows() -> N
 
 async def test_a_lone_iac_inside_a_subnegotiation_stays_out_of_the_text() -> None:
     async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(LONE_IAC_IN_SB + b"\r\n")
+        writer.write(LONE_IAC_IN_SB + LONE_IAC_BEFORE_COMMANDS + b"\r\n")
         await writer.drain()
 
+    expected = "beforemidafter" + "".join(f"{byte}," for byte in range(0xF1, 0xFF))
     async with raw_server(hostile) as port, connect(port) as s:
-        assert await s.read_all() == "beforemidafter\r\n"
+        assert await s.read_all() == expected + "\r\n"
 
 
 # -- connecting ----------------------------------------------------------------------------
