@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RIGHT_PROMPT", "clean_output", "echo_end", "render", "right_prompt_end"]
+__all__ = ["RIGHT_FIRST", "RIGHT_PROMPT", "clean_output", "echo_end", "render", "right_prompt_end"]
 
 # One token of terminal output: printable text, a control sequence, or a
 # single control character.  An unfinished sequence at the end is dropped.
@@ -38,8 +38,10 @@ RIGHT_PROMPT = (
 )
 #: A right prompt at the start of an answer: zsh writes it apart from the
 #: prompt (``ESC[K`` first), so a read may end between the two, the prompt
-#: is found, and the right prompt comes in front of the next command's echo.
-_RIGHT_FIRST = re.compile(rf"\A(?:\x1b\[[0-?]{{0,24}}[ -/]{{0,2}}[@-~]){{0,4}}{RIGHT_PROMPT}")
+#: is found, and the right prompt comes in front of the next command's echo;
+#: so may the prompt's last space(s), where a read ended before them.
+RIGHT_FIRST = r"\A {0,4}(?:\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]){0,4}"
+_RIGHT_FIRST = re.compile(RIGHT_FIRST + RIGHT_PROMPT)
 #: zsh's PROMPT_SP at the end of the output: its end-of-line mark (by
 #: default ``%`` or ``#`` in bold inverse; PROMPT_EOL_MARK may change or
 #: empty it), spaces to the margin, ``\r``, as many spaces as the mark has
@@ -200,7 +202,7 @@ def _is_subsequence(small: list[str], big: list[str]) -> bool:
 def right_prompt_end(raw: str) -> int:
     """Where zsh's right prompt ends if ``raw`` begins with one (see
     ``_RIGHT_FIRST``), or 0."""
-    if not raw.startswith(("\x1b", "\x00")):
+    if not raw.startswith(("\x1b", "\x00", " ")):
         return 0
     found = _RIGHT_FIRST.match(raw)
     return found.end() if found else 0

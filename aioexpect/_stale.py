@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ._ansi import strip_ansi
 from ._match import Match
-from ._output import right_prompt_end
+from ._output import RIGHT_FIRST, right_prompt_end
 from ._prompt_read import (
     Deadline,
     PromptState,
@@ -60,7 +60,7 @@ _MAX_STALE = 8
 #: and is no output (the answer taken for one that holds the end of the
 #: one before, the next execute waited for a prompt after it that never
 #: came).  A start of one (up to its move right) is waited past.
-_RIGHT_START = re.compile(rf"\A(?:{CSI}){{0,4}}\x00{{0,16}}\x1b\[\d{{1,4}}C")
+_RIGHT_START = re.compile(rf"{RIGHT_FIRST}\x00{{0,16}}\x1b\[\d{{1,4}}C")
 _RIGHT_REACH = 512
 #: What may follow an echoed command on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -136,19 +137,29 @@ def test_the_learned_prompt_searches_only_the_last_line() -> None:
 
 
 async def zsh_writing(
-    peer: Any, commands: list[tuple[str, str]], mark: list[str], ps1: str, right: str
+    peer: Any,
+    commands: list[tuple[str, str]],
+    mark: list[str],
+    ps1: str,
+    right: str,
+    cut: int = 0,
 ) -> None:
     """A scripted zsh: its first prompt, then for each command typed its
     echo and output, each write of zsh's apart (its end-of-line mark in
-    the pieces ``mark`` gives, the prompt, the right prompt, paste on)."""
-    for chunk in (EOL_MARK, "\r" + ps1, right, PASTE):
+    the pieces ``mark`` gives, the prompt, the right prompt, paste on).
+    ``cut``: where in the prompt and right prompt (``\\r`` first) a read
+    ends too, as under load (0: none)."""
+    prompt = "\r" + ps1 + right
+    ends = sorted({0, cut, len(ps1) + 1, len(prompt)})
+    writes = [prompt[a:b] for a, b in itertools.pairwise(ends) if a < b]
+    for chunk in (EOL_MARK, *writes, PASTE):
         await peer.write(chunk.encode())
     for command, out in commands:
         typed = b""
         while not typed.endswith(b"\n"):
             typed += await peer.read()
         echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n{out}"
-        for chunk in (echo, *mark, "\r" + ps1, right, PASTE):
+        for chunk in (echo, *mark, *writes, PASTE):
             await peer.write(chunk.encode())
 
 
@@ -165,6 +176,34 @@ async def test_a_right_prompt_written_apart_from_the_prompt() -> None:
         for command, out in commands:
             assert await s.execute(command) == out.replace("\r\n", "\n")
         await task
+
+
+#: (PS1, RPROMPT) as zsh wrote them: plain, and a bare sign with a
+#: coloured right prompt.
+WRITTEN = {
+    "plain": (PS1, RIGHT),
+    "bare": ("\x1b[0m\x1b[27m\x1b[24m\x1b[J# ", "\x1b[K\x1b[72C\x1b[31m0\x1b[39m [~]\x1b[77D"),
+}
+
+
+@pytest.mark.parametrize("strip", [False])
+@pytest.mark.parametrize("setting", sorted(WRITTEN))
+async def test_a_prompt_or_right_prompt_cut_anywhere(setting: str, strip: bool) -> None:
+    # A read that ends inside zsh's write of the prompt, or of the right
+    # prompt, at any character: the same answers.
+    ps1, right = WRITTEN[setting]
+    commands = [("echo hi", "hi\r\n"), ("cd /tmp", ""), ("printf 'a\\nb'", "a\r\nb")]
+    for cut in range(1, len(ps1) + len(right) + 1):
+        async with opened(limit=0, timeout=5, strip_ansi=strip) as (s, peer):
+            task = asyncio.ensure_future(zsh_writing(peer, commands, [EOL_MARK], ps1, right, cut))
+            try:
+                m = await s.expect_prompt()
+                assert visible(m.after) == visible(ps1).strip(), cut
+                for command, out in commands:
+                    assert await s.execute(command) == out.replace("\r\n", "\n"), (cut, command)
+                await task
+            finally:
+                task.cancel()
 
 
 ZSH_ENV = {"PATH": "/usr/bin:/bin", "TERM": "xterm"}
