@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from ._ansi import strip_ansi
 from ._match import Match
-from ._output import RIGHT_FIRST, right_prompt_end
+from ._output import RIGHT_FIRST, RIGHT_PROMPT, right_prompt_end
 from ._prompt_read import (
     Deadline,
     PromptState,
@@ -62,6 +62,7 @@ _MAX_STALE = 8
 #: came).  A start of one (up to its move right) is waited past.
 _RIGHT_START = re.compile(rf"{RIGHT_FIRST}\x00{{0,16}}\x1b\[\d{{1,4}}C")
 _RIGHT_REACH = 512
+_RIGHT = re.compile(RIGHT_PROMPT)
 #: What may follow an echoed command on its line.
 _ECHO_LINE_END = re.compile(rf"(?:{CSI}| )*\r*\n")
 
@@ -132,10 +133,12 @@ def _name(line: str) -> str | None:
 
 
 def _line(prompt: str) -> str:
-    """A prompt's own line, as shown (no control sequences, no spaces
-    around), any number in it alike (a history number, the last status, a
-    mode's ``config-if-1``) but in its leading name and its ``user@host``,
-    where it tells hosts apart (``web1``, ``web2``)."""
+    """A prompt's own line, as shown (no control sequences, no right
+    prompt, no spaces around), any number in it alike (a history number,
+    the last status, a mode's ``config-if-1``) but in its leading name and
+    its ``user@host``, where it tells hosts apart (``web1``, ``web2``)."""
+    if "\x1b[" in prompt:  # (zsh's right prompt: not the prompt's line, read or not)
+        prompt = _RIGHT.sub("", prompt)
     line = str(strip_ansi(prompt)).strip().rpartition("\n")[2].strip()
     host = _USER_HOST.search(line)
     kept = [span for span in (_name_span(line), host and host.span()) if span is not None]

@@ -332,3 +332,45 @@ async def test_a_right_prompt_after_a_prompt_like_the_one_before_is_no_output() 
             await task
         finally:
             task.cancel()  # (on a failure, the peer waits for a command)
+
+
+@pytest.mark.parametrize("rprompt", ["", "[~]"])
+async def test_an_answer_cut_short_then_a_prompt_with_a_right_prompt(
+    rprompt: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 'echo x' ends early, at a line shaped like another host's prompt; the
+    # rest of its answer comes in front of the next prompt.  The bare
+    # prompt '# ' read without its right prompt the first time, with it
+    # the next: compared as shown, '#' and '# [~]' were unlike, so the
+    # late prompt was taken for another than the one the early answer
+    # missed; the next answer was the rest ('more'), with no warning, and
+    # the one after it the answer before, its echo first (the old code:
+    # 'echo two\ntwo\n' for 'true').  As without a right prompt: the rest,
+    # a warning that it may be, and the answers in step again.
+    right = f"\x1b[K\x1b[74C{rprompt}\x1b[{74 + len(rprompt)}D" if rprompt else ""
+    ps1 = "\x1b[0m\x1b[27m\x1b[24m\x1b[J# "
+    script = [("echo x", ["x\r\nalice@web1:~$ ", "more\r\n"]), ("echo two", ["two\r\n"])]
+    script.append(("true", []))
+    async with opened(limit=0, timeout=5) as (s, peer):
+
+        async def shell() -> None:
+            for chunk in (EOL_MARK, "\r" + ps1, right, PASTE):
+                await peer.write(chunk.encode())
+            for command, outs in script:
+                typed = b""
+                while not typed.endswith(b"\n"):
+                    typed += await peer.read()
+                echo = f"{command[0]}\x08{command}\x1b[?2004l\r\r\n"
+                prompt = EOL_MARK + "\r" + ps1 + right + PASTE
+                for chunk in (echo, *outs, prompt):
+                    await peer.write(chunk.encode())
+
+        task = asyncio.ensure_future(shell())
+        try:
+            await s.expect_prompt()
+            answers = [await s.execute(command) for command, _ in script]
+            await task
+        finally:
+            task.cancel()  # (on a failure, the peer waits for a command)
+    assert answers == ["x\n", "more\n", ""]
+    assert "its answer may be, or begin with, the end of the answer before" in caplog.text
