@@ -4,12 +4,14 @@
 chunk, so that for any chunking its output is ``strip_ansi`` of the whole
 stream (a cut sequence longer than ``MAX_HOLD`` aside); one that keeps the
 moves up a row (``keep_up``) gives that with them, and ``drop_up`` of it is
-that without them.
+that without them.  One that knows right prompts (``right_prompts``) drops
+zsh's whole, its text with it (``_RIGHT``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 __all__ = ["AnsiStripper", "drop_up", "open_sequence", "strip_ansi"]
@@ -49,6 +51,21 @@ _SEQUENCES: dict[tuple[type, bool], re.Pattern[Any]] = {
     (str, True): re.compile(_KEPT + _C1_SEQ),
     (bytes, True): re.compile(_KEPT.encode()),
 }
+#: zsh's right prompt (``_output.RIGHT_PROMPT``, as zsh writes it: after
+#: ``ESC[K``, vt100's NUL padding, a move right to the margin, the text,
+#: coloured or not, and a move left that brings the cursor back where the
+#: move right took it from).  The text lies off at the margin, apart from
+#: the text around it, which a stripped stream runs together: glued to
+#: the prompt, it was taken for output after it.  The cursor back where
+#: it was is the proof (``_returns``); without it, it is text as any.
+_RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,64}+|\x1b\[[\d;:]{0,24}m){1,6}+"
+_RIGHT = re.compile(rf"\x1b\[K\x00{{0,16}}\x1b\[(\d{{1,4}})C({_RIGHT_TEXT})\x1b\[(\d{{1,4}})D")
+#: One cut by the end of a chunk, held until its end shows what it is.
+_RIGHT_CUT = re.compile(
+    r"\x1b\[K\x00{0,16}(?:\x1b(?:\[(?:\d{1,4}(?:C(?:[^\x00-\x1f\x7f]|\x1b\[[\d;:]{0,24}m){0,400}"
+    r"(?:\x1b(?:\[[\d;:]{0,24})?)?)?)?)?)?\Z"
+)
+_SGR = re.compile(r"\x1b\[[\d;:]{0,24}m")
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
 #: A cut sequence at the end of UTF-8 (text written to a terminal: the
@@ -88,19 +105,36 @@ class AnsiStripper:
     stripper keeps them for its transcript (``drop_up`` takes them out of
     the rest).  Nothing else differs: a move up is never part of another
     sequence, nor does one start in it.
+
+    With ``right_prompts`` (text only), zsh's right prompt goes whole, its
+    text with it (``_RIGHT``); one cut by the end of a chunk is held back
+    from its ``ESC[K`` on until its end shows whether it is one.
     """
 
-    __slots__ = ("_empty", "_held", "_keep_up")
+    __slots__ = ("_empty", "_held", "_keep_up", "_right")
 
-    def __init__(self, empty: str | bytes = "", *, keep_up: bool = False) -> None:
+    def __init__(
+        self, empty: str | bytes = "", *, keep_up: bool = False, right_prompts: bool = False
+    ) -> None:
         self._empty = empty  # what the chunks are: str, or bytes in bytes mode
         self._held: Any = None
         self._keep_up = keep_up
+        self._right = right_prompts and isinstance(empty, str)
 
     def feed(self, chunk: Any) -> Any:
         if self._held:
             chunk = self._held + chunk
             self._held = None
+        if self._right and "\x1b[K" in chunk:  # (the cheap test first)
+            chunk = _RIGHT.sub(_drop_right, chunk)
+            start = chunk.rfind("\x1b[K")
+            if start >= 0 and _RIGHT_CUT.match(chunk, start) is not None:
+                done = self._strip(chunk[:start])  # (what it cuts, held in front)
+                self._held = (self._held or "") + chunk[start:]
+                return done
+        return self._strip(chunk)
+
+    def _strip(self, chunk: Any) -> Any:
         kind = bytes if isinstance(chunk, bytes) else str
         partial = (_BYTES if kind is bytes else _TEXT)[1]
         start = _search_start(chunk, max(0, len(chunk) - MAX_HOLD))
@@ -128,6 +162,24 @@ class AnsiStripper:
         as ``strip_ansi`` of the whole stream does."""
         held, self._held = self._held, None
         return strip_ansi(held) if held else self._empty
+
+
+def _drop_right(m: re.Match[str]) -> str:
+    """A right prompt (``_RIGHT``) gone, or its text kept where the cursor
+    does not come back (``_returns``)."""
+    return "" if _returns(m) else m.group()
+
+
+def _returns(m: re.Match[str]) -> bool:
+    """Whether the move left of ``_RIGHT``'s match brings the cursor back
+    where its move right started: over the text's width (a wide character
+    takes two columns, a combining one none)."""
+    width = 0
+    for ch in _SGR.sub("", m.group(2)):
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    return int(m.group(3)) == int(m.group(1)) + width
 
 
 def _search_start(chunk: Any, start: int) -> int:

@@ -109,7 +109,7 @@ class _Seen:
         self.sent = False
         self._empty = empty
         self._at_prompt = at_prompt
-        self._stripper = AnsiStripper(empty) if strip else None
+        self._stripper = AnsiStripper(empty, right_prompts=True) if strip else None
 
     def output(self, data: Any) -> None:
         if self._stripper is not None:

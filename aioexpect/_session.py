@@ -127,7 +127,9 @@ class Session:
         self._decoder = Decoder(encoding, codec_errors)
         self._encoder = Encoder(encoding)  # (one for the session: a BOM once)
         self._empty: Data = b"" if encoding is None else ""
-        self._ansi = AnsiStripper(self._empty, keep_up=True) if strip_ansi else None
+        self._ansi = (
+            AnsiStripper(self._empty, keep_up=True, right_prompts=True) if strip_ansi else None
+        )
         self._buffer = Buffer(self._empty)
         self._redactor = Redactor(encoding)
         self._redactor.add_all(secrets)

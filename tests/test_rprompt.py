@@ -20,6 +20,7 @@ import pytest
 
 import aioexpect
 from aioexpect import drivers
+from aioexpect._ansi import AnsiStripper, strip_ansi
 from aioexpect._buffer import Buffer
 from aioexpect._matcher import Searcher
 from aioexpect._output import clean_output
@@ -104,6 +105,42 @@ def test_a_right_prompt_in_front_of_the_echo_is_not_in_the_answer() -> None:
         assert clean_output("\x1b[5Cx\x1b[6D\r\nhi\r\n", command) == "     x\nhi\n"
 
 
+def stripped(chunks: list[str]) -> str:
+    """What a session's stripper (``strip_ansi=True``) gives for ``chunks``."""
+    stripper = AnsiStripper("", keep_up=True, right_prompts=True)
+    return "".join(stripper.feed(chunk) for chunk in chunks) + stripper.flush()
+
+
+@pytest.mark.parametrize("case", sorted(CAPTURED))
+def test_strip_ansi_drops_a_right_prompt_whole_in_any_split(case: str) -> None:
+    # Its moves stripped, the right prompt's text was glued to the prompt
+    # ('root@vm ~ # [23:27]'): output after it, the prompt not found.
+    prompt = CAPTURED[case]
+    shown = strip_ansi(prompt[: prompt.index("\x1b[K")])
+    for label, chunks in splits(BEFORE + prompt):
+        assert stripped(chunks) == strip_ansi(BEFORE) + shown, label
+
+
+#: Moves and text that are no right prompt as zsh writes it: the cursor not
+#: back where it was, no move left (a line end, the end of what came), no
+#: ``ESC[K`` before; and one in the middle of output, glued to the text
+#: after it, which overwrites it where the cursor came back.
+KEPT = {
+    "\x1b[K\x1b[10Cab\x1b[13D": "ab",
+    "\x1b[K\x1b[10Cab\r\nc": "ab\r\nc",
+    "\x1b[K\x1b[10Cab": "ab",
+    "\x1b[10Cab\x1b[12D": "ab",
+    "x\x1b[K\x1b[3C\x1b[1mab\x1b[0m\x1b[5Dy": "xy",
+    "\x1b[K\x1b[10C界\x1b[12Dz": "z",
+}
+
+
+@pytest.mark.parametrize("text", sorted(KEPT))
+def test_strip_ansi_keeps_moves_and_text_that_are_no_right_prompt(text: str) -> None:
+    for label, chunks in splits(text):
+        assert stripped(chunks) == KEPT[text], label
+
+
 @pytest.mark.parametrize("pty", [True, False])
 async def test_unechoed_output_that_begins_with_cursor_moves_is_kept(pty: bool) -> None:
     # (dash, with echo=False or over pipes: nothing echoes the command)
@@ -186,7 +223,7 @@ WRITTEN = {
 }
 
 
-@pytest.mark.parametrize("strip", [False])
+@pytest.mark.parametrize("strip", [False, True])
 @pytest.mark.parametrize("setting", sorted(WRITTEN))
 async def test_a_prompt_or_right_prompt_cut_anywhere(setting: str, strip: bool) -> None:
     # A read that ends inside zsh's write of the prompt, or of the right
@@ -233,15 +270,22 @@ async def zsh(via: str, setting: str, home: str, **options: Any) -> AsyncIterato
             await asyncio.wait_for(asyncio.gather(*sessions), 10)  # (zsh reaped)
 
 
+@pytest.mark.parametrize("strip", [False, True])
 @pytest.mark.parametrize("driver", ["generic", "shell", "auto"])
 @pytest.mark.parametrize("setting", sorted(SETTINGS))
 @pytest.mark.parametrize("via", ["pty", "ssh"])
-async def test_zsh_with_a_right_prompt(via: str, setting: str, driver: str, tmp_path: Any) -> None:
-    # The old code: 'timed out waiting for the prompt of driver ...'.
+async def test_zsh_with_a_right_prompt(
+    via: str, setting: str, driver: str, strip: bool, tmp_path: Any
+) -> None:
+    # The old code: 'timed out waiting for the prompt of driver ...'; with
+    # strip_ansi=True, the moves stripped, the right prompt's text was
+    # glued to the prompt, output after it: the same.
     if shutil.which("zsh") is None:
         pytest.skip("zsh is not installed")
-    async with zsh(via, setting, str(tmp_path), driver=driver) as s:
-        await s.expect_prompt()
+    async with zsh(via, setting, str(tmp_path), driver=driver, strip_ansi=strip) as s:
+        m = await s.expect_prompt()
+        if strip:  # (its text gone with it, the prompt's alone)
+            assert "[" not in m.after and "\x1b" not in m.after, m.after
         for command in SETTINGS[setting][2]:
             assert await s.execute(command) == ""
         for _ in range(2):
