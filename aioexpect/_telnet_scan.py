@@ -49,6 +49,7 @@ class TelnetScanner:
 
     __slots__ = (
         "_cmd",
+        "_lone",
         "_on_command",
         "_on_data",
         "_sb",
@@ -65,6 +66,7 @@ class TelnetScanner:
         self._state = _DATA
         self._cmd = 0
         self._sb: bytearray | None = bytearray()
+        self._lone = False  # (a lone 0xff in this sub-negotiation, told once)
         #: Whether the peer sends binary (NUL is data, not a no-operation).
         self.binary = False
         #: Sub-negotiations dropped for being longer than MAX_SUBNEGOTIATION.
@@ -128,7 +130,7 @@ class TelnetScanner:
         elif WILL <= byte <= DONT:
             self._state, self._cmd = _OPT, byte
         elif byte == SB:
-            self._state, self._sb = _SB, bytearray()
+            self._state, self._sb, self._lone = _SB, bytearray(), False
         else:
             self._state = _DATA  # NOP, GA, DM, AYT, a stray SE, ...: nothing to do
         return i
@@ -142,8 +144,7 @@ class TelnetScanner:
             self._state = _DATA
             body, self._sb = self._sb, bytearray()
             if body is None:
-                self.dropped += 1
-                _log.warning("telnet: dropped a sub-negotiation over %d bytes", MAX_SUBNEGOTIATION)
+                self.dropped += 1  # (told when it grew past the bound)
             elif body:
                 escaped = bytes(body).replace(b"\xff", b"\xff\xff")
                 self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
@@ -154,7 +155,16 @@ class TelnetScanner:
         # byte too (a window 0xfffb wide: 0xff 0xfb), which cannot be told
         # from a command put in or an IAC SE left off: taken for one, the
         # rest of the SB was in-band data and its bytes a command
-        # (``IAC WILL 0x00``: an offer of binary mode), acted on.
+        # (``IAC WILL 0x00``: an offer of binary mode), acted on.  Said, as
+        # what the server sends meanwhile is no text: an expect times out.
+        if not self._lone:
+            self._lone = True
+            _log.warning(
+                "telnet: a 0xff the server did not double (IAC %d) inside a sub-negotiation"
+                " (option %s): read as part of it, with what follows up to its IAC SE",
+                byte,
+                self._sb[0] if self._sb else "?",
+            )
         self._state = _SB
         self._sb_add(bytes((IAC, byte)))
         return i
@@ -165,6 +175,12 @@ class TelnetScanner:
             return
         if len(sb) + len(chunk) > MAX_SUBNEGOTIATION:
             self._sb = None  # discard the rest, up to IAC SE
+            # (said now: its IAC SE may never come, what follows never text)
+            _log.warning(
+                "telnet: a sub-negotiation over %d bytes: dropped, with what follows"
+                " up to its IAC SE",
+                MAX_SUBNEGOTIATION,
+            )
         else:
             sb += chunk
 

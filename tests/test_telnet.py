@@ -152,6 +152,30 @@ def test_scanner_keeps_a_lone_iac_before_a_command_byte_in_a_subnegotiation() ->
         ], label
 
 
+def test_scanner_says_when_a_subnegotiation_takes_what_follows(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A lone 0xff in a sub-negotiation (or an IAC SE left off, which reads
+    the same) makes what follows part of it up to an IAC SE: no text, and an
+    expect timed out with nothing received, nothing said why.  So did one
+    longer than MAX_SUBNEGOTIATION whose IAC SE never came (said at the IAC
+    SE).  Each is said when it happens, once."""
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01login: \xff\xfb\x01$ ")
+    assert bytes(rec.data) == b"" and rec.commands == []
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(said) == 1 and "did not double (IAC 253)" in said[0], said
+    assert "(option 24)" in said[0] and "up to its IAC SE" in said[0], said
+    caplog.clear()
+    rec = scan(b"\xff\xfa\x18" + b"A" * (MAX_SUBNEGOTIATION + 10) + b"login: ")
+    assert bytes(rec.data) == b"" and rec.commands == []
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == [
+        f"telnet: a sub-negotiation over {MAX_SUBNEGOTIATION} bytes: dropped,"
+        " with what follows up to its IAC SE"
+    ]
+
+
 def test_scanner_stops_asking_once_the_consumer_has_had_enough() -> None:
     storm = b"\xff\xfd\x06" * 10_000 + b"END"
     rec = scan(storm, want=5)
