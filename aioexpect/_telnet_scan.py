@@ -20,6 +20,10 @@ MAX_SUBNEGOTIATION = 1 << 14
 
 IAC, SE, SB, WILL, DONT = 255, 240, 250, 251, 254
 _DATA, _IAC, _OPT, _SB, _SB_IAC = range(5)
+#: Options whose sub-negotiations hold text (TTYPE, TSPEED, XDISPLOC,
+#: OLD-ENVIRON, NEW-ENVIRON, CHARSET): a 0xff is no part of one, so IAC and
+#: a command in one is a command (see ``_in_sb``).
+_TEXT_OPTIONS = frozenset({24, 32, 35, 36, 39, 42})
 #: One option command (3 bytes) or a two-byte command other than SB and IAC IAC.
 _COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xf9]", re.DOTALL)
 _RUN = re.compile(rb"(?:\xff[\xfb-\xfe].|\xff[\xf0-\xf9])+", re.DOTALL)
@@ -39,8 +43,9 @@ class TelnetScanner:
     ``IAC SB ... IAC SE`` (still escaped).  Other two-byte commands (NOP, GA,
     DM, ...) are dropped.  Commands may be split across chunks anywhere.
     Inside a sub-negotiation, IAC and a byte other than SE and IAC is a
-    lone 0xff the peer did not double, kept: only IAC SE ends it (see
-    ``_in_sb``).
+    lone 0xff the peer did not double, kept: only IAC SE ends it; but in
+    one of text (``_TEXT_OPTIONS``), IAC and a command ends it, dropped,
+    and is read (see ``_in_sb``).
 
     ``on_command`` returns whether it wants more: once it says no, the rest
     of a run of back-to-back commands is skipped at C speed (a storm costs
@@ -149,6 +154,24 @@ class TelnetScanner:
                 escaped = bytes(body).replace(b"\xff", b"\xff\xff")
                 self._on_command(b"\xff\xfa" + escaped + b"\xff\xf0")
             return i
+        sb = self._sb
+        if byte > SE and sb is not None and (not sb or sb[0] in _TEXT_OPTIONS):
+            # IAC <command> inside a sub-negotiation of text (a terminal
+            # type, a variable's name, a charset: no 0xff in it, doubled or
+            # not): its IAC SE left off, or a command put in.  Read as the
+            # part of it that came, this made what follows part of it up to
+            # an IAC SE, which a server that leaves it off may never send:
+            # its login prompt never came.  Dropped (as telnetlib3 does; BSD
+            # telnet and curl act on the part that came), the command read.
+            _log.warning(
+                "telnet: a command (IAC %d) inside a sub-negotiation (option %s):"
+                " its IAC SE left off? The sub-negotiation is dropped, the command read",
+                byte,
+                sb[0] if sb else "?",
+            )
+            self._sb = bytearray()
+            self._state = _IAC
+            return i - 1
         # IAC and any other byte: a lone 0xff the peer did not double (RFC
         # 855 says to), part of the sub-negotiation, which goes on to its
         # IAC SE, the one end the protocol gives it.  Followed by a command

@@ -108,10 +108,28 @@ def test_scanner_drops_oversized_subnegotiation() -> None:
 
 def test_scanner_command_inside_subnegotiation_is_part_of_it() -> None:
     # Only IAC SE ends a sub-negotiation (RFC 855): a command put in it, or
-    # its IAC SE left off, cannot be told from a lone 0xff (see below).
-    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01data\xff\xf0after")
-    assert rec.commands == [b"\xff\xfa\x18\x01\xff\xff\xfd\x01data\xff\xf0"]
+    # its IAC SE left off, cannot be told from a lone 0xff (see below)...
+    rec = scan(b"\xff\xfa\x22\x01\xff\xfd\x01data\xff\xf0after")
+    assert rec.commands == [b"\xff\xfa\x22\x01\xff\xff\xfd\x01data\xff\xf0"]
     assert bytes(rec.data) == b"after"
+
+
+@pytest.mark.parametrize("option", [0x18, 0x20, 0x23, 0x24, 0x27, 0x2A])
+def test_scanner_command_inside_a_subnegotiation_of_text_ends_it(
+    option: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """...but in a sub-negotiation of text (TTYPE SEND, NEW-ENVIRON SEND,
+    CHARSET REQUEST...), where no 0xff belongs, it can: the IAC SE left
+    off, what followed (the login prompt, IAC DO ECHO) was part of it up
+    to an IAC SE that never came, and no text came either."""
+    caplog.set_level(logging.WARNING, logger="aioexpect")
+    stream = b"\xff\xfa%c\x01\xff\xfd\x01login: " % option
+    for label, pieces in splits(stream):
+        rec = scan(stream, pieces)
+        assert rec.commands == [b"\xff\xfd\x01"], label
+        assert bytes(rec.data) == b"login: ", label
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said and f"(option {option}): its IAC SE left off?" in said[0], said
 
 
 #: A lone 0xff inside a sub-negotiation (RFC 855 wants it doubled): NAWS of
@@ -161,11 +179,11 @@ def test_scanner_says_when_a_subnegotiation_takes_what_follows(
     longer than MAX_SUBNEGOTIATION whose IAC SE never came (said at the IAC
     SE).  Each is said when it happens, once."""
     caplog.set_level(logging.WARNING, logger="aioexpect")
-    rec = scan(b"\xff\xfa\x18\x01\xff\xfd\x01login: \xff\xfb\x01$ ")
+    rec = scan(b"\xff\xfa\x22\x01\xff\xfd\x01login: \xff\xfb\x01$ ")
     assert bytes(rec.data) == b"" and rec.commands == []
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(said) == 1 and "did not double (IAC 253)" in said[0], said
-    assert "(option 24)" in said[0] and "up to its IAC SE" in said[0], said
+    assert "(option 34)" in said[0] and "up to its IAC SE" in said[0], said
     caplog.clear()
     rec = scan(b"\xff\xfa\x18" + b"A" * (MAX_SUBNEGOTIATION + 10) + b"login: ")
     assert bytes(rec.data) == b"" and rec.commands == []
@@ -1118,6 +1136,19 @@ async def test_a_lone_iac_inside_a_subnegotiation_stays_out_of_the_text() -> Non
     expected = "beforemidafter" + "".join(f"{byte}," for byte in range(0xF1, 0xFF))
     async with raw_server(hostile) as port, connect(port) as s:
         assert await s.read_all() == expected + "\r\n"
+
+
+async def test_a_terminal_type_request_without_its_iac_se_leaves_the_login_prompt() -> None:
+    # (the old code timed out: the prompt was part of the sub-negotiation)
+    async def hostile(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfa\x18\x01\xff\xfd\x01login: ")
+        await writer.drain()
+        while await reader.read(4096):  # (the replies read: no reset)
+            pass
+
+    async with raw_server(hostile) as port, connect(port, timeout=5) as s:
+        m = await s.expect("login: ")
+        assert m.before == ""
 
 
 # -- connecting ----------------------------------------------------------------------------
