@@ -66,6 +66,10 @@ _RIGHT_CUT = re.compile(
     r"(?:\x1b(?:\[[\d;:]{0,24})?)?)?)?)?)?\Z"
 )
 _SGR = re.compile(r"\x1b\[[\d;:]{0,24}m")
+#: Characters of no width (as wcwidth counts them): marks that combine
+#: with the one before (``U+0301``, the variation selector ``U+FE0F``) and
+#: format characters (the zero-width joiner and space).
+_NO_WIDTH = frozenset({"Mn", "Me", "Cf"})
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
 #: A cut sequence at the end of UTF-8 (text written to a terminal: the
@@ -173,10 +177,11 @@ def _drop_right(m: re.Match[str]) -> str:
 def _returns(m: re.Match[str]) -> bool:
     """Whether the move left of ``_RIGHT``'s match brings the cursor back
     where its move right started: over the text's width (a wide character
-    takes two columns, a combining one none)."""
+    takes two columns; one that joins or marks another none, as zsh counts
+    them: an accent, an emoji's variation selector, a zero-width joiner)."""
     width = 0
     for ch in _SGR.sub("", m.group(2)):
-        if unicodedata.combining(ch):
+        if unicodedata.combining(ch) or unicodedata.category(ch) in _NO_WIDTH:
             continue
         width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
     return int(m.group(3)) == int(m.group(1)) + width

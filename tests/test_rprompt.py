@@ -44,7 +44,8 @@ RIGHT = "\x1b[K\x1b[60C[23:27]\x1b[67D"
 PASTE = "\x1b[?2004h"
 #: The right prompts zsh drew for other settings: coloured ``%F{yellow}%~
 #: %*%f`` after a coloured PS1, transient_rprompt's (the same, erased with
-#: ``ESC[K`` once Enter is pressed), vt100's (NUL padding), a user's ``%``.
+#: ``ESC[K`` once Enter is pressed), vt100's (NUL padding), a user's ``%``,
+#: one with characters of no width.
 CAPTURED = {
     "plain": PS1 + RIGHT + PASTE,
     "coloured": "\x1b[0m\x1b[27m\x1b[24m\x1b[J\x1b[32mroot@vm\x1b[39m /tmp # "
@@ -52,6 +53,10 @@ CAPTURED = {
     "transient": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[74C[~]\x1b[77D" + PASTE,
     "vt100": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K" + "\x00" * 12 + "\x1b[74C[~]\x1b[77D" + PASTE,
     "user": "\x1b[0m\x1b[27m\x1b[24m\x1b[J% \x1b[K\x1b[74C[~]\x1b[77D" + PASTE,
+    # (characters of no width, which zsh counts none: an emoji's variation
+    # selector, ``✔️``, and a zero-width joiner)
+    "zero-width": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[69C\u2714\ufe0f [~] a\u200db\x1b[77D"
+    + PASTE,
 }
 BEFORE = "e\x08echo hi\x1b[?2004l\r\r\nhi\r\n" + EOL_MARK + "\r"
 
