@@ -33,6 +33,7 @@ from ._prompt_text import (
     changed_prompt,
     changed_prompt_start,
     drawn_above,
+    may_be_drawn,
 )
 from ._prompt_wrap import at_margin, columns_of, fits, rows_above
 from ._reading import describe, lost, tail_of
@@ -457,10 +458,7 @@ async def read_to_prompt(
             m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
             parts = []
         if m.index < len(prompts):
-            # (cheaply first: a prompt's only line follows no line end, nor
-            # zsh's \r, nor its line editor's clearing: see ``drawn_above``)
-            drawn = m.before.endswith(("\n", "\r", "\x1b[J"))
-            m, head = _drawn(session, m) if drawn else (m, 0)
+            m, head = _drawn(session, m) if may_be_drawn(m.before) else (m, 0)
             _learn(session, m.after, head)
         parts.append(m.before)
         if m.index < len(prompts) + len(extra):

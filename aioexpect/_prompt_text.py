@@ -32,6 +32,7 @@ __all__ = [
     "changed_prompt",
     "changed_prompt_start",
     "drawn_above",
+    "may_be_drawn",
     "PASTE_ON",
     "HEAD_REACH",
 ]
@@ -208,6 +209,7 @@ HEAD_REACH, _HEAD_LINES = 1024, 4
 #: erased the same way (a progress meter's ``\r`` spaces ``\r``, a pager's
 #: prompt) is no mark unless what follows is zsh's: see ``_zsh``.
 _SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r(?!\n)|\r(?=\r))")
+_MARK_END = " " * 8 + "\r"  # (what ``_SP_END`` needs: the cheap test)
 #: ... and, whatever its options, its line editor's reset of the attributes
 #: then standout and underline off, as the terminal spells them (``ESC[0m
 #: ESC[27m ESC[24m`` on ``xterm``, ``ESC[23m`` on ``screen``, ``ESC[m^O`` on
@@ -219,6 +221,21 @@ _SP_END = re.compile(r"(?<= {8})\r(?: {1,16}\r(?!\n)|\r(?=\r))")
 _ZLE_CLEARS = re.compile(
     r"\x1b\[0?m\x0f?\x00*\x1b\[(?:2[37])?m\x00*\x1b\[(?:24)?m\x00*\x1b\[J\x00*"
 )
+
+
+def may_be_drawn(before: str) -> bool:
+    """Whether ``drawn_above`` may find lines drawn above a prompt that
+    ``before`` comes in front of: the cheap test, for every prompt found
+    (exact: the signs ``_pasting`` and ``_zsh`` need, in their reach; a
+    device's prompt after its output has none)."""
+    if not before.endswith(("\n", "\r", "\x1b[J")):
+        return False
+    base = max(0, len(before) - HEAD_REACH)
+    return (
+        before.find(PASTE_ON, base) >= 0
+        or before.find(_MARK_END, base) >= 0
+        or before.find("\x1b[J", base) >= 0
+    )
 
 
 def drawn_above(before: str, prompt: str, at_start: bool) -> int:
@@ -257,7 +274,7 @@ def _zsh(before: str, prompt: str) -> int | None:
     the mark reads as a line erased in a command's output (a progress
     meter's ``\r`` spaces ``\r``, then its last lines): no prompt's start."""
     base = max(0, len(before) - HEAD_REACH)
-    if before.find(" \r", base) < 0 and before.find("\x1b[J", base) < 0:
+    if before.find(_MARK_END, base) < 0 and before.find("\x1b[J", base) < 0:
         return None  # (the cheap test first: bash, dash, devices)
     marks = [m.end() for m in _SP_END.finditer(before, base)]  # (a tail: a few at most)
     clears = [m.span() for m in _ZLE_CLEARS.finditer(before, base)]
