@@ -49,7 +49,7 @@ async def telnet_session(server: DeviceServer, reader: Any, writer: Any) -> None
         writer.write(text)
         await writer.drain()
 
-    io = LineIO(read, send, echo=lambda: bool(writer.will_echo))
+    io = LineIO(read, send, echo=lambda: bool(writer.will_echo), binary=lambda: writer.inbinary)
     await converse(server.device, io, in_band_login=True)
 
 

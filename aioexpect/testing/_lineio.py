@@ -21,7 +21,13 @@ class LineIO:
     pty (an SSH channel with one), where CR and LF each end a line, as a
     terminal's ICRNL makes them (``x\r\n`` is ``x``, then an empty line,
     as bash behind a real sshd reads it); elsewhere CR LF is one line end
-    (telnet's, and a client's over a pipe).  CR NUL is one everywhere.
+    (telnet's, and a client's over a pipe), the LF dropped after a CR
+    however late it comes, as inetutils telnetd drops it.  ``binary()``:
+    whether the client sends in telnet's binary mode now (RFC 856), where
+    telnetd passes CR and LF on as they are, and its pty reads each as a
+    line end, as behind a pty here (a bare LF sent after the CR of an
+    Enter answered long before is a line of its own: dropped, it got no
+    answer).  CR NUL is one everywhere.
     ``ended_by()``: the name of the signal that ended the connection (an
     SSH ``signal`` request), once one has come; ``None`` until then.
     """
@@ -33,13 +39,15 @@ class LineIO:
         echo: Callable[[], bool],
         *,
         pty: bool = False,
+        binary: Callable[[], bool] = lambda: False,
         ended_by: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._read = read
         self.send = send
         self._echo = echo
         self.ended_by = ended_by
-        self._after_cr_dropped = "\x00" if pty else "\n\x00"  # (what a CR makes one line end of)
+        self._pty = pty
+        self._binary = binary
         self._pending = ""
         self._after_cr = False
         self._eof = False
@@ -64,7 +72,7 @@ class LineIO:
                 return None
             self._pending = data
         ch, self._pending = self._pending[0], self._pending[1:]
-        if self._after_cr and ch in self._after_cr_dropped:
+        if self._after_cr and ch in self._after_cr_dropped():
             self._after_cr = False
             return await self._next_char()
         self._after_cr = ch == "\r"
@@ -126,9 +134,13 @@ class LineIO:
                 if echo:
                     self._echo_later(ch)
 
+    def _after_cr_dropped(self) -> str:
+        """What a CR read last makes one line end of, if it comes next."""
+        return "\x00" if self._pty or self._binary() else "\n\x00"
+
     def unread(self) -> str:
         """What came but was not read yet (a ``\\n`` after a ``\\r`` just read aside)."""
-        if self._after_cr and self._pending[:1] and self._pending[0] in self._after_cr_dropped:
+        if self._after_cr and self._pending[:1] and self._pending[0] in self._after_cr_dropped():
             return self._pending[1:]
         return self._pending
 
