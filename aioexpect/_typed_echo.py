@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from ._ansi import strip_ansi
 from ._match import Match
 from ._output import echo_end
-from ._prompt_read import Deadline, PromptState, evidence_of, read_to_prompt, shown_command
+from ._prompt_read import (
+    Deadline,
+    PromptState,
+    evidence_of,
+    more_within,
+    read_to_prompt,
+    shown_command,
+)
+from ._stale import STALE_WAIT
 from ._typed import _ECHO_LINE_END, _after_prompt, _line_ends, _lines, cr_echoed
 
 if TYPE_CHECKING:
@@ -41,23 +49,44 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     return list(shown), count, empty
 
 
-def _bare(session: Session, raw: str, at: int, command: str) -> bool:
+async def _bare(session: Session, raw: str, at: int, command: str, deadline: Deadline) -> bool:
     """Whether ``raw`` (from its start, or from ``at``) is an empty line's
     answer: its echo, a bare line end, in a session whose answers begin
-    with their command's echo, and nothing visible up to the prompt read
-    (or up to a prompt that ``command``'s echo follows, in one piece).  A
-    line end that more output follows is that output's: the first answer
-    with the echo gone (``stty -echo``) begins so, where the lines sent
-    before had their prompts read (dropped, it cost a time-out)."""
+    with their command's echo, and nothing visible up to the prompt read,
+    which more follows (``_followed``; or up to a prompt that the echo
+    follows, in one piece).  A line end that more output follows is that
+    output's: the first answer with the echo gone (``stty -echo``) begins
+    so, where the lines sent before had their prompts read (dropped, it
+    cost a time-out); a bare line end that nothing follows is the
+    command's own answer, the echo gone."""
     for start in (0, at) if at > 0 else (0,):
         end = _ECHO_LINE_END.match(raw, start)
         if end is None:
             continue
         if not strip_ansi(raw[end.end() :]).strip():
-            return True
+            return await _followed(session, command, deadline)
         if _after_prompt(session, raw, command)[0] == end.end():
             return True
     return False
+
+
+async def _followed(session: Session, command: str, deadline: Deadline) -> bool:
+    """Whether something follows the prompt just read, buffered or within
+    ``STALE_WAIT`` (nothing is consumed): ``command``'s echo (or bash's line
+    end with the echo off), or any visible output.  If not, a bare line end
+    up to that prompt is the command's whole answer, the echo gone
+    (``execute('echo')`` after ``stty -echo``), not an empty line's echo:
+    dropped as one, execute timed out waiting for one more prompt (Rule 1's
+    note, ``empties_at``, standing for a command sent after an execute
+    cancelled before it sent its own, the empty line's answer read by then)."""
+    cr = cr_echoed(session)
+    wait = deadline.within(STALE_WAIT)
+    while True:
+        text = session.buffer
+        if echo_end(text, command, cr) or strip_ansi(text).strip():
+            return True
+        if not await more_within(session, wait, STALE_WAIT, len(session._buffer)):
+            return False
 
 
 def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:
@@ -98,7 +127,7 @@ async def past_earlier(
     try:
         for _ in range(count if earlier or empty else 0):  # (each answer ends one line's at least)
             if not any(_echoes(raw, at, line, cr) for line in earlier) and not (
-                empty and _bare(session, raw, at, command)
+                empty and await _bare(session, raw, at, command, deadline)
             ):
                 break
             start, mine = _after_prompt(session, raw, command)

@@ -1,26 +1,35 @@
 """An execute cancelled in the window after Rule 1 of ``_typed`` stopped
 short of an empty line's prompt (``PromptState.empties_at`` noted: that
-line's echo may still come in front of the command's answer) and before
-its answer was read: the peer holds it.
+line's echo may still come in front of the command's answer).
 
-The note is the command's sent next only: Rule 2 takes it where the last
-send before a command is the one noted, and the cancelled command's own
-send comes after it, so the next execute does not take the note for
-itself; the empty line's late echo and prompt, and the cancelled command's
-answer, are read as the catch-up (``_stale.late_answer``) and Rule 2's
-echo rule read them, wherever they come.
+Cancelled once its command was sent, before its answer was read (the
+peer holds it): the note is the command's sent next only (Rule 2 takes it
+where the last send before a command is the one noted, and the cancelled
+command's own send comes after it); the empty line's late echo and
+prompt, and the cancelled command's answer, are read by the catch-up
+(``_stale.late_answer``) or dropped by the echo rule, wherever they come.
+
+Cancelled before its command was sent (in the look past the answer of a
+command typed ahead into an earlier one, ``_prompt._past_typed_ahead``),
+the note stands for the next command: right where the empty line's
+answer comes late in front of it, but where that answer was read by then
+(the next execute's catch-up) and the command's own answer is a bare line
+end (its echo gone), that answer was dropped as the empty line's, and
+execute timed out waiting for one more prompt.  A bare line end is an
+empty line's only where something follows its prompt (the command's echo).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
 
 from aioexpect._prompt_read import state_of
 
-from .helpers import opened
+from .helpers import opened, wait_until
 from .test_execute_ahead import _answers_with_their_echo, _read_to
 
 #: The empty line's late echo and prompt, then the cancelled command's answer.
@@ -63,3 +72,49 @@ async def _answered(s: Any, peer: Any, command: str, answer: bytes, output: str)
     await _read_to(peer, command.encode() + b"\n")
     await peer.write(answer)
     assert await running == output
+
+
+async def _cancelled(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.parametrize(
+    ("late", "answer", "output"),
+    [
+        (b"\r\nr1#", b"\r\nr1#", "\n"),  # (the echo gone: a bare answer, its own)
+        (b"", b"\r\nr1#show c\r\nCCC\r\nr1#", "CCC\n"),  # (the empty line's late answer first)
+    ],
+    ids=["read-by-then", "late"],
+)
+async def test_an_execute_cancelled_before_sending_after_rule_1_stopped_short(
+    late: bytes, answer: bytes, output: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 'show a1' typed into 'show a0''s answer (given up on, partly read),
+    # itself given up on; 'show x' and an empty line sent ahead.  'show b'
+    # reads a0's prompt, Rule 1 stops short (the note), then looks past the
+    # typed-ahead answer, and is cancelled there, 'show b' unsent.  The old
+    # code dropped 'show c''s bare answer as the empty line's and timed out
+    # ('read-by-then'); where that answer is late, it is dropped ('late').
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    async with opened(timeout=3) as (s, peer):
+        await _answers_with_their_echo(s, peer)
+        first = asyncio.ensure_future(s.execute("show a0"))
+        await _read_to(peer, b"show a0\n")
+        await _cancelled(first)
+        await peer.write(b"show a0\r\n")
+        await s.expect_exact("show a0\r\n")
+        ahead = asyncio.ensure_future(s.execute("show a1"))  # (typed into a0's answer)
+        await _read_to(peer, b"show a1\n")
+        await _cancelled(ahead)
+        await s.send("show x\n\n")
+        await _read_to(peer, b"show x\n\n")
+        await peer.write(b"A0\r\nr1#")
+        looking = asyncio.ensure_future(s.execute("show b"))
+        await wait_until(lambda: "typed into an earlier answer" in caplog.text, "the look")
+        assert state_of(s).empties_at == s._sends[-1][2]  # (noted; 'show b' not sent)
+        await _cancelled(looking)
+        await peer.write(b"show a1\r\nA1\r\nr1#show x\r\nX\r\nr1#" + late)
+        await _answered(s, peer, "show c", answer, output)
+        await _answered(s, peer, "show a", b"show a\r\nAAA\r\nr1#", "AAA\n")
