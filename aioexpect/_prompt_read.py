@@ -110,6 +110,10 @@ class PromptState:
     #: prompts, or none within ``STALE_WAIT``): the command sent from there
     #: may find an empty line's echo and prompt in front of its answer.
     empties_at: int = -1
+    #: ``consumed`` then: the same execute sends its command with nothing
+    #: read since; read since (one cancelled before it sent, the next one's
+    #: catch-up), the empty line's answer may be read already (``_typed_echo``).
+    empties_read: int = -1
     #: The last question a command asks that execute named: where the text
     #: received then ended (counted from the session's start), and
     #: ``bytes_out`` then.  Sent more since, nothing received: answered.

@@ -481,6 +481,7 @@ async def read_typed(
     # (read as one): lines answered with no echo (``stty -echo``).
     glued = bool(state.prompt_text) and text.endswith(state.prompt_text * 2)
     state.empties_at = -1 if out_of_time or glued else session.bytes_out
+    state.empties_read = session._buffer.consumed
     left_owed(session, state, (due - count, last), out_of_time)
 
 

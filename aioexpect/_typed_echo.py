@@ -49,25 +49,40 @@ def _earlier(session: Session, state: PromptState, command: str) -> tuple[list[s
     return list(shown), count, empty
 
 
-async def _bare(session: Session, raw: str, at: int, command: str, deadline: Deadline) -> bool:
-    """Whether ``raw`` (from its start, or from ``at``) is an empty line's
-    answer: its echo, a bare line end, in a session whose answers begin
-    with their command's echo, and nothing visible up to the prompt read,
-    which more follows (``_followed``; or up to a prompt that the echo
-    follows, in one piece).  A line end that more output follows is that
-    output's: the first answer with the echo gone (``stty -echo``) begins
-    so, where the lines sent before had their prompts read (dropped, it
-    cost a time-out); a bare line end that nothing follows is the
+async def _bare(
+    session: Session, state: PromptState, answer: tuple[str, int], command: str, deadline: Deadline
+) -> bool:
+    """Whether ``answer``'s text (from its start, or from where it reached
+    when ``command`` was sent) is an empty line's answer: its echo, a bare
+    line end, in a session whose answers begin with their command's echo,
+    and nothing visible up to the prompt read (or up to a prompt that the
+    echo follows, in one piece).  A line end that more output follows is
+    that output's: the first answer with the echo gone (``stty -echo``)
+    begins so, where the lines sent before had their prompts read (dropped,
+    it cost a time-out).  Where something was read since Rule 1's note
+    (``PromptState.empties_read``), that prompt must be followed too
+    (``_followed``): a bare line end that nothing follows is then the
     command's own answer, the echo gone."""
+    raw, at = answer
     for start in (0, at) if at > 0 else (0,):
         end = _ECHO_LINE_END.match(raw, start)
         if end is None:
             continue
         if not strip_ansi(raw[end.end() :]).strip():
-            return await _followed(session, command, deadline)
+            return _noted_here(state) or await _followed(session, command, deadline)
         if _after_prompt(session, raw, command)[0] == end.end():
             return True
     return False
+
+
+def _noted_here(state: PromptState) -> bool:
+    """Whether Rule 1's note (``empties_at``) was made by the execute that
+    sent the command, nothing read between: the empty line's answer still
+    to come then, as slow as its prompt was (the command's echo after it
+    may come later than ``STALE_WAIT``: waited for in ``_followed``, the
+    answer was taken for the command's own, ``'\\n'``, the real one left
+    to the next execute)."""
+    return state.sent is not None and state.sent[1] == state.empties_read
 
 
 async def _followed(session: Session, command: str, deadline: Deadline) -> bool:
@@ -127,7 +142,7 @@ async def past_earlier(
     try:
         for _ in range(count if earlier or empty else 0):  # (each answer ends one line's at least)
             if not any(_echoes(raw, at, line, cr) for line in earlier) and not (
-                empty and await _bare(session, raw, at, command, deadline)
+                empty and await _bare(session, state, (raw, at), command, deadline)
             ):
                 break
             start, mine = _after_prompt(session, raw, command)

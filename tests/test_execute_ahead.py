@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import aioexpect
-from aioexpect import _typed
+from aioexpect import _typed, _typed_echo
 from aioexpect._session import SEND_KEPT
 from aioexpect.testing import VirtualDevice, serve_ssh, serve_telnet
 
@@ -375,3 +375,32 @@ async def test_empty_lines_answered_unechoed_then_an_empty_answer(
         await s.send("echo q\n\n")
         assert await s.execute("echo") == "\n"
         assert await s.execute("echo z") == "z\n"
+
+
+async def test_a_slow_devices_echo_after_an_empty_lines_late_prompt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A device slow to read each line (it echoes a line as it reads it):
+    # the empty line's prompt came later than STALE_WAIT, Rule 1 stopped
+    # short and sent 'show b'; its echo comes as late after that prompt.
+    # Waiting for something to follow that prompt (as after an execute
+    # cancelled before it sent, where that answer may be the command's
+    # own), the old code took the bare line end for 'show b''s whole answer
+    # and returned '\n'.  Here the wait is nil: the echo comes after it.
+    monkeypatch.setattr(_typed_echo, "STALE_WAIT", 0.0)
+    async with opened(timeout=5) as (s, peer):
+        await _answers_with_their_echo(s, peer)
+        await s.send("show x\n\n")
+        await _read_to(peer, b"show x\n\n")
+        await peer.write(b"show x\r\nX\r\nr1#")  # (the empty line's answer slow)
+        running = asyncio.ensure_future(s.execute("show b"))
+        await _read_to(peer, b"show b\n")  # (sent: Rule 1 stopped short)
+        read = s._buffer.consumed
+        await peer.write(b"\r\nr1#")
+        await wait_until(lambda: s._buffer.consumed > read or running.done(), "the prompt read")
+        await peer.write(b"show b\r\nBBB\r\nr1#")
+        assert await running == "BBB\n"
+        running = asyncio.ensure_future(s.execute("show c"))
+        await _read_to(peer, b"show c\n")
+        await peer.write(b"show c\r\nCCC\r\nr1#")
+        assert await running == "CCC\n"
