@@ -69,7 +69,7 @@ async def _bare(
         if end is None:
             continue
         if not strip_ansi(raw[end.end() :]).strip():
-            return _noted_here(state) or await _followed(session, command, deadline)
+            return _noted_here(state) or await _followed(session, state, command, deadline)
         if _after_prompt(session, raw, command)[0] == end.end():
             return True
     return False
@@ -85,7 +85,7 @@ def _noted_here(state: PromptState) -> bool:
     return state.sent is not None and state.sent[1] == state.empties_read
 
 
-async def _followed(session: Session, command: str, deadline: Deadline) -> bool:
+async def _followed(session: Session, state: PromptState, command: str, deadline: Deadline) -> bool:
     """Whether something follows the prompt just read, buffered or within
     ``STALE_WAIT`` (nothing is consumed): ``command``'s echo (or bash's line
     end with the echo off), or any visible output.  If not, a bare line end
@@ -93,15 +93,23 @@ async def _followed(session: Session, command: str, deadline: Deadline) -> bool:
     (``execute('echo')`` after ``stty -echo``), not an empty line's echo:
     dropped as one, execute timed out waiting for one more prompt (Rule 1's
     note, ``empties_at``, standing for a command sent after an execute
-    cancelled before it sent its own, the empty line's answer read by then)."""
+    cancelled before it sent its own, the empty line's answer read by then).
+    Cancelled meanwhile, the session is at that prompt, as after
+    ``_stale._after_prompt``'s wait (``PromptState.waiting``): none is owed
+    (owed, the next execute waited for a prompt that never came, and
+    timed out unsent)."""
     cr = cr_echoed(session)
     wait = deadline.within(STALE_WAIT)
+    state.waiting = True  # (left so if cancelled: ``_prompt._run`` reads it)
     while True:
         text = session.buffer
         if echo_end(text, command, cr) or strip_ansi(text).strip():
-            return True
+            break
         if not await more_within(session, wait, STALE_WAIT, len(session._buffer)):
+            state.waiting = False
             return False
+    state.waiting = False
+    return True
 
 
 def _echoes(raw: str, at: int, line: str, cr: bool) -> bool:

@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from aioexpect import _typed_echo
 from aioexpect._prompt_read import state_of
 
 from .helpers import opened, wait_until
@@ -97,24 +98,54 @@ async def test_an_execute_cancelled_before_sending_after_rule_1_stopped_short(
     # typed-ahead answer, and is cancelled there, 'show b' unsent.  The old
     # code dropped 'show c''s bare answer as the empty line's and timed out
     # ('read-by-then'); where that answer is late, it is dropped ('late').
-    caplog.set_level(logging.DEBUG, logger="aioexpect")
     async with opened(timeout=3) as (s, peer):
-        await _answers_with_their_echo(s, peer)
-        first = asyncio.ensure_future(s.execute("show a0"))
-        await _read_to(peer, b"show a0\n")
-        await _cancelled(first)
-        await peer.write(b"show a0\r\n")
-        await s.expect_exact("show a0\r\n")
-        ahead = asyncio.ensure_future(s.execute("show a1"))  # (typed into a0's answer)
-        await _read_to(peer, b"show a1\n")
-        await _cancelled(ahead)
-        await s.send("show x\n\n")
-        await _read_to(peer, b"show x\n\n")
-        await peer.write(b"A0\r\nr1#")
-        looking = asyncio.ensure_future(s.execute("show b"))
-        await wait_until(lambda: "typed into an earlier answer" in caplog.text, "the look")
-        assert state_of(s).empties_at == s._sends[-1][2]  # (noted; 'show b' not sent)
-        await _cancelled(looking)
+        await _cancelled_before_sending(s, peer, caplog)
         await peer.write(b"show a1\r\nA1\r\nr1#show x\r\nX\r\nr1#" + late)
         await _answered(s, peer, "show c", answer, output)
         await _answered(s, peer, "show a", b"show a\r\nAAA\r\nr1#", "AAA\n")
+
+
+async def _cancelled_before_sending(s: Any, peer: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """The case above, up to 'show b' cancelled unsent, the note standing."""
+    caplog.set_level(logging.DEBUG, logger="aioexpect")
+    await _answers_with_their_echo(s, peer)
+    first = asyncio.ensure_future(s.execute("show a0"))
+    await _read_to(peer, b"show a0\n")
+    await _cancelled(first)
+    await peer.write(b"show a0\r\n")
+    await s.expect_exact("show a0\r\n")
+    ahead = asyncio.ensure_future(s.execute("show a1"))  # (typed into a0's answer)
+    await _read_to(peer, b"show a1\n")
+    await _cancelled(ahead)
+    await s.send("show x\n\n")
+    await _read_to(peer, b"show x\n\n")
+    await peer.write(b"A0\r\nr1#")
+    looking = asyncio.ensure_future(s.execute("show b"))
+    await wait_until(lambda: "typed into an earlier answer" in caplog.text, "the look")
+    assert state_of(s).empties_at == s._sends[-1][2]  # (noted; 'show b' not sent)
+    await _cancelled(looking)
+
+
+@pytest.mark.parametrize("rest", [b"", b"show c\r\nCCC\r\nr1#"], ids=["own", "late"])
+async def test_an_execute_cancelled_waiting_for_what_follows_a_bare_answer(
+    rest: bytes, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As above, 'show c''s answer a bare line end, nothing after its
+    # prompt yet: execute waits for what follows it (the echo: the bare
+    # one was the empty line's), and is cancelled there.  The old code
+    # left a prompt owed: the next execute waited for one that never came
+    # and timed out, 'show a' unsent.  The session is at that prompt, as
+    # after the wait for an early answer's rest (``_stale``); 'show c''s
+    # answer, if it comes late after all, is read past as ever.
+    monkeypatch.setattr(_typed_echo, "STALE_WAIT", 30.0)  # (cancelled inside the wait)
+    async with opened(timeout=3) as (s, peer):
+        await _cancelled_before_sending(s, peer, caplog)
+        await peer.write(b"show a1\r\nA1\r\nr1#show x\r\nX\r\nr1#\r\nr1#")
+        running = asyncio.ensure_future(s.execute("show c"))
+        await _read_to(peer, b"show c\n")
+        read = s._buffer.consumed
+        await peer.write(b"\r\nr1#")
+        await wait_until(lambda: s._buffer.consumed > read, "the bare answer read")
+        await _cancelled(running)
+        await _answered(s, peer, "show a", rest + b"show a\r\nAAA\r\nr1#", "AAA\n")
+        await _answered(s, peer, "show b", b"show b\r\nBBB\r\nr1#", "BBB\n")
