@@ -12,7 +12,10 @@ prompt for it that never came (``STALE_WAIT``).
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+import telnetlib3
 
 from aioexpect import _typed
 from aioexpect.testing import VirtualDevice, serve_telnet
@@ -75,3 +78,29 @@ async def test_empty_lines_sent_ahead_over_telnet_owe_one_prompt_each(
         for command in ("show b", "show c"):
             await s.send("\n" * empties)
             assert await s.execute(command, timeout=5) == f"{command[-1].upper() * 3}\n"
+
+
+async def _read_until(reader: telnetlib3.TelnetReaderUnicode, end: str) -> str:
+    got = ""
+    while not got.endswith(end):
+        data = await asyncio.wait_for(reader.read(4096), 5)
+        assert data, f"end of file after {got!r}"
+        got += data
+    return got
+
+
+async def test_a_telnetlib3_client_in_binary_mode_sends_two_lines_with_cr_lf() -> None:
+    # telnetlib3's client agrees to binary mode when the device asks, and
+    # writes what it is given: 'show a\r\n' is 'show a', then an empty
+    # line (two prompts), as bash behind telnetd reads it (docs/testing.rst).
+    async with serve_telnet(device()) as server:
+        reader, writer = await telnetlib3.open_connection("127.0.0.1", server.port)
+        try:
+            await _read_until(reader, "r1#")
+            assert writer.outbinary
+            writer.write("show a\r\n")
+            assert await _read_until(reader, "r1#\r\nr1#") == "show a\r\nAAA\r\nr1#\r\nr1#"
+            writer.write("show b\r")
+            assert await _read_until(reader, "r1#") == "show b\r\nBBB\r\nr1#"
+        finally:
+            writer.close()
