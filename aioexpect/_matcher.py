@@ -7,9 +7,11 @@ searched; unbounded regexes that cannot match a newline resume at the start of
 the last line, and bounded ones that end at the end of the buffer and hold a
 few newlines at the start of their last lines; a bounded regex that holds
 ``\Z`` (or ``$``) on every way to match resumes ``tail`` characters before
-the end, however much arrived; only unbounded regexes that can span lines
-rescan from where the expect began.  So the cost of an expect is linear in
-the data received.
+the end, however much arrived; a regex that starts only at line starts
+(``Analysis.starts``) is tried only where one is, and resumes at the end
+where none is; only unbounded regexes that can span lines rescan from
+where the expect began.  So the cost of an expect is linear in the data
+received.
 
 Rule 2: the earliest match in the buffer wins; ties go to the lowest index.
 Sentinels (EOF, TIMEOUT, FULL_BUFFER) match only when their condition holds
@@ -42,6 +44,10 @@ BOUNDED, LINE, ANY = Reach.BOUNDED, Reach.LINE, Reach.ANY
 #: New characters past which a regex looks for its literal prefix first;
 #: in less, one regex search costs less than the extra step.
 PREFILTER = 1 << 10
+#: Characters past which a regex that starts only at line starts (a
+#: prompt: ``Analysis.starts``) looks for them first; in less, a search
+#: costs about as much.
+ANCHORED = 64
 
 
 class Found:
@@ -73,6 +79,7 @@ class _Scan:
         "reach",
         "regex",
         "resume",
+        "starts",
         "tail",
         "width",
     )
@@ -84,7 +91,7 @@ class _Scan:
             self.regex: re.Pattern[Any] | None = pattern
             analysis = analysis or analyse(pattern)
             self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analysis[:6]
-            self.tail = analysis.tail
+            self.tail, self.starts = analysis.tail, analysis.starts
             # In the last few lines, and bounded: see ``_last_lines``.
             bounded = analysis.lines > 1 and self.reach is BOUNDED
             self.lines = analysis.lines if bounded else 0
@@ -94,6 +101,7 @@ class _Scan:
             self.reach, self.width, self.pre, self.post = BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
             self.last_line, self.newline, self.lines, self.tail = False, None, 0, None
+            self.starts = None
 
     def search(self, buf: Buffer) -> Found | None:
         r, regex = self.resume, self.regex
@@ -128,7 +136,17 @@ class _Scan:
         ctx = r if r < MARGIN else MARGIN  # (not min(): see _buffer's note)
         base = r - ctx
         window = buf.tail_from(base)
-        m = regex.search(window, ctx)
+        starts = self.starts
+        if starts is not None and n - r > ANCHORED:  # (a long line: where can one start?)
+            at = _line_start(window, starts, ctx)
+            if at < 0:  # nowhere: nor before the end, whatever comes next
+                self.resume = n
+                return None
+            # The only place: tried there, not at each place after it.
+            only = _line_start(window, starts, at + 1) < 0
+            m = regex.match(window, at) if only else regex.search(window, at)
+        else:
+            m = regex.search(window, ctx)
         if m is not None:
             return Found(self.index, base + m.start(), base + m.end(), m, base)
         self._advance(n, window, ctx, base)
@@ -526,3 +544,18 @@ def alternation(regexes: Sequence[re.Pattern[Any]]) -> re.Pattern[Any] | None:
 
 def _first(current: int | None, i: int) -> int:
     return i if current is None else current
+
+
+def _line_start(window: Any, starts: tuple[Any, ...], pos: int) -> int:
+    """The first place at or after ``pos`` in ``window`` where a regex that
+    starts only at line starts may start: the window's start (the
+    buffer's: a window starts there only when searched from there), or
+    just after one of ``starts``; -1: none, up to the window's end."""
+    if not pos:
+        return 0
+    first = -1
+    for char in starts:
+        at = window.find(char, pos - 1)
+        if at >= 0 and (first < 0 or at < first):
+            first = at
+    return first + 1 if first >= 0 else -1

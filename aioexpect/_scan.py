@@ -12,10 +12,11 @@ whether every match lies in the buffer's last line (a prompt), and
 context line above it, as JunOS prints), and ``analyse(pattern).tail`` how
 far before the end of the text a match starts at most (any bounded pattern
 that must hold ``\Z`` or ``$``: a prompt, or a question looked for without
-consuming it).  The
-analysis walks the parse tree of the standard library's ``re`` and is
-conservative: whatever it does not recognise is ``ANY`` (or no prefix, or
-not the last line), which is always correct, only slower.
+consuming it), and ``analyse(pattern).starts`` after which characters a
+match starts, if only at line starts (``_starts``).  The analysis
+walks the parse tree of the standard library's ``re`` and is conservative:
+whatever it does not recognise is ``ANY`` (or no prefix, or not the last
+line, or no line starts), which is always correct, only slower.
 ``alternation_of(regexes)`` writes several regexes as one.
 """
 
@@ -26,6 +27,8 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
+
+from ._starts import line_starts
 
 try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -104,6 +107,9 @@ class Analysis(NamedTuple):
     #: (or ``$``, which may hold one character earlier) at a place within
     #: its ``width`` of its start.  ``None``: no such bound.
     tail: int | None = None
+    #: Every match starts at the start of the text or right after one of
+    #: these characters (``_starts.line_starts``); ``None``: anywhere.
+    starts: tuple[Any, ...] | None = None
 
 
 #: Analyses told by the code that built a pattern (``known``), by its
@@ -117,9 +123,13 @@ _KNOWN_SIZE = 4096
 def known(pattern: re.Pattern[Any], analysis: Analysis) -> None:
     """Record ``analysis`` as ``pattern``'s: that of a pattern of the same
     shape (the same parse but for the values of literal characters, none
-    a line end), which a run over many hosts builds for each."""
+    a line end), which a run over many hosts builds for each.  Not its
+    ``starts``: a literal character of a look-behind decides them, and a
+    wrong one loses a match."""
     if len(_KNOWN) >= _KNOWN_SIZE:
         _KNOWN.clear()
+    if analysis.starts is not None:
+        analysis = analysis._replace(starts=None)
     _KNOWN[id(pattern)] = (pattern, analysis)
 
 
@@ -144,11 +154,16 @@ def _analysed(pattern: re.Pattern[Any]) -> Analysis:
     dotall = bool(pattern.flags & re.DOTALL)
     found = _prefix(tree, pattern), _last_line(tree, dotall), _lines(tree, dotall)
     try:
+        starts = line_starts(tree, pattern.flags, empty)
+    except Exception:  # analysis is an optimisation: fall back safely
+        starts = None
+    try:
         extent = _extent(tree)
     except Exception:  # analysis is an optimisation: fall back safely
-        return Analysis(Reach.ANY, 0, 0, 0, *found)
+        return Analysis(Reach.ANY, 0, 0, 0, *found, starts=starts)
     reach = _reach(extent, dotall)
-    return Analysis(*reach, *found, _tail(tree, reach, bool(pattern.flags & re.MULTILINE)))
+    multiline = bool(pattern.flags & re.MULTILINE)
+    return Analysis(*reach, *found, _tail(tree, reach, multiline), starts)
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:

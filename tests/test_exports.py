@@ -32,7 +32,7 @@ CORE = [
     *("_exceptions", "_match", "_matcher", "_scan", "_decode", "_ansi", "_redact", "_echo"),
     *("_driver", "_options", "_output", "_telnet_scan", "_opening", "_wrap", "_attributes"),
     *("_patterns", "_redact_stream", "_prompt_text", "_urls", "_error_search", "_canonical"),
-    "_redact_escaped",
+    *("_redact_escaped", "_starts"),
 ]
 
 
