@@ -74,26 +74,34 @@ def chunks_of(rng: random.Random) -> list[str]:
     return chunks
 
 
-def groups(rng: random.Random) -> list[Any]:
+def groups(rng: random.Random, kind: type) -> list[Any]:
     """A few patterns waited for together: a driver's, a user's, mixed."""
     shipped, user = drivers_patterns(), [re.compile(p) for p in USER]
     pool = rng.choice([shipped, user, [*shipped, *user, CHANGED]])
-    return rng.sample(pool, rng.randint(1, min(4, len(pool))))
+    chosen = rng.sample(pool, rng.randint(1, min(4, len(pool))))
+    if kind is bytes:  # (the same patterns, of bytes)
+        return [re.compile(p.pattern.encode("latin-1"), p.flags & ~re.UNICODE) for p in chosen]
+    return chosen
 
 
+@pytest.mark.parametrize("kind", [str, bytes], ids=["text", "bytes"])
 @pytest.mark.parametrize("anchored", [_matcher.ANCHORED, 0], ids=["default", "always"])
-def test_a_search_that_skips_what_holds_no_line_start_finds_what_re_finds(anchored, monkeypatch):
+def test_a_search_that_skips_what_holds_no_line_start_finds_what_re_finds(
+    anchored, kind, monkeypatch
+):
     """A differential test: random patterns (the drivers' prompts and
     pagers, a learned prompt, users' patterns) over random text with long
     lines, in random chunks.  After every chunk the matcher finds what
     ``re.search`` over all the text finds (earliest, then lowest index),
-    and nothing is lost or found twice."""
+    and nothing is lost or found twice (in bytes too)."""
     monkeypatch.setattr(_matcher, "ANCHORED", anchored)
-    for seed in range(150):
+    empty = kind()
+    for seed in range(150 if kind is str else 50):
         rng = random.Random(seed)
-        patterns = groups(rng)
-        searcher, buf, text, taken, data = Searcher(patterns), Buffer(""), "", [], ""
-        for chunk in chunks_of(rng):
+        patterns = groups(rng, kind)
+        searcher, buf, text, taken, data = Searcher(patterns), Buffer(empty), empty, [], empty
+        for piece in chunks_of(rng):
+            chunk = piece.encode("latin-1") if kind is bytes else piece
             buf.append(chunk)
             text, data = text + chunk, data + chunk
             for _ in range(len(text) + 2):  # (each match consumes, or ends the loop)
@@ -110,7 +118,7 @@ def test_a_search_that_skips_what_holds_no_line_start_finds_what_re_finds(anchor
                 searcher = Searcher(patterns)
                 if found.start == found.end:  # (found again at once: enough)
                     break
-        assert "".join(taken) + buf.text() == data, f"seed={seed}"
+        assert empty.join(taken) + buf.text() == data, f"seed={seed}"
 
 
 @pytest.mark.parametrize(
