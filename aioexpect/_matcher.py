@@ -9,9 +9,10 @@ few newlines at the start of their last lines; a bounded regex that holds
 ``\Z`` (or ``$``) on every way to match resumes ``tail`` characters before
 the end, however much arrived; a regex that starts only at line starts
 (``Analysis.starts``) is tried only where one is, and resumes at the end
-where none is; only unbounded regexes that can span lines rescan from
-where the expect began.  So the cost of an expect is linear in the data
-received.
+where none is; one whose matches hold a literal not at their start
+(``Analysis.needs``) looks for it first, as one with a prefix does; only
+unbounded regexes that can span lines rescan from where the expect began.
+So the cost of an expect is linear in the data received.
 
 Rule 2: the earliest match in the buffer wins; ties go to the lowest index.
 Sentinels (EOF, TIMEOUT, FULL_BUFFER) match only when their condition holds
@@ -29,7 +30,7 @@ from typing import Any
 from ._buffer import Buffer
 from ._match import EOF, FULL_BUFFER, TIMEOUT, Match, new_match
 from ._patterns import IdentityCache, normalize, same
-from ._scan import Analysis, Reach, alternation_of, analyse
+from ._scan import UNTOLD, Analysis, Reach, alternation_of, analyse, needs_of
 
 __all__ = ["Buffer", "Found", "Searcher", "alternation"]
 
@@ -72,6 +73,7 @@ class _Scan:
         "index",
         "last_line",
         "lines",
+        "needs",
         "newline",
         "post",
         "pre",
@@ -91,7 +93,7 @@ class _Scan:
             self.regex: re.Pattern[Any] | None = pattern
             analysis = analysis or analyse(pattern)
             self.reach, self.width, self.pre, self.post, self.prefix, self.last_line = analysis[:6]
-            self.tail, self.starts = analysis.tail, analysis.starts
+            self.tail, self.starts, self.needs = analysis.tail, analysis.starts, analysis.needs
             # In the last few lines, and bounded: see ``_last_lines``.
             bounded = analysis.lines > 1 and self.reach is BOUNDED
             self.lines = analysis.lines if bounded else 0
@@ -101,7 +103,7 @@ class _Scan:
             self.reach, self.width, self.pre, self.post = BOUNDED, len(pattern), 0, 0
             self.prefix = pattern
             self.last_line, self.newline, self.lines, self.tail = False, None, 0, None
-            self.starts = None
+            self.starts = self.needs = None
 
     def search(self, buf: Buffer) -> Found | None:
         r, regex = self.resume, self.regex
@@ -126,6 +128,10 @@ class _Scan:
                 self.resume = max(r, n - len(prefix) + 1)
                 return None
             self.resume = r = at  # no match starts before it
+        if self.needs is not None and n - r > ANCHORED:  # (not with a prefix)
+            if not self._needed(buf, r, n):
+                return None
+            r = self.resume
         # (One with a tail has at most that much left, searched to the end at
         # once: a window short of the end would take its end for ``\Z``.)
         if n - r > STEP and self.reach is not ANY and self.tail is None:
@@ -151,6 +157,23 @@ class _Scan:
             return Found(self.index, base + m.start(), base + m.end(), m, base)
         self._advance(n, window, ctx, base)
         return None
+
+    def _needed(self, buf: Buffer, r: int, n: int) -> bool:
+        """Whether a match may start at ``r`` or after, by the literal every
+        match holds (``needs``), at most ``offset`` characters after its
+        start: ``resume`` moves to that far before where it is first found,
+        or, where it is not, to that far before where it may yet be."""
+        if self.needs is UNTOLD:  # (parsed once a pattern, for a long line only)
+            if n - r <= PREFILTER:
+                return True
+            self.needs = needs_of(self.regex) if self.regex is not None else None
+        if self.needs is None:
+            return True
+        literal, offset = self.needs
+        at = buf.find(literal, r)
+        start = (at if at >= 0 else n - len(literal) + 1) - offset
+        self.resume = start if start > r else r
+        return at >= 0
 
     def _last_lines(self, buf: Buffer, r: int) -> int:
         """Where the last ``lines`` lines of ``buf`` start, at or after ``r``:

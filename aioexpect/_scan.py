@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ._starts import line_starts
+from ._starts import line_starts, needed
 
 try:  # Python >= 3.11 keeps the parser here; ``sre_parse`` is deprecated.
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -110,6 +110,10 @@ class Analysis(NamedTuple):
     #: Every match starts at the start of the text or right after one of
     #: these characters (``_starts.line_starts``); ``None``: anywhere.
     starts: tuple[Any, ...] | None = None
+    #: A literal every match holds, and how far after its start it begins
+    #: at most (``_starts.needed``); ``None``: none known; ``UNTOLD``: see
+    #: ``needs_of``.
+    needs: tuple[Any, int] | None = None
 
 
 #: Analyses told by the code that built a pattern (``known``), by its
@@ -124,13 +128,22 @@ def known(pattern: re.Pattern[Any], analysis: Analysis) -> None:
     """Record ``analysis`` as ``pattern``'s: that of a pattern of the same
     shape (the same parse but for the values of literal characters, none
     a line end), which a run over many hosts builds for each.  Not its
-    ``starts``: a literal character of a look-behind decides them, and a
-    wrong one loses a match."""
+    ``starts`` and ``needs``: literal characters decide them, and a wrong
+    one loses a match (``needs`` is ``UNTOLD``: ``needs_of`` parses the
+    pattern for them if they are wanted)."""
     if len(_KNOWN) >= _KNOWN_SIZE:
         _KNOWN.clear()
-    if analysis.starts is not None:
-        analysis = analysis._replace(starts=None)
-    _KNOWN[id(pattern)] = (pattern, analysis)
+    _KNOWN[id(pattern)] = (pattern, analysis._replace(starts=None, needs=UNTOLD))
+
+
+#: ``Analysis.needs`` of a pattern ``known`` was told about.
+UNTOLD: tuple[Any, int] = ("", -1)
+
+
+def needs_of(pattern: re.Pattern[Any]) -> tuple[Any, int] | None:
+    """``Analysis.needs`` from ``pattern``'s own parse, also where ``known``
+    was told its analysis: once a pattern (cached), when a search wants it."""
+    return _analysed(pattern).needs
 
 
 def analyse(pattern: re.Pattern[Any]) -> Analysis:
@@ -155,15 +168,16 @@ def _analysed(pattern: re.Pattern[Any]) -> Analysis:
     found = _prefix(tree, pattern), _last_line(tree, dotall), _lines(tree, dotall)
     try:
         starts = line_starts(tree, pattern.flags, empty)
+        needs = needed(tree, pattern.flags, empty) if not found[0] else None
     except Exception:  # analysis is an optimisation: fall back safely
-        starts = None
+        starts = needs = None
     try:
         extent = _extent(tree)
     except Exception:  # analysis is an optimisation: fall back safely
-        return Analysis(Reach.ANY, 0, 0, 0, *found, starts=starts)
+        return Analysis(Reach.ANY, 0, 0, 0, *found, starts=starts, needs=needs)
     reach = _reach(extent, dotall)
     multiline = bool(pattern.flags & re.MULTILINE)
-    return Analysis(*reach, *found, _tail(tree, reach, multiline), starts)
+    return Analysis(*reach, *found, _tail(tree, reach, multiline), starts, needs)
 
 
 def reach_of(pattern: re.Pattern[Any]) -> tuple[Reach, int, int, int]:

@@ -11,9 +11,16 @@ none of those characters: every driver's prompt begins with
 ``(?:^|(?<=[\r\x08]))``, and a long line of output, arriving in small
 chunks, holds no place where one of them can start.
 
+``needed(tree, flags, empty)`` answers a literal every match holds, and
+how far after the match's start it begins at most: where the text after a
+place holds none, no match starts there (a prompt ``execute`` learned, with
+its middle free, starts with the learned one's first characters, or a few
+control sequences before them).
+
 The analysis is conservative: it looks at the zero-width items a pattern
-begins with (anchors, look-arounds, and groups or branches of them), and
-whatever it does not recognise is ``None``, which is always correct.
+begins with (anchors, look-arounds, and groups or branches of them), and at
+the literals it consumes in sequence, and whatever it does not recognise is
+``None``, which is always correct.
 """
 
 from __future__ import annotations
@@ -21,10 +28,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["line_starts"]
+__all__ = ["line_starts", "needed"]
 
 #: Characters of a look-behind's class past which it is not worth knowing.
 MAX_CHARS = 16
+#: How far after a match's start a needed literal may begin, at most.
+MAX_OFFSET = 1 << 12
 
 
 def line_starts(tree: Any, flags: int, empty: Any) -> tuple[Any, ...] | None:
@@ -99,3 +108,72 @@ def _before(sub: Any, flags: int) -> frozenset[int] | None:
     if flags & re.IGNORECASE and any(code > 127 or chr(code).isalpha() for code in codes):
         return None
     return frozenset(codes)
+
+
+def needed(tree: Any, flags: int, empty: Any) -> tuple[Any, int] | None:
+    """``(literal, offset)``: every match of the pattern parsed into
+    ``tree`` with ``flags`` consumes ``literal`` (``str`` or ``bytes`` as
+    ``empty`` is), beginning at most ``offset`` characters after its start;
+    the longest such literal (the nearest, of two); ``None``: none known."""
+    found = _needed(tree, flags)
+    if not found:
+        return None
+    codes, offset = max(found, key=lambda each: (len(each[0]), -each[1]))
+    if isinstance(empty, bytes):
+        return bytes(codes), offset
+    return "".join(map(chr, codes)), offset
+
+
+def _needed(tree: Any, flags: int) -> list[tuple[tuple[int, ...], int]]:
+    """Each literal (its codes) a match of ``tree`` consumes in sequence,
+    with how far after the match's start it begins at most: runs of
+    literals (none where case is ignored), those every branch holds, and
+    those of groups and of repeats taken at least once, each after the
+    widest the items before it can be."""
+    found: list[tuple[tuple[int, ...], int]] = []
+    run: list[int] = []
+    offset = start = 0
+    for op, av in tree:
+        name = str(op)
+        if name == "LITERAL" and not flags & re.IGNORECASE:
+            start = start if run else offset
+            run.append(av)
+            offset += 1
+            continue
+        if run:
+            found.append((tuple(run), start))
+            run = []
+        inner: list[tuple[tuple[int, ...], int]] = []
+        if name == "SUBPATTERN":
+            _group, add_flags, del_flags, sub = av
+            inner = _needed(sub, (flags | add_flags) & ~del_flags)
+        elif name == "ATOMIC_GROUP":
+            inner = _needed(av, flags)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            inner = _needed(av[2], flags)
+        elif name == "BRANCH":
+            inner = _in_every(_needed(branch, flags) for branch in av[1])
+        found += [(codes, offset + at) for codes, at in inner]
+        offset += type(tree)(tree.state, [(op, av)]).getwidth()[1]
+        if offset > MAX_OFFSET:  # (those after it: too far, or unbounded)
+            return found
+    if run:
+        found.append((tuple(run), start))
+    return found
+
+
+def _in_every(branches: Any) -> list[tuple[tuple[int, ...], int]]:
+    """The literals of the first branch that every other holds too (in one
+    of its own), each at the farthest it begins in any of them."""
+    first, *others = [[("".join(map(chr, codes)), at) for codes, at in each] for each in branches]
+    common = []
+    for text, offset in first:
+        farthest = offset
+        for other in others:
+            ats = [at + own.find(text) for own, at in other if text in own]
+            if not ats:
+                break
+            farthest = max(farthest, min(ats))
+        else:
+            common.append((tuple(map(ord, text)), farthest))
+    return common

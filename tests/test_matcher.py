@@ -730,10 +730,14 @@ def test_a_changed_prompt_s_analysis_is_that_of_its_own_parse(prompt):
     the same shape, parsed once for all hosts whose prompts have it (its
     first characters all literals, none a line end): it must be what a
     parse of the host's own pattern gives, and find that host's prompt,
-    not another host's of the same shape."""
+    not another host's of the same shape.  Where a match starts and the
+    literal it holds are not the shape's: its own parse tells them."""
     changed = _prompt_text.changed_prompt(prompt)
     assert changed is not None
-    assert analyse(changed) == _scan._analysed(changed)
+    told, parsed = analyse(changed), _scan._analysed(changed)
+    assert told._replace(starts=None, needs=None) == parsed._replace(starts=None, needs=None)
+    assert told.starts is None and told.needs is _scan.UNTOLD
+    assert _scan.needs_of(changed) == parsed.needs
     head = prompt.replace("\x1b]0;user@host: ~\x07", "")
     other = "".join("z" if c.isalnum() else c for c in head)
     for text, found in [(prompt, True), (other, False)]:

@@ -13,7 +13,7 @@ import pytest
 
 from aioexpect import _driver, _matcher, _prompt_text
 from aioexpect._matcher import Buffer, Searcher
-from aioexpect._scan import analyse
+from aioexpect._scan import UNTOLD, analyse, needs_of
 
 from .test_matcher import naive
 
@@ -52,6 +52,11 @@ USER = [
     r"(?m)(?<=o.{300})^Q",
     r"\$ ",
     r"[#>] ?\Z",
+    r"\w{1,3}@core[#>] ?\Z",
+    r"(?:ab|cab)d",
+    r"[ab]{2}x=\d+\r",
+    r"(?:ut|uter|out)#",
+    r"(?s)\d.{0,50}done",
 ]
 
 #: Pieces of text: line ends of every kind, prompts, and lines longer than
@@ -59,6 +64,7 @@ USER = [
 PIECES = [
     *["\r\n", "\n", "\r", "\x08", " ", "router# ", "$ ", "login:", "LOGIN:", "OK", "done"],
     *["a", "b", "Q", "x=12", ">", "#", "<HUAWEI>", " --More-- ", "\x1b[0m", "admin@core-1:~$ "],
+    *["admin@core#", "cab", "d", "adm"],
     *["x" * 70, "y" * 300, "z" * 5000],
 ]
 
@@ -199,3 +205,41 @@ def test_a_learned_analysis_never_tells_where_a_match_starts():
     known(changed, analyse(shape))
     assert analyse(shape).starts == ("a",)
     assert analyse(changed).starts is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [*drivers_patterns(), CHANGED, *map(re.compile, USER)],
+    ids=lambda pattern: pattern.pattern[:24],
+)
+def test_a_match_holds_the_literal_the_analysis_says(pattern):
+    """Where ``analyse(pattern).needs`` names a literal, every match, in
+    random text, holds it, beginning at most that far after its start."""
+    needs = needs_of(pattern)
+    if needs is None:
+        return
+    literal, offset = needs
+    for seed in range(30):
+        text = "".join(chunks_of(random.Random(seed)))[:3000]
+        for at in range(len(text) + 1):
+            m = pattern.match(text, at)
+            if m is not None:
+                assert literal in text[at : min(m.end(), at + offset + len(literal))], (seed, at)
+
+
+def test_a_long_line_is_not_searched_again_where_a_learned_prompt_cannot_be():
+    """A learned prompt with its middle free (``changed_prompt``) is not
+    searched over its last 2,600 characters per chunk of a long line that
+    does not hold its first characters (where each chunk's search went
+    back that far, it cost about half of what such an answer still cost).
+    Its analysis was told (``known``): its literal comes from its own parse."""
+    assert analyse(CHANGED).needs is UNTOLD
+    searcher, buf = Searcher([CHANGED]), Buffer("")
+    buf.append("show thing\r\n")
+    for _ in range(200):
+        buf.append("x" * 100)
+        assert searcher.search(buf) is None
+    assert len(buf) - searcher._scans[0].resume < 1000  # (its reach: 2,641)
+    buf.append("\r\nadmin@core-1:/tmp$ ")
+    found = searcher.search(buf)
+    assert found is not None and found.start == len(buf) - 19
