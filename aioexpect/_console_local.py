@@ -20,7 +20,7 @@ import aioconsole
 from ._console import Console
 from ._console_output import TerminalOutput, blocking_kept
 from ._console_signals import Ended
-from ._console_streams import TerminalInput
+from ._console_terminal import TerminalInput
 from ._interact import terminal_size
 from ._session import live_sessions
 

@@ -1,15 +1,15 @@
-"""What carries a console's client's input: TCP or UNIX lines, an SSH
-process's stdin, or the local console's terminal, as the bytes reader
-aioconsole expects (the output side is ``_console_output``); a TCP or UNIX
-connection told why it is dropped (``say``, ``told``) and waited for until
-it is gone (``gone``).
+"""What carries a served console's client's input: TCP or UNIX lines, or an
+SSH process's stdin, as the bytes reader aioconsole expects (the local
+console's terminal is ``_console_terminal``'s; the output side is
+``_console_output``); a TCP or UNIX connection told why it is dropped
+(``say``, ``told``) and waited for until it is gone (``gone``).
 
 Over TCP, UNIX sockets and SSH, one task per client reads ahead, so that
 while a statement runs, Ctrl-C interrupts it and a client that is gone
 cancels it, behind what it typed ahead (up to ``HELD_AHEAD``);
 typed-ahead lines wait, in order, for the next prompt, but with a terminal
 an interrupt drops them, as a terminal's Ctrl-C does (and so does the local
-console's, from what aioconsole's reader took out of its terminal).
+console's: ``_console_terminal``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ __all__ = [
     "Lines",
     "Refused",
     "SSHInput",
-    "TerminalInput",
     "gone",
     "say",
     "told",
@@ -481,54 +480,6 @@ class SSHInput(_ReadAheadInput):
         finally:
             closed.cancel()
         self._left()
-
-
-class TerminalInput:
-    """The local console's input from its terminal: aioconsole's standard
-    input reader, which ``aioconsole.ainput()`` in a statement reads too, so
-    nothing here reads ahead of it.  That reader takes lines out of the
-    terminal as they come: an interrupt drops what it holds, the lines typed
-    ahead of the statement it ends, as a terminal's Ctrl-C flushes its input
-    (they had left it, and ran after the ``KeyboardInterrupt``).  A terminal
-    that fails (EIO) is the end of input."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-
-    def drop_typed_ahead(self) -> None:
-        """What the reader holds goes (the terminal flushes what it still
-        holds; an end of input that came stays).  A line it took before the
-        Ctrl-C is in it by then: the loop reads the terminal as soon as a
-        line is there, and the signal's handler runs later."""
-        while self._take_held():
-            pass
-
-    def _take_held(self) -> bool:
-        """Whether something held was taken, without waiting: the reader's
-        ``read()`` returns at its first step when it holds something, and
-        where it would wait instead it is closed there, having taken nothing
-        (an asyncio StreamReader has no other public way)."""
-        step = self._reader.read(READ_AHEAD)  # (any size: taken until none is left)
-        try:
-            step.send(None)
-        except StopIteration as taken:
-            return bool(taken.value)  # (b"": the end of input)
-        except (RuntimeError, OSError):  # a statement's ainput() waits: none held; or EIO
-            return False
-        step.close()
-        return False
-
-    async def readline(self) -> bytes:
-        try:
-            return bytes(await self._reader.readline())
-        except OSError:  # the terminal is gone (EIO): the end, not a traceback
-            return b""
-
-    async def read(self, n: int = -1) -> bytes:
-        try:
-            return bytes(await self._reader.read(n))
-        except OSError:
-            return b""
 
 
 async def told(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, limit: float) -> None:
