@@ -199,7 +199,9 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
         self.write((banner() if banner_text is None else banner_text) + "\n")
         if self._interrupts:
             interrupt = functools.partial(self._interrupt, asyncio.current_task())
-            self.signals.install(signal.SIGINT, interrupt, self._interrupted_here)
+            # (the local terminal's input keeps what was typed after a Ctrl-C)
+            witness = self.reader if hasattr(self.reader, "settled") else None
+            self.signals.install(signal.SIGINT, interrupt, self._interrupted_here, witness=witness)
         try:
             await self._loop()
         finally:

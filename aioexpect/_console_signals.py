@@ -38,9 +38,9 @@ import sysconfig
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["RUNNERS", "Delivered", "Ended", "runs"]
+__all__ = ["RUNNERS", "Delivered", "Ended", "Witness", "runs"]
 
 
 class Ended(BaseException):
@@ -50,6 +50,17 @@ class Ended(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class Witness(Protocol):
+    """Told of each signal Python's handler hears (``heard``, at once, in
+    whatever code runs then) and of the loop's answer to it, whatever that
+    does (``settled``, after it): the local console's terminal input keeps
+    what came after a ``Ctrl-C`` (see ``TerminalInput``)."""
+
+    def heard(self) -> None: ...
+
+    def settled(self) -> None: ...
 
 
 class Delivered:
@@ -71,6 +82,7 @@ class Delivered:
         self._struck: set[int] = set()
         #: The signals installed, each with its Python-level handler before.
         self._installed: dict[int, Any] = {}
+        self._witnesses: dict[int, Witness] = {}
 
     def prompted(self) -> None:
         """The console reads its next line: a signal now is no late one."""
@@ -83,13 +95,15 @@ class Delivered:
         raising: Callable[[], BaseException],
         *,
         instead: bool = True,
+        witness: Witness | None = None,
     ) -> None:
         """The loop calls ``answer`` for ``signum`` (as ``add_signal_handler``
         does); while the statement runs its own code, the exception
         ``raising`` gives is raised in it, ``instead`` of the loop's answer
         or (not ``instead``) as well: an answer that must come even where
         the statement catches what was raised (a bare ``except:`` swallowing
-        the ``Ended`` of a SIGTERM would leave the console running)."""
+        the ``Ended`` of a SIGTERM would leave the console running).
+        ``witness`` is told of each one heard and answered (main thread only)."""
         loop = asyncio.get_running_loop()
         main = threading.current_thread() is threading.main_thread()
         before = signal.getsignal(signum) if main else None
@@ -102,6 +116,8 @@ class Delivered:
         if main:
             # (after the loop's: its wake-up descriptor stays, its no-op goes)
             self._heard[signum] = collections.deque()
+            if witness is not None:
+                self._witnesses[signum] = witness
             signal.signal(signum, self._delivering(raising, instead))
 
     def remove(self, signum: int) -> None:
@@ -110,6 +126,7 @@ class Delivered:
         if signum in self._installed:
             before = self._installed.pop(signum)
             self._heard.pop(signum, None)
+            self._witnesses.pop(signum, None)
             asyncio.get_running_loop().remove_signal_handler(signum)
             if before is not None:
                 signal.signal(signum, before)
@@ -121,6 +138,9 @@ class Delivered:
             heard = self._heard.get(signum)
             if heard is None or _handling(frame):  # (one more with the one handled)
                 return
+            witness = self._witnesses.get(signum)
+            if witness is not None:
+                witness.heard()
             if self._runs_statement(frame):
                 heard.append(RAISED if instead else ANSWER)
                 if instead:
@@ -138,11 +158,16 @@ class Delivered:
         if not heard:  # (one that came with another, which was answered)
             return
         done = heard.popleft()
-        if done == RAISED:  # (raised in the statement already)
-            return
-        if done == LATE and self._statement_over():  # (after the statement got one)
-            return
-        answer()
+        try:
+            if done == RAISED:  # (raised in the statement already)
+                return
+            if done == LATE and self._statement_over():  # (after the statement got one)
+                return
+            answer()
+        finally:
+            witness = self._witnesses.get(signum)
+            if witness is not None:
+                witness.settled()
 
 
 #: What the loop's answer to a signal does: nothing, it was raised in the

@@ -148,6 +148,22 @@ async def test_local_console_ctrl_c_interrupts_a_statement() -> None:
         assert await c.wait() == 0
 
 
+async def read_out_of(terminal: str) -> None:
+    """Until the console has read all that waits in its ``terminal``'s input
+    queue (the device's path: ``os.ttyname(0)`` in the console)."""
+    fd = os.open(terminal, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        waiting = array.array("i", [0])
+
+        def read_by_the_console() -> bool:
+            fcntl.ioctl(fd, termios.FIONREAD, waiting)
+            return waiting[0] == 0
+
+        await wait_until(read_by_the_console, "the console read what was typed")
+    finally:
+        os.close(fd)
+
+
 async def test_local_console_ctrl_c_drops_a_line_typed_ahead() -> None:
     # A terminal's Ctrl-C flushes its input, and python3 -i runs none of what
     # was typed ahead; the console had read the line out of the terminal
@@ -160,17 +176,7 @@ async def test_local_console_ctrl_c_drops_a_line_typed_ahead() -> None:
         await c.expect_exact("await asyncio.sleep(60)\r\n")
         await c.sendline("print('TYPED' + '-AHEAD')")
         await c.expect_exact("print('TYPED' + '-AHEAD')\r\n")  # echoed: in the terminal
-        fd = os.open(terminal, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
-        try:  # what the console has not read yet, in the terminal's input queue
-            waiting = array.array("i", [0])
-
-            def read_by_the_console() -> bool:
-                fcntl.ioctl(fd, termios.FIONREAD, waiting)
-                return waiting[0] == 0
-
-            await wait_until(read_by_the_console, "the console read the line typed ahead")
-        finally:
-            os.close(fd)
+        await read_out_of(terminal)
         await c.sendintr()
         await c.expect_exact("KeyboardInterrupt")
         await c.expect_exact(">>> ")

@@ -17,7 +17,7 @@ import pytest
 
 import aioexpect
 from tests.helpers import wait_until
-from tests.test_console import LIMIT, PY, env, evaluate, local_console
+from tests.test_console import LIMIT, PY, env, evaluate, local_console, read_out_of
 from tests.test_console_server import connected, console
 
 #: A Ctrl-C's traceback as ``python3 -i`` shows it: the statement's frame alone.
@@ -460,5 +460,43 @@ async def test_ctrl_c_interrupts_the_user_s_own_coroutine_that_never_awaits(
         shown = str((await c.expect_exact(">>> ")).before)
         assert "mine.py" in shown and shown.endswith("\r\nKeyboardInterrupt\r\n"), shown
         assert await evaluate(c, "6 * 7") == "42\r\n"
+        await c.sendeof()
+        assert await c.wait() == 0
+
+
+#: Where a Ctrl-C typed at once with the line after it comes: the prompt, a
+#: block's second prompt, a statement waiting in an await.
+TYPED_WITH = {
+    "the prompt": (),
+    "a block": ("if 1:", "... "),
+    "a statement": ("print('waiting'); await asyncio.sleep(30)", "waiting\r\n"),
+}
+
+
+@pytest.mark.parametrize("where", TYPED_WITH)
+async def test_a_line_typed_with_a_ctrl_c_runs_after_it(aio_loop: str, where: str) -> None:
+    # The line reached aioconsole's reader before the loop answered the
+    # signal: the answer dropped it with what was typed ahead (the
+    # statement's case, about one time in two), or the console had read it
+    # first and ran it before the KeyboardInterrupt (the block's: its
+    # second line, an IndentationError, every time).  python3 -i runs it
+    # after the KeyboardInterrupt.  Which comes first is the luck of timing.
+    async with console_on(aio_loop) as c:
+        await c.expect_exact(">>> ")
+        terminal = (await evaluate(c, "import os; os.ttyname(0)")).strip().strip("'")
+        for trial in range(6):
+            if TYPED_WITH[where]:
+                line, answer = TYPED_WITH[where]
+                await c.sendline(line)
+                await c.expect_exact(answer)
+            if where == "a statement":  # (a line typed ahead of the Ctrl-C goes, as ever)
+                await c.sendline("ahead = 1")
+                await c.expect_exact("ahead = 1\r\n")
+                await read_out_of(terminal)
+            await c.send(f"\x03print('kept', {trial})\n")
+            shown = str((await c.expect_exact(f"kept {trial}\r\n>>> ")).before)
+            assert shown.endswith("\r\nKeyboardInterrupt\r\n>>> "), (trial, shown)
+            assert "Error" not in shown, (trial, shown)
+        assert await evaluate(c, "'ahead' in dir()") == "False\r\n"
         await c.sendeof()
         assert await c.wait() == 0
