@@ -290,6 +290,8 @@ class Console(aioconsole.AsynchronousConsole):  # type: ignore[misc]
                     self._future |= future_flags(compiled)  # (as codeop keeps them)
                     self._running = compiled
                     try:
+                        if self._interrupts and self.signals.take(signal.SIGINT):
+                            raise self._interrupted_here()  # (came while it compiled)
                         await run_statement(compiled, self.locals, self.filename, self.write)
                     finally:
                         self._running = None

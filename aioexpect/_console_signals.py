@@ -88,6 +88,19 @@ class Delivered:
         """The console reads its next line: a signal now is no late one."""
         self._struck.clear()
 
+    def take(self, signum: int) -> bool:
+        """Whether ``signum`` came and waits for the loop's answer: taken,
+        it is answered here, as if raised in the statement (the loop's
+        answer skipped).  A ``Ctrl-C`` heard while the console compiled a
+        statement waited for its first ``await`` (in ``python3 -i`` a
+        ``KeyboardInterrupt``); ``runcode`` takes it before it runs."""
+        heard = self._heard.get(signum)
+        if not heard or ANSWER not in heard:
+            return False
+        heard[heard.index(ANSWER)] = RAISED
+        self._struck.add(signum)
+        return True
+
     def install(
         self,
         signum: int,

@@ -500,3 +500,36 @@ async def test_a_line_typed_with_a_ctrl_c_runs_after_it(aio_loop: str, where: st
         assert await evaluate(c, "'ahead' in dir()") == "False\r\n"
         await c.sendeof()
         assert await c.wait() == 0
+
+
+#: An audit hook that sends the console a SIGINT (as a Ctrl-C does) while
+#: it compiles a statement that says ``MARK``: there, at once, as for a
+#: Ctrl-C that comes while a large statement compiles.
+INTERRUPTING_COMPILE = (
+    "def interrupting(event, args):",
+    "    if event == 'compile' and isinstance(args[0], bytes) and b'MARK' in args[0] and armed:",
+    "        armed.clear()",
+    "        os.kill(os.getpid(), signal.SIGINT)",
+)
+
+
+async def test_a_ctrl_c_while_a_statement_compiles_interrupts_it(aio_loop: str) -> None:
+    # Heard while the console compiled the statement (its own code, not the
+    # statement's), the Ctrl-C was left to the loop, which answered it at
+    # the statement's first await: one that never awaits ran to its end
+    # (here its sleep, to the test's limit), a Ctrl-C lost meanwhile.
+    # python3 -i gives a KeyboardInterrupt there.
+    async with console_on(aio_loop) as c:
+        await c.expect_exact(">>> ")
+        await evaluate(c, "import os, signal, sys, time; armed = []")
+        await typed(c, *INTERRUPTING_COMPILE)
+        await c.expect_exact(">>> ")
+        await evaluate(c, "sys.addaudithook(interrupting)")
+        for statement in ("print('MARK ran'); time.sleep(60)", "await asyncio.sleep(0); 'MARK'"):
+            await evaluate(c, "armed.append(True)")
+            shown = await evaluate(c, statement)
+            assert shown.endswith("KeyboardInterrupt\r\n"), shown
+            assert "MARK" not in shown and await evaluate(c, "armed") == "[]\r\n", shown
+        assert await evaluate(c, "6 * 7") == "42\r\n"  # (no Ctrl-C left for it)
+        await c.sendeof()
+        assert await c.wait() == 0
