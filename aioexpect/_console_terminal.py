@@ -37,10 +37,12 @@ class TerminalInput:
     def __init__(self, reader: Any) -> None:
         self._reader = reader
         self._fed = 0  # (every byte the terminal gave the reader)
-        self._mark: int | None = None  # (``_fed`` as the last Ctrl-C unanswered was heard)
-        self._pending = 0  # (Ctrl-Cs heard that the loop has not answered yet)
-        self._settled = asyncio.Event()
-        self._settled.set()
+        # Each count has one writer, the handler or the loop: a handler
+        # that ran midway through ``+= 1`` of the other's loses no update.
+        self._heard = 0  # (Ctrl-Cs Python's handler heard)
+        self._answered = 0  # (those the loop has answered, or skipped)
+        self._mark: int | None = None  # (``_fed`` as the last one was heard)
+        self._waiting: asyncio.Future[None] | None = None  # (a line held: for the answers)
         #: What came after a Ctrl-C, taken out of the reader by its answer,
         #: or a line read before that answer: given out before the reader's.
         self._held = b""
@@ -54,17 +56,16 @@ class TerminalInput:
 
     def heard(self) -> None:
         """A Ctrl-C, heard by Python's handler (any code may run meanwhile:
-        nothing here but a count and a mark)."""
-        self._pending += 1
+        nothing here but a mark and a count)."""
         self._mark = self._fed
-        self._settled.clear()
+        self._heard += 1
 
     def settled(self) -> None:
         """The loop has answered one Ctrl-C heard (or skipped it)."""
-        self._pending -= 1
-        if self._pending <= 0:
-            self._pending, self._mark = 0, None
-            self._settled.set()
+        self._answered += 1
+        waiting = self._waiting
+        if self._answered == self._heard and waiting is not None and not waiting.done():
+            waiting.set_result(None)
 
     def drop_typed_ahead(self) -> None:
         """What the reader holds goes (the terminal flushes what it still
@@ -98,12 +99,16 @@ class TerminalInput:
     async def readline(self) -> bytes:
         while True:
             line = await self._line()
-            if not self._pending:
+            if self._answered == self._heard:
                 return line
             # A Ctrl-C heard, not answered: its answer first (it cancels the
             # reader's statement, or the prompt), the line after it.
             self._held = line + self._held
-            await self._settled.wait()
+            self._waiting = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiting
+            finally:
+                self._waiting = None
 
     async def _line(self) -> bytes:
         end = self._held.find(b"\n") + 1
