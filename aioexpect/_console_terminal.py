@@ -43,10 +43,10 @@ class TerminalInput:
         self._answered = 0  # (those the loop has answered, or skipped)
         self._mark: int | None = None  # (``_fed`` as the last one was heard)
         self._waiting: asyncio.Future[None] | None = None  # (a line held: for the answers)
-        #: What came after a Ctrl-C, taken out of the reader by its answer,
-        #: or a line read before that answer: given out before the reader's.
+        #: A line read before a Ctrl-C's answer (or what came after it, where
+        #: the reader has ended): given out before the reader's.
         self._held = b""
-        feed = reader.feed_data
+        feed = self._feed = reader.feed_data
 
         def counted(data: bytes) -> None:
             self._fed += len(data)
@@ -78,7 +78,14 @@ class TerminalInput:
             taken.append(step)
         held = b"".join(taken)
         after = 0 if self._mark is None else self._fed - self._mark
-        self._held = held[len(held) - min(max(after, 0), len(held)) :]
+        kept = held[len(held) - min(max(after, 0), len(held)) :]
+        # Back into the reader, in order, where a statement's ainput() reads
+        # it too (held aside, it went to the prompt after the line that
+        # waited for it); an end of input that came stays after it.
+        if kept and not self._reader.at_eof():
+            self._feed(kept)  # (not counted: the terminal gave it once)
+            kept = b""
+        self._held = kept
 
     def _take_held(self) -> bytes:
         """What the reader holds, taken without waiting (``b""``: nothing,
