@@ -305,6 +305,28 @@ async def _answers_with_their_echo(s: aioexpect.Session, peer: Any) -> None:
     assert await running == "AAA\n"
 
 
+async def _stopped_short(s: aioexpect.Session, peer: Any) -> asyncio.Future[str]:
+    """The device's answers learned, 'show x' and an empty line sent ahead,
+    'show x' answered, the empty line's answer held, then 'show b' sent:
+    Rule 1 stopped short of the empty line's prompt.  'show b''s execute,
+    running."""
+    await _answers_with_their_echo(s, peer)
+    await s.send("show x\n\n")
+    await _read_to(peer, b"show x\n\n")
+    await peer.write(b"show x\r\nX\r\nr1#")
+    running = asyncio.ensure_future(s.execute("show b"))
+    await _read_to(peer, b"show b\n")
+    return running
+
+
+async def _answered(s: Any, peer: Any, command: str, answer: bytes, output: str) -> None:
+    """``command`` executed, ``answer`` its peer's: ``output`` returned."""
+    running = asyncio.ensure_future(s.execute(command))
+    await _read_to(peer, command.encode() + b"\n")
+    await peer.write(answer)
+    assert await running == output
+
+
 async def test_a_device_message_before_the_echo_is_no_empty_lines_answer() -> None:
     # A device's message (a line end first) comes after the command was
     # sent, before its echo; an empty line sent before was read at its
@@ -346,18 +368,10 @@ async def test_an_empty_lines_answer_later_than_the_wait_is_dropped() -> None:
     # rule only where Rule 1 stopped at an echo, and returned
     # '\nr1#show b\nBBB\n'.
     async with opened(timeout=5) as (s, peer):
-        await _answers_with_their_echo(s, peer)
-        await s.send("show x\n\n")
-        await _read_to(peer, b"show x\n\n")
-        await peer.write(b"show x\r\nX\r\nr1#")
-        running = asyncio.ensure_future(s.execute("show b"))
-        await _read_to(peer, b"show b\n")  # (sent: the empty line's answer is late)
+        running = await _stopped_short(s, peer)  # (the empty line's answer late)
         await peer.write(b"\r\nr1#show b\r\nBBB\r\nr1#")
         assert await running == "BBB\n"
-        running = asyncio.ensure_future(s.execute("show c"))
-        await _read_to(peer, b"show c\n")
-        await peer.write(b"show c\r\nCCC\r\nr1#")
-        assert await running == "CCC\n"
+        await _answered(s, peer, "show c", b"show c\r\nCCC\r\nr1#", "CCC\n")
 
 
 @SHELLS_WITH_ECHO_OFF
@@ -389,18 +403,10 @@ async def test_a_slow_devices_echo_after_an_empty_lines_late_prompt(
     # and returned '\n'.  Here the wait is nil: the echo comes after it.
     monkeypatch.setattr(_typed_echo, "STALE_WAIT", 0.0)
     async with opened(timeout=5) as (s, peer):
-        await _answers_with_their_echo(s, peer)
-        await s.send("show x\n\n")
-        await _read_to(peer, b"show x\n\n")
-        await peer.write(b"show x\r\nX\r\nr1#")  # (the empty line's answer slow)
-        running = asyncio.ensure_future(s.execute("show b"))
-        await _read_to(peer, b"show b\n")  # (sent: Rule 1 stopped short)
+        running = await _stopped_short(s, peer)  # (the empty line's answer slow)
         read = s._buffer.consumed
         await peer.write(b"\r\nr1#")
         await wait_until(lambda: s._buffer.consumed > read or running.done(), "the prompt read")
         await peer.write(b"show b\r\nBBB\r\nr1#")
         assert await running == "BBB\n"
-        running = asyncio.ensure_future(s.execute("show c"))
-        await _read_to(peer, b"show c\n")
-        await peer.write(b"show c\r\nCCC\r\nr1#")
-        assert await running == "CCC\n"
+        await _answered(s, peer, "show c", b"show c\r\nCCC\r\nr1#", "CCC\n")

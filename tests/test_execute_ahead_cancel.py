@@ -31,7 +31,7 @@ from aioexpect import _typed_echo
 from aioexpect._prompt_read import state_of
 
 from .helpers import opened, wait_until
-from .test_execute_ahead import _answers_with_their_echo, _read_to
+from .test_execute_ahead import _answered, _answers_with_their_echo, _read_to, _stopped_short
 
 #: The empty line's late echo and prompt, then the cancelled command's answer.
 EMPTY, SHOW_B = b"\r\nr1#", b"show b\r\nBBB\r\nr1#"
@@ -51,12 +51,7 @@ async def test_an_execute_cancelled_after_rule_1_stopped_short(
     before: bytes, with_it: bytes, read_between: bool
 ) -> None:
     async with opened(timeout=5) as (s, peer):
-        await _answers_with_their_echo(s, peer)
-        await s.send("show x\n\n")
-        await _read_to(peer, b"show x\n\n")
-        await peer.write(b"show x\r\nX\r\nr1#")  # (the empty line's answer held)
-        cancelled = asyncio.ensure_future(s.execute("show b"))
-        await _read_to(peer, b"show b\n")  # (sent: Rule 1 stopped short within the wait)
+        cancelled = await _stopped_short(s, peer)  # (the empty line's answer held)
         assert state_of(s).empties_at == s._sends[-2][2]  # (noted for 'show b')
         cancelled.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -66,13 +61,6 @@ async def test_an_execute_cancelled_after_rule_1_stopped_short(
             await s.expect_prompt()
         await _answered(s, peer, "show c", with_it + b"show c\r\nCCC\r\nr1#", "CCC\n")
         await _answered(s, peer, "show a", b"show a\r\nAAA\r\nr1#", "AAA\n")
-
-
-async def _answered(s: Any, peer: Any, command: str, answer: bytes, output: str) -> None:
-    running = asyncio.ensure_future(s.execute(command))
-    await _read_to(peer, command.encode() + b"\n")
-    await peer.write(answer)
-    assert await running == output
 
 
 async def _cancelled(task: asyncio.Future[Any]) -> None:
