@@ -112,10 +112,11 @@ class AnsiStripper:
 
     With ``right_prompts`` (text only), zsh's right prompt goes whole, its
     text with it (``_RIGHT``); one cut by the end of a chunk is held back
-    from its ``ESC[K`` on until its end shows whether it is one.
+    from its ``ESC[K`` on until its end shows whether it is one
+    (``holding``), or ``let_go`` gives it up.
     """
 
-    __slots__ = ("_empty", "_held", "_keep_up", "_right")
+    __slots__ = ("_empty", "_held", "_keep_up", "_right", "holding")
 
     def __init__(
         self, empty: str | bytes = "", *, keep_up: bool = False, right_prompts: bool = False
@@ -124,19 +125,31 @@ class AnsiStripper:
         self._held: Any = None
         self._keep_up = keep_up
         self._right = right_prompts and isinstance(empty, str)
+        #: Whether what it holds is the start of a right prompt, cut.
+        self.holding = False
 
     def feed(self, chunk: Any) -> Any:
         if self._held:
             chunk = self._held + chunk
             self._held = None
+            self.holding = False
         if self._right and "\x1b[K" in chunk:  # (the cheap test first)
             chunk = _RIGHT.sub(_drop_right, chunk)
             start = chunk.rfind("\x1b[K")
             if start >= 0 and _RIGHT_CUT.match(chunk, start) is not None:
                 done = self._strip(chunk[:start])  # (what it cuts, held in front)
                 self._held = (self._held or "") + chunk[start:]
+                self.holding = True
                 return done
         return self._strip(chunk)
+
+    def let_go(self) -> Any:
+        """A cut right prompt held (``holding``) given up, its rest not
+        come: what it holds, stripped as any text (a sequence it ends
+        inside still held)."""
+        held, self._held = self._held, None
+        self.holding = False
+        return self._strip(held) if held else self._empty
 
     def _strip(self, chunk: Any) -> Any:
         kind = bytes if isinstance(chunk, bytes) else str
@@ -150,11 +163,11 @@ class AnsiStripper:
 
     def peek(self, chunk: Any) -> Any:
         """What ``feed(chunk)`` gives, nothing held or let go meanwhile."""
-        held = self._held
+        held, holding = self._held, self.holding
         try:
             return self.feed(chunk)
         finally:
-            self._held = held
+            self._held, self.holding = held, holding
 
     def held(self) -> Any:
         """The cut sequence held back (empty if none), still held."""
@@ -165,6 +178,7 @@ class AnsiStripper:
         a complete one inside it (an OSC never ended holds an 8-bit CSI) goes,
         as ``strip_ansi`` of the whole stream does."""
         held, self._held = self._held, None
+        self.holding = False
         return strip_ansi(held) if held else self._empty
 
 

@@ -12,6 +12,7 @@ it resumed (``Session`` rule 1).
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from . import _options
@@ -53,12 +54,50 @@ def feed(session: Session, data: bytes | memoryview) -> None:
         text, error = exc.valid, exc  # type: ignore[attr-defined]
     if session._ansi is None:
         deliver(session, text)
-    elif session._sink is not None:  # (a person's terminal: the text as it came)
-        deliver(session, session._ansi.feed(text), text)
     else:
-        deliver(session, session._ansi.feed(text))
+        stripped = session._ansi.feed(text)
+        if session._let_go is not None or session._ansi.holding:
+            _hold(session)
+        # (a person's terminal gets the text as it came)
+        deliver(session, stripped, text if session._sink is not None else None)
     if error is not None:
         raise error
+
+
+#: How long the stripper may hold what looks like the start of zsh's right
+#: prompt (``AnsiStripper.holding``) with nothing more come: zsh writes
+#: a right prompt in one write, so its rest follows at once; a program
+#: that wrote that shape, then waits, gets it shown (``let_go``) after this.
+RIGHT_WAIT = 0.1
+
+
+def _hold(session: Session) -> None:
+    """A chunk came under ``strip_ansi``: the timer of ``RIGHT_WAIT``
+    (``Session._let_go``) put off anew while the stripper holds a cut right
+    prompt, else cancelled."""
+    if session._let_go is not None:
+        session._let_go.cancel()
+        session._let_go = None
+    if session._ansi is not None and session._ansi.holding:
+        ref = weakref.ref(session)
+        session._let_go = session._loop.call_later(RIGHT_WAIT, _let_go, ref)
+
+
+def _let_go(ref: weakref.ref[Session]) -> None:
+    """``RIGHT_WAIT`` passed with no more come: what the stripper holds goes
+    to the buffer (and wakes a reader), as text; a person's terminal
+    (``interact``) was shown it as it came.  Bytes held back undecoded
+    (no room) come after it: their feed decides (and puts the timer off).
+    (Text decoded past ``max_buffer`` stays in front of it: ``store``.)"""
+    session = ref()
+    if session is None:
+        return
+    session._let_go = None
+    if session._closed or session._eof or session._held:
+        return
+    stripper = session._ansi
+    if stripper is not None and stripper.holding:
+        deliver(session, stripper.let_go(), session._empty)
 
 
 def feed_plain(session: Session, data: bytes | memoryview) -> bool:
@@ -103,6 +142,9 @@ def feed_eof(session: Session, error: BaseException | None = None) -> None:
         tail = session._decoder.flush()
     except UnicodeDecodeError as exc:  # strict: an incomplete character at the end
         tail, error = exc.valid, error or exc  # type: ignore[attr-defined]
+    if session._let_go is not None:
+        session._let_go.cancel()
+        session._let_go = None
     if session._ansi is None:
         deliver(session, tail)
     else:

@@ -99,6 +99,10 @@ class Session:
     delayafterclose = PexpectOnly()
     delayafterterminate = PexpectOnly()
 
+    #: The timer that lets go of a right prompt held under ``strip_ansi``
+    #: (``_receive.RIGHT_WAIT``), while one runs.
+    _let_go: asyncio.TimerHandle | None = None
+
     def __init__(
         self,
         transport: Transport,

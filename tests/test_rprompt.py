@@ -423,3 +423,55 @@ async def test_an_answer_cut_short_then_a_prompt_with_a_right_prompt(
             task.cancel()  # (on a failure, the peer waits for a command)
     assert answers == ["x\n", "more\n", ""]
     assert "its answer may be, or begin with, the end of the answer before" in caplog.text
+
+
+#: What a program may write that looks like the start of a right prompt
+#: (``ESC[K``, a move right, text), then wait for input.
+ASKING = "Name:\x1b[K\x1b[5Center value"
+
+
+async def test_strip_ansi_shows_what_looks_like_a_right_prompt_begun_when_nothing_follows() -> None:
+    # The stripper held the text after ESC[K and a move right until the
+    # right prompt's end showed; a program that writes that shape, then
+    # waits, never sent it: expect('enter value') timed out (the old code:
+    # "timed out waiting for 'enter value'; last characters received:
+    # 'Name:'").  With nothing more come for a moment, it is shown.
+    script = r"printf 'Name:\033[K\033[5Center value'; read x; echo got $x"
+    async with aioexpect.spawn("sh", ["-c", script], timeout=5, strip_ansi=True) as s:
+        m = await s.expect("enter value")
+        assert m.before == "Name:"
+        await s.sendline("v")
+        await s.expect("got v")
+
+
+async def test_strip_ansi_what_was_held_is_shown_once() -> None:
+    # At the end of the stream (the hold given up there, not twice), and
+    # while diverted (interact, attach): the sink got it as it came, the
+    # monitors see it stripped, and the buffer does not get it after.
+    async with opened(timeout=5, strip_ansi=True) as (s, peer):
+        await peer.write(ASKING.encode())
+        await peer.close()
+        m = await s.expect(aioexpect.EOF)
+        assert m.before == "Name:enter value"
+    async with opened(timeout=5, strip_ansi=True) as (s, peer):
+        seen: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        s.add_monitor("enter value", lambda _, m: seen.set_result(m.group()))
+        shown: list[str] = []
+        with s.divert(shown.append):
+            await peer.write(ASKING.encode())
+            assert await asyncio.wait_for(seen, 5) == "enter value"
+        assert "".join(shown) == ASKING and s.buffer == ""
+        await peer.write(b"\r\nmore\r\n")
+        m = await s.expect("more")
+        assert m.before == "\r\n"
+
+
+async def test_strip_ansi_a_right_prompt_in_pieces_written_at_once_still_goes() -> None:
+    # zsh's right prompt, its write read in pieces that come one right
+    # after the other: still dropped whole (the hold is let go only when
+    # nothing more comes).
+    async with opened(limit=0, timeout=5, strip_ansi=True) as (s, peer):
+        for chunk in ("\r" + PS1, RIGHT[:9], RIGHT[9:], PASTE):
+            await peer.write(chunk.encode())
+        m = await s.expect_prompt()
+        assert m.after == "root@vm ~ # " and s.buffer == ""
