@@ -58,18 +58,21 @@ _SEQUENCES: dict[tuple[type, bool], re.Pattern[Any]] = {
 #: the text around it, which a stripped stream runs together: glued to
 #: the prompt, it was taken for output after it.  The cursor back where
 #: it was is the proof (``_returns``); without it, it is text as any.
-_RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,64}+|\x1b\[[\d;:]{0,24}m){1,6}+"
+#: (``_output.RIGHT_TEXT``'s, which a layer apart cannot be imported: see there.)
+_RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,19}+|\x1b\[[\d;:]{0,16}[mK]){1,40}+"
 _RIGHT = re.compile(rf"\x1b\[K\x00{{0,16}}\x1b\[(\d{{1,4}})C({_RIGHT_TEXT})\x1b\[(\d{{1,4}})D")
 #: One cut by the end of a chunk, held until its end shows what it is.
 _RIGHT_CUT = re.compile(
-    r"\x1b\[K\x00{0,16}(?:\x1b(?:\[(?:\d{1,4}(?:C(?:[^\x00-\x1f\x7f]|\x1b\[[\d;:]{0,24}m){0,400}"
+    r"\x1b\[K\x00{0,16}(?:\x1b(?:\[(?:\d{1,4}(?:C(?:[^\x00-\x1f\x7f]|\x1b\[[\d;:]{0,24}[mK]){0,400}"
     r"(?:\x1b(?:\[[\d;:]{0,24})?)?)?)?)?)?\Z"
 )
-_SGR = re.compile(r"\x1b\[[\d;:]{0,24}m")
+_SGR = re.compile(r"\x1b\[[\d;:]{0,24}[mK]")
 #: Characters of no width (as wcwidth counts them): marks that combine
 #: with the one before (``U+0301``, the variation selector ``U+FE0F``) and
 #: format characters (the zero-width joiner and space).
 _NO_WIDTH = frozenset({"Mn", "Me", "Cf"})
+#: How far back from a chunk's end a cut right prompt may start.
+_RIGHT_REACH = 16 * 1024
 #: A cut sequence longer than this is let through rather than held for ever.
 MAX_HOLD = 4096
 #: A cut sequence at the end of UTF-8 (text written to a terminal: the
@@ -135,8 +138,11 @@ class AnsiStripper:
             self.holding = False
         if self._right and "\x1b[K" in chunk:  # (the cheap test first)
             chunk = _RIGHT.sub(_drop_right, chunk)
-            start = chunk.rfind("\x1b[K")
-            if start >= 0 and _RIGHT_CUT.match(chunk, start) is not None:
+            # (the first ESC[K a cut one can start at: its text may hold
+            # one too, powerlevel9k's does)
+            cut = _RIGHT_CUT.search(chunk, max(0, len(chunk) - _RIGHT_REACH))
+            if cut is not None:
+                start = cut.start()
                 done = self._strip(chunk[:start])  # (what it cuts, held in front)
                 self._held = (self._held or "") + chunk[start:]
                 self.holding = True
@@ -190,15 +196,20 @@ def _drop_right(m: re.Match[str]) -> str:
 
 def _returns(m: re.Match[str]) -> bool:
     """Whether the move left of ``_RIGHT``'s match brings the cursor back
-    where its move right started: over the text's width (a wide character
-    takes two columns; one that joins or marks another none, as zsh counts
-    them: an accent, an emoji's variation selector, a zero-width joiner)."""
+    where its move right started: over the text's width (``_width``)."""
+    return int(m.group(3)) == int(m.group(1)) + _width(_SGR.sub("", m.group(2)))
+
+
+def _width(text: str) -> int:
+    """The columns ``text`` takes, as zsh counts them: a wide character
+    two, one that joins or marks another none (an accent, an emoji's
+    variation selector, a zero-width joiner)."""
     width = 0
-    for ch in _SGR.sub("", m.group(2)):
+    for ch in text:
         if unicodedata.combining(ch) or unicodedata.category(ch) in _NO_WIDTH:
             continue
         width += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-    return int(m.group(3)) == int(m.group(1)) + width
+    return width
 
 
 def _search_start(chunk: Any, start: int) -> int:

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["RIGHT_FIRST", "RIGHT_PROMPT", "clean_output", "echo_end", "render", "right_prompt_end"]
+__all__ = [
+    "RIGHT_FIRST",
+    "RIGHT_PROMPT",
+    "RIGHT_TEXT",
+    "clean_output",
+    "echo_end",
+    "render",
+    "right_prompt_end",
+]
 
 # One token of terminal output: printable text, a control sequence, or a
 # single control character.  An unfinished sequence at the end is dropped.
@@ -30,12 +38,19 @@ _SPACE = re.compile(r"\s+")
 #: move right to the margin (``ESC[60C``; vt100's NUL padding before it),
 #: the text, coloured or not (``[23:27]``, ``~ 23:27:19``), then a move
 #: left back to the prompt's end (``ESC[67D``), where the cursor waits.
-#: Its colours only (``ESC[33m``): a possessive run of text and colours
-#: never takes the move left.  Both moves, or it is no right prompt.
-RIGHT_PROMPT = (
-    r"\x00{0,16}\x1b\[\d{1,4}C(?:[^\x00-\x1f\x7f]{1,64}+|\x1b\[[\d;:]{0,24}m){1,6}+"
-    r"\x1b\[\d{1,4}D"
-)
+#: Both moves, or it is no
+#: right prompt.  ``RIGHT_TEXT``: colours (and powerlevel9k's ``ESC[K``)
+#: and text, a possessive run of them that never takes the move left; up
+#: to 40 runs (a run of text of up to 19 characters: a longer one takes
+#: two), which a powerline theme's five segments, each with its colours
+#: and separators, take (38 in powerlevel9k's ``status root_indicator
+#: background_jobs history time``).  No run longer than a colour of 16
+#: characters of parameters (``38;2;255;255;255``): this keeps the width
+#: of ``drivers.UNIX_RIGHT_PROMPT``, and so how far back a prompt is
+#: searched in a long line, within ``UNIX_PROMPT``'s.  (The same in
+#: ``_ansi``'s stripper, which cannot import it.)
+RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,19}+|\x1b\[[\d;:]{0,16}[mK]){1,40}+"
+RIGHT_PROMPT = rf"\x00{{0,16}}\x1b\[\d{{1,4}}C{RIGHT_TEXT}\x1b\[\d{{1,4}}D"
 #: A right prompt at the start of an answer: zsh writes it apart from the
 #: prompt (``ESC[K`` first), so a read may end between the two, the prompt
 #: is found, and the right prompt comes in front of the next command's echo;

@@ -42,6 +42,15 @@ EOL_MARK = "\x1b[1m\x1b[7m#\x1b[27m\x1b[1m\x1b[0m" + " " * 79 + "\r \r"
 PS1 = "\x1b[0m\x1b[27m\x1b[24m\x1b[Jroot@vm ~ # "
 RIGHT = "\x1b[K\x1b[60C[23:27]\x1b[67D"
 PASTE = "\x1b[?2004h"
+#: powerlevel9k's right prompt (``status root_indicator background_jobs
+#: history time``, in its ``compatible`` mode), as zsh 5.9 drew it, and
+#: the modes zsh set after it.
+P9K = (
+    "\x1b[39m\x1b[0m\x1b[49m\x1b[30m⮂\x1b[39m\x1b[40m\x1b[32m \x1b[32m✔ \x1b[39m\x1b[33m\ue0b3"
+    "\x1b[39m\x1b[40m\x1b[33m \x1b[33m⚡ \x1b[39m\x1b[38;5;244m⮂\x1b[39m\x1b[48;5;244m\x1b[30m 1 "
+    "\x1b[39m\x1b[37m⮂\x1b[39m\x1b[47m\x1b[30m 03:16:46\x1b[K\x1b[00m\x1b[39m\x1b[49m"
+)
+P9K_MODES = "\x1b[?1h\x1b=" + PASTE
 #: The right prompts zsh drew for other settings: coloured ``%F{yellow}%~
 #: %*%f`` after a coloured PS1, transient_rprompt's (the same, erased with
 #: ``ESC[K`` once Enter is pressed), vt100's (NUL padding), a user's ``%``,
@@ -57,6 +66,9 @@ CAPTURED = {
     # selector, ``✔️``, and a zero-width joiner)
     "zero-width": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[69C\u2714\ufe0f [~] a\u200db\x1b[77D"
     + PASTE,
+    # (powerlevel9k's five segments, 38 runs of text and colours, an
+    # ESC[K among them)
+    "powerlevel9k": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[54C" + P9K + "\x1b[77D" + P9K_MODES,
 }
 BEFORE = "e\x08echo hi\x1b[?2004l\r\r\nhi\r\n" + EOL_MARK + "\r"
 
@@ -255,6 +267,8 @@ SETTINGS = {
     "coloured": ("%F{green}%n@%m%f %~ %# ", "%F{yellow}%~ %*%f", []),
     "transient": ("%n@%m %~ %# ", "[%~]", ["setopt transient_rprompt"]),
     "bare": ("%# ", "%F{red}%?%f [%~]", []),
+    # (more than 6 runs of text and colours: never found before)
+    "colours": ("%n@%m %~ %# ", "%F{red}a%f %F{green}b%f %F{blue}%~%f", []),
 }
 
 
