@@ -54,23 +54,30 @@ _SEQUENCES: dict[tuple[type, bool], re.Pattern[Any]] = {
 #: zsh's right prompt (``_output.RIGHT_PROMPT``, as zsh writes it: after
 #: ``ESC[K``, vt100's NUL padding, a move right to the margin, the text,
 #: coloured or not, and a move left that brings the cursor back where the
-#: move right took it from).  The text lies off at the margin, apart from
+#: move right took it from; or, with ``ZLE_RPROMPT_INDENT=0``, its text
+#: ending in the last column, ``\r`` and a move right back to the column
+#: where ``ESC[K`` was).  The text lies off at the margin, apart from
 #: the text around it, which a stripped stream runs together: glued to
 #: the prompt, it was taken for output after it.  The cursor back where
 #: it was is the proof (``_returns``); without it, it is text as any.
 #: (``_output.RIGHT_TEXT``'s, which a layer apart cannot be imported: see there.)
 _RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,19}+|\x1b\[[\d;:]{0,16}[mK]){1,40}+"
-_RIGHT = re.compile(rf"\x1b\[K\x00{{0,16}}\x1b\[(\d{{1,4}})C({_RIGHT_TEXT})\x1b\[(\d{{1,4}})D")
+_RIGHT = re.compile(
+    rf"\x1b\[K\x00{{0,16}}\x1b\[(\d{{1,4}})C({_RIGHT_TEXT})"
+    r"(?:\x1b\[(\d{1,4})D|\r(?:\x1b\[[\d;:]{0,8}m){0,4}\x1b\[(\d{1,4})C)"
+)
 #: One cut by the end of a chunk, held until its end shows what it is.
 _RIGHT_CUT = re.compile(
     r"\x1b\[K\x00{0,16}(?:\x1b(?:\[(?:\d{1,4}(?:C(?:[^\x00-\x1f\x7f]|\x1b\[[\d;:]{0,24}[mK]){0,400}"
-    r"(?:\x1b(?:\[[\d;:]{0,24})?)?)?)?)?)?\Z"
+    r"(?:\x1b(?:\[[\d;:]{0,24})?|\r(?:\x1b\[[\d;:]{0,8}m){0,4}(?:\x1b(?:\[[\d;:]{0,24})?)?)?)?)?)?)?\Z"
 )
 _SGR = re.compile(r"\x1b\[[\d;:]{0,24}[mK]")
 #: Characters of no width (as wcwidth counts them): marks that combine
 #: with the one before (``U+0301``, the variation selector ``U+FE0F``) and
 #: format characters (the zero-width joiner and space).
 _NO_WIDTH = frozenset({"Mn", "Me", "Cf"})
+#: What ``AnsiStripper`` keeps of a line it gave without a line start.
+_LINE_KEPT = 1024
 #: How far back from a chunk's end a cut right prompt may start.
 _RIGHT_REACH = 16 * 1024
 #: A cut sequence longer than this is let through rather than held for ever.
@@ -119,7 +126,7 @@ class AnsiStripper:
     (``holding``), or ``let_go`` gives it up.
     """
 
-    __slots__ = ("_empty", "_held", "_keep_up", "_right", "holding")
+    __slots__ = ("_empty", "_held", "_keep_up", "_line", "_right", "holding")
 
     def __init__(
         self, empty: str | bytes = "", *, keep_up: bool = False, right_prompts: bool = False
@@ -128,6 +135,10 @@ class AnsiStripper:
         self._held: Any = None
         self._keep_up = keep_up
         self._right = right_prompts and isinstance(empty, str)
+        #: What it gave since the last line start (``\\r``, ``\\n``), or more:
+        #: the line a right prompt at ``ZLE_RPROMPT_INDENT=0`` is drawn on
+        #: (its last ``_LINE_KEPT`` characters: past them, not known).
+        self._line = ""
         #: Whether what it holds is the start of a right prompt, cut.
         self.holding = False
 
@@ -136,8 +147,10 @@ class AnsiStripper:
             chunk = self._held + chunk
             self._held = None
             self.holding = False
-        if self._right and "\x1b[K" in chunk:  # (the cheap test first)
-            chunk = _RIGHT.sub(_drop_right, chunk)
+        if not self._right:
+            return self._strip(chunk)
+        if "\x1b[K" in chunk:  # (the cheap test first)
+            chunk = _RIGHT.sub(self._drop_right, chunk)
             # (the first ESC[K a cut one can start at: its text may hold
             # one too, powerlevel9k's does)
             cut = _RIGHT_CUT.search(chunk, max(0, len(chunk) - _RIGHT_REACH))
@@ -146,8 +159,11 @@ class AnsiStripper:
                 done = self._strip(chunk[:start])  # (what it cuts, held in front)
                 self._held = (self._held or "") + chunk[start:]
                 self.holding = True
+                self._gave(done)
                 return done
-        return self._strip(chunk)
+        done = self._strip(chunk)
+        self._gave(done)
+        return done
 
     def let_go(self) -> Any:
         """A cut right prompt held (``holding``) given up, its rest not
@@ -155,7 +171,23 @@ class AnsiStripper:
         inside still held)."""
         held, self._held = self._held, None
         self.holding = False
-        return self._strip(held) if held else self._empty
+        if not held:
+            return self._empty
+        done = self._strip(held)
+        self._gave(done)
+        return done
+
+    def _gave(self, done: str) -> None:
+        """``done`` given: the line so far (``_line``) follows it."""
+        if "\n" in done or "\r" in done:  # (the common chunk: the line is in it)
+            self._line = done
+        elif done:
+            self._line = (self._line + done)[-_LINE_KEPT:]
+
+    def _drop_right(self, m: re.Match[str]) -> str:
+        """A right prompt (``_RIGHT``) gone, or its text kept where the
+        cursor does not come back (``_returns``)."""
+        return "" if _returns(m, self._line) else m.group()
 
     def _strip(self, chunk: Any) -> Any:
         kind = bytes if isinstance(chunk, bytes) else str
@@ -169,11 +201,11 @@ class AnsiStripper:
 
     def peek(self, chunk: Any) -> Any:
         """What ``feed(chunk)`` gives, nothing held or let go meanwhile."""
-        held, holding = self._held, self.holding
+        held, holding, line = self._held, self.holding, self._line
         try:
             return self.feed(chunk)
         finally:
-            self._held, self.holding = held, holding
+            self._held, self.holding, self._line = held, holding, line
 
     def held(self) -> Any:
         """The cut sequence held back (empty if none), still held."""
@@ -188,16 +220,23 @@ class AnsiStripper:
         return strip_ansi(held) if held else self._empty
 
 
-def _drop_right(m: re.Match[str]) -> str:
-    """A right prompt (``_RIGHT``) gone, or its text kept where the cursor
-    does not come back (``_returns``)."""
-    return "" if _returns(m) else m.group()
-
-
-def _returns(m: re.Match[str]) -> bool:
-    """Whether the move left of ``_RIGHT``'s match brings the cursor back
-    where its move right started: over the text's width (``_width``)."""
-    return int(m.group(3)) == int(m.group(1)) + _width(_SGR.sub("", m.group(2)))
+def _returns(m: re.Match[str], line: str) -> bool:
+    """Whether the cursor comes back, after ``_RIGHT``'s match, where its
+    move right started: a move left over the text's width; or, after
+    ``\\r``, a move right to the column of its ``ESC[K``, after the text
+    since the line's start, in the chunk (``m.string``) or in ``line``,
+    what came before it (not known there: no)."""
+    if m.group(3) is not None:
+        return int(m.group(3)) == int(m.group(1)) + _width(_SGR.sub("", m.group(2)))
+    before = m.string[: m.start()]
+    start = max(before.rfind("\r"), before.rfind("\n"))
+    if start < 0:
+        at = max(line.rfind("\r"), line.rfind("\n"))
+        if at < 0:
+            return False
+        before = line[at:] + before
+        start = 0
+    return int(m.group(4)) == _width(strip_ansi(before[start + 1 :]))
 
 
 def _width(text: str) -> int:

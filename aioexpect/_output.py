@@ -37,8 +37,10 @@ _SPACE = re.compile(r"\s+")
 #: zsh's right prompt (``RPROMPT``, ``RPS1``), drawn after the prompt: a
 #: move right to the margin (``ESC[60C``; vt100's NUL padding before it),
 #: the text, coloured or not (``[23:27]``, ``~ 23:27:19``), then a move
-#: left back to the prompt's end (``ESC[67D``), where the cursor waits.
-#: Both moves, or it is no
+#: left back to the prompt's end (``ESC[67D``), where the cursor waits;
+#: with ``ZLE_RPROMPT_INDENT=0`` (powerlevel10k's advice) the text ends
+#: in the last column, and ``\r`` and a move right (``ESC[12C``; zsh's
+#: colours reset between) bring the cursor back.  Both moves, or it is no
 #: right prompt.  ``RIGHT_TEXT``: colours (and powerlevel9k's ``ESC[K``)
 #: and text, a possessive run of them that never takes the move left; up
 #: to 40 runs (a run of text of up to 19 characters: a longer one takes
@@ -50,7 +52,10 @@ _SPACE = re.compile(r"\s+")
 #: searched in a long line, within ``UNIX_PROMPT``'s.  (The same in
 #: ``_ansi``'s stripper, which cannot import it.)
 RIGHT_TEXT = r"(?:[^\x00-\x1f\x7f]{1,19}+|\x1b\[[\d;:]{0,16}[mK]){1,40}+"
-RIGHT_PROMPT = rf"\x00{{0,16}}\x1b\[\d{{1,4}}C{RIGHT_TEXT}\x1b\[\d{{1,4}}D"
+RIGHT_PROMPT = (
+    rf"\x00{{0,16}}\x1b\[\d{{1,4}}C{RIGHT_TEXT}"
+    r"(?:\x1b\[\d{1,4}D|\r(?:\x1b\[[\d;:]{0,8}m){0,4}\x1b\[\d{1,4}C)"
+)
 #: A right prompt at the start of an answer: zsh writes it apart from the
 #: prompt (``ESC[K`` first), so a read may end between the two, the prompt
 #: is found, and the right prompt comes in front of the next command's echo;

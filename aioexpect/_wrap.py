@@ -38,8 +38,11 @@ def rows_start(text: str, at: int, following: str, columns: int) -> int:
     return at
 
 
-#: A carriage return within a line: readline's ``c\\rc`` wrap, or output.
-_INNER_CR = re.compile(r"(?<=[^\r\n])\r(?=[^\r\n])")
+#: A carriage return within a line: readline's ``c\\rc`` wrap, or output;
+#: not zsh's return from a right prompt that ends in the last column
+#: (``ZLE_RPROMPT_INDENT=0``), a move right after it (colours between:
+#: ``_output.RIGHT_PROMPT``).
+_INNER_CR = re.compile(r"(?<=[^\r\n])\r(?=[^\r\n])(?!(?:\x1b\[[\d;:]{0,8}m){0,4}\x1b\[\d{1,4}C)")
 
 
 def wraps_fit(prompt: str, columns: int | None, learned: str = "") -> bool:

@@ -67,8 +67,14 @@ CAPTURED = {
     "zero-width": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[69C\u2714\ufe0f [~] a\u200db\x1b[77D"
     + PASTE,
     # (powerlevel9k's five segments, 38 runs of text and colours, an
-    # ESC[K among them)
+    # ESC[K among them; with ZLE_RPROMPT_INDENT=0, to the last column,
+    # then back with \r, zsh's colours reset, and a move right)
     "powerlevel9k": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[54C" + P9K + "\x1b[77D" + P9K_MODES,
+    "indent0": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[75C[~]\r\x1b[2C" + PASTE,
+    "indent0-p9k": "\x1b[0m\x1b[27m\x1b[24m\x1b[J# \x1b[K\x1b[55C"
+    + P9K[: -len("\x1b[39m\x1b[49m")]
+    + "\r\x1b[39m\x1b[49m\x1b[2C"
+    + P9K_MODES,
 }
 BEFORE = "e\x08echo hi\x1b[?2004l\r\r\nhi\r\n" + EOL_MARK + "\r"
 
@@ -269,13 +275,18 @@ SETTINGS = {
     "bare": ("%# ", "%F{red}%?%f [%~]", []),
     # (more than 6 runs of text and colours: never found before)
     "colours": ("%n@%m %~ %# ", "%F{red}a%f %F{green}b%f %F{blue}%~%f", []),
+    # (powerlevel10k's advice: the right prompt to the last column, the
+    # cursor brought back with \r and a move right)
+    "indent0": ("%n@%m %~ %# ", "%F{red}%?%f [%~]", []),
 }
+#: Settings made in the environment.
+SETTINGS_ENV = {"indent0": {"ZLE_RPROMPT_INDENT": "0"}}
 
 
 @asynccontextmanager
 async def zsh(via: str, setting: str, home: str, **options: Any) -> AsyncIterator[Any]:
     ps1, rprompt, _ = SETTINGS[setting]
-    env = ZSH_ENV | {"HOME": home, "PS1": ps1, "RPROMPT": rprompt}
+    env = ZSH_ENV | {"HOME": home, "PS1": ps1, "RPROMPT": rprompt} | SETTINGS_ENV.get(setting, {})
     if via == "pty":
         async with aioexpect.spawn("zsh", ["-f", "-i"], env=env, timeout=10, **options) as s:
             yield s
