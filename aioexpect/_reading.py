@@ -31,7 +31,7 @@ from ._loops import check_loop
 from ._match import EOF, Data
 from ._matcher import Buffer, Found, Searcher
 from ._opening import check_flag
-from ._receive import AHEAD, feed, feed_eof, feed_plain, offer_again, room, transcribe
+from ._receive import AHEAD, feed, feed_eof, feed_plain, hold, offer_again, room, transcribe
 from ._redact import Redactor
 from ._transport import DEFAULT_READ_SIZE, Transport
 
@@ -472,12 +472,17 @@ def divert(session: Session, sink: Callable[[Any], None], keep: bool) -> Iterato
             session._surplus = surplus[:0]
         if session._ansi is not None:  # (the sink gets what follows as it comes: see deliver)
             pending += session._ansi.held()
+            if keep and session._let_go is not None:  # (a right prompt's hold: the program's)
+                session._let_go.cancel()
+                session._let_go = None
         if pending:
             sink(pending)
         space_freed(session)  # (what was held back follows it: to the sink)
         yield
     finally:
         session._sink = None
+        if session._ansi is not None and session._ansi.holding and session._let_go is None:
+            hold(session)  # (its time from here on: ``_receive.RIGHT_WAIT``)
         sink_caught_up(session)  # reading goes on, into the buffer
         if remaining is not None and waiter is not None and waiter is session._waiter:
             loop = asyncio.get_running_loop()

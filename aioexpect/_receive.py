@@ -28,6 +28,7 @@ __all__ = [
     "deliver",
     "feed",
     "feed_eof",
+    "hold",
     "offer",
     "offer_again",
     "room",
@@ -57,7 +58,7 @@ def feed(session: Session, data: bytes | memoryview) -> None:
     else:
         stripped = session._ansi.feed(text)
         if session._let_go is not None or session._ansi.holding:
-            _hold(session)
+            hold(session)
         # (a person's terminal gets the text as it came)
         deliver(session, stripped, text if session._sink is not None else None)
     if error is not None:
@@ -71,10 +72,10 @@ def feed(session: Session, data: bytes | memoryview) -> None:
 RIGHT_WAIT = 0.1
 
 
-def _hold(session: Session) -> None:
-    """A chunk came under ``strip_ansi``: the timer of ``RIGHT_WAIT``
-    (``Session._let_go``) put off anew while the stripper holds a cut right
-    prompt, else cancelled."""
+def hold(session: Session) -> None:
+    """A chunk came under ``strip_ansi`` (or an attach ended: ``divert``):
+    the timer of ``RIGHT_WAIT`` (``Session._let_go``) put off anew while
+    the stripper holds a cut right prompt, else cancelled."""
     if session._let_go is not None:
         session._let_go.cancel()
         session._let_go = None
@@ -86,7 +87,9 @@ def _hold(session: Session) -> None:
 def _let_go(ref: weakref.ref[Session]) -> None:
     """``RIGHT_WAIT`` passed with no more come: what the stripper holds goes
     to the buffer (and wakes a reader), as text; a person's terminal
-    (``interact``) was shown it as it came.  Bytes held back undecoded
+    (``interact``) was shown it as it came (an attach that leaves the
+    buffer to the program, ``divert(keep=True)``, leaves it too: its time
+    starts anew once it ends).  Bytes held back undecoded
     (no room) come after it: their feed decides (and puts the timer off).
     (Text decoded past ``max_buffer`` stays in front of it: ``store``.)"""
     session = ref()

@@ -25,6 +25,7 @@ from aioexpect._buffer import Buffer
 from aioexpect._matcher import Searcher
 from aioexpect._output import clean_output
 from aioexpect._prompt_text import changed_prompt
+from aioexpect._receive import RIGHT_WAIT
 
 from .helpers import opened
 from .splits import splits
@@ -500,3 +501,19 @@ async def test_strip_ansi_a_right_prompt_in_pieces_written_at_once_still_goes() 
             await peer.write(chunk.encode())
         m = await s.expect_prompt()
         assert m.after == "root@vm ~ # " and s.buffer == ""
+
+
+async def test_strip_ansi_what_was_held_stays_for_the_program_through_an_attach() -> None:
+    # divert(keep=True) (the console's attach) leaves what was buffered for
+    # the program: what the stripper held with it is its too.  The hold,
+    # let go while attached, went to the monitors only, and the program's
+    # expect missed it (the old code: "m.before == 'pre Name:\r\n'").
+    async with opened(timeout=5, strip_ansi=True) as (s, peer):
+        await peer.write(b"pre " + ASKING.encode())
+        await s.expect("pre ")
+        shown: list[str] = []
+        with s.divert(shown.append, keep=True):
+            await asyncio.sleep(3 * RIGHT_WAIT)  # (the hold's time passes while attached)
+        assert "".join(shown) == ASKING
+        m = await s.expect("enter value")
+        assert m.before == "Name:"
