@@ -76,6 +76,10 @@ _SGR = r"(?:\x1b\[[0-9;]*m\x0f?\x00*)*"
 _EOL_REACH = 2048
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: What a terminal's padding may follow, besides a control sequence: NULs
+#: (the padding itself) and shift in/out (vt100's ``ESC[m^O`` then its
+#: ``$<2>``).  Padding is no output: NULs elsewhere are a program's.
+_PADDED = "\x00\x0e\x0f"
 
 
 def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
@@ -136,7 +140,9 @@ def render(raw: str) -> str:
     ``\\r`` inside a line returns to its start and later text overwrites
     (progress bars), ``\\b`` steps back, ``ESC[K`` erases to the end of the
     line, cursor moves (``ESC[nD``/``C``/``G``) are followed; other control
-    sequences and characters are removed.  A line the cursor moved on loses
+    sequences and characters are removed, and the NULs that pad a sequence
+    (vt100's ``ESC[K`` then 12 NULs); a NUL a program wrote (``printf
+    'a\\0b'``) is kept where it stands.  A line the cursor moved on loses
     its trailing spaces (they are what erasing left behind).
     """
     text = raw.replace("\r\n", "\n")
@@ -151,18 +157,25 @@ def _render_line(line: str) -> str:
         return line
     cells: list[str] = []
     col = 0
-    moved = False
+    moved = padding = False
     for m in _TOKENS.finditer(line):
         text = m.group("text")
+        if text is None and m.group("ctl") == "\x00" and not padding:
+            text = "\x00"  # (a program's own: kept, where it stands)
         if text is not None:
             if col > len(cells):
                 cells.extend(" " * (col - len(cells)))
             cells[col : col + len(text)] = text
             col += len(text)
+            padding = False
         elif m.group("final") is not None:
             col, moved = _csi(cells, col, m.group("params"), m.group("final"), moved)
+            padding = True
+        elif m.group("seq") is not None:
+            padding = True
         elif m.group("ctl") is not None:
             ch = m.group("ctl")
+            padding = ch in _PADDED
             if ch == "\r":  # at the line start already, nothing moves
                 col, moved = 0, moved or col > 0
             elif ch == "\b":

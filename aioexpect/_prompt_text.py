@@ -37,8 +37,9 @@ __all__ = [
     "HEAD_REACH",
 ]
 
-#: A control sequence (CSI: colours, modes, erasing).
-CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]"
+#: A control sequence (CSI: colours, modes, erasing), and the NULs a
+#: terminal's padding may add (``_builtin._PAD``).
+CSI = r"\x1b\[[0-?]{0,24}[ -/]{0,2}[@-~]\x00{0,26}"
 #: Control sequences at a text's start (a line editor's modes before a prompt).
 LEADING_CSI = re.compile(rf"\A(?:{CSI})+")
 #: A window title (OSC), which a prompt may begin with.
@@ -228,7 +229,7 @@ def may_be_drawn(before: str) -> bool:
     ``before`` comes in front of: the cheap test, for every prompt found
     (exact: the signs ``_pasting`` and ``_zsh`` need, in their reach; a
     device's prompt after its output has none)."""
-    if not before.endswith(("\n", "\r", "\x1b[J")):
+    if not before.endswith(("\n", "\r", "\x1b[J", "\x00")):
         return False
     base = max(0, len(before) - HEAD_REACH)
     return (
@@ -252,7 +253,7 @@ def drawn_above(before: str, prompt: str, at_start: bool) -> int:
     if before.endswith("\n"):
         at = _pasting(before, prompt, at_start)
         at = _zsh(before, prompt) if at is None else at
-    elif before.endswith(("\r", "\x1b[J")):
+    elif before.endswith(("\r", "\x1b[J", "\x00")):  # (a terminal's padding: 213 NULs on vt100)
         # (cheaply first: no line end after the last space and \r, no mark
         # with lines after it: a one-line prompt's)
         last = before.rfind(" \r", max(0, len(before) - HEAD_REACH))

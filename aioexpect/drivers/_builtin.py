@@ -26,30 +26,49 @@ __all__ = ["BUILTIN", "SHELL", "prompt_pattern"]
 #: its last character ends a row, the space after it starts the next row
 #: (`` \r ``: the space, ``\r``, the space again).
 _WRAP = r"(?:(?<= )\r ?)?"
+#: The NULs a terminal's padding is written as: terminfo delays a
+#: sequence on some terminals (vt100's ``$<2>`` after a colour, ``$<3>``
+#: after ``ESC[K``; vt220's after a colour), and zsh, bash's readline and
+#: ``tput`` write that delay as NULs after it, as many as the line's speed
+#: sends in it (8 and 12 at 38400 baud, a pty's and sshd's; 25 and 38 at
+#: 115200), which the terminal shows as nothing.  Up to 26 after each
+#: sequence in a prompt or after it (every delay at 38400 baud, a colour's
+#: at 115200): the bound keeps the patterns as narrow as they were.
+_PAD = r"\x00{0,26}"
 #: A short control sequence: CSI (colours, modes), charset, keypad,
-#: save/restore cursor, shift in/out, bell.
-_CSI = SHORT_CONTROL
+#: save/restore cursor, shift in/out, bell; then its padding, if any.
+_SEQ = f"(?:{SHORT_CONTROL})"
+_CSI = f"{_SEQ}{_PAD}"
 #: Any control sequence: also OSC (a window title, up to 200 characters).
-ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,200}}(?:\x07|\x1b\\))"
+_OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
+ESC = rf"(?:{_CSI}|{_OSC})"
 _C = f"(?:{_CSI}){{0,4}}"
 #: Start of a line: the buffer start, after a line feed or a carriage return,
-#: or after backspaces (a pager prompt erased, then the prompt on its line).
-_SOL = r"(?:^|(?<=[\r\x08]))"
+#: or after backspaces (a pager prompt erased, then the prompt on its line);
+#: or after padding (``_PAD``), which may be longer than any bound (``ESC[J``'s
+#: ``$<50>`` is 213 NULs at 38400 baud, 640 at 115200, zsh's before its
+#: prompt): a NUL shows nothing, so what follows starts where the padded
+#: sequence left the cursor (zsh's clearing, at a line's start).
+_SOL = r"(?:^|(?<=[\r\x08\x00]))"
 #: After the prompt character: at most two spaces and control sequences, then
 #: nothing (the device waits for input) -- but for the space and carriage
 #: return with which readline moves to the next line a prompt that ends
 #: exactly at the terminal's right margin.
 _END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
-#: are shaped like ``router>``, but the shell waits for the rest of a command.
+#: are shaped like ``router>``, but the shell waits for the rest of a command
+#: (what may follow: a space, a sequence, padding, nothing; not ``_END``
+#: itself, which would widen every pattern).
 _ZSH_PS2 = (
     r"(?!(?:for|foreach|while|until|repeat|select|if|then|else|elif|case|function|subsh"
     r"|cursh|array|quote|dquote|bquote|cmdsubst|mathsubst|math|cond|cmdor|cmdand|pipe"
-    rf"|errpipe|heredoc|heredocd|brace|braceparam|always)>{_END})"
+    r"|errpipe|heredoc|heredocd|brace|braceparam|always)>(?![^ \x1b\x00]))"
 )
-#: The control sequences a prompt may begin with (colours, a window title),
-#: then anything but a zsh continuation prompt.
-_A = f"(?:{ESC}){{0,8}}{_ZSH_PS2}"
+#: The control sequences a prompt may begin with (colours; a window title
+#: and shell-integration marks, three at most: OSC 133's, VS Code's 633),
+#: then anything but a zsh continuation prompt.  Unpadded: after padding
+#: the prompt starts anew (``_SOL``).
+_A = rf"(?:{_SEQ}){{0,8}}(?:{_OSC}(?:{_SEQ}){{0,4}}){{0,3}}{_ZSH_PS2}"
 
 
 def prompt_pattern(body: str) -> str:
@@ -123,7 +142,7 @@ UNIX_PROMPT = (
 #: after a prompt is output.  With them a bare ``% `` is a prompt too
 #: (zsh's ``%# `` as a user).  A pattern of its own, with shorter window
 #: titles in front than ``UNIX_PROMPT`` takes, to keep it as narrow.
-_SHORT_ESC = rf"(?:{_CSI}|\x1b\][^\x07\x1b\r\n]{{0,64}}(?:\x07|\x1b\\))"
+_SHORT_ESC = rf"(?:{_SEQ}|\x1b\][^\x07\x1b\r\n]{{0,64}}(?:\x07|\x1b\\))"
 UNIX_RIGHT_PROMPT = (
     rf"{_SOL}(?:{_SHORT_ESC}){{0,10}}{_ZSH_PS2}(?:\([\w.\-]{{1,40}}\) {_C})?"
     rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#%])"

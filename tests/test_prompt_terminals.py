@@ -1,0 +1,104 @@
+"""Prompts on other terminals and shells: the NULs with which zsh, bash's
+readline and ``tput`` pad their sequences on vt100 and vt220 (terminfo's
+delays).  Real shells in a pty and behind the in-process SSH server; the
+text rules (``render``) alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import aioexpect
+from aioexpect._output import render
+from aioexpect.drivers._builtin import SHELL
+
+from .test_multiline_prompt import (
+    PROMPTS,
+    check_two_lines,
+    first_line,
+    need,
+    zsh,
+    zsh_env,
+)
+
+#: zsh's one-line prompts: plain, bold and coloured (its colours padded
+#: too on vt100), a user's ``%``.
+ONE_LINE = {
+    "plain": "%n@%m %~ %# ",
+    "bold": "%B%n@%m%b %F{blue}%~%f %# ",
+    "percent": "%n@%m %~ %% ",
+}
+
+
+@pytest.mark.parametrize("term", ["vt100", "vt220"])
+@pytest.mark.parametrize("case", sorted(ONE_LINE))
+@pytest.mark.parametrize("via", ["pty", "ssh"])
+async def test_zsh_s_padded_prompts_are_found(
+    tmp_path: Path, via: str, case: str, term: str
+) -> None:
+    # The old code found no prompt at all: NULs after ESC[K (vt100) or after
+    # its colour reset (vt220) ended every match; every execute timed out.
+    need("zsh")
+    (tmp_path / "sub").mkdir()
+    async with zsh(via, zsh_env(tmp_path, ONE_LINE[case], term=term)) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("true") == ""
+        assert await s.execute("printf x") == "x"  # (glued to its end-of-line mark)
+        assert await s.execute("cd sub") == ""
+        assert await s.execute("printf 'a\\n\\n'") == "a\n\n"
+        assert await s.execute("echo " + "a" * 90) == "a" * 90 + "\n"  # (wrapped: ESC[K)
+        # Padding is no output; a program's own NULs are.
+        assert await s.execute("tput bold; echo x; tput sgr0; tput el") == "x\n"
+        assert await s.execute("printf 'a\\0b\\0\\n'") == "a\x00b\x00\n"
+
+
+@pytest.mark.parametrize("term", ["vt100", "vt220"])
+@pytest.mark.parametrize("case", ["info-line", "coloured", "right-prompt"])
+async def test_zsh_s_padded_two_line_prompts(tmp_path: Path, case: str, term: str) -> None:
+    # Its line editor's clearing (ESC[J, then 213 NULs on vt100) before the
+    # prompt: the lines above the last are still the prompt's.
+    need("zsh")
+    (tmp_path / "sub").mkdir()
+    prompt, rprompt, template = PROMPTS[case]
+    async with zsh("pty", zsh_env(tmp_path, prompt, rprompt, term=term)) as s:
+        await check_two_lines(s, await first_line(s, template))
+
+
+@pytest.mark.parametrize("term", ["vt100", "vt220", "linux", "screen", "xterm"])
+async def test_bash_s_prompt_after_a_long_line_on_any_terminal(term: str) -> None:
+    # After a line wider than the terminal readline clears the rest of a
+    # prompt with invisible parts: ESC[K, then 12 NULs on vt100, which the
+    # old code's prompt did not end with (a time-out).
+    need("bash")
+    ps1 = "\\[\\e[1m\\]\\u@\\h\\[\\e[0m\\]:\\w\\$ "
+    env = {"PATH": "/usr/bin:/bin", "TERM": term, "PS1": ps1, "HOME": "/"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, timeout=10) as s:
+        long = "a" * 90
+        assert await s.execute(f"echo {long}") == f"{long}\n"
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("tput clear; echo hi") == "hi\n"  # (ESC[J, 213 NULs)
+        assert await s.execute("printf 'a\\0b'") == "a\x00b"
+
+
+def test_padding_is_no_output_a_program_s_nuls_are() -> None:
+    # The old code dropped every NUL: a program's too.
+    assert render("\x1b[1m\x00\x00x\x1b[m\x0f\x00\x00y\x1b[K" + "\x00" * 12) == "xy"
+    assert render("a\x00b\x00\r\n\x00\x00\r\n") == "a\x00b\x00\n\x00\x00\n"
+    assert render("\x1b(B\x00\x00a\x1b[J" + "\x00" * 213 + "b\x00") == "ab\x00"
+
+
+def test_what_may_come_before_and_after_a_prompt_as_text() -> None:
+    # Padding before the prompt, of any length (ESC[J's); within and after
+    # it, bounded; three window titles or shell-integration marks in front;
+    # zsh's continuation prompt, padded, is still none.
+    title = "\x1b]0;alice@web1: ~\x07"
+    found = (
+        "\r\x1b[0m" + "\x00" * 8 + "\x1b[J" + "\x00" * 640 + "alice@web1:~$ \x1b[K" + "\x00" * 12,
+        "\r\x1b[1m" + "\x00" * 25 + "alice@web1\x1b[m\x0f" + "\x00" * 25 + ":~$ ",
+        f"\r\x1b]133;A\x07\x1b]7;file://web1/home\x07{title}\x1b[32malice@web1:~$ ",
+    )
+    for text in found:
+        assert any(p.search(text) for p in SHELL.prompt_patterns), repr(text)
+    for text in ("\rquote> \x1b[K" + "\x00" * 12, "\x1b[J" + "\x00" * 12 + "dquote> "):
+        assert not any(p.search(text) for p in SHELL.prompt_patterns), repr(text)
