@@ -505,7 +505,9 @@ async def _answer(
     last_prompt = state.prompt_text  # what a late redraw repeats (the answer may change it)
     raw, m, is_prompt = await read_to_prompt(session, deadline, extra)
     state.ahead = False  # (its prompt, or a question of ``extra``, came)
-    if state.redraw_due:
+    # (ksh93's editor draws its first prompt again, spaces and backspaces
+    # after it: late, after the first was read, it comes before the echo)
+    if state.redraw_due or (is_prompt and "\n" not in raw and m.after.endswith("\x08")):
         state.redraw_due = False
         prompts = (last_prompt, state.prompt_text)
         raw, is_prompt = await _past_redraw(

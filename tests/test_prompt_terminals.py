@@ -1,10 +1,12 @@
 """Prompts on other terminals and shells: the NULs with which zsh, bash's
 readline and ``tput`` pad their sequences on vt100 and vt220 (terminfo's
-delays).  Real shells in a pty and behind the in-process SSH server; the
-text rules (``render``) alone."""
+delays), and ksh93's line editor drawing its first prompt again with
+spaces and backspaces.  Real shells in a pty and behind the in-process SSH
+server; the text rules (``render``) alone."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,69 @@ def test_what_may_come_before_and_after_a_prompt_as_text() -> None:
         assert any(p.search(text) for p in SHELL.prompt_patterns), repr(text)
     for text in ("\rquote> \x1b[K" + "\x00" * 12, "\x1b[J" + "\x00" * 12 + "dquote> "):
         assert not any(p.search(text) for p in SHELL.prompt_patterns), repr(text)
+
+
+#: ksh93 with either editor, and as it starts in a terminal (emacs):
+KSH_EDITORS = {"emacs": ["-i", "-o", "emacs"], "vi": ["-i", "-o", "vi"], "default": ["-i"]}
+
+
+@pytest.mark.parametrize("editor", sorted(KSH_EDITORS))
+@pytest.mark.parametrize("prompt", ["$ ", "user@host:~$ ", "vm:~> "])
+async def test_ksh93_s_first_prompt_drawn_again_is_found(prompt: str, editor: str) -> None:
+    # Its editor draws the first prompt again (\r ESC[J \r, the prompt,
+    # spaces to the last column and backspaces back): the old code found
+    # none, and the first execute timed out.  (The test waits for that
+    # redraw to be buffered: one read may end before it, and a command sent
+    # before the editor reads be echoed twice, as before; see the docs.)
+    need("ksh93")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": prompt, "HOME": "/", "ENV": ""}
+    async with aioexpect.spawn("ksh93", KSH_EDITORS[editor], env=env, timeout=5) as s:
+        redrawn = asyncio.Event()
+        s.add_monitor(r"\x08{8}", lambda *_: redrawn.set())
+        await asyncio.wait_for(redrawn.wait(), 5)
+        m = await s.expect_prompt()
+        assert m.before.endswith("\r\x1b[J\r") and m.after.startswith(prompt)
+        assert await s.execute("echo hi") == "hi\n"
+
+
+def test_ksh93_s_redraw_as_text() -> None:
+    # Its spaces and backspaces after the prompt, at any width; other
+    # shells' prompts and output as they were.
+    for prompt, width in (("$ ", 80), ("user@host:~$ ", 80), ("vm:~> ", 40), ("$ ", 160)):
+        spaces = width - 1 - len(prompt.rstrip())
+        text = f"{prompt}\r\x1b[J\r{prompt.rstrip()}" + " " * spaces + "\x08" * (spaces - 1)
+        found = [p.search(text) for p in SHELL.prompt_patterns]
+        assert any(m is not None and m.group().startswith(prompt) for m in found)
+    for text in ("done\r\n", "a b\x08\x08", "ab 45%  \x08\x08"):
+        assert not any(p.search(text) for p in SHELL.prompt_patterns)
+
+
+#: A shell whose editor draws its prompt again late, once the line typed at
+#: the first one arrives (ksh93's redraw on a busy machine), then pauses
+#: before its echo: a read may end between the two.
+LATE_REDRAW = r"""
+import os, sys, termios, time
+attrs = termios.tcgetattr(0)
+attrs[3] &= ~(termios.ECHO | termios.ICANON)
+termios.tcsetattr(0, termios.TCSANOW, attrs)
+os.write(1, b"$ ")
+first = os.read(0, 1)
+os.write(1, b"\r\x1b[J\r$" + b" " * 78 + b"\x08" * 77)
+time.sleep(0.05)
+line = first
+while True:
+    while not line.endswith(b"\n"):
+        line += os.read(0, 1)
+    os.write(1, line.rstrip(b"\n") + b"\r\n" + line[5:].rstrip(b"\n") + b"\r\n$ ")
+    line = b""
+"""
+
+
+async def test_a_prompt_drawn_again_in_front_of_the_echo_is_no_answer() -> None:
+    # Its spaces and backspaces end a read before the echo: that is the
+    # prompt drawn again, not the end of the answer ('' without this, and
+    # each next answer the one before).
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm"}
+    async with aioexpect.spawn("python3", ["-c", LATE_REDRAW], env=env, timeout=5) as s:
+        assert await s.execute("echo hi") == "hi\n"
+        assert await s.execute("echo ho") == "ho\n"

@@ -55,6 +55,14 @@ _SOL = r"(?:^|(?<=[\r\x08\x00]))"
 #: return with which readline moves to the next line a prompt that ends
 #: exactly at the terminal's right margin.
 _END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
+#: ksh93's line editor (emacs or vi), as it starts to read its first line:
+#: the prompt drawn again (``\r ESC[J \r`` first), then spaces to the
+#: line's last column and backspaces back to where the prompt ends (one
+#: fewer: the prompt's last space is one of them), where the cursor waits;
+#: on a terminal up to 160 columns wide.
+_ERASED = r" {1,160}\x08{1,160}"
+#: ``_END``, or ksh93's spaces and backspaces (Unix prompts).
+_SHELL_END = rf"{_C}(?: {_C}){{0,2}}(?:{_WRAP}|{_ERASED})\Z"
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
 #: are shaped like ``router>``, but the shell waits for the rest of a command
 #: (what may follow: a space, a sequence, padding, nothing; not ``_END``
@@ -134,7 +142,8 @@ _BARE = r"(?!(?<=\x1b\[7m)[$#%](?:\x1b\[27m|(?:\x1b(?:\[(?:27?)?)?)?\Z))"
 #: postgres``): ``-n%`` or ``--> x>`` is output.
 UNIX_PROMPT = (
     rf"{_SOL}{_A}(?:\([\w.\-]{{1,40}}\) {_C})?"
-    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#]){_END}"
+    rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#])"
+    rf"{_SHELL_END}"
 )
 #: A Unix prompt, then zsh's right prompt (``RPROMPT``, ``RPS1``: a time,
 #: the directory, a git branch), which zsh draws at the margin and moves
