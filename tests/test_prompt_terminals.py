@@ -7,7 +7,11 @@ server; the text rules (``render``) alone."""
 from __future__ import annotations
 
 import asyncio
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +19,7 @@ import aioexpect
 from aioexpect._output import render
 from aioexpect.drivers._builtin import SHELL
 
+from .test_execute_count_enter import bash_in_a_pty
 from .test_multiline_prompt import (
     PROMPTS,
     check_two_lines,
@@ -23,6 +28,8 @@ from .test_multiline_prompt import (
     zsh,
     zsh_env,
 )
+from .test_ssh import connect as connect_ssh
+from .test_ssh import ssh_server
 
 #: zsh's one-line prompts: plain, bold and coloured (its colours padded
 #: too on vt100), a user's ``%``.
@@ -110,9 +117,27 @@ def test_what_may_come_before_and_after_a_prompt_as_text() -> None:
 KSH_EDITORS = {"emacs": ["-i", "-o", "emacs"], "vi": ["-i", "-o", "vi"], "default": ["-i"]}
 
 
+@asynccontextmanager
+async def ksh93(via: str, argv: list[str], env: dict[str, str]) -> AsyncIterator[aioexpect.Session]:
+    """ksh93 in a pty of ours, or of the in-process SSH server's."""
+    if via == "pty":
+        async with aioexpect.spawn("ksh93", argv, env=env, timeout=5) as s:
+            yield s
+        return
+    sessions: list[asyncio.Future[Any]] = []
+    shell = functools.partial(bash_in_a_pty, sessions, argv=("ksh93", *argv), env=env)
+    async with ssh_server(shell) as server:
+        async with connect_ssh(server, timeout=5) as s:
+            yield s
+        await asyncio.wait_for(asyncio.gather(*sessions), 10)  # (ksh93 reaped)
+
+
 @pytest.mark.parametrize("editor", sorted(KSH_EDITORS))
 @pytest.mark.parametrize("prompt", ["$ ", "user@host:~$ ", "vm:~> "])
-async def test_ksh93_s_first_prompt_drawn_again_is_found(prompt: str, editor: str) -> None:
+@pytest.mark.parametrize("via", ["pty", "ssh"])
+async def test_ksh93_s_first_prompt_drawn_again_is_found(
+    via: str, prompt: str, editor: str
+) -> None:
     # Its editor draws the first prompt again (\r ESC[J \r, the prompt,
     # spaces to the last column and backspaces back): the old code found
     # none, and the first execute timed out.  (The test waits for that
@@ -120,7 +145,7 @@ async def test_ksh93_s_first_prompt_drawn_again_is_found(prompt: str, editor: st
     # before the editor reads be echoed twice, as before; see the docs.)
     need("ksh93")
     env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": prompt, "HOME": "/", "ENV": ""}
-    async with aioexpect.spawn("ksh93", KSH_EDITORS[editor], env=env, timeout=5) as s:
+    async with ksh93(via, KSH_EDITORS[editor], env) as s:
         redrawn = asyncio.Event()
         s.add_monitor(r"\x08{8}", lambda *_: redrawn.set())
         await asyncio.wait_for(redrawn.wait(), 5)
