@@ -42,7 +42,12 @@ _CSI = f"{_SEQ}{_PAD}"
 #: Any control sequence: also OSC (a window title, up to 200 characters).
 _OSC = r"\x1b\][^\x07\x1b\r\n]{0,200}(?:\x07|\x1b\\)"
 ESC = rf"(?:{_CSI}|{_OSC})"
-_C = f"(?:{_CSI}){{0,4}}"
+#: A run of sequences (after a prompt's sign or space, around its parts):
+#: seven at most, the padding after a sequence counted as one (so up to
+#: four sequences, three of them padded), as narrow as four padded ones
+#: would be wide.  (Padding only right after a sequence's last byte, and
+#: taken whole: a run of NULs is never split, never retried.)
+_C = rf"(?:{_SEQ}|(?<=[@-~\x07\x0e\x0f])\x00{{1,26}}+){{0,7}}"
 #: Start of a line: the buffer start, after a line feed or a carriage return,
 #: or after backspaces (a pager prompt erased, then the prompt on its line);
 #: or after padding (``_PAD``), which may be longer than any bound (``ESC[J``'s
@@ -61,8 +66,9 @@ _END = rf"{_C}(?: {_C}){{0,2}}{_WRAP}\Z"
 #: fewer: the prompt's last space is one of them), where the cursor waits;
 #: on a terminal up to 160 columns wide.
 _ERASED = r" {1,160}\x08{1,160}"
-#: ``_END``, or ksh93's spaces and backspaces (Unix prompts).
-_SHELL_END = rf"{_C}(?: {_C}){{0,2}}(?:{_WRAP}|{_ERASED})\Z"
+#: ``_END``, or ksh93's spaces and backspaces right after the sign and its
+#: sequences (Unix prompts; not after ``_END``'s spaces: as wide as those).
+_SHELL_END = rf"{_C}(?:(?: {_C}){{0,2}}{_WRAP}|{_ERASED})\Z"
 #: zsh's continuation prompts (``PS2``, ``%_> ``: ``quote> ``, ``then> ``)
 #: are shaped like ``router>``, but the shell waits for the rest of a command
 #: (what may follow: a space, a sequence, padding, nothing; not ``_END``
@@ -72,11 +78,12 @@ _ZSH_PS2 = (
     r"|cursh|array|quote|dquote|bquote|cmdsubst|mathsubst|math|cond|cmdor|cmdand|pipe"
     r"|errpipe|heredoc|heredocd|brace|braceparam|always)>(?![^ \x1b\x00]))"
 )
-#: The control sequences a prompt may begin with (colours; a window title
-#: and shell-integration marks, three at most: OSC 133's, VS Code's 633),
-#: then anything but a zsh continuation prompt.  Unpadded: after padding
-#: the prompt starts anew (``_SOL``).
-_A = rf"(?:{_SEQ}){{0,8}}(?:{_OSC}(?:{_SEQ}){{0,4}}){{0,3}}{_ZSH_PS2}"
+#: The control sequences a prompt may begin with, eight at most: colours,
+#: window titles and shell-integration marks (iTerm2 writes four or five:
+#: OSC 133's ``D`` and ``A``, 1337's host and directory; VS Code's 633,
+#: WezTerm's and Kitty's 133 and 7), then anything but a zsh continuation
+#: prompt.  Unpadded: after padding the prompt starts anew (``_SOL``).
+_A = rf"(?:{_SEQ}|{_OSC}){{0,8}}{_ZSH_PS2}"
 
 
 def prompt_pattern(body: str) -> str:
