@@ -906,19 +906,20 @@ def test_alternation_refuses_what_it_cannot_write(patterns):
 
 
 def test_a_drivers_prompts_are_searched_from_each_line_start_once():
-    """Every built-in prompt begins at a line start (``(?:^|(?<=[\\r\\x08]))``):
+    """Every built-in prompt begins at a line start (``(?:^|(?<=[\\r\\x08\\x00]))``):
     their alternation tries it once at a position, not once a pattern (a
     line with no line end yet, searched as it grows, cost three times as
     much with a third prompt pattern, zsh's right prompt), and finds every
     prompt each of them does."""
     regexes = list(GENERIC.prompt_patterns)
     fused = _matcher.alternation(regexes)
-    assert fused is not None and fused.pattern.count(r"(?<=[\r\x08])") == 1
+    assert fused is not None and fused.pattern.count(r"(?<=[\r\x08\x00])") == 1
     for text in (
         "x\r\nrouter# ",
         "a\r\n<HUAWEI>",
         "ok\nuser@host:~$ ",
         "done\r\n% \x1b[K\x1b[9C1\x1b[10D",
+        "\x1b[J" + "\x00" * 213 + "user@host:~$ \x1b[K" + "\x00" * 12,
     ):
         starts = [m.start() for r in regexes if (m := r.search(text)) is not None]
         found = fused.search(text)
