@@ -77,9 +77,11 @@ _EOL_REACH = 2048
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 #: What a terminal's padding may follow, besides a control sequence: NULs
-#: (the padding itself) and shift in/out (vt100's ``ESC[m^O`` then its
-#: ``$<2>``).  Padding is no output: NULs elsewhere are a program's.
-_PADDED = "\x00\x0e\x0f"
+#: (the padding itself), shift in/out (vt100's ``ESC[m^O`` then its
+#: ``$<2>``), and a carriage return (telnet's NVT sends a bare CR as CR
+#: NUL: ``50%\r\x00100%``).  Padding is no output: NULs elsewhere are a
+#: program's.
+_PADDED = "\x00\x0e\x0f\r"
 
 
 def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:

@@ -30,6 +30,8 @@ from .test_multiline_prompt import (
 )
 from .test_ssh import connect as connect_ssh
 from .test_ssh import ssh_server
+from .test_telnet import connect as connect_telnet
+from .test_telnet import raw_server
 
 #: zsh's one-line prompts: plain, bold and coloured (its colours padded
 #: too on vt100), a user's ``%``.
@@ -95,6 +97,38 @@ def test_padding_is_no_output_a_program_s_nuls_are() -> None:
     assert render("\x1b[1m\x00\x00x\x1b[m\x0f\x00\x00y\x1b[K" + "\x00" * 12) == "xy"
     assert render("a\x00b\x00\r\n\x00\x00\r\n") == "a\x00b\x00\n\x00\x00\n"
     assert render("\x1b(B\x00\x00a\x1b[J" + "\x00" * 213 + "b\x00") == "ab\x00"
+    assert render("50%\r\x00100%\r\nabc\r\x00\r\n") == "100%\nabc\n"  # (telnet's bare CR)
+
+
+async def test_a_bare_carriage_return_s_nul_is_no_output() -> None:
+    # Telnet's NVT sends a bare CR as CR NUL; a console reached through a
+    # raw bridge (nc, a terminal server's port) passes it on as it is: that
+    # NUL was taken for a program's, kept where it stood, and overwrote the
+    # line's first character ('\x00100%', '\x00ne'), which was dropped
+    # before padding was told from a program's NULs.
+    need("bash")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": "$ ", "HOME": "/"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, timeout=10) as s:
+        assert await s.execute("printf '50%%\\r\\0'; printf '100%%\\n'") == "100%\n"
+        assert await s.execute("printf 'one\\r\\0\\n'") == "one\n"
+        assert await s.execute("printf 'a\\0\\rb\\n'") == "b\x00\n"  # (a program's, then a CR)
+
+
+async def test_telnet_s_bare_carriage_return_is_no_nul_in_answers() -> None:
+    # The same from an NVT peer itself (binary refused): the transport drops
+    # the NULs it sends.
+
+    async def nvt_shell(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"\xff\xfb\x01")  # WILL ECHO: a telnet peer
+        assert await reader.readexactly(6) == b"\xff\xfd\x01\xff\xfb\x00"  # DO ECHO, WILL BINARY
+        writer.write(b"\xff\xfe\x00$ ")  # DONT BINARY: the NVT both ways
+        while line := (await reader.readuntil(b"\r\n"))[:-2]:
+            out = {b"progress": b"50%\r\x00100%\r\n", b"undone": b"one\r\x00\r\n"}[line]
+            writer.write(line + b"\r\n" + out + b"$ ")
+
+    async with raw_server(nvt_shell) as port, connect_telnet(port) as s:
+        assert await s.execute("progress") == "100%\n"
+        assert await s.execute("undone") == "one\n"
 
 
 def test_what_may_come_before_and_after_a_prompt_as_text() -> None:
