@@ -456,7 +456,8 @@ async def read_to_prompt(
                 continue
             m, parts = found, []  # (its before holds what was read before it)
         elif m.index < len(prompts):
-            if not fits(session, m.after, state.seen_text):  # (output shaped like a wrapped prompt)
+            # (output shaped like a wrapped prompt, or like one drawn again)
+            if not fits(session, m.after, state.seen_text) or _not_redrawn(m, parts):
                 parts.append(m.before + m.after)
                 continue
             m = rows_above(session, "".join(parts), _unglue(session, m, len(prompts) - 1))
@@ -475,6 +476,17 @@ async def read_to_prompt(
             give_back(session, "".join(parts[sent:]))  # (the page: as at a failure)
             raise
         sent = len(parts)
+
+
+def _not_redrawn(m: Match, parts: list[str]) -> bool:
+    """Whether ``m``, a prompt followed by spaces and backspaces (ksh93's
+    editor drawing its first prompt again), is output instead: ksh93 starts
+    that redraw with ``\\r``; a line's start after a line end is output's
+    (``printf 'a\\n$  \\b'`` ended the answer at ``a``)."""
+    if not m.after.endswith("\x08"):
+        return False
+    before = m.before or "".join(parts)
+    return bool(before) and not before.endswith("\r")
 
 
 def _question_named(session: Session, exc: ExpectError) -> ExpectError | None:

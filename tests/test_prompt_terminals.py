@@ -228,6 +228,19 @@ async def test_ksh93_s_first_prompt_drawn_again_is_found(
         assert await s.execute("echo hi") == "hi\n"
 
 
+async def test_output_shaped_like_a_prompt_drawn_again_is_output() -> None:
+    # A line shaped like a prompt, then spaces and backspaces, where a read
+    # ends: taken for ksh93's first prompt drawn again, it ended the answer
+    # ('a\n'; the rest went to the next command's).  ksh93 starts its
+    # redraw with a carriage return, never right after a line end.
+    need("bash")
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm", "PS1": "\\u@h:\\w\\$ ", "HOME": "/"}
+    async with aioexpect.spawn("bash", ["--norc", "--noprofile", "-i"], env=env, timeout=10) as s:
+        command = "printf 'a\\nuser@h:~$  \\b'; sleep 0.3; echo done"
+        assert await s.execute(command) == "a\nuser@h:~$ done\n"
+        assert await s.execute("echo next") == "next\n"
+
+
 def test_ksh93_s_redraw_as_text() -> None:
     # Its spaces and backspaces after the prompt, at any width; other
     # shells' prompts and output as they were.
