@@ -77,11 +77,12 @@ _EOL_REACH = 2048
 #: Any control character but the line feed.
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 #: What a terminal's padding may follow, besides a control sequence: NULs
-#: (the padding itself), shift in/out (vt100's ``ESC[m^O`` then its
-#: ``$<2>``), and a carriage return (telnet's NVT sends a bare CR as CR
-#: NUL: ``50%\r\x00100%``).  Padding is no output: NULs elsewhere are a
-#: program's.
-_PADDED = "\x00\x0e\x0f\r"
+#: (the padding itself) and shift in/out (vt100's ``ESC[m^O`` then its
+#: ``$<2>``); also a carriage return after text (telnet's NVT sends a bare
+#: CR as CR NUL: ``50%\r\x00100%``), not after a sequence (bash's ``ESC
+#: [?2004l\r`` before a command's output, which may begin with NULs).
+#: Padding is no output: NULs elsewhere are a program's.
+_PADDED = "\x00\x0e\x0f"
 
 
 def clean_output(raw: str, command: str | None = None, sent_at: int = 0) -> str:
@@ -159,7 +160,7 @@ def _render_line(line: str) -> str:
         return line
     cells: list[str] = []
     col = 0
-    moved = padding = False
+    moved = padding = after_text = False
     for m in _TOKENS.finditer(line):
         text = m.group("text")
         if text is None and m.group("ctl") == "\x00" and not padding:
@@ -169,15 +170,17 @@ def _render_line(line: str) -> str:
                 cells.extend(" " * (col - len(cells)))
             cells[col : col + len(text)] = text
             col += len(text)
-            padding = False
-        elif m.group("final") is not None:
+            padding, after_text = False, True
+            continue
+        after_text_before, after_text = after_text, False
+        if m.group("final") is not None:
             col, moved = _csi(cells, col, m.group("params"), m.group("final"), moved)
             padding = True
         elif m.group("seq") is not None:
             padding = True
         elif m.group("ctl") is not None:
             ch = m.group("ctl")
-            padding = ch in _PADDED
+            padding = ch in _PADDED or (ch == "\r" and after_text_before)
             if ch == "\r":  # at the line start already, nothing moves
                 col, moved = 0, moved or col > 0
             elif ch == "\b":

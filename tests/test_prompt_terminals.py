@@ -98,6 +98,7 @@ def test_padding_is_no_output_a_program_s_nuls_are() -> None:
     assert render("a\x00b\x00\r\n\x00\x00\r\n") == "a\x00b\x00\n\x00\x00\n"
     assert render("\x1b(B\x00\x00a\x1b[J" + "\x00" * 213 + "b\x00") == "ab\x00"
     assert render("50%\r\x00100%\r\nabc\r\x00\r\n") == "100%\nabc\n"  # (telnet's bare CR)
+    assert render("\x1b[?2004l\r\x00\x00x\r\n") == "\x00\x00x\n"  # (a program's, at its start)
 
 
 async def test_a_bare_carriage_return_s_nul_is_no_output() -> None:
@@ -112,6 +113,9 @@ async def test_a_bare_carriage_return_s_nul_is_no_output() -> None:
         assert await s.execute("printf '50%%\\r\\0'; printf '100%%\\n'") == "100%\n"
         assert await s.execute("printf 'one\\r\\0\\n'") == "one\n"
         assert await s.execute("printf 'a\\0\\rb\\n'") == "b\x00\n"  # (a program's, then a CR)
+        # (bash's ESC[?2004l\r in front of the output: its NULs are the program's)
+        assert await s.execute("printf '\\0\\0x\\n'") == "\x00\x00x\n"
+        assert await s.execute("head -c 3 /dev/zero") == "\x00" * 3
 
 
 async def test_telnet_s_bare_carriage_return_is_no_nul_in_answers() -> None:
