@@ -229,7 +229,7 @@ def test_a_match_holds_the_literal_the_analysis_says(pattern):
 
 def test_a_long_line_is_not_searched_again_where_a_learned_prompt_cannot_be():
     """A learned prompt with its middle free (``changed_prompt``) is not
-    searched over its last 2,600 characters per chunk of a long line that
+    searched over its whole width (4,594) per chunk of a long line that
     does not hold its first characters (where each chunk's search went
     back that far, it cost about half of what such an answer still cost).
     Its analysis was told (``known``): its literal comes from its own parse."""
@@ -239,7 +239,8 @@ def test_a_long_line_is_not_searched_again_where_a_learned_prompt_cannot_be():
     for _ in range(200):
         buf.append("x" * 100)
         assert searcher.search(buf) is None
-    assert len(buf) - searcher._scans[0].resume < 1000  # (its reach: 2,641)
+    literal, offset = needs_of(CHANGED)  # (its literal at most offset in)
+    assert len(buf) - searcher._scans[0].resume <= offset + len(literal) < analyse(CHANGED).width
     buf.append("\r\nadmin@core-1:/tmp$ ")
     found = searcher.search(buf)
     assert found is not None and found.start == len(buf) - 19

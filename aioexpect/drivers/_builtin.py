@@ -159,10 +159,14 @@ UNIX_PROMPT = (
 #: (zsh's ``%# `` as a user).  A pattern of its own, with shorter window
 #: titles in front than ``UNIX_PROMPT`` takes, to keep it as narrow.
 _SHORT_ESC = rf"(?:{_SEQ}|\x1b\][^\x07\x1b\r\n]{{0,64}}(?:\x07|\x1b\\))"
+#: What zsh writes after its right prompt's move back (bracketed paste on,
+#: padded or not): a shorter run than ``_C``, to keep the pattern within
+#: the searched width's bound.
+_C_AFTER = rf"(?:{_SEQ}|(?<=[@-~\x07\x0e\x0f])\x00{{1,26}}+){{0,4}}"
 UNIX_RIGHT_PROMPT = (
     rf"{_SOL}(?:{_SHORT_ESC}){{0,10}}{_ZSH_PS2}(?:\([\w.\-]{{1,40}}\) {_C})?"
     rf"(?:(?=[A-Za-z_~/\[({{]|-bash-\d)(?:{_UNIX_TOKEN}){{1,24}}+[$#%>]|{_SPACED}|{_BARE}[$#%])"
-    rf"{_C}(?: {_C}){{0,2}}{RIGHT_PROMPT}{_C}\Z"
+    rf"{_C}(?: {_C}){{0,2}}{RIGHT_PROMPT}{_C_AFTER}\Z"
 )
 _HOST = r"[A-Za-z][\w.\-/:]{0,63}"
 #: A Cisco or Arista host name may start with a digit (``9k-core``, ``1R``:
