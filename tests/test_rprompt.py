@@ -517,3 +517,13 @@ async def test_strip_ansi_what_was_held_stays_for_the_program_through_an_attach(
         assert "".join(shown) == ASKING
         m = await s.expect("enter value")
         assert m.before == "Name:"
+
+
+def test_the_stripper_reads_right_prompts_as_the_prompt_patterns_do() -> None:
+    # The right prompt's text is written twice, in _output (the prompt
+    # patterns) and in _ansi (the stripper), modules of one layer that may
+    # not import each other: the two must not drift apart, or a right
+    # prompt found would be kept under strip_ansi (or one dropped, unfound).
+    from aioexpect import _ansi, _output
+
+    assert _ansi._RIGHT_TEXT == _output.RIGHT_TEXT
